@@ -3,15 +3,19 @@
  * core owns, adapters and handlers sit at the edge, and synth-time code never leaks into
  * Lambda code.
  */
-const AWS_AND_EDGE = '^(node_modules/)?(@aws-sdk|@aws-lambda-powertools|@middy|aws-cdk-lib|constructs|cdk-nag|@slack)';
+const AWS_AND_EDGE =
+  '^(node_modules/)?(@aws-sdk|@aws-lambda-powertools|@middy|aws-cdk-lib|constructs|cdk-nag|@slack)';
 module.exports = {
   forbidden: [
     {
       name: 'core-is-pure',
-      comment: 'functions/core must not import the AWS SDK, middy, Powertools, CDK or any adapter/handler.',
+      comment:
+        'functions/core must not import the AWS SDK, middy, Powertools, CDK or any adapter/handler.',
       severity: 'error',
       from: { path: '^functions/core' },
-      to: { path: [AWS_AND_EDGE, '^functions/(adapters|handlers|composition)', '^lib/', '^local/'] },
+      to: {
+        path: [AWS_AND_EDGE, '^functions/(adapters|handlers|composition)', '^lib/', '^local/'],
+      },
     },
     {
       name: 'ports-are-interfaces',
@@ -38,6 +42,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -1,0 +1,111 @@
+/**
+ * Lambda bundle size and cold module-init time, per handler.
+ *
+ * Each handler is bundled with esbuild using the very options the CDK construct uses
+ * (`esbuildOptions` from lib/constructs/bundling.ts), into `.local/bench/bundles/<handler>/`.
+ * Init time = wall time of `await import(bundle)` measured inside a fresh `node` process
+ * (same Node as the bench, NODE_OPTIONS as deployed, contract env vars set), median of RUNS.
+ * The AWS SDK is external (the Lambda runtime provides it); here it resolves from the repo's
+ * node_modules, so the figure includes loading the SDK clients the handler imports.
+ *
+ * Targets: bundle < 500 KB, init < 150 ms. Benchmarks report, they never fail.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { esbuildOptions, RUNTIME_NODE_OPTIONS } from '../lib/constructs/bundling.js';
+import { entryOf, HANDLERS } from '../lib/handlers.js';
+import { REPO_ROOT } from '../lib/paths.js';
+import type { BenchReport } from './run.js';
+
+const run = promisify(execFile);
+
+const RUNS = 5;
+const TARGET_KB = 500;
+const TARGET_INIT_MS = 150;
+const OUT_DIR = path.join(REPO_ROOT, '.local', 'bench', 'bundles');
+
+/** The environment every handler reads at the edge (values are placeholders). */
+const HANDLER_ENV = {
+  STAGE: 'dev',
+  TABLE_NAME: 'stagegate-bench',
+  ARTIFACTS_BUCKET: 'stagegate-bench-artifacts',
+  AUDIT_BUCKET: 'stagegate-bench-audit',
+  MARKET_DATA_URI: 's3://stagegate-bench-market-data/lean',
+  POWERTOOLS_SERVICE_NAME: 'bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'stagegate/bench',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+  AWS_REGION: 'us-east-1',
+  NODE_OPTIONS: RUNTIME_NODE_OPTIONS,
+};
+
+/** Imports `file` in a fresh process and returns the import's wall time (ms). */
+async function initMs(file: string): Promise<number> {
+  const script =
+    'const t0 = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t0));';
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', script, pathToFileURL(file).href],
+    { env: { PATH: process.env.PATH ?? '', ...HANDLER_ENV }, cwd: path.dirname(file) },
+  );
+  return Number(stdout.trim());
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** The package (or `src`) contributing most bytes to the output, e.g. `zod 443 KB`. */
+function largestInput(metafile: Metafile | undefined): string {
+  if (!metafile) return '-';
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'src';
+      totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
+    }
+  }
+  const [name, bytes] = [...totals.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
+  return `${name} ${Math.round(bytes / 1024)} KB`;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export default async function bundlesBench(): Promise<BenchReport> {
+  await rm(OUT_DIR, { recursive: true, force: true });
+  const rows: Record<string, string | number | boolean>[] = [];
+  for (const spec of Object.values(HANDLERS)) {
+    const outfile = path.join(OUT_DIR, spec.file, 'index.mjs');
+    await mkdir(path.dirname(outfile), { recursive: true });
+    const result = await build(esbuildOptions(entryOf(spec), outfile));
+    const code = await readFile(outfile);
+    const mapBytes = (await stat(`${outfile}.map`)).size;
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) times.push(await initMs(outfile));
+    const bundleKb = round1(code.length / 1024);
+    const initMedian = round1(median(times));
+    rows.push({
+      handler: spec.file,
+      bundleKb,
+      gzipKb: round1(gzipSync(code).length / 1024),
+      sourcemapKb: round1(mapBytes / 1024),
+      largestInput: largestInput(result.metafile),
+      initMsMedian: initMedian,
+      initMsMin: round1(Math.min(...times)),
+      initMsMax: round1(Math.max(...times)),
+      runs: RUNS,
+      withinTargets: bundleKb < TARGET_KB && initMedian < TARGET_INIT_MS,
+    });
+  }
+  return {
+    name: 'bundles',
+    description: `Lambda bundles (esbuild, ESM, minified, SDK external): size (target < ${TARGET_KB} KB) and cold module-init time in a fresh node process, median of ${RUNS} (target < ${TARGET_INIT_MS} ms)`,
+    rows,
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * stagegate CLI (local mode). Run with `npm start` (the default three-day run) or
+ * `npm run stagegate -- <command>`:
+ *
+ *   run            cohorts over consecutive real sessions through the local stack
+ *   cohorts list   persisted cohorts, newest first (from DynamoDB Local)
+ *   cohorts show   one cohort's header and full leaderboard
+ *   audit query    SQL or a named query over the audit trail (DuckDB, same SQL as Athena)
+ *   audit verify   recompute the hash chains, name the first broken record
+ *
+ * Settings: `--data <dir>` or STAGEGATE_DATA (LEAN data root, default ../shared/data/lean),
+ * `--state <dir>` or STAGEGATE_STATE_DIR (local servers' data, default .local/state).
+ * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
+import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
+import { StagegateError } from '../functions/core/errors.js';
+import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
+import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
+import {
+  LOCAL_BUCKETS,
+  LOCAL_TABLE,
+  type LocalStack,
+  startLocalStack,
+} from '../local/local-stack.js';
+import { runDays } from '../local/run-days.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
+const DEFAULT_STATE = path.resolve(repoRoot, '.local/state');
+
+const intArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n))
+    throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const numArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  return n;
+};
+const listArg = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+interface GlobalOpts {
+  data: string;
+  state: string;
+  verbose?: boolean;
+}
+
+async function withStack<T>(opts: GlobalOpts, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const stack = await startLocalStack({
+    dataRoot: opts.data,
+    stateDir: opts.state,
+    logLevel: opts.verbose ? 'INFO' : 'ERROR',
+  });
+  const stop = () => {
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await fn(stack);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await stack.stop();
+  }
+}
+
+const program = new Command('stagegate')
+  .description('Stage -> gates -> promotion -> paper broker, locally on real minute bars.')
+  .addOption(
+    new Option('--data <dir>', 'LEAN market data root').env('STAGEGATE_DATA').default(DEFAULT_DATA),
+  )
+  .addOption(
+    new Option('--state <dir>', 'local servers data folder')
+      .env('STAGEGATE_STATE_DIR')
+      .default(DEFAULT_STATE),
+  )
+  .option('--verbose', 'handler logs (Powertools JSON) on stderr')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description(
+    'run intraday cohorts over consecutive real sessions (default: 3 days from 2013-10-07)',
+  )
+  .option(
+    '--from <date>',
+    'first session date (YYYY-MM-DD); later sessions follow in the data',
+    '2013-10-07',
+  )
+  .option('--days <n>', 'number of consecutive sessions', intArg('--days'), 3)
+  .option(
+    '--dates <list>',
+    'explicit session dates, comma separated (overrides --from/--days)',
+    listArg,
+  )
+  .option('--symbols <list>', 'symbols', listArg, ['SPY', 'BAC', 'AIG', 'IBM'])
+  .option('--bankroll <usd>', 'bankroll in USD (50..100000)', numArg('--bankroll'), 1000)
+  .option('--agents <n>', 'agents per cohort (1..1000)', intArg('--agents'), 30)
+  .addOption(
+    new Option('--allocation <policy>', 'allocation policy')
+      .choices(['equal', 'risk-weighted'])
+      .default('equal'),
+  )
+  .option('--seed <n>', 'seed of the genome pool', intArg('--seed'), 1)
+  .action(async (o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const outcomes = await withStack(g, async (stack) => {
+      let sessions: string[] = o.dates ?? [];
+      if (sessions.length === 0) {
+        const all = await stack.runtime.marketData.listSessions(o.symbols);
+        sessions = all.filter((d) => d >= o.from).slice(0, o.days);
+        if (sessions.length < o.days) {
+          throw new CliError(
+            `only ${sessions.length} session(s) with data for ${o.symbols.join(',')} from ${o.from}; available: ${all.join(', ')}`,
+          );
+        }
+      }
+      process.stdout.write(
+        `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
+          `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n`,
+      );
+      return runDays(stack, {
+        sessions,
+        symbols: o.symbols,
+        bankrollUsd: o.bankroll,
+        agentCount: o.agents,
+        allocation: o.allocation,
+        seed: o.seed,
+      });
+    });
+    const failed = outcomes.find((d) => d.status === 'FAILED');
+    if (failed) {
+      process.stderr.write(
+        `\nrun failed on ${failed.sessionDate}: ${failed.error}: ${failed.cause}\n`,
+      );
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(
+        `\n${outcomes.length} cohort(s) complete: ${outcomes.map((d) => d.cohortId).join(', ')}\n`,
+      );
+    }
+  });
+
+const cohorts = program.command('cohorts').description('read persisted cohorts back');
+cohorts
+  .command('list')
+  .option('--limit <n>', 'how many', intArg('--limit'), 20)
+  .action(async (o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    await withStack(g, async (stack) => {
+      const list = await stack.runtime.cohorts.list(o.limit);
+      if (list.length === 0) {
+        process.stdout.write('no cohorts yet: run `npm start` first\n');
+        return;
+      }
+      process.stdout.write(
+        `${table(
+          ['cohort', 'session', 'symbols', 'agents', 'bankroll', 'PnL', 'best agent', 'completed'],
+          list.map((c) => [
+            c.cohortId,
+            c.sessionDate,
+            c.symbols.join(','),
+            String(c.agentCount),
+            usd(c.bankrollUsd),
+            usd(c.totalPnlUsd),
+            c.bestAgentId ?? '-',
+            c.completedAtIso,
+          ]),
+        )}\n`,
+      );
+    });
+  });
+cohorts.command('show <cohortId>').action(async (cohortId: string, _o, cmd: Command) => {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  await withStack(g, async (stack) => {
+    const c = await stack.runtime.cohorts.get(cohortId);
+    process.stdout.write(`${cohortHeader(c)}\n\n${leaderboardTable(c.leaderboard)}\n`);
+  });
+});
+
+const audit = program.command('audit').description('query and verify the local audit trail');
+audit
+  .command('query [sql]')
+  .description('run SQL (view `audit`) or a named query with DuckDB over the local audit bucket')
+  .option('--named <name>', `named query: ${NAMED_QUERIES.map((q) => q.name).join(', ')}`)
+  .option(
+    '--param <name=value>',
+    'named query parameter (repeatable)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option('--date <YYYY-MM-DD>', 'only this UTC day')
+  .option('--json', 'print rows as JSON lines')
+  .action(async (sql: string | undefined, o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    if ((sql === undefined) === (o.named === undefined)) {
+      throw new CliError('give either a SQL string or --named <name>');
+    }
+    const params = Object.fromEntries(
+      (o.param as string[]).map((kv) => {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new CliError(`--param must be name=value, got "${kv}"`);
+        return [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    );
+    await withStack(g, async (stack) => {
+      const rows = await queryAudit({
+        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        bucket: LOCAL_BUCKETS.audit,
+        environment: 'local',
+        cacheDir: path.join(g.state, 'audit-cache'),
+        date: o.date,
+        ...(sql !== undefined ? { sql } : { namedQuery: o.named, params }),
+      });
+      if (o.json) {
+        for (const r of rows) process.stdout.write(`${JSON.stringify(r, jsonSafe)}\n`);
+      } else if (rows.length === 0) {
+        process.stdout.write('(no rows)\n');
+      } else {
+        const headers = Object.keys(rows[0] ?? {});
+        process.stdout.write(
+          `${table(
+            headers,
+            rows.map((r) => headers.map((h) => cell(r[h]))),
+          )}\n${rows.length} row(s)\n`,
+        );
+      }
+    });
+  });
+audit
+  .command('verify')
+  .description('recompute the hash chains; exits 1 naming the first broken record')
+  .option(
+    '--date <YYYY-MM-DD>',
+    'only this UTC day (each stream anchored at its first record that day)',
+  )
+  .action(async (o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    await withStack(g, async (stack) => {
+      const result = await verifyAudit({
+        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        bucket: LOCAL_BUCKETS.audit,
+        environment: 'local',
+        date: o.date,
+        heads: o.date
+          ? undefined
+          : {
+              dynamo: makeDocumentClient({
+                DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+                AWS_REGION: 'us-east-1',
+              }),
+              tableName: LOCAL_TABLE,
+            },
+      });
+      if (result.ok) {
+        process.stdout.write(
+          `audit verified: ${result.checked} record(s) in ${result.streams} stream(s), every hash chain intact\n`,
+        );
+        return;
+      }
+      const b = result.firstBreak;
+      process.stderr.write(
+        `audit verification FAILED: ${result.breaks.length} break(s); first: stream ${b?.stream} seq ${b?.seq} id ${b?.id ?? '?'} key ${b?.key ?? '?'}: ${b?.reason}${b?.detail ? ` (${b.detail})` : ''}\n`,
+      );
+      process.exitCode = 1;
+    });
+  });
+
+const jsonSafe = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+const cell = (v: unknown): string =>
+  v === null || v === undefined
+    ? ''
+    : typeof v === 'object'
+      ? JSON.stringify(v, jsonSafe)
+      : String(v);
+
+class CliError extends Error {}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError || err instanceof StagegateError) {
+    process.stderr.write(
+      `stagegate: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`,
+    );
+  } else {
+    process.stderr.write(
+      `stagegate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  }
+  process.exitCode = 1;
+});

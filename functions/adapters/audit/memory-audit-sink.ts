@@ -1,0 +1,70 @@
+/**
+ * In-memory {@link AuditSink} + {@link AuditReader} with the same chaining, validation and key
+ * layout as the S3 sink: for unit tests of use cases and for throw-away local runs.
+ */
+import { monotonicFactory } from 'ulid';
+import { auditObjectKey, partitionOf } from '../../core/audit/keys.js';
+import type { AuditDraft, AuditRecord, StreamHead } from '../../core/audit/record.js';
+import { chainRecord, toAuditTs } from '../../core/audit/record.js';
+import type { VerifyInput } from '../../core/audit/verify.js';
+import type { AuditReader, AuditReadQuery, AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+
+/** Keeps every appended record (and its would-be S3 key) in memory. */
+export class MemoryAuditSink implements AuditSink, AuditReader {
+  private readonly heads = new Map<string, StreamHead>();
+  private readonly stored: { key: string; record: AuditRecord }[] = [];
+  private readonly nextId: (seedTime: number) => string;
+  /** Drafts rejected by validation, with the error (the dead letters). */
+  readonly rejected: { draft: unknown; error: unknown }[] = [];
+
+  /** @param clock source of `ts`; @param prng ULID randomness in [0, 1) (default crypto). */
+  constructor(
+    private readonly clock: Clock,
+    prng?: () => number,
+  ) {
+    this.nextId = monotonicFactory(prng);
+  }
+
+  /**
+   * Chains and keeps the record.
+   *
+   * @throws ValidationError when the draft is invalid (kept in `rejected`).
+   */
+  async append(draft: AuditDraft): Promise<AuditRecord> {
+    const now = this.clock.now();
+    let record: AuditRecord;
+    try {
+      const stream = (draft as { stream?: unknown }).stream;
+      const head = typeof stream === 'string' ? (this.heads.get(stream) ?? null) : null;
+      record = chainRecord(draft, head, this.nextId(now), toAuditTs(now));
+    } catch (err) {
+      this.rejected.push({ draft, error: err });
+      throw err;
+    }
+    this.heads.set(record.stream, { seq: record.seq, hash: record.hash });
+    this.stored.push({ key: auditObjectKey(record), record });
+    return record;
+  }
+
+  /** Every record appended so far, in append order. */
+  records(): readonly AuditRecord[] {
+    return this.stored.map((s) => s.record);
+  }
+
+  async readRecords(query: AuditReadQuery): Promise<VerifyInput[]> {
+    return this.stored
+      .filter((s) => s.record.environment === query.environment)
+      .filter((s) => !query.date || partitionOf(s.record.ts).dt === query.date)
+      .map((s) => ({ key: s.key, record: structuredClone(s.record) }));
+  }
+
+  async readHeads(streams: readonly string[]): Promise<Map<string, StreamHead>> {
+    const out = new Map<string, StreamHead>();
+    for (const s of streams) {
+      const head = this.heads.get(s);
+      if (head) out.set(s, head);
+    }
+    return out;
+  }
+}

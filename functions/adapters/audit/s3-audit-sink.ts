@@ -1,0 +1,242 @@
+/**
+ * {@link AuditSink} on S3 (one JSON-lines object per record) with stream heads in DynamoDB.
+ *
+ * Write protocol (docs/audit.md, "Crash windows"): the DynamoDB head is the commit point and
+ * holds a copy of the record (write-ahead); the S3 object is derived from it.
+ *  1. read the head (consistent read);
+ *  2. if the head's record object is not known to be in S3, write it (finishing a writer that
+ *     crashed or failed between steps 4 and 5: same key, same bytes);
+ *  3. chain the draft onto the head (seq + 1, prev_hash = head.hash);
+ *  4. advance the head conditionally (`attribute_not_exists(pk)` / `seq = :expected`); on a
+ *     conditional-check failure another writer won: go back to 1 (bounded);
+ *  5. put the object (`If-None-Match: *`), retrying with backoff; resolve.
+ * So there is never a fork (the conditional write serialises each stream) and never a hole
+ * (a committed head record is always materialised by its writer or the next one).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { auditObjectKey, deadLetterKey } from '../../core/audit/keys.js';
+import type {
+  AuditDraft,
+  AuditEnvironment,
+  AuditRecord,
+  ParsedAuditDraft,
+} from '../../core/audit/record.js';
+import {
+  AUDIT_SCHEMA_VERSION,
+  auditDraftSchema,
+  chainRecord,
+  serializeAuditRecord,
+  toAuditTs,
+  toValidationError,
+} from '../../core/audit/record.js';
+import { AuditWriteError, ValidationError } from '../../core/errors.js';
+import type { AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { RetryPolicy } from './retry.js';
+import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
+import type { StoredStreamHead } from './stream-heads.js';
+import { advanceStreamHead, readStreamHead } from './stream-heads.js';
+
+export interface S3AuditSinkOptions {
+  /** S3 client (locally: `forcePathStyle`, `requestChecksumCalculation: 'WHEN_REQUIRED'`). */
+  readonly s3: S3Client;
+  readonly dynamo: DynamoDBDocumentClient;
+  /** Single table holding the stream heads (pk S, sk S). */
+  readonly tableName: string;
+  /** Audit bucket. */
+  readonly bucket: string;
+  /** Environment this sink writes; drafts for another environment are rejected. */
+  readonly environment: AuditEnvironment;
+  /** Source of `ts` and of the ULID time component. */
+  readonly clock: Clock;
+  /** Random source for ULIDs, [0, 1). Default: the `ulid` package's crypto PRNG. */
+  readonly prng?: () => number;
+  /** Retries of each S3/DynamoDB call. Default 4 attempts, 50 ms base, 2 s cap. */
+  readonly retry?: RetryPolicy;
+  /** Head re-reads after losing a conditional write to another writer. Default 16. */
+  readonly maxHeadConflicts?: number;
+}
+
+/** Bounded set of S3 keys known to exist (skips a HEAD request on the hot path). */
+class KnownKeys {
+  private readonly keys = new Set<string>();
+  constructor(private readonly max: number) {}
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    this.keys.add(key);
+    if (this.keys.size > this.max) {
+      const oldest = this.keys.values().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+  }
+}
+
+function safeForJson(value: unknown): unknown {
+  try {
+    return JSON.parse(
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ??
+        'null',
+    );
+  } catch {
+    return String(value);
+  }
+}
+
+/** S3 + DynamoDB implementation of {@link AuditSink}. */
+export class S3AuditSink implements AuditSink {
+  private readonly nextId: (seedTime: number) => string;
+  private readonly known = new KnownKeys(4_096);
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: S3AuditSinkOptions) {
+    this.nextId = monotonicFactory(options.prng);
+    this.retry = options.retry ?? {};
+  }
+
+  /**
+   * Validates, chains and stores one record.
+   *
+   * @returns the stored record.
+   * @throws ValidationError when the draft breaks the draft schema (or names another
+   *   environment); the draft and the error go to `audit-dead-letter/...` first.
+   * @throws AuditWriteError when S3 or DynamoDB keep failing after bounded retries, or the
+   *   stream head stays contended for `maxHeadConflicts` rounds. If the failure came after
+   *   the head moved, the record is committed in the head and the next append on the stream
+   *   writes its object; verify reports the stream as `head-mismatch` until then.
+   */
+  async append(draft: AuditDraft): Promise<AuditRecord> {
+    const parsed = await this.validate(draft);
+    const stream = parsed.stream;
+    const maxConflicts = this.options.maxHeadConflicts ?? 16;
+    for (let round = 0; round < maxConflicts; round += 1) {
+      const head = await this.io('read-head', stream, () =>
+        readStreamHead(this.options.dynamo, this.options.tableName, stream),
+      );
+      if (head) await this.materialize(head, stream);
+      const now = this.options.clock.now();
+      const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now));
+      const line = serializeAuditRecord(record);
+      const key = auditObjectKey(record);
+      const moved = await this.io('advance-head', stream, () =>
+        advanceStreamHead(this.options.dynamo, this.options.tableName, record, line, key),
+      );
+      if (!moved) {
+        await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
+        continue;
+      }
+      await this.putObject(key, line, stream);
+      return record;
+    }
+    throw new AuditWriteError(
+      'advance-head',
+      stream,
+      `stream head still contended after ${maxConflicts} rounds`,
+    );
+  }
+
+  private async validate(draft: AuditDraft): Promise<ParsedAuditDraft> {
+    const result = auditDraftSchema.safeParse(draft);
+    let error: ValidationError | null = null;
+    if (!result.success) {
+      error = toValidationError(result.error);
+    } else if (result.data.environment !== this.options.environment) {
+      error = new ValidationError(
+        'audit.environment',
+        `this sink writes ${this.options.environment}, draft is for ${result.data.environment}`,
+      );
+    }
+    if (result.success && error === null) return result.data;
+    const rejected = error ?? new ValidationError('audit', 'invalid draft');
+    await this.deadLetter(draft, rejected, result.success ? [] : result.error.issues);
+    throw rejected;
+  }
+
+  private async deadLetter(draft: unknown, error: ValidationError, issues: unknown[]) {
+    const now = this.options.clock.now();
+    const ts = toAuditTs(now);
+    const id = this.nextId(now);
+    const key = deadLetterKey(this.options.environment, ts, id);
+    const body = JSON.stringify({
+      schema_version: AUDIT_SCHEMA_VERSION,
+      id,
+      ts,
+      environment: this.options.environment,
+      error: { field: error.field, message: error.message, issues: safeForJson(issues) },
+      draft: safeForJson(draft),
+    });
+    try {
+      await this.io('put-dead-letter', 'dead-letter', () =>
+        this.options.s3.send(
+          new PutObjectCommand({
+            Bucket: this.options.bucket,
+            Key: key,
+            Body: `${body}\n`,
+            ContentType: 'application/json',
+            IfNoneMatch: '*',
+          }),
+        ),
+      );
+    } catch (err) {
+      // The draft is rejected either way; keep the storage fault as the cause.
+      (error as { cause?: unknown }).cause = err;
+    }
+  }
+
+  /** Ensures the head record's object exists (finishes an interrupted writer). */
+  private async materialize(head: StoredStreamHead, stream: string): Promise<void> {
+    if (head.record === null || head.objectKey === null) return;
+    const key = head.objectKey;
+    if (this.known.has(key)) return;
+    const exists = await this.io('head-object', stream, async () => {
+      try {
+        await this.options.s3.send(
+          new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
+        );
+        return true;
+      } catch (err) {
+        if (httpStatusOf(err) === 404 || (err as Error).name === 'NotFound') return false;
+        throw err;
+      }
+    });
+    if (!exists) await this.putObject(key, head.record, stream);
+    else this.known.add(key);
+  }
+
+  private async putObject(key: string, line: string, stream: string): Promise<void> {
+    await this.io('put-object', stream, async () => {
+      try {
+        await this.options.s3.send(
+          new PutObjectCommand({
+            Bucket: this.options.bucket,
+            Key: key,
+            Body: line,
+            ContentType: 'application/x-ndjson',
+            // Real S3 refuses to overwrite (412); s3rver ignores it, keys are unique anyway.
+            IfNoneMatch: '*',
+          }),
+        );
+      } catch (err) {
+        // 412: the object already exists; its key embeds the record id, so another writer
+        // finishing this very record put it there.
+        if (httpStatusOf(err) !== 412) throw err;
+      }
+    });
+    this.known.add(key);
+  }
+
+  private io<T>(operation: string, stream: string, fn: () => Promise<T>): Promise<T> {
+    return withRetries(
+      fn,
+      this.retry,
+      (err, attempts) =>
+        new AuditWriteError(operation, stream, `${attempts} attempt(s): ${describeError(err)}`, {
+          cause: err,
+        }),
+    );
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * {@link MarketDataPort} over LEAN-format files (local folder or S3, through a
+ * {@link BlobSource}). Layout under the data root:
+ *
+ * - `equity/usa/minute/{sym}/{YYYYMMDD}_{trade|quote}.zip`, `equity/usa/daily/{sym}.zip`
+ * - `crypto/coinbase/minute/{sym}/{YYYYMMDD}_{trade|quote}.zip`,
+ *   `crypto/coinbase/daily/{sym}_trade.zip`
+ *
+ * Symbols are case-insensitive on input, lower-case on disk and upper-case in results.
+ */
+import {
+  DataFileMissingError,
+  NoSessionError,
+  UnknownSymbolError,
+  ValidationError,
+} from '../../core/errors.js';
+import type { DailyBar, MarketSession, SymbolSeries } from '../../core/market/types.js';
+import type { MarketDataPort } from '../../ports/market-data.js';
+import type { BlobSource } from './blob-source.js';
+import {
+  type CalendarDate,
+  formatIsoDate,
+  formatLeanDate,
+  leanDateToIso,
+  type Market,
+  type MinuteQuotes,
+  type MinuteTrades,
+  parseDaily,
+  parseIsoDate,
+  parseMinuteQuotes,
+  parseMinuteTrades,
+  readLeanCsv,
+  sessionWindow,
+} from './lean-format.js';
+import { WeightedLru } from './weighted-lru.js';
+
+/** Where each market lives under the data root. */
+const LAYOUT: Record<
+  Market,
+  { readonly minute: string; readonly daily: string; readonly dailySuffix: string }
+> = {
+  crypto: {
+    minute: 'crypto/coinbase/minute',
+    daily: 'crypto/coinbase/daily',
+    dailySuffix: '_trade.zip',
+  },
+  'equity-usa': { minute: 'equity/usa/minute', daily: 'equity/usa/daily', dailySuffix: '.zip' },
+};
+/** Inference order: a symbol found under crypto/coinbase is crypto, otherwise US equity. */
+const MARKETS: readonly Market[] = ['crypto', 'equity-usa'];
+
+const TRADE_FILE = /^(\d{8})_trade\.zip$/;
+
+/** Options of {@link LeanMarketData}. */
+export interface LeanMarketDataOptions {
+  /**
+   * Largest number of parsed rows (minute bars, daily bars, listing names) kept in the
+   * in-memory LRU cache across calls (warm Lambda starts). About 50-100 bytes per row.
+   * @default 250_000
+   */
+  readonly cacheRowBudget?: number;
+}
+
+interface ResolvedSymbol {
+  /** Upper-case, as returned. */
+  readonly symbol: string;
+  /** Lower-case, as on disk. */
+  readonly onDisk: string;
+  readonly market: Market;
+}
+
+/**
+ * Loads LEAN minute and daily bars and aligns symbols by timestamp.
+ *
+ * Units: prices USD (equity deci-cents ÷ 10,000; crypto as stored), volumes and sizes in
+ * shares/coins, times epoch ms UTC. Equity sessions keep bars starting in [09:30, 16:00)
+ * America/New_York (at most 390); crypto sessions keep the whole UTC day.
+ *
+ * Errors: `ValidationError('date' | 'from' | 'to' | 'symbols')` for bad input;
+ * `UnknownSymbolError` when a symbol has no minute folder (or, for `loadDaily`, no daily
+ * file); `NoSessionError` when the date has no trade file for a symbol;
+ * `DataFileMissingError` when a needed file (e.g. the quote file) is absent;
+ * `DataFileCorruptError` for a bad zip or row; `TransientError` passed through from the
+ * source.
+ *
+ * Parsed files and folder listings are cached per instance (bounded, see
+ * {@link LeanMarketDataOptions.cacheRowBudget}); files are assumed immutable while it lives.
+ */
+export class LeanMarketData implements MarketDataPort {
+  private readonly cache: WeightedLru<unknown>;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  /**
+   * @param source byte source rooted at the LEAN data root (e.g. `/work/shared/data/lean`
+   *   or `s3://bucket/lean`).
+   */
+  constructor(
+    private readonly source: BlobSource,
+    options: LeanMarketDataOptions = {},
+  ) {
+    this.cache = new WeightedLru(options.cacheRowBudget ?? 250_000);
+  }
+
+  /**
+   * Regular-session minute bars of `symbols` on `date`, aligned by timestamp: `timestamps`
+   * is the sorted union of bar starts where any symbol traded; a symbol with no trade in a
+   * minute has NaN OHLC and volume 0; bid/ask/sizes come from the quote bar of the same
+   * minute (close values), NaN when there is none.
+   *
+   * @param date session date `YYYY-MM-DD` (New York date for equities, UTC date for crypto).
+   * @param symbols one or more distinct symbols of the same market, any case.
+   * @throws ValidationError invalid date, empty/duplicate symbols, or mixed markets.
+   * @throws UnknownSymbolError a symbol has no minute data folder (lists known symbols).
+   * @throws NoSessionError no trade file for `date` for some symbol (lists the dates every
+   *   requested symbol has).
+   * @throws DataFileMissingError the quote file of a symbol is missing.
+   * @throws DataFileCorruptError a file is not a zip or has a bad row (names file and line).
+   */
+  async loadSession(date: string, symbols: readonly string[]): Promise<MarketSession> {
+    const day = parseIsoDate(date, 'date');
+    const isoDate = formatIsoDate(day);
+    const resolved = await this.resolveSymbols(symbols);
+    const market = resolved[0]!.market;
+    const datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
+    if (datesPerSymbol.some((dates) => !dates.includes(isoDate))) {
+      throw new NoSessionError(isoDate, intersect(datesPerSymbol));
+    }
+    const files = await Promise.all(
+      resolved.map(async (s) => {
+        const [trades, quotes] = await Promise.all([
+          this.minuteTrades(s, day),
+          this.minuteQuotes(s, day),
+        ]);
+        return { s, trades, quotes };
+      }),
+    );
+    const timestamps = unionSorted(files.map((f) => f.trades.t));
+    const index = new Map<number, number>();
+    for (let i = 0; i < timestamps.length; i++) index.set(timestamps[i]!, i);
+    const series = files.map((f) =>
+      alignSeries(f.s.symbol, f.trades, f.quotes, index, timestamps.length),
+    );
+    return { date: isoDate, market, symbols: resolved.map((s) => s.symbol), timestamps, series };
+  }
+
+  /**
+   * Daily bars of `symbol` with `from <= date <= to` (inclusive), oldest first, prices USD.
+   * @throws ValidationError `from`/`to` not real `YYYY-MM-DD` dates, or `to` before `from`.
+   * @throws UnknownSymbolError no daily file for the symbol (lists symbols that have one).
+   * @throws DataFileCorruptError bad zip or row.
+   */
+  async loadDaily(symbol: string, from: string, to: string): Promise<readonly DailyBar[]> {
+    const fromIso = formatIsoDate(parseIsoDate(from, 'from'));
+    const toIso = formatIsoDate(parseIsoDate(to, 'to'));
+    if (toIso < fromIso) throw new ValidationError('to', `${toIso} is before from ${fromIso}`);
+    if (typeof symbol !== 'string' || symbol.trim() === '') {
+      throw new ValidationError('symbol', 'must be a non-empty string');
+    }
+    const onDisk = symbol.trim().toLowerCase();
+    const dailySymbols = await Promise.all(MARKETS.map((m) => this.dailySymbols(m)));
+    const market = MARKETS.find((_, i) => dailySymbols[i]!.includes(onDisk));
+    if (market === undefined) {
+      throw new UnknownSymbolError(symbol.trim().toUpperCase(), upperSortedUnion(dailySymbols));
+    }
+    const relPath = `${LAYOUT[market].daily}/${onDisk}${LAYOUT[market].dailySuffix}`;
+    const bars = await this.cached(
+      `daily:${relPath}`,
+      async () =>
+        parseDaily(readLeanCsv(await this.source.read(relPath), relPath), relPath, market),
+      (b) => b.length,
+    );
+    return bars.filter((b) => b.date >= fromIso && b.date <= toIso);
+  }
+
+  /**
+   * Session dates (`YYYY-MM-DD`, ascending) with a minute trade file for every one of
+   * `symbols` (quote files are not checked here; `loadSession` requires them).
+   * @throws ValidationError empty/duplicate symbols, or mixed markets.
+   * @throws UnknownSymbolError a symbol has no minute data folder.
+   */
+  async listSessions(symbols: readonly string[]): Promise<readonly string[]> {
+    const resolved = await this.resolveSymbols(symbols);
+    return intersect(await Promise.all(resolved.map((s) => this.sessionDates(s))));
+  }
+
+  private async resolveSymbols(symbols: readonly string[]): Promise<ResolvedSymbol[]> {
+    if (!Array.isArray(symbols) || symbols.length === 0) {
+      throw new ValidationError('symbols', 'expected at least one symbol');
+    }
+    const perMarket = await Promise.all(MARKETS.map((m) => this.minuteSymbols(m)));
+    const resolved = symbols.map((raw, i): ResolvedSymbol => {
+      if (typeof raw !== 'string' || raw.trim() === '') {
+        throw new ValidationError(`symbols[${i}]`, 'must be a non-empty string');
+      }
+      const onDisk = raw.trim().toLowerCase();
+      const market = MARKETS.find((_, m) => perMarket[m]!.includes(onDisk));
+      if (market === undefined) {
+        throw new UnknownSymbolError(onDisk.toUpperCase(), upperSortedUnion(perMarket));
+      }
+      return { symbol: onDisk.toUpperCase(), onDisk, market };
+    });
+    const seen = new Set<string>();
+    for (const s of resolved) {
+      if (seen.has(s.symbol)) throw new ValidationError('symbols', `duplicate symbol ${s.symbol}`);
+      seen.add(s.symbol);
+    }
+    const markets = new Set(resolved.map((s) => s.market));
+    if (markets.size > 1) {
+      throw new ValidationError(
+        'symbols',
+        `cannot mix markets in one session: ${resolved.map((s) => `${s.symbol} (${s.market})`).join(', ')}`,
+      );
+    }
+    return resolved;
+  }
+
+  /** Lower-case symbols with a minute folder in `market`. */
+  private minuteSymbols(market: Market): Promise<string[]> {
+    const dir = LAYOUT[market].minute;
+    return this.cached(
+      `list:${dir}`,
+      () => this.source.list(dir),
+      (names) => names.length,
+    );
+  }
+
+  /** Lower-case symbols with a daily file in `market`. */
+  private dailySymbols(market: Market): Promise<string[]> {
+    const { daily, dailySuffix } = LAYOUT[market];
+    return this.cached(
+      `list:${daily}`,
+      async () =>
+        (await this.source.list(daily))
+          .filter((n) => n.endsWith(dailySuffix))
+          .map((n) => n.slice(0, -dailySuffix.length)),
+      (names) => names.length,
+    );
+  }
+
+  /** `YYYY-MM-DD` dates, ascending, with a minute trade file for the symbol. */
+  private sessionDates(s: ResolvedSymbol): Promise<string[]> {
+    const dir = `${LAYOUT[s.market].minute}/${s.onDisk}`;
+    return this.cached(
+      `list:${dir}`,
+      async () =>
+        (await this.source.list(dir))
+          .map((n) => TRADE_FILE.exec(n)?.[1])
+          .map((d) => (d === undefined ? undefined : leanDateToIso(d)))
+          .filter((d): d is string => d !== undefined)
+          .sort(),
+      (dates) => dates.length,
+    );
+  }
+
+  private minuteTrades(s: ResolvedSymbol, day: CalendarDate): Promise<MinuteTrades> {
+    const relPath = `${LAYOUT[s.market].minute}/${s.onDisk}/${formatLeanDate(day)}_trade.zip`;
+    return this.cached(
+      `trade:${relPath}`,
+      async () =>
+        parseMinuteTrades(readLeanCsv(await this.source.read(relPath), relPath), {
+          relPath,
+          date: day,
+          market: s.market,
+          window: sessionWindow(s.market),
+        }),
+      (f) => f.t.length,
+    );
+  }
+
+  private minuteQuotes(s: ResolvedSymbol, day: CalendarDate): Promise<MinuteQuotes> {
+    const relPath = `${LAYOUT[s.market].minute}/${s.onDisk}/${formatLeanDate(day)}_quote.zip`;
+    return this.cached(
+      `quote:${relPath}`,
+      async () => {
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.source.read(relPath);
+        } catch (err) {
+          if (err instanceof DataFileMissingError) {
+            throw new DataFileMissingError(
+              err.path,
+              `${err.message} (quote file of ${s.symbol}: fills need bid/ask)`,
+            );
+          }
+          throw err;
+        }
+        return parseMinuteQuotes(readLeanCsv(bytes, relPath), {
+          relPath,
+          date: day,
+          market: s.market,
+          window: sessionWindow(s.market),
+        });
+      },
+      (f) => f.t.length,
+    );
+  }
+
+  /**
+   * Memoises `load()` under `key`: concurrent callers share one in-flight promise; a resolved
+   * value is kept in the LRU with `weigh(value)` rows; a rejection is not cached.
+   */
+  private async cached<T>(
+    key: string,
+    load: () => Promise<T>,
+    weigh: (v: T) => number,
+  ): Promise<T> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit as T;
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined) return pending as Promise<T>;
+    const p = load().then((v) => {
+      this.cache.set(key, v, Math.max(1, weigh(v)));
+      return v;
+    });
+    this.inFlight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+}
+
+/** Dates present in every list, ascending. */
+function intersect(lists: readonly (readonly string[])[]): string[] {
+  const [first, ...rest] = lists;
+  if (first === undefined) return [];
+  return first.filter((d) => rest.every((l) => l.includes(d))).sort();
+}
+
+function upperSortedUnion(lists: readonly (readonly string[])[]): string[] {
+  return [...new Set(lists.flat().map((s) => s.toUpperCase()))].sort();
+}
+
+/** Sorted, de-duplicated union of several (each sorted) timestamp arrays. */
+function unionSorted(arrays: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let k = 0;
+  for (const a of arrays) {
+    all.set(a, k);
+    k += a.length;
+  }
+  all.sort();
+  let w = 0;
+  for (let r = 0; r < all.length; r++) {
+    if (w === 0 || all[r] !== all[w - 1]) all[w++] = all[r]!;
+  }
+  return all.slice(0, w);
+}
+
+function alignSeries(
+  symbol: string,
+  trades: MinuteTrades,
+  quotes: MinuteQuotes,
+  index: ReadonlyMap<number, number>,
+  n: number,
+): SymbolSeries {
+  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  const s = {
+    symbol,
+    open: nan(),
+    high: nan(),
+    low: nan(),
+    close: nan(),
+    volume: new Float64Array(n),
+    bid: nan(),
+    ask: nan(),
+    bidSize: nan(),
+    askSize: nan(),
+  };
+  for (let r = 0; r < trades.t.length; r++) {
+    const i = index.get(trades.t[r]!)!;
+    s.open[i] = trades.open[r]!;
+    s.high[i] = trades.high[r]!;
+    s.low[i] = trades.low[r]!;
+    s.close[i] = trades.close[r]!;
+    s.volume[i] = trades.volume[r]!;
+  }
+  for (let r = 0; r < quotes.t.length; r++) {
+    const i = index.get(quotes.t[r]!);
+    if (i === undefined) continue;
+    s.bid[i] = quotes.bidClose[r]!;
+    s.ask[i] = quotes.askClose[r]!;
+    s.bidSize[i] = quotes.bidSize[r]!;
+    s.askSize[i] = quotes.askSize[r]!;
+  }
+  return s;
+}

@@ -1,0 +1,105 @@
+/**
+ * The composition root of the Lambda runtime (AWS and local mode alike): reads the
+ * environment once through zod, builds the SDK clients and adapters, and hands them to use
+ * cases as one typed dependency object. Local mode differs only by environment variables
+ * (endpoints of the local emulators, a `file://` market-data root).
+ */
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3AuditSink } from '../adapters/audit/s3-audit-sink.js';
+import { DynamoCohortRepository } from '../adapters/dynamodb/cohort-repository.js';
+import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob-source.js';
+import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
+import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
+import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { AuditSink } from '../ports/audit.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import type { CohortRepository } from '../ports/cohort-repository.js';
+import type { MarketDataPort } from '../ports/market-data.js';
+
+export interface Runtime {
+  readonly env: RuntimeEnv;
+  readonly clock: Clock;
+  readonly marketData: MarketDataPort;
+  readonly artifacts: ArtifactStore;
+  readonly cohorts: CohortRepository;
+  readonly audit: AuditSink;
+}
+
+/** S3 client for AWS, or for the local emulator when `S3_ENDPOINT` is set. */
+export function makeS3Client(env: Pick<RuntimeEnv, 'S3_ENDPOINT' | 'AWS_REGION'>): S3Client {
+  return new S3Client({
+    region: env.AWS_REGION,
+    ...(env.S3_ENDPOINT
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          forcePathStyle: true,
+          // s3rver stores streamed, checksummed bodies corrupted; only send checksums on demand.
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  });
+}
+
+/** DynamoDB document client (undefined values dropped, as the single-table items expect). */
+export function makeDocumentClient(
+  env: Pick<RuntimeEnv, 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>,
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: env.AWS_REGION,
+    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  });
+}
+
+function makeMarketData(env: RuntimeEnv, s3: S3Client): MarketDataPort {
+  const uri = new URL(env.MARKET_DATA_URI);
+  if (uri.protocol === 'file:') {
+    return new LeanMarketData(new FileSystemBlobSource(fileURLToPath(uri)));
+  }
+  return new LeanMarketData(new S3BlobSource(s3, uri.host, uri.pathname.replace(/^\//, '')));
+}
+
+/** Builds a runtime from an environment map (tests and the local mode call this directly). */
+export function buildRuntime(
+  envVars: Record<string, string | undefined>,
+  clock: Clock = systemClock,
+): Runtime {
+  const env = readRuntimeEnv(envVars);
+  const s3 = makeS3Client(env);
+  const doc = makeDocumentClient(env);
+  return {
+    env,
+    clock,
+    marketData: makeMarketData(env, s3),
+    artifacts: new S3ArtifactStore(s3, env.ARTIFACTS_BUCKET),
+    cohorts: new DynamoCohortRepository(doc, env.TABLE_NAME),
+    audit: new S3AuditSink({
+      s3,
+      dynamo: doc,
+      tableName: env.TABLE_NAME,
+      bucket: env.AUDIT_BUCKET,
+      environment: env.STAGE,
+      clock,
+    }),
+  };
+}
+
+let cached: Runtime | undefined;
+
+/** The process-wide runtime, built on first use from `process.env` (a warm Lambda reuses it). */
+export function getRuntime(): Runtime {
+  cached ??= buildRuntime(process.env);
+  return cached;
+}
+
+/** Forgets the cached runtime (the local mode calls this after changing the environment). */
+export function resetRuntime(): void {
+  cached = undefined;
+}

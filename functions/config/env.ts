@@ -1,0 +1,53 @@
+/**
+ * The Lambda environment, read once at the edge through a zod schema that fails fast.
+ * Only handlers' composition root (`functions/composition/runtime.ts`) calls this; the core
+ * never sees `process.env`.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../core/errors.js';
+
+const optionalUrl = z
+  .string()
+  .url()
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
+export const RuntimeEnvSchema = z.object({
+  /** Deployment stage; `local` is the local mode. */
+  STAGE: z.enum(['local', 'dev', 'staging', 'prod']),
+  /** The single DynamoDB table (cohorts, agents, audit stream heads). */
+  TABLE_NAME: z.string().min(3),
+  /** Bucket for cohort artifacts (simulation results, score documents). */
+  ARTIFACTS_BUCKET: z.string().min(3),
+  /** Append-only audit bucket. */
+  AUDIT_BUCKET: z.string().min(3),
+  /**
+   * Root of the LEAN data tree: `s3://bucket/prefix` in AWS, `file:///abs/path` locally.
+   */
+  MARKET_DATA_URI: z
+    .string()
+    .regex(/^(s3:\/\/[^/]+(\/.*)?|file:\/\/\/.+)$/, 'must be s3://bucket/prefix or file:///path'),
+  /** Local mode only: endpoint of DynamoDB Local. */
+  DYNAMODB_ENDPOINT: optionalUrl,
+  /** Local mode only: endpoint of the S3 emulator (path-style addressing is then used). */
+  S3_ENDPOINT: optionalUrl,
+  AWS_REGION: z.string().default('us-east-1'),
+});
+
+export type RuntimeEnv = z.infer<typeof RuntimeEnvSchema>;
+
+/**
+ * Parses `env` (normally `process.env`).
+ * @throws ValidationError naming the first missing or malformed variable.
+ */
+export function readRuntimeEnv(env: Record<string, string | undefined>): RuntimeEnv {
+  const parsed = RuntimeEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `env.${issue?.path.join('.') ?? '?'}`,
+      issue?.message ?? 'invalid environment',
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,122 @@
+/**
+ * THE fill model: how a simulated market order becomes a fill. The cohort simulator and the
+ * simulated paper broker both use these functions, so a backtest and a paper run of the same
+ * decision produce the same price, quantity and fee (parity).
+ *
+ * - Timing: the decision is taken at a bar's close and filled against the quote at the end of
+ *   that same minute (the quote bar's close). No look-ahead: nothing after the minute is used.
+ * - Price: a buy pays the ask, a sell receives the bid, plus `slippageBps` adverse:
+ *   `buy = ask × (1 + bps/10⁴)`, `sell = bid × (1 − bps/10⁴)`. No fill when the side's quote is
+ *   missing (NaN) or not positive.
+ * - Quantity: fractional shares in steps of 1e-6 share (Alpaca accepts fractional market
+ *   orders; 1e-6 keeps a 1.67 USD agent slice tradable in a 170 USD stock), or whole shares.
+ *   Rounded toward zero when opening so a ceiling is never overshot, away from zero when a
+ *   risk reduction must free at least a given amount.
+ * - Fee (commission): `min(maxFeeFraction × notional, max(minFeeUsd, feePerShareUsd × |qty|))`,
+ *   the shape of the IBKR Pro Fixed schedule (per share, minimum per order, capped at a share
+ *   of trade value); 0 for a zero quantity.
+ */
+
+export type Side = 'buy' | 'sell';
+
+/** Cost parameters of the fill model (a subset of the cohort config). */
+export interface FillCosts {
+  /** Adverse slippage beyond the touch, basis points (1 bp = 0.0001). */
+  readonly slippageBps: number;
+  /** Commission per share, USD. */
+  readonly feePerShareUsd: number;
+  /** Minimum commission per order, USD. */
+  readonly minFeeUsd: number;
+  /** Commission cap per order as a fraction of notional (qty × price). */
+  readonly maxFeeFraction: number;
+}
+
+/** A market order: side and positive quantity (shares). */
+export interface MarketOrder {
+  readonly side: Side;
+  readonly qty: number;
+}
+
+/** Quote at the end of the decision minute, USD; NaN where missing. */
+export interface Quote {
+  readonly bid: number;
+  readonly ask: number;
+}
+
+/** The outcome of {@link fillMarketOrder}. */
+export interface FillOutcome {
+  readonly side: Side;
+  /** Shares filled (> 0). */
+  readonly qty: number;
+  /** Fill price per share, USD, slippage included. */
+  readonly priceUsd: number;
+  /** Commission, USD. */
+  readonly feeUsd: number;
+}
+
+/** Quantity step of fractional trading, shares. */
+export const FRACTIONAL_QTY_STEP = 1e-6;
+
+/** Quantity step for the cohort's `fractionalShares` setting: 1e-6 share or 1 share. */
+export function qtyStep(fractionalShares: boolean): number {
+  return fractionalShares ? FRACTIONAL_QTY_STEP : 1;
+}
+
+/**
+ * Fill price per share, USD: `ask × (1 + bps/10⁴)` for a buy, `bid × (1 − bps/10⁴)` for a
+ * sell; NaN (no fill) when that side's quote is NaN or not positive.
+ */
+export function fillPriceUsd(side: Side, bid: number, ask: number, slippageBps: number): number {
+  if (side === 'buy') return ask > 0 ? ask * (1 + slippageBps / 10_000) : Number.NaN;
+  return bid > 0 ? bid * (1 - slippageBps / 10_000) : Number.NaN;
+}
+
+/**
+ * Commission of one order, USD:
+ * `min(maxFeeFraction × |qty| × priceUsd, max(minFeeUsd, feePerShareUsd × |qty|))`, 0 when
+ * `qty` is 0.
+ */
+export function commissionUsd(qty: number, priceUsd: number, costs: FillCosts): number {
+  const shares = Math.abs(qty);
+  if (shares === 0) return 0;
+  const perShare = Math.max(costs.minFeeUsd, costs.feePerShareUsd * shares);
+  return Math.min(costs.maxFeeFraction * shares * priceUsd, perShare);
+}
+
+/**
+ * `qty` rounded toward zero to a multiple of `step` (shares). A relative tolerance of 1e-9
+ * absorbs binary representation error (so 0.3 / 1e-6 is 300000, not 299999).
+ */
+export function roundQtyDown(qty: number, step: number): number {
+  const units = Math.abs(qty) / step;
+  const whole = Math.floor(units + 1e-9 * Math.max(1, units));
+  return Math.sign(qty) * whole * step;
+}
+
+/** `qty` rounded away from zero to a multiple of `step` (same tolerance as {@link roundQtyDown}). */
+export function roundQtyUp(qty: number, step: number): number {
+  const units = Math.abs(qty) / step;
+  const whole = Math.ceil(units - 1e-9 * Math.max(1, units));
+  return Math.sign(qty) * whole * step;
+}
+
+/**
+ * Fills a market order against the end-of-minute quote.
+ *
+ * @returns the fill, or `null` when the quote side is missing or the quantity is not positive.
+ */
+export function fillMarketOrder(
+  order: MarketOrder,
+  quote: Quote,
+  costs: FillCosts,
+): FillOutcome | null {
+  if (!(order.qty > 0)) return null;
+  const priceUsd = fillPriceUsd(order.side, quote.bid, quote.ask, costs.slippageBps);
+  if (!(priceUsd > 0)) return null;
+  return {
+    side: order.side,
+    qty: order.qty,
+    priceUsd,
+    feeUsd: commissionUsd(order.qty, priceUsd, costs),
+  };
+}

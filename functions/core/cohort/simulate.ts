@@ -1,0 +1,719 @@
+/**
+ * The cohort simulation: one agent per genome trades its symbol over one session's 1-minute
+ * bars, inside the parent wallet's bankroll, under the risk ceilings of the cohort config.
+ *
+ * Per minute `t` (bar-major, so the aggregate ceiling sees every agent's state at `t`):
+ * 1. marks: each symbol's mark is the quote mid when both sides are quoted, else the bar's
+ *    close, else the previous mark;
+ * 2. strategies: every agent whose symbol traded in the minute steps its strategy on the bar
+ *    (close/high/low/volume); a changed target becomes the agent's pending order;
+ * 3. execution, agents in an order rotated by one each minute (so no agent always comes first
+ *    to the aggregate headroom): pending orders fill through the shared fill model (`fill-model.ts`)
+ *    against the minute's closing quote, clipped to the agent leverage ceiling and to the
+ *    aggregate exposure ceiling; a pending order whose quote side is missing waits for the next
+ *    quoted minute; then an agent whose gross exposure drifted above its ceiling (prices moved)
+ *    is forced back under it;
+ * 4. aggregate drift: if the marks pushed the cohort's gross exposure above its ceiling, every
+ *    quoted position is reduced pro rata until it is back under;
+ * 5. flatten: with `flattenAtClose`, each agent closes its position in the last minute in which
+ *    its symbol is quoted, and trades no more after it;
+ * 6. curves: each agent's equity and gross exposure, and the parent's, are recorded.
+ *
+ * The simulation draws no random numbers: same inputs → same result, bit for bit.
+ */
+import { TZDate } from '@date-fns/tz';
+import { ValidationError } from '../errors.js';
+import type { MarketSession, SymbolSeries } from '../market/types.js';
+import { allocateBankroll } from './allocation.js';
+import { type CohortConfig, parseCohortConfig } from './config.js';
+import {
+  commissionUsd,
+  type FillCosts,
+  fillPriceUsd,
+  qtyStep,
+  roundQtyDown,
+  roundQtyUp,
+  type Side,
+} from './fill-model.js';
+import type { Genome } from './genome.js';
+import { STRATEGY_FAMILIES, validateGenome } from './genome.js';
+import { AgentLedgers } from './ledger.js';
+import { createStrategy, type Strategy } from './strategies.js';
+import { ParentWallet } from './wallet.js';
+
+/** Why a fill happened. */
+export type FillReason =
+  /** The agent's strategy changed its target. */
+  | 'signal'
+  /** A forced reduction: agent leverage or aggregate exposure drifted above its ceiling. */
+  | 'risk'
+  /** End-of-session flatten (`flattenAtClose`). */
+  | 'flatten';
+
+/** One simulated fill. */
+export interface Fill {
+  /** Start of the decision minute, epoch ms UTC (an entry of `timestamps`); filled at its end. */
+  readonly t: number;
+  readonly symbol: string;
+  readonly side: Side;
+  /** Shares, > 0. */
+  readonly qty: number;
+  /** Price per share, USD, slippage included. */
+  readonly priceUsd: number;
+  /** Commission, USD. */
+  readonly feeUsd: number;
+  readonly reason: FillReason;
+}
+
+/** An open position at the end of the session. */
+export interface PositionSnapshot {
+  readonly symbol: string;
+  /** Signed shares (short < 0). */
+  readonly qty: number;
+  readonly avgPriceUsd: number;
+  /** Last mark (quote mid, else last close), USD. */
+  readonly markPriceUsd: number;
+}
+
+/** One agent's simulated session. Curves have one entry per `timestamps` entry. */
+export interface AgentResult {
+  /** `a0001`, `a0002`, ... in genome order. */
+  readonly agentId: string;
+  readonly genome: Genome;
+  readonly allocationUsd: number;
+  /** Equity (cash + position × mark) after each minute's trades, USD. */
+  readonly equityCurve: number[];
+  /** Gross exposure |position| × mark after each minute's trades, USD. */
+  readonly grossExposureCurve: number[];
+  readonly finalCashUsd: number;
+  /** Open positions at the end (empty when flat). */
+  readonly positions: PositionSnapshot[];
+  /** Realized PnL, gross of fees, USD. */
+  readonly realizedPnlUsd: number;
+  /** Unrealized PnL at the last mark, USD. */
+  readonly unrealizedPnlUsd: number;
+  readonly feesUsd: number;
+  readonly fills: Fill[];
+  /** Orders clipped by the agent leverage ceiling (attempts). */
+  readonly leverageBreaches: number;
+  /** Orders clipped by the aggregate exposure ceiling (attempts). */
+  readonly exposureBreaches: number;
+  /** Fills forced by a ceiling after prices moved (subset of `tradeCount`). */
+  readonly forcedReductions: number;
+  /** Number of fills. */
+  readonly tradeCount: number;
+}
+
+/** The simulated session of a whole cohort. Plain JSON (stored as an artifact, then scored). */
+export interface SimulationResult {
+  readonly cohortId: string;
+  /** Exchange-local session date, `YYYY-MM-DD`. */
+  readonly sessionDate: string;
+  readonly market: MarketSession['market'];
+  /** Session open, epoch ms UTC (09:30 America/New_York for US equities, 00:00 UTC for crypto). */
+  readonly sessionOpenMs: number;
+  readonly bankrollUsd: number;
+  readonly config: CohortConfig;
+  /** The allocation policy applied (`risk-weighted` may fall back to `equal`). */
+  readonly allocationPolicyApplied: CohortConfig['allocation'];
+  readonly symbols: string[];
+  /** Minute starts, epoch ms UTC. */
+  readonly timestamps: number[];
+  readonly parent: {
+    /** Bankroll minus Σ allocations, USD (constant over the session). */
+    readonly unallocatedCashUsd: number;
+    /** Unallocated cash + Σ agent equity, per minute, USD. */
+    readonly equityCurve: number[];
+    /** Σ agent gross exposure, per minute, USD. */
+    readonly grossExposureCurve: number[];
+  };
+  readonly agents: AgentResult[];
+}
+
+/** Input of {@link simulateCohort}. */
+export interface SimulateCohortInput {
+  readonly cohortId: string;
+  readonly session: MarketSession;
+  /** One agent per genome; exactly `config.agentCount` of them. */
+  readonly genomes: readonly Genome[];
+  readonly config: CohortConfig;
+  /** Daily return standard deviation per symbol, fraction (for `risk-weighted`). */
+  readonly riskEstimates?: Readonly<Record<string, number>>;
+}
+
+const NEW_YORK = 'America/New_York';
+
+/**
+ * A forced reduction (a ceiling exceeded because prices moved, not because of an order) brings
+ * the exposure down to 98% of the ceiling rather than exactly to it, like a margin call that
+ * restores a buffer: otherwise every further tick in the same direction would force another
+ * tiny trade (and its fee).
+ */
+export const RISK_REDUCTION_TARGET = 0.98;
+
+/**
+ * Session open of `session`, epoch ms UTC: 09:30 America/New_York on the session date for US
+ * equities, 00:00 UTC for crypto.
+ *
+ * @throws ValidationError('session.date') when the date is not `YYYY-MM-DD`.
+ */
+export function sessionOpenMs(session: Pick<MarketSession, 'date' | 'market'>): number {
+  const key = `${session.market}/${session.date}`;
+  const cached = openCache.get(key);
+  if (cached !== undefined) return cached;
+  const open = computeSessionOpen(session);
+  if (openCache.size >= 4_096) openCache.clear();
+  openCache.set(key, open);
+  return open;
+}
+
+/** Memo of {@link sessionOpenMs}: time-zone resolution goes through Intl and is slow. */
+const openCache = new Map<string, number>();
+
+function computeSessionOpen(session: Pick<MarketSession, 'date' | 'market'>): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(session.date);
+  if (!m) throw new ValidationError('session.date', `must be YYYY-MM-DD, got ${session.date}`);
+  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  if (session.market === 'crypto') return Date.UTC(y, mo, d);
+  return new TZDate(y, mo, d, 9, 30, NEW_YORK).getTime();
+}
+
+/**
+ * `length` entries of `src` from `offset` as a plain array (JSON-serializable). An index loop
+ * into a preallocated array is about 20× faster than `Array.from(typedArray)` on V8.
+ */
+function toArray(src: Float64Array, offset: number, length: number): number[] {
+  const out = new Array<number>(length);
+  for (let j = 0; j < length; j++) out[j] = src[offset + j] as number;
+  return out;
+}
+
+function agentId(i: number): string {
+  return `a${String(i + 1).padStart(4, '0')}`;
+}
+
+/** The strategies of one family and the agents they belong to (monomorphic step loops). */
+interface StrategyGroup {
+  readonly strategies: Strategy[];
+  readonly agents: Int32Array;
+}
+
+/**
+ * Mutable state of one simulation. Hot loops read fields into locals; order handling (rare)
+ * lives in methods.
+ */
+class CohortEngine {
+  readonly n: number;
+  readonly symbolCount: number;
+  readonly ledgers: AgentLedgers;
+  readonly sym: Int32Array;
+  readonly pending: Float64Array;
+  readonly leverageBreaches: Int32Array;
+  readonly exposureBreaches: Int32Array;
+  readonly forced: Int32Array;
+  readonly fills: Fill[][];
+  /** Per symbol: mark, end-of-minute bid/ask of the current minute, Σ|qty| over agents. */
+  readonly mark: Float64Array;
+  readonly bid: Float64Array;
+  readonly ask: Float64Array;
+  readonly absQty: Float64Array;
+  /** Gross exposure of all agents at the current marks, USD (kept exact per fill). */
+  aggregate = 0;
+  readonly aggregateCap: number;
+  readonly leverageCap: number;
+  readonly step: number;
+  readonly costs: FillCosts;
+  /** Current minute's start, epoch ms UTC. */
+  now = 0;
+
+  constructor(
+    readonly symbols: readonly string[],
+    allocations: readonly number[],
+    sym: Int32Array,
+    config: CohortConfig,
+  ) {
+    const n = allocations.length;
+    this.n = n;
+    this.symbolCount = symbols.length;
+    this.ledgers = new AgentLedgers(allocations);
+    this.sym = sym;
+    this.pending = new Float64Array(n).fill(Number.NaN);
+    this.leverageBreaches = new Int32Array(n);
+    this.exposureBreaches = new Int32Array(n);
+    this.forced = new Int32Array(n);
+    this.fills = Array.from({ length: n }, () => []);
+    this.mark = new Float64Array(symbols.length).fill(Number.NaN);
+    this.bid = new Float64Array(symbols.length).fill(Number.NaN);
+    this.ask = new Float64Array(symbols.length).fill(Number.NaN);
+    this.absQty = new Float64Array(symbols.length);
+    this.aggregateCap = config.maxAggregateExposure * config.bankrollUsd;
+    this.leverageCap = config.maxAgentLeverage;
+    this.step = qtyStep(config.fractionalShares);
+    this.costs = config;
+  }
+
+  /** Books a fill and keeps Σ|qty| and the aggregate exposure exact. */
+  fill(i: number, side: Side, qty: number, priceUsd: number, reason: FillReason): void {
+    const s = this.sym[i] as number;
+    const led = this.ledgers;
+    const before = Math.abs(led.qty[i] as number);
+    const feeUsd = commissionUsd(qty, priceUsd, this.costs);
+    led.applyFill(i, side === 'buy' ? qty : -qty, priceUsd, feeUsd);
+    const change = Math.abs(led.qty[i] as number) - before;
+    this.absQty[s] = (this.absQty[s] as number) + change;
+    this.aggregate += change * (this.mark[s] as number);
+    (this.fills[i] as Fill[]).push({
+      t: this.now,
+      symbol: this.symbols[s] as string,
+      side,
+      qty,
+      priceUsd,
+      feeUsd,
+      reason,
+    });
+  }
+
+  /**
+   * Per-share cost of trading against the mark (adverse price distance + the linear part of
+   * the commission). The commission is bounded by `minFeeUsd + k × qty` with
+   * `k = min(maxFeeFraction × price, feePerShareUsd)`, an upper bound of the fee schedule.
+   */
+  private costPerShare(side: Side, priceUsd: number, markUsd: number): number {
+    const adverse = side === 'buy' ? priceUsd - markUsd : markUsd - priceUsd;
+    const k = Math.min(this.costs.maxFeeFraction * priceUsd, this.costs.feePerShareUsd);
+    return Math.max(0, adverse) + k;
+  }
+
+  /**
+   * Moves agent `i` toward `target` (signed fraction of its equity). Returns false when the
+   * order must wait (no mark or no quote on the needed side), true once it was handled.
+   *
+   * Clipping, with V equity, m mark, q position, L leverage cap, c per-share cost, F0 minimum
+   * fee: the reducing part r (toward flat) is always allowed; the opening part x is capped by
+   *   leverage:  (|q| − r + x) m <= L (V − (r + x) c − F0)
+   *   aggregate: A − r m + x m <= maxAggregateExposure × bankroll
+   * and rounded down to the quantity step.
+   */
+  rebalance(i: number, target: number): boolean {
+    const s = this.sym[i] as number;
+    const m = this.mark[s] as number;
+    if (!(m > 0)) return false;
+    const led = this.ledgers;
+    const q = led.qty[i] as number;
+    const equity = (led.cashUsd[i] as number) + q * m;
+    const step = this.step;
+    const targetQty = equity > 0 ? roundQtyDown((target * equity) / m, step) : 0;
+    const delta = targetQty - q;
+    if (Math.abs(delta) < step / 2) return true;
+    const side: Side = delta > 0 ? 'buy' : 'sell';
+    const price = fillPriceUsd(
+      side,
+      this.bid[s] as number,
+      this.ask[s] as number,
+      this.costs.slippageBps,
+    );
+    if (!(price > 0)) return false;
+    const absQ = Math.abs(q);
+    const wanted = Math.abs(delta);
+    const reduce = q !== 0 && q > 0 !== delta > 0 ? Math.min(wanted, absQ) : 0;
+    const open = wanted - reduce;
+    let allowed = 0;
+    if (open > 0) {
+      const L = this.leverageCap;
+      const c = this.costPerShare(side, price, m);
+      const byLeverage =
+        (L * (equity - reduce * c - this.costs.minFeeUsd) - (absQ - reduce) * m) / (m + L * c);
+      const byAggregate = (this.aggregateCap - (this.aggregate - reduce * m)) / m;
+      allowed = open;
+      const tol = 1e-9 * open;
+      if (open > byLeverage + tol) {
+        this.leverageBreaches[i] = (this.leverageBreaches[i] as number) + 1;
+        allowed = byLeverage;
+      }
+      if (open > byAggregate + tol) {
+        this.exposureBreaches[i] = (this.exposureBreaches[i] as number) + 1;
+        if (byAggregate < allowed) allowed = byAggregate;
+      }
+      allowed = allowed === open ? open : allowed > 0 ? roundQtyDown(allowed, step) : 0;
+    }
+    const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
+    if (qty > 0) this.fill(i, side, qty, price, 'signal');
+    return true;
+  }
+
+  /** Closes agent `i`'s position entirely (if its quote side exists). */
+  flatten(i: number, reason: FillReason): void {
+    const s = this.sym[i] as number;
+    const q = this.ledgers.qty[i] as number;
+    if (q === 0) return;
+    const side: Side = q > 0 ? 'sell' : 'buy';
+    const price = fillPriceUsd(
+      side,
+      this.bid[s] as number,
+      this.ask[s] as number,
+      this.costs.slippageBps,
+    );
+    if (price > 0) this.fill(i, side, Math.abs(q), price, reason);
+  }
+
+  /**
+   * If agent `i`'s gross exposure is above `L × equity` (prices moved), sells (or covers) the
+   * least step quantity x that brings it to {@link RISK_REDUCTION_TARGET} of the ceiling,
+   * `(|q| − x) m <= 0.98 L (V − x c − F0)`; everything when that is impossible (equity at or
+   * below the minimum fee, or a spread wider than m / L).
+   */
+  enforceLeverage(i: number): void {
+    const led = this.ledgers;
+    const q = led.qty[i] as number;
+    const s = this.sym[i] as number;
+    const m = this.mark[s] as number;
+    const absQ = Math.abs(q);
+    const gross = absQ * m;
+    const equity = (led.cashUsd[i] as number) + q * m;
+    const L = this.leverageCap;
+    if (gross <= L * Math.max(0, equity) + 1e-9 * (1 + gross)) return;
+    const side: Side = q > 0 ? 'sell' : 'buy';
+    const price = fillPriceUsd(
+      side,
+      this.bid[s] as number,
+      this.ask[s] as number,
+      this.costs.slippageBps,
+    );
+    if (!(price > 0)) return;
+    const c = this.costPerShare(side, price, m);
+    const room = equity - this.costs.minFeeUsd;
+    const target = L * RISK_REDUCTION_TARGET;
+    const denom = m - target * c;
+    let qty = absQ;
+    if (room > 0 && denom > 0) {
+      qty = Math.min(absQ, roundQtyUp((gross - target * room) / denom, this.step));
+    }
+    if (qty <= 0) return;
+    this.forced[i] = (this.forced[i] as number) + 1;
+    this.fill(i, side, qty, price, 'risk');
+  }
+
+  /**
+   * If the aggregate gross exposure is above its cap (prices moved), reduces every position on
+   * a quoted symbol by the same fraction (rounded up to the step) so that the aggregate falls
+   * to {@link RISK_REDUCTION_TARGET} of the cap; liquidates them all when the quoted exposure
+   * is smaller than the excess.
+   */
+  enforceAggregate(): void {
+    if (this.aggregate - this.aggregateCap <= 1e-9 * (1 + this.aggregate)) return;
+    const excess = this.aggregate - RISK_REDUCTION_TARGET * this.aggregateCap;
+    let reducible = 0;
+    for (let s = 0; s < this.symbolCount; s++) {
+      if ((this.bid[s] as number) > 0 && (this.ask[s] as number) > 0) {
+        reducible += (this.absQty[s] as number) * (this.mark[s] as number);
+      }
+    }
+    if (!(reducible > 0)) return;
+    const cut = Math.min(1, excess / reducible);
+    const led = this.ledgers;
+    for (let i = 0; i < this.n; i++) {
+      const q = led.qty[i] as number;
+      if (q === 0) continue;
+      const s = this.sym[i] as number;
+      if (!((this.bid[s] as number) > 0 && (this.ask[s] as number) > 0)) continue;
+      const absQ = Math.abs(q);
+      const qty = cut >= 1 ? absQ : Math.min(absQ, roundQtyUp(absQ * cut, this.step));
+      if (qty <= 0) continue;
+      const side: Side = q > 0 ? 'sell' : 'buy';
+      const price = fillPriceUsd(
+        side,
+        this.bid[s] as number,
+        this.ask[s] as number,
+        this.costs.slippageBps,
+      );
+      this.forced[i] = (this.forced[i] as number) + 1;
+      this.fill(i, side, qty, price, 'risk');
+    }
+  }
+}
+
+/**
+ * Checks the session's shape and the genomes (count = `config.agentCount`, each valid, each
+ * symbol in the session) and maps each agent to its symbol's index.
+ *
+ * @throws ValidationError (see {@link simulateCohort}).
+ */
+function validateInput(
+  session: MarketSession,
+  genomes: readonly Genome[],
+  config: CohortConfig,
+): { genomes: Genome[]; sym: Int32Array } {
+  const bars = session.timestamps.length;
+  if (bars === 0) throw new ValidationError('session.timestamps', 'the session has no bars');
+  if (genomes.length !== config.agentCount) {
+    throw new ValidationError(
+      'genomes',
+      `expected config.agentCount = ${config.agentCount} genomes (one agent each), got ${genomes.length}`,
+    );
+  }
+  session.series.forEach((series, s) => {
+    if (series.symbol !== session.symbols[s]) {
+      throw new ValidationError(
+        `session.series[${s}].symbol`,
+        `expected ${session.symbols[s]}, got ${series.symbol}`,
+      );
+    }
+    const columns = [series.close, series.high, series.low, series.volume, series.bid, series.ask];
+    if (columns.some((col) => col.length !== bars)) {
+      throw new ValidationError(`session.series[${s}]`, `columns must have ${bars} entries`);
+    }
+  });
+  const symbolIndex = new Map(session.symbols.map((s, i) => [s, i] as const));
+  const sym = new Int32Array(genomes.length);
+  const checked = genomes.map((g, i) => {
+    const genome = validateGenome(g, `genomes[${i}]`);
+    const s = symbolIndex.get(genome.symbol);
+    if (s === undefined) {
+      throw new ValidationError(
+        `genomes[${i}].symbol`,
+        `"${genome.symbol}" is not in the session (symbols: ${session.symbols.join(', ')})`,
+      );
+    }
+    sym[i] = s;
+    return genome;
+  });
+  return { genomes: checked, sym };
+}
+
+/** Strategies grouped by family (so each step loop stays monomorphic), reset for the session. */
+function strategyGroups(genomes: readonly Genome[], openMs: number): StrategyGroup[] {
+  const groups: StrategyGroup[] = [];
+  for (const family of STRATEGY_FAMILIES) {
+    const members: number[] = [];
+    genomes.forEach((g, i) => {
+      if (g.family === family) members.push(i);
+    });
+    if (members.length === 0) continue;
+    const strategies = members.map((i) => {
+      const strategy = createStrategy(genomes[i] as Genome);
+      strategy.reset(openMs);
+      return strategy;
+    });
+    groups.push({ strategies, agents: Int32Array.from(members) });
+  }
+  return groups;
+}
+
+/** Index of the last minute with a two-sided quote (bid and ask > 0), or −1 if none. */
+function lastQuotedMinute(series: SymbolSeries): number {
+  for (let t = series.bid.length - 1; t >= 0; t--) {
+    if ((series.bid[t] as number) > 0 && (series.ask[t] as number) > 0) return t;
+  }
+  return -1;
+}
+
+/**
+ * Simulates a cohort over one session.
+ *
+ * Agents = genomes (one agent per genome, `agentId` `a0001`... in genome order). The bankroll
+ * is split by `config.allocation` (`allocation.ts`); fills follow `fill-model.ts`; every order
+ * is checked against the agent leverage ceiling (post-trade gross exposure <=
+ * `maxAgentLeverage` × agent equity) and the aggregate ceiling (post-trade gross exposure of
+ * all agents <= `maxAggregateExposure` × bankroll), clipped to the allowed size and counted
+ * as a breach attempt; reductions toward flat are always allowed.
+ *
+ * Guarantees (checked by the property tests), at every minute in which the symbols involved
+ * are quoted on both sides: agent gross exposure <= maxAgentLeverage × max(0, equity) and
+ * Σ gross exposure <= maxAggregateExposure × bankroll (up to 1e-9 relative rounding). In a
+ * minute without a quote nothing can trade, so a price move can leave a ceiling exceeded
+ * until the next quoted minute. Parent equity = unallocated cash + Σ agent equity at every
+ * minute, and each agent's ledger identity (see `ledger.ts`).
+ *
+ * Cost: O(agents × minutes) with no allocation in the per-minute loops (fills aside).
+ *
+ * @throws ValidationError: `config.<field>` via {@link parseCohortConfig}; `genomes` when their
+ *   number differs from `config.agentCount`; `genomes[i]...` for an invalid genome or a symbol
+ *   not in the session; `session.timestamps` for an empty session or misaligned series.
+ */
+export function simulateCohort(input: SimulateCohortInput): SimulationResult {
+  const config = parseCohortConfig(input.config);
+  const { session } = input;
+  const bars = session.timestamps.length;
+  const { genomes: checked, sym } = validateInput(session, input.genomes, config);
+  const n = checked.length;
+
+  const allocation = allocateBankroll(
+    config.bankrollUsd,
+    config.allocation,
+    checked.map((g) => ({ symbol: g.symbol, riskFraction: g.params.riskFraction as number })),
+    input.riskEstimates,
+  );
+  const wallet = new ParentWallet(config.bankrollUsd, allocation.allocationsUsd);
+  const openMs = sessionOpenMs(session);
+  const engine = new CohortEngine(session.symbols, allocation.allocationsUsd, sym, config);
+
+  const groups = strategyGroups(checked, openMs);
+
+  const S = session.symbols.length;
+  const ts = session.timestamps;
+  const closeCol = session.series.map((x) => x.close);
+  const highCol = session.series.map((x) => x.high);
+  const lowCol = session.series.map((x) => x.low);
+  const volCol = session.series.map((x) => x.volume);
+  const bidCol = session.series.map((x) => x.bid);
+  const askCol = session.series.map((x) => x.ask);
+  const curClose = new Float64Array(S);
+  const curHigh = new Float64Array(S);
+  const curLow = new Float64Array(S);
+  const curVol = new Float64Array(S);
+
+  // Where each symbol's agents flatten: its last quoted minute, or never.
+  const flattenAt = Int32Array.from(session.series, (series) =>
+    config.flattenAtClose ? lastQuotedMinute(series) : bars,
+  );
+
+  const { mark, bid, ask, absQty, pending } = engine;
+  const led = engine.ledgers;
+  const cash = led.cashUsd;
+  const qty = led.qty;
+  // Curves are written straight into the plain arrays of the result (no copy afterwards).
+  const equityCurves: number[][] = Array.from({ length: n }, () => new Array<number>(bars));
+  const grossCurves: number[][] = Array.from({ length: n }, () => new Array<number>(bars));
+  const parentEquity = new Float64Array(bars);
+  const parentGross = new Float64Array(bars);
+  const unallocated = wallet.unallocatedCashUsd;
+
+  for (let t = 0; t < bars; t++) {
+    const now = ts[t] as number;
+    engine.now = now;
+    // 1. marks and the minute's quotes.
+    for (let s = 0; s < S; s++) {
+      const c = (closeCol[s] as Float64Array)[t] as number;
+      const b = (bidCol[s] as Float64Array)[t] as number;
+      const a = (askCol[s] as Float64Array)[t] as number;
+      curClose[s] = c;
+      curHigh[s] = (highCol[s] as Float64Array)[t] as number;
+      curLow[s] = (lowCol[s] as Float64Array)[t] as number;
+      curVol[s] = (volCol[s] as Float64Array)[t] as number;
+      bid[s] = b;
+      ask[s] = a;
+      if (b > 0 && a > 0) mark[s] = 0.5 * (a + b);
+      else if (c > 0) mark[s] = c;
+    }
+    // 2. strategies.
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g] as StrategyGroup;
+      const strategies = group.strategies;
+      const members = group.agents;
+      for (let j = 0; j < strategies.length; j++) {
+        const i = members[j] as number;
+        const s = sym[i] as number;
+        const c = curClose[s] as number;
+        if (Number.isNaN(c)) continue;
+        const target = (strategies[j] as Strategy).step(
+          now,
+          c,
+          curHigh[s] as number,
+          curLow[s] as number,
+          curVol[s] as number,
+        );
+        if (!Number.isNaN(target)) pending[i] = target;
+      }
+    }
+    // 3. aggregate exposure at the new marks.
+    let aggregate = 0;
+    for (let s = 0; s < S; s++) {
+      const aq = absQty[s] as number;
+      if (aq > 0) aggregate += aq * (mark[s] as number);
+    }
+    engine.aggregate = aggregate;
+    // 4. execution, rotated start.
+    const start = t % n;
+    for (let k = 0; k < n; k++) {
+      let i = start + k;
+      if (i >= n) i -= n;
+      const s = sym[i] as number;
+      const closeAt = flattenAt[s] as number;
+      if (t >= closeAt) {
+        pending[i] = Number.NaN;
+        if (t === closeAt) engine.flatten(i, 'flatten');
+        continue;
+      }
+      const target = pending[i] as number;
+      if (!Number.isNaN(target) && engine.rebalance(i, target)) pending[i] = Number.NaN;
+      if ((qty[i] as number) !== 0) engine.enforceLeverage(i);
+    }
+    // 5. aggregate drift.
+    engine.enforceAggregate();
+    // 6. curves (and Σ|qty| recomputed exactly).
+    absQty.fill(0);
+    let eqSum = 0;
+    let grossSum = 0;
+    for (let i = 0; i < n; i++) {
+      const q = qty[i] as number;
+      let e = cash[i] as number;
+      let gross = 0;
+      if (q !== 0) {
+        const s = sym[i] as number;
+        const m = mark[s] as number;
+        const aq = q < 0 ? -q : q;
+        e += q * m;
+        gross = aq * m;
+        absQty[s] = (absQty[s] as number) + aq;
+      }
+      (equityCurves[i] as number[])[t] = e;
+      (grossCurves[i] as number[])[t] = gross;
+      eqSum += e;
+      grossSum += gross;
+    }
+    parentEquity[t] = unallocated + eqSum;
+    parentGross[t] = grossSum;
+  }
+
+  const agents: AgentResult[] = checked.map((genome, i) => {
+    const s = sym[i] as number;
+    const m = mark[s] as number;
+    const q = qty[i] as number;
+    const positions: PositionSnapshot[] =
+      q === 0
+        ? []
+        : [
+            {
+              symbol: genome.symbol,
+              qty: q,
+              avgPriceUsd: led.avgPriceUsd[i] as number,
+              markPriceUsd: m,
+            },
+          ];
+    return {
+      agentId: agentId(i),
+      genome,
+      allocationUsd: led.allocationUsd[i] as number,
+      equityCurve: equityCurves[i] as number[],
+      grossExposureCurve: grossCurves[i] as number[],
+      finalCashUsd: cash[i] as number,
+      positions,
+      realizedPnlUsd: led.realizedPnlUsd[i] as number,
+      unrealizedPnlUsd: led.unrealizedPnlUsd(i, m),
+      feesUsd: led.feesUsd[i] as number,
+      fills: engine.fills[i] as Fill[],
+      leverageBreaches: engine.leverageBreaches[i] as number,
+      exposureBreaches: engine.exposureBreaches[i] as number,
+      forcedReductions: engine.forced[i] as number,
+      tradeCount: led.tradeCount[i] as number,
+    };
+  });
+
+  return {
+    cohortId: input.cohortId,
+    sessionDate: session.date,
+    market: session.market,
+    sessionOpenMs: openMs,
+    bankrollUsd: config.bankrollUsd,
+    config,
+    allocationPolicyApplied: allocation.policyApplied,
+    symbols: [...session.symbols],
+    timestamps: toArray(ts, 0, bars),
+    parent: {
+      unallocatedCashUsd: unallocated,
+      equityCurve: toArray(parentEquity, 0, bars),
+      grossExposureCurve: toArray(parentGross, 0, bars),
+    },
+    agents,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Named domain errors. Every error the core throws is a subclass of {@link StagegateError};
+ * `name` is the stable identifier Step Functions Retry/Catch and the CLI exit path match on
+ * (see `functions/handlers/shared/error-mapping.ts`), so never rename one casually.
+ *
+ * Retryable errors (a transient fault outside our control) are marked with `retryable = true`;
+ * everything else is a permanent rejection of the input or configuration.
+ */
+export abstract class StagegateError extends Error {
+  /** True when retrying the same input may succeed (transient I/O fault). */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input (event, CLI flag, config field) failed validation. `field` names the offending path. */
+export class ValidationError extends StagegateError {
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${message}`, options);
+  }
+}
+
+/** Base of everything that goes wrong while reading market data. */
+export abstract class MarketDataError extends StagegateError {}
+
+/** A data file the session needs does not exist. `path` is the file looked for. */
+export class DataFileMissingError extends MarketDataError {
+  constructor(
+    readonly path: string,
+    message?: string,
+  ) {
+    super(message ?? `market data file not found: ${path}`);
+  }
+}
+
+/** A data file exists but cannot be read as the LEAN format says (bad zip, bad row). */
+export class DataFileCorruptError extends MarketDataError {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`market data file is corrupt: ${path}: ${detail}`, options);
+  }
+}
+
+/** A symbol has no data at all under the data root. `known` lists the symbols that do. */
+export class UnknownSymbolError extends MarketDataError {
+  constructor(
+    readonly symbol: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown symbol "${symbol}"; known symbols: ${known.join(', ') || '(none)'}`);
+  }
+}
+
+/** The date is not a trading session in the data (weekend, holiday, or no file for it). */
+export class NoSessionError extends MarketDataError {
+  constructor(
+    readonly date: string,
+    readonly available: readonly string[],
+  ) {
+    super(`no trading session on ${date}; sessions with data: ${available.join(', ') || '(none)'}`);
+  }
+}
+
+/** A transient infrastructure fault (throttling, 5xx, timeout) worth retrying. */
+export class TransientError extends StagegateError {
+  override readonly retryable = true;
+}
+
+/** An item the caller expected is not in the store (cohort id, order id, artifact key). */
+export class NotFoundError extends StagegateError {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super(`${entity} not found: ${id}`);
+  }
+}
+
+/**
+ * An order event is not allowed from the order's current status (see the transition table in
+ * `functions/core/orders/order.ts`). The order is left unchanged.
+ */
+export class IllegalOrderTransitionError extends StagegateError {
+  constructor(
+    readonly clientOrderId: string,
+    readonly from: string,
+    readonly event: string,
+  ) {
+    super(`order ${clientOrderId}: event "${event}" is not allowed in status "${from}"`);
+  }
+}
+
+/**
+ * A fill would take an order's cumulative filled quantity above its ordered quantity (shares).
+ * The order is left unchanged.
+ */
+export class OrderOverfillError extends StagegateError {
+  constructor(
+    readonly clientOrderId: string,
+    readonly orderQty: number,
+    readonly filledQty: number,
+    readonly fillQty: number,
+  ) {
+    super(
+      `order ${clientOrderId}: fill of ${fillQty} on ${filledQty} already filled exceeds order qty ${orderQty}`,
+    );
+  }
+}
+
+/**
+ * A risk measure needs more (finite) observations than it was given, e.g. VaR on fewer daily
+ * returns than the configured minimum. `needed` and `got` are counts.
+ */
+export class InsufficientDataError extends StagegateError {
+  constructor(
+    readonly what: string,
+    readonly needed: number,
+    readonly got: number,
+  ) {
+    super(`${what}: need at least ${needed} observations, got ${got}`);
+  }
+}
+
+/** A cohort id was already persisted by a different execution (ids are write-once). */
+export class CohortAlreadyExistsError extends StagegateError {
+  constructor(readonly cohortId: string) {
+    super(`cohort already exists: ${cohortId}`);
+  }
+}
+
+/**
+ * The audit trail could not be written after bounded retries: S3 or the stream-head table kept
+ * failing, or the stream head stayed contended. `operation` names the failed step (for example
+ * `put-object`, `advance-head`), `stream` the hash-chain stream. The decision being audited
+ * must be treated as NOT recorded (do not act on it); retrying the whole step is safe, at the
+ * cost of a possible duplicate record (the audit trail is at-least-once, see docs/audit.md).
+ */
+export class AuditWriteError extends StagegateError {
+  override readonly retryable = true;
+
+  constructor(
+    readonly operation: string,
+    readonly stream: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`audit write failed (${operation}, stream ${stream}): ${message}`, options);
+  }
+}
+
+/**
+ * Audit verification found a broken hash chain. Names the first offending record: `stream`,
+ * `seq`, `key` (S3 key, when known) and `reason` (a `VerifyBreakReason` such as
+ * `hash-mismatch`, `seq-gap`). Not retryable: the stored trail itself is wrong.
+ */
+export class AuditChainBrokenError extends StagegateError {
+  constructor(
+    readonly stream: string | null,
+    readonly seq: number | null,
+    readonly key: string | null,
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(`audit chain broken at ${stream ?? '?'}#${seq ?? '?'} (${reason}): ${detail}`);
+  }
+}

@@ -1,0 +1,747 @@
+/**
+ * The promotion gates / circuit breakers, one pure function each:
+ * `(observation, thresholds) → GateResult`.
+ *
+ * Rules every gate follows:
+ * - **Fail closed**: a missing (`null`/`undefined`), `NaN` or infinite input, or a value that
+ *   makes the measure undefined (non-positive capital, equity or volume, a bar from the future,
+ *   a crossed quote), gives `verdict: 'fail'`, `observed: null` and a reason naming the input.
+ *   A gate never passes on missing data. A non-finite threshold also fails closed.
+ * - **Monotone**: on valid inputs the verdict is a threshold comparison of one observed number,
+ *   so a worse observation (larger drawdown, VaR, exposure, leverage, participation, spread or
+ *   bar age; fewer trades) never turns a fail into a pass.
+ * - Each gate reports its declared {@link GATE_BREAKER_ACTIONS} action when it fails.
+ */
+import { TZDate } from '@date-fns/tz';
+import { StagegateError } from '../errors.js';
+import {
+  historicalExpectedShortfall,
+  historicalVar,
+  parametricExpectedShortfall,
+  parametricVar,
+} from '../risk/var.js';
+import type { GateThresholds } from './thresholds.js';
+import { GATE_BREAKER_ACTIONS, type GateName, type GateResult } from './types.js';
+
+/** A value that may be absent or unusable at run time (JSON `null`, `NaN`, ...). */
+export type Maybe<T> = T | null | undefined;
+
+/** Exchange time zone of the promotion window. */
+export const PROMOTION_WINDOW_TIME_ZONE = 'America/New_York';
+
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Compact number for reasons: 6 significant digits, no trailing zeros. */
+const fmt = (x: number): string => String(Number(x.toPrecision(6)));
+
+function result(
+  gate: GateName,
+  pass: boolean,
+  observed: number | string | null,
+  threshold: number | string | null,
+  unit: string,
+  reason: string,
+): GateResult {
+  return {
+    gate,
+    verdict: pass ? 'pass' : 'fail',
+    observed,
+    threshold,
+    unit,
+    reason,
+    breakerAction: pass ? 'none' : GATE_BREAKER_ACTIONS[gate],
+  };
+}
+
+/** Fail-closed result: the observation could not be made. */
+function failClosed(
+  gate: GateName,
+  threshold: number | string | null,
+  unit: string,
+  why: string,
+): GateResult {
+  return result(gate, false, null, threshold, unit, `${why}: failing closed`);
+}
+
+/** Pass iff `observed <= max` (both finite). */
+function atMost(
+  gate: GateName,
+  label: string,
+  observed: number,
+  max: number,
+  unit: string,
+  detail = '',
+): GateResult {
+  if (!isFiniteNumber(max)) return failClosed(gate, null, unit, `threshold for ${label} missing`);
+  if (!isFiniteNumber(observed)) {
+    return failClosed(gate, max, unit, `${label} is not a finite number (${observed})`);
+  }
+  const pass = observed <= max;
+  const cmp = pass ? 'within' : 'exceeds';
+  return result(
+    gate,
+    pass,
+    observed,
+    max,
+    unit,
+    `${label} ${fmt(observed)} ${cmp} max ${fmt(max)} (${unit})${detail}`,
+  );
+}
+
+/** Pass iff `observed >= min` (both finite). */
+function atLeast(
+  gate: GateName,
+  label: string,
+  observed: number,
+  min: number,
+  unit: string,
+): GateResult {
+  if (!isFiniteNumber(min)) return failClosed(gate, null, unit, `threshold for ${label} missing`);
+  if (!isFiniteNumber(observed)) {
+    return failClosed(gate, min, unit, `${label} is not a finite number (${observed})`);
+  }
+  const pass = observed >= min;
+  const cmp = pass ? 'meets' : 'is below';
+  return result(
+    gate,
+    pass,
+    observed,
+    min,
+    unit,
+    `${label} ${fmt(observed)} ${cmp} min ${fmt(min)}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kill switch
+
+/** Kill switch flag: `on` = trading halted, `off` = trading allowed, `unknown` = unreadable. */
+export type KillSwitchState = 'on' | 'off' | 'unknown';
+
+/** Observation of the kill switch flag. */
+export interface KillSwitchObservation {
+  readonly state: Maybe<KillSwitchState>;
+}
+
+/**
+ * Kill switch gate: passes only when the flag reads `off`. `on` fails; `unknown` (the flag
+ * store could not be read) or a missing/unrecognised value fails closed. Action: `flatten`.
+ */
+export function killSwitchGate(input: Maybe<KillSwitchObservation>): GateResult {
+  const gate = 'kill_switch';
+  const state = input?.state;
+  if (state === 'off') return result(gate, true, 'off', 'off', 'state', 'kill switch is off');
+  if (state === 'on') return result(gate, false, 'on', 'off', 'state', 'kill switch is on');
+  if (state === 'unknown') {
+    return result(
+      gate,
+      false,
+      'unknown',
+      'off',
+      'state',
+      'kill switch state unknown (flag unreadable): failing closed',
+    );
+  }
+  return failClosed(
+    gate,
+    'off',
+    'state',
+    `kill switch state missing or invalid (${String(state)})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawdown circuit breakers
+
+/** Current drawdowns from peak equity, fractions of the peak (see `risk/drawdown.ts`). */
+export interface DrawdownObservation {
+  /** Parent wallet (bankroll) drawdown, fraction of its peak equity. */
+  readonly parentDrawdownFraction: Maybe<number>;
+  /** Candidate agent drawdown, fraction of its peak equity. */
+  readonly agentDrawdownFraction: Maybe<number>;
+}
+
+const FRACTION_OF_PEAK = 'fraction of peak equity';
+
+/**
+ * Parent wallet drawdown breaker: passes iff `parentDrawdownFraction ≤
+ * maxParentDrawdownFraction`. Action: `flatten`.
+ */
+export function parentDrawdownGate(
+  input: Maybe<Pick<DrawdownObservation, 'parentDrawdownFraction'>>,
+  t: Pick<GateThresholds, 'maxParentDrawdownFraction'>,
+): GateResult {
+  const dd = input?.parentDrawdownFraction;
+  if (!isFiniteNumber(dd)) {
+    return failClosed(
+      'drawdown_parent',
+      t.maxParentDrawdownFraction,
+      FRACTION_OF_PEAK,
+      'parent drawdown missing',
+    );
+  }
+  return atMost(
+    'drawdown_parent',
+    'parent drawdown',
+    dd,
+    t.maxParentDrawdownFraction,
+    FRACTION_OF_PEAK,
+  );
+}
+
+/**
+ * Agent drawdown breaker: passes iff `agentDrawdownFraction ≤ maxAgentDrawdownFraction`.
+ * Action: `reduce_only`.
+ */
+export function agentDrawdownGate(
+  input: Maybe<Pick<DrawdownObservation, 'agentDrawdownFraction'>>,
+  t: Pick<GateThresholds, 'maxAgentDrawdownFraction'>,
+): GateResult {
+  const dd = input?.agentDrawdownFraction;
+  if (!isFiniteNumber(dd)) {
+    return failClosed(
+      'drawdown_agent',
+      t.maxAgentDrawdownFraction,
+      FRACTION_OF_PEAK,
+      'agent drawdown missing',
+    );
+  }
+  return atMost(
+    'drawdown_agent',
+    'agent drawdown',
+    dd,
+    t.maxAgentDrawdownFraction,
+    FRACTION_OF_PEAK,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// VaR and expected shortfall
+
+/** What the VaR / ES gates measure: the candidate position against its return history. */
+export interface RiskObservation {
+  /** One-day simple returns of the candidate's instrument, fractions, oldest first. */
+  readonly dailyReturns: Maybe<readonly number[]>;
+  /** Signed notional of the candidate position, USD (long > 0, short < 0). */
+  readonly positionNotionalUsd: Maybe<number>;
+  /** Capital the limit is a fraction of (parent wallet equity), USD, > 0. */
+  readonly capitalUsd: Maybe<number>;
+}
+
+const FRACTION_OF_CAPITAL = 'fraction of capital';
+
+type RiskMeasure = (input: {
+  returns: readonly number[];
+  positionNotionalUsd: number;
+  confidence: number;
+}) => number;
+
+function riskGate(
+  gate: GateName,
+  label: string,
+  measure: RiskMeasure,
+  input: Maybe<RiskObservation>,
+  confidence: number,
+  minObservations: number,
+  max: number,
+): GateResult {
+  const returns = input?.dailyReturns;
+  const notional = input?.positionNotionalUsd;
+  const capital = input?.capitalUsd;
+  if (!Array.isArray(returns))
+    return failClosed(gate, max, FRACTION_OF_CAPITAL, 'daily returns missing');
+  if (!isFiniteNumber(minObservations) || returns.length < minObservations) {
+    return failClosed(
+      gate,
+      max,
+      FRACTION_OF_CAPITAL,
+      `only ${returns.length} daily returns, need ${minObservations}`,
+    );
+  }
+  const bad = returns.findIndex((r) => !isFiniteNumber(r));
+  if (bad >= 0) {
+    return failClosed(
+      gate,
+      max,
+      FRACTION_OF_CAPITAL,
+      `daily return #${bad} is missing or non-finite`,
+    );
+  }
+  if (!isFiniteNumber(notional))
+    return failClosed(gate, max, FRACTION_OF_CAPITAL, 'position notional missing');
+  if (!isFiniteNumber(capital) || capital <= 0) {
+    return failClosed(
+      gate,
+      max,
+      FRACTION_OF_CAPITAL,
+      `capital missing or not positive (${String(capital)})`,
+    );
+  }
+  let lossUsd: number;
+  try {
+    lossUsd = measure({ returns, positionNotionalUsd: notional, confidence });
+  } catch (err) {
+    if (err instanceof StagegateError)
+      return failClosed(gate, max, FRACTION_OF_CAPITAL, err.message);
+    throw err;
+  }
+  const observed = lossUsd / capital;
+  return atMost(
+    gate,
+    `1-day ${label} at ${fmt(confidence)}`,
+    observed,
+    max,
+    FRACTION_OF_CAPITAL,
+    `; ${fmt(lossUsd)} USD on notional ${fmt(notional)} USD, capital ${fmt(capital)} USD, ${returns.length} daily returns`,
+  );
+}
+
+type VarThresholds = Pick<
+  GateThresholds,
+  'varConfidence' | 'varMinObservations' | 'maxVar1dFraction'
+>;
+type EsThresholds = Pick<
+  GateThresholds,
+  'esConfidence' | 'varMinObservations' | 'maxExpectedShortfall1dFraction'
+>;
+
+/**
+ * Historical-simulation 1-day VaR gate (see `risk/var.ts#historicalVar`): passes iff
+ * VaR_α / capital ≤ `maxVar1dFraction`, α = `varConfidence`; fewer than `varMinObservations`
+ * returns fails closed. Action: `pause_entries`.
+ */
+export function historicalVarGate(input: Maybe<RiskObservation>, t: VarThresholds): GateResult {
+  return riskGate(
+    'var_historical',
+    'historical VaR',
+    historicalVar,
+    input,
+    t.varConfidence,
+    t.varMinObservations,
+    t.maxVar1dFraction,
+  );
+}
+
+/**
+ * Parametric (Gaussian) 1-day VaR gate (see `risk/var.ts#parametricVar`): passes iff
+ * VaR_α / capital ≤ `maxVar1dFraction`. Action: `pause_entries`.
+ */
+export function parametricVarGate(input: Maybe<RiskObservation>, t: VarThresholds): GateResult {
+  return riskGate(
+    'var_parametric',
+    'parametric VaR',
+    parametricVar,
+    input,
+    t.varConfidence,
+    t.varMinObservations,
+    t.maxVar1dFraction,
+  );
+}
+
+/**
+ * Historical 1-day expected-shortfall gate (see `risk/var.ts#historicalExpectedShortfall`):
+ * passes iff ES_α / capital ≤ `maxExpectedShortfall1dFraction`, α = `esConfidence`.
+ * Action: `pause_entries`.
+ */
+export function historicalEsGate(input: Maybe<RiskObservation>, t: EsThresholds): GateResult {
+  return riskGate(
+    'es_historical',
+    'historical ES',
+    historicalExpectedShortfall,
+    input,
+    t.esConfidence,
+    t.varMinObservations,
+    t.maxExpectedShortfall1dFraction,
+  );
+}
+
+/**
+ * Parametric (Gaussian) 1-day expected-shortfall gate (see
+ * `risk/var.ts#parametricExpectedShortfall`). Action: `pause_entries`.
+ */
+export function parametricEsGate(input: Maybe<RiskObservation>, t: EsThresholds): GateResult {
+  return riskGate(
+    'es_parametric',
+    'parametric ES',
+    parametricExpectedShortfall,
+    input,
+    t.esConfidence,
+    t.varMinObservations,
+    t.maxExpectedShortfall1dFraction,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exposure and leverage
+
+/** One position after the candidate trade: signed notional, USD (long > 0, short < 0). */
+export interface PositionExposure {
+  readonly symbol: string;
+  readonly notionalUsd: number;
+}
+
+/** Positions of the account after the candidate trade, and the capital limits refer to. */
+export interface ExposureObservation {
+  /** Post-trade positions; several rows for one symbol are netted. Empty = flat. */
+  readonly positions: Maybe<readonly PositionExposure[]>;
+  /** Parent wallet equity, USD, > 0. */
+  readonly capitalUsd: Maybe<number>;
+}
+
+/** Net |notional| per symbol, or a fail-closed reason. */
+function netExposures(
+  input: Maybe<ExposureObservation>,
+): { bySymbol: Map<string, number>; capital: number } | string {
+  const positions = input?.positions;
+  const capital = input?.capitalUsd;
+  if (!Array.isArray(positions)) return 'positions missing';
+  if (!isFiniteNumber(capital) || capital <= 0)
+    return `capital missing or not positive (${String(capital)})`;
+  const bySymbol = new Map<string, number>();
+  for (const [i, p] of positions.entries()) {
+    if (typeof p?.symbol !== 'string' || !isFiniteNumber(p.notionalUsd)) {
+      return `position #${i} has a missing symbol or non-finite notional`;
+    }
+    bySymbol.set(p.symbol, (bySymbol.get(p.symbol) ?? 0) + p.notionalUsd);
+  }
+  return { bySymbol, capital };
+}
+
+/**
+ * Per-symbol exposure gate: passes iff max over symbols of |net notional| / capital ≤
+ * `maxSymbolExposureFraction`. Action: `reduce_only`.
+ */
+export function symbolExposureGate(
+  input: Maybe<ExposureObservation>,
+  t: Pick<GateThresholds, 'maxSymbolExposureFraction'>,
+): GateResult {
+  const gate = 'exposure_symbol';
+  const net = netExposures(input);
+  if (typeof net === 'string')
+    return failClosed(gate, t.maxSymbolExposureFraction, FRACTION_OF_CAPITAL, net);
+  let worst = 0;
+  let worstSymbol = '(none)';
+  for (const [symbol, n] of net.bySymbol) {
+    if (Math.abs(n) > worst) {
+      worst = Math.abs(n);
+      worstSymbol = symbol;
+    }
+  }
+  return atMost(
+    gate,
+    `largest symbol exposure (${worstSymbol})`,
+    worst / net.capital,
+    t.maxSymbolExposureFraction,
+    FRACTION_OF_CAPITAL,
+  );
+}
+
+/**
+ * Aggregate (gross) exposure gate: passes iff Σ |net notional per symbol| / capital ≤
+ * `maxAggregateExposureFraction`. Action: `reduce_only`.
+ */
+export function aggregateExposureGate(
+  input: Maybe<ExposureObservation>,
+  t: Pick<GateThresholds, 'maxAggregateExposureFraction'>,
+): GateResult {
+  const gate = 'exposure_aggregate';
+  const net = netExposures(input);
+  if (typeof net === 'string')
+    return failClosed(gate, t.maxAggregateExposureFraction, FRACTION_OF_CAPITAL, net);
+  let gross = 0;
+  for (const n of net.bySymbol.values()) gross += Math.abs(n);
+  return atMost(
+    gate,
+    'gross exposure',
+    gross / net.capital,
+    t.maxAggregateExposureFraction,
+    FRACTION_OF_CAPITAL,
+  );
+}
+
+/** The candidate's gross notional and equity. */
+export interface LeverageObservation {
+  /** Gross notional (Σ |position notional|) of the candidate, USD, ≥ 0. */
+  readonly grossNotionalUsd: Maybe<number>;
+  /** Candidate equity (its capital slice plus P&L), USD, > 0. */
+  readonly equityUsd: Maybe<number>;
+}
+
+/**
+ * Leverage cap: passes iff grossNotionalUsd / equityUsd ≤ `maxLeverage` (ratio, "x").
+ * Non-positive equity or negative gross notional fails closed. Action: `reduce_only`.
+ */
+export function leverageGate(
+  input: Maybe<LeverageObservation>,
+  t: Pick<GateThresholds, 'maxLeverage'>,
+): GateResult {
+  const gate = 'leverage';
+  const unit = 'ratio (gross notional / equity)';
+  const gross = input?.grossNotionalUsd;
+  const equity = input?.equityUsd;
+  if (!isFiniteNumber(gross) || gross < 0) {
+    return failClosed(
+      gate,
+      t.maxLeverage,
+      unit,
+      `gross notional missing or negative (${String(gross)})`,
+    );
+  }
+  if (!isFiniteNumber(equity) || equity <= 0) {
+    return failClosed(
+      gate,
+      t.maxLeverage,
+      unit,
+      `equity missing or not positive (${String(equity)})`,
+    );
+  }
+  return atMost(gate, 'leverage', gross / equity, t.maxLeverage, unit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trade count
+
+/** Number of trades the candidate made in its evaluation window. */
+export interface TradeCountObservation {
+  readonly tradeCount: Maybe<number>;
+}
+
+/**
+ * Minimum trade count (statistical significance of the candidate's record): passes iff
+ * tradeCount ≥ `minTradeCount`. Action: `none`.
+ */
+export function minTradeCountGate(
+  input: Maybe<TradeCountObservation>,
+  t: Pick<GateThresholds, 'minTradeCount'>,
+): GateResult {
+  const count = input?.tradeCount;
+  if (!isFiniteNumber(count))
+    return failClosed('min_trade_count', t.minTradeCount, 'trades', 'trade count missing');
+  return atLeast('min_trade_count', 'trade count', count, t.minTradeCount, 'trades');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liquidity
+
+/** Size of the candidate order against the market's volume and quote. */
+export interface LiquidityObservation {
+  /** Order size, shares (sign ignored). */
+  readonly orderQty: Maybe<number>;
+  /** Volume of the last complete minute bar, shares. */
+  readonly minuteVolume: Maybe<number>;
+  /** Volume of the last complete session (daily bar), shares. */
+  readonly dailyVolume: Maybe<number>;
+  /** Best bid, USD. */
+  readonly bidUsd: Maybe<number>;
+  /** Best ask, USD. */
+  readonly askUsd: Maybe<number>;
+}
+
+function participationGate(
+  gate: GateName,
+  label: string,
+  qty: Maybe<number>,
+  volume: Maybe<number>,
+  max: number,
+): GateResult {
+  const unit = 'fraction of volume';
+  if (!isFiniteNumber(qty)) return failClosed(gate, max, unit, 'order quantity missing');
+  if (!isFiniteNumber(volume) || volume < 0)
+    return failClosed(gate, max, unit, `${label} volume missing`);
+  if (volume === 0) {
+    return result(
+      gate,
+      false,
+      null,
+      max,
+      unit,
+      `${label} volume is zero: no liquidity to participate in`,
+    );
+  }
+  return atMost(
+    gate,
+    `${label} participation`,
+    Math.abs(qty) / volume,
+    max,
+    unit,
+    `; ${fmt(Math.abs(qty))} of ${fmt(volume)} shares`,
+  );
+}
+
+/**
+ * Minute-volume participation: passes iff |orderQty| / minuteVolume ≤
+ * `maxMinuteVolumeParticipationFraction`; zero volume fails. Action: `pause_entries`.
+ */
+export function minuteParticipationGate(
+  input: Maybe<Pick<LiquidityObservation, 'orderQty' | 'minuteVolume'>>,
+  t: Pick<GateThresholds, 'maxMinuteVolumeParticipationFraction'>,
+): GateResult {
+  return participationGate(
+    'liquidity_minute_participation',
+    'minute',
+    input?.orderQty,
+    input?.minuteVolume,
+    t.maxMinuteVolumeParticipationFraction,
+  );
+}
+
+/**
+ * Daily-volume participation: passes iff |orderQty| / dailyVolume ≤
+ * `maxDailyVolumeParticipationFraction`; zero volume fails. Action: `pause_entries`.
+ */
+export function dailyParticipationGate(
+  input: Maybe<Pick<LiquidityObservation, 'orderQty' | 'dailyVolume'>>,
+  t: Pick<GateThresholds, 'maxDailyVolumeParticipationFraction'>,
+): GateResult {
+  return participationGate(
+    'liquidity_daily_participation',
+    'daily',
+    input?.orderQty,
+    input?.dailyVolume,
+    t.maxDailyVolumeParticipationFraction,
+  );
+}
+
+/**
+ * Quoted spread gate: spread = (ask − bid) / mid × 10,000 bps, mid = (ask + bid) / 2; passes
+ * iff spread ≤ `maxQuotedSpreadBps`. Non-positive prices or a crossed quote (ask < bid) fail
+ * closed as bad data. Action: `pause_entries`.
+ */
+export function spreadGate(
+  input: Maybe<Pick<LiquidityObservation, 'bidUsd' | 'askUsd'>>,
+  t: Pick<GateThresholds, 'maxQuotedSpreadBps'>,
+): GateResult {
+  const gate = 'liquidity_spread';
+  const bid = input?.bidUsd;
+  const ask = input?.askUsd;
+  if (!isFiniteNumber(bid) || !isFiniteNumber(ask) || bid <= 0 || ask <= 0) {
+    return failClosed(
+      gate,
+      t.maxQuotedSpreadBps,
+      'bps',
+      `quote missing or not positive (bid ${String(bid)}, ask ${String(ask)})`,
+    );
+  }
+  if (ask < bid) {
+    return failClosed(
+      gate,
+      t.maxQuotedSpreadBps,
+      'bps',
+      `crossed quote (bid ${fmt(bid)} > ask ${fmt(ask)})`,
+    );
+  }
+  const spreadBps = ((ask - bid) / ((ask + bid) / 2)) * 10_000;
+  return atMost(
+    gate,
+    'quoted spread',
+    spreadBps,
+    t.maxQuotedSpreadBps,
+    'bps',
+    `; bid ${fmt(bid)}, ask ${fmt(ask)} USD`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data staleness
+
+/** When the last bar the decision relies on was observed. */
+export interface StalenessObservation {
+  /**
+   * Timestamp of the last bar, epoch ms UTC. Pass the bar's end (`t + 60_000` for a minute
+   * bar) to measure age from when its data was complete.
+   */
+  readonly lastBarMs: Maybe<number>;
+}
+
+/**
+ * Data staleness gate: age = (nowMs − lastBarMs) / 1000 seconds; passes iff age ≤
+ * `maxBarAgeSeconds`. A bar from the future (clock skew or a bad timestamp) fails closed.
+ * Action: `pause_entries`.
+ *
+ * @param nowMs injected current time, epoch ms UTC (from the `Clock` port).
+ */
+export function dataStalenessGate(
+  input: Maybe<StalenessObservation>,
+  nowMs: number,
+  t: Pick<GateThresholds, 'maxBarAgeSeconds'>,
+): GateResult {
+  const gate = 'data_staleness';
+  const last = input?.lastBarMs;
+  if (!isFiniteNumber(last))
+    return failClosed(gate, t.maxBarAgeSeconds, 'seconds', 'last bar time missing');
+  if (!isFiniteNumber(nowMs))
+    return failClosed(gate, t.maxBarAgeSeconds, 'seconds', 'current time missing');
+  const ageSeconds = (nowMs - last) / 1000;
+  if (ageSeconds < 0) {
+    return failClosed(
+      gate,
+      t.maxBarAgeSeconds,
+      'seconds',
+      `last bar is ${fmt(-ageSeconds)} s in the future`,
+    );
+  }
+  return atMost(gate, 'last bar age', ageSeconds, t.maxBarAgeSeconds, 'seconds');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promotion window
+
+/** Whether today (America/New_York) is a trading session, from the market calendar. */
+export interface WindowObservation {
+  readonly isTradingDay: Maybe<boolean>;
+}
+
+const minutesOf = (hhmm: string): number => {
+  const m = /^(\d\d):(\d\d)$/.exec(hhmm);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+};
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * Promotion window gate: passes iff `isTradingDay` is true and the New York local time of
+ * `nowMs` is in [`promotionWindowOpenNy`, `promotionWindowCloseNy`) (open inclusive, close
+ * exclusive). The zone conversion uses `@date-fns/tz` (IANA rules, so EST/EDT changes are
+ * handled). `observed` is the local `YYYY-MM-DD HH:MM`. Action: `none` (wait or expire).
+ *
+ * @param nowMs injected current time, epoch ms UTC (from the `Clock` port).
+ */
+export function promotionWindowGate(
+  input: Maybe<WindowObservation>,
+  nowMs: number,
+  t: Pick<GateThresholds, 'promotionWindowOpenNy' | 'promotionWindowCloseNy'>,
+): GateResult {
+  const gate = 'promotion_window';
+  const unit = `${PROMOTION_WINDOW_TIME_ZONE} local time`;
+  const threshold = `${t.promotionWindowOpenNy}-${t.promotionWindowCloseNy}`;
+  const open = minutesOf(t.promotionWindowOpenNy);
+  const close = minutesOf(t.promotionWindowCloseNy);
+  if (!Number.isFinite(open) || !Number.isFinite(close)) {
+    return failClosed(gate, threshold, unit, 'promotion window thresholds malformed');
+  }
+  if (!isFiniteNumber(nowMs)) return failClosed(gate, threshold, unit, 'current time missing');
+  const isTradingDay = input?.isTradingDay;
+  if (typeof isTradingDay !== 'boolean')
+    return failClosed(gate, threshold, unit, 'trading-day flag missing');
+  const local = new TZDate(nowMs, PROMOTION_WINDOW_TIME_ZONE);
+  const minute = local.getHours() * 60 + local.getMinutes();
+  const observed = `${local.getFullYear()}-${pad2(local.getMonth() + 1)}-${pad2(local.getDate())} ${pad2(local.getHours())}:${pad2(local.getMinutes())}`;
+  if (!isTradingDay) {
+    return result(
+      gate,
+      false,
+      observed,
+      threshold,
+      unit,
+      `${observed} New York is not a trading day`,
+    );
+  }
+  const pass = minute >= open && minute < close;
+  return result(
+    gate,
+    pass,
+    observed,
+    threshold,
+    unit,
+    `${observed} New York is ${pass ? 'inside' : 'outside'} the promotion window ${threshold}`,
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * Gate thresholds: every number a promotion gate / circuit breaker compares an observation
+ * with. The per-environment config (`lib/config`) supplies one {@link GateThresholds} per
+ * stage; the gates themselves hold no hidden defaults.
+ *
+ * Units are in the field names:
+ * - `...Fraction`: a fraction (0.05 = 5 %), of the denominator named in the JSDoc;
+ * - `...Bps`: basis points (1 bp = 0.0001);
+ * - `...Seconds`: seconds;
+ * - `...Ny`: wall-clock time `HH:MM` (24 h) in America/New_York;
+ * - `...Confidence`: the VaR / expected-shortfall confidence level α as a fraction (0.99);
+ * - counts are integers, leverage is a ratio (gross notional / equity, "x").
+ */
+import { z } from 'zod';
+
+/** `HH:MM`, 24-hour clock, 00:00..23:59. */
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock, America/New_York)');
+
+/** A fraction strictly above 0 and at most 1. */
+const unitFraction = z.number().gt(0).lte(1);
+
+/** A confidence level α for VaR / ES, strictly between 0.5 and 1. */
+const confidence = z.number().gt(0.5).lt(1);
+
+/** Minutes since midnight of an `HH:MM` string already validated by {@link hhmm}. */
+const minutesOfDay = (value: string): number => {
+  const [h = '0', m = '0'] = value.split(':');
+  return Number(h) * 60 + Number(m);
+};
+
+/**
+ * Zod schema of {@link GateThresholds}. Strict: an unknown (misspelt) key is rejected rather
+ * than silently ignored, and the promotion window must open before it closes (same day,
+ * America/New_York).
+ */
+export const GateThresholdsSchema = z
+  .strictObject({
+    /** Max drawdown of the parent wallet (bankroll) from its peak equity, fraction of peak. */
+    maxParentDrawdownFraction: unitFraction,
+    /** Max drawdown of the candidate agent from its peak equity, fraction of peak. */
+    maxAgentDrawdownFraction: unitFraction,
+    /** Confidence level α of the 1-day VaR gates (historical and parametric), e.g. 0.99. */
+    varConfidence: confidence,
+    /** Confidence level α of the 1-day expected-shortfall gates, e.g. 0.975 (Basel FRTB). */
+    esConfidence: confidence,
+    /** Min number of daily returns needed to compute VaR/ES; fewer fails closed. Count. */
+    varMinObservations: z.number().int().min(2),
+    /** Max 1-day VaR of the candidate position, fraction of capital (bankroll equity). */
+    maxVar1dFraction: z.number().positive(),
+    /** Max 1-day expected shortfall of the candidate position, fraction of capital. */
+    maxExpectedShortfall1dFraction: z.number().positive(),
+    /** Max |notional| in any one symbol after the trade, fraction of capital. */
+    maxSymbolExposureFraction: z.number().positive(),
+    /** Max gross notional (sum of |notional| over symbols) after the trade, fraction of capital. */
+    maxAggregateExposureFraction: z.number().positive(),
+    /** Max leverage of the candidate: gross notional / candidate equity, ratio ("x"), >= 1. */
+    maxLeverage: z.number().min(1),
+    /** Min number of round-trip trades the candidate made in its evaluation window. Count. */
+    minTradeCount: z.number().int().min(0),
+    /** Max order size as a fraction of the last minute bar's volume (participation rate). */
+    maxMinuteVolumeParticipationFraction: unitFraction,
+    /** Max order size as a fraction of the daily volume (participation rate). */
+    maxDailyVolumeParticipationFraction: unitFraction,
+    /** Max quoted spread (ask − bid) / mid, basis points. */
+    maxQuotedSpreadBps: z.number().positive(),
+    /** Max age of the last bar vs the injected `now`, seconds. */
+    maxBarAgeSeconds: z.number().positive(),
+    /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
+    promotionWindowOpenNy: hhmm,
+    /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
+    promotionWindowCloseNy: hhmm,
+  })
+  .refine((t) => minutesOfDay(t.promotionWindowOpenNy) < minutesOfDay(t.promotionWindowCloseNy), {
+    message: 'promotionWindowOpenNy must be earlier than promotionWindowCloseNy (same day)',
+    path: ['promotionWindowCloseNy'],
+  });
+
+/** Thresholds of every gate; see {@link GateThresholdsSchema} for units and bounds. */
+export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
+
+/**
+ * A sensible baseline for the dev stage (staging/prod tighten it in their own config).
+ *
+ * Rationale: 10 % parent / 5 % agent drawdown stops; 99 % 1-day VaR ≤ 2 % and 97.5 % ES ≤ 3 %
+ * of capital on at least one trading year (250 daily returns); a single symbol ≤ 20 % and
+ * gross ≤ 50 % of capital; leverage capped at the leverage policy's 10x ceiling; at least 10
+ * trades; ≤ 5 % of a minute's and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old;
+ * promotions only 09:45–15:30 New York time, away from the opening and closing auctions.
+ */
+export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
+  maxParentDrawdownFraction: 0.1,
+  maxAgentDrawdownFraction: 0.05,
+  varConfidence: 0.99,
+  esConfidence: 0.975,
+  varMinObservations: 250,
+  maxVar1dFraction: 0.02,
+  maxExpectedShortfall1dFraction: 0.03,
+  maxSymbolExposureFraction: 0.2,
+  maxAggregateExposureFraction: 0.5,
+  maxLeverage: 10,
+  minTradeCount: 10,
+  maxMinuteVolumeParticipationFraction: 0.05,
+  maxDailyVolumeParticipationFraction: 0.01,
+  maxQuotedSpreadBps: 20,
+  maxBarAgeSeconds: 120,
+  promotionWindowOpenNy: '09:45',
+  promotionWindowCloseNy: '15:30',
+});

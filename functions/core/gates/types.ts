@@ -1,0 +1,100 @@
+/**
+ * The shape every promotion gate / circuit breaker returns, and what each breaker does when it
+ * fails.
+ */
+
+/** Every gate, in the order {@link evaluateGates} runs and reports them. */
+export const GATE_NAMES = [
+  'kill_switch',
+  'drawdown_parent',
+  'drawdown_agent',
+  'var_historical',
+  'var_parametric',
+  'es_historical',
+  'es_parametric',
+  'exposure_symbol',
+  'exposure_aggregate',
+  'leverage',
+  'min_trade_count',
+  'liquidity_minute_participation',
+  'liquidity_daily_participation',
+  'liquidity_spread',
+  'data_staleness',
+  'promotion_window',
+] as const;
+
+/** Stable gate identifier (audit records and dashboards key on it: never rename one). */
+export type GateName = (typeof GATE_NAMES)[number];
+
+/**
+ * What a failed breaker asks the execution side to do, from mildest to strongest:
+ * - `none`: block this promotion only (eligibility gate, nothing to unwind);
+ * - `pause_entries`: no new risk-increasing orders until the gate passes again;
+ * - `reduce_only`: only orders that reduce existing exposure are allowed;
+ * - `flatten`: cancel open orders and close every position.
+ */
+export type BreakerAction = 'none' | 'pause_entries' | 'reduce_only' | 'flatten';
+
+/** Rank of each {@link BreakerAction}; higher is stronger. */
+export const BREAKER_ACTION_SEVERITY: Readonly<Record<BreakerAction, number>> = {
+  none: 0,
+  pause_entries: 1,
+  reduce_only: 2,
+  flatten: 3,
+};
+
+/**
+ * The action each gate declares for when it fails. Rationale: a tripped kill switch or parent
+ * (bankroll) drawdown stop flattens everything; an agent drawdown, an exposure or leverage
+ * breach reduces risk; risk-measure, liquidity and stale-data failures stop new entries;
+ * trade-count and window gates only decide eligibility.
+ */
+export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
+  kill_switch: 'flatten',
+  drawdown_parent: 'flatten',
+  drawdown_agent: 'reduce_only',
+  var_historical: 'pause_entries',
+  var_parametric: 'pause_entries',
+  es_historical: 'pause_entries',
+  es_parametric: 'pause_entries',
+  exposure_symbol: 'reduce_only',
+  exposure_aggregate: 'reduce_only',
+  leverage: 'reduce_only',
+  min_trade_count: 'none',
+  liquidity_minute_participation: 'pause_entries',
+  liquidity_daily_participation: 'pause_entries',
+  liquidity_spread: 'pause_entries',
+  data_staleness: 'pause_entries',
+  promotion_window: 'none',
+};
+
+/**
+ * One gate's verdict. `observed` and `threshold` are in `unit` (for example
+ * `fraction of capital`, `bps`, `seconds`); `observed` is `null` when the input was missing
+ * or unusable, in which case the verdict is always `fail` ("fail closed"). `breakerAction` is
+ * the gate's declared action when `verdict === 'fail'` and `'none'` when it passes.
+ */
+export interface GateResult {
+  readonly gate: GateName;
+  readonly verdict: 'pass' | 'fail';
+  readonly observed: number | string | null;
+  readonly threshold: number | string | null;
+  readonly unit: string;
+  /** Human-readable explanation, safe to show in the audit trail and Slack. */
+  readonly reason: string;
+  readonly breakerAction: BreakerAction;
+}
+
+/** The strongest {@link BreakerAction} among failed results; `'none'` when all pass. */
+export function strongestAction(results: readonly GateResult[]): BreakerAction {
+  let best: BreakerAction = 'none';
+  for (const r of results) {
+    if (
+      r.verdict === 'fail' &&
+      BREAKER_ACTION_SEVERITY[r.breakerAction] > BREAKER_ACTION_SEVERITY[best]
+    ) {
+      best = r.breakerAction;
+    }
+  }
+  return best;
+}

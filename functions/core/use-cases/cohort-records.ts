@@ -1,0 +1,105 @@
+/**
+ * Shapes that cross the workflow's boundaries: the cohort request (schedule or CLI input),
+ * the step outputs the intraday-cohort state machine passes along, and the persisted cohort
+ * record. Money in USD, rates as fractions, times UTC ISO-8601 (`...Iso`), session dates
+ * `YYYY-MM-DD` in America/New_York.
+ */
+import { z } from 'zod';
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'must be a real calendar date');
+
+/**
+ * What starts a cohort: an EventBridge Scheduler event (`source: 'schedule'`, with
+ * `scheduledTime`) or the CLI (`source: 'cli'`, with `sessionDate`). Cohort settings are
+ * validated separately by `parseCohortConfig` so the error names the exact field.
+ */
+export const CohortRequestSchema = z
+  .object({
+    source: z.enum(['schedule', 'cli', 'test']),
+    /** UTC ISO-8601 time the schedule fired; the session date is its America/New_York date. */
+    scheduledTime: z.string().datetime({ offset: true }).optional(),
+    /** Session date to simulate, `YYYY-MM-DD` (takes precedence over `scheduledTime`). */
+    sessionDate: isoDate.optional(),
+    /** Ticker symbols, e.g. `["SPY","BAC"]` (1..20). */
+    symbols: z
+      .array(z.string().regex(/^[A-Za-z.]{1,10}$/, 'must be a ticker symbol'))
+      .min(1)
+      .max(20),
+    bankrollUsd: z.number(),
+    agentCount: z.number().optional(),
+    allocation: z.string().optional(),
+    seed: z.number().optional(),
+  })
+  .refine((r) => r.sessionDate !== undefined || r.scheduledTime !== undefined, {
+    message: 'either sessionDate or scheduledTime is required',
+    path: ['sessionDate'],
+  });
+export type CohortRequest = z.infer<typeof CohortRequestSchema>;
+
+/** One leaderboard row as persisted and printed. */
+export const AgentRowSchema = z.object({
+  rank: z.number().int().positive(),
+  agentId: z.string(),
+  genomeId: z.string(),
+  family: z.string(),
+  symbol: z.string(),
+  allocationUsd: z.number(),
+  totalPnlUsd: z.number(),
+  realizedPnlUsd: z.number(),
+  unrealizedPnlUsd: z.number(),
+  feesUsd: z.number(),
+  roi: z.number(),
+  meanHourlyRoi: z.number(),
+  sharpe: z.number(),
+  maxDrawdownFraction: z.number(),
+  bankrollUtilization: z.number(),
+  leverageBreaches: z.number().int(),
+  exposureBreaches: z.number().int(),
+  tradeCount: z.number().int(),
+});
+export type AgentRow = z.infer<typeof AgentRowSchema>;
+
+/** Parent-wallet (whole cohort) figures. */
+export const ParentSummarySchema = z.object({
+  totalPnlUsd: z.number(),
+  realizedPnlUsd: z.number(),
+  unrealizedPnlUsd: z.number(),
+  feesUsd: z.number(),
+  roi: z.number(),
+  sharpe: z.number(),
+  maxDrawdownFraction: z.number(),
+  meanUtilization: z.number(),
+  peakUtilization: z.number(),
+  hourlyRoi: z.array(z.number()),
+});
+export type ParentSummary = z.infer<typeof ParentSummarySchema>;
+
+/** The persisted, complete cohort (DynamoDB header + agent rows). */
+export const CohortRecordSchema = z.object({
+  cohortId: z.string(),
+  environment: z.string(),
+  status: z.literal('complete'),
+  sessionDate: z.string(),
+  executionId: z.string(),
+  startedAtIso: z.string(),
+  completedAtIso: z.string(),
+  symbols: z.array(z.string()),
+  bankrollUsd: z.number(),
+  agentCount: z.number().int(),
+  allocation: z.string(),
+  seed: z.number().int(),
+  barCount: z.number().int(),
+  artifacts: z.object({ simulationKey: z.string(), scoreKey: z.string() }),
+  parent: ParentSummarySchema,
+  leaderboard: z.array(AgentRowSchema),
+});
+export type CohortRecord = z.infer<typeof CohortRecordSchema>;
+
+/** What `cohorts list` shows. */
+export type CohortSummary = Pick<
+  CohortRecord,
+  'cohortId' | 'sessionDate' | 'completedAtIso' | 'symbols' | 'bankrollUsd' | 'agentCount'
+> & { totalPnlUsd: number; bestAgentId: string | null };

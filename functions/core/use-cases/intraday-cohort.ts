@@ -1,0 +1,356 @@
+/**
+ * Use cases behind the intraday-cohort state machine (`statemachines/intraday-cohort.asl.json`):
+ * prepare (validate + load market data) -> run (simulate) -> score -> persist. Each step's
+ * output is plain JSON small enough for a Step Functions payload; bulky documents travel as
+ * artifacts (claim check) and only their keys are passed on.
+ */
+import { TZDate } from '@date-fns/tz';
+import { z } from 'zod';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { MarketDataPort } from '../../ports/market-data.js';
+import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
+import { seedGenomePool } from '../cohort/genome.js';
+import { type SimulationResult, simulateCohort } from '../cohort/simulate.js';
+import { ValidationError } from '../errors.js';
+import { type CohortScore, scoreCohort } from '../scoring/score.js';
+import {
+  type AgentRow,
+  type CohortRecord,
+  CohortRequestSchema,
+  type ParentSummary,
+} from './cohort-records.js';
+
+const NEW_YORK = 'America/New_York';
+/** Trailing daily bars used for the risk-weighted allocation's volatility estimate. */
+const RISK_LOOKBACK_SESSIONS = 20;
+
+/** Output of the prepare step: everything later steps need, validated. */
+export interface PreparedCohort {
+  readonly cohortId: string;
+  readonly executionId: string;
+  readonly startedAtIso: string;
+  readonly sessionDate: string;
+  readonly symbols: readonly string[];
+  readonly config: CohortConfig;
+  /** Daily return standard deviation per symbol (fraction), over the trailing 20 sessions. */
+  readonly riskEstimates: Readonly<Record<string, number>>;
+  readonly market: {
+    readonly barCount: number;
+    readonly firstBarIso: string;
+    readonly lastBarIso: string;
+    /** Minutes without a trade, per symbol. */
+    readonly missingBars: Readonly<Record<string, number>>;
+  };
+}
+
+export interface RunOutput {
+  readonly cohortId: string;
+  readonly simulationKey: string;
+  readonly agentCount: number;
+  readonly agentBars: number;
+}
+
+export interface ScoreOutput {
+  readonly cohortId: string;
+  readonly scoreKey: string;
+  readonly parent: ParentSummary;
+  /** The top of the leaderboard (at most 5 rows), for audit payloads and notifications. */
+  readonly top: readonly AgentRow[];
+}
+
+export interface PersistOutput {
+  readonly cohortId: string;
+  readonly agentRows: number;
+}
+
+/**
+ * The session date a request targets: `sessionDate` if given, else the America/New_York
+ * calendar date of `scheduledTime`.
+ */
+export function resolveSessionDate(req: { sessionDate?: string; scheduledTime?: string }): string {
+  if (req.sessionDate) return req.sessionDate;
+  const t = new TZDate(Date.parse(req.scheduledTime ?? ''), NEW_YORK);
+  const mm = String(t.getMonth() + 1).padStart(2, '0');
+  const dd = String(t.getDate()).padStart(2, '0');
+  return `${t.getFullYear()}-${mm}-${dd}`;
+}
+
+/**
+ * A cohort id unique per execution and readable: `coh-YYYYMMDD-<execution name tail>`.
+ * Retries of a step inside one execution reuse it; a new execution gets a new one.
+ */
+export function cohortIdFor(sessionDate: string, executionName: string): string {
+  const tail = executionName.replace(/[^A-Za-z0-9-]/g, '').slice(-26) || 'x';
+  return `coh-${sessionDate.replaceAll('-', '')}-${tail}`;
+}
+
+/** Parses a request field by field; throws ValidationError naming the field. */
+function parseRequest(raw: unknown) {
+  const parsed = CohortRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `request.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  return parsed.data;
+}
+
+/** Sample standard deviation of simple daily returns of `closes` (fraction); NaN if < 3. */
+function dailyVolatility(closes: readonly number[]): number {
+  if (closes.length < 3) return Number.NaN;
+  const rets: number[] = [];
+  for (let i = 1; i < closes.length; i++) {
+    const prev = closes[i - 1] as number;
+    rets.push((closes[i] as number) / prev - 1);
+  }
+  const mean = rets.reduce((a, b) => a + b, 0) / rets.length;
+  const variance = rets.reduce((a, r) => a + (r - mean) ** 2, 0) / (rets.length - 1);
+  return Math.sqrt(variance);
+}
+
+/**
+ * Prepare step: validates the request and the cohort config, resolves the session, loads
+ * the session's bars once to prove they are usable, and estimates per-symbol risk.
+ *
+ * @throws ValidationError (bad request or config field), UnknownSymbolError, NoSessionError,
+ *   DataFileMissingError, DataFileCorruptError (from the market-data port).
+ */
+export async function prepareCohort(
+  deps: { readonly marketData: MarketDataPort; readonly clock: Clock },
+  input: {
+    readonly request: unknown;
+    readonly executionId: string;
+    readonly executionName: string;
+  },
+): Promise<PreparedCohort> {
+  const request = parseRequest(input.request);
+  const config = parseCohortConfig({
+    bankrollUsd: request.bankrollUsd,
+    agentCount: request.agentCount,
+    allocation: request.allocation,
+    seed: request.seed,
+  });
+  const sessionDate = resolveSessionDate(request);
+  const symbols = request.symbols.map((s) => s.toUpperCase());
+  const session = await deps.marketData.loadSession(sessionDate, symbols);
+  if (session.timestamps.length === 0) {
+    throw new ValidationError('request.sessionDate', `no regular-session bars on ${sessionDate}`);
+  }
+  const missingBars: Record<string, number> = {};
+  for (const series of session.series) {
+    let missing = 0;
+    for (const c of series.close) if (Number.isNaN(c)) missing++;
+    missingBars[series.symbol] = missing;
+  }
+  const riskEstimates: Record<string, number> = {};
+  const from = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 45 * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  const dayBefore = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  for (const symbol of symbols) {
+    const daily = await deps.marketData.loadDaily(symbol, from, dayBefore);
+    const sigma = dailyVolatility(daily.slice(-RISK_LOOKBACK_SESSIONS - 1).map((d) => d.close));
+    if (Number.isFinite(sigma) && sigma > 0) riskEstimates[symbol] = sigma;
+  }
+  const first = session.timestamps[0] as number;
+  const last = session.timestamps[session.timestamps.length - 1] as number;
+  return {
+    cohortId: cohortIdFor(sessionDate, input.executionName),
+    executionId: input.executionId,
+    startedAtIso: new Date(deps.clock.now()).toISOString(),
+    sessionDate,
+    symbols,
+    config,
+    riskEstimates,
+    market: {
+      barCount: session.timestamps.length,
+      firstBarIso: new Date(first).toISOString(),
+      lastBarIso: new Date(last).toISOString(),
+      missingBars,
+    },
+  };
+}
+
+/**
+ * Run step: seeds the genome pool, simulates the cohort over the session and stores the
+ * full {@link SimulationResult} as an artifact.
+ *
+ * @throws the market-data port's errors, ValidationError from the simulator.
+ */
+export async function runCohort(
+  deps: { readonly marketData: MarketDataPort; readonly artifacts: ArtifactStore },
+  prepared: PreparedCohort,
+): Promise<RunOutput> {
+  const session = await deps.marketData.loadSession(prepared.sessionDate, prepared.symbols);
+  const genomes = seedGenomePool(
+    prepared.config.agentCount,
+    prepared.symbols,
+    prepared.config.seed,
+  );
+  const result = simulateCohort({
+    cohortId: prepared.cohortId,
+    session,
+    genomes,
+    config: prepared.config,
+    riskEstimates: prepared.riskEstimates,
+  });
+  const simulationKey = `cohorts/${prepared.sessionDate}/${prepared.cohortId}/simulation.json`;
+  await deps.artifacts.putJson(simulationKey, result);
+  return {
+    cohortId: prepared.cohortId,
+    simulationKey,
+    agentCount: result.agents.length,
+    agentBars: result.agents.length * session.timestamps.length,
+  };
+}
+
+function toAgentRows(score: CohortScore): AgentRow[] {
+  return score.leaderboard.map((a) => ({
+    rank: a.rank,
+    agentId: a.agentId,
+    genomeId: a.genomeId,
+    family: a.family,
+    symbol: a.symbol,
+    allocationUsd: a.allocationUsd,
+    totalPnlUsd: a.totalPnlUsd,
+    realizedPnlUsd: a.realizedPnlUsd,
+    unrealizedPnlUsd: a.unrealizedPnlUsd,
+    feesUsd: a.feesUsd,
+    roi: a.roi,
+    meanHourlyRoi: a.meanHourlyRoi,
+    sharpe: a.sharpe,
+    maxDrawdownFraction: a.maxDrawdownFraction,
+    bankrollUtilization: a.bankrollUtilization,
+    leverageBreaches: a.leverageBreaches,
+    exposureBreaches: a.exposureBreaches,
+    tradeCount: a.tradeCount,
+  }));
+}
+
+function toParentSummary(score: CohortScore): ParentSummary {
+  const p = score.parent;
+  return {
+    totalPnlUsd: p.totalPnlUsd,
+    realizedPnlUsd: p.realizedPnlUsd,
+    unrealizedPnlUsd: p.unrealizedPnlUsd,
+    feesUsd: p.feesUsd,
+    roi: p.roi,
+    sharpe: p.sharpe,
+    maxDrawdownFraction: p.maxDrawdownFraction,
+    meanUtilization: p.meanUtilization,
+    peakUtilization: p.peakUtilization,
+    hourlyRoi: [...p.hourlyRoi],
+  };
+}
+
+const SimulationKeySchema = z.object({ simulationKey: z.string().min(1) });
+
+/**
+ * Score step: reads the simulation artifact, scores every agent and the parent wallet,
+ * stores the {@link CohortScore} as an artifact and returns the summary.
+ *
+ * @throws NotFoundError when the simulation artifact is missing.
+ */
+export async function scoreCohortStep(
+  deps: { readonly artifacts: ArtifactStore },
+  input: { readonly prepared: PreparedCohort; readonly run: RunOutput },
+): Promise<ScoreOutput> {
+  const { simulationKey } = SimulationKeySchema.parse(input.run);
+  const result = (await deps.artifacts.getJson(simulationKey)) as SimulationResult;
+  const score = scoreCohort(result);
+  const scoreKey = simulationKey.replace(/simulation\.json$/, 'score.json');
+  await deps.artifacts.putJson(scoreKey, score);
+  return {
+    cohortId: input.prepared.cohortId,
+    scoreKey,
+    parent: toParentSummary(score),
+    top: toAgentRows(score).slice(0, 5),
+  };
+}
+
+/**
+ * Persist step: writes the complete cohort (header + every agent row) to the repository.
+ *
+ * @throws NotFoundError when the score artifact is missing; the repository's errors.
+ */
+export async function persistCohort(
+  deps: {
+    readonly artifacts: ArtifactStore;
+    readonly cohorts: CohortRepository;
+    readonly clock: Clock;
+    readonly environment: string;
+  },
+  input: {
+    readonly prepared: PreparedCohort;
+    readonly run: RunOutput;
+    readonly score: ScoreOutput;
+  },
+): Promise<PersistOutput> {
+  const score = (await deps.artifacts.getJson(input.score.scoreKey)) as CohortScore;
+  const p = input.prepared;
+  const leaderboard = toAgentRows(score);
+  const record: CohortRecord = {
+    cohortId: p.cohortId,
+    environment: deps.environment,
+    status: 'complete',
+    sessionDate: p.sessionDate,
+    executionId: p.executionId,
+    startedAtIso: p.startedAtIso,
+    completedAtIso: new Date(deps.clock.now()).toISOString(),
+    symbols: [...p.symbols],
+    bankrollUsd: p.config.bankrollUsd,
+    agentCount: p.config.agentCount,
+    allocation: p.config.allocation,
+    seed: p.config.seed,
+    barCount: p.market.barCount,
+    artifacts: { simulationKey: input.run.simulationKey, scoreKey: input.score.scoreKey },
+    parent: toParentSummary(score),
+    leaderboard,
+  };
+  await deps.cohorts.saveCompleted(record);
+  return { cohortId: p.cohortId, agentRows: leaderboard.length };
+}
+
+/** Validates a {@link PreparedCohort} coming back from the state machine. */
+export const PreparedCohortSchema = z.object({
+  cohortId: z.string().min(1),
+  executionId: z.string().min(1),
+  startedAtIso: z.string(),
+  sessionDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  symbols: z.array(z.string()).min(1),
+  config: z.custom<CohortConfig>((v) => {
+    try {
+      parseCohortConfig(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid cohort config'),
+  riskEstimates: z.record(z.string(), z.number()),
+  market: z.object({
+    barCount: z.number().int().positive(),
+    firstBarIso: z.string(),
+    lastBarIso: z.string(),
+    missingBars: z.record(z.string(), z.number()),
+  }),
+});
+
+export const RunOutputSchema = z.object({
+  cohortId: z.string(),
+  simulationKey: z.string().min(1),
+  agentCount: z.number().int(),
+  agentBars: z.number(),
+});
+
+export const ScoreOutputSchema = z.object({
+  cohortId: z.string(),
+  scoreKey: z.string().min(1),
+  parent: z.record(z.string(), z.unknown()),
+  top: z.array(z.record(z.string(), z.unknown())),
+});

@@ -1,0 +1,34 @@
+/**
+ * Step "LoadMarketData" of the intraday cohort: validates the request and the cohort
+ * config, resolves the session date and proves the session's bars load.
+ *
+ * Event: `{ request: CohortRequest, execution: { id, name } }`. Returns `PreparedCohort`.
+ * Errors: ValidationError, UnknownSymbolError, NoSessionError, DataFileMissingError,
+ * DataFileCorruptError (caught by the state machine and recorded as `input_rejected`).
+ */
+import { z } from 'zod';
+import { getRuntime } from '../composition/runtime.js';
+import { prepareCohort } from '../core/use-cases/intraday-cohort.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const EventSchema = z.object({
+  request: z.unknown(),
+  execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+});
+
+export const handler = makeHandler('load-market-data', EventSchema, async (event) => {
+  const rt = getRuntime();
+  logger.appendKeys({ executionArn: event.execution.id });
+  const prepared = await prepareCohort(rt, {
+    request: event.request,
+    executionId: event.execution.id,
+    executionName: event.execution.name,
+  });
+  logger.info('cohort prepared', {
+    cohortId: prepared.cohortId,
+    sessionDate: prepared.sessionDate,
+    bars: prepared.market.barCount,
+  });
+  return prepared;
+});

@@ -1,0 +1,30 @@
+/**
+ * Step "RecordAudit" and every Catch path's "RecordRejection"/"RecordFailure": appends one
+ * record to the append-only, hash-chained audit trail.
+ *
+ * Event: `{ draft: { kind, actor, stream, subject, payload } }` or `{ failure: FailureNotice }`
+ * (a Catch output turned into an `input_rejected` / `cohort_failed` record). The environment
+ * is this deployment's stage. Returns `{ id, stream, seq, hash }`. A draft that fails the
+ * schema is dead-lettered and throws ValidationError; a storage failure after bounded
+ * retries throws AuditWriteError (no decision without its record).
+ */
+import { z } from 'zod';
+import { getRuntime } from '../composition/runtime.js';
+import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
+import type { AuditDraft } from '../ports/audit.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const EventSchema = z.union([
+  z.object({ draft: z.record(z.string(), z.unknown()) }),
+  z.object({ failure: FailureNoticeSchema }),
+]);
+
+export const handler = makeHandler('record-audit', EventSchema, async (event) => {
+  const rt = getRuntime();
+  const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
+  // The sink validates the draft with the audit schema (and dead-letters it when invalid).
+  const record = await rt.audit.append({ ...draft, environment: rt.env.STAGE } as AuditDraft);
+  logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
+  return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };
+});

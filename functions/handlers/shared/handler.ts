@@ -1,0 +1,46 @@
+/**
+ * The one handler shape: middy + Powertools logger context + zod validation of the event.
+ * A handler body receives the parsed event and returns the use case's JSON result; a
+ * validation failure throws `ValidationError` naming the field (Step Functions Catch matches
+ * it by name), and every error is logged once with its name before it propagates.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { StagegateError, ValidationError } from '../../core/errors.js';
+import { logger } from './observability.js';
+
+/**
+ * Parses `event` with `schema`.
+ * @throws ValidationError whose field is `event.<path>` of the first issue.
+ */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
+  const parsed = schema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ValidationError(
+    `event.${issue?.path.join('.') || '(root)'}`,
+    issue?.message ?? 'invalid event',
+  );
+}
+
+/** Builds a middy handler that validates the event with `schema` and runs `body`. */
+export function makeHandler<S extends z.ZodType, R>(
+  name: string,
+  schema: S,
+  body: (event: z.infer<S>, context: Context) => Promise<R>,
+) {
+  return middy(async (event: unknown, context: Context): Promise<R> => {
+    try {
+      const parsed = parseEvent(schema, event);
+      return await body(parsed, context);
+    } catch (err) {
+      const e = err as Error;
+      const fields = { handler: name, errorName: e.name, errorMessage: e.message };
+      if (err instanceof StagegateError && !err.retryable) logger.warn('rejected', fields);
+      else logger.error('failed', { ...fields, error: e });
+      throw err;
+    }
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -1,0 +1,52 @@
+/**
+ * Audit ports. Use cases record every decision through {@link AuditSink}; the verify/query
+ * tooling reads stored records back through {@link AuditReader}.
+ */
+import type {
+  AuditDraft,
+  AuditEnvironment,
+  AuditRecord,
+  StreamHead,
+} from '../core/audit/record.js';
+import type { VerifyInput } from '../core/audit/verify.js';
+
+export type { AuditDraft, AuditRecord } from '../core/audit/record.js';
+
+/** Append-only, hash-chained audit trail. */
+export interface AuditSink {
+  /**
+   * Validates the draft, chains it onto its stream (seq, prev_hash, hash) and stores it.
+   * Resolves only once the record is durable.
+   *
+   * @returns the stored record (id, ts, seq, hash assigned).
+   * @throws ValidationError when the draft is invalid (it is dead-lettered, nothing is
+   *   recorded as valid).
+   * @throws AuditWriteError when storage keeps failing after bounded retries, or the stream
+   *   head stays contended; treat the decision as not recorded.
+   */
+  append(draft: AuditDraft): Promise<AuditRecord>;
+}
+
+/** Which stored records to read. */
+export interface AuditReadQuery {
+  readonly environment: AuditEnvironment;
+  /** One UTC day `YYYY-MM-DD`; all days when absent. */
+  readonly date?: string;
+}
+
+/** Reads stored records (with the key each was read from) and stream heads. */
+export interface AuditReader {
+  /**
+   * Every stored record matching the query, each with its storage key; records that cannot
+   * be parsed are returned as their raw text so verify can report them.
+   *
+   * @throws TransientError when storage keeps failing after bounded retries.
+   */
+  readRecords(query: AuditReadQuery): Promise<VerifyInput[]>;
+  /**
+   * Current heads of the given streams (streams without a head are left out).
+   *
+   * @throws TransientError when the head table keeps failing after bounded retries.
+   */
+  readHeads(streams: readonly string[]): Promise<Map<string, StreamHead>>;
+}

@@ -1,0 +1,71 @@
+/**
+ * Console formatting for the CLI: fixed-width tables and money/percent figures.
+ */
+import type { AgentRow, CohortRecord } from '../functions/core/use-cases/cohort-records.js';
+
+export const usd = (v: number) =>
+  `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+export const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)}%`;
+export const num = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+/** Renders rows as a left/right aligned text table (numbers right-aligned). */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = headers.map((_, i) => rows.every((r) => /^[-$\d.,%x]+$|^n\/a$/.test(r[i] ?? '')));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The leaderboard of one cohort, every agent ranked. */
+export function leaderboardTable(rows: readonly AgentRow[]): string {
+  return table(
+    [
+      '#',
+      'agent',
+      'family',
+      'sym',
+      'alloc',
+      'PnL',
+      'realized',
+      'unreal.',
+      'fees',
+      'ROI',
+      'Sharpe',
+      'maxDD',
+      'util',
+      'trades',
+      'brch',
+    ],
+    rows.map((r) => [
+      String(r.rank),
+      r.agentId,
+      r.family,
+      r.symbol,
+      usd(r.allocationUsd),
+      usd(r.totalPnlUsd),
+      usd(r.realizedPnlUsd),
+      usd(r.unrealizedPnlUsd),
+      usd(r.feesUsd),
+      pct(r.roi),
+      num(r.sharpe),
+      pct(r.maxDrawdownFraction),
+      pct(r.bankrollUtilization, 1),
+      String(r.tradeCount),
+      String(r.leverageBreaches + r.exposureBreaches),
+    ]),
+  );
+}
+
+/** A short header describing a persisted cohort. */
+export function cohortHeader(c: CohortRecord): string {
+  const p = c.parent;
+  return [
+    `cohort ${c.cohortId}  session ${c.sessionDate}  symbols ${c.symbols.join(',')}  ${c.agentCount} agents  bankroll ${usd(c.bankrollUsd)} (${c.allocation})`,
+    `parent wallet: PnL ${usd(p.totalPnlUsd)} (realized ${usd(p.realizedPnlUsd)}, unrealized ${usd(p.unrealizedPnlUsd)}, fees ${usd(p.feesUsd)})  ROI ${pct(p.roi, 3)}  Sharpe ${num(p.sharpe)}  max drawdown ${pct(p.maxDrawdownFraction, 3)}  utilization mean ${pct(p.meanUtilization, 1)} / peak ${pct(p.peakUtilization, 1)}`,
+    `hourly ROI: ${p.hourlyRoi.map((r) => pct(r, 3)).join('  ')}`,
+  ].join('\n');
+}

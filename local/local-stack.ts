@@ -1,0 +1,120 @@
+/**
+ * The local stack: real local servers (DynamoDB Local, the s3rver S3 emulator), the table
+ * and buckets the stateful CDK stack declares, the Lambda environment pointing at them, and
+ * the state machines from `statemachines/` bound to the real handler modules.
+ *
+ * The local mode's composition differs from AWS only by environment variables; the handlers
+ * and their composition root (`functions/composition/runtime.ts`) are the deployed ones.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
+import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
+import {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalServers,
+  startLocalServers,
+} from './servers.js';
+
+export const LOCAL_TABLE = 'stagegate-local';
+export const LOCAL_BUCKETS = {
+  artifacts: 'stagegate-local-artifacts',
+  audit: 'stagegate-local-audit',
+} as const;
+
+/** The Lambda functions and the ASL placeholders they fill (same names as the CDK stack). */
+async function localFunctions(): Promise<LocalFunction[]> {
+  const [load, run, score, persist, audit] = await Promise.all([
+    import('../functions/handlers/load-market-data.js'),
+    import('../functions/handlers/run-cohort.js'),
+    import('../functions/handlers/score-cohort.js'),
+    import('../functions/handlers/persist-cohort.js'),
+    import('../functions/handlers/record-audit.js'),
+  ]);
+  const fn = (placeholder: string, name: string, h: { handler: unknown }): LocalFunction => ({
+    placeholder,
+    name,
+    handler: h.handler as LocalFunction['handler'],
+  });
+  return [
+    fn('LoadMarketDataFunctionArn', 'LoadMarketData', load),
+    fn('RunCohortFunctionArn', 'RunCohort', run),
+    fn('ScoreCohortFunctionArn', 'ScoreCohort', score),
+    fn('PersistCohortFunctionArn', 'PersistCohort', persist),
+    fn('RecordAuditFunctionArn', 'RecordAudit', audit),
+  ];
+}
+
+export interface LocalStack {
+  readonly servers: LocalServers;
+  /** The Lambda environment variables the handlers run with. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The same composition the handlers use, for reading state back (CLI, tests). */
+  readonly runtime: Runtime;
+  readonly intradayCohort: LocalStateMachine;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** LEAN data root (absolute or relative to the working directory). */
+  readonly dataRoot: string;
+  /** Folder for server data, or `'memory'` (tests). */
+  readonly stateDir: string | 'memory';
+  /** Powertools log level for the handlers. Default `WARN`. */
+  readonly logLevel?: string;
+}
+
+/**
+ * Starts the servers, creates the table and buckets, sets the Lambda environment in this
+ * process and loads the state machines. Call `stop()` when done (servers also stop with the
+ * process).
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const servers = await startLocalServers({
+    dataDir: options.stateDir,
+    buckets: Object.values(LOCAL_BUCKETS),
+  });
+  try {
+    const env: Record<string, string> = {
+      STAGE: 'local',
+      TABLE_NAME: LOCAL_TABLE,
+      ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
+      AUDIT_BUCKET: LOCAL_BUCKETS.audit,
+      MARKET_DATA_URI: pathToFileURL(path.resolve(options.dataRoot)).href,
+      DYNAMODB_ENDPOINT: servers.dynamoEndpoint,
+      S3_ENDPOINT: servers.s3Endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_SERVICE_NAME: 'stagegate',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+    Object.assign(process.env, env);
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    resetRuntime();
+    const ddb = new DynamoDBClient({
+      endpoint: servers.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await ensureTable(ddb, LOCAL_TABLE);
+    ddb.destroy();
+    const functions = await localFunctions();
+    const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions);
+    return {
+      servers,
+      env,
+      runtime: buildRuntime(env),
+      intradayCohort,
+      stop: () => servers.stop(),
+    };
+  } catch (err) {
+    await servers.stop();
+    throw err;
+  }
+}

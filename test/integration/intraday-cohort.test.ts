@@ -1,0 +1,163 @@
+/**
+ * The intraday-cohort state machine (statemachines/intraday-cohort.asl.json) executed by the
+ * local ASL interpreter with the real handlers, against real DynamoDB Local and the s3rver
+ * S3 emulator, over real minute bars.
+ */
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDocumentClient, makeS3Client } from '../../functions/composition/runtime.js';
+import {
+  LOCAL_BUCKETS,
+  LOCAL_TABLE,
+  type LocalStack,
+  startLocalStack,
+} from '../../local/local-stack.js';
+import { DATA_ROOT } from '../support/paths.js';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const request = (overrides: Record<string, unknown> = {}) => ({
+  source: 'test',
+  sessionDate: '2013-10-07',
+  symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+  bankrollUsd: 1000,
+  agentCount: 30,
+  allocation: 'equal',
+  seed: 7,
+  ...overrides,
+});
+
+async function auditRecords(): Promise<Array<Record<string, unknown>>> {
+  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+  const out: Array<Record<string, unknown>> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: LOCAL_BUCKETS.audit,
+        Prefix: 'audit/',
+        ContinuationToken: token,
+      }),
+    );
+    for (const obj of page.Contents ?? []) {
+      const body = await s3.send(
+        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
+      );
+      const text = (await body.Body?.transformToString()) ?? '';
+      for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+describe('intraday cohort, happy path', () => {
+  it('runs load -> run -> score -> persist -> audit and persists 30 ranked agents', async () => {
+    // Act
+    const result = await stack.intradayCohort.execute(request(), {
+      executionName: 'it-happy-20131007',
+    });
+
+    // Assess: the execution's path
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([
+      'Init',
+      'LoadMarketData',
+      'RunCohort',
+      'ScoreCohort',
+      'PersistCohort',
+      'RecordCohortScored',
+      'Done',
+    ]);
+    const cohortId = (result.output as { cohortId: string }).cohortId;
+    expect(cohortId).toMatch(/^coh-20131007-/);
+
+    // Assess: DynamoDB items (raw) — one header and 30 agent rows
+    const doc = makeDocumentClient({
+      DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+      AWS_REGION: 'us-east-1',
+    });
+    const items = await doc.send(
+      new QueryCommand({
+        TableName: LOCAL_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `COHORT#${cohortId}` },
+      }),
+    );
+    const keys = (items.Items ?? []).map((i) => i.sk as string);
+    expect(keys.filter((k) => k === 'META')).toHaveLength(1);
+    expect(keys.filter((k) => k.startsWith('AGENT#'))).toHaveLength(30);
+
+    // Assess: the record read back through the repository is ranked and differentiated
+    const record = await stack.runtime.cohorts.get(cohortId);
+    expect(record.leaderboard.map((r) => r.rank)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    const pnls = record.leaderboard.map((r) => r.totalPnlUsd);
+    expect([...pnls].sort((a, b) => b - a)).toEqual(pnls);
+    expect(new Set(pnls.map((p) => p.toFixed(4))).size).toBeGreaterThan(5);
+    expect(record.barCount).toBe(390);
+    expect(record.leaderboard.reduce((s, r) => s + r.allocationUsd, 0)).toBeLessThanOrEqual(
+      1000 + 1e-6,
+    );
+
+    // Assess: the audit trail holds the cohort_scored record for this cohort
+    const audit = await auditRecords();
+    const scored = audit.filter(
+      (r) =>
+        r.kind === 'cohort_scored' && (r.subject as { cohort_id: string }).cohort_id === cohortId,
+    );
+    expect(scored).toHaveLength(1);
+    expect(scored[0]?.stream).toBe('execution:it-happy-20131007');
+    expect(JSON.parse(scored[0]?.payload as string)).toMatchObject({
+      session_date: '2013-10-07',
+      agent_count: 30,
+    });
+  });
+});
+
+describe('intraday cohort, bad input', () => {
+  it.each([
+    ['bankroll below range', { bankrollUsd: 20 }, 'ValidationError', /bankrollUsd/],
+    ['unknown symbol', { symbols: ['SPY', 'ZZZZ'] }, 'UnknownSymbolError', /ZZZZ/],
+    ['date with no session', { sessionDate: '2013-10-05' }, 'NoSessionError', /2013-10-05/],
+    [
+      'malformed schedule event',
+      { sessionDate: undefined, scheduledTime: 'yesterday' },
+      'ValidationError',
+      /scheduledTime/,
+    ],
+  ])(
+    '%s: fails with a named error, records the rejection, persists nothing',
+    async (_label, override, errorName, causePattern) => {
+      // Prepare
+      const before = await stack.runtime.cohorts.list(100);
+      const executionName = `it-bad-${errorName}-${Math.random().toString(36).slice(2, 8)}`;
+
+      // Act
+      const result = await stack.intradayCohort.execute(request(override), { executionName });
+
+      // Assess
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe(errorName);
+      expect(result.cause).toMatch(causePattern);
+      expect(result.path).toContain('RecordRejection');
+      expect(result.path).not.toContain('PersistCohort');
+      expect(await stack.runtime.cohorts.list(100)).toHaveLength(before.length);
+      const rejected = (await auditRecords()).filter(
+        (r) => r.kind === 'input_rejected' && r.stream === `execution:${executionName}`,
+      );
+      expect(rejected).toHaveLength(1);
+      expect(JSON.parse(rejected[0]?.payload as string)).toMatchObject({ error: errorName });
+    },
+  );
+});

@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  commissionUsd,
+  type FillCosts,
+  fillMarketOrder,
+  fillPriceUsd,
+  roundQtyDown,
+  roundQtyUp,
+} from '../../../functions/core/cohort/fill-model.js';
+
+const COSTS: FillCosts = {
+  slippageBps: 1,
+  feePerShareUsd: 0.005,
+  minFeeUsd: 0,
+  maxFeeFraction: 0.01,
+};
+
+describe('fillPriceUsd', () => {
+  it('buys at the ask plus slippage and sells at the bid minus slippage', () => {
+    // Act
+    const buy = fillPriceUsd('buy', 99.98, 100.02, 1);
+    const sell = fillPriceUsd('sell', 99.98, 100.02, 1);
+
+    // Assess: 100.02 × 1.0001 = 100.030002; 99.98 × 0.9999 = 99.970002
+    expect(buy).toBeCloseTo(100.030002, 10);
+    expect(sell).toBeCloseTo(99.970002, 10);
+  });
+
+  it('fills exactly at the touch without slippage', () => {
+    // Act / Assess
+    expect(fillPriceUsd('buy', 10, 10.01, 0)).toBe(10.01);
+    expect(fillPriceUsd('sell', 10, 10.01, 0)).toBe(10);
+  });
+
+  it('gives no price when the needed side of the quote is missing', () => {
+    // Act / Assess
+    expect(fillPriceUsd('buy', 10, Number.NaN, 1)).toBeNaN();
+    expect(fillPriceUsd('sell', Number.NaN, 10.01, 1)).toBeNaN();
+    expect(fillPriceUsd('buy', Number.NaN, 10.01, 0)).toBe(10.01);
+  });
+
+  it('is always adverse: a buy pays at least the ask, a sell gets at most the bid', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 10_000, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        (bid, spread, bps) => {
+          // Act
+          const buy = fillPriceUsd('buy', bid, bid + spread, bps);
+          const sell = fillPriceUsd('sell', bid, bid + spread, bps);
+
+          // Assess
+          expect(buy).toBeGreaterThanOrEqual(bid + spread);
+          expect(sell).toBeLessThanOrEqual(bid);
+        },
+      ),
+    );
+  });
+});
+
+describe('commissionUsd', () => {
+  it('charges feePerShare × qty', () => {
+    // Act / Assess: 100 shares × 0.005 = 0.50, under the 1% cap (1% × 100 × 50 = 50)
+    expect(commissionUsd(100, 50, COSTS)).toBeCloseTo(0.5, 12);
+  });
+
+  it('applies the minimum fee per order', () => {
+    // Act / Assess: max(1, 0.005 × 10) = 1; cap 1% × 10 × 200 = 20
+    expect(commissionUsd(10, 200, { ...COSTS, minFeeUsd: 1 })).toBe(1);
+  });
+
+  it('caps the fee at maxFeeFraction of the notional', () => {
+    // Act / Assess: min(1% × 10 × 1 = 0.10, max(1, 0.05)) = 0.10
+    expect(commissionUsd(10, 1, { ...COSTS, minFeeUsd: 1 })).toBeCloseTo(0.1, 12);
+  });
+
+  it('charges nothing for no shares and uses |qty|', () => {
+    // Act / Assess
+    expect(commissionUsd(0, 100, { ...COSTS, minFeeUsd: 1 })).toBe(0);
+    expect(commissionUsd(-100, 50, COSTS)).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe('fillMarketOrder', () => {
+  it('fills a buy at the slipped ask with the fee of its quantity', () => {
+    // Act
+    const fill = fillMarketOrder({ side: 'buy', qty: 2.5 }, { bid: 169.99, ask: 170.01 }, COSTS);
+
+    // Assess: price 170.01 × 1.0001 = 170.027001; fee min(1% × 2.5 × 170.027001, 0.005 × 2.5) = 0.0125
+    expect(fill?.priceUsd).toBeCloseTo(170.027001, 9);
+    expect(fill?.feeUsd).toBeCloseTo(0.0125, 12);
+    expect(fill?.qty).toBe(2.5);
+  });
+
+  it('does not fill when the quote is NaN or the quantity is not positive', () => {
+    // Act / Assess
+    expect(
+      fillMarketOrder({ side: 'sell', qty: 1 }, { bid: Number.NaN, ask: 10 }, COSTS),
+    ).toBeNull();
+    expect(
+      fillMarketOrder({ side: 'buy', qty: 1 }, { bid: 10, ask: Number.NaN }, COSTS),
+    ).toBeNull();
+    expect(fillMarketOrder({ side: 'buy', qty: 0 }, { bid: 10, ask: 10.01 }, COSTS)).toBeNull();
+  });
+});
+
+describe('quantity rounding', () => {
+  it('rounds toward zero (opening) and away from zero (risk reductions) to the step', () => {
+    // Act / Assess
+    expect(roundQtyDown(0.3, 1e-6)).toBeCloseTo(0.3, 12);
+    expect(roundQtyDown(1.9999994, 1e-6)).toBeCloseTo(1.999999, 12);
+    expect(roundQtyDown(-1.5, 1)).toBe(-1);
+    expect(roundQtyUp(1.0000001, 1e-6)).toBeCloseTo(1.000001, 12);
+    expect(roundQtyUp(0.3, 1e-6)).toBeCloseTo(0.3, 12);
+    expect(roundQtyUp(2.1, 1)).toBe(3);
+  });
+});

@@ -1,0 +1,569 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  agentDrawdownGate,
+  aggregateExposureGate,
+  dailyParticipationGate,
+  dataStalenessGate,
+  historicalEsGate,
+  historicalVarGate,
+  killSwitchGate,
+  leverageGate,
+  minTradeCountGate,
+  minuteParticipationGate,
+  parametricEsGate,
+  parametricVarGate,
+  parentDrawdownGate,
+  promotionWindowGate,
+  type RiskObservation,
+  spreadGate,
+  symbolExposureGate,
+} from '../../../functions/core/gates/gates.js';
+import {
+  type GateThresholds,
+  DEFAULT_GATE_THRESHOLDS as T,
+} from '../../../functions/core/gates/thresholds.js';
+import type { GateResult } from '../../../functions/core/gates/types.js';
+
+let basePasses = 0;
+let baseFailures = 0;
+
+/** Monotonicity: if the better observation fails, the worse one must fail too. */
+function expectMonotone(better: GateResult, worse: GateResult): void {
+  if (better.verdict === 'fail') {
+    baseFailures++;
+    expect(worse.verdict).toBe('fail');
+  } else {
+    basePasses++;
+  }
+}
+
+/** Runs a monotonicity property and checks it saw both passing and failing base cases. */
+function assertMonotone<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>): void {
+  basePasses = 0;
+  baseFailures = 0;
+  fc.assert(property, { numRuns: 200 });
+  expect(baseFailures).toBeGreaterThan(0);
+  expect(basePasses).toBeGreaterThan(0);
+}
+
+/**
+ * Reals spread evenly over [min, max]. (`fc.double` spreads over float exponents, so most of
+ * its draws are tiny, which would leave the gates passing and the properties vacuous.)
+ */
+const real = (min: number, max: number): fc.Arbitrary<number> =>
+  fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);
+
+const fraction = real(1e-4, 1);
+const nonNeg = (max: number): fc.Arbitrary<number> => real(0, max);
+const atLeastOne = real(1, 10);
+const atMostOne = real(1e-3, 1);
+
+describe('kill switch gate', () => {
+  it('passes only when off; on, unknown and missing fail with flatten', () => {
+    // Act / Assess
+    expect(killSwitchGate({ state: 'off' }).verdict).toBe('pass');
+    for (const state of ['on', 'unknown', null, undefined, 'maybe'] as const) {
+      const r = killSwitchGate({ state: state as never });
+      expect(r.verdict).toBe('fail');
+      expect(r.breakerAction).toBe('flatten');
+    }
+    expect(killSwitchGate(undefined).verdict).toBe('fail');
+    expect(killSwitchGate({ state: 'unknown' }).reason).toMatch(/unknown/);
+  });
+
+  it('is monotone over off < on, unknown', () => {
+    const worse = ['on', 'unknown'] as const;
+    for (const w of worse)
+      expectMonotone(killSwitchGate({ state: 'off' }), killSwitchGate({ state: w }));
+    expectMonotone(killSwitchGate({ state: 'on' }), killSwitchGate({ state: 'unknown' }));
+    expect(killSwitchGate({ state: 'unknown' }).verdict).toBe('fail');
+  });
+});
+
+describe('drawdown breakers', () => {
+  it('compare the drawdown with the max, inclusive', () => {
+    // Prepare
+    const t = { ...T, maxParentDrawdownFraction: 0.1, maxAgentDrawdownFraction: 0.05 };
+    // Act / Assess
+    expect(parentDrawdownGate({ parentDrawdownFraction: 0.1 }, t).verdict).toBe('pass');
+    const tripped = parentDrawdownGate({ parentDrawdownFraction: 0.1001 }, t);
+    expect(tripped).toMatchObject({
+      verdict: 'fail',
+      observed: 0.1001,
+      threshold: 0.1,
+      breakerAction: 'flatten',
+    });
+    expect(agentDrawdownGate({ agentDrawdownFraction: 0.06 }, t)).toMatchObject({
+      verdict: 'fail',
+      breakerAction: 'reduce_only',
+    });
+  });
+
+  it('are monotone (property)', () => {
+    assertMonotone(
+      fc.property(real(-0.5, 2), nonNeg(1), fraction, (dd, d, max) => {
+        const t = { ...T, maxParentDrawdownFraction: max, maxAgentDrawdownFraction: max };
+        expectMonotone(
+          parentDrawdownGate({ parentDrawdownFraction: dd }, t),
+          parentDrawdownGate({ parentDrawdownFraction: dd + d }, t),
+        );
+        expectMonotone(
+          agentDrawdownGate({ agentDrawdownFraction: dd }, t),
+          agentDrawdownGate({ agentDrawdownFraction: dd + d }, t),
+        );
+      }),
+    );
+  });
+});
+
+describe('VaR / ES gates', () => {
+  const riskGates = [historicalVarGate, parametricVarGate, historicalEsGate, parametricEsGate];
+  const thresholdsArb = fc.record({
+    max: real(1e-4, 0.5),
+    alpha: real(0.8, 0.995),
+  });
+  const tOf = ({ max, alpha }: { max: number; alpha: number }): GateThresholds => ({
+    ...T,
+    varMinObservations: 5,
+    varConfidence: alpha,
+    esConfidence: alpha,
+    maxVar1dFraction: max,
+    maxExpectedShortfall1dFraction: max,
+  });
+  const returnsArb = fc.array(real(-0.2, 0.2), {
+    minLength: 5,
+    maxLength: 60,
+  });
+
+  it('report VaR as a fraction of capital against the max', () => {
+    // Prepare: losses of a 1,000 USD long are 50, 30, 20, ...; historical 90 % VaR = 30 USD
+    const obs: RiskObservation = {
+      dailyReturns: [-0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.04, 0.05],
+      positionNotionalUsd: 1000,
+      capitalUsd: 10_000,
+    };
+    const t = { ...T, varMinObservations: 10, varConfidence: 0.9, maxVar1dFraction: 0.003 };
+    // Act
+    const r = historicalVarGate(obs, t);
+    // Assess
+    expect(r.verdict).toBe('pass');
+    expect(r.observed).toBeCloseTo(0.003, 12);
+    expect(r.unit).toBe('fraction of capital');
+    expect(historicalVarGate(obs, { ...t, maxVar1dFraction: 0.0029 })).toMatchObject({
+      verdict: 'fail',
+      breakerAction: 'pause_entries',
+    });
+  });
+
+  it('fail closed on short, missing or non-finite history, notional or capital', () => {
+    // Prepare
+    const ok: RiskObservation = {
+      dailyReturns: [0.01, -0.01, 0.02, -0.02, 0],
+      positionNotionalUsd: 100,
+      capitalUsd: 1e6,
+    };
+    const t = tOf({ max: 0.5, alpha: 0.9 });
+    const bad: RiskObservation[] = [
+      { ...ok, dailyReturns: [0.01, 0.02] },
+      { ...ok, dailyReturns: null },
+      { ...ok, dailyReturns: [0.01, Number.NaN, 0, 0, 0] },
+      { ...ok, positionNotionalUsd: undefined },
+      { ...ok, capitalUsd: 0 },
+      { ...ok, capitalUsd: Number.POSITIVE_INFINITY },
+    ];
+    for (const gate of riskGates) {
+      // Act / Assess
+      expect(gate(ok, t).verdict).toBe('pass');
+      for (const b of bad) expect(gate(b, t)).toMatchObject({ verdict: 'fail', observed: null });
+    }
+  });
+
+  it('historical gates are monotone in pointwise worse returns (property)', () => {
+    assertMonotone(
+      fc.property(
+        returnsArb.chain((r) =>
+          fc.tuple(
+            fc.constant(r),
+            fc.array(nonNeg(0.1), { minLength: r.length, maxLength: r.length }),
+          ),
+        ),
+        real(-1e5, 1e5),
+        real(1e3, 1e6),
+        thresholdsArb,
+        ([returns, deltas], notional, capital, th) => {
+          // Prepare: every loss gets larger (returns move against the position)
+          const s = Math.sign(notional);
+          const worse = returns.map((r, i) => r - s * (deltas[i] as number));
+          const t = tOf(th);
+          for (const gate of [historicalVarGate, historicalEsGate]) {
+            // Act / Assess
+            expectMonotone(
+              gate(
+                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
+                t,
+              ),
+              gate({ dailyReturns: worse, positionNotionalUsd: notional, capitalUsd: capital }, t),
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it('parametric gates are monotone in an adverse mean shift (property)', () => {
+    assertMonotone(
+      fc.property(
+        returnsArb,
+        fc.oneof(fc.constant(0), real(1e-6, 0.1)),
+        real(-1e5, 1e5),
+        real(1e3, 1e6),
+        thresholdsArb,
+        (returns, shift, notional, capital, th) => {
+          const worse = returns.map((r) => r - Math.sign(notional) * shift);
+          const t = tOf(th);
+          for (const gate of [parametricVarGate, parametricEsGate]) {
+            expectMonotone(
+              gate(
+                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
+                t,
+              ),
+              gate({ dailyReturns: worse, positionNotionalUsd: notional, capitalUsd: capital }, t),
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it('all risk gates are monotone in a larger position (property)', () => {
+    assertMonotone(
+      fc.property(
+        returnsArb,
+        real(-1e5, 1e5),
+        atLeastOne,
+        real(1e3, 1e6),
+        thresholdsArb,
+        (returns, notional, k, capital, th) => {
+          const t = tOf(th);
+          for (const gate of riskGates) {
+            expectMonotone(
+              gate(
+                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
+                t,
+              ),
+              gate(
+                { dailyReturns: returns, positionNotionalUsd: notional * k, capitalUsd: capital },
+                t,
+              ),
+            );
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('exposure and leverage gates', () => {
+  const positionsArb = fc.uniqueArray(
+    fc.record({
+      symbol: fc.constantFrom('SPY', 'IBM', 'BAC', 'AIG', 'QQQ', 'IWM'),
+      notionalUsd: real(-1e5, 1e5),
+    }),
+    { selector: (p) => p.symbol, maxLength: 6 },
+  );
+
+  it('net rows per symbol and measure the largest and the gross exposure', () => {
+    // Prepare
+    const obs = {
+      positions: [
+        { symbol: 'SPY', notionalUsd: 30_000 },
+        { symbol: 'SPY', notionalUsd: -10_000 },
+        { symbol: 'IBM', notionalUsd: -15_000 },
+      ],
+      capitalUsd: 100_000,
+    };
+    // Act
+    const sym = symbolExposureGate(obs, { maxSymbolExposureFraction: 0.2 });
+    const agg = aggregateExposureGate(obs, { maxAggregateExposureFraction: 0.3 });
+    // Assess
+    expect(sym).toMatchObject({ verdict: 'pass', observed: 0.2 });
+    expect(sym.reason).toMatch(/SPY/);
+    expect(agg).toMatchObject({ verdict: 'fail', observed: 0.35, breakerAction: 'reduce_only' });
+    expect(symbolExposureGate({ positions: [], capitalUsd: 1 }, T).verdict).toBe('pass');
+  });
+
+  it('are monotone in larger positions and smaller capital (property)', () => {
+    assertMonotone(
+      fc.property(
+        positionsArb,
+        fc.nat(),
+        atLeastOne,
+        atMostOne,
+        real(1e3, 1e6),
+        fraction,
+        (positions, pick, k, c, capital, max) => {
+          const t = { ...T, maxSymbolExposureFraction: max, maxAggregateExposureFraction: max };
+          const i = positions.length === 0 ? -1 : pick % positions.length;
+          const bigger = positions.map((p, j) =>
+            j === i ? { ...p, notionalUsd: p.notionalUsd * k } : p,
+          );
+          for (const gate of [symbolExposureGate, aggregateExposureGate]) {
+            const base = gate({ positions, capitalUsd: capital }, t);
+            expectMonotone(base, gate({ positions: bigger, capitalUsd: capital }, t));
+            expectMonotone(base, gate({ positions, capitalUsd: capital * c }, t));
+          }
+        },
+      ),
+    );
+  });
+
+  it('leverage is gross / equity; non-positive equity fails closed', () => {
+    expect(
+      leverageGate({ grossNotionalUsd: 30_000, equityUsd: 10_000 }, { maxLeverage: 3 }),
+    ).toMatchObject({
+      verdict: 'pass',
+      observed: 3,
+    });
+    expect(
+      leverageGate({ grossNotionalUsd: 30_000, equityUsd: 0 }, { maxLeverage: 3 }),
+    ).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+  });
+
+  it('leverage is monotone (property)', () => {
+    assertMonotone(
+      fc.property(
+        nonNeg(1e6),
+        nonNeg(1e6),
+        real(1, 1e6),
+        atMostOne,
+        atLeastOne,
+        (gross, d, equity, c, max) => {
+          const t = { maxLeverage: max };
+          const base = leverageGate({ grossNotionalUsd: gross, equityUsd: equity }, t);
+          expectMonotone(base, leverageGate({ grossNotionalUsd: gross + d, equityUsd: equity }, t));
+          expectMonotone(base, leverageGate({ grossNotionalUsd: gross, equityUsd: equity * c }, t));
+        },
+      ),
+    );
+  });
+});
+
+describe('minimum trade count gate', () => {
+  it('needs at least the minimum; fewer trades is worse (property)', () => {
+    expect(minTradeCountGate({ tradeCount: 10 }, { minTradeCount: 10 }).verdict).toBe('pass');
+    expect(minTradeCountGate({ tradeCount: 9 }, { minTradeCount: 10 })).toMatchObject({
+      verdict: 'fail',
+      breakerAction: 'none',
+    });
+    assertMonotone(
+      fc.property(fc.nat(1000), fc.nat(1000), fc.nat(100), (count, d, min) => {
+        const t = { minTradeCount: min };
+        expectMonotone(
+          minTradeCountGate({ tradeCount: count }, t),
+          minTradeCountGate({ tradeCount: count - d }, t),
+        );
+      }),
+    );
+  });
+});
+
+describe('liquidity gates', () => {
+  it('measure participation and the quoted spread in bps', () => {
+    // Prepare
+    const liq = {
+      orderQty: 500,
+      minuteVolume: 10_000,
+      dailyVolume: 1_000_000,
+      bidUsd: 99.9,
+      askUsd: 100.1,
+    };
+    // Act / Assess
+    expect(
+      minuteParticipationGate(liq, { maxMinuteVolumeParticipationFraction: 0.05 }),
+    ).toMatchObject({
+      verdict: 'pass',
+      observed: 0.05,
+    });
+    expect(
+      dailyParticipationGate(liq, { maxDailyVolumeParticipationFraction: 0.0001 }).verdict,
+    ).toBe('fail');
+    const spread = spreadGate(liq, { maxQuotedSpreadBps: 20 });
+    expect(spread.verdict).toBe('pass');
+    expect(spread.observed).toBeCloseTo(20, 9);
+    expect(spreadGate(liq, { maxQuotedSpreadBps: 19.9 }).verdict).toBe('fail');
+  });
+
+  it('fail on zero volume and on crossed or missing quotes', () => {
+    expect(minuteParticipationGate({ orderQty: 1, minuteVolume: 0 }, T)).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+    expect(spreadGate({ bidUsd: 100.2, askUsd: 100.1 }, T)).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+    expect(spreadGate({ bidUsd: null, askUsd: 100.1 }, T).verdict).toBe('fail');
+  });
+
+  it('are monotone in bigger orders, thinner volume and wider quotes (property)', () => {
+    assertMonotone(
+      fc.property(
+        nonNeg(1e5),
+        nonNeg(1e7),
+        atLeastOne,
+        atMostOne,
+        fraction,
+        (qty, volume, k, c, max) => {
+          const tm = { maxMinuteVolumeParticipationFraction: max };
+          const td = { maxDailyVolumeParticipationFraction: max };
+          const base = minuteParticipationGate({ orderQty: qty, minuteVolume: volume }, tm);
+          expectMonotone(
+            base,
+            minuteParticipationGate({ orderQty: qty * k, minuteVolume: volume }, tm),
+          );
+          expectMonotone(
+            base,
+            minuteParticipationGate({ orderQty: qty, minuteVolume: volume * c }, tm),
+          );
+          const daily = dailyParticipationGate({ orderQty: qty, dailyVolume: volume }, td);
+          expectMonotone(
+            daily,
+            dailyParticipationGate({ orderQty: qty * k, dailyVolume: volume * c }, td),
+          );
+        },
+      ),
+    );
+    assertMonotone(
+      fc.property(
+        real(1, 1000),
+        nonNeg(5),
+        nonNeg(5),
+        nonNeg(5),
+        real(0.1, 500),
+        (bid, spread, lower, raise, max) => {
+          const t = { maxQuotedSpreadBps: max };
+          const base = spreadGate({ bidUsd: bid, askUsd: bid + spread }, t);
+          expectMonotone(
+            base,
+            spreadGate({ bidUsd: bid - lower, askUsd: bid + spread + raise }, t),
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe('data staleness gate', () => {
+  const now = Date.UTC(2024, 2, 12, 15, 0);
+
+  it('measures the bar age in seconds against the injected now', () => {
+    expect(
+      dataStalenessGate({ lastBarMs: now - 120_000 }, now, { maxBarAgeSeconds: 120 }),
+    ).toMatchObject({
+      verdict: 'pass',
+      observed: 120,
+      unit: 'seconds',
+    });
+    expect(
+      dataStalenessGate({ lastBarMs: now - 121_000 }, now, { maxBarAgeSeconds: 120 }).verdict,
+    ).toBe('fail');
+    expect(dataStalenessGate({ lastBarMs: now + 5_000 }, now, T)).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+  });
+
+  it('is monotone in older bars (property)', () => {
+    assertMonotone(
+      fc.property(nonNeg(1e6), nonNeg(1e6), real(1, 3600), (ageMs, d, max) => {
+        const t = { maxBarAgeSeconds: max };
+        expectMonotone(
+          dataStalenessGate({ lastBarMs: now - ageMs }, now, t),
+          dataStalenessGate({ lastBarMs: now - ageMs - d }, now, t),
+        );
+      }),
+    );
+  });
+});
+
+describe('promotion window gate', () => {
+  const t = { promotionWindowOpenNy: '09:45', promotionWindowCloseNy: '15:30' };
+
+  it('uses New York time across EST and EDT, open inclusive, close exclusive', () => {
+    // Prepare: 2024-01-10 is EST (UTC-5), 2024-03-11 (day after spring forward) is EDT (UTC-4)
+    const cases: [number, 'pass' | 'fail', string][] = [
+      [Date.UTC(2024, 0, 10, 14, 45), 'pass', '2024-01-10 09:45'],
+      [Date.UTC(2024, 0, 10, 14, 44), 'fail', '2024-01-10 09:44'],
+      [Date.UTC(2024, 0, 10, 20, 30), 'fail', '2024-01-10 15:30'],
+      [Date.UTC(2024, 2, 11, 13, 45), 'pass', '2024-03-11 09:45'],
+      [Date.UTC(2024, 2, 11, 19, 29), 'pass', '2024-03-11 15:29'],
+      [Date.UTC(2024, 10, 4, 14, 45), 'pass', '2024-11-04 09:45'],
+    ];
+    for (const [nowMs, verdict, local] of cases) {
+      // Act
+      const r = promotionWindowGate({ isTradingDay: true }, nowMs, t);
+      // Assess
+      expect(r.verdict).toBe(verdict);
+      expect(r.observed).toBe(local);
+      expect(r.threshold).toBe('09:45-15:30');
+    }
+  });
+
+  it('fails on a non-trading day and on a missing flag', () => {
+    const inside = Date.UTC(2024, 0, 10, 15, 0);
+    expect(promotionWindowGate({ isTradingDay: false }, inside, t)).toMatchObject({
+      verdict: 'fail',
+      breakerAction: 'none',
+    });
+    expect(promotionWindowGate({ isTradingDay: null }, inside, t)).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+  });
+
+  it('passes iff a trading day and the New York minute is in [open, close) (property)', () => {
+    const fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      hourCycle: 'h23',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2015, 0, 1), max: Date.UTC(2035, 0, 1) }),
+        fc.boolean(),
+        (nowMs, isTradingDay) => {
+          // Prepare: an oracle independent of @date-fns/tz
+          const parts = fmt.formatToParts(nowMs);
+          const hour = Number(parts.find((p) => p.type === 'hour')?.value);
+          const minute = Number(parts.find((p) => p.type === 'minute')?.value);
+          const m = hour * 60 + minute;
+          const expected = isTradingDay && m >= 9 * 60 + 45 && m < 15 * 60 + 30;
+          // Act
+          const r = promotionWindowGate({ isTradingDay }, nowMs, t);
+          // Assess
+          expect(r.verdict).toBe(expected ? 'pass' : 'fail');
+        },
+      ),
+    );
+  });
+});
+
+describe('overflowing observations', () => {
+  it('fail closed instead of comparing a non-finite measure', () => {
+    // Prepare: a notional so large the VaR overflows to Infinity
+    const obs: RiskObservation = {
+      dailyReturns: [-0.5, 0.5, -0.5, 0.5, -0.5],
+      positionNotionalUsd: 1e308,
+      capitalUsd: 1e-300,
+    };
+    const t = { ...T, varMinObservations: 5 };
+    // Act / Assess
+    expect(historicalVarGate(obs, t)).toMatchObject({ verdict: 'fail', observed: null });
+    expect(parametricEsGate(obs, t)).toMatchObject({ verdict: 'fail', observed: null });
+  });
+});
