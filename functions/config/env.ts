@@ -3,7 +3,7 @@
  * Only handlers' composition root (`functions/composition/runtime.ts`) calls this; the core
  * never sees `process.env`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
 
 const optionalUrl = z

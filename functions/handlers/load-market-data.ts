@@ -6,7 +6,7 @@
  * Errors: ValidationError, UnknownSymbolError, NoSessionError, DataFileMissingError,
  * DataFileCorruptError (caught by the state machine and recorded as `input_rejected`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRuntime } from '../composition/runtime.js';
 import { prepareCohort } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler } from './shared/handler.js';

@@ -4,7 +4,7 @@
  * Event: `{ prepared, run, score }`. Returns `{ cohortId, agentRows }`.
  * Errors: CohortAlreadyExistsError (another execution owns the id), TransientError.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRuntime } from '../composition/runtime.js';
 import type { ScoreOutput } from '../core/use-cases/intraday-cohort.js';
 import {

@@ -3,12 +3,12 @@
  * record to the append-only, hash-chained audit trail.
  *
  * Event: `{ draft: { kind, actor, stream, subject, payload } }` or `{ failure: FailureNotice }`
- * (a Catch output turned into an `input_rejected` / `cohort_failed` record). The environment
+ * (a Catch output turned into an `input_rejected` / `workflow_failed` record). The environment
  * is this deployment's stage. Returns `{ id, stream, seq, hash }`. A draft that fails the
  * schema is dead-lettered and throws ValidationError; a storage failure after bounded
  * retries throws AuditWriteError (no decision without its record).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRuntime } from '../composition/runtime.js';
 import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
 import type { AuditDraft } from '../ports/audit.js';

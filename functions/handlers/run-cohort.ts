@@ -4,7 +4,7 @@
  *
  * Event: `{ prepared: PreparedCohort }`. Returns `RunOutput` (artifact key, counts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRuntime } from '../composition/runtime.js';
 import { PreparedCohortSchema, runCohort } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler } from './shared/handler.js';

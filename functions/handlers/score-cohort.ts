@@ -4,7 +4,7 @@
  *
  * Event: `{ prepared: PreparedCohort, run: RunOutput }`. Returns `ScoreOutput`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getRuntime } from '../composition/runtime.js';
 import {
   PreparedCohortSchema,

@@ -11,7 +11,7 @@
  * `payload` is a STRING holding canonical JSON so Athena and DuckDB store it uniformly.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 
 /** Version of the stored record layout; bump (and add a schema) on any breaking change. */
@@ -31,7 +31,8 @@ export const AUDIT_KINDS = [
   'kill_switch_changed',
   'learning_cycle',
   'input_rejected',
-  'cohort_failed',
+  'workflow_failed',
+  'promotion_completed',
   'config_changed',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
@@ -275,8 +276,13 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
     field: z.string(),
     message: z.string(),
   }),
+  /** A promotion ended: promoted, or not (gates failed, window expired, halted). */
+  promotion_completed: z.looseObject({
+    outcome: z.enum(['promoted', 'gates_failed', 'window_expired', 'halted', 'failed']),
+    reason: z.string(),
+  }),
   /** A workflow failed for a reason other than its input (after retries); same fields. */
-  cohort_failed: z.looseObject({
+  workflow_failed: z.looseObject({
     source: z.string().min(1),
     field: z.string(),
     message: z.string(),

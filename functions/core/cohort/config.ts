@@ -2,7 +2,7 @@
  * Cohort configuration: the bankroll, the agents, the allocation policy, the risk ceilings
  * and the execution-cost model, validated with zod. Money in USD, rates as fractions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 
 /** How the parent wallet splits the bankroll between agents (see `allocation.ts`). */

@@ -15,7 +15,7 @@
  *   Trading with Short Term Price Patterns and Opening Range Breakout", 1990).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
 

@@ -11,7 +11,7 @@
  * - `...Confidence`: the VaR / expected-shortfall confidence level α as a fraction (0.99);
  * - counts are integers, leverage is a ratio (gross notional / equity, "x").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `HH:MM`, 24-hour clock, 00:00..23:59. */
 const hhmm = z

@@ -4,7 +4,7 @@
  * record. Money in USD, rates as fractions, times UTC ISO-8601 (`...Iso`), session dates
  * `YYYY-MM-DD` in America/New_York.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const isoDate = z
   .string()

@@ -5,12 +5,12 @@
  * itself. Both are accepted. A `ValidationError` message (`<field>: <message>`) yields the
  * field name.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a Catch path hands to the audit step. */
 export const FailureNoticeSchema = z.object({
-  /** `input_rejected` for named input errors, `cohort_failed` for everything else. */
-  kind: z.enum(['input_rejected', 'cohort_failed']),
+  /** `input_rejected` for named input errors, `workflow_failed` for everything else. */
+  kind: z.enum(['input_rejected', 'workflow_failed']),
   /** Workflow that caught the error, e.g. `intraday-cohort`. */
   source: z.string().min(1),
   stream: z.string().min(1),

@@ -48,7 +48,7 @@ describe('failureDraft', () => {
   it('leaves field empty for other errors', () => {
     const draft = failureDraft({
       ...base,
-      kind: 'cohort_failed',
+      kind: 'workflow_failed',
       error: 'TransientError',
       cause: 'x: y',
     });

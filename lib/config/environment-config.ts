@@ -1,0 +1,262 @@
+/**
+ * The typed, validated shape of one environment's configuration (synth time only).
+ *
+ * Every field is checked by {@link EnvironmentConfigSchema}; {@link parseEnvironmentConfig}
+ * turns the first problem into a {@link ValidationError} whose `field` is the dotted path of
+ * the offending value (for example `schedules.cohortStart.expression`), so `cdk synth` fails
+ * with a message that names what to fix.
+ */
+import { z } from 'zod';
+import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
+import { ValidationError } from '../../functions/core/errors.js';
+import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-records.js';
+import { isKnownTimeZone, scheduleExpressionProblem } from './schedule-expression.js';
+
+/** The three deployment environments. */
+export const STAGES = ['dev', 'staging', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Retention periods CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** Athena refuses a per-query bytes-scanned cutoff below 10 MB. */
+export const ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour, America/New_York wall clock)');
+
+const ScheduleSchema = z.object({
+  /** EventBridge Scheduler expression, e.g. `cron(35 9 ? * MON-FRI *)`. */
+  expression: z.string().superRefine((value, ctx) => {
+    const problem = scheduleExpressionProblem(value);
+    if (problem)
+      ctx.addIssue({ code: 'custom', message: `invalid schedule "${value}": ${problem}` });
+  }),
+  /** ENABLED or DISABLED at deploy time. */
+  enabled: z.boolean(),
+});
+
+export const EnvironmentConfigSchema = z
+  .object({
+    stage: z.enum(STAGES),
+    /** 12-digit AWS account id; absent = environment-agnostic stack (the CLI profile decides). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1'),
+    cohort: z.object({
+      /** Tickers the scheduled cohort trades (LEAN symbols, upper case). */
+      symbols: z
+        .array(z.string().regex(/^[A-Z][A-Z.]{0,9}$/, 'must be an upper-case ticker'))
+        .min(1, 'needs at least one symbol'),
+      /** Agents seeded per cohort (the cohort runtime's range applies, see superRefine). */
+      agentCount: z.number().int(),
+      /** Bankroll a scheduled cohort starts with (USD); must sit inside `bankrollLimits`. */
+      bankrollUsd: z.number().positive(),
+      /** This environment's bankroll range (USD), itself inside the cohort runtime's range. */
+      bankrollLimits: z.object({
+        minUsd: z.number().positive(),
+        maxUsd: z.number().positive(),
+      }),
+      allocation: z.enum(['equal', 'risk-weighted']),
+    }),
+    schedules: z.object({
+      /** IANA zone every schedule expression is evaluated in. */
+      timezone: z.string().refine(isKnownTimeZone, {
+        message: 'must be a canonical IANA time zone such as America/New_York',
+      }),
+      /** Starts the intraday cohort state machine. */
+      cohortStart: ScheduleSchema,
+    }),
+    promotion: z.object({
+      /** Wall-clock windows (America/New_York, weekdays) in which a promotion may go to the broker. */
+      windows: z
+        .array(z.object({ opensAt: hhmm, closesAt: hhmm }))
+        .min(1, 'needs at least one promotion window'),
+      /** How long a human approval request stays open before it counts as a reject (hours). */
+      approvalTimeoutHours: z.number().int().min(1).max(168),
+      /** Micro-live slice: fraction of bankroll (0..1] with a USD floor. */
+      microLive: z.object({
+        fraction: z.number().gt(0).max(1),
+        minUsd: z.number().min(1),
+      }),
+    }),
+    slack: z.object({
+      /** Channel approval requests and notifications go to. */
+      channel: z
+        .string()
+        .regex(/^#[a-z0-9][a-z0-9._-]{0,79}$/, 'must be a Slack channel like #stagegate-dev'),
+    }),
+    broker: z.object({
+      /** `paper` (default everywhere) or `live`; `live` needs `allowLiveBroker: true`. */
+      mode: z.enum(['paper', 'live']),
+      allowLiveBroker: z.boolean(),
+    }),
+    audit: z.object({
+      /** S3 Object Lock mode: GOVERNANCE (privileged users may shorten) or COMPLIANCE (nobody may). */
+      objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+      /** Default Object Lock retention of every audit object (days). */
+      retentionDays: z.number().int().min(1).max(36_500),
+      /** First day (yyyy-MM-dd) Athena partition projection enumerates. */
+      projectionStartDate: z.iso.date(),
+    }),
+    logs: z.object({
+      retentionDays: z
+        .number()
+        .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+          message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        }),
+      /** POWERTOOLS_LOG_LEVEL of every function. */
+      level: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+      /** Days S3 server access logs and Athena results are kept. */
+      accessLogRetentionDays: z.number().int().min(1).max(3650),
+    }),
+    alarms: z.object({
+      /** Addresses subscribed (by email) to the alarm topic; each must confirm once. */
+      emails: z.array(z.email()),
+      /**
+       * Optional AWS Chatbot Slack channel that receives the alarm topic. The workspace must
+       * be authorised once in the Chatbot console first.
+       */
+      chatbotSlack: z
+        .object({
+          workspaceId: z.string().regex(/^[A-Z0-9]{9,}$/, 'must be a Slack workspace (team) id'),
+          channelId: z.string().regex(/^[A-Z0-9]{9,}$/, 'must be a Slack channel id'),
+        })
+        .optional(),
+    }),
+    kms: z.object({
+      /** One customer-managed key (rotation on) per environment for data at rest. */
+      customerManagedKey: z.boolean(),
+    }),
+    /** What CloudFormation does with stateful resources on stack deletion. */
+    removalPolicy: z.enum(['retain', 'destroy']),
+    athena: z.object({
+      /** Per-query bytes-scanned cutoff of the workgroup (bytes). */
+      bytesScannedCutoffPerQuery: z.number().int().min(ATHENA_MIN_BYTES_SCANNED_CUTOFF),
+    }),
+  })
+  .superRefine((cfg, ctx) => {
+    const { bankrollUsd, bankrollLimits } = cfg.cohort;
+    // The runtime's own schemas decide what a cohort accepts: a config synth accepts must not
+    // be rejected by the state machine's first step.
+    const runtime = CohortConfigSchema.shape;
+    const checks: [PropertyKey[], z.ZodType, unknown][] = [
+      [['cohort', 'bankrollLimits', 'minUsd'], runtime.bankrollUsd, bankrollLimits.minUsd],
+      [['cohort', 'bankrollLimits', 'maxUsd'], runtime.bankrollUsd, bankrollLimits.maxUsd],
+      [['cohort', 'agentCount'], runtime.agentCount, cfg.cohort.agentCount],
+    ];
+    for (const [path, schema, value] of checks) {
+      const result = schema.safeParse(value);
+      if (!result.success) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${String(value)} is outside what the cohort runtime accepts (${result.error.issues[0]?.message ?? 'invalid'})`,
+        });
+      }
+    }
+    const request = CohortRequestSchema.safeParse({
+      source: 'schedule',
+      scheduledTime: '2026-01-05T14:35:00.000Z',
+      symbols: cfg.cohort.symbols,
+      bankrollUsd,
+      agentCount: cfg.cohort.agentCount,
+      allocation: cfg.cohort.allocation,
+    });
+    if (!request.success) {
+      for (const issue of request.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cohort', ...issue.path],
+          message: `the scheduled cohort request would be rejected: ${issue.message}`,
+        });
+      }
+    }
+    if (bankrollLimits.minUsd > bankrollLimits.maxUsd) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cohort', 'bankrollLimits', 'minUsd'],
+        message: `must not exceed bankrollLimits.maxUsd (${bankrollLimits.maxUsd})`,
+      });
+    }
+    if (bankrollUsd < bankrollLimits.minUsd || bankrollUsd > bankrollLimits.maxUsd) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cohort', 'bankrollUsd'],
+        message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
+      });
+    }
+    if (cfg.broker.mode === 'live' && !cfg.broker.allowLiveBroker) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'mode'],
+        message: `"live" is refused for ${cfg.stage} unless broker.allowLiveBroker is true`,
+      });
+    }
+    for (const [i, w] of cfg.promotion.windows.entries()) {
+      if (w.opensAt >= w.closesAt) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['promotion', 'windows', i, 'closesAt'],
+          message: `must be after opensAt (${w.opensAt})`,
+        });
+      }
+    }
+    if (cfg.stage === 'prod' && cfg.audit.objectLockMode !== 'COMPLIANCE') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audit', 'objectLockMode'],
+        message: 'prod audit objects must be locked in COMPLIANCE mode',
+      });
+    }
+  });
+
+/** One environment's validated configuration. */
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+
+/** Recursively optional version of T (arrays are replaced, not merged). */
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Formats a zod issue path as `a.b[0].c`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc === '' ? String(key) : `${acc}.${String(key)}`;
+  }, '');
+}
+
+/**
+ * Validates a candidate configuration.
+ *
+ * @param candidate unvalidated input (defaults merged with overrides).
+ * @returns the parsed {@link EnvironmentConfig}.
+ * @throws ValidationError when any field is invalid: `field` is the dotted path of the first
+ *   problem (e.g. `cohort.bankrollUsd`); the message lists every problem found.
+ */
+export function parseEnvironmentConfig(candidate: unknown): EnvironmentConfig {
+  const result = EnvironmentConfigSchema.safeParse(candidate);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    field: formatPath(issue.path) || '(root)',
+    message: issue.message,
+  }));
+  const first = problems[0] ?? { field: '(root)', message: 'invalid configuration' };
+  const stage =
+    typeof candidate === 'object' && candidate !== null && 'stage' in candidate
+      ? String((candidate as { stage: unknown }).stage)
+      : '?';
+  const all = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  throw new ValidationError(first.field, `${first.message} (stage ${stage}; all problems: ${all})`);
+}

@@ -1,0 +1,132 @@
+/**
+ * Per-environment configuration: the checked-in defaults for dev, staging and prod, and
+ * {@link loadEnvironmentConfig} to apply overrides (from CDK context) and validate.
+ *
+ * Defaults carry no AWS account: `bin/app.ts` adds one from context (or, for dev only, from
+ * `CDK_DEFAULT_ACCOUNT`); without one the stacks are environment-agnostic.
+ */
+import {
+  type DeepPartial,
+  type EnvironmentConfig,
+  parseEnvironmentConfig,
+  STAGES,
+  type Stage,
+} from './environment-config.js';
+
+const GIB = 1024 ** 3;
+
+/** Shared by every stage unless overridden below. */
+const COMMON = {
+  region: 'us-east-1',
+  cohort: {
+    symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+    allocation: 'equal',
+  },
+  schedules: {
+    timezone: 'America/New_York',
+    // 09:35 New York, weekdays: five minutes after the regular session opens.
+    cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: true },
+  },
+  promotion: {
+    windows: [{ opensAt: '10:00', closesAt: '15:30' }],
+    approvalTimeoutHours: 4,
+    microLive: { fraction: 0.05, minUsd: 50 },
+  },
+  broker: { mode: 'paper', allowLiveBroker: false },
+  audit: { projectionStartDate: '2024-01-01' },
+  alarms: { emails: [] as string[] },
+} as const;
+
+/** Checked-in defaults, before overrides and validation. */
+export const DEFAULTS: Readonly<Record<Stage, DeepPartial<EnvironmentConfig>>> = {
+  dev: {
+    ...COMMON,
+    stage: 'dev',
+    cohort: {
+      ...COMMON.cohort,
+      agentCount: 8,
+      bankrollUsd: 10_000,
+      bankrollLimits: { minUsd: 1_000, maxUsd: 25_000 },
+    },
+    slack: { channel: '#stagegate-dev' },
+    audit: { ...COMMON.audit, objectLockMode: 'GOVERNANCE', retentionDays: 1 },
+    logs: { retentionDays: 14, level: 'DEBUG', accessLogRetentionDays: 30 },
+    kms: { customerManagedKey: false },
+    removalPolicy: 'destroy',
+    athena: { bytesScannedCutoffPerQuery: 1 * GIB },
+  },
+  staging: {
+    ...COMMON,
+    stage: 'staging',
+    cohort: {
+      ...COMMON.cohort,
+      agentCount: 16,
+      bankrollUsd: 25_000,
+      bankrollLimits: { minUsd: 1_000, maxUsd: 100_000 },
+    },
+    slack: { channel: '#stagegate-staging' },
+    audit: { ...COMMON.audit, objectLockMode: 'GOVERNANCE', retentionDays: 30 },
+    logs: { retentionDays: 30, level: 'INFO', accessLogRetentionDays: 90 },
+    kms: { customerManagedKey: true },
+    removalPolicy: 'destroy',
+    athena: { bytesScannedCutoffPerQuery: 5 * GIB },
+  },
+  prod: {
+    ...COMMON,
+    stage: 'prod',
+    cohort: {
+      ...COMMON.cohort,
+      agentCount: 32,
+      bankrollUsd: 50_000,
+      bankrollLimits: { minUsd: 1_000, maxUsd: 100_000 },
+    },
+    slack: { channel: '#stagegate-prod' },
+    // Seven years, the usual broker-dealer books-and-records horizon.
+    audit: { ...COMMON.audit, objectLockMode: 'COMPLIANCE', retentionDays: 2555 },
+    logs: { retentionDays: 365, level: 'INFO', accessLogRetentionDays: 365 },
+    kms: { customerManagedKey: true },
+    removalPolicy: 'retain',
+    athena: { bytesScannedCutoffPerQuery: 10 * GIB },
+  },
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merges `override` into `base`: objects merge key by key, arrays and scalars replace. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = deepMerge(base[key], value);
+  }
+  return out;
+}
+
+/**
+ * Builds and validates one stage's configuration.
+ *
+ * @param stage `dev` | `staging` | `prod`.
+ * @param overrides partial config merged over {@link DEFAULTS} (objects merge, arrays replace),
+ *   typically from CDK context `stagegate:<stage>`; `stage` itself cannot be overridden.
+ * @returns the validated {@link EnvironmentConfig}.
+ * @throws ValidationError naming the first invalid field (e.g. `schedules.timezone`), also
+ *   when `stage` is not one of {@link STAGES} (field `stage`).
+ */
+export function loadEnvironmentConfig(
+  stage: Stage,
+  overrides?: DeepPartial<EnvironmentConfig> | Record<string, unknown>,
+): EnvironmentConfig {
+  const defaults = (DEFAULTS as Record<string, DeepPartial<EnvironmentConfig> | undefined>)[stage];
+  if (!defaults) {
+    return parseEnvironmentConfig({ stage });
+  }
+  return parseEnvironmentConfig({ ...(deepMerge(defaults, overrides) as object), stage });
+}
+
+/** The validated defaults of every stage (no account; see {@link loadEnvironmentConfig}). */
+export const environments: Readonly<Record<Stage, EnvironmentConfig>> = Object.fromEntries(
+  STAGES.map((stage) => [stage, loadEnvironmentConfig(stage)]),
+) as Record<Stage, EnvironmentConfig>;

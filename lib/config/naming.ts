@@ -1,0 +1,67 @@
+/**
+ * Physical names shared by the stateful and workflow stacks (and by operators' CLI commands).
+ *
+ * Buckets get deterministic names (`stagegate-<stage>-<purpose>-<account>-<region>`, built
+ * from CloudFormation pseudo parameters) so the workflow stack can address them without a
+ * cross-stack export, which keeps IAM resources readable and cdk-nag acknowledgements exact.
+ */
+import { Aws } from 'aws-cdk-lib';
+import {
+  AUDIT_DEAD_LETTER_PREFIX,
+  AUDIT_PARQUET_PREFIX,
+  AUDIT_PREFIX,
+} from '../../functions/core/audit/keys.js';
+import type { Stage } from './environment-config.js';
+
+/** Buckets the stateful stack owns. */
+export type BucketPurpose =
+  | 'artifacts'
+  | 'market-data'
+  | 'audit'
+  | 'athena-results'
+  | 'access-logs';
+
+const noSlash = (prefix: string) => prefix.replace(/\/+$/, '');
+
+/**
+ * Key prefixes inside the buckets (no trailing slash). The audit ones come from the audit
+ * key layout in `functions/core/audit/keys.ts`, so the IAM grants and the Glue tables
+ * cannot drift from what `record-audit` writes.
+ */
+export const PREFIXES = {
+  /** LEAN tree operators upload: `aws s3 sync ../shared/data/lean s3://<market-data>/lean`. */
+  marketData: 'lean',
+  /** Cohort artifacts: `cohorts/{sessionDate}/{cohortId}/{simulation,score}.json`. */
+  cohortArtifacts: 'cohorts',
+  /** JSON-lines audit records: `audit/env={stage}/dt={yyyy-MM-dd}/hour={HH}/...`. */
+  auditJsonLines: noSlash(AUDIT_PREFIX),
+  /** Drafts the audit schema rejected: `audit-dead-letter/env={stage}/dt=.../{id}.json`. */
+  auditDeadLetter: noSlash(AUDIT_DEAD_LETTER_PREFIX),
+  /** Compacted Parquet audit records: `audit-parquet/env={stage}/dt={yyyy-MM-dd}/...`. */
+  auditParquet: noSlash(AUDIT_PARQUET_PREFIX),
+  /** Athena query results. */
+  athenaResults: 'results',
+} as const;
+
+/** Names for one stage. Values may contain CloudFormation tokens (account, region). */
+export function resourceNames(stage: Stage) {
+  const prefix = `stagegate-${stage}`;
+  return {
+    prefix,
+    /** Bucket name: lower case, at most 57 characters for the longest stage/purpose/region. */
+    bucket: (purpose: BucketPurpose) => `${prefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+    table: prefix,
+    glueDatabase: `stagegate_${stage}`,
+    auditJsonTable: 'audit_jsonl',
+    auditParquetTable: 'audit_parquet',
+    /** Athena view over both tables; the named queries read it. */
+    auditView: 'audit',
+    athenaWorkgroup: prefix,
+    stateMachine: `${prefix}-intraday-cohort`,
+    scheduleGroup: prefix,
+    alarmTopic: `${prefix}-alarms`,
+    dashboard: prefix,
+  };
+}
+
+export type ResourceNames = ReturnType<typeof resourceNames>;

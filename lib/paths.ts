@@ -1,0 +1,27 @@
+/**
+ * Files the CDK app reads at synth time, resolved from the repository root (not the current
+ * working directory) so `cdk synth`, vitest and the bench agree.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The lockfile NodejsFunction hashes and bundles against. */
+export const LOCK_FILE = path.join(REPO_ROOT, 'package-lock.json');
+
+/** The intraday cohort state machine (JSONPath ASL with `${...FunctionArn}` placeholders). */
+export const INTRADAY_COHORT_ASL = path.join(
+  REPO_ROOT,
+  'statemachines',
+  'intraday-cohort.asl.json',
+);
+
+/** Absolute path of `functions/handlers/<file>.ts`. */
+export function handlerEntry(file: string): string {
+  return path.join(REPO_ROOT, 'functions', 'handlers', `${file}.ts`);
+}
+
+/** The project's `cdk.json`. */
+export const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');

@@ -1,0 +1,89 @@
+/**
+ * Shared fixture of the infra tests: builds the real app (same composition as bin/app.ts,
+ * same cdk.json feature flags) for one stage, with Lambda bundling skipped
+ * (`aws:cdk:bundling-stacks: []`) so a synth takes about a second. Bundling itself is
+ * exercised by `npm run synth` and `npm run bench`.
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import {
+  addStagegateEnvironments,
+  cdkJsonContext,
+  type StagegateEnvironment,
+} from '../../lib/app.js';
+import type { Stage } from '../../lib/config/environment-config.js';
+
+export interface SynthesizedStage {
+  readonly app: App;
+  readonly env: StagegateEnvironment;
+  readonly stateful: Template;
+  readonly workflow: Template;
+}
+
+/** Builds and synthesizes one stage. `context` adds CDK context (e.g. `stagegate:dev`). */
+export function synthStage(stage: Stage, context: Record<string, unknown> = {}): SynthesizedStage {
+  const app = new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], stage, ...context },
+  });
+  const [env] = addStagegateEnvironments(app, {});
+  if (!env) throw new Error(`stage ${stage} was not built`);
+  return {
+    app,
+    env,
+    stateful: Template.fromStack(env.stateful),
+    workflow: Template.fromStack(env.workflow),
+  };
+}
+
+/** Every cdk-nag acknowledgement in the tree under `root`: construct path, rule id, reason. */
+export function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
+  const out: { path: string; id: string; reason: string }[] = [];
+  for (const c of root.node.findAll()) {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+        out.push({
+          path: c.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason: String(reason),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+type Json = Record<string, unknown>;
+
+/** `{ Fn::GetAtt: [logicalId, 'Arn'] }` of a resource. */
+export function arnOf(logicalId: string): Json {
+  return { 'Fn::GetAtt': [logicalId, 'Arn'] };
+}
+
+/** Statements (Allow) of every IAM policy attached to the role with `roleLogicalId`. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Json[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const out: Json[] = [];
+  for (const policy of Object.values(policies)) {
+    const props = policy.Properties as { Roles?: Json[]; PolicyDocument: { Statement: Json[] } };
+    const attached = (props.Roles ?? []).some(
+      (r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }),
+    );
+    if (attached) out.push(...props.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow'));
+  }
+  return out;
+}
+
+/** Normalises Action/Resource (string or array) to an array. */
+export function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Logical id of `construct`'s default CloudFormation resource in its stack. */
+export function logicalIdOf(construct: IConstruct): string {
+  const child = construct.node.defaultChild;
+  if (!child) throw new Error(`${construct.node.path} has no default child`);
+  return Stack.of(construct).getLogicalId(child as never);
+}

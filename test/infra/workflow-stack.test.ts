@@ -1,0 +1,358 @@
+/**
+ * The workflow stack per stage: the cohort schedule (expression, New York time zone, no
+ * flexible window, retries, dead-letter queue, input from config), the state machine and the
+ * exact functions its role may invoke, the functions' runtime and least-privilege grants,
+ * and the alarms.
+ */
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STAGES, type Stage } from '../../lib/config/environment-config.js';
+import { environments } from '../../lib/config/environments.js';
+import { HANDLERS, type HandlerName } from '../../lib/handlers.js';
+import { INTRADAY_COHORT_ASL } from '../../lib/paths.js';
+import {
+  arnOf,
+  asArray,
+  logicalIdOf,
+  type SynthesizedStage,
+  statementsOfRole,
+  synthStage,
+} from './synth.js';
+
+const built = {} as Record<Stage, SynthesizedStage>;
+
+beforeAll(() => {
+  for (const stage of STAGES) built[stage] = synthStage(stage);
+});
+
+const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+
+/** Grants of one function as `action -> rendered resources` (JSON strings). */
+function grantsOf(stage: Stage, name: HandlerName): Map<string, string[]> {
+  const { env, workflow } = built[stage];
+  const roleId = logicalIdOf(env.workflow.functions[name].executionRole);
+  const grants = new Map<string, string[]>();
+  for (const statement of statementsOfRole(workflow, roleId)) {
+    for (const action of asArray(statement.Action as string | string[])) {
+      const resources = asArray(statement.Resource).map((r) => JSON.stringify(r));
+      grants.set(action, [...(grants.get(action) ?? []), ...resources]);
+    }
+  }
+  return grants;
+}
+
+/** Actions of a function that touch S3 or DynamoDB. */
+function dataActions(stage: Stage, name: HandlerName): string[] {
+  return [...grantsOf(stage, name).keys()].filter((a) => /^(s3|dynamodb):/.test(a)).sort();
+}
+
+describe.each(STAGES)('workflow stack (%s)', (stage) => {
+  const config = environments[stage];
+
+  it('schedules the cohort with EventBridge Scheduler in America/New_York, window off', () => {
+    // Prepare
+    const { workflow } = built[stage];
+
+    // Act / Assess
+    workflow.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: `stagegate-${stage}` });
+    workflow.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'cohort-start',
+      GroupName: `stagegate-${stage}`,
+      ScheduleExpression: 'cron(35 9 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+  });
+
+  it('targets the state machine with retries, a dead-letter queue and the configured input', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const schedule = Object.values(workflow.findResources('AWS::Scheduler::Schedule'))[0];
+    const target = schedule?.Properties.Target as Record<string, unknown>;
+
+    // Act
+    const input = JSON.parse(String(target.Input)) as Record<string, unknown>;
+
+    // Assess
+    expect(target.Arn).toEqual({ Ref: logicalIdOf(env.workflow.stateMachine) });
+    expect(target.DeadLetterConfig).toEqual({
+      Arn: arnOf(logicalIdOf(env.workflow.scheduleDeadLetterQueue)),
+    });
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 1800 });
+    expect(input).toEqual({
+      source: 'schedule',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      symbols: config.cohort.symbols,
+      bankrollUsd: config.cohort.bankrollUsd,
+      agentCount: config.cohort.agentCount,
+      allocation: 'equal',
+    });
+  });
+
+  it('runs a Standard, traced, fully logged state machine with every ASL placeholder substituted', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const placeholders = [
+      ...new Set(
+        [...readFileSync(INTRADAY_COHORT_ASL, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]),
+      ),
+    ].sort();
+
+    // Act
+    const machine = Object.values(workflow.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+
+    // Assess
+    expect(machine?.Properties).toEqual(
+      expect.objectContaining({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }),
+      }),
+    );
+    expect(Object.keys(substitutions).sort()).toEqual(placeholders);
+    for (const name of HANDLER_NAMES) {
+      expect(substitutions[HANDLERS[name].aslPlaceholder]).toEqual(
+        arnOf(logicalIdOf(env.workflow.functions[name])),
+      );
+    }
+  });
+
+  it('lets the state machine role invoke exactly the five functions, nothing else', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const roleId = logicalIdOf(env.workflow.stateMachine.role);
+    const expected = HANDLER_NAMES.map((n) =>
+      JSON.stringify(arnOf(logicalIdOf(env.workflow.functions[n]))),
+    );
+
+    // Act
+    const statements = statementsOfRole(workflow, roleId);
+    const lambda = statements.filter((s) =>
+      asArray(s.Action as string | string[]).some((a) => a.startsWith('lambda:')),
+    );
+    const actions = lambda.flatMap((s) => asArray(s.Action as string | string[]));
+    const resources = lambda.flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)));
+
+    // Assess
+    expect([...new Set(actions)]).toEqual(['lambda:InvokeFunction']);
+    expect(resources.sort()).toEqual(expected.sort());
+  });
+
+  it.each(HANDLER_NAMES)(
+    '%s runs nodejs22.x on arm64 with tracing, its own log group and the contract env',
+    (name) => {
+      // Prepare
+      const { workflow, env } = built[stage];
+      const fn = env.workflow.functions[name];
+
+      // Act
+      const props = workflow.findResources('AWS::Lambda::Function')[logicalIdOf(fn)]?.Properties;
+
+      // Assess
+      expect(props).toEqual(
+        expect.objectContaining({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          TracingConfig: { Mode: 'Active' },
+          MemorySize: HANDLERS[name].memoryMb,
+          Timeout: HANDLERS[name].timeoutSeconds,
+          LoggingConfig: {
+            LogGroup: { Ref: expect.stringMatching(new RegExp(`^${name}LogGroup`)) },
+          },
+        }),
+      );
+      const vars =
+        (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+        {};
+      expect(Object.keys(vars).sort()).toEqual(
+        [
+          'ARTIFACTS_BUCKET',
+          'AUDIT_BUCKET',
+          'MARKET_DATA_URI',
+          'NODE_OPTIONS',
+          'POWERTOOLS_LOG_LEVEL',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_SERVICE_NAME',
+          'STAGE',
+          'TABLE_NAME',
+        ].sort(),
+      );
+      expect(vars.STAGE).toBe(stage);
+      expect(vars.POWERTOOLS_SERVICE_NAME).toBe(HANDLERS[name].file);
+      expect(vars.POWERTOOLS_LOG_LEVEL).toBe(config.logs.level);
+      expect(JSON.stringify(vars.MARKET_DATA_URI)).toContain(
+        `s3://stagegate-${stage}-market-data-`,
+      );
+    },
+  );
+
+  it('keeps function and state machine logs, under stable names, for the configured retention', () => {
+    // Prepare
+    const { workflow } = built[stage];
+
+    // Act
+    const groups = Object.values(workflow.findResources('AWS::Logs::LogGroup'));
+
+    // Assess
+    expect(groups).toHaveLength(HANDLER_NAMES.length + 1);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
+    expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
+      [
+        `/aws/vendedlogs/states/stagegate-${stage}-intraday-cohort`,
+        ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
+      ].sort(),
+    );
+  });
+
+  it('grants each function only the data actions its adapters call', () => {
+    // Prepare / Act
+    const actual = Object.fromEntries(HANDLER_NAMES.map((n) => [n, dataActions(stage, n)]));
+
+    // Assess
+    expect(actual).toEqual({
+      loadMarketData: ['s3:GetObject', 's3:ListBucket'],
+      runCohort: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      scoreCohort: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      persistCohort: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        's3:GetObject',
+        's3:ListBucket',
+      ],
+      recordAudit: [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+      ],
+    });
+  });
+
+  it('scopes object grants to the right bucket and key prefix', () => {
+    // Prepare
+    const bucket = (purpose: string) => `stagegate-${stage}-${purpose}-`;
+
+    // Act
+    const load = grantsOf(stage, 'loadMarketData');
+    const run = grantsOf(stage, 'runCohort');
+    const audit = grantsOf(stage, 'recordAudit');
+
+    // Assess
+    expect(load.get('s3:GetObject')?.join()).toContain(bucket('market-data'));
+    expect(load.get('s3:GetObject')?.join()).toContain('/lean/*');
+    expect(run.get('s3:PutObject')?.join()).toContain(`${bucket('artifacts')}`);
+    expect(run.get('s3:PutObject')?.join()).toContain('/cohorts/*');
+    expect(run.get('s3:PutObject')?.join()).not.toContain(bucket('market-data'));
+    const auditPuts = audit.get('s3:PutObject') ?? [];
+    expect(auditPuts).toHaveLength(2);
+    expect(auditPuts.join()).toContain(`/audit/env=${stage}/*`);
+    expect(auditPuts.join()).toContain(`/audit-dead-letter/env=${stage}/*`);
+  });
+
+  it('never grants deletes, wildcard actions or Object Lock bypass to any function', () => {
+    // Prepare / Act
+    const actions = HANDLER_NAMES.flatMap((n) => [...grantsOf(stage, n).keys()]);
+
+    // Assess
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+    expect(
+      actions.filter((a) =>
+        /Delete|BypassGovernance|PutObjectRetention|PutObjectLegalHold/.test(a),
+      ),
+    ).toEqual([]);
+  });
+
+  it(`${config.kms.customerManagedKey ? 'adds' : 'needs no'} KMS grants via S3 / DynamoDB only`, () => {
+    // Prepare / Act
+    const kmsGrants = HANDLER_NAMES.flatMap((n) =>
+      [...grantsOf(stage, n).keys()].filter((a) => a.startsWith('kms:')),
+    );
+    const { workflow } = built[stage];
+    const viaService = Object.values(workflow.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+      .filter((s) => asArray(s.Action as string | string[]).some((a) => a.startsWith('kms:')))
+      .map((s) => JSON.stringify(s.Condition));
+
+    // Assess
+    if (config.kms.customerManagedKey) {
+      expect(kmsGrants.length).toBeGreaterThan(0);
+      for (const condition of viaService)
+        expect(condition).toMatch(/kms:ViaService.*(s3|dynamodb)\./);
+    } else {
+      expect(kmsGrants).toEqual([]);
+    }
+  });
+
+  it('alarms on failed executions, a non-empty DLQ and every function error, to the topic', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const topic = { Ref: logicalIdOf(env.workflow.alarmTopic) };
+
+    // Act
+    const alarms = Object.values(workflow.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assess
+    expect(alarms).toHaveLength(2 + HANDLER_NAMES.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+    workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' }),
+      ]),
+    });
+    workflow.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it(`${config.kms.customerManagedKey ? 'encrypts' : 'leaves unencrypted (dev)'} the TLS-only alarm topic`, () => {
+    // Prepare
+    const { workflow } = built[stage];
+
+    // Act
+    const topic = Object.values(workflow.findResources('AWS::SNS::Topic'))[0];
+    const policy = JSON.stringify(workflow.findResources('AWS::SNS::TopicPolicy'));
+
+    // Assess
+    if (config.kms.customerManagedKey) expect(topic?.Properties.KmsMasterKeyId).toBeDefined();
+    else expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
+    expect(policy).toContain('"aws:SecureTransport":"false"');
+  });
+});
+
+describe('alarm subscribers from config', () => {
+  it('subscribes alarm emails and wires an AWS Chatbot Slack channel when configured', () => {
+    // Prepare
+    const override = {
+      alarms: {
+        emails: ['oncall@example.com'],
+        chatbotSlack: { workspaceId: 'T0123456789', channelId: 'C0123456789' },
+      },
+    };
+
+    // Act
+    const { workflow } = synthStage('staging', { 'stagegate:staging': override });
+
+    // Assess
+    workflow.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    workflow.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T0123456789',
+      SlackChannelId: 'C0123456789',
+    });
+  });
+});
