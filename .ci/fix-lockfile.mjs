@@ -9,17 +9,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const path = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(path, 'utf8'));
 const pkgs = lock.packages;
-const OS = { android: 'android', darwin: 'darwin', linux: 'linux', win32: 'win32', freebsd: 'freebsd' };
 
 function platformOf(name) {
   const tail = name.split('/').pop();
   const m = /(android|darwin|linux|win32|freebsd)-(arm64|x64|arm|ia32)(-musl)?/.exec(tail);
   if (!m) return null;
-  return { os: [OS[m[1]]], cpu: [m[2]], ...(m[3] ? { libc: ['musl'] } : {}) };
+  return { os: [m[1]], cpu: [m[2]], ...(m[3] ? { libc: ['musl'] } : {}) };
 }
 
 let added = 0;
-for (const [key, entry] of Object.entries(pkgs)) {
+for (const entry of Object.values(pkgs)) {
   for (const [dep, range] of Object.entries(entry.optionalDependencies ?? {})) {
     const depKey = `node_modules/${dep}`;
     if (pkgs[depKey]) continue;
@@ -28,7 +27,6 @@ for (const [key, entry] of Object.entries(pkgs)) {
     const version = String(range).replace(/^[\^~=]/, '');
     pkgs[depKey] = { version, ...platform, optional: true, ...(entry.dev ? { dev: true } : {}) };
     added++;
-    void key;
   }
 }
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);

@@ -113,12 +113,13 @@ program
       .default('equal'),
   )
   .option('--seed <n>', 'seed of the genome pool', intArg('--seed'), 1)
+  .option('--no-promote', 'skip the promotion pipeline after each cohort')
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     const outcomes = await withStack(g, async (stack) => {
       let sessions: string[] = o.dates ?? [];
+      const all = await stack.runtime.marketData.listSessions(o.symbols);
       if (sessions.length === 0) {
-        const all = await stack.runtime.marketData.listSessions(o.symbols);
         sessions = all.filter((d) => d >= o.from).slice(0, o.days);
         if (sessions.length < o.days) {
           throw new CliError(
@@ -137,6 +138,8 @@ program
         agentCount: o.agents,
         allocation: o.allocation,
         seed: o.seed,
+        promote: o.promote,
+        laterSessions: all.filter((d) => d > (sessions.at(-1) ?? '')),
       });
     });
     const failed = outcomes.find((d) => d.status === 'FAILED');

@@ -95,6 +95,8 @@ export interface LocalExecutionResult {
   readonly cause?: string;
   /** Names of the states entered, in order (the execution's path). */
   readonly path: readonly string[];
+  /** The last output of each state that exited (for reports; like GetExecutionHistory). */
+  readonly stateOutputs: Readonly<Record<string, unknown>>;
 }
 
 /** A state machine definition loaded from `statemachines/` and bound to local handlers. */
@@ -158,13 +160,18 @@ export class LocalStateMachine {
     const machineName = path.basename(this.name, '.asl.json');
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:stagegate-local-${machineName}:${executionName}`;
     const retryIntervalOverrides: Record<string, number> = {};
+    const waitTimeOverrides: Record<string, number> = {};
     for (const [stateName, state] of walkStates(this.definition)) {
       if (state.Retry) retryIntervalOverrides[stateName] = this.retryIntervalMs;
+      // Wait states do not sleep locally: replayed time advances through the execution's own
+      // state ($.clock, see the promotion pipeline), never through the wall clock.
+      if (state.Type === 'Wait') waitTimeOverrides[stateName] = 0;
     }
     const runOptions: RunOptions = {
       overrides: {
         taskResourceLocalHandlers: this.overrides as never,
         retryIntervalOverrides,
+        waitTimeOverrides,
       },
       context: {
         Execution: {
@@ -182,17 +189,23 @@ export class LocalStateMachine {
     };
     const execution = this.machine.run(input as never, runOptions);
     const visited: string[] = [];
+    const stateOutputs: Record<string, unknown> = {};
     const logs = (async () => {
       for await (const ev of execution.eventLogs) {
-        const e = ev as { type: string; state?: { name?: string }; Error?: string };
+        const e = ev as {
+          type: string;
+          state?: { name?: string; output?: unknown };
+          Error?: string;
+        };
         if (e.type === 'StateEntered' && e.state?.name) visited.push(e.state.name);
+        if (e.type === 'StateExited' && e.state?.name) stateOutputs[e.state.name] = e.state.output;
         options.onProgress?.({ type: e.type, state: e.state?.name, error: e.Error });
       }
     })();
     try {
       const output = await execution.result;
       await logs;
-      return { status: 'SUCCEEDED', output, path: visited };
+      return { status: 'SUCCEEDED', output, path: visited, stateOutputs };
     } catch (err) {
       await logs.catch(() => undefined);
       if (err instanceof ExecutionError) {
@@ -202,6 +215,7 @@ export class LocalStateMachine {
           error: cause?.name ?? 'States.Runtime',
           cause: cause?.message ?? err.message,
           path: visited,
+          stateOutputs,
         };
       }
       throw err;

@@ -69,3 +69,55 @@ export function cohortHeader(c: CohortRecord): string {
     `hourly ROI: ${p.hourlyRoi.map((r) => pct(r, 3)).join('  ')}`,
   ].join('\n');
 }
+
+/** The gate table of one promotion: every gate, observed vs threshold, verdict, breaker. */
+export function gatesTable(
+  results: readonly {
+    gate: string;
+    verdict: string;
+    observed: unknown;
+    threshold: unknown;
+    unit: string;
+    breakerAction: string;
+  }[],
+): string {
+  const show = (v: unknown) =>
+    typeof v === 'number' ? String(Number(v.toPrecision(4))) : v === null ? 'n/a' : String(v);
+  return table(
+    ['gate', 'verdict', 'observed', 'threshold', 'unit', 'on fail'],
+    results.map((r) => [
+      r.gate,
+      r.verdict === 'pass' ? 'PASS' : 'FAIL',
+      show(r.observed),
+      show(r.threshold),
+      r.unit,
+      r.breakerAction,
+    ]),
+  );
+}
+
+/** The orders of one promotion with their final states. */
+export function ordersTable(
+  orders: readonly {
+    clientOrderId: string;
+    symbol: string;
+    side: string;
+    qty: number;
+    status: string;
+    filledQty: number;
+    filledAvgPriceUsd: number | null;
+  }[],
+): string {
+  return table(
+    ['client_order_id', 'symbol', 'side', 'qty', 'status', 'filled', 'avg price'],
+    orders.map((o) => [
+      o.clientOrderId,
+      o.symbol,
+      o.side,
+      String(Number(o.qty.toFixed(6))),
+      o.status,
+      String(Number(o.filledQty.toFixed(6))),
+      o.filledAvgPriceUsd === null ? 'n/a' : usd(o.filledAvgPriceUsd),
+    ]),
+  );
+}

@@ -9,7 +9,11 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { resetPromotionDeps } from '../functions/composition/promotion.js';
 import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
+import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
+import { loadEnvironmentConfig } from '../lib/config/environments.js';
+import { pipelineEnvironment } from '../lib/config/runtime-env.js';
 import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
 import {
   ensureTable,
@@ -27,12 +31,32 @@ export const LOCAL_BUCKETS = {
 
 /** The Lambda functions and the ASL placeholders they fill (same names as the CDK stack). */
 async function localFunctions(): Promise<LocalFunction[]> {
-  const [load, run, score, persist, audit] = await Promise.all([
+  const [
+    load,
+    run,
+    score,
+    persist,
+    audit,
+    stage,
+    window,
+    gates,
+    submit,
+    poll,
+    reconcile,
+    complete,
+  ] = await Promise.all([
     import('../functions/handlers/load-market-data.js'),
     import('../functions/handlers/run-cohort.js'),
     import('../functions/handlers/score-cohort.js'),
     import('../functions/handlers/persist-cohort.js'),
     import('../functions/handlers/record-audit.js'),
+    import('../functions/handlers/stage-promotion.js'),
+    import('../functions/handlers/check-promotion-window.js'),
+    import('../functions/handlers/evaluate-gates.js'),
+    import('../functions/handlers/submit-orders.js'),
+    import('../functions/handlers/poll-orders.js'),
+    import('../functions/handlers/reconcile-promotion.js'),
+    import('../functions/handlers/complete-promotion.js'),
   ]);
   const fn = (placeholder: string, name: string, h: { handler: unknown }): LocalFunction => ({
     placeholder,
@@ -45,6 +69,13 @@ async function localFunctions(): Promise<LocalFunction[]> {
     fn('ScoreCohortFunctionArn', 'ScoreCohort', score),
     fn('PersistCohortFunctionArn', 'PersistCohort', persist),
     fn('RecordAuditFunctionArn', 'RecordAudit', audit),
+    fn('StagePromotionFunctionArn', 'StagePromotion', stage),
+    fn('CheckPromotionWindowFunctionArn', 'CheckPromotionWindow', window),
+    fn('EvaluateGatesFunctionArn', 'EvaluateGates', gates),
+    fn('SubmitOrdersFunctionArn', 'SubmitOrders', submit),
+    fn('PollOrdersFunctionArn', 'PollOrders', poll),
+    fn('ReconcilePromotionFunctionArn', 'ReconcilePromotion', reconcile),
+    fn('CompletePromotionFunctionArn', 'CompletePromotion', complete),
   ];
 }
 
@@ -55,6 +86,9 @@ export interface LocalStack {
   /** The same composition the handlers use, for reading state back (CLI, tests). */
   readonly runtime: Runtime;
   readonly intradayCohort: LocalStateMachine;
+  readonly promotionPipeline: LocalStateMachine;
+  /** The environment config the local mode runs with (dev's, see lib/config). */
+  readonly config: EnvironmentConfig;
   stop(): Promise<void>;
 }
 
@@ -65,6 +99,8 @@ export interface LocalStackOptions {
   readonly stateDir: string | 'memory';
   /** Powertools log level for the handlers. Default `WARN`. */
   readonly logLevel?: string;
+  /** Overrides of the dev environment config (tests). */
+  readonly configOverrides?: DeepPartial<EnvironmentConfig>;
 }
 
 /**
@@ -78,7 +114,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     buckets: Object.values(LOCAL_BUCKETS),
   });
   try {
+    const config = loadEnvironmentConfig('dev', options.configOverrides);
     const env: Record<string, string> = {
+      ...pipelineEnvironment(config),
+      BROKER_ACCOUNT: 'local-paper',
       STAGE: 'local',
       TABLE_NAME: LOCAL_TABLE,
       ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
@@ -97,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     resetRuntime();
+    resetPromotionDeps();
     const ddb = new DynamoDBClient({
       endpoint: servers.dynamoEndpoint,
       region: LOCAL_REGION,
@@ -106,11 +146,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ddb.destroy();
     const functions = await localFunctions();
     const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions);
+    const promotionPipeline = await LocalStateMachine.load(
+      'promotion-pipeline.asl.json',
+      functions,
+    );
     return {
       servers,
       env,
       runtime: buildRuntime(env),
       intradayCohort,
+      promotionPipeline,
+      config,
       stop: () => servers.stop(),
     };
   } catch (err) {

@@ -32,6 +32,19 @@ export const RuntimeEnvSchema = z.object({
   /** Local mode only: endpoint of the S3 emulator (path-style addressing is then used). */
   S3_ENDPOINT: optionalUrl,
   AWS_REGION: z.string().default('us-east-1'),
+  /** Gate thresholds (JSON, `GateThresholdsSchema`); required by the promotion pipeline. */
+  GATE_THRESHOLDS_JSON: z.string().optional(),
+  /** Promotion pipeline settings (JSON, `PromotionConfigSchema`). */
+  PROMOTION_CONFIG_JSON: z.string().optional(),
+  /** Paper broker the pipeline sends orders to. Live trading is not a mode. */
+  BROKER_MODE: z.enum(['simulated', 'alpaca-paper']).default('simulated'),
+  /** Simulated broker settings (JSON: startingCashUsd, participationFraction, latencyMs, costs, fractionalShares). */
+  SIMULATED_BROKER_JSON: z.string().optional(),
+  /** Simulated broker account id (partition of its state in the table). */
+  BROKER_ACCOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default('paper-1'),
 });
 
 export type RuntimeEnv = z.infer<typeof RuntimeEnvSchema>;

@@ -174,3 +174,141 @@ export class AuditChainBrokenError extends StagegateError {
     super(`audit chain broken at ${stream ?? '?'}#${seq ?? '?'} (${reason}): ${detail}`);
   }
 }
+
+/** The broker refused an order (insufficient buying power, invalid order); never retried. */
+export class BrokerRejectedError extends StagegateError {
+  constructor(
+    readonly clientOrderId: string,
+    readonly reason: string,
+    readonly httpStatus?: number,
+  ) {
+    super(`broker rejected order ${clientOrderId}: ${reason}`);
+  }
+}
+
+/** The broker could not be reached or kept failing (timeout, 5xx, 429) after bounded retries. */
+export class BrokerUnavailableError extends TransientError {}
+
+/** The broker refused our credentials (401/403 auth); never retried. */
+export class BrokerAuthError extends StagegateError {}
+
+/** The kill switch is engaged (or unreadable: fail closed); nothing may reach a broker. */
+export class KillSwitchEngagedError extends StagegateError {
+  constructor(readonly state: 'on' | 'unknown') {
+    super(
+      state === 'on'
+        ? 'kill switch is on: no order may be submitted'
+        : 'kill switch state cannot be read: failing closed, no order may be submitted',
+    );
+  }
+}
+
+/** No approval request with this id exists (never created, or purged by TTL). */
+export class ApprovalNotFoundError extends NotFoundError {
+  constructor(readonly approvalId: string) {
+    super('approval', approvalId);
+  }
+}
+
+/**
+ * The approval request was already decided (approved or rejected): each one can be decided
+ * ONCE. `status` is the recorded decision, `decidedBy` who made it (null when unknown).
+ */
+export class ApprovalAlreadyDecidedError extends StagegateError {
+  constructor(
+    readonly approvalId: string,
+    readonly status: string,
+    readonly decidedBy: string | null,
+  ) {
+    super(
+      `approval ${approvalId} was already decided (${status}${decidedBy ? ` by ${decidedBy}` : ''})`,
+    );
+  }
+}
+
+/** The approval request (or its link) expired at `expiresAtIso` before it was decided. */
+export class ApprovalExpiredError extends StagegateError {
+  constructor(
+    readonly approvalId: string,
+    readonly expiresAtIso: string,
+  ) {
+    super(`approval ${approvalId} expired at ${expiresAtIso}`);
+  }
+}
+
+/** `approver` is not in the approval request's allow-list of approvers. */
+export class ApprovalForbiddenError extends StagegateError {
+  constructor(
+    readonly approvalId: string,
+    readonly approver: string,
+  ) {
+    super(`${approver} is not allowed to decide approval ${approvalId}`);
+  }
+}
+
+/**
+ * A signature or MAC did not verify. `subject` names what was signed (`approval_link`,
+ * `csrf`, `slack_request`, `task_token`), `reason` why it failed (for example `tampered`,
+ * `malformed`, `stale_timestamp`, `bad_signature`). Never retried.
+ */
+export class SignatureInvalidError extends StagegateError {
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+    detail?: string,
+  ) {
+    super(`${subject} signature invalid: ${reason}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/**
+ * A notification provider (Slack Web API, incoming webhook) refused a message permanently
+ * (bad channel, revoked token, invalid blocks). `provider` names it, `reason` is its error
+ * code (e.g. Slack's `channel_not_found`) or HTTP status. Transient faults (429, 5xx,
+ * network) are `TransientError`s instead.
+ */
+export class NotificationRejectedError extends StagegateError {
+  constructor(
+    readonly provider: string,
+    readonly reason: string,
+  ) {
+    super(`${provider} rejected the notification: ${reason}`);
+  }
+}
+
+/**
+ * A genome-pool generation number was already saved with different content (generation
+ * numbers are write-once). Saving the identical generation again is a no-op, not this error.
+ */
+export class GenerationAlreadyExistsError extends StagegateError {
+  constructor(readonly generation: number) {
+    super(`genome pool generation ${generation} already exists with different content`);
+  }
+}
+
+/**
+ * Optimistic-concurrency conflict on the genome pool: the current generation is not the one
+ * the new generation was bred from (`expectedPrevious`; `null` = no pool yet), because another
+ * learning cycle advanced it first (`actual`, `null` = no pool). Re-read the pool and re-run
+ * the cycle; retrying the same write cannot succeed.
+ */
+export class GenomePoolConflictError extends StagegateError {
+  constructor(
+    readonly expectedPrevious: number | null,
+    readonly actual: number | null,
+  ) {
+    super(
+      `genome pool moved: expected current generation ${expectedPrevious ?? '(none)'}, found ${actual ?? '(none)'}`,
+    );
+  }
+}
+
+/** A stored genome-pool generation cannot be read back (missing part, checksum mismatch). */
+export class GenomePoolCorruptError extends StagegateError {
+  constructor(
+    readonly generation: number,
+    readonly detail: string,
+  ) {
+    super(`genome pool generation ${generation} is corrupt: ${detail}`);
+  }
+}

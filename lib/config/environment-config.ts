@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
+import { GateThresholdFieldsSchema } from '../../functions/core/gates/thresholds.js';
 import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-records.js';
+import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
 import { isKnownTimeZone, scheduleExpressionProblem } from './schedule-expression.js';
 
 /** The three deployment environments. */
@@ -98,7 +100,28 @@ export const EnvironmentConfigSchema = z
       /** `paper` (default everywhere) or `live`; `live` needs `allowLiveBroker: true`. */
       mode: z.enum(['paper', 'live']),
       allowLiveBroker: z.boolean(),
+      /** Which paper broker the pipeline uses: the built-in simulator or Alpaca paper. */
+      adapter: z.enum(['simulated', 'alpaca-paper']),
+      /** Settings of the built-in simulated paper broker (fills against real quote bars). */
+      simulated: z.object({
+        startingCashUsd: z.number().positive(),
+        /** Largest share of a minute's volume one order may fill in that minute, (0, 1]. */
+        participationFraction: z.number().gt(0).max(1),
+        /** Submission-to-fillable delay, ms. */
+        latencyMs: z.number().int().min(0),
+      }),
     }),
+    /**
+     * Risk gate thresholds (every one required: a missing threshold fails synth, and the
+     * pipeline's Lambdas refuse to run without them). The promotion window's open/close come
+     * from `promotion.windows[0]`.
+     */
+    gates: GateThresholdFieldsSchema.omit({
+      promotionWindowOpenNy: true,
+      promotionWindowCloseNy: true,
+    }),
+    /** Promotion pipeline settings (capital slice, polling, reconciliation tolerance). */
+    pipeline: PromotionConfigSchema,
     audit: z.object({
       /** S3 Object Lock mode: GOVERNANCE (privileged users may shorten) or COMPLIANCE (nobody may). */
       objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']),

@@ -181,7 +181,7 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
     const config = loadEnvironmentConfig('staging', overrides);
 
     // Assess
-    expect(config.broker).toEqual({ mode: 'live', allowLiveBroker: true });
+    expect(config.broker).toMatchObject({ mode: 'live', allowLiveBroker: true });
     expect(environments.staging.broker.mode).toBe('paper');
   });
 

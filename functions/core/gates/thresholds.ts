@@ -35,47 +35,51 @@ const minutesOfDay = (value: string): number => {
  * than silently ignored, and the promotion window must open before it closes (same day,
  * America/New_York).
  */
-export const GateThresholdsSchema = z
-  .strictObject({
-    /** Max drawdown of the parent wallet (bankroll) from its peak equity, fraction of peak. */
-    maxParentDrawdownFraction: unitFraction,
-    /** Max drawdown of the candidate agent from its peak equity, fraction of peak. */
-    maxAgentDrawdownFraction: unitFraction,
-    /** Confidence level α of the 1-day VaR gates (historical and parametric), e.g. 0.99. */
-    varConfidence: confidence,
-    /** Confidence level α of the 1-day expected-shortfall gates, e.g. 0.975 (Basel FRTB). */
-    esConfidence: confidence,
-    /** Min number of daily returns needed to compute VaR/ES; fewer fails closed. Count. */
-    varMinObservations: z.number().int().min(2),
-    /** Max 1-day VaR of the candidate position, fraction of capital (bankroll equity). */
-    maxVar1dFraction: z.number().positive(),
-    /** Max 1-day expected shortfall of the candidate position, fraction of capital. */
-    maxExpectedShortfall1dFraction: z.number().positive(),
-    /** Max |notional| in any one symbol after the trade, fraction of capital. */
-    maxSymbolExposureFraction: z.number().positive(),
-    /** Max gross notional (sum of |notional| over symbols) after the trade, fraction of capital. */
-    maxAggregateExposureFraction: z.number().positive(),
-    /** Max leverage of the candidate: gross notional / candidate equity, ratio ("x"), >= 1. */
-    maxLeverage: z.number().min(1),
-    /** Min number of round-trip trades the candidate made in its evaluation window. Count. */
-    minTradeCount: z.number().int().min(0),
-    /** Max order size as a fraction of the last minute bar's volume (participation rate). */
-    maxMinuteVolumeParticipationFraction: unitFraction,
-    /** Max order size as a fraction of the daily volume (participation rate). */
-    maxDailyVolumeParticipationFraction: unitFraction,
-    /** Max quoted spread (ask − bid) / mid, basis points. */
-    maxQuotedSpreadBps: z.number().positive(),
-    /** Max age of the last bar vs the injected `now`, seconds. */
-    maxBarAgeSeconds: z.number().positive(),
-    /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
-    promotionWindowOpenNy: hhmm,
-    /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
-    promotionWindowCloseNy: hhmm,
-  })
-  .refine((t) => minutesOfDay(t.promotionWindowOpenNy) < minutesOfDay(t.promotionWindowCloseNy), {
+/** The thresholds' fields without the cross-field rule (for configs that compose them). */
+export const GateThresholdFieldsSchema = z.strictObject({
+  /** Max drawdown of the parent wallet (bankroll) from its peak equity, fraction of peak. */
+  maxParentDrawdownFraction: unitFraction,
+  /** Max drawdown of the candidate agent from its peak equity, fraction of peak. */
+  maxAgentDrawdownFraction: unitFraction,
+  /** Confidence level α of the 1-day VaR gates (historical and parametric), e.g. 0.99. */
+  varConfidence: confidence,
+  /** Confidence level α of the 1-day expected-shortfall gates, e.g. 0.975 (Basel FRTB). */
+  esConfidence: confidence,
+  /** Min number of daily returns needed to compute VaR/ES; fewer fails closed. Count. */
+  varMinObservations: z.number().int().min(2),
+  /** Max 1-day VaR of the candidate position, fraction of capital (bankroll equity). */
+  maxVar1dFraction: z.number().positive(),
+  /** Max 1-day expected shortfall of the candidate position, fraction of capital. */
+  maxExpectedShortfall1dFraction: z.number().positive(),
+  /** Max |notional| in any one symbol after the trade, fraction of capital. */
+  maxSymbolExposureFraction: z.number().positive(),
+  /** Max gross notional (sum of |notional| over symbols) after the trade, fraction of capital. */
+  maxAggregateExposureFraction: z.number().positive(),
+  /** Max leverage of the candidate: gross notional / candidate equity, ratio ("x"), >= 1. */
+  maxLeverage: z.number().min(1),
+  /** Min number of round-trip trades the candidate made in its evaluation window. Count. */
+  minTradeCount: z.number().int().min(0),
+  /** Max order size as a fraction of the last minute bar's volume (participation rate). */
+  maxMinuteVolumeParticipationFraction: unitFraction,
+  /** Max order size as a fraction of the daily volume (participation rate). */
+  maxDailyVolumeParticipationFraction: unitFraction,
+  /** Max quoted spread (ask − bid) / mid, basis points. */
+  maxQuotedSpreadBps: z.number().positive(),
+  /** Max age of the last bar vs the injected `now`, seconds. */
+  maxBarAgeSeconds: z.number().positive(),
+  /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
+  promotionWindowOpenNy: hhmm,
+  /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
+  promotionWindowCloseNy: hhmm,
+});
+
+export const GateThresholdsSchema = GateThresholdFieldsSchema.refine(
+  (t) => minutesOfDay(t.promotionWindowOpenNy) < minutesOfDay(t.promotionWindowCloseNy),
+  {
     message: 'promotionWindowOpenNy must be earlier than promotionWindowCloseNy (same day)',
     path: ['promotionWindowCloseNy'],
-  });
+  },
+);
 
 /** Thresholds of every gate; see {@link GateThresholdsSchema} for units and bounds. */
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;

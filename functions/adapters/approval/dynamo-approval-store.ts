@@ -1,0 +1,274 @@
+/**
+ * {@link ApprovalStore} on the stagegate single table (DynamoDB).
+ *
+ * Item: `pk=APPROVAL#<approvalId>`, `sk=META`, with the display fields (summary, equity curve,
+ * approver allow-list, status, times), the task token ENCRYPTED (`taskTokenCiphertext`,
+ * AES-256-GCM, see functions/core/approval/token-cipher.ts; the table is additionally
+ * KMS-encrypted at rest in AWS), `expiresAtMs` (the decision deadline, epoch ms) and the
+ * table's TTL attribute `expiresAt` (epoch seconds) set to the deadline PLUS a retention
+ * period (default 30 days), so a late click still finds the request and is told "expired" or
+ * "already decided" instead of "not found"; TTL purges it afterwards.
+ *
+ * Decide-once: `claimDecision` reads the item (strongly consistent), refuses early with the
+ * named error, decrypts the token, then writes the decision with ONE conditional update
+ * (`status = pending AND expiresAtMs > now AND contains(approvers, by) AND the ciphertext it
+ * decrypted is still current`). Of any number of concurrent claims exactly one passes the
+ * condition; the others re-read and get the named error.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandOutput,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { claimRefusal, withTaskToken } from '../../core/approval/claim.js';
+import type { TaskTokenCipher } from '../../core/approval/token-cipher.js';
+import {
+  APPROVAL_DECISIONS,
+  type ApprovalDecision,
+  approvalSummarySchema,
+  equityCurveSchema,
+  type NewApprovalRequest,
+  newApprovalRequestSchema,
+} from '../../core/approval/types.js';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalNotFoundError,
+  TransientError,
+  ValidationError,
+} from '../../core/errors.js';
+import type {
+  ApprovalStore,
+  ApprovalView,
+  ClaimedDecision,
+  DecisionClaim,
+} from '../../ports/approval-store.js';
+import { rethrowAws } from '../aws-errors.js';
+
+const META = 'META';
+const approvalPk = (id: string) => `APPROVAL#${id}`;
+/** Default time an approval item outlives its deadline before TTL purges it: 30 days, s. */
+export const DEFAULT_APPROVAL_RETENTION_SECONDS = 30 * 24 * 3600;
+/** Claims re-tried when the token was replaced (a retried request step) between read and write. */
+const MAX_CLAIM_ATTEMPTS = 3;
+
+/** Display attributes (everything but the ciphertext); names aliased to dodge reserved words. */
+const DISPLAY_ATTRIBUTES = [
+  'approvalId',
+  'executionArn',
+  'summary',
+  'equityCurve',
+  'approvers',
+  'status',
+  'createdAtIso',
+  'expiresAtIso',
+  'expiresAtMs',
+  'decidedBy',
+  'decidedAtIso',
+  'decidedChannel',
+] as const;
+
+const storedSchema = z.object({
+  approvalId: z.string(),
+  executionArn: z.string(),
+  summary: approvalSummarySchema,
+  equityCurve: equityCurveSchema,
+  approvers: z.array(z.string()),
+  status: z.enum(['pending', ...APPROVAL_DECISIONS]),
+  createdAtIso: z.string(),
+  expiresAtIso: z.string(),
+  expiresAtMs: z.number(),
+  decidedBy: z.string().nullish(),
+  decidedAtIso: z.string().nullish(),
+  decidedChannel: z.enum(['web', 'slack', 'cli']).nullish(),
+  taskTokenCiphertext: z.string().optional(),
+});
+type Stored = z.infer<typeof storedSchema>;
+
+function toView(item: Stored): ApprovalView {
+  return {
+    approvalId: item.approvalId,
+    executionArn: item.executionArn,
+    summary: item.summary,
+    equityCurve: item.equityCurve,
+    approvers: item.approvers,
+    status: item.status,
+    createdAtIso: item.createdAtIso,
+    expiresAtIso: item.expiresAtIso,
+    exp: Math.floor(item.expiresAtMs / 1000),
+    decidedBy: item.decidedBy ?? null,
+    decidedAtIso: item.decidedAtIso ?? null,
+    decidedChannel: item.decidedChannel ?? null,
+  };
+}
+
+/** Parses a create request, turning the first zod issue into a ValidationError. */
+function parseRequest(request: NewApprovalRequest) {
+  const parsed = newApprovalRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.map(String).join('.') || 'approvalRequest';
+    throw new ValidationError(field, issue?.message ?? 'invalid approval request');
+  }
+  return parsed.data;
+}
+
+const isConditionFailure = (err: unknown) =>
+  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/** Options of {@link DynamoApprovalStore}. */
+export interface DynamoApprovalStoreOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Encrypts the task token (createTaskTokenCipher(approvalKey)). */
+  readonly cipher: TaskTokenCipher;
+  /**
+   * How long an item outlives its deadline before TTL purges it, seconds.
+   * @default DEFAULT_APPROVAL_RETENTION_SECONDS (30 days)
+   */
+  readonly retentionSeconds?: number;
+}
+
+export class DynamoApprovalStore implements ApprovalStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly cipher: TaskTokenCipher;
+  private readonly retentionSeconds: number;
+
+  constructor(options: DynamoApprovalStoreOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+    this.cipher = options.cipher;
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_APPROVAL_RETENTION_SECONDS;
+  }
+
+  async create(request: NewApprovalRequest): Promise<void> {
+    const r = parseRequest(request);
+    const expiresAtMs = Date.parse(r.expiresAtIso);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: approvalPk(r.approvalId),
+            sk: META,
+            entity: 'approval',
+            approvalId: r.approvalId,
+            executionArn: r.executionArn,
+            summary: r.summary,
+            equityCurve: r.equityCurve,
+            approvers: r.approvers,
+            status: 'pending',
+            createdAtIso: r.createdAtIso,
+            expiresAtIso: r.expiresAtIso,
+            expiresAtMs,
+            expiresAt: Math.floor(expiresAtMs / 1000) + this.retentionSeconds,
+            taskTokenCiphertext: this.cipher.encrypt(r.taskToken, r.approvalId),
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (executionArn = :arn AND #status = :pending)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':arn': r.executionArn, ':pending': 'pending' },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) rethrowAws(err, `create approval ${r.approvalId}`);
+      const existing = await this.read(r.approvalId, true);
+      if (existing && existing.status !== 'pending') {
+        throw new ApprovalAlreadyDecidedError(
+          r.approvalId,
+          existing.status,
+          existing.decidedBy ?? null,
+        );
+      }
+      throw new ValidationError('approvalId', `${r.approvalId} is used by another execution`);
+    }
+  }
+
+  async getForDisplay(approvalId: string): Promise<ApprovalView> {
+    const item = await this.read(approvalId, false);
+    if (!item) throw new ApprovalNotFoundError(approvalId);
+    return toView(item);
+  }
+
+  async claimDecision(approvalId: string, claim: DecisionClaim): Promise<ClaimedDecision> {
+    const atMs = Date.parse(claim.atIso);
+    if (!Number.isFinite(atMs))
+      throw new ValidationError('atIso', `not an instant: ${claim.atIso}`);
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.read(approvalId, true, true);
+      if (!item) throw new ApprovalNotFoundError(approvalId);
+      const refusal = claimRefusal(toView(item), claim.by, atMs);
+      if (refusal) throw refusal;
+      const ciphertext = item.taskTokenCiphertext ?? '';
+      const taskToken = this.cipher.decrypt(ciphertext, approvalId);
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: approvalPk(approvalId), sk: META },
+            UpdateExpression:
+              'SET #status = :decision, decidedBy = :by, decidedAtIso = :at, decidedChannel = :channel',
+            ConditionExpression:
+              '#status = :pending AND expiresAtMs > :atMs AND contains(approvers, :by) AND taskTokenCiphertext = :ct',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':decision': claim.decision satisfies ApprovalDecision,
+              ':by': claim.by,
+              ':at': claim.atIso,
+              ':channel': claim.channel,
+              ':pending': 'pending',
+              ':atMs': atMs,
+              ':ct': ciphertext,
+            },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) rethrowAws(err, `decide approval ${approvalId}`);
+        if (attempt >= MAX_CLAIM_ATTEMPTS) {
+          throw new TransientError(`approval ${approvalId}: claim kept losing to token updates`);
+        }
+        continue; // re-read: another claim won (named error next round) or the token changed
+      }
+      return withTaskToken(
+        {
+          approvalId,
+          decision: claim.decision,
+          by: claim.by,
+          atIso: claim.atIso,
+          channel: claim.channel,
+          executionArn: item.executionArn,
+        },
+        taskToken,
+      );
+    }
+  }
+
+  private async read(
+    approvalId: string,
+    consistent: boolean,
+    withCiphertext = false,
+  ): Promise<Stored | undefined> {
+    const attributes = withCiphertext
+      ? [...DISPLAY_ATTRIBUTES, 'taskTokenCiphertext']
+      : DISPLAY_ATTRIBUTES;
+    let out: GetCommandOutput;
+    try {
+      out = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: approvalPk(approvalId), sk: META },
+          ConsistentRead: consistent,
+          ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a])),
+        }),
+      );
+    } catch (err) {
+      rethrowAws(err, `get approval ${approvalId}`);
+    }
+    if (!out.Item) return undefined;
+    return storedSchema.parse(out.Item);
+  }
+}

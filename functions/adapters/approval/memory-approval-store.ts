@@ -1,0 +1,119 @@
+/**
+ * In-memory {@link ApprovalStore} with the same contract as the DynamoDB adapter (encrypted
+ * token, decide-once, the same refusal order): for unit tests of the use cases and quick local
+ * experiments. Claims are atomic because nothing awaits between the check and the write.
+ */
+import { claimRefusal, withTaskToken } from '../../core/approval/claim.js';
+import type { TaskTokenCipher } from '../../core/approval/token-cipher.js';
+import {
+  type ApprovalChannel,
+  type ApprovalStatus,
+  type NewApprovalRequest,
+  newApprovalRequestSchema,
+} from '../../core/approval/types.js';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalNotFoundError,
+  ValidationError,
+} from '../../core/errors.js';
+import type {
+  ApprovalStore,
+  ApprovalView,
+  ClaimedDecision,
+  DecisionClaim,
+} from '../../ports/approval-store.js';
+
+interface Entry {
+  view: ApprovalView;
+  /** The stored form of the token: ciphertext only, like the DynamoDB item. */
+  taskTokenCiphertext: string;
+}
+
+export class MemoryApprovalStore implements ApprovalStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly cipher: TaskTokenCipher) {}
+
+  async create(request: NewApprovalRequest): Promise<void> {
+    const parsed = newApprovalRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ValidationError(
+        issue?.path.map(String).join('.') || 'approvalRequest',
+        issue?.message ?? 'invalid approval request',
+      );
+    }
+    const r = parsed.data;
+    const existing = this.entries.get(r.approvalId);
+    if (existing) {
+      if (existing.view.status !== 'pending') {
+        throw new ApprovalAlreadyDecidedError(
+          r.approvalId,
+          existing.view.status,
+          existing.view.decidedBy,
+        );
+      }
+      if (existing.view.executionArn !== r.executionArn) {
+        throw new ValidationError('approvalId', `${r.approvalId} is used by another execution`);
+      }
+    }
+    const expiresAtMs = Date.parse(r.expiresAtIso);
+    this.entries.set(r.approvalId, {
+      view: {
+        approvalId: r.approvalId,
+        executionArn: r.executionArn,
+        summary: r.summary,
+        equityCurve: r.equityCurve,
+        approvers: r.approvers,
+        status: 'pending',
+        createdAtIso: r.createdAtIso,
+        expiresAtIso: r.expiresAtIso,
+        exp: Math.floor(expiresAtMs / 1000),
+        decidedBy: null,
+        decidedAtIso: null,
+        decidedChannel: null,
+      },
+      taskTokenCiphertext: this.cipher.encrypt(r.taskToken, r.approvalId),
+    });
+  }
+
+  async getForDisplay(approvalId: string): Promise<ApprovalView> {
+    const entry = this.entries.get(approvalId);
+    if (!entry) throw new ApprovalNotFoundError(approvalId);
+    return structuredClone(entry.view);
+  }
+
+  async claimDecision(approvalId: string, claim: DecisionClaim): Promise<ClaimedDecision> {
+    const entry = this.entries.get(approvalId);
+    if (!entry) throw new ApprovalNotFoundError(approvalId);
+    const atMs = Date.parse(claim.atIso);
+    if (!Number.isFinite(atMs))
+      throw new ValidationError('atIso', `not an instant: ${claim.atIso}`);
+    const refusal = claimRefusal(entry.view, claim.by, atMs);
+    if (refusal) throw refusal;
+    const taskToken = this.cipher.decrypt(entry.taskTokenCiphertext, approvalId);
+    entry.view = {
+      ...entry.view,
+      status: claim.decision satisfies ApprovalStatus,
+      decidedBy: claim.by,
+      decidedAtIso: claim.atIso,
+      decidedChannel: claim.channel satisfies ApprovalChannel,
+    };
+    return withTaskToken(
+      {
+        approvalId,
+        decision: claim.decision,
+        by: claim.by,
+        atIso: claim.atIso,
+        channel: claim.channel,
+        executionArn: entry.view.executionArn,
+      },
+      taskToken,
+    );
+  }
+
+  /** The stored ciphertext of a request's token (tests assert it is not the plain token). */
+  storedCiphertext(approvalId: string): string | undefined {
+    return this.entries.get(approvalId)?.taskTokenCiphertext;
+  }
+}

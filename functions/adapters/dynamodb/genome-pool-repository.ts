@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  GenerationAlreadyExistsError,
+  GenomePoolConflictError,
+  GenomePoolCorruptError,
+  TransientError,
+  ValidationError,
+} from '../../core/errors.js';
+import {
+  type GenomeGeneration,
+  GenomeGenerationSchema,
+  parseGenomeGeneration,
+} from '../../core/learning/generation.js';
+import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import { rethrowAws } from '../aws-errors.js';
+
+const PK = 'GENOME_POOL';
+const CURRENT = 'CURRENT';
+/**
+ * Bytes of gzip payload per part item: well under DynamoDB's 400 KB item limit (which counts
+ * attribute names and the key too). 1,000 genomes with lineage and fitness gzip to ~150 KB.
+ */
+export const PART_BYTES = 300_000;
+
+/** Transaction cancellation reasons worth a retry (a concurrent write, throttling). */
+const TRANSIENT_CANCELLATIONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+/** Part indexes are 4 digits. */
+const MAX_PARTS = 9_999;
+
+const genSk = (n: number) => `GEN#${String(n).padStart(10, '0')}`;
+const partPrefix = (n: number, digest: string) => `${genSk(n)}#PART#${digest.slice(0, 16)}#`;
+const partSk = (n: number, digest: string, i: number) =>
+  `${partPrefix(n, digest)}${String(i).padStart(4, '0')}`;
+
+interface Header {
+  generation: number;
+  createdAtIso: string;
+  seed: number;
+  genomeCount: number;
+  partCount: number;
+  payloadBytes: number;
+  /** SHA-256 (hex) of the gzip payload: names the parts and proves them on read. */
+  payloadSha256: string;
+  /** SHA-256 (hex) of the canonical generation JSON: decides whether a re-save is a retry. */
+  contentSha256: string;
+  stats: GenomeGeneration['stats'] | null;
+}
+
+/**
+ * {@link GenomePoolRepository} on the stagegate single table (pk/sk strings).
+ *
+ * Items, all under `pk=GENOME_POOL`:
+ * - `sk=GEN#<generation, 10 digits>`: the generation header (created, seed, counts, stats,
+ *   checksums).
+ * - `sk=GEN#<generation>#PART#<16 hex of payload sha256>#<index, 4 digits>`: the genomes,
+ *   lineage and fitness as one gzip-compressed JSON document, split into parts of at most
+ *   {@link PART_BYTES} bytes so every item stays far below the 400 KB item limit whatever the
+ *   pool size (300-1,000 genomes fit in one part). Parts are keyed by their content hash, so
+ *   two concurrent writers of the same generation never overwrite each other's parts.
+ * - `sk=CURRENT`: pointer `{ generation }` to the current generation.
+ *
+ * `saveGeneration` writes the parts first (invisible: nothing points to them), then ONE
+ * transaction puts the header with `attribute_not_exists(pk)` and the CURRENT pointer with
+ * `generation = :previous` (or `attribute_not_exists(pk)` for generation 0). Readers therefore
+ * only ever see complete generations, and two learning cycles bred from the same generation
+ * cannot both advance the pool. The loser's parts stay behind unreferenced (a few hundred KB;
+ * harmless, and removable by a sweep of PART items with no header of the same hash).
+ */
+export class DynamoGenomePoolRepository implements GenomePoolRepository {
+  private readonly partBytes: number;
+
+  /**
+   * @param options.partBytes gzip bytes per part item, 1..{@link PART_BYTES}
+   *   (default {@link PART_BYTES}; tests lower it to exercise multi-part generations).
+   */
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: { readonly partBytes?: number } = {},
+  ) {
+    const partBytes = options.partBytes ?? PART_BYTES;
+    if (!Number.isInteger(partBytes) || partBytes < 1 || partBytes > PART_BYTES) {
+      throw new ValidationError(
+        'partBytes',
+        `must be an integer 1..${PART_BYTES}, got ${partBytes}`,
+      );
+    }
+    this.partBytes = partBytes;
+  }
+
+  async saveGeneration(input: GenomeGeneration): Promise<void> {
+    const gen = parseGenomeGeneration(input);
+    const n = gen.generation;
+    const content = {
+      genomes: gen.genomes,
+      lineage: gen.lineage,
+      fitness: gen.fitness,
+    };
+    const payload = gzipSync(Buffer.from(JSON.stringify(content)));
+    const payloadSha256 = sha256(payload);
+    const contentSha256 = sha256(
+      Buffer.from(
+        JSON.stringify([n, gen.seed, gen.createdAtIso, gen.stats ?? null, payloadSha256]),
+      ),
+    );
+    const parts: Buffer[] = [];
+    for (let off = 0; off < payload.length; off += this.partBytes) {
+      parts.push(payload.subarray(off, off + this.partBytes));
+    }
+    if (parts.length > MAX_PARTS) {
+      throw new ValidationError(
+        'genomes',
+        `generation ${n} needs ${parts.length} parts (max ${MAX_PARTS})`,
+      );
+    }
+    for (const [i, data] of parts.entries()) {
+      await this.call(
+        () =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { pk: PK, sk: partSk(n, payloadSha256, i), generation: n, data },
+            }),
+          ),
+        `write genome pool generation ${n} part ${i}`,
+      );
+    }
+
+    const header: Header = {
+      generation: n,
+      createdAtIso: gen.createdAtIso,
+      seed: gen.seed,
+      genomeCount: gen.genomes.length,
+      partCount: parts.length,
+      payloadBytes: payload.length,
+      payloadSha256,
+      contentSha256,
+      stats: gen.stats ?? null,
+    };
+    const first = n === 0;
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: PK, sk: genSk(n), ...header },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: PK, sk: CURRENT, generation: n, createdAtIso: gen.createdAtIso },
+                ConditionExpression: first ? 'attribute_not_exists(pk)' : '#generation = :previous',
+                ...(first
+                  ? {}
+                  : {
+                      ExpressionAttributeNames: { '#generation': 'generation' },
+                      ExpressionAttributeValues: { ':previous': n - 1 },
+                    }),
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'TransactionCanceledException') {
+        rethrowAws(err, `save genome pool generation ${n}`);
+      }
+      const existing = await this.getHeader(n);
+      if (existing) {
+        if (existing.contentSha256 === contentSha256) return; // retry of the same save
+        throw new GenerationAlreadyExistsError(n);
+      }
+      const current = await this.getCurrentGeneration();
+      if (current !== (first ? null : n - 1)) {
+        throw new GenomePoolConflictError(first ? null : n - 1, current);
+      }
+      const reasons =
+        (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      if (reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r.Code ?? ''))) {
+        throw new TransientError(`save genome pool generation ${n}: transaction cancelled`, {
+          cause: err,
+        });
+      }
+      throw err; // cancelled for another reason (a bug): surface it unchanged
+    }
+  }
+
+  async getCurrent(): Promise<GenomeGeneration | null> {
+    const n = await this.getCurrentGeneration();
+    return n === null ? null : this.getGeneration(n);
+  }
+
+  async getGeneration(generation: number): Promise<GenomeGeneration | null> {
+    if (!Number.isInteger(generation) || generation < 0) {
+      throw new ValidationError('generation', `must be an integer >= 0, got ${generation}`);
+    }
+    const header = await this.getHeader(generation);
+    if (!header) return null;
+    const prefix = partPrefix(generation, header.payloadSha256);
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.call(
+        () =>
+          this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': PK, ':prefix': prefix },
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        `read genome pool generation ${generation}`,
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    if (items.length !== header.partCount) {
+      throw new GenomePoolCorruptError(
+        generation,
+        `expected ${header.partCount} parts, found ${items.length}`,
+      );
+    }
+    items.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    const payload = Buffer.concat(items.map((i) => Buffer.from(i.data as Uint8Array)));
+    if (sha256(payload) !== header.payloadSha256) {
+      throw new GenomePoolCorruptError(generation, 'payload checksum mismatch');
+    }
+    let content: unknown;
+    try {
+      content = JSON.parse(gunzipSync(payload).toString('utf8'));
+    } catch (err) {
+      throw new GenomePoolCorruptError(generation, `unreadable payload: ${String(err)}`);
+    }
+    const parsed = GenomeGenerationSchema.safeParse({
+      ...(content as object),
+      generation,
+      seed: header.seed,
+      createdAtIso: header.createdAtIso,
+      stats: header.stats ?? null,
+    });
+    if (!parsed.success) {
+      throw new GenomePoolCorruptError(generation, parsed.error.issues[0]?.message ?? 'invalid');
+    }
+    return parsed.data as GenomeGeneration;
+  }
+
+  private async getCurrentGeneration(): Promise<number | null> {
+    const out = await this.call(
+      () =>
+        this.doc.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { pk: PK, sk: CURRENT },
+            ConsistentRead: true,
+          }),
+        ),
+      'read genome pool pointer',
+    );
+    return out.Item ? Number(out.Item.generation) : null;
+  }
+
+  private async getHeader(n: number): Promise<Header | null> {
+    const out = await this.call(
+      () =>
+        this.doc.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { pk: PK, sk: genSk(n) },
+            ConsistentRead: true,
+          }),
+        ),
+      `read genome pool generation ${n}`,
+    );
+    return (out.Item as Header | undefined) ?? null;
+  }
+
+  private async call<R>(request: () => Promise<R>, what: string): Promise<R> {
+    try {
+      return await request();
+    } catch (err) {
+      rethrowAws(err, what);
+    }
+  }
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

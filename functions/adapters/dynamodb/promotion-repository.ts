@@ -1,0 +1,196 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../../core/errors.js';
+import type { PositionBook } from '../../core/orders/position-tracker.js';
+import {
+  type PromotionOrder,
+  PromotionOrderSchema,
+  type StagedPromotion,
+  StagedPromotionSchema,
+} from '../../core/use-cases/promotion-records.js';
+import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import { rethrowAws } from '../aws-errors.js';
+
+const promotionPk = (id: string) => `PROMOTION#${id}`;
+const bookPk = (account: string) => `BROKER_BOOK#${account}`;
+const isConditionFailure = (err: unknown) =>
+  (err as { name?: string }).name === 'ConditionalCheckFailedException';
+
+/**
+ * {@link PromotionRepository} on the stagegate single table.
+ *
+ * Items: `PROMOTION#<id> / META` (the frozen candidate and its status, indexed in `gsi1`
+ * under `PROMOTIONS`), `PROMOTION#<id> / ORDER#<client_order_id>` (each order's snapshot,
+ * reserved with `attribute_not_exists` before it is sent), `BROKER_BOOK#<account> / BOOK`
+ * (the FIFO position book, versioned for optimistic concurrency).
+ */
+export class DynamoPromotionRepository implements PromotionRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async stage(promotion: StagedPromotion) {
+    const valid = StagedPromotionSchema.parse(promotion);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: promotionPk(valid.promotionId),
+            sk: 'META',
+            gsi1pk: 'PROMOTIONS',
+            gsi1sk: `${valid.stagedAtIso}#${valid.promotionId}`,
+            ...valid,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true, promotion: valid };
+    } catch (err) {
+      if (isConditionFailure(err))
+        return { created: false, promotion: await this.get(valid.promotionId) };
+      rethrowAws(err, `stage promotion ${valid.promotionId}`);
+    }
+  }
+
+  async get(promotionId: string): Promise<StagedPromotion> {
+    let item: Record<string, unknown> | undefined;
+    try {
+      const out = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: promotionPk(promotionId), sk: 'META' },
+        }),
+      );
+      item = out.Item;
+    } catch (err) {
+      rethrowAws(err, `get promotion ${promotionId}`);
+    }
+    if (!item) throw new NotFoundError('promotion', promotionId);
+    return StagedPromotionSchema.parse(item);
+  }
+
+  async setStatus(promotionId: string, status: StagedPromotion['status'], reason: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: promotionPk(promotionId), sk: 'META' },
+          UpdateExpression: 'SET #s = :s, statusReason = :r',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status, ':r': reason },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new NotFoundError('promotion', promotionId);
+      rethrowAws(err, `set status of promotion ${promotionId}`);
+    }
+  }
+
+  async reserveOrder(order: PromotionOrder) {
+    const valid = PromotionOrderSchema.parse(order);
+    const key = { pk: promotionPk(valid.promotionId), sk: `ORDER#${valid.order.clientOrderId}` };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...valid },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true, order: valid };
+    } catch (err) {
+      if (!isConditionFailure(err)) rethrowAws(err, `reserve order ${valid.order.clientOrderId}`);
+    }
+    const existing = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return { created: false, order: PromotionOrderSchema.parse(existing.Item) };
+  }
+
+  async saveOrder(order: PromotionOrder) {
+    const valid = PromotionOrderSchema.parse(order);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: promotionPk(valid.promotionId),
+            sk: `ORDER#${valid.order.clientOrderId}`,
+            ...valid,
+          },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new NotFoundError('order', valid.order.clientOrderId);
+      rethrowAws(err, `save order ${valid.order.clientOrderId}`);
+    }
+  }
+
+  async listOrders(promotionId: string): Promise<readonly PromotionOrder[]> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)',
+          ExpressionAttributeValues: { ':pk': promotionPk(promotionId), ':o': 'ORDER#' },
+          ConsistentRead: true,
+        }),
+      );
+      return (out.Items ?? []).map((i) => PromotionOrderSchema.parse(i));
+    } catch (err) {
+      rethrowAws(err, `list orders of promotion ${promotionId}`);
+    }
+  }
+
+  async getBook(account: string): Promise<{ book: PositionBook; version: number }> {
+    try {
+      const out = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: bookPk(account), sk: 'BOOK' },
+          ConsistentRead: true,
+        }),
+      );
+      if (!out.Item) return { book: {}, version: 0 };
+      return {
+        book: JSON.parse(String(out.Item.book)) as PositionBook,
+        version: Number(out.Item.version),
+      };
+    } catch (err) {
+      rethrowAws(err, `get position book ${account}`);
+    }
+  }
+
+  async saveBook(account: string, book: PositionBook, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: bookPk(account),
+            sk: 'BOOK',
+            book: JSON.stringify(book),
+            version: expectedVersion + 1,
+          },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : { ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      rethrowAws(err, `save position book ${account}`);
+    }
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * Block Kit messages of the Day-3 approval: the request ({@link approvalMessage}) and its
+ * replacement once decided or expired ({@link decisionMessage}). Pure builders returning the
+ * {@link ChatMessage} the notifier posts.
+ *
+ * Two ways to decide from Slack, both supported:
+ * - `interactive` (default): Approve / Reject are action buttons (`action_id` `approve` /
+ *   `reject`, `value` = approval id) with a Slack confirmation dialog; a click POSTs a
+ *   `block_actions` payload to the app's interactivity endpoint (see interaction.ts). A third
+ *   `url` button opens the approval page for the full report.
+ * - link only (`interactive: false`, e.g. an incoming webhook with no interactivity endpoint):
+ *   Approve / Reject are `url` buttons to the approval page, whose GET shows the confirmation
+ *   form; their action ids (`open_approval_page_*`) are acknowledged and ignored if Slack posts
+ *   them to an interactivity endpoint.
+ *
+ * Only the opaque approval id and the signed link travel in the message; never the task token.
+ * Free text is escaped for mrkdwn (`&`, `<`, `>`), so a strategy name cannot inject mentions
+ * or links. Limits respected (Block Kit reference): header text <= 150 chars, section text
+ * <= 3000, <= 10 fields of <= 2000, button text <= 75, value <= 2000, url <= 3000.
+ */
+import type { ApprovalSummary } from '../../core/approval/types.js';
+import type { GateResult } from '../../core/gates/types.js';
+import type { ChatMessage } from '../../ports/notifier.js';
+
+/** Action ids of the message's buttons (interaction.ts dispatches on them). */
+export const SLACK_ACTION_IDS = {
+  approve: 'approve',
+  reject: 'reject',
+  openPage: 'open_approval_page',
+  openPageApprove: 'open_approval_page_approve',
+  openPageReject: 'open_approval_page_reject',
+} as const;
+
+/** Plain-text object. */
+interface PlainText {
+  readonly type: 'plain_text';
+  readonly text: string;
+  readonly emoji?: boolean;
+}
+
+/** mrkdwn text object. */
+interface Mrkdwn {
+  readonly type: 'mrkdwn';
+  readonly text: string;
+}
+
+/** The Block Kit subset these messages use. */
+export type SlackBlock =
+  | { readonly type: 'header'; readonly block_id?: string; readonly text: PlainText }
+  | {
+      readonly type: 'section';
+      readonly block_id?: string;
+      readonly text?: Mrkdwn;
+      readonly fields?: readonly Mrkdwn[];
+    }
+  | { readonly type: 'context'; readonly block_id?: string; readonly elements: readonly Mrkdwn[] }
+  | { readonly type: 'divider' }
+  | {
+      readonly type: 'actions';
+      readonly block_id: string;
+      readonly elements: readonly SlackButton[];
+    };
+
+/** A button element (action or url). */
+export interface SlackButton {
+  readonly type: 'button';
+  readonly action_id: string;
+  readonly text: PlainText;
+  readonly value?: string;
+  readonly url?: string;
+  readonly style?: 'primary' | 'danger';
+  readonly confirm?: {
+    readonly title: PlainText;
+    readonly text: PlainText;
+    readonly confirm: PlainText;
+    readonly deny: PlainText;
+    readonly style?: 'primary' | 'danger';
+  };
+}
+
+/** A chat message whose blocks are typed Block Kit. */
+export interface SlackMessage extends ChatMessage {
+  readonly blocks: readonly SlackBlock[];
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const plain = (text: string, max = 150): PlainText => ({
+  type: 'plain_text',
+  text: truncate(text, max),
+  emoji: true,
+});
+const md = (text: string, max = 3000): Mrkdwn => ({ type: 'mrkdwn', text: truncate(text, max) });
+
+const usd = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+const fmtUsd = (v: number) => (Number.isFinite(v) ? usd.format(v) : 'n/a');
+const fmtPct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
+const fmtNum = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+
+function fmtGateValue(v: number | string | null): string {
+  if (v === null) return 'missing';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : 'n/a';
+  return v;
+}
+
+/** A URL safe to embed in `<url|label>` mrkdwn (http(s), no characters that end the link). */
+function linkable(url: string | null | undefined): url is string {
+  return typeof url === 'string' && /^https?:\/\/[^\s<>|]+$/i.test(url) && url.length <= 3000;
+}
+
+/** Slack date token: renders in the reader's time zone, with `fallback` where unsupported. */
+function slackDate(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return escapeMrkdwn(iso);
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${escapeMrkdwn(iso)}>`;
+}
+
+/** Shows `slack:U123` as a mention, anything else as escaped text. */
+function who(by: string): string {
+  const m = /^slack:([UW][A-Z0-9]{2,})$/.exec(by);
+  return m ? `<@${m[1]}>` : escapeMrkdwn(by);
+}
+
+function metricFields(s: ApprovalSummary): Mrkdwn[] {
+  return [
+    md(`*Total PnL (net)*\n${fmtUsd(s.metrics.totalPnlUsd)}`),
+    md(`*Return*\n${fmtPct(s.metrics.roi)}`),
+    md(`*Sharpe (annualized)*\n${fmtNum(s.metrics.sharpe)}`),
+    md(`*Max drawdown*\n${fmtPct(s.metrics.maxDrawdownFraction)} of bankroll`),
+    md(`*Trades*\n${s.metrics.tradeCount} over ${s.metrics.sessions} session(s)`),
+    md(`*Capital slice*\n${fmtUsd(s.capitalSliceUsd)} of ${fmtUsd(s.bankrollUsd)}`),
+    md(`*Leverage*\n${fmtNum(s.leverage, 1)}x`),
+  ];
+}
+
+function gateLine(g: GateResult): string {
+  const icon = g.verdict === 'pass' ? ':white_check_mark:' : ':x:';
+  return `${icon} \`${escapeMrkdwn(g.gate)}\` ${escapeMrkdwn(fmtGateValue(g.observed))} vs ${escapeMrkdwn(fmtGateValue(g.threshold))} ${escapeMrkdwn(g.unit)}${g.verdict === 'fail' ? ` — ${escapeMrkdwn(truncate(g.reason, 300))}` : ''}`;
+}
+
+/** The gate table as mrkdwn sections of at most 3000 characters each. */
+function gateSections(gates: readonly GateResult[], blockPrefix: string): SlackBlock[] {
+  const failed = gates.filter((g) => g.verdict === 'fail').length;
+  const lines = [
+    `*Gates:* ${gates.length - failed} passed, ${failed} failed`,
+    ...gates.map(gateLine),
+  ];
+  const chunks: string[] = [];
+  let current = '';
+  for (const line of lines) {
+    const safe = truncate(line, 2900);
+    if (current && current.length + 1 + safe.length > 2900) {
+      chunks.push(current);
+      current = safe;
+    } else {
+      current = current ? `${current}\n${safe}` : safe;
+    }
+  }
+  if (current) chunks.push(current);
+  return chunks.map((text, i) => ({
+    type: 'section' as const,
+    block_id: `${blockPrefix}:gates:${i}`,
+    text: md(text),
+  }));
+}
+
+function headline(s: ApprovalSummary): string {
+  return `${s.candidateId} (${s.family}) on ${s.symbol}`;
+}
+
+function candidateSection(s: ApprovalSummary, blockPrefix: string): SlackBlock {
+  const sessions = s.sessionDates.length ? s.sessionDates.join(', ') : 'n/a';
+  return {
+    type: 'section',
+    block_id: `${blockPrefix}:candidate`,
+    text: md(
+      `*Candidate* \`${escapeMrkdwn(s.candidateId)}\` · agent \`${escapeMrkdwn(s.agentId)}\` · ${escapeMrkdwn(s.family)} on *${escapeMrkdwn(s.symbol)}*\nSessions: ${escapeMrkdwn(sessions)}`,
+    ),
+  };
+}
+
+/** Links an approval message points at. */
+export interface ApprovalLinks {
+  readonly approvalId: string;
+  /** The signed approval page link (links.ts `buildApprovalLink(...).url`). */
+  readonly approvalUrl: string;
+  /** When the request expires (timeout = reject), UTC ISO-8601. */
+  readonly expiresAtIso: string;
+}
+
+/**
+ * The approval request: header, candidate, metrics (PnL, return, Sharpe, drawdown, trades,
+ * capital slice, leverage), gate table, expiry and run-report link, and the buttons described
+ * in the module comment. `text` (the notification fallback) names the candidate and deadline
+ * but not the link, so lock-screen previews do not show it.
+ *
+ * @param options.interactive action buttons for the interactivity flow (default true), or url
+ *   buttons only.
+ */
+export function approvalMessage(
+  summary: ApprovalSummary,
+  links: ApprovalLinks,
+  options: { readonly interactive?: boolean } = {},
+): SlackMessage {
+  const interactive = options.interactive ?? true;
+  const prefix = `approval:${links.approvalId}`;
+  const id = links.approvalId;
+  const pageUrl = linkable(links.approvalUrl) ? links.approvalUrl : undefined;
+  const buttons: SlackButton[] = interactive
+    ? [
+        {
+          type: 'button',
+          action_id: SLACK_ACTION_IDS.approve,
+          text: plain('Approve', 75),
+          value: id,
+          style: 'primary',
+          confirm: {
+            title: plain('Approve micro-live?', 100),
+            text: plain(
+              `Start a ${fmtUsd(summary.capitalSliceUsd)} micro-live slice of ${headline(summary)} at ${fmtNum(summary.leverage, 1)}x on the paper account.`,
+              300,
+            ),
+            confirm: plain('Approve', 30),
+            deny: plain('Cancel', 30),
+            style: 'primary',
+          },
+        },
+        {
+          type: 'button',
+          action_id: SLACK_ACTION_IDS.reject,
+          text: plain('Reject', 75),
+          value: id,
+          style: 'danger',
+          confirm: {
+            title: plain('Reject this candidate?', 100),
+            text: plain(`Stop the promotion of ${headline(summary)}.`, 300),
+            confirm: plain('Reject', 30),
+            deny: plain('Cancel', 30),
+            style: 'danger',
+          },
+        },
+        ...(pageUrl
+          ? [
+              {
+                type: 'button' as const,
+                action_id: SLACK_ACTION_IDS.openPage,
+                text: plain('Open approval page', 75),
+                value: id,
+                url: pageUrl,
+              },
+            ]
+          : []),
+      ]
+    : pageUrl
+      ? [
+          {
+            type: 'button',
+            action_id: SLACK_ACTION_IDS.openPageApprove,
+            text: plain('Approve…', 75),
+            value: id,
+            url: pageUrl,
+            style: 'primary',
+          },
+          {
+            type: 'button',
+            action_id: SLACK_ACTION_IDS.openPageReject,
+            text: plain('Reject…', 75),
+            value: id,
+            url: pageUrl,
+            style: 'danger',
+          },
+        ]
+      : [];
+  const contextBits = [`Expires ${slackDate(links.expiresAtIso)} (no decision = reject)`];
+  if (linkable(summary.reportUrl)) contextBits.push(`<${summary.reportUrl}|Run report>`);
+  if (pageUrl) contextBits.push(`<${pageUrl}|Approval page>`);
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      block_id: `${prefix}:header`,
+      text: plain(`Approval needed: ${headline(summary)}`),
+    },
+    candidateSection(summary, prefix),
+    { type: 'section', block_id: `${prefix}:metrics`, fields: metricFields(summary) },
+    ...gateSections(summary.gates, prefix),
+    { type: 'context', block_id: `${prefix}:context`, elements: [md(contextBits.join(' · '))] },
+  ];
+  if (buttons.length > 0)
+    blocks.push({ type: 'actions', block_id: `${prefix}:actions`, elements: buttons });
+  return {
+    text: truncate(
+      escapeMrkdwn(
+        `Approval needed: ${headline(summary)}, ${fmtUsd(summary.capitalSliceUsd)} at ${fmtNum(summary.leverage, 1)}x; expires ${links.expiresAtIso}`,
+      ),
+      3000,
+    ),
+    blocks,
+  };
+}
+
+/** How an approval request ended. */
+export interface DecisionInfo {
+  readonly approvalId: string;
+  /** `expired` when the deadline passed without a decision (counts as a reject). */
+  readonly decision: 'approved' | 'rejected' | 'expired';
+  /** Approver identity `scheme:id` (`slack:U123` renders as a mention); null for `expired`. */
+  readonly by: string | null;
+  /** When it was decided or expired, UTC ISO-8601. */
+  readonly atIso: string;
+}
+
+/**
+ * The message that replaces the request once it is decided or expired: the outcome, who
+ * decided and when, the candidate and its metrics, and NO buttons (nothing left to click).
+ */
+export function decisionMessage(summary: ApprovalSummary, info: DecisionInfo): SlackMessage {
+  const prefix = `approval:${info.approvalId}:${info.decision}`;
+  const title =
+    info.decision === 'approved'
+      ? `Approved: ${headline(summary)}`
+      : info.decision === 'rejected'
+        ? `Rejected: ${headline(summary)}`
+        : `Expired (rejected): ${headline(summary)}`;
+  const icon =
+    info.decision === 'approved'
+      ? ':white_check_mark:'
+      : info.decision === 'rejected'
+        ? ':no_entry:'
+        : ':hourglass:';
+  const line =
+    info.decision === 'expired'
+      ? `${icon} No decision before the deadline ${slackDate(info.atIso)}: the promotion was rejected.`
+      : `${icon} *${info.decision === 'approved' ? 'Approved' : 'Rejected'}* by ${who(info.by ?? 'unknown')} ${slackDate(info.atIso)}.${info.decision === 'approved' ? ` Micro-live slice of ${fmtUsd(summary.capitalSliceUsd)} at ${fmtNum(summary.leverage, 1)}x starting.` : ''}`;
+  const blocks: SlackBlock[] = [
+    { type: 'header', block_id: `${prefix}:header`, text: plain(title) },
+    { type: 'section', block_id: `${prefix}:outcome`, text: md(line) },
+    candidateSection(summary, prefix),
+    { type: 'section', block_id: `${prefix}:metrics`, fields: metricFields(summary) },
+  ];
+  if (linkable(summary.reportUrl)) {
+    blocks.push({
+      type: 'context',
+      block_id: `${prefix}:context`,
+      elements: [md(`<${summary.reportUrl}|Run report>`)],
+    });
+  }
+  const byText = info.by ? ` by ${info.by}` : '';
+  return { text: truncate(escapeMrkdwn(`${title}${byText} at ${info.atIso}`), 3000), blocks };
+}

@@ -1,0 +1,93 @@
+/**
+ * Composition of the promotion pipeline's dependencies: the gate thresholds and pipeline
+ * settings from the environment (validated: a missing or malformed threshold fails the step
+ * with a ValidationError naming it), the paper broker, the promotion repository and the kill
+ * switch. Built lazily, once per process, on top of {@link getRuntime}.
+ */
+
+import {
+  type SimulatedBrokerConfig,
+  SimulatedPaperBroker,
+} from '../adapters/brokers/simulated-broker.js';
+import { DynamoSimulatedBrokerStore } from '../adapters/brokers/simulated-broker-store.js';
+import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
+import { ValidationError } from '../core/errors.js';
+import { GateThresholdsSchema } from '../core/gates/thresholds.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import { parsePromotionConfig } from '../core/use-cases/promotion-records.js';
+import type { BrokerPort } from '../ports/broker.js';
+import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
+
+function parseJsonEnv(name: string, text: string | undefined): unknown {
+  if (!text) throw new ValidationError(`env.${name}`, 'is required by the promotion pipeline');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ValidationError(`env.${name}`, `is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Builds the pipeline's dependencies from a runtime (tests and the local mode call this). */
+export function buildPromotionDeps(rt: Runtime): PromotionDeps {
+  const thresholds = GateThresholdsSchema.safeParse(
+    parseJsonEnv('GATE_THRESHOLDS_JSON', rt.env.GATE_THRESHOLDS_JSON),
+  );
+  if (!thresholds.success) {
+    const issue = thresholds.error.issues[0];
+    throw new ValidationError(
+      `gates.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  const promotionConfig = parsePromotionConfig(
+    parseJsonEnv('PROMOTION_CONFIG_JSON', rt.env.PROMOTION_CONFIG_JSON),
+  );
+  const doc = makeDocumentClient(rt.env);
+  let brokerAt: (nowMs: number) => BrokerPort;
+  if (rt.env.BROKER_MODE === 'simulated') {
+    const config = parseJsonEnv(
+      'SIMULATED_BROKER_JSON',
+      rt.env.SIMULATED_BROKER_JSON,
+    ) as SimulatedBrokerConfig;
+    const store = new DynamoSimulatedBrokerStore(doc, rt.env.TABLE_NAME, rt.env.BROKER_ACCOUNT);
+    brokerAt = (nowMs) =>
+      new SimulatedPaperBroker({
+        store,
+        marketData: rt.marketData,
+        clock: { now: () => nowMs },
+        config,
+      });
+  } else {
+    throw new ValidationError(
+      'env.BROKER_MODE',
+      'alpaca-paper is wired by the Alpaca adapter (see docs/runbook.md)',
+    );
+  }
+  return {
+    clock: rt.clock,
+    marketData: rt.marketData,
+    artifacts: rt.artifacts,
+    cohorts: rt.cohorts,
+    audit: rt.audit,
+    environment: rt.env.STAGE,
+    promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
+    killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
+    brokerAt,
+    gateThresholds: thresholds.data,
+    promotionConfig,
+  };
+}
+
+let cached: PromotionDeps | undefined;
+
+/** The process-wide pipeline dependencies (a warm Lambda reuses them). */
+export function getPromotionDeps(): PromotionDeps {
+  cached ??= buildPromotionDeps(getRuntime());
+  return cached;
+}
+
+/** Forgets the cached dependencies (local mode, after changing the environment). */
+export function resetPromotionDeps(): void {
+  cached = undefined;
+}

@@ -1,0 +1,448 @@
+/**
+ * Approval use cases behind the approval page and the Slack interactivity endpoint. They never
+ * call Step Functions or the audit sink themselves: they return an outcome, the handler
+ * resumes the execution (SendTaskSuccess on `approved`, SendTaskFailure on `rejected`) with the
+ * outcome's task token and appends {@link recordAttempt}'s audit draft.
+ *
+ * Decide from the page (POST):
+ *   verify link (id + exp + sig) -> verify CSRF -> parse decision -> load the request
+ *   -> allow-list -> pending? -> not expired? -> conditional claim (exactly one caller wins).
+ * Decide from Slack: the Slack request signature replaces link + CSRF (the adapter verifies
+ *   it), then the same steps from "load the request".
+ * Show (GET): verify link -> load -> (allow-list, when the viewer is known) -> pending? ->
+ *   not expired? -> confirmation page. GET never changes state.
+ *
+ * Refusals are outcomes, not exceptions: each carries a named error, the page kind and the
+ * HTTP status. Only infrastructure faults (TransientError) and a task token that fails to
+ * decrypt (SignatureInvalidError, a server-side integrity fault) are thrown.
+ */
+import type { ApprovalStore, ApprovalView, ClaimedDecision } from '../../ports/approval-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { AuditDraft } from '../audit/record.js';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalExpiredError,
+  ApprovalForbiddenError,
+  ApprovalNotFoundError,
+  SignatureInvalidError,
+  type StagegateError,
+  ValidationError,
+} from '../errors.js';
+import { claimRefusal, withTaskToken } from './claim.js';
+import {
+  type ApprovalKey,
+  approvalCsrfToken,
+  type LinkError,
+  type RawLinkParts,
+  verifyApprovalCsrfToken,
+  verifyApprovalLink,
+} from './links.js';
+import {
+  type ApprovalPageErrorKind,
+  ERROR_PAGE_STATUS,
+  type RenderedPage,
+  renderConfirmationPage,
+  renderErrorPage,
+  renderResultPage,
+} from './page.js';
+import {
+  APPROVAL_ID_PATTERN,
+  type ApprovalChannel,
+  type ApprovalDecision,
+  approverIdSchema,
+} from './types.js';
+
+/** What the approval use cases need. */
+export interface ApprovalDeps {
+  readonly store: ApprovalStore;
+  /** Approval key (links, CSRF); see links.ts. */
+  readonly key: ApprovalKey;
+  readonly clock: Clock;
+}
+
+/** A recorded decision: resume the execution with `taskToken`. */
+export interface DecideSuccess {
+  readonly ok: true;
+  readonly status: ApprovalDecision;
+  readonly approvalId: string;
+  /** Approver identity `scheme:id`. */
+  readonly by: string;
+  readonly atIso: string;
+  readonly channel: ApprovalChannel;
+  readonly executionArn: string;
+  readonly candidateId: string;
+  readonly agentId: string;
+  /**
+   * Internal: the decrypted Step Functions task token, for SendTaskSuccess / SendTaskFailure
+   * only. Non-enumerable, so it stays out of JSON, logs and audit payloads.
+   */
+  readonly taskToken: string;
+}
+
+/** A refused attempt: nothing changed. */
+export interface DecideFailure {
+  readonly ok: false;
+  /** Which error page to show. */
+  readonly kind: ApprovalPageErrorKind;
+  /** Suggested HTTP status (see `ERROR_PAGE_STATUS`). */
+  readonly httpStatus: number;
+  /**
+   * The named error: SignatureInvalidError (tampered link / bad CSRF), ValidationError
+   * (malformed link or form), ApprovalExpiredError, ApprovalAlreadyDecidedError,
+   * ApprovalForbiddenError or ApprovalNotFoundError.
+   */
+  readonly error: StagegateError;
+  /** The offending input (`sig`, `exp`, `approvalId`, `csrf`, `decision`, `approver`...). */
+  readonly field: string;
+  /** The approval id when it was well-formed, else null. */
+  readonly approvalId: string | null;
+  /** The waiting execution when the request was loaded, else null. */
+  readonly executionArn: string | null;
+  readonly approver: string | null;
+  readonly channel: ApprovalChannel;
+}
+
+export type DecideOutcome = DecideSuccess | DecideFailure;
+
+function failure(
+  kind: ApprovalPageErrorKind,
+  error: StagegateError,
+  field: string,
+  ctx: {
+    approvalId?: string | null;
+    executionArn?: string | null;
+    approver: string | null;
+    channel: ApprovalChannel;
+  },
+): DecideFailure {
+  return {
+    ok: false,
+    kind,
+    httpStatus: ERROR_PAGE_STATUS[kind],
+    error,
+    field,
+    approvalId: ctx.approvalId ?? null,
+    executionArn: ctx.executionArn ?? null,
+    approver: ctx.approver,
+    channel: ctx.channel,
+  };
+}
+
+function linkFailure(
+  error: LinkError,
+  raw: RawLinkParts,
+  approver: string | null,
+  channel: ApprovalChannel,
+): DecideFailure {
+  const id =
+    typeof raw.approvalId === 'string' && APPROVAL_ID_PATTERN.test(raw.approvalId)
+      ? raw.approvalId
+      : null;
+  const ctx = { approvalId: id, approver, channel };
+  if (error === 'expired') {
+    const expIso = new Date(Number(raw.exp) * 1000).toISOString();
+    return failure('expired', new ApprovalExpiredError(id ?? '?', expIso), 'exp', ctx);
+  }
+  if (error === 'tampered') {
+    return failure('tampered', new SignatureInvalidError('approval_link', 'tampered'), 'sig', ctx);
+  }
+  return failure(
+    'malformed',
+    new ValidationError('approvalLink', 'id, exp or sig is missing or malformed'),
+    'approvalLink',
+    ctx,
+  );
+}
+
+/** Maps a named refusal onto its page kind and offending field. */
+function refusalFailure(
+  err: StagegateError,
+  ctx: {
+    approvalId: string;
+    executionArn: string | null;
+    approver: string | null;
+    channel: ApprovalChannel;
+  },
+): DecideFailure | null {
+  if (err instanceof ApprovalForbiddenError) return failure('forbidden', err, 'approver', ctx);
+  if (err instanceof ApprovalAlreadyDecidedError) return failure('reused', err, 'approvalId', ctx);
+  if (err instanceof ApprovalExpiredError) return failure('expired', err, 'exp', ctx);
+  if (err instanceof ApprovalNotFoundError) return failure('missing', err, 'approvalId', ctx);
+  return null;
+}
+
+/** Classifies a view for the caller: the refusal, or null when it may proceed. */
+function checkView(
+  view: ApprovalView,
+  approver: string | null,
+  nowMs: number,
+  channel: ApprovalChannel,
+): DecideFailure | null {
+  const refusal = claimRefusal(view, approver, nowMs);
+  if (!refusal) return null;
+  const ctx = { approvalId: view.approvalId, executionArn: view.executionArn, approver, channel };
+  return refusalFailure(refusal, ctx);
+}
+
+async function load(
+  store: ApprovalStore,
+  approvalId: string,
+  approver: string | null,
+  channel: ApprovalChannel,
+): Promise<ApprovalView | DecideFailure> {
+  try {
+    return await store.getForDisplay(approvalId);
+  } catch (err) {
+    if (err instanceof ApprovalNotFoundError) {
+      return failure('missing', err, 'approvalId', { approvalId, approver, channel });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Records a decision for an approval whose authenticity the caller already established (the
+ * Slack interactivity endpoint after `verifySlackSignature`, or {@link decideFromForm} after
+ * the link and CSRF checks).
+ *
+ * @param input.approver authenticated identity `scheme:id` (e.g. `slack:U123`); an identity
+ *   of another shape is refused as `forbidden` (fail closed).
+ * @returns the success (with the internal task token) or the refusal; never both, and only one
+ *   of any number of concurrent callers gets a success.
+ * @throws TransientError on store faults; SignatureInvalidError when the stored token does
+ *   not decrypt.
+ */
+export async function decideApproval(
+  deps: Pick<ApprovalDeps, 'store' | 'clock'>,
+  input: {
+    readonly approvalId: string;
+    readonly decision: ApprovalDecision;
+    readonly approver: string;
+    readonly channel: ApprovalChannel;
+  },
+): Promise<DecideOutcome> {
+  const { approvalId, decision, approver, channel } = input;
+  if (!APPROVAL_ID_PATTERN.test(approvalId)) {
+    return failure(
+      'malformed',
+      new ValidationError('approvalId', 'must be 16-64 characters [A-Za-z0-9_-]'),
+      'approvalId',
+      { approver, channel },
+    );
+  }
+  if (!approverIdSchema.safeParse(approver).success) {
+    return failure(
+      'forbidden',
+      new ApprovalForbiddenError(approvalId, String(approver).slice(0, 200)),
+      'approver',
+      { approvalId, approver: null, channel },
+    );
+  }
+  const loaded = await load(deps.store, approvalId, approver, channel);
+  if ('ok' in loaded) return loaded;
+  const nowMs = deps.clock.now();
+  const refused = checkView(loaded, approver, nowMs, channel);
+  if (refused) return refused;
+  const atIso = new Date(nowMs).toISOString();
+  const ctx = { approvalId, executionArn: loaded.executionArn, approver, channel };
+  let claimed: ClaimedDecision;
+  try {
+    claimed = await deps.store.claimDecision(approvalId, {
+      decision,
+      by: approver,
+      atIso,
+      channel,
+    });
+  } catch (err) {
+    const refused = err instanceof Error ? refusalFailure(err as StagegateError, ctx) : null;
+    if (refused) return refused;
+    throw err;
+  }
+  return withTaskToken(
+    {
+      ok: true,
+      status: claimed.decision,
+      approvalId,
+      by: claimed.by,
+      atIso: claimed.atIso,
+      channel,
+      executionArn: claimed.executionArn,
+      candidateId: loaded.summary.candidateId,
+      agentId: loaded.summary.agentId,
+    },
+    claimed.taskToken,
+  );
+}
+
+/** Form `decision` values the confirmation page posts. */
+const FORM_DECISIONS: Readonly<Record<string, ApprovalDecision>> = {
+  approve: 'approved',
+  reject: 'rejected',
+};
+
+/**
+ * The confirmation form's POST: verifies the link (`approvalId` from the path, `exp` and `sig`
+ * from the form), then the CSRF token, parses `decision` (`approve` | `reject`) and hands over
+ * to {@link decideApproval}.
+ *
+ * @param input.approvalId the `{approvalId}` path parameter, as received.
+ * @param input.form the urlencoded form fields, as received.
+ * @param input.approver authenticated identity of the person submitting (from the edge: an
+ *   authorizer claim, or the local CLI user), NEVER a form field.
+ * @throws TransientError on store faults; SignatureInvalidError when the stored token does
+ *   not decrypt; ValidationError when the approval key is too short.
+ */
+export async function decideFromForm(
+  deps: ApprovalDeps,
+  input: {
+    readonly approvalId: unknown;
+    readonly form: Readonly<Record<string, unknown>>;
+    readonly approver: string;
+  },
+): Promise<DecideOutcome> {
+  const channel: ApprovalChannel = 'web';
+  const raw: RawLinkParts = {
+    approvalId: input.approvalId,
+    exp: input.form.exp,
+    sig: input.form.sig,
+  };
+  const link = verifyApprovalLink(raw, deps.key, deps.clock.now());
+  if (!link.ok) return linkFailure(link.error, raw, input.approver, channel);
+  const ctx = { approvalId: link.approvalId, approver: input.approver, channel };
+  if (
+    !verifyApprovalCsrfToken(
+      { approvalId: link.approvalId, exp: link.exp, csrf: input.form.csrf },
+      deps.key,
+    )
+  ) {
+    return failure('csrf', new SignatureInvalidError('csrf', 'mismatch'), 'csrf', ctx);
+  }
+  const decisionText = input.form.decision;
+  const decision =
+    typeof decisionText === 'string' && Object.hasOwn(FORM_DECISIONS, decisionText)
+      ? FORM_DECISIONS[decisionText]
+      : undefined;
+  if (!decision) {
+    return failure(
+      'malformed',
+      new ValidationError('decision', 'must be "approve" or "reject"'),
+      'decision',
+      ctx,
+    );
+  }
+  return decideApproval(deps, {
+    approvalId: link.approvalId,
+    decision,
+    approver: input.approver,
+    channel,
+  });
+}
+
+/**
+ * The GET of an approval link: the confirmation page when the link verifies and the request is
+ * pending and unexpired, otherwise the matching error page. Never changes state.
+ *
+ * @param input.link the raw `approvalId` path parameter and `exp` / `sig` query parameters.
+ * @param input.viewer authenticated viewer identity when the edge has one: a viewer not on the
+ *   allow-list gets `forbidden`; null skips that check (the link alone shows the page).
+ * @returns the page to send and, for a refusal, the failure to audit (null when shown).
+ * @throws TransientError on store faults.
+ */
+export async function showApprovalPage(
+  deps: ApprovalDeps,
+  input: { readonly link: RawLinkParts; readonly viewer: string | null },
+): Promise<{ readonly page: RenderedPage; readonly failure: DecideFailure | null }> {
+  const channel: ApprovalChannel = 'web';
+  const nowMs = deps.clock.now();
+  const link = verifyApprovalLink(input.link, deps.key, nowMs);
+  if (!link.ok) {
+    const f = linkFailure(link.error, input.link, input.viewer, channel);
+    return { page: pageForOutcome(f), failure: f };
+  }
+  const loaded = await load(deps.store, link.approvalId, input.viewer, channel);
+  if ('ok' in loaded) return { page: pageForOutcome(loaded), failure: loaded };
+  const refused = checkView(loaded, input.viewer, nowMs, channel);
+  if (refused) return { page: pageForOutcome(refused), failure: refused };
+  const page = renderConfirmationPage({
+    summary: loaded.summary,
+    equityCurve: loaded.equityCurve,
+    approvalId: link.approvalId,
+    exp: link.exp,
+    sig: String(input.link.sig),
+    csrfToken: approvalCsrfToken(link.approvalId, link.exp, deps.key),
+    expiresAtIso: loaded.expiresAtIso,
+  });
+  return { page, failure: null };
+}
+
+/**
+ * The page for an outcome: the result page on success, the error page (with the error's
+ * message) on a refusal.
+ */
+export function pageForOutcome(outcome: DecideOutcome): RenderedPage {
+  if (outcome.ok) return renderResultPage(outcome.status, outcome.by, outcome.atIso);
+  return renderErrorPage(outcome.kind, outcome.error.message);
+}
+
+/** An audit draft without `environment` (the handler's audit step adds it). */
+export type ApprovalAuditDraft = Omit<AuditDraft, 'environment'>;
+
+const STREAM_ID = /^[A-Za-z0-9._:@/+-]{1,190}$/;
+
+function executionName(executionArn: string | null): string | null {
+  if (!executionArn) return null;
+  const name = executionArn.split(':').pop() ?? '';
+  return STREAM_ID.test(name) ? name : null;
+}
+
+/**
+ * What to audit for an attempt (the `recordAttempt` hook): `approval_decided` for a recorded
+ * decision (actor = the approver), `input_rejected` for a refusal, with `reason` = the page
+ * kind (`tampered`, `expired`, `reused`, `forbidden`, `missing`, `csrf`, `malformed`). The
+ * stream is the execution's (`execution:<name>`) when the request was loaded, else
+ * `approval:<approvalId>` (or `approval:invalid` for a malformed id). Never includes the task
+ * token.
+ */
+export function recordAttempt(outcome: DecideOutcome): ApprovalAuditDraft {
+  const name = executionName(outcome.executionArn);
+  const stream = name
+    ? `execution:${name}`
+    : `approval:${outcome.approvalId && STREAM_ID.test(outcome.approvalId) ? outcome.approvalId : 'invalid'}`;
+  const subject = outcome.executionArn ? { execution_id: outcome.executionArn } : {};
+  if (outcome.ok) {
+    return {
+      kind: 'approval_decided',
+      actor: outcome.by,
+      stream,
+      subject: { ...subject, genome_id: outcome.candidateId, agent_id: outcome.agentId },
+      payload: {
+        decision: outcome.status,
+        reason: null,
+        approval_id: outcome.approvalId,
+        channel: outcome.channel,
+        decided_at: outcome.atIso,
+      },
+    };
+  }
+  const actor =
+    outcome.approver && approverIdSchema.safeParse(outcome.approver).success
+      ? outcome.approver
+      : outcome.channel === 'slack'
+        ? 'stagegate/slack-interactivity'
+        : 'stagegate/approval-page';
+  return {
+    kind: 'input_rejected',
+    actor,
+    stream,
+    subject,
+    payload: {
+      source: outcome.channel === 'slack' ? 'slack-interactivity' : 'approval-page',
+      field: outcome.field,
+      message: outcome.error.message,
+      reason: outcome.kind,
+      error: outcome.error.name,
+      approval_id: outcome.approvalId,
+      channel: outcome.channel,
+    },
+  };
+}

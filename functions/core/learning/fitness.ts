@@ -1,0 +1,174 @@
+/**
+ * Fitness of genomes from their scored cohort results inside the learning cycle's lookback
+ * window. Pure; money in USD, returns and drawdowns as fractions.
+ *
+ * Formula (per genome g of the pool, over the results r of g completed inside the window):
+ *
+ *   fitness(g) = mean_r(roi_r) − drawdownPenalty × mean_r(maxDrawdownFraction_r)
+ *
+ * - `roi` is the agent's total PnL over its allocation (`AgentScore.roi`).
+ * - `maxDrawdownFraction` is the agent's peak-to-trough loss over the PARENT bankroll
+ *   (`AgentScore.maxDrawdownFraction`): a genome is charged for the share of the shared
+ *   bankroll it put under water. With `drawdownPenalty = 1`, one percentage point of parent
+ *   drawdown costs one point of ROI. This is the additive form of a return-over-drawdown
+ *   (Calmar / MAR-style) criterion, which stays finite when the drawdown is zero.
+ * - Activity requirement: a genome whose results add up to fewer than `minTrades` fills
+ *   (default 2, one round trip) is `idle`: it gets `min(0, worst active fitness) −
+ *   idlePenalty`, strictly below every active genome, so doing nothing never survives.
+ * - A genome with no result in the window is `unscored`: it gets the mean fitness of the active
+ *   genomes (0 when there are none), i.e. it is assumed average until a cohort tests it.
+ * - Ties are broken by mean Sharpe (higher first; genomes without results last), then by id,
+ *   so the ranking is total and deterministic.
+ */
+import type { Genome } from '../cohort/genome.js';
+
+/** What the learning cycle reads from one agent's scored result (a leaderboard row). */
+export interface FitnessInputs {
+  /** realized + unrealized − fees, USD. */
+  readonly totalPnlUsd: number;
+  /** totalPnl / allocation, fraction. */
+  readonly roi: number;
+  /** Annualized Sharpe of 1-minute equity returns (tie-breaker only). */
+  readonly sharpe: number;
+  /** Max drawdown in USD / parent bankroll, fraction >= 0. */
+  readonly maxDrawdownFraction: number;
+  /** Fills of the agent in the session. */
+  readonly tradeCount: number;
+}
+
+/** One agent's result in one scored cohort, attributed to its genome. */
+export interface ScoredGenomeResult {
+  readonly genomeId: string;
+  readonly fitnessInputs: FitnessInputs;
+  /** Session date of the cohort, `YYYY-MM-DD`. */
+  readonly sessionDate: string;
+  /** When the cohort completed, UTC ISO-8601 (same clock as the cycle's `now`). */
+  readonly completedAtIso: string;
+}
+
+/** Tunables of the fitness formula. */
+export interface FitnessPolicy {
+  /** Weight of the mean parent-bankroll drawdown fraction, >= 0. @default 1 */
+  readonly drawdownPenalty: number;
+  /** Fewer fills than this over the window makes a genome idle, integer >= 0. @default 2 */
+  readonly minTrades: number;
+  /** How far below the worst active genome (or 0) idle genomes rank, >= 0. @default 0.01 */
+  readonly idlePenalty: number;
+}
+
+export const DEFAULT_FITNESS_POLICY: FitnessPolicy = {
+  drawdownPenalty: 1,
+  minTrades: 2,
+  idlePenalty: 0.01,
+};
+
+/** `scored`: active with results; `idle`: results but too few fills; `unscored`: no results. */
+export type FitnessStatus = 'scored' | 'idle' | 'unscored';
+
+/** Fitness of one genome of the evaluated pool. */
+export interface GenomeFitness {
+  readonly genomeId: string;
+  /** See the module formula; higher is better. */
+  readonly fitness: number;
+  /** Results inside the window. */
+  readonly samples: number;
+  readonly status: FitnessStatus;
+  /** Mean ROI over the samples, fraction; null without samples. */
+  readonly meanRoi: number | null;
+  /** Mean parent-bankroll drawdown fraction over the samples; null without samples. */
+  readonly meanMaxDrawdownFraction: number | null;
+  /** Mean Sharpe over the samples; null without samples. */
+  readonly meanSharpe: number | null;
+  /** Σ fills over the samples. */
+  readonly tradeCount: number;
+  /** Σ total PnL over the samples, USD. */
+  readonly totalPnlUsd: number;
+}
+
+/**
+ * Fitness of every genome of `pool` from the results completed in the window
+ * `(windowEndMs − lookbackMs, windowEndMs]`, in `pool` order. Results of genomes not in the
+ * pool, or completed outside the window, are ignored. Results are summed in
+ * (completedAtIso, sessionDate) order so the outcome does not depend on their input order.
+ *
+ * @param windowStartMs exclusive start, epoch ms UTC.
+ * @param windowEndMs inclusive end (the cycle's `now`), epoch ms UTC.
+ */
+export function evaluateFitness(
+  pool: readonly Genome[],
+  scored: readonly ScoredGenomeResult[],
+  windowStartMs: number,
+  windowEndMs: number,
+  policy: FitnessPolicy = DEFAULT_FITNESS_POLICY,
+): GenomeFitness[] {
+  const ids = new Set(pool.map((g) => g.id));
+  const byGenome = new Map<string, ScoredGenomeResult[]>();
+  const inWindow = scored
+    .filter((r) => {
+      const t = Date.parse(r.completedAtIso);
+      return ids.has(r.genomeId) && t > windowStartMs && t <= windowEndMs;
+    })
+    .sort(
+      (a, b) =>
+        Date.parse(a.completedAtIso) - Date.parse(b.completedAtIso) ||
+        a.sessionDate.localeCompare(b.sessionDate),
+    );
+  for (const r of inWindow) {
+    const list = byGenome.get(r.genomeId);
+    if (list) list.push(r);
+    else byGenome.set(r.genomeId, [r]);
+  }
+
+  const raw = pool.map((g) => {
+    const results = byGenome.get(g.id) ?? [];
+    const n = results.length;
+    let roi = 0;
+    let dd = 0;
+    let sharpe = 0;
+    let trades = 0;
+    let pnl = 0;
+    for (const { fitnessInputs: f } of results) {
+      roi += f.roi;
+      dd += f.maxDrawdownFraction;
+      sharpe += f.sharpe;
+      trades += f.tradeCount;
+      pnl += f.totalPnlUsd;
+    }
+    const status: FitnessStatus =
+      n === 0 ? 'unscored' : trades < policy.minTrades ? 'idle' : 'scored';
+    return {
+      genomeId: g.id,
+      samples: n,
+      status,
+      meanRoi: n ? roi / n : null,
+      meanMaxDrawdownFraction: n ? dd / n : null,
+      meanSharpe: n ? sharpe / n : null,
+      tradeCount: trades,
+      totalPnlUsd: pnl,
+      active: n ? roi / n - policy.drawdownPenalty * (dd / n) : 0,
+    };
+  });
+
+  const active = raw.filter((r) => r.status === 'scored').map((r) => r.active);
+  const neutral = active.length ? active.reduce((s, v) => s + v, 0) / active.length : 0;
+  const idleFitness = active.reduce((m, v) => Math.min(m, v), 0) - policy.idlePenalty;
+  return raw.map(({ active: value, genomeId, samples, status, ...rest }) => ({
+    genomeId,
+    fitness: status === 'scored' ? value : status === 'idle' ? idleFitness : neutral,
+    samples,
+    status,
+    ...rest,
+  }));
+}
+
+/**
+ * Total order of fitness rows, best first: fitness descending, then mean Sharpe descending
+ * (rows without samples last), then genome id ascending.
+ */
+export function compareFitness(a: GenomeFitness, b: GenomeFitness): number {
+  if (a.fitness !== b.fitness) return b.fitness - a.fitness;
+  const sa = a.meanSharpe ?? Number.NEGATIVE_INFINITY;
+  const sb = b.meanSharpe ?? Number.NEGATIVE_INFINITY;
+  if (sa !== sb) return sb > sa ? 1 : -1;
+  return a.genomeId < b.genomeId ? -1 : a.genomeId > b.genomeId ? 1 : 0;
+}

@@ -1,0 +1,107 @@
+/**
+ * A persisted generation of the genome pool and its zod schema (used by the repository to
+ * validate what it writes and what it reads back).
+ */
+import { z } from 'zod';
+import { type Genome, GenomeSchema } from '../cohort/genome.js';
+import { ValidationError } from '../errors.js';
+import type { GenomeFitness } from './fitness.js';
+import type { LearningCycleStats, LineageEntry } from './learning-cycle.js';
+
+/**
+ * One generation of the genome pool as persisted: the genomes the next cohorts draw from, how
+ * each came to be, and the fitness of the generation it was bred from.
+ */
+export interface GenomeGeneration {
+  /** 0 for the seeded pool, then +1 per learning cycle (integer >= 0). */
+  readonly generation: number;
+  readonly genomes: readonly Genome[];
+  /** One entry per genome (empty for a seeded generation 0). */
+  readonly lineage: readonly LineageEntry[];
+  /** Fitness of the PREVIOUS generation's genomes that produced this one (empty for 0). */
+  readonly fitness: readonly GenomeFitness[];
+  /** PRNG seed of the learning cycle (or of `seedGenomePool` for generation 0). */
+  readonly seed: number;
+  /** When the generation was created, UTC ISO-8601 (from the `Clock` port). */
+  readonly createdAtIso: string;
+  /** The learning cycle's statistics; absent or null for generation 0. */
+  readonly stats?: LearningCycleStats | null;
+}
+
+const operator = z.enum(['elite', 'crossover', 'mutation', 'immigrant']);
+
+export const LineageEntrySchema = z.object({
+  childId: z.string().min(1),
+  parentIds: z.array(z.string()),
+  operator,
+  parentFitness: z.array(z.number()),
+}) satisfies z.ZodType<LineageEntry>;
+
+export const GenomeFitnessSchema = z.object({
+  genomeId: z.string().min(1),
+  fitness: z.number(),
+  samples: z.number().int().min(0),
+  status: z.enum(['scored', 'idle', 'unscored']),
+  meanRoi: z.number().nullable(),
+  meanMaxDrawdownFraction: z.number().nullable(),
+  meanSharpe: z.number().nullable(),
+  tradeCount: z.number().int().min(0),
+  totalPnlUsd: z.number(),
+}) satisfies z.ZodType<GenomeFitness>;
+
+export const LearningCycleStatsSchema = z.object({
+  bestFitness: z.number().nullable(),
+  meanFitness: z.number().nullable(),
+  improvedOverPrevious: z.boolean().nullable(),
+  scoredGenomes: z.number().int().min(0),
+  samplesInWindow: z.number().int().min(0),
+  operators: z.object({
+    elite: z.number().int().min(0),
+    crossover: z.number().int().min(0),
+    mutation: z.number().int().min(0),
+    immigrant: z.number().int().min(0),
+  }),
+}) satisfies z.ZodType<LearningCycleStats>;
+
+export const GenomeGenerationSchema = z.object({
+  generation: z.number().int().min(0).max(9_999_999_999),
+  genomes: z.array(GenomeSchema).min(1),
+  lineage: z.array(LineageEntrySchema),
+  fitness: z.array(GenomeFitnessSchema),
+  seed: z.number().int(),
+  createdAtIso: z.string().datetime({ offset: true }),
+  stats: LearningCycleStatsSchema.nullable().optional(),
+}) satisfies z.ZodType<GenomeGeneration>;
+
+/**
+ * Validates an untrusted generation (shape only; genes are checked by `validateGenome` where
+ * genomes are used). Also checks that genome ids are unique and that a non-empty lineage has
+ * one entry per genome, in order.
+ *
+ * @throws ValidationError naming the path, e.g. `genomes[3].id` or `lineage`.
+ */
+export function parseGenomeGeneration(input: unknown): GenomeGeneration {
+  const parsed = GenomeGenerationSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = (issue?.path ?? [])
+      .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`))
+      .join('');
+    throw new ValidationError(field || 'generation', issue?.message ?? 'invalid');
+  }
+  const g = parsed.data as GenomeGeneration;
+  const ids = new Set<string>();
+  g.genomes.forEach((genome, i) => {
+    if (ids.has(genome.id)) {
+      throw new ValidationError(`genomes[${i}].id`, `duplicate genome id ${genome.id}`);
+    }
+    ids.add(genome.id);
+  });
+  if (g.lineage.length > 0) {
+    const aligned =
+      g.lineage.length === g.genomes.length &&
+      g.lineage.every((l, i) => l.childId === g.genomes[i]?.id);
+    if (!aligned) throw new ValidationError('lineage', 'must have one entry per genome, in order');
+  }
+  return g;
+}

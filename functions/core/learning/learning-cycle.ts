@@ -1,0 +1,391 @@
+/**
+ * The learning cycle: one generation step of a genetic algorithm over the genome pool, driven
+ * by the results of the cohorts scored inside a recent lookback window. Pure and
+ * deterministic: same input (including `seed` and `now`) → same output, bit for bit, whatever
+ * the order of `pool` and `scored`.
+ *
+ * One cycle:
+ * 1. Fitness of every pool genome over the results completed in `(now − lookbackHours, now]`
+ *    (formula and its rationale: `fitness.ts`), then a total ranking.
+ * 2. Elitism: the best `eliteCount` genomes are carried over UNCHANGED (same id, generation and
+ *    parents), so their results keep counting in later windows. Idle genomes and genomes whose
+ *    symbol is no longer in `symbols` cannot be elites.
+ * 3. Immigrants: `round(poolSize × immigrantRate)` (at least 1 when the rate is > 0) new random
+ *    genomes of a uniformly drawn family keep diversity and bring back extinct families.
+ * 4. Offspring fill the rest. Parent A by tournament (`tournamentSize`) over the pool. With
+ *    probability `crossoverRate`, parent B by tournament among the other genomes of A's family
+ *    and the child takes each gene and the symbol from A or B (uniform crossover), followed by
+ *    Gaussian mutation at `mutationRate` per gene; when A's family has no other genome
+ *    (cross-family crossover is meaningless), the child is a mutation of A instead. Otherwise
+ *    the child is a mutation of A: Gaussian mutation at `mutationRate` per gene, at least one
+ *    gene. The symbol then mutates with probability `symbolMutationRate`. Every child is
+ *    clamped to `GENOME_BOUNDS` (`clampGenome`, integers rounded).
+ * 5. A child identical to one of its parents, or whose id is already in the new pool, is
+ *    redrawn (up to 8 times, then replaced by an immigrant): the new pool has unique ids and
+ *    always differs from the old one in at least one genome.
+ *
+ * Offspring and immigrants get `generation = max(pool generations) + 1`, `parentIds` (empty for
+ * immigrants) and their id from `genomeId`.
+ */
+import { z } from 'zod';
+import {
+  type Genome,
+  genomeId,
+  randomGenome,
+  STRATEGY_FAMILIES,
+  validateGenome,
+} from '../cohort/genome.js';
+import { ValidationError } from '../errors.js';
+import { createRandom } from '../random.js';
+import {
+  compareFitness,
+  DEFAULT_FITNESS_POLICY,
+  evaluateFitness,
+  type FitnessPolicy,
+  type GenomeFitness,
+  type ScoredGenomeResult,
+} from './fitness.js';
+import {
+  clampDraft,
+  type GenomeDraft,
+  gaussianMutation,
+  mutateSymbol,
+  sameContent,
+  tournamentSelect,
+  uniformCrossover,
+} from './operators.js';
+
+/** Lookback windows the configuration allows, hours. */
+export const LOOKBACK_HOURS = [6, 12, 24] as const;
+export type LookbackHours = (typeof LOOKBACK_HOURS)[number];
+
+/** Defaults of the optional knobs of {@link LearningCycleInput}. */
+export const LEARNING_DEFAULTS = {
+  immigrantRate: 0.1,
+  mutationScale: 0.1,
+  symbolMutationRate: 0.05,
+} as const;
+
+/** Input of {@link runLearningCycle}. Rates are probabilities in [0, 1]. */
+export interface LearningCycleInput {
+  /** The current pool (the evaluated generation); non-empty, unique ids, valid genomes. */
+  readonly pool: readonly Genome[];
+  /** Results of scored cohorts (any window; the cycle keeps those inside the lookback). */
+  readonly scored: readonly ScoredGenomeResult[];
+  readonly lookbackHours: LookbackHours;
+  /** Current time, epoch ms UTC (from the `Clock` port). */
+  readonly now: number;
+  /** Seed of the cycle's PRNG (safe integer). */
+  readonly seed: number;
+  /** Size of the new generation, integer 1..100,000. */
+  readonly poolSize: number;
+  /** Tickers genomes may trade; children and immigrants only use these. */
+  readonly symbols: readonly string[];
+  /** Genomes carried over unchanged, integer 0..poolSize − 1. */
+  readonly eliteCount: number;
+  /** Per-gene probability of a Gaussian step. */
+  readonly mutationRate: number;
+  /** Probability that an offspring comes from crossover (else mutation). */
+  readonly crossoverRate: number;
+  /** Contestants per tournament, integer >= 1 (1 = uniform random selection). */
+  readonly tournamentSize: number;
+  /** Share of the new pool that is random immigrants. @default 0.1 */
+  readonly immigrantRate?: number;
+  /** Gaussian step standard deviation as a fraction of each gene's range. @default 0.1 */
+  readonly mutationScale?: number;
+  /** Probability that a child switches to another allowed symbol. @default 0.05 */
+  readonly symbolMutationRate?: number;
+  /** Fitness tunables. @default DEFAULT_FITNESS_POLICY */
+  readonly fitnessPolicy?: Partial<FitnessPolicy>;
+  /** Best fitness of the previous cycle, for `stats.improvedOverPrevious`. */
+  readonly previousBestFitness?: number | null;
+}
+
+export type LineageOperator = 'elite' | 'crossover' | 'mutation' | 'immigrant';
+
+/** How one genome of the new pool came to be. */
+export interface LineageEntry {
+  readonly childId: string;
+  /** Ids from the evaluated pool; an elite lists itself; an immigrant none. */
+  readonly parentIds: readonly string[];
+  readonly operator: LineageOperator;
+  /** Fitness of each parent, aligned with `parentIds`. */
+  readonly parentFitness: readonly number[];
+}
+
+export interface LearningCycleStats {
+  /** Best fitness among genomes with results in the window; null when none had results. */
+  readonly bestFitness: number | null;
+  /** Mean fitness among genomes with results in the window; null when none had results. */
+  readonly meanFitness: number | null;
+  /** bestFitness > previousBestFitness; null when either is unknown. */
+  readonly improvedOverPrevious: boolean | null;
+  /** Genomes of the evaluated pool with results in the window. */
+  readonly scoredGenomes: number;
+  /** Results inside the window attributed to pool genomes. */
+  readonly samplesInWindow: number;
+  /** How many genomes of the new pool each operator produced. */
+  readonly operators: Readonly<Record<LineageOperator, number>>;
+}
+
+export interface LearningCycleResult {
+  /** The new generation: elites (best first), then offspring, then immigrants. */
+  readonly pool: Genome[];
+  /** One entry per genome of the new pool, same order. */
+  readonly lineage: LineageEntry[];
+  /** Fitness of every genome of the evaluated pool, best first. */
+  readonly fitness: GenomeFitness[];
+  readonly seed: number;
+  readonly stats: LearningCycleStats;
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+const rate = z.number().min(0).max(1);
+
+const ScoredSchema = z.object({
+  genomeId: z.string().min(1),
+  fitnessInputs: z.object({
+    totalPnlUsd: finite,
+    roi: finite,
+    sharpe: finite,
+    maxDrawdownFraction: finite.refine((v) => v >= 0, 'must be >= 0'),
+    tradeCount: z.number().int().min(0),
+  }),
+  sessionDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD'),
+  completedAtIso: z.string().datetime({ offset: true }),
+});
+
+const ParamsSchema = z.object({
+  scored: z.array(ScoredSchema),
+  lookbackHours: z.union([z.literal(6), z.literal(12), z.literal(24)]),
+  now: finite.refine((v) => v >= 0, 'must be epoch ms >= 0'),
+  seed: z.number().int().refine(Number.isSafeInteger, 'must be a safe integer'),
+  poolSize: z.number().int().min(1).max(100_000),
+  symbols: z.array(z.string().min(1)).min(1),
+  eliteCount: z.number().int().min(0),
+  mutationRate: rate,
+  crossoverRate: rate,
+  tournamentSize: z.number().int().min(1).max(10_000),
+  immigrantRate: rate.optional(),
+  mutationScale: z.number().gt(0).max(1).optional(),
+  symbolMutationRate: rate.optional(),
+  fitnessPolicy: z
+    .object({
+      drawdownPenalty: finite.refine((v) => v >= 0, 'must be >= 0').optional(),
+      minTrades: z.number().int().min(0).optional(),
+      idlePenalty: finite.refine((v) => v >= 0, 'must be >= 0').optional(),
+    })
+    .optional(),
+  previousBestFitness: finite.nullable().optional(),
+});
+
+function parseInput(input: LearningCycleInput): Genome[] {
+  const parsed = ParamsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = (issue?.path ?? [])
+      .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`))
+      .join('');
+    throw new ValidationError(field || 'input', issue?.message ?? 'invalid');
+  }
+  if (input.eliteCount >= input.poolSize) {
+    throw new ValidationError(
+      'eliteCount',
+      `must be below poolSize (${input.poolSize}) so every cycle makes new genomes, got ${input.eliteCount}`,
+    );
+  }
+  if (!Array.isArray(input.pool) || input.pool.length === 0) {
+    throw new ValidationError(
+      'pool',
+      'must hold at least one genome (seed it with seedGenomePool)',
+    );
+  }
+  const seen = new Set<string>();
+  return input.pool.map((raw, i) => {
+    const g = validateGenome(raw, `pool[${i}]`);
+    if (seen.has(g.id)) throw new ValidationError(`pool[${i}].id`, `duplicate genome id ${g.id}`);
+    seen.add(g.id);
+    return g;
+  });
+}
+
+const MAX_CHILD_ATTEMPTS = 8;
+
+/**
+ * Runs one learning cycle (see the module comment for every step and its source).
+ *
+ * Example: a 30-genome pool, eliteCount 3, immigrantRate 0.1 → 3 elites, 24 offspring,
+ * 3 immigrants; `lineage[i].childId === pool[i].id`.
+ *
+ * @throws ValidationError naming the field: a malformed input (rates outside [0, 1],
+ *   lookbackHours not 6/12/24, eliteCount >= poolSize, empty symbols, a result with a
+ *   non-finite figure or a bad `completedAtIso`), an empty pool, an invalid genome
+ *   (`pool[i].params.<gene>`) or a duplicate id (`pool[i].id`).
+ */
+export function runLearningCycle(input: LearningCycleInput): LearningCycleResult {
+  const validPool = parseInput(input);
+  const symbols = [...new Set(input.symbols)];
+  const policy: FitnessPolicy = {
+    ...DEFAULT_FITNESS_POLICY,
+    ...stripUndefined(input.fitnessPolicy),
+  };
+  const immigrantRate = input.immigrantRate ?? LEARNING_DEFAULTS.immigrantRate;
+  const mutationScale = input.mutationScale ?? LEARNING_DEFAULTS.mutationScale;
+  const symbolMutationRate = input.symbolMutationRate ?? LEARNING_DEFAULTS.symbolMutationRate;
+
+  // Canonical order: results never depend on the order of the input arrays.
+  const pool = [...validPool].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const windowStart = input.now - input.lookbackHours * 3_600_000;
+  const fitnessRows = evaluateFitness(pool, input.scored, windowStart, input.now, policy);
+  const fitnessOf = new Map(fitnessRows.map((f) => [f.genomeId, f]));
+  const ranked = [...fitnessRows].sort(compareFitness);
+  const rankOf = new Map(ranked.map((f, i) => [f.genomeId, i]));
+  const byId = new Map(pool.map((g) => [g.id, g]));
+  const rank = (g: Genome) => rankOf.get(g.id) as number;
+  const fitnessValue = (g: Genome) => (fitnessOf.get(g.id) as GenomeFitness).fitness;
+
+  const rng = createRandom(input.seed);
+  const childGeneration = pool.reduce((m, g) => Math.max(m, g.generation), 0) + 1;
+  const next: Genome[] = [];
+  const lineage: LineageEntry[] = [];
+  const used = new Set<string>();
+  const push = (g: Genome, entry: Omit<LineageEntry, 'childId'>) => {
+    next.push(g);
+    used.add(g.id);
+    lineage.push({ childId: g.id, ...entry });
+  };
+
+  // 2. Elites.
+  const symbolSet = new Set(symbols);
+  const eligible = ranked
+    .filter((f) => f.status !== 'idle')
+    .map((f) => byId.get(f.genomeId) as Genome)
+    .filter((g) => symbolSet.has(g.symbol));
+  for (const elite of eligible.slice(0, input.eliteCount)) {
+    push(elite, { parentIds: [elite.id], operator: 'elite', parentFitness: [fitnessValue(elite)] });
+  }
+
+  // 3. Immigrant count (drawn last, after the offspring).
+  const room = input.poolSize - next.length;
+  const wanted = immigrantRate > 0 ? Math.max(1, Math.round(input.poolSize * immigrantRate)) : 0;
+  const immigrants = Math.min(room, wanted);
+
+  // 4. Offspring.
+  const byFamily = new Map<string, Genome[]>();
+  for (const g of pool) {
+    const list = byFamily.get(g.family);
+    if (list) list.push(g);
+    else byFamily.set(g.family, [g]);
+  }
+  const makeImmigrant = (): Genome => {
+    for (;;) {
+      const g = randomGenome(rng, rng.pick(STRATEGY_FAMILIES), symbols, childGeneration);
+      if (!used.has(g.id)) return g;
+    }
+  };
+  const offspring = room - immigrants;
+  for (let i = 0; i < offspring; i++) {
+    let made = false;
+    for (let attempt = 0; attempt < MAX_CHILD_ATTEMPTS && !made; attempt++) {
+      const a = tournamentSelect(rng, pool, input.tournamentSize, rank);
+      const mates = (byFamily.get(a.family) as Genome[]).filter((g) => g.id !== a.id);
+      const cross = rng.next() < input.crossoverRate && mates.length > 0;
+      let parents: Genome[];
+      let draft: GenomeDraft;
+      if (cross) {
+        const b = tournamentSelect(rng, mates, input.tournamentSize, rank);
+        const mixed = uniformCrossover(rng, a, b);
+        const symbol = rng.next() < 0.5 ? a.symbol : b.symbol;
+        parents = [a, b];
+        draft = {
+          family: a.family,
+          symbol: mutateSymbol(rng, symbol, symbols, symbolMutationRate),
+          generation: childGeneration,
+          parentIds: [a.id, b.id],
+          params: gaussianMutation(rng, a.family, mixed, input.mutationRate, mutationScale, false),
+        };
+      } else {
+        parents = [a];
+        draft = {
+          family: a.family,
+          symbol: mutateSymbol(rng, a.symbol, symbols, symbolMutationRate),
+          generation: childGeneration,
+          parentIds: [a.id],
+          params: gaussianMutation(
+            rng,
+            a.family,
+            a.params,
+            input.mutationRate,
+            mutationScale,
+            true,
+          ),
+        };
+      }
+      const child = clampDraft(draft);
+      const id = genomeId(child);
+      if (used.has(id) || parents.some((p) => sameContent(child, p))) continue;
+      push(
+        { id, ...child },
+        {
+          parentIds: parents.map((p) => p.id),
+          operator: cross ? 'crossover' : 'mutation',
+          parentFitness: parents.map(fitnessValue),
+        },
+      );
+      made = true;
+    }
+    if (!made) push(makeImmigrant(), { parentIds: [], operator: 'immigrant', parentFitness: [] });
+  }
+
+  // 3 (cont.). Immigrants.
+  for (let i = 0; i < immigrants; i++) {
+    push(makeImmigrant(), { parentIds: [], operator: 'immigrant', parentFitness: [] });
+  }
+
+  return {
+    pool: next,
+    lineage,
+    fitness: ranked,
+    seed: input.seed,
+    stats: stats(ranked, lineage, input.previousBestFitness ?? null),
+  };
+}
+
+function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function stats(
+  ranked: readonly GenomeFitness[],
+  lineage: readonly LineageEntry[],
+  previousBest: number | null,
+): LearningCycleStats {
+  const withResults = ranked.filter((f) => f.samples > 0);
+  const bestFitness = withResults.length
+    ? withResults.reduce((m, f) => Math.max(m, f.fitness), Number.NEGATIVE_INFINITY)
+    : null;
+  const meanFitness = withResults.length
+    ? withResults.reduce((s, f) => s + f.fitness, 0) / withResults.length
+    : null;
+  const operators: Record<LineageOperator, number> = {
+    elite: 0,
+    crossover: 0,
+    mutation: 0,
+    immigrant: 0,
+  };
+  for (const l of lineage) operators[l.operator]++;
+  return {
+    bestFitness,
+    meanFitness,
+    improvedOverPrevious:
+      bestFitness === null || previousBest === null ? null : bestFitness > previousBest,
+    scoredGenomes: withResults.length,
+    samplesInWindow: withResults.reduce((s, f) => s + f.samples, 0),
+    operators,
+  };
+}
+
+/** Re-exported so callers need one import for the cycle's vocabulary. */
+export type { FitnessInputs, FitnessPolicy, GenomeFitness, ScoredGenomeResult } from './fitness.js';
+export { DEFAULT_FITNESS_POLICY } from './fitness.js';

@@ -1,0 +1,54 @@
+/**
+ * Number and time formatting for the run report (the same conventions as the CLI tables):
+ * USD with a thousands separator and 2 decimals, fractions as percentages, clock times in
+ * America/New_York. A non-finite number prints as `n/a`.
+ */
+
+/** What a non-finite number (NaN, ±Infinity) prints as. */
+export const NOT_AVAILABLE = 'n/a';
+
+const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+const NY_TIME = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * A USD amount with 2 decimals: `$1,234.50`, `-$0.75`. An amount that rounds to zero cents
+ * prints `$0.00` (never `-$0.00`).
+ */
+export function formatUsd(valueUsd: number): string {
+  if (!Number.isFinite(valueUsd)) return NOT_AVAILABLE;
+  const cents = Math.round(valueUsd * 100);
+  if (cents === 0) return '$0.00';
+  return `${cents < 0 ? '-' : ''}$${USD.format(Math.abs(cents) / 100)}`;
+}
+
+/** A fraction as a percentage: `formatPercent(0.01234) === '1.23%'`; `-0.00%` prints `0.00%`. */
+export function formatPercent(fraction: number, digits = 2): string {
+  if (!Number.isFinite(fraction)) return NOT_AVAILABLE;
+  const text = (fraction * 100).toFixed(digits);
+  return `${/^-0\.?0*$/.test(text) ? text.slice(1) : text}%`;
+}
+
+/** A plain number with `digits` decimals (Sharpe ratios, fitness): `1.50`. */
+export function formatNumber(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return NOT_AVAILABLE;
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+/** A whole count with a thousands separator: `1,234`. */
+export function formatCount(value: number): string {
+  if (!Number.isFinite(value)) return NOT_AVAILABLE;
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Clock time of `epochMs` (UTC) in America/New_York, 24-hour `HH:MM`. */
+export function formatNyTime(epochMs: number): string {
+  if (!Number.isFinite(epochMs)) return NOT_AVAILABLE;
+  return NY_TIME.format(epochMs);
+}

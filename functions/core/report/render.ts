@@ -1,0 +1,776 @@
+/**
+ * The run report: one self-contained HTML page a person reads after a run (one or more daily
+ * cohorts, optionally a promotion and a learning history). Pure: data in, HTML string out.
+ *
+ * Self-contained means nothing is fetched at view time: CSS is inline, charts are SVG drawn
+ * here (see `svg.ts`), there is no script, and a Content-Security-Policy of
+ * `default-src 'none'` makes the browser refuse any request a future edit might add.
+ *
+ * Sections: summary (one row per day), learning (if given), then per day: parent figures,
+ * equity chart (parent bold, agents thin, coloured by strategy family), bankroll utilization,
+ * parent hourly ROI, leaderboard (the CLI's columns), gate outcomes and paper orders (if given).
+ *
+ * Charts: the equity chart plots each book's equity minus its starting equity (USD), so the
+ * parent (bankroll-sized) and the agents (allocation-sized) share one readable USD axis; every
+ * curve starts at 0 at the session open and is drawn at the end of each minute. Times are
+ * America/New_York. Each series is downsampled to at most {@link MAX_POINTS_PER_SERIES}
+ * points (min/max buckets, see `downsample.ts`), which keeps 30 agents × 3 days well under
+ * 1.5 MB.
+ */
+import type { SimulationResult } from '../cohort/simulate.js';
+import { ValidationError } from '../errors.js';
+import type { GateResult } from '../gates/types.js';
+import { BAR_MS, HOUR_MS } from '../scoring/metrics.js';
+import type { AgentScore, CohortScore } from '../scoring/score.js';
+import { downsampleIndices, MAX_POINTS_PER_SERIES } from './downsample.js';
+import { escapeHtml } from './escape.js';
+import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } from './format.js';
+import { barChart, type LineSeries, lineChart, plotWidth, type Tick } from './svg.js';
+
+/** One paper-broker order of the promoted candidate, as the report shows it. */
+export interface ReportOrder {
+  /** Deterministic client_order_id (<= 48 chars). */
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: string;
+  /** Ordered shares. */
+  readonly qty: number;
+  /** Broker status, e.g. `filled`, `canceled`. */
+  readonly status: string;
+  readonly filledQty: number;
+  /** Average fill price, USD; `null` when nothing filled. */
+  readonly filledAvgPriceUsd: number | null;
+}
+
+/** The promotion of one day's candidate to the paper broker. */
+export interface ReportPromotion {
+  readonly candidateAgentId: string;
+  readonly orders: readonly ReportOrder[];
+  /** `'clean'` when broker positions matched the expected ones, else a description of the breaks. */
+  readonly reconciliation: 'clean' | (string & {});
+}
+
+/** One session of the run. `sessionDate`/`cohortId` must match the simulation and the score. */
+export interface ReportDay {
+  /** `YYYY-MM-DD`, America/New_York. */
+  readonly sessionDate: string;
+  readonly cohortId: string;
+  readonly simulation: SimulationResult;
+  readonly score: CohortScore;
+  /** Gate outcomes of the promoted candidate, in evaluation order. */
+  readonly gates?: readonly GateResult[];
+  readonly promotion?: ReportPromotion;
+}
+
+/**
+ * One learning generation (fitness in the learning cycle's own unit, higher is better; `null`
+ * when no genome had results, as in `LearningCycleStats`).
+ */
+export interface LearningPoint {
+  readonly generation: number;
+  readonly bestFitness: number | null;
+  readonly meanFitness: number | null;
+}
+
+/** A nullable figure as a number (`null` → NaN, which charts skip and tables print `n/a`). */
+function orNaN(v: number | null): number {
+  return v ?? Number.NaN;
+}
+
+/** Input of {@link renderRunReport}. */
+export interface RunReportInput {
+  readonly title: string;
+  /** When the report was generated, UTC ISO-8601 (from the caller's clock). */
+  readonly generatedAtIso: string;
+  /** Environment name, e.g. `local`, `dev`. */
+  readonly environment: string;
+  /** Sessions in the order to show them (usually chronological). */
+  readonly days: readonly ReportDay[];
+  /** Learning history across the days, in generation order. */
+  readonly learning?: readonly LearningPoint[];
+}
+
+/** Line colour of each strategy family (agents of an unknown family are grey). */
+export const FAMILY_COLORS: Readonly<Record<string, string>> = {
+  momentum: '#0969da',
+  bollinger_reversion: '#bc4c00',
+  donchian_breakout: '#1a7f37',
+  opening_range_breakout: '#8250df',
+};
+/** viewBox widths of the full-width and half-width charts, px. */
+const EQUITY_WIDTH = 1200;
+const SMALL_WIDTH = 600;
+/**
+ * The equity chart draws the parent on a right axis of its own when its largest PnL swing is
+ * more than this many times the largest agent swing (else one shared USD axis).
+ */
+export const PARENT_RIGHT_AXIS_RATIO = 3;
+const UNKNOWN_FAMILY_COLOR = '#8c959f';
+const PARENT_COLOR = '#1f2328';
+
+const CSS = `
+:root{color-scheme:light;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa;--pos:#1a7f37;--neg:#cf222e;--accent:#0969da}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
+header.top{padding:20px 32px 14px;border-bottom:1px solid var(--line);background:var(--soft)}
+header.top h1{margin:0 0 4px;font-size:22px}
+.meta{color:var(--muted);font-size:13px}
+.meta span+span::before{content:" · "}
+nav.toc{padding:8px 32px;border-bottom:1px solid var(--line);font-size:13px}
+nav.toc a{color:var(--accent);text-decoration:none;margin-right:14px}
+main{padding:8px 32px 32px;max-width:1280px}
+section{margin-top:24px}
+section.day{border-top:2px solid var(--line);padding-top:8px}
+h2{font-size:19px;margin:12px 0 8px}
+h3{font-size:15px;margin:20px 0 6px}
+.sub{color:var(--muted);font-weight:normal;font-size:13px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(138px,1fr));gap:8px;margin:8px 0 4px}
+.tile{border:1px solid var(--line);border-radius:6px;padding:8px 10px;background:#fff}
+.tile .k{color:var(--muted);font-size:12px}
+.tile .v{font-size:18px;font-variant-numeric:tabular-nums;font-weight:600}
+.tile .s{color:var(--muted);font-size:11px}
+.split{display:grid;grid-template-columns:3fr 2fr;gap:16px;align-items:start}
+@media (max-width:900px){.split{grid-template-columns:1fr}}
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+@media (max-width:900px){.charts{grid-template-columns:1fr}}
+figure{margin:0}
+figure svg{width:100%;height:auto;display:block;font-family:inherit}
+figcaption{color:var(--muted);font-size:12px;margin-top:2px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:var(--muted);margin:4px 0 0 84px}
+.legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px;border-radius:2px}
+.legend i.bold{height:4px}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:13px;width:100%}
+caption{text-align:left;color:var(--muted);font-size:12px;padding:4px 0}
+th,td{padding:4px 8px;border-bottom:1px solid #eaeef2;white-space:nowrap;text-align:left}
+th{background:var(--soft);font-weight:600;border-bottom:1px solid var(--line);position:sticky;top:0}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.wrap{white-space:normal;min-width:240px}
+tbody tr:hover{background:#f6f8fa}
+tr.candidate{background:#fff8c5}
+.pos{color:var(--pos)}
+.neg{color:var(--neg)}
+.badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;border:1px solid}
+.badge.pass,.badge.clean{color:var(--pos);border-color:#4ac26b;background:#dafbe1}
+.badge.fail,.badge.dirty{color:var(--neg);border-color:#ff8182;background:#ffebe9}
+footer{padding:16px 32px 32px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
+footer li{margin:2px 0}
+`;
+
+/** Line colour of `family` (own keys only: a family named `constructor` is just unknown). */
+function familyColor(family: string): string {
+  return Object.hasOwn(FAMILY_COLORS, family)
+    ? (FAMILY_COLORS[family] as string)
+    : UNKNOWN_FAMILY_COLOR;
+}
+
+/** `pos`/`neg` class of a signed figure (nothing for zero or non-finite). */
+function signClass(v: number): string {
+  return v > 0 ? 'pos' : v < 0 ? 'neg' : '';
+}
+
+/** A table cell; `html` is already escaped. */
+function td(html: string, cls = ''): string {
+  return cls ? `<td class="${cls}">${html}</td>` : `<td>${html}</td>`;
+}
+
+/** A right-aligned numeric cell, coloured by sign when `signed`. */
+function num(text: string, value?: number): string {
+  const cls = value === undefined ? 'n' : `n ${signClass(value)}`.trim();
+  return td(escapeHtml(text), cls);
+}
+
+function headerRow(columns: readonly (string | [string, 'n'])[]): string {
+  const cells = columns.map((c) =>
+    typeof c === 'string'
+      ? `<th scope="col">${escapeHtml(c)}</th>`
+      : `<th scope="col" class="n">${escapeHtml(c[0])}</th>`,
+  );
+  return `<thead><tr>${cells.join('')}</tr></thead>`;
+}
+
+function tile(label: string, value: string, signed?: number, sub?: string): string {
+  const cls = signed === undefined ? '' : signClass(signed);
+  const subLine = sub ? `<div class="s">${escapeHtml(sub)}</div>` : '';
+  return `<div class="tile"><div class="k">${escapeHtml(label)}</div><div class="v${cls ? ` ${cls}` : ''}">${escapeHtml(value)}</div>${subLine}</div>`;
+}
+
+/** DOM id of the section of day `i`. */
+function dayAnchor(i: number): string {
+  return `day-${i + 1}`;
+}
+
+function checkDays(days: readonly ReportDay[]): void {
+  days.forEach((d, i) => {
+    const field = `days[${i}]`;
+    if (d.simulation.cohortId !== d.cohortId || d.score.cohortId !== d.cohortId) {
+      throw new ValidationError(
+        `${field}.cohortId`,
+        `simulation (${d.simulation.cohortId}) and score (${d.score.cohortId}) must belong to cohort ${d.cohortId}`,
+      );
+    }
+    if (d.simulation.sessionDate !== d.sessionDate || d.score.sessionDate !== d.sessionDate) {
+      throw new ValidationError(
+        `${field}.sessionDate`,
+        `simulation (${d.simulation.sessionDate}) and score (${d.score.sessionDate}) must be of session ${d.sessionDate}`,
+      );
+    }
+  });
+}
+
+/**
+ * X ticks of a session chart `width` px wide: the domain's start and end and every full hour
+ * between them (every k-th hour when the session spans more than 8), dropping a full hour
+ * whose label would sit within 44 px of the start or end label. America/New_York is a whole
+ * number of hours from UTC, so full UTC hours are full New York hours.
+ */
+function timeTicks(x0: number, x1: number, width: number, rightAxis = false): Tick[] {
+  const ticks: Tick[] = [{ value: x0, label: formatNyTime(x0) }];
+  if (!(x1 > x0)) return ticks;
+  const stepH = Math.max(1, Math.ceil((x1 - x0) / HOUR_MS / 8));
+  const minGap = ((x1 - x0) * 44) / plotWidth(width, rightAxis);
+  for (let t = Math.ceil(x0 / HOUR_MS) * HOUR_MS; t < x1; t += stepH * HOUR_MS) {
+    if (t - x0 >= minGap && x1 - t >= minGap) ticks.push({ value: t, label: formatNyTime(t) });
+  }
+  ticks.push({ value: x1, label: formatNyTime(x1) });
+  return ticks;
+}
+
+/**
+ * A session curve as chart points: the starting value at the session open, then one point per
+ * minute at the minute's end; downsampled to {@link MAX_POINTS_PER_SERIES}.
+ */
+function sessionSeries(
+  timestamps: readonly number[],
+  openMs: number,
+  startValue: number,
+  values: readonly number[],
+  map: (v: number) => number,
+): { xs: number[]; ys: number[] } {
+  const n = Math.min(timestamps.length, values.length);
+  const allX = new Array<number>(n + 1);
+  const allY = new Array<number>(n + 1);
+  allX[0] = openMs;
+  allY[0] = map(startValue);
+  for (let i = 0; i < n; i++) {
+    allX[i + 1] = (timestamps[i] as number) + BAR_MS;
+    allY[i + 1] = map(values[i] as number);
+  }
+  const keep = downsampleIndices(allY, MAX_POINTS_PER_SERIES);
+  return { xs: keep.map((i) => allX[i] as number), ys: keep.map((i) => allY[i] as number) };
+}
+
+function sessionDomain(sim: SimulationResult): [number, number] {
+  const last = sim.timestamps.at(-1);
+  return [sim.sessionOpenMs, last === undefined ? sim.sessionOpenMs : last + BAR_MS];
+}
+
+function equityChart(day: ReportDay): string {
+  const sim = day.simulation;
+  const scores = new Map(day.score.agents.map((a) => [a.agentId, a]));
+  const series: LineSeries[] = sim.agents.map((a) => {
+    const pts = sessionSeries(
+      sim.timestamps,
+      sim.sessionOpenMs,
+      a.allocationUsd,
+      a.equityCurve,
+      (v) => v - a.allocationUsd,
+    );
+    const sc = scores.get(a.agentId);
+    const pnl = sc ? sc.totalPnlUsd : (a.equityCurve.at(-1) ?? a.allocationUsd) - a.allocationUsd;
+    return {
+      id: a.agentId,
+      label: `${a.agentId} · ${a.genome.family} · ${a.genome.symbol} · PnL ${formatUsd(pnl)}${sc ? ` · rank ${sc.rank}` : ''}`,
+      ...pts,
+      color: familyColor(a.genome.family),
+      width: 1,
+      opacity: sim.agents.length > 100 ? 0.3 : 0.6,
+    };
+  });
+  const bankroll = sim.bankrollUsd;
+  const parent = sessionSeries(
+    sim.timestamps,
+    sim.sessionOpenMs,
+    bankroll,
+    sim.parent.equityCurve,
+    (v) => v - bankroll,
+  );
+  // The parent's PnL is the sum of its agents': with many agents it dwarfs each of them.
+  // Past PARENT_RIGHT_AXIS_RATIO × the largest agent swing, the parent gets its own axis.
+  const swing = (ys: readonly number[]) =>
+    ys.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+  const agentSwing = series.reduce((m, s) => Math.max(m, swing(s.ys as number[])), 0);
+  const ownAxis = agentSwing > 0 && swing(parent.ys) > PARENT_RIGHT_AXIS_RATIO * agentSwing;
+  series.push({
+    id: 'parent',
+    label: `parent wallet · PnL ${formatUsd(day.score.parent.totalPnlUsd)}${ownAxis ? ' · right axis' : ''}`,
+    ...parent,
+    color: PARENT_COLOR,
+    width: 2.5,
+    axis: ownAxis ? 'right' : 'left',
+  });
+  const best = day.score.leaderboard[0];
+  const worst = day.score.leaderboard.at(-1);
+  const [x0, x1] = sessionDomain(sim);
+  const svg = lineChart({
+    hook: `equity-${day.sessionDate}`,
+    title: `Equity of the parent wallet and ${sim.agents.length} agents on ${day.sessionDate}, change from starting equity in USD`,
+    description:
+      `Parent wallet PnL ${formatUsd(day.score.parent.totalPnlUsd)} on a bankroll of ${formatUsd(bankroll)}${ownAxis ? ' (right axis)' : ''}.` +
+      (best ? ` Best agent ${best.agentId} ${formatUsd(best.totalPnlUsd)}.` : '') +
+      (worst ? ` Worst agent ${worst.agentId} ${formatUsd(worst.totalPnlUsd)}.` : ''),
+    series,
+    xDomain: [x0, x1],
+    xTicks: timeTicks(x0, x1, EQUITY_WIDTH, ownAxis),
+    formatY: formatUsd,
+    yAxisLabel: ownAxis ? 'agent PnL since open (USD)' : 'PnL since open (USD)',
+    ...(ownAxis
+      ? {
+          rightAxis: {
+            label: 'parent PnL since open (USD)',
+            format: formatUsd,
+            color: PARENT_COLOR,
+          },
+        }
+      : {}),
+    includeZero: true,
+    width: EQUITY_WIDTH,
+    height: 340,
+  });
+  const families = [...new Set(sim.agents.map((a) => a.genome.family))].sort();
+  const legend = [
+    `<span><i class="bold" style="background:${PARENT_COLOR}"></i>parent wallet${ownAxis ? ' (right axis)' : ''}</span>`,
+    ...families.map(
+      (f) =>
+        `<span><i style="background:${escapeHtml(familyColor(f))}"></i>${escapeHtml(f)} (${sim.agents.filter((a) => a.genome.family === f).length})</span>`,
+    ),
+  ].join('');
+  return (
+    `<figure class="equity">${svg}<div class="legend">${legend}</div>` +
+    `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times America/New_York.${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`
+  );
+}
+
+function utilizationChart(day: ReportDay): string {
+  const sim = day.simulation;
+  const bankroll = sim.bankrollUsd;
+  const [x0, x1] = sessionDomain(sim);
+  const p = day.score.parent;
+  const ceiling = sim.config.maxAggregateExposure;
+  const svg = lineChart({
+    hook: `utilization-${day.sessionDate}`,
+    title: `Bankroll utilization on ${day.sessionDate}: parent gross exposure divided by the bankroll`,
+    description: `Mean ${formatPercent(p.meanUtilization, 1)}, peak ${formatPercent(p.peakUtilization, 1)}, aggregate exposure ceiling ${formatPercent(ceiling, 0)}.`,
+    series: [
+      {
+        id: 'parent',
+        label: `parent gross exposure / bankroll · mean ${formatPercent(p.meanUtilization, 1)} · peak ${formatPercent(p.peakUtilization, 1)}`,
+        ...sessionSeries(
+          sim.timestamps,
+          sim.sessionOpenMs,
+          0,
+          sim.parent.grossExposureCurve,
+          (v) => (bankroll > 0 ? v / bankroll : Number.NaN),
+        ),
+        color: '#0969da',
+        width: 2,
+      },
+    ],
+    references: [
+      { y: ceiling, label: `aggregate ceiling ${formatPercent(ceiling, 0)}`, color: '#cf222e' },
+      {
+        y: p.meanUtilization,
+        label: `mean ${formatPercent(p.meanUtilization, 1)}`,
+        color: '#57606a',
+      },
+    ],
+    xDomain: [x0, x1],
+    xTicks: timeTicks(x0, x1, SMALL_WIDTH),
+    formatY: (v) => formatPercent(v, 0),
+    yAxisLabel: 'gross exposure / bankroll',
+    includeZero: true,
+    width: SMALL_WIDTH,
+    height: 270,
+  });
+  return `<figure class="utilization">${svg}<figcaption>Σ agent gross exposure ÷ bankroll, per minute.</figcaption></figure>`;
+}
+
+function hourlyRoiChart(day: ReportDay): string {
+  const sim = day.simulation;
+  const [, end] = sessionDomain(sim);
+  const hourly = day.score.parent.hourlyRoi;
+  const bars = hourly.map((roi, k) => {
+    const from = sim.sessionOpenMs + k * HOUR_MS;
+    const to = Math.min(from + HOUR_MS, Math.max(end, from));
+    return {
+      label: formatNyTime(from),
+      value: roi,
+      title: `${formatNyTime(from)}–${formatNyTime(to)}: ${formatPercent(roi, 3)}`,
+    };
+  });
+  const svg = barChart({
+    hook: `hourly-roi-${day.sessionDate}`,
+    title: `Parent wallet ROI per session hour on ${day.sessionDate}`,
+    description: bars.map((b) => b.title).join('; ') || 'No bars.',
+    seriesId: 'parent-hourly-roi',
+    bars,
+    formatValue: (v) => formatPercent(v, 3),
+    yAxisLabel: 'ROI of the hour',
+    width: SMALL_WIDTH,
+    height: 270,
+  });
+  return `<figure class="hourly-roi">${svg}<figcaption>Return of the parent equity over each hour from the open (labels: hour start).</figcaption></figure>`;
+}
+
+function leaderboardTable(day: ReportDay): string {
+  const candidate = day.promotion?.candidateAgentId;
+  const rows = day.score.leaderboard.map((r: AgentScore) => {
+    const cls = r.agentId === candidate ? ' class="candidate"' : '';
+    return (
+      `<tr${cls}>` +
+      num(String(r.rank)) +
+      td(escapeHtml(r.agentId)) +
+      td(escapeHtml(r.family)) +
+      td(escapeHtml(r.symbol)) +
+      num(formatUsd(r.allocationUsd)) +
+      num(formatUsd(r.totalPnlUsd), r.totalPnlUsd) +
+      num(formatUsd(r.realizedPnlUsd), r.realizedPnlUsd) +
+      num(formatUsd(r.unrealizedPnlUsd), r.unrealizedPnlUsd) +
+      num(formatUsd(r.feesUsd)) +
+      num(formatPercent(r.roi), r.roi) +
+      num(formatNumber(r.sharpe)) +
+      num(formatPercent(r.maxDrawdownFraction)) +
+      num(formatPercent(r.bankrollUtilization, 1)) +
+      num(formatCount(r.tradeCount)) +
+      num(formatCount(r.leverageBreaches + r.exposureBreaches)) +
+      '</tr>'
+    );
+  });
+  return (
+    `<div class="scroll"><table data-table="leaderboard-${escapeHtml(day.sessionDate)}">` +
+    `<caption>All ${day.score.leaderboard.length} agents ranked by PnL. maxDD: max drawdown ÷ parent bankroll; util: mean gross exposure ÷ allocation; breaches: leverage + aggregate-exposure clips.${candidate ? ' Highlighted: the promoted candidate.' : ''}</caption>` +
+    headerRow([
+      ['rank', 'n'],
+      'agent',
+      'family',
+      'symbol',
+      ['alloc', 'n'],
+      ['PnL', 'n'],
+      ['realized', 'n'],
+      ['unrealized', 'n'],
+      ['fees', 'n'],
+      ['ROI', 'n'],
+      ['Sharpe', 'n'],
+      ['maxDD', 'n'],
+      ['util', 'n'],
+      ['trades', 'n'],
+      ['breaches', 'n'],
+    ]) +
+    `<tbody>${rows.join('')}</tbody></table></div>`
+  );
+}
+
+function gateValue(v: number | string | null): string {
+  if (v === null) return 'n/a';
+  if (typeof v === 'number') {
+    return Number.isFinite(v) ? v.toLocaleString('en-US', { maximumSignificantDigits: 6 }) : 'n/a';
+  }
+  return v;
+}
+
+function gatesTable(day: ReportDay, gates: readonly GateResult[]): string {
+  const failed = gates.filter((g) => g.verdict === 'fail').length;
+  const rows = gates.map(
+    (g) =>
+      '<tr>' +
+      td(escapeHtml(g.gate)) +
+      td(
+        `<span class="badge ${g.verdict === 'pass' ? 'pass' : 'fail'}">${escapeHtml(g.verdict)}</span>`,
+      ) +
+      num(gateValue(g.observed)) +
+      num(gateValue(g.threshold)) +
+      td(escapeHtml(g.unit)) +
+      td(escapeHtml(g.reason), 'wrap') +
+      td(escapeHtml(g.breakerAction)) +
+      '</tr>',
+  );
+  return (
+    `<h3>Gate outcomes <span class="sub">${gates.length - failed} passed, ${failed} failed</span></h3>` +
+    `<div class="scroll"><table data-table="gates-${escapeHtml(day.sessionDate)}">` +
+    headerRow([
+      'gate',
+      'verdict',
+      ['observed', 'n'],
+      ['threshold', 'n'],
+      'unit',
+      'reason',
+      'breaker action',
+    ]) +
+    `<tbody>${rows.join('')}</tbody></table></div>`
+  );
+}
+
+function ordersTable(day: ReportDay, promotion: ReportPromotion): string {
+  const clean = promotion.reconciliation === 'clean';
+  const rows = promotion.orders.map(
+    (o) =>
+      '<tr>' +
+      td(`<code>${escapeHtml(o.clientOrderId)}</code>`) +
+      td(escapeHtml(o.symbol)) +
+      td(escapeHtml(o.side)) +
+      num(formatNumber(o.qty, Number.isInteger(o.qty) ? 0 : 4)) +
+      td(escapeHtml(o.status)) +
+      num(formatNumber(o.filledQty, Number.isInteger(o.filledQty) ? 0 : 4)) +
+      num(o.filledAvgPriceUsd === null ? 'n/a' : formatUsd(o.filledAvgPriceUsd)) +
+      '</tr>',
+  );
+  const body =
+    rows.length > 0
+      ? `<tbody>${rows.join('')}</tbody>`
+      : '<tbody><tr><td colspan="7">No orders were submitted.</td></tr></tbody>';
+  return (
+    `<h3>Paper orders of candidate ${escapeHtml(promotion.candidateAgentId)} ` +
+    `<span class="badge ${clean ? 'clean' : 'dirty'}" data-reconciliation="${clean ? 'clean' : 'breaks'}">reconciliation: ${escapeHtml(promotion.reconciliation)}</span></h3>` +
+    `<div class="scroll"><table data-table="orders-${escapeHtml(day.sessionDate)}">` +
+    headerRow([
+      'client_order_id',
+      'symbol',
+      'side',
+      ['qty', 'n'],
+      'status',
+      ['filled qty', 'n'],
+      ['avg fill price', 'n'],
+    ]) +
+    `${body}</table></div>`
+  );
+}
+
+function daySection(day: ReportDay, i: number): string {
+  const sim = day.simulation;
+  const p = day.score.parent;
+  const tiles = [
+    tile(
+      'Parent PnL',
+      formatUsd(p.totalPnlUsd),
+      p.totalPnlUsd,
+      `realized ${formatUsd(p.realizedPnlUsd)}, unrealized ${formatUsd(p.unrealizedPnlUsd)}`,
+    ),
+    tile('ROI', formatPercent(p.roi, 3), p.roi, `on ${formatUsd(p.bankrollUsd)} bankroll`),
+    tile('Sharpe', formatNumber(p.sharpe), undefined, 'annualized, 1-min returns'),
+    tile(
+      'Max drawdown',
+      formatUsd(p.maxDrawdownUsd),
+      undefined,
+      `${formatPercent(p.maxDrawdownFraction, 3)} of bankroll`,
+    ),
+    tile(
+      'Utilization',
+      formatPercent(p.meanUtilization, 1),
+      undefined,
+      `mean; peak ${formatPercent(p.peakUtilization, 1)}`,
+    ),
+    tile('Fees', formatUsd(p.feesUsd)),
+    tile('Trades', formatCount(p.tradeCount)),
+    tile(
+      'Breaches',
+      formatCount(p.leverageBreaches + p.exposureBreaches),
+      undefined,
+      `${formatCount(p.forcedReductions)} forced reductions`,
+    ),
+  ].join('');
+  const gates = day.gates && day.gates.length > 0 ? gatesTable(day, day.gates) : '';
+  const orders = day.promotion ? ordersTable(day, day.promotion) : '';
+  return (
+    `<section class="day" id="${dayAnchor(i)}" data-day="${escapeHtml(day.sessionDate)}">` +
+    `<h2>Session ${escapeHtml(day.sessionDate)} <span class="sub">cohort ${escapeHtml(day.cohortId)} · ` +
+    `${escapeHtml(sim.symbols.join(', '))} · ${formatCount(sim.agents.length)} agents · bankroll ${escapeHtml(formatUsd(sim.bankrollUsd))} ` +
+    `(${escapeHtml(sim.allocationPolicyApplied)}) · ${formatCount(sim.timestamps.length)} bars</span></h2>` +
+    `<div class="tiles">${tiles}</div>` +
+    `<h3>Equity</h3>${equityChart(day)}` +
+    `<div class="charts"><div><h3>Bankroll utilization</h3>${utilizationChart(day)}</div>` +
+    `<div><h3>Hourly ROI (parent)</h3>${hourlyRoiChart(day)}</div></div>` +
+    `<h3>Leaderboard</h3>${leaderboardTable(day)}${gates}${orders}</section>`
+  );
+}
+
+function summarySection(days: readonly ReportDay[]): string {
+  const rows = days.map((d, i) => {
+    const p = d.score.parent;
+    const best = d.score.leaderboard[0];
+    const gates = d.gates && d.gates.length > 0 ? d.gates : undefined;
+    const failed = gates ? gates.filter((g) => g.verdict === 'fail').length : 0;
+    return (
+      '<tr>' +
+      td(`<a href="#${dayAnchor(i)}">${escapeHtml(d.sessionDate)}</a>`) +
+      td(escapeHtml(d.cohortId)) +
+      num(formatCount(d.simulation.agents.length)) +
+      num(formatUsd(d.simulation.bankrollUsd)) +
+      num(formatUsd(p.totalPnlUsd), p.totalPnlUsd) +
+      num(formatPercent(p.roi, 3), p.roi) +
+      num(formatNumber(p.sharpe)) +
+      num(formatPercent(p.maxDrawdownFraction, 3)) +
+      num(formatPercent(p.meanUtilization, 1)) +
+      num(formatPercent(p.peakUtilization, 1)) +
+      num(formatCount(p.tradeCount)) +
+      td(
+        best
+          ? `${escapeHtml(best.agentId)} <span class="${signClass(best.totalPnlUsd)}">${escapeHtml(formatUsd(best.totalPnlUsd))}</span>`
+          : 'n/a',
+      ) +
+      td(
+        gates
+          ? `<span class="badge ${failed === 0 ? 'pass' : 'fail'}">${gates.length - failed}/${gates.length} pass</span>`
+          : '—',
+      ) +
+      td(d.promotion ? escapeHtml(d.promotion.candidateAgentId) : '—') +
+      '</tr>'
+    );
+  });
+  const body =
+    rows.length > 0 ? rows.join('') : '<tr><td colspan="14">No sessions in this run.</td></tr>';
+  return (
+    '<section id="summary"><h2>Summary</h2>' +
+    '<div class="scroll"><table data-table="summary">' +
+    '<caption>Parent wallet (whole cohort) per session. Sharpe: 1-minute returns, annualized, risk-free 0; max drawdown and utilization relative to the bankroll.</caption>' +
+    headerRow([
+      'session',
+      'cohort',
+      ['agents', 'n'],
+      ['bankroll', 'n'],
+      ['parent PnL', 'n'],
+      ['ROI', 'n'],
+      ['Sharpe', 'n'],
+      ['max DD', 'n'],
+      ['util mean', 'n'],
+      ['util peak', 'n'],
+      ['trades', 'n'],
+      'best agent',
+      'gates',
+      'promoted',
+    ]) +
+    `<tbody>${body}</tbody></table></div></section>`
+  );
+}
+
+function learningSection(points: readonly LearningPoint[]): string {
+  const gens = points.map((p) => p.generation);
+  const g0 = Math.min(...gens);
+  const g1 = Math.max(...gens);
+  const stepG = Math.max(1, Math.ceil((g1 - g0) / 10));
+  const ticks: Tick[] = [];
+  for (let g = Math.ceil(g0); g <= g1; g += stepG) ticks.push({ value: g, label: String(g) });
+  const chart = lineChart({
+    hook: 'learning',
+    title: 'Learning: best and mean fitness per generation',
+    description: points
+      .map(
+        (p) =>
+          `generation ${p.generation}: best ${formatNumber(orNaN(p.bestFitness), 4)}, mean ${formatNumber(orNaN(p.meanFitness), 4)}`,
+      )
+      .join('; '),
+    series: [
+      {
+        id: 'mean',
+        label: 'mean fitness',
+        xs: gens,
+        ys: points.map((p) => orNaN(p.meanFitness)),
+        color: '#8c959f',
+        width: 2,
+      },
+      {
+        id: 'best',
+        label: 'best fitness',
+        xs: gens,
+        ys: points.map((p) => orNaN(p.bestFitness)),
+        color: '#8250df',
+        width: 2.5,
+      },
+    ],
+    xDomain: g1 > g0 ? [g0, g1] : [g0 - 1, g0 + 1],
+    xTicks: ticks,
+    formatY: (v) => formatNumber(v, 3),
+    yAxisLabel: 'fitness',
+    width: 640,
+    height: 280,
+  });
+  const rows = points.map((p, i) => {
+    const prev = i > 0 ? points[i - 1] : undefined;
+    const dBest = prev ? orNaN(p.bestFitness) - orNaN(prev.bestFitness) : Number.NaN;
+    const dMean = prev ? orNaN(p.meanFitness) - orNaN(prev.meanFitness) : Number.NaN;
+    const delta = (d: number) =>
+      Number.isFinite(d) ? num(`${d > 0 ? '+' : ''}${formatNumber(d, 4)}`, d) : num('—');
+    return (
+      '<tr>' +
+      num(String(p.generation)) +
+      num(formatNumber(orNaN(p.bestFitness), 4)) +
+      delta(dBest) +
+      num(formatNumber(orNaN(p.meanFitness), 4)) +
+      delta(dMean) +
+      '</tr>'
+    );
+  });
+  const legend =
+    '<span><i class="bold" style="background:#8250df"></i>best fitness</span>' +
+    '<span><i style="background:#8c959f"></i>mean fitness</span>';
+  return (
+    '<section id="learning"><h2>Learning <span class="sub">fitness of the genome pool per generation</span></h2><div class="split">' +
+    `<figure class="learning">${chart}<div class="legend">${legend}</div></figure>` +
+    '<div class="scroll"><table data-table="learning">' +
+    headerRow([
+      ['generation', 'n'],
+      ['best fitness', 'n'],
+      ['Δ best', 'n'],
+      ['mean fitness', 'n'],
+      ['Δ mean', 'n'],
+    ]) +
+    `<tbody>${rows.join('')}</tbody></table></div></div></section>`
+  );
+}
+
+/**
+ * Renders the run report as one self-contained HTML document (UTF-8, no script, no external
+ * resource; see the module comment for sections and chart conventions). Every string from
+ * `input` is HTML-escaped. Chart hooks: `svg[data-chart="equity-<date>"]`,
+ * `"utilization-<date>"`, `"hourly-roi-<date>"`, `"learning"`; tables:
+ * `table[data-table="summary" | "leaderboard-<date>" | "gates-<date>" | "orders-<date>" |
+ * "learning"]`. Money in USD (2 decimals), ratios as percentages, times America/New_York.
+ *
+ * @throws ValidationError('days[i].cohortId' | 'days[i].sessionDate') when a day's simulation
+ *   or score belongs to another cohort or session than the day says.
+ */
+export function renderRunReport(input: RunReportInput): string {
+  checkDays(input.days);
+  const learning = input.learning && input.learning.length > 0 ? input.learning : undefined;
+  const toc = [
+    '<a href="#summary">Summary</a>',
+    ...(learning ? ['<a href="#learning">Learning</a>'] : []),
+    ...input.days.map((d, i) => `<a href="#${dayAnchor(i)}">${escapeHtml(d.sessionDate)}</a>`),
+  ].join('');
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="generator" content="stagegate run report">',
+    `<title>${escapeHtml(input.title)}</title>`,
+    `<style>${CSS}</style></head><body>`,
+    `<header class="top"><h1>${escapeHtml(input.title)}</h1><div class="meta">`,
+    `<span>environment <strong>${escapeHtml(input.environment)}</strong></span>`,
+    `<span>generated <time datetime="${escapeHtml(input.generatedAtIso)}">${escapeHtml(input.generatedAtIso)}</time></span>`,
+    `<span>${formatCount(input.days.length)} session${input.days.length === 1 ? '' : 's'}</span>`,
+    '</div></header>',
+    `<nav class="toc" aria-label="Contents">${toc}</nav>`,
+    '<main>',
+    summarySection(input.days),
+    learning ? learningSection(learning) : '',
+    ...input.days.map(daySection),
+    '</main>',
+    '<footer><ul>',
+    '<li>Times are America/New_York. Money in USD; ROI, drawdown and utilization are fractions shown as percentages.</li>',
+    `<li>Chart series are downsampled to at most ${MAX_POINTS_PER_SERIES} points each (first and last point kept, plus the minimum and maximum of each bucket), so peaks and troughs are preserved; tables use the full data.</li>`,
+    '<li>Sharpe: mean ÷ sample standard deviation of 1-minute equity returns × √(252 × 390), risk-free rate 0.</li>',
+    '<li>This file is self-contained: it loads nothing from the network.</li>',
+    '</ul></footer></body></html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,204 @@
+/**
+ * Rollback monitor of a micro-live slice: after each new equity observation, decide whether
+ * the slice keeps trading (`hold`) or is rolled back (`rollback`: flatten it and stop).
+ *
+ * Checks, on the slice's equity curve (USD, oldest first, the first point being the slice's
+ * starting equity):
+ * - drawdown: the maximum drawdown from the running peak, fraction of the peak (Magdon-Ismail
+ *   & Atiya, "Maximum drawdown", Risk 17(10), 2004; risk/drawdown.ts); rollback when
+ *   `drawdownFraction > maxDrawdownFraction`. Checked from the first observation on.
+ * - variance ratio: the sample variance (n − 1) of the curve's per-period simple returns
+ *   divided by the candidate's backtest variance of returns at the SAME sampling period;
+ *   rollback when `varianceRatio > maxVarianceRatio` (the live slice is far more volatile than
+ *   what was approved). Only checked once there are `minObservations` returns; before that
+ *   the monitor holds (drawdown still applies) and says so.
+ *
+ * Fail closed: an empty curve, a non-finite point, a non-positive starting equity, or a
+ * missing / non-finite / non-positive backtest variance is `rollback` (the monitor cannot see
+ * the slice, so the slice must not trade).
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { maxDrawdownFraction } from '../risk/drawdown.js';
+import { sampleStdev, simpleReturns } from '../scoring/metrics.js';
+
+/** Zod schema of {@link RollbackConfig}; strict. */
+export const RollbackConfigSchema = z.strictObject({
+  /** Roll back when the max drawdown exceeds this, fraction of peak equity, in (0, 1]. */
+  maxDrawdownFraction: z.number().positive().max(1),
+  /** Roll back when realized / backtest return variance exceeds this ratio (> 0). */
+  maxVarianceRatio: z.number().positive(),
+  /** Returns needed before the variance ratio is checked, count (>= 2). */
+  minObservations: z.number().int().min(2),
+});
+export type RollbackConfig = z.infer<typeof RollbackConfigSchema>;
+
+/** 5 % drawdown, 4x the backtest variance (2x volatility), 30 returns. */
+export const DEFAULT_ROLLBACK_CONFIG: RollbackConfig = RollbackConfigSchema.parse({
+  maxDrawdownFraction: 0.05,
+  maxVarianceRatio: 4,
+  minObservations: 30,
+});
+
+/** What the monitor watches. */
+export interface RollbackInput {
+  /** Slice equity, USD, oldest first; the first point is the starting equity. */
+  readonly equityCurveUsd: readonly number[] | null | undefined;
+  /**
+   * Variance of the candidate's per-period simple returns in its backtest, at the sampling
+   * period of `equityCurveUsd` (fraction², > 0).
+   */
+  readonly backtestReturnVariance: number | null | undefined;
+}
+
+/** Why the monitor decided as it did. */
+export type RollbackTrigger =
+  | 'within_limits'
+  | 'awaiting_observations'
+  | 'drawdown'
+  | 'variance'
+  | 'drawdown_and_variance'
+  | 'missing_data';
+
+/** The monitor's verdict. */
+export interface RollbackVerdict {
+  readonly action: 'hold' | 'rollback';
+  readonly trigger: RollbackTrigger;
+  /** Human explanation with the observed values and thresholds. */
+  readonly reason: string;
+  readonly observed: {
+    /** Max drawdown, fraction of peak; null when the curve is unusable. */
+    readonly drawdownFraction: number | null;
+    /** Realized / backtest return variance; null when not (yet) computable. */
+    readonly varianceRatio: number | null;
+    /** Returns in the curve (points − 1). */
+    readonly observations: number;
+  };
+  readonly thresholds: RollbackConfig;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const ratio = (v: number) => String(Number(v.toPrecision(4)));
+
+/**
+ * Evaluates the slice against the thresholds (see the module comment for the rules).
+ *
+ * @throws ValidationError when `config` is invalid (a configuration error, not market data).
+ */
+export function evaluateRollback(
+  input: RollbackInput,
+  config: RollbackConfig = DEFAULT_ROLLBACK_CONFIG,
+): RollbackVerdict {
+  const parsed = RollbackConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `rollbackConfig.${issue?.path.map(String).join('.') ?? ''}`,
+      issue?.message ?? 'invalid rollback config',
+    );
+  }
+  const thresholds = parsed.data;
+  const curve = input.equityCurveUsd;
+  const observations = Array.isArray(curve) ? Math.max(0, curve.length - 1) : 0;
+  const verdict = (
+    action: RollbackVerdict['action'],
+    trigger: RollbackTrigger,
+    reason: string,
+    drawdownFraction: number | null,
+    varianceRatio: number | null,
+  ): RollbackVerdict => ({
+    action,
+    trigger,
+    reason,
+    observed: { drawdownFraction, varianceRatio, observations },
+    thresholds,
+  });
+
+  if (!Array.isArray(curve) || curve.length === 0) {
+    return verdict('rollback', 'missing_data', 'fail closed: no equity observations', null, null);
+  }
+  const bad = curve.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (bad >= 0) {
+    return verdict(
+      'rollback',
+      'missing_data',
+      `fail closed: equity point ${bad} is ${String(curve[bad])}`,
+      null,
+      null,
+    );
+  }
+  const start = curve[0] as number;
+  if (!(start > 0)) {
+    return verdict(
+      'rollback',
+      'missing_data',
+      `fail closed: starting equity ${start} USD is not positive`,
+      null,
+      null,
+    );
+  }
+  const drawdownFraction = maxDrawdownFraction(curve);
+  const backtest = input.backtestReturnVariance;
+  if (typeof backtest !== 'number' || !Number.isFinite(backtest) || !(backtest > 0)) {
+    return verdict(
+      'rollback',
+      'missing_data',
+      `fail closed: backtest return variance is ${String(backtest)} (need a positive number)`,
+      drawdownFraction,
+      null,
+    );
+  }
+  const ddBreached = drawdownFraction > thresholds.maxDrawdownFraction;
+  const ddText = `drawdown ${pct(drawdownFraction)} ${ddBreached ? '>' : '<='} ${pct(thresholds.maxDrawdownFraction)}`;
+
+  if (observations < thresholds.minObservations) {
+    if (ddBreached) return verdict('rollback', 'drawdown', ddText, drawdownFraction, null);
+    return verdict(
+      'hold',
+      'awaiting_observations',
+      `${ddText}; variance ratio waits for ${thresholds.minObservations} returns (have ${observations})`,
+      drawdownFraction,
+      null,
+    );
+  }
+
+  const returns = simpleReturns(curve.slice(1), start);
+  const sd = sampleStdev(returns);
+  const varianceRatio = (sd * sd) / backtest;
+  const varBreached = varianceRatio > thresholds.maxVarianceRatio;
+  const varText = `variance ratio ${ratio(varianceRatio)} ${varBreached ? '>' : '<='} ${ratio(thresholds.maxVarianceRatio)}`;
+  if (ddBreached && varBreached) {
+    return verdict(
+      'rollback',
+      'drawdown_and_variance',
+      `${ddText} and ${varText}`,
+      drawdownFraction,
+      varianceRatio,
+    );
+  }
+  if (ddBreached) {
+    return verdict(
+      'rollback',
+      'drawdown',
+      `${ddText} (${varText})`,
+      drawdownFraction,
+      varianceRatio,
+    );
+  }
+  if (varBreached) {
+    return verdict(
+      'rollback',
+      'variance',
+      `${varText} (${ddText})`,
+      drawdownFraction,
+      varianceRatio,
+    );
+  }
+  return verdict(
+    'hold',
+    'within_limits',
+    `${ddText} and ${varText}`,
+    drawdownFraction,
+    varianceRatio,
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * Shapes of the promotion pipeline (`statemachines/promotion-pipeline.asl.json`): its
+ * configuration, the staged (frozen) candidate, its orders, and the replay clock carried in
+ * the execution's state. Money in USD, quantities in shares, times UTC ISO-8601.
+ */
+import * as z from 'zod';
+import { ValidationError } from '../errors.js';
+import { ORDER_STATUSES } from '../orders/order.js';
+
+/** Pipeline settings from the per-environment config (no hidden defaults in the code path). */
+export const PromotionConfigSchema = z.strictObject({
+  /** Capital slice of a promotion as a fraction of the cohort bankroll, (0, 1]. */
+  capitalSliceFraction: z.number().gt(0).max(1),
+  /** Smallest capital slice, USD (a slice below it is raised to it, capped at the bankroll). */
+  minCapitalSliceUsd: z.number().min(0),
+  /** Seconds between order status polls. */
+  pollIntervalSeconds: z.number().int().min(1).max(3600),
+  /** Polls before open orders are canceled and the promotion is reconciled as is. */
+  maxPolls: z.number().int().min(1).max(500),
+  /** Seconds between promotion-window checks while waiting for it to open. */
+  windowCheckSeconds: z.number().int().min(1).max(86_400),
+  /** Quantity tolerance of reconciliation, shares. */
+  reconcileQtyTolerance: z.number().min(0),
+  /** Trade whole shares only (false: fractional to 1e-6 share, as Alpaca allows for market day orders). */
+  wholeShares: z.boolean(),
+});
+export type PromotionConfig = z.infer<typeof PromotionConfigSchema>;
+
+/**
+ * Parses a promotion config.
+ * @throws ValidationError naming `promotion.<field>` when a field is missing or out of range.
+ */
+export function parsePromotionConfig(input: unknown): PromotionConfig {
+  const parsed = PromotionConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `promotion.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The time model of a pipeline execution. In AWS `replayStartIso` is null and "now" is the
+ * wall clock. A replay (local mode) starts at `replayStartIso` and advances by the seconds
+ * the execution's Wait states declared (`elapsedSeconds`, summed in the ASL with
+ * `States.MathAdd`), so Wait/poll loops behave the same over historical sessions.
+ */
+export const PipelineClockSchema = z.object({
+  replayStartIso: z.string().datetime().nullable(),
+  elapsedSeconds: z.number().int().min(0),
+});
+export type PipelineClock = z.infer<typeof PipelineClockSchema>;
+
+/** "Now" of a step: replay time when replaying, else the injected clock. */
+export function pipelineNow(clock: PipelineClock, wallNowMs: number): number {
+  return clock.replayStartIso === null
+    ? wallNowMs
+    : Date.parse(clock.replayStartIso) + clock.elapsedSeconds * 1000;
+}
+
+/** What starts a promotion. */
+export const PromotionRequestSchema = z.object({
+  source: z.enum(['cli', 'schedule', 'event', 'test']),
+  cohortId: z.string().min(1),
+  /** Replay start (local mode), UTC ISO-8601; absent in AWS. */
+  replayStartIso: z.string().datetime().optional(),
+});
+export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
+
+export const PromotionStatusSchema = z.enum([
+  'staged',
+  'gates_failed',
+  'window_expired',
+  'submitted',
+  'promoted',
+  'halted',
+  'failed',
+]);
+
+/** A candidate frozen for promotion: what was staged can no longer change. */
+export const StagedPromotionSchema = z.object({
+  promotionId: z.string().min(1),
+  cohortId: z.string().min(1),
+  sessionDate: z.string(),
+  agentId: z.string(),
+  agentRank: z.number().int().positive(),
+  genome: z.object({
+    id: z.string(),
+    family: z.string(),
+    symbol: z.string(),
+    generation: z.number().int(),
+    parentIds: z.array(z.string()),
+    params: z.record(z.string(), z.number()),
+  }),
+  /** SHA-256 of the canonical JSON of {cohort config, genome, gate thresholds, promotion config}. */
+  configHash: z.string().regex(/^[0-9a-f]{64}$/),
+  bankrollUsd: z.number().positive(),
+  capitalSliceUsd: z.number().positive(),
+  /** Candidate figures from its cohort, used by the gates. */
+  metrics: z.object({
+    totalPnlUsd: z.number(),
+    sharpe: z.number(),
+    maxDrawdownFraction: z.number(),
+    parentMaxDrawdownFraction: z.number(),
+    tradeCount: z.number().int(),
+  }),
+  broker: z.string(),
+  status: PromotionStatusSchema,
+  statusReason: z.string(),
+  stagedAtIso: z.string(),
+});
+export type StagedPromotion = z.infer<typeof StagedPromotionSchema>;
+
+/** The Order entity's snapshot as stored (see functions/core/orders/order.ts). */
+export const OrderSnapshotSchema = z.object({
+  clientOrderId: z.string().max(48),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  qty: z.number().positive(),
+  type: z.enum(['market', 'limit']),
+  limitPriceUsd: z.number().nullable(),
+  timeInForce: z.enum(['day', 'gtc', 'opg', 'cls', 'ioc', 'fok']),
+  status: z.enum(ORDER_STATUSES),
+  filledQty: z.number().min(0),
+  avgFillPriceUsd: z.number().nullable(),
+  brokerOrderId: z.string().nullable(),
+  statusBeforePending: z.enum(ORDER_STATUSES).nullable(),
+  replacedByClientOrderId: z.string().nullable(),
+  rejectReason: z.string().nullable(),
+  createdAtMs: z.number(),
+  updatedAtMs: z.number(),
+});
+
+/** One order of a promotion as we track it (our side of reconciliation). */
+export const PromotionOrderSchema = z.object({
+  promotionId: z.string(),
+  leg: z.string(),
+  attempt: z.number().int().positive(),
+  /** Filled quantity already applied to the local position book, shares. */
+  bookedQty: z.number().min(0),
+  order: OrderSnapshotSchema,
+});
+export type PromotionOrder = z.infer<typeof PromotionOrderSchema>;

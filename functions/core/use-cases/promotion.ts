@@ -1,0 +1,813 @@
+/**
+ * Use cases behind the promotion pipeline (`statemachines/promotion-pipeline.asl.json`):
+ * Stage (freeze the candidate) -> await the promotion window -> Gates -> Submit (idempotent
+ * client_order_id, kill switch re-checked) -> Poll to terminal states -> Reconcile ->
+ * Complete. Every decision is appended to the audit trail before the step returns.
+ *
+ * Gates run once the window is open, right before submission, so their inputs (quotes,
+ * data staleness, kill switch, positions) are the ones the orders will meet.
+ */
+import { TZDate } from '@date-fns/tz';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { AuditSink } from '../../ports/audit.js';
+import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { KillSwitchPort } from '../../ports/kill-switch.js';
+import type { MarketDataPort } from '../../ports/market-data.js';
+import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import type { AuditDraft } from '../audit/record.js';
+import { canonicalJson, sha256Hex } from '../audit/record.js';
+import type { CohortConfig } from '../cohort/config.js';
+import { FRACTIONAL_QTY_STEP, roundQtyDown } from '../cohort/fill-model.js';
+import type { Genome } from '../cohort/genome.js';
+import type { SimulationResult } from '../cohort/simulate.js';
+import { sessionOpenMs } from '../cohort/simulate.js';
+import { createStrategy, HOLD } from '../cohort/strategies.js';
+import {
+  BrokerRejectedError,
+  KillSwitchEngagedError,
+  NoSessionError,
+  ValidationError,
+} from '../errors.js';
+import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
+import type { GateThresholds } from '../gates/thresholds.js';
+import type { MarketSession } from '../market/types.js';
+import { clientOrderId } from '../orders/client-order-id.js';
+import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
+import { applyFill, type PositionBook, positionsOf } from '../orders/position-tracker.js';
+import { type Discrepancy, reconcile } from '../orders/reconcile.js';
+import { simpleReturns } from '../risk/var.js';
+import {
+  type PipelineClock,
+  type PromotionConfig,
+  type PromotionOrder,
+  PromotionRequestSchema,
+  pipelineNow,
+  type StagedPromotion,
+} from './promotion-records.js';
+
+const NEW_YORK = 'America/New_York';
+const MINUTE_MS = 60_000;
+/** Daily history for VaR / ES: about four years of sessions. */
+const RISK_HISTORY_DAYS = 1500;
+const ACTOR = 'stagegate/promotion-pipeline';
+
+/** Everything the pipeline's use cases need, built by the composition root. */
+export interface PromotionDeps {
+  readonly clock: Clock;
+  readonly marketData: MarketDataPort;
+  readonly artifacts: ArtifactStore;
+  readonly cohorts: CohortRepository;
+  readonly promotions: PromotionRepository;
+  readonly killSwitch: KillSwitchPort;
+  readonly audit: AuditSink;
+  /** Deployment environment written into audit records. */
+  readonly environment: AuditDraft['environment'];
+  /** The paper broker as of `nowMs` (the simulated broker fills up to that time). */
+  brokerAt(nowMs: number): BrokerPort;
+  readonly gateThresholds: GateThresholds;
+  readonly promotionConfig: PromotionConfig;
+}
+
+/** One order the promotion intends to send. */
+export interface PlannedLeg {
+  readonly leg: string;
+  readonly symbol: string;
+  readonly side: OrderSide;
+  /** Shares, > 0. */
+  readonly qty: number;
+  /** Reference price at planning time (ask for buys, bid for sells), USD. */
+  readonly refPriceUsd: number;
+}
+
+const isoOf = (ms: number) => new Date(ms).toISOString();
+
+function nyDate(ms: number): string {
+  const t = new TZDate(ms, NEW_YORK);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+/** Epoch ms of `HH:MM` America/New_York on the New York date `date` (`YYYY-MM-DD`). */
+export function nyTimeOn(date: string, hhmm: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [hh, mm] = hhmm.split(':').map(Number) as [number, number];
+  return new TZDate(y, m - 1, d, hh, mm, 0, 0, NEW_YORK).getTime();
+}
+
+function draft(
+  deps: PromotionDeps,
+  kind: AuditDraft['kind'],
+  stream: string,
+  subject: Record<string, string | undefined>,
+  payload: Record<string, unknown>,
+): AuditDraft {
+  return {
+    kind,
+    actor: ACTOR,
+    stream,
+    environment: deps.environment,
+    subject,
+    payload,
+  } as AuditDraft;
+}
+
+const streamOf = (promotionId: string) => `promotion:${promotionId}`;
+
+// ---------------------------------------------------------------------------------------
+// Stage
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Stage: picks the cohort's best candidate (the highest-ranked agent with a positive PnL that
+ * meets the minimum trade count; rank 1 when none does, and the gates will say so), freezes its genome,
+ * config hash and capital slice, and records `promotion_staged`.
+ *
+ * @throws ValidationError (bad request), NotFoundError (unknown cohort or artifact).
+ */
+export async function stagePromotion(
+  deps: PromotionDeps,
+  input: {
+    readonly request: unknown;
+    readonly executionName: string;
+    readonly executionId: string;
+  },
+): Promise<{ promotion: StagedPromotion; clock: PipelineClock }> {
+  const parsed = PromotionRequestSchema.safeParse(input.request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `request.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  const request = parsed.data;
+  const cohort = await deps.cohorts.get(request.cohortId);
+  const min = deps.gateThresholds.minTradeCount;
+  const candidate = cohort.leaderboard.find((r) => r.tradeCount >= min) ?? cohort.leaderboard[0];
+  if (!candidate)
+    throw new ValidationError('request.cohortId', `cohort ${cohort.cohortId} has no agents`);
+  const simulation = (await deps.artifacts.getJson(
+    cohort.artifacts.simulationKey,
+  )) as SimulationResult;
+  const agent = simulation.agents.find((a) => a.agentId === candidate.agentId);
+  if (!agent) {
+    throw new ValidationError(
+      'request.cohortId',
+      `agent ${candidate.agentId} missing from the simulation artifact`,
+    );
+  }
+  const genome: Genome = agent.genome;
+  const { promotionConfig: pc, gateThresholds } = deps;
+  const capitalSliceUsd = Math.min(
+    cohort.bankrollUsd,
+    Math.max(
+      pc.minCapitalSliceUsd,
+      Math.round(cohort.bankrollUsd * pc.capitalSliceFraction * 100) / 100,
+    ),
+  );
+  const configHash = sha256Hex(
+    canonicalJson({
+      cohortConfig: simulation.config as CohortConfig,
+      genome,
+      gateThresholds,
+      promotionConfig: pc,
+    }),
+  );
+  const tail = input.executionName.replace(/[^A-Za-z0-9-]/g, '').slice(-24) || 'x';
+  const nowMs = deps.clock.now();
+  const staged: StagedPromotion = {
+    promotionId: `pr-${tail}`,
+    cohortId: cohort.cohortId,
+    sessionDate: cohort.sessionDate,
+    agentId: candidate.agentId,
+    agentRank: candidate.rank,
+    genome: { ...genome, parentIds: [...genome.parentIds], params: { ...genome.params } },
+    configHash,
+    bankrollUsd: cohort.bankrollUsd,
+    capitalSliceUsd,
+    metrics: {
+      totalPnlUsd: candidate.totalPnlUsd,
+      sharpe: candidate.sharpe,
+      maxDrawdownFraction: candidate.maxDrawdownFraction,
+      parentMaxDrawdownFraction: cohort.parent.maxDrawdownFraction,
+      tradeCount: candidate.tradeCount,
+    },
+    broker: deps.brokerAt(nowMs).name,
+    status: 'staged',
+    statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
+    stagedAtIso: isoOf(nowMs),
+  };
+  const { promotion } = await deps.promotions.stage(staged);
+  await deps.audit.append(
+    draft(
+      deps,
+      'promotion_staged',
+      streamOf(promotion.promotionId),
+      {
+        promotion_id: promotion.promotionId,
+        cohort_id: promotion.cohortId,
+        agent_id: promotion.agentId,
+        genome_id: promotion.genome.id,
+        execution_id: input.executionId,
+      },
+      {
+        config_hash: promotion.configHash,
+        capital_slice_usd: promotion.capitalSliceUsd,
+        genome: promotion.genome,
+        metrics: promotion.metrics,
+        broker: promotion.broker,
+      },
+    ),
+  );
+  return {
+    promotion,
+    clock: { replayStartIso: request.replayStartIso ?? null, elapsedSeconds: 0 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Promotion window
+// ---------------------------------------------------------------------------------------
+
+export interface WindowCheck {
+  readonly status: 'open' | 'not_yet' | 'closed';
+  readonly nowIso: string;
+  readonly opensAtIso: string;
+  readonly closesAtIso: string;
+  /** Seconds to wait before checking again (0 unless `not_yet`). */
+  readonly waitSeconds: number;
+}
+
+/**
+ * Where "now" stands relative to today's promotion window (America/New_York open/close from
+ * the gate thresholds; open inclusive, close exclusive).
+ */
+export function checkPromotionWindow(
+  deps: Pick<PromotionDeps, 'clock' | 'gateThresholds' | 'promotionConfig'>,
+  clock: PipelineClock,
+): WindowCheck {
+  const now = pipelineNow(clock, deps.clock.now());
+  const date = nyDate(now);
+  const opens = nyTimeOn(date, deps.gateThresholds.promotionWindowOpenNy);
+  const closes = nyTimeOn(date, deps.gateThresholds.promotionWindowCloseNy);
+  const base = { nowIso: isoOf(now), opensAtIso: isoOf(opens), closesAtIso: isoOf(closes) };
+  if (now < opens) {
+    const wait = Math.ceil((opens - now) / 1000);
+    return {
+      ...base,
+      status: 'not_yet',
+      waitSeconds: Math.min(wait, deps.promotionConfig.windowCheckSeconds),
+    };
+  }
+  if (now >= closes) return { ...base, status: 'closed', waitSeconds: 0 };
+  return { ...base, status: 'open', waitSeconds: 0 };
+}
+
+// ---------------------------------------------------------------------------------------
+// Gates
+// ---------------------------------------------------------------------------------------
+
+/** Index of the last bar whose minute has ended at `nowMs`, or -1. */
+function lastCompleteBar(session: MarketSession, nowMs: number): number {
+  let idx = -1;
+  for (let i = 0; i < session.timestamps.length; i++) {
+    if ((session.timestamps[i] as number) + MINUTE_MS <= nowMs) idx = i;
+    else break;
+  }
+  return idx;
+}
+
+/**
+ * The candidate's entry leg at `nowMs`: its strategy replayed over today's completed bars
+ * gives a target (signed fraction of the capital slice); when the strategy is flat or has
+ * not spoken yet, the genome's base position (long `riskFraction`) is used, so a promotion
+ * always opens the position the candidate trades with. Quantity rounds down to whole or
+ * 1e-6 shares; an empty plan means the slice cannot buy the step.
+ */
+export function planEntry(
+  promotion: Pick<StagedPromotion, 'genome' | 'capitalSliceUsd'>,
+  session: MarketSession,
+  lastIdx: number,
+  wholeShares: boolean,
+): PlannedLeg[] {
+  const symbol = promotion.genome.symbol;
+  const s = session.series.find((x) => x.symbol === symbol);
+  if (!s || lastIdx < 0) return [];
+  const strategy = createStrategy(promotion.genome as Genome);
+  strategy.reset(sessionOpenMs(session));
+  let target = HOLD;
+  for (let i = 0; i <= lastIdx; i++) {
+    const close = s.close[i] as number;
+    if (Number.isNaN(close)) continue;
+    const out = strategy.step(
+      session.timestamps[i] as number,
+      close,
+      s.high[i] as number,
+      s.low[i] as number,
+      s.volume[i] as number,
+    );
+    if (!Number.isNaN(out)) target = out;
+  }
+  const riskFraction = promotion.genome.params.riskFraction ?? 1;
+  if (Number.isNaN(target) || target === 0) target = riskFraction;
+  const side: OrderSide = target > 0 ? 'buy' : 'sell';
+  const price = (side === 'buy' ? s.ask[lastIdx] : s.bid[lastIdx]) as number;
+  if (!(price > 0)) return [];
+  const qty = roundQtyDown(
+    (promotion.capitalSliceUsd * Math.abs(target)) / price,
+    wholeShares ? 1 : FRACTIONAL_QTY_STEP,
+  );
+  return qty > 0 ? [{ leg: 'entry', symbol, side, qty, refPriceUsd: price }] : [];
+}
+
+async function killSwitchState(
+  deps: Pick<PromotionDeps, 'killSwitch'>,
+): Promise<'on' | 'off' | 'unknown'> {
+  try {
+    const state = await deps.killSwitch.read();
+    return state?.engaged ? 'on' : 'off';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface GatesOutput extends GateEvaluation {
+  readonly plan: readonly PlannedLeg[];
+  readonly nowIso: string;
+}
+
+/**
+ * Gates: observes everything the gates need at "now" (kill switch, drawdowns, VaR/ES from
+ * daily history, exposure and leverage after the planned entry, trade count, liquidity and
+ * spread at the last complete minute, data staleness, promotion window), evaluates them,
+ * records one `gate_evaluated` per gate and, when any fails, marks the promotion
+ * `gates_failed`. Missing observations fail their gate (closed), never throw.
+ */
+export async function evaluatePromotionGates(
+  deps: PromotionDeps,
+  input: { readonly promotion: StagedPromotion; readonly clock: PipelineClock },
+): Promise<GatesOutput> {
+  const p = input.promotion;
+  const now = pipelineNow(input.clock, deps.clock.now());
+  const date = nyDate(now);
+  const symbol = p.genome.symbol;
+  let session: MarketSession | null = null;
+  try {
+    session = await deps.marketData.loadSession(date, [symbol]);
+  } catch (err) {
+    if (!(err instanceof NoSessionError)) throw err;
+  }
+  const lastIdx = session ? lastCompleteBar(session, now) : -1;
+  const plan = session ? planEntry(p, session, lastIdx, deps.promotionConfig.wholeShares) : [];
+  const series = session?.series.find((x) => x.symbol === symbol);
+  const leg = plan[0];
+  const notional = leg ? (leg.side === 'buy' ? 1 : -1) * leg.qty * leg.refPriceUsd : null;
+
+  const fromDate = new Date(Date.parse(`${date}T00:00:00Z`) - RISK_HISTORY_DAYS * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  const dayBefore = new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  const daily = await deps.marketData.loadDaily(symbol, fromDate, dayBefore);
+  const { book } = await deps.promotions.getBook(p.broker);
+  const lastPrice = (sym: string): number | null => {
+    const sr = session?.series.find((x) => x.symbol === sym);
+    if (!sr || lastIdx < 0) return null;
+    const c = sr.close[lastIdx] as number;
+    return Number.isNaN(c) ? null : c;
+  };
+  const positions = positionsOf(book)
+    .filter((v) => v.qty !== 0)
+    .map((v) => ({
+      symbol: v.symbol,
+      notionalUsd: v.qty * (lastPrice(v.symbol) ?? v.avgCostUsd ?? 0),
+    }));
+  const positionsAfterTrade =
+    notional === null ? null : [...positions, { symbol, notionalUsd: notional }];
+  const evaluation = evaluateGates(
+    {
+      nowMs: now,
+      capitalUsd: p.bankrollUsd,
+      killSwitch: { state: await killSwitchState(deps) },
+      drawdown: {
+        parentDrawdownFraction: p.metrics.parentMaxDrawdownFraction,
+        agentDrawdownFraction: p.metrics.maxDrawdownFraction,
+      },
+      risk: { dailyReturns: simpleReturns(daily), positionNotionalUsd: notional },
+      positionsAfterTrade,
+      leverage: {
+        grossNotionalUsd: notional === null ? null : Math.abs(notional),
+        equityUsd: p.capitalSliceUsd,
+      },
+      trades: { tradeCount: p.metrics.tradeCount },
+      liquidity: {
+        orderQty: leg?.qty ?? null,
+        minuteVolume: series && lastIdx >= 0 ? (series.volume[lastIdx] as number) : null,
+        dailyVolume: daily.at(-1)?.volume ?? null,
+        bidUsd: series && lastIdx >= 0 ? (series.bid[lastIdx] as number) : null,
+        askUsd: series && lastIdx >= 0 ? (series.ask[lastIdx] as number) : null,
+      },
+      staleness: {
+        lastBarMs:
+          session && lastIdx >= 0 ? (session.timestamps[lastIdx] as number) + MINUTE_MS : null,
+      },
+      window: { isTradingDay: session !== null },
+    },
+    deps.gateThresholds,
+  );
+  for (const r of evaluation.results) {
+    await deps.audit.append(
+      draft(
+        deps,
+        'gate_evaluated',
+        streamOf(p.promotionId),
+        { promotion_id: p.promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
+        {
+          gate: r.gate,
+          verdict: r.verdict,
+          observed: r.observed,
+          threshold: r.threshold,
+          unit: r.unit,
+          reason: r.reason,
+          breaker_action: r.breakerAction,
+          evaluated_at: isoOf(now),
+        },
+      ),
+    );
+  }
+  if (!evaluation.passed) {
+    const failed = evaluation.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
+    await deps.promotions.setStatus(
+      p.promotionId,
+      'gates_failed',
+      `failed gates: ${failed.join(', ')}`,
+    );
+  }
+  return { ...evaluation, plan, nowIso: isoOf(now) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------------------
+
+/** Order events that move our snapshot to what the broker reports (fill delta + status). */
+function eventsFor(
+  current: PromotionOrder['order'],
+  reported: BrokerOrder,
+  atMs: number,
+): OrderEvent[] {
+  const events: OrderEvent[] = [];
+  const delta = reported.filledQty - current.filledQty;
+  if (delta > 1e-9) {
+    const prevNotional = current.filledQty * (current.avgFillPriceUsd ?? 0);
+    const newNotional = reported.filledQty * (reported.filledAvgPriceUsd ?? 0);
+    const priceUsd = (newNotional - prevNotional) / delta;
+    if (current.status === 'pending_new')
+      events.push({ type: 'new', atMs, brokerOrderId: reported.brokerOrderId });
+    events.push({
+      type: 'fill',
+      atMs,
+      qty: delta,
+      priceUsd: priceUsd > 0 ? priceUsd : (reported.filledAvgPriceUsd ?? 0),
+    });
+  }
+  const st = reported.status;
+  if (st !== current.status && st !== 'filled' && st !== 'partially_filled') {
+    if (st === 'rejected')
+      events.push({ type: 'rejected', atMs, reason: 'rejected by broker' } as OrderEvent);
+    else
+      events.push({
+        type: st,
+        atMs,
+        ...(['new', 'accepted', 'pending_new'].includes(st)
+          ? { brokerOrderId: reported.brokerOrderId }
+          : {}),
+      } as OrderEvent);
+  }
+  return events;
+}
+
+/**
+ * Applies the broker's view of an order to our snapshot through the Order entity (an
+ * illegal transition throws IllegalOrderTransitionError), books new fills into the FIFO
+ * position book, saves, and records `order_status_changed` when anything moved.
+ */
+async function syncOrder(
+  deps: PromotionDeps,
+  p: StagedPromotion,
+  tracked: PromotionOrder,
+  reported: BrokerOrder,
+  nowMs: number,
+): Promise<PromotionOrder> {
+  const order = Order.rehydrate(tracked.order);
+  // An event the lifecycle does not allow throws IllegalOrderTransitionError (recorded by
+  // the state machine's Catch): a broker report never silently rewrites an order's history.
+  for (const ev of eventsFor(tracked.order, reported, nowMs)) order.apply(ev);
+  const next = order.snapshot();
+  if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
+    return tracked;
+  let bookedQty = tracked.bookedQty;
+  const toBook = next.filledQty - bookedQty;
+  if (toBook > 1e-9) {
+    const prevNotional = bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
+    const price = (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { book, version } = await deps.promotions.getBook(p.broker);
+      const out = applyFill(book, {
+        symbol: next.symbol,
+        side: next.side,
+        qty: toBook,
+        priceUsd: price,
+        atMs: nowMs,
+      });
+      if (await deps.promotions.saveBook(p.broker, out.book, version)) {
+        bookedQty = next.filledQty;
+        break;
+      }
+    }
+  }
+  const updated: PromotionOrder = { ...tracked, bookedQty, order: next };
+  await deps.promotions.saveOrder(updated);
+  await deps.audit.append(
+    draft(
+      deps,
+      'order_status_changed',
+      streamOf(p.promotionId),
+      { promotion_id: p.promotionId, order_id: next.clientOrderId },
+      {
+        client_order_id: next.clientOrderId,
+        status: next.status,
+        previous_status: tracked.order.status,
+        filled_qty: next.filledQty,
+        filled_avg_price: next.avgFillPriceUsd,
+        broker_status: reported.status,
+      },
+    ),
+  );
+  return updated;
+}
+
+export interface OrdersOutput {
+  readonly orders: readonly {
+    readonly clientOrderId: string;
+    readonly symbol: string;
+    readonly side: OrderSide;
+    readonly qty: number;
+    readonly status: string;
+    readonly filledQty: number;
+    readonly filledAvgPriceUsd: number | null;
+  }[];
+  readonly allTerminal: boolean;
+}
+
+function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
+  return {
+    orders: orders.map((o) => ({
+      clientOrderId: o.order.clientOrderId,
+      symbol: o.order.symbol,
+      side: o.order.side,
+      qty: o.order.qty,
+      status: o.order.status,
+      filledQty: o.order.filledQty,
+      filledAvgPriceUsd: o.order.avgFillPriceUsd,
+    })),
+    allTerminal: orders.every((o) => isTerminalOrderStatus(o.order.status)),
+  };
+}
+
+/**
+ * Submit: re-checks the kill switch (fails closed), then for each planned leg reserves the
+ * order under its deterministic client_order_id (conditional write) BEFORE sending it, and
+ * sends it. A retry or restart after the broker accepted but before we recorded finds the
+ * reservation and the broker answers with the same order (`duplicate`), so exactly one
+ * order per leg exists. A broker rejection is recorded on the order, not retried.
+ *
+ * @throws KillSwitchEngagedError when the switch is on or unreadable.
+ */
+export async function submitPromotionOrders(
+  deps: PromotionDeps,
+  input: {
+    readonly promotion: StagedPromotion;
+    readonly plan: readonly PlannedLeg[];
+    readonly clock: PipelineClock;
+  },
+): Promise<OrdersOutput> {
+  const p = input.promotion;
+  const ks = await killSwitchState(deps);
+  if (ks !== 'off') throw new KillSwitchEngagedError(ks);
+  const now = pipelineNow(input.clock, deps.clock.now());
+  const broker = deps.brokerAt(now);
+  const out: PromotionOrder[] = [];
+  for (const leg of input.plan) {
+    const coid = clientOrderId({ promotionId: p.promotionId, leg: leg.leg, attempt: 1 });
+    const fresh = Order.create(
+      {
+        clientOrderId: coid,
+        symbol: leg.symbol,
+        side: leg.side,
+        qty: leg.qty,
+        type: 'market',
+        limitPriceUsd: null,
+        timeInForce: 'day',
+      },
+      now,
+    ).snapshot();
+    const { order: reserved } = await deps.promotions.reserveOrder({
+      promotionId: p.promotionId,
+      leg: leg.leg,
+      attempt: 1,
+      bookedQty: 0,
+      order: fresh,
+    });
+    if (isTerminalOrderStatus(reserved.order.status)) {
+      out.push(reserved);
+      continue;
+    }
+    try {
+      const { order: reported, duplicate } = await broker.submitOrder({
+        clientOrderId: coid,
+        symbol: leg.symbol,
+        side: leg.side,
+        qty: leg.qty,
+        type: 'market',
+        timeInForce: 'day',
+      });
+      if (!duplicate || reserved.order.status === 'pending_new') {
+        await deps.audit.append(
+          draft(
+            deps,
+            'order_submitted',
+            streamOf(p.promotionId),
+            { promotion_id: p.promotionId, order_id: coid },
+            {
+              client_order_id: coid,
+              symbol: leg.symbol,
+              side: leg.side,
+              qty: leg.qty,
+              type: 'market',
+              time_in_force: 'day',
+              broker: broker.name,
+              duplicate,
+            },
+          ),
+        );
+      }
+      out.push(await syncOrder(deps, p, reserved, reported, now));
+    } catch (err) {
+      if (!(err instanceof BrokerRejectedError)) throw err;
+      const order = Order.rehydrate(reserved.order);
+      order.apply({ type: 'rejected', atMs: now, reason: err.reason } as OrderEvent);
+      const rejected: PromotionOrder = { ...reserved, order: order.snapshot() };
+      await deps.promotions.saveOrder(rejected);
+      await deps.audit.append(
+        draft(
+          deps,
+          'order_status_changed',
+          streamOf(p.promotionId),
+          { promotion_id: p.promotionId, order_id: coid },
+          {
+            client_order_id: coid,
+            status: 'rejected',
+            previous_status: reserved.order.status,
+            filled_qty: 0,
+            filled_avg_price: null,
+            reason: err.reason,
+          },
+        ),
+      );
+      out.push(rejected);
+    }
+  }
+  await deps.promotions.setStatus(
+    p.promotionId,
+    'submitted',
+    `${out.length} order(s) sent to ${broker.name}`,
+  );
+  return ordersOutput(out);
+}
+
+/**
+ * Poll: asks the broker for every open order of the promotion and applies what moved.
+ * With `cancelOpen`, requests cancellation of every order still open first (the poll budget
+ * ran out, or the kill switch was engaged).
+ */
+export async function pollPromotionOrders(
+  deps: PromotionDeps,
+  input: {
+    readonly promotion: StagedPromotion;
+    readonly clock: PipelineClock;
+    readonly cancelOpen?: boolean;
+  },
+): Promise<OrdersOutput> {
+  const p = input.promotion;
+  const now = pipelineNow(input.clock, deps.clock.now());
+  const broker = deps.brokerAt(now);
+  const tracked = await deps.promotions.listOrders(p.promotionId);
+  const out: PromotionOrder[] = [];
+  for (const o of tracked) {
+    if (isTerminalOrderStatus(o.order.status)) {
+      out.push(o);
+      continue;
+    }
+    const reported = input.cancelOpen
+      ? await broker.cancelOrder(o.order.clientOrderId)
+      : await broker.getOrderByClientOrderId(o.order.clientOrderId);
+    out.push(reported ? await syncOrder(deps, p, o, reported, now) : o);
+  }
+  return ordersOutput(out);
+}
+
+/**
+ * Reconcile: compares the local FIFO book and this promotion's orders with the broker's
+ * positions and orders, and records a `reconciliation` with every discrepancy.
+ */
+export async function reconcilePromotion(
+  deps: PromotionDeps,
+  input: { readonly promotion: StagedPromotion; readonly clock: PipelineClock },
+): Promise<{
+  clean: boolean;
+  discrepancies: readonly Discrepancy[];
+  positions: readonly { symbol: string; qty: number }[];
+}> {
+  const p = input.promotion;
+  const now = pipelineNow(input.clock, deps.clock.now());
+  const broker = deps.brokerAt(now);
+  const [{ book }, brokerPositions, tracked] = await Promise.all([
+    deps.promotions.getBook(p.broker),
+    broker.listPositions(),
+    deps.promotions.listOrders(p.promotionId),
+  ]);
+  const brokerOrders: { clientOrderId: string; status: string; filledQty: number }[] = [];
+  for (const o of tracked) {
+    const b = await broker.getOrderByClientOrderId(o.order.clientOrderId);
+    if (b)
+      brokerOrders.push({
+        clientOrderId: b.clientOrderId,
+        status: b.status,
+        filledQty: b.filledQty,
+      });
+  }
+  const localPositions = positionsOf(book as PositionBook).map((v) => ({
+    symbol: v.symbol,
+    qty: v.qty,
+  }));
+  const discrepancies = reconcile(
+    {
+      localPositions,
+      brokerPositions: brokerPositions.map((b) => ({ symbol: b.symbol, qty: b.qty })),
+      localOrders: tracked.map((o) => ({
+        clientOrderId: o.order.clientOrderId,
+        status: o.order.status,
+        filledQty: o.order.filledQty,
+      })),
+      brokerOrders,
+    },
+    { qtyTolerance: deps.promotionConfig.reconcileQtyTolerance },
+  );
+  await deps.audit.append(
+    draft(
+      deps,
+      'reconciliation',
+      streamOf(p.promotionId),
+      { promotion_id: p.promotionId },
+      {
+        clean: discrepancies.length === 0,
+        discrepancies,
+        local_positions: localPositions,
+        broker_positions: brokerPositions,
+        orders: brokerOrders,
+        broker: broker.name,
+      },
+    ),
+  );
+  return { clean: discrepancies.length === 0, discrepancies, positions: localPositions };
+}
+
+/** Ends a promotion: records `promotion_completed` with the outcome and reason. */
+export async function completePromotion(
+  deps: PromotionDeps,
+  input: {
+    readonly promotion: StagedPromotion;
+    readonly outcome: 'promoted' | 'gates_failed' | 'window_expired' | 'halted' | 'failed';
+    readonly reason: string;
+  },
+): Promise<{ promotionId: string; outcome: string; reason: string }> {
+  const p = input.promotion;
+  const status = input.outcome === 'failed' ? 'failed' : input.outcome;
+  await deps.promotions.setStatus(p.promotionId, status, input.reason);
+  await deps.audit.append(
+    draft(
+      deps,
+      'promotion_completed',
+      streamOf(p.promotionId),
+      { promotion_id: p.promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
+      {
+        outcome: input.outcome,
+        reason: input.reason,
+      },
+    ),
+  );
+  return { promotionId: p.promotionId, outcome: input.outcome, reason: input.reason };
+}

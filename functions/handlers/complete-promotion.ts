@@ -1,0 +1,52 @@
+/**
+ * Steps "RecordPromoted", "GatesFailed", "WindowExpired", "Halted": ends the promotion with
+ * its outcome and a reason built from the step's detail, and records `promotion_completed`.
+ *
+ * Event: `{ promotion, outcome, detail }`. Returns `{ promotionId, outcome, reason }`.
+ */
+import * as z from 'zod';
+import { getPromotionDeps } from '../composition/promotion.js';
+import { completePromotion } from '../core/use-cases/promotion.js';
+import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
+import { causeMessage } from '../core/use-cases/record-failure.js';
+import { makeHandler } from './shared/handler.js';
+
+const EventSchema = z.object({
+  promotion: StagedPromotionSchema,
+  outcome: z.enum(['promoted', 'gates_failed', 'window_expired', 'halted']),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+type Detail = Record<string, unknown>;
+
+function reasonFor(outcome: z.infer<typeof EventSchema>['outcome'], d: Detail): string {
+  switch (outcome) {
+    case 'promoted': {
+      const orders = ((d.orders as Detail | undefined)?.orders as Detail[] | undefined) ?? [];
+      const rec = d.reconciliation as { clean?: boolean; discrepancies?: unknown[] } | undefined;
+      const states = orders.map((o) => `${o.clientOrderId} ${o.status}`).join(', ') || 'no orders';
+      return `${orders.length} order(s): ${states}; reconciliation ${rec?.clean ? 'clean' : `found ${rec?.discrepancies?.length ?? '?'} discrepancies`}`;
+    }
+    case 'gates_failed': {
+      const results = (d.results as Detail[] | undefined) ?? [];
+      const failed = results
+        .filter((r) => r.verdict === 'fail')
+        .map((r) => `${r.gate} (observed ${r.observed}, threshold ${r.threshold} ${r.unit})`);
+      return `failed gates: ${failed.join('; ')}`;
+    }
+    case 'window_expired':
+      return `promotion window closed at ${d.closesAtIso} before submission (now ${d.nowIso})`;
+    case 'halted':
+      return (
+        causeMessage(typeof d.Cause === 'string' ? d.Cause : undefined) || 'kill switch engaged'
+      );
+  }
+}
+
+export const handler = makeHandler('complete-promotion', EventSchema, async (event) =>
+  completePromotion(getPromotionDeps(), {
+    promotion: event.promotion,
+    outcome: event.outcome,
+    reason: reasonFor(event.outcome, event.detail),
+  }),
+);

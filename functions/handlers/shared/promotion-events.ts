@@ -1,0 +1,21 @@
+/**
+ * zod schemas of the promotion pipeline's step events (what the ASL passes each handler).
+ */
+import * as z from 'zod';
+import {
+  PipelineClockSchema,
+  StagedPromotionSchema,
+} from '../../core/use-cases/promotion-records.js';
+
+export const PromotionStepEventSchema = z.object({
+  promotion: StagedPromotionSchema,
+  clock: PipelineClockSchema,
+});
+
+export const PlannedLegSchema = z.object({
+  leg: z.string().regex(/^[A-Za-z0-9-]{1,12}$/),
+  symbol: z.string().min(1),
+  side: z.enum(['buy', 'sell']),
+  qty: z.number().positive(),
+  refPriceUsd: z.number().positive(),
+});

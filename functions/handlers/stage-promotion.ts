@@ -1,0 +1,33 @@
+/**
+ * Step "StageCandidate" of the promotion pipeline: freezes the cohort's best candidate
+ * (genome, config hash, capital slice) and records `promotion_staged`.
+ *
+ * Event: `{ request: PromotionRequest, execution: { id, name } }`.
+ * Returns `{ promotion: StagedPromotion, clock: PipelineClock }`.
+ * Errors: ValidationError (bad request or config), NotFoundError (unknown cohort).
+ */
+import * as z from 'zod';
+import { getPromotionDeps } from '../composition/promotion.js';
+import { stagePromotion } from '../core/use-cases/promotion.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const EventSchema = z.object({
+  request: z.unknown(),
+  execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+});
+
+export const handler = makeHandler('stage-promotion', EventSchema, async (event) => {
+  logger.appendKeys({ executionArn: event.execution.id });
+  const out = await stagePromotion(getPromotionDeps(), {
+    request: event.request,
+    executionId: event.execution.id,
+    executionName: event.execution.name,
+  });
+  logger.info('promotion staged', {
+    promotionId: out.promotion.promotionId,
+    agentId: out.promotion.agentId,
+    capitalSliceUsd: out.promotion.capitalSliceUsd,
+  });
+  return out;
+});

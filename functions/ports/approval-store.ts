@@ -1,0 +1,103 @@
+/**
+ * Server-side store of Day-3 approval requests. The Step Functions task token lives here
+ * (encrypted), never in links or messages: the approval page and Slack only carry the opaque
+ * approval id. Each request can be decided ONCE (conditional write).
+ *
+ * Reads are split by audience:
+ * - {@link ApprovalStore.getForDisplay} returns what a page may show, WITHOUT the task token;
+ * - {@link ApprovalStore.claimDecision} is the only path to the token, and only for the one
+ *   caller whose conditional write won.
+ */
+import type {
+  ApprovalChannel,
+  ApprovalDecision,
+  ApprovalStatus,
+  ApprovalSummary,
+  EquityCurve,
+  NewApprovalRequest,
+} from '../core/approval/types.js';
+
+export type { NewApprovalRequest } from '../core/approval/types.js';
+
+/** An approval request as pages and messages may show it: no task token. */
+export interface ApprovalView {
+  readonly approvalId: string;
+  /** ARN of the waiting execution (not secret: it cannot resume the execution). */
+  readonly executionArn: string;
+  readonly summary: ApprovalSummary;
+  /** `[epoch ms UTC, equity USD]`, oldest first. */
+  readonly equityCurve: EquityCurve;
+  /** Allowed approver identities (`scheme:id`). */
+  readonly approvers: readonly string[];
+  readonly status: ApprovalStatus;
+  readonly createdAtIso: string;
+  readonly expiresAtIso: string;
+  /** Expiry in epoch seconds UTC: floor(expiresAt / 1000), the value links carry as `exp`. */
+  readonly exp: number;
+  /** Who decided (`scheme:id`), null while pending. */
+  readonly decidedBy: string | null;
+  readonly decidedAtIso: string | null;
+  readonly decidedChannel: ApprovalChannel | null;
+}
+
+/** The decision a caller tries to record. */
+export interface DecisionClaim {
+  readonly decision: ApprovalDecision;
+  /** Authenticated approver identity `scheme:id`; must be on the request's allow-list. */
+  readonly by: string;
+  /** When the decision was made, UTC ISO-8601 (from the Clock port). */
+  readonly atIso: string;
+  readonly channel: ApprovalChannel;
+}
+
+/**
+ * The decision this caller recorded, with what it needs to resume the execution. `taskToken`
+ * is a NON-enumerable property: it is readable, but `JSON.stringify`, loggers and spreads
+ * leave it out, so it does not leak into logs or audit payloads by accident.
+ */
+export interface ClaimedDecision {
+  readonly approvalId: string;
+  readonly decision: ApprovalDecision;
+  readonly by: string;
+  readonly atIso: string;
+  readonly channel: ApprovalChannel;
+  readonly executionArn: string;
+  /** Decrypted Step Functions task token (for SendTaskSuccess / SendTaskFailure only). */
+  readonly taskToken: string;
+}
+
+export interface ApprovalStore {
+  /**
+   * Stores a new pending request; the task token is encrypted before it is written.
+   * Idempotent for a retried request step: re-creating a still-pending id for the same
+   * execution replaces its task token (a retried `.waitForTaskToken` task gets a new one).
+   *
+   * @throws ValidationError when the request is invalid (zod), or the id is already used by
+   *   another execution.
+   * @throws ApprovalAlreadyDecidedError when the id exists and was already decided.
+   * @throws TransientError on throttling / 5xx / network faults.
+   */
+  create(request: NewApprovalRequest): Promise<void>;
+
+  /**
+   * The request as pages may show it (no task token).
+   *
+   * @throws ApprovalNotFoundError when no request has this id (or it was purged by TTL).
+   * @throws TransientError on throttling / 5xx / network faults.
+   */
+  getForDisplay(approvalId: string): Promise<ApprovalView>;
+
+  /**
+   * Records the decision iff the request is still pending, not expired at `claim.atIso`, and
+   * `claim.by` is on its allow-list: one atomic conditional write, so of any number of
+   * concurrent claims exactly one wins.
+   *
+   * @throws ApprovalNotFoundError when no request has this id.
+   * @throws ApprovalAlreadyDecidedError when it was already decided (by anyone).
+   * @throws ApprovalExpiredError when `claim.atIso` is at or after its expiry.
+   * @throws ApprovalForbiddenError when `claim.by` is not on the allow-list.
+   * @throws SignatureInvalidError (subject `task_token`) when the stored token does not decrypt.
+   * @throws TransientError on throttling / 5xx / network faults.
+   */
+  claimDecision(approvalId: string, claim: DecisionClaim): Promise<ClaimedDecision>;
+}

@@ -1,0 +1,27 @@
+import type { PositionBook } from '../core/orders/position-tracker.js';
+import type { PromotionOrder, StagedPromotion } from '../core/use-cases/promotion-records.js';
+
+/**
+ * Persistence of promotions, their orders and the local position book of each broker
+ * account (DynamoDB). Writes that decide something are conditional, so a retried or
+ * restarted step never creates a second promotion or a second order for a leg.
+ *
+ * Errors: `NotFoundError` for unknown ids, `TransientError` for retryable storage faults.
+ */
+export interface PromotionRepository {
+  /** Creates the promotion once; a second call returns the stored one (`created: false`). */
+  stage(promotion: StagedPromotion): Promise<{ created: boolean; promotion: StagedPromotion }>;
+  get(promotionId: string): Promise<StagedPromotion>;
+  setStatus(promotionId: string, status: StagedPromotion['status'], reason: string): Promise<void>;
+  /**
+   * Reserves an order (status `pending_new`) before it is sent: created once per
+   * client_order_id; a second call returns the stored order (`created: false`).
+   */
+  reserveOrder(order: PromotionOrder): Promise<{ created: boolean; order: PromotionOrder }>;
+  saveOrder(order: PromotionOrder): Promise<void>;
+  listOrders(promotionId: string): Promise<readonly PromotionOrder[]>;
+  /** The local FIFO position book of a broker account, with its version for updates. */
+  getBook(account: string): Promise<{ book: PositionBook; version: number }>;
+  /** Saves the book if its version is still `expectedVersion`; false when it moved. */
+  saveBook(account: string, book: PositionBook, expectedVersion: number): Promise<boolean>;
+}

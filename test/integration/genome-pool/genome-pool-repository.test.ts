@@ -1,0 +1,292 @@
+/**
+ * DynamoGenomePoolRepository against real DynamoDB Local (started by local/servers.ts, in
+ * memory): generations round-trip, CURRENT moves only from generation − 1, a generation is
+ * written once (identical re-save is a no-op), concurrent cycles cannot both win, parts stay
+ * under the item size limit and are checked on read.
+ */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoGenomePoolRepository } from '../../../functions/adapters/dynamodb/genome-pool-repository.js';
+import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
+import {
+  GenerationAlreadyExistsError,
+  GenomePoolConflictError,
+  GenomePoolCorruptError,
+  ValidationError,
+} from '../../../functions/core/errors.js';
+import type { GenomeGeneration } from '../../../functions/core/learning/generation.js';
+import { runLearningCycle } from '../../../functions/core/learning/learning-cycle.js';
+import {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalServers,
+  startLocalServers,
+} from '../../../local/servers.js';
+import { cycleInput, NOW, randomResults } from '../../unit/learning/fixtures.js';
+
+const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
+const MAX_ITEM_BYTES = 400 * 1024;
+
+let servers: LocalServers;
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tables = 0;
+
+beforeAll(async () => {
+  servers = await startLocalServers({ dataDir: 'memory', buckets: ['stagegate-genome-pool'] });
+  client = new DynamoDBClient({
+    endpoint: servers.dynamoEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  doc = DynamoDBDocumentClient.from(client);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await servers?.stop();
+});
+
+/** A fresh table per test: the pool pointer is a single item per table. */
+async function freshRepository(
+  options: { partBytes?: number } = {},
+): Promise<{ repo: DynamoGenomePoolRepository; table: string }> {
+  tables++;
+  const table = `genome-pool-${tables}`;
+  await ensureTable(client, table);
+  return { repo: new DynamoGenomePoolRepository(doc, table, options), table };
+}
+
+function generation0(size = 30, seed = 1): GenomeGeneration {
+  return {
+    generation: 0,
+    genomes: seedGenomePool(size, SYMBOLS, seed),
+    lineage: [],
+    fitness: [],
+    seed,
+    createdAtIso: '2013-10-07T13:00:00.000Z',
+  };
+}
+
+function bred(from: GenomeGeneration, seed: number): GenomeGeneration {
+  const out = runLearningCycle({
+    ...cycleInput(from.genomes.length, { pool: from.genomes }),
+    scored: randomResults(from.genomes, seed),
+    seed,
+  });
+  return {
+    generation: from.generation + 1,
+    genomes: out.pool,
+    lineage: out.lineage,
+    fitness: out.fitness,
+    seed,
+    createdAtIso: new Date(NOW).toISOString(),
+    stats: out.stats,
+  };
+}
+
+async function rawItems(table: string): Promise<Record<string, unknown>[]> {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'GENOME_POOL' },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** Outcome of a promise without an unhandled rejection. */
+async function settle(p: Promise<void>): Promise<{ ok?: true; error?: unknown }> {
+  try {
+    await p;
+    return { ok: true };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * DynamoDB item size as AWS counts it (attribute names + values: strings in UTF-8 bytes,
+ * binaries in bytes, numbers up to 21 bytes, maps/lists as their JSON), an upper bound.
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) {
+    total += Buffer.byteLength(name);
+    if (value instanceof Uint8Array) total += value.byteLength;
+    else if (typeof value === 'string') total += Buffer.byteLength(value);
+    else if (typeof value === 'number') total += 21;
+    else total += Buffer.byteLength(JSON.stringify(value ?? null));
+  }
+  return total;
+}
+
+describe('DynamoGenomePoolRepository', () => {
+  it('has no current pool before generation 0', async () => {
+    // Prepare
+    const { repo } = await freshRepository();
+
+    // Act
+    const current = await repo.getCurrent();
+    const zero = await repo.getGeneration(0);
+
+    // Assess
+    expect(current).toBeNull();
+    expect(zero).toBeNull();
+  });
+
+  it('round-trips generations 0 and 1 and moves CURRENT to the newest', async () => {
+    // Prepare
+    const { repo, table } = await freshRepository();
+    const g0 = generation0();
+    const g1 = bred(g0, 5);
+
+    // Act
+    await repo.saveGeneration(g0);
+    const afterZero = await repo.getCurrent();
+    await repo.saveGeneration(g1);
+    const afterOne = await repo.getCurrent();
+    const readZero = await repo.getGeneration(0);
+
+    // Assess
+    expect(afterZero).toEqual({ ...g0, stats: null });
+    expect(afterOne).toEqual(g1);
+    expect(readZero?.genomes).toEqual(g0.genomes);
+    const keys = (await rawItems(table)).map((i) => String(i.sk)).sort();
+    expect(keys).toEqual([
+      'CURRENT',
+      'GEN#0000000000',
+      expect.stringMatching(/^GEN#0000000000#PART#[0-9a-f]{16}#0000$/),
+      'GEN#0000000001',
+      expect.stringMatching(/^GEN#0000000001#PART#[0-9a-f]{16}#0000$/),
+    ]);
+  });
+
+  it('treats an identical re-save as a retry and refuses different content for the same number', async () => {
+    // Prepare
+    const { repo } = await freshRepository();
+    const g0 = generation0();
+    const g1 = bred(g0, 5);
+    await repo.saveGeneration(g0);
+    await repo.saveGeneration(g1);
+
+    // Act
+    const retry = await settle(repo.saveGeneration(g1));
+    const other = await settle(repo.saveGeneration(bred(g0, 6)));
+
+    // Assess
+    expect(retry).toEqual({ ok: true });
+    expect(other.error).toBeInstanceOf(GenerationAlreadyExistsError);
+    expect((await repo.getCurrent())?.seed).toBe(5);
+  });
+
+  it('refuses a generation not bred from the current one (optimistic concurrency)', async () => {
+    // Prepare
+    const { repo } = await freshRepository();
+    const g0 = generation0();
+    const g1 = bred(g0, 5);
+    await repo.saveGeneration(g0);
+
+    // Act
+    const skipping = await settle(repo.saveGeneration({ ...bred(g1, 7), generation: 2 }));
+    const secondSeed = await settle(repo.saveGeneration(generation0(30, 2)));
+
+    // Assess
+    expect(skipping.error).toBeInstanceOf(GenomePoolConflictError);
+    expect(skipping.error).toMatchObject({ expectedPrevious: 1, actual: 0 });
+    expect(secondSeed.error).toBeInstanceOf(GenerationAlreadyExistsError);
+    expect((await repo.getCurrent())?.generation).toBe(0);
+    expect(await repo.getGeneration(2)).toBeNull();
+  });
+
+  it('lets exactly one of two concurrent cycles bred from the same generation win', async () => {
+    // Prepare
+    const { repo } = await freshRepository();
+    const g0 = generation0();
+    await repo.saveGeneration(g0);
+    const a = bred(g0, 11);
+    const b = bred(g0, 12);
+
+    // Act
+    const results = await Promise.allSettled([repo.saveGeneration(a), repo.saveGeneration(b)]);
+
+    // Assess
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const reason = (lost[0] as PromiseRejectedResult).reason;
+    expect(
+      reason instanceof GenerationAlreadyExistsError || reason instanceof GenomePoolConflictError,
+    ).toBe(true);
+    const current = await repo.getCurrent();
+    expect(current?.generation).toBe(1);
+    expect([a.seed, b.seed]).toContain(current?.seed);
+  });
+
+  it('splits a large generation into parts under the 400 KB item limit and reads it back', async () => {
+    // Prepare: 1,000 genomes in one default part; 30 genomes in 500-byte parts
+    const big = await freshRepository();
+    const small = await freshRepository({ partBytes: 500 });
+    const g0 = generation0(1_000, 3);
+    const g1 = bred(g0, 4);
+    const s0 = generation0(30, 3);
+
+    // Act
+    await big.repo.saveGeneration(g0);
+    await big.repo.saveGeneration(g1);
+    await small.repo.saveGeneration(s0);
+    const readBig = await big.repo.getCurrent();
+    const readSmall = await small.repo.getCurrent();
+
+    // Assess
+    expect(readBig).toEqual(g1);
+    expect(readSmall?.genomes).toEqual(s0.genomes);
+    const sizes = (await rawItems(big.table)).map(itemBytes);
+    expect(Math.max(...sizes)).toBeGreaterThan(50_000);
+    expect(Math.max(...sizes)).toBeLessThan(MAX_ITEM_BYTES);
+    const smallParts = (await rawItems(small.table)).filter((i) => String(i.sk).includes('#PART#'));
+    expect(smallParts.length).toBeGreaterThan(1);
+  });
+
+  it('reports a generation with a missing part as corrupt', async () => {
+    // Prepare
+    const { repo, table } = await freshRepository({ partBytes: 500 });
+    await repo.saveGeneration(generation0());
+    const part = (await rawItems(table)).find((i) => String(i.sk).endsWith('#0001'));
+    expect(part).toBeDefined();
+    await doc.send(
+      new DeleteCommand({ TableName: table, Key: { pk: 'GENOME_POOL', sk: part?.sk } }),
+    );
+
+    // Act
+    const read = repo.getCurrent();
+
+    // Assess
+    await expect(read).rejects.toThrow(GenomePoolCorruptError);
+  });
+
+  it('validates what it saves', async () => {
+    // Prepare
+    const { repo } = await freshRepository();
+    const g0 = generation0();
+
+    // Act
+    const empty = await settle(repo.saveGeneration({ ...g0, genomes: [] }));
+    const duplicate = await settle(
+      repo.saveGeneration({
+        ...g0,
+        genomes: [g0.genomes[0], g0.genomes[0]] as GenomeGeneration['genomes'],
+      }),
+    );
+
+    // Assess
+    expect(empty.error).toBeInstanceOf(ValidationError);
+    expect(duplicate.error).toMatchObject({ field: 'genomes[1].id' });
+    expect(await repo.getCurrent()).toBeNull();
+  });
+});

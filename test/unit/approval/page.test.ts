@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ApprovalPageErrorKind,
+  downsampleEquityCurve,
+  ERROR_PAGE_STATUS,
+  equityCurveSvg,
+  escapeHtml,
+  PAGE_HEADERS,
+  renderConfirmationPage,
+  renderErrorPage,
+  renderResultPage,
+} from '../../../functions/core/approval/page.js';
+import { APPROVAL_ID, HOSTILE, HOUR_MS, hostileSummary, NOW_MS, summary } from './fixtures.js';
+
+const CURVE: Array<readonly [number, number]> = [
+  [NOW_MS - 2 * HOUR_MS, 1000],
+  [NOW_MS - HOUR_MS, 990],
+  [NOW_MS, 1012],
+];
+
+function confirmation(overrides: Partial<Parameters<typeof renderConfirmationPage>[0]> = {}) {
+  return renderConfirmationPage({
+    summary: summary(),
+    equityCurve: CURVE,
+    approvalId: APPROVAL_ID,
+    exp: 1381363200,
+    sig: 's'.repeat(43),
+    csrfToken: 'c'.repeat(43),
+    expiresAtIso: '2013-10-10T00:00:00.000Z',
+    ...overrides,
+  });
+}
+
+/** Every `<tag` in the document. */
+const tags = (html: string) => [...html.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]);
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML-significant characters', () => {
+    // Act / Assess
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
+  });
+});
+
+describe('renderConfirmationPage', () => {
+  it('renders a form that POSTs decision, csrf, exp and sig to the same approval URL', () => {
+    // Act
+    const page = confirmation();
+    // Assess
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<form method="post" action="./${APPROVAL_ID}">`);
+    expect(page.body).toContain(`<input type="hidden" name="csrf" value="${'c'.repeat(43)}">`);
+    expect(page.body).toContain('<input type="hidden" name="exp" value="1381363200">');
+    expect(page.body).toContain(`<input type="hidden" name="sig" value="${'s'.repeat(43)}">`);
+    expect(page.body).toContain('name="decision" value="approve"');
+    expect(page.body).toContain('name="decision" value="reject"');
+  });
+
+  it('shows the metrics, the capital slice, the leverage and every gate', () => {
+    // Act
+    const { body } = confirmation();
+    // Assess
+    expect(body).toContain('$12.34');
+    expect(body).toContain('1.23%');
+    expect(body).toContain('1.82');
+    expect(body).toContain('$50.00');
+    expect(body).toContain('2.0x');
+    expect(body).toContain('drawdown_agent');
+    expect(body).toContain('<td class="fail">FAIL</td>');
+    expect(body).toContain('Gates (1 passed, 1 failed)');
+    expect(body).toContain('<polyline');
+  });
+
+  it('sends the protective headers', () => {
+    // Act
+    const page = confirmation();
+    // Assess
+    expect(page.headers).toBe(PAGE_HEADERS);
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('escapes hostile candidate, gate and link strings', () => {
+    // Act
+    const { body } = confirmation({
+      summary: hostileSummary(),
+      sig: '"><script>x</script>',
+      csrfToken: '" autofocus onfocus="alert(1)',
+    });
+    // Assess
+    expect(body).not.toContain(HOSTILE);
+    expect(body).not.toContain('<script');
+    expect(body).not.toContain('<img');
+    expect(body).not.toContain('<b>SPY</b>');
+    expect(body).not.toContain('" autofocus');
+    expect(body).toContain('&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;');
+    expect(new Set(tags(body))).toEqual(
+      new Set([
+        'html',
+        'head',
+        'meta',
+        'title',
+        'style',
+        'body',
+        'main',
+        'h1',
+        'p',
+        'strong',
+        'a',
+        'h2',
+        'table',
+        'tr',
+        'th',
+        'td',
+        'svg',
+        'line',
+        'polyline',
+        'text',
+        'form',
+        'input',
+        'div',
+        'button',
+      ]),
+    );
+  });
+
+  it('drops a report link that is not http(s)', () => {
+    // Act
+    const { body } = confirmation({ summary: summary({ reportUrl: 'javascript:alert(1)' }) });
+    // Assess
+    expect(body).not.toContain('javascript:');
+    expect(body).not.toContain('Open the run report');
+  });
+});
+
+describe('equity chart', () => {
+  it('renders a placeholder for fewer than two finite points', () => {
+    // Act
+    const svg = equityCurveSvg([
+      [NOW_MS, Number.NaN],
+      [NOW_MS + 1, 5],
+    ]);
+    // Assess
+    expect(svg).toContain('no equity data');
+    expect(svg).not.toContain('<polyline');
+  });
+
+  it('downsamples while keeping the first, last, lowest and highest points', () => {
+    // Prepare
+    const curve = Array.from(
+      { length: 10_000 },
+      (_, i) => [i, 1000 + Math.sin(i / 50) * 10] as const,
+    );
+    const withDip = curve.map(([t, v]) => (t === 4321 ? ([t, 500] as const) : ([t, v] as const)));
+    // Act
+    const out = downsampleEquityCurve(withDip, 200);
+    // Assess
+    expect(out.length).toBeLessThanOrEqual(200);
+    expect(out[0]).toEqual(withDip[0]);
+    expect(out[out.length - 1]).toEqual(withDip[withDip.length - 1]);
+    expect(out).toContainEqual([4321, 500]);
+    expect(out.map(([t]) => t)).toEqual([...out.map(([t]) => t)].sort((a, b) => a - b));
+  });
+});
+
+describe('renderResultPage', () => {
+  it('says who decided what, escaped', () => {
+    // Act
+    const page = renderResultPage('rejected', 'web:<mallory>', '2013-10-09T20:00:00.000Z');
+    // Assess
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<h1>Rejected</h1>');
+    expect(page.body).toContain('web:&lt;mallory&gt;');
+    expect(page.body).toContain('2013-10-09T20:00:00.000Z');
+  });
+});
+
+describe('renderErrorPage', () => {
+  it.each<[ApprovalPageErrorKind, number, string]>([
+    ['tampered', 403, 'Invalid approval link'],
+    ['expired', 410, 'Approval request expired'],
+    ['reused', 409, 'Already decided'],
+    ['forbidden', 403, 'Not an approver'],
+    ['missing', 404, 'Approval request not found'],
+    ['csrf', 403, 'Form check failed'],
+    ['malformed', 400, 'Malformed request'],
+  ])('renders %s with status %i', (kind, status, title) => {
+    // Act
+    const page = renderErrorPage(kind, `detail ${HOSTILE}`);
+    // Assess
+    expect(page.status).toBe(status);
+    expect(ERROR_PAGE_STATUS[kind]).toBe(status);
+    expect(page.body).toContain(`<h1>${title}</h1>`);
+    expect(page.body).toContain('Nothing was changed.');
+    expect(page.body).not.toContain('<script');
+  });
+});
