@@ -64,9 +64,16 @@ export function pipelineNow(clock: PipelineClock, wallNowMs: number): number {
 /** What starts a promotion. */
 export const PromotionRequestSchema = z.object({
   source: z.enum(['cli', 'schedule', 'event', 'test']),
-  cohortId: z.string().min(1),
+  /** Cohort whose best candidate to promote; absent: the most recent complete cohort. */
+  cohortId: z.string().min(1).optional(),
   /** Replay start (local mode), UTC ISO-8601; absent in AWS. */
   replayStartIso: z.string().datetime().optional(),
+  /** Promote this agent instead of the cohort's best (an approved Day-3 candidate). */
+  agentId: z.string().min(1).optional(),
+  /** Capital slice in USD instead of the configured fraction (the micro-live slice). */
+  capitalSliceUsd: z.number().positive().optional(),
+  /** The human approval this promotion acts on (Day-3 go/no-go), recorded with it. */
+  approvalId: z.string().min(1).optional(),
 });
 export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
 
@@ -108,6 +115,8 @@ export const StagedPromotionSchema = z.object({
     tradeCount: z.number().int(),
   }),
   broker: z.string(),
+  /** Set when a human approved this promotion (Day-3 micro-live). */
+  approvalId: z.string().nullable(),
   status: PromotionStatusSchema,
   statusReason: z.string(),
   stagedAtIso: z.string(),

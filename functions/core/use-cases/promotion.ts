@@ -142,7 +142,9 @@ export async function stagePromotion(
     );
   }
   const request = parsed.data;
-  const cohort = await deps.cohorts.get(request.cohortId);
+  const cohortId = request.cohortId ?? (await deps.cohorts.list(1))[0]?.cohortId;
+  if (!cohortId) throw new ValidationError('request.cohortId', 'no complete cohort to promote yet');
+  const cohort = await deps.cohorts.get(cohortId);
   const min = deps.gateThresholds.minTradeCount;
   const candidate = cohort.leaderboard.find((r) => r.tradeCount >= min) ?? cohort.leaderboard[0];
   if (!candidate)
@@ -159,13 +161,15 @@ export async function stagePromotion(
   }
   const genome: Genome = agent.genome;
   const { promotionConfig: pc, gateThresholds } = deps;
-  const capitalSliceUsd = Math.min(
-    cohort.bankrollUsd,
-    Math.max(
-      pc.minCapitalSliceUsd,
-      Math.round(cohort.bankrollUsd * pc.capitalSliceFraction * 100) / 100,
-    ),
-  );
+  const capitalSliceUsd =
+    request.capitalSliceUsd ??
+    Math.min(
+      cohort.bankrollUsd,
+      Math.max(
+        pc.minCapitalSliceUsd,
+        Math.round(cohort.bankrollUsd * pc.capitalSliceFraction * 100) / 100,
+      ),
+    );
   const configHash = sha256Hex(
     canonicalJson({
       cohortConfig: simulation.config as CohortConfig,
@@ -194,6 +198,7 @@ export async function stagePromotion(
       tradeCount: candidate.tradeCount,
     },
     broker: deps.brokerAt(nowMs).name,
+    approvalId: request.approvalId ?? null,
     status: 'staged',
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
     stagedAtIso: isoOf(nowMs),
