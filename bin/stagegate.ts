@@ -7,6 +7,7 @@
  *   cohorts show   one cohort's header and full leaderboard
  *   audit query    SQL or a named query over the audit trail (DuckDB, same SQL as Athena)
  *   audit verify   recompute the hash chains, name the first broken record
+ *   kill on|off|status  the kill switch (DynamoDB flag; on cancels open orders, recorded)
  *
  * Settings: `--data <dir>` or STAGEGATE_DATA (LEAN data root, default ../shared/data/lean),
  * `--state <dir>` or STAGEGATE_STATE_DIR (local servers' data, default .local/state).
@@ -15,9 +16,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { getPromotionDeps } from '../functions/composition/promotion.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
 import { StagegateError } from '../functions/core/errors.js';
+import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
@@ -55,11 +58,16 @@ interface GlobalOpts {
   verbose?: boolean;
 }
 
-async function withStack<T>(opts: GlobalOpts, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
+async function withStack<T>(
+  opts: GlobalOpts,
+  fn: (stack: LocalStack) => Promise<T>,
+  brokerAccount?: string,
+): Promise<T> {
   const stack = await startLocalStack({
     dataRoot: opts.data,
     stateDir: opts.state,
     logLevel: opts.verbose ? 'INFO' : 'ERROR',
+    brokerAccount,
   });
   const stop = () => {
     void stack.stop().finally(() => process.exit(130));
@@ -116,32 +124,39 @@ program
   .option('--no-promote', 'skip the promotion pipeline after each cohort')
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const outcomes = await withStack(g, async (stack) => {
-      let sessions: string[] = o.dates ?? [];
-      const all = await stack.runtime.marketData.listSessions(o.symbols);
-      if (sessions.length === 0) {
-        sessions = all.filter((d) => d >= o.from).slice(0, o.days);
-        if (sessions.length < o.days) {
-          throw new CliError(
-            `only ${sessions.length} session(s) with data for ${o.symbols.join(',')} from ${o.from}; available: ${all.join(', ')}`,
-          );
+    // Each run replays into a fresh simulated paper account; cohorts, audit and the kill
+    // switch persist in the state folder across runs.
+    const brokerAccount = `local-paper-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+    const outcomes = await withStack(
+      g,
+      async (stack) => {
+        let sessions: string[] = o.dates ?? [];
+        const all = await stack.runtime.marketData.listSessions(o.symbols);
+        if (sessions.length === 0) {
+          sessions = all.filter((d) => d >= o.from).slice(0, o.days);
+          if (sessions.length < o.days) {
+            throw new CliError(
+              `only ${sessions.length} session(s) with data for ${o.symbols.join(',')} from ${o.from}; available: ${all.join(', ')}`,
+            );
+          }
         }
-      }
-      process.stdout.write(
-        `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
-          `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n`,
-      );
-      return runDays(stack, {
-        sessions,
-        symbols: o.symbols,
-        bankrollUsd: o.bankroll,
-        agentCount: o.agents,
-        allocation: o.allocation,
-        seed: o.seed,
-        promote: o.promote,
-        laterSessions: all.filter((d) => d > (sessions.at(-1) ?? '')),
-      });
-    });
+        process.stdout.write(
+          `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
+            `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n`,
+        );
+        return runDays(stack, {
+          sessions,
+          symbols: o.symbols,
+          bankrollUsd: o.bankroll,
+          agentCount: o.agents,
+          allocation: o.allocation,
+          seed: o.seed,
+          promote: o.promote,
+          laterSessions: all.filter((d) => d > (sessions.at(-1) ?? '')),
+        });
+      },
+      brokerAccount,
+    );
     const failed = outcomes.find((d) => d.status === 'FAILED');
     if (failed) {
       process.stderr.write(
@@ -191,6 +206,59 @@ cohorts.command('show <cohortId>').action(async (cohortId: string, _o, cmd: Comm
     process.stdout.write(`${cohortHeader(c)}\n\n${leaderboardTable(c.leaderboard)}\n`);
   });
 });
+
+program
+  .command('kill <action>')
+  .description('kill switch: on (halt: gates fail, open orders canceled), off, or status')
+  .option('--reason <text>', 'why (recorded in the audit trail)', 'set from the CLI')
+  .option('--by <identity>', 'who (recorded)', `cli:${process.env.USER ?? 'operator'}`)
+  .option('--account <id>', 'simulated paper account whose open orders to cancel', 'local-paper')
+  .action(async (action: string, o, cmd: Command) => {
+    if (!['on', 'off', 'status'].includes(action)) {
+      throw new CliError(`kill takes on, off or status, got "${action}"`);
+    }
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    await withStack(
+      g,
+      async () => {
+        const deps = getPromotionDeps();
+        if (action === 'status') {
+          let state: Awaited<ReturnType<typeof deps.killSwitch.read>>;
+          try {
+            state = await deps.killSwitch.read();
+          } catch (err) {
+            process.stdout.write(
+              `kill switch: UNKNOWN (cannot be read: ${(err as Error).message}); gates fail closed\n`,
+            );
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(
+            state
+              ? `kill switch: ${state.engaged ? 'ON' : 'off'} (since ${state.changedAtIso} by ${state.changedBy}: ${state.reason})\n`
+              : 'kill switch: off (never set)\n',
+          );
+          return;
+        }
+        const { state, canceled } = await setKillSwitch(
+          {
+            killSwitch: deps.killSwitch,
+            audit: deps.audit,
+            clock: deps.clock,
+            environment: 'local',
+            broker: deps.brokerAt(Date.now()),
+          },
+          { engaged: action === 'on', reason: o.reason, by: o.by },
+        );
+        process.stdout.write(
+          `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}` +
+            (state.engaged ? `; ${canceled.length} open order(s) canceled on ${o.account}` : '') +
+            '\n',
+        );
+      },
+      o.account,
+    );
+  });
 
 const audit = program.command('audit').description('query and verify the local audit trail');
 audit

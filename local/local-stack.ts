@@ -101,6 +101,8 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** Overrides of the dev environment config (tests). */
   readonly configOverrides?: DeepPartial<EnvironmentConfig>;
+  /** Simulated paper broker account (each `run` opens a fresh one). Default `local-paper`. */
+  readonly brokerAccount?: string;
 }
 
 /**
@@ -117,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const config = loadEnvironmentConfig('dev', options.configOverrides);
     const env: Record<string, string> = {
       ...pipelineEnvironment(config),
-      BROKER_ACCOUNT: 'local-paper',
+      BROKER_ACCOUNT: options.brokerAccount ?? 'local-paper',
       STAGE: 'local',
       TABLE_NAME: LOCAL_TABLE,
       ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,

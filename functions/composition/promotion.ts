@@ -74,6 +74,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionDeps {
     promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
     brokerAt,
+    brokerAccount: rt.env.BROKER_ACCOUNT,
     gateThresholds: thresholds.data,
     promotionConfig,
   };

@@ -17,7 +17,7 @@ import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import { rethrowAws } from '../aws-errors.js';
 
 const promotionPk = (id: string) => `PROMOTION#${id}`;
-const bookPk = (account: string) => `BROKER_BOOK#${account}`;
+const bookPk = (account: string) => `BROKER_BOOK#${account}`; // account: `<broker>:<account id>`
 const isConditionFailure = (err: unknown) =>
   (err as { name?: string }).name === 'ConditionalCheckFailedException';
 

@@ -114,6 +114,7 @@ export const StagedPromotionSchema = z.object({
     parentMaxDrawdownFraction: z.number(),
     tradeCount: z.number().int(),
   }),
+  /** `<broker name>:<account id>`, e.g. `simulated:paper-1`. */
   broker: z.string(),
   /** Set when a human approved this promotion (Day-3 micro-live). */
   approvalId: z.string().nullable(),

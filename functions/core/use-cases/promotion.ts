@@ -66,6 +66,8 @@ export interface PromotionDeps {
   readonly environment: AuditDraft['environment'];
   /** The paper broker as of `nowMs` (the simulated broker fills up to that time). */
   brokerAt(nowMs: number): BrokerPort;
+  /** The broker account orders go to (keys the local position book). */
+  readonly brokerAccount: string;
   readonly gateThresholds: GateThresholds;
   readonly promotionConfig: PromotionConfig;
 }
@@ -197,7 +199,7 @@ export async function stagePromotion(
       parentMaxDrawdownFraction: cohort.parent.maxDrawdownFraction,
       tradeCount: candidate.tradeCount,
     },
-    broker: deps.brokerAt(nowMs).name,
+    broker: `${deps.brokerAt(nowMs).name}:${deps.brokerAccount}`,
     approvalId: request.approvalId ?? null,
     status: 'staged',
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,

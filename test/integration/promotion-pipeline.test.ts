@@ -1,0 +1,293 @@
+/**
+ * The promotion pipeline (statemachines/promotion-pipeline.asl.json) executed by the local
+ * ASL interpreter with the real handlers, against DynamoDB Local, the S3 emulator and the
+ * simulated paper broker filling against real 2013-10-08 quotes.
+ */
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPromotionDeps } from '../../functions/composition/promotion.js';
+import { makeDocumentClient, makeS3Client } from '../../functions/composition/runtime.js';
+import { setKillSwitch } from '../../functions/core/use-cases/kill-switch.js';
+import {
+  evaluatePromotionGates,
+  type PromotionDeps,
+  stagePromotion,
+  submitPromotionOrders,
+} from '../../functions/core/use-cases/promotion.js';
+import type { BrokerPort } from '../../functions/ports/broker.js';
+import {
+  LOCAL_BUCKETS,
+  LOCAL_TABLE,
+  type LocalStack,
+  startLocalStack,
+} from '../../local/local-stack.js';
+import { DATA_ROOT } from '../support/paths.js';
+
+let stack: LocalStack;
+let cohortId: string;
+/** 09:55 New York on 2013-10-08: five minutes before the promotion window opens. */
+const REPLAY_START = '2013-10-08T13:55:00.000Z';
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
+  const cohort = await stack.intradayCohort.execute(
+    {
+      source: 'test',
+      sessionDate: '2013-10-07',
+      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+      bankrollUsd: 1000,
+      agentCount: 30,
+      allocation: 'equal',
+      seed: 1,
+    },
+    { executionName: 'it-pipeline-cohort' },
+  );
+  expect(cohort.status).toBe('SUCCEEDED');
+  cohortId = (cohort.output as { cohortId: string }).cohortId;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function auditOf(stream: string): Promise<Array<Record<string, unknown>>> {
+  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+  const out: Array<Record<string, unknown>> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: LOCAL_BUCKETS.audit,
+        Prefix: 'audit/',
+        ContinuationToken: token,
+      }),
+    );
+    for (const obj of page.Contents ?? []) {
+      const body = await s3.send(
+        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
+      );
+      const rec = JSON.parse((await body.Body?.transformToString()) ?? '{}') as Record<
+        string,
+        unknown
+      >;
+      if (rec.stream === stream) out.push(rec);
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return out.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+/** client_order_ids the simulated broker holds for a promotion (its own persisted state). */
+async function brokerOrderIds(promotionId: string): Promise<string[]> {
+  const doc = makeDocumentClient({
+    DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+    AWS_REGION: 'us-east-1',
+  });
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: LOCAL_TABLE,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)',
+      ExpressionAttributeValues: { ':pk': 'SIMBROKER#local-paper', ':o': 'ORDER#' },
+    }),
+  );
+  return (out.Items ?? [])
+    .map((i) => String(i.sk).slice('ORDER#'.length))
+    .filter((id) => id.includes(promotionId));
+}
+
+describe('promotion pipeline', () => {
+  it('stages, waits for the window, passes the gates, fills at the broker and reconciles clean', async () => {
+    // Act
+    const result = await stack.promotionPipeline.execute(
+      { source: 'test', cohortId, replayStartIso: REPLAY_START },
+      { executionName: 'it-promo-happy' },
+    );
+
+    // Assess: path through the window wait and the poll loop
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: 'promoted' });
+    expect(result.path).toEqual(
+      expect.arrayContaining([
+        'StageCandidate',
+        'WaitForWindow',
+        'EvaluateGates',
+        'SubmitOrders',
+        'PollOrders',
+        'Reconcile',
+        'RecordPromoted',
+      ]),
+    );
+    expect(result.path.indexOf('WaitForWindow')).toBeLessThan(result.path.indexOf('EvaluateGates'));
+    const gates = (
+      result.stateOutputs.EvaluateGates as {
+        gates: { results: { gate: string; verdict: string }[] };
+      }
+    ).gates;
+    expect(gates.results).toHaveLength(16);
+    expect(gates.results.every((r) => r.verdict === 'pass')).toBe(true);
+    const rec = (result.stateOutputs.Reconcile as { reconciliation: { clean: boolean } })
+      .reconciliation;
+    expect(rec.clean).toBe(true);
+
+    // Assess: exactly one order at the broker, filled
+    const promotionId = (result.output as { promotionId: string }).promotionId;
+    expect(await brokerOrderIds(promotionId)).toHaveLength(1);
+    const orders = (
+      result.stateOutputs.PollOrders as {
+        orders: { orders: { status: string; filledQty: number; qty: number }[] };
+      }
+    ).orders.orders;
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ status: 'filled' });
+    expect(orders[0]?.filledQty).toBeCloseTo(orders[0]?.qty ?? -1, 9);
+
+    // Assess: every decision is in the promotion's audit stream, in order
+    const kinds = (await auditOf(`promotion:${promotionId}`)).map((r) => r.kind);
+    expect(kinds[0]).toBe('promotion_staged');
+    expect(kinds.filter((k) => k === 'gate_evaluated')).toHaveLength(16);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['order_submitted', 'order_status_changed', 'reconciliation']),
+    );
+    expect(kinds.at(-1)).toBe('promotion_completed');
+  });
+
+  it('records an expired promotion when the window has closed', async () => {
+    // 15:45 New York: after the 15:30 close
+    const result = await stack.promotionPipeline.execute(
+      { source: 'test', cohortId, replayStartIso: '2013-10-08T19:45:00.000Z' },
+      { executionName: 'it-promo-late' },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: 'window_expired' });
+    expect(result.path).not.toContain('SubmitOrders');
+  });
+
+  it('with the kill switch on: the gates fail, no order reaches the broker, the halt is recorded', async () => {
+    // Prepare
+    const deps = buildPromotionDeps(stack.runtime);
+    const broker = deps.brokerAt(Date.parse(REPLAY_START));
+    await setKillSwitch(
+      {
+        killSwitch: deps.killSwitch,
+        audit: deps.audit,
+        clock: deps.clock,
+        environment: 'local',
+        broker,
+      },
+      { engaged: true, reason: 'integration test', by: 'test:operator' },
+    );
+    try {
+      // Act
+      const result = await stack.promotionPipeline.execute(
+        { source: 'test', cohortId, replayStartIso: REPLAY_START },
+        { executionName: 'it-promo-killed' },
+      );
+
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.output).toMatchObject({ outcome: 'gates_failed' });
+      expect((result.output as { reason: string }).reason).toMatch(/kill_switch/);
+      expect(result.path).not.toContain('SubmitOrders');
+      const promotionId = (result.output as { promotionId: string }).promotionId;
+      expect(await brokerOrderIds(promotionId)).toHaveLength(0);
+      const halt = await auditOf('kill-switch:global');
+      expect(halt.map((r) => r.kind)).toEqual(
+        expect.arrayContaining(['kill_switch_changed', 'rollback']),
+      );
+    } finally {
+      await setKillSwitch(
+        {
+          killSwitch: deps.killSwitch,
+          audit: deps.audit,
+          clock: deps.clock,
+          environment: 'local',
+          broker,
+        },
+        { engaged: false, reason: 'integration test done', by: 'test:operator' },
+      );
+    }
+  });
+
+  it('submission fails closed when the kill switch engages between the gates and the order', async () => {
+    // Prepare: stage and pass the gates, then engage the switch
+    const deps = buildPromotionDeps(stack.runtime);
+    const { promotion, clock } = await stagePromotion(deps, {
+      request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:05:00.000Z' },
+      executionName: 'it-promo-race',
+      executionId: 'arn:local:it-promo-race',
+    });
+    const gates = await evaluatePromotionGates(deps, { promotion, clock });
+    expect(gates.passed).toBe(true);
+    const broker = deps.brokerAt(Date.parse('2013-10-08T14:05:00.000Z'));
+    const ks = {
+      killSwitch: deps.killSwitch,
+      audit: deps.audit,
+      clock: deps.clock,
+      environment: 'local' as const,
+      broker,
+    };
+    await setKillSwitch(ks, { engaged: true, reason: 'race', by: 'test:operator' });
+    try {
+      // Act + Assess
+      await expect(
+        submitPromotionOrders(deps, { promotion, plan: gates.plan, clock }),
+      ).rejects.toThrow(expect.objectContaining({ name: 'KillSwitchEngagedError' }));
+      expect(await brokerOrderIds(promotion.promotionId)).toHaveLength(0);
+    } finally {
+      await setKillSwitch(ks, { engaged: false, reason: 'race done', by: 'test:operator' });
+    }
+  });
+
+  it('crash after the broker accepted but before we recorded: a rerun leaves exactly one order per leg', async () => {
+    // Prepare: a broker that "crashes" right after the broker accepted the order
+    const deps = buildPromotionDeps(stack.runtime);
+    const { promotion, clock } = await stagePromotion(deps, {
+      request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:10:00.000Z' },
+      executionName: 'it-promo-crash',
+      executionId: 'arn:local:it-promo-crash',
+    });
+    const gates = await evaluatePromotionGates(deps, { promotion, clock });
+    const crashing: PromotionDeps = {
+      ...deps,
+      brokerAt: (now) => {
+        const real = deps.brokerAt(now);
+        const wrapped: BrokerPort = Object.create(real) as BrokerPort;
+        return Object.assign(wrapped, {
+          name: real.name,
+          submitOrder: async (req: Parameters<BrokerPort['submitOrder']>[0]) => {
+            await real.submitOrder(req);
+            throw new Error('process crashed after the broker accepted the order');
+          },
+        });
+      },
+    };
+
+    // Act: first run crashes, second run (a Step Functions retry or a restart) completes
+    await expect(
+      submitPromotionOrders(crashing, { promotion, plan: gates.plan, clock }),
+    ).rejects.toThrow(/crashed/);
+    const second = await submitPromotionOrders(deps, { promotion, plan: gates.plan, clock });
+
+    // Assess
+    expect(gates.plan.length).toBeGreaterThan(0);
+    expect(second.orders).toHaveLength(gates.plan.length);
+    expect(await brokerOrderIds(promotion.promotionId)).toHaveLength(gates.plan.length);
+    const tracked = await deps.promotions.listOrders(promotion.promotionId);
+    expect(tracked.map((o) => o.order.clientOrderId).sort()).toEqual(
+      (await brokerOrderIds(promotion.promotionId)).sort(),
+    );
+  });
+
+  it('an unknown cohort fails with a named error and is recorded as a rejected input', async () => {
+    const result = await stack.promotionPipeline.execute(
+      { source: 'test', cohortId: 'coh-does-not-exist', replayStartIso: REPLAY_START },
+      { executionName: 'it-promo-unknown' },
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('NotFoundError');
+    expect(result.path).toContain('RecordRejection');
+    const rejected = await auditOf('execution:it-promo-unknown');
+    expect(rejected.map((r) => r.kind)).toEqual(['input_rejected']);
+  });
+});
