@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3AuditSink } from '../adapters/audit/s3-audit-sink.js';
 import { DynamoCohortRepository } from '../adapters/dynamodb/cohort-repository.js';
+import { DynamoGenomePoolRepository } from '../adapters/dynamodb/genome-pool-repository.js';
 import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
 import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
@@ -18,6 +19,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { AuditSink } from '../ports/audit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { CohortRepository } from '../ports/cohort-repository.js';
+import type { GenomePoolRepository } from '../ports/genome-pool.js';
 import type { MarketDataPort } from '../ports/market-data.js';
 
 export interface Runtime {
@@ -26,6 +28,7 @@ export interface Runtime {
   readonly marketData: MarketDataPort;
   readonly artifacts: ArtifactStore;
   readonly cohorts: CohortRepository;
+  readonly genomePool: GenomePoolRepository;
   readonly audit: AuditSink;
 }
 
@@ -80,6 +83,7 @@ export function buildRuntime(
     marketData: makeMarketData(env, s3),
     artifacts: new S3ArtifactStore(s3, env.ARTIFACTS_BUCKET),
     cohorts: new DynamoCohortRepository(doc, env.TABLE_NAME),
+    genomePool: new DynamoGenomePoolRepository(doc, env.TABLE_NAME),
     audit: new S3AuditSink({
       s3,
       dynamo: doc,
@@ -92,14 +96,20 @@ export function buildRuntime(
 }
 
 let cached: Runtime | undefined;
+let runtimeClock: Clock = systemClock;
 
 /** The process-wide runtime, built on first use from `process.env` (a warm Lambda reuses it). */
 export function getRuntime(): Runtime {
-  cached ??= buildRuntime(process.env);
+  cached ??= buildRuntime(process.env, runtimeClock);
   return cached;
 }
 
-/** Forgets the cached runtime (the local mode calls this after changing the environment). */
-export function resetRuntime(): void {
+/**
+ * Forgets the cached runtime (the local mode calls this after changing the environment) and
+ * sets the clock the next one is built with: the local scheduler's simulated clock, so
+ * handlers running in-process see replayed time. Lambda never calls this (wall clock).
+ */
+export function resetRuntime(clock: Clock = systemClock): void {
   cached = undefined;
+  runtimeClock = clock;
 }

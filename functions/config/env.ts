@@ -40,6 +40,8 @@ export const RuntimeEnvSchema = z.object({
   BROKER_MODE: z.enum(['simulated', 'alpaca-paper']).default('simulated'),
   /** Simulated broker settings (JSON: startingCashUsd, participationFraction, latencyMs, costs, fractionalShares). */
   SIMULATED_BROKER_JSON: z.string().optional(),
+  /** Learning-cycle settings (JSON, `LearningConfigSchema`); required by the learning cycle. */
+  LEARNING_CONFIG_JSON: z.string().optional(),
   /** Simulated broker account id (partition of its state in the table). */
   BROKER_ACCOUNT: z
     .string()

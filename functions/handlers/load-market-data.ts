@@ -2,7 +2,8 @@
  * Step "LoadMarketData" of the intraday cohort: validates the request and the cohort
  * config, resolves the session date and proves the session's bars load.
  *
- * Event: `{ request: CohortRequest, execution: { id, name } }`. Returns `PreparedCohort`.
+ * Event: `{ request: CohortRequest, execution: { id, name } }`. Returns `PreparedCohort`, or
+ * `{ skipped: true, sessionDate, reason }` for a scheduled run on a closed market day.
  * Errors: ValidationError, UnknownSymbolError, NoSessionError, DataFileMissingError,
  * DataFileCorruptError (caught by the state machine and recorded as `input_rejected`).
  */
@@ -25,10 +26,13 @@ export const handler = makeHandler('load-market-data', EventSchema, async (event
     executionId: event.execution.id,
     executionName: event.execution.name,
   });
-  logger.info('cohort prepared', {
-    cohortId: prepared.cohortId,
-    sessionDate: prepared.sessionDate,
-    bars: prepared.market.barCount,
-  });
+  if (prepared.skipped) logger.info('cohort skipped', { reason: prepared.reason });
+  else {
+    logger.info('cohort prepared', {
+      cohortId: prepared.cohortId,
+      sessionDate: prepared.sessionDate,
+      bars: prepared.market.barCount,
+    });
+  }
   return prepared;
 });

@@ -3,7 +3,8 @@
  * (genome, config hash, capital slice) and records `promotion_staged`.
  *
  * Event: `{ request: PromotionRequest, execution: { id, name } }`.
- * Returns `{ promotion: StagedPromotion, clock: PipelineClock }`.
+ * Returns `{ skipped: false, promotion: StagedPromotion, clock: PipelineClock }`, or
+ * `{ skipped: true, reason }` when a scheduled run finds no earlier complete cohort.
  * Errors: ValidationError (bad request or config), NotFoundError (unknown cohort).
  */
 import * as z from 'zod';
@@ -24,10 +25,13 @@ export const handler = makeHandler('stage-promotion', EventSchema, async (event)
     executionId: event.execution.id,
     executionName: event.execution.name,
   });
-  logger.info('promotion staged', {
-    promotionId: out.promotion.promotionId,
-    agentId: out.promotion.agentId,
-    capitalSliceUsd: out.promotion.capitalSliceUsd,
-  });
+  if (out.skipped) logger.info('nothing to promote', { reason: out.reason });
+  else {
+    logger.info('promotion staged', {
+      promotionId: out.promotion.promotionId,
+      agentId: out.promotion.agentId,
+      capitalSliceUsd: out.promotion.capitalSliceUsd,
+    });
+  }
   return out;
 });

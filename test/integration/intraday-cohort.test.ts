@@ -72,6 +72,7 @@ describe('intraday cohort, happy path', () => {
     expect(result.path).toEqual([
       'Init',
       'LoadMarketData',
+      'SessionOpen?',
       'RunCohort',
       'ScoreCohort',
       'PersistCohort',
@@ -122,6 +123,24 @@ describe('intraday cohort, happy path', () => {
       session_date: '2013-10-07',
       agent_count: 30,
     });
+  });
+});
+
+describe('intraday cohort, schedule on a closed market day', () => {
+  it.each([
+    ['a Saturday', '2013-10-05T13:35:00Z', '2013-10-05'],
+    ['Christmas', '2013-12-25T14:35:00Z', '2013-12-25'],
+  ])('%s: records a skip, runs nothing, fails nothing', async (_label, scheduledTime, date) => {
+    const executionName = `it-skip-${date}`;
+    const result = await stack.intradayCohort.execute(
+      request({ source: 'schedule', sessionDate: undefined, scheduledTime }),
+      { executionName },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ skipped: true, sessionDate: date });
+    expect(result.path).not.toContain('RunCohort');
+    const skipped = (await auditRecords()).filter((r) => r.stream === `execution:${executionName}`);
+    expect(skipped.map((r) => r.kind)).toEqual(['schedule_skipped']);
   });
 });
 

@@ -212,11 +212,13 @@ describe('promotion pipeline', () => {
   it('submission fails closed when the kill switch engages between the gates and the order', async () => {
     // Prepare: stage and pass the gates, then engage the switch
     const deps = buildPromotionDeps(stack.runtime);
-    const { promotion, clock } = await stagePromotion(deps, {
+    const staged = await stagePromotion(deps, {
       request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:05:00.000Z' },
       executionName: 'it-promo-race',
       executionId: 'arn:local:it-promo-race',
     });
+    if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
+    const { promotion, clock } = staged;
     const gates = await evaluatePromotionGates(deps, { promotion, clock });
     expect(gates.passed).toBe(true);
     const broker = deps.brokerAt(Date.parse('2013-10-08T14:05:00.000Z'));
@@ -242,11 +244,13 @@ describe('promotion pipeline', () => {
   it('crash after the broker accepted but before we recorded: a rerun leaves exactly one order per leg', async () => {
     // Prepare: a broker that "crashes" right after the broker accepted the order
     const deps = buildPromotionDeps(stack.runtime);
-    const { promotion, clock } = await stagePromotion(deps, {
+    const staged = await stagePromotion(deps, {
       request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:10:00.000Z' },
       executionName: 'it-promo-crash',
       executionId: 'arn:local:it-promo-crash',
     });
+    if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
+    const { promotion, clock } = staged;
     const gates = await evaluatePromotionGates(deps, { promotion, clock });
     const crashing: PromotionDeps = {
       ...deps,
@@ -277,6 +281,30 @@ describe('promotion pipeline', () => {
     expect(tracked.map((o) => o.order.clientOrderId).sort()).toEqual(
       (await brokerOrderIds(promotion.promotionId)).sort(),
     );
+  });
+
+  it('a scheduled run with no earlier complete cohort records a skip, not a failure', async () => {
+    // 2013-10-07 is the cohort's own session: promoting it then would be look-ahead
+    const result = await stack.promotionPipeline.execute(
+      { source: 'schedule', replayStartIso: '2013-10-07T14:00:00.000Z' },
+      { executionName: 'it-promo-nothing' },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ skipped: true });
+    expect((await auditOf('execution:it-promo-nothing')).map((r) => r.kind)).toEqual([
+      'schedule_skipped',
+    ]);
+  });
+
+  it('a scheduled run promotes the newest cohort of an earlier session', async () => {
+    const result = await stack.promotionPipeline.execute(
+      { source: 'schedule', replayStartIso: REPLAY_START },
+      { executionName: 'it-promo-scheduled' },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(
+      (result.stateOutputs.Freeze as { promotion: { cohortId: string } }).promotion.cohortId,
+    ).toBe(cohortId);
   });
 
   it('an unknown cohort fails with a named error and is recorded as a rejected input', async () => {

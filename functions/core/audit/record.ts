@@ -33,6 +33,7 @@ export const AUDIT_KINDS = [
   'input_rejected',
   'workflow_failed',
   'promotion_completed',
+  'schedule_skipped',
   'config_changed',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
@@ -279,6 +280,11 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
   /** A promotion ended: promoted, or not (gates failed, window expired, halted). */
   promotion_completed: z.looseObject({
     outcome: z.enum(['promoted', 'gates_failed', 'window_expired', 'halted', 'failed']),
+    reason: z.string(),
+  }),
+  /** A scheduled run did nothing, on purpose (market closed, nothing to promote). */
+  schedule_skipped: z.looseObject({
+    schedule: z.string().min(1),
     reason: z.string(),
   }),
   /** A workflow failed for a reason other than its input (after retries); same fields. */

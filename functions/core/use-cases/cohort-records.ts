@@ -32,6 +32,8 @@ export const CohortRequestSchema = z
     agentCount: z.number().optional(),
     allocation: z.string().optional(),
     seed: z.number().optional(),
+    /** Calendar the session date is checked against. Default `equity-usa` (NYSE). */
+    market: z.enum(['equity-usa', 'crypto']).optional(),
   })
   .refine((r) => r.sessionDate !== undefined || r.scheduledTime !== undefined, {
     message: 'either sessionDate or scheduledTime is required',
@@ -92,6 +94,8 @@ export const CohortRecordSchema = z.object({
   allocation: z.string(),
   seed: z.number().int(),
   barCount: z.number().int(),
+  /** Genome-pool generation the agents came from (0 = seeded). */
+  genomeGeneration: z.number().int().min(0).default(0),
   artifacts: z.object({ simulationKey: z.string(), scoreKey: z.string() }),
   parent: ParentSummarySchema,
   leaderboard: z.array(AgentRowSchema),

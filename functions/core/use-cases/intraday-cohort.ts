@@ -9,9 +9,11 @@ import * as z from 'zod';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import { isTradingDay } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
-import { seedGenomePool } from '../cohort/genome.js';
+import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { type SimulationResult, simulateCohort } from '../cohort/simulate.js';
 import { ValidationError } from '../errors.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
@@ -26,8 +28,16 @@ const NEW_YORK = 'America/New_York';
 /** Trailing daily bars used for the risk-weighted allocation's volatility estimate. */
 const RISK_LOOKBACK_SESSIONS = 20;
 
+/** The prepare step's answer for a scheduled run on a day the market is closed. */
+export interface SkippedCohort {
+  readonly skipped: true;
+  readonly sessionDate: string;
+  readonly reason: string;
+}
+
 /** Output of the prepare step: everything later steps need, validated. */
 export interface PreparedCohort {
+  readonly skipped: false;
   readonly cohortId: string;
   readonly executionId: string;
   readonly startedAtIso: string;
@@ -50,6 +60,47 @@ export interface RunOutput {
   readonly simulationKey: string;
   readonly agentCount: number;
   readonly agentBars: number;
+  /** Generation of the genome pool the agents came from (0 = seeded). */
+  readonly genomeGeneration: number;
+  /** `pool`: the persisted pool; `seeded`: a fresh pool (none fits this request). */
+  readonly genomeSource: 'pool' | 'seeded';
+}
+
+/**
+ * The agents' genomes: the persisted pool's current generation when it fits the request
+ * (same size, only the requested symbols); otherwise a pool seeded from the config seed,
+ * saved as generation 0 when no pool exists yet (so learning cycles have a start).
+ */
+export async function genomesFor(
+  deps: { readonly genomePool: GenomePoolRepository; readonly clock: Clock },
+  prepared: Pick<PreparedCohort, 'symbols' | 'config'>,
+): Promise<{ genomes: Genome[]; generation: number; source: 'pool' | 'seeded' }> {
+  const current = await deps.genomePool.getCurrent();
+  const symbols = new Set(prepared.symbols);
+  if (
+    current &&
+    current.genomes.length === prepared.config.agentCount &&
+    current.genomes.every((g) => symbols.has(g.symbol))
+  ) {
+    return { genomes: [...current.genomes], generation: current.generation, source: 'pool' };
+  }
+  const genomes = seedGenomePool(
+    prepared.config.agentCount,
+    prepared.symbols,
+    prepared.config.seed,
+  );
+  if (!current) {
+    await deps.genomePool.saveGeneration({
+      generation: 0,
+      genomes,
+      lineage: [],
+      fitness: [],
+      seed: prepared.config.seed,
+      createdAtIso: new Date(deps.clock.now()).toISOString(),
+    });
+    return { genomes, generation: 0, source: 'pool' };
+  }
+  return { genomes, generation: 0, source: 'seeded' };
 }
 
 export interface ScoreOutput {
@@ -113,7 +164,8 @@ function dailyVolatility(closes: readonly number[]): number {
 }
 
 /**
- * Prepare step: validates the request and the cohort config, resolves the session, loads
+ * Prepare step: validates the request and the cohort config, resolves the session (a
+ * scheduled run on a day the market calendar says is closed returns a skip), loads
  * the session's bars once to prove they are usable, and estimates per-symbol risk.
  *
  * @throws ValidationError (bad request or config field), UnknownSymbolError, NoSessionError,
@@ -126,7 +178,7 @@ export async function prepareCohort(
     readonly executionId: string;
     readonly executionName: string;
   },
-): Promise<PreparedCohort> {
+): Promise<PreparedCohort | SkippedCohort> {
   const request = parseRequest(input.request);
   const config = parseCohortConfig({
     bankrollUsd: request.bankrollUsd,
@@ -135,6 +187,11 @@ export async function prepareCohort(
     seed: request.seed,
   });
   const sessionDate = resolveSessionDate(request);
+  const market = request.market ?? 'equity-usa';
+  if (request.source === 'schedule' && !isTradingDay(sessionDate, market)) {
+    // A schedule firing on a closed day is a skip, not an error (no retry, no alarm).
+    return { skipped: true, sessionDate, reason: `${market} market closed on ${sessionDate}` };
+  }
   const symbols = request.symbols.map((s) => s.toUpperCase());
   const session = await deps.marketData.loadSession(sessionDate, symbols);
   if (session.timestamps.length === 0) {
@@ -161,6 +218,7 @@ export async function prepareCohort(
   const first = session.timestamps[0] as number;
   const last = session.timestamps[session.timestamps.length - 1] as number;
   return {
+    skipped: false,
     cohortId: cohortIdFor(sessionDate, input.executionName),
     executionId: input.executionId,
     startedAtIso: new Date(deps.clock.now()).toISOString(),
@@ -178,21 +236,22 @@ export async function prepareCohort(
 }
 
 /**
- * Run step: seeds the genome pool, simulates the cohort over the session and stores the
+ * Run step: takes the agents' genomes from the pool (see {@link genomesFor}), simulates the cohort over the session and stores the
  * full {@link SimulationResult} as an artifact.
  *
  * @throws the market-data port's errors, ValidationError from the simulator.
  */
 export async function runCohort(
-  deps: { readonly marketData: MarketDataPort; readonly artifacts: ArtifactStore },
+  deps: {
+    readonly marketData: MarketDataPort;
+    readonly artifacts: ArtifactStore;
+    readonly genomePool: GenomePoolRepository;
+    readonly clock: Clock;
+  },
   prepared: PreparedCohort,
 ): Promise<RunOutput> {
   const session = await deps.marketData.loadSession(prepared.sessionDate, prepared.symbols);
-  const genomes = seedGenomePool(
-    prepared.config.agentCount,
-    prepared.symbols,
-    prepared.config.seed,
-  );
+  const { genomes, generation, source } = await genomesFor(deps, prepared);
   const result = simulateCohort({
     cohortId: prepared.cohortId,
     session,
@@ -207,6 +266,8 @@ export async function runCohort(
     simulationKey,
     agentCount: result.agents.length,
     agentBars: result.agents.length * session.timestamps.length,
+    genomeGeneration: generation,
+    genomeSource: source,
   };
 }
 
@@ -309,6 +370,7 @@ export async function persistCohort(
     allocation: p.config.allocation,
     seed: p.config.seed,
     barCount: p.market.barCount,
+    genomeGeneration: input.run.genomeGeneration,
     artifacts: { simulationKey: input.run.simulationKey, scoreKey: input.score.scoreKey },
     parent: toParentSummary(score),
     leaderboard,
@@ -319,6 +381,7 @@ export async function persistCohort(
 
 /** Validates a {@link PreparedCohort} coming back from the state machine. */
 export const PreparedCohortSchema = z.object({
+  skipped: z.literal(false),
   cohortId: z.string().min(1),
   executionId: z.string().min(1),
   startedAtIso: z.string(),
@@ -346,6 +409,8 @@ export const RunOutputSchema = z.object({
   simulationKey: z.string().min(1),
   agentCount: z.number().int(),
   agentBars: z.number(),
+  genomeGeneration: z.number().int().min(0),
+  genomeSource: z.enum(['pool', 'seeded']),
 });
 
 export const ScoreOutputSchema = z.object({

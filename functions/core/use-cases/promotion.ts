@@ -134,7 +134,10 @@ export async function stagePromotion(
     readonly executionName: string;
     readonly executionId: string;
   },
-): Promise<{ promotion: StagedPromotion; clock: PipelineClock }> {
+): Promise<
+  | { skipped: false; promotion: StagedPromotion; clock: PipelineClock }
+  | { skipped: true; reason: string }
+> {
   const parsed = PromotionRequestSchema.safeParse(input.request);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -144,8 +147,17 @@ export async function stagePromotion(
     );
   }
   const request = parsed.data;
-  const cohortId = request.cohortId ?? (await deps.cohorts.list(1))[0]?.cohortId;
-  if (!cohortId) throw new ValidationError('request.cohortId', 'no complete cohort to promote yet');
+  let cohortId = request.cohortId;
+  if (!cohortId) {
+    // A scheduled promotion takes the newest complete cohort of an EARLIER session: today's
+    // cohort was scored on bars the promotion window has not seen yet (no look-ahead).
+    const today = nyDate(
+      request.replayStartIso ? Date.parse(request.replayStartIso) : deps.clock.now(),
+    );
+    cohortId = (await deps.cohorts.list(20)).find((c) => c.sessionDate < today)?.cohortId;
+    if (!cohortId)
+      return { skipped: true, reason: `no complete cohort before ${today} to promote` };
+  }
   const cohort = await deps.cohorts.get(cohortId);
   const min = deps.gateThresholds.minTradeCount;
   const candidate = cohort.leaderboard.find((r) => r.tradeCount >= min) ?? cohort.leaderboard[0];
@@ -228,6 +240,7 @@ export async function stagePromotion(
     ),
   );
   return {
+    skipped: false,
     promotion,
     clock: { replayStartIso: request.replayStartIso ?? null, elapsedSeconds: 0 },
   };

@@ -1,0 +1,211 @@
+/**
+ * The scheduled learning cycle (`statemachines/learning-cycle.asl.json`): evolves the
+ * persisted genome pool from the scored cohorts inside the lookback window, saves the next
+ * generation with its lineage and fitness, and records `learning_cycle`. The next cohort
+ * starts from the new pool, so Day 2 and Day 3 are not re-runs of Day 1.
+ */
+import * as z from 'zod';
+import type { AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import type { AuditDraft } from '../audit/record.js';
+import { ValidationError } from '../errors.js';
+import { runLearningCycle } from '../learning/learning-cycle.js';
+import { scoredResultsFromCohorts } from '../learning/scored-results.js';
+
+/** Learning settings from the per-environment config. */
+export const LearningConfigSchema = z.strictObject({
+  /** Scored cohorts completed within this many hours feed fitness. */
+  lookbackHours: z.union([z.literal(6), z.literal(12), z.literal(24)]),
+  /** Genomes carried over unchanged. */
+  eliteCount: z.number().int().min(0),
+  /** Per-gene probability of a Gaussian step, [0, 1]. */
+  mutationRate: z.number().min(0).max(1),
+  /** Probability an offspring comes from crossover, [0, 1]. */
+  crossoverRate: z.number().min(0).max(1),
+  /** Contestants per tournament. */
+  tournamentSize: z.number().int().min(1),
+});
+export type LearningConfig = z.infer<typeof LearningConfigSchema>;
+
+/** @throws ValidationError naming `learning.<field>`. */
+export function parseLearningConfig(input: unknown): LearningConfig {
+  const parsed = LearningConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `learning.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  return parsed.data;
+}
+
+export const LearningRequestSchema = z.object({
+  source: z.enum(['schedule', 'cli', 'event', 'test']),
+  /** PRNG seed; default: derived from the current generation and the time. */
+  seed: z.number().int().optional(),
+});
+
+export interface LearningDeps {
+  readonly clock: Clock;
+  readonly cohorts: CohortRepository;
+  readonly genomePool: GenomePoolRepository;
+  readonly audit: AuditSink;
+  readonly environment: AuditDraft['environment'];
+  readonly config: LearningConfig;
+}
+
+export interface LearningOutput {
+  readonly status: 'evolved' | 'skipped';
+  readonly reason: string;
+  readonly fromGeneration: number | null;
+  readonly generation: number | null;
+  readonly poolSize: number;
+  readonly cohortsInWindow: number;
+  readonly bestFitness: number | null;
+  readonly meanFitness: number | null;
+  readonly improvedOverPrevious: boolean | null;
+}
+
+/** Cohorts listed when looking for those inside the lookback (newest first). */
+const COHORT_SCAN = 100;
+
+/**
+ * Runs one learning cycle at `clock.now()`. Skips (and records why) when there is no pool yet
+ * or no scored cohort of the pool's genomes inside the lookback: selection on no evidence is
+ * noise. Never overwrites a generation (the repository's conditional writes).
+ *
+ * @throws ValidationError (bad request), GenomePoolConflictError (another cycle won the race).
+ */
+export async function learningCycle(
+  deps: LearningDeps,
+  input: { readonly request: unknown; readonly executionName: string },
+): Promise<LearningOutput> {
+  const parsed = LearningRequestSchema.safeParse(input.request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `request.${issue?.path.join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  const now = deps.clock.now();
+  const stream = `learning:${input.executionName.replace(/[^A-Za-z0-9._:@/+-]/g, '') || 'x'}`;
+  const record = async (payload: Record<string, unknown>) =>
+    deps.audit.append({
+      kind: 'learning_cycle',
+      actor: 'stagegate/learning-cycle',
+      stream,
+      environment: deps.environment,
+      payload,
+    } as AuditDraft);
+
+  const current = await deps.genomePool.getCurrent();
+  const since = now - deps.config.lookbackHours * 3_600_000;
+  const recent = (await deps.cohorts.list(COHORT_SCAN)).filter((c) => {
+    const t = Date.parse(c.completedAtIso);
+    return t >= since && t <= now;
+  });
+  const base = {
+    fromGeneration: current?.generation ?? null,
+    poolSize: current?.genomes.length ?? 0,
+    cohortsInWindow: recent.length,
+  };
+  if (!current) {
+    const out: LearningOutput = {
+      ...base,
+      status: 'skipped',
+      reason: 'no genome pool yet (the first cohort seeds it)',
+      generation: null,
+      bestFitness: null,
+      meanFitness: null,
+      improvedOverPrevious: null,
+    };
+    await record({
+      status: out.status,
+      reason: out.reason,
+      lookback_hours: deps.config.lookbackHours,
+    });
+    return out;
+  }
+  const cohorts = await Promise.all(recent.map((c) => deps.cohorts.get(c.cohortId)));
+  const seed =
+    parsed.data.seed ??
+    ((current.generation + 1) * 1_000_003 + Math.floor(now / 60_000)) % 2_147_483_647;
+  const symbols = [
+    ...new Set(cohorts.flatMap((c) => c.symbols).concat(current.genomes.map((g) => g.symbol))),
+  ].sort();
+  const result = runLearningCycle({
+    pool: current.genomes,
+    scored: scoredResultsFromCohorts(cohorts),
+    lookbackHours: deps.config.lookbackHours,
+    now,
+    seed,
+    poolSize: current.genomes.length,
+    symbols,
+    eliteCount: Math.min(deps.config.eliteCount, current.genomes.length - 1),
+    mutationRate: deps.config.mutationRate,
+    crossoverRate: deps.config.crossoverRate,
+    tournamentSize: deps.config.tournamentSize,
+    previousBestFitness: current.stats?.bestFitness ?? null,
+  });
+  const stats = result.stats;
+  if (stats.scoredGenomes === 0) {
+    const out: LearningOutput = {
+      ...base,
+      status: 'skipped',
+      reason: `no scored results of generation ${current.generation} in the last ${deps.config.lookbackHours} h`,
+      generation: current.generation,
+      bestFitness: null,
+      meanFitness: null,
+      improvedOverPrevious: null,
+    };
+    await record({
+      status: out.status,
+      reason: out.reason,
+      from_generation: current.generation,
+      lookback_hours: deps.config.lookbackHours,
+      cohorts_in_window: recent.length,
+    });
+    return out;
+  }
+  const generation = current.generation + 1;
+  await deps.genomePool.saveGeneration({
+    generation,
+    genomes: result.pool,
+    lineage: result.lineage,
+    fitness: result.fitness,
+    seed: result.seed,
+    createdAtIso: new Date(now).toISOString(),
+    stats,
+  });
+  await record({
+    status: 'evolved',
+    from_generation: current.generation,
+    generation,
+    seed: result.seed,
+    lookback_hours: deps.config.lookbackHours,
+    cohorts_in_window: recent.map((c) => c.cohortId),
+    best_fitness: stats.bestFitness,
+    mean_fitness: stats.meanFitness,
+    improved_over_previous: stats.improvedOverPrevious,
+    operators: stats.operators,
+    lineage: result.lineage.map((l) => ({
+      child: l.childId,
+      parents: l.parentIds,
+      operator: l.operator,
+      parent_fitness: l.parentFitness,
+    })),
+  });
+  return {
+    ...base,
+    status: 'evolved',
+    reason: `generation ${generation} from ${stats.scoredGenomes} scored genome(s) in ${recent.length} cohort(s)`,
+    generation,
+    bestFitness: stats.bestFitness,
+    meanFitness: stats.meanFitness,
+    improvedOverPrevious: stats.improvedOverPrevious,
+  };
+}
