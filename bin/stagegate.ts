@@ -19,8 +19,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { getPromotionDeps } from '../functions/composition/promotion.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
-import { StagegateError } from '../functions/core/errors.js';
+import { parseCohortConfig } from '../functions/core/cohort/config.js';
+import { NoSessionError, StagegateError } from '../functions/core/errors.js';
 import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
+import { ManualClock } from '../functions/ports/clock.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
@@ -29,7 +31,7 @@ import {
   type LocalStack,
   startLocalStack,
 } from '../local/local-stack.js';
-import { runDays } from '../local/run-days.js';
+import { replay, replaySchedules } from '../local/replay.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
@@ -62,12 +64,14 @@ async function withStack<T>(
   opts: GlobalOpts,
   fn: (stack: LocalStack) => Promise<T>,
   brokerAccount?: string,
+  clock?: ManualClock,
 ): Promise<T> {
   const stack = await startLocalStack({
     dataRoot: opts.data,
     stateDir: opts.state,
     logLevel: opts.verbose ? 'INFO' : 'ERROR',
     brokerAccount,
+    clock,
   });
   const stop = () => {
     void stack.stop().finally(() => process.exit(130));
@@ -99,7 +103,7 @@ const program = new Command('stagegate')
 program
   .command('run')
   .description(
-    'run intraday cohorts over consecutive real sessions (default: 3 days from 2013-10-07)',
+    'replay real sessions through the deployed schedules: cohorts, promotions, learning cycles (default: 3 days from 2013-10-07)',
   )
   .option(
     '--from <date>',
@@ -121,53 +125,93 @@ program
       .default('equal'),
   )
   .option('--seed <n>', 'seed of the genome pool', intArg('--seed'), 1)
-  .option('--no-promote', 'skip the promotion pipeline after each cohort')
+  .option('--no-promote', 'do not run the promotion schedule')
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    // Each run replays into a fresh simulated paper account; cohorts, audit and the kill
-    // switch persist in the state folder across runs.
+    // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
+    // and the kill switch persist in the state folder across runs.
     const brokerAccount = `local-paper-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
-    const outcomes = await withStack(
+    const clock = new ManualClock(Date.now());
+    const result = await withStack(
       g,
       async (stack) => {
-        let sessions: string[] = o.dates ?? [];
-        const all = await stack.runtime.marketData.listSessions(o.symbols);
-        if (sessions.length === 0) {
-          sessions = all.filter((d) => d >= o.from).slice(0, o.days);
-          if (sessions.length < o.days) {
-            throw new CliError(
-              `only ${sessions.length} session(s) with data for ${o.symbols.join(',')} from ${o.from}; available: ${all.join(', ')}`,
-            );
-          }
-        }
-        process.stdout.write(
-          `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
-            `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n`,
-        );
-        return runDays(stack, {
-          sessions,
+        const request = {
           symbols: o.symbols,
           bankrollUsd: o.bankroll,
           agentCount: o.agents,
           allocation: o.allocation,
           seed: o.seed,
-          promote: o.promote,
-          laterSessions: all.filter((d) => d > (sessions.at(-1) ?? '')),
-        });
+        };
+        let sessions: string[] = o.dates ?? [];
+        try {
+          parseCohortConfig({
+            bankrollUsd: o.bankroll,
+            agentCount: o.agents,
+            allocation: o.allocation,
+            seed: o.seed,
+          });
+          const all = await stack.runtime.marketData.listSessions(o.symbols);
+          if (sessions.length === 0) {
+            sessions = all.filter((d) => d >= o.from).slice(0, o.days);
+            if (sessions.length < o.days) {
+              throw new NoSessionError(`${o.days} sessions from ${o.from}`, all);
+            }
+          }
+          const missing = sessions.find((d) => !all.includes(d));
+          if (missing) throw new NoSessionError(missing, all);
+        } catch (err) {
+          if (!(err instanceof StagegateError)) throw err;
+          // Bad input still goes through the workflow, so the rejection is recorded in the
+          // audit trail exactly as a scheduled run's would be.
+          const rejected = await stack.intradayCohort.execute(
+            { source: 'cli', sessionDate: sessions[0] ?? o.from, ...request },
+            { executionName: `cli-rejected-${Date.now().toString(36)}` },
+          );
+          return { rejected: rejected.status === 'FAILED' ? rejected : null, error: err };
+        }
+        process.stdout.write(
+          `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
+            `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
+            `schedules (America/New_York): ${replaySchedules(stack, o.promote)
+              .map((s) => `${s.name} ${s.expression}`)
+              .join('; ')}\n`,
+        );
+        return {
+          replay: await replay(stack, {
+            sessions,
+            ...request,
+            promote: o.promote,
+            reportDir: path.join(g.state, 'reports'),
+          }),
+        };
       },
       brokerAccount,
+      clock,
     );
-    const failed = outcomes.find((d) => d.status === 'FAILED');
+    if ('error' in result && result.error) {
+      const r = result.rejected;
+      process.stderr.write(
+        r
+          ? `stagegate: ${r.error}: ${r.cause} (rejection recorded in the audit trail)\n`
+          : `stagegate: ${result.error.name}: ${result.error.message}\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    if (!('replay' in result) || !result.replay) return;
+    const failed = result.replay.cohorts.find((d) => d.status === 'FAILED');
     if (failed) {
       process.stderr.write(
         `\nrun failed on ${failed.sessionDate}: ${failed.error}: ${failed.cause}\n`,
       );
       process.exitCode = 1;
-    } else {
-      process.stdout.write(
-        `\n${outcomes.length} cohort(s) complete: ${outcomes.map((d) => d.cohortId).join(', ')}\n`,
-      );
+      return;
     }
+    const done = result.replay.cohorts.filter((d) => d.status === 'SUCCEEDED');
+    process.stdout.write(
+      `\n${done.length} cohort(s) complete: ${done.map((d) => d.cohortId).join(', ')}\n` +
+        `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool\n`,
+    );
   });
 
 const cohorts = program.command('cohorts').description('read persisted cohorts back');

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetPromotionDeps } from '../functions/composition/promotion.js';
 import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
+import type { ManualClock } from '../functions/ports/clock.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
 import { pipelineEnvironment } from '../lib/config/runtime-env.js';
@@ -24,6 +25,15 @@ import {
 } from './servers.js';
 
 export const LOCAL_TABLE = 'stagegate-local';
+/** Learning-cycle schedule and settings (moving into lib/config with the CDK wiring). */
+const LEARNING_SCHEDULE = 'cron(0 12,16 ? * MON-FRI *)';
+const LEARNING_CONFIG = {
+  lookbackHours: 24,
+  eliteCount: 4,
+  mutationRate: 0.3,
+  crossoverRate: 0.5,
+  tournamentSize: 3,
+};
 export const LOCAL_BUCKETS = {
   artifacts: 'stagegate-local-artifacts',
   audit: 'stagegate-local-audit',
@@ -76,6 +86,11 @@ async function localFunctions(): Promise<LocalFunction[]> {
     fn('PollOrdersFunctionArn', 'PollOrders', poll),
     fn('ReconcilePromotionFunctionArn', 'ReconcilePromotion', reconcile),
     fn('CompletePromotionFunctionArn', 'CompletePromotion', complete),
+    fn(
+      'RunLearningCycleFunctionArn',
+      'RunLearningCycle',
+      await import('../functions/handlers/run-learning-cycle.js'),
+    ),
   ];
 }
 
@@ -87,6 +102,11 @@ export interface LocalStack {
   readonly runtime: Runtime;
   readonly intradayCohort: LocalStateMachine;
   readonly promotionPipeline: LocalStateMachine;
+  readonly learningCycle: LocalStateMachine;
+  /** The clock the in-process handlers read (the local scheduler moves it; wall time otherwise). */
+  readonly clock: ManualClock | null;
+  /** EventBridge expression of the learning-cycle schedule. */
+  readonly learningSchedule: string;
   /** The environment config the local mode runs with (dev's, see lib/config). */
   readonly config: EnvironmentConfig;
   stop(): Promise<void>;
@@ -103,6 +123,8 @@ export interface LocalStackOptions {
   readonly configOverrides?: DeepPartial<EnvironmentConfig>;
   /** Simulated paper broker account (each `run` opens a fresh one). Default `local-paper`. */
   readonly brokerAccount?: string;
+  /** A simulated clock for the handlers (the local scheduler replays historical days). */
+  readonly clock?: ManualClock;
 }
 
 /**
@@ -120,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const env: Record<string, string> = {
       ...pipelineEnvironment(config),
       BROKER_ACCOUNT: options.brokerAccount ?? 'local-paper',
+      LEARNING_CONFIG_JSON: JSON.stringify(LEARNING_CONFIG),
       STAGE: 'local',
       TABLE_NAME: LOCAL_TABLE,
       ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
@@ -137,7 +160,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     Object.assign(process.env, env);
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    resetRuntime();
+    resetRuntime(options.clock);
     resetPromotionDeps();
     const ddb = new DynamoDBClient({
       endpoint: servers.dynamoEndpoint,
@@ -152,12 +175,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'promotion-pipeline.asl.json',
       functions,
     );
+    const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions);
     return {
       servers,
       env,
-      runtime: buildRuntime(env),
+      runtime: buildRuntime(env, options.clock),
       intradayCohort,
       promotionPipeline,
+      learningCycle,
+      clock: options.clock ?? null,
+      learningSchedule: LEARNING_SCHEDULE,
       config,
       stop: () => servers.stop(),
     };
