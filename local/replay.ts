@@ -1,0 +1,366 @@
+/**
+ * The local main job: replays real sessions through the SAME schedules the CDK app deploys.
+ * A simulated clock walks the firings of every schedule (cohort start, promotion window,
+ * learning cycles) in time order; each firing starts an execution of the matching state
+ * machine from `statemachines/` on the local stack, with the in-process handlers reading the
+ * simulated time. Nothing here decides the order in which handlers run: the schedules and
+ * the ASL do.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TZDate } from '@date-fns/tz';
+import type { SimulationResult } from '../functions/core/cohort/simulate.js';
+import type { GateResult } from '../functions/core/gates/types.js';
+import { type ReportDay, renderRunReport } from '../functions/core/report/render.js';
+import type { CohortScore } from '../functions/core/scoring/score.js';
+import type { LearningOutput } from '../functions/core/use-cases/learning.js';
+import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { LocalExecutionResult } from './asl-runner.js';
+import { cohortHeader, gatesTable, leaderboardTable, ordersTable } from './format.js';
+import type { LocalStack } from './local-stack.js';
+import { type Firing, type ScheduleSpec, timeline } from './scheduler.js';
+
+export interface ReplayOptions {
+  /** Session dates to replay (New York dates with data), ascending. */
+  readonly sessions: readonly string[];
+  readonly symbols: readonly string[];
+  readonly bankrollUsd: number;
+  readonly agentCount: number;
+  readonly allocation: string;
+  readonly seed: number;
+  /** Run the promotion schedule (default true). */
+  readonly promote?: boolean;
+  /** Folder the HTML run report is written to (created). */
+  readonly reportDir: string;
+  readonly out?: (text: string) => void;
+}
+
+export interface CohortOutcome {
+  readonly sessionDate: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  readonly cohortId?: string;
+  readonly genomeGeneration?: number;
+  readonly meanRoi?: number;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface PromotionOutcome {
+  readonly sessionDate: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly outcome?: string;
+  readonly reason?: string;
+  readonly error?: string;
+  readonly cohortId?: string;
+  readonly agentId?: string;
+  readonly gates?: GatesOutput;
+  readonly orders?: OrdersOutput;
+  readonly reconciliationClean?: boolean;
+}
+
+export interface ReplayResult {
+  readonly cohorts: readonly CohortOutcome[];
+  readonly promotions: readonly PromotionOutcome[];
+  readonly learning: readonly (LearningOutput & { atIso: string })[];
+  readonly reportPath: string | null;
+  readonly firings: number;
+}
+
+const NY = 'America/New_York';
+
+function nyDate(ms: number): string {
+  const t = new TZDate(ms, NY);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+function nyHhmm(ms: number): string {
+  const t = new TZDate(ms, NY);
+  return `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+}
+
+/** Midnight New York at the start of `date`, epoch ms. */
+function nyMidnight(date: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new TZDate(y, m - 1, d, 0, 0, 0, 0, NY).getTime();
+}
+
+/** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
+export function replaySchedules(stack: LocalStack, promote: boolean): ScheduleSpec[] {
+  const { schedules, promotion } = stack.config;
+  const [hh, mm] = (promotion.windows[0]?.opensAt ?? '10:00').split(':');
+  const specs: ScheduleSpec[] = [
+    {
+      name: 'cohort-start',
+      expression: schedules.cohortStart.expression,
+      timezone: schedules.timezone,
+    },
+    { name: 'learning-cycle', expression: stack.learningSchedule, timezone: schedules.timezone },
+  ];
+  if (promote) {
+    specs.splice(1, 0, {
+      name: 'promotion',
+      expression: `cron(${Number(mm)} ${Number(hh)} ? * MON-FRI *)`,
+      timezone: schedules.timezone,
+    });
+  }
+  return specs;
+}
+
+/**
+ * Replays `sessions` through the schedules and prints each cohort's leaderboard, each
+ * promotion's gates, orders and reconciliation, and each learning cycle; writes the run report.
+ */
+export async function replay(stack: LocalStack, options: ReplayOptions): Promise<ReplayResult> {
+  const write = options.out ?? ((t: string) => process.stdout.write(t));
+  const clock = stack.clock;
+  if (!clock) throw new Error('replay needs a local stack started with a simulated clock');
+  const sessions = new Set(options.sessions);
+  const first = options.sessions[0];
+  const last = options.sessions.at(-1);
+  if (!first || !last) throw new Error('replay needs at least one session');
+  const from = nyMidnight(first);
+  const to = nyMidnight(last) + 86_400_000;
+  const firings = timeline(replaySchedules(stack, options.promote !== false), from, to).filter(
+    (f) => sessions.has(nyDate(f.atMs)),
+  );
+  const cohorts: CohortOutcome[] = [];
+  const promotions: PromotionOutcome[] = [];
+  const learning: (LearningOutput & { atIso: string })[] = [];
+  const reportDays = new Map<string, ReportDay>();
+  let day = 0;
+
+  const progress = (e: { type: string; state?: string }) => {
+    if (e.type === 'StateEntered' && e.state) write(`▸ ${e.state} `);
+  };
+  for (const firing of firings) {
+    clock.set(firing.atMs);
+    const iso = new Date(firing.atMs).toISOString();
+    const date = nyDate(firing.atMs);
+    const stamp = `${date} ${nyHhmm(firing.atMs)} New York`;
+    const prefix =
+      { 'cohort-start': 'sched', promotion: 'promo', 'learning-cycle': 'learn' }[firing.name] ??
+      'run';
+    const name = `${prefix}-${date.replaceAll('-', '')}${nyHhmm(firing.atMs).replace(':', '')}-${Date.now().toString(36)}`;
+    if (firing.name === 'cohort-start') {
+      day++;
+      write(`\n[${stamp}] schedule cohort-start: Day ${day}/${sessions.size}  `);
+      const result = await stack.intradayCohort.execute(
+        {
+          source: 'schedule',
+          scheduledTime: iso,
+          symbols: options.symbols,
+          bankrollUsd: options.bankrollUsd,
+          agentCount: options.agentCount,
+          allocation: options.allocation,
+          seed: options.seed,
+        },
+        { executionName: name, onProgress: progress },
+      );
+      write(`[${result.status.toLowerCase()}]\n`);
+      cohorts.push(await reportCohort(stack, result, date, write, reportDays));
+    } else if (firing.name === 'promotion') {
+      write(`\n[${stamp}] schedule promotion  `);
+      const result = await stack.promotionPipeline.execute(
+        { source: 'schedule', replayStartIso: iso },
+        { executionName: name, onProgress: progress },
+      );
+      write(`[${result.status.toLowerCase()}]\n`);
+      const outcome = printPromotion(result, date, write);
+      promotions.push(outcome);
+      const promotedDay = outcome.cohortId
+        ? [...reportDays.values()].find((d) => d.cohortId === outcome.cohortId)
+        : undefined;
+      if (promotedDay && outcome.gates) {
+        reportDays.set(promotedDay.sessionDate, {
+          ...promotedDay,
+          gates: outcome.gates.results as readonly GateResult[],
+          promotion: {
+            candidateAgentId: outcome.agentId ?? '?',
+            orders: outcome.orders?.orders ?? [],
+            reconciliation:
+              outcome.reconciliationClean === undefined
+                ? (outcome.reason ?? outcome.outcome ?? 'not submitted')
+                : outcome.reconciliationClean
+                  ? 'clean'
+                  : 'discrepancies (see the audit trail)',
+          },
+        });
+      }
+    } else {
+      write(`\n[${stamp}] schedule learning-cycle  `);
+      const result = await stack.learningCycle.execute(
+        { source: 'schedule' },
+        { executionName: name, onProgress: progress },
+      );
+      write(`[${result.status.toLowerCase()}]\n`);
+      if (result.status === 'SUCCEEDED') {
+        const out = result.output as LearningOutput;
+        learning.push({ ...out, atIso: iso });
+        write(
+          out.status === 'evolved'
+            ? `  generation ${out.fromGeneration} -> ${out.generation}: best fitness ${fmt(out.bestFitness)}, mean ${fmt(out.meanFitness)}, improved over previous cycle: ${out.improvedOverPrevious ?? 'n/a'} (${out.cohortsInWindow} cohort(s) in the lookback)\n`
+            : `  skipped: ${out.reason}\n`,
+        );
+      } else {
+        write(`  learning cycle failed: ${result.error}: ${result.cause}\n`);
+      }
+    }
+  }
+
+  write(`\n${learningSummary(cohorts, learning)}\n`);
+  let reportPath: string | null = null;
+  if (reportDays.size > 0) {
+    await mkdir(options.reportDir, { recursive: true });
+    reportPath = path.join(
+      options.reportDir,
+      `run-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}.html`,
+    );
+    const html = renderRunReport({
+      title: `stagegate local run: ${options.sessions.join(', ')}`,
+      generatedAtIso: new Date().toISOString(),
+      environment: 'local',
+      days: [...reportDays.values()].sort((a, b) => a.sessionDate.localeCompare(b.sessionDate)),
+      learning: learning
+        .filter((l) => l.generation !== null)
+        .map((l) => ({
+          generation: l.generation as number,
+          bestFitness: l.bestFitness,
+          meanFitness: l.meanFitness,
+        })),
+    });
+    await writeFile(reportPath, html);
+    write(`run report: ${reportPath}\n`);
+  }
+  return { cohorts, promotions, learning, reportPath, firings: firings.length };
+}
+
+const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(5));
+
+async function reportCohort(
+  stack: LocalStack,
+  result: LocalExecutionResult,
+  sessionDate: string,
+  write: (t: string) => void,
+  reportDays: Map<string, ReportDay>,
+): Promise<CohortOutcome> {
+  if (result.status === 'FAILED') {
+    write(`\ncohort failed: ${result.error}: ${result.cause}\n`);
+    return { sessionDate, status: 'FAILED', error: result.error, cause: result.cause };
+  }
+  const out = result.output as {
+    skipped?: boolean;
+    reason?: string;
+    cohortId?: string;
+    genomeGeneration?: number;
+  };
+  if (out.skipped) {
+    write(`  skipped: ${out.reason}\n`);
+    return { sessionDate, status: 'SKIPPED', cause: out.reason };
+  }
+  const record = await stack.runtime.cohorts.get(out.cohortId as string);
+  write(
+    `\n${cohortHeader(record)}\ngenome pool generation ${record.genomeGeneration}\n\n${leaderboardTable(record.leaderboard)}\n`,
+  );
+  const [simulation, score] = await Promise.all([
+    stack.runtime.artifacts.getJson(record.artifacts.simulationKey) as Promise<SimulationResult>,
+    stack.runtime.artifacts.getJson(record.artifacts.scoreKey) as Promise<CohortScore>,
+  ]);
+  reportDays.set(sessionDate, { sessionDate, cohortId: record.cohortId, simulation, score });
+  const meanRoi =
+    record.leaderboard.reduce((s, r) => s + r.roi, 0) / Math.max(1, record.leaderboard.length);
+  return {
+    sessionDate,
+    status: 'SUCCEEDED',
+    cohortId: record.cohortId,
+    genomeGeneration: record.genomeGeneration,
+    meanRoi,
+  };
+}
+
+/** Prints one promotion's staged candidate, gate table, orders and reconciliation. */
+export function printPromotion(
+  result: LocalExecutionResult,
+  sessionDate: string,
+  write: (t: string) => void,
+): PromotionOutcome {
+  const staged = result.stateOutputs.Freeze as
+    | {
+        promotion?: {
+          cohortId: string;
+          agentId: string;
+          genome: { family: string; symbol: string };
+          capitalSliceUsd: number;
+          configHash: string;
+        };
+      }
+    | undefined;
+  const gates = (result.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)?.gates;
+  const orders = (['CancelOpenOrders', 'PollOrders', 'SubmitOrders'] as const)
+    .map((n) => (result.stateOutputs[n] as { orders?: OrdersOutput } | undefined)?.orders)
+    .find((o) => o !== undefined);
+  const rec = (
+    result.stateOutputs.Reconcile as
+      | { reconciliation?: { clean: boolean; discrepancies: unknown[] } }
+      | undefined
+  )?.reconciliation;
+  const p = staged?.promotion;
+  if (p) {
+    write(
+      `  staged ${p.agentId} of ${p.cohortId} (${p.genome.family} on ${p.genome.symbol}), capital slice $${p.capitalSliceUsd.toFixed(2)}, config hash ${p.configHash.slice(0, 12)}…\n`,
+    );
+  }
+  if (gates) write(`\n${gatesTable(gates.results)}\n`);
+  if (orders) write(`\n${ordersTable(orders.orders)}\n`);
+  if (rec) {
+    write(
+      `\nreconciliation: ${rec.clean ? 'clean (local book and orders match the broker)' : `${rec.discrepancies.length} discrepancies: ${JSON.stringify(rec.discrepancies)}`}\n`,
+    );
+  }
+  const out = result.output as { outcome?: string; reason?: string; skipped?: boolean } | undefined;
+  if (result.status === 'FAILED') write(`  promotion failed: ${result.error}: ${result.cause}\n`);
+  else if (out?.skipped) write(`  skipped: ${out.reason}\n`);
+  else write(`  outcome: ${out?.outcome}: ${out?.reason}\n`);
+  return {
+    sessionDate,
+    status: result.status,
+    outcome: out?.skipped ? 'skipped' : out?.outcome,
+    reason: out?.reason,
+    error: result.error,
+    cohortId: p?.cohortId,
+    agentId: p?.agentId,
+    gates,
+    orders,
+    reconciliationClean: rec?.clean,
+  };
+}
+
+/** Whether the pool improved across the replay, or why that cannot be read off the numbers. */
+export function learningSummary(
+  cohorts: readonly CohortOutcome[],
+  learning: readonly (LearningOutput & { atIso: string })[],
+): string {
+  const lines = ['Learning across the replay:'];
+  for (const c of cohorts.filter((x) => x.status === 'SUCCEEDED')) {
+    lines.push(
+      `  ${c.sessionDate}: generation ${c.genomeGeneration}, mean agent ROI ${((c.meanRoi ?? 0) * 100).toFixed(3)}%`,
+    );
+  }
+  const evolved = learning.filter((l) => l.status === 'evolved');
+  lines.push(
+    `  learning cycles: ${learning.length} (${evolved.length} evolved, ${learning.length - evolved.length} skipped)`,
+  );
+  const fit = evolved.map((l) => l.bestFitness).filter((v): v is number => v !== null);
+  if (fit.length >= 2) {
+    const firstFit = fit[0] as number;
+    const lastFit = fit.at(-1) as number;
+    lines.push(
+      `  best in-sample fitness: first cycle ${firstFit.toFixed(5)}, last cycle ${lastFit.toFixed(5)} (${lastFit > firstFit ? 'improved' : 'did not improve'})`,
+    );
+  }
+  lines.push(
+    '  Read with care: each cohort trades a different session, so a change in mean ROI mixes the pool',
+    '  with the market of that day; fitness is measured on the lookback window, one or two sessions here,',
+    '  which is too little evidence to call a pool better out of sample.',
+  );
+  return lines.join('\n');
+}
