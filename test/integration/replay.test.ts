@@ -1,0 +1,82 @@
+/**
+ * The local main job over six real sessions: the schedules (not a hard-coded order) start
+ * every execution on the local stack, with the handlers reading the simulated clock.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../functions/ports/clock.js';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { type ReplayResult, replay } from '../../local/replay.js';
+import { DATA_ROOT } from '../support/paths.js';
+
+let stack: LocalStack;
+let result: ReplayResult;
+const SESSIONS = [
+  '2013-10-04',
+  '2013-10-07',
+  '2013-10-08',
+  '2013-10-09',
+  '2013-10-10',
+  '2013-10-11',
+];
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataRoot: DATA_ROOT,
+    stateDir: 'memory',
+    logLevel: 'SILENT',
+    clock: new ManualClock(0),
+    brokerAccount: 'it-replay',
+  });
+  result = await replay(stack, {
+    sessions: SESSIONS,
+    symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+    bankrollUsd: 1000,
+    agentCount: 30,
+    allocation: 'equal',
+    seed: 1,
+    reportDir: path.join(os.tmpdir(), `stagegate-replay-${process.pid}`),
+    out: () => undefined,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('six-session replay through the schedules', () => {
+  it('fires one cohort per session, one promotion per session and two learning cycles per session', () => {
+    expect(result.cohorts.map((c) => c.sessionDate)).toEqual(SESSIONS);
+    expect(result.cohorts.every((c) => c.status === 'SUCCEEDED')).toBe(true);
+    expect(result.promotions).toHaveLength(6);
+    expect(result.learning).toHaveLength(12);
+    expect(result.firings).toBe(24);
+  });
+
+  it('never promotes a cohort on its own session, and skips the first day (nothing earlier)', () => {
+    expect(result.promotions[0]?.outcome).toBe('skipped');
+    const byId = new Map(result.cohorts.map((c) => [c.cohortId, c.sessionDate]));
+    for (const p of result.promotions.slice(1)) {
+      expect(p.status).toBe('SUCCEEDED');
+      expect(byId.get(p.cohortId)).toBeDefined();
+      expect((byId.get(p.cohortId) as string) < p.sessionDate).toBe(true);
+    }
+  });
+
+  it('runs each day on a newer genome generation than the day before (Day 2 is not a re-run of Day 1)', () => {
+    const generations = result.cohorts.map((c) => c.genomeGeneration ?? -1);
+    for (let i = 1; i < generations.length; i++) {
+      expect(generations[i]).toBeGreaterThan(generations[i - 1] as number);
+    }
+  });
+
+  it('writes an HTML report with the charts of every day', () => {
+    expect(result.reportPath).not.toBeNull();
+    expect(existsSync(result.reportPath as string)).toBe(true);
+    const html = readFileSync(result.reportPath as string, 'utf8');
+    for (const d of SESSIONS) expect(html).toContain(`data-chart="equity-${d}"`);
+    expect(html).toContain('data-chart="learning"');
+  });
+});
