@@ -13,6 +13,7 @@
  * `--state <dir>` or STAGEGATE_STATE_DIR (local servers' data, default .local/state).
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
+import '../local/cli-env.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';

@@ -15,6 +15,7 @@ import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob
 import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
 import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
 import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
+import { MetricUnit, metrics } from '../handlers/shared/observability.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { AuditSink } from '../ports/audit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
@@ -91,6 +92,8 @@ export function buildRuntime(
       bucket: env.AUDIT_BUCKET,
       environment: env.STAGE,
       clock,
+      // A dead letter moves a counter (alarmed in AWS): no invalid record passes silently.
+      onDeadLetter: () => metrics.singleMetric().addMetric('AuditDeadLetters', MetricUnit.Count, 1),
     }),
   };
 }

@@ -8,7 +8,7 @@
 import { getPromotionDeps } from '../composition/promotion.js';
 import { reconcilePromotion } from '../core/use-cases/promotion.js';
 import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { logger, MetricUnit, metrics } from './shared/observability.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
 export const handler = makeHandler(
@@ -16,6 +16,7 @@ export const handler = makeHandler(
   PromotionStepEventSchema,
   async (event) => {
     const out = await reconcilePromotion(getPromotionDeps(), event);
+    metrics.addMetric('ReconciliationDiscrepancies', MetricUnit.Count, out.discrepancies.length);
     if (!out.clean) {
       logger.error('reconciliation discrepancies', {
         promotionId: event.promotion.promotionId,
@@ -24,4 +25,5 @@ export const handler = makeHandler(
     }
     return out;
   },
+  { emitsMetrics: true },
 );

@@ -12,13 +12,20 @@ import {
   scoreCohortStep,
 } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { logger, MetricUnit, metrics } from './shared/observability.js';
 
 const EventSchema = z.object({ prepared: PreparedCohortSchema, run: RunOutputSchema });
 
-export const handler = makeHandler('score-cohort', EventSchema, async (event) => {
-  logger.appendKeys({ cohortId: event.prepared.cohortId });
-  const out = await scoreCohortStep(getRuntime(), event);
-  logger.info('cohort scored', { totalPnlUsd: out.parent.totalPnlUsd });
-  return out;
-});
+export const handler = makeHandler(
+  'score-cohort',
+  EventSchema,
+  async (event) => {
+    logger.appendKeys({ cohortId: event.prepared.cohortId });
+    const out = await scoreCohortStep(getRuntime(), event);
+    metrics.addMetric('BankrollUtilization', MetricUnit.Percent, out.parent.meanUtilization * 100);
+    metrics.addMetric('IdleAgents', MetricUnit.Count, out.idleAgents);
+    logger.info('cohort scored', { totalPnlUsd: out.parent.totalPnlUsd });
+    return out;
+  },
+  { emitsMetrics: true },
+);

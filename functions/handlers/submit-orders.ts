@@ -10,21 +10,27 @@ import * as z from 'zod';
 import { getPromotionDeps } from '../composition/promotion.js';
 import { submitPromotionOrders } from '../core/use-cases/promotion.js';
 import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { logger, MetricUnit, metrics } from './shared/observability.js';
 import { PlannedLegSchema, PromotionStepEventSchema } from './shared/promotion-events.js';
 
 const EventSchema = PromotionStepEventSchema.extend({ plan: z.array(PlannedLegSchema) });
 
-export const handler = makeHandler('submit-orders', EventSchema, async (event) => {
-  const deps = getPromotionDeps();
-  logger.appendKeys({ promotionId: event.promotion.promotionId });
-  const out = await submitPromotionOrders(deps, event);
-  for (const o of out.orders) {
-    logger.info('order submitted', { client_order_id: o.clientOrderId, status: o.status });
-  }
-  return {
-    ...out,
-    pollIntervalSeconds: deps.promotionConfig.pollIntervalSeconds,
-    maxPolls: deps.promotionConfig.maxPolls,
-  };
-});
+export const handler = makeHandler(
+  'submit-orders',
+  EventSchema,
+  async (event) => {
+    const deps = getPromotionDeps();
+    logger.appendKeys({ promotionId: event.promotion.promotionId });
+    const out = await submitPromotionOrders(deps, event);
+    metrics.addMetric('OrdersSubmitted', MetricUnit.Count, out.orders.length);
+    for (const o of out.orders) {
+      logger.info('order submitted', { client_order_id: o.clientOrderId, status: o.status });
+    }
+    return {
+      ...out,
+      pollIntervalSeconds: deps.promotionConfig.pollIntervalSeconds,
+      maxPolls: deps.promotionConfig.maxPolls,
+    };
+  },
+  { emitsMetrics: true },
+);

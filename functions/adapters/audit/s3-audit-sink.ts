@@ -56,6 +56,8 @@ export interface S3AuditSinkOptions {
   readonly prng?: () => number;
   /** Retries of each S3/DynamoDB call. Default 4 attempts, 50 ms base, 2 s cap. */
   readonly retry?: RetryPolicy;
+  /** Called once per dead-lettered draft (the composition root counts it as a metric). */
+  readonly onDeadLetter?: (key: string) => void;
   /** Head re-reads after losing a conditional write to another writer. Default 16. */
   readonly maxHeadConflicts?: number;
 }
@@ -161,6 +163,7 @@ export class S3AuditSink implements AuditSink {
     const ts = toAuditTs(now);
     const id = this.nextId(now);
     const key = deadLetterKey(this.options.environment, ts, id);
+    this.options.onDeadLetter?.(key);
     const body = JSON.stringify({
       schema_version: AUDIT_SCHEMA_VERSION,
       id,

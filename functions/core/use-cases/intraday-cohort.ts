@@ -109,6 +109,8 @@ export interface ScoreOutput {
   readonly parent: ParentSummary;
   /** The top of the leaderboard (at most 5 rows), for audit payloads and notifications. */
   readonly top: readonly AgentRow[];
+  /** Agents that never traded in the session (a genome that cannot act is a failed agent). */
+  readonly idleAgents: number;
 }
 
 export interface PersistOutput {
@@ -332,6 +334,7 @@ export async function scoreCohortStep(
     scoreKey,
     parent: toParentSummary(score),
     top: toAgentRows(score).slice(0, 5),
+    idleAgents: score.leaderboard.filter((a) => a.tradeCount === 0).length,
   };
 }
 
@@ -418,4 +421,5 @@ export const ScoreOutputSchema = z.object({
   scoreKey: z.string().min(1),
   parent: z.record(z.string(), z.unknown()),
   top: z.array(z.record(z.string(), z.unknown())),
+  idleAgents: z.number().int().min(0),
 });

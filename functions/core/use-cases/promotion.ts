@@ -578,6 +578,8 @@ export interface OrdersOutput {
     readonly status: string;
     readonly filledQty: number;
     readonly filledAvgPriceUsd: number | null;
+    /** Submission to last update, ms (submission-to-terminal once terminal). */
+    readonly latencyMs: number;
   }[];
   readonly allTerminal: boolean;
 }
@@ -592,6 +594,7 @@ function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
       status: o.order.status,
       filledQty: o.order.filledQty,
       filledAvgPriceUsd: o.order.avgFillPriceUsd,
+      latencyMs: o.order.updatedAtMs - o.order.createdAtMs,
     })),
     allTerminal: orders.every((o) => isTerminalOrderStatus(o.order.status)),
   };

@@ -1,15 +1,17 @@
 /**
- * The one handler shape: middy + Powertools logger context + zod validation of the event.
+ * The one handler shape: middy + Powertools logger context + Powertools metrics (flushed per
+ * invocation) + zod validation of the event.
  * A handler body receives the parsed event and returns the use case's JSON result; a
  * validation failure throws `ValidationError` naming the field (Step Functions Catch matches
  * it by name), and every error is logged once with its name before it propagates.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { StagegateError, ValidationError } from '../../core/errors.js';
-import { logger } from './observability.js';
+import { logger, metrics } from './observability.js';
 
 /**
  * Parses `event` with `schema`.
@@ -25,13 +27,17 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.in
   );
 }
 
-/** Builds a middy handler that validates the event with `schema` and runs `body`. */
+/**
+ * Builds a middy handler that validates the event with `schema` and runs `body`. With
+ * `emitsMetrics`, the Powertools metrics the body added are flushed once per invocation.
+ */
 export function makeHandler<S extends z.ZodType, R>(
   name: string,
   schema: S,
   body: (event: z.infer<S>, context: Context) => Promise<R>,
+  options: { readonly emitsMetrics?: boolean } = {},
 ) {
-  return middy(async (event: unknown, context: Context): Promise<R> => {
+  const handler = middy(async (event: unknown, context: Context): Promise<R> => {
     try {
       const parsed = parseEvent(schema, event);
       return await body(parsed, context);
@@ -43,4 +49,5 @@ export function makeHandler<S extends z.ZodType, R>(
       throw err;
     }
   }).use(injectLambdaContext(logger, { resetKeys: true }));
+  return options.emitsMetrics ? handler.use(logMetrics(metrics)) : handler;
 }

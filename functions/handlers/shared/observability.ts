@@ -4,8 +4,19 @@
  * through it: handlers log ids and figures, not events wholesale.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const logger = new Logger({ serviceName: 'stagegate' });
+
+/**
+ * Powertools metrics (CloudWatch EMF), namespace from POWERTOOLS_METRICS_NAMESPACE, flushed
+ * once per invocation by `makeHandler`. Disabled locally and in tests
+ * (POWERTOOLS_METRICS_DISABLED). Names: CohortRuntimeMs, AgentBars, BankrollUtilization,
+ * IdleAgents, GateFailures, OrdersSubmitted, OrderLatencyMs, ReconciliationDiscrepancies,
+ * AuditDeadLetters, ApprovalLatencyMs.
+ */
+export const metrics = new Metrics({ serviceName: 'stagegate' });
+export { MetricUnit };
 
 /** The narrow logging surface helpers may depend on. */
 export type NarrowLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;

@@ -1,0 +1,113 @@
+/**
+ * The approval page (API Gateway HTTP API, payload 2.0; the local approval server calls it
+ * with the same events):
+ *
+ * - `GET /approvals/{approvalId}?exp&sig`: the confirmation page (candidate metrics, gate
+ *   table, equity-curve chart, Approve / Reject form with a CSRF token). NEVER changes state:
+ *   Slack unfurls and link scanners prefetch links. A refused GET (tampered, expired, unknown,
+ *   foreign viewer) renders its error page and is audited.
+ * - `POST /approvals/{approvalId}` (urlencoded `decision`, `csrf`, `exp`, `sig`): verifies the
+ *   link and the CSRF token, the approver (the authorizer's identity, never a form field) and
+ *   decides once; then resumes the waiting execution and updates the Slack message. Every
+ *   attempt, recorded or refused, is audited.
+ *
+ * Errors never leak details: a storage fault is a 503 page, anything else a 500 page.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import {
+  HttpApiEventSchema,
+  type HttpResponse,
+  httpRequestOf,
+  parseForm,
+} from '../adapters/http/api-gateway.js';
+import { getApprovalDeps } from '../composition/approval.js';
+import {
+  type DecideOutcome,
+  decideFromForm,
+  pageForOutcome,
+  showApprovalPage,
+} from '../core/approval/decide.js';
+import { PAGE_HEADERS, type RenderedPage, renderErrorPage } from '../core/approval/page.js';
+import { StagegateError } from '../core/errors.js';
+import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
+import { logger } from './shared/observability.js';
+
+/** Identity used for a POST the edge could not authenticate: never on an allow-list. */
+const UNAUTHENTICATED = 'anonymous:unauthenticated';
+
+const page = (p: RenderedPage, status = p.status): HttpResponse => ({
+  statusCode: status,
+  headers: { ...p.headers },
+  body: p.body,
+});
+
+function faultPage(status: 503 | 500): HttpResponse {
+  const text =
+    status === 503
+      ? 'The approval service is temporarily unavailable. Nothing was changed; try again in a minute.'
+      : 'Something went wrong. Nothing was changed.';
+  return {
+    statusCode: status,
+    headers: { ...PAGE_HEADERS },
+    body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><main><h1>${status === 503 ? 'Temporarily unavailable' : 'Error'}</h1><p>${text}</p></main></body></html>\n`,
+  };
+}
+
+async function handle(event: unknown): Promise<HttpResponse> {
+  const parsed = HttpApiEventSchema.safeParse(event);
+  if (!parsed.success) return page(renderErrorPage('malformed', 'not an HTTP request'));
+  const req = httpRequestOf(parsed.data);
+  const approvalId =
+    req.pathParameters.approvalId ?? /\/approvals\/([^/]+)\/?$/.exec(req.path)?.[1];
+  const deps = await getApprovalDeps();
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const shown = await showApprovalPage(deps, {
+      link: { approvalId, exp: req.query.exp, sig: req.query.sig },
+      viewer: req.identity,
+    });
+    if (shown.failure) await applyApprovalDecision(deps, shown.failure);
+    const out = page(shown.page);
+    return req.method === 'HEAD' ? { ...out, body: '' } : out;
+  }
+  if (req.method !== 'POST') {
+    return {
+      ...page(renderErrorPage('malformed', `method ${req.method} is not allowed`), 405),
+      headers: { ...PAGE_HEADERS, allow: 'GET, HEAD, POST' },
+    };
+  }
+  const form = parseForm(req.rawBody);
+  if (!form) return page(renderErrorPage('malformed', 'the form is too large'), 413);
+  const outcome: DecideOutcome = await decideFromForm(deps, {
+    approvalId,
+    form,
+    approver: req.identity ?? UNAUTHENTICATED,
+  });
+  const applied = await applyApprovalDecision(deps, outcome);
+  logger.info('approval attempt', {
+    approvalId: outcome.approvalId,
+    ok: outcome.ok,
+    result: outcome.ok ? outcome.status : outcome.kind,
+    execution: applied.execution,
+    announceError: applied.announceError,
+  });
+  if (applied.execution === 'gone') {
+    return page(
+      renderErrorPage(
+        'expired',
+        'Your decision was recorded, but the workflow is no longer waiting for it (it timed out or ended).',
+      ),
+    );
+  }
+  return page(pageForOutcome(outcome));
+}
+
+export const handler = middy(async (event: unknown): Promise<HttpResponse> => {
+  try {
+    return await handle(event);
+  } catch (err) {
+    const e = err as Error;
+    logger.error('approval page failed', { errorName: e.name, errorMessage: e.message });
+    return faultPage(err instanceof StagegateError && err.retryable ? 503 : 500);
+  }
+}).use(injectLambdaContext(logger, { resetKeys: true }));

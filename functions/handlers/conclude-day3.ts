@@ -1,0 +1,64 @@
+/**
+ * The Day-3 go/no-go's concluding steps ("GatesFailed", "Rejected", "TimedOut",
+ * "ConcludeMicroLive"): records how the review ended (a timeout is recorded as an `expired`,
+ * not-approved decision and the announced request is replaced by its expiry notice), marks the
+ * micro-live slice active or not started, and returns the execution's output.
+ *
+ * Event: `{ kind, selection, execution, error? | decision, sliceId, pipeline? }`.
+ * Returns `Day3Conclusion` (`outcome`, `reason`, approver, slice, promotion).
+ */
+import * as z from 'zod';
+import { getDay3Deps } from '../composition/approval.js';
+import { concludeDay3 } from '../core/use-cases/day3.js';
+import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const execution = z.object({ id: z.string().min(1), name: z.string().min(1) });
+const EventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('gates_failed'), selection: Day3SelectionSchema, execution }),
+  z.object({
+    kind: z.enum(['timed_out', 'rejected']),
+    selection: Day3SelectionSchema,
+    execution,
+    error: z.object({ Error: z.string(), Cause: z.string().nullish() }),
+  }),
+  z.object({
+    kind: z.literal('micro_live'),
+    selection: Day3SelectionSchema,
+    execution,
+    decision: ApprovalResultSchema,
+    sliceId: z.string().min(1),
+    pipeline: z.object({
+      executionArn: z.string(),
+      output: z.object({ promotionId: z.string(), outcome: z.string(), reason: z.string() }),
+    }),
+  }),
+]);
+
+export const handler = makeHandler('conclude-day3', EventSchema, async (event) => {
+  logger.appendKeys({ executionArn: event.execution.id });
+  const deps = await getDay3Deps();
+  const ids = { executionArn: event.execution.id, executionName: event.execution.name };
+  const out =
+    event.kind === 'micro_live'
+      ? await concludeDay3(deps, {
+          kind: 'micro_live',
+          selection: event.selection,
+          decision: event.decision,
+          sliceId: event.sliceId,
+          pipelineOutput: event.pipeline.output,
+          pipelineExecutionArn: event.pipeline.executionArn,
+          ...ids,
+        })
+      : event.kind === 'gates_failed'
+        ? await concludeDay3(deps, { kind: 'gates_failed', selection: event.selection, ...ids })
+        : await concludeDay3(deps, {
+            kind: event.kind,
+            selection: event.selection,
+            error: event.error,
+            ...ids,
+          });
+  logger.info('day-3 concluded', { outcome: out.outcome, decidedBy: out.decidedBy });
+  return out;
+});

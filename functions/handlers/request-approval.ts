@@ -1,0 +1,39 @@
+/**
+ * Step "RequestApproval" (a `lambda:invoke.waitForTaskToken` task): stores the approval
+ * request with the task token (encrypted, server-side), records `approval_requested`, and
+ * announces the signed, expiring approval link (Slack Block Kit message). The execution then
+ * waits until the approval page or the Slack endpoint resumes it, or the task times out.
+ *
+ * Event (the task's Payload): `{ taskToken, execution: { id, name }, selection }`. The token is
+ * never logged or returned. Returns `{ approvalId, expiresAtIso }` (ignored by Step Functions:
+ * the task's result is the decision).
+ */
+import * as z from 'zod';
+import { getDay3Deps } from '../composition/approval.js';
+import { ValidationError } from '../core/errors.js';
+import { requestDay3Approval } from '../core/use-cases/day3.js';
+import { Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const EventSchema = z.object({
+  taskToken: z.string().min(1).max(2048),
+  execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+  selection: Day3SelectionSchema,
+});
+
+export const handler = makeHandler('request-approval', EventSchema, async (event) => {
+  logger.appendKeys({ executionArn: event.execution.id });
+  const deps = await getDay3Deps();
+  if (!deps.approvalBaseUrl) {
+    throw new ValidationError('env.APPROVAL_BASE_URL', 'is required to build approval links');
+  }
+  const out = await requestDay3Approval(deps, {
+    selection: event.selection,
+    taskToken: event.taskToken,
+    executionArn: event.execution.id,
+    executionName: event.execution.name,
+  });
+  logger.info('approval requested', out);
+  return out;
+});
