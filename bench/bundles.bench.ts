@@ -1,5 +1,6 @@
 /**
- * Lambda bundle size and cold module-init time, per handler.
+ * Lambda bundle size and cold module-init time, per deployed handler (intraday cohort and
+ * promotion pipeline, `DEPLOYED_HANDLERS`).
  *
  * Each handler is bundled with esbuild using the very options the CDK construct uses
  * (`esbuildOptions` from lib/constructs/bundling.ts), into `.local/bench/bundles/<handler>/`.
@@ -17,8 +18,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { environments } from '../lib/config/environments.js';
+import { pipelineEnvironment } from '../lib/config/runtime-env.js';
 import { esbuildOptions, RUNTIME_NODE_OPTIONS } from '../lib/constructs/bundling.js';
-import { entryOf, HANDLERS } from '../lib/handlers.js';
+import { DEPLOYED_HANDLERS, entryOf } from '../lib/handlers.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import type { BenchReport } from './run.js';
 
@@ -41,6 +44,8 @@ const HANDLER_ENV = {
   POWERTOOLS_LOG_LEVEL: 'ERROR',
   AWS_REGION: 'us-east-1',
   NODE_OPTIONS: RUNTIME_NODE_OPTIONS,
+  // The promotion pipeline's variables, as deployed for dev (read lazily, on first invoke).
+  ...pipelineEnvironment(environments.dev),
 };
 
 /** Imports `file` in a fresh process and returns the import's wall time (ms). */
@@ -80,7 +85,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 export default async function bundlesBench(): Promise<BenchReport> {
   await rm(OUT_DIR, { recursive: true, force: true });
   const rows: Record<string, string | number | boolean>[] = [];
-  for (const spec of Object.values(HANDLERS)) {
+  for (const spec of DEPLOYED_HANDLERS) {
     const outfile = path.join(OUT_DIR, spec.file, 'index.mjs');
     await mkdir(path.dirname(outfile), { recursive: true });
     const result = await build(esbuildOptions(entryOf(spec), outfile));

@@ -53,18 +53,19 @@ export class StagegateEnvironment extends Construct {
     this.stateful = new StatefulStack(this, 'stateful', {
       env,
       stackName: `stagegate-${config.stage}-stateful`,
-      description: `stagegate ${config.stage}: table, buckets, keys, audit catalog`,
+      description: `stagegate ${config.stage}: table, buckets, keys, audit catalog, broker secret`,
       terminationProtection: protect,
       config,
     });
     this.workflow = new WorkflowStack(this, 'workflow', {
       env,
       stackName: `stagegate-${config.stage}-workflow`,
-      description: `stagegate ${config.stage}: functions, state machine, schedule, alarms`,
+      description: `stagegate ${config.stage}: functions, state machines, schedules, alarms`,
       terminationProtection: protect,
       config,
       table: this.stateful.table,
       dataKey: this.stateful.dataKey,
+      alpacaPaperSecret: this.stateful.alpacaPaperSecret,
     });
     // Buckets are addressed by name, so make the order explicit.
     this.workflow.addStackDependency(this.stateful);

@@ -18,6 +18,13 @@ export const INTRADAY_COHORT_ASL = path.join(
   'intraday-cohort.asl.json',
 );
 
+/** The promotion pipeline state machine (JSONPath ASL with `${...FunctionArn}` placeholders). */
+export const PROMOTION_PIPELINE_ASL = path.join(
+  REPO_ROOT,
+  'statemachines',
+  'promotion-pipeline.asl.json',
+);
+
 /** Absolute path of `functions/handlers/<file>.ts`. */
 export function handlerEntry(file: string): string {
   return path.join(REPO_ROOT, 'functions', 'handlers', `${file}.ts`);

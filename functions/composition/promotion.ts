@@ -5,6 +5,8 @@
  * switch. Built lazily, once per process, on top of {@link getRuntime}.
  */
 
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { LazyAlpacaBroker, loadAlpacaKeys } from '../adapters/brokers/lazy-alpaca-broker.js';
 import {
   type SimulatedBrokerConfig,
   SimulatedPaperBroker,

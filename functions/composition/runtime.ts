@@ -33,20 +33,63 @@ export interface Runtime {
   readonly audit: AuditSink;
 }
 
+/**
+ * AWS requests made through the clients this root builds, by `<service>:<command>` (the cost
+ * benchmark prices a local run with them; cheap enough to keep on everywhere).
+ */
+const requestCounts = new Map<string, number>();
+
+/** A copy of the request counters. */
+export function awsRequestCounts(): ReadonlyMap<string, number> {
+  return new Map(requestCounts);
+}
+
+/** Zeroes the request counters. */
+export function resetAwsRequestCounts(): void {
+  requestCounts.clear();
+}
+
+type Countable = {
+  middlewareStack: {
+    add: (
+      mw: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ) => void;
+  };
+};
+
+function counted<C>(client: C, service: string): C {
+  (client as unknown as Countable).middlewareStack.add(
+    (next, context) => (args) => {
+      const key = `${service}:${context.commandName ?? 'unknown'}`;
+      requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'stagegateRequestCounter' },
+  );
+  return client;
+}
+
 /** S3 client for AWS, or for the local emulator when `S3_ENDPOINT` is set. */
 export function makeS3Client(env: Pick<RuntimeEnv, 'S3_ENDPOINT' | 'AWS_REGION'>): S3Client {
-  return new S3Client({
-    region: env.AWS_REGION,
-    ...(env.S3_ENDPOINT
-      ? {
-          endpoint: env.S3_ENDPOINT,
-          forcePathStyle: true,
-          // s3rver stores streamed, checksummed bodies corrupted; only send checksums on demand.
-          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-          responseChecksumValidation: 'WHEN_REQUIRED' as const,
-        }
-      : {}),
-  });
+  return counted(
+    new S3Client({
+      region: env.AWS_REGION,
+      ...(env.S3_ENDPOINT
+        ? {
+            endpoint: env.S3_ENDPOINT,
+            forcePathStyle: true,
+            // s3rver stores streamed, checksummed bodies corrupted; only send checksums on demand.
+            requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+            responseChecksumValidation: 'WHEN_REQUIRED' as const,
+          }
+        : {}),
+    }),
+    's3',
+  );
 }
 
 /** DynamoDB document client (undefined values dropped, as the single-table items expect). */
@@ -57,7 +100,7 @@ export function makeDocumentClient(
     region: env.AWS_REGION,
     ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
   });
-  return DynamoDBDocumentClient.from(client, {
+  return DynamoDBDocumentClient.from(counted(client, 'dynamodb'), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
 }

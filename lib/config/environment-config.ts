@@ -76,6 +76,12 @@ export const EnvironmentConfigSchema = z
       }),
       /** Starts the intraday cohort state machine. */
       cohortStart: ScheduleSchema,
+      /**
+       * Starts the promotion pipeline on weekdays at `promotion.windows[0].opensAt`
+       * (America/New_York, the zone the promotion window is defined in); the expression is
+       * derived, only ENABLED/DISABLED is configured.
+       */
+      promotionStart: z.object({ enabled: z.boolean() }),
     }),
     promotion: z.object({
       /** Wall-clock windows (America/New_York, weekdays) in which a promotion may go to the broker. */
@@ -109,6 +115,13 @@ export const EnvironmentConfigSchema = z
         participationFraction: z.number().gt(0).max(1),
         /** Submission-to-fillable delay, ms. */
         latencyMs: z.number().int().min(0),
+        /**
+         * Id of the simulated account (`BROKER_ACCOUNT`): its state lives in the table under
+         * partition `SIMBROKER#<accountId>`, which is all the pipeline may touch of it.
+         */
+        accountId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
       }),
     }),
     /**

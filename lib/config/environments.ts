@@ -26,6 +26,9 @@ const COMMON = {
     timezone: 'America/New_York',
     // 09:35 New York, weekdays: five minutes after the regular session opens.
     cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: true },
+    // At promotion.windows[0].opensAt New York, weekdays (the pipeline promotes the most
+    // recent complete cohort; the simulated broker is the default adapter everywhere).
+    promotionStart: { enabled: true },
   },
   promotion: {
     windows: [{ opensAt: '10:00', closesAt: '15:30' }],
@@ -36,7 +39,12 @@ const COMMON = {
     mode: 'paper',
     allowLiveBroker: false,
     adapter: 'simulated',
-    simulated: { startingCashUsd: 100_000, participationFraction: 0.1, latencyMs: 1_000 },
+    simulated: {
+      startingCashUsd: 100_000,
+      participationFraction: 0.1,
+      latencyMs: 1_000,
+      accountId: 'paper-1',
+    },
   },
   gates: {
     maxParentDrawdownFraction: 0.1,

@@ -58,10 +58,37 @@ export function resourceNames(stage: Stage) {
     auditView: 'audit',
     athenaWorkgroup: prefix,
     stateMachine: `${prefix}-intraday-cohort`,
+    /** The promotion pipeline state machine (issue 3). */
+    promotionStateMachine: `${prefix}-promotion-pipeline`,
     scheduleGroup: prefix,
+    /** Secrets Manager secret holding the Alpaca paper API keys (JSON `{keyId, secretKey}`). */
+    alpacaPaperSecret: `stagegate/${stage}/alpaca-paper`,
     alarmTopic: `${prefix}-alarms`,
     dashboard: prefix,
   };
 }
 
 export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/**
+ * Partition-key patterns of the single table's item families, as IAM `dynamodb:LeadingKeys`
+ * values (`StringLike`: `*` matches any suffix). They mirror the adapters that own the items
+ * (`functions/adapters/**`); `test/infra/table-partitions.test.ts` runs those adapters and
+ * fails when one touches a partition no pattern here covers.
+ */
+export const PARTITIONS = {
+  /** Cohort header and agent rows (`cohort-repository.ts`). */
+  cohort: 'COHORT#*',
+  /** Promotion META and its `ORDER#<client_order_id>` items (`promotion-repository.ts`). */
+  promotion: 'PROMOTION#*',
+  /** FIFO position book per broker (`promotion-repository.ts`). */
+  brokerBook: 'BROKER_BOOK#*',
+  /** `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it, functions only read it. */
+  killSwitch: 'CONFIG',
+  /** Audit stream heads, the hash-chain tips (`audit/stream-heads.ts`). */
+  auditStream: 'AUDIT_STREAM#*',
+  /** The persisted genome pool: generations, their parts, the CURRENT pointer (`genome-pool-repository.ts`). */
+  genomePool: 'GENOME_POOL',
+  /** State of one simulated broker account (`brokers/simulated-broker-store.ts`). */
+  simulatedBroker: (accountId: string) => `SIMBROKER#${accountId}`,
+} as const;

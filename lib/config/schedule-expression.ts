@@ -13,6 +13,7 @@
  * No cron library is installed, so this is a small hand-written parser; it errs on the side
  * of rejecting exotic forms (for example wrapping ranges such as `FRI-MON`).
  */
+import { ValidationError } from '../../functions/core/errors.js';
 
 interface CronField {
   readonly name: string;
@@ -186,4 +187,19 @@ const KNOWN_TIME_ZONES: ReadonlySet<string> = new Set([
  */
 export function isKnownTimeZone(zone: string): boolean {
   return KNOWN_TIME_ZONES.has(zone);
+}
+
+/**
+ * The EventBridge Scheduler cron expression that fires at a wall-clock time on weekdays
+ * (Monday to Friday), e.g. `10:00` -> `cron(0 10 ? * MON-FRI *)`. The time zone is the
+ * schedule's own (`ScheduleExpressionTimezone`), not part of the expression.
+ *
+ * @param hhmm `HH:mm`, 24-hour clock (00:00..23:59).
+ * @throws ValidationError (field `hhmm`) when `hhmm` is not a valid `HH:mm` time.
+ */
+export function weekdayCronAt(hhmm: string): string {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(hhmm);
+  if (!match) throw new ValidationError('hhmm', `"${hhmm}" is not a HH:mm (24-hour) time`);
+  const [, hh = '0', mm = '0'] = match;
+  return `cron(${Number(mm)} ${Number(hh)} ? * MON-FRI *)`;
 }

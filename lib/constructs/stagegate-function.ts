@@ -16,8 +16,10 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Stage } from '../config/environment-config.js';
+import { PARTITIONS, PREFIXES } from '../config/naming.js';
 import { LOCK_FILE, REPO_ROOT } from '../paths.js';
 import { nodejsBundlingOptions, RUNTIME_NODE_OPTIONS } from './bundling.js';
 import { acknowledgeNag, STAR_RESOURCE_FINDING, wildcardResourceFinding } from './nag.js';
@@ -134,7 +136,11 @@ export class StagegateFunction extends NodejsFunction {
     );
   }
 
-  private allowKey(key: kms.IKey | undefined, service: 's3' | 'dynamodb', actions: string[]): void {
+  private allowKey(
+    key: kms.IKey | undefined,
+    service: 's3' | 'dynamodb' | 'secretsmanager',
+    actions: string[],
+  ): void {
     if (!key) return;
     this.allow(actions, [key.keyArn], {
       StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` },
@@ -212,6 +218,78 @@ export class StagegateFunction extends NodejsFunction {
         : ['kms:Decrypt', 'kms:DescribeKey'],
     );
     return this;
+  }
+
+  /**
+   * Exactly the listed item actions, and only on items whose partition key matches one of
+   * `partitions` (IAM fine-grained access: `ForAllValues:StringLike` on
+   * `dynamodb:LeadingKeys`, patterns from {@link PARTITIONS}, e.g. `PROMOTION#*`). Items
+   * written inside `TransactWriteItems` are authorised as PutItem/UpdateItem/ConditionCheckItem
+   * on their own keys, so the same condition covers them. KMS grants as {@link usesTableItems}.
+   *
+   * @throws Error when `partitions` is empty (that would be an unconditioned grant).
+   */
+  public usesTableItemsIn(
+    table: ITableV2,
+    partitions: readonly string[],
+    actions: readonly DynamoItemAction[],
+  ): this {
+    if (partitions.length === 0) {
+      throw new Error(`${this.node.path}: usesTableItemsIn needs at least one partition pattern`);
+    }
+    if (actions.includes('Scan')) {
+      throw new Error(
+        `${this.node.path}: Scan carries no leading key; grant it without a condition`,
+      );
+    }
+    this.allow(
+      actions.map((a) => `dynamodb:${a}`),
+      [table.tableArn],
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } },
+    );
+    const writes = actions.some((a) => (DYNAMODB_WRITE_ACTIONS as readonly string[]).includes(a));
+    this.allowKey(
+      table.encryptionKey,
+      'dynamodb',
+      writes
+        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+        : ['kms:Decrypt', 'kms:DescribeKey'],
+    );
+    return this;
+  }
+
+  /**
+   * dynamodb:Query on one index (only the index ARN, not the table). No `LeadingKeys`
+   * condition: a Query on an index carries the index's partition key, and the grant must not
+   * depend on how IAM maps it; the index holds only projections of items the function may
+   * read anyway (see docs/deploy.md, cdk-nag acknowledgements).
+   */
+  public queriesIndex(table: ITableV2, indexName: string): this {
+    this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
+    this.allowKey(table.encryptionKey, 'dynamodb', ['kms:Decrypt', 'kms:DescribeKey']);
+    return this;
+  }
+
+  /**
+   * secretsmanager:GetSecretValue on exactly this secret (its full ARN), and kms:Decrypt via
+   * Secrets Manager when the secret has a customer-managed key.
+   */
+  public readsSecret(secret: ISecret): this {
+    this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
+    this.allowKey(secret.encryptionKey, 'secretsmanager', ['kms:Decrypt']);
+    return this;
+  }
+
+  /**
+   * What appending to the hash-chained audit trail needs (`functions/adapters/audit/
+   * s3-audit-sink.ts`): HeadObject (s3:GetObject) and PutObject under `audit/env=<stage>/`,
+   * PutObject of rejected drafts under `audit-dead-letter/env=<stage>/`, and GetItem +
+   * conditional UpdateItem of the stream heads (`AUDIT_STREAM#*` items only).
+   */
+  public appendsAudit(bucket: IBucket, table: ITableV2, stage: Stage): this {
+    return this.readsAndWritesObjects(bucket, `${PREFIXES.auditJsonLines}/env=${stage}`)
+      .writesObjects(bucket, `${PREFIXES.auditDeadLetter}/env=${stage}`)
+      .usesTableItemsIn(table, [PARTITIONS.auditStream], ['GetItem', 'UpdateItem']);
   }
 
   /** Get/batch-get/query items of the table and of the named indexes (no `index/*`). */

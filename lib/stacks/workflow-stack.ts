@@ -1,31 +1,42 @@
 /**
  * The stateless part of one environment: the five cohort Lambda functions (least-privilege
  * grants), the intraday cohort state machine (loaded from `statemachines/*.asl.json`), its
- * EventBridge Scheduler schedule with a dead-letter queue, the alarm topic, alarms and a
- * dashboard.
+ * EventBridge Scheduler schedule with a dead-letter queue, the promotion pipeline (its seven
+ * functions, state machine and schedule: {@link PromotionPipeline}), the alarm topic, alarms
+ * and a dashboard.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import { PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
-import { acknowledgeNag, STAR_RESOURCE_FINDING } from '../constructs/nag.js';
+import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
+import { aslStateMachine } from '../constructs/asl-state-machine.js';
+import { acknowledgeNag } from '../constructs/nag.js';
+import { PromotionPipeline } from '../constructs/promotion-pipeline.js';
 import { StagegateFunction } from '../constructs/stagegate-function.js';
-import { entryOf, HANDLERS, type HandlerName } from '../handlers.js';
+import {
+  entryOf,
+  HANDLERS,
+  type HandlerName,
+  type HandlerSpec,
+  PIPELINE_HANDLERS,
+  type PipelineHandlerName,
+} from '../handlers.js';
 import { INTRADAY_COHORT_ASL } from '../paths.js';
+import { GSI1 } from './stateful-stack.js';
 
 export interface WorkflowStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -33,6 +44,8 @@ export interface WorkflowStackProps extends StackProps {
   readonly table: ITableV2;
   /** The environment's customer-managed key, when it has one (encrypts the buckets). */
   readonly dataKey?: kms.IKey;
+  /** Alpaca paper API keys (from the stateful stack); read only with `alpaca-paper`. */
+  readonly alpacaPaperSecret?: ISecret;
 }
 
 export class WorkflowStack extends Stack {
@@ -45,6 +58,10 @@ export class WorkflowStack extends Stack {
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The promotion pipeline: functions, state machine, schedule (issue 3). */
+  public readonly promotion: PromotionPipeline;
+  private readonly config: EnvironmentConfig;
+  private readonly baseEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {
     super(scope, id, props);
@@ -63,58 +80,38 @@ export class WorkflowStack extends Stack {
     const marketData = bucket('market-data');
     const audit = bucket('audit');
 
-    const logRetention = config.logs.retentionDays as logs.RetentionDays;
-    const fn = (name: HandlerName) => {
-      const spec = HANDLERS[name];
-      const f = new StagegateFunction(this, name, {
-        entry: entryOf(spec),
-        stage,
-        serviceName: spec.file,
-        metricsNamespace: `stagegate/${stage}`,
-        logLevel: config.logs.level,
-        logRetention,
-        logRemovalPolicy:
-          config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-        memorySize: spec.memoryMb,
-        timeout: Duration.seconds(spec.timeoutSeconds),
-        description: `${spec.description} (${stage})`,
-        environment: {
-          TABLE_NAME: table.tableName,
-          ARTIFACTS_BUCKET: artifacts.bucketName,
-          AUDIT_BUCKET: audit.bucketName,
-          MARKET_DATA_URI: `s3://${marketData.bucketName}/${PREFIXES.marketData}`,
-        },
-      });
-      acknowledgeNag(
-        f,
-        'AwsSolutions-L1',
-        'nodejs22.x is pinned on purpose: the code is built, tested and benchmarked on Node 22 (the repo toolchain); move to nodejs24.x together with the toolchain.',
-      );
-      return f;
+    this.config = config;
+    // What every function's composition root requires (functions/config/env.ts).
+    this.baseEnvironment = {
+      TABLE_NAME: table.tableName,
+      ARTIFACTS_BUCKET: artifacts.bucketName,
+      AUDIT_BUCKET: audit.bucketName,
+      MARKET_DATA_URI: `s3://${marketData.bucketName}/${PREFIXES.marketData}`,
     };
+    const fn = (name: HandlerName) => this.newFunction(this, name, HANDLERS[name], {});
 
     // Each grant mirrors what the handler's adapters call (functions/adapters/**).
     this.functions = {
       // LEAN zips: ListObjectsV2 + GetObject under lean/.
       loadMarketData: fn('loadMarketData').readsObjects(marketData, PREFIXES.marketData),
-      // Reads the session again, writes cohorts/<date>/<id>/simulation.json.
+      // Reads the session again, writes cohorts/<date>/<id>/simulation.json; takes the
+      // agents from the genome pool (CURRENT pointer, header, parts) and saves generation 0
+      // when there is none (parts, then one transaction of header + pointer).
       runCohort: fn('runCohort')
         .readsObjects(marketData, PREFIXES.marketData)
-        .writesObjects(artifacts, PREFIXES.cohortArtifacts),
+        .writesObjects(artifacts, PREFIXES.cohortArtifacts)
+        .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query', 'PutItem']),
       // Reads simulation.json, writes score.json.
       scoreCohort: fn('scoreCohort').readsAndWritesObjects(artifacts, PREFIXES.cohortArtifacts),
       // Reads score.json; conditional PutItem of the header, BatchWriteItem of the agent
-      // rows, GetItem to recognise its own retry.
+      // rows, GetItem to recognise its own retry; COHORT#<id> items only.
       persistCohort: fn('persistCohort')
         .readsObjects(artifacts, PREFIXES.cohortArtifacts)
-        .usesTableItems(table, ['GetItem', 'PutItem', 'BatchWriteItem']),
+        .usesTableItemsIn(table, [PARTITIONS.cohort], ['GetItem', 'PutItem', 'BatchWriteItem']),
       // HeadObject (needs GetObject) finishes interrupted writes, PutObject (If-None-Match)
       // appends; rejected drafts go to the dead-letter prefix; stream heads (hash-chain tips)
-      // are read with GetItem and advanced with a conditional UpdateItem.
-      recordAudit: fn('recordAudit')
-        .readsAndWritesObjects(audit, `${PREFIXES.auditJsonLines}/env=${stage}`)
-        .writesObjects(audit, `${PREFIXES.auditDeadLetter}/env=${stage}`)
-        .usesTableItems(table, ['GetItem', 'UpdateItem']),
+      // are read with GetItem and advanced with a conditional UpdateItem (AUDIT_STREAM#*).
+      recordAudit: fn('recordAudit').appendsAudit(audit, table, stage),
     };
 
     this.stateMachine = this.buildStateMachine(config);
@@ -122,53 +119,67 @@ export class WorkflowStack extends Stack {
     this.scheduleDeadLetterQueue = dlq.queue;
     this.scheduleGroup = dlq.group;
     this.cohortSchedule = dlq.schedule;
+    this.promotion = new PromotionPipeline(this, 'Promotion', {
+      config,
+      names,
+      table,
+      cohortIndexName: GSI1,
+      buckets: { artifacts, marketData, audit },
+      recordAudit: this.functions.recordAudit,
+      alpacaPaperSecret: props.alpacaPaperSecret,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+    });
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
     this.dashboard = this.buildDashboard();
   }
 
+  /** One house function with this environment's defaults and contract environment. */
+  private newFunction(
+    scope: Construct,
+    id: string,
+    spec: HandlerSpec,
+    environment: Readonly<Record<string, string>>,
+  ): StagegateFunction {
+    const config = this.config;
+    const stage = config.stage;
+    const f = new StagegateFunction(scope, id, {
+      entry: entryOf(spec),
+      stage,
+      serviceName: spec.file,
+      metricsNamespace: `stagegate/${stage}`,
+      logLevel: config.logs.level,
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      description: `${spec.description} (${stage})`,
+      environment: { ...this.baseEnvironment, ...environment },
+    });
+    acknowledgeNag(
+      f,
+      'AwsSolutions-L1',
+      'nodejs22.x is pinned on purpose: the code is built, tested and benchmarked on Node 22 (the repo toolchain); move to nodejs24.x together with the toolchain.',
+    );
+    return f;
+  }
+
   private buildStateMachine(config: EnvironmentConfig): sfn.StateMachine {
-    const logGroup = new logs.LogGroup(this, 'IntradayCohortLogs', {
-      // The vendedlogs prefix keeps CloudWatch Logs resource policies small.
-      logGroupName: `/aws/vendedlogs/states/${this.names.stateMachine}`,
-      retention: config.logs.retentionDays as logs.RetentionDays,
-      removalPolicy:
+    return aslStateMachine(this, 'IntradayCohort', {
+      stateMachineName: this.names.stateMachine,
+      definitionFile: INTRADAY_COHORT_ASL,
+      tasks: Object.fromEntries(
+        (Object.keys(HANDLERS) as HandlerName[]).map((name) => [
+          HANDLERS[name].aslPlaceholder,
+          this.functions[name],
+        ]),
+      ),
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const substitutions = Object.fromEntries(
-      (Object.keys(HANDLERS) as HandlerName[]).map((name) => [
-        HANDLERS[name].aslPlaceholder,
-        this.functions[name].functionArn,
-      ]),
-    );
-    const machine = new sfn.StateMachine(this, 'IntradayCohort', {
-      stateMachineName: this.names.stateMachine,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(INTRADAY_COHORT_ASL),
-      definitionSubstitutions: substitutions,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    // The definition comes from a file, so CDK cannot infer task permissions: grant
-    // lambda:InvokeFunction on exactly the five functions (unqualified ARNs, no versions).
-    new iam.Policy(this, 'IntradayCohortInvokeTasks', {
-      roles: [machine.role as iam.Role],
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['lambda:InvokeFunction'],
-          resources: Object.values(this.functions).map((f) => f.functionArn),
-        }),
-      ],
-    });
-    const defaultPolicy = machine.role.node.tryFindChild('DefaultPolicy');
-    if (defaultPolicy) {
-      acknowledgeNag(
-        defaultPolicy,
-        STAR_RESOURCE_FINDING,
-        'CloudWatch Logs vended delivery (logs:CreateLogDelivery, logs:ListLogDeliveries, ...) and X-Ray (xray:PutTraceSegments, ...) only accept Resource "*"; task permissions are in the separate InvokeTasks policy.',
-      );
-    }
-    return machine;
   }
 
   private buildSchedule(config: EnvironmentConfig) {
@@ -254,45 +265,77 @@ export class WorkflowStack extends Stack {
 
   private buildAlarms(): void {
     const period = Duration.minutes(5);
-    const sm = this.stateMachine;
+    const atLeastOnce = {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    };
+    const dlqNotEmpty = (queue: sqs.Queue) => ({
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
     this.alarm('IntradayCohortExecutionsFailed', {
       alarmName: `${this.names.stateMachine}-executions-failed`,
       alarmDescription:
         'An intraday cohort execution failed, timed out or was aborted. Runbook: docs/runbook.md#a-cohort-execution-failed',
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-        usingMetrics: {
-          failed: sm.metricFailed({ period, statistic: 'Sum' }),
-          timedOut: sm.metricTimedOut({ period, statistic: 'Sum' }),
-          aborted: sm.metricAborted({ period, statistic: 'Sum' }),
-        },
-        label: 'failed + timed out + aborted executions',
-        period,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      metric: executionsFailed(this.stateMachine, period),
+      ...atLeastOnce,
     });
     this.alarm('CohortScheduleDlqNotEmpty', {
       alarmName: `${this.names.prefix}-cohort-schedule-dlq-not-empty`,
       alarmDescription:
         'The scheduler could not start the cohort state machine (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-      metric: this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      ...dlqNotEmpty(this.scheduleDeadLetterQueue),
     });
-    for (const [name, f] of Object.entries(this.functions)) {
+    const promotion = this.promotion;
+    this.alarm('PromotionPipelineExecutionsFailed', {
+      alarmName: `${this.names.promotionStateMachine}-executions-failed`,
+      alarmDescription:
+        'A promotion pipeline execution failed, timed out or was aborted (gates failed, window expired and kill-switch halts end as succeeded executions). Runbook: docs/runbook.md#a-promotion-execution-failed',
+      metric: executionsFailed(promotion.stateMachine, period),
+      ...atLeastOnce,
+    });
+    this.alarm('PromotionScheduleDlqNotEmpty', {
+      alarmName: `${this.names.prefix}-promotion-schedule-dlq-not-empty`,
+      alarmDescription:
+        'The scheduler could not start the promotion pipeline (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
+      ...dlqNotEmpty(promotion.scheduleDeadLetterQueue),
+    });
+    this.alarm('ReconciliationDiscrepancies', {
+      alarmName: `${this.names.prefix}-reconciliation-discrepancies`,
+      alarmDescription:
+        'reconcile-promotion found local positions/orders that differ from the paper broker. Runbook: docs/runbook.md#reconciliation-found-discrepancies',
+      metric: promotion.reconciliationDiscrepancies,
+      ...atLeastOnce,
+    });
+    this.alarm('PromotionHaltedByKillSwitch', {
+      alarmName: `${this.names.prefix}-promotion-halted-by-kill-switch`,
+      alarmDescription:
+        'submit-orders refused to send orders because the kill switch is on or unreadable (the promotion ended as halted). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
+      metric: promotion.killSwitchHalts,
+      ...atLeastOnce,
+    });
+    const everyFunction: [string, HandlerSpec, StagegateFunction][] = [
+      ...(Object.keys(HANDLERS) as HandlerName[]).map(
+        (n) => [n, HANDLERS[n], this.functions[n]] as [string, HandlerSpec, StagegateFunction],
+      ),
+      ...(Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[]).map(
+        (n) =>
+          [n, PIPELINE_HANDLERS[n], promotion.functions[n]] as [
+            string,
+            HandlerSpec,
+            StagegateFunction,
+          ],
+      ),
+    ];
+    for (const [name, spec, f] of everyFunction) {
       this.alarm(`${name}Errors`, {
-        alarmName: `${this.names.prefix}-${HANDLERS[name as HandlerName].file}-errors`,
-        alarmDescription: `The ${HANDLERS[name as HandlerName].file} function threw. Runbook: docs/runbook.md#a-function-reports-errors`,
+        alarmName: `${this.names.prefix}-${spec.file}-errors`,
+        alarmDescription: `The ${spec.file} function threw. Runbook: docs/runbook.md#a-function-reports-errors`,
         metric: f.metricErrors({ period, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        ...atLeastOnce,
       });
     }
   }
@@ -345,6 +388,62 @@ export class WorkflowStack extends Stack {
         left: fns.map(([name, f]) => f.metricThrottles({ period, statistic: 'Sum', label: name })),
       }),
     );
+    const pm = this.promotion.stateMachine;
+    const pipelineFns = Object.entries(this.promotion.functions);
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Promotion pipeline executions',
+        width: 8,
+        left: [
+          pm.metricStarted({ period, statistic: 'Sum' }),
+          pm.metricSucceeded({ period, statistic: 'Sum' }),
+          pm.metricFailed({ period, statistic: 'Sum' }),
+          pm.metricTimedOut({ period, statistic: 'Sum' }),
+          pm.metricAborted({ period, statistic: 'Sum' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Promotion pipeline duration (ms)',
+        width: 8,
+        left: [
+          pm.metricTime({ period, statistic: 'p50' }),
+          pm.metricTime({ period, statistic: 'Maximum' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Reconciliation discrepancies and kill-switch halts',
+        width: 8,
+        left: [
+          this.promotion.reconciliationDiscrepancies.with({
+            label: 'reconciliation discrepancies',
+          }),
+          this.promotion.killSwitchHalts.with({ label: 'kill-switch halts' }),
+        ],
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Promotion pipeline Lambda errors',
+        width: 8,
+        left: pipelineFns.map(([name, f]) =>
+          f.metricErrors({ period, statistic: 'Sum', label: name }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Promotion pipeline Lambda duration p95 (ms)',
+        width: 8,
+        left: pipelineFns.map(([name, f]) =>
+          f.metricDuration({ period, statistic: 'p95', label: name }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Promotion pipeline Lambda throttles',
+        width: 8,
+        left: pipelineFns.map(([name, f]) =>
+          f.metricThrottles({ period, statistic: 'Sum', label: name }),
+        ),
+      }),
+    );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Schedule dead-letter queue depth',
@@ -353,6 +452,12 @@ export class WorkflowStack extends Stack {
           this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period,
             statistic: 'Maximum',
+            label: 'cohort-start',
+          }),
+          this.promotion.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: 'Maximum',
+            label: 'promotion-start',
           }),
         ],
       }),
@@ -367,4 +472,18 @@ export class WorkflowStack extends Stack {
     );
     return dashboard;
   }
+}
+
+/** Failed + timed out + aborted executions of `machine` per `period` (missing data = 0). */
+function executionsFailed(machine: sfn.StateMachine, period: Duration): cloudwatch.IMetric {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+    usingMetrics: {
+      failed: machine.metricFailed({ period, statistic: 'Sum' }),
+      timedOut: machine.metricTimedOut({ period, statistic: 'Sum' }),
+      aborted: machine.metricAborted({ period, statistic: 'Sum' }),
+    },
+    label: 'failed + timed out + aborted executions',
+    period,
+  });
 }

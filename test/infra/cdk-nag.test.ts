@@ -84,6 +84,19 @@ describe.each(STAGES)('cdk-nag AwsSolutions (%s)', (stage) => {
   });
 });
 
+describe('cdk-nag with the alpaca-paper broker adapter', () => {
+  it.each(STAGES)('%s stays clean when the order functions read the Alpaca secret', (stage) => {
+    // Prepare
+    const override = { broker: { adapter: 'alpaca-paper' } };
+
+    // Act
+    const open = findings(synthStage(stage, { [`stagegate:${stage}`]: override }).env);
+
+    // Assess
+    expect(open).toEqual([]);
+  });
+});
+
 describe('cdk-nag with optional alarm subscribers', () => {
   it('stays clean with alarm emails and an AWS Chatbot Slack channel', () => {
     // Prepare

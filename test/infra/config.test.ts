@@ -13,6 +13,7 @@ import { environments, loadEnvironmentConfig } from '../../lib/config/environmen
 import {
   isKnownTimeZone,
   scheduleExpressionProblem,
+  weekdayCronAt,
 } from '../../lib/config/schedule-expression.js';
 
 /** Runs `fn`, returns the ValidationError it threw (fails the test if it did not throw one). */
@@ -38,6 +39,8 @@ describe('environments (checked-in defaults)', () => {
       expect(config.schedules.cohortStart.expression).toBe('cron(35 9 ? * MON-FRI *)');
       expect(config.schedules.timezone).toBe('America/New_York');
       expect(config.broker.mode).toBe('paper');
+      expect(config.broker.adapter).toBe('simulated');
+      expect(config.schedules.promotionStart.enabled).toBe(true);
       expect(config.cohort.bankrollUsd).toBeGreaterThanOrEqual(config.cohort.bankrollLimits.minUsd);
       expect(config.cohort.bankrollUsd).toBeLessThanOrEqual(config.cohort.bankrollLimits.maxUsd);
     },
@@ -157,6 +160,18 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
         field: 'promotion.windows[0].closesAt',
       },
       {
+        name: 'malformed simulated broker account id',
+        stage: 'dev',
+        overrides: { broker: { simulated: { accountId: 'paper 1' } } },
+        field: 'broker.simulated.accountId',
+      },
+      {
+        name: 'unknown broker adapter',
+        stage: 'staging',
+        overrides: { broker: { adapter: 'alpaca-live' } },
+        field: 'broker.adapter',
+      },
+      {
         name: 'malformed account id',
         stage: 'staging',
         overrides: { account: '1234' },
@@ -255,6 +270,35 @@ describe('scheduleExpressionProblem', () => {
 
     // Assess
     expect(problem).toContain(reason);
+  });
+});
+
+describe('weekdayCronAt', () => {
+  it('turns any HH:mm into a valid weekday cron firing at that minute (property)', () => {
+    // Prepare
+    const times = fc.record({
+      hh: fc.integer({ min: 0, max: 23 }),
+      mm: fc.integer({ min: 0, max: 59 }),
+    });
+
+    // Act / Assess
+    fc.assert(
+      fc.property(times, ({ hh, mm }) => {
+        const hhmm = `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+        const expression = weekdayCronAt(hhmm);
+        expect(expression).toBe(`cron(${mm} ${hh} ? * MON-FRI *)`);
+        expect(scheduleExpressionProblem(expression)).toBeUndefined();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each(['24:00', '9:30', '10:60', 'ten'])('rejects %s naming the field', (hhmm) => {
+    // Prepare / Act
+    const error = validationErrorOf(() => weekdayCronAt(hhmm));
+
+    // Assess
+    expect(error.field).toBe('hhmm');
   });
 });
 

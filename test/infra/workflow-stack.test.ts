@@ -9,7 +9,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments } from '../../lib/config/environments.js';
-import { HANDLERS, type HandlerName } from '../../lib/handlers.js';
+import {
+  HANDLERS,
+  type HandlerName,
+  PIPELINE_HANDLERS,
+  type PipelineHandlerName,
+} from '../../lib/handlers.js';
 import { INTRADAY_COHORT_ASL } from '../../lib/paths.js';
 import {
   arnOf,
@@ -27,6 +32,7 @@ beforeAll(() => {
 });
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+const PIPELINE_NAMES = Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[];
 
 /** Grants of one function as `action -> rendered resources` (JSON strings). */
 function grantsOf(stage: Stage, name: HandlerName): Map<string, string[]> {
@@ -198,12 +204,14 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     const groups = Object.values(workflow.findResources('AWS::Logs::LogGroup'));
 
     // Assess
-    expect(groups).toHaveLength(HANDLER_NAMES.length + 1);
+    expect(groups).toHaveLength(HANDLER_NAMES.length + PIPELINE_NAMES.length + 2);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
       [
         `/aws/vendedlogs/states/stagegate-${stage}-intraday-cohort`,
+        `/aws/vendedlogs/states/stagegate-${stage}-promotion-pipeline`,
         ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
+        ...PIPELINE_NAMES.map((n) => `/stagegate/${stage}/functions/${PIPELINE_HANDLERS[n].file}`),
       ].sort(),
     );
   });
@@ -215,7 +223,14 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Assess
     expect(actual).toEqual({
       loadMarketData: ['s3:GetObject', 's3:ListBucket'],
-      runCohort: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      runCohort: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+      ],
       scoreCohort: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
       persistCohort: [
         'dynamodb:BatchWriteItem',
@@ -268,7 +283,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     ).toEqual([]);
   });
 
-  it(`${config.kms.customerManagedKey ? 'adds' : 'needs no'} KMS grants via S3 / DynamoDB only`, () => {
+  it(`${config.kms.customerManagedKey ? 'adds' : 'needs no'} KMS grants via S3 / DynamoDB / Secrets Manager only`, () => {
     // Prepare / Act
     const kmsGrants = HANDLER_NAMES.flatMap((n) =>
       [...grantsOf(stage, n).keys()].filter((a) => a.startsWith('kms:')),
@@ -283,13 +298,13 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     if (config.kms.customerManagedKey) {
       expect(kmsGrants.length).toBeGreaterThan(0);
       for (const condition of viaService)
-        expect(condition).toMatch(/kms:ViaService.*(s3|dynamodb)\./);
+        expect(condition).toMatch(/kms:ViaService.*(s3|dynamodb|secretsmanager)\./);
     } else {
       expect(kmsGrants).toEqual([]);
     }
   });
 
-  it('alarms on failed executions, a non-empty DLQ and every function error, to the topic', () => {
+  it('alarms on failed executions, non-empty DLQs, reconciliation, kill-switch halts and every function error, to the topic', () => {
     // Prepare
     const { workflow, env } = built[stage];
     const topic = { Ref: logicalIdOf(env.workflow.alarmTopic) };
@@ -297,8 +312,23 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Act
     const alarms = Object.values(workflow.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess
-    expect(alarms).toHaveLength(2 + HANDLER_NAMES.length);
+    // Assess: per state machine failed executions + schedule DLQ, reconciliation
+    // discrepancies, kill-switch halts, and one error alarm per function.
+    expect(alarms).toHaveLength(2 * 2 + 2 + HANDLER_NAMES.length + PIPELINE_NAMES.length);
+    expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
+      [
+        `stagegate-${stage}-intraday-cohort-executions-failed`,
+        `stagegate-${stage}-promotion-pipeline-executions-failed`,
+        `stagegate-${stage}-cohort-schedule-dlq-not-empty`,
+        `stagegate-${stage}-promotion-schedule-dlq-not-empty`,
+        `stagegate-${stage}-reconciliation-discrepancies`,
+        `stagegate-${stage}-promotion-halted-by-kill-switch`,
+        ...[
+          ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
+          ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),
+        ].map((file) => `stagegate-${stage}-${file}-errors`),
+      ].sort(),
+    );
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);

@@ -22,7 +22,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { claimRefusal, withTaskToken } from '../../core/approval/claim.js';
 import type { TaskTokenCipher } from '../../core/approval/token-cipher.js';
 import {

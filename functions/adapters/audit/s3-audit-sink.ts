@@ -93,6 +93,16 @@ function safeForJson(value: unknown): unknown {
 export class S3AuditSink implements AuditSink {
   private readonly nextId: (seedTime: number) => string;
   private readonly known = new KnownKeys(4_096);
+  /** Heads this sink advanced and whose object it stored, by stream (bounded, oldest out). */
+  private readonly lastHeads = new Map<string, StoredStreamHead>();
+
+  private rememberHead(stream: string, head: StoredStreamHead): void {
+    this.lastHeads.set(stream, head);
+    if (this.lastHeads.size > 1_024) {
+      const oldest = this.lastHeads.keys().next().value;
+      if (oldest !== undefined) this.lastHeads.delete(oldest);
+    }
+  }
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: S3AuditSinkOptions) {
@@ -116,10 +126,15 @@ export class S3AuditSink implements AuditSink {
     const stream = parsed.stream;
     const maxConflicts = this.options.maxHeadConflicts ?? 16;
     for (let round = 0; round < maxConflicts; round += 1) {
-      const head = await this.io('read-head', stream, () =>
-        readStreamHead(this.options.dynamo, this.options.tableName, stream),
-      );
-      if (head) await this.materialize(head, stream);
+      // The head this sink itself wrote last (object stored too) saves a read; if another
+      // writer moved the stream since, the conditional advance fails and we re-read.
+      const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
+      const head =
+        cached ??
+        (await this.io('read-head', stream, () =>
+          readStreamHead(this.options.dynamo, this.options.tableName, stream),
+        ));
+      if (head && !cached) await this.materialize(head, stream);
       const now = this.options.clock.now();
       const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now));
       const line = serializeAuditRecord(record);
@@ -128,10 +143,19 @@ export class S3AuditSink implements AuditSink {
         advanceStreamHead(this.options.dynamo, this.options.tableName, record, line, key),
       );
       if (!moved) {
+        this.lastHeads.delete(stream);
+        if (cached) continue; // stale cache: re-read at once, no backoff
         await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
         continue;
       }
+      this.lastHeads.delete(stream);
       await this.putObject(key, line, stream);
+      this.rememberHead(stream, {
+        seq: record.seq,
+        hash: record.hash,
+        record: line,
+        objectKey: key,
+      });
       return record;
     }
     throw new AuditWriteError(

@@ -32,7 +32,7 @@
  * never part of an error message (any echo of them in a server message is redacted).
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BrokerAuthError,
   BrokerRejectedError,

@@ -16,7 +16,7 @@ import {
   GetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TransientError, ValidationError } from '../../core/errors.js';
 import { ORDER_STATUSES, type OrderSnapshot } from '../../core/orders/order.js';
 import { rethrowAws } from '../aws-errors.js';

@@ -49,7 +49,7 @@
  * minute's in the session's first minute).
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   commissionUsd,
   type FillCosts,

@@ -5,7 +5,7 @@
  * Verify the request signature (signature.ts) BEFORE parsing: only then is `user.id` the
  * authenticated clicker.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { APPROVAL_ID_PATTERN, type ApprovalDecision } from '../../core/approval/types.js';
 import { ValidationError } from '../../core/errors.js';
 import { SLACK_ACTION_IDS } from './messages.js';

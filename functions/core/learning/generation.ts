@@ -2,7 +2,7 @@
  * A persisted generation of the genome pool and its zod schema (used by the repository to
  * validate what it writes and what it reads back).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Genome, GenomeSchema } from '../cohort/genome.js';
 import { ValidationError } from '../errors.js';
 import type { GenomeFitness } from './fitness.js';

@@ -27,7 +27,7 @@
  * Offspring and immigrants get `generation = max(pool generations) + 1`, `parentIds` (empty for
  * immigrants) and their id from `genomeId`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Genome,
   genomeId,

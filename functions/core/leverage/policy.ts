@@ -20,7 +20,7 @@
  * Sharpe: annualized Sharpe ratio of daily returns, risk-free 0 (Sharpe 1966/1994; see
  * functions/core/scoring/metrics.ts), computed by {@link rollingSharpe}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { sharpeRatio } from '../scoring/metrics.js';
 

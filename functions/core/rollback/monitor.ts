@@ -17,7 +17,7 @@
  * missing / non-finite / non-positive backtest variance is `rollback` (the monitor cannot see
  * the slice, so the slice must not trade).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { maxDrawdownFraction } from '../risk/drawdown.js';
 import { sampleStdev, simpleReturns } from '../scoring/metrics.js';

@@ -1,0 +1,287 @@
+/**
+ * The promotion pipeline (issue 3) of one environment, stateless part: its seven Lambda
+ * functions with least-privilege grants, the Standard state machine loaded from
+ * `statemachines/promotion-pipeline.asl.json`, the weekday schedule that starts it when the
+ * promotion window opens (America/New_York) with a dead-letter queue, and the log metric
+ * filters its alarms watch. Alarms and dashboard widgets are added by the workflow stack,
+ * which owns the alarm topic.
+ *
+ * Grants mirror what each handler's use case calls (`functions/core/use-cases/promotion.ts`)
+ * through the adapters built in `functions/composition/promotion.ts`:
+ *
+ * | function | DynamoDB (partition patterns) | S3 | other |
+ * | --- | --- | --- | --- |
+ * | stage-promotion | Query `COHORT#*` + gsi1; Put/Get `PROMOTION#*` | read `cohorts/` | audit |
+ * | check-promotion-window | none | none | none (pure computation) |
+ * | evaluate-gates | Get `BROKER_BOOK#*`, `CONFIG`; Update `PROMOTION#*` | read `lean/` | audit |
+ * | submit-orders | Get `CONFIG`; Get/Put/Update `PROMOTION#*`; Get/Put `BROKER_BOOK#*` | | broker, audit |
+ * | poll-orders | Query/Put `PROMOTION#*`; Get/Put `BROKER_BOOK#*` | | broker, audit |
+ * | reconcile-promotion | Get `BROKER_BOOK#*`; Query `PROMOTION#*` | | broker, audit |
+ * | complete-promotion | Update `PROMOTION#*` | | audit |
+ *
+ * "broker" is, for the simulated adapter, Get/BatchGet/Put (transactional) on
+ * `SIMBROKER#<account>` and reading `lean/` (it fills against real quotes); for
+ * `alpaca-paper`, GetSecretValue on the Alpaca secret. "audit" is
+ * {@link StagegateFunction.appendsAudit}. No function may write the kill switch.
+ */
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ValidationError } from '../../functions/core/errors.js';
+import type { EnvironmentConfig } from '../config/environment-config.js';
+import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
+import { pipelineEnvironment } from '../config/runtime-env.js';
+import { weekdayCronAt } from '../config/schedule-expression.js';
+import {
+  HANDLERS,
+  type HandlerSpec,
+  PIPELINE_HANDLERS,
+  type PipelineHandlerName,
+} from '../handlers.js';
+import { PROMOTION_PIPELINE_ASL } from '../paths.js';
+import { aslStateMachine } from './asl-state-machine.js';
+import { acknowledgeNag } from './nag.js';
+import type { StagegateFunction } from './stagegate-function.js';
+
+/** The zone the promotion window (`promotion.windows[].opensAt`) is defined in. */
+export const PROMOTION_WINDOW_TIME_ZONE = 'America/New_York';
+
+/** Environment variable carrying the Alpaca secret's ARN (only with `alpaca-paper`). */
+export const ALPACA_SECRET_ARN_ENV = 'ALPACA_SECRET_ARN';
+
+/** The pipeline functions that talk to the paper broker. */
+export const BROKER_FUNCTIONS = [
+  'submitOrders',
+  'pollOrders',
+  'reconcilePromotion',
+] as const satisfies readonly PipelineHandlerName[];
+
+/** Creates one house function (the workflow stack's defaults) with extra environment. */
+export type FunctionFactory = (
+  scope: Construct,
+  id: string,
+  spec: HandlerSpec,
+  environment: Readonly<Record<string, string>>,
+) => StagegateFunction;
+
+export interface PromotionPipelineProps {
+  /** The environment's validated config (thresholds, window, pipeline, broker adapter). */
+  readonly config: EnvironmentConfig;
+  /** Physical names of the environment (`resourceNames(stage)`). */
+  readonly names: ResourceNames;
+  /** The single table (from the stateful stack). */
+  readonly table: ITableV2;
+  /** Index the cohort repository lists complete cohorts from. */
+  readonly cohortIndexName: string;
+  readonly buckets: {
+    readonly artifacts: IBucket;
+    readonly marketData: IBucket;
+    readonly audit: IBucket;
+  };
+  /** The shared record-audit function (the pipeline's Catch paths call it). */
+  readonly recordAudit: StagegateFunction;
+  /** Alpaca paper API keys; required when `broker.adapter` is `alpaca-paper`. */
+  readonly alpacaPaperSecret?: ISecret;
+  /** The environment's schedule group (shared with the cohort schedule). */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** Builds each of the seven functions with the stack's defaults (runtime, logs, env). */
+  readonly newFunction: FunctionFactory;
+}
+
+/**
+ * The promotion pipeline of one environment (see the module comment).
+ *
+ * @throws ValidationError (field `broker.adapter`) when the adapter is `alpaca-paper` and no
+ *   secret is given; (field `gates.<threshold>`, `pipeline.<field>`, `promotion.windows`) when
+ *   the config would be refused by the pipeline's Lambdas.
+ */
+export class PromotionPipeline extends Construct {
+  /** The seven pipeline functions, by handler name. */
+  public readonly functions: Record<PipelineHandlerName, StagegateFunction>;
+  /** `stagegate-<stage>-promotion-pipeline` (Standard). */
+  public readonly stateMachine: sfn.StateMachine;
+  /** Starts the pipeline at the promotion window's open, weekdays, America/New_York. */
+  public readonly schedule: scheduler.Schedule;
+  /** `stagegate-<stage>-promotion-schedule-dlq`: starts the scheduler could not deliver. */
+  public readonly scheduleDeadLetterQueue: sqs.Queue;
+  /** Count of `reconciliation discrepancies` errors logged by reconcile-promotion. */
+  public readonly reconciliationDiscrepancies: cloudwatch.Metric;
+  /** Count of submissions refused because the kill switch was on (or unreadable). */
+  public readonly killSwitchHalts: cloudwatch.Metric;
+
+  constructor(scope: Construct, id: string, props: PromotionPipelineProps) {
+    super(scope, id);
+    const { config, table, buckets, names } = props;
+    const stage = config.stage;
+    const alpaca = config.broker.adapter === 'alpaca-paper';
+    if (alpaca && !props.alpacaPaperSecret) {
+      throw new ValidationError(
+        'broker.adapter',
+        'alpaca-paper needs the Alpaca paper secret (alpacaPaperSecret prop)',
+      );
+    }
+    const secret = alpaca ? props.alpacaPaperSecret : undefined;
+    const pipelineEnv = pipelineEnvironment(config);
+
+    const fn = (name: PipelineHandlerName) => {
+      const broker = (BROKER_FUNCTIONS as readonly string[]).includes(name);
+      return props.newFunction(this, name, PIPELINE_HANDLERS[name], {
+        ...pipelineEnv,
+        ...(broker && secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
+      });
+    };
+    /** The paper broker's needs (see the module comment). */
+    const usesBroker = (f: StagegateFunction): StagegateFunction => {
+      if (secret) return f.readsSecret(secret);
+      return f
+        .readsObjects(buckets.marketData, PREFIXES.marketData)
+        .usesTableItemsIn(
+          table,
+          [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
+          ['GetItem', 'BatchGetItem', 'PutItem'],
+        );
+    };
+    const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
+
+    this.functions = {
+      // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.json,
+      // stages the promotion (conditional Put, Get on a lost race).
+      stagePromotion: audited(
+        fn('stagePromotion')
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
+          .queriesIndex(table, props.cohortIndexName)
+          .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem']),
+      ),
+      // Pure: compares the (replay) clock with the window from GATE_THRESHOLDS_JSON.
+      checkPromotionWindow: fn('checkPromotionWindow'),
+      // Session + daily bars, the position book, the kill switch; marks gates_failed.
+      evaluateGates: audited(
+        fn('evaluateGates')
+          .readsObjects(buckets.marketData, PREFIXES.marketData)
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
+          .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
+      ),
+      // Kill switch (read only), order reservation (conditional Put, Get), order snapshots,
+      // status; fills booked into the position book (versioned Put).
+      submitOrders: audited(
+        usesBroker(
+          fn('submitOrders')
+            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem', 'UpdateItem'])
+            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
+        ),
+      ),
+      // Lists the promotion's orders, saves what moved, books fills.
+      pollOrders: audited(
+        usesBroker(
+          fn('pollOrders')
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query', 'PutItem'])
+            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
+        ),
+      ),
+      // Reads the book and the orders; the broker side may book late fills (simulated).
+      reconcilePromotion: audited(
+        usesBroker(
+          fn('reconcilePromotion')
+            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem'])
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query']),
+        ),
+      ),
+      // Final status, then promotion_completed.
+      completePromotion: audited(
+        fn('completePromotion').usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
+      ),
+    };
+
+    this.stateMachine = aslStateMachine(this, 'PromotionPipeline', {
+      stateMachineName: names.promotionStateMachine,
+      definitionFile: PROMOTION_PIPELINE_ASL,
+      tasks: {
+        ...Object.fromEntries(
+          (Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[]).map((name) => [
+            PIPELINE_HANDLERS[name].aslPlaceholder,
+            this.functions[name],
+          ]),
+        ),
+        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    const built = this.buildSchedule(props);
+    this.schedule = built.schedule;
+    this.scheduleDeadLetterQueue = built.queue;
+
+    const namespace = `stagegate/${stage}`;
+    this.reconciliationDiscrepancies = new logs.MetricFilter(this, 'ReconciliationDiscrepancies', {
+      logGroup: this.functions.reconcilePromotion.logGroup,
+      metricNamespace: namespace,
+      metricName: 'ReconciliationDiscrepancies',
+      // reconcile-promotion logs this message at ERROR when any discrepancy is found.
+      filterPattern: logs.FilterPattern.all(
+        logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
+        logs.FilterPattern.stringValue('$.message', '=', 'reconciliation discrepancies'),
+      ),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
+      logGroup: this.functions.submitOrders.logGroup,
+      metricNamespace: namespace,
+      metricName: 'KillSwitchHalts',
+      // The handler logs every named error with its class name; KillSwitchEngagedError is
+      // thrown when the switch is on ("kill switch is on") or unreadable (fail closed).
+      filterPattern: logs.FilterPattern.stringValue('$.errorName', '=', 'KillSwitchEngagedError'),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+  }
+
+  private buildSchedule(props: PromotionPipelineProps) {
+    const { config, names } = props;
+    const queue = new sqs.Queue(this, 'PromotionScheduleDlq', {
+      queueName: `${names.prefix}-promotion-schedule-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the promotion schedule target; its depth is alarmed.',
+    );
+    const window = config.promotion.windows[0];
+    if (!window) throw new ValidationError('promotion.windows', 'needs at least one window');
+    const expression = weekdayCronAt(window.opensAt);
+    const schedule = new scheduler.Schedule(this, 'PromotionStart', {
+      scheduleName: 'promotion-start',
+      scheduleGroup: props.scheduleGroup,
+      description: `Starts the ${config.stage} promotion pipeline when the promotion window opens (${expression} ${PROMOTION_WINDOW_TIME_ZONE})`,
+      schedule: scheduler.ScheduleExpression.expression(
+        expression,
+        TimeZone.of(PROMOTION_WINDOW_TIME_ZONE),
+      ),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: config.schedules.promotionStart.enabled,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        // StageCandidate then promotes the most recent complete cohort.
+        input: scheduler.ScheduleTargetInput.fromObject({ source: 'schedule' }),
+        deadLetterQueue: queue,
+        retryAttempts: 3,
+        // Same budget as the cohort start: an undeliverable start is dead-lettered (and
+        // alarmed) while the window is still open, so it can be started by hand.
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+    return { schedule, queue };
+  }
+}
