@@ -33,6 +33,8 @@ export interface ReplayOptions {
   /** Folder the HTML run report is written to (created). */
   readonly reportDir: string;
   readonly out?: (text: string) => void;
+  /** Every execution event (the cost benchmark counts transitions and task time with it). */
+  readonly onEvent?: (e: { machine: string; type: string; state?: string; atMs: number }) => void;
 }
 
 export interface CohortOutcome {
@@ -129,10 +131,18 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   const reportDays = new Map<string, ReportDay>();
   let day = 0;
 
+  let machine = '';
   const progress = (e: { type: string; state?: string }) => {
+    options.onEvent?.({ machine, type: e.type, state: e.state, atMs: performance.now() });
     if (e.type === 'StateEntered' && e.state) write(`▸ ${e.state} `);
   };
   for (const firing of firings) {
+    machine =
+      {
+        'cohort-start': 'intraday-cohort',
+        promotion: 'promotion-pipeline',
+        'learning-cycle': 'learning-cycle',
+      }[firing.name] ?? firing.name;
     clock.set(firing.atMs);
     const iso = new Date(firing.atMs).toISOString();
     const date = nyDate(firing.atMs);
