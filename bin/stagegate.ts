@@ -24,6 +24,7 @@ import { parseCohortConfig } from '../functions/core/cohort/config.js';
 import { NoSessionError, StagegateError } from '../functions/core/errors.js';
 import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { ManualClock } from '../functions/ports/clock.js';
+import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
@@ -390,6 +391,28 @@ audit
         `audit verification FAILED: ${result.breaks.length} break(s); first: stream ${b?.stream} seq ${b?.seq} id ${b?.id ?? '?'} key ${b?.key ?? '?'}: ${b?.reason}${b?.detail ? ` (${b.detail})` : ''}\n`,
       );
       process.exitCode = 1;
+    });
+  });
+
+audit
+  .command('compact')
+  .description('compact one UTC day of the audit trail to zstd Parquet (verifies the day first)')
+  .requiredOption('--date <YYYY-MM-DD>', 'the UTC day')
+  .action(async (o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    await withStack(g, async (stack) => {
+      const out = await compactAuditDay({
+        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        bucket: LOCAL_BUCKETS.audit,
+        environment: 'local',
+        cacheDir: path.join(g.state, 'audit-cache'),
+        date: o.date,
+      });
+      process.stdout.write(
+        out.key
+          ? `compacted ${out.records} record(s) of ${o.date} into ${out.key} (${out.bytes} bytes)\n`
+          : `no audit records on ${o.date}\n`,
+      );
     });
   });
 
