@@ -32,7 +32,15 @@ export default async function (): Promise<BenchReport> {
   });
   try {
     const cohort = await stack.intradayCohort.execute(
-      { source: 'cli', sessionDate: '2013-10-07', symbols: ['SPY', 'BAC', 'AIG', 'IBM'], bankrollUsd: 100_000, agentCount: 30, allocation: 'equal', seed: 1 },
+      {
+        source: 'cli',
+        sessionDate: '2013-10-07',
+        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+        bankrollUsd: 100_000,
+        agentCount: 30,
+        allocation: 'equal',
+        seed: 1,
+      },
       { executionName: 'bench-cohort' },
     );
     const cohortId = (cohort.output as { cohortId: string }).cohortId;
@@ -40,7 +48,9 @@ export default async function (): Promise<BenchReport> {
     let promoted = 0;
     for (let i = 0; i < PROMOTIONS; i++) {
       // Each promotion replays a different minute of the next session's window.
-      const replayStartIso = new Date(Date.parse('2013-10-08T14:00:00Z') + i * 3 * 60_000).toISOString();
+      const replayStartIso = new Date(
+        Date.parse('2013-10-08T14:00:00Z') + i * 3 * 60_000,
+      ).toISOString();
       let staged = 0;
       let accepted = 0;
       const result = await stack.promotionPipeline.execute(
@@ -48,8 +58,10 @@ export default async function (): Promise<BenchReport> {
         {
           executionName: `bench-promo-${i}`,
           onProgress: (e) => {
-            if (e.type === 'StateEntered' && e.state === 'StageCandidate') staged = performance.now();
-            if (e.type === 'StateExited' && e.state === 'SubmitOrders') accepted = performance.now();
+            if (e.type === 'StateEntered' && e.state === 'StageCandidate')
+              staged = performance.now();
+            if (e.type === 'StateExited' && e.state === 'SubmitOrders')
+              accepted = performance.now();
           },
         },
       );

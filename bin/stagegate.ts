@@ -128,6 +128,17 @@ program
   )
   .option('--seed <n>', 'seed of the genome pool', intArg('--seed'), 1)
   .option('--no-promote', 'do not run the promotion schedule')
+  .addOption(
+    new Option(
+      '--approval <mode>',
+      'Day-3 go/no-go after every third cohort: manual (approve on the local page), auto (approve automatically: unattended demos only), reject; omitted: no go/no-go',
+    ).choices(['manual', 'auto', 'reject']),
+  )
+  .option(
+    '--approval-timeout <seconds>',
+    'how long the approval waits before it counts as not approved (default: config, 4 h)',
+    intArg('--approval-timeout'),
+  )
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
@@ -174,7 +185,11 @@ program
         process.stdout.write(
           `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
             `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
-            `schedules (America/New_York): ${replaySchedules(stack, o.promote)
+            `schedules (America/New_York): ${replaySchedules(
+              stack,
+              o.promote,
+              o.approval !== undefined,
+            )
               .map((s) => `${s.name} ${s.expression}`)
               .join('; ')}\n`,
         );
@@ -183,6 +198,8 @@ program
             sessions,
             ...request,
             promote: o.promote,
+            approval: o.approval,
+            approvalTimeoutSeconds: o.approvalTimeout,
             reportDir: path.join(g.state, 'reports'),
           }),
         };
@@ -212,7 +229,14 @@ program
     const done = result.replay.cohorts.filter((d) => d.status === 'SUCCEEDED');
     process.stdout.write(
       `\n${done.length} cohort(s) complete: ${done.map((d) => d.cohortId).join(', ')}\n` +
-        `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool\n`,
+        `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool` +
+        result.replay.goNoGo
+          .map(
+            (d) =>
+              `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
+          )
+          .join('') +
+        '\n',
     );
   });
 

@@ -1,17 +1,40 @@
 /**
  * Executes the project's ASL files locally with `aws-local-stepfunctions`, invoking the SAME
  * Lambda handler modules the CDK app deploys. The definition is the file in `statemachines/`
- * with its `${...FunctionArn}` placeholders substituted by local ARNs; every Task state whose
- * resource is one of those ARNs is overridden to call the matching handler in-process with a
- * Lambda-like context. Nothing is keyed by state name, so the definition alone decides the
- * order in which handlers run.
+ * with its `${...}` placeholders substituted by local ARNs; every Task state is overridden by
+ * what its `Resource` names. Nothing is keyed by state name, so the definition alone decides
+ * the order in which handlers run.
+ *
+ * Task resources the runner understands:
+ * - a local function ARN (`${XFunctionArn}`): the handler's return value is the result;
+ * - `arn:aws:states:::lambda:invoke` with `Parameters.FunctionName`: `{ StatusCode, Payload }`;
+ * - `arn:aws:states:::lambda:invoke.waitForTaskToken`: not native to the interpreter. The
+ *   runner (on its private copy of the definition, never the file) replaces
+ *   `"x.$": "$$.Task.Token"` in the Parameters with a sentinel and wraps the Parameters with
+ *   the state's TimeoutSeconds(Path) / HeartbeatSeconds(Path) so the interpreter evaluates
+ *   those paths; at run time it generates a token, puts it where the sentinel was, registers
+ *   it in the in-process {@link localTaskTokens} registry, invokes the handler, and waits for
+ *   SendTaskSuccess / SendTaskFailure through that registry, or fails the task with
+ *   `States.Timeout` / `States.HeartbeatTimeout` (Catch-able, like AWS);
+ * - `arn:aws:states:::states:startExecution.sync:2` (or `.sync`) whose `StateMachineArn` is a
+ *   local state machine passed to {@link LocalStateMachine.load}: runs that machine to its end
+ *   and returns what AWS returns (`{ ExecutionArn, Name, Status, Output, ... }`, Output parsed
+ *   for `:2`), or fails with `States.TaskFailed` and the child's error in the cause.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { ExecutionError, type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  type RunOptions,
+  StateMachine,
+} from 'aws-local-stepfunctions';
+import { localTaskTokens } from '../functions/adapters/sfn/local-task-tokens.js';
+import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,6 +47,11 @@ export type LocalHandler = (event: unknown, context: Context) => Promise<unknown
 /** Local ARN of the function named `name`, e.g. `...:function:stagegate-local-RunCohort`. */
 export function localFunctionArn(name: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:stagegate-local-${name}`;
+}
+
+/** Local ARN of the state machine loaded from `statemachines/<file>`. */
+export function localStateMachineArn(file: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:stagegate-local-${path.basename(file, '.asl.json')}`;
 }
 
 /** Replaces `${Name}` placeholders; throws when one is left without a value. */
@@ -62,17 +90,18 @@ function* walkStates(def: { States?: Record<string, StateDef> }): Generator<[str
   }
 }
 
-function lambdaContext(fn: LocalFunction, timeoutMs: number): Context {
+/** A Lambda-like context for an in-process invocation of `functionName`. */
+export function localLambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
-  const functionName = `stagegate-local-${fn.name}`;
+  const fullName = `stagegate-local-${functionName}`;
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName,
+    functionName: fullName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(fn.name),
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '1024',
     awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
+    logGroupName: `/aws/lambda/${fullName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
@@ -86,6 +115,8 @@ export interface ProgressEvent {
   readonly type: string;
   readonly state?: string;
   readonly error?: string;
+  /** The nested (child) execution's state machine, when the event comes from one. */
+  readonly machine?: string;
 }
 
 export interface LocalExecutionResult {
@@ -97,68 +128,389 @@ export interface LocalExecutionResult {
   readonly path: readonly string[];
   /** The last output of each state that exited (for reports; like GetExecutionHistory). */
   readonly stateOutputs: Readonly<Record<string, unknown>>;
+  readonly executionArn?: string;
+  /** Results of nested executions (`startExecution.sync`), by the state that started them. */
+  readonly childExecutions?: Readonly<Record<string, LocalExecutionResult>>;
+}
+
+/** Options of one execution. */
+export interface LocalExecuteOptions {
+  readonly executionName?: string;
+  readonly onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Caps how long a `.waitForTaskToken` task waits, ms (tests: make the 4-hour approval
+   * timeout happen in a second). Applies to nested executions too.
+   */
+  readonly taskTokenTimeoutMs?: number;
+  /** Aborts the execution (it ends FAILED with error `ExecutionAborted`). */
+  readonly signal?: AbortSignal;
+}
+
+/** A started execution. */
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly executionName: string;
+  /** Settles when the execution ends; never rejects for a failed execution. */
+  readonly result: Promise<LocalExecutionResult>;
+  /** Aborts it (no-op once ended). */
+  abort(): void;
+}
+
+/** An error with the name Step Functions would report (Catch matches `name`). */
+class StatesError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const TASK_TOKEN_SENTINEL = '__stagegate_local_task_token__';
+/** Largest timer Node accepts (~24.8 days), s: the interpreter's own race never fires first. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const START_EXECUTION_SYNC = /^arn:aws:states:::states:startExecution\.sync(:2)?$/;
+
+/** Replaces every `"x.$": "$$.Task.Token"` with `"x": <sentinel>` (deep). */
+function withTokenSentinel(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withTokenSentinel);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.endsWith('.$') && v === '$$.Task.Token') out[k.slice(0, -2)] = TASK_TOKEN_SENTINEL;
+    else out[k] = withTokenSentinel(v);
+  }
+  return out;
+}
+
+/** Puts `token` where the sentinel is (deep). */
+function withToken(value: unknown, token: string): unknown {
+  if (value === TASK_TOKEN_SENTINEL) return token;
+  if (Array.isArray(value)) return value.map((v) => withToken(v, token));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withToken(v, token)]));
+}
+
+const roundTrip = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null)) as unknown;
+
+/** How the runner executes one Task state. */
+type TaskBinding =
+  | { readonly kind: 'lambda'; readonly fn: LocalFunction; readonly timeoutMs: number }
+  | { readonly kind: 'lambdaInvoke'; readonly fn: LocalFunction; readonly timeoutMs: number }
+  | { readonly kind: 'waitForTaskToken'; readonly fn: LocalFunction }
+  | { readonly kind: 'startExecution'; readonly child: LocalStateMachine; readonly v2: boolean };
+
+/** Per-execution context the overrides need. */
+interface RunContext {
+  readonly executionArn: string;
+  readonly signal: AbortSignal;
+  readonly options: LocalExecuteOptions;
+  readonly children: Record<string, LocalExecutionResult>;
 }
 
 /** A state machine definition loaded from `statemachines/` and bound to local handlers. */
 export class LocalStateMachine {
   private readonly machine: StateMachine;
-  private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+  private readonly bindings = new Map<string, TaskBinding>();
+  private readonly definition: Record<string, unknown>;
+  /** This machine's local ARN. */
+  readonly arn: string;
 
   private constructor(
     readonly name: string,
-    private readonly definition: Record<string, unknown>,
+    definition: Record<string, unknown>,
     functions: readonly LocalFunction[],
+    children: ReadonlyMap<string, LocalStateMachine>,
     private readonly retryIntervalMs: number,
   ) {
+    this.arn = localStateMachineArn(name);
+    // The runner works on its own copy: the file's definition is never changed.
+    this.definition = structuredClone(definition);
     const byArn = new Map(functions.map((f) => [localFunctionArn(f.name), f]));
-    for (const [stateName, state] of walkStates(definition)) {
+    for (const [stateName, state] of walkStates(this.definition)) {
       if (state.Type !== 'Task' || typeof state.Resource !== 'string') continue;
-      const fn = byArn.get(state.Resource);
-      if (!fn) {
-        throw new Error(`state ${stateName}: no local handler for resource ${state.Resource}`);
-      }
+      const resource = state.Resource;
+      const params = (state.Parameters ?? {}) as Record<string, unknown>;
       const timeoutMs = ((state.TimeoutSeconds as number | undefined) ?? 60) * 1000;
-      this.overrides[stateName] = async (input) => {
-        // Round-trip through JSON like the Lambda service does, so no handler can rely on
-        // object identity or non-JSON values crossing a state boundary.
-        const event = JSON.parse(JSON.stringify(input)) as unknown;
-        const out = await fn.handler(event, lambdaContext(fn, timeoutMs));
-        return JSON.parse(JSON.stringify(out ?? null)) as unknown;
-      };
+      const direct = byArn.get(resource);
+      if (direct) {
+        this.bindings.set(stateName, { kind: 'lambda', fn: direct, timeoutMs });
+        continue;
+      }
+      if (resource === LAMBDA_INVOKE || resource === WAIT_FOR_TASK_TOKEN) {
+        const fn = byArn.get(String(params.FunctionName));
+        if (!fn) {
+          throw new Error(
+            `state ${stateName}: no local handler for FunctionName ${String(params.FunctionName)}`,
+          );
+        }
+        if (resource === LAMBDA_INVOKE) {
+          this.bindings.set(stateName, { kind: 'lambdaInvoke', fn, timeoutMs });
+          continue;
+        }
+        this.bindings.set(stateName, { kind: 'waitForTaskToken', fn });
+        const wrapped: Record<string, unknown> = { __params: withTokenSentinel(params) };
+        const timeout = state.TimeoutSeconds ?? state.TimeoutSecondsPath;
+        const heartbeat = state.HeartbeatSeconds ?? state.HeartbeatSecondsPath;
+        if (state.TimeoutSecondsPath) wrapped['__timeoutSeconds.$'] = state.TimeoutSecondsPath;
+        else if (timeout !== undefined) wrapped.__timeoutSeconds = timeout;
+        if (state.HeartbeatSecondsPath)
+          wrapped['__heartbeatSeconds.$'] = state.HeartbeatSecondsPath;
+        else if (heartbeat !== undefined) wrapped.__heartbeatSeconds = heartbeat;
+        state.Parameters = wrapped;
+        state.TimeoutSeconds = MAX_TIMER_SECONDS;
+        delete state.TimeoutSecondsPath;
+        delete state.HeartbeatSeconds;
+        delete state.HeartbeatSecondsPath;
+        continue;
+      }
+      if (START_EXECUTION_SYNC.test(resource)) {
+        const child = children.get(String(params.StateMachineArn));
+        if (!child) {
+          throw new Error(
+            `state ${stateName}: no local state machine for ${String(params.StateMachineArn)}`,
+          );
+        }
+        this.bindings.set(stateName, {
+          kind: 'startExecution',
+          child,
+          v2: resource.endsWith(':2'),
+        });
+        // The child's own timeouts apply; the interpreter's race must not cut it short.
+        state.TimeoutSeconds = Math.min(
+          (state.TimeoutSeconds as number | undefined) ?? MAX_TIMER_SECONDS,
+          MAX_TIMER_SECONDS,
+        );
+        continue;
+      }
+      throw new Error(`state ${stateName}: no local handler for resource ${resource}`);
     }
-    this.machine = new StateMachine(definition as never, {
+    this.machine = new StateMachine(this.definition as never, {
       validationOptions: { checkPaths: true, checkArn: true },
     });
   }
 
   /**
    * Loads `statemachines/<file>` and substitutes each function's placeholder with its local
-   * ARN. `retryIntervalMs` replaces every Retry interval (keeps local retries fast).
+   * ARN and each `stateMachines` placeholder with that machine's local ARN (for nested
+   * `startExecution.sync` tasks). `retryIntervalMs` replaces every Retry interval.
    */
   static async load(
     file: string,
     functions: readonly LocalFunction[],
-    options: { retryIntervalMs?: number } = {},
+    options: {
+      retryIntervalMs?: number;
+      stateMachines?: Readonly<Record<string, LocalStateMachine>>;
+      /** Other `definitionSubstitutions` (the same values the CDK app passes). */
+      values?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<LocalStateMachine> {
     const text = await readFile(path.join(repoRoot, 'statemachines', file), 'utf8');
-    const values = Object.fromEntries(
-      functions.map((f) => [f.placeholder, localFunctionArn(f.name)]),
+    const machines = Object.entries(options.stateMachines ?? {});
+    const values = {
+      ...options.values,
+      ...Object.fromEntries(functions.map((f) => [f.placeholder, localFunctionArn(f.name)])),
+      ...Object.fromEntries(machines.map(([placeholder, m]) => [placeholder, m.arn])),
+    };
+    // The file is the AWS definition; only this in-memory copy is adapted to the local
+    // interpreter (Distributed Map -> inline Map with an emulated ItemBatcher).
+    const definition = toLocalDefinition(
+      JSON.parse(substitute(text, values)) as AslDefinition,
+    ) as unknown as Record<string, unknown>;
+    const children = new Map(machines.map(([, m]) => [m.arn, m]));
+    return new LocalStateMachine(
+      file,
+      definition,
+      functions,
+      children,
+      options.retryIntervalMs ?? 10,
     );
-    const definition = JSON.parse(substitute(text, values)) as Record<string, unknown>;
-    return new LocalStateMachine(file, definition, functions, options.retryIntervalMs ?? 10);
   }
 
   /**
-   * Runs one execution to its end. Never throws for a failed execution: the result carries
-   * the error name and cause (like DescribeExecution); throws only for interpreter faults.
+   * Binds an in-memory definition (already substituted) to local handlers, for tests of the
+   * runner itself; `name` plays the role of the file name (`<name>.asl.json`).
    */
-  async execute(
+  static fromDefinition(
+    name: string,
+    definition: Record<string, unknown>,
+    functions: readonly LocalFunction[],
+    options: {
+      retryIntervalMs?: number;
+      stateMachines?: readonly LocalStateMachine[];
+    } = {},
+  ): LocalStateMachine {
+    const children = new Map((options.stateMachines ?? []).map((m) => [m.arn, m]));
+    return new LocalStateMachine(
+      `${name}.asl.json`,
+      definition,
+      functions,
+      children,
+      options.retryIntervalMs ?? 10,
+    );
+  }
+
+  private override(stateName: string, binding: TaskBinding, run: RunContext) {
+    switch (binding.kind) {
+      case 'lambda':
+        return async (input: unknown) => {
+          // Round-trip through JSON like the Lambda service does, so no handler can rely on
+          // object identity or non-JSON values crossing a state boundary.
+          const ctx = localLambdaContext(binding.fn.name, binding.timeoutMs);
+          return roundTrip(await binding.fn.handler(roundTrip(input), ctx));
+        };
+      case 'lambdaInvoke':
+        return async (input: unknown) => {
+          const payload = (input as { Payload?: unknown }).Payload;
+          const ctx = localLambdaContext(binding.fn.name, binding.timeoutMs);
+          const out = await binding.fn.handler(roundTrip(payload), ctx);
+          return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: roundTrip(out) };
+        };
+      case 'waitForTaskToken':
+        return (input: unknown) => this.waitForTaskToken(stateName, binding.fn, input, run);
+      case 'startExecution':
+        return (input: unknown) => this.startChild(stateName, binding, input, run);
+    }
+  }
+
+  private async waitForTaskToken(
+    stateName: string,
+    fn: LocalFunction,
     input: unknown,
-    options: { executionName?: string; onProgress?: (e: ProgressEvent) => void } = {},
-  ): Promise<LocalExecutionResult> {
+    run: RunContext,
+  ): Promise<unknown> {
+    const wrapped = input as {
+      __params: { Payload?: unknown };
+      __timeoutSeconds?: number;
+      __heartbeatSeconds?: number;
+    };
+    const token = `local-${randomUUID()}-${randomUUID()}`;
+    const stateTimeoutMs = (wrapped.__timeoutSeconds ?? 99_999_999) * 1000;
+    const timeoutMs = Math.min(
+      stateTimeoutMs,
+      run.options.taskTokenTimeoutMs ?? Number.POSITIVE_INFINITY,
+      MAX_TIMER_SECONDS * 1000,
+    );
+    const heartbeatMs =
+      wrapped.__heartbeatSeconds !== undefined && wrapped.__heartbeatSeconds * 1000 < timeoutMs
+        ? wrapped.__heartbeatSeconds * 1000
+        : null;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    let heartbeat: ReturnType<typeof setTimeout> | undefined;
+    let fail: (err: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failed.catch(() => undefined); // observed through the races below
+    const armHeartbeat = () => {
+      if (heartbeatMs === null) return;
+      if (heartbeat) clearTimeout(heartbeat);
+      heartbeat = setTimeout(
+        () =>
+          fail(new StatesError('States.HeartbeatTimeout', `no heartbeat within ${heartbeatMs} ms`)),
+        heartbeatMs,
+      );
+    };
+    const waiting = localTaskTokens.register(
+      { taskToken: token, executionArn: run.executionArn, stateName, registeredAtMs: Date.now() },
+      armHeartbeat,
+    );
+    timers.push(
+      setTimeout(
+        () => fail(new StatesError('States.Timeout', `task timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      ),
+    );
+    armHeartbeat();
+    const onAbort = () => fail(new StatesError('ExecutionAborted', 'execution aborted'));
+    run.signal.addEventListener('abort', onAbort);
+    let ended: 'timed_out' | 'does_not_exist' = 'does_not_exist';
+    try {
+      const payload = withToken(wrapped.__params.Payload, token);
+      const invoked = fn.handler(roundTrip(payload), localLambdaContext(fn.name, 60_000));
+      await Promise.race([invoked, failed]);
+      return await Promise.race([waiting, failed]);
+    } catch (err) {
+      if (
+        (err as Error).name === 'States.Timeout' ||
+        (err as Error).name === 'States.HeartbeatTimeout'
+      ) {
+        ended = 'timed_out';
+      }
+      throw err;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      if (heartbeat) clearTimeout(heartbeat);
+      run.signal.removeEventListener('abort', onAbort);
+      if (localTaskTokens.waitingTasks().some((t) => t.taskToken === token)) {
+        localTaskTokens.end(token, ended);
+      }
+      waiting.catch(() => undefined);
+    }
+  }
+
+  private async startChild(
+    stateName: string,
+    binding: Extract<TaskBinding, { kind: 'startExecution' }>,
+    input: unknown,
+    run: RunContext,
+  ): Promise<unknown> {
+    const params = input as { Input?: unknown; Name?: string };
+    const childInput = roundTrip(params.Input ?? {});
+    const startDate = new Date().toISOString();
+    const execution = binding.child.start(childInput, {
+      executionName: params.Name ?? randomUUID(),
+      taskTokenTimeoutMs: run.options.taskTokenTimeoutMs,
+      signal: run.signal,
+      onProgress: (e) =>
+        run.options.onProgress?.({ ...e, machine: e.machine ?? binding.child.machineName }),
+    });
+    const result = await execution.result;
+    run.children[stateName] = result;
+    const base = {
+      ExecutionArn: execution.executionArn,
+      Name: execution.executionName,
+      StateMachineArn: binding.child.arn,
+      Input: binding.v2 ? childInput : JSON.stringify(childInput),
+      InputDetails: { Included: true },
+      StartDate: startDate,
+      StopDate: new Date().toISOString(),
+    };
+    if (result.status === 'SUCCEEDED') {
+      return {
+        ...base,
+        Status: 'SUCCEEDED',
+        Output: binding.v2 ? roundTrip(result.output) : JSON.stringify(result.output ?? null),
+        OutputDetails: { Included: true },
+      };
+    }
+    throw new StatesError(
+      'States.TaskFailed',
+      JSON.stringify({ ...base, Status: 'FAILED', Error: result.error, Cause: result.cause }),
+    );
+  }
+
+  /** Short name of the machine (`promotion-pipeline`). */
+  get machineName(): string {
+    return path.basename(this.name, '.asl.json');
+  }
+
+  /**
+   * Starts one execution and returns at once; `result` settles when it ends (like
+   * DescribeExecution: it never rejects for a failed execution, only for interpreter faults).
+   */
+  start(input: unknown, options: LocalExecuteOptions = {}): LocalExecution {
     const executionName = options.executionName ?? randomUUID();
-    const machineName = path.basename(this.name, '.asl.json');
-    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:stagegate-local-${machineName}:${executionName}`;
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:stagegate-local-${this.machineName}:${executionName}`;
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    if (options.signal?.aborted) controller.abort();
+    options.signal?.addEventListener('abort', onOuterAbort);
+    const run: RunContext = { executionArn, signal: controller.signal, options, children: {} };
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, binding] of this.bindings) {
+      overrides[stateName] = this.override(stateName, binding, run);
+    }
     const retryIntervalOverrides: Record<string, number> = {};
     const waitTimeOverrides: Record<string, number> = {};
     for (const [stateName, state] of walkStates(this.definition)) {
@@ -169,7 +521,7 @@ export class LocalStateMachine {
     }
     const runOptions: RunOptions = {
       overrides: {
-        taskResourceLocalHandlers: this.overrides as never,
+        taskResourceLocalHandlers: overrides as never,
         retryIntervalOverrides,
         waitTimeOverrides,
       },
@@ -181,13 +533,12 @@ export class LocalStateMachine {
           StartTime: new Date().toISOString(),
           RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/stagegate-local`,
         },
-        StateMachine: {
-          Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:stagegate-local-${machineName}`,
-          Name: `stagegate-local-${machineName}`,
-        },
+        StateMachine: { Id: this.arn, Name: `stagegate-local-${this.machineName}` },
       } as never,
     };
     const execution = this.machine.run(input as never, runOptions);
+    const onAbort = () => execution.abort();
+    controller.signal.addEventListener('abort', onAbort);
     const visited: string[] = [];
     const stateOutputs: Record<string, unknown> = {};
     const logs = (async () => {
@@ -202,23 +553,58 @@ export class LocalStateMachine {
         options.onProgress?.({ type: e.type, state: e.state?.name, error: e.Error });
       }
     })();
-    try {
-      const output = await execution.result;
-      await logs;
-      return { status: 'SUCCEEDED', output, path: visited, stateOutputs };
-    } catch (err) {
-      await logs.catch(() => undefined);
-      if (err instanceof ExecutionError) {
-        const cause = err.cause as { name?: string; message?: string } | undefined;
-        return {
-          status: 'FAILED',
-          error: cause?.name ?? 'States.Runtime',
-          cause: cause?.message ?? err.message,
-          path: visited,
-          stateOutputs,
-        };
+    const common = () => ({
+      path: visited,
+      stateOutputs,
+      executionArn,
+      childExecutions: run.children,
+    });
+    const result = (async (): Promise<LocalExecutionResult> => {
+      try {
+        const output = await execution.result;
+        await logs;
+        return { status: 'SUCCEEDED', output, ...common() };
+      } catch (err) {
+        await logs.catch(() => undefined);
+        if (err instanceof ExecutionError) {
+          const cause = err.cause as { name?: string; message?: string } | undefined;
+          return {
+            status: 'FAILED',
+            error: cause?.name ?? 'States.Runtime',
+            cause: cause?.message ?? err.message,
+            ...common(),
+          };
+        }
+        if (err instanceof ExecutionAbortedError) {
+          return { status: 'FAILED', error: 'ExecutionAborted', cause: 'aborted', ...common() };
+        }
+        if (err instanceof ExecutionTimeoutError) {
+          return {
+            status: 'FAILED',
+            error: 'States.Timeout',
+            cause: 'execution timed out',
+            ...common(),
+          };
+        }
+        throw err;
+      } finally {
+        controller.signal.removeEventListener('abort', onAbort);
+        options.signal?.removeEventListener('abort', onOuterAbort);
       }
-      throw err;
-    }
+    })();
+    return {
+      executionArn,
+      executionName,
+      result,
+      abort: () => controller.abort(),
+    };
+  }
+
+  /**
+   * Runs one execution to its end. Never throws for a failed execution: the result carries
+   * the error name and cause (like DescribeExecution); throws only for interpreter faults.
+   */
+  async execute(input: unknown, options: LocalExecuteOptions = {}): Promise<LocalExecutionResult> {
+    return this.start(input, options).result;
   }
 }

@@ -25,6 +25,8 @@ import {
 } from './servers.js';
 
 export const LOCAL_TABLE = 'stagegate-local';
+/** Agents per shard of a fanned-out cohort (docs/scale.md). */
+const COHORT_SHARD_AGENTS = 250;
 /** Learning-cycle schedule and settings (moving into lib/config with the CDK wiring). */
 const LEARNING_SCHEDULE = 'cron(0 12,16 ? * MON-FRI *)';
 const LEARNING_CONFIG = {
@@ -91,6 +93,55 @@ async function localFunctions(): Promise<LocalFunction[]> {
       'RunLearningCycle',
       await import('../functions/handlers/run-learning-cycle.js'),
     ),
+    ...(await day3Functions()),
+    ...(await shardFunctions()),
+  ];
+}
+
+/** The sharded cohort's functions (the Distributed Map path, docs/scale.md). */
+async function shardFunctions(): Promise<LocalFunction[]> {
+  const [plan, shard, merge] = await Promise.all([
+    import('../functions/handlers/plan-cohort-shards.js'),
+    import('../functions/handlers/run-cohort-shard.js'),
+    import('../functions/handlers/merge-cohort-shards.js'),
+  ]);
+  return [
+    {
+      placeholder: 'PlanCohortShardsFunctionArn',
+      name: 'PlanCohortShards',
+      handler: plan.handler as LocalFunction['handler'],
+    },
+    {
+      placeholder: 'RunCohortShardFunctionArn',
+      name: 'RunCohortShard',
+      handler: shard.handler as LocalFunction['handler'],
+    },
+    {
+      placeholder: 'MergeCohortShardsFunctionArn',
+      name: 'MergeCohortShards',
+      handler: merge.handler as LocalFunction['handler'],
+    },
+  ];
+}
+
+/** The Day-3 go/no-go's functions (statemachines/day3-go-no-go.asl.json). */
+async function day3Functions(): Promise<LocalFunction[]> {
+  const [select, request, start, conclude] = await Promise.all([
+    import('../functions/handlers/select-day3-candidate.js'),
+    import('../functions/handlers/request-approval.js'),
+    import('../functions/handlers/record-leverage-decision.js'),
+    import('../functions/handlers/conclude-day3.js'),
+  ]);
+  const fn = (placeholder: string, name: string, h: { handler: unknown }): LocalFunction => ({
+    placeholder,
+    name,
+    handler: h.handler as LocalFunction['handler'],
+  });
+  return [
+    fn('SelectDay3CandidateFunctionArn', 'SelectDay3Candidate', select),
+    fn('RequestApprovalFunctionArn', 'RequestApproval', request),
+    fn('RecordLeverageDecisionFunctionArn', 'RecordLeverageDecision', start),
+    fn('ConcludeDay3FunctionArn', 'ConcludeDay3', conclude),
   ];
 }
 
@@ -103,6 +154,8 @@ export interface LocalStack {
   readonly intradayCohort: LocalStateMachine;
   readonly promotionPipeline: LocalStateMachine;
   readonly learningCycle: LocalStateMachine;
+  /** `statemachines/day3-go-no-go.asl.json` (runs the promotion pipeline nested). */
+  readonly day3GoNoGo: LocalStateMachine;
   /** The clock the in-process handlers read (the local scheduler moves it; wall time otherwise). */
   readonly clock: ManualClock | null;
   /** EventBridge expression of the learning-cycle schedule. */
@@ -125,6 +178,8 @@ export interface LocalStackOptions {
   readonly brokerAccount?: string;
   /** A simulated clock for the handlers (the local scheduler replays historical days). */
   readonly clock?: ManualClock;
+  /** Largest cohort run by one RunCohort; bigger ones fan out in shards of this size. */
+  readonly shardAgents?: number;
 }
 
 /**
@@ -170,12 +225,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await ensureTable(ddb, LOCAL_TABLE);
     ddb.destroy();
     const functions = await localFunctions();
-    const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions);
+    const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
+      values: { CohortShardAgents: String(options.shardAgents ?? COHORT_SHARD_AGENTS) },
+    });
     const promotionPipeline = await LocalStateMachine.load(
       'promotion-pipeline.asl.json',
       functions,
     );
     const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions);
+    const day3GoNoGo = await LocalStateMachine.load('day3-go-no-go.asl.json', functions, {
+      stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline },
+    });
     return {
       servers,
       env,
@@ -183,6 +243,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       intradayCohort,
       promotionPipeline,
       learningCycle,
+      day3GoNoGo,
       clock: options.clock ?? null,
       learningSchedule: LEARNING_SCHEDULE,
       config,

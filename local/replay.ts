@@ -16,6 +16,7 @@ import type { CohortScore } from '../functions/core/scoring/score.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { LocalExecutionResult } from './asl-runner.js';
+import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import { cohortHeader, gatesTable, leaderboardTable, ordersTable } from './format.js';
 import type { LocalStack } from './local-stack.js';
 import { type Firing, type ScheduleSpec, timeline } from './scheduler.js';
@@ -30,6 +31,13 @@ export interface ReplayOptions {
   readonly seed: number;
   /** Run the promotion schedule (default true). */
   readonly promote?: boolean;
+  /**
+   * Day-3 go/no-go after every third completed cohort: `auto` approves (demo, labelled),
+   * `manual` waits for the approval page, `reject` declines. Absent: no go/no-go.
+   */
+  readonly approval?: ApprovalMode;
+  /** Seconds the approval waits (default: the config's approval timeout). */
+  readonly approvalTimeoutSeconds?: number;
   /** Folder the HTML run report is written to (created). */
   readonly reportDir: string;
   readonly out?: (text: string) => void;
@@ -62,6 +70,7 @@ export interface PromotionOutcome {
 
 export interface ReplayResult {
   readonly cohorts: readonly CohortOutcome[];
+  readonly goNoGo: readonly Day3RunOutcome[];
   readonly promotions: readonly PromotionOutcome[];
   readonly learning: readonly (LearningOutput & { atIso: string })[];
   readonly reportPath: string | null;
@@ -87,7 +96,11 @@ function nyMidnight(date: string): number {
 }
 
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
-export function replaySchedules(stack: LocalStack, promote: boolean): ScheduleSpec[] {
+export function replaySchedules(
+  stack: LocalStack,
+  promote: boolean,
+  goNoGo = false,
+): ScheduleSpec[] {
   const { schedules, promotion } = stack.config;
   const [hh, mm] = (promotion.windows[0]?.opensAt ?? '10:00').split(':');
   const specs: ScheduleSpec[] = [
@@ -102,6 +115,14 @@ export function replaySchedules(stack: LocalStack, promote: boolean): ScheduleSp
     specs.splice(1, 0, {
       name: 'promotion',
       expression: `cron(${Number(mm)} ${Number(hh)} ? * MON-FRI *)`,
+      timezone: schedules.timezone,
+    });
+  }
+  if (goNoGo) {
+    // After the close: acts once three cohorts completed since the last go/no-go.
+    specs.push({
+      name: 'go-no-go',
+      expression: 'cron(30 16 ? * MON-FRI *)',
       timezone: schedules.timezone,
     });
   }
@@ -122,12 +143,16 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   if (!first || !last) throw new Error('replay needs at least one session');
   const from = nyMidnight(first);
   const to = nyMidnight(last) + 86_400_000;
-  const firings = timeline(replaySchedules(stack, options.promote !== false), from, to).filter(
-    (f) => sessions.has(nyDate(f.atMs)),
-  );
+  const firings = timeline(
+    replaySchedules(stack, options.promote !== false, options.approval !== undefined),
+    from,
+    to,
+  ).filter((f) => sessions.has(nyDate(f.atMs)));
   const cohorts: CohortOutcome[] = [];
   const promotions: PromotionOutcome[] = [];
   const learning: (LearningOutput & { atIso: string })[] = [];
+  const goNoGo: Day3RunOutcome[] = [];
+  let sinceGoNoGo: string[] = [];
   const reportDays = new Map<string, ReportDay>();
   let day = 0;
 
@@ -167,7 +192,27 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         { executionName: name, onProgress: progress },
       );
       write(`[${result.status.toLowerCase()}]\n`);
-      cohorts.push(await reportCohort(stack, result, date, write, reportDays));
+      const outcome = await reportCohort(stack, result, date, write, reportDays);
+      cohorts.push(outcome);
+      if (outcome.status === 'FAILED') break;
+      if (outcome.cohortId) sinceGoNoGo.push(outcome.cohortId);
+    } else if (firing.name === 'go-no-go') {
+      if (sinceGoNoGo.length < 3 || !options.approval) continue;
+      const cohortIds = sinceGoNoGo.slice(-3);
+      sinceGoNoGo = [];
+      write(
+        `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
+      );
+      const out = await runDay3(stack, {
+        cohortIds,
+        approval: options.approval,
+        timeoutSeconds: options.approvalTimeoutSeconds,
+        write,
+      });
+      goNoGo.push(out);
+      write(
+        `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
+      );
     } else if (firing.name === 'promotion') {
       write(`\n[${stamp}] schedule promotion  `);
       const result = await stack.promotionPipeline.execute(
@@ -241,7 +286,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     await writeFile(reportPath, html);
     write(`run report: ${reportPath}\n`);
   }
-  return { cohorts, promotions, learning, reportPath, firings: firings.length };
+  return { cohorts, goNoGo, promotions, learning, reportPath, firings: firings.length };
 }
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(5));

@@ -242,6 +242,7 @@ export async function getDay3Deps(): Promise<Day3ApprovalDeps & ApprovalDeps & D
   return {
     ...deps,
     promotion: getPromotionDeps(),
+    genomePool: getRuntime().genomePool,
     config: day3ConfigOf(deps.env),
     approvalBaseUrl: deps.env.APPROVAL_BASE_URL ?? '',
   };
@@ -259,6 +260,7 @@ export function getDay3CoreDeps(): Day3Deps {
     const env = readApprovalEnv(process.env);
     cachedCore = {
       promotion: getPromotionDeps(),
+      genomePool: rt.genomePool,
       config: day3ConfigOf(env),
       microLive: new DynamoMicroLiveRepository(makeDocumentClient(rt.env), rt.env.TABLE_NAME),
     };

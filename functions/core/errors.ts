@@ -312,3 +312,20 @@ export class GenomePoolCorruptError extends StagegateError {
     super(`genome pool generation ${generation} is corrupt: ${detail}`);
   }
 }
+
+/**
+ * A Step Functions task token can no longer resume its execution: `reason` is `timed_out`
+ * (the task's TimeoutSeconds / HeartbeatSeconds passed), `does_not_exist` (the execution
+ * ended, or the token was already used) or `invalid` (not a token). Never retried: the
+ * decision that tried to resume it was recorded, the execution is no longer waiting.
+ */
+export class TaskTokenInvalidError extends StagegateError {
+  constructor(
+    readonly reason: 'timed_out' | 'does_not_exist' | 'invalid',
+    detail?: string,
+  ) {
+    super(
+      `task token can no longer resume its execution: ${reason}${detail ? ` (${detail})` : ''}`,
+    );
+  }
+}

@@ -73,6 +73,7 @@ describe('intraday cohort, happy path', () => {
       'Init',
       'LoadMarketData',
       'SessionOpen?',
+      'ShardCohort?',
       'RunCohort',
       'ScoreCohort',
       'PersistCohort',

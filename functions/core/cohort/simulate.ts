@@ -24,7 +24,7 @@
 import { TZDate } from '@date-fns/tz';
 import { ValidationError } from '../errors.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
-import { allocateBankroll } from './allocation.js';
+import { type Allocation, allocateBankroll, unallocatedUsd } from './allocation.js';
 import { type CohortConfig, parseCohortConfig } from './config.js';
 import {
   commissionUsd,
@@ -139,6 +139,12 @@ export interface SimulateCohortInput {
   readonly config: CohortConfig;
   /** Daily return standard deviation per symbol, fraction (for `risk-weighted`). */
   readonly riskEstimates?: Readonly<Record<string, number>>;
+  /**
+   * Allocations decided by the caller, USD, one per genome, used instead of splitting the
+   * bankroll with `config.allocation`: a shard of a cohort that was allocated once as a whole
+   * (see `shard.ts`). Each must be finite and >= 0, and together at most the bankroll.
+   */
+  readonly allocationsUsd?: readonly number[];
 }
 
 const NEW_YORK = 'America/New_York';
@@ -508,6 +514,30 @@ function lastQuotedMinute(series: SymbolSeries): number {
 }
 
 /**
+ * The caller's allocations (see {@link SimulateCohortInput.allocationsUsd}), one per agent.
+ * `ParentWallet` checks they are finite, >= 0 and within the bankroll.
+ *
+ * @throws ValidationError('allocationsUsd') when there is not exactly one per agent.
+ */
+function givenAllocation(
+  config: CohortConfig,
+  allocationsUsd: readonly number[],
+  agents: number,
+): Allocation {
+  if (allocationsUsd.length !== agents) {
+    throw new ValidationError(
+      'allocationsUsd',
+      `expected ${agents} allocations (one per genome), got ${allocationsUsd.length}`,
+    );
+  }
+  return {
+    allocationsUsd: [...allocationsUsd],
+    unallocatedUsd: unallocatedUsd(config.bankrollUsd, allocationsUsd),
+    policyApplied: config.allocation,
+  };
+}
+
+/**
  * Simulates a cohort over one session.
  *
  * Agents = genomes (one agent per genome, `agentId` `a0001`... in genome order). The bankroll
@@ -528,7 +558,9 @@ function lastQuotedMinute(series: SymbolSeries): number {
  *
  * @throws ValidationError: `config.<field>` via {@link parseCohortConfig}; `genomes` when their
  *   number differs from `config.agentCount`; `genomes[i]...` for an invalid genome or a symbol
- *   not in the session; `session.timestamps` for an empty session or misaligned series.
+ *   not in the session; `session.timestamps` for an empty session or misaligned series;
+ *   `allocationsUsd` when given allocations are not one per genome, negative, not finite or
+ *   above the bankroll together.
  */
 export function simulateCohort(input: SimulateCohortInput): SimulationResult {
   const config = parseCohortConfig(input.config);
@@ -537,12 +569,14 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
   const { genomes: checked, sym } = validateInput(session, input.genomes, config);
   const n = checked.length;
 
-  const allocation = allocateBankroll(
-    config.bankrollUsd,
-    config.allocation,
-    checked.map((g) => ({ symbol: g.symbol, riskFraction: g.params.riskFraction as number })),
-    input.riskEstimates,
-  );
+  const allocation = input.allocationsUsd
+    ? givenAllocation(config, input.allocationsUsd, n)
+    : allocateBankroll(
+        config.bankrollUsd,
+        config.allocation,
+        checked.map((g) => ({ symbol: g.symbol, riskFraction: g.params.riskFraction as number })),
+        input.riskEstimates,
+      );
   const wallet = new ParentWallet(config.bankrollUsd, allocation.allocationsUsd);
   const openMs = sessionOpenMs(session);
   const engine = new CohortEngine(session.symbols, allocation.allocationsUsd, sym, config);

@@ -74,6 +74,11 @@ export const PromotionRequestSchema = z.object({
   capitalSliceUsd: z.number().positive().optional(),
   /** The human approval this promotion acts on (Day-3 go/no-go), recorded with it. */
   approvalId: z.string().min(1).optional(),
+  /**
+   * Trades behind an approved candidate (Day-3: its lineage's total over three sessions);
+   * replaces the cohort's one-day count in the minimum-trade gate.
+   */
+  evidenceTradeCount: z.number().int().min(0).optional(),
 });
 export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
 

@@ -28,6 +28,7 @@ import {
   BrokerRejectedError,
   KillSwitchEngagedError,
   NoSessionError,
+  NotFoundError,
   ValidationError,
 } from '../errors.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
@@ -160,9 +161,15 @@ export async function stagePromotion(
   }
   const cohort = await deps.cohorts.get(cohortId);
   const min = deps.gateThresholds.minTradeCount;
-  const candidate = cohort.leaderboard.find((r) => r.tradeCount >= min) ?? cohort.leaderboard[0];
-  if (!candidate)
+  const candidate = request.agentId
+    ? cohort.leaderboard.find((r) => r.agentId === request.agentId)
+    : (cohort.leaderboard.find((r) => r.tradeCount >= min && r.totalPnlUsd > 0) ??
+      cohort.leaderboard[0]);
+  if (!candidate) {
+    if (request.agentId)
+      throw new NotFoundError('agent', `${request.agentId} in cohort ${cohort.cohortId}`);
     throw new ValidationError('request.cohortId', `cohort ${cohort.cohortId} has no agents`);
+  }
   const simulation = (await deps.artifacts.getJson(
     cohort.artifacts.simulationKey,
   )) as SimulationResult;
@@ -209,7 +216,7 @@ export async function stagePromotion(
       sharpe: candidate.sharpe,
       maxDrawdownFraction: candidate.maxDrawdownFraction,
       parentMaxDrawdownFraction: cohort.parent.maxDrawdownFraction,
-      tradeCount: candidate.tradeCount,
+      tradeCount: request.evidenceTradeCount ?? candidate.tradeCount,
     },
     broker: `${deps.brokerAt(nowMs).name}:${deps.brokerAccount}`,
     approvalId: request.approvalId ?? null,

@@ -1,0 +1,117 @@
+/**
+ * What happens after a decision attempt on a Day-3 approval, whichever door it came through
+ * (the approval page, the Slack interactivity endpoint, the local CLI's auto mode):
+ *
+ * 1. audit the attempt ({@link recordAttempt}: `approval_decided` with the approver as actor,
+ *    or `input_rejected` with the refusal's reason) BEFORE anything acts on it;
+ * 2. for a recorded decision, resume the waiting execution: SendTaskSuccess with the
+ *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection;
+ * 3. replace the announced request with the decision and who made it (best effort: a failed
+ *    message update is reported, never undoes the decision).
+ *
+ * A refusal changes nothing but the audit trail.
+ */
+
+import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
+import type { ApprovalStore } from '../../ports/approval-store.js';
+import type { AuditSink } from '../../ports/audit.js';
+import type { MicroLiveRepository } from '../../ports/micro-live.js';
+import type { PostedMessage } from '../../ports/notifier.js';
+import type { TaskTokenPort } from '../../ports/task-token.js';
+import { type DecideOutcome, recordAttempt } from '../approval/decide.js';
+import type { AuditDraft } from '../audit/record.js';
+import { TaskTokenInvalidError } from '../errors.js';
+import type { ApprovalResult } from './day3-records.js';
+
+/** Error name the RequestApproval task fails with on a rejection (its Catch matches it). */
+export const APPROVAL_REJECTED_ERROR = 'ApprovalRejected';
+
+/** What {@link applyApprovalDecision} needs. */
+export interface ApplyDecisionDeps {
+  readonly taskTokens: TaskTokenPort;
+  readonly audit: AuditSink;
+  readonly environment: AuditDraft['environment'];
+  readonly approvals: ApprovalStore;
+  readonly announcer: ApprovalAnnouncer;
+  readonly microLive: MicroLiveRepository;
+}
+
+/** What happened to the waiting execution. */
+export interface AppliedDecision {
+  /** The attempt's audit record id. */
+  readonly auditRecordId: string;
+  /**
+   * `resumed`: the execution continues with the decision; `gone`: the decision is recorded but
+   * the execution no longer waits (it timed out or ended; TaskTokenInvalidError); `refused`:
+   * the attempt was refused, nothing changed.
+   */
+  readonly execution: 'resumed' | 'gone' | 'refused';
+  /** Why the announced message could not be updated (null when it was, or there is none). */
+  readonly announceError: string | null;
+}
+
+/**
+ * Audits an attempt and, for a recorded decision, resumes the execution and updates the
+ * announced message (see the module comment).
+ *
+ * @param messageRef where the request was announced, when the caller knows it (Slack gives it
+ *   with the click); otherwise it is looked up.
+ * @throws AuditWriteError / ValidationError from the audit sink (nothing was acted on);
+ *   TransientError when Step Functions keeps failing (the decision is recorded: retrying the
+ *   request finds it already decided, the execution then times out as not approved).
+ */
+export async function applyApprovalDecision(
+  deps: ApplyDecisionDeps,
+  outcome: DecideOutcome,
+  messageRef?: PostedMessage | null,
+): Promise<AppliedDecision> {
+  const record = await deps.audit.append({
+    ...recordAttempt(outcome),
+    environment: deps.environment,
+  } as AuditDraft);
+  if (!outcome.ok) {
+    return { auditRecordId: record.id, execution: 'refused', announceError: null };
+  }
+  let execution: AppliedDecision['execution'] = 'resumed';
+  try {
+    if (outcome.status === 'approved') {
+      const result: ApprovalResult = {
+        approvalId: outcome.approvalId,
+        decision: 'approved',
+        by: outcome.by,
+        atIso: outcome.atIso,
+        channel: outcome.channel,
+      };
+      await deps.taskTokens.sendTaskSuccess(outcome.taskToken, result);
+    } else {
+      await deps.taskTokens.sendTaskFailure(
+        outcome.taskToken,
+        APPROVAL_REJECTED_ERROR,
+        `rejected by ${outcome.by} at ${outcome.atIso} via ${outcome.channel}`,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof TaskTokenInvalidError)) throw err;
+    execution = 'gone';
+  }
+  let announceError: string | null = null;
+  try {
+    const ref = messageRef ?? (await deps.microLive.getMessageRef(outcome.approvalId));
+    if (ref) {
+      const view = await deps.approvals.getForDisplay(outcome.approvalId);
+      await deps.announcer.outcome(
+        view.summary,
+        {
+          approvalId: outcome.approvalId,
+          decision: outcome.status,
+          by: outcome.by,
+          atIso: outcome.atIso,
+        },
+        ref,
+      );
+    }
+  } catch (err) {
+    announceError = (err as Error).message;
+  }
+  return { auditRecordId: record.id, execution, announceError };
+}

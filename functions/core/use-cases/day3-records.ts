@@ -1,0 +1,283 @@
+/**
+ * Shapes of the Day-3 go/no-go workflow (`statemachines/day3-go-no-go.asl.json`): its
+ * configuration, its request, the selected candidate the state machine carries, the micro-live
+ * slice and its leverage decisions. Money in USD, rates as fractions, times UTC ISO-8601
+ * (`...Iso`) or epoch ms UTC (`...Ms`), session dates `YYYY-MM-DD` (America/New_York).
+ */
+import * as z from 'zod';
+import {
+  approverIdSchema,
+  type CandidateMetrics,
+  candidateMetricsSchema,
+  gateResultSchema,
+} from '../approval/types.js';
+import { ValidationError } from '../errors.js';
+import {
+  DEFAULT_LEVERAGE_POLICY,
+  type LeverageDecision,
+  LeveragePolicySchema,
+} from '../leverage/policy.js';
+import { DEFAULT_ROLLBACK_CONFIG, RollbackConfigSchema } from '../rollback/monitor.js';
+import { PipelineClockSchema } from './promotion-records.js';
+
+/** Longest wait for a human decision Step Functions allows a task token: one year, s. */
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 365 * 24 * 3600;
+
+/**
+ * Day-3 settings (env `DAY3_CONFIG_JSON`, built from the environment config by
+ * {@link day3ConfigFrom}). Strict: a misspelt key is rejected.
+ */
+export const Day3ConfigSchema = z
+  .strictObject({
+    /** How long the RequestApproval task waits before it counts as "not approved", s. */
+    approvalTimeoutSeconds: z.number().int().min(1).max(MAX_APPROVAL_TIMEOUT_SECONDS),
+    /**
+     * The task's HeartbeatSeconds, s (<= the timeout). Nothing in the approval flow sends
+     * heartbeats, so this is the effective deadline when it is below the timeout; the ASL
+     * specification wants it strictly below, hence the default `timeout - 60` (see
+     * docs/approval.md). The approval link expires at the earlier of the two.
+     */
+    approvalHeartbeatSeconds: z.number().int().min(1).max(MAX_APPROVAL_TIMEOUT_SECONDS),
+    /** The micro-live slice: `fraction` of the bankroll, at least `minUsd`, at most the bankroll. */
+    microLive: z.strictObject({
+      fraction: z.number().gt(0).max(1),
+      minUsd: z.number().min(0),
+    }),
+    /** Approver identities (`scheme:id`, e.g. `slack:U024BE7LH`) allowed to decide. */
+    approvers: z.array(approverIdSchema).min(1).max(50),
+    leveragePolicy: LeveragePolicySchema,
+    rollback: RollbackConfigSchema,
+  })
+  .refine((c) => c.approvalHeartbeatSeconds <= c.approvalTimeoutSeconds, {
+    message: 'must not exceed approvalTimeoutSeconds',
+    path: ['approvalHeartbeatSeconds'],
+  });
+export type Day3Config = z.infer<typeof Day3ConfigSchema>;
+
+/**
+ * Parses a Day-3 config.
+ *
+ * @throws ValidationError naming `day3.<field>` for the first invalid field.
+ */
+export function parseDay3Config(input: unknown): Day3Config {
+  const parsed = Day3ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(
+      `day3.${issue?.path.map(String).join('.') || '(root)'}`,
+      issue?.message ?? 'invalid',
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The default HeartbeatSeconds for an approval timeout, s: one minute less than the timeout
+ * (strictly below it, as the ASL specification requires), the timeout itself when it is at
+ * most a minute (local tests).
+ */
+export function defaultHeartbeatSeconds(timeoutSeconds: number): number {
+  return timeoutSeconds > 60 ? timeoutSeconds - 60 : timeoutSeconds;
+}
+
+/**
+ * The Day-3 config for an environment: approval timeout from `approvalTimeoutHours` (heartbeat
+ * {@link defaultHeartbeatSeconds} unless given), the micro-live slice, the approver allow-list, and the default leverage policy
+ * (start 2x, +1x on Sharpe > 1.5 and drawdown < 3 %, cap 10x) and rollback thresholds unless
+ * given.
+ *
+ * @throws ValidationError as {@link parseDay3Config}.
+ */
+export function day3ConfigFrom(input: {
+  readonly approvalTimeoutHours: number;
+  readonly microLive: { readonly fraction: number; readonly minUsd: number };
+  readonly approvers: readonly string[];
+  readonly approvalHeartbeatSeconds?: number;
+  readonly leveragePolicy?: z.input<typeof LeveragePolicySchema>;
+  readonly rollback?: z.input<typeof RollbackConfigSchema>;
+}): Day3Config {
+  const timeout = Math.round(input.approvalTimeoutHours * 3600);
+  return parseDay3Config({
+    approvalTimeoutSeconds: timeout,
+    approvalHeartbeatSeconds: input.approvalHeartbeatSeconds ?? defaultHeartbeatSeconds(timeout),
+    microLive: { fraction: input.microLive.fraction, minUsd: input.microLive.minUsd },
+    approvers: [...input.approvers],
+    leveragePolicy: input.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
+    rollback: input.rollback ?? DEFAULT_ROLLBACK_CONFIG,
+  });
+}
+
+/** What starts a Day-3 go/no-go execution. */
+export const Day3RequestSchema = z.object({
+  source: z.enum(['cli', 'schedule', 'event', 'test']),
+  /**
+   * The Day 1, 2 and 3 cohorts, oldest first. Absent: the three most recent complete cohorts.
+   */
+  cohortIds: z.array(z.string().min(1)).length(3).optional(),
+  /**
+   * Replay start of the market clock (local mode), UTC ISO-8601: gates, the micro-live
+   * promotion and the rollback monitor replay the session from here. Absent in AWS.
+   */
+  replayStartIso: z.iso.datetime().optional(),
+  /** Link to the run report shown to the approver (http/https). */
+  reportUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+});
+export type Day3Request = z.infer<typeof Day3RequestSchema>;
+
+/** One lineage's figures in one daily cohort. */
+export const LineageDaySchema = z.object({
+  sessionDate: z.string(),
+  cohortId: z.string(),
+  agentId: z.string(),
+  genomeId: z.string(),
+  allocationUsd: z.number(),
+  totalPnlUsd: z.number(),
+  /** One-day return: PnL / allocation, fraction. */
+  roi: z.number(),
+  /** Annualized Sharpe of the day's minute returns. */
+  sharpe: z.number(),
+  maxDrawdownFraction: z.number(),
+  tradeCount: z.number().int(),
+  simulationKey: z.string(),
+});
+export type LineageDay = z.infer<typeof LineageDaySchema>;
+
+/** A lineage ranked for the Day-3 decision. */
+export const RankedLineageSchema = z.object({
+  rank: z.number().int().positive(),
+  /** Root genome id of the lineage (the oldest ancestor seen in the three cohorts). */
+  lineageId: z.string(),
+  family: z.string(),
+  symbol: z.string(),
+  /** Mean of the three one-day returns, fraction. */
+  meanRoi: z.number(),
+  /** Mean of the three one-day Sharpe ratios. */
+  meanSharpe: z.number(),
+  /** Fewest trades on any of the three days. */
+  minDailyTrades: z.number().int(),
+  /** True when every day reached the minimum trade count. */
+  eligible: z.boolean(),
+  /** Day 1, 2, 3 (oldest first). */
+  days: z.array(LineageDaySchema).length(3),
+});
+export type RankedLineage = z.infer<typeof RankedLineageSchema>;
+
+/** What SelectCandidate hands the rest of the Day-3 state machine. */
+export const Day3SelectionSchema = z.object({
+  /** Id of this go/no-go review (`d3-<execution>`); its gate records use it as promotion id. */
+  reviewId: z.string().min(1),
+  cohortIds: z.array(z.string()).length(3),
+  sessionDates: z.array(z.string()).length(3),
+  candidate: RankedLineageSchema,
+  /** The best lineages (at most 5), for the record and the CLI. */
+  ranking: z.array(RankedLineageSchema).max(5),
+  metrics: candidateMetricsSchema,
+  gates: z.object({
+    passed: z.boolean(),
+    strongestAction: z.string(),
+    results: z.array(gateResultSchema),
+    nowIso: z.string(),
+  }),
+  bankrollUsd: z.number().positive(),
+  capitalSliceUsd: z.number().positive(),
+  /** Leverage the slice would start at (the policy's start), ratio. */
+  leverage: z.number().min(1),
+  reportUrl: z.string().nullable(),
+  /** What the RequestApproval task's TimeoutSecondsPath / HeartbeatSecondsPath read. */
+  approval: z.object({
+    timeoutSeconds: z.number().int().positive(),
+    heartbeatSeconds: z.number().int().positive(),
+  }),
+  clock: PipelineClockSchema,
+});
+export type Day3Selection = z.infer<typeof Day3SelectionSchema>;
+export type { CandidateMetrics };
+
+/** What a recorded decision resumes the RequestApproval task with (SendTaskSuccess output). */
+export const ApprovalResultSchema = z.object({
+  approvalId: z.string(),
+  decision: z.literal('approved'),
+  /** Approver identity `scheme:id`. */
+  by: z.string(),
+  atIso: z.string(),
+  channel: z.enum(['web', 'slack', 'cli']),
+});
+export type ApprovalResult = z.infer<typeof ApprovalResultSchema>;
+
+/** Lifecycle of a micro-live slice. */
+export const MICRO_LIVE_STATUSES = [
+  /** Approved; the promotion pipeline is running. */
+  'starting',
+  /** The entry filled; the rollback monitor watches it. */
+  'active',
+  /** Rolled back: the flatten order is sent, not yet filled. */
+  'flattening',
+  /** Rolled back and flat. */
+  'rolled_back',
+  /** The pipeline ended without a position (gates failed, window expired, halted, failed). */
+  'not_started',
+] as const;
+export type MicroLiveStatus = (typeof MICRO_LIVE_STATUSES)[number];
+
+/** The slice's entry as filled at the broker. */
+export const SliceEntrySchema = z.object({
+  symbol: z.string(),
+  /** Signed shares held (negative = short). */
+  qty: z.number(),
+  /** Volume-weighted fill price, USD per share. */
+  avgPriceUsd: z.number().positive(),
+  /** When the last entry fill happened, UTC ISO-8601 (fees are read from the broker). */
+  filledAtIso: z.string(),
+});
+export type SliceEntry = z.infer<typeof SliceEntrySchema>;
+
+/** A micro-live slice: an approved candidate trading a small capital slice on the paper broker. */
+export const MicroLiveSliceSchema = z.object({
+  sliceId: z.string().min(1),
+  approvalId: z.string().min(1),
+  /** Approver identity `scheme:id`. */
+  approvedBy: z.string(),
+  approvedAtIso: z.string(),
+  /** The Day-3 execution that requested the approval. */
+  executionArn: z.string(),
+  reviewId: z.string(),
+  cohortId: z.string(),
+  agentId: z.string(),
+  genomeId: z.string(),
+  lineageId: z.string(),
+  family: z.string(),
+  symbol: z.string(),
+  bankrollUsd: z.number().positive(),
+  /** The slice's capital, USD (its equity at the start). */
+  capitalSliceUsd: z.number().positive(),
+  /** Current leverage allowed by the policy, ratio. */
+  leverage: z.number().min(1),
+  /** Variance of the candidate's Day 1-3 minute returns (fraction²), the monitor's yardstick. */
+  backtestReturnVariance: z.number().nullable(),
+  status: z.enum(MICRO_LIVE_STATUSES),
+  statusReason: z.string(),
+  promotionId: z.string().nullable(),
+  pipelineExecutionArn: z.string().nullable(),
+  entry: SliceEntrySchema.nullable(),
+  /** client_order_id of the flatten order once sent. */
+  flattenClientOrderId: z.string().nullable(),
+  /** Equity at each closed day, oldest first (the leverage policy's daily inputs). */
+  dailyCloses: z.array(z.object({ date: z.string(), equityUsd: z.number() })),
+  /** Optimistic-concurrency version, +1 per update. */
+  version: z.number().int().min(0),
+  createdAtIso: z.string(),
+  updatedAtIso: z.string(),
+});
+export type MicroLiveSlice = z.infer<typeof MicroLiveSliceSchema>;
+
+/** One stored leverage decision of a slice, with the inputs it was taken on. */
+export interface LeverageDecisionRecord extends LeverageDecision {
+  readonly sliceId: string;
+  /** Idempotency key: `initial`, `day:<date>` or `rollback:<date>`. */
+  readonly key: string;
+  readonly decidedAtIso: string;
+  readonly inputs: Readonly<Record<string, number | string | null>>;
+}

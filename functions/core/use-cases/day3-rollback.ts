@@ -1,0 +1,505 @@
+/**
+ * The rollback monitor of micro-live slices (scheduled every few minutes in market hours; one
+ * closing tick per day). For every watched slice it:
+ *
+ * - `active`: rebuilds the slice's equity curve from its position (the promotion's filled
+ *   orders) and the minute marks since the entry fill (quote mid, else last trade), runs
+ *   {@link evaluateRollback} (drawdown and variance ratio against the candidate's Day 1-3
+ *   minute-return variance). On a breach it rolls back: a closing market order through the
+ *   promotion's own order path (leg `flatten`, deterministic client_order_id, so a retried tick
+ *   cannot send two), the promotion is demoted (`halted`), the leverage policy decides
+ *   `reset_after_rollback`, and a `rollback` record carries the numbers. On the closing tick of
+ *   a day without a breach, the leverage policy decides the next day's leverage from the day's
+ *   PnL, the rolling Sharpe of daily returns and the drawdown (`config_changed`).
+ * - `flattening`: polls the flatten order; once filled the slice is `rolled_back`.
+ *
+ * The pure parts ({@link sliceEquityCurve}, {@link closedDayInputs}, {@link decideTick}) are
+ * table-tested; {@link monitorMicroLive} is the I/O around them.
+ */
+import { TZDate } from '@date-fns/tz';
+import type { AuditDraft } from '../audit/record.js';
+import { KillSwitchEngagedError, TransientError } from '../errors.js';
+import {
+  type LeverageDecision,
+  type LeveragePolicy,
+  nextLeverage,
+  rollingSharpe,
+} from '../leverage/policy.js';
+import { clientOrderId } from '../orders/client-order-id.js';
+import { drawdownFraction } from '../risk/drawdown.js';
+import {
+  evaluateRollback,
+  type RollbackConfig,
+  type RollbackVerdict,
+} from '../rollback/monitor.js';
+import type { Day3Deps } from './day3.js';
+import type { LeverageDecisionRecord, MicroLiveSlice, MicroLiveStatus } from './day3-records.js';
+import { type PlannedLeg, pollPromotionOrders, submitPromotionOrders } from './promotion.js';
+import type { PipelineClock } from './promotion-records.js';
+
+const ACTOR = 'stagegate/rollback-monitor';
+const MINUTE_MS = 60_000;
+const NEW_YORK = 'America/New_York';
+
+/**
+ * Equity of a slice after each mark, USD: `capital + qty × (mark − avgPrice) − fees`, preceded
+ * by the starting equity `capital` (the first point {@link evaluateRollback} expects).
+ *
+ * @param input.qty signed shares held (negative = short).
+ * @param input.marks prices after the entry, USD per share, oldest first.
+ */
+export function sliceEquityCurve(input: {
+  readonly capitalUsd: number;
+  readonly qty: number;
+  readonly avgPriceUsd: number;
+  readonly feesUsd: number;
+  readonly marks: readonly number[];
+}): number[] {
+  const out = [input.capitalUsd];
+  for (const m of input.marks) {
+    out.push(input.capitalUsd + input.qty * (m - input.avgPriceUsd) - input.feesUsd);
+  }
+  return out;
+}
+
+/**
+ * The leverage policy's inputs for a closed day: the day's PnL (today's closing equity minus
+ * the previous close, or the capital on the first day, USD), the rolling annualized Sharpe of
+ * the daily returns so far (null with fewer than 3 days, see `rollingSharpe`), and the
+ * drawdown of today's close from the peak of the capital and all closes (fraction).
+ */
+export function closedDayInputs(input: {
+  readonly capitalUsd: number;
+  readonly previousCloses: readonly number[];
+  readonly equityUsd: number;
+}): { dayPnlUsd: number; rollingSharpe: number | null; drawdownFraction: number } {
+  const closes = [input.capitalUsd, ...input.previousCloses, input.equityUsd];
+  const returns: number[] = [];
+  for (let i = 1; i < closes.length; i++) {
+    const prev = closes[i - 1] as number;
+    returns.push(prev > 0 ? (closes[i] as number) / prev - 1 : 0);
+  }
+  const prevClose = closes[closes.length - 2] as number;
+  const peak = Math.max(...closes);
+  return {
+    dayPnlUsd: input.equityUsd - prevClose,
+    rollingSharpe: rollingSharpe(returns),
+    drawdownFraction: peak > 0 ? drawdownFraction(peak, input.equityUsd) : 1,
+  };
+}
+
+/** What one tick decides for an active slice. */
+export interface TickDecision {
+  readonly verdict: RollbackVerdict;
+  /** The next leverage decision: on rollback, or on the closing tick; null otherwise. */
+  readonly leverage: LeverageDecision | null;
+  /** The inputs of a closing-tick leverage decision (null otherwise). */
+  readonly dayInputs: ReturnType<typeof closedDayInputs> | null;
+}
+
+/**
+ * Decides one tick of an active slice: rollback when {@link evaluateRollback} says so (the
+ * leverage resets with rule `reset_after_rollback`), otherwise on the closing tick the next
+ * day's leverage from {@link closedDayInputs} via `nextLeverage`.
+ *
+ * @throws ValidationError when the rollback config or leverage policy is invalid.
+ */
+export function decideTick(input: {
+  readonly curveUsd: readonly number[];
+  readonly backtestReturnVariance: number | null;
+  readonly leverage: number;
+  readonly previousCloses: readonly number[];
+  readonly closeOfDay: boolean;
+  readonly rollback: RollbackConfig;
+  readonly policy: LeveragePolicy;
+}): TickDecision {
+  const verdict = evaluateRollback(
+    { equityCurveUsd: input.curveUsd, backtestReturnVariance: input.backtestReturnVariance },
+    input.rollback,
+  );
+  if (verdict.action === 'rollback') {
+    return {
+      verdict,
+      leverage: nextLeverage(
+        input.leverage,
+        { kind: 'rollback', reason: verdict.reason },
+        input.policy,
+      ),
+      dayInputs: null,
+    };
+  }
+  if (!input.closeOfDay) return { verdict, leverage: null, dayInputs: null };
+  const capital = input.curveUsd[0] as number;
+  const dayInputs = closedDayInputs({
+    capitalUsd: capital,
+    previousCloses: input.previousCloses,
+    equityUsd: input.curveUsd[input.curveUsd.length - 1] as number,
+  });
+  return {
+    verdict,
+    leverage: nextLeverage(input.leverage, { kind: 'day_closed', ...dayInputs }, input.policy),
+    dayInputs,
+  };
+}
+
+/** What a tick did to one slice. */
+export interface SliceTick {
+  readonly sliceId: string;
+  /** The slice's status after the tick. */
+  readonly status: MicroLiveStatus;
+  /**
+   * `hold` (within limits), `rollback` (breach: flatten sent, promotion demoted),
+   * `awaiting_flatten` (flatten order still open), `flattened` (slice flat, rolled back),
+   * `skipped` (nothing to watch yet).
+   */
+  readonly action: 'hold' | 'rollback' | 'awaiting_flatten' | 'flattened' | 'skipped';
+  readonly reason: string;
+  readonly verdict: RollbackVerdict | null;
+  /** Slice equity at the last mark, USD. */
+  readonly equityUsd: number | null;
+  readonly leverage: LeverageDecisionRecord | null;
+  readonly flattenClientOrderId: string | null;
+}
+
+function nyDate(ms: number): string {
+  const t = new TZDate(ms, NEW_YORK);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+function draft(
+  deps: Day3Deps,
+  kind: AuditDraft['kind'],
+  slice: MicroLiveSlice,
+  payload: Record<string, unknown>,
+): AuditDraft {
+  return {
+    kind,
+    actor: ACTOR,
+    stream: `promotion:${slice.promotionId ?? slice.sliceId}`,
+    environment: deps.promotion.environment,
+    subject: {
+      promotion_id: slice.promotionId,
+      cohort_id: slice.cohortId,
+      agent_id: slice.agentId,
+      genome_id: slice.genomeId,
+    },
+    payload,
+  } as AuditDraft;
+}
+
+/** Minute marks of `symbol` after `afterMs` and up to `nowMs` (bar ends), oldest first. */
+async function marksBetween(
+  deps: Day3Deps,
+  symbol: string,
+  afterMs: number,
+  nowMs: number,
+): Promise<number[]> {
+  const from = nyDate(afterMs);
+  const to = nyDate(nowMs);
+  const sessions = (await deps.promotion.marketData.listSessions([symbol])).filter(
+    (d) => d >= from && d <= to,
+  );
+  const marks: number[] = [];
+  for (const date of sessions) {
+    const session = await deps.promotion.marketData.loadSession(date, [symbol]);
+    const s = session.series.find((x) => x.symbol === symbol);
+    if (!s) continue;
+    for (let i = 0; i < session.timestamps.length; i++) {
+      const end = (session.timestamps[i] as number) + MINUTE_MS;
+      if (end <= afterMs || end > nowMs) continue;
+      const bid = s.bid[i] as number;
+      const ask = s.ask[i] as number;
+      const mark = bid > 0 && ask > 0 ? (bid + ask) / 2 : (s.close[i] as number);
+      if (Number.isFinite(mark)) marks.push(mark);
+    }
+  }
+  return marks;
+}
+
+async function saveSlice(deps: Day3Deps, slice: MicroLiveSlice, patch: Partial<MicroLiveSlice>) {
+  const next: MicroLiveSlice = {
+    ...slice,
+    ...patch,
+    version: slice.version + 1,
+    updatedAtIso: new Date(deps.promotion.clock.now()).toISOString(),
+  };
+  if (!(await deps.microLive.updateSlice(next))) {
+    throw new TransientError(`micro-live slice ${slice.sliceId} moved during the tick; retry`);
+  }
+  return next;
+}
+
+async function recordLeverage(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  decision: LeverageDecision,
+  key: string,
+  nowMs: number,
+  inputs: Record<string, number | string | null>,
+): Promise<LeverageDecisionRecord> {
+  const { created, record } = await deps.microLive.recordLeverageDecision({
+    ...decision,
+    sliceId: slice.sliceId,
+    key,
+    decidedAtIso: new Date(nowMs).toISOString(),
+    inputs,
+  });
+  if (created) {
+    await deps.promotion.audit.append(
+      draft(deps, 'config_changed', slice, {
+        setting: 'micro_live.leverage',
+        slice_id: slice.sliceId,
+        previous: record.previous,
+        next: record.next,
+        rule: record.rule,
+        rationale: record.rationale,
+        inputs,
+      }),
+    );
+  }
+  return record;
+}
+
+/**
+ * Sends the flatten order and demotes the promotion (`halted`, with `reason`); null
+ * client_order_id when the kill switch blocks the order (the next tick tries again).
+ */
+async function sendFlatten(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  qty: number,
+  refPriceUsd: number,
+  clock: PipelineClock,
+  reason: string,
+): Promise<{ clientOrderId: string | null; status: string }> {
+  const promotionId = slice.promotionId as string;
+  const promotion = await deps.promotion.promotions.get(promotionId);
+  const leg: PlannedLeg = {
+    leg: 'flatten',
+    symbol: slice.entry?.symbol ?? slice.symbol,
+    side: qty > 0 ? 'sell' : 'buy',
+    qty: Math.abs(qty),
+    refPriceUsd,
+  };
+  let result: { clientOrderId: string | null; status: string };
+  try {
+    // The promotion's own order path: reserved under a deterministic client_order_id before it
+    // is sent, booked into the position book, audited (order_submitted / status changes).
+    const out = await submitPromotionOrders(deps.promotion, { promotion, plan: [leg], clock });
+    const coid = clientOrderId({ promotionId, leg: 'flatten', attempt: 1 });
+    const status = out.orders.find((o) => o.clientOrderId === coid)?.status ?? 'unknown';
+    result = { clientOrderId: coid, status };
+  } catch (err) {
+    if (!(err instanceof KillSwitchEngagedError)) throw err;
+    result = { clientOrderId: null, status: 'blocked_by_kill_switch' };
+  }
+  // After the submission (which marks the promotion `submitted`): demote it.
+  await deps.promotion.promotions.setStatus(promotionId, 'halted', reason);
+  return result;
+}
+
+/** Net position and fees of a slice's promotion (entry and flatten legs), from its orders. */
+async function positionOf(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  nowMs: number,
+): Promise<{ qty: number; feesUsd: number; flattenStatus: string | null }> {
+  const orders = await deps.promotion.promotions.listOrders(slice.promotionId as string);
+  const broker = deps.promotion.brokerAt(nowMs);
+  let qty = 0;
+  let feesUsd = 0;
+  let flattenStatus: string | null = null;
+  for (const o of orders) {
+    qty += o.order.side === 'buy' ? o.order.filledQty : -o.order.filledQty;
+    if (o.order.filledQty > 0) {
+      feesUsd += (await broker.getOrderByClientOrderId(o.order.clientOrderId))?.feesUsd ?? 0;
+    }
+    if (o.leg === 'flatten') flattenStatus = o.order.status;
+  }
+  return { qty, feesUsd, flattenStatus };
+}
+
+async function tickActive(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  nowMs: number,
+  closeOfDay: boolean,
+  clock: PipelineClock,
+): Promise<SliceTick> {
+  const entry = slice.entry;
+  if (!entry || !slice.promotionId) {
+    return skipped(slice, 'no entry fill recorded');
+  }
+  const filledAtMs = Date.parse(entry.filledAtIso);
+  const { qty, feesUsd } = await positionOf(deps, slice, nowMs);
+  const marks = await marksBetween(deps, entry.symbol, filledAtMs, nowMs);
+  const curve = sliceEquityCurve({
+    capitalUsd: slice.capitalSliceUsd,
+    qty,
+    avgPriceUsd: entry.avgPriceUsd,
+    feesUsd,
+    marks,
+  });
+  const equityUsd = curve[curve.length - 1] as number;
+  const today = nyDate(nowMs);
+  const alreadyClosed = slice.dailyCloses.some((d) => d.date === today);
+  const decision = decideTick({
+    curveUsd: curve,
+    backtestReturnVariance: slice.backtestReturnVariance,
+    leverage: slice.leverage,
+    previousCloses: slice.dailyCloses.map((d) => d.equityUsd),
+    closeOfDay: closeOfDay && !alreadyClosed,
+    rollback: deps.config.rollback,
+    policy: deps.config.leveragePolicy,
+  });
+  const v = decision.verdict;
+  if (v.action === 'rollback') {
+    const reason = `rolled back by the monitor: ${v.reason}`;
+    const lastMark = marks[marks.length - 1] ?? entry.avgPriceUsd;
+    const flatten = await sendFlatten(deps, slice, qty, lastMark, clock, reason);
+    const leverage = decision.leverage
+      ? await recordLeverage(deps, slice, decision.leverage, `rollback:${today}`, nowMs, {
+          trigger: v.trigger,
+          drawdown_fraction: v.observed.drawdownFraction,
+          variance_ratio: v.observed.varianceRatio,
+        })
+      : null;
+    await deps.promotion.audit.append(
+      draft(deps, 'rollback', slice, {
+        slice_id: slice.sliceId,
+        promotion_id: slice.promotionId,
+        trigger: v.trigger,
+        reason: v.reason,
+        drawdown_fraction: v.observed.drawdownFraction,
+        variance_ratio: v.observed.varianceRatio,
+        observations: v.observed.observations,
+        thresholds: v.thresholds,
+        equity_usd: equityUsd,
+        capital_slice_usd: slice.capitalSliceUsd,
+        position_qty: qty,
+        fees_usd: feesUsd,
+        flatten_client_order_id: flatten.clientOrderId,
+        flatten_status: flatten.status,
+        promotion_status: 'halted',
+        leverage_previous: leverage?.previous ?? slice.leverage,
+        leverage_next: leverage?.next ?? slice.leverage,
+        at: new Date(nowMs).toISOString(),
+      }),
+    );
+    await saveSlice(deps, slice, {
+      status: 'flattening',
+      statusReason: reason,
+      leverage: leverage?.next ?? slice.leverage,
+      flattenClientOrderId: flatten.clientOrderId,
+    });
+    return {
+      sliceId: slice.sliceId,
+      status: 'flattening',
+      action: 'rollback',
+      reason,
+      verdict: v,
+      equityUsd,
+      leverage,
+      flattenClientOrderId: flatten.clientOrderId,
+    };
+  }
+  let leverage: LeverageDecisionRecord | null = null;
+  if (decision.leverage && decision.dayInputs) {
+    leverage = await recordLeverage(deps, slice, decision.leverage, `day:${today}`, nowMs, {
+      day_pnl_usd: decision.dayInputs.dayPnlUsd,
+      rolling_sharpe: decision.dayInputs.rollingSharpe,
+      drawdown_fraction: decision.dayInputs.drawdownFraction,
+      equity_usd: equityUsd,
+    });
+    await saveSlice(deps, slice, {
+      leverage: leverage.next,
+      dailyCloses: [...slice.dailyCloses, { date: today, equityUsd }],
+    });
+  }
+  return {
+    sliceId: slice.sliceId,
+    status: 'active',
+    action: 'hold',
+    reason: v.reason,
+    verdict: v,
+    equityUsd,
+    leverage,
+    flattenClientOrderId: null,
+  };
+}
+
+function skipped(slice: MicroLiveSlice, reason: string): SliceTick {
+  return {
+    sliceId: slice.sliceId,
+    status: slice.status,
+    action: 'skipped',
+    reason,
+    verdict: null,
+    equityUsd: null,
+    leverage: null,
+    flattenClientOrderId: slice.flattenClientOrderId,
+  };
+}
+
+async function tickFlattening(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  nowMs: number,
+  clock: PipelineClock,
+): Promise<SliceTick> {
+  if (!slice.promotionId) return skipped(slice, 'no promotion');
+  if (!slice.flattenClientOrderId) {
+    const { qty } = await positionOf(deps, slice, nowMs);
+    const ref = slice.entry?.avgPriceUsd ?? 1;
+    const flatten = await sendFlatten(deps, slice, qty, ref, clock, slice.statusReason);
+    await saveSlice(deps, slice, { flattenClientOrderId: flatten.clientOrderId });
+    return {
+      ...skipped(slice, `flatten ${flatten.status}`),
+      action: 'awaiting_flatten',
+      flattenClientOrderId: flatten.clientOrderId,
+    };
+  }
+  const promotion = await deps.promotion.promotions.get(slice.promotionId);
+  await pollPromotionOrders(deps.promotion, { promotion, clock });
+  const { qty, flattenStatus } = await positionOf(deps, slice, nowMs);
+  if (flattenStatus === 'filled' || Math.abs(qty) < 1e-9) {
+    const reason = `${slice.statusReason}; flat (flatten order ${slice.flattenClientOrderId} filled)`;
+    await saveSlice(deps, slice, { status: 'rolled_back', statusReason: reason });
+    return { ...skipped(slice, reason), status: 'rolled_back', action: 'flattened' };
+  }
+  return {
+    ...skipped(slice, `flatten order ${flattenStatus ?? 'unknown'}`),
+    action: 'awaiting_flatten',
+  };
+}
+
+/**
+ * One monitor tick over every watched slice (see the module comment).
+ *
+ * @param input.nowMs the tick's time, epoch ms UTC (the schedule's time in AWS, a replayed
+ *   time locally).
+ * @param input.replay true when `nowMs` is a replayed market time (local mode): orders are
+ *   then sent and polled at that time rather than the wall clock.
+ * @param input.closeOfDay the day's closing tick: a slice without a breach gets its next-day
+ *   leverage decision (once per day).
+ * @throws TransientError (storage, broker), AuditWriteError; per-slice failures are not
+ *   isolated: the scheduled invocation fails and is retried, every step being idempotent.
+ */
+export async function monitorMicroLive(
+  deps: Day3Deps,
+  input: { readonly nowMs: number; readonly replay: boolean; readonly closeOfDay: boolean },
+): Promise<SliceTick[]> {
+  const clock: PipelineClock = {
+    replayStartIso: input.replay ? new Date(input.nowMs).toISOString() : null,
+    elapsedSeconds: 0,
+  };
+  const out: SliceTick[] = [];
+  for (const slice of await deps.microLive.listWatchedSlices()) {
+    if (slice.status === 'active') {
+      out.push(await tickActive(deps, slice, input.nowMs, input.closeOfDay, clock));
+    } else if (slice.status === 'flattening') {
+      out.push(await tickFlattening(deps, slice, input.nowMs, clock));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Step "PlanCohortShards" (sharded path, cohorts above the shard size): takes the agents'
+ * genomes from the pool once, splits the bankroll once for the whole cohort, stores the plan
+ * as an artifact and returns the agent indices the Distributed Map batches into shards.
+ *
+ * Event: `{ prepared: PreparedCohort, shardAgents: number }`. Returns `ShardPlanOutput`.
+ */
+import * as z from 'zod';
+import { getRuntime } from '../composition/runtime.js';
+import { planCohortShardsStep, ShardAgentsSchema } from '../core/use-cases/cohort-shards.js';
+import { PreparedCohortSchema } from '../core/use-cases/intraday-cohort.js';
+import { makeHandler } from './shared/handler.js';
+import { logger } from './shared/observability.js';
+
+const EventSchema = z.object({ prepared: PreparedCohortSchema, shardAgents: ShardAgentsSchema });
+
+export const handler = makeHandler('plan-cohort-shards', EventSchema, async (event) => {
+  logger.appendKeys({ cohortId: event.prepared.cohortId });
+  const out = await planCohortShardsStep(getRuntime(), event);
+  logger.info('cohort shards planned', {
+    agents: out.agentCount,
+    shardAgents: out.shardAgents,
+    shards: out.shardCount,
+  });
+  return out;
+});

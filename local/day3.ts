@@ -1,0 +1,520 @@
+/**
+ * The local Day-3 go/no-go: after the three daily cohorts, runs
+ * `statemachines/day3-go-no-go.asl.json` on the local stack, serves the approval page on
+ * loopback, prints the approval link and the Slack payload (Block Kit JSON) it would send (or
+ * posts it to `STAGEGATE_SLACK_WEBHOOK_URL`), and then:
+ *
+ * - `manual`: waits for a human to decide on the page (until the configured timeout);
+ * - `auto`: approves at once as `cli-auto:<user>` (unattended demos; labelled as such in the
+ *   output, the audit trail and the Slack update);
+ * - `reject`: rejects at once as `cli-auto:<user>`.
+ *
+ * On approval the same promotion pipeline runs the micro-live slice on the simulated paper
+ * broker; afterwards the rollback monitor is replayed over the rest of that session (a tick
+ * every 30 minutes and a closing tick), exactly the handler EventBridge Scheduler invokes in
+ * AWS. Returns the outcome for the CLI.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { TZDate } from '@date-fns/tz';
+import { messageLinks } from '../functions/adapters/slack/console-notifier.js';
+import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
+import {
+  getApprovalDeps,
+  resetApprovalDeps,
+  useNotifier,
+} from '../functions/composition/approval.js';
+import { decideApproval } from '../functions/core/approval/decide.js';
+import type { Day3Conclusion } from '../functions/core/use-cases/day3.js';
+import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
+import type {
+  Day3Selection,
+  LeverageDecisionRecord,
+  MicroLiveSlice,
+} from '../functions/core/use-cases/day3-records.js';
+import {
+  day3ConfigFrom,
+  defaultHeartbeatSeconds,
+} from '../functions/core/use-cases/day3-records.js';
+import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
+import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
+import { type ApprovalServer, startApprovalServer } from './approval-server.js';
+import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
+import { gatesTable, ordersTable, pct, table, usd } from './format.js';
+import type { LocalStack } from './local-stack.js';
+
+const NY = 'America/New_York';
+
+/** How the local run decides the approval. */
+export type ApprovalMode = 'auto' | 'manual' | 'reject';
+
+/** Options of {@link runDay3}. */
+export interface RunDay3Options {
+  /** The Day 1, 2, 3 cohort ids, oldest first. */
+  readonly cohortIds: readonly string[];
+  readonly approval: ApprovalMode;
+  /**
+   * How long the approval waits, s. @default the config's `promotion.approvalTimeoutHours`
+   * (4 hours)
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Replay start of the micro-live session, UTC ISO-8601. @default the promotion window's
+   * opening (`promotion.windows[0].opensAt`, New York) on the first session with data after
+   * Day 3.
+   */
+  readonly replayStartIso?: string;
+  /** Where progress goes. @default process.stdout */
+  readonly write?: (text: string) => void;
+  /** The local approver identity. @default `local:<os user>` */
+  readonly approver?: string;
+  /** Link to the run report shown to the approver (http/https only). */
+  readonly reportUrl?: string;
+  /** Port of the approval server on 127.0.0.1. @default a free port */
+  readonly port?: number;
+  /** Replay the rollback monitor after a micro-live start. @default true */
+  readonly monitor?: boolean;
+  /** Minutes between replayed monitor ticks. @default 30 */
+  readonly monitorEveryMinutes?: number;
+  /** Aborts the wait (Ctrl-C): the execution ends FAILED `ExecutionAborted`. */
+  readonly signal?: AbortSignal;
+  /** Incoming-webhook URL to post the Slack payload to. @default env STAGEGATE_SLACK_WEBHOOK_URL */
+  readonly webhookUrl?: string;
+  /** Called once the approval request is announced (tests drive the page from here). */
+  readonly onApprovalRequested?: (request: Day3ApprovalRequest) => void;
+}
+
+/** An announced approval request. */
+export interface Day3ApprovalRequest {
+  readonly approvalId: string;
+  /** The signed link to the local approval page. */
+  readonly approvalUrl: string;
+  readonly executionArn: string;
+  /** The Block Kit payload (`{ text, blocks }`) that would be sent to Slack. */
+  readonly message: ChatMessage;
+}
+
+/** What {@link runDay3} returns. */
+export interface Day3RunOutcome {
+  /** The Day-3 execution's status. */
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /**
+   * `approved` (micro-live started or attempted), `rejected`, `timed_out` (not approved),
+   * `gates_failed` (no approval requested) or `failed` (the execution failed).
+   */
+  readonly decision: 'approved' | 'rejected' | 'timed_out' | 'gates_failed' | 'failed';
+  /** Approver identity `scheme:id` of the recorded decision (null when nobody decided). */
+  readonly approver: string | null;
+  readonly approvalId: string | null;
+  readonly approvalUrl: string | null;
+  readonly executionArn: string;
+  readonly conclusion: Day3Conclusion | null;
+  readonly selection: Day3Selection | null;
+  /** The nested promotion pipeline's output (`{ promotionId, outcome, reason }`). */
+  readonly promotion: { promotionId: string; outcome: string; reason: string } | null;
+  readonly orders: OrdersOutput['orders'];
+  /** The micro-live slice after the monitor replay (null when not started). */
+  readonly slice: MicroLiveSlice | null;
+  readonly monitorTicks: readonly (SliceTick & { atIso: string })[];
+  readonly leverage: readonly LeverageDecisionRecord[];
+  readonly error?: string;
+  readonly cause?: string;
+  readonly path: readonly string[];
+}
+
+/** `local:<os user>` with the characters an approver id allows. */
+export function localApprover(scheme = 'local'): string {
+  let user = 'user';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'user';
+  }
+  return `${scheme}:${user.replace(/[^A-Za-z0-9._@+-]/g, '_') || 'user'}`;
+}
+
+function nyDate(ms: number): string {
+  const t = new TZDate(ms, NY);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+function nyTime(date: string, hhmm: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [hh, mm] = hhmm.split(':').map(Number) as [number, number];
+  return new TZDate(y, m - 1, d, hh, mm, 0, 0, NY).getTime();
+}
+
+/**
+ * The Lambda environment of the approval flow in local mode: the Day-3 config from the
+ * environment config (timeout override, allow-list), the in-process task-token registry,
+ * secrets from the environment with a fresh random approval key (never printed), and the
+ * approval server's URL as the links' base. Applied to `process.env` (the handlers run
+ * in-process) by {@link configureDay3Local}.
+ */
+export function day3LocalEnvironment(
+  stack: Pick<LocalStack, 'config'>,
+  input: {
+    readonly approvalBaseUrl: string;
+    readonly approvers: readonly string[];
+    readonly timeoutSeconds?: number;
+  },
+): Record<string, string> {
+  const { promotion } = stack.config;
+  const config = day3ConfigFrom({
+    approvalTimeoutHours: promotion.approvalTimeoutHours,
+    microLive: promotion.microLive,
+    approvers: input.approvers,
+  });
+  const timeout = input.timeoutSeconds ?? config.approvalTimeoutSeconds;
+  return {
+    DAY3_CONFIG_JSON: JSON.stringify({
+      ...config,
+      approvalTimeoutSeconds: timeout,
+      approvalHeartbeatSeconds: defaultHeartbeatSeconds(timeout),
+    }),
+    APPROVAL_BASE_URL: input.approvalBaseUrl,
+    TASK_TOKEN_MODE: 'local',
+    SECRETS_MODE: 'env',
+    APPROVAL_KEY: randomBytes(32).toString('base64url'),
+    NOTIFIER: 'console',
+    // Slack cannot reach a loopback interactivity endpoint: the message links to the page.
+    SLACK_INTERACTIVE: 'false',
+  };
+}
+
+/** Applies {@link day3LocalEnvironment} to this process and forgets cached dependencies. */
+export function configureDay3Local(
+  stack: Pick<LocalStack, 'config'>,
+  input: Parameters<typeof day3LocalEnvironment>[1],
+): Record<string, string> {
+  const env = day3LocalEnvironment(stack, input);
+  Object.assign(process.env, env);
+  resetApprovalDeps();
+  return env;
+}
+
+/**
+ * A notifier that prints the Block Kit payload it would send to Slack (and posts it to an
+ * incoming webhook when one is configured), and hands each approval request to `onRequest`.
+ */
+export class LocalDay3Notifier implements Notifier {
+  private seq = 0;
+  private readonly webhook: WebhookNotifier | null;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly onRequest: (message: ChatMessage) => void,
+    webhookUrl?: string,
+  ) {
+    this.webhook = webhookUrl ? new WebhookNotifier({ url: webhookUrl }) : null;
+  }
+
+  async postApprovalRequest(message: ChatMessage): Promise<PostedMessage> {
+    this.seq += 1;
+    if (this.webhook) {
+      await this.webhook.postApprovalRequest(message);
+      this.write('\nSlack approval request posted to the configured incoming webhook.\n');
+    } else {
+      this.write(
+        `\nSlack payload it would send (chat.postMessage, Block Kit):\n${JSON.stringify({ text: message.text, blocks: message.blocks }, null, 2)}\n`,
+      );
+    }
+    this.onRequest(message);
+    return { channel: this.webhook ? 'webhook' : 'local', ts: String(this.seq) };
+  }
+
+  async updateMessage(_channel: string, ts: string, message: ChatMessage): Promise<void> {
+    if (this.webhook) await this.webhook.updateMessage('webhook', ts, message);
+    this.write(`\nSlack update of the approval message #${ts}: ${message.text}\n`);
+  }
+}
+
+async function defaultReplayStart(stack: LocalStack, cohortId: string): Promise<string> {
+  const record = await stack.runtime.cohorts.get(cohortId);
+  const sessions = await stack.runtime.marketData.listSessions(record.symbols);
+  const next = sessions.find((d) => d > record.sessionDate);
+  if (!next) {
+    throw new Error(
+      `no session with data after ${record.sessionDate} to run the micro-live slice in (sessions: ${sessions.join(', ')})`,
+    );
+  }
+  return new Date(
+    nyTime(next, stack.config.promotion.windows[0]?.opensAt ?? '10:00'),
+  ).toISOString();
+}
+
+/** Replays the rollback monitor over the rest of the entry's session. */
+async function replayMonitor(
+  stack: LocalStack,
+  slice: MicroLiveSlice,
+  everyMinutes: number,
+  write: (t: string) => void,
+): Promise<(SliceTick & { atIso: string })[]> {
+  const { handler } = await import('../functions/handlers/rollback-monitor.js');
+  const entryMs = Date.parse(slice.entry?.filledAtIso ?? '');
+  if (!Number.isFinite(entryMs)) return [];
+  const date = nyDate(entryMs);
+  const closingTick = nyTime(date, '15:55');
+  const ticks: { atMs: number; closeOfDay: boolean }[] = [];
+  for (let t = entryMs + everyMinutes * 60_000; t < closingTick; t += everyMinutes * 60_000) {
+    ticks.push({ atMs: t, closeOfDay: false });
+  }
+  ticks.push({ atMs: closingTick, closeOfDay: true });
+  // One more tick at the close settles a flatten still open after the closing tick.
+  const settleTick = { atMs: nyTime(date, '16:00'), closeOfDay: false };
+  write(
+    `\nRollback monitor (replayed every ${everyMinutes} min on ${date}, closing tick 15:55 New York):\n`,
+  );
+  const out: (SliceTick & { atIso: string })[] = [];
+  for (let i = 0; i < ticks.length; i++) {
+    const tick = ticks[i] as (typeof ticks)[number];
+    stack.clock?.set(tick.atMs);
+    const atIso = new Date(tick.atMs).toISOString();
+    const result = (await handler(
+      { replayAtIso: atIso, closeOfDay: tick.closeOfDay },
+      localLambdaContext('RollbackMonitor', 60_000),
+    )) as { slices: SliceTick[] };
+    const mine = result.slices.filter((s) => s.sliceId === slice.sliceId);
+    for (const s of mine) out.push({ ...s, atIso });
+    const s = mine[0];
+    if (!s) {
+      if (tick.closeOfDay || out.at(-1)?.status === 'rolled_back') break;
+      continue;
+    }
+    const dd = s.verdict?.observed.drawdownFraction;
+    write(
+      `  ${atIso} ${s.action.padEnd(16)} equity ${s.equityUsd === null ? 'n/a' : usd(s.equityUsd)}, drawdown ${dd === null || dd === undefined ? 'n/a' : pct(dd)}: ${s.reason}\n`,
+    );
+    if (s.leverage) {
+      write(
+        `  leverage ${s.leverage.previous ?? '-'}x -> ${s.leverage.next}x (${s.leverage.rule}): ${s.leverage.rationale}\n`,
+      );
+    }
+    if (s.status === 'rolled_back') break;
+    if (tick.closeOfDay && s.status === 'flattening') ticks.push(settleTick);
+  }
+  return out;
+}
+
+/**
+ * Runs the Day-3 go/no-go for three cohorts (see the module comment). Starts and stops its own
+ * approval server; leaves the local stack running.
+ *
+ * @throws when no session with data follows Day 3 (and no `replayStartIso` is given), or on
+ *   an interpreter fault; a failed execution is an outcome, not an exception.
+ */
+export async function runDay3(stack: LocalStack, options: RunDay3Options): Promise<Day3RunOutcome> {
+  const write = options.write ?? ((t: string) => process.stdout.write(t));
+  const approver = options.approver ?? localApprover();
+  const autoIdentity = localApprover('cli-auto');
+  const approvers = options.approval === 'manual' ? [approver] : [approver, autoIdentity];
+  const day3CohortId = options.cohortIds[2];
+  if (options.cohortIds.length !== 3 || !day3CohortId) {
+    throw new Error(`Day 3 needs three cohort ids, got ${options.cohortIds.length}`);
+  }
+  const replayStartIso = options.replayStartIso ?? (await defaultReplayStart(stack, day3CohortId));
+  let server: ApprovalServer | null = null;
+  try {
+    server = await startApprovalServer({ approver, port: options.port });
+    const env = configureDay3Local(stack, {
+      approvalBaseUrl: server.url,
+      approvers,
+      timeoutSeconds: options.timeoutSeconds,
+    });
+    const day3Config = JSON.parse(env.DAY3_CONFIG_JSON as string) as {
+      approvalTimeoutSeconds: number;
+      approvalHeartbeatSeconds: number;
+    };
+    // Nothing sends heartbeats: the earlier of the two timers is the deadline.
+    const timeoutSeconds = Math.min(
+      day3Config.approvalTimeoutSeconds,
+      day3Config.approvalHeartbeatSeconds,
+    );
+    let announced: (message: ChatMessage) => void = () => undefined;
+    const announcement = new Promise<ChatMessage>((resolve) => {
+      announced = resolve;
+    });
+    useNotifier(
+      new LocalDay3Notifier(
+        write,
+        (m) => announced(m),
+        options.webhookUrl ?? process.env.STAGEGATE_SLACK_WEBHOOK_URL,
+      ),
+    );
+    stack.clock?.set(Date.parse(replayStartIso));
+    write(
+      `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${replayStartIso})\n  `,
+    );
+    const execution = stack.day3GoNoGo.start(
+      {
+        source: 'cli',
+        cohortIds: [...options.cohortIds],
+        replayStartIso,
+        ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
+      },
+      {
+        executionName: `day3-${nyDate(Date.parse(replayStartIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
+        signal: options.signal,
+        onProgress: (e) => {
+          if (e.type === 'StateEntered' && e.state)
+            write(`▸ ${e.machine ? `${e.machine}/` : ''}${e.state} `);
+        },
+      },
+    );
+    const first = await Promise.race([
+      announcement.then((m) => ({ kind: 'announced' as const, message: m })),
+      execution.result.then((r) => ({ kind: 'ended' as const, result: r })),
+    ]);
+    let request: Day3ApprovalRequest | null = null;
+    if (first.kind === 'announced') {
+      const approvalUrl =
+        messageLinks(first.message.blocks).find((u) => u.startsWith(`${server?.url}/approvals/`)) ??
+        '';
+      const approvalId = /\/approvals\/([^/?]+)/.exec(approvalUrl)?.[1] ?? '';
+      request = {
+        approvalId,
+        approvalUrl,
+        executionArn: execution.executionArn,
+        message: first.message,
+      };
+      write(
+        `\nApproval link (local approval page, signed, expires with the request):\n  ${approvalUrl}\n`,
+      );
+      options.onApprovalRequested?.(request);
+      if (options.approval === 'manual') {
+        write(
+          `Waiting for a decision on the page as ${approver} (times out as not approved after ${timeoutSeconds} s)...\n`,
+        );
+      } else {
+        const decision = options.approval === 'auto' ? 'approved' : 'rejected';
+        write(
+          `\n*** ${options.approval === 'auto' ? 'AUTO-APPROVE' : 'AUTO-REJECT'} (--approval ${options.approval}, unattended demo): deciding "${decision}" as ${autoIdentity} ***\n`,
+        );
+        const deps = await getApprovalDeps();
+        const outcome = await decideApproval(deps, {
+          approvalId,
+          decision,
+          approver: autoIdentity,
+          channel: 'cli',
+        });
+        await applyApprovalDecision(deps, outcome);
+        if (!outcome.ok) write(`automatic decision refused: ${outcome.error.message}\n`);
+      }
+    }
+    const result = await execution.result;
+    write(`\n[day-3 ${result.status.toLowerCase()}]\n`);
+    return await summarize(stack, result, request, options, write);
+  } finally {
+    useNotifier(null);
+    await server?.close();
+  }
+}
+
+async function summarize(
+  stack: LocalStack,
+  result: LocalExecutionResult,
+  request: Day3ApprovalRequest | null,
+  options: RunDay3Options,
+  write: (t: string) => void,
+): Promise<Day3RunOutcome> {
+  const selection =
+    (result.stateOutputs.SelectCandidate as { selection?: Day3Selection } | undefined)?.selection ??
+    null;
+  if (selection) {
+    const c = selection.candidate;
+    write(
+      `\nDay-3 ranking (lineages present on all three days; at least ${stack.config.gates.minTradeCount} trades over the three days):\n${table(
+        [
+          'rank',
+          'lineage',
+          'symbol',
+          'family',
+          'mean 1-day ROI',
+          'mean Sharpe',
+          'min trades/day',
+          'eligible',
+        ],
+        selection.ranking.map((r) => [
+          String(r.rank),
+          r.lineageId,
+          r.symbol,
+          r.family,
+          pct(r.meanRoi, 3),
+          r.meanSharpe.toFixed(2),
+          String(r.minDailyTrades),
+          r.eligible ? 'yes' : 'no',
+        ]),
+      )}\n\ncandidate: lineage ${c.lineageId} (Day-3 agent ${c.days[2]?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n`,
+    );
+  }
+  const conclusion = result.status === 'SUCCEEDED' ? (result.output as Day3Conclusion) : null;
+  const pipelineRun = result.childExecutions?.RunMicroLive;
+  const promotion =
+    (
+      result.stateOutputs.RunMicroLive as
+        | { pipeline?: { output: { promotionId: string; outcome: string; reason: string } } }
+        | undefined
+    )?.pipeline?.output ?? null;
+  let orders: OrdersOutput['orders'] = [];
+  if (pipelineRun) {
+    const gates = (pipelineRun.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)
+      ?.gates;
+    const lastOrders = (['CancelOpenOrders', 'PollOrders', 'SubmitOrders'] as const)
+      .map((n) => (pipelineRun.stateOutputs[n] as { orders?: OrdersOutput } | undefined)?.orders)
+      .find((o) => o !== undefined);
+    orders = lastOrders?.orders ?? [];
+    write('\nMicro-live promotion (the promotion pipeline, nested):\n');
+    if (gates) write(`${gatesTable(gates.results)}\n`);
+    if (orders.length) write(`\n${ordersTable(orders)}\n`);
+    if (promotion)
+      write(`promotion ${promotion.promotionId}: ${promotion.outcome}: ${promotion.reason}\n`);
+  }
+  let decision: Day3RunOutcome['decision'] = 'failed';
+  if (conclusion) {
+    if (conclusion.outcome === 'gates_failed') decision = 'gates_failed';
+    else if (conclusion.decision === 'expired') decision = 'timed_out';
+    else if (conclusion.decision === 'rejected') decision = 'rejected';
+    else decision = 'approved';
+  }
+  write(
+    conclusion
+      ? `\nDay-3 outcome: ${conclusion.outcome}${conclusion.decidedBy ? ` (decided by ${conclusion.decidedBy})` : ''}: ${conclusion.reason}\n`
+      : `\nDay-3 failed: ${result.error}: ${result.cause}\n`,
+  );
+  let slice: MicroLiveSlice | null = null;
+  let monitorTicks: (SliceTick & { atIso: string })[] = [];
+  let leverage: readonly LeverageDecisionRecord[] = [];
+  if (conclusion?.sliceId) {
+    const deps = await getApprovalDeps();
+    slice = await deps.microLive.getSlice(conclusion.sliceId);
+    const watched = slice.status === 'active' || slice.status === 'flattening';
+    if (watched && options.monitor !== false) {
+      monitorTicks = await replayMonitor(stack, slice, options.monitorEveryMinutes ?? 30, write);
+      slice = await deps.microLive.getSlice(conclusion.sliceId);
+    }
+    leverage = await deps.microLive.listLeverageDecisions(conclusion.sliceId);
+    write(
+      `\nmicro-live slice ${slice.sliceId}: ${slice.status} (${slice.statusReason}); approved by ${slice.approvedBy}; capital ${usd(slice.capitalSliceUsd)}, leverage ${slice.leverage}x\n`,
+    );
+    for (const l of leverage) write(`  leverage decision [${l.key}] ${l.rule}: ${l.rationale}\n`);
+  }
+  return {
+    status: result.status,
+    decision,
+    approver: conclusion?.decidedBy ?? null,
+    approvalId: request?.approvalId ?? conclusion?.approvalId ?? null,
+    approvalUrl: request?.approvalUrl ?? null,
+    executionArn: result.executionArn ?? '',
+    conclusion,
+    selection,
+    promotion,
+    orders,
+    slice,
+    monitorTicks,
+    leverage,
+    error: result.error,
+    cause: result.cause,
+    path: result.path,
+  };
+}

@@ -1,0 +1,420 @@
+/**
+ * The approval page handler (API Gateway HTTP API events with a JWT authorizer's claims, as in
+ * AWS) and the Slack interactivity handler (signed requests), against DynamoDB Local and the
+ * S3 emulator, with the local task-token registry standing in for Step Functions. Every
+ * attempt must be audited; a refusal must change nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
+import { getApprovalDeps, useNotifier } from '../../../functions/composition/approval.js';
+import { buildApprovalLink, expFromMs } from '../../../functions/core/approval/links.js';
+import { handler as approvalHttp } from '../../../functions/handlers/approval-http.js';
+import { handler as slackInteractivity } from '../../../functions/handlers/slack-interactivity.js';
+import { localLambdaContext } from '../../../local/asl-runner.js';
+import { configureDay3Local } from '../../../local/day3.js';
+import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { DATA_ROOT } from '../../support/paths.js';
+import { summary } from '../../unit/approval/fixtures.js';
+import {
+  auditRecords,
+  CapturingNotifier,
+  type StoredAudit,
+  slackClickBody,
+  slackEvent,
+} from './support.js';
+
+const BASE = 'https://approvals.example.com';
+const ALICE = 'alice@example.com';
+const SLACK_USER = 'U024BE7LH';
+const SIGNING_SECRET = 'slack-signing-secret-for-tests-only';
+const notifier = new CapturingNotifier();
+let stack: LocalStack;
+let seq = 0;
+
+interface Waiting {
+  readonly approvalId: string;
+  readonly executionArn: string;
+  readonly token: string;
+  readonly settled: Promise<{ ok: boolean; value: unknown }>;
+  readonly url: string;
+}
+
+/** A pending approval request with a waiting task token (what RequestApproval leaves behind). */
+async function pendingApproval(): Promise<Waiting> {
+  seq += 1;
+  const deps = await getApprovalDeps();
+  const approvalId = `Endpoint${String(seq).padStart(4, '0')}ApprovalId`;
+  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:stagegate-local-day3-go-no-go:it-endpoints-${seq}`;
+  const token = `it-token-${seq}-${'x'.repeat(40)}`;
+  const settled = localTaskTokens
+    .register({
+      taskToken: token,
+      executionArn,
+      stateName: 'RequestApproval',
+      registeredAtMs: Date.now(),
+    })
+    .then(
+      (value) => ({ ok: true, value }),
+      (err: Error) => ({ ok: false, value: { name: err.name, message: err.message } }),
+    );
+  const nowMs = Date.now();
+  const expiresAtMs = nowMs + 3_600_000;
+  await deps.approvals.create({
+    approvalId,
+    taskToken: token,
+    executionArn,
+    summary: summary({ reportUrl: null }),
+    equityCurve: [
+      [nowMs - 120_000, 50],
+      [nowMs - 60_000, 50.5],
+    ],
+    approvers: [`web:${ALICE}`, `slack:${SLACK_USER}`],
+    createdAtIso: new Date(nowMs).toISOString(),
+    expiresAtIso: new Date(expiresAtMs).toISOString(),
+  });
+  await deps.microLive.saveMessageRef(approvalId, { channel: 'C0TEST', ts: String(seq) });
+  const url = buildApprovalLink(
+    { baseUrl: BASE, approvalId, exp: expFromMs(expiresAtMs) },
+    deps.key,
+  ).url;
+  return { approvalId, executionArn, token, settled, url };
+}
+
+/** An HTTP API v2 event of the approval route, with an optional JWT authorizer identity. */
+function pageEvent(input: {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+  claims?: Record<string, unknown>;
+}): Record<string, unknown> {
+  const u = new URL(input.url);
+  const approvalId = decodeURIComponent(u.pathname.split('/').pop() ?? '');
+  return {
+    version: '2.0',
+    routeKey: `${input.method} /approvals/{approvalId}`,
+    rawPath: u.pathname,
+    rawQueryString: u.search.slice(1),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    queryStringParameters: Object.fromEntries(u.searchParams),
+    pathParameters: { approvalId },
+    body: input.body,
+    isBase64Encoded: false,
+    requestContext: {
+      http: { method: input.method, path: u.pathname },
+      ...(input.claims ? { authorizer: { jwt: { claims: input.claims, scopes: null } } } : {}),
+    },
+  };
+}
+
+type Response = { statusCode: number; headers: Record<string, string>; body: string };
+const ctx = () => localLambdaContext('Test', 30_000);
+const callPage = async (e: Record<string, unknown>) => (await approvalHttp(e, ctx())) as Response;
+const callSlack = async (e: Record<string, unknown>) =>
+  (await slackInteractivity(e, ctx())) as Response;
+
+/** The confirmation form's hidden fields, scraped from the GET page. */
+function formOf(html: string): Record<string, string> {
+  const field = (name: string) =>
+    new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+  return { csrf: field('csrf'), exp: field('exp'), sig: field('sig') };
+}
+
+async function statusOf(approvalId: string): Promise<string> {
+  return (await (await getApprovalDeps()).approvals.getForDisplay(approvalId)).status;
+}
+
+const isWaiting = (w: Waiting) =>
+  localTaskTokens.waitingTasks(w.executionArn).some((t) => t.taskToken === w.token);
+
+async function attemptsOf(approvalId: string): Promise<StoredAudit[]> {
+  return (await auditRecords(stack)).filter((r) => r.payload.approval_id === approvalId);
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
+  configureDay3Local(stack, { approvalBaseUrl: BASE, approvers: [`web:${ALICE}`] });
+  process.env.SLACK_SIGNING_SECRET = SIGNING_SECRET;
+  useNotifier(notifier);
+});
+
+afterAll(async () => {
+  useNotifier(null);
+  await stack?.stop();
+});
+
+describe('approval page handler (HTTP API events, JWT authorizer identity)', () => {
+  it('GET shows the confirmation page and changes nothing', async () => {
+    // Prepare
+    const w = await pendingApproval();
+
+    // Act
+    const res = await callPage(
+      pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE, sub: 'u-1' } }),
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toContain(
+      '<button type="submit" class="approve" name="decision" value="approve">',
+    );
+    expect(res.body).toContain('<svg');
+    expect(await statusOf(w.approvalId)).toBe('pending');
+    expect(isWaiting(w)).toBe(true);
+    expect(await attemptsOf(w.approvalId)).toEqual([]);
+  });
+
+  it('POST approve as the JWT identity decides once, resumes the execution, updates the message and audits the approver', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const page = await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }));
+    const body = new URLSearchParams({ ...formOf(page.body), decision: 'approve' }).toString();
+    const updatesBefore = notifier.updates.length;
+
+    // Act
+    const res = await callPage(
+      pageEvent({
+        method: 'POST',
+        url: w.url.split('?')[0] as string,
+        body,
+        claims: { email: ALICE },
+      }),
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain(`web:${ALICE}`);
+    expect(await w.settled).toEqual({
+      ok: true,
+      value: expect.objectContaining({
+        approvalId: w.approvalId,
+        decision: 'approved',
+        by: `web:${ALICE}`,
+        channel: 'web',
+      }),
+    });
+    expect(await statusOf(w.approvalId)).toBe('approved');
+    expect(notifier.updates.length).toBe(updatesBefore + 1);
+    expect(notifier.updates.at(-1)?.message.text).toContain(`by web:${ALICE}`);
+    const attempts = await attemptsOf(w.approvalId);
+    expect(attempts).toEqual([
+      expect.objectContaining({
+        kind: 'approval_decided',
+        actor: `web:${ALICE}`,
+        payload: expect.objectContaining({ decision: 'approved' }),
+      }),
+    ]);
+    expect(JSON.stringify(attempts)).not.toContain(w.token);
+  });
+
+  it('POST again with the same form is refused as already decided (409), audited, nothing changes', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const page = await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }));
+    const body = new URLSearchParams({ ...formOf(page.body), decision: 'reject' }).toString();
+    const post = () =>
+      callPage(
+        pageEvent({
+          method: 'POST',
+          url: w.url.split('?')[0] as string,
+          body,
+          claims: { email: ALICE },
+        }),
+      );
+    await post();
+
+    // Act
+    const again = await post();
+
+    // Assess
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toContain('Already decided');
+    expect(await w.settled).toMatchObject({ ok: false, value: { name: 'ApprovalRejected' } });
+    expect(await statusOf(w.approvalId)).toBe('rejected');
+    const kinds = (await attemptsOf(w.approvalId)).map((r) => [
+      r.kind,
+      r.payload.reason ?? r.payload.decision,
+    ]);
+    expect(kinds).toEqual([
+      ['approval_decided', 'rejected'],
+      ['input_rejected', 'reused'],
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, number, string]>([
+    [
+      'a JWT identity not on the allow-list',
+      { email: 'mallory@example.com' },
+      403,
+      'Not an approver',
+    ],
+    ['no authenticated identity at all', undefined, 403, 'Not an approver'],
+  ])(
+    'POST by %s is refused, audited, and the execution keeps waiting',
+    async (_n, claims, status, text) => {
+      // Prepare
+      const w = await pendingApproval();
+      const page = await callPage(pageEvent({ method: 'GET', url: w.url }));
+      const body = new URLSearchParams({ ...formOf(page.body), decision: 'approve' }).toString();
+
+      // Act
+      const res = await callPage(
+        pageEvent({ method: 'POST', url: w.url.split('?')[0] as string, body, claims }),
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(status);
+      expect(res.body).toContain(text);
+      expect(await statusOf(w.approvalId)).toBe('pending');
+      expect(isWaiting(w)).toBe(true);
+      expect((await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason])).toEqual([
+        ['input_rejected', 'forbidden'],
+      ]);
+    },
+  );
+});
+
+describe('Slack interactivity handler (signed requests)', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('a known-good signed click approves as slack:<user>, resumes the execution and updates the message', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const body = slackClickBody({
+      userId: SLACK_USER,
+      actionId: 'approve',
+      approvalId: w.approvalId,
+    });
+
+    // Act
+    const res = await callSlack(slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() }));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      ok: true,
+      decision: 'approved',
+      by: `slack:${SLACK_USER}`,
+    });
+    expect(await w.settled).toMatchObject({
+      ok: true,
+      value: { by: `slack:${SLACK_USER}`, channel: 'slack' },
+    });
+    expect(notifier.updates.at(-1)).toMatchObject({ channel: 'C0TEST', ts: '1' });
+    expect((await attemptsOf(w.approvalId)).map((r) => [r.kind, r.actor])).toEqual([
+      ['approval_decided', `slack:${SLACK_USER}`],
+    ]);
+  });
+
+  it('a replay of that request inside the 5-minute window is refused: decided once (409)', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const body = slackClickBody({
+      userId: SLACK_USER,
+      actionId: 'approve',
+      approvalId: w.approvalId,
+    });
+    const event = slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() });
+    await callSlack(event);
+
+    // Act
+    const replay = await callSlack(event);
+
+    // Assess
+    expect(replay.statusCode).toBe(409);
+    expect(JSON.parse(replay.body)).toMatchObject({ ok: false, reason: 'reused' });
+  });
+
+  it.each<[string, (w: Waiting) => Record<string, unknown>, number, string, string]>([
+    [
+      'a tampered body (signature of another body)',
+      (w) =>
+        slackEvent({
+          body: slackClickBody({
+            userId: SLACK_USER,
+            actionId: 'approve',
+            approvalId: w.approvalId,
+          }),
+          signedBody: slackClickBody({
+            userId: SLACK_USER,
+            actionId: 'reject',
+            approvalId: w.approvalId,
+          }),
+          secret: SIGNING_SECRET,
+          timestamp: now(),
+        }),
+      401,
+      'tampered',
+      'slack:interactivity',
+    ],
+    [
+      'a replayed request older than 5 minutes',
+      (w) =>
+        slackEvent({
+          body: slackClickBody({
+            userId: SLACK_USER,
+            actionId: 'approve',
+            approvalId: w.approvalId,
+          }),
+          secret: SIGNING_SECRET,
+          timestamp: now() - 600,
+        }),
+      401,
+      'replayed',
+      'slack:interactivity',
+    ],
+    [
+      'a request signed with another secret',
+      (w) =>
+        slackEvent({
+          body: slackClickBody({
+            userId: SLACK_USER,
+            actionId: 'approve',
+            approvalId: w.approvalId,
+          }),
+          secret: 'not-the-signing-secret',
+          timestamp: now(),
+        }),
+      401,
+      'tampered',
+      'slack:interactivity',
+    ],
+    [
+      'a Slack user not on the allow-list',
+      (w) =>
+        slackEvent({
+          body: slackClickBody({
+            userId: 'U0MALLORY',
+            actionId: 'approve',
+            approvalId: w.approvalId,
+          }),
+          secret: SIGNING_SECRET,
+          timestamp: now(),
+        }),
+      403,
+      'forbidden',
+      'execution:',
+    ],
+  ])('%s is refused, audited, and changes nothing', async (_n, build, status, reason, stream) => {
+    // Prepare
+    const w = await pendingApproval();
+    const before = new Set((await auditRecords(stack)).map((r) => r.id));
+
+    // Act
+    const res = await callSlack(build(w));
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(JSON.parse(res.body)).toMatchObject({ ok: false, reason });
+    expect(await statusOf(w.approvalId)).toBe('pending');
+    expect(isWaiting(w)).toBe(true);
+    const added = (await auditRecords(stack)).filter((r) => !before.has(r.id));
+    expect(added).toEqual([
+      expect.objectContaining({
+        kind: 'input_rejected',
+        stream: expect.stringMatching(new RegExp(`^${stream}`)),
+        payload: expect.objectContaining({ reason }),
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The Day-3 go/no-go (statemachines/day3-go-no-go.asl.json) on the real local stack: three
+ * real daily cohorts (2013-10-07/08/09), then the Day-3 execution with the local approval
+ * server, in the three unattended modes the CLI offers: auto-approve (micro-live slice on the
+ * simulated paper broker, the approver recorded), reject, and timeout (not approved,
+ * recorded).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPromotionDeps } from '../../../functions/composition/promotion.js';
+import { localApprover, runDay3 } from '../../../local/day3.js';
+import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { DATA_ROOT } from '../../support/paths.js';
+import { auditRecords, runThreeCohorts } from './support.js';
+
+let stack: LocalStack;
+let cohortIds: string[];
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
+  cohortIds = await runThreeCohorts(stack, 'it-day3');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('Day-3 go/no-go on the local stack', () => {
+  it('--approval auto: approves as the labelled CLI identity and starts the micro-live slice on the paper broker', async () => {
+    // Prepare
+    let printed = '';
+
+    // Act
+    const out = await runDay3(stack, {
+      cohortIds,
+      approval: 'auto',
+      write: (t) => {
+        printed += t;
+      },
+      monitorEveryMinutes: 120,
+    });
+
+    // Assess: the decision and who made it
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.decision).toBe('approved');
+    expect(out.approver).toBe(localApprover('cli-auto'));
+    expect(printed).toContain('AUTO-APPROVE');
+    expect(printed).toContain('Slack payload it would send');
+    expect(printed).toContain(out.approvalUrl ?? 'no link');
+    // Assess: the micro-live slice runs the approved agent with the configured slice
+    const selection = out.selection;
+    const approvedAgent = selection?.candidate.days[2]?.agentId;
+    expect(selection?.capitalSliceUsd).toBe(50);
+    expect(out.conclusion?.outcome).toBe('micro_live_started');
+    expect(out.promotion?.outcome).toBe('promoted');
+    const staged = await buildPromotionDeps(stack.runtime).promotions.get(
+      out.promotion?.promotionId ?? '?',
+    );
+    expect(staged).toMatchObject({
+      agentId: approvedAgent,
+      capitalSliceUsd: 50,
+      approvalId: out.approvalId,
+    });
+    expect(out.orders.length).toBeGreaterThan(0);
+    expect(out.orders.every((o) => o.status === 'filled')).toBe(true);
+    expect(out.slice).toMatchObject({
+      approvedBy: localApprover('cli-auto'),
+      agentId: approvedAgent,
+    });
+    expect(['active', 'rolled_back']).toContain(out.slice?.status);
+    // Assess: the leverage policy's decisions, each with its rationale
+    expect(out.leverage[0]).toMatchObject({ key: 'initial', next: 2, rule: 'initial' });
+    expect(out.leverage.every((l) => l.rationale.length > 20)).toBe(true);
+    expect(out.monitorTicks.length).toBeGreaterThan(0);
+    // Assess: the audit trail holds the request, the approver's decision and the leverage
+    const stream = `execution:${out.executionArn.split(':').pop()}`;
+    const records = (await auditRecords(stack)).filter((r) => r.stream === stream);
+    expect(records.map((r) => r.kind)).toEqual([
+      'approval_requested',
+      'approval_decided',
+      'config_changed',
+    ]);
+    expect(records[1]).toMatchObject({
+      actor: localApprover('cli-auto'),
+      payload: { decision: 'approved' },
+    });
+    expect(records[2]?.payload).toMatchObject({
+      setting: 'micro_live.leverage',
+      next: 2,
+      rule: 'initial',
+    });
+  });
+
+  it('--approval reject: ends as not approved, no slice, the rejection recorded with its approver', async () => {
+    // Act
+    const out = await runDay3(stack, { cohortIds, approval: 'reject', write: () => undefined });
+
+    // Assess
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.decision).toBe('rejected');
+    expect(out.conclusion).toMatchObject({ outcome: 'not_approved', decision: 'rejected' });
+    expect(out.approver).toBe(localApprover('cli-auto'));
+    expect(out.path).toContain('Rejected');
+    expect(out.path).not.toContain('RunMicroLive');
+    expect(out.slice).toBeNull();
+    const stream = `execution:${out.executionArn.split(':').pop()}`;
+    const decided = (await auditRecords(stack)).filter(
+      (r) => r.stream === stream && r.kind === 'approval_decided',
+    );
+    expect(decided).toEqual([
+      expect.objectContaining({
+        actor: localApprover('cli-auto'),
+        payload: expect.objectContaining({ decision: 'rejected' }),
+      }),
+    ]);
+  });
+
+  it('timeout: nobody decides, the execution ends as not approved and the expiry is recorded', async () => {
+    // Act
+    const out = await runDay3(stack, {
+      cohortIds,
+      approval: 'manual',
+      timeoutSeconds: 1,
+      write: () => undefined,
+    });
+
+    // Assess
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.decision).toBe('timed_out');
+    expect(out.conclusion).toMatchObject({
+      outcome: 'not_approved',
+      decision: 'expired',
+      decidedBy: null,
+    });
+    expect(out.path).toEqual(
+      expect.arrayContaining(['RequestApproval', 'TimedOut', 'NotApproved']),
+    );
+    expect(out.path).not.toContain('StartMicroLive');
+    const stream = `execution:${out.executionArn.split(':').pop()}`;
+    const decided = (await auditRecords(stack)).filter(
+      (r) => r.stream === stream && r.kind === 'approval_decided',
+    );
+    expect(decided).toEqual([
+      expect.objectContaining({
+        actor: 'stagegate/day3-go-no-go',
+        payload: expect.objectContaining({ decision: 'expired', outcome: 'not_approved' }),
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Shared helpers of the Day-3 integration and browser tests: reading the audit trail back
+ * from the S3 emulator, running the three real daily cohorts, a capturing notifier, and
+ * signed Slack interactivity requests.
+ */
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { slackSignature } from '../../../functions/adapters/slack/signature.js';
+import { makeS3Client } from '../../../functions/composition/runtime.js';
+import type { ChatMessage, Notifier, PostedMessage } from '../../../functions/ports/notifier.js';
+import { LOCAL_BUCKETS, type LocalStack } from '../../../local/local-stack.js';
+
+/** The real sessions of Day 1, 2, 3. */
+export const DAY_DATES = ['2013-10-07', '2013-10-08', '2013-10-09'] as const;
+
+/** One stored audit record, payload parsed. */
+export interface StoredAudit {
+  readonly id: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly stream: string;
+  readonly seq: number;
+  readonly subject: Record<string, string | null>;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Every audit record in the emulator's audit bucket, in (stream, seq) order. */
+export async function auditRecords(stack: LocalStack): Promise<StoredAudit[]> {
+  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+  const out: StoredAudit[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: LOCAL_BUCKETS.audit,
+        Prefix: 'audit/',
+        ContinuationToken: token,
+      }),
+    );
+    for (const obj of page.Contents ?? []) {
+      const body = await s3.send(
+        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
+      );
+      const text = (await body.Body?.transformToString()) ?? '';
+      for (const line of text.split('\n').filter(Boolean)) {
+        const rec = JSON.parse(line) as Omit<StoredAudit, 'payload'> & { payload: string };
+        out.push({ ...rec, payload: JSON.parse(rec.payload) as Record<string, unknown> });
+      }
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return out.sort((a, b) => a.stream.localeCompare(b.stream) || a.seq - b.seq);
+}
+
+/** Runs the three real daily cohorts and returns their ids, oldest first. */
+export async function runThreeCohorts(stack: LocalStack, tag: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const sessionDate of DAY_DATES) {
+    const result = await stack.intradayCohort.execute(
+      {
+        source: 'test',
+        sessionDate,
+        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+        bankrollUsd: 1000,
+        agentCount: 30,
+        allocation: 'equal',
+        seed: 1,
+      },
+      { executionName: `${tag}-${sessionDate.replaceAll('-', '')}` },
+    );
+    if (result.status !== 'SUCCEEDED') {
+      throw new Error(`cohort ${sessionDate} failed: ${result.error}: ${result.cause}`);
+    }
+    ids.push((result.output as { cohortId: string }).cohortId);
+  }
+  return ids;
+}
+
+/** A notifier that keeps what it was asked to post and update. */
+export class CapturingNotifier implements Notifier {
+  readonly posted: ChatMessage[] = [];
+  readonly updates: { channel: string; ts: string; message: ChatMessage }[] = [];
+
+  async postApprovalRequest(message: ChatMessage): Promise<PostedMessage> {
+    this.posted.push(message);
+    return { channel: 'C0TEST', ts: String(this.posted.length) };
+  }
+
+  async updateMessage(channel: string, ts: string, message: ChatMessage): Promise<void> {
+    this.updates.push({ channel, ts, message });
+  }
+}
+
+/** A Slack `block_actions` body for a click on Approve / Reject (urlencoded `payload`). */
+export function slackClickBody(input: {
+  readonly userId: string;
+  readonly actionId: 'approve' | 'reject';
+  readonly approvalId: string;
+}): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: input.userId, team_id: 'T0TEST' },
+    team: { id: 'T0TEST' },
+    api_app_id: 'A0TEST',
+    actions: [
+      { action_id: input.actionId, type: 'button', block_id: 'b', value: input.approvalId },
+    ],
+    container: { message_ts: '1', channel_id: 'C0TEST' },
+    channel: { id: 'C0TEST' },
+    message: { ts: '1' },
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** An HTTP API v2 event of a Slack interactivity POST, signed with `secret` at `timestamp`. */
+export function slackEvent(input: {
+  readonly body: string;
+  readonly secret: string;
+  /** Epoch seconds. */
+  readonly timestamp: number;
+  /** Sign this body instead of `body` (a tampered request). */
+  readonly signedBody?: string;
+}): Record<string, unknown> {
+  const ts = String(input.timestamp);
+  return {
+    version: '2.0',
+    routeKey: 'POST /slack/interactivity',
+    rawPath: '/slack/interactivity',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': ts,
+      'x-slack-signature': slackSignature(input.secret, ts, input.signedBody ?? input.body),
+    },
+    body: Buffer.from(input.body, 'utf8').toString('base64'),
+    isBase64Encoded: true,
+    requestContext: { http: { method: 'POST', path: '/slack/interactivity' } },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The Day-3 config: defaults derived from the environment config (4-hour timeout, heartbeat a
+ * minute below it, 5 % / $50 micro-live slice, the default leverage policy and rollback
+ * thresholds), and refusals that name the field.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
+import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
+import {
+  day3ConfigFrom,
+  defaultHeartbeatSeconds,
+  parseDay3Config,
+} from '../../../functions/core/use-cases/day3-records.js';
+
+const valid = () =>
+  day3ConfigFrom({
+    approvalTimeoutHours: 4,
+    microLive: { fraction: 0.05, minUsd: 50 },
+    approvers: ['slack:U024BE7LH'],
+  });
+
+describe('day3ConfigFrom', () => {
+  it('derives the 4-hour timeout, a heartbeat strictly below it, and the policy defaults', () => {
+    // Act
+    const config = valid();
+
+    // Assess
+    expect(config).toEqual({
+      approvalTimeoutSeconds: 14_400,
+      approvalHeartbeatSeconds: 14_340,
+      microLive: { fraction: 0.05, minUsd: 50 },
+      approvers: ['slack:U024BE7LH'],
+      leveragePolicy: DEFAULT_LEVERAGE_POLICY,
+      rollback: DEFAULT_ROLLBACK_CONFIG,
+    });
+  });
+
+  it.each<[number, number]>([
+    [14_400, 14_340],
+    [61, 1],
+    [60, 60],
+    [1, 1],
+  ])('defaultHeartbeatSeconds(%d) = %d', (timeout, heartbeat) => {
+    expect(defaultHeartbeatSeconds(timeout)).toBe(heartbeat);
+  });
+});
+
+describe('parseDay3Config refusals', () => {
+  it.each<[string, (c: Record<string, unknown>) => Record<string, unknown>, RegExp]>([
+    [
+      'a heartbeat above the timeout',
+      (c) => ({ ...c, approvalHeartbeatSeconds: 20_000 }),
+      /day3\.approvalHeartbeatSeconds/,
+    ],
+    ['an empty approver allow-list', (c) => ({ ...c, approvers: [] }), /day3\.approvers/],
+    ['an approver without a scheme', (c) => ({ ...c, approvers: ['alice'] }), /day3\.approvers\.0/],
+    ['a misspelt key', (c) => ({ ...c, approvalTimeoutSecs: 1 }), /day3\./],
+    [
+      'a slice fraction above 1',
+      (c) => ({ ...c, microLive: { fraction: 1.5, minUsd: 50 } }),
+      /day3\.microLive\.fraction/,
+    ],
+  ])('refuses %s, naming the field', (_n, change, field) => {
+    // Prepare
+    const input = change({ ...valid() });
+
+    // Act
+    const parse = () => parseDay3Config(input);
+
+    // Assess
+    expect(parse).toThrow(field);
+  });
+});
