@@ -19,7 +19,7 @@ import type { LocalExecutionResult } from './asl-runner.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import { cohortHeader, gatesTable, leaderboardTable, ordersTable } from './format.js';
 import type { LocalStack } from './local-stack.js';
-import { type Firing, type ScheduleSpec, timeline } from './scheduler.js';
+import { type ScheduleSpec, timeline } from './scheduler.js';
 
 export interface ReplayOptions {
   /** Session dates to replay (New York dates with data), ascending. */

@@ -57,7 +57,7 @@ export function firingsBetween(spec: ScheduleSpec, fromMs: number, toMs: number)
   }
   const cron = /^cron\((.+)\)$/.exec(spec.expression);
   const fields = cron?.[1]?.trim().split(/\s+/);
-  if (!fields || fields.length !== 6) {
+  if (fields?.length !== 6) {
     throw new ScheduleExpressionError(
       spec.name,
       `not an EventBridge cron or rate expression: ${spec.expression}`,

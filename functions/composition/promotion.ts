@@ -1,10 +1,3 @@
-/**
- * Composition of the promotion pipeline's dependencies: the gate thresholds and pipeline
- * settings from the environment (validated: a missing or malformed threshold fails the step
- * with a ValidationError naming it), the paper broker, the promotion repository and the kill
- * switch. Built lazily, once per process, on top of {@link getRuntime}.
- */
-
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LazyAlpacaBroker, loadAlpacaKeys } from '../adapters/brokers/lazy-alpaca-broker.js';
 import {
@@ -61,10 +54,23 @@ export function buildPromotionDeps(rt: Runtime): PromotionDeps {
         config,
       });
   } else {
-    throw new ValidationError(
-      'env.BROKER_MODE',
-      'alpaca-paper is wired by the Alpaca adapter (see docs/runbook.md)',
-    );
+    const secretArn = rt.env.ALPACA_SECRET_ARN;
+    if (!secretArn) {
+      throw new ValidationError(
+        'env.ALPACA_SECRET_ARN',
+        'is required when BROKER_MODE is alpaca-paper',
+      );
+    }
+    const client = new SecretsManagerClient({ region: rt.env.AWS_REGION });
+    let keys: Promise<{ keyId: string; secretKey: string }> | undefined;
+    const broker = new LazyAlpacaBroker(() => {
+      keys ??= loadAlpacaKeys(client, secretArn).catch((err: unknown) => {
+        keys = undefined; // a failed load is retried on the next call
+        throw err;
+      });
+      return keys;
+    }, rt.env.ALPACA_BASE_URL);
+    brokerAt = () => broker; // Alpaca keeps its own time: "now" is the wall clock
   }
   return {
     clock: rt.clock,

@@ -43,6 +43,7 @@ describe('environments (checked-in defaults)', () => {
       expect(config.schedules.promotionStart.enabled).toBe(true);
       expect(config.cohort.bankrollUsd).toBeGreaterThanOrEqual(config.cohort.bankrollLimits.minUsd);
       expect(config.cohort.bankrollUsd).toBeLessThanOrEqual(config.cohort.bankrollLimits.maxUsd);
+      expect(config.cohort.shardAgents).toBe(250);
     },
   );
 
@@ -122,6 +123,24 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
         stage: 'dev',
         overrides: { cohort: { agentCount: 5_000 } },
         field: 'cohort.agentCount',
+      },
+      {
+        name: 'shard size of zero agents',
+        stage: 'dev',
+        overrides: { cohort: { shardAgents: 0 } },
+        field: 'cohort.shardAgents',
+      },
+      {
+        name: 'shard size above the cohort maximum',
+        stage: 'prod',
+        overrides: { cohort: { shardAgents: 1_001 } },
+        field: 'cohort.shardAgents',
+      },
+      {
+        name: 'fractional shard size',
+        stage: 'staging',
+        overrides: { cohort: { shardAgents: 12.5 } },
+        field: 'cohort.shardAgents',
       },
       {
         name: 'live broker without allowLiveBroker',

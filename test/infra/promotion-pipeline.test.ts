@@ -145,18 +145,28 @@ function scheduleNamed(template: Template, name: string): Json {
   return found.Properties as Json;
 }
 
+interface AslState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly TimeoutSeconds?: number;
+  readonly ItemProcessor?: { readonly States: Record<string, AslState> };
+}
+
 /** Task states of an ASL file: placeholder -> smallest TimeoutSeconds among its tasks. */
 function taskTimeouts(file: string): Map<string, number> {
-  const asl = JSON.parse(readFileSync(file, 'utf8')) as {
-    States: Record<string, { Type: string; Resource?: string; TimeoutSeconds?: number }>;
-  };
+  const asl = JSON.parse(readFileSync(file, 'utf8')) as { States: Record<string, AslState> };
   const out = new Map<string, number>();
-  for (const state of Object.values(asl.States)) {
-    const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1];
-    if (state.Type !== 'Task' || !placeholder) continue;
-    const timeout = state.TimeoutSeconds ?? Number.POSITIVE_INFINITY;
-    out.set(placeholder, Math.min(out.get(placeholder) ?? timeout, timeout));
-  }
+  // Map states (inline or distributed) nest their own States: visit them too.
+  const visit = (states: Record<string, AslState>) => {
+    for (const state of Object.values(states)) {
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+      const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1];
+      if (state.Type !== 'Task' || !placeholder) continue;
+      const timeout = state.TimeoutSeconds ?? Number.POSITIVE_INFINITY;
+      out.set(placeholder, Math.min(out.get(placeholder) ?? timeout, timeout));
+    }
+  };
+  visit(asl.States);
   return out;
 }
 
@@ -317,6 +327,8 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
 
     // Assess
     expect(tooSlow).toEqual([]);
+    // The Distributed Map's child task is seen too.
+    expect(timeouts[0]?.get(HANDLERS.runCohortShard.aslPlaceholder)).toBe(600);
   });
 
   it('limits every DynamoDB grant to the partitions each function uses', () => {

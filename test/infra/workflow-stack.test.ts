@@ -48,6 +48,15 @@ function grantsOf(stage: Stage, name: HandlerName): Map<string, string[]> {
   return grants;
 }
 
+/** Renders a `Fn::Join` ARN as a string, references as `${Ref}`. */
+function flattenJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
+  if (v.Ref) return `\${${v.Ref}}`;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(flattenJoin).join(v['Fn::Join'][0]);
+  return JSON.stringify(value);
+}
+
 /** Actions of a function that touch S3 or DynamoDB. */
 function dataActions(stage: Stage, name: HandlerName): string[] {
   return [...grantsOf(stage, name).keys()].filter((a) => /^(s3|dynamodb):/.test(a)).sort();
@@ -126,7 +135,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     }
   });
 
-  it('lets the state machine role invoke exactly the five functions, nothing else', () => {
+  it('lets the state machine role invoke exactly the cohort functions, nothing else', () => {
     // Prepare
     const { workflow, env } = built[stage];
     const roleId = logicalIdOf(env.workflow.stateMachine.role);
@@ -145,6 +154,107 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Assess
     expect([...new Set(actions)]).toEqual(['lambda:InvokeFunction']);
     expect(resources.sort()).toEqual(expected.sort());
+  });
+
+  it('substitutes CohortShardAgents with cohort.shardAgents, as a plain string', () => {
+    // Prepare
+    const { workflow } = built[stage];
+
+    // Act
+    const machine = Object.values(workflow.findResources('AWS::StepFunctions::StateMachine')).find(
+      (m) => m.Properties.StateMachineName === `stagegate-${stage}-intraday-cohort`,
+    );
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+
+    // Assess
+    expect(substitutions.CohortShardAgents).toBe(String(config.cohort.shardAgents));
+    expect(JSON.parse(String(substitutions.CohortShardAgents))).toBe(config.cohort.shardAgents);
+  });
+
+  it('lets the Distributed Map start, describe and stop only its own child executions', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const roleId = logicalIdOf(env.workflow.stateMachine.role);
+    const arn = (resource: string) =>
+      `arn:aws:states:${config.region}:\${AWS::AccountId}:${resource}`;
+    const name = `stagegate-${stage}-intraday-cohort`;
+
+    // Act
+    const statements = statementsOfRole(workflow, roleId).filter((s) =>
+      asArray(s.Action as string | string[]).some((a) => a.startsWith('states:')),
+    );
+    const byAction = new Map<string, string[]>();
+    for (const s of statements) {
+      for (const action of asArray(s.Action as string | string[])) {
+        byAction.set(action, [
+          ...(byAction.get(action) ?? []),
+          ...asArray(s.Resource).map(flattenJoin),
+        ]);
+      }
+    }
+
+    // Assess
+    expect([...byAction.keys()].sort()).toEqual([
+      'states:DescribeExecution',
+      'states:StartExecution',
+      'states:StopExecution',
+    ]);
+    expect(byAction.get('states:StartExecution')).toEqual([arn(`stateMachine:${name}`)]);
+    for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+      expect(byAction.get(action)?.sort()).toEqual(
+        [arn(`execution:${name}:*`), arn(`execution:${name}/*`)].sort(),
+      );
+    }
+    // Built from the name: the role's policies never reference the machine they serve.
+    expect(JSON.stringify(statements)).not.toContain(logicalIdOf(env.workflow.stateMachine));
+  });
+
+  it('scopes the sharded-path functions to the cohort artifacts and the session', () => {
+    // Prepare
+    const bucket = (purpose: string) => `stagegate-${stage}-${purpose}-`;
+
+    // Act
+    const plan = grantsOf(stage, 'planCohortShards');
+    const shard = grantsOf(stage, 'runCohortShard');
+    const merge = grantsOf(stage, 'mergeCohortShards');
+
+    // Assess
+    for (const grants of [plan, shard, merge]) {
+      expect(grants.get('s3:PutObject')).toHaveLength(1);
+      expect(grants.get('s3:PutObject')?.join()).toContain(bucket('artifacts'));
+      expect(grants.get('s3:PutObject')?.join()).toContain('/cohorts/*');
+    }
+    expect(shard.get('s3:GetObject')?.join()).toContain(`${bucket('market-data')}`);
+    expect(shard.get('s3:GetObject')?.join()).toContain('/lean/*');
+    expect(shard.get('s3:GetObject')?.join()).toContain('/cohorts/*');
+    expect(merge.get('s3:GetObject')?.join()).not.toContain(bucket('market-data'));
+    expect(plan.get('dynamodb:PutItem')).toHaveLength(1);
+  });
+
+  it('limits the plan step to the genome pool partition, like run-cohort', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+    const partitionsOf = (name: HandlerName) =>
+      statementsOfRole(workflow, logicalIdOf(env.workflow.functions[name].executionRole))
+        .filter((s) =>
+          asArray(s.Action as string | string[]).some((a) => a.startsWith('dynamodb:')),
+        )
+        .map((s) => ({
+          actions: asArray(s.Action as string | string[]).sort(),
+          condition: s.Condition,
+        }));
+
+    // Act
+    const plan = partitionsOf('planCohortShards');
+
+    // Assess
+    expect(plan).toEqual([
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['GENOME_POOL'] } },
+      },
+    ]);
+    expect(plan).toEqual(partitionsOf('runCohort'));
   });
 
   it.each(HANDLER_NAMES)(
@@ -231,6 +341,9 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         's3:ListBucket',
         's3:PutObject',
       ],
+      planCohortShards: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 's3:PutObject'],
+      runCohortShard: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      mergeCohortShards: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
       scoreCohort: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
       persistCohort: [
         'dynamodb:BatchWriteItem',
@@ -359,6 +472,24 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     if (config.kms.customerManagedKey) expect(topic?.Properties.KmsMasterKeyId).toBeDefined();
     else expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
     expect(policy).toContain('"aws:SecureTransport":"false"');
+  });
+});
+
+describe('cohort shard size from config', () => {
+  it('substitutes an overridden cohort.shardAgents', () => {
+    // Prepare
+    const override = { cohort: { shardAgents: 100 } };
+
+    // Act
+    const { workflow } = synthStage('dev', { 'stagegate:dev': override });
+    const machine = Object.values(workflow.findResources('AWS::StepFunctions::StateMachine')).find(
+      (m) => m.Properties.StateMachineName === 'stagegate-dev-intraday-cohort',
+    );
+
+    // Assess
+    expect(machine?.Properties.DefinitionSubstitutions).toEqual(
+      expect.objectContaining({ CohortShardAgents: '100' }),
+    );
   });
 });
 

@@ -9,19 +9,14 @@
  * be chosen per machine (the `CohortShardAgents` substitution) and the definition transformed
  * before the runner loads it (see `loadIntradayCohort`).
  */
+
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRuntime,
-  makeS3Client,
-  type Runtime,
-  resetRuntime,
-} from '../../functions/composition/runtime.js';
+import { buildRuntime, type Runtime, resetRuntime } from '../../functions/composition/runtime.js';
 import type { SimulationResult } from '../../functions/core/cohort/simulate.js';
 import {
   type LocalFunction,
@@ -38,6 +33,7 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../local/servers.js';
+import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT, REPO_ROOT } from '../support/paths.js';
 
 /** The intraday cohort's functions (placeholder `<name>FunctionArn`). */
@@ -147,27 +143,7 @@ const request = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function auditRecords(stream: string): Promise<Array<Record<string, unknown>>> {
-  const s3 = makeS3Client({ S3_ENDPOINT: servers.s3Endpoint, AWS_REGION: LOCAL_REGION });
-  const out: Array<Record<string, unknown>> = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: LOCAL_BUCKETS.audit,
-        Prefix: 'audit/',
-        ContinuationToken: token,
-      }),
-    );
-    for (const obj of page.Contents ?? []) {
-      const body = await s3.send(
-        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
-      );
-      const text = (await body.Body?.transformToString()) ?? '';
-      for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out.filter((r) => r.stream === stream);
+  return (await readAuditObjects(servers.s3Endpoint)).filter((r) => r.stream === stream);
 }
 
 async function simulation(cohortId: string): Promise<SimulationResult> {

@@ -1,18 +1,8 @@
-/**
- * The intraday-cohort state machine (statemachines/intraday-cohort.asl.json) executed by the
- * local ASL interpreter with the real handlers, against real DynamoDB Local and the s3rver
- * S3 emulator, over real minute bars.
- */
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeDocumentClient, makeS3Client } from '../../functions/composition/runtime.js';
-import {
-  LOCAL_BUCKETS,
-  LOCAL_TABLE,
-  type LocalStack,
-  startLocalStack,
-} from '../../local/local-stack.js';
+import { makeDocumentClient } from '../../functions/composition/runtime.js';
+import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
@@ -36,29 +26,7 @@ const request = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function auditRecords(): Promise<Array<Record<string, unknown>>> {
-  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
-  const out: Array<Record<string, unknown>> = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: LOCAL_BUCKETS.audit,
-        Prefix: 'audit/',
-        ContinuationToken: token,
-      }),
-    );
-    for (const obj of page.Contents ?? []) {
-      const body = await s3.send(
-        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
-      );
-      const text = (await body.Body?.transformToString()) ?? '';
-      for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out;
-}
+const auditRecords = () => readAuditObjects(stack.servers.s3Endpoint);
 
 describe('intraday cohort, happy path', () => {
   it('runs load -> run -> score -> persist -> audit and persists 30 ranked agents', async () => {

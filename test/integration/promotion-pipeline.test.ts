@@ -1,13 +1,7 @@
-/**
- * The promotion pipeline (statemachines/promotion-pipeline.asl.json) executed by the local
- * ASL interpreter with the real handlers, against DynamoDB Local, the S3 emulator and the
- * simulated paper broker filling against real 2013-10-08 quotes.
- */
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPromotionDeps } from '../../functions/composition/promotion.js';
-import { makeDocumentClient, makeS3Client } from '../../functions/composition/runtime.js';
+import { makeDocumentClient } from '../../functions/composition/runtime.js';
 import { setKillSwitch } from '../../functions/core/use-cases/kill-switch.js';
 import {
   evaluatePromotionGates,
@@ -16,12 +10,8 @@ import {
   submitPromotionOrders,
 } from '../../functions/core/use-cases/promotion.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
-import {
-  LOCAL_BUCKETS,
-  LOCAL_TABLE,
-  type LocalStack,
-  startLocalStack,
-} from '../../local/local-stack.js';
+import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
@@ -52,30 +42,7 @@ afterAll(async () => {
 });
 
 async function auditOf(stream: string): Promise<Array<Record<string, unknown>>> {
-  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
-  const out: Array<Record<string, unknown>> = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: LOCAL_BUCKETS.audit,
-        Prefix: 'audit/',
-        ContinuationToken: token,
-      }),
-    );
-    for (const obj of page.Contents ?? []) {
-      const body = await s3.send(
-        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
-      );
-      const rec = JSON.parse((await body.Body?.transformToString()) ?? '{}') as Record<
-        string,
-        unknown
-      >;
-      if (rec.stream === stream) out.push(rec);
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out.sort((a, b) => Number(a.seq) - Number(b.seq));
+  return (await readAuditObjects(stack.servers.s3Endpoint)).filter((r) => r.stream === stream);
 }
 
 /** client_order_ids the simulated broker holds for a promotion (its own persisted state). */

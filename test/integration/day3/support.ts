@@ -3,11 +3,11 @@
  * from the S3 emulator, running the three real daily cohorts, a capturing notifier, and
  * signed Slack interactivity requests.
  */
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+
 import { slackSignature } from '../../../functions/adapters/slack/signature.js';
-import { makeS3Client } from '../../../functions/composition/runtime.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../../../functions/ports/notifier.js';
-import { LOCAL_BUCKETS, type LocalStack } from '../../../local/local-stack.js';
+import type { LocalStack } from '../../../local/local-stack.js';
+import { readAuditObjects } from '../../support/audit.js';
 
 /** The real sessions of Day 1, 2, 3. */
 export const DAY_DATES = ['2013-10-07', '2013-10-08', '2013-10-09'] as const;
@@ -25,30 +25,10 @@ export interface StoredAudit {
 
 /** Every audit record in the emulator's audit bucket, in (stream, seq) order. */
 export async function auditRecords(stack: LocalStack): Promise<StoredAudit[]> {
-  const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
-  const out: StoredAudit[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: LOCAL_BUCKETS.audit,
-        Prefix: 'audit/',
-        ContinuationToken: token,
-      }),
-    );
-    for (const obj of page.Contents ?? []) {
-      const body = await s3.send(
-        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
-      );
-      const text = (await body.Body?.transformToString()) ?? '';
-      for (const line of text.split('\n').filter(Boolean)) {
-        const rec = JSON.parse(line) as Omit<StoredAudit, 'payload'> & { payload: string };
-        out.push({ ...rec, payload: JSON.parse(rec.payload) as Record<string, unknown> });
-      }
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out.sort((a, b) => a.stream.localeCompare(b.stream) || a.seq - b.seq);
+  return (await readAuditObjects(stack.servers.s3Endpoint)).map((rec) => ({
+    ...(rec as Omit<StoredAudit, 'payload'>),
+    payload: JSON.parse(String(rec.payload)) as Record<string, unknown>,
+  }));
 }
 
 /** Runs the three real daily cohorts and returns their ids, oldest first. */
