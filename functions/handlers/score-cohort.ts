@@ -24,6 +24,11 @@ export const handler = makeHandler(
     const out = await scoreCohortStep(getRuntime(), event);
     metrics.addMetric('BankrollUtilization', MetricUnit.Percent, out.parent.meanUtilization * 100);
     metrics.addMetric('IdleAgents', MetricUnit.Count, out.idleAgents);
+    metrics.addMetric(
+      'ParentMaxDrawdownPercent',
+      MetricUnit.Percent,
+      out.parent.maxDrawdownFraction * 100,
+    );
     logger.info('cohort scored', { totalPnlUsd: out.parent.totalPnlUsd });
     return out;
   },

@@ -12,7 +12,7 @@ export const logger = new Logger({ serviceName: 'stagegate' });
  * Powertools metrics (CloudWatch EMF), namespace from POWERTOOLS_METRICS_NAMESPACE, flushed
  * once per invocation by `makeHandler`. Disabled locally and in tests
  * (POWERTOOLS_METRICS_DISABLED). Names: CohortRuntimeMs, AgentBars, BankrollUtilization,
- * IdleAgents, GateFailures, OrdersSubmitted, OrderLatencyMs, ReconciliationDiscrepancies,
+ * IdleAgents, ParentMaxDrawdownPercent, GateFailures, OrdersSubmitted, OrderLatencyMs, ReconciliationDiscrepancies,
  * AuditDeadLetters, ApprovalLatencyMs.
  */
 export const metrics = new Metrics({ serviceName: 'stagegate' });
