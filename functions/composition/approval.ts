@@ -27,6 +27,7 @@ import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
 import { DynamoApprovalStore } from '../adapters/approval/dynamo-approval-store.js';
 import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
+import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
 import { EnvSecrets, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { localTaskTokens } from '../adapters/sfn/local-task-tokens.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
@@ -49,7 +50,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { SecretsPort } from '../ports/secrets.js';
 import type { TaskTokenPort } from '../ports/task-token.js';
 import { getPromotionDeps } from './promotion.js';
-import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
+import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
 
 const optional = z
   .string()
@@ -243,6 +244,10 @@ export async function getDay3Deps(): Promise<Day3ApprovalDeps & ApprovalDeps & D
     ...deps,
     promotion: getPromotionDeps(),
     genomePool: getRuntime().genomePool,
+    reports: new S3ReportPublisher(
+      makeS3Client(getRuntime().env),
+      getRuntime().env.ARTIFACTS_BUCKET,
+    ),
     config: day3ConfigOf(deps.env),
     approvalBaseUrl: deps.env.APPROVAL_BASE_URL ?? '',
   };
@@ -261,6 +266,7 @@ export function getDay3CoreDeps(): Day3Deps {
     cachedCore = {
       promotion: getPromotionDeps(),
       genomePool: rt.genomePool,
+      reports: new S3ReportPublisher(makeS3Client(rt.env), rt.env.ARTIFACTS_BUCKET),
       config: day3ConfigOf(env),
       microLive: new DynamoMicroLiveRepository(makeDocumentClient(rt.env), rt.env.TABLE_NAME),
     };

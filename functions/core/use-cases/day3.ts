@@ -19,6 +19,7 @@ import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import type { ReportPublisher } from '../../ports/report-publisher.js';
 import { type ApprovalKey, buildApprovalLink, expFromMs } from '../approval/links.js';
 import { downsampleEquityCurve } from '../approval/page.js';
 import {
@@ -32,8 +33,12 @@ import type { CohortConfig } from '../cohort/config.js';
 import type { Genome } from '../cohort/genome.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, TransientError, ValidationError } from '../errors.js';
+import type { GateResult } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
+import { type ReportDay, renderRunReport } from '../report/render.js';
 import { mean, sampleStdev, simpleReturns } from '../scoring/metrics.js';
+import type { CohortScore } from '../scoring/score.js';
+import type { CohortRecord } from './cohort-records.js';
 import {
   type ApprovalResult,
   type CandidateMetrics,
@@ -61,6 +66,8 @@ export interface Day3Deps {
    * never have traded in a cohort).
    */
   readonly genomePool?: GenomePoolRepository;
+  /** Publishes the run report of the three days (linked from the approval message). */
+  readonly reports?: ReportPublisher;
   readonly config: Day3Config;
   readonly microLive: MicroLiveRepository;
 }
@@ -496,7 +503,7 @@ export async function selectDay3Candidate(
       sharpe: metrics.sharpe,
       maxDrawdownFraction: metrics.maxDrawdownFraction,
       parentMaxDrawdownFraction: Math.max(...records.map((r) => r.parent.maxDrawdownFraction)),
-      // The min-trade-count gate sees the FEWEST trades of any day: every day must qualify.
+      // The min-trade-count gate sees the lineage's trades over the three days.
       tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
     },
     broker: p.brokerAt(nowMs).name,
@@ -525,7 +532,20 @@ export async function selectDay3Candidate(
     bankrollUsd: day3.bankrollUsd,
     capitalSliceUsd,
     leverage: initialLeverage(deps.config.leveragePolicy).next,
-    reportUrl: request.reportUrl ?? null,
+    reportUrl:
+      request.reportUrl ??
+      (deps.reports
+        ? await publishDay3Report(deps.reports, {
+            reviewId,
+            records,
+            simulations,
+            artifacts: p.artifacts,
+            gates: gates.results,
+            expiresInSeconds: deps.config.approvalTimeoutSeconds,
+            nowIso: new Date(nowMs).toISOString(),
+            environment: p.environment,
+          })
+        : null),
     approval: {
       timeoutSeconds: deps.config.approvalTimeoutSeconds,
       heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
@@ -549,6 +569,43 @@ export function approvalIdFor(executionArn: string, key: ApprovalKey): string {
     .update(`approval-id:v1:${executionArn}`, 'utf8')
     .digest('base64url')
     .slice(0, 22);
+}
+
+/**
+ * Renders the run report of the three reviewed days (charts, leaderboards, the candidate's
+ * gate table on Day 3) and publishes it; returns its (presigned) URL.
+ */
+async function publishDay3Report(
+  reports: ReportPublisher,
+  input: {
+    readonly reviewId: string;
+    readonly records: readonly CohortRecord[];
+    readonly simulations: readonly SimulationResult[];
+    readonly artifacts: PromotionDeps['artifacts'];
+    readonly gates: readonly GateResult[];
+    readonly expiresInSeconds: number;
+    readonly nowIso: string;
+    readonly environment: string;
+  },
+): Promise<string> {
+  const days: ReportDay[] = [];
+  for (const [i, record] of input.records.entries()) {
+    const score = (await input.artifacts.getJson(record.artifacts.scoreKey)) as CohortScore;
+    days.push({
+      sessionDate: record.sessionDate,
+      cohortId: record.cohortId,
+      simulation: input.simulations[i] as SimulationResult,
+      score,
+      ...(i === input.records.length - 1 ? { gates: input.gates } : {}),
+    });
+  }
+  const html = renderRunReport({
+    title: `Day-3 go/no-go ${input.reviewId}: ${input.records.map((r) => r.sessionDate).join(', ')}`,
+    generatedAtIso: input.nowIso,
+    environment: input.environment,
+    days,
+  });
+  return reports.publish(`reports/${input.reviewId}.html`, html, input.expiresInSeconds);
 }
 
 /** The approver's view of a selection (what the page and the Slack message show). */
