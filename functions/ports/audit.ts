@@ -25,6 +25,11 @@ export interface AuditSink {
    *   head stays contended; treat the decision as not recorded.
    */
   append(draft: AuditDraft): Promise<AuditRecord>;
+  /**
+   * Appends several drafts of ONE stream as consecutive records (one head advance in the S3
+   * sink); all or nothing is committed. Same errors as {@link append}.
+   */
+  appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]>;
 }
 
 /** Which stored records to read. */

@@ -31,6 +31,13 @@ export class MemoryAuditSink implements AuditSink, AuditReader {
    *
    * @throws ValidationError when the draft is invalid (kept in `rejected`).
    */
+  /** Appends each draft in order (see AuditSink.appendMany). */
+  async appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (const d of drafts) out.push(await this.append(d));
+    return out;
+  }
+
   async append(draft: AuditDraft): Promise<AuditRecord> {
     const now = this.clock.now();
     let record: AuditRecord;

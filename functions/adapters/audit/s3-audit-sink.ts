@@ -23,6 +23,7 @@ import type {
   AuditEnvironment,
   AuditRecord,
   ParsedAuditDraft,
+  StreamHead,
 } from '../../core/audit/record.js';
 import {
   AUDIT_SCHEMA_VERSION,
@@ -214,10 +215,84 @@ export class S3AuditSink implements AuditSink {
     }
   }
 
-  /** Ensures the head record's object exists (finishes an interrupted writer). */
+  /**
+   * Validates, chains and stores several records of ONE stream with a single head advance
+   * (the head item also keeps the batch, so an interrupted writer's objects are finished by
+   * the next append), then writes the objects in parallel. Same guarantees as {@link append}.
+   *
+   * @returns the stored records, in order.
+   * @throws ValidationError when any draft is invalid (nothing of the batch is written) or
+   *   the drafts name different streams; AuditWriteError as {@link append}.
+   */
+  async appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]> {
+    if (drafts.length === 0) return [];
+    if (drafts.length === 1) return [await this.append(drafts[0] as AuditDraft)];
+    const parsed: ParsedAuditDraft[] = [];
+    for (const d of drafts) parsed.push(await this.validate(d));
+    const stream = (parsed[0] as ParsedAuditDraft).stream;
+    if (parsed.some((p) => p.stream !== stream)) {
+      throw new ValidationError('audit.stream', 'appendMany takes drafts of one stream');
+    }
+    const maxConflicts = this.options.maxHeadConflicts ?? 16;
+    for (let round = 0; round < maxConflicts; round += 1) {
+      const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
+      const head =
+        cached ??
+        (await this.io('read-head', stream, () =>
+          readStreamHead(this.options.dynamo, this.options.tableName, stream),
+        ));
+      if (head && !cached) await this.materialize(head, stream);
+      const now = this.options.clock.now();
+      const records: AuditRecord[] = [];
+      let prev: StreamHead | null = head;
+      for (const p of parsed) {
+        const r = chainRecord(p, prev, this.nextId(now), toAuditTs(now));
+        records.push(r);
+        prev = { seq: r.seq, hash: r.hash };
+      }
+      const items = records.map((r) => ({ key: auditObjectKey(r), line: serializeAuditRecord(r) }));
+      const last = records.at(-1) as AuditRecord;
+      const lastItem = items.at(-1) as { key: string; line: string };
+      const moved = await this.io('advance-head', stream, () =>
+        advanceStreamHead(
+          this.options.dynamo,
+          this.options.tableName,
+          last,
+          lastItem.line,
+          lastItem.key,
+          items.slice(0, -1),
+        ),
+      );
+      this.lastHeads.delete(stream);
+      if (!moved) {
+        if (cached) continue;
+        await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
+        continue;
+      }
+      await Promise.all(items.map((it) => this.putObject(it.key, it.line, stream)));
+      this.rememberHead(stream, {
+        seq: last.seq,
+        hash: last.hash,
+        record: lastItem.line,
+        objectKey: lastItem.key,
+      });
+      return records;
+    }
+    throw new AuditWriteError(
+      'advance-head',
+      stream,
+      `stream head still contended after ${maxConflicts} rounds`,
+    );
+  }
+
+  /** Ensures the head record's object (and its batch's) exist (finishes an interrupted writer). */
   private async materialize(head: StoredStreamHead, stream: string): Promise<void> {
+    for (const b of head.batch ?? []) await this.materializeOne(b.key, b.line, stream);
     if (head.record === null || head.objectKey === null) return;
-    const key = head.objectKey;
+    await this.materializeOne(head.objectKey, head.record, stream);
+  }
+
+  private async materializeOne(key: string, line: string, stream: string): Promise<void> {
     if (this.known.has(key)) return;
     const exists = await this.io('head-object', stream, async () => {
       try {
@@ -230,7 +305,7 @@ export class S3AuditSink implements AuditSink {
         throw err;
       }
     });
-    if (!exists) await this.putObject(key, head.record, stream);
+    if (!exists) await this.putObject(key, line, stream);
     else this.known.add(key);
   }
 

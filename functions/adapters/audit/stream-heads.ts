@@ -19,6 +19,11 @@ export interface StoredStreamHead extends StreamHead {
   readonly record: string | null;
   /** S3 key the head record belongs at. */
   readonly objectKey: string | null;
+  /**
+   * The records committed together with the head by a batch append (before the head
+   * record), so an interrupted batch can be finished by the next writer; empty otherwise.
+   */
+  readonly batch?: readonly { readonly key: string; readonly line: string }[];
 }
 
 /** Reads the head with a strongly consistent read; null for a new stream. */
@@ -41,6 +46,11 @@ export async function readStreamHead(
     hash: String(item.hash),
     record: typeof item.record === 'string' ? item.record : null,
     objectKey: typeof item.object_key === 'string' ? item.object_key : null,
+    batch: Array.isArray(item.batch)
+      ? (item.batch as { key: string; line: string }[]).filter(
+          (b) => typeof b?.key === 'string' && typeof b?.line === 'string',
+        )
+      : [],
   };
 }
 
@@ -56,15 +66,18 @@ export async function advanceStreamHead(
   record: AuditRecord,
   line: string,
   objectKey: string,
+  batch: readonly { readonly key: string; readonly line: string }[] = [],
 ): Promise<boolean> {
-  const first = record.seq === 0;
+  // A batch moves the head by batch.length + 1 records at once.
+  const expected = record.seq - 1 - batch.length;
+  const first = expected < 0;
   try {
     await dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: streamHeadPk(record.stream), sk: STREAM_HEAD_SK },
         UpdateExpression:
-          'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at',
+          'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch',
         ConditionExpression: first ? 'attribute_not_exists(pk)' : '#seq = :expected',
         ExpressionAttributeNames: {
           '#seq': 'seq',
@@ -72,6 +85,7 @@ export async function advanceStreamHead(
           '#record': 'record',
           '#key': 'object_key',
           '#at': 'updated_at',
+          '#batch': 'batch',
         },
         ExpressionAttributeValues: {
           ':seq': record.seq,
@@ -79,7 +93,8 @@ export async function advanceStreamHead(
           ':record': line,
           ':key': objectKey,
           ':at': record.ts,
-          ...(first ? {} : { ':expected': record.seq - 1 }),
+          ':batch': batch.map((b) => ({ key: b.key, line: b.line })),
+          ...(first ? {} : { ':expected': expected }),
         },
       }),
     );

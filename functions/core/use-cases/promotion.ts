@@ -444,8 +444,9 @@ export async function evaluatePromotionGates(
     },
     deps.gateThresholds,
   );
-  for (const r of evaluation.results) {
-    await deps.audit.append(
+  // One head advance for the whole gate table (16 records), objects written in parallel.
+  await deps.audit.appendMany(
+    evaluation.results.map((r) =>
       draft(
         deps,
         'gate_evaluated',
@@ -462,8 +463,8 @@ export async function evaluatePromotionGates(
           evaluated_at: isoOf(now),
         },
       ),
-    );
-  }
+    ),
+  );
   if (!evaluation.passed) {
     const failed = evaluation.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
     await deps.promotions.setStatus(
