@@ -1,6 +1,6 @@
 /**
- * Lambda bundle size and cold module-init time, per deployed handler (intraday cohort and
- * promotion pipeline, `DEPLOYED_HANDLERS`).
+ * Lambda bundle size and cold module-init time, per deployed function (intraday cohort,
+ * promotion pipeline, learning cycle, Day-3 go/no-go and approval: `DEPLOYED_FUNCTIONS`).
  *
  * Each handler is bundled with esbuild using the very options the CDK construct uses
  * (`esbuildOptions` from lib/constructs/bundling.ts), into `.local/bench/bundles/<handler>/`.
@@ -21,7 +21,7 @@ import { build, type Metafile } from 'esbuild';
 import { environments } from '../lib/config/environments.js';
 import { pipelineEnvironment } from '../lib/config/runtime-env.js';
 import { esbuildOptions, RUNTIME_NODE_OPTIONS } from '../lib/constructs/bundling.js';
-import { DEPLOYED_HANDLERS, entryOf } from '../lib/handlers.js';
+import { DEPLOYED_FUNCTIONS, entryOf } from '../lib/handlers.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import type { BenchReport } from './run.js';
 
@@ -85,7 +85,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 export default async function bundlesBench(): Promise<BenchReport> {
   await rm(OUT_DIR, { recursive: true, force: true });
   const rows: Record<string, string | number | boolean>[] = [];
-  for (const spec of DEPLOYED_HANDLERS) {
+  for (const spec of DEPLOYED_FUNCTIONS) {
     const outfile = path.join(OUT_DIR, spec.file, 'index.mjs');
     await mkdir(path.dirname(outfile), { recursive: true });
     const result = await build(esbuildOptions(entryOf(spec), outfile));

@@ -66,6 +66,7 @@ export class StagegateEnvironment extends Construct {
       table: this.stateful.table,
       dataKey: this.stateful.dataKey,
       alpacaPaperSecret: this.stateful.alpacaPaperSecret,
+      approvalSecrets: this.stateful.approvalSecrets,
     });
     // Buckets are addressed by name, so make the order explicit.
     this.workflow.addStackDependency(this.stateful);

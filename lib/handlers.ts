@@ -1,24 +1,30 @@
 /**
  * The Lambda handlers the workflow deploys: entry file, sizing, and the ASL placeholder that
  * receives each function's ARN. {@link HANDLERS} serve the intraday cohort state machine,
- * {@link PIPELINE_HANDLERS} the promotion pipeline (which also calls `recordAudit`).
- * `bench/bundles.bench.ts` bundles {@link DEPLOYED_HANDLERS}.
+ * {@link PIPELINE_HANDLERS} the promotion pipeline and {@link LEARNING_HANDLERS} the learning
+ * cycle (both also call `recordAudit`).
+ * `bench/bundles.bench.ts` bundles {@link DEPLOYED_FUNCTIONS}.
  *
  * Every function's timeout stays below the `TimeoutSeconds` of the Task states that call it
  * (asserted in test/infra), so a slow invocation ends as the Lambda's own timeout error.
  */
 import { handlerEntry } from './paths.js';
 
-export interface HandlerSpec {
+/** A deployed function: entry, sizing, description. */
+export interface FunctionSpec {
   /** File name under `functions/handlers/` (without `.ts`); also the Powertools service name. */
   readonly file: string;
-  /** `definitionSubstitutions` key in the state machine definition(s) that call it. */
-  readonly aslPlaceholder: string;
   /** Memory (MB); 1769 MB buys one full vCPU. */
   readonly memoryMb: number;
   /** Timeout (seconds). */
   readonly timeoutSeconds: number;
   readonly description: string;
+}
+
+/** A function a state machine calls: also the ASL placeholder that receives its ARN. */
+export interface HandlerSpec extends FunctionSpec {
+  /** `definitionSubstitutions` key in the state machine definition(s) that call it. */
+  readonly aslPlaceholder: string;
 }
 
 export const HANDLERS = {
@@ -49,6 +55,30 @@ export const HANDLERS = {
     memoryMb: 512,
     timeoutSeconds: 60,
     description: 'Persists the cohort document and per-agent stats',
+  },
+  planCohortShards: {
+    file: 'plan-cohort-shards',
+    aslPlaceholder: 'PlanCohortShardsFunctionArn',
+    // Reads the genome pool once and writes the plan (genomes + allocations, < 300 KB).
+    memoryMb: 1024,
+    timeoutSeconds: 90,
+    description: 'Plans a sharded cohort: genomes from the pool, one bankroll split, the shards',
+  },
+  runCohortShard: {
+    file: 'run-cohort-shard',
+    aslPlaceholder: 'RunCohortShardFunctionArn',
+    // The same simulation as run-cohort, on at most `cohort.shardAgents` agents.
+    memoryMb: 1769,
+    timeoutSeconds: 300,
+    description: "Simulates one shard of a cohort's agents (Distributed Map child)",
+  },
+  mergeCohortShards: {
+    file: 'merge-cohort-shards',
+    aslPlaceholder: 'MergeCohortShardsFunctionArn',
+    // Holds every shard in memory to write the one simulation artifact: sized like run-cohort.
+    memoryMb: 1769,
+    timeoutSeconds: 240,
+    description: 'Merges the cohort shards into the simulation artifact run-cohort would write',
   },
   recordAudit: {
     file: 'record-audit',
@@ -117,13 +147,97 @@ export const PIPELINE_HANDLERS = {
 
 export type PipelineHandlerName = keyof typeof PIPELINE_HANDLERS;
 
-/** Every deployed handler (cohort and pipeline), each once. */
+/** The learning cycle's own function (`statemachines/learning-cycle.asl.json`). */
+export const LEARNING_HANDLERS = {
+  runLearningCycle: {
+    file: 'run-learning-cycle',
+    aslPlaceholder: 'RunLearningCycleFunctionArn',
+    // Reads the scored cohorts of the lookback and evolves the whole pool in memory.
+    memoryMb: 1024,
+    timeoutSeconds: 240,
+    description: 'Evolves the genome pool from the scored cohorts of the lookback window',
+  },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type LearningHandlerName = keyof typeof LEARNING_HANDLERS;
+
+/** The Day-3 go/no-go state machine's own functions (`statemachines/day3-go-no-go.asl.json`). */
+export const DAY3_HANDLERS = {
+  selectDay3Candidate: {
+    file: 'select-day3-candidate',
+    aslPlaceholder: 'SelectDay3CandidateFunctionArn',
+    // Reads three cohorts' simulation artifacts (megabytes each) and runs every gate.
+    memoryMb: 1769,
+    timeoutSeconds: 240,
+    description: 'Ranks the genome lineages of the last three cohorts and previews the gates',
+  },
+  requestApproval: {
+    file: 'request-approval',
+    aslPlaceholder: 'RequestApprovalFunctionArn',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    description: 'Stores the encrypted task token, posts the signed approval link to Slack',
+  },
+  recordLeverageDecision: {
+    file: 'record-leverage-decision',
+    aslPlaceholder: 'RecordLeverageDecisionFunctionArn',
+    memoryMb: 1024,
+    timeoutSeconds: 90,
+    description: "Stores the approved micro-live slice and the leverage policy's first decision",
+  },
+  concludeDay3: {
+    file: 'conclude-day3',
+    aslPlaceholder: 'ConcludeDay3FunctionArn',
+    memoryMb: 512,
+    timeoutSeconds: 45,
+    description: 'Records how the Day-3 review ended and updates the Slack message',
+  },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type Day3HandlerName = keyof typeof DAY3_HANDLERS;
+
+/** Day-3 functions triggered by HTTP or a schedule, not by a state machine. */
+export const APPROVAL_HANDLERS = {
+  approvalHttp: {
+    file: 'approval-http',
+    memoryMb: 512,
+    // API Gateway HTTP APIs cut integrations at 30 s.
+    timeoutSeconds: 25,
+    description: 'Approval page: GET renders, POST decides (signed link, CSRF, allow-list)',
+  },
+  slackInteractivity: {
+    file: 'slack-interactivity',
+    memoryMb: 512,
+    // Slack wants an answer within 3 s; the decision itself is one conditional update.
+    timeoutSeconds: 25,
+    description: 'Slack Approve/Reject buttons (signature-verified), same decision path',
+  },
+  rollbackMonitor: {
+    file: 'rollback-monitor',
+    memoryMb: 1024,
+    // Every 5 minutes: must finish well before the next tick.
+    timeoutSeconds: 240,
+    description: 'Watches micro-live slices: drawdown/variance rollback, daily leverage step',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type ApprovalHandlerName = keyof typeof APPROVAL_HANDLERS;
+
+/** Every handler a state machine calls (cohort, pipeline, learning, Day-3), each once. */
 export const DEPLOYED_HANDLERS: readonly HandlerSpec[] = [
   ...Object.values(HANDLERS),
   ...Object.values(PIPELINE_HANDLERS),
+  ...Object.values(LEARNING_HANDLERS),
+  ...Object.values(DAY3_HANDLERS),
+];
+
+/** Every deployed function: {@link DEPLOYED_HANDLERS} and the HTTP/scheduled ones. */
+export const DEPLOYED_FUNCTIONS: readonly FunctionSpec[] = [
+  ...DEPLOYED_HANDLERS,
+  ...Object.values(APPROVAL_HANDLERS),
 ];
 
 /** Absolute entry path of a handler. */
-export function entryOf(spec: HandlerSpec): string {
+export function entryOf(spec: FunctionSpec): string {
   return handlerEntry(spec.file);
 }

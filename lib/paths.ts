@@ -25,6 +25,12 @@ export const PROMOTION_PIPELINE_ASL = path.join(
   'promotion-pipeline.asl.json',
 );
 
+/** The learning-cycle state machine (JSONPath ASL with `${...FunctionArn}` placeholders). */
+export const LEARNING_CYCLE_ASL = path.join(REPO_ROOT, 'statemachines', 'learning-cycle.asl.json');
+
+/** The Day-3 go/no-go state machine (approval by task token, micro-live by nested execution). */
+export const DAY3_GO_NO_GO_ASL = path.join(REPO_ROOT, 'statemachines', 'day3-go-no-go.asl.json');
+
 /** Absolute path of `functions/handlers/<file>.ts`. */
 export function handlerEntry(file: string): string {
   return path.join(REPO_ROOT, 'functions', 'handlers', `${file}.ts`);

@@ -14,7 +14,11 @@ import { buildRuntime, type Runtime, resetRuntime } from '../functions/compositi
 import type { ManualClock } from '../functions/ports/clock.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
-import { pipelineEnvironment } from '../lib/config/runtime-env.js';
+import {
+  cohortStateMachineValues,
+  learningEnvironment,
+  pipelineEnvironment,
+} from '../lib/config/runtime-env.js';
 import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
 import {
   ensureTable,
@@ -25,17 +29,7 @@ import {
 } from './servers.js';
 
 export const LOCAL_TABLE = 'stagegate-local';
-/** Agents per shard of a fanned-out cohort (docs/scale.md). */
-const COHORT_SHARD_AGENTS = 250;
-/** Learning-cycle schedule and settings (moving into lib/config with the CDK wiring). */
-const LEARNING_SCHEDULE = 'cron(0 12,16 ? * MON-FRI *)';
-const LEARNING_CONFIG = {
-  lookbackHours: 24,
-  eliteCount: 4,
-  mutationRate: 0.3,
-  crossoverRate: 0.5,
-  tournamentSize: 3,
-};
+
 export const LOCAL_BUCKETS = {
   artifacts: 'stagegate-local-artifacts',
   audit: 'stagegate-local-audit',
@@ -197,7 +191,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const env: Record<string, string> = {
       ...pipelineEnvironment(config),
       BROKER_ACCOUNT: options.brokerAccount ?? 'local-paper',
-      LEARNING_CONFIG_JSON: JSON.stringify(LEARNING_CONFIG),
+      ...learningEnvironment(config),
       STAGE: 'local',
       TABLE_NAME: LOCAL_TABLE,
       ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
@@ -226,7 +220,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ddb.destroy();
     const functions = await localFunctions();
     const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
-      values: { CohortShardAgents: String(options.shardAgents ?? COHORT_SHARD_AGENTS) },
+      values: {
+        ...cohortStateMachineValues(config),
+        ...(options.shardAgents ? { CohortShardAgents: String(options.shardAgents) } : {}),
+      },
     });
     const promotionPipeline = await LocalStateMachine.load(
       'promotion-pipeline.asl.json',
@@ -245,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       learningCycle,
       day3GoNoGo,
       clock: options.clock ?? null,
-      learningSchedule: LEARNING_SCHEDULE,
+      learningSchedule: config.schedules.learningCycle.expression,
       config,
       stop: () => servers.stop(),
     };

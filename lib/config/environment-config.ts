@@ -7,10 +7,13 @@
  * with a message that names what to fix.
  */
 import { z } from 'zod';
+import { approverIdSchema } from '../../functions/core/approval/types.js';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdFieldsSchema } from '../../functions/core/gates/thresholds.js';
 import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-records.js';
+import { ShardAgentsSchema } from '../../functions/core/use-cases/cohort-shards.js';
+import { LearningConfigSchema } from '../../functions/core/use-cases/learning.js';
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
 import { isKnownTimeZone, scheduleExpressionProblem } from './schedule-expression.js';
 
@@ -68,6 +71,12 @@ export const EnvironmentConfigSchema = z
         maxUsd: z.number().positive(),
       }),
       allocation: z.enum(['equal', 'risk-weighted']),
+      /**
+       * Agents per shard of the sharded path (`CohortShardAgents` of the intraday-cohort
+       * state machine, docs/scale.md): a cohort above this many agents fans out over a
+       * Distributed Map; the shard runtime's range (1..1000) applies.
+       */
+      shardAgents: ShardAgentsSchema,
     }),
     schedules: z.object({
       /** IANA zone every schedule expression is evaluated in. */
@@ -82,7 +91,47 @@ export const EnvironmentConfigSchema = z
        * derived, only ENABLED/DISABLED is configured.
        */
       promotionStart: z.object({ enabled: z.boolean() }),
+      /** Starts the learning-cycle state machine (input `{"source":"schedule"}`). */
+      learningCycle: ScheduleSchema,
+      /**
+       * Starts the Day-3 go/no-go state machine (input `{"source":"schedule"}`); only deployed
+       * when `approval.approvers` is not empty.
+       */
+      day3GoNoGo: ScheduleSchema,
+      /**
+       * The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick at
+       * 15:55, weekdays, America/New_York (the session's hours); only ENABLED/DISABLED is
+       * configured. Deployed with the Day-3 go/no-go.
+       */
+      rollbackMonitor: z.object({ enabled: z.boolean() }),
     }),
+    /**
+     * Day-3 human approval (docs/approval.md). The Day-3 go/no-go (state machine, approval
+     * HTTP API, rollback monitor, schedules) is deployed only when `approvers` is not empty: a
+     * review nobody may approve would only ever time out.
+     */
+    approval: z.object({
+      /** Approver identities (`scheme:id`: `slack:U024BE7LH`, `web:alice@example.com`). */
+      approvers: z.array(approverIdSchema).max(50),
+      /**
+       * JWT authorizer of the approval page routes (an OIDC issuer such as a Cognito user
+       * pool or an IdP); the page's approver is `web:<email claim>` (else `web:<sub>`).
+       * Absent: the page routes require IAM (SigV4) authorization, so browsers cannot use
+       * them and approvals go through the Slack buttons; the routes are never open.
+       */
+      jwt: z
+        .object({
+          issuer: z.url({ protocol: /^https$/ }),
+          audience: z.array(z.string().min(1)).min(1),
+        })
+        .optional(),
+    }),
+    /**
+     * Learning-cycle settings, checked with the schema `run-learning-cycle` parses
+     * `LEARNING_CONFIG_JSON` with (`LearningConfigSchema`): lookback 6|12|24 h, elites,
+     * mutation and crossover rates (fractions), tournament size.
+     */
+    learning: LearningConfigSchema,
     promotion: z.object({
       /** Wall-clock windows (America/New_York, weekdays) in which a promotion may go to the broker. */
       windows: z
@@ -228,6 +277,13 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['cohort', 'bankrollUsd'],
         message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
+      });
+    }
+    if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'approvers'],
+        message: 'lists an approver twice',
       });
     }
     if (cfg.broker.mode === 'live' && !cfg.broker.allowLiveBroker) {

@@ -21,6 +21,9 @@ const COMMON = {
   cohort: {
     symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
     allocation: 'equal',
+    // Agents per shard (docs/scale.md): at today's cap of 1,000 agents one RunCohort Lambda
+    // is far from its limits, so only cohorts above 250 agents fan out.
+    shardAgents: 250,
   },
   schedules: {
     timezone: 'America/New_York',
@@ -29,6 +32,22 @@ const COMMON = {
     // At promotion.windows[0].opensAt New York, weekdays (the pipeline promotes the most
     // recent complete cohort; the simulated broker is the default adapter everywhere).
     promotionStart: { enabled: true },
+    // 12:00 and 16:00 New York, weekdays: mid-session and after the close, so the next
+    // cohort starts from an evolved pool.
+    learningCycle: { expression: 'cron(0 12,16 ? * MON-FRI *)', enabled: true },
+    // 16:30 New York, weekdays: after the close and the 16:00 learning cycle.
+    day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: true },
+    rollbackMonitor: { enabled: true },
+  },
+  // No approver by default: the Day-3 go/no-go is deployed once a stage lists its approvers
+  // (cdk.context.json `stagegate:<stage>.approval.approvers`, docs/deploy.md).
+  approval: { approvers: [] as string[] },
+  learning: {
+    lookbackHours: 24,
+    eliteCount: 4,
+    mutationRate: 0.3,
+    crossoverRate: 0.5,
+    tournamentSize: 3,
   },
   promotion: {
     windows: [{ opensAt: '10:00', closesAt: '15:30' }],

@@ -60,6 +60,18 @@ export function resourceNames(stage: Stage) {
     stateMachine: `${prefix}-intraday-cohort`,
     /** The promotion pipeline state machine (issue 3). */
     promotionStateMachine: `${prefix}-promotion-pipeline`,
+    /** The learning-cycle state machine (evolves the genome pool). */
+    learningStateMachine: `${prefix}-learning-cycle`,
+    /** The Day-3 go/no-go state machine (human approval, micro-live). */
+    day3StateMachine: `${prefix}-day3-go-no-go`,
+    /** The HTTP API serving the approval page and Slack interactivity. */
+    approvalApi: `${prefix}-approval`,
+    /** HMAC key of approval links, ids and task-token encryption (base64 text, >= 32 bytes). */
+    approvalKeySecret: `stagegate/${stage}/approval-key`,
+    /** Slack bot token (`xoxb-...`) used to post and update approval messages. */
+    slackBotTokenSecret: `stagegate/${stage}/slack-bot-token`,
+    /** Slack signing secret verifying `POST /slack/interactivity`. */
+    slackSigningSecret: `stagegate/${stage}/slack-signing-secret`,
     scheduleGroup: prefix,
     /** Secrets Manager secret holding the Alpaca paper API keys (JSON `{keyId, secretKey}`). */
     alpacaPaperSecret: `stagegate/${stage}/alpaca-paper`,
@@ -89,6 +101,10 @@ export const PARTITIONS = {
   auditStream: 'AUDIT_STREAM#*',
   /** The persisted genome pool: generations, their parts, the CURRENT pointer (`genome-pool-repository.ts`). */
   genomePool: 'GENOME_POOL',
+  /** Approval requests (`APPROVAL#<id>/META`) and their Slack message refs (`/MESSAGE`). */
+  approval: 'APPROVAL#*',
+  /** Micro-live slices and their leverage decisions (`micro-live-repository.ts`). */
+  microLive: 'MICROLIVE#*',
   /** State of one simulated broker account (`brokers/simulated-broker-store.ts`). */
   simulatedBroker: (accountId: string) => `SIMBROKER#${accountId}`,
 } as const;

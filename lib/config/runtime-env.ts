@@ -6,6 +6,8 @@
 import { parseCohortConfig } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
+import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
+import { parseLearningConfig } from '../../functions/core/use-cases/learning.js';
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
 import type { EnvironmentConfig } from './environment-config.js';
 
@@ -63,4 +65,44 @@ export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, stri
       fractionalShares: !cfg.pipeline.wholeShares,
     }),
   };
+}
+
+/**
+ * Plain-string `definitionSubstitutions` of the intraday-cohort state machine (besides the
+ * function ARNs): `CohortShardAgents`, agents per shard of the sharded path (docs/scale.md),
+ * from `cohort.shardAgents` (already validated 1..1000 by the config schema). `Init` turns it
+ * into a number with `States.StringToJson`.
+ */
+export function cohortStateMachineValues(cfg: EnvironmentConfig): { CohortShardAgents: string } {
+  return { CohortShardAgents: String(cfg.cohort.shardAgents) };
+}
+
+/**
+ * `LEARNING_CONFIG_JSON`, the settings `run-learning-cycle` reads (lookbackHours 6|12|24,
+ * eliteCount, mutationRate and crossoverRate as fractions, tournamentSize), checked with the
+ * very schema the handler parses it with (`LearningConfigSchema`). Used by the workflow stack
+ * and by the local mode, so both evolve the pool with the same settings.
+ *
+ * @throws ValidationError naming `learning.<field>` when a setting is invalid.
+ */
+export function learningEnvironment(cfg: EnvironmentConfig): { LEARNING_CONFIG_JSON: string } {
+  return { LEARNING_CONFIG_JSON: JSON.stringify(parseLearningConfig(cfg.learning)) };
+}
+
+/**
+ * `DAY3_CONFIG_JSON`, the Day-3 settings every Day-3 function reads (approval timeout in s
+ * from `promotion.approvalTimeoutHours`, heartbeat `timeout - 60 s`, micro-live slice
+ * fraction and USD floor, the approver allow-list, the default leverage policy and rollback
+ * thresholds), built with the runtime's own `day3ConfigFrom`.
+ *
+ * @throws ValidationError naming the field when the config would be refused (for example an
+ *   empty approver list: `day3.approvers`).
+ */
+export function day3Environment(cfg: EnvironmentConfig): { DAY3_CONFIG_JSON: string } {
+  const day3 = day3ConfigFrom({
+    approvalTimeoutHours: cfg.promotion.approvalTimeoutHours,
+    microLive: cfg.promotion.microLive,
+    approvers: cfg.approval.approvers,
+  });
+  return { DAY3_CONFIG_JSON: JSON.stringify(day3) };
 }

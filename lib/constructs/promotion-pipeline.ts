@@ -41,8 +41,8 @@ import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { pipelineEnvironment } from '../config/runtime-env.js';
 import { weekdayCronAt } from '../config/schedule-expression.js';
 import {
+  type FunctionSpec,
   HANDLERS,
-  type HandlerSpec,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
 } from '../handlers.js';
@@ -68,7 +68,7 @@ export const BROKER_FUNCTIONS = [
 export type FunctionFactory = (
   scope: Construct,
   id: string,
-  spec: HandlerSpec,
+  spec: FunctionSpec,
   environment: Readonly<Record<string, string>>,
 ) => StagegateFunction;
 
@@ -116,6 +116,12 @@ export class PromotionPipeline extends Construct {
   public readonly reconciliationDiscrepancies: cloudwatch.Metric;
   /** Count of submissions refused because the kill switch was on (or unreadable). */
   public readonly killSwitchHalts: cloudwatch.Metric;
+  /**
+   * The environment every function that trades through the pipeline's order path needs:
+   * {@link pipelineEnvironment} plus `ALPACA_SECRET_ARN` with the `alpaca-paper` adapter.
+   */
+  public readonly brokerEnvironment: Readonly<Record<string, string>>;
+  private readonly grantBroker: (f: StagegateFunction) => StagegateFunction;
 
   constructor(scope: Construct, id: string, props: PromotionPipelineProps) {
     super(scope, id);
@@ -148,6 +154,11 @@ export class PromotionPipeline extends Construct {
           [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
           ['GetItem', 'BatchGetItem', 'PutItem'],
         );
+    };
+    this.grantBroker = usesBroker;
+    this.brokerEnvironment = {
+      ...pipelineEnv,
+      ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
     };
     const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
 
@@ -244,6 +255,14 @@ export class PromotionPipeline extends Construct {
       filterPattern: logs.FilterPattern.stringValue('$.errorName', '=', 'KillSwitchEngagedError'),
       metricValue: '1',
     }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+  }
+
+  /**
+   * Grants `f` the paper broker's needs (see the module comment): the simulated account's
+   * partition and the market data, or the Alpaca secret. Pair with {@link brokerEnvironment}.
+   */
+  public usesBroker(f: StagegateFunction): StagegateFunction {
+    return this.grantBroker(f);
   }
 
   private buildSchedule(props: PromotionPipelineProps) {

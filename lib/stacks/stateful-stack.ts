@@ -48,6 +48,17 @@ export class StatefulStack extends Stack {
    * only by the order functions and only when that adapter is selected.
    */
   public readonly alpacaPaperSecret: secretsmanager.Secret;
+  /**
+   * The Day-3 approval secrets (docs/approval.md), created in every stage like the Alpaca
+   * secret: the approval HMAC key (generated: 64 random alphanumerics, read as base64 = 48
+   * bytes), and the Slack bot token and signing secret (random placeholders an operator
+   * replaces with put-secret-value before the first Day-3 run).
+   */
+  public readonly approvalSecrets: {
+    readonly approvalKey: secretsmanager.Secret;
+    readonly slackBotToken: secretsmanager.Secret;
+    readonly slackSigningSecret: secretsmanager.Secret;
+  };
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -142,6 +153,38 @@ export class StatefulStack extends Stack {
       'AwsSolutions-SMG4',
       'Alpaca API keys are issued and revoked in the Alpaca dashboard, not through an API a rotation Lambda could call; rotation is a manual runbook procedure (docs/runbook.md, "Secrets and keys").',
     );
+
+    const generated = (id: string, secretName: string, description: string, rotation: string) => {
+      const secret = new secretsmanager.Secret(this, id, {
+        secretName,
+        description,
+        encryptionKey: this.dataKey,
+        generateSecretString: { excludePunctuation: true, includeSpace: false, passwordLength: 64 },
+        removalPolicy,
+      });
+      acknowledgeNag(secret, 'AwsSolutions-SMG4', rotation);
+      return secret;
+    };
+    this.approvalSecrets = {
+      approvalKey: generated(
+        'ApprovalKeySecret',
+        this.names.approvalKeySecret,
+        `stagegate ${config.stage}: HMAC key of approval links and task-token encryption (generated; base64 text)`,
+        'Rotating the approval key invalidates every open approval link and makes waiting task tokens undecryptable (they time out as not approved); it is rotated by hand between reviews (docs/runbook.md, "Secrets and keys").',
+      ),
+      slackBotToken: generated(
+        'SlackBotTokenSecret',
+        this.names.slackBotTokenSecret,
+        `stagegate ${config.stage}: Slack bot token (xoxb-...); replace the generated placeholder with put-secret-value (docs/runbook.md)`,
+        'Slack bot tokens are issued and revoked in the Slack app settings, not through an API a rotation Lambda could call; rotation is a manual runbook procedure (docs/runbook.md, "Secrets and keys").',
+      ),
+      slackSigningSecret: generated(
+        'SlackSigningSecret',
+        this.names.slackSigningSecret,
+        `stagegate ${config.stage}: Slack signing secret of the interactivity endpoint; replace the generated placeholder with put-secret-value (docs/runbook.md)`,
+        'The Slack signing secret is regenerated in the Slack app settings only, not through an API a rotation Lambda could call; rotation is a manual runbook procedure (docs/runbook.md, "Secrets and keys").',
+      ),
+    };
 
     this.audit = new AuditStore(this, 'AuditStore', {
       config,

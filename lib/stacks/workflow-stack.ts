@@ -1,9 +1,11 @@
 /**
- * The stateless part of one environment: the five cohort Lambda functions (least-privilege
- * grants), the intraday cohort state machine (loaded from `statemachines/*.asl.json`), its
+ * The stateless part of one environment: the eight cohort Lambda functions (least-privilege
+ * grants; three serve the sharded path, docs/scale.md), the intraday cohort state machine
+ * (loaded from `statemachines/*.asl.json`, with a Distributed Map), its
  * EventBridge Scheduler schedule with a dead-letter queue, the promotion pipeline (its seven
- * functions, state machine and schedule: {@link PromotionPipeline}), the alarm topic, alarms
- * and a dashboard.
+ * functions, state machine and schedule: {@link PromotionPipeline}), the learning cycle
+ * (function, state machine, schedule: {@link LearningCycle}), the alarm topic, alarms and a
+ * dashboard.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
@@ -21,17 +23,28 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ValidationError } from '../../functions/core/errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
+import { cohortStateMachineValues } from '../config/runtime-env.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
+import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
+import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
 import { PromotionPipeline } from '../constructs/promotion-pipeline.js';
 import { StagegateFunction } from '../constructs/stagegate-function.js';
 import {
+  APPROVAL_HANDLERS,
+  type ApprovalHandlerName,
+  DAY3_HANDLERS,
+  type Day3HandlerName,
   entryOf,
+  type FunctionSpec,
   HANDLERS,
   type HandlerName,
   type HandlerSpec,
+  LEARNING_HANDLERS,
+  type LearningHandlerName,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
 } from '../handlers.js';
@@ -46,6 +59,12 @@ export interface WorkflowStackProps extends StackProps {
   readonly dataKey?: kms.IKey;
   /** Alpaca paper API keys (from the stateful stack); read only with `alpaca-paper`. */
   readonly alpacaPaperSecret?: ISecret;
+  /** The Day-3 approval secrets (from the stateful stack); needed when approvers are set. */
+  readonly approvalSecrets?: {
+    readonly approvalKey: ISecret;
+    readonly slackBotToken: ISecret;
+    readonly slackSigningSecret: ISecret;
+  };
 }
 
 export class WorkflowStack extends Stack {
@@ -60,6 +79,13 @@ export class WorkflowStack extends Stack {
   public readonly dashboard: cloudwatch.Dashboard;
   /** The promotion pipeline: functions, state machine, schedule (issue 3). */
   public readonly promotion: PromotionPipeline;
+  /** The learning cycle: function, state machine, schedule. */
+  public readonly learning: LearningCycle;
+  /**
+   * The Day-3 go/no-go (state machine, approval API, rollback monitor, schedules); only when
+   * `approval.approvers` is not empty.
+   */
+  public readonly day3?: Day3GoNoGo;
   private readonly config: EnvironmentConfig;
   private readonly baseEnvironment: Readonly<Record<string, string>>;
 
@@ -101,6 +127,22 @@ export class WorkflowStack extends Stack {
         .readsObjects(marketData, PREFIXES.marketData)
         .writesObjects(artifacts, PREFIXES.cohortArtifacts)
         .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query', 'PutItem']),
+      // Sharded path (docs/scale.md). Takes the genomes from the pool exactly once (saving
+      // generation 0 when there is none, like run-cohort) and writes
+      // cohorts/<date>/<id>/shards/plan.json; the plan carries the prepared session's risk
+      // estimates, so it reads no market data.
+      planCohortShards: fn('planCohortShards')
+        .writesObjects(artifacts, PREFIXES.cohortArtifacts)
+        .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query', 'PutItem']),
+      // Reads the plan and the session, writes cohorts/<date>/<id>/shards/<first agent>.json.
+      runCohortShard: fn('runCohortShard')
+        .readsObjects(marketData, PREFIXES.marketData)
+        .readsAndWritesObjects(artifacts, PREFIXES.cohortArtifacts),
+      // Reads the plan and every shard, writes cohorts/<date>/<id>/simulation.json.
+      mergeCohortShards: fn('mergeCohortShards').readsAndWritesObjects(
+        artifacts,
+        PREFIXES.cohortArtifacts,
+      ),
       // Reads simulation.json, writes score.json.
       scoreCohort: fn('scoreCohort').readsAndWritesObjects(artifacts, PREFIXES.cohortArtifacts),
       // Reads score.json; conditional PutItem of the header, BatchWriteItem of the agent
@@ -130,6 +172,37 @@ export class WorkflowStack extends Stack {
       scheduleGroup: this.scheduleGroup,
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });
+    this.learning = new LearningCycle(this, 'Learning', {
+      config,
+      names,
+      table,
+      cohortIndexName: GSI1,
+      auditBucket: audit,
+      recordAudit: this.functions.recordAudit,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+    });
+    if (config.approval.approvers.length > 0) {
+      if (!props.approvalSecrets) {
+        throw new ValidationError(
+          'approval.approvers',
+          'the Day-3 go/no-go needs the approval secrets (approvalSecrets prop)',
+        );
+      }
+      this.day3 = new Day3GoNoGo(this, 'Day3', {
+        config,
+        names,
+        table,
+        indexName: GSI1,
+        buckets: { artifacts, marketData, audit },
+        secrets: props.approvalSecrets,
+        promotion: this.promotion,
+        recordAudit: this.functions.recordAudit,
+        scheduleGroup: this.scheduleGroup,
+        newFunction: (scope, id, spec, environment) =>
+          this.newFunction(scope, id, spec, environment),
+      });
+    }
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
     this.dashboard = this.buildDashboard();
@@ -139,7 +212,7 @@ export class WorkflowStack extends Stack {
   private newFunction(
     scope: Construct,
     id: string,
-    spec: HandlerSpec,
+    spec: FunctionSpec,
     environment: Readonly<Record<string, string>>,
   ): StagegateFunction {
     const config = this.config;
@@ -176,6 +249,7 @@ export class WorkflowStack extends Stack {
           this.functions[name],
         ]),
       ),
+      values: cohortStateMachineValues(config),
       logRetention: config.logs.retentionDays as logs.RetentionDays,
       logRemovalPolicy:
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -289,6 +363,35 @@ export class WorkflowStack extends Stack {
         'The scheduler could not start the cohort state machine (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
       ...dlqNotEmpty(this.scheduleDeadLetterQueue),
     });
+    // Powertools metrics (EMF; every handler's Metrics instance has dimension service=stagegate).
+    const namespace = `stagegate/${this.config.stage}`;
+    this.alarm('ParentDrawdownBreached', {
+      alarmName: `${this.names.prefix}-parent-drawdown`,
+      alarmDescription: `A cohort's parent wallet drew down more than the drawdown circuit breaker allows (${this.config.gates.maxParentDrawdownFraction * 100}% of peak). Runbook: docs/runbook.md#parent-drawdown`,
+      metric: new cloudwatch.Metric({
+        namespace,
+        metricName: 'ParentMaxDrawdownPercent',
+        dimensionsMap: { service: 'stagegate' },
+        statistic: 'Maximum',
+        period,
+      }),
+      threshold: this.config.gates.maxParentDrawdownFraction * 100,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+    this.alarm('AuditDeadLetters', {
+      alarmName: `${this.names.prefix}-audit-dead-letters`,
+      alarmDescription:
+        'An audit draft failed the record schema and went to audit-dead-letter/ instead of the trail. Runbook: docs/runbook.md#audit-dead-letters',
+      metric: new cloudwatch.Metric({
+        namespace,
+        metricName: 'AuditDeadLetters',
+        dimensionsMap: { service: 'stagegate' },
+        statistic: 'Sum',
+        period,
+      }),
+      ...atLeastOnce,
+    });
     const promotion = this.promotion;
     this.alarm('PromotionPipelineExecutionsFailed', {
       alarmName: `${this.names.promotionStateMachine}-executions-failed`,
@@ -303,6 +406,36 @@ export class WorkflowStack extends Stack {
         'The scheduler could not start the promotion pipeline (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
       ...dlqNotEmpty(promotion.scheduleDeadLetterQueue),
     });
+    const learning = this.learning;
+    this.alarm('LearningCycleExecutionsFailed', {
+      alarmName: `${this.names.learningStateMachine}-executions-failed`,
+      alarmDescription:
+        'A learning-cycle execution failed, timed out or was aborted (a cycle with no evidence ends as a succeeded skip). Runbook: docs/runbook.md#a-learning-cycle-execution-failed',
+      metric: executionsFailed(learning.stateMachine, period),
+      ...atLeastOnce,
+    });
+    this.alarm('LearningScheduleDlqNotEmpty', {
+      alarmName: `${this.names.prefix}-learning-schedule-dlq-not-empty`,
+      alarmDescription:
+        'The scheduler could not start the learning cycle (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
+      ...dlqNotEmpty(learning.scheduleDeadLetterQueue),
+    });
+    const day3 = this.day3;
+    if (day3) {
+      this.alarm('Day3GoNoGoExecutionsFailed', {
+        alarmName: `${this.names.day3StateMachine}-executions-failed`,
+        alarmDescription:
+          'A Day-3 go/no-go execution failed, timed out or was aborted (rejections, approval timeouts and failed gates end as succeeded executions, "not approved"). Runbook: docs/runbook.md#a-day-3-go-no-go-execution-failed',
+        metric: executionsFailed(day3.stateMachine, period),
+        ...atLeastOnce,
+      });
+      this.alarm('Day3ScheduleDlqNotEmpty', {
+        alarmName: `${this.names.prefix}-day3-schedule-dlq-not-empty`,
+        alarmDescription:
+          'The scheduler could not start the Day-3 go/no-go or a rollback-monitor tick (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
+        ...dlqNotEmpty(day3.scheduleDeadLetterQueue),
+      });
+    }
     this.alarm('ReconciliationDiscrepancies', {
       alarmName: `${this.names.prefix}-reconciliation-discrepancies`,
       alarmDescription:
@@ -317,7 +450,7 @@ export class WorkflowStack extends Stack {
       metric: promotion.killSwitchHalts,
       ...atLeastOnce,
     });
-    const everyFunction: [string, HandlerSpec, StagegateFunction][] = [
+    const everyFunction: [string, FunctionSpec, StagegateFunction][] = [
       ...(Object.keys(HANDLERS) as HandlerName[]).map(
         (n) => [n, HANDLERS[n], this.functions[n]] as [string, HandlerSpec, StagegateFunction],
       ),
@@ -329,7 +462,32 @@ export class WorkflowStack extends Stack {
             StagegateFunction,
           ],
       ),
+      ...(Object.keys(LEARNING_HANDLERS) as LearningHandlerName[]).map(
+        (n) =>
+          [n, LEARNING_HANDLERS[n], this.learning.functions[n]] as [
+            string,
+            HandlerSpec,
+            StagegateFunction,
+          ],
+      ),
     ];
+    if (this.day3) {
+      const d3 = this.day3;
+      everyFunction.push(
+        ...(Object.keys(DAY3_HANDLERS) as Day3HandlerName[]).map(
+          (n) =>
+            [n, DAY3_HANDLERS[n], d3.functions[n]] as [string, FunctionSpec, StagegateFunction],
+        ),
+        ...(Object.keys(APPROVAL_HANDLERS) as ApprovalHandlerName[]).map(
+          (n) =>
+            [n, APPROVAL_HANDLERS[n], d3.approvalFunctions[n]] as [
+              string,
+              FunctionSpec,
+              StagegateFunction,
+            ],
+        ),
+      );
+    }
     for (const [name, spec, f] of everyFunction) {
       this.alarm(`${name}Errors`, {
         alarmName: `${this.names.prefix}-${spec.file}-errors`,
@@ -444,6 +602,60 @@ export class WorkflowStack extends Stack {
         ),
       }),
     );
+    const lm = this.learning.stateMachine;
+    const learningFn = this.learning.functions.runLearningCycle;
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Learning cycle executions',
+        width: 12,
+        left: [
+          lm.metricStarted({ period, statistic: 'Sum' }),
+          lm.metricSucceeded({ period, statistic: 'Sum' }),
+          lm.metricFailed({ period, statistic: 'Sum' }),
+          lm.metricTimedOut({ period, statistic: 'Sum' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'run-learning-cycle errors and duration p95 (ms)',
+        width: 12,
+        left: [learningFn.metricErrors({ period, statistic: 'Sum', label: 'errors' })],
+        right: [learningFn.metricDuration({ period, statistic: 'p95', label: 'duration p95' })],
+      }),
+    );
+    if (this.day3) {
+      const dm = this.day3.stateMachine;
+      const day3Fns = [
+        ...Object.entries(this.day3.functions),
+        ...Object.entries(this.day3.approvalFunctions),
+      ];
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Day-3 go/no-go executions',
+          width: 8,
+          left: [
+            dm.metricStarted({ period, statistic: 'Sum' }),
+            dm.metricSucceeded({ period, statistic: 'Sum' }),
+            dm.metricFailed({ period, statistic: 'Sum' }),
+            dm.metricTimedOut({ period, statistic: 'Sum' }),
+          ],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Day-3 and approval Lambda errors',
+          width: 8,
+          left: day3Fns.map(([name, f]) =>
+            f.metricErrors({ period, statistic: 'Sum', label: name }),
+          ),
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Approval API 4xx / 5xx',
+          width: 8,
+          left: [
+            this.day3.apiStage.metricClientError({ period, statistic: 'Sum' }),
+            this.day3.apiStage.metricServerError({ period, statistic: 'Sum' }),
+          ],
+        }),
+      );
+    }
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Schedule dead-letter queue depth',
@@ -459,6 +671,20 @@ export class WorkflowStack extends Stack {
             statistic: 'Maximum',
             label: 'promotion-start',
           }),
+          this.learning.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: 'Maximum',
+            label: 'learning-cycle',
+          }),
+          ...(this.day3
+            ? [
+                this.day3.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                  period,
+                  statistic: 'Maximum',
+                  label: 'day3 + rollback monitor',
+                }),
+              ]
+            : []),
         ],
       }),
       new cloudwatch.GraphWidget({

@@ -114,3 +114,30 @@ describe('cdk-nag with optional alarm subscribers', () => {
     expect(open).toEqual([]);
   });
 });
+
+describe('cdk-nag with the Day-3 go/no-go deployed (approvers configured)', () => {
+  const day3 = (stage: Stage) => ({
+    [`stagegate:${stage}`]: { approval: { approvers: ['slack:U024BE7LH'] } },
+  });
+
+  it.each(STAGES)('%s has no open finding and no stale acknowledgement', (stage) => {
+    // Prepare
+    const acks = acknowledgements(synthStage(stage, day3(stage)).env);
+    const open = findings(synthStage(stage, day3(stage)).env);
+    vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+
+    // Act
+    const raw = findings(synthStage(stage, day3(stage)).env);
+    const stale = acks.filter(
+      (ack) =>
+        !raw.some(
+          (f) => f.rule === ack.id && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)),
+        ),
+    );
+
+    // Assess
+    expect(open).toEqual([]);
+    expect(acks.map((a) => a.id)).toContain('AwsSolutions-APIG4');
+    expect(stale).toEqual([]);
+  });
+});

@@ -87,3 +87,86 @@ export function logicalIdOf(construct: IConstruct): string {
   if (!child) throw new Error(`${construct.node.path} has no default child`);
   return Stack.of(construct).getLogicalId(child as never);
 }
+
+/** A CloudFormation value as readable text: `{AWS::Region}` for a Ref, joins flattened. */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(render).join(',');
+  if (value && typeof value === 'object') {
+    const v = value as Json;
+    if ('Ref' in v) return `{${String(v.Ref)}}`;
+    if ('Fn::Join' in v) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    if ('Fn::GetAtt' in v) return `{${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * DynamoDB grants of a role: action -> sorted partition patterns it is limited to
+ * (`index:<name>` for an index ARN, `ANY ITEM` for an unconditioned table grant).
+ */
+export function tableGrantsOfRole(
+  template: Template,
+  roleLogicalId: string,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const st of statementsOfRole(template, roleLogicalId)) {
+    const actions = asArray(st.Action as string | string[]).filter((a) =>
+      a.startsWith('dynamodb:'),
+    );
+    if (actions.length === 0) continue;
+    const leading = (st.Condition as Json | undefined)?.['ForAllValues:StringLike'] as
+      | Json
+      | undefined;
+    const scopes = asArray(st.Resource).map((r) => {
+      const index = /\/index\/(\w+)$/.exec(render(r));
+      if (index) return `index:${index[1]}`;
+      return leading ? asArray(leading['dynamodb:LeadingKeys'] as string[]) : ['ANY ITEM'];
+    });
+    for (const action of actions) {
+      out[action] = [...new Set([...(out[action] ?? []), ...scopes.flat()])].sort();
+    }
+  }
+  return out;
+}
+
+/** S3 grants of a role: action -> sorted `<bucket purpose>[/<prefix>/*]` targets. */
+export function objectGrantsOfRole(
+  template: Template,
+  roleLogicalId: string,
+  stage: Stage,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const st of statementsOfRole(template, roleLogicalId)) {
+    for (const action of asArray(st.Action as string | string[])) {
+      if (!action.startsWith('s3:')) continue;
+      const targets = asArray(st.Resource).map((r) =>
+        render(r)
+          .replace(`arn:aws:s3:::stagegate-${stage}-`, '')
+          .replace('-{AWS::AccountId}-{AWS::Region}', ''),
+      );
+      out[action] = [...new Set([...(out[action] ?? []), ...targets])].sort();
+    }
+  }
+  return out;
+}
+
+/** Environment variables of a Lambda function construct. */
+export function environmentOf(template: Template, fn: IConstruct): Record<string, unknown> {
+  const props = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)]?.Properties;
+  return (
+    (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}
+  );
+}
+
+/** Properties of the schedule named `name`. */
+export function scheduleProps(template: Template, name: string): Json {
+  const found = Object.values(template.findResources('AWS::Scheduler::Schedule')).find(
+    (r) => r.Properties.Name === name,
+  );
+  if (!found) throw new Error(`no schedule ${name}`);
+  return found.Properties as Json;
+}

@@ -6,6 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { DynamoApprovalStore } from '../../functions/adapters/approval/dynamo-approval-store.js';
 import { readStreamHead } from '../../functions/adapters/audit/stream-heads.js';
 import {
   DynamoSimulatedBrokerStore,
@@ -14,7 +15,9 @@ import {
 import { DynamoCohortRepository } from '../../functions/adapters/dynamodb/cohort-repository.js';
 import { DynamoGenomePoolRepository } from '../../functions/adapters/dynamodb/genome-pool-repository.js';
 import { DynamoKillSwitch } from '../../functions/adapters/dynamodb/kill-switch.js';
+import { DynamoMicroLiveRepository } from '../../functions/adapters/dynamodb/micro-live-repository.js';
 import { DynamoPromotionRepository } from '../../functions/adapters/dynamodb/promotion-repository.js';
+import { createTaskTokenCipher } from '../../functions/core/approval/token-cipher.js';
 import { PARTITIONS } from '../../lib/config/naming.js';
 import { GSI1 } from '../../lib/stacks/stateful-stack.js';
 
@@ -62,12 +65,12 @@ function recordingClient(): { doc: DynamoDBDocumentClient; accesses: Access[] } 
   return { doc: { send } as unknown as DynamoDBDocumentClient, accesses };
 }
 
-/** Runs `fn`, ignoring the NotFoundError an empty table answers with. */
+/** Runs `fn`, ignoring the not-found error (`NotFoundError`, `ApprovalNotFoundError`...) an empty table answers with. */
 async function tolerate(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if ((err as Error).name !== 'NotFoundError') throw err;
+    if (!/NotFoundError$/.test((err as Error).name)) throw err;
   }
 }
 
@@ -100,6 +103,17 @@ async function pipelineAccesses(): Promise<Access[]> {
   await readStreamHead(doc, TABLE, 'promotion:pr-1');
   // The cohort machine's run-cohort reads the genome pool.
   await new DynamoGenomePoolRepository(doc, TABLE).getCurrent();
+  // The Day-3 functions: approval requests, micro-live slices, watched slices (gsi1).
+  const approvals = new DynamoApprovalStore({
+    doc,
+    tableName: TABLE,
+    cipher: createTaskTokenCipher(new Uint8Array(32).fill(7)),
+  });
+  await tolerate(() => approvals.getForDisplay('ap-1'));
+  const microLive = new DynamoMicroLiveRepository(doc, TABLE);
+  await tolerate(() => microLive.getSlice('ml-1'));
+  await microLive.getMessageRef('ap-1');
+  await microLive.listWatchedSlices();
   return accesses;
 }
 
@@ -120,6 +134,8 @@ describe('table partitions granted to the functions', () => {
       PARTITIONS.killSwitch,
       PARTITIONS.auditStream,
       PARTITIONS.genomePool,
+      PARTITIONS.approval,
+      PARTITIONS.microLive,
       PARTITIONS.simulatedBroker(ACCOUNT),
     ];
 

@@ -12,6 +12,7 @@ import { environments } from '../../lib/config/environments.js';
 import {
   HANDLERS,
   type HandlerName,
+  LEARNING_HANDLERS,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
 } from '../../lib/handlers.js';
@@ -33,6 +34,7 @@ beforeAll(() => {
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
 const PIPELINE_NAMES = Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[];
+const LEARNING_FILES = Object.values(LEARNING_HANDLERS).map((spec) => spec.file);
 
 /** Grants of one function as `action -> rendered resources` (JSON strings). */
 function grantsOf(stage: Stage, name: HandlerName): Map<string, string[]> {
@@ -314,14 +316,18 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     const groups = Object.values(workflow.findResources('AWS::Logs::LogGroup'));
 
     // Assess
-    expect(groups).toHaveLength(HANDLER_NAMES.length + PIPELINE_NAMES.length + 2);
+    expect(groups).toHaveLength(
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 3,
+    );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
       [
         `/aws/vendedlogs/states/stagegate-${stage}-intraday-cohort`,
         `/aws/vendedlogs/states/stagegate-${stage}-promotion-pipeline`,
+        `/aws/vendedlogs/states/stagegate-${stage}-learning-cycle`,
         ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
         ...PIPELINE_NAMES.map((n) => `/stagegate/${stage}/functions/${PIPELINE_HANDLERS[n].file}`),
+        ...LEARNING_FILES.map((file) => `/stagegate/${stage}/functions/${file}`),
       ].sort(),
     );
   });
@@ -417,7 +423,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     }
   });
 
-  it('alarms on failed executions, non-empty DLQs, reconciliation, kill-switch halts and every function error, to the topic', () => {
+  it('alarms on failed executions, non-empty DLQs, reconciliation, kill-switch halts, parent drawdown, audit dead letters and every function error, to the topic', () => {
     // Prepare
     const { workflow, env } = built[stage];
     const topic = { Ref: logicalIdOf(env.workflow.alarmTopic) };
@@ -427,18 +433,25 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess: per state machine failed executions + schedule DLQ, reconciliation
     // discrepancies, kill-switch halts, and one error alarm per function.
-    expect(alarms).toHaveLength(2 * 2 + 2 + HANDLER_NAMES.length + PIPELINE_NAMES.length);
+    expect(alarms).toHaveLength(
+      3 * 2 + 4 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
+    );
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
       [
         `stagegate-${stage}-intraday-cohort-executions-failed`,
         `stagegate-${stage}-promotion-pipeline-executions-failed`,
         `stagegate-${stage}-cohort-schedule-dlq-not-empty`,
         `stagegate-${stage}-promotion-schedule-dlq-not-empty`,
+        `stagegate-${stage}-learning-cycle-executions-failed`,
+        `stagegate-${stage}-learning-schedule-dlq-not-empty`,
         `stagegate-${stage}-reconciliation-discrepancies`,
         `stagegate-${stage}-promotion-halted-by-kill-switch`,
+        `stagegate-${stage}-parent-drawdown`,
+        `stagegate-${stage}-audit-dead-letters`,
         ...[
           ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
           ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),
+          ...LEARNING_FILES,
         ].map((file) => `stagegate-${stage}-${file}-errors`),
       ].sort(),
     );
@@ -447,6 +460,20 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
       expect(alarm.Properties.OKActions).toEqual([topic]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
     }
+    // The parent-drawdown alarm fires above the drawdown circuit breaker of this stage's config.
+    workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `stagegate-${stage}-parent-drawdown`,
+      MetricName: 'ParentMaxDrawdownPercent',
+      Namespace: `stagegate/${stage}`,
+      Threshold: environments[stage].gates.maxParentDrawdownFraction * 100,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `stagegate-${stage}-audit-dead-letters`,
+      MetricName: 'AuditDeadLetters',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 0,

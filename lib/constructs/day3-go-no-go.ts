@@ -1,0 +1,402 @@
+/**
+ * The Day-3 go/no-go of one environment, stateless part (docs/approval.md): the four
+ * state-machine functions, the Standard state machine loaded from
+ * `statemachines/day3-go-no-go.asl.json` (human approval by `.waitForTaskToken`, micro-live by
+ * `startExecution.sync:2` of the promotion pipeline), the approval HTTP API (approval page
+ * behind an authorizer, Slack interactivity verified by its signature), the rollback monitor
+ * and the schedules (go/no-go, rollback ticks) with dead-letter queues. Alarms and dashboard
+ * widgets are added by the workflow stack, which owns the alarm topic.
+ *
+ * Grants mirror what each handler's use case calls (`functions/core/use-cases/day3*.ts`)
+ * through the adapters of `functions/composition/approval.ts`:
+ *
+ * | function | DynamoDB (partition patterns) | S3 | other |
+ * | --- | --- | --- | --- |
+ * | select-day3-candidate | Query `COHORT#*` + gsi1; Get/Query `GENOME_POOL`; Get `BROKER_BOOK#*`, `CONFIG` | read `cohorts/`, `lean/`; read/write `reports/` | audit |
+ * | request-approval | Get/Put `APPROVAL#*` | read `cohorts/` | approval key, bot token, audit |
+ * | record-leverage-decision | Get/Put `MICROLIVE#*` | read `cohorts/` | audit |
+ * | conclude-day3 | Get `APPROVAL#*`; Get/Put `MICROLIVE#*`; Get/Query `PROMOTION#*` | | approval key, bot token, audit |
+ * | approval-http | Get/Update `APPROVAL#*` | | approval key, bot token, SendTask* on this machine, audit |
+ * | slack-interactivity | as approval-http | | + signing secret |
+ * | rollback-monitor | Query gsi1; Get/Put `MICROLIVE#*`; Get/Put/Update/Query `PROMOTION#*`; Get/Put `BROKER_BOOK#*`; Get `CONFIG` | read `lean/` | broker, audit |
+ *
+ * `reports/` holds the run report select-day3-candidate publishes; the link it hands out is a
+ * presigned GetObject URL signed with the function's own credentials, hence the read grant.
+ * "broker" and "audit" are those of {@link PromotionPipeline}. No function may write the kill
+ * switch.
+ */
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environment-config.js';
+import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
+import { day3Environment } from '../config/runtime-env.js';
+import {
+  APPROVAL_HANDLERS,
+  type ApprovalHandlerName,
+  DAY3_HANDLERS,
+  type Day3HandlerName,
+  HANDLERS,
+} from '../handlers.js';
+import { DAY3_GO_NO_GO_ASL } from '../paths.js';
+import { aslStateMachine } from './asl-state-machine.js';
+import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
+import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
+import type { StagegateFunction } from './stagegate-function.js';
+
+/** The zone of the rollback monitor's ticks (the regular session's hours). */
+export const ROLLBACK_MONITOR_TIME_ZONE = 'America/New_York';
+
+/** Key prefix of the Day-3 run reports in the artifacts bucket. */
+export const REPORTS_PREFIX = 'reports';
+
+/**
+ * The rollback monitor's schedules: every 5 minutes from 09:35 to 15:50 (three cron
+ * expressions, EventBridge cron has no minute ranges across hours), and the closing tick at
+ * 15:55 with `closeOfDay: true` (it also checks for a breach), weekdays, America/New_York. So
+ * every 5-minute slot of 09:35-15:55 runs exactly once.
+ */
+export const ROLLBACK_MONITOR_SCHEDULES = [
+  { name: 'rollback-monitor-open', expression: 'cron(35/5 9 ? * MON-FRI *)', closeOfDay: false },
+  {
+    name: 'rollback-monitor-session',
+    expression: 'cron(0/5 10-14 ? * MON-FRI *)',
+    closeOfDay: false,
+  },
+  {
+    name: 'rollback-monitor-last-hour',
+    expression: 'cron(0,5,10,15,20,25,30,35,40,45,50 15 ? * MON-FRI *)',
+    closeOfDay: false,
+  },
+  { name: 'rollback-monitor-close', expression: 'cron(55 15 ? * MON-FRI *)', closeOfDay: true },
+] as const;
+
+export interface Day3GoNoGoProps {
+  /** The environment's validated config (`approval`, `promotion`, `slack`, schedules). */
+  readonly config: EnvironmentConfig;
+  /** Physical names of the environment (`resourceNames(stage)`). */
+  readonly names: ResourceNames;
+  /** The single table (from the stateful stack). */
+  readonly table: ITableV2;
+  /** Index of complete cohorts and of watched micro-live slices. */
+  readonly indexName: string;
+  readonly buckets: {
+    readonly artifacts: IBucket;
+    readonly marketData: IBucket;
+    readonly audit: IBucket;
+  };
+  /** The approval secrets (from the stateful stack). */
+  readonly secrets: {
+    readonly approvalKey: ISecret;
+    readonly slackBotToken: ISecret;
+    readonly slackSigningSecret: ISecret;
+  };
+  /** The promotion pipeline: RunMicroLive starts it; its broker grants serve the monitor. */
+  readonly promotion: PromotionPipeline;
+  /** The shared record-audit function (the Catch paths call it). */
+  readonly recordAudit: StagegateFunction;
+  /** The environment's schedule group (shared with the other schedules). */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** Builds each function with the stack's defaults (runtime, logs, env). */
+  readonly newFunction: FunctionFactory;
+}
+
+/**
+ * The Day-3 go/no-go of one environment (see the module comment).
+ *
+ * @throws ValidationError (field `day3.approvers`) when `approval.approvers` is empty, and the
+ *   pipeline's field errors when the promotion settings would be refused.
+ */
+export class Day3GoNoGo extends Construct {
+  /** The state machine's four functions, by handler name. */
+  public readonly functions: Record<Day3HandlerName, StagegateFunction>;
+  /** approval-http, slack-interactivity, rollback-monitor. */
+  public readonly approvalFunctions: Record<ApprovalHandlerName, StagegateFunction>;
+  /** `stagegate-<stage>-day3-go-no-go` (Standard: it waits for a task token). */
+  public readonly stateMachine: sfn.StateMachine;
+  /** `stagegate-<stage>-approval`: the approval page and Slack interactivity. */
+  public readonly api: apigwv2.HttpApi;
+  /** The API's `$default` stage (access logs, throttling). */
+  public readonly apiStage: apigwv2.HttpStage;
+  /** Starts the go/no-go (`schedules.day3GoNoGo`). */
+  public readonly schedule: scheduler.Schedule;
+  /** The rollback monitor's ticks ({@link ROLLBACK_MONITOR_SCHEDULES}). */
+  public readonly rollbackSchedules: scheduler.Schedule[];
+  /** Undeliverable go/no-go starts and rollback ticks. */
+  public readonly scheduleDeadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: Day3GoNoGoProps) {
+    super(scope, id);
+    const { config, table, buckets, names, secrets, promotion } = props;
+    const stage = config.stage;
+    const removalPolicy =
+      config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.api = new apigwv2.HttpApi(this, 'ApprovalApi', {
+      apiName: names.approvalApi,
+      description: `stagegate ${stage}: Day-3 approval page and Slack interactivity`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApprovalApiAccessLogs', {
+      logGroupName: `/stagegate/${stage}/approval-api/access`,
+      retention: config.logs.retentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+    this.apiStage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // The route key, never the path or query string: the link's signature stays out of logs.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+      throttle: { rateLimit: 10, burstLimit: 20 },
+    });
+    const baseUrl = this.api.apiEndpoint;
+
+    const approvalEnv = {
+      TASK_TOKEN_MODE: 'aws',
+      SECRETS_MODE: 'secrets-manager',
+      NOTIFIER: 'slack',
+      SLACK_CHANNEL: config.slack.channel,
+      APPROVAL_BASE_URL: baseUrl,
+      APPROVAL_KEY_SECRET_ID: secrets.approvalKey.secretArn,
+      SLACK_BOT_TOKEN_SECRET_ID: secrets.slackBotToken.secretArn,
+    };
+    // What getDay3CoreDeps / getDay3Deps read: the Day-3 config and the pipeline's settings.
+    const day3Env = { ...promotion.brokerEnvironment, ...day3Environment(config) };
+    const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
+    const readsApprovalSecrets = (f: StagegateFunction) =>
+      f.readsSecret(secrets.approvalKey).readsSecret(secrets.slackBotToken);
+    const fn = (name: Day3HandlerName, environment: Record<string, string>) =>
+      props.newFunction(this, name, DAY3_HANDLERS[name], environment);
+
+    this.functions = {
+      // Cohorts (gsi1 list + Query), their simulations, the pool's lineage, the gate preview
+      // (session + daily bars, book, kill switch; its one write is dropped), the run report.
+      selectDay3Candidate: audited(
+        fn('selectDay3Candidate', day3Env)
+          .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
+          .queriesIndex(table, props.indexName)
+          .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query'])
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .readsObjects(buckets.marketData, PREFIXES.marketData)
+          .readsAndWritesObjects(buckets.artifacts, REPORTS_PREFIX),
+      ),
+      // Equity curve from the simulations; the request (conditional Put) and its Slack
+      // message ref (Get/Put); the Slack post with the bot token.
+      requestApproval: audited(
+        readsApprovalSecrets(
+          fn('requestApproval', { ...day3Env, ...approvalEnv })
+            .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'PutItem']),
+        ),
+      ),
+      // The slice (conditional Put, Get on a retry) and the first leverage decision.
+      recordLeverageDecision: audited(
+        fn('recordLeverageDecision', day3Env)
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem']),
+      ),
+      // The outcome: the promotion's orders, the slice (versioned Put), the request and its
+      // Slack message (updated with the bot token).
+      concludeDay3: audited(
+        readsApprovalSecrets(
+          fn('concludeDay3', { ...day3Env, ...approvalEnv })
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem'])
+            .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem'])
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'Query']),
+        ),
+      ),
+    };
+
+    this.stateMachine = aslStateMachine(this, 'Day3GoNoGo', {
+      stateMachineName: names.day3StateMachine,
+      definitionFile: DAY3_GO_NO_GO_ASL,
+      tasks: {
+        ...Object.fromEntries(
+          (Object.keys(DAY3_HANDLERS) as Day3HandlerName[]).map((name) => [
+            DAY3_HANDLERS[name].aslPlaceholder,
+            this.functions[name],
+          ]),
+        ),
+        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      nestedStateMachines: {
+        PromotionPipelineStateMachineArn: {
+          stateMachine: promotion.stateMachine,
+          stateMachineName: names.promotionStateMachine,
+        },
+      },
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    // The decision doors: read the request, claim it (conditional Update), audit, answer the
+    // waiting task, update the Slack message.
+    const decides = (name: 'approvalHttp' | 'slackInteractivity', env: Record<string, string>) => {
+      const f = audited(
+        readsApprovalSecrets(
+          props
+            .newFunction(this, name, APPROVAL_HANDLERS[name], env)
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'UpdateItem']),
+        ),
+      );
+      this.stateMachine.grantTaskResponse(f);
+      return f;
+    };
+    const approvalHttp = decides('approvalHttp', approvalEnv);
+    const slackInteractivity = decides('slackInteractivity', {
+      ...approvalEnv,
+      SLACK_SIGNING_SECRET_ID: secrets.slackSigningSecret.secretArn,
+    }).readsSecret(secrets.slackSigningSecret);
+    // Watched slices (gsi1), their promotions and orders, the session's marks; on a breach
+    // the flatten order through the promotion's own order path (kill switch re-checked).
+    const rollbackMonitor = audited(
+      promotion.usesBroker(
+        props
+          .newFunction(this, 'rollbackMonitor', APPROVAL_HANDLERS.rollbackMonitor, day3Env)
+          .queriesIndex(table, props.indexName)
+          .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem'])
+          .usesTableItemsIn(
+            table,
+            [PARTITIONS.promotion],
+            ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+          )
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem'])
+          .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
+          .readsObjects(buckets.marketData, PREFIXES.marketData),
+      ),
+    );
+    this.approvalFunctions = { approvalHttp, slackInteractivity, rollbackMonitor };
+
+    const authorizer = config.approval.jwt
+      ? new authorizers.HttpJwtAuthorizer('ApprovalPageJwt', config.approval.jwt.issuer, {
+          jwtAudience: [...config.approval.jwt.audience],
+        })
+      : new authorizers.HttpIamAuthorizer();
+    this.api.addRoutes({
+      path: '/approvals/{approvalId}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('ApprovalPage', approvalHttp),
+      authorizer,
+    });
+    const slackRoutes = this.api.addRoutes({
+      path: '/slack/interactivity',
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('SlackInteractivity', slackInteractivity),
+    });
+    for (const route of slackRoutes) {
+      acknowledgeNag(
+        route,
+        'AwsSolutions-APIG4',
+        'Slack cannot present AWS or JWT credentials: slack-interactivity authenticates every request itself by the X-Slack-Signature v0 HMAC of the raw body with the signing secret and a 5-minute timestamp window (docs/approval.md), before it reads anything.',
+      );
+    }
+
+    const built = this.buildSchedules(props, rollbackMonitor);
+    this.scheduleDeadLetterQueue = built.queue;
+    this.schedule = built.schedule;
+    this.rollbackSchedules = built.rollback;
+  }
+
+  private buildSchedules(props: Day3GoNoGoProps, rollbackMonitor: StagegateFunction) {
+    const { config, names } = props;
+    const queue = new sqs.Queue(this, 'Day3ScheduleDlq', {
+      queueName: `${names.prefix}-day3-schedule-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the go/no-go and rollback-monitor schedule targets; its depth is alarmed.',
+    );
+    const { day3GoNoGo, timezone, rollbackMonitor: monitor } = config.schedules;
+    const schedule = new scheduler.Schedule(this, 'Day3GoNoGoStart', {
+      scheduleName: 'day3-go-no-go',
+      scheduleGroup: props.scheduleGroup,
+      description: `Starts the ${config.stage} Day-3 go/no-go (${day3GoNoGo.expression} ${timezone})`,
+      schedule: scheduler.ScheduleExpression.expression(
+        day3GoNoGo.expression,
+        TimeZone.of(timezone),
+      ),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: day3GoNoGo.enabled,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        // SelectCandidate then reviews the three most recent complete cohorts.
+        input: scheduler.ScheduleTargetInput.fromObject({ source: 'schedule' }),
+        deadLetterQueue: queue,
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+    // One role for the four ticks; the target's grantInvoke also adds `<function>:*`
+    // (versions/aliases): acknowledged below, for this role and function only.
+    const invoker = new iam.Role(this, 'RollbackMonitorSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor`,
+    });
+    const rollback = ROLLBACK_MONITOR_SCHEDULES.map(
+      (tick) =>
+        new scheduler.Schedule(this, tick.name, {
+          scheduleName: tick.name,
+          scheduleGroup: props.scheduleGroup,
+          description: `Rollback monitor of the ${config.stage} micro-live slices (${tick.expression} ${ROLLBACK_MONITOR_TIME_ZONE}${tick.closeOfDay ? ', closing tick' : ''})`,
+          schedule: scheduler.ScheduleExpression.expression(
+            tick.expression,
+            TimeZone.of(ROLLBACK_MONITOR_TIME_ZONE),
+          ),
+          timeWindow: scheduler.TimeWindow.off(),
+          enabled: monitor.enabled,
+          target: new schedulerTargets.LambdaInvoke(rollbackMonitor, {
+            role: invoker,
+            input: scheduler.ScheduleTargetInput.fromObject({
+              scheduledTime: scheduler.ContextAttribute.scheduledTime,
+              ...(tick.closeOfDay ? { closeOfDay: true } : {}),
+            }),
+            deadLetterQueue: queue,
+            retryAttempts: 2,
+            // A tick older than its 5-minute slot is superseded by the next one.
+            maxEventAge: Duration.minutes(4),
+          }),
+        }),
+    );
+    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
+    if (invokePolicy) {
+      acknowledgeNag(
+        invokePolicy,
+        wildcardResourceFinding(invokePolicy, `${rollbackMonitor.functionArn}:*`),
+        'The scheduler target grant (grantInvoke) covers the rollback monitor and its qualified ARNs ("<function>:*", versions and aliases) of that one function only; the schedules invoke the unqualified function.',
+      );
+    }
+    return { queue, schedule, rollback };
+  }
+}
