@@ -180,6 +180,7 @@ export class AuditStore extends Construct {
         ],
         parameters: {
           classification: 'parquet',
+          'parquet.compression': 'ZSTD',
           'projection.enabled': 'true',
           ...envProjection,
           ...dtProjection,

@@ -28,6 +28,7 @@ import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
 import { cohortStateMachineValues } from '../config/runtime-env.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
+import { AuditCompaction } from '../constructs/audit-compaction.js';
 import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
@@ -86,6 +87,8 @@ export class WorkflowStack extends Stack {
    * `approval.approvers` is not empty.
    */
   public readonly day3?: Day3GoNoGo;
+  /** The daily audit compaction (verify function, state machine, schedule, alarms). */
+  public readonly auditCompaction: AuditCompaction;
   private readonly config: EnvironmentConfig;
   private readonly baseEnvironment: Readonly<Record<string, string>>;
 
@@ -205,6 +208,21 @@ export class WorkflowStack extends Stack {
     }
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
+    this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {
+      config,
+      names,
+      auditBucket: audit,
+      resultsBucket: s3.Bucket.fromBucketAttributes(this, 'athena-results-bucket', {
+        bucketName: names.bucket('athena-results'),
+        encryptionKey: dataKey,
+      }),
+      dataKey,
+      recordAudit: this.functions.recordAudit,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+      alarmTopic: this.alarmTopic,
+    });
+    this.alarms.push(...this.auditCompaction.alarms);
     this.dashboard = this.buildDashboard();
   }
 

@@ -317,7 +317,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess
     expect(groups).toHaveLength(
-      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 3,
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 4,
     );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
@@ -325,6 +325,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `/aws/vendedlogs/states/stagegate-${stage}-intraday-cohort`,
         `/aws/vendedlogs/states/stagegate-${stage}-promotion-pipeline`,
         `/aws/vendedlogs/states/stagegate-${stage}-learning-cycle`,
+        `/aws/vendedlogs/states/stagegate-${stage}-audit-compaction`,
+        `/stagegate/${stage}/functions/verify-audit-day`,
         ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
         ...PIPELINE_NAMES.map((n) => `/stagegate/${stage}/functions/${PIPELINE_HANDLERS[n].file}`),
         ...LEARNING_FILES.map((file) => `/stagegate/${stage}/functions/${file}`),
@@ -434,7 +436,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Assess: per state machine failed executions + schedule DLQ, reconciliation
     // discrepancies, kill-switch halts, and one error alarm per function.
     expect(alarms).toHaveLength(
-      3 * 2 + 4 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
+      4 * 2 + 4 + 1 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
     );
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
       [
@@ -448,6 +450,9 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `stagegate-${stage}-promotion-halted-by-kill-switch`,
         `stagegate-${stage}-parent-drawdown`,
         `stagegate-${stage}-audit-dead-letters`,
+        `stagegate-${stage}-audit-compaction-executions-failed`,
+        `stagegate-${stage}-audit-compaction-schedule-dlq-not-empty`,
+        `stagegate-${stage}-verify-audit-day-errors`,
         ...[
           ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
           ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),
