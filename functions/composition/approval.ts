@@ -23,7 +23,6 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { WebClient } from '@slack/web-api';
 import * as z from 'zod';
 import { DynamoApprovalStore } from '../adapters/approval/dynamo-approval-store.js';
 import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
@@ -109,6 +108,16 @@ export interface ApprovalDeps extends ApplyDecisionDeps {
 }
 
 let notifierOverride: Notifier | null = null;
+let slackPosterFactory: ((botToken: string) => SlackPoster) | null = null;
+
+/**
+ * Registers how to build a Slack Web API poster from the bot token. Called once by
+ * `composition/slack-web-api.ts`, which the Slack-posting handlers import: the official SDK
+ * (and its HTTP stack) is bundled only where it is used.
+ */
+export function useSlackPoster(factory: (botToken: string) => SlackPoster): void {
+  slackPosterFactory = factory;
+}
 
 /**
  * Local mode and tests: announce through `notifier` instead of the one the environment names
@@ -153,19 +162,14 @@ async function makeNotifier(env: ApprovalEnv, secrets: SecretsPort): Promise<Not
   }
   if (!env.SLACK_CHANNEL)
     throw new ValidationError('env.SLACK_CHANNEL', 'is required with NOTIFIER=slack');
-  // The official SDK; no SDK-level retries (Step Functions retries the step on TransientError).
-  const web = new WebClient(await secrets.get('slackBotToken'), {
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: 10_000,
-  });
-  const poster: SlackPoster = {
-    chat: {
-      postMessage: (a) =>
-        web.chat.postMessage(a as unknown as Parameters<typeof web.chat.postMessage>[0]),
-      update: (a) => web.chat.update(a as unknown as Parameters<typeof web.chat.update>[0]),
-    },
-  };
+  if (!slackPosterFactory) {
+    // Only the functions that post to Slack bundle the SDK (functions/composition/slack-web-api.ts).
+    throw new ValidationError(
+      'env.NOTIFIER',
+      'slack: this function does not bundle the Slack SDK (import composition/slack-web-api.js)',
+    );
+  }
+  const poster = slackPosterFactory(await secrets.get('slackBotToken'));
   return new SlackNotifier({ poster, channel: env.SLACK_CHANNEL });
 }
 

@@ -13,6 +13,7 @@
  *
  * Errors never leak details: a storage fault is a 503 page, anything else a 500 page.
  */
+import '../composition/slack-web-api.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import {

@@ -7,6 +7,7 @@
  * Event: `{ kind, selection, execution, error? | decision, sliceId, pipeline? }`.
  * Returns `Day3Conclusion` (`outcome`, `reason`, approver, slice, promotion).
  */
+import '../composition/slack-web-api.js';
 import * as z from 'zod';
 import { getDay3Deps } from '../composition/approval.js';
 import { concludeDay3 } from '../core/use-cases/day3.js';

@@ -8,6 +8,7 @@
  * never logged or returned. Returns `{ approvalId, expiresAtIso }` (ignored by Step Functions:
  * the task's result is the decision).
  */
+import '../composition/slack-web-api.js';
 import * as z from 'zod';
 import { getDay3Deps } from '../composition/approval.js';
 import { ValidationError } from '../core/errors.js';

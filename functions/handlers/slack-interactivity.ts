@@ -15,6 +15,7 @@
  * status (403 forbidden, 409 already decided, 410 expired, 404 unknown, 400 malformed) and
  * `{ ok: false, error, reason, message }`. Every attempt is audited.
  */
+import '../composition/slack-web-api.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import {
