@@ -33,6 +33,7 @@ import {
   type SynthesizedStage,
   statementsOfRole,
   synthStage,
+  tableGrantsOfRole,
 } from './synth.js';
 
 type Json = Record<string, unknown>;
@@ -83,30 +84,12 @@ function statementsOf(s: SynthesizedStage, name: PipelineHandlerName): Json[] {
   return statementsOfRole(s.workflow, roleId);
 }
 
-/**
- * DynamoDB grants of a function: action -> sorted partition patterns it is limited to
- * (`index:<name>` for an index ARN, `ANY ITEM` for an unconditioned table grant).
- */
+/** DynamoDB grants of a function (see {@link tableGrantsOfRole}). */
 function tableGrants(s: SynthesizedStage, name: PipelineHandlerName): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const st of statementsOf(s, name)) {
-    const actions = asArray(st.Action as string | string[]).filter((a) =>
-      a.startsWith('dynamodb:'),
-    );
-    if (actions.length === 0) continue;
-    const leading = (st.Condition as Json | undefined)?.['ForAllValues:StringLike'] as
-      | Json
-      | undefined;
-    const scopes = asArray(st.Resource).map((r) => {
-      const index = /\/index\/(\w+)$/.exec(render(r));
-      if (index) return `index:${index[1]}`;
-      return leading ? asArray(leading['dynamodb:LeadingKeys'] as string[]) : ['ANY ITEM'];
-    });
-    for (const action of actions) {
-      out[action] = [...new Set([...(out[action] ?? []), ...scopes.flat()])].sort();
-    }
-  }
-  return out;
+  return tableGrantsOfRole(
+    s.workflow,
+    logicalIdOf(s.env.workflow.promotion.functions[name].executionRole),
+  );
 }
 
 /** S3 grants of a function: action -> sorted `<bucket purpose>[/<prefix>/*]` targets. */
