@@ -30,6 +30,7 @@ import {
   arnOf,
   asArray,
   logicalIdOf,
+  render,
   type SynthesizedStage,
   statementsOfRole,
   synthStage,
@@ -51,25 +52,6 @@ beforeAll(() => {
   alpacaStaging = synthStage('staging', { 'stagegate:staging': ALPACA });
   alpacaDev = synthStage('dev', { 'stagegate:dev': ALPACA });
 });
-
-/** A CloudFormation value as readable text: `{AWS::Region}` for a Ref, joins flattened. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(render).join(',');
-  if (value && typeof value === 'object') {
-    const v = value as Json;
-    if ('Ref' in v) return `{${String(v.Ref)}}`;
-    if ('Fn::Join' in v) {
-      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(render).join(sep);
-    }
-    if ('Fn::GetAtt' in v) return `{${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-    if ('Fn::GetStackOutput' in v) {
-      return `{output:${String((v['Fn::GetStackOutput'] as Json).OutputName)}}`;
-    }
-  }
-  return JSON.stringify(value);
-}
 
 /** `artifacts/cohorts/*` for an S3 ARN of this stage's artifacts bucket, `audit` for the bucket. */
 function s3Target(stage: Stage, resource: unknown): string {

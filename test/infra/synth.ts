@@ -100,6 +100,9 @@ export function render(value: unknown): string {
       return parts.map(render).join(sep);
     }
     if ('Fn::GetAtt' in v) return `{${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+    if ('Fn::GetStackOutput' in v) {
+      return `{output:${String((v['Fn::GetStackOutput'] as Json).OutputName)}}`;
+    }
   }
   return JSON.stringify(value);
 }
