@@ -1,7 +1,7 @@
 /**
  * LeanMarketData against the real LEAN files in ../shared/data/lean (read in place).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { describe, expect, it } from 'vitest';
@@ -356,15 +356,24 @@ describe('LeanMarketData.loadDaily', () => {
   });
 
   it('throws UnknownSymbolError for a symbol without a daily file', async () => {
-    // Prepare
+    // Prepare: the symbols that have a daily file (equity `{sym}.zip`, crypto
+    // `{sym}_trade.zip`), upper-case and sorted, whatever the data folder holds.
     const md = newLoader();
+    const equity = (await readdir(path.join(LEAN_ROOT, 'equity/usa/daily')))
+      .filter((n) => n.endsWith('.zip'))
+      .map((n) => n.slice(0, -'.zip'.length));
+    const crypto = (await readdir(path.join(LEAN_ROOT, 'crypto/coinbase/daily')))
+      .filter((n) => n.endsWith('_trade.zip'))
+      .map((n) => n.slice(0, -'_trade.zip'.length));
+    const expected = [...new Set([...equity, ...crypto].map((s) => s.toUpperCase()))].sort();
 
     // Act
     const act = md.loadDaily('ZZZZ', '2013-01-01', '2013-12-31');
 
-    // Assess
+    // Assess: the error lists exactly those symbols (equities and crypto alike)
     await expect(act).rejects.toBeInstanceOf(UnknownSymbolError);
-    await expect(act).rejects.toMatchObject({ known: ['AIG', 'BAC', 'IBM', 'IWM', 'QQQ', 'SPY'] });
+    await expect(act).rejects.toMatchObject({ known: expected });
+    expect(expected).toEqual(expect.arrayContaining(['SPY', 'BTCUSD']));
   });
 
   it('throws ValidationError when to is before from, or a bound is not a date', async () => {
