@@ -51,7 +51,7 @@ describe('intraday cohort, happy path', () => {
     const cohortId = (result.output as { cohortId: string }).cohortId;
     expect(cohortId).toMatch(/^coh-20131007-/);
 
-    // Assess: DynamoDB items (raw) — one header and 30 agent rows
+    // Assess: DynamoDB items (raw) — one header and one page holding the 30 agent rows
     const doc = makeDocumentClient({
       DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
       AWS_REGION: 'us-east-1',
@@ -65,7 +65,9 @@ describe('intraday cohort, happy path', () => {
     );
     const keys = (items.Items ?? []).map((i) => i.sk as string);
     expect(keys.filter((k) => k === 'META')).toHaveLength(1);
-    expect(keys.filter((k) => k.startsWith('AGENT#'))).toHaveLength(30);
+    expect(keys.filter((k) => k.startsWith('AGENTS#'))).toEqual(['AGENTS#00001']);
+    const page = (items.Items ?? []).find((i) => i.sk === 'AGENTS#00001');
+    expect(page?.rows).toHaveLength(30);
 
     // Assess: the record read back through the repository is ranked and differentiated
     const record = await stack.runtime.cohorts.get(cohortId);

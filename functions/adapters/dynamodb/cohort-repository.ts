@@ -19,19 +19,58 @@ import { rethrowAws } from '../aws-errors.js';
 /** Partition of every cohort in the `gsi1` index, sorted by session date then completion. */
 const COHORTS_GSI_PK = 'COHORTS';
 const META = 'META';
+/** Most items in one `BatchWriteItem` (the DynamoDB limit). */
 const BATCH = 25;
 const MAX_BATCH_ATTEMPTS = 8;
+/**
+ * Leaderboard rows per agent-page item. A row is ~0.5 KB, so a page stays far below the
+ * 400 KB item limit, and 1,000 agents take 10 items (one `BatchWriteItem`), not 1,000.
+ */
+export const AGENT_PAGE_ROWS = 100;
+/** Most `BatchWriteItem` calls in flight at once for one cohort. */
+export const MAX_PARALLEL_BATCHES = 4;
 
 const cohortPk = (id: string) => `COHORT#${id}`;
-const agentSk = (rank: number) => `AGENT#${String(rank).padStart(5, '0')}`;
+/** Page of leaderboard rows starting at `firstRank` (1-based). */
+const agentPageSk = (firstRank: number) => `AGENTS#${String(firstRank).padStart(5, '0')}`;
+/** One-row-per-item layout written before agent pages existed; still read. */
+const LEGACY_AGENT_PREFIX = 'AGENT#';
+const AGENT_PAGE_PREFIX = 'AGENTS#';
+
+type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
+
+/**
+ * Runs `tasks` with at most `limit` in flight; rejects with the first failure (after the
+ * tasks already started have settled, so no write is left running unobserved).
+ */
+async function boundedAll(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < tasks.length) {
+      const task = tasks[next++] as () => Promise<void>;
+      try {
+        await task();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
 
 /**
  * {@link CohortRepository} on the stagegate single table.
  *
- * Items: header `pk=COHORT#<id>, sk=META` (indexed in `gsi1` under `COHORTS`), one item per
- * agent `pk=COHORT#<id>, sk=AGENT#<rank>`. Agent rows are written first (idempotent
- * overwrites), the header last with `attribute_not_exists(pk)`: readers only ever see
- * complete cohorts, and a retried step of the same execution is a no-op.
+ * Items: header `pk=COHORT#<id>, sk=META` (indexed in `gsi1` under `COHORTS`), and the
+ * leaderboard in pages of {@link AGENT_PAGE_ROWS} rows, `pk=COHORT#<id>, sk=AGENTS#<first
+ * rank>` with the rows in `rows` (a 1,000-agent cohort is 11 items). Pages are written first
+ * (idempotent overwrites) with at most {@link MAX_PARALLEL_BATCHES} `BatchWriteItem` calls
+ * in flight, each retrying its unprocessed items with exponential backoff; the header last
+ * with `attribute_not_exists(pk)`: readers only ever see complete cohorts, and a retried step
+ * of the same execution is a no-op. `get` also reads the older one-item-per-agent layout
+ * (`sk=AGENT#<rank>`).
  */
 export class DynamoCohortRepository implements CohortRepository {
   constructor(
@@ -69,23 +108,38 @@ export class DynamoCohortRepository implements CohortRepository {
   }
 
   private async writeAgents(cohortId: string, rows: readonly AgentRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += BATCH) {
-      let requests = rows.slice(i, i + BATCH).map((row) => ({
-        PutRequest: { Item: { pk: cohortPk(cohortId), sk: agentSk(row.rank), ...row } },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS) {
-          throw new TransientError(`unprocessed agent rows for cohort ${cohortId}`);
-        }
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        try {
-          const out = await this.doc.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-          );
-          requests = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        } catch (err) {
-          rethrowAws(err, `write agents of cohort ${cohortId}`);
-        }
+    const requests: PutRequest[] = [];
+    for (let i = 0; i < rows.length; i += AGENT_PAGE_ROWS) {
+      const page = rows.slice(i, i + AGENT_PAGE_ROWS);
+      requests.push({
+        PutRequest: {
+          Item: { pk: cohortPk(cohortId), sk: agentPageSk(page[0]?.rank ?? i + 1), rows: page },
+        },
+      });
+    }
+    const batches: (() => Promise<void>)[] = [];
+    for (let i = 0; i < requests.length; i += BATCH) {
+      const batch = requests.slice(i, i + BATCH);
+      batches.push(() => this.writeBatch(cohortId, batch));
+    }
+    await boundedAll(batches, MAX_PARALLEL_BATCHES);
+  }
+
+  /** One `BatchWriteItem`, retrying unprocessed items (backoff 100 ms × 2^attempt). */
+  private async writeBatch(cohortId: string, batch: readonly PutRequest[]): Promise<void> {
+    let requests = [...batch];
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) {
+        throw new TransientError(`unprocessed agent rows for cohort ${cohortId}`);
+      }
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      try {
+        const out = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (out.UnprocessedItems?.[this.tableName] ?? []) as PutRequest[];
+      } catch (err) {
+        rethrowAws(err, `write agents of cohort ${cohortId}`);
       }
     }
   }
@@ -123,8 +177,12 @@ export class DynamoCohortRepository implements CohortRepository {
     const header = items.find((i) => i.sk === META);
     if (!header) throw new NotFoundError('cohort', cohortId);
     const leaderboard = items
-      .filter((i) => String(i.sk).startsWith('AGENT#'))
-      .map((i) => AgentRowSchema.parse(i))
+      .flatMap((i): unknown[] => {
+        const sk = String(i.sk);
+        if (sk.startsWith(AGENT_PAGE_PREFIX)) return Array.isArray(i.rows) ? i.rows : [];
+        return sk.startsWith(LEGACY_AGENT_PREFIX) ? [i] : [];
+      })
+      .map((row) => AgentRowSchema.parse(row))
       .sort((a, b) => a.rank - b.rank);
     return CohortRecordSchema.parse({ ...header, leaderboard });
   }

@@ -1,0 +1,226 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AGENT_PAGE_ROWS,
+  DynamoCohortRepository,
+  MAX_PARALLEL_BATCHES,
+} from '../../../functions/adapters/dynamodb/cohort-repository.js';
+import { TransientError } from '../../../functions/core/errors.js';
+import type { AgentRow, CohortRecord } from '../../../functions/core/use-cases/cohort-records.js';
+
+const TABLE = 'tbl';
+
+const row = (rank: number): AgentRow => ({
+  rank,
+  agentId: `a${String(rank).padStart(4, '0')}`,
+  genomeId: `g${rank}`,
+  family: 'momentum',
+  symbol: 'SPY',
+  allocationUsd: 1,
+  totalPnlUsd: -rank / 100,
+  realizedPnlUsd: 0,
+  unrealizedPnlUsd: 0,
+  feesUsd: 0,
+  roi: 0,
+  meanHourlyRoi: 0,
+  sharpe: 0,
+  maxDrawdownFraction: 0,
+  bankrollUtilization: 0,
+  leverageBreaches: 0,
+  exposureBreaches: 0,
+  tradeCount: 1,
+});
+
+const record = (agents: number): CohortRecord => ({
+  cohortId: 'coh-1',
+  environment: 'test',
+  status: 'complete',
+  sessionDate: '2013-10-07',
+  executionId: 'exec-1',
+  startedAtIso: '2013-10-07T13:35:00.000Z',
+  completedAtIso: '2013-10-07T13:36:00.000Z',
+  symbols: ['SPY'],
+  bankrollUsd: 1000,
+  agentCount: agents,
+  allocation: 'equal',
+  seed: 1,
+  barCount: 390,
+  genomeGeneration: 0,
+  artifacts: { simulationKey: 's', scoreKey: 'k' },
+  parent: {
+    totalPnlUsd: 0,
+    realizedPnlUsd: 0,
+    unrealizedPnlUsd: 0,
+    feesUsd: 0,
+    roi: 0,
+    sharpe: 0,
+    maxDrawdownFraction: 0,
+    meanUtilization: 0,
+    peakUtilization: 0,
+    hourlyRoi: [],
+  },
+  leaderboard: Array.from({ length: agents }, (_, i) => row(i + 1)),
+});
+
+type Item = Record<string, unknown>;
+
+/**
+ * An in-memory table behind `send`: BatchWrite leaves the first `unprocessedOnce` requests of
+ * each call unprocessed once (like a throttled table), Query returns items by pk in sk order.
+ */
+function fakeTable(options: { unprocessedOnce?: number } = {}) {
+  const items = new Map<string, Item>();
+  const calls: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const leftOut = new Set<string>();
+  const doc = {
+    async send(cmd: unknown) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await new Promise((r) => setImmediate(r));
+        if (cmd instanceof BatchWriteCommand) {
+          const reqs = (cmd.input.RequestItems?.[TABLE] ?? []) as {
+            PutRequest: { Item: Item };
+          }[];
+          calls.push(`BatchWrite:${reqs.length}`);
+          const unprocessed: typeof reqs = [];
+          for (const [i, r] of reqs.entries()) {
+            const key = `${r.PutRequest.Item.pk}|${r.PutRequest.Item.sk}`;
+            if (i < (options.unprocessedOnce ?? 0) && !leftOut.has(key)) {
+              leftOut.add(key);
+              unprocessed.push(r);
+            } else items.set(key, r.PutRequest.Item);
+          }
+          return { UnprocessedItems: unprocessed.length ? { [TABLE]: unprocessed } : {} };
+        }
+        if (cmd instanceof PutCommand) {
+          calls.push('Put');
+          const item = cmd.input.Item as Item;
+          items.set(`${item.pk}|${item.sk}`, item);
+          return {};
+        }
+        if (cmd instanceof GetCommand) return { Item: undefined };
+        if (cmd instanceof QueryCommand) {
+          const pk = cmd.input.ExpressionAttributeValues?.[':pk'];
+          const out = [...items.values()]
+            .filter((i) => i.pk === pk)
+            .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+          return { Items: out };
+        }
+        throw new Error('unexpected command');
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return {
+    doc: doc as unknown as DynamoDBDocumentClient,
+    items,
+    calls,
+    maxInFlight: () => maxInFlight,
+  };
+}
+
+describe('DynamoCohortRepository', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a 1,000-agent leaderboard as pages in one BatchWriteItem, header last, and reads it back ranked', async () => {
+    // Prepare
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+
+    // Act
+    await repo.saveCompleted(record(1000));
+    const back = await repo.get('coh-1');
+
+    // Assess
+    const pages = 1000 / AGENT_PAGE_ROWS;
+    expect(table.calls).toEqual([`BatchWrite:${pages}`, 'Put']);
+    expect(
+      [...table.items.keys()].filter((k) => k.startsWith('COHORT#coh-1|AGENTS#')),
+    ).toHaveLength(pages);
+    expect(back.leaderboard.map((r) => r.rank)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+    expect(back.leaderboard[999]).toEqual(row(1000));
+  });
+
+  it('retries the items a BatchWriteItem left unprocessed until every page is stored', async () => {
+    // Prepare: the first 3 pages of the batch come back unprocessed once
+    const table = fakeTable({ unprocessedOnce: 3 });
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+
+    // Act
+    await repo.saveCompleted(record(450));
+
+    // Assess
+    expect(table.calls).toEqual(['BatchWrite:5', 'BatchWrite:3', 'Put']);
+    expect((await repo.get('coh-1')).leaderboard).toHaveLength(450);
+  });
+
+  it('gives up with a TransientError (and writes no header) when items stay unprocessed', async () => {
+    // Prepare: a table that never processes anything
+    const table = fakeTable();
+    const doc = {
+      send: async (cmd: unknown) => {
+        if (cmd instanceof BatchWriteCommand) return { UnprocessedItems: cmd.input.RequestItems };
+        return table.doc.send(cmd as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const repo = new DynamoCohortRepository(doc, TABLE);
+
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+
+    // Act
+    const saved = repo.saveCompleted(record(10)).catch((err: unknown) => err);
+    await vi.runAllTimersAsync();
+
+    // Assess
+    expect(await saved).toBeInstanceOf(TransientError);
+    expect(table.calls).not.toContain('Put');
+  });
+
+  it('keeps at most MAX_PARALLEL_BATCHES BatchWriteItem calls in flight', async () => {
+    // Prepare: more pages than MAX_PARALLEL_BATCHES batches of 25 items hold
+    const agents = (MAX_PARALLEL_BATCHES + 1) * 25 * AGENT_PAGE_ROWS;
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+
+    // Act
+    await repo.saveCompleted(record(agents));
+
+    // Assess
+    expect(table.calls.filter((c) => c.startsWith('BatchWrite'))).toHaveLength(
+      MAX_PARALLEL_BATCHES + 1,
+    );
+    expect(table.maxInFlight()).toBe(MAX_PARALLEL_BATCHES);
+    expect(table.calls.at(-1)).toBe('Put');
+  });
+
+  it('reads cohorts stored in the older one-item-per-agent layout', async () => {
+    // Prepare
+    const table = fakeTable();
+    const { leaderboard, ...header } = record(3);
+    table.items.set('COHORT#coh-1|META', { pk: 'COHORT#coh-1', sk: 'META', ...header });
+    for (const r of [...leaderboard].reverse()) {
+      const sk = `AGENT#${String(r.rank).padStart(5, '0')}`;
+      table.items.set(`COHORT#coh-1|${sk}`, { pk: 'COHORT#coh-1', sk, ...r });
+    }
+
+    // Act
+    const back = await new DynamoCohortRepository(table.doc, TABLE).get('coh-1');
+
+    // Assess
+    expect(back.leaderboard).toEqual(leaderboard);
+  });
+});
