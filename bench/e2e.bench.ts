@@ -1,0 +1,270 @@
+/**
+ * End to end, as a user runs it: wall time, CPU time and peak memory of whole processes
+ * (`npm start`, and `npm run stagegate -- run --agents 1000 --days 3 --no-promote`), each in a
+ * fresh state folder, plus one 1,000-agent cohort-day run in-process to count what the
+ * whole-process figures cannot show: PersistCohort time, S3 round trips and artifact bytes.
+ *
+ * Whole-process figures (Linux, /proc): wall from spawn to exit; CPU = user + system of the
+ * command and every descendant it waited for (the `cutime + cstime` of a wrapping shell);
+ * peak RSS sampled every 50 ms over the process tree (largest single process, and the sum of
+ * the tree: Node, the emulator supervisors, DynamoDB Local's JVM). Median of
+ * `STAGEGATE_BENCH_E2E_RUNS` runs (default 3). The machine's load average is recorded, since
+ * other work on the machine moves wall time far more than CPU time.
+ *
+ * Targets (issue 18, quiet 2-core machine): `npm start` < 8 s wall and < 10 CPU-s; the
+ * 1,000 × 3 run < 12 s wall, < 15 CPU-s, < 500 MB for the largest process; PersistCohort
+ * < 0.5 s and artifacts < 2 MB per 1,000-agent cohort-day.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  awsRequestCounts,
+  makeS3Client,
+  resetAwsRequestCounts,
+} from '../functions/composition/runtime.js';
+import { ManualClock } from '../functions/ports/clock.js';
+import { LOCAL_BUCKETS, startLocalStack } from '../local/local-stack.js';
+import { DATA_ROOT, REPO_ROOT } from '../test/support/paths.js';
+import type { BenchReport } from './run.js';
+
+const CLK_TCK = 100;
+const PAGE_KB = 4;
+
+interface ProcessFigures {
+  readonly wallS: number;
+  readonly cpuS: number;
+  readonly largestProcessMb: number;
+  readonly treeMb: number;
+  readonly exitCode: number;
+}
+
+/** `[pid, ppid, rssPages]` of every process, from /proc. */
+async function processTable(): Promise<[number, number, number][]> {
+  const out: [number, number, number][] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push([Number(entry), Number(fields[1]), Number(fields[21])]);
+    } catch {
+      // the process ended between readdir and readFile
+    }
+  }
+  return out;
+}
+
+/** RSS (MB) of the largest process and of the whole tree under `root`. */
+async function treeRss(root: number): Promise<{ largest: number; total: number }> {
+  const table = await processTable();
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const rss = new Map(table.map(([pid, , pages]) => [pid, (pages * PAGE_KB) / 1024]));
+  let largest = 0;
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    const mb = rss.get(pid) ?? 0;
+    largest = Math.max(largest, mb);
+    total += mb;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return { largest, total };
+}
+
+/**
+ * Runs `command` through `sh`, which prints its own /proc stat to fd 3 after the command
+ * ends: its `cutime + cstime` is the CPU of the command and all the descendants it reaped.
+ */
+async function measure(
+  command: readonly string[],
+  env: Record<string, string>,
+): Promise<ProcessFigures> {
+  const started = performance.now();
+  const child = spawn(
+    'sh',
+    ['-c', '"$@" >/dev/null 2>&1; rc=$?; cat /proc/$$/stat >&3; exit $rc', 'sh', ...command],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stat = '';
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
+    stat += d.toString();
+  });
+  let largest = 0;
+  let tree = 0;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(async () => {
+      const r = await treeRss(child.pid as number);
+      largest = Math.max(largest, r.largest);
+      tree = Math.max(tree, r.total);
+    });
+  }, 50);
+  const exitCode = await new Promise<number>((resolve) =>
+    child.on('close', (c) => resolve(c ?? 1)),
+  );
+  const wallS = (performance.now() - started) / 1000;
+  clearInterval(timer);
+  await sampling;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuS = (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+  return { wallS, cpuS, largestProcessMb: largest, treeMb: tree, exitCode };
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** One 1,000-agent cohort-day in-process: PersistCohort time, S3 requests, artifact bytes. */
+async function cohortDay(): Promise<Record<string, number>> {
+  const stack = await startLocalStack({
+    dataRoot: DATA_ROOT,
+    stateDir: 'memory',
+    logLevel: 'SILENT',
+    clock: new ManualClock(Date.parse('2013-10-08T13:35:00Z')),
+    brokerAccount: 'bench-e2e',
+  });
+  try {
+    const entered = new Map<string, number>();
+    const took = new Map<string, number>();
+    resetAwsRequestCounts();
+    const execution = stack.intradayCohort.start(
+      {
+        source: 'cli',
+        sessionDate: '2013-10-08',
+        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+        bankrollUsd: 1000,
+        agentCount: 1000,
+        allocation: 'equal',
+        seed: 1,
+      },
+      {
+        executionName: 'bench-e2e-cohort-day',
+        onProgress: (e) => {
+          if (!e.state) return;
+          if (e.type === 'StateEntered') entered.set(e.state, performance.now());
+          if (e.type === 'StateExited') {
+            const ms = performance.now() - (entered.get(e.state) ?? performance.now());
+            took.set(e.state, (took.get(e.state) ?? 0) + ms);
+          }
+        },
+      },
+    );
+    const result = await execution.result;
+    if (result.status !== 'SUCCEEDED') throw new Error(`cohort-day failed: ${result.error}`);
+    let s3Requests = 0;
+    for (const [key, n] of awsRequestCounts()) if (key.startsWith('s3:')) s3Requests += n;
+    const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+    const cohortId = (result.output as { cohortId: string }).cohortId;
+    let bytes = 0;
+    let objects = 0;
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: LOCAL_BUCKETS.artifacts,
+          Prefix: `cohorts/2013-10-08/${cohortId}/`,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of page.Contents ?? []) {
+        bytes += o.Size ?? 0;
+        objects++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    s3.destroy();
+    return {
+      persistS: r2((took.get('PersistCohort') ?? 0) / 1000),
+      scoreS: r2((took.get('ScoreCohort') ?? 0) / 1000),
+      mergeS: r2((took.get('MergeCohortShards') ?? 0) / 1000),
+      shardsS: r2((took.get('RunCohortShard') ?? 0) / 1000),
+      s3RoundTrips: s3Requests,
+      artifactObjects: objects,
+      artifactMb: r2(bytes / 1e6),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export default async function (): Promise<BenchReport> {
+  const runs = Number(process.env.STAGEGATE_BENCH_E2E_RUNS ?? 3);
+  const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
+  const commands: { name: string; argv: string[]; target: string }[] = [
+    { name: 'npm start', argv: [...npm, 'start'], target: '< 8 s wall, < 10 CPU-s' },
+    {
+      name: 'run --agents 1000 --days 3 --no-promote',
+      argv: [
+        ...npm,
+        'run',
+        'stagegate',
+        '--',
+        'run',
+        '--agents',
+        '1000',
+        '--days',
+        '3',
+        '--no-promote',
+      ],
+      target: '< 12 s wall, < 15 CPU-s, < 500 MB largest process',
+    },
+  ];
+  const rows: Record<string, string | number | boolean>[] = [];
+  const load = [os.loadavg()[0] ?? 0];
+  for (const c of commands) {
+    const figures: ProcessFigures[] = [];
+    for (let i = 0; i < runs; i++) {
+      const state = await mkdtemp(path.join(os.tmpdir(), 'stagegate-bench-e2e-'));
+      try {
+        const f = await measure(c.argv, { STAGEGATE_STATE_DIR: state });
+        if (f.exitCode !== 0) throw new Error(`${c.name} exited with ${f.exitCode}`);
+        figures.push(f);
+      } finally {
+        await rm(state, { recursive: true, force: true });
+      }
+      load.push(os.loadavg()[0] ?? 0);
+    }
+    rows.push({
+      measure: c.name,
+      runs,
+      wallS: r1(median(figures.map((f) => f.wallS))),
+      cpuS: r1(median(figures.map((f) => f.cpuS))),
+      largestProcessMb: Math.round(median(figures.map((f) => f.largestProcessMb))),
+      processTreeMb: Math.round(median(figures.map((f) => f.treeMb))),
+      allRunsWallS: figures.map((f) => r1(f.wallS)).join(' / '),
+      allRunsCpuS: figures.map((f) => r1(f.cpuS)).join(' / '),
+      target: c.target,
+    });
+  }
+  const day = await cohortDay();
+  rows.push({
+    measure: '1,000-agent cohort-day (in-process)',
+    ...day,
+    target: 'persist < 0.5 s, artifacts < 2 MB',
+  });
+  rows.push({
+    measure: 'machine load (1-min load average during the runs)',
+    min: r1(Math.min(...load)),
+    max: r1(Math.max(...load)),
+    cpus: os.cpus().length,
+  });
+  return {
+    name: 'e2e',
+    description:
+      'whole processes (median of runs, fresh state folder each): wall, CPU (user+sys of the tree), peak RSS; one 1,000-agent cohort-day in-process: PersistCohort s, S3 round trips, artifact MB',
+    rows,
+  };
+}
