@@ -10,8 +10,11 @@
  * - `rate(value unit)`: value a positive integer, unit minute|minutes|hour|hours|day|days
  *   (singular when value is 1).
  * - `at(yyyy-mm-ddThh:mm:ss)`.
- * No cron library is installed, so this is a small hand-written parser; it errs on the side
- * of rejecting exotic forms (for example wrapping ranges such as `FRI-MON`).
+ * A small hand-written validator rather than `cron-parser` (a dependency, used by the local
+ * scheduler to evaluate firings): cron-parser takes five-field Unix cron with `*` for "no
+ * specific value", not Scheduler's six fields with `?` and a year, so it would accept
+ * expressions Scheduler refuses. It errs on the side of rejecting exotic forms (for example
+ * wrapping ranges such as `FRI-MON`).
  */
 import { ValidationError } from '../../functions/core/errors.js';
 

@@ -1,6 +1,9 @@
 /**
- * A Standard state machine loaded from an ASL file (`DefinitionBody.fromFile` +
- * `definitionSubstitutions`), the way every stagegate workflow is deployed: X-Ray tracing,
+ * A Standard state machine loaded from an ASL file, the way every stagegate workflow is
+ * deployed: the file's text is inlined into the template (`DefinitionBody.fromString`, i.e.
+ * `DefinitionString`) with `definitionSubstitutions` for its `${Placeholders}`, so `cdk diff`
+ * shows every change to a workflow and the template validators (`test/infra/asl-validation.test.ts`)
+ * see it; the local mode reads the same file. X-Ray tracing,
  * full execution logging to a `/aws/vendedlogs/states/<name>` log group, and a separate
  * policy allowing `lambda:InvokeFunction` on exactly the functions the definition names.
  *
@@ -139,7 +142,9 @@ export function aslStateMachine(
   const machine = new sfn.StateMachine(scope, id, {
     stateMachineName: props.stateMachineName,
     stateMachineType: sfn.StateMachineType.STANDARD,
-    definitionBody: sfn.DefinitionBody.fromFile(props.definitionFile),
+    // Inline (not an S3 asset, as fromFile would make it): reviewers see workflow changes in
+    // `cdk diff`, and CI validates the definition in the synthesized template.
+    definitionBody: sfn.DefinitionBody.fromString(readFileSync(props.definitionFile, 'utf8')),
     definitionSubstitutions: {
       ...Object.fromEntries(
         Object.entries(props.tasks).map(([placeholder, fn]) => [placeholder, fn.functionArn]),

@@ -137,13 +137,15 @@ export class PromotionPipeline extends Construct {
     const secret = alpaca ? props.alpacaPaperSecret : undefined;
     const pipelineEnv = pipelineEnvironment(config);
 
-    const fn = (name: PipelineHandlerName) => {
-      const broker = (BROKER_FUNCTIONS as readonly string[]).includes(name);
-      return props.newFunction(this, name, PIPELINE_HANDLERS[name], {
+    // Every pipeline function gets the secret's ARN (not a secret itself): the composition
+    // root (functions/composition/promotion.ts) requires it whenever BROKER_MODE is
+    // alpaca-paper, even in steps that never call the broker. Only BROKER_FUNCTIONS may read
+    // the secret (usesBroker below).
+    const fn = (name: PipelineHandlerName) =>
+      props.newFunction(this, name, PIPELINE_HANDLERS[name], {
         ...pipelineEnv,
-        ...(broker && secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
+        ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
       });
-    };
     /** The paper broker's needs (see the module comment). */
     const usesBroker = (f: StagegateFunction): StagegateFunction => {
       if (secret) return f.readsSecret(secret);

@@ -532,7 +532,7 @@ describe('promotion pipeline with the alpaca-paper adapter', () => {
     ['staging', () => alpacaStaging],
     ['dev', () => alpacaDev],
   ] as const)(
-    '%s: only submit/poll/reconcile read the secret (and get its ARN); no simulated-broker grants',
+    '%s: only submit/poll/reconcile read the secret; every step gets its ARN (the composition root needs it); no simulated-broker grants',
     (stage, get) => {
       // Prepare
       const s = get();
@@ -556,7 +556,7 @@ describe('promotion pipeline with the alpaca-paper adapter', () => {
 
       // Assess
       expect(readers.sort()).toEqual([...BROKER_NAMES].sort());
-      expect(withArn.sort()).toEqual([...BROKER_NAMES].sort());
+      expect(withArn.sort()).toEqual([...PIPELINE_NAMES].sort());
       expect(envOf(s, 'submitOrders').BROKER_MODE).toBe('alpaca-paper');
       expect(secretStatements.map((st) => render(st.Resource))).toEqual(
         cmk
