@@ -39,6 +39,14 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
 const DEFAULT_STATE = path.resolve(repoRoot, '.local/state');
 
+/**
+ * A folder given on the command line, resolved against the user's working directory:
+ * `npm run stagegate` runs in the package root, so npm's `INIT_CWD` (where the user typed the
+ * command) wins over `process.cwd()`.
+ */
+const fromUserCwd = (dir: string): string =>
+  path.resolve(process.env.INIT_CWD ?? process.cwd(), dir);
+
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n))
@@ -69,8 +77,8 @@ async function withStack<T>(
   clock?: ManualClock,
 ): Promise<T> {
   const stack = await startLocalStack({
-    dataRoot: opts.data,
-    stateDir: opts.state,
+    dataRoot: fromUserCwd(opts.data),
+    stateDir: fromUserCwd(opts.state),
     logLevel: opts.verbose ? 'INFO' : 'ERROR',
     brokerAccount,
     clock,

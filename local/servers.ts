@@ -187,7 +187,12 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
  */
 export async function startLocalServers(options: StartOptions): Promise<LocalServers> {
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const dataDir = options.dataDir ?? 'memory';
+  // A relative folder is resolved against the working directory here, once: the emulators
+  // run as children with their own working directories (DynamoDB Local's is its jar's).
+  const dataDir =
+    options.dataDir === undefined || options.dataDir === 'memory'
+      ? 'memory'
+      : path.resolve(options.dataDir);
   let s3Dir: string;
   let dynamoDir: string | 'memory';
   if (dataDir === 'memory') {

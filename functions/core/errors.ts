@@ -40,6 +40,34 @@ export class DataFileMissingError extends MarketDataError {
   }
 }
 
+/**
+ * A symbol has minute data but no daily history file. `path` is the daily file looked for;
+ * `neededBy` says what needed it (e.g. the VaR/ES gates). Callers that can run without daily
+ * history (risk gates fail closed with "no history") catch this; it is never reported as an
+ * unknown symbol.
+ */
+export class NoDailyHistoryError extends DataFileMissingError {
+  constructor(
+    readonly symbol: string,
+    path: string,
+    readonly neededBy: string,
+  ) {
+    super(path, `no daily history for ${symbol}: ${path} is missing (needed by ${neededBy})`);
+  }
+}
+
+/**
+ * The market-data root folder itself does not exist (a wrong `--data` / `STAGEGATE_DATA`, or
+ * an empty bucket prefix). `folder` is the absolute folder or `s3://bucket/prefix` looked at.
+ */
+export class DataFolderMissingError extends MarketDataError {
+  constructor(readonly folder: string) {
+    super(
+      `market data folder not found: ${folder} (set --data or STAGEGATE_DATA to a LEAN data root)`,
+    );
+  }
+}
+
 /** A data file exists but cannot be read as the LEAN format says (bad zip, bad row). */
 export class DataFileCorruptError extends MarketDataError {
   constructor(

@@ -48,6 +48,7 @@
  * are always accepted. The estimate uses the last completed minute's quote (the current
  * minute's in the session's first minute).
  */
+
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import {
@@ -67,6 +68,7 @@ import {
   UnknownSymbolError,
   ValidationError,
 } from '../../core/errors.js';
+import { restatePositionForSplit } from '../../core/market/corporate-actions.js';
 import type { MarketSession, SymbolSeries } from '../../core/market/types.js';
 import { Order, type OrderSnapshot, type TimeInForce } from '../../core/orders/order.js';
 import type {
@@ -524,7 +526,8 @@ export class SimulatedPaperBroker implements BrokerPort {
       changed.push(advanced.record);
       for (const fill of advanced.fills) bookings.push({ fill, order: advanced.record.order });
     }
-    if (changed.length === 0) {
+    const restated = stored ? await this.restateForSplits(base, now) : null;
+    if (changed.length === 0 && restated === null) {
       return { account: base, accountVersion: stored ? stored.version : null, orders };
     }
     // Book fills in time order across orders (then submission order), as they happened.
@@ -538,7 +541,7 @@ export class SimulatedPaperBroker implements BrokerPort {
       cashUsd: base.cashUsd,
       realizedPnlUsd: base.realizedPnlUsd,
       feesUsd: base.feesUsd,
-      positions: { ...base.positions },
+      positions: { ...(restated ?? base.positions) },
     };
     for (const { fill, order } of bookings) {
       const signed = order.side === 'buy' ? fill.qty : -fill.qty;
@@ -564,6 +567,34 @@ export class SimulatedPaperBroker implements BrokerPort {
     });
     if (!result.ok) return null;
     return { account, accountVersion: account.version, orders };
+  }
+
+  /**
+   * Positions re-stated across the splits effective after the account's last update (New
+   * York date) through `now`'s date, as a broker does on the split day: quantity times the
+   * ratio, average price divided by it (value unchanged). Null when no split applies.
+   */
+  private async restateForSplits(
+    base: SimAccountRecord,
+    now: number,
+  ): Promise<Record<string, SimPosition> | null> {
+    const after = NY_DATE.format(base.updatedAtMs);
+    const through = NY_DATE.format(now);
+    if (after >= through) return null;
+    let out: Record<string, SimPosition> | null = null;
+    for (const pos of Object.values(base.positions)) {
+      if (pos.qty === 0) continue;
+      for (const split of await this.marketData.splits(pos.symbol, after, through)) {
+        out ??= { ...base.positions };
+        const cur = out[pos.symbol] as SimPosition;
+        const r = restatePositionForSplit(
+          { qty: cur.qty, avgCostUsd: cur.avgEntryPriceUsd },
+          split.ratio,
+        );
+        out[pos.symbol] = { ...cur, qty: r.qty, avgEntryPriceUsd: r.avgCostUsd ?? 0 };
+      }
+    }
+    return out;
   }
 
   /**

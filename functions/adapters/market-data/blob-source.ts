@@ -2,10 +2,15 @@
  * Byte sources for the LEAN market-data loader: the same loader reads the local filesystem
  * (local mode) and an S3 bucket (AWS) through the {@link BlobSource} port.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DataFileMissingError, TransientError, ValidationError } from '../../core/errors.js';
+import {
+  DataFileMissingError,
+  DataFolderMissingError,
+  TransientError,
+  ValidationError,
+} from '../../core/errors.js';
 
 /**
  * Read-only access to a tree of files addressed by POSIX relative paths
@@ -60,8 +65,10 @@ const FS_TRANSIENT = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
 /**
  * {@link BlobSource} over a local folder (local mode, tests, the CLI).
  *
- * Errors: a missing file → `DataFileMissingError` (path = `relPath`); `EMFILE`/`EAGAIN`-like
- * faults → `TransientError`; anything else (e.g. `EACCES`) is rethrown unchanged.
+ * Errors: a missing root folder → `DataFolderMissingError` naming it (from `read` and
+ * `list` alike, so a wrong `--data` is never reported as an unknown symbol); a missing file →
+ * `DataFileMissingError` (path = `relPath`); `EMFILE`/`EAGAIN`-like faults →
+ * `TransientError`; anything else (e.g. `EACCES`) is rethrown unchanged.
  */
 export class FileSystemBlobSource implements BlobSource {
   /** Absolute root folder, e.g. `/work/shared/data/lean`. */
@@ -80,6 +87,7 @@ export class FileSystemBlobSource implements BlobSource {
     } catch (err) {
       const code = errnoCode(err);
       if (code !== undefined && FS_MISSING.has(code)) {
+        await this.assertRootExists();
         throw new DataFileMissingError(
           rel,
           `market data file not found: ${rel} (looked at ${abs})`,
@@ -98,12 +106,24 @@ export class FileSystemBlobSource implements BlobSource {
       return (await readdir(abs)).sort();
     } catch (err) {
       const code = errnoCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        await this.assertRootExists();
+        return [];
+      }
       if (code !== undefined && FS_TRANSIENT.has(code)) {
         throw new TransientError(`listing ${abs} failed (${code})`, { cause: err });
       }
       throw err;
     }
+  }
+
+  /** @throws DataFolderMissingError when {@link rootDir} is not an existing folder. */
+  private async assertRootExists(): Promise<void> {
+    const isDir = await stat(this.rootDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) throw new DataFolderMissingError(this.rootDir);
   }
 }
 

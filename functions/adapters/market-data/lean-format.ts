@@ -16,6 +16,7 @@ import { TZDate } from '@date-fns/tz';
 import AdmZip from 'adm-zip';
 import { parse } from 'csv-parse/sync';
 import { DataFileCorruptError, ValidationError } from '../../core/errors.js';
+import type { FactorRow } from '../../core/market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../../core/market/types.js';
 
 /** The markets the loader knows. */
@@ -412,4 +413,36 @@ export function parseDaily(rows: readonly CsvRow[], relPath: string, market: Mar
     bars.push({ date, open, high, low, close, volume });
   }
   return bars;
+}
+
+/**
+ * Parses a LEAN factor file (plain CSV, not zipped): `YYYYMMDD, price_factor, split_factor,
+ * reference_price` rows, dates strictly increasing, factors finite and > 0 (see
+ * `functions/core/market/corporate-actions.ts` for the convention).
+ * @throws DataFileCorruptError naming `relPath` and the line of the first bad row.
+ */
+export function parseFactorFile(csv: string, relPath: string): FactorRow[] {
+  const out: FactorRow[] = [];
+  let prev = '';
+  const lines = csv.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const text = (lines[i] ?? '').trim();
+    if (text === '') continue;
+    const r: RowReader = new RowReader(relPath, { line: i + 1, fields: text.split(',') });
+    r.expectColumns(4);
+    const date = leanDateToIso((text.split(',')[0] ?? '').trim());
+    if (date === undefined) r.fail('bad date, expected YYYYMMDD');
+    if (date <= prev) r.fail(`date ${date} is not after the previous row`);
+    prev = date;
+    const priceFactor = r.nonNegative(1, 'price_factor');
+    const splitFactor = r.nonNegative(2, 'split_factor');
+    if (priceFactor <= 0 || splitFactor <= 0) r.fail('factors must be > 0');
+    out.push({
+      date,
+      priceFactor,
+      splitFactor,
+      referencePrice: r.nonNegative(3, 'reference_price'),
+    });
+  }
+  return out;
 }

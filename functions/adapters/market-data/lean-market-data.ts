@@ -3,6 +3,8 @@
  * {@link BlobSource}). Layout under the data root:
  *
  * - `equity/usa/minute/{sym}/{YYYYMMDD}_{trade|quote}.zip`, `equity/usa/daily/{sym}.zip`
+ * - `equity/usa/factor_files/{sym}.csv` (splits and dividends; optional: without it the
+ *   daily history is reported unadjusted)
  * - `crypto/coinbase/minute/{sym}/{YYYYMMDD}_{trade|quote}.zip`,
  *   `crypto/coinbase/daily/{sym}_trade.zip`
  *
@@ -10,10 +12,18 @@
  */
 import {
   DataFileMissingError,
+  NoDailyHistoryError,
   NoSessionError,
   UnknownSymbolError,
   ValidationError,
 } from '../../core/errors.js';
+import {
+  adjustDailyBars,
+  type DailyHistory,
+  type FactorRow,
+  type SplitEvent,
+  splitsBetween,
+} from '../../core/market/corporate-actions.js';
 import type { DailyBar, MarketSession, SymbolSeries } from '../../core/market/types.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { BlobSource } from './blob-source.js';
@@ -26,6 +36,7 @@ import {
   type MinuteQuotes,
   type MinuteTrades,
   parseDaily,
+  parseFactorFile,
   parseIsoDate,
   parseMinuteQuotes,
   parseMinuteTrades,
@@ -37,15 +48,30 @@ import { WeightedLru } from './weighted-lru.js';
 /** Where each market lives under the data root. */
 const LAYOUT: Record<
   Market,
-  { readonly minute: string; readonly daily: string; readonly dailySuffix: string }
+  {
+    readonly minute: string;
+    readonly daily: string;
+    readonly dailySuffix: string;
+    /** Folder of `{sym}.csv` factor files, or null when the market has no corporate actions. */
+    readonly factors: string | null;
+  }
 > = {
   crypto: {
     minute: 'crypto/coinbase/minute',
     daily: 'crypto/coinbase/daily',
     dailySuffix: '_trade.zip',
+    factors: null,
   },
-  'equity-usa': { minute: 'equity/usa/minute', daily: 'equity/usa/daily', dailySuffix: '.zip' },
+  'equity-usa': {
+    minute: 'equity/usa/minute',
+    daily: 'equity/usa/daily',
+    dailySuffix: '.zip',
+    factors: 'equity/usa/factor_files',
+  },
 };
+
+/** What daily history is for, named in the error when the daily file is missing. */
+const DAILY_NEEDED_BY = 'the VaR/ES risk gates and risk-weighted allocation';
 /** Inference order: a symbol found under crypto/coinbase is crypto, otherwise US equity. */
 const MARKETS: readonly Market[] = ['crypto', 'equity-usa'];
 
@@ -144,9 +170,10 @@ export class LeanMarketData implements MarketDataPort {
   }
 
   /**
-   * Daily bars of `symbol` with `from <= date <= to` (inclusive), oldest first, prices USD.
+   * RAW daily bars of `symbol` with `from <= date <= to` (inclusive), oldest first, prices USD.
    * @throws ValidationError `from`/`to` not real `YYYY-MM-DD` dates, or `to` before `from`.
-   * @throws UnknownSymbolError no daily file for the symbol (lists symbols that have one).
+   * @throws NoDailyHistoryError the symbol has minute data but no daily file (names the file).
+   * @throws UnknownSymbolError the symbol has no data at all (lists the symbols that have some).
    * @throws DataFileCorruptError bad zip or row.
    */
   async loadDaily(symbol: string, from: string, to: string): Promise<readonly DailyBar[]> {
@@ -157,10 +184,17 @@ export class LeanMarketData implements MarketDataPort {
       throw new ValidationError('symbol', 'must be a non-empty string');
     }
     const onDisk = symbol.trim().toLowerCase();
+    const upper = onDisk.toUpperCase();
     const dailySymbols = await Promise.all(MARKETS.map((m) => this.dailySymbols(m)));
     const market = MARKETS.find((_, i) => dailySymbols[i]!.includes(onDisk));
     if (market === undefined) {
-      throw new UnknownSymbolError(symbol.trim().toUpperCase(), upperSortedUnion(dailySymbols));
+      const minuteSymbols = await Promise.all(MARKETS.map((m) => this.minuteSymbols(m)));
+      const minuteMarket = MARKETS.find((_, i) => minuteSymbols[i]!.includes(onDisk));
+      if (minuteMarket !== undefined) {
+        const { daily, dailySuffix } = LAYOUT[minuteMarket];
+        throw new NoDailyHistoryError(upper, `${daily}/${onDisk}${dailySuffix}`, DAILY_NEEDED_BY);
+      }
+      throw new UnknownSymbolError(upper, upperSortedUnion([...dailySymbols, ...minuteSymbols]));
     }
     const relPath = `${LAYOUT[market].daily}/${onDisk}${LAYOUT[market].dailySuffix}`;
     const bars = await this.cached(
@@ -170,6 +204,81 @@ export class LeanMarketData implements MarketDataPort {
       (b) => b.length,
     );
     return bars.filter((b) => b.date >= fromIso && b.date <= toIso);
+  }
+
+  /**
+   * Daily bars over `[from, to]` adjusted for splits and dividends with the symbol's LEAN
+   * factor file (`equity/usa/factor_files/{sym}.csv`); raw and reported `unadjusted` (with
+   * the missing file named) when there is none, and for crypto (no factor files).
+   * @throws as {@link loadDaily}; DataFileCorruptError for a bad factor file.
+   */
+  async loadDailyHistory(symbol: string, from: string, to: string): Promise<DailyHistory> {
+    const raw = await this.loadDaily(symbol, from, to);
+    const upper = symbol.trim().toUpperCase();
+    const factors = await this.factorRows(symbol);
+    if (factors.rows === null) {
+      return { symbol: upper, bars: raw, adjustment: 'unadjusted', unadjustedReason: factors.why };
+    }
+    return {
+      symbol: upper,
+      bars: adjustDailyBars(raw, factors.rows),
+      adjustment: 'split-and-dividend',
+      unadjustedReason: null,
+    };
+  }
+
+  /**
+   * Splits effective on a session date `d` with `after < d <= through`, from the factor
+   * file; empty when the symbol has none.
+   */
+  async splits(symbol: string, after: string, through: string): Promise<readonly SplitEvent[]> {
+    const afterIso = formatIsoDate(parseIsoDate(after, 'after'));
+    const throughIso = formatIsoDate(parseIsoDate(through, 'through'));
+    const factors = await this.factorRows(symbol);
+    if (factors.rows === null) return [];
+    return splitsBetween(symbol.trim().toUpperCase(), factors.rows, afterIso, throughIso);
+  }
+
+  /** The symbol's factor rows, or null with the reason (file missing, crypto). */
+  private async factorRows(
+    symbol: string,
+  ): Promise<{ rows: FactorRow[]; why: null } | { rows: null; why: string }> {
+    const onDisk = symbol.trim().toLowerCase();
+    const market = await this.marketOf(onDisk);
+    const dir = market === undefined ? null : LAYOUT[market].factors;
+    if (dir === null) {
+      return {
+        rows: null,
+        why: `${market ?? 'unknown'} market has no corporate-action factor files`,
+      };
+    }
+    const relPath = `${dir}/${onDisk}.csv`;
+    try {
+      const rows = await this.cached(
+        `factor:${relPath}`,
+        async () =>
+          parseFactorFile(Buffer.from(await this.source.read(relPath)).toString('utf8'), relPath),
+        (r) => r.length,
+      );
+      return { rows, why: null };
+    } catch (err) {
+      if (err instanceof DataFileMissingError) {
+        return {
+          rows: null,
+          why: `no factor file ${relPath} (split and dividend adjustment of the daily history)`,
+        };
+      }
+      throw err;
+    }
+  }
+
+  /** The market a lower-case symbol has minute or daily data in, if any. */
+  private async marketOf(onDisk: string): Promise<Market | undefined> {
+    for (const m of MARKETS) {
+      if ((await this.minuteSymbols(m)).includes(onDisk)) return m;
+      if ((await this.dailySymbols(m)).includes(onDisk)) return m;
+    }
+    return undefined;
   }
 
   /**
@@ -188,6 +297,7 @@ export class LeanMarketData implements MarketDataPort {
       throw new ValidationError('symbols', 'expected at least one symbol');
     }
     const perMarket = await Promise.all(MARKETS.map((m) => this.minuteSymbols(m)));
+    const dailyOnly = await Promise.all(MARKETS.map((m) => this.dailySymbols(m)));
     const resolved = symbols.map((raw, i): ResolvedSymbol => {
       if (typeof raw !== 'string' || raw.trim() === '') {
         throw new ValidationError(`symbols[${i}]`, 'must be a non-empty string');
@@ -195,7 +305,17 @@ export class LeanMarketData implements MarketDataPort {
       const onDisk = raw.trim().toLowerCase();
       const market = MARKETS.find((_, m) => perMarket[m]!.includes(onDisk));
       if (market === undefined) {
-        throw new UnknownSymbolError(onDisk.toUpperCase(), upperSortedUnion(perMarket));
+        if (dailyOnly.some((d) => d.includes(onDisk))) {
+          // Known (a daily file exists) but without minute bars: no session, not unknown.
+          throw new NoSessionError(
+            `any date (${onDisk.toUpperCase()} has daily bars but no minute files under ${LAYOUT[MARKETS[dailyOnly.findIndex((d) => d.includes(onDisk))]!].minute}/${onDisk})`,
+            [],
+          );
+        }
+        throw new UnknownSymbolError(
+          onDisk.toUpperCase(),
+          upperSortedUnion([...perMarket, ...dailyOnly]),
+        );
       }
       return { symbol: onDisk.toUpperCase(), onDisk, market };
     });

@@ -35,6 +35,7 @@ export const AUDIT_KINDS = [
   'promotion_completed',
   'schedule_skipped',
   'config_changed',
+  'position_restated',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

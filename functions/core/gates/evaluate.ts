@@ -51,6 +51,8 @@ export interface GateInput {
     readonly dailyReturns: Maybe<readonly number[]>;
     /** Signed notional of the candidate position, USD. */
     readonly positionNotionalUsd: Maybe<number>;
+    /** What the history is (adjusted, unadjusted and why, or "no history"), for the reason. */
+    readonly historyNote?: Maybe<string>;
   }>;
   /** Account positions after the candidate trade (signed notional per symbol, USD). */
   readonly positionsAfterTrade: Maybe<readonly PositionExposure[]>;
@@ -82,6 +84,7 @@ export function evaluateGates(input: GateInput, thresholds: GateThresholds): Gat
     dailyReturns: input.risk?.dailyReturns,
     positionNotionalUsd: input.risk?.positionNotionalUsd,
     capitalUsd: input.capitalUsd,
+    historyNote: input.risk?.historyNote,
   };
   const exposure = { positions: input.positionsAfterTrade, capitalUsd: input.capitalUsd };
   const results: GateResult[] = [

@@ -226,6 +226,11 @@ export interface RiskObservation {
   readonly positionNotionalUsd: Maybe<number>;
   /** Capital the limit is a fraction of (parent wallet equity), USD, > 0. */
   readonly capitalUsd: Maybe<number>;
+  /**
+   * What the history is ("history adjusted for split and dividend", "history unadjusted
+   * (...)", "no history: ..."), appended to the gate's reason.
+   */
+  readonly historyNote?: Maybe<string>;
 }
 
 const FRACTION_OF_CAPITAL = 'fraction of capital';
@@ -248,8 +253,9 @@ function riskGate(
   const returns = input?.dailyReturns;
   const notional = input?.positionNotionalUsd;
   const capital = input?.capitalUsd;
+  const note = input?.historyNote;
   if (!Array.isArray(returns))
-    return failClosed(gate, max, FRACTION_OF_CAPITAL, 'daily returns missing');
+    return failClosed(gate, max, FRACTION_OF_CAPITAL, note ?? 'daily returns missing');
   if (!isFiniteNumber(minObservations) || returns.length < minObservations) {
     return failClosed(
       gate,
@@ -292,7 +298,7 @@ function riskGate(
     observed,
     max,
     FRACTION_OF_CAPITAL,
-    `; ${fmt(lossUsd)} USD on notional ${fmt(notional)} USD, capital ${fmt(capital)} USD, ${returns.length} daily returns`,
+    `; ${fmt(lossUsd)} USD on notional ${fmt(notional)} USD, capital ${fmt(capital)} USD, ${returns.length} daily returns${note ? `, ${note}` : ''}`,
   );
 }
 

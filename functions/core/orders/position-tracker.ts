@@ -12,6 +12,7 @@
  * 10 @ 100 and 5 @ 110: realized 15·120 − (10·100 + 5·110) = 250 USD; 5 @ 110 remain.
  */
 import { ValidationError } from '../errors.js';
+import { restatePositionForSplit } from '../market/corporate-actions.js';
 import type { OrderSide } from './order.js';
 
 /** One open lot. `qty` is signed shares: > 0 long, < 0 short. */
@@ -29,6 +30,11 @@ export interface SymbolPosition {
   readonly lots: readonly Lot[];
   /** Cumulative realized P&L, USD. */
   readonly realizedPnlUsd: number;
+  /**
+   * Last session date (`YYYY-MM-DD`) whose splits are already applied to the lots; absent
+   * until the first restatement (the earliest lot's open date is used then).
+   */
+  readonly restatedThrough?: string;
 }
 
 /** All positions, keyed by symbol. */
@@ -161,5 +167,45 @@ export function applyFill(book: PositionBook, fill: PositionFill): FillOutcome {
     realizedPnlUsd: realized,
     closedQty: closed,
     position: view(symbol, next),
+  };
+}
+
+/** A position before and after a split restatement (quantity shares, average cost USD). */
+export interface RestatedSide {
+  readonly qty: number;
+  readonly avgCostUsd: number | null;
+}
+
+/**
+ * Re-states `symbol`'s lots across a split effective on `effectiveDate` (`YYYY-MM-DD`): each
+ * lot's quantity times `ratio` (new shares per old share), its price divided by it (see
+ * {@link restatePositionForSplit}), so cost basis and market value are unchanged. Marks the
+ * position `restatedThrough = effectiveDate`. Returns the new book (input unchanged) and the
+ * position before/after for the audit record.
+ * @throws ValidationError when `ratio` is not finite and > 0.
+ */
+export function restateBookForSplit(
+  book: PositionBook,
+  symbol: string,
+  ratio: number,
+  effectiveDate: string,
+): { book: PositionBook; before: RestatedSide; after: RestatedSide } {
+  const pos = book[symbol];
+  const beforeView = view(symbol, pos);
+  const lots = (pos?.lots ?? []).map((lot) => {
+    const r = restatePositionForSplit({ qty: lot.qty, avgCostUsd: lot.priceUsd }, ratio);
+    return { ...lot, qty: r.qty, priceUsd: r.avgCostUsd as number };
+  });
+  const next: SymbolPosition = {
+    symbol,
+    lots,
+    realizedPnlUsd: pos?.realizedPnlUsd ?? 0,
+    restatedThrough: effectiveDate,
+  };
+  const afterView = view(symbol, next);
+  return {
+    book: { ...book, [symbol]: next },
+    before: { qty: beforeView.qty, avgCostUsd: beforeView.avgCostUsd },
+    after: { qty: afterView.qty, avgCostUsd: afterView.avgCostUsd },
   };
 }

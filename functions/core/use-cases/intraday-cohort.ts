@@ -15,7 +15,8 @@ import { isTradingDay } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { type SimulationResult, simulateCohort } from '../cohort/simulate.js';
-import { ValidationError } from '../errors.js';
+import { NoDailyHistoryError, ValidationError } from '../errors.js';
+import type { DailyBar } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
 import {
   type AgentRow,
@@ -213,7 +214,15 @@ export async function prepareCohort(
     .toISOString()
     .slice(0, 10);
   for (const symbol of symbols) {
-    const daily = await deps.marketData.loadDaily(symbol, from, dayBefore);
+    // Split- and dividend-adjusted closes: a split is never read as a volatility spike. A
+    // symbol without daily history gets no σ (risk-weighted allocation falls back to equal).
+    let daily: readonly DailyBar[];
+    try {
+      daily = (await deps.marketData.loadDailyHistory(symbol, from, dayBefore)).bars;
+    } catch (err) {
+      if (!(err instanceof NoDailyHistoryError)) throw err;
+      daily = [];
+    }
     const sigma = dailyVolatility(daily.slice(-RISK_LOOKBACK_SESSIONS - 1).map((d) => d.close));
     if (Number.isFinite(sigma) && sigma > 0) riskEstimates[symbol] = sigma;
   }

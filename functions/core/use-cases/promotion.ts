@@ -27,16 +27,23 @@ import { createStrategy, HOLD } from '../cohort/strategies.js';
 import {
   BrokerRejectedError,
   KillSwitchEngagedError,
+  NoDailyHistoryError,
   NoSessionError,
   NotFoundError,
   ValidationError,
 } from '../errors.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
 import type { GateThresholds } from '../gates/thresholds.js';
-import type { MarketSession } from '../market/types.js';
+import type { SplitEvent } from '../market/corporate-actions.js';
+import type { DailyBar, MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
-import { applyFill, type PositionBook, positionsOf } from '../orders/position-tracker.js';
+import {
+  applyFill,
+  type PositionBook,
+  positionsOf,
+  restateBookForSplit,
+} from '../orders/position-tracker.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import { simpleReturns } from '../risk/var.js';
 import {
@@ -99,7 +106,7 @@ export function nyTimeOn(date: string, hhmm: string): number {
 }
 
 function draft(
-  deps: PromotionDeps,
+  deps: Pick<PromotionDeps, 'environment'>,
   kind: AuditDraft['kind'],
   stream: string,
   subject: Record<string, string | undefined>,
@@ -397,8 +404,11 @@ export async function evaluatePromotionGates(
   const dayBefore = new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000)
     .toISOString()
     .slice(0, 10);
-  const daily = await deps.marketData.loadDaily(symbol, fromDate, dayBefore);
-  const { book } = await deps.promotions.getBook(p.broker);
+  // Adjusted for splits and dividends (a split never shows up as a return); a symbol without
+  // daily history fails the VaR/ES gates closed with "no history", never as an unknown symbol.
+  const history = await dailyHistoryOrNull(deps.marketData, symbol, fromDate, dayBefore);
+  const daily = history.bars;
+  const { book } = await restateBookForSplits(deps, p, date);
   const lastPrice = (sym: string): number | null => {
     const sr = session?.series.find((x) => x.symbol === sym);
     if (!sr || lastIdx < 0) return null;
@@ -422,7 +432,11 @@ export async function evaluatePromotionGates(
         parentDrawdownFraction: p.metrics.parentMaxDrawdownFraction,
         agentDrawdownFraction: p.metrics.maxDrawdownFraction,
       },
-      risk: { dailyReturns: simpleReturns(daily), positionNotionalUsd: notional },
+      risk: {
+        dailyReturns: history.missing === null ? simpleReturns(daily) : null,
+        positionNotionalUsd: notional,
+        historyNote: history.note,
+      },
       positionsAfterTrade,
       leverage: {
         grossNotionalUsd: notional === null ? null : Math.abs(notional),
@@ -841,4 +855,97 @@ export async function completePromotion(
     ),
   );
   return { promotionId: p.promotionId, outcome: input.outcome, reason: input.reason };
+}
+
+/**
+ * The adjusted daily history of `symbol` over `[from, to]` for the risk gates. `missing` is
+ * the reason when there is none (no daily file: "no history"), `note` what the gate reason
+ * should say about the adjustment (e.g. "unadjusted: no factor file ...").
+ */
+export async function dailyHistoryOrNull(
+  marketData: MarketDataPort,
+  symbol: string,
+  from: string,
+  to: string,
+): Promise<{ bars: readonly DailyBar[]; missing: string | null; note: string | null }> {
+  try {
+    const h = await marketData.loadDailyHistory(symbol, from, to);
+    return {
+      bars: h.bars,
+      missing: null,
+      note:
+        h.adjustment === 'unadjusted'
+          ? `history unadjusted (${h.unadjustedReason ?? 'no corporate-action data'})`
+          : `history adjusted for ${h.adjustment.replaceAll('-', ' ')}`,
+    };
+  } catch (err) {
+    if (!(err instanceof NoDailyHistoryError)) throw err;
+    return { bars: [], missing: err.message, note: `no history: ${err.message}` };
+  }
+}
+
+/**
+ * Re-states the account's position book across the splits that took effect since each
+ * position was last re-stated (or opened) up to `date` (`YYYY-MM-DD`): quantity times the
+ * split ratio, cost divided by it, so the position keeps its value. Each restatement is saved
+ * (optimistic version) and recorded as a `position_restated` audit record. Returns the book.
+ */
+export async function restateBookForSplits(
+  deps: Pick<PromotionDeps, 'promotions' | 'marketData' | 'audit' | 'clock' | 'environment'>,
+  p: Pick<StagedPromotion, 'promotionId' | 'broker'>,
+  date: string,
+): Promise<{ book: PositionBook; version: number }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await deps.promotions.getBook(p.broker);
+    let book = current.book;
+    const records: { symbol: string; event: SplitEvent; before: unknown; after: unknown }[] = [];
+    for (const view of positionsOf(book)) {
+      if (view.qty === 0) continue;
+      const since = book[view.symbol]?.restatedThrough ?? earliestLotDate(view.lots);
+      if (since === null || since >= date) continue;
+      const events = await deps.marketData.splits(view.symbol, since, date);
+      for (const event of events) {
+        const out = restateBookForSplit(book, view.symbol, event.ratio, event.effectiveDate);
+        records.push({ symbol: view.symbol, event, before: out.before, after: out.after });
+        book = out.book;
+      }
+    }
+    if (records.length === 0) return current;
+    let saved: boolean;
+    try {
+      saved = await deps.promotions.saveBook(p.broker, book, current.version);
+    } catch (err) {
+      // A read-only repository (the Day-3 gate preview) refuses writes: gate on the
+      // restated book without persisting or recording it.
+      if (err instanceof ValidationError) return { book, version: current.version };
+      throw err;
+    }
+    if (!saved) continue;
+    await deps.audit.appendMany(
+      records.map((r) =>
+        draft(
+          deps,
+          'position_restated',
+          streamOf(p.promotionId),
+          { promotion_id: p.promotionId },
+          {
+            account: p.broker,
+            symbol: r.symbol,
+            reason: 'split',
+            effective_date: r.event.effectiveDate,
+            ratio: r.event.ratio,
+            before: r.before,
+            after: r.after,
+          },
+        ),
+      ),
+    );
+    return { book, version: current.version + 1 };
+  }
+  return deps.promotions.getBook(p.broker);
+}
+
+function earliestLotDate(lots: readonly { readonly openedAtMs: number }[]): string | null {
+  if (lots.length === 0) return null;
+  return nyDate(Math.min(...lots.map((l) => l.openedAtMs)));
 }

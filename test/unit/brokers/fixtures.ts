@@ -4,6 +4,7 @@
  */
 import type { FillCosts } from '../../../functions/core/cohort/fill-model.js';
 import { NoSessionError, UnknownSymbolError } from '../../../functions/core/errors.js';
+import type { DailyHistory, SplitEvent } from '../../../functions/core/market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../../../functions/core/market/types.js';
 import type { MarketDataPort } from '../../../functions/ports/market-data.js';
 
@@ -80,6 +81,19 @@ export class FakeMarketData implements MarketDataPort {
 
   async loadDaily(): Promise<readonly DailyBar[]> {
     return [];
+  }
+
+  /** Splits returned by {@link splits}, settable by a test. */
+  splitEvents: SplitEvent[] = [];
+
+  async loadDailyHistory(symbol: string): Promise<DailyHistory> {
+    return { symbol, bars: [], adjustment: 'unadjusted', unadjustedReason: 'fake' };
+  }
+
+  async splits(symbol: string, after: string, through: string): Promise<readonly SplitEvent[]> {
+    return this.splitEvents.filter(
+      (e) => e.symbol === symbol && e.effectiveDate > after && e.effectiveDate <= through,
+    );
   }
 
   async listSessions(symbols: readonly string[]): Promise<readonly string[]> {

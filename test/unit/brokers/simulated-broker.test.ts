@@ -511,3 +511,32 @@ describe('SimulatedPaperBroker idempotency, restart and cancel', () => {
     expect(account.buyingPowerUsd).toBeCloseTo(cash, 9);
   });
 });
+
+describe('SimulatedPaperBroker across a split', () => {
+  it('re-states a position held across a 7-for-1 split: 7× the shares, 1/7 the price, same value', async () => {
+    // Prepare: a factor row's split seen as an event effective on the next session; the raw
+    // minute prices drop from ~700 to ~100 overnight, as in LEAN's raw files
+    const day1: BarsSpec = { bid: Array(10).fill(700), ask: Array(10).fill(700.1) };
+    const day2: BarsSpec = {
+      bid: Array(10).fill(100),
+      ask: Array(10).fill(100.1 / 7 + 100 - 100 / 7),
+    };
+    const { broker, clock, marketData } = setup({ bars: day1, next: day2 });
+    marketData.splitEvents = [{ symbol: 'SPY', effectiveDate: NEXT_DATE, ratio: 7 }];
+    await broker.submitOrder(order({ qty: 1 }));
+    clock.set(minute(5));
+    const [held] = await broker.listPositions();
+    const valueDay1 = (await broker.getAccount()).equityUsd;
+
+    // Act
+    clock.set(minute(5, NEXT_OPEN));
+    const [restated] = await broker.listPositions();
+    const valueDay2 = (await broker.getAccount()).equityUsd;
+
+    // Assess: quantity and average price re-stated, no fake PnL from the raw price drop
+    expect(held?.qty).toBe(1);
+    expect(restated?.qty).toBeCloseTo(7, 12);
+    expect(restated?.avgEntryPriceUsd).toBeCloseTo((held?.avgEntryPriceUsd ?? 0) / 7, 9);
+    expect(valueDay2).toBeCloseTo(valueDay1, 6);
+  });
+});

@@ -12,12 +12,14 @@ import {
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import {
   DataFileMissingError,
+  DataFolderMissingError,
+  NoDailyHistoryError,
   NoSessionError,
   UnknownSymbolError,
   ValidationError,
 } from '../../../functions/core/errors.js';
 import type { SymbolSeries } from '../../../functions/core/market/types.js';
-import { LEAN_ROOT } from './fixtures.js';
+import { LEAN_ROOT, makeTempLeanRoot, zipCsv } from './fixtures.js';
 
 const iso = (t: number | undefined): string => new Date(t ?? Number.NaN).toISOString();
 const countNaN = (a: Float64Array): number => a.filter(Number.isNaN).length;
@@ -38,6 +40,24 @@ class CountingSource implements BlobSource {
   list(relDir: string): Promise<string[]> {
     return this.inner.list(relDir);
   }
+}
+
+/**
+ * The rule for "known": every symbol with a daily file (equity `{sym}.zip`, crypto
+ * `{sym}_trade.zip`) or a minute folder, upper-case and sorted, whatever the folder holds.
+ */
+async function symbolsWithData(): Promise<string[]> {
+  const names = async (dir: string, suffix?: string) =>
+    (await readdir(path.join(LEAN_ROOT, dir)))
+      .filter((n) => suffix === undefined || n.endsWith(suffix))
+      .map((n) => (suffix === undefined ? n : n.slice(0, -suffix.length)));
+  const all = [
+    ...(await names('equity/usa/daily', '.zip')),
+    ...(await names('crypto/coinbase/daily', '_trade.zip')),
+    ...(await names('equity/usa/minute')),
+    ...(await names('crypto/coinbase/minute')),
+  ];
+  return [...new Set(all.map((s) => s.toUpperCase()))].sort();
 }
 
 const newLoader = (): LeanMarketData => new LeanMarketData(new FileSystemBlobSource(LEAN_ROOT));
@@ -221,10 +241,7 @@ describe('LeanMarketData.loadSession errors', () => {
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(UnknownSymbolError);
-    await expect(act).rejects.toMatchObject({
-      symbol: 'ZZZZ',
-      known: ['AIG', 'BAC', 'BTCUSD', 'ETHUSD', 'IBM', 'SPY'],
-    });
+    await expect(act).rejects.toMatchObject({ symbol: 'ZZZZ', known: await symbolsWithData() });
   });
 
   it('throws NoSessionError for a Saturday, listing the available dates', async () => {
@@ -310,15 +327,18 @@ describe('LeanMarketData.listSessions', () => {
     expect(dates).toEqual(['2017-09-03', '2017-09-04', '2018-04-04', '2018-04-05']);
   });
 
-  it('throws UnknownSymbolError for a symbol with no minute folder', async () => {
-    // Prepare
+  it('throws NoSessionError (not unknown) for a symbol with a daily file but no minute folder', async () => {
+    // Prepare: QQQ has daily bars only in the shared data
     const md = newLoader();
 
     // Act
-    const act = md.listSessions(['QQQ']);
+    const dailyOnly = md.listSessions(['QQQ']);
+    const none = md.listSessions(['ZZZZ']);
 
     // Assess
-    await expect(act).rejects.toBeInstanceOf(UnknownSymbolError);
+    await expect(dailyOnly).rejects.toBeInstanceOf(NoSessionError);
+    await expect(dailyOnly).rejects.toThrow(/QQQ/);
+    await expect(none).rejects.toBeInstanceOf(UnknownSymbolError);
   });
 });
 
@@ -355,17 +375,10 @@ describe('LeanMarketData.loadDaily', () => {
     expect(bars.map((b) => b.date)).toEqual(['2013-10-04', '2013-10-07']);
   });
 
-  it('throws UnknownSymbolError for a symbol without a daily file', async () => {
-    // Prepare: the symbols that have a daily file (equity `{sym}.zip`, crypto
-    // `{sym}_trade.zip`), upper-case and sorted, whatever the data folder holds.
+  it('throws UnknownSymbolError for a symbol with no data, listing every symbol with data', async () => {
+    // Prepare
     const md = newLoader();
-    const equity = (await readdir(path.join(LEAN_ROOT, 'equity/usa/daily')))
-      .filter((n) => n.endsWith('.zip'))
-      .map((n) => n.slice(0, -'.zip'.length));
-    const crypto = (await readdir(path.join(LEAN_ROOT, 'crypto/coinbase/daily')))
-      .filter((n) => n.endsWith('_trade.zip'))
-      .map((n) => n.slice(0, -'_trade.zip'.length));
-    const expected = [...new Set([...equity, ...crypto].map((s) => s.toUpperCase()))].sort();
+    const expected = await symbolsWithData();
 
     // Act
     const act = md.loadDaily('ZZZZ', '2013-01-01', '2013-12-31');
@@ -373,7 +386,23 @@ describe('LeanMarketData.loadDaily', () => {
     // Assess: the error lists exactly those symbols (equities and crypto alike)
     await expect(act).rejects.toBeInstanceOf(UnknownSymbolError);
     await expect(act).rejects.toMatchObject({ known: expected });
-    expect(expected).toEqual(expect.arrayContaining(['SPY', 'BTCUSD']));
+    expect(expected).toEqual(expect.arrayContaining(['SPY', 'BTCUSD', 'ETHUSD']));
+  });
+
+  it('names the missing daily file and what needs it for a symbol with minute data only', async () => {
+    // Prepare: ETHUSD has minute days but no daily file in the shared data
+    const md = newLoader();
+
+    // Act
+    const act = md.loadDaily('ethusd', '2018-01-01', '2018-04-04');
+
+    // Assess: not "unknown symbol"
+    await expect(act).rejects.toBeInstanceOf(NoDailyHistoryError);
+    await expect(act).rejects.toMatchObject({
+      symbol: 'ETHUSD',
+      path: 'crypto/coinbase/daily/ethusd_trade.zip',
+    });
+    await expect(act).rejects.toThrow(/VaR\/ES risk gates/);
   });
 
   it('throws ValidationError when to is before from, or a bound is not a date', async () => {
@@ -387,5 +416,102 @@ describe('LeanMarketData.loadDaily', () => {
     // Assess
     await expect(reversed).rejects.toMatchObject({ name: 'ValidationError', field: 'to' });
     await expect(badFrom).rejects.toMatchObject({ name: 'ValidationError', field: 'from' });
+  });
+});
+
+describe('LeanMarketData: missing data folder', () => {
+  it('names the folder instead of calling the symbol unknown', async () => {
+    // Prepare
+    const missing = path.join(LEAN_ROOT, 'no-such-folder');
+    const md = new LeanMarketData(new FileSystemBlobSource(missing));
+
+    // Act
+    const act = md.loadSession('2013-10-07', ['SPY']);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DataFolderMissingError);
+    await expect(act).rejects.toMatchObject({ folder: missing });
+    await expect(act).rejects.toThrow(missing);
+  });
+});
+
+describe('LeanMarketData.loadDailyHistory (corporate actions)', () => {
+  it('AIG 2009-07-01 1-for-20 reverse split: the raw jump is gone from the adjusted history', async () => {
+    // Prepare: raw closes 1.13 (06-30) and 18.08 (07-01) in the real daily file
+    const md = newLoader();
+
+    // Act
+    const raw = await md.loadDaily('AIG', '2009-06-29', '2009-07-02');
+    const adjusted = await md.loadDailyHistory('AIG', '2009-06-29', '2009-07-02');
+
+    // Assess: raw "return" +1,500 %; adjusted on today's share basis (06-30 × 20 × price
+    // factor of its row), the split day's return is the market's, about −20 %
+    const ret = (bars: readonly { close: number }[], i: number) =>
+      (bars[i]!.close as number) / (bars[i - 1]!.close as number) - 1;
+    expect(raw.map((b) => b.date)).toEqual([
+      '2009-06-29',
+      '2009-06-30',
+      '2009-07-01',
+      '2009-07-02',
+    ]);
+    expect(ret(raw, 2)).toBeGreaterThan(10);
+    expect(adjusted.adjustment).toBe('split-and-dividend');
+    expect(adjusted.unadjustedReason).toBeNull();
+    expect(adjusted.bars[1]!.close).toBeCloseTo(1.13 * 20 * 0.7048563, 6);
+    expect(adjusted.bars[2]!.close).toBeCloseTo(18.08 * 0.7048563, 6);
+    expect(ret(adjusted.bars, 2)).toBeCloseTo(18.08 / (1.13 * 20) - 1, 9);
+    for (let i = 1; i < adjusted.bars.length; i++) {
+      expect(Math.abs(ret(adjusted.bars, i))).toBeLessThan(0.5);
+    }
+  });
+
+  it('lists the reverse split as one event of ratio 1/20 effective 2009-07-01', async () => {
+    // Prepare
+    const md = newLoader();
+
+    // Act
+    const across = await md.splits('AIG', '2009-06-30', '2009-07-01');
+    const before = await md.splits('AIG', '2009-06-01', '2009-06-30');
+    const after = await md.splits('AIG', '2009-07-01', '2009-12-31');
+
+    // Assess
+    expect(across).toEqual([{ symbol: 'AIG', effectiveDate: '2009-07-01', ratio: 1 / 20 }]);
+    expect(before).toEqual([]);
+    expect(after).toEqual([]);
+  });
+
+  it('reports a symbol without factor data as unadjusted, naming why', async () => {
+    // Prepare: crypto has no factor files
+    const md = newLoader();
+
+    // Act
+    const btc = await md.loadDailyHistory('BTCUSD', '2017-09-01', '2017-09-10');
+
+    // Assess
+    expect(btc.adjustment).toBe('unadjusted');
+    expect(btc.unadjustedReason).toMatch(/crypto market has no corporate-action factor files/);
+    expect(btc.bars.length).toBeGreaterThan(5);
+  });
+
+  it('names the missing factor file of an equity', async () => {
+    // Prepare: a LEAN tree with a daily file and no factor file
+    const tmp = await makeTempLeanRoot();
+    try {
+      await tmp.write(
+        'equity/usa/daily/xyz.zip',
+        zipCsv('xyz.csv', ['20131004 00:00,10000,10000,10000,10000,5']),
+      );
+      const md = new LeanMarketData(new FileSystemBlobSource(tmp.root));
+
+      // Act
+      const h = await md.loadDailyHistory('XYZ', '2013-10-01', '2013-10-31');
+
+      // Assess
+      expect(h.adjustment).toBe('unadjusted');
+      expect(h.unadjustedReason).toContain('equity/usa/factor_files/xyz.csv');
+      expect(h.bars.map((b) => b.close)).toEqual([1]);
+    } finally {
+      await tmp.dispose();
+    }
   });
 });
