@@ -48,13 +48,11 @@ export default async function (): Promise<BenchReport> {
     let promoted = 0;
     for (let i = 0; i < PROMOTIONS; i++) {
       // Each promotion replays a different minute of the next session's window.
-      const replayStartIso = new Date(
-        Date.parse('2013-10-08T14:00:00Z') + i * 3 * 60_000,
-      ).toISOString();
+      stack.clock.set(Date.parse('2013-10-08T14:00:00Z') + i * 3 * 60_000);
       let staged = 0;
       let accepted = 0;
       const result = await stack.promotionPipeline.execute(
-        { source: 'cli', cohortId, replayStartIso },
+        { source: 'cli', cohortId },
         {
           executionName: `bench-promo-${i}`,
           onProgress: (e) => {

@@ -20,6 +20,12 @@
  *   local state machine passed to {@link LocalStateMachine.load}: runs that machine to its end
  *   and returns what AWS returns (`{ ExecutionArn, Name, Status, Output, ... }`, Output parsed
  *   for `:2`), or fails with `States.TaskFailed` and the child's error in the cause.
+ *
+ * Time: the runner never sleeps. Each `Wait` state of its private copy is rewritten into a Task
+ * that advances the runtime's {@link ManualClock} by the Wait's `Seconds` / `SecondsPath`, or
+ * to its `Timestamp` / `TimestampPath` (never backwards), and passes its input on unchanged,
+ * as a Wait does. The handlers read that same clock, so Wait/poll loops replay historical
+ * sessions; no state of the definition carries the time.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -34,6 +40,7 @@ import {
   StateMachine,
 } from 'aws-local-stepfunctions';
 import { localTaskTokens } from '../functions/adapters/sfn/local-task-tokens.js';
+import { ManualClock } from '../functions/ports/clock.js';
 import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -168,6 +175,8 @@ const TASK_TOKEN_SENTINEL = '__stagegate_local_task_token__';
 /** Largest timer Node accepts (~24.8 days), s: the interpreter's own race never fires first. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** Resource of the Task a Wait state becomes locally (never a deployed function). */
+const ADVANCE_CLOCK_ARN = localFunctionArn('LocalAdvanceClock');
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const START_EXECUTION_SYNC = /^arn:aws:states:::states:startExecution\.sync(:2)?$/;
 
@@ -198,7 +207,46 @@ type TaskBinding =
   | { readonly kind: 'lambda'; readonly fn: LocalFunction; readonly timeoutMs: number }
   | { readonly kind: 'lambdaInvoke'; readonly fn: LocalFunction; readonly timeoutMs: number }
   | { readonly kind: 'waitForTaskToken'; readonly fn: LocalFunction }
-  | { readonly kind: 'startExecution'; readonly child: LocalStateMachine; readonly v2: boolean };
+  | { readonly kind: 'startExecution'; readonly child: LocalStateMachine; readonly v2: boolean }
+  | { readonly kind: 'advanceClock' };
+
+/**
+ * Rewrites a Wait state, in place, into a Task that advances the local clock: the Wait's
+ * duration goes into the Parameters (paths evaluated by the interpreter against the state's
+ * effective input), and the effective input is the Task's result, so the state's output is
+ * what the Wait would have passed on. InputPath, OutputPath, Next/End and Comment are kept.
+ */
+function waitToAdvanceClock(state: StateDef): void {
+  const params: Record<string, unknown> = { '__input.$': '$' };
+  if (state.Seconds !== undefined) params.__seconds = state.Seconds;
+  else if (state.SecondsPath !== undefined) params['__seconds.$'] = state.SecondsPath;
+  else if (state.Timestamp !== undefined) params.__timestamp = state.Timestamp;
+  else if (state.TimestampPath !== undefined) params['__timestamp.$'] = state.TimestampPath;
+  for (const k of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) delete state[k];
+  state.Type = 'Task';
+  state.Resource = ADVANCE_CLOCK_ARN;
+  state.Parameters = params;
+  state.TimeoutSeconds = 60;
+}
+
+/** Advances `clock` as the rewritten Wait says and returns the Wait's input. */
+function advanceClock(clock: ManualClock, input: unknown): unknown {
+  const w = input as { __input: unknown; __seconds?: unknown; __timestamp?: unknown };
+  if (w.__seconds !== undefined) {
+    const seconds = Number(w.__seconds);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new StatesError('States.Runtime', `Wait seconds must be >= 0, got ${w.__seconds}`);
+    }
+    clock.advance(seconds * 1000);
+  } else if (w.__timestamp !== undefined) {
+    const at = Date.parse(String(w.__timestamp));
+    if (!Number.isFinite(at)) {
+      throw new StatesError('States.Runtime', `Wait timestamp is not ISO-8601: ${w.__timestamp}`);
+    }
+    if (at > clock.now()) clock.set(at);
+  }
+  return w.__input;
+}
 
 /** Per-execution context the overrides need. */
 interface RunContext {
@@ -222,12 +270,19 @@ export class LocalStateMachine {
     functions: readonly LocalFunction[],
     children: ReadonlyMap<string, LocalStateMachine>,
     private readonly retryIntervalMs: number,
+    /** The runtime's simulated clock: Wait states advance it, handlers read it. */
+    readonly clock: ManualClock,
   ) {
     this.arn = localStateMachineArn(name);
     // The runner works on its own copy: the file's definition is never changed.
     this.definition = structuredClone(definition);
     const byArn = new Map(functions.map((f) => [localFunctionArn(f.name), f]));
     for (const [stateName, state] of walkStates(this.definition)) {
+      if (state.Type === 'Wait') {
+        waitToAdvanceClock(state);
+        this.bindings.set(stateName, { kind: 'advanceClock' });
+        continue;
+      }
       if (state.Type !== 'Task' || typeof state.Resource !== 'string') continue;
       const resource = state.Resource;
       const params = (state.Parameters ?? {}) as Record<string, unknown>;
@@ -303,6 +358,8 @@ export class LocalStateMachine {
       stateMachines?: Readonly<Record<string, LocalStateMachine>>;
       /** Other `definitionSubstitutions` (the same values the CDK app passes). */
       values?: Readonly<Record<string, string>>;
+      /** The clock Wait states advance (the one the handlers read). Default: a new one at now. */
+      clock?: ManualClock;
     } = {},
   ): Promise<LocalStateMachine> {
     const text = await readFile(path.join(repoRoot, 'statemachines', file), 'utf8');
@@ -324,6 +381,7 @@ export class LocalStateMachine {
       functions,
       children,
       options.retryIntervalMs ?? 10,
+      options.clock ?? new ManualClock(Date.now()),
     );
   }
 
@@ -338,6 +396,7 @@ export class LocalStateMachine {
     options: {
       retryIntervalMs?: number;
       stateMachines?: readonly LocalStateMachine[];
+      clock?: ManualClock;
     } = {},
   ): LocalStateMachine {
     const children = new Map((options.stateMachines ?? []).map((m) => [m.arn, m]));
@@ -347,6 +406,7 @@ export class LocalStateMachine {
       functions,
       children,
       options.retryIntervalMs ?? 10,
+      options.clock ?? new ManualClock(Date.now()),
     );
   }
 
@@ -370,6 +430,8 @@ export class LocalStateMachine {
         return (input: unknown) => this.waitForTaskToken(stateName, binding.fn, input, run);
       case 'startExecution':
         return (input: unknown) => this.startChild(stateName, binding, input, run);
+      case 'advanceClock':
+        return async (input: unknown) => advanceClock(this.clock, input);
     }
   }
 
@@ -512,25 +574,20 @@ export class LocalStateMachine {
       overrides[stateName] = this.override(stateName, binding, run);
     }
     const retryIntervalOverrides: Record<string, number> = {};
-    const waitTimeOverrides: Record<string, number> = {};
     for (const [stateName, state] of walkStates(this.definition)) {
       if (state.Retry) retryIntervalOverrides[stateName] = this.retryIntervalMs;
-      // Wait states do not sleep locally: replayed time advances through the execution's own
-      // state ($.clock, see the promotion pipeline), never through the wall clock.
-      if (state.Type === 'Wait') waitTimeOverrides[stateName] = 0;
     }
     const runOptions: RunOptions = {
       overrides: {
         taskResourceLocalHandlers: overrides as never,
         retryIntervalOverrides,
-        waitTimeOverrides,
       },
       context: {
         Execution: {
           Id: executionArn,
           Name: executionName,
           Input: input as never,
-          StartTime: new Date().toISOString(),
+          StartTime: new Date(this.clock.now()).toISOString(),
           RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/stagegate-local`,
         },
         StateMachine: { Id: this.arn, Name: `stagegate-local-${this.machineName}` },

@@ -60,11 +60,11 @@ export interface RunDay3Options {
    */
   readonly timeoutSeconds?: number;
   /**
-   * Replay start of the micro-live session, UTC ISO-8601. @default the promotion window's
-   * opening (`promotion.windows[0].opensAt`, New York) on the first session with data after
-   * Day 3.
+   * Where the local clock starts the go/no-go (and so the micro-live session), UTC ISO-8601.
+   * @default the promotion window's opening (`promotion.windows[0].opensAt`, New York) on the
+   * first session with data after Day 3.
    */
-  readonly replayStartIso?: string;
+  readonly startAtIso?: string;
   /** Where progress goes. @default process.stdout */
   readonly write?: (text: string) => void;
   /** The local approver identity. @default `local:<os user>` */
@@ -230,7 +230,7 @@ export class LocalDay3Notifier implements Notifier {
   }
 }
 
-async function defaultReplayStart(stack: LocalStack, cohortId: string): Promise<string> {
+async function defaultStart(stack: LocalStack, cohortId: string): Promise<string> {
   const record = await stack.runtime.cohorts.get(cohortId);
   const sessions = await stack.runtime.marketData.listSessions(record.symbols);
   const next = sessions.find((d) => d > record.sessionDate);
@@ -269,10 +269,10 @@ async function replayMonitor(
   const out: (SliceTick & { atIso: string })[] = [];
   for (let i = 0; i < ticks.length; i++) {
     const tick = ticks[i] as (typeof ticks)[number];
-    stack.clock?.set(tick.atMs);
+    stack.clock.set(tick.atMs);
     const atIso = new Date(tick.atMs).toISOString();
     const result = (await handler(
-      { replayAtIso: atIso, closeOfDay: tick.closeOfDay },
+      { closeOfDay: tick.closeOfDay },
       localLambdaContext('RollbackMonitor', 60_000),
     )) as { slices: SliceTick[] };
     const mine = result.slices.filter((s) => s.sliceId === slice.sliceId);
@@ -301,7 +301,7 @@ async function replayMonitor(
  * Runs the Day-3 go/no-go for three cohorts (see the module comment). Starts and stops its own
  * approval server; leaves the local stack running.
  *
- * @throws when no session with data follows Day 3 (and no `replayStartIso` is given), or on
+ * @throws when no session with data follows Day 3 (and no `startAtIso` is given), or on
  *   an interpreter fault; a failed execution is an outcome, not an exception.
  */
 export async function runDay3(stack: LocalStack, options: RunDay3Options): Promise<Day3RunOutcome> {
@@ -313,7 +313,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
   if (options.cohortIds.length !== 3 || !day3CohortId) {
     throw new Error(`Day 3 needs three cohort ids, got ${options.cohortIds.length}`);
   }
-  const replayStartIso = options.replayStartIso ?? (await defaultReplayStart(stack, day3CohortId));
+  const startAtIso = options.startAtIso ?? (await defaultStart(stack, day3CohortId));
   let server: ApprovalServer | null = null;
   try {
     server = await startApprovalServer({ approver, port: options.port });
@@ -342,19 +342,18 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
         options.webhookUrl ?? process.env.STAGEGATE_SLACK_WEBHOOK_URL,
       ),
     );
-    stack.clock?.set(Date.parse(replayStartIso));
+    stack.clock.set(Date.parse(startAtIso));
     write(
-      `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${replayStartIso})\n  `,
+      `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${startAtIso})\n  `,
     );
     const execution = stack.day3GoNoGo.start(
       {
         source: 'cli',
         cohortIds: [...options.cohortIds],
-        replayStartIso,
         ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
       },
       {
-        executionName: `day3-${nyDate(Date.parse(replayStartIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
+        executionName: `day3-${nyDate(Date.parse(startAtIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
         signal: options.signal,
         onProgress: (e) => {
           if (e.type === 'StateEntered' && e.state)

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetPromotionDeps } from '../functions/composition/promotion.js';
 import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
-import type { ManualClock } from '../functions/ports/clock.js';
+import { ManualClock } from '../functions/ports/clock.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
 import {
@@ -150,8 +150,11 @@ export interface LocalStack {
   readonly learningCycle: LocalStateMachine;
   /** `statemachines/day3-go-no-go.asl.json` (runs the promotion pipeline nested). */
   readonly day3GoNoGo: LocalStateMachine;
-  /** The clock the in-process handlers read (the local scheduler moves it; wall time otherwise). */
-  readonly clock: ManualClock | null;
+  /**
+   * The clock the in-process handlers read: the local scheduler sets it to each firing and
+   * the state machines' Wait states advance it.
+   */
+  readonly clock: ManualClock;
   /** EventBridge expression of the learning-cycle schedule. */
   readonly learningSchedule: string;
   /** The environment config the local mode runs with (dev's, see lib/config). */
@@ -170,7 +173,7 @@ export interface LocalStackOptions {
   readonly configOverrides?: DeepPartial<EnvironmentConfig>;
   /** Simulated paper broker account (each `run` opens a fresh one). Default `local-paper`. */
   readonly brokerAccount?: string;
-  /** A simulated clock for the handlers (the local scheduler replays historical days). */
+  /** The simulated clock for the handlers. Default: one starting at the wall clock's now. */
   readonly clock?: ManualClock;
   /** Largest cohort run by one RunCohort; bigger ones fan out in shards of this size. */
   readonly shardAgents?: number;
@@ -186,6 +189,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dataDir: options.stateDir,
     buckets: Object.values(LOCAL_BUCKETS),
   });
+  const clock = options.clock ?? new ManualClock(Date.now());
   try {
     const config = loadEnvironmentConfig('dev', options.configOverrides);
     const env: Record<string, string> = {
@@ -209,7 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     Object.assign(process.env, env);
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    resetRuntime(options.clock);
+    resetRuntime(clock);
     resetPromotionDeps();
     const ddb = new DynamoDBClient({
       endpoint: servers.dynamoEndpoint,
@@ -220,6 +224,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ddb.destroy();
     const functions = await localFunctions();
     const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
+      clock,
       values: {
         ...cohortStateMachineValues(config),
         ...(options.shardAgents ? { CohortShardAgents: String(options.shardAgents) } : {}),
@@ -228,20 +233,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const promotionPipeline = await LocalStateMachine.load(
       'promotion-pipeline.asl.json',
       functions,
+      { clock },
     );
-    const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions);
+    const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions, {
+      clock,
+    });
     const day3GoNoGo = await LocalStateMachine.load('day3-go-no-go.asl.json', functions, {
+      clock,
       stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline },
     });
     return {
       servers,
       env,
-      runtime: buildRuntime(env, options.clock),
+      runtime: buildRuntime(env, clock),
       intradayCohort,
       promotionPipeline,
       learningCycle,
       day3GoNoGo,
-      clock: options.clock ?? null,
+      clock,
       learningSchedule: config.schedules.learningCycle.expression,
       config,
       stop: () => servers.stop(),

@@ -136,7 +136,6 @@ export function replaySchedules(
 export async function replay(stack: LocalStack, options: ReplayOptions): Promise<ReplayResult> {
   const write = options.out ?? ((t: string) => process.stdout.write(t));
   const clock = stack.clock;
-  if (!clock) throw new Error('replay needs a local stack started with a simulated clock');
   const sessions = new Set(options.sessions);
   const first = options.sessions[0];
   const last = options.sessions.at(-1);
@@ -216,7 +215,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     } else if (firing.name === 'promotion') {
       write(`\n[${stamp}] schedule promotion  `);
       const result = await stack.promotionPipeline.execute(
-        { source: 'schedule', replayStartIso: iso },
+        { source: 'schedule' },
         { executionName: name, onProgress: progress },
       );
       write(`[${result.status.toLowerCase()}]\n`);

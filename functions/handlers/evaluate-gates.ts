@@ -2,7 +2,7 @@
  * Step "EvaluateGates": observes and evaluates every risk gate for the staged candidate,
  * records one `gate_evaluated` per gate, and plans the entry order.
  *
- * Event: `{ promotion, clock }`. Returns `{ passed, results, strongestAction, plan, nowIso }`.
+ * Event: `{ promotion }`. Returns `{ passed, results, strongestAction, plan, nowIso }`.
  * Missing observations fail their gate closed; they never throw.
  */
 import { getPromotionDeps } from '../composition/promotion.js';

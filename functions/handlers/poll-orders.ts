@@ -3,7 +3,7 @@
  * broker (or requests their cancellation first, `cancelOpen: true`) through the Order
  * entity's guarded transitions, and books new fills.
  *
- * Event: `{ promotion, clock, cancelOpen? }`. Returns `{ orders, allTerminal,
+ * Event: `{ promotion, cancelOpen? }`. Returns `{ orders, allTerminal,
  * pollIntervalSeconds, maxPolls }`. Errors: IllegalOrderTransitionError, BrokerUnavailableError.
  */
 import * as z from 'zod';

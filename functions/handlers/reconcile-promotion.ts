@@ -3,7 +3,7 @@
  * broker's positions and orders; records `reconciliation`; logs an error (alarmed on) for
  * any discrepancy.
  *
- * Event: `{ promotion, clock }`. Returns `{ clean, discrepancies, positions }`.
+ * Event: `{ promotion }`. Returns `{ clean, discrepancies, positions }`.
  */
 import { getPromotionDeps } from '../composition/promotion.js';
 import { reconcilePromotion } from '../core/use-cases/promotion.js';

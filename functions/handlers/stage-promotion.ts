@@ -3,7 +3,7 @@
  * (genome, config hash, capital slice) and records `promotion_staged`.
  *
  * Event: `{ request: PromotionRequest, execution: { id, name } }`.
- * Returns `{ skipped: false, promotion: StagedPromotion, clock: PipelineClock }`, or
+ * Returns `{ skipped: false, promotion: StagedPromotion }`, or
  * `{ skipped: true, reason }` when a scheduled run finds no earlier complete cohort.
  * Errors: ValidationError (bad request or config), NotFoundError (unknown cohort).
  */

@@ -3,7 +3,7 @@
  * under its deterministic client_order_id and sends it to the paper broker; idempotent
  * across retries and restarts.
  *
- * Event: `{ promotion, plan, clock }`. Returns `{ orders, allTerminal, pollIntervalSeconds,
+ * Event: `{ promotion, plan }`. Returns `{ orders, allTerminal, pollIntervalSeconds,
  * maxPolls }`. Errors: KillSwitchEngagedError (halt), BrokerUnavailableError (retried).
  */
 import * as z from 'zod';

@@ -16,7 +16,10 @@ import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
 let cohortId: string;
-/** 09:55 New York on 2013-10-08: five minutes before the promotion window opens. */
+/**
+ * 09:55 New York on 2013-10-08: five minutes before the promotion window opens. Each test
+ * sets the local clock (the one the handlers read and the Wait states advance).
+ */
 const REPLAY_START = '2013-10-08T13:55:00.000Z';
 
 beforeAll(async () => {
@@ -66,8 +69,9 @@ async function brokerOrderIds(promotionId: string): Promise<string[]> {
 describe('promotion pipeline', () => {
   it('stages, waits for the window, passes the gates, fills at the broker and reconciles clean', async () => {
     // Act
+    stack.clock.set(Date.parse(REPLAY_START));
     const result = await stack.promotionPipeline.execute(
-      { source: 'test', cohortId, replayStartIso: REPLAY_START },
+      { source: 'test', cohortId },
       { executionName: 'it-promo-happy' },
     );
 
@@ -121,8 +125,9 @@ describe('promotion pipeline', () => {
 
   it('records an expired promotion when the window has closed', async () => {
     // 15:45 New York: after the 15:30 close
+    stack.clock.set(Date.parse('2013-10-08T19:45:00.000Z'));
     const result = await stack.promotionPipeline.execute(
-      { source: 'test', cohortId, replayStartIso: '2013-10-08T19:45:00.000Z' },
+      { source: 'test', cohortId },
       { executionName: 'it-promo-late' },
     );
     expect(result.status).toBe('SUCCEEDED');
@@ -146,8 +151,9 @@ describe('promotion pipeline', () => {
     );
     try {
       // Act
+      stack.clock.set(Date.parse(REPLAY_START));
       const result = await stack.promotionPipeline.execute(
-        { source: 'test', cohortId, replayStartIso: REPLAY_START },
+        { source: 'test', cohortId },
         { executionName: 'it-promo-killed' },
       );
 
@@ -179,14 +185,15 @@ describe('promotion pipeline', () => {
   it('submission fails closed when the kill switch engages between the gates and the order', async () => {
     // Prepare: stage and pass the gates, then engage the switch
     const deps = buildPromotionDeps(stack.runtime);
+    stack.clock.set(Date.parse('2013-10-08T14:05:00.000Z'));
     const staged = await stagePromotion(deps, {
-      request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:05:00.000Z' },
+      request: { source: 'test', cohortId },
       executionName: 'it-promo-race',
       executionId: 'arn:local:it-promo-race',
     });
     if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
-    const { promotion, clock } = staged;
-    const gates = await evaluatePromotionGates(deps, { promotion, clock });
+    const { promotion } = staged;
+    const gates = await evaluatePromotionGates(deps, { promotion });
     expect(gates.passed).toBe(true);
     const broker = deps.brokerAt(Date.parse('2013-10-08T14:05:00.000Z'));
     const ks = {
@@ -199,9 +206,9 @@ describe('promotion pipeline', () => {
     await setKillSwitch(ks, { engaged: true, reason: 'race', by: 'test:operator' });
     try {
       // Act + Assess
-      await expect(
-        submitPromotionOrders(deps, { promotion, plan: gates.plan, clock }),
-      ).rejects.toThrow(expect.objectContaining({ name: 'KillSwitchEngagedError' }));
+      await expect(submitPromotionOrders(deps, { promotion, plan: gates.plan })).rejects.toThrow(
+        expect.objectContaining({ name: 'KillSwitchEngagedError' }),
+      );
       expect(await brokerOrderIds(promotion.promotionId)).toHaveLength(0);
     } finally {
       await setKillSwitch(ks, { engaged: false, reason: 'race done', by: 'test:operator' });
@@ -211,14 +218,15 @@ describe('promotion pipeline', () => {
   it('crash after the broker accepted but before we recorded: a rerun leaves exactly one order per leg', async () => {
     // Prepare: a broker that "crashes" right after the broker accepted the order
     const deps = buildPromotionDeps(stack.runtime);
+    stack.clock.set(Date.parse('2013-10-08T14:10:00.000Z'));
     const staged = await stagePromotion(deps, {
-      request: { source: 'test', cohortId, replayStartIso: '2013-10-08T14:10:00.000Z' },
+      request: { source: 'test', cohortId },
       executionName: 'it-promo-crash',
       executionId: 'arn:local:it-promo-crash',
     });
     if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
-    const { promotion, clock } = staged;
-    const gates = await evaluatePromotionGates(deps, { promotion, clock });
+    const { promotion } = staged;
+    const gates = await evaluatePromotionGates(deps, { promotion });
     const crashing: PromotionDeps = {
       ...deps,
       brokerAt: (now) => {
@@ -235,10 +243,10 @@ describe('promotion pipeline', () => {
     };
 
     // Act: first run crashes, second run (a Step Functions retry or a restart) completes
-    await expect(
-      submitPromotionOrders(crashing, { promotion, plan: gates.plan, clock }),
-    ).rejects.toThrow(/crashed/);
-    const second = await submitPromotionOrders(deps, { promotion, plan: gates.plan, clock });
+    await expect(submitPromotionOrders(crashing, { promotion, plan: gates.plan })).rejects.toThrow(
+      /crashed/,
+    );
+    const second = await submitPromotionOrders(deps, { promotion, plan: gates.plan });
 
     // Assess
     expect(gates.plan.length).toBeGreaterThan(0);
@@ -252,8 +260,9 @@ describe('promotion pipeline', () => {
 
   it('a scheduled run with no earlier complete cohort records a skip, not a failure', async () => {
     // 2013-10-07 is the cohort's own session: promoting it then would be look-ahead
+    stack.clock.set(Date.parse('2013-10-07T14:00:00.000Z'));
     const result = await stack.promotionPipeline.execute(
-      { source: 'schedule', replayStartIso: '2013-10-07T14:00:00.000Z' },
+      { source: 'schedule' },
       { executionName: 'it-promo-nothing' },
     );
     expect(result.status).toBe('SUCCEEDED');
@@ -264,8 +273,9 @@ describe('promotion pipeline', () => {
   });
 
   it('a scheduled run promotes the newest cohort of an earlier session', async () => {
+    stack.clock.set(Date.parse(REPLAY_START));
     const result = await stack.promotionPipeline.execute(
-      { source: 'schedule', replayStartIso: REPLAY_START },
+      { source: 'schedule' },
       { executionName: 'it-promo-scheduled' },
     );
     expect(result.status).toBe('SUCCEEDED');
@@ -275,8 +285,9 @@ describe('promotion pipeline', () => {
   });
 
   it('an unknown cohort fails with a named error and is recorded as a rejected input', async () => {
+    stack.clock.set(Date.parse(REPLAY_START));
     const result = await stack.promotionPipeline.execute(
-      { source: 'test', cohortId: 'coh-does-not-exist', replayStartIso: REPLAY_START },
+      { source: 'test', cohortId: 'coh-does-not-exist' },
       { executionName: 'it-promo-unknown' },
     );
     expect(result.status).toBe('FAILED');

@@ -28,10 +28,10 @@ export const CompactionDateSchema = z
 
 /**
  * What starts a compaction: the schedule (`scheduledTime`, UTC ISO-8601, compacts the day
- * before) or an operator (`date`, the day to compact).
+ * before) or an operator (`date`, the day to compact). Strict: unknown keys are refused.
  */
 export const CompactionRequestSchema = z
-  .object({
+  .strictObject({
     source: z.string().min(1).optional(),
     /** `<aws.scheduler.scheduled-time>`, e.g. `2024-03-05T00:15:00Z`. */
     scheduledTime: z.iso.datetime({ offset: true }).optional(),

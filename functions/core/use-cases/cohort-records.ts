@@ -14,10 +14,11 @@ const isoDate = z
 /**
  * What starts a cohort: an EventBridge Scheduler event (`source: 'schedule'`, with
  * `scheduledTime`) or the CLI (`source: 'cli'`, with `sessionDate`). Cohort settings are
- * validated separately by `parseCohortConfig` so the error names the exact field.
+ * validated separately by `parseCohortConfig` so the error names the exact field. Strict:
+ * an unknown key (e.g. `replayStartIso`, `now`, `clock`) is refused, never stripped.
  */
 export const CohortRequestSchema = z
-  .object({
+  .strictObject({
     source: z.enum(['schedule', 'cli', 'test']),
     /** UTC ISO-8601 time the schedule fired; the session date is its America/New_York date. */
     scheduledTime: z.string().datetime({ offset: true }).optional(),

@@ -18,7 +18,6 @@ import {
   LeveragePolicySchema,
 } from '../leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG, RollbackConfigSchema } from '../rollback/monitor.js';
-import { PipelineClockSchema } from './promotion-records.js';
 
 /** Longest wait for a human decision Step Functions allows a task token: one year, s. */
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 365 * 24 * 3600;
@@ -107,18 +106,16 @@ export function day3ConfigFrom(input: {
   });
 }
 
-/** What starts a Day-3 go/no-go execution. */
-export const Day3RequestSchema = z.object({
+/**
+ * What starts a Day-3 go/no-go execution. Strict: an unknown key (e.g. `replayStartIso`,
+ * `now`, `clock`) is refused, never stripped; the gates read the runtime's clock only.
+ */
+export const Day3RequestSchema = z.strictObject({
   source: z.enum(['cli', 'schedule', 'event', 'test']),
   /**
    * The Day 1, 2 and 3 cohorts, oldest first. Absent: the three most recent complete cohorts.
    */
   cohortIds: z.array(z.string().min(1)).length(3).optional(),
-  /**
-   * Replay start of the market clock (local mode), UTC ISO-8601: gates, the micro-live
-   * promotion and the rollback monitor replay the session from here. Absent in AWS.
-   */
-  replayStartIso: z.iso.datetime().optional(),
   /** Link to the run report shown to the approver (http/https). */
   reportUrl: z
     .url({ protocol: /^https?$/ })
@@ -191,7 +188,6 @@ export const Day3SelectionSchema = z.object({
     timeoutSeconds: z.number().int().positive(),
     heartbeatSeconds: z.number().int().positive(),
   }),
-  clock: PipelineClockSchema,
 });
 export type Day3Selection = z.infer<typeof Day3SelectionSchema>;
 export type { CandidateMetrics };

@@ -35,7 +35,6 @@ import {
 import type { Day3Deps } from './day3.js';
 import type { LeverageDecisionRecord, MicroLiveSlice, MicroLiveStatus } from './day3-records.js';
 import { type PlannedLeg, pollPromotionOrders, submitPromotionOrders } from './promotion.js';
-import type { PipelineClock } from './promotion-records.js';
 
 const ACTOR = 'stagegate/rollback-monitor';
 const MINUTE_MS = 60_000;
@@ -269,7 +268,6 @@ async function sendFlatten(
   slice: MicroLiveSlice,
   qty: number,
   refPriceUsd: number,
-  clock: PipelineClock,
   reason: string,
 ): Promise<{ clientOrderId: string | null; status: string }> {
   const promotionId = slice.promotionId as string;
@@ -285,7 +283,7 @@ async function sendFlatten(
   try {
     // The promotion's own order path: reserved under a deterministic client_order_id before it
     // is sent, booked into the position book, audited (order_submitted / status changes).
-    const out = await submitPromotionOrders(deps.promotion, { promotion, plan: [leg], clock });
+    const out = await submitPromotionOrders(deps.promotion, { promotion, plan: [leg] });
     const coid = clientOrderId({ promotionId, leg: 'flatten', attempt: 1 });
     const status = out.orders.find((o) => o.clientOrderId === coid)?.status ?? 'unknown';
     result = { clientOrderId: coid, status };
@@ -324,7 +322,6 @@ async function tickActive(
   slice: MicroLiveSlice,
   nowMs: number,
   closeOfDay: boolean,
-  clock: PipelineClock,
 ): Promise<SliceTick> {
   const entry = slice.entry;
   if (!entry || !slice.promotionId) {
@@ -356,7 +353,7 @@ async function tickActive(
   if (v.action === 'rollback') {
     const reason = `rolled back by the monitor: ${v.reason}`;
     const lastMark = marks[marks.length - 1] ?? entry.avgPriceUsd;
-    const flatten = await sendFlatten(deps, slice, qty, lastMark, clock, reason);
+    const flatten = await sendFlatten(deps, slice, qty, lastMark, reason);
     const leverage = decision.leverage
       ? await recordLeverage(deps, slice, decision.leverage, `rollback:${today}`, nowMs, {
           trigger: v.trigger,
@@ -445,13 +442,12 @@ async function tickFlattening(
   deps: Day3Deps,
   slice: MicroLiveSlice,
   nowMs: number,
-  clock: PipelineClock,
 ): Promise<SliceTick> {
   if (!slice.promotionId) return skipped(slice, 'no promotion');
   if (!slice.flattenClientOrderId) {
     const { qty } = await positionOf(deps, slice, nowMs);
     const ref = slice.entry?.avgPriceUsd ?? 1;
-    const flatten = await sendFlatten(deps, slice, qty, ref, clock, slice.statusReason);
+    const flatten = await sendFlatten(deps, slice, qty, ref, slice.statusReason);
     await saveSlice(deps, slice, { flattenClientOrderId: flatten.clientOrderId });
     return {
       ...skipped(slice, `flatten ${flatten.status}`),
@@ -460,7 +456,7 @@ async function tickFlattening(
     };
   }
   const promotion = await deps.promotion.promotions.get(slice.promotionId);
-  await pollPromotionOrders(deps.promotion, { promotion, clock });
+  await pollPromotionOrders(deps.promotion, { promotion });
   const { qty, flattenStatus } = await positionOf(deps, slice, nowMs);
   if (flattenStatus === 'filled' || Math.abs(qty) < 1e-9) {
     const reason = `${slice.statusReason}; flat (flatten order ${slice.flattenClientOrderId} filled)`;
@@ -474,31 +470,25 @@ async function tickFlattening(
 }
 
 /**
- * One monitor tick over every watched slice (see the module comment).
+ * One monitor tick over every watched slice (see the module comment), at the clock's "now".
  *
- * @param input.nowMs the tick's time, epoch ms UTC (the schedule's time in AWS, a replayed
- *   time locally).
- * @param input.replay true when `nowMs` is a replayed market time (local mode): orders are
- *   then sent and polled at that time rather than the wall clock.
  * @param input.closeOfDay the day's closing tick: a slice without a breach gets its next-day
  *   leverage decision (once per day).
+ * @returns the tick of each watched slice; the tick's time is `deps.promotion.clock.now()`.
  * @throws TransientError (storage, broker), AuditWriteError; per-slice failures are not
  *   isolated: the scheduled invocation fails and is retried, every step being idempotent.
  */
 export async function monitorMicroLive(
   deps: Day3Deps,
-  input: { readonly nowMs: number; readonly replay: boolean; readonly closeOfDay: boolean },
+  input: { readonly closeOfDay: boolean },
 ): Promise<SliceTick[]> {
-  const clock: PipelineClock = {
-    replayStartIso: input.replay ? new Date(input.nowMs).toISOString() : null,
-    elapsedSeconds: 0,
-  };
+  const nowMs = deps.promotion.clock.now();
   const out: SliceTick[] = [];
   for (const slice of await deps.microLive.listWatchedSlices()) {
     if (slice.status === 'active') {
-      out.push(await tickActive(deps, slice, input.nowMs, input.closeOfDay, clock));
+      out.push(await tickActive(deps, slice, nowMs, input.closeOfDay));
     } else if (slice.status === 'flattening') {
-      out.push(await tickFlattening(deps, slice, input.nowMs, clock));
+      out.push(await tickFlattening(deps, slice, nowMs));
     }
   }
   return out;

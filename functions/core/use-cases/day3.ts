@@ -51,7 +51,7 @@ import {
   type RankedLineage,
 } from './day3-records.js';
 import { evaluatePromotionGates, type PromotionDeps } from './promotion.js';
-import type { PipelineClock, StagedPromotion } from './promotion-records.js';
+import type { StagedPromotion } from './promotion-records.js';
 
 const ACTOR = 'stagegate/day3-go-no-go';
 const MINUTE_MS = 60_000;
@@ -472,10 +472,6 @@ export async function selectDay3Candidate(
   const metrics = lineageMetrics(candidate);
   const capitalSliceUsd = microLiveSliceUsd(day3.bankrollUsd, deps.config.microLive);
   const reviewId = `d3-${tailOf(input.executionName, 24)}`;
-  const clock: PipelineClock = {
-    replayStartIso: request.replayStartIso ?? null,
-    elapsedSeconds: 0,
-  };
   const nowMs = p.clock.now();
   const preview: StagedPromotion = {
     promotionId: reviewId,
@@ -514,7 +510,7 @@ export async function selectDay3Candidate(
   };
   const gates = await evaluatePromotionGates(
     { ...p, promotions: previewPromotions(p.promotions) },
-    { promotion: preview, clock },
+    { promotion: preview },
   );
   return {
     reviewId,
@@ -550,7 +546,6 @@ export async function selectDay3Candidate(
       timeoutSeconds: deps.config.approvalTimeoutSeconds,
       heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
     },
-    clock,
   };
 }
 
@@ -736,7 +731,6 @@ export interface MicroLivePipelineInput {
   readonly approvalId: string;
   /** Trades behind the approval: the candidate lineage's total over the three sessions. */
   readonly evidenceTradeCount: number;
-  readonly replayStartIso?: string;
   /** Links the child execution to this one in the Step Functions console. */
   readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: string;
 }
@@ -840,7 +834,6 @@ export async function startMicroLive(
     capitalSliceUsd: stored.capitalSliceUsd,
     approvalId: decision.approvalId,
     evidenceTradeCount: selection.candidate.days.reduce((n, d) => n + d.tradeCount, 0),
-    ...(selection.clock.replayStartIso ? { replayStartIso: selection.clock.replayStartIso } : {}),
     AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: input.executionArn,
   };
   return {

@@ -42,7 +42,8 @@ export function parseLearningConfig(input: unknown): LearningConfig {
   return parsed.data;
 }
 
-export const LearningRequestSchema = z.object({
+/** What starts a learning cycle. Strict: unknown keys (e.g. `now`) are refused, not stripped. */
+export const LearningRequestSchema = z.strictObject({
   source: z.enum(['schedule', 'cli', 'event', 'test']),
   /** PRNG seed; default: derived from the current generation and the time. */
   seed: z.number().int().optional(),

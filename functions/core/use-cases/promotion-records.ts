@@ -1,7 +1,8 @@
 /**
  * Shapes of the promotion pipeline (`statemachines/promotion-pipeline.asl.json`): its
- * configuration, the staged (frozen) candidate, its orders, and the replay clock carried in
- * the execution's state. Money in USD, quantities in shares, times UTC ISO-8601.
+ * configuration, the staged (frozen) candidate and its orders. Money in USD, quantities in
+ * shares, times UTC ISO-8601. No shape here carries a time that steps read as "now": every
+ * step reads the `Clock` port.
  */
 import * as z from 'zod';
 import { ValidationError } from '../errors.js';
@@ -43,31 +44,13 @@ export function parsePromotionConfig(input: unknown): PromotionConfig {
 }
 
 /**
- * The time model of a pipeline execution. In AWS `replayStartIso` is null and "now" is the
- * wall clock. A replay (local mode) starts at `replayStartIso` and advances by the seconds
- * the execution's Wait states declared (`elapsedSeconds`, summed in the ASL with
- * `States.MathAdd`), so Wait/poll loops behave the same over historical sessions.
+ * What starts a promotion. Strict: an unknown key (e.g. `replayStartIso`, `now`, `clock`) is
+ * refused, never stripped, so no execution input can tell the gates what time it is.
  */
-export const PipelineClockSchema = z.object({
-  replayStartIso: z.string().datetime().nullable(),
-  elapsedSeconds: z.number().int().min(0),
-});
-export type PipelineClock = z.infer<typeof PipelineClockSchema>;
-
-/** "Now" of a step: replay time when replaying, else the injected clock. */
-export function pipelineNow(clock: PipelineClock, wallNowMs: number): number {
-  return clock.replayStartIso === null
-    ? wallNowMs
-    : Date.parse(clock.replayStartIso) + clock.elapsedSeconds * 1000;
-}
-
-/** What starts a promotion. */
-export const PromotionRequestSchema = z.object({
+export const PromotionRequestSchema = z.strictObject({
   source: z.enum(['cli', 'schedule', 'event', 'test']),
   /** Cohort whose best candidate to promote; absent: the most recent complete cohort. */
   cohortId: z.string().min(1).optional(),
-  /** Replay start (local mode), UTC ISO-8601; absent in AWS. */
-  replayStartIso: z.string().datetime().optional(),
   /** Promote this agent instead of the cohort's best (an approved Day-3 candidate). */
   agentId: z.string().min(1).optional(),
   /** Capital slice in USD instead of the configured fraction (the micro-live slice). */
@@ -79,6 +62,8 @@ export const PromotionRequestSchema = z.object({
    * replaces the cohort's one-day count in the minimum-trade gate.
    */
   evidenceTradeCount: z.number().int().min(0).optional(),
+  /** Set by Step Functions on a nested execution (links it to its parent in the console). */
+  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().min(1).optional(),
 });
 export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
 

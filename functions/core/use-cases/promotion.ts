@@ -47,11 +47,9 @@ import {
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import { simpleReturns } from '../risk/var.js';
 import {
-  type PipelineClock,
   type PromotionConfig,
   type PromotionOrder,
   PromotionRequestSchema,
-  pipelineNow,
   type StagedPromotion,
 } from './promotion-records.js';
 
@@ -142,10 +140,7 @@ export async function stagePromotion(
     readonly executionName: string;
     readonly executionId: string;
   },
-): Promise<
-  | { skipped: false; promotion: StagedPromotion; clock: PipelineClock }
-  | { skipped: true; reason: string }
-> {
+): Promise<{ skipped: false; promotion: StagedPromotion } | { skipped: true; reason: string }> {
   const parsed = PromotionRequestSchema.safeParse(input.request);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -159,9 +154,7 @@ export async function stagePromotion(
   if (!cohortId) {
     // A scheduled promotion takes the newest complete cohort of an EARLIER session: today's
     // cohort was scored on bars the promotion window has not seen yet (no look-ahead).
-    const today = nyDate(
-      request.replayStartIso ? Date.parse(request.replayStartIso) : deps.clock.now(),
-    );
+    const today = nyDate(deps.clock.now());
     cohortId = (await deps.cohorts.list(20)).find((c) => c.sessionDate < today)?.cohortId;
     if (!cohortId)
       return { skipped: true, reason: `no complete cohort before ${today} to promote` };
@@ -253,11 +246,7 @@ export async function stagePromotion(
       },
     ),
   );
-  return {
-    skipped: false,
-    promotion,
-    clock: { replayStartIso: request.replayStartIso ?? null, elapsedSeconds: 0 },
-  };
+  return { skipped: false, promotion };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -279,9 +268,8 @@ export interface WindowCheck {
  */
 export function checkPromotionWindow(
   deps: Pick<PromotionDeps, 'clock' | 'gateThresholds' | 'promotionConfig'>,
-  clock: PipelineClock,
 ): WindowCheck {
-  const now = pipelineNow(clock, deps.clock.now());
+  const now = deps.clock.now();
   const date = nyDate(now);
   const opens = nyTimeOn(date, deps.gateThresholds.promotionWindowOpenNy);
   const closes = nyTimeOn(date, deps.gateThresholds.promotionWindowCloseNy);
@@ -380,10 +368,10 @@ export interface GatesOutput extends GateEvaluation {
  */
 export async function evaluatePromotionGates(
   deps: PromotionDeps,
-  input: { readonly promotion: StagedPromotion; readonly clock: PipelineClock },
+  input: { readonly promotion: StagedPromotion },
 ): Promise<GatesOutput> {
   const p = input.promotion;
-  const now = pipelineNow(input.clock, deps.clock.now());
+  const now = deps.clock.now();
   const date = nyDate(now);
   const symbol = p.genome.symbol;
   let session: MarketSession | null = null;
@@ -636,13 +624,12 @@ export async function submitPromotionOrders(
   input: {
     readonly promotion: StagedPromotion;
     readonly plan: readonly PlannedLeg[];
-    readonly clock: PipelineClock;
   },
 ): Promise<OrdersOutput> {
   const p = input.promotion;
   const ks = await killSwitchState(deps);
   if (ks !== 'off') throw new KillSwitchEngagedError(ks);
-  const now = pipelineNow(input.clock, deps.clock.now());
+  const now = deps.clock.now();
   const broker = deps.brokerAt(now);
   const out: PromotionOrder[] = [];
   for (const leg of input.plan) {
@@ -742,12 +729,11 @@ export async function pollPromotionOrders(
   deps: PromotionDeps,
   input: {
     readonly promotion: StagedPromotion;
-    readonly clock: PipelineClock;
     readonly cancelOpen?: boolean;
   },
 ): Promise<OrdersOutput> {
   const p = input.promotion;
-  const now = pipelineNow(input.clock, deps.clock.now());
+  const now = deps.clock.now();
   const broker = deps.brokerAt(now);
   const tracked = await deps.promotions.listOrders(p.promotionId);
   const out: PromotionOrder[] = [];
@@ -770,14 +756,14 @@ export async function pollPromotionOrders(
  */
 export async function reconcilePromotion(
   deps: PromotionDeps,
-  input: { readonly promotion: StagedPromotion; readonly clock: PipelineClock },
+  input: { readonly promotion: StagedPromotion },
 ): Promise<{
   clean: boolean;
   discrepancies: readonly Discrepancy[];
   positions: readonly { symbol: string; qty: number }[];
 }> {
   const p = input.promotion;
-  const now = pipelineNow(input.clock, deps.clock.now());
+  const now = deps.clock.now();
   const broker = deps.brokerAt(now);
   const [{ book }, brokerPositions, tracked] = await Promise.all([
     deps.promotions.getBook(p.broker),

@@ -2,14 +2,11 @@
  * zod schemas of the promotion pipeline's step events (what the ASL passes each handler).
  */
 import * as z from 'zod';
-import {
-  PipelineClockSchema,
-  StagedPromotionSchema,
-} from '../../core/use-cases/promotion-records.js';
+import { StagedPromotionSchema } from '../../core/use-cases/promotion-records.js';
 
-export const PromotionStepEventSchema = z.object({
+/** Strict: a step event carries no time; steps read the Clock port. */
+export const PromotionStepEventSchema = z.strictObject({
   promotion: StagedPromotionSchema,
-  clock: PipelineClockSchema,
 });
 
 export const PlannedLegSchema = z.object({
