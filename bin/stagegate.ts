@@ -26,6 +26,8 @@ import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
+import { serveLocalConsole } from '../local/console-server.js';
+import { ConsoleUsers } from '../local/console-users.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
   LOCAL_BUCKETS,
@@ -147,6 +149,8 @@ program
     'how long the approval waits before it counts as not approved (default: config, 4 h)',
     intArg('--approval-timeout'),
   )
+  .option('--serve', 'after the replay, serve the operator console until Ctrl-C')
+  .option('--port <n>', 'console port with --serve (default: a free one)', intArg('--port'))
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
@@ -201,16 +205,19 @@ program
               .map((s) => `${s.name} ${s.expression}`)
               .join('; ')}\n`,
         );
-        return {
-          replay: await replay(stack, {
-            sessions,
-            ...request,
-            promote: o.promote,
-            approval: o.approval,
-            approvalTimeoutSeconds: o.approvalTimeout,
-            reportDir: path.join(g.state, 'reports'),
-          }),
-        };
+        const replayed = await replay(stack, {
+          sessions,
+          ...request,
+          promote: o.promote,
+          approval: o.approval,
+          approvalTimeoutSeconds: o.approvalTimeout,
+          reportDir: path.join(g.state, 'reports'),
+        });
+        if (o.serve) {
+          await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
+          await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
+        }
+        return { replay: replayed };
       },
       brokerAccount,
       clock,
@@ -246,6 +253,39 @@ program
           .join('') +
         '\n',
     );
+  });
+
+program
+  .command('console')
+  .description('serve the operator console and its API over the local state (until Ctrl-C)')
+  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', intArg('--port'))
+  .option('--users', 'print the local console users, their roles and passwords, then exit')
+  .option('--print-token', 'print a bearer token for scripts (with --as), then exit')
+  .option('--as <user>', 'console user of --print-token (olivia, rick or vera)', 'vera')
+  .action(async (o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    if (o.users || o.printToken) {
+      const users = await ConsoleUsers.load(g.state);
+      if (o.printToken) {
+        try {
+          process.stdout.write(`${users.tokenFor(o.as)}\n`);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        return;
+      }
+      process.stdout.write(
+        `${table(
+          ['user', 'roles', 'password'],
+          users.file.users.map((u) => [u.username, u.roles.join(', '), u.password]),
+        )}\n`,
+      );
+      return;
+    }
+    await withStack(g, async (stack) => {
+      await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
+      await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
+    });
   });
 
 const cohorts = program.command('cohorts').description('read persisted cohorts back');

@@ -48,6 +48,8 @@ import type {
 import { rethrowAws } from '../aws-errors.js';
 
 const META = 'META';
+/** Partition of every approval request in `gsi1`, sorted by creation time. */
+export const APPROVALS_GSI_PK = 'APPROVALS';
 const approvalPk = (id: string) => `APPROVAL#${id}`;
 /** Default time an approval item outlives its deadline before TTL purges it: 30 days, s. */
 export const DEFAULT_APPROVAL_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -86,6 +88,17 @@ const storedSchema = z.object({
   taskTokenCiphertext: z.string().optional(),
 });
 type Stored = z.infer<typeof storedSchema>;
+
+/**
+ * The display view of a stored approval item (the console lists them through `gsi1`); the
+ * task-token ciphertext is never part of it.
+ * @throws ValidationError when the item is not an approval.
+ */
+export function approvalViewOfItem(item: Record<string, unknown>): ApprovalView {
+  const parsed = storedSchema.safeParse(item);
+  if (!parsed.success) throw new ValidationError('approval', 'stored item is not an approval');
+  return toView(parsed.data);
+}
 
 function toView(item: Stored): ApprovalView {
   return {
@@ -155,6 +168,9 @@ export class DynamoApprovalStore implements ApprovalStore {
             pk: approvalPk(r.approvalId),
             sk: META,
             entity: 'approval',
+            // Listed newest first by the operator console (gsi1 `APPROVALS`).
+            gsi1pk: APPROVALS_GSI_PK,
+            gsi1sk: `${r.createdAtIso}#${r.approvalId}`,
             approvalId: r.approvalId,
             executionArn: r.executionArn,
             summary: r.summary,

@@ -1,0 +1,83 @@
+/**
+ * Composition of the operator console API (`functions/handlers/console-api.ts` in AWS, the
+ * local console server locally): the read model, repositories and audit reader on top of a
+ * {@link Runtime}; the kill switch and approval decisions through the promotion and approval
+ * compositions, built lazily on the first write (reads never need the broker or secrets).
+ */
+import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
+import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
+import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
+import { decideApproval } from '../core/approval/decide.js';
+import { ConsoleApi } from '../core/use-cases/console-api.js';
+import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
+import { setKillSwitch } from '../core/use-cases/kill-switch.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import { type ApprovalDeps, getApprovalDeps } from './approval.js';
+import { getPromotionDeps } from './promotion.js';
+import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
+
+/** Where the writes get their dependencies (defaults: the process-wide compositions). */
+export interface ConsoleWriteDeps {
+  readonly promotionDeps?: () => PromotionDeps;
+  readonly approvalDeps?: () => Promise<ApprovalDeps>;
+}
+
+/** Builds the console API over a runtime. */
+export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): ConsoleApi {
+  const doc = makeDocumentClient(rt.env);
+  const s3 = makeS3Client(rt.env);
+  const promotionDeps = writes.promotionDeps ?? getPromotionDeps;
+  const approvalDeps = writes.approvalDeps ?? getApprovalDeps;
+  return new ConsoleApi({
+    readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
+    cohorts: rt.cohorts,
+    promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
+    artifacts: rt.artifacts,
+    auditReader: new S3AuditReader({
+      s3,
+      bucket: rt.env.AUDIT_BUCKET,
+      dynamo: doc,
+      tableName: rt.env.TABLE_NAME,
+    }),
+    audit: rt.audit,
+    environment: rt.env.STAGE,
+    clock: rt.clock,
+    killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
+    setKillSwitch: (input) => {
+      const p = promotionDeps();
+      return setKillSwitch(
+        {
+          killSwitch: p.killSwitch,
+          audit: p.audit,
+          clock: p.clock,
+          environment: rt.env.STAGE,
+          broker: p.brokerAt(rt.clock.now()),
+        },
+        input,
+      );
+    },
+    decideApproval: async (input) => {
+      const deps = await approvalDeps();
+      const outcome = await decideApproval(deps, { ...input, channel: 'web' });
+      const applied = await applyApprovalDecision(deps, outcome);
+      if (!outcome.ok) {
+        return {
+          ok: false,
+          httpStatus: outcome.httpStatus,
+          field: outcome.field,
+          detail: `${outcome.error.name}: ${outcome.error.message}`,
+        };
+      }
+      return { ok: true, status: outcome.status, execution: applied.execution };
+    },
+  });
+}
+
+let cached: ConsoleApi | undefined;
+
+/** The process-wide console API (a warm Lambda reuses it). */
+export function getConsoleApi(): ConsoleApi {
+  cached ??= buildConsoleApi(getRuntime());
+  return cached;
+}

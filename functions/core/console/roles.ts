@@ -1,0 +1,54 @@
+/**
+ * Roles of the operator console and the API (issue 14): `viewer` reads, `operator` may also
+ * engage/release the kill switch and start cohorts, `risk` may also decide approvals. A
+ * higher role never implies another one's writes: an operator cannot approve, a risk officer
+ * cannot flip the kill switch (separation of duties); both can read.
+ *
+ * Where roles come from (never from a header or body the client controls):
+ * - AWS: the Cognito user pool's groups in the JWT claim `cognito:groups`. API Gateway HTTP
+ *   API passes an array claim to the Lambda as the string `[viewer operator]`; a real array is
+ *   accepted as well.
+ * - Local: the local console server verifies its own bearer token and puts the user's groups
+ *   into the Lambda-authorizer context (`requestContext.authorizer.lambda.groups`), exactly
+ *   as a Lambda authorizer would.
+ */
+
+/** Every role, least privileged first. */
+export const ROLES = ['viewer', 'operator', 'risk'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a request wants to do; each action needs one role. */
+export type ConsoleAction = 'read' | 'kill_switch' | 'cohort_start' | 'approve';
+
+/** The role each action requires (`read` is open to every role). */
+export const ACTION_ROLE: Readonly<Record<ConsoleAction, Role | 'any'>> = {
+  read: 'any',
+  kill_switch: 'operator',
+  cohort_start: 'operator',
+  approve: 'risk',
+};
+
+const isRole = (v: string): v is Role => (ROLES as readonly string[]).includes(v);
+
+/**
+ * The roles named by a groups claim: a JSON-ish array, the API Gateway rendering
+ * `[a b c]`, or a comma/space separated string. Unknown group names are ignored.
+ */
+export function rolesFromGroups(groups: unknown): Role[] {
+  let names: string[] = [];
+  if (Array.isArray(groups)) names = groups.map(String);
+  else if (typeof groups === 'string') {
+    names = groups
+      .replace(/^\[|\]$/g, '')
+      .split(/[\s,]+/)
+      .map((s) => s.replace(/^"|"$/g, ''));
+  }
+  return ROLES.filter((r) => names.some((n) => n === r && isRole(n)));
+}
+
+/** Whether `roles` may perform `action`. */
+export function mayPerform(roles: readonly Role[], action: ConsoleAction): boolean {
+  const need = ACTION_ROLE[action];
+  if (need === 'any') return roles.length > 0;
+  return roles.includes(need);
+}

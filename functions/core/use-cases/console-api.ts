@@ -1,0 +1,916 @@
+/**
+ * The operator console's HTTP API (docs/console-api.openapi.yaml), as a pure router over
+ * ports: the Lambda handler (`functions/handlers/console-api.ts`) behind API Gateway and the
+ * local console server call it with the same {@link ConsoleRequest}.
+ *
+ * Rules:
+ * - Every route lives under `/api`. Reads need any console role; the kill switch and cohort
+ *   start need `operator`; approval decisions need `risk` (`functions/core/console/roles.ts`).
+ * - A GET never changes state. Every write is a POST with a JSON body and a CSRF token: the
+ *   `x-csrf-token` header must equal the `stagegate_csrf` cookie (double submit; a page of
+ *   another origin can neither read the cookie nor set the header).
+ * - Errors are RFC 9457 problem+json (`type`, `title`, `status`, `detail`, `field`).
+ * - Every refused request (no identity, missing role, bad CSRF token, invalid write input) is
+ *   recorded as an `input_rejected` audit record (stream `console:refusals`) before the answer.
+ * - CSV exports (`/api/exports/{cohorts,agents,orders,audit}.csv`) carry bankroll columns in
+ *   USD.
+ *
+ * Units: money in USD, fractions as fractions, times UTC ISO-8601 unless named `...Ms` (epoch
+ * milliseconds UTC); session dates `YYYY-MM-DD` in the market's time zone.
+ */
+import * as z from 'zod';
+import type { ApprovalView } from '../../ports/approval-store.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { AuditReader, AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { ConsoleReadModel, Page } from '../../ports/console-read-model.js';
+import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import {
+  AUDIT_KINDS,
+  type AuditDraft,
+  type AuditEnvironment,
+  auditRecordSchema,
+} from '../audit/record.js';
+import { verifyChains } from '../audit/verify.js';
+import type { SimulationResult } from '../cohort/simulate.js';
+import { type CsvCell, toCsv } from '../console/csv.js';
+import { decodeCursor, encodeCursor } from '../console/cursor.js';
+import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
+import { NotFoundError, StagegateError, ValidationError } from '../errors.js';
+import { downsampleIndices } from '../report/downsample.js';
+import type { CohortRecord } from './cohort-records.js';
+import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
+
+/** A request as the edge hands it over (headers lower-case). */
+export interface ConsoleRequest {
+  readonly method: string;
+  /** The path, starting with `/api/`. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Authenticated identity `scheme:id`, or null. */
+  readonly identity: string | null;
+  /** Console roles of the identity (from the authorizer), empty when none. */
+  readonly roles: readonly Role[];
+}
+
+/** A response: JSON, CSV or problem+json. */
+export interface ConsoleResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Outcome of a console approval decision (see {@link ConsoleApiDeps.decideApproval}). */
+export type ConsoleDecisionOutcome =
+  | { readonly ok: true; readonly status: 'approved' | 'rejected'; readonly execution: string }
+  | {
+      readonly ok: false;
+      readonly httpStatus: number;
+      readonly field: string;
+      readonly detail: string;
+    };
+
+/** What the API reads and writes through. */
+export interface ConsoleApiDeps {
+  readonly readModel: ConsoleReadModel;
+  readonly cohorts: Pick<CohortRepository, 'get'>;
+  readonly promotions: Pick<PromotionRepository, 'get' | 'listOrders'>;
+  readonly artifacts: ArtifactStore;
+  readonly auditReader: AuditReader;
+  readonly audit: AuditSink;
+  readonly environment: AuditEnvironment;
+  readonly clock: Clock;
+  readonly killSwitch: Pick<KillSwitchPort, 'read'>;
+  /** Engages/releases the kill switch (records it, cancels open orders on engage). */
+  readonly setKillSwitch: (input: {
+    readonly engaged: boolean;
+    readonly reason: string;
+    readonly by: string;
+  }) => Promise<{ state: KillSwitchState; canceled: readonly string[] }>;
+  /** Records a decision on a Day-3 approval request and resumes its execution. */
+  readonly decideApproval: (input: {
+    readonly approvalId: string;
+    readonly decision: 'approved' | 'rejected';
+    readonly approver: string;
+  }) => Promise<ConsoleDecisionOutcome>;
+}
+
+/** Largest page of any listing. */
+export const MAX_PAGE = 200;
+/** Longest audit window one request reads, days. */
+export const MAX_AUDIT_DAYS = 31;
+/** Agent curves a cohort answer carries unless `agents=` names others. */
+export const DEFAULT_CURVE_AGENTS = 10;
+/** Most agents `agents=` may name. */
+const MAX_CURVE_AGENTS = 50;
+/** Audit stream of refused console requests. */
+export const REFUSALS_STREAM = 'console:refusals';
+const ANONYMOUS = 'anonymous:unauthenticated';
+
+class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly field: string | null = null,
+  ) {
+    super(detail);
+  }
+}
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+const json = (status: number, body: unknown): ConsoleResponse => ({
+  status,
+  headers: JSON_HEADERS,
+  body: JSON.stringify(body),
+});
+
+function problem(p: ApiProblem, instance: string): ConsoleResponse {
+  return {
+    status: p.status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+    body: JSON.stringify({
+      type: `https://stagegate.dev/problems/${p.title.toLowerCase().replaceAll(' ', '-')}`,
+      title: p.title,
+      status: p.status,
+      detail: p.detail,
+      instance,
+      ...(p.field ? { field: p.field } : {}),
+    }),
+  };
+}
+
+function csv(name: string, header: readonly string[], rows: CsvCell[][]): ConsoleResponse {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}"`,
+      'cache-control': 'no-store',
+    },
+    body: toCsv(header, rows),
+  };
+}
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'must be a real calendar date');
+const limitParam = z.coerce.number().int().min(1).max(MAX_PAGE).default(50);
+const cursorParam = z.string().max(2000).optional();
+
+const CohortListQuerySchema = z.strictObject({
+  date: isoDate.optional(),
+  bankroll: z.coerce.number().positive().max(100_000).optional(),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+const PageQuerySchema = z.strictObject({ cursor: cursorParam, limit: limitParam });
+const CohortQuerySchema = z.strictObject({
+  /** Comma-separated agent ids whose curves to include (default: the top ten). */
+  agents: z.string().max(2000).optional(),
+});
+const AuditQueryBase = z.strictObject({
+  kind: z.enum(AUDIT_KINDS).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+const AuditQuerySchema = AuditQueryBase.refine((q) => !q.from || !q.to || q.from <= q.to, {
+  message: 'must not be before `from`',
+  path: ['to'],
+});
+const ApprovalListQuerySchema = z.strictObject({
+  status: z.enum(['pending', 'approved', 'rejected', 'all']).default('all'),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+const KillSwitchBodySchema = z.strictObject({
+  engaged: z.boolean(),
+  reason: z.string().trim().min(3).max(500),
+});
+const DecisionBodySchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  note: z.string().max(1000).optional(),
+});
+
+function parse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'query' | 'body',
+): z.infer<S> {
+  const out = schema.safeParse(value);
+  if (out.success) return out.data;
+  const issue = out.error.issues[0];
+  const field = `${where}.${issue?.path.join('.') || (issue && 'keys' in issue ? (issue.keys as string[]).join(',') : '(root)')}`;
+  throw new ApiProblem(400, 'Invalid request', `${field}: ${issue?.message ?? 'invalid'}`, field);
+}
+
+function pageOf<T, R>(page: Page<T>, map: (t: T) => R): { items: R[]; nextCursor: string | null } {
+  return { items: page.items.map(map), nextCursor: page.next ? encodeCursor(page.next) : null };
+}
+
+function cursorOf(q: { cursor?: string | undefined }): Record<string, unknown> | undefined {
+  if (!q.cursor) return undefined;
+  try {
+    return decodeCursor(q.cursor);
+  } catch (err) {
+    throw new ApiProblem(400, 'Invalid request', (err as Error).message, 'query.cursor');
+  }
+}
+
+/** Days `from..to` inclusive, `YYYY-MM-DD`. */
+function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (
+    let t = Date.parse(`${from}T00:00:00Z`);
+    t <= Date.parse(`${to}T00:00:00Z`);
+    t += 86_400_000
+  ) {
+    out.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+/** Reads a CSRF cookie value from a `cookie` header. */
+function cookieValue(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return null;
+}
+
+/** A downsampled curve: `[epoch ms UTC, value]` pairs. */
+function curve(timestamps: readonly number[], values: readonly number[]): [number, number][] {
+  return downsampleIndices(values).map((i) => [timestamps[i] as number, values[i] as number]);
+}
+
+/** Running drawdown of an equity curve, fractions of the running peak (<= 0). */
+function underwater(values: readonly number[]): number[] {
+  let peak = Number.NEGATIVE_INFINITY;
+  return values.map((v) => {
+    peak = Math.max(peak, v);
+    return peak > 0 ? v / peak - 1 : 0;
+  });
+}
+
+interface StoredAuditView {
+  readonly id: string;
+  readonly ts: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly stream: string;
+  readonly seq: number;
+  readonly subject: Record<string, string | null>;
+  readonly payload: unknown;
+  readonly hash: string;
+  readonly prevHash: string;
+}
+
+/** The router. Construct once per process with its deps; `handle` never throws. */
+export class ConsoleApi {
+  constructor(private readonly deps: ConsoleApiDeps) {}
+
+  /** Answers one request (see the module comment for the rules). */
+  async handle(req: ConsoleRequest): Promise<ConsoleResponse> {
+    const method = req.method.toUpperCase();
+    const path = req.path.replace(/\/+$/, '') || '/';
+    try {
+      if (!path.startsWith('/api/')) throw new ApiProblem(404, 'Not found', `no route ${path}`);
+      const route = path.slice('/api'.length);
+      if (method === 'GET' || method === 'HEAD') return await this.read(req, route);
+      if (method !== 'POST') {
+        throw new ApiProblem(405, 'Method not allowed', `${method} is not allowed`);
+      }
+      return await this.write(req, route);
+    } catch (err) {
+      if (err instanceof ApiProblem) {
+        if ([400, 401, 403, 415].includes(err.status)) {
+          await this.recordRefusal(req, err);
+        }
+        return problem(err, path);
+      }
+      if (err instanceof NotFoundError) {
+        return problem(new ApiProblem(404, 'Not found', err.message), path);
+      }
+      if (err instanceof ValidationError) {
+        return problem(new ApiProblem(400, 'Invalid request', err.message, err.field), path);
+      }
+      const retryable = err instanceof StagegateError && err.retryable;
+      return problem(
+        new ApiProblem(
+          retryable ? 503 : 500,
+          retryable ? 'Temporarily unavailable' : 'Internal error',
+          retryable
+            ? 'storage is temporarily unavailable; nothing was changed'
+            : 'unexpected error',
+        ),
+        path,
+      );
+    }
+  }
+
+  private authorize(req: ConsoleRequest, action: ConsoleAction): string {
+    if (!req.identity) {
+      throw new ApiProblem(401, 'Unauthorized', 'sign in first (no authenticated identity)');
+    }
+    if (!mayPerform(req.roles, action)) {
+      const need =
+        action === 'read' ? 'any console role' : action === 'approve' ? 'risk' : 'operator';
+      throw new ApiProblem(403, 'Forbidden', `${action} requires the ${need} role`, 'role');
+    }
+    return req.identity;
+  }
+
+  private async recordRefusal(req: ConsoleRequest, p: ApiProblem): Promise<void> {
+    const draft: AuditDraft = {
+      kind: 'input_rejected',
+      actor: req.identity ?? ANONYMOUS,
+      stream: REFUSALS_STREAM,
+      environment: this.deps.environment,
+      payload: {
+        source: 'console-api',
+        field: p.field ?? (p.status === 401 ? 'identity' : 'request'),
+        message: p.detail,
+        status: p.status,
+        method: req.method.toUpperCase(),
+        path: req.path.slice(0, 300),
+        roles: [...req.roles],
+      },
+    };
+    await this.deps.audit.append(draft);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+  // -------------------------------------------------------------------------------------------
+
+  private async read(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
+    const identity = this.authorize(req, 'read');
+    const q = req.query;
+    if (route === '/me') return json(200, { identity, roles: req.roles });
+    if (route === '/cohorts') return json(200, await this.listCohorts(q));
+    const m1 = /^\/cohorts\/([^/]+)$/.exec(route);
+    if (m1) {
+      return json(200, await this.cohort(decodeURIComponent(m1[1] as string), q));
+    }
+    const m2 = /^\/cohorts\/([^/]+)\/agents\/([^/]+)$/.exec(route);
+    if (m2) {
+      return json(
+        200,
+        await this.agent(decodeURIComponent(m2[1] as string), decodeURIComponent(m2[2] as string)),
+      );
+    }
+    if (route === '/promotions') {
+      const p = parse(PageQuerySchema, q, 'query');
+      const page = await this.deps.readModel.listPromotions({
+        limit: p.limit,
+        cursor: cursorOf(p),
+      });
+      return json(
+        200,
+        pageOf(page, (x) => x),
+      );
+    }
+    const m3 = /^\/promotions\/([^/]+)$/.exec(route);
+    if (m3) {
+      return json(200, await this.promotion(decodeURIComponent(m3[1] as string)));
+    }
+    if (route === '/kill-switch') {
+      const state = await this.deps.killSwitch.read();
+      return json(
+        200,
+        state ?? { engaged: false, reason: 'never set', changedBy: null, changedAtIso: null },
+      );
+    }
+    if (route === '/approvals') return json(200, await this.listApprovals(q));
+    const m4 = /^\/approvals\/([^/]+)$/.exec(route);
+    if (m4) {
+      return json(
+        200,
+        this.approvalView(
+          await this.deps.readModel.getApproval(decodeURIComponent(m4[1] as string)),
+        ),
+      );
+    }
+    if (route === '/audit') return json(200, await this.auditPage(q));
+    const m5 = /^\/exports\/(cohorts|agents|orders|audit)\.csv$/.exec(route);
+    if (m5) {
+      return this.export(m5[1] as 'cohorts' | 'agents' | 'orders' | 'audit', q);
+    }
+    throw new ApiProblem(404, 'Not found', `no route GET /api${route}`);
+  }
+
+  private async listCohorts(q: Readonly<Record<string, string>>) {
+    const p = parse(CohortListQuerySchema, q, 'query');
+    const page = await this.deps.readModel.listCohorts({
+      ...(p.date ? { sessionDate: p.date } : {}),
+      ...(p.bankroll !== undefined ? { bankrollUsd: p.bankroll } : {}),
+      limit: p.limit,
+      cursor: cursorOf(p),
+    });
+    return pageOf(page, (c) => c);
+  }
+
+  private async simulation(record: CohortRecord): Promise<SimulationResult> {
+    return (await this.deps.artifacts.getJson(record.artifacts.simulationKey)) as SimulationResult;
+  }
+
+  private async cohort(cohortId: string, q: Readonly<Record<string, string>>) {
+    const p = parse(CohortQuerySchema, q, 'query');
+    const record = await this.deps.cohorts.get(cohortId);
+    const wanted = p.agents
+      ? p.agents.split(',').filter(Boolean).slice(0, MAX_CURVE_AGENTS)
+      : record.leaderboard.slice(0, DEFAULT_CURVE_AGENTS).map((r) => r.agentId);
+    const sim = await this.simulation(record);
+    const ts = sim.timestamps;
+    const { leaderboard, ...header } = record;
+    return {
+      cohort: header,
+      leaderboard,
+      curves: {
+        parent: {
+          equity: curve(ts, sim.parent.equityCurve),
+          grossExposure: curve(ts, sim.parent.grossExposureCurve),
+          underwater: curve(ts, underwater(sim.parent.equityCurve)),
+          /** Σ agent gross exposure / bankroll, fraction. */
+          utilization: curve(
+            ts,
+            sim.parent.grossExposureCurve.map((g) => g / Math.max(1e-9, sim.bankrollUsd)),
+          ),
+        },
+        agents: wanted.flatMap((id) => {
+          const a = sim.agents.find((x) => x.agentId === id);
+          return a ? [{ agentId: a.agentId, equity: curve(ts, a.equityCurve) }] : [];
+        }),
+      },
+      risk: {
+        parentMaxDrawdownFraction: record.parent.maxDrawdownFraction,
+        peakUtilization: record.parent.peakUtilization,
+        meanUtilization: record.parent.meanUtilization,
+        leverageBreaches: leaderboard.reduce((s, r) => s + r.leverageBreaches, 0),
+        exposureBreaches: leaderboard.reduce((s, r) => s + r.exposureBreaches, 0),
+      },
+    };
+  }
+
+  private async agent(cohortId: string, agentId: string) {
+    const record = await this.deps.cohorts.get(cohortId);
+    const row = record.leaderboard.find((r) => r.agentId === agentId);
+    if (!row) throw new NotFoundError('agent', `${agentId} in cohort ${cohortId}`);
+    const sim = await this.simulation(record);
+    const agent = sim.agents.find((a) => a.agentId === agentId);
+    if (!agent) throw new NotFoundError('agent', `${agentId} in ${record.artifacts.simulationKey}`);
+    return {
+      cohortId,
+      sessionDate: record.sessionDate,
+      row,
+      genome: agent.genome,
+      equity: curve(sim.timestamps, agent.equityCurve),
+      underwater: curve(sim.timestamps, underwater(agent.equityCurve)),
+      fills: agent.fills,
+      positions: agent.positions,
+    };
+  }
+
+  private async gateTable(promotion: StagedPromotion) {
+    const day = promotion.stagedAtIso.slice(0, 10);
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const records = (await this.readAudit([day, next])).filter(
+      (r) => r.kind === 'gate_evaluated' && r.subject.promotion_id === promotion.promotionId,
+    );
+    return records.map((r) => {
+      const p = r.payload as Record<string, unknown>;
+      return {
+        gate: p.gate,
+        verdict: p.verdict,
+        observed: p.observed ?? null,
+        threshold: p.threshold ?? null,
+        unit: p.unit ?? null,
+        reason: p.reason,
+        evaluatedAtIso: r.ts,
+      };
+    });
+  }
+
+  private async promotion(promotionId: string) {
+    const promotion = await this.deps.promotions.get(promotionId);
+    const [orders, gates] = await Promise.all([
+      this.deps.promotions.listOrders(promotionId),
+      this.gateTable(promotion),
+    ]);
+    return { promotion, gates, orders: orders.map(orderView) };
+  }
+
+  private approvalView(v: ApprovalView) {
+    const { equityCurve, ...rest } = v;
+    return { ...rest, equityCurve, expired: this.deps.clock.now() >= v.exp * 1000 };
+  }
+
+  private async listApprovals(q: Readonly<Record<string, string>>) {
+    const p = parse(ApprovalListQuerySchema, q, 'query');
+    const page = await this.deps.readModel.listApprovals({ limit: p.limit, cursor: cursorOf(p) });
+    const items = page.items
+      .filter((a) => p.status === 'all' || a.status === p.status)
+      .map((a) => {
+        const { equityCurve: _curve, ...rest } = this.approvalView(a);
+        return rest;
+      });
+    return { items, nextCursor: page.next ? encodeCursor(page.next) : null };
+  }
+
+  /** Parsed records of the given UTC days (all days when `days` is null), oldest first. */
+  private async readAudit(days: readonly string[] | null): Promise<StoredAuditView[]> {
+    const inputs = days
+      ? (
+          await Promise.all(
+            days.map((date) =>
+              this.deps.auditReader.readRecords({ environment: this.deps.environment, date }),
+            ),
+          )
+        ).flat()
+      : await this.deps.auditReader.readRecords({ environment: this.deps.environment });
+    const out: StoredAuditView[] = [];
+    for (const input of inputs) {
+      const parsed = auditRecordSchema.safeParse(input.record);
+      if (!parsed.success) continue;
+      const r = parsed.data;
+      let payload: unknown = r.payload;
+      try {
+        payload = JSON.parse(r.payload);
+      } catch {
+        // keep the raw text
+      }
+      out.push({
+        id: r.id,
+        ts: r.ts,
+        kind: r.kind,
+        actor: r.actor,
+        stream: r.stream,
+        seq: r.seq,
+        subject: r.subject,
+        payload,
+        hash: r.hash,
+        prevHash: r.prev_hash,
+      });
+    }
+    return out.sort((a, b) => a.ts.localeCompare(b.ts) || a.id.localeCompare(b.id));
+  }
+
+  private auditDays(q: { from?: string | undefined; to?: string | undefined }): string[] | null {
+    if (!q.from && !q.to) return null;
+    const from = q.from ?? (q.to as string);
+    const to = q.to ?? new Date(this.deps.clock.now()).toISOString().slice(0, 10);
+    const days = daysBetween(from, to.localeCompare(from) < 0 ? from : to);
+    if (days.length > MAX_AUDIT_DAYS) {
+      throw new ApiProblem(
+        400,
+        'Invalid request',
+        `query.to: the window is ${days.length} days; at most ${MAX_AUDIT_DAYS}`,
+        'query.to',
+      );
+    }
+    return days;
+  }
+
+  private async auditPage(q: Readonly<Record<string, string>>) {
+    const p = parse(AuditQuerySchema, q, 'query');
+    const days = this.auditDays(p);
+    const inputs = days
+      ? (
+          await Promise.all(
+            days.map((date) =>
+              this.deps.auditReader.readRecords({ environment: this.deps.environment, date }),
+            ),
+          )
+        ).flat()
+      : await this.deps.auditReader.readRecords({ environment: this.deps.environment });
+    const chain = verifyChains(inputs, { partial: days !== null });
+    const all = (await this.readAudit(days)).filter((r) => !p.kind || r.kind === p.kind);
+    const offset = p.cursor ? Number(cursorOf(p)?.offset ?? 0) : 0;
+    const items = all.slice(offset, offset + p.limit);
+    const brokenIds = new Set(chain.breaks.map((b) => b.id).filter((id): id is string => !!id));
+    return {
+      items: items.map((r) => ({ ...r, chainBroken: brokenIds.has(r.id) })),
+      total: all.length,
+      nextCursor: offset + p.limit < all.length ? encodeCursor({ offset: offset + p.limit }) : null,
+      chain: {
+        ok: chain.ok,
+        checked: chain.checked,
+        streams: chain.streams,
+        firstBreak: chain.firstBreak,
+        breaks: chain.breaks.slice(0, 20),
+        window: days === null ? 'all' : `${days[0]}..${days[days.length - 1]}`,
+      },
+    };
+  }
+
+  private async allPages<T>(
+    list: (cursor: Record<string, unknown> | undefined) => Promise<Page<T>>,
+    max = 10_000,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await list(cursor);
+      out.push(...page.items);
+      cursor = page.next ?? undefined;
+    } while (cursor && out.length < max);
+    return out;
+  }
+
+  private async export(
+    what: 'cohorts' | 'agents' | 'orders' | 'audit',
+    q: Readonly<Record<string, string>>,
+  ): Promise<ConsoleResponse> {
+    if (what === 'audit') {
+      const p = parse(AuditQueryBase.omit({ cursor: true, limit: true }), q, 'query');
+      const rows = (await this.readAudit(this.auditDays(p))).filter(
+        (r) => !p.kind || r.kind === p.kind,
+      );
+      return csv(
+        'audit.csv',
+        [
+          'id',
+          'ts',
+          'kind',
+          'actor',
+          'stream',
+          'seq',
+          'cohort_id',
+          'promotion_id',
+          'order_id',
+          'payload',
+          'hash',
+          'prev_hash',
+        ],
+        rows.map((r) => [
+          r.id,
+          r.ts,
+          r.kind,
+          r.actor,
+          r.stream,
+          r.seq,
+          r.subject.cohort_id,
+          r.subject.promotion_id,
+          r.subject.order_id,
+          JSON.stringify(r.payload),
+          r.hash,
+          r.prevHash,
+        ]),
+      );
+    }
+    if (what === 'orders') {
+      const p = parse(z.strictObject({ promotion: z.string().max(200).optional() }), q, 'query');
+      const promotions = p.promotion
+        ? [await this.deps.promotions.get(p.promotion)]
+        : await this.allPages(
+            (cursor) => this.deps.readModel.listPromotions({ limit: MAX_PAGE, cursor }),
+            2_000,
+          );
+      const rows: CsvCell[][] = [];
+      for (const promo of promotions) {
+        for (const o of await this.deps.promotions.listOrders(promo.promotionId)) {
+          const v = orderView(o);
+          rows.push([
+            promo.promotionId,
+            promo.sessionDate,
+            promo.agentId,
+            promo.bankrollUsd,
+            promo.capitalSliceUsd,
+            v.clientOrderId,
+            v.symbol,
+            v.side,
+            v.qty,
+            v.status,
+            v.filledQty,
+            v.avgFillPriceUsd,
+            v.createdAtIso,
+          ]);
+        }
+      }
+      return csv(
+        'orders.csv',
+        [
+          'promotion_id',
+          'session_date',
+          'agent_id',
+          'bankroll_usd',
+          'capital_slice_usd',
+          'client_order_id',
+          'symbol',
+          'side',
+          'qty',
+          'status',
+          'filled_qty',
+          'avg_fill_price_usd',
+          'created_at',
+        ],
+        rows,
+      );
+    }
+    const p = parse(
+      z.strictObject({
+        date: isoDate.optional(),
+        bankroll: z.coerce.number().positive().max(100_000).optional(),
+        cohort: z.string().max(200).optional(),
+      }),
+      q,
+      'query',
+    );
+    const cohorts = p.cohort
+      ? [await this.deps.cohorts.get(p.cohort)]
+      : await this.allPages((cursor) =>
+          this.deps.readModel.listCohorts({
+            ...(p.date ? { sessionDate: p.date } : {}),
+            ...(p.bankroll !== undefined ? { bankrollUsd: p.bankroll } : {}),
+            limit: MAX_PAGE,
+            cursor,
+          }),
+        );
+    if (what === 'cohorts') {
+      return csv(
+        'cohorts.csv',
+        [
+          'cohort_id',
+          'session_date',
+          'completed_at',
+          'symbols',
+          'bankroll_usd',
+          'agent_count',
+          'total_pnl_usd',
+          'best_agent_id',
+        ],
+        cohorts.map((c) => {
+          const total = 'parent' in c ? c.parent.totalPnlUsd : c.totalPnlUsd;
+          const best = 'leaderboard' in c ? (c.leaderboard[0]?.agentId ?? null) : c.bestAgentId;
+          return [
+            c.cohortId,
+            c.sessionDate,
+            c.completedAtIso,
+            c.symbols.join(' '),
+            c.bankrollUsd,
+            c.agentCount,
+            total,
+            best,
+          ];
+        }),
+      );
+    }
+    const rows: CsvCell[][] = [];
+    for (const summary of cohorts.slice(0, 200)) {
+      const record =
+        'leaderboard' in summary ? summary : await this.deps.cohorts.get(summary.cohortId);
+      for (const r of record.leaderboard) {
+        rows.push([
+          record.cohortId,
+          record.sessionDate,
+          record.bankrollUsd,
+          r.rank,
+          r.agentId,
+          r.genomeId,
+          r.family,
+          r.symbol,
+          r.allocationUsd,
+          r.totalPnlUsd,
+          r.realizedPnlUsd,
+          r.unrealizedPnlUsd,
+          r.feesUsd,
+          r.roi,
+          r.sharpe,
+          r.maxDrawdownFraction,
+          r.bankrollUtilization,
+          r.leverageBreaches,
+          r.exposureBreaches,
+          r.tradeCount,
+        ]);
+      }
+    }
+    return csv(
+      'agents.csv',
+      [
+        'cohort_id',
+        'session_date',
+        'bankroll_usd',
+        'rank',
+        'agent_id',
+        'genome_id',
+        'family',
+        'symbol',
+        'allocation_usd',
+        'total_pnl_usd',
+        'realized_pnl_usd',
+        'unrealized_pnl_usd',
+        'fees_usd',
+        'roi',
+        'sharpe',
+        'max_drawdown_fraction',
+        'bankroll_utilization',
+        'leverage_breaches',
+        'exposure_breaches',
+        'trade_count',
+      ],
+      rows,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes
+  // -------------------------------------------------------------------------------------------
+
+  private checkCsrf(req: ConsoleRequest): void {
+    const header = req.headers['x-csrf-token'];
+    const cookie = cookieValue(req.headers.cookie, 'stagegate_csrf');
+    if (!header || !cookie || header.length < 16 || header !== cookie) {
+      throw new ApiProblem(
+        403,
+        'CSRF token invalid',
+        'the x-csrf-token header must equal the stagegate_csrf cookie',
+        'csrf',
+      );
+    }
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      throw new ApiProblem(415, 'Unsupported media type', 'send application/json', 'content-type');
+    }
+  }
+
+  private body(req: ConsoleRequest): unknown {
+    if (req.body.length > 16 * 1024) {
+      throw new ApiProblem(400, 'Invalid request', 'body: larger than 16 KiB', 'body');
+    }
+    try {
+      return JSON.parse(req.body || 'null') as unknown;
+    } catch {
+      throw new ApiProblem(400, 'Invalid request', 'body: is not JSON', 'body');
+    }
+  }
+
+  private async write(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
+    if (route === '/kill-switch') {
+      const by = this.authorize(req, 'kill_switch');
+      this.checkCsrf(req);
+      const b = parse(KillSwitchBodySchema, this.body(req), 'body');
+      const out = await this.deps.setKillSwitch({ engaged: b.engaged, reason: b.reason, by });
+      return json(200, out);
+    }
+    const m6 = /^\/approvals\/([^/]+)\/decision$/.exec(route);
+    if (m6) {
+      const by = this.authorize(req, 'approve');
+      this.checkCsrf(req);
+      const b = parse(DecisionBodySchema, this.body(req), 'body');
+      const out = await this.deps.decideApproval({
+        approvalId: decodeURIComponent(m6[1] as string),
+        decision: b.decision === 'approve' ? 'approved' : 'rejected',
+        approver: by,
+      });
+      if (!out.ok) {
+        // Already audited by the approval use case (approval_decided / refused attempt).
+        return problem(
+          new ApiProblem(out.httpStatus, 'Decision refused', out.detail, out.field),
+          req.path,
+        );
+      }
+      return json(200, out);
+    }
+    if (route === '/cohorts') {
+      this.authorize(req, 'cohort_start');
+      this.checkCsrf(req);
+      throw new ApiProblem(
+        501,
+        'Not implemented',
+        'starting a cohort from the console is not available yet',
+      );
+    }
+    throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
+  }
+}
+
+/** An order as the console shows it. */
+function orderView(o: PromotionOrder) {
+  return {
+    promotionId: o.promotionId,
+    leg: o.leg,
+    attempt: o.attempt,
+    clientOrderId: o.order.clientOrderId,
+    symbol: o.order.symbol,
+    side: o.order.side,
+    qty: o.order.qty,
+    type: o.order.type,
+    status: o.order.status,
+    filledQty: o.order.filledQty,
+    avgFillPriceUsd: o.order.avgFillPriceUsd,
+    rejectReason: o.order.rejectReason,
+    createdAtIso: new Date(o.order.createdAtMs).toISOString(),
+    updatedAtIso: new Date(o.order.updatedAtMs).toISOString(),
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The local operator console server (`stagegate console`, `npm start -- --serve`): on
+ * 127.0.0.1 it serves the static console (`console/` at `/`, uPlot at `/vendor/`) and the API
+ * at `/api/` with the SAME routes and handler code as AWS (`functions/handlers/console-api.ts`,
+ * fed API Gateway HTTP API v2 events).
+ *
+ * It stands in for Cognito and the JWT authorizer: `POST /api/login` checks a local user's
+ * password (`local/console-users.ts`) and sets the session cookie (HttpOnly, SameSite=Strict)
+ * and the CSRF cookie; every `/api/` request's session (cookie or `Authorization: Bearer`) is
+ * verified HERE and passed on as the Lambda-authorizer context (`approver`, `groups`), never
+ * read from anything else the client sends. A request without a valid session reaches the
+ * handler unauthenticated, which refuses and audits it. Failed logins are audited too.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { buildConsoleApi } from '../functions/composition/console.js';
+import type { Runtime } from '../functions/composition/runtime.js';
+import type { AuditDraft } from '../functions/core/audit/record.js';
+import type { ConsoleApi } from '../functions/core/use-cases/console-api.js';
+import { answer } from '../functions/handlers/console-api.js';
+import type { AuditSink } from '../functions/ports/audit.js';
+import { REPO_ROOT } from '../lib/paths.js';
+import { httpApiEvent } from './approval-server.js';
+import { ConsoleUsers, TOKEN_TTL_SECONDS } from './console-users.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Static files: URL path -> file (nothing else of the disk is reachable). */
+const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
+  '/': { file: 'console/index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'console/index.html', type: 'text/html; charset=utf-8' },
+  '/assets/app.js': { file: 'console/app.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/app.css': { file: 'console/app.css', type: 'text/css; charset=utf-8' },
+  '/vendor/uPlot.iife.min.js': {
+    file: 'node_modules/uplot/dist/uPlot.iife.min.js',
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/vendor/uPlot.min.css': {
+    file: 'node_modules/uplot/dist/uPlot.min.css',
+    type: 'text/css; charset=utf-8',
+  },
+};
+
+/** Security headers of every static answer. */
+export const CONSOLE_PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+} as const;
+
+export interface ConsoleServerOptions {
+  readonly api: ConsoleApi;
+  readonly users: ConsoleUsers;
+  /** Where failed logins are recorded. */
+  readonly audit: AuditSink;
+  readonly environment: AuditDraft['environment'];
+  /** Port on 127.0.0.1. @default 0 (a free port) */
+  readonly port?: number;
+}
+
+export interface ConsoleServer {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function cookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return null;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string | string[]> = {},
+) {
+  res.writeHead(status, {
+    'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
+    'cache-control': 'no-store',
+    ...extra,
+  });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts the console server on 127.0.0.1. @throws when the port is taken. */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  const { api, users } = options;
+
+  const login = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    let fields: Record<string, unknown> = {};
+    const type = req.headers['content-type'] ?? '';
+    try {
+      fields = type.startsWith('application/json')
+        ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+        : Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+    } catch {
+      fields = {};
+    }
+    const username = typeof fields.username === 'string' ? fields.username.slice(0, 64) : '';
+    const password = typeof fields.password === 'string' ? fields.password.slice(0, 256) : '';
+    const token = users.login(username, password);
+    if (!token) {
+      await options.audit.append({
+        kind: 'input_rejected',
+        actor: 'anonymous:unauthenticated',
+        stream: 'console:refusals',
+        environment: options.environment,
+        payload: {
+          source: 'console-login',
+          field: 'password',
+          message: 'unknown user or wrong password',
+          username: /^[a-z0-9-]{1,32}$/.test(username) ? username : '(invalid)',
+        },
+      });
+      sendJson(res, 401, {
+        title: 'Unauthorized',
+        status: 401,
+        detail: 'unknown user or wrong password',
+      });
+      return;
+    }
+    const session = users.verify(token);
+    const csrf = randomBytes(24).toString('base64url');
+    const attrs = `Path=/; SameSite=Strict; Max-Age=${TOKEN_TTL_SECONDS}`;
+    sendJson(
+      res,
+      200,
+      { identity: session?.identity, roles: session?.roles },
+      {
+        'set-cookie': [
+          `stagegate_session=${token}; HttpOnly; ${attrs}`,
+          `stagegate_csrf=${csrf}; ${attrs}`,
+        ],
+      },
+    );
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const method = (req.method ?? 'GET').toUpperCase();
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const asset = STATIC[url.pathname];
+      if (asset && (method === 'GET' || method === 'HEAD')) {
+        const content = await readFile(path.join(REPO_ROOT, asset.file));
+        res.writeHead(200, { 'content-type': asset.type, ...CONSOLE_PAGE_HEADERS });
+        res.end(method === 'HEAD' ? undefined : content);
+        return;
+      }
+      if (!url.pathname.startsWith('/api/')) {
+        sendJson(res, 404, { title: 'Not found', status: 404, detail: url.pathname });
+        return;
+      }
+      const body = await readBody(req);
+      if (body === null) {
+        sendJson(res, 413, { title: 'Payload too large', status: 413 });
+        return;
+      }
+      if (url.pathname === '/api/login' && method === 'POST') {
+        await login(req, res, body);
+        return;
+      }
+      if (url.pathname === '/api/logout' && method === 'POST') {
+        sendJson(
+          res,
+          200,
+          { ok: true },
+          {
+            'set-cookie': [
+              'stagegate_session=; HttpOnly; Path=/; SameSite=Strict; Max-Age=0',
+              'stagegate_csrf=; Path=/; SameSite=Strict; Max-Age=0',
+            ],
+          },
+        );
+        return;
+      }
+      const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const session = users.verify(bearer ?? cookie(req.headers.cookie, 'stagegate_session'));
+      const event = httpApiEvent({
+        method,
+        url,
+        headers: req.headers,
+        body,
+        routeKey: 'ANY /api/{proxy+}',
+        pathParameters: { proxy: url.pathname.slice('/api/'.length) },
+        approver: session?.identity ?? '',
+      });
+      const ctx = event.requestContext as Record<string, unknown>;
+      ctx.authorizer = session
+        ? { lambda: { approver: session.identity, groups: `[${session.roles.join(' ')}]` } }
+        : undefined;
+      const out = await answer(api, event);
+      res.writeHead(out.statusCode, out.headers);
+      res.end(method === 'HEAD' ? undefined : out.body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) {
+        sendJson(res, 500, { title: 'Internal error', status: 500, detail: (err as Error).name });
+      } else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Starts the console over a running local stack with the users of `stateDir` (the CLI's
+ * `stagegate console` and `npm start -- --serve`) and prints its URL and how to log in.
+ */
+export async function serveLocalConsole(
+  stack: { readonly runtime: Runtime },
+  options: {
+    readonly stateDir: string;
+    readonly port?: number;
+    readonly write?: (text: string) => void;
+  },
+): Promise<ConsoleServer> {
+  const users = await ConsoleUsers.load(options.stateDir);
+  const server = await startConsoleServer({
+    api: buildConsoleApi(stack.runtime),
+    users,
+    audit: stack.runtime.audit,
+    environment: stack.runtime.env.STAGE,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  const write = options.write ?? ((t: string) => process.stdout.write(t));
+  write(
+    `\nconsole: ${server.url} (API at ${server.url}api/)\n` +
+      `  log in as ${users.file.users.map((u) => `${u.username} (${u.roles.join('+')})`).join(', ')}; ` +
+      `passwords: npm run stagegate -- console --users (kept in ${path.join(options.stateDir, 'console-users.json')})\n` +
+      '  serving until Ctrl-C\n',
+  );
+  return server;
+}

@@ -1,0 +1,300 @@
+/**
+ * Contract tests of the console API on the local console server (the same handler code as
+ * API Gateway): pagination and filters, the cohort and promotion documents, CSV columns,
+ * problem+json errors, role checks and CSRF on every write, and the audit of every refusal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditRecords } from '../day3/support.js';
+import { type ConsoleFixture, startConsoleFixture } from './support.js';
+
+let fx: ConsoleFixture;
+
+beforeAll(async () => {
+  fx = await startConsoleFixture('it-console');
+}, 240_000);
+
+afterAll(async () => {
+  await fx?.stop();
+});
+
+const CSRF = 'csrf-test-token-0123456789';
+
+async function call(
+  path: string,
+  options: {
+    readonly as?: string | null;
+    readonly method?: string;
+    readonly body?: unknown;
+    readonly csrf?: string | null;
+  } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const as = options.as === undefined ? 'vera' : options.as;
+  if (as) headers.authorization = `Bearer ${fx.users.tokenFor(as)}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.csrf !== null) {
+    headers['x-csrf-token'] = options.csrf ?? CSRF;
+    headers.cookie = `stagegate_csrf=${CSRF}`;
+  }
+  return fetch(new URL(path, fx.server.url), {
+    method: options.method ?? 'GET',
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+}
+
+async function refusals(): Promise<Array<Record<string, unknown>>> {
+  return (await auditRecords(fx.stack))
+    .filter((r) => r.stream === 'console:refusals')
+    .map((r) => ({ actor: r.actor, ...r.payload }));
+}
+
+describe('reads', () => {
+  it('lists cohorts newest first, page by page, and filters by date and bankroll', async () => {
+    const first = await call('/api/cohorts?limit=1');
+    expect(first.status).toBe(200);
+    const page1 = (await first.json()) as { items: { cohortId: string }[]; nextCursor: string };
+    expect(page1.items.map((c) => c.cohortId)).toEqual([fx.cohortIds[1]]);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const page2 = (await (
+      await call(`/api/cohorts?limit=1&cursor=${encodeURIComponent(page1.nextCursor)}`)
+    ).json()) as { items: { cohortId: string }[] };
+    expect(page2.items.map((c) => c.cohortId)).toEqual([fx.cohortIds[0]]);
+
+    const byDate = (await (await call('/api/cohorts?date=2013-10-07')).json()) as {
+      items: { cohortId: string; sessionDate: string }[];
+    };
+    expect(byDate.items.map((c) => c.cohortId)).toEqual([fx.cohortIds[0]]);
+    const byBankroll = (await (await call('/api/cohorts?bankroll=2000')).json()) as {
+      items: { cohortId: string; bankrollUsd: number }[];
+    };
+    expect(byBankroll.items.map((c) => [c.cohortId, c.bankrollUsd])).toEqual([
+      [fx.cohortIds[1], 2000],
+    ]);
+  });
+
+  it('answers a bad filter with problem+json naming the parameter', async () => {
+    const res = await call('/api/cohorts?date=2013-13-40');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 400, field: 'query.date' });
+    const cursor = await call('/api/cohorts?cursor=not-a-cursor');
+    expect(await cursor.json()).toMatchObject({ status: 400, field: 'query.cursor' });
+    const missing = await call('/api/cohorts/no-such-cohort');
+    expect(missing.status).toBe(404);
+  });
+
+  it('returns a cohort with its leaderboard, parent and agent curves, and an agent drill-down', async () => {
+    const res = await call(`/api/cohorts/${fx.cohortIds[0]}`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      cohort: { bankrollUsd: number };
+      leaderboard: { rank: number; agentId: string }[];
+      curves: { parent: { equity: [number, number][] }; agents: { agentId: string }[] };
+    };
+    expect(doc.cohort.bankrollUsd).toBe(1000);
+    expect(doc.leaderboard).toHaveLength(30);
+    expect(doc.leaderboard.map((r) => r.rank)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(doc.curves.parent.equity.length).toBeGreaterThan(300);
+    expect(doc.curves.parent.equity[0]?.[1]).toBeCloseTo(1000, 0);
+    expect(doc.curves.agents.map((a) => a.agentId)).toEqual(
+      doc.leaderboard.slice(0, 10).map((r) => r.agentId),
+    );
+    const best = doc.leaderboard[0]?.agentId as string;
+    const agent = (await (await call(`/api/cohorts/${fx.cohortIds[0]}/agents/${best}`)).json()) as {
+      row: { agentId: string };
+      equity: unknown[];
+      fills: unknown[];
+    };
+    expect(agent.row.agentId).toBe(best);
+    expect(agent.equity.length).toBeGreaterThan(300);
+    expect(Array.isArray(agent.fills)).toBe(true);
+  });
+
+  it('returns a promotion with its gate table (observed vs threshold) and orders', async () => {
+    const list = (await (await call('/api/promotions')).json()) as {
+      items: { promotionId: string }[];
+    };
+    expect(list.items.map((p) => p.promotionId)).toContain(fx.promotionId);
+    const doc = (await (await call(`/api/promotions/${fx.promotionId}`)).json()) as {
+      gates: { gate: string; verdict: string; observed: unknown; threshold: unknown }[];
+      orders: { clientOrderId: string }[];
+    };
+    expect(doc.gates.length).toBe(16);
+    for (const g of doc.gates) expect(['pass', 'fail']).toContain(g.verdict);
+    expect(doc.gates.map((g) => g.gate)).toContain('kill_switch');
+  });
+
+  it('lists the pending approval without its task token', async () => {
+    const res = await call('/api/approvals?status=pending');
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toContain(fx.approvalId);
+    expect(text).not.toMatch(/taskToken|console-test-/);
+  });
+
+  it('returns audit records filtered by kind with the hash-chain status', async () => {
+    const res = await call('/api/audit?kind=gate_evaluated&limit=5');
+    const doc = (await res.json()) as {
+      items: { kind: string }[];
+      total: number;
+      nextCursor: string | null;
+      chain: { ok: boolean; checked: number };
+    };
+    expect(doc.items).toHaveLength(5);
+    expect(doc.items.every((r) => r.kind === 'gate_evaluated')).toBe(true);
+    expect(doc.total).toBeGreaterThanOrEqual(16);
+    expect(doc.nextCursor).toEqual(expect.any(String));
+    expect(doc.chain.ok).toBe(true);
+    const bad = await call('/api/audit?from=2013-10-01&to=2013-12-31');
+    expect(await bad.json()).toMatchObject({ status: 400, field: 'query.to' });
+  });
+});
+
+describe('CSV exports', () => {
+  it('exports cohorts, agents, orders and audit with bankroll columns', async () => {
+    const cohorts = await call('/api/exports/cohorts.csv');
+    expect(cohorts.headers.get('content-type')).toContain('text/csv');
+    const lines = (await cohorts.text()).trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'cohort_id,session_date,completed_at,symbols,bankroll_usd,agent_count,total_pnl_usd,best_agent_id',
+    );
+    expect(lines).toHaveLength(3);
+    const agents = (await (await call('/api/exports/agents.csv?date=2013-10-08')).text())
+      .trim()
+      .split('\r\n');
+    expect(agents[0]?.split(',').slice(0, 4)).toEqual([
+      'cohort_id',
+      'session_date',
+      'bankroll_usd',
+      'rank',
+    ]);
+    expect(agents).toHaveLength(31);
+    expect(agents[1]?.split(',')[2]).toBe('2000');
+    const orders = (await (await call('/api/exports/orders.csv')).text()).split('\r\n');
+    expect(orders[0]).toContain('bankroll_usd,capital_slice_usd,client_order_id');
+    const audit = (await (await call('/api/exports/audit.csv?kind=cohort_scored')).text())
+      .trim()
+      .split('\r\n');
+    expect(audit[0]).toBe(
+      'id,ts,kind,actor,stream,seq,cohort_id,promotion_id,order_id,payload,hash,prev_hash',
+    );
+    expect(audit).toHaveLength(3);
+  });
+});
+
+describe('roles, CSRF and refusals', () => {
+  it('refuses an unauthenticated read and audits it', async () => {
+    const res = await call('/api/cohorts', { as: null });
+    expect(res.status).toBe(401);
+    expect(await refusals()).toContainEqual(
+      expect.objectContaining({
+        actor: 'anonymous:unauthenticated',
+        status: 401,
+        path: '/api/cohorts',
+      }),
+    );
+  });
+
+  it('lets only an operator flip the kill switch, each refusal audited', async () => {
+    const body = { engaged: true, reason: 'console test halt' };
+    for (const as of ['vera', 'rick']) {
+      const res = await call('/api/kill-switch', { as, method: 'POST', body });
+      expect(res.status).toBe(403);
+      expect(await refusals()).toContainEqual(
+        expect.objectContaining({ actor: `local:${as}`, status: 403, path: '/api/kill-switch' }),
+      );
+    }
+    const noCsrf = await call('/api/kill-switch', {
+      as: 'olivia',
+      method: 'POST',
+      body,
+      csrf: null,
+    });
+    expect(noCsrf.status).toBe(403);
+    expect(await noCsrf.json()).toMatchObject({ field: 'csrf' });
+    const wrongCsrf = await call('/api/kill-switch', {
+      as: 'olivia',
+      method: 'POST',
+      body,
+      csrf: 'another-token-0123456789',
+    });
+    expect(wrongCsrf.status).toBe(403);
+
+    const on = await call('/api/kill-switch', { as: 'olivia', method: 'POST', body });
+    expect(on.status).toBe(200);
+    const state = (await (await call('/api/kill-switch')).json()) as {
+      engaged: boolean;
+      changedBy: string;
+    };
+    expect(state).toMatchObject({ engaged: true, changedBy: 'local:olivia' });
+    const off = await call('/api/kill-switch', {
+      as: 'olivia',
+      method: 'POST',
+      body: { engaged: false, reason: 'console test release' },
+    });
+    expect(off.status).toBe(200);
+    const invalid = await call('/api/kill-switch', {
+      as: 'olivia',
+      method: 'POST',
+      body: { engaged: 'yes' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ field: 'body.engaged' });
+  });
+
+  it('never changes state on GET', async () => {
+    const res = await call('/api/kill-switch?engaged=true', { as: 'olivia' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { engaged: boolean }).engaged).toBe(false);
+  });
+
+  it('lets only the risk role decide an approval, then resumes the waiting execution', async () => {
+    const path = `/api/approvals/${fx.approvalId}/decision`;
+    const refused = await call(path, {
+      as: 'olivia',
+      method: 'POST',
+      body: { decision: 'approve' },
+    });
+    expect(refused.status).toBe(403);
+    expect(await refusals()).toContainEqual(
+      expect.objectContaining({ actor: 'local:olivia', status: 403, path }),
+    );
+    const ok = await call(path, { as: 'rick', method: 'POST', body: { decision: 'approve' } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ ok: true, status: 'approved', execution: 'resumed' });
+    await expect(fx.decision).resolves.toMatchObject({ decision: 'approved', by: 'local:rick' });
+    const again = await call(path, { as: 'rick', method: 'POST', body: { decision: 'reject' } });
+    expect(again.status).toBe(409);
+    const view = (await (await call(`/api/approvals/${fx.approvalId}`)).json()) as {
+      status: string;
+      decidedBy: string;
+    };
+    expect(view).toMatchObject({ status: 'approved', decidedBy: 'local:rick' });
+  });
+
+  it('logs in with the local password and refuses (and audits) a wrong one', async () => {
+    const bad = await fetch(new URL('/api/login', fx.server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'rick', password: 'wrong-password-123' }),
+    });
+    expect(bad.status).toBe(401);
+    expect(await refusals()).toContainEqual(
+      expect.objectContaining({ source: 'console-login', username: 'rick' }),
+    );
+    const rick = fx.users.file.users.find((u) => u.username === 'rick');
+    const good = await fetch(new URL('/api/login', fx.server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'rick', password: rick?.password }),
+    });
+    expect(good.status).toBe(200);
+    const cookies = good.headers.getSetCookie();
+    expect(cookies.find((c) => c.startsWith('stagegate_session='))).toMatch(/HttpOnly/);
+    expect(cookies.find((c) => c.startsWith('stagegate_csrf='))).not.toMatch(/HttpOnly/);
+    const session = cookies.map((c) => c.split(';')[0]).join('; ');
+    const me = await fetch(new URL('/api/me', fx.server.url), { headers: { cookie: session } });
+    expect(await me.json()).toEqual({ identity: 'local:rick', roles: ['viewer', 'risk'] });
+  });
+});

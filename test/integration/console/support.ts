@@ -1,0 +1,137 @@
+/**
+ * Shared setup of the console API tests: a local stack with two real cohorts (different
+ * sessions and bankrolls), one real promotion, one pending Day-3 approval request, the local
+ * console users and the console server on loopback.
+ */
+import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
+import { getApprovalDeps } from '../../../functions/composition/approval.js';
+import { buildConsoleApi } from '../../../functions/composition/console.js';
+import { newApprovalId } from '../../../functions/core/approval/links.js';
+import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
+import { ConsoleUsers } from '../../../local/console-users.js';
+import { configureDay3Local } from '../../../local/day3.js';
+import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { DATA_ROOT } from '../../support/paths.js';
+
+export interface ConsoleFixture {
+  readonly stack: LocalStack;
+  readonly server: ConsoleServer;
+  readonly users: ConsoleUsers;
+  readonly cohortIds: readonly string[];
+  readonly promotionId: string;
+  readonly approvalId: string;
+  /** Settles with the decision the approval resumed its (stand-in) execution with. */
+  readonly decision: Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** Starts everything (about 10 s of real cohorts and a promotion). */
+export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> {
+  const stack = await startLocalStack({
+    dataRoot: DATA_ROOT,
+    stateDir: 'memory',
+    logLevel: 'SILENT',
+  });
+  try {
+    const cohortIds: string[] = [];
+    for (const [sessionDate, bankrollUsd] of [
+      ['2013-10-07', 1000],
+      ['2013-10-08', 2000],
+    ] as const) {
+      const r = await stack.intradayCohort.execute(
+        {
+          source: 'test',
+          sessionDate,
+          symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+          bankrollUsd,
+          agentCount: 30,
+          allocation: 'equal',
+          seed: 1,
+        },
+        { executionName: `${tag}-${sessionDate}` },
+      );
+      if (r.status !== 'SUCCEEDED') throw new Error(`cohort ${sessionDate}: ${r.error} ${r.cause}`);
+      cohortIds.push((r.output as { cohortId: string }).cohortId);
+    }
+    const promo = await stack.promotionPipeline.execute(
+      { source: 'test', cohortId: cohortIds[0], replayStartIso: '2013-10-08T13:55:00.000Z' },
+      { executionName: `${tag}-promo` },
+    );
+    if (promo.status !== 'SUCCEEDED') throw new Error(`promotion: ${promo.error} ${promo.cause}`);
+    const promotionId = (promo.output as { promotionId: string }).promotionId;
+
+    configureDay3Local(stack, {
+      approvalBaseUrl: 'http://127.0.0.1:9/',
+      approvers: ['local:rick'],
+      timeoutSeconds: 3600,
+    });
+    const approvalDeps = await getApprovalDeps();
+    const approvalId = newApprovalId();
+    const taskToken = `console-test-${approvalId}`;
+    const executionArn = `arn:aws:states:local:000000000000:execution:day3:${tag}`;
+    const decision = localTaskTokens.register({
+      taskToken,
+      executionArn,
+      stateName: 'RequestApproval',
+      registeredAtMs: Date.now(),
+    });
+    decision.catch(() => undefined);
+    const now = Date.now();
+    await approvalDeps.store.create({
+      approvalId,
+      taskToken,
+      executionArn,
+      summary: {
+        candidateId: 'genome-console-test',
+        agentId: 'a0001',
+        family: 'momentum',
+        symbol: 'SPY',
+        sessionDates: ['2013-10-07', '2013-10-08', '2013-10-09'],
+        metrics: {
+          totalPnlUsd: 12.5,
+          roi: 0.0125,
+          sharpe: 1.7,
+          maxDrawdownFraction: 0.01,
+          tradeCount: 21,
+          sessions: 3,
+        },
+        gates: [],
+        bankrollUsd: 1000,
+        capitalSliceUsd: 50,
+        leverage: 2,
+        reportUrl: null,
+      },
+      equityCurve: [
+        [now - 3_600_000, 1000],
+        [now, 1012.5],
+      ],
+      approvers: ['local:rick'],
+      createdAtIso: new Date(now).toISOString(),
+      expiresAtIso: new Date(now + 3_600_000).toISOString(),
+    });
+
+    const users = await ConsoleUsers.load('memory');
+    const server = await startConsoleServer({
+      api: buildConsoleApi(stack.runtime),
+      users,
+      audit: stack.runtime.audit,
+      environment: 'local',
+    });
+    return {
+      stack,
+      server,
+      users,
+      cohortIds,
+      promotionId,
+      approvalId,
+      decision,
+      stop: async () => {
+        await server.close();
+        await stack.stop();
+      },
+    };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
