@@ -53,13 +53,16 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
       if (r.status !== 'SUCCEEDED') throw new Error(`cohort ${sessionDate}: ${r.error} ${r.cause}`);
       cohortIds.push((r.output as { cohortId: string }).cohortId);
     }
+    // 09:55 New York the next session: five minutes before the promotion window opens.
+    stack.clock.set(Date.parse('2013-10-08T13:55:00.000Z'));
     const promo = await stack.promotionPipeline.execute(
-      { source: 'test', cohortId: cohortIds[0], replayStartIso: '2013-10-08T13:55:00.000Z' },
+      { source: 'test', cohortId: cohortIds[0] },
       { executionName: `${tag}-promo` },
     );
     if (promo.status !== 'SUCCEEDED') throw new Error(`promotion: ${promo.error} ${promo.cause}`);
     const promotionId = (promo.output as { promotionId: string }).promotionId;
 
+    stack.clock.set(Date.now());
     configureDay3Local(stack, {
       approvalBaseUrl: 'http://127.0.0.1:9/',
       approvers: ['local:rick'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../../functions/core/console/cursor.js';
 import { toCsv } from '../../../functions/core/console/csv.js';
+import { decodeCursor, encodeCursor } from '../../../functions/core/console/cursor.js';
 import { mayPerform, rolesFromGroups } from '../../../functions/core/console/roles.js';
 
 describe('console roles', () => {
