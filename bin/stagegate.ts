@@ -145,6 +145,10 @@ program
     ).choices(['manual', 'auto', 'reject']),
   )
   .option(
+    '--no-demo-override',
+    'Day-3: no demo override of the evidence gates (PSR, DSR): a candidate without enough evidence ends as insufficient_evidence, no approval is requested',
+  )
+  .option(
     '--approval-timeout <seconds>',
     'how long the approval waits before it counts as not approved (default: config, 4 h)',
     intArg('--approval-timeout'),
@@ -211,6 +215,7 @@ program
           promote: o.promote,
           approval: o.approval,
           approvalTimeoutSeconds: o.approvalTimeout,
+          demoOverride: o.demoOverride,
           reportDir: path.join(g.state, 'reports'),
         });
         if (o.serve) {
@@ -248,7 +253,7 @@ program
         result.replay.goNoGo
           .map(
             (d) =>
-              `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
+              `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}${d.selection?.demoOverride ? ' UNDER THE DEMO OVERRIDE (insufficient evidence)' : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
           )
           .join('') +
         '\n',

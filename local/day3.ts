@@ -55,6 +55,12 @@ export interface RunDay3Options {
   readonly cohortIds: readonly string[];
   readonly approval: ApprovalMode;
   /**
+   * The labelled demo override of the evidence gates (default true in the local mode: the
+   * shared sessions are too few for any genome to have evidence; false shows the honest
+   * `insufficient_evidence` ending). Never available outside the local mode.
+   */
+  readonly demoOverride?: boolean;
+  /**
    * How long the approval waits, s. @default the config's `promotion.approvalTimeoutHours`
    * (4 hours)
    */
@@ -103,7 +109,13 @@ export interface Day3RunOutcome {
    * `approved` (micro-live started or attempted), `rejected`, `timed_out` (not approved),
    * `gates_failed` (no approval requested) or `failed` (the execution failed).
    */
-  readonly decision: 'approved' | 'rejected' | 'timed_out' | 'gates_failed' | 'failed';
+  readonly decision:
+    | 'approved'
+    | 'rejected'
+    | 'timed_out'
+    | 'gates_failed'
+    | 'insufficient_evidence'
+    | 'failed';
   /** Approver identity `scheme:id` of the recorded decision (null when nobody decided). */
   readonly approver: string | null;
   readonly approvalId: string | null;
@@ -158,6 +170,8 @@ export function day3LocalEnvironment(
     readonly approvalBaseUrl: string;
     readonly approvers: readonly string[];
     readonly timeoutSeconds?: number;
+    /** The labelled demo override of the evidence gates (`--approval auto` only). */
+    readonly demoOverride?: boolean;
   },
 ): Record<string, string> {
   const { promotion } = stack.config;
@@ -165,6 +179,7 @@ export function day3LocalEnvironment(
     approvalTimeoutHours: promotion.approvalTimeoutHours,
     microLive: promotion.microLive,
     approvers: input.approvers,
+    demoOverride: input.demoOverride ?? false,
   });
   const timeout = input.timeoutSeconds ?? config.approvalTimeoutSeconds;
   return {
@@ -321,6 +336,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
       approvalBaseUrl: server.url,
       approvers,
       timeoutSeconds: options.timeoutSeconds,
+      demoOverride: options.demoOverride ?? true,
     });
     const day3Config = JSON.parse(env.DAY3_CONFIG_JSON as string) as {
       approvalTimeoutSeconds: number;
@@ -410,6 +426,30 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
   }
 }
 
+const num = (x: number | null, digits = 3): string =>
+  x === null ? 'n/a' : Number(x.toPrecision(digits)).toString();
+
+/**
+ * The candidate genome's evidence as the CLI prints it: sample, frequency, Sharpe per
+ * session, shape, PSR / DSR, trials, minimum track records, the verdict and (when set) the
+ * demo override label.
+ */
+export function evidenceText(selection: Day3Selection): string {
+  const e = selection.evidence;
+  const sessions = e.sessions
+    .map((x) => `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%`)
+    .join(', ');
+  const lines = [
+    `evidence of genome ${e.genomeId} (its own sessions only): n=${e.n} ${e.frequency} returns [${sessions}]`,
+    `  mean ${(e.meanReturn * 100).toFixed(3)}% per ${e.frequency}, volatility ${(e.stdevReturn * 100).toFixed(3)}% per ${e.frequency}, Sharpe ${num(e.sharpe)} per ${e.frequency} (not annualized), skewness ${num(e.skewness)}, kurtosis ${num(e.kurtosis)}`,
+    `  PSR(0) ${num(e.psr)}, DSR ${num(e.dsr)} against E[max Sharpe] ${num(e.expectedMaxSharpe)} of ${e.trials} trials (distinct genomes since the pool was seeded; V[Sharpe] ${num(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} genomes with >= 2 sessions` : "the estimator's null variance"})`,
+    `  minimum track record at ${e.confidence}: ${e.minTrackRecordLength === null ? 'none suffices' : Math.ceil(e.minTrackRecordLength)} sessions for PSR, ${e.minTrackRecordLengthDeflated === null ? 'none suffices' : Math.ceil(e.minTrackRecordLengthDeflated)} for DSR`,
+    `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
+  ];
+  if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);
+  return lines.join('\n');
+}
+
 async function summarize(
   stack: LocalStack,
   result: LocalExecutionResult,
@@ -444,7 +484,7 @@ async function summarize(
           String(r.minDailyTrades),
           r.eligible ? 'yes' : 'no',
         ]),
-      )}\n\ncandidate: lineage ${c.lineageId} (Day-3 agent ${c.days[2]?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n`,
+      )}\n\ncandidate: lineage ${c.lineageId} (Day-3 agent ${c.days[2]?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
     );
   }
   const conclusion = result.status === 'SUCCEEDED' ? (result.output as Day3Conclusion) : null;
@@ -472,6 +512,7 @@ async function summarize(
   let decision: Day3RunOutcome['decision'] = 'failed';
   if (conclusion) {
     if (conclusion.outcome === 'gates_failed') decision = 'gates_failed';
+    else if (conclusion.outcome === 'insufficient_evidence') decision = 'insufficient_evidence';
     else if (conclusion.decision === 'expired') decision = 'timed_out';
     else if (conclusion.decision === 'rejected') decision = 'rejected';
     else decision = 'approved';

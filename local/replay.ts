@@ -38,6 +38,8 @@ export interface ReplayOptions {
   readonly approval?: ApprovalMode;
   /** Seconds the approval waits (default: the config's approval timeout). */
   readonly approvalTimeoutSeconds?: number;
+  /** The Day-3 demo override of the evidence gates (see `runDay3`); default true. */
+  readonly demoOverride?: boolean;
   /** Folder the HTML run report is written to (created). */
   readonly reportDir: string;
   readonly out?: (text: string) => void;
@@ -206,6 +208,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         cohortIds,
         approval: options.approval,
         timeoutSeconds: options.approvalTimeoutSeconds,
+        demoOverride: options.demoOverride,
         write,
       });
       goNoGo.push(out);

@@ -238,7 +238,14 @@ export function day3ConfigOf(env: ApprovalEnv): Day3Config {
   } catch (err) {
     throw new ValidationError('env.DAY3_CONFIG_JSON', `is not JSON: ${(err as Error).message}`);
   }
-  return parseDay3Config(json);
+  const config = parseDay3Config(json);
+  if (config.demoOverride && env.TASK_TOKEN_MODE !== 'local') {
+    throw new ValidationError(
+      'env.DAY3_CONFIG_JSON.demoOverride',
+      'the demo override of the evidence gates exists only in the local mode (TASK_TOKEN_MODE=local)',
+    );
+  }
+  return config;
 }
 
 /** The Day-3 steps' dependencies (promotion pipeline deps, Day-3 config, micro-live store). */

@@ -139,6 +139,15 @@ export const EnvironmentConfigSchema = z
         .min(1, 'needs at least one promotion window'),
       /** How long a human approval request stays open before it counts as a reject (hours). */
       approvalTimeoutHours: z.number().int().min(1).max(168),
+      /**
+       * The local demo override of the Day-3 evidence gates (`npm start` only): a deployed
+       * stage refuses it, so a deployed go/no-go can only request an approval on evidence.
+       */
+      demoOverride: z
+        .literal(false, {
+          error: 'a demo override of the evidence gates is refused in every deployed stage',
+        })
+        .optional(),
       /** Micro-live slice: fraction of bankroll (0..1] with a USD floor. */
       microLive: z.object({
         fraction: z.number().gt(0).max(1),

@@ -81,6 +81,10 @@ const COMMON = {
     maxDailyVolumeParticipationFraction: 0.01,
     maxQuotedSpreadBps: 20,
     maxBarAgeSeconds: 120,
+    // Day-3 evidence (PSR, DSR of the candidate's own session returns, docs/evidence.md).
+    minPsr: 0.95,
+    minDsr: 0.95,
+    minEvidenceSessions: 20,
   },
   pipeline: {
     capitalSliceFraction: 0.1,

@@ -219,6 +219,27 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
     expect(environments.staging.broker.mode).toBe('paper');
   });
 
+  it.each(STAGES)('refuses the demo override of the evidence gates in %s', (stage) => {
+    // Prepare / Act
+    const error = validationErrorOf(() =>
+      loadEnvironmentConfig(stage, { promotion: { demoOverride: true } } as never),
+    );
+
+    // Assess
+    expect(error.field).toBe('promotion.demoOverride');
+    expect(error.message).toContain('refused in every deployed stage');
+  });
+
+  it('requires PSR and DSR of at least 0.95 on 20 sessions by default in every stage', () => {
+    for (const stage of STAGES) {
+      expect(environments[stage].gates).toMatchObject({
+        minPsr: 0.95,
+        minDsr: 0.95,
+        minEvidenceSessions: 20,
+      });
+    }
+  });
+
   it('rejects an unknown stage naming the field "stage"', () => {
     // Prepare / Act
     const error = validationErrorOf(() => loadEnvironmentConfig('qa' as Stage));

@@ -107,6 +107,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       genomes: gen.genomes,
       lineage: gen.lineage,
       fitness: gen.fitness,
+      ...(gen.trials === undefined ? {} : { trials: gen.trials }),
     };
     const payload = gzipSync(Buffer.from(JSON.stringify(content)));
     const payloadSha256 = sha256(payload);

@@ -292,6 +292,15 @@ export function approvalMessage(
       block_id: `${prefix}:header`,
       text: plain(`Approval needed: ${headline(summary)}`),
     },
+    ...(summary.demoOverride
+      ? [
+          {
+            type: 'section' as const,
+            block_id: `${prefix}:demo`,
+            text: md(`:warning: *${summary.demoOverride}*`),
+          },
+        ]
+      : []),
     candidateSection(summary, prefix),
     { type: 'section', block_id: `${prefix}:metrics`, fields: metricFields(summary) },
     ...gateSections(summary.gates, prefix),

@@ -254,7 +254,10 @@ export function renderConfirmationPage(input: ConfirmationPageInput): RenderedPa
     s.reportUrl && /^https?:\/\//i.test(s.reportUrl)
       ? `<p><a href="${escapeHtml(s.reportUrl)}" rel="noopener noreferrer" target="_blank">Open the run report</a></p>`
       : '';
-  const main = `<h1>Approve micro-live for ${escapeHtml(s.candidateId)} (${escapeHtml(s.symbol)})?</h1>
+  const demo = s.demoOverride
+    ? `<p class="demo" role="alert"><strong>${escapeHtml(s.demoOverride)}</strong></p>\n`
+    : '';
+  const main = `${demo}<h1>Approve micro-live for ${escapeHtml(s.candidateId)} (${escapeHtml(s.symbol)})?</h1>
 <p>Approving starts a micro-live slice of <strong>${escapeHtml(fmtUsd(s.capitalSliceUsd))}</strong> at <strong>${escapeHtml(fmtNum(s.leverage, 1))}x</strong> leverage on the paper account, watched by the automatic rollback monitor. Rejecting ends this promotion.</p>
 <p class="note">This request expires at ${escapeHtml(input.expiresAtIso)} (UTC); it can be decided once.</p>
 ${report}

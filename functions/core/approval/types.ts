@@ -93,6 +93,11 @@ export const approvalSummarySchema = z.object({
   capitalSliceUsd: z.number().positive(),
   /** Leverage the slice starts at (ratio, "x"; the leverage policy starts at 2x). */
   leverage: z.number().min(1),
+  /**
+   * Set only when the request exists because of the local demo override (the evidence gates
+   * failed): the label the page and the message show above everything else.
+   */
+  demoOverride: z.string().max(500).nullable().optional(),
   /** Link to the run report, or null when there is none. */
   reportUrl: z
     .url({ protocol: /^https?$/ })

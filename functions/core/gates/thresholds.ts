@@ -67,6 +67,22 @@ export const GateThresholdFieldsSchema = z.strictObject({
   maxQuotedSpreadBps: z.number().positive(),
   /** Max age of the last bar vs the injected `now`, seconds. */
   maxBarAgeSeconds: z.number().positive(),
+  /**
+   * Min probabilistic Sharpe ratio PSR(0) of the candidate's own session returns (Bailey &
+   * López de Prado 2012), a probability; the Day-3 `psr` gate.
+   */
+  minPsr: unitFraction,
+  /**
+   * Min deflated Sharpe ratio of the candidate's own session returns, deflated by the number
+   * of distinct genomes evaluated since the pool was seeded (Bailey & López de Prado 2014), a
+   * probability; the Day-3 `dsr` gate.
+   */
+  minDsr: unitFraction,
+  /**
+   * Min number of sessions in the candidate's own track record for its Sharpe ratio (and PSR,
+   * DSR) to count as evidence, and for a daily Sharpe ratio to be annualized by √252. Count.
+   */
+  minEvidenceSessions: z.number().int().min(2),
   /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
   promotionWindowOpenNy: hhmm,
   /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
@@ -91,7 +107,9 @@ export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
  * of capital on at least one trading year (250 daily returns); a single symbol ≤ 20 % and
  * gross ≤ 50 % of capital; leverage capped at the leverage policy's 10x ceiling; at least 10
  * trades; ≤ 5 % of a minute's and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old;
- * promotions only 09:45–15:30 New York time, away from the opening and closing auctions.
+ * promotions only 09:45–15:30 New York time, away from the opening and closing auctions;
+ * PSR and DSR at least 0.95 (the papers' usual 95 % confidence) on at least 20 sessions (about
+ * a trading month: fewer daily returns say too little about skewness and kurtosis).
  */
 export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
   maxParentDrawdownFraction: 0.1,
@@ -109,6 +127,9 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   maxDailyVolumeParticipationFraction: 0.01,
   maxQuotedSpreadBps: 20,
   maxBarAgeSeconds: 120,
+  minPsr: 0.95,
+  minDsr: 0.95,
+  minEvidenceSessions: 20,
   promotionWindowOpenNy: '09:45',
   promotionWindowCloseNy: '15:30',
 });

@@ -3,7 +3,7 @@
  * fails.
  */
 
-/** Every gate, in the order {@link evaluateGates} runs and reports them. */
+/** Every gate, in the order `evaluateGates` (evaluate.ts) runs and reports them. */
 export const GATE_NAMES = [
   'kill_switch',
   'drawdown_parent',
@@ -21,7 +21,21 @@ export const GATE_NAMES = [
   'liquidity_spread',
   'data_staleness',
   'promotion_window',
+  'psr',
+  'dsr',
 ] as const;
+
+/**
+ * The evidence gates (`evidence.ts`): the statistics of the candidate's own track record. The
+ * Day-3 go/no-go requires them; `evaluateGates` (evaluate.ts) (the order-time gates of every promotion)
+ * does not run them.
+ */
+export const EVIDENCE_GATE_NAMES = ['psr', 'dsr'] as const;
+
+/** The order-time gates `evaluateGates` (evaluate.ts) runs for every promotion, in order. */
+export const ORDER_GATE_NAMES = GATE_NAMES.filter(
+  (g) => !(EVIDENCE_GATE_NAMES as readonly string[]).includes(g),
+);
 
 /** Stable gate identifier (audit records and dashboards key on it: never rename one). */
 export type GateName = (typeof GATE_NAMES)[number];
@@ -47,7 +61,7 @@ export const BREAKER_ACTION_SEVERITY: Readonly<Record<BreakerAction, number>> = 
  * The action each gate declares for when it fails. Rationale: a tripped kill switch or parent
  * (bankroll) drawdown stop flattens everything; an agent drawdown, an exposure or leverage
  * breach reduces risk; risk-measure, liquidity and stale-data failures stop new entries;
- * trade-count and window gates only decide eligibility.
+ * trade-count, window and evidence (PSR, DSR) gates only decide eligibility.
  */
 export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
   kill_switch: 'flatten',
@@ -66,6 +80,8 @@ export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
   liquidity_spread: 'pause_entries',
   data_staleness: 'pause_entries',
   promotion_window: 'none',
+  psr: 'none',
+  dsr: 'none',
 };
 
 /**

@@ -26,6 +26,12 @@ export interface GenomeGeneration {
   readonly createdAtIso: string;
   /** The learning cycle's statistics; absent or null for generation 0. */
   readonly stats?: LearningCycleStats | null;
+  /**
+   * Distinct genomes evaluated from generation 0 through this one (the N of the deflated
+   * Sharpe ratio): generation 0's size, then + each cycle's non-elite children. Absent in
+   * generations saved before it was counted (`trialsThrough` walks back then).
+   */
+  readonly trials?: number;
 }
 
 const operator = z.enum(['elite', 'crossover', 'mutation', 'immigrant']);
@@ -71,6 +77,7 @@ export const GenomeGenerationSchema = z.object({
   seed: z.number().int(),
   createdAtIso: z.string().datetime({ offset: true }),
   stats: LearningCycleStatsSchema.nullable().optional(),
+  trials: z.number().int().min(1).optional(),
 }) satisfies z.ZodType<GenomeGeneration>;
 
 /**

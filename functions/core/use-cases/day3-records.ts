@@ -46,6 +46,18 @@ export const Day3ConfigSchema = z
     approvers: z.array(approverIdSchema).min(1).max(50),
     leveragePolicy: LeveragePolicySchema,
     rollback: RollbackConfigSchema,
+    /**
+     * Cohorts (most recent first, up to Day 3) read for the candidates' own track records and
+     * the trials' Sharpe ratios, count; 120 is about six months of daily cohorts.
+     */
+    evidenceLookbackCohorts: z.number().int().min(3).max(2000).default(120),
+    /**
+     * DEMO ONLY: when the order-time gates pass but the evidence gates (`psr`, `dsr`) do not,
+     * request the approval anyway, labelled "demo override" everywhere it shows. Only the local
+     * mode sets it (`npm start`); every deployed stage's config schema refuses it and the
+     * composition root refuses it outside the local mode.
+     */
+    demoOverride: z.boolean().default(false),
   })
   .refine((c) => c.approvalHeartbeatSeconds <= c.approvalTimeoutSeconds, {
     message: 'must not exceed approvalTimeoutSeconds',
@@ -94,6 +106,8 @@ export function day3ConfigFrom(input: {
   readonly approvalHeartbeatSeconds?: number;
   readonly leveragePolicy?: z.input<typeof LeveragePolicySchema>;
   readonly rollback?: z.input<typeof RollbackConfigSchema>;
+  readonly evidenceLookbackCohorts?: number;
+  readonly demoOverride?: boolean;
 }): Day3Config {
   const timeout = Math.round(input.approvalTimeoutHours * 3600);
   return parseDay3Config({
@@ -103,6 +117,10 @@ export function day3ConfigFrom(input: {
     approvers: [...input.approvers],
     leveragePolicy: input.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     rollback: input.rollback ?? DEFAULT_ROLLBACK_CONFIG,
+    ...(input.evidenceLookbackCohorts === undefined
+      ? {}
+      : { evidenceLookbackCohorts: input.evidenceLookbackCohorts }),
+    demoOverride: input.demoOverride ?? false,
   });
 }
 
@@ -162,6 +180,40 @@ export const RankedLineageSchema = z.object({
 });
 export type RankedLineage = z.infer<typeof RankedLineageSchema>;
 
+const nullableNumber = z.number().nullable();
+
+/** The candidate's evidence as it travels in the selection (see `CandidateEvidence`). */
+export const CandidateEvidenceSchema = z.object({
+  genomeId: z.string(),
+  frequency: z.string(),
+  n: z.number().int().min(0),
+  meanReturn: z.number(),
+  stdevReturn: z.number(),
+  sharpe: z.number(),
+  skewness: z.number(),
+  kurtosis: z.number(),
+  benchmarkSharpe: z.number(),
+  psr: nullableNumber,
+  trials: z.number().int().min(1),
+  trialSharpeVariance: nullableNumber,
+  trialSharpeVarianceSource: z.enum(['trials', 'estimator']),
+  trialsWithSharpe: z.number().int().min(0),
+  expectedMaxSharpe: nullableNumber,
+  dsr: nullableNumber,
+  minTrackRecordLength: nullableNumber,
+  minTrackRecordLengthDeflated: nullableNumber,
+  confidence: z.number(),
+  sessions: z.array(
+    z.object({
+      sessionDate: z.string(),
+      cohortId: z.string(),
+      agentId: z.string(),
+      sessionReturn: z.number(),
+      tradeCount: z.number().int(),
+    }),
+  ),
+});
+
 /** What SelectCandidate hands the rest of the Day-3 state machine. */
 export const Day3SelectionSchema = z.object({
   /** Id of this go/no-go review (`d3-<execution>`); its gate records use it as promotion id. */
@@ -178,6 +230,25 @@ export const Day3SelectionSchema = z.object({
     results: z.array(gateResultSchema),
     nowIso: z.string(),
   }),
+  /**
+   * The candidate genome's own statistical evidence (`day3-evidence.ts`): its session returns,
+   * their PSR / DSR with frequency, sample size, skewness, kurtosis, trials and minimum track
+   * record lengths. Nullable numbers: undefined statistics (too few sessions), or a track
+   * record no length would make sufficient.
+   */
+  evidence: CandidateEvidenceSchema,
+  /**
+   * `go`: every gate passed; `insufficient_evidence`: the order-time gates passed but `psr` or
+   * `dsr` did not; `gates_failed`: an order-time gate failed.
+   */
+  verdict: z.enum(['go', 'insufficient_evidence', 'gates_failed']),
+  /**
+   * Whether the state machine requests a human approval: on `go`, or on
+   * `insufficient_evidence` under the local demo override (then `demoOverride` is set).
+   */
+  proceed: z.boolean(),
+  /** Set when the approval is requested only because of the local demo override. */
+  demoOverride: z.object({ label: z.string() }).nullable(),
   bankrollUsd: z.number().positive(),
   capitalSliceUsd: z.number().positive(),
   /** Leverage the slice would start at (the policy's start), ratio. */

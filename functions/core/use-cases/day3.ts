@@ -33,12 +33,19 @@ import type { CohortConfig } from '../cohort/config.js';
 import type { Genome } from '../cohort/genome.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, TransientError, ValidationError } from '../errors.js';
-import type { GateResult } from '../gates/types.js';
+import { evaluateEvidenceGates } from '../gates/evidence.js';
+import { type GateResult, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
 import { type ReportDay, renderRunReport } from '../report/render.js';
 import { mean, sampleStdev, simpleReturns } from '../scoring/metrics.js';
 import type { CohortScore } from '../scoring/score.js';
 import type { CohortRecord } from './cohort-records.js';
+import {
+  type CandidateEvidence,
+  candidateEvidence,
+  trackRecords,
+  trialsThrough,
+} from './day3-evidence.js';
 import {
   type ApprovalResult,
   type CandidateMetrics,
@@ -401,6 +408,46 @@ function previewPromotions(real: PromotionRepository): PromotionRepository {
   };
 }
 
+/** "psr: 3 sessions < 20 required, PSR 0.61 < 0.95; dsr: ..." for a label. */
+function evidenceShortfall(results: readonly GateResult[]): string {
+  return results
+    .filter((r) => r.verdict === 'fail')
+    .map((r) => {
+      const observed = typeof r.observed === 'number' ? r.observed.toPrecision(3) : 'undefined';
+      return `${r.gate.toUpperCase()} ${observed} < ${String(r.threshold)}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The candidate genome's evidence: its own track record over the most recent cohorts up to
+ * Day 3 (`config.evidenceLookbackCohorts`), N = distinct genomes evaluated through the Day-3
+ * cohort's generation (from the genome pool; without a pool, the distinct genomes read).
+ */
+async function day3Evidence(
+  deps: Day3Deps,
+  input: { readonly records: readonly CohortRecord[]; readonly genomeId: string },
+): Promise<CandidateEvidence> {
+  const p = deps.promotion;
+  const day3 = input.records.at(-1) as CohortRecord;
+  const byId = new Map(input.records.map((r) => [r.cohortId, r]));
+  const recent = await p.cohorts.list(deps.config.evidenceLookbackCohorts);
+  for (const summary of recent) {
+    if (summary.sessionDate > day3.sessionDate || byId.has(summary.cohortId)) continue;
+    byId.set(summary.cohortId, await p.cohorts.get(summary.cohortId));
+  }
+  const records = trackRecords([...byId.values()]);
+  const trials = deps.genomePool
+    ? await trialsThrough(deps.genomePool, day3.genomeGeneration)
+    : null;
+  return candidateEvidence({
+    genomeId: input.genomeId,
+    records,
+    trials: trials ?? records.size,
+    confidence: p.gateThresholds.minPsr,
+  });
+}
+
 /**
  * SelectCandidate: loads the Day 1-3 cohorts (the request's, or the three most recent), tracks
  * and ranks the lineages ({@link rankLineages}), and runs every promotion gate on the best one
@@ -512,6 +559,38 @@ export async function selectDay3Candidate(
     { ...p, promotions: previewPromotions(p.promotions) },
     { promotion: preview },
   );
+  const evidence = await day3Evidence(deps, { records, genomeId: d3.genomeId });
+  const evidenceGates = evaluateEvidenceGates(evidence, p.gateThresholds);
+  await p.audit.appendMany(
+    evidenceGates.map((r) =>
+      draft(
+        deps,
+        'gate_evaluated',
+        `promotion:${reviewId}`,
+        { promotion_id: reviewId, cohort_id: day3.cohortId, agent_id: d3.agentId },
+        {
+          gate: r.gate,
+          verdict: r.verdict,
+          observed: r.observed,
+          threshold: r.threshold,
+          unit: r.unit,
+          reason: r.reason,
+          breaker_action: r.breakerAction,
+          evaluated_at: gates.nowIso,
+          evidence: { ...evidence, sessions: evidence.sessions.length },
+        },
+      ),
+    ),
+  );
+  const evidencePassed = evidenceGates.every((r) => r.verdict === 'pass');
+  const verdict = !gates.passed ? 'gates_failed' : evidencePassed ? 'go' : 'insufficient_evidence';
+  const demoOverride =
+    verdict === 'insufficient_evidence' && deps.config.demoOverride
+      ? {
+          label: `DEMO OVERRIDE (local mode only): insufficient evidence (${evidenceShortfall(evidenceGates)}); the approval is requested for the demonstration, not on the evidence`,
+        }
+      : null;
+  const allResults = [...gates.results, ...evidenceGates];
   return {
     reviewId,
     cohortIds: [...cohortIds],
@@ -520,11 +599,15 @@ export async function selectDay3Candidate(
     ranking: ranking.slice(0, 5),
     metrics,
     gates: {
-      passed: gates.passed,
-      strongestAction: gates.strongestAction,
-      results: gates.results.map((r) => ({ ...r })),
+      passed: gates.passed && evidencePassed,
+      strongestAction: strongestAction(allResults),
+      results: allResults.map((r) => ({ ...r })),
       nowIso: gates.nowIso,
     },
+    evidence,
+    verdict,
+    proceed: verdict === 'go' || demoOverride !== null,
+    demoOverride,
     bankrollUsd: day3.bankrollUsd,
     capitalSliceUsd,
     leverage: initialLeverage(deps.config.leveragePolicy).next,
@@ -536,7 +619,7 @@ export async function selectDay3Candidate(
             records,
             simulations,
             artifacts: p.artifacts,
-            gates: gates.results,
+            gates: allResults,
             expiresInSeconds: deps.config.approvalTimeoutSeconds,
             nowIso: new Date(nowMs).toISOString(),
             environment: p.environment,
@@ -618,6 +701,7 @@ export function approvalSummaryOf(selection: Day3Selection): ApprovalSummary {
     bankrollUsd: selection.bankrollUsd,
     capitalSliceUsd: selection.capitalSliceUsd,
     leverage: selection.leverage,
+    demoOverride: selection.demoOverride?.label ?? null,
     reportUrl: selection.reportUrl,
   };
 }
@@ -698,6 +782,9 @@ export async function requestDay3Approval(
           eligible: r.eligible,
         })),
         gates_passed: selection.gates.passed,
+        verdict: selection.verdict,
+        demo_override: selection.demoOverride?.label ?? null,
+        evidence: { ...selection.evidence, sessions: selection.evidence.sessions.length },
         capital_slice_usd: selection.capitalSliceUsd,
         leverage: selection.leverage,
         approvers: deps.config.approvers,
@@ -854,7 +941,9 @@ export type Day3Outcome =
   | 'micro_live_started'
   | 'micro_live_not_started'
   | 'not_approved'
-  | 'gates_failed';
+  | 'gates_failed'
+  /** The order-time gates passed, the evidence gates (`psr`, `dsr`) did not. */
+  | 'insufficient_evidence';
 
 /** The Day-3 execution's output. */
 export interface Day3Conclusion {
@@ -928,7 +1017,9 @@ export async function concludeDay3(
     const failed = s.gates.results
       .filter((g) => g.verdict === 'fail')
       .map((g) => `${g.gate} (observed ${g.observed}, threshold ${g.threshold} ${g.unit})`);
-    const reason = `failed gates: ${failed.join('; ')}`;
+    const outcome =
+      s.verdict === 'insufficient_evidence' ? 'insufficient_evidence' : 'gates_failed';
+    const reason = `${outcome === 'insufficient_evidence' ? 'insufficient evidence' : 'failed gates'}: ${failed.join('; ')}`;
     await p.audit.append(
       draft(
         deps,
@@ -940,10 +1031,16 @@ export async function concludeDay3(
           agent_id: d3.agentId,
           execution_id: input.executionArn,
         },
-        { outcome: 'gates_failed', reason, review: 'day3' },
+        {
+          outcome: 'gates_failed',
+          verdict: s.verdict,
+          reason,
+          review: 'day3',
+          evidence: { ...s.evidence, sessions: s.evidence.sessions.length },
+        },
       ),
     );
-    return { ...base, outcome: 'gates_failed', reason };
+    return { ...base, outcome, reason };
   }
   if (input.kind === 'timed_out' || input.kind === 'rejected') {
     const approvalId = deps.key ? approvalIdFor(input.executionArn, deps.key) : null;
@@ -1073,7 +1170,7 @@ export async function concludeDay3(
     ...base,
     outcome: started ? 'micro_live_started' : 'micro_live_not_started',
     decision: 'approved',
-    reason: started ? out.reason : (mismatch ?? `promotion ${out.outcome}: ${out.reason}`),
+    reason: `${s.demoOverride ? '[demo override: approved without sufficient evidence] ' : ''}${started ? out.reason : (mismatch ?? `promotion ${out.outcome}: ${out.reason}`)}`,
     approvalId: input.decision.approvalId,
     decidedBy: input.decision.by,
     sliceId: input.sliceId,

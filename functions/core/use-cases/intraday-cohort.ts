@@ -98,6 +98,7 @@ export async function genomesFor(
       fitness: [],
       seed: prepared.config.seed,
       createdAtIso: new Date(deps.clock.now()).toISOString(),
+      trials: new Set(genomes.map((g) => g.id)).size,
     });
     return { genomes, generation: 0, source: 'pool' };
   }

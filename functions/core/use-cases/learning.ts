@@ -13,6 +13,7 @@ import type { AuditDraft } from '../audit/record.js';
 import { ValidationError } from '../errors.js';
 import { runLearningCycle } from '../learning/learning-cycle.js';
 import { scoredResultsFromCohorts } from '../learning/scored-results.js';
+import { nextTrials, trialsThrough } from './day3-evidence.js';
 
 /** Learning settings from the per-environment config. */
 export const LearningConfigSchema = z.strictObject({
@@ -173,6 +174,8 @@ export async function learningCycle(
     return out;
   }
   const generation = current.generation + 1;
+  const previousTrials =
+    current.trials ?? (await trialsThrough(deps.genomePool, current.generation));
   await deps.genomePool.saveGeneration({
     generation,
     genomes: result.pool,
@@ -181,6 +184,7 @@ export async function learningCycle(
     seed: result.seed,
     createdAtIso: new Date(now).toISOString(),
     stats,
+    ...(previousTrials === null ? {} : { trials: nextTrials(previousTrials, result.lineage) }),
   });
   await record({
     status: 'evolved',

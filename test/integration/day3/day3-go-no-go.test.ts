@@ -90,6 +90,42 @@ describe('Day-3 go/no-go on the local stack', () => {
     });
   });
 
+  it('without the demo override, three sessions are insufficient evidence: no approval is requested', async () => {
+    // Act
+    const out = await runDay3(stack, {
+      cohortIds,
+      approval: 'auto',
+      demoOverride: false,
+      write: () => undefined,
+    });
+
+    // Assess: the order-time gates may pass, the evidence gates cannot on <= 3 sessions
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.decision).toBe('insufficient_evidence');
+    expect(out.conclusion).toMatchObject({ outcome: 'insufficient_evidence' });
+    expect(out.path).toContain('GatesFailed');
+    expect(out.path).not.toContain('RequestApproval');
+    expect(out.selection?.evidence.n).toBeLessThanOrEqual(3);
+    expect(out.selection?.evidence.trials).toBeGreaterThanOrEqual(30);
+    const evidenceGates = out.selection?.gates.results.filter((g) =>
+      ['psr', 'dsr'].includes(g.gate),
+    );
+    expect(evidenceGates?.map((g) => [g.gate, g.verdict])).toEqual([
+      ['psr', 'fail'],
+      ['dsr', 'fail'],
+    ]);
+    expect(evidenceGates?.[0]?.reason).toMatch(/^insufficient evidence: \d sessions < 20 required/);
+    // Assess: the gate records and the conclusion are in the audit trail
+    const review = `promotion:${out.selection?.reviewId}`;
+    const records = (await auditRecords(stack)).filter((r) => r.stream === review);
+    expect(records.filter((r) => r.kind === 'gate_evaluated').map((r) => r.payload.gate)).toEqual(
+      expect.arrayContaining(['psr', 'dsr']),
+    );
+    expect(records.find((r) => r.kind === 'promotion_completed')?.payload).toMatchObject({
+      verdict: 'insufficient_evidence',
+    });
+  });
+
   it('--approval reject: ends as not approved, no slice, the rejection recorded with its approver', async () => {
     // Act
     const out = await runDay3(stack, { cohortIds, approval: 'reject', write: () => undefined });

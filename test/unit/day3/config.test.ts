@@ -4,6 +4,7 @@
  * thresholds), and refusals that name the field.
  */
 import { describe, expect, it } from 'vitest';
+import { ApprovalEnvSchema, day3ConfigOf } from '../../../functions/composition/approval.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
 import {
@@ -32,6 +33,8 @@ describe('day3ConfigFrom', () => {
       approvers: ['slack:U024BE7LH'],
       leveragePolicy: DEFAULT_LEVERAGE_POLICY,
       rollback: DEFAULT_ROLLBACK_CONFIG,
+      evidenceLookbackCohorts: 120,
+      demoOverride: false,
     });
   });
 
@@ -69,5 +72,33 @@ describe('parseDay3Config refusals', () => {
 
     // Assess
     expect(parse).toThrow(field);
+  });
+});
+
+describe('the demo override of the evidence gates', () => {
+  const json = (demoOverride: boolean) =>
+    JSON.stringify(
+      day3ConfigFrom({
+        approvalTimeoutHours: 4,
+        microLive: { fraction: 0.05, minUsd: 50 },
+        approvers: ['slack:U024BE7LH'],
+        demoOverride,
+      }),
+    );
+
+  it('is accepted by the local mode only', () => {
+    // Prepare
+    const local = ApprovalEnvSchema.parse({
+      DAY3_CONFIG_JSON: json(true),
+      TASK_TOKEN_MODE: 'local',
+    });
+    const aws = ApprovalEnvSchema.parse({ DAY3_CONFIG_JSON: json(true) });
+
+    // Act / Assess
+    expect(day3ConfigOf(local).demoOverride).toBe(true);
+    expect(() => day3ConfigOf(aws)).toThrow(/only in the local mode/);
+    expect(
+      day3ConfigOf(ApprovalEnvSchema.parse({ DAY3_CONFIG_JSON: json(false) })).demoOverride,
+    ).toBe(false);
   });
 });

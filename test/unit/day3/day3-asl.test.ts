@@ -49,6 +49,7 @@ const functions: LocalFunction[] = [
   stub('SelectDay3Candidate', () => ({
     reviewId: 'd3-x',
     gates: { passed: gatesPassed, results: [] },
+    proceed: gatesPassed,
     approval: { timeoutSeconds: 14_400, heartbeatSeconds: 14_400 },
   })),
   stub('RequestApproval', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateGates, type GateInput } from '../../../functions/core/gates/evaluate.js';
 import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
-import { GATE_NAMES, type GateName } from '../../../functions/core/gates/types.js';
+import { type GateName, ORDER_GATE_NAMES } from '../../../functions/core/gates/types.js';
 import { type FullGateInput, passingInput } from './fixtures.js';
 
 type Mutation = readonly [
@@ -120,11 +120,11 @@ const BAD_VALUES = [
 ];
 
 describe('evaluateGates', () => {
-  it('passes a healthy candidate on every gate, in GATE_NAMES order', () => {
+  it('passes a healthy candidate on every order-time gate, in GATE_NAMES order', () => {
     // Act
     const out = evaluateGates(passingInput(), DEFAULT_GATE_THRESHOLDS);
     // Assess
-    expect(out.results.map((r) => r.gate)).toEqual([...GATE_NAMES]);
+    expect(out.results.map((r) => r.gate)).toEqual([...ORDER_GATE_NAMES]);
     expect(out.results.filter((r) => r.verdict === 'fail')).toEqual([]);
     expect(out.passed).toBe(true);
     expect(out.strongestAction).toBe('none');

@@ -1,0 +1,97 @@
+/**
+ * The evidence gates of the Day-3 go/no-go: is the candidate's own track record long and good
+ * enough that its Sharpe ratio means something?
+ *
+ * - `psr`: the probabilistic Sharpe ratio PSR(0) of the candidate's session returns
+ *   (Bailey & López de Prado 2012) must reach `minPsr`;
+ * - `dsr`: the deflated Sharpe ratio, the PSR against the expected maximum Sharpe ratio of
+ *   every distinct genome evaluated since the pool was seeded (Bailey & López de Prado 2014),
+ *   must reach `minDsr`.
+ *
+ * Both fail closed on missing evidence, and both fail as "insufficient evidence" when the
+ * track record has fewer than `minEvidenceSessions` sessions, whatever the statistic says: the
+ * reason then names the numbers that fall short (sessions, PSR/DSR, the minimum track record
+ * length). Pure.
+ */
+import type { SharpeEvidence } from '../scoring/sharpe-inference.js';
+import type { GateThresholds } from './thresholds.js';
+import { GATE_BREAKER_ACTIONS, type GateResult } from './types.js';
+
+const fmt = (x: number): string => String(Number(x.toPrecision(4)));
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+type EvidenceThresholds = Pick<GateThresholds, 'minPsr' | 'minDsr' | 'minEvidenceSessions'>;
+
+/** How the evidence reads in a reason: sample, frequency, Sharpe and shape. */
+export function describeEvidence(e: SharpeEvidence): string {
+  return (
+    `n=${e.n} ${e.frequency} returns, Sharpe ${fmt(e.sharpe)} per ${e.frequency} ` +
+    `(not annualized), skewness ${fmt(e.skewness)}, kurtosis ${fmt(e.kurtosis)}`
+  );
+}
+
+const trl = (x: number | null): string => (x === null ? 'never' : `${Math.ceil(x)}`);
+
+function gate(
+  name: 'psr' | 'dsr',
+  e: SharpeEvidence | null | undefined,
+  t: EvidenceThresholds,
+): GateResult {
+  const min = name === 'psr' ? t.minPsr : t.minDsr;
+  const unit = 'probability';
+  const fail = (observed: number | null, reason: string): GateResult => ({
+    gate: name,
+    verdict: 'fail',
+    observed,
+    threshold: min,
+    unit,
+    reason,
+    breakerAction: GATE_BREAKER_ACTIONS[name],
+  });
+  if (!isFiniteNumber(min) || !isFiniteNumber(t.minEvidenceSessions)) {
+    return fail(null, `threshold for ${name.toUpperCase()} missing: failing closed`);
+  }
+  if (!e) return fail(null, 'no track record of the candidate: failing closed');
+  const value = name === 'psr' ? e.psr : e.dsr;
+  const needed = name === 'psr' ? e.minTrackRecordLength : e.minTrackRecordLengthDeflated;
+  const against =
+    name === 'psr'
+      ? `against SR* ${fmt(e.benchmarkSharpe)}`
+      : `against E[max SR] ${e.expectedMaxSharpe === null ? 'n/a' : fmt(e.expectedMaxSharpe)} of ${e.trials} trials (V[SR] ${e.trialSharpeVariance === null ? 'n/a' : fmt(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} trials` : 'the estimator'})`;
+  const stats = `${name.toUpperCase()} ${value === null ? 'undefined' : fmt(value)} ${against}; ${describeEvidence(e)}; ${trl(needed)} sessions needed at ${fmt(e.confidence)}`;
+  if (e.n < t.minEvidenceSessions) {
+    return fail(
+      value,
+      `insufficient evidence: ${e.n} sessions < ${t.minEvidenceSessions} required; ${stats}`,
+    );
+  }
+  if (value === null) return fail(null, `${stats}: failing closed`);
+  const pass = value >= min;
+  return {
+    gate: name,
+    verdict: pass ? 'pass' : 'fail',
+    observed: value,
+    threshold: min,
+    unit,
+    reason: `${stats}; ${pass ? 'meets' : 'is below'} min ${fmt(min)}`,
+    breakerAction: pass ? 'none' : GATE_BREAKER_ACTIONS[name],
+  };
+}
+
+/** The `psr` gate (see the module comment). */
+export function psrGate(e: SharpeEvidence | null | undefined, t: EvidenceThresholds): GateResult {
+  return gate('psr', e, t);
+}
+
+/** The `dsr` gate (see the module comment). */
+export function dsrGate(e: SharpeEvidence | null | undefined, t: EvidenceThresholds): GateResult {
+  return gate('dsr', e, t);
+}
+
+/** Both evidence gates, in `EVIDENCE_GATE_NAMES` order. */
+export function evaluateEvidenceGates(
+  e: SharpeEvidence | null | undefined,
+  t: EvidenceThresholds,
+): GateResult[] {
+  return [psrGate(e, t), dsrGate(e, t)];
+}

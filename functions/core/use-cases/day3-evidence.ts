@@ -1,0 +1,133 @@
+/**
+ * The Day-3 candidate's statistical evidence: its own track record (the sessions in which the
+ * SAME genome traded, never a descendant standing in for it), the number of trials behind its
+ * selection (every distinct genome evaluated since the pool was seeded), and the PSR / DSR /
+ * minimum track record length of its session returns (`scoring/sharpe-inference.ts`).
+ *
+ * Frequency: one return per trading session, the genome's session PnL over its allocation.
+ * The agents are flat overnight (every position is closed at the session's end), so a session
+ * return is also its daily return.
+ */
+import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import {
+  periodSharpe,
+  returnMoments,
+  type SharpeEvidence,
+  sharpeEvidence,
+} from '../scoring/sharpe-inference.js';
+import type { CohortRecord } from './cohort-records.js';
+
+/** One session of a genome's own track record. */
+export interface TrackRecordSession {
+  readonly sessionDate: string;
+  readonly cohortId: string;
+  readonly agentId: string;
+  /** Session PnL / allocation, fraction. */
+  readonly sessionReturn: number;
+  /** Round trips (or fills where counted so) that session, count. */
+  readonly tradeCount: number;
+}
+
+/**
+ * Every genome's track record over the cohorts: one session per distinct session date (the
+ * first cohort read of a date wins; a genome with several agents in one cohort, which only
+ * happens in oversized cohorts, is represented by its best-ranked agent). Sessions oldest first.
+ */
+export function trackRecords(
+  cohorts: readonly Pick<CohortRecord, 'sessionDate' | 'cohortId' | 'leaderboard'>[],
+): Map<string, TrackRecordSession[]> {
+  const ordered = [...cohorts].sort((a, b) =>
+    a.sessionDate < b.sessionDate ? -1 : a.sessionDate > b.sessionDate ? 1 : 0,
+  );
+  const out = new Map<string, TrackRecordSession[]>();
+  for (const cohort of ordered) {
+    const rows = [...cohort.leaderboard].sort((a, b) => a.rank - b.rank);
+    for (const row of rows) {
+      const sessions = out.get(row.genomeId) ?? [];
+      if (sessions.some((s) => s.sessionDate === cohort.sessionDate)) continue;
+      sessions.push({
+        sessionDate: cohort.sessionDate,
+        cohortId: cohort.cohortId,
+        agentId: row.agentId,
+        sessionReturn: row.roi,
+        tradeCount: row.tradeCount,
+      });
+      out.set(row.genomeId, sessions);
+    }
+  }
+  return out;
+}
+
+/**
+ * Distinct genomes evaluated from generation 0 through `generation` of the pool: the seeded
+ * pool's genomes plus every non-elite child of each learning cycle (children are new genomes:
+ * the cycle redraws a child identical to a parent or already in the pool; elites carry over
+ * unchanged and are not new trials). Uses the count persisted with a generation (`trials`)
+ * when present, else walks back and persists nothing.
+ *
+ * @returns the count, or null when the pool has no such generation.
+ */
+export async function trialsThrough(
+  pool: GenomePoolRepository,
+  generation: number,
+): Promise<number | null> {
+  let added = 0;
+  for (let g = generation; g >= 0; g--) {
+    const gen = await pool.getGeneration(g);
+    if (!gen) return null;
+    if (typeof gen.trials === 'number') return gen.trials + added;
+    if (g === 0) return gen.genomes.length + added;
+    added += gen.lineage.filter((l) => l.operator !== 'elite').length;
+  }
+  return null;
+}
+
+/**
+ * The trials count to persist with a new generation: the previous count plus the generation's
+ * non-elite children (see {@link trialsThrough}).
+ */
+export function nextTrials(
+  previousTrials: number,
+  lineage: readonly { readonly operator: string }[],
+): number {
+  return previousTrials + lineage.filter((l) => l.operator !== 'elite').length;
+}
+
+/** The candidate's evidence and the track record it rests on. */
+export interface CandidateEvidence extends SharpeEvidence {
+  readonly genomeId: string;
+  readonly sessions: TrackRecordSession[];
+}
+
+/**
+ * The evidence of one genome: the PSR / DSR of its own session returns, N = `trials`, V[SR]
+ * from the per-session Sharpe ratios of every genome with at least two sessions in the cohorts
+ * read (see `sharpeEvidence` for the fallback).
+ *
+ * @param confidence α of the minimum track record lengths (the `minPsr` threshold).
+ */
+export function candidateEvidence(input: {
+  readonly genomeId: string;
+  readonly records: ReadonlyMap<string, readonly TrackRecordSession[]>;
+  readonly trials: number;
+  readonly confidence: number;
+}): CandidateEvidence {
+  const sessions = input.records.get(input.genomeId) ?? [];
+  const trialSharpes: number[] = [];
+  for (const s of input.records.values()) {
+    if (s.length < 2) continue;
+    const m = returnMoments(s.map((x) => x.sessionReturn));
+    if (m.stdev > 0) trialSharpes.push(periodSharpe(m));
+  }
+  return {
+    genomeId: input.genomeId,
+    sessions: [...sessions],
+    ...sharpeEvidence({
+      returns: sessions.map((s) => s.sessionReturn),
+      frequency: 'session',
+      trials: Math.max(input.trials, input.records.size),
+      trialSharpes,
+      confidence: input.confidence,
+    }),
+  };
+}
