@@ -206,3 +206,19 @@ describe('sharpeEvidence', () => {
     expect(JSON.parse(JSON.stringify(e))).toEqual(e);
   });
 });
+
+describe('normalCdf in the tails', () => {
+  it('matches Φ(−5) and Φ(−10) to relative 1e-12 and is monotone', () => {
+    expect(Math.abs(normalCdf(-5) / 2.866515718791939e-7 - 1)).toBeLessThan(1e-12);
+    expect(Math.abs(normalCdf(-10) / 7.619853024160527e-24 - 1)).toBeLessThan(1e-12);
+    fc.assert(
+      fc.property(
+        fc.double({ min: -30, max: 30, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (z, d) => {
+          expect(normalCdf(z + d)).toBeGreaterThanOrEqual(normalCdf(z));
+        },
+      ),
+    );
+  });
+});
