@@ -85,6 +85,12 @@ async function withStack<T>(
     brokerAccount,
     clock,
   });
+  for (const r of stack.recovery.recovered)
+    process.stderr.write(
+      `recovered ${r.workflow} ${r.id} left mid-flight by an earlier run: ${r.outcome} (${r.orders.length} order(s) reconciled with the broker)\n`,
+    );
+  for (const f of stack.recovery.failed)
+    process.stderr.write(`could not recover ${f.workflow} ${f.id}: ${f.error}\n`);
   const stop = () => {
     void stack.stop().finally(() => process.exit(130));
   };

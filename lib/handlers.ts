@@ -221,6 +221,18 @@ export const APPROVAL_HANDLERS = {
   },
 } as const satisfies Record<string, FunctionSpec>;
 
+/** The crash sweeper (scheduled, lib/constructs/promotion-pipeline.ts). */
+export const RECOVERY_HANDLERS = {
+  recoverInFlight: {
+    file: 'recover-in-flight',
+    memoryMb: 512,
+    // Hourly; a handful of abandoned promotions at most, a few broker calls each.
+    timeoutSeconds: 300,
+    description:
+      'Crash sweeper: reconciles promotions left mid-flight with the broker, closes them',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
 export type ApprovalHandlerName = keyof typeof APPROVAL_HANDLERS;
 
 /** Every handler a state machine calls (cohort, pipeline, learning, Day-3), each once. */
@@ -235,6 +247,7 @@ export const DEPLOYED_HANDLERS: readonly HandlerSpec[] = [
 export const DEPLOYED_FUNCTIONS: readonly FunctionSpec[] = [
   ...DEPLOYED_HANDLERS,
   ...Object.values(APPROVAL_HANDLERS),
+  ...Object.values(RECOVERY_HANDLERS),
 ];
 
 /** Absolute entry path of a handler. */

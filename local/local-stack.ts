@@ -9,8 +9,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { resetPromotionDeps } from '../functions/composition/promotion.js';
+import {
+  buildPromotionDeps,
+  inFlightWorkflows,
+  resetPromotionDeps,
+} from '../functions/composition/promotion.js';
 import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
+import { type SweepResult, sweepInFlight } from '../functions/core/use-cases/recover-in-flight.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
@@ -159,6 +164,11 @@ export interface LocalStack {
   readonly learningSchedule: string;
   /** The environment config the local mode runs with (dev's, see lib/config). */
   readonly config: EnvironmentConfig;
+  /**
+   * What the start-up crash sweep found: runs a previous process left mid-flight in this
+   * state folder, reconciled with the broker and closed (functions/core/use-cases/recover-in-flight.ts).
+   */
+  readonly recovery: SweepResult;
   stop(): Promise<void>;
 }
 
@@ -242,10 +252,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clock,
       stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline },
     });
+    const runtime = buildRuntime(env, clock);
+    // Nothing else writes to this state folder now: every non-terminal run is abandoned.
+    const sweepDeps = buildPromotionDeps(runtime);
+    const recovery = await sweepInFlight(
+      { clock: sweepDeps.clock, workflows: inFlightWorkflows(sweepDeps) },
+      { mode: 'all' },
+    );
     return {
       servers,
       env,
-      runtime: buildRuntime(env, clock),
+      runtime,
+      recovery,
       intradayCohort,
       promotionPipeline,
       learningCycle,

@@ -9,9 +9,13 @@ import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
 import { ValidationError } from '../core/errors.js';
 import { GateThresholdsSchema } from '../core/gates/thresholds.js';
-import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { parsePromotionConfig } from '../core/use-cases/promotion-records.js';
+import {
+  type PromotionRecoveryDeps,
+  promotionsInFlight,
+} from '../core/use-cases/promotion-recovery.js';
 import type { BrokerPort } from '../ports/broker.js';
+import type { InFlightWorkflow } from '../ports/in-flight.js';
 import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
 
 function parseJsonEnv(name: string, text: string | undefined): unknown {
@@ -24,7 +28,7 @@ function parseJsonEnv(name: string, text: string | undefined): unknown {
 }
 
 /** Builds the pipeline's dependencies from a runtime (tests and the local mode call this). */
-export function buildPromotionDeps(rt: Runtime): PromotionDeps {
+export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
   const thresholds = GateThresholdsSchema.safeParse(
     parseJsonEnv('GATE_THRESHOLDS_JSON', rt.env.GATE_THRESHOLDS_JSON),
   );
@@ -40,19 +44,23 @@ export function buildPromotionDeps(rt: Runtime): PromotionDeps {
   );
   const doc = makeDocumentClient(rt.env);
   let brokerAt: (nowMs: number) => BrokerPort;
+  let brokerFor: (account: string, nowMs: number) => BrokerPort;
   if (rt.env.BROKER_MODE === 'simulated') {
     const config = parseJsonEnv(
       'SIMULATED_BROKER_JSON',
       rt.env.SIMULATED_BROKER_JSON,
     ) as SimulatedBrokerConfig;
-    const store = new DynamoSimulatedBrokerStore(doc, rt.env.TABLE_NAME, rt.env.BROKER_ACCOUNT);
-    brokerAt = (nowMs) =>
+    const simulatedAt = (store: DynamoSimulatedBrokerStore, nowMs: number) =>
       new SimulatedPaperBroker({
         store,
         marketData: rt.marketData,
         clock: { now: () => nowMs },
         config,
       });
+    const store = new DynamoSimulatedBrokerStore(doc, rt.env.TABLE_NAME, rt.env.BROKER_ACCOUNT);
+    brokerAt = (nowMs) => simulatedAt(store, nowMs);
+    brokerFor = (account, nowMs) =>
+      simulatedAt(new DynamoSimulatedBrokerStore(doc, rt.env.TABLE_NAME, account), nowMs);
   } else {
     const secretArn = rt.env.ALPACA_SECRET_ARN;
     if (!secretArn) {
@@ -71,8 +79,22 @@ export function buildPromotionDeps(rt: Runtime): PromotionDeps {
       return keys;
     }, rt.env.ALPACA_BASE_URL);
     brokerAt = () => broker; // Alpaca keeps its own time: "now" is the wall clock
+    brokerFor = (account) => {
+      if (account !== rt.env.BROKER_ACCOUNT)
+        throw new ValidationError(
+          'promotion.broker',
+          `alpaca-paper:${account} is not this deployment's account (${rt.env.BROKER_ACCOUNT})`,
+        );
+      return broker;
+    };
   }
   return {
+    brokerFor: (broker, nowMs) => {
+      const [name, ...account] = broker.split(':');
+      if (name !== (rt.env.BROKER_MODE === 'simulated' ? 'simulated' : 'alpaca-paper'))
+        throw new ValidationError('promotion.broker', `${broker} is not this deployment's broker`);
+      return brokerFor(account.join(':'), nowMs);
+    },
     clock: rt.clock,
     marketData: rt.marketData,
     artifacts: rt.artifacts,
@@ -88,10 +110,10 @@ export function buildPromotionDeps(rt: Runtime): PromotionDeps {
   };
 }
 
-let cached: PromotionDeps | undefined;
+let cached: PromotionRecoveryDeps | undefined;
 
 /** The process-wide pipeline dependencies (a warm Lambda reuses them). */
-export function getPromotionDeps(): PromotionDeps {
+export function getPromotionDeps(): PromotionRecoveryDeps {
   cached ??= buildPromotionDeps(getRuntime());
   return cached;
 }
@@ -99,4 +121,9 @@ export function getPromotionDeps(): PromotionDeps {
 /** Forgets the cached dependencies (local mode, after changing the environment). */
 export function resetPromotionDeps(): void {
   cached = undefined;
+}
+
+/** Every order path's {@link InFlightWorkflow}, for the crash sweeper. */
+export function inFlightWorkflows(deps: PromotionRecoveryDeps): InFlightWorkflow[] {
+  return [promotionsInFlight(deps)];
 }

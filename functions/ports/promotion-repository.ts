@@ -19,6 +19,11 @@ export interface PromotionRepository {
    */
   reserveOrder(order: PromotionOrder): Promise<{ created: boolean; order: PromotionOrder }>;
   saveOrder(order: PromotionOrder): Promise<void>;
+  /**
+   * Ids of promotions still `staged` or `submitted` that were staged in
+   * `[fromIso, toIso)` (UTC ISO-8601), oldest first: the crash sweeper's candidates.
+   */
+  listInFlight(fromIso: string, toIso: string): Promise<readonly string[]>;
   listOrders(promotionId: string): Promise<readonly PromotionOrder[]>;
   /** The local FIFO position book of a broker account, with its version for updates. */
   getBook(account: string): Promise<{ book: PositionBook; version: number }>;

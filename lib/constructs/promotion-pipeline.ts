@@ -24,9 +24,10 @@
  * `alpaca-paper`, GetSecretValue on the Alpaca secret. "audit" is
  * {@link StagegateFunction.appendsAudit}. No function may write the kill switch.
  */
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -45,10 +46,11 @@ import {
   HANDLERS,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
+  RECOVERY_HANDLERS,
 } from '../handlers.js';
 import { PROMOTION_PIPELINE_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** The zone the promotion window (`promotion.windows[].opensAt`) is defined in. */
@@ -112,6 +114,13 @@ export class PromotionPipeline extends Construct {
   public readonly schedule: scheduler.Schedule;
   /** `stagegate-<stage>-promotion-schedule-dlq`: starts the scheduler could not deliver. */
   public readonly scheduleDeadLetterQueue: sqs.Queue;
+  /**
+   * The crash sweeper (functions/handlers/recover-in-flight.ts): reconciles promotions left
+   * mid-flight with the broker by client_order_id and closes them; never sends an order.
+   */
+  public readonly recoverInFlight: StagegateFunction;
+  /** Starts the crash sweeper hourly. */
+  public readonly recoverySchedule: scheduler.Schedule;
   /** Count of `reconciliation discrepancies` errors logged by reconcile-promotion. */
   public readonly reconciliationDiscrepancies: cloudwatch.Metric;
   /** Count of submissions refused because the kill switch was on (or unreadable). */
@@ -235,6 +244,56 @@ export class PromotionPipeline extends Construct {
     const built = this.buildSchedule(props);
     this.schedule = built.schedule;
     this.scheduleDeadLetterQueue = built.queue;
+
+    // Lists in-flight promotions (gsi1), reads/saves their orders, closes them, books fills,
+    // cancels open orders at the broker.
+    this.recoverInFlight = audited(
+      usesBroker(
+        props
+          .newFunction(this, 'recoverInFlight', RECOVERY_HANDLERS.recoverInFlight, {
+            ...pipelineEnv,
+            ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
+          })
+          .queriesIndex(table, props.cohortIndexName)
+          .usesTableItemsIn(
+            table,
+            [PARTITIONS.promotion],
+            ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+          )
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
+      ),
+    );
+    const recoveryInvoker = new iam.Role(this, 'RecoverInFlightSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler invoke the ${stage} crash sweeper`,
+    });
+    this.recoverySchedule = new scheduler.Schedule(this, 'RecoverInFlight', {
+      scheduleName: 'recover-in-flight',
+      scheduleGroup: props.scheduleGroup,
+      description: `Crash sweeper of the ${stage} promotions (hourly)`,
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new schedulerTargets.LambdaInvoke(this.recoverInFlight, {
+        role: recoveryInvoker,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          source: 'schedule',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        deadLetterQueue: built.queue,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(50),
+      }),
+    });
+    const invokePolicy = recoveryInvoker.node.tryFindChild('DefaultPolicy');
+    if (invokePolicy) {
+      acknowledgeNag(
+        invokePolicy,
+        wildcardResourceFinding(invokePolicy, `${this.recoverInFlight.functionArn}:*`),
+        'The scheduler target grant (grantInvoke) covers the crash sweeper and its qualified ARNs ("<function>:*", versions and aliases) of that one function only; the schedule invokes the unqualified function.',
+      );
+    }
 
     const namespace = `stagegate/${stage}`;
     this.reconciliationDiscrepancies = new logs.MetricFilter(this, 'ReconciliationDiscrepancies', {

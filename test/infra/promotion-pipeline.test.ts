@@ -282,6 +282,29 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 1800 });
   });
 
+  it('runs the crash sweeper hourly on its own function, dead-lettered with the pipeline schedule', () => {
+    // Prepare
+    const { workflow, env } = built[stage];
+
+    // Act
+    const schedule = scheduleNamed(workflow, 'recover-in-flight');
+    const target = schedule.Target as Json;
+
+    // Assess
+    expect(schedule).toEqual(
+      expect.objectContaining({
+        GroupName: `stagegate-${stage}`,
+        ScheduleExpression: 'rate(1 hour)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+      }),
+    );
+    expect(target.Arn).toEqual(arnOf(logicalIdOf(env.workflow.promotion.recoverInFlight)));
+    expect(JSON.parse(String(target.Input))).toMatchObject({ source: 'schedule' });
+    expect(target.DeadLetterConfig).toEqual({
+      Arn: arnOf(logicalIdOf(env.workflow.promotion.scheduleDeadLetterQueue)),
+    });
+  });
+
   it('keeps every function timeout below the TimeoutSeconds of the tasks that call it', () => {
     // Prepare
     const specs: readonly HandlerSpec[] = DEPLOYED_HANDLERS;

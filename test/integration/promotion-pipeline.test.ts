@@ -124,8 +124,9 @@ describe('promotion pipeline', () => {
   });
 
   it('records an expired promotion when the window has closed', async () => {
-    // 15:45 New York: after the 15:30 close
-    stack.clock.set(Date.parse('2013-10-08T19:45:00.000Z'));
+    // 15:45 New York: after the 15:30 close (another session than the other tests: a promotion
+    // id is per candidate and session)
+    stack.clock.set(Date.parse('2013-10-14T19:45:00.000Z'));
     const result = await stack.promotionPipeline.execute(
       { source: 'test', cohortId },
       { executionName: 'it-promo-late' },
@@ -151,7 +152,8 @@ describe('promotion pipeline', () => {
     );
     try {
       // Act
-      stack.clock.set(Date.parse(REPLAY_START));
+      // A session with no bars (2013-10-15): the kill switch fails its gate regardless
+      stack.clock.set(Date.parse('2013-10-15T13:55:00.000Z'));
       const result = await stack.promotionPipeline.execute(
         { source: 'test', cohortId },
         { executionName: 'it-promo-killed' },
@@ -185,7 +187,7 @@ describe('promotion pipeline', () => {
   it('submission fails closed when the kill switch engages between the gates and the order', async () => {
     // Prepare: stage and pass the gates, then engage the switch
     const deps = buildPromotionDeps(stack.runtime);
-    stack.clock.set(Date.parse('2013-10-08T14:05:00.000Z'));
+    stack.clock.set(Date.parse('2013-10-09T14:05:00.000Z'));
     const staged = await stagePromotion(deps, {
       request: { source: 'test', cohortId },
       executionName: 'it-promo-race',
@@ -195,7 +197,7 @@ describe('promotion pipeline', () => {
     const { promotion } = staged;
     const gates = await evaluatePromotionGates(deps, { promotion });
     expect(gates.passed).toBe(true);
-    const broker = deps.brokerAt(Date.parse('2013-10-08T14:05:00.000Z'));
+    const broker = deps.brokerAt(Date.parse('2013-10-09T14:05:00.000Z'));
     const ks = {
       killSwitch: deps.killSwitch,
       audit: deps.audit,
@@ -218,7 +220,7 @@ describe('promotion pipeline', () => {
   it('crash after the broker accepted but before we recorded: a rerun leaves exactly one order per leg', async () => {
     // Prepare: a broker that "crashes" right after the broker accepted the order
     const deps = buildPromotionDeps(stack.runtime);
-    stack.clock.set(Date.parse('2013-10-08T14:10:00.000Z'));
+    stack.clock.set(Date.parse('2013-10-10T14:10:00.000Z'));
     const staged = await stagePromotion(deps, {
       request: { source: 'test', cohortId },
       executionName: 'it-promo-crash',
@@ -273,7 +275,7 @@ describe('promotion pipeline', () => {
   });
 
   it('a scheduled run promotes the newest cohort of an earlier session', async () => {
-    stack.clock.set(Date.parse(REPLAY_START));
+    stack.clock.set(Date.parse('2013-10-11T13:55:00.000Z'));
     const result = await stack.promotionPipeline.execute(
       { source: 'schedule' },
       { executionName: 'it-promo-scheduled' },

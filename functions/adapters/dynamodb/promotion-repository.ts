@@ -33,6 +33,8 @@ export class DynamoPromotionRepository implements PromotionRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The table's `gsi1` index (promotions by staging time). */
+    private readonly indexName = 'gsi1',
   ) {}
 
   async stage(promotion: StagedPromotion) {
@@ -133,6 +135,39 @@ export class DynamoPromotionRepository implements PromotionRepository {
       if (isConditionFailure(err)) throw new NotFoundError('order', valid.order.clientOrderId);
       rethrowAws(err, `save order ${valid.order.clientOrderId}`);
     }
+  }
+
+  async listInFlight(fromIso: string, toIso: string): Promise<readonly string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: this.indexName,
+            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+            FilterExpression: '#s IN (:staged, :submitted)',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: {
+              ':p': 'PROMOTIONS',
+              ':from': fromIso,
+              // `#` sorts before every id character: the range ends before `toIso`.
+              ':to': `${toIso}#`,
+              ':staged': 'staged',
+              ':submitted': 'submitted',
+            },
+            ProjectionExpression: 'promotionId',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const i of out.Items ?? []) ids.push(String(i.promotionId));
+        start = out.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      rethrowAws(err, 'list in-flight promotions');
+    }
+    return ids;
   }
 
   async listOrders(promotionId: string): Promise<readonly PromotionOrder[]> {

@@ -24,6 +24,7 @@ export const AUDIT_KINDS = [
   'promotion_staged',
   'approval_requested',
   'approval_decided',
+  'order_intent',
   'order_submitted',
   'order_status_changed',
   'reconciliation',
@@ -251,6 +252,16 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
   approval_decided: z.looseObject({
     decision: z.enum(['approved', 'rejected', 'expired']),
     reason: z.string().nullish(),
+  }),
+  /**
+   * An order is about to be sent to the (paper) broker: appended BEFORE the broker call, so a
+   * crash between the two leaves the intent in the trail (functions/core/orders/order-intent.ts).
+   */
+  order_intent: z.looseObject({
+    client_order_id: z.string().min(1).max(48),
+    symbol: z.string().min(1),
+    side: z.enum(['buy', 'sell']),
+    qty: z.number().positive(),
   }),
   /** An order was sent to the (paper) broker. `qty` in shares. */
   order_submitted: z.looseObject({

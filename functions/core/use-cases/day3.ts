@@ -403,6 +403,7 @@ function previewPromotions(real: PromotionRepository): PromotionRepository {
     reserveOrder: refuse,
     saveOrder: refuse,
     listOrders: (id) => real.listOrders(id),
+    listInFlight: (from, to) => real.listInFlight(from, to),
     getBook: (account) => real.getBook(account),
     saveBook: refuse,
   };

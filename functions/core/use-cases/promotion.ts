@@ -38,6 +38,7 @@ import type { SplitEvent } from '../market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
+import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
 import {
   applyFill,
   type PositionBook,
@@ -127,6 +128,24 @@ const streamOf = (promotionId: string) => `promotion:${promotionId}`;
 // ---------------------------------------------------------------------------------------
 
 /**
+ * The promotion id of a candidate in a session: `pr-<YYYYMMDD>-<14 hex>` (26 characters, so
+ * client_order_ids keep it verbatim), the hex being the first 14 digits of SHA-256 over the
+ * canonical JSON of {cohortId, agentId, approvalId, sessionDate}. Deterministic: a rerun for
+ * the same candidate and session (New York date) finds its predecessor instead of starting a
+ * second promotion with a new client_order_id.
+ */
+export function promotionIdFor(key: {
+  readonly cohortId: string;
+  readonly agentId: string;
+  readonly approvalId: string | null;
+  /** New York session date, `YYYY-MM-DD`. */
+  readonly sessionDate: string;
+}): string {
+  const hex = sha256Hex(canonicalJson(key)).slice(0, 14);
+  return `pr-${key.sessionDate.replaceAll('-', '')}-${hex}`;
+}
+
+/**
  * Stage: picks the cohort's best candidate (the highest-ranked agent with a positive PnL that
  * meets the minimum trade count; rank 1 when none does, and the gates will say so), freezes its genome,
  * config hash and capital slice, and records `promotion_staged`.
@@ -199,10 +218,15 @@ export async function stagePromotion(
       promotionConfig: pc,
     }),
   );
-  const tail = input.executionName.replace(/[^A-Za-z0-9-]/g, '').slice(-24) || 'x';
   const nowMs = deps.clock.now();
+  const promotionId = promotionIdFor({
+    cohortId: cohort.cohortId,
+    agentId: candidate.agentId,
+    approvalId: request.approvalId ?? null,
+    sessionDate: nyDate(nowMs),
+  });
   const staged: StagedPromotion = {
-    promotionId: `pr-${tail}`,
+    promotionId,
     cohortId: cohort.cohortId,
     sessionDate: cohort.sessionDate,
     agentId: candidate.agentId,
@@ -224,7 +248,17 @@ export async function stagePromotion(
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
     stagedAtIso: isoOf(nowMs),
   };
-  const { promotion } = await deps.promotions.stage(staged);
+  const { created, promotion } = await deps.promotions.stage(staged);
+  if (!created && promotion.status !== 'staged') {
+    // A rerun for the same candidate and session finds its predecessor: never a second entry.
+    return {
+      skipped: true,
+      reason:
+        promotion.status === 'submitted'
+          ? `promotion ${promotion.promotionId} is already in flight (submitted); the crash sweeper reconciles it`
+          : `promotion ${promotion.promotionId} already ended: ${promotion.status} (${promotion.statusReason})`,
+    };
+  }
   await deps.audit.append(
     draft(
       deps,
@@ -243,6 +277,7 @@ export async function stagePromotion(
         genome: promotion.genome,
         metrics: promotion.metrics,
         broker: promotion.broker,
+        ...(created ? {} : { resumed: true }),
       },
     ),
   );
@@ -482,49 +517,12 @@ export async function evaluatePromotionGates(
 // Orders
 // ---------------------------------------------------------------------------------------
 
-/** Order events that move our snapshot to what the broker reports (fill delta + status). */
-function eventsFor(
-  current: PromotionOrder['order'],
-  reported: BrokerOrder,
-  atMs: number,
-): OrderEvent[] {
-  const events: OrderEvent[] = [];
-  const delta = reported.filledQty - current.filledQty;
-  if (delta > 1e-9) {
-    const prevNotional = current.filledQty * (current.avgFillPriceUsd ?? 0);
-    const newNotional = reported.filledQty * (reported.filledAvgPriceUsd ?? 0);
-    const priceUsd = (newNotional - prevNotional) / delta;
-    if (current.status === 'pending_new')
-      events.push({ type: 'new', atMs, brokerOrderId: reported.brokerOrderId });
-    events.push({
-      type: 'fill',
-      atMs,
-      qty: delta,
-      priceUsd: priceUsd > 0 ? priceUsd : (reported.filledAvgPriceUsd ?? 0),
-    });
-  }
-  const st = reported.status;
-  if (st !== current.status && st !== 'filled' && st !== 'partially_filled') {
-    if (st === 'rejected')
-      events.push({ type: 'rejected', atMs, reason: 'rejected by broker' } as OrderEvent);
-    else
-      events.push({
-        type: st,
-        atMs,
-        ...(['new', 'accepted', 'pending_new'].includes(st)
-          ? { brokerOrderId: reported.brokerOrderId }
-          : {}),
-      } as OrderEvent);
-  }
-  return events;
-}
-
 /**
  * Applies the broker's view of an order to our snapshot through the Order entity (an
  * illegal transition throws IllegalOrderTransitionError), books new fills into the FIFO
  * position book, saves, and records `order_status_changed` when anything moved.
  */
-async function syncOrder(
+export async function syncOrder(
   deps: PromotionDeps,
   p: StagedPromotion,
   tracked: PromotionOrder,
@@ -534,7 +532,7 @@ async function syncOrder(
   const order = Order.rehydrate(tracked.order);
   // An event the lifecycle does not allow throws IllegalOrderTransitionError (recorded by
   // the state machine's Catch): a broker report never silently rewrites an order's history.
-  for (const ev of eventsFor(tracked.order, reported, nowMs)) order.apply(ev);
+  for (const ev of brokerReportEvents(tracked.order, reported, nowMs)) order.apply(ev);
   const next = order.snapshot();
   if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
     return tracked;
@@ -646,7 +644,7 @@ export async function submitPromotionOrders(
       },
       now,
     ).snapshot();
-    const { order: reserved } = await deps.promotions.reserveOrder({
+    const { created, order: reserved } = await deps.promotions.reserveOrder({
       promotionId: p.promotionId,
       leg: leg.leg,
       attempt: 1,
@@ -658,34 +656,28 @@ export async function submitPromotionOrders(
       continue;
     }
     try {
-      const { order: reported, duplicate } = await broker.submitOrder({
-        clientOrderId: coid,
-        symbol: leg.symbol,
-        side: leg.side,
-        qty: leg.qty,
-        type: 'market',
-        timeInForce: 'day',
-      });
-      if (!duplicate || reserved.order.status === 'pending_new') {
-        await deps.audit.append(
-          draft(
-            deps,
-            'order_submitted',
-            streamOf(p.promotionId),
-            { promotion_id: p.promotionId, order_id: coid },
-            {
-              client_order_id: coid,
-              symbol: leg.symbol,
-              side: leg.side,
-              qty: leg.qty,
-              type: 'market',
-              time_in_force: 'day',
-              broker: broker.name,
-              duplicate,
-            },
-          ),
-        );
-      }
+      // Intent before effect (functions/core/orders/order-intent.ts): `order_intent` is
+      // appended before the broker call, `order_submitted` after; a reservation that existed
+      // already is looked up at the broker first and never sent twice.
+      const { order: reported } = await submitOnce(
+        {
+          audit: deps.audit,
+          environment: deps.environment,
+          actor: ACTOR,
+          stream: streamOf(p.promotionId),
+          subject: { promotion_id: p.promotionId },
+        },
+        broker,
+        {
+          clientOrderId: coid,
+          symbol: reserved.order.symbol,
+          side: reserved.order.side,
+          qty: reserved.order.qty,
+          type: 'market',
+          timeInForce: 'day',
+        },
+        { mayBeKnown: !created },
+      );
       out.push(await syncOrder(deps, p, reserved, reported, now));
     } catch (err) {
       if (!(err instanceof BrokerRejectedError)) throw err;

@@ -1,0 +1,153 @@
+/**
+ * The promotion pipeline as the crash sweeper sees it ({@link InFlightWorkflow}): promotions
+ * still `staged` or `submitted` whose execution is gone. Recovery reconciles each open order
+ * with the broker by client_order_id (functions/core/orders/order-intent.ts):
+ * - the broker knows it: our snapshot and position book catch up with the broker's view
+ *   (`order_status_changed`), and an order still open is canceled (nobody watches it any more;
+ *   the pipeline does the same when its poll budget runs out);
+ * - the broker never saw it (the crash came between `order_intent` and the broker call): the
+ *   reservation is canceled and never sent.
+ * The promotion then ends as `failed` with `workflow_failed` and `promotion_completed`
+ * (outcome `failed`) on its stream. Nothing is ever sent: a rerun for the same candidate and
+ * session finds the closed promotion (deterministic id) and skips.
+ */
+import type { BrokerPort } from '../../ports/broker.js';
+import type { InFlightRecovery, InFlightWorkflow } from '../../ports/in-flight.js';
+import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
+import { type PromotionDeps, syncOrder } from './promotion.js';
+import type { PromotionOrder } from './promotion-records.js';
+
+const ACTOR = 'stagegate/in-flight-recovery';
+
+/** The pipeline's dependencies plus the broker of any account a promotion was staged on. */
+export interface PromotionRecoveryDeps extends PromotionDeps {
+  /**
+   * The broker a promotion's orders went to, as of `nowMs`.
+   *
+   * @param broker the promotion's `broker` field, `<broker name>:<account id>`.
+   * @throws ValidationError when this deployment cannot reach that account.
+   */
+  brokerFor(broker: string, nowMs: number): BrokerPort;
+}
+
+/** The promotion pipeline's {@link InFlightWorkflow}. */
+export function promotionsInFlight(deps: PromotionRecoveryDeps): InFlightWorkflow {
+  return {
+    workflow: 'promotion',
+    listInFlight: (fromMs, toMs) =>
+      deps.promotions.listInFlight(new Date(fromMs).toISOString(), new Date(toMs).toISOString()),
+    recover: (id, nowMs) => recoverPromotion(deps, id, nowMs),
+  };
+}
+
+/**
+ * Reconciles one abandoned promotion with the broker and closes it (see the module comment).
+ *
+ * @throws NotFoundError (unknown promotion), BrokerUnavailableError / TransientError (retry on
+ *   the next sweep; what was already synced stays synced).
+ */
+export async function recoverPromotion(
+  deps: PromotionRecoveryDeps,
+  promotionId: string,
+  nowMs: number,
+): Promise<InFlightRecovery> {
+  const p = await deps.promotions.get(promotionId);
+  if (p.status !== 'staged' && p.status !== 'submitted')
+    return { workflow: 'promotion', id: promotionId, outcome: 'untouched', orders: [] };
+  const broker = deps.brokerFor(p.broker, nowMs);
+  const stream = `promotion:${promotionId}`;
+  const orders: {
+    clientOrderId: string;
+    statusBefore: string;
+    statusAfter: string;
+    atBroker: boolean;
+  }[] = [];
+  for (const tracked of await deps.promotions.listOrders(promotionId)) {
+    if (isTerminalOrderStatus(tracked.order.status)) continue;
+    const coid = tracked.order.clientOrderId;
+    const before = tracked.order.status;
+    const reported = await broker.getOrderByClientOrderId(coid);
+    let current: PromotionOrder;
+    if (reported) {
+      current = await syncOrder(deps, p, tracked, reported, nowMs);
+      if (!isTerminalOrderStatus(current.order.status))
+        current = await syncOrder(deps, p, current, await broker.cancelOrder(coid), nowMs);
+    } else {
+      const order = Order.rehydrate(tracked.order);
+      order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
+      current = { ...tracked, order: order.snapshot() };
+      await deps.promotions.saveOrder(current);
+      await deps.audit.append({
+        kind: 'order_status_changed',
+        actor: ACTOR,
+        stream,
+        environment: deps.environment,
+        subject: { promotion_id: promotionId, order_id: coid },
+        payload: {
+          client_order_id: coid,
+          status: current.order.status,
+          previous_status: before,
+          filled_qty: 0,
+          filled_avg_price: null,
+          reason:
+            'never reached the broker (crash between order_intent and the broker call); not sent',
+        },
+      });
+    }
+    orders.push({
+      clientOrderId: coid,
+      statusBefore: before,
+      statusAfter: current.order.status,
+      atBroker: reported !== null,
+    });
+  }
+  const summary = orders.length
+    ? orders
+        .map(
+          (o) =>
+            `${o.clientOrderId} ${o.statusBefore} -> ${o.statusAfter}${o.atBroker ? '' : ' (never sent)'}`,
+        )
+        .join('; ')
+    : 'no order was sent';
+  const reason = `abandoned while ${p.status}; reconciled with the broker by client_order_id: ${summary}`;
+  await deps.promotions.setStatus(promotionId, 'failed', reason);
+  await deps.audit.appendMany(
+    [
+      {
+        kind: 'workflow_failed',
+        payload: {
+          source: 'in-flight-recovery',
+          field: '',
+          message: reason,
+          error: 'WorkflowAbandoned',
+          status_before: p.status,
+          orders,
+        },
+      },
+      { kind: 'promotion_completed', payload: { outcome: 'failed', reason } },
+    ].map((d) => ({
+      ...d,
+      kind: d.kind as 'workflow_failed' | 'promotion_completed',
+      actor: ACTOR,
+      stream,
+      environment: deps.environment,
+      subject: { promotion_id: promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
+    })),
+  );
+  return { workflow: 'promotion', id: promotionId, outcome: 'failed', orders };
+}
+
+/** Seconds in a day. */
+const DAY_SECONDS = 86_400;
+
+/**
+ * How long after staging a promotion can still be running in AWS, seconds: a day (the longest
+ * wait for a promotion window, which opens and closes on the day of staging) plus the poll
+ * budget (`maxPolls * pollIntervalSeconds`). The scheduled sweeper only touches promotions
+ * older than this, so it never races a live execution.
+ */
+export function promotionStaleAfterSeconds(
+  pc: Pick<PromotionDeps['promotionConfig'], 'maxPolls' | 'pollIntervalSeconds'>,
+): number {
+  return DAY_SECONDS + pc.maxPolls * pc.pollIntervalSeconds;
+}

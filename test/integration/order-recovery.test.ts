@@ -1,0 +1,222 @@
+/**
+ * Intent before effect and crash recovery (functions/core/orders/order-intent.ts,
+ * functions/core/use-cases/recover-in-flight.ts) against ONE persistent fake Alpaca paper
+ * account: a crash between `order_intent` and the broker call, a crash after the broker
+ * accepted, the sweeper reconciling both by client_order_id, and reruns for the same candidate
+ * and session that never place a second entry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
+import { TokenBucket } from '../../functions/adapters/brokers/rate-limiter.js';
+import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
+import {
+  evaluatePromotionGates,
+  stagePromotion,
+  submitPromotionOrders,
+} from '../../functions/core/use-cases/promotion.js';
+import type { PromotionRecoveryDeps } from '../../functions/core/use-cases/promotion-recovery.js';
+import { sweepInFlight } from '../../functions/core/use-cases/recover-in-flight.js';
+import type { BrokerPort } from '../../functions/ports/broker.js';
+import { ManualClock } from '../../functions/ports/clock.js';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { readAuditObjects } from '../support/audit.js';
+import { type FakeAlpaca, startFakeAlpaca } from '../support/fake-alpaca/server.js';
+import { DATA_ROOT } from '../support/paths.js';
+
+const KEY_ID = 'PKTESTKEYID0000000002';
+const SECRET = 'recovery-test-secret-0000';
+
+let stack: LocalStack;
+let fake: FakeAlpaca;
+let alpaca: AlpacaPaperBroker;
+let cohortId: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
+  const clock = new ManualClock(Date.UTC(2013, 9, 8, 14));
+  const sleep = async (ms: number) => {
+    clock.advance(ms);
+  };
+  // One account for the whole file: it keeps every order it ever accepted.
+  fake = await startFakeAlpaca({ keyId: KEY_ID, secretKey: SECRET, now: () => clock.now() });
+  alpaca = new AlpacaPaperBroker({
+    keyId: KEY_ID,
+    secretKey: SECRET,
+    baseUrl: fake.url,
+    clock,
+    sleep,
+    random: () => 0.5,
+    timeoutMs: 30_000,
+    rateLimiter: new TokenBucket({ clock, sleep }),
+  });
+  const cohort = await stack.intradayCohort.execute(
+    {
+      source: 'test',
+      sessionDate: '2013-10-07',
+      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+      bankrollUsd: 1000,
+      agentCount: 30,
+      allocation: 'equal',
+      seed: 1,
+    },
+    { executionName: 'it-recovery-cohort' },
+  );
+  expect(cohort.status).toBe('SUCCEEDED');
+  cohortId = (cohort.output as { cohortId: string }).cohortId;
+});
+
+afterAll(async () => {
+  await fake?.close();
+  await stack?.stop();
+});
+
+/** The pipeline's deps with the fake Alpaca account as the broker. */
+function alpacaDeps(broker: BrokerPort = alpaca): PromotionRecoveryDeps {
+  const deps = buildPromotionDeps(stack.runtime);
+  return { ...deps, brokerAt: () => broker, brokerFor: () => alpaca };
+}
+
+/** A broker whose process dies around the real submit (`before` or `after` the broker call). */
+function crashing(when: 'before' | 'after'): BrokerPort {
+  const wrapped: BrokerPort = Object.create(alpaca) as BrokerPort;
+  return Object.assign(wrapped, {
+    name: alpaca.name,
+    submitOrder: async (req: Parameters<BrokerPort['submitOrder']>[0]) => {
+      if (when === 'after') await alpaca.submitOrder(req);
+      throw new Error(`process killed ${when} the broker call`);
+    },
+  });
+}
+
+async function kindsOf(promotionId: string): Promise<string[]> {
+  return (await readAuditObjects(stack.servers.s3Endpoint))
+    .filter((r) => r.stream === `promotion:${promotionId}`)
+    .map((r) => String(r.kind));
+}
+
+const entriesAtBroker = (promotionId: string) =>
+  fake.orders().filter((o) => o.clientOrderId.includes(promotionId));
+
+/** Stages and gates a promotion of the cohort's best candidate at `nowIso` (the stack's clock). */
+async function stageAndGate(deps: PromotionRecoveryDeps, nowIso: string, name: string) {
+  stack.clock.set(Date.parse(nowIso));
+  const staged = await stagePromotion(deps, {
+    request: { source: 'test', cohortId },
+    executionName: name,
+    executionId: `arn:local:${name}`,
+  });
+  if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
+  const gates = await evaluatePromotionGates(deps, { promotion: staged.promotion });
+  expect(gates.passed).toBe(true);
+  expect(gates.plan.length).toBeGreaterThan(0);
+  return { ...staged, plan: gates.plan };
+}
+
+const sweep = () =>
+  sweepInFlight(
+    { clock: stack.runtime.clock, workflows: inFlightWorkflows(alpacaDeps()) },
+    { mode: 'all' },
+  );
+
+describe('order intent and crash recovery', () => {
+  it('a crash between order_intent and the broker call: the intent is recorded, the sweeper closes the promotion, a rerun sends nothing', async () => {
+    // Prepare
+    const deps = alpacaDeps(crashing('before'));
+    const { promotion, plan } = await stageAndGate(deps, '2013-10-08T14:05:00.000Z', 'rc-1');
+
+    // Act: the process dies after the intent, before the broker call
+    await expect(submitPromotionOrders(deps, { promotion, plan })).rejects.toThrow(/killed before/);
+
+    // Assess: intent without outcome, nothing at the broker
+    const kinds = await kindsOf(promotion.promotionId);
+    expect(kinds).toContain('order_intent');
+    expect(kinds).not.toContain('order_submitted');
+    expect(entriesAtBroker(promotion.promotionId)).toHaveLength(0);
+
+    // Act: the sweeper (start-up of the next run) reconciles with the broker
+    const swept = await sweep();
+
+    // Assess: closed as failed, the order marked never sent
+    const mine = swept.recovered.find((r) => r.id === promotion.promotionId);
+    expect(mine).toMatchObject({ outcome: 'failed' });
+    expect(mine?.orders).toEqual([
+      expect.objectContaining({ atBroker: false, statusAfter: 'canceled' }),
+    ]);
+    expect((await deps.promotions.get(promotion.promotionId)).status).toBe('failed');
+    expect((await kindsOf(promotion.promotionId)).slice(-2)).toEqual([
+      'workflow_failed',
+      'promotion_completed',
+    ]);
+
+    // Act: a rerun for the same candidate and session
+    stack.clock.set(Date.parse('2013-10-08T14:20:00.000Z'));
+    const rerun = await stagePromotion(alpacaDeps(), {
+      request: { source: 'test', cohortId },
+      executionName: 'rc-1-rerun',
+      executionId: 'arn:local:rc-1-rerun',
+    });
+
+    // Assess: it finds its predecessor and sends nothing
+    expect(rerun).toMatchObject({ skipped: true });
+    expect((rerun as { reason: string }).reason).toContain(promotion.promotionId);
+    expect(entriesAtBroker(promotion.promotionId)).toHaveLength(0);
+  });
+
+  it('a crash after the broker accepted: the sweeper finds the order by client_order_id, books it and closes the promotion; exactly one entry', async () => {
+    // Prepare
+    const deps = alpacaDeps(crashing('after'));
+    const { promotion, plan } = await stageAndGate(deps, '2013-10-09T14:05:00.000Z', 'rc-2');
+    await expect(submitPromotionOrders(deps, { promotion, plan })).rejects.toThrow(/killed after/);
+    expect(entriesAtBroker(promotion.promotionId)).toHaveLength(1);
+
+    // Act
+    const swept = await sweep();
+
+    // Assess: the broker's order is now ours, the promotion closed with workflow_failed
+    const mine = swept.recovered.find((r) => r.id === promotion.promotionId);
+    expect(mine?.orders).toEqual([expect.objectContaining({ atBroker: true })]);
+    expect(swept.failed).toEqual([]);
+    const orders = await deps.promotions.listOrders(promotion.promotionId);
+    expect(orders.map((o) => o.order.status)).not.toContain('pending_new');
+    expect(await kindsOf(promotion.promotionId)).toContain('workflow_failed');
+
+    // Act: rerun the whole stage for the same candidate and session
+    stack.clock.set(Date.parse('2013-10-09T14:30:00.000Z'));
+    const rerun = await stagePromotion(alpacaDeps(), {
+      request: { source: 'test', cohortId },
+      executionName: 'rc-2-rerun',
+      executionId: 'arn:local:rc-2-rerun',
+    });
+
+    // Assess
+    expect(rerun).toMatchObject({ skipped: true });
+    expect(entriesAtBroker(promotion.promotionId)).toHaveLength(1);
+    expect(fake.count('POST', '/v2/orders')).toBeGreaterThan(0);
+  });
+
+  it('a rerun before any sweep resumes the same promotion and never sends the entry again', async () => {
+    // Prepare: crash after the broker accepted
+    const deps = alpacaDeps(crashing('after'));
+    const first = await stageAndGate(deps, '2013-10-10T14:05:00.000Z', 'rc-3');
+    await expect(
+      submitPromotionOrders(deps, {
+        promotion: first.promotion,
+        plan: first.plan,
+      }),
+    ).rejects.toThrow(/killed after/);
+    const postsBefore = fake.count('POST', '/v2/orders');
+
+    // Act: a new execution for the same candidate and session
+    const again = await stageAndGate(alpacaDeps(), '2013-10-10T14:15:00.000Z', 'rc-3-rerun');
+    const out = await submitPromotionOrders(alpacaDeps(), {
+      promotion: again.promotion,
+      plan: again.plan,
+    });
+
+    // Assess: same promotion, the order found at the broker, no second POST
+    expect(again.promotion.promotionId).toBe(first.promotion.promotionId);
+    expect(out.orders).toHaveLength(1);
+    expect(fake.count('POST', '/v2/orders')).toBe(postsBefore);
+    expect(entriesAtBroker(first.promotion.promotionId)).toHaveLength(1);
+  });
+});
