@@ -13,6 +13,12 @@ import type { DailyBar, MarketSession } from '../core/market/types.js';
 export interface MarketDataPort {
   /** Regular-session 1-minute bars of `symbols` on `date` (`YYYY-MM-DD`), aligned by timestamp. */
   loadSession(date: string, symbols: readonly string[]): Promise<MarketSession>;
+  /**
+   * The minutes of the session on `date` whose bar ended at or before `nowMs` (epoch ms UTC),
+   * for the paper-session tick and partial cohorts: never a bar from after "now". Errors as
+   * {@link loadSession}.
+   */
+  loadSessionUpTo(date: string, symbols: readonly string[], nowMs: number): Promise<MarketSession>;
   /** RAW daily bars of `symbol` with `from <= date <= to` (inclusive, `YYYY-MM-DD`), oldest first. */
   loadDaily(symbol: string, from: string, to: string): Promise<readonly DailyBar[]>;
   /**

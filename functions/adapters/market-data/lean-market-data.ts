@@ -24,8 +24,10 @@ import {
   type SplitEvent,
   splitsBetween,
 } from '../../core/market/corporate-actions.js';
-import type { DailyBar, MarketSession, SymbolSeries } from '../../core/market/types.js';
+import { sessionUpTo } from '../../core/market/session-window.js';
+import type { DailyBar, MarketSession } from '../../core/market/types.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import { alignSeries, unionSorted } from './align.js';
 import type { BlobSource } from './blob-source.js';
 import {
   type CalendarDate,
@@ -170,6 +172,18 @@ export class LeanMarketData implements MarketDataPort {
   }
 
   /**
+   * {@link loadSession} restricted to the minutes that ended by `nowMs` (see
+   * `sessionUpTo`); the files are complete days, so this is a view, not a different read.
+   */
+  async loadSessionUpTo(
+    date: string,
+    symbols: readonly string[],
+    nowMs: number,
+  ): Promise<MarketSession> {
+    return sessionUpTo(await this.loadSession(date, symbols), nowMs);
+  }
+
+  /**
    * RAW daily bars of `symbol` with `from <= date <= to` (inclusive), oldest first, prices USD.
    * @throws ValidationError `from`/`to` not real `YYYY-MM-DD` dates, or `to` before `from`.
    * @throws NoDailyHistoryError the symbol has minute data but no daily file (names the file).
@@ -212,7 +226,12 @@ export class LeanMarketData implements MarketDataPort {
    * the missing file named) when there is none, and for crypto (no factor files).
    * @throws as {@link loadDaily}; DataFileCorruptError for a bad factor file.
    */
-  async loadDailyHistory(symbol: string, from: string, to: string): Promise<DailyHistory> {
+  async loadDailyHistory(
+    symbol: string,
+    from: string,
+    to: string,
+    options: { readonly dividends?: boolean; readonly splits?: boolean } = {},
+  ): Promise<DailyHistory> {
     const raw = await this.loadDaily(symbol, from, to);
     const upper = symbol.trim().toUpperCase();
     const factors = await this.factorRows(symbol);
@@ -221,8 +240,13 @@ export class LeanMarketData implements MarketDataPort {
     }
     return {
       symbol: upper,
-      bars: adjustDailyBars(raw, factors.rows),
-      adjustment: 'split-and-dividend',
+      bars: adjustDailyBars(raw, factorRowsFor(factors.rows, options)),
+      adjustment:
+        options.dividends === false
+          ? 'split'
+          : options.splits === false
+            ? 'dividend'
+            : 'split-and-dividend',
       unadjustedReason: null,
     };
   }
@@ -270,6 +294,11 @@ export class LeanMarketData implements MarketDataPort {
       }
       throw err;
     }
+  }
+
+  /** The market `symbol` (any case) has minute or daily data in, or undefined (no data). */
+  async symbolMarket(symbol: string): Promise<Market | undefined> {
+    return this.marketOf(symbol.trim().toLowerCase());
   }
 
   /** The market a lower-case symbol has minute or daily data in, if any. */
@@ -452,57 +481,14 @@ function upperSortedUnion(lists: readonly (readonly string[])[]): string[] {
   return [...new Set(lists.flat().map((s) => s.toUpperCase()))].sort();
 }
 
-/** Sorted, de-duplicated union of several (each sorted) timestamp arrays. */
-function unionSorted(arrays: readonly Float64Array[]): Float64Array {
-  const all = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
-  let k = 0;
-  for (const a of arrays) {
-    all.set(a, k);
-    k += a.length;
-  }
-  all.sort();
-  let w = 0;
-  for (let r = 0; r < all.length; r++) {
-    if (w === 0 || all[r] !== all[w - 1]) all[w++] = all[r]!;
-  }
-  return all.slice(0, w);
-}
-
-function alignSeries(
-  symbol: string,
-  trades: MinuteTrades,
-  quotes: MinuteQuotes,
-  index: ReadonlyMap<number, number>,
-  n: number,
-): SymbolSeries {
-  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
-  const s = {
-    symbol,
-    open: nan(),
-    high: nan(),
-    low: nan(),
-    close: nan(),
-    volume: new Float64Array(n),
-    bid: nan(),
-    ask: nan(),
-    bidSize: nan(),
-    askSize: nan(),
-  };
-  for (let r = 0; r < trades.t.length; r++) {
-    const i = index.get(trades.t[r]!)!;
-    s.open[i] = trades.open[r]!;
-    s.high[i] = trades.high[r]!;
-    s.low[i] = trades.low[r]!;
-    s.close[i] = trades.close[r]!;
-    s.volume[i] = trades.volume[r]!;
-  }
-  for (let r = 0; r < quotes.t.length; r++) {
-    const i = index.get(quotes.t[r]!);
-    if (i === undefined) continue;
-    s.bid[i] = quotes.bidClose[r]!;
-    s.ask[i] = quotes.askClose[r]!;
-    s.bidSize[i] = quotes.bidSize[r]!;
-    s.askSize[i] = quotes.askSize[r]!;
-  }
-  return s;
+/** Factor rows with the split or dividend part neutralised, per `options` (default both). */
+function factorRowsFor(
+  rows: readonly FactorRow[],
+  options: { readonly dividends?: boolean; readonly splits?: boolean },
+): FactorRow[] {
+  return rows.map((r) => ({
+    ...r,
+    priceFactor: options.dividends === false ? 1 : r.priceFactor,
+    splitFactor: options.splits === false ? 1 : r.splitFactor,
+  }));
 }

@@ -30,7 +30,7 @@ export interface FactorRow {
 }
 
 /** How a daily history was adjusted, for records and gate reasons. */
-export type AdjustmentKind = 'split-and-dividend' | 'split' | 'unadjusted';
+export type AdjustmentKind = 'split-and-dividend' | 'split' | 'dividend' | 'unadjusted';
 
 /** Daily history of one symbol with the adjustment it received. */
 export interface DailyHistory {

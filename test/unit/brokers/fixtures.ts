@@ -5,6 +5,7 @@
 import type { FillCosts } from '../../../functions/core/cohort/fill-model.js';
 import { NoSessionError, UnknownSymbolError } from '../../../functions/core/errors.js';
 import type { DailyHistory, SplitEvent } from '../../../functions/core/market/corporate-actions.js';
+import { sessionUpTo } from '../../../functions/core/market/session-window.js';
 import type { DailyBar, MarketSession } from '../../../functions/core/market/types.js';
 import type { MarketDataPort } from '../../../functions/ports/market-data.js';
 
@@ -77,6 +78,14 @@ export class FakeMarketData implements MarketDataPort {
     const s = this.sessions.get(`${date}/${symbol}`);
     if (!s) throw new NoSessionError(date, await this.listSessions([symbol]));
     return s;
+  }
+
+  async loadSessionUpTo(
+    date: string,
+    symbols: readonly string[],
+    nowMs: number,
+  ): Promise<MarketSession> {
+    return sessionUpTo(await this.loadSession(date, symbols), nowMs);
   }
 
   async loadDaily(): Promise<readonly DailyBar[]> {

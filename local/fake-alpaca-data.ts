@@ -1,0 +1,375 @@
+/**
+ * A local fake of the Alpaca Market Data API over a LEAN data tree (node:http on 127.0.0.1, a
+ * free port): the contract tests of the Alpaca market-data adapter and
+ * `stagegate run --market-data alpaca-fake` use it. It implements the documented responses
+ * the adapter reads (see `functions/adapters/market-data/alpaca-market-data.ts`):
+ *
+ * - `GET /v2/stocks/{symbol}/bars` (`timeframe=1Min|1Day`, `start`, `end` inclusive, `limit`
+ *   default 1,000 max 10,000, `page_token`, `feed`, `adjustment` raw|split|dividend|all for
+ *   daily bars), `GET /v2/stocks/{symbol}/quotes`, `.../bars/latest`, `.../quotes/latest`;
+ * - `GET /v1beta3/crypto/us/bars|quotes?symbols=BTC/USD`, `/v1beta3/crypto/us/latest/...`;
+ * - auth headers `APCA-API-KEY-ID` / `APCA-API-SECRET-KEY`, else 401;
+ * - a symbol with no data in the tree: 422 `{"code":42210000,"message":"invalid symbol: X"}`;
+ *   a date without a session: 200 with no bars (`"bars": []`);
+ * - fault injection ({@link FakeAlpacaData.inject}): the next matching requests answer a
+ *   chosen status (429 with `X-RateLimit-Reset`, 500, 503, ...).
+ *
+ * Time: only data that exists at the clock's now is served: a minute bar whose minute has not
+ * ended, a quote stamped later, or a daily bar of a session not yet closed is never returned
+ * (a request for later bars gets none). LEAN has minute quote BARS, not every quote: the fake
+ * serves one quote per minute, the minute's closing bid/ask, stamped at second 59.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
+import { LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
+import { marketDate, sessionHours } from '../functions/core/calendar/market-calendar.js';
+import {
+  NoDailyHistoryError,
+  NoSessionError,
+  UnknownSymbolError,
+} from '../functions/core/errors.js';
+import type { MarketSession } from '../functions/core/market/types.js';
+
+/** A queued fault for the next `count` requests whose path starts with `path`. */
+export interface DataFault {
+  readonly path: string;
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** @default 1 */
+  count?: number;
+}
+
+/** One recorded request. */
+export interface DataRequest {
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  status: number;
+  /** Rows (bars or quotes) in the answer. */
+  rows: number;
+  /** Latest row time served, epoch ms (bar start or quote time), or null. */
+  latestMs: number | null;
+}
+
+export interface FakeAlpacaDataOptions {
+  /** LEAN data root the fake serves. */
+  readonly dataRoot: string;
+  readonly keyId: string;
+  readonly secretKey: string;
+  /** The simulated now, epoch ms. @default the wall clock */
+  readonly now?: () => number;
+}
+
+export interface FakeAlpacaData {
+  readonly baseUrl: string;
+  readonly requests: DataRequest[];
+  inject(fault: DataFault): void;
+  close(): Promise<void>;
+}
+
+const MINUTE_MS = 60_000;
+
+interface Row {
+  readonly t: number;
+  readonly json: Record<string, unknown>;
+}
+
+/** Starts the fake on a free loopback port. */
+export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promise<FakeAlpacaData> {
+  const lean = new LeanMarketData(new FileSystemBlobSource(options.dataRoot));
+  const now = options.now ?? (() => Date.now());
+  const faults: DataFault[] = [];
+  const requests: DataRequest[] = [];
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const rec: DataRequest = {
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      rows: 0,
+      latestMs: null,
+    };
+    requests.push(rec);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      rec.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    if (
+      req.headers['apca-api-key-id'] !== options.keyId ||
+      req.headers['apca-api-secret-key'] !== options.secretKey
+    ) {
+      send(401, { code: 40110000, message: 'request is not authorized' });
+      return;
+    }
+    const fault = faults.find((f) => url.pathname.startsWith(f.path));
+    if (fault) {
+      fault.count = (fault.count ?? 1) - 1;
+      if (fault.count <= 0) faults.splice(faults.indexOf(fault), 1);
+      send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, {
+        ...fault.headers,
+      });
+      return;
+    }
+    route(url, now())
+      .then((out) => {
+        rec.rows = out.rows;
+        rec.latestMs = out.latestMs;
+        send(200, out.body);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof UnknownSymbolError) {
+          send(422, { code: 42210000, message: `invalid symbol: ${err.symbol}` });
+        } else if (err instanceof BadRequest) {
+          send(400, { code: 40010000, message: err.message });
+        } else {
+          send(500, { message: err instanceof Error ? err.message : String(err) });
+        }
+      });
+  });
+
+  class BadRequest extends Error {}
+
+  /** Rows of one symbol in [startMs, endMs], only those that exist at `nowMs`. */
+  async function minuteRows(
+    symbol: string,
+    kind: 'bars' | 'quotes',
+    startMs: number,
+    endMs: number,
+    nowMs: number,
+  ): Promise<Row[]> {
+    const market = await marketOfSymbol(symbol);
+    const rows: Row[] = [];
+    const lastMs = Math.min(endMs, nowMs);
+    const dates = new Set<string>();
+    for (let day = startMs - 86_400_000; day <= lastMs + 86_400_000; day += 86_400_000) {
+      dates.add(marketDate(day, market));
+    }
+    for (const date of [...dates].sort()) {
+      if (sessionHours(date, market) === null) continue;
+      let session: MarketSession;
+      try {
+        session = await lean.loadSession(date, [symbol]);
+      } catch (err) {
+        if (err instanceof NoSessionError) continue;
+        throw err;
+      }
+      const s = session.series[0];
+      if (!s) continue;
+      for (let i = 0; i < session.timestamps.length; i++) {
+        const t = session.timestamps[i] as number;
+        if (kind === 'bars') {
+          if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
+          const c = s.close[i] as number;
+          if (Number.isNaN(c)) continue;
+          rows.push({
+            t,
+            json: {
+              t: new Date(t).toISOString(),
+              o: s.open[i],
+              h: s.high[i],
+              l: s.low[i],
+              c,
+              v: s.volume[i],
+              n: 1,
+              vw: c,
+            },
+          });
+        } else {
+          const qt = t + 59_000;
+          if (qt < startMs || qt > endMs || qt > nowMs) continue;
+          const bp = s.bid[i] as number;
+          const ap = s.ask[i] as number;
+          if (Number.isNaN(bp) && Number.isNaN(ap)) continue;
+          rows.push({
+            t: qt,
+            json: {
+              t: new Date(qt).toISOString(),
+              bp: Number.isNaN(bp) ? 0 : bp,
+              bs: s.bidSize[i],
+              ap: Number.isNaN(ap) ? 0 : ap,
+              as: s.askSize[i],
+              bx: 'V',
+              ax: 'V',
+              c: ['R'],
+              z: 'A',
+            },
+          });
+        }
+      }
+    }
+    return rows;
+  }
+
+  async function marketOfSymbol(symbol: string): Promise<MarketSession['market']> {
+    const market = await lean.symbolMarket(symbol);
+    if (market === undefined) throw new UnknownSymbolError(symbol.toUpperCase(), []);
+    return market;
+  }
+
+  async function dailyRows(
+    symbol: string,
+    startMs: number,
+    endMs: number,
+    nowMs: number,
+    adjustment: string,
+  ): Promise<Row[]> {
+    const market = await marketOfSymbol(symbol);
+    const from = new Date(startMs).toISOString().slice(0, 10);
+    const to = new Date(Math.min(endMs, nowMs)).toISOString().slice(0, 10);
+    if (to < from) return [];
+    let bars: readonly {
+      date: string;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number;
+    }[];
+    try {
+      bars =
+        adjustment === 'raw' || market === 'crypto'
+          ? await lean.loadDaily(symbol, from, to)
+          : (
+              await lean.loadDailyHistory(symbol, from, to, {
+                dividends: adjustment !== 'split',
+                splits: adjustment !== 'dividend',
+              })
+            ).bars;
+    } catch (err) {
+      if (err instanceof NoDailyHistoryError) return [];
+      throw err;
+    }
+    const rows: Row[] = [];
+    for (const b of bars) {
+      const hours = sessionHours(b.date, market);
+      // A daily bar exists once its session closed; stamped at midnight of the session date.
+      if (hours === null || Date.parse(hours.closeIso) > nowMs) continue;
+      const t =
+        market === 'crypto'
+          ? Date.parse(`${b.date}T00:00:00Z`)
+          : Date.parse(hours.openIso) - 34_200_000;
+      rows.push({
+        t,
+        json: {
+          t: new Date(t).toISOString(),
+          o: b.open,
+          h: b.high,
+          l: b.low,
+          c: b.close,
+          v: b.volume,
+          n: 1,
+          vw: b.close,
+        },
+      });
+    }
+    return rows;
+  }
+
+  function page(rows: Row[], q: URLSearchParams): { rows: Row[]; next: string | null } {
+    const limit = q.has('limit') ? Number(q.get('limit')) : 1000;
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
+      throw new BadRequest('invalid limit: must be 1..10000');
+    }
+    const token = q.get('page_token');
+    const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new BadRequest('invalid page_token');
+    const slice = rows.slice(offset, offset + limit);
+    const next =
+      offset + limit < rows.length
+        ? Buffer.from(String(offset + limit)).toString('base64url')
+        : null;
+    return { rows: slice, next };
+  }
+
+  async function series(
+    symbol: string,
+    kind: 'bars' | 'quotes',
+    q: URLSearchParams,
+    nowMs: number,
+  ): Promise<Row[]> {
+    const startMs = Date.parse(q.get('start') ?? '');
+    const endMs = q.has('end') ? Date.parse(q.get('end') ?? '') : nowMs;
+    if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) {
+      throw new BadRequest('start and end must be RFC-3339 times');
+    }
+    const timeframe = q.get('timeframe') ?? '1Min';
+    if (kind === 'bars' && timeframe === '1Day') {
+      return dailyRows(symbol, startMs, endMs, nowMs, q.get('adjustment') ?? 'raw');
+    }
+    if (kind === 'bars' && timeframe !== '1Min') {
+      throw new BadRequest(`timeframe ${timeframe} not served by the fake (1Min, 1Day)`);
+    }
+    return minuteRows(symbol, kind, startMs, endMs, nowMs);
+  }
+
+  const summary = (rows: Row[]) => ({
+    rows: rows.length,
+    latestMs: rows.length > 0 ? Math.max(...rows.map((r) => r.t)) : null,
+  });
+
+  async function route(
+    url: URL,
+    nowMs: number,
+  ): Promise<{ body: unknown; rows: number; latestMs: number | null }> {
+    const q = url.searchParams;
+    const stock = /^\/v2\/stocks\/([^/]+)\/(bars|quotes)(\/latest)?$/.exec(url.pathname);
+    if (stock) {
+      const symbol = decodeURIComponent(stock[1] as string).toUpperCase();
+      const kind = stock[2] as 'bars' | 'quotes';
+      await marketOfSymbol(symbol);
+      if (stock[3]) {
+        const rows = await minuteRows(symbol, kind, nowMs - 7 * 86_400_000, nowMs, nowMs);
+        const last = rows.at(-1) ?? null;
+        return {
+          body: { symbol, [kind === 'bars' ? 'bar' : 'quote']: last?.json ?? null },
+          ...summary(last ? [last] : []),
+        };
+      }
+      const p = page(await series(symbol, kind, q, nowMs), q);
+      return {
+        body: { symbol, [kind]: p.rows.map((r) => r.json), next_page_token: p.next },
+        ...summary(p.rows),
+      };
+    }
+    const crypto = /^\/v1beta3\/crypto\/us\/(latest\/)?(bars|quotes)$/.exec(url.pathname);
+    if (crypto) {
+      const kind = crypto[2] as 'bars' | 'quotes';
+      const pairs = (q.get('symbols') ?? '').split(',').filter(Boolean);
+      if (pairs.length !== 1) throw new BadRequest('the fake serves one symbol per request');
+      const pair = pairs[0] as string;
+      const symbol = pair.replace('/', '').toUpperCase();
+      if (crypto[1]) {
+        const rows = await minuteRows(symbol, kind, nowMs - 2 * 86_400_000, nowMs, nowMs);
+        const last = rows.at(-1);
+        return {
+          body: { [kind]: last ? { [pair]: last.json } : {} },
+          ...summary(last ? [last] : []),
+        };
+      }
+      const p = page(await series(symbol, kind, q, nowMs), q);
+      return {
+        body: { [kind]: { [pair]: p.rows.map((r) => r.json) }, next_page_token: p.next },
+        ...summary(p.rows),
+      };
+    }
+    throw new BadRequest(`no such route: ${url.pathname}`);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    inject(fault) {
+      faults.push({ ...fault });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
