@@ -62,7 +62,7 @@ export const candidateMetricsSchema = z.object({
   roi: finite,
   /** Annualized Sharpe ratio (risk-free 0), see functions/core/scoring/metrics.ts. */
   sharpe: finite,
-  /** Max drawdown, fraction of the parent bankroll. */
+  /** Worst daily drawdown of the agent from its own peak equity, fraction. */
   maxDrawdownFraction: z.number().min(0),
   /** Round-trip trades. */
   tradeCount: z.number().int().min(0),

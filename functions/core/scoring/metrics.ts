@@ -94,6 +94,27 @@ export function maxDrawdown(equityUsd: readonly number[], startEquityUsd: number
 }
 
 /**
+ * Maximum drawdown as a fraction of the running peak: `max_t (P_t − V_t) / P_t` with
+ * `P_t = max(startEquityUsd, max_{s<=t} V_s)`: the largest fall from a peak measured against
+ * that peak (the usual definition of a drawdown in percent; Magdon-Ismail & Atiya 2004 for
+ * the USD form). 0 for an empty or never-falling curve; a non-positive peak counts as a full
+ * loss (1).
+ */
+export function maxDrawdownFractionOfPeak(
+  equityUsd: readonly number[],
+  startEquityUsd: number,
+): number {
+  let peak = startEquityUsd;
+  let worst = 0;
+  for (const v of equityUsd) {
+    if (v > peak) peak = v;
+    const dd = peak > 0 ? (peak - v) / peak : peak - v > 0 ? 1 : 0;
+    if (dd > worst) worst = dd;
+  }
+  return worst;
+}
+
+/**
  * Return on each session hour: bucket k holds the bars starting in
  * `[sessionOpenMs + k h, sessionOpenMs + (k+1) h)` (09:30-10:30, ..., 15:30-16:00 for a US
  * equity session: 7 buckets, the last one half an hour); there are as many buckets as needed

@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.js';
 import {
   hourlyRoi,
   maxDrawdown,
+  maxDrawdownFractionOfPeak,
   mean,
   rankLeaderboard,
   returnOnInvestment,
@@ -44,8 +45,17 @@ export interface AgentScore {
   readonly sharpe: number;
   /** Peak-to-trough fall of the agent's equity, USD. */
   readonly maxDrawdownUsd: number;
-  /** maxDrawdownUsd / parent bankroll ("measured against the parent wallet"). */
+  /**
+   * maxDrawdownUsd / parent bankroll: the share of the shared bankroll the agent put under
+   * water (what learning fitness charges). NOT the agent's drawdown: see
+   * `maxDrawdownOfPeakFraction`.
+   */
   readonly maxDrawdownFraction: number;
+  /**
+   * The agent's own drawdown: largest fall of its equity from its running peak, over that peak
+   * (fraction; `maxDrawdownFractionOfPeak`). What the `drawdown_agent` gate compares.
+   */
+  readonly maxDrawdownOfPeakFraction: number;
   /** Mean gross exposure / allocation. */
   readonly bankrollUtilization: number;
   /** Peak gross exposure / allocation. */
@@ -143,6 +153,7 @@ export function scoreCohort(result: SimulationResult): CohortScore {
       sharpe: sharpeRatio(simpleReturns(a.equityCurve, a.allocationUsd)),
       maxDrawdownUsd: dd,
       maxDrawdownFraction: returnOnInvestment(dd, bankroll),
+      maxDrawdownOfPeakFraction: maxDrawdownFractionOfPeak(a.equityCurve, a.allocationUsd),
       bankrollUtilization: use.mean,
       peakBankrollUtilization: use.peak,
       leverageBreaches: a.leverageBreaches,

@@ -42,6 +42,20 @@ export const CohortRequestSchema = z
   });
 export type CohortRequest = z.infer<typeof CohortRequestSchema>;
 
+/**
+ * The agent's drawdown from its own peak equity, fraction: the persisted figure, or for rows
+ * written before it existed `maxDrawdownFraction × bankroll / allocation` (the USD drawdown
+ * over the allocation: never below the true figure, since the peak is at least the
+ * allocation).
+ */
+export function agentDrawdownOfPeak(
+  row: Pick<AgentRow, 'maxDrawdownOfPeakFraction' | 'maxDrawdownFraction' | 'allocationUsd'>,
+  bankrollUsd: number,
+): number {
+  if (typeof row.maxDrawdownOfPeakFraction === 'number') return row.maxDrawdownOfPeakFraction;
+  return row.allocationUsd > 0 ? (row.maxDrawdownFraction * bankrollUsd) / row.allocationUsd : 1;
+}
+
 /** One leaderboard row as persisted and printed. */
 export const AgentRowSchema = z.object({
   rank: z.number().int().positive(),
@@ -57,7 +71,10 @@ export const AgentRowSchema = z.object({
   roi: z.number(),
   meanHourlyRoi: z.number(),
   sharpe: z.number(),
+  /** Agent drawdown USD / parent bankroll, fraction. */
   maxDrawdownFraction: z.number(),
+  /** The agent's drawdown from its own peak equity, fraction (absent in older cohorts). */
+  maxDrawdownOfPeakFraction: z.number().min(0).optional(),
   bankrollUtilization: z.number(),
   leverageBreaches: z.number().int(),
   exposureBreaches: z.number().int(),

@@ -39,7 +39,7 @@ import { initialLeverage } from '../leverage/policy.js';
 import { type ReportDay, renderRunReport } from '../report/render.js';
 import { mean, sampleStdev, simpleReturns } from '../scoring/metrics.js';
 import type { CohortScore } from '../scoring/score.js';
-import type { CohortRecord } from './cohort-records.js';
+import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
 import {
   type CandidateEvidence,
   candidateEvidence,
@@ -500,7 +500,9 @@ export async function selectDay3Candidate(
       simulationKey: record.artifacts.simulationKey,
       agents: record.leaderboard.flatMap((row) => {
         const genome = genomes.get(row.agentId);
-        return genome ? [{ ...row, genome }] : [];
+        // The lineage's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
+        const maxDrawdownFraction = agentDrawdownOfPeak(row, record.bankrollUsd);
+        return genome ? [{ ...row, maxDrawdownFraction, genome }] : [];
       }),
     });
   }

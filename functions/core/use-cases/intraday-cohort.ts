@@ -299,6 +299,7 @@ function toAgentRows(score: CohortScore): AgentRow[] {
     meanHourlyRoi: a.meanHourlyRoi,
     sharpe: a.sharpe,
     maxDrawdownFraction: a.maxDrawdownFraction,
+    maxDrawdownOfPeakFraction: a.maxDrawdownOfPeakFraction,
     bankrollUtilization: a.bankrollUtilization,
     leverageBreaches: a.leverageBreaches,
     exposureBreaches: a.exposureBreaches,

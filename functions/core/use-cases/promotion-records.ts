@@ -100,7 +100,9 @@ export const StagedPromotionSchema = z.object({
   metrics: z.object({
     totalPnlUsd: z.number(),
     sharpe: z.number(),
+    /** The candidate agent's drawdown from its own peak equity, fraction. */
     maxDrawdownFraction: z.number(),
+    /** The parent wallet's (bankroll's) drawdown from its peak, fraction. */
     parentMaxDrawdownFraction: z.number(),
     tradeCount: z.number().int(),
   }),

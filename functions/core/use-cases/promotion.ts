@@ -47,6 +47,7 @@ import {
 } from '../orders/position-tracker.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import { simpleReturns } from '../risk/var.js';
+import { agentDrawdownOfPeak } from './cohort-records.js';
 import {
   type PromotionConfig,
   type PromotionOrder,
@@ -238,7 +239,8 @@ export async function stagePromotion(
     metrics: {
       totalPnlUsd: candidate.totalPnlUsd,
       sharpe: candidate.sharpe,
-      maxDrawdownFraction: candidate.maxDrawdownFraction,
+      // The drawdown_agent gate: the agent's own drawdown from its peak equity.
+      maxDrawdownFraction: agentDrawdownOfPeak(candidate, cohort.bankrollUsd),
       parentMaxDrawdownFraction: cohort.parent.maxDrawdownFraction,
       tradeCount: request.evidenceTradeCount ?? candidate.tradeCount,
     },
