@@ -71,7 +71,6 @@ describe('the drawdown_agent gate input', () => {
     expect(agent?.maxDrawdownFraction).toBeCloseTo(0.002345, 12);
     const gate = agentDrawdownGate(
       {
-        parentDrawdownFraction: 0.001345,
         agentDrawdownFraction: agentDrawdownOfPeak(
           {
             maxDrawdownOfPeakFraction: agent?.maxDrawdownOfPeakFraction,
