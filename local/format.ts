@@ -1,7 +1,11 @@
 /**
  * Console formatting for the CLI: fixed-width tables and money/percent figures.
  */
-import type { AgentRow, CohortRecord } from '../functions/core/use-cases/cohort-records.js';
+import {
+  type AgentRow,
+  agentDrawdownOfPeak,
+  type CohortRecord,
+} from '../functions/core/use-cases/cohort-records.js';
 
 export const usd = (v: number) =>
   `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -20,9 +24,17 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The leaderboard of one cohort, every agent ranked. */
-export function leaderboardTable(rows: readonly AgentRow[]): string {
-  return table(
+/**
+ * The leaderboard of one cohort, every agent ranked by session PnL. Per-session figures of one
+ * session (the sample size is stated under the table): ROI/sess = session PnL / allocation,
+ * vol/sess = volatility of the minute returns scaled to the session, DD/peak = drawdown from
+ * the agent's own peak equity, fills = executed fills (a round trip is two). No Sharpe ratio:
+ * one session annualized is not evidence (docs/evidence.md).
+ */
+export function leaderboardTable(rows: readonly AgentRow[], bankrollUsd: number): string {
+  const note =
+    "\nunits: ROI/sess, vol/sess, DD/peak are fractions of ONE session (n = 1 session per agent; no annualized Sharpe), DD/peak from the agent's own peak equity, util of its allocation, fills counted one per execution";
+  return `${table(
     [
       '#',
       'agent',
@@ -33,11 +45,11 @@ export function leaderboardTable(rows: readonly AgentRow[]): string {
       'realized',
       'unreal.',
       'fees',
-      'ROI',
-      'Sharpe',
-      'maxDD',
+      'ROI/sess',
+      'vol/sess',
+      'DD/peak',
       'util',
-      'trades',
+      'fills',
       'brch',
     ],
     rows.map((r) => [
@@ -51,13 +63,13 @@ export function leaderboardTable(rows: readonly AgentRow[]): string {
       usd(r.unrealizedPnlUsd),
       usd(r.feesUsd),
       pct(r.roi),
-      num(r.sharpe),
-      pct(r.maxDrawdownFraction),
+      r.sessionVolatility === undefined ? 'n/a' : pct(r.sessionVolatility),
+      pct(agentDrawdownOfPeak(r, bankrollUsd)),
       pct(r.bankrollUtilization, 1),
       String(r.tradeCount),
       String(r.leverageBreaches + r.exposureBreaches),
     ]),
-  );
+  )}${note}`;
 }
 
 /** A short header describing a persisted cohort. */
@@ -65,7 +77,7 @@ export function cohortHeader(c: CohortRecord): string {
   const p = c.parent;
   return [
     `cohort ${c.cohortId}  session ${c.sessionDate}  symbols ${c.symbols.join(',')}  ${c.agentCount} agents  bankroll ${usd(c.bankrollUsd)} (${c.allocation})`,
-    `parent wallet: PnL ${usd(p.totalPnlUsd)} (realized ${usd(p.realizedPnlUsd)}, unrealized ${usd(p.unrealizedPnlUsd)}, fees ${usd(p.feesUsd)})  ROI ${pct(p.roi, 3)}  Sharpe ${num(p.sharpe)}  max drawdown ${pct(p.maxDrawdownFraction, 3)}  utilization mean ${pct(p.meanUtilization, 1)} / peak ${pct(p.peakUtilization, 1)}`,
+    `parent wallet: PnL ${usd(p.totalPnlUsd)} (realized ${usd(p.realizedPnlUsd)}, unrealized ${usd(p.unrealizedPnlUsd)}, fees ${usd(p.feesUsd)})  ROI ${pct(p.roi, 3)} (one session)  max drawdown ${pct(p.maxDrawdownFraction, 3)}  utilization mean ${pct(p.meanUtilization, 1)} / peak ${pct(p.peakUtilization, 1)}`,
     `hourly ROI: ${p.hourlyRoi.map((r) => pct(r, 3)).join('  ')}`,
   ].join('\n');
 }

@@ -316,7 +316,7 @@ async function reportCohort(
   }
   const record = await stack.runtime.cohorts.get(out.cohortId as string);
   write(
-    `\n${cohortHeader(record)}\ngenome pool generation ${record.genomeGeneration}\n\n${leaderboardTable(record.leaderboard)}\n`,
+    `\n${cohortHeader(record)}\ngenome pool generation ${record.genomeGeneration}\n\n${leaderboardTable(record.leaderboard, record.bankrollUsd)}\n`,
   );
   const [simulation, score] = await Promise.all([
     stack.runtime.artifacts.getJson(record.artifacts.simulationKey) as Promise<SimulationResult>,

@@ -438,8 +438,8 @@ function leaderboardTable(day: ReportDay): string {
       num(formatUsd(r.unrealizedPnlUsd), r.unrealizedPnlUsd) +
       num(formatUsd(r.feesUsd)) +
       num(formatPercent(r.roi), r.roi) +
-      num(formatNumber(r.sharpe)) +
-      num(formatPercent(r.maxDrawdownFraction)) +
+      num(formatPercent(r.sessionVolatility)) +
+      num(formatPercent(r.maxDrawdownOfPeakFraction)) +
       num(formatPercent(r.bankrollUtilization, 1)) +
       num(formatCount(r.tradeCount)) +
       num(formatCount(r.leverageBreaches + r.exposureBreaches)) +
@@ -448,7 +448,7 @@ function leaderboardTable(day: ReportDay): string {
   });
   return (
     `<div class="scroll"><table data-table="leaderboard-${escapeHtml(day.sessionDate)}">` +
-    `<caption>All ${day.score.leaderboard.length} agents ranked by PnL. maxDD: max drawdown ÷ parent bankroll; util: mean gross exposure ÷ allocation; breaches: leverage + aggregate-exposure clips.${candidate ? ' Highlighted: the promoted candidate.' : ''}</caption>` +
+    `<caption>All ${day.score.leaderboard.length} agents ranked by session PnL (then the smaller drawdown). Figures of ONE session per agent (n = 1; no annualized Sharpe: one session is not evidence): ROI = session PnL ÷ allocation; vol = volatility of the 1-minute returns scaled to the session; DD/peak: max drawdown from the agent's own peak equity; util: mean gross exposure ÷ allocation; breaches: leverage + aggregate-exposure clips; fills: executions (a round trip is two).${candidate ? ' Highlighted: the promoted candidate.' : ''}</caption>` +
     headerRow([
       ['rank', 'n'],
       'agent',
@@ -459,11 +459,11 @@ function leaderboardTable(day: ReportDay): string {
       ['realized', 'n'],
       ['unrealized', 'n'],
       ['fees', 'n'],
-      ['ROI', 'n'],
-      ['Sharpe', 'n'],
-      ['maxDD', 'n'],
+      ['ROI/session', 'n'],
+      ['vol/session', 'n'],
+      ['DD/peak', 'n'],
       ['util', 'n'],
-      ['trades', 'n'],
+      ['fills', 'n'],
       ['breaches', 'n'],
     ]) +
     `<tbody>${rows.join('')}</tbody></table></div>`

@@ -184,19 +184,21 @@ export function utilization(grossExposureUsd: readonly number[], baseUsd: number
 export interface Rankable {
   readonly agentId: string;
   readonly totalPnlUsd: number;
-  readonly sharpe: number;
+  readonly maxDrawdownUsd: number;
 }
 
 /**
- * Leaderboard order: total PnL (net of fees) descending, then Sharpe descending, then agent id
- * ascending (a total, deterministic order). Returns new rows with `rank` 1..n.
+ * Leaderboard order: total PnL of the session (net of fees) descending, then the smaller
+ * drawdown (USD), then agent id ascending (a total, deterministic order). No Sharpe ratio: one
+ * session of minute returns annualized says nothing about skill (docs/evidence.md). Returns new
+ * rows with `rank` 1..n.
  */
 export function rankLeaderboard<T extends Rankable>(rows: readonly T[]): (T & { rank: number })[] {
   return [...rows]
     .sort(
       (a, b) =>
         b.totalPnlUsd - a.totalPnlUsd ||
-        b.sharpe - a.sharpe ||
+        a.maxDrawdownUsd - b.maxDrawdownUsd ||
         (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0),
     )
     .map((row, i) => ({ ...row, rank: i + 1 }));

@@ -13,6 +13,7 @@ import {
   mean,
   rankLeaderboard,
   returnOnInvestment,
+  sampleStdev,
   sharpeRatio,
   simpleReturns,
   utilization,
@@ -41,8 +42,17 @@ export interface AgentScore {
   /** Return of each session hour (see `hourlyRoi`). */
   readonly hourlyRoi: number[];
   readonly meanHourlyRoi: number;
-  /** Annualized Sharpe of 1-minute equity returns, risk-free 0 (see `sharpeRatio`). */
+  /**
+   * Annualized Sharpe of 1-minute equity returns, risk-free 0 (see `sharpeRatio`). Kept for
+   * the record only: one session of minute returns is not evidence (no ranking uses it; the
+   * Day-3 evidence is the PSR/DSR of session returns, docs/evidence.md).
+   */
   readonly sharpe: number;
+  /**
+   * Volatility of the session: sample standard deviation of the 1-minute returns × √(minutes
+   * in the session), a fraction per session (the √T scaling of i.i.d. returns).
+   */
+  readonly sessionVolatility: number;
   /** Peak-to-trough fall of the agent's equity, USD. */
   readonly maxDrawdownUsd: number;
   /**
@@ -136,6 +146,7 @@ export function scoreCohort(result: SimulationResult): CohortScore {
     const totalPnlUsd = a.realizedPnlUsd + a.unrealizedPnlUsd - a.feesUsd;
     const hourly = hourlyRoi(result.timestamps, a.equityCurve, a.allocationUsd, open);
     const dd = maxDrawdown(a.equityCurve, a.allocationUsd).maxDrawdownUsd;
+    const minuteReturns = simpleReturns(a.equityCurve, a.allocationUsd);
     const use = utilization(a.grossExposureCurve, a.allocationUsd);
     return {
       agentId: a.agentId,
@@ -150,7 +161,8 @@ export function scoreCohort(result: SimulationResult): CohortScore {
       roi: returnOnInvestment(totalPnlUsd, a.allocationUsd),
       hourlyRoi: hourly,
       meanHourlyRoi: mean(hourly),
-      sharpe: sharpeRatio(simpleReturns(a.equityCurve, a.allocationUsd)),
+      sharpe: sharpeRatio(minuteReturns),
+      sessionVolatility: sampleStdev(minuteReturns) * Math.sqrt(minuteReturns.length),
       maxDrawdownUsd: dd,
       maxDrawdownFraction: returnOnInvestment(dd, bankroll),
       maxDrawdownOfPeakFraction: maxDrawdownFractionOfPeak(a.equityCurve, a.allocationUsd),

@@ -73,6 +73,8 @@ export const AgentRowSchema = z.object({
   sharpe: z.number(),
   /** Agent drawdown USD / parent bankroll, fraction. */
   maxDrawdownFraction: z.number(),
+  /** Volatility of the session's minute returns scaled to the session, fraction (absent in older cohorts). */
+  sessionVolatility: z.number().min(0).optional(),
   /** The agent's drawdown from its own peak equity, fraction (absent in older cohorts). */
   maxDrawdownOfPeakFraction: z.number().min(0).optional(),
   bankrollUtilization: z.number(),

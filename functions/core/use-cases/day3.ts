@@ -191,12 +191,15 @@ export interface DayCohort {
  * Ranking: lineages whose three days together reached `minTradeCount` trades (eligible) come
  * first (an opening-range breakout trades twice a day by design, so a per-day minimum would
  * exclude a whole family);
- * within each group by mean one-day ROI (descending), then mean one-day Sharpe (descending),
+ * within each group by mean one-day ROI (descending), then the smaller worst daily drawdown
+ * (no Sharpe ratio of one session's minute returns),
  * then lineage id (ascending, for determinism). Ranks start at 1.
  *
  * @param minTradeCount minimum trades over the three days, count (the gate threshold `minTradeCount`).
  */
 export function rankLineages(days: readonly DayCohort[], minTradeCount: number): RankedLineage[] {
+  const worstDrawdown = (r: { readonly days: readonly LineageDay[] }) =>
+    Math.max(0, ...r.days.map((d) => d.maxDrawdownFraction));
   const lineageOf = new Map<string, string>();
   const perDay: Map<string, { agent: DayAgent; day: DayCohort }>[] = [];
   for (const day of days) {
@@ -251,7 +254,7 @@ export function rankLineages(days: readonly DayCohort[], minTradeCount: number):
     (a, b) =>
       Number(b.eligible) - Number(a.eligible) ||
       b.meanRoi - a.meanRoi ||
-      b.meanSharpe - a.meanSharpe ||
+      worstDrawdown(a) - worstDrawdown(b) ||
       (a.lineageId < b.lineageId ? -1 : a.lineageId > b.lineageId ? 1 : 0),
   );
   return rows.map((r, i) => ({ rank: i + 1, ...r }));

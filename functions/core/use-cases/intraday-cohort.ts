@@ -300,6 +300,7 @@ function toAgentRows(score: CohortScore): AgentRow[] {
     sharpe: a.sharpe,
     maxDrawdownFraction: a.maxDrawdownFraction,
     maxDrawdownOfPeakFraction: a.maxDrawdownOfPeakFraction,
+    sessionVolatility: a.sessionVolatility,
     bankrollUtilization: a.bankrollUtilization,
     leverageBreaches: a.leverageBreaches,
     exposureBreaches: a.exposureBreaches,

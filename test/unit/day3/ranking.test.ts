@@ -94,11 +94,14 @@ describe('rankLineages', () => {
       ['g-b', 'g-a'],
     ],
     [
-      'equal ROI: higher mean Sharpe ranks first',
+      'equal ROI: the smaller worst drawdown ranks first, whatever the minute Sharpe',
       [
-        [agent('a', 'g-a', { roi: 0.01, sharpe: 1 }), agent('b', 'g-b', { roi: 0.01, sharpe: 3 })],
-        [agent('a', 'g-a', { roi: 0.01, sharpe: 1 }), agent('b', 'g-b', { roi: 0.01, sharpe: 3 })],
-        [agent('a', 'g-a', { roi: 0.01, sharpe: 1 }), agent('b', 'g-b', { roi: 0.01, sharpe: 3 })],
+        [
+          agent('a', 'g-a', { roi: 0.01, sharpe: 9, maxDrawdownFraction: 0.03 }),
+          agent('b', 'g-b', { roi: 0.01, sharpe: 1, maxDrawdownFraction: 0.01 }),
+        ],
+        [agent('a', 'g-a', { roi: 0.01, sharpe: 9 }), agent('b', 'g-b', { roi: 0.01, sharpe: 1 })],
+        [agent('a', 'g-a', { roi: 0.01, sharpe: 9 }), agent('b', 'g-b', { roi: 0.01, sharpe: 1 })],
       ],
       4,
       ['g-b', 'g-a'],

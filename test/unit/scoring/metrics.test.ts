@@ -181,13 +181,13 @@ describe('utilization and returnOnInvestment', () => {
 });
 
 describe('rankLeaderboard', () => {
-  it('orders by total PnL desc, then Sharpe desc, then agent id asc', () => {
+  it('orders by total PnL desc, then the smaller drawdown, then agent id asc (no Sharpe)', () => {
     // Prepare
     const rows = [
-      { agentId: 'a0003', totalPnlUsd: 5, sharpe: 1 },
-      { agentId: 'a0001', totalPnlUsd: 5, sharpe: 2 },
-      { agentId: 'a0004', totalPnlUsd: 9, sharpe: -1 },
-      { agentId: 'a0002', totalPnlUsd: 5, sharpe: 1 },
+      { agentId: 'a0003', totalPnlUsd: 5, maxDrawdownUsd: 2 },
+      { agentId: 'a0001', totalPnlUsd: 5, maxDrawdownUsd: 1 },
+      { agentId: 'a0004', totalPnlUsd: 9, maxDrawdownUsd: 7 },
+      { agentId: 'a0002', totalPnlUsd: 5, maxDrawdownUsd: 2 },
     ];
 
     // Act
