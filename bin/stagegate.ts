@@ -332,7 +332,9 @@ cohorts.command('show <cohortId>').action(async (cohortId: string, _o, cmd: Comm
   const g = cmd.optsWithGlobals<GlobalOpts>();
   await withStack(g, async (stack) => {
     const c = await stack.runtime.cohorts.get(cohortId);
-    process.stdout.write(`${cohortHeader(c)}\n\n${leaderboardTable(c.leaderboard, c.bankrollUsd)}\n`);
+    process.stdout.write(
+      `${cohortHeader(c)}\n\n${leaderboardTable(c.leaderboard, c.bankrollUsd)}\n`,
+    );
   });
 });
 
