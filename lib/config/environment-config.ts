@@ -116,8 +116,10 @@ export const EnvironmentConfigSchema = z
       /**
        * JWT authorizer of the approval page routes (an OIDC issuer such as a Cognito user
        * pool or an IdP); the page's approver is `web:<email claim>` (else `web:<sub>`).
-       * Absent: the page routes require IAM (SigV4) authorization, so browsers cannot use
-       * them and approvals go through the Slack buttons; the routes are never open.
+       * Required in staging and prod whenever `approvers` is not empty (the config is
+       * refused without it). Absent (dev only): the page routes require IAM (SigV4)
+       * authorization, so browsers cannot use them and approvals go through the Slack
+       * buttons; the routes are never open.
        */
       jwt: z
         .object({
@@ -286,6 +288,13 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['cohort', 'bankrollUsd'],
         message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
+      });
+    }
+    if (cfg.stage !== 'dev' && cfg.approval.approvers.length > 0 && !cfg.approval.jwt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'jwt'],
+        message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
       });
     }
     if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {

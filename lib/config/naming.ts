@@ -4,8 +4,16 @@
  * Buckets get deterministic names (`stagegate-<stage>-<purpose>-<account>-<region>`, built
  * from CloudFormation pseudo parameters) so the workflow stack can address them without a
  * cross-stack export, which keeps IAM resources readable and cdk-nag acknowledgements exact.
+ *
+ * Except the audit bucket: it is always retained (Object Lock), so a fixed name would make
+ * `cdk destroy` then `cdk deploy` fail ("bucket already exists", for as long as the
+ * retention lasts). Its name carries a suffix taken from the stateful stack's id (a UUID
+ * CloudFormation draws anew for every stack creation: {@link auditBucketName}), and the
+ * workflow stack reads it through the export {@link ResourceNames.auditBucketExport}
+ * (`Fn::ImportValue` of a fixed export name, so the IAM ARNs stay readable and the cdk-nag
+ * acknowledgements exact). docs/deploy.md, "Tearing down dev or staging".
  */
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Fn } from 'aws-cdk-lib';
 import {
   AUDIT_DEAD_LETTER_PREFIX,
   AUDIT_PARQUET_PREFIX,
@@ -49,7 +57,10 @@ export function resourceNames(stage: Stage) {
   return {
     prefix,
     /** Bucket name: lower case, at most 57 characters for the longest stage/purpose/region. */
-    bucket: (purpose: BucketPurpose) => `${prefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+    bucket: (purpose: Exclude<BucketPurpose, 'audit'>) =>
+      `${prefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+    /** Name of the stateful stack's export holding the audit bucket's name. */
+    auditBucketExport: `${prefix}-audit-bucket-name`,
     table: prefix,
     glueDatabase: `stagegate_${stage}`,
     auditJsonTable: 'audit_jsonl',
@@ -81,6 +92,23 @@ export function resourceNames(stage: Stage) {
 }
 
 export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/**
+ * The first group of the stack id's UUID (8 hex digits): `arn:aws:cloudformation:<region>:
+ * <account>:stack/<name>/<uuid>` -> `<uuid>` -> its part before the first `-`. Differs for
+ * every creation of the stack, stays the same across its updates.
+ */
+export function stackCreationSuffix(): string {
+  return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
+}
+
+/**
+ * Name of the audit bucket created by the stack it is used in:
+ * `stagegate-<stage>-audit-<account>-<region>-<8 hex>`, at most 61 characters (63 allowed).
+ */
+export function auditBucketName(stage: Stage): string {
+  return `stagegate-${stage}-audit-${Aws.ACCOUNT_ID}-${Aws.REGION}-${stackCreationSuffix()}`;
+}
 
 /**
  * Partition-key patterns of the single table's item families, as IAM `dynamodb:LeadingKeys`

@@ -8,7 +8,7 @@
  * - `audit/env={stage}/dt={yyyy-MM-dd}/hour={HH}/...` JSON lines (OpenX JSON SerDe);
  * - `audit-parquet/env={stage}/dt={yyyy-MM-dd}/...` Parquet.
  */
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { NAMED_QUERIES } from '../../functions/core/audit/named-queries.js';
 import { AUDIT_COLUMNS, AUDIT_VIEW_COLUMNS } from '../../functions/core/audit/table-schema.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import { PREFIXES, type ResourceNames } from '../config/naming.js';
+import { auditBucketName, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { DataBucket } from './data-bucket.js';
 
 /** Glue columns of one stored audit record (both layouts), from the shared table schema. */
@@ -90,7 +90,8 @@ export class AuditStore extends Construct {
     const retention = Duration.days(config.audit.retentionDays);
 
     this.bucket = new DataBucket(this, 'Audit', {
-      bucketName: names.bucket('audit'),
+      // Retained, so its name must change with every creation of the stack (naming.ts).
+      bucketName: auditBucketName(config.stage),
       encryptionKey: props.encryptionKey,
       accessLogsBucket: props.accessLogsBucket,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -119,6 +120,11 @@ export class AuditStore extends Construct {
     this.database.applyRemovalPolicy(props.removalPolicy);
 
     const bucketName = this.bucket.bucketName;
+    new CfnOutput(this, 'AuditBucketName', {
+      value: bucketName,
+      exportName: names.auditBucketExport,
+      description: 'Audit bucket of this creation of the stack (read by the workflow stack)',
+    });
     const dtProjection = {
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',

@@ -7,7 +7,7 @@
  * (function, state machine, schedule: {@link LearningCycle}), the alarm topic, alarms and a
  * dashboard.
  */
-import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -102,7 +102,10 @@ export class WorkflowStack extends Stack {
     // Buckets are addressed by their deterministic names (no cross-stack export).
     const bucket = (purpose: 'artifacts' | 'market-data' | 'audit') =>
       s3.Bucket.fromBucketAttributes(this, `${purpose}-bucket`, {
-        bucketName: names.bucket(purpose),
+        // The audit bucket's name changes with every creation of the stateful stack
+        // (naming.ts): read it from that stack's export.
+        bucketName:
+          purpose === 'audit' ? Fn.importValue(names.auditBucketExport) : names.bucket(purpose),
         encryptionKey: dataKey,
       });
     const artifacts = bucket('artifacts');

@@ -79,7 +79,15 @@ describe.each(STAGES)('state machine definitions of %s', (stage: Stage) => {
   beforeAll(() => {
     // Approvers set, so the Day-3 go/no-go (deployed only with approvers) is validated too.
     const { workflow } = synthStage(stage, {
-      [`stagegate:${stage}`]: { approval: { approvers: ['slack:U024BE7LH'] } },
+      [`stagegate:${stage}`]: {
+        approval: {
+          approvers: ['slack:U024BE7LH'],
+          // staging and prod refuse approvers without a JWT issuer
+          ...(stage === 'dev'
+            ? {}
+            : { jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] } }),
+        },
+      },
     });
     machines = deployedMachines(workflow);
   });

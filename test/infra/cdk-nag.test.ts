@@ -117,7 +117,15 @@ describe('cdk-nag with optional alarm subscribers', () => {
 
 describe('cdk-nag with the Day-3 go/no-go deployed (approvers configured)', () => {
   const day3 = (stage: Stage) => ({
-    [`stagegate:${stage}`]: { approval: { approvers: ['slack:U024BE7LH'] } },
+    [`stagegate:${stage}`]: {
+      approval: {
+        approvers: ['slack:U024BE7LH'],
+        // staging and prod refuse approvers without a JWT issuer
+        ...(stage === 'dev'
+          ? {}
+          : { jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] } }),
+      },
+    },
   });
 
   it.each(STAGES)('%s has no open finding and no stale acknowledgement', (stage) => {

@@ -33,8 +33,12 @@ import {
 type Json = Record<string, unknown>;
 
 const APPROVERS = ['slack:U024BE7LH', 'web:alice@example.com'];
+/** staging and prod refuse approvers without a JWT issuer (the approval page's identity). */
+const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
+const approvalOf = (stage: Stage) =>
+  stage === 'dev' ? { approvers: APPROVERS } : { approvers: APPROVERS, jwt: JWT };
 const withApprovers = (stage: Stage, extra: Json = {}) => ({
-  [`stagegate:${stage}`]: { approval: { approvers: APPROVERS }, ...extra },
+  [`stagegate:${stage}`]: { approval: approvalOf(stage), ...extra },
 });
 
 const built = {} as Record<Stage, SynthesizedStage>;
@@ -182,7 +186,7 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     }
   });
 
-  it('routes GET/HEAD/POST /approvals/{approvalId} behind IAM auth and only Slack without one', () => {
+  it(`routes GET/HEAD/POST /approvals/{approvalId} behind ${stage === 'dev' ? 'IAM' : 'JWT'} auth and only Slack without one`, () => {
     // Prepare
     const s = built[stage];
 
@@ -193,10 +197,11 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     const byKey = Object.fromEntries(routes.map((r) => [r.RouteKey, r.AuthorizationType]));
 
     // Assess
+    const page = stage === 'dev' ? 'AWS_IAM' : 'JWT';
     expect(byKey).toEqual({
-      'GET /approvals/{approvalId}': 'AWS_IAM',
-      'HEAD /approvals/{approvalId}': 'AWS_IAM',
-      'POST /approvals/{approvalId}': 'AWS_IAM',
+      'GET /approvals/{approvalId}': page,
+      'HEAD /approvals/{approvalId}': page,
+      'POST /approvals/{approvalId}': page,
       'POST /slack/interactivity': 'NONE',
     });
   });
@@ -535,6 +540,37 @@ describe('approval config', () => {
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).field).toBe(field);
+  });
+
+  it.each(['staging', 'prod'] as const)(
+    'refuses approvers without a JWT issuer in %s (approval.jwt), accepts them with one',
+    (stage) => {
+      // Prepare
+      let error: unknown;
+
+      // Act
+      try {
+        loadEnvironmentConfig(stage, { approval: { approvers: ['slack:U1'] } });
+      } catch (err) {
+        error = err;
+      }
+      const withJwt = loadEnvironmentConfig(stage, {
+        approval: { approvers: ['slack:U1'], jwt: JWT },
+      });
+
+      // Assess
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe('approval.jwt');
+      expect(withJwt.approval.jwt).toEqual(JWT);
+    },
+  );
+
+  it('accepts approvers without a JWT issuer in dev (the page then needs IAM: Slack buttons only)', () => {
+    // Act
+    const dev = loadEnvironmentConfig('dev', { approval: { approvers: ['slack:U1'] } });
+
+    // Assess
+    expect(dev.approval.jwt).toBeUndefined();
   });
 
   it('defaults to no approvers and enabled Day-3 schedules', () => {

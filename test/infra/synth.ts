@@ -100,6 +100,7 @@ export function render(value: unknown): string {
       return parts.map(render).join(sep);
     }
     if ('Fn::GetAtt' in v) return `{${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+    if ('Fn::ImportValue' in v) return `{import:${render(v['Fn::ImportValue'])}}`;
     if ('Fn::GetStackOutput' in v) {
       return `{output:${String((v['Fn::GetStackOutput'] as Json).OutputName)}}`;
     }
@@ -148,6 +149,7 @@ export function objectGrantsOfRole(
       if (!action.startsWith('s3:')) continue;
       const targets = asArray(st.Resource).map((r) =>
         render(r)
+          .replace(`{import:stagegate-${stage}-audit-bucket-name}`, `stagegate-${stage}-audit`)
           .replace(`arn:aws:s3:::stagegate-${stage}-`, '')
           .replace('-{AWS::AccountId}-{AWS::Region}', ''),
       );
