@@ -32,6 +32,7 @@ import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -136,6 +137,12 @@ export class Day3GoNoGo extends Construct {
   public readonly rollbackSchedules: scheduler.Schedule[];
   /** Undeliverable go/no-go starts and rollback ticks. */
   public readonly scheduleDeadLetterQueue: sqs.Queue;
+  /**
+   * `stagegate-<stage>-rollback-monitor-failures`: the failure destination of the rollback
+   * monitor's asynchronous invocations (the Scheduler invokes it with InvocationType Event):
+   * a tick that still fails after Lambda's retries lands here instead of being dropped.
+   */
+  public readonly asyncFailureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: Day3GoNoGoProps) {
     super(scope, id);
@@ -318,6 +325,25 @@ export class Day3GoNoGo extends Construct {
       );
     }
 
+    // The Scheduler's dead-letter queue only catches invocations it could not deliver; a
+    // delivered (asynchronous) invocation whose function fails goes to this destination.
+    this.asyncFailureQueue = new sqs.Queue(this, 'RollbackMonitorFailures', {
+      queueName: `${props.names.prefix}-rollback-monitor-failures`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      this.asyncFailureQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the on-failure destination (dead letters) of the rollback monitor asynchronous invocations; its depth is alarmed.',
+    );
+    rollbackMonitor.configureAsyncInvoke({
+      onFailure: new lambdaDestinations.SqsDestination(this.asyncFailureQueue),
+      // A tick older than its 5-minute slot is superseded by the next one.
+      retryAttempts: 1,
+      maxEventAge: Duration.minutes(4),
+    });
     const built = this.buildSchedules(props, rollbackMonitor);
     this.scheduleDeadLetterQueue = built.queue;
     this.schedule = built.schedule;

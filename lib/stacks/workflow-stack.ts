@@ -28,7 +28,10 @@ import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
 import { cohortStateMachineValues } from '../config/runtime-env.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
-import { AuditCompaction } from '../constructs/audit-compaction.js';
+import {
+  AuditCompaction,
+  DEFAULT_AUDIT_COMPACTION_SCHEDULE,
+} from '../constructs/audit-compaction.js';
 import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
@@ -226,6 +229,7 @@ export class WorkflowStack extends Stack {
       alarmTopic: this.alarmTopic,
     });
     this.alarms.push(...this.auditCompaction.alarms);
+    this.buildOperationalAlarms();
     this.dashboard = this.buildDashboard();
   }
 
@@ -519,6 +523,181 @@ export class WorkflowStack extends Stack {
     }
   }
 
+  /**
+   * The alarms an operator needs beyond "something failed":
+   * - **did not run**, one per enabled schedule: the target's starts (state machine
+   *   `ExecutionsStarted`, or the rollback monitor's `Invocations`) per UTC day, missing data
+   *   filled with 0, below 1 on a day the schedule fires. A weekday-only schedule (`MON-FRI`)
+   *   is only expected Monday to Friday: `IF(DAY(s) < 6, s, 1)` (metric math `DAY`: 1 =
+   *   Monday .. 7 = Sunday, UTC). Every weekday slot in America/New_York between 09:00 and
+   *   19:59 falls on the same UTC date, so a UTC day is the right bucket. Market holidays
+   *   still start executions (they record `schedule_skipped`), so they do not alarm.
+   * - **throttles**: every function's `Throttles` (5 min, >= 1) and every state machine's
+   *   `ExecutionThrottled`;
+   * - **execution time-outs**: every state machine's `ExecutionsTimedOut` (>= 1). A Lambda
+   *   time-out is an invocation error and already raises the function's `-errors` alarm.
+   * - the rollback monitor's **asynchronous failure destination** (Day-3 only) not empty.
+   */
+  private buildOperationalAlarms(): void {
+    const period = Duration.minutes(5);
+    const day = Duration.days(1);
+    const config = this.config;
+    const machines: [string, sfn.StateMachine][] = [
+      [this.names.stateMachine, this.stateMachine],
+      [this.names.promotionStateMachine, this.promotion.stateMachine],
+      [this.names.learningStateMachine, this.learning.stateMachine],
+      [`${this.names.prefix}-audit-compaction`, this.auditCompaction.stateMachine],
+      ...(this.day3
+        ? ([[this.names.day3StateMachine, this.day3.stateMachine]] as [string, sfn.StateMachine][])
+        : []),
+    ];
+    const weekdays = (expression: string) => /MON-FRI/.test(expression);
+    const schedules: {
+      id: string;
+      name: string;
+      enabled: boolean;
+      weekdaysOnly: boolean;
+      starts: cloudwatch.IMetric;
+    }[] = [
+      {
+        id: 'CohortStart',
+        name: 'cohort-start',
+        enabled: config.schedules.cohortStart.enabled,
+        weekdaysOnly: weekdays(config.schedules.cohortStart.expression),
+        starts: this.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      },
+      {
+        id: 'PromotionStart',
+        name: 'promotion-start',
+        enabled: config.schedules.promotionStart.enabled,
+        weekdaysOnly: true, // weekdayCronAt: always MON-FRI
+        starts: this.promotion.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      },
+      {
+        id: 'LearningCycle',
+        name: 'learning-cycle',
+        enabled: config.schedules.learningCycle.enabled,
+        weekdaysOnly: weekdays(config.schedules.learningCycle.expression),
+        starts: this.learning.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      },
+      {
+        id: 'AuditCompaction',
+        name: 'audit-compaction',
+        enabled: DEFAULT_AUDIT_COMPACTION_SCHEDULE.enabled,
+        weekdaysOnly: weekdays(DEFAULT_AUDIT_COMPACTION_SCHEDULE.expression),
+        starts: this.auditCompaction.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      },
+    ];
+    if (this.day3) {
+      schedules.push(
+        {
+          id: 'Day3GoNoGo',
+          name: 'day3-go-no-go',
+          enabled: config.schedules.day3GoNoGo.enabled,
+          weekdaysOnly: weekdays(config.schedules.day3GoNoGo.expression),
+          starts: this.day3.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+        },
+        {
+          id: 'RollbackMonitor',
+          name: 'rollback-monitor',
+          enabled: config.schedules.rollbackMonitor.enabled,
+          weekdaysOnly: true, // ROLLBACK_MONITOR_SCHEDULES: MON-FRI
+          starts: this.day3.approvalFunctions.rollbackMonitor.metricInvocations({
+            period: day,
+            statistic: 'Sum',
+          }),
+        },
+      );
+    }
+    for (const s of schedules.filter((x) => x.enabled)) {
+      this.alarm(`${s.id}DidNotRun`, {
+        alarmName: `${this.names.prefix}-${s.name}-did-not-run`,
+        alarmDescription: `The ${s.name} schedule started nothing on a UTC day it fires (${s.weekdaysOnly ? 'Monday to Friday' : 'every day'}). Runbook: docs/runbook.md#a-schedule-did-not-run`,
+        metric: new cloudwatch.MathExpression({
+          expression: s.weekdaysOnly ? 'IF(DAY(s) < 6, s, 1)' : 's',
+          usingMetrics: {
+            s: new cloudwatch.MathExpression({
+              expression: 'FILL(m, 0)',
+              usingMetrics: { m: s.starts },
+              period: day,
+            }),
+          },
+          label: `${s.name} starts per UTC day`,
+          period: day,
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // No data at all is the very case this alarm exists for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    }
+    const atLeastOnce = {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    };
+    for (const [name, machine] of machines) {
+      const id = name.slice(this.names.prefix.length + 1); // e.g. intraday-cohort
+      this.alarm(`${id}ExecutionsTimedOut`, {
+        alarmName: `${name}-executions-timed-out`,
+        alarmDescription: `An execution of ${name} hit its TimeoutSeconds. Runbook: docs/runbook.md#an-execution-timed-out-or-was-throttled`,
+        metric: machine.metricTimedOut({ period, statistic: 'Sum' }),
+        ...atLeastOnce,
+      });
+      this.alarm(`${id}ExecutionThrottled`, {
+        alarmName: `${name}-execution-throttled`,
+        alarmDescription: `Step Functions throttled ${name} (state transitions or StartExecution over quota). Runbook: docs/runbook.md#an-execution-timed-out-or-was-throttled`,
+        metric: machine.metric('ExecutionThrottled', { period, statistic: 'Sum' }),
+        ...atLeastOnce,
+      });
+    }
+    for (const f of this.everyFunction()) {
+      this.alarm(`${f.id}Throttles`, {
+        alarmName: `${this.names.prefix}-${f.file}-throttles`,
+        alarmDescription: `Lambda throttled ${f.file} (concurrency limit). Runbook: docs/runbook.md#a-function-is-throttled`,
+        metric: f.fn.metricThrottles({ period, statistic: 'Sum' }),
+        ...atLeastOnce,
+      });
+    }
+    if (this.day3) {
+      const queue = this.day3.asyncFailureQueue;
+      this.alarm('RollbackMonitorFailuresNotEmpty', {
+        alarmName: `${this.names.prefix}-rollback-monitor-failures-not-empty`,
+        alarmDescription:
+          'A rollback-monitor tick failed after its retries (asynchronous invocation, message in the failure destination). Runbook: docs/runbook.md#the-rollback-monitor-failed',
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
+  }
+
+  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction). */
+  private everyFunction(): { id: string; file: string; fn: StagegateFunction }[] {
+    const of = <N extends string>(
+      specs: Readonly<Record<N, FunctionSpec>>,
+      fns: Readonly<Record<N, StagegateFunction>>,
+    ) => (Object.keys(specs) as N[]).map((n) => ({ id: n, file: specs[n].file, fn: fns[n] }));
+    return [
+      ...of(HANDLERS, this.functions),
+      ...of(PIPELINE_HANDLERS, this.promotion.functions),
+      ...of(LEARNING_HANDLERS, this.learning.functions),
+      ...(this.day3
+        ? [
+            ...of(DAY3_HANDLERS, this.day3.functions),
+            ...of(APPROVAL_HANDLERS, this.day3.approvalFunctions),
+          ]
+        : []),
+      {
+        id: 'verifyAuditDay',
+        file: 'verify-audit-day',
+        fn: this.auditCompaction.verifyFunction,
+      },
+    ];
+  }
+
   private buildDashboard(): cloudwatch.Dashboard {
     const sm = this.stateMachine;
     const period = Duration.minutes(5);
@@ -527,9 +706,16 @@ export class WorkflowStack extends Stack {
       dashboardName: this.names.dashboard,
       defaultInterval: Duration.days(7),
     });
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
-    );
+    // An alarm status widget shows at most 100 alarms.
+    for (let i = 0; i < this.alarms.length; i += 100) {
+      dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({
+          title: i === 0 ? 'Alarms' : `Alarms (${i + 1}-)`,
+          alarms: this.alarms.slice(i, i + 100),
+          width: 24,
+        }),
+      );
+    }
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Intraday cohort executions',
