@@ -28,6 +28,7 @@ import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -121,6 +122,11 @@ export class PromotionPipeline extends Construct {
   public readonly recoverInFlight: StagegateFunction;
   /** Starts the crash sweeper hourly. */
   public readonly recoverySchedule: scheduler.Schedule;
+  /**
+   * `stagegate-<stage>-recover-in-flight-failures`: failure destination of the crash
+   * sweeper's asynchronous invocations (Scheduler -> Lambda), alarmed by the workflow stack.
+   */
+  public readonly asyncFailureQueue: sqs.Queue;
   /** Count of `reconciliation discrepancies` errors logged by reconcile-promotion. */
   public readonly reconciliationDiscrepancies: cloudwatch.Metric;
   /** Count of submissions refused because the kill switch was on (or unreadable). */
@@ -263,6 +269,24 @@ export class PromotionPipeline extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
       ),
     );
+    // The Scheduler's dead-letter queue only catches invocations it could not deliver; a
+    // delivered (asynchronous) invocation whose function fails goes to this destination.
+    this.asyncFailureQueue = new sqs.Queue(this, 'RecoverInFlightFailures', {
+      queueName: `${names.prefix}-recover-in-flight-failures`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      this.asyncFailureQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the on-failure destination (dead letters) of the crash sweeper asynchronous invocations; its depth is alarmed.',
+    );
+    this.recoverInFlight.configureAsyncInvoke({
+      onFailure: new lambdaDestinations.SqsDestination(this.asyncFailureQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(50),
+    });
     const recoveryInvoker = new iam.Role(this, 'RecoverInFlightSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

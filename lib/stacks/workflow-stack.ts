@@ -51,6 +51,7 @@ import {
   type LearningHandlerName,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
+  RECOVERY_HANDLERS,
 } from '../handlers.js';
 import { INTRADAY_COHORT_ASL } from '../paths.js';
 import { GSI1 } from './stateful-stack.js';
@@ -588,6 +589,13 @@ export class WorkflowStack extends Stack {
         starts: this.auditCompaction.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
       },
     ];
+    schedules.push({
+      id: 'RecoverInFlight',
+      name: 'recover-in-flight',
+      enabled: true,
+      weekdaysOnly: false, // rate(1 hour)
+      starts: this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
+    });
     if (this.day3) {
       schedules.push(
         {
@@ -660,6 +668,18 @@ export class WorkflowStack extends Stack {
         ...atLeastOnce,
       });
     }
+    this.alarm('RecoverInFlightFailuresNotEmpty', {
+      alarmName: `${this.names.prefix}-recover-in-flight-failures-not-empty`,
+      alarmDescription:
+        'A crash-sweeper run failed after its retries (asynchronous invocation, message in the failure destination). Runbook: docs/runbook.md#the-rollback-monitor-failed',
+      metric: this.promotion.asyncFailureQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
     if (this.day3) {
       const queue = this.day3.asyncFailureQueue;
       this.alarm('RollbackMonitorFailuresNotEmpty', {
@@ -690,6 +710,11 @@ export class WorkflowStack extends Stack {
             ...of(APPROVAL_HANDLERS, this.day3.approvalFunctions),
           ]
         : []),
+      {
+        id: 'recoverInFlight',
+        file: RECOVERY_HANDLERS.recoverInFlight.file,
+        fn: this.promotion.recoverInFlight,
+      },
       {
         id: 'verifyAuditDay',
         file: 'verify-audit-day',

@@ -116,10 +116,11 @@ describe.each(STAGES)('operability of %s', (stage) => {
           Threshold: 1,
         }),
       );
-      const expression = (alarm?.props.Metrics as Json[]).find((m) => m.ReturnData !== false);
+      const metrics = (alarm?.props.Metrics ?? []) as Json[];
+      const expression = metrics.find((m) => m.ReturnData !== false);
       expect(expression?.Expression).toBe(weekdays ? 'IF(DAY(s) < 6, s, 1)' : 's');
-      const stat = (alarm?.props.Metrics as Json[]).find((m) => m.MetricStat);
-      expect((stat?.MetricStat as Json).Period).toBe(86_400);
+      const stat = metrics.find((m) => m.MetricStat)?.MetricStat as Json | undefined;
+      expect(stat?.Period).toBe(86_400);
     }
   });
 

@@ -434,7 +434,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Act: the did-not-run, throttle and time-out alarms are asserted in operability.test.ts
     const alarms = Object.values(workflow.findResources('AWS::CloudWatch::Alarm')).filter(
       (a) =>
-        !/-(did-not-run|throttles|executions-timed-out|execution-throttled)$/.test(
+        !/-(did-not-run|throttles|executions-timed-out|execution-throttled|failures-not-empty)$/.test(
           String(a.Properties.AlarmName),
         ),
     );
