@@ -1,5 +1,5 @@
 /**
- * Run-report generation: time (ms) and size (KiB) of `renderRunReport` for 30 and 300 agents
+ * Run-report generation: time (ms) and size (KiB) of `renderRunReport` for 30, 300 and 1,000 agents
  * × 3 real sessions (2013-10-07/08/09, SPY/BAC/AIG/IBM, bankroll 1,000 USD per 30 agents).
  * Sessions are loaded, simulated and scored before timing (only rendering is timed); each
  * configuration renders once untimed (JIT warm-up), then repeatedly until at least 1 s has
@@ -25,7 +25,7 @@ import type { BenchReport } from './run.js';
 
 const DATES = ['2013-10-07', '2013-10-08', '2013-10-09'];
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
-const AGENT_COUNTS = [30, 300];
+const AGENT_COUNTS = [30, 300, 1000];
 const TARGET_BYTES_30_AGENTS = 1.5 * 1024 * 1024;
 const MIN_TIMED_MS = 1_000;
 

@@ -15,6 +15,7 @@ import { type ReportDay, renderRunReport } from '../functions/core/report/render
 import type { CohortScore } from '../functions/core/scoring/score.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
 import type { LocalExecutionResult } from './asl-runner.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import { cohortHeader, gatesTable, leaderboardTable, ordersTable } from './format.js';
@@ -319,7 +320,7 @@ async function reportCohort(
     `\n${cohortHeader(record)}\ngenome pool generation ${record.genomeGeneration}\n\n${leaderboardTable(record.leaderboard, record.bankrollUsd)}\n`,
   );
   const [simulation, score] = await Promise.all([
-    stack.runtime.artifacts.getJson(record.artifacts.simulationKey) as Promise<SimulationResult>,
+    readSimulation(stack.runtime.artifacts, record.artifacts.simulationKey),
     stack.runtime.artifacts.getJson(record.artifacts.scoreKey) as Promise<CohortScore>,
   ]);
   reportDays.set(sessionDate, { sessionDate, cohortId: record.cohortId, simulation, score });

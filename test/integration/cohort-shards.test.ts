@@ -18,6 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRuntime, type Runtime, resetRuntime } from '../../functions/composition/runtime.js';
 import type { SimulationResult } from '../../functions/core/cohort/simulate.js';
+import { readSimulation } from '../../functions/core/use-cases/simulation-artifact.js';
 import {
   type LocalFunction,
   LocalStateMachine,
@@ -148,7 +149,7 @@ async function auditRecords(stream: string): Promise<Array<Record<string, unknow
 
 async function simulation(cohortId: string): Promise<SimulationResult> {
   const record = await runtime.cohorts.get(cohortId);
-  return (await runtime.artifacts.getJson(record.artifacts.simulationKey)) as SimulationResult;
+  return readSimulation(runtime.artifacts, record.artifacts.simulationKey);
 }
 
 describe('intraday cohort, scale path (600 agents, 250 per shard)', () => {
@@ -209,7 +210,7 @@ describe('intraday cohort, scale path (600 agents, 250 per shard)', () => {
       cohort_id: shardedCohortId,
       session_date: '2013-10-07',
       agent_count: 600,
-      simulation_key: `cohorts/2013-10-07/${shardedCohortId}/simulation.json`,
+      simulation_key: `cohorts/2013-10-07/${shardedCohortId}/simulation.sga`,
     });
   });
 

@@ -16,6 +16,12 @@
  * America/New_York. Each series is downsampled to at most {@link MAX_POINTS_PER_SERIES}
  * points (min/max buckets, see `downsample.ts`), which keeps 30 agents × 3 days well under
  * 1.5 MB.
+ *
+ * Large cohorts (more than {@link MAX_DRAWN_AGENTS} agents): the equity chart draws the
+ * {@link MAX_DRAWN_AGENTS}/2 best and worst agents by rank (and the promoted candidate), and
+ * the leaderboard shows the top {@link LEADERBOARD_TOP_ROWS} rows, with every agent behind a
+ * drill-down (`<details>`, a compact table `leaderboard-all-<date>`): a 1,000-agent × 3-day
+ * report stays around 1-2 MB instead of ~14 MB.
  */
 import type { SimulationResult } from '../cohort/simulate.js';
 import { ValidationError } from '../errors.js';
@@ -26,6 +32,11 @@ import { downsampleIndices, MAX_POINTS_PER_SERIES } from './downsample.js';
 import { escapeHtml } from './escape.js';
 import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } from './format.js';
 import { barChart, type LineSeries, lineChart, plotWidth, type Tick } from './svg.js';
+
+/** Most agents drawn in one equity chart; past it, the best and worst halves of this many. */
+export const MAX_DRAWN_AGENTS = 60;
+/** Leaderboard rows shown inline for a cohort larger than {@link MAX_DRAWN_AGENTS}. */
+export const LEADERBOARD_TOP_ROWS = 25;
 
 /** One paper-broker order of the promoted candidate, as the report shows it. */
 export interface ReportOrder {
@@ -145,6 +156,8 @@ caption{text-align:left;color:var(--muted);font-size:12px;padding:4px 0}
 th,td{padding:4px 8px;border-bottom:1px solid #eaeef2;white-space:nowrap;text-align:left}
 th{background:var(--soft);font-weight:600;border-bottom:1px solid var(--line);position:sticky;top:0}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+table.compact td:nth-child(1),table.compact td:nth-child(n+5){text-align:right;font-variant-numeric:tabular-nums}
+details.all-agents summary{cursor:pointer;margin:.5em 0}
 td.wrap{white-space:normal;min-width:240px}
 tbody tr:hover{background:#f6f8fa}
 tr.candidate{background:#fff8c5}
@@ -265,10 +278,28 @@ function sessionDomain(sim: SimulationResult): [number, number] {
   return [sim.sessionOpenMs, last === undefined ? sim.sessionOpenMs : last + BAR_MS];
 }
 
+/**
+ * The agents the equity chart draws: all of them up to {@link MAX_DRAWN_AGENTS}; else the
+ * best and worst MAX_DRAWN_AGENTS/2 by rank, plus the promoted candidate.
+ */
+function drawnAgents(day: ReportDay): SimulationResult['agents'] {
+  const agents = day.simulation.agents;
+  if (agents.length <= MAX_DRAWN_AGENTS) return agents;
+  const board = day.score.leaderboard;
+  const half = MAX_DRAWN_AGENTS / 2;
+  const keep = new Set([
+    ...board.slice(0, half).map((r) => r.agentId),
+    ...board.slice(-half).map((r) => r.agentId),
+    ...(day.promotion ? [day.promotion.candidateAgentId] : []),
+  ]);
+  return agents.filter((a) => keep.has(a.agentId));
+}
+
 function equityChart(day: ReportDay): string {
   const sim = day.simulation;
   const scores = new Map(day.score.agents.map((a) => [a.agentId, a]));
-  const series: LineSeries[] = sim.agents.map((a) => {
+  const drawn = drawnAgents(day);
+  const series: LineSeries[] = drawn.map((a) => {
     const pts = sessionSeries(
       sim.timestamps,
       sim.sessionOpenMs,
@@ -284,7 +315,7 @@ function equityChart(day: ReportDay): string {
       ...pts,
       color: familyColor(a.genome.family),
       width: 1,
-      opacity: sim.agents.length > 100 ? 0.3 : 0.6,
+      opacity: drawn.length > 100 ? 0.3 : 0.6,
     };
   });
   const bankroll = sim.bankrollUsd;
@@ -347,7 +378,7 @@ function equityChart(day: ReportDay): string {
   ].join('');
   return (
     `<figure class="equity">${svg}<div class="legend">${legend}</div>` +
-    `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times America/New_York.${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`
+    `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times America/New_York.${drawn.length < sim.agents.length ? ` Drawn: the ${MAX_DRAWN_AGENTS / 2} best and ${MAX_DRAWN_AGENTS / 2} worst of ${formatCount(sim.agents.length)} agents by PnL${day.promotion ? ' and the promoted candidate' : ''}; the parent wallet is all of them.` : ''}${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`
   );
 }
 
@@ -422,51 +453,93 @@ function hourlyRoiChart(day: ReportDay): string {
   return `<figure class="hourly-roi">${svg}<figcaption>Return of the parent equity over each hour from the open (labels: hour start).</figcaption></figure>`;
 }
 
+const LEADERBOARD_COLUMNS: readonly (string | [string, 'n'])[] = [
+  ['rank', 'n'],
+  'agent',
+  'family',
+  'symbol',
+  ['alloc', 'n'],
+  ['PnL', 'n'],
+  ['realized', 'n'],
+  ['unrealized', 'n'],
+  ['fees', 'n'],
+  ['ROI/session', 'n'],
+  ['vol/session', 'n'],
+  ['DD/peak', 'n'],
+  ['util', 'n'],
+  ['fills', 'n'],
+  ['breaches', 'n'],
+];
+
+/** The leaderboard columns of one row, as text (escaped by the caller). */
+function leaderboardCells(r: AgentScore): string[] {
+  return [
+    String(r.rank),
+    r.agentId,
+    r.family,
+    r.symbol,
+    formatUsd(r.allocationUsd),
+    formatUsd(r.totalPnlUsd),
+    formatUsd(r.realizedPnlUsd),
+    formatUsd(r.unrealizedPnlUsd),
+    formatUsd(r.feesUsd),
+    formatPercent(r.roi),
+    formatPercent(r.sessionVolatility),
+    formatPercent(r.maxDrawdownOfPeakFraction),
+    formatPercent(r.bankrollUtilization, 1),
+    formatCount(r.tradeCount),
+    formatCount(r.leverageBreaches + r.exposureBreaches),
+  ];
+}
+
 function leaderboardTable(day: ReportDay): string {
   const candidate = day.promotion?.candidateAgentId;
-  const rows = day.score.leaderboard.map((r: AgentScore) => {
+  const board = day.score.leaderboard;
+  const large = board.length > MAX_DRAWN_AGENTS;
+  const shown = large
+    ? board.filter((r, i) => i < LEADERBOARD_TOP_ROWS || r.agentId === candidate)
+    : board;
+  const rows = shown.map((r: AgentScore) => {
     const cls = r.agentId === candidate ? ' class="candidate"' : '';
-    return (
-      `<tr${cls}>` +
-      num(String(r.rank)) +
-      td(escapeHtml(r.agentId)) +
-      td(escapeHtml(r.family)) +
-      td(escapeHtml(r.symbol)) +
-      num(formatUsd(r.allocationUsd)) +
-      num(formatUsd(r.totalPnlUsd), r.totalPnlUsd) +
-      num(formatUsd(r.realizedPnlUsd), r.realizedPnlUsd) +
-      num(formatUsd(r.unrealizedPnlUsd), r.unrealizedPnlUsd) +
-      num(formatUsd(r.feesUsd)) +
-      num(formatPercent(r.roi), r.roi) +
-      num(formatPercent(r.sessionVolatility)) +
-      num(formatPercent(r.maxDrawdownOfPeakFraction)) +
-      num(formatPercent(r.bankrollUtilization, 1)) +
-      num(formatCount(r.tradeCount)) +
-      num(formatCount(r.leverageBreaches + r.exposureBreaches)) +
-      '</tr>'
-    );
+    const cells = leaderboardCells(r);
+    const signed: Record<number, number> = {
+      5: r.totalPnlUsd,
+      6: r.realizedPnlUsd,
+      7: r.unrealizedPnlUsd,
+      9: r.roi,
+    };
+    return `<tr${cls}>${cells
+      .map((text, k) =>
+        k >= 1 && k <= 3 ? td(escapeHtml(text)) : num(text, signed[k] as number | undefined),
+      )
+      .join('')}</tr>`;
   });
+  const caption = large
+    ? `The top ${LEADERBOARD_TOP_ROWS} of ${formatCount(board.length)} agents ranked by session PnL (then the smaller drawdown)${candidate ? ' (and the promoted candidate, highlighted)' : ''}; every agent is in the table below.`
+    : `All ${board.length} agents ranked by session PnL (then the smaller drawdown).${candidate ? ' Highlighted: the promoted candidate.' : ''}`;
   return (
     `<div class="scroll"><table data-table="leaderboard-${escapeHtml(day.sessionDate)}">` +
-    `<caption>All ${day.score.leaderboard.length} agents ranked by session PnL (then the smaller drawdown). Figures of ONE session per agent (n = 1; no annualized Sharpe: one session is not evidence): ROI = session PnL ÷ allocation; vol = volatility of the 1-minute returns scaled to the session; DD/peak: max drawdown from the agent's own peak equity; util: mean gross exposure ÷ allocation; breaches: leverage + aggregate-exposure clips; fills: executions (a round trip is two).${candidate ? ' Highlighted: the promoted candidate.' : ''}</caption>` +
-    headerRow([
-      ['rank', 'n'],
-      'agent',
-      'family',
-      'symbol',
-      ['alloc', 'n'],
-      ['PnL', 'n'],
-      ['realized', 'n'],
-      ['unrealized', 'n'],
-      ['fees', 'n'],
-      ['ROI/session', 'n'],
-      ['vol/session', 'n'],
-      ['DD/peak', 'n'],
-      ['util', 'n'],
-      ['fills', 'n'],
-      ['breaches', 'n'],
-    ]) +
-    `<tbody>${rows.join('')}</tbody></table></div>`
+    `<caption>${caption} Figures of ONE session per agent (n = 1; no annualized Sharpe: one session is not evidence): ROI = session PnL ÷ allocation; vol = volatility of the 1-minute returns scaled to the session; DD/peak: max drawdown from the agent's own peak equity; util: mean gross exposure ÷ allocation; breaches: leverage + aggregate-exposure clips; fills: executions (a round trip is two).</caption>` +
+    headerRow(LEADERBOARD_COLUMNS) +
+    `<tbody>${rows.join('')}</tbody></table></div>` +
+    (large ? allAgentsTable(day) : '')
+  );
+}
+
+/**
+ * Every agent of a large cohort behind a drill-down, in compact markup (plain cells; the
+ * numeric columns are right-aligned by CSS): ~250 bytes per agent.
+ */
+function allAgentsTable(day: ReportDay): string {
+  const board = day.score.leaderboard;
+  const rows = board.map(
+    (r) => `<tr><td>${leaderboardCells(r).map(escapeHtml).join('</td><td>')}</td></tr>`,
+  );
+  return (
+    `<details class="all-agents"><summary>All ${formatCount(board.length)} agents</summary>` +
+    `<div class="scroll"><table data-table="leaderboard-all-${escapeHtml(day.sessionDate)}" class="compact">` +
+    headerRow(LEADERBOARD_COLUMNS) +
+    `<tbody>${rows.join('')}</tbody></table></div></details>`
   );
 }
 

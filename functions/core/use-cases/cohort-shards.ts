@@ -5,10 +5,11 @@
  * would have written, so ScoreCohort and everything after it are unchanged.
  *
  * Artifacts (claim check), under `cohorts/<sessionDate>/<cohortId>/`:
- * `shards/plan.json` (the {@link CohortShardPlan}), `shards/<first agent id>.json` (one
- * {@link CohortShardResult} per shard) and `simulation.json` (the merged result). Every key is
- * a function of the execution's cohort and the shard's agents, so a retried step rewrites the
- * same document.
+ * `shards/plan.sga` (the {@link CohortShardPlan}), `shards/<first agent id>.sga` (one
+ * {@link CohortShardResult} per shard) and `simulation.sga` (the merged result without its
+ * agents, which stay in the shard artifacts: {@link StoredShardedSimulation}; read it with
+ * `readSimulation`). Every key is a function of the execution's cohort and the shard's agents,
+ * so a retried step rewrites the same document.
  */
 import * as z from 'zod';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
@@ -25,6 +26,7 @@ import {
 } from '../cohort/shard.js';
 import { ValidationError } from '../errors.js';
 import { genomesFor, type PreparedCohort, type RunOutput } from './intraday-cohort.js';
+import { type StoredShardedSimulation, simulationKeyOf } from './simulation-artifact.js';
 
 /** Output of the plan step (small: the plan itself is an artifact). */
 export interface ShardPlanOutput {
@@ -81,7 +83,7 @@ export async function planCohortShardsStep(
     riskEstimates: prepared.riskEstimates,
     shardAgents,
   });
-  const planKey = `${cohortPrefix(prepared)}/shards/plan.json`;
+  const planKey = `${cohortPrefix(prepared)}/shards/plan.sga`;
   await deps.artifacts.putJson(planKey, plan);
   const agentCount = plan.genomes.length;
   return {
@@ -129,7 +131,7 @@ export async function runCohortShardStep(
   const session = await deps.marketData.loadSession(prepared.sessionDate, prepared.symbols);
   const shard = simulateCohortShard({ plan, session, agentIndices: input.agentIndices });
   const firstAgentId = cohortAgentId(shard.agentIndices[0] as number);
-  const shardKey = `${cohortPrefix(prepared)}/shards/${firstAgentId}.json`;
+  const shardKey = `${cohortPrefix(prepared)}/shards/${firstAgentId}.sga`;
   await deps.artifacts.putJson(shardKey, shard);
   return {
     cohortId: prepared.cohortId,
@@ -141,8 +143,11 @@ export async function runCohortShardStep(
 }
 
 /**
- * Merge step: reads the plan and every shard, merges them (`mergeCohortShards`) and stores
- * the result at the key RunCohort uses. Returns RunCohort's output shape.
+ * Merge step: reads the plan and every shard, merges them (`mergeCohortShards`: validates
+ * that the shards cover the cohort exactly once, sums the parent wallet's curves) and stores
+ * the merged result at the key RunCohort uses, WITHOUT the agents: they stay in the shard
+ * artifacts, referenced in cohort order (`readSimulation` assembles them), so each agent's
+ * curves are stored once. Returns RunCohort's output shape.
  *
  * @throws NotFoundError (an artifact missing), ValidationError (`shards`: the shards do not
  *   cover the cohort exactly once, or belong to another cohort or session).
@@ -159,19 +164,29 @@ export async function mergeCohortShardsStep(
   const [plan, shards] = await Promise.all([
     readPlan(deps.artifacts, prepared, input.plan.planKey),
     Promise.all(
-      input.shards.map(
-        async (s) => (await deps.artifacts.getJson(s.shardKey)) as CohortShardResult,
-      ),
+      input.shards.map(async (s) => ({
+        key: s.shardKey,
+        shard: (await deps.artifacts.getJson(s.shardKey)) as CohortShardResult,
+      })),
     ),
   ]);
-  const result = mergeCohortShards(plan, shards);
-  const simulationKey = `${cohortPrefix(prepared)}/simulation.json`;
-  await deps.artifacts.putJson(simulationKey, result);
+  const { agents, ...merged } = mergeCohortShards(
+    plan,
+    shards.map((s) => s.shard),
+  );
+  const stored: StoredShardedSimulation = {
+    ...merged,
+    agentsFrom: [...shards]
+      .sort((a, b) => (a.shard.agentIndices[0] ?? 0) - (b.shard.agentIndices[0] ?? 0))
+      .map((s) => ({ key: s.key, agentCount: s.shard.agents.length })),
+  };
+  const simulationKey = simulationKeyOf(prepared);
+  await deps.artifacts.putJson(simulationKey, stored);
   return {
     cohortId: prepared.cohortId,
     simulationKey,
-    agentCount: result.agents.length,
-    agentBars: result.agents.length * result.timestamps.length,
+    agentCount: agents.length,
+    agentBars: agents.length * merged.timestamps.length,
     genomeGeneration: input.plan.genomeGeneration,
     genomeSource: input.plan.genomeSource,
   };

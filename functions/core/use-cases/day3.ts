@@ -59,6 +59,7 @@ import {
 } from './day3-records.js';
 import { evaluatePromotionGates, type PromotionDeps } from './promotion.js';
 import type { StagedPromotion } from './promotion-records.js';
+import { readSimulation } from './simulation-artifact.js';
 
 const ACTOR = 'stagegate/day3-go-no-go';
 const MINUTE_MS = 60_000;
@@ -309,7 +310,7 @@ async function dayCurves(
 ): Promise<DayCurve[]> {
   const out: DayCurve[] = [];
   for (const day of days) {
-    const sim = (await artifacts.getJson(day.simulationKey)) as SimulationResult;
+    const sim = await readSimulation(artifacts, day.simulationKey);
     const agent = sim.agents.find((a) => a.agentId === day.agentId);
     if (!agent) throw new NotFoundError('agent', `${day.agentId} in ${day.simulationKey}`);
     const points: [number, number][] = [];
@@ -494,7 +495,7 @@ export async function selectDay3Candidate(
   const days: DayCohort[] = [];
   const simulations: SimulationResult[] = [];
   for (const record of records) {
-    const sim = (await p.artifacts.getJson(record.artifacts.simulationKey)) as SimulationResult;
+    const sim = await readSimulation(p.artifacts, record.artifacts.simulationKey);
     simulations.push(sim);
     const genomes = new Map(sim.agents.map((a) => [a.agentId, a.genome]));
     days.push({

@@ -14,7 +14,7 @@ import type { MarketDataPort } from '../../ports/market-data.js';
 import { isTradingDay } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
-import { type SimulationResult, simulateCohort } from '../cohort/simulate.js';
+import { simulateCohort } from '../cohort/simulate.js';
 import { NoDailyHistoryError, ValidationError } from '../errors.js';
 import type { DailyBar } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
@@ -24,6 +24,7 @@ import {
   CohortRequestSchema,
   type ParentSummary,
 } from './cohort-records.js';
+import { readSimulation, scoreKeyOf, simulationKeyOf } from './simulation-artifact.js';
 
 const NEW_YORK = 'America/New_York';
 /** Trailing daily bars used for the risk-weighted allocation's volatility estimate. */
@@ -271,7 +272,7 @@ export async function runCohort(
     config: prepared.config,
     riskEstimates: prepared.riskEstimates,
   });
-  const simulationKey = `cohorts/${prepared.sessionDate}/${prepared.cohortId}/simulation.json`;
+  const simulationKey = simulationKeyOf(prepared);
   await deps.artifacts.putJson(simulationKey, result);
   return {
     cohortId: prepared.cohortId,
@@ -337,9 +338,9 @@ export async function scoreCohortStep(
   input: { readonly prepared: PreparedCohort; readonly run: RunOutput },
 ): Promise<ScoreOutput> {
   const { simulationKey } = SimulationKeySchema.parse(input.run);
-  const result = (await deps.artifacts.getJson(simulationKey)) as SimulationResult;
+  const result = await readSimulation(deps.artifacts, simulationKey);
   const score = scoreCohort(result);
-  const scoreKey = simulationKey.replace(/simulation\.json$/, 'score.json');
+  const scoreKey = scoreKeyOf(simulationKey);
   await deps.artifacts.putJson(scoreKey, score);
   return {
     cohortId: input.prepared.cohortId,

@@ -54,6 +54,7 @@ import {
   PromotionRequestSchema,
   type StagedPromotion,
 } from './promotion-records.js';
+import { readSimulation } from './simulation-artifact.js';
 
 const NEW_YORK = 'America/New_York';
 const MINUTE_MS = 60_000;
@@ -190,9 +191,7 @@ export async function stagePromotion(
       throw new NotFoundError('agent', `${request.agentId} in cohort ${cohort.cohortId}`);
     throw new ValidationError('request.cohortId', `cohort ${cohort.cohortId} has no agents`);
   }
-  const simulation = (await deps.artifacts.getJson(
-    cohort.artifacts.simulationKey,
-  )) as SimulationResult;
+  const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
   const agent = simulation.agents.find((a) => a.agentId === candidate.agentId);
   if (!agent) {
     throw new ValidationError(

@@ -322,6 +322,42 @@ describe('renderRunReport downsampling and size', () => {
   });
 });
 
+describe('renderRunReport at scale', () => {
+  it('draws the 30 best and 30 worst of 1,000 agents, shows the top 25 rows and puts every agent behind a drill-down, under 3 MB for 3 days', () => {
+    // Prepare
+    const input = threeDayInput(1000);
+
+    // Act
+    const html = renderRunReport(input);
+
+    // Assess
+    expect(Buffer.byteLength(html, 'utf8')).toBeLessThan(3 * 1024 * 1024);
+    for (const [i, date] of DATES.entries()) {
+      const board = input.days[i]?.score.leaderboard ?? [];
+      const drawn = polylines(chart(html, `equity-${date}`) as string).map((l) => l.series);
+      const expected = [...board.slice(0, 30), ...board.slice(-30)].map((r) => r.agentId);
+      expect(drawn.filter((id) => id !== 'parent').sort()).toEqual(expected.sort());
+      expect(drawn.at(-1)).toBe('parent');
+      expect(count(table(html, `leaderboard-${date}`) ?? '', '<tr')).toBe(1 + 25);
+      const all = table(html, `leaderboard-all-${date}`) ?? '';
+      expect(count(all, '<tr')).toBe(1 + 1000);
+      const last = board.at(-1);
+      expect(all).toContain(`<td>${last?.rank}</td><td>${last?.agentId}</td>`);
+    }
+    expect(count(html, '<details class="all-agents">')).toBe(3);
+  });
+
+  it('keeps a cohort of at most 60 agents fully inline (no drill-down)', () => {
+    // Act
+    const html = renderRunReport(threeDayInput(60));
+
+    // Assess
+    expect(html).not.toContain('<details');
+    expect(count(table(html, 'leaderboard-2013-10-07') ?? '', '<tr')).toBe(61);
+    expect(polylines(chart(html, 'equity-2013-10-07') as string)).toHaveLength(61);
+  });
+});
+
 describe('renderRunReport figures', () => {
   it('formats USD with 2 decimals and ratios as percentages in the tables', () => {
     // Prepare
