@@ -180,7 +180,7 @@ export class PromotionPipeline extends Construct {
     const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
 
     this.functions = {
-      // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.json,
+      // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.sga,
       // stages the promotion (conditional Put, Get on a lost race).
       stagePromotion: audited(
         fn('stagePromotion')

@@ -130,7 +130,7 @@ export class WorkflowStack extends Stack {
     this.functions = {
       // LEAN zips: ListObjectsV2 + GetObject under lean/.
       loadMarketData: fn('loadMarketData').readsObjects(marketData, PREFIXES.marketData),
-      // Reads the session again, writes cohorts/<date>/<id>/simulation.json; takes the
+      // Reads the session again, writes cohorts/<date>/<id>/simulation.sga; takes the
       // agents from the genome pool (CURRENT pointer, header, parts) and saves generation 0
       // when there is none (parts, then one transaction of header + pointer).
       runCohort: fn('runCohort')
@@ -139,23 +139,23 @@ export class WorkflowStack extends Stack {
         .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query', 'PutItem']),
       // Sharded path (docs/scale.md). Takes the genomes from the pool exactly once (saving
       // generation 0 when there is none, like run-cohort) and writes
-      // cohorts/<date>/<id>/shards/plan.json; the plan carries the prepared session's risk
+      // cohorts/<date>/<id>/shards/plan.sga; the plan carries the prepared session's risk
       // estimates, so it reads no market data.
       planCohortShards: fn('planCohortShards')
         .writesObjects(artifacts, PREFIXES.cohortArtifacts)
         .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query', 'PutItem']),
-      // Reads the plan and the session, writes cohorts/<date>/<id>/shards/<first agent>.json.
+      // Reads the plan and the session, writes cohorts/<date>/<id>/shards/<first agent>.sga.
       runCohortShard: fn('runCohortShard')
         .readsObjects(marketData, PREFIXES.marketData)
         .readsAndWritesObjects(artifacts, PREFIXES.cohortArtifacts),
-      // Reads the plan and every shard, writes cohorts/<date>/<id>/simulation.json.
+      // Reads the plan and every shard, writes cohorts/<date>/<id>/simulation.sga (agents by reference).
       mergeCohortShards: fn('mergeCohortShards').readsAndWritesObjects(
         artifacts,
         PREFIXES.cohortArtifacts,
       ),
-      // Reads simulation.json, writes score.json.
+      // Reads simulation.sga (and its shards), writes score.sga.
       scoreCohort: fn('scoreCohort').readsAndWritesObjects(artifacts, PREFIXES.cohortArtifacts),
-      // Reads score.json; conditional PutItem of the header, BatchWriteItem of the agent
+      // Reads score.sga; conditional PutItem of the header, BatchWriteItem of the agent
       // rows, GetItem to recognise its own retry; COHORT#<id> items only.
       persistCohort: fn('persistCohort')
         .readsObjects(artifacts, PREFIXES.cohortArtifacts)
