@@ -42,6 +42,7 @@ import {
 import { localTaskTokens } from '../functions/adapters/sfn/local-task-tokens.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
+import { isKnownValid, rememberValid } from './asl-validation-cache.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -340,9 +341,13 @@ export class LocalStateMachine {
       }
       throw new Error(`state ${stateName}: no local handler for resource ${resource}`);
     }
+    // Validated once per definition content (local/asl-validation-cache.ts), not every start.
+    const checks = { checkPaths: true, checkArn: true };
+    const known = isKnownValid(this.definition, checks);
     this.machine = new StateMachine(this.definition as never, {
-      validationOptions: { checkPaths: true, checkArn: true },
+      validationOptions: known ? { noValidate: true } : checks,
     });
+    if (!known) rememberValid(this.definition, checks);
   }
 
   /**

@@ -195,10 +195,29 @@ export interface LocalStackOptions {
  * process).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const servers = await startLocalServers({
+  // The emulators (DynamoDB Local's JVM above all) boot in their own processes while this one
+  // loads the handler modules: the two overlap instead of adding up.
+  const serversStarting = startLocalServers({
     dataDir: options.stateDir,
     buckets: Object.values(LOCAL_BUCKETS),
   });
+  serversStarting.catch(() => undefined); // awaited below
+  const observability = {
+    POWERTOOLS_SERVICE_NAME: 'stagegate',
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  // Handler modules create their Powertools logger and metrics when loaded.
+  Object.assign(process.env, observability);
+  const loadingFunctions = localFunctions();
+  loadingFunctions.catch(() => undefined); // awaited below
+  let servers: LocalServers;
+  try {
+    servers = await serversStarting;
+  } catch (err) {
+    await loadingFunctions.catch(() => undefined);
+    throw err;
+  }
   const clock = options.clock ?? new ManualClock(Date.now());
   try {
     const config = loadEnvironmentConfig('dev', options.configOverrides);
@@ -216,9 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      POWERTOOLS_SERVICE_NAME: 'stagegate',
-      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...observability,
     };
     Object.assign(process.env, env);
     delete process.env.AWS_SESSION_TOKEN;
@@ -232,7 +249,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     await ensureTable(ddb, LOCAL_TABLE);
     ddb.destroy();
-    const functions = await localFunctions();
+    const functions = await loadingFunctions;
     const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
       clock,
       values: {

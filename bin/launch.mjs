@@ -1,0 +1,139 @@
+/**
+ * Launcher of the stagegate CLI (`npm start`, `npm run stagegate -- ...`): runs
+ * `bin/stagegate.ts` from a prebuilt esbuild bundle instead of transforming every TypeScript
+ * module through tsx at each start, and lets Node cache the compiled code of the bundle and
+ * its packages (`module.enableCompileCache`).
+ *
+ * The bundle (our TypeScript only; packages stay in node_modules) is built on demand into
+ * `node_modules/.cache/stagegate/` and reused while its content hash matches: the hash covers
+ * the Node and esbuild versions, this file, and the path and content of every source file the
+ * previous build read (esbuild's metafile). Editing any of them rebuilds it on the next start
+ * (~1 s); nothing is downloaded. `STAGEGATE_CLI_BUILD=always` rebuilds every time.
+ *
+ * `import.meta.url` inside each bundled file is replaced by that file's own URL, so paths the
+ * CLI derives from its sources (the repo root, `statemachines/`, the emulator scripts) are the
+ * same as when run through tsx.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import module from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+const cacheDir = path.join(repoRoot, 'node_modules', '.cache', 'stagegate');
+const manifestPath = path.join(cacheDir, 'cli-manifest.json');
+const entry = path.join(here, 'stagegate.ts');
+/** Bundles kept besides the current one (a concurrent start may still be reading one). */
+const KEEP_OLD_BUNDLES = 2;
+
+async function esbuildVersion() {
+  const pkg = JSON.parse(
+    await readFile(path.join(repoRoot, 'node_modules', 'esbuild', 'package.json'), 'utf8'),
+  );
+  return String(pkg.version);
+}
+
+/** Hash of the toolchain and of `inputs` (repo-relative paths); null when one is missing. */
+async function contentHash(inputs) {
+  const hash = createHash('sha256');
+  hash.update(`${process.version}\0${await esbuildVersion()}\0`);
+  hash.update(await readFile(fileURLToPath(import.meta.url)));
+  for (const input of [...inputs].sort()) {
+    try {
+      hash.update(`\0${input}\0`);
+      hash.update(await readFile(path.join(repoRoot, input)));
+    } catch {
+      return null;
+    }
+  }
+  return hash.digest('hex').slice(0, 24);
+}
+
+async function readManifest() {
+  try {
+    return JSON.parse(await readFile(manifestPath, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Replaces `import.meta.url` in each bundled source file by that file's URL. */
+const sourceUrlPlugin = {
+  name: 'stagegate-source-url',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      return {
+        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        loader: 'ts',
+      };
+    });
+  },
+};
+
+async function build() {
+  const esbuild = await import('esbuild');
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = path.join(cacheDir, `cli-build-${process.pid}.mjs`);
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    keepNames: true,
+    metafile: true,
+    logLevel: 'error',
+    absWorkingDir: repoRoot,
+    plugins: [sourceUrlPlugin],
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules'));
+  const hash = await contentHash(inputs);
+  const bundle = path.join(cacheDir, `cli-${hash}.mjs`);
+  await rename(tmp, bundle);
+  const manifestTmp = `${manifestPath}.${process.pid}`;
+  await writeFile(manifestTmp, JSON.stringify({ hash, inputs, bundle: path.basename(bundle) }));
+  await rename(manifestTmp, manifestPath);
+  await pruneOldBundles(path.basename(bundle));
+  return bundle;
+}
+
+async function pruneOldBundles(current) {
+  const entries = (await readdir(cacheDir)).filter(
+    (f) => /^cli-[0-9a-f]+\.mjs$/.test(f) && f !== current,
+  );
+  const dated = await Promise.all(
+    entries.map(async (f) => ({ f, t: (await stat(path.join(cacheDir, f))).mtimeMs })),
+  );
+  dated.sort((a, b) => b.t - a.t);
+  for (const { f } of dated.slice(KEEP_OLD_BUNDLES)) {
+    await rm(path.join(cacheDir, f), { force: true });
+  }
+}
+
+/** The bundle to run: the cached one when its content hash still matches, else a new build. */
+async function bundlePath() {
+  if (process.env.STAGEGATE_CLI_BUILD !== 'always') {
+    const manifest = await readManifest();
+    if (manifest?.hash && Array.isArray(manifest.inputs)) {
+      const bundle = path.join(cacheDir, String(manifest.bundle));
+      const hash = await contentHash(manifest.inputs);
+      if (hash === manifest.hash) {
+        try {
+          await stat(bundle);
+          return bundle;
+        } catch {
+          // pruned or deleted: rebuild
+        }
+      }
+    }
+  }
+  return build();
+}
+
+module.enableCompileCache?.(path.join(cacheDir, 'v8'));
+await import(pathToFileURL(await bundlePath()).href);
