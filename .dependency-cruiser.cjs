@@ -26,10 +26,26 @@ module.exports = {
     },
     {
       name: 'no-synth-code-at-runtime',
-      comment: 'Lambda code must not import lib/ (CDK) or the local runtime.',
+      comment: 'Lambda code must not import lib/ (CDK).',
       severity: 'error',
       from: { path: '^functions/' },
-      to: { path: ['^lib/', '^local/', '^(node_modules/)?(aws-cdk-lib|constructs|cdk-nag)'] },
+      to: { path: ['^lib/', '^(node_modules/)?(aws-cdk-lib|constructs|cdk-nag)'] },
+    },
+    {
+      name: 'no-local-or-test-code-in-lambda',
+      comment:
+        'Lambda code must not import the local runtime or test code: local-only adapters and in-memory doubles live in local/ or test/.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: ['^local/', '^test/'] },
+    },
+    {
+      name: 'composition-does-not-import-handlers',
+      comment:
+        'Composition roots build dependencies; handlers import them, never the other way round.',
+      severity: 'error',
+      from: { path: '^functions/composition/' },
+      to: { path: '^functions/handlers/' },
     },
     {
       name: 'no-circular',

@@ -27,6 +27,7 @@ import {
 } from '../functions/composition/runtime.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { LOCAL_BUCKETS, startLocalStack } from '../local/local-stack.js';
+import { LOCAL_CREDENTIALS } from '../local/servers.js';
 import { DATA_ROOT, REPO_ROOT } from '../test/support/paths.js';
 import type { BenchReport } from './run.js';
 
@@ -166,7 +167,10 @@ async function cohortDay(): Promise<Record<string, number>> {
     if (result.status !== 'SUCCEEDED') throw new Error(`cohort-day failed: ${result.error}`);
     let s3Requests = 0;
     for (const [key, n] of awsRequestCounts()) if (key.startsWith('s3:')) s3Requests += n;
-    const s3 = makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+    const s3 = makeS3Client(
+      { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+      LOCAL_CREDENTIALS,
+    );
     const cohortId = (result.output as { cohortId: string }).cohortId;
     let bytes = 0;
     let objects = 0;

@@ -5,7 +5,7 @@
  * Contract for a bench module: `export default async function (): Promise<BenchReport>`.
  * Benchmarks measure; they never fail on a target. Targets are printed beside the figures.
  */
-import '../local/cli-env.js';
+import '../bin/cli-env.js';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -13,11 +13,10 @@
  * `--state <dir>` or STAGEGATE_STATE_DIR (local servers' data, default .local/state).
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
-import '../local/cli-env.js';
+import './cli-env.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { getPromotionDeps } from '../functions/composition/promotion.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
@@ -36,6 +35,7 @@ import {
   startLocalStack,
 } from '../local/local-stack.js';
 import { replay, replaySchedules } from '../local/replay.js';
+import { LOCAL_CREDENTIALS } from '../local/servers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
@@ -351,8 +351,8 @@ program
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(
       g,
-      async () => {
-        const deps = getPromotionDeps();
+      async (stack) => {
+        const deps = stack.promotion;
         if (action === 'status') {
           let state: Awaited<ReturnType<typeof deps.killSwitch.read>>;
           try {
@@ -418,7 +418,10 @@ audit
     );
     await withStack(g, async (stack) => {
       const rows = await queryAudit({
-        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        s3Client: makeS3Client(
+          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+          LOCAL_CREDENTIALS,
+        ),
         bucket: LOCAL_BUCKETS.audit,
         environment: 'local',
         cacheDir: path.join(g.state, 'audit-cache'),
@@ -451,17 +454,23 @@ audit
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(g, async (stack) => {
       const result = await verifyAudit({
-        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        s3Client: makeS3Client(
+          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+          LOCAL_CREDENTIALS,
+        ),
         bucket: LOCAL_BUCKETS.audit,
         environment: 'local',
         date: o.date,
         heads: o.date
           ? undefined
           : {
-              dynamo: makeDocumentClient({
-                DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
-                AWS_REGION: 'us-east-1',
-              }),
+              dynamo: makeDocumentClient(
+                {
+                  DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+                  AWS_REGION: 'us-east-1',
+                },
+                LOCAL_CREDENTIALS,
+              ),
               tableName: LOCAL_TABLE,
             },
       });
@@ -487,7 +496,10 @@ audit
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(g, async (stack) => {
       const out = await compactAuditDay({
-        s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+        s3Client: makeS3Client(
+          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+          LOCAL_CREDENTIALS,
+        ),
         bucket: LOCAL_BUCKETS.audit,
         environment: 'local',
         cacheDir: path.join(g.state, 'audit-cache'),

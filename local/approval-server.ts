@@ -30,8 +30,11 @@ export interface ApprovalServerOptions {
   readonly approver: string;
   /** Port on 127.0.0.1. @default 0 (a free port) */
   readonly port?: number;
-  /** The handlers to serve. @default the real approval-http and slack-interactivity handlers */
-  readonly handlers?: { readonly approval: HttpHandler; readonly slack: HttpHandler };
+  /**
+   * The handlers to serve: the real approval-http and slack-interactivity handlers built by
+   * the local composition root for a Day-3 run (`LocalDay3Run.http`).
+   */
+  readonly handlers: { readonly approval: HttpHandler; readonly slack: HttpHandler };
 }
 
 /** A running approval server. */
@@ -120,10 +123,7 @@ function send(res: ServerResponse, out: HttpResponse): void {
  * @throws when the port is taken.
  */
 export async function startApprovalServer(options: ApprovalServerOptions): Promise<ApprovalServer> {
-  const handlers = options.handlers ?? {
-    approval: (await import('../functions/handlers/approval-http.js')).handler as HttpHandler,
-    slack: (await import('../functions/handlers/slack-interactivity.js')).handler as HttpHandler,
-  };
+  const handlers = options.handlers;
   const server = createServer((req, res) => {
     void (async () => {
       const method = (req.method ?? 'GET').toUpperCase();

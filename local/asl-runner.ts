@@ -39,10 +39,10 @@ import {
   type RunOptions,
   StateMachine,
 } from 'aws-local-stepfunctions';
-import { localTaskTokens } from '../functions/adapters/sfn/local-task-tokens.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
 import { isKnownValid, rememberValid } from './asl-validation-cache.js';
+import { localTaskTokens } from './local-task-tokens.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -25,6 +25,7 @@ import type { AuditSink } from '../functions/ports/audit.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import { httpApiEvent } from './approval-server.js';
 import { ConsoleUsers, TOKEN_TTL_SECONDS } from './console-users.js';
+import type { LocalStack } from './local-stack.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -244,7 +245,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
  * `stagegate console` and `npm start -- --serve`) and prints its URL and how to log in.
  */
 export async function serveLocalConsole(
-  stack: { readonly runtime: Runtime },
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps'>,
   options: {
     readonly stateDir: string;
     readonly port?: number;
@@ -253,7 +254,10 @@ export async function serveLocalConsole(
 ): Promise<ConsoleServer> {
   const users = await ConsoleUsers.load(options.stateDir);
   const server = await startConsoleServer({
-    api: buildConsoleApi(stack.runtime),
+    api: buildConsoleApi(stack.runtime, {
+      promotionDeps: () => stack.promotion,
+      approvalDeps: () => stack.approvalDeps(),
+    }),
     users,
     audit: stack.runtime.audit,
     environment: stack.runtime.env.STAGE,

@@ -14,16 +14,9 @@
  * every 30 minutes and a closing tick), exactly the handler EventBridge Scheduler invokes in
  * AWS. Returns the outcome for the CLI.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { TZDate } from '@date-fns/tz';
-import { messageLinks } from '../functions/adapters/slack/console-notifier.js';
 import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
-import {
-  getApprovalDeps,
-  resetApprovalDeps,
-  useNotifier,
-} from '../functions/composition/approval.js';
 import { decideApproval } from '../functions/core/approval/decide.js';
 import type { Day3Conclusion } from '../functions/core/use-cases/day3.js';
 import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
@@ -32,17 +25,14 @@ import type {
   LeverageDecisionRecord,
   MicroLiveSlice,
 } from '../functions/core/use-cases/day3-records.js';
-import {
-  day3ConfigFrom,
-  defaultHeartbeatSeconds,
-} from '../functions/core/use-cases/day3-records.js';
 import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';
 import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
+import { messageLinks } from './console-notifier.js';
 import { gatesTable, ordersTable, pct, table, usd } from './format.js';
-import type { LocalStack } from './local-stack.js';
+import type { LocalDay3Run, LocalStack } from './local-stack.js';
 
 const NY = 'America/New_York';
 
@@ -87,8 +77,11 @@ export interface RunDay3Options {
   readonly signal?: AbortSignal;
   /** Incoming-webhook URL to post the Slack payload to. @default env STAGEGATE_SLACK_WEBHOOK_URL */
   readonly webhookUrl?: string;
-  /** Called once the approval request is announced (tests drive the page from here). */
-  readonly onApprovalRequested?: (request: Day3ApprovalRequest) => void;
+  /**
+   * Called once the approval request is announced, with the run's composed dependencies and
+   * handlers (tests drive the page and read the approval store from here).
+   */
+  readonly onApprovalRequested?: (request: Day3ApprovalRequest, run: LocalDay3Run) => void;
 }
 
 /** An announced approval request. */
@@ -158,58 +151,6 @@ function nyTime(date: string, hhmm: string): number {
 }
 
 /**
- * The Lambda environment of the approval flow in local mode: the Day-3 config from the
- * environment config (timeout override, allow-list), the in-process task-token registry,
- * secrets from the environment with a fresh random approval key (never printed), and the
- * approval server's URL as the links' base. Applied to `process.env` (the handlers run
- * in-process) by {@link configureDay3Local}.
- */
-export function day3LocalEnvironment(
-  stack: Pick<LocalStack, 'config'>,
-  input: {
-    readonly approvalBaseUrl: string;
-    readonly approvers: readonly string[];
-    readonly timeoutSeconds?: number;
-    /** The labelled demo override of the evidence gates (`--approval auto` only). */
-    readonly demoOverride?: boolean;
-  },
-): Record<string, string> {
-  const { promotion } = stack.config;
-  const config = day3ConfigFrom({
-    approvalTimeoutHours: promotion.approvalTimeoutHours,
-    microLive: promotion.microLive,
-    approvers: input.approvers,
-    demoOverride: input.demoOverride ?? false,
-  });
-  const timeout = input.timeoutSeconds ?? config.approvalTimeoutSeconds;
-  return {
-    DAY3_CONFIG_JSON: JSON.stringify({
-      ...config,
-      approvalTimeoutSeconds: timeout,
-      approvalHeartbeatSeconds: defaultHeartbeatSeconds(timeout),
-    }),
-    APPROVAL_BASE_URL: input.approvalBaseUrl,
-    TASK_TOKEN_MODE: 'local',
-    SECRETS_MODE: 'env',
-    APPROVAL_KEY: randomBytes(32).toString('base64url'),
-    NOTIFIER: 'console',
-    // Slack cannot reach a loopback interactivity endpoint: the message links to the page.
-    SLACK_INTERACTIVE: 'false',
-  };
-}
-
-/** Applies {@link day3LocalEnvironment} to this process and forgets cached dependencies. */
-export function configureDay3Local(
-  stack: Pick<LocalStack, 'config'>,
-  input: Parameters<typeof day3LocalEnvironment>[1],
-): Record<string, string> {
-  const env = day3LocalEnvironment(stack, input);
-  Object.assign(process.env, env);
-  resetApprovalDeps();
-  return env;
-}
-
-/**
  * A notifier that prints the Block Kit payload it would send to Slack (and posts it to an
  * incoming webhook when one is configured), and hands each approval request to `onRequest`.
  */
@@ -262,11 +203,12 @@ async function defaultStart(stack: LocalStack, cohortId: string): Promise<string
 /** Replays the rollback monitor over the rest of the entry's session. */
 async function replayMonitor(
   stack: LocalStack,
+  run: LocalDay3Run,
   slice: MicroLiveSlice,
   everyMinutes: number,
   write: (t: string) => void,
 ): Promise<(SliceTick & { atIso: string })[]> {
-  const { handler } = await import('../functions/handlers/rollback-monitor.js');
+  const handler = run.rollbackMonitor;
   const entryMs = Date.parse(slice.entry?.filledAtIso ?? '');
   if (!Number.isFinite(entryMs)) return [];
   const date = nyDate(entryMs);
@@ -331,38 +273,42 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
   const startAtIso = options.startAtIso ?? (await defaultStart(stack, day3CohortId));
   let server: ApprovalServer | null = null;
   try {
-    server = await startApprovalServer({ approver, port: options.port });
-    const env = configureDay3Local(stack, {
-      approvalBaseUrl: server.url,
-      approvers,
-      timeoutSeconds: options.timeoutSeconds,
-      demoOverride: options.demoOverride ?? true,
-    });
-    const day3Config = JSON.parse(env.DAY3_CONFIG_JSON as string) as {
-      approvalTimeoutSeconds: number;
-      approvalHeartbeatSeconds: number;
-    };
-    // Nothing sends heartbeats: the earlier of the two timers is the deadline.
-    const timeoutSeconds = Math.min(
-      day3Config.approvalTimeoutSeconds,
-      day3Config.approvalHeartbeatSeconds,
-    );
     let announced: (message: ChatMessage) => void = () => undefined;
     const announcement = new Promise<ChatMessage>((resolve) => {
       announced = resolve;
     });
-    useNotifier(
-      new LocalDay3Notifier(
+    let run: LocalDay3Run | null = null;
+    const notRunning = () => Promise.reject(new Error('the Day-3 run is not composed yet'));
+    server = await startApprovalServer({
+      approver,
+      port: options.port,
+      handlers: {
+        approval: (e, c) => (run ? run.http.approval(e, c) : notRunning()),
+        slack: (e, c) => (run ? run.http.slack(e, c) : notRunning()),
+      },
+    });
+    run = await stack.day3({
+      approvalBaseUrl: server.url,
+      approvers,
+      timeoutSeconds: options.timeoutSeconds,
+      demoOverride: options.demoOverride ?? true,
+      notifier: new LocalDay3Notifier(
         write,
         (m) => announced(m),
         options.webhookUrl ?? process.env.STAGEGATE_SLACK_WEBHOOK_URL,
       ),
+    });
+    const day3Run = run;
+    // Nothing sends heartbeats: the earlier of the two timers is the deadline.
+    const timeoutSeconds = Math.min(
+      run.config.approvalTimeoutSeconds,
+      run.config.approvalHeartbeatSeconds,
     );
     stack.clock.set(Date.parse(startAtIso));
     write(
       `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${startAtIso})\n  `,
     );
-    const execution = stack.day3GoNoGo.start(
+    const execution = day3Run.machine.start(
       {
         source: 'cli',
         cohortIds: [...options.cohortIds],
@@ -396,7 +342,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
       write(
         `\nApproval link (local approval page, signed, expires with the request):\n  ${approvalUrl}\n`,
       );
-      options.onApprovalRequested?.(request);
+      options.onApprovalRequested?.(request, day3Run);
       if (options.approval === 'manual') {
         write(
           `Waiting for a decision on the page as ${approver} (times out as not approved after ${timeoutSeconds} s)...\n`,
@@ -406,7 +352,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
         write(
           `\n*** ${options.approval === 'auto' ? 'AUTO-APPROVE' : 'AUTO-REJECT'} (--approval ${options.approval}, unattended demo): deciding "${decision}" as ${autoIdentity} ***\n`,
         );
-        const deps = await getApprovalDeps();
+        const deps = day3Run.approval;
         const outcome = await decideApproval(deps, {
           approvalId,
           decision,
@@ -419,9 +365,8 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
     }
     const result = await execution.result;
     write(`\n[day-3 ${result.status.toLowerCase()}]\n`);
-    return await summarize(stack, result, request, options, write);
+    return await summarize(stack, day3Run, result, request, options, write);
   } finally {
-    useNotifier(null);
     await server?.close();
   }
 }
@@ -452,6 +397,7 @@ export function evidenceText(selection: Day3Selection): string {
 
 async function summarize(
   stack: LocalStack,
+  run: LocalDay3Run,
   result: LocalExecutionResult,
   request: Day3ApprovalRequest | null,
   options: RunDay3Options,
@@ -526,11 +472,17 @@ async function summarize(
   let monitorTicks: (SliceTick & { atIso: string })[] = [];
   let leverage: readonly LeverageDecisionRecord[] = [];
   if (conclusion?.sliceId) {
-    const deps = await getApprovalDeps();
+    const deps = run.day3;
     slice = await deps.microLive.getSlice(conclusion.sliceId);
     const watched = slice.status === 'active' || slice.status === 'flattening';
     if (watched && options.monitor !== false) {
-      monitorTicks = await replayMonitor(stack, slice, options.monitorEveryMinutes ?? 30, write);
+      monitorTicks = await replayMonitor(
+        stack,
+        run,
+        slice,
+        options.monitorEveryMinutes ?? 30,
+        write,
+      );
       slice = await deps.microLive.getSlice(conclusion.sliceId);
     }
     leverage = await deps.microLive.listLeverageDecisions(conclusion.sliceId);

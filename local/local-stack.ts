@@ -1,30 +1,36 @@
 /**
  * The local stack: real local servers (DynamoDB Local, the s3rver S3 emulator), the table
- * and buckets the stateful CDK stack declares, the Lambda environment pointing at them, and
- * the state machines from `statemachines/` bound to the real handler modules.
+ * and buckets the stateful CDK stack declares, the local composition root's dependencies
+ * (`local/composition.ts`) pointing at them, and the state machines from `statemachines/`
+ * bound to the real handler modules built with those dependencies.
  *
- * The local mode's composition differs from AWS only by environment variables; the handlers
- * and their composition root (`functions/composition/runtime.ts`) are the deployed ones.
+ * The handlers are the deployed ones; only the composition root differs (AWS:
+ * `functions/composition/`, built from the Lambda environment; local: typed dependencies,
+ * the manual clock, no `process.env` writes).
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  buildPromotionDeps,
-  inFlightWorkflows,
-  resetPromotionDeps,
-} from '../functions/composition/promotion.js';
-import { buildRuntime, type Runtime, resetRuntime } from '../functions/composition/runtime.js';
+import { logger } from '../functions/adapters/observability.js';
+import type { ApprovalDeps } from '../functions/composition/approval.js';
+import { inFlightWorkflows } from '../functions/composition/promotion.js';
+import type { Runtime } from '../functions/composition/runtime.js';
+import type { PromotionRecoveryDeps } from '../functions/core/use-cases/promotion-recovery.js';
 import { type SweepResult, sweepInFlight } from '../functions/core/use-cases/recover-in-flight.js';
 import { ManualClock } from '../functions/ports/clock.js';
+import type { Notifier } from '../functions/ports/notifier.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
+import { cohortStateMachineValues } from '../lib/config/runtime-env.js';
+import { LocalStateMachine } from './asl-runner.js';
 import {
-  cohortStateMachineValues,
-  learningEnvironment,
-  pipelineEnvironment,
-} from '../lib/config/runtime-env.js';
-import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
+  composeLocalApproval,
+  composeLocalDay3,
+  composeLocalDeps,
+  type LocalDay3,
+  type LocalDay3Settings,
+  localFunctions,
+  preloadHandlerModules,
+} from './composition.js';
+import { ConsoleNotifier } from './console-notifier.js';
 import {
   ensureTable,
   LOCAL_CREDENTIALS,
@@ -40,121 +46,31 @@ export const LOCAL_BUCKETS = {
   audit: 'stagegate-local-audit',
 } as const;
 
-/** The Lambda functions and the ASL placeholders they fill (same names as the CDK stack). */
-async function localFunctions(): Promise<LocalFunction[]> {
-  const [
-    load,
-    run,
-    score,
-    persist,
-    audit,
-    stage,
-    window,
-    gates,
-    submit,
-    poll,
-    reconcile,
-    complete,
-  ] = await Promise.all([
-    import('../functions/handlers/load-market-data.js'),
-    import('../functions/handlers/run-cohort.js'),
-    import('../functions/handlers/score-cohort.js'),
-    import('../functions/handlers/persist-cohort.js'),
-    import('../functions/handlers/record-audit.js'),
-    import('../functions/handlers/stage-promotion.js'),
-    import('../functions/handlers/check-promotion-window.js'),
-    import('../functions/handlers/evaluate-gates.js'),
-    import('../functions/handlers/submit-orders.js'),
-    import('../functions/handlers/poll-orders.js'),
-    import('../functions/handlers/reconcile-promotion.js'),
-    import('../functions/handlers/complete-promotion.js'),
-  ]);
-  const fn = (placeholder: string, name: string, h: { handler: unknown }): LocalFunction => ({
-    placeholder,
-    name,
-    handler: h.handler as LocalFunction['handler'],
-  });
-  return [
-    fn('LoadMarketDataFunctionArn', 'LoadMarketData', load),
-    fn('RunCohortFunctionArn', 'RunCohort', run),
-    fn('ScoreCohortFunctionArn', 'ScoreCohort', score),
-    fn('PersistCohortFunctionArn', 'PersistCohort', persist),
-    fn('RecordAuditFunctionArn', 'RecordAudit', audit),
-    fn('StagePromotionFunctionArn', 'StagePromotion', stage),
-    fn('CheckPromotionWindowFunctionArn', 'CheckPromotionWindow', window),
-    fn('EvaluateGatesFunctionArn', 'EvaluateGates', gates),
-    fn('SubmitOrdersFunctionArn', 'SubmitOrders', submit),
-    fn('PollOrdersFunctionArn', 'PollOrders', poll),
-    fn('ReconcilePromotionFunctionArn', 'ReconcilePromotion', reconcile),
-    fn('CompletePromotionFunctionArn', 'CompletePromotion', complete),
-    fn(
-      'RunLearningCycleFunctionArn',
-      'RunLearningCycle',
-      await import('../functions/handlers/run-learning-cycle.js'),
-    ),
-    ...(await day3Functions()),
-    ...(await shardFunctions()),
-  ];
-}
-
-/** The sharded cohort's functions (the Distributed Map path, docs/scale.md). */
-async function shardFunctions(): Promise<LocalFunction[]> {
-  const [plan, shard, merge] = await Promise.all([
-    import('../functions/handlers/plan-cohort-shards.js'),
-    import('../functions/handlers/run-cohort-shard.js'),
-    import('../functions/handlers/merge-cohort-shards.js'),
-  ]);
-  return [
-    {
-      placeholder: 'PlanCohortShardsFunctionArn',
-      name: 'PlanCohortShards',
-      handler: plan.handler as LocalFunction['handler'],
-    },
-    {
-      placeholder: 'RunCohortShardFunctionArn',
-      name: 'RunCohortShard',
-      handler: shard.handler as LocalFunction['handler'],
-    },
-    {
-      placeholder: 'MergeCohortShardsFunctionArn',
-      name: 'MergeCohortShards',
-      handler: merge.handler as LocalFunction['handler'],
-    },
-  ];
-}
-
-/** The Day-3 go/no-go's functions (statemachines/day3-go-no-go.asl.json). */
-async function day3Functions(): Promise<LocalFunction[]> {
-  const [select, request, start, conclude] = await Promise.all([
-    import('../functions/handlers/select-day3-candidate.js'),
-    import('../functions/handlers/request-approval.js'),
-    import('../functions/handlers/record-leverage-decision.js'),
-    import('../functions/handlers/conclude-day3.js'),
-  ]);
-  const fn = (placeholder: string, name: string, h: { handler: unknown }): LocalFunction => ({
-    placeholder,
-    name,
-    handler: h.handler as LocalFunction['handler'],
-  });
-  return [
-    fn('SelectDay3CandidateFunctionArn', 'SelectDay3Candidate', select),
-    fn('RequestApprovalFunctionArn', 'RequestApproval', request),
-    fn('RecordLeverageDecisionFunctionArn', 'RecordLeverageDecision', start),
-    fn('ConcludeDay3FunctionArn', 'ConcludeDay3', conclude),
-  ];
+/** The Day-3 go/no-go of one run, bound to that run's approval dependencies. */
+export interface LocalDay3Run extends LocalDay3 {
+  /** `statemachines/day3-go-no-go.asl.json` (runs the promotion pipeline nested). */
+  readonly machine: LocalStateMachine;
 }
 
 export interface LocalStack {
   readonly servers: LocalServers;
-  /** The Lambda environment variables the handlers run with. */
-  readonly env: Readonly<Record<string, string>>;
   /** The same composition the handlers use, for reading state back (CLI, tests). */
   readonly runtime: Runtime;
+  /** The promotion pipeline's dependencies, as its handlers get them. */
+  readonly promotion: PromotionRecoveryDeps;
   readonly intradayCohort: LocalStateMachine;
   readonly promotionPipeline: LocalStateMachine;
   readonly learningCycle: LocalStateMachine;
-  /** `statemachines/day3-go-no-go.asl.json` (runs the promotion pipeline nested). */
-  readonly day3GoNoGo: LocalStateMachine;
+  /**
+   * The approval dependencies over this stack's approval key (the console's decisions, tests).
+   * @param notifier where decisions are announced. @default a console notifier (stdout)
+   */
+  approvalDeps(notifier?: Notifier): Promise<ApprovalDeps>;
+  /**
+   * Composes a Day-3 go/no-go run (its approval dependencies, handlers and state machine).
+   * Each run gets a fresh approval key; nothing is shared through the process.
+   */
+  day3(settings: LocalDay3Settings): Promise<LocalDay3Run>;
   /**
    * The clock the in-process handlers read: the local scheduler sets it to each firing and
    * the state machines' Wait states advance it.
@@ -190,8 +106,9 @@ export interface LocalStackOptions {
 }
 
 /**
- * Starts the servers, creates the table and buckets, sets the Lambda environment in this
- * process and loads the state machines. Call `stop()` when done (servers also stop with the
+ * Starts the servers, creates the table and buckets, composes the local dependencies
+ * (`local/composition.ts`; nothing is written to `process.env`) and loads the state machines
+ * bound to the handlers built from them. Call `stop()` when done (servers also stop with the
  * process).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -202,14 +119,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     buckets: Object.values(LOCAL_BUCKETS),
   });
   serversStarting.catch(() => undefined); // awaited below
-  const observability = {
-    POWERTOOLS_SERVICE_NAME: 'stagegate',
-    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  };
-  // Handler modules create their Powertools logger and metrics when loaded.
-  Object.assign(process.env, observability);
-  const loadingFunctions = localFunctions();
+  logger.setLogLevel((options.logLevel ?? 'WARN') as never);
+  const loadingFunctions = preloadHandlerModules();
   loadingFunctions.catch(() => undefined); // awaited below
   let servers: LocalServers;
   try {
@@ -221,27 +132,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const clock = options.clock ?? new ManualClock(Date.now());
   try {
     const config = loadEnvironmentConfig('dev', options.configOverrides);
-    const env: Record<string, string> = {
-      ...pipelineEnvironment(config),
-      BROKER_ACCOUNT: options.brokerAccount ?? 'local-paper',
-      ...learningEnvironment(config),
-      STAGE: 'local',
-      TABLE_NAME: LOCAL_TABLE,
-      ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
-      AUDIT_BUCKET: LOCAL_BUCKETS.audit,
-      MARKET_DATA_URI: pathToFileURL(path.resolve(options.dataRoot)).href,
-      DYNAMODB_ENDPOINT: servers.dynamoEndpoint,
-      S3_ENDPOINT: servers.s3Endpoint,
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      ...observability,
-    };
-    Object.assign(process.env, env);
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    resetRuntime(clock);
-    resetPromotionDeps();
+    const deps = composeLocalDeps({
+      config,
+      clock,
+      dataRoot: options.dataRoot,
+      tableName: LOCAL_TABLE,
+      buckets: LOCAL_BUCKETS,
+      dynamoEndpoint: servers.dynamoEndpoint,
+      s3Endpoint: servers.s3Endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      brokerAccount: options.brokerAccount ?? 'local-paper',
+    });
     const ddb = new DynamoDBClient({
       endpoint: servers.dynamoEndpoint,
       region: LOCAL_REGION,
@@ -249,7 +151,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     await ensureTable(ddb, LOCAL_TABLE);
     ddb.destroy();
-    const functions = await loadingFunctions;
+    await loadingFunctions;
+    const functions = await localFunctions(deps);
     const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
       clock,
       values: {
@@ -265,26 +168,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions, {
       clock,
     });
-    const day3GoNoGo = await LocalStateMachine.load('day3-go-no-go.asl.json', functions, {
-      clock,
-      stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline },
-    });
-    const runtime = buildRuntime(env, clock);
+    const day3 = async (settings: LocalDay3Settings): Promise<LocalDay3Run> => {
+      const run = await composeLocalDay3(deps, config, settings);
+      const machine = await LocalStateMachine.load(
+        'day3-go-no-go.asl.json',
+        [...functions, ...run.functions],
+        { clock, stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline } },
+      );
+      return { ...run, machine };
+    };
     // Nothing else writes to this state folder now: every non-terminal run is abandoned.
-    const sweepDeps = buildPromotionDeps(runtime);
     const recovery = await sweepInFlight(
-      { clock: sweepDeps.clock, workflows: inFlightWorkflows(sweepDeps) },
+      { clock: deps.promotion.clock, workflows: inFlightWorkflows(deps.promotion) },
       { mode: 'all' },
     );
     return {
       servers,
-      env,
-      runtime,
+      runtime: deps.runtime,
+      promotion: deps.promotion,
       recovery,
+      approvalDeps: (notifier?: Notifier) =>
+        composeLocalApproval(deps, notifier ?? new ConsoleNotifier()),
       intradayCohort,
       promotionPipeline,
       learningCycle,
-      day3GoNoGo,
+      day3,
       clock,
       learningSchedule: config.schedules.learningCycle.expression,
       config,

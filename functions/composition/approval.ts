@@ -1,25 +1,20 @@
 /**
- * Composition of the Day-3 approval flow (request-approval, approval page, Slack
+ * The AWS composition of the Day-3 approval flow (request-approval, approval page, Slack
  * interactivity, micro-live, rollback monitor): reads its environment once through zod,
- * builds the secrets source, the approval store (task token encrypted with a key derived from
- * the approval key), the task-token port, the announcer (Slack Web API, incoming webhook or
- * console) and the micro-live repository, on top of {@link getRuntime} and
- * {@link getPromotionDeps}. Built lazily, once per process (secrets are fetched on first use).
+ * builds the secrets source (Secrets Manager), the approval store (task token encrypted with a
+ * key derived from the approval key), the task-token port (Step Functions SendTask*), the
+ * announcer (Slack Web API or incoming webhook) and the micro-live repository, on top of
+ * {@link getRuntime} and {@link getPromotionDeps}. Built lazily, once per process (secrets are
+ * fetched on first use). The local mode does not come through here: its own composition root
+ * (`local/composition.ts`) assembles the same shapes with {@link assembleApprovalDeps}.
  *
  * Environment (see docs/approval.md for the full table):
  * - `DAY3_CONFIG_JSON`: the Day-3 config (`Day3ConfigSchema`), required by the Day-3 steps;
  * - `APPROVAL_BASE_URL`: origin (+ prefix) of the approval page, required by RequestApproval;
- * - `TASK_TOKEN_MODE`: `aws` (SendTask* through the SDK, default) or `local` (the in-process
- *   registry of the local ASL runner);
- * - `SECRETS_MODE`: `secrets-manager` (default; `APPROVAL_KEY_SECRET_ID`,
- *   `SLACK_BOT_TOKEN_SECRET_ID`, `SLACK_SIGNING_SECRET_ID`) or `env` (local mode:
- *   `APPROVAL_KEY`, `SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`);
- * - `NOTIFIER`: `slack` (default; `SLACK_CHANNEL`), `webhook` (`SLACK_WEBHOOK_URL`) or
- *   `console`; `SLACK_INTERACTIVE` (`true` for Approve/Reject action buttons handled by the
+ * - `APPROVAL_KEY_SECRET_ID`, `SLACK_BOT_TOKEN_SECRET_ID`, `SLACK_SIGNING_SECRET_ID`;
+ * - `NOTIFIER`: `slack` (default; `SLACK_CHANNEL`) or `webhook` (`SLACK_WEBHOOK_URL`);
+ *   `SLACK_INTERACTIVE` (`true` for Approve/Reject action buttons handled by the
  *   interactivity endpoint; `false` for link buttons to the page; default: true for `slack`).
- *
- * The local mode may replace the notifier ({@link useNotifier}) to print or capture the
- * Block Kit payload; everything else comes from the environment, as in AWS.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -27,10 +22,8 @@ import * as z from 'zod';
 import { DynamoApprovalStore } from '../adapters/approval/dynamo-approval-store.js';
 import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
 import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
-import { EnvSecrets, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
-import { localTaskTokens } from '../adapters/sfn/local-task-tokens.js';
+import { SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
-import { ConsoleNotifier } from '../adapters/slack/console-notifier.js';
 import { approvalMessage, decisionMessage } from '../adapters/slack/messages.js';
 import { SlackNotifier, type SlackPoster } from '../adapters/slack/slack-notifier.js';
 import { WebhookNotifier } from '../adapters/slack/webhook-notifier.js';
@@ -40,6 +33,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Day3ApprovalDeps, Day3Deps } from '../core/use-cases/day3.js';
 import type { ApplyDecisionDeps } from '../core/use-cases/day3-approval.js';
 import { type Day3Config, parseDay3Config } from '../core/use-cases/day3-records.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import type { ApprovalAnnouncer } from '../ports/approval-announcer.js';
 import type { ApprovalStore } from '../ports/approval-store.js';
 import type { AuditSink } from '../ports/audit.js';
@@ -63,12 +57,10 @@ export const ApprovalEnvSchema = z.object({
     .url({ protocol: /^https?$/ })
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  TASK_TOKEN_MODE: z.enum(['aws', 'local']).default('aws'),
-  SECRETS_MODE: z.enum(['secrets-manager', 'env']).default('secrets-manager'),
   APPROVAL_KEY_SECRET_ID: optional,
   SLACK_BOT_TOKEN_SECRET_ID: optional,
   SLACK_SIGNING_SECRET_ID: optional,
-  NOTIFIER: z.enum(['slack', 'webhook', 'console']).default('slack'),
+  NOTIFIER: z.enum(['slack', 'webhook']).default('slack'),
   SLACK_CHANNEL: optional,
   SLACK_WEBHOOK_URL: optional,
   SLACK_INTERACTIVE: z.enum(['true', 'false']).optional(),
@@ -93,7 +85,6 @@ export function readApprovalEnv(env: Record<string, string | undefined>): Approv
 
 /** What the approval page, Slack interactivity and the Day-3 steps share. */
 export interface ApprovalDeps extends ApplyDecisionDeps {
-  readonly env: ApprovalEnv;
   readonly runtime: Runtime;
   readonly clock: Clock;
   readonly audit: AuditSink;
@@ -107,7 +98,6 @@ export interface ApprovalDeps extends ApplyDecisionDeps {
   readonly taskTokens: TaskTokenPort;
 }
 
-let notifierOverride: Notifier | null = null;
 let slackPosterFactory: ((botToken: string) => SlackPoster) | null = null;
 
 /**
@@ -117,15 +107,6 @@ let slackPosterFactory: ((botToken: string) => SlackPoster) | null = null;
  */
 export function useSlackPoster(factory: (botToken: string) => SlackPoster): void {
   slackPosterFactory = factory;
-}
-
-/**
- * Local mode and tests: announce through `notifier` instead of the one the environment names
- * (null restores it). Resets the cached dependencies.
- */
-export function useNotifier(notifier: Notifier | null): void {
-  notifierOverride = notifier;
-  resetApprovalDeps();
 }
 
 /** Binds a notifier and the Block Kit builders into an announcer. */
@@ -139,7 +120,6 @@ export function announcerFor(notifier: Notifier, interactive: boolean): Approval
 }
 
 function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
-  if (env.SECRETS_MODE === 'env') return new EnvSecrets(process.env);
   return new SecretsManagerSecrets({
     client: new SecretsManagerClient({ region: rt.env.AWS_REGION }),
     secretIds: {
@@ -152,8 +132,6 @@ function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
 }
 
 async function makeNotifier(env: ApprovalEnv, secrets: SecretsPort): Promise<Notifier> {
-  if (notifierOverride) return notifierOverride;
-  if (env.NOTIFIER === 'console') return new ConsoleNotifier();
   if (env.NOTIFIER === 'webhook') {
     if (!env.SLACK_WEBHOOK_URL) {
       throw new ValidationError('env.SLACK_WEBHOOK_URL', 'is required with NOTIFIER=webhook');
@@ -173,41 +151,58 @@ async function makeNotifier(env: ApprovalEnv, secrets: SecretsPort): Promise<Not
   return new SlackNotifier({ poster, channel: env.SLACK_CHANNEL });
 }
 
-/** Builds the approval dependencies from a runtime and an environment map. */
+/** The runtime-specific parts of the approval dependencies. */
+export interface ApprovalParts {
+  readonly runtime: Runtime;
+  readonly secrets: SecretsPort;
+  readonly key: ApprovalKey;
+  readonly notifier: Notifier;
+  /** Approve/Reject action buttons (true) or link buttons to the approval page (false). */
+  readonly interactive: boolean;
+  readonly taskTokens: TaskTokenPort;
+}
+
+/** Assembles the approval dependencies from their parts (the AWS and the local root alike). */
+export function assembleApprovalDeps(parts: ApprovalParts): ApprovalDeps {
+  const rt = parts.runtime;
+  const doc = makeDocumentClient(rt.env, rt.credentials);
+  const approvals = new DynamoApprovalStore({
+    doc,
+    tableName: rt.env.TABLE_NAME,
+    cipher: createTaskTokenCipher(parts.key),
+  });
+  return {
+    runtime: rt,
+    clock: rt.clock,
+    audit: rt.audit,
+    environment: rt.env.STAGE,
+    secrets: parts.secrets,
+    key: parts.key,
+    approvals,
+    store: approvals,
+    announcer: announcerFor(parts.notifier, parts.interactive),
+    microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
+    taskTokens: parts.taskTokens,
+  };
+}
+
+/** Builds the AWS approval dependencies from a runtime and an environment map. */
 export async function buildApprovalDeps(
   rt: Runtime,
   envVars: Record<string, string | undefined>,
 ): Promise<ApprovalDeps> {
   const env = readApprovalEnv(envVars);
   const secrets = makeSecrets(env, rt);
-  const key = approvalKeyFromSecret(await secrets.get('approvalKey'));
-  const doc = makeDocumentClient(rt.env);
-  const notifier = await makeNotifier(env, secrets);
-  const interactive = env.SLACK_INTERACTIVE
-    ? env.SLACK_INTERACTIVE === 'true'
-    : env.NOTIFIER === 'slack' && !notifierOverride;
-  const approvals = new DynamoApprovalStore({
-    doc,
-    tableName: rt.env.TABLE_NAME,
-    cipher: createTaskTokenCipher(key),
-  });
-  return {
-    env,
+  return assembleApprovalDeps({
     runtime: rt,
-    clock: rt.clock,
-    audit: rt.audit,
-    environment: rt.env.STAGE,
     secrets,
-    key,
-    approvals,
-    store: approvals,
-    announcer: announcerFor(notifier, interactive),
-    microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
-    taskTokens:
-      env.TASK_TOKEN_MODE === 'local'
-        ? localTaskTokens
-        : new SfnTaskTokens(new SFNClient({ region: rt.env.AWS_REGION })),
-  };
+    key: approvalKeyFromSecret(await secrets.get('approvalKey')),
+    notifier: await makeNotifier(env, secrets),
+    interactive: env.SLACK_INTERACTIVE
+      ? env.SLACK_INTERACTIVE === 'true'
+      : env.NOTIFIER === 'slack',
+    taskTokens: new SfnTaskTokens(new SFNClient({ region: rt.env.AWS_REGION })),
+  });
 }
 
 let cached: Promise<ApprovalDeps> | undefined;
@@ -219,12 +214,6 @@ export function getApprovalDeps(): Promise<ApprovalDeps> {
     throw err;
   });
   return cached;
-}
-
-/** Forgets the cached dependencies (local mode, after changing the environment). */
-export function resetApprovalDeps(): void {
-  cached = undefined;
-  cachedCore = undefined;
 }
 
 /** The Day-3 config from `DAY3_CONFIG_JSON`. @throws ValidationError when absent or invalid. */
@@ -239,28 +228,34 @@ export function day3ConfigOf(env: ApprovalEnv): Day3Config {
     throw new ValidationError('env.DAY3_CONFIG_JSON', `is not JSON: ${(err as Error).message}`);
   }
   const config = parseDay3Config(json);
-  if (config.demoOverride && env.TASK_TOKEN_MODE !== 'local') {
+  if (config.demoOverride) {
+    // This is the AWS root: the local mode composes its Day-3 config in local/composition.ts.
     throw new ValidationError(
       'env.DAY3_CONFIG_JSON.demoOverride',
-      'the demo override of the evidence gates exists only in the local mode (TASK_TOKEN_MODE=local)',
+      'the demo override of the evidence gates exists only in the local mode',
     );
   }
   return config;
 }
 
-/** The Day-3 steps' dependencies (promotion pipeline deps, Day-3 config, micro-live store). */
-export async function getDay3Deps(): Promise<Day3ApprovalDeps & ApprovalDeps & Day3Deps> {
-  const deps = await getApprovalDeps();
+/** What the Day-3 steps that request or act on an approval need. */
+export type Day3HandlerDeps = Day3ApprovalDeps & ApprovalDeps & Day3Deps;
+
+/** Assembles the Day-3 dependencies that need no secret (the AWS and the local root alike). */
+export function assembleDay3Deps(
+  rt: Runtime,
+  promotion: PromotionDeps,
+  config: Day3Config,
+): Day3Deps {
   return {
-    ...deps,
-    promotion: getPromotionDeps(),
-    genomePool: getRuntime().genomePool,
-    reports: new S3ReportPublisher(
-      makeS3Client(getRuntime().env),
-      getRuntime().env.ARTIFACTS_BUCKET,
+    promotion,
+    genomePool: rt.genomePool,
+    reports: new S3ReportPublisher(makeS3Client(rt.env, rt.credentials), rt.env.ARTIFACTS_BUCKET),
+    config,
+    microLive: new DynamoMicroLiveRepository(
+      makeDocumentClient(rt.env, rt.credentials),
+      rt.env.TABLE_NAME,
     ),
-    config: day3ConfigOf(deps.env),
-    approvalBaseUrl: deps.env.APPROVAL_BASE_URL ?? '',
   };
 }
 
@@ -271,16 +266,20 @@ let cachedCore: Day3Deps | undefined;
  * promotion deps, Day-3 config, micro-live store.
  */
 export function getDay3CoreDeps(): Day3Deps {
-  if (!cachedCore) {
-    const rt = getRuntime();
-    const env = readApprovalEnv(process.env);
-    cachedCore = {
-      promotion: getPromotionDeps(),
-      genomePool: rt.genomePool,
-      reports: new S3ReportPublisher(makeS3Client(rt.env), rt.env.ARTIFACTS_BUCKET),
-      config: day3ConfigOf(env),
-      microLive: new DynamoMicroLiveRepository(makeDocumentClient(rt.env), rt.env.TABLE_NAME),
-    };
-  }
+  cachedCore ??= assembleDay3Deps(
+    getRuntime(),
+    getPromotionDeps(),
+    day3ConfigOf(readApprovalEnv(process.env)),
+  );
   return cachedCore;
+}
+
+/** The Day-3 steps' dependencies (approval deps on top of {@link getDay3CoreDeps}). */
+export async function getDay3Deps(): Promise<Day3HandlerDeps> {
+  const env = readApprovalEnv(process.env);
+  return {
+    ...(await getApprovalDeps()),
+    ...getDay3CoreDeps(),
+    approvalBaseUrl: env.APPROVAL_BASE_URL ?? '',
+  };
 }

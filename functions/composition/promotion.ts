@@ -42,7 +42,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
   const promotionConfig = parsePromotionConfig(
     parseJsonEnv('PROMOTION_CONFIG_JSON', rt.env.PROMOTION_CONFIG_JSON),
   );
-  const doc = makeDocumentClient(rt.env);
+  const doc = makeDocumentClient(rt.env, rt.credentials);
   let brokerAt: (nowMs: number) => BrokerPort;
   let brokerFor: (account: string, nowMs: number) => BrokerPort;
   if (rt.env.BROKER_MODE === 'simulated') {
@@ -116,11 +116,6 @@ let cached: PromotionRecoveryDeps | undefined;
 export function getPromotionDeps(): PromotionRecoveryDeps {
   cached ??= buildPromotionDeps(getRuntime());
   return cached;
-}
-
-/** Forgets the cached dependencies (local mode, after changing the environment). */
-export function resetPromotionDeps(): void {
-  cached = undefined;
 }
 
 /** Every order path's {@link InFlightWorkflow}, for the crash sweeper. */

@@ -1,8 +1,9 @@
 /**
- * The composition root of the Lambda runtime (AWS and local mode alike): reads the
- * environment once through zod, builds the SDK clients and adapters, and hands them to use
- * cases as one typed dependency object. Local mode differs only by environment variables
- * (endpoints of the local emulators, a `file://` market-data root).
+ * The composition root of the Lambda runtime in AWS: reads the environment once through zod
+ * ({@link getRuntime}), builds the SDK clients and adapters, and hands them to use cases as one
+ * typed dependency object. The local mode has its own root (`local/composition.ts`) that
+ * calls {@link composeRuntime} with a typed environment, explicit emulator credentials and its
+ * manual clock; it never writes `process.env`.
  */
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,9 +14,9 @@ import { DynamoCohortRepository } from '../adapters/dynamodb/cohort-repository.j
 import { DynamoGenomePoolRepository } from '../adapters/dynamodb/genome-pool-repository.js';
 import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
+import { MetricUnit, metrics } from '../adapters/observability.js';
 import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
 import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
-import { MetricUnit, metrics } from '../handlers/shared/observability.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { AuditSink } from '../ports/audit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
@@ -23,9 +24,17 @@ import type { CohortRepository } from '../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../ports/genome-pool.js';
 import type { MarketDataPort } from '../ports/market-data.js';
 
+/** Static credentials of the SDK clients (the local emulators); absent in AWS (the role's). */
+export interface ClientCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 export interface Runtime {
   readonly env: RuntimeEnv;
   readonly clock: Clock;
+  /** Credentials the SDK clients are built with; undefined: the default provider chain. */
+  readonly credentials?: ClientCredentials;
   readonly marketData: MarketDataPort;
   readonly artifacts: ArtifactStore;
   readonly cohorts: CohortRepository;
@@ -74,10 +83,14 @@ function counted<C>(client: C, service: string): C {
 }
 
 /** S3 client for AWS, or for the local emulator when `S3_ENDPOINT` is set. */
-export function makeS3Client(env: Pick<RuntimeEnv, 'S3_ENDPOINT' | 'AWS_REGION'>): S3Client {
+export function makeS3Client(
+  env: Pick<RuntimeEnv, 'S3_ENDPOINT' | 'AWS_REGION'>,
+  credentials?: ClientCredentials,
+): S3Client {
   return counted(
     new S3Client({
       region: env.AWS_REGION,
+      ...(credentials ? { credentials } : {}),
       ...(env.S3_ENDPOINT
         ? {
             endpoint: env.S3_ENDPOINT,
@@ -95,9 +108,11 @@ export function makeS3Client(env: Pick<RuntimeEnv, 'S3_ENDPOINT' | 'AWS_REGION'>
 /** DynamoDB document client (undefined values dropped, as the single-table items expect). */
 export function makeDocumentClient(
   env: Pick<RuntimeEnv, 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>,
+  credentials?: ClientCredentials,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: env.AWS_REGION,
+    ...(credentials ? { credentials } : {}),
     ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
   });
   return DynamoDBDocumentClient.from(counted(client, 'dynamodb'), {
@@ -113,17 +128,29 @@ function makeMarketData(env: RuntimeEnv, s3: S3Client): MarketDataPort {
   return new LeanMarketData(new S3BlobSource(s3, uri.host, uri.pathname.replace(/^\//, '')));
 }
 
-/** Builds a runtime from an environment map (tests and the local mode call this directly). */
+/** Builds a runtime from an environment map, read through zod (the AWS root, tests). */
 export function buildRuntime(
   envVars: Record<string, string | undefined>,
   clock: Clock = systemClock,
 ): Runtime {
-  const env = readRuntimeEnv(envVars);
-  const s3 = makeS3Client(env);
-  const doc = makeDocumentClient(env);
+  return composeRuntime(readRuntimeEnv(envVars), clock);
+}
+
+/**
+ * Builds a runtime from a typed environment, a clock and, for the local emulators, explicit
+ * credentials (the local composition root calls this; nothing is read from `process.env`).
+ */
+export function composeRuntime(
+  env: RuntimeEnv,
+  clock: Clock,
+  credentials?: ClientCredentials,
+): Runtime {
+  const s3 = makeS3Client(env, credentials);
+  const doc = makeDocumentClient(env, credentials);
   return {
     env,
     clock,
+    ...(credentials ? { credentials } : {}),
     marketData: makeMarketData(env, s3),
     artifacts: new S3ArtifactStore(s3, env.ARTIFACTS_BUCKET),
     cohorts: new DynamoCohortRepository(doc, env.TABLE_NAME),
@@ -142,20 +169,9 @@ export function buildRuntime(
 }
 
 let cached: Runtime | undefined;
-let runtimeClock: Clock = systemClock;
 
 /** The process-wide runtime, built on first use from `process.env` (a warm Lambda reuses it). */
 export function getRuntime(): Runtime {
-  cached ??= buildRuntime(process.env, runtimeClock);
+  cached ??= buildRuntime(process.env, systemClock);
   return cached;
-}
-
-/**
- * Forgets the cached runtime (the local mode calls this after changing the environment) and
- * sets the clock the next one is built with: the local scheduler's simulated clock, so
- * handlers running in-process see replayed time. Lambda never calls this (wall clock).
- */
-export function resetRuntime(clock: Clock = systemClock): void {
-  cached = undefined;
-  runtimeClock = clock;
 }

@@ -22,7 +22,8 @@ import {
   httpRequestOf,
   parseForm,
 } from '../adapters/http/api-gateway.js';
-import { getApprovalDeps } from '../composition/approval.js';
+import { logger } from '../adapters/observability.js';
+import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
 import {
   type DecideOutcome,
   decideFromForm,
@@ -32,7 +33,7 @@ import {
 import { PAGE_HEADERS, type RenderedPage, renderErrorPage } from '../core/approval/page.js';
 import { StagegateError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
-import { logger } from './shared/observability.js';
+import type { Provide } from './shared/handler.js';
 
 /** Identity used for a POST the edge could not authenticate: never on an allow-list. */
 const UNAUTHENTICATED = 'anonymous:unauthenticated';
@@ -55,13 +56,13 @@ function faultPage(status: 503 | 500): HttpResponse {
   };
 }
 
-async function handle(event: unknown): Promise<HttpResponse> {
+async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<HttpResponse> {
   const parsed = HttpApiEventSchema.safeParse(event);
   if (!parsed.success) return page(renderErrorPage('malformed', 'not an HTTP request'));
   const req = httpRequestOf(parsed.data);
   const approvalId =
     req.pathParameters.approvalId ?? /\/approvals\/([^/]+)\/?$/.exec(req.path)?.[1];
-  const deps = await getApprovalDeps();
+  const deps = await await provide();
   if (req.method === 'GET' || req.method === 'HEAD') {
     const shown = await showApprovalPage(deps, {
       link: { approvalId, exp: req.query.exp, sig: req.query.sig },
@@ -103,12 +104,18 @@ async function handle(event: unknown): Promise<HttpResponse> {
   return page(pageForOutcome(outcome));
 }
 
-export const handler = middy(async (event: unknown): Promise<HttpResponse> => {
-  try {
-    return await handle(event);
-  } catch (err) {
-    const e = err as Error;
-    logger.error('approval page failed', { errorName: e.name, errorMessage: e.message });
-    return faultPage(err instanceof StagegateError && err.retryable ? 503 : 500);
-  }
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<ApprovalDeps>) {
+  return middy(async (event: unknown): Promise<HttpResponse> => {
+    try {
+      return await handle(provide, event);
+    } catch (err) {
+      const e = err as Error;
+      logger.error('approval page failed', { errorName: e.name, errorMessage: e.message });
+      return faultPage(err instanceof StagegateError && err.retryable ? 503 : 500);
+    }
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getApprovalDeps);

@@ -5,11 +5,19 @@
  * opensAtIso, closesAtIso, waitSeconds }`; the state machine waits `waitSeconds` and asks
  * again while `not_yet`, and records an expired promotion when `closed`.
  */
+
 import { getPromotionDeps } from '../composition/promotion.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { checkPromotionWindow } from '../core/use-cases/promotion.js';
-import { makeHandler } from './shared/handler.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
-export const handler = makeHandler('check-promotion-window', PromotionStepEventSchema, async () =>
-  checkPromotionWindow(getPromotionDeps()),
-);
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PromotionDeps>) {
+  return makeHandler('check-promotion-window', PromotionStepEventSchema, async () =>
+    checkPromotionWindow(await provide()),
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPromotionDeps);

@@ -6,10 +6,11 @@
  */
 import * as z from 'zod';
 import { getPromotionDeps } from '../composition/promotion.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { completePromotion } from '../core/use-cases/promotion.js';
 import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
 import { causeMessage } from '../core/use-cases/record-failure.js';
-import { makeHandler } from './shared/handler.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   promotion: StagedPromotionSchema,
@@ -43,10 +44,16 @@ function reasonFor(outcome: z.infer<typeof EventSchema>['outcome'], d: Detail): 
   }
 }
 
-export const handler = makeHandler('complete-promotion', EventSchema, async (event) =>
-  completePromotion(getPromotionDeps(), {
-    promotion: event.promotion,
-    outcome: event.outcome,
-    reason: reasonFor(event.outcome, event.detail),
-  }),
-);
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PromotionDeps>) {
+  return makeHandler('complete-promotion', EventSchema, async (event) =>
+    completePromotion(await provide(), {
+      promotion: event.promotion,
+      outcome: event.outcome,
+      reason: reasonFor(event.outcome, event.detail),
+    }),
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPromotionDeps);

@@ -9,11 +9,11 @@
  */
 import '../composition/slack-web-api.js';
 import * as z from 'zod';
-import { getDay3Deps } from '../composition/approval.js';
+import { logger } from '../adapters/observability.js';
+import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
 import { concludeDay3 } from '../core/use-cases/day3.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const execution = z.object({ id: z.string().min(1), name: z.string().min(1) });
 const EventSchema = z.discriminatedUnion('kind', [
@@ -37,29 +37,35 @@ const EventSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const handler = makeHandler('conclude-day3', EventSchema, async (event) => {
-  logger.appendKeys({ executionArn: event.execution.id });
-  const deps = await getDay3Deps();
-  const ids = { executionArn: event.execution.id, executionName: event.execution.name };
-  const out =
-    event.kind === 'micro_live'
-      ? await concludeDay3(deps, {
-          kind: 'micro_live',
-          selection: event.selection,
-          decision: event.decision,
-          sliceId: event.sliceId,
-          pipelineOutput: event.pipeline.output,
-          pipelineExecutionArn: event.pipeline.executionArn,
-          ...ids,
-        })
-      : event.kind === 'gates_failed'
-        ? await concludeDay3(deps, { kind: 'gates_failed', selection: event.selection, ...ids })
-        : await concludeDay3(deps, {
-            kind: event.kind,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Day3HandlerDeps>) {
+  return makeHandler('conclude-day3', EventSchema, async (event) => {
+    logger.appendKeys({ executionArn: event.execution.id });
+    const deps = await await provide();
+    const ids = { executionArn: event.execution.id, executionName: event.execution.name };
+    const out =
+      event.kind === 'micro_live'
+        ? await concludeDay3(deps, {
+            kind: 'micro_live',
             selection: event.selection,
-            error: event.error,
+            decision: event.decision,
+            sliceId: event.sliceId,
+            pipelineOutput: event.pipeline.output,
+            pipelineExecutionArn: event.pipeline.executionArn,
             ...ids,
-          });
-  logger.info('day-3 concluded', { outcome: out.outcome, decidedBy: out.decidedBy });
-  return out;
-});
+          })
+        : event.kind === 'gates_failed'
+          ? await concludeDay3(deps, { kind: 'gates_failed', selection: event.selection, ...ids })
+          : await concludeDay3(deps, {
+              kind: event.kind,
+              selection: event.selection,
+              error: event.error,
+              ...ids,
+            });
+    logger.info('day-3 concluded', { outcome: out.outcome, decidedBy: out.decidedBy });
+    return out;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getDay3Deps);

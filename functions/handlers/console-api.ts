@@ -15,10 +15,10 @@ import {
   httpRequestOf,
   jsonResponse,
 } from '../adapters/http/api-gateway.js';
+import { logger } from '../adapters/observability.js';
 import { getConsoleApi } from '../composition/console.js';
 import { type Role, rolesFromGroups } from '../core/console/roles.js';
 import type { ConsoleApi } from '../core/use-cases/console-api.js';
-import { logger } from './shared/observability.js';
 
 /** The console roles the authorizer granted (none when it granted none). */
 export function rolesOf(event: HttpApiEvent): Role[] {
@@ -46,6 +46,12 @@ export async function answer(api: ConsoleApi, event: unknown): Promise<HttpRespo
   return { statusCode: out.status, headers: out.headers, body: out.body };
 }
 
-export const handler = middy(
-  async (event: unknown): Promise<HttpResponse> => answer(getConsoleApi(), event),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+/** The handler over a `provide`d console API (the AWS root below, or the local root). */
+export function createHandler(provide: () => ConsoleApi) {
+  return middy(async (event: unknown): Promise<HttpResponse> => answer(provide(), event)).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
+}
+
+/** The Lambda entry point: the console API from the AWS composition root, built once. */
+export const handler = createHandler(getConsoleApi);

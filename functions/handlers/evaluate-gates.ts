@@ -5,26 +5,34 @@
  * Event: `{ promotion }`. Returns `{ passed, results, strongestAction, plan, nowIso }`.
  * Missing observations fail their gate closed; they never throw.
  */
+
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { evaluatePromotionGates } from '../core/use-cases/promotion.js';
-import { makeHandler } from './shared/handler.js';
-import { logger, MetricUnit, metrics } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
-export const handler = makeHandler(
-  'evaluate-gates',
-  PromotionStepEventSchema,
-  async (event) => {
-    logger.appendKeys({ promotionId: event.promotion.promotionId });
-    const out = await evaluatePromotionGates(getPromotionDeps(), event);
-    const failed = out.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
-    metrics.addMetric('GateFailures', MetricUnit.Count, failed.length);
-    logger.info('gates evaluated', {
-      passed: out.passed,
-      failed,
-      strongestAction: out.strongestAction,
-    });
-    return out;
-  },
-  { emitsMetrics: true },
-);
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PromotionDeps>) {
+  return makeHandler(
+    'evaluate-gates',
+    PromotionStepEventSchema,
+    async (event) => {
+      logger.appendKeys({ promotionId: event.promotion.promotionId });
+      const out = await evaluatePromotionGates(await provide(), event);
+      const failed = out.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
+      metrics.addMetric('GateFailures', MetricUnit.Count, failed.length);
+      logger.info('gates evaluated', {
+        passed: out.passed,
+        failed,
+        strongestAction: out.strongestAction,
+      });
+      return out;
+    },
+    { emitsMetrics: true },
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPromotionDeps);

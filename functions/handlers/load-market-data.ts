@@ -8,31 +8,38 @@
  * DataFileCorruptError (caught by the state machine and recorded as `input_rejected`).
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import { prepareCohort } from '../core/use-cases/intraday-cohort.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
-export const handler = makeHandler('load-market-data', EventSchema, async (event) => {
-  const rt = getRuntime();
-  logger.appendKeys({ executionArn: event.execution.id });
-  const prepared = await prepareCohort(rt, {
-    request: event.request,
-    executionId: event.execution.id,
-    executionName: event.execution.name,
-  });
-  if (prepared.skipped) logger.info('cohort skipped', { reason: prepared.reason });
-  else {
-    logger.info('cohort prepared', {
-      cohortId: prepared.cohortId,
-      sessionDate: prepared.sessionDate,
-      bars: prepared.market.barCount,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('load-market-data', EventSchema, async (event) => {
+    const rt = await provide();
+    logger.appendKeys({ executionArn: event.execution.id });
+    const prepared = await prepareCohort(rt, {
+      request: event.request,
+      executionId: event.execution.id,
+      executionName: event.execution.name,
     });
-  }
-  return prepared;
-});
+    if (prepared.skipped) logger.info('cohort skipped', { reason: prepared.reason });
+    else {
+      logger.info('cohort prepared', {
+        cohortId: prepared.cohortId,
+        sessionDate: prepared.sessionDate,
+        bars: prepared.market.barCount,
+      });
+    }
+    return prepared;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

@@ -6,6 +6,8 @@
  * Returns `RunOutput`.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import {
   mergeCohortShardsStep,
@@ -13,8 +15,7 @@ import {
   ShardRunOutputSchema,
 } from '../core/use-cases/cohort-shards.js';
 import { PreparedCohortSchema } from '../core/use-cases/intraday-cohort.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   prepared: PreparedCohortSchema,
@@ -22,9 +23,15 @@ const EventSchema = z.object({
   shards: z.array(ShardRunOutputSchema).min(1),
 });
 
-export const handler = makeHandler('merge-cohort-shards', EventSchema, async (event) => {
-  logger.appendKeys({ cohortId: event.prepared.cohortId });
-  const out = await mergeCohortShardsStep(getRuntime(), event);
-  logger.info('cohort shards merged', { shards: event.shards.length, agents: out.agentCount });
-  return out;
-});
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('merge-cohort-shards', EventSchema, async (event) => {
+    logger.appendKeys({ cohortId: event.prepared.cohortId });
+    const out = await mergeCohortShardsStep(await provide(), event);
+    logger.info('cohort shards merged', { shards: event.shards.length, agents: out.agentCount });
+    return out;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

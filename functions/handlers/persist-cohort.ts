@@ -5,6 +5,8 @@
  * Errors: CohortAlreadyExistsError (another execution owns the id), TransientError.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import type { ScoreOutput } from '../core/use-cases/intraday-cohort.js';
 import {
@@ -13,8 +15,7 @@ import {
   RunOutputSchema,
   ScoreOutputSchema,
 } from '../core/use-cases/intraday-cohort.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   prepared: PreparedCohortSchema,
@@ -22,13 +23,19 @@ const EventSchema = z.object({
   score: ScoreOutputSchema,
 });
 
-export const handler = makeHandler('persist-cohort', EventSchema, async (event) => {
-  const rt = getRuntime();
-  logger.appendKeys({ cohortId: event.prepared.cohortId });
-  const out = await persistCohort(
-    { ...rt, environment: rt.env.STAGE },
-    { prepared: event.prepared, run: event.run, score: event.score as unknown as ScoreOutput },
-  );
-  logger.info('cohort persisted', { agentRows: out.agentRows });
-  return out;
-});
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('persist-cohort', EventSchema, async (event) => {
+    const rt = await provide();
+    logger.appendKeys({ cohortId: event.prepared.cohortId });
+    const out = await persistCohort(
+      { ...rt, environment: rt.env.STAGE },
+      { prepared: event.prepared, run: event.run, score: event.score as unknown as ScoreOutput },
+    );
+    logger.info('cohort persisted', { agentRows: out.agentRows });
+    return out;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

@@ -6,21 +6,28 @@
  * Event: `{ prepared: PreparedCohort, shardAgents: number }`. Returns `ShardPlanOutput`.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import { planCohortShardsStep, ShardAgentsSchema } from '../core/use-cases/cohort-shards.js';
 import { PreparedCohortSchema } from '../core/use-cases/intraday-cohort.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({ prepared: PreparedCohortSchema, shardAgents: ShardAgentsSchema });
 
-export const handler = makeHandler('plan-cohort-shards', EventSchema, async (event) => {
-  logger.appendKeys({ cohortId: event.prepared.cohortId });
-  const out = await planCohortShardsStep(getRuntime(), event);
-  logger.info('cohort shards planned', {
-    agents: out.agentCount,
-    shardAgents: out.shardAgents,
-    shards: out.shardCount,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('plan-cohort-shards', EventSchema, async (event) => {
+    logger.appendKeys({ cohortId: event.prepared.cohortId });
+    const out = await planCohortShardsStep(await provide(), event);
+    logger.info('cohort shards planned', {
+      agents: out.agentCount,
+      shardAgents: out.shardAgents,
+      shards: out.shardCount,
+    });
+    return out;
   });
-  return out;
-});
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

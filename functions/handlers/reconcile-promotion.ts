@@ -5,25 +5,33 @@
  *
  * Event: `{ promotion }`. Returns `{ clean, discrepancies, positions }`.
  */
+
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { reconcilePromotion } from '../core/use-cases/promotion.js';
-import { makeHandler } from './shared/handler.js';
-import { logger, MetricUnit, metrics } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
-export const handler = makeHandler(
-  'reconcile-promotion',
-  PromotionStepEventSchema,
-  async (event) => {
-    const out = await reconcilePromotion(getPromotionDeps(), event);
-    metrics.addMetric('ReconciliationDiscrepancies', MetricUnit.Count, out.discrepancies.length);
-    if (!out.clean) {
-      logger.error('reconciliation discrepancies', {
-        promotionId: event.promotion.promotionId,
-        discrepancies: out.discrepancies,
-      });
-    }
-    return out;
-  },
-  { emitsMetrics: true },
-);
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PromotionDeps>) {
+  return makeHandler(
+    'reconcile-promotion',
+    PromotionStepEventSchema,
+    async (event) => {
+      const out = await reconcilePromotion(await provide(), event);
+      metrics.addMetric('ReconciliationDiscrepancies', MetricUnit.Count, out.discrepancies.length);
+      if (!out.clean) {
+        logger.error('reconciliation discrepancies', {
+          promotionId: event.promotion.promotionId,
+          discrepancies: out.discrepancies,
+        });
+      }
+      return out;
+    },
+    { emitsMetrics: true },
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPromotionDeps);

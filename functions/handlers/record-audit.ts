@@ -9,22 +9,29 @@
  * retries throws AuditWriteError (no decision without its record).
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
 import type { AuditDraft } from '../ports/audit.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.union([
   z.object({ draft: z.record(z.string(), z.unknown()) }),
   z.object({ failure: FailureNoticeSchema }),
 ]);
 
-export const handler = makeHandler('record-audit', EventSchema, async (event) => {
-  const rt = getRuntime();
-  const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
-  // The sink validates the draft with the audit schema (and dead-letters it when invalid).
-  const record = await rt.audit.append({ ...draft, environment: rt.env.STAGE } as AuditDraft);
-  logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
-  return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };
-});
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('record-audit', EventSchema, async (event) => {
+    const rt = await provide();
+    const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
+    // The sink validates the draft with the audit schema (and dead-letters it when invalid).
+    const record = await rt.audit.append({ ...draft, environment: rt.env.STAGE } as AuditDraft);
+    logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
+    return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

@@ -8,11 +8,12 @@
  * Returns `{ sliceId, capitalSliceUsd, leverage, approvedBy, pipelineInput }`.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
 import { getDay3CoreDeps } from '../composition/approval.js';
+import type { Day3Deps } from '../core/use-cases/day3.js';
 import { startMicroLive } from '../core/use-cases/day3.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   selection: Day3SelectionSchema,
@@ -20,18 +21,24 @@ const EventSchema = z.object({
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
-export const handler = makeHandler('record-leverage-decision', EventSchema, async (event) => {
-  logger.appendKeys({ executionArn: event.execution.id });
-  const out = await startMicroLive(getDay3CoreDeps(), {
-    selection: event.selection,
-    decision: event.decision,
-    executionArn: event.execution.id,
-    executionName: event.execution.name,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Day3Deps>) {
+  return makeHandler('record-leverage-decision', EventSchema, async (event) => {
+    logger.appendKeys({ executionArn: event.execution.id });
+    const out = await startMicroLive(await provide(), {
+      selection: event.selection,
+      decision: event.decision,
+      executionArn: event.execution.id,
+      executionName: event.execution.name,
+    });
+    logger.info('micro-live slice recorded', {
+      sliceId: out.sliceId,
+      leverage: out.leverage,
+      approvedBy: out.approvedBy,
+    });
+    return out;
   });
-  logger.info('micro-live slice recorded', {
-    sliceId: out.sliceId,
-    leverage: out.leverage,
-    approvedBy: out.approvedBy,
-  });
-  return out;
-});
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getDay3CoreDeps);

@@ -10,12 +10,12 @@
  */
 import '../composition/slack-web-api.js';
 import * as z from 'zod';
-import { getDay3Deps } from '../composition/approval.js';
+import { logger } from '../adapters/observability.js';
+import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
 import { ValidationError } from '../core/errors.js';
 import { requestDay3Approval } from '../core/use-cases/day3.js';
 import { Day3SelectionSchema } from '../core/use-cases/day3-records.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   taskToken: z.string().min(1).max(2048),
@@ -23,18 +23,24 @@ const EventSchema = z.object({
   selection: Day3SelectionSchema,
 });
 
-export const handler = makeHandler('request-approval', EventSchema, async (event) => {
-  logger.appendKeys({ executionArn: event.execution.id });
-  const deps = await getDay3Deps();
-  if (!deps.approvalBaseUrl) {
-    throw new ValidationError('env.APPROVAL_BASE_URL', 'is required to build approval links');
-  }
-  const out = await requestDay3Approval(deps, {
-    selection: event.selection,
-    taskToken: event.taskToken,
-    executionArn: event.execution.id,
-    executionName: event.execution.name,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Day3HandlerDeps>) {
+  return makeHandler('request-approval', EventSchema, async (event) => {
+    logger.appendKeys({ executionArn: event.execution.id });
+    const deps = await await provide();
+    if (!deps.approvalBaseUrl) {
+      throw new ValidationError('env.APPROVAL_BASE_URL', 'is required to build approval links');
+    }
+    const out = await requestDay3Approval(deps, {
+      selection: event.selection,
+      taskToken: event.taskToken,
+      executionArn: event.execution.id,
+      executionName: event.execution.name,
+    });
+    logger.info('approval requested', out);
+    return out;
   });
-  logger.info('approval requested', out);
-  return out;
-});
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getDay3Deps);

@@ -9,29 +9,36 @@
  * the runtime's clock (no input can set the time). Returns `{ atIso, slices: SliceTick[] }`.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
 import { getDay3CoreDeps } from '../composition/approval.js';
+import type { Day3Deps } from '../core/use-cases/day3.js';
 import { monitorMicroLive } from '../core/use-cases/day3-rollback.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.strictObject({
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
   closeOfDay: z.boolean().optional(),
 });
 
-export const handler = makeHandler('rollback-monitor', EventSchema, async (event) => {
-  const deps = getDay3CoreDeps();
-  const nowMs = deps.promotion.clock.now();
-  if (event.scheduledTime) logger.appendKeys({ scheduledTime: event.scheduledTime });
-  const slices = await monitorMicroLive(deps, { closeOfDay: event.closeOfDay ?? false });
-  for (const s of slices) {
-    logger.info('micro-live slice checked', {
-      sliceId: s.sliceId,
-      action: s.action,
-      status: s.status,
-      equityUsd: s.equityUsd,
-      leverage: s.leverage?.next,
-    });
-  }
-  return { atIso: new Date(nowMs).toISOString(), slices };
-});
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Day3Deps>) {
+  return makeHandler('rollback-monitor', EventSchema, async (event) => {
+    const deps = await provide();
+    const nowMs = deps.promotion.clock.now();
+    if (event.scheduledTime) logger.appendKeys({ scheduledTime: event.scheduledTime });
+    const slices = await monitorMicroLive(deps, { closeOfDay: event.closeOfDay ?? false });
+    for (const s of slices) {
+      logger.info('micro-live slice checked', {
+        sliceId: s.sliceId,
+        action: s.action,
+        status: s.status,
+        equityUsd: s.equityUsd,
+        leverage: s.leverage?.next,
+      });
+    }
+    return { atIso: new Date(nowMs).toISOString(), slices };
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getDay3CoreDeps);

@@ -5,32 +5,43 @@
  * Event: `{ prepared: PreparedCohort, run: RunOutput }`. Returns `ScoreOutput`.
  */
 import * as z from 'zod';
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime } from '../composition/runtime.js';
 import {
   PreparedCohortSchema,
   RunOutputSchema,
   scoreCohortStep,
 } from '../core/use-cases/intraday-cohort.js';
-import { makeHandler } from './shared/handler.js';
-import { logger, MetricUnit, metrics } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({ prepared: PreparedCohortSchema, run: RunOutputSchema });
 
-export const handler = makeHandler(
-  'score-cohort',
-  EventSchema,
-  async (event) => {
-    logger.appendKeys({ cohortId: event.prepared.cohortId });
-    const out = await scoreCohortStep(getRuntime(), event);
-    metrics.addMetric('BankrollUtilization', MetricUnit.Percent, out.parent.meanUtilization * 100);
-    metrics.addMetric('IdleAgents', MetricUnit.Count, out.idleAgents);
-    metrics.addMetric(
-      'ParentMaxDrawdownPercent',
-      MetricUnit.Percent,
-      out.parent.maxDrawdownFraction * 100,
-    );
-    logger.info('cohort scored', { totalPnlUsd: out.parent.totalPnlUsd });
-    return out;
-  },
-  { emitsMetrics: true },
-);
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler(
+    'score-cohort',
+    EventSchema,
+    async (event) => {
+      logger.appendKeys({ cohortId: event.prepared.cohortId });
+      const out = await scoreCohortStep(await provide(), event);
+      metrics.addMetric(
+        'BankrollUtilization',
+        MetricUnit.Percent,
+        out.parent.meanUtilization * 100,
+      );
+      metrics.addMetric('IdleAgents', MetricUnit.Count, out.idleAgents);
+      metrics.addMetric(
+        'ParentMaxDrawdownPercent',
+        MetricUnit.Percent,
+        out.parent.maxDrawdownFraction * 100,
+      );
+      logger.info('cohort scored', { totalPnlUsd: out.parent.totalPnlUsd });
+      return out;
+    },
+    { emitsMetrics: true },
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

@@ -8,27 +8,34 @@
  * Errors: ValidationError (bad request, not three cohorts, no lineage), NotFoundError.
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
 import { getDay3CoreDeps } from '../composition/approval.js';
+import type { Day3Deps } from '../core/use-cases/day3.js';
 import { selectDay3Candidate } from '../core/use-cases/day3.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
-export const handler = makeHandler('select-day3-candidate', EventSchema, async (event) => {
-  logger.appendKeys({ executionArn: event.execution.id });
-  const out = await selectDay3Candidate(getDay3CoreDeps(), {
-    request: event.request,
-    executionName: event.execution.name,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Day3Deps>) {
+  return makeHandler('select-day3-candidate', EventSchema, async (event) => {
+    logger.appendKeys({ executionArn: event.execution.id });
+    const out = await selectDay3Candidate(await provide(), {
+      request: event.request,
+      executionName: event.execution.name,
+    });
+    logger.info('day-3 candidate selected', {
+      lineageId: out.candidate.lineageId,
+      eligible: out.candidate.eligible,
+      gatesPassed: out.gates.passed,
+      capitalSliceUsd: out.capitalSliceUsd,
+    });
+    return out;
   });
-  logger.info('day-3 candidate selected', {
-    lineageId: out.candidate.lineageId,
-    eligible: out.candidate.eligible,
-    gatesPassed: out.gates.passed,
-    capitalSliceUsd: out.capitalSliceUsd,
-  });
-  return out;
-});
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getDay3CoreDeps);

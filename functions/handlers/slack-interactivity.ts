@@ -24,6 +24,7 @@ import {
   httpRequestOf,
   jsonResponse,
 } from '../adapters/http/api-gateway.js';
+import { logger } from '../adapters/observability.js';
 import { parseSlackInteraction } from '../adapters/slack/interaction.js';
 import { verifySlackSignature } from '../adapters/slack/signature.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
@@ -31,7 +32,7 @@ import { decideApproval } from '../core/approval/decide.js';
 import type { AuditDraft } from '../core/audit/record.js';
 import { StagegateError, ValidationError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
-import { logger } from './shared/observability.js';
+import type { Provide } from './shared/handler.js';
 
 const REASON = {
   stale_timestamp: 'replayed',
@@ -55,12 +56,12 @@ async function rejectInput(
   } as AuditDraft);
 }
 
-async function handle(event: unknown): Promise<HttpResponse> {
+async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<HttpResponse> {
   const parsed = HttpApiEventSchema.safeParse(event);
   if (!parsed.success)
     return jsonResponse(400, { ok: false, error: 'ValidationError', reason: 'malformed' });
   const req = httpRequestOf(parsed.data);
-  const deps = await getApprovalDeps();
+  const deps = await await provide();
   const verified = verifySlackSignature({
     signingSecret: await deps.secrets.get('slackSigningSecret'),
     timestampHeader: req.headers['x-slack-request-timestamp'],
@@ -130,16 +131,22 @@ async function handle(event: unknown): Promise<HttpResponse> {
   return jsonResponse(200, { ok: true, decision: outcome.status, by: outcome.by });
 }
 
-export const handler = middy(async (event: unknown): Promise<HttpResponse> => {
-  try {
-    return await handle(event);
-  } catch (err) {
-    const e = err as Error;
-    logger.error('slack interactivity failed', { errorName: e.name, errorMessage: e.message });
-    const retryable = err instanceof StagegateError && err.retryable;
-    return jsonResponse(retryable ? 503 : 500, {
-      ok: false,
-      error: retryable ? 'TransientError' : 'InternalError',
-    });
-  }
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<ApprovalDeps>) {
+  return middy(async (event: unknown): Promise<HttpResponse> => {
+    try {
+      return await handle(provide, event);
+    } catch (err) {
+      const e = err as Error;
+      logger.error('slack interactivity failed', { errorName: e.name, errorMessage: e.message });
+      const retryable = err instanceof StagegateError && err.retryable;
+      return jsonResponse(retryable ? 503 : 500, {
+        ok: false,
+        error: retryable ? 'TransientError' : 'InternalError',
+      });
+    }
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getApprovalDeps);

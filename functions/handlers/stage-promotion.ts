@@ -8,30 +8,37 @@
  * Errors: ValidationError (bad request or config), NotFoundError (unknown cohort).
  */
 import * as z from 'zod';
+import { logger } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { stagePromotion } from '../core/use-cases/promotion.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
-export const handler = makeHandler('stage-promotion', EventSchema, async (event) => {
-  logger.appendKeys({ executionArn: event.execution.id });
-  const out = await stagePromotion(getPromotionDeps(), {
-    request: event.request,
-    executionId: event.execution.id,
-    executionName: event.execution.name,
-  });
-  if (out.skipped) logger.info('nothing to promote', { reason: out.reason });
-  else {
-    logger.info('promotion staged', {
-      promotionId: out.promotion.promotionId,
-      agentId: out.promotion.agentId,
-      capitalSliceUsd: out.promotion.capitalSliceUsd,
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PromotionDeps>) {
+  return makeHandler('stage-promotion', EventSchema, async (event) => {
+    logger.appendKeys({ executionArn: event.execution.id });
+    const out = await stagePromotion(await provide(), {
+      request: event.request,
+      executionId: event.execution.id,
+      executionName: event.execution.name,
     });
-  }
-  return out;
-});
+    if (out.skipped) logger.info('nothing to promote', { reason: out.reason });
+    else {
+      logger.info('promotion staged', {
+        promotionId: out.promotion.promotionId,
+        agentId: out.promotion.agentId,
+        capitalSliceUsd: out.promotion.capitalSliceUsd,
+      });
+    }
+    return out;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPromotionDeps);

@@ -9,10 +9,11 @@
  */
 import * as z from 'zod';
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
+import { logger } from '../adapters/observability.js';
+import type { Runtime } from '../composition/runtime.js';
 import { getRuntime, makeS3Client } from '../composition/runtime.js';
 import { verifyAuditDay } from '../core/use-cases/audit-compaction.js';
-import { makeHandler } from './shared/handler.js';
-import { logger } from './shared/observability.js';
+import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
@@ -21,10 +22,19 @@ const EventSchema = z.object({
 
 let reader: S3AuditReader | undefined;
 
-export const handler = makeHandler('verify-audit-day', EventSchema, async (event) => {
-  const rt = getRuntime();
-  reader ??= new S3AuditReader({ s3: makeS3Client(rt.env), bucket: rt.env.AUDIT_BUCKET });
-  const out = await verifyAuditDay({ reader, environment: rt.env.STAGE }, event.request);
-  logger.info('audit day verified', { ...out, execution: event.execution.name });
-  return out;
-});
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<Runtime>) {
+  return makeHandler('verify-audit-day', EventSchema, async (event) => {
+    const rt = await provide();
+    reader ??= new S3AuditReader({
+      s3: makeS3Client(rt.env, rt.credentials),
+      bucket: rt.env.AUDIT_BUCKET,
+    });
+    const out = await verifyAuditDay({ reader, environment: rt.env.STAGE }, event.request);
+    logger.info('audit day verified', { ...out, execution: event.execution.name });
+    return out;
+  });
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getRuntime);

@@ -2,8 +2,8 @@
  * Secrets the approval flow needs: the approval key (HMAC of links and CSRF tokens, and via
  * HKDF the task-token cipher), the Slack bot token and the Slack signing secret. In AWS they
  * live in Secrets Manager (`functions/adapters/secrets/secrets.ts`, `SecretsManagerSecrets`);
- * in local mode they come from the process environment (`EnvSecrets`), the approval key being
- * generated at random for each run. A secret's value never goes to logs, links or audit.
+ * in local mode the local composition root holds them in memory (`local/composition.ts`), the
+ * approval key being generated at random for each local runtime. A secret's value never goes to logs, links or audit.
  */
 
 /** The secrets this deployment uses, by role. */

@@ -185,8 +185,6 @@ export class Day3GoNoGo extends Construct {
     const baseUrl = this.api.apiEndpoint;
 
     const approvalEnv = {
-      TASK_TOKEN_MODE: 'aws',
-      SECRETS_MODE: 'secrets-manager',
       NOTIFIER: 'slack',
       SLACK_CHANNEL: config.slack.channel,
       APPROVAL_BASE_URL: baseUrl,

@@ -13,8 +13,6 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localTaskTokens } from '../../functions/adapters/sfn/local-task-tokens.js';
-import { getApprovalDeps } from '../../functions/composition/approval.js';
 import {
   approvalKeyFromSecret,
   buildApprovalLink,
@@ -27,7 +25,8 @@ import {
   localApprover,
   runDay3,
 } from '../../local/day3.js';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { localTaskTokens } from '../../local/local-task-tokens.js';
 import { auditRecords, runThreeCohorts, type StoredAudit } from '../integration/day3/support.js';
 import { DATA_ROOT } from '../support/paths.js';
 
@@ -46,6 +45,8 @@ const APPROVER = localApprover();
 const MALLORY = 'local:mallory';
 
 let stack: LocalStack;
+/** The latest Day-3 run's composed dependencies and handlers (what its approval server serves). */
+let lastRun: LocalDay3Run | undefined;
 let cohortIds: string[];
 let browser: Browser | undefined;
 let setupError: unknown;
@@ -79,7 +80,10 @@ async function startManualRun(monitor: boolean): Promise<Waiting> {
     monitorEveryMinutes: 120,
     signal: abort.signal,
     write: () => undefined,
-    onApprovalRequested: announced,
+    onApprovalRequested: (request, run) => {
+      lastRun = run;
+      announced(request);
+    },
   });
   const request = await Promise.race([
     requested,
@@ -92,10 +96,16 @@ async function startManualRun(monitor: boolean): Promise<Waiting> {
   return { request, outcome };
 }
 
+function httpOfLastRun(): LocalDay3Run['http'] {
+  if (!lastRun) throw new Error('no Day-3 run yet');
+  return lastRun.http;
+}
+
 const isWaiting = (w: Waiting) => localTaskTokens.waitingTasks(w.request.executionArn).length === 1;
 
 async function statusOf(approvalId: string): Promise<string> {
-  return (await (await getApprovalDeps()).approvals.getForDisplay(approvalId)).status;
+  if (!lastRun) throw new Error('no Day-3 run yet');
+  return (await lastRun.approval.approvals.getForDisplay(approvalId)).status;
 }
 
 /** Decision attempts (recorded or refused) on one approval, from the audit trail. */
@@ -193,7 +203,7 @@ describe('approval page in headless Chromium (local approval server, real Day-3 
     [
       'a wrong approver (the server of another user)',
       async (url) => {
-        mallory ??= await startApprovalServer({ approver: MALLORY });
+        mallory ??= await startApprovalServer({ approver: MALLORY, handlers: httpOfLastRun() });
         return `${mallory.url}${url.pathname}${url.search}`;
       },
       403,
@@ -295,7 +305,7 @@ describe('approval page in headless Chromium (local approval server, real Day-3 
         ]),
       ),
     ) as Record<string, string>;
-    mallory ??= await startApprovalServer({ approver: MALLORY });
+    mallory ??= await startApprovalServer({ approver: MALLORY, handlers: httpOfLastRun() });
 
     // Act
     const res = await page.request.post(`${mallory.url}/approvals/${w.request.approvalId}`, {
@@ -369,7 +379,7 @@ describe('a reused link (fresh execution)', () => {
 
     // Act: open the link again, and post the same form again (the run's server is gone with
     // the run; the page is served again for the same approver, as the HTTP API always is)
-    const server = await startApprovalServer({ approver: APPROVER });
+    const server = await startApprovalServer({ approver: APPROVER, handlers: httpOfLastRun() });
     const link = new URL(w.request.approvalUrl);
     const reopened = await openPage(`${server.url}${link.pathname}${link.search}`);
     const reposted = await reopened.page.request.post(`${server.url}${link.pathname}`, {

@@ -275,12 +275,12 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     for (const env of [request, slack, page]) {
       expect(env).toEqual(
         expect.objectContaining({
-          TASK_TOKEN_MODE: 'aws',
-          SECRETS_MODE: 'secrets-manager',
           NOTIFIER: 'slack',
           SLACK_CHANNEL: config.slack.channel,
         }),
       );
+      expect(env).not.toHaveProperty('TASK_TOKEN_MODE');
+      expect(env).not.toHaveProperty('SECRETS_MODE');
       expect(render(env.APPROVAL_BASE_URL)).toContain(logicalIdOf(day3.api));
       expect(env.APPROVAL_KEY_SECRET_ID).toBeDefined();
       expect(env.SLACK_BOT_TOKEN_SECRET_ID).toBeDefined();

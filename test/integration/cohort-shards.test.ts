@@ -16,9 +16,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRuntime, type Runtime, resetRuntime } from '../../functions/composition/runtime.js';
+import { composeRuntime, type Runtime } from '../../functions/composition/runtime.js';
+import { readRuntimeEnv } from '../../functions/config/env.js';
 import type { SimulationResult } from '../../functions/core/cohort/simulate.js';
 import { readSimulation } from '../../functions/core/use-cases/simulation-artifact.js';
+import { systemClock } from '../../functions/ports/clock.js';
 import {
   type LocalFunction,
   LocalStateMachine,
@@ -37,8 +39,8 @@ import {
 import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT, REPO_ROOT } from '../support/paths.js';
 
-/** The intraday cohort's functions (placeholder `<name>FunctionArn`). */
-async function cohortFunctions(): Promise<LocalFunction[]> {
+/** The intraday cohort's functions (placeholder `<name>FunctionArn`), bound to `rt`. */
+async function cohortFunctions(rt: Runtime): Promise<LocalFunction[]> {
   const modules = {
     LoadMarketData: import('../../functions/handlers/load-market-data.js'),
     RunCohort: import('../../functions/handlers/run-cohort.js'),
@@ -53,7 +55,7 @@ async function cohortFunctions(): Promise<LocalFunction[]> {
     Object.entries(modules).map(async ([name, module]) => ({
       placeholder: `${name}FunctionArn`,
       name,
-      handler: (await module).handler as unknown as LocalFunction['handler'],
+      handler: (await module).createHandler(() => rt) as unknown as LocalFunction['handler'],
     })),
   );
 }
@@ -94,7 +96,7 @@ let tmp: string;
 
 beforeAll(async () => {
   servers = await startLocalServers({ dataDir: 'memory', buckets: Object.values(LOCAL_BUCKETS) });
-  const env: Record<string, string> = {
+  const env = readRuntimeEnv({
     STAGE: 'local',
     TABLE_NAME: LOCAL_TABLE,
     ARTIFACTS_BUCKET: LOCAL_BUCKETS.artifacts,
@@ -103,17 +105,8 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: servers.dynamoEndpoint,
     S3_ENDPOINT: servers.s3Endpoint,
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    POWERTOOLS_SERVICE_NAME: 'stagegate',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  };
-  Object.assign(process.env, env);
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  resetRuntime();
-  runtime = buildRuntime(env);
+  });
+  runtime = composeRuntime(env, systemClock, LOCAL_CREDENTIALS);
   const ddb = new DynamoDBClient({
     endpoint: servers.dynamoEndpoint,
     region: LOCAL_REGION,
@@ -122,7 +115,7 @@ beforeAll(async () => {
   await ensureTable(ddb, LOCAL_TABLE);
   ddb.destroy();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-shards-'));
-  const functions = await cohortFunctions();
+  const functions = await cohortFunctions(runtime);
   sharded = await loadIntradayCohort(functions, 250, tmp);
   unsharded = await loadIntradayCohort(functions, 1_000, tmp);
 });

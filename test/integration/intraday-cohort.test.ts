@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDocumentClient } from '../../functions/composition/runtime.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
 
@@ -52,10 +53,13 @@ describe('intraday cohort, happy path', () => {
     expect(cohortId).toMatch(/^coh-20131007-/);
 
     // Assess: DynamoDB items (raw) — one header and one page holding the 30 agent rows
-    const doc = makeDocumentClient({
-      DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
-      AWS_REGION: 'us-east-1',
-    });
+    const doc = makeDocumentClient(
+      {
+        DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+        AWS_REGION: 'us-east-1',
+      },
+      LOCAL_CREDENTIALS,
+    );
     const items = await doc.send(
       new QueryCommand({
         TableName: LOCAL_TABLE,

@@ -11,6 +11,7 @@ import {
 } from '../../functions/core/use-cases/promotion.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
 
@@ -50,10 +51,13 @@ async function auditOf(stream: string): Promise<Array<Record<string, unknown>>> 
 
 /** client_order_ids the simulated broker holds for a promotion (its own persisted state). */
 async function brokerOrderIds(promotionId: string): Promise<string[]> {
-  const doc = makeDocumentClient({
-    DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
-    AWS_REGION: 'us-east-1',
-  });
+  const doc = makeDocumentClient(
+    {
+      DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+      AWS_REGION: 'us-east-1',
+    },
+    LOCAL_CREDENTIALS,
+  );
   const out = await doc.send(
     new QueryCommand({
       TableName: LOCAL_TABLE,

@@ -16,6 +16,7 @@ import {
   startLocalStack,
 } from '../../local/local-stack.js';
 import { type ReplayResult, replay } from '../../local/replay.js';
+import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
@@ -90,7 +91,10 @@ describe('six-session replay through the schedules', () => {
 
 describe('the audit trail of the replay', () => {
   const bucket = () => ({
-    s3Client: makeS3Client({ S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+    s3Client: makeS3Client(
+      { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+      LOCAL_CREDENTIALS,
+    ),
     bucket: LOCAL_BUCKETS.audit,
     environment: 'local' as const,
   });
@@ -99,10 +103,13 @@ describe('the audit trail of the replay', () => {
     const out = await verifyAudit({
       ...bucket(),
       heads: {
-        dynamo: makeDocumentClient({
-          DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
-          AWS_REGION: 'us-east-1',
-        }),
+        dynamo: makeDocumentClient(
+          {
+            DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
+            AWS_REGION: 'us-east-1',
+          },
+          LOCAL_CREDENTIALS,
+        ),
         tableName: LOCAL_TABLE,
       },
     });

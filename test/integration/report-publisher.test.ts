@@ -12,8 +12,6 @@ const BUCKET = 'reports-test';
 
 beforeAll(async () => {
   servers = await startLocalServers({ buckets: [BUCKET] });
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
 });
 
 afterAll(async () => {
@@ -26,7 +24,7 @@ describe('S3ReportPublisher', () => {
   it('serves the report through the presigned URL, expiring as asked', async () => {
     // Prepare
     const publisher = new S3ReportPublisher(
-      makeS3Client({ S3_ENDPOINT: servers.s3Endpoint, AWS_REGION: 'us-east-1' }),
+      makeS3Client({ S3_ENDPOINT: servers.s3Endpoint, AWS_REGION: 'us-east-1' }, LOCAL_CREDENTIALS),
       BUCKET,
     );
     const html =

@@ -5,16 +5,21 @@
  * record naming the key. The local stack runs the same ASL files and handlers as AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureDay3Local } from '../../local/day3.js';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { ConsoleNotifier } from '../../local/console-notifier.js';
+import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
+let day3: LocalDay3Run;
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
-  configureDay3Local(stack, { approvalBaseUrl: 'http://127.0.0.1:9', approvers: ['local:test'] });
+  day3 = await stack.day3({
+    approvalBaseUrl: 'http://127.0.0.1:9',
+    approvers: ['local:test'],
+    notifier: new ConsoleNotifier(),
+  });
 });
 
 afterAll(async () => {
@@ -51,7 +56,7 @@ function machineOf(name: string) {
     'intraday-cohort': stack.intradayCohort,
     'promotion-pipeline': stack.promotionPipeline,
     'learning-cycle': stack.learningCycle,
-    'day3-go-no-go': stack.day3GoNoGo,
+    'day3-go-no-go': day3.machine,
   } as const;
   return byName[name as keyof typeof byName];
 }

@@ -5,13 +5,14 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../../functions/composition/runtime.js';
 import { LOCAL_BUCKETS } from '../../local/local-stack.js';
+import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 
 /** A stored record as JSON (`payload` is its canonical JSON string). */
 export type RawAuditRecord = Record<string, unknown>;
 
 /** Every record under `audit/` of the S3 emulator at `s3Endpoint`, sorted by (stream, seq). */
 export async function readAuditObjects(s3Endpoint: string): Promise<RawAuditRecord[]> {
-  const s3 = makeS3Client({ S3_ENDPOINT: s3Endpoint, AWS_REGION: 'us-east-1' });
+  const s3 = makeS3Client({ S3_ENDPOINT: s3Endpoint, AWS_REGION: 'us-east-1' }, LOCAL_CREDENTIALS);
   const out: RawAuditRecord[] = [];
   let token: string | undefined;
   do {

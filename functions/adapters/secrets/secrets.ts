@@ -6,7 +6,8 @@
  *   does not call the API per request yet picks up a rotation within minutes. IAM:
  *   `secretsmanager:GetSecretValue` on the three secrets (and `kms:Decrypt` when they are
  *   encrypted with a customer-managed key).
- * - {@link EnvSecrets}: values from an environment map (local mode and tests).
+ *
+ * (The local mode's secrets live in `local/composition.ts`: a fresh random approval key.)
  *
  * Secret values never appear in errors or logs: errors name the role (`approvalKey`...) only.
  */
@@ -47,25 +48,6 @@ export class SecretsManagerSecrets implements SecretsPort {
     }
     if (!value) throw new ValidationError(`secrets.${name}`, 'the secret has no string value');
     this.cache.set(name, { value, atMs: now });
-    return value;
-  }
-}
-
-/** Environment variable read for each role by {@link EnvSecrets}. */
-export const SECRET_ENV_VARS: Readonly<Record<SecretName, string>> = {
-  approvalKey: 'APPROVAL_KEY',
-  slackBotToken: 'SLACK_BOT_TOKEN',
-  slackSigningSecret: 'SLACK_SIGNING_SECRET',
-};
-
-export class EnvSecrets implements SecretsPort {
-  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
-
-  async get(name: SecretName): Promise<string> {
-    const value = this.env[SECRET_ENV_VARS[name]];
-    if (!value) {
-      throw new ValidationError(`secrets.${name}`, `${SECRET_ENV_VARS[name]} is not set`);
-    }
     return value;
   }
 }

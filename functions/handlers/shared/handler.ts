@@ -10,8 +10,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { logger, metrics } from '../../adapters/observability.js';
 import { StagegateError, ValidationError } from '../../core/errors.js';
-import { logger, metrics } from './observability.js';
+
+/**
+ * How a handler gets its dependencies: the AWS composition root builds them once per process
+ * from the environment (`functions/composition/`); the local composition root (`local/`)
+ * passes its own typed ones to the same handler factory.
+ */
+export type Provide<T> = () => T | Promise<T>;
 
 /**
  * Parses `event` with `schema`.

@@ -3,14 +3,12 @@
  * sessions and bankrolls), one real promotion, one pending Day-3 approval request, the local
  * console users and the console server on loopback.
  */
-import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
-import { getApprovalDeps } from '../../../functions/composition/approval.js';
 import { buildConsoleApi } from '../../../functions/composition/console.js';
 import { newApprovalId } from '../../../functions/core/approval/links.js';
 import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
 import { ConsoleUsers } from '../../../local/console-users.js';
-import { configureDay3Local } from '../../../local/day3.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { localTaskTokens } from '../../../local/local-task-tokens.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 export interface ConsoleFixture {
@@ -63,12 +61,7 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
     const promotionId = (promo.output as { promotionId: string }).promotionId;
 
     stack.clock.set(Date.now());
-    configureDay3Local(stack, {
-      approvalBaseUrl: 'http://127.0.0.1:9/',
-      approvers: ['local:rick'],
-      timeoutSeconds: 3600,
-    });
-    const approvalDeps = await getApprovalDeps();
+    const approvalDeps = await stack.approvalDeps();
     const approvalId = newApprovalId();
     const taskToken = `console-test-${approvalId}`;
     const executionArn = `arn:aws:states:local:000000000000:execution:day3:${tag}`;
@@ -115,7 +108,10 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
 
     const users = await ConsoleUsers.load('memory');
     const server = await startConsoleServer({
-      api: buildConsoleApi(stack.runtime),
+      api: buildConsoleApi(stack.runtime, {
+        promotionDeps: () => stack.promotion,
+        approvalDeps: () => stack.approvalDeps(),
+      }),
       users,
       audit: stack.runtime.audit,
       environment: 'local',

@@ -5,14 +5,10 @@
  * attempt must be audited; a refusal must change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
-import { getApprovalDeps, useNotifier } from '../../../functions/composition/approval.js';
 import { buildApprovalLink, expFromMs } from '../../../functions/core/approval/links.js';
-import { handler as approvalHttp } from '../../../functions/handlers/approval-http.js';
-import { handler as slackInteractivity } from '../../../functions/handlers/slack-interactivity.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
-import { configureDay3Local } from '../../../local/day3.js';
-import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { localTaskTokens } from '../../../local/local-task-tokens.js';
 import { DATA_ROOT } from '../../support/paths.js';
 import { summary } from '../../unit/approval/fixtures.js';
 import {
@@ -29,6 +25,8 @@ const SLACK_USER = 'U024BE7LH';
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-only';
 const notifier = new CapturingNotifier();
 let stack: LocalStack;
+/** The Day-3 run's composed approval dependencies and HTTP handlers. */
+let run: LocalDay3Run;
 let seq = 0;
 
 interface Waiting {
@@ -42,7 +40,7 @@ interface Waiting {
 /** A pending approval request with a waiting task token (what RequestApproval leaves behind). */
 async function pendingApproval(): Promise<Waiting> {
   seq += 1;
-  const deps = await getApprovalDeps();
+  const deps = run.approval;
   const approvalId = `Endpoint${String(seq).padStart(4, '0')}ApprovalId`;
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:stagegate-local-day3-go-no-go:it-endpoints-${seq}`;
   const token = `it-token-${seq}-${'x'.repeat(40)}`;
@@ -108,9 +106,10 @@ function pageEvent(input: {
 
 type Response = { statusCode: number; headers: Record<string, string>; body: string };
 const ctx = () => localLambdaContext('Test', 30_000);
-const callPage = async (e: Record<string, unknown>) => (await approvalHttp(e, ctx())) as Response;
+const callPage = async (e: Record<string, unknown>) =>
+  (await run.http.approval(e, ctx())) as Response;
 const callSlack = async (e: Record<string, unknown>) =>
-  (await slackInteractivity(e, ctx())) as Response;
+  (await run.http.slack(e, ctx())) as Response;
 
 /** The confirmation form's hidden fields, scraped from the GET page. */
 function formOf(html: string): Record<string, string> {
@@ -120,7 +119,7 @@ function formOf(html: string): Record<string, string> {
 }
 
 async function statusOf(approvalId: string): Promise<string> {
-  return (await (await getApprovalDeps()).approvals.getForDisplay(approvalId)).status;
+  return (await run.approval.approvals.getForDisplay(approvalId)).status;
 }
 
 const isWaiting = (w: Waiting) =>
@@ -132,13 +131,15 @@ async function attemptsOf(approvalId: string): Promise<StoredAudit[]> {
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
-  configureDay3Local(stack, { approvalBaseUrl: BASE, approvers: [`web:${ALICE}`] });
-  process.env.SLACK_SIGNING_SECRET = SIGNING_SECRET;
-  useNotifier(notifier);
+  run = await stack.day3({
+    approvalBaseUrl: BASE,
+    approvers: [`web:${ALICE}`],
+    notifier,
+    slackSigningSecret: SIGNING_SECRET,
+  });
 });
 
 afterAll(async () => {
-  useNotifier(null);
   await stack?.stop();
 });
 

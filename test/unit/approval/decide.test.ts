@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryApprovalStore } from '../../../functions/adapters/approval/memory-approval-store.js';
 import {
   type ApprovalDeps,
   type DecideOutcome,
@@ -25,6 +24,7 @@ import {
   ValidationError,
 } from '../../../functions/core/errors.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
 import {
   APPROVAL_ID,
   APPROVER,

@@ -1,8 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConsoleNotifier,
-  messageLinks,
-} from '../../../functions/adapters/slack/console-notifier.js';
 import { approvalMessage } from '../../../functions/adapters/slack/messages.js';
 import {
   type SlackApiResult,
@@ -13,6 +9,7 @@ import {
 } from '../../../functions/adapters/slack/slack-notifier.js';
 import { WebhookNotifier } from '../../../functions/adapters/slack/webhook-notifier.js';
 import { NotificationRejectedError, TransientError } from '../../../functions/core/errors.js';
+import { ConsoleNotifier, messageLinks } from '../../../local/console-notifier.js';
 import { APPROVAL_ID, summary } from './fixtures.js';
 
 const URL_ = `https://approve.example.com/approvals/${APPROVAL_ID}?exp=1381363200&sig=${'s'.repeat(43)}`;

@@ -8,11 +8,11 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditSink } from '../../../functions/adapters/audit/memory-audit-sink.js';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
 import { verifyChains } from '../../../functions/core/audit/verify.js';
 import { AuditWriteError, ValidationError } from '../../../functions/core/errors.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { gateDraft, seededPrng, T0 } from './fixtures.js';
 
 class FakeS3 {

@@ -86,16 +86,11 @@ describe('the demo override of the evidence gates', () => {
       }),
     );
 
-  it('is accepted by the local mode only', () => {
+  it('is refused by the AWS composition root (only the local root composes it)', () => {
     // Prepare
-    const local = ApprovalEnvSchema.parse({
-      DAY3_CONFIG_JSON: json(true),
-      TASK_TOKEN_MODE: 'local',
-    });
     const aws = ApprovalEnvSchema.parse({ DAY3_CONFIG_JSON: json(true) });
 
     // Act / Assess
-    expect(day3ConfigOf(local).demoOverride).toBe(true);
     expect(() => day3ConfigOf(aws)).toThrow(/only in the local mode/);
     expect(
       day3ConfigOf(ApprovalEnvSchema.parse({ DAY3_CONFIG_JSON: json(false) })).demoOverride,

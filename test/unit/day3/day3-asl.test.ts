@@ -9,13 +9,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
 import {
   type LocalFunction,
   LocalStateMachine,
   localFunctionArn,
   substitute,
 } from '../../../local/asl-runner.js';
+import { localTaskTokens } from '../../../local/local-task-tokens.js';
 import { REPO_ROOT } from '../../support/paths.js';
 
 const FILE = path.join(REPO_ROOT, 'statemachines/day3-go-no-go.asl.json');

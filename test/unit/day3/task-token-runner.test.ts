@@ -6,13 +6,13 @@
  * AWS returns.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { localTaskTokens } from '../../../functions/adapters/sfn/local-task-tokens.js';
 import { TaskTokenInvalidError } from '../../../functions/core/errors.js';
 import {
   type LocalFunction,
   LocalStateMachine,
   localFunctionArn,
 } from '../../../local/asl-runner.js';
+import { localTaskTokens } from '../../../local/local-task-tokens.js';
 
 const seen: Record<string, unknown>[] = [];
 const ask: LocalFunction = {

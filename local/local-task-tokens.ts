@@ -3,17 +3,18 @@
  * tasks the local ASL runner (`local/asl-runner.ts`) is waiting on. The runner registers a
  * fresh token before it invokes the task's Lambda handler and waits for this registry to
  * settle it; the approval handlers (running in the same process) settle it through the same
- * port the AWS adapter implements. The composition root picks this adapter when
- * `TASK_TOKEN_MODE=local`.
+ * port the AWS adapter implements. The local composition root (`local/composition.ts`) hands
+ * it to them.
  *
  * Semantics follow Step Functions: a token resumes its task once; after that, or after the
  * task timed out or its execution was aborted, every call throws TaskTokenInvalidError
  * (`does_not_exist` / `timed_out`); an unknown string is `invalid`. Outputs are JSON
  * round-tripped and size-checked like the API does.
  */
-import { TaskTokenInvalidError } from '../../core/errors.js';
-import type { TaskTokenPort } from '../../ports/task-token.js';
-import { checkTaskFailure, taskOutputJson } from './task-token-output.js';
+
+import { checkTaskFailure, taskOutputJson } from '../functions/adapters/sfn/task-token-output.js';
+import { TaskTokenInvalidError } from '../functions/core/errors.js';
+import type { TaskTokenPort } from '../functions/ports/task-token.js';
 
 /** A task waiting for its token. */
 export interface WaitingTask {

@@ -3,7 +3,7 @@
  * of sending them: the local mode's default, so the approval link is one click away in the
  * terminal.
  */
-import type { ChatMessage, Notifier, PostedMessage } from '../../ports/notifier.js';
+import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
 
 /** Every `url` of a button and every `<url|label>` link found in the blocks, in order, once. */
 export function messageLinks(blocks: readonly object[]): string[] {

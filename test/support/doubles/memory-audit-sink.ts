@@ -3,12 +3,12 @@
  * layout as the S3 sink: for unit tests of use cases and for throw-away local runs.
  */
 import { monotonicFactory } from 'ulid';
-import { auditObjectKey, partitionOf } from '../../core/audit/keys.js';
-import type { AuditDraft, AuditRecord, StreamHead } from '../../core/audit/record.js';
-import { chainRecord, toAuditTs } from '../../core/audit/record.js';
-import type { VerifyInput } from '../../core/audit/verify.js';
-import type { AuditReader, AuditReadQuery, AuditSink } from '../../ports/audit.js';
-import type { Clock } from '../../ports/clock.js';
+import { auditObjectKey, partitionOf } from '../../../functions/core/audit/keys.js';
+import type { AuditDraft, AuditRecord, StreamHead } from '../../../functions/core/audit/record.js';
+import { chainRecord, toAuditTs } from '../../../functions/core/audit/record.js';
+import type { VerifyInput } from '../../../functions/core/audit/verify.js';
+import type { AuditReader, AuditReadQuery, AuditSink } from '../../../functions/ports/audit.js';
+import type { Clock } from '../../../functions/ports/clock.js';
 
 /** Keeps every appended record (and its would-be S3 key) in memory. */
 export class MemoryAuditSink implements AuditSink, AuditReader {

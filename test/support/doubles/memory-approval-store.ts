@@ -3,25 +3,25 @@
  * token, decide-once, the same refusal order): for unit tests of the use cases and quick local
  * experiments. Claims are atomic because nothing awaits between the check and the write.
  */
-import { claimRefusal, withTaskToken } from '../../core/approval/claim.js';
-import type { TaskTokenCipher } from '../../core/approval/token-cipher.js';
+import { claimRefusal, withTaskToken } from '../../../functions/core/approval/claim.js';
+import type { TaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
 import {
   type ApprovalChannel,
   type ApprovalStatus,
   type NewApprovalRequest,
   newApprovalRequestSchema,
-} from '../../core/approval/types.js';
+} from '../../../functions/core/approval/types.js';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalNotFoundError,
   ValidationError,
-} from '../../core/errors.js';
+} from '../../../functions/core/errors.js';
 import type {
   ApprovalStore,
   ApprovalView,
   ClaimedDecision,
   DecisionClaim,
-} from '../../ports/approval-store.js';
+} from '../../../functions/ports/approval-store.js';
 
 interface Entry {
   view: ApprovalView;
