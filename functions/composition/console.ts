@@ -25,8 +25,8 @@ export interface ConsoleWriteDeps {
 
 /** Builds the console API over a runtime. */
 export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): ConsoleApi {
-  const doc = makeDocumentClient(rt.env);
-  const s3 = makeS3Client(rt.env);
+  const doc = makeDocumentClient(rt.env, rt.credentials);
+  const s3 = makeS3Client(rt.env, rt.credentials);
   const promotionDeps = writes.promotionDeps ?? getPromotionDeps;
   const approvalDeps = writes.approvalDeps ?? getApprovalDeps;
   return new ConsoleApi({
