@@ -135,10 +135,15 @@ export const EnvironmentConfigSchema = z
      */
     learning: LearningConfigSchema,
     promotion: z.object({
-      /** Wall-clock windows (America/New_York, weekdays) in which a promotion may go to the broker. */
+      /**
+       * The wall-clock window (America/New_York, weekdays) in which a promotion may go to the
+       * broker: exactly one per stage (the pipeline's gate and schedule read one window; a
+       * second would be silently ignored, so the schema refuses it).
+       */
       windows: z
         .array(z.object({ opensAt: hhmm, closesAt: hhmm }))
-        .min(1, 'needs at least one promotion window'),
+        .min(1, 'needs one promotion window')
+        .max(1, 'one promotion window per stage (a second window would never be used)'),
       /** How long a human approval request stays open before it counts as a reject (hours). */
       approvalTimeoutHours: z.number().int().min(1).max(168),
       /**

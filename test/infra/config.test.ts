@@ -179,6 +179,19 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
         field: 'promotion.windows[0].closesAt',
       },
       {
+        name: 'two promotion windows (only one per stage is ever used)',
+        stage: 'dev',
+        overrides: {
+          promotion: {
+            windows: [
+              { opensAt: '10:00', closesAt: '11:00' },
+              { opensAt: '14:00', closesAt: '15:00' },
+            ],
+          },
+        },
+        field: 'promotion.windows',
+      },
+      {
         name: 'malformed simulated broker account id',
         stage: 'dev',
         overrides: { broker: { simulated: { accountId: 'paper 1' } } },
