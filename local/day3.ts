@@ -18,6 +18,7 @@ import os from 'node:os';
 import { TZDate } from '@date-fns/tz';
 import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
 import { decideApproval } from '../functions/core/approval/decide.js';
+import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
 import type { Day3Conclusion } from '../functions/core/use-cases/day3.js';
 import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
 import type {
@@ -34,7 +35,7 @@ import { messageLinks } from './console-notifier.js';
 import { gatesTable, ordersTable, pct, table, usd } from './format.js';
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
 
-const NY = 'America/New_York';
+const NY = NYSE_TIME_ZONE;
 
 /** How the local run decides the approval. */
 export type ApprovalMode = 'auto' | 'manual' | 'reject';
@@ -139,10 +140,7 @@ export function localApprover(scheme = 'local'): string {
   return `${scheme}:${user.replace(/[^A-Za-z0-9._@+-]/g, '_') || 'user'}`;
 }
 
-function nyDate(ms: number): string {
-  const t = new TZDate(ms, NY);
-  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
-}
+const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
 
 function nyTime(date: string, hhmm: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

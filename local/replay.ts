@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TZDate } from '@date-fns/tz';
+import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
 import type { SimulationResult } from '../functions/core/cohort/simulate.js';
 import type { GateResult } from '../functions/core/gates/types.js';
 import { type ReportDay, renderRunReport } from '../functions/core/report/render.js';
@@ -80,12 +81,9 @@ export interface ReplayResult {
   readonly firings: number;
 }
 
-const NY = 'America/New_York';
+const NY = NYSE_TIME_ZONE;
 
-function nyDate(ms: number): string {
-  const t = new TZDate(ms, NY);
-  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
-}
+const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
 
 function nyHhmm(ms: number): string {
   const t = new TZDate(ms, NY);
