@@ -1,0 +1,882 @@
+/*
+ * stagegate operator console: a small single-page app over the console API (/api/...,
+ * docs/console-api.openapi.yaml). Hash routes: #/cohorts, #/cohorts/<id>,
+ * #/cohorts/<id>/agents/<agentId>, #/promotions, #/promotions/<id>, #/risk, #/approvals,
+ * #/approvals/<id>, #/audit. Charts are uPlot (drag to zoom, double-click to reset, values
+ * under the cursor in the legend). Every text from the API is set with textContent, never
+ * parsed as HTML. Writes are POSTs with the x-csrf-token header (the stagegate_csrf cookie).
+ */
+
+const main = document.getElementById('main');
+const who = document.getElementById('who');
+let me = null;
+
+/** Builds an element: h('td', {class: 'num'}, 'text', child...). */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const usd = (v) =>
+  v === null || v === undefined
+    ? '—'
+    : Number(v).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
+const pct = (v, d = 2) =>
+  v === null || v === undefined ? '—' : `${(Number(v) * 100).toFixed(d)}%`;
+const num = (v, d = 3) =>
+  v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v);
+const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
+
+function csrfToken() {
+  const m = /(?:^|;\s*)stagegate_csrf=([^;]+)/.exec(document.cookie);
+  return m ? m[1] : '';
+}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, options = {}) {
+  const init = { credentials: 'same-origin', headers: {} };
+  if (options.body !== undefined) {
+    init.method = 'POST';
+    init.headers['content-type'] = 'application/json';
+    init.headers['x-csrf-token'] = csrfToken();
+    init.body = JSON.stringify(options.body);
+  }
+  const res = await fetch(`/api${path}`, init);
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+function state(kind, text, ...extra) {
+  return h(
+    'div',
+    { class: `state ${kind}`, role: kind === 'error' ? 'alert' : 'status' },
+    text,
+    ...extra,
+  );
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+}
+
+function table(headers, rows, onRow) {
+  const head = h(
+    'tr',
+    null,
+    headers.map((c) => h('th', { class: c.num ? 'num' : null }, c.label)),
+  );
+  const body = rows.map((r, i) =>
+    h(
+      'tr',
+      { class: onRow ? 'clickable' : null, onclick: onRow ? () => onRow(r, i) : null },
+      headers.map((c) => h('td', { class: c.num ? 'num' : null }, c.value(r))),
+    ),
+  );
+  return h('table', null, h('thead', null, head), h('tbody', null, body));
+}
+
+/** A uPlot line chart of [[epochMs, value], ...] series (same time axis not required). */
+function chart(title, series, options = {}) {
+  const box = h('div', { class: 'chart', 'data-chart': title });
+  const wrap = h('div', { class: 'card' }, h('h2', null, title), box);
+  if (!series.length || series.every((s) => !s.points.length)) {
+    box.replaceChildren(state('empty', 'No data for this chart yet.'));
+    return wrap;
+  }
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const data = [xs.map((x) => x / 1000)];
+  for (const s of series) {
+    const ys = new Array(xs.length).fill(null);
+    for (const [x, y] of s.points) ys[index.get(x)] = y;
+    data.push(ys);
+  }
+  const palette = [
+    '#1f6feb',
+    '#cf222e',
+    '#1a7f37',
+    '#9a6700',
+    '#8250df',
+    '#bf3989',
+    '#0a7ea4',
+    '#57606a',
+  ];
+  const fmt = options.format || ((v) => num(v, 2));
+  requestAnimationFrame(() => {
+    const width = Math.max(320, box.clientWidth || 900);
+    const plot = new window.uPlot(
+      {
+        width,
+        height: options.height || 300,
+        scales: { x: { time: true } },
+        cursor: { drag: { x: true, y: false } },
+        axes: [{}, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 80 }],
+        series: [
+          {
+            label: 'time (UTC)',
+            value: (_u, v) =>
+              v === null ? '—' : new Date(v * 1000).toISOString().slice(0, 16).replace('T', ' '),
+          },
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: s.color || palette[i % palette.length],
+            width: s.width || 1.5,
+            spanGaps: true,
+            fill: s.fill,
+            value: (_u, v) => (v === null ? '—' : fmt(v)),
+          })),
+        ],
+      },
+      data,
+      box,
+    );
+    box.dataset.rendered = 'true';
+    box.uplot = plot;
+  });
+  return wrap;
+}
+
+async function load(render) {
+  show(state('loading', 'Loading…'));
+  try {
+    show(...[].concat(await render()));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return showLogin();
+    show(state('error', `Could not load this page: ${err.message}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+// ---------------------------------------------------------------------------------------------
+
+function showLogin(message) {
+  who.textContent = '';
+  const user = h('input', { name: 'username', autocomplete: 'username', required: true });
+  const pass = h('input', {
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const msg = h('p', { class: 'msg fail', role: 'alert' }, message || '');
+  const form = h(
+    'form',
+    {
+      class: 'card login',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const res = await fetch('/api/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: user.value, password: pass.value }),
+        });
+        if (!res.ok) {
+          msg.textContent = 'Unknown user or wrong password.';
+          return;
+        }
+        await start();
+      },
+    },
+    h('h1', null, 'Sign in'),
+    h('label', null, 'User', user),
+    h('label', null, 'Password', pass),
+    h('button', { type: 'submit' }, 'Sign in'),
+    msg,
+    h(
+      'p',
+      { class: 'msg' },
+      'Locally: npm run stagegate -- console --users lists the users and passwords.',
+    ),
+  );
+  show(form);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------------
+
+async function cohortsPage(params) {
+  const q = new URLSearchParams(params);
+  q.set('limit', '25');
+  const page = await api(`/cohorts?${q}`);
+  const date = h('input', { type: 'date', value: params.get('date') || '' });
+  const bankroll = h('input', {
+    type: 'number',
+    min: '50',
+    step: '1',
+    value: params.get('bankroll') || '',
+    placeholder: 'any',
+  });
+  const apply = () => {
+    const p = new URLSearchParams();
+    if (date.value) p.set('date', date.value);
+    if (bankroll.value) p.set('bankroll', bankroll.value);
+    location.hash = `#/cohorts?${p}`;
+  };
+  const exportQ = new URLSearchParams();
+  if (params.get('date')) exportQ.set('date', params.get('date'));
+  if (params.get('bankroll')) exportQ.set('bankroll', params.get('bankroll'));
+  const toolbar = h(
+    'div',
+    { class: 'toolbar' },
+    h('label', null, 'Session date', date),
+    h('label', null, 'Bankroll (USD)', bankroll),
+    h('button', { onclick: apply }, 'Filter'),
+    h('a', { href: `/api/exports/cohorts.csv?${exportQ}` }, 'cohorts.csv'),
+    h('a', { href: `/api/exports/agents.csv?${exportQ}` }, 'agents.csv'),
+  );
+  const next = page.nextCursor
+    ? h(
+        'button',
+        {
+          class: 'secondary',
+          onclick: () => {
+            const p = new URLSearchParams(params);
+            p.set('cursor', page.nextCursor);
+            location.hash = `#/cohorts?${p}`;
+          },
+        },
+        'Next page',
+      )
+    : null;
+  const body = page.items.length
+    ? table(
+        [
+          { label: 'Session', value: (c) => c.sessionDate },
+          { label: 'Cohort', value: (c) => c.cohortId },
+          { label: 'Symbols', value: (c) => c.symbols.join(' ') },
+          { label: 'Bankroll', num: true, value: (c) => usd(c.bankrollUsd) },
+          { label: 'Agents', num: true, value: (c) => c.agentCount },
+          { label: 'Total PnL', num: true, value: (c) => usd(c.totalPnlUsd) },
+          { label: 'Best agent', value: (c) => c.bestAgentId || '—' },
+        ],
+        page.items,
+        (c) => {
+          location.hash = `#/cohorts/${encodeURIComponent(c.cohortId)}`;
+        },
+      )
+    : state('empty', 'No cohort matches. Run one with npm start (or clear the filters).');
+  return [
+    h('h1', null, 'Cohorts'),
+    toolbar,
+    h('div', { class: 'card', id: 'cohort-list' }, body),
+    next,
+  ];
+}
+
+function riskBadges(risk) {
+  const badge = (label, value, bad) =>
+    h('span', { class: `badge ${bad ? 'fail' : 'pass'}` }, `${label}: ${value}`);
+  return h(
+    'div',
+    { class: 'badges' },
+    badge(
+      'parent drawdown',
+      pct(risk.parentMaxDrawdownFraction),
+      risk.parentMaxDrawdownFraction > 0.05,
+    ),
+    badge('leverage breaches', risk.leverageBreaches, risk.leverageBreaches > 0),
+    badge('exposure breaches', risk.exposureBreaches, risk.exposureBreaches > 0),
+    badge('peak utilization', pct(risk.peakUtilization, 1), risk.peakUtilization > 0.95),
+  );
+}
+
+async function cohortPage(id) {
+  const doc = await api(`/cohorts/${encodeURIComponent(id)}`);
+  const c = doc.cohort;
+  const header = h(
+    'dl',
+    { class: 'kv' },
+    h('dt', null, 'Session'),
+    h('dd', null, c.sessionDate),
+    h('dt', null, 'Bankroll'),
+    h('dd', null, usd(c.bankrollUsd)),
+    h('dt', null, 'Agents'),
+    h('dd', null, `${c.agentCount} (${c.allocation})`),
+    h('dt', null, 'Symbols'),
+    h('dd', null, c.symbols.join(' ')),
+    h('dt', null, 'Parent PnL'),
+    h(
+      'dd',
+      null,
+      `${usd(c.parent.totalPnlUsd)} (ROI ${pct(c.parent.roi)}, Sharpe ${num(c.parent.sharpe, 2)})`,
+    ),
+    h('dt', null, 'Genome generation'),
+    h('dd', null, c.genomeGeneration),
+  );
+  const leaderboard = table(
+    [
+      { label: '#', num: true, value: (r) => r.rank },
+      { label: 'Agent', value: (r) => r.agentId },
+      { label: 'Family', value: (r) => r.family },
+      { label: 'Symbol', value: (r) => r.symbol },
+      { label: 'Allocation', num: true, value: (r) => usd(r.allocationUsd) },
+      { label: 'PnL', num: true, value: (r) => usd(r.totalPnlUsd) },
+      { label: 'ROI', num: true, value: (r) => pct(r.roi) },
+      { label: 'Sharpe', num: true, value: (r) => num(r.sharpe, 2) },
+      { label: 'Max DD', num: true, value: (r) => pct(r.maxDrawdownFraction) },
+      { label: 'Utilization', num: true, value: (r) => pct(r.bankrollUtilization, 1) },
+      { label: 'Lev. breaches', num: true, value: (r) => r.leverageBreaches },
+      { label: 'Trades', num: true, value: (r) => r.tradeCount },
+    ],
+    doc.leaderboard,
+    (r) => {
+      location.hash = `#/cohorts/${encodeURIComponent(id)}/agents/${encodeURIComponent(r.agentId)}`;
+    },
+  );
+  return [
+    h('h1', null, `Cohort ${c.cohortId}`),
+    riskBadges(doc.risk),
+    h('div', { class: 'card' }, header),
+    chart('Parent equity (USD)', [{ label: 'parent equity', points: doc.curves.parent.equity }], {
+      format: (v) => usd(v),
+    }),
+    h(
+      'div',
+      { class: 'grid2' },
+      chart(
+        'Bankroll utilization',
+        [{ label: 'gross exposure / bankroll', points: doc.curves.parent.utilization }],
+        { format: (v) => pct(v, 1), height: 220 },
+      ),
+      chart(
+        'Underwater (drawdown from peak)',
+        [{ label: 'drawdown', points: doc.curves.parent.underwater, fill: 'rgba(207,34,46,0.12)' }],
+        { format: (v) => pct(v), height: 220 },
+      ),
+    ),
+    chart(
+      'Top agents: equity (USD)',
+      doc.curves.agents.map((a) => ({ label: a.agentId, points: a.equity })),
+      { format: (v) => usd(v) },
+    ),
+    h('h2', null, 'Leaderboard'),
+    h('div', { class: 'card', id: 'leaderboard' }, leaderboard),
+  ];
+}
+
+async function agentPage(cohortId, agentId) {
+  const doc = await api(
+    `/cohorts/${encodeURIComponent(cohortId)}/agents/${encodeURIComponent(agentId)}`,
+  );
+  const r = doc.row;
+  const wins = [];
+  const fills = doc.fills || [];
+  const trades = fills.length
+    ? table(
+        [
+          { label: 'Time (UTC)', value: (f) => when(new Date(f.t).toISOString()) },
+          { label: 'Side', value: (f) => f.side },
+          { label: 'Qty', num: true, value: (f) => num(f.qty, 4) },
+          { label: 'Price', num: true, value: (f) => usd(f.priceUsd) },
+          { label: 'Fee', num: true, value: (f) => usd(f.feeUsd) },
+          { label: 'Reason', value: (f) => f.reason },
+        ],
+        fills,
+      )
+    : state('empty', 'This agent did not trade in this session.');
+  wins.push(
+    h('h1', null, `Agent ${agentId} · cohort ${cohortId}`),
+    h(
+      'dl',
+      { class: 'kv card' },
+      h('dt', null, 'Rank'),
+      h('dd', null, r.rank),
+      h('dt', null, 'Genome'),
+      h('dd', null, `${r.genomeId} (${r.family}, ${r.symbol})`),
+      h('dt', null, 'PnL'),
+      h(
+        'dd',
+        null,
+        `${usd(r.totalPnlUsd)} (realized ${usd(r.realizedPnlUsd)}, fees ${usd(r.feesUsd)})`,
+      ),
+      h('dt', null, 'ROI / Sharpe'),
+      h('dd', null, `${pct(r.roi)} / ${num(r.sharpe, 2)}`),
+      h('dt', null, 'Max drawdown'),
+      h('dd', null, pct(r.maxDrawdownFraction)),
+    ),
+    chart('Equity (USD)', [{ label: agentId, points: doc.equity }], { format: (v) => usd(v) }),
+    chart(
+      'Underwater',
+      [{ label: 'drawdown', points: doc.underwater, fill: 'rgba(207,34,46,0.12)' }],
+      { format: (v) => pct(v), height: 200 },
+    ),
+    h('h2', null, `Trades (${fills.length})`),
+    h('div', { class: 'card' }, trades),
+  );
+  return wins;
+}
+
+async function promotionsPage() {
+  const page = await api('/promotions?limit=50');
+  const body = page.items.length
+    ? table(
+        [
+          { label: 'Staged (UTC)', value: (p) => when(p.stagedAtIso) },
+          { label: 'Promotion', value: (p) => p.promotionId },
+          { label: 'Agent', value: (p) => `${p.agentId} (${p.genome.family}, ${p.genome.symbol})` },
+          { label: 'Slice', num: true, value: (p) => usd(p.capitalSliceUsd) },
+          {
+            label: 'Status',
+            value: (p) =>
+              h(
+                'span',
+                {
+                  class: `badge ${p.status === 'promoted' ? 'pass' : p.status === 'staged' || p.status === 'submitted' ? 'warn' : 'fail'}`,
+                },
+                p.status,
+              ),
+          },
+          { label: 'Reason', value: (p) => p.statusReason },
+        ],
+        page.items,
+        (p) => {
+          location.hash = `#/promotions/${encodeURIComponent(p.promotionId)}`;
+        },
+      )
+    : state(
+        'empty',
+        'No promotion yet: the promotion schedule stages the previous session’s best candidate at 10:00 New York.',
+      );
+  return [
+    h('h1', null, 'Candidates and promotions'),
+    h('p', null, h('a', { href: '/api/exports/orders.csv' }, 'orders.csv')),
+    h('div', { class: 'card' }, body),
+  ];
+}
+
+function gateTable(gates) {
+  if (!gates.length) return state('empty', 'No gate evaluated yet.');
+  return table(
+    [
+      { label: 'Gate', value: (g) => g.gate },
+      { label: 'Verdict', value: (g) => h('span', { class: `badge ${g.verdict}` }, g.verdict) },
+      { label: 'Observed', num: true, value: (g) => num(g.observed, 4) },
+      { label: 'Threshold', num: true, value: (g) => num(g.threshold, 4) },
+      { label: 'Unit', value: (g) => g.unit || '' },
+      { label: 'Reason', value: (g) => g.reason },
+    ],
+    gates,
+  );
+}
+
+async function promotionPage(id) {
+  const doc = await api(`/promotions/${encodeURIComponent(id)}`);
+  const p = doc.promotion;
+  const orders = doc.orders.length
+    ? table(
+        [
+          { label: 'client_order_id', value: (o) => o.clientOrderId },
+          { label: 'Symbol', value: (o) => o.symbol },
+          { label: 'Side', value: (o) => o.side },
+          { label: 'Qty', num: true, value: (o) => num(o.qty, 4) },
+          { label: 'Status', value: (o) => o.status },
+          { label: 'Filled', num: true, value: (o) => num(o.filledQty, 4) },
+          { label: 'Avg price', num: true, value: (o) => usd(o.avgFillPriceUsd) },
+        ],
+        doc.orders,
+      )
+    : state(
+        'empty',
+        'No order was sent for this promotion (gates failed, window expired, or not yet submitted).',
+      );
+  return [
+    h('h1', null, `Promotion ${p.promotionId}`),
+    h(
+      'div',
+      { class: 'badges' },
+      h('span', { class: `badge ${p.status === 'promoted' ? 'pass' : 'fail'}` }, p.status),
+      h('span', null, p.statusReason),
+    ),
+    h(
+      'dl',
+      { class: 'kv card' },
+      h('dt', null, 'Cohort'),
+      h('dd', null, h('a', { href: `#/cohorts/${encodeURIComponent(p.cohortId)}` }, p.cohortId)),
+      h('dt', null, 'Agent'),
+      h('dd', null, `${p.agentId} (rank ${p.agentRank})`),
+      h('dt', null, 'Bankroll / slice'),
+      h('dd', null, `${usd(p.bankrollUsd)} / ${usd(p.capitalSliceUsd)}`),
+      h('dt', null, 'Broker'),
+      h('dd', null, p.broker),
+      h('dt', null, 'Config hash'),
+      h('dd', null, p.configHash),
+    ),
+    h('h2', null, 'Gate table: observed vs threshold'),
+    h('div', { class: 'card', id: 'gates' }, gateTable(doc.gates)),
+    h('h2', null, 'Orders'),
+    h('div', { class: 'card' }, orders),
+    h(
+      'p',
+      null,
+      h('a', { href: `/api/exports/orders.csv?promotion=${encodeURIComponent(id)}` }, 'orders.csv'),
+    ),
+  ];
+}
+
+async function riskPage() {
+  const [ks, cohorts] = await Promise.all([api('/kill-switch'), api('/cohorts?limit=1')]);
+  const latest = cohorts.items[0];
+  const canOperate = me.roles.includes('operator');
+  const reason = h('input', { placeholder: 'reason (recorded)', size: 40 });
+  const msg = h('p', { class: 'msg', role: 'status' });
+  const toggle = h(
+    'button',
+    {
+      class: ks.engaged ? 'secondary' : 'danger',
+      disabled: !canOperate,
+      title: canOperate ? null : 'needs the operator role',
+      onclick: async () => {
+        try {
+          await api('/kill-switch', { body: { engaged: !ks.engaged, reason: reason.value } });
+          route();
+        } catch (err) {
+          msg.textContent = err.message;
+        }
+      },
+    },
+    ks.engaged ? 'Release the kill switch' : 'Engage the kill switch',
+  );
+  const parts = [
+    h('h1', null, 'Risk and leverage'),
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', null, 'Kill switch'),
+      h(
+        'p',
+        null,
+        h(
+          'span',
+          { class: `badge ${ks.engaged ? 'fail' : 'pass'}` },
+          ks.engaged ? 'ENGAGED: every gate fails' : 'off',
+        ),
+        ' ',
+        ks.changedBy
+          ? `since ${when(ks.changedAtIso)} by ${ks.changedBy}: ${ks.reason}`
+          : ks.reason,
+      ),
+      h('div', { class: 'toolbar' }, reason, toggle),
+      canOperate ? null : h('p', { class: 'msg' }, 'Only an operator can change the kill switch.'),
+      msg,
+    ),
+  ];
+  if (latest) {
+    const doc = await api(`/cohorts/${encodeURIComponent(latest.cohortId)}`);
+    parts.push(h('h2', null, `Latest cohort (${latest.sessionDate})`), riskBadges(doc.risk));
+    parts.push(
+      chart(
+        'Bankroll utilization',
+        [{ label: 'utilization', points: doc.curves.parent.utilization }],
+        { format: (v) => pct(v, 1), height: 220 },
+      ),
+    );
+  } else {
+    parts.push(state('empty', 'No cohort yet: risk figures appear after the first cohort.'));
+  }
+  parts.push(
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', null, 'Leverage tiers and micro-live slices'),
+      state(
+        'empty',
+        'Leverage decisions and rollbacks of micro-live slices appear here once a Day-3 approval starts a slice (see Approvals).',
+      ),
+    ),
+  );
+  return parts;
+}
+
+async function approvalsPage() {
+  const page = await api('/approvals?limit=50');
+  const body = page.items.length
+    ? table(
+        [
+          { label: 'Requested (UTC)', value: (a) => when(a.createdAtIso) },
+          {
+            label: 'Candidate',
+            value: (a) => `${a.summary.agentId} (${a.summary.family}, ${a.summary.symbol})`,
+          },
+          {
+            label: 'Status',
+            value: (a) =>
+              h(
+                'span',
+                {
+                  class: `badge ${a.status === 'approved' ? 'pass' : a.status === 'pending' ? 'warn' : 'fail'}`,
+                },
+                a.expired && a.status === 'pending' ? 'expired' : a.status,
+              ),
+          },
+          { label: 'Decided by', value: (a) => a.decidedBy || '—' },
+          { label: 'Expires (UTC)', value: (a) => when(a.expiresAtIso) },
+        ],
+        page.items,
+        (a) => {
+          location.hash = `#/approvals/${encodeURIComponent(a.approvalId)}`;
+        },
+      )
+    : state(
+        'empty',
+        'No approval request yet: the Day-3 go/no-go asks after the third daily cohort.',
+      );
+  return [h('h1', null, 'Approvals'), h('div', { class: 'card' }, body)];
+}
+
+async function approvalPage(id) {
+  const a = await api(`/approvals/${encodeURIComponent(id)}`);
+  const s = a.summary;
+  const failed = s.gates.filter((g) => g.verdict === 'fail');
+  const check = (ok, text) => h('li', { class: ok ? 'pass' : 'fail' }, `${ok ? '✓' : '✗'} ${text}`);
+  const checklist = h(
+    'ul',
+    { class: 'checklist' },
+    check(
+      s.metrics.sessions >= 3,
+      `${s.metrics.sessions} sessions of evidence (${s.sessionDates.join(', ')})`,
+    ),
+    check(
+      failed.length === 0,
+      failed.length
+        ? `${failed.length} gate(s) fail: ${failed.map((g) => g.gate).join(', ')}`
+        : `all ${s.gates.length} gates pass`,
+    ),
+    check(
+      s.metrics.totalPnlUsd > 0,
+      `total PnL ${usd(s.metrics.totalPnlUsd)} (ROI ${pct(s.metrics.roi)})`,
+    ),
+    check(
+      s.metrics.maxDrawdownFraction < 0.05,
+      `max drawdown ${pct(s.metrics.maxDrawdownFraction)}`,
+    ),
+    check(
+      s.metrics.tradeCount > 0,
+      `${s.metrics.tradeCount} trades, Sharpe ${num(s.metrics.sharpe, 2)}`,
+    ),
+    check(
+      true,
+      `micro-live slice ${usd(s.capitalSliceUsd)} of ${usd(s.bankrollUsd)} at ${s.leverage}x`,
+    ),
+  );
+  const canDecide = me.roles.includes('risk') && a.status === 'pending' && !a.expired;
+  const msg = h('p', { class: 'msg', role: 'status' });
+  const decide = (decision) => async () => {
+    try {
+      const out = await api(`/approvals/${encodeURIComponent(id)}/decision`, {
+        body: { decision },
+      });
+      msg.textContent = `Recorded: ${out.status} (execution ${out.execution}).`;
+      setTimeout(route, 800);
+    } catch (err) {
+      msg.textContent = err.message;
+    }
+  };
+  return [
+    h('h1', null, `Day-3 review: ${s.agentId}`),
+    h(
+      'div',
+      { class: 'badges' },
+      h(
+        'span',
+        {
+          class: `badge ${a.status === 'approved' ? 'pass' : a.status === 'pending' ? 'warn' : 'fail'}`,
+        },
+        a.expired && a.status === 'pending' ? 'expired' : a.status,
+      ),
+      a.decidedBy
+        ? `decided by ${a.decidedBy} at ${when(a.decidedAtIso)}`
+        : `expires ${when(a.expiresAtIso)}`,
+    ),
+    h('div', { class: 'card' }, h('h2', null, 'Evidence checklist'), checklist),
+    chart('Candidate equity (USD)', [{ label: 'equity', points: a.equityCurve }], {
+      format: (v) => usd(v),
+    }),
+    h('h2', null, 'Gate table'),
+    h('div', { class: 'card' }, gateTable(s.gates)),
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', null, 'Decision'),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('button', { id: 'approve', disabled: !canDecide, onclick: decide('approve') }, 'Approve'),
+        h(
+          'button',
+          { id: 'reject', class: 'danger', disabled: !canDecide, onclick: decide('reject') },
+          'Reject',
+        ),
+      ),
+      me.roles.includes('risk')
+        ? null
+        : h('p', { class: 'msg' }, 'Only a risk officer can decide.'),
+      msg,
+    ),
+  ];
+}
+
+async function auditPage(params) {
+  const q = new URLSearchParams(params);
+  q.set('limit', '100');
+  const doc = await api(`/audit?${q}`);
+  const kind = h('input', {
+    value: params.get('kind') || '',
+    placeholder: 'any kind',
+    list: 'kinds',
+  });
+  const from = h('input', { type: 'date', value: params.get('from') || '' });
+  const to = h('input', { type: 'date', value: params.get('to') || '' });
+  const apply = () => {
+    const p = new URLSearchParams();
+    if (kind.value) p.set('kind', kind.value);
+    if (from.value) p.set('from', from.value);
+    if (to.value) p.set('to', to.value);
+    location.hash = `#/audit?${p}`;
+  };
+  const chain = doc.chain.ok
+    ? h(
+        'span',
+        { class: 'badge pass', id: 'chain-status' },
+        `hash chain intact: ${doc.chain.checked} records, ${doc.chain.streams} streams (${doc.chain.window})`,
+      )
+    : h(
+        'span',
+        { class: 'badge fail', id: 'chain-status' },
+        `hash chain BROKEN at ${doc.chain.firstBreak?.stream} seq ${doc.chain.firstBreak?.seq}: ${doc.chain.firstBreak?.reason}`,
+      );
+  const rows = doc.items.length
+    ? table(
+        [
+          { label: 'ts (UTC)', value: (r) => when(r.ts) },
+          { label: 'Kind', value: (r) => r.kind },
+          { label: 'Actor', value: (r) => r.actor },
+          { label: 'Stream', value: (r) => `${r.stream} #${r.seq}` },
+          {
+            label: 'Chain',
+            value: (r) =>
+              h(
+                'span',
+                { class: `badge ${r.chainBroken ? 'fail' : 'pass'}` },
+                r.chainBroken ? 'broken' : 'ok',
+              ),
+          },
+          {
+            label: 'Payload',
+            value: (r) => h('pre', null, JSON.stringify(r.payload).slice(0, 300)),
+          },
+        ],
+        doc.items,
+      )
+    : state('empty', 'No audit record matches.');
+  const exportQ = new URLSearchParams(params);
+  exportQ.delete('cursor');
+  return [
+    h('h1', null, 'Audit trail'),
+    h('div', { class: 'badges' }, chain),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('label', null, 'Kind', kind),
+      h('label', null, 'From (UTC day)', from),
+      h('label', null, 'To', to),
+      h('button', { onclick: apply }, 'Filter'),
+      h('a', { href: `/api/exports/audit.csv?${exportQ}` }, 'audit.csv'),
+    ),
+    h('p', null, `${doc.total} record(s)`),
+    h('div', { class: 'card', id: 'audit' }, rows),
+    doc.nextCursor
+      ? h(
+          'button',
+          {
+            class: 'secondary',
+            onclick: () => {
+              const p = new URLSearchParams(params);
+              p.set('cursor', doc.nextCursor);
+              location.hash = `#/audit?${p}`;
+            },
+          },
+          'Next page',
+        )
+      : null,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router
+// ---------------------------------------------------------------------------------------------
+
+function route() {
+  const [path, query] = (location.hash.replace(/^#/, '') || '/cohorts').split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  for (const a of document.querySelectorAll('#nav a'))
+    a.classList.toggle('active', a.dataset.page === parts[0]);
+  switch (parts[0]) {
+    case 'cohorts':
+      if (parts[1] && parts[2] === 'agents' && parts[3])
+        return load(() => agentPage(parts[1], parts[3]));
+      if (parts[1]) return load(() => cohortPage(parts[1]));
+      return load(() => cohortsPage(params));
+    case 'promotions':
+      return load(() => (parts[1] ? promotionPage(parts[1]) : promotionsPage()));
+    case 'risk':
+      return load(riskPage);
+    case 'approvals':
+      return load(() => (parts[1] ? approvalPage(parts[1]) : approvalsPage()));
+    case 'audit':
+      return load(() => auditPage(params));
+    default:
+      location.hash = '#/cohorts';
+  }
+}
+
+async function start() {
+  try {
+    me = await api('/me');
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return showLogin();
+    return show(state('error', `The API is not reachable: ${err.message}`));
+  }
+  who.replaceChildren(
+    `${me.identity} (${me.roles.join(', ')}) `,
+    h(
+      'button',
+      {
+        class: 'secondary',
+        onclick: async () => {
+          await fetch('/api/logout', { method: 'POST' });
+          me = null;
+          showLogin();
+        },
+      },
+      'Sign out',
+    ),
+  );
+  route();
+}
+
+window.addEventListener('hashchange', () => {
+  if (me) route();
+});
+start();

@@ -1,0 +1,195 @@
+/**
+ * Browser test of the operator console: the real local stack (two real cohorts, a real
+ * promotion, a pending Day-3 approval request) behind the local console server; headless
+ * Chromium (Debian's, driven by playwright-core) signs in with the local passwords, sees the
+ * cohort list, a cohort's leaderboard and its equity chart (with the value under the cursor),
+ * the promotion's gate table, completes the approval as the risk officer (the operator cannot),
+ * and sees a tampered audit record reported as a broken hash chain.
+ *
+ * Needs the system Chromium (`apt-get install -y chromium`); without it every test FAILS with
+ * a message saying so (never skips). `STAGEGATE_CHROMIUM` overrides the path.
+ */
+import { existsSync } from 'node:fs';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeS3Client } from '../../functions/composition/runtime.js';
+import { LOCAL_BUCKETS } from '../../local/local-stack.js';
+import { type ConsoleFixture, startConsoleFixture } from '../integration/console/support.js';
+
+const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let fx: ConsoleFixture | undefined;
+let browser: Browser | undefined;
+let setupError: unknown;
+
+beforeAll(async () => {
+  try {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or point STAGEGATE_CHROMIUM at a Chromium binary`,
+      );
+    }
+    fx = await startConsoleFixture('e2e-console');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } catch (err) {
+    setupError = err;
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fx?.stop();
+});
+
+function ready(): { fx: ConsoleFixture; browser: Browser } {
+  if (setupError !== undefined) throw setupError;
+  return { fx: fx as ConsoleFixture, browser: browser as Browser };
+}
+
+/** A new page signed in as `user` through the login form. */
+async function signIn(user: string): Promise<Page> {
+  const { fx, browser } = ready();
+  const page = await (
+    await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  ).newPage();
+  await page.goto(fx.server.url);
+  await page.getByLabel('User').fill(user);
+  const password = fx.users.file.users.find((u) => u.username === user)?.password ?? '';
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').getByText(`local:${user}`).waitFor();
+  return page;
+}
+
+describe('operator console in Chromium', () => {
+  it('refuses a wrong password on the login form', async () => {
+    const { fx, browser } = ready();
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(fx.server.url);
+    await page.getByLabel('User').fill('rick');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Unknown user or wrong password.').waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe('Unknown user or wrong password.');
+    await page.context().close();
+  });
+
+  it('lists the cohorts, renders a leaderboard and an interactive equity chart', async () => {
+    const { fx } = ready();
+    const page = await signIn('vera');
+    const list = page.locator('#cohort-list tbody tr');
+    await list.first().waitFor();
+    expect(await list.count()).toBe(2);
+    await list.filter({ hasText: fx.cohortIds[0] as string }).click();
+
+    const rows = page.locator('#leaderboard tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(30);
+    expect(await rows.first().locator('td').first().textContent()).toBe('1');
+
+    const chart = page.locator('[data-chart="Parent equity (USD)"]');
+    await chart.locator('canvas').waitFor();
+    await page.locator('[data-chart="Parent equity (USD)"][data-rendered="true"]').waitFor();
+    const over = chart.locator('.u-over');
+    const box = await over.boundingBox();
+    expect(box).not.toBeNull();
+    // Hover the middle of the plot: the legend shows the time and the equity under the cursor.
+    await page.mouse.move((box?.x ?? 0) + (box?.width ?? 0) / 2, (box?.y ?? 0) + 20);
+    const legendValue = chart.locator('.u-legend .u-series').nth(1).locator('.u-value');
+    await expect.poll(() => legendValue.textContent()).toMatch(/\$\d/);
+    expect(await legendValue.textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
+    const time = await chart
+      .locator('.u-legend .u-series')
+      .first()
+      .locator('.u-value')
+      .textContent();
+    expect(time).toMatch(/^2013-10-07 \d\d:\d\d$/);
+
+    // Drill down to the best agent.
+    await rows.first().click();
+    await page.getByRole('heading', { name: /^Agent a\d+ · cohort/ }).waitFor();
+    await page.locator('[data-chart="Equity (USD)"] canvas').waitFor();
+    await page.context().close();
+  });
+
+  it('shows the promotion gate table, observed vs threshold', async () => {
+    const { fx } = ready();
+    const page = await signIn('vera');
+    await page.goto(`${fx.server.url}#/promotions/${fx.promotionId}`);
+    const gates = page.locator('#gates tbody tr');
+    await gates.first().waitFor();
+    expect(await gates.count()).toBe(16);
+    expect(await page.locator('#gates thead').textContent()).toContain('Observed');
+    await page.context().close();
+  });
+
+  it('completes the Day-3 approval as the risk officer; the operator cannot', async () => {
+    const { fx } = ready();
+    const operator = await signIn('olivia');
+    await operator.goto(`${fx.server.url}#/approvals/${fx.approvalId}`);
+    await operator.getByRole('heading', { name: 'Evidence checklist' }).waitFor();
+    expect(await operator.locator('#approve').isDisabled()).toBe(true);
+    await operator.context().close();
+
+    const risk = await signIn('rick');
+    await risk.goto(`${fx.server.url}#/approvals`);
+    await risk.getByText('a0001 (momentum, SPY)').click();
+    await risk.getByRole('heading', { name: 'Evidence checklist' }).waitFor();
+    await risk.locator('#approve').click();
+    await risk.getByText(/^Recorded: approved \(execution resumed\)/).waitFor();
+    await expect(fx.decision).resolves.toMatchObject({ decision: 'approved', by: 'local:rick' });
+    await risk.context().close();
+  });
+
+  it('shows a tampered audit record as a broken hash chain', async () => {
+    const { fx } = ready();
+    const page = await signIn('vera');
+    await page.goto(`${fx.server.url}#/audit?kind=cohort_scored`);
+    await page
+      .locator('#chain-status')
+      .getByText(/hash chain intact/)
+      .waitFor();
+
+    // Tamper: rewrite the bankroll inside one stored cohort_scored record.
+    const s3 = makeS3Client({ S3_ENDPOINT: fx.stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.audit, Prefix: 'audit/' }),
+    );
+    let tampered = false;
+    for (const obj of listed.Contents ?? []) {
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: LOCAL_BUCKETS.audit, Key: obj.Key }),
+      );
+      const text = (await got.Body?.transformToString()) ?? '';
+      if (!text.includes('"kind":"cohort_scored"')) continue;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: LOCAL_BUCKETS.audit,
+          Key: obj.Key,
+          Body: text.replace('\\"bankroll\\":1000', '\\"bankroll\\":9000'),
+        }),
+      );
+      tampered = true;
+      break;
+    }
+    expect(tampered).toBe(true);
+    await page.reload();
+    await page
+      .locator('#chain-status')
+      .getByText(/hash chain BROKEN/)
+      .waitFor();
+    expect(await page.locator('#audit').getByText('broken').count()).toBeGreaterThanOrEqual(1);
+    await page.context().close();
+  });
+});
