@@ -243,11 +243,23 @@ export const DEPLOYED_HANDLERS: readonly HandlerSpec[] = [
   ...Object.values(DAY3_HANDLERS),
 ];
 
+/** The operator console API (HTTP API + Cognito JWT authorizer; docs/console.md). */
+export const CONSOLE_HANDLERS = {
+  consoleApi: {
+    file: 'console-api',
+    memoryMb: 1024,
+    // Cohort documents read a simulation artifact; the audit page reads up to 31 days.
+    timeoutSeconds: 29,
+    description: 'Operator console API: cohorts, promotions, kill switch, approvals, audit, CSV',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
 /** Every deployed function: {@link DEPLOYED_HANDLERS} and the HTTP/scheduled ones. */
 export const DEPLOYED_FUNCTIONS: readonly FunctionSpec[] = [
   ...DEPLOYED_HANDLERS,
   ...Object.values(APPROVAL_HANDLERS),
   ...Object.values(RECOVERY_HANDLERS),
+  ...Object.values(CONSOLE_HANDLERS),
 ];
 
 /** Absolute entry path of a handler. */

@@ -35,6 +35,7 @@ import {
 import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
+import { OperatorConsole } from '../constructs/operator-console.js';
 import { PromotionPipeline } from '../constructs/promotion-pipeline.js';
 import { StagegateFunction } from '../constructs/stagegate-function.js';
 import {
@@ -91,6 +92,8 @@ export class WorkflowStack extends Stack {
    * `approval.approvers` is not empty.
    */
   public readonly day3?: Day3GoNoGo;
+  /** The operator console: Cognito users and groups, the console API (docs/console.md). */
+  public readonly console: OperatorConsole;
   /** The daily audit compaction (verify function, state machine, schedule, alarms). */
   public readonly auditCompaction: AuditCompaction;
   private readonly config: EnvironmentConfig;
@@ -213,6 +216,16 @@ export class WorkflowStack extends Stack {
           this.newFunction(scope, id, spec, environment),
       });
     }
+    this.console = new OperatorConsole(this, 'Console', {
+      config,
+      names,
+      table,
+      indexName: GSI1,
+      buckets: { artifacts, audit },
+      promotion: this.promotion,
+      ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),
+      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+    });
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
     this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {

@@ -317,7 +317,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess
     expect(groups).toHaveLength(
-      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 5,
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 5 + 2,
     );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
@@ -328,6 +328,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `/aws/vendedlogs/states/stagegate-${stage}-audit-compaction`,
         `/stagegate/${stage}/functions/verify-audit-day`,
         `/stagegate/${stage}/functions/recover-in-flight`,
+        `/stagegate/${stage}/functions/console-api`,
+        `/stagegate/${stage}/console-api/access`,
         ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
         ...PIPELINE_NAMES.map((n) => `/stagegate/${stage}/functions/${PIPELINE_HANDLERS[n].file}`),
         ...LEARNING_FILES.map((file) => `/stagegate/${stage}/functions/${file}`),

@@ -1,0 +1,173 @@
+/**
+ * The operator console of one environment (issue 14, docs/console.md): a Cognito user pool
+ * with the groups `viewer`, `operator` and `risk` (no self sign-up, MFA required, strong
+ * passwords), an app client, and an API Gateway HTTP API whose `ANY /api/{proxy+}` route is
+ * guarded by a JWT authorizer on that pool and served by the console-api function (the same
+ * handler the local console server runs). The function reads roles from the token's
+ * `cognito:groups` claim, so a user in no group can read nothing.
+ *
+ * Grants (least privilege): gsi1 queries (cohort, promotion and approval listings); cohort,
+ * promotion, approval and kill-switch items; the artifacts (simulation documents) and audit
+ * objects for reading; audit appends; the kill-switch write and the broker's order
+ * cancellation (engaging the switch cancels open orders); with the Day-3 go/no-go deployed, the
+ * approval key secret and the task-token response of its state machine (decisions from the
+ * console). Users are created by an administrator (`aws cognito-idp admin-create-user`,
+ * `admin-add-user-to-group`), docs/deploy.md.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environment-config.js';
+import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
+import { CONSOLE_HANDLERS } from '../handlers.js';
+import type { Day3GoNoGo } from './day3-go-no-go.js';
+import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
+import type { StagegateFunction } from './stagegate-function.js';
+
+/** The console roles, one Cognito group each. */
+export const CONSOLE_GROUPS = ['viewer', 'operator', 'risk'] as const;
+
+export interface OperatorConsoleProps {
+  readonly config: EnvironmentConfig;
+  readonly names: ResourceNames;
+  readonly table: ITableV2;
+  /** The table's `gsi1` (cohorts, promotions, approvals listings). */
+  readonly indexName: string;
+  readonly buckets: { readonly artifacts: IBucket; readonly audit: IBucket };
+  /** The promotion pipeline: its broker settings and grants serve the kill switch. */
+  readonly promotion: PromotionPipeline;
+  /** The Day-3 go/no-go, when deployed: approval decisions from the console. */
+  readonly day3?: Day3GoNoGo;
+  /** The approval key secret (with `day3`). */
+  readonly approvalKey?: ISecret;
+  readonly newFunction: FunctionFactory;
+}
+
+export class OperatorConsole extends Construct {
+  public readonly userPool: cognito.UserPool;
+  public readonly userPoolClient: cognito.UserPoolClient;
+  public readonly api: apigwv2.HttpApi;
+  public readonly function: StagegateFunction;
+
+  constructor(scope: Construct, id: string, props: OperatorConsoleProps) {
+    super(scope, id);
+    const { config, names, table, buckets, promotion } = props;
+    const stage = config.stage;
+    const removalPolicy =
+      config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.userPool = new cognito.UserPool(this, 'Users', {
+      userPoolName: `${names.prefix}-console`,
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 14,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy,
+    });
+    for (const group of CONSOLE_GROUPS) {
+      new cognito.CfnUserPoolGroup(this, `Group-${group}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: group,
+        description: `stagegate ${stage} console role ${group}`,
+      });
+    }
+    this.userPoolClient = this.userPool.addClient('ConsoleClient', {
+      userPoolClientName: `${names.prefix}-console`,
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      idTokenValidity: Duration.hours(8),
+      accessTokenValidity: Duration.hours(8),
+      preventUserExistenceErrors: true,
+    });
+
+    const env: Record<string, string> = { ...promotion.brokerEnvironment };
+    if (props.day3 && props.approvalKey) {
+      Object.assign(env, {
+        TASK_TOKEN_MODE: 'aws',
+        SECRETS_MODE: 'secrets-manager',
+        APPROVAL_KEY_SECRET_ID: props.approvalKey.secretArn,
+        // The console function does not bundle the Slack SDK: a console decision is logged,
+        // the Slack message keeps its buttons (a later click is refused as already decided).
+        NOTIFIER: 'console',
+      });
+    }
+    const fn = promotion
+      .usesBroker(
+        props
+          .newFunction(this, 'consoleApi', CONSOLE_HANDLERS.consoleApi, env)
+          .queriesIndex(table, props.indexName)
+          .usesTableItemsIn(table, [PARTITIONS.cohort], ['GetItem', 'Query'])
+          .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'Query'])
+          .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'UpdateItem'])
+          .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem', 'PutItem'])
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .readsObjects(buckets.audit, PREFIXES.auditJsonLines),
+      )
+      .appendsAudit(buckets.audit, table, stage);
+    if (props.day3 && props.approvalKey) {
+      fn.readsSecret(props.approvalKey);
+      props.day3.stateMachine.grantTaskResponse(fn);
+    }
+    this.function = fn;
+
+    this.api = new apigwv2.HttpApi(this, 'ConsoleApi', {
+      apiName: `${names.prefix}-console`,
+      description: `stagegate ${stage}: operator console API`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ConsoleApiAccessLogs', {
+      logGroupName: `/stagegate/${stage}/console-api/access`,
+      retention: config.logs.retentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // Requests the authorizer refuses never reach the function: they are recorded here.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            user: '$context.authorizer.claims.sub',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+      throttle: { rateLimit: 20, burstLimit: 40 },
+    });
+    const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
+      userPoolClients: [this.userPoolClient],
+    });
+    this.api.addRoutes({
+      path: '/api/{proxy+}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('ConsoleApiIntegration', fn),
+      authorizer,
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The operator console per stage: the Cognito user pool (no self sign-up, MFA, the three role
+ * groups), the console HTTP API whose only route is behind the pool's JWT authorizer, the
+ * console function's least-privilege grants (reads, kill-switch write, audit append, the
+ * Day-3 task response only when the go/no-go is deployed), and cdk-nag.
+ */
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STAGES, type Stage } from '../../lib/config/environment-config.js';
+import {
+  asArray,
+  logicalIdOf,
+  render,
+  type SynthesizedStage,
+  statementsOfRole,
+  synthStage,
+  tableGrantsOfRole,
+} from './synth.js';
+
+const built = {} as Record<Stage, SynthesizedStage>;
+const withDay3 = {} as Record<Stage, SynthesizedStage>;
+
+beforeAll(() => {
+  for (const stage of STAGES) {
+    built[stage] = synthStage(stage);
+    withDay3[stage] = synthStage(stage, {
+      [`stagegate:${stage}`]: { approval: { approvers: ['web:rick@example.com'] } },
+    });
+  }
+});
+
+function consoleRole(s: SynthesizedStage): string {
+  return logicalIdOf(s.env.workflow.console.function.executionRole);
+}
+
+function actionsOf(s: SynthesizedStage): string[] {
+  return statementsOfRole(s.workflow, consoleRole(s)).flatMap((st) =>
+    asArray(st.Action as string | string[]),
+  );
+}
+
+describe.each(STAGES)('operator console (%s)', (stage) => {
+  it('creates an admin-managed user pool with MFA and the viewer, operator and risk groups', () => {
+    const t = built[stage].workflow;
+    const pools = Object.values(t.findResources('AWS::Cognito::UserPool'));
+    expect(pools).toHaveLength(1);
+    const pool = pools[0]?.Properties as Record<string, unknown>;
+    expect(pool.MfaConfiguration).toBe('ON');
+    expect((pool.AdminCreateUserConfig as Record<string, unknown>).AllowAdminCreateUserOnly).toBe(
+      true,
+    );
+    const groups = Object.values(t.findResources('AWS::Cognito::UserPoolGroup'))
+      .map((g) => g.Properties.GroupName)
+      .sort();
+    expect(groups).toEqual(['operator', 'risk', 'viewer']);
+  });
+
+  it('routes /api/{proxy+} only, behind the pool JWT authorizer', () => {
+    const t = built[stage].workflow;
+    const api = Object.entries(t.findResources('AWS::ApiGatewayV2::Api')).find(
+      ([, a]) => a.Properties.Name === `stagegate-${stage}-console`,
+    );
+    expect(api).toBeDefined();
+    const apiId = api?.[0];
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).filter((r) =>
+      render(r.Properties.ApiId).includes(apiId as string),
+    );
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /api/{proxy+}',
+      'HEAD /api/{proxy+}',
+      'POST /api/{proxy+}',
+    ]);
+    for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+    const authorizers = Object.values(t.findResources('AWS::ApiGatewayV2::Authorizer')).filter(
+      (a) => render(a.Properties.ApiId).includes(apiId as string),
+    );
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]?.Properties.AuthorizerType).toBe('JWT');
+  });
+
+  it('grants the console function reads, the kill-switch write and audit appends, nothing wider', () => {
+    const s = built[stage];
+    const table = tableGrantsOfRole(s.workflow, consoleRole(s));
+    expect(table['dynamodb:PutItem']).toEqual(expect.arrayContaining(['CONFIG']));
+    expect(table['dynamodb:PutItem']).not.toContain('ANY ITEM');
+    expect(table['dynamodb:PutItem']).not.toContain('COHORT#*');
+    expect(table['dynamodb:Query']).toEqual(expect.arrayContaining(['index:gsi1']));
+    expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
+    expect(Object.keys(table)).not.toContain('dynamodb:Scan');
+    expect(actionsOf(s)).not.toContain('states:SendTaskSuccess');
+  });
+
+  it('may answer the Day-3 task token only when the go/no-go is deployed', () => {
+    expect(actionsOf(withDay3[stage])).toEqual(
+      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+    );
+  });
+
+  it('reports no unacknowledged cdk-nag finding', () => {
+    const report = new AwsSolutionsChecks().validateScope(withDay3[stage].env.workflow.console);
+    const open = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? ''}`),
+    );
+    expect(open).toEqual([]);
+  });
+});
