@@ -15,6 +15,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeS3Client } from '../../functions/composition/runtime.js';
 import { LOCAL_BUCKETS } from '../../local/local-stack.js';
+import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { type ConsoleFixture, startConsoleFixture } from '../integration/console/support.js';
 
 const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
@@ -162,7 +163,10 @@ describe('operator console in Chromium', () => {
       .waitFor();
 
     // Tamper: rewrite the bankroll inside one stored cohort_scored record.
-    const s3 = makeS3Client({ S3_ENDPOINT: fx.stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' });
+    const s3 = makeS3Client(
+      { S3_ENDPOINT: fx.stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+      LOCAL_CREDENTIALS,
+    );
     const listed = await s3.send(
       new ListObjectsV2Command({ Bucket: LOCAL_BUCKETS.audit, Prefix: 'audit/' }),
     );

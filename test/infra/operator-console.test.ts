@@ -24,7 +24,15 @@ beforeAll(() => {
   for (const stage of STAGES) {
     built[stage] = synthStage(stage);
     withDay3[stage] = synthStage(stage, {
-      [`stagegate:${stage}`]: { approval: { approvers: ['web:rick@example.com'] } },
+      [`stagegate:${stage}`]: {
+        approval:
+          stage === 'dev'
+            ? { approvers: ['web:rick@example.com'] }
+            : {
+                approvers: ['web:rick@example.com'],
+                jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] },
+              },
+      },
     });
   }
 });
