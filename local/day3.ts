@@ -385,6 +385,7 @@ export function evidenceText(selection: Day3Selection): string {
   const lines = [
     `evidence of genome ${e.genomeId} (its own sessions only): n=${e.n} ${e.frequency} returns [${sessions}]`,
     `  mean ${(e.meanReturn * 100).toFixed(3)}% per ${e.frequency}, volatility ${(e.stdevReturn * 100).toFixed(3)}% per ${e.frequency}, Sharpe ${num(e.sharpe)} per ${e.frequency} (not annualized), skewness ${num(e.skewness)}, kurtosis ${num(e.kurtosis)}`,
+    `  annualized daily Sharpe (× √252): ${e.annualizedSharpe === null ? `not shown: ${e.n} < ${e.minSessionsToAnnualize} sessions` : num(e.annualizedSharpe)}`,
     `  PSR(0) ${num(e.psr)}, DSR ${num(e.dsr)} against E[max Sharpe] ${num(e.expectedMaxSharpe)} of ${e.trials} trials (distinct genomes since the pool was seeded; V[Sharpe] ${num(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} genomes with >= 2 sessions` : "the estimator's null variance"})`,
     `  minimum track record at ${e.confidence}: ${e.minTrackRecordLength === null ? 'none suffices' : Math.ceil(e.minTrackRecordLength)} sessions for PSR, ${e.minTrackRecordLengthDeflated === null ? 'none suffices' : Math.ceil(e.minTrackRecordLengthDeflated)} for DSR`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,

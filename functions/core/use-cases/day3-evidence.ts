@@ -93,10 +93,35 @@ export function nextTrials(
   return previousTrials + lineage.filter((l) => l.operator !== 'elite').length;
 }
 
+/** Trading sessions in a US equity year (the √252 annualization of daily Sharpe ratios). */
+export const SESSIONS_PER_YEAR = 252;
+
+/**
+ * The daily (session) Sharpe ratio annualized by √252, only on at least `minSessions`
+ * sessions (Lo 2002's √T scaling of i.i.d. returns); null below: a handful of sessions
+ * annualized is a number without meaning.
+ */
+export function annualizedDailySharpe(
+  sharpePerSession: number,
+  sessions: number,
+  minSessions: number,
+): number | null {
+  return sessions >= minSessions && Number.isFinite(sharpePerSession)
+    ? sharpePerSession * Math.sqrt(SESSIONS_PER_YEAR)
+    : null;
+}
+
 /** The candidate's evidence and the track record it rests on. */
 export interface CandidateEvidence extends SharpeEvidence {
   readonly genomeId: string;
   readonly sessions: TrackRecordSession[];
+  /**
+   * Sharpe ratio per session × √252, or null with fewer than `minEvidenceSessions` sessions
+   * (see {@link annualizedDailySharpe}).
+   */
+  readonly annualizedSharpe: number | null;
+  /** Sessions required before the Sharpe ratio is annualized (`minEvidenceSessions`), count. */
+  readonly minSessionsToAnnualize: number;
 }
 
 /**
@@ -111,6 +136,8 @@ export function candidateEvidence(input: {
   readonly records: ReadonlyMap<string, readonly TrackRecordSession[]>;
   readonly trials: number;
   readonly confidence: number;
+  /** Sessions required before annualizing (`minEvidenceSessions`). */
+  readonly minSessionsToAnnualize: number;
 }): CandidateEvidence {
   const sessions = input.records.get(input.genomeId) ?? [];
   const trialSharpes: number[] = [];
@@ -119,15 +146,18 @@ export function candidateEvidence(input: {
     const m = returnMoments(s.map((x) => x.sessionReturn));
     if (m.stdev > 0) trialSharpes.push(periodSharpe(m));
   }
+  const stats = sharpeEvidence({
+    returns: sessions.map((s) => s.sessionReturn),
+    frequency: 'session',
+    trials: Math.max(input.trials, input.records.size),
+    trialSharpes,
+    confidence: input.confidence,
+  });
   return {
     genomeId: input.genomeId,
     sessions: [...sessions],
-    ...sharpeEvidence({
-      returns: sessions.map((s) => s.sessionReturn),
-      frequency: 'session',
-      trials: Math.max(input.trials, input.records.size),
-      trialSharpes,
-      confidence: input.confidence,
-    }),
+    ...stats,
+    annualizedSharpe: annualizedDailySharpe(stats.sharpe, stats.n, input.minSessionsToAnnualize),
+    minSessionsToAnnualize: input.minSessionsToAnnualize,
   };
 }

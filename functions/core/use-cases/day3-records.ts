@@ -203,6 +203,9 @@ export const CandidateEvidenceSchema = z.object({
   minTrackRecordLength: nullableNumber,
   minTrackRecordLengthDeflated: nullableNumber,
   confidence: z.number(),
+  /** Sharpe per session × √252; null below `minSessionsToAnnualize` sessions. */
+  annualizedSharpe: nullableNumber,
+  minSessionsToAnnualize: z.number().int().min(2),
   sessions: z.array(
     z.object({
       sessionDate: z.string(),

@@ -450,6 +450,7 @@ async function day3Evidence(
     records,
     trials: trials ?? records.size,
     confidence: p.gateThresholds.minPsr,
+    minSessionsToAnnualize: p.gateThresholds.minEvidenceSessions,
   });
 }
 

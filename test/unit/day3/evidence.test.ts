@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GenomeGeneration } from '../../../functions/core/learning/generation.js';
 import {
+  annualizedDailySharpe,
   candidateEvidence,
   nextTrials,
   trackRecords,
@@ -34,6 +35,7 @@ describe('the Day-3 candidate evidence', () => {
       records: trackRecords(cohorts),
       trials: 30,
       confidence: 0.95,
+      minSessionsToAnnualize: 20,
     });
     // Assess
     expect(e.sessions.map((s) => [s.sessionDate, s.sessionReturn])).toEqual([
@@ -42,6 +44,8 @@ describe('the Day-3 candidate evidence', () => {
       ['2013-10-09', 0.003],
     ]);
     expect(e).toMatchObject({ genomeId: 'g1', n: 3, frequency: 'session', trials: 30 });
+    // three sessions are not annualized
+    expect(e.annualizedSharpe).toBeNull();
   });
 
   it('counts every distinct genome since the pool was seeded: seeded pool + non-elite children', async () => {
@@ -71,5 +75,13 @@ describe('the Day-3 candidate evidence', () => {
     expect(await trialsThrough(pool, 2)).toBe(11);
     expect(await trialsThrough(pool, 7)).toBeNull();
     expect(nextTrials(6, [{ operator: 'elite' }, { operator: 'crossover' }])).toBe(7);
+  });
+});
+
+describe('annualizedDailySharpe', () => {
+  it('scales by √252 only from the configured number of sessions', () => {
+    expect(annualizedDailySharpe(0.1, 20, 20)).toBeCloseTo(0.1 * Math.sqrt(252), 12);
+    expect(annualizedDailySharpe(0.1, 19, 20)).toBeNull();
+    expect(annualizedDailySharpe(0.1, 5, 5)).toBeCloseTo(1.5874507866, 9);
   });
 });
