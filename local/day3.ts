@@ -378,6 +378,8 @@ const num = (x: number | null, digits = 3): string =>
  * demo override label.
  */
 export function evidenceText(selection: Day3Selection): string {
+  const trl = (x: number | null) =>
+    x === null ? 'n/a (undefined, or no length suffices)' : `${Math.ceil(x)} sessions`;
   const e = selection.evidence;
   const sessions = e.sessions
     .map((x) => `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%`)
@@ -387,7 +389,7 @@ export function evidenceText(selection: Day3Selection): string {
     `  mean ${(e.meanReturn * 100).toFixed(3)}% per ${e.frequency}, volatility ${(e.stdevReturn * 100).toFixed(3)}% per ${e.frequency}, Sharpe ${num(e.sharpe)} per ${e.frequency} (not annualized), skewness ${num(e.skewness)}, kurtosis ${num(e.kurtosis)}`,
     `  annualized daily Sharpe (× √252): ${e.annualizedSharpe === null ? `not shown: ${e.n} < ${e.minSessionsToAnnualize} sessions` : num(e.annualizedSharpe)}`,
     `  PSR(0) ${num(e.psr)}, DSR ${num(e.dsr)} against E[max Sharpe] ${num(e.expectedMaxSharpe)} of ${e.trials} trials (distinct genomes since the pool was seeded; V[Sharpe] ${num(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} genomes with >= 2 sessions` : "the estimator's null variance"})`,
-    `  minimum track record at ${e.confidence}: ${e.minTrackRecordLength === null ? 'none suffices' : Math.ceil(e.minTrackRecordLength)} sessions for PSR, ${e.minTrackRecordLengthDeflated === null ? 'none suffices' : Math.ceil(e.minTrackRecordLengthDeflated)} for DSR`,
+    `  minimum track record at ${e.confidence}: PSR ${trl(e.minTrackRecordLength)}, DSR ${trl(e.minTrackRecordLengthDeflated)}`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
   ];
   if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);
