@@ -37,6 +37,7 @@ import { evaluateEvidenceGates } from '../gates/evidence.js';
 import { type GateResult, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
 import { type ReportDay, renderRunReport } from '../report/render.js';
+import { sliceOfBankroll } from '../risk/capital-slice.js';
 import { mean, sampleStdev, simpleReturns } from '../scoring/metrics.js';
 import type { CohortScore } from '../scoring/score.js';
 import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
@@ -261,16 +262,13 @@ export function rankLineages(days: readonly DayCohort[], minTradeCount: number):
   return rows.map((r, i) => ({ rank: i + 1, ...r }));
 }
 
-/**
- * The micro-live capital slice: `fraction × bankroll` rounded to the cent, at least `minUsd`,
- * at most the bankroll (USD).
- */
+/** The micro-live capital slice: `sliceOfBankroll` with the micro-live fraction and floor. */
 export function microLiveSliceUsd(
   bankrollUsd: number,
   microLive: { readonly fraction: number; readonly minUsd: number },
+  maxExposureFraction = 1,
 ): number {
-  const share = Math.round(bankrollUsd * microLive.fraction * 100) / 100;
-  return Math.min(bankrollUsd, Math.max(microLive.minUsd, share));
+  return sliceOfBankroll(bankrollUsd, microLive, maxExposureFraction);
 }
 
 /**
@@ -525,7 +523,11 @@ export async function selectDay3Candidate(
   const agent = sim3.agents.find((a) => a.agentId === d3.agentId);
   if (!agent) throw new NotFoundError('agent', `${d3.agentId} in ${d3.simulationKey}`);
   const metrics = lineageMetrics(candidate);
-  const capitalSliceUsd = microLiveSliceUsd(day3.bankrollUsd, deps.config.microLive);
+  const capitalSliceUsd = microLiveSliceUsd(
+    day3.bankrollUsd,
+    deps.config.microLive,
+    p.gateThresholds.maxSymbolExposureFraction,
+  );
   const reviewId = `d3-${tailOf(input.executionName, 24)}`;
   const nowMs = p.clock.now();
   const preview: StagedPromotion = {

@@ -46,6 +46,7 @@ import {
   restateBookForSplit,
 } from '../orders/position-tracker.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
+import { sliceOfBankroll } from '../risk/capital-slice.js';
 import { simpleReturns } from '../risk/var.js';
 import { agentDrawdownOfPeak } from './cohort-records.js';
 import {
@@ -203,12 +204,10 @@ export async function stagePromotion(
   const { promotionConfig: pc, gateThresholds } = deps;
   const capitalSliceUsd =
     request.capitalSliceUsd ??
-    Math.min(
+    sliceOfBankroll(
       cohort.bankrollUsd,
-      Math.max(
-        pc.minCapitalSliceUsd,
-        Math.round(cohort.bankrollUsd * pc.capitalSliceFraction * 100) / 100,
-      ),
+      { fraction: pc.capitalSliceFraction, minUsd: pc.minCapitalSliceUsd },
+      gateThresholds.maxSymbolExposureFraction,
     );
   const configHash = sha256Hex(
     canonicalJson({
