@@ -1,5 +1,5 @@
 /**
- * Step "Reconcile": compares the local FIFO book and the promotion's orders with the
+ * Step "Reconcile": compares the local position book and the promotion's orders with the
  * broker's positions and orders; records `reconciliation`; logs an error (alarmed on) for
  * any discrepancy.
  *

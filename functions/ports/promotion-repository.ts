@@ -1,4 +1,4 @@
-import type { PositionBook } from '../core/orders/position-tracker.js';
+import type { AccountBook } from '../core/exchange/position-book.js';
 import type { PromotionOrder, StagedPromotion } from '../core/use-cases/promotion-records.js';
 
 /**
@@ -25,8 +25,8 @@ export interface PromotionRepository {
    */
   listInFlight(fromIso: string, toIso: string): Promise<readonly string[]>;
   listOrders(promotionId: string): Promise<readonly PromotionOrder[]>;
-  /** The local FIFO position book of a broker account, with its version for updates. */
-  getBook(account: string): Promise<{ book: PositionBook; version: number }>;
+  /** The local position book (average cost) of a broker account, with its version for updates. */
+  getBook(account: string): Promise<{ book: AccountBook; version: number }>;
   /** Saves the book if its version is still `expectedVersion`; false when it moved. */
-  saveBook(account: string, book: PositionBook, expectedVersion: number): Promise<boolean>;
+  saveBook(account: string, book: AccountBook, expectedVersion: number): Promise<boolean>;
 }

@@ -121,7 +121,7 @@ export const PARTITIONS = {
   cohort: 'COHORT#*',
   /** Promotion META and its `ORDER#<client_order_id>` items (`promotion-repository.ts`). */
   promotion: 'PROMOTION#*',
-  /** FIFO position book per broker (`promotion-repository.ts`). */
+  /** Position book (average cost) per broker (`promotion-repository.ts`). */
   brokerBook: 'BROKER_BOOK#*',
   /** `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it, functions only read it. */
   killSwitch: 'CONFIG',

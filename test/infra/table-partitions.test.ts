@@ -86,7 +86,11 @@ async function pipelineAccesses(): Promise<Access[]> {
   await tolerate(() => promotions.setStatus('pr-1', 'submitted', 'test'));
   await promotions.listOrders('pr-1');
   await promotions.getBook(`simulated:${ACCOUNT}`);
-  await promotions.saveBook(`simulated:${ACCOUNT}`, {}, 0);
+  await promotions.saveBook(
+    `simulated:${ACCOUNT}`,
+    { cashUsd: 0, realizedPnlUsd: 0, feesUsd: 0, positions: {} },
+    0,
+  );
   const killSwitch = new DynamoKillSwitch(doc, TABLE);
   await killSwitch.read();
   const store = new DynamoSimulatedBrokerStore(doc, TABLE, ACCOUNT);

@@ -1,8 +1,10 @@
 /**
- * The built-in simulated paper broker: orders fill against real minute quote bars through THE
- * shared fill model (`functions/core/cohort/fill-model.ts`), so a paper run and the cohort
- * simulator price the same decision identically (the parity test replays a genome's fills
- * through this broker and compares them to the cent).
+ * The built-in simulated paper broker: an adapter that persists orders and an account and maps
+ * the broker port onto THE exchange model (`functions/core/exchange/exchange-model.ts`:
+ * timing, participation, time in force, buying power, what Alpaca refuses) and THE position
+ * book (`functions/core/exchange/position-book.ts`). The paper session's reference simulation
+ * runs the same model with the same configuration, so with this broker its paper PnL equals
+ * the reference to the cent.
  *
  * Time comes from the injected clock; nothing happens in the background. Fills are computed
  * lazily whenever the broker is read (every port method): each open order is advanced over the
@@ -11,55 +13,19 @@
  *
  * Market hours: an order is accepted from the start of the first minute bar to the end of the
  * last minute bar of the symbol's session on the date of `clock.now()` (New York date; UTC for
- * crypto), i.e. the regular session as the data has it (half days included). A minute inside
- * it without a trade is accepted (the order fills in a later minute with volume); anything
- * outside, or a date without a session, is refused as `market closed`.
+ * crypto), i.e. the regular session as the data has it (half days included). Anything outside,
+ * or a date without a session, is refused as `market closed`. `opg` / `cls` are refused (no
+ * auction model).
  *
- * Execution rules (per open order, per minute of its session, in time order):
- * - eligible minutes: those whose end is after `submittedAt + latencyMs` and at or before now;
- *   the order fills at the END of a minute, against that minute's closing quote (as the
- *   simulator fills a decision at the end of its minute);
- * - quantity: `min(remaining, participationFraction × minute volume)`, the cap rounded down to
- *   the quantity step (1e-6 share, or 1 share without fractional shares); a minute with no
- *   volume, or without a quote on the order's side, fills nothing. Participation applies per
- *   order (two orders on one symbol may each take the fraction);
- * - price and fee: `fillMarketOrder(order, { bid, ask }, costs)`, i.e. buy at ask, sell at bid,
- *   plus adverse slippage, and the fee schedule of the cohort config, computed per fill (so
- *   with `minFeeUsd > 0` a multi-fill order pays the minimum per fill);
- * - limit orders fill by the same rule only in minutes where that price is within the limit
- *   (buy: price <= limit; sell: price >= limit);
- * - time in force: `day` expires at the session close (end of its last minute bar); `gtc`
- *   carries over to the following sessions of the data; `ioc` fills what the first eligible
- *   minute allows and cancels the rest; `fok` fills the whole quantity in the first eligible
- *   minute or cancels; `opg` / `cls` are rejected (no auction model).
- *
- * Account: cash, signed positions with weighted-average cost and realized PnL, exactly the
- * accounting of the cohort ledger (`functions/core/cohort/ledger.ts`): cash moves by
- * `−signedQty × price − fee` per fill; realized PnL is gross of fees.
- *
- * Buying power (a margin model of our own, documented because Alpaca's is richer):
- * `max(0, buyingPowerMultiplier × equity − gross exposure − open-order reservations)`, equity =
- * cash + Σ qty × mark, gross = Σ |qty| × mark, marks = the last quote mid (else last trade)
- * of a minute that ended at or before now. With the default multiplier 1 an account may hold
- * gross exposure up to its equity, long or SHORT: a short sale's proceeds raise cash but its
- * exposure consumes buying power exactly like a long (so shorts need buying power too). A new
- * order reserves its opening part (the quantity that increases |position| after the other
- * open orders on the symbol) × the estimated fill price + the estimated fee; pure reductions
- * are always accepted. The estimate uses the last completed minute's quote (the current
- * minute's in the session's first minute).
+ * Account: cash, signed positions with weighted-average cost and realized PnL (gross of fees).
+ * Marks for equity and buying power: the last quote mid (else last trade) of a minute that
+ * ended at or before now. A new order's buying power is estimated at the last completed
+ * minute's quote (the current minute's in the session's first minute).
  */
 
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import {
-  commissionUsd,
-  type FillCosts,
-  fillMarketOrder,
-  fillPriceUsd,
-  qtyStep,
-  roundQtyDown,
-} from '../../core/cohort/fill-model.js';
-import { DUST_QTY } from '../../core/cohort/ledger.js';
+import type { FillCosts } from '../../core/cohort/fill-model.js';
 import {
   BrokerRejectedError,
   BrokerUnavailableError,
@@ -68,9 +34,21 @@ import {
   UnknownSymbolError,
   ValidationError,
 } from '../../core/errors.js';
+import {
+  alpacaRefusal,
+  buyingPowerUsd,
+  estimatePriceUsd,
+  lastMark,
+  matchOrder,
+  openingQty,
+  requiredBuyingPowerUsd,
+  type SymbolMinutes,
+  symbolMinutes,
+} from '../../core/exchange/exchange-model.js';
+import { bookPositionFill } from '../../core/exchange/position-book.js';
 import { restatePositionForSplit } from '../../core/market/corporate-actions.js';
-import type { MarketSession, SymbolSeries } from '../../core/market/types.js';
-import { Order, type OrderSnapshot, type TimeInForce } from '../../core/orders/order.js';
+import type { MarketSession } from '../../core/market/types.js';
+import { Order, type OrderSnapshot } from '../../core/orders/order.js';
 import type {
   BrokerAccount,
   BrokerOrder,
@@ -89,8 +67,6 @@ import type {
   VersionedWrite,
 } from './simulated-broker-store.js';
 
-/** One minute, ms. */
-const MINUTE_MS = 60_000;
 /** Attempts of a read-advance-commit cycle before giving up on a contended store. */
 const MAX_COMMIT_ATTEMPTS = 8;
 /** Parsed sessions kept per broker instance (LRU by insertion). */
@@ -110,6 +86,8 @@ export interface SimulatedBrokerConfig {
   readonly fractionalShares: boolean;
   /** Gross exposure allowed per USD of equity. @default 1 */
   readonly buyingPowerMultiplier?: number;
+  /** Symbols whose asset is not fractionable at the broker (Alpaca `fractionable: false`). @default [] */
+  readonly nonFractionableSymbols?: readonly string[];
   /**
    * Orders that may be open at once (one commit writes every changed order plus the account,
    * and a DynamoDB transaction holds at most 100 items). @default 50
@@ -139,6 +117,7 @@ const ConfigSchema = z.object({
   }),
   fractionalShares: z.boolean(),
   buyingPowerMultiplier: z.number().positive().max(10).default(1),
+  nonFractionableSymbols: z.array(z.string().min(1)).default([]),
   maxOpenOrders: z.number().int().min(1).max(98).default(50),
 });
 
@@ -154,17 +133,8 @@ function parseConfig(input: SimulatedBrokerConfig): ResolvedConfig {
   );
 }
 
-/** One symbol's bars of one session, with its bounds. */
-interface SymbolSession {
-  readonly date: string;
-  readonly market: MarketSession['market'];
-  readonly ts: Float64Array;
-  readonly series: SymbolSeries;
-  /** First minute's start, epoch ms UTC. */
-  readonly openMs: number;
-  /** Last minute's end, epoch ms UTC: day orders expire here. */
-  readonly closeMs: number;
-}
+/** One symbol's bars of one session (the exchange model's view). */
+type SymbolSession = SymbolMinutes;
 
 /** Account state while a sync is being computed. */
 interface WorkingAccount {
@@ -192,35 +162,9 @@ const NY_DATE = new Intl.DateTimeFormat('en-CA', {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Index of the first minute whose end is after `afterMs` (binary search). */
-function firstMinuteEndingAfter(ts: Float64Array, afterMs: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ts[mid] as number) + MINUTE_MS > afterMs) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** Quote mid (else trade close) of the last minute ending at or before `atMs`; NaN if none. */
-function lastMark(s: SymbolSession, atMs: number): number {
-  for (let i = firstMinuteEndingAfter(s.ts, atMs) - 1; i >= 0; i--) {
-    const bid = s.series.bid[i] as number;
-    const ask = s.series.ask[i] as number;
-    if (bid > 0 && ask > 0) return 0.5 * (bid + ask);
-    const close = s.series.close[i] as number;
-    if (close > 0) return close;
-  }
-  return Number.NaN;
-}
-
 /**
- * Books one fill on a position: weighted-average cost when opening or adding, realized PnL
- * `(price − avg) × closed × sign(position)` when reducing, the remainder beyond flat opens
- * the other side at the fill price. Mirrors `AgentLedgers.applyFill` (cohort ledger) exactly,
- * so realized PnL matches the simulator's to the cent.
+ * Books one fill on the account through THE position book (`core/exchange/position-book.ts`),
+ * the one the cohort ledger uses, so realized PnL matches the simulator's to the cent.
  */
 function bookFill(
   account: WorkingAccount,
@@ -237,30 +181,13 @@ function bookFill(
     avgEntryPriceUsd: 0,
     realizedPnlUsd: 0,
   };
-  const q = pos.qty;
-  if (q === 0 || q > 0 === signedQty > 0) {
-    const nq = q + signedQty;
-    account.positions[symbol] = {
-      ...pos,
-      qty: nq,
-      avgEntryPriceUsd:
-        (pos.avgEntryPriceUsd * Math.abs(q) + priceUsd * Math.abs(signedQty)) / Math.abs(nq),
-    };
-    return;
-  }
-  let nq = q + signedQty;
-  if (Math.abs(nq) < DUST_QTY) nq = 0;
-  const closed = nq === 0 ? Math.abs(q) : Math.min(Math.abs(signedQty), Math.abs(q));
-  const realized = (priceUsd - pos.avgEntryPriceUsd) * closed * (q > 0 ? 1 : -1);
-  account.realizedPnlUsd += realized;
-  let avg = pos.avgEntryPriceUsd;
-  if (nq === 0) avg = 0;
-  else if (nq > 0 !== q > 0) avg = priceUsd;
+  const change = bookPositionFill(pos.qty, pos.avgEntryPriceUsd, signedQty, priceUsd);
+  account.realizedPnlUsd += change.realizedUsd;
   account.positions[symbol] = {
     ...pos,
-    qty: nq,
-    avgEntryPriceUsd: avg,
-    realizedPnlUsd: pos.realizedPnlUsd + realized,
+    qty: change.qty,
+    avgEntryPriceUsd: change.avgPriceUsd,
+    realizedPnlUsd: pos.realizedPnlUsd + change.realizedUsd,
   };
 }
 
@@ -607,66 +534,23 @@ export class SimulatedPaperBroker implements BrokerPort {
   ): Promise<{ record: SimOrderRecord; fills: SimFill[] } | null> {
     const order = Order.rehydrate(rec.order);
     if (order.isTerminal()) return null;
-    const snap = rec.order;
-    const tif: TimeInForce = snap.timeInForce;
-    const step = qtyStep(this.config.fractionalShares);
     const fills: SimFill[] = [];
-    let feesUsd = rec.feesUsd;
     let processed = rec.processedThroughMs;
     let sessionDate = rec.sessionDate;
     let changed = false;
     for (;;) {
-      const session = await this.symbolSession(sessionDate, snap.symbol);
+      const session = await this.symbolSession(sessionDate, rec.order.symbol);
       if (!session) break;
-      const { ts, series } = session;
-      for (let i = firstMinuteEndingAfter(ts, processed); i < ts.length; i++) {
-        const startMs = ts[i] as number;
-        const endMs = startMs + MINUTE_MS;
-        if (endMs > now) break;
-        processed = endMs;
-        changed = true;
-        const remaining = order.remainingQty;
-        const volume = series.volume[i] as number;
-        const cap = this.config.participationFraction * volume;
-        let qty = 0;
-        if (volume > 0) qty = cap >= remaining ? remaining : roundQtyDown(cap, step);
-        if (tif === 'fok' && !(cap >= remaining)) qty = 0;
-        if (qty > 0) {
-          const fill = fillMarketOrder(
-            { side: snap.side, qty },
-            { bid: series.bid[i] as number, ask: series.ask[i] as number },
-            this.config.costs,
-          );
-          if (fill && this.withinLimit(snap, fill.priceUsd)) {
-            order.apply({ type: 'fill', atMs: endMs, qty: fill.qty, priceUsd: fill.priceUsd });
-            feesUsd += fill.feeUsd;
-            fills.push({
-              minuteStartMs: startMs,
-              atMs: endMs,
-              qty: fill.qty,
-              priceUsd: fill.priceUsd,
-              feeUsd: fill.feeUsd,
-            });
-          }
-        }
-        if (order.isTerminal()) break;
-        if (tif === 'ioc' || tif === 'fok') {
-          order.apply({ type: 'canceled', atMs: endMs });
-          break;
-        }
-      }
-      if (order.isTerminal() || now < session.closeMs) break;
-      // The session is over for this order.
-      if (tif === 'gtc') {
-        const next = await this.nextSession(snap.symbol, sessionDate);
-        if (!next || next.openMs > now) break;
-        sessionDate = next.date;
-        changed = true;
-        continue;
-      }
-      order.apply({ type: tif === 'day' ? 'expired' : 'canceled', atMs: session.closeMs });
+      const matched = matchOrder(order, session, processed, now, this.config);
+      processed = matched.processedThroughMs;
+      changed ||= matched.changed;
+      fills.push(...matched.fills);
+      if (!matched.carryOver) break;
+      // A gtc order whose session is over moves to the following session of the data.
+      const next = await this.nextSession(rec.order.symbol, sessionDate);
+      if (!next || next.openMs > now) break;
+      sessionDate = next.date;
       changed = true;
-      break;
     }
     if (!changed) return null;
     return {
@@ -676,16 +560,11 @@ export class SimulatedPaperBroker implements BrokerPort {
         order: order.snapshot(),
         processedThroughMs: processed,
         sessionDate,
-        feesUsd,
+        feesUsd: fills.reduce((sum, f) => sum + f.feeUsd, rec.feesUsd),
         fills: [...rec.fills, ...fills],
       },
       fills,
     };
-  }
-
-  private withinLimit(o: OrderSnapshot, priceUsd: number): boolean {
-    if (o.type !== 'limit' || o.limitPriceUsd === null) return true;
-    return o.side === 'buy' ? priceUsd <= o.limitPriceUsd : priceUsd >= o.limitPriceUsd;
   }
 
   /**
@@ -759,7 +638,12 @@ export class SimulatedPaperBroker implements BrokerPort {
     if (openCount >= this.config.maxOpenOrders) {
       return reject('too many open orders', session.date);
     }
-    const reservedUsd = await this.requiredBuyingPower(snap, session, synced, now);
+    const refusal = alpacaRefusal(snap.side, snap.qty, this.effectiveQty(snap.symbol, synced), {
+      market: session.market,
+      fractionable: !this.config.nonFractionableSymbols.includes(snap.symbol),
+    });
+    if (refusal) return reject(refusal, session.date);
+    const reservedUsd = this.requiredBuyingPower(snap, session, synced, now);
     if (reservedUsd === null) return reject('no quote to price the order', session.date);
     if (reservedUsd > 0) {
       const { buyingPowerUsd } = await this.valuation(synced, now);
@@ -772,48 +656,30 @@ export class SimulatedPaperBroker implements BrokerPort {
   }
 
   /**
-   * Buying power the order needs, USD: its opening part × the estimated fill price + the
-   * estimated fee (0 for a pure reduction); null when no quote can price it.
+   * Buying power the order needs, USD (`requiredBuyingPowerUsd` of the exchange model); null
+   * when no quote can price it.
    */
-  private async requiredBuyingPower(
+  private requiredBuyingPower(
     o: OrderSnapshot,
     session: SymbolSession,
     synced: Synced,
     now: number,
-  ): Promise<number | null> {
-    let effective = synced.account.positions[o.symbol]?.qty ?? 0;
-    for (const rec of synced.orders.values()) {
-      if (rec.order.symbol !== o.symbol || Order.rehydrate(rec.order).isTerminal()) continue;
-      effective += signedRemaining(rec.order);
-    }
-    const sameWay = effective === 0 || effective > 0 === (o.side === 'buy');
-    const opening = sameWay ? o.qty : Math.max(0, o.qty - Math.abs(effective));
+  ): number | null {
+    const opening = openingQty(this.effectiveQty(o.symbol, synced), o.side, o.qty);
     if (opening <= 0) return 0;
-    const price = this.estimatePrice(o, session, now);
+    const price = estimatePriceUsd(o, session, now, this.config.costs);
     if (!(price > 0)) return null;
-    return opening * price + commissionUsd(o.qty, price, this.config.costs);
+    return requiredBuyingPowerUsd(opening, o.qty, price, this.config.costs);
   }
 
-  /**
-   * Estimated price per share, USD: the limit price of a limit order; otherwise the fill-model
-   * price against the last completed minute's quote (the current minute's when none has
-   * completed yet, i.e. in the session's first minute); NaN when there is no quote.
-   */
-  private estimatePrice(o: OrderSnapshot, s: SymbolSession, now: number): number {
-    if (o.type === 'limit' && o.limitPriceUsd !== null) return o.limitPriceUsd;
-    const quoted = (i: number) =>
-      fillPriceUsd(
-        o.side,
-        s.series.bid[i] as number,
-        s.series.ask[i] as number,
-        this.config.costs.slippageBps,
-      );
-    const current = firstMinuteEndingAfter(s.ts, now);
-    for (let i = current - 1; i >= 0; i--) {
-      const price = quoted(i);
-      if (price > 0) return price;
+  /** Signed position of `symbol` plus the remaining quantity of its open orders, shares. */
+  private effectiveQty(symbol: string, synced: Synced): number {
+    let effective = synced.account.positions[symbol]?.qty ?? 0;
+    for (const rec of synced.orders.values()) {
+      if (rec.order.symbol !== symbol || Order.rehydrate(rec.order).isTerminal()) continue;
+      effective += signedRemaining(rec.order);
     }
-    return current < s.ts.length ? quoted(current) : Number.NaN;
+    return effective;
   }
 
   /** Equity, gross exposure, reservations and buying power at `now`, USD. */
@@ -834,11 +700,16 @@ export class SimulatedPaperBroker implements BrokerPort {
       if (Order.rehydrate(rec.order).isTerminal() || rec.order.qty <= 0) continue;
       reservedUsd += (rec.reservedUsd * (rec.order.qty - rec.order.filledQty)) / rec.order.qty;
     }
-    const buyingPowerUsd = Math.max(
-      0,
-      this.config.buyingPowerMultiplier * equityUsd - grossUsd - reservedUsd,
-    );
-    return { equityUsd, grossUsd, buyingPowerUsd };
+    return {
+      equityUsd,
+      grossUsd,
+      buyingPowerUsd: buyingPowerUsd(
+        equityUsd,
+        grossUsd,
+        reservedUsd,
+        this.config.buyingPowerMultiplier,
+      ),
+    };
   }
 
   /**
@@ -915,16 +786,6 @@ export class SimulatedPaperBroker implements BrokerPort {
       if (err instanceof NoSessionError) return null;
       throw err;
     }
-    const series = session.series[0];
-    const ts = session.timestamps;
-    if (!series || ts.length === 0) return null;
-    return {
-      date: session.date,
-      market: session.market,
-      ts,
-      series,
-      openMs: ts[0] as number,
-      closeMs: (ts[ts.length - 1] as number) + MINUTE_MS,
-    };
+    return symbolMinutes(session, session.symbols[0] ?? symbol);
   }
 }

@@ -5,8 +5,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../../core/errors.js';
-import type { PositionBook } from '../../core/orders/position-tracker.js';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { type AccountBook, emptyAccountBook } from '../../core/exchange/position-book.js';
 import {
   type PromotionOrder,
   PromotionOrderSchema,
@@ -27,7 +27,7 @@ const isConditionFailure = (err: unknown) =>
  * Items: `PROMOTION#<id> / META` (the frozen candidate and its status, indexed in `gsi1`
  * under `PROMOTIONS`), `PROMOTION#<id> / ORDER#<client_order_id>` (each order's snapshot,
  * reserved with `attribute_not_exists` before it is sent), `BROKER_BOOK#<account> / BOOK`
- * (the FIFO position book, versioned for optimistic concurrency).
+ * (the position book, versioned for optimistic concurrency).
  */
 export class DynamoPromotionRepository implements PromotionRepository {
   constructor(
@@ -186,7 +186,7 @@ export class DynamoPromotionRepository implements PromotionRepository {
     }
   }
 
-  async getBook(account: string): Promise<{ book: PositionBook; version: number }> {
+  async getBook(account: string): Promise<{ book: AccountBook; version: number }> {
     try {
       const out = await this.doc.send(
         new GetCommand({
@@ -195,9 +195,16 @@ export class DynamoPromotionRepository implements PromotionRepository {
           ConsistentRead: true,
         }),
       );
-      if (!out.Item) return { book: {}, version: 0 };
+      if (!out.Item) return { book: emptyAccountBook(), version: 0 };
+      const book = JSON.parse(String(out.Item.book)) as Partial<AccountBook>;
+      if (typeof book.cashUsd !== 'number' || typeof book.positions !== 'object') {
+        throw new ValidationError(
+          `${bookPk(account)}/BOOK.book`,
+          'not an average-cost position book (a FIFO book of an older release?): clear the state folder',
+        );
+      }
       return {
-        book: JSON.parse(String(out.Item.book)) as PositionBook,
+        book: book as AccountBook,
         version: Number(out.Item.version),
       };
     } catch (err) {
@@ -205,7 +212,7 @@ export class DynamoPromotionRepository implements PromotionRepository {
     }
   }
 
-  async saveBook(account: string, book: PositionBook, expectedVersion: number): Promise<boolean> {
+  async saveBook(account: string, book: AccountBook, expectedVersion: number): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({

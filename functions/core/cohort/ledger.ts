@@ -3,11 +3,8 @@
  * average cost, realized PnL and fees. Struct-of-arrays (typed arrays indexed by agent) so the
  * simulator can sweep a thousand agents per minute without allocation.
  *
- * Accounting (weighted-average cost basis, as broker statements report it): a fill that adds to a
- * position (or opens one) moves the average price to the size-weighted mean; a fill that
- * reduces a position realizes `(fillPrice − avgPrice) × closedQty × sign(position)` and leaves
- * the average unchanged; the part of a fill beyond flat opens the opposite side at the fill
- * price. Fees are not part of realized PnL; they are kept in `feesUsd`.
+ * Every fill is booked by THE position book (`exchange/position-book.ts`: weighted-average
+ * cost, realized PnL gross of fees), the one the simulated broker and the pipeline use too.
  *
  * Identity guaranteed for every agent at every moment, for any mark price `m` (USD):
  *
@@ -16,9 +13,7 @@
  *
  * exact in real arithmetic; in floating point up to rounding (about 1e-9 USD per fill).
  */
-
-/** Position size below which a position counts as closed, shares. */
-export const DUST_QTY = 1e-9;
+import { bookPositionFill } from '../exchange/position-book.js';
 
 /** Ledgers of `count` agents. All money in USD, quantities in shares (signed: short < 0). */
 export class AgentLedgers {
@@ -53,23 +48,10 @@ export class AgentLedgers {
     this.cashUsd[i] = (this.cashUsd[i] as number) - signedQty * priceUsd - feeUsd;
     this.feesUsd[i] = (this.feesUsd[i] as number) + feeUsd;
     this.tradeCount[i] = (this.tradeCount[i] as number) + 1;
-    if (q === 0 || q > 0 === signedQty > 0) {
-      const nq = q + signedQty;
-      this.avgPriceUsd[i] =
-        ((this.avgPriceUsd[i] as number) * Math.abs(q) + priceUsd * Math.abs(signedQty)) /
-        Math.abs(nq);
-      this.qty[i] = nq;
-      return;
-    }
-    let nq = q + signedQty;
-    if (Math.abs(nq) < DUST_QTY) nq = 0;
-    const closed = nq === 0 ? Math.abs(q) : Math.min(Math.abs(signedQty), Math.abs(q));
-    const avg = this.avgPriceUsd[i] as number;
-    this.realizedPnlUsd[i] =
-      (this.realizedPnlUsd[i] as number) + (priceUsd - avg) * closed * (q > 0 ? 1 : -1);
-    if (nq === 0) this.avgPriceUsd[i] = 0;
-    else if (nq > 0 !== q > 0) this.avgPriceUsd[i] = priceUsd;
-    this.qty[i] = nq;
+    const change = bookPositionFill(q, this.avgPriceUsd[i] as number, signedQty, priceUsd);
+    this.qty[i] = change.qty;
+    this.avgPriceUsd[i] = change.avgPriceUsd;
+    this.realizedPnlUsd[i] = (this.realizedPnlUsd[i] as number) + change.realizedUsd;
   }
 
   /** Equity of agent `i` at mark `markUsd`: cash + qty × mark (cash alone when flat). */

@@ -5,24 +5,33 @@
  * Per minute `t` (bar-major, so the aggregate ceiling sees every agent's state at `t`):
  * 1. marks: each symbol's mark is the quote mid when both sides are quoted, else the bar's
  *    close, else the previous mark;
- * 2. strategies: every agent whose symbol traded in the minute steps its strategy on the bar
- *    (close/high/low/volume); a changed target becomes the agent's pending order;
- * 3. execution, agents in an order rotated by one each minute (so no agent always comes first
- *    to the aggregate headroom): pending orders fill through the shared fill model (`fill-model.ts`)
- *    against the minute's closing quote, clipped to the agent leverage ceiling and to the
- *    aggregate exposure ceiling; a pending order whose quote side is missing waits for the next
- *    quoted minute; then an agent whose gross exposure drifted above its ceiling (prices moved)
- *    is forced back under it;
- * 4. aggregate drift: if the marks pushed the cohort's gross exposure above its ceiling, every
+ * 2. execution: orders decided in EARLIER minutes fill at this minute's closing quote through
+ *    the shared fill model (`fill-model.ts`) when the symbol traded (volume > 0) and the
+ *    order's side is quoted; otherwise they wait for such a minute. This is the exchange
+ *    model's timing (`exchange/exchange-model.ts`, docs/execution.md): a decision known at the
+ *    end of minute t never fills in minute t;
+ * 3. strategies: every agent whose symbol traded in the minute steps its strategy on the bar
+ *    (close/high/low/volume); a changed target becomes the agent's pending target;
+ * 4. decisions, agents in an order rotated by one each minute (so no agent always comes first
+ *    to the aggregate headroom): a pending target becomes an order sized by THE sizing rule
+ *    (`sizing.ts`: capital, risk fraction, agent leverage and aggregate ceilings, whole shares
+ *    for a short, no crypto short) at this minute's mark and quote, replacing any unfilled
+ *    order; an agent whose gross exposure drifted above its ceiling (prices moved) decides a
+ *    forced reduction;
+ * 5. aggregate drift: if the marks pushed the cohort's gross exposure above its ceiling, every
  *    quoted position is reduced pro rata until it is back under;
- * 5. flatten: with `flattenAtClose`, each agent closes its position in the last minute in which
- *    its symbol is quoted, and trades no more after it;
- * 6. curves: each agent's equity and gross exposure, and the parent's, are recorded.
+ * 6. flatten: with `flattenAtClose`, each agent decides to close its position on the bar that
+ *    starts two minutes before the session close (13:00 on early-close days), so the order
+ *    fills in the session's last minute ({@link flattenDecisionMinute}), and trades no more;
+ * 7. curves: each agent's equity and gross exposure, and the parent's, are recorded.
  *
  * The simulation draws no random numbers: same inputs → same result, bit for bit.
  */
 import { TZDate } from '@date-fns/tz';
+import { sessionHours } from '../calendar/market-calendar.js';
 import { ValidationError } from '../errors.js';
+import type { AssetRules } from '../exchange/exchange-model.js';
+import { DUST_QTY } from '../exchange/position-book.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
 import { type Allocation, allocateBankroll, unallocatedUsd } from './allocation.js';
 import { type CohortConfig, parseCohortConfig } from './config.js';
@@ -31,13 +40,13 @@ import {
   type FillCosts,
   fillPriceUsd,
   qtyStep,
-  roundQtyDown,
   roundQtyUp,
   type Side,
 } from './fill-model.js';
 import type { Genome } from './genome.js';
 import { STRATEGY_FAMILIES, validateGenome } from './genome.js';
 import { AgentLedgers } from './ledger.js';
+import { costPerShare, sizeOrder } from './sizing.js';
 import { createStrategy, type Strategy } from './strategies.js';
 import { ParentWallet } from './wallet.js';
 
@@ -50,10 +59,17 @@ export type FillReason =
   /** End-of-session flatten (`flattenAtClose`). */
   | 'flatten';
 
+const REASONS: readonly FillReason[] = ['signal', 'risk', 'flatten'];
+
 /** One simulated fill. */
 export interface Fill {
-  /** Start of the decision minute, epoch ms UTC (an entry of `timestamps`); filled at its end. */
+  /**
+   * Start of the minute whose closing quote priced the fill, epoch ms UTC (an entry of
+   * `timestamps`; the fill happens at that minute's end). Always after `decidedAt`.
+   */
   readonly t: number;
+  /** Start of the minute on whose bar the order was decided, epoch ms UTC (known at its end). */
+  readonly decidedAt: number;
   readonly symbol: string;
   readonly side: Side;
   /** Shares, > 0. */
@@ -148,6 +164,7 @@ export interface SimulateCohortInput {
 }
 
 const NEW_YORK = 'America/New_York';
+const MINUTE_MS = 60_000;
 
 /**
  * A forced reduction (a ceiling exceeded because prices moved, not because of an order) brings
@@ -207,28 +224,40 @@ interface StrategyGroup {
 /**
  * Mutable state of one simulation. Hot loops read fields into locals; order handling (rare)
  * lives in methods.
+ *
+ * Orders are decided at the end of a minute (sizing on that minute's mark and quote) and kept
+ * as the agent's open order (`orderQty`, signed shares); they execute in a LATER minute, the
+ * first one with volume and a quote on their side, at its closing quote (the timing of the
+ * exchange model, `exchange/exchange-model.ts`). A new decision replaces an unfilled order.
  */
 class CohortEngine {
   readonly n: number;
   readonly symbolCount: number;
   readonly ledgers: AgentLedgers;
   readonly sym: Int32Array;
+  /** Strategy targets not yet turned into an order (NaN: none). */
   readonly pending: Float64Array;
+  /** Open order of each agent, signed shares (0: none), its reason and decision minute. */
+  readonly orderQty: Float64Array;
+  readonly orderReason: Uint8Array;
+  readonly orderDecidedAt: Float64Array;
   readonly leverageBreaches: Int32Array;
   readonly exposureBreaches: Int32Array;
   readonly forced: Int32Array;
   readonly fills: Fill[][];
-  /** Per symbol: mark, end-of-minute bid/ask of the current minute, Σ|qty| over agents. */
+  /** Per symbol: mark, end-of-minute bid/ask and volume of the current minute, Σ|qty| over agents. */
   readonly mark: Float64Array;
   readonly bid: Float64Array;
   readonly ask: Float64Array;
+  readonly volume: Float64Array;
   readonly absQty: Float64Array;
-  /** Gross exposure of all agents at the current marks, USD (kept exact per fill). */
+  /** Gross exposure of all agents at the current marks plus decided orders, USD. */
   aggregate = 0;
   readonly aggregateCap: number;
   readonly leverageCap: number;
   readonly step: number;
   readonly costs: FillCosts;
+  readonly asset: AssetRules;
   /** Current minute's start, epoch ms UTC. */
   now = 0;
 
@@ -237,6 +266,7 @@ class CohortEngine {
     allocations: readonly number[],
     sym: Int32Array,
     config: CohortConfig,
+    market: MarketSession['market'],
   ) {
     const n = allocations.length;
     this.n = n;
@@ -244,6 +274,9 @@ class CohortEngine {
     this.ledgers = new AgentLedgers(allocations);
     this.sym = sym;
     this.pending = new Float64Array(n).fill(Number.NaN);
+    this.orderQty = new Float64Array(n);
+    this.orderReason = new Uint8Array(n);
+    this.orderDecidedAt = new Float64Array(n);
     this.leverageBreaches = new Int32Array(n);
     this.exposureBreaches = new Int32Array(n);
     this.forced = new Int32Array(n);
@@ -251,11 +284,14 @@ class CohortEngine {
     this.mark = new Float64Array(symbols.length).fill(Number.NaN);
     this.bid = new Float64Array(symbols.length).fill(Number.NaN);
     this.ask = new Float64Array(symbols.length).fill(Number.NaN);
+    this.volume = new Float64Array(symbols.length);
     this.absQty = new Float64Array(symbols.length);
     this.aggregateCap = config.maxAggregateExposure * config.bankrollUsd;
     this.leverageCap = config.maxAgentLeverage;
     this.step = qtyStep(config.fractionalShares);
     this.costs = config;
+    // Every asset of the shared data is fractionable at Alpaca; crypto cannot be shorted.
+    this.asset = { market, fractionable: true };
   }
 
   /** Books a fill and keeps Σ|qty| and the aggregate exposure exact. */
@@ -270,6 +306,7 @@ class CohortEngine {
     this.aggregate += change * (this.mark[s] as number);
     (this.fills[i] as Fill[]).push({
       t: this.now,
+      decidedAt: this.orderDecidedAt[i] as number,
       symbol: this.symbols[s] as string,
       side,
       qty,
@@ -280,93 +317,90 @@ class CohortEngine {
   }
 
   /**
-   * Per-share cost of trading against the mark (adverse price distance + the linear part of
-   * the commission). The commission is bounded by `minFeeUsd + k × qty` with
-   * `k = min(maxFeeFraction × price, feePerShareUsd)`, an upper bound of the fee schedule.
+   * Executes agent `i`'s open order in the current minute if its symbol traded (volume > 0)
+   * and its side is quoted; an order that crosses flat fills as two legs (close, then open),
+   * the two orders Alpaca needs (a fractional short sale is refused).
    */
-  private costPerShare(side: Side, priceUsd: number, markUsd: number): number {
-    const adverse = side === 'buy' ? priceUsd - markUsd : markUsd - priceUsd;
-    const k = Math.min(this.costs.maxFeeFraction * priceUsd, this.costs.feePerShareUsd);
-    return Math.max(0, adverse) + k;
+  execute(i: number): void {
+    const order = this.orderQty[i] as number;
+    const s = this.sym[i] as number;
+    if (!((this.volume[s] as number) > 0)) return;
+    const side: Side = order > 0 ? 'buy' : 'sell';
+    const price = fillPriceUsd(
+      side,
+      this.bid[s] as number,
+      this.ask[s] as number,
+      this.costs.slippageBps,
+    );
+    if (!(price > 0)) return;
+    const reason = REASONS[this.orderReason[i] as number] as FillReason;
+    const q = this.ledgers.qty[i] as number;
+    const size = Math.abs(order);
+    if (q !== 0 && q > 0 !== order > 0 && size > Math.abs(q) + DUST_QTY) {
+      this.fill(i, side, Math.abs(q), price, reason);
+      this.fill(i, side, size - Math.abs(q), price, reason);
+    } else {
+      this.fill(i, side, size, price, reason);
+    }
+    this.orderQty[i] = 0;
+  }
+
+  /** Records agent `i`'s new open order (replacing an unfilled one) and its expected exposure. */
+  private place(i: number, signedQty: number, reason: number): void {
+    const s = this.sym[i] as number;
+    const q = this.ledgers.qty[i] as number;
+    const m = this.mark[s] as number;
+    const prior = this.orderQty[i] as number;
+    this.aggregate += (Math.abs(q + signedQty) - Math.abs(q + prior)) * m;
+    this.orderQty[i] = signedQty;
+    this.orderReason[i] = reason;
+    this.orderDecidedAt[i] = this.now;
   }
 
   /**
-   * Moves agent `i` toward `target` (signed fraction of its equity). Returns false when the
-   * order must wait (no mark or no quote on the needed side), true once it was handled.
-   *
-   * Clipping, with V equity, m mark, q position, L leverage cap, c per-share cost, F0 minimum
-   * fee: the reducing part r (toward flat) is always allowed; the opening part x is capped by
-   *   leverage:  (|q| − r + x) m <= L (V − (r + x) c − F0)
-   *   aggregate: A − r m + x m <= maxAggregateExposure × bankroll
-   * and rounded down to the quantity step.
+   * Decides agent `i`'s order toward `target` (signed fraction of its equity) through THE
+   * sizing rule (`sizing.ts`). Returns false when the decision must wait (no mark or no quote
+   * on the needed side), true once it was handled.
    */
   rebalance(i: number, target: number): boolean {
     const s = this.sym[i] as number;
-    const m = this.mark[s] as number;
-    if (!(m > 0)) return false;
     const led = this.ledgers;
     const q = led.qty[i] as number;
-    const equity = (led.cashUsd[i] as number) + q * m;
-    const step = this.step;
-    const targetQty = equity > 0 ? roundQtyDown((target * equity) / m, step) : 0;
-    const delta = targetQty - q;
-    if (Math.abs(delta) < step / 2) return true;
-    const side: Side = delta > 0 ? 'buy' : 'sell';
-    const price = fillPriceUsd(
-      side,
-      this.bid[s] as number,
-      this.ask[s] as number,
-      this.costs.slippageBps,
-    );
-    if (!(price > 0)) return false;
-    const absQ = Math.abs(q);
-    const wanted = Math.abs(delta);
-    const reduce = q !== 0 && q > 0 !== delta > 0 ? Math.min(wanted, absQ) : 0;
-    const open = wanted - reduce;
-    let allowed = 0;
-    if (open > 0) {
-      const L = this.leverageCap;
-      const c = this.costPerShare(side, price, m);
-      const byLeverage =
-        (L * (equity - reduce * c - this.costs.minFeeUsd) - (absQ - reduce) * m) / (m + L * c);
-      const byAggregate = (this.aggregateCap - (this.aggregate - reduce * m)) / m;
-      allowed = open;
-      const tol = 1e-9 * open;
-      if (open > byLeverage + tol) {
-        this.leverageBreaches[i] = (this.leverageBreaches[i] as number) + 1;
-        allowed = byLeverage;
-      }
-      if (open > byAggregate + tol) {
-        this.exposureBreaches[i] = (this.exposureBreaches[i] as number) + 1;
-        if (byAggregate < allowed) allowed = byAggregate;
-      }
-      allowed = allowed === open ? open : allowed > 0 ? roundQtyDown(allowed, step) : 0;
-    }
-    const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
-    if (qty > 0) this.fill(i, side, qty, price, 'signal');
+    const m = this.mark[s] as number;
+    // The open order this decision replaces no longer counts against the aggregate.
+    const prior = (Math.abs(q + (this.orderQty[i] as number)) - Math.abs(q)) * m;
+    const sized = sizeOrder({
+      target,
+      qty: q,
+      cashUsd: led.cashUsd[i] as number,
+      markUsd: m,
+      bidUsd: this.bid[s] as number,
+      askUsd: this.ask[s] as number,
+      leverageCap: this.leverageCap,
+      aggregateHeadroomUsd: this.aggregateCap - (this.aggregate - prior),
+      costs: this.costs,
+      step: this.step,
+      asset: this.asset,
+    });
+    if (sized === null) return false;
+    if (sized.leverageBreach) this.leverageBreaches[i] = (this.leverageBreaches[i] as number) + 1;
+    if (sized.exposureBreach) this.exposureBreaches[i] = (this.exposureBreaches[i] as number) + 1;
+    if (sized.qty !== 0) this.place(i, sized.qty, 0);
+    else if ((this.orderQty[i] as number) !== 0) this.place(i, 0, 0);
     return true;
   }
 
-  /** Closes agent `i`'s position entirely (if its quote side exists). */
-  flatten(i: number, reason: FillReason): void {
-    const s = this.sym[i] as number;
+  /** Decides to close agent `i`'s position entirely (replacing any open order). */
+  flatten(i: number): void {
     const q = this.ledgers.qty[i] as number;
-    if (q === 0) return;
-    const side: Side = q > 0 ? 'sell' : 'buy';
-    const price = fillPriceUsd(
-      side,
-      this.bid[s] as number,
-      this.ask[s] as number,
-      this.costs.slippageBps,
-    );
-    if (price > 0) this.fill(i, side, Math.abs(q), price, reason);
+    this.place(i, -q, 2);
   }
 
   /**
-   * If agent `i`'s gross exposure is above `L × equity` (prices moved), sells (or covers) the
-   * least step quantity x that brings it to {@link RISK_REDUCTION_TARGET} of the ceiling,
+   * If agent `i`'s gross exposure is above `L × equity` (prices moved), decides the least
+   * step quantity x that brings it to {@link RISK_REDUCTION_TARGET} of the ceiling,
    * `(|q| − x) m <= 0.98 L (V − x c − F0)`; everything when that is impossible (equity at or
-   * below the minimum fee, or a spread wider than m / L).
+   * below the minimum fee, or a spread wider than m / L). A short is covered in whole shares.
    */
   enforceLeverage(i: number): void {
     const led = this.ledgers;
@@ -386,54 +420,52 @@ class CohortEngine {
       this.costs.slippageBps,
     );
     if (!(price > 0)) return;
-    const c = this.costPerShare(side, price, m);
+    const c = costPerShare(side, price, m, this.costs);
     const room = equity - this.costs.minFeeUsd;
     const target = L * RISK_REDUCTION_TARGET;
     const denom = m - target * c;
     let qty = absQ;
+    const unit = q < 0 ? Math.max(1, this.step) : this.step;
     if (room > 0 && denom > 0) {
-      qty = Math.min(absQ, roundQtyUp((gross - target * room) / denom, this.step));
+      qty = Math.min(absQ, roundQtyUp((gross - target * room) / denom, unit));
     }
     if (qty <= 0) return;
     this.forced[i] = (this.forced[i] as number) + 1;
-    this.fill(i, side, qty, price, 'risk');
+    this.place(i, side === 'buy' ? qty : -qty, 1);
   }
 
   /**
-   * If the aggregate gross exposure is above its cap (prices moved), reduces every position on
-   * a quoted symbol by the same fraction (rounded up to the step) so that the aggregate falls
-   * to {@link RISK_REDUCTION_TARGET} of the cap; liquidates them all when the quoted exposure
-   * is smaller than the excess.
+   * If the aggregate gross exposure is above its cap (prices moved), decides to reduce every
+   * position on a quoted symbol without an open order by the same fraction (rounded up to the
+   * step) so that the aggregate falls to {@link RISK_REDUCTION_TARGET} of the cap; liquidates
+   * them all when the quoted exposure is smaller than the excess.
    */
   enforceAggregate(): void {
     if (this.aggregate - this.aggregateCap <= 1e-9 * (1 + this.aggregate)) return;
     const excess = this.aggregate - RISK_REDUCTION_TARGET * this.aggregateCap;
+    const led = this.ledgers;
     let reducible = 0;
-    for (let s = 0; s < this.symbolCount; s++) {
+    for (let i = 0; i < this.n; i++) {
+      const q = led.qty[i] as number;
+      const s = this.sym[i] as number;
+      if (q === 0 || (this.orderQty[i] as number) !== 0) continue;
       if ((this.bid[s] as number) > 0 && (this.ask[s] as number) > 0) {
-        reducible += (this.absQty[s] as number) * (this.mark[s] as number);
+        reducible += Math.abs(q) * (this.mark[s] as number);
       }
     }
     if (!(reducible > 0)) return;
     const cut = Math.min(1, excess / reducible);
-    const led = this.ledgers;
     for (let i = 0; i < this.n; i++) {
       const q = led.qty[i] as number;
-      if (q === 0) continue;
+      if (q === 0 || (this.orderQty[i] as number) !== 0) continue;
       const s = this.sym[i] as number;
       if (!((this.bid[s] as number) > 0 && (this.ask[s] as number) > 0)) continue;
       const absQ = Math.abs(q);
-      const qty = cut >= 1 ? absQ : Math.min(absQ, roundQtyUp(absQ * cut, this.step));
+      const unit = q < 0 ? Math.max(1, this.step) : this.step;
+      const qty = cut >= 1 ? absQ : Math.min(absQ, roundQtyUp(absQ * cut, unit));
       if (qty <= 0) continue;
-      const side: Side = q > 0 ? 'sell' : 'buy';
-      const price = fillPriceUsd(
-        side,
-        this.bid[s] as number,
-        this.ask[s] as number,
-        this.costs.slippageBps,
-      );
       this.forced[i] = (this.forced[i] as number) + 1;
-      this.fill(i, side, qty, price, 'risk');
+      this.place(i, q > 0 ? -qty : qty, 1);
     }
   }
 }
@@ -505,12 +537,51 @@ function strategyGroups(genomes: readonly Genome[], openMs: number): StrategyGro
   return groups;
 }
 
-/** Index of the last minute with a two-sided quote (bid and ask > 0), or −1 if none. */
-function lastQuotedMinute(series: SymbolSeries): number {
-  for (let t = series.bid.length - 1; t >= 0; t--) {
-    if ((series.bid[t] as number) > 0 && (series.ask[t] as number) > 0) return t;
+/**
+ * Session close, epoch ms UTC: the market calendar's close (16:00 New York, 13:00 on an
+ * early-close day, 24:00 UTC for crypto), or the end of the data's last minute when that is
+ * earlier (or the date is outside the calendar).
+ */
+export function sessionCloseMs(
+  session: Pick<MarketSession, 'date' | 'market' | 'timestamps'>,
+): number {
+  const ts = session.timestamps;
+  const dataEnd = ts.length > 0 ? (ts[ts.length - 1] as number) + MINUTE_MS : Number.NaN;
+  let calendar = Number.POSITIVE_INFINITY;
+  try {
+    const hours = sessionHours(session.date, session.market);
+    if (hours) calendar = Date.parse(hours.closeIso);
+  } catch {
+    // outside the calendar's years: the data's end is the close
   }
-  return -1;
+  return Number.isNaN(dataEnd) ? calendar : Math.min(calendar, dataEnd);
+}
+
+/**
+ * The minute on whose bar an intraday agent decides to flatten: the last minute starting at
+ * or before `closeMs − 2 min` (decided at `close − 1 min`, so the order executes in the last
+ * minute of the session), moved earlier when the symbol's last minutes have no volume or no
+ * two-sided quote, so a minute that can fill the order follows the decision. −1 when none.
+ */
+export function flattenDecisionMinute(
+  ts: Float64Array,
+  series: SymbolSeries,
+  closeMs: number,
+): number {
+  let lastFillable = -1;
+  for (let t = ts.length - 1; t >= 0; t--) {
+    if (
+      (series.bid[t] as number) > 0 &&
+      (series.ask[t] as number) > 0 &&
+      (series.volume[t] as number) > 0
+    ) {
+      lastFillable = t;
+      break;
+    }
+  }
+  let t = ts.length - 1;
+  while (t >= 0 && (ts[t] as number) > closeMs - 2 * MINUTE_MS) t--;
+  return Math.min(t, lastFillable - 1);
 }
 
 /**
@@ -579,12 +650,24 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
       );
   const wallet = new ParentWallet(config.bankrollUsd, allocation.allocationsUsd);
   const openMs = sessionOpenMs(session);
-  const engine = new CohortEngine(session.symbols, allocation.allocationsUsd, sym, config);
+  const engine = new CohortEngine(
+    session.symbols,
+    allocation.allocationsUsd,
+    sym,
+    config,
+    session.market,
+  );
 
   const groups = strategyGroups(checked, openMs);
 
   const S = session.symbols.length;
   const ts = session.timestamps;
+  // Where each symbol's agents decide to flatten (early enough to fill inside the session).
+  const closeMs = sessionCloseMs(session);
+  const flattenAt = Int32Array.from(session.series, (series) =>
+    config.flattenAtClose ? flattenDecisionMinute(ts, series, closeMs) : bars,
+  );
+
   const closeCol = session.series.map((x) => x.close);
   const highCol = session.series.map((x) => x.high);
   const lowCol = session.series.map((x) => x.low);
@@ -596,12 +679,7 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
   const curLow = new Float64Array(S);
   const curVol = new Float64Array(S);
 
-  // Where each symbol's agents flatten: its last quoted minute, or never.
-  const flattenAt = Int32Array.from(session.series, (series) =>
-    config.flattenAtClose ? lastQuotedMinute(series) : bars,
-  );
-
-  const { mark, bid, ask, absQty, pending } = engine;
+  const { mark, bid, ask, volume, absQty, pending, orderQty } = engine;
   const led = engine.ledgers;
   const cash = led.cashUsd;
   const qty = led.qty;
@@ -624,12 +702,17 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
       curHigh[s] = (highCol[s] as Float64Array)[t] as number;
       curLow[s] = (lowCol[s] as Float64Array)[t] as number;
       curVol[s] = (volCol[s] as Float64Array)[t] as number;
+      volume[s] = curVol[s] as number;
       bid[s] = b;
       ask[s] = a;
       if (b > 0 && a > 0) mark[s] = 0.5 * (a + b);
       else if (c > 0) mark[s] = c;
     }
-    // 2. strategies.
+    // 2. orders decided in earlier minutes execute at this minute's closing quote.
+    for (let i = 0; i < n; i++) {
+      if ((orderQty[i] as number) !== 0) engine.execute(i);
+    }
+    // 3. strategies step on this minute's bar (their decisions execute from the next minute).
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g] as StrategyGroup;
       const strategies = group.strategies;
@@ -649,14 +732,20 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
         if (!Number.isNaN(target)) pending[i] = target;
       }
     }
-    // 3. aggregate exposure at the new marks.
+    // 4. aggregate exposure at the new marks, plus the orders still open.
     let aggregate = 0;
     for (let s = 0; s < S; s++) {
       const aq = absQty[s] as number;
       if (aq > 0) aggregate += aq * (mark[s] as number);
     }
     engine.aggregate = aggregate;
-    // 4. execution, rotated start.
+    for (let i = 0; i < n; i++) {
+      const o = orderQty[i] as number;
+      if (o === 0) continue;
+      const q = qty[i] as number;
+      engine.aggregate += (Math.abs(q + o) - Math.abs(q)) * (mark[sym[i] as number] as number);
+    }
+    // 5. decisions, rotated start.
     const start = t % n;
     for (let k = 0; k < n; k++) {
       let i = start + k;
@@ -665,16 +754,18 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
       const closeAt = flattenAt[s] as number;
       if (t >= closeAt) {
         pending[i] = Number.NaN;
-        if (t === closeAt) engine.flatten(i, 'flatten');
+        if (t === closeAt && ((qty[i] as number) !== 0 || (orderQty[i] as number) !== 0)) {
+          engine.flatten(i);
+        }
         continue;
       }
       const target = pending[i] as number;
       if (!Number.isNaN(target) && engine.rebalance(i, target)) pending[i] = Number.NaN;
-      if ((qty[i] as number) !== 0) engine.enforceLeverage(i);
+      if ((qty[i] as number) !== 0 && (orderQty[i] as number) === 0) engine.enforceLeverage(i);
     }
-    // 5. aggregate drift.
+    // 6. aggregate drift.
     engine.enforceAggregate();
-    // 6. curves (and Σ|qty| recomputed exactly).
+    // 7. curves (and Σ|qty| recomputed exactly).
     absQty.fill(0);
     let eqSum = 0;
     let grossSum = 0;

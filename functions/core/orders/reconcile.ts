@@ -1,5 +1,5 @@
 /**
- * Reconciliation of our local view (positions from the FIFO tracker, orders from the Order
+ * Reconciliation of our local view (positions from the position book, orders from the Order
  * entities) with what the broker reports. Pure: the caller fetches both sides and decides what
  * to do with the discrepancies (audit, alert, trip a breaker).
  */

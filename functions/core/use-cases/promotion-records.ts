@@ -143,6 +143,8 @@ export const PromotionOrderSchema = z.object({
   attempt: z.number().int().positive(),
   /** Filled quantity already applied to the local position book, shares. */
   bookedQty: z.number().min(0),
+  /** Fees (as the broker reported them) already booked, USD. */
+  bookedFeesUsd: z.number().min(0).optional(),
   order: OrderSnapshotSchema,
 });
 export type PromotionOrder = z.infer<typeof PromotionOrderSchema>;

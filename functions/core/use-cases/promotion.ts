@@ -32,6 +32,12 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
+import {
+  type AccountBook,
+  applyBookFill,
+  openPositions,
+  restateBookForSplit,
+} from '../exchange/position-book.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
 import type { GateThresholds } from '../gates/thresholds.js';
 import type { SplitEvent } from '../market/corporate-actions.js';
@@ -39,12 +45,6 @@ import type { DailyBar, MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
 import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
-import {
-  applyFill,
-  type PositionBook,
-  positionsOf,
-  restateBookForSplit,
-} from '../orders/position-tracker.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import { sliceOfBankroll } from '../risk/capital-slice.js';
 import { simpleReturns } from '../risk/var.js';
@@ -438,12 +438,10 @@ export async function evaluatePromotionGates(
     const c = sr.close[lastIdx] as number;
     return Number.isNaN(c) ? null : c;
   };
-  const positions = positionsOf(book)
-    .filter((v) => v.qty !== 0)
-    .map((v) => ({
-      symbol: v.symbol,
-      notionalUsd: v.qty * (lastPrice(v.symbol) ?? v.avgCostUsd ?? 0),
-    }));
+  const positions = openPositions(book).map((v) => ({
+    symbol: v.symbol,
+    notionalUsd: v.qty * (lastPrice(v.symbol) ?? v.avgPriceUsd),
+  }));
   const positionsAfterTrade =
     notional === null ? null : [...positions, { symbol, notionalUsd: notional }];
   const evaluation = evaluateGates(
@@ -519,8 +517,8 @@ export async function evaluatePromotionGates(
 
 /**
  * Applies the broker's view of an order to our snapshot through the Order entity (an
- * illegal transition throws IllegalOrderTransitionError), books new fills into the FIFO
- * position book, saves, and records `order_status_changed` when anything moved.
+ * illegal transition throws IllegalOrderTransitionError), books new fills into THE
+ * position book (`exchange/position-book.ts`), saves, and records `order_status_changed` when anything moved.
  */
 export async function syncOrder(
   deps: PromotionDeps,
@@ -537,26 +535,29 @@ export async function syncOrder(
   if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
     return tracked;
   let bookedQty = tracked.bookedQty;
+  let bookedFeesUsd = tracked.bookedFeesUsd ?? 0;
   const toBook = next.filledQty - bookedQty;
   if (toBook > 1e-9) {
     const prevNotional = bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
     const price = (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook;
     for (let attempt = 0; attempt < 5; attempt++) {
       const { book, version } = await deps.promotions.getBook(p.broker);
-      const out = applyFill(book, {
+      const booked = applyBookFill(book, {
         symbol: next.symbol,
         side: next.side,
         qty: toBook,
         priceUsd: price,
+        feeUsd: Math.max(0, reported.feesUsd - (tracked.bookedFeesUsd ?? 0)),
         atMs: nowMs,
       });
-      if (await deps.promotions.saveBook(p.broker, out.book, version)) {
+      if (await deps.promotions.saveBook(p.broker, booked, version)) {
         bookedQty = next.filledQty;
+        bookedFeesUsd = reported.feesUsd;
         break;
       }
     }
   }
-  const updated: PromotionOrder = { ...tracked, bookedQty, order: next };
+  const updated: PromotionOrder = { ...tracked, bookedQty, bookedFeesUsd, order: next };
   await deps.promotions.saveOrder(updated);
   await deps.audit.append(
     draft(
@@ -743,7 +744,7 @@ export async function pollPromotionOrders(
 }
 
 /**
- * Reconcile: compares the local FIFO book and this promotion's orders with the broker's
+ * Reconcile: compares the local position book and this promotion's orders with the broker's
  * positions and orders, and records a `reconciliation` with every discrepancy.
  */
 export async function reconcilePromotion(
@@ -772,7 +773,7 @@ export async function reconcilePromotion(
         filledQty: b.filledQty,
       });
   }
-  const localPositions = positionsOf(book as PositionBook).map((v) => ({
+  const localPositions = openPositions(book as AccountBook).map((v) => ({
     symbol: v.symbol,
     qty: v.qty,
   }));
@@ -872,14 +873,14 @@ export async function restateBookForSplits(
   deps: Pick<PromotionDeps, 'promotions' | 'marketData' | 'audit' | 'clock' | 'environment'>,
   p: Pick<StagedPromotion, 'promotionId' | 'broker'>,
   date: string,
-): Promise<{ book: PositionBook; version: number }> {
+): Promise<{ book: AccountBook; version: number }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await deps.promotions.getBook(p.broker);
     let book = current.book;
     const records: { symbol: string; event: SplitEvent; before: unknown; after: unknown }[] = [];
-    for (const view of positionsOf(book)) {
-      if (view.qty === 0) continue;
-      const since = book[view.symbol]?.restatedThrough ?? earliestLotDate(view.lots);
+    for (const view of openPositions(book)) {
+      const opened = view.openedAtMs === undefined ? null : nyDate(view.openedAtMs);
+      const since = view.restatedThrough ?? opened;
       if (since === null || since >= date) continue;
       const events = await deps.marketData.splits(view.symbol, since, date);
       for (const event of events) {
@@ -921,9 +922,4 @@ export async function restateBookForSplits(
     return { book, version: current.version + 1 };
   }
   return deps.promotions.getBook(p.broker);
-}
-
-function earliestLotDate(lots: readonly { readonly openedAtMs: number }[]): string | null {
-  if (lots.length === 0) return null;
-  return nyDate(Math.min(...lots.map((l) => l.openedAtMs)));
 }

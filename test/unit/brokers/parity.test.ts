@@ -1,10 +1,12 @@
 /**
- * Parity: the cohort simulator and the simulated paper broker share ONE fill model, so a
- * genome's simulated fills, replayed as orders through the broker (same side, quantity and
- * minute; participation 1, no latency, the cohort's costs), come back at the same prices and
- * fees, and the broker's realized PnL equals the agent's, to the cent.
+ * Parity: the cohort simulator and the simulated paper broker share ONE exchange model
+ * (timing, fill model, position book), so a genome's simulated fills, replayed as orders
+ * through the broker AT THE MOMENT THE DECISION IS KNOWN (the end of the decision minute, plus
+ * the configured latency; same side and quantity; participation 1, the cohort's costs), fill
+ * in the same minute at the same prices and fees, and the broker's realized PnL equals the
+ * agent's, to the cent. Nothing is refused: no fractional short, no market-closed flatten.
  *
- * Real session 2013-10-07 (SPY/BAC/AIG/IBM) read in place through the LEAN loader.
+ * Every shared session (SPY/BAC/AIG/IBM) read in place through the LEAN loader.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
@@ -26,23 +28,37 @@ import { DATA_ROOT } from '../../support/paths.js';
 const MINUTE_MS = 60_000;
 const cents = (usd: number) => Math.round(usd * 100);
 
+const SESSIONS = [
+  '2013-10-04',
+  '2013-10-07',
+  '2013-10-08',
+  '2013-10-09',
+  '2013-10-10',
+  '2013-10-11',
+];
+const LATENCY_MS = 1_000;
+
 let marketData: LeanMarketData;
-let result: SimulationResult;
+const results: SimulationResult[] = [];
 
 beforeAll(async () => {
   marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
-  const session = await marketData.loadSession('2013-10-07', ['SPY', 'BAC', 'AIG', 'IBM']);
-  const config = parseCohortConfig({ bankrollUsd: 1_000, agentCount: 5, seed: 7 });
-  result = simulateCohort({
-    cohortId: 'parity',
-    session,
-    genomes: seedGenomePool(5, session.symbols, config.seed),
-    config,
-  });
+  for (const [k, date] of SESSIONS.entries()) {
+    const session = await marketData.loadSession(date, ['SPY', 'BAC', 'AIG', 'IBM']);
+    const config = parseCohortConfig({ bankrollUsd: 1_000, agentCount: 12, seed: 7 + k });
+    results.push(
+      simulateCohort({
+        cohortId: `parity-${date}`,
+        session,
+        genomes: seedGenomePool(12, session.symbols, config.seed),
+        config,
+      }),
+    );
+  }
 });
 
 /** Replays one agent's fills through a fresh simulated broker; returns the filled orders. */
-async function replay(agent: AgentResult) {
+async function replay(result: SimulationResult, agent: AgentResult) {
   const { config } = result;
   const clock = new ManualClock(result.sessionOpenMs);
   const broker = new SimulatedPaperBroker({
@@ -52,17 +68,20 @@ async function replay(agent: AgentResult) {
     config: {
       startingCashUsd: config.bankrollUsd,
       participationFraction: 1,
-      latencyMs: 0,
+      latencyMs: LATENCY_MS,
       costs: config,
       fractionalShares: config.fractionalShares,
     },
   });
   const byMinute = new Map<number, Fill[]>();
-  for (const fill of agent.fills) byMinute.set(fill.t, [...(byMinute.get(fill.t) ?? []), fill]);
+  for (const fill of agent.fills) {
+    byMinute.set(fill.decidedAt, [...(byMinute.get(fill.decidedAt) ?? []), fill]);
+  }
   const orders: { fill: Fill; order: BrokerOrder | null }[] = [];
   let n = 0;
-  for (const [t, fills] of byMinute) {
-    clock.set(t);
+  for (const [decidedAt, fills] of byMinute) {
+    // The decision is known at the end of its minute: the order is sent then, not before.
+    clock.set(decidedAt + MINUTE_MS);
     const ids: string[] = [];
     for (const fill of fills) {
       const clientOrderId = `parity_${agent.agentId}_${++n}`;
@@ -76,7 +95,7 @@ async function replay(agent: AgentResult) {
         timeInForce: 'day',
       });
     }
-    clock.set(t + MINUTE_MS);
+    clock.set((fills[0]?.t ?? decidedAt) + MINUTE_MS);
     for (const [i, fill] of fills.entries()) {
       orders.push({ fill, order: await broker.getOrderByClientOrderId(ids[i] as string) });
     }
@@ -84,16 +103,23 @@ async function replay(agent: AgentResult) {
   return { orders, ledger: await broker.getLedger() };
 }
 
-describe('parity: cohort simulator vs simulated paper broker (2013-10-07)', () => {
-  it('replays every trading agent with the same prices, fees and realized PnL to the cent', async () => {
+describe('parity: cohort simulator vs simulated paper broker (every shared session)', () => {
+  it('replays every trading agent, orders sent when the decision is known, with the same prices, fees and realized PnL to the cent', async () => {
     // Prepare
-    const traders = result.agents.filter((a) => a.fills.length > 0);
-    expect(traders.length).toBeGreaterThan(0);
-    expect(Math.max(...traders.map((a) => a.fills.length))).toBeGreaterThanOrEqual(4);
+    const traders = results.flatMap((result) =>
+      result.agents.filter((a) => a.fills.length > 0).map((agent) => ({ result, agent })),
+    );
+    expect(traders.length).toBeGreaterThan(20);
+    expect(
+      traders.some(({ agent }) =>
+        agent.fills.some((f) => f.side === 'sell' && f.reason === 'signal'),
+      ),
+    ).toBe(true);
+    expect(traders.some(({ agent }) => agent.fills.some((f) => f.reason === 'flatten'))).toBe(true);
 
-    for (const agent of traders) {
+    for (const { result, agent } of traders) {
       // Act
-      const { orders, ledger } = await replay(agent);
+      const { orders, ledger } = await replay(result, agent);
 
       // Assess: each fill
       expect(orders).toHaveLength(agent.fills.length);

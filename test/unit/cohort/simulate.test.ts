@@ -130,7 +130,7 @@ function simulateScenario(s: Scenario) {
 }
 
 describe('simulateCohort risk ceilings (property)', () => {
-  it('keeps every agent under its leverage ceiling and the cohort under the aggregate ceiling at every quoted minute', () => {
+  it('keeps every agent under its leverage ceiling and the cohort under the aggregate ceiling, up to the price move between decision and fill', () => {
     const coverage = new Coverage();
     fc.assert(
       fc.property(scenario, (s) => {
@@ -138,18 +138,40 @@ describe('simulateCohort risk ceilings (property)', () => {
         const { session, cfg, result } = simulateScenario(s);
         coverage.record(result);
         const quoted = fullyQuoted(session);
+        const traded = Array.from(session.timestamps, (_, t) =>
+          session.series.every((x) => (x.volume[t] as number) > 0),
+        );
+        const mark = marks(session);
         const aggregateCap = cfg.maxAggregateExposure * cfg.bankrollUsd;
+        const L = cfg.maxAgentLeverage;
 
-        // Assess
-        for (let t = 0; t < result.timestamps.length; t++) {
-          if (!quoted[t]) continue;
+        // Assess: the ceilings hold at the decision minute's prices (t − 1); the orders fill at
+        // minute t's quote, so the check at t allows the move of the marks from t − 1 to t and
+        // the distance of each fill price from the decision mark. Checked where every order
+        // can fill at t (both minutes quoted, every symbol traded at t).
+        for (let t = 1; t < result.timestamps.length; t++) {
+          if (!(quoted[t] && quoted[t - 1] && traded[t])) continue;
+          const ts = result.timestamps[t] as number;
+          let aggregateSlack = CENT;
           for (const agent of result.agents) {
+            const s = session.symbols.indexOf(agent.genome.symbol);
+            const m = mark[s] as Float64Array;
+            const move = Math.abs((m[t] as number) - (m[t - 1] as number));
             const gross = agent.grossExposureCurve[t] as number;
+            const qty = gross / (m[t] as number);
+            aggregateSlack += qty * move;
+            const fills = agent.fills.filter((f) => f.t === ts);
+            if (fills.some((f) => f.decidedAt !== result.timestamps[t - 1])) continue;
             const equity = agent.equityCurve[t] as number;
-            expect(gross).toBeLessThanOrEqual(cfg.maxAgentLeverage * Math.max(0, equity) + CENT);
+            const fillSlack = fills.reduce(
+              (sum, f) => sum + f.qty * Math.abs(f.priceUsd - (m[t - 1] as number)) + f.feeUsd,
+              0,
+            );
+            const slack = (1 + L) * (qty * move + fillSlack) + CENT;
+            expect(gross).toBeLessThanOrEqual(L * Math.max(0, equity) + slack);
           }
           expect(result.parent.grossExposureCurve[t] as number).toBeLessThanOrEqual(
-            aggregateCap + CENT,
+            aggregateCap + aggregateSlack,
           );
         }
       }),
@@ -215,13 +237,13 @@ describe('simulateCohort cash conservation (property)', () => {
 describe('simulateCohort fills', () => {
   const momentum = genome('momentum', 'SPY', { lookback: 2, threshold: 0.001, riskFraction: 0.5 });
 
-  it('matches a hand-computed session: buy at the ask on the signal minute, flatten at the bid in the last minute', () => {
+  it("matches a hand-computed session: decide on the signal minute, buy at the next minute's ask, flatten in the last minute", () => {
     // Prepare: SPY closes 100, 100, 101, 101, 101; bid/ask = close ∓ 0.01; no slippage.
-    // Minute 2: r = 101/100 − 1 = 1% > 0.1% → target 0.5 × 1000 / mid 101 = 4.950495 shares (1e-6 steps).
-    //   Buy at the ask 101.01; fee = min(1% × notional, 0.005 × 4.950495) = 0.024752475.
+    // Minute 2: r = 101/100 − 1 = 1% > 0.1% → target 0.5 × 1000 / mid 101 = 4.950495 shares (1e-6 steps),
+    //   decided at the end of minute 2. Minute 3: buy at its closing ask 101.01; fee = min(1% × notional, 0.005 × 4.950495) = 0.024752475.
     //   Cash = 1000 − 4.950495 × 101.01 − 0.024752475 = 499.925747575.
     //   Equity = cash + 4.950495 × 101 (mid) = 999.925742575.
-    // Minute 4 (last quoted): flatten, sell at the bid 100.99, fee 0.024752475.
+    // Minute 3 (two minutes before the close): decide to flatten; minute 4: sell at the bid 100.99.
     //   Cash = 499.925747575 + 4.950495 × 100.99 − 0.024752475 = 999.85148515.
     //   Realized = (100.99 − 101.01) × 4.950495 = −0.0990099; fees = 0.04950495.
     const session = makeSession({ SPY: [100, 100, 101, 101, 101] });
@@ -232,15 +254,15 @@ describe('simulateCohort fills', () => {
 
     // Assess
     const agent = result.agents[0] as SimulationResult['agents'][number];
-    expect(agent.fills.map((f) => [f.t, f.side, f.reason])).toEqual([
-      [OPEN_2013_10_07 + 2 * 60_000, 'buy', 'signal'],
-      [OPEN_2013_10_07 + 4 * 60_000, 'sell', 'flatten'],
+    expect(agent.fills.map((f) => [f.decidedAt, f.t, f.side, f.reason])).toEqual([
+      [OPEN_2013_10_07 + 2 * 60_000, OPEN_2013_10_07 + 3 * 60_000, 'buy', 'signal'],
+      [OPEN_2013_10_07 + 3 * 60_000, OPEN_2013_10_07 + 4 * 60_000, 'sell', 'flatten'],
     ]);
     expect(agent.fills[0]?.qty).toBeCloseTo(4.950495, 9);
     expect(agent.fills[0]?.priceUsd).toBeCloseTo(101.01, 9);
     expect(agent.fills[0]?.feeUsd).toBeCloseTo(0.024752475, 9);
     expect(agent.fills[1]?.priceUsd).toBeCloseTo(100.99, 9);
-    const expected = [1000, 1000, 999.925742575, 999.925742575, 999.85148515];
+    const expected = [1000, 1000, 1000, 999.925742575, 999.85148515];
     agent.equityCurve.forEach((v, t) => {
       expect(v).toBeCloseTo(expected[t] as number, 8);
     });
@@ -269,14 +291,14 @@ describe('simulateCohort fills', () => {
     expect(fills[1]?.priceUsd).toBeCloseTo(100.99 * 0.999, 9);
   });
 
-  it('does not fill in a minute without a quote; the order waits for the next quoted minute', () => {
+  it('does not size an order in a minute without a quote; it is decided in the next quoted minute and fills in the one after', () => {
     // Prepare: the signal minute (2) has no quote.
     const nan = Number.NaN;
     const session = makeSession({
       SPY: {
-        close: [100, 100, 101, 101, 101],
-        bid: [99.99, 99.99, nan, 100.99, 100.99],
-        ask: [100.01, 100.01, nan, 101.02, 101.01],
+        close: [100, 100, 101, 101, 101, 101],
+        bid: [99.99, 99.99, nan, 100.99, 100.99, 100.99],
+        ask: [100.01, 100.01, nan, 101.02, 101.03, 101.01],
       },
     });
 
@@ -290,9 +312,10 @@ describe('simulateCohort fills', () => {
 
     // Assess
     const fills = result.agents[0]?.fills ?? [];
-    expect(fills[0]?.t).toBe(OPEN_2013_10_07 + 3 * 60_000);
-    expect(fills[0]?.priceUsd).toBe(101.02);
-    expect(result.agents[0]?.grossExposureCurve[2]).toBe(0);
+    expect(fills[0]?.decidedAt).toBe(OPEN_2013_10_07 + 3 * 60_000);
+    expect(fills[0]?.t).toBe(OPEN_2013_10_07 + 4 * 60_000);
+    expect(fills[0]?.priceUsd).toBe(101.03);
+    expect(result.agents[0]?.grossExposureCurve[3]).toBe(0);
   });
 
   it('keeps the position overnight when flattenAtClose is false', () => {
@@ -338,8 +361,8 @@ describe('simulateCohort risk enforcement', () => {
     // Assess
     const agent = result.agents[0] as SimulationResult['agents'][number];
     expect(agent.leverageBreaches).toBe(1);
-    expect(agent.grossExposureCurve[2]).toBeGreaterThan(990);
-    expect(agent.grossExposureCurve[2]).toBeLessThanOrEqual(agent.equityCurve[2] as number);
+    expect(agent.grossExposureCurve[3]).toBeGreaterThan(990);
+    expect(agent.grossExposureCurve[3]).toBeLessThanOrEqual(agent.equityCurve[3] as number);
   });
 
   it('gives the aggregate headroom to the agent first in the minute rotation and clips the next one', () => {
@@ -360,14 +383,16 @@ describe('simulateCohort risk enforcement', () => {
     expect(first?.exposureBreaches).toBe(0);
     expect(second?.exposureBreaches).toBe(1);
     expect(second?.fills).toEqual([]);
-    expect(result.parent.grossExposureCurve[2]).toBeLessThanOrEqual(500);
-    expect(result.parent.grossExposureCurve[2]).toBeGreaterThan(499.9);
+    expect(result.parent.grossExposureCurve[3]).toBeLessThanOrEqual(500);
+    expect(result.parent.grossExposureCurve[3]).toBeGreaterThan(499.9);
   });
 
   it('forces a short back under its leverage ceiling when the price rises', () => {
-    // Prepare: opening range 99..101 over 5 minutes; 98 breaks down → short 1 × equity (ceiling 1×);
-    // the stop (99 + 2 × 2 = 103) is far, but at 102.9 the short's exposure exceeds its equity.
-    const session = makeSession({ SPY: [100, 101, 99, 100, 100, 98, 102.9, 102.9] });
+    // Prepare: opening range 99..101 over 5 minutes; 98 breaks down → short 1 × equity (ceiling 1×),
+    // 10 whole shares (a short is never fractional), filled at minute 6; the stop (99 + 2 × 2 =
+    // 103) is far, but at 102.9 (minute 7) the short's exposure exceeds its equity: the cover is
+    // decided at minute 7 and fills at minute 8.
+    const session = makeSession({ SPY: [100, 101, 99, 100, 100, 98, 98, 102.9, 102.9, 102.9] });
     const g = genome('opening_range_breakout', 'SPY', {
       rangeMinutes: 5,
       stopRangeMultiple: 2,
@@ -386,11 +411,13 @@ describe('simulateCohort risk enforcement', () => {
     const agent = result.agents[0] as SimulationResult['agents'][number];
     const risk = agent.fills.filter((f) => f.reason === 'risk');
     expect(risk).toHaveLength(1);
-    expect(risk[0]?.t).toBe(OPEN_2013_10_07 + 6 * 60_000);
+    expect(agent.fills[0]?.qty).toBe(10);
+    expect(risk[0]?.t).toBe(OPEN_2013_10_07 + 8 * 60_000);
     expect(risk[0]?.side).toBe('buy');
+    expect(Number.isInteger(risk[0]?.qty)).toBe(true);
     expect(agent.forcedReductions).toBe(1);
-    expect(agent.grossExposureCurve[6]).toBeLessThanOrEqual(agent.equityCurve[6] as number);
-    expect(agent.grossExposureCurve[6]).toBeGreaterThan(0.97 * (agent.equityCurve[6] as number));
+    expect(agent.grossExposureCurve[8]).toBeLessThanOrEqual(agent.equityCurve[8] as number);
+    expect(agent.grossExposureCurve[8]).toBeGreaterThan(0.97 * (agent.equityCurve[8] as number));
   });
 });
 

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/core/errors.js';
 import {
+  applyBookFill,
+  emptyAccountBook,
+  restateBookForSplit,
+} from '../../../functions/core/exchange/position-book.js';
+import {
   adjustDailyBars,
   type FactorRow,
   factorsOn,
   restatePositionForSplit,
   splitsBetween,
 } from '../../../functions/core/market/corporate-actions.js';
-import {
-  applyFill,
-  positionOf,
-  restateBookForSplit,
-} from '../../../functions/core/orders/position-tracker.js';
 
 /** A 7-for-1 split effective 2014-06-09 (row of the last pre-split session 2014-06-06). */
 const ROWS: FactorRow[] = [
@@ -71,29 +71,34 @@ describe('restating a position across a split', () => {
     expect(() => restatePositionForSplit({ qty: 1, avgCostUsd: 1 }, 0)).toThrow(ValidationError);
   });
 
-  it('re-states every lot of the position book and marks the date, so a later fill averages correctly', () => {
+  it('re-states the position book and marks the date, so a later fill averages correctly', () => {
     // Prepare: the example — bought 0.2977 @ 647.05 before the split
-    const { book } = applyFill(
-      {},
-      { symbol: 'AAPL', side: 'buy', qty: 0.2977, priceUsd: 647.05, atMs: 0 },
-    );
+    const book = applyBookFill(emptyAccountBook(), {
+      symbol: 'AAPL',
+      side: 'buy',
+      qty: 0.2977,
+      priceUsd: 647.05,
+      feeUsd: 0,
+      atMs: 0,
+    });
 
     // Act
     const out = restateBookForSplit(book, 'AAPL', 7, '2014-06-09');
-    const after = applyFill(out.book, {
+    const after = applyBookFill(out.book, {
       symbol: 'AAPL',
       side: 'buy',
       qty: 1.0242,
       priceUsd: 92.28,
+      feeUsd: 0,
       atMs: 1,
     });
 
     // Assess: 3.1081 shares at ~92.40 (not 1.3219 at 217.21)
-    expect(out.before).toEqual({ qty: 0.2977, avgCostUsd: 647.05 });
+    expect(out.before).toEqual({ qty: 0.2977, avgPriceUsd: 647.05 });
     expect(out.after.qty).toBeCloseTo(2.0839, 12);
-    expect(out.book.AAPL?.restatedThrough).toBe('2014-06-09');
-    const pos = positionOf(after.book, 'AAPL');
-    expect(pos.qty).toBeCloseTo(3.1081, 9);
-    expect(pos.avgCostUsd).toBeCloseTo((0.2977 * 647.05 + 1.0242 * 92.28) / 3.1081, 9);
+    expect(out.book.positions.AAPL?.restatedThrough).toBe('2014-06-09');
+    const pos = after.positions.AAPL;
+    expect(pos?.qty).toBeCloseTo(3.1081, 9);
+    expect(pos?.avgPriceUsd).toBeCloseTo((0.2977 * 647.05 + 1.0242 * 92.28) / 3.1081, 9);
   });
 });

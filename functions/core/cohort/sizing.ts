@@ -1,0 +1,105 @@
+/**
+ * THE order sizing rule: how a strategy's target (a signed fraction of equity) becomes an order
+ * at decision time. The cohort simulator and the paper session both call {@link sizeOrder}, so
+ * a promoted genome trades exactly the quantities it traded in its cohort.
+ *
+ * With V equity, m mark, q position, L leverage cap, c per-share cost, F0 minimum fee, the
+ * target quantity is `target × V / m` rounded toward zero to the quantity step, then to what
+ * Alpaca accepts (`alpacaTargetQty`: whole shares for a short, no crypto short). The reducing
+ * part r (toward flat) is always allowed; the opening part x is capped by
+ *   leverage:  (|q| − r + x) m <= L (V − (r + x) c − F0)
+ *   aggregate: x m <= headroom + r m   (headroom = aggregate ceiling − aggregate exposure)
+ * and rounded down to the step (to whole shares when it opens a short).
+ *
+ * Units: shares, USD, USD per share.
+ */
+import { type AssetRules, alpacaTargetQty } from '../exchange/exchange-model.js';
+import { type FillCosts, fillPriceUsd, roundQtyDown, type Side } from './fill-model.js';
+
+/** Everything {@link sizeOrder} reads (the decision minute's state). */
+export interface SizingInput {
+  /** Signed fraction of equity the strategy wants. */
+  readonly target: number;
+  /** Signed position, shares. */
+  readonly qty: number;
+  /** Cash, USD. */
+  readonly cashUsd: number;
+  /** Mark (quote mid, else last close), USD per share. */
+  readonly markUsd: number;
+  /** The decision minute's closing quote, USD (NaN when missing). */
+  readonly bidUsd: number;
+  readonly askUsd: number;
+  /** Agent leverage ceiling, gross exposure / equity. */
+  readonly leverageCap: number;
+  /** Gross exposure still allowed under the aggregate ceiling, USD (Infinity when none). */
+  readonly aggregateHeadroomUsd: number;
+  readonly costs: FillCosts;
+  /** Quantity step, shares (1e-6 or 1). */
+  readonly step: number;
+  readonly asset: AssetRules;
+}
+
+/** The sized order: signed shares (0 when there is nothing to do) and which ceiling clipped it. */
+export interface SizedOrder {
+  readonly qty: number;
+  readonly leverageBreach: boolean;
+  readonly exposureBreach: boolean;
+}
+
+const NOTHING: SizedOrder = { qty: 0, leverageBreach: false, exposureBreach: false };
+
+/**
+ * Per-share cost of trading against the mark (adverse price distance + the linear part of
+ * the commission). The commission is bounded by `minFeeUsd + k × qty` with
+ * `k = min(maxFeeFraction × price, feePerShareUsd)`, an upper bound of the fee schedule.
+ */
+export function costPerShare(side: Side, priceUsd: number, markUsd: number, c: FillCosts): number {
+  const adverse = side === 'buy' ? priceUsd - markUsd : markUsd - priceUsd;
+  const k = Math.min(c.maxFeeFraction * priceUsd, c.feePerShareUsd);
+  return Math.max(0, adverse) + k;
+}
+
+/**
+ * The order that moves the position toward `target` (see the module comment), or null when it
+ * must wait (no mark, or no quote on the needed side).
+ */
+export function sizeOrder(input: SizingInput): SizedOrder | null {
+  const { qty: q, markUsd: m, step } = input;
+  if (!(m > 0)) return null;
+  const equity = input.cashUsd + q * m;
+  const raw = equity > 0 ? roundQtyDown((input.target * equity) / m, step) : 0;
+  const targetQty = alpacaTargetQty(raw, input.asset, step);
+  const delta = targetQty - q;
+  if (Math.abs(delta) < step / 2) return NOTHING;
+  const side: Side = delta > 0 ? 'buy' : 'sell';
+  const price = fillPriceUsd(side, input.bidUsd, input.askUsd, input.costs.slippageBps);
+  if (!(price > 0)) return null;
+  const absQ = Math.abs(q);
+  const wanted = Math.abs(delta);
+  const reduce = q !== 0 && q > 0 !== delta > 0 ? Math.min(wanted, absQ) : 0;
+  const open = wanted - reduce;
+  let allowed = 0;
+  let leverageBreach = false;
+  let exposureBreach = false;
+  if (open > 0) {
+    const L = input.leverageCap;
+    const c = costPerShare(side, price, m, input.costs);
+    const byLeverage =
+      (L * (equity - reduce * c - input.costs.minFeeUsd) - (absQ - reduce) * m) / (m + L * c);
+    const byAggregate = (input.aggregateHeadroomUsd + reduce * m) / m;
+    allowed = open;
+    const tol = 1e-9 * open;
+    if (open > byLeverage + tol) {
+      leverageBreach = true;
+      allowed = byLeverage;
+    }
+    if (open > byAggregate + tol) {
+      exposureBreach = true;
+      if (byAggregate < allowed) allowed = byAggregate;
+    }
+    const openStep = side === 'sell' ? Math.max(1, step) : step;
+    allowed = allowed === open ? open : allowed > 0 ? roundQtyDown(allowed, openStep) : 0;
+  }
+  const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
+  return { qty: side === 'buy' ? qty : -qty, leverageBreach, exposureBreach };
+}
