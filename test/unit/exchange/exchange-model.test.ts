@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { alpacaRefusal, alpacaTargetQty } from '../../../functions/core/exchange/exchange-model.js';
+
+const equity = { market: 'equity-usa', fractionable: true } as const;
+const crypto = { market: 'crypto', fractionable: true } as const;
+
+describe('what Alpaca paper refuses', () => {
+  it('refuses a fractional short sale, a crypto short and a fractional non-fractionable order', () => {
+    expect(alpacaRefusal('sell', 2.5, 0.5, equity)).toBe('fractional short sale not allowed');
+    expect(alpacaRefusal('sell', 0.1, 0, crypto)).toBe('crypto short sale not allowed');
+    expect(alpacaRefusal('buy', 0.5, 0, { market: 'equity-usa', fractionable: false })).toBe(
+      'asset not fractionable',
+    );
+  });
+
+  it('accepts a fractional sale down to flat, a whole-share short and a crypto sale of what is held', () => {
+    expect(alpacaRefusal('sell', 0.5, 0.5, equity)).toBeNull();
+    expect(alpacaRefusal('sell', 2, 0, equity)).toBeNull();
+    expect(alpacaRefusal('sell', 0.25, 0.25, crypto)).toBeNull();
+    expect(alpacaRefusal('buy', 0.3, -2, equity)).toBeNull();
+  });
+
+  it('sizes targets the same way: whole shares for a short, no crypto short', () => {
+    expect(alpacaTargetQty(-3.7, equity, 1e-6)).toBe(-3);
+    expect(alpacaTargetQty(3.7, equity, 1e-6)).toBeCloseTo(3.7, 9);
+    expect(alpacaTargetQty(-0.5, crypto, 1e-6)).toBe(0);
+    expect(alpacaTargetQty(2.5, { market: 'equity-usa', fractionable: false }, 1e-6)).toBe(2);
+  });
+});
