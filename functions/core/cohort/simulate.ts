@@ -46,7 +46,7 @@ import {
 import type { Genome } from './genome.js';
 import { STRATEGY_FAMILIES, validateGenome } from './genome.js';
 import { AgentLedgers } from './ledger.js';
-import { costPerShare, sizeOrder } from './sizing.js';
+import { forcedReductionQty, RISK_REDUCTION_TARGET, sizeOrder } from './sizing.js';
 import { createStrategy, type Strategy } from './strategies.js';
 import { ParentWallet } from './wallet.js';
 
@@ -166,13 +166,7 @@ export interface SimulateCohortInput {
 const NEW_YORK = 'America/New_York';
 const MINUTE_MS = 60_000;
 
-/**
- * A forced reduction (a ceiling exceeded because prices moved, not because of an order) brings
- * the exposure down to 98% of the ceiling rather than exactly to it, like a margin call that
- * restores a buffer: otherwise every further tick in the same direction would force another
- * tiny trade (and its fee).
- */
-export const RISK_REDUCTION_TARGET = 0.98;
+export { RISK_REDUCTION_TARGET } from './sizing.js';
 
 /**
  * Session open of `session`, epoch ms UTC: 09:30 America/New_York on the session date for US
@@ -404,34 +398,20 @@ class CohortEngine {
    */
   enforceLeverage(i: number): void {
     const led = this.ledgers;
-    const q = led.qty[i] as number;
     const s = this.sym[i] as number;
-    const m = this.mark[s] as number;
-    const absQ = Math.abs(q);
-    const gross = absQ * m;
-    const equity = (led.cashUsd[i] as number) + q * m;
-    const L = this.leverageCap;
-    if (gross <= L * Math.max(0, equity) + 1e-9 * (1 + gross)) return;
-    const side: Side = q > 0 ? 'sell' : 'buy';
-    const price = fillPriceUsd(
-      side,
-      this.bid[s] as number,
-      this.ask[s] as number,
-      this.costs.slippageBps,
-    );
-    if (!(price > 0)) return;
-    const c = costPerShare(side, price, m, this.costs);
-    const room = equity - this.costs.minFeeUsd;
-    const target = L * RISK_REDUCTION_TARGET;
-    const denom = m - target * c;
-    let qty = absQ;
-    const unit = q < 0 ? Math.max(1, this.step) : this.step;
-    if (room > 0 && denom > 0) {
-      qty = Math.min(absQ, roundQtyUp((gross - target * room) / denom, unit));
-    }
-    if (qty <= 0) return;
+    const x = forcedReductionQty({
+      qty: led.qty[i] as number,
+      cashUsd: led.cashUsd[i] as number,
+      markUsd: this.mark[s] as number,
+      bidUsd: this.bid[s] as number,
+      askUsd: this.ask[s] as number,
+      leverageCap: this.leverageCap,
+      costs: this.costs,
+      step: this.step,
+    });
+    if (x === 0) return;
     this.forced[i] = (this.forced[i] as number) + 1;
-    this.place(i, side === 'buy' ? qty : -qty, 1);
+    this.place(i, x, 1);
   }
 
   /**

@@ -14,7 +14,7 @@
  * Units: shares, USD, USD per share.
  */
 import { type AssetRules, alpacaTargetQty } from '../exchange/exchange-model.js';
-import { type FillCosts, fillPriceUsd, roundQtyDown, type Side } from './fill-model.js';
+import { type FillCosts, fillPriceUsd, roundQtyDown, roundQtyUp, type Side } from './fill-model.js';
 
 /** Everything {@link sizeOrder} reads (the decision minute's state). */
 export interface SizingInput {
@@ -102,4 +102,53 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
   }
   const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
   return { qty: side === 'buy' ? qty : -qty, leverageBreach, exposureBreach };
+}
+
+/**
+ * A forced reduction (a ceiling exceeded because prices moved, not because of an order) brings
+ * the exposure down to 98% of the ceiling rather than exactly to it, like a margin call that
+ * restores a buffer: otherwise every further tick in the same direction would force another
+ * tiny trade (and its fee).
+ */
+export const RISK_REDUCTION_TARGET = 0.98;
+
+/** What {@link forcedReductionQty} reads. */
+export interface ReductionInput {
+  readonly qty: number;
+  readonly cashUsd: number;
+  readonly markUsd: number;
+  readonly bidUsd: number;
+  readonly askUsd: number;
+  readonly leverageCap: number;
+  readonly costs: FillCosts;
+  readonly step: number;
+}
+
+/**
+ * The signed order that brings a position whose gross exposure is above `L × equity` (prices
+ * moved) to {@link RISK_REDUCTION_TARGET} of the ceiling: the least step quantity x with
+ * `(|q| − x) m <= 0.98 L (V − x c − F0)`; everything when that is impossible (equity at or
+ * below the minimum fee, or a spread wider than m / L). A short is covered in whole shares.
+ * 0 when under the ceiling or the needed side is not quoted.
+ */
+export function forcedReductionQty(input: ReductionInput): number {
+  const { qty: q, markUsd: m } = input;
+  if (q === 0 || !(m > 0)) return 0;
+  const absQ = Math.abs(q);
+  const gross = absQ * m;
+  const equity = input.cashUsd + q * m;
+  const L = input.leverageCap;
+  if (gross <= L * Math.max(0, equity) + 1e-9 * (1 + gross)) return 0;
+  const side: Side = q > 0 ? 'sell' : 'buy';
+  const price = fillPriceUsd(side, input.bidUsd, input.askUsd, input.costs.slippageBps);
+  if (!(price > 0)) return 0;
+  const c = costPerShare(side, price, m, input.costs);
+  const room = equity - input.costs.minFeeUsd;
+  const target = L * RISK_REDUCTION_TARGET;
+  const denom = m - target * c;
+  let x = absQ;
+  const unit = q < 0 ? Math.max(1, input.step) : input.step;
+  if (room > 0 && denom > 0) x = Math.min(absQ, roundQtyUp((gross - target * room) / denom, unit));
+  if (x <= 0) return 0;
+  return side === 'buy' ? x : -x;
 }
