@@ -1,0 +1,545 @@
+/**
+ * The paper session: the promoted genome trades ITS OWN signals from the promotion window's
+ * open to the session close, one tick per minute, through a broker port (the simulated broker
+ * or Alpaca paper). Pure orchestration over ports; the session's state is a small JSON value
+ * the workflow carries from tick to tick (`PaperSessionState`).
+ *
+ * One tick at `now` (the clock port):
+ * 1. track: every non-terminal order of this session is read back from the broker (status,
+ *    filled quantity, average price, fees as the broker reports them);
+ * 2. book: this session's own position and cash are the fold of those fills through THE
+ *    position book (`exchange/position-book.ts`), starting from the session's capital;
+ * 3. read the symbol's bars up to now (only minutes that ENDED by now: never a bar after now)
+ *    and rebuild the strategy deterministically from the session's first bar (the same
+ *    strategy code the cohort simulator runs); targets it emitted on bars after the last
+ *    tick's bar become the pending target;
+ * 4. decide on the last complete bar, as the cohort simulator does (`cohort/simulate.ts`):
+ *    the flatten on the bar that starts two minutes before the close; otherwise the pending
+ *    target sized by THE sizing rule (`cohort/sizing.ts`) against this session's book; or a
+ *    forced reduction when the position drifted above the leverage ceiling. A new decision
+ *    cancels this session's open orders first. No position is opened unless the strategy's
+ *    signal asks for it;
+ * 5. pre-trade checks before every submit: the kill switch (fails closed when unreadable),
+ *    the per-order notional cap, the daily loss stop (halts entries: reduce-only, then
+ *    flattens), data staleness (no decision on a bar older than the limit);
+ * 6. submit with a deterministic client_order_id (promotion, minute, leg) so a retried tick
+ *    never doubles an order (`orders/client-order-id.ts`).
+ *
+ * Paper PnL ({@link paperPnl}) is computed only from the broker's fills. The reference
+ * simulation (`reference.ts`) runs this same tick over the same bars against the exchange
+ * model in memory, so with the simulated broker the difference is $0.00.
+ */
+
+import type { BrokerPort } from '../../ports/broker.js';
+import type { Clock } from '../../ports/clock.js';
+import type { KillSwitchPort } from '../../ports/kill-switch.js';
+import type { MarketDataPort } from '../../ports/market-data.js';
+import { type FillCosts, qtyStep } from '../cohort/fill-model.js';
+import type { Genome } from '../cohort/genome.js';
+import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
+import { createStrategy } from '../cohort/strategies.js';
+import { BrokerRejectedError, NoSessionError } from '../errors.js';
+import type { AssetRules } from '../exchange/exchange-model.js';
+import {
+  type AccountBook,
+  applyBookFill,
+  DUST_QTY,
+  emptyAccountBook,
+} from '../exchange/position-book.js';
+import type { MarketSession } from '../market/types.js';
+import { clientOrderId } from '../orders/client-order-id.js';
+import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
+
+const MINUTE_MS = 60_000;
+
+/** Why an order was sent. */
+export type PaperOrderReason = 'signal' | 'risk' | 'flatten';
+
+/** One order of the session as we track it. Quantities shares, prices USD per share. */
+export interface PaperOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly reason: PaperOrderReason;
+  /** Start of the minute on whose bar the order was decided, epoch ms UTC. */
+  readonly decidedAtMs: number;
+  /** When it was sent, epoch ms UTC. */
+  readonly submittedAtMs: number;
+  readonly status: OrderStatus;
+  readonly filledQty: number;
+  /** Volume-weighted average fill price as the broker reports it; null before a fill. */
+  readonly avgPriceUsd: number | null;
+  /** Fees the broker reports, USD. */
+  readonly feesUsd: number;
+  /** Broker's last update time, UTC ISO-8601 ('' before any). */
+  readonly updatedAtIso: string;
+  readonly rejectReason?: string;
+}
+
+/** Sizing and risk settings of one session (from the promotion's cohort config and limits). */
+export interface PaperSessionLimits {
+  readonly leverageCap: number;
+  /** Aggregate ceiling as a fraction of the session capital. */
+  readonly maxAggregateExposure: number;
+  readonly costs: FillCosts;
+  readonly fractionalShares: boolean;
+  /** Largest notional of one order, USD. */
+  readonly maxOrderNotionalUsd: number;
+  /** Daily loss stop as a fraction of the capital, (0, 1]. */
+  readonly dailyLossStopFraction: number;
+  /** No decision on a bar that ended more than this before now, seconds. */
+  readonly maxBarAgeSeconds: number;
+}
+
+/** A breaker's declared effect mid-session. */
+export type HaltMode = 'pause-entries' | 'reduce-only' | 'flatten';
+
+/** The session's state, carried by the workflow from tick to tick (plain JSON). */
+export interface PaperSessionState {
+  readonly promotionId: string;
+  readonly genome: Genome;
+  readonly symbol: string;
+  readonly market: MarketSession['market'];
+  /** Session date, `YYYY-MM-DD`. */
+  readonly date: string;
+  readonly capitalUsd: number;
+  /** First bar whose decision may trade: bars ending at or after this, epoch ms UTC. */
+  readonly windowOpenMs: number;
+  /** Session close (calendar), epoch ms UTC. */
+  readonly closeMs: number;
+  readonly limits: PaperSessionLimits;
+  /** When the session started (its first tick), epoch ms UTC. */
+  readonly startedAtMs: number;
+  /** The broker account's cash when the session started, USD (buying power of the reference). */
+  readonly accountCashUsd: number;
+  readonly pendingTarget: number | null;
+  /** Start of the last bar decided on, epoch ms UTC (null before the first tick). */
+  readonly lastBarMs: number | null;
+  readonly flattenDecided: boolean;
+  /** Set when a breaker halted the session: what it did and why. */
+  readonly halt: { readonly mode: HaltMode; readonly reason: string } | null;
+  readonly orders: readonly PaperOrder[];
+  readonly ticks: number;
+  readonly done: boolean;
+}
+
+/** What a tick decided (one audit record). */
+export interface TickDecision {
+  readonly atIso: string;
+  /** Start of the bar decided on, UTC ISO-8601; null when there was no new bar. */
+  readonly barIso: string | null;
+  readonly action: 'none' | 'orders' | 'wait' | 'halted' | 'skipped';
+  readonly reason: string;
+  readonly orders: readonly string[];
+  readonly canceled: readonly string[];
+}
+
+/** Ports a tick uses. */
+export interface PaperTickDeps {
+  readonly broker: BrokerPort;
+  readonly marketData: MarketDataPort;
+  readonly clock: Clock;
+  readonly killSwitch: KillSwitchPort;
+}
+
+/** Start of `state`: nothing booked, nothing decided. */
+export function newPaperSession(
+  init: Pick<
+    PaperSessionState,
+    | 'promotionId'
+    | 'genome'
+    | 'market'
+    | 'date'
+    | 'capitalUsd'
+    | 'windowOpenMs'
+    | 'closeMs'
+    | 'limits'
+    | 'startedAtMs'
+    | 'accountCashUsd'
+  >,
+): PaperSessionState {
+  return {
+    ...init,
+    symbol: init.genome.symbol,
+    pendingTarget: null,
+    lastBarMs: null,
+    flattenDecided: false,
+    halt: null,
+    orders: [],
+    ticks: 0,
+    done: false,
+  };
+}
+
+/** This session's book: its capital and every fill the broker reported for its orders. */
+export function sessionBook(state: Pick<PaperSessionState, 'capitalUsd' | 'orders'>): AccountBook {
+  let book = emptyAccountBook(state.capitalUsd);
+  for (const o of state.orders) {
+    if (!(o.filledQty > 0) || o.avgPriceUsd === null) continue;
+    book = applyBookFill(book, {
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.filledQty,
+      priceUsd: o.avgPriceUsd,
+      feeUsd: o.feesUsd,
+    });
+  }
+  return book;
+}
+
+/** Paper PnL from the broker's fills: cash + position at `markUsd` − capital, USD. */
+export function paperPnl(state: PaperSessionState, markUsd: number): number {
+  const book = sessionBook(state);
+  const q = book.positions[state.symbol]?.qty ?? 0;
+  return book.cashUsd + (q === 0 ? 0 : q * markUsd) - state.capitalUsd;
+}
+
+/** Seconds from `nowMs` to one second after the next minute boundary (the next tick). */
+export function secondsToNextTick(nowMs: number): number {
+  const next = (Math.floor(nowMs / MINUTE_MS) + 1) * MINUTE_MS + 1_000;
+  return Math.max(1, Math.round((next - nowMs) / 1_000));
+}
+
+function minuteLeg(ms: number, market: MarketSession['market'], k: number): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: market === 'crypto' ? 'UTC' : 'America/New_York',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(ms);
+  const hh = parts.find((p) => p.type === 'hour')?.value ?? '00';
+  const mm = parts.find((p) => p.type === 'minute')?.value ?? '00';
+  return `m${hh}${mm}-${k}`;
+}
+
+async function killSwitchOn(deps: PaperTickDeps): Promise<string | null> {
+  try {
+    const state = await deps.killSwitch.read();
+    return state?.engaged ? `kill switch engaged: ${state.reason}` : null;
+  } catch (err) {
+    return `kill switch unreadable (fail closed): ${(err as Error).message}`;
+  }
+}
+
+/** Reads every open order back from the broker. */
+async function track(deps: PaperTickDeps, orders: readonly PaperOrder[]): Promise<PaperOrder[]> {
+  const out: PaperOrder[] = [];
+  for (const o of orders) {
+    if (isTerminalOrderStatus(o.status)) {
+      out.push(o);
+      continue;
+    }
+    const b = await deps.broker.getOrderByClientOrderId(o.clientOrderId);
+    out.push(
+      b
+        ? {
+            ...o,
+            status: b.status,
+            filledQty: b.filledQty,
+            avgPriceUsd: b.filledAvgPriceUsd,
+            feesUsd: b.feesUsd,
+            updatedAtIso: b.updatedAtIso,
+          }
+        : o,
+    );
+  }
+  return out;
+}
+
+/** One symbol's complete bars up to `nowMs` (minutes that ended by now), or null. */
+async function barsUpToNow(
+  deps: PaperTickDeps,
+  state: PaperSessionState,
+  nowMs: number,
+): Promise<{ session: MarketSession; count: number } | null> {
+  let session: MarketSession;
+  try {
+    session = await deps.marketData.loadSession(state.date, [state.symbol]);
+  } catch (err) {
+    if (err instanceof NoSessionError) return null;
+    throw err;
+  }
+  const ts = session.timestamps;
+  let count = 0;
+  while (count < ts.length && (ts[count] as number) + MINUTE_MS <= nowMs) count++;
+  return { session, count };
+}
+
+interface Minute {
+  readonly t: number;
+  readonly mark: number;
+  readonly bid: number;
+  readonly ask: number;
+}
+
+/** Steps the strategy over bars [0, count) and returns the pending target and the last bar. */
+function replayStrategy(
+  state: PaperSessionState,
+  session: MarketSession,
+  count: number,
+): { pending: number | null; last: Minute | null } {
+  const series = session.series[0];
+  if (!series || count === 0) return { pending: state.pendingTarget, last: null };
+  const strategy = createStrategy(state.genome);
+  strategy.reset(sessionOpenOf(session));
+  let pending = state.pendingTarget;
+  let mark = Number.NaN;
+  for (let i = 0; i < count; i++) {
+    const t = session.timestamps[i] as number;
+    const c = series.close[i] as number;
+    const b = series.bid[i] as number;
+    const a = series.ask[i] as number;
+    if (b > 0 && a > 0) mark = 0.5 * (a + b);
+    else if (c > 0) mark = c;
+    if (Number.isNaN(c)) continue;
+    const target = strategy.step(
+      t,
+      c,
+      series.high[i] as number,
+      series.low[i] as number,
+      series.volume[i] as number,
+    );
+    if (!Number.isNaN(target) && (state.lastBarMs === null || t > state.lastBarMs)) {
+      pending = target;
+    }
+  }
+  const i = count - 1;
+  return {
+    pending,
+    last: {
+      t: session.timestamps[i] as number,
+      mark,
+      bid: series.bid[i] as number,
+      ask: series.ask[i] as number,
+    },
+  };
+}
+
+/** Session open as the cohort simulator resets strategies (09:30 New York, 00:00 UTC crypto). */
+function sessionOpenOf(session: MarketSession): number {
+  const first = session.timestamps[0] as number;
+  if (session.market === 'crypto') return Date.parse(`${session.date}T00:00:00Z`);
+  const d = new Date(first);
+  // 09:30 New York is the regular open; the first bar is at or after it.
+  const ny = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'America/New_York',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(d);
+  const [hh, mm] = ny.split(':').map(Number) as [number, number];
+  return first - ((hh - 9) * 60 + (mm - 30)) * MINUTE_MS;
+}
+
+/** One leg to send: signed shares and why. */
+interface Leg {
+  readonly qty: number;
+  readonly reason: PaperOrderReason;
+}
+
+/** Splits a signed order that crosses flat into close + open legs (Alpaca refuses a fractional short). */
+function legsOf(position: number, signedQty: number, reason: PaperOrderReason): Leg[] {
+  if (
+    position !== 0 &&
+    position > 0 !== signedQty > 0 &&
+    Math.abs(signedQty) > Math.abs(position) + DUST_QTY
+  ) {
+    return [
+      { qty: -position, reason },
+      { qty: signedQty + position, reason },
+    ];
+  }
+  return [{ qty: signedQty, reason }];
+}
+
+/**
+ * Runs one tick (see the module comment). Never throws for a broker refusal (the order is
+ * recorded `rejected` with the reason); transient broker or market-data errors propagate (the
+ * workflow retries the tick; deterministic client_order_ids make the retry idempotent).
+ */
+export async function paperTick(
+  deps: PaperTickDeps,
+  input: PaperSessionState,
+): Promise<{ state: PaperSessionState; decision: TickDecision; waitSeconds: number }> {
+  const nowMs = deps.clock.now();
+  let state: PaperSessionState = {
+    ...input,
+    orders: await track(deps, input.orders),
+    ticks: input.ticks + 1,
+  };
+  const decision = (
+    action: TickDecision['action'],
+    reason: string,
+    barMs: number | null,
+    orders: string[] = [],
+    canceled: string[] = [],
+  ): TickDecision => ({
+    atIso: new Date(nowMs).toISOString(),
+    barIso: barMs === null ? null : new Date(barMs).toISOString(),
+    action,
+    reason,
+    orders,
+    canceled,
+  });
+  const out = (d: TickDecision) => ({ state, decision: d, waitSeconds: secondsToNextTick(nowMs) });
+  const open = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
+  if (nowMs >= state.closeMs) {
+    state = { ...state, done: open.length === 0 || nowMs >= state.closeMs + 5 * MINUTE_MS };
+    return out(decision('none', 'session closed', null));
+  }
+  const bars = await barsUpToNow(deps, state, nowMs);
+  if (!bars || bars.count === 0) return out(decision('wait', 'no complete bar yet', null));
+  const { pending, last } = replayStrategy(state, bars.session, bars.count);
+  if (!last || (state.lastBarMs !== null && last.t <= state.lastBarMs)) {
+    return out(decision('wait', 'no new bar', null));
+  }
+  state = { ...state, pendingTarget: pending, lastBarMs: last.t };
+  if (last.t + MINUTE_MS < state.windowOpenMs) {
+    return out(decision('wait', 'before the promotion window (strategy warming up)', last.t));
+  }
+  if (nowMs - (last.t + MINUTE_MS) > state.limits.maxBarAgeSeconds * 1_000) {
+    return out(decision('skipped', 'stale data: the last bar is older than the limit', last.t));
+  }
+  const book = sessionBook(state);
+  const q = book.positions[state.symbol]?.qty ?? 0;
+  const m = last.mark;
+  const equity = book.cashUsd + q * (m > 0 ? m : 0);
+  // Breakers: the kill switch halts entries (reduce-only) and cancels open orders; the daily
+  // loss stop flattens.
+  const killed = await killSwitchOn(deps);
+  if (killed) {
+    const canceled = await cancelOpen(deps, open);
+    state = {
+      ...state,
+      orders: await track(deps, state.orders),
+      halt: { mode: 'reduce-only', reason: killed },
+    };
+    return out(decision('halted', killed, last.t, [], canceled));
+  }
+  let legs: Leg[] = [];
+  let why = 'hold';
+  const step = qtyStep(state.limits.fractionalShares);
+  const asset: AssetRules = { market: state.market, fractionable: true };
+  const lossStop = equity < state.capitalUsd * (1 - state.limits.dailyLossStopFraction);
+  if (!state.flattenDecided && (last.t >= state.closeMs - 2 * MINUTE_MS || lossStop)) {
+    state = {
+      ...state,
+      flattenDecided: true,
+      pendingTarget: null,
+      halt:
+        lossStop && !(last.t >= state.closeMs - 2 * MINUTE_MS)
+          ? { mode: 'flatten', reason: 'daily loss stop' }
+          : state.halt,
+    };
+    if (q !== 0) legs = [{ qty: -q, reason: 'flatten' }];
+    why = lossStop ? 'daily loss stop: flatten' : 'close: flatten';
+  } else if (state.flattenDecided) {
+    return out(decision('none', 'flattened for the session', last.t));
+  } else if (state.pendingTarget !== null) {
+    const sized = sizeOrder({
+      target: state.pendingTarget,
+      qty: q,
+      cashUsd: book.cashUsd,
+      markUsd: m,
+      bidUsd: last.bid,
+      askUsd: last.ask,
+      leverageCap: state.limits.leverageCap,
+      aggregateHeadroomUsd: state.limits.maxAggregateExposure * state.capitalUsd - Math.abs(q) * m,
+      costs: state.limits.costs,
+      step,
+      asset,
+    });
+    if (sized === null) return out(decision('wait', 'no quote to size the order', last.t));
+    why = `signal: target ${state.pendingTarget}`;
+    state = { ...state, pendingTarget: null };
+    if (sized.qty !== 0) legs = legsOf(q, sized.qty, 'signal');
+  } else if (q !== 0 && open.length === 0) {
+    const x = forcedReductionQty({
+      qty: q,
+      cashUsd: book.cashUsd,
+      markUsd: m,
+      bidUsd: last.bid,
+      askUsd: last.ask,
+      leverageCap: state.limits.leverageCap,
+      costs: state.limits.costs,
+      step,
+    });
+    if (x !== 0) {
+      legs = [{ qty: x, reason: 'risk' }];
+      why = 'leverage ceiling exceeded: forced reduction';
+    }
+  }
+  if (legs.length === 0 && why === 'hold') return out(decision('none', 'hold', last.t));
+  const canceled = await cancelOpen(deps, open);
+  const sent: string[] = [];
+  const orders = [...(await track(deps, state.orders))];
+  for (const [k, leg] of legs.entries()) {
+    const side = leg.qty > 0 ? 'buy' : 'sell';
+    const qty = Math.abs(leg.qty);
+    const id = clientOrderId({
+      promotionId: state.promotionId,
+      leg: minuteLeg(last.t, state.market, k + 1),
+      attempt: 1,
+    });
+    const base: PaperOrder = {
+      clientOrderId: id,
+      symbol: state.symbol,
+      side,
+      qty,
+      reason: leg.reason,
+      decidedAtMs: last.t,
+      submittedAtMs: nowMs,
+      status: 'pending_new',
+      filledQty: 0,
+      avgPriceUsd: null,
+      feesUsd: 0,
+      updatedAtIso: '',
+    };
+    const opening = leg.reason === 'signal' && Math.abs(q + leg.qty) > Math.abs(q);
+    const notional = qty * (m > 0 ? m : 0);
+    if (opening && notional > state.limits.maxOrderNotionalUsd) {
+      orders.push({ ...base, status: 'rejected', rejectReason: 'pre-trade: order notional cap' });
+      continue;
+    }
+    // The kill switch is read again at every submit and fails closed.
+    const killedNow = await killSwitchOn(deps);
+    if (killedNow) {
+      state = { ...state, halt: { mode: 'reduce-only', reason: killedNow } };
+      break;
+    }
+    try {
+      const { order } = await deps.broker.submitOrder({
+        clientOrderId: id,
+        symbol: state.symbol,
+        side,
+        qty,
+        type: 'market',
+        timeInForce: 'day',
+      });
+      orders.push({
+        ...base,
+        status: order.status,
+        filledQty: order.filledQty,
+        avgPriceUsd: order.filledAvgPriceUsd,
+        feesUsd: order.feesUsd,
+        updatedAtIso: order.updatedAtIso,
+      });
+      sent.push(id);
+    } catch (err) {
+      if (!(err instanceof BrokerRejectedError)) throw err;
+      orders.push({ ...base, status: 'rejected', rejectReason: err.message });
+    }
+  }
+  state = { ...state, orders };
+  return out(decision(sent.length > 0 ? 'orders' : 'none', why, last.t, sent, canceled));
+}
+
+async function cancelOpen(deps: PaperTickDeps, open: readonly PaperOrder[]): Promise<string[]> {
+  const canceled: string[] = [];
+  for (const o of open) {
+    await deps.broker.cancelOrder(o.clientOrderId);
+    canceled.push(o.clientOrderId);
+  }
+  return canceled;
+}

@@ -1,0 +1,155 @@
+/**
+ * The paper session on every shared session: promoted genomes trade their own signals through
+ * the simulated paper broker (orders sent when each decision is known), flatten before the
+ * close, and their paper PnL, computed only from the broker's fills, equals the reference
+ * simulation's to the cent; the orders equal the reference's (sides, quantities, minutes).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
+import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
+import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
+import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
+import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
+import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
+import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
+import type { ExchangeConfig } from '../../../functions/core/exchange/exchange-model.js';
+import {
+  newPaperSession,
+  type PaperSessionState,
+  paperTick,
+} from '../../../functions/core/paper/paper-session.js';
+import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
+import { DATA_ROOT } from '../../support/paths.js';
+
+const SESSIONS = [
+  '2013-10-04',
+  '2013-10-07',
+  '2013-10-08',
+  '2013-10-09',
+  '2013-10-10',
+  '2013-10-11',
+];
+const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
+const cents = (usd: number) => Math.round(usd * 100);
+const costs = parseCohortConfig({ bankrollUsd: 1_000 });
+const EXCHANGE: ExchangeConfig = {
+  participationFraction: 0.1,
+  latencyMs: 1_000,
+  costs,
+  fractionalShares: true,
+  buyingPowerMultiplier: 1,
+};
+const off: KillSwitchPort = { read: async () => null, set: async () => undefined };
+
+let marketData: LeanMarketData;
+
+beforeAll(() => {
+  marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
+});
+
+/** The three most active genomes of a seeded cohort on `date`. */
+async function promotedGenomes(date: string, seed: number) {
+  const session = await marketData.loadSession(date, SYMBOLS);
+  const config = parseCohortConfig({ bankrollUsd: 1_000, agentCount: 30, seed });
+  const result = simulateCohort({
+    cohortId: `c-${date}`,
+    session,
+    genomes: seedGenomePool(30, SYMBOLS, seed),
+    config,
+  });
+  return [...result.agents]
+    .sort((a, b) => b.tradeCount - a.tradeCount)
+    .slice(0, 3)
+    .map((a) => a.genome);
+}
+
+function initial(date: string, genome: PaperSessionState['genome'], k: number, openMs: number) {
+  return newPaperSession({
+    promotionId: `P${date.replaceAll('-', '')}${k}`,
+    genome,
+    market: 'equity-usa',
+    date,
+    capitalUsd: 100,
+    windowOpenMs: openMs + 30 * 60_000,
+    closeMs: openMs + 390 * 60_000,
+    startedAtMs: openMs + 30 * 60_000,
+    accountCashUsd: 100_000,
+    limits: {
+      leverageCap: 2,
+      maxAggregateExposure: 1,
+      costs,
+      fractionalShares: true,
+      maxOrderNotionalUsd: 1_000,
+      dailyLossStopFraction: 0.5,
+      maxBarAgeSeconds: 300,
+    },
+  });
+}
+
+/** Runs the session through a fresh simulated paper broker on the workflow's tick schedule. */
+async function runPaper(start: PaperSessionState) {
+  const clock = new ManualClock(start.startedAtMs);
+  const broker = new SimulatedPaperBroker({
+    store: new InMemorySimulatedBrokerStore(),
+    marketData,
+    clock,
+    config: { ...EXCHANGE, startingCashUsd: 100_000 },
+  });
+  let state = start;
+  while (!state.done) {
+    const out = await paperTick({ broker, marketData, clock, killSwitch: off }, state);
+    state = out.state;
+    clock.set(clock.now() + out.waitSeconds * 1_000);
+  }
+  return { state, positions: await broker.listPositions() };
+}
+
+describe('paper session vs its reference simulation (every shared session)', () => {
+  it("trades the genome's own signals, flattens before the close, and matches the reference to the cent", async () => {
+    let sessionsWithOrders = 0;
+    let flattens = 0;
+    for (const [d, date] of SESSIONS.entries()) {
+      const open = (await marketData.loadSession(date, ['SPY'])).timestamps[0] as number;
+      for (const [k, genome] of (await promotedGenomes(date, 11 + d)).entries()) {
+        // Prepare
+        const start = initial(date, genome, k, open);
+
+        // Act
+        const paper = await runPaper(start);
+        const reference = await runReferenceSession(marketData, start, EXCHANGE);
+        const parity = parityRecord(paper.state, reference.state, reference.session, 0);
+
+        // Assess: the same orders (side, quantity, decision minute, reason), all filled
+        const key = (o: PaperSessionState['orders'][number]) =>
+          [o.clientOrderId, o.side, o.qty, o.decidedAtMs, o.reason, o.status].join('|');
+        expect(paper.state.orders.map(key)).toEqual(reference.state.orders.map(key));
+        for (const o of paper.state.orders) {
+          expect(o.submittedAtMs).toBeGreaterThanOrEqual(o.decidedAtMs + 60_000);
+          expect(['filled', 'canceled']).toContain(o.status);
+        }
+        // Flat at the end: the flatten was sent before the close and filled.
+        expect(paper.positions).toEqual([]);
+        if (paper.state.orders.length > 0) {
+          sessionsWithOrders++;
+          const flatten = paper.state.orders.filter((o) => o.reason === 'flatten');
+          if (flatten.length > 0) flattens++;
+          for (const o of flatten) {
+            expect(o.decidedAtMs).toBe(start.closeMs - 2 * 60_000);
+            expect(paper.state.orders.at(-1)).toEqual(o);
+          }
+          expect(
+            paper.state.orders.every((o) => o.decidedAtMs + 60_000 >= start.windowOpenMs),
+          ).toBe(true);
+        }
+        // Parity to the cent
+        expect(cents(parity.differenceUsd)).toBe(0);
+        expect(cents(parity.paperPnlUsd)).toBe(cents(parity.referencePnlUsd));
+        for (const o of parity.orders) expect(cents(o.differenceUsd)).toBe(0);
+      }
+    }
+    expect(sessionsWithOrders).toBeGreaterThan(6);
+    expect(flattens).toBeGreaterThan(0);
+  });
+});
