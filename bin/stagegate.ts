@@ -36,6 +36,7 @@ import {
 } from '../local/local-stack.js';
 import { replay, replaySchedules } from '../local/replay.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
+import { StateFolderError } from '../local/state-lock.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
@@ -524,7 +525,7 @@ const cell = (v: unknown): string =>
 class CliError extends Error {}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CliError || err instanceof StagegateError) {
+  if (err instanceof CliError || err instanceof StagegateError || err instanceof StateFolderError) {
     process.stderr.write(
       `stagegate: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`,
     );

@@ -38,6 +38,7 @@ import {
   type LocalServers,
   startLocalServers,
 } from './servers.js';
+import { lockStateFolder, probeWritable } from './state-lock.js';
 
 export const LOCAL_TABLE = 'stagegate-local';
 
@@ -112,6 +113,17 @@ export interface LocalStackOptions {
  * process).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  // One writer per state folder, refused up front (before any server starts) when another
+  // run holds it or it cannot be written.
+  const lock = options.stateDir === 'memory' ? null : await lockStateFolder(options.stateDir);
+  if (options.stateDir !== 'memory') {
+    try {
+      await probeWritable(options.stateDir);
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
+  }
   // The emulators (DynamoDB Local's JVM above all) boot in their own processes while this one
   // loads the handler modules: the two overlap instead of adding up.
   const serversStarting = startLocalServers({
@@ -127,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     servers = await serversStarting;
   } catch (err) {
     await loadingFunctions.catch(() => undefined);
+    await lock?.release();
     throw err;
   }
   const clock = options.clock ?? new ManualClock(Date.now());
@@ -196,10 +209,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clock,
       learningSchedule: config.schedules.learningCycle.expression,
       config,
-      stop: () => servers.stop(),
+      stop: async () => {
+        await servers.stop();
+        await lock?.release();
+      },
     };
   } catch (err) {
     await servers.stop();
+    await lock?.release();
     throw err;
   }
 }
