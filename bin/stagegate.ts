@@ -50,15 +50,31 @@ const DEFAULT_STATE = path.resolve(repoRoot, '.local/state');
 const fromUserCwd = (dir: string): string =>
   path.resolve(process.env.INIT_CWD ?? process.cwd(), dir);
 
-const intArg = (name: string) => (v: string) => {
+/**
+ * Numeric flags are parsed strictly: plain digits only (no sign where a count is meant, no
+ * `1,000`, `1e3`, `0x10`, `NaN`, blanks). A malformed value is a usage error (exit 2).
+ */
+const COUNT_RE = /^\d+$/;
+const DECIMAL_RE = /^\d+(\.\d+)?$/;
+
+/** A whole number in `[min, max]`. */
+const countArg =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!COUNT_RE.test(v) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`} (digits only), got "${v}"`,
+      );
+    return n;
+  };
+/** A non-negative decimal amount (digits, optional decimals; no sign or separators). */
+const amountArg = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n))
-    throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
-  return n;
-};
-const numArg = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  if (!DECIMAL_RE.test(v) || !Number.isFinite(n))
+    throw new InvalidArgumentError(
+      `${name} must be a plain decimal number (digits, optional decimals; no sign, no thousands separator), got "${v}"`,
+    );
   return n;
 };
 const listArg = (v: string) =>
@@ -117,7 +133,12 @@ const program = new Command('stagegate')
       .default(DEFAULT_STATE),
   )
   .option('--verbose', 'handler logs (Powertools JSON) on stderr')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander reports a usage error (unknown option, malformed value, missing argument) and
+  // then exits through here: usage errors exit 2, help and --version 0.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
 
 program
   .command('run')
@@ -129,21 +150,21 @@ program
     'first session date (YYYY-MM-DD); later sessions follow in the data',
     '2013-10-07',
   )
-  .option('--days <n>', 'number of consecutive sessions', intArg('--days'), 3)
+  .option('--days <n>', 'number of consecutive sessions', countArg('--days', 1, 10_000), 3)
   .option(
     '--dates <list>',
     'explicit session dates, comma separated (overrides --from/--days)',
     listArg,
   )
   .option('--symbols <list>', 'symbols', listArg, ['SPY', 'BAC', 'AIG', 'IBM'])
-  .option('--bankroll <usd>', 'bankroll in USD (50..100000)', numArg('--bankroll'), 1000)
-  .option('--agents <n>', 'agents per cohort (1..1000)', intArg('--agents'), 30)
+  .option('--bankroll <usd>', 'bankroll in USD (50..100000)', amountArg('--bankroll'), 1000)
+  .option('--agents <n>', 'agents per cohort (1..1000)', countArg('--agents', 1), 30)
   .addOption(
     new Option('--allocation <policy>', 'allocation policy')
       .choices(['equal', 'risk-weighted'])
       .default('equal'),
   )
-  .option('--seed <n>', 'seed of the genome pool', intArg('--seed'), 1)
+  .option('--seed <n>', 'seed of the genome pool', countArg('--seed', 0), 1)
   .option('--no-promote', 'do not run the promotion schedule')
   .addOption(
     new Option(
@@ -158,10 +179,14 @@ program
   .option(
     '--approval-timeout <seconds>',
     'how long the approval waits before it counts as not approved (default: config, 4 h)',
-    intArg('--approval-timeout'),
+    countArg('--approval-timeout', 1),
   )
   .option('--serve', 'after the replay, serve the operator console until Ctrl-C')
-  .option('--port <n>', 'console port with --serve (default: a free one)', intArg('--port'))
+  .option(
+    '--port <n>',
+    'console port with --serve (default: a free one)',
+    countArg('--port', 0, 65_535),
+  )
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
@@ -270,7 +295,7 @@ program
 program
   .command('console')
   .description('serve the operator console and its API over the local state (until Ctrl-C)')
-  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', intArg('--port'))
+  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', countArg('--port', 0, 65_535))
   .option('--users', 'print the local console users, their roles and passwords, then exit')
   .option('--print-token', 'print a bearer token for scripts (with --as), then exit')
   .option('--as <user>', 'console user of --print-token (olivia, rick or vera)', 'vera')
@@ -303,7 +328,7 @@ program
 const cohorts = program.command('cohorts').description('read persisted cohorts back');
 cohorts
   .command('list')
-  .option('--limit <n>', 'how many', intArg('--limit'), 20)
+  .option('--limit <n>', 'how many', countArg('--limit', 1, 10_000), 20)
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(g, async (stack) => {

@@ -151,5 +151,12 @@ describe('the audit trail of the replay', () => {
     expect(
       fills.every((r) => Number(r.unfilled_qty ?? 0) === 0 || r.last_status !== 'filled'),
     ).toBe(true);
+    // A clean run: every fully filled order reports `filled` as its last status (ordered by
+    // seq; its `new` and `filled` changes can share a timestamp).
+    const fullyFilled = fills.filter(
+      (r) => Number(r.submitted_qty) > 0 && Number(r.unfilled_qty) === 0,
+    );
+    expect(fullyFilled.length).toBeGreaterThan(0);
+    expect(fullyFilled.map((r) => r.last_status)).toEqual(fullyFilled.map(() => 'filled'));
   });
 });

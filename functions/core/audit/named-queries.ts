@@ -113,7 +113,9 @@ export const NAMED_QUERIES: readonly NamedQuery[] = [
         "  count(*) FILTER (WHERE kind = 'order_submitted') AS submissions,",
         `  max(CAST(${j('qty')} AS DOUBLE)) FILTER (WHERE kind = 'order_submitted') AS submitted_qty,`,
         `  coalesce(max(CAST(${j('filled_qty')} AS DOUBLE)) FILTER (WHERE kind = 'order_status_changed'), 0) AS filled_qty,`,
-        `  max_by(${j('status')}, ts) FILTER (WHERE kind = 'order_status_changed') AS last_status,`,
+        // seq, not ts: two changes of one order can share a millisecond (a fill right after `new`);
+        // both are on the order's stream, whose seq orders them.
+        `  max_by(${j('status')}, seq) FILTER (WHERE kind = 'order_status_changed') AS last_status,`,
         `  max(CAST(${j('qty')} AS DOUBLE)) FILTER (WHERE kind = 'order_submitted')`,
         `    - coalesce(max(CAST(${j('filled_qty')} AS DOUBLE)) FILTER (WHERE kind = 'order_status_changed'), 0) AS unfilled_qty`,
         `FROM ${t}`,

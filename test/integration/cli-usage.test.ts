@@ -1,0 +1,49 @@
+/**
+ * CLI input validation (bin/stagegate.ts): malformed numbers and counts are usage errors,
+ * refused before anything runs, with exit code 2 (README "Exit codes") and a message naming the
+ * flag.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/paths.js';
+
+const run = promisify(execFile);
+
+async function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'bin/stagegate.ts'), ...args],
+      {
+        cwd: REPO_ROOT,
+        timeout: 120_000,
+        env: { ...process.env, STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created') },
+      },
+    );
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string };
+    return { code: e.code ?? -1, stderr: e.stderr ?? '' };
+  }
+}
+
+describe('stagegate CLI usage errors', () => {
+  it.each([
+    [['--days', '-1'], '--days'],
+    [['--days', '2.5'], '--days'],
+    [['--agents', '2.5'], '--agents'],
+    [['--agents', '-3'], '--agents'],
+    [['--bankroll', 'NaN'], '--bankroll'],
+    [['--bankroll', '1,000'], '--bankroll'],
+    [['--seed', '1e3'], '--seed'],
+  ])('run %j exits 2 naming the flag', async (args, flag) => {
+    // Act
+    const out = await cli(['run', ...args]);
+
+    // Assess
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`${flag} must be`);
+  });
+});
