@@ -204,6 +204,7 @@ program
           seed: o.seed,
         };
         let sessions: string[] = o.dates ?? [];
+        let market: 'equity-usa' | 'crypto' = 'equity-usa';
         try {
           parseCohortConfig({
             bankrollUsd: o.bankroll,
@@ -220,6 +221,9 @@ program
           }
           const missing = sessions.find((d) => !all.includes(d));
           if (missing) throw new NoSessionError(missing, all);
+          // The symbols' calendar (NYSE or 24 h UTC crypto days) picks the schedules.
+          market = (await stack.runtime.marketData.loadSession(sessions[0] as string, o.symbols))
+            .market;
         } catch (err) {
           if (!(err instanceof StagegateError)) throw err;
           // Bad input still goes through the workflow, so the rejection is recorded in the
@@ -233,10 +237,11 @@ program
         process.stdout.write(
           `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
             `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
-            `schedules (America/New_York): ${replaySchedules(
+            `schedules (${market === 'crypto' ? 'UTC, 24 h crypto sessions' : 'America/New_York'}): ${replaySchedules(
               stack,
               o.promote,
               o.approval !== undefined,
+              market,
             )
               .map((s) => `${s.name} ${s.expression}`)
               .join('; ')}\n`,
@@ -244,6 +249,7 @@ program
         const replayed = await replay(stack, {
           sessions,
           ...request,
+          market,
           promote: o.promote,
           approval: o.approval,
           approvalTimeoutSeconds: o.approvalTimeout,

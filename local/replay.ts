@@ -27,6 +27,11 @@ export interface ReplayOptions {
   /** Session dates to replay (New York dates with data), ascending. */
   readonly sessions: readonly string[];
   readonly symbols: readonly string[];
+  /**
+   * Calendar of the symbols: `equity-usa` (NYSE sessions, New York schedules; the default)
+   * or `crypto` (24 h UTC sessions, {@link CRYPTO_SCHEDULES}).
+   */
+  readonly market?: 'equity-usa' | 'crypto';
   readonly bankrollUsd: number;
   readonly agentCount: number;
   readonly allocation: string;
@@ -96,12 +101,43 @@ function nyMidnight(date: string): number {
   return new TZDate(y, m - 1, d, 0, 0, 0, 0, NY).getTime();
 }
 
+/**
+ * Crypto sessions (24 h UTC days, their own calendar: every day, no NYSE hours): the cohort
+ * of a UTC day runs at 00:05 UTC the next day, once that day has closed; the promotion of the
+ * best candidate at 01:00 UTC (the broker trades the new day's bars up to then); learning
+ * cycles at 00:30 and 12:30 UTC; the Day-3 go/no-go at 00:45 UTC.
+ */
+export const CRYPTO_SCHEDULES = {
+  timezone: 'UTC',
+  cohortStart: 'cron(5 0 * * ? *)',
+  promotion: 'cron(0 1 * * ? *)',
+  learningCycle: 'cron(30 0,12 * * ? *)',
+  goNoGo: 'cron(45 0 * * ? *)',
+} as const;
+
+/** Whether crypto sessions get a promotion schedule (not until the window is per market). */
+const CRYPTO_PROMOTIONS = false;
+
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
 export function replaySchedules(
   stack: LocalStack,
   promote: boolean,
   goNoGo = false,
+  market: 'equity-usa' | 'crypto' = 'equity-usa',
 ): ScheduleSpec[] {
+  if (market === 'crypto') {
+    const tz = CRYPTO_SCHEDULES.timezone;
+    return [
+      { name: 'cohort-start', expression: CRYPTO_SCHEDULES.cohortStart, timezone: tz },
+      // No promotion schedule yet: the promotion window and the gates' session are NYSE
+      // hours (a crypto candidate would only ever expire); see the README.
+      ...(promote && CRYPTO_PROMOTIONS
+        ? [{ name: 'promotion', expression: CRYPTO_SCHEDULES.promotion, timezone: tz }]
+        : []),
+      { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
+      ...(goNoGo ? [{ name: 'go-no-go', expression: CRYPTO_SCHEDULES.goNoGo, timezone: tz }] : []),
+    ];
+  }
   const { schedules, promotion } = stack.config;
   const [hh, mm] = (promotion.windows[0]?.opensAt ?? '10:00').split(':');
   const specs: ScheduleSpec[] = [
@@ -141,13 +177,25 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   const first = options.sessions[0];
   const last = options.sessions.at(-1);
   if (!first || !last) throw new Error('replay needs at least one session');
-  const from = nyMidnight(first);
-  const to = nyMidnight(last) + 86_400_000;
+  const crypto = options.market === 'crypto';
+  // Equity firings fall on the session's New York date; a crypto session's firings on the
+  // next UTC day (its cohort runs after the UTC day closed).
+  const sessionOf = (ms: number) =>
+    crypto ? new Date(ms - 86_400_000).toISOString().slice(0, 10) : nyDate(ms);
+  const from = crypto ? Date.parse(`${first}T00:00:00Z`) + 86_400_000 : nyMidnight(first);
+  const to = crypto
+    ? Date.parse(`${last}T00:00:00Z`) + 2 * 86_400_000
+    : nyMidnight(last) + 86_400_000;
   const firings = timeline(
-    replaySchedules(stack, options.promote !== false, options.approval !== undefined),
+    replaySchedules(
+      stack,
+      options.promote !== false,
+      options.approval !== undefined,
+      options.market ?? 'equity-usa',
+    ),
     from,
     to,
-  ).filter((f) => sessions.has(nyDate(f.atMs)));
+  ).filter((f) => sessions.has(sessionOf(f.atMs)));
   const cohorts: CohortOutcome[] = [];
   const promotions: PromotionOutcome[] = [];
   const learning: (LearningOutput & { atIso: string })[] = [];
@@ -170,8 +218,10 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       }[firing.name] ?? firing.name;
     clock.set(firing.atMs);
     const iso = new Date(firing.atMs).toISOString();
-    const date = nyDate(firing.atMs);
-    const stamp = `${date} ${nyHhmm(firing.atMs)} New York`;
+    const date = sessionOf(firing.atMs);
+    const stamp = crypto
+      ? `${iso.slice(0, 16).replace('T', ' ')} UTC`
+      : `${date} ${nyHhmm(firing.atMs)} New York`;
     const prefix =
       { 'cohort-start': 'sched', promotion: 'promo', 'learning-cycle': 'learn' }[firing.name] ??
       'run';
@@ -188,6 +238,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
           agentCount: options.agentCount,
           allocation: options.allocation,
           seed: options.seed,
+          ...(crypto ? { market: 'crypto' as const } : {}),
         },
         { executionName: name, onProgress: progress },
       );

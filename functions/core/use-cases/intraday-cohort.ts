@@ -122,12 +122,21 @@ export interface PersistOutput {
 }
 
 /**
- * The session date a request targets: `sessionDate` if given, else the America/New_York
- * calendar date of `scheduledTime`.
+ * The session date a request targets: `sessionDate` if given; else, for `equity-usa` (the
+ * default), the America/New_York calendar date of `scheduledTime`; for `crypto` (24 h UTC
+ * sessions, their own calendar), the last UTC day that had closed by `scheduledTime` (a
+ * schedule at 00:05 UTC runs the cohort of the day that just ended: every bar it reads is
+ * older than the firing).
  */
-export function resolveSessionDate(req: { sessionDate?: string; scheduledTime?: string }): string {
+export function resolveSessionDate(req: {
+  sessionDate?: string;
+  scheduledTime?: string;
+  market?: 'equity-usa' | 'crypto';
+}): string {
   if (req.sessionDate) return req.sessionDate;
-  const t = new TZDate(Date.parse(req.scheduledTime ?? ''), NEW_YORK);
+  const at = Date.parse(req.scheduledTime ?? '');
+  if (req.market === 'crypto') return new Date(at - 86_400_000).toISOString().slice(0, 10);
+  const t = new TZDate(at, NEW_YORK);
   const mm = String(t.getMonth() + 1).padStart(2, '0');
   const dd = String(t.getDate()).padStart(2, '0');
   return `${t.getFullYear()}-${mm}-${dd}`;

@@ -30,3 +30,16 @@ describe('cohortIdFor', () => {
     expect(cohortIdFor('2013-10-07', 'a/b c')).toBe('coh-20131007-abc');
   });
 });
+
+describe('resolveSessionDate (crypto: 24 h UTC sessions)', () => {
+  it('targets the UTC day that closed before the firing, whatever the New York date', () => {
+    // 00:05 UTC on 2017-09-04 is still 2017-09-03 in New York; both give 2017-09-03 here
+    expect(resolveSessionDate({ scheduledTime: '2017-09-04T00:05:00Z', market: 'crypto' })).toBe(
+      '2017-09-03',
+    );
+    expect(resolveSessionDate({ scheduledTime: '2017-09-04T23:59:00Z', market: 'crypto' })).toBe(
+      '2017-09-03',
+    );
+    expect(resolveSessionDate({ sessionDate: '2018-04-05', market: 'crypto' })).toBe('2018-04-05');
+  });
+});
