@@ -10,9 +10,9 @@
  * - `reject`: rejects at once as `cli-auto:<user>`.
  *
  * On approval the same promotion pipeline runs the micro-live slice on the simulated paper
- * broker; afterwards the rollback monitor is replayed over the rest of that session (a tick
- * every 30 minutes and a closing tick), exactly the handler EventBridge Scheduler invokes in
- * AWS. Returns the outcome for the CLI.
+ * broker; afterwards the rollback monitor is replayed over the rest of that session at the
+ * deployed schedules (`lib/config/rollback-monitor.ts`: every 5 minutes and the closing tick),
+ * exactly the handler EventBridge Scheduler invokes in AWS. Returns the outcome for the CLI.
  */
 import os from 'node:os';
 import { TZDate } from '@date-fns/tz';
@@ -29,11 +29,16 @@ import type {
 import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
+import {
+  ROLLBACK_MONITOR_SCHEDULES,
+  ROLLBACK_MONITOR_TIME_ZONE,
+} from '../lib/config/rollback-monitor.js';
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';
 import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
 import { messageLinks } from './console-notifier.js';
 import { gatesTable, ordersTable, pct, table, usd } from './format.js';
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
+import { timeline } from './scheduler.js';
 
 const NY = NYSE_TIME_ZONE;
 
@@ -72,7 +77,10 @@ export interface RunDay3Options {
   readonly port?: number;
   /** Replay the rollback monitor after a micro-live start. @default true */
   readonly monitor?: boolean;
-  /** Minutes between replayed monitor ticks. @default 30 */
+  /**
+   * Minutes between replayed monitor ticks (tests: fewer ticks). @default the deployed
+   * schedules (`lib/config/rollback-monitor.ts`: every 5 minutes, closing tick 15:55)
+   */
   readonly monitorEveryMinutes?: number;
   /** Aborts the wait (Ctrl-C): the execution ends FAILED `ExecutionAborted`. */
   readonly signal?: AbortSignal;
@@ -198,12 +206,43 @@ async function defaultStart(stack: LocalStack, cohortId: string): Promise<string
   ).toISOString();
 }
 
+/**
+ * The monitor's ticks after the entry up to the closing tick: the deployed schedules
+ * (`ROLLBACK_MONITOR_SCHEDULES`, evaluated like EventBridge Scheduler) or, when given, one
+ * every `everyMinutes`.
+ */
+function monitorTicks(
+  entryMs: number,
+  closingTick: number,
+  everyMinutes: number | undefined,
+): { atMs: number; closeOfDay: boolean }[] {
+  if (everyMinutes) {
+    const ticks: { atMs: number; closeOfDay: boolean }[] = [];
+    for (let t = entryMs + everyMinutes * 60_000; t < closingTick; t += everyMinutes * 60_000) {
+      ticks.push({ atMs: t, closeOfDay: false });
+    }
+    return [...ticks, { atMs: closingTick, closeOfDay: true }];
+  }
+  const closing = new Set<string>(
+    ROLLBACK_MONITOR_SCHEDULES.filter((t) => t.closeOfDay).map((t) => t.name),
+  );
+  const specs = ROLLBACK_MONITOR_SCHEDULES.map((t) => ({
+    name: t.name,
+    expression: t.expression,
+    timezone: ROLLBACK_MONITOR_TIME_ZONE,
+  }));
+  return timeline(specs, entryMs + 1, closingTick + 1).map((f) => ({
+    atMs: f.atMs,
+    closeOfDay: closing.has(f.name),
+  }));
+}
+
 /** Replays the rollback monitor over the rest of the entry's session. */
 async function replayMonitor(
   stack: LocalStack,
   run: LocalDay3Run,
   slice: MicroLiveSlice,
-  everyMinutes: number,
+  everyMinutes: number | undefined,
   write: (t: string) => void,
 ): Promise<(SliceTick & { atIso: string })[]> {
   const handler = run.rollbackMonitor;
@@ -211,15 +250,11 @@ async function replayMonitor(
   if (!Number.isFinite(entryMs)) return [];
   const date = nyDate(entryMs);
   const closingTick = nyTime(date, '15:55');
-  const ticks: { atMs: number; closeOfDay: boolean }[] = [];
-  for (let t = entryMs + everyMinutes * 60_000; t < closingTick; t += everyMinutes * 60_000) {
-    ticks.push({ atMs: t, closeOfDay: false });
-  }
-  ticks.push({ atMs: closingTick, closeOfDay: true });
+  const ticks = monitorTicks(entryMs, closingTick, everyMinutes);
   // One more tick at the close settles a flatten still open after the closing tick.
   const settleTick = { atMs: nyTime(date, '16:00'), closeOfDay: false };
   write(
-    `\nRollback monitor (replayed every ${everyMinutes} min on ${date}, closing tick 15:55 New York):\n`,
+    `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick 15:55 New York):\n`,
   );
   const out: (SliceTick & { atIso: string })[] = [];
   for (let i = 0; i < ticks.length; i++) {
@@ -477,13 +512,7 @@ async function summarize(
     slice = await deps.microLive.getSlice(conclusion.sliceId);
     const watched = slice.status === 'active' || slice.status === 'flattening';
     if (watched && options.monitor !== false) {
-      monitorTicks = await replayMonitor(
-        stack,
-        run,
-        slice,
-        options.monitorEveryMinutes ?? 30,
-        write,
-      );
+      monitorTicks = await replayMonitor(stack, run, slice, options.monitorEveryMinutes, write);
       slice = await deps.microLive.getSlice(conclusion.sliceId);
     }
     leverage = await deps.microLive.listLeverageDecisions(conclusion.sliceId);

@@ -25,6 +25,7 @@
  * "broker" and "audit" are those of {@link PromotionPipeline}. No function may write the kill
  * switch.
  */
+
 import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -43,6 +44,10 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
+import {
+  ROLLBACK_MONITOR_SCHEDULES,
+  ROLLBACK_MONITOR_TIME_ZONE,
+} from '../config/rollback-monitor.js';
 import { day3Environment } from '../config/runtime-env.js';
 import {
   APPROVAL_HANDLERS,
@@ -57,32 +62,10 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
-/** The zone of the rollback monitor's ticks (the regular session's hours). */
-export const ROLLBACK_MONITOR_TIME_ZONE = 'America/New_York';
-
 /** Key prefix of the Day-3 run reports in the artifacts bucket. */
 export const REPORTS_PREFIX = 'reports';
 
-/**
- * The rollback monitor's schedules: every 5 minutes from 09:35 to 15:50 (three cron
- * expressions, EventBridge cron has no minute ranges across hours), and the closing tick at
- * 15:55 with `closeOfDay: true` (it also checks for a breach), weekdays, America/New_York. So
- * every 5-minute slot of 09:35-15:55 runs exactly once.
- */
-export const ROLLBACK_MONITOR_SCHEDULES = [
-  { name: 'rollback-monitor-open', expression: 'cron(35/5 9 ? * MON-FRI *)', closeOfDay: false },
-  {
-    name: 'rollback-monitor-session',
-    expression: 'cron(0/5 10-14 ? * MON-FRI *)',
-    closeOfDay: false,
-  },
-  {
-    name: 'rollback-monitor-last-hour',
-    expression: 'cron(0,5,10,15,20,25,30,35,40,45,50 15 ? * MON-FRI *)',
-    closeOfDay: false,
-  },
-  { name: 'rollback-monitor-close', expression: 'cron(55 15 ? * MON-FRI *)', closeOfDay: true },
-] as const;
+export { ROLLBACK_MONITOR_SCHEDULES, ROLLBACK_MONITOR_TIME_ZONE };
 
 export interface Day3GoNoGoProps {
   /** The environment's validated config (`approval`, `promotion`, `slack`, schedules). */
