@@ -69,7 +69,7 @@ export interface LocalStack {
   approvalDeps(notifier?: Notifier): Promise<ApprovalDeps>;
   /**
    * Composes a Day-3 go/no-go run (its approval dependencies, handlers and state machine).
-   * Each run gets a fresh approval key; nothing is shared through the process.
+   * Every run signs with this stack's one approval key; nothing is shared through the process.
    */
   day3(settings: LocalDay3Settings): Promise<LocalDay3Run>;
   /**

@@ -707,7 +707,7 @@ export class WorkflowStack extends Stack {
     }
   }
 
-  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction). */
+  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction, console). */
   private everyFunction(): { id: string; file: string; fn: StagegateFunction }[] {
     const of = <N extends string>(
       specs: Readonly<Record<N, FunctionSpec>>,
@@ -733,6 +733,7 @@ export class WorkflowStack extends Stack {
         file: 'verify-audit-day',
         fn: this.auditCompaction.verifyFunction,
       },
+      { id: 'consoleApi', file: 'console-api', fn: this.console.function },
     ];
   }
 

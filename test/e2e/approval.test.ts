@@ -13,11 +13,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  approvalKeyFromSecret,
-  buildApprovalLink,
-  newApprovalId,
-} from '../../functions/core/approval/links.js';
+import { buildApprovalLink, newApprovalId } from '../../functions/core/approval/links.js';
 import { type ApprovalServer, startApprovalServer } from '../../local/approval-server.js';
 import {
   type Day3ApprovalRequest,
@@ -191,9 +187,10 @@ describe('approval page in headless Chromium (local approval server, real Day-3 
     [
       'an expired link (validly signed, past its expiry)',
       async (url) => {
-        const key = approvalKeyFromSecret(process.env.APPROVAL_KEY ?? '');
+        const { key } = await stack.approvalDeps();
         const id = decodeURIComponent(url.pathname.split('/').pop() ?? '');
-        const exp = Math.floor(Date.now() / 1000) - 60;
+        // Expiry is judged on the stack's clock (time is a port), not the wall clock.
+        const exp = Math.floor(stack.clock.now() / 1000) - 60;
         return buildApprovalLink({ baseUrl: url.origin, approvalId: id, exp }, key).url;
       },
       410,
@@ -230,7 +227,7 @@ describe('approval page in headless Chromium (local approval server, real Day-3 
 
   it('an unknown approval id (no request, no task token) renders "not found" and is audited', async () => {
     // Prepare
-    const key = approvalKeyFromSecret(process.env.APPROVAL_KEY ?? '');
+    const { key } = await stack.approvalDeps();
     const ghost = newApprovalId();
     const real = new URL(w.request.approvalUrl);
     const url = buildApprovalLink(

@@ -251,9 +251,13 @@ describe.each(STAGES)('audit compaction (%s)', (stage) => {
 
     // Assess
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual([
+      `stagegate-${stage}-audit-compaction-did-not-run`,
+      `stagegate-${stage}-audit-compaction-execution-throttled`,
       `stagegate-${stage}-audit-compaction-executions-failed`,
+      `stagegate-${stage}-audit-compaction-executions-timed-out`,
       `stagegate-${stage}-audit-compaction-schedule-dlq-not-empty`,
       `stagegate-${stage}-verify-audit-day-errors`,
+      `stagegate-${stage}-verify-audit-day-throttles`,
     ]);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topic]);
