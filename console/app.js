@@ -155,11 +155,17 @@ function chart(title, series, options = {}) {
   return wrap;
 }
 
+/** Number of the newest navigation: a page that finishes loading after a newer one started is dropped. */
+let navigation = 0;
+
 async function load(render) {
+  const mine = ++navigation;
   show(state('loading', 'Loading…'));
   try {
-    show(...[].concat(await render()));
+    const nodes = [].concat(await render());
+    if (mine === navigation) show(...nodes);
   } catch (err) {
+    if (mine !== navigation) return;
     if (err instanceof ApiError && err.status === 401) return showLogin();
     show(state('error', `Could not load this page: ${err.message}`));
   }
