@@ -45,7 +45,11 @@ export interface ApprovalServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+/**
+ * The request body, or `null` when it exceeds 64 KiB (the request is then destroyed).
+ * Shared by the local approval and console servers.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

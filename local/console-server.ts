@@ -23,11 +23,9 @@ import type { ConsoleApi } from '../functions/core/use-cases/console-api.js';
 import { answer } from '../functions/handlers/console-api.js';
 import type { AuditSink } from '../functions/ports/audit.js';
 import { REPO_ROOT } from '../lib/paths.js';
-import { httpApiEvent } from './approval-server.js';
+import { httpApiEvent, readBody } from './approval-server.js';
 import { ConsoleUsers, TOKEN_TTL_SECONDS } from './console-users.js';
 import type { LocalStack } from './local-stack.js';
-
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** Static files: URL path -> file (nothing else of the disk is reachable). */
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
@@ -68,24 +66,6 @@ export interface ConsoleServer {
   /** `http://127.0.0.1:<port>/` */
   readonly url: string;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function cookie(header: string | undefined, name: string): string | null {
