@@ -49,6 +49,7 @@ import { bookPositionFill } from '../../core/exchange/position-book.js';
 import { restatePositionForSplit } from '../../core/market/corporate-actions.js';
 import type { MarketSession } from '../../core/market/types.js';
 import { Order, type OrderSnapshot } from '../../core/orders/order.js';
+import { brokerOrderOf } from '../../core/paper/exchange-broker.js';
 import type {
   BrokerAccount,
   BrokerOrder,
@@ -160,8 +161,6 @@ const NY_DATE = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /**
  * Books one fill on the account through THE position book (`core/exchange/position-book.ts`),
  * the one the cohort ledger uses, so realized PnL matches the simulator's to the cent.
@@ -193,21 +192,7 @@ function bookFill(
 
 /** The port's view of a stored order. */
 function toBrokerOrder(rec: SimOrderRecord): BrokerOrder {
-  const o = rec.order;
-  return {
-    brokerOrderId: o.brokerOrderId ?? '',
-    clientOrderId: o.clientOrderId,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    qty: o.qty,
-    filledQty: o.filledQty,
-    filledAvgPriceUsd: o.avgFillPriceUsd,
-    status: o.status,
-    submittedAtIso: iso(o.createdAtMs),
-    updatedAtIso: iso(o.updatedAtMs),
-    feesUsd: rec.feesUsd,
-  };
+  return brokerOrderOf(rec.order, rec.feesUsd);
 }
 
 /** Signed remaining quantity of an open order (buy > 0, sell < 0), shares. */

@@ -29,7 +29,7 @@ import {
   type SymbolMinutes,
 } from '../exchange/exchange-model.js';
 import { type AccountBook, applyBookFill, emptyAccountBook } from '../exchange/position-book.js';
-import { Order } from '../orders/order.js';
+import { Order, type OrderSnapshot } from '../orders/order.js';
 
 interface Working {
   readonly order: Order;
@@ -91,21 +91,7 @@ export class ExchangeBroker implements BrokerPort {
   }
 
   private view(w: Working): BrokerOrder {
-    const o = w.order.snapshot();
-    return {
-      brokerOrderId: o.brokerOrderId ?? '',
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      type: o.type,
-      qty: o.qty,
-      filledQty: o.filledQty,
-      filledAvgPriceUsd: o.avgFillPriceUsd,
-      status: o.status,
-      submittedAtIso: new Date(o.createdAtMs).toISOString(),
-      updatedAtIso: new Date(o.updatedAtMs).toISOString(),
-      feesUsd: w.feesUsd,
-    };
+    return brokerOrderOf(w.order.snapshot(), w.feesUsd);
   }
 
   private effectiveQty(): number {
@@ -230,4 +216,25 @@ export class ExchangeBroker implements BrokerPort {
     const v = this.valuation(this.clock.now());
     return { cashUsd: this.book.cashUsd, equityUsd: v.equityUsd, buyingPowerUsd: v.buyingPowerUsd };
   }
+}
+
+/**
+ * The broker port's view of an order: its snapshot (`functions/core/orders`) and the fees
+ * charged so far (USD). Times as UTC ISO-8601; a missing broker id is `''`.
+ */
+export function brokerOrderOf(o: OrderSnapshot, feesUsd: number): BrokerOrder {
+  return {
+    brokerOrderId: o.brokerOrderId ?? '',
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    qty: o.qty,
+    filledQty: o.filledQty,
+    filledAvgPriceUsd: o.avgFillPriceUsd,
+    status: o.status,
+    submittedAtIso: new Date(o.createdAtMs).toISOString(),
+    updatedAtIso: new Date(o.updatedAtMs).toISOString(),
+    feesUsd,
+  };
 }
