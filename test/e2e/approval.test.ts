@@ -10,8 +10,7 @@
  * Needs the system Chromium (`apt-get install -y chromium`); without it every test FAILS with
  * a message saying so (never skips). `STAGEGATE_CHROMIUM` overrides the path.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApprovalLink, newApprovalId } from '../../functions/core/approval/links.js';
 import { type ApprovalServer, startApprovalServer } from '../../local/approval-server.js';
@@ -24,19 +23,9 @@ import {
 import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { localTaskTokens } from '../../local/local-task-tokens.js';
 import { auditRecords, runThreeCohorts, type StoredAudit } from '../integration/day3/support.js';
+import { launchChromium, requireChromium } from '../support/chromium.js';
 import { DATA_ROOT } from '../support/paths.js';
 
-const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const APPROVER = localApprover();
 const MALLORY = 'local:mallory';
 
@@ -125,14 +114,10 @@ async function heading(page: Page): Promise<string> {
 
 beforeAll(async () => {
   try {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or point STAGEGATE_CHROMIUM at a Chromium binary`,
-      );
-    }
+    requireChromium();
     stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
     cohortIds = await runThreeCohorts(stack, 'e2e-day3');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   } catch (err) {
     setupError = err;
   }

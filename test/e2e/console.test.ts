@@ -9,26 +9,14 @@
  * Needs the system Chromium (`apt-get install -y chromium`); without it every test FAILS with
  * a message saying so (never skips). `STAGEGATE_CHROMIUM` overrides the path.
  */
-import { existsSync } from 'node:fs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeS3Client } from '../../functions/composition/runtime.js';
 import { LOCAL_BUCKETS } from '../../local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { type ConsoleFixture, startConsoleFixture } from '../integration/console/support.js';
-
-const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium, requireChromium } from '../support/chromium.js';
 
 let fx: ConsoleFixture | undefined;
 let browser: Browser | undefined;
@@ -36,13 +24,9 @@ let setupError: unknown;
 
 beforeAll(async () => {
   try {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or point STAGEGATE_CHROMIUM at a Chromium binary`,
-      );
-    }
+    requireChromium();
     fx = await startConsoleFixture('e2e-console');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   } catch (err) {
     setupError = err;
   }

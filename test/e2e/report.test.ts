@@ -7,27 +7,16 @@
  * Needs the system Chromium (`apt-get install -y chromium`, done by `.ci/run`); without it the
  * test FAILS with a message saying so (it never skips). `STAGEGATE_CHROMIUM` overrides the path.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRunReport } from '../../functions/core/report/render.js';
+import { launchChromium, requireChromium } from '../support/chromium.js';
 import { realRunInput } from './real-run.js';
 
-const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const DATES = ['2013-10-07', '2013-10-08'];
 const AGENTS = 30;
 
@@ -75,17 +64,12 @@ describe('run report in headless Chromium (real run, 2 sessions × 30 agents)', 
   });
 
   async function setUp(): Promise<void> {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-          '(.ci/run does) or point STAGEGATE_CHROMIUM at a Chromium binary',
-      );
-    }
+    requireChromium();
     const input = await realRunInput(DATES, AGENTS);
     dir = await mkdtemp(path.join(os.tmpdir(), 'stagegate-report-'));
     file = path.join(dir, 'report.html');
     await writeFile(file, renderRunReport(input), 'utf8');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
