@@ -36,7 +36,7 @@ import {
 } from '../local/local-stack.js';
 import { replay, replaySchedules } from '../local/replay.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
-import { StateFolderError } from '../local/state-lock.js';
+import { lastRunAccount, recordRunAccount, StateFolderError } from '../local/state-lock.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
@@ -196,6 +196,7 @@ program
     const result = await withStack(
       g,
       async (stack) => {
+        await recordRunAccount(fromUserCwd(g.state), brokerAccount);
         const request = {
           symbols: o.symbols,
           bankrollUsd: o.bankroll,
@@ -375,12 +376,17 @@ program
   .description('kill switch: on (halt: gates fail, open orders canceled), off, or status')
   .option('--reason <text>', 'why (recorded in the audit trail)', 'set from the CLI')
   .option('--by <identity>', 'who (recorded)', `cli:${process.env.USER ?? 'operator'}`)
-  .option('--account <id>', 'simulated paper account whose open orders to cancel', 'local-paper')
+  .option(
+    '--account <id>',
+    "simulated paper account whose open orders to cancel (default: the last run's account)",
+  )
   .action(async (action: string, o, cmd: Command) => {
     if (!['on', 'off', 'status'].includes(action)) {
       throw new CliError(`kill takes on, off or status, got "${action}"`);
     }
     const g = cmd.optsWithGlobals<GlobalOpts>();
+    const account: string =
+      o.account ?? (await lastRunAccount(fromUserCwd(g.state))) ?? 'local-paper';
     await withStack(
       g,
       async (stack) => {
@@ -415,11 +421,11 @@ program
         );
         process.stdout.write(
           `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}` +
-            (state.engaged ? `; ${canceled.length} open order(s) canceled on ${o.account}` : '') +
+            (state.engaged ? `; ${canceled.length} open order(s) canceled on ${account}` : '') +
             '\n',
         );
       },
-      o.account,
+      account,
     );
   });
 

@@ -9,7 +9,7 @@
  * the manual clock, no `process.env` writes).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { logger } from '../functions/adapters/observability.js';
+import { logger, routeLogsTo } from '../functions/adapters/observability.js';
 import type { ApprovalDeps } from '../functions/composition/approval.js';
 import { inFlightWorkflows } from '../functions/composition/promotion.js';
 import type { Runtime } from '../functions/composition/runtime.js';
@@ -132,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   serversStarting.catch(() => undefined); // awaited below
   logger.setLogLevel((options.logLevel ?? 'WARN') as never);
+  routeLogsTo(process.stderr);
   const loadingFunctions = preloadHandlerModules();
   loadingFunctions.catch(() => undefined); // awaited below
   let servers: LocalServers;

@@ -10,7 +10,7 @@
  * written is refused up front, before any server starts.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -145,5 +145,33 @@ export async function probeWritable(folder: string): Promise<void> {
       path.resolve(folder),
       `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose a writable folder with --state`,
     );
+  }
+}
+
+/** The file naming the simulated paper account of the last `run` on a state folder. */
+export const RUN_ACCOUNT_FILE = 'last-run-account.json';
+
+/**
+ * Records the simulated paper account a `run` trades on, so that `kill on` (which can only
+ * run once the run released the folder) cancels that account's open orders by default.
+ */
+export async function recordRunAccount(folder: string, account: string): Promise<void> {
+  const file = path.join(path.resolve(folder), RUN_ACCOUNT_FILE);
+  const body = { account, recordedAt: new Date().toISOString(), pid: process.pid };
+  await writeFile(`${file}.${process.pid}.tmp`, `${JSON.stringify(body)}\n`);
+  await rename(`${file}.${process.pid}.tmp`, file);
+}
+
+/** The account {@link recordRunAccount} wrote last, or null (no run yet, or unreadable). */
+export async function lastRunAccount(folder: string): Promise<string | null> {
+  try {
+    const parsed = JSON.parse(
+      await readFile(path.join(path.resolve(folder), RUN_ACCOUNT_FILE), 'utf8'),
+    ) as { account?: unknown };
+    return typeof parsed.account === 'string' && /^[A-Za-z0-9_.-]{1,128}$/.test(parsed.account)
+      ? parsed.account
+      : null;
+  } catch {
+    return null;
   }
 }

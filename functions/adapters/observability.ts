@@ -3,10 +3,23 @@
  * from POWERTOOLS_LOG_LEVEL; service name from POWERTOOLS_SERVICE_NAME. Secrets never go
  * through it: handlers log ids and figures, not events wholesale.
  */
+import { Console } from 'node:console';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const logger = new Logger({ serviceName: 'stagegate' });
+
+/**
+ * Sends every line of the shared logger (all levels) to `stream`. The local runtime passes
+ * `process.stderr`: the CLI's stdout carries the run's story or JSON only (README, "Exit codes
+ * and output"). Powertools has no public option for its output stream, so its `console` member
+ * is replaced (as its own constructor builds it: one Console, `trace` printed like `log`).
+ */
+export function routeLogsTo(stream: NodeJS.WritableStream): void {
+  const target = new Console({ stdout: stream, stderr: stream });
+  target.trace = (message?: unknown, ...rest: unknown[]) => target.log(message, ...rest);
+  (logger as unknown as { console: Console }).console = target;
+}
 
 /**
  * Powertools metrics (CloudWatch EMF), namespace from POWERTOOLS_METRICS_NAMESPACE, flushed

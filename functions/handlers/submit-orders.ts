@@ -1,5 +1,5 @@
 /**
- * Step "SubmitOrders": re-checks the kill switch (fails closed), reserves each planned leg
+ * Step "SubmitOrders": re-checks the kill switch before each leg (fails closed), reserves each leg
  * under its deterministic client_order_id and sends it to the paper broker; idempotent
  * across retries and restarts.
  *

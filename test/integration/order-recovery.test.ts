@@ -219,4 +219,42 @@ describe('order intent and crash recovery', () => {
     expect(fake.count('POST', '/v2/orders')).toBe(postsBefore);
     expect(entriesAtBroker(first.promotion.promotionId)).toHaveLength(1);
   });
+  it('the kill switch engaged while legs are being sent stops the legs not yet sent (re-read per leg)', async () => {
+    // Prepare: two legs; the operator engages the switch right after the first reaches the broker
+    const base = alpacaDeps();
+    const { promotion, plan } = await stageAndGate(base, '2013-10-11T14:05:00.000Z', 'rc-4');
+    const first = plan[0];
+    if (!first) throw new Error('no leg planned');
+    const twoLegs = [first, { ...first, leg: 'second' }];
+    const engaging: BrokerPort = Object.assign(Object.create(alpaca) as BrokerPort, {
+      name: alpaca.name,
+      submitOrder: async (req: Parameters<BrokerPort['submitOrder']>[0]) => {
+        const out = await alpaca.submitOrder(req);
+        await base.killSwitch.set({
+          engaged: true,
+          reason: 'test: engaged mid-submission',
+          changedBy: 'test',
+          changedAtIso: '2013-10-11T14:05:01.000Z',
+        });
+        return out;
+      },
+    });
+    const deps = { ...base, brokerAt: () => engaging };
+
+    try {
+      // Act
+      const submitting = submitPromotionOrders(deps, { promotion, plan: twoLegs });
+
+      // Assess: halted before the second leg; exactly one entry at the broker
+      await expect(submitting).rejects.toMatchObject({ name: 'KillSwitchEngagedError' });
+      expect(entriesAtBroker(promotion.promotionId)).toHaveLength(1);
+    } finally {
+      await base.killSwitch.set({
+        engaged: false,
+        reason: 'test: released',
+        changedBy: 'test',
+        changedAtIso: '2013-10-11T14:06:00.000Z',
+      });
+    }
+  });
 });

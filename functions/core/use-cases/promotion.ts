@@ -609,8 +609,13 @@ function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
   };
 }
 
+async function assertKillSwitchOff(deps: Pick<PromotionDeps, 'killSwitch'>): Promise<void> {
+  const ks = await killSwitchState(deps);
+  if (ks !== 'off') throw new KillSwitchEngagedError(ks);
+}
+
 /**
- * Submit: re-checks the kill switch (fails closed), then for each planned leg reserves the
+ * Submit: for each planned leg re-checks the kill switch (fails closed), then reserves the
  * order under its deterministic client_order_id (conditional write) BEFORE sending it, and
  * sends it. A retry or restart after the broker accepted but before we recorded finds the
  * reservation and the broker answers with the same order (`duplicate`), so exactly one
@@ -626,12 +631,14 @@ export async function submitPromotionOrders(
   },
 ): Promise<OrdersOutput> {
   const p = input.promotion;
-  const ks = await killSwitchState(deps);
-  if (ks !== 'off') throw new KillSwitchEngagedError(ks);
+  if (input.plan.length === 0) await assertKillSwitchOff(deps);
   const now = deps.clock.now();
   const broker = deps.brokerAt(now);
   const out: PromotionOrder[] = [];
   for (const leg of input.plan) {
+    // Re-read before every leg, not once: an operator who engages the switch mid-submission
+    // stops the legs not yet sent (those already sent are canceled by the engage itself).
+    await assertKillSwitchOff(deps);
     const coid = clientOrderId({ promotionId: p.promotionId, leg: leg.leg, attempt: 1 });
     const fresh = Order.create(
       {
