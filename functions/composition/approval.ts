@@ -22,11 +22,12 @@ import * as z from 'zod';
 import { DynamoApprovalStore } from '../adapters/approval/dynamo-approval-store.js';
 import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
 import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
-import { SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
+import { powertoolsSecretReader, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
 import { approvalMessage, decisionMessage } from '../adapters/slack/messages.js';
 import { SlackNotifier, type SlackPoster } from '../adapters/slack/slack-notifier.js';
 import { WebhookNotifier } from '../adapters/slack/webhook-notifier.js';
+import { traced } from '../adapters/tracing.js';
 import { type ApprovalKey, approvalKeyFromSecret } from '../core/approval/links.js';
 import { createTaskTokenCipher } from '../core/approval/token-cipher.js';
 import { ValidationError } from '../core/errors.js';
@@ -121,13 +122,12 @@ export function announcerFor(notifier: Notifier, interactive: boolean): Approval
 
 function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
   return new SecretsManagerSecrets({
-    client: new SecretsManagerClient({ region: rt.env.AWS_REGION }),
+    read: powertoolsSecretReader(traced(new SecretsManagerClient({ region: rt.env.AWS_REGION }))),
     secretIds: {
       approvalKey: env.APPROVAL_KEY_SECRET_ID,
       slackBotToken: env.SLACK_BOT_TOKEN_SECRET_ID,
       slackSigningSecret: env.SLACK_SIGNING_SECRET_ID,
     },
-    clock: rt.clock,
   });
 }
 
@@ -201,7 +201,7 @@ export async function buildApprovalDeps(
     interactive: env.SLACK_INTERACTIVE
       ? env.SLACK_INTERACTIVE === 'true'
       : env.NOTIFIER === 'slack',
-    taskTokens: new SfnTaskTokens(new SFNClient({ region: rt.env.AWS_REGION })),
+    taskTokens: new SfnTaskTokens(traced(new SFNClient({ region: rt.env.AWS_REGION }))),
   });
 }
 

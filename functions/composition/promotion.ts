@@ -7,6 +7,8 @@ import {
 import { DynamoSimulatedBrokerStore } from '../adapters/brokers/simulated-broker-store.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
+import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
+import { traced } from '../adapters/tracing.js';
 import { ValidationError } from '../core/errors.js';
 import { GateThresholdsSchema } from '../core/gates/thresholds.js';
 import { parsePromotionConfig } from '../core/use-cases/promotion-records.js';
@@ -69,10 +71,12 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
         'is required when BROKER_MODE is alpaca-paper',
       );
     }
-    const client = new SecretsManagerClient({ region: rt.env.AWS_REGION });
+    const read = powertoolsSecretReader(
+      traced(new SecretsManagerClient({ region: rt.env.AWS_REGION })),
+    );
     let keys: Promise<{ keyId: string; secretKey: string }> | undefined;
     const broker = new LazyAlpacaBroker(() => {
-      keys ??= loadAlpacaKeys(client, secretArn).catch((err: unknown) => {
+      keys ??= loadAlpacaKeys(read, secretArn).catch((err: unknown) => {
         keys = undefined; // a failed load is retried on the next call
         throw err;
       });

@@ -16,6 +16,7 @@ import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob
 import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
 import { MetricUnit, metrics } from '../adapters/observability.js';
 import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
+import { traced } from '../adapters/tracing.js';
 import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { AuditSink } from '../ports/audit.js';
@@ -70,6 +71,11 @@ type Countable = {
   };
 };
 
+/**
+ * `client` with the request counter and, inside Lambda, Powertools Tracer (one X-Ray
+ * subsegment per call; see `adapters/tracing.ts`). Every client this root builds goes
+ * through it.
+ */
 function counted<C>(client: C, service: string): C {
   (client as unknown as Countable).middlewareStack.add(
     (next, context) => (args) => {
@@ -79,7 +85,7 @@ function counted<C>(client: C, service: string): C {
     },
     { step: 'initialize', name: 'stagegateRequestCounter' },
   );
-  return client;
+  return traced(client);
 }
 
 /** S3 client for AWS, or for the local emulator when `S3_ENDPOINT` is set. */

@@ -70,3 +70,11 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
   }
   return parsed.data;
 }
+
+/**
+ * True when the process is a Lambda function (the runtime sets `AWS_LAMBDA_FUNCTION_NAME`):
+ * the handler edge loads Powertools Tracer only then (`functions/adapters/tracing.ts`).
+ */
+export function runsInLambda(env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+}

@@ -1,27 +1,28 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { BrokerAuthError, TransientError, ValidationError } from '../../core/errors.js';
 import type { BrokerPort } from '../../ports/broker.js';
 import { isTransientAwsError } from '../aws-errors.js';
+import type { SecretReader } from '../secrets/secrets.js';
 import { AlpacaPaperBroker } from './alpaca-paper-broker.js';
 
 const PLACEHOLDER_KEY_ID = 'REPLACE_WITH_ALPACA_PAPER_KEY_ID';
 const SecretSchema = z.object({ keyId: z.string().min(1), secretKey: z.string().min(1) });
 
 /**
- * Loads the Alpaca paper keys from Secrets Manager (JSON `{keyId, secretKey}`), once per
- * process, and refuses the placeholder the stack creates the secret with.
+ * Loads the Alpaca paper keys from Secrets Manager (JSON `{keyId, secretKey}`) through `read`
+ * (Powertools Parameters in AWS, `powertoolsSecretReader`), and refuses the placeholder the
+ * stack creates the secret with.
  *
  * @throws BrokerAuthError when the secret is missing its keys or still holds the placeholder
  *   (never retried: an operator must fill it); TransientError on throttling or 5xx.
  */
 export async function loadAlpacaKeys(
-  client: SecretsManagerClient,
+  read: SecretReader,
   secretArn: string,
 ): Promise<{ keyId: string; secretKey: string }> {
   let text: string | undefined;
   try {
-    text = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+    text = await read(secretArn);
   } catch (err) {
     if (isTransientAwsError(err))
       throw new TransientError('Alpaca secret unavailable', { cause: err });

@@ -1,6 +1,7 @@
 /**
  * The one handler shape: middy + Powertools logger context + Powertools metrics (flushed per
- * invocation) + zod validation of the event.
+ * invocation) + Powertools Tracer inside Lambda (`adapters/tracing.ts`: a handler subsegment;
+ * the composition roots wrap their SDK clients) + zod validation of the event.
  * A handler body receives the parsed event and returns the use case's JSON result; a
  * validation failure throws `ValidationError` naming the field (Step Functions Catch matches
  * it by name), and every error is logged once with its name before it propagates.
@@ -11,6 +12,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { logger, metrics } from '../../adapters/observability.js';
+import { tracingMiddleware } from '../../adapters/tracing.js';
+import { runsInLambda } from '../../config/env.js';
 import { StagegateError, ValidationError } from '../../core/errors.js';
 
 /**
@@ -55,6 +58,8 @@ export function makeHandler<S extends z.ZodType, R>(
       else logger.error('failed', { ...fields, error: e });
       throw err;
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  })
+    .use(tracingMiddleware(() => runsInLambda()))
+    .use(injectLambdaContext(logger, { resetKeys: true }));
   return options.emitsMetrics ? handler.use(logMetrics(metrics)) : handler;
 }

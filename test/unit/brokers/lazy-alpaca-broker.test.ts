@@ -1,18 +1,21 @@
 /**
- * Error mapping of the Alpaca key loader (a client stub stands in for Secrets Manager: this
+ * Error mapping of the Alpaca key loader (a reader stub stands in for Secrets Manager: this
  * tests our mapping, not the service).
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
 import { describe, expect, it } from 'vitest';
 import {
   LazyAlpacaBroker,
   loadAlpacaKeys,
 } from '../../../functions/adapters/brokers/lazy-alpaca-broker.js';
+import type { SecretReader } from '../../../functions/adapters/secrets/secrets.js';
 
-const clientReturning = (value: unknown) =>
-  ({
-    send: async () => (value instanceof Error ? Promise.reject(value) : value),
-  }) as unknown as SecretsManagerClient;
+const clientReturning =
+  (value: { SecretString?: string } | Error): SecretReader =>
+  async () => {
+    if (value instanceof Error) throw value;
+    return value.SecretString;
+  };
 
 describe('loadAlpacaKeys', () => {
   it('returns the keys of a filled secret', async () => {
