@@ -28,6 +28,7 @@ import {
   type DecideOutcome,
   decideFromForm,
   pageForOutcome,
+  refuseRequest,
   showApprovalPage,
 } from '../core/approval/decide.js';
 import { PAGE_HEADERS, type RenderedPage, renderErrorPage } from '../core/approval/page.js';
@@ -72,17 +73,35 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
     const out = page(shown.page);
     return req.method === 'HEAD' ? { ...out, body: '' } : out;
   }
+  // Refusals before any approval logic are audited too (input_rejected, reason malformed).
+  const refuse = async (field: string, message: string, status: number) => {
+    const refusal = refuseRequest({
+      field,
+      message,
+      approvalId,
+      approver: req.identity ?? UNAUTHENTICATED,
+      channel: 'web',
+    });
+    await applyApprovalDecision(deps, refusal);
+    return page(pageForOutcome(refusal), status);
+  };
   if (req.method !== 'POST') {
-    return {
-      ...page(renderErrorPage('malformed', `method ${req.method} is not allowed`), 405),
-      headers: { ...PAGE_HEADERS, allow: 'GET, HEAD, POST' },
-    };
+    const refused = await refuse('method', `method ${req.method} is not allowed`, 405);
+    return { ...refused, headers: { ...refused.headers, allow: 'GET, HEAD, POST' } };
   }
   const form = parseForm(req.rawBody);
-  if (!form) return page(renderErrorPage('malformed', 'the form is too large'), 413);
+  if (!form.ok) {
+    return form.reason === 'too-large'
+      ? refuse('body', 'the form is too large', 413)
+      : refuse(
+          form.field ?? 'body',
+          `form field "${form.field}" is given more than once; send each field once`,
+          400,
+        );
+  }
   const outcome: DecideOutcome = await decideFromForm(deps, {
     approvalId,
-    form,
+    form: form.fields,
     approver: req.identity ?? UNAUTHENTICATED,
   });
   const applied = await applyApprovalDecision(deps, outcome);

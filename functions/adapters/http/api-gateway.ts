@@ -99,15 +99,32 @@ export function httpRequestOf(event: HttpApiEvent): HttpRequest {
   };
 }
 
+/** A parsed form, or why it was refused. */
+export type ParsedForm =
+  | { readonly ok: true; readonly fields: Record<string, string> }
+  | {
+      readonly ok: false;
+      /** `too-large`: over `maxBytes`; `duplicate-field`: a name given more than once. */
+      readonly reason: 'too-large' | 'duplicate-field';
+      /** The repeated field name (`duplicate-field`), else null. */
+      readonly field: string | null;
+    };
+
 /**
- * The fields of an `application/x-www-form-urlencoded` body (first value of each name).
- * @returns null when the body is larger than `maxBytes`.
+ * The fields of an `application/x-www-form-urlencoded` body. A name given twice (e.g.
+ * `decision=reject&decision=approve`) is refused, never resolved to one of its values: which
+ * value a client or proxy meant is ambiguous.
  */
-export function parseForm(rawBody: string, maxBytes = 8 * 1024): Record<string, string> | null {
-  if (Buffer.byteLength(rawBody, 'utf8') > maxBytes) return null;
-  const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(rawBody)) if (!(k in out)) out[k] = v;
-  return out;
+export function parseForm(rawBody: string, maxBytes = 8 * 1024): ParsedForm {
+  if (Buffer.byteLength(rawBody, 'utf8') > maxBytes) {
+    return { ok: false, reason: 'too-large', field: null };
+  }
+  const fields: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(rawBody)) {
+    if (Object.hasOwn(fields, k)) return { ok: false, reason: 'duplicate-field', field: k };
+    fields[k] = v;
+  }
+  return { ok: true, fields };
 }
 
 /** A JSON response. */

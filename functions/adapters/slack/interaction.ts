@@ -78,11 +78,16 @@ const LINK_ACTIONS: ReadonlySet<string> = new Set([
  * @returns the approval action of the first action in the payload (a button click carries
  *   exactly one).
  * @throws ValidationError (field `payload`, or the JSON path of the first bad field) when the
- *   body has no `payload`, it is not JSON, or a `block_actions` payload lacks what the
+ *   body has no `payload` or more than one, it is not JSON, or a `block_actions` payload lacks what the
  *   approval flow needs (user id, actions, a well-formed approval id in `value`).
  */
 export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
-  const payloadText = new URLSearchParams(rawBody).get('payload');
+  const form = new URLSearchParams(rawBody);
+  const payloads = form.getAll('payload');
+  if (payloads.length > 1) {
+    throw new ValidationError('payload', 'form field "payload" is given more than once');
+  }
+  const payloadText = payloads[0] ?? null;
   if (payloadText === null) throw new ValidationError('payload', 'missing form field "payload"');
   let json: unknown;
   try {

@@ -154,6 +154,30 @@ function linkFailure(
   );
 }
 
+/**
+ * A request refused before any approval logic ran (wrong HTTP method, oversized or ambiguous
+ * form): a `malformed` failure naming `field`, so it is audited like every other refusal.
+ *
+ * @param input.approvalId the raw path parameter (kept only when well-formed).
+ */
+export function refuseRequest(input: {
+  readonly field: string;
+  readonly message: string;
+  readonly approvalId: unknown;
+  readonly approver: string | null;
+  readonly channel: ApprovalChannel;
+}): DecideFailure {
+  const id =
+    typeof input.approvalId === 'string' && APPROVAL_ID_PATTERN.test(input.approvalId)
+      ? input.approvalId
+      : null;
+  return failure('malformed', new ValidationError(input.field, input.message), input.field, {
+    approvalId: id,
+    approver: input.approver,
+    channel: input.channel,
+  });
+}
+
 /** Maps a named refusal onto its page kind and offending field. */
 function refusalFailure(
   err: StagegateError,

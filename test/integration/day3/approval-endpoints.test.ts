@@ -80,7 +80,7 @@ async function pendingApproval(): Promise<Waiting> {
 
 /** An HTTP API v2 event of the approval route, with an optional JWT authorizer identity. */
 function pageEvent(input: {
-  method: 'GET' | 'POST';
+  method: string;
   url: string;
   body?: string;
   claims?: Record<string, unknown>;
@@ -275,6 +275,54 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
   );
 });
 
+describe('approval page handler: requests refused before any approval logic', () => {
+  it('a form with a field given twice (decision=reject&decision=approve) is refused (400), audited, and nothing is decided', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const page = await callPage(pageEvent({ method: 'GET', url: w.url }));
+    const body = `${new URLSearchParams({ ...formOf(page.body), decision: 'reject' })}&decision=approve`;
+
+    // Act
+    const res = await callPage(
+      pageEvent({
+        method: 'POST',
+        url: w.url.split('?')[0] as string,
+        body,
+        claims: { email: ALICE },
+      }),
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('decision');
+    expect(await statusOf(w.approvalId)).toBe('pending');
+    expect(isWaiting(w)).toBe(true);
+    expect(
+      (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
+    ).toEqual([['input_rejected', 'malformed', 'decision']]);
+  });
+
+  it.each(['PUT', 'DELETE', 'OPTIONS', 'PATCH'])(
+    '%s is answered 405 with Allow, audited, and changes nothing',
+    async (method) => {
+      // Prepare
+      const w = await pendingApproval();
+
+      // Act
+      const res = await callPage(pageEvent({ method, url: w.url, claims: { email: ALICE } }));
+
+      // Assess
+      expect(res.statusCode).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD, POST');
+      expect(await statusOf(w.approvalId)).toBe('pending');
+      expect(isWaiting(w)).toBe(true);
+      expect(
+        (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
+      ).toEqual([['input_rejected', 'malformed', 'method']]);
+    },
+  );
+});
+
 describe('Slack interactivity handler (signed requests)', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -378,6 +426,18 @@ describe('Slack interactivity handler (signed requests)', () => {
         }),
       401,
       'tampered',
+      'slack:interactivity',
+    ],
+    [
+      'a signed body with the payload field given twice',
+      (w) => {
+        const click = (actionId: 'approve' | 'reject') =>
+          slackClickBody({ userId: SLACK_USER, actionId, approvalId: w.approvalId });
+        const body = `${click('reject')}&${click('approve')}`;
+        return slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() });
+      },
+      400,
+      'malformed',
       'slack:interactivity',
     ],
     [
