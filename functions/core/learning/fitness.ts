@@ -17,10 +17,13 @@
  *   idlePenalty`, strictly below every active genome, so doing nothing never survives.
  * - A genome with no result in the window is `unscored`: it gets the mean fitness of the active
  *   genomes (0 when there are none), i.e. it is assumed average until a cohort tests it.
- * - Ties are broken by mean Sharpe (higher first; genomes without results last), then by id,
- *   so the ranking is total and deterministic.
+ * - Ties are broken by the Sharpe ratio of the genome's session returns, per session (mean ÷
+ *   sample standard deviation of its `roi`s, not annualized; higher first; genomes with fewer
+ *   than two sessions, or no dispersion, last), then by id, so the ranking is total and
+ *   deterministic. No Sharpe ratio of minute returns enters the fitness (docs/evidence.md).
  */
 import type { Genome } from '../cohort/genome.js';
+import { mean, sampleStdev } from '../scoring/metrics.js';
 
 /** What the learning cycle reads from one agent's scored result (a leaderboard row). */
 export interface FitnessInputs {
@@ -28,8 +31,6 @@ export interface FitnessInputs {
   readonly totalPnlUsd: number;
   /** totalPnl / allocation, fraction. */
   readonly roi: number;
-  /** Annualized Sharpe of 1-minute equity returns (tie-breaker only). */
-  readonly sharpe: number;
   /** Max drawdown in USD / parent bankroll, fraction >= 0. */
   readonly maxDrawdownFraction: number;
   /** Fills of the agent in the session. */
@@ -77,8 +78,12 @@ export interface GenomeFitness {
   readonly meanRoi: number | null;
   /** Mean parent-bankroll drawdown fraction over the samples; null without samples. */
   readonly meanMaxDrawdownFraction: number | null;
-  /** Mean Sharpe over the samples; null without samples. */
-  readonly meanSharpe: number | null;
+  /**
+   * Sharpe ratio of the samples' session returns, per session (mean ÷ sample standard
+   * deviation of `roi`, risk-free 0, not annualized); null with fewer than two samples or a
+   * zero standard deviation.
+   */
+  readonly sessionSharpe: number | null;
   /** Σ fills over the samples. */
   readonly tradeCount: number;
   /** Σ total PnL over the samples, USD. */
@@ -124,13 +129,11 @@ export function evaluateFitness(
     const n = results.length;
     let roi = 0;
     let dd = 0;
-    let sharpe = 0;
     let trades = 0;
     let pnl = 0;
     for (const { fitnessInputs: f } of results) {
       roi += f.roi;
       dd += f.maxDrawdownFraction;
-      sharpe += f.sharpe;
       trades += f.tradeCount;
       pnl += f.totalPnlUsd;
     }
@@ -142,7 +145,7 @@ export function evaluateFitness(
       status,
       meanRoi: n ? roi / n : null,
       meanMaxDrawdownFraction: n ? dd / n : null,
-      meanSharpe: n ? sharpe / n : null,
+      sessionSharpe: sessionSharpe(results.map((r) => r.fitnessInputs.roi)),
       tradeCount: trades,
       totalPnlUsd: pnl,
       active: n ? roi / n - policy.drawdownPenalty * (dd / n) : 0,
@@ -162,13 +165,23 @@ export function evaluateFitness(
 }
 
 /**
- * Total order of fitness rows, best first: fitness descending, then mean Sharpe descending
- * (rows without samples last), then genome id ascending.
+ * Per-session Sharpe ratio of session returns (fractions): mean ÷ sample standard deviation
+ * (n − 1), risk-free 0, not annualized (Sharpe 1994; Lo 2002). Null with fewer than two
+ * returns or a zero standard deviation.
+ */
+export function sessionSharpe(returns: readonly number[]): number | null {
+  const sd = sampleStdev(returns);
+  return returns.length >= 2 && sd > 0 ? mean(returns) / sd : null;
+}
+
+/**
+ * Total order of fitness rows, best first: fitness descending, then the per-session Sharpe
+ * ratio descending (rows without one last), then genome id ascending.
  */
 export function compareFitness(a: GenomeFitness, b: GenomeFitness): number {
   if (a.fitness !== b.fitness) return b.fitness - a.fitness;
-  const sa = a.meanSharpe ?? Number.NEGATIVE_INFINITY;
-  const sb = b.meanSharpe ?? Number.NEGATIVE_INFINITY;
+  const sa = a.sessionSharpe ?? Number.NEGATIVE_INFINITY;
+  const sb = b.sessionSharpe ?? Number.NEGATIVE_INFINITY;
   if (sa !== sb) return sb > sa ? 1 : -1;
   return a.genomeId < b.genomeId ? -1 : a.genomeId > b.genomeId ? 1 : 0;
 }

@@ -50,7 +50,9 @@ export const GenomeFitnessSchema = z.object({
   status: z.enum(['scored', 'idle', 'unscored']),
   meanRoi: z.number().nullable(),
   meanMaxDrawdownFraction: z.number().nullable(),
-  meanSharpe: z.number().nullable(),
+  // Generations saved before the per-session Sharpe carried a minute-return `meanSharpe`
+  // (dropped on read; nothing decides on it).
+  sessionSharpe: z.number().nullable().default(null),
   tradeCount: z.number().int().min(0),
   totalPnlUsd: z.number(),
 }) satisfies z.ZodType<GenomeFitness>;

@@ -147,7 +147,6 @@ const ScoredSchema = z.object({
   fitnessInputs: z.object({
     totalPnlUsd: finite,
     roi: finite,
-    sharpe: finite,
     maxDrawdownFraction: finite.refine((v) => v >= 0, 'must be >= 0'),
     tradeCount: z.number().int().min(0),
   }),

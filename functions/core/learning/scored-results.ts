@@ -9,7 +9,6 @@ export interface LeaderboardRowLike {
   readonly genomeId: string;
   readonly totalPnlUsd: number;
   readonly roi: number;
-  readonly sharpe: number;
   readonly maxDrawdownFraction: number;
   readonly tradeCount: number;
 }
@@ -37,7 +36,6 @@ export function scoredResultsFromCohorts(
       fitnessInputs: {
         totalPnlUsd: row.totalPnlUsd,
         roi: row.roi,
-        sharpe: row.sharpe,
         maxDrawdownFraction: row.maxDrawdownFraction,
         tradeCount: row.tradeCount,
       },

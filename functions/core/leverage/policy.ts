@@ -39,6 +39,12 @@ export const LeveragePolicySchema = z
     stepUpMinSharpe: z.number(),
     /** Step up only when the drawdown (fraction of peak equity) is strictly below this. */
     stepUpMaxDrawdownFraction: z.number().positive().max(1),
+    /**
+     * Daily returns needed before the rolling Sharpe is annualized at all (and so before any
+     * step up), count >= 2. @default 20 (docs/evidence.md: fewer sessions annualized by √252
+     * are a number without meaning).
+     */
+    minSharpeSessions: z.number().int().min(2).default(20),
   })
   .refine((p) => p.minLeverage <= p.startLeverage && p.startLeverage <= p.maxLeverage, {
     message: 'need minLeverage <= startLeverage <= maxLeverage',
@@ -54,6 +60,7 @@ export const DEFAULT_LEVERAGE_POLICY: LeveragePolicy = LeveragePolicySchema.pars
   maxLeverage: 10,
   stepUpMinSharpe: 1.5,
   stepUpMaxDrawdownFraction: 0.03,
+  minSharpeSessions: 20,
 });
 
 /** Which rule decided. */
@@ -84,7 +91,10 @@ export type LeverageEvent =
       readonly kind: 'day_closed';
       /** The slice's PnL of the day, net of fees, USD. */
       readonly dayPnlUsd: number;
-      /** Rolling annualized Sharpe of daily returns; null while there are too few days. */
+      /**
+       * Rolling annualized Sharpe of daily returns; null while there are fewer than the policy's
+       * `minSharpeSessions` days.
+       */
       readonly rollingSharpe: number | null;
       /** Current drawdown of the slice from its peak equity, fraction of the peak. */
       readonly drawdownFraction: number;
@@ -232,14 +242,15 @@ export function nextLeverage(
  * "no evidence", which never steps leverage up).
  *
  * @param windowDays >= 2 (default 20 trading days, about a month).
- * @param minDays >= 2 (default 3: the Day-3 decision has three days).
+ * @param minDays >= 2 (default 20, `minSharpeSessions` of the default policy: a daily Sharpe
+ *   annualized by √252 on a handful of days means nothing, Lo 2002).
  */
 export function rollingSharpe(
   dailyReturns: readonly number[],
   windowDays = 20,
-  minDays = 3,
+  minDays = 20,
 ): number | null {
-  const window = dailyReturns.slice(-Math.max(2, Math.floor(windowDays)));
+  const window = dailyReturns.slice(-Math.max(2, Math.floor(windowDays), Math.floor(minDays)));
   if (window.length < Math.max(2, minDays) || !window.every(Number.isFinite)) return null;
   return sharpeRatio(window, 252);
 }

@@ -629,7 +629,12 @@ function daySection(day: ReportDay, i: number): string {
       `realized ${formatUsd(p.realizedPnlUsd)}, unrealized ${formatUsd(p.unrealizedPnlUsd)}`,
     ),
     tile('ROI', formatPercent(p.roi, 3), p.roi, `on ${formatUsd(p.bankrollUsd)} bankroll`),
-    tile('Sharpe', formatNumber(p.sharpe), undefined, 'annualized, 1-min returns'),
+    tile(
+      'Volatility',
+      p.sessionVolatility === undefined ? 'n/a' : formatPercent(p.sessionVolatility, 3),
+      undefined,
+      'per session (n = 1), 1-min returns × √minutes',
+    ),
     tile(
       'Max drawdown',
       formatUsd(p.maxDrawdownUsd),
@@ -680,7 +685,7 @@ function summarySection(days: readonly ReportDay[]): string {
       num(formatUsd(d.simulation.bankrollUsd)) +
       num(formatUsd(p.totalPnlUsd), p.totalPnlUsd) +
       num(formatPercent(p.roi, 3), p.roi) +
-      num(formatNumber(p.sharpe)) +
+      num(p.sessionVolatility === undefined ? 'n/a' : formatPercent(p.sessionVolatility, 3)) +
       num(formatPercent(p.maxDrawdownFraction, 3)) +
       num(formatPercent(p.meanUtilization, 1)) +
       num(formatPercent(p.peakUtilization, 1)) +
@@ -704,7 +709,7 @@ function summarySection(days: readonly ReportDay[]): string {
   return (
     '<section id="summary"><h2>Summary</h2>' +
     '<div class="scroll"><table data-table="summary">' +
-    '<caption>Parent wallet (whole cohort) per session. Sharpe: 1-minute returns, annualized, risk-free 0; max drawdown and utilization relative to the bankroll.</caption>' +
+    '<caption>Parent wallet (whole cohort), one row per session (n = 1 session each; no annualized Sharpe: one session is not evidence). ROI: session PnL ÷ bankroll; vol/sess: volatility of the 1-minute returns scaled to the session; max drawdown and utilization relative to the bankroll.</caption>' +
     headerRow([
       'session',
       'cohort',
@@ -712,7 +717,7 @@ function summarySection(days: readonly ReportDay[]): string {
       ['bankroll', 'n'],
       ['parent PnL', 'n'],
       ['ROI', 'n'],
-      ['Sharpe', 'n'],
+      ['vol/sess', 'n'],
       ['max DD', 'n'],
       ['util mean', 'n'],
       ['util peak', 'n'],
@@ -841,7 +846,7 @@ export function renderRunReport(input: RunReportInput): string {
     '<footer><ul>',
     '<li>Times are America/New_York. Money in USD; ROI, drawdown and utilization are fractions shown as percentages.</li>',
     `<li>Chart series are downsampled to at most ${MAX_POINTS_PER_SERIES} points each (first and last point kept, plus the minimum and maximum of each bucket), so peaks and troughs are preserved; tables use the full data.</li>`,
-    '<li>Sharpe: mean ÷ sample standard deviation of 1-minute equity returns × √(252 × 390), risk-free rate 0.</li>',
+    '<li>Per-session figures only: session return (PnL ÷ capital), volatility (sample standard deviation of the 1-minute returns × √minutes in the session) and drawdown. A Sharpe ratio is computed on daily (session) returns and annualized by √252 only on at least 20 sessions (docs/evidence.md); no minute Sharpe is shown.</li>',
     '<li>This file is self-contained: it loads nothing from the network.</li>',
     '</ul></footer></body></html>',
     '',

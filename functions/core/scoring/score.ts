@@ -89,7 +89,16 @@ export interface ParentScore {
   readonly roi: number;
   readonly hourlyRoi: number[];
   readonly meanHourlyRoi: number;
+  /**
+   * Annualized Sharpe of the parent's 1-minute returns. Kept for the record only (no ranking,
+   * gate or report reads it): one session of minute returns is not evidence.
+   */
   readonly sharpe: number;
+  /**
+   * Volatility of the session: sample standard deviation of the parent's 1-minute returns ×
+   * √(minutes in the session), a fraction per session (absent in scores saved before it).
+   */
+  readonly sessionVolatility?: number;
   readonly maxDrawdownUsd: number;
   /** maxDrawdownUsd / bankroll. */
   readonly maxDrawdownFraction: number;
@@ -198,6 +207,7 @@ export function scoreCohort(result: SimulationResult): CohortScore {
   const parentHourly = hourlyRoi(result.timestamps, result.parent.equityCurve, bankroll, open);
   const parentDd = maxDrawdown(result.parent.equityCurve, bankroll).maxDrawdownUsd;
   const parentUse = utilization(result.parent.grossExposureCurve, bankroll);
+  const parentMinuteReturns = simpleReturns(result.parent.equityCurve, bankroll);
   return {
     cohortId: result.cohortId,
     sessionDate: result.sessionDate,
@@ -213,7 +223,8 @@ export function scoreCohort(result: SimulationResult): CohortScore {
       roi: returnOnInvestment(totalPnlUsd, bankroll),
       hourlyRoi: parentHourly,
       meanHourlyRoi: mean(parentHourly),
-      sharpe: sharpeRatio(simpleReturns(result.parent.equityCurve, bankroll)),
+      sharpe: sharpeRatio(parentMinuteReturns),
+      sessionVolatility: sampleStdev(parentMinuteReturns) * Math.sqrt(parentMinuteReturns.length),
       maxDrawdownUsd: parentDd,
       maxDrawdownFraction: returnOnInvestment(parentDd, bankroll),
       meanUtilization: parentUse.mean,

@@ -91,7 +91,10 @@ export const ParentSummarySchema = z.object({
   unrealizedPnlUsd: z.number(),
   feesUsd: z.number(),
   roi: z.number(),
+  /** Annualized minute Sharpe, for the record only (no ranking, gate or report reads it). */
   sharpe: z.number(),
+  /** Volatility of the session's minute returns scaled to the session, fraction (absent in older cohorts). */
+  sessionVolatility: z.number().min(0).optional(),
   maxDrawdownFraction: z.number(),
   meanUtilization: z.number(),
   peakUtilization: z.number(),

@@ -64,13 +64,16 @@ export function sliceEquityCurve(input: {
 /**
  * The leverage policy's inputs for a closed day: the day's PnL (today's closing equity minus
  * the previous close, or the capital on the first day, USD), the rolling annualized Sharpe of
- * the daily returns so far (null with fewer than 3 days, see `rollingSharpe`), and the
+ * the daily returns so far (null with fewer than `minSharpeSessions` days, default 20, see
+ * `rollingSharpe`), and the
  * drawdown of today's close from the peak of the capital and all closes (fraction).
  */
 export function closedDayInputs(input: {
   readonly capitalUsd: number;
   readonly previousCloses: readonly number[];
   readonly equityUsd: number;
+  /** Daily returns before a Sharpe is annualized (the policy's `minSharpeSessions`). */
+  readonly minSharpeSessions?: number;
 }): { dayPnlUsd: number; rollingSharpe: number | null; drawdownFraction: number } {
   const closes = [input.capitalUsd, ...input.previousCloses, input.equityUsd];
   const returns: number[] = [];
@@ -82,7 +85,7 @@ export function closedDayInputs(input: {
   const peak = Math.max(...closes);
   return {
     dayPnlUsd: input.equityUsd - prevClose,
-    rollingSharpe: rollingSharpe(returns),
+    rollingSharpe: rollingSharpe(returns, 20, input.minSharpeSessions ?? 20),
     drawdownFraction: peak > 0 ? drawdownFraction(peak, input.equityUsd) : 1,
   };
 }
@@ -133,6 +136,7 @@ export function decideTick(input: {
     capitalUsd: capital,
     previousCloses: input.previousCloses,
     equityUsd: input.curveUsd[input.curveUsd.length - 1] as number,
+    minSharpeSessions: input.policy.minSharpeSessions,
   });
   return {
     verdict,

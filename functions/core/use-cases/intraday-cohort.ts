@@ -327,6 +327,7 @@ function toParentSummary(score: CohortScore): ParentSummary {
     feesUsd: p.feesUsd,
     roi: p.roi,
     sharpe: p.sharpe,
+    ...(p.sessionVolatility === undefined ? {} : { sessionVolatility: p.sessionVolatility }),
     maxDrawdownFraction: p.maxDrawdownFraction,
     meanUtilization: p.meanUtilization,
     peakUtilization: p.peakUtilization,

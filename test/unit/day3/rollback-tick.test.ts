@@ -35,7 +35,15 @@ describe('closedDayInputs', () => {
   it.each<[string, number[], number, number, boolean, number]>([
     ['first day: PnL from the capital, no Sharpe yet', [], 51, 1, false, 0],
     ['a losing day after a peak: drawdown from the peak close', [52], 49.4, -2.6, false, 0.05],
-    ['three days of gains: a rolling Sharpe', [50.5, 51], 51.6, 0.6, true, 0],
+    ['three days of gains: too few days for an annualized Sharpe', [50.5, 51], 51.6, 0.6, false, 0],
+    [
+      'twenty days of gains: a rolling Sharpe',
+      Array.from({ length: 19 }, (_, i) => 50 + 0.1 * (i + 1) + (i % 2) * 0.05),
+      52.1,
+      0.2,
+      true,
+      0,
+    ],
   ])('%s', (_name, previous, equity, pnl, hasSharpe, drawdown) => {
     // Act
     const out = closedDayInputs({ capitalUsd: 50, previousCloses: previous, equityUsd: equity });
@@ -119,8 +127,20 @@ describe('decideTick', () => {
       2,
     ],
     [
-      'closing tick, third strong day with a tiny drawdown: step up',
+      'closing tick, third strong day: hold (fewer than 20 days, no annualized Sharpe)',
       { curveUsd: [50, 50.9, 51.6], closeOfDay: true, previousCloses: [50.4, 51] },
+      'hold',
+      'awaiting_observations',
+      'hold',
+      2,
+    ],
+    [
+      'closing tick, twentieth strong day with a tiny drawdown: step up',
+      {
+        curveUsd: [50, 51.6, 52.1],
+        closeOfDay: true,
+        previousCloses: Array.from({ length: 19 }, (_, i) => 50 + 0.1 * (i + 1) + (i % 2) * 0.05),
+      },
       'hold',
       'awaiting_observations',
       'step_up',

@@ -117,12 +117,16 @@ describe('evaluateFitness', () => {
     expect(six.has('g9-000000000000')).toBe(false);
   });
 
-  it('breaks fitness ties by mean Sharpe, then by genome id', () => {
-    // Prepare
+  it('breaks fitness ties by the per-session Sharpe of session returns, then by genome id', () => {
+    // Prepare: equal mean ROI (0.5) and no drawdown; id(1)'s sessions disperse least.
+    const two = (g: string, a: number, b: number) => [
+      result(g, a, { hoursAgo: 1 }),
+      result(g, b, { hoursAgo: 2, sessionDate: '2013-10-04' }),
+    ];
     const scored = [
-      result(id(0), 0.01, { sharpe: 0.5 }),
-      result(id(1), 0.01, { sharpe: 2 }),
-      result(id(2), 0.01, { sharpe: 0.5 }),
+      ...two(id(0), 0.25, 0.75),
+      ...two(id(1), 0.375, 0.625),
+      ...two(id(2), 0.25, 0.75),
     ];
 
     // Act
@@ -133,5 +137,16 @@ describe('evaluateFitness', () => {
     // Assess
     const tied = [id(0), id(2)].sort();
     expect(ranked.map((r) => r.genomeId)).toEqual([id(1), ...tied]);
+    expect(ranked[0]?.sessionSharpe).toBeCloseTo(0.5 / Math.sqrt(0.125 ** 2 * 2), 12);
+  });
+
+  it('has no per-session Sharpe with a single session', () => {
+    // Act
+    const [row] = evaluateFitness(pool, [result(id(0), 0.01)], ...window(24)).filter(
+      (r) => r.samples > 0,
+    );
+
+    // Assess
+    expect(row?.sessionSharpe).toBeNull();
   });
 });

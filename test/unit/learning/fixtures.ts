@@ -9,14 +9,13 @@ export const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 export const NOW = Date.UTC(2013, 9, 7, 20, 30);
 const HOUR = 3_600_000;
 
-/** One scored result; defaults: 10 fills, Sharpe 0, no drawdown, completed an hour ago. */
+/** One scored result; defaults: 10 fills, no drawdown, completed an hour ago. */
 export function result(
   genomeId: string,
   roi: number,
   options: {
     maxDrawdownFraction?: number;
     tradeCount?: number;
-    sharpe?: number;
     hoursAgo?: number;
     sessionDate?: string;
   } = {},
@@ -26,7 +25,6 @@ export function result(
     fitnessInputs: {
       totalPnlUsd: roi * 100,
       roi,
-      sharpe: options.sharpe ?? 0,
       maxDrawdownFraction: options.maxDrawdownFraction ?? 0,
       tradeCount: options.tradeCount ?? 10,
     },
@@ -42,7 +40,6 @@ export function randomResults(pool: readonly Genome[], seed: number): ScoredGeno
     result(g.id, rng.normal() * 0.01, {
       maxDrawdownFraction: rng.uniform(0, 0.01),
       tradeCount: rng.int(0, 30),
-      sharpe: rng.normal(),
     }),
   );
 }

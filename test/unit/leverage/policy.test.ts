@@ -207,14 +207,27 @@ describe('rollingSharpe', () => {
     const m = returns.reduce((a, b) => a + b, 0) / returns.length;
     const sd = Math.sqrt(returns.reduce((a, r) => a + (r - m) ** 2, 0) / (returns.length - 1));
     // Act
-    const s = rollingSharpe([0.5, -0.5, ...returns], 5);
+    const s = rollingSharpe([0.5, -0.5, ...returns], 5, 5);
     // Assess
     expect(s).toBeCloseTo((m / sd) * Math.sqrt(252), 10);
   });
 
   it('is null with too few or non-finite returns', () => {
     // Act / Assess
-    expect(rollingSharpe([0.01, 0.02])).toBeNull();
-    expect(rollingSharpe([0.01, Number.NaN, 0.02, 0.03])).toBeNull();
+    expect(rollingSharpe([0.01, 0.02], 20, 2)).not.toBeNull();
+    expect(rollingSharpe([0.01, 0.02, 0.03], 20, 3.5)).toBeNull();
+    expect(rollingSharpe([0.01, Number.NaN, 0.02, 0.03], 20, 2)).toBeNull();
+  });
+
+  it('is not annualized below 20 daily returns by default, and uses 20 once they exist', () => {
+    // Prepare
+    const days = Array.from({ length: 25 }, (_, i) => (i % 3 === 0 ? -0.002 : 0.004));
+    const last20 = days.slice(-20);
+    const m = last20.reduce((a, b) => a + b, 0) / 20;
+    const sd = Math.sqrt(last20.reduce((a, r) => a + (r - m) ** 2, 0) / 19);
+    // Act / Assess
+    expect(rollingSharpe(days.slice(0, 19))).toBeNull();
+    expect(rollingSharpe(days)).toBeCloseTo((m / sd) * Math.sqrt(252), 10);
+    expect(DEFAULT_LEVERAGE_POLICY.minSharpeSessions).toBe(20);
   });
 });

@@ -382,6 +382,19 @@ describe('renderRunReport figures', () => {
     expect(summary).toMatch(/-?\d+\.\d{3}%/);
   });
 
+  it('shows per-session figures with their units and no minute Sharpe', () => {
+    // Act
+    const html = renderRunReport(threeDayInput(1));
+
+    // Assess
+    const summary = table(html, 'summary') as string;
+    expect(summary).toContain('vol/sess');
+    expect(summary).toContain('n = 1 session');
+    expect(summary).not.toContain('Sharpe</th>');
+    expect(html).not.toContain('annualized, 1-min returns');
+    expect(html).not.toContain('252 × 390');
+  });
+
   it('rejects a day whose score belongs to another cohort or session', () => {
     // Prepare
     const a = syntheticDay('2013-10-07');

@@ -127,7 +127,8 @@ describe('scoreCohort on a hand-computed cohort', () => {
     // total PnL = 20 − 20 = 0; ROI 0; hour (1000 − 1000)/1000 = 0.
     // Drawdown 1005 → 995 = 10 USD = 0.01; utilization mean 1750/3/1000 = 0.58333, peak 0.75.
     // Returns 0.005, −0.0099502, 0.0050251: mean 0.00002496, sample stdev 0.0086388,
-    //   Sharpe = 0.00002496 / 0.0086388 × √98280 = 0.0028892 × 313.4964 = 0.9057.
+    //   Sharpe = 0.00002496 / 0.0086388 × √98280 = 0.0028892 × 313.4964 = 0.9057;
+    //   session volatility = 0.0086388 × √3 = 0.0149629.
     const result = handResult();
 
     // Act
@@ -150,6 +151,7 @@ describe('scoreCohort on a hand-computed cohort', () => {
     expect(parent.maxDrawdownFraction).toBeCloseTo(0.01, 12);
     expect(parent.meanUtilization).toBeCloseTo(1_750 / 3 / 1_000, 12);
     expect(parent.sharpe).toBeCloseTo(0.9057, 3);
+    expect(parent.sessionVolatility).toBeCloseTo(0.0149629, 6);
   });
 
   it('rejects a curve that does not match the timestamps', () => {
