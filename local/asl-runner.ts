@@ -41,7 +41,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { ManualClock } from '../functions/ports/clock.js';
 import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
-import { isKnownValid, rememberValid } from './asl-validation-cache.js';
+import { validationEntry } from './asl-validation-cache.js';
 import { localTaskTokens } from './local-task-tokens.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -264,6 +264,11 @@ export class LocalStateMachine {
   private readonly definition: Record<string, unknown>;
   /** This machine's local ARN. */
   readonly arn: string;
+  /**
+   * Whether this construction ran the interpreter's validator (false: the same definition was
+   * validated before, `local/asl-validation-cache.ts`).
+   */
+  readonly validatedNow: boolean;
 
   private constructor(
     readonly name: string,
@@ -342,12 +347,14 @@ export class LocalStateMachine {
       throw new Error(`state ${stateName}: no local handler for resource ${resource}`);
     }
     // Validated once per definition content (local/asl-validation-cache.ts), not every start.
+    // Keyed before the interpreter sees the definition: it normalizes the object it is given.
     const checks = { checkPaths: true, checkArn: true };
-    const known = isKnownValid(this.definition, checks);
+    const cached = validationEntry(this.definition, checks);
     this.machine = new StateMachine(this.definition as never, {
-      validationOptions: known ? { noValidate: true } : checks,
+      validationOptions: cached.known ? { noValidate: true } : checks,
     });
-    if (!known) rememberValid(this.definition, checks);
+    if (!cached.known) cached.remember();
+    this.validatedNow = !cached.known;
   }
 
   /**

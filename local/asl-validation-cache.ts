@@ -37,6 +37,33 @@ function markerOf(definition: unknown, options: unknown): string {
   return path.join(cacheDir, hash);
 }
 
+/**
+ * The cache entry of `definition` under `options`, keyed NOW: `aws-local-stepfunctions`
+ * normalizes the definition object it is given while it validates, so a key computed after
+ * the validation would never match the next start's (unvalidated) definition.
+ */
+export function validationEntry(
+  definition: unknown,
+  options: unknown,
+): { readonly known: boolean; remember(): void } {
+  const marker = markerOf(definition, options);
+  return {
+    known: existsSync(marker),
+    remember: () => {
+      writeMarker(marker);
+    },
+  };
+}
+
+function writeMarker(marker: string): void {
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(marker, '');
+  } catch {
+    // read-only node_modules: validate again next time
+  }
+}
+
 /** True when this exact definition passed validation with these options before. */
 export function isKnownValid(definition: unknown, options: unknown): boolean {
   return existsSync(markerOf(definition, options));
@@ -44,10 +71,5 @@ export function isKnownValid(definition: unknown, options: unknown): boolean {
 
 /** Records that `definition` passed validation with `options`. */
 export function rememberValid(definition: unknown, options: unknown): void {
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(markerOf(definition, options), '');
-  } catch {
-    // read-only node_modules: validate again next time
-  }
+  writeMarker(markerOf(definition, options));
 }

@@ -33,3 +33,22 @@ describe('ASL validation cache', () => {
     expect(isKnownValid(changed, {})).toBe(false);
   });
 });
+
+describe('ASL validation cache in the local runner', () => {
+  it('validates a definition once: the next load of the same file skips the validator', async () => {
+    // Prepare: the learning-cycle machine with stub functions (never invoked here).
+    const { LocalStateMachine } = await import('../../../local/asl-runner.js');
+    const stub = async () => ({});
+    const functions = [
+      { placeholder: 'RunLearningCycleFunctionArn', name: 'RunLearningCycle', handler: stub },
+      { placeholder: 'RecordAuditFunctionArn', name: 'RecordAudit', handler: stub },
+    ];
+
+    // Act: the first load validates (or finds an earlier run's record), the second must not.
+    await LocalStateMachine.load('learning-cycle.asl.json', functions as never, {});
+    const second = await LocalStateMachine.load('learning-cycle.asl.json', functions as never, {});
+
+    // Assess
+    expect(second.validatedNow).toBe(false);
+  });
+});
