@@ -15,11 +15,14 @@
  */
 import './cli-env.js';
 import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { SlackButton } from '../functions/adapters/slack/messages.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
+import type { Role } from '../functions/core/console/roles.js';
 import { NoSessionError, StagegateError } from '../functions/core/errors.js';
 import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { ManualClock } from '../functions/ports/clock.js';
@@ -36,6 +39,8 @@ import {
 } from '../local/local-stack.js';
 import { replay, replaySchedules } from '../local/replay.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
+import { blocksAsText, sendSlashCommand } from '../local/slack-cli.js';
+import { localSigningSecret, localSlackUser, runningEndpoint } from '../local/slack-local.js';
 import { lastRunAccount, recordRunAccount, StateFolderError } from '../local/state-lock.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -424,6 +429,72 @@ program
             (state.engaged ? `; ${canceled.length} open order(s) canceled on ${account}` : '') +
             '\n',
         );
+      },
+      account,
+    );
+  });
+
+program
+  .command('slack <text>')
+  .description(
+    'post a /stagegate slash command to the local endpoint, signed like Slack, and print the Block Kit answer',
+  )
+  .addOption(
+    new Option(
+      '--as <role>',
+      'act as the local Slack user with only this role (default: every role)',
+    ).choices(['viewer', 'operator', 'risk']),
+  )
+  .option('--confirm', 'click the confirmation button of kill on|off (else asked on a terminal)')
+  .option('--json', 'print the raw Block Kit JSON')
+  .action(async (text: string, o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const stateDir = fromUserCwd(g.state);
+    const signingSecret = await localSigningSecret(stateDir);
+    const confirm = async (button: SlackButton): Promise<boolean> => {
+      if (o.confirm) return true;
+      if (!process.stdin.isTTY) {
+        process.stdout.write('(not confirmed: pass --confirm to click the button)\n');
+        return false;
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`${button.confirm?.title.text ?? 'Confirm?'} [y/N] `);
+      rl.close();
+      return /^y(es)?$/i.test(answer.trim());
+    };
+    const talk = async (baseUrl: string) => {
+      const exchanges = await sendSlashCommand({
+        baseUrl,
+        signingSecret,
+        userId: localSlackUser(o.as as Role | undefined),
+        text,
+        confirm,
+      });
+      for (const x of exchanges) {
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ via: x.via, status: x.status, body: x.body }, null, 2)}\n`
+            : `${x.via === 'response' ? '' : `-- ${x.via} --\n`}${blocksAsText(x.body as Record<string, unknown>)}`,
+        );
+        if (x.status !== 200) process.exitCode = 1;
+      }
+    };
+    const running = await runningEndpoint(stateDir);
+    if (running) {
+      await talk(running);
+      return;
+    }
+    // Kill on cancels the open orders of the last run's simulated account (as `kill on`).
+    const account = (await lastRunAccount(stateDir)) ?? 'local-paper';
+    await withStack(
+      g,
+      async (stack) => {
+        const server = await serveLocalConsole(stack, { stateDir, write: () => undefined });
+        try {
+          await talk(server.url);
+        } finally {
+          await server.close();
+        }
       },
       account,
     );

@@ -16,16 +16,25 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { HttpResponse } from '../functions/adapters/http/api-gateway.js';
 import { buildConsoleApi } from '../functions/composition/console.js';
 import type { Runtime } from '../functions/composition/runtime.js';
 import type { AuditDraft } from '../functions/core/audit/record.js';
 import type { ConsoleApi } from '../functions/core/use-cases/console-api.js';
+import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';
 import { answer } from '../functions/handlers/console-api.js';
 import type { AuditSink } from '../functions/ports/audit.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import { httpApiEvent, readBody } from './approval-server.js';
+import { type LocalHandler, localLambdaContext } from './asl-runner.js';
 import { ConsoleUsers, TOKEN_TTL_SECONDS } from './console-users.js';
 import type { LocalStack } from './local-stack.js';
+import {
+  forgetEndpoint,
+  localSigningSecret,
+  localSlackHandlers,
+  recordEndpoint,
+} from './slack-local.js';
 
 /** Static files: URL path -> file (nothing else of the disk is reachable). */
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
@@ -60,6 +69,11 @@ export interface ConsoleServerOptions {
   readonly environment: AuditDraft['environment'];
   /** Port on 127.0.0.1. @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * The Slack endpoints (`POST /slack/commands`, `POST /slack/interactivity`): the real
+   * handlers, which authenticate every request by its Slack signature (local/slack-local.ts).
+   */
+  readonly slack?: { readonly commands: LocalHandler; readonly interactivity: LocalHandler };
 }
 
 export interface ConsoleServer {
@@ -154,13 +168,41 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         res.end(method === 'HEAD' ? undefined : content);
         return;
       }
-      if (!url.pathname.startsWith('/api/')) {
+      const slackHandler =
+        method === 'POST' && url.pathname === '/slack/commands'
+          ? options.slack?.commands
+          : method === 'POST' && url.pathname === '/slack/interactivity'
+            ? options.slack?.interactivity
+            : undefined;
+      if (!url.pathname.startsWith('/api/') && !slackHandler) {
         sendJson(res, 404, { title: 'Not found', status: 404, detail: url.pathname });
         return;
       }
       const body = await readBody(req);
       if (body === null) {
         sendJson(res, 413, { title: 'Payload too large', status: 413 });
+        return;
+      }
+      if (slackHandler) {
+        // Slack presents no credentials: the handler authenticates the request by its signature.
+        const event = {
+          ...httpApiEvent({
+            method,
+            url,
+            headers: req.headers,
+            body,
+            routeKey: `POST ${url.pathname}`,
+            pathParameters: {},
+            approver: '',
+          }),
+        };
+        (event.requestContext as Record<string, unknown>).authorizer = undefined;
+        const out = (await slackHandler(
+          event,
+          localLambdaContext('Slack', 30_000),
+        )) as HttpResponse;
+        res.writeHead(out.statusCode, out.headers);
+        res.end(out.body);
         return;
       }
       if (url.pathname === '/api/login' && method === 'POST') {
@@ -225,15 +267,23 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
  * `stagegate console` and `npm start -- --serve`) and prints its URL and how to log in.
  */
 export async function serveLocalConsole(
-  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps'>,
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'config'>,
   options: {
     readonly stateDir: string;
     readonly port?: number;
     readonly write?: (text: string) => void;
+    /** The slash commands other modules provide (plans, fund?, cohort start). */
+    readonly slackExtensions?: SlashCommandExtensions;
   },
 ): Promise<ConsoleServer> {
   const users = await ConsoleUsers.load(options.stateDir);
-  const server = await startConsoleServer({
+  const slack = await localSlackHandlers(
+    stack,
+    await localSigningSecret(options.stateDir),
+    options.slackExtensions,
+  );
+  const started = await startConsoleServer({
+    slack,
     api: buildConsoleApi(stack.runtime, {
       promotionDeps: () => stack.promotion,
       approvalDeps: () => stack.approvalDeps(),
@@ -243,11 +293,20 @@ export async function serveLocalConsole(
     environment: stack.runtime.env.STAGE,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
+  await recordEndpoint(options.stateDir, started.url);
+  const server: ConsoleServer = {
+    url: started.url,
+    close: async () => {
+      await forgetEndpoint(options.stateDir);
+      await started.close();
+    },
+  };
   const write = options.write ?? ((t: string) => process.stdout.write(t));
   write(
     `\nconsole: ${server.url} (API at ${server.url}api/)\n` +
       `  log in as ${users.file.users.map((u) => `${u.username} (${u.roles.join('+')})`).join(', ')}; ` +
       `passwords: npm run stagegate -- console --users (kept in ${path.join(options.stateDir, 'console-users.json')})\n` +
+      `  Slack stand-in: POST ${server.url}slack/commands (npm run stagegate -- slack "status")\n` +
       '  serving until Ctrl-C\n',
   );
   return server;

@@ -120,7 +120,8 @@ export function announcerFor(notifier: Notifier, interactive: boolean): Approval
   };
 }
 
-function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
+/** Secrets Manager secrets named by the approval environment (read through the clock's cache). */
+export function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
   return new SecretsManagerSecrets({
     read: powertoolsSecretReader(traced(new SecretsManagerClient({ region: rt.env.AWS_REGION }))),
     secretIds: {

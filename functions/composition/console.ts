@@ -23,6 +23,27 @@ export interface ConsoleWriteDeps {
   readonly approvalDeps?: () => Promise<ApprovalDeps>;
 }
 
+/**
+ * The kill switch's engage/release as the console and the Slack command use it: the one use
+ * case (`setKillSwitch`) over the promotion deps' switch, audit, clock and the broker whose
+ * open orders are canceled on engage.
+ */
+export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionDeps) {
+  return (input: { readonly engaged: boolean; readonly reason: string; readonly by: string }) => {
+    const p = promotionDeps();
+    return setKillSwitch(
+      {
+        killSwitch: p.killSwitch,
+        audit: p.audit,
+        clock: p.clock,
+        environment: rt.env.STAGE,
+        broker: p.brokerAt(rt.clock.now()),
+      },
+      input,
+    );
+  };
+}
+
 /** Builds the console API over a runtime. */
 export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): ConsoleApi {
   const doc = makeDocumentClient(rt.env, rt.credentials);
@@ -44,19 +65,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     environment: rt.env.STAGE,
     clock: rt.clock,
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
-    setKillSwitch: (input) => {
-      const p = promotionDeps();
-      return setKillSwitch(
-        {
-          killSwitch: p.killSwitch,
-          audit: p.audit,
-          clock: p.clock,
-          environment: rt.env.STAGE,
-          broker: p.brokerAt(rt.clock.now()),
-        },
-        input,
-      );
-    },
+    setKillSwitch: killSwitchSetter(rt, promotionDeps),
     decideApproval: async (input) => {
       const deps = await approvalDeps();
       const outcome = await decideApproval(deps, { ...input, channel: 'web' });

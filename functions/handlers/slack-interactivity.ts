@@ -16,29 +16,24 @@
  * `{ ok: false, error, reason, message }`. Every attempt is audited.
  */
 import '../composition/slack-web-api.js';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import {
-  HttpApiEventSchema,
-  type HttpResponse,
-  httpRequestOf,
-  jsonResponse,
-} from '../adapters/http/api-gateway.js';
+import { type HttpResponse, jsonResponse } from '../adapters/http/api-gateway.js';
 import { logger } from '../adapters/observability.js';
 import { parseSlackInteraction } from '../adapters/slack/interaction.js';
-import { verifySlackSignature } from '../adapters/slack/signature.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
+import { getSlashCommandDeps, type SlashCommandHandlerDeps } from '../composition/chatops.js';
 import { decideApproval } from '../core/approval/decide.js';
 import type { AuditDraft } from '../core/audit/record.js';
-import { StagegateError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import type { Provide } from './shared/handler.js';
-
-const REASON = {
-  stale_timestamp: 'replayed',
-  bad_signature: 'tampered',
-  malformed: 'malformed',
-} as const;
+import {
+  notAnHttpEvent,
+  refuseUnsignedSlackRequest,
+  signatureRefusedBody,
+  slackEndpoint,
+  slackHttpRequest,
+} from './shared/slack-request.js';
+import { answerKillSwitchClick } from './slack-command.js';
 
 async function rejectInput(
   deps: ApprovalDeps,
@@ -56,30 +51,22 @@ async function rejectInput(
   } as AuditDraft);
 }
 
-async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<HttpResponse> {
-  const parsed = HttpApiEventSchema.safeParse(event);
-  if (!parsed.success)
-    return jsonResponse(400, { ok: false, error: 'ValidationError', reason: 'malformed' });
-  const req = httpRequestOf(parsed.data);
+async function handle(
+  provide: Provide<ApprovalDeps>,
+  provideChatOps: Provide<SlashCommandHandlerDeps> | null,
+  event: unknown,
+): Promise<HttpResponse> {
+  const req = slackHttpRequest(event);
+  if (!req) return notAnHttpEvent();
   const deps = await await provide();
-  const verified = verifySlackSignature({
-    signingSecret: await deps.secrets.get('slackSigningSecret'),
-    timestampHeader: req.headers['x-slack-request-timestamp'],
-    signatureHeader: req.headers['x-slack-signature'],
-    rawBody: req.rawBody,
-    nowMs: deps.clock.now(),
-  });
-  if (!verified.ok) {
-    const reason = REASON[verified.error];
-    const field =
-      verified.error === 'stale_timestamp' ? 'x-slack-request-timestamp' : 'x-slack-signature';
-    await rejectInput(deps, field, `Slack request signature: ${verified.error}`, reason);
-    return jsonResponse(401, {
-      ok: false,
-      error: 'SignatureInvalidError',
-      reason,
-      message: 'request signature invalid',
-    });
+  const refusal = refuseUnsignedSlackRequest(
+    req,
+    await deps.secrets.get('slackSigningSecret'),
+    deps.clock.now(),
+  );
+  if (refusal) {
+    await rejectInput(deps, refusal.field, refusal.message, refusal.reason);
+    return jsonResponse(401, signatureRefusedBody(refusal));
   }
   let action: ReturnType<typeof parseSlackInteraction>;
   try {
@@ -93,6 +80,9 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
       reason: 'malformed',
       message: err.message,
     });
+  }
+  if (action.kind === 'kill_switch' && provideChatOps) {
+    return answerKillSwitchClick(await provideChatOps(), action);
   }
   if (action.kind !== 'decision') return jsonResponse(200, { ok: true, ignored: action.kind });
   const outcome = await decideApproval(deps, {
@@ -131,22 +121,18 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
   return jsonResponse(200, { ok: true, decision: outcome.status, by: outcome.by });
 }
 
-/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<ApprovalDeps>) {
-  return middy(async (event: unknown): Promise<HttpResponse> => {
-    try {
-      return await handle(provide, event);
-    } catch (err) {
-      const e = err as Error;
-      logger.error('slack interactivity failed', { errorName: e.name, errorMessage: e.message });
-      const retryable = err instanceof StagegateError && err.retryable;
-      return jsonResponse(retryable ? 503 : 500, {
-        ok: false,
-        error: retryable ? 'TransientError' : 'InternalError',
-      });
-    }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+/**
+ * The handler over `provide`d dependencies (the AWS root below, or the local root); with
+ * `provideChatOps`, the kill-switch confirmation clicks of `/stagegate` are acted on too.
+ */
+export function createHandler(
+  provide: Provide<ApprovalDeps>,
+  provideChatOps: Provide<SlashCommandHandlerDeps> | null = null,
+) {
+  return slackEndpoint('slack interactivity failed', (event) =>
+    handle(provide, provideChatOps, event),
+  );
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getApprovalDeps);
+export const handler = createHandler(getApprovalDeps, getSlashCommandDeps);

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { approverIdSchema } from '../../functions/core/approval/types.js';
+import { SlackCommandUsersSchema } from '../../functions/core/chatops/command.js';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdFieldsSchema } from '../../functions/core/gates/thresholds.js';
@@ -166,6 +167,12 @@ export const EnvironmentConfigSchema = z
       channel: z
         .string()
         .regex(/^#[a-z0-9][a-z0-9._-]{0,79}$/, 'must be a Slack channel like #stagegate-dev'),
+      /**
+       * Who may use the `/stagegate` slash command: Slack user id -> console roles
+       * (`viewer` reads, `operator` kill switch / cohort start / plans, `risk` approvals).
+       * Anyone else is refused and audited. Empty = nobody.
+       */
+      commandUsers: SlackCommandUsersSchema,
     }),
     broker: z.object({
       /** `paper` (default everywhere) or `live`; `live` needs `allowLiveBroker: true`. */

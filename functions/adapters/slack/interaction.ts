@@ -56,6 +56,14 @@ export type SlackApprovalAction =
       readonly approver: string;
     }
   | {
+      /** The confirmation click of `/stagegate kill on|off` (slash-command.ts acts on it). */
+      readonly kind: 'kill_switch';
+      readonly engage: boolean;
+      readonly reason: string;
+      readonly userId: string;
+      readonly responseUrl: string | null;
+    }
+  | {
       /** Any other interaction (another payload type or action): acknowledge, change nothing. */
       readonly kind: 'ignored';
       readonly reason: string;
@@ -109,6 +117,20 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
   }
   const p = parsed.data;
   const action = p.actions[0] as z.infer<typeof actionSchema>;
+  if (
+    action.action_id === SLACK_ACTION_IDS.killSwitchOn ||
+    action.action_id === SLACK_ACTION_IDS.killSwitchOff
+  ) {
+    const reason = (action.value ?? '').trim();
+    if (reason.length < 3) throw new ValidationError('payload.actions.0.value', 'is not a reason');
+    return {
+      kind: 'kill_switch',
+      engage: action.action_id === SLACK_ACTION_IDS.killSwitchOn,
+      reason: reason.slice(0, 500),
+      userId: p.user.id,
+      responseUrl: p.response_url ?? null,
+    };
+  }
   const decision = DECISIONS[action.action_id];
   const isLink = LINK_ACTIONS.has(action.action_id);
   if (!decision && !isLink) return { kind: 'ignored', reason: `action ${action.action_id}` };

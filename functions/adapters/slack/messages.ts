@@ -29,6 +29,9 @@ export const SLACK_ACTION_IDS = {
   openPage: 'open_approval_page',
   openPageApprove: 'open_approval_page_approve',
   openPageReject: 'open_approval_page_reject',
+  /** Confirmation buttons of `/stagegate kill on|off` (value = the reason). */
+  killSwitchOn: 'kill_switch_on',
+  killSwitchOff: 'kill_switch_off',
 } as const;
 
 /** Plain-text object. */
@@ -92,12 +95,15 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const plain = (text: string, max = 150): PlainText => ({
+export const plain = (text: string, max = 150): PlainText => ({
   type: 'plain_text',
   text: truncate(text, max),
   emoji: true,
 });
-const md = (text: string, max = 3000): Mrkdwn => ({ type: 'mrkdwn', text: truncate(text, max) });
+export const md = (text: string, max = 3000): Mrkdwn => ({
+  type: 'mrkdwn',
+  text: truncate(text, max),
+});
 
 const usd = new Intl.NumberFormat('en-US', {
   style: 'currency',
@@ -105,8 +111,8 @@ const usd = new Intl.NumberFormat('en-US', {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
 });
-const fmtUsd = (v: number) => (Number.isFinite(v) ? usd.format(v) : 'n/a');
-const fmtPct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
+export const fmtUsd = (v: number) => (Number.isFinite(v) ? usd.format(v) : 'n/a');
+export const fmtPct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
 const fmtNum = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 function fmtGateValue(v: number | string | null): string {

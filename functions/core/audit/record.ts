@@ -37,6 +37,8 @@ export const AUDIT_KINDS = [
   'schedule_skipped',
   'config_changed',
   'position_restated',
+  'chat_command',
+  'plan_event',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

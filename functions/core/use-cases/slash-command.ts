@@ -1,0 +1,379 @@
+/**
+ * The `/stagegate` slash command (issue 15) as a use case over ports: who may ask what, what
+ * each command answers, and the audit trail of every attempt. The edge (the Slack handler,
+ * `functions/handlers/slack-command.ts`) verifies the request signature first and renders the
+ * answer as Block Kit (`functions/adapters/slack/command-messages.ts`); this module never sees
+ * an unverified request.
+ *
+ * Rules:
+ * - The caller is the Slack user id of the verified request, mapped to console roles by the
+ *   stage's config (`slack.commandUsers`). An unknown user, a command the user's roles do not
+ *   allow, or malformed text is refused and recorded `input_rejected` (stream
+ *   `slack:commands`, `source: slack-command`) before the answer.
+ * - Every command that is acted on is recorded `chat_command` (who, roles, text, outcome).
+ * - `kill on|off` never acts on the command itself: it answers with a confirmation button; the
+ *   click (a separate, signed interactivity request) acts after checking the clicker's role
+ *   again ({@link confirmKillSwitch}).
+ */
+import type { AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import type { AuditDraft, AuditEnvironment } from '../audit/record.js';
+import { actionOf, parseSlashCommand, type SlashCommand } from '../chatops/command.js';
+import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
+import { StagegateError, ValidationError } from '../errors.js';
+import type { CohortSummary } from './cohort-records.js';
+import type { ConsoleApiDeps } from './console-api.js';
+import type { StagedPromotion } from './promotion-records.js';
+
+/** Audit stream of slash commands and their refusals. */
+export const SLASH_COMMAND_STREAM = 'slack:commands';
+
+/** Slack user id (`U…`/`W…`) to the console roles that user holds. */
+export type SlackCommandUsers = Readonly<Record<string, readonly Role[]>>;
+
+/** A verified slash-command request (the fields of Slack's form this app reads). */
+export interface SlashCommandRequest {
+  /** Slack user id of the caller (authenticated by the request signature). */
+  readonly userId: string;
+  readonly teamId: string | null;
+  readonly channelId: string | null;
+  /** The text after `/stagegate`. */
+  readonly text: string;
+}
+
+/** A command that runs longer than Slack's 3 s: answered now, finished through response_url. */
+export interface LongCommand<T> {
+  /** Starts the work; resolves with the final answer (errors are answered, never thrown). */
+  run(): Promise<T>;
+}
+
+/** What the use case reads and acts through. */
+export interface SlashCommandDeps {
+  readonly users: SlackCommandUsers;
+  readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions' | 'listApprovals'>;
+  readonly killSwitch: Pick<KillSwitchPort, 'read'>;
+  /** Engages/releases the kill switch (the console's use case: records, cancels on engage). */
+  readonly setKillSwitch: ConsoleApiDeps['setKillSwitch'];
+  /** Names of the alarms in ALARM, or null where alarms cannot be read (the local mode). */
+  readonly alarmsInAlarm?: () => Promise<readonly string[] | null>;
+  /** The other commands (cohort start, fund?, plans); absent = answered "not available". */
+  readonly extra?: SlashCommandExtensions;
+  readonly audit: AuditSink;
+  readonly environment: AuditEnvironment;
+  readonly clock: Clock;
+}
+
+/** Commands provided by other modules (plans, cohort start, fund?). */
+export interface SlashCommandExtensions {
+  readonly cohortStart?: (
+    command: Extract<SlashCommand, { kind: 'cohort_start' }>,
+    by: string,
+  ) => LongCommand<SlashAnswer>;
+  readonly fund?: () => Promise<SlashAnswer>;
+  readonly plan?: (
+    command: Extract<SlashCommand, { kind: 'plan_grow' | 'plan_status' | 'plan_cancel' }>,
+    by: string,
+  ) => Promise<SlashAnswer>;
+}
+
+/** The status answer's data. */
+export interface StatusView {
+  readonly nowIso: string;
+  /** Newest cohort, or null when none was run yet. */
+  readonly latestCohort: CohortSummary | null;
+  /** Newest promotions (paper sessions of the promoted candidates), newest first. */
+  readonly promotions: readonly StagedPromotion[];
+  /** null = never set (off); `unreadable` = the switch could not be read (gates fail closed). */
+  readonly killSwitch: KillSwitchState | null | 'unreadable';
+  readonly pendingApprovals: readonly {
+    readonly approvalId: string;
+    readonly candidateId: string;
+    readonly symbol: string;
+    readonly expiresAtIso: string;
+  }[];
+  /** Alarms in ALARM, or null where they cannot be read. */
+  readonly alarms: readonly string[] | null;
+}
+
+/** What a command answers (rendered to Block Kit at the edge). */
+export type SlashAnswer =
+  | { readonly kind: 'help'; readonly roles: readonly Role[] }
+  | {
+      readonly kind: 'refused';
+      readonly reason: 'unknown_user' | 'forbidden' | 'malformed';
+      readonly message: string;
+    }
+  | { readonly kind: 'status'; readonly view: StatusView }
+  | { readonly kind: 'kill_confirm'; readonly engage: boolean; readonly reason: string }
+  | {
+      readonly kind: 'kill_done';
+      readonly state: KillSwitchState;
+      readonly canceled: readonly string[];
+    }
+  | { readonly kind: 'unavailable'; readonly command: string; readonly message: string }
+  | { readonly kind: 'working'; readonly command: string; readonly message: string }
+  | { readonly kind: 'text'; readonly title: string; readonly lines: readonly string[] };
+
+/** The answer now, and (for long commands) the work that answers later via response_url. */
+export interface SlashOutcome {
+  readonly answer: SlashAnswer;
+  readonly later: LongCommand<SlashAnswer> | null;
+}
+
+/** Largest number of pending approvals and promotions a status lists. */
+const STATUS_LIST = 5;
+
+const identityOf = (userId: string) => `slack:${userId}`;
+
+async function refuse(
+  deps: SlashCommandDeps,
+  req: { userId: string; text: string },
+  reason: 'unknown_user' | 'forbidden' | 'malformed',
+  field: string,
+  message: string,
+): Promise<SlashOutcome> {
+  await deps.audit.append({
+    kind: 'input_rejected',
+    actor: /^[A-Z0-9]{1,32}$/.test(req.userId)
+      ? identityOf(req.userId)
+      : 'anonymous:unauthenticated',
+    stream: SLASH_COMMAND_STREAM,
+    environment: deps.environment,
+    payload: {
+      source: 'slack-command',
+      field,
+      message,
+      reason,
+      text: req.text.slice(0, 500),
+      channel: 'slack',
+    },
+  } as AuditDraft);
+  return { answer: { kind: 'refused', reason, message }, later: null };
+}
+
+/**
+ * Records a request refused before it reached a command (bad signature, replay, malformed
+ * form): `input_rejected` on the slash-command stream.
+ */
+export async function recordSlashRefusal(
+  deps: Pick<SlashCommandDeps, 'audit' | 'environment'>,
+  input: { readonly field: string; readonly message: string; readonly reason: string },
+): Promise<void> {
+  await deps.audit.append({
+    kind: 'input_rejected',
+    actor: 'stagegate/slack-command',
+    stream: SLASH_COMMAND_STREAM,
+    environment: deps.environment,
+    payload: { source: 'slack-command', channel: 'slack', ...input },
+  } as AuditDraft);
+}
+
+async function recordCommand(
+  deps: SlashCommandDeps,
+  by: string,
+  roles: readonly Role[],
+  command: string,
+  text: string,
+  outcome: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await deps.audit.append({
+    kind: 'chat_command',
+    actor: by,
+    stream: SLASH_COMMAND_STREAM,
+    environment: deps.environment,
+    payload: { command, text: text.slice(0, 500), roles: [...roles], outcome, ...extra },
+  } as AuditDraft);
+}
+
+/** The roles of a Slack user, or null when the user is not in the stage's mapping. */
+export function rolesOfSlackUser(users: SlackCommandUsers, userId: string): Role[] | null {
+  if (!Object.hasOwn(users, userId)) return null;
+  const roles = users[userId] ?? [];
+  return roles.length ? [...roles] : null;
+}
+
+/** Reads the status view (never throws for an unreadable kill switch: it says so). */
+export async function readStatus(deps: SlashCommandDeps): Promise<StatusView> {
+  const [cohorts, promotions, approvals, killSwitch, alarms] = await Promise.all([
+    deps.readModel.listCohorts({ limit: 1 }),
+    deps.readModel.listPromotions({ limit: STATUS_LIST }),
+    deps.readModel.listApprovals({ limit: 50 }),
+    deps.killSwitch.read().catch(() => 'unreadable' as const),
+    deps.alarmsInAlarm ? deps.alarmsInAlarm() : Promise.resolve(null),
+  ]);
+  return {
+    nowIso: new Date(deps.clock.now()).toISOString(),
+    latestCohort: cohorts.items[0] ?? null,
+    promotions: promotions.items,
+    killSwitch,
+    pendingApprovals: approvals.items
+      .filter((a) => a.status === 'pending')
+      .slice(0, STATUS_LIST)
+      .map((a) => ({
+        approvalId: a.approvalId,
+        candidateId: a.summary.candidateId,
+        symbol: a.summary.symbol,
+        expiresAtIso: a.expiresAtIso,
+      })),
+    alarms,
+  };
+}
+
+/**
+ * Answers one verified slash command.
+ *
+ * @returns the answer for Slack's 3-second acknowledgement and, for long commands (cohort
+ *   start), the work whose answer goes to `response_url`.
+ * @throws AuditWriteError when the audit trail cannot record the attempt (nothing was done).
+ */
+export async function answerSlashCommand(
+  deps: SlashCommandDeps,
+  req: SlashCommandRequest,
+): Promise<SlashOutcome> {
+  const roles = rolesOfSlackUser(deps.users, req.userId);
+  if (!roles) {
+    return refuse(
+      deps,
+      req,
+      'unknown_user',
+      'user_id',
+      `Slack user ${req.userId} has no stagegate role`,
+    );
+  }
+  let command: SlashCommand;
+  try {
+    command = parseSlashCommand(req.text);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return refuse(deps, req, 'malformed', err.field, err.message);
+  }
+  const action: ConsoleAction = actionOf(command);
+  if (!mayPerform(roles, action)) {
+    return refuse(
+      deps,
+      req,
+      'forbidden',
+      'user_id',
+      `${command.kind} needs the ${action === 'read' ? 'any' : 'operator'} role; you have ${roles.join(', ')}`,
+    );
+  }
+  const by = identityOf(req.userId);
+  const record = (outcome: string, extra?: Record<string, unknown>) =>
+    recordCommand(deps, by, roles, command.kind, req.text, outcome, extra);
+  switch (command.kind) {
+    case 'help':
+      await record('answered');
+      return { answer: { kind: 'help', roles }, later: null };
+    case 'status': {
+      const view = await readStatus(deps);
+      await record('answered');
+      return { answer: { kind: 'status', view }, later: null };
+    }
+    case 'kill':
+      await record('confirmation_requested', { engage: command.engage, reason: command.reason });
+      return {
+        answer: { kind: 'kill_confirm', engage: command.engage, reason: command.reason },
+        later: null,
+      };
+    case 'cohort_start': {
+      const start = deps.extra?.cohortStart;
+      if (!start) return unavailable(record, 'cohort start');
+      await record('started', {
+        bankroll_usd: command.bankrollUsd,
+        agents: command.agents,
+        symbols: command.symbols,
+      });
+      return {
+        answer: {
+          kind: 'working',
+          command: 'cohort start',
+          message: 'starting a partial intraday cohort on the bars up to now; the result follows',
+        },
+        later: start(command, by),
+      };
+    }
+    case 'fund': {
+      const fund = deps.extra?.fund;
+      if (!fund) return unavailable(record, 'fund?');
+      const answer = await fund();
+      await record('answered');
+      return { answer, later: null };
+    }
+    case 'plan_grow':
+    case 'plan_status':
+    case 'plan_cancel': {
+      const plan = deps.extra?.plan;
+      if (!plan) return unavailable(record, 'plan');
+      const answer = await answerOrExplain(() => plan(command, by));
+      await record(answer.kind === 'unavailable' ? 'refused' : 'answered');
+      return { answer, later: null };
+    }
+  }
+}
+
+async function unavailable(
+  record: (outcome: string) => Promise<void>,
+  command: string,
+): Promise<SlashOutcome> {
+  await record('unavailable');
+  return {
+    answer: { kind: 'unavailable', command, message: `${command} is not available in this stage` },
+    later: null,
+  };
+}
+
+/** Runs `fn`; a named domain error becomes an `unavailable` answer naming it. */
+async function answerOrExplain(fn: () => Promise<SlashAnswer>): Promise<SlashAnswer> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof StagegateError) || err.retryable) throw err;
+    return { kind: 'unavailable', command: 'plan', message: `${err.name}: ${err.message}` };
+  }
+}
+
+/**
+ * The confirmation click of `kill on|off` (a signed `block_actions` request): checks the
+ * CLICKER's roles again (anyone in the channel could click), then engages or releases the
+ * switch through the console's use case and records `chat_command` (outcome `confirmed`) or a
+ * refusal.
+ */
+export async function confirmKillSwitch(
+  deps: SlashCommandDeps,
+  input: { readonly userId: string; readonly engage: boolean; readonly reason: string },
+): Promise<SlashAnswer> {
+  const text = `kill ${input.engage ? 'on' : 'off'} ${input.reason}`;
+  const roles = rolesOfSlackUser(deps.users, input.userId);
+  if (!roles) {
+    return (
+      await refuse(
+        deps,
+        { userId: input.userId, text },
+        'unknown_user',
+        'user.id',
+        `Slack user ${input.userId} has no stagegate role`,
+      )
+    ).answer;
+  }
+  if (!mayPerform(roles, 'kill_switch')) {
+    return (
+      await refuse(
+        deps,
+        { userId: input.userId, text },
+        'forbidden',
+        'user.id',
+        `the kill switch needs the operator role; you have ${roles.join(', ')}`,
+      )
+    ).answer;
+  }
+  const by = identityOf(input.userId);
+  const out = await deps.setKillSwitch({ engaged: input.engage, reason: input.reason, by });
+  await recordCommand(deps, by, roles, 'kill', text, 'confirmed', {
+    engage: input.engage,
+    canceled_orders: out.canceled.length,
+  });
+  return { kind: 'kill_done', state: out.state, canceled: out.canceled };
+}

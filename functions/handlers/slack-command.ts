@@ -1,0 +1,134 @@
+/**
+ * The `/stagegate` slash-command endpoint (API Gateway HTTP API `POST /slack/commands`; the
+ * local server serves the same handler). Slack POSTs a urlencoded form (`user_id`, `team_id`,
+ * `channel_id`, `command`, `text`, `response_url`, ...).
+ *
+ * 1. Verifies the signature and the 5-minute replay window on the raw body BEFORE parsing it
+ *    (shared/slack-request.ts); a failure is 401 and `input_rejected` (`tampered`,
+ *    `replayed` or `malformed`).
+ * 2. Answers through the use case (`core/use-cases/slash-command.ts`: user -> roles from the
+ *    stage config, refusals audited, every command recorded) as Block Kit
+ *    (adapters/slack/command-messages.ts), HTTP 200 (Slack shows the body to the caller).
+ * 3. A long command (cohort start) works for at most `ackBudgetMs` (2.5 s; Slack waits 3 s):
+ *    finished in time, its answer is the response; otherwise the response says it is working
+ *    and the final answer is POSTed to `response_url` when done (only to Slack's hooks host).
+ */
+import * as z from 'zod';
+import { type HttpResponse, jsonResponse, parseForm } from '../adapters/http/api-gateway.js';
+import { logger } from '../adapters/observability.js';
+import { renderSlashAnswer, type SlashResponse } from '../adapters/slack/command-messages.js';
+import type { SlackApprovalAction } from '../adapters/slack/interaction.js';
+import { getSlashCommandDeps, type SlashCommandHandlerDeps } from '../composition/chatops.js';
+import {
+  answerSlashCommand,
+  confirmKillSwitch,
+  recordSlashRefusal,
+  type SlashAnswer,
+} from '../core/use-cases/slash-command.js';
+import type { Provide } from './shared/handler.js';
+import {
+  notAnHttpEvent,
+  refuseUnsignedSlackRequest,
+  signatureRefusedBody,
+  slackEndpoint,
+  slackHttpRequest,
+} from './shared/slack-request.js';
+
+/** The fields of Slack's slash-command form this endpoint reads. */
+const SlashFormSchema = z.looseObject({
+  user_id: z.string().regex(/^[A-Z0-9]{2,32}$/),
+  team_id: z.string().max(64).optional(),
+  channel_id: z.string().max(64).optional(),
+  command: z.string().max(64).optional(),
+  text: z.string().max(4000).default(''),
+  response_url: z.string().max(3000).optional(),
+});
+
+/** POSTs `message` to a response_url (Slack: "Responding to slash commands", up to 5 times). */
+async function postToResponseUrl(url: string, message: SlashResponse): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) logger.warn('response_url post refused', { status: res.status });
+}
+
+const slackJson = (body: SlashResponse): HttpResponse => jsonResponse(200, body);
+
+/** Answers the confirmation click of `kill on|off` (called by slack-interactivity.ts). */
+export async function answerKillSwitchClick(
+  deps: SlashCommandHandlerDeps,
+  action: Extract<SlackApprovalAction, { kind: 'kill_switch' }>,
+): Promise<HttpResponse> {
+  const answer = await confirmKillSwitch(deps, action);
+  const body = renderSlashAnswer(answer);
+  if (action.responseUrl && deps.responseUrlAllowed(action.responseUrl)) {
+    await postToResponseUrl(action.responseUrl, body).catch((err: unknown) =>
+      logger.warn('response_url post failed', { errorName: (err as Error).name }),
+    );
+  }
+  return slackJson(body);
+}
+
+async function handle(
+  provide: Provide<SlashCommandHandlerDeps>,
+  event: unknown,
+): Promise<HttpResponse> {
+  const req = slackHttpRequest(event);
+  if (!req) return notAnHttpEvent();
+  const deps = await provide();
+  const refusal = refuseUnsignedSlackRequest(
+    req,
+    await deps.secrets.get('slackSigningSecret'),
+    deps.requestClock.now(),
+  );
+  if (refusal) {
+    await recordSlashRefusal(deps, refusal);
+    return jsonResponse(401, signatureRefusedBody(refusal));
+  }
+  const form = SlashFormSchema.safeParse(parseForm(req.rawBody, 16 * 1024) ?? {});
+  if (!form.success) {
+    const issue = form.error.issues[0];
+    const field = issue?.path.join('.') || 'body';
+    await recordSlashRefusal(deps, {
+      field,
+      message: issue?.message ?? 'invalid form',
+      reason: 'malformed',
+    });
+    return jsonResponse(400, { ok: false, error: 'ValidationError', reason: 'malformed', field });
+  }
+  const f = form.data;
+  const outcome = await answerSlashCommand(deps, {
+    userId: f.user_id,
+    teamId: f.team_id ?? null,
+    channelId: f.channel_id ?? null,
+    text: f.text,
+  });
+  logger.info('slash command', { answer: outcome.answer.kind, long: outcome.later !== null });
+  if (!outcome.later) return slackJson(renderSlashAnswer(outcome.answer));
+  const work = outcome.later.run();
+  const inTime = await Promise.race([
+    work,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), deps.ackBudgetMs).unref()),
+  ]);
+  if (inTime) return slackJson(renderSlashAnswer(inTime));
+  const url = f.response_url;
+  if (url && deps.responseUrlAllowed(url)) {
+    void work
+      .then((answer: SlashAnswer) => postToResponseUrl(url, renderSlashAnswer(answer)))
+      .catch((err: unknown) =>
+        logger.error('slash command follow-up failed', { errorName: (err as Error).name }),
+      );
+  }
+  return slackJson(renderSlashAnswer(outcome.answer));
+}
+
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<SlashCommandHandlerDeps>) {
+  return slackEndpoint('slash command failed', (event) => handle(provide, event));
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getSlashCommandDeps);

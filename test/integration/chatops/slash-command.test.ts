@@ -1,0 +1,141 @@
+/**
+ * The /stagegate slash command end to end on the local server (the same handlers as the HTTP
+ * API), posted and signed like Slack by the CLI's client: the status answer built from real
+ * cohorts, a real promotion and a pending approval; signature, replay, unknown-user and role
+ * refusals (each audited); the kill switch engaged and released from Slack through the
+ * confirmation click.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConsoleApi } from '../../../functions/composition/console.js';
+import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
+import { ConsoleUsers } from '../../../local/console-users.js';
+import { sendSlashCommand } from '../../../local/slack-cli.js';
+import {
+  localSigningSecret,
+  localSlackHandlers,
+  localSlackUser,
+} from '../../../local/slack-local.js';
+import { type ConsoleFixture, startConsoleFixture } from '../console/support.js';
+import { auditRecords } from '../day3/support.js';
+
+let fx: ConsoleFixture;
+let server: ConsoleServer;
+let secret: string;
+
+beforeAll(async () => {
+  fx = await startConsoleFixture('it-slash');
+  secret = await localSigningSecret('memory');
+  server = await startConsoleServer({
+    api: buildConsoleApi(fx.stack.runtime, { promotionDeps: () => fx.stack.promotion }),
+    users: await ConsoleUsers.load('memory'),
+    audit: fx.stack.runtime.audit,
+    environment: 'local',
+    slack: await localSlackHandlers(fx.stack, secret),
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await server?.close();
+  await fx?.stop();
+});
+
+const never = async () => false;
+
+function ask(text: string, extra: Partial<Parameters<typeof sendSlashCommand>[0]> = {}) {
+  return sendSlashCommand({
+    baseUrl: server.url,
+    signingSecret: secret,
+    userId: localSlackUser(),
+    text,
+    confirm: never,
+    ...extra,
+  });
+}
+
+const texts = (body: unknown): string =>
+  JSON.stringify((body as { blocks?: unknown[] }).blocks ?? body);
+
+async function slackRefusals() {
+  return (await auditRecords(fx.stack))
+    .filter((r) => r.stream === 'slack:commands' && r.kind === 'input_rejected')
+    .map((r) => r.payload);
+}
+
+describe('answers', () => {
+  it('status: the newest cohort, the promotion, the pending approval and the kill switch', async () => {
+    const [x] = await ask('status');
+    expect(x?.status).toBe(200);
+    const body = texts(x?.body);
+    expect(body).toContain(fx.cohortIds[1]);
+    expect(body).toContain(fx.promotionId);
+    expect(body).toContain(fx.approvalId);
+    expect(body).toContain('Kill switch:');
+    const recorded = (await auditRecords(fx.stack)).filter((r) => r.kind === 'chat_command');
+    expect(recorded.at(-1)).toMatchObject({
+      actor: 'slack:ULOCALALL',
+      payload: { command: 'status', outcome: 'answered' },
+    });
+  });
+
+  it('kill on from Slack engages the switch only after the confirmation click; kill off releases it', async () => {
+    const asked = await ask('kill on chat-ops test', { userId: localSlackUser('operator') });
+    expect(asked).toHaveLength(1);
+    expect(texts(asked[0]?.body)).toContain('kill_switch_on');
+    expect(await fx.stack.promotion.killSwitch.read()).toBeNull();
+
+    const on = await ask('kill on chat-ops test', {
+      userId: localSlackUser('operator'),
+      confirm: async () => true,
+    });
+    expect(on.map((x) => [x.via, x.status])).toEqual([
+      ['response', 200],
+      ['interactivity', 200],
+    ]);
+    expect(await fx.stack.promotion.killSwitch.read()).toMatchObject({
+      engaged: true,
+      changedBy: 'slack:ULOCALOPERATOR',
+      reason: 'chat-ops test',
+    });
+    await ask('kill off', { userId: localSlackUser('operator'), confirm: async () => true });
+    expect(await fx.stack.promotion.killSwitch.read()).toMatchObject({ engaged: false });
+    const changes = (await auditRecords(fx.stack)).filter((r) => r.kind === 'kill_switch_changed');
+    expect(changes.slice(-2).map((r) => [r.actor, r.payload.engaged])).toEqual([
+      ['slack:ULOCALOPERATOR', true],
+      ['slack:ULOCALOPERATOR', false],
+    ]);
+  });
+});
+
+describe('refusals (each recorded)', () => {
+  it('a bad signature is 401 tampered', async () => {
+    const [x] = await ask('status', { headers: { 'x-slack-signature': `v0=${'0'.repeat(64)}` } });
+    expect(x).toMatchObject({ status: 401, body: { reason: 'tampered' } });
+    expect((await slackRefusals()).at(-1)).toMatchObject({
+      reason: 'tampered',
+      field: 'x-slack-signature',
+    });
+  });
+
+  it('a request older than 5 minutes (a replay) is 401 replayed', async () => {
+    const [x] = await ask('status', { nowMs: () => Date.now() - 6 * 60_000 });
+    expect(x).toMatchObject({ status: 401, body: { reason: 'replayed' } });
+    expect((await slackRefusals()).at(-1)).toMatchObject({
+      reason: 'replayed',
+      field: 'x-slack-request-timestamp',
+    });
+  });
+
+  it('an unknown Slack user is refused', async () => {
+    const [x] = await ask('status', { userId: 'USTRANGER' });
+    expect(x?.status).toBe(200);
+    expect(texts(x?.body)).toContain('unknown_user');
+    expect((await slackRefusals()).at(-1)).toMatchObject({ reason: 'unknown_user' });
+  });
+
+  it('a viewer cannot engage the kill switch', async () => {
+    const [x] = await ask('kill on viewer tries', { userId: localSlackUser('viewer') });
+    expect(texts(x?.body)).toContain('forbidden');
+    expect((await slackRefusals()).at(-1)).toMatchObject({ reason: 'forbidden' });
+    expect((await fx.stack.promotion.killSwitch.read())?.reason).not.toBe('viewer tries');
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The /stagegate grammar and the use case's refusals: unknown users, missing roles and
+ * malformed text are refused and recorded; kill on|off only asks for a confirmation, and the
+ * click acts after checking the CLICKER's role.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseAmountUsd, parseSlashCommand } from '../../../functions/core/chatops/command.js';
+import { ValidationError } from '../../../functions/core/errors.js';
+import {
+  answerSlashCommand,
+  confirmKillSwitch,
+  type SlashCommandDeps,
+} from '../../../functions/core/use-cases/slash-command.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+
+describe('parseSlashCommand', () => {
+  it('reads every command of the grammar', () => {
+    expect(parseSlashCommand('')).toEqual({ kind: 'help' });
+    expect(parseSlashCommand('  Status ')).toEqual({ kind: 'status' });
+    expect(parseSlashCommand('fund?')).toEqual({ kind: 'fund' });
+    expect(parseSlashCommand('kill on broker outage at 10:02')).toEqual({
+      kind: 'kill',
+      engage: true,
+      reason: 'broker outage at 10:02',
+    });
+    expect(parseSlashCommand('kill off')).toMatchObject({ kind: 'kill', engage: false });
+    expect(parseSlashCommand('cohort start $5,000 100 spy,ibm')).toEqual({
+      kind: 'cohort_start',
+      bankrollUsd: 5000,
+      agents: 100,
+      symbols: ['SPY', 'IBM'],
+    });
+    expect(parseSlashCommand('cohort start')).toEqual({
+      kind: 'cohort_start',
+      bankrollUsd: null,
+      agents: null,
+      symbols: null,
+    });
+    expect(parseSlashCommand('plan grow $1,000 5')).toEqual({
+      kind: 'plan_grow',
+      amountUsd: 1000,
+      days: 5,
+    });
+    expect(parseSlashCommand('plan status')).toEqual({ kind: 'plan_status' });
+    expect(parseSlashCommand('plan cancel too risky')).toEqual({
+      kind: 'plan_cancel',
+      reason: 'too risky',
+    });
+  });
+
+  it('refuses malformed text naming the argument', () => {
+    const field = (text: string) => {
+      try {
+        parseSlashCommand(text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError);
+        return (err as ValidationError).field;
+      }
+      return 'accepted';
+    };
+    expect(field('kill on')).toBe('text.reason');
+    expect(field('kill maybe')).toBe('text');
+    expect(field('plan grow 1e3 5')).toBe('text.amount');
+    expect(field('plan grow 1000 -5')).toBe('text.days');
+    expect(field('plan grow 1000')).toBe('text');
+    expect(field('cohort start 1000 30 SPY;rm')).toBe('text.symbols');
+    expect(field('deploy prod')).toBe('text');
+    expect(field('status now')).toBe('text');
+    expect(() => parseAmountUsd('1,00', 'x')).toThrow(ValidationError);
+  });
+});
+
+function fixture(users: SlashCommandDeps['users']) {
+  const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
+  const audit = new MemoryAuditSink(clock);
+  let state: KillSwitchState | null = null;
+  const deps: SlashCommandDeps = {
+    users,
+    readModel: {
+      listCohorts: async () => ({ items: [], next: null }),
+      listPromotions: async () => ({ items: [], next: null }),
+      listApprovals: async () => ({ items: [], next: null }),
+    },
+    killSwitch: { read: async () => state },
+    setKillSwitch: async (input) => {
+      state = {
+        engaged: input.engaged,
+        reason: input.reason,
+        changedBy: input.by,
+        changedAtIso: new Date(clock.now()).toISOString(),
+      };
+      return { state, canceled: [] };
+    },
+    audit,
+    environment: 'local',
+    clock,
+  };
+  return { deps, audit, state: () => state };
+}
+
+const USERS = { UOPS: ['viewer', 'operator'], UVIEW: ['viewer'] } as const;
+
+describe('answerSlashCommand', () => {
+  it('refuses and records an unknown user, a missing role and malformed text', async () => {
+    const { deps, audit } = fixture(USERS);
+    const req = { teamId: 'T1', channelId: 'C1' };
+    const unknown = await answerSlashCommand(deps, { ...req, userId: 'UNOBODY', text: 'status' });
+    const forbidden = await answerSlashCommand(deps, {
+      ...req,
+      userId: 'UVIEW',
+      text: 'kill on test run',
+    });
+    const malformed = await answerSlashCommand(deps, {
+      ...req,
+      userId: 'UOPS',
+      text: 'plan grow lots 5',
+    });
+    expect([unknown, forbidden, malformed].map((o) => o.answer)).toMatchObject([
+      { kind: 'refused', reason: 'unknown_user' },
+      { kind: 'refused', reason: 'forbidden' },
+      { kind: 'refused', reason: 'malformed' },
+    ]);
+    const rejected = audit.records().filter((r) => r.kind === 'input_rejected');
+    expect(
+      rejected.map((r) => [r.actor, JSON.parse(r.payload).reason, JSON.parse(r.payload).field]),
+    ).toEqual([
+      ['slack:UNOBODY', 'unknown_user', 'user_id'],
+      ['slack:UVIEW', 'forbidden', 'user_id'],
+      ['slack:UOPS', 'malformed', 'text.amount'],
+    ]);
+    expect(audit.records().every((r) => r.stream === 'slack:commands')).toBe(true);
+  });
+
+  it('kill on asks for a confirmation and changes nothing until the click', async () => {
+    const { deps, audit, state } = fixture(USERS);
+    const out = await answerSlashCommand(deps, {
+      userId: 'UOPS',
+      teamId: null,
+      channelId: null,
+      text: 'kill on broker outage',
+    });
+    expect(out.answer).toEqual({ kind: 'kill_confirm', engage: true, reason: 'broker outage' });
+    expect(state()).toBeNull();
+    expect(audit.records().map((r) => [r.kind, JSON.parse(r.payload).outcome])).toEqual([
+      ['chat_command', 'confirmation_requested'],
+    ]);
+  });
+
+  it('the click is checked against the clicker’s roles, then acts and is recorded', async () => {
+    const { deps, audit, state } = fixture(USERS);
+    const byViewer = await confirmKillSwitch(deps, {
+      userId: 'UVIEW',
+      engage: true,
+      reason: 'x y z',
+    });
+    expect(byViewer).toMatchObject({ kind: 'refused', reason: 'forbidden' });
+    expect(state()).toBeNull();
+    const byOperator = await confirmKillSwitch(deps, {
+      userId: 'UOPS',
+      engage: true,
+      reason: 'broker outage',
+    });
+    expect(byOperator).toMatchObject({
+      kind: 'kill_done',
+      state: { engaged: true, changedBy: 'slack:UOPS' },
+    });
+    expect(state()?.engaged).toBe(true);
+    expect(audit.records().map((r) => [r.kind, r.actor])).toEqual([
+      ['input_rejected', 'slack:UVIEW'],
+      ['chat_command', 'slack:UOPS'],
+    ]);
+  });
+
+  it('answers status with the kill switch, and says so when the switch cannot be read', async () => {
+    const { deps } = fixture(USERS);
+    const broken: SlashCommandDeps = {
+      ...deps,
+      killSwitch: { read: async () => Promise.reject(new Error('table gone')) },
+    };
+    const out = await answerSlashCommand(broken, {
+      userId: 'UVIEW',
+      teamId: null,
+      channelId: null,
+      text: 'status',
+    });
+    expect(out.answer).toMatchObject({
+      kind: 'status',
+      view: { killSwitch: 'unreadable', alarms: null },
+    });
+  });
+});
