@@ -88,13 +88,14 @@ async function handle(
     await recordSlashRefusal(deps, refusal);
     return jsonResponse(401, signatureRefusedBody(refusal));
   }
-  const form = SlashFormSchema.safeParse(parseForm(req.rawBody, 16 * 1024) ?? {});
-  if (!form.success) {
-    const issue = form.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
+  const fields = parseForm(req.rawBody, 16 * 1024);
+  const form = SlashFormSchema.safeParse(fields.ok ? fields.fields : null);
+  if (!fields.ok || !form.success) {
+    const issue = form.error?.issues[0];
+    const field = fields.ok ? issue?.path.join('.') || 'body' : (fields.field ?? 'body');
     await recordSlashRefusal(deps, {
       field,
-      message: issue?.message ?? 'invalid form',
+      message: fields.ok ? (issue?.message ?? 'invalid form') : `form: ${fields.reason}`,
       reason: 'malformed',
     });
     return jsonResponse(400, { ok: false, error: 'ValidationError', reason: 'malformed', field });
