@@ -14,6 +14,7 @@
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
 import './cli-env.js';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,12 @@ import {
   type LocalStack,
   startLocalStack,
 } from '../local/local-stack.js';
-import { replay, replaySchedules } from '../local/replay.js';
+import {
+  type PromotionOutcome,
+  type ReplayResult,
+  replay,
+  replaySchedules,
+} from '../local/replay.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
 import { blocksAsText, sendSlashCommand } from '../local/slack-cli.js';
 import { localSigningSecret, localSlackUser, runningEndpoint } from '../local/slack-local.js';
@@ -186,6 +192,10 @@ program
     'how long the approval waits before it counts as not approved (default: config, 4 h)',
     countArg('--approval-timeout', 1),
   )
+  .option(
+    '--summary-json <file>',
+    'write a JSON summary of the run (sessions, cohorts and leaderboards, promotions with their gates, orders and parity, the Day-3 outcome)',
+  )
   .option('--serve', 'after the replay, serve the operator console until Ctrl-C')
   .option(
     '--port <n>',
@@ -262,6 +272,14 @@ program
           demoOverride: o.demoOverride,
           reportDir: path.join(g.state, 'reports'),
         });
+        if (o.summaryJson) {
+          const file = path.resolve(o.summaryJson);
+          await writeFile(
+            file,
+            `${JSON.stringify(await runSummary(stack, sessions, replayed), null, 2)}\n`,
+          );
+          process.stdout.write(`summary: ${file}\n`);
+        }
         if (o.serve) {
           await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
           await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
@@ -644,3 +662,64 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   process.exitCode = 1;
 });
+
+/** The `--summary-json` document (README, "The CLI"). */
+async function runSummary(stack: LocalStack, sessions: readonly string[], r: ReplayResult) {
+  const cohorts = [];
+  for (const c of r.cohorts) {
+    const record = c.cohortId ? await stack.runtime.cohorts.get(c.cohortId) : null;
+    cohorts.push({
+      sessionDate: c.sessionDate,
+      status: c.status,
+      cohortId: c.cohortId ?? null,
+      leaderboard: (record?.leaderboard ?? []).map((a) => ({
+        rank: a.rank,
+        agentId: a.agentId,
+        family: a.family,
+        symbol: a.symbol,
+        totalPnlUsd: a.totalPnlUsd,
+        tradeCount: a.tradeCount,
+      })),
+    });
+  }
+  const promotion = (p: PromotionOutcome) => ({
+    sessionDate: p.sessionDate,
+    status: p.status,
+    outcome: p.outcome ?? null,
+    reason: p.reason ?? null,
+    promotionId: p.paper?.parity.promotionId ?? null,
+    candidate: p.cohortId ? { cohortId: p.cohortId, agentId: p.agentId ?? null } : null,
+    gates: (p.gates?.results ?? []).map((g) => ({
+      gate: g.gate,
+      verdict: g.verdict,
+      observed: g.observed,
+      threshold: g.threshold,
+      unit: g.unit,
+    })),
+    orders: (p.paper?.orders ?? []).map((o) => ({
+      client_order_id: o.clientOrderId,
+      side: o.side,
+      qty: o.qty,
+      avg_price: o.avgPriceUsd,
+      status: o.status,
+      reason: o.reason,
+      submitted_at: new Date(o.submittedAtMs).toISOString(),
+    })),
+    paperPnlUsd: p.paper?.parity.paperPnlUsd ?? null,
+    simulatorPnlUsd: p.paper?.parity.referencePnlUsd ?? null,
+    parityDifferenceUsd: p.paper?.parity.differenceUsd ?? null,
+    reconciliationClean: p.paper?.reconciliation.clean ?? p.reconciliationClean ?? null,
+  });
+  return {
+    sessions,
+    cohorts,
+    promotions: r.promotions.map(promotion),
+    day3: r.goNoGo.map((d) => ({
+      decision: d.decision,
+      approver: d.approver,
+      promotion: d.promotion,
+      slice: d.slice ? { sliceId: d.slice.sliceId, status: d.slice.status } : null,
+      orders: d.orders,
+    })),
+  };
+}

@@ -16,6 +16,7 @@ import {
   assembleDay3Deps,
   type Day3HandlerDeps,
 } from '../functions/composition/approval.js';
+import { buildPaperSessionDeps } from '../functions/composition/paper-session.js';
 import { buildPromotionDeps } from '../functions/composition/promotion.js';
 import {
   type ClientCredentials,
@@ -31,6 +32,7 @@ import {
   day3ConfigFrom,
   defaultHeartbeatSeconds,
 } from '../functions/core/use-cases/day3-records.js';
+import type { PaperSessionDeps } from '../functions/core/use-cases/paper-session.js';
 import type { PromotionRecoveryDeps } from '../functions/core/use-cases/promotion-recovery.js';
 import type { ManualClock } from '../functions/ports/clock.js';
 import type { Notifier } from '../functions/ports/notifier.js';
@@ -61,6 +63,8 @@ export interface LocalRuntimeInput {
 export interface LocalDeps {
   readonly runtime: Runtime;
   readonly promotion: PromotionRecoveryDeps;
+  /** The paper session's dependencies (the pipeline's, the reference exchange, its limits). */
+  readonly paperSession: PaperSessionDeps;
   /**
    * The approval key of this local runtime: 32 random bytes made at start, held in memory,
    * never printed (links, CSRF tokens and the task-token cipher of every Day-3 run).
@@ -100,9 +104,11 @@ export function composeLocalDeps(input: LocalRuntimeInput): LocalDeps {
     AWS_REGION: input.region,
   });
   const runtime = composeRuntime(env, input.clock, input.credentials);
+  const promotion = buildPromotionDeps(runtime);
   return {
     runtime,
-    promotion: buildPromotionDeps(runtime),
+    promotion,
+    paperSession: buildPaperSessionDeps(runtime, promotion),
     approvalSecrets: new InMemorySecrets({ approvalKey: randomBytes(32).toString('base64url') }),
   };
 }
@@ -142,6 +148,9 @@ export async function preloadHandlerModules(): Promise<void> {
     import('../functions/handlers/poll-orders.js'),
     import('../functions/handlers/reconcile-promotion.js'),
     import('../functions/handlers/complete-promotion.js'),
+    import('../functions/handlers/start-paper-session.js'),
+    import('../functions/handlers/paper-tick.js'),
+    import('../functions/handlers/finish-paper-session.js'),
     import('../functions/handlers/select-day3-candidate.js'),
     import('../functions/handlers/request-approval.js'),
     import('../functions/handlers/record-leverage-decision.js'),
@@ -153,7 +162,7 @@ export async function preloadHandlerModules(): Promise<void> {
 }
 
 /**
- * The cohort, pipeline, learning and shard functions, bound to `deps` (same names and ASL
+ * The cohort, pipeline, paper-session, learning and shard functions, bound to `deps` (same names and ASL
  * placeholders as the CDK stack).
  */
 export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> {
@@ -180,6 +189,12 @@ export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> 
     import('../functions/handlers/complete-promotion.js'),
   ]);
   const [stage, window, gates, submit, poll, reconcile, complete] = q;
+  const [startSession, tick, finishSession] = await Promise.all([
+    import('../functions/handlers/start-paper-session.js'),
+    import('../functions/handlers/paper-tick.js'),
+    import('../functions/handlers/finish-paper-session.js'),
+  ]);
+  const ps = deps.paperSession;
   return [
     bind('LoadMarketDataFunctionArn', 'LoadMarketData', load, rt),
     bind('RunCohortFunctionArn', 'RunCohort', run, rt),
@@ -197,6 +212,9 @@ export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> 
     bind('PollOrdersFunctionArn', 'PollOrders', poll, p),
     bind('ReconcilePromotionFunctionArn', 'ReconcilePromotion', reconcile, p),
     bind('CompletePromotionFunctionArn', 'CompletePromotion', complete, p),
+    bind('StartPaperSessionFunctionArn', 'StartPaperSession', startSession, ps),
+    bind('PaperTickFunctionArn', 'PaperTick', tick, ps),
+    bind('FinishPaperSessionFunctionArn', 'FinishPaperSession', finishSession, ps),
   ];
 }
 

@@ -27,6 +27,7 @@ import type {
   MicroLiveSlice,
 } from '../functions/core/use-cases/day3-records.js';
 import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
+import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
 import {
@@ -36,7 +37,15 @@ import {
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';
 import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
 import { messageLinks } from './console-notifier.js';
-import { gatesTable, ordersTable, pct, table, usd } from './format.js';
+import {
+  collapsingProgress,
+  gatesTable,
+  paperOrdersTable,
+  pct,
+  signedUsd,
+  table,
+  usd,
+} from './format.js';
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
 import { timeline } from './scheduler.js';
 
@@ -341,6 +350,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
     write(
       `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${startAtIso})\n  `,
     );
+    const entered = collapsingProgress(write);
     const execution = day3Run.machine.start(
       {
         source: 'cli',
@@ -352,7 +362,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
         signal: options.signal,
         onProgress: (e) => {
           if (e.type === 'StateEntered' && e.state)
-            write(`▸ ${e.machine ? `${e.machine}/` : ''}${e.state} `);
+            entered(`${e.machine ? `${e.machine}/` : ''}${e.state}`);
         },
       },
     );
@@ -481,13 +491,28 @@ async function summarize(
   if (pipelineRun) {
     const gates = (pipelineRun.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)
       ?.gates;
-    const lastOrders = (['CancelOpenOrders', 'PollOrders', 'SubmitOrders'] as const)
-      .map((n) => (pipelineRun.stateOutputs[n] as { orders?: OrdersOutput } | undefined)?.orders)
-      .find((o) => o !== undefined);
-    orders = lastOrders?.orders ?? [];
+    const session = (
+      pipelineRun.stateOutputs.PaperSession as { session?: { output?: SessionSummary } } | undefined
+    )?.session?.output;
+    orders = (session?.orders ?? []).map((o) => ({
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.qty,
+      status: o.status,
+      filledQty: o.filledQty,
+      filledAvgPriceUsd: o.avgPriceUsd,
+      latencyMs: 0,
+    }));
     write('\nMicro-live promotion (the promotion pipeline, nested):\n');
     if (gates) write(`${gatesTable(gates.results)}\n`);
-    if (orders.length) write(`\n${ordersTable(orders)}\n`);
+    if (session) {
+      const id = session.parity.promotionId;
+      if (session.orders.length) write(`\n${paperOrdersTable(session.orders)}\n`);
+      write(
+        `parity ${id}: paper ${signedUsd(session.parity.paperPnlUsd)}, simulator ${signedUsd(session.parity.referencePnlUsd)}, difference ${signedUsd(session.parity.differenceUsd)}\n`,
+      );
+    }
     if (promotion)
       write(`promotion ${promotion.promotionId}: ${promotion.outcome}: ${promotion.reason}\n`);
   }

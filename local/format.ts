@@ -133,3 +133,68 @@ export function ordersTable(
     ]),
   );
 }
+
+/**
+ * The paper session's orders through the day: New York time of the decision bar's end (when the
+ * order was sent), side, quantity, average fill price, reason, status, client_order_id.
+ */
+export function paperOrdersTable(
+  orders: readonly {
+    clientOrderId: string;
+    side: string;
+    qty: number;
+    reason: string;
+    status: string;
+    filledQty: number;
+    avgPriceUsd: number | null;
+    submittedAtMs: number;
+    rejectReason?: string;
+  }[],
+): string {
+  const hhmm = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'America/New_York',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  return table(
+    ['time (NY)', 'side', 'qty', 'price', 'reason', 'status', 'client_order_id'],
+    orders.map((o) => [
+      hhmm.format(o.submittedAtMs),
+      o.side,
+      String(Number(o.qty.toFixed(6))),
+      o.avgPriceUsd === null ? 'n/a' : usd(o.avgPriceUsd),
+      o.reason,
+      o.rejectReason ? `${o.status}: ${o.rejectReason}` : o.status,
+      o.clientOrderId,
+    ]),
+  );
+}
+
+/** `$1.23` / `-$1.23` to the cent. */
+export function signedUsd(v: number): string {
+  const cents = Math.round(v * 100) / 100;
+  return `${cents < 0 ? '-' : ''}$${Math.abs(cents).toFixed(2)}`;
+}
+
+/**
+ * A progress writer for state-entered events that collapses the paper session's minute loop
+ * (`SessionOver?`, `WaitForNextMinute`, `Tick`) into one `Tick ×N`.
+ */
+export function collapsingProgress(write: (t: string) => void): (state: string) => void {
+  let ticks = 0;
+  return (state) => {
+    const name = state.slice(state.lastIndexOf('/') + 1);
+    if (name === 'Tick') {
+      ticks++;
+      return;
+    }
+    if (name === 'SessionOver?' || name === 'WaitForNextMinute') return;
+    if (ticks > 0) {
+      write(`▸ ${state.slice(0, state.lastIndexOf('/') + 1)}Tick ×${ticks} `);
+      ticks = 0;
+    }
+    write(`▸ ${state} `);
+  };
+}

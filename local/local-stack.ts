@@ -61,6 +61,8 @@ export interface LocalStack {
   readonly promotion: PromotionRecoveryDeps;
   readonly intradayCohort: LocalStateMachine;
   readonly promotionPipeline: LocalStateMachine;
+  /** `statemachines/paper-session.asl.json` (run nested by the promotion pipeline). */
+  readonly paperSession: LocalStateMachine;
   readonly learningCycle: LocalStateMachine;
   /**
    * The approval dependencies over this stack's approval key (the console's decisions, tests).
@@ -174,10 +176,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(options.shardAgents ? { CohortShardAgents: String(options.shardAgents) } : {}),
       },
     });
+    const paperSession = await LocalStateMachine.load('paper-session.asl.json', functions, {
+      clock,
+    });
     const promotionPipeline = await LocalStateMachine.load(
       'promotion-pipeline.asl.json',
       functions,
-      { clock },
+      { clock, stateMachines: { PaperSessionStateMachineArn: paperSession } },
     );
     const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions, {
       clock,
@@ -205,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         composeLocalApproval(deps, notifier ?? new ConsoleNotifier()),
       intradayCohort,
       promotionPipeline,
+      paperSession,
       learningCycle,
       day3,
       clock,

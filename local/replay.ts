@@ -15,11 +15,20 @@ import type { GateResult } from '../functions/core/gates/types.js';
 import { type ReportDay, renderRunReport } from '../functions/core/report/render.js';
 import type { CohortScore } from '../functions/core/scoring/score.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
+import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
 import type { LocalExecutionResult } from './asl-runner.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
-import { cohortHeader, gatesTable, leaderboardTable, ordersTable } from './format.js';
+import {
+  cohortHeader,
+  collapsingProgress,
+  gatesTable,
+  leaderboardTable,
+  ordersTable,
+  paperOrdersTable,
+  signedUsd,
+} from './format.js';
 import type { LocalStack } from './local-stack.js';
 import { type ScheduleSpec, timeline } from './scheduler.js';
 
@@ -75,6 +84,8 @@ export interface PromotionOutcome {
   readonly gates?: GatesOutput;
   readonly orders?: OrdersOutput;
   readonly reconciliationClean?: boolean;
+  /** The paper session's summary (orders, parity, reconciliation) when it ran. */
+  readonly paper?: SessionSummary;
 }
 
 export interface ReplayResult {
@@ -205,9 +216,10 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   let day = 0;
 
   let machine = '';
+  const entered = collapsingProgress(write);
   const progress = (e: { type: string; state?: string }) => {
     options.onEvent?.({ machine, type: e.type, state: e.state, atMs: performance.now() });
-    if (e.type === 'StateEntered' && e.state) write(`▸ ${e.state} `);
+    if (e.type === 'StateEntered' && e.state) entered(e.state);
   };
   for (const firing of firings) {
     machine =
@@ -402,9 +414,24 @@ export function printPromotion(
       }
     | undefined;
   const gates = (result.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)?.gates;
-  const orders = (['CancelOpenOrders', 'PollOrders', 'SubmitOrders'] as const)
-    .map((n) => (result.stateOutputs[n] as { orders?: OrdersOutput } | undefined)?.orders)
-    .find((o) => o !== undefined);
+  const session = (
+    result.stateOutputs.PaperSession as { session?: { output?: SessionSummary } } | undefined
+  )?.session?.output;
+  const orders: OrdersOutput | undefined = session
+    ? {
+        allTerminal: true,
+        orders: session.orders.map((o) => ({
+          clientOrderId: o.clientOrderId,
+          symbol: o.symbol,
+          side: o.side,
+          qty: o.qty,
+          status: o.status,
+          filledQty: o.filledQty,
+          filledAvgPriceUsd: o.avgPriceUsd,
+          latencyMs: Math.max(0, Date.parse(o.updatedAtIso || '') - o.submittedAtMs) || 0,
+        })),
+      }
+    : undefined;
   const rec = (
     result.stateOutputs.Reconcile as
       | { reconciliation?: { clean: boolean; discrepancies: unknown[] } }
@@ -417,7 +444,17 @@ export function printPromotion(
     );
   }
   if (gates) write(`\n${gatesTable(gates.results)}\n`);
-  if (orders) write(`\n${ordersTable(orders.orders)}\n`);
+  if (session) {
+    const id = session.parity.promotionId;
+    write(
+      session.orders.length > 0
+        ? `\npaper session ${id}: the strategy's orders through the day\n${paperOrdersTable(session.orders)}\n`
+        : `\npaper session ${id}: the strategy asked for no position in the window (no order)\n`,
+    );
+    write(
+      `parity ${id}: paper ${signedUsd(session.parity.paperPnlUsd)}, simulator ${signedUsd(session.parity.referencePnlUsd)}, difference ${signedUsd(session.parity.differenceUsd)}\n`,
+    );
+  } else if (orders) write(`\n${ordersTable(orders.orders)}\n`);
   if (rec) {
     write(
       `\nreconciliation: ${rec.clean ? 'clean (local book and orders match the broker)' : `${rec.discrepancies.length} discrepancies: ${JSON.stringify(rec.discrepancies)}`}\n`,
@@ -438,6 +475,7 @@ export function printPromotion(
     gates,
     orders,
     reconciliationClean: rec?.clean,
+    ...(session ? { paper: session } : {}),
   };
 }
 

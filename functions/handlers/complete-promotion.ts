@@ -23,10 +23,18 @@ type Detail = Record<string, unknown>;
 function reasonFor(outcome: z.infer<typeof EventSchema>['outcome'], d: Detail): string {
   switch (outcome) {
     case 'promoted': {
-      const orders = ((d.orders as Detail | undefined)?.orders as Detail[] | undefined) ?? [];
       const rec = d.reconciliation as { clean?: boolean; discrepancies?: unknown[] } | undefined;
+      const recText = `reconciliation ${rec?.clean ? 'clean' : `found ${rec?.discrepancies?.length ?? '?'} discrepancies`}`;
+      const session = (d.session as Detail | undefined)?.output as Detail | undefined;
+      if (session) {
+        const orders = (session.orders as Detail[] | undefined) ?? [];
+        const parity = session.parity as Record<string, number> | undefined;
+        const diff = parity?.differenceUsd ?? Number.NaN;
+        return `paper session: ${orders.length} order(s), paper PnL ${parity?.paperPnlUsd?.toFixed(2)} USD, parity difference ${diff.toFixed(2)} USD; ${recText}`;
+      }
+      const orders = ((d.orders as Detail | undefined)?.orders as Detail[] | undefined) ?? [];
       const states = orders.map((o) => `${o.clientOrderId} ${o.status}`).join(', ') || 'no orders';
-      return `${orders.length} order(s): ${states}; reconciliation ${rec?.clean ? 'clean' : `found ${rec?.discrepancies?.length ?? '?'} discrepancies`}`;
+      return `${orders.length} order(s): ${states}; ${recText}`;
     }
     case 'gates_failed': {
       const results = (d.results as Detail[] | undefined) ?? [];

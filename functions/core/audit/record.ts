@@ -39,6 +39,8 @@ export const AUDIT_KINDS = [
   'position_restated',
   'chat_command',
   'plan_event',
+  'paper_decision',
+  'paper_session_completed',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

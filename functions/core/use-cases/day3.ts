@@ -1123,8 +1123,10 @@ export async function concludeDay3(
     staged.agentId !== d3.agentId || staged.cohortId !== d3.cohortId
       ? `the pipeline staged ${staged.agentId} of ${staged.cohortId}, not the approved ${d3.agentId} of ${d3.cohortId}`
       : null;
-  let status: MicroLiveSlice['status'] = hasPosition ? 'active' : 'not_started';
-  let statusReason = hasPosition
+  // The slice trades through the paper session (statemachines/paper-session.asl.json), which
+  // flattens at the close: a promoted slice is active even when it ends the day flat.
+  let status: MicroLiveSlice['status'] = promoted ? 'active' : 'not_started';
+  let statusReason = promoted
     ? `promoted by ${out.promotionId}: ${out.reason}`
     : `promotion ${out.promotionId} ${out.outcome}: ${out.reason}`;
   if (mismatch) {
@@ -1175,7 +1177,7 @@ export async function concludeDay3(
     if (await deps.microLive.updateSlice(next)) break;
     if (attempt >= 4) throw new TransientError(`slice ${input.sliceId} keeps moving`);
   }
-  const started = hasPosition && !mismatch;
+  const started = promoted && !mismatch;
   return {
     ...base,
     outcome: started ? 'micro_live_started' : 'micro_live_not_started',

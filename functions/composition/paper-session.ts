@@ -1,0 +1,88 @@
+/**
+ * The paper session's dependencies: the pipeline's (broker, market data, kill switch, audit,
+ * clock) plus the exchange configuration of its reference simulation (the simulated broker's
+ * settings when they are configured, else a default: participation 1, latency 1 s, the cohort's
+ * default costs) and the session's risk settings (`PAPER_SESSION_JSON`, optional).
+ */
+import * as z from 'zod';
+import { parseCohortConfig } from '../core/cohort/config.js';
+import { ValidationError } from '../core/errors.js';
+import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
+import type { PaperSessionDeps, PaperSessionSettings } from '../core/use-cases/paper-session.js';
+import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import { getPromotionDeps } from './promotion.js';
+import { getRuntime, type Runtime } from './runtime.js';
+
+const ExchangeSchema = z.object({
+  participationFraction: z.number().gt(0).max(1),
+  latencyMs: z.number().min(0),
+  costs: z.object({
+    slippageBps: z.number().min(0),
+    feePerShareUsd: z.number().min(0),
+    minFeeUsd: z.number().min(0),
+    maxFeeFraction: z.number().min(0),
+  }),
+  fractionalShares: z.boolean(),
+  buyingPowerMultiplier: z.number().positive().max(10).default(1),
+});
+
+const SettingsSchema = z.strictObject({
+  maxOrderNotionalMultiple: z.number().positive().default(2),
+  dailyLossStopFraction: z.number().gt(0).max(1).default(0.1),
+  maxBarAgeSeconds: z.number().positive().default(300),
+});
+
+function parse<T>(name: string, schema: z.ZodType<T>, text: string | undefined, dflt: unknown): T {
+  let value: unknown = dflt;
+  if (text) {
+    try {
+      value = JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new ValidationError(`env.${name}`, `is not JSON: ${(err as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ValidationError(
+    `env.${name}.${issue?.path.map(String).join('.') ?? ''}`,
+    issue?.message ?? 'invalid',
+  );
+}
+
+/**
+ * Builds the paper session's dependencies from a runtime and the pipeline's dependencies
+ * (the AWS root below; tests and the local root call this).
+ * @throws ValidationError naming `env.SIMULATED_BROKER_JSON.<field>` or
+ *   `env.PAPER_SESSION_JSON.<field>` when a setting is invalid.
+ */
+export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): PaperSessionDeps {
+  const env = rt.env;
+  const defaults = parseCohortConfig({ bankrollUsd: 1_000 });
+  const referenceExchange: ExchangeConfig = parse(
+    'SIMULATED_BROKER_JSON',
+    ExchangeSchema,
+    env.SIMULATED_BROKER_JSON,
+    {
+      participationFraction: 1,
+      latencyMs: 1_000,
+      costs: defaults,
+      fractionalShares: true,
+    },
+  );
+  const paperSession: PaperSessionSettings = parse(
+    'PAPER_SESSION_JSON',
+    SettingsSchema,
+    env.PAPER_SESSION_JSON,
+    {},
+  );
+  return { ...promotion, referenceExchange, paperSession };
+}
+
+let cached: PaperSessionDeps | undefined;
+
+/** The process-wide paper-session dependencies (a warm Lambda reuses them). */
+export function getPaperSessionDeps(): PaperSessionDeps {
+  cached ??= buildPaperSessionDeps(getRuntime(), getPromotionDeps());
+  return cached;
+}

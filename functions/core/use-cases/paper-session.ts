@@ -1,0 +1,306 @@
+/**
+ * The paper-session workflow's steps (`statemachines/paper-session.asl.json`): start, one tick
+ * per minute, finish (reference simulation, parity record, reconciliation). The session state
+ * travels in the execution (validated here at every step, never trusted blindly); time comes
+ * only from the clock port.
+ */
+import * as z from 'zod';
+import type { AuditDraft } from '../audit/record.js';
+import { sessionHours } from '../calendar/market-calendar.js';
+import { parseCohortConfig } from '../cohort/config.js';
+import { validateGenome } from '../cohort/genome.js';
+import { ValidationError } from '../errors.js';
+import type { ExchangeConfig } from '../exchange/exchange-model.js';
+import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
+import { ORDER_STATUSES } from '../orders/order.js';
+import {
+  newPaperSession,
+  type PaperSessionState,
+  paperTick,
+  sessionBook,
+} from '../paper/paper-session.js';
+import { type ParityRecord, parityRecord, runReferenceSession } from '../paper/reference.js';
+import type { PromotionDeps } from './promotion.js';
+import type { StagedPromotion } from './promotion-records.js';
+
+const ACTOR = 'stagegate/paper-session';
+const streamOf = (promotionId: string) => `promotion:${promotionId}`;
+
+/** Paper-session settings of a stage (config): risk limits beyond the cohort's sizing. */
+export interface PaperSessionSettings {
+  /** Largest notional of one opening order, as a multiple of the session capital. */
+  readonly maxOrderNotionalMultiple: number;
+  /** Daily loss stop, fraction of the session capital: the session flattens and halts. */
+  readonly dailyLossStopFraction: number;
+  /** No decision on a bar older than this, seconds. */
+  readonly maxBarAgeSeconds: number;
+}
+
+/** Dependencies: the pipeline's, plus the exchange configuration of the reference simulation. */
+export interface PaperSessionDeps extends PromotionDeps {
+  readonly referenceExchange: ExchangeConfig;
+  readonly paperSession: PaperSessionSettings;
+}
+
+const costsSchema = z.object({
+  slippageBps: z.number(),
+  feePerShareUsd: z.number(),
+  minFeeUsd: z.number(),
+  maxFeeFraction: z.number(),
+});
+
+const OrderSchema = z.object({
+  clientOrderId: z.string().max(48),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  qty: z.number().positive(),
+  reason: z.enum(['signal', 'risk', 'flatten']),
+  decidedAtMs: z.number(),
+  submittedAtMs: z.number(),
+  status: z.enum(ORDER_STATUSES),
+  filledQty: z.number().min(0),
+  avgPriceUsd: z.number().nullable(),
+  feesUsd: z.number(),
+  updatedAtIso: z.string(),
+  rejectReason: z.string().optional(),
+});
+
+/** The session state as it travels between steps (strict: unknown keys refused). */
+export const PaperSessionStateSchema = z.strictObject({
+  promotionId: z.string().min(1),
+  genome: z.unknown().transform((g, ctx) => {
+    try {
+      return validateGenome(g, 'state.genome');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  symbol: z.string(),
+  market: z.enum(['equity-usa', 'crypto']),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  capitalUsd: z.number().positive(),
+  windowOpenMs: z.number(),
+  closeMs: z.number(),
+  limits: z.object({
+    leverageCap: z.number().min(0),
+    maxAggregateExposure: z.number().min(0),
+    costs: costsSchema,
+    fractionalShares: z.boolean(),
+    maxOrderNotionalUsd: z.number().positive(),
+    dailyLossStopFraction: z.number().gt(0).max(1),
+    maxBarAgeSeconds: z.number().positive(),
+  }),
+  startedAtMs: z.number(),
+  accountCashUsd: z.number(),
+  pendingTarget: z.number().nullable(),
+  lastBarMs: z.number().nullable(),
+  flattenDecided: z.boolean(),
+  halt: z
+    .object({ mode: z.enum(['pause-entries', 'reduce-only', 'flatten']), reason: z.string() })
+    .nullable(),
+  orders: z.array(OrderSchema),
+  ticks: z.number().int().min(0),
+  done: z.boolean(),
+});
+
+/** What every step returns: the state, when to tick next, and whether the session is over. */
+export interface SessionStep {
+  readonly state: PaperSessionState;
+  readonly waitSeconds: number;
+  readonly done: boolean;
+}
+
+function draft(
+  deps: PaperSessionDeps,
+  kind: AuditDraft['kind'],
+  promotionId: string,
+  payload: Record<string, unknown>,
+): AuditDraft {
+  return {
+    kind,
+    actor: ACTOR,
+    stream: streamOf(promotionId),
+    environment: deps.environment,
+    subject: { promotion_id: promotionId },
+    payload,
+  } as AuditDraft;
+}
+
+/**
+ * Start: the session of `promotion` on today's session (the clock's New York date), from now
+ * (the promotion window) to the calendar close, with the promotion's capital slice.
+ * @throws ValidationError('promotion') when there is no session today for its symbol.
+ */
+export async function startPaperSession(
+  deps: PaperSessionDeps,
+  input: { readonly promotion: StagedPromotion },
+): Promise<SessionStep> {
+  const p = input.promotion;
+  const now = deps.clock.now();
+  const genome = validateGenome(p.genome, 'promotion.genome');
+  const date = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'America/New_York',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
+  const session = await deps.marketData.loadSession(date, [genome.symbol]);
+  const hours = sessionHours(date, session.market);
+  if (!hours) throw new ValidationError('promotion', `no ${session.market} session on ${date}`);
+  const sizing = parseCohortConfig({
+    bankrollUsd: Math.max(50, Math.min(100_000, p.capitalSliceUsd)),
+  });
+  const account = await deps.brokerAt(now).getAccount();
+  const state = newPaperSession({
+    promotionId: p.promotionId,
+    genome,
+    market: session.market,
+    date,
+    capitalUsd: p.capitalSliceUsd,
+    windowOpenMs: now,
+    closeMs: Date.parse(hours.closeIso),
+    startedAtMs: now,
+    accountCashUsd: account.cashUsd,
+    limits: {
+      leverageCap: sizing.maxAgentLeverage,
+      maxAggregateExposure: sizing.maxAggregateExposure,
+      costs: deps.referenceExchange.costs,
+      fractionalShares: !deps.promotionConfig.wholeShares,
+      maxOrderNotionalUsd: deps.paperSession.maxOrderNotionalMultiple * p.capitalSliceUsd,
+      dailyLossStopFraction: deps.paperSession.dailyLossStopFraction,
+      maxBarAgeSeconds: deps.paperSession.maxBarAgeSeconds,
+    },
+  });
+  await deps.audit.append(
+    draft(deps, 'paper_decision', p.promotionId, {
+      action: 'session_started',
+      symbol: genome.symbol,
+      date,
+      capital_usd: p.capitalSliceUsd,
+      close_iso: hours.closeIso,
+      early_close: hours.earlyClose,
+      broker: deps.brokerAt(now).name,
+    }),
+  );
+  return { state, waitSeconds: 0, done: false };
+}
+
+/** Parses the state a step received. @throws ValidationError naming `state.<field>`. */
+export function parseSessionState(input: unknown): PaperSessionState {
+  const parsed = PaperSessionStateSchema.safeParse(input);
+  if (parsed.success) return parsed.data as PaperSessionState;
+  const issue = parsed.error.issues[0];
+  throw new ValidationError(
+    `state.${issue?.path.map(String).join('.') ?? ''}`,
+    issue?.message ?? 'invalid paper session state',
+  );
+}
+
+/** One tick; every decision that sends, cancels, skips or halts is an audit record. */
+export async function tickPaperSession(
+  deps: PaperSessionDeps,
+  input: { readonly state: PaperSessionState },
+): Promise<SessionStep> {
+  const now = deps.clock.now();
+  const out = await paperTick(
+    {
+      broker: deps.brokerAt(now),
+      marketData: deps.marketData,
+      clock: deps.clock,
+      killSwitch: deps.killSwitch,
+    },
+    input.state,
+  );
+  const d = out.decision;
+  if (
+    d.action === 'orders' ||
+    d.action === 'halted' ||
+    d.action === 'skipped' ||
+    d.canceled.length > 0
+  ) {
+    const sent = out.state.orders.filter((o) => d.orders.includes(o.clientOrderId));
+    await deps.audit.append(
+      draft(deps, 'paper_decision', input.state.promotionId, {
+        action: d.action,
+        reason: d.reason,
+        bar_iso: d.barIso,
+        at_iso: d.atIso,
+        orders: sent.map((o) => ({
+          client_order_id: o.clientOrderId,
+          side: o.side,
+          qty: o.qty,
+          reason: o.reason,
+          status: o.status,
+        })),
+        canceled: d.canceled,
+        halt: out.state.halt,
+      }),
+    );
+  }
+  return { state: out.state, waitSeconds: out.waitSeconds, done: out.state.done };
+}
+
+/** Output of {@link finishPaperSession}. */
+export interface SessionSummary {
+  readonly parity: ParityRecord;
+  readonly orders: PaperSessionState['orders'];
+  /** Position left at the broker vs this session's book (0 when flat and reconciled). */
+  readonly reconciliation: {
+    readonly clean: boolean;
+    readonly bookQty: number;
+    readonly brokerQty: number;
+    readonly bookAvgPriceUsd: number;
+    readonly brokerAvgPriceUsd: number;
+  };
+}
+
+/**
+ * Finish: the reference simulation, the parity record (per order and in total), and the
+ * reconciliation of this session's book with the broker's position (quantity and average
+ * price); records `paper_session_completed`.
+ */
+export async function finishPaperSession(
+  deps: PaperSessionDeps,
+  input: { readonly state: PaperSessionState; readonly promotion: StagedPromotion },
+): Promise<SessionSummary> {
+  const paper = input.state;
+  const initial = newPaperSession({ ...paper });
+  const { state: reference, session } = await runReferenceSession(
+    deps.marketData,
+    initial,
+    deps.referenceExchange,
+  );
+  const parity = parityRecord(paper, reference, session, input.promotion.metrics.totalPnlUsd);
+  const book = sessionBook(paper);
+  const pos = book.positions[paper.symbol];
+  const brokerPos = (await deps.brokerAt(deps.clock.now()).listPositions()).find(
+    (b) => b.symbol === paper.symbol,
+  );
+  const bookQty = pos?.qty ?? 0;
+  const brokerQty = brokerPos?.qty ?? 0;
+  const reconciliation = {
+    // Several sessions may share the account: the broker's position is the sum of theirs, so
+    // this session alone reconciles when it is flat and the broker holds nothing it does not.
+    clean: Math.abs(bookQty - brokerQty) <= deps.promotionConfig.reconcileQtyTolerance,
+    bookQty,
+    brokerQty,
+    bookAvgPriceUsd: pos?.avgPriceUsd ?? 0,
+    brokerAvgPriceUsd: brokerPos?.avgEntryPriceUsd ?? 0,
+  };
+  const minutes = symbolMinutes(session, paper.symbol);
+  await deps.audit.append(
+    draft(deps, 'paper_session_completed', paper.promotionId, {
+      paper_pnl_usd: parity.paperPnlUsd,
+      reference_pnl_usd: parity.referencePnlUsd,
+      difference_usd: parity.differenceUsd,
+      cohort_pnl_usd: parity.cohortPnlUsd,
+      cohort_flattery_usd: parity.cohortFlatteryUsd,
+      orders: parity.orders,
+      reconciliation,
+      last_mark_usd: minutes ? lastMark(minutes, paper.closeMs) : null,
+      halt: paper.halt,
+    }),
+  );
+  return { parity, orders: paper.orders, reconciliation };
+}

@@ -1,0 +1,47 @@
+/**
+ * Step "Finish" of the paper session: the reference simulation, the parity record (paper PnL
+ * from the broker's fills vs the reference, per order and in total) and the reconciliation of
+ * the session's book with the broker; records `paper_session_completed`; logs an error
+ * (alarmed on) for a reconciliation discrepancy.
+ *
+ * Event: `{ promotion, state }`. Returns `{ parity, orders, reconciliation }`.
+ */
+import * as z from 'zod';
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
+import { getPaperSessionDeps } from '../composition/paper-session.js';
+import {
+  finishPaperSession,
+  type PaperSessionDeps,
+  parseSessionState,
+} from '../core/use-cases/paper-session.js';
+import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
+import { makeHandler, type Provide } from './shared/handler.js';
+
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PaperSessionDeps>) {
+  return makeHandler(
+    'finish-paper-session',
+    z.strictObject({ promotion: StagedPromotionSchema, state: z.unknown() }),
+    async (event) => {
+      const deps = await provide();
+      const state = parseSessionState(event.state);
+      const out = await finishPaperSession(deps, { state, promotion: event.promotion });
+      metrics.addMetric(
+        'ReconciliationDiscrepancies',
+        MetricUnit.Count,
+        out.reconciliation.clean ? 0 : 1,
+      );
+      if (!out.reconciliation.clean) {
+        logger.error('reconciliation discrepancies', {
+          promotionId: state.promotionId,
+          reconciliation: out.reconciliation,
+        });
+      }
+      return out;
+    },
+    { emitsMetrics: true },
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPaperSessionDeps);

@@ -1,0 +1,43 @@
+/**
+ * Step "Tick" of the paper session (once a minute): tracks this session's orders, books its
+ * fills, steps the strategy on the bars up to now, sizes, checks and sends the orders
+ * (deterministic client_order_ids through the order-intent protocol: a retried tick never
+ * doubles an order).
+ *
+ * Event: `{ state }`. Returns `{ state, waitSeconds, done }`. Errors: BrokerUnavailableError /
+ * TransientError (retried by the state machine), ValidationError (a malformed state).
+ */
+import * as z from 'zod';
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
+import { getPaperSessionDeps } from '../composition/paper-session.js';
+import {
+  type PaperSessionDeps,
+  parseSessionState,
+  tickPaperSession,
+} from '../core/use-cases/paper-session.js';
+import { makeHandler, type Provide } from './shared/handler.js';
+
+/** The handler over `provide`d dependencies (the AWS root below, or the local root). */
+export function createHandler(provide: Provide<PaperSessionDeps>) {
+  return makeHandler(
+    'paper-tick',
+    z.strictObject({ state: z.unknown() }),
+    async (event) => {
+      const deps = await provide();
+      const state = parseSessionState(event.state);
+      logger.appendKeys({ promotionId: state.promotionId });
+      const before = state.orders.length;
+      const out = await tickPaperSession(deps, { state });
+      metrics.addMetric('PaperOrders', MetricUnit.Count, out.state.orders.length - before);
+      if (out.state.halt && !state.halt) {
+        metrics.addMetric('PaperSessionHalts', MetricUnit.Count, 1);
+        logger.warn('paper session halted', { halt: out.state.halt });
+      }
+      return out;
+    },
+    { emitsMetrics: true },
+  );
+}
+
+/** The Lambda entry point: dependencies from the AWS composition root, built once. */
+export const handler = createHandler(getPaperSessionDeps);
