@@ -91,7 +91,10 @@ export const HANDLERS = {
 
 export type HandlerName = keyof typeof HANDLERS;
 
-/** The promotion pipeline's own functions (`statemachines/promotion-pipeline.asl.json`). */
+/**
+ * The promotion pipeline's own functions (`statemachines/promotion-pipeline.asl.json`) and
+ * its nested paper session's (`statemachines/paper-session.asl.json`: start, tick, finish).
+ */
 export const PIPELINE_HANDLERS = {
   stagePromotion: {
     file: 'stage-promotion',
@@ -115,19 +118,26 @@ export const PIPELINE_HANDLERS = {
     timeoutSeconds: 90,
     description: 'Evaluates every risk gate for the staged candidate and plans the entry order',
   },
-  submitOrders: {
-    file: 'submit-orders',
-    aslPlaceholder: 'SubmitOrdersFunctionArn',
+  startPaperSession: {
+    file: 'start-paper-session',
+    aslPlaceholder: 'StartPaperSessionFunctionArn',
     memoryMb: 1024,
-    timeoutSeconds: 90,
-    description: 'Submits the planned orders to the paper broker (idempotent client_order_id)',
+    timeoutSeconds: 45,
+    description: "Starts a promoted genome's paper session (window open to the close)",
   },
-  pollOrders: {
-    file: 'poll-orders',
-    aslPlaceholder: 'PollOrdersFunctionArn',
+  paperTick: {
+    file: 'paper-tick',
+    aslPlaceholder: 'PaperTickFunctionArn',
     memoryMb: 1024,
-    timeoutSeconds: 50,
-    description: "Refreshes (or cancels) the promotion's open orders from the paper broker",
+    timeoutSeconds: 40,
+    description: 'One minute of a paper session: track, book, step the strategy, size, send',
+  },
+  finishPaperSession: {
+    file: 'finish-paper-session',
+    aslPlaceholder: 'FinishPaperSessionFunctionArn',
+    memoryMb: 1769,
+    timeoutSeconds: 240,
+    description: 'Ends a paper session: reference simulation, parity record, reconciliation',
   },
   reconcilePromotion: {
     file: 'reconcile-promotion',
@@ -146,6 +156,13 @@ export const PIPELINE_HANDLERS = {
 } as const satisfies Record<string, HandlerSpec>;
 
 export type PipelineHandlerName = keyof typeof PIPELINE_HANDLERS;
+
+/** The functions of the paper-session definition (the rest are the pipeline's). */
+export const PAPER_SESSION_FUNCTIONS = [
+  'startPaperSession',
+  'paperTick',
+  'finishPaperSession',
+] as const satisfies readonly PipelineHandlerName[];
 
 /** The learning cycle's own function (`statemachines/learning-cycle.asl.json`). */
 export const LEARNING_HANDLERS = {

@@ -25,6 +25,9 @@ export const PROMOTION_PIPELINE_ASL = path.join(
   'promotion-pipeline.asl.json',
 );
 
+/** The paper-session state machine, run nested by the promotion pipeline. */
+export const PAPER_SESSION_ASL = path.join(REPO_ROOT, 'statemachines', 'paper-session.asl.json');
+
 /** The learning-cycle state machine (JSONPath ASL with `${...FunctionArn}` placeholders). */
 export const LEARNING_CYCLE_ASL = path.join(REPO_ROOT, 'statemachines', 'learning-cycle.asl.json');
 

@@ -71,6 +71,7 @@ export function resourceNames(stage: Stage) {
     stateMachine: `${prefix}-intraday-cohort`,
     /** The promotion pipeline state machine (issue 3). */
     promotionStateMachine: `${prefix}-promotion-pipeline`,
+    paperSessionStateMachine: `${prefix}-paper-session`,
     /** The learning-cycle state machine (evolves the genome pool). */
     learningStateMachine: `${prefix}-learning-cycle`,
     /** The Day-3 go/no-go state machine (human approval, micro-live). */

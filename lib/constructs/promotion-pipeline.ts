@@ -45,11 +45,12 @@ import { weekdayCronAt } from '../config/schedule-expression.js';
 import {
   type FunctionSpec,
   HANDLERS,
+  PAPER_SESSION_FUNCTIONS,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
   RECOVERY_HANDLERS,
 } from '../handlers.js';
-import { PROMOTION_PIPELINE_ASL } from '../paths.js';
+import { PAPER_SESSION_ASL, PROMOTION_PIPELINE_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { StagegateFunction } from './stagegate-function.js';
@@ -62,8 +63,9 @@ export const ALPACA_SECRET_ARN_ENV = 'ALPACA_SECRET_ARN';
 
 /** The pipeline functions that talk to the paper broker. */
 export const BROKER_FUNCTIONS = [
-  'submitOrders',
-  'pollOrders',
+  'startPaperSession',
+  'paperTick',
+  'finishPaperSession',
   'reconcilePromotion',
 ] as const satisfies readonly PipelineHandlerName[];
 
@@ -111,6 +113,8 @@ export class PromotionPipeline extends Construct {
   public readonly functions: Record<PipelineHandlerName, StagegateFunction>;
   /** `stagegate-<stage>-promotion-pipeline` (Standard). */
   public readonly stateMachine: sfn.StateMachine;
+  /** `stagegate-<stage>-paper-session` (Standard), run nested by the pipeline. */
+  public readonly paperSession: sfn.StateMachine;
   /** Starts the pipeline at the promotion window's open, weekdays, America/New_York. */
   public readonly schedule: scheduler.Schedule;
   /** `stagegate-<stage>-promotion-schedule-dlq`: starts the scheduler could not deliver. */
@@ -198,23 +202,20 @@ export class PromotionPipeline extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
           .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
       ),
-      // Kill switch (read only), order reservation (conditional Put, Get), order snapshots,
-      // status; fills booked into the position book (versioned Put).
-      submitOrders: audited(
+      // The paper session: the kill switch (read at every submit), the session's bars, the
+      // broker account (simulated: its items; Alpaca: the secret), audit.
+      startPaperSession: audited(
+        usesBroker(fn('startPaperSession').readsObjects(buckets.marketData, PREFIXES.marketData)),
+      ),
+      paperTick: audited(
         usesBroker(
-          fn('submitOrders')
-            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
-            .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem', 'UpdateItem'])
-            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
+          fn('paperTick')
+            .readsObjects(buckets.marketData, PREFIXES.marketData)
+            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem']),
         ),
       ),
-      // Lists the promotion's orders, saves what moved, books fills.
-      pollOrders: audited(
-        usesBroker(
-          fn('pollOrders')
-            .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query', 'PutItem'])
-            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
-        ),
+      finishPaperSession: audited(
+        usesBroker(fn('finishPaperSession').readsObjects(buckets.marketData, PREFIXES.marketData)),
       ),
       // Reads the book and the orders; the broker side may book late fills (simulated).
       reconcilePromotion: audited(
@@ -230,17 +231,35 @@ export class PromotionPipeline extends Construct {
       ),
     };
 
+    const paperFunctions = new Set<PipelineHandlerName>(PAPER_SESSION_FUNCTIONS);
+    const tasksOf = (names: PipelineHandlerName[]) =>
+      Object.fromEntries(
+        names.map((name) => [PIPELINE_HANDLERS[name].aslPlaceholder, this.functions[name]]),
+      );
+    const all = Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[];
+    this.paperSession = aslStateMachine(this, 'PaperSession', {
+      stateMachineName: names.paperSessionStateMachine,
+      definitionFile: PAPER_SESSION_ASL,
+      tasks: {
+        ...tasksOf(all.filter((n) => paperFunctions.has(n))),
+        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
     this.stateMachine = aslStateMachine(this, 'PromotionPipeline', {
       stateMachineName: names.promotionStateMachine,
       definitionFile: PROMOTION_PIPELINE_ASL,
       tasks: {
-        ...Object.fromEntries(
-          (Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[]).map((name) => [
-            PIPELINE_HANDLERS[name].aslPlaceholder,
-            this.functions[name],
-          ]),
-        ),
+        ...tasksOf(all.filter((n) => !paperFunctions.has(n))),
         [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      nestedStateMachines: {
+        PaperSessionStateMachineArn: {
+          stateMachine: this.paperSession,
+          stateMachineName: names.paperSessionStateMachine,
+        },
       },
       logRetention: config.logs.retentionDays as logs.RetentionDays,
       logRemovalPolicy:
@@ -332,12 +351,12 @@ export class PromotionPipeline extends Construct {
       metricValue: '1',
     }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
     this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
-      logGroup: this.functions.submitOrders.logGroup,
+      logGroup: this.functions.paperTick.logGroup,
       metricNamespace: namespace,
       metricName: 'KillSwitchHalts',
-      // The handler logs every named error with its class name; KillSwitchEngagedError is
-      // thrown when the switch is on ("kill switch is on") or unreadable (fail closed).
-      filterPattern: logs.FilterPattern.stringValue('$.errorName', '=', 'KillSwitchEngagedError'),
+      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
+      // kill switch on, or unreadable: fail closed).
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
       metricValue: '1',
     }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
   }

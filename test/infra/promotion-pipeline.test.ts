@@ -17,6 +17,7 @@ import {
   DEPLOYED_HANDLERS,
   HANDLERS,
   type HandlerSpec,
+  PAPER_SESSION_FUNCTIONS,
   PIPELINE_HANDLERS,
   type PipelineHandlerName,
 } from '../../lib/handlers.js';
@@ -40,8 +41,14 @@ import {
 type Json = Record<string, unknown>;
 
 const PIPELINE_NAMES = Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[];
-const BROKER_NAMES: PipelineHandlerName[] = ['submitOrders', 'pollOrders', 'reconcilePromotion'];
+const BROKER_NAMES: PipelineHandlerName[] = [
+  'startPaperSession',
+  'paperTick',
+  'finishPaperSession',
+  'reconcilePromotion',
+];
 const ALPACA = { broker: { adapter: 'alpaca-paper' } };
+const PAPER_NAMES: readonly PipelineHandlerName[] = PAPER_SESSION_FUNCTIONS;
 
 const built = {} as Record<Stage, SynthesizedStage>;
 let alpacaStaging: SynthesizedStage;
@@ -172,7 +179,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       }),
     );
     expect(Object.keys(substitutions).sort()).toEqual(placeholders);
-    for (const name of PIPELINE_NAMES) {
+    for (const name of PIPELINE_NAMES.filter((n) => !PAPER_NAMES.includes(n))) {
       expect(substitutions[PIPELINE_HANDLERS[name].aslPlaceholder]).toEqual(
         arnOf(logicalIdOf(s.env.workflow.promotion.functions[name])),
       );
@@ -182,12 +189,14 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     );
   });
 
-  it('lets the pipeline role invoke exactly its seven functions and record-audit, nothing else', () => {
+  it('lets the pipeline role invoke exactly its five functions and record-audit, nothing else', () => {
     // Prepare
     const { workflow, env } = built[stage];
     const roleId = logicalIdOf(env.workflow.promotion.stateMachine.role);
     const expected = [
-      ...PIPELINE_NAMES.map((n) => env.workflow.promotion.functions[n]),
+      ...PIPELINE_NAMES.filter((n) => !PAPER_NAMES.includes(n)).map(
+        (n) => env.workflow.promotion.functions[n],
+      ),
       env.workflow.functions.recordAudit,
     ].map((f) => JSON.stringify(arnOf(logicalIdOf(f))));
 
@@ -199,7 +208,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     const resources = lambda.flatMap((st) => asArray(st.Resource).map((r) => JSON.stringify(r)));
 
     // Assess
-    expect(expected).toHaveLength(8);
+    expect(expected).toHaveLength(6);
     expect([...new Set(actions)]).toEqual(['lambda:InvokeFunction']);
     expect(resources.sort()).toEqual(expected.sort());
   });
@@ -349,17 +358,22 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', 'BROKER_BOOK#*', 'CONFIG'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
       },
-      submitOrders: {
-        'dynamodb:GetItem': ['AUDIT_STREAM#*', 'BROKER_BOOK#*', 'CONFIG', 'PROMOTION#*', simbroker],
+      startPaperSession: {
+        'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
-        'dynamodb:PutItem': ['BROKER_BOOK#*', 'PROMOTION#*', simbroker],
-        'dynamodb:UpdateItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
+        'dynamodb:PutItem': [simbroker],
+        'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },
-      pollOrders: {
-        'dynamodb:Query': ['PROMOTION#*'],
-        'dynamodb:GetItem': ['AUDIT_STREAM#*', 'BROKER_BOOK#*', simbroker],
+      paperTick: {
+        'dynamodb:GetItem': ['AUDIT_STREAM#*', 'CONFIG', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
-        'dynamodb:PutItem': ['BROKER_BOOK#*', 'PROMOTION#*', simbroker],
+        'dynamodb:PutItem': [simbroker],
+        'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
+      },
+      finishPaperSession: {
+        'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
+        'dynamodb:BatchGetItem': [simbroker],
+        'dynamodb:PutItem': [simbroker],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },
       reconcilePromotion: {
@@ -420,8 +434,9 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       },
       checkPromotionWindow: {},
       evaluateGates: withMarketData,
-      submitOrders: withMarketData,
-      pollOrders: withMarketData,
+      startPaperSession: withMarketData,
+      paperTick: withMarketData,
+      finishPaperSession: withMarketData,
       reconcilePromotion: withMarketData,
       completePromotion: auditOnly,
     });
@@ -460,7 +475,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       (f) => f.LogGroupName && render(f.LogGroupName).includes(logGroupOf('reconcilePromotion')),
     );
     const killSwitch = filters.find(
-      (f) => f.LogGroupName && render(f.LogGroupName).includes(logGroupOf('submitOrders')),
+      (f) => f.LogGroupName && render(f.LogGroupName).includes(logGroupOf('paperTick')),
     );
 
     // Assess
@@ -468,7 +483,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       '$.message = "reconciliation discrepancies"',
     );
     expect(String(reconcile?.FilterPattern)).toContain('$.level = "ERROR"');
-    expect(String(killSwitch?.FilterPattern)).toContain('$.errorName = "KillSwitchEngagedError"');
+    expect(String(killSwitch?.FilterPattern)).toContain('$.message = "paper session halted"');
     workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `stagegate-${stage}-reconciliation-discrepancies`,
       MetricName: 'ReconciliationDiscrepancies',
@@ -568,7 +583,7 @@ describe('promotion pipeline with the alpaca-paper adapter', () => {
         ),
       );
       const withArn = PIPELINE_NAMES.filter((n) => envOf(s, n).ALPACA_SECRET_ARN !== undefined);
-      const secretStatements = statementsOf(s, 'submitOrders').filter(
+      const secretStatements = statementsOf(s, 'paperTick').filter(
         (st) =>
           asArray(st.Action as string | string[]).includes('secretsmanager:GetSecretValue') ||
           JSON.stringify(st.Condition ?? {}).includes('secretsmanager.'),
@@ -580,7 +595,7 @@ describe('promotion pipeline with the alpaca-paper adapter', () => {
       // Assess
       expect(readers.sort()).toEqual([...BROKER_NAMES].sort());
       expect(withArn.sort()).toEqual([...PIPELINE_NAMES].sort());
-      expect(envOf(s, 'submitOrders').BROKER_MODE).toBe('alpaca-paper');
+      expect(envOf(s, 'paperTick').BROKER_MODE).toBe('alpaca-paper');
       expect(secretStatements.map((st) => render(st.Resource))).toEqual(
         cmk
           ? [expect.stringMatching(/AlpacaPaperSecret/), expect.stringMatching(/DataKey/)]
