@@ -317,13 +317,14 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess
     expect(groups).toHaveLength(
-      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 5 + 2,
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 6 + 2,
     );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
       [
         `/aws/vendedlogs/states/stagegate-${stage}-intraday-cohort`,
         `/aws/vendedlogs/states/stagegate-${stage}-promotion-pipeline`,
+        `/aws/vendedlogs/states/stagegate-${stage}-paper-session`,
         `/aws/vendedlogs/states/stagegate-${stage}-learning-cycle`,
         `/aws/vendedlogs/states/stagegate-${stage}-audit-compaction`,
         `/stagegate/${stage}/functions/verify-audit-day`,

@@ -71,7 +71,7 @@ async function brokerOrderIds(promotionId: string): Promise<string[]> {
 }
 
 describe('promotion pipeline', () => {
-  it('stages, waits for the window, passes the gates, fills at the broker and reconciles clean', async () => {
+  it("stages, waits for the window, passes the gates, trades the strategy's own signals through the paper session and reconciles clean", async () => {
     // Act
     stack.clock.set(Date.parse(REPLAY_START));
     const result = await stack.promotionPipeline.execute(
@@ -87,8 +87,7 @@ describe('promotion pipeline', () => {
         'StageCandidate',
         'WaitForWindow',
         'EvaluateGates',
-        'SubmitOrders',
-        'PollOrders',
+        'PaperSession',
         'Reconcile',
         'RecordPromoted',
       ]),
@@ -105,24 +104,33 @@ describe('promotion pipeline', () => {
       .reconciliation;
     expect(rec.clean).toBe(true);
 
-    // Assess: exactly one order at the broker, filled
+    // Assess: the broker holds exactly the session's orders (one per client_order_id), all
+    // terminal, and the session's PnL equals its reference simulation to the cent
     const promotionId = (result.output as { promotionId: string }).promotionId;
-    expect(await brokerOrderIds(promotionId)).toHaveLength(1);
-    const orders = (
-      result.stateOutputs.PollOrders as {
-        orders: { orders: { status: string; filledQty: number; qty: number }[] };
+    const session = (
+      result.stateOutputs.PaperSession as {
+        session: {
+          output: {
+            orders: { clientOrderId: string; status: string; filledQty: number; qty: number }[];
+            parity: { differenceUsd: number };
+            reconciliation: { clean: boolean; bookQty: number };
+          };
+        };
       }
-    ).orders.orders;
-    expect(orders).toHaveLength(1);
-    expect(orders[0]).toMatchObject({ status: 'filled' });
-    expect(orders[0]?.filledQty).toBeCloseTo(orders[0]?.qty ?? -1, 9);
+    ).session.output;
+    expect((await brokerOrderIds(promotionId)).sort()).toEqual(
+      session.orders.map((o) => o.clientOrderId).sort(),
+    );
+    for (const o of session.orders) expect(['filled', 'canceled']).toContain(o.status);
+    expect(Math.round(session.parity.differenceUsd * 100)).toBe(0);
+    expect(session.reconciliation).toMatchObject({ clean: true, bookQty: 0 });
 
     // Assess: every decision is in the promotion's audit stream, in order
     const kinds = (await auditOf(`promotion:${promotionId}`)).map((r) => r.kind);
     expect(kinds[0]).toBe('promotion_staged');
     expect(kinds.filter((k) => k === 'gate_evaluated')).toHaveLength(16);
     expect(kinds).toEqual(
-      expect.arrayContaining(['order_submitted', 'order_status_changed', 'reconciliation']),
+      expect.arrayContaining(['paper_decision', 'paper_session_completed', 'reconciliation']),
     );
     expect(kinds.at(-1)).toBe('promotion_completed');
   });
@@ -137,7 +145,7 @@ describe('promotion pipeline', () => {
     );
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toMatchObject({ outcome: 'window_expired' });
-    expect(result.path).not.toContain('SubmitOrders');
+    expect(result.path).not.toContain('PaperSession');
   });
 
   it('with the kill switch on: the gates fail, no order reaches the broker, the halt is recorded', async () => {
@@ -167,7 +175,7 @@ describe('promotion pipeline', () => {
       expect(result.status).toBe('SUCCEEDED');
       expect(result.output).toMatchObject({ outcome: 'gates_failed' });
       expect((result.output as { reason: string }).reason).toMatch(/kill_switch/);
-      expect(result.path).not.toContain('SubmitOrders');
+      expect(result.path).not.toContain('PaperSession');
       const promotionId = (result.output as { promotionId: string }).promotionId;
       expect(await brokerOrderIds(promotionId)).toHaveLength(0);
       const halt = await auditOf('kill-switch:global');
