@@ -22,15 +22,17 @@
  * 5. pre-trade checks before every submit: the kill switch (fails closed when unreadable),
  *    the per-order notional cap, the daily loss stop (halts entries: reduce-only, then
  *    flattens), data staleness (no decision on a bar older than the limit);
- * 6. submit with a deterministic client_order_id (promotion, minute, leg) so a retried tick
- *    never doubles an order (`orders/client-order-id.ts`).
+ * 6. submit with a deterministic client_order_id (promotion, minute, leg) through the
+ *    order-intent protocol (`orders/order-intent.ts`: the broker is asked by client_order_id
+ *    first, `order_intent` is recorded before the broker call), so a retried tick never
+ *    doubles an order (`orders/client-order-id.ts`).
  *
  * Paper PnL ({@link paperPnl}) is computed only from the broker's fills. The reference
  * simulation (`reference.ts`) runs this same tick over the same bars against the exchange
  * model in memory, so with the simulated broker the difference is $0.00.
  */
 
-import type { BrokerPort } from '../../ports/broker.js';
+import type { BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
@@ -49,6 +51,7 @@ import {
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
+import { type IntentTrail, submitOnce } from '../orders/order-intent.js';
 
 const MINUTE_MS = 60_000;
 
@@ -141,6 +144,12 @@ export interface PaperTickDeps {
   readonly marketData: MarketDataPort;
   readonly clock: Clock;
   readonly killSwitch: KillSwitchPort;
+  /**
+   * Where each order's `order_intent` (before the broker call) and `order_submitted` (after)
+   * are appended ({@link submitOnce}); the broker is asked by client_order_id first, so a
+   * retried tick never sends an order twice. Absent in the reference simulation (in memory).
+   */
+  readonly intentTrail?: IntentTrail;
 }
 
 /** Start of `state`: nothing booked, nothing decided. */
@@ -255,12 +264,14 @@ async function barsUpToNow(
 ): Promise<{ session: MarketSession; count: number } | null> {
   let session: MarketSession;
   try {
-    session = await deps.marketData.loadSession(state.date, [state.symbol]);
+    session = await deps.marketData.loadSessionUpTo(state.date, [state.symbol], nowMs);
   } catch (err) {
     if (err instanceof NoSessionError) return null;
     throw err;
   }
   const ts = session.timestamps;
+  // The port already returns only minutes that ended by now; counted again so an adapter that
+  // returned a later bar could never be traded on.
   let count = 0;
   while (count < ts.length && (ts[count] as number) + MINUTE_MS <= nowMs) count++;
   return { session, count };
@@ -509,14 +520,18 @@ export async function paperTick(
       break;
     }
     try {
-      const { order } = await deps.broker.submitOrder({
+      const request: BrokerOrderRequest = {
         clientOrderId: id,
         symbol: state.symbol,
         side,
         qty,
         type: 'market',
         timeInForce: 'day',
-      });
+      };
+      const { order } = deps.intentTrail
+        ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
+          await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })
+        : await deps.broker.submitOrder(request);
       orders.push({
         ...base,
         status: order.status,

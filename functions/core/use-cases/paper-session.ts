@@ -209,6 +209,13 @@ export async function tickPaperSession(
       marketData: deps.marketData,
       clock: deps.clock,
       killSwitch: deps.killSwitch,
+      intentTrail: {
+        audit: deps.audit,
+        environment: deps.environment,
+        actor: ACTOR,
+        stream: streamOf(input.state.promotionId),
+        subject: { promotion_id: input.state.promotionId },
+      },
     },
     input.state,
   );
