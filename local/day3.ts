@@ -137,6 +137,8 @@ export interface Day3RunOutcome {
   /** The nested promotion pipeline's output (`{ promotionId, outcome, reason }`). */
   readonly promotion: { promotionId: string; outcome: string; reason: string } | null;
   readonly orders: OrdersOutput['orders'];
+  /** The micro-live slice's paper session (orders, parity, reconciliation); null when it did not run. */
+  readonly paper: SessionSummary | null;
   /** The micro-live slice after the monitor replay (null when not started). */
   readonly slice: MicroLiveSlice | null;
   readonly monitorTicks: readonly (SliceTick & { atIso: string })[];
@@ -488,12 +490,14 @@ async function summarize(
         | undefined
     )?.pipeline?.output ?? null;
   let orders: OrdersOutput['orders'] = [];
+  let paper: SessionSummary | null = null;
   if (pipelineRun) {
     const gates = (pipelineRun.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)
       ?.gates;
     const session = (
       pipelineRun.stateOutputs.PaperSession as { session?: { output?: SessionSummary } } | undefined
     )?.session?.output;
+    paper = session ?? null;
     orders = (session?.orders ?? []).map((o) => ({
       clientOrderId: o.clientOrderId,
       symbol: o.symbol,
@@ -557,6 +561,7 @@ async function summarize(
     selection,
     promotion,
     orders,
+    paper,
     slice,
     monitorTicks,
     leverage,

@@ -8,7 +8,12 @@ import * as z from 'zod';
 import { parseCohortConfig } from '../core/cohort/config.js';
 import { ValidationError } from '../core/errors.js';
 import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
-import type { PaperSessionDeps, PaperSessionSettings } from '../core/use-cases/paper-session.js';
+import { DEFAULT_HALT_MODES } from '../core/paper/paper-session.js';
+import {
+  HaltModesSchema,
+  type PaperSessionDeps,
+  type PaperSessionSettings,
+} from '../core/use-cases/paper-session.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, type Runtime } from './runtime.js';
@@ -30,6 +35,7 @@ const SettingsSchema = z.strictObject({
   maxOrderNotionalMultiple: z.number().positive().default(2),
   dailyLossStopFraction: z.number().gt(0).max(1).default(0.1),
   maxBarAgeSeconds: z.number().positive().default(300),
+  haltModes: HaltModesSchema.default(DEFAULT_HALT_MODES),
 });
 
 function parse<T>(name: string, schema: z.ZodType<T>, text: string | undefined, dflt: unknown): T {

@@ -40,7 +40,7 @@ export const RuntimeEnvSchema = z.object({
   BROKER_MODE: z.enum(['simulated', 'alpaca-paper']).default('simulated'),
   /** Simulated broker settings (JSON: startingCashUsd, participationFraction, latencyMs, costs, fractionalShares). */
   SIMULATED_BROKER_JSON: z.string().optional(),
-  /** Paper-session risk settings (JSON: maxOrderNotionalMultiple, dailyLossStopFraction, maxBarAgeSeconds); optional. */
+  /** Paper-session risk settings (JSON: maxOrderNotionalMultiple, dailyLossStopFraction, maxBarAgeSeconds, haltModes {killSwitch, dailyLossStop}); optional. */
   PAPER_SESSION_JSON: z.string().optional(),
   /** Secrets Manager ARN of the Alpaca paper keys (JSON `{keyId, secretKey}`); BROKER_MODE=alpaca-paper. */
   ALPACA_SECRET_ARN: z.string().optional(),

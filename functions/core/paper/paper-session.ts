@@ -19,9 +19,11 @@
  *    forced reduction when the position drifted above the leverage ceiling. A new decision
  *    cancels this session's open orders first. No position is opened unless the strategy's
  *    signal asks for it;
- * 5. pre-trade checks before every submit: the kill switch (fails closed when unreadable),
- *    the per-order notional cap, the daily loss stop (halts entries: reduce-only, then
- *    flattens), data staleness (no decision on a bar older than the limit);
+ * 5. breakers and pre-trade checks: the kill switch (cancels this session's open orders and
+ *    applies its declared halt mode; unreadable, nothing is sent: fail closed), the daily
+ *    loss stop (its halt mode), data staleness (no decision on a bar older than the limit),
+ *    the per-order notional cap, and the kill switch read again before every submit (see
+ *    {@link HaltModes}, docs/execution.md);
  * 6. submit with a deterministic client_order_id (promotion, minute, leg) through the
  *    order-intent protocol (`orders/order-intent.ts`: the broker is asked by client_order_id
  *    first, `order_intent` is recorded before the broker call), so a retried tick never
@@ -93,9 +95,33 @@ export interface PaperSessionLimits {
   readonly dailyLossStopFraction: number;
   /** No decision on a bar that ended more than this before now, seconds. */
   readonly maxBarAgeSeconds: number;
+  /** What each breaker does mid-session. @default {@link DEFAULT_HALT_MODES} */
+  readonly haltModes?: HaltModes;
 }
 
-/** A breaker's declared effect mid-session. */
+/**
+ * A breaker's declared effect mid-session (docs/execution.md, "Halt modes"):
+ * - `pause-entries`: while the condition holds, no order that opens or grows the position;
+ *   orders toward flat (signals, the close flatten) still go; lifts when the condition clears;
+ * - `reduce-only`: for the rest of the session, only orders toward flat;
+ * - `flatten`: the position is closed now and the session sends nothing more.
+ * Halts only escalate (pause-entries < reduce-only < flatten).
+ */
+export interface HaltModes {
+  /** The kill switch (it also cancels this session's open orders, except its flatten). */
+  readonly killSwitch: HaltMode;
+  /** Equity below the capital × (1 − dailyLossStopFraction). */
+  readonly dailyLossStop: HaltMode;
+}
+
+/** Kill switch: flatten (a halted strategy holds nothing); daily loss stop: flatten. */
+export const DEFAULT_HALT_MODES: HaltModes = { killSwitch: 'flatten', dailyLossStop: 'flatten' };
+
+function haltModesOf(limits: PaperSessionLimits): HaltModes {
+  return limits.haltModes ?? DEFAULT_HALT_MODES;
+}
+
+/** A breaker's declared effect mid-session (see {@link HaltModes}). */
 export type HaltMode = 'pause-entries' | 'reduce-only' | 'flatten';
 
 /** The session's state, carried by the workflow from tick to tick (plain JSON). */
@@ -222,12 +248,21 @@ function minuteLeg(ms: number, market: MarketSession['market'], k: number): stri
   return `m${hh}${mm}-${k}`;
 }
 
-async function killSwitchOn(deps: PaperTickDeps): Promise<string | null> {
+type KillSwitchReading =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'engaged' | 'unreadable'; readonly reason: string };
+
+async function readKillSwitch(deps: PaperTickDeps): Promise<KillSwitchReading> {
   try {
     const state = await deps.killSwitch.read();
-    return state?.engaged ? `kill switch engaged: ${state.reason}` : null;
+    return state?.engaged
+      ? { kind: 'engaged', reason: `kill switch engaged: ${state.reason}` }
+      : { kind: 'off' };
   } catch (err) {
-    return `kill switch unreadable (fail closed): ${(err as Error).message}`;
+    return {
+      kind: 'unreadable',
+      reason: `kill switch unreadable (fail closed): ${(err as Error).message}`,
+    };
   }
 }
 
@@ -412,41 +447,57 @@ export async function paperTick(
   if (nowMs - (last.t + MINUTE_MS) > state.limits.maxBarAgeSeconds * 1_000) {
     return out(decision('skipped', 'stale data: the last bar is older than the limit', last.t));
   }
+  // Breakers first (before the book: a cancel can change what fills). The kill switch cancels
+  // this session's open orders (not its own flatten) and applies its declared halt mode; an
+  // unreadable switch cancels and sends nothing (fail closed).
+  const modes = haltModesOf(state.limits);
+  let canceled: string[] = [];
+  let entriesPaused: string | null = null;
+  let haltedNow = false;
+  const ks = await readKillSwitch(deps);
+  if (ks.kind !== 'off') {
+    const toCancel = open.filter((o) => o.reason !== 'flatten');
+    canceled = await cancelOpen(deps, toCancel);
+    if (canceled.length > 0) state = { ...state, orders: await track(deps, state.orders) };
+    if (ks.kind === 'unreadable') return out(decision('halted', ks.reason, last.t, [], canceled));
+    const mode = modes.killSwitch;
+    if (mode === 'pause-entries') entriesPaused = ks.reason;
+    else if (escalates(state.halt, mode)) {
+      state = { ...state, halt: { mode, reason: ks.reason } };
+      haltedNow = true;
+    }
+  }
   const book = sessionBook(state);
   const q = book.positions[state.symbol]?.qty ?? 0;
   const m = last.mark;
   const equity = book.cashUsd + q * (m > 0 ? m : 0);
-  // Breakers: the kill switch halts entries (reduce-only) and cancels open orders; the daily
-  // loss stop flattens.
-  const killed = await killSwitchOn(deps);
-  if (killed) {
-    const canceled = await cancelOpen(deps, open);
-    state = {
-      ...state,
-      orders: await track(deps, state.orders),
-      halt: { mode: 'reduce-only', reason: killed },
-    };
-    return out(decision('halted', killed, last.t, [], canceled));
+  const lossStop = equity < state.capitalUsd * (1 - state.limits.dailyLossStopFraction);
+  if (lossStop) {
+    const mode = modes.dailyLossStop;
+    const reason = `daily loss stop: equity ${equity.toFixed(2)} USD below ${(state.capitalUsd * (1 - state.limits.dailyLossStopFraction)).toFixed(2)} USD`;
+    if (mode === 'pause-entries') entriesPaused ??= reason;
+    else if (escalates(state.halt, mode)) {
+      state = { ...state, halt: { mode, reason } };
+      haltedNow = true;
+    }
   }
+  const stillOpen = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
   let legs: Leg[] = [];
   let why = 'hold';
   const step = qtyStep(state.limits.fractionalShares);
   const asset: AssetRules = { market: state.market, fractionable: true };
-  const lossStop = equity < state.capitalUsd * (1 - state.limits.dailyLossStopFraction);
-  if (!state.flattenDecided && (last.t >= state.closeMs - 2 * MINUTE_MS || lossStop)) {
-    state = {
-      ...state,
-      flattenDecided: true,
-      pendingTarget: null,
-      halt:
-        lossStop && !(last.t >= state.closeMs - 2 * MINUTE_MS)
-          ? { mode: 'flatten', reason: 'daily loss stop' }
-          : state.halt,
-    };
+  const closing = last.t >= state.closeMs - 2 * MINUTE_MS;
+  const haltFlatten = state.halt?.mode === 'flatten';
+  if (!state.flattenDecided && (closing || haltFlatten)) {
+    state = { ...state, flattenDecided: true, pendingTarget: null };
     if (q !== 0) legs = [{ qty: -q, reason: 'flatten' }];
-    why = lossStop ? 'daily loss stop: flatten' : 'close: flatten';
+    why = closing ? 'close: flatten' : `${state.halt?.reason}: flatten`;
   } else if (state.flattenDecided) {
-    return out(decision('none', 'flattened for the session', last.t));
+    return out(
+      haltedNow || canceled.length > 0
+        ? decision('halted', state.halt?.reason ?? 'halted', last.t, [], canceled)
+        : decision('none', 'flattened for the session', last.t),
+    );
   } else if (state.pendingTarget !== null) {
     const sized = sizeOrder({
       target: state.pendingTarget,
@@ -465,7 +516,7 @@ export async function paperTick(
     why = `signal: target ${state.pendingTarget}`;
     state = { ...state, pendingTarget: null };
     if (sized.qty !== 0) legs = legsOf(q, sized.qty, 'signal');
-  } else if (q !== 0 && open.length === 0) {
+  } else if (q !== 0 && stillOpen.length === 0) {
     const x = forcedReductionQty({
       qty: q,
       cashUsd: book.cashUsd,
@@ -481,10 +532,34 @@ export async function paperTick(
       why = 'leverage ceiling exceeded: forced reduction';
     }
   }
-  if (legs.length === 0 && why === 'hold') return out(decision('none', 'hold', last.t));
-  const canceled = await cancelOpen(deps, open);
+  // reduce-only (sticky) and paused entries: only the legs that bring the position toward flat.
+  const restriction =
+    state.halt?.mode === 'reduce-only' ? `reduce-only (${state.halt.reason})` : entriesPaused;
+  if (restriction) {
+    const kept = reducingLegs(q, legs);
+    if (kept.length < legs.length) {
+      why = `${why}; entries refused: ${restriction}`;
+      legs = kept;
+      if (legs.length === 0 && !haltedNow)
+        return out(decision('skipped', why, last.t, [], canceled));
+    }
+  }
+  if (legs.length === 0 && !haltedNow) {
+    if (why === 'hold' && canceled.length === 0) return out(decision('none', 'hold', last.t));
+    if (canceled.length > 0)
+      return out(decision('halted', restriction ?? why, last.t, [], canceled));
+  }
+  // A new decision replaces this session's open orders.
+  if (legs.length > 0) {
+    const replaced = await cancelOpen(
+      deps,
+      state.orders.filter((o) => !isTerminalOrderStatus(o.status)),
+    );
+    canceled = [...canceled, ...replaced];
+  }
   const sent: string[] = [];
   const orders = [...(await track(deps, state.orders))];
+  let position = q;
   for (const [k, leg] of legs.entries()) {
     const side = leg.qty > 0 ? 'buy' : 'sell';
     const qty = Math.abs(leg.qty);
@@ -507,16 +582,21 @@ export async function paperTick(
       feesUsd: 0,
       updatedAtIso: '',
     };
-    const opening = leg.reason === 'signal' && Math.abs(q + leg.qty) > Math.abs(q);
+    const reducing = reducingLegs(position, [leg]).length === 1;
+    position += leg.qty;
     const notional = qty * (m > 0 ? m : 0);
-    if (opening && notional > state.limits.maxOrderNotionalUsd) {
+    if (!reducing && leg.reason === 'signal' && notional > state.limits.maxOrderNotionalUsd) {
       orders.push({ ...base, status: 'rejected', rejectReason: 'pre-trade: order notional cap' });
       continue;
     }
-    // The kill switch is read again at every submit and fails closed.
-    const killedNow = await killSwitchOn(deps);
-    if (killedNow) {
-      state = { ...state, halt: { mode: 'reduce-only', reason: killedNow } };
+    // The kill switch is read again at every submit: unreadable, nothing is sent (fail
+    // closed); engaged, only an order that brings the position toward flat is sent.
+    const again = await readKillSwitch(deps);
+    if (again.kind === 'unreadable' || (again.kind === 'engaged' && !reducing)) {
+      if (again.kind === 'engaged' && escalates(state.halt, modes.killSwitch))
+        state = { ...state, halt: { mode: modes.killSwitch, reason: again.reason } };
+      why = `${why}; not sent: ${again.reason}`;
+      haltedNow = true;
       break;
     }
     try {
@@ -547,7 +627,33 @@ export async function paperTick(
     }
   }
   state = { ...state, orders };
-  return out(decision(sent.length > 0 ? 'orders' : 'none', why, last.t, sent, canceled));
+  const action = haltedNow ? 'halted' : sent.length > 0 ? 'orders' : 'none';
+  const reason = haltedNow ? `${state.halt?.reason ?? 'halted'}; ${why}` : why;
+  return out(decision(action, reason, last.t, sent, canceled));
+}
+
+/** The legs, in order, that each bring the running position toward flat (never past it). */
+function reducingLegs(position: number, legs: readonly Leg[]): Leg[] {
+  const kept: Leg[] = [];
+  let p = position;
+  for (const leg of legs) {
+    const toward = p !== 0 && leg.qty !== 0 && p > 0 !== leg.qty > 0;
+    if (!toward || Math.abs(leg.qty) > Math.abs(p) + DUST_QTY) break;
+    kept.push(leg);
+    p += leg.qty;
+  }
+  return kept;
+}
+
+const HALT_RANK: Readonly<Record<HaltMode, number>> = {
+  'pause-entries': 0,
+  'reduce-only': 1,
+  flatten: 2,
+};
+
+/** True when `mode` is stricter than the session's current halt (halts only escalate). */
+function escalates(current: PaperSessionState['halt'], mode: HaltMode): boolean {
+  return current === null || HALT_RANK[mode] > HALT_RANK[current.mode];
 }
 
 async function cancelOpen(deps: PaperTickDeps, open: readonly PaperOrder[]): Promise<string[]> {

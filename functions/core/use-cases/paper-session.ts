@@ -14,6 +14,7 @@ import type { ExchangeConfig } from '../exchange/exchange-model.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import { ORDER_STATUSES } from '../orders/order.js';
 import {
+  type HaltModes,
   newPaperSession,
   type PaperSessionState,
   paperTick,
@@ -34,6 +35,8 @@ export interface PaperSessionSettings {
   readonly dailyLossStopFraction: number;
   /** No decision on a bar older than this, seconds. */
   readonly maxBarAgeSeconds: number;
+  /** What each breaker does mid-session. */
+  readonly haltModes: HaltModes;
 }
 
 /** Dependencies: the pipeline's, plus the exchange configuration of the reference simulation. */
@@ -65,6 +68,14 @@ const OrderSchema = z.object({
   rejectReason: z.string().optional(),
 });
 
+const HaltModeSchema = z.enum(['pause-entries', 'reduce-only', 'flatten']);
+
+/** What each breaker does mid-session (docs/execution.md, "halt modes"). */
+export const HaltModesSchema = z.strictObject({
+  killSwitch: HaltModeSchema,
+  dailyLossStop: HaltModeSchema,
+});
+
 /** The session state as it travels between steps (strict: unknown keys refused). */
 export const PaperSessionStateSchema = z.strictObject({
   promotionId: z.string().min(1),
@@ -90,15 +101,14 @@ export const PaperSessionStateSchema = z.strictObject({
     maxOrderNotionalUsd: z.number().positive(),
     dailyLossStopFraction: z.number().gt(0).max(1),
     maxBarAgeSeconds: z.number().positive(),
+    haltModes: HaltModesSchema.optional(),
   }),
   startedAtMs: z.number(),
   accountCashUsd: z.number(),
   pendingTarget: z.number().nullable(),
   lastBarMs: z.number().nullable(),
   flattenDecided: z.boolean(),
-  halt: z
-    .object({ mode: z.enum(['pause-entries', 'reduce-only', 'flatten']), reason: z.string() })
-    .nullable(),
+  halt: z.object({ mode: HaltModeSchema, reason: z.string() }).nullable(),
   orders: z.array(OrderSchema),
   ticks: z.number().int().min(0),
   done: z.boolean(),
@@ -170,6 +180,7 @@ export async function startPaperSession(
       maxOrderNotionalUsd: deps.paperSession.maxOrderNotionalMultiple * p.capitalSliceUsd,
       dailyLossStopFraction: deps.paperSession.dailyLossStopFraction,
       maxBarAgeSeconds: deps.paperSession.maxBarAgeSeconds,
+      haltModes: deps.paperSession.haltModes,
     },
   });
   await deps.audit.append(
@@ -219,6 +230,7 @@ export async function tickPaperSession(
     },
     input.state,
   );
+  await recordStatusChanges(deps, input.state, out.state);
   const d = out.decision;
   if (
     d.action === 'orders' ||
@@ -246,6 +258,39 @@ export async function tickPaperSession(
     );
   }
   return { state: out.state, waitSeconds: out.waitSeconds, done: out.state.done };
+}
+
+/**
+ * Appends `order_status_changed` for every order of the session whose status or filled
+ * quantity moved in a tick (a new order included: its status as the broker first reported
+ * it), so the trail answers "submitted vs filled" (`orders-vs-fills`) for paper orders too.
+ */
+async function recordStatusChanges(
+  deps: PaperSessionDeps,
+  before: PaperSessionState,
+  after: PaperSessionState,
+): Promise<void> {
+  const previous = new Map(before.orders.map((o) => [o.clientOrderId, o]));
+  for (const o of after.orders) {
+    const was = previous.get(o.clientOrderId);
+    if (was && was.status === o.status && was.filledQty === o.filledQty) continue;
+    if (!was && o.status === 'rejected' && o.rejectReason?.startsWith('pre-trade')) continue;
+    await deps.audit.append({
+      kind: 'order_status_changed',
+      actor: ACTOR,
+      stream: streamOf(after.promotionId),
+      environment: deps.environment,
+      subject: { promotion_id: after.promotionId, order_id: o.clientOrderId },
+      payload: {
+        client_order_id: o.clientOrderId,
+        status: o.status,
+        previous_status: was?.status ?? null,
+        filled_qty: o.filledQty,
+        filled_avg_price: o.avgPriceUsd,
+        ...(o.rejectReason ? { reason: o.rejectReason } : {}),
+      },
+    } as AuditDraft);
+  }
 }
 
 /** Output of {@link finishPaperSession}. */
