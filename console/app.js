@@ -233,8 +233,16 @@ async function cohortsPage(params) {
     value: params.get('bankroll') || '',
     placeholder: 'any',
   });
+  const partial = params.get('kind') === 'partial';
+  const kind = h(
+    'select',
+    { 'aria-label': 'Kind' },
+    h('option', { value: 'complete', selected: !partial }, 'complete'),
+    h('option', { value: 'partial', selected: partial }, 'partial (intraday)'),
+  );
   const apply = () => {
     const p = new URLSearchParams();
+    if (kind.value === 'partial') p.set('kind', 'partial');
     if (date.value) p.set('date', date.value);
     if (bankroll.value) p.set('bankroll', bankroll.value);
     location.hash = `#/cohorts?${p}`;
@@ -245,6 +253,7 @@ async function cohortsPage(params) {
   const toolbar = h(
     'div',
     { class: 'toolbar' },
+    h('label', null, 'Cohorts', kind),
     h('label', null, 'Session date', date),
     h('label', null, 'Bankroll (USD)', bankroll),
     h('button', { onclick: apply }, 'Filter'),
@@ -275,19 +284,98 @@ async function cohortsPage(params) {
           { label: 'Agents', num: true, value: (c) => c.agentCount },
           { label: 'Total PnL', num: true, value: (c) => usd(c.totalPnlUsd) },
           { label: 'Best agent', value: (c) => c.bestAgentId || '—' },
+          ...(partial ? [{ label: 'Bars up to', value: (c) => when(c.partialUpToIso) }] : []),
         ],
         page.items,
         (c) => {
           location.hash = `#/cohorts/${encodeURIComponent(c.cohortId)}`;
         },
       )
-    : state('empty', 'No cohort matches. Run one with npm start (or clear the filters).');
+    : state(
+        'empty',
+        partial
+          ? 'No partial cohort yet. An operator starts one below (today’s bars up to now).'
+          : 'No cohort matches. Run one with npm start (or clear the filters).',
+      );
   return [
     h('h1', null, 'Cohorts'),
     toolbar,
     h('div', { class: 'card', id: 'cohort-list' }, body),
     next,
+    startCohortCard(),
   ];
+}
+
+/** The operator's "start a partial cohort" form (POST /api/cohorts). */
+function startCohortCard() {
+  const canOperate = me.roles.includes('operator');
+  const field = (name, attrs) => h('input', { name, ...attrs, disabled: !canOperate });
+  const bankroll = field('bankrollUsd', {
+    type: 'number',
+    min: '50',
+    max: '100000',
+    value: '1000',
+  });
+  const agents = field('agentCount', { type: 'number', min: '1', max: '1000', value: '30' });
+  const symbols = field('symbols', { value: 'SPY,BAC,AIG,IBM', size: 24 });
+  const msg = h('p', { class: 'msg', role: 'status' });
+  const start = h(
+    'button',
+    {
+      disabled: !canOperate,
+      title: canOperate ? null : 'needs the operator role',
+      onclick: async () => {
+        start.disabled = true;
+        msg.textContent = 'Starting… (the cohort runs on the bars that have ended so far)';
+        try {
+          const out = await api('/cohorts', {
+            body: {
+              bankrollUsd: Number(bankroll.value),
+              agentCount: Number(agents.value),
+              symbols: symbols.value
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            },
+          });
+          msg.textContent =
+            out.status === 'RUNNING'
+              ? `Started ${out.cohortId} (execution ${out.executionName}); it appears under partial cohorts when done.`
+              : `Done: ${out.cohortId}.`;
+          if (out.status === 'SUCCEEDED') {
+            location.hash = `#/cohorts/${encodeURIComponent(out.cohortId)}`;
+          }
+        } catch (err) {
+          msg.textContent = err.problem?.field
+            ? `${err.problem.field}: ${err.message}`
+            : err.message;
+        } finally {
+          start.disabled = !canOperate;
+        }
+      },
+    },
+    'Start a partial cohort',
+  );
+  return h(
+    'div',
+    { class: 'card', id: 'cohort-start' },
+    h('h2', null, 'Start a partial cohort'),
+    h(
+      'p',
+      null,
+      'Today’s session on the bars that have ended so far, labelled partial: promotions, the Day-3 evidence and learning never read it. Recorded in the audit trail.',
+    ),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('label', null, 'Bankroll (USD)', bankroll),
+      h('label', null, 'Agents', agents),
+      h('label', null, 'Symbols', symbols),
+      start,
+    ),
+    canOperate ? null : h('p', { class: 'msg' }, 'Only an operator can start a cohort.'),
+    msg,
+  );
 }
 
 function riskBadges(risk) {
@@ -329,6 +417,15 @@ async function cohortPage(id) {
     ),
     h('dt', null, 'Genome generation'),
     h('dd', null, c.genomeGeneration),
+    c.partial ? h('dt', null, 'Partial') : null,
+    c.partial
+      ? h(
+          'dd',
+          null,
+          h('span', { class: 'badge warn' }, 'PARTIAL'),
+          ` bars up to ${when(c.partial.upToIso)} (${c.barCount} bars); never promoted`,
+        )
+      : null,
   );
   const leaderboard = table(
     [

@@ -28,6 +28,7 @@ import { REPO_ROOT } from '../lib/paths.js';
 import { httpApiEvent, readBody } from './approval-server.js';
 import { type LocalHandler, localLambdaContext } from './asl-runner.js';
 import { ConsoleUsers, TOKEN_TTL_SECONDS } from './console-users.js';
+import { localCohortStarter } from './local-cohort-starter.js';
 import type { LocalStack } from './local-stack.js';
 import {
   forgetEndpoint,
@@ -267,7 +268,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
  * `stagegate console` and `npm start -- --serve`) and prints its URL and how to log in.
  */
 export async function serveLocalConsole(
-  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'config'>,
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'config' | 'intradayCohort'>,
   options: {
     readonly stateDir: string;
     readonly port?: number;
@@ -287,6 +288,7 @@ export async function serveLocalConsole(
     api: buildConsoleApi(stack.runtime, {
       promotionDeps: () => stack.promotion,
       approvalDeps: () => stack.approvalDeps(),
+      cohortStarter: () => localCohortStarter(stack.intradayCohort),
     }),
     users,
     audit: stack.runtime.audit,

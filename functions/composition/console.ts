@@ -4,15 +4,21 @@
  * {@link Runtime}; the kill switch and approval decisions through the promotion and approval
  * compositions, built lazily on the first write (reads never need the broker or secrets).
  */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ulid } from 'ulid';
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
+import { SfnCohortStarter } from '../adapters/sfn/sfn-cohort-starter.js';
 import { decideApproval } from '../core/approval/decide.js';
+import { ValidationError } from '../core/errors.js';
+import { startPartialCohort } from '../core/use-cases/cohort-start.js';
 import { ConsoleApi } from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import { setKillSwitch } from '../core/use-cases/kill-switch.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import type { CohortStarter } from '../ports/cohort-starter.js';
 import { type ApprovalDeps, getApprovalDeps } from './approval.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
@@ -21,6 +27,20 @@ import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './ru
 export interface ConsoleWriteDeps {
   readonly promotionDeps?: () => PromotionDeps;
   readonly approvalDeps?: () => Promise<ApprovalDeps>;
+  /** Starts intraday-cohort executions (default: Step Functions, env `INTRADAY_COHORT_STATE_MACHINE_ARN`). */
+  readonly cohortStarter?: () => CohortStarter;
+}
+
+/** The Step Functions starter of the environment's intraday-cohort state machine. */
+function sfnCohortStarter(rt: Runtime): CohortStarter {
+  const arn = rt.env.INTRADAY_COHORT_STATE_MACHINE_ARN;
+  if (!arn) {
+    throw new ValidationError(
+      'env.INTRADAY_COHORT_STATE_MACHINE_ARN',
+      'required to start cohorts from the console',
+    );
+  }
+  return new SfnCohortStarter(new SFNClient({ region: rt.env.AWS_REGION }), arn);
 }
 
 /**
@@ -50,6 +70,11 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
   const s3 = makeS3Client(rt.env, rt.credentials);
   const promotionDeps = writes.promotionDeps ?? getPromotionDeps;
   const approvalDeps = writes.approvalDeps ?? getApprovalDeps;
+  let starter: CohortStarter | undefined;
+  const cohortStarter = () => {
+    starter ??= (writes.cohortStarter ?? (() => sfnCohortStarter(rt)))();
+    return starter;
+  };
   return new ConsoleApi({
     readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
     cohorts: rt.cohorts,
@@ -66,6 +91,17 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     clock: rt.clock,
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
     setKillSwitch: killSwitchSetter(rt, promotionDeps),
+    startCohort: (input) =>
+      startPartialCohort(
+        {
+          starter: cohortStarter(),
+          audit: rt.audit,
+          clock: rt.clock,
+          environment: rt.env.STAGE,
+          newId: ulid,
+        },
+        { ...input, channel: 'console' },
+      ),
     decideApproval: async (input) => {
       const deps = await approvalDeps();
       const outcome = await decideApproval(deps, { ...input, channel: 'web' });

@@ -48,6 +48,8 @@ export const RuntimeEnvSchema = z.object({
   ALPACA_BASE_URL: z.string().url().optional(),
   /** Learning-cycle settings (JSON, `LearningConfigSchema`); required by the learning cycle. */
   LEARNING_CONFIG_JSON: z.string().optional(),
+  /** ARN of the intraday-cohort state machine (the console's `cohort start`). */
+  INTRADAY_COHORT_STATE_MACHINE_ARN: z.string().optional(),
   /** Simulated broker account id (partition of its state in the table). */
   BROKER_ACCOUNT: z
     .string()

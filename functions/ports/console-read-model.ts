@@ -28,6 +28,8 @@ export interface CohortListQuery {
   readonly sessionDate?: string;
   /** Only cohorts with exactly this bankroll, USD. */
   readonly bankrollUsd?: number;
+  /** `partial`: the partial (intraday) cohorts instead of the complete ones. */
+  readonly kind?: 'complete' | 'partial';
   /** Page size, 1..200. */
   readonly limit: number;
   readonly cursor?: Record<string, unknown>;
@@ -40,7 +42,7 @@ export interface ListQuery {
 }
 
 export interface ConsoleReadModel {
-  /** Cohorts, most recent session first (then completion time). */
+  /** Complete (or with `kind: 'partial'`, partial) cohorts, most recent session first (then completion time). */
   listCohorts(query: CohortListQuery): Promise<Page<CohortSummary>>;
   /** Promotions, most recently staged first. */
   listPromotions(query: ListQuery): Promise<Page<StagedPromotion>>;

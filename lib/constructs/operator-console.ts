@@ -9,7 +9,8 @@
  * Grants (least privilege): gsi1 queries (cohort, promotion and approval listings); cohort,
  * promotion, approval and kill-switch items; the artifacts (simulation documents) and audit
  * objects for reading; audit appends; the kill-switch write and the broker's order
- * cancellation (engaging the switch cancels open orders); with the Day-3 go/no-go deployed, the
+ * cancellation (engaging the switch cancels open orders); `states:StartExecution` on the
+ * intraday-cohort state machine (`cohort start`, a partial cohort); with the Day-3 go/no-go deployed, the
  * approval key secret and the task-token response of its state machine (decisions from the
  * console). Users are created by an administrator (`aws cognito-idp admin-create-user`,
  * `admin-add-user-to-group`), docs/deploy.md.
@@ -24,6 +25,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
@@ -44,6 +46,8 @@ export interface OperatorConsoleProps {
   readonly buckets: { readonly artifacts: IBucket; readonly audit: IBucket };
   /** The promotion pipeline: its broker settings and grants serve the kill switch. */
   readonly promotion: PromotionPipeline;
+  /** The intraday-cohort state machine: `cohort start` (a partial cohort) starts it. */
+  readonly intradayCohort: IStateMachine;
   /** The Day-3 go/no-go, when deployed: approval decisions from the console. */
   readonly day3?: Day3GoNoGo;
   /** The approval key secret (with `day3`). */
@@ -99,7 +103,10 @@ export class OperatorConsole extends Construct {
       preventUserExistenceErrors: true,
     });
 
-    const env: Record<string, string> = { ...promotion.brokerEnvironment };
+    const env: Record<string, string> = {
+      ...promotion.brokerEnvironment,
+      INTRADAY_COHORT_STATE_MACHINE_ARN: props.intradayCohort.stateMachineArn,
+    };
     if (props.day3 && props.approvalKey) {
       Object.assign(env, {
         TASK_TOKEN_MODE: 'aws',
@@ -123,6 +130,8 @@ export class OperatorConsole extends Construct {
           .readsObjects(buckets.audit, PREFIXES.auditJsonLines),
       )
       .appendsAudit(buckets.audit, table, stage);
+    // `cohort start`: StartExecution on the intraday-cohort state machine only.
+    props.intradayCohort.grantStartExecution(fn);
     if (props.day3 && props.approvalKey) {
       fn.readsSecret(props.approvalKey);
       props.day3.stateMachine.grantTaskResponse(fn);

@@ -223,6 +223,7 @@ export class WorkflowStack extends Stack {
       indexName: GSI1,
       buckets: { artifacts, audit },
       promotion: this.promotion,
+      intradayCohort: this.stateMachine,
       ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });

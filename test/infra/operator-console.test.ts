@@ -98,6 +98,20 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     expect(actionsOf(s)).not.toContain('states:SendTaskSuccess');
   });
 
+  it('may start the intraday-cohort state machine (cohort start) and no other', () => {
+    const s = built[stage];
+    const starts = statementsOfRole(s.workflow, consoleRole(s)).filter((st) =>
+      asArray(st.Action as string | string[]).includes('states:StartExecution'),
+    );
+    expect(starts).toHaveLength(1);
+    const machine = logicalIdOf(s.env.workflow.stateMachine);
+    expect(render(starts[0]?.Resource)).toContain(machine);
+    const fn = Object.values(s.workflow.findResources('AWS::Lambda::Function')).find((f) =>
+      render(f.Properties.Environment).includes('INTRADAY_COHORT_STATE_MACHINE_ARN'),
+    );
+    expect(render(fn?.Properties.Environment)).toContain(machine);
+  });
+
   it('may answer the Day-3 task token only when the go/no-go is deployed', () => {
     expect(actionsOf(withDay3[stage])).toEqual(
       expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),

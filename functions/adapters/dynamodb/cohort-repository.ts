@@ -18,6 +18,11 @@ import { rethrowAws } from '../aws-errors.js';
 
 /** Partition of every cohort in the `gsi1` index, sorted by session date then completion. */
 const COHORTS_GSI_PK = 'COHORTS';
+/**
+ * Partition of partial (intraday) cohorts in `gsi1`: apart from {@link COHORTS_GSI_PK}, so
+ * `list` (what promotions, the Day-3 evidence and learning cycles read) never returns one.
+ */
+export const PARTIAL_COHORTS_GSI_PK = 'COHORTS_PARTIAL';
 const META = 'META';
 /** Most items in one `BatchWriteItem` (the DynamoDB limit). */
 const BATCH = 25;
@@ -70,7 +75,8 @@ async function boundedAll(tasks: readonly (() => Promise<void>)[], limit: number
  * in flight, each retrying its unprocessed items with exponential backoff; the header last
  * with `attribute_not_exists(pk)`: readers only ever see complete cohorts, and a retried step
  * of the same execution is a no-op. `get` also reads the older one-item-per-agent layout
- * (`sk=AGENT#<rank>`).
+ * (`sk=AGENT#<rank>`). A partial cohort's header is indexed under {@link PARTIAL_COHORTS_GSI_PK}:
+ * `list` returns complete cohorts only.
  */
 export class DynamoCohortRepository implements CohortRepository {
   constructor(
@@ -89,7 +95,7 @@ export class DynamoCohortRepository implements CohortRepository {
           Item: {
             pk: cohortPk(valid.cohortId),
             sk: META,
-            gsi1pk: COHORTS_GSI_PK,
+            gsi1pk: valid.partial ? PARTIAL_COHORTS_GSI_PK : COHORTS_GSI_PK,
             gsi1sk: `${valid.sessionDate}#${valid.completedAtIso}#${valid.cohortId}`,
             ...header,
             bestAgentId: leaderboard[0]?.agentId ?? null,

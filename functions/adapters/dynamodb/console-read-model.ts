@@ -20,6 +20,7 @@ import type {
 } from '../../ports/console-read-model.js';
 import { APPROVALS_GSI_PK, approvalViewOfItem } from '../approval/dynamo-approval-store.js';
 import { rethrowAws } from '../aws-errors.js';
+import { PARTIAL_COHORTS_GSI_PK } from './cohort-repository.js';
 
 type Item = Record<string, unknown>;
 
@@ -33,6 +34,7 @@ function cohortSummaryOf(i: Item): CohortSummary {
     agentCount: Number(i.agentCount),
     totalPnlUsd: Number((i.parent as { totalPnlUsd?: number } | undefined)?.totalPnlUsd ?? 0),
     bestAgentId: (i.bestAgentId as string | null) ?? null,
+    ...(i.partial ? { partialUpToIso: String((i.partial as { upToIso?: string }).upToIso) } : {}),
   };
 }
 
@@ -77,7 +79,8 @@ export class DynamoConsoleReadModel implements ConsoleReadModel {
   }
 
   async listCohorts(query: CohortListQuery): Promise<Page<CohortSummary>> {
-    const out = await this.query('cohorts', 'COHORTS', query, {
+    const partition = query.kind === 'partial' ? PARTIAL_COHORTS_GSI_PK : 'COHORTS';
+    const out = await this.query('cohorts', partition, query, {
       ...(query.sessionDate ? { sortPrefix: `${query.sessionDate}#` } : {}),
       ...(query.bankrollUsd !== undefined
         ? {

@@ -41,6 +41,7 @@ export const AUDIT_KINDS = [
   'plan_event',
   'paper_decision',
   'paper_session_completed',
+  'operator_command',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -302,6 +303,15 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
   schedule_skipped: z.looseObject({
     schedule: z.string().min(1),
     reason: z.string(),
+  }),
+  /**
+   * An operator command accepted from the console, Slack or the CLI (`cohort start`, ...):
+   * the channel it came through, the command, its validated arguments and what it started.
+   * The operator is the `actor`; a refused command is an `input_rejected` record instead.
+   */
+  operator_command: z.looseObject({
+    channel: z.string().min(1),
+    command: z.string().min(1),
   }),
   /** A workflow failed for a reason other than its input (after retries); same fields. */
   workflow_failed: z.looseObject({

@@ -19,7 +19,7 @@ const isoDate = z
  */
 export const CohortRequestSchema = z
   .strictObject({
-    source: z.enum(['schedule', 'cli', 'test']),
+    source: z.enum(['schedule', 'cli', 'test', 'console', 'slack']),
     /** UTC ISO-8601 time the schedule fired; the session date is its America/New_York date. */
     scheduledTime: z.string().datetime({ offset: true }).optional(),
     /** Session date to simulate, `YYYY-MM-DD` (takes precedence over `scheduledTime`). */
@@ -35,6 +35,12 @@ export const CohortRequestSchema = z
     seed: z.number().optional(),
     /** Calendar the session date is checked against. Default `equity-usa` (NYSE). */
     market: z.enum(['equity-usa', 'crypto']).optional(),
+    /**
+     * A partial (intraday) cohort: today's session on the bars that have ended by the
+     * workflow's clock, labelled partial; promotions, the Day-3 evidence and learning cycles
+     * never read it.
+     */
+    partial: z.boolean().optional(),
   })
   .refine((r) => r.sessionDate !== undefined || r.scheduledTime !== undefined, {
     message: 'either sessionDate or scheduledTime is required',
@@ -122,6 +128,11 @@ export const CohortRecordSchema = z.object({
   artifacts: z.object({ simulationKey: z.string(), scoreKey: z.string() }),
   parent: ParentSummarySchema,
   leaderboard: z.array(AgentRowSchema),
+  /**
+   * Present on a partial (intraday) cohort: simulated on the bars that had ended by `upToIso`
+   * (UTC ISO-8601). Listed apart from complete cohorts; promotions refuse it.
+   */
+  partial: z.object({ upToIso: z.string() }).optional(),
 });
 export type CohortRecord = z.infer<typeof CohortRecordSchema>;
 
@@ -129,4 +140,9 @@ export type CohortRecord = z.infer<typeof CohortRecordSchema>;
 export type CohortSummary = Pick<
   CohortRecord,
   'cohortId' | 'sessionDate' | 'completedAtIso' | 'symbols' | 'bankrollUsd' | 'agentCount'
-> & { totalPnlUsd: number; bestAgentId: string | null };
+> & {
+  totalPnlUsd: number;
+  bestAgentId: string | null;
+  /** UTC ISO-8601 end of the bars a partial cohort saw (absent on complete cohorts). */
+  partialUpToIso?: string;
+};

@@ -25,7 +25,12 @@ import {
   simulateCohortShard,
 } from '../cohort/shard.js';
 import { ValidationError } from '../errors.js';
-import { genomesFor, type PreparedCohort, type RunOutput } from './intraday-cohort.js';
+import {
+  genomesFor,
+  loadPreparedSession,
+  type PreparedCohort,
+  type RunOutput,
+} from './intraday-cohort.js';
 import { type StoredShardedSimulation, simulationKeyOf } from './simulation-artifact.js';
 
 /** Output of the plan step (small: the plan itself is an artifact). */
@@ -128,7 +133,7 @@ export async function runCohortShardStep(
 ): Promise<ShardRunOutput> {
   const { prepared } = input;
   const plan = await readPlan(deps.artifacts, prepared, input.planKey);
-  const session = await deps.marketData.loadSession(prepared.sessionDate, prepared.symbols);
+  const session = await loadPreparedSession(deps.marketData, prepared);
   const shard = simulateCohortShard({ plan, session, agentIndices: input.agentIndices });
   const firstAgentId = cohortAgentId(shard.agentIndices[0] as number);
   const shardKey = `${cohortPrefix(prepared)}/shards/${firstAgentId}.sga`;

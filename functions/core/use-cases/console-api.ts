@@ -41,6 +41,8 @@ import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { NotFoundError, StagegateError, ValidationError } from '../errors.js';
 import { downsampleIndices } from '../report/downsample.js';
 import type { CohortRecord } from './cohort-records.js';
+import type { CohortStarted } from './cohort-start.js';
+import { deskStatus } from './desk-status.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 
 /** A request as the edge hands it over (headers lower-case). */
@@ -91,6 +93,14 @@ export interface ConsoleApiDeps {
     readonly reason: string;
     readonly by: string;
   }) => Promise<{ state: KillSwitchState; canceled: readonly string[] }>;
+  /**
+   * Starts a partial intraday cohort for `by` (`startPartialCohort`, channel `console`);
+   * throws ValidationError (already recorded) on bad arguments.
+   */
+  readonly startCohort: (input: {
+    readonly by: string;
+    readonly args: unknown;
+  }) => Promise<CohortStarted>;
   /** Records a decision on a Day-3 approval request and resumes its execution. */
   readonly decideApproval: (input: {
     readonly approvalId: string;
@@ -169,6 +179,8 @@ const cursorParam = z.string().max(2000).optional();
 
 const CohortListQuerySchema = z.strictObject({
   date: isoDate.optional(),
+  /** `partial`: the partial (intraday) cohorts started by operators; default `complete`. */
+  kind: z.enum(['complete', 'partial']).default('complete'),
   bankroll: z.coerce.number().positive().max(100_000).optional(),
   cursor: cursorParam,
   limit: limitParam,
@@ -359,6 +371,10 @@ export class ConsoleApi {
     const identity = this.authorize(req, 'read');
     const q = req.query;
     if (route === '/me') return json(200, { identity, roles: req.roles });
+    if (route === '/status') {
+      parse(z.strictObject({}), q, 'query');
+      return json(200, await deskStatus(this.deps));
+    }
     if (route === '/cohorts') return json(200, await this.listCohorts(q));
     const m1 = /^\/cohorts\/([^/]+)$/.exec(route);
     if (m1) {
@@ -416,6 +432,7 @@ export class ConsoleApi {
     const page = await this.deps.readModel.listCohorts({
       ...(p.date ? { sessionDate: p.date } : {}),
       ...(p.bankroll !== undefined ? { bankrollUsd: p.bankroll } : {}),
+      kind: p.kind,
       limit: p.limit,
       cursor: cursorOf(p),
     });
@@ -883,13 +900,35 @@ export class ConsoleApi {
       return json(200, out);
     }
     if (route === '/cohorts') {
-      this.authorize(req, 'cohort_start');
+      const by = this.authorize(req, 'cohort_start');
       this.checkCsrf(req);
-      throw new ApiProblem(
-        501,
-        'Not implemented',
-        'starting a cohort from the console is not available yet',
-      );
+      let out: CohortStarted;
+      try {
+        out = await this.deps.startCohort({ by, args: this.body(req) });
+      } catch (err) {
+        // Already recorded as input_rejected by the use case: answer without a second record.
+        if (!(err instanceof ValidationError)) throw err;
+        return problem(
+          new ApiProblem(400, 'Invalid request', `body.${err.message}`, `body.${err.field}`),
+          req.path,
+        );
+      }
+      if (out.status === 'FAILED') {
+        // The workflow refused or failed (it recorded why): problem+json with the start's ids.
+        const p = problem(
+          new ApiProblem(422, 'Cohort failed', `${out.error ?? 'failed'}: ${out.cause ?? ''}`),
+          req.path,
+        );
+        return {
+          ...p,
+          body: JSON.stringify({
+            ...JSON.parse(p.body),
+            cohortId: out.cohortId,
+            executionName: out.executionName,
+          }),
+        };
+      }
+      return json(out.status === 'SUCCEEDED' ? 201 : 202, out);
     }
     throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
   }

@@ -11,12 +11,12 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
-import { isTradingDay } from '../calendar/market-calendar.js';
+import { isTradingDay, marketDate } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
 import { NoDailyHistoryError, ValidationError } from '../errors.js';
-import type { DailyBar } from '../market/types.js';
+import type { DailyBar, MarketSession } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
 import {
   type AgentRow,
@@ -55,6 +55,12 @@ export interface PreparedCohort {
     /** Minutes without a trade, per symbol. */
     readonly missingBars: Readonly<Record<string, number>>;
   };
+  /**
+   * Set for a partial (intraday) cohort: it sees only the bars that had ended by this UTC
+   * ISO-8601 time (the prepare step's clock, never the request); null for a complete cohort.
+   * Promotions never read a partial cohort.
+   */
+  readonly partialUpToIso: string | null;
 }
 
 export interface RunOutput {
@@ -207,9 +213,34 @@ export async function prepareCohort(
     return { skipped: true, sessionDate, reason: `${market} market closed on ${sessionDate}` };
   }
   const symbols = request.symbols.map((s) => s.toUpperCase());
-  const session = await deps.marketData.loadSession(sessionDate, symbols);
+  // A partial cohort runs on today's bars up to the step's own clock: the request can name
+  // neither another day nor a time (no input of a deployed workflow sets the time).
+  const nowMs = deps.clock.now();
+  if (request.partial) {
+    const today = marketDate(nowMs, market);
+    if (sessionDate !== today) {
+      throw new ValidationError(
+        'request.sessionDate',
+        `a partial cohort runs on the current session (${today} on the ${market} calendar), not ${sessionDate}`,
+      );
+    }
+    if (!isTradingDay(sessionDate, market)) {
+      throw new ValidationError(
+        'request.partial',
+        `${market} market closed on ${sessionDate}: no session to start a partial cohort on`,
+      );
+    }
+  }
+  const session = request.partial
+    ? await deps.marketData.loadSessionUpTo(sessionDate, symbols, nowMs)
+    : await deps.marketData.loadSession(sessionDate, symbols);
   if (session.timestamps.length === 0) {
-    throw new ValidationError('request.sessionDate', `no regular-session bars on ${sessionDate}`);
+    throw new ValidationError(
+      request.partial ? 'request.partial' : 'request.sessionDate',
+      request.partial
+        ? `no bar of the ${sessionDate} session has ended yet at ${new Date(nowMs).toISOString()}`
+        : `no regular-session bars on ${sessionDate}`,
+    );
   }
   const missingBars: Record<string, number> = {};
   for (const series of session.series) {
@@ -243,7 +274,7 @@ export async function prepareCohort(
     skipped: false,
     cohortId: cohortIdFor(sessionDate, input.executionName),
     executionId: input.executionId,
-    startedAtIso: new Date(deps.clock.now()).toISOString(),
+    startedAtIso: new Date(nowMs).toISOString(),
     sessionDate,
     symbols,
     config,
@@ -254,7 +285,27 @@ export async function prepareCohort(
       lastBarIso: new Date(last).toISOString(),
       missingBars,
     },
+    partialUpToIso: request.partial ? new Date(nowMs).toISOString() : null,
   };
+}
+
+/**
+ * The bars a prepared cohort simulates: the whole session, or for a partial cohort the bars
+ * that had ended by {@link PreparedCohort.partialUpToIso}.
+ */
+export function loadPreparedSession(
+  marketData: MarketDataPort,
+  prepared: Pick<PreparedCohort, 'sessionDate' | 'symbols'> & {
+    readonly partialUpToIso?: string | null;
+  },
+): Promise<MarketSession> {
+  return prepared.partialUpToIso
+    ? marketData.loadSessionUpTo(
+        prepared.sessionDate,
+        prepared.symbols,
+        Date.parse(prepared.partialUpToIso),
+      )
+    : marketData.loadSession(prepared.sessionDate, prepared.symbols);
 }
 
 /**
@@ -272,7 +323,7 @@ export async function runCohort(
   },
   prepared: PreparedCohort,
 ): Promise<RunOutput> {
-  const session = await deps.marketData.loadSession(prepared.sessionDate, prepared.symbols);
+  const session = await loadPreparedSession(deps.marketData, prepared);
   const { genomes, generation, source } = await genomesFor(deps, prepared);
   const result = simulateCohort({
     cohortId: prepared.cohortId,
@@ -400,6 +451,7 @@ export async function persistCohort(
     artifacts: { simulationKey: input.run.simulationKey, scoreKey: input.score.scoreKey },
     parent: toParentSummary(score),
     leaderboard,
+    ...(p.partialUpToIso ? { partial: { upToIso: p.partialUpToIso } } : {}),
   };
   await deps.cohorts.saveCompleted(record);
   return { cohortId: p.cohortId, agentRows: leaderboard.length };
@@ -428,6 +480,7 @@ export const PreparedCohortSchema = z.object({
     lastBarIso: z.string(),
     missingBars: z.record(z.string(), z.number()),
   }),
+  partialUpToIso: z.string().datetime().nullable().default(null),
 });
 
 export const RunOutputSchema = z.object({

@@ -182,6 +182,12 @@ export async function stagePromotion(
       return { skipped: true, reason: `no complete cohort before ${today} to promote` };
   }
   const cohort = await deps.cohorts.get(cohortId);
+  if (cohort.partial) {
+    throw new ValidationError(
+      'request.cohortId',
+      `cohort ${cohort.cohortId} is partial (bars up to ${cohort.partial.upToIso}); promotions read complete cohorts only`,
+    );
+  }
   const min = deps.gateThresholds.minTradeCount;
   const candidate = request.agentId
     ? cohort.leaderboard.find((r) => r.agentId === request.agentId)

@@ -298,3 +298,119 @@ describe('roles, CSRF and refusals', () => {
     expect(await me.json()).toEqual({ identity: 'local:rick', roles: ['viewer', 'risk'] });
   });
 });
+
+describe('cohort start (a partial intraday cohort)', () => {
+  it('starts a partial cohort for an operator only, listed apart and refused by promotions', async () => {
+    // 11:00 New York on a session with data: 90 bars have ended.
+    fx.stack.clock.set(Date.parse('2013-10-09T15:00:30.000Z'));
+    try {
+      const body = { bankrollUsd: 1500, agentCount: 8, symbols: ['SPY', 'BAC'] };
+      const viewer = await call('/api/cohorts', { as: 'vera', method: 'POST', body });
+      expect(viewer.status).toBe(403);
+      const risk = await call('/api/cohorts', { as: 'rick', method: 'POST', body });
+      expect(risk.status).toBe(403);
+      expect(await refusals()).toContainEqual(
+        expect.objectContaining({ actor: 'local:rick', status: 403, path: '/api/cohorts' }),
+      );
+      const noCsrf = await call('/api/cohorts', { as: 'olivia', method: 'POST', body, csrf: null });
+      expect(noCsrf.status).toBe(403);
+
+      const bad = await call('/api/cohorts', {
+        as: 'olivia',
+        method: 'POST',
+        body: { ...body, bankrollUsd: 20 },
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ field: 'body.bankrollUsd' });
+      const rejected = (await auditRecords(fx.stack)).filter(
+        (r) => r.stream === 'operator:commands' && r.kind === 'input_rejected',
+      );
+      expect(rejected.map((r) => [r.actor, r.payload.field])).toContainEqual([
+        'local:olivia',
+        'bankrollUsd',
+      ]);
+
+      const res = await call('/api/cohorts', { as: 'olivia', method: 'POST', body });
+      expect(res.status).toBe(201);
+      const started = (await res.json()) as {
+        cohortId: string;
+        sessionDate: string;
+        status: string;
+        partial: boolean;
+      };
+      expect(started).toMatchObject({
+        sessionDate: '2013-10-09',
+        status: 'SUCCEEDED',
+        partial: true,
+      });
+
+      const commands = (await auditRecords(fx.stack)).filter((r) => r.kind === 'operator_command');
+      expect(commands).toContainEqual(
+        expect.objectContaining({
+          actor: 'local:olivia',
+          payload: expect.objectContaining({ command: 'cohort start', bankroll: 1500 }),
+        }),
+      );
+
+      const doc = (await (await call(`/api/cohorts/${started.cohortId}`)).json()) as {
+        cohort: { partial: { upToIso: string }; barCount: number; bankrollUsd: number };
+      };
+      expect(doc.cohort.partial.upToIso).toBe('2013-10-09T15:00:30.000Z');
+      expect(doc.cohort.barCount).toBe(90);
+      expect(doc.cohort.bankrollUsd).toBe(1500);
+
+      const complete = (await (await call('/api/cohorts')).json()) as {
+        items: { cohortId: string }[];
+      };
+      expect(complete.items.map((c) => c.cohortId)).not.toContain(started.cohortId);
+      const partial = (await (await call('/api/cohorts?kind=partial')).json()) as {
+        items: { cohortId: string; partialUpToIso: string }[];
+      };
+      expect(partial.items).toEqual([
+        expect.objectContaining({
+          cohortId: started.cohortId,
+          partialUpToIso: '2013-10-09T15:00:30.000Z',
+        }),
+      ]);
+
+      const promo = await fx.stack.promotionPipeline.execute(
+        { source: 'test', cohortId: started.cohortId },
+        { executionName: 'it-console-promote-partial' },
+      );
+      expect(promo.status).toBe('FAILED');
+      expect(promo.cause).toContain('is partial');
+    } finally {
+      fx.stack.clock.set(Date.now());
+    }
+  });
+
+  it('refuses a start on a day the market is closed, naming the field', async () => {
+    fx.stack.clock.set(Date.parse('2013-10-12T15:00:00.000Z')); // a Saturday
+    try {
+      const res = await call('/api/cohorts', { as: 'olivia', method: 'POST', body: {} });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ field: 'body.market' });
+    } finally {
+      fx.stack.clock.set(Date.now());
+    }
+  });
+});
+
+describe('desk status', () => {
+  it('shows the kill switch, the newest cohort and promotion, and the pending approvals', async () => {
+    const res = await call('/api/status');
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as {
+      killSwitch: { engaged: boolean };
+      latestCohort: { cohortId: string };
+      latestPromotion: { promotionId: string };
+      pendingApprovals: { approvalId: string }[];
+    };
+    expect(status.killSwitch.engaged).toBe(false);
+    expect(status.latestCohort.cohortId).toBe(fx.cohortIds[1]);
+    expect(status.latestPromotion.promotionId).toBe(fx.promotionId);
+    // Decided earlier in this file: no longer pending.
+    expect(status.pendingApprovals.map((a) => a.approvalId)).not.toContain(fx.approvalId);
+    expect((await call('/api/status', { as: null })).status).toBe(401);
+  });
+});

@@ -7,6 +7,7 @@ import { buildConsoleApi } from '../../../functions/composition/console.js';
 import { newApprovalId } from '../../../functions/core/approval/links.js';
 import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
 import { ConsoleUsers } from '../../../local/console-users.js';
+import { localCohortStarter } from '../../../local/local-cohort-starter.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { localTaskTokens } from '../../../local/local-task-tokens.js';
 import { DATA_ROOT } from '../../support/paths.js';
@@ -111,6 +112,7 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
       api: buildConsoleApi(stack.runtime, {
         promotionDeps: () => stack.promotion,
         approvalDeps: () => stack.approvalDeps(),
+        cohortStarter: () => localCohortStarter(stack.intradayCohort),
       }),
       users,
       audit: stack.runtime.audit,

@@ -1,0 +1,202 @@
+/**
+ * `cohort start`: an operator starts a PARTIAL intraday cohort of today's session on the bars
+ * that have ended by now (console `POST /api/cohorts`, the Slack `/stagegate cohort start`
+ * command, ...). It is the same intraday-cohort workflow the schedule runs, with
+ * `partial: true`: its prepare step cuts the session at its own clock (no input sets the time),
+ * the cohort is stored labelled partial and listed apart, and promotions, the Day-3 evidence
+ * and learning cycles never read it (`functions/adapters/dynamodb/cohort-repository.ts`,
+ * `functions/core/use-cases/promotion.ts`).
+ *
+ * Validated like the CLI's `run` (same cohort config ranges: bankroll 50..100,000 USD, agents
+ * 1..1,000, allocation `equal`/`risk-weighted`), plus: today must be a session day of the
+ * market and its first bar must have ended. A refused start is recorded as `input_rejected`
+ * (stream {@link OPERATOR_COMMANDS_STREAM}) and thrown as a ValidationError naming the field;
+ * an accepted one is recorded as `operator_command` BEFORE the workflow starts (an intent: a
+ * crash between the two leaves the command in the trail).
+ *
+ * Role checks are the caller's (the `operator` role: `functions/core/console/roles.ts`).
+ */
+import * as z from 'zod';
+import type { AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortStarter, CohortStartResult } from '../../ports/cohort-starter.js';
+import type { AuditEnvironment } from '../audit/record.js';
+import { marketDate, sessionHours } from '../calendar/market-calendar.js';
+import { parseCohortConfig } from '../cohort/config.js';
+import { ValidationError } from '../errors.js';
+import { cohortIdFor } from './intraday-cohort.js';
+
+/** Audit stream of operator commands (accepted and refused). */
+export const OPERATOR_COMMANDS_STREAM = 'operator:commands';
+
+/** Defaults of an omitted argument: those of the CLI's `stagegate run`. */
+export const COHORT_START_DEFAULTS = {
+  symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+  bankrollUsd: 1000,
+  agentCount: 30,
+  allocation: 'equal',
+  seed: 1,
+  market: 'equity-usa',
+} as const;
+
+/** The arguments of `cohort start` (every one optional: {@link COHORT_START_DEFAULTS}). */
+export const CohortStartArgsSchema = z.strictObject({
+  /** Bankroll of the parent wallet, USD (50..100,000). */
+  bankrollUsd: z.number().optional(),
+  /** Agents in the cohort (1..1,000). */
+  agentCount: z.number().optional(),
+  /** Ticker symbols (1..20), e.g. `["SPY","BAC"]`. */
+  symbols: z
+    .array(z.string().regex(/^[A-Za-z.]{1,10}$/, 'must be a ticker symbol'))
+    .min(1)
+    .max(20)
+    .optional(),
+  /** `equal` or `risk-weighted`. */
+  allocation: z.string().optional(),
+  /** Seed of a freshly seeded genome pool (integer >= 0). */
+  seed: z.number().optional(),
+  /** Calendar of the symbols: `equity-usa` (NYSE, default) or `crypto` (24 h UTC days). */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
+});
+export type CohortStartArgs = z.infer<typeof CohortStartArgsSchema>;
+
+export interface CohortStartDeps {
+  readonly starter: CohortStarter;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly environment: AuditEnvironment;
+  /** A new unique id of `[A-Za-z0-9]` (e.g. a ULID), for the execution name. */
+  readonly newId: () => string;
+}
+
+/** What a start answers. */
+export interface CohortStarted extends CohortStartResult {
+  readonly executionName: string;
+  /** Id the cohort will be stored under (`coh-YYYYMMDD-<execution name tail>`). */
+  readonly cohortId: string;
+  /** Session date `YYYY-MM-DD` on the market's calendar. */
+  readonly sessionDate: string;
+  /** UTC ISO-8601 time of the start: the cohort sees the bars that had ended by about then. */
+  readonly requestedAtIso: string;
+  readonly partial: true;
+  /** The validated request the workflow was started with. */
+  readonly request: Readonly<Record<string, unknown>>;
+}
+
+function validate(args: unknown, nowMs: number, channel: 'console' | 'slack' | 'cli') {
+  const parsed = CohortStartArgsSchema.safeParse(args ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const keys = issue && 'keys' in issue ? (issue.keys as string[]).join(',') : '';
+    throw new ValidationError(
+      issue?.path.join('.') || keys || 'args',
+      issue?.code === 'unrecognized_keys'
+        ? `unknown argument; allowed: ${Object.keys(CohortStartArgsSchema.shape).join(', ')}`
+        : (issue?.message ?? 'invalid'),
+    );
+  }
+  const a = parsed.data;
+  const config = parseCohortConfig({
+    bankrollUsd: a.bankrollUsd ?? COHORT_START_DEFAULTS.bankrollUsd,
+    agentCount: a.agentCount ?? COHORT_START_DEFAULTS.agentCount,
+    allocation: a.allocation ?? COHORT_START_DEFAULTS.allocation,
+    seed: a.seed ?? COHORT_START_DEFAULTS.seed,
+  });
+  const market = a.market ?? COHORT_START_DEFAULTS.market;
+  const sessionDate = marketDate(nowMs, market);
+  const hours = sessionHours(sessionDate, market);
+  if (!hours) {
+    throw new ValidationError(
+      'market',
+      `the ${market} market has no session on ${sessionDate}: nothing to start a partial cohort on`,
+    );
+  }
+  const firstBarEndMs = Date.parse(hours.openIso) + 60_000;
+  if (nowMs < firstBarEndMs) {
+    throw new ValidationError(
+      'market',
+      `the ${sessionDate} session's first bar ends at ${new Date(firstBarEndMs).toISOString()}; start a partial cohort after that`,
+    );
+  }
+  return {
+    source: channel,
+    sessionDate,
+    symbols: (a.symbols ?? COHORT_START_DEFAULTS.symbols).map((s) => s.toUpperCase()),
+    bankrollUsd: config.bankrollUsd,
+    agentCount: config.agentCount,
+    allocation: config.allocation,
+    seed: config.seed,
+    market,
+    partial: true,
+  };
+}
+
+/**
+ * Starts a partial intraday cohort on behalf of `by` (an identity `scheme:id`) from `channel`.
+ *
+ * @param input.args untrusted arguments ({@link CohortStartArgsSchema}).
+ * @throws ValidationError naming the argument (recorded as `input_rejected` first); the
+ *   starter's `TransientError`.
+ */
+export async function startPartialCohort(
+  deps: CohortStartDeps,
+  input: {
+    readonly by: string;
+    readonly channel: 'console' | 'slack' | 'cli';
+    readonly args: unknown;
+  },
+): Promise<CohortStarted> {
+  const nowMs = deps.clock.now();
+  let request: ReturnType<typeof validate>;
+  try {
+    request = validate(input.args, nowMs, input.channel);
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      await deps.audit.append({
+        kind: 'input_rejected',
+        actor: input.by,
+        stream: OPERATOR_COMMANDS_STREAM,
+        environment: deps.environment,
+        payload: {
+          source: input.channel,
+          command: 'cohort start',
+          field: err.field,
+          message: err.message,
+        },
+      });
+    }
+    throw err;
+  }
+  const executionName = `partial-${input.channel}-${deps.newId()}`;
+  const cohortId = cohortIdFor(request.sessionDate, executionName);
+  await deps.audit.append({
+    kind: 'operator_command',
+    actor: input.by,
+    stream: OPERATOR_COMMANDS_STREAM,
+    environment: deps.environment,
+    subject: { cohort_id: cohortId },
+    payload: {
+      channel: input.channel,
+      command: 'cohort start',
+      partial: true,
+      session_date: request.sessionDate,
+      execution_name: executionName,
+      symbols: request.symbols,
+      bankroll: request.bankrollUsd,
+      agent_count: request.agentCount,
+      allocation: request.allocation,
+      seed: request.seed,
+      market: request.market,
+    },
+  });
+  const started = await deps.starter.start(request, executionName);
+  return {
+    ...started,
+    executionName,
+    cohortId,
+    sessionDate: request.sessionDate,
+    requestedAtIso: new Date(nowMs).toISOString(),
+    partial: true,
+    request,
+  };
+}
