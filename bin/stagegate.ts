@@ -575,7 +575,7 @@ audit
   .description('recompute the hash chains; exits 1 naming the first broken record')
   .option(
     '--date <YYYY-MM-DD>',
-    'only this UTC day (each stream anchored at its first record that day)',
+    'only this UTC day (its edges checked against the day manifests, the next record and the heads)',
   )
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
@@ -588,18 +588,7 @@ audit
         bucket: LOCAL_BUCKETS.audit,
         environment: 'local',
         date: o.date,
-        heads: o.date
-          ? undefined
-          : {
-              dynamo: makeDocumentClient(
-                {
-                  DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint,
-                  AWS_REGION: 'us-east-1',
-                },
-                LOCAL_CREDENTIALS,
-              ),
-              tableName: LOCAL_TABLE,
-            },
+        heads: localHeads(stack),
       });
       if (result.ok) {
         process.stdout.write(
@@ -631,14 +620,24 @@ audit
         environment: 'local',
         cacheDir: path.join(g.state, 'audit-cache'),
         date: o.date,
+        heads: localHeads(stack),
       });
       process.stdout.write(
         out.key
-          ? `compacted ${out.records} record(s) of ${o.date} into ${out.key} (${out.bytes} bytes)\n`
+          ? `compacted ${out.records} record(s) of ${o.date} into ${out.key} (${out.bytes} bytes)${out.manifestKey ? `; day anchored: ${out.manifestKey}` : ''}\n`
           : `no audit records on ${o.date}\n`,
       );
     });
   });
+
+/** The local head table, which also holds the audit day anchor. */
+const localHeads = (stack: LocalStack) => ({
+  dynamo: makeDocumentClient(
+    { DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint, AWS_REGION: 'us-east-1' },
+    LOCAL_CREDENTIALS,
+  ),
+  tableName: LOCAL_TABLE,
+});
 
 const jsonSafe = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
 const cell = (v: unknown): string =>

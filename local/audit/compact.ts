@@ -13,15 +13,24 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { AuditDayAnchors } from '../../functions/adapters/audit/day-anchors.js';
+import { S3AuditReader } from '../../functions/adapters/audit/s3-audit-reader.js';
 import { parquetKey } from '../../functions/core/audit/keys.js';
+import { buildDayManifest, verifyManifestChain } from '../../functions/core/audit/manifest.js';
+import { auditRecordSchema } from '../../functions/core/audit/record.js';
 import { AUDIT_COLUMNS } from '../../functions/core/audit/table-schema.js';
 import { AuditChainBrokenError, ValidationError } from '../../functions/core/errors.js';
-import type { MirrorOptions } from './duckdb.js';
+import type { MirrorOptions, VerifyAuditOptions } from './duckdb.js';
 import { createAuditViews, mirrorAudit, mirroredSources, runSql, verifyAudit } from './duckdb.js';
 
 export interface CompactOptions extends MirrorOptions {
   /** The UTC day to compact, `YYYY-MM-DD` (required). */
   readonly date: string;
+  /**
+   * Stream-head table: the day is verified for completeness too, then anchored (its manifest
+   * written and the anchor moved to it) unless a later day is anchored already.
+   */
+  readonly heads?: VerifyAuditOptions['heads'];
 }
 
 export interface CompactResult {
@@ -30,6 +39,11 @@ export interface CompactResult {
   readonly records: number;
   /** Size of the Parquet file, bytes. */
   readonly bytes: number;
+  /**
+   * S3 key of the day manifest written, null when none was (no `heads`, no records, the day
+   * was anchored before, or a later day is anchored already).
+   */
+  readonly manifestKey: string | null;
 }
 
 /**
@@ -68,7 +82,7 @@ export async function compactAuditDay(options: CompactOptions): Promise<CompactR
   }
   const mirror = await mirrorAudit(options);
   const sources = await mirroredSources(mirror.root, options.environment, options.date);
-  if (!sources.jsonl) return { key: null, records: 0, bytes: 0 };
+  if (!sources.jsonl) return { key: null, records: 0, bytes: 0, manifestKey: null };
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-compact-'));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -88,10 +102,49 @@ export async function compactAuditDay(options: CompactOptions): Promise<CompactR
         ContentType: 'application/vnd.apache.parquet',
       }),
     );
-    return { key, records, bytes: body.byteLength };
+    return { key, records, bytes: body.byteLength, manifestKey: await anchorDay(options) };
   } finally {
     connection.closeSync();
     instance.closeSync();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the (verified) day's manifest and moves the anchor to it (see
+ * functions/core/audit/manifest.ts). Days are anchored in date order: a day older than the
+ * newest anchored one, or one anchored already, is left as it is.
+ *
+ * @returns the manifest's S3 key, or null when nothing was anchored.
+ */
+async function anchorDay(options: CompactOptions): Promise<string | null> {
+  if (!options.heads) return null;
+  const anchors = new AuditDayAnchors({
+    s3: options.s3Client,
+    bucket: options.bucket,
+    dynamo: options.heads.dynamo,
+    tableName: options.heads.tableName,
+  });
+  const [stored, anchor] = await Promise.all([
+    anchors.readManifests(options.environment),
+    anchors.readAnchor(options.environment),
+  ]);
+  const { manifests } = verifyManifestChain(stored, anchor);
+  const newest = manifests[manifests.length - 1] ?? null;
+  if (newest && newest.date >= options.date) return null;
+  const inputs = await new S3AuditReader({
+    s3: options.s3Client,
+    bucket: options.bucket,
+  }).readRecords({ environment: options.environment, date: options.date });
+  const records = inputs.flatMap((i) => {
+    const parsed = auditRecordSchema.safeParse(i.record);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const manifest = buildDayManifest({
+    environment: options.environment,
+    date: options.date,
+    records,
+    previous: newest,
+  });
+  return anchors.writeManifest(manifest, anchor);
 }

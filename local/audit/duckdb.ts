@@ -14,14 +14,26 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { AuditDayAnchors } from '../../functions/adapters/audit/day-anchors.js';
 import { mapLimit, S3AuditReader } from '../../functions/adapters/audit/s3-audit-reader.js';
-import { AUDIT_PARQUET_PREFIX, auditPrefix } from '../../functions/core/audit/keys.js';
+import {
+  AUDIT_PARQUET_PREFIX,
+  auditPrefix,
+  parseAuditObjectKey,
+} from '../../functions/core/audit/keys.js';
+import {
+  checkDayEdges,
+  checkManifestsAgainstRecords,
+  type NextRecord,
+  verifyManifestChain,
+} from '../../functions/core/audit/manifest.js';
 import type { AuditSqlParam } from '../../functions/core/audit/named-queries.js';
 import { getNamedQuery, positionalParams } from '../../functions/core/audit/named-queries.js';
-import type { AuditEnvironment } from '../../functions/core/audit/record.js';
+import type { AuditEnvironment, AuditRecord } from '../../functions/core/audit/record.js';
+import { auditRecordSchema } from '../../functions/core/audit/record.js';
 import { AUDIT_COLUMNS } from '../../functions/core/audit/table-schema.js';
-import type { VerifyResult } from '../../functions/core/audit/verify.js';
-import { verifyChains } from '../../functions/core/audit/verify.js';
+import type { VerifyInput, VerifyResult } from '../../functions/core/audit/verify.js';
+import { verifyChains, withBreaks } from '../../functions/core/audit/verify.js';
 import { ValidationError } from '../../functions/core/errors.js';
 
 /** A result row, values as plain JS (BIGINT as number when safe, else string). */
@@ -293,15 +305,62 @@ export async function queryAudit(options: QueryAuditOptions): Promise<AuditRow[]
 
 export interface VerifyAuditOptions extends AuditBucketOptions {
   /**
-   * Stream-head table. When given (and no `date`), the newest stored record of every stream
-   * must be its head, which also catches deleted tail records.
+   * Stream-head table (also holds the day anchor). When given, every stream head in the table
+   * must have its records, the newest stored record of every stream must be its head, and the
+   * day manifests must chain up to the anchor; with `date`, the day's first and last records
+   * must meet the neighbour days (functions/core/audit/manifest.ts).
    */
   readonly heads?: { readonly dynamo: DynamoDBDocumentClient; readonly tableName: string };
 }
 
+/** The parsed, valid records among `inputs`. */
+function validRecords(inputs: readonly VerifyInput[]): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  for (const i of inputs) {
+    const parsed = auditRecordSchema.safeParse(i.record);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}
+
 /**
- * Lists and reads every record of the environment (or of one UTC day: then each stream's
- * first record that day is trusted as the anchor) and verifies the hash chains.
+ * For each stream, the first stored record after `date` (from the key listing; only those
+ * objects are read).
+ */
+async function firstRecordsAfter(
+  reader: S3AuditReader,
+  environment: AuditEnvironment,
+  date: string,
+): Promise<Map<string, NextRecord>> {
+  const firstKey = new Map<string, { key: string; seq: number }>();
+  for (const o of await reader.list(auditPrefix(environment))) {
+    const parts = parseAuditObjectKey(o.key);
+    if (!parts || parts.dt <= date) continue;
+    const seen = firstKey.get(parts.stream);
+    if (!seen || parts.seq < seen.seq) firstKey.set(parts.stream, { key: o.key, seq: parts.seq });
+  }
+  const out = new Map<string, NextRecord>();
+  const entries = [...firstKey.entries()];
+  const texts = await mapLimit(entries, 16, async ([, f]) =>
+    Buffer.from(await reader.getBytes(f.key)).toString('utf8'),
+  );
+  entries.forEach(([stream, f], i) => {
+    try {
+      const r = JSON.parse((texts[i] ?? '').split('\n')[0] ?? '') as { prev_hash?: unknown };
+      out.set(stream, { seq: f.seq, prevHash: String(r.prev_hash) });
+    } catch {
+      out.set(stream, { seq: f.seq, prevHash: '' });
+    }
+  });
+  return out;
+}
+
+/**
+ * Lists and reads every record of the environment (or of one UTC day) and verifies the hash
+ * chains and, with `heads`, completeness: no stream missing (every head in the table has its
+ * records), no tail missing (the head), the day manifests chained up to the anchor and
+ * matching the records; for one day, its first record meets the previous manifest and its last
+ * record the day's manifest, the next stored record or the head.
  *
  * @returns the VerifyResult (ok, or the first break naming stream, seq, id, S3 key, reason).
  * @throws ValidationError for a malformed `date`.
@@ -309,20 +368,41 @@ export interface VerifyAuditOptions extends AuditBucketOptions {
  */
 export async function verifyAudit(options: VerifyAuditOptions): Promise<VerifyResult> {
   checkDate(options.date);
-  const reader = new S3AuditReader({
+  const environment = options.environment;
+  const reader = new S3AuditReader({ s3: options.s3Client, bucket: options.bucket });
+  const inputs = await reader.readRecords({ environment, date: options.date });
+  const partial = options.date !== undefined;
+  if (!options.heads) return verifyChains(inputs, { partial });
+  const anchors = new AuditDayAnchors({
     s3: options.s3Client,
     bucket: options.bucket,
-    dynamo: options.heads?.dynamo,
-    tableName: options.heads?.tableName,
+    dynamo: options.heads.dynamo,
+    tableName: options.heads.tableName,
   });
-  const inputs = await reader.readRecords({ environment: options.environment, date: options.date });
-  const partial = options.date !== undefined;
-  if (!options.heads || partial) return verifyChains(inputs, { partial });
-  const streams = new Set<string>();
-  for (const i of inputs) {
-    const s = (i.record as { stream?: unknown } | null)?.stream;
-    if (typeof s === 'string') streams.add(s);
+  const [heads, stored, anchor] = await Promise.all([
+    anchors.listHeads(environment),
+    anchors.readManifests(environment),
+    anchors.readAnchor(environment),
+  ]);
+  const chain = verifyManifestChain(stored, anchor);
+  if (options.date === undefined) {
+    const result = verifyChains(inputs, { heads });
+    return withBreaks(result, [
+      ...chain.breaks,
+      ...checkManifestsAgainstRecords(chain.manifests, validRecords(inputs)),
+    ]);
   }
-  const heads = await reader.readHeads([...streams]);
-  return verifyChains(inputs, { heads });
+  const date = options.date;
+  const result = verifyChains(inputs, { partial: true });
+  const previous = chain.manifests.filter((m) => m.date < date).pop() ?? null;
+  const own = chain.manifests.find((m) => m.date === date) ?? null;
+  const edges = checkDayEdges({
+    date,
+    records: validRecords(inputs),
+    previous,
+    own,
+    heads,
+    next: own ? undefined : await firstRecordsAfter(reader, environment, date),
+  });
+  return withBreaks(result, [...chain.breaks, ...edges]);
 }

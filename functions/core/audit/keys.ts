@@ -14,6 +14,8 @@ import { AUDIT_ENVIRONMENTS } from './record.js';
 export const AUDIT_PREFIX = 'audit/';
 export const AUDIT_DEAD_LETTER_PREFIX = 'audit-dead-letter/';
 export const AUDIT_PARQUET_PREFIX = 'audit-parquet/';
+/** Day manifests (manifest.ts): outside `audit/`, so the Athena/DuckDB views never read them. */
+export const AUDIT_MANIFEST_PREFIX = 'audit-manifests/';
 
 const SAFE = /[A-Za-z0-9.-]/;
 
@@ -90,6 +92,11 @@ export function parquetKey(environment: AuditEnvironment, date: string, part = 0
 }
 
 /** What a record key says about the record stored under it. */
+/** S3 key of the day manifest of `date` (`audit-manifests/env={env}/dt={date}.json`). */
+export function manifestKey(environment: AuditEnvironment, date: string): string {
+  return `${AUDIT_MANIFEST_PREFIX}env=${environment}/dt=${date}.json`;
+}
+
 export interface AuditKeyParts {
   readonly environment: AuditEnvironment;
   readonly dt: string;

@@ -37,7 +37,13 @@ export type VerifyBreakReason =
   | 'seq-gap'
   | 'duplicate-seq'
   | 'key-mismatch'
-  | 'head-mismatch';
+  | 'head-mismatch'
+  /** A day's first or last record does not meet its neighbour day (manifest.ts). */
+  | 'day-edge'
+  /** Stored records disagree with the day manifest that lists them (manifest.ts). */
+  | 'manifest-mismatch'
+  /** The day manifests' own chain or the anchor outside the bucket is broken (manifest.ts). */
+  | 'anchor-mismatch';
 
 /** The first record of a stream at which the chain cannot be trusted. */
 export interface VerifyBreak {
@@ -280,4 +286,14 @@ export function verifyChains(
     firstBreak: breaks[0] ?? null,
     breaks,
   };
+}
+
+/**
+ * `result` with `extra` breaks (e.g. the day-edge and manifest checks of manifest.ts) merged
+ * in, ordered like verifyChains orders its own.
+ */
+export function withBreaks(result: VerifyResult, extra: readonly VerifyBreak[]): VerifyResult {
+  if (extra.length === 0) return result;
+  const breaks = [...result.breaks, ...extra].sort(breakOrder);
+  return { ...result, ok: false, firstBreak: breaks[0] ?? null, breaks };
 }

@@ -18,7 +18,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditReader } from '../../../functions/adapters/audit/s3-audit-reader.js';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
-import { auditObjectKey } from '../../../functions/core/audit/keys.js';
+import { auditObjectKey, manifestKey } from '../../../functions/core/audit/keys.js';
 import { NAMED_QUERIES } from '../../../functions/core/audit/named-queries.js';
 import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../../functions/core/errors.js';
@@ -425,6 +425,7 @@ describe('audit trail on the local stack', () => {
       environment: 'local',
       date: '2024-03-04',
       cacheDir,
+      heads: { dynamo, tableName: TABLE },
     });
     const after = await query('cohort-decisions', { cohort_id: 'c-1' });
     const fromParquet = await queryAudit({
@@ -479,6 +480,100 @@ function byKindDraft(): Omit<AuditDraft, 'environment'> {
   };
 }
 
+describe('audit completeness: streams, day edges, manifests and the anchor', () => {
+  const verifyDay = (date: string) =>
+    verifyAudit({
+      s3Client: s3,
+      bucket: BUCKET,
+      environment: 'local',
+      date,
+      heads: { dynamo, tableName: TABLE },
+    });
+  const deleted = async (victims: readonly AuditRecord[], act: () => Promise<unknown>) => {
+    const saved = await Promise.all(
+      victims.map(async (r) => [auditObjectKey(r), await getText(auditObjectKey(r))] as const),
+    );
+    for (const [key] of saved) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    try {
+      return await act();
+    } finally {
+      for (const [key, text] of saved) await putText(key, text);
+    }
+  };
+
+  it('the compaction of 2024-03-04 anchored that day; both days verify', async () => {
+    // Assess (the compaction test above anchored the day)
+    expect((await verifyDay('2024-03-04')).ok).toBe(true);
+    expect((await verifyDay('2024-03-05')).ok).toBe(true);
+    expect((await verifyLocal()).ok).toBe(true);
+  });
+
+  it('detects a whole stream whose objects were all deleted (its head item stays)', async () => {
+    // Prepare
+    const victims = records.filter((r) => r.stream === 'promotion:p-2');
+    // Act
+    const result = (await deleted(victims, verifyLocal)) as Awaited<ReturnType<typeof verifyLocal>>;
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(result.breaks).toContainEqual(
+      expect.objectContaining({ stream: 'promotion:p-2', reason: 'head-mismatch' }),
+    );
+  });
+
+  it('verify --date detects a deleted first record of the day (the stream must start at seq 0)', async () => {
+    // Prepare
+    const first = records.find((r) => r.stream === 'promotion:p-2' && r.seq === 0)!;
+    // Act
+    const result = (await deleted([first], () => verifyDay('2024-03-05'))) as Awaited<
+      ReturnType<typeof verifyDay>
+    >;
+    // Assess
+    expect(result.firstBreak).toMatchObject({
+      stream: 'promotion:p-2',
+      seq: 1,
+      reason: 'day-edge',
+    });
+  });
+
+  it('verify --date detects a deleted last record of an anchored day (the manifest names it)', async () => {
+    // Prepare
+    const inDay = records.filter((r) => r.stream === 'promotion:p-1');
+    const last = inDay[inDay.length - 1]!;
+    // Act
+    const result = (await deleted([last], () => verifyDay('2024-03-04'))) as Awaited<
+      ReturnType<typeof verifyDay>
+    >;
+    // Assess
+    expect(result.firstBreak).toMatchObject({ stream: 'promotion:p-1', reason: 'day-edge' });
+    expect(result.firstBreak?.detail).toContain(`seq ${last.seq}`);
+  });
+
+  it('verify --date detects the deleted newest record of a day not yet anchored (through its head)', async () => {
+    // Prepare
+    const newest = records.find((r) => r.stream === 'input:cli')!;
+    // Act
+    const result = (await deleted([newest], () => verifyDay('2024-03-05'))) as Awaited<
+      ReturnType<typeof verifyDay>
+    >;
+    // Assess
+    expect(result.firstBreak).toMatchObject({ stream: 'input:cli', reason: 'head-mismatch' });
+  });
+
+  it('detects a deleted newest day manifest through the anchor kept in the head table', async () => {
+    // Prepare
+    const key = manifestKey('local', '2024-03-04');
+    const original = await getText(key);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    // Act
+    const whole = await verifyLocal();
+    const day = await verifyDay('2024-03-05');
+    await putText(key, original);
+    // Assess
+    expect(whole.breaks).toContainEqual(expect.objectContaining({ reason: 'anchor-mismatch' }));
+    expect(day.ok).toBe(false);
+  });
+});
+
 describe('audit writes under faults (environment dev)', () => {
   const gate = (n: number): AuditDraft => ({
     kind: 'gate_evaluated',
@@ -506,6 +601,13 @@ describe('audit writes under faults (environment dev)', () => {
     await expect(failed).rejects.toBeInstanceOf(AuditWriteError);
     await expect(failed).rejects.toMatchObject({ operation: 'put-object', retryable: true });
     deadS3.destroy();
+    // The head committed the record (write-ahead) but no object exists: the stream is
+    // reported as missing until the next writer on the stream materialises it.
+    expect((await verifyDev()).breaks).toContainEqual(
+      expect.objectContaining({ stream: 'promotion:p-down', reason: 'head-mismatch' }),
+    );
+    await sink('dev', clock).append({ ...gate(1), stream: 'promotion:p-down' });
+    expect((await verifyDev()).breaks.filter((b) => b.stream === 'promotion:p-down')).toEqual([]);
   });
 
   it('a crash between head and object: the next append writes the committed record', async () => {
@@ -533,7 +635,8 @@ describe('audit writes under faults (environment dev)', () => {
     // Assess
     expect(pending.firstBreak).toMatchObject({ reason: 'head-mismatch', seq: 0 });
     expect(next.seq).toBe(2);
-    expect(healed).toMatchObject({ ok: true, checked: 3 });
+    // 3 records of this stream, plus the 2 of promotion:p-down (the S3-down test)
+    expect(healed).toMatchObject({ ok: true, checked: 3 + 2 });
   });
 
   it('serialises concurrent writers on one stream (no forks, no gaps)', async () => {
@@ -547,6 +650,6 @@ describe('audit writes under faults (environment dev)', () => {
     const result = await verifyDev();
     // Assess
     expect(appended.map((r) => r.seq).sort((x, y) => x - y)).toEqual([3, 4, 5, 6, 7, 8]);
-    expect(result).toMatchObject({ ok: true, checked: 9 });
+    expect(result).toMatchObject({ ok: true, checked: 9 + 2 }); // + promotion:p-down's 2
   });
 });

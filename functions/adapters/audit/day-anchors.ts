@@ -1,0 +1,150 @@
+/**
+ * Storage of the audit day manifests and their anchor (functions/core/audit/manifest.ts):
+ * manifests are JSON objects `audit-manifests/env={env}/dt={date}.json` in the audit bucket;
+ * the anchor (the newest manifest's date and hash) is the item `pk = AUDIT_ANCHOR#{env}`,
+ * `sk = LATEST` of the stream-head table, outside the bucket. Also lists every stream head, so
+ * verify can tell a stream whose objects were all deleted.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_MANIFEST_PREFIX, manifestKey } from '../../core/audit/keys.js';
+import type { AuditAnchor, AuditDayManifest, DatedStreamHead } from '../../core/audit/manifest.js';
+import type { AuditEnvironment } from '../../core/audit/record.js';
+import { TransientError } from '../../core/errors.js';
+import { mapLimit, S3AuditReader } from './s3-audit-reader.js';
+import { isConditionalCheckFailure, STREAM_HEAD_SK, streamHeadPk } from './stream-heads.js';
+
+const ANCHOR_SK = 'LATEST';
+const anchorPk = (environment: AuditEnvironment) => `AUDIT_ANCHOR#${environment}`;
+
+/** Reads and writes manifests and the anchor; lists stream heads. */
+export class AuditDayAnchors {
+  private readonly reader: S3AuditReader;
+
+  constructor(
+    private readonly options: {
+      readonly s3: S3Client;
+      readonly bucket: string;
+      readonly dynamo: DynamoDBDocumentClient;
+      readonly tableName: string;
+    },
+  ) {
+    this.reader = new S3AuditReader({ s3: options.s3, bucket: options.bucket });
+  }
+
+  /** Every stored manifest of the environment, as raw JSON (a non-JSON object as its text). */
+  async readManifests(environment: AuditEnvironment): Promise<unknown[]> {
+    const objects = (await this.reader.list(`${AUDIT_MANIFEST_PREFIX}env=${environment}/`)).filter(
+      (o) => o.key.endsWith('.json'),
+    );
+    return mapLimit(objects, 8, async (o) => {
+      const text = Buffer.from(await this.reader.getBytes(o.key)).toString('utf8');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    });
+  }
+
+  /** The anchor, null when nothing was ever anchored. Strongly consistent. */
+  async readAnchor(environment: AuditEnvironment): Promise<AuditAnchor | null> {
+    const out = await this.options.dynamo.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { pk: anchorPk(environment), sk: ANCHOR_SK },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item;
+    if (!item || typeof item.date !== 'string' || typeof item.hash !== 'string') return null;
+    return { date: item.date, hash: item.hash };
+  }
+
+  /**
+   * Stores `manifest`, then moves the anchor to it if the anchor is still `expected` (the
+   * manifest's predecessor): two concurrent anchorings cannot both win.
+   *
+   * @throws TransientError when the anchor moved meanwhile (nothing anchored; retry).
+   */
+  async writeManifest(manifest: AuditDayManifest, expected: AuditAnchor | null): Promise<string> {
+    const key = manifestKey(manifest.environment, manifest.date);
+    await this.options.s3.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        Body: `${JSON.stringify(manifest)}\n`,
+        ContentType: 'application/json',
+      }),
+    );
+    try {
+      await this.options.dynamo.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: {
+            pk: anchorPk(manifest.environment),
+            sk: ANCHOR_SK,
+            date: manifest.date,
+            hash: manifest.hash,
+            object_key: key,
+          },
+          ConditionExpression: expected ? '#hash = :expected' : 'attribute_not_exists(pk)',
+          ExpressionAttributeNames: expected ? { '#hash': 'hash' } : undefined,
+          ExpressionAttributeValues: expected ? { ':expected': expected.hash } : undefined,
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailure(err)) {
+        throw new TransientError(
+          `audit anchor of ${manifest.environment} moved while anchoring ${manifest.date}`,
+        );
+      }
+      throw err;
+    }
+    return key;
+  }
+
+  /**
+   * Every stream head in the table (a Scan: an operator tool, not a hot path), keyed by stream.
+   * Heads of other environments (the head record's `environment`) are left out.
+   */
+  async listHeads(environment: AuditEnvironment): Promise<Map<string, DatedStreamHead>> {
+    const out = new Map<string, DatedStreamHead>();
+    const prefix = streamHeadPk('');
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.dynamo.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          FilterExpression: 'begins_with(pk, :prefix) AND sk = :head',
+          ExpressionAttributeValues: { ':prefix': prefix, ':head': STREAM_HEAD_SK },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const env = envOf(item.record);
+        if (env !== null && env !== environment) continue;
+        out.set(String(item.pk).slice(prefix.length), {
+          seq: Number(item.seq),
+          hash: String(item.hash),
+          ts: typeof item.updated_at === 'string' ? item.updated_at : null,
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
+
+function envOf(record: unknown): string | null {
+  if (typeof record !== 'string') return null;
+  try {
+    const env = (JSON.parse(record) as { environment?: unknown }).environment;
+    return typeof env === 'string' ? env : null;
+  } catch {
+    return null;
+  }
+}
