@@ -425,11 +425,15 @@ const num = (x: number | null, digits = 3): string =>
  * demo override label.
  */
 export function evidenceText(selection: Day3Selection): string {
+  const pctOrNa = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(3)}%`);
   const trl = (x: number | null) =>
     x === null ? 'n/a (undefined, or no length suffices)' : `${Math.ceil(x)} sessions`;
   const e = selection.evidence;
   const sessions = e.sessions
-    .map((x) => `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%`)
+    .map(
+      (x) =>
+        `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%${x.sample === 'out_of_sample' ? ' (OOS)' : ''}`,
+    )
     .join(', ');
   const lines = [
     `evidence of genome ${e.genomeId} (its own sessions only): n=${e.n} ${e.frequency} returns [${sessions}]`,
@@ -437,6 +441,7 @@ export function evidenceText(selection: Day3Selection): string {
     `  annualized daily Sharpe (× √252): ${e.annualizedSharpe === null ? `not shown: ${e.n} < ${e.minSessionsToAnnualize} sessions` : num(e.annualizedSharpe)}`,
     `  PSR(0) ${num(e.psr)}, DSR ${num(e.dsr)} against E[max Sharpe] ${num(e.expectedMaxSharpe)} of ${e.trials} trials (distinct genomes since the pool was seeded; V[Sharpe] ${num(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} genomes with >= 2 sessions` : "the estimator's null variance"})`,
     `  minimum track record at ${e.confidence}: PSR ${trl(e.minTrackRecordLength)}, DSR ${trl(e.minTrackRecordLengthDeflated)}`,
+    `  walk-forward: in sample (up to ${e.selectionCutoffDate}, seen by the selection) n=${e.inSample.n}, mean ${pctOrNa(e.inSample.meanReturn)} per session; out of sample (after it) n=${e.outOfSample.n}, mean ${pctOrNa(e.outOfSample.meanReturn)} per session`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
   ];
   if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);
@@ -457,15 +462,16 @@ async function summarize(
   if (selection) {
     const c = selection.candidate;
     write(
-      `\nDay-3 ranking (lineages present on all three days; at least ${stack.config.gates.minTradeCount} trades over the three days):\n${table(
+      `\nDay-3 ranking, walk-forward (one genome each, its own sessions; ranked on the sessions before Day 3, in sample; Day 3 held out, out of sample; eligible: at least ${stack.config.gates.minTradeCount} trades in sample):\n${table(
         [
           'rank',
-          'lineage',
+          'genome',
           'symbol',
           'family',
-          'mean 1-day ROI',
+          'IS ROI/sess (n)',
+          'OOS ROI/sess (n)',
           'worst DD/peak',
-          'min trades/day',
+          'min trades/sess',
           'eligible',
         ],
         selection.ranking.map((r) => [
@@ -473,12 +479,13 @@ async function summarize(
           r.lineageId,
           r.symbol,
           r.family,
-          pct(r.meanRoi, 3),
+          `${pct(r.inSampleMeanRoi, 3)} (${r.inSampleSessions})`,
+          `${pct(r.outOfSampleMeanRoi, 3)} (${r.outOfSampleSessions})`,
           pct(Math.max(0, ...r.days.map((d) => d.maxDrawdownFraction)), 2),
           String(r.minDailyTrades),
           r.eligible ? 'yes' : 'no',
         ]),
-      )}\n\ncandidate: lineage ${c.lineageId} (Day-3 agent ${c.days[2]?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
+      )}\n\ncandidate: genome ${c.lineageId} (Day-3 agent ${c.days.at(-1)?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
     );
   }
   const conclusion = result.status === 'SUCCEEDED' ? (result.output as Day3Conclusion) : null;

@@ -85,6 +85,8 @@ const COMMON = {
     minPsr: 0.95,
     minDsr: 0.95,
     minEvidenceSessions: 20,
+    // Walk-forward: sessions after the candidate's selection (docs/evidence.md).
+    minOutOfSampleSessions: 1,
   },
   pipeline: {
     capitalSliceFraction: 0.1,

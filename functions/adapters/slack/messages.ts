@@ -18,6 +18,8 @@
  * or links. Limits respected (Block Kit reference): header text <= 150 chars, section text
  * <= 3000, <= 10 fields of <= 2000, button text <= 75, value <= 2000, url <= 3000.
  */
+
+import { sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
 import type { GateResult } from '../../core/gates/types.js';
 import type { ChatMessage } from '../../ports/notifier.js';
@@ -143,8 +145,15 @@ function metricFields(s: ApprovalSummary): Mrkdwn[] {
   return [
     md(`*Total PnL (net)*\n${fmtUsd(s.metrics.totalPnlUsd)}`),
     md(`*Return*\n${fmtPct(s.metrics.roi)}`),
-    md(`*Sharpe (annualized)*\n${fmtNum(s.metrics.sharpe)}`),
-    md(`*Max drawdown*\n${fmtPct(s.metrics.maxDrawdownFraction)} of bankroll`),
+    md(`*Sharpe*\n${escapeMrkdwn(sharpeText(s))}`),
+    ...(s.metrics.inSampleRoi !== undefined && s.metrics.outOfSampleRoi !== undefined
+      ? [
+          md(
+            `*In sample / out of sample*\n${fmtPct(s.metrics.inSampleRoi)} (n = ${s.metrics.inSampleSessions ?? 0}) / ${fmtPct(s.metrics.outOfSampleRoi)} (n = ${s.metrics.outOfSampleSessions ?? 0}) per session`,
+          ),
+        ]
+      : []),
+    md(`*Max drawdown*\n${fmtPct(s.metrics.maxDrawdownFraction)} from the agent's own peak`),
     md(`*Trades*\n${s.metrics.tradeCount} over ${s.metrics.sessions} session(s)`),
     md(`*Capital slice*\n${fmtUsd(s.capitalSliceUsd)} of ${fmtUsd(s.bankrollUsd)}`),
     md(`*Leverage*\n${fmtNum(s.leverage, 1)}x`),

@@ -191,6 +191,36 @@ export function equityCurveSvg(
   ].join('');
 }
 
+/**
+ * "0.41 per session (n = 3, not annualized)", or with the annualized figure once the record is
+ * long enough (docs/evidence.md). Requests made before the sample size was stored say so.
+ */
+export function sharpeText(s: ApprovalSummary): string {
+  const m = s.metrics;
+  if (m.sharpeSessions === undefined) return `${fmtNum(m.sharpe)} (sample size not recorded)`;
+  const annual =
+    m.annualizedSharpe === null || m.annualizedSharpe === undefined
+      ? 'not annualized'
+      : `${fmtNum(m.annualizedSharpe)} annualized × √252`;
+  return `${fmtNum(m.sharpe)} per session (n = ${m.sharpeSessions} sessions, ${annual})`;
+}
+
+/** In-sample and out-of-sample mean session returns side by side (walk-forward). */
+function sampleRows(s: ApprovalSummary): Array<[string, string]> {
+  const m = s.metrics;
+  if (m.inSampleRoi === undefined || m.outOfSampleRoi === undefined) return [];
+  return [
+    [
+      'In sample (the selection saw them)',
+      `${fmtPct(m.inSampleRoi)} per session, n = ${m.inSampleSessions ?? 0}`,
+    ],
+    [
+      'Out of sample (after the selection)',
+      `${fmtPct(m.outOfSampleRoi)} per session, n = ${m.outOfSampleSessions ?? 0}`,
+    ],
+  ];
+}
+
 function summaryTable(s: ApprovalSummary): string {
   const rows: Array<[string, string]> = [
     ['Candidate', s.candidateId],
@@ -200,8 +230,9 @@ function summaryTable(s: ApprovalSummary): string {
     ['Sessions', s.sessionDates.join(', ') || 'n/a'],
     ['Total PnL (net of fees)', fmtUsd(s.metrics.totalPnlUsd)],
     ['Return on allocation', fmtPct(s.metrics.roi)],
-    ['Sharpe ratio (annualized)', fmtNum(s.metrics.sharpe)],
-    ['Max drawdown (of bankroll)', fmtPct(s.metrics.maxDrawdownFraction)],
+    ['Sharpe ratio', sharpeText(s)],
+    ...sampleRows(s),
+    ["Max drawdown (from the agent's own peak)", fmtPct(s.metrics.maxDrawdownFraction)],
     ['Trades', String(s.metrics.tradeCount)],
     ['Bankroll', fmtUsd(s.bankrollUsd)],
     ['Micro-live capital slice', fmtUsd(s.capitalSliceUsd)],

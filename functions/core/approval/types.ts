@@ -60,14 +60,30 @@ export const candidateMetricsSchema = z.object({
   totalPnlUsd: finite,
   /** totalPnl / allocation, fraction. */
   roi: finite,
-  /** Annualized Sharpe ratio (risk-free 0), see functions/core/scoring/metrics.ts. */
+  /**
+   * Sharpe ratio of the candidate genome's own session returns, PER SESSION (not annualized),
+   * risk-free 0, over `sharpeSessions` sessions (docs/evidence.md).
+   */
   sharpe: finite,
+  /** Sessions the Sharpe ratio is computed on (absent in requests made before it). */
+  sharpeSessions: z.number().int().min(0).optional(),
+  /**
+   * The per-session Sharpe × √252, only on at least `minEvidenceSessions` sessions; null below
+   * (absent in requests made before it).
+   */
+  annualizedSharpe: finite.nullable().optional(),
   /** Worst daily drawdown of the agent from its own peak equity, fraction. */
   maxDrawdownFraction: z.number().min(0),
   /** Round-trip trades. */
   tradeCount: z.number().int().min(0),
-  /** Sessions the results cover (3 for the Day-3 decision). */
+  /** Sessions the results cover (the candidate's reviewed sessions, 2 or 3 for Day 3). */
   sessions: z.number().int().min(1),
+  /** Mean in-sample session return (sessions the selection saw), fraction. */
+  inSampleRoi: finite.optional(),
+  inSampleSessions: z.number().int().min(0).optional(),
+  /** Mean out-of-sample session return (walk-forward: sessions after the selection), fraction. */
+  outOfSampleRoi: finite.optional(),
+  outOfSampleSessions: z.number().int().min(0).optional(),
 });
 export type CandidateMetrics = z.infer<typeof candidateMetricsSchema>;
 

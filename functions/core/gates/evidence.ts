@@ -6,7 +6,10 @@
  *   (Bailey & López de Prado 2012) must reach `minPsr`;
  * - `dsr`: the deflated Sharpe ratio, the PSR against the expected maximum Sharpe ratio of
  *   every distinct genome evaluated since the pool was seeded (Bailey & López de Prado 2014),
- *   must reach `minDsr`.
+ *   must reach `minDsr`;
+ * - `oos`: walk-forward, out of sample: at least `minOutOfSampleSessions` sessions after the
+ *   last one the candidate's selection looked at, with a positive mean session return (net of
+ *   fees). Fewer sessions is "insufficient evidence"; a loss out of sample fails outright.
  *
  * Both fail closed on missing evidence, and both fail as "insufficient evidence" when the
  * track record has fewer than `minEvidenceSessions` sessions, whatever the statistic says: the
@@ -20,7 +23,22 @@ import { GATE_BREAKER_ACTIONS, type GateResult } from './types.js';
 const fmt = (x: number): string => String(Number(x.toPrecision(4)));
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-type EvidenceThresholds = Pick<GateThresholds, 'minPsr' | 'minDsr' | 'minEvidenceSessions'>;
+type EvidenceThresholds = Pick<
+  GateThresholds,
+  'minPsr' | 'minDsr' | 'minEvidenceSessions' | 'minOutOfSampleSessions'
+>;
+
+/** The out-of-sample part of the evidence the `oos` gate reads (see `day3-evidence.ts`). */
+export interface OutOfSampleEvidence {
+  /** Last session date the selection looked at, `YYYY-MM-DD`. */
+  readonly selectionCutoffDate: string;
+  readonly outOfSample: {
+    readonly n: number;
+    readonly meanReturn: number | null;
+    readonly sessionDates: readonly string[];
+  };
+  readonly inSample: { readonly n: number; readonly meanReturn: number | null };
+}
 
 /** How the evidence reads in a reason: sample, frequency, Sharpe and shape. */
 export function describeEvidence(e: SharpeEvidence): string {
@@ -88,10 +106,59 @@ export function dsrGate(e: SharpeEvidence | null | undefined, t: EvidenceThresho
   return gate('dsr', e, t);
 }
 
-/** Both evidence gates, in `EVIDENCE_GATE_NAMES` order. */
+const pctOf = (x: number | null): string => (x === null ? 'n/a' : `${fmt(x * 100)}%`);
+
+/** The `oos` gate (see the module comment): observed = the mean out-of-sample session return. */
+export function oosGate(
+  e: OutOfSampleEvidence | null | undefined,
+  t: Pick<EvidenceThresholds, 'minOutOfSampleSessions'>,
+): GateResult {
+  const min = t.minOutOfSampleSessions;
+  const base = { gate: 'oos' as const, threshold: 0, unit: 'fraction per session' };
+  const fail = (observed: number | null, reason: string): GateResult => ({
+    ...base,
+    verdict: 'fail',
+    observed,
+    reason,
+    breakerAction: GATE_BREAKER_ACTIONS.oos,
+  });
+  if (!isFiniteNumber(min))
+    return fail(null, 'threshold minOutOfSampleSessions missing: failing closed');
+  if (!e?.outOfSample)
+    return fail(null, 'no out-of-sample record of the candidate: failing closed');
+  const o = e.outOfSample;
+  const stats =
+    `out of sample (after ${e.selectionCutoffDate}): n=${o.n} sessions` +
+    `${o.sessionDates.length > 0 ? ` [${o.sessionDates.join(', ')}]` : ''}, mean ${pctOf(o.meanReturn)} per session; ` +
+    `in sample: n=${e.inSample.n}, mean ${pctOf(e.inSample.meanReturn)} per session`;
+  if (o.n < min) {
+    return fail(
+      o.meanReturn,
+      `insufficient evidence: ${o.n} out-of-sample sessions < ${min} required; ${stats}`,
+    );
+  }
+  if (o.meanReturn === null || !Number.isFinite(o.meanReturn)) {
+    return fail(null, `${stats}: failing closed`);
+  }
+  const pass = o.meanReturn > 0;
+  return {
+    ...base,
+    verdict: pass ? 'pass' : 'fail',
+    observed: o.meanReturn,
+    reason: `${stats}; ${pass ? 'positive' : 'not positive'} out of sample`,
+    breakerAction: pass ? 'none' : GATE_BREAKER_ACTIONS.oos,
+  };
+}
+
+/**
+ * Every evidence gate, in `EVIDENCE_GATE_NAMES` order. The `oos` gate fails closed when the
+ * evidence has no out-of-sample part.
+ */
 export function evaluateEvidenceGates(
-  e: SharpeEvidence | null | undefined,
+  e: (SharpeEvidence & Partial<OutOfSampleEvidence>) | null | undefined,
   t: EvidenceThresholds,
 ): GateResult[] {
-  return [psrGate(e, t), dsrGate(e, t)];
+  const oos =
+    e?.outOfSample && e.inSample && e.selectionCutoffDate ? (e as OutOfSampleEvidence) : null;
+  return [psrGate(e, t), dsrGate(e, t), oosGate(oos, t)];
 }

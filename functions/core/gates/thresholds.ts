@@ -83,6 +83,12 @@ export const GateThresholdFieldsSchema = z.strictObject({
    * DSR) to count as evidence, and for a daily Sharpe ratio to be annualized by √252. Count.
    */
   minEvidenceSessions: z.number().int().min(2),
+  /**
+   * Min number of out-of-sample sessions of the candidate: sessions after the last one its
+   * selection looked at (walk-forward; docs/evidence.md), on which its mean session return must
+   * also be positive; the Day-3 `oos` gate. Count >= 1.
+   */
+  minOutOfSampleSessions: z.number().int().min(1),
   /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
   promotionWindowOpenNy: hhmm,
   /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
@@ -109,7 +115,8 @@ export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
  * trades; ≤ 5 % of a minute's and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old;
  * promotions only 09:45–15:30 New York time, away from the opening and closing auctions;
  * PSR and DSR at least 0.95 (the papers' usual 95 % confidence) on at least 20 sessions (about
- * a trading month: fewer daily returns say too little about skewness and kurtosis).
+ * a trading month: fewer daily returns say too little about skewness and kurtosis), and a
+ * positive mean return on at least one session after the candidate's selection (out of sample).
  */
 export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
   maxParentDrawdownFraction: 0.1,
@@ -130,6 +137,7 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   minPsr: 0.95,
   minDsr: 0.95,
   minEvidenceSessions: 20,
+  minOutOfSampleSessions: 1,
   promotionWindowOpenNy: '09:45',
   promotionWindowCloseNy: '15:30',
 });

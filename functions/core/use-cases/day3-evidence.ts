@@ -7,6 +7,12 @@
  * Frequency: one return per trading session, the genome's session PnL over its allocation.
  * The agents are flat overnight (every position is closed at the session's end), so a session
  * return is also its daily return.
+ *
+ * Walk-forward: the genome is frozen at its creation (its genes never change), and its
+ * selection by the Day-3 ranking looks only at sessions up to a cutoff; every session after the
+ * cutoff is out of sample (it played no part in the selection). The evidence states both
+ * samples side by side (`inSample`, `outOfSample`) and the `oos` gate asks for a positive mean
+ * return out of sample.
  */
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import {
@@ -26,6 +32,55 @@ export interface TrackRecordSession {
   readonly sessionReturn: number;
   /** Round trips (or fills where counted so) that session, count. */
   readonly tradeCount: number;
+}
+
+/** Whether a session played a part in the candidate's selection. */
+export type SessionSample = 'in_sample' | 'out_of_sample';
+
+/** A track-record session labelled in or out of sample. */
+export interface LabelledSession extends TrackRecordSession {
+  readonly sample: SessionSample;
+}
+
+/** Summary of the sessions of one sample. */
+export interface SampleSummary {
+  /** Sessions, count. */
+  readonly n: number;
+  /** Mean session return, fraction per session; null without sessions. */
+  readonly meanReturn: number | null;
+  /** Σ session returns, fraction (a simple, uncompounded total). */
+  readonly totalReturn: number;
+  /** Session dates, oldest first. */
+  readonly sessionDates: string[];
+}
+
+/**
+ * Labels each session: `out_of_sample` when its date is after `selectionCutoffDate` (the last
+ * session the selection looked at), `in_sample` otherwise.
+ */
+export function labelSessions(
+  sessions: readonly TrackRecordSession[],
+  selectionCutoffDate: string,
+): LabelledSession[] {
+  return sessions.map((s) => ({
+    ...s,
+    sample: s.sessionDate > selectionCutoffDate ? 'out_of_sample' : 'in_sample',
+  }));
+}
+
+/** {@link SampleSummary} of the sessions of one sample. */
+export function summarizeSample(
+  sessions: readonly LabelledSession[],
+  sample: SessionSample,
+): SampleSummary {
+  const of = sessions.filter((s) => s.sample === sample);
+  const total = of.reduce((t, s) => t + s.sessionReturn, 0);
+  return {
+    n: of.length,
+    meanReturn: of.length > 0 ? total / of.length : null,
+    totalReturn: total,
+    sessionDates: of.map((s) => s.sessionDate),
+  };
 }
 
 /**
@@ -114,7 +169,14 @@ export function annualizedDailySharpe(
 /** The candidate's evidence and the track record it rests on. */
 export interface CandidateEvidence extends SharpeEvidence {
   readonly genomeId: string;
-  readonly sessions: TrackRecordSession[];
+  /** The genome's own sessions, oldest first, each labelled in or out of sample. */
+  readonly sessions: LabelledSession[];
+  /** The last session date the candidate's selection looked at, `YYYY-MM-DD`. */
+  readonly selectionCutoffDate: string;
+  /** Sessions on or before the cutoff (the selection saw them). */
+  readonly inSample: SampleSummary;
+  /** Sessions after the cutoff (walk-forward: the selection never saw them). */
+  readonly outOfSample: SampleSummary;
   /**
    * Sharpe ratio per session × √252, or null with fewer than `minEvidenceSessions` sessions
    * (see {@link annualizedDailySharpe}).
@@ -127,19 +189,26 @@ export interface CandidateEvidence extends SharpeEvidence {
 /**
  * The evidence of one genome: the PSR / DSR of its own session returns, N = `trials`, V[SR]
  * from the per-session Sharpe ratios of every genome with at least two sessions in the cohorts
- * read (see `sharpeEvidence` for the fallback).
+ * read (see `sharpeEvidence` for the fallback). The PSR / DSR use every session of the genome's
+ * own record (the DSR deflates for the selection among `trials`); `inSample` / `outOfSample`
+ * split them at `selectionCutoffDate`.
  *
  * @param confidence α of the minimum track record lengths (the `minPsr` threshold).
  */
 export function candidateEvidence(input: {
   readonly genomeId: string;
+  /** Last session date the selection looked at, `YYYY-MM-DD`. */
+  readonly selectionCutoffDate: string;
   readonly records: ReadonlyMap<string, readonly TrackRecordSession[]>;
   readonly trials: number;
   readonly confidence: number;
   /** Sessions required before annualizing (`minEvidenceSessions`). */
   readonly minSessionsToAnnualize: number;
 }): CandidateEvidence {
-  const sessions = input.records.get(input.genomeId) ?? [];
+  const sessions = labelSessions(
+    input.records.get(input.genomeId) ?? [],
+    input.selectionCutoffDate,
+  );
   const trialSharpes: number[] = [];
   for (const s of input.records.values()) {
     if (s.length < 2) continue;
@@ -155,7 +224,10 @@ export function candidateEvidence(input: {
   });
   return {
     genomeId: input.genomeId,
-    sessions: [...sessions],
+    sessions,
+    selectionCutoffDate: input.selectionCutoffDate,
+    inSample: summarizeSample(sessions, 'in_sample'),
+    outOfSample: summarizeSample(sessions, 'out_of_sample'),
     ...stats,
     annualizedSharpe: annualizedDailySharpe(stats.sharpe, stats.n, input.minSessionsToAnnualize),
     minSessionsToAnnualize: input.minSessionsToAnnualize,

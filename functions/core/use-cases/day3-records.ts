@@ -142,7 +142,7 @@ export const Day3RequestSchema = z.strictObject({
 });
 export type Day3Request = z.infer<typeof Day3RequestSchema>;
 
-/** One lineage's figures in one daily cohort. */
+/** One session of a Day-3 candidate (the same genome every day). */
 export const LineageDaySchema = z.object({
   sessionDate: z.string(),
   cohortId: z.string(),
@@ -150,37 +150,54 @@ export const LineageDaySchema = z.object({
   genomeId: z.string(),
   allocationUsd: z.number(),
   totalPnlUsd: z.number(),
-  /** One-day return: PnL / allocation, fraction. */
+  /** Session return: PnL / allocation, fraction per session. */
   roi: z.number(),
-  /** Annualized Sharpe of the day's minute returns. */
-  sharpe: z.number(),
+  /** The agent's drawdown from its own peak equity that session, fraction. */
   maxDrawdownFraction: z.number(),
   tradeCount: z.number().int(),
   simulationKey: z.string(),
+  /**
+   * `in_sample`: the ranking looked at this session; `out_of_sample`: it did not (Day 3,
+   * walk-forward).
+   */
+  sample: z.enum(['in_sample', 'out_of_sample']),
 });
 export type LineageDay = z.infer<typeof LineageDaySchema>;
 
-/** A lineage ranked for the Day-3 decision. */
+/**
+ * A Day-3 candidate, ranked walk-forward: ONE genome and its own sessions (see `rankLineages`).
+ */
 export const RankedLineageSchema = z.object({
   rank: z.number().int().positive(),
-  /** Root genome id of the lineage (the oldest ancestor seen in the three cohorts). */
+  /** The candidate's genome id (a candidate is one genome, never a lineage of descendants). */
   lineageId: z.string(),
   family: z.string(),
   symbol: z.string(),
-  /** Mean of the three one-day returns, fraction. */
-  meanRoi: z.number(),
-  /** Mean of the three one-day Sharpe ratios. */
-  meanSharpe: z.number(),
-  /** Fewest trades on any of the three days. */
+  /** Mean session return over the in-sample sessions (what the ranking used), fraction. */
+  inSampleMeanRoi: z.number(),
+  /** In-sample sessions, count (>= 1). */
+  inSampleSessions: z.number().int().min(1),
+  /** Mean session return over the out-of-sample session(s) (Day 3), fraction. */
+  outOfSampleMeanRoi: z.number(),
+  /** Out-of-sample sessions, count. */
+  outOfSampleSessions: z.number().int().min(0),
+  /** Fewest trades on any in-sample session. */
   minDailyTrades: z.number().int(),
-  /** True when every day reached the minimum trade count. */
+  /** True when the in-sample sessions together reached the minimum trade count. */
   eligible: z.boolean(),
-  /** Day 1, 2, 3 (oldest first). */
-  days: z.array(LineageDaySchema).length(3),
+  /** The genome's reviewed sessions, oldest first; the last one is Day 3. */
+  days: z.array(LineageDaySchema).min(2).max(3),
 });
 export type RankedLineage = z.infer<typeof RankedLineageSchema>;
 
 const nullableNumber = z.number().nullable();
+
+const sampleSummarySchema = z.object({
+  n: z.number().int().min(0),
+  meanReturn: nullableNumber,
+  totalReturn: z.number(),
+  sessionDates: z.array(z.string()),
+});
 
 /** The candidate's evidence as it travels in the selection (see `CandidateEvidence`). */
 export const CandidateEvidenceSchema = z.object({
@@ -213,8 +230,13 @@ export const CandidateEvidenceSchema = z.object({
       agentId: z.string(),
       sessionReturn: z.number(),
       tradeCount: z.number().int(),
+      sample: z.enum(['in_sample', 'out_of_sample']),
     }),
   ),
+  /** The last session the Day-3 ranking looked at, `YYYY-MM-DD`. */
+  selectionCutoffDate: z.string(),
+  inSample: sampleSummarySchema,
+  outOfSample: sampleSummarySchema,
 });
 
 /** What SelectCandidate hands the rest of the Day-3 state machine. */

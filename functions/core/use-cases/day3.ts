@@ -1,9 +1,9 @@
 /**
  * Use cases behind the Day-3 go/no-go state machine (`statemachines/day3-go-no-go.asl.json`):
  *
- *   SelectCandidate: track every genome lineage through the Day 1/2/3 cohorts, rank the
- *     lineages by one-day ROI and Sharpe (minimum trade count per day), run the promotion gates
- *     on the best one ({@link selectDay3Candidate});
+ *   SelectCandidate: rank the genomes that traded on Day 3 and earlier, walk-forward (on their
+ *     own sessions before Day 3; Day 3 held out), run the promotion gates and the evidence
+ *     gates (PSR, DSR, out of sample) on the best one ({@link selectDay3Candidate});
  *   RequestApproval (`.waitForTaskToken`): store the approval request with the task token
  *     (encrypted, server-side), announce the signed link ({@link requestDay3Approval});
  *   StartMicroLive: on approval, the slice's first leverage decision and its record
@@ -126,51 +126,9 @@ export interface DayAgent {
   readonly allocationUsd: number;
   readonly totalPnlUsd: number;
   readonly roi: number;
-  readonly sharpe: number;
+  /** The agent's drawdown from its own peak equity, fraction. */
   readonly maxDrawdownFraction: number;
   readonly tradeCount: number;
-}
-
-/**
- * Rewrites each Day-2/3 genome's `parentIds` to its nearest ancestors that traded on an earlier
- * day, walking the lineage of every generation the learning cycles bred in between (read from
- * the genome pool). Genomes whose ancestry is not in the pool keep their own parents.
- */
-export async function withPoolAncestry(
-  pool: GenomePoolRepository,
-  records: readonly { readonly genomeGeneration: number }[],
-  days: readonly DayCohort[],
-): Promise<DayCohort[]> {
-  const first = records[0]?.genomeGeneration ?? 0;
-  const last = records.at(-1)?.genomeGeneration ?? first;
-  const parentsOf = new Map<string, readonly string[]>();
-  for (let g = first + 1; g <= last; g++) {
-    const gen = await pool.getGeneration(g);
-    for (const entry of gen?.lineage ?? []) {
-      if (entry.operator !== 'elite') parentsOf.set(entry.childId, entry.parentIds);
-    }
-  }
-  const seen = new Set<string>();
-  return days.map((day) => {
-    const agents = day.agents.map((agent) => {
-      const found: string[] = [];
-      const queue = [...(parentsOf.get(agent.genome.id) ?? agent.genome.parentIds)];
-      const visited = new Set<string>();
-      while (queue.length > 0 && found.length === 0) {
-        const next: string[] = [];
-        for (const id of queue) {
-          if (visited.has(id)) continue;
-          visited.add(id);
-          if (seen.has(id)) found.push(id);
-          else next.push(...(parentsOf.get(id) ?? []));
-        }
-        queue.splice(0, queue.length, ...next);
-      }
-      return found.length > 0 ? { ...agent, genome: { ...agent.genome, parentIds: found } } : agent;
-    });
-    for (const a of day.agents) seen.add(a.genome.id);
-    return { ...day, agents };
-  });
 }
 
 /** One daily cohort, as the lineage tracker reads it. */
@@ -182,81 +140,85 @@ export interface DayCohort {
 }
 
 /**
- * Tracks genome lineages through daily cohorts (oldest first) and ranks those present on
- * every day.
+ * Ranks the Day-3 candidates, walk-forward (docs/evidence.md). Days oldest first; the last one
+ * is Day 3.
  *
- * Lineage: a genome seen before keeps its lineage; a new genome joins the lineage of its first
- * parent seen before (offspring of the learning cycle); otherwise it starts a lineage named
- * after itself. When a lineage has several agents on one day, its best-ranked agent stands for
- * it that day.
+ * A candidate is ONE genome (same genome id: a content hash of its family, symbol and genes):
+ * its days are the sessions in which that genome itself traded, never a descendant standing in
+ * for it. When a genome has several agents on one day (oversized cohorts), its best-ranked
+ * agent stands for it that day. Candidates are the genomes that traded on Day 3 and on at
+ * least one earlier reviewed day (elites the learning cycles carried over unchanged).
  *
- * Ranking: lineages whose three days together reached `minTradeCount` trades (eligible) come
- * first (an opening-range breakout trades twice a day by design, so a per-day minimum would
- * exclude a whole family);
- * within each group by mean one-day ROI (descending), then the smaller worst daily drawdown
- * (no Sharpe ratio of one session's minute returns),
- * then lineage id (ascending, for determinism). Ranks start at 1.
+ * Walk-forward: the ranking looks only at the sessions before Day 3 (in sample); Day 3 played
+ * no part in the selection and is the candidate's out-of-sample session (`sample` of each day,
+ * `outOfSampleMeanRoi`), judged by the `oos` gate.
  *
- * @param minTradeCount minimum trades over the three days, count (the gate threshold `minTradeCount`).
+ * Order: candidates whose in-sample sessions together reached `minTradeCount` trades
+ * (eligible) first; then the higher mean in-sample session return, then the smaller worst
+ * in-sample drawdown (from the agent's own peak), then genome id (ascending, deterministic).
+ * No Sharpe ratio of one session's minute returns. Ranks start at 1.
+ *
+ * @param minTradeCount minimum trades over the in-sample sessions, count (the gate threshold
+ *   `minTradeCount`).
  */
 export function rankLineages(days: readonly DayCohort[], minTradeCount: number): RankedLineage[] {
-  const worstDrawdown = (r: { readonly days: readonly LineageDay[] }) =>
-    Math.max(0, ...r.days.map((d) => d.maxDrawdownFraction));
-  const lineageOf = new Map<string, string>();
-  const perDay: Map<string, { agent: DayAgent; day: DayCohort }>[] = [];
-  for (const day of days) {
-    const best = new Map<string, { agent: DayAgent; day: DayCohort }>();
-    const ordered = [...day.agents].sort((a, b) => a.rank - b.rank);
-    for (const agent of ordered) {
-      const g = agent.genome;
-      let lineage = lineageOf.get(g.id);
-      if (lineage === undefined) {
-        const parent = g.parentIds.find((p) => lineageOf.has(p));
-        lineage = parent !== undefined ? (lineageOf.get(parent) as string) : g.id;
-      }
-      lineageOf.set(g.id, lineage);
-      if (!best.has(lineage)) best.set(lineage, { agent, day });
+  const lastDay = days.at(-1);
+  if (!lastDay || days.length < 2) return [];
+  const perDay = days.map((day) => {
+    const best = new Map<string, DayAgent>();
+    for (const agent of [...day.agents].sort((a, b) => a.rank - b.rank)) {
+      if (!best.has(agent.genome.id)) best.set(agent.genome.id, agent);
     }
-    perDay.push(best);
-  }
-  const first = perDay[0];
-  if (!first || perDay.length === 0) return [];
+    return best;
+  });
+  const last = perDay.at(-1) as Map<string, DayAgent>;
   const rows: Omit<RankedLineage, 'rank'>[] = [];
-  for (const lineageId of first.keys()) {
-    const entries = perDay.map((m) => m.get(lineageId));
-    if (entries.some((e) => e === undefined)) continue;
-    const present = entries as { agent: DayAgent; day: DayCohort }[];
-    const lineageDays: LineageDay[] = present.map(({ agent, day }) => ({
-      sessionDate: day.sessionDate,
-      cohortId: day.cohortId,
-      agentId: agent.agentId,
-      genomeId: agent.genome.id,
-      allocationUsd: agent.allocationUsd,
-      totalPnlUsd: agent.totalPnlUsd,
-      roi: agent.roi,
-      sharpe: agent.sharpe,
-      maxDrawdownFraction: agent.maxDrawdownFraction,
-      tradeCount: agent.tradeCount,
-      simulationKey: day.simulationKey,
-    }));
-    const last = present[present.length - 1] as { agent: DayAgent };
-    const minDailyTrades = Math.min(...lineageDays.map((d) => d.tradeCount));
+  for (const [genomeId, finalAgent] of last) {
+    const genomeDays: LineageDay[] = [];
+    days.forEach((day, i) => {
+      const agent = perDay[i]?.get(genomeId);
+      if (!agent) return;
+      genomeDays.push({
+        sessionDate: day.sessionDate,
+        cohortId: day.cohortId,
+        agentId: agent.agentId,
+        genomeId,
+        allocationUsd: agent.allocationUsd,
+        totalPnlUsd: agent.totalPnlUsd,
+        roi: agent.roi,
+        maxDrawdownFraction: agent.maxDrawdownFraction,
+        tradeCount: agent.tradeCount,
+        simulationKey: day.simulationKey,
+        sample: day === lastDay ? 'out_of_sample' : 'in_sample',
+      });
+    });
+    const inSample = genomeDays.filter((d) => d.sample === 'in_sample');
+    const outOfSample = genomeDays.filter((d) => d.sample === 'out_of_sample');
+    if (inSample.length === 0) continue;
+    const inSampleTrades = inSample.reduce((n, d) => n + d.tradeCount, 0);
     rows.push({
-      lineageId,
-      family: last.agent.genome.family,
-      symbol: last.agent.genome.symbol,
-      meanRoi: mean(lineageDays.map((d) => d.roi)),
-      meanSharpe: mean(lineageDays.map((d) => d.sharpe)),
-      minDailyTrades,
-      eligible: lineageDays.reduce((n, d) => n + d.tradeCount, 0) >= minTradeCount,
-      days: lineageDays,
+      lineageId: genomeId,
+      family: finalAgent.genome.family,
+      symbol: finalAgent.genome.symbol,
+      inSampleMeanRoi: mean(inSample.map((d) => d.roi)),
+      inSampleSessions: inSample.length,
+      outOfSampleMeanRoi: mean(outOfSample.map((d) => d.roi)),
+      outOfSampleSessions: outOfSample.length,
+      minDailyTrades: Math.min(...inSample.map((d) => d.tradeCount)),
+      eligible: inSampleTrades >= minTradeCount,
+      days: genomeDays,
     });
   }
+  const worstInSampleDrawdown = (r: Omit<RankedLineage, 'rank'>) =>
+    Math.max(
+      0,
+      ...r.days.filter((d) => d.sample === 'in_sample').map((d) => d.maxDrawdownFraction),
+    );
   rows.sort(
     (a, b) =>
       Number(b.eligible) - Number(a.eligible) ||
-      b.meanRoi - a.meanRoi ||
-      worstDrawdown(a) - worstDrawdown(b) ||
+      b.inSampleMeanRoi - a.inSampleMeanRoi ||
+      worstInSampleDrawdown(a) - worstInSampleDrawdown(b) ||
       (a.lineageId < b.lineageId ? -1 : a.lineageId > b.lineageId ? 1 : 0),
   );
   return rows.map((r, i) => ({ rank: i + 1, ...r }));
@@ -272,23 +234,34 @@ export function microLiveSliceUsd(
 }
 
 /**
- * The approver's summary figures of a lineage over its days: total PnL (USD), return = total
- * PnL / mean daily allocation (fraction), mean one-day Sharpe, worst daily drawdown, total
- * trades, sessions.
+ * The approver's summary figures of a candidate over its reviewed sessions: total PnL (USD),
+ * return = total PnL / mean daily allocation (fraction), worst daily drawdown from the agent's
+ * own peak, total trades, sessions; in-sample and out-of-sample mean session returns side by
+ * side; and the Sharpe ratio of the genome's own track record (`evidence`): per session, not
+ * annualized, with its sample size, and annualized by √252 only when the evidence says so
+ * (at least `minEvidenceSessions` sessions). No minute Sharpe.
  */
 export function lineageMetrics(
-  candidate: Pick<RankedLineage, 'days' | 'meanSharpe'>,
+  candidate: Pick<RankedLineage, 'days' | 'inSampleMeanRoi' | 'outOfSampleMeanRoi'>,
+  evidence: Pick<CandidateEvidence, 'sharpe' | 'n' | 'annualizedSharpe'>,
 ): CandidateMetrics {
   const days = candidate.days;
   const pnl = days.reduce((s, d) => s + d.totalPnlUsd, 0);
   const allocation = mean(days.map((d) => d.allocationUsd));
+  const inSample = days.filter((d) => d.sample === 'in_sample').length;
   return {
     totalPnlUsd: pnl,
     roi: allocation > 0 ? pnl / allocation : 0,
-    sharpe: candidate.meanSharpe,
+    sharpe: Number.isFinite(evidence.sharpe) ? evidence.sharpe : 0,
+    sharpeSessions: evidence.n,
+    annualizedSharpe: evidence.annualizedSharpe,
     maxDrawdownFraction: Math.max(0, ...days.map((d) => d.maxDrawdownFraction)),
     tradeCount: days.reduce((s, d) => s + d.tradeCount, 0),
     sessions: days.length,
+    inSampleRoi: candidate.inSampleMeanRoi,
+    inSampleSessions: inSample,
+    outOfSampleRoi: candidate.outOfSampleMeanRoi,
+    outOfSampleSessions: days.length - inSample,
   };
 }
 
@@ -429,7 +402,12 @@ function evidenceShortfall(results: readonly GateResult[]): string {
  */
 async function day3Evidence(
   deps: Day3Deps,
-  input: { readonly records: readonly CohortRecord[]; readonly genomeId: string },
+  input: {
+    readonly records: readonly CohortRecord[];
+    readonly genomeId: string;
+    /** The last session the Day-3 ranking looked at (Day 2), `YYYY-MM-DD`. */
+    readonly selectionCutoffDate: string;
+  },
 ): Promise<CandidateEvidence> {
   const p = deps.promotion;
   const day3 = input.records.at(-1) as CohortRecord;
@@ -445,6 +423,7 @@ async function day3Evidence(
     : null;
   return candidateEvidence({
     genomeId: input.genomeId,
+    selectionCutoffDate: input.selectionCutoffDate,
     records,
     trials: trials ?? records.size,
     confidence: p.gateThresholds.minPsr,
@@ -454,13 +433,13 @@ async function day3Evidence(
 
 /**
  * SelectCandidate: loads the Day 1-3 cohorts (the request's, or the three most recent), tracks
- * and ranks the lineages ({@link rankLineages}), and runs every promotion gate on the best one
+ * and ranks the candidate genomes walk-forward ({@link rankLineages}), and runs every promotion gate on the best one
  * as if it were promoted now with the micro-live slice (one `gate_evaluated` record per gate,
  * promotion id = the review id `d3-<execution>`; nothing is staged). The capital slice is
  * {@link microLiveSliceUsd} of the Day-3 bankroll, the leverage the policy's start.
  *
  * @throws ValidationError (bad request; fewer than three cohorts; cohorts not on three
- *   distinct ascending sessions; no lineage present in all three), NotFoundError (unknown
+ *   distinct ascending sessions; no genome traded on Day 3 and on an earlier reviewed day), NotFoundError (unknown
  *   cohort, missing artifact).
  */
 export async function selectDay3Candidate(
@@ -503,26 +482,31 @@ export async function selectDay3Candidate(
       simulationKey: record.artifacts.simulationKey,
       agents: record.leaderboard.flatMap((row) => {
         const genome = genomes.get(row.agentId);
-        // The lineage's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
+        // The candidate's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
         const maxDrawdownFraction = agentDrawdownOfPeak(row, record.bankrollUsd);
         return genome ? [{ ...row, maxDrawdownFraction, genome }] : [];
       }),
     });
   }
-  const ranking = rankLineages(
-    deps.genomePool ? await withPoolAncestry(deps.genomePool, records, days) : days,
-    p.gateThresholds.minTradeCount,
-  );
+  const ranking = rankLineages(days, p.gateThresholds.minTradeCount);
   const candidate = ranking[0];
   if (!candidate) {
-    throw new ValidationError('request.cohortIds', 'no genome lineage traded in all three cohorts');
+    throw new ValidationError(
+      'request.cohortIds',
+      'no genome traded on Day 3 and on an earlier reviewed day (no candidate with an in-sample and an out-of-sample session)',
+    );
   }
   const day3 = records[2] as (typeof records)[number];
-  const d3 = candidate.days[2] as LineageDay;
+  const d3 = candidate.days.at(-1) as LineageDay;
   const sim3 = simulations[2] as SimulationResult;
   const agent = sim3.agents.find((a) => a.agentId === d3.agentId);
   if (!agent) throw new NotFoundError('agent', `${d3.agentId} in ${d3.simulationKey}`);
-  const metrics = lineageMetrics(candidate);
+  const evidence = await day3Evidence(deps, {
+    records,
+    genomeId: d3.genomeId,
+    selectionCutoffDate: records.at(-2)?.sessionDate ?? day3.sessionDate,
+  });
+  const metrics = lineageMetrics(candidate, evidence);
   const capitalSliceUsd = microLiveSliceUsd(
     day3.bankrollUsd,
     deps.config.microLive,
@@ -556,20 +540,19 @@ export async function selectDay3Candidate(
       sharpe: metrics.sharpe,
       maxDrawdownFraction: metrics.maxDrawdownFraction,
       parentMaxDrawdownFraction: Math.max(...records.map((r) => r.parent.maxDrawdownFraction)),
-      // The min-trade-count gate sees the lineage's trades over the three days.
+      // The min-trade-count gate sees the genome's own trades over its reviewed sessions.
       tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
     },
     broker: p.brokerAt(nowMs).name,
     approvalId: null,
     status: 'staged',
-    statusReason: `Day-3 review of lineage ${candidate.lineageId}`,
+    statusReason: `Day-3 review of genome ${candidate.lineageId}`,
     stagedAtIso: new Date(nowMs).toISOString(),
   };
   const gates = await evaluatePromotionGates(
     { ...p, promotions: previewPromotions(p.promotions) },
     { promotion: preview },
   );
-  const evidence = await day3Evidence(deps, { records, genomeId: d3.genomeId });
   const evidenceGates = evaluateEvidenceGates(evidence, p.gateThresholds);
   await p.audit.appendMany(
     evidenceGates.map((r) =>
@@ -699,7 +682,7 @@ async function publishDay3Report(
 /** The approver's view of a selection (what the page and the Slack message show). */
 export function approvalSummaryOf(selection: Day3Selection): ApprovalSummary {
   const c = selection.candidate;
-  const d3 = c.days[2] as LineageDay;
+  const d3 = c.days.at(-1) as LineageDay;
   return {
     candidateId: d3.genomeId,
     agentId: d3.agentId,
@@ -763,7 +746,7 @@ export async function requestDay3Approval(
     { baseUrl: deps.approvalBaseUrl, approvalId, exp: expFromMs(expiresAtMs) },
     deps.key,
   );
-  const d3 = selection.candidate.days[2] as LineageDay;
+  const d3 = selection.candidate.days.at(-1) as LineageDay;
   await p.audit.append(
     draft(
       deps,
@@ -786,8 +769,11 @@ export async function requestDay3Approval(
           rank: r.rank,
           lineage_id: r.lineageId,
           symbol: r.symbol,
-          mean_roi: r.meanRoi,
-          mean_sharpe: r.meanSharpe,
+          genome_id: r.lineageId,
+          in_sample_mean_roi: r.inSampleMeanRoi,
+          in_sample_sessions: r.inSampleSessions,
+          out_of_sample_mean_roi: r.outOfSampleMeanRoi,
+          out_of_sample_sessions: r.outOfSampleSessions,
           min_daily_trades: r.minDailyTrades,
           eligible: r.eligible,
         })),
@@ -826,7 +812,7 @@ export interface MicroLivePipelineInput {
   readonly agentId: string;
   readonly capitalSliceUsd: number;
   readonly approvalId: string;
-  /** Trades behind the approval: the candidate lineage's total over the three sessions. */
+  /** Trades behind the approval: the candidate genome's total over its reviewed sessions. */
   readonly evidenceTradeCount: number;
   /** Links the child execution to this one in the Step Functions console. */
   readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: string;
@@ -862,7 +848,7 @@ export async function startMicroLive(
 }> {
   const { selection, decision } = input;
   const p = deps.promotion;
-  const d3 = selection.candidate.days[2] as LineageDay;
+  const d3 = selection.candidate.days.at(-1) as LineageDay;
   const sliceId = `ml-${tailOf(input.executionName, 24)}`;
   const nowIso = new Date(p.clock.now()).toISOString();
   const first = initialLeverage(deps.config.leveragePolicy);
@@ -1013,7 +999,7 @@ export async function concludeDay3(
 ): Promise<Day3Conclusion> {
   const p = deps.promotion;
   const s = input.selection;
-  const d3 = s.candidate.days[2] as LineageDay;
+  const d3 = s.candidate.days.at(-1) as LineageDay;
   const base = {
     decision: null,
     reviewId: s.reviewId,

@@ -72,6 +72,35 @@ describe('renderConfirmationPage', () => {
     expect(body).toContain('<polyline');
   });
 
+  it('labels the Sharpe ratio with its frequency and sample size, and shows both samples', () => {
+    // Prepare
+    const base = summary();
+    const labelled = {
+      ...base,
+      metrics: {
+        ...base.metrics,
+        sharpe: 0.41,
+        sharpeSessions: 3,
+        annualizedSharpe: null,
+        inSampleRoi: 0.004,
+        inSampleSessions: 2,
+        outOfSampleRoi: -0.0015,
+        outOfSampleSessions: 1,
+      },
+    };
+    // Act
+    const { body } = confirmation({ summary: labelled });
+    const old = confirmation();
+    // Assess
+    expect(body).toContain('0.41 per session (n = 3 sessions, not annualized)');
+    expect(body).toContain('In sample (the selection saw them)');
+    expect(body).toContain('0.40% per session, n = 2');
+    expect(body).toContain('Out of sample (after the selection)');
+    expect(body).toContain('-0.15% per session, n = 1');
+    expect(body).not.toContain('(annualized)');
+    expect(old.body).toContain('1.82 (sample size not recorded)');
+  });
+
   it('sends the protective headers', () => {
     // Act
     const page = confirmation();

@@ -32,6 +32,7 @@ describe('the Day-3 candidate evidence', () => {
     // Act
     const e = candidateEvidence({
       genomeId: 'g1',
+      selectionCutoffDate: '2013-10-08',
       records: trackRecords(cohorts),
       trials: 30,
       confidence: 0.95,
@@ -46,6 +47,11 @@ describe('the Day-3 candidate evidence', () => {
     expect(e).toMatchObject({ genomeId: 'g1', n: 3, frequency: 'session', trials: 30 });
     // three sessions are not annualized
     expect(e.annualizedSharpe).toBeNull();
+    // walk-forward: the sessions after the selection's cutoff are out of sample
+    expect(e.sessions.map((s) => s.sample)).toEqual(['in_sample', 'in_sample', 'out_of_sample']);
+    expect(e.inSample).toMatchObject({ n: 2, sessionDates: ['2013-10-07', '2013-10-08'] });
+    expect(e.inSample.meanReturn).toBeCloseTo(-0.0045, 12);
+    expect(e.outOfSample).toMatchObject({ n: 1, meanReturn: 0.003, sessionDates: ['2013-10-09'] });
   });
 
   it('counts every distinct genome since the pool was seeded: seeded pool + non-elite children', async () => {

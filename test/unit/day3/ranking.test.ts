@@ -1,7 +1,7 @@
 /**
- * Day-3 candidate ranking: lineages tracked through three daily cohorts (offspring join their
- * parent's lineage), ranked by mean one-day ROI then Sharpe, with a minimum trade count per
- * day; the micro-live capital slice; the approver's summary figures.
+ * Day-3 candidate ranking, walk-forward: one genome per candidate (its own sessions only),
+ * ranked on the sessions before Day 3, Day 3 held out; the micro-live capital slice; the
+ * approver's summary figures.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -29,7 +29,6 @@ function agent(
     allocationUsd: o.allocationUsd ?? 100,
     totalPnlUsd: o.totalPnlUsd ?? (o.roi ?? 0) * 100,
     roi: o.roi ?? 0,
-    sharpe: o.sharpe ?? 0,
     maxDrawdownFraction: o.maxDrawdownFraction ?? 0.01,
     tradeCount: o.tradeCount ?? 10,
   };
@@ -44,35 +43,56 @@ function day(n: number, agents: DayAgent[]): DayCohort {
   };
 }
 
-describe('rankLineages', () => {
-  it('follows a genome through offspring: a child joins the lineage of its parent', () => {
-    // Prepare: g-a on day 1, its child g-a2 on day 2, grandchild g-a3 on day 3
+describe('rankLineages (walk-forward, one genome per candidate)', () => {
+  it("is the same genome every day: a descendant's results never stand in for it", () => {
+    // Prepare: g-a trades days 1 and 3; its child g-a2 is best on day 2; grandchild g-a3 day 3.
     const days = [
       day(1, [agent('a1', 'g-a', { roi: 0.01 })]),
-      day(2, [agent('a1', 'g-a2', { parents: ['g-a'], roi: 0.02 })]),
-      day(3, [agent('a1', 'g-a3', { parents: ['g-x', 'g-a2'], roi: 0.03 })]),
+      day(2, [agent('a1', 'g-a2', { parents: ['g-a'], roi: 0.5 })]),
+      day(3, [
+        agent('a1', 'g-a3', { parents: ['g-x', 'g-a2'], roi: 0.03 }),
+        agent('a2', 'g-a', { roi: -0.02, rank: 2 }),
+      ]),
     ];
 
     // Act
-    const ranked = rankLineages(days, 4);
+    const ranked = rankLineages(days, 1);
 
-    // Assess
+    // Assess: g-a2 and g-a3 have no in-sample and out-of-sample session of their own
     expect(ranked).toHaveLength(1);
     expect(ranked[0]?.lineageId).toBe('g-a');
-    expect(ranked[0]?.days.map((d) => d.genomeId)).toEqual(['g-a', 'g-a2', 'g-a3']);
-    expect(ranked[0]?.meanRoi).toBeCloseTo(0.02, 12);
+    expect(new Set(ranked[0]?.days.map((d) => d.genomeId))).toEqual(new Set(['g-a']));
+    expect(ranked[0]?.days.map((d) => [d.sessionDate, d.sample])).toEqual([
+      ['2013-10-07', 'in_sample'],
+      ['2013-10-09', 'out_of_sample'],
+    ]);
+    expect(ranked[0]?.inSampleMeanRoi).toBeCloseTo(0.01, 12);
+    expect(ranked[0]?.outOfSampleMeanRoi).toBeCloseTo(-0.02, 12);
+    expect(ranked[0]).toMatchObject({ inSampleSessions: 1, outOfSampleSessions: 1 });
   });
 
-  it('leaves out lineages missing on any day', () => {
-    // Prepare: g-b is absent on day 2; g-c is a new root on day 3 (no known parent)
+  it('ranks on the sessions before Day 3 only: Day 3 plays no part in the selection', () => {
+    // Prepare: g-b wins Day 3 by far, g-a was better before it.
+    const days = [
+      day(1, [agent('a', 'g-a', { roi: 0.02 }), agent('b', 'g-b', { roi: 0.01 })]),
+      day(2, [agent('a', 'g-a', { roi: 0.02 }), agent('b', 'g-b', { roi: 0.01 })]),
+      day(3, [agent('a', 'g-a', { roi: -0.01 }), agent('b', 'g-b', { roi: 0.5 })]),
+    ];
+
+    // Act
+    const ranked = rankLineages(days, 1);
+
+    // Assess
+    expect(ranked.map((r) => r.lineageId)).toEqual(['g-a', 'g-b']);
+    expect(ranked[0]?.outOfSampleMeanRoi).toBeCloseTo(-0.01, 12);
+  });
+
+  it('leaves out genomes absent on Day 3 or without an earlier session', () => {
+    // Prepare: g-b is absent on Day 3; g-c is new on Day 3 (no in-sample session)
     const days = [
       day(1, [agent('a1', 'g-a'), agent('a2', 'g-b', { roi: 0.5 })]),
       day(2, [agent('a1', 'g-a')]),
-      day(3, [
-        agent('a1', 'g-a'),
-        agent('a2', 'g-b', { roi: 0.5 }),
-        agent('a3', 'g-c', { parents: ['g-zz'] }),
-      ]),
+      day(3, [agent('a1', 'g-a'), agent('a3', 'g-c', { roi: 0.9 })]),
     ];
 
     // Act
@@ -84,7 +104,7 @@ describe('rankLineages', () => {
 
   it.each<[string, DayAgent[][], number, string[]]>([
     [
-      'higher mean one-day ROI ranks first',
+      'higher mean in-sample ROI ranks first',
       [
         [agent('a', 'g-a', { roi: 0.01 }), agent('b', 'g-b', { roi: 0.02 })],
         [agent('a', 'g-a', { roi: 0.01 }), agent('b', 'g-b', { roi: 0.02 })],
@@ -94,30 +114,33 @@ describe('rankLineages', () => {
       ['g-b', 'g-a'],
     ],
     [
-      'equal ROI: the smaller worst drawdown ranks first, whatever the minute Sharpe',
+      'equal ROI: the smaller worst in-sample drawdown ranks first',
       [
         [
-          agent('a', 'g-a', { roi: 0.01, sharpe: 9, maxDrawdownFraction: 0.03 }),
-          agent('b', 'g-b', { roi: 0.01, sharpe: 1, maxDrawdownFraction: 0.01 }),
+          agent('a', 'g-a', { roi: 0.01, maxDrawdownFraction: 0.03 }),
+          agent('b', 'g-b', { roi: 0.01, maxDrawdownFraction: 0.01 }),
         ],
-        [agent('a', 'g-a', { roi: 0.01, sharpe: 9 }), agent('b', 'g-b', { roi: 0.01, sharpe: 1 })],
-        [agent('a', 'g-a', { roi: 0.01, sharpe: 9 }), agent('b', 'g-b', { roi: 0.01, sharpe: 1 })],
+        [agent('a', 'g-a', { roi: 0.01 }), agent('b', 'g-b', { roi: 0.01 })],
+        [
+          agent('a', 'g-a', { roi: 0.01 }),
+          agent('b', 'g-b', { roi: 0.01, maxDrawdownFraction: 0.2 }),
+        ],
       ],
       4,
       ['g-b', 'g-a'],
     ],
     [
-      'below the minimum trade count over the three days ranks after every eligible lineage',
+      'below the minimum trade count in sample ranks after every eligible genome',
       [
         [agent('a', 'g-a', { roi: 0.001 }), agent('b', 'g-b', { roi: 0.09, tradeCount: 1 })],
         [agent('a', 'g-a', { roi: 0.001 }), agent('b', 'g-b', { roi: 0.09, tradeCount: 1 })],
-        [agent('a', 'g-a', { roi: 0.001 }), agent('b', 'g-b', { roi: 0.09, tradeCount: 1 })],
+        [agent('a', 'g-a', { roi: 0.001 }), agent('b', 'g-b', { roi: 0.09, tradeCount: 9 })],
       ],
       4,
       ['g-a', 'g-b'],
     ],
     [
-      'full tie: lineage id decides (deterministic)',
+      'full tie: genome id decides (deterministic)',
       [
         [agent('b', 'g-b'), agent('a', 'g-a')],
         [agent('b', 'g-b'), agent('a', 'g-a')],
@@ -138,13 +161,13 @@ describe('rankLineages', () => {
     expect(ranked.map((r) => r.rank)).toEqual(expected.map((_, i) => i + 1));
   });
 
-  it('marks eligibility by the trades over the three days (an ORB trades twice a day)', () => {
+  it('marks eligibility by the in-sample trades (an ORB trades twice a day)', () => {
     // Prepare
     const twoADay = [2, 2, 2].map((t, i) => day(i + 1, [agent('a', 'g-a', { tradeCount: t })]));
-    const tooFew = [1, 0, 2].map((t, i) => day(i + 1, [agent('a', 'g-a', { tradeCount: t })]));
+    const tooFew = [1, 0, 9].map((t, i) => day(i + 1, [agent('a', 'g-a', { tradeCount: t })]));
 
     // Act
-    const [enough] = rankLineages(twoADay, 6);
+    const [enough] = rankLineages(twoADay, 4);
     const [short] = rankLineages(tooFew, 4);
 
     // Assess
@@ -153,22 +176,22 @@ describe('rankLineages', () => {
     expect(short?.eligible).toBe(false);
   });
 
-  it("lets a lineage's best-ranked agent of the day stand for it", () => {
-    // Prepare: two children of g-a on day 2; the one ranked 1 must be used
+  it("lets a genome's best-ranked agent of the day stand for it", () => {
+    // Prepare: two agents of g-a on day 2 (an oversized cohort); the one ranked 1 is used
     const days = [
       day(1, [agent('a1', 'g-a', { rank: 1 })]),
       day(2, [
-        agent('a2', 'g-a-weak', { parents: ['g-a'], rank: 2, roi: -0.05 }),
-        agent('a1', 'g-a-strong', { parents: ['g-a'], rank: 1, roi: 0.05 }),
+        agent('a2', 'g-a', { rank: 2, roi: -0.05 }),
+        agent('a1', 'g-a', { rank: 1, roi: 0.05 }),
       ]),
-      day(3, [agent('a1', 'g-a-strong', { rank: 1 })]),
+      day(3, [agent('a1', 'g-a', { rank: 1 })]),
     ];
 
     // Act
     const [row] = rankLineages(days, 1);
 
     // Assess
-    expect(row?.days[1]?.genomeId).toBe('g-a-strong');
+    expect(row?.days[1]?.agentId).toBe('a1');
     expect(row?.days[1]?.roi).toBe(0.05);
   });
 });
@@ -191,7 +214,7 @@ describe('microLiveSliceUsd', () => {
 });
 
 describe('lineageMetrics', () => {
-  it('sums PnL and trades, averages Sharpe, keeps the worst drawdown', () => {
+  it('sums PnL and trades, keeps the worst drawdown, labels the Sharpe and both samples', () => {
     // Prepare
     const days = [
       agent('a', 'g-a', { totalPnlUsd: 2, roi: 0.02, tradeCount: 5, maxDrawdownFraction: 0.01 }),
@@ -201,7 +224,11 @@ describe('lineageMetrics', () => {
     const [row] = rankLineages(days, 1);
 
     // Act
-    const m = lineageMetrics(row as NonNullable<typeof row>);
+    const m = lineageMetrics(row as NonNullable<typeof row>, {
+      sharpe: 0.4,
+      n: 3,
+      annualizedSharpe: null,
+    });
 
     // Assess
     expect(m).toMatchObject({
@@ -209,7 +236,14 @@ describe('lineageMetrics', () => {
       tradeCount: 18,
       maxDrawdownFraction: 0.03,
       sessions: 3,
+      sharpe: 0.4,
+      sharpeSessions: 3,
+      annualizedSharpe: null,
+      inSampleSessions: 2,
+      outOfSampleSessions: 1,
     });
     expect(m.roi).toBeCloseTo(0.04, 12);
+    expect(m.inSampleRoi).toBeCloseTo(0.005, 12);
+    expect(m.outOfSampleRoi).toBeCloseTo(0.03, 12);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { dsrGate, evaluateEvidenceGates, psrGate } from '../../../functions/core/gates/evidence.js';
+import {
+  dsrGate,
+  evaluateEvidenceGates,
+  oosGate,
+  psrGate,
+} from '../../../functions/core/gates/evidence.js';
 import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
 import { sharpeEvidence } from '../../../functions/core/scoring/sharpe-inference.js';
 
@@ -57,5 +62,53 @@ describe('psr and dsr gates', () => {
     });
     expect(psrGate(many, T).verdict).toBe('pass');
     expect(dsrGate(many, T)).toMatchObject({ verdict: 'fail', breakerAction: 'none' });
+  });
+});
+
+describe('oos gate (walk-forward)', () => {
+  const oos = (n: number, meanReturn: number | null) => ({
+    selectionCutoffDate: '2013-10-08',
+    inSample: { n: 2, meanReturn: 0.01 },
+    outOfSample: {
+      n,
+      meanReturn,
+      sessionDates: Array.from(
+        { length: n },
+        (_, i) => `2013-10-${String(9 + i).padStart(2, '0')}`,
+      ),
+    },
+  });
+
+  it.each<[string, number, number | null, 'pass' | 'fail', RegExp]>([
+    ['a positive session after the selection passes', 1, 0.004, 'pass', /positive out of sample$/],
+    ['a loss out of sample fails', 1, -0.002, 'fail', /not positive out of sample$/],
+    ['a flat out-of-sample record fails', 2, 0, 'fail', /not positive/],
+    [
+      'no session after the selection is insufficient evidence',
+      0,
+      null,
+      'fail',
+      /^insufficient evidence: 0 out-of-sample sessions < 1 required/,
+    ],
+  ])('%s', (_name, n, mean, verdict, reason) => {
+    // Act
+    const g = oosGate(oos(n, mean), T);
+    // Assess
+    expect(g).toMatchObject({ gate: 'oos', verdict, observed: mean, threshold: 0 });
+    expect(g.reason).toMatch(reason);
+    expect(g.reason).toContain('after 2013-10-08');
+    expect(g.reason).toContain('in sample: n=2');
+  });
+
+  it('fails closed without an out-of-sample record, and runs after psr and dsr', () => {
+    // Act
+    const gates = evaluateEvidenceGates(null, T);
+    // Assess
+    expect(gates.map((g) => g.gate)).toEqual(['psr', 'dsr', 'oos']);
+    expect(gates[2]).toMatchObject({ verdict: 'fail', observed: null });
+    expect(oosGate(oos(1, 0.01), { minOutOfSampleSessions: Number.NaN })).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
   });
 });
