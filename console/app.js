@@ -437,6 +437,8 @@ async function cohortPage(id) {
       { label: 'PnL', num: true, value: (r) => usd(r.totalPnlUsd) },
       { label: 'ROI', num: true, value: (r) => pct(r.roi) },
       { label: 'Sharpe', num: true, value: (r) => num(r.sharpe, 2) },
+      { label: 'PSR', num: true, value: (r) => pct(r.psr, 1) },
+      { label: 'DSR', num: true, value: (r) => pct(r.dsr, 1) },
       { label: 'Max DD', num: true, value: (r) => pct(r.maxDrawdownFraction) },
       { label: 'Utilization', num: true, value: (r) => pct(r.bankrollUtilization, 1) },
       { label: 'Lev. breaches', num: true, value: (r) => r.leverageBreaches },
@@ -447,6 +449,13 @@ async function cohortPage(id) {
       location.hash = `#/cohorts/${encodeURIComponent(id)}/agents/${encodeURIComponent(r.agentId)}`;
     },
   );
+  const inference = doc.sharpeInference
+    ? h(
+        'p',
+        { class: 'msg' },
+        `PSR/DSR: probability that the true Sharpe ratio exceeds 0 (PSR) or the expected best of ${doc.sharpeInference.trials} trials (DSR), on each agent's ${doc.sharpeInference.frequency} returns in this session (${doc.sharpeInference.source}). The Day-3 gates use session returns across cohorts.`,
+      )
+    : null;
   return [
     h('h1', null, `Cohort ${c.cohortId}`),
     riskBadges(doc.risk),
@@ -474,7 +483,7 @@ async function cohortPage(id) {
       { format: (v) => usd(v) },
     ),
     h('h2', null, 'Leaderboard'),
-    h('div', { class: 'card', id: 'leaderboard' }, leaderboard),
+    h('div', { class: 'card', id: 'leaderboard' }, leaderboard, inference),
   ];
 }
 

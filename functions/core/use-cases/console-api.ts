@@ -40,6 +40,7 @@ import { decodeCursor, encodeCursor } from '../console/cursor.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { NotFoundError, StagegateError, ValidationError } from '../errors.js';
 import { downsampleIndices } from '../report/downsample.js';
+import { periodSharpe, returnMoments, sharpeEvidence } from '../scoring/sharpe-inference.js';
 import type { CohortRecord } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
 import { deskStatus } from './desk-status.js';
@@ -452,9 +453,18 @@ export class ConsoleApi {
     const sim = await this.simulation(record);
     const ts = sim.timestamps;
     const { leaderboard, ...header } = record;
+    const inference = minuteSharpeInference(sim);
     return {
       cohort: header,
-      leaderboard,
+      leaderboard: leaderboard.map((r) => ({ ...r, ...inference.get(r.agentId) })),
+      /** How `psr`/`dsr` of the rows were measured. */
+      sharpeInference: {
+        frequency: 'minute',
+        returns: 'the agent equity curve of this session, one simple return per bar',
+        benchmarkSharpe: 0,
+        trials: new Set(sim.agents.map((a) => a.genome.id)).size,
+        source: 'Bailey & López de Prado 2012 (PSR), 2014 (DSR)',
+      },
       curves: {
         parent: {
           equity: curve(ts, sim.parent.equityCurve),
@@ -932,6 +942,47 @@ export class ConsoleApi {
     }
     throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
   }
+}
+
+/**
+ * PSR and DSR of every agent of a cohort on its per-bar (minute) equity returns within the
+ * session: PSR(0) = P(true per-minute Sharpe > 0) (Bailey & López de Prado 2012, eq. 11); DSR =
+ * the PSR against the expected maximum Sharpe of the cohort's distinct genomes as trials, with
+ * the trials' Sharpe variance from the agents themselves (Bailey & López de Prado 2014,
+ * eq. 8; `functions/core/scoring/sharpe-inference.ts`). Probabilities, null when undefined
+ * (fewer than two returns, no variance). A within-session figure: the Day-3 gates use daily
+ * (session) returns across cohorts instead.
+ */
+function minuteSharpeInference(
+  sim: SimulationResult,
+): Map<string, { psr: number | null; dsr: number | null; minuteSharpe: number }> {
+  const returnsOf = (curve: readonly number[]) => {
+    const out: number[] = [];
+    for (let i = 1; i < curve.length; i++) {
+      const prev = curve[i - 1] as number;
+      const cur = curve[i] as number;
+      if (prev > 0 && Number.isFinite(prev) && Number.isFinite(cur)) out.push(cur / prev - 1);
+    }
+    return out;
+  };
+  const returns = sim.agents.map((a) => returnsOf(a.equityCurve));
+  const trialSharpes = returns
+    .map((r) => returnMoments(r))
+    .filter((m) => m.n >= 2 && m.stdev > 0)
+    .map((m) => periodSharpe(m));
+  const trials = new Set(sim.agents.map((a) => a.genome.id)).size;
+  const out = new Map<string, { psr: number | null; dsr: number | null; minuteSharpe: number }>();
+  sim.agents.forEach((a, i) => {
+    const e = sharpeEvidence({
+      returns: returns[i] as number[],
+      frequency: 'minute',
+      trials,
+      trialSharpes,
+      confidence: 0.95,
+    });
+    out.set(a.agentId, { psr: e.psr, dsr: e.dsr, minuteSharpe: e.sharpe });
+  });
+  return out;
 }
 
 /** An order as the console shows it. */

@@ -100,6 +100,15 @@ describe('reads', () => {
     expect(doc.curves.agents.map((a) => a.agentId)).toEqual(
       doc.leaderboard.slice(0, 10).map((r) => r.agentId),
     );
+    // PSR/DSR per agent on its minute returns; deflating for the cohort's trials never raises it.
+    const inferred = doc.leaderboard as unknown as { psr: number | null; dsr: number | null }[];
+    const both = inferred.filter((r) => r.psr !== null && r.dsr !== null);
+    expect(both.length).toBeGreaterThan(0);
+    for (const r of both) {
+      expect(r.psr).toBeGreaterThanOrEqual(0);
+      expect(r.psr).toBeLessThanOrEqual(1);
+      expect(r.dsr as number).toBeLessThanOrEqual((r.psr as number) + 1e-12);
+    }
     const best = doc.leaderboard[0]?.agentId as string;
     const agent = (await (await call(`/api/cohorts/${fx.cohortIds[0]}/agents/${best}`)).json()) as {
       row: { agentId: string };
