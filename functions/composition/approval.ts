@@ -30,7 +30,7 @@ import { WebhookNotifier } from '../adapters/slack/webhook-notifier.js';
 import { traced } from '../adapters/tracing.js';
 import { type ApprovalKey, approvalKeyFromSecret } from '../core/approval/links.js';
 import { createTaskTokenCipher } from '../core/approval/token-cipher.js';
-import { ValidationError } from '../core/errors.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { Day3ApprovalDeps, Day3Deps } from '../core/use-cases/day3.js';
 import type { ApplyDecisionDeps } from '../core/use-cases/day3-approval.js';
 import { type Day3Config, parseDay3Config } from '../core/use-cases/day3-records.js';
@@ -73,15 +73,7 @@ export type ApprovalEnv = z.infer<typeof ApprovalEnvSchema>;
  * @throws ValidationError naming the first bad variable.
  */
 export function readApprovalEnv(env: Record<string, string | undefined>): ApprovalEnv {
-  const parsed = ApprovalEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `env.${issue?.path.join('.') ?? '?'}`,
-      issue?.message ?? 'invalid environment',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(ApprovalEnvSchema, env, 'env');
 }
 
 /** What the approval page, Slack interactivity and the Day-3 steps share. */

@@ -9,7 +9,7 @@ import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
 import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
 import { traced } from '../adapters/tracing.js';
-import { ValidationError } from '../core/errors.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
 import { GateThresholdsSchema } from '../core/gates/thresholds.js';
 import { parsePromotionConfig } from '../core/use-cases/promotion-records.js';
 import {
@@ -31,16 +31,11 @@ function parseJsonEnv(name: string, text: string | undefined): unknown {
 
 /** Builds the pipeline's dependencies from a runtime (tests and the local mode call this). */
 export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
-  const thresholds = GateThresholdsSchema.safeParse(
+  const thresholds = parseOrThrow(
+    GateThresholdsSchema,
     parseJsonEnv('GATE_THRESHOLDS_JSON', rt.env.GATE_THRESHOLDS_JSON),
+    'gates',
   );
-  if (!thresholds.success) {
-    const issue = thresholds.error.issues[0];
-    throw new ValidationError(
-      `gates.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
   const promotionConfig = parsePromotionConfig(
     parseJsonEnv('PROMOTION_CONFIG_JSON', rt.env.PROMOTION_CONFIG_JSON),
   );
@@ -109,7 +104,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
     brokerAt,
     brokerAccount: rt.env.BROKER_ACCOUNT,
-    gateThresholds: thresholds.data,
+    gateThresholds: thresholds,
     promotionConfig,
   };
 }

@@ -4,7 +4,7 @@
  * never sees `process.env`.
  */
 import * as z from 'zod';
-import { ValidationError } from '../core/errors.js';
+import { parseOrThrow } from '../core/errors.js';
 
 const optionalUrl = z
   .string()
@@ -64,15 +64,7 @@ export type RuntimeEnv = z.infer<typeof RuntimeEnvSchema>;
  * @throws ValidationError naming the first missing or malformed variable.
  */
 export function readRuntimeEnv(env: Record<string, string | undefined>): RuntimeEnv {
-  const parsed = RuntimeEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `env.${issue?.path.join('.') ?? '?'}`,
-      issue?.message ?? 'invalid environment',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(RuntimeEnvSchema, env, 'env');
 }
 
 /**

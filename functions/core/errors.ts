@@ -6,6 +6,8 @@
  * Retryable errors (a transient fault outside our control) are marked with `retryable = true`;
  * everything else is a permanent rejection of the input or configuration.
  */
+import type * as z from 'zod';
+
 export abstract class StagegateError extends Error {
   /** True when retrying the same input may succeed (transient I/O fault). */
   readonly retryable: boolean = false;
@@ -25,6 +27,52 @@ export class ValidationError extends StagegateError {
   ) {
     super(`${field}: ${message}`, options);
   }
+}
+
+/** A zod issue path as a field name: keys joined by `.`, array indices as `[n]` (`pool[0].params`). */
+function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`))
+    .join('');
+}
+
+/**
+ * The one conversion of a failed zod parse into a {@link ValidationError}. `field` is `where`
+ * followed by the first issue's path (`request.symbols[0]`); an unknown key is named
+ * (`request.replayStartIso`); an issue without a path gives `where` (or `root` when `where` is
+ * empty). The message is the issue's message; `cause` holds the ZodError.
+ *
+ * @param where the prefix naming the input (`request`, `env`, `alpaca.order`), or `''`.
+ * @param root the field for a path-less issue when `where` is empty.
+ */
+export function validationErrorOf(
+  error: z.ZodError,
+  where: string,
+  root = 'input',
+): ValidationError {
+  const issue = error.issues[0];
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = formatIssuePath([...(issue?.path ?? []), ...unknownKey]);
+  let field = path || where || root;
+  if (path && where) field = path.startsWith('[') ? `${where}${path}` : `${where}.${path}`;
+  return new ValidationError(field, issue?.message ?? 'invalid', { cause: error });
+}
+
+/**
+ * Parses `input` with `schema`.
+ *
+ * @returns the parsed value.
+ * @throws ValidationError from {@link validationErrorOf} when it does not match.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+  root?: string,
+): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw validationErrorOf(parsed.error, where, root);
 }
 
 /** Base of everything that goes wrong while reading market data. */

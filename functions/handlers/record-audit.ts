@@ -26,7 +26,8 @@ export function createHandler(provide: Provide<Runtime>) {
   return makeHandler('record-audit', EventSchema, async (event) => {
     const rt = await provide();
     const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
-    // The sink validates the draft with the audit schema (and dead-letters it when invalid).
+    // Untyped JSON from the ASL, asserted as a draft only here: the sink validates it with the
+    // per-kind audit schema (and dead-letters it when invalid) before anything is chained.
     const record = await rt.audit.append({ ...draft, environment: rt.env.STAGE } as AuditDraft);
     logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
     return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };

@@ -22,7 +22,6 @@ import { parseSlackInteraction } from '../adapters/slack/interaction.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
 import { getSlashCommandDeps, type SlashCommandHandlerDeps } from '../composition/chatops.js';
 import { decideApproval } from '../core/approval/decide.js';
-import type { AuditDraft } from '../core/audit/record.js';
 import { ValidationError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import type { Provide } from './shared/handler.js';
@@ -48,7 +47,7 @@ async function rejectInput(
     environment: deps.environment,
     subject: {},
     payload: { source: 'slack-interactivity', field, message, reason, channel: 'slack' },
-  } as AuditDraft);
+  });
 }
 
 async function handle(

@@ -3,9 +3,10 @@
  * (`lib/constructs/day3-go-no-go.ts`) and what the local mode replays (`local/day3.ts`), so
  * both run the monitor at the same cadence. No CDK import: the local runtime reads this.
  */
+import { NYSE_TIME_ZONE } from '../../functions/core/calendar/market-calendar.js';
 
 /** The zone of the rollback monitor's ticks (the regular session's hours). */
-export const ROLLBACK_MONITOR_TIME_ZONE = 'America/New_York';
+export const ROLLBACK_MONITOR_TIME_ZONE = NYSE_TIME_ZONE;
 
 /**
  * The rollback monitor's schedules: every 5 minutes from 09:35 to 15:50 (three cron

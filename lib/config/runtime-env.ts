@@ -4,7 +4,7 @@
  * the pipeline with the same thresholds.
  */
 import { parseCohortConfig } from '../../functions/core/cohort/config.js';
-import { ValidationError } from '../../functions/core/errors.js';
+import { parseOrThrow, ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
 import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
 import { parseLearningConfig } from '../../functions/core/use-cases/learning.js';
@@ -26,32 +26,22 @@ import type { EnvironmentConfig } from './environment-config.js';
 export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, string> {
   const window = cfg.promotion.windows[0];
   if (!window) throw new ValidationError('promotion.windows', 'needs at least one window');
-  const thresholds = GateThresholdsSchema.safeParse({
-    ...cfg.gates,
-    promotionWindowOpenNy: window.opensAt,
-    promotionWindowCloseNy: window.closesAt,
-  });
-  if (!thresholds.success) {
-    const issue = thresholds.error.issues[0];
-    throw new ValidationError(
-      `gates.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid gate threshold',
-    );
-  }
-  const pipeline = PromotionConfigSchema.safeParse(cfg.pipeline);
-  if (!pipeline.success) {
-    const issue = pipeline.error.issues[0];
-    throw new ValidationError(
-      `pipeline.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid pipeline setting',
-    );
-  }
+  const thresholds = parseOrThrow(
+    GateThresholdsSchema,
+    {
+      ...cfg.gates,
+      promotionWindowOpenNy: window.opensAt,
+      promotionWindowCloseNy: window.closesAt,
+    },
+    'gates',
+  );
+  const pipeline = parseOrThrow(PromotionConfigSchema, cfg.pipeline, 'pipeline');
   // The simulated broker shares the cohort simulator's fill model and costs (parity).
   const cohortDefaults = parseCohortConfig({ bankrollUsd: cfg.cohort.bankrollUsd });
   const { accountId, ...simulated } = cfg.broker.simulated;
   return {
-    GATE_THRESHOLDS_JSON: JSON.stringify(thresholds.data),
-    PROMOTION_CONFIG_JSON: JSON.stringify(pipeline.data),
+    GATE_THRESHOLDS_JSON: JSON.stringify(thresholds),
+    PROMOTION_CONFIG_JSON: JSON.stringify(pipeline),
     BROKER_MODE: cfg.broker.adapter,
     BROKER_ACCOUNT: accountId,
     SIMULATED_BROKER_JSON: JSON.stringify({

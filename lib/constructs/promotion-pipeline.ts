@@ -37,6 +37,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { NYSE_TIME_ZONE } from '../../functions/core/calendar/market-calendar.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
@@ -56,7 +57,7 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** The zone the promotion window (`promotion.windows[].opensAt`) is defined in. */
-export const PROMOTION_WINDOW_TIME_ZONE = 'America/New_York';
+export const PROMOTION_WINDOW_TIME_ZONE = NYSE_TIME_ZONE;
 
 /** Environment variable carrying the Alpaca secret's ARN (only with `alpaca-paper`). */
 export const ALPACA_SECRET_ARN_ENV = 'ALPACA_SECRET_ARN';

@@ -36,6 +36,7 @@ import {
 import {
   ApprovalAlreadyDecidedError,
   ApprovalNotFoundError,
+  parseOrThrow,
   TransientError,
   ValidationError,
 } from '../../core/errors.js';
@@ -119,13 +120,7 @@ function toView(item: Stored): ApprovalView {
 
 /** Parses a create request, turning the first zod issue into a ValidationError. */
 function parseRequest(request: NewApprovalRequest) {
-  const parsed = newApprovalRequestSchema.safeParse(request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.map(String).join('.') || 'approvalRequest';
-    throw new ValidationError(field, issue?.message ?? 'invalid approval request');
-  }
-  return parsed.data;
+  return parseOrThrow(newApprovalRequestSchema, request, '', 'approvalRequest');
 }
 
 const isConditionFailure = (err: unknown) =>

@@ -226,7 +226,8 @@ export class S3AuditSink implements AuditSink {
    */
   async appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]> {
     if (drafts.length === 0) return [];
-    if (drafts.length === 1) return [await this.append(drafts[0] as AuditDraft)];
+    const [only] = drafts;
+    if (drafts.length === 1 && only) return [await this.append(only)];
     const parsed: ParsedAuditDraft[] = [];
     for (const d of drafts) parsed.push(await this.validate(d));
     const stream = (parsed[0] as ParsedAuditDraft).stream;

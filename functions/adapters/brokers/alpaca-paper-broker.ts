@@ -38,6 +38,7 @@ import {
   BrokerRejectedError,
   BrokerUnavailableError,
   NotFoundError,
+  parseOrThrow,
   ValidationError,
 } from '../../core/errors.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../../core/orders/order.js';
@@ -150,13 +151,7 @@ function parseBody<T>(schema: z.ZodType<T>, text: string, what: string): T {
   } catch {
     throw new ValidationError(`alpaca.${what}`, 'response is not JSON');
   }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ValidationError(
-    `alpaca.${what}${issue?.path.length ? `.${issue.path.map(String).join('.')}` : ''}`,
-    issue?.message ?? 'unexpected response shape',
-  );
+  return parseOrThrow(schema, json, `alpaca.${what}`);
 }
 
 /**
@@ -200,15 +195,7 @@ function mapStatus(status: string, filledQty: number, qty: number): OrderStatus 
  *   type other than market/limit, a notional order without qty, an unknown status).
  */
 export function mapAlpacaOrder(json: unknown): BrokerOrder {
-  const parsed = AlpacaOrderSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `alpaca.order.${issue?.path.map(String).join('.') ?? ''}`,
-      issue?.message ?? 'unexpected order shape',
-    );
-  }
-  const o = parsed.data;
+  const o = parseOrThrow(AlpacaOrderSchema, json, 'alpaca.order');
   const type = o.type ?? o.order_type;
   if (type !== 'market' && type !== 'limit') {
     throw new ValidationError('alpaca.order.type', `unsupported order type "${String(type)}"`);

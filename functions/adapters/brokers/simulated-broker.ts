@@ -25,12 +25,14 @@
 
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { NYSE_TIME_ZONE } from '../../core/calendar/market-calendar.js';
 import type { FillCosts } from '../../core/cohort/fill-model.js';
 import {
   BrokerRejectedError,
   BrokerUnavailableError,
   NoSessionError,
   NotFoundError,
+  parseOrThrow,
   UnknownSymbolError,
   ValidationError,
 } from '../../core/errors.js';
@@ -125,13 +127,7 @@ const ConfigSchema = z.object({
 type ResolvedConfig = z.infer<typeof ConfigSchema>;
 
 function parseConfig(input: SimulatedBrokerConfig): ResolvedConfig {
-  const parsed = ConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ValidationError(
-    `config.${issue?.path.map(String).join('.') ?? ''}`,
-    issue?.message ?? 'invalid simulated broker config',
-  );
+  return parseOrThrow(ConfigSchema, input, 'config');
 }
 
 /** One symbol's bars of one session (the exchange model's view). */
@@ -155,7 +151,7 @@ interface Synced {
 }
 
 const NY_DATE = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/New_York',
+  timeZone: NYSE_TIME_ZONE,
   year: 'numeric',
   month: '2-digit',
   day: '2-digit',

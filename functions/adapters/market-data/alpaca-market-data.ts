@@ -30,7 +30,11 @@
  * exponential backoff, then `TransientError`. Keys are headers only, never logged or echoed.
  */
 import * as z from 'zod';
-import { sessionHours, tradingDaysBetween } from '../../core/calendar/market-calendar.js';
+import {
+  NYSE_TIME_ZONE,
+  sessionHours,
+  tradingDaysBetween,
+} from '../../core/calendar/market-calendar.js';
 import {
   BrokerAuthError,
   NoSessionError,
@@ -625,7 +629,7 @@ function dayOf(t: string, market: MarketSession['market']): string {
   const ms = Date.parse(t);
   if (market === 'crypto') return new Date(ms).toISOString().slice(0, 10);
   return new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'America/New_York',
+    timeZone: NYSE_TIME_ZONE,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',

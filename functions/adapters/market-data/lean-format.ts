@@ -15,6 +15,7 @@
 import { TZDate } from '@date-fns/tz';
 import AdmZip from 'adm-zip';
 import { parse } from 'csv-parse/sync';
+import { NYSE_TIME_ZONE } from '../../core/calendar/market-calendar.js';
 import { DataFileCorruptError, ValidationError } from '../../core/errors.js';
 import type { FactorRow } from '../../core/market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../../core/market/types.js';
@@ -23,7 +24,7 @@ import type { DailyBar, MarketSession } from '../../core/market/types.js';
 export type Market = MarketSession['market'];
 
 /** Time zone of US equity LEAN files. */
-export const NEW_YORK_TZ = 'America/New_York';
+export const NEW_YORK_TZ = NYSE_TIME_ZONE;
 /** Milliseconds in a (wall-clock) day. */
 export const MS_PER_DAY = 86_400_000;
 /** Regular session of US equities, as ms since New York midnight: [09:30, 16:00). */

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { APPROVAL_ID_PATTERN, type ApprovalDecision } from '../../core/approval/types.js';
-import { ValidationError } from '../../core/errors.js';
+import { parseOrThrow, ValidationError } from '../../core/errors.js';
 import { SLACK_ACTION_IDS } from './messages.js';
 
 const actionSchema = z.looseObject({
@@ -107,15 +107,7 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
   if (type !== 'block_actions') {
     return { kind: 'ignored', reason: `payload type ${String(type)}` };
   }
-  const parsed = blockActionsPayloadSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      ['payload', ...(issue?.path.map(String) ?? [])].join('.'),
-      issue?.message ?? 'invalid block_actions payload',
-    );
-  }
-  const p = parsed.data;
+  const p = parseOrThrow(blockActionsPayloadSchema, json, 'payload');
   const action = p.actions[0] as z.infer<typeof actionSchema>;
   if (
     action.action_id === SLACK_ACTION_IDS.killSwitchOn ||

@@ -18,7 +18,7 @@
  */
 import type { ApprovalStore, ApprovalView, ClaimedDecision } from '../../ports/approval-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { AuditDraft } from '../audit/record.js';
+import type { AuditDraftWithoutEnvironment } from '../audit/record.js';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalExpiredError,
@@ -409,7 +409,10 @@ export function pageForOutcome(outcome: DecideOutcome): RenderedPage {
 }
 
 /** An audit draft without `environment` (the handler's audit step adds it). */
-export type ApprovalAuditDraft = Omit<AuditDraft, 'environment'>;
+export type ApprovalAuditDraft = Extract<
+  AuditDraftWithoutEnvironment,
+  { kind: 'approval_decided' | 'input_rejected' }
+>;
 
 const STREAM_ID = /^[A-Za-z0-9._:@/+-]{1,190}$/;
 

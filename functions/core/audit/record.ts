@@ -234,14 +234,20 @@ function checkPayloadJson(value: Record<string, unknown>, ctx: z.RefinementCtx):
 
 const scalarOrNull = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
+const isoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const clientOrderIdSchema = z.string().min(1).max(48);
+const sideSchema = z.enum(['buy', 'sell']);
+
 /**
- * Payload schemas for the kinds the named queries read. They are loose (extra fields are kept)
- * and only pin the fields queries depend on; kinds not listed accept any JSON object.
+ * One payload schema per audit kind. Each pins the fields its writers always set and the
+ * named queries read; they are loose (extra fields are kept in the record), so a writer may add
+ * context. Building a draft of a kind type-checks its payload against this schema
+ * ({@link AuditDraftOf}); the sink checks it again at run time.
  */
-export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType>>> = {
+export const AUDIT_PAYLOAD_SCHEMAS = {
   /** A cohort finished and was scored. `bankroll` in USD. */
   cohort_scored: z.looseObject({
-    session_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    session_date: isoDateSchema,
     agent_count: z.number().int().nonnegative(),
     bankroll: z.number().nonnegative(),
   }),
@@ -253,6 +259,17 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
     threshold: scalarOrNull,
     reason: z.string(),
   }),
+  /** A candidate was staged for promotion: its config hash and capital slice (USD). */
+  promotion_staged: z.looseObject({
+    config_hash: z.string().min(1),
+    capital_slice_usd: z.number().nonnegative(),
+    broker: z.string().min(1),
+  }),
+  /** A human approval was requested for a reviewed candidate. */
+  approval_requested: z.looseObject({
+    approval_id: z.string().min(1),
+    review_id: z.string().min(1),
+  }),
   /** A human (or the timeout) decided an approval request. The approver is the `actor`. */
   approval_decided: z.looseObject({
     decision: z.enum(['approved', 'rejected', 'expired']),
@@ -263,24 +280,34 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
    * crash between the two leaves the intent in the trail (functions/core/orders/order-intent.ts).
    */
   order_intent: z.looseObject({
-    client_order_id: z.string().min(1).max(48),
+    client_order_id: clientOrderIdSchema,
     symbol: z.string().min(1),
-    side: z.enum(['buy', 'sell']),
+    side: sideSchema,
     qty: z.number().positive(),
   }),
   /** An order was sent to the (paper) broker. `qty` in shares. */
   order_submitted: z.looseObject({
-    client_order_id: z.string().min(1).max(48),
+    client_order_id: clientOrderIdSchema,
     symbol: z.string().min(1),
-    side: z.enum(['buy', 'sell']),
+    side: sideSchema,
     qty: z.number().positive(),
   }),
   /** The broker reported a new order status. `filled_qty` cumulative shares. */
   order_status_changed: z.looseObject({
-    client_order_id: z.string().min(1).max(48),
+    client_order_id: clientOrderIdSchema,
     status: z.string().min(1),
     filled_qty: z.number().nonnegative(),
     filled_avg_price: z.number().nonnegative().nullish(),
+  }),
+  /** Local positions compared with the broker's; `clean` when they agree. */
+  reconciliation: z.looseObject({
+    clean: z.boolean(),
+    discrepancies: z.array(z.unknown()),
+    broker: z.string().min(1),
+  }),
+  /** A position was halted/flattened or trading stopped; `reason` says why. */
+  rollback: z.looseObject({
+    reason: z.string(),
   }),
   /** The kill switch was engaged (true) or released (false). */
   kill_switch_changed: z.looseObject({
@@ -288,8 +315,16 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
     reason: z.string(),
     scope: z.string().optional(),
   }),
+  /** One learning-cycle step (the pool before/after, or why nothing changed). */
+  learning_cycle: z.looseObject({}),
   /** An event/CLI/config input failed validation and was not acted on. */
   input_rejected: z.looseObject({
+    source: z.string().min(1),
+    field: z.string(),
+    message: z.string(),
+  }),
+  /** A workflow failed for a reason other than its input (after retries); same fields. */
+  workflow_failed: z.looseObject({
     source: z.string().min(1),
     field: z.string(),
     message: z.string(),
@@ -313,13 +348,22 @@ export const AUDIT_PAYLOAD_SCHEMAS: Readonly<Partial<Record<AuditKind, z.ZodType
     channel: z.string().min(1),
     command: z.string().min(1),
   }),
-  /** A workflow failed for a reason other than its input (after retries); same fields. */
-  workflow_failed: z.looseObject({
-    source: z.string().min(1),
-    field: z.string(),
-    message: z.string(),
+  /** A setting changed (e.g. `micro_live.leverage`), from `previous` to `next`, and why. */
+  config_changed: z.looseObject({
+    setting: z.string().min(1),
+    previous: z.unknown(),
+    next: z.unknown(),
   }),
-};
+  /** A held position was restated (e.g. a split): shares and cost before and after. */
+  position_restated: z.looseObject({
+    account: z.string().min(1),
+    symbol: z.string().min(1),
+    reason: z.string().min(1),
+  }),
+} as const satisfies Record<AuditKind, z.ZodType<Record<string, unknown>>>;
+
+/** The payload a draft of kind `K` carries (what its writer passes). */
+export type AuditPayload<K extends AuditKind> = z.input<(typeof AUDIT_PAYLOAD_SCHEMAS)[K]>;
 
 /**
  * What callers pass to `AuditSink.append`. `payload` is a JSON object (checked against the
@@ -335,8 +379,7 @@ export const auditDraftSchema = z
     payload: payloadObjectSchema.superRefine(checkPayloadJson),
   })
   .superRefine((draft, ctx) => {
-    const schema = AUDIT_PAYLOAD_SCHEMAS[draft.kind];
-    if (!schema) return;
+    const schema: z.ZodType = AUDIT_PAYLOAD_SCHEMAS[draft.kind];
     const result = schema.safeParse(draft.payload);
     if (result.success) return;
     for (const issue of result.error.issues) {
@@ -347,10 +390,34 @@ export const auditDraftSchema = z
       });
     }
   });
-/** Draft as callers write it. */
-export type AuditDraft = z.input<typeof auditDraftSchema>;
+/** The draft fields every kind shares (as callers write them). */
+type AuditDraftFields = Omit<z.input<typeof auditDraftSchema>, 'kind' | 'payload'>;
+
+/** A draft of kind `K`: its payload is type-checked against that kind's schema. */
+export type AuditDraftOf<K extends AuditKind> = AuditDraftFields & {
+  readonly kind: K;
+  readonly payload: AuditPayload<K>;
+};
+
+/** Draft as callers write it: one member per kind, discriminated by `kind`. */
+export type AuditDraft = { [K in AuditKind]: AuditDraftOf<K> }[AuditKind];
+/** A draft without `environment` (the writer's deployment adds it), one member per kind. */
+export type AuditDraftWithoutEnvironment = {
+  [K in AuditKind]: Omit<AuditDraftOf<K>, 'environment'>;
+}[AuditKind];
 /** Draft after validation (what {@link parseAuditDraft} returns). */
 export type ParsedAuditDraft = z.output<typeof auditDraftSchema>;
+
+/**
+ * Builds a draft of kind `kind`; the payload type-checks against that kind's schema (the one
+ * builder the use cases share instead of each writing its own).
+ */
+export function auditDraft<K extends AuditKind>(
+  kind: K,
+  fields: AuditDraftFields & { readonly payload: AuditPayload<K> },
+): AuditDraftOf<K> {
+  return { ...fields, kind };
+}
 
 function checkPayloadString(text: string, ctx: z.RefinementCtx): void {
   let parsed: unknown;
@@ -462,7 +529,7 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): str
  * @throws ValidationError when the draft, id or ts are invalid.
  */
 export function chainRecord(
-  draft: AuditDraft,
+  draft: AuditDraft | ParsedAuditDraft,
   head: StreamHead | null,
   id: string,
   ts: string,

@@ -38,7 +38,10 @@ export const CALENDAR_FIRST_DATE: IsoDate = '2000-01-01';
 /** Last date the calendar answers for. */
 export const CALENDAR_LAST_DATE: IsoDate = '2099-12-31';
 
-/** IANA zone of the NYSE session times. */
+/**
+ * IANA zone of the NYSE session times: the one New York time-zone constant (promotion window,
+ * schedules, session dates and report times all use it).
+ */
 export const NYSE_TIME_ZONE = 'America/New_York';
 
 /** One session's hours. */
@@ -190,6 +193,27 @@ export function marketDate(epochMs: number, market: Market): IsoDate {
   const local = new TZDate(epochMs, NYSE_TIME_ZONE);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${local.getFullYear()}-${pad(local.getMonth() + 1)}-${pad(local.getDate())}`;
+}
+
+/**
+ * Epoch ms UTC of the New York wall-clock time `hhmm` (`HH:MM`, 24 h) on the civil date `date`
+ * (`YYYY-MM-DD`), daylight saving time included (e.g. `2024-03-11`, `09:45` is 13:45Z).
+ *
+ * @throws ValidationError('date') / ValidationError('time') when not in those forms.
+ */
+export function newYorkTimeMs(date: IsoDate, hhmm: string): number {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!d) throw new ValidationError('date', `must be YYYY-MM-DD, got ${date}`);
+  const t = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(hhmm);
+  if (!t) throw new ValidationError('time', `must be HH:MM (24 h), got ${hhmm}`);
+  const [y, m, day, hh, mm] = [d[1], d[2], d[3], t[1], t[2]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return new TZDate(y, m - 1, day, hh, mm, 0, 0, NYSE_TIME_ZONE).getTime();
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow, ValidationError } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
 
 export type StrategyFamily =
@@ -138,13 +138,7 @@ export function genomeId(content: Omit<Genome, 'id'>): string {
  * @throws ValidationError naming the offending path, e.g. `genomes[3].params.lookback`.
  */
 export function validateGenome(input: unknown, field = 'genome'): Genome {
-  const parsed = GenomeSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.map(String).join('.');
-    throw new ValidationError(path ? `${field}.${path}` : field, issue?.message ?? 'invalid');
-  }
-  const genome = parsed.data as Genome;
+  const genome = parseOrThrow(GenomeSchema, input, field) as Genome;
   const bounds = GENOME_BOUNDS[genome.family];
   for (const name of Object.keys(genome.params)) {
     if (!(name in bounds)) {

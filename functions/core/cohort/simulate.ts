@@ -28,7 +28,7 @@
  * The simulation draws no random numbers: same inputs → same result, bit for bit.
  */
 import { TZDate } from '@date-fns/tz';
-import { sessionHours } from '../calendar/market-calendar.js';
+import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
 import { ValidationError } from '../errors.js';
 import type { AssetRules } from '../exchange/exchange-model.js';
 import { DUST_QTY } from '../exchange/position-book.js';
@@ -163,7 +163,6 @@ export interface SimulateCohortInput {
   readonly allocationsUsd?: readonly number[];
 }
 
-const NEW_YORK = 'America/New_York';
 const MINUTE_MS = 60_000;
 
 export { RISK_REDUCTION_TARGET } from './sizing.js';
@@ -192,7 +191,7 @@ function computeSessionOpen(session: Pick<MarketSession, 'date' | 'market'>): nu
   if (!m) throw new ValidationError('session.date', `must be YYYY-MM-DD, got ${session.date}`);
   const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
   if (session.market === 'crypto') return Date.UTC(y, mo, d);
-  return new TZDate(y, mo, d, 9, 30, NEW_YORK).getTime();
+  return new TZDate(y, mo, d, 9, 30, NYSE_TIME_ZONE).getTime();
 }
 
 /**

@@ -13,6 +13,7 @@
  * - Each gate reports its declared {@link GATE_BREAKER_ACTIONS} action when it fails.
  */
 import { TZDate } from '@date-fns/tz';
+import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 import { StagegateError } from '../errors.js';
 import {
   historicalExpectedShortfall,
@@ -27,7 +28,7 @@ import { GATE_BREAKER_ACTIONS, type GateName, type GateResult } from './types.js
 export type Maybe<T> = T | null | undefined;
 
 /** Exchange time zone of the promotion window. */
-export const PROMOTION_WINDOW_TIME_ZONE = 'America/New_York';
+export const PROMOTION_WINDOW_TIME_ZONE = NYSE_TIME_ZONE;
 
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 

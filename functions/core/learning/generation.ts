@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { type Genome, GenomeSchema } from '../cohort/genome.js';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow, ValidationError } from '../errors.js';
 import type { GenomeFitness } from './fitness.js';
 import type { LearningCycleStats, LineageEntry } from './learning-cycle.js';
 
@@ -90,15 +90,7 @@ export const GenomeGenerationSchema = z.object({
  * @throws ValidationError naming the path, e.g. `genomes[3].id` or `lineage`.
  */
 export function parseGenomeGeneration(input: unknown): GenomeGeneration {
-  const parsed = GenomeGenerationSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = (issue?.path ?? [])
-      .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`))
-      .join('');
-    throw new ValidationError(field || 'generation', issue?.message ?? 'invalid');
-  }
-  const g = parsed.data as GenomeGeneration;
+  const g = parseOrThrow(GenomeGenerationSchema, input, '', 'generation') as GenomeGeneration;
   const ids = new Set<string>();
   g.genomes.forEach((genome, i) => {
     if (ids.has(genome.id)) {

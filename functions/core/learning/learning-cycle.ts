@@ -35,7 +35,7 @@ import {
   STRATEGY_FAMILIES,
   validateGenome,
 } from '../cohort/genome.js';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow, ValidationError } from '../errors.js';
 import { createRandom } from '../random.js';
 import {
   compareFitness,
@@ -179,14 +179,7 @@ const ParamsSchema = z.object({
 });
 
 function parseInput(input: LearningCycleInput): Genome[] {
-  const parsed = ParamsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = (issue?.path ?? [])
-      .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`))
-      .join('');
-    throw new ValidationError(field || 'input', issue?.message ?? 'invalid');
-  }
+  parseOrThrow(ParamsSchema, input, '', 'input');
   if (input.eliteCount >= input.poolSize) {
     throw new ValidationError(
       'eliteCount',

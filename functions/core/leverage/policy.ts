@@ -21,7 +21,7 @@
  * functions/core/scoring/metrics.ts), computed by {@link rollingSharpe}.
  */
 import * as z from 'zod';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow, ValidationError } from '../errors.js';
 import { sharpeRatio } from '../scoring/metrics.js';
 
 /** Zod schema of {@link LeveragePolicy}; strict (misspelt keys are rejected). */
@@ -110,15 +110,7 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const usd = (v: number) => `${v < 0 ? '-' : ''}$${Math.abs(v).toFixed(2)}`;
 
 function parsePolicy(policy: LeveragePolicy): LeveragePolicy {
-  const parsed = LeveragePolicySchema.safeParse(policy);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `leveragePolicy.${issue?.path.map(String).join('.') ?? ''}`,
-      issue?.message ?? 'invalid leverage policy',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(LeveragePolicySchema, policy, 'leveragePolicy');
 }
 
 /**

@@ -3,6 +3,7 @@
  * USD with a thousands separator and 2 decimals, fractions as percentages, clock times in
  * America/New_York. A non-finite number prints as `n/a`.
  */
+import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 
 /** What a non-finite number (NaN, ±Infinity) prints as. */
 export const NOT_AVAILABLE = 'n/a';
@@ -10,7 +11,7 @@ export const NOT_AVAILABLE = 'n/a';
 const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 const NY_TIME = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
+  timeZone: NYSE_TIME_ZONE,
   hour: '2-digit',
   minute: '2-digit',
   hourCycle: 'h23',

@@ -18,7 +18,7 @@
  * the slice, so the slice must not trade).
  */
 import * as z from 'zod';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import { maxDrawdownFraction } from '../risk/drawdown.js';
 import { sampleStdev, simpleReturns } from '../scoring/metrics.js';
 
@@ -89,15 +89,7 @@ export function evaluateRollback(
   input: RollbackInput,
   config: RollbackConfig = DEFAULT_ROLLBACK_CONFIG,
 ): RollbackVerdict {
-  const parsed = RollbackConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `rollbackConfig.${issue?.path.map(String).join('.') ?? ''}`,
-      issue?.message ?? 'invalid rollback config',
-    );
-  }
-  const thresholds = parsed.data;
+  const thresholds = parseOrThrow(RollbackConfigSchema, config, 'rollbackConfig');
   const curve = input.equityCurveUsd;
   const observations = Array.isArray(curve) ? Math.max(0, curve.length - 1) : 0;
   const verdict = (

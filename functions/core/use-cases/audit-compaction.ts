@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { AuditReader } from '../../ports/audit.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import { verifyChains } from '../audit/verify.js';
-import { AuditChainBrokenError, ValidationError } from '../errors.js';
+import { AuditChainBrokenError, parseOrThrow } from '../errors.js';
 
 const DAY_MS = 86_400_000;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -52,16 +52,7 @@ export type CompactionRequest = z.infer<typeof CompactionRequestSchema>;
  * @throws ValidationError (field `request` or `request.<field>`) when neither field is valid.
  */
 export function compactionDate(request: unknown): string {
-  const parsed = CompactionRequestSchema.safeParse(request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') ?? '';
-    throw new ValidationError(
-      path ? `request.${path}` : 'request',
-      issue?.message ?? 'invalid request',
-    );
-  }
-  const { date, scheduledTime } = parsed.data;
+  const { date, scheduledTime } = parseOrThrow(CompactionRequestSchema, request, 'request');
   if (date !== undefined) return date;
   const at = Date.parse(scheduledTime as string);
   const day = Math.floor(at / DAY_MS) * DAY_MS;

@@ -68,7 +68,7 @@ export async function applyApprovalDecision(
   const record = await deps.audit.append({
     ...recordAttempt(outcome),
     environment: deps.environment,
-  } as AuditDraft);
+  });
   if (!outcome.ok) {
     return { auditRecordId: record.id, execution: 'refused', announceError: null };
   }

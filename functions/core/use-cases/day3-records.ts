@@ -11,7 +11,7 @@ import {
   candidateMetricsSchema,
   gateResultSchema,
 } from '../approval/types.js';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import {
   DEFAULT_LEVERAGE_POLICY,
   type LeverageDecision,
@@ -71,15 +71,7 @@ export type Day3Config = z.infer<typeof Day3ConfigSchema>;
  * @throws ValidationError naming `day3.<field>` for the first invalid field.
  */
 export function parseDay3Config(input: unknown): Day3Config {
-  const parsed = Day3ConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `day3.${issue?.path.map(String).join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(Day3ConfigSchema, input, 'day3');
 }
 
 /**

@@ -1,23 +1,6 @@
-/**
- * The rollback monitor of micro-live slices (scheduled every few minutes in market hours; one
- * closing tick per day). For every watched slice it:
- *
- * - `active`: rebuilds the slice's equity curve from its position (the promotion's filled
- *   orders) and the minute marks since the entry fill (quote mid, else last trade), runs
- *   {@link evaluateRollback} (drawdown and variance ratio against the candidate's Day 1-3
- *   minute-return variance). On a breach it rolls back: a closing market order through the
- *   promotion's own order path (leg `flatten`, deterministic client_order_id, so a retried tick
- *   cannot send two), the promotion is demoted (`halted`), the leverage policy decides
- *   `reset_after_rollback`, and a `rollback` record carries the numbers. On the closing tick of
- *   a day without a breach, the leverage policy decides the next day's leverage from the day's
- *   PnL, the rolling Sharpe of daily returns and the drawdown (`config_changed`).
- * - `flattening`: polls the flatten order; once filled the slice is `rolled_back`.
- *
- * The pure parts ({@link sliceEquityCurve}, {@link closedDayInputs}, {@link decideTick}) are
- * table-tested; {@link monitorMicroLive} is the I/O around them.
- */
-import { TZDate } from '@date-fns/tz';
-import type { AuditDraft } from '../audit/record.js';
+import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
+import { auditDraft } from '../audit/record.js';
+import { marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchEngagedError, TransientError } from '../errors.js';
 import {
   type LeverageDecision,
@@ -38,7 +21,6 @@ import { type PlannedLeg, pollPromotionOrders, submitPromotionOrders } from './p
 
 const ACTOR = 'stagegate/rollback-monitor';
 const MINUTE_MS = 60_000;
-const NEW_YORK = 'America/New_York';
 
 /**
  * Equity of a slice after each mark, USD: `capital + qty × (mark − avgPrice) − fees`, preceded
@@ -164,19 +146,16 @@ export interface SliceTick {
   readonly flattenClientOrderId: string | null;
 }
 
-function nyDate(ms: number): string {
-  const t = new TZDate(ms, NEW_YORK);
-  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
-}
+/** The New York civil date of an instant. */
+const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
 
-function draft(
+function draft<K extends AuditKind>(
   deps: Day3Deps,
-  kind: AuditDraft['kind'],
+  kind: K,
   slice: MicroLiveSlice,
-  payload: Record<string, unknown>,
-): AuditDraft {
-  return {
-    kind,
+  payload: AuditPayload<K>,
+): AuditDraftOf<K> {
+  return auditDraft(kind, {
     actor: ACTOR,
     stream: `promotion:${slice.promotionId ?? slice.sliceId}`,
     environment: deps.promotion.environment,
@@ -187,7 +166,7 @@ function draft(
       genome_id: slice.genomeId,
     },
     payload,
-  } as AuditDraft;
+  });
 }
 
 /** Minute marks of `symbol` after `afterMs` and up to `nowMs` (bar ends), oldest first. */

@@ -27,12 +27,12 @@ import {
   type EquityCurve,
   MAX_EQUITY_CURVE_POINTS,
 } from '../approval/types.js';
-import type { AuditDraft } from '../audit/record.js';
-import { canonicalJson, sha256Hex } from '../audit/record.js';
+import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
+import { auditDraft, canonicalJson, sha256Hex } from '../audit/record.js';
 import type { CohortConfig } from '../cohort/config.js';
 import type { Genome } from '../cohort/genome.js';
 import type { SimulationResult } from '../cohort/simulate.js';
-import { NotFoundError, TransientError, ValidationError } from '../errors.js';
+import { NotFoundError, parseOrThrow, TransientError, ValidationError } from '../errors.js';
 import { evaluateEvidenceGates } from '../gates/evidence.js';
 import { type GateResult, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
@@ -95,22 +95,21 @@ const streamOfExecution = (executionName: string) => `execution:${executionName}
 const tailOf = (executionName: string, n: number) =>
   executionName.replace(/[^A-Za-z0-9-]/g, '').slice(-n) || 'x';
 
-function draft(
+function draft<K extends AuditKind>(
   deps: Pick<Day3Deps, 'promotion'>,
-  kind: AuditDraft['kind'],
+  kind: K,
   stream: string,
   subject: Record<string, string | null | undefined>,
-  payload: Record<string, unknown>,
+  payload: AuditPayload<K>,
   actor = ACTOR,
-): AuditDraft {
-  return {
-    kind,
+): AuditDraftOf<K> {
+  return auditDraft(kind, {
     actor,
     stream,
     environment: deps.promotion.environment,
     subject,
     payload,
-  } as AuditDraft;
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -351,15 +350,7 @@ export async function lineageReturnVariance(
 // ---------------------------------------------------------------------------------------
 
 function parseRequest(raw: unknown): Day3Request {
-  const parsed = Day3RequestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `request.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(Day3RequestSchema, raw, 'request');
 }
 
 /**

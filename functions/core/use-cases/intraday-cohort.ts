@@ -1,10 +1,3 @@
-/**
- * Use cases behind the intraday-cohort state machine (`statemachines/intraday-cohort.asl.json`):
- * prepare (validate + load market data) -> run (simulate) -> score -> persist. Each step's
- * output is plain JSON small enough for a Step Functions payload; bulky documents travel as
- * artifacts (claim check) and only their keys are passed on.
- */
-import { TZDate } from '@date-fns/tz';
 import * as z from 'zod';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
@@ -15,7 +8,7 @@ import { isTradingDay, marketDate } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
-import { NoDailyHistoryError, ValidationError } from '../errors.js';
+import { NoDailyHistoryError, parseOrThrow, ValidationError } from '../errors.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
 import {
@@ -26,7 +19,6 @@ import {
 } from './cohort-records.js';
 import { readSimulation, scoreKeyOf, simulationKeyOf } from './simulation-artifact.js';
 
-const NEW_YORK = 'America/New_York';
 /** Trailing daily bars used for the risk-weighted allocation's volatility estimate. */
 const RISK_LOOKBACK_SESSIONS = 20;
 
@@ -142,10 +134,7 @@ export function resolveSessionDate(req: {
   if (req.sessionDate) return req.sessionDate;
   const at = Date.parse(req.scheduledTime ?? '');
   if (req.market === 'crypto') return new Date(at - 86_400_000).toISOString().slice(0, 10);
-  const t = new TZDate(at, NEW_YORK);
-  const mm = String(t.getMonth() + 1).padStart(2, '0');
-  const dd = String(t.getDate()).padStart(2, '0');
-  return `${t.getFullYear()}-${mm}-${dd}`;
+  return marketDate(at, 'equity-usa');
 }
 
 /**
@@ -159,15 +148,7 @@ export function cohortIdFor(sessionDate: string, executionName: string): string 
 
 /** Parses a request field by field; throws ValidationError naming the field. */
 function parseRequest(raw: unknown) {
-  const parsed = CohortRequestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `request.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(CohortRequestSchema, raw, 'request');
 }
 
 /** Sample standard deviation of simple daily returns of `closes` (fraction); NaN if < 3. */

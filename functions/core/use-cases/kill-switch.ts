@@ -41,7 +41,7 @@ export async function setKillSwitch(
     ...base,
     kind: 'kill_switch_changed',
     payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
-  } as AuditDraft);
+  });
   const canceled: string[] = [];
   if (input.engaged) {
     for (const order of await deps.broker.listOpenOrders()) {
@@ -59,7 +59,7 @@ export async function setKillSwitch(
           filled_avg_price: after.filledAvgPriceUsd,
           reason: 'kill switch engaged',
         },
-      } as AuditDraft);
+      });
     }
     await deps.audit.append({
       ...base,
@@ -70,7 +70,7 @@ export async function setKillSwitch(
         canceled_orders: canceled,
         broker: deps.broker.name,
       },
-    } as AuditDraft);
+    });
   }
   return { state, canceled };
 }

@@ -10,7 +10,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { AuditDraft } from '../audit/record.js';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import { runLearningCycle } from '../learning/learning-cycle.js';
 import { scoredResultsFromCohorts } from '../learning/scored-results.js';
 import { nextTrials, trialsThrough } from './day3-evidence.js';
@@ -32,15 +32,7 @@ export type LearningConfig = z.infer<typeof LearningConfigSchema>;
 
 /** @throws ValidationError naming `learning.<field>`. */
 export function parseLearningConfig(input: unknown): LearningConfig {
-  const parsed = LearningConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `learning.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(LearningConfigSchema, input, 'learning');
 }
 
 /** What starts a learning cycle. Strict: unknown keys (e.g. `now`) are refused, not stripped. */
@@ -85,14 +77,7 @@ export async function learningCycle(
   deps: LearningDeps,
   input: { readonly request: unknown; readonly executionName: string },
 ): Promise<LearningOutput> {
-  const parsed = LearningRequestSchema.safeParse(input.request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `request.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
+  const parsed = parseOrThrow(LearningRequestSchema, input.request, 'request');
   const now = deps.clock.now();
   const stream = `learning:${input.executionName.replace(/[^A-Za-z0-9._:@/+-]/g, '') || 'x'}`;
   const record = async (payload: Record<string, unknown>) =>
@@ -102,7 +87,7 @@ export async function learningCycle(
       stream,
       environment: deps.environment,
       payload,
-    } as AuditDraft);
+    });
 
   const current = await deps.genomePool.getCurrent();
   const since = now - deps.config.lookbackHours * 3_600_000;
@@ -134,7 +119,7 @@ export async function learningCycle(
   }
   const cohorts = await Promise.all(recent.map((c) => deps.cohorts.get(c.cohortId)));
   const seed =
-    parsed.data.seed ??
+    parsed.seed ??
     ((current.generation + 1) * 1_000_003 + Math.floor(now / 60_000)) % 2_147_483_647;
   const symbols = [
     ...new Set(cohorts.flatMap((c) => c.symbols).concat(current.genomes.map((g) => g.symbol))),

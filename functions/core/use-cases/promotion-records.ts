@@ -5,7 +5,7 @@
  * step reads the `Clock` port.
  */
 import * as z from 'zod';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import { ORDER_STATUSES } from '../orders/order.js';
 
 /** Pipeline settings from the per-environment config (no hidden defaults in the code path). */
@@ -32,15 +32,7 @@ export type PromotionConfig = z.infer<typeof PromotionConfigSchema>;
  * @throws ValidationError naming `promotion.<field>` when a field is missing or out of range.
  */
 export function parsePromotionConfig(input: unknown): PromotionConfig {
-  const parsed = PromotionConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `promotion.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(PromotionConfigSchema, input, 'promotion');
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import type { BrokerPort } from '../../ports/broker.js';
 import type { InFlightRecovery, InFlightWorkflow } from '../../ports/in-flight.js';
+import { auditDraft } from '../audit/record.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
 import { type PromotionDeps, syncOrder } from './promotion.js';
 import type { PromotionOrder } from './promotion-records.js';
@@ -111,29 +112,26 @@ export async function recoverPromotion(
     : 'no order was sent';
   const reason = `abandoned while ${p.status}; reconciled with the broker by client_order_id: ${summary}`;
   await deps.promotions.setStatus(promotionId, 'failed', reason);
-  await deps.audit.appendMany(
-    [
-      {
-        kind: 'workflow_failed',
-        payload: {
-          source: 'in-flight-recovery',
-          field: '',
-          message: reason,
-          error: 'WorkflowAbandoned',
-          status_before: p.status,
-          orders,
-        },
+  const fields = {
+    actor: ACTOR,
+    stream,
+    environment: deps.environment,
+    subject: { promotion_id: promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
+  };
+  await deps.audit.appendMany([
+    auditDraft('workflow_failed', {
+      ...fields,
+      payload: {
+        source: 'in-flight-recovery',
+        field: '',
+        message: reason,
+        error: 'WorkflowAbandoned',
+        status_before: p.status,
+        orders,
       },
-      { kind: 'promotion_completed', payload: { outcome: 'failed', reason } },
-    ].map((d) => ({
-      ...d,
-      kind: d.kind as 'workflow_failed' | 'promotion_completed',
-      actor: ACTOR,
-      stream,
-      environment: deps.environment,
-      subject: { promotion_id: promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
-    })),
-  );
+    }),
+    auditDraft('promotion_completed', { ...fields, payload: { outcome: 'failed', reason } }),
+  ]);
   return { workflow: 'promotion', id: promotionId, outcome: 'failed', orders };
 }
 

@@ -1,13 +1,3 @@
-/**
- * Use cases behind the promotion pipeline (`statemachines/promotion-pipeline.asl.json`):
- * Stage (freeze the candidate) -> await the promotion window -> Gates -> Submit (idempotent
- * client_order_id, kill switch re-checked) -> Poll to terminal states -> Reconcile ->
- * Complete. Every decision is appended to the audit trail before the step returns.
- *
- * Gates run once the window is open, right before submission, so their inputs (quotes,
- * data staleness, kill switch, positions) are the ones the orders will meet.
- */
-import { TZDate } from '@date-fns/tz';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { AuditSink } from '../../ports/audit.js';
 import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
@@ -16,12 +6,12 @@ import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
-import type { AuditDraft } from '../audit/record.js';
-import { canonicalJson, sha256Hex } from '../audit/record.js';
+import type { AuditDraftOf, AuditEnvironment, AuditKind, AuditPayload } from '../audit/record.js';
+import { auditDraft, canonicalJson, sha256Hex } from '../audit/record.js';
+import { marketDate, newYorkTimeMs } from '../calendar/market-calendar.js';
 import type { CohortConfig } from '../cohort/config.js';
 import { FRACTIONAL_QTY_STEP, roundQtyDown } from '../cohort/fill-model.js';
 import type { Genome } from '../cohort/genome.js';
-import type { SimulationResult } from '../cohort/simulate.js';
 import { sessionOpenMs } from '../cohort/simulate.js';
 import { createStrategy, HOLD } from '../cohort/strategies.js';
 import {
@@ -30,6 +20,7 @@ import {
   NoDailyHistoryError,
   NoSessionError,
   NotFoundError,
+  parseOrThrow,
   ValidationError,
 } from '../errors.js';
 import {
@@ -57,7 +48,6 @@ import {
 } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
 
-const NEW_YORK = 'America/New_York';
 const MINUTE_MS = 60_000;
 /** Daily history for VaR / ES: about four years of sessions. */
 const RISK_HISTORY_DAYS = 1500;
@@ -73,7 +63,7 @@ export interface PromotionDeps {
   readonly killSwitch: KillSwitchPort;
   readonly audit: AuditSink;
   /** Deployment environment written into audit records. */
-  readonly environment: AuditDraft['environment'];
+  readonly environment: AuditEnvironment;
   /** The paper broker as of `nowMs` (the simulated broker fills up to that time). */
   brokerAt(nowMs: number): BrokerPort;
   /** The broker account orders go to (keys the local position book). */
@@ -95,33 +85,23 @@ export interface PlannedLeg {
 
 const isoOf = (ms: number) => new Date(ms).toISOString();
 
-function nyDate(ms: number): string {
-  const t = new TZDate(ms, NEW_YORK);
-  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
-}
+/** The New York civil date of an instant (the promotion window's day). */
+const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
 
-/** Epoch ms of `HH:MM` America/New_York on the New York date `date` (`YYYY-MM-DD`). */
-export function nyTimeOn(date: string, hhmm: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const [hh, mm] = hhmm.split(':').map(Number) as [number, number];
-  return new TZDate(y, m - 1, d, hh, mm, 0, 0, NEW_YORK).getTime();
-}
-
-function draft(
+function draft<K extends AuditKind>(
   deps: Pick<PromotionDeps, 'environment'>,
-  kind: AuditDraft['kind'],
+  kind: K,
   stream: string,
   subject: Record<string, string | undefined>,
-  payload: Record<string, unknown>,
-): AuditDraft {
-  return {
-    kind,
+  payload: AuditPayload<K>,
+): AuditDraftOf<K> {
+  return auditDraft(kind, {
     actor: ACTOR,
     stream,
     environment: deps.environment,
     subject,
     payload,
-  } as AuditDraft;
+  });
 }
 
 const streamOf = (promotionId: string) => `promotion:${promotionId}`;
@@ -163,15 +143,7 @@ export async function stagePromotion(
     readonly executionId: string;
   },
 ): Promise<{ skipped: false; promotion: StagedPromotion } | { skipped: true; reason: string }> {
-  const parsed = PromotionRequestSchema.safeParse(input.request);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `request.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  const request = parsed.data;
+  const request = parseOrThrow(PromotionRequestSchema, input.request, 'request');
   let cohortId = request.cohortId;
   if (!cohortId) {
     // A scheduled promotion takes the newest complete cohort of an EARLIER session: today's
@@ -312,8 +284,8 @@ export function checkPromotionWindow(
 ): WindowCheck {
   const now = deps.clock.now();
   const date = nyDate(now);
-  const opens = nyTimeOn(date, deps.gateThresholds.promotionWindowOpenNy);
-  const closes = nyTimeOn(date, deps.gateThresholds.promotionWindowCloseNy);
+  const opens = newYorkTimeMs(date, deps.gateThresholds.promotionWindowOpenNy);
+  const closes = newYorkTimeMs(date, deps.gateThresholds.promotionWindowCloseNy);
   const base = { nowIso: isoOf(now), opensAtIso: isoOf(opens), closesAtIso: isoOf(closes) };
   if (now < opens) {
     const wait = Math.ceil((opens - now) / 1000);

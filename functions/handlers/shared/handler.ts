@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import { logger, metrics } from '../../adapters/observability.js';
 import { tracingMiddleware } from '../../adapters/tracing.js';
 import { runsInLambda } from '../../config/env.js';
-import { StagegateError, ValidationError } from '../../core/errors.js';
+import { parseOrThrow, StagegateError } from '../../core/errors.js';
 
 /**
  * How a handler gets its dependencies: the AWS composition root builds them once per process
@@ -28,13 +28,7 @@ export type Provide<T> = () => T | Promise<T>;
  * @throws ValidationError whose field is `event.<path>` of the first issue.
  */
 export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
-  const parsed = schema.safeParse(event);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ValidationError(
-    `event.${issue?.path.join('.') || '(root)'}`,
-    issue?.message ?? 'invalid event',
-  );
+  return parseOrThrow(schema, event, 'event');
 }
 
 /**

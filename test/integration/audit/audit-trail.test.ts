@@ -20,7 +20,11 @@ import { S3AuditReader } from '../../../functions/adapters/audit/s3-audit-reader
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
 import { auditObjectKey, manifestKey } from '../../../functions/core/audit/keys.js';
 import { NAMED_QUERIES } from '../../../functions/core/audit/named-queries.js';
-import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
+import type {
+  AuditDraft,
+  AuditDraftWithoutEnvironment,
+  AuditRecord,
+} from '../../../functions/core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../../functions/core/errors.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { compactAuditDay } from '../../../local/audit/compact.js';
@@ -78,7 +82,7 @@ async function putText(key: string, body: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
-function draft(d: Omit<AuditDraft, 'environment'>): AuditDraft {
+function draft(d: AuditDraftWithoutEnvironment): AuditDraft {
   return { environment: 'local', ...d };
 }
 
@@ -107,7 +111,7 @@ beforeAll(async () => {
   // A day of a promotion: cohort scored, gates, approval, orders, kill switch; then day 2.
   const clock = new ManualClock(DAY1);
   const audit = sink('local', clock);
-  const add = async (d: Omit<AuditDraft, 'environment'>) => {
+  const add = async (d: AuditDraftWithoutEnvironment) => {
     records.push(await audit.append(draft(d)));
     clock.advance(1_000);
   };
@@ -138,7 +142,7 @@ beforeAll(async () => {
     actor: 'stagegate/request-approval',
     stream: 'promotion:p-1',
     subject: p1,
-    payload: { expires_at: '2024-03-05T14:30:00.000Z' },
+    payload: { approval_id: 'a-1', review_id: 'p-1', expires_at: '2024-03-05T14:30:00.000Z' },
   });
   clock.advance(3_600_000);
   await add({
@@ -456,7 +460,14 @@ describe('audit trail on the local stack', () => {
   it('dead-letters an invalid draft and records nothing', async () => {
     // Prepare
     const audit = sink('local', new ManualClock(DAY2));
-    const bad = { ...draft(byKindDraft()), payload: { gate: 'x', verdict: 'maybe' } };
+    // A draft the type system would refuse, as an untyped caller (the ASL audit step) sends it.
+    const bad = {
+      environment: 'local',
+      kind: 'gate_evaluated',
+      actor: 'stagegate/evaluate-gates',
+      stream: 'promotion:p-9',
+      payload: { gate: 'x', verdict: 'maybe' },
+    } as unknown as AuditDraft;
     // Act
     const act = audit.append(bad);
     // Assess
@@ -470,15 +481,6 @@ describe('audit trail on the local stack', () => {
     expect((await verifyLocal()).checked).toBe(records.length);
   });
 });
-
-function byKindDraft(): Omit<AuditDraft, 'environment'> {
-  return {
-    kind: 'gate_evaluated',
-    actor: 'stagegate/evaluate-gates',
-    stream: 'promotion:p-9',
-    payload: {},
-  };
-}
 
 describe('audit completeness: streams, day edges, manifests and the anchor', () => {
   const verifyDay = (date: string) =>

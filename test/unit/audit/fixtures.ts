@@ -22,8 +22,12 @@ export function seededPrng(seed = 42): () => number {
   };
 }
 
-export function gateDraft(overrides: Partial<AuditDraft> = {}): AuditDraft {
-  return {
+/**
+ * A valid `gate_evaluated` draft; `overrides` replace fields as given, unchecked, so a test can
+ * build the invalid drafts an untyped caller could send.
+ */
+export function gateDraft(overrides: Readonly<Record<string, unknown>> = {}): AuditDraft {
+  const valid: AuditDraft = {
     kind: 'gate_evaluated',
     actor: 'stagegate/evaluate-gates',
     stream: 'promotion:p-1',
@@ -36,8 +40,8 @@ export function gateDraft(overrides: Partial<AuditDraft> = {}): AuditDraft {
       threshold: 0.05,
       reason: 'ok',
     },
-    ...overrides,
   };
+  return { ...valid, ...overrides } as AuditDraft;
 }
 
 /** `n` records of one stream, one minute apart, correctly chained. */

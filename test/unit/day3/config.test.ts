@@ -56,7 +56,11 @@ describe('parseDay3Config refusals', () => {
       /day3\.approvalHeartbeatSeconds/,
     ],
     ['an empty approver allow-list', (c) => ({ ...c, approvers: [] }), /day3\.approvers/],
-    ['an approver without a scheme', (c) => ({ ...c, approvers: ['alice'] }), /day3\.approvers\.0/],
+    [
+      'an approver without a scheme',
+      (c) => ({ ...c, approvers: ['alice'] }),
+      /day3\.approvers\[0\]/,
+    ],
     ['a misspelt key', (c) => ({ ...c, approvalTimeoutSecs: 1 }), /day3\./],
     [
       'a slice fraction above 1',
