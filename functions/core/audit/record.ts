@@ -360,6 +360,22 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
     symbol: z.string().min(1),
     reason: z.string().min(1),
   }),
+  /** A chat (Slack slash) command was run or refused: the command and its outcome. */
+  chat_command: z.looseObject({
+    command: z.string(),
+    outcome: z.string().min(1),
+  }),
+  /** A change to a plan (any JSON object; no writer pins fields yet). */
+  plan_event: z.looseObject({}),
+  /** One paper-session decision (`session_started`, a tick's action), with its reason. */
+  paper_decision: z.looseObject({
+    action: z.string().min(1),
+  }),
+  /** A paper session ended: its PnL beside the reference simulation's (USD). */
+  paper_session_completed: z.looseObject({
+    paper_pnl_usd: z.number(),
+    reference_pnl_usd: z.number(),
+  }),
 } as const satisfies Record<AuditKind, z.ZodType<Record<string, unknown>>>;
 
 /** The payload a draft of kind `K` carries (what its writer passes). */

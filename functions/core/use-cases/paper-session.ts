@@ -5,7 +5,12 @@
  * only from the clock port.
  */
 import * as z from 'zod';
-import type { AuditDraft } from '../audit/record.js';
+import {
+  type AuditDraftOf,
+  type AuditKind,
+  type AuditPayload,
+  auditDraft,
+} from '../audit/record.js';
 import { sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { validateGenome } from '../cohort/genome.js';
@@ -121,20 +126,19 @@ export interface SessionStep {
   readonly done: boolean;
 }
 
-function draft(
+function draft<K extends AuditKind>(
   deps: PaperSessionDeps,
-  kind: AuditDraft['kind'],
+  kind: K,
   promotionId: string,
-  payload: Record<string, unknown>,
-): AuditDraft {
-  return {
-    kind,
+  payload: AuditPayload<K>,
+): AuditDraftOf<K> {
+  return auditDraft(kind, {
     actor: ACTOR,
     stream: streamOf(promotionId),
     environment: deps.environment,
     subject: { promotion_id: promotionId },
     payload,
-  } as AuditDraft;
+  });
 }
 
 /**
@@ -289,7 +293,7 @@ async function recordStatusChanges(
         filled_avg_price: o.avgPriceUsd,
         ...(o.rejectReason ? { reason: o.rejectReason } : {}),
       },
-    } as AuditDraft);
+    });
   }
 }
 

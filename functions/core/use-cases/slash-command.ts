@@ -19,7 +19,7 @@ import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
-import type { AuditDraft, AuditEnvironment } from '../audit/record.js';
+import type { AuditEnvironment } from '../audit/record.js';
 import { actionOf, parseSlashCommand, type SlashCommand } from '../chatops/command.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { StagegateError, ValidationError } from '../errors.js';
@@ -149,7 +149,7 @@ async function refuse(
       text: req.text.slice(0, 500),
       channel: 'slack',
     },
-  } as AuditDraft);
+  });
   return { answer: { kind: 'refused', reason, message }, later: null };
 }
 
@@ -167,7 +167,7 @@ export async function recordSlashRefusal(
     stream: SLASH_COMMAND_STREAM,
     environment: deps.environment,
     payload: { source: 'slack-command', channel: 'slack', ...input },
-  } as AuditDraft);
+  });
 }
 
 async function recordCommand(
@@ -185,7 +185,7 @@ async function recordCommand(
     stream: SLASH_COMMAND_STREAM,
     environment: deps.environment,
     payload: { command, text: text.slice(0, 500), roles: [...roles], outcome, ...extra },
-  } as AuditDraft);
+  });
 }
 
 /** The roles of a Slack user, or null when the user is not in the stage's mapping. */
