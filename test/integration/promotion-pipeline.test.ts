@@ -286,16 +286,21 @@ describe('promotion pipeline', () => {
     ]);
   });
 
-  it('a scheduled run promotes the newest cohort of an earlier session', async () => {
+  it('a scheduled run never takes a cohort older than the preceding session: a recorded skip names why', async () => {
+    // The only cohort is of 2013-10-07; on 2013-10-11 the preceding session is 2013-10-10
     stack.clock.set(Date.parse('2013-10-11T13:55:00.000Z'));
     const result = await stack.promotionPipeline.execute(
       { source: 'schedule' },
       { executionName: 'it-promo-scheduled' },
     );
     expect(result.status).toBe('SUCCEEDED');
-    expect(
-      (result.stateOutputs.Freeze as { promotion: { cohortId: string } }).promotion.cohortId,
-    ).toBe(cohortId);
+    expect(result.output).toMatchObject({ skipped: true });
+    expect(JSON.stringify(result.output)).toContain(`${cohortId} is of 2013-10-07`);
+    expect(JSON.stringify(result.output)).toContain('2013-10-10');
+    expect(result.path).not.toContain('EvaluateGates');
+    expect((await auditOf('execution:it-promo-scheduled')).map((r) => r.kind)).toEqual([
+      'schedule_skipped',
+    ]);
   });
 
   it('an unknown cohort fails with a named error and is recorded as a rejected input', async () => {

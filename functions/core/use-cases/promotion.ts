@@ -146,12 +146,23 @@ export async function stagePromotion(
   const request = parseOrThrow(PromotionRequestSchema, input.request, 'request');
   let cohortId = request.cohortId;
   if (!cohortId) {
-    // A scheduled promotion takes the newest complete cohort of an EARLIER session: today's
-    // cohort was scored on bars the promotion window has not seen yet (no look-ahead).
+    // A scheduled promotion takes the cohort of the IMMEDIATELY preceding session of its
+    // symbols: today's cohort was scored on bars the promotion window has not seen yet (no
+    // look-ahead), and an older cohort (a gap in the runs, another universe's leftovers in
+    // the same state) is never promoted: a recorded skip names why.
     const today = nyDate(deps.clock.now());
-    cohortId = (await deps.cohorts.list(20)).find((c) => c.sessionDate < today)?.cohortId;
-    if (!cohortId)
-      return { skipped: true, reason: `no complete cohort before ${today} to promote` };
+    const newest = (await deps.cohorts.list(20)).find((c) => c.sessionDate < today);
+    if (!newest) return { skipped: true, reason: `no complete cohort before ${today} to promote` };
+    const previous = (await deps.marketData.listSessions(newest.symbols))
+      .filter((d) => d < today)
+      .at(-1);
+    if (previous !== undefined && newest.sessionDate !== previous) {
+      return {
+        skipped: true,
+        reason: `the newest earlier cohort ${newest.cohortId} is of ${newest.sessionDate}, not of the session before ${today} (${previous}, ${newest.symbols.join(',')}): an older cohort is never promoted`,
+      };
+    }
+    cohortId = newest.cohortId;
   }
   const cohort = await deps.cohorts.get(cohortId);
   if (cohort.partial) {
@@ -161,14 +172,21 @@ export async function stagePromotion(
     );
   }
   const min = deps.gateThresholds.minTradeCount;
+  // Never an agent with fewer fills than the minimum (a 0-trade agent is no strategy): the
+  // best profitable one, else the best with enough fills (the gates judge it), else a skip.
   const candidate = request.agentId
     ? cohort.leaderboard.find((r) => r.agentId === request.agentId)
     : (cohort.leaderboard.find((r) => r.tradeCount >= min && r.totalPnlUsd > 0) ??
-      cohort.leaderboard[0]);
+      cohort.leaderboard.find((r) => r.tradeCount >= min));
   if (!candidate) {
     if (request.agentId)
       throw new NotFoundError('agent', `${request.agentId} in cohort ${cohort.cohortId}`);
-    throw new ValidationError('request.cohortId', `cohort ${cohort.cohortId} has no agents`);
+    if (cohort.leaderboard.length === 0)
+      throw new ValidationError('request.cohortId', `cohort ${cohort.cohortId} has no agents`);
+    return {
+      skipped: true,
+      reason: `no agent of ${cohort.cohortId} has at least ${min} fills (the minimum trade count)`,
+    };
   }
   const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
   const agent = simulation.agents.find((a) => a.agentId === candidate.agentId);
