@@ -2,8 +2,8 @@
  * The Alpaca paper adapter against a local fake of the Alpaca Trading API (loopback HTTP,
  * `test/support/fake-alpaca/server.ts`): idempotent submits, 429 / 5xx / timeout handling,
  * error mapping, and that secrets never leak into errors. Backoff and 429 waits go through an
- * injected sleep that advances a manual clock, so no test waits for real except the client
- * timeout (100 ms).
+ * injected sleep that advances a manual clock, and the client timeout is delivered by an
+ * injected fetch, so no test waits for real or races a timer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -249,12 +249,21 @@ describe('AlpacaPaperBroker against the fake Alpaca API', () => {
   });
 
   it('500 then a timeout: looks the order up before each re-submit; one order at the server', async () => {
-    // Prepare: POST #1 answers 500 (not processed); POST #2 is processed but answers too late
-    const h = await harness({}, { timeoutMs: 100 });
-    h.fake.inject(
-      { method: 'POST', path: '/v2/orders', status: 500 },
-      { method: 'POST', path: '/v2/orders', afterProcessing: true, delayMs: 600 },
-    );
+    // Prepare: POST #1 answers 500 (not processed); POST #2 is processed by the server but its
+    // answer is lost to the client's timeout. The timeout is delivered by the injected fetch
+    // (the AbortSignal's TimeoutError), not raced against a real timer: every other request
+    // has a generous deadline.
+    let posts = 0;
+    const timingOut: typeof fetch = async (input, init) => {
+      const res = await globalThis.fetch(input, init);
+      if (init?.method === 'POST' && String(input).endsWith('/v2/orders') && ++posts === 2) {
+        await res.text(); // the server has processed the order
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      }
+      return res;
+    };
+    const h = await harness({}, { timeoutMs: 30_000, fetch: timingOut });
+    h.fake.inject({ method: 'POST', path: '/v2/orders', status: 500 });
 
     // Act
     const result = await h.broker.submitOrder(order());
