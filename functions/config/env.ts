@@ -46,6 +46,15 @@ export const RuntimeEnvSchema = z.object({
   ALPACA_SECRET_ARN: z.string().optional(),
   /** Alpaca paper API base URL (default the paper endpoint; live is refused). */
   ALPACA_BASE_URL: z.string().url().optional(),
+  /**
+   * Alpaca Market Data API base URL (default `https://data.alpaca.markets`; a loopback URL for
+   * the local fake). The keys are the ones in `ALPACA_SECRET_ARN`.
+   */
+  ALPACA_DATA_BASE_URL: z.string().url().optional(),
+  /** Alpaca stock feed: `iex` (free plan) or `sip` (paid). */
+  ALPACA_DATA_FEED: z.enum(['iex', 'sip']).default('iex'),
+  /** Session ingestion settings (JSON, `IngestionConfigSchema`); required by the ingestion. */
+  INGESTION_CONFIG_JSON: z.string().optional(),
   /** Learning-cycle settings (JSON, `LearningConfigSchema`); required by the learning cycle. */
   LEARNING_CONFIG_JSON: z.string().optional(),
   /** ARN of the intraday-cohort state machine (the console's `cohort start`). */

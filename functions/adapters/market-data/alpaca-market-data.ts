@@ -46,6 +46,7 @@ import type { DailyHistory, SplitEvent } from '../../core/market/corporate-actio
 import type { DailyBar, MarketSession } from '../../core/market/types.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import type { SessionFeed, SessionFeedData } from '../../ports/session-ingestion.js';
 import {
   realSleep,
   type Sleep,
@@ -146,7 +147,7 @@ export interface AlpacaRequestStats {
 class Retryable extends Error {}
 
 /** See the module comment. */
-export class AlpacaMarketData implements MarketDataPort {
+export class AlpacaMarketData implements MarketDataPort, SessionFeed {
   readonly stats: AlpacaRequestStats = { requests: 0, rateLimited: 0, retried: 0, bytes: 0 };
   readonly #headers: Record<string, string>;
   readonly #secrets: readonly string[];
@@ -267,6 +268,38 @@ export class AlpacaMarketData implements MarketDataPort {
       }),
     );
     return { market, openMs, closeMs, data };
+  }
+
+  /** {@link SessionFeed}: the session's bars and quotes with times as epoch ms. */
+  async fetchSession(
+    date: string,
+    symbols: readonly string[],
+    nowMs: number,
+  ): Promise<readonly SessionFeedData[]> {
+    const { data } = await this.fetchSessionData(date, symbols, nowMs);
+    return data.map((d) => ({
+      symbol: d.symbol,
+      bars: d.bars.map((b) => ({
+        t: Date.parse(b.t),
+        open: b.o,
+        high: b.h,
+        low: b.l,
+        close: b.c,
+        volume: b.v,
+      })),
+      quotes: d.quotes.map((q) => ({ t: Date.parse(q.t), bid: q.bp, ask: q.ap })),
+      quoteSizes: d.quotes.map((q) => [q.bs, q.as] as const),
+    }));
+  }
+
+  /** {@link SessionFeed}: daily bars with Alpaca's `adjustment` (crypto is never adjusted). */
+  async fetchDaily(
+    symbol: string,
+    from: string,
+    to: string,
+    adjustment: 'raw' | 'split' | 'all',
+  ): Promise<readonly DailyBar[]> {
+    return this.daily(symbol, from, to, adjustment);
   }
 
   private async session(

@@ -154,3 +154,74 @@ export function restatePositionForSplit(position: HeldPosition, ratio: number): 
 function nextDay(iso: string): string {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
+
+/**
+ * LEAN factor rows from a provider's raw, split-adjusted and fully adjusted daily closes of
+ * the same dates (Alpaca `adjustment=raw|split|all`): on each date `d` the split factor is
+ * `split(d) / raw(d)` and the price (dividend) factor `all(d) / split(d)`; one row is written
+ * on the last date of each run of equal factors (the LEAN convention above: a row covers the
+ * dates after the previous row up to its own), then the sentinel `2050-12-31` with the
+ * factors of the newest date (1 and 1 when the provider adjusts to today's basis).
+ *
+ * Factors equal within `tolerance` (relative) are one run: providers round adjusted prices
+ * to the cent, so a tolerance above that rounding keeps ordinary days in one run (default
+ * 5e-4, a cent on $20; below that price rounding may add harmless extra rows).
+ *
+ * @throws ValidationError when the three series do not hold the same dates, or a close is
+ *   not > 0.
+ */
+export function factorRowsFromAdjustedCloses(
+  raw: readonly DailyBar[],
+  split: readonly DailyBar[],
+  all: readonly DailyBar[],
+  tolerance = 5e-4,
+): FactorRow[] {
+  if (raw.length !== split.length || raw.length !== all.length) {
+    throw new ValidationError(
+      'daily',
+      `raw, split and all series differ in length (${raw.length}, ${split.length}, ${all.length})`,
+    );
+  }
+  const factors = raw.map((r, i) => {
+    const s = split[i] as DailyBar;
+    const a = all[i] as DailyBar;
+    if (s.date !== r.date || a.date !== r.date) {
+      throw new ValidationError(
+        'daily',
+        `dates differ at row ${i}: ${r.date}, ${s.date}, ${a.date}`,
+      );
+    }
+    if (!(r.close > 0 && s.close > 0 && a.close > 0)) {
+      throw new ValidationError('daily', `a close on ${r.date} is not > 0`);
+    }
+    return { date: r.date, splitFactor: s.close / r.close, priceFactor: a.close / s.close };
+  });
+  const same = (x: number, y: number) => Math.abs(x / y - 1) <= tolerance;
+  const rows: FactorRow[] = [];
+  for (let i = 0; i < factors.length; i++) {
+    const f = factors[i] as (typeof factors)[number];
+    const next = factors[i + 1];
+    if (
+      next !== undefined &&
+      same(f.splitFactor, next.splitFactor) &&
+      same(f.priceFactor, next.priceFactor)
+    ) {
+      continue;
+    }
+    if (next === undefined) break;
+    rows.push({
+      date: f.date,
+      priceFactor: f.priceFactor,
+      splitFactor: f.splitFactor,
+      referencePrice: (raw[i] as DailyBar).close,
+    });
+  }
+  const last = factors[factors.length - 1];
+  rows.push({
+    date: '2050-12-31',
+    priceFactor: last?.priceFactor ?? 1,
+    splitFactor: last?.splitFactor ?? 1,
+    referencePrice: 0,
+  });
+  return rows;
+}
