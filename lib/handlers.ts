@@ -252,12 +252,25 @@ export const RECOVERY_HANDLERS = {
 
 export type ApprovalHandlerName = keyof typeof APPROVAL_HANDLERS;
 
-/** Every handler a state machine calls (cohort, pipeline, learning, Day-3), each once. */
+/** The session ingestion's own function (`statemachines/session-ingestion.asl.json`). */
+export const INGESTION_HANDLERS = {
+  ingestSession: {
+    file: 'ingest-session',
+    aslPlaceholder: 'IngestSessionFunctionArn',
+    // Holds one session of bars and quotes per symbol in memory while it writes the zips.
+    memoryMb: 1024,
+    timeoutSeconds: 600,
+    description: 'Pulls the closed session from Alpaca, checks its quality, stores the LEAN tree',
+  },
+} as const satisfies Record<string, HandlerSpec>;
+
+/** Every handler a state machine calls (cohort, pipeline, learning, Day-3, ingestion), each once. */
 export const DEPLOYED_HANDLERS: readonly HandlerSpec[] = [
   ...Object.values(HANDLERS),
   ...Object.values(PIPELINE_HANDLERS),
   ...Object.values(LEARNING_HANDLERS),
   ...Object.values(DAY3_HANDLERS),
+  ...Object.values(INGESTION_HANDLERS),
 ];
 
 /** The operator console API (HTTP API + Cognito JWT authorizer; docs/console.md). */

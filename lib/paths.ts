@@ -41,3 +41,10 @@ export function handlerEntry(file: string): string {
 
 /** The project's `cdk.json`. */
 export const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
+
+/** The session-ingestion state machine (ingestion, then the session's chain). */
+export const SESSION_INGESTION_ASL = path.join(
+  REPO_ROOT,
+  'statemachines',
+  'session-ingestion.asl.json',
+);

@@ -84,8 +84,17 @@ export const EnvironmentConfigSchema = z
       timezone: z.string().refine(isKnownTimeZone, {
         message: 'must be a canonical IANA time zone such as America/New_York',
       }),
-      /** Starts the intraday cohort state machine. */
+      /**
+       * Starts the intraday cohort state machine on its own (data uploaded by hand). Disabled
+       * by default: the session-ingestion chain starts each session's cohort once its bars are
+       * ingested.
+       */
       cohortStart: ScheduleSchema,
+      /**
+       * Starts the session ingestion and its chain (cohort -> learning -> Day-3) after the
+       * close: 16:05 and 13:05 New York (the 13:05 run acts on early-close days only).
+       */
+      sessionIngestion: ScheduleSchema,
       /**
        * Starts the promotion pipeline on weekdays at `promotion.windows[0].opensAt`
        * (America/New_York, the zone the promotion window is defined in); the expression is
@@ -135,6 +144,24 @@ export const EnvironmentConfigSchema = z
      * mutation and crossover rates (fractions), tournament size.
      */
     learning: LearningConfigSchema,
+    /**
+     * Session ingestion from Alpaca (`functions/core/use-cases/session-ingestion.ts`): the
+     * stock feed (`iex` free, `sip` paid), the days of daily history rewritten with each
+     * session, and the data-quality limits (`functions/core/market/data-quality.ts`). The
+     * universe is `cohort.symbols`.
+     */
+    ingestion: z.object({
+      feed: z.enum(['iex', 'sip']),
+      dailyLookbackDays: z.number().int().min(30).max(3660),
+      quality: z.object({
+        maxMissingFraction: z.number().min(0).max(1),
+        maxNonPositivePrices: z.number().int().min(0),
+        maxCrossedQuoteFraction: z.number().min(0).max(1),
+        falseTickJumpFraction: z.number().positive(),
+        maxFalseTicks: z.number().int().min(0),
+        maxStaleQuoteMinutes: z.number().int().min(0),
+      }),
+    }),
     promotion: z.object({
       /**
        * The wall-clock window (America/New_York, weekdays) in which a promotion may go to the

@@ -27,16 +27,22 @@ const COMMON = {
   },
   schedules: {
     timezone: 'America/New_York',
-    // 09:35 New York, weekdays: five minutes after the regular session opens.
-    cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: true },
+    // 09:35 New York, weekdays, DISABLED: the session-ingestion chain starts each session's
+    // cohort after its bars are ingested (a cohort at 09:35 would find no data for today).
+    cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: false },
+    // 16:05 New York after the close, and 13:05 for early-close days (a skip on other days):
+    // ingestion -> the session's cohort -> learning cycle -> Day-3 go/no-go.
+    sessionIngestion: { expression: 'cron(5 13,16 ? * MON-FRI *)', enabled: true },
     // At promotion.windows[0].opensAt New York, weekdays (the pipeline promotes the most
     // recent complete cohort; the simulated broker is the default adapter everywhere).
     promotionStart: { enabled: true },
-    // 12:00 and 16:00 New York, weekdays: mid-session and after the close, so the next
-    // cohort starts from an evolved pool.
+    // 12:00 and 16:00 New York, weekdays: cycles on the completed cohorts of earlier sessions
+    // (the local replay fires the same slots); the session-ingestion chain adds the cycle
+    // that follows each session's cohort.
     learningCycle: { expression: 'cron(0 12,16 ? * MON-FRI *)', enabled: true },
-    // 16:30 New York, weekdays: after the close and the 16:00 learning cycle.
-    day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: true },
+    // 16:30 New York, weekdays, DISABLED: the session-ingestion chain starts the go/no-go
+    // after the session's learning cycle.
+    day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: false },
     rollbackMonitor: { enabled: true },
   },
   // No approver by default: the Day-3 go/no-go is deployed once a stage lists its approvers
@@ -48,6 +54,19 @@ const COMMON = {
     mutationRate: 0.3,
     crossoverRate: 0.5,
     tournamentSize: 3,
+  },
+  ingestion: {
+    feed: 'iex',
+    // ~380 sessions: the VaR gate needs 250 daily returns.
+    dailyLookbackDays: 550,
+    quality: {
+      maxMissingFraction: 0.1,
+      maxNonPositivePrices: 0,
+      maxCrossedQuoteFraction: 0.01,
+      falseTickJumpFraction: 0.1,
+      maxFalseTicks: 0,
+      maxStaleQuoteMinutes: 30,
+    },
   },
   promotion: {
     windows: [{ opensAt: '10:00', closesAt: '15:30' }],

@@ -74,6 +74,8 @@ export function resourceNames(stage: Stage) {
     paperSessionStateMachine: `${prefix}-paper-session`,
     /** The learning-cycle state machine (evolves the genome pool). */
     learningStateMachine: `${prefix}-learning-cycle`,
+    /** The session-ingestion state machine (ingestion, then the session's chain). */
+    ingestionStateMachine: `${prefix}-session-ingestion`,
     /** The Day-3 go/no-go state machine (human approval, micro-live). */
     day3StateMachine: `${prefix}-day3-go-no-go`,
     /** The HTTP API serving the approval page and Slack interactivity. */

@@ -9,6 +9,7 @@ import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
 import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
 import { parseLearningConfig } from '../../functions/core/use-cases/learning.js';
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
+import { parseIngestionConfig } from '../../functions/core/use-cases/session-ingestion.js';
 import type { EnvironmentConfig } from './environment-config.js';
 
 /**
@@ -95,4 +96,23 @@ export function day3Environment(cfg: EnvironmentConfig): { DAY3_CONFIG_JSON: str
     approvers: cfg.approval.approvers,
   });
   return { DAY3_CONFIG_JSON: JSON.stringify(day3) };
+}
+
+/**
+ * `INGESTION_CONFIG_JSON`, the settings `ingest-session` reads: the universe
+ * (`cohort.symbols`), the daily lookback and the data-quality limits, checked with the schema
+ * the handler parses it with (`IngestionConfigSchema`).
+ *
+ * @throws ValidationError naming `ingestion.<field>` when a setting is invalid.
+ */
+export function ingestionEnvironment(cfg: EnvironmentConfig): {
+  INGESTION_CONFIG_JSON: string;
+  ALPACA_DATA_FEED: string;
+} {
+  const config = parseIngestionConfig({
+    symbols: cfg.cohort.symbols,
+    dailyLookbackDays: cfg.ingestion.dailyLookbackDays,
+    quality: cfg.ingestion.quality,
+  });
+  return { INGESTION_CONFIG_JSON: JSON.stringify(config), ALPACA_DATA_FEED: cfg.ingestion.feed };
 }

@@ -37,6 +37,7 @@ import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
 import { OperatorConsole } from '../constructs/operator-console.js';
 import { PromotionPipeline } from '../constructs/promotion-pipeline.js';
+import { SessionIngestion } from '../constructs/session-ingestion.js';
 import { StagegateFunction } from '../constructs/stagegate-function.js';
 import {
   APPROVAL_HANDLERS,
@@ -48,6 +49,7 @@ import {
   HANDLERS,
   type HandlerName,
   type HandlerSpec,
+  INGESTION_HANDLERS,
   LEARNING_HANDLERS,
   type LearningHandlerName,
   PIPELINE_HANDLERS,
@@ -96,6 +98,11 @@ export class WorkflowStack extends Stack {
   public readonly console: OperatorConsole;
   /** The daily audit compaction (verify function, state machine, schedule, alarms). */
   public readonly auditCompaction: AuditCompaction;
+  /**
+   * The session ingestion from Alpaca and the chain it starts (cohort -> learning -> Day-3);
+   * deployed when the Alpaca secret is given (the app always gives it).
+   */
+  public readonly ingestion?: SessionIngestion;
   private readonly config: EnvironmentConfig;
   private readonly baseEnvironment: Readonly<Record<string, string>>;
 
@@ -214,6 +221,31 @@ export class WorkflowStack extends Stack {
         scheduleGroup: this.scheduleGroup,
         newFunction: (scope, id, spec, environment) =>
           this.newFunction(scope, id, spec, environment),
+      });
+    }
+    if (props.alpacaPaperSecret) {
+      this.ingestion = new SessionIngestion(this, 'Ingestion', {
+        config,
+        names,
+        marketDataBucket: marketData,
+        alpacaSecret: props.alpacaPaperSecret,
+        recordAudit: this.functions.recordAudit,
+        scheduleGroup: this.scheduleGroup,
+        newFunction: (scope, id, spec, environment) =>
+          this.newFunction(scope, id, spec, environment),
+        cohort: { stateMachine: this.stateMachine, stateMachineName: names.stateMachine },
+        learning: {
+          stateMachine: this.learning.stateMachine,
+          stateMachineName: names.learningStateMachine,
+        },
+        ...(this.day3
+          ? {
+              day3: {
+                stateMachine: this.day3.stateMachine,
+                stateMachineName: names.day3StateMachine,
+              },
+            }
+          : {}),
       });
     }
     this.console = new OperatorConsole(this, 'Console', {
@@ -460,6 +492,22 @@ export class WorkflowStack extends Stack {
         'The scheduler could not start the learning cycle (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
       ...dlqNotEmpty(learning.scheduleDeadLetterQueue),
     });
+    const ingestion = this.ingestion;
+    if (ingestion) {
+      this.alarm('SessionIngestionExecutionsFailed', {
+        alarmName: `${this.names.ingestionStateMachine}-executions-failed`,
+        alarmDescription:
+          "A session-ingestion execution failed, timed out or was aborted: the session's data was not ingested (or no symbol passed the data-quality checks, or a chained cohort/learning cycle failed), so the session has no cohort and the next promotion skips. Runbook: docs/runbook.md#a-session-ingestion-execution-failed",
+        metric: executionsFailed(ingestion.stateMachine, period),
+        ...atLeastOnce,
+      });
+      this.alarm('IngestionScheduleDlqNotEmpty', {
+        alarmName: `${this.names.prefix}-ingestion-schedule-dlq-not-empty`,
+        alarmDescription:
+          'The scheduler could not start the session ingestion (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
+        ...dlqNotEmpty(ingestion.scheduleDeadLetterQueue),
+      });
+    }
     const day3 = this.day3;
     if (day3) {
       this.alarm('Day3GoNoGoExecutionsFailed', {
@@ -528,6 +576,13 @@ export class WorkflowStack extends Stack {
         ),
       );
     }
+    if (this.ingestion) {
+      everyFunction.push([
+        'ingestSession',
+        INGESTION_HANDLERS.ingestSession,
+        this.ingestion.ingestSession,
+      ]);
+    }
     for (const [name, spec, f] of everyFunction) {
       this.alarm(`${name}Errors`, {
         alarmName: `${this.names.prefix}-${spec.file}-errors`,
@@ -564,6 +619,12 @@ export class WorkflowStack extends Stack {
       [`${this.names.prefix}-audit-compaction`, this.auditCompaction.stateMachine],
       ...(this.day3
         ? ([[this.names.day3StateMachine, this.day3.stateMachine]] as [string, sfn.StateMachine][])
+        : []),
+      ...(this.ingestion
+        ? ([[this.names.ingestionStateMachine, this.ingestion.stateMachine]] as [
+            string,
+            sfn.StateMachine,
+          ][])
         : []),
     ];
     const weekdays = (expression: string) => /MON-FRI/.test(expression);
@@ -603,6 +664,15 @@ export class WorkflowStack extends Stack {
         starts: this.auditCompaction.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
       },
     ];
+    if (this.ingestion) {
+      schedules.push({
+        id: 'SessionIngestion',
+        name: 'session-ingestion',
+        enabled: config.schedules.sessionIngestion.enabled,
+        weekdaysOnly: weekdays(config.schedules.sessionIngestion.expression),
+        starts: this.ingestion.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      });
+    }
     schedules.push({
       id: 'RecoverInFlight',
       name: 'recover-in-flight',
@@ -735,6 +805,15 @@ export class WorkflowStack extends Stack {
         fn: this.auditCompaction.verifyFunction,
       },
       { id: 'consoleApi', file: 'console-api', fn: this.console.function },
+      ...(this.ingestion
+        ? [
+            {
+              id: 'ingestSession',
+              file: INGESTION_HANDLERS.ingestSession.file,
+              fn: this.ingestion.ingestSession,
+            },
+          ]
+        : []),
     ];
   }
 

@@ -79,7 +79,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
       ScheduleExpression: 'cron(35 9 ? * MON-FRI *)',
       ScheduleExpressionTimezone: 'America/New_York',
       FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
+      // The session-ingestion chain starts each session's cohort (session-ingestion.test.ts).
+      State: 'DISABLED',
     });
   });
 
@@ -317,7 +318,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess
     expect(groups).toHaveLength(
-      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 6 + 2,
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 6 + 2 + 2,
     );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
@@ -327,6 +328,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `/aws/vendedlogs/states/stagegate-${stage}-paper-session`,
         `/aws/vendedlogs/states/stagegate-${stage}-learning-cycle`,
         `/aws/vendedlogs/states/stagegate-${stage}-audit-compaction`,
+        `/aws/vendedlogs/states/stagegate-${stage}-session-ingestion`,
+        `/stagegate/${stage}/functions/ingest-session`,
         `/stagegate/${stage}/functions/verify-audit-day`,
         `/stagegate/${stage}/functions/recover-in-flight`,
         `/stagegate/${stage}/functions/console-api`,
@@ -445,7 +448,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Assess: per state machine failed executions + schedule DLQ, reconciliation
     // discrepancies, kill-switch halts, and one error alarm per function.
     expect(alarms).toHaveLength(
-      4 * 2 + 4 + 1 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
+      5 * 2 + 4 + 1 + 1 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
     );
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
       [
@@ -462,6 +465,9 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `stagegate-${stage}-audit-compaction-executions-failed`,
         `stagegate-${stage}-audit-compaction-schedule-dlq-not-empty`,
         `stagegate-${stage}-verify-audit-day-errors`,
+        `stagegate-${stage}-session-ingestion-executions-failed`,
+        `stagegate-${stage}-ingestion-schedule-dlq-not-empty`,
+        `stagegate-${stage}-ingest-session-errors`,
         ...[
           ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
           ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),

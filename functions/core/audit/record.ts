@@ -42,6 +42,7 @@ export const AUDIT_KINDS = [
   'paper_decision',
   'paper_session_completed',
   'operator_command',
+  'session_ingested',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -333,6 +334,17 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
   promotion_completed: z.looseObject({
     outcome: z.enum(['promoted', 'gates_failed', 'window_expired', 'halted', 'failed']),
     reason: z.string(),
+  }),
+  /**
+   * A session's bars were ingested: the symbols stored (the cohort's universe that day), the
+   * ones excluded with their reasons, and the per-symbol data-quality counts.
+   */
+  session_ingested: z.looseObject({
+    session_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    market: z.enum(['equity-usa', 'crypto']),
+    included: z.array(z.string()),
+    excluded: z.array(z.looseObject({ symbol: z.string(), reasons: z.array(z.string()) })),
+    quality: z.array(z.looseObject({ symbol: z.string(), status: z.enum(['ok', 'excluded']) })),
   }),
   /** A scheduled run did nothing, on purpose (market closed, nothing to promote). */
   schedule_skipped: z.looseObject({

@@ -1,0 +1,144 @@
+/**
+ * The session ingestion of one environment and the chain it starts, stateless part: the
+ * `ingest-session` function with least-privilege grants, the Standard state machine loaded
+ * from `statemachines/session-ingestion.asl.json`, and the schedule that starts it
+ * (`schedules.sessionIngestion`, in `schedules.timezone`; 16:05 and 13:05 New York by default)
+ * with retries and a dead-letter queue. After a successful ingestion the state machine starts,
+ * in order and waiting for each (`startExecution.sync:2`), the intraday cohort of the session
+ * on the included symbols and the learning cycle, then the Day-3 go/no-go when it is deployed.
+ * Alarms and dashboard widgets are added by the workflow stack, which owns the alarm topic.
+ *
+ * Grants mirror what the handler calls (`functions/composition/ingestion.ts`):
+ *
+ * | what | S3 (market-data bucket) | Secrets Manager |
+ * | --- | --- | --- |
+ * | the quality report of the session (idempotence), then the LEAN files and the report | Get/Put under `lean/` | |
+ * | Alpaca keys (same key pair as the paper broker) | | GetSecretValue on the Alpaca secret |
+ */
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environment-config.js';
+import { PREFIXES, type ResourceNames } from '../config/naming.js';
+import { ingestionEnvironment } from '../config/runtime-env.js';
+import { HANDLERS, INGESTION_HANDLERS } from '../handlers.js';
+import { SESSION_INGESTION_ASL } from '../paths.js';
+import { aslStateMachine } from './asl-state-machine.js';
+import { acknowledgeNag } from './nag.js';
+import type { FunctionFactory } from './promotion-pipeline.js';
+import type { StagegateFunction } from './stagegate-function.js';
+
+/** Environment variable carrying the Alpaca secret's ARN. */
+const ALPACA_SECRET_ARN_ENV = 'ALPACA_SECRET_ARN';
+
+/** A state machine the chain starts, with its physical name (for the IAM ARNs). */
+export interface ChainedMachine {
+  readonly stateMachine: sfn.IStateMachine;
+  readonly stateMachineName: string;
+}
+
+export interface SessionIngestionProps {
+  /** The environment's validated config (`ingestion`, `cohort`, `schedules.sessionIngestion`). */
+  readonly config: EnvironmentConfig;
+  readonly names: ResourceNames;
+  /** The market-data bucket (the LEAN tree under `lean/`). */
+  readonly marketDataBucket: IBucket;
+  /** The Alpaca key pair (JSON `{keyId, secretKey}`), shared with the paper broker. */
+  readonly alpacaSecret: ISecret;
+  /** The shared record-audit function (`session_ingested`, skips, failures). */
+  readonly recordAudit: StagegateFunction;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  readonly newFunction: FunctionFactory;
+  /** The chain, in order: the session's cohort, the learning cycle, the Day-3 go/no-go (optional). */
+  readonly cohort: ChainedMachine;
+  readonly learning: ChainedMachine;
+  readonly day3?: ChainedMachine;
+}
+
+/** See the module comment. */
+export class SessionIngestion extends Construct {
+  public readonly ingestSession: StagegateFunction;
+  /** `stagegate-<stage>-session-ingestion` (Standard). */
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly schedule: scheduler.Schedule;
+  /** `stagegate-<stage>-ingestion-schedule-dlq`. */
+  public readonly scheduleDeadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SessionIngestionProps) {
+    super(scope, id);
+    const { config, names } = props;
+    const stage = config.stage;
+
+    this.ingestSession = props
+      .newFunction(this, 'ingestSession', INGESTION_HANDLERS.ingestSession, {
+        ...ingestionEnvironment(config),
+        [ALPACA_SECRET_ARN_ENV]: props.alpacaSecret.secretArn,
+      })
+      .readsAndWritesObjects(props.marketDataBucket, PREFIXES.marketData)
+      .readsSecret(props.alpacaSecret);
+
+    this.stateMachine = aslStateMachine(this, 'SessionIngestion', {
+      stateMachineName: names.ingestionStateMachine,
+      definitionFile: SESSION_INGESTION_ASL,
+      tasks: {
+        [INGESTION_HANDLERS.ingestSession.aslPlaceholder]: this.ingestSession,
+        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      values: {
+        Day3Chained: props.day3 ? 'true' : 'false',
+        CohortBankrollUsd: String(config.cohort.bankrollUsd),
+        CohortAgentCount: String(config.cohort.agentCount),
+        CohortAllocation: config.cohort.allocation,
+        // Never started without the Day-3 go/no-go (Day3Chained false): a name, not an ARN.
+        ...(props.day3 ? {} : { Day3StateMachineArn: 'not-deployed' }),
+      },
+      nestedStateMachines: {
+        IntradayCohortStateMachineArn: props.cohort,
+        LearningCycleStateMachineArn: props.learning,
+        ...(props.day3 ? { Day3StateMachineArn: props.day3 } : {}),
+      },
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'IngestionScheduleDlq', {
+      queueName: `${names.prefix}-ingestion-schedule-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      this.scheduleDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the session-ingestion schedule target; its depth is alarmed.',
+    );
+    const { sessionIngestion, timezone } = config.schedules;
+    this.schedule = new scheduler.Schedule(this, 'SessionIngestionStart', {
+      scheduleName: 'session-ingestion',
+      scheduleGroup: props.scheduleGroup,
+      description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${timezone})`,
+      schedule: scheduler.ScheduleExpression.expression(
+        sessionIngestion.expression,
+        TimeZone.of(timezone),
+      ),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: sessionIngestion.enabled,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          source: 'schedule',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+  }
+}
