@@ -221,7 +221,6 @@ describe('session ingestion with the Day-3 go/no-go deployed (dev)', () => {
   it('lets the chain start (and wait for) exactly its machines', () => {
     // Prepare
     const s = withDay3;
-    const stage = 'dev';
     const role = machineProps(s).RoleArn as Json;
     const roleId = (role['Fn::GetAtt'] as string[])[0] as string;
 
@@ -232,11 +231,13 @@ describe('session ingestion with the Day-3 go/no-go deployed (dev)', () => {
       .sort();
 
     // Assess
+    const day3 = s.env.workflow.day3;
+    if (!day3) throw new Error('no Day-3');
     expect(starts).toEqual(
       [
-        `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:stateMachine:stagegate-${stage}-day3-go-no-go`,
-        `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:stateMachine:stagegate-${stage}-intraday-cohort`,
-        `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:stateMachine:stagegate-${stage}-learning-cycle`,
+        `{${logicalIdOf(s.env.workflow.stateMachine)}}`,
+        `{${logicalIdOf(s.env.workflow.learning.stateMachine)}}`,
+        `{${logicalIdOf(day3.stateMachine)}}`,
       ].sort(),
     );
   });
