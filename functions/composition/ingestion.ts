@@ -15,6 +15,8 @@ import {
   LeanArchive,
   S3BlobSink,
 } from '../adapters/market-data/lean-archive.js';
+import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
+import { traced } from '../adapters/tracing.js';
 import { ValidationError } from '../core/errors.js';
 import { type IngestionDeps, parseIngestionConfig } from '../core/use-cases/session-ingestion.js';
 import type { MarketDataArchive } from '../ports/session-ingestion.js';
@@ -67,7 +69,10 @@ export async function buildIngestionDeps(
   if (!resolved) {
     const arn = rt.env.ALPACA_SECRET_ARN;
     if (!arn) throw new ValidationError('env.ALPACA_SECRET_ARN', 'is required by the ingestion');
-    resolved = await loadAlpacaKeys(new SecretsManagerClient({ region: rt.env.AWS_REGION }), arn);
+    const read = powertoolsSecretReader(
+      traced(new SecretsManagerClient({ region: rt.env.AWS_REGION })),
+    );
+    resolved = await loadAlpacaKeys(read, arn);
   }
   const feed = new AlpacaMarketData({
     keyId: resolved.keyId,
