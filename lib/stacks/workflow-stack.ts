@@ -615,6 +615,7 @@ export class WorkflowStack extends Stack {
     const machines: [string, sfn.StateMachine][] = [
       [this.names.stateMachine, this.stateMachine],
       [this.names.promotionStateMachine, this.promotion.stateMachine],
+      [this.names.paperSessionStateMachine, this.promotion.paperSession],
       [this.names.learningStateMachine, this.learning.stateMachine],
       [`${this.names.prefix}-audit-compaction`, this.auditCompaction.stateMachine],
       ...(this.day3
