@@ -411,7 +411,7 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     expect(killSwitchWrites).toEqual([]);
   });
 
-  it('starts the go/no-go at 16:30 New York on weekdays with retries and a dead-letter queue', () => {
+  it('deploys the stand-alone 16:30 New York go/no-go schedule disabled (the session chain starts it), with retries and a dead-letter queue', () => {
     // Prepare
     const s = built[stage];
     const day3 = day3Of(s);
@@ -426,7 +426,8 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
         ScheduleExpression: 'cron(30 16 ? * MON-FRI *)',
         ScheduleExpressionTimezone: 'America/New_York',
         FlexibleTimeWindow: { Mode: 'OFF' },
-        State: 'ENABLED',
+        // The session-ingestion chain starts the go/no-go after each session's learning cycle.
+        State: 'DISABLED',
       }),
     );
     expect(target.Arn).toEqual({ Ref: logicalIdOf(day3.stateMachine) });
@@ -585,7 +586,7 @@ describe('approval config', () => {
     expect(dev.approval.jwt).toBeUndefined();
   });
 
-  it('defaults to no approvers and enabled Day-3 schedules', () => {
+  it('defaults to no approvers, the stand-alone go/no-go schedule disabled (chained) and the rollback monitor enabled', () => {
     // Prepare / Act
     const configs = STAGES.map((stage) => environments[stage]);
 
@@ -594,7 +595,7 @@ describe('approval config', () => {
       expect(c.approval.approvers).toEqual([]);
       expect(c.schedules.day3GoNoGo).toEqual({
         expression: 'cron(30 16 ? * MON-FRI *)',
-        enabled: true,
+        enabled: false,
       });
       expect(c.schedules.rollbackMonitor.enabled).toBe(true);
     }
