@@ -19,11 +19,14 @@ import path from 'node:path';
 import * as z from 'zod';
 import { slackSignature } from '../functions/adapters/slack/signature.js';
 import {
+  buildPlanDeps,
   buildSlashCommandDeps,
   SLACK_RESPONSE_URL,
   type SlashCommandHandlerDeps,
 } from '../functions/composition/chatops.js';
 import type { Role } from '../functions/core/console/roles.js';
+import { DEFAULT_LEVERAGE_POLICY } from '../functions/core/leverage/policy.js';
+import { type PlanDeps, planSlashCommands } from '../functions/core/use-cases/plans.js';
 import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';
 import { systemClock } from '../functions/ports/clock.js';
 import type { LocalHandler } from './asl-runner.js';
@@ -84,13 +87,14 @@ export async function localSlackHandlers(
   extra?: SlashCommandExtensions,
 ): Promise<LocalSlackHandlers> {
   const secrets = new InMemorySecrets({ slackSigningSecret: signingSecret });
+  const plans = localPlanDeps(stack);
   const deps = buildSlashCommandDeps(stack.runtime, {
     users: { ...stack.config.slack.commandUsers, ...LOCAL_SLACK_USERS },
     secrets,
     promotionDeps: () => stack.promotion,
     responseUrlAllowed: localResponseUrlAllowed,
     requestClock: systemClock,
-    ...(extra ? { extra } : {}),
+    extra: { plan: planSlashCommands(plans), ...extra },
   });
   const [commandModule, interactivityModule] = await Promise.all([
     import('../functions/handlers/slack-command.js'),
@@ -113,6 +117,17 @@ export async function localSlackHandlers(
       () => deps,
     ) as LocalHandler,
   };
+}
+
+/** The plan use cases over a local stack: the stage's cohort bankroll, limits and gates. */
+export function localPlanDeps(stack: Pick<LocalStack, 'runtime' | 'config'>): PlanDeps {
+  return buildPlanDeps(stack.runtime, {
+    policy: DEFAULT_LEVERAGE_POLICY,
+    market: 'equity-usa',
+    bankrollUsd: stack.config.cohort.bankrollUsd,
+    bankrollLimits: stack.config.cohort.bankrollLimits,
+    maxDrawdownFraction: stack.config.gates.maxParentDrawdownFraction,
+  });
 }
 
 /** Headers Slack signs a request with (v0 scheme) at `nowMs`. */

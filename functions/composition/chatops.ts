@@ -9,6 +9,7 @@ import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { SlackCommandUsersSchema } from '../core/chatops/command.js';
 import { ValidationError } from '../core/errors.js';
+import type { PlanDeps } from '../core/use-cases/plans.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import type {
   SlackCommandUsers,
@@ -109,4 +110,23 @@ export function getSlashCommandDeps(): SlashCommandHandlerDeps {
     });
   }
   return cached;
+}
+
+/** The plan use cases' deps over a runtime and the stage's limits. */
+export function buildPlanDeps(
+  rt: Runtime,
+  limits: Pick<
+    PlanDeps,
+    'policy' | 'market' | 'bankrollUsd' | 'bankrollLimits' | 'maxDrawdownFraction'
+  >,
+): PlanDeps {
+  const doc = makeDocumentClient(rt.env, rt.credentials);
+  return {
+    ...limits,
+    artifacts: rt.artifacts,
+    readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
+    audit: rt.audit,
+    environment: rt.env.STAGE,
+    clock: rt.clock,
+  };
 }

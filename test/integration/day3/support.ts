@@ -31,27 +31,34 @@ export async function auditRecords(stack: LocalStack): Promise<StoredAudit[]> {
   }));
 }
 
+/** Runs the real daily cohort of `sessionDate` (30 agents, $1,000) and returns its id. */
+export async function runDailyCohort(
+  stack: LocalStack,
+  tag: string,
+  sessionDate: string,
+): Promise<string> {
+  const result = await stack.intradayCohort.execute(
+    {
+      source: 'test',
+      sessionDate,
+      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+      bankrollUsd: 1000,
+      agentCount: 30,
+      allocation: 'equal',
+      seed: 1,
+    },
+    { executionName: `${tag}-${sessionDate.replaceAll('-', '')}` },
+  );
+  if (result.status !== 'SUCCEEDED') {
+    throw new Error(`cohort ${sessionDate} failed: ${result.error}: ${result.cause}`);
+  }
+  return (result.output as { cohortId: string }).cohortId;
+}
+
 /** Runs the three real daily cohorts and returns their ids, oldest first. */
 export async function runThreeCohorts(stack: LocalStack, tag: string): Promise<string[]> {
   const ids: string[] = [];
-  for (const sessionDate of DAY_DATES) {
-    const result = await stack.intradayCohort.execute(
-      {
-        source: 'test',
-        sessionDate,
-        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-        bankrollUsd: 1000,
-        agentCount: 30,
-        allocation: 'equal',
-        seed: 1,
-      },
-      { executionName: `${tag}-${sessionDate.replaceAll('-', '')}` },
-    );
-    if (result.status !== 'SUCCEEDED') {
-      throw new Error(`cohort ${sessionDate} failed: ${result.error}: ${result.cause}`);
-    }
-    ids.push((result.output as { cohortId: string }).cohortId);
-  }
+  for (const sessionDate of DAY_DATES) ids.push(await runDailyCohort(stack, tag, sessionDate));
   return ids;
 }
 

@@ -1,0 +1,218 @@
+/**
+ * Plans ("grow $X over N days", functions/core/chatops/plan.ts) over ports: the evidence is
+ * the desk's persisted cohorts (one return per session: the newest cohort's PnL / bankroll),
+ * the plan lives in the artifact store under {@link PLAN_KEY} (one plan at a time), and every
+ * change is recorded `plan_event` (stream `plan:<planId>`): `created`, `day_reported` (actual
+ * vs plan), `stopped` (completed, breached, with the reason) and `canceled`. The Slack
+ * command, the CLI and the API call the same functions.
+ */
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import type { AuditDraft, AuditEnvironment } from '../audit/record.js';
+import type { Market } from '../calendar/market-calendar.js';
+import {
+  cancelPlan,
+  createPlan,
+  type PlanDayReport,
+  type PlanRecord,
+  type SessionActual,
+  trackPlan,
+} from '../chatops/plan.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { LeveragePolicy } from '../leverage/policy.js';
+import type { CohortSummary } from './cohort-records.js';
+import type { SlashCommandExtensions } from './slash-command.js';
+
+/** Where the current plan is stored. */
+export const PLAN_KEY = 'plans/current.json';
+/** Most cohorts read as evidence. */
+const EVIDENCE_LIMIT = 200;
+
+/** What the plan use cases read and write through. */
+export interface PlanDeps {
+  readonly artifacts: ArtifactStore;
+  readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions'>;
+  readonly audit: AuditSink;
+  readonly environment: AuditEnvironment;
+  readonly clock: Clock;
+  readonly policy: LeveragePolicy;
+  readonly market: Market;
+  /** The plan's bankroll (the stage's cohort bankroll), USD, and its limits. */
+  readonly bankrollUsd: number;
+  readonly bankrollLimits: { readonly minUsd: number; readonly maxUsd: number };
+  /** The gates' largest parent drawdown, fraction. */
+  readonly maxDrawdownFraction: number;
+}
+
+/** The newest cohort of each session, oldest session first. */
+async function sessionResults(deps: PlanDeps): Promise<CohortSummary[]> {
+  const page = await deps.readModel.listCohorts({ limit: EVIDENCE_LIMIT });
+  const bySession = new Map<string, CohortSummary>();
+  for (const c of page.items) {
+    const seen = bySession.get(c.sessionDate);
+    if (!seen || c.completedAtIso > seen.completedAtIso) bySession.set(c.sessionDate, c);
+  }
+  return [...bySession.values()].sort((a, b) => a.sessionDate.localeCompare(b.sessionDate));
+}
+
+async function record(
+  deps: PlanDeps,
+  plan: PlanRecord,
+  by: string,
+  event: string,
+  payload: Record<string, unknown>,
+): Promise<void> {
+  await deps.audit.append({
+    kind: 'plan_event',
+    actor: by,
+    stream: `plan:${plan.planId}`,
+    environment: deps.environment,
+    payload: { event, plan_id: plan.planId, status: plan.status, ...payload },
+  } as AuditDraft);
+}
+
+/** The stored plan, or null when there is none. */
+export async function currentPlan(deps: Pick<PlanDeps, 'artifacts'>): Promise<PlanRecord | null> {
+  try {
+    return (await deps.artifacts.getJson(PLAN_KEY)) as PlanRecord;
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Creates a plan to grow the bankroll by `amountUsd` over `days` sessions after the newest
+ * evidence, and records it.
+ * @throws ValidationError (`plan`: another plan is active; or a prerequisite of createPlan).
+ */
+export async function growPlan(
+  deps: PlanDeps,
+  input: { readonly amountUsd: number; readonly days: number; readonly by: string },
+): Promise<PlanRecord> {
+  const existing = await currentPlan(deps);
+  if (existing?.status === 'active') {
+    throw new ValidationError('plan', `plan ${existing.planId} is active: plan cancel first`);
+  }
+  const results = await sessionResults(deps);
+  const now = deps.clock.now();
+  const plan = createPlan({
+    planId: `plan-${new Date(now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`,
+    createdBy: input.by,
+    createdAtIso: new Date(now).toISOString(),
+    targetGainUsd: input.amountUsd,
+    days: input.days,
+    // The desk's bankroll: the newest cohort's (the stage default when there is none).
+    bankrollUsd: results.at(-1)?.bankrollUsd ?? deps.bankrollUsd,
+    bankrollLimits: deps.bankrollLimits,
+    market: deps.market,
+    evidence: {
+      source: 'daily cohorts (newest per session): total PnL / bankroll',
+      sessionDates: results.map((c) => c.sessionDate),
+      dailyReturns: results.map((c) => c.totalPnlUsd / c.bankrollUsd),
+    },
+    policy: deps.policy,
+    maxDrawdownFraction: deps.maxDrawdownFraction,
+  });
+  await deps.artifacts.putJson(PLAN_KEY, plan);
+  await record(deps, plan, input.by, 'created', {
+    target_usd: plan.targetGainUsd,
+    bankroll_usd: plan.bankrollUsd,
+    sessions: plan.days.map((d) => d.sessionDate),
+    leverage_path: plan.days.map((d) => d.leverage),
+    var_usd: plan.days.map((d) => d.varUsd),
+    es_usd: plan.days.map((d) => d.esUsd),
+    expected: plan.expected,
+    evidence_n: plan.evidence.n,
+  });
+  return plan;
+}
+
+/**
+ * Reports the plan's sessions that have results (after the close), stops it at the end or on
+ * a breach, stores and records it.
+ * @returns the plan (null when there is none) and the day reports added now.
+ */
+export async function reportPlan(
+  deps: PlanDeps,
+  by = 'stagegate/plan-report',
+): Promise<{ plan: PlanRecord | null; added: PlanDayReport[] }> {
+  const plan = await currentPlan(deps);
+  if (!plan || plan.status !== 'active') return { plan, added: [] };
+  const planned = new Set(plan.days.map((d) => d.sessionDate));
+  const promotions = (await deps.readModel.listPromotions({ limit: 200 })).items;
+  const actuals: SessionActual[] = (await sessionResults(deps))
+    .filter((c) => planned.has(c.sessionDate))
+    .map((c) => ({
+      sessionDate: c.sessionDate,
+      dailyReturn: c.totalPnlUsd / c.bankrollUsd,
+      promotions: promotions
+        .filter((p) => p.sessionDate === c.sessionDate || p.stagedAtIso.startsWith(c.sessionDate))
+        .map((p) => `${p.promotionId} ${p.genome.symbol}: ${p.status}`),
+    }));
+  const out = trackPlan(plan, actuals, deps.policy);
+  if (out.added.length === 0) return out;
+  await deps.artifacts.putJson(PLAN_KEY, out.plan);
+  for (const r of out.added) await record(deps, out.plan, by, 'day_reported', { ...r });
+  if (out.plan.status !== 'active') {
+    await record(deps, out.plan, by, 'stopped', { reason: out.plan.stopReason });
+  }
+  return out;
+}
+
+/** Cancels the active plan and records it. @throws NotFoundError when there is none active. */
+export async function cancelActivePlan(
+  deps: PlanDeps,
+  input: { readonly reason: string; readonly by: string },
+): Promise<PlanRecord> {
+  const plan = await currentPlan(deps);
+  if (!plan || plan.status !== 'active') throw new NotFoundError('active plan', 'current');
+  const canceled = cancelPlan(plan, input.reason);
+  await deps.artifacts.putJson(PLAN_KEY, canceled);
+  await record(deps, canceled, input.by, 'canceled', { reason: input.reason });
+  return canceled;
+}
+
+const usd = (v: number) => `${v < 0 ? '-' : ''}$${Math.abs(v).toFixed(2)}`;
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** The plan as lines of text (Slack sections, the CLI). */
+export function planLines(plan: PlanRecord): string[] {
+  const e = plan.expected;
+  const lines = [
+    `*${plan.planId}*: grow ${usd(plan.targetGainUsd)} over ${plan.days.length} sessions on a ${usd(plan.bankrollUsd)} bankroll (${plan.status}${plan.stopReason ? `: ${plan.stopReason}` : ''})`,
+    `Expected ${plan.days.length}-session PnL from the evidence (bootstrap of ${plan.evidence.n} daily returns, ${e.runs} resamples): 5%..95% ${usd(e.p05Usd)}..${usd(e.p95Usd)}, median ${usd(e.p50Usd)}. The target is ${e.target.replace('_', ' ')}. A range from ${plan.evidence.n} sessions, not a promise.`,
+    `Stops on a drawdown above ${pct(plan.maxDrawdownFraction)} (the gates) or a day's loss above its expected shortfall.`,
+    'session | leverage (max) | VaR | ES | planned cum. PnL (median) | actual | cum. | drawdown | next leverage',
+  ];
+  for (const [i, d] of plan.days.entries()) {
+    const r = plan.reports[i];
+    lines.push(
+      `${d.sessionDate} | ${d.leverage}x | ${usd(d.varUsd)} | ${usd(d.esUsd)} | ${usd(d.medianCumulativePnlUsd)} | ` +
+        (r
+          ? `${usd(r.actualPnlUsd)} at ${r.leverage}x | ${usd(r.cumulativePnlUsd)} | ${pct(r.drawdownFraction)} | ${r.nextLeverage}x${r.breach ? ` | BREACH: ${r.breach}` : ''}${r.promotions.length ? ` | ${r.promotions.join('; ')}` : ''}`
+          : 'not yet'),
+    );
+  }
+  return lines;
+}
+
+/** The `/stagegate plan ...` commands over the plan use cases. */
+export function planSlashCommands(deps: PlanDeps): NonNullable<SlashCommandExtensions['plan']> {
+  return async (command, by) => {
+    if (command.kind === 'plan_grow') {
+      const plan = await growPlan(deps, { amountUsd: command.amountUsd, days: command.days, by });
+      return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan) };
+    }
+    if (command.kind === 'plan_cancel') {
+      const plan = await cancelActivePlan(deps, { reason: command.reason, by });
+      return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan) };
+    }
+    const { plan } = await reportPlan(deps);
+    if (!plan)
+      return { kind: 'text', title: 'No plan', lines: ['no plan yet: plan grow <amount> <days>'] };
+    return { kind: 'text', title: `Plan ${plan.planId}: actual vs plan`, lines: planLines(plan) };
+  };
+}
