@@ -8,7 +8,7 @@
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { SlackCommandUsersSchema } from '../core/chatops/command.js';
-import { ValidationError } from '../core/errors.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { PlanDeps } from '../core/use-cases/plans.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import type {
@@ -86,15 +86,7 @@ export function readSlackCommandUsers(json: string | undefined): SlackCommandUse
   } catch {
     throw new ValidationError('env.SLACK_COMMAND_USERS_JSON', 'is not JSON');
   }
-  const parsed = SlackCommandUsersSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `env.SLACK_COMMAND_USERS_JSON.${issue?.path.join('.') ?? ''}`,
-      issue?.message ?? 'invalid',
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(SlackCommandUsersSchema, raw, 'env.SLACK_COMMAND_USERS_JSON');
 }
 
 let cached: SlashCommandHandlerDeps | undefined;

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { parseCohortConfig } from '../core/cohort/config.js';
-import { ValidationError } from '../core/errors.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
 import { DEFAULT_HALT_MODES } from '../core/paper/paper-session.js';
 import {
@@ -47,13 +47,7 @@ function parse<T>(name: string, schema: z.ZodType<T>, text: string | undefined, 
       throw new ValidationError(`env.${name}`, `is not JSON: ${(err as Error).message}`);
     }
   }
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ValidationError(
-    `env.${name}.${issue?.path.map(String).join('.') ?? ''}`,
-    issue?.message ?? 'invalid',
-  );
+  return parseOrThrow(schema, value, `env.${name}`);
 }
 
 /**

@@ -38,6 +38,7 @@ import type { BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 import { type FillCosts, qtyStep } from '../cohort/fill-model.js';
 import type { Genome } from '../cohort/genome.js';
 import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
@@ -238,7 +239,7 @@ export function secondsToNextTick(nowMs: number): number {
 
 function minuteLeg(ms: number, market: MarketSession['market'], k: number): string {
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: market === 'crypto' ? 'UTC' : 'America/New_York',
+    timeZone: market === 'crypto' ? 'UTC' : NYSE_TIME_ZONE,
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
@@ -369,7 +370,7 @@ function sessionOpenOf(session: MarketSession): number {
   const d = new Date(first);
   // 09:30 New York is the regular open; the first bar is at or after it.
   const ny = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'America/New_York',
+    timeZone: NYSE_TIME_ZONE,
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
@@ -470,7 +471,7 @@ export async function paperTick(
   const book = sessionBook(state);
   const q = book.positions[state.symbol]?.qty ?? 0;
   const m = last.mark;
-  const equity = book.cashUsd + q * (m > 0 ? m : 0);
+  const equity = book.cashUsd + q * Math.max(m, 0);
   const lossStop = equity < state.capitalUsd * (1 - state.limits.dailyLossStopFraction);
   if (lossStop) {
     const mode = modes.dailyLossStop;
@@ -584,7 +585,7 @@ export async function paperTick(
     };
     const reducing = reducingLegs(position, [leg]).length === 1;
     position += leg.qty;
-    const notional = qty * (m > 0 ? m : 0);
+    const notional = qty * Math.max(m, 0);
     if (!reducing && leg.reason === 'signal' && notional > state.limits.maxOrderNotionalUsd) {
       orders.push({ ...base, status: 'rejected', rejectReason: 'pre-trade: order notional cap' });
       continue;

@@ -11,10 +11,10 @@ import {
   type AuditPayload,
   auditDraft,
 } from '../audit/record.js';
-import { sessionHours } from '../calendar/market-calendar.js';
+import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { validateGenome } from '../cohort/genome.js';
-import { ValidationError } from '../errors.js';
+import { parseOrThrow, ValidationError } from '../errors.js';
 import type { ExchangeConfig } from '../exchange/exchange-model.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import { ORDER_STATUSES } from '../orders/order.js';
@@ -154,7 +154,7 @@ export async function startPaperSession(
   const now = deps.clock.now();
   const genome = validateGenome(p.genome, 'promotion.genome');
   const date = new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'America/New_York',
+    timeZone: NYSE_TIME_ZONE,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
@@ -203,13 +203,7 @@ export async function startPaperSession(
 
 /** Parses the state a step received. @throws ValidationError naming `state.<field>`. */
 export function parseSessionState(input: unknown): PaperSessionState {
-  const parsed = PaperSessionStateSchema.safeParse(input);
-  if (parsed.success) return parsed.data as PaperSessionState;
-  const issue = parsed.error.issues[0];
-  throw new ValidationError(
-    `state.${issue?.path.map(String).join('.') ?? ''}`,
-    issue?.message ?? 'invalid paper session state',
-  );
+  return parseOrThrow(PaperSessionStateSchema, input, 'state') as PaperSessionState;
 }
 
 /** One tick; every decision that sends, cancels, skips or halts is an audit record. */
