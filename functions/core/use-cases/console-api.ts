@@ -45,6 +45,7 @@ import type { CohortRecord } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
 import { deskStatus } from './desk-status.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
+import { readSimulation } from './simulation-artifact.js';
 
 /** A request as the edge hands it over (headers lower-case). */
 export interface ConsoleRequest {
@@ -440,8 +441,9 @@ export class ConsoleApi {
     return pageOf(page, (c) => c);
   }
 
+  /** The cohort's simulation, sharded ones (big cohorts) assembled from their shards. */
   private async simulation(record: CohortRecord): Promise<SimulationResult> {
-    return (await this.deps.artifacts.getJson(record.artifacts.simulationKey)) as SimulationResult;
+    return readSimulation(this.deps.artifacts, record.artifacts.simulationKey);
   }
 
   private async cohort(cohortId: string, q: Readonly<Record<string, string>>) {
