@@ -20,9 +20,9 @@
  *    the child is a mutation of A: Gaussian mutation at `mutationRate` per gene, at least one
  *    gene. The symbol then mutates with probability `symbolMutationRate`. Every child is
  *    clamped to `GENOME_BOUNDS` (`clampGenome`, integers rounded).
- * 5. A child identical to one of its parents, or whose id is already in the new pool, is
- *    redrawn (up to 8 times, then replaced by an immigrant): the new pool has unique ids and
- *    always differs from the old one in at least one genome.
+ * 5. A child identical to one of its parents, or whose id or content (family, symbol, genes) is
+ *    already in the new pool, is redrawn (up to 8 times, then replaced by an immigrant, itself
+ *    redrawn until new): the new pool has unique ids and no two identical genomes, and always differs from the old one in at least one genome.
  *
  * Offspring and immigrants get `generation = max(pool generations) + 1`, `parentIds` (empty for
  * immigrants) and their id from `genomeId`.
@@ -241,9 +241,21 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
   const next: Genome[] = [];
   const lineage: LineageEntry[] = [];
   const used = new Set<string>();
+  // Strategy content (family, symbol, genes) already in the new pool: two genomes with
+  // different ids (generation, parents) but the same content would be duplicate rows.
+  const usedContent = new Set<string>();
+  const contentKey = (g: GenomeDraft): string =>
+    JSON.stringify([
+      g.family,
+      g.symbol,
+      Object.keys(g.params)
+        .sort()
+        .map((k) => [k, g.params[k]]),
+    ]);
   const push = (g: Genome, entry: Omit<LineageEntry, 'childId'>) => {
     next.push(g);
     used.add(g.id);
+    usedContent.add(contentKey(g));
     lineage.push({ childId: g.id, ...entry });
   };
 
@@ -272,7 +284,7 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
   const makeImmigrant = (): Genome => {
     for (;;) {
       const g = randomGenome(rng, rng.pick(STRATEGY_FAMILIES), symbols, childGeneration);
-      if (!used.has(g.id)) return g;
+      if (!used.has(g.id) && !usedContent.has(contentKey(g))) return g;
     }
   };
   const offspring = room - immigrants;
@@ -315,7 +327,13 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
       }
       const child = clampDraft(draft);
       const id = genomeId(child);
-      if (used.has(id) || parents.some((p) => sameContent(child, p))) continue;
+      if (
+        used.has(id) ||
+        usedContent.has(contentKey(child)) ||
+        parents.some((p) => sameContent(child, p))
+      ) {
+        continue;
+      }
       push(
         { id, ...child },
         {

@@ -333,3 +333,30 @@ describe('runLearningCycle: validation', () => {
     expect(act).toThrow(expect.objectContaining({ field }));
   });
 });
+
+describe('runLearningCycle: diversity of a 1,000-agent cohort', () => {
+  it('never breeds two identical genomes (same family, symbol and genes) over three cycles', () => {
+    // Prepare: before content was checked, cycle 3 of this pool held two identical genomes
+    // under different ids (different parents).
+    let input = cycleInput(1000);
+
+    for (let cycle = 0; cycle < 3; cycle++) {
+      // Act
+      const { pool } = runLearningCycle(input);
+
+      // Assess
+      const contents = new Set(
+        pool.map((g) =>
+          JSON.stringify([
+            g.family,
+            g.symbol,
+            Object.entries(g.params).sort(([a], [b]) => (a < b ? -1 : 1)),
+          ]),
+        ),
+      );
+      expect(contents.size).toBe(pool.length);
+      expect(new Set(pool.map((g) => g.id)).size).toBe(1000);
+      input = cycleInput(1000, { pool, scored: randomResults(pool, cycle + 3) });
+    }
+  });
+});
