@@ -10,7 +10,7 @@ import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
-import type { AuditDraft, AuditEnvironment } from '../audit/record.js';
+import type { AuditEnvironment } from '../audit/record.js';
 import type { Market } from '../calendar/market-calendar.js';
 import {
   cancelPlan,
@@ -70,7 +70,7 @@ async function record(
     stream: `plan:${plan.planId}`,
     environment: deps.environment,
     payload: { event, plan_id: plan.planId, status: plan.status, ...payload },
-  } as AuditDraft);
+  });
 }
 
 /** The stored plan, or null when there is none. */
@@ -140,7 +140,7 @@ export async function reportPlan(
   by = 'stagegate/plan-report',
 ): Promise<{ plan: PlanRecord | null; added: PlanDayReport[] }> {
   const plan = await currentPlan(deps);
-  if (!plan || plan.status !== 'active') return { plan, added: [] };
+  if (plan?.status !== 'active') return { plan, added: [] };
   const planned = new Set(plan.days.map((d) => d.sessionDate));
   const promotions = (await deps.readModel.listPromotions({ limit: 200 })).items;
   const actuals: SessionActual[] = (await sessionResults(deps))
@@ -168,7 +168,7 @@ export async function cancelActivePlan(
   input: { readonly reason: string; readonly by: string },
 ): Promise<PlanRecord> {
   const plan = await currentPlan(deps);
-  if (!plan || plan.status !== 'active') throw new NotFoundError('active plan', 'current');
+  if (plan?.status !== 'active') throw new NotFoundError('active plan', 'current');
   const canceled = cancelPlan(plan, input.reason);
   await deps.artifacts.putJson(PLAN_KEY, canceled);
   await record(deps, canceled, input.by, 'canceled', { reason: input.reason });
