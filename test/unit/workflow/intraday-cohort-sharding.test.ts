@@ -47,6 +47,7 @@ async function execute(agentCount: number, shardAgents: number, failShard = fals
     symbols: ['SPY'],
     market: { barCount: 390 },
     config: { agentCount, bankrollUsd: 1_000 },
+    partialUpToIso: null, // LoadMarketData always answers it (null: a whole session)
   };
   const run = { cohortId: 'coh-1', simulationKey: 'sim', agentCount, genomeGeneration: 0 };
   const handlers: Record<string, Handler> = {
