@@ -21,16 +21,13 @@ import { parseCohortConfig } from '../functions/core/cohort/config.js';
 import { seedGenomePool } from '../functions/core/cohort/genome.js';
 import { simulateCohort } from '../functions/core/cohort/simulate.js';
 import type { ExchangeConfig } from '../functions/core/exchange/exchange-model.js';
-import {
-  newPaperSession,
-  type PaperSessionState,
-  paperTick,
-} from '../functions/core/paper/paper-session.js';
+import { type PaperSessionState, paperTick } from '../functions/core/paper/paper-session.js';
 import { runReferenceSession } from '../functions/core/paper/reference.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import type { KillSwitchPort } from '../functions/ports/kill-switch.js';
 import { PIPELINE_HANDLERS } from '../lib/handlers.js';
 import { MemoryAuditSink } from '../test/support/doubles/memory-audit-sink.js';
+import { paperSessionFixture } from '../test/support/paper-session-fixture.js';
 import { DATA_ROOT, REPO_ROOT } from '../test/support/paths.js';
 import { PRICES } from './cost.bench.js';
 import type { BenchReport } from './run.js';
@@ -91,25 +88,12 @@ export default async function paperSessionBench(): Promise<BenchReport> {
   for (const [d, date] of SESSIONS.entries()) {
     const { openMs, genomes } = await genomesOf(marketData, date, 21 + d);
     for (const [k, genome] of genomes.entries()) {
-      const start: PaperSessionState = newPaperSession({
+      const start: PaperSessionState = paperSessionFixture({
         promotionId: `PBENCH${d}${k}`,
         genome,
-        market: 'equity-usa',
         date,
-        capitalUsd: 100,
-        windowOpenMs: openMs + 30 * 60_000,
-        closeMs: openMs + 390 * 60_000,
-        startedAtMs: openMs + 30 * 60_000,
-        accountCashUsd: 100_000,
-        limits: {
-          leverageCap: 2,
-          maxAggregateExposure: 1,
-          costs,
-          fractionalShares: true,
-          maxOrderNotionalUsd: 1_000,
-          dailyLossStopFraction: 0.5,
-          maxBarAgeSeconds: 300,
-        },
+        openMs,
+        costs,
       });
       const clock = new ManualClock(start.startedAtMs);
       const broker = new SimulatedPaperBroker({

@@ -13,14 +13,11 @@ import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
 import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import type { ExchangeConfig } from '../../../functions/core/exchange/exchange-model.js';
-import {
-  newPaperSession,
-  type PaperSessionState,
-  paperTick,
-} from '../../../functions/core/paper/paper-session.js';
+import { type PaperSessionState, paperTick } from '../../../functions/core/paper/paper-session.js';
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
+import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const SESSIONS = [
@@ -66,25 +63,12 @@ async function promotedGenomes(date: string, seed: number) {
 }
 
 function initial(date: string, genome: PaperSessionState['genome'], k: number, openMs: number) {
-  return newPaperSession({
+  return paperSessionFixture({
     promotionId: `P${date.replaceAll('-', '')}${k}`,
     genome,
-    market: 'equity-usa',
     date,
-    capitalUsd: 100,
-    windowOpenMs: openMs + 30 * 60_000,
-    closeMs: openMs + 390 * 60_000,
-    startedAtMs: openMs + 30 * 60_000,
-    accountCashUsd: 100_000,
-    limits: {
-      leverageCap: 2,
-      maxAggregateExposure: 1,
-      costs,
-      fractionalShares: true,
-      maxOrderNotionalUsd: 1_000,
-      dailyLossStopFraction: 0.5,
-      maxBarAgeSeconds: 300,
-    },
+    openMs,
+    costs,
   });
 }
 

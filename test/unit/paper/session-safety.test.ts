@@ -15,7 +15,6 @@ import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
 import {
   type HaltModes,
-  newPaperSession,
   type PaperSessionState,
   type PaperTickDeps,
   paperTick,
@@ -29,6 +28,7 @@ import type {
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const DATE = '2013-10-08';
@@ -109,26 +109,13 @@ class CrashingBroker implements BrokerPort {
 }
 
 function start(haltModes?: HaltModes): PaperSessionState {
-  return newPaperSession({
+  return paperSessionFixture({
     promotionId: 'PSAFETY1',
     genome,
-    market: 'equity-usa',
     date: DATE,
-    capitalUsd: 100,
-    windowOpenMs: openMs + 30 * 60_000,
-    closeMs: openMs + 390 * 60_000,
-    startedAtMs: openMs + 30 * 60_000,
-    accountCashUsd: 100_000,
-    limits: {
-      leverageCap: 2,
-      maxAggregateExposure: 1,
-      costs,
-      fractionalShares: true,
-      maxOrderNotionalUsd: 1_000,
-      dailyLossStopFraction: 0.5,
-      maxBarAgeSeconds: 300,
-      ...(haltModes ? { haltModes } : {}),
-    },
+    openMs,
+    costs,
+    ...(haltModes ? { haltModes } : {}),
   });
 }
 
