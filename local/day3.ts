@@ -47,6 +47,7 @@ import {
   usd,
 } from './format.js';
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
+import { orderRowsOf, paperSessionOf } from './paper-output.js';
 import { timeline } from './scheduler.js';
 
 const NY = NYSE_TIME_ZONE;
@@ -501,20 +502,9 @@ async function summarize(
   if (pipelineRun) {
     const gates = (pipelineRun.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)
       ?.gates;
-    const session = (
-      pipelineRun.stateOutputs.PaperSession as { session?: { output?: SessionSummary } } | undefined
-    )?.session?.output;
+    const session = paperSessionOf(pipelineRun);
     paper = session ?? null;
-    orders = (session?.orders ?? []).map((o) => ({
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      qty: o.qty,
-      status: o.status,
-      filledQty: o.filledQty,
-      filledAvgPriceUsd: o.avgPriceUsd,
-      latencyMs: 0,
-    }));
+    orders = session ? orderRowsOf(session, () => 0) : [];
     write('\nMicro-live promotion (the promotion pipeline, nested):\n');
     if (gates) write(`${gatesTable(gates.results)}\n`);
     if (session) {

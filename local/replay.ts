@@ -30,6 +30,7 @@ import {
   signedUsd,
 } from './format.js';
 import type { LocalStack } from './local-stack.js';
+import { orderRowsOf, paperSessionOf } from './paper-output.js';
 import { type ScheduleSpec, timeline } from './scheduler.js';
 
 export interface ReplayOptions {
@@ -414,22 +415,14 @@ export function printPromotion(
       }
     | undefined;
   const gates = (result.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)?.gates;
-  const session = (
-    result.stateOutputs.PaperSession as { session?: { output?: SessionSummary } } | undefined
-  )?.session?.output;
+  const session = paperSessionOf(result);
   const orders: OrdersOutput | undefined = session
     ? {
         allTerminal: true,
-        orders: session.orders.map((o) => ({
-          clientOrderId: o.clientOrderId,
-          symbol: o.symbol,
-          side: o.side,
-          qty: o.qty,
-          status: o.status,
-          filledQty: o.filledQty,
-          filledAvgPriceUsd: o.avgPriceUsd,
-          latencyMs: Math.max(0, Date.parse(o.updatedAtIso || '') - o.submittedAtMs) || 0,
-        })),
+        orders: orderRowsOf(
+          session,
+          (o) => Math.max(0, Date.parse(o.updatedAtIso || '') - o.submittedAtMs) || 0,
+        ),
       }
     : undefined;
   const rec = (
