@@ -147,8 +147,11 @@ describe('simulateCohort risk ceilings (property)', () => {
 
         // Assess: the ceilings hold at the decision minute's prices (t − 1); the orders fill at
         // minute t's quote, so the check at t allows the move of the marks from t − 1 to t and
-        // the distance of each fill price from the decision mark. Checked where every order
+        // the distance of each fill price from the decision mark. An order decided earlier
+        // (its symbol did not trade in between) stays open at its size, so the aggregate also
+        // allows its mark's move from its decision minute d to t − 1. Checked where every order
         // can fill at t (both minutes quoted, every symbol traded at t).
+        const indexOf = new Map(result.timestamps.map((ts, i) => [ts, i]));
         for (let t = 1; t < result.timestamps.length; t++) {
           if (!(quoted[t] && quoted[t - 1] && traded[t])) continue;
           const ts = result.timestamps[t] as number;
@@ -156,11 +159,14 @@ describe('simulateCohort risk ceilings (property)', () => {
           for (const agent of result.agents) {
             const s = session.symbols.indexOf(agent.genome.symbol);
             const m = mark[s] as Float64Array;
-            const move = Math.abs((m[t] as number) - (m[t - 1] as number));
+            const fills = agent.fills.filter((f) => f.t === ts);
+            const d = Math.min(t - 1, ...fills.map((f) => indexOf.get(f.decidedAt) as number));
+            const move =
+              Math.abs((m[t] as number) - (m[t - 1] as number)) +
+              Math.abs((m[t - 1] as number) - (m[d] as number));
             const gross = agent.grossExposureCurve[t] as number;
             const qty = gross / (m[t] as number);
             aggregateSlack += qty * move;
-            const fills = agent.fills.filter((f) => f.t === ts);
             if (fills.some((f) => f.decidedAt !== result.timestamps[t - 1])) continue;
             const equity = agent.equityCurve[t] as number;
             const fillSlack = fills.reduce(
