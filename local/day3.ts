@@ -19,8 +19,8 @@ import { TZDate } from '@date-fns/tz';
 import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
 import { decideApproval } from '../functions/core/approval/decide.js';
 import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
-import type { Day3Conclusion } from '../functions/core/use-cases/day3.js';
 import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
+import type { Day3Conclusion } from '../functions/core/use-cases/day3-conclude.js';
 import type {
   Day3Selection,
   LeverageDecisionRecord,

@@ -11,7 +11,7 @@ import '../composition/slack-web-api.js';
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
-import { concludeDay3 } from '../core/use-cases/day3.js';
+import { concludeDay3 } from '../core/use-cases/day3-conclude.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 

@@ -13,8 +13,8 @@ import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
 import { ValidationError } from '../core/errors.js';
-import { requestDay3Approval } from '../core/use-cases/day3.js';
 import { Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { requestDay3Approval } from '../core/use-cases/day3-request-approval.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({

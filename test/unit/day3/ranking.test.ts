@@ -10,7 +10,7 @@ import {
   lineageMetrics,
   microLiveSliceUsd,
   rankLineages,
-} from '../../../functions/core/use-cases/day3.js';
+} from '../../../functions/core/use-cases/day3-ranking.js';
 
 function agent(
   agentId: string,

@@ -1,0 +1,145 @@
+/**
+ * RequestApproval, the `.waitForTaskToken` step of the Day-3 go/no-go state machine: stores
+ * the approval request with its task token and announces the signed link.
+ */
+import { createHmac } from 'node:crypto';
+import { type ApprovalKey, buildApprovalLink, expFromMs } from '../approval/links.js';
+import type { ApprovalSummary } from '../approval/types.js';
+import { type Day3ApprovalDeps, day3Draft, streamOfExecution } from './day3.js';
+import { lineageEquityCurve } from './day3-curves.js';
+import type { Day3Selection, LineageDay } from './day3-records.js';
+
+/**
+ * The approval id of an execution: `base64url(HMAC-SHA256(key, "approval-id:v1:<arn>"))`
+ * truncated to 22 characters (132 bits). Opaque without the key, and stable for one execution,
+ * so a retried RequestApproval task (which gets a new task token) updates the same request
+ * instead of creating a second one.
+ */
+export function approvalIdFor(executionArn: string, key: ApprovalKey): string {
+  return createHmac('sha256', key)
+    .update(`approval-id:v1:${executionArn}`, 'utf8')
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** The approver's view of a selection (what the page and the Slack message show). */
+export function approvalSummaryOf(selection: Day3Selection): ApprovalSummary {
+  const c = selection.candidate;
+  const d3 = c.days.at(-1) as LineageDay;
+  return {
+    candidateId: d3.genomeId,
+    agentId: d3.agentId,
+    family: c.family,
+    symbol: c.symbol,
+    sessionDates: [...selection.sessionDates],
+    metrics: selection.metrics,
+    gates: selection.gates.results.map((g) => ({ ...g })) as ApprovalSummary['gates'],
+    bankrollUsd: selection.bankrollUsd,
+    capitalSliceUsd: selection.capitalSliceUsd,
+    leverage: selection.leverage,
+    demoOverride: selection.demoOverride?.label ?? null,
+    reportUrl: selection.reportUrl,
+  };
+}
+
+/**
+ * RequestApproval (the Lambda behind the `.waitForTaskToken` task): stores the request with
+ * the task token (encrypted by the store), the candidate summary, its equity curve and the
+ * approver allow-list, expiring after the configured timeout; records `approval_requested`;
+ * then announces the signed link (once: a retried task updates the token and does not post
+ * again). The link carries only the approval id, its expiry and an HMAC signature.
+ *
+ * @returns the approval id and expiry (the task's result comes from the decision, not this).
+ * @throws ValidationError (bad selection, short key, bad base URL), ApprovalAlreadyDecidedError
+ *   (a retried task after a decision), NotificationRejectedError, TransientError.
+ */
+export async function requestDay3Approval(
+  deps: Day3ApprovalDeps,
+  input: {
+    readonly selection: Day3Selection;
+    readonly taskToken: string;
+    readonly executionArn: string;
+    readonly executionName: string;
+  },
+): Promise<{ approvalId: string; expiresAtIso: string }> {
+  const { selection } = input;
+  const p = deps.promotion;
+  const approvalId = approvalIdFor(input.executionArn, deps.key);
+  const nowMs = p.clock.now();
+  // Nothing sends heartbeats: the task's deadline is the earlier of its two timers.
+  const deadlineSeconds = Math.min(
+    selection.approval.timeoutSeconds,
+    selection.approval.heartbeatSeconds,
+  );
+  const expiresAtMs = nowMs + deadlineSeconds * 1000;
+  const expiresAtIso = new Date(expiresAtMs).toISOString();
+  const summary = approvalSummaryOf(selection);
+  const equityCurve = await lineageEquityCurve(p.artifacts, selection.candidate.days);
+  await deps.approvals.create({
+    approvalId,
+    taskToken: input.taskToken,
+    executionArn: input.executionArn,
+    summary,
+    equityCurve: equityCurve.map(([t, v]) => [t, v] as [number, number]),
+    approvers: [...deps.config.approvers],
+    createdAtIso: new Date(nowMs).toISOString(),
+    expiresAtIso,
+  });
+  const link = buildApprovalLink(
+    { baseUrl: deps.approvalBaseUrl, approvalId, exp: expFromMs(expiresAtMs) },
+    deps.key,
+  );
+  const d3 = selection.candidate.days.at(-1) as LineageDay;
+  await p.audit.append(
+    day3Draft(
+      deps,
+      'approval_requested',
+      streamOfExecution(input.executionName),
+      {
+        execution_id: input.executionArn,
+        cohort_id: d3.cohortId,
+        agent_id: d3.agentId,
+        genome_id: d3.genomeId,
+      },
+      {
+        approval_id: approvalId,
+        review_id: selection.reviewId,
+        lineage_id: selection.candidate.lineageId,
+        cohort_ids: selection.cohortIds,
+        session_dates: selection.sessionDates,
+        metrics: selection.metrics,
+        ranking: selection.ranking.map((r) => ({
+          rank: r.rank,
+          lineage_id: r.lineageId,
+          symbol: r.symbol,
+          genome_id: r.lineageId,
+          in_sample_mean_roi: r.inSampleMeanRoi,
+          in_sample_sessions: r.inSampleSessions,
+          out_of_sample_mean_roi: r.outOfSampleMeanRoi,
+          out_of_sample_sessions: r.outOfSampleSessions,
+          min_daily_trades: r.minDailyTrades,
+          eligible: r.eligible,
+        })),
+        gates_passed: selection.gates.passed,
+        verdict: selection.verdict,
+        demo_override: selection.demoOverride?.label ?? null,
+        evidence: { ...selection.evidence, sessions: selection.evidence.sessions.length },
+        capital_slice_usd: selection.capitalSliceUsd,
+        leverage: selection.leverage,
+        approvers: deps.config.approvers,
+        expires_at: expiresAtIso,
+        timeout_seconds: selection.approval.timeoutSeconds,
+      },
+    ),
+  );
+  const already = await deps.microLive.getMessageRef(approvalId);
+  if (!already) {
+    const ref = await deps.announcer.request(summary, {
+      approvalId,
+      approvalUrl: link.url,
+      expiresAtIso,
+    });
+    await deps.microLive.saveMessageRef(approvalId, ref);
+  }
+  return { approvalId, expiresAtIso };
+}

@@ -1,0 +1,298 @@
+/**
+ * SelectCandidate, the first step of the Day-3 go/no-go state machine: ranks the candidates
+ * walk-forward, runs the promotion and evidence gates on the best one and publishes the report.
+ */
+import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import { canonicalJson, sha256Hex } from '../audit/record.js';
+import type { CohortConfig } from '../cohort/config.js';
+import type { SimulationResult } from '../cohort/simulate.js';
+import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
+import { evaluateEvidenceGates } from '../gates/evidence.js';
+import { type GateResult, strongestAction } from '../gates/types.js';
+import { initialLeverage } from '../leverage/policy.js';
+import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
+import { type Day3Deps, day3Draft, tailOf } from './day3.js';
+import {
+  type CandidateEvidence,
+  candidateEvidence,
+  trackRecords,
+  trialsThrough,
+} from './day3-evidence.js';
+import { type DayCohort, lineageMetrics, microLiveSliceUsd, rankLineages } from './day3-ranking.js';
+import {
+  type Day3Request,
+  Day3RequestSchema,
+  type Day3Selection,
+  type LineageDay,
+} from './day3-records.js';
+import { publishDay3Report } from './day3-report.js';
+import { evaluatePromotionGates } from './promotion.js';
+import type { StagedPromotion } from './promotion-records.js';
+import { readSimulation } from './simulation-artifact.js';
+
+function parseRequest(raw: unknown): Day3Request {
+  return parseOrThrow(Day3RequestSchema, raw, 'request');
+}
+
+/**
+ * The promotion repository as the gate preview sees it: reads go through, the one write the
+ * gates make (marking a promotion `gates_failed`) is dropped, because the review is not a
+ * staged promotion; anything else is refused.
+ */
+function previewPromotions(real: PromotionRepository): PromotionRepository {
+  const refuse = async (): Promise<never> => {
+    throw new ValidationError('promotion', 'the Day-3 gate preview does not write promotions');
+  };
+  return {
+    stage: refuse,
+    get: (id) => real.get(id),
+    setStatus: async () => undefined,
+    reserveOrder: refuse,
+    saveOrder: refuse,
+    listOrders: (id) => real.listOrders(id),
+    listInFlight: (from, to) => real.listInFlight(from, to),
+    getBook: (account) => real.getBook(account),
+    saveBook: refuse,
+  };
+}
+
+/** "psr: 3 sessions < 20 required, PSR 0.61 < 0.95; dsr: ..." for a label. */
+function evidenceShortfall(results: readonly GateResult[]): string {
+  return results
+    .filter((r) => r.verdict === 'fail')
+    .map((r) => {
+      const observed = typeof r.observed === 'number' ? r.observed.toPrecision(3) : 'undefined';
+      return `${r.gate.toUpperCase()} ${observed} < ${String(r.threshold)}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The candidate genome's evidence: its own track record over the most recent cohorts up to
+ * Day 3 (`config.evidenceLookbackCohorts`), N = distinct genomes evaluated through the Day-3
+ * cohort's generation (from the genome pool; without a pool, the distinct genomes read).
+ */
+async function day3Evidence(
+  deps: Day3Deps,
+  input: {
+    readonly records: readonly CohortRecord[];
+    readonly genomeId: string;
+    /** The last session the Day-3 ranking looked at (Day 2), `YYYY-MM-DD`. */
+    readonly selectionCutoffDate: string;
+  },
+): Promise<CandidateEvidence> {
+  const p = deps.promotion;
+  const day3 = input.records.at(-1) as CohortRecord;
+  const byId = new Map(input.records.map((r) => [r.cohortId, r]));
+  const recent = await p.cohorts.list(deps.config.evidenceLookbackCohorts);
+  for (const summary of recent) {
+    if (summary.sessionDate > day3.sessionDate || byId.has(summary.cohortId)) continue;
+    byId.set(summary.cohortId, await p.cohorts.get(summary.cohortId));
+  }
+  const records = trackRecords([...byId.values()]);
+  const trials = deps.genomePool
+    ? await trialsThrough(deps.genomePool, day3.genomeGeneration)
+    : null;
+  return candidateEvidence({
+    genomeId: input.genomeId,
+    selectionCutoffDate: input.selectionCutoffDate,
+    records,
+    trials: trials ?? records.size,
+    confidence: p.gateThresholds.minPsr,
+    minSessionsToAnnualize: p.gateThresholds.minEvidenceSessions,
+  });
+}
+
+/**
+ * SelectCandidate: loads the Day 1-3 cohorts (the request's, or the three most recent), tracks
+ * and ranks the candidate genomes walk-forward ({@link rankLineages}), and runs every promotion gate on the best one
+ * as if it were promoted now with the micro-live slice (one `gate_evaluated` record per gate,
+ * promotion id = the review id `d3-<execution>`; nothing is staged). The capital slice is
+ * {@link microLiveSliceUsd} of the Day-3 bankroll, the leverage the policy's start.
+ *
+ * @throws ValidationError (bad request; fewer than three cohorts; cohorts not on three
+ *   distinct ascending sessions; no genome traded on Day 3 and on an earlier reviewed day), NotFoundError (unknown
+ *   cohort, missing artifact).
+ */
+export async function selectDay3Candidate(
+  deps: Day3Deps,
+  input: { readonly request: unknown; readonly executionName: string },
+): Promise<Day3Selection> {
+  const request = parseRequest(input.request);
+  const p = deps.promotion;
+  let cohortIds = request.cohortIds;
+  if (!cohortIds) {
+    const recent = await p.cohorts.list(3);
+    if (recent.length < 3) {
+      throw new ValidationError(
+        'request.cohortIds',
+        `Day 3 needs three complete cohorts, found ${recent.length}`,
+      );
+    }
+    cohortIds = recent.map((c) => c.cohortId).reverse();
+  }
+  const records = [];
+  for (const id of cohortIds) records.push(await p.cohorts.get(id));
+  for (let i = 1; i < records.length; i++) {
+    const prev = records[i - 1]?.sessionDate ?? '';
+    if (!((records[i]?.sessionDate ?? '') > prev)) {
+      throw new ValidationError(
+        'request.cohortIds',
+        'must be three cohorts of distinct sessions, oldest first',
+      );
+    }
+  }
+  const days: DayCohort[] = [];
+  const simulations: SimulationResult[] = [];
+  for (const record of records) {
+    const sim = await readSimulation(p.artifacts, record.artifacts.simulationKey);
+    simulations.push(sim);
+    const genomes = new Map(sim.agents.map((a) => [a.agentId, a.genome]));
+    days.push({
+      sessionDate: record.sessionDate,
+      cohortId: record.cohortId,
+      simulationKey: record.artifacts.simulationKey,
+      agents: record.leaderboard.flatMap((row) => {
+        const genome = genomes.get(row.agentId);
+        // The candidate's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
+        const maxDrawdownFraction = agentDrawdownOfPeak(row, record.bankrollUsd);
+        return genome ? [{ ...row, maxDrawdownFraction, genome }] : [];
+      }),
+    });
+  }
+  const ranking = rankLineages(days, p.gateThresholds.minTradeCount);
+  const candidate = ranking[0];
+  if (!candidate) {
+    throw new ValidationError(
+      'request.cohortIds',
+      'no genome traded on Day 3 and on an earlier reviewed day (no candidate with an in-sample and an out-of-sample session)',
+    );
+  }
+  const day3 = records[2] as (typeof records)[number];
+  const d3 = candidate.days.at(-1) as LineageDay;
+  const sim3 = simulations[2] as SimulationResult;
+  const agent = sim3.agents.find((a) => a.agentId === d3.agentId);
+  if (!agent) throw new NotFoundError('agent', `${d3.agentId} in ${d3.simulationKey}`);
+  const evidence = await day3Evidence(deps, {
+    records,
+    genomeId: d3.genomeId,
+    selectionCutoffDate: records.at(-2)?.sessionDate ?? day3.sessionDate,
+  });
+  const metrics = lineageMetrics(candidate, evidence);
+  const capitalSliceUsd = microLiveSliceUsd(
+    day3.bankrollUsd,
+    deps.config.microLive,
+    p.gateThresholds.maxSymbolExposureFraction,
+  );
+  const reviewId = `d3-${tailOf(input.executionName, 24)}`;
+  const nowMs = p.clock.now();
+  const preview: StagedPromotion = {
+    promotionId: reviewId,
+    cohortId: day3.cohortId,
+    sessionDate: day3.sessionDate,
+    agentId: d3.agentId,
+    agentRank: day3.leaderboard.find((r) => r.agentId === d3.agentId)?.rank ?? 1,
+    genome: {
+      ...agent.genome,
+      parentIds: [...agent.genome.parentIds],
+      params: { ...agent.genome.params },
+    },
+    configHash: sha256Hex(
+      canonicalJson({
+        cohortConfig: sim3.config as CohortConfig,
+        genome: agent.genome,
+        gateThresholds: p.gateThresholds,
+        promotionConfig: p.promotionConfig,
+      }),
+    ),
+    bankrollUsd: day3.bankrollUsd,
+    capitalSliceUsd,
+    metrics: {
+      totalPnlUsd: metrics.totalPnlUsd,
+      sharpe: metrics.sharpe,
+      maxDrawdownFraction: metrics.maxDrawdownFraction,
+      parentMaxDrawdownFraction: Math.max(...records.map((r) => r.parent.maxDrawdownFraction)),
+      // The min-trade-count gate sees the genome's own trades over its reviewed sessions.
+      tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
+    },
+    broker: p.brokerAt(nowMs).name,
+    approvalId: null,
+    status: 'staged',
+    statusReason: `Day-3 review of genome ${candidate.lineageId}`,
+    stagedAtIso: new Date(nowMs).toISOString(),
+  };
+  const gates = await evaluatePromotionGates(
+    { ...p, promotions: previewPromotions(p.promotions) },
+    { promotion: preview },
+  );
+  const evidenceGates = evaluateEvidenceGates(evidence, p.gateThresholds);
+  await p.audit.appendMany(
+    evidenceGates.map((r) =>
+      day3Draft(
+        deps,
+        'gate_evaluated',
+        `promotion:${reviewId}`,
+        { promotion_id: reviewId, cohort_id: day3.cohortId, agent_id: d3.agentId },
+        {
+          gate: r.gate,
+          verdict: r.verdict,
+          observed: r.observed,
+          threshold: r.threshold,
+          unit: r.unit,
+          reason: r.reason,
+          breaker_action: r.breakerAction,
+          evaluated_at: gates.nowIso,
+          evidence: { ...evidence, sessions: evidence.sessions.length },
+        },
+      ),
+    ),
+  );
+  const evidencePassed = evidenceGates.every((r) => r.verdict === 'pass');
+  const verdict = !gates.passed ? 'gates_failed' : evidencePassed ? 'go' : 'insufficient_evidence';
+  const demoOverride =
+    verdict === 'insufficient_evidence' && deps.config.demoOverride
+      ? {
+          label: `DEMO OVERRIDE (local mode only): insufficient evidence (${evidenceShortfall(evidenceGates)}); the approval is requested for the demonstration, not on the evidence`,
+        }
+      : null;
+  const allResults = [...gates.results, ...evidenceGates];
+  return {
+    reviewId,
+    cohortIds: [...cohortIds],
+    sessionDates: records.map((r) => r.sessionDate),
+    candidate,
+    ranking: ranking.slice(0, 5),
+    metrics,
+    gates: {
+      passed: gates.passed && evidencePassed,
+      strongestAction: strongestAction(allResults),
+      results: allResults.map((r) => ({ ...r })),
+      nowIso: gates.nowIso,
+    },
+    evidence,
+    verdict,
+    proceed: verdict === 'go' || demoOverride !== null,
+    demoOverride,
+    bankrollUsd: day3.bankrollUsd,
+    capitalSliceUsd,
+    leverage: initialLeverage(deps.config.leveragePolicy).next,
+    reportUrl:
+      request.reportUrl ??
+      (deps.reports
+        ? await publishDay3Report(deps.reports, {
+            reviewId,
+            records,
+            simulations,
+            artifacts: p.artifacts,
+            gates: allResults,
+            expiresInSeconds: deps.config.approvalTimeoutSeconds,
+            nowIso: new Date(nowMs).toISOString(),
+            environment: p.environment,
+          })
+        : null),
+    approval: {
+      timeoutSeconds: deps.config.approvalTimeoutSeconds,
+      heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
+    },
+  };
+}
