@@ -1,17 +1,23 @@
 /**
- * Step "VerifyAuditDay" of the audit-compaction state machine: re-verifies the hash chains of
- * one UTC day of this stage's audit records before the day is compacted to Parquet.
+ * Step "VerifyAuditDay" of the audit-compaction state machine: verifies one UTC day of this
+ * stage's audit records (hash chains and completeness against the neighbouring day manifests,
+ * the stream heads and the anchor) and anchors it (writes the day manifest, moves the anchor
+ * in the stream-head table) before the day is compacted to Parquet. The same core use case as
+ * the local `audit compact` (functions/core/use-cases/audit-compaction.ts).
  *
  * Event: `{ request: { source?, scheduledTime? | date? }, execution: { id, name } }`.
- * Returns `{ date, environment, records, streams }` (`records: 0`: nothing to compact).
+ * Returns `{ date, environment, records, streams, manifestKey }` (`records: 0`: nothing to
+ * compact; `manifestKey: null`: nothing newly anchored).
  * Errors: ValidationError (no valid day), AuditChainBrokenError (the day does not verify),
  * TransientError (S3 keeps failing).
  */
 import * as z from 'zod';
+import { AuditDayAnchors } from '../adapters/audit/day-anchors.js';
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { logger } from '../adapters/observability.js';
 import type { Runtime } from '../composition/runtime.js';
-import { getRuntime, makeS3Client } from '../composition/runtime.js';
+import { getRuntime, makeDocumentClient, makeS3Client } from '../composition/runtime.js';
+import type { AuditTrailDeps } from '../core/use-cases/audit-compaction.js';
 import { verifyAuditDay } from '../core/use-cases/audit-compaction.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
@@ -20,17 +26,26 @@ const EventSchema = z.object({
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
 });
 
-let reader: S3AuditReader | undefined;
+let deps: Omit<AuditTrailDeps, 'environment'> | undefined;
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Runtime>) {
   return makeHandler('verify-audit-day', EventSchema, async (event) => {
     const rt = await provide();
-    reader ??= new S3AuditReader({
-      s3: makeS3Client(rt.env, rt.credentials),
-      bucket: rt.env.AUDIT_BUCKET,
-    });
-    const out = await verifyAuditDay({ reader, environment: rt.env.STAGE }, event.request);
+    if (!deps) {
+      const s3 = makeS3Client(rt.env, rt.credentials);
+      const bucket = rt.env.AUDIT_BUCKET;
+      deps = {
+        reader: new S3AuditReader({ s3, bucket }),
+        anchors: new AuditDayAnchors({
+          s3,
+          bucket,
+          dynamo: makeDocumentClient(rt.env, rt.credentials),
+          tableName: rt.env.TABLE_NAME,
+        }),
+      };
+    }
+    const out = await verifyAuditDay({ ...deps, environment: rt.env.STAGE }, event.request);
     logger.info('audit day verified', { ...out, execution: event.execution.name });
     return out;
   });

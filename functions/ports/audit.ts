@@ -2,6 +2,13 @@
  * Audit ports. Use cases record every decision through {@link AuditSink}; the verify/query
  * tooling reads stored records back through {@link AuditReader}.
  */
+
+import type {
+  AuditAnchor,
+  AuditDayManifest,
+  DatedStreamHead,
+  NextRecord,
+} from '../core/audit/manifest.js';
 import type {
   AuditDraft,
   AuditEnvironment,
@@ -54,4 +61,27 @@ export interface AuditReader {
    * @throws TransientError when the head table keeps failing after bounded retries.
    */
   readHeads(streams: readonly string[]): Promise<Map<string, StreamHead>>;
+}
+
+/**
+ * Day manifests, their anchor outside the audit bucket, and what the completeness checks read
+ * besides the records (functions/core/audit/manifest.ts). One adapter serves the local
+ * `audit verify`/`audit compact` and the AWS daily compaction.
+ */
+export interface AuditAnchorStore {
+  /** Every stored manifest of the environment, as raw JSON (unparseable ones as their text). */
+  readManifests(environment: AuditEnvironment): Promise<unknown[]>;
+  /** The newest manifest's date and hash, null when nothing was ever anchored. */
+  readAnchor(environment: AuditEnvironment): Promise<AuditAnchor | null>;
+  /**
+   * Stores `manifest` and moves the anchor to it if the anchor is still `expected`.
+   *
+   * @returns the manifest's storage key.
+   * @throws TransientError when the anchor moved meanwhile (nothing anchored; retry).
+   */
+  writeManifest(manifest: AuditDayManifest, expected: AuditAnchor | null): Promise<string>;
+  /** Every stream head of the environment, with the time its record was written. */
+  listHeads(environment: AuditEnvironment): Promise<Map<string, DatedStreamHead>>;
+  /** For each stream, its first stored record after the UTC day `date` (seq, prev_hash). */
+  firstRecordsAfter(environment: AuditEnvironment, date: string): Promise<Map<string, NextRecord>>;
 }

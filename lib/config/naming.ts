@@ -16,6 +16,7 @@
 import { Aws, Fn } from 'aws-cdk-lib';
 import {
   AUDIT_DEAD_LETTER_PREFIX,
+  AUDIT_MANIFEST_PREFIX,
   AUDIT_PARQUET_PREFIX,
   AUDIT_PREFIX,
 } from '../../functions/core/audit/keys.js';
@@ -47,6 +48,8 @@ export const PREFIXES = {
   auditDeadLetter: noSlash(AUDIT_DEAD_LETTER_PREFIX),
   /** Compacted Parquet audit records: `audit-parquet/env={stage}/dt={yyyy-MM-dd}/...`. */
   auditParquet: noSlash(AUDIT_PARQUET_PREFIX),
+  /** Audit day manifests: `audit-manifests/env={stage}/dt={yyyy-MM-dd}.json`. */
+  auditManifests: noSlash(AUDIT_MANIFEST_PREFIX),
   /** Athena query results. */
   athenaResults: 'results',
 } as const;
@@ -130,6 +133,8 @@ export const PARTITIONS = {
   killSwitch: 'CONFIG',
   /** Audit stream heads, the hash-chain tips (`audit/stream-heads.ts`). */
   auditStream: 'AUDIT_STREAM#*',
+  /** The audit day anchor, the newest day manifest's date and hash (`audit/day-anchors.ts`). */
+  auditAnchor: 'AUDIT_ANCHOR#*',
   /** The persisted genome pool: generations, their parts, the CURRENT pointer (`genome-pool-repository.ts`). */
   genomePool: 'GENOME_POOL',
   /** Approval requests (`APPROVAL#<id>/META`) and their Slack message refs (`/MESSAGE`). */

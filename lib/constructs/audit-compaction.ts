@@ -10,6 +10,9 @@
  * | principal | what | resources |
  * | --- | --- | --- |
  * | `verify-audit-day` | s3:GetObject; s3:ListBucket with `s3:prefix` condition | `audit/env=<stage>/` |
+ * | | s3:GetObject, s3:PutObject; s3:ListBucket with `s3:prefix` condition | `audit-manifests/env=<stage>/` (day manifests) |
+ * | | dynamodb:GetItem, PutItem (LeadingKeys `AUDIT_ANCHOR#*`) | the table (the day anchor) |
+ * | | dynamodb:Scan (read only, no key condition possible) | the table (every stream head) |
  * | state machine (Athena runs with its credentials) | athena:Start/Get/StopQueryExecution | the stage's workgroup |
  * | | athena:GetDataCatalog | `AwsDataCatalog` |
  * | | glue:GetDatabase/GetTable/GetPartition(s)/BatchCreatePartition | catalog, database, `audit_jsonl`, `audit_parquet` |
@@ -24,6 +27,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -35,7 +39,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import { PREFIXES, type ResourceNames } from '../config/naming.js';
+import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { HANDLERS, type HandlerSpec } from '../handlers.js';
 import { REPO_ROOT } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
@@ -54,7 +58,8 @@ export const AUDIT_COMPACTION_HANDLERS = {
     // Reads and hashes one day of records (one object each): I/O bound, 16 GETs in flight.
     memoryMb: 1024,
     timeoutSeconds: 540,
-    description: "Re-verifies the hash chains of one UTC day's audit records before compaction",
+    description:
+      "Verifies one UTC day's audit records (chains and completeness) and anchors its day manifest before compaction",
   },
 } as const satisfies Record<string, HandlerSpec>;
 
@@ -71,6 +76,8 @@ export interface AuditCompactionProps {
   readonly names: ResourceNames;
   /** The audit bucket (reads `audit/env=<stage>/`, writes `audit-parquet/env=<stage>/`). */
   readonly auditBucket: IBucket;
+  /** The single table: stream heads (read by Scan) and the day anchor (`AUDIT_ANCHOR#<stage>`). */
+  readonly table: ITableV2;
   /** The Athena results bucket of the stage's workgroup. */
   readonly resultsBucket: IBucket;
   /** The environment's customer-managed key, when it has one (buckets and Athena results). */
@@ -118,23 +125,39 @@ export class AuditCompaction extends Construct {
       AUDIT_COMPACTION_HANDLERS.verifyAuditDay,
       {},
     );
+    // The same core use case as the local `audit compact` (verifyAndAnchorAuditDay): manifests
+    // in the bucket, the anchor and the heads in the table.
+    this.verifyFunction
+      .usesTableItemsIn(props.table, [PARTITIONS.auditAnchor], ['GetItem', 'PutItem'])
+      .usesTableItems(props.table, ['Scan']);
     const jsonObjects = auditBucket.arnForObjects(`${jsonPrefix}/*`);
+    const manifestPrefix = `${PREFIXES.auditManifests}/env=${stage}`;
+    const manifestObjects = auditBucket.arnForObjects(`${manifestPrefix}/*`);
     const verifyPolicy = new iam.Policy(this, 'VerifyReadsAudit', {
       roles: [this.verifyFunction.executionRole],
       statements: [
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [jsonObjects] }),
         new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [manifestObjects],
+        }),
+        new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [auditBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${jsonPrefix}/*`] } },
+          conditions: { StringLike: { 's3:prefix': [`${jsonPrefix}/*`, `${manifestPrefix}/*`] } },
         }),
-        ...keyStatements(stack, dataKey, ['kms:Decrypt']),
+        ...keyStatements(stack, dataKey, ['kms:Decrypt', 'kms:GenerateDataKey']),
       ],
     });
     acknowledgeNag(
       verifyPolicy,
       wildcardResourceFinding(verifyPolicy, jsonObjects),
       `verify-audit-day reads every record object of one day; "${jsonPrefix}/*" is the narrowest ARN covering this stage's JSON-lines records (read only).`,
+    );
+    acknowledgeNag(
+      verifyPolicy,
+      wildcardResourceFinding(verifyPolicy, manifestObjects),
+      `verify-audit-day reads the day manifests and writes the verified day's; "${manifestPrefix}/*" is the narrowest ARN covering this stage's manifests (one object per day).`,
     );
 
     this.stateMachine = aslStateMachine(this, 'AuditCompaction', {

@@ -264,6 +264,7 @@ export class WorkflowStack extends Stack {
     this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {
       config,
       names,
+      table,
       auditBucket: audit,
       resultsBucket: s3.Bucket.fromBucketAttributes(this, 'athena-results-bucket', {
         bucketName: names.bucket('athena-results'),

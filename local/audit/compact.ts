@@ -3,9 +3,10 @@
  * `audit-parquet/env={environment}/dt={YYYY-MM-DD}/part-0000.parquet`, written with DuckDB.
  * (On AWS the same job is an Athena UNLOAD, see docs/audit.md.)
  *
- * The day is verified first (its chains, with each stream's first record of the day as the
- * anchor): a broken day is not compacted, so compaction never launders tampered records. The
- * JSON-lines objects stay: they are the source of truth, the Parquet file a derived copy.
+ * The day is verified and anchored first by the same core use case the AWS compaction's
+ * verify step runs (`verifyAndAnchorAuditDay`, functions/core/use-cases/audit-compaction.ts):
+ * a broken day is not compacted, so compaction never launders tampered records. The JSON-lines
+ * objects stay: they are the source of truth, the Parquet file a derived copy.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,15 +14,18 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { AuditDayAnchors } from '../../functions/adapters/audit/day-anchors.js';
-import { S3AuditReader } from '../../functions/adapters/audit/s3-audit-reader.js';
 import { parquetKey } from '../../functions/core/audit/keys.js';
-import { buildDayManifest, verifyManifestChain } from '../../functions/core/audit/manifest.js';
-import { auditRecordSchema } from '../../functions/core/audit/record.js';
 import { AUDIT_COLUMNS } from '../../functions/core/audit/table-schema.js';
-import { AuditChainBrokenError, ValidationError } from '../../functions/core/errors.js';
+import { ValidationError } from '../../functions/core/errors.js';
+import { verifyAndAnchorAuditDay } from '../../functions/core/use-cases/audit-compaction.js';
 import type { MirrorOptions, VerifyAuditOptions } from './duckdb.js';
-import { createAuditViews, mirrorAudit, mirroredSources, runSql, verifyAudit } from './duckdb.js';
+import {
+  auditTrailDeps,
+  createAuditViews,
+  mirrorAudit,
+  mirroredSources,
+  runSql,
+} from './duckdb.js';
 
 export interface CompactOptions extends MirrorOptions {
   /** The UTC day to compact, `YYYY-MM-DD` (required). */
@@ -67,7 +71,7 @@ export async function writeAuditParquet(
  * replaces the file with the same rows plus any late ones).
  *
  * @returns the key written and the number of records, or `key: null` for an empty day.
- * @throws AuditChainBrokenError when the day's chains do not verify (nothing is written).
+ * @throws AuditChainBrokenError when the day does not verify (nothing is written or anchored).
  * @throws ValidationError for a malformed date.
  * @throws TransientError when S3 keeps failing after bounded retries.
  */
@@ -75,14 +79,10 @@ export async function compactAuditDay(options: CompactOptions): Promise<CompactR
   if (!/^\d{4}-\d{2}-\d{2}$/.test(options.date)) {
     throw new ValidationError('date', `must be YYYY-MM-DD, got "${options.date}"`);
   }
-  const check = await verifyAudit(options);
-  if (!check.ok && check.firstBreak) {
-    const b = check.firstBreak;
-    throw new AuditChainBrokenError(b.stream, b.seq, b.key, b.reason, b.detail);
-  }
+  const { manifestKey } = await verifyAndAnchorAuditDay(auditTrailDeps(options), options.date);
   const mirror = await mirrorAudit(options);
   const sources = await mirroredSources(mirror.root, options.environment, options.date);
-  if (!sources.jsonl) return { key: null, records: 0, bytes: 0, manifestKey: null };
+  if (!sources.jsonl) return { key: null, records: 0, bytes: 0, manifestKey };
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-compact-'));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -102,49 +102,10 @@ export async function compactAuditDay(options: CompactOptions): Promise<CompactR
         ContentType: 'application/vnd.apache.parquet',
       }),
     );
-    return { key, records, bytes: body.byteLength, manifestKey: await anchorDay(options) };
+    return { key, records, bytes: body.byteLength, manifestKey };
   } finally {
     connection.closeSync();
     instance.closeSync();
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/**
- * Writes the (verified) day's manifest and moves the anchor to it (see
- * functions/core/audit/manifest.ts). Days are anchored in date order: a day older than the
- * newest anchored one, or one anchored already, is left as it is.
- *
- * @returns the manifest's S3 key, or null when nothing was anchored.
- */
-async function anchorDay(options: CompactOptions): Promise<string | null> {
-  if (!options.heads) return null;
-  const anchors = new AuditDayAnchors({
-    s3: options.s3Client,
-    bucket: options.bucket,
-    dynamo: options.heads.dynamo,
-    tableName: options.heads.tableName,
-  });
-  const [stored, anchor] = await Promise.all([
-    anchors.readManifests(options.environment),
-    anchors.readAnchor(options.environment),
-  ]);
-  const { manifests } = verifyManifestChain(stored, anchor);
-  const newest = manifests[manifests.length - 1] ?? null;
-  if (newest && newest.date >= options.date) return null;
-  const inputs = await new S3AuditReader({
-    s3: options.s3Client,
-    bucket: options.bucket,
-  }).readRecords({ environment: options.environment, date: options.date });
-  const records = inputs.flatMap((i) => {
-    const parsed = auditRecordSchema.safeParse(i.record);
-    return parsed.success ? [parsed.data] : [];
-  });
-  const manifest = buildDayManifest({
-    environment: options.environment,
-    date: options.date,
-    records,
-    previous: newest,
-  });
-  return anchors.writeManifest(manifest, anchor);
 }

@@ -16,25 +16,15 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { AuditDayAnchors } from '../../functions/adapters/audit/day-anchors.js';
 import { mapLimit, S3AuditReader } from '../../functions/adapters/audit/s3-audit-reader.js';
-import {
-  AUDIT_PARQUET_PREFIX,
-  auditPrefix,
-  parseAuditObjectKey,
-} from '../../functions/core/audit/keys.js';
-import {
-  checkDayEdges,
-  checkManifestsAgainstRecords,
-  type NextRecord,
-  verifyManifestChain,
-} from '../../functions/core/audit/manifest.js';
+import { AUDIT_PARQUET_PREFIX, auditPrefix } from '../../functions/core/audit/keys.js';
 import type { AuditSqlParam } from '../../functions/core/audit/named-queries.js';
 import { getNamedQuery, positionalParams } from '../../functions/core/audit/named-queries.js';
-import type { AuditEnvironment, AuditRecord } from '../../functions/core/audit/record.js';
-import { auditRecordSchema } from '../../functions/core/audit/record.js';
+import type { AuditEnvironment } from '../../functions/core/audit/record.js';
 import { AUDIT_COLUMNS } from '../../functions/core/audit/table-schema.js';
-import type { VerifyInput, VerifyResult } from '../../functions/core/audit/verify.js';
-import { verifyChains, withBreaks } from '../../functions/core/audit/verify.js';
+import type { VerifyResult } from '../../functions/core/audit/verify.js';
 import { ValidationError } from '../../functions/core/errors.js';
+import type { AuditTrailDeps } from '../../functions/core/use-cases/audit-compaction.js';
+import { verifyAuditTrail } from '../../functions/core/use-cases/audit-compaction.js';
 
 /** A result row, values as plain JS (BIGINT as number when safe, else string). */
 export type AuditRow = Record<string, unknown>;
@@ -313,48 +303,6 @@ export interface VerifyAuditOptions extends AuditBucketOptions {
   readonly heads?: { readonly dynamo: DynamoDBDocumentClient; readonly tableName: string };
 }
 
-/** The parsed, valid records among `inputs`. */
-function validRecords(inputs: readonly VerifyInput[]): AuditRecord[] {
-  const out: AuditRecord[] = [];
-  for (const i of inputs) {
-    const parsed = auditRecordSchema.safeParse(i.record);
-    if (parsed.success) out.push(parsed.data);
-  }
-  return out;
-}
-
-/**
- * For each stream, the first stored record after `date` (from the key listing; only those
- * objects are read).
- */
-async function firstRecordsAfter(
-  reader: S3AuditReader,
-  environment: AuditEnvironment,
-  date: string,
-): Promise<Map<string, NextRecord>> {
-  const firstKey = new Map<string, { key: string; seq: number }>();
-  for (const o of await reader.list(auditPrefix(environment))) {
-    const parts = parseAuditObjectKey(o.key);
-    if (!parts || parts.dt <= date) continue;
-    const seen = firstKey.get(parts.stream);
-    if (!seen || parts.seq < seen.seq) firstKey.set(parts.stream, { key: o.key, seq: parts.seq });
-  }
-  const out = new Map<string, NextRecord>();
-  const entries = [...firstKey.entries()];
-  const texts = await mapLimit(entries, 16, async ([, f]) =>
-    Buffer.from(await reader.getBytes(f.key)).toString('utf8'),
-  );
-  entries.forEach(([stream, f], i) => {
-    try {
-      const r = JSON.parse((texts[i] ?? '').split('\n')[0] ?? '') as { prev_hash?: unknown };
-      out.set(stream, { seq: f.seq, prevHash: String(r.prev_hash) });
-    } catch {
-      out.set(stream, { seq: f.seq, prevHash: '' });
-    }
-  });
-  return out;
-}
-
 /**
  * Lists and reads every record of the environment (or of one UTC day) and verifies the hash
  * chains and, with `heads`, completeness: no stream missing (every head in the table has its
@@ -368,41 +316,19 @@ async function firstRecordsAfter(
  */
 export async function verifyAudit(options: VerifyAuditOptions): Promise<VerifyResult> {
   checkDate(options.date);
-  const environment = options.environment;
+  return verifyAuditTrail(auditTrailDeps(options), options.date);
+}
+
+/** The ports of the core audit verification/anchoring over the local bucket and head table. */
+export function auditTrailDeps(options: VerifyAuditOptions): AuditTrailDeps {
   const reader = new S3AuditReader({ s3: options.s3Client, bucket: options.bucket });
-  const inputs = await reader.readRecords({ environment, date: options.date });
-  const partial = options.date !== undefined;
-  if (!options.heads) return verifyChains(inputs, { partial });
-  const anchors = new AuditDayAnchors({
-    s3: options.s3Client,
-    bucket: options.bucket,
-    dynamo: options.heads.dynamo,
-    tableName: options.heads.tableName,
-  });
-  const [heads, stored, anchor] = await Promise.all([
-    anchors.listHeads(environment),
-    anchors.readManifests(environment),
-    anchors.readAnchor(environment),
-  ]);
-  const chain = verifyManifestChain(stored, anchor);
-  if (options.date === undefined) {
-    const result = verifyChains(inputs, { heads });
-    return withBreaks(result, [
-      ...chain.breaks,
-      ...checkManifestsAgainstRecords(chain.manifests, validRecords(inputs)),
-    ]);
-  }
-  const date = options.date;
-  const result = verifyChains(inputs, { partial: true });
-  const previous = chain.manifests.filter((m) => m.date < date).pop() ?? null;
-  const own = chain.manifests.find((m) => m.date === date) ?? null;
-  const edges = checkDayEdges({
-    date,
-    records: validRecords(inputs),
-    previous,
-    own,
-    heads,
-    next: own ? undefined : await firstRecordsAfter(reader, environment, date),
-  });
-  return withBreaks(result, [...chain.breaks, ...edges]);
+  const anchors = options.heads
+    ? new AuditDayAnchors({
+        s3: options.s3Client,
+        bucket: options.bucket,
+        dynamo: options.heads.dynamo,
+        tableName: options.heads.tableName,
+      })
+    : undefined;
+  return { reader, anchors, environment: options.environment };
 }

@@ -201,23 +201,55 @@ describe.each(STAGES)('audit compaction (%s)', (stage) => {
     for (const s of lists) expect(s.condition).toContain('s3:prefix');
   });
 
-  it('gives the verify function read-only access to audit/env=<stage>/', () => {
+  it('gives the verify function read-only access to audit/env=<stage>/ and its day manifests', () => {
     // Prepare
     const { workflow } = built[stage];
     const fn = compactionOf(stage).verifyFunction;
 
     // Act
     const s3 = renderedStatements(stage, logicalIdOf(fn.executionRole)).filter((s) =>
-      s.actions.some((a) => a.startsWith('s3:') || a.startsWith('dynamodb:')),
+      s.actions.some((a) => a.startsWith('s3:')),
+    );
+    const objects = (action: string) =>
+      s3
+        .filter((s) => s.actions.includes(action))
+        .flatMap((s) => s.resources)
+        .map((r) => r.replace(/^.*?\/(audit[^/]*\/)/, '$1'))
+        .sort();
+
+    // Assess: records are read only; manifests are read and written; listing is by prefix.
+    expect(objects('s3:GetObject')).toEqual([
+      `audit-manifests/env=${stage}/*`,
+      `audit/env=${stage}/*`,
+    ]);
+    expect(objects('s3:PutObject')).toEqual([`audit-manifests/env=${stage}/*`]);
+    expect(s3.flatMap((s) => s.actions).filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
+    const list = s3.filter((s) => s.actions.includes('s3:ListBucket'));
+    expect(list).toHaveLength(1);
+    expect(list[0]?.condition).toContain(`audit/env=${stage}/*`);
+    expect(list[0]?.condition).toContain(`audit-manifests/env=${stage}/*`);
+    expect(workflow.findResources('AWS::Lambda::Function')[logicalIdOf(fn)]).toBeDefined();
+  });
+
+  it('lets the verify function move only the day anchor and read the stream heads', () => {
+    // Prepare
+    const fn = compactionOf(stage).verifyFunction;
+
+    // Act
+    const ddb = renderedStatements(stage, logicalIdOf(fn.executionRole)).filter((s) =>
+      s.actions.some((a) => a.startsWith('dynamodb:')),
     );
 
-    // Assess
-    expect(s3.flatMap((s) => s.actions).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
-    const get = s3.find((s) => s.actions.includes('s3:GetObject'));
-    expect(get?.resources[0]).toMatch(new RegExp(`/audit/env=${stage}/\\*$`));
-    const list = s3.find((s) => s.actions.includes('s3:ListBucket'));
-    expect(list?.condition).toContain(`audit/env=${stage}/*`);
-    expect(workflow.findResources('AWS::Lambda::Function')[logicalIdOf(fn)]).toBeDefined();
+    // Assess: writes only AUDIT_ANCHOR# items; the Scan (the heads) is read only.
+    const writes = ddb.filter((s) => s.actions.some((a) => /Put|Update|Delete|Write/.test(a)));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.actions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(writes[0]?.condition).toContain('AUDIT_ANCHOR#*');
+    expect(ddb.flatMap((s) => s.actions).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Scan',
+    ]);
   });
 
   it('uses the KMS key through S3 only, when the stage has one', () => {

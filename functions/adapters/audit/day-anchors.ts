@@ -9,10 +9,21 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_MANIFEST_PREFIX, manifestKey } from '../../core/audit/keys.js';
-import type { AuditAnchor, AuditDayManifest, DatedStreamHead } from '../../core/audit/manifest.js';
+import {
+  AUDIT_MANIFEST_PREFIX,
+  auditPrefix,
+  manifestKey,
+  parseAuditObjectKey,
+} from '../../core/audit/keys.js';
+import type {
+  AuditAnchor,
+  AuditDayManifest,
+  DatedStreamHead,
+  NextRecord,
+} from '../../core/audit/manifest.js';
 import type { AuditEnvironment } from '../../core/audit/record.js';
 import { TransientError } from '../../core/errors.js';
+import type { AuditAnchorStore } from '../../ports/audit.js';
 import { mapLimit, S3AuditReader } from './s3-audit-reader.js';
 import { isConditionalCheckFailure, STREAM_HEAD_SK, streamHeadPk } from './stream-heads.js';
 
@@ -20,7 +31,7 @@ const ANCHOR_SK = 'LATEST';
 const anchorPk = (environment: AuditEnvironment) => `AUDIT_ANCHOR#${environment}`;
 
 /** Reads and writes manifests and the anchor; lists stream heads. */
-export class AuditDayAnchors {
+export class AuditDayAnchors implements AuditAnchorStore {
   private readonly reader: S3AuditReader;
 
   constructor(
@@ -135,6 +146,42 @@ export class AuditDayAnchors {
       }
       start = page.LastEvaluatedKey;
     } while (start);
+    return out;
+  }
+
+  /**
+   * For each stream, the first stored record after the UTC day `date`. Lists only the keys
+   * after that day's partition (`StartAfter`), so a daily run reads about one day of keys, and
+   * GETs one object per stream.
+   */
+  async firstRecordsAfter(
+    environment: AuditEnvironment,
+    date: string,
+  ): Promise<Map<string, NextRecord>> {
+    const prefix = auditPrefix(environment);
+    // Every key of day `date` starts `dt=<date>/`; `dt=<date>~` sorts after all of them ('~'
+    // 0x7E > '/' 0x2F) and before every later day's keys (they differ in a digit of the date).
+    const listed = await this.reader.list(prefix, `${prefix}dt=${date}~`);
+    const firstKey = new Map<string, { key: string; seq: number }>();
+    for (const o of listed) {
+      const parts = parseAuditObjectKey(o.key);
+      if (!parts || parts.dt <= date) continue;
+      const seen = firstKey.get(parts.stream);
+      if (!seen || parts.seq < seen.seq) firstKey.set(parts.stream, { key: o.key, seq: parts.seq });
+    }
+    const entries = [...firstKey.entries()];
+    const texts = await mapLimit(entries, 16, async ([, f]) =>
+      Buffer.from(await this.reader.getBytes(f.key)).toString('utf8'),
+    );
+    const out = new Map<string, NextRecord>();
+    entries.forEach(([stream, f], i) => {
+      try {
+        const r = JSON.parse((texts[i] ?? '').split('\n')[0] ?? '') as { prev_hash?: unknown };
+        out.set(stream, { seq: f.seq, prevHash: String(r.prev_hash) });
+      } catch {
+        out.set(stream, { seq: f.seq, prevHash: '' });
+      }
+    });
     return out;
   }
 }

@@ -58,11 +58,11 @@ export class S3AuditReader implements AuditReader {
   constructor(private readonly options: S3AuditReaderOptions) {}
 
   /**
-   * Every object under `prefix` (all pages).
+   * Every object under `prefix` (all pages), or only those whose key sorts after `startAfter`.
    *
    * @throws TransientError when listing keeps failing after bounded retries.
    */
-  async list(prefix: string): Promise<ListedObject[]> {
+  async list(prefix: string, startAfter?: string): Promise<ListedObject[]> {
     const out: ListedObject[] = [];
     let token: string | undefined;
     do {
@@ -71,6 +71,7 @@ export class S3AuditReader implements AuditReader {
           new ListObjectsV2Command({
             Bucket: this.options.bucket,
             Prefix: prefix,
+            StartAfter: token ? undefined : startAfter,
             ContinuationToken: token,
             MaxKeys: this.options.pageSize ?? 1_000,
           }),

@@ -14,19 +14,24 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditReader } from '../../../functions/adapters/audit/s3-audit-reader.js';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
+import type { Runtime } from '../../../functions/composition/runtime.js';
 import { auditObjectKey, manifestKey } from '../../../functions/core/audit/keys.js';
+import type { AuditDayManifest } from '../../../functions/core/audit/manifest.js';
 import { NAMED_QUERIES } from '../../../functions/core/audit/named-queries.js';
 import type {
   AuditDraft,
   AuditDraftWithoutEnvironment,
+  AuditEnvironment,
   AuditRecord,
 } from '../../../functions/core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../../functions/core/errors.js';
+import { createHandler as verifyAuditDayHandler } from '../../../functions/handlers/verify-audit-day.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { localLambdaContext } from '../../../local/asl-runner.js';
 import { compactAuditDay } from '../../../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../../../local/audit/duckdb.js';
 import type { LocalServers } from '../../../local/servers.js';
@@ -38,6 +43,8 @@ import {
 } from '../../../local/servers.js';
 
 const BUCKET = 'stagegate-audit-test';
+/** The day anchor of environment staging in the head table (day-anchors.ts). */
+const ANCHOR_KEY = { pk: 'AUDIT_ANCHOR#staging', sk: 'LATEST' };
 const TABLE = 'stagegate-test';
 const DAY1 = Date.UTC(2024, 2, 4, 14, 30, 0);
 const DAY2 = Date.UTC(2024, 2, 5, 9, 0, 0);
@@ -61,7 +68,7 @@ function s3Client(endpoint: string, maxAttempts?: number): S3Client {
   });
 }
 
-function sink(environment: 'local' | 'dev', clock: ManualClock, client: S3Client = s3) {
+function sink(environment: AuditEnvironment, clock: ManualClock, client: S3Client = s3) {
   return new S3AuditSink({
     s3: client,
     dynamo,
@@ -653,5 +660,134 @@ describe('audit writes under faults (environment dev)', () => {
     // Assess
     expect(appended.map((r) => r.seq).sort((x, y) => x - y)).toEqual([3, 4, 5, 6, 7, 8]);
     expect(result).toMatchObject({ ok: true, checked: 9 + 2 }); // + promotion:p-down's 2
+  });
+});
+
+describe('the AWS daily compaction anchors days like the local compaction (environment staging)', () => {
+  const DAY3 = Date.UTC(2024, 2, 6, 9, 0, 0);
+  const staged: AuditRecord[] = [];
+  const cohortDraft = (n: number): AuditDraft => ({
+    kind: 'gate_evaluated',
+    actor: 'stagegate/evaluate-gates',
+    stream: 'promotion:s-1',
+    environment: 'staging',
+    subject: { promotion_id: 's-1' },
+    payload: { gate: `g${n}`, verdict: 'pass', observed: n, threshold: 10, reason: 'ok' },
+  });
+  // The verify-audit-day Lambda handler (the state machine's VerifyAuditDay step) over the
+  // local emulators: the same adapters the AWS composition builds.
+  const awsStep = () =>
+    verifyAuditDayHandler(
+      async () =>
+        ({
+          env: {
+            STAGE: 'staging',
+            AUDIT_BUCKET: BUCKET,
+            TABLE_NAME: TABLE,
+            ARTIFACTS_BUCKET: BUCKET,
+            S3_ENDPOINT: servers.s3Endpoint,
+            DYNAMODB_ENDPOINT: servers.dynamoEndpoint,
+            AWS_REGION: LOCAL_REGION,
+          },
+          credentials: LOCAL_CREDENTIALS,
+        }) as unknown as Runtime,
+    );
+  const runStep = (request: Record<string, string>) =>
+    awsStep()(
+      { request, execution: { id: 'arn:local:execution:x', name: 'x' } },
+      localLambdaContext('VerifyAuditDay', 60_000),
+    ) as Promise<{ date: string; records: number; manifestKey: string | null }>;
+  const verifyStaging = (date?: string) =>
+    verifyAudit({
+      s3Client: s3,
+      bucket: BUCKET,
+      environment: 'staging',
+      ...(date ? { date } : {}),
+      heads: { dynamo, tableName: TABLE },
+    });
+  const manifest = async (date: string) =>
+    JSON.parse(await getText(manifestKey('staging', date))) as AuditDayManifest;
+
+  beforeAll(async () => {
+    const clock = new ManualClock(DAY1);
+    for (let n = 0; n < 3; n += 1) {
+      staged.push(await sink('staging', clock).append(cohortDraft(n)));
+      clock.advance(60_000);
+    }
+    clock.set(DAY2);
+    staged.push(await sink('staging', clock).append(cohortDraft(3)));
+    clock.set(DAY3);
+    staged.push(await sink('staging', clock).append(cohortDraft(4)));
+  });
+
+  it('refuses to anchor a day whose last record was deleted (AuditChainBrokenError)', async () => {
+    // Prepare
+    const lastOfDay1 = staged[2]!;
+    const key = auditObjectKey(lastOfDay1);
+    const text = await getText(key);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    // Act
+    const outcome = runStep({ date: '2024-03-04' }).catch((e: Error) => e);
+    const error = await outcome;
+    await putText(key, text);
+    // Assess
+    expect(error).toMatchObject({ name: 'AuditChainBrokenError' });
+    expect(
+      (await dynamo.send(new GetCommand({ TableName: TABLE, Key: ANCHOR_KEY }))).Item,
+    ).toBeUndefined();
+  });
+
+  it('writes the hash-chained day manifests and moves the anchor, in turn with the local compaction', async () => {
+    // Act: AWS step for 2024-03-04 (scheduled at 00:15 the day after), local compaction for
+    // 2024-03-05, the AWS step again for 2024-03-04 (anchored already: nothing written).
+    const aws = await runStep({ source: 'schedule', scheduledTime: '2024-03-05T00:15:00Z' });
+    const local = await compactAuditDay({
+      s3Client: s3,
+      bucket: BUCKET,
+      environment: 'staging',
+      date: '2024-03-05',
+      cacheDir,
+      heads: { dynamo, tableName: TABLE },
+    });
+    const again = await runStep({ date: '2024-03-04' });
+    const day1 = await manifest('2024-03-04');
+    const day2 = await manifest('2024-03-05');
+    const anchor = await dynamo.send(new GetCommand({ TableName: TABLE, Key: ANCHOR_KEY }));
+    // Assess
+    expect(aws).toMatchObject({
+      date: '2024-03-04',
+      records: 3,
+      manifestKey: manifestKey('staging', '2024-03-04'),
+    });
+    expect(local.manifestKey).toBe(manifestKey('staging', '2024-03-05'));
+    expect(again.manifestKey).toBeNull();
+    expect(day1.streams).toEqual([
+      {
+        stream: 'promotion:s-1',
+        first_seq: 0,
+        first_prev_hash: '0'.repeat(64),
+        last_seq: 2,
+        last_hash: staged[2]!.hash,
+        records: 3,
+      },
+    ]);
+    expect(day2).toMatchObject({ prev_date: '2024-03-04', prev_hash: day1.hash });
+    expect(anchor.Item).toMatchObject({ date: '2024-03-05', hash: day2.hash });
+    expect((await verifyStaging()).ok).toBe(true);
+    expect((await verifyStaging('2024-03-04')).ok).toBe(true);
+  });
+
+  it('after anchoring, the AWS step detects a deleted last record of an anchored day', async () => {
+    // Prepare
+    const lastOfDay1 = staged[2]!;
+    const key = auditObjectKey(lastOfDay1);
+    const text = await getText(key);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    // Act
+    const error = await runStep({ date: '2024-03-04' }).catch((e: Error) => e);
+    await putText(key, text);
+    // Assess
+    expect(error).toMatchObject({ name: 'AuditChainBrokenError' });
+    expect(String((error as Error).message)).toContain('promotion:s-1');
   });
 });

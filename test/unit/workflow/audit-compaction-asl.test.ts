@@ -189,7 +189,13 @@ describe('audit-compaction ASL structure', () => {
 describe('audit-compaction paths', () => {
   it('compacts a verified day with the verified date in the INSERT', async () => {
     // Prepare
-    const verify = async () => ({ date: '2024-03-04', environment: 'dev', records: 7, streams: 2 });
+    const verify = async () => ({
+      date: '2024-03-04',
+      environment: 'dev',
+      records: 7,
+      streams: 2,
+      manifestKey: 'audit-manifests/env=dev/dt=2024-03-04.json',
+    });
 
     // Act
     const run = await execute(verify);
@@ -205,6 +211,7 @@ describe('audit-compaction paths', () => {
       environment: 'dev',
       records: 7,
       streams: 2,
+      manifestKey: 'audit-manifests/env=dev/dt=2024-03-04.json',
       queryExecutionId: 'q-1',
       dataScannedInBytes: 1234,
     });
@@ -213,7 +220,13 @@ describe('audit-compaction paths', () => {
 
   it('hands the schedule input to the verify step', async () => {
     // Prepare
-    const verify = async () => ({ date: '2024-03-04', environment: 'dev', records: 0, streams: 0 });
+    const verify = async () => ({
+      date: '2024-03-04',
+      environment: 'dev',
+      records: 0,
+      streams: 0,
+      manifestKey: null,
+    });
 
     // Act
     const run = await execute(verify);
@@ -250,7 +263,13 @@ describe('audit-compaction paths', () => {
 
   it('ends Skipped without Athena when the day has no records', async () => {
     // Prepare
-    const verify = async () => ({ date: '2024-03-04', environment: 'dev', records: 0, streams: 0 });
+    const verify = async () => ({
+      date: '2024-03-04',
+      environment: 'dev',
+      records: 0,
+      streams: 0,
+      manifestKey: null,
+    });
 
     // Act
     const run = await execute(verify);
@@ -258,7 +277,13 @@ describe('audit-compaction paths', () => {
     // Assess
     expect(run.outcome).toBe('succeeded');
     expect(run.calls.athena).toEqual([]);
-    expect(run.output).toEqual({ date: '2024-03-04', environment: 'dev', records: 0, streams: 0 });
+    expect(run.output).toEqual({
+      date: '2024-03-04',
+      environment: 'dev',
+      records: 0,
+      streams: 0,
+      manifestKey: null,
+    });
   });
 });
 
