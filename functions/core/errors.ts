@@ -91,7 +91,7 @@ export class DataFileMissingError extends MarketDataError {
 /**
  * A symbol has minute data but no daily history file. `path` is the daily file looked for;
  * `neededBy` says what needed it (e.g. the VaR/ES gates). Callers that can run without daily
- * history (risk gates fail closed with "no history") catch this; it is never reported as an
+ * history (the risk gates' underlying view says "no history") catch this; it is never reported as an
  * unknown symbol.
  */
 export class NoDailyHistoryError extends DataFileMissingError {

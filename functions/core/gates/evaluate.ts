@@ -22,6 +22,7 @@ import {
   parametricVarGate,
   parentDrawdownGate,
   promotionWindowGate,
+  type RiskObservation,
   type StalenessObservation,
   spreadGate,
   symbolExposureGate,
@@ -39,21 +40,18 @@ export interface GateInput {
   /** Injected current time, epoch ms UTC (from the `Clock` port; never `Date.now()`). */
   readonly nowMs: number;
   /**
-   * Parent wallet (bankroll) equity, USD: the capital the VaR / ES and exposure limits are
-   * fractions of.
+   * Parent wallet (bankroll) equity, USD: the capital the exposure limits are fractions of
+   * (the VaR / ES limits are fractions of the candidate's capital slice, in `risk`).
    */
   readonly capitalUsd: Maybe<number>;
   readonly killSwitch: Maybe<KillSwitchObservation>;
   readonly drawdown: Maybe<DrawdownObservation>;
-  /** Candidate position and its instrument's daily return history (VaR / ES). */
-  readonly risk: Maybe<{
-    /** One-day simple returns, fractions, oldest first (e.g. ~1,000 from daily bars). */
-    readonly dailyReturns: Maybe<readonly number[]>;
-    /** Signed notional of the candidate position, USD. */
-    readonly positionNotionalUsd: Maybe<number>;
-    /** What the history is (adjusted, unadjusted and why, or "no history"), for the reason. */
-    readonly historyNote?: Maybe<string>;
-  }>;
+  /**
+   * The candidate strategy's own minute P&L over the capital slice it will trade (VaR / ES),
+   * and the underlying's open-to-close history as a labelled second view (see
+   * {@link RiskObservation}).
+   */
+  readonly risk: Maybe<RiskObservation>;
   /** Account positions after the candidate trade (signed notional per symbol, USD). */
   readonly positionsAfterTrade: Maybe<readonly PositionExposure[]>;
   readonly leverage: Maybe<LeverageObservation>;
@@ -80,12 +78,7 @@ export interface GateEvaluation {
  * closed); `thresholds` must already be validated with `GateThresholdsSchema` at the edge.
  */
 export function evaluateGates(input: GateInput, thresholds: GateThresholds): GateEvaluation {
-  const risk = {
-    dailyReturns: input.risk?.dailyReturns,
-    positionNotionalUsd: input.risk?.positionNotionalUsd,
-    capitalUsd: input.capitalUsd,
-    historyNote: input.risk?.historyNote,
-  };
+  const risk = input.risk;
   const exposure = { positions: input.positionsAfterTrade, capitalUsd: input.capitalUsd };
   const results: GateResult[] = [
     killSwitchGate(input.killSwitch),

@@ -15,6 +15,7 @@
 import { TZDate } from '@date-fns/tz';
 import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 import { StagegateError } from '../errors.js';
+import { type SessionRiskMeasure, sessionRiskFromMinutes } from '../risk/strategy-pnl.js';
 import {
   historicalExpectedShortfall,
   historicalVar,
@@ -219,87 +220,119 @@ export function agentDrawdownGate(
 // ---------------------------------------------------------------------------------------------
 // VaR and expected shortfall
 
-/** What the VaR / ES gates measure: the candidate position against its return history. */
+/**
+ * What the VaR / ES gates measure: the candidate strategy's OWN P&L, over the capital slice it
+ * will trade (see `risk/strategy-pnl.ts`), and the underlying's intraday history as a second,
+ * labelled view reported beside the verdict.
+ */
 export interface RiskObservation {
-  /** One-day simple returns of the candidate's instrument, fractions, oldest first. */
-  readonly dailyReturns: Maybe<readonly number[]>;
-  /** Signed notional of the candidate position, USD (long > 0, short < 0). */
-  readonly positionNotionalUsd: Maybe<number>;
-  /** Capital the limit is a fraction of (parent wallet equity), USD, > 0. */
-  readonly capitalUsd: Maybe<number>;
   /**
-   * What the history is ("history adjusted for split and dividend", "history unadjusted
-   * (...)", "no history: ..."), appended to the gate's reason.
+   * The candidate's minute P&L in its own session(s), per USD of its allocation, oldest first
+   * (`risk/strategy-pnl.ts#minutePnlReturns`); 0 on a flat minute.
+   */
+  readonly minuteReturns: Maybe<readonly number[]>;
+  /** m: minutes in one session of the candidate (390 on a full US equity day), ≥ 1. */
+  readonly minutesPerSession: Maybe<number>;
+  /** The capital slice the candidate will trade, USD, > 0: the limit is a fraction of it. */
+  readonly capitalSliceUsd: Maybe<number>;
+  /**
+   * Second view: the underlying's adjusted daily OPEN-to-close returns (no overnight gap),
+   * fractions, oldest first (`risk/strategy-pnl.ts#intradayReturns`); null without history.
+   */
+  readonly underlyingIntradayReturns?: Maybe<readonly number[]>;
+  /** The candidate's largest intraday gross exposure / its allocation, fraction (≥ 0). */
+  readonly maxIntradayExposureFraction?: Maybe<number>;
+  /**
+   * What the underlying's history is ("history adjusted for split and dividend", "history
+   * unadjusted (...)", "no history: ..."), in the second view of the reason.
    */
   readonly historyNote?: Maybe<string>;
 }
 
+const FRACTION_OF_SLICE = 'fraction of capital slice';
 const FRACTION_OF_CAPITAL = 'fraction of capital';
 
-type RiskMeasure = (input: {
-  returns: readonly number[];
-  positionNotionalUsd: number;
-  confidence: number;
-}) => number;
+/** Same measure on the underlying's open-to-close history at the maximum intraday exposure. */
+function underlyingView(
+  input: RiskObservation,
+  measure: SessionRiskMeasure,
+  confidence: number,
+  minObservations: number,
+  sliceUsd: number,
+): string {
+  const returns = input.underlyingIntradayReturns;
+  const exposure = input.maxIntradayExposureFraction;
+  const note = input.historyNote ? `, ${input.historyNote}` : '';
+  if (!Array.isArray(returns) || returns.some((r) => !isFiniteNumber(r))) {
+    return `underlying view: no usable history${note}`;
+  }
+  if (!isFiniteNumber(exposure) || exposure < 0) {
+    return 'underlying view: maximum intraday exposure missing';
+  }
+  if (returns.length < Math.max(2, minObservations)) {
+    return `underlying view: only ${returns.length} sessions of open-to-close history, need ${minObservations}${note}`;
+  }
+  const notional = exposure * sliceUsd;
+  const input1 = { returns, positionNotionalUsd: notional, confidence };
+  const usd =
+    measure === 'historical_var'
+      ? historicalVar(input1)
+      : measure === 'parametric_var'
+        ? parametricVar(input1)
+        : measure === 'historical_es'
+          ? historicalExpectedShortfall(input1)
+          : parametricExpectedShortfall(input1);
+  const worst = Math.max(0, -Math.min(...returns)) * notional;
+  return `underlying view (open-to-close, ${returns.length} sessions${note}, at the max intraday exposure ${fmt(notional)} USD): ${fmt(usd / sliceUsd)} of the slice (${fmt(usd)} USD); stressed (worst session of the history): ${fmt(worst)} USD`;
+}
 
 function riskGate(
   gate: GateName,
   label: string,
-  measure: RiskMeasure,
+  measure: SessionRiskMeasure,
   input: Maybe<RiskObservation>,
   confidence: number,
   minObservations: number,
   max: number,
 ): GateResult {
-  const returns = input?.dailyReturns;
-  const notional = input?.positionNotionalUsd;
-  const capital = input?.capitalUsd;
-  const note = input?.historyNote;
+  const unit = FRACTION_OF_SLICE;
+  const returns = input?.minuteReturns;
+  const m = input?.minutesPerSession;
+  const slice = input?.capitalSliceUsd;
   if (!Array.isArray(returns))
-    return failClosed(gate, max, FRACTION_OF_CAPITAL, note ?? 'daily returns missing');
-  if (!isFiniteNumber(minObservations) || returns.length < minObservations) {
+    return failClosed(gate, max, unit, "the strategy's minute P&L is missing");
+  if (!isFiniteNumber(m) || !Number.isInteger(m) || m < 1)
+    return failClosed(gate, max, unit, `minutes per session missing or invalid (${String(m)})`);
+  // A full session's minutes, or varMinObservations of them (an early close has fewer).
+  const need = isFiniteNumber(minObservations) ? Math.max(2, Math.min(minObservations, m)) : NaN;
+  if (!(returns.length >= need)) {
     return failClosed(
       gate,
       max,
-      FRACTION_OF_CAPITAL,
-      `only ${returns.length} daily returns, need ${minObservations}`,
+      unit,
+      `only ${returns.length} minute P&L observations, need ${need}`,
     );
   }
   const bad = returns.findIndex((r) => !isFiniteNumber(r));
-  if (bad >= 0) {
-    return failClosed(
-      gate,
-      max,
-      FRACTION_OF_CAPITAL,
-      `daily return #${bad} is missing or non-finite`,
-    );
+  if (bad >= 0) return failClosed(gate, max, unit, `minute P&L #${bad} is missing or non-finite`);
+  if (!isFiniteNumber(slice) || slice <= 0) {
+    return failClosed(gate, max, unit, `capital slice missing or not positive (${String(slice)})`);
   }
-  if (!isFiniteNumber(notional))
-    return failClosed(gate, max, FRACTION_OF_CAPITAL, 'position notional missing');
-  if (!isFiniteNumber(capital) || capital <= 0) {
-    return failClosed(
-      gate,
-      max,
-      FRACTION_OF_CAPITAL,
-      `capital missing or not positive (${String(capital)})`,
-    );
-  }
-  let lossUsd: number;
+  let fraction: number;
   try {
-    lossUsd = measure({ returns, positionNotionalUsd: notional, confidence });
+    fraction = sessionRiskFromMinutes(measure, returns, m, confidence);
   } catch (err) {
-    if (err instanceof StagegateError)
-      return failClosed(gate, max, FRACTION_OF_CAPITAL, err.message);
+    if (err instanceof StagegateError) return failClosed(gate, max, unit, err.message);
     throw err;
   }
-  const observed = lossUsd / capital;
+  const second = input ? underlyingView(input, measure, confidence, minObservations, slice) : '';
   return atMost(
     gate,
-    `1-day ${label} at ${fmt(confidence)}`,
-    observed,
+    `1-session ${label} of the strategy's own P&L at ${fmt(confidence)}`,
+    fraction,
     max,
-    FRACTION_OF_CAPITAL,
-    `; ${fmt(lossUsd)} USD on notional ${fmt(notional)} USD, capital ${fmt(capital)} USD, ${returns.length} daily returns${note ? `, ${note}` : ''}`,
+    unit,
+    `; ${fmt(fraction * slice)} USD on the ${fmt(slice)} USD slice, from ${returns.length} minute P&L observations, √${m} scaling; ${second}`,
   );
 }
 
@@ -313,15 +346,18 @@ type EsThresholds = Pick<
 >;
 
 /**
- * Historical-simulation 1-day VaR gate (see `risk/var.ts#historicalVar`): passes iff
- * VaR_α / capital ≤ `maxVar1dFraction`, α = `varConfidence`; fewer than `varMinObservations`
- * returns fails closed. Action: `pause_entries`.
+ * Historical-simulation one-session VaR gate on the strategy's own P&L
+ * (`risk/strategy-pnl.ts#sessionRiskFromMinutes`, √m × the empirical minute VaR): passes iff
+ * VaR_α ≤ `maxVar1dFraction` of the capital slice, α = `varConfidence`; fewer than
+ * min(`varMinObservations`, m) minute observations fails closed. The reason also states the
+ * underlying's open-to-close view and its stressed figure (labelled, not the verdict).
+ * Action: `pause_entries`.
  */
 export function historicalVarGate(input: Maybe<RiskObservation>, t: VarThresholds): GateResult {
   return riskGate(
     'var_historical',
     'historical VaR',
-    historicalVar,
+    'historical_var',
     input,
     t.varConfidence,
     t.varMinObservations,
@@ -330,14 +366,15 @@ export function historicalVarGate(input: Maybe<RiskObservation>, t: VarThreshold
 }
 
 /**
- * Parametric (Gaussian) 1-day VaR gate (see `risk/var.ts#parametricVar`): passes iff
- * VaR_α / capital ≤ `maxVar1dFraction`. Action: `pause_entries`.
+ * Parametric (Gaussian) one-session VaR gate on the strategy's own P&L (m·μ, √m·σ of its
+ * minute P&L; `risk/strategy-pnl.ts`): passes iff VaR_α ≤ `maxVar1dFraction` of the capital
+ * slice. Action: `pause_entries`.
  */
 export function parametricVarGate(input: Maybe<RiskObservation>, t: VarThresholds): GateResult {
   return riskGate(
     'var_parametric',
     'parametric VaR',
-    parametricVar,
+    'parametric_var',
     input,
     t.varConfidence,
     t.varMinObservations,
@@ -346,15 +383,16 @@ export function parametricVarGate(input: Maybe<RiskObservation>, t: VarThreshold
 }
 
 /**
- * Historical 1-day expected-shortfall gate (see `risk/var.ts#historicalExpectedShortfall`):
- * passes iff ES_α / capital ≤ `maxExpectedShortfall1dFraction`, α = `esConfidence`.
+ * Historical one-session expected-shortfall gate on the strategy's own P&L (√m × the
+ * empirical minute ES, Acerbi & Tasche 2002): passes iff ES_α ≤
+ * `maxExpectedShortfall1dFraction` of the capital slice, α = `esConfidence`.
  * Action: `pause_entries`.
  */
 export function historicalEsGate(input: Maybe<RiskObservation>, t: EsThresholds): GateResult {
   return riskGate(
     'es_historical',
     'historical ES',
-    historicalExpectedShortfall,
+    'historical_es',
     input,
     t.esConfidence,
     t.varMinObservations,
@@ -363,14 +401,14 @@ export function historicalEsGate(input: Maybe<RiskObservation>, t: EsThresholds)
 }
 
 /**
- * Parametric (Gaussian) 1-day expected-shortfall gate (see
- * `risk/var.ts#parametricExpectedShortfall`). Action: `pause_entries`.
+ * Parametric (Gaussian) one-session expected-shortfall gate on the strategy's own P&L
+ * (`risk/strategy-pnl.ts`), fraction of the capital slice. Action: `pause_entries`.
  */
 export function parametricEsGate(input: Maybe<RiskObservation>, t: EsThresholds): GateResult {
   return riskGate(
     'es_parametric',
     'parametric ES',
-    parametricExpectedShortfall,
+    'parametric_es',
     input,
     t.esConfidence,
     t.varMinObservations,
@@ -508,23 +546,29 @@ export function leverageGate(
 // ---------------------------------------------------------------------------------------------
 // Trade count
 
-/** Number of trades the candidate made in its evaluation window. */
+/** Trades the candidate made in its evaluation window. */
 export interface TradeCountObservation {
+  /** Round trips (a position opened from flat and closed back to flat), count. */
   readonly tradeCount: Maybe<number>;
+  /** Fills behind those round trips, count: reported in the reason, never compared. */
+  readonly fillCount?: Maybe<number>;
 }
 
 /**
- * Minimum trade count (statistical significance of the candidate's record): passes iff
- * tradeCount ≥ `minTradeCount`. Action: `none`.
+ * Minimum trade count (statistical significance of the candidate's record): passes iff its
+ * round trips ≥ `minTradeCount`; the reason states the fills beside them. Action: `none`.
  */
 export function minTradeCountGate(
   input: Maybe<TradeCountObservation>,
   t: Pick<GateThresholds, 'minTradeCount'>,
 ): GateResult {
   const count = input?.tradeCount;
+  const unit = 'round trips';
   if (!isFiniteNumber(count))
-    return failClosed('min_trade_count', t.minTradeCount, 'trades', 'trade count missing');
-  return atLeast('min_trade_count', 'trade count', count, t.minTradeCount, 'trades');
+    return failClosed('min_trade_count', t.minTradeCount, unit, 'round-trip count missing');
+  const r = atLeast('min_trade_count', 'round trips', count, t.minTradeCount, unit);
+  const fills = input?.fillCount;
+  return isFiniteNumber(fills) ? { ...r, reason: `${r.reason} (${fmt(fills)} fills)` } : r;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,15 +41,22 @@ export const GateThresholdFieldsSchema = z.strictObject({
   maxParentDrawdownFraction: unitFraction,
   /** Max drawdown of the candidate agent from its peak equity, fraction of peak. */
   maxAgentDrawdownFraction: unitFraction,
-  /** Confidence level α of the 1-day VaR gates (historical and parametric), e.g. 0.99. */
+  /** Confidence level α of the one-session VaR gates (historical and parametric), e.g. 0.99. */
   varConfidence: confidence,
-  /** Confidence level α of the 1-day expected-shortfall gates, e.g. 0.975 (Basel FRTB). */
+  /** Confidence level α of the one-session expected-shortfall gates, e.g. 0.975 (Basel FRTB). */
   esConfidence: confidence,
-  /** Min number of daily returns needed to compute VaR/ES; fewer fails closed. Count. */
+  /**
+   * Min number of P&L observations for VaR/ES: minute P&L of the strategy (capped at the
+   * minutes of its session, so an early close still counts) and, for the underlying's labelled
+   * view, sessions of open-to-close history; fewer fails closed. Count.
+   */
   varMinObservations: z.number().int().min(2),
-  /** Max 1-day VaR of the candidate position, fraction of capital (bankroll equity). */
+  /**
+   * Max one-session VaR of the candidate strategy's own P&L, fraction of the capital slice it
+   * will trade (`risk/strategy-pnl.ts`).
+   */
   maxVar1dFraction: z.number().positive(),
-  /** Max 1-day expected shortfall of the candidate position, fraction of capital. */
+  /** Max one-session expected shortfall of the strategy's own P&L, fraction of the slice. */
   maxExpectedShortfall1dFraction: z.number().positive(),
   /** Max |notional| in any one symbol after the trade, fraction of capital. */
   maxSymbolExposureFraction: z.number().positive(),
@@ -57,7 +64,10 @@ export const GateThresholdFieldsSchema = z.strictObject({
   maxAggregateExposureFraction: z.number().positive(),
   /** Max leverage of the candidate: gross notional / candidate equity, ratio ("x"), >= 1. */
   maxLeverage: z.number().min(1),
-  /** Min number of round-trip trades the candidate made in its evaluation window. Count. */
+  /**
+   * Min number of round trips (a position opened and closed back to flat) the candidate made
+   * in its evaluation window (`scoring/round-trips.ts`); fills are reported beside it. Count.
+   */
   minTradeCount: z.number().int().min(0),
   /** Max order size as a fraction of the last minute bar's volume (participation rate). */
   maxMinuteVolumeParticipationFraction: unitFraction,
@@ -109,8 +119,9 @@ export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
 /**
  * A sensible baseline for the dev stage (staging/prod tighten it in their own config).
  *
- * Rationale: 10 % parent / 5 % agent drawdown stops; 99 % 1-day VaR ≤ 2 % and 97.5 % ES ≤ 3 %
- * of capital on at least one trading year (250 daily returns); a single symbol ≤ 20 % and
+ * Rationale: 10 % parent / 5 % agent drawdown stops; 99 % one-session VaR ≤ 2 % and 97.5 % ES
+ * ≤ 3 % of the capital slice, on the strategy's own minute P&L (250 minutes, or its whole
+ * session on an early close; the underlying's view on 250 sessions); a single symbol ≤ 20 % and
  * gross ≤ 50 % of capital; leverage capped at the leverage policy's 10x ceiling; at least 10
  * trades; ≤ 5 % of a minute's and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old;
  * promotions only 09:45–15:30 New York time, away from the opening and closing auctions;

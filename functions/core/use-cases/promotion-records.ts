@@ -96,7 +96,13 @@ export const StagedPromotionSchema = z.object({
     maxDrawdownFraction: z.number(),
     /** The parent wallet's (bankroll's) drawdown from its peak, fraction. */
     parentMaxDrawdownFraction: z.number(),
+    /**
+     * Trade count the `min_trade_count` gate compares: round trips of the candidate in its
+     * cohort session (`scoring/round-trips.ts`), or the Day-3 evidence's count when given.
+     */
     tradeCount: z.number().int(),
+    /** Fills of the candidate in its cohort session, count (reported beside round trips). */
+    fillCount: z.number().int().min(0).optional(),
   }),
   /** `<broker name>:<account id>`, e.g. `simulated:paper-1`. */
   broker: z.string(),

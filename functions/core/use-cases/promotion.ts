@@ -21,6 +21,7 @@ import {
   NoSessionError,
   NotFoundError,
   parseOrThrow,
+  StagegateError,
   ValidationError,
 } from '../errors.js';
 import {
@@ -38,7 +39,12 @@ import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '.
 import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import { sliceOfBankroll } from '../risk/capital-slice.js';
-import { simpleReturns } from '../risk/var.js';
+import {
+  intradayReturns,
+  maxIntradayExposureFraction,
+  minutePnlReturns,
+} from '../risk/strategy-pnl.js';
+import { countRoundTrips } from '../scoring/round-trips.js';
 import { agentDrawdownOfPeak } from './cohort-records.js';
 import {
   type PromotionConfig,
@@ -236,7 +242,9 @@ export async function stagePromotion(
       // The drawdown_agent gate: the agent's own drawdown from its peak equity.
       maxDrawdownFraction: agentDrawdownOfPeak(candidate, cohort.bankrollUsd),
       parentMaxDrawdownFraction: cohort.parent.maxDrawdownFraction,
-      tradeCount: request.evidenceTradeCount ?? candidate.tradeCount,
+      // min_trade_count counts round trips (a position opened and closed), fills beside it.
+      tradeCount: request.evidenceTradeCount ?? countRoundTrips(agent.fills),
+      fillCount: agent.fills.length,
     },
     broker: `${deps.brokerAt(nowMs).name}:${deps.brokerAccount}`,
     approvalId: request.approvalId ?? null,
@@ -374,6 +382,39 @@ export function planEntry(
   return qty > 0 ? [{ leg: 'entry', symbol, side, qty, refPriceUsd: price }] : [];
 }
 
+/**
+ * The candidate's own P&L for the VaR / ES gates: its minute P&L per USD of allocation and its
+ * largest intraday gross exposure / allocation in its cohort session (the simulation artifact),
+ * and the session's length in minutes. Nulls (the gates fail closed) when the cohort, its
+ * artifact or the agent cannot be read.
+ */
+export async function strategyPnlOf(
+  deps: Pick<PromotionDeps, 'cohorts' | 'artifacts'>,
+  p: Pick<StagedPromotion, 'cohortId' | 'agentId'>,
+): Promise<{
+  minuteReturns: number[] | null;
+  minutesPerSession: number | null;
+  maxIntradayExposureFraction: number | null;
+}> {
+  try {
+    const cohort = await deps.cohorts.get(p.cohortId);
+    const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
+    const agent = simulation.agents.find((a) => a.agentId === p.agentId);
+    if (!agent) throw new NotFoundError('agent', `${p.agentId} in ${p.cohortId}`);
+    return {
+      minuteReturns: minutePnlReturns(agent.equityCurve, agent.allocationUsd),
+      minutesPerSession: simulation.timestamps.length,
+      maxIntradayExposureFraction: maxIntradayExposureFraction(
+        agent.grossExposureCurve,
+        agent.allocationUsd,
+      ),
+    };
+  } catch (err) {
+    if (!(err instanceof StagegateError)) throw err;
+    return { minuteReturns: null, minutesPerSession: null, maxIntradayExposureFraction: null };
+  }
+}
+
 async function killSwitchState(
   deps: Pick<PromotionDeps, 'killSwitch'>,
 ): Promise<'on' | 'off' | 'unknown'> {
@@ -424,7 +465,7 @@ export async function evaluatePromotionGates(
     .toISOString()
     .slice(0, 10);
   // Adjusted for splits and dividends (a split never shows up as a return); a symbol without
-  // daily history fails the VaR/ES gates closed with "no history", never as an unknown symbol.
+  // daily history only says "no history" in the VaR/ES gates' underlying view, never an unknown symbol.
   const history = await dailyHistoryOrNull(deps.marketData, symbol, fromDate, dayBefore);
   const daily = history.bars;
   const { book } = await restateBookForSplits(deps, p, date);
@@ -450,8 +491,9 @@ export async function evaluatePromotionGates(
         agentDrawdownFraction: p.metrics.maxDrawdownFraction,
       },
       risk: {
-        dailyReturns: history.missing === null ? simpleReturns(daily) : null,
-        positionNotionalUsd: notional,
+        ...(await strategyPnlOf(deps, p)),
+        capitalSliceUsd: p.capitalSliceUsd,
+        underlyingIntradayReturns: history.missing === null ? intradayReturns(daily) : null,
         historyNote: history.note,
       },
       positionsAfterTrade,
@@ -459,7 +501,7 @@ export async function evaluatePromotionGates(
         grossNotionalUsd: notional === null ? null : Math.abs(notional),
         equityUsd: p.capitalSliceUsd,
       },
-      trades: { tradeCount: p.metrics.tradeCount },
+      trades: { tradeCount: p.metrics.tradeCount, fillCount: p.metrics.fillCount ?? null },
       liquidity: {
         orderQty: leg?.qty ?? null,
         minuteVolume: series && lastIdx >= 0 ? (series.volume[lastIdx] as number) : null,

@@ -27,7 +27,7 @@ const LIQUIDITY: readonly GateName[] = [...PARTICIPATION, 'liquidity_spread'];
 /** Every observed input, how to spoil it, and the gates that must then fail closed. */
 const MUTATIONS: readonly Mutation[] = [
   ['nowMs', (i, b) => ({ ...i, nowMs: b }), ['data_staleness', 'promotion_window']],
-  ['capitalUsd', (i, b) => ({ ...i, capitalUsd: b }), [...RISK, ...EXPOSURE]],
+  ['capitalUsd', (i, b) => ({ ...i, capitalUsd: b }), EXPOSURE],
   ['killSwitch', (i, b) => ({ ...i, killSwitch: b }), ['kill_switch']],
   ['killSwitch.state', (i, b) => ({ ...i, killSwitch: { state: b } }), ['kill_switch']],
   ['drawdown', (i, b) => ({ ...i, drawdown: b }), ['drawdown_parent', 'drawdown_agent']],
@@ -45,21 +45,18 @@ const MUTATIONS: readonly Mutation[] = [
     ['drawdown_agent'],
   ],
   ['risk', (i, b) => ({ ...i, risk: b }), RISK],
-  ['risk.dailyReturns', (i, b) => ({ ...i, risk: { ...i.risk, dailyReturns: b } }), RISK],
+  ['risk.minuteReturns', (i, b) => ({ ...i, risk: { ...i.risk, minuteReturns: b } }), RISK],
   [
-    'risk.dailyReturns[500]',
+    'risk.minuteReturns[200]',
     (i, b) => {
-      const returns = [...(i.risk.dailyReturns ?? [])];
-      returns[500] = b;
-      return { ...i, risk: { ...i.risk, dailyReturns: returns } };
+      const returns = [...(i.risk.minuteReturns ?? [])];
+      returns[200] = b;
+      return { ...i, risk: { ...i.risk, minuteReturns: returns } };
     },
     RISK,
   ],
-  [
-    'risk.positionNotionalUsd',
-    (i, b) => ({ ...i, risk: { ...i.risk, positionNotionalUsd: b } }),
-    RISK,
-  ],
+  ['risk.minutesPerSession', (i, b) => ({ ...i, risk: { ...i.risk, minutesPerSession: b } }), RISK],
+  ['risk.capitalSliceUsd', (i, b) => ({ ...i, risk: { ...i.risk, capitalSliceUsd: b } }), RISK],
   ['positionsAfterTrade', (i, b) => ({ ...i, positionsAfterTrade: b }), EXPOSURE],
   [
     'positionsAfterTrade[0].notionalUsd',

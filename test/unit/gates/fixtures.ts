@@ -33,13 +33,21 @@ export function passingInput(): FullGateInput {
     capitalUsd: 100_000,
     killSwitch: { state: 'off' },
     drawdown: { parentDrawdownFraction: 0.02, agentDrawdownFraction: 0.01 },
-    risk: { dailyReturns: gaussianReturns(1000, 0.012), positionNotionalUsd: 5_000 },
+    // A strategy whose session σ is ~0.5 % of its 5,000 USD slice (390 minutes of P&L), on an
+    // underlying with 1.2 % open-to-close moves
+    risk: {
+      minuteReturns: gaussianReturns(390, 0.005 / Math.sqrt(390)),
+      minutesPerSession: 390,
+      capitalSliceUsd: 5_000,
+      underlyingIntradayReturns: gaussianReturns(1000, 0.012, 7),
+      maxIntradayExposureFraction: 1,
+    },
     positionsAfterTrade: [
       { symbol: 'SPY', notionalUsd: 5_000 },
       { symbol: 'IBM', notionalUsd: -3_000 },
     ],
     leverage: { grossNotionalUsd: 10_000, equityUsd: 5_000 },
-    trades: { tradeCount: 25 },
+    trades: { tradeCount: 25, fillCount: 50 },
     liquidity: {
       orderQty: 10,
       minuteVolume: 50_000,

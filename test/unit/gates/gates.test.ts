@@ -136,41 +136,100 @@ describe('VaR / ES gates', () => {
     maxLength: 60,
   });
 
-  it('report VaR as a fraction of capital against the max', () => {
-    // Prepare: losses of a 1,000 USD long are 50, 30, 20, ...; historical 90 % VaR = 30 USD
+  it("report the strategy's one-session VaR as a fraction of its capital slice, computed by hand", () => {
+    // Prepare: ten minute P&L figures per USD of allocation, a 4-minute session (m = 4, √m = 2).
+    // Minute losses sorted: -0.05 ... 0.05; 90 % historical minute VaR = 9th = 0.03; session
+    // VaR = 2 × 0.03 = 0.06 of the slice = 600 USD on a 10,000 USD slice.
     const obs: RiskObservation = {
-      dailyReturns: [-0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.04, 0.05],
-      positionNotionalUsd: 1000,
-      capitalUsd: 10_000,
+      minuteReturns: [-0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.04, 0.05],
+      minutesPerSession: 4,
+      capitalSliceUsd: 10_000,
     };
-    const t = { ...T, varMinObservations: 10, varConfidence: 0.9, maxVar1dFraction: 0.003 };
+    const t = { ...T, varMinObservations: 10, varConfidence: 0.9, maxVar1dFraction: 0.06 };
     // Act
     const r = historicalVarGate(obs, t);
     // Assess
     expect(r.verdict).toBe('pass');
-    expect(r.observed).toBeCloseTo(0.003, 12);
-    expect(r.unit).toBe('fraction of capital');
-    expect(historicalVarGate(obs, { ...t, maxVar1dFraction: 0.0029 })).toMatchObject({
+    expect(r.observed).toBeCloseTo(0.06, 12);
+    expect(r.unit).toBe('fraction of capital slice');
+    expect(r.reason).toMatch(/600 USD on the 10000 USD slice, from 10 minute P&L observations/);
+    expect(historicalVarGate(obs, { ...t, maxVar1dFraction: 0.0599 })).toMatchObject({
       verdict: 'fail',
       breakerAction: 'pause_entries',
     });
   });
 
-  it('fail closed on short, missing or non-finite history, notional or capital', () => {
+  it('state the underlying view (open-to-close history at the max intraday exposure) beside the verdict, never as it', () => {
+    // Prepare: the same strategy P&L; an underlying whose worst session fell 10 %
+    const base: RiskObservation = {
+      minuteReturns: [-0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.04, 0.05],
+      minutesPerSession: 4,
+      capitalSliceUsd: 10_000,
+    };
+    const t = { ...T, varMinObservations: 10, varConfidence: 0.9, maxVar1dFraction: 0.06 };
+    const withUnderlying: RiskObservation = {
+      ...base,
+      underlyingIntradayReturns: [-0.1, -0.02, -0.01, 0, 0, 0.01, 0.01, 0.02, 0.02, 0.03],
+      maxIntradayExposureFraction: 0.5,
+      historyNote: 'history adjusted for split and dividend',
+    };
+    // Act
+    const r = historicalVarGate(withUnderlying, t);
+    // Assess: 90 % VaR of the underlying at 5,000 USD: 9th loss of (-0.1 … 0.03) × 5,000 = 100
+    // USD = 0.01 of the slice; stressed: 0.10 × 5,000 = 500 USD. The verdict is the strategy's.
+    expect(r.observed).toBeCloseTo(0.06, 12);
+    expect(r.reason).toMatch(
+      /underlying view \(open-to-close, 10 sessions, history adjusted for split and dividend, at the max intraday exposure 5000 USD\): 0\.01 of the slice \(100 USD\); stressed \(worst session of the history\): 500 USD/,
+    );
+    expect(historicalVarGate({ ...base, historyNote: 'no history: x' }, t).reason).toMatch(
+      /underlying view: no usable history, no history: x/,
+    );
+  });
+
+  it('parametric gates: m·μ and √m·σ of the minute P&L, by hand', () => {
+    // Prepare: minute P&L 0.01, -0.01, 0.02, -0.02 (μ = 0, σ = √(0.001/3)); m = 100 minutes
+    const obs: RiskObservation = {
+      minuteReturns: [0.01, -0.01, 0.02, -0.02],
+      minutesPerSession: 100,
+      capitalSliceUsd: 1_000,
+    };
+    const sigma = Math.sqrt(0.001 / 3);
+    const t = { ...T, varMinObservations: 4, varConfidence: 0.99, esConfidence: 0.975 };
+    // Act / Assess: z(0.99) = 2.326348; φ(z(0.975)) / 0.025 = 2.337803
+    expect(parametricVarGate(obs, t).observed).toBeCloseTo(10 * sigma * 2.3263479, 6);
+    expect(parametricEsGate(obs, t).observed).toBeCloseTo(10 * sigma * 2.3378027, 6);
+    // A mean of +0.001 per minute lowers the session VaR by m·μ = 0.1
+    const drift = { ...obs, minuteReturns: obs.minuteReturns?.map((r) => r + 0.001) };
+    expect(parametricVarGate(drift, t).observed).toBeCloseTo(10 * sigma * 2.3263479 - 0.1, 6);
+  });
+
+  it('an early-close session needs its own minutes, not varMinObservations of them', () => {
+    const returns = Array.from({ length: 210 }, (_, i) => (i % 2 === 0 ? 0.0001 : -0.0001));
+    const t = { ...T, varMinObservations: 250 };
+    const obs = { minuteReturns: returns, minutesPerSession: 210, capitalSliceUsd: 1_000 };
+    expect(historicalVarGate(obs, t).observed).not.toBeNull();
+    expect(historicalVarGate({ ...obs, minutesPerSession: 390 }, t)).toMatchObject({
+      verdict: 'fail',
+      observed: null,
+    });
+  });
+
+  it('fail closed on short, missing or non-finite minute P&L, session length or slice', () => {
     // Prepare
     const ok: RiskObservation = {
-      dailyReturns: [0.01, -0.01, 0.02, -0.02, 0],
-      positionNotionalUsd: 100,
-      capitalUsd: 1e6,
+      minuteReturns: [0.01, -0.01, 0.02, -0.02, 0],
+      minutesPerSession: 5,
+      capitalSliceUsd: 1e6,
     };
     const t = tOf({ max: 0.5, alpha: 0.9 });
     const bad: RiskObservation[] = [
-      { ...ok, dailyReturns: [0.01, 0.02] },
-      { ...ok, dailyReturns: null },
-      { ...ok, dailyReturns: [0.01, Number.NaN, 0, 0, 0] },
-      { ...ok, positionNotionalUsd: undefined },
-      { ...ok, capitalUsd: 0 },
-      { ...ok, capitalUsd: Number.POSITIVE_INFINITY },
+      { ...ok, minuteReturns: [0.01, 0.02] },
+      { ...ok, minuteReturns: null },
+      { ...ok, minuteReturns: [0.01, Number.NaN, 0, 0, 0] },
+      { ...ok, minutesPerSession: undefined },
+      { ...ok, minutesPerSession: 2.5 },
+      { ...ok, capitalSliceUsd: 0 },
+      { ...ok, capitalSliceUsd: Number.POSITIVE_INFINITY },
     ];
     for (const gate of riskGates) {
       // Act / Assess
@@ -179,7 +238,7 @@ describe('VaR / ES gates', () => {
     }
   });
 
-  it('historical gates are monotone in pointwise worse returns (property)', () => {
+  it('historical gates are monotone in pointwise worse minute P&L (property)', () => {
     assertMonotone(
       fc.property(
         returnsArb.chain((r) =>
@@ -188,22 +247,18 @@ describe('VaR / ES gates', () => {
             fc.array(nonNeg(0.1), { minLength: r.length, maxLength: r.length }),
           ),
         ),
-        real(-1e5, 1e5),
+        fc.integer({ min: 60, max: 390 }),
         real(1e3, 1e6),
         thresholdsArb,
-        ([returns, deltas], notional, capital, th) => {
-          // Prepare: every loss gets larger (returns move against the position)
-          const s = Math.sign(notional);
-          const worse = returns.map((r, i) => r - s * (deltas[i] as number));
+        ([returns, deltas], m, slice, th) => {
+          // Prepare: every minute loses more
+          const worse = returns.map((r, i) => r - (deltas[i] as number));
           const t = tOf(th);
           for (const gate of [historicalVarGate, historicalEsGate]) {
             // Act / Assess
             expectMonotone(
-              gate(
-                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
-                t,
-              ),
-              gate({ dailyReturns: worse, positionNotionalUsd: notional, capitalUsd: capital }, t),
+              gate({ minuteReturns: returns, minutesPerSession: m, capitalSliceUsd: slice }, t),
+              gate({ minuteReturns: worse, minutesPerSession: m, capitalSliceUsd: slice }, t),
             );
           }
         },
@@ -216,19 +271,16 @@ describe('VaR / ES gates', () => {
       fc.property(
         returnsArb,
         fc.oneof(fc.constant(0), real(1e-6, 0.1)),
-        real(-1e5, 1e5),
+        fc.integer({ min: 60, max: 390 }),
         real(1e3, 1e6),
         thresholdsArb,
-        (returns, shift, notional, capital, th) => {
-          const worse = returns.map((r) => r - Math.sign(notional) * shift);
+        (returns, shift, m, slice, th) => {
+          const worse = returns.map((r) => r - shift);
           const t = tOf(th);
           for (const gate of [parametricVarGate, parametricEsGate]) {
             expectMonotone(
-              gate(
-                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
-                t,
-              ),
-              gate({ dailyReturns: worse, positionNotionalUsd: notional, capitalUsd: capital }, t),
+              gate({ minuteReturns: returns, minutesPerSession: m, capitalSliceUsd: slice }, t),
+              gate({ minuteReturns: worse, minutesPerSession: m, capitalSliceUsd: slice }, t),
             );
           }
         },
@@ -236,24 +288,25 @@ describe('VaR / ES gates', () => {
     );
   });
 
-  it('all risk gates are monotone in a larger position (property)', () => {
+  it('all risk gates are monotone in a larger exposure (minute P&L scaled up, property)', () => {
     assertMonotone(
       fc.property(
         returnsArb,
-        real(-1e5, 1e5),
         atLeastOne,
+        fc.integer({ min: 60, max: 390 }),
         real(1e3, 1e6),
         thresholdsArb,
-        (returns, notional, k, capital, th) => {
+        (returns, k, m, slice, th) => {
           const t = tOf(th);
           for (const gate of riskGates) {
             expectMonotone(
+              gate({ minuteReturns: returns, minutesPerSession: m, capitalSliceUsd: slice }, t),
               gate(
-                { dailyReturns: returns, positionNotionalUsd: notional, capitalUsd: capital },
-                t,
-              ),
-              gate(
-                { dailyReturns: returns, positionNotionalUsd: notional * k, capitalUsd: capital },
+                {
+                  minuteReturns: returns.map((r) => r * k),
+                  minutesPerSession: m,
+                  capitalSliceUsd: slice,
+                },
                 t,
               ),
             );
@@ -555,11 +608,11 @@ describe('promotion window gate', () => {
 
 describe('overflowing observations', () => {
   it('fail closed instead of comparing a non-finite measure', () => {
-    // Prepare: a notional so large the VaR overflows to Infinity
+    // Prepare: minute P&L so large the session VaR overflows to Infinity
     const obs: RiskObservation = {
-      dailyReturns: [-0.5, 0.5, -0.5, 0.5, -0.5],
-      positionNotionalUsd: 1e308,
-      capitalUsd: 1e-300,
+      minuteReturns: [-1e308, 1e308, -1e308, 1e308, -1e308],
+      minutesPerSession: 390,
+      capitalSliceUsd: 1,
     };
     const t = { ...T, varMinObservations: 5 };
     // Act / Assess

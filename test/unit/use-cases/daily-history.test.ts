@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { evaluateGates } from '../../../functions/core/gates/evaluate.js';
+import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
 import { dailyHistoryOrNull } from '../../../functions/core/use-cases/promotion.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const md = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
 
 describe('daily history for the risk gates', () => {
-  it('ETHUSD (minute data, no daily file): "no history", the VaR/ES gates fail closed saying so', async () => {
+  it('ETHUSD (minute data, no daily file): the VaR/ES gates judge the strategy\'s own P&L and say the underlying view has "no history"', async () => {
     // Act
     const h = await dailyHistoryOrNull(md, 'ETHUSD', '2014-01-01', '2018-04-03');
 
@@ -21,7 +22,13 @@ describe('daily history for the risk gates', () => {
         capitalUsd: 1000,
         killSwitch: null,
         drawdown: null,
-        risk: { dailyReturns: null, positionNotionalUsd: 100, historyNote: h.note },
+        risk: {
+          minuteReturns: [0.001, -0.001, 0.0005, -0.0005, 0],
+          minutesPerSession: 5,
+          capitalSliceUsd: 100,
+          underlyingIntradayReturns: null,
+          historyNote: h.note,
+        },
         positionsAfterTrade: null,
         leverage: null,
         trades: null,
@@ -29,8 +36,7 @@ describe('daily history for the risk gates', () => {
         staleness: null,
         window: null,
       },
-      // thresholds are not read by failing-closed risk gates beyond their max
-      {} as never,
+      { ...DEFAULT_GATE_THRESHOLDS, varMinObservations: 5 },
     );
     const risk = evaluation.results.filter((r) => /^(var|es)_/.test(r.gate));
     expect(risk.map((r) => r.gate)).toEqual([
@@ -40,8 +46,8 @@ describe('daily history for the risk gates', () => {
       'es_parametric',
     ]);
     for (const r of risk) {
-      expect(r.verdict).toBe('fail');
-      expect(r.reason).toMatch(/no history/);
+      expect(r.observed).toEqual(expect.any(Number));
+      expect(r.reason).toMatch(/underlying view: no usable history, no history: /);
     }
   });
 
