@@ -1,8 +1,9 @@
 /*
  * stagegate operator console: a small single-page app over the console API (/api/...,
  * docs/console-api.openapi.yaml). Hash routes: #/cohorts, #/cohorts/<id>,
- * #/cohorts/<id>/agents/<agentId>, #/promotions, #/promotions/<id>, #/risk, #/approvals,
- * #/approvals/<id>, #/audit. Charts are uPlot (drag to zoom, double-click to reset, values
+ * #/cohorts/<id>/agents/<agentId>, #/promotions, #/promotions/<id>, #/paper,
+ * #/paper/<promotionId>, #/risk, #/approvals, #/approvals/<id>, #/audit. No page shows a
+ * minute Sharpe ratio: decisions rest on PSR/DSR and session-level statistics. Charts are uPlot (drag to zoom, double-click to reset, values
  * under the cursor in the legend). Every text from the API is set with textContent, never
  * parsed as HTML. Writes are POSTs with the x-csrf-token header (the stagegate_csrf cookie).
  */
@@ -143,6 +144,18 @@ function chart(title, series, options = {}) {
             spanGaps: true,
             fill: s.fill,
             value: (_u, v) => (v === null ? '—' : fmt(v)),
+            // Markers only (orders on a price chart): no line between them.
+            ...(s.markers
+              ? {
+                  paths: () => null,
+                  points: {
+                    show: true,
+                    size: 10,
+                    fill: s.color || palette[i % palette.length],
+                    stroke: s.color || palette[i % palette.length],
+                  },
+                }
+              : {}),
           })),
         ],
       },
@@ -413,7 +426,7 @@ async function cohortPage(id) {
     h(
       'dd',
       null,
-      `${usd(c.parent.totalPnlUsd)} (ROI ${pct(c.parent.roi)}, Sharpe ${num(c.parent.sharpe, 2)})`,
+      `${usd(c.parent.totalPnlUsd)} (ROI ${pct(c.parent.roi)}, session volatility ${pct(c.parent.sessionVolatility)})`,
     ),
     h('dt', null, 'Genome generation'),
     h('dd', null, c.genomeGeneration),
@@ -436,7 +449,6 @@ async function cohortPage(id) {
       { label: 'Allocation', num: true, value: (r) => usd(r.allocationUsd) },
       { label: 'PnL', num: true, value: (r) => usd(r.totalPnlUsd) },
       { label: 'ROI', num: true, value: (r) => pct(r.roi) },
-      { label: 'Sharpe', num: true, value: (r) => num(r.sharpe, 2) },
       { label: 'PSR', num: true, value: (r) => pct(r.psr, 1) },
       { label: 'DSR', num: true, value: (r) => pct(r.dsr, 1) },
       { label: 'Max DD', num: true, value: (r) => pct(r.maxDrawdownFraction) },
@@ -522,8 +534,8 @@ async function agentPage(cohortId, agentId) {
         null,
         `${usd(r.totalPnlUsd)} (realized ${usd(r.realizedPnlUsd)}, fees ${usd(r.feesUsd)})`,
       ),
-      h('dt', null, 'ROI / Sharpe'),
-      h('dd', null, `${pct(r.roi)} / ${num(r.sharpe, 2)}`),
+      h('dt', null, 'ROI / session volatility'),
+      h('dd', null, `${pct(r.roi)} / ${pct(r.sessionVolatility)}`),
       h('dt', null, 'Max drawdown'),
       h('dd', null, pct(r.maxDrawdownFraction)),
     ),
@@ -636,6 +648,11 @@ async function promotionPage(id) {
     ),
     h('h2', null, 'Gate table: observed vs threshold'),
     h('div', { class: 'card', id: 'gates' }, gateTable(doc.gates)),
+    h(
+      'p',
+      null,
+      h('a', { href: `#/paper/${encodeURIComponent(id)}` }, 'Paper session of this promotion'),
+    ),
     h('h2', null, 'Orders'),
     h('div', { class: 'card' }, orders),
     h(
@@ -706,18 +723,86 @@ async function riskPage() {
   } else {
     parts.push(state('empty', 'No cohort yet: risk figures appear after the first cohort.'));
   }
+  const live = await api('/micro-live');
   parts.push(
     h(
       'div',
-      { class: 'card' },
+      { class: 'card', id: 'micro-live' },
       h('h2', null, 'Leverage tiers and micro-live slices'),
-      state(
-        'empty',
-        'Leverage decisions and rollbacks of micro-live slices appear here once a Day-3 approval starts a slice (see Approvals).',
+      live.items.length
+        ? live.items.map(sliceCard)
+        : state(
+            'empty',
+            'Leverage decisions and rollbacks of micro-live slices appear here once a Day-3 approval starts a slice (see Approvals).',
+          ),
+      h(
+        'p',
+        { class: 'msg' },
+        `Policy: start ${live.policy.startLeverage}x, ±${live.policy.stepLeverage}x, floor ${live.policy.minLeverage}x, cap ${live.policy.maxLeverage}x; step up on an annualized Sharpe above ${live.policy.stepUpMinSharpe} over at least ${live.policy.minSharpeSessions} daily returns with drawdown below ${pct(live.policy.stepUpMaxDrawdownFraction, 1)}.`,
       ),
     ),
   );
   return parts;
+}
+
+function sliceCard(v) {
+  const s = v.slice;
+  const rollbackClass =
+    v.rollback.state === 'watching' ? 'pass' : v.rollback.state === 'starting' ? 'warn' : 'fail';
+  return h(
+    'div',
+    { class: 'slice' },
+    h('h3', null, `${s.sliceId}: ${s.agentId} (${s.family}, ${s.symbol})`),
+    h(
+      'div',
+      { class: 'badges' },
+      h('span', { class: 'badge warn' }, `tier ${v.leverage.current}x`),
+      h(
+        'span',
+        { class: 'badge' },
+        v.leverage.nextTier === null ? 'at the cap' : `next ${v.leverage.nextTier}x`,
+      ),
+      h('span', { class: `badge ${rollbackClass}` }, `rollback: ${v.rollback.state}`),
+    ),
+    h(
+      'dl',
+      { class: 'kv' },
+      h('dt', null, 'Bankroll at risk'),
+      h(
+        'dd',
+        null,
+        `${usd(v.bankrollAtRiskUsd)} (${pct(v.bankrollAtRiskFraction, 1)} of ${usd(s.bankrollUsd)}; slice ${usd(s.capitalSliceUsd)} × ${v.leverage.current}x)`,
+      ),
+      h('dt', null, 'Next tier trigger'),
+      h('dd', null, v.leverage.trigger),
+      h('dt', null, 'Rollback status'),
+      h(
+        'dd',
+        null,
+        `${v.rollback.reason}${v.rollback.flattenClientOrderId ? ` (flatten ${v.rollback.flattenClientOrderId})` : ''}`,
+      ),
+      h('dt', null, 'Approved'),
+      h('dd', null, `by ${s.approvedBy} at ${when(s.approvedAtIso)}`),
+      s.promotionId ? h('dt', null, 'Paper session') : null,
+      s.promotionId
+        ? h(
+            'dd',
+            null,
+            h('a', { href: `#/paper/${encodeURIComponent(s.promotionId)}` }, s.promotionId),
+          )
+        : null,
+    ),
+    table(
+      [
+        { label: 'Decided (UTC)', value: (d) => when(d.decidedAtIso) },
+        { label: 'From', num: true, value: (d) => (d.previous === null ? '—' : `${d.previous}x`) },
+        { label: 'To', num: true, value: (d) => `${d.next}x` },
+        { label: 'Rule', value: (d) => d.rule },
+        { label: 'Rationale', value: (d) => d.rationale },
+      ],
+      v.leverage.decisions,
+    ),
+  );
 }
 
 async function approvalsPage() {
@@ -782,10 +867,20 @@ async function approvalPage(id) {
       s.metrics.maxDrawdownFraction < 0.05,
       `max drawdown ${pct(s.metrics.maxDrawdownFraction)}`,
     ),
-    check(
-      s.metrics.tradeCount > 0,
-      `${s.metrics.tradeCount} trades, Sharpe ${num(s.metrics.sharpe, 2)}`,
+    check(s.metrics.tradeCount > 0, `${s.metrics.tradeCount} trades`),
+    ...evidenceGates(s.gates).map((g) =>
+      check(
+        g.verdict === 'pass',
+        `${g.gate.toUpperCase()} ${num(g.observed, 3)} vs threshold ${num(g.threshold, 3)}${g.unit ? ` (${g.unit})` : ''}`,
+      ),
     ),
+    s.metrics.sharpeSessions === undefined
+      ? null
+      : h(
+          'li',
+          { class: 'note' },
+          `Session Sharpe ${num(s.metrics.sharpe, 2)} per session on n = ${s.metrics.sharpeSessions} sessions (for reference; the decision rests on PSR/DSR)`,
+        ),
     check(
       true,
       `micro-live slice ${usd(s.capitalSliceUsd)} of ${usd(s.bankrollUsd)} at ${s.leverage}x`,
@@ -821,6 +916,7 @@ async function approvalPage(id) {
         : `expires ${when(a.expiresAtIso)}`,
     ),
     h('div', { class: 'card' }, h('h2', null, 'Evidence checklist'), checklist),
+    approvalChainCard(a),
     chart('Candidate equity (USD)', [{ label: 'equity', points: a.equityCurve }], {
       format: (v) => usd(v),
     }),
@@ -845,6 +941,227 @@ async function approvalPage(id) {
         : h('p', { class: 'msg' }, 'Only a risk officer can decide.'),
       msg,
     ),
+  ];
+}
+
+/** The evidence gates (PSR, DSR, out of sample) of a Day-3 gate table; none on old requests. */
+function evidenceGates(gates) {
+  const found = gates.filter((g) => ['psr', 'dsr', 'oos'].includes(g.gate));
+  if (found.length) return found;
+  return [
+    {
+      gate: 'psr/dsr',
+      verdict: 'fail',
+      observed: null,
+      threshold: null,
+      unit: 'not evaluated for this request',
+    },
+  ];
+}
+
+/** The approval chain: each signature or refused attempt, the task token's state (never the token). */
+function approvalChainCard(a) {
+  const c = a.chain;
+  if (!c) return null;
+  const tokenClass =
+    c.taskToken.state === 'released' ? 'pass' : c.taskToken.state === 'held' ? 'warn' : 'fail';
+  const steps = c.steps.length
+    ? table(
+        [
+          { label: 'When (UTC)', value: (s) => when(s.atIso) },
+          { label: 'Step', value: (s) => s.step },
+          { label: 'Who', value: (s) => s.actor },
+          { label: 'Outcome', value: (s) => s.outcome || '—' },
+          { label: 'Channel', value: (s) => s.channel || '—' },
+          { label: 'Detail', value: (s) => s.detail || '' },
+        ],
+        c.steps,
+      )
+    : state('empty', 'No signature or attempt recorded yet.');
+  return h(
+    'div',
+    { class: 'card', id: 'approval-chain' },
+    h('h2', null, 'Approval chain'),
+    h(
+      'p',
+      null,
+      `${c.requiredSignatures} signature of an allowed approver decides (${c.approvers.join(', ')}). `,
+    ),
+    h(
+      'p',
+      null,
+      'Task token: ',
+      h('span', { class: `badge ${tokenClass}`, id: 'task-token-state' }, c.taskToken.state),
+      ` ${c.taskToken.detail}`,
+    ),
+    steps,
+    c.sliceId ? h('p', null, 'Micro-live slice: ', h('a', { href: '#/risk' }, c.sliceId)) : null,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paper sessions
+// ---------------------------------------------------------------------------------------------
+
+function statusBadge(status) {
+  const cls = status === 'completed' ? 'pass' : status === 'running' ? 'warn' : 'fail';
+  return h('span', { class: `badge ${cls}` }, status);
+}
+
+async function paperSessionsPage() {
+  const page = await api('/paper-sessions?limit=100');
+  const body = page.items.length
+    ? table(
+        [
+          { label: 'Session', value: (s) => s.sessionDate || '—' },
+          { label: 'Promotion', value: (s) => s.promotionId },
+          { label: 'Symbol', value: (s) => s.symbol || '—' },
+          { label: 'Capital', num: true, value: (s) => usd(s.capitalUsd) },
+          { label: 'Broker', value: (s) => s.broker || '—' },
+          { label: 'Status', value: (s) => statusBadge(s.status) },
+          {
+            label: 'Orders (filled)',
+            num: true,
+            value: (s) => `${s.orderCount} (${s.filledCount})`,
+          },
+          { label: 'Paper PnL', num: true, value: (s) => usd(s.paperPnlUsd) },
+          { label: 'Simulator PnL', num: true, value: (s) => usd(s.referencePnlUsd) },
+          { label: 'Difference', num: true, value: (s) => usd(s.differenceUsd) },
+          {
+            label: 'Reconciled',
+            value: (s) =>
+              s.reconciliationClean === null
+                ? '—'
+                : h(
+                    'span',
+                    { class: `badge ${s.reconciliationClean ? 'pass' : 'fail'}` },
+                    s.reconciliationClean ? 'clean' : 'BREAK',
+                  ),
+          },
+        ],
+        page.items,
+        (s) => {
+          location.hash = `#/paper/${encodeURIComponent(s.promotionId)}`;
+        },
+      )
+    : state(
+        'empty',
+        'No paper session yet: a promoted candidate trades one on the paper broker from its promotion window to the close.',
+      );
+  return [h('h1', null, 'Paper sessions'), h('div', { class: 'card', id: 'paper-sessions' }, body)];
+}
+
+async function paperSessionPage(id) {
+  const doc = await api(`/paper-sessions/${encodeURIComponent(id)}`);
+  const s = doc.session;
+  const p = doc.promotion;
+  const at = (iso) => Date.parse(iso);
+  const buys = s.fills.filter((f) => f.side === 'buy').map((f) => [at(f.atIso), f.priceUsd]);
+  const sells = s.fills.filter((f) => f.side === 'sell').map((f) => [at(f.atIso), f.priceUsd]);
+  const priceChart = chart(
+    `${s.symbol || 'price'}: minute close with the session's fills (USD)`,
+    [
+      { label: 'close', points: doc.prices.close, color: '#57606a' },
+      { label: 'buy fill', points: buys, color: '#1a7f37', markers: true },
+      { label: 'sell fill', points: sells, color: '#cf222e', markers: true },
+    ],
+    { format: (v) => usd(v) },
+  );
+  const orders = s.orders.length
+    ? table(
+        [
+          { label: 'client_order_id', value: (o) => o.clientOrderId },
+          { label: 'Decided (UTC)', value: (o) => when(o.decidedAtIso) },
+          { label: 'Side', value: (o) => o.side },
+          { label: 'Qty', num: true, value: (o) => num(o.qty, 4) },
+          { label: 'Reason', value: (o) => o.reason || '—' },
+          { label: 'Status', value: (o) => o.status },
+          { label: 'Filled', num: true, value: (o) => num(o.filledQty, 4) },
+          { label: 'Avg price', num: true, value: (o) => usd(o.avgPriceUsd) },
+          { label: 'History', value: (o) => o.history.map((x) => x.status).join(' → ') },
+        ],
+        s.orders,
+      )
+    : state('empty', 'The session sent no order (no signal, or every tick was skipped).');
+  const parity = s.parity
+    ? h(
+        'dl',
+        { class: 'kv' },
+        h('dt', null, 'Paper PnL'),
+        h('dd', null, usd(s.parity.paperPnlUsd)),
+        h('dt', null, 'Simulator PnL (same genome, same bars)'),
+        h('dd', null, usd(s.parity.referencePnlUsd)),
+        h('dt', null, 'Difference (paper − simulator)'),
+        h('dd', { id: 'parity-difference' }, usd(s.parity.differenceUsd)),
+        h('dt', null, 'Cohort PnL that promoted it'),
+        h('dd', null, usd(s.parity.cohortPnlUsd)),
+      )
+    : state('loading', 'The session is still running: parity is computed at the close.');
+  const rec = s.reconciliation
+    ? h(
+        'p',
+        null,
+        h(
+          'span',
+          { class: `badge ${s.reconciliation.clean ? 'pass' : 'fail'}` },
+          s.reconciliation.clean ? 'clean' : 'BREAK',
+        ),
+        ` book ${num(s.reconciliation.bookQty, 4)} vs broker ${num(s.reconciliation.brokerQty, 4)} shares`,
+      )
+    : state('loading', 'Reconciled at the close.');
+  const decisions = s.decisions.length
+    ? table(
+        [
+          { label: 'When (UTC)', value: (d) => when(d.atIso) },
+          { label: 'Action', value: (d) => d.action },
+          { label: 'Reason', value: (d) => d.reason || '' },
+        ],
+        s.decisions,
+      )
+    : null;
+  return [
+    h('h1', null, `Paper session ${s.promotionId}`),
+    h(
+      'div',
+      { class: 'badges' },
+      statusBadge(s.status),
+      s.halt
+        ? h('span', { class: 'badge fail' }, `halted (${s.halt.mode}): ${s.halt.reason}`)
+        : null,
+    ),
+    h(
+      'dl',
+      { class: 'kv card' },
+      h('dt', null, 'Session'),
+      h(
+        'dd',
+        null,
+        `${s.sessionDate} ${s.symbol} on ${s.broker}, close ${when(s.closeIso)}${s.earlyClose ? ' (early close)' : ''}`,
+      ),
+      h('dt', null, 'Capital / bankroll'),
+      h('dd', null, `${usd(s.capitalUsd)} / ${usd(p.bankrollUsd)}`),
+      h('dt', null, 'Promotion'),
+      h(
+        'dd',
+        null,
+        h('a', { href: `#/promotions/${encodeURIComponent(p.promotionId)}` }, p.promotionId),
+      ),
+      h('dt', null, 'Cohort / agent'),
+      h(
+        'dd',
+        null,
+        h('a', { href: `#/cohorts/${encodeURIComponent(p.cohortId)}` }, p.cohortId),
+        ` / ${p.agentId}`,
+      ),
+    ),
+    priceChart,
+    doc.prices.error ? h('p', { class: 'msg' }, `No price bars: ${doc.prices.error}`) : null,
+    h('div', { class: 'card', id: 'parity' }, h('h2', null, 'Paper vs simulator PnL'), parity),
+    h('div', { class: 'card' }, h('h2', null, 'Reconciliation'), rec),
+    h('h2', null, `Orders (${s.orders.length})`),
+    h('div', { class: 'card', id: 'paper-orders' }, orders),
+    decisions ? h('h2', null, 'Skipped and halted ticks') : null,
+    decisions ? h('div', { class: 'card' }, decisions) : null,
   ];
 }
 
@@ -952,6 +1269,8 @@ function route() {
       return load(() => cohortsPage(params));
     case 'promotions':
       return load(() => (parts[1] ? promotionPage(parts[1]) : promotionsPage()));
+    case 'paper':
+      return load(() => (parts[1] ? paperSessionPage(parts[1]) : paperSessionsPage()));
     case 'risk':
       return load(riskPage);
     case 'approvals':

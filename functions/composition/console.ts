@@ -9,10 +9,12 @@ import { ulid } from 'ulid';
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
 import { SfnCohortStarter } from '../adapters/sfn/sfn-cohort-starter.js';
 import { decideApproval } from '../core/approval/decide.js';
 import { ValidationError } from '../core/errors.js';
+import { DEFAULT_LEVERAGE_POLICY, type LeveragePolicy } from '../core/leverage/policy.js';
 import { startPartialCohort } from '../core/use-cases/cohort-start.js';
 import { ConsoleApi } from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
@@ -29,6 +31,11 @@ export interface ConsoleWriteDeps {
   readonly approvalDeps?: () => Promise<ApprovalDeps>;
   /** Starts intraday-cohort executions (default: Step Functions, env `INTRADAY_COHORT_STATE_MACHINE_ARN`). */
   readonly cohortStarter?: () => CohortStarter;
+  /**
+   * The leverage policy the Day-3 workflow applies, for the next tier and its trigger
+   * (default: {@link DEFAULT_LEVERAGE_POLICY}, what every stage's `DAY3_CONFIG_JSON` holds).
+   */
+  readonly leveragePolicy?: LeveragePolicy;
 }
 
 /** The Step Functions starter of the environment's intraday-cohort state machine. */
@@ -80,6 +87,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     cohorts: rt.cohorts,
     promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
     artifacts: rt.artifacts,
+    marketData: rt.marketData,
     auditReader: new S3AuditReader({
       s3,
       bucket: rt.env.AUDIT_BUCKET,
@@ -90,6 +98,8 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     environment: rt.env.STAGE,
     clock: rt.clock,
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
+    microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
+    leveragePolicy: writes.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     setKillSwitch: killSwitchSetter(rt, promotionDeps),
     startCohort: (input) =>
       startPartialCohort(

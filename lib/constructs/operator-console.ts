@@ -43,7 +43,12 @@ export interface OperatorConsoleProps {
   readonly table: ITableV2;
   /** The table's `gsi1` (cohorts, promotions, approvals listings). */
   readonly indexName: string;
-  readonly buckets: { readonly artifacts: IBucket; readonly audit: IBucket };
+  readonly buckets: {
+    readonly artifacts: IBucket;
+    readonly audit: IBucket;
+    /** Read for the paper-session price chart (the session's minute bars). */
+    readonly marketData: IBucket;
+  };
   /** The promotion pipeline: its broker settings and grants serve the kill switch. */
   readonly promotion: PromotionPipeline;
   /** The intraday-cohort state machine: `cohort start` (a partial cohort) starts it. */
@@ -126,7 +131,10 @@ export class OperatorConsole extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'Query'])
           .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'UpdateItem'])
           .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem', 'PutItem'])
+          // Micro-live slices and their leverage decisions: read only.
+          .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'Query'])
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .readsObjects(buckets.marketData, PREFIXES.marketData)
           .readsObjects(buckets.audit, PREFIXES.auditJsonLines),
       )
       .appendsAudit(buckets.audit, table, stage);

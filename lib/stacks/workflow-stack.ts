@@ -253,7 +253,7 @@ export class WorkflowStack extends Stack {
       names,
       table,
       indexName: GSI1,
-      buckets: { artifacts, audit },
+      buckets: { artifacts, audit, marketData },
       promotion: this.promotion,
       intradayCohort: this.stateMachine,
       ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),

@@ -134,7 +134,50 @@ describe('operator console in Chromium', () => {
     await risk.locator('#approve').click();
     await risk.getByText(/^Recorded: approved \(execution resumed\)/).waitFor();
     await expect(fx.decision).resolves.toMatchObject({ decision: 'approved', by: 'local:rick' });
+    // The page reloads into the approval chain: rick's signature, the token released.
+    await risk.locator('#task-token-state').getByText('released').waitFor();
+    const chain = risk.locator('#approval-chain tbody tr');
+    expect(await chain.first().textContent()).toContain('local:rick');
+    expect(await risk.locator('#approval-chain').textContent()).not.toContain('console-test-');
     await risk.context().close();
+  });
+
+  it('shows the paper session: fills on the price chart, orders and paper vs simulator PnL', async () => {
+    const { fx } = ready();
+    const page = await signIn('vera');
+    await page.goto(`${fx.server.url}#/paper`);
+    const rows = page.locator('#paper-sessions tbody tr');
+    await rows.first().waitFor();
+    await rows.filter({ hasText: fx.promotionId }).click();
+    await page.getByRole('heading', { name: `Paper session ${fx.promotionId}` }).waitFor();
+    const chart = page.locator(
+      '[data-chart$="with the session\'s fills (USD)"][data-rendered="true"]',
+    );
+    await chart.waitFor();
+    expect(await page.locator('#parity-difference').textContent()).toMatch(/\$/);
+    const orders = page.locator('#paper-orders tbody tr');
+    const count = await orders.count();
+    if (count > 0) {
+      expect(await orders.first().locator('td').first().textContent()).toMatch(/\S/);
+    } else {
+      await page.locator('#paper-orders').getByText('The session sent no order').waitFor();
+    }
+    // Hover the chart: the legend shows the close under the cursor.
+    const box = await chart.locator('.u-over').boundingBox();
+    await page.mouse.move((box?.x ?? 0) + (box?.width ?? 0) / 2, (box?.y ?? 0) + 20);
+    const close = chart.locator('.u-legend .u-series').nth(1).locator('.u-value');
+    await expect.poll(() => close.textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
+    await page.context().close();
+  });
+
+  it('shows the risk page with the micro-live section and the leverage policy', async () => {
+    const page = await signIn('vera');
+    await page.goto(`${ready().fx.server.url}#/risk`);
+    await page
+      .locator('#micro-live')
+      .getByText(/Policy: start 2x/)
+      .waitFor();
+    await page.context().close();
   });
 
   it('shows a tampered audit record as a broken hash chain', async () => {

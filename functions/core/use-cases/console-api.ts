@@ -26,6 +26,8 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { ConsoleReadModel, Page } from '../../ports/console-read-model.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import type { MarketDataPort } from '../../ports/market-data.js';
+import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import {
   AUDIT_KINDS,
@@ -39,10 +41,21 @@ import { type CsvCell, toCsv } from '../console/csv.js';
 import { decodeCursor, encodeCursor } from '../console/cursor.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { NotFoundError, StagegateError, ValidationError } from '../errors.js';
+import { symbolMinutes } from '../exchange/exchange-model.js';
+import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
 import { periodSharpe, returnMoments, sharpeEvidence } from '../scoring/sharpe-inference.js';
 import type { CohortRecord } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
+import {
+  type AuditRow,
+  approvalChain,
+  microLiveView,
+  paperSessionOf,
+  paperSessionSummary,
+  paperSessionsFrom,
+  sliceIdsFrom,
+} from './console-trading.js';
 import { deskStatus } from './desk-status.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -84,11 +97,17 @@ export interface ConsoleApiDeps {
   readonly cohorts: Pick<CohortRepository, 'get'>;
   readonly promotions: Pick<PromotionRepository, 'get' | 'listOrders'>;
   readonly artifacts: ArtifactStore;
+  /** The session's minute bars, for the paper-session price chart. */
+  readonly marketData: Pick<MarketDataPort, 'loadSession'>;
   readonly auditReader: AuditReader;
   readonly audit: AuditSink;
   readonly environment: AuditEnvironment;
   readonly clock: Clock;
   readonly killSwitch: Pick<KillSwitchPort, 'read'>;
+  /** Micro-live slices and their leverage decisions (read only). */
+  readonly microLive: Pick<MicroLiveRepository, 'getSlice' | 'listLeverageDecisions'>;
+  /** The leverage policy the Day-3 workflow applies (for the next tier and its trigger). */
+  readonly leveragePolicy: LeveragePolicy;
   /** Engages/releases the kill switch (records it, cancels open orders on engage). */
   readonly setKillSwitch: (input: {
     readonly engaged: boolean;
@@ -192,6 +211,9 @@ const CohortQuerySchema = z.strictObject({
   /** Comma-separated agent ids whose curves to include (default: the top ten). */
   agents: z.string().max(2000).optional(),
 });
+/** A UTC day window (`from`..`to`, at most {@link MAX_AUDIT_DAYS} days; none: every day). */
+const windowRefine = (q: { from?: string | undefined; to?: string | undefined }) =>
+  !q.from || !q.to || q.from <= q.to;
 const AuditQueryBase = z.strictObject({
   kind: z.enum(AUDIT_KINDS).optional(),
   from: isoDate.optional(),
@@ -199,10 +221,22 @@ const AuditQueryBase = z.strictObject({
   cursor: cursorParam,
   limit: limitParam,
 });
-const AuditQuerySchema = AuditQueryBase.refine((q) => !q.from || !q.to || q.from <= q.to, {
+const AuditQuerySchema = AuditQueryBase.refine(windowRefine, {
   message: 'must not be before `from`',
   path: ['to'],
 });
+const PaperSessionListQuerySchema = z
+  .strictObject({
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    cursor: cursorParam,
+    limit: limitParam,
+  })
+  .refine(windowRefine, { message: 'must not be before `from`', path: ['to'] });
+const MicroLiveListQuerySchema = z
+  .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
+  .refine(windowRefine, { message: 'must not be before `from`', path: ['to'] });
+const NoQuerySchema = z.strictObject({});
 const ApprovalListQuerySchema = z.strictObject({
   status: z.enum(['pending', 'approved', 'rejected', 'all']).default('all'),
   cursor: cursorParam,
@@ -216,6 +250,43 @@ const DecisionBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   note: z.string().max(1000).optional(),
 });
+const CohortExportQuerySchema = z.strictObject({
+  date: isoDate.optional(),
+  bankroll: z.coerce.number().positive().max(100_000).optional(),
+  cohort: z.string().max(200).optional(),
+});
+const OrdersExportQuerySchema = z.strictObject({ promotion: z.string().max(200).optional() });
+const AuditExportQuerySchema = AuditQueryBase.omit({ cursor: true, limit: true });
+
+/**
+ * The query schema of every GET route and the body schema of every POST route handled here,
+ * keyed as in `docs/console-api.openapi.yaml` (`get /api/cohorts`); the contract test holds
+ * the document's parameters and request bodies to them. (`post /api/cohorts` validates its
+ * body in `cohort-start.ts`.)
+ */
+export const ROUTE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  'get /api/me': NoQuerySchema,
+  'get /api/status': NoQuerySchema,
+  'get /api/cohorts': CohortListQuerySchema,
+  'get /api/cohorts/{cohortId}': CohortQuerySchema,
+  'get /api/cohorts/{cohortId}/agents/{agentId}': NoQuerySchema,
+  'get /api/promotions': PageQuerySchema,
+  'get /api/promotions/{promotionId}': NoQuerySchema,
+  'get /api/paper-sessions': PaperSessionListQuerySchema,
+  'get /api/paper-sessions/{promotionId}': NoQuerySchema,
+  'get /api/micro-live': MicroLiveListQuerySchema,
+  'get /api/micro-live/{sliceId}': NoQuerySchema,
+  'get /api/kill-switch': NoQuerySchema,
+  'post /api/kill-switch': KillSwitchBodySchema,
+  'get /api/approvals': ApprovalListQuerySchema,
+  'get /api/approvals/{approvalId}': NoQuerySchema,
+  'post /api/approvals/{approvalId}/decision': DecisionBodySchema,
+  'get /api/audit': AuditQuerySchema,
+  'get /api/exports/cohorts.csv': CohortExportQuerySchema,
+  'get /api/exports/agents.csv': CohortExportQuerySchema,
+  'get /api/exports/orders.csv': OrdersExportQuerySchema,
+  'get /api/exports/audit.csv': AuditExportQuerySchema,
+};
 
 function parse<S extends z.ZodType>(
   schema: S,
@@ -276,19 +347,6 @@ function underwater(values: readonly number[]): number[] {
     peak = Math.max(peak, v);
     return peak > 0 ? v / peak - 1 : 0;
   });
-}
-
-interface StoredAuditView {
-  readonly id: string;
-  readonly ts: string;
-  readonly kind: string;
-  readonly actor: string;
-  readonly stream: string;
-  readonly seq: number;
-  readonly subject: Record<string, string | null>;
-  readonly payload: unknown;
-  readonly hash: string;
-  readonly prevHash: string;
 }
 
 /** The router. Construct once per process with its deps; `handle` never throws. */
@@ -372,9 +430,12 @@ export class ConsoleApi {
   private async read(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
     const identity = this.authorize(req, 'read');
     const q = req.query;
-    if (route === '/me') return json(200, { identity, roles: req.roles });
+    if (route === '/me') {
+      parse(NoQuerySchema, q, 'query');
+      return json(200, { identity, roles: req.roles });
+    }
     if (route === '/status') {
-      parse(z.strictObject({}), q, 'query');
+      parse(NoQuerySchema, q, 'query');
       return json(200, await deskStatus(this.deps));
     }
     if (route === '/cohorts') return json(200, await this.listCohorts(q));
@@ -384,6 +445,7 @@ export class ConsoleApi {
     }
     const m2 = /^\/cohorts\/([^/]+)\/agents\/([^/]+)$/.exec(route);
     if (m2) {
+      parse(NoQuerySchema, q, 'query');
       return json(
         200,
         await this.agent(decodeURIComponent(m2[1] as string), decodeURIComponent(m2[2] as string)),
@@ -402,9 +464,23 @@ export class ConsoleApi {
     }
     const m3 = /^\/promotions\/([^/]+)$/.exec(route);
     if (m3) {
+      parse(NoQuerySchema, q, 'query');
       return json(200, await this.promotion(decodeURIComponent(m3[1] as string)));
     }
+    if (route === '/paper-sessions') return json(200, await this.listPaperSessions(q));
+    const m7 = /^\/paper-sessions\/([^/]+)$/.exec(route);
+    if (m7) {
+      parse(NoQuerySchema, q, 'query');
+      return json(200, await this.paperSession(decodeURIComponent(m7[1] as string)));
+    }
+    if (route === '/micro-live') return json(200, await this.listMicroLive(q));
+    const m8 = /^\/micro-live\/([^/]+)$/.exec(route);
+    if (m8) {
+      parse(NoQuerySchema, q, 'query');
+      return json(200, await this.microLive(decodeURIComponent(m8[1] as string)));
+    }
     if (route === '/kill-switch') {
+      parse(NoQuerySchema, q, 'query');
       const state = await this.deps.killSwitch.read();
       return json(
         200,
@@ -414,12 +490,8 @@ export class ConsoleApi {
     if (route === '/approvals') return json(200, await this.listApprovals(q));
     const m4 = /^\/approvals\/([^/]+)$/.exec(route);
     if (m4) {
-      return json(
-        200,
-        this.approvalView(
-          await this.deps.readModel.getApproval(decodeURIComponent(m4[1] as string)),
-        ),
-      );
+      parse(NoQuerySchema, q, 'query');
+      return json(200, await this.approval(decodeURIComponent(m4[1] as string)));
     }
     if (route === '/audit') return json(200, await this.auditPage(q));
     const m5 = /^\/exports\/(cohorts|agents|orders|audit)\.csv$/.exec(route);
@@ -454,11 +526,12 @@ export class ConsoleApi {
       : record.leaderboard.slice(0, DEFAULT_CURVE_AGENTS).map((r) => r.agentId);
     const sim = await this.simulation(record);
     const ts = sim.timestamps;
-    const { leaderboard, ...header } = record;
-    const inference = minuteSharpeInference(sim);
+    const { leaderboard, parent, ...rest } = record;
+    const { sharpe: _parentSharpe, ...parentFigures } = parent;
+    const inference = psrDsrOfAgents(sim);
     return {
-      cohort: header,
-      leaderboard: leaderboard.map((r) => ({ ...r, ...inference.get(r.agentId) })),
+      cohort: { ...rest, parent: parentFigures },
+      leaderboard: leaderboard.map((r) => ({ ...withoutSharpe(r), ...inference.get(r.agentId) })),
       /** How `psr`/`dsr` of the rows were measured. */
       sharpeInference: {
         frequency: 'minute',
@@ -503,7 +576,7 @@ export class ConsoleApi {
     return {
       cohortId,
       sessionDate: record.sessionDate,
-      row,
+      row: withoutSharpe(row),
       genome: agent.genome,
       equity: curve(sim.timestamps, agent.equityCurve),
       underwater: curve(sim.timestamps, underwater(agent.equityCurve)),
@@ -541,6 +614,108 @@ export class ConsoleApi {
     return { promotion, gates, orders: orders.map(orderView) };
   }
 
+  /** The records of the staging day of `promotion` and the next (a session may cross UTC midnight). */
+  private async promotionDays(stagedAtIso: string): Promise<AuditRow[]> {
+    const day = stagedAtIso.slice(0, 10);
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    return this.readAudit([day, next]);
+  }
+
+  private async listPaperSessions(q: Readonly<Record<string, string>>) {
+    const p = parse(PaperSessionListQuerySchema, q, 'query');
+    const all = paperSessionsFrom(await this.readAudit(this.auditDays(p)));
+    const offset = p.cursor ? Number(cursorOf(p)?.offset ?? 0) : 0;
+    return {
+      items: all.slice(offset, offset + p.limit).map(paperSessionSummary),
+      total: all.length,
+      nextCursor: offset + p.limit < all.length ? encodeCursor({ offset: offset + p.limit }) : null,
+    };
+  }
+
+  private async paperSession(promotionId: string) {
+    const promotion = await this.deps.promotions.get(promotionId);
+    const session = paperSessionOf(promotionId, await this.promotionDays(promotion.stagedAtIso));
+    if (!session) throw new NotFoundError('paper session', promotionId);
+    return {
+      session,
+      prices: await this.sessionPrices(session.sessionDate, session.symbol),
+      promotion: {
+        promotionId: promotion.promotionId,
+        cohortId: promotion.cohortId,
+        agentId: promotion.agentId,
+        sessionDate: promotion.sessionDate,
+        bankrollUsd: promotion.bankrollUsd,
+        capitalSliceUsd: promotion.capitalSliceUsd,
+        status: promotion.status,
+      },
+    };
+  }
+
+  /**
+   * The symbol's minute closes of the session (downsampled `[epochMs, close USD]`), for the
+   * price chart the orders are drawn on; `error` says why there are none.
+   */
+  private async sessionPrices(date: string | null, symbol: string | null) {
+    if (!date || !symbol)
+      return { symbol, close: [], error: 'the session did not record its symbol and date' };
+    try {
+      const minutes = symbolMinutes(await this.deps.marketData.loadSession(date, [symbol]), symbol);
+      if (!minutes) return { symbol, close: [], error: `no ${symbol} bars on ${date}` };
+      const ts: number[] = [];
+      const close: number[] = [];
+      minutes.ts.forEach((t, i) => {
+        const c = minutes.series.close[i] as number;
+        if (c > 0) {
+          ts.push(t);
+          close.push(c);
+        }
+      });
+      return { symbol, close: curve(ts, close), error: null };
+    } catch (err) {
+      if (!(err instanceof StagegateError)) throw err;
+      return { symbol, close: [], error: `${err.name}: ${err.message}` };
+    }
+  }
+
+  private async sliceView(sliceId: string) {
+    const [slice, decisions] = await Promise.all([
+      this.deps.microLive.getSlice(sliceId),
+      this.deps.microLive.listLeverageDecisions(sliceId),
+    ]);
+    return microLiveView(slice, decisions, this.deps.leveragePolicy);
+  }
+
+  private async listMicroLive(q: Readonly<Record<string, string>>) {
+    const p = parse(MicroLiveListQuerySchema, q, 'query');
+    const ids = sliceIdsFrom(await this.readAudit(this.auditDays(p))).slice(0, MAX_PAGE);
+    const items = [];
+    for (const id of ids) {
+      try {
+        items.push(await this.sliceView(id));
+      } catch (err) {
+        // A slice named in the trail but not stored (purged, or another table): left out.
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return { items, policy: this.deps.leveragePolicy };
+  }
+
+  private async microLive(sliceId: string) {
+    return { ...(await this.sliceView(sliceId)), policy: this.deps.leveragePolicy };
+  }
+
+  /** One approval request with its chain (signatures, refusals, task-token state) from the trail. */
+  private async approval(approvalId: string) {
+    const v = await this.deps.readModel.getApproval(approvalId);
+    const from = v.createdAtIso.slice(0, 10);
+    const to = [from, v.expiresAtIso.slice(0, 10), (v.decidedAtIso ?? '').slice(0, 10)]
+      .sort()
+      .at(-1) as string;
+    const days = daysBetween(from, to).slice(0, MAX_AUDIT_DAYS);
+    const chain = approvalChain(v, await this.readAudit(days), this.deps.clock.now());
+    return { ...this.approvalView(v), chain };
+  }
+
   private approvalView(v: ApprovalView) {
     const { equityCurve, ...rest } = v;
     return { ...rest, equityCurve, expired: this.deps.clock.now() >= v.exp * 1000 };
@@ -559,7 +734,7 @@ export class ConsoleApi {
   }
 
   /** Parsed records of the given UTC days (all days when `days` is null), oldest first. */
-  private async readAudit(days: readonly string[] | null): Promise<StoredAuditView[]> {
+  private async readAudit(days: readonly string[] | null): Promise<AuditRow[]> {
     const inputs = days
       ? (
           await Promise.all(
@@ -569,7 +744,7 @@ export class ConsoleApi {
           )
         ).flat()
       : await this.deps.auditReader.readRecords({ environment: this.deps.environment });
-    const out: StoredAuditView[] = [];
+    const out: AuditRow[] = [];
     for (const input of inputs) {
       const parsed = auditRecordSchema.safeParse(input.record);
       if (!parsed.success) continue;
@@ -663,7 +838,7 @@ export class ConsoleApi {
     q: Readonly<Record<string, string>>,
   ): Promise<ConsoleResponse> {
     if (what === 'audit') {
-      const p = parse(AuditQueryBase.omit({ cursor: true, limit: true }), q, 'query');
+      const p = parse(AuditExportQuerySchema, q, 'query');
       const rows = (await this.readAudit(this.auditDays(p))).filter(
         (r) => !p.kind || r.kind === p.kind,
       );
@@ -700,7 +875,7 @@ export class ConsoleApi {
       );
     }
     if (what === 'orders') {
-      const p = parse(z.strictObject({ promotion: z.string().max(200).optional() }), q, 'query');
+      const p = parse(OrdersExportQuerySchema, q, 'query');
       const promotions = p.promotion
         ? [await this.deps.promotions.get(p.promotion)]
         : await this.allPages(
@@ -748,15 +923,7 @@ export class ConsoleApi {
         rows,
       );
     }
-    const p = parse(
-      z.strictObject({
-        date: isoDate.optional(),
-        bankroll: z.coerce.number().positive().max(100_000).optional(),
-        cohort: z.string().max(200).optional(),
-      }),
-      q,
-      'query',
-    );
+    const p = parse(CohortExportQuerySchema, q, 'query');
     const cohorts = p.cohort
       ? [await this.deps.cohorts.get(p.cohort)]
       : await this.allPages((cursor) =>
@@ -816,7 +983,7 @@ export class ConsoleApi {
           r.unrealizedPnlUsd,
           r.feesUsd,
           r.roi,
-          r.sharpe,
+          r.sessionVolatility ?? null,
           r.maxDrawdownFraction,
           r.bankrollUtilization,
           r.leverageBreaches,
@@ -842,7 +1009,7 @@ export class ConsoleApi {
         'unrealized_pnl_usd',
         'fees_usd',
         'roi',
-        'sharpe',
+        'session_volatility',
         'max_drawdown_fraction',
         'bankroll_utilization',
         'leverage_breaches',
@@ -947,6 +1114,16 @@ export class ConsoleApi {
 }
 
 /**
+ * A leaderboard row without its stored `sharpe` (an annualized minute Sharpe, kept in the
+ * record only): no console page or export shows it, since decisions rest on PSR/DSR and
+ * session-level statistics.
+ */
+function withoutSharpe<R extends { sharpe: number }>(row: R): Omit<R, 'sharpe'> {
+  const { sharpe: _sharpe, ...rest } = row;
+  return rest;
+}
+
+/**
  * PSR and DSR of every agent of a cohort on its per-bar (minute) equity returns within the
  * session: PSR(0) = P(true per-minute Sharpe > 0) (Bailey & López de Prado 2012, eq. 11); DSR =
  * the PSR against the expected maximum Sharpe of the cohort's distinct genomes as trials, with
@@ -955,9 +1132,9 @@ export class ConsoleApi {
  * (fewer than two returns, no variance). A within-session figure: the Day-3 gates use daily
  * (session) returns across cohorts instead.
  */
-function minuteSharpeInference(
+function psrDsrOfAgents(
   sim: SimulationResult,
-): Map<string, { psr: number | null; dsr: number | null; minuteSharpe: number }> {
+): Map<string, { psr: number | null; dsr: number | null }> {
   const returnsOf = (curve: readonly number[]) => {
     const out: number[] = [];
     for (let i = 1; i < curve.length; i++) {
@@ -973,7 +1150,7 @@ function minuteSharpeInference(
     .filter((m) => m.n >= 2 && m.stdev > 0)
     .map((m) => periodSharpe(m));
   const trials = new Set(sim.agents.map((a) => a.genome.id)).size;
-  const out = new Map<string, { psr: number | null; dsr: number | null; minuteSharpe: number }>();
+  const out = new Map<string, { psr: number | null; dsr: number | null }>();
   sim.agents.forEach((a, i) => {
     const e = sharpeEvidence({
       returns: returns[i] as number[],
@@ -982,7 +1159,7 @@ function minuteSharpeInference(
       trialSharpes,
       confidence: 0.95,
     });
-    out.set(a.agentId, { psr: e.psr, dsr: e.dsr, minuteSharpe: e.sharpe });
+    out.set(a.agentId, { psr: e.psr, dsr: e.dsr });
   });
   return out;
 }

@@ -160,6 +160,171 @@ describe('reads', () => {
   });
 });
 
+describe('paper sessions and micro-live', () => {
+  type Session = {
+    promotionId: string;
+    status: string;
+    symbol: string;
+    capitalUsd: number;
+    orderCount: number;
+    filledCount: number;
+    paperPnlUsd: number;
+    referencePnlUsd: number;
+    differenceUsd: number;
+    reconciliationClean: boolean;
+  };
+
+  it("lists the promotion's paper session with paper vs simulator PnL", async () => {
+    const res = await call('/api/paper-sessions?from=2013-10-08&to=2013-10-09');
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as { items: Session[]; total: number };
+    const mine = list.items.find((s) => s.promotionId === fx.promotionId);
+    expect(mine).toMatchObject({ status: 'completed', reconciliationClean: true });
+    expect(mine?.differenceUsd).toBeCloseTo(
+      (mine?.paperPnlUsd ?? Number.NaN) - (mine?.referencePnlUsd ?? Number.NaN),
+      6,
+    );
+    expect(list.items.every((s) => !('orders' in s))).toBe(true);
+    const none = (await (
+      await call('/api/paper-sessions?from=2013-10-01&to=2013-10-02')
+    ).json()) as {
+      items: unknown[];
+    };
+    expect(none.items).toEqual([]);
+  });
+
+  it('returns one paper session with orders by client_order_id, fills, reconciliation and parity', async () => {
+    const res = await call(`/api/paper-sessions/${fx.promotionId}`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      session: Session & {
+        orders: {
+          clientOrderId: string;
+          status: string;
+          filledQty: number;
+          avgPriceUsd: number | null;
+          history: { status: string }[];
+        }[];
+        fills: { clientOrderId: string; qty: number; priceUsd: number; atIso: string }[];
+        parity: { paperPnlUsd: number; referencePnlUsd: number; orders: unknown[] };
+        reconciliation: { clean: boolean; bookQty: number; brokerQty: number };
+      };
+      promotion: { promotionId: string; capitalSliceUsd: number };
+    };
+    const s = doc.session;
+    expect(doc.promotion.promotionId).toBe(fx.promotionId);
+    expect(s.capitalUsd).toBe(doc.promotion.capitalSliceUsd);
+    expect(s.orders.length).toBe(s.orderCount);
+    for (const o of s.orders) {
+      expect(o.clientOrderId.length).toBeGreaterThan(0);
+      expect(o.clientOrderId.length).toBeLessThanOrEqual(48);
+      expect(o.history.at(-1)?.status).toBe(o.status);
+    }
+    expect(new Set(s.orders.map((o) => o.clientOrderId)).size).toBe(s.orders.length);
+    // Every filled order is a fill at its own average price.
+    const filled = s.orders.filter((o) => o.filledQty > 0);
+    expect(s.fills.map((f) => f.clientOrderId).sort()).toEqual(
+      filled.map((o) => o.clientOrderId).sort(),
+    );
+    for (const f of s.fills) {
+      const o = filled.find((x) => x.clientOrderId === f.clientOrderId);
+      expect(f.qty).toBe(o?.filledQty);
+      expect(f.priceUsd).toBe(o?.avgPriceUsd);
+    }
+    expect(s.parity.paperPnlUsd).toBe(s.paperPnlUsd);
+    expect(s.parity.referencePnlUsd).toBe(s.referencePnlUsd);
+    expect(s.reconciliation.clean).toBe(true);
+    expect(s.reconciliation.bookQty).toBe(s.reconciliation.brokerQty);
+  });
+
+  it('answers an unknown paper session or slice with 404 and a bad window with 400', async () => {
+    expect((await call('/api/paper-sessions/no-such-promotion')).status).toBe(404);
+    expect((await call('/api/micro-live/no-such-slice')).status).toBe(404);
+    const bad = await call('/api/paper-sessions?from=2013-10-09&to=2013-10-08');
+    expect(await bad.json()).toMatchObject({ status: 400, field: 'query.to' });
+    const extra = await call(`/api/paper-sessions/${fx.promotionId}?x=1`);
+    expect(await extra.json()).toMatchObject({ status: 400, field: 'query.x' });
+  });
+
+  it('shows a micro-live slice with its leverage decisions, next tier and rollback status', async () => {
+    const deps = await fx.stack.approvalDeps();
+    const sliceId = 'ml-console-test';
+    const createdAtIso = '2013-10-09T14:00:00.000Z';
+    await deps.microLive.createSlice({
+      sliceId,
+      approvalId: fx.approvalId,
+      approvedBy: 'local:rick',
+      approvedAtIso: createdAtIso,
+      executionArn: 'arn:aws:states:local:000000000000:execution:day3:it-console',
+      reviewId: 'd3-it-console',
+      cohortId: fx.cohortIds[0] as string,
+      agentId: 'a0001',
+      genomeId: 'genome-console-test',
+      lineageId: 'lineage-console-test',
+      family: 'momentum',
+      symbol: 'SPY',
+      bankrollUsd: 1000,
+      capitalSliceUsd: 50,
+      leverage: 3,
+      backtestReturnVariance: null,
+      status: 'active',
+      statusReason: 'entry filled; the rollback monitor watches it',
+      promotionId: fx.promotionId,
+      pipelineExecutionArn: null,
+      entry: null,
+      flattenClientOrderId: null,
+      dailyCloses: [{ date: '2013-10-09', equityUsd: 51 }],
+      version: 0,
+      createdAtIso,
+      updatedAtIso: createdAtIso,
+    });
+    for (const [key, previous, next, rule] of [
+      ['initial', null, 2, 'initial'],
+      ['day:2013-10-09', 2, 3, 'step_up'],
+    ] as const) {
+      await deps.microLive.recordLeverageDecision({
+        sliceId,
+        key,
+        previous,
+        next,
+        rule,
+        rationale: `${rule} for the test`,
+        decidedAtIso: createdAtIso,
+        inputs: {},
+      });
+    }
+    await fx.stack.runtime.audit.append({
+      kind: 'config_changed',
+      actor: 'stagegate/day3',
+      stream: 'execution:it-console-slice',
+      environment: 'local',
+      payload: { setting: 'micro_live.leverage', slice_id: sliceId, previous: null, next: 2 },
+    });
+    const list = (await (await call('/api/micro-live')).json()) as {
+      items: { slice: { sliceId: string } }[];
+      policy: { maxLeverage: number };
+    };
+    expect(list.items.map((i) => i.slice.sliceId)).toContain(sliceId);
+    const doc = (await (await call(`/api/micro-live/${sliceId}`)).json()) as {
+      leverage: {
+        current: number;
+        nextTier: number;
+        trigger: string;
+        decisions: { rule: string }[];
+      };
+      bankrollAtRiskUsd: number;
+      bankrollAtRiskFraction: number;
+      rollback: { state: string };
+    };
+    expect(doc.leverage).toMatchObject({ current: 3, nextTier: 4 });
+    expect(doc.leverage.trigger).toContain('1.5');
+    expect(doc.leverage.decisions.map((d) => d.rule)).toEqual(['initial', 'step_up']);
+    expect(doc.bankrollAtRiskUsd).toBe(150);
+    expect(doc.bankrollAtRiskFraction).toBeCloseTo(0.15, 12);
+    expect(doc.rollback.state).toBe('watching');
+  });
+});
+
 describe('CSV exports', () => {
   it('exports cohorts, agents, orders and audit with bankroll columns', async () => {
     const cohorts = await call('/api/exports/cohorts.csv');
@@ -254,8 +419,10 @@ describe('roles, CSRF and refusals', () => {
 
   it('never changes state on GET', async () => {
     const res = await call('/api/kill-switch?engaged=true', { as: 'olivia' });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { engaged: boolean }).engaged).toBe(false);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: 'query.engaged' });
+    const state = await call('/api/kill-switch', { as: 'olivia' });
+    expect(((await state.json()) as { engaged: boolean }).engaged).toBe(false);
   });
 
   it('lets only the risk role decide an approval, then resumes the waiting execution', async () => {
@@ -269,6 +436,14 @@ describe('roles, CSRF and refusals', () => {
     expect(await refusals()).toContainEqual(
       expect.objectContaining({ actor: 'local:olivia', status: 403, path }),
     );
+    type Chain = {
+      chain: {
+        taskToken: { state: string; detail: string };
+        steps: { step: string; actor: string; outcome: string | null; channel: string | null }[];
+      };
+    };
+    const before = (await (await call(`/api/approvals/${fx.approvalId}`)).json()) as Chain;
+    expect(before.chain.taskToken.state).toBe('held');
     const ok = await call(path, { as: 'rick', method: 'POST', body: { decision: 'approve' } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ ok: true, status: 'approved', execution: 'resumed' });
@@ -280,6 +455,23 @@ describe('roles, CSRF and refusals', () => {
       decidedBy: string;
     };
     expect(view).toMatchObject({ status: 'approved', decidedBy: 'local:rick' });
+    // The chain: rick's signature, then the refused second attempt; the token is released
+    // and never shown.
+    const after = await call(`/api/approvals/${fx.approvalId}`);
+    const text = await after.text();
+    expect(text).not.toMatch(/console-test-/);
+    const chain = (JSON.parse(text) as Chain).chain;
+    expect(chain.taskToken.state).toBe('released');
+    expect(chain.taskToken.detail).toContain('local:rick');
+    expect(chain.steps).toEqual([
+      expect.objectContaining({
+        step: 'signed',
+        actor: 'local:rick',
+        outcome: 'approved',
+        channel: 'web',
+      }),
+      expect.objectContaining({ step: 'refused', actor: 'local:rick', outcome: 'reused' }),
+    ]);
   });
 
   it('logs in with the local password and refuses (and audits) a wrong one', async () => {
