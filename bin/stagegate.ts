@@ -44,6 +44,7 @@ import {
   replay,
   replaySchedules,
 } from '../local/replay.js';
+import { newestReport, printReportPdf, ReportFileError } from '../local/report-pdf.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
 import { blocksAsText, sendSlashCommand } from '../local/slack-cli.js';
 import { localSigningSecret, localSlackUser, runningEndpoint } from '../local/slack-local.js';
@@ -196,6 +197,7 @@ program
     '--summary-json <file>',
     'write a JSON summary of the run (sessions, cohorts and leaderboards, promotions with their gates, orders and parity, the Day-3 outcome)',
   )
+  .option('--pdf', 'also print the run report to PDF (headless Chromium) beside the HTML')
   .option('--serve', 'after the replay, serve the operator console until Ctrl-C')
   .option(
     '--port <n>',
@@ -279,6 +281,10 @@ program
             `${JSON.stringify(await runSummary(stack, sessions, replayed), null, 2)}\n`,
           );
           process.stdout.write(`summary: ${file}\n`);
+        }
+        if (o.pdf && replayed.reportPath) {
+          const pdf = await printReportPdf(replayed.reportPath);
+          process.stdout.write(`run report pdf: ${pdf.pdfPath}\n`);
         }
         if (o.serve) {
           await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
@@ -516,6 +522,28 @@ program
       },
       account,
     );
+  });
+
+program
+  .command('report')
+  .description('the run report')
+  .command('pdf [html]')
+  .description(
+    'print a run report to PDF with headless Chromium (default: the newest report of the state folder)',
+  )
+  .option('--out <file>', 'PDF to write (default: the report path with .pdf)')
+  .action(async (html: string | undefined, o: { out?: string }, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    try {
+      const source = html
+        ? fromUserCwd(html)
+        : await newestReport(path.join(fromUserCwd(g.state), 'reports'));
+      const out = await printReportPdf(source, o.out ? fromUserCwd(o.out) : undefined);
+      process.stdout.write(`report pdf: ${out.pdfPath} (${Math.round(out.bytes / 1024)} KiB)\n`);
+    } catch (err) {
+      process.stderr.write(`stagegate: ${(err as Error).name}: ${(err as Error).message}\n`);
+      process.exitCode = err instanceof ReportFileError ? 2 : 1;
+    }
   });
 
 const audit = program.command('audit').description('query and verify the local audit trail');

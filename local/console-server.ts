@@ -264,6 +264,20 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 }
 
 /**
+ * The console API over a local stack: its runtime, its promotion and approval dependencies
+ * (kill switch, decisions) and the local intraday-cohort workflow (cohort start).
+ */
+export function localConsoleApi(
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'intradayCohort'>,
+): ConsoleApi {
+  return buildConsoleApi(stack.runtime, {
+    promotionDeps: () => stack.promotion,
+    approvalDeps: () => stack.approvalDeps(),
+    cohortStarter: () => localCohortStarter(stack.intradayCohort),
+  });
+}
+
+/**
  * Starts the console over a running local stack with the users of `stateDir` (the CLI's
  * `stagegate console` and `npm start -- --serve`) and prints its URL and how to log in.
  */
@@ -285,11 +299,7 @@ export async function serveLocalConsole(
   );
   const started = await startConsoleServer({
     slack,
-    api: buildConsoleApi(stack.runtime, {
-      promotionDeps: () => stack.promotion,
-      approvalDeps: () => stack.approvalDeps(),
-      cohortStarter: () => localCohortStarter(stack.intradayCohort),
-    }),
+    api: localConsoleApi(stack),
     users,
     audit: stack.runtime.audit,
     environment: stack.runtime.env.STAGE,

@@ -3,13 +3,12 @@
  * sessions and bankrolls), one real promotion, one pending Day-3 approval request, the local
  * console users and the console server on loopback.
  */
-import { buildConsoleApi } from '../../../functions/composition/console.js';
 import { newApprovalId } from '../../../functions/core/approval/links.js';
-import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
-import { ConsoleUsers } from '../../../local/console-users.js';
-import { localCohortStarter } from '../../../local/local-cohort-starter.js';
+import type { ConsoleServer } from '../../../local/console-server.js';
+import type { ConsoleUsers } from '../../../local/console-users.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { localTaskTokens } from '../../../local/local-task-tokens.js';
+import { startMemoryConsole } from '../../support/console-server.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 export interface ConsoleFixture {
@@ -107,17 +106,7 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
       expiresAtIso: new Date(now + 3_600_000).toISOString(),
     });
 
-    const users = await ConsoleUsers.load('memory');
-    const server = await startConsoleServer({
-      api: buildConsoleApi(stack.runtime, {
-        promotionDeps: () => stack.promotion,
-        approvalDeps: () => stack.approvalDeps(),
-        cohortStarter: () => localCohortStarter(stack.intradayCohort),
-      }),
-      users,
-      audit: stack.runtime.audit,
-      environment: 'local',
-    });
+    const { server, users } = await startMemoryConsole(stack);
     return {
       stack,
       server,

@@ -1,0 +1,38 @@
+/**
+ * Headless Chromium for the run report's PDF (`stagegate report pdf`) and the browser tests:
+ * Debian's `/usr/bin/chromium` (`apt-get install -y chromium`; `.ci/run` installs it;
+ * playwright-core never downloads a browser), or the binary named by `STAGEGATE_CHROMIUM`.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Throws (so a test FAILS, never skips, and the CLI exits with the reason) when no Chromium
+ * binary is at the configured path.
+ * @throws Error naming the path and how to install one.
+ */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
+        '(.ci/run does) or point STAGEGATE_CHROMIUM at a Chromium binary',
+    );
+  }
+}
+
+/** Launches headless Chromium (no sandbox, no network side traffic). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
