@@ -7,8 +7,8 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import {
   mergeCohortShardsStep,
   ShardPlanOutputSchema,
@@ -24,7 +24,7 @@ const EventSchema = z.object({
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('merge-cohort-shards', EventSchema, async (event) => {
     logger.appendKeys({ cohortId: event.prepared.cohortId });
     const out = await mergeCohortShardsStep(await provide(), event);
@@ -34,4 +34,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

@@ -6,8 +6,8 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import type { ScoreOutput } from '../core/use-cases/intraday-cohort.js';
 import {
   PreparedCohortSchema,
@@ -24,7 +24,7 @@ const EventSchema = z.object({
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('persist-cohort', EventSchema, async (event) => {
     const rt = await provide();
     logger.appendKeys({ cohortId: event.prepared.cohortId });
@@ -38,4 +38,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

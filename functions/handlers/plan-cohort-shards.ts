@@ -7,8 +7,8 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import { planCohortShardsStep, ShardAgentsSchema } from '../core/use-cases/cohort-shards.js';
 import { PreparedCohortSchema } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler, type Provide } from './shared/handler.js';
@@ -16,7 +16,7 @@ import { makeHandler, type Provide } from './shared/handler.js';
 const EventSchema = z.object({ prepared: PreparedCohortSchema, shardAgents: ShardAgentsSchema });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('plan-cohort-shards', EventSchema, async (event) => {
     logger.appendKeys({ cohortId: event.prepared.cohortId });
     const out = await planCohortShardsStep(await provide(), event);
@@ -30,4 +30,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

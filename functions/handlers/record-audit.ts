@@ -10,8 +10,8 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
 import type { AuditDraft } from '../ports/audit.js';
 import { makeHandler, type Provide } from './shared/handler.js';
@@ -22,7 +22,7 @@ const EventSchema = z.union([
 ]);
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('record-audit', EventSchema, async (event) => {
     const rt = await provide();
     const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
@@ -35,4 +35,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

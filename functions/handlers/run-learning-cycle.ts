@@ -7,8 +7,8 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import { ValidationError } from '../core/errors.js';
 import { learningCycle, parseLearningConfig } from '../core/use-cases/learning.js';
 import { makeHandler, type Provide } from './shared/handler.js';
@@ -19,7 +19,7 @@ const EventSchema = z.object({
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('run-learning-cycle', EventSchema, async (event) => {
     const rt = await provide();
     const text = rt.env.LEARNING_CONFIG_JSON;
@@ -39,4 +39,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

@@ -6,8 +6,8 @@
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime } from '../composition/stores.js';
 import {
   PreparedCohortSchema,
   RunOutputSchema,
@@ -18,7 +18,7 @@ import { makeHandler, type Provide } from './shared/handler.js';
 const EventSchema = z.object({ prepared: PreparedCohortSchema, run: RunOutputSchema });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler(
     'score-cohort',
     EventSchema,
@@ -44,4 +44,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

@@ -15,8 +15,8 @@ import * as z from 'zod';
 import { AuditDayAnchors } from '../adapters/audit/day-anchors.js';
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { logger } from '../adapters/observability.js';
-import type { Runtime } from '../composition/runtime.js';
-import { getRuntime, makeDocumentClient, makeS3Client } from '../composition/runtime.js';
+import type { StoreRuntime } from '../composition/stores.js';
+import { getStoreRuntime, makeDocumentClient, makeS3Client } from '../composition/stores.js';
 import type { AuditTrailDeps } from '../core/use-cases/audit-compaction.js';
 import { verifyAuditDay } from '../core/use-cases/audit-compaction.js';
 import { makeHandler, type Provide } from './shared/handler.js';
@@ -29,7 +29,7 @@ const EventSchema = z.object({
 let deps: Omit<AuditTrailDeps, 'environment'> | undefined;
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
-export function createHandler(provide: Provide<Runtime>) {
+export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('verify-audit-day', EventSchema, async (event) => {
     const rt = await provide();
     if (!deps) {
@@ -52,4 +52,4 @@ export function createHandler(provide: Provide<Runtime>) {
 }
 
 /** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getRuntime);
+export const handler = createHandler(getStoreRuntime);

@@ -4,6 +4,7 @@
  * options, so the benchmark measures exactly what is deployed.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { REPO_ROOT } from '../paths.js';
 
 /**
  * ESM output needs a `require` for the CommonJS dependencies esbuild inlines (its `__require`
@@ -34,11 +35,22 @@ export const BUNDLE_SETTINGS = {
   /**
    * Nothing is external: the AWS SDK v3 (and its Smithy core) is bundled, so Lambda runs the
    * exact SDK version `package-lock.json` pins and the tests ran, not whatever the nodejs22.x
-   * runtime ships that month. Cost: about +500 KB minified per handler (record-audit 260 ->
-   * 764 KB), above the 500 KB bundle target; chosen for version parity (docs/deploy.md,
-   * "AWS SDK version"). `test/infra/bundling.test.ts` asserts the SDK is inside the bundle.
+   * runtime ships that month. Cost: the SDK core, S3 and DynamoDB clients are ~330 KB minified
+   * per handler, above the 500 KB bundle target together with zod and the X-Ray SDK; chosen
+   * for version parity (docs/deploy.md, "AWS SDK version"). `test/infra/bundling.test.ts`
+   * asserts the SDK is inside the bundle.
    */
   external: [] as string[],
+  /**
+   * Import paths replaced inside the bundle (paths relative to the repo root, where both the
+   * CDK's local esbuild and {@link esbuildOptions} run). The SDK's default credential chain
+   * becomes Lambda's own source, the environment (`functions/adapters/aws/lambda-credentials.ts`):
+   * the chain's SSO/STS/INI/IMDS providers and their nested clients are ~100 KB per function
+   * that a Lambda never calls. Tests and the local mode run unbundled with the full chain.
+   */
+  alias: {
+    '@aws-sdk/credential-provider-node': './functions/adapters/aws/lambda-credentials.ts',
+  } as Readonly<Record<string, string>>,
 } as const;
 
 /** NODE_OPTIONS every function runs with (source-mapped stack traces). */
@@ -56,6 +68,7 @@ export function nodejsBundlingOptions(): BundlingOptions {
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     banner: BUNDLE_SETTINGS.banner,
     externalModules: [...BUNDLE_SETTINGS.external],
+    esbuildArgs: { '--alias': Object.entries(BUNDLE_SETTINGS.alias).map(([k, v]) => `${k}=${v}`) },
   };
 }
 
@@ -81,6 +94,8 @@ export function esbuildOptions(entry: string, outfile: string) {
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     banner: { js: BUNDLE_SETTINGS.banner },
     external: [...BUNDLE_SETTINGS.external],
+    alias: { ...BUNDLE_SETTINGS.alias },
+    absWorkingDir: REPO_ROOT,
     metafile: true,
     logLevel: 'warning' as const,
   };

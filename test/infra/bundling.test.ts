@@ -2,20 +2,32 @@
  * The deployed bundle format, exercised for real: a handler bundled with the construct's
  * esbuild options (ESM + createRequire banner, minified, the AWS SDK bundled) loads in Node and
  * still throws errors whose `name` is the domain class name, which Step Functions Retry/Catch
- * match on (minification must not rename them).
+ * match on (minification must not rename them). The bundle carries only what the function
+ * uses: the SDK's credential chain is reduced to the environment (Lambda's source), and a
+ * function that reads no market data bundles no market-data adapter. Sizes per function are
+ * reported by `npm run bench -- bundles`, not asserted here.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER, esbuildOptions } from '../../lib/constructs/bundling.js';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  BUNDLE_SETTINGS,
+  ESM_REQUIRE_BANNER,
+  esbuildOptions,
+  nodejsBundlingOptions,
+} from '../../lib/constructs/bundling.js';
 import { entryOf, HANDLERS } from '../../lib/handlers.js';
 import { REPO_ROOT } from '../../lib/paths.js';
 
 // Inside the repo (git-ignored .local), like every build output of the tests.
 const OUT_DIR = path.join(REPO_ROOT, '.local', 'test-bundles', `record-audit-${process.pid}`);
 const OUTFILE = path.join(OUT_DIR, 'index.mjs');
+/** A tiny entry that resolves an S3 client's credentials the way every deployed client does. */
+const PROBE_ENTRY = path.join(OUT_DIR, 'credentials-probe.ts');
+const PROBE_OUTFILE = path.join(OUT_DIR, 'credentials-probe.mjs');
+let inputs: string[] = [];
 
 const lambdaContext = {
   functionName: 'record-audit',
@@ -31,7 +43,17 @@ const lambdaContext = {
 
 beforeAll(async () => {
   await mkdir(OUT_DIR, { recursive: true });
-  await build(esbuildOptions(entryOf(HANDLERS.recordAudit), OUTFILE));
+  const result = await build(esbuildOptions(entryOf(HANDLERS.recordAudit), OUTFILE));
+  inputs = Object.keys((result.metafile as Metafile).inputs);
+  await writeFile(
+    PROBE_ENTRY,
+    [
+      "import { S3Client } from '@aws-sdk/client-s3';",
+      'export const credentials = () =>',
+      "  new S3Client({ region: 'us-east-1' }).config.credentials();",
+    ].join('\n'),
+  );
+  await build(esbuildOptions(PROBE_ENTRY, PROBE_OUTFILE));
 });
 
 afterAll(async () => {
@@ -65,5 +87,70 @@ describe('record-audit bundle', () => {
 
     // Assess
     await expect(outcome).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('bundles neither the market-data adapters nor the SDK credential sources Lambda never uses', () => {
+    // Prepare: the inputs esbuild read for the record-audit bundle (beforeAll)
+    const has = (fragment: string) => inputs.some((input) => input.includes(fragment));
+
+    // Assess: the audit function reads no bars (stores.ts, not runtime.ts) ...
+    expect(has('functions/adapters/market-data/')).toBe(false);
+    expect(has('node_modules/adm-zip/')).toBe(false);
+    expect(has('node_modules/csv-parse/')).toBe(false);
+    // ... and its credential chain is the environment alone (no STS/SSO clients, no IMDS)
+    expect(has('functions/adapters/aws/lambda-credentials.ts')).toBe(true);
+    expect(has('@aws-sdk/credential-provider-node/')).toBe(false);
+    expect(has('@aws-sdk/nested-clients/')).toBe(false);
+    expect(has('@smithy/credential-provider-imds/')).toBe(false);
+  });
+});
+
+describe('the credential chain inside a bundle', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("resolves an SDK client's credentials from Lambda's environment variables", async () => {
+    // Prepare: the variables Lambda sets for the execution role
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDBUNDLETEST');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'bundle-test-secret');
+    vi.stubEnv('AWS_SESSION_TOKEN', 'bundle-test-token');
+    const probe = (await import(pathToFileURL(PROBE_OUTFILE).href)) as {
+      credentials: () => Promise<{ accessKeyId: string; sessionToken?: string }>;
+    };
+
+    // Act
+    const creds = await probe.credentials();
+
+    // Assess
+    expect(creds).toMatchObject({
+      accessKeyId: 'AKIDBUNDLETEST',
+      sessionToken: 'bundle-test-token',
+    });
+  });
+
+  it('fails with a named credentials error when the variables are absent', async () => {
+    // Prepare: no credentials in the environment (a bundle run outside Lambda)
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    const probe = (await import(pathToFileURL(PROBE_OUTFILE).href)) as {
+      credentials: () => Promise<unknown>;
+    };
+
+    // Act
+    const outcome = probe.credentials();
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: 'CredentialsProviderError' });
+  });
+
+  it('is passed to the CDK bundling as the same esbuild alias', () => {
+    // Act
+    const args = nodejsBundlingOptions().esbuildArgs;
+
+    // Assess
+    expect(args?.['--alias']).toEqual(
+      Object.entries(BUNDLE_SETTINGS.alias).map(([from, to]) => `${from}=${to}`),
+    );
   });
 });
