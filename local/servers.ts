@@ -141,6 +141,13 @@ async function startS3(directory: string, buckets: readonly string[], timeoutMs:
  */
 export const DYNAMODB_LOCAL_JAVA_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
 
+/**
+ * DynamoDB Local's telemetry off (`DDB_LOCAL_TELEMETRY=0`, AWS's documented switch): the local
+ * mode sends nothing to AWS, and the JVM skips the telemetry start-up (2.6 instead of 3.5-4.2
+ * CPU-s to readiness, measured side by side at a load average of ~23).
+ */
+export const DYNAMODB_LOCAL_ENV = { DDB_LOCAL_TELEMETRY: '0' } as const;
+
 async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
   const port = await freePort();
   const javaOptions = [process.env.JDK_JAVA_OPTIONS, DYNAMODB_LOCAL_JAVA_OPTIONS]
@@ -153,7 +160,10 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
       String(port),
       dataDir === 'memory' ? ':memory:' : dataDir,
     ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, JDK_JAVA_OPTIONS: javaOptions } },
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, JDK_JAVA_OPTIONS: javaOptions, ...DYNAMODB_LOCAL_ENV },
+    },
   );
   const output = collect(child);
   const endpoint = `http://127.0.0.1:${port}`;
