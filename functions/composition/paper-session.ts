@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { parseCohortConfig } from '../core/cohort/config.js';
+import { FillCostsSchema, fillCostsOf } from '../core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
 import { DEFAULT_HALT_MODES } from '../core/paper/paper-session.js';
@@ -21,12 +22,7 @@ import { getRuntime, type Runtime } from './runtime.js';
 const ExchangeSchema = z.object({
   participationFraction: z.number().gt(0).max(1),
   latencyMs: z.number().min(0),
-  costs: z.object({
-    slippageBps: z.number().min(0),
-    feePerShareUsd: z.number().min(0),
-    minFeeUsd: z.number().min(0),
-    maxFeeFraction: z.number().min(0),
-  }),
+  costs: FillCostsSchema,
   fractionalShares: z.boolean(),
   buyingPowerMultiplier: z.number().positive().max(10).default(1),
 });
@@ -66,7 +62,7 @@ export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): Pa
     {
       participationFraction: 1,
       latencyMs: 1_000,
-      costs: defaults,
+      costs: fillCostsOf(defaults),
       fractionalShares: true,
     },
   );

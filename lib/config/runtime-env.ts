@@ -4,6 +4,7 @@
  * the pipeline with the same thresholds.
  */
 import { parseCohortConfig } from '../../functions/core/cohort/config.js';
+import { fillCostsOf } from '../../functions/core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
 import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
@@ -47,12 +48,7 @@ export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, stri
     BROKER_ACCOUNT: accountId,
     SIMULATED_BROKER_JSON: JSON.stringify({
       ...simulated,
-      costs: {
-        slippageBps: cohortDefaults.slippageBps,
-        feePerShareUsd: cohortDefaults.feePerShareUsd,
-        minFeeUsd: cohortDefaults.minFeeUsd,
-        maxFeeFraction: cohortDefaults.maxFeeFraction,
-      },
+      costs: fillCostsOf(cohortDefaults),
       fractionalShares: !cfg.pipeline.wholeShares,
     }),
   };

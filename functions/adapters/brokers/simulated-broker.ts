@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { NYSE_TIME_ZONE } from '../../core/calendar/market-calendar.js';
-import type { FillCosts } from '../../core/cohort/fill-model.js';
+import { type FillCosts, FillCostsSchema } from '../../core/cohort/fill-model.js';
 import {
   BrokerRejectedError,
   BrokerUnavailableError,
@@ -112,12 +112,7 @@ const ConfigSchema = z.object({
   startingCashUsd: z.number().positive().finite(),
   participationFraction: z.number().gt(0).max(1),
   latencyMs: z.number().min(0).finite(),
-  costs: z.object({
-    slippageBps: z.number().min(0).finite(),
-    feePerShareUsd: z.number().min(0).finite(),
-    minFeeUsd: z.number().min(0).finite(),
-    maxFeeFraction: z.number().min(0).finite(),
-  }),
+  costs: FillCostsSchema,
   fractionalShares: z.boolean(),
   buyingPowerMultiplier: z.number().positive().max(10).default(1),
   nonFractionableSymbols: z.array(z.string().min(1)).default([]),
@@ -650,7 +645,7 @@ export class SimulatedPaperBroker implements BrokerPort {
     if (opening <= 0) return 0;
     const price = estimatePriceUsd(o, session, now, this.config.costs);
     if (!(price > 0)) return null;
-    return requiredBuyingPowerUsd(opening, o.qty, price, this.config.costs);
+    return requiredBuyingPowerUsd(opening, o.qty, price, this.config.costs, o.side);
   }
 
   /** Signed position of `symbol` plus the remaining quantity of its open orders, shares. */

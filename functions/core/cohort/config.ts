@@ -39,6 +39,10 @@ interface NumericField {
  *   be measured. Alpaca charges no minimum. Raise it to model a ticket-priced broker.
  * - `slippageBps = 1`: one basis point beyond the touch, adverse, on every fill; liquid
  *   large caps at the sizes simulated here rarely move more than that.
+ * - `notionalFeeFraction`, `secFeePerUsdSold`, `finraTafPerShareSold`, `finraTafMaxUsd` = 0:
+ *   the default per-share schedule above already covers the pass-through fees; a per-broker
+ *   schedule (`exchange/fee-schedules.ts`: IBKR Fixed, Alpaca equities, Alpaca crypto) sets
+ *   every cost field at once, with its source.
  * - `seed = 1`: seeds the genome pool; the simulation itself draws no random numbers.
  */
 const NUMERIC_FIELDS = {
@@ -56,6 +60,22 @@ const NUMERIC_FIELDS = {
     default: 0.01,
   },
   slippageBps: { min: 0, max: 500, integer: false, unit: 'bps', default: 1 },
+  notionalFeeFraction: {
+    min: 0,
+    max: 0.05,
+    integer: false,
+    unit: '(fraction of notional)',
+    default: 0,
+  },
+  secFeePerUsdSold: { min: 0, max: 0.001, integer: false, unit: 'USD per USD sold', default: 0 },
+  finraTafPerShareSold: {
+    min: 0,
+    max: 0.01,
+    integer: false,
+    unit: 'USD per share sold',
+    default: 0,
+  },
+  finraTafMaxUsd: { min: 0, max: 100, integer: false, unit: 'USD per order', default: 0 },
   seed: { min: 0, max: 4_294_967_295, integer: true, unit: '', default: 1 },
 } as const satisfies Record<string, NumericField>;
 
@@ -90,6 +110,14 @@ export const CohortConfigSchema = z.strictObject({
   maxFeeFraction: numberField(NUMERIC_FIELDS.maxFeeFraction),
   /** Adverse slippage beyond the quote on every fill, basis points. @default 1 */
   slippageBps: numberField(NUMERIC_FIELDS.slippageBps),
+  /** Fee on both sides as a fraction of notional (a crypto taker fee). @default 0 */
+  notionalFeeFraction: numberField(NUMERIC_FIELDS.notionalFeeFraction),
+  /** SEC Section 31 fee on sells, USD per USD of sell notional. @default 0 */
+  secFeePerUsdSold: numberField(NUMERIC_FIELDS.secFeePerUsdSold),
+  /** FINRA Trading Activity Fee on sells, USD per share sold. @default 0 */
+  finraTafPerShareSold: numberField(NUMERIC_FIELDS.finraTafPerShareSold),
+  /** Cap of the FINRA TAF per order, USD. @default 0 */
+  finraTafMaxUsd: numberField(NUMERIC_FIELDS.finraTafMaxUsd),
   /** Intraday agents flatten every position in the session's last quoted minute. @default true */
   flattenAtClose: z.boolean().default(true),
   /**

@@ -12,10 +12,17 @@
  *   orders; 1e-6 keeps a 1.67 USD agent slice tradable in a 170 USD stock), or whole shares.
  *   Rounded toward zero when opening so a ceiling is never overshot, away from zero when a
  *   risk reduction must free at least a given amount.
- * - Fee (commission): `min(maxFeeFraction × notional, max(minFeeUsd, feePerShareUsd × |qty|))`,
- *   the shape of the IBKR Pro Fixed schedule (per share, minimum per order, capped at a share
- *   of trade value); 0 for a zero quantity.
+ * - Fee: the commission `min(maxFeeFraction × notional, max(minFeeUsd, feePerShareUsd ×
+ *   |qty|))`, the shape of the IBKR Pro Fixed schedule (per share, minimum per order, capped at
+ *   a share of trade value); plus `notionalFeeFraction × notional` on either side (a crypto
+ *   taker fee); plus, on sells only, the regulatory fees a commission-free broker passes on:
+ *   the SEC Section 31 fee `secFeePerUsdSold × notional` and the FINRA Trading Activity Fee
+ *   `min(finraTafMaxUsd, finraTafPerShareSold × |qty|)`. 0 for a zero quantity. Presets per
+ *   broker with their sources: `exchange/fee-schedules.ts`. The fees are accrued unrounded per
+ *   fill (Alpaca rounds the day's cumulative total up to the cent at the end of the day).
  */
+
+import * as z from 'zod';
 
 export type Side = 'buy' | 'sell';
 
@@ -29,6 +36,46 @@ export interface FillCosts {
   readonly minFeeUsd: number;
   /** Commission cap per order as a fraction of notional (qty × price). */
   readonly maxFeeFraction: number;
+  /** Fee on both sides as a fraction of notional (crypto taker fee), e.g. 0.0025. @default 0 */
+  readonly notionalFeeFraction?: number;
+  /** SEC Section 31 fee on sells, USD per USD of sell notional, e.g. 27.8e-6. @default 0 */
+  readonly secFeePerUsdSold?: number;
+  /** FINRA Trading Activity Fee on sells, USD per share sold, e.g. 0.000166. @default 0 */
+  readonly finraTafPerShareSold?: number;
+  /** Cap of the FINRA TAF per order, USD, e.g. 8.30 (0 = no TAF). @default 0 */
+  readonly finraTafMaxUsd?: number;
+}
+
+const nonNegative = z.number().min(0).finite();
+
+/**
+ * Zod schema of {@link FillCosts}: the one shape every runtime copy of the costs (the cohort
+ * config, the simulated broker's, the paper session's reference exchange and its persisted
+ * state) is read with, so no copy silently drops a fee field (parity to the cent).
+ */
+export const FillCostsSchema = z.object({
+  slippageBps: nonNegative,
+  feePerShareUsd: nonNegative,
+  minFeeUsd: nonNegative,
+  maxFeeFraction: nonNegative,
+  notionalFeeFraction: nonNegative.default(0),
+  secFeePerUsdSold: nonNegative.default(0),
+  finraTafPerShareSold: nonNegative.default(0),
+  finraTafMaxUsd: nonNegative.default(0),
+});
+
+/** The fill-cost fields of a larger object (e.g. a cohort config), nothing else. */
+export function fillCostsOf(c: FillCosts): Required<FillCosts> {
+  return {
+    slippageBps: c.slippageBps,
+    feePerShareUsd: c.feePerShareUsd,
+    minFeeUsd: c.minFeeUsd,
+    maxFeeFraction: c.maxFeeFraction,
+    notionalFeeFraction: c.notionalFeeFraction ?? 0,
+    secFeePerUsdSold: c.secFeePerUsdSold ?? 0,
+    finraTafPerShareSold: c.finraTafPerShareSold ?? 0,
+    finraTafMaxUsd: c.finraTafMaxUsd ?? 0,
+  };
 }
 
 /** A market order: side and positive quantity (shares). */
@@ -72,15 +119,29 @@ export function fillPriceUsd(side: Side, bid: number, ask: number, slippageBps: 
 }
 
 /**
- * Commission of one order, USD:
- * `min(maxFeeFraction × |qty| × priceUsd, max(minFeeUsd, feePerShareUsd × |qty|))`, 0 when
- * `qty` is 0.
+ * All fees of one order, USD (module comment): the commission
+ * `min(maxFeeFraction × |qty| × priceUsd, max(minFeeUsd, feePerShareUsd × |qty|))`, the
+ * notional fee, and on a sell the SEC fee and the capped FINRA TAF; 0 when `qty` is 0.
+ *
+ * @param side the order's side; the regulatory fees apply to sells only. @default 'buy'
  */
-export function commissionUsd(qty: number, priceUsd: number, costs: FillCosts): number {
+export function commissionUsd(
+  qty: number,
+  priceUsd: number,
+  costs: FillCosts,
+  side: Side = 'buy',
+): number {
   const shares = Math.abs(qty);
   if (shares === 0) return 0;
+  const notional = shares * priceUsd;
   const perShare = Math.max(costs.minFeeUsd, costs.feePerShareUsd * shares);
-  return Math.min(costs.maxFeeFraction * shares * priceUsd, perShare);
+  let fee = Math.min(costs.maxFeeFraction * notional, perShare);
+  fee += (costs.notionalFeeFraction ?? 0) * notional;
+  if (side === 'sell') {
+    fee += (costs.secFeePerUsdSold ?? 0) * notional;
+    fee += Math.min(costs.finraTafMaxUsd ?? 0, (costs.finraTafPerShareSold ?? 0) * shares);
+  }
+  return fee;
 }
 
 /**
@@ -117,6 +178,6 @@ export function fillMarketOrder(
     side: order.side,
     qty: order.qty,
     priceUsd,
-    feeUsd: commissionUsd(order.qty, priceUsd, costs),
+    feeUsd: commissionUsd(order.qty, priceUsd, costs, order.side),
   };
 }

@@ -292,7 +292,7 @@ class CohortEngine {
     const s = this.sym[i] as number;
     const led = this.ledgers;
     const before = Math.abs(led.qty[i] as number);
-    const feeUsd = commissionUsd(qty, priceUsd, this.costs);
+    const feeUsd = commissionUsd(qty, priceUsd, this.costs, side);
     led.applyFill(i, side === 'buy' ? qty : -qty, priceUsd, feeUsd);
     const change = Math.abs(led.qty[i] as number) - before;
     this.absQty[s] = (this.absQty[s] as number) + change;

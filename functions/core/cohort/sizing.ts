@@ -50,12 +50,19 @@ const NOTHING: SizedOrder = { qty: 0, leverageBreach: false, exposureBreach: fal
 
 /**
  * Per-share cost of trading against the mark (adverse price distance + the linear part of
- * the commission). The commission is bounded by `minFeeUsd + k × qty` with
- * `k = min(maxFeeFraction × price, feePerShareUsd)`, an upper bound of the fee schedule.
+ * the fees). The fees are bounded by `minFeeUsd + k × qty` with
+ * `k = min(maxFeeFraction × price, feePerShareUsd) + notionalFeeFraction × price` and, on a
+ * sell, `+ secFeePerUsdSold × price + finraTafPerShareSold` (the TAF cap only lowers it): an
+ * upper bound of the fee schedule (`fill-model.ts#commissionUsd`).
  */
 export function costPerShare(side: Side, priceUsd: number, markUsd: number, c: FillCosts): number {
   const adverse = side === 'buy' ? priceUsd - markUsd : markUsd - priceUsd;
-  const k = Math.min(c.maxFeeFraction * priceUsd, c.feePerShareUsd);
+  let k = Math.min(c.maxFeeFraction * priceUsd, c.feePerShareUsd);
+  k += (c.notionalFeeFraction ?? 0) * priceUsd;
+  if (side === 'sell') {
+    k += (c.secFeePerUsdSold ?? 0) * priceUsd;
+    if ((c.finraTafMaxUsd ?? 0) > 0) k += c.finraTafPerShareSold ?? 0;
+  }
   return Math.max(0, adverse) + k;
 }
 

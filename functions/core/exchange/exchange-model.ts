@@ -229,15 +229,19 @@ export function openingQty(effectiveQty: number, side: OrderSide, qty: number): 
   return sameWay ? qty : Math.max(0, qty - Math.abs(effectiveQty));
 }
 
-/** Buying power a new order needs, USD: opening part × price + fee (0 for a pure reduction). */
+/**
+ * Buying power a new order needs, USD: opening part × price + its fees (the regulatory fees
+ * of a sell included), 0 for a pure reduction.
+ */
 export function requiredBuyingPowerUsd(
   openingShares: number,
   totalShares: number,
   priceUsd: number,
   costs: FillCosts,
+  side: OrderSide = 'buy',
 ): number {
   if (openingShares <= 0) return 0;
-  return openingShares * priceUsd + commissionUsd(totalShares, priceUsd, costs);
+  return openingShares * priceUsd + commissionUsd(totalShares, priceUsd, costs, side);
 }
 
 /** Buying power, USD: `max(0, multiplier × equity − gross − reserved)`. */

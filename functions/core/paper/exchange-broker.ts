@@ -171,7 +171,7 @@ export class ExchangeBroker implements BrokerPort {
       const snap = order.snapshot();
       const price = estimatePriceUsd(snap, this.minutes, now, this.config.costs);
       if (!(price > 0)) reject('no quote to price the order');
-      w.reservedUsd = requiredBuyingPowerUsd(opening, r.qty, price, this.config.costs);
+      w.reservedUsd = requiredBuyingPowerUsd(opening, r.qty, price, this.config.costs, r.side);
       if (w.reservedUsd > this.valuation(now).buyingPowerUsd) reject('insufficient buying power');
     }
     order.apply({ type: 'new', atMs: now, brokerOrderId });

@@ -13,6 +13,7 @@ import {
 } from '../audit/record.js';
 import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
+import { FillCostsSchema } from '../cohort/fill-model.js';
 import { validateGenome } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { ExchangeConfig } from '../exchange/exchange-model.js';
@@ -50,12 +51,7 @@ export interface PaperSessionDeps extends PromotionDeps {
   readonly paperSession: PaperSessionSettings;
 }
 
-const costsSchema = z.object({
-  slippageBps: z.number(),
-  feePerShareUsd: z.number(),
-  minFeeUsd: z.number(),
-  maxFeeFraction: z.number(),
-});
+const costsSchema = FillCostsSchema;
 
 const OrderSchema = z.object({
   clientOrderId: z.string().max(48),

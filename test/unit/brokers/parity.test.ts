@@ -4,7 +4,8 @@
  * through the broker AT THE MOMENT THE DECISION IS KNOWN (the end of the decision minute, plus
  * the configured latency; same side and quantity; participation 1, the cohort's costs), fill
  * in the same minute at the same prices and fees, and the broker's realized PnL equals the
- * agent's, to the cent. Nothing is refused: no fractional short, no market-closed flatten.
+ * agent's, to the cent, under the default costs and under every broker fee schedule. Nothing is
+ * refused: no fractional short, no market-closed flatten.
  *
  * Every shared session (SPY/BAC/AIG/IBM) read in place through the LEAN loader.
  */
@@ -21,6 +22,7 @@ import {
   type SimulationResult,
   simulateCohort,
 } from '../../../functions/core/cohort/simulate.js';
+import { BROKER_FEE_SCHEDULES } from '../../../functions/core/exchange/fee-schedules.js';
 import type { BrokerOrder } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { DATA_ROOT } from '../../support/paths.js';
@@ -40,6 +42,8 @@ const LATENCY_MS = 1_000;
 
 let marketData: LeanMarketData;
 const results: SimulationResult[] = [];
+/** Two sessions under each broker's fee schedule (regulatory fees on sells, crypto fee). */
+const scheduled: SimulationResult[] = [];
 
 beforeAll(async () => {
   marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
@@ -54,6 +58,23 @@ beforeAll(async () => {
         config,
       }),
     );
+    if (k >= 2) continue;
+    for (const schedule of Object.values(BROKER_FEE_SCHEDULES)) {
+      const costed = parseCohortConfig({
+        bankrollUsd: 1_000,
+        agentCount: 12,
+        seed: 7 + k,
+        ...schedule.costs,
+      });
+      scheduled.push(
+        simulateCohort({
+          cohortId: `parity-${schedule.name}-${date}`,
+          session,
+          genomes: seedGenomePool(12, session.symbols, costed.seed),
+          config: costed,
+        }),
+      );
+    }
   }
 });
 
@@ -103,7 +124,40 @@ async function replay(result: SimulationResult, agent: AgentResult) {
   return { orders, ledger: await broker.getLedger() };
 }
 
+async function expectParity(sims: readonly SimulationResult[]): Promise<void> {
+  const traders = sims.flatMap((result) =>
+    result.agents.filter((a) => a.fills.length > 0).map((agent) => ({ result, agent })),
+  );
+  for (const { result, agent } of traders) {
+    const { orders, ledger } = await replay(result, agent);
+    expect(orders).toHaveLength(agent.fills.length);
+    for (const { fill, order } of orders) {
+      expect(order?.status).toBe('filled');
+      expect(order?.feesUsd).toBe(fill.feeUsd);
+      expect(cents(order?.filledAvgPriceUsd ?? Number.NaN)).toBe(cents(fill.priceUsd));
+    }
+    expect(cents(ledger.realizedPnlUsd)).toBe(cents(agent.realizedPnlUsd));
+    expect(cents(ledger.feesUsd)).toBe(cents(agent.feesUsd));
+    expect(cents(ledger.cashUsd - ledger.startingCashUsd)).toBe(
+      cents(agent.finalCashUsd - agent.allocationUsd),
+    );
+  }
+}
+
 describe('parity: cohort simulator vs simulated paper broker (every shared session)', () => {
+  it('under every broker fee schedule (IBKR Fixed, Alpaca equities with the SEC fee and FINRA TAF on sells, Alpaca crypto): the same fees to the last bit, PnL to the cent', async () => {
+    // Prepare: under the Alpaca equity schedule a buy costs nothing and every sell pays fees
+    const alpaca = scheduled.filter((r) => r.cohortId.includes('alpaca_equity'));
+    const fills = alpaca.flatMap((r) => r.agents.flatMap((a) => a.fills));
+    expect(fills.some((f) => f.side === 'sell')).toBe(true);
+    for (const f of fills) {
+      if (f.side === 'buy') expect(f.feeUsd).toBe(0);
+      else expect(f.feeUsd).toBeGreaterThan(0);
+    }
+    // Act / Assess
+    await expectParity(scheduled);
+  });
+
   it('replays every trading agent, orders sent when the decision is known, with the same prices, fees and realized PnL to the cent', async () => {
     // Prepare
     const traders = results.flatMap((result) =>
