@@ -22,7 +22,7 @@ function candidate(bankrollUsd: number, sliceUsd: number) {
   return {
     ...passingInput(),
     capitalUsd: bankrollUsd,
-    risk: { ...passingInput().risk, positionNotionalUsd: sliceUsd },
+    risk: { ...passingInput().risk, capitalSliceUsd: sliceUsd },
     positionsAfterTrade: [{ symbol: 'SPY', notionalUsd: sliceUsd }],
     leverage: { grossNotionalUsd: sliceUsd, equityUsd: sliceUsd },
     liquidity: { ...passingInput().liquidity, orderQty: qty, bidUsd: price - 0.001, askUsd: price },
