@@ -65,17 +65,12 @@ export type ConcludeInput =
  * @throws TransientError, AuditWriteError; NotFoundError (unknown slice).
  */
 export async function concludeDay3(
-  deps: Day3Deps & {
-    readonly approvals?: ApprovalStore;
-    readonly announcer?: ApprovalAnnouncer;
-    readonly key?: ApprovalKey;
-  },
-  input: ConcludeInput & { readonly executionArn: string; readonly executionName: string },
+  deps: ConcludeDeps,
+  input: ConcludeInput & ExecutionRef,
 ): Promise<Day3Conclusion> {
-  const p = deps.promotion;
   const s = input.selection;
   const d3 = s.candidate.days.at(-1) as LineageDay;
-  const base = {
+  const base: ConclusionBase = {
     decision: null,
     reviewId: s.reviewId,
     agentId: d3.agentId,
@@ -84,89 +79,141 @@ export async function concludeDay3(
     sliceId: null,
     promotionId: null,
   };
-  if (input.kind === 'gates_failed') {
-    const failed = s.gates.results
-      .filter((g) => g.verdict === 'fail')
-      .map((g) => `${g.gate} (observed ${g.observed}, threshold ${g.threshold} ${g.unit})`);
-    const outcome =
-      s.verdict === 'insufficient_evidence' ? 'insufficient_evidence' : 'gates_failed';
-    const reason = `${outcome === 'insufficient_evidence' ? 'insufficient evidence' : 'failed gates'}: ${failed.join('; ')}`;
-    await p.audit.append(
-      day3Draft(
-        deps,
-        'promotion_completed',
-        `promotion:${s.reviewId}`,
-        {
-          promotion_id: s.reviewId,
-          cohort_id: d3.cohortId,
-          agent_id: d3.agentId,
-          execution_id: input.executionArn,
-        },
-        {
-          outcome: 'gates_failed',
-          verdict: s.verdict,
-          reason,
-          review: 'day3',
-          evidence: { ...s.evidence, sessions: s.evidence.sessions.length },
-        },
-      ),
-    );
-    return { ...base, outcome, reason };
-  }
-  if (input.kind === 'timed_out' || input.kind === 'rejected') {
-    const approvalId = deps.key ? approvalIdFor(input.executionArn, deps.key) : null;
-    if (input.kind === 'rejected') {
-      const reason = `not approved: ${input.error.Cause ?? 'rejected'}`;
-      const view =
-        approvalId && deps.approvals ? await deps.approvals.getForDisplay(approvalId) : null;
-      return {
-        ...base,
-        decision: 'rejected',
-        approvalId,
-        decidedBy: view?.decidedBy ?? null,
-        outcome: 'not_approved',
-        reason,
-      };
-    }
-    const atIso = new Date(p.clock.now()).toISOString();
-    const reason = `not approved: no decision within ${s.approval.timeoutSeconds} s (${input.error.Error})`;
-    await p.audit.append(
-      day3Draft(
-        deps,
-        'approval_decided',
-        streamOfExecution(input.executionName),
-        { execution_id: input.executionArn, agent_id: d3.agentId, genome_id: d3.genomeId },
-        {
-          decision: 'expired',
-          reason,
-          outcome: 'not_approved',
-          approval_id: approvalId,
-          timeout_seconds: s.approval.timeoutSeconds,
-          error: input.error.Error,
-        },
-      ),
-    );
-    if (approvalId && deps.approvals && deps.announcer) {
-      const ref = await deps.microLive.getMessageRef(approvalId);
-      if (ref) {
-        const view = await deps.approvals.getForDisplay(approvalId);
-        await deps.announcer.outcome(
-          view.summary,
-          { approvalId, decision: 'expired', by: null, atIso },
-          ref,
-        );
-      }
-    }
-    return { ...base, decision: 'expired', approvalId, outcome: 'not_approved', reason };
-  }
+  if (input.kind === 'gates_failed') return concludeGatesFailed(deps, { ...input, d3, base });
+  if (input.kind === 'rejected') return concludeRejected(deps, { ...input, base });
+  if (input.kind === 'timed_out') return concludeTimedOut(deps, { ...input, d3, base });
   if (input.kind !== 'micro_live') throw new ValidationError('kind', 'unknown Day-3 outcome');
-  const out = input.pipelineOutput;
-  const promoted = out.outcome === 'promoted';
-  const orders = promoted ? await p.promotions.listOrders(out.promotionId) : [];
+  return concludeMicroLive(deps, { ...input, d3, base });
+}
+
+/** What Conclude needs beyond the Day-3 dependencies (absent: no approval was set up). */
+type ConcludeDeps = Day3Deps & {
+  readonly approvals?: ApprovalStore;
+  readonly announcer?: ApprovalAnnouncer;
+  readonly key?: ApprovalKey;
+};
+
+interface ExecutionRef {
+  readonly executionArn: string;
+  readonly executionName: string;
+}
+
+type ConclusionBase = Omit<Day3Conclusion, 'outcome' | 'reason' | 'decision'> & {
+  readonly decision: null;
+};
+
+/** The path's input with the Day-3 session of the candidate and the output's common fields. */
+type PathInput<K extends ConcludeInput['kind']> = ConcludeInput & {
+  readonly kind: K;
+} & ExecutionRef & { readonly d3: LineageDay; readonly base: ConclusionBase };
+
+/** `gates_failed`: `promotion_completed` (outcome `gates_failed`, the failed gates). */
+async function concludeGatesFailed(
+  deps: ConcludeDeps,
+  input: PathInput<'gates_failed'>,
+): Promise<Day3Conclusion> {
+  const { selection: s, d3 } = input;
+  const failed = s.gates.results
+    .filter((g) => g.verdict === 'fail')
+    .map((g) => `${g.gate} (observed ${g.observed}, threshold ${g.threshold} ${g.unit})`);
+  const outcome = s.verdict === 'insufficient_evidence' ? 'insufficient_evidence' : 'gates_failed';
+  const reason = `${outcome === 'insufficient_evidence' ? 'insufficient evidence' : 'failed gates'}: ${failed.join('; ')}`;
+  await deps.promotion.audit.append(
+    day3Draft(
+      deps,
+      'promotion_completed',
+      `promotion:${s.reviewId}`,
+      {
+        promotion_id: s.reviewId,
+        cohort_id: d3.cohortId,
+        agent_id: d3.agentId,
+        execution_id: input.executionArn,
+      },
+      {
+        outcome: 'gates_failed',
+        verdict: s.verdict,
+        reason,
+        review: 'day3',
+        evidence: { ...s.evidence, sessions: s.evidence.sessions.length },
+      },
+    ),
+  );
+  return { ...input.base, outcome, reason };
+}
+
+/** `rejected`: the approver's decision is already recorded; the output says by whom. */
+async function concludeRejected(
+  deps: ConcludeDeps,
+  input: Omit<PathInput<'rejected' | 'timed_out'>, 'd3'>,
+): Promise<Day3Conclusion> {
+  const approvalId = deps.key ? approvalIdFor(input.executionArn, deps.key) : null;
+  const reason = `not approved: ${input.error.Cause ?? 'rejected'}`;
+  const view = approvalId && deps.approvals ? await deps.approvals.getForDisplay(approvalId) : null;
+  return {
+    ...input.base,
+    decision: 'rejected',
+    approvalId,
+    decidedBy: view?.decidedBy ?? null,
+    outcome: 'not_approved',
+    reason,
+  };
+}
+
+/** `timed_out`: `approval_decided` (expired) and the announced request's expiry notice. */
+async function concludeTimedOut(
+  deps: ConcludeDeps,
+  input: PathInput<'rejected' | 'timed_out'>,
+): Promise<Day3Conclusion> {
+  const { selection: s, d3 } = input;
+  const approvalId = deps.key ? approvalIdFor(input.executionArn, deps.key) : null;
+  const atIso = new Date(deps.promotion.clock.now()).toISOString();
+  const reason = `not approved: no decision within ${s.approval.timeoutSeconds} s (${input.error.Error})`;
+  await deps.promotion.audit.append(
+    day3Draft(
+      deps,
+      'approval_decided',
+      streamOfExecution(input.executionName),
+      { execution_id: input.executionArn, agent_id: d3.agentId, genome_id: d3.genomeId },
+      {
+        decision: 'expired',
+        reason,
+        outcome: 'not_approved',
+        approval_id: approvalId,
+        timeout_seconds: s.approval.timeoutSeconds,
+        error: input.error.Error,
+      },
+    ),
+  );
+  if (approvalId && deps.approvals && deps.announcer) {
+    const ref = await deps.microLive.getMessageRef(approvalId);
+    if (ref) {
+      const view = await deps.approvals.getForDisplay(approvalId);
+      await deps.announcer.outcome(
+        view.summary,
+        { approvalId, decision: 'expired', by: null, atIso },
+        ref,
+      );
+    }
+  }
+  return { ...input.base, decision: 'expired', approvalId, outcome: 'not_approved', reason };
+}
+
+/** The net position the pipeline's orders left: signed qty, signed notional, last fill. */
+interface NetPosition {
+  readonly qty: number;
+  readonly notional: number;
+  readonly lastFillMs: number;
+  readonly symbol: string;
+}
+
+function netPositionOf(
+  orders: Awaited<ReturnType<Day3Deps['promotion']['promotions']['listOrders']>>,
+  fallbackSymbol: string,
+): NetPosition {
   let qty = 0;
   let notional = 0;
   let lastFillMs = 0;
-  let symbol = s.candidate.symbol;
+  let symbol = fallbackSymbol;
   for (const o of orders) {
     const signed = o.order.side === 'buy' ? o.order.filledQty : -o.order.filledQty;
     qty += signed;
@@ -176,14 +223,26 @@ export async function concludeDay3(
       symbol = o.order.symbol;
     }
   }
-  const hasPosition = promoted && Math.abs(qty) > 1e-9;
-  // Safety net: the pipeline must have promoted exactly the approved agent of the approved
-  // cohort. Anything else is not what the approver saw: the slice is flattened at once.
-  const staged = await p.promotions.get(out.promotionId);
-  const mismatch =
-    staged.agentId !== d3.agentId || staged.cohortId !== d3.cohortId
-      ? `the pipeline staged ${staged.agentId} of ${staged.cohortId}, not the approved ${d3.agentId} of ${d3.cohortId}`
-      : null;
+  return { qty, notional, lastFillMs, symbol };
+}
+
+/**
+ * `micro_live`: the slice becomes `active` with the pipeline's entry fill when the pipeline
+ * promoted the approved agent, else `not_started` (or `flattening`, with a `rollback` record,
+ * when the pipeline staged another agent than the approved one and holds a position).
+ */
+async function concludeMicroLive(
+  deps: ConcludeDeps,
+  input: PathInput<'micro_live'>,
+): Promise<Day3Conclusion> {
+  const p = deps.promotion;
+  const { selection: s, d3 } = input;
+  const out = input.pipelineOutput;
+  const promoted = out.outcome === 'promoted';
+  const orders = promoted ? await p.promotions.listOrders(out.promotionId) : [];
+  const position = netPositionOf(orders, s.candidate.symbol);
+  const hasPosition = promoted && Math.abs(position.qty) > 1e-9;
+  const mismatch = await approvalMismatch(deps, input, position.qty);
   // The slice trades through the paper session (statemachines/paper-session.asl.json), which
   // flattens at the close: a promoted slice is active even when it ends the day flat.
   let status: MicroLiveSlice['status'] = promoted ? 'active' : 'not_started';
@@ -193,54 +252,22 @@ export async function concludeDay3(
   if (mismatch) {
     statusReason = `${mismatch}: ${hasPosition ? 'flattening the unapproved position' : 'nothing to flatten'}`;
     status = hasPosition ? 'flattening' : 'not_started';
-    await p.audit.append(
-      day3Draft(
-        deps,
-        'rollback',
-        `promotion:${out.promotionId}`,
-        {
-          promotion_id: out.promotionId,
-          cohort_id: staged.cohortId,
-          agent_id: staged.agentId,
-          execution_id: input.executionArn,
-        },
-        {
-          slice_id: input.sliceId,
-          trigger: 'approval_mismatch',
-          reason: mismatch,
-          approved_agent_id: d3.agentId,
-          approved_cohort_id: d3.cohortId,
-          position_qty: qty,
-        },
-      ),
-    );
   }
-  for (let attempt = 0; ; attempt++) {
-    const slice = await deps.microLive.getSlice(input.sliceId);
-    if (slice.status !== 'starting') break; // a retried Conclude: already concluded
-    const next: MicroLiveSlice = {
-      ...slice,
-      status,
-      statusReason,
-      promotionId: out.promotionId,
-      pipelineExecutionArn: input.pipelineExecutionArn,
-      entry: hasPosition
-        ? {
-            symbol,
-            qty,
-            avgPriceUsd: notional / qty,
-            filledAtIso: new Date(lastFillMs).toISOString(),
-          }
-        : null,
-      version: slice.version + 1,
-      updatedAtIso: new Date(p.clock.now()).toISOString(),
-    };
-    if (await deps.microLive.updateSlice(next)) break;
-    if (attempt >= 4) throw new TransientError(`slice ${input.sliceId} keeps moving`);
-  }
+  await markSliceConcluded(deps, input, {
+    status,
+    statusReason,
+    entry: hasPosition
+      ? {
+          symbol: position.symbol,
+          qty: position.qty,
+          avgPriceUsd: position.notional / position.qty,
+          filledAtIso: new Date(position.lastFillMs).toISOString(),
+        }
+      : null,
+  });
   const started = promoted && !mismatch;
   return {
-    ...base,
+    ...input.base,
     outcome: started ? 'micro_live_started' : 'micro_live_not_started',
     decision: 'approved',
     reason: `${s.demoOverride ? '[demo override: approved without sufficient evidence] ' : ''}${started ? out.reason : (mismatch ?? `promotion ${out.outcome}: ${out.reason}`)}`,
@@ -249,4 +276,64 @@ export async function concludeDay3(
     sliceId: input.sliceId,
     promotionId: out.promotionId,
   };
+}
+
+/**
+ * Safety net: the pipeline must have promoted exactly the approved agent of the approved
+ * cohort. Anything else is not what the approver saw: records `rollback`
+ * (`approval_mismatch`) and returns the mismatch; null when the staged promotion matches.
+ */
+async function approvalMismatch(
+  deps: ConcludeDeps,
+  input: PathInput<'micro_live'>,
+  positionQty: number,
+): Promise<string | null> {
+  const { d3, pipelineOutput: out } = input;
+  const staged = await deps.promotion.promotions.get(out.promotionId);
+  if (staged.agentId === d3.agentId && staged.cohortId === d3.cohortId) return null;
+  const mismatch = `the pipeline staged ${staged.agentId} of ${staged.cohortId}, not the approved ${d3.agentId} of ${d3.cohortId}`;
+  await deps.promotion.audit.append(
+    day3Draft(
+      deps,
+      'rollback',
+      `promotion:${out.promotionId}`,
+      {
+        promotion_id: out.promotionId,
+        cohort_id: staged.cohortId,
+        agent_id: staged.agentId,
+        execution_id: input.executionArn,
+      },
+      {
+        slice_id: input.sliceId,
+        trigger: 'approval_mismatch',
+        reason: mismatch,
+        approved_agent_id: d3.agentId,
+        approved_cohort_id: d3.cohortId,
+        position_qty: positionQty,
+      },
+    ),
+  );
+  return mismatch;
+}
+
+/** Moves the slice out of `starting` (optimistic, 5 attempts); a retried Conclude is a no-op. */
+async function markSliceConcluded(
+  deps: ConcludeDeps,
+  input: PathInput<'micro_live'>,
+  change: Pick<MicroLiveSlice, 'status' | 'statusReason' | 'entry'>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const slice = await deps.microLive.getSlice(input.sliceId);
+    if (slice.status !== 'starting') return; // a retried Conclude: already concluded
+    const next: MicroLiveSlice = {
+      ...slice,
+      ...change,
+      promotionId: input.pipelineOutput.promotionId,
+      pipelineExecutionArn: input.pipelineExecutionArn,
+      version: slice.version + 1,
+      updatedAtIso: new Date(deps.promotion.clock.now()).toISOString(),
+    };
+    if (await deps.microLive.updateSlice(next)) return;
+    if (attempt >= 4) throw new TransientError(`slice ${input.sliceId} keeps moving`);
+  }
 }

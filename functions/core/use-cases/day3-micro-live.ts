@@ -55,34 +55,12 @@ export async function startMicroLive(
   const nowIso = new Date(p.clock.now()).toISOString();
   const first = initialLeverage(deps.config.leveragePolicy);
   const variance = await lineageReturnVariance(p.artifacts, selection.candidate.days);
-  const slice: MicroLiveSlice = {
+  const slice = startingSlice(input, {
     sliceId,
-    approvalId: decision.approvalId,
-    approvedBy: decision.by,
-    approvedAtIso: decision.atIso,
-    executionArn: input.executionArn,
-    reviewId: selection.reviewId,
-    cohortId: d3.cohortId,
-    agentId: d3.agentId,
-    genomeId: d3.genomeId,
-    lineageId: selection.candidate.lineageId,
-    family: selection.candidate.family,
-    symbol: selection.candidate.symbol,
-    bankrollUsd: selection.bankrollUsd,
-    capitalSliceUsd: selection.capitalSliceUsd,
     leverage: first.next,
     backtestReturnVariance: variance,
-    status: 'starting',
-    statusReason: `approved by ${decision.by}; promotion pipeline starting`,
-    promotionId: null,
-    pipelineExecutionArn: null,
-    entry: null,
-    flattenClientOrderId: null,
-    dailyCloses: [],
-    version: 0,
-    createdAtIso: nowIso,
-    updatedAtIso: nowIso,
-  };
+    nowIso,
+  });
   const { slice: stored } = await deps.microLive.createSlice(slice);
   const { created, record } = await deps.microLive.recordLeverageDecision({
     ...first,
@@ -127,5 +105,48 @@ export async function startMicroLive(
     leverage: record.next,
     approvedBy: decision.by,
     pipelineInput,
+  };
+}
+
+/** The slice record as StartMicroLive first stores it (`starting`, version 0). */
+function startingSlice(
+  input: {
+    readonly selection: Day3Selection;
+    readonly decision: ApprovalResult;
+    readonly executionArn: string;
+  },
+  own: Pick<MicroLiveSlice, 'sliceId' | 'leverage' | 'backtestReturnVariance'> & {
+    readonly nowIso: string;
+  },
+): MicroLiveSlice {
+  const { selection, decision } = input;
+  const d3 = selection.candidate.days.at(-1) as LineageDay;
+  return {
+    sliceId: own.sliceId,
+    approvalId: decision.approvalId,
+    approvedBy: decision.by,
+    approvedAtIso: decision.atIso,
+    executionArn: input.executionArn,
+    reviewId: selection.reviewId,
+    cohortId: d3.cohortId,
+    agentId: d3.agentId,
+    genomeId: d3.genomeId,
+    lineageId: selection.candidate.lineageId,
+    family: selection.candidate.family,
+    symbol: selection.candidate.symbol,
+    bankrollUsd: selection.bankrollUsd,
+    capitalSliceUsd: selection.capitalSliceUsd,
+    leverage: own.leverage,
+    backtestReturnVariance: own.backtestReturnVariance,
+    status: 'starting',
+    statusReason: `approved by ${decision.by}; promotion pipeline starting`,
+    promotionId: null,
+    pipelineExecutionArn: null,
+    entry: null,
+    flattenClientOrderId: null,
+    dailyCloses: [],
+    version: 0,
+    createdAtIso: own.nowIso,
+    updatedAtIso: own.nowIso,
   };
 }

@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { type ApprovalKey, buildApprovalLink, expFromMs } from '../approval/links.js';
 import type { ApprovalSummary } from '../approval/types.js';
+import type { AuditPayload } from '../audit/record.js';
 import { type Day3ApprovalDeps, day3Draft, streamOfExecution } from './day3.js';
 import { lineageEquityCurve } from './day3-curves.js';
 import type { Day3Selection, LineageDay } from './day3-records.js';
@@ -101,35 +102,7 @@ export async function requestDay3Approval(
         agent_id: d3.agentId,
         genome_id: d3.genomeId,
       },
-      {
-        approval_id: approvalId,
-        review_id: selection.reviewId,
-        lineage_id: selection.candidate.lineageId,
-        cohort_ids: selection.cohortIds,
-        session_dates: selection.sessionDates,
-        metrics: selection.metrics,
-        ranking: selection.ranking.map((r) => ({
-          rank: r.rank,
-          lineage_id: r.lineageId,
-          symbol: r.symbol,
-          genome_id: r.lineageId,
-          in_sample_mean_roi: r.inSampleMeanRoi,
-          in_sample_sessions: r.inSampleSessions,
-          out_of_sample_mean_roi: r.outOfSampleMeanRoi,
-          out_of_sample_sessions: r.outOfSampleSessions,
-          min_daily_trades: r.minDailyTrades,
-          eligible: r.eligible,
-        })),
-        gates_passed: selection.gates.passed,
-        verdict: selection.verdict,
-        demo_override: selection.demoOverride?.label ?? null,
-        evidence: { ...selection.evidence, sessions: selection.evidence.sessions.length },
-        capital_slice_usd: selection.capitalSliceUsd,
-        leverage: selection.leverage,
-        approvers: deps.config.approvers,
-        expires_at: expiresAtIso,
-        timeout_seconds: selection.approval.timeoutSeconds,
-      },
+      approvalRequestedPayload(deps, { approvalId, selection, expiresAtIso }),
     ),
   );
   const already = await deps.microLive.getMessageRef(approvalId);
@@ -142,4 +115,45 @@ export async function requestDay3Approval(
     await deps.microLive.saveMessageRef(approvalId, ref);
   }
   return { approvalId, expiresAtIso };
+}
+
+/** The `approval_requested` record's payload: the candidate, its ranking, gates and slice. */
+function approvalRequestedPayload(
+  deps: Day3ApprovalDeps,
+  input: {
+    readonly approvalId: string;
+    readonly selection: Day3Selection;
+    readonly expiresAtIso: string;
+  },
+): AuditPayload<'approval_requested'> {
+  const { selection } = input;
+  return {
+    approval_id: input.approvalId,
+    review_id: selection.reviewId,
+    lineage_id: selection.candidate.lineageId,
+    cohort_ids: selection.cohortIds,
+    session_dates: selection.sessionDates,
+    metrics: selection.metrics,
+    ranking: selection.ranking.map((r) => ({
+      rank: r.rank,
+      lineage_id: r.lineageId,
+      symbol: r.symbol,
+      genome_id: r.lineageId,
+      in_sample_mean_roi: r.inSampleMeanRoi,
+      in_sample_sessions: r.inSampleSessions,
+      out_of_sample_mean_roi: r.outOfSampleMeanRoi,
+      out_of_sample_sessions: r.outOfSampleSessions,
+      min_daily_trades: r.minDailyTrades,
+      eligible: r.eligible,
+    })),
+    gates_passed: selection.gates.passed,
+    verdict: selection.verdict,
+    demo_override: selection.demoOverride?.label ?? null,
+    evidence: { ...selection.evidence, sessions: selection.evidence.sessions.length },
+    capital_slice_usd: selection.capitalSliceUsd,
+    leverage: selection.leverage,
+    approvers: deps.config.approvers,
+    expires_at: input.expiresAtIso,
+    timeout_seconds: selection.approval.timeoutSeconds,
+  };
 }

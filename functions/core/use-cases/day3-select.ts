@@ -20,12 +20,15 @@ import {
 } from './day3-evidence.js';
 import { type DayCohort, lineageMetrics, microLiveSliceUsd, rankLineages } from './day3-ranking.js';
 import {
+  type CandidateMetrics,
   type Day3Request,
   Day3RequestSchema,
   type Day3Selection,
   type LineageDay,
+  type RankedLineage,
 } from './day3-records.js';
 import { publishDay3Report } from './day3-report.js';
+import type { PromotionDeps } from './promotion.js';
 import { evaluatePromotionGates } from './promotion.js';
 import type { StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -120,55 +123,11 @@ export async function selectDay3Candidate(
 ): Promise<Day3Selection> {
   const request = parseRequest(input.request);
   const p = deps.promotion;
-  let cohortIds = request.cohortIds;
-  if (!cohortIds) {
-    const recent = await p.cohorts.list(3);
-    if (recent.length < 3) {
-      throw new ValidationError(
-        'request.cohortIds',
-        `Day 3 needs three complete cohorts, found ${recent.length}`,
-      );
-    }
-    cohortIds = recent.map((c) => c.cohortId).reverse();
-  }
-  const records = [];
-  for (const id of cohortIds) records.push(await p.cohorts.get(id));
-  for (let i = 1; i < records.length; i++) {
-    const prev = records[i - 1]?.sessionDate ?? '';
-    if (!((records[i]?.sessionDate ?? '') > prev)) {
-      throw new ValidationError(
-        'request.cohortIds',
-        'must be three cohorts of distinct sessions, oldest first',
-      );
-    }
-  }
-  const days: DayCohort[] = [];
-  const simulations: SimulationResult[] = [];
-  for (const record of records) {
-    const sim = await readSimulation(p.artifacts, record.artifacts.simulationKey);
-    simulations.push(sim);
-    const genomes = new Map(sim.agents.map((a) => [a.agentId, a.genome]));
-    days.push({
-      sessionDate: record.sessionDate,
-      cohortId: record.cohortId,
-      simulationKey: record.artifacts.simulationKey,
-      agents: record.leaderboard.flatMap((row) => {
-        const genome = genomes.get(row.agentId);
-        // The candidate's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
-        const maxDrawdownFraction = agentDrawdownOfPeak(row, record.bankrollUsd);
-        return genome ? [{ ...row, maxDrawdownFraction, genome }] : [];
-      }),
-    });
-  }
+  const { cohortIds, records } = await reviewedCohorts(p, request);
+  const { days, simulations } = await reviewedDays(p, records);
   const ranking = rankLineages(days, p.gateThresholds.minTradeCount);
-  const candidate = ranking[0];
-  if (!candidate) {
-    throw new ValidationError(
-      'request.cohortIds',
-      'no genome traded on Day 3 and on an earlier reviewed day (no candidate with an in-sample and an out-of-sample session)',
-    );
-  }
-  const day3 = records[2] as (typeof records)[number];
+  const candidate = firstCandidate(ranking);
+  const day3 = records[2] as CohortRecord;
   const d3 = candidate.days.at(-1) as LineageDay;
   const sim3 = simulations[2] as SimulationResult;
   const agent = sim3.agents.find((a) => a.agentId === d3.agentId);
@@ -186,75 +145,23 @@ export async function selectDay3Candidate(
   );
   const reviewId = `d3-${tailOf(input.executionName, 24)}`;
   const nowMs = p.clock.now();
-  const preview: StagedPromotion = {
-    promotionId: reviewId,
-    cohortId: day3.cohortId,
-    sessionDate: day3.sessionDate,
-    agentId: d3.agentId,
-    agentRank: day3.leaderboard.find((r) => r.agentId === d3.agentId)?.rank ?? 1,
-    genome: {
-      ...agent.genome,
-      parentIds: [...agent.genome.parentIds],
-      params: { ...agent.genome.params },
-    },
-    configHash: sha256Hex(
-      canonicalJson({
-        cohortConfig: sim3.config as CohortConfig,
-        genome: agent.genome,
-        gateThresholds: p.gateThresholds,
-        promotionConfig: p.promotionConfig,
-      }),
-    ),
-    bankrollUsd: day3.bankrollUsd,
+  const preview = previewPromotion(p, {
+    reviewId,
+    records,
+    sim3,
+    agent,
+    candidate,
+    metrics,
     capitalSliceUsd,
-    metrics: {
-      totalPnlUsd: metrics.totalPnlUsd,
-      sharpe: metrics.sharpe,
-      maxDrawdownFraction: metrics.maxDrawdownFraction,
-      parentMaxDrawdownFraction: Math.max(...records.map((r) => r.parent.maxDrawdownFraction)),
-      // The min-trade-count gate sees the genome's own trades over its reviewed sessions.
-      tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
-    },
-    broker: p.brokerAt(nowMs).name,
-    approvalId: null,
-    status: 'staged',
-    statusReason: `Day-3 review of genome ${candidate.lineageId}`,
-    stagedAtIso: new Date(nowMs).toISOString(),
-  };
+    nowMs,
+  });
   const gates = await evaluatePromotionGates(
     { ...p, promotions: previewPromotions(p.promotions) },
     { promotion: preview },
   );
   const evidenceGates = evaluateEvidenceGates(evidence, p.gateThresholds);
-  await p.audit.appendMany(
-    evidenceGates.map((r) =>
-      day3Draft(
-        deps,
-        'gate_evaluated',
-        `promotion:${reviewId}`,
-        { promotion_id: reviewId, cohort_id: day3.cohortId, agent_id: d3.agentId },
-        {
-          gate: r.gate,
-          verdict: r.verdict,
-          observed: r.observed,
-          threshold: r.threshold,
-          unit: r.unit,
-          reason: r.reason,
-          breaker_action: r.breakerAction,
-          evaluated_at: gates.nowIso,
-          evidence: { ...evidence, sessions: evidence.sessions.length },
-        },
-      ),
-    ),
-  );
-  const evidencePassed = evidenceGates.every((r) => r.verdict === 'pass');
-  const verdict = !gates.passed ? 'gates_failed' : evidencePassed ? 'go' : 'insufficient_evidence';
-  const demoOverride =
-    verdict === 'insufficient_evidence' && deps.config.demoOverride
-      ? {
-          label: `DEMO OVERRIDE (local mode only): insufficient evidence (${evidenceShortfall(evidenceGates)}); the approval is requested for the demonstration, not on the evidence`,
-        }
-      : null;
+  await recordEvidenceGates(deps, { reviewId, day3, d3, evidence, evidenceGates, gates });
+  const { evidencePassed, verdict, demoOverride } = day3Verdict(deps, gates, evidenceGates);
   const allResults = [...gates.results, ...evidenceGates];
   return {
     reviewId,
@@ -278,21 +185,233 @@ export async function selectDay3Candidate(
     leverage: initialLeverage(deps.config.leveragePolicy).next,
     reportUrl:
       request.reportUrl ??
-      (deps.reports
-        ? await publishDay3Report(deps.reports, {
-            reviewId,
-            records,
-            simulations,
-            artifacts: p.artifacts,
-            gates: allResults,
-            expiresInSeconds: deps.config.approvalTimeoutSeconds,
-            nowIso: new Date(nowMs).toISOString(),
-            environment: p.environment,
-          })
-        : null),
+      (await day3Report(deps, { reviewId, records, simulations, gates: allResults, nowMs })),
     approval: {
       timeoutSeconds: deps.config.approvalTimeoutSeconds,
       heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
     },
   };
+}
+
+/**
+ * The reviewed cohorts: the request's, or the three most recent, oldest first.
+ *
+ * @throws ValidationError (fewer than three cohorts; not three distinct ascending sessions),
+ *   NotFoundError (unknown cohort).
+ */
+async function reviewedCohorts(
+  p: PromotionDeps,
+  request: Day3Request,
+): Promise<{ cohortIds: readonly string[]; records: CohortRecord[] }> {
+  let cohortIds = request.cohortIds;
+  if (!cohortIds) {
+    const recent = await p.cohorts.list(3);
+    if (recent.length < 3) {
+      throw new ValidationError(
+        'request.cohortIds',
+        `Day 3 needs three complete cohorts, found ${recent.length}`,
+      );
+    }
+    cohortIds = recent.map((c) => c.cohortId).reverse();
+  }
+  const records: CohortRecord[] = [];
+  for (const id of cohortIds) records.push(await p.cohorts.get(id));
+  for (let i = 1; i < records.length; i++) {
+    const prev = records[i - 1]?.sessionDate ?? '';
+    if (!((records[i]?.sessionDate ?? '') > prev)) {
+      throw new ValidationError(
+        'request.cohortIds',
+        'must be three cohorts of distinct sessions, oldest first',
+      );
+    }
+  }
+  return { cohortIds, records };
+}
+
+/** Each reviewed cohort as the lineage tracker reads it, with its simulation artifact. */
+async function reviewedDays(
+  p: PromotionDeps,
+  records: readonly CohortRecord[],
+): Promise<{ days: DayCohort[]; simulations: SimulationResult[] }> {
+  const days: DayCohort[] = [];
+  const simulations: SimulationResult[] = [];
+  for (const record of records) {
+    const sim = await readSimulation(p.artifacts, record.artifacts.simulationKey);
+    simulations.push(sim);
+    const genomes = new Map(sim.agents.map((a) => [a.agentId, a.genome]));
+    days.push({
+      sessionDate: record.sessionDate,
+      cohortId: record.cohortId,
+      simulationKey: record.artifacts.simulationKey,
+      agents: record.leaderboard.flatMap((row) => {
+        const genome = genomes.get(row.agentId);
+        // The candidate's drawdown (and the drawdown_agent gate) is the agent's own, from its peak.
+        const maxDrawdownFraction = agentDrawdownOfPeak(row, record.bankrollUsd);
+        return genome ? [{ ...row, maxDrawdownFraction, genome }] : [];
+      }),
+    });
+  }
+  return { days, simulations };
+}
+
+/**
+ * The candidate as if promoted now with the micro-live slice (never staged: the gates see it
+ * through {@link previewPromotions}).
+ */
+function previewPromotion(
+  p: PromotionDeps,
+  input: {
+    readonly reviewId: string;
+    readonly records: readonly CohortRecord[];
+    readonly sim3: SimulationResult;
+    readonly agent: SimulationResult['agents'][number];
+    readonly candidate: RankedLineage;
+    readonly metrics: CandidateMetrics;
+    readonly capitalSliceUsd: number;
+    readonly nowMs: number;
+  },
+): StagedPromotion {
+  const { records, sim3, agent, candidate, metrics } = input;
+  const day3 = records[2] as CohortRecord;
+  const d3 = candidate.days.at(-1) as LineageDay;
+  return {
+    promotionId: input.reviewId,
+    cohortId: day3.cohortId,
+    sessionDate: day3.sessionDate,
+    agentId: d3.agentId,
+    agentRank: day3.leaderboard.find((r) => r.agentId === d3.agentId)?.rank ?? 1,
+    genome: {
+      ...agent.genome,
+      parentIds: [...agent.genome.parentIds],
+      params: { ...agent.genome.params },
+    },
+    configHash: sha256Hex(
+      canonicalJson({
+        cohortConfig: sim3.config as CohortConfig,
+        genome: agent.genome,
+        gateThresholds: p.gateThresholds,
+        promotionConfig: p.promotionConfig,
+      }),
+    ),
+    bankrollUsd: day3.bankrollUsd,
+    capitalSliceUsd: input.capitalSliceUsd,
+    metrics: {
+      totalPnlUsd: metrics.totalPnlUsd,
+      sharpe: metrics.sharpe,
+      maxDrawdownFraction: metrics.maxDrawdownFraction,
+      parentMaxDrawdownFraction: Math.max(...records.map((r) => r.parent.maxDrawdownFraction)),
+      // The min-trade-count gate sees the genome's own trades over its reviewed sessions.
+      tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
+    },
+    broker: p.brokerAt(input.nowMs).name,
+    approvalId: null,
+    status: 'staged',
+    statusReason: `Day-3 review of genome ${candidate.lineageId}`,
+    stagedAtIso: new Date(input.nowMs).toISOString(),
+  };
+}
+
+/** One `gate_evaluated` record per evidence gate, on the review's promotion stream. */
+async function recordEvidenceGates(
+  deps: Day3Deps,
+  input: {
+    readonly reviewId: string;
+    readonly day3: CohortRecord;
+    readonly d3: LineageDay;
+    readonly evidence: CandidateEvidence;
+    readonly evidenceGates: readonly GateResult[];
+    readonly gates: { readonly nowIso: string };
+  },
+): Promise<void> {
+  const { reviewId, evidence } = input;
+  await deps.promotion.audit.appendMany(
+    input.evidenceGates.map((r) =>
+      day3Draft(
+        deps,
+        'gate_evaluated',
+        `promotion:${reviewId}`,
+        { promotion_id: reviewId, cohort_id: input.day3.cohortId, agent_id: input.d3.agentId },
+        {
+          gate: r.gate,
+          verdict: r.verdict,
+          observed: r.observed,
+          threshold: r.threshold,
+          unit: r.unit,
+          reason: r.reason,
+          breaker_action: r.breakerAction,
+          evaluated_at: input.gates.nowIso,
+          evidence: { ...evidence, sessions: evidence.sessions.length },
+        },
+      ),
+    ),
+  );
+}
+
+/**
+ * The review's verdict: `gates_failed` when an order-time gate failed, else `go` when every
+ * evidence gate passed, else `insufficient_evidence`, which only a demo override (local mode)
+ * lets proceed to the approval.
+ */
+function day3Verdict(
+  deps: Day3Deps,
+  gates: { readonly passed: boolean },
+  evidenceGates: readonly GateResult[],
+): {
+  evidencePassed: boolean;
+  verdict: Day3Selection['verdict'];
+  demoOverride: Day3Selection['demoOverride'];
+} {
+  const evidencePassed = evidenceGates.every((r) => r.verdict === 'pass');
+  const verdict: Day3Selection['verdict'] = !gates.passed
+    ? 'gates_failed'
+    : evidencePassed
+      ? 'go'
+      : 'insufficient_evidence';
+  const demoOverride =
+    verdict === 'insufficient_evidence' && deps.config.demoOverride
+      ? {
+          label: `DEMO OVERRIDE (local mode only): insufficient evidence (${evidenceShortfall(evidenceGates)}); the approval is requested for the demonstration, not on the evidence`,
+        }
+      : null;
+  return { evidencePassed, verdict, demoOverride };
+}
+
+/** The published run report's URL (null without a report publisher). */
+async function day3Report(
+  deps: Day3Deps,
+  input: {
+    readonly reviewId: string;
+    readonly records: readonly CohortRecord[];
+    readonly simulations: readonly SimulationResult[];
+    readonly gates: readonly GateResult[];
+    readonly nowMs: number;
+  },
+): Promise<string | null> {
+  if (!deps.reports) return null;
+  return publishDay3Report(deps.reports, {
+    reviewId: input.reviewId,
+    records: input.records,
+    simulations: input.simulations,
+    artifacts: deps.promotion.artifacts,
+    gates: input.gates,
+    expiresInSeconds: deps.config.approvalTimeoutSeconds,
+    nowIso: new Date(input.nowMs).toISOString(),
+    environment: deps.promotion.environment,
+  });
+}
+
+/**
+ * The best-ranked candidate.
+ *
+ * @throws ValidationError when no genome traded on Day 3 and on an earlier reviewed day.
+ */
+function firstCandidate(ranking: readonly RankedLineage[]): RankedLineage {
+  const candidate = ranking[0];
+  if (!candidate) {
+    throw new ValidationError(
+      'request.cohortIds',
+      'no genome traded on Day 3 and on an earlier reviewed day (no candidate with an in-sample and an out-of-sample session)',
+    );
+  }
+  return candidate;
 }
