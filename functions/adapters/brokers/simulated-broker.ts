@@ -1,8 +1,10 @@
 /**
  * The built-in simulated paper broker: an adapter that persists orders and an account and maps
  * the broker port onto THE exchange model (`functions/core/exchange/exchange-model.ts`:
- * timing, participation, time in force, buying power, what Alpaca refuses) and THE position
- * book (`functions/core/exchange/position-book.ts`). The paper session's reference simulation
+ * timing, participation, time in force, buying power, what Alpaca refuses), THE account rules
+ * (`functions/core/exchange/order-acceptance.ts`: which orders are accepted, what they
+ * reserve, equity and buying power) and THE position book
+ * (`functions/core/exchange/position-book.ts`). The paper session's reference simulation
  * runs the same model with the same configuration, so with this broker its paper PnL equals
  * the reference to the cent.
  *
@@ -37,16 +39,18 @@ import {
   ValidationError,
 } from '../../core/errors.js';
 import {
-  alpacaRefusal,
-  buyingPowerUsd,
-  estimatePriceUsd,
   lastMark,
   matchOrder,
-  openingQty,
-  requiredBuyingPowerUsd,
   type SymbolMinutes,
   symbolMinutes,
 } from '../../core/exchange/exchange-model.js';
+import {
+  type AccountValuation,
+  acceptOrder,
+  accountValuation,
+  effectiveQty,
+  heldReservationsUsd,
+} from '../../core/exchange/order-acceptance.js';
 import { bookPositionFill } from '../../core/exchange/position-book.js';
 import { restatePositionForSplit } from '../../core/market/corporate-actions.js';
 import type { MarketSession } from '../../core/market/types.js';
@@ -186,10 +190,9 @@ function toBrokerOrder(rec: SimOrderRecord): BrokerOrder {
   return brokerOrderOf(rec.order, rec.feesUsd);
 }
 
-/** Signed remaining quantity of an open order (buy > 0, sell < 0), shares. */
-function signedRemaining(o: OrderSnapshot): number {
-  const remaining = o.qty - o.filledQty;
-  return o.side === 'buy' ? remaining : -remaining;
+/** The orders of a sync that are still working (not terminal). */
+function workingOrders(synced: Synced): SimOrderRecord[] {
+  return [...synced.orders.values()].filter((rec) => !Order.rehydrate(rec.order).isTerminal());
 }
 
 /** A fill waiting to be booked on the account, with its sort keys. */
@@ -591,101 +594,62 @@ export class SimulatedPaperBroker implements BrokerPort {
       return record(sessionDate, 0);
     };
     const snap = order.snapshot();
-    if (snap.timeInForce === 'opg' || snap.timeInForce === 'cls') {
-      return reject(`time_in_force ${snap.timeInForce} not supported by the simulated broker`);
-    }
-    if (!this.config.fractionalShares && !Number.isInteger(snap.qty)) {
-      return reject('fractional quantity not allowed');
-    }
-    let session: SymbolSession | null;
-    try {
-      session = await this.sessionAt(snap.symbol, now);
-    } catch (err) {
-      if (err instanceof UnknownSymbolError) return reject('unknown symbol');
-      throw err;
-    }
-    if (!session || now < session.openMs || now >= session.closeMs) {
-      return reject('market closed', session?.date ?? '');
-    }
-    const openCount = synced.account.openClientOrderIds.filter((id) => {
-      const rec = synced.orders.get(id);
-      return rec !== undefined && !Order.rehydrate(rec.order).isTerminal();
-    }).length;
-    if (openCount >= this.config.maxOpenOrders) {
-      return reject('too many open orders', session.date);
-    }
-    const refusal = alpacaRefusal(snap.side, snap.qty, this.effectiveQty(snap.symbol, synced), {
-      market: session.market,
-      fractionable: !this.config.nonFractionableSymbols.includes(snap.symbol),
+    const session = await this.sessionOrUnknown(snap.symbol, now);
+    const sessionDate = session && session !== 'unknown_symbol' ? session.date : '';
+    const decision = await acceptOrder({
+      order: snap,
+      session,
+      nowMs: now,
+      effective: this.effectiveQty(snap.symbol, synced),
+      openOrderCount: workingOrders(synced).length,
+      rules: {
+        maxOpenOrders: this.config.maxOpenOrders,
+        fractionalShares: this.config.fractionalShares,
+        fractionable: !this.config.nonFractionableSymbols.includes(snap.symbol),
+        costs: this.config.costs,
+      },
+      buyingPowerUsd: async () => (await this.valuation(synced, now)).buyingPowerUsd,
     });
-    if (refusal) return reject(refusal, session.date);
-    const reservedUsd = this.requiredBuyingPower(snap, session, synced, now);
-    if (reservedUsd === null) return reject('no quote to price the order', session.date);
-    if (reservedUsd > 0) {
-      const { buyingPowerUsd } = await this.valuation(synced, now);
-      if (reservedUsd > buyingPowerUsd) {
-        return reject('insufficient buying power', session.date);
-      }
-    }
+    if (!decision.accepted) return reject(decision.reason, sessionDate);
     order.apply({ type: 'new', atMs: now, brokerOrderId });
-    return record(session.date, reservedUsd);
+    return record(sessionDate, decision.reservedUsd);
   }
 
-  /**
-   * Buying power the order needs, USD (`requiredBuyingPowerUsd` of the exchange model); null
-   * when no quote can price it.
-   */
-  private requiredBuyingPower(
-    o: OrderSnapshot,
-    session: SymbolSession,
-    synced: Synced,
+  /** {@link sessionAt}, with a symbol that has no data at all as `'unknown_symbol'`. */
+  private async sessionOrUnknown(
+    symbol: string,
     now: number,
-  ): number | null {
-    const opening = openingQty(this.effectiveQty(o.symbol, synced), o.side, o.qty);
-    if (opening <= 0) return 0;
-    const price = estimatePriceUsd(o, session, now, this.config.costs);
-    if (!(price > 0)) return null;
-    return requiredBuyingPowerUsd(opening, o.qty, price, this.config.costs, o.side);
+  ): Promise<SymbolSession | null | 'unknown_symbol'> {
+    try {
+      return await this.sessionAt(symbol, now);
+    } catch (err) {
+      if (err instanceof UnknownSymbolError) return 'unknown_symbol';
+      throw err;
+    }
   }
 
   /** Signed position of `symbol` plus the remaining quantity of its open orders, shares. */
   private effectiveQty(symbol: string, synced: Synced): number {
-    let effective = synced.account.positions[symbol]?.qty ?? 0;
-    for (const rec of synced.orders.values()) {
-      if (rec.order.symbol !== symbol || Order.rehydrate(rec.order).isTerminal()) continue;
-      effective += signedRemaining(rec.order);
-    }
-    return effective;
+    const positionQty = synced.account.positions[symbol]?.qty ?? 0;
+    return effectiveQty(symbol, positionQty, workingOrders(synced));
   }
 
   /** Equity, gross exposure, reservations and buying power at `now`, USD. */
-  private async valuation(
-    synced: Synced,
-    now: number,
-  ): Promise<{ equityUsd: number; grossUsd: number; buyingPowerUsd: number }> {
-    let equityUsd = synced.account.cashUsd;
-    let grossUsd = 0;
+  private async valuation(synced: Synced, now: number): Promise<AccountValuation> {
+    const marked: { qty: number; markUsd: number }[] = [];
     for (const pos of Object.values(synced.account.positions)) {
       if (pos.qty === 0) continue;
-      const mark = await this.markUsd(pos.symbol, now, pos.avgEntryPriceUsd);
-      equityUsd += pos.qty * mark;
-      grossUsd += Math.abs(pos.qty) * mark;
+      marked.push({
+        qty: pos.qty,
+        markUsd: await this.markUsd(pos.symbol, now, pos.avgEntryPriceUsd),
+      });
     }
-    let reservedUsd = 0;
-    for (const rec of synced.orders.values()) {
-      if (Order.rehydrate(rec.order).isTerminal() || rec.order.qty <= 0) continue;
-      reservedUsd += (rec.reservedUsd * (rec.order.qty - rec.order.filledQty)) / rec.order.qty;
-    }
-    return {
-      equityUsd,
-      grossUsd,
-      buyingPowerUsd: buyingPowerUsd(
-        equityUsd,
-        grossUsd,
-        reservedUsd,
-        this.config.buyingPowerMultiplier,
-      ),
-    };
+    return accountValuation({
+      cashUsd: synced.account.cashUsd,
+      marked,
+      reservedUsd: heldReservationsUsd(workingOrders(synced)),
+      multiplier: this.config.buyingPowerMultiplier,
+    });
   }
 
   /**

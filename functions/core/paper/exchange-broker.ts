@@ -1,9 +1,12 @@
 /**
  * An in-memory broker over THE exchange model (`exchange/exchange-model.ts`) and THE position
- * book: the paper session's reference simulation sends its orders here. It accepts, refuses
- * and fills exactly as the simulated paper broker does with the same configuration (timing and
- * latency, participation, fill prices and fees, day orders expiring at the close, buying
- * power, what Alpaca refuses), without persistence. One symbol session at a time.
+ * book: the paper session's reference simulation sends its orders here. It accepts and
+ * refuses through the same account rules as the simulated paper broker
+ * (`exchange/order-acceptance.ts`) and fills through the same exchange model with the same
+ * configuration (timing and latency, participation, fill prices and fees, day orders expiring
+ * at the close, buying power, what Alpaca refuses), without persistence. One symbol session at
+ * a time; no open-order limit (the reference never sends more than the session's few orders)
+ * and every asset fractionable.
  *
  * Quantities shares, prices USD per share, money USD, times epoch ms UTC / ISO-8601.
  */
@@ -18,16 +21,18 @@ import type {
 import type { Clock } from '../../ports/clock.js';
 import { BrokerRejectedError, NotFoundError } from '../errors.js';
 import {
-  alpacaRefusal,
-  buyingPowerUsd,
   type ExchangeConfig,
-  estimatePriceUsd,
   lastMark,
   matchOrder,
-  openingQty,
-  requiredBuyingPowerUsd,
   type SymbolMinutes,
 } from '../exchange/exchange-model.js';
+import {
+  type AccountValuation,
+  acceptOrder,
+  accountValuation,
+  effectiveQty,
+  heldReservationsUsd,
+} from '../exchange/order-acceptance.js';
 import { type AccountBook, applyBookFill, emptyAccountBook } from '../exchange/position-book.js';
 import { Order, type OrderSnapshot } from '../orders/order.js';
 
@@ -94,36 +99,25 @@ export class ExchangeBroker implements BrokerPort {
     return brokerOrderOf(w.order.snapshot(), w.feesUsd);
   }
 
-  private effectiveQty(): number {
-    let q = this.book.positions[this.symbol]?.qty ?? 0;
-    for (const w of this.orders.values()) {
-      if (w.order.isTerminal()) continue;
-      const o = w.order.snapshot();
-      q += (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
-    }
-    return q;
+  /** The orders still working (not terminal). */
+  private working(): Working[] {
+    return [...this.orders.values()].filter((w) => !w.order.isTerminal());
   }
 
-  private valuation(now: number): { equityUsd: number; buyingPowerUsd: number } {
+  private views(): { order: OrderSnapshot; reservedUsd: number }[] {
+    return this.working().map((w) => ({ order: w.order.snapshot(), reservedUsd: w.reservedUsd }));
+  }
+
+  private valuation(now: number): AccountValuation {
     const q = this.book.positions[this.symbol]?.qty ?? 0;
     const mark = lastMark(this.minutes, now);
     const m = mark > 0 ? mark : (this.book.positions[this.symbol]?.avgPriceUsd ?? 0);
-    const equityUsd = this.book.cashUsd + q * m;
-    let reserved = 0;
-    for (const w of this.orders.values()) {
-      const o = w.order.snapshot();
-      if (w.order.isTerminal() || o.qty <= 0) continue;
-      reserved += (w.reservedUsd * (o.qty - o.filledQty)) / o.qty;
-    }
-    return {
-      equityUsd,
-      buyingPowerUsd: buyingPowerUsd(
-        equityUsd,
-        Math.abs(q) * m,
-        reserved,
-        this.config.buyingPowerMultiplier,
-      ),
-    };
+    return accountValuation({
+      cashUsd: this.book.cashUsd,
+      marked: [{ qty: q, markUsd: m }],
+      reservedUsd: heldReservationsUsd(this.views()),
+      multiplier: this.config.buyingPowerMultiplier,
+    });
   }
 
   async submitOrder(r: BrokerOrderRequest): Promise<{ order: BrokerOrder; duplicate: boolean }> {
@@ -159,21 +153,23 @@ export class ExchangeBroker implements BrokerPort {
       this.orders.set(r.clientOrderId, w);
       throw new BrokerRejectedError(r.clientOrderId, reason);
     };
-    if (now < this.minutes.openMs || now >= this.minutes.closeMs) reject('market closed');
-    const effective = this.effectiveQty();
-    const refusal = alpacaRefusal(r.side, r.qty, effective, {
-      market: this.minutes.market,
-      fractionable: true,
+    const views = this.views();
+    const decision = await acceptOrder({
+      order: order.snapshot(),
+      session: this.minutes,
+      nowMs: now,
+      effective: effectiveQty(this.symbol, this.book.positions[this.symbol]?.qty ?? 0, views),
+      openOrderCount: views.length,
+      rules: {
+        maxOpenOrders: Number.POSITIVE_INFINITY,
+        fractionalShares: this.config.fractionalShares,
+        fractionable: true,
+        costs: this.config.costs,
+      },
+      buyingPowerUsd: () => this.valuation(now).buyingPowerUsd,
     });
-    if (refusal) reject(refusal);
-    const opening = openingQty(effective, r.side, r.qty);
-    if (opening > 0) {
-      const snap = order.snapshot();
-      const price = estimatePriceUsd(snap, this.minutes, now, this.config.costs);
-      if (!(price > 0)) reject('no quote to price the order');
-      w.reservedUsd = requiredBuyingPowerUsd(opening, r.qty, price, this.config.costs, r.side);
-      if (w.reservedUsd > this.valuation(now).buyingPowerUsd) reject('insufficient buying power');
-    }
+    if (!decision.accepted) reject(decision.reason);
+    else w.reservedUsd = decision.reservedUsd;
     order.apply({ type: 'new', atMs: now, brokerOrderId });
     this.orders.set(r.clientOrderId, w);
     return { order: this.view(w), duplicate: false };
