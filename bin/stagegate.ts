@@ -326,6 +326,16 @@ program
           .join('') +
         '\n',
     );
+    // A decision (approved, rejected, timed out, gates failed, insufficient evidence) is an
+    // outcome of a run that worked, whatever --approval asked for: exit 0. A Day-3 execution
+    // that FAILED (an error, not a decision) failed the run: exit 1, as a failed cohort does.
+    const failedDay3 = result.replay.goNoGo.find((d) => d.status === 'FAILED');
+    if (failedDay3) {
+      process.stderr.write(
+        `Day-3 go/no-go failed: ${failedDay3.error ?? 'error'}: ${failedDay3.cause ?? ''}\n`,
+      );
+      process.exitCode = 1;
+    }
   });
 
 program
