@@ -42,6 +42,7 @@ import {
   type PromotionOutcome,
   type ReplayResult,
   replay,
+  replayFailure,
   replaySchedules,
 } from '../local/replay.js';
 import { newestReport, printReportPdf, ReportFileError } from '../local/report-pdf.js';
@@ -306,11 +307,9 @@ program
       return;
     }
     if (!('replay' in result) || !result.replay) return;
-    const failed = result.replay.cohorts.find((d) => d.status === 'FAILED');
-    if (failed) {
-      process.stderr.write(
-        `\nrun failed on ${failed.sessionDate}: ${failed.error}: ${failed.cause}\n`,
-      );
+    const failure = replayFailure(result.replay);
+    if (failure?.kind === 'cohort') {
+      process.stderr.write(`\n${failure.message}\n`);
       process.exitCode = 1;
       return;
     }
@@ -326,14 +325,9 @@ program
           .join('') +
         '\n',
     );
-    // A decision (approved, rejected, timed out, gates failed, insufficient evidence) is an
-    // outcome of a run that worked, whatever --approval asked for: exit 0. A Day-3 execution
-    // that FAILED (an error, not a decision) failed the run: exit 1, as a failed cohort does.
-    const failedDay3 = result.replay.goNoGo.find((d) => d.status === 'FAILED');
-    if (failedDay3) {
-      process.stderr.write(
-        `Day-3 go/no-go failed: ${failedDay3.error ?? 'error'}: ${failedDay3.cause ?? ''}\n`,
-      );
+    // A Day-3 decision is an outcome (exit 0); a Day-3 execution that FAILED fails the run.
+    if (failure) {
+      process.stderr.write(`${failure.message}\n`);
       process.exitCode = 1;
     }
   });

@@ -179,6 +179,32 @@ export function replaySchedules(
 }
 
 /**
+ * Why a replay failed, for the CLI's exit code (README, "Exit codes"): the first cohort whose
+ * execution FAILED, else the first Day-3 go/no-go execution that FAILED; null when every
+ * execution ended. A Day-3 decision (approved, rejected, timed out, gates failed, insufficient
+ * evidence) is an outcome, not a failure, whatever `--approval` asked for.
+ */
+export function replayFailure(
+  result: Pick<ReplayResult, 'cohorts' | 'goNoGo'>,
+): { readonly kind: 'cohort' | 'day3'; readonly message: string } | null {
+  const cohort = result.cohorts.find((d) => d.status === 'FAILED');
+  if (cohort) {
+    return {
+      kind: 'cohort',
+      message: `run failed on ${cohort.sessionDate}: ${cohort.error}: ${cohort.cause}`,
+    };
+  }
+  const day3 = result.goNoGo.find((d) => d.status === 'FAILED');
+  if (day3) {
+    return {
+      kind: 'day3',
+      message: `Day-3 go/no-go failed: ${day3.error ?? 'error'}: ${day3.cause ?? ''}`,
+    };
+  }
+  return null;
+}
+
+/**
  * Replays `sessions` through the schedules and prints each cohort's leaderboard, each
  * promotion's gates, orders and reconciliation, and each learning cycle; writes the run report.
  */
