@@ -22,10 +22,17 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SlackButton } from '../functions/adapters/slack/messages.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
+import { parseSlashCommand, type SlashCommand } from '../functions/core/chatops/command.js';
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
 import type { Role } from '../functions/core/console/roles.js';
-import { NoSessionError, StagegateError } from '../functions/core/errors.js';
+import {
+  NoSessionError,
+  NotFoundError,
+  StagegateError,
+  ValidationError,
+} from '../functions/core/errors.js';
 import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
+import { type PlanCommand, runPlanCommand } from '../functions/core/use-cases/plans.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
@@ -48,7 +55,12 @@ import {
 import { newestReport, printReportPdf, ReportFileError } from '../local/report-pdf.js';
 import { LOCAL_CREDENTIALS } from '../local/servers.js';
 import { blocksAsText, sendSlashCommand } from '../local/slack-cli.js';
-import { localSigningSecret, localSlackUser, runningEndpoint } from '../local/slack-local.js';
+import {
+  localPlanDeps,
+  localSigningSecret,
+  localSlackUser,
+  runningEndpoint,
+} from '../local/slack-local.js';
 import { lastRunAccount, recordRunAccount, StateFolderError } from '../local/state-lock.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -548,6 +560,43 @@ program
       process.stderr.write(`stagegate: ${(err as Error).name}: ${(err as Error).message}\n`);
       process.exitCode = err instanceof ReportFileError ? 2 : 1;
     }
+  });
+
+program
+  .command('plan <words...>')
+  .description(
+    'a tracked plan: plan grow <amount> <days> | plan status | plan cancel [reason] (the /stagegate plan use cases, docs/chatops.md)',
+  )
+  .option('--by <identity>', 'who (recorded)', `cli:${process.env.USER ?? 'operator'}`)
+  .option('--json', 'print the plan record as JSON')
+  .action(async (words: string[], o, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    let command: SlashCommand;
+    try {
+      command = parseSlashCommand(['plan', ...words].join(' '));
+    } catch (err) {
+      // A usage error: exit 2, naming the argument.
+      if (err instanceof ValidationError) cmd.error(`plan: ${err.field}: ${err.message}`);
+      throw err;
+    }
+    if (!command.kind.startsWith('plan_')) cmd.error('plan takes grow, status or cancel');
+    await withStack(g, async (stack) => {
+      let out: Awaited<ReturnType<typeof runPlanCommand>>;
+      try {
+        out = await runPlanCommand(localPlanDeps(stack), command as PlanCommand, o.by, 'cli');
+      } catch (err) {
+        // Refused (recorded input_rejected): a prerequisite or no active plan.
+        if (err instanceof ValidationError || err instanceof NotFoundError) {
+          throw new CliError(`plan refused: ${err.message}`);
+        }
+        throw err;
+      }
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify(out.plan, null, 2)}\n`
+          : `${out.title}\n${out.lines.map((l) => l.replace(/\*/g, '')).join('\n')}\n`,
+      );
+    });
   });
 
 const audit = program.command('audit').description('query and verify the local audit trail');

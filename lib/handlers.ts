@@ -284,12 +284,25 @@ export const CONSOLE_HANDLERS = {
   },
 } as const satisfies Record<string, FunctionSpec>;
 
+/** The `/stagegate` slash command (HTTP API route + its own asynchronous follow-ups; docs/chatops.md). */
+export const CHATOPS_HANDLERS = {
+  slackCommand: {
+    file: 'slack-command',
+    memoryMb: 1024,
+    // The HTTP answer is due within Slack's 3 s (long work is handed to an asynchronous
+    // invocation of this function); a follow-up starts a cohort or answers a plan/fund?.
+    timeoutSeconds: 25,
+    description: 'Slack /stagegate slash command: status, kill switch, cohort start, fund?, plans',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
 /** Every deployed function: {@link DEPLOYED_HANDLERS} and the HTTP/scheduled ones. */
 export const DEPLOYED_FUNCTIONS: readonly FunctionSpec[] = [
   ...DEPLOYED_HANDLERS,
   ...Object.values(APPROVAL_HANDLERS),
   ...Object.values(RECOVERY_HANDLERS),
   ...Object.values(CONSOLE_HANDLERS),
+  ...Object.values(CHATOPS_HANDLERS),
 ];
 
 /** Absolute entry path of a handler. */

@@ -21,16 +21,20 @@ import { slackSignature } from '../functions/adapters/slack/signature.js';
 import {
   buildPlanDeps,
   buildSlashCommandDeps,
+  chatOpsExtensions,
   SLACK_RESPONSE_URL,
   type SlashCommandHandlerDeps,
 } from '../functions/composition/chatops.js';
 import type { Role } from '../functions/core/console/roles.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../functions/core/leverage/policy.js';
-import { type PlanDeps, planSlashCommands } from '../functions/core/use-cases/plans.js';
+import type { ChatOpsConfig } from '../functions/core/use-cases/chatops-commands.js';
+import type { PlanDeps } from '../functions/core/use-cases/plans.js';
 import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';
 import { systemClock } from '../functions/ports/clock.js';
+import { chatOpsConfigOf } from '../lib/config/runtime-env.js';
 import type { LocalHandler } from './asl-runner.js';
 import { InMemorySecrets } from './composition.js';
+import { localCohortStarter } from './local-cohort-starter.js';
 import type { LocalStack } from './local-stack.js';
 
 /** Local Slack users: id -> roles. */
@@ -82,19 +86,23 @@ export interface LocalSlackHandlers {
  * @param extra the commands other modules provide (plans, fund?, cohort start).
  */
 export async function localSlackHandlers(
-  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'config'>,
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'config' | 'intradayCohort'>,
   signingSecret: string,
   extra?: SlashCommandExtensions,
 ): Promise<LocalSlackHandlers> {
   const secrets = new InMemorySecrets({ slackSigningSecret: signingSecret });
-  const plans = localPlanDeps(stack);
   const deps = buildSlashCommandDeps(stack.runtime, {
     users: { ...stack.config.slack.commandUsers, ...LOCAL_SLACK_USERS },
     secrets,
     promotionDeps: () => stack.promotion,
     responseUrlAllowed: localResponseUrlAllowed,
     requestClock: systemClock,
-    extra: { plan: planSlashCommands(plans), ...extra },
+    extra: {
+      ...chatOpsExtensions(stack.runtime, localChatOpsConfig(stack.config), () =>
+        localCohortStarter(stack.intradayCohort),
+      ),
+      ...extra,
+    },
   });
   const [commandModule, interactivityModule] = await Promise.all([
     import('../functions/handlers/slack-command.js'),
@@ -119,14 +127,16 @@ export async function localSlackHandlers(
   };
 }
 
+/** The chat-ops settings of a stage config (what the CDK writes to `CHATOPS_CONFIG_JSON`). */
+export function localChatOpsConfig(config: LocalStack['config']): ChatOpsConfig {
+  return chatOpsConfigOf(config);
+}
+
 /** The plan use cases over a local stack: the stage's cohort bankroll, limits and gates. */
 export function localPlanDeps(stack: Pick<LocalStack, 'runtime' | 'config'>): PlanDeps {
   return buildPlanDeps(stack.runtime, {
+    ...localChatOpsConfig(stack.config),
     policy: DEFAULT_LEVERAGE_POLICY,
-    market: 'equity-usa',
-    bankrollUsd: stack.config.cohort.bankrollUsd,
-    bankrollLimits: stack.config.cohort.bankrollLimits,
-    maxDrawdownFraction: stack.config.gates.maxParentDrawdownFraction,
   });
 }
 

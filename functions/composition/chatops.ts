@@ -5,11 +5,22 @@
  * (`SLACK_COMMAND_USERS_JSON`, from `slack.commandUsers` of the stage config), the signing
  * secret, and where follow-up answers may be posted (`response_url`: Slack's hooks host only).
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ulid } from 'ulid';
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.js';
+import type { DeferFollowUp } from '../adapters/slack/follow-up.js';
 import { SlackCommandUsersSchema } from '../core/chatops/command.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
-import type { PlanDeps } from '../core/use-cases/plans.js';
+import { DEFAULT_LEVERAGE_POLICY } from '../core/leverage/policy.js';
+import {
+  type ChatOpsConfig,
+  ChatOpsConfigSchema,
+  slackCohortStart,
+  slackFund,
+} from '../core/use-cases/chatops-commands.js';
+import { type PlanDeps, planSlashCommands } from '../core/use-cases/plans.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import type {
   SlackCommandUsers,
@@ -17,9 +28,10 @@ import type {
   SlashCommandExtensions,
 } from '../core/use-cases/slash-command.js';
 import type { Clock } from '../ports/clock.js';
+import type { CohortStarter } from '../ports/cohort-starter.js';
 import type { SecretsPort } from '../ports/secrets.js';
 import { makeSecrets, readApprovalEnv } from './approval.js';
-import { killSwitchSetter } from './console.js';
+import { killSwitchSetter, sfnCohortStarter } from './console.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
 
@@ -38,6 +50,11 @@ export interface SlashCommandHandlerDeps extends SlashCommandDeps {
    * time, so this is the wall clock even where the workflows run on a simulated one (local).
    */
   readonly requestClock: Clock;
+  /**
+   * Hands a long command to an asynchronous follow-up (AWS: this function invoked with
+   * InvocationType Event); absent = the work runs in this process (local).
+   */
+  readonly deferFollowUp?: DeferFollowUp;
 }
 
 /** Parts the AWS and local roots differ in. */
@@ -51,6 +68,7 @@ export interface SlashCommandParts {
   readonly ackBudgetMs?: number;
   /** @default the runtime's clock */
   readonly requestClock?: Clock;
+  readonly deferFollowUp?: DeferFollowUp;
 }
 
 /** Builds the chat-ops deps over a runtime. */
@@ -72,6 +90,7 @@ export function buildSlashCommandDeps(
     responseUrlAllowed: parts.responseUrlAllowed ?? ((url) => SLACK_RESPONSE_URL.test(url)),
     ackBudgetMs: parts.ackBudgetMs ?? 2500,
     requestClock: parts.requestClock ?? rt.clock,
+    ...(parts.deferFollowUp ? { deferFollowUp: parts.deferFollowUp } : {}),
   };
 }
 
@@ -89,16 +108,79 @@ export function readSlackCommandUsers(json: string | undefined): SlackCommandUse
   return parseOrThrow(SlackCommandUsersSchema, raw, 'env.SLACK_COMMAND_USERS_JSON');
 }
 
+/**
+ * Parses `CHATOPS_CONFIG_JSON`.
+ * @throws ValidationError naming `env.CHATOPS_CONFIG_JSON` and the bad field.
+ */
+export function readChatOpsConfig(json: string | undefined): ChatOpsConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json ?? '');
+  } catch {
+    throw new ValidationError('env.CHATOPS_CONFIG_JSON', 'is not JSON');
+  }
+  return parseOrThrow(ChatOpsConfigSchema, raw, 'env.CHATOPS_CONFIG_JSON');
+}
+
+/**
+ * The commands beyond status and the kill switch, over a runtime: plans, `fund?` and
+ * `cohort start` (on `starter`), with the stage's settings.
+ */
+export function chatOpsExtensions(
+  rt: Runtime,
+  config: ChatOpsConfig,
+  starter: () => CohortStarter,
+): SlashCommandExtensions {
+  const limits = { ...config, policy: DEFAULT_LEVERAGE_POLICY };
+  const plans = buildPlanDeps(rt, limits);
+  return {
+    plan: planSlashCommands(plans),
+    fund: slackFund({
+      ...limits,
+      readModel: new DynamoConsoleReadModel(
+        makeDocumentClient(rt.env, rt.credentials),
+        rt.env.TABLE_NAME,
+      ),
+      clock: rt.clock,
+    }),
+    cohortStart: slackCohortStart({
+      starter,
+      audit: rt.audit,
+      clock: rt.clock,
+      environment: rt.env.STAGE,
+      newId: ulid,
+    }),
+  };
+}
+
 let cached: SlashCommandHandlerDeps | undefined;
 
-/** The process-wide chat-ops deps of a Lambda, built once from its environment. */
+/**
+ * The process-wide chat-ops deps of a Lambda, built once from its environment: long commands
+ * are handed to an asynchronous invocation of this same function (`AWS_LAMBDA_FUNCTION_NAME`,
+ * set by Lambda).
+ */
 export function getSlashCommandDeps(): SlashCommandHandlerDeps {
   if (!cached) {
     const rt = getRuntime();
+    const self = process.env.AWS_LAMBDA_FUNCTION_NAME;
+    const invoker = self
+      ? new LambdaAsyncInvoker(new LambdaClient({ region: rt.env.AWS_REGION }), self)
+      : null;
+    let starter: CohortStarter | undefined;
     cached = buildSlashCommandDeps(rt, {
       users: readSlackCommandUsers(process.env.SLACK_COMMAND_USERS_JSON),
       secrets: makeSecrets(readApprovalEnv(process.env), rt),
       promotionDeps: getPromotionDeps,
+      ...(process.env.CHATOPS_CONFIG_JSON
+        ? {
+            extra: chatOpsExtensions(rt, readChatOpsConfig(process.env.CHATOPS_CONFIG_JSON), () => {
+              starter ??= sfnCohortStarter(rt);
+              return starter;
+            }),
+          }
+        : {}),
+      ...(invoker ? { deferFollowUp: (event) => invoker.invoke(event) } : {}),
     });
   }
   return cached;
@@ -121,4 +203,21 @@ export function buildPlanDeps(
     environment: rt.env.STAGE,
     clock: rt.clock,
   };
+}
+
+/**
+ * Where the Day-3 interactivity function hands a kill-switch click (the signed HTTP event as
+ * received, verified again there): the slash-command function named by
+ * `SLACK_COMMAND_FUNCTION_NAME`, invoked synchronously; null when none is set (the click is
+ * then acknowledged and changes nothing). The interactivity function itself can neither
+ * write the kill switch nor cancel orders.
+ */
+export function getKillSwitchClickForwarder(): ((event: unknown) => Promise<unknown>) | null {
+  const name = process.env.SLACK_COMMAND_FUNCTION_NAME;
+  if (!name) return null;
+  const invoker = new LambdaAsyncInvoker(
+    new LambdaClient({ region: process.env.AWS_REGION }),
+    name,
+  );
+  return (event) => invoker.invokeForResult(event);
 }

@@ -39,7 +39,7 @@ export interface ConsoleWriteDeps {
 }
 
 /** The Step Functions starter of the environment's intraday-cohort state machine. */
-function sfnCohortStarter(rt: Runtime): CohortStarter {
+export function sfnCohortStarter(rt: Runtime): CohortStarter {
   const arn = rt.env.INTRADAY_COHORT_STATE_MACHINE_ARN;
   if (!arn) {
     throw new ValidationError(

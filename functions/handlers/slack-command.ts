@@ -9,20 +9,34 @@
  * 2. Answers through the use case (`core/use-cases/slash-command.ts`: user -> roles from the
  *    stage config, refusals audited, every command recorded) as Block Kit
  *    (adapters/slack/command-messages.ts), HTTP 200 (Slack shows the body to the caller).
- * 3. A long command (cohort start) works for at most `ackBudgetMs` (2.5 s; Slack waits 3 s):
- *    finished in time, its answer is the response; otherwise the response says it is working
- *    and the final answer is POSTed to `response_url` when done (only to Slack's hooks host).
+ * 3. A long command (cohort start): where the composition can defer work (AWS: an
+ *    asynchronous invocation of this same function, `deferFollowUp`), the command is
+ *    acknowledged at once ("working") and the follow-up invocation (an event of
+ *    adapters/slack/follow-up.ts, never an HTTP request) does the work and POSTs the answer to
+ *    `response_url`. Otherwise (local) it works for at most `ackBudgetMs` (2.5 s; Slack waits
+ *    3 s) in this process and, if not done, answers "working" and posts the answer when done.
+ *    Follow-ups go only to the allowed hosts (Slack's hooks host in AWS).
+ * 4. `POST .../slack/interactivity` (routed here where no Day-3 interactivity function
+ *    exists): the kill-switch confirmation clicks, verified the same way; other clicks are
+ *    acknowledged and change nothing.
  */
 import * as z from 'zod';
 import { type HttpResponse, jsonResponse, parseForm } from '../adapters/http/api-gateway.js';
 import { logger } from '../adapters/observability.js';
 import { renderSlashAnswer, type SlashResponse } from '../adapters/slack/command-messages.js';
-import type { SlackApprovalAction } from '../adapters/slack/interaction.js';
+import {
+  followUpEvent,
+  type SlashFollowUpEvent,
+  SlashFollowUpEventSchema,
+} from '../adapters/slack/follow-up.js';
+import { parseSlackInteraction, type SlackApprovalAction } from '../adapters/slack/interaction.js';
 import { getSlashCommandDeps, type SlashCommandHandlerDeps } from '../composition/chatops.js';
+import { ValidationError } from '../core/errors.js';
 import {
   answerSlashCommand,
   confirmKillSwitch,
   recordSlashRefusal,
+  runSlashFollowUp,
   type SlashAnswer,
 } from '../core/use-cases/slash-command.js';
 import type { Provide } from './shared/handler.js';
@@ -72,10 +86,50 @@ export async function answerKillSwitchClick(
   return slackJson(body);
 }
 
+/** The follow-up invocation: does the deferred work and posts its answer to response_url. */
+async function answerFollowUp(
+  deps: SlashCommandHandlerDeps,
+  event: SlashFollowUpEvent,
+): Promise<HttpResponse> {
+  if (!deps.responseUrlAllowed(event.responseUrl)) {
+    logger.warn('follow-up refused: response_url host not allowed');
+    return jsonResponse(400, { ok: false, error: 'ValidationError', field: 'responseUrl' });
+  }
+  const answer = await runSlashFollowUp(deps, event.job).catch(
+    (err: unknown): SlashAnswer => ({
+      kind: 'text',
+      title: `${event.job.command.kind.replace('_', ' ')} failed`,
+      lines: [`${(err as Error).name}: ${(err as Error).message}`],
+    }),
+  );
+  await postToResponseUrl(event.responseUrl, renderSlashAnswer(answer));
+  logger.info('slash follow-up answered', { answer: answer.kind });
+  return jsonResponse(200, { ok: true, answer: answer.kind });
+}
+
+/** A kill-switch confirmation click posted to this function's interactivity route. */
+async function answerInteraction(
+  deps: SlashCommandHandlerDeps,
+  rawBody: string,
+): Promise<HttpResponse> {
+  let action: SlackApprovalAction;
+  try {
+    action = parseSlackInteraction(rawBody);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    await recordSlashRefusal(deps, { field: err.field, message: err.message, reason: 'malformed' });
+    return jsonResponse(400, { ok: false, error: err.name, reason: 'malformed', field: err.field });
+  }
+  if (action.kind === 'kill_switch') return answerKillSwitchClick(deps, action);
+  return jsonResponse(200, { ok: true, ignored: action.kind });
+}
+
 async function handle(
   provide: Provide<SlashCommandHandlerDeps>,
   event: unknown,
 ): Promise<HttpResponse> {
+  const followUp = SlashFollowUpEventSchema.safeParse(event);
+  if (followUp.success) return answerFollowUp(await provide(), followUp.data);
   const req = slackHttpRequest(event);
   if (!req) return notAnHttpEvent();
   const deps = await provide();
@@ -88,6 +142,7 @@ async function handle(
     await recordSlashRefusal(deps, refusal);
     return jsonResponse(401, signatureRefusedBody(refusal));
   }
+  if (req.path.endsWith('/slack/interactivity')) return answerInteraction(deps, req.rawBody);
   const fields = parseForm(req.rawBody, 16 * 1024);
   const form = SlashFormSchema.safeParse(fields.ok ? fields.fields : null);
   if (!fields.ok || !form.success) {
@@ -109,13 +164,22 @@ async function handle(
   });
   logger.info('slash command', { answer: outcome.answer.kind, long: outcome.later !== null });
   if (!outcome.later) return slackJson(renderSlashAnswer(outcome.answer));
+  const url = f.response_url;
+  if (deps.deferFollowUp && url && deps.responseUrlAllowed(url)) {
+    try {
+      await deps.deferFollowUp(followUpEvent(outcome.later.job, url));
+      return slackJson(renderSlashAnswer(outcome.answer));
+    } catch (err) {
+      // Not queued: do the work here instead (within the budget, then best effort).
+      logger.error('follow-up not queued', { errorName: (err as Error).name });
+    }
+  }
   const work = outcome.later.run();
   const inTime = await Promise.race([
     work,
     new Promise<null>((resolve) => setTimeout(() => resolve(null), deps.ackBudgetMs).unref()),
   ]);
   if (inTime) return slackJson(renderSlashAnswer(inTime));
-  const url = f.response_url;
   if (url && deps.responseUrlAllowed(url)) {
     void work
       .then((answer: SlashAnswer) => postToResponseUrl(url, renderSlashAnswer(answer)))

@@ -20,7 +20,10 @@ import { type HttpResponse, jsonResponse } from '../adapters/http/api-gateway.js
 import { logger } from '../adapters/observability.js';
 import { parseSlackInteraction } from '../adapters/slack/interaction.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
-import { getSlashCommandDeps, type SlashCommandHandlerDeps } from '../composition/chatops.js';
+import {
+  getKillSwitchClickForwarder,
+  type SlashCommandHandlerDeps,
+} from '../composition/chatops.js';
 import { decideApproval } from '../core/approval/decide.js';
 import { ValidationError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
@@ -50,9 +53,13 @@ async function rejectInput(
   });
 }
 
+/** Hands a kill-switch click (the signed event as received) to the slash-command function. */
+export type KillSwitchClickForwarder = (event: unknown) => Promise<unknown>;
+
 async function handle(
   provide: Provide<ApprovalDeps>,
   provideChatOps: Provide<SlashCommandHandlerDeps> | null,
+  forward: KillSwitchClickForwarder | null,
   event: unknown,
 ): Promise<HttpResponse> {
   const req = slackHttpRequest(event);
@@ -82,6 +89,10 @@ async function handle(
   }
   if (action.kind === 'kill_switch' && provideChatOps) {
     return answerKillSwitchClick(await provideChatOps(), action);
+  }
+  if (action.kind === 'kill_switch' && forward) {
+    // The slash-command function verifies the same signed request again and acts.
+    return (await forward(event)) as HttpResponse;
   }
   if (action.kind !== 'decision') return jsonResponse(200, { ok: true, ignored: action.kind });
   const outcome = await decideApproval(deps, {
@@ -127,11 +138,15 @@ async function handle(
 export function createHandler(
   provide: Provide<ApprovalDeps>,
   provideChatOps: Provide<SlashCommandHandlerDeps> | null = null,
+  forward: KillSwitchClickForwarder | null = null,
 ) {
   return slackEndpoint('slack interactivity failed', (event) =>
-    handle(provide, provideChatOps, event),
+    handle(provide, provideChatOps, forward, event),
   );
 }
 
-/** The Lambda entry point: dependencies from the AWS composition root, built once. */
-export const handler = createHandler(getApprovalDeps, getSlashCommandDeps);
+/**
+ * The Lambda entry point: dependencies from the AWS composition root, built once; kill-switch
+ * clicks are handed to the slash-command function (this function holds no kill-switch grant).
+ */
+export const handler = createHandler(getApprovalDeps, null, getKillSwitchClickForwarder());

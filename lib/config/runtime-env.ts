@@ -7,6 +7,10 @@ import { parseCohortConfig } from '../../functions/core/cohort/config.js';
 import { fillCostsOf } from '../../functions/core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
+import {
+  type ChatOpsConfig,
+  ChatOpsConfigSchema,
+} from '../../functions/core/use-cases/chatops-commands.js';
 import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
 import { parseLearningConfig } from '../../functions/core/use-cases/learning.js';
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
@@ -111,4 +115,22 @@ export function ingestionEnvironment(cfg: EnvironmentConfig): {
     quality: cfg.ingestion.quality,
   });
   return { INGESTION_CONFIG_JSON: JSON.stringify(config), ALPACA_DATA_FEED: cfg.ingestion.feed };
+}
+
+/**
+ * The settings of the `/stagegate` plan and `fund?` commands (`CHATOPS_CONFIG_JSON`): the
+ * cohort bankroll and its limits, the gates' drawdown circuit breaker, the equity calendar.
+ * @throws ValidationError naming the field when the config would be refused at run time.
+ */
+export function chatOpsConfigOf(cfg: EnvironmentConfig): ChatOpsConfig {
+  return parseOrThrow(
+    ChatOpsConfigSchema,
+    {
+      bankrollUsd: cfg.cohort.bankrollUsd,
+      bankrollLimits: cfg.cohort.bankrollLimits,
+      maxDrawdownFraction: cfg.gates.maxParentDrawdownFraction,
+      market: 'equity-usa',
+    },
+    'chatops',
+  );
 }

@@ -32,6 +32,7 @@ import {
   AuditCompaction,
   DEFAULT_AUDIT_COMPACTION_SCHEDULE,
 } from '../constructs/audit-compaction.js';
+import { ChatOps } from '../constructs/chat-ops.js';
 import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
@@ -42,6 +43,7 @@ import { StagegateFunction } from '../constructs/stagegate-function.js';
 import {
   APPROVAL_HANDLERS,
   type ApprovalHandlerName,
+  CHATOPS_HANDLERS,
   DAY3_HANDLERS,
   type Day3HandlerName,
   entryOf,
@@ -96,6 +98,11 @@ export class WorkflowStack extends Stack {
   public readonly day3?: Day3GoNoGo;
   /** The operator console: Cognito users and groups, the console API (docs/console.md). */
   public readonly console: OperatorConsole;
+  /**
+   * The `/stagegate` slash command (function, route, follow-up queue); deployed when the Slack
+   * secrets are given (the app always gives them).
+   */
+  public readonly chatOps?: ChatOps;
   /** The daily audit compaction (verify function, state machine, schedule, alarms). */
   public readonly auditCompaction: AuditCompaction;
   /**
@@ -259,6 +266,22 @@ export class WorkflowStack extends Stack {
       ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });
+    if (props.approvalSecrets) {
+      this.chatOps = new ChatOps(this, 'ChatOps', {
+        config,
+        names,
+        table,
+        indexName: GSI1,
+        buckets: { artifacts, audit },
+        signingSecret: props.approvalSecrets.slackSigningSecret,
+        promotion: this.promotion,
+        intradayCohort: this.stateMachine,
+        slackApi: this.day3?.api ?? this.console.api,
+        ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
+        newFunction: (scope, id, spec, environment) =>
+          this.newFunction(scope, id, spec, environment),
+      });
+    }
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
     this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {
@@ -584,6 +607,15 @@ export class WorkflowStack extends Stack {
         this.ingestion.ingestSession,
       ]);
     }
+    if (this.chatOps) {
+      everyFunction.push(['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function]);
+      this.alarm('SlackFollowUpFailures', {
+        alarmName: `${this.names.prefix}-slack-follow-up-failures-not-empty`,
+        alarmDescription:
+          'A /stagegate follow-up (a long command such as cohort start, handed to an asynchronous invocation) failed or expired: the caller got no answer in Slack. Runbook: docs/runbook.md#a-slack-follow-up-failed',
+        ...dlqNotEmpty(this.chatOps.followUpFailureQueue),
+      });
+    }
     for (const [name, spec, f] of everyFunction) {
       this.alarm(`${name}Errors`, {
         alarmName: `${this.names.prefix}-${spec.file}-errors`,
@@ -780,7 +812,7 @@ export class WorkflowStack extends Stack {
     }
   }
 
-  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction, console). */
+  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction, console, chat-ops). */
   private everyFunction(): { id: string; file: string; fn: StagegateFunction }[] {
     const of = <N extends string>(
       specs: Readonly<Record<N, FunctionSpec>>,
@@ -807,6 +839,9 @@ export class WorkflowStack extends Stack {
         fn: this.auditCompaction.verifyFunction,
       },
       { id: 'consoleApi', file: 'console-api', fn: this.console.function },
+      ...(this.chatOps
+        ? [{ id: 'slackCommand', file: 'slack-command', fn: this.chatOps.function }]
+        : []),
       ...(this.ingestion
         ? [
             {

@@ -217,6 +217,8 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
       'HEAD /approvals/{approvalId}': page,
       'POST /approvals/{approvalId}': page,
       'POST /slack/interactivity': 'NONE',
+      // The /stagegate slash command (slack-command, test/infra/chat-ops.test.ts).
+      'POST /slack/commands': 'NONE',
     });
   });
 

@@ -12,6 +12,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import type { Market } from '../calendar/market-calendar.js';
+import type { SlashCommand } from '../chatops/command.js';
 import {
   cancelPlan,
   createPlan,
@@ -23,7 +24,7 @@ import {
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import type { CohortSummary } from './cohort-records.js';
-import type { SlashCommandExtensions } from './slash-command.js';
+import type { SlashAnswer, SlashCommandExtensions } from './slash-command.js';
 
 /** Where the current plan is stored. */
 export const PLAN_KEY = 'plans/current.json';
@@ -46,8 +47,8 @@ export interface PlanDeps {
   readonly maxDrawdownFraction: number;
 }
 
-/** The newest cohort of each session, oldest session first. */
-async function sessionResults(deps: PlanDeps): Promise<CohortSummary[]> {
+/** The newest complete cohort of each session, oldest session first (the desk's daily evidence). */
+export async function sessionResults(deps: Pick<PlanDeps, 'readModel'>): Promise<CohortSummary[]> {
   const page = await deps.readModel.listCohorts({ limit: EVIDENCE_LIMIT });
   const bySession = new Map<string, CohortSummary>();
   for (const c of page.items) {
@@ -199,20 +200,76 @@ export function planLines(plan: PlanRecord): string[] {
   return lines;
 }
 
-/** The `/stagegate plan ...` commands over the plan use cases. */
-export function planSlashCommands(deps: PlanDeps): NonNullable<SlashCommandExtensions['plan']> {
-  return async (command, by) => {
+/** Audit stream of refused plan commands (every channel). */
+export const PLAN_COMMANDS_STREAM = 'plan:commands';
+
+/** A plan command of the shared grammar (`plan grow <amount> <days>`, `plan status`, `plan cancel`). */
+export type PlanCommand = Extract<
+  SlashCommand,
+  { kind: 'plan_grow' | 'plan_status' | 'plan_cancel' }
+>;
+
+/**
+ * Runs a plan command for `by` from `channel` (Slack, the CLI's `stagegate plan`, the console
+ * API): the one path all three share. `plan status` reports the sessions that closed since.
+ *
+ * @returns the answer as text (title + lines: Slack sections, CLI lines).
+ * @throws ValidationError (a prerequisite, another active plan) or NotFoundError (no active
+ *   plan to cancel), recorded `input_rejected` on {@link PLAN_COMMANDS_STREAM} first.
+ */
+export async function runPlanCommand(
+  deps: PlanDeps,
+  command: PlanCommand,
+  by: string,
+  channel: 'slack' | 'cli' | 'console',
+): Promise<Extract<SlashAnswer, { kind: 'text' }> & { readonly plan: PlanRecord | null }> {
+  try {
     if (command.kind === 'plan_grow') {
       const plan = await growPlan(deps, { amountUsd: command.amountUsd, days: command.days, by });
-      return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan) };
+      return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan), plan };
     }
     if (command.kind === 'plan_cancel') {
       const plan = await cancelActivePlan(deps, { reason: command.reason, by });
-      return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan) };
+      return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan), plan };
     }
-    const { plan } = await reportPlan(deps);
-    if (!plan)
-      return { kind: 'text', title: 'No plan', lines: ['no plan yet: plan grow <amount> <days>'] };
-    return { kind: 'text', title: `Plan ${plan.planId}: actual vs plan`, lines: planLines(plan) };
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof NotFoundError) {
+      await deps.audit.append({
+        kind: 'input_rejected',
+        actor: by,
+        stream: PLAN_COMMANDS_STREAM,
+        environment: deps.environment,
+        payload: {
+          source: channel,
+          command: command.kind,
+          field: err instanceof ValidationError ? err.field : 'plan',
+          message: err.message,
+        },
+      });
+    }
+    throw err;
+  }
+  const { plan } = await reportPlan(deps);
+  if (!plan) {
+    return {
+      kind: 'text',
+      title: 'No plan',
+      lines: ['no plan yet: plan grow <amount> <days>'],
+      plan: null,
+    };
+  }
+  return {
+    kind: 'text',
+    title: `Plan ${plan.planId}: actual vs plan`,
+    lines: planLines(plan),
+    plan,
+  };
+}
+
+/** The `/stagegate plan ...` commands over the plan use cases. */
+export function planSlashCommands(deps: PlanDeps): NonNullable<SlashCommandExtensions['plan']> {
+  return async (command, by) => {
+    const { plan: _plan, ...answer } = await runPlanCommand(deps, command, by, 'slack');
+    return answer;
   };
 }

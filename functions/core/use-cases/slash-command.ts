@@ -49,6 +49,22 @@ export interface LongCommand<T> {
   run(): Promise<T>;
 }
 
+/**
+ * A long command as data (JSON): what an asynchronous follow-up (another invocation of the
+ * slash-command function, {@link runSlashFollowUp}) needs to do the work after the 3-second
+ * acknowledgement. Built only from a verified, role-checked command.
+ */
+export interface SlashFollowUpJob {
+  readonly command: Extract<SlashCommand, { kind: 'cohort_start' }>;
+  /** The caller's identity, `slack:<user id>`. */
+  readonly by: string;
+}
+
+/** A long command of the outcome: its work, and the same work as a job for a follow-up. */
+export interface LaterWork extends LongCommand<SlashAnswer> {
+  readonly job: SlashFollowUpJob;
+}
+
 /** What the use case reads and acts through. */
 export interface SlashCommandDeps {
   readonly users: SlackCommandUsers;
@@ -119,7 +135,7 @@ export type SlashAnswer =
 /** The answer now, and (for long commands) the work that answers later via response_url. */
 export interface SlashOutcome {
   readonly answer: SlashAnswer;
-  readonly later: LongCommand<SlashAnswer> | null;
+  readonly later: LaterWork | null;
 }
 
 /** Largest number of pending approvals and promotions a status lists. */
@@ -292,7 +308,7 @@ export async function answerSlashCommand(
           command: 'cohort start',
           message: 'starting a partial intraday cohort on the bars up to now; the result follows',
         },
-        later: start(command, by),
+        later: { run: () => start(command, by).run(), job: { command, by } },
       };
     }
     case 'fund': {
@@ -333,6 +349,26 @@ async function answerOrExplain(fn: () => Promise<SlashAnswer>): Promise<SlashAns
     if (!(err instanceof StagegateError) || err.retryable) throw err;
     return { kind: 'unavailable', command: 'plan', message: `${err.name}: ${err.message}` };
   }
+}
+
+/**
+ * Does the work of a long command whose acknowledgement was already sent (an asynchronous
+ * follow-up of the slash-command function): the job was verified and role-checked when the
+ * command was answered, so it is not checked again; the answer goes to `response_url`.
+ */
+export async function runSlashFollowUp(
+  deps: Pick<SlashCommandDeps, 'extra'>,
+  job: SlashFollowUpJob,
+): Promise<SlashAnswer> {
+  const start = deps.extra?.cohortStart;
+  if (!start) {
+    return {
+      kind: 'unavailable',
+      command: 'cohort start',
+      message: 'cohort start is not available in this stage',
+    };
+  }
+  return start(job.command, job.by).run();
 }
 
 /**

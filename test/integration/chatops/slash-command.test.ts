@@ -106,6 +106,40 @@ describe('answers', () => {
   });
 });
 
+describe('cohort start and fund?', () => {
+  it('fund?: the candidate of the newest cohort, its evidence and a bankroll with the formula', async () => {
+    const [x] = await ask('fund?', { userId: localSlackUser('viewer') });
+    expect(x?.status).toBe(200);
+    const body = texts(x?.body);
+    expect(body).toContain(fx.cohortIds[1]);
+    expect(body).toContain('PSR(0)');
+    expect(body).toContain('B* = clamp(d_max');
+    expect(body).toContain(fx.approvalId);
+  });
+
+  it('cohort start: a partial cohort of the session on the bars up to now, answered after the work', async () => {
+    // 11:00 New York on a shared session: the partial cohort sees the bars up to then.
+    fx.stack.clock.set(Date.parse('2013-10-08T15:00:00.000Z'));
+    try {
+      const out = await ask('cohort start 1000 5 SPY', { userId: localSlackUser('operator') });
+      expect(out[0]?.status).toBe(200);
+      const final = texts(out.at(-1)?.body);
+      expect(final).toContain('Partial cohort');
+      expect(final).toContain('2013-10-08');
+      expect(final).toContain('SUCCEEDED');
+    } finally {
+      fx.stack.clock.set(Date.now());
+    }
+    const started = (await auditRecords(fx.stack)).filter(
+      (r) => r.kind === 'operator_command' && r.payload.channel === 'slack',
+    );
+    expect(started.at(-1)).toMatchObject({
+      actor: 'slack:ULOCALOPERATOR',
+      payload: { command: 'cohort start', partial: true, symbols: ['SPY'], agent_count: 5 },
+    });
+  });
+});
+
 describe('refusals (each recorded)', () => {
   it('a bad signature is 401 tampered', async () => {
     const [x] = await ask('status', { headers: { 'x-slack-signature': `v0=${'0'.repeat(64)}` } });

@@ -1,0 +1,205 @@
+/**
+ * The `/stagegate` slash command of one environment (issue 15, docs/chatops.md): the
+ * slack-command function, its `POST /slack/commands` route on the Slack-facing HTTP API, the
+ * asynchronous follow-ups of long commands, and what a kill-switch confirmation click needs.
+ *
+ * - The Slack-facing API is the Day-3 approval API when the go/no-go is deployed (it already
+ *   serves `POST /slack/interactivity`; its function hands a kill-switch click, the signed
+ *   request as received, to the slack-command function by a synchronous invoke, and holds no
+ *   kill-switch or broker grant itself); otherwise the console's HTTP
+ *   API, where `POST /slack/interactivity` is routed to the slack-command function itself
+ *   (kill-switch clicks only: there are no approvals without the go/no-go).
+ * - Slack presents no AWS or JWT credentials: the function authenticates each request by its
+ *   `X-Slack-Signature` (v0 HMAC of the raw body with the signing secret, read through the
+ *   Powertools secret reader) and the 5-minute timestamp window, before it reads anything.
+ * - Long commands (cohort start) are acknowledged at once and handed to an asynchronous
+ *   invocation of the same function (`lambda:InvokeFunction` on itself only), which posts the
+ *   answer to Slack's `response_url`. Such an invocation is never retried (a retried cohort
+ *   start would start a second cohort); a failed one lands in the failure queue, alarmed by
+ *   the workflow stack.
+ * - Roles: `slack.commandUsers` of the stage config (`SLACK_COMMAND_USERS_JSON`); every stage
+ *   ships it empty, so every caller is refused until an operator lists them.
+ *
+ * Grants (least privilege): gsi1 queries and Get/Query on cohort, promotion and approval items
+ * (status, fund?, plan evidence); Get/Put on the kill switch and the broker's order
+ * cancellation (engaging the switch cancels open orders); read/write of `plans/` in the
+ * artifacts bucket; audit appends; the signing secret; `states:StartExecution` on the
+ * intraday-cohort state machine (cohort start).
+ */
+import { ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
+import type { EnvironmentConfig } from '../config/environment-config.js';
+import { PARTITIONS, type ResourceNames } from '../config/naming.js';
+import { chatOpsConfigOf } from '../config/runtime-env.js';
+import { CHATOPS_HANDLERS } from '../handlers.js';
+import { acknowledgeNag } from './nag.js';
+import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
+import type { StagegateFunction } from './stagegate-function.js';
+
+/** Key prefix of the plan record in the artifacts bucket (`plans/current.json`). */
+export const PLANS_PREFIX = PLAN_KEY.split('/')[0] as string;
+
+export interface ChatOpsProps {
+  readonly config: EnvironmentConfig;
+  readonly names: ResourceNames;
+  readonly table: ITableV2;
+  /** The table's `gsi1` (cohort, promotion and approval listings). */
+  readonly indexName: string;
+  readonly buckets: { readonly artifacts: IBucket; readonly audit: IBucket };
+  /** The Slack signing secret (from the stateful stack). */
+  readonly signingSecret: ISecret;
+  /** The promotion pipeline: its broker settings and grants serve the kill switch. */
+  readonly promotion: PromotionPipeline;
+  /** `cohort start` starts it (a partial cohort). */
+  readonly intradayCohort: IStateMachine;
+  /**
+   * The Slack-facing API and, when the Day-3 go/no-go is deployed, its interactivity
+   * function (which then acts on the kill-switch clicks too).
+   */
+  readonly slackApi: apigwv2.HttpApi;
+  readonly interactivity?: StagegateFunction;
+  readonly newFunction: FunctionFactory;
+}
+
+export class ChatOps extends Construct {
+  /** The slack-command function. */
+  public readonly function: StagegateFunction;
+  /** Failed asynchronous follow-ups (never retried). */
+  public readonly followUpFailureQueue: sqs.Queue;
+  /** `https://<api>/slack/commands`: the slash command's Request URL in the Slack app. */
+  public readonly commandsUrl: string;
+  /** `https://<api>/slack/interactivity`: the Slack app's Interactivity Request URL. */
+  public readonly interactivityUrl: string;
+
+  constructor(scope: Construct, id: string, props: ChatOpsProps) {
+    super(scope, id);
+    const { config, table, buckets, promotion } = props;
+    const chatOpsEnv = {
+      SLACK_COMMAND_USERS_JSON: JSON.stringify(config.slack.commandUsers),
+      SLACK_SIGNING_SECRET_ID: props.signingSecret.secretArn,
+    };
+    const fn = this.servesKillSwitchClicks(
+      props
+        .newFunction(this, 'slackCommand', CHATOPS_HANDLERS.slackCommand, {
+          ...promotion.brokerEnvironment,
+          ...chatOpsEnv,
+          CHATOPS_CONFIG_JSON: JSON.stringify(chatOpsConfigOf(config)),
+          INTRADAY_COHORT_STATE_MACHINE_ARN: props.intradayCohort.stateMachineArn,
+        })
+        .queriesIndex(table, props.indexName)
+        .usesTableItemsIn(
+          table,
+          [PARTITIONS.cohort, PARTITIONS.promotion, PARTITIONS.approval],
+          ['GetItem', 'Query'],
+        )
+        .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX),
+      props,
+    );
+    props.intradayCohort.grantStartExecution(fn);
+    // The follow-up: this function invokes itself asynchronously (its unqualified ARN only).
+    // A policy of its own, apart from the role's default policy, which the function depends
+    // on (that would be a cycle).
+    new iam.Policy(this, 'SelfInvoke', {
+      roles: [fn.executionRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'lambda',
+              resource: 'function',
+              resourceName: fn.functionName,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      ],
+    });
+    this.followUpFailureQueue = new sqs.Queue(this, 'FollowUpFailures', {
+      queueName: `${props.names.prefix}-slack-follow-up-failures`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      this.followUpFailureQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the on-failure destination (dead letters) of the slash-command follow-ups; its depth is alarmed.',
+    );
+    fn.configureAsyncInvoke({
+      onFailure: new lambdaDestinations.SqsDestination(this.followUpFailureQueue),
+      // A retried cohort start would start a second cohort; Slack's response_url lives 30 min.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(15),
+    });
+    this.function = fn;
+
+    const routes = props.slackApi.addRoutes({
+      path: '/slack/commands',
+      methods: [HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('SlackCommands', fn),
+    });
+    if (!props.interactivity) {
+      routes.push(
+        ...props.slackApi.addRoutes({
+          path: '/slack/interactivity',
+          methods: [HttpMethod.POST],
+          integration: new integrations.HttpLambdaIntegration('SlackKillSwitchClicks', fn),
+        }),
+      );
+    } else {
+      // The click reaches the Day-3 interactivity function, which hands the signed request
+      // as received to this function (synchronous invoke of this one function): the approval
+      // door itself never gets the kill-switch write or the broker.
+      props.interactivity.addEnvironment('SLACK_COMMAND_FUNCTION_NAME', fn.functionName);
+      props.interactivity.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      );
+    }
+    for (const route of routes) {
+      acknowledgeNag(
+        route,
+        'AwsSolutions-APIG4',
+        'Slack cannot present AWS or JWT credentials: slack-command authenticates every request itself by the X-Slack-Signature v0 HMAC of the raw body with the signing secret and a 5-minute timestamp window (docs/chatops.md), before it reads anything.',
+      );
+    }
+    this.commandsUrl = `${props.slackApi.apiEndpoint}/slack/commands`;
+    this.interactivityUrl = `${props.slackApi.apiEndpoint}/slack/interactivity`;
+    new CfnOutput(this, 'SlackCommandsUrl', {
+      description: 'Request URL of the /stagegate slash command in the Slack app',
+      value: this.commandsUrl,
+    });
+    new CfnOutput(this, 'SlackInteractivityUrl', {
+      description: 'Interactivity Request URL of the Slack app (approvals, kill-switch clicks)',
+      value: this.interactivityUrl,
+    });
+  }
+
+  /**
+   * What a kill-switch confirmation click acts through: the signing secret, the switch
+   * (Get/Put), the broker (open orders canceled on engage) and the audit trail.
+   */
+  private servesKillSwitchClicks(fn: StagegateFunction, props: ChatOpsProps): StagegateFunction {
+    return props.promotion
+      .usesBroker(
+        fn
+          .readsSecret(props.signingSecret)
+          .usesTableItemsIn(props.table, [PARTITIONS.killSwitch], ['GetItem', 'PutItem']),
+      )
+      .appendsAudit(props.buckets.audit, props.table, props.config.stage);
+  }
+}
