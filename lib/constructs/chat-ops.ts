@@ -126,25 +126,46 @@ export class ChatOps extends Construct {
         }),
       ],
     });
-    this.followUpFailureQueue = new sqs.Queue(this, 'FollowUpFailures', {
+    this.followUpFailureQueue = this.followUpFailures(fn, props);
+    this.function = fn;
+
+    this.route(fn, props);
+    this.commandsUrl = `${props.slackApi.apiEndpoint}/slack/commands`;
+    this.interactivityUrl = `${props.slackApi.apiEndpoint}/slack/interactivity`;
+    new CfnOutput(this, 'SlackCommandsUrl', {
+      description: 'Request URL of the /stagegate slash command in the Slack app',
+      value: this.commandsUrl,
+    });
+    new CfnOutput(this, 'SlackInteractivityUrl', {
+      description: 'Interactivity Request URL of the Slack app (approvals, kill-switch clicks)',
+      value: this.interactivityUrl,
+    });
+  }
+
+  /** The follow-ups' failure destination: never retried, dead-lettered into an alarmed queue. */
+  private followUpFailures(fn: StagegateFunction, props: ChatOpsProps): sqs.Queue {
+    const queue = new sqs.Queue(this, 'FollowUpFailures', {
       queueName: `${props.names.prefix}-slack-follow-up-failures`,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     acknowledgeNag(
-      this.followUpFailureQueue,
+      queue,
       'AwsSolutions-SQS3',
       'This queue is itself the on-failure destination (dead letters) of the slash-command follow-ups; its depth is alarmed.',
     );
     fn.configureAsyncInvoke({
-      onFailure: new lambdaDestinations.SqsDestination(this.followUpFailureQueue),
+      onFailure: new lambdaDestinations.SqsDestination(queue),
       // A retried cohort start would start a second cohort; Slack's response_url lives 30 min.
       retryAttempts: 0,
       maxEventAge: Duration.minutes(15),
     });
-    this.function = fn;
+    return queue;
+  }
 
+  /** `POST /slack/commands` (and the kill-switch clicks where no Day-3 interactivity exists). */
+  private route(fn: StagegateFunction, props: ChatOpsProps): void {
     const routes = props.slackApi.addRoutes({
       path: '/slack/commands',
       methods: [HttpMethod.POST],
@@ -177,16 +198,6 @@ export class ChatOps extends Construct {
         'Slack cannot present AWS or JWT credentials: slack-command authenticates every request itself by the X-Slack-Signature v0 HMAC of the raw body with the signing secret and a 5-minute timestamp window (docs/chatops.md), before it reads anything.',
       );
     }
-    this.commandsUrl = `${props.slackApi.apiEndpoint}/slack/commands`;
-    this.interactivityUrl = `${props.slackApi.apiEndpoint}/slack/interactivity`;
-    new CfnOutput(this, 'SlackCommandsUrl', {
-      description: 'Request URL of the /stagegate slash command in the Slack app',
-      value: this.commandsUrl,
-    });
-    new CfnOutput(this, 'SlackInteractivityUrl', {
-      description: 'Interactivity Request URL of the Slack app (approvals, kill-switch clicks)',
-      value: this.interactivityUrl,
-    });
   }
 
   /**

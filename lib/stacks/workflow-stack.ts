@@ -266,22 +266,7 @@ export class WorkflowStack extends Stack {
       ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });
-    if (props.approvalSecrets) {
-      this.chatOps = new ChatOps(this, 'ChatOps', {
-        config,
-        names,
-        table,
-        indexName: GSI1,
-        buckets: { artifacts, audit },
-        signingSecret: props.approvalSecrets.slackSigningSecret,
-        promotion: this.promotion,
-        intradayCohort: this.stateMachine,
-        slackApi: this.day3?.api ?? this.console.api,
-        ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
-        newFunction: (scope, id, spec, environment) =>
-          this.newFunction(scope, id, spec, environment),
-      });
-    }
+    this.chatOps = this.buildChatOps(props, { artifacts, audit });
     this.alarmTopic = this.buildAlarmTopic(config, dataKey);
     this.buildAlarms();
     this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {
@@ -302,6 +287,27 @@ export class WorkflowStack extends Stack {
     this.alarms.push(...this.auditCompaction.alarms);
     this.buildOperationalAlarms();
     this.dashboard = this.buildDashboard();
+  }
+
+  /** The `/stagegate` slash command on the Slack-facing API (needs the signing secret). */
+  private buildChatOps(
+    props: WorkflowStackProps,
+    buckets: { readonly artifacts: s3.IBucket; readonly audit: s3.IBucket },
+  ): ChatOps | undefined {
+    if (!props.approvalSecrets) return undefined;
+    return new ChatOps(this, 'ChatOps', {
+      config: this.config,
+      names: this.names,
+      table: props.table,
+      indexName: GSI1,
+      buckets,
+      signingSecret: props.approvalSecrets.slackSigningSecret,
+      promotion: this.promotion,
+      intradayCohort: this.stateMachine,
+      slackApi: this.day3?.api ?? this.console.api,
+      ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
+      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+    });
   }
 
   /** One house function with this environment's defaults and contract environment. */
