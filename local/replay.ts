@@ -11,8 +11,12 @@ import path from 'node:path';
 import { TZDate } from '@date-fns/tz';
 import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
 import type { SimulationResult } from '../functions/core/cohort/simulate.js';
+import { StagegateError } from '../functions/core/errors.js';
+import { symbolMinutes } from '../functions/core/exchange/exchange-model.js';
 import type { GateResult } from '../functions/core/gates/types.js';
+import type { ReportBenchmark, ReportDay3 } from '../functions/core/report/record-section.js';
 import { type ReportDay, renderRunReport } from '../functions/core/report/render.js';
+import type { BenchmarkSession } from '../functions/core/report/trading-record.js';
 import type { CohortScore } from '../functions/core/scoring/score.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
@@ -361,11 +365,17 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       options.reportDir,
       `run-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}.html`,
     );
+    const days = [...reportDays.values()].sort((a, b) =>
+      a.sessionDate.localeCompare(b.sessionDate),
+    );
+    const benchmark = crypto ? undefined : await benchmarkOf(stack, 'SPY', days);
     const html = renderRunReport({
       title: `stagegate local run: ${options.sessions.join(', ')}`,
       generatedAtIso: new Date().toISOString(),
       environment: 'local',
-      days: [...reportDays.values()].sort((a, b) => a.sessionDate.localeCompare(b.sessionDate)),
+      days,
+      ...(benchmark ? { benchmark } : {}),
+      day3: goNoGo.map(reportDay3),
       learning: learning
         .filter((l) => l.generation !== null)
         .map((l) => ({
@@ -381,6 +391,58 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
 }
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(5));
+
+/**
+ * Buy and hold of `symbol` (the universe's ETF) for the report: its minute closes on each
+ * session of the run; undefined when the data folder has none of them.
+ */
+async function benchmarkOf(
+  stack: LocalStack,
+  symbol: string,
+  days: readonly ReportDay[],
+): Promise<ReportBenchmark | undefined> {
+  const sessions: Record<string, BenchmarkSession> = {};
+  for (const d of days) {
+    try {
+      const m = symbolMinutes(
+        await stack.runtime.marketData.loadSession(d.sessionDate, [symbol]),
+        symbol,
+      );
+      if (m) sessions[d.sessionDate] = { ts: Array.from(m.ts), close: Array.from(m.series.close) };
+    } catch (err) {
+      if (!(err instanceof StagegateError)) throw err;
+    }
+  }
+  return Object.keys(sessions).length > 0 ? { symbol, sessions } : undefined;
+}
+
+/** A Day-3 outcome as the run report shows it. */
+function reportDay3(d: Day3RunOutcome): ReportDay3 {
+  const c = d.selection?.candidate;
+  return {
+    decision: d.decision,
+    approver: d.approver,
+    candidate: c ? `${c.lineageId} (${c.family}, ${c.symbol})` : null,
+    slice: d.slice
+      ? {
+          sliceId: d.slice.sliceId,
+          status: d.slice.status,
+          statusReason: d.slice.statusReason,
+          capitalSliceUsd: d.slice.capitalSliceUsd,
+          bankrollUsd: d.slice.bankrollUsd,
+          leverage: d.slice.leverage,
+        }
+      : null,
+    leverage: d.leverage.map((l) => ({
+      decidedAtIso: l.decidedAtIso,
+      previous: l.previous,
+      next: l.next,
+      rule: l.rule,
+      rationale: l.rationale,
+    })),
+    monitor: d.monitorTicks.map((t) => ({ atIso: t.atIso, action: t.action, detail: t.reason })),
+  };
+}
 
 async function reportCohort(
   stack: LocalStack,

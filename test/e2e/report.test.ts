@@ -112,6 +112,9 @@ describe('run report in headless Chromium (real run, 2 sessions × 30 agents)', 
     // Assess
     const expected = [
       'learning',
+      // The trading record across sessions.
+      'cumulative-equity',
+      'underwater',
       ...DATES.flatMap((d) => [`equity-${d}`, `utilization-${d}`, `hourly-roi-${d}`]),
     ];
     expect(charts.map((c) => c.hook).sort()).toEqual(expected.sort());

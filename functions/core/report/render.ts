@@ -6,7 +6,10 @@
  * here (see `svg.ts`), there is no script, and a Content-Security-Policy of
  * `default-src 'none'` makes the browser refuse any request a future edit might add.
  *
- * Sections: summary (one row per day), learning (if given), then per day: parent figures,
+ * Sections: summary (one row per day), the trading record (cumulative PnL and drawdown across
+ * sessions beside a buy-and-hold benchmark, daily returns, round-trip statistics, per-symbol
+ * exposure and returns, the best agent's round trips; `record-section.ts`), the Day-3 decision
+ * with its micro-live slice and rollback monitor (if given), learning (if given), then per day: parent figures,
  * equity chart (parent bold, agents thin, coloured by strategy family), bankroll utilization,
  * parent hourly ROI, leaderboard (the CLI's columns), gate outcomes and paper orders (if given).
  *
@@ -31,6 +34,12 @@ import type { AgentScore, CohortScore } from '../scoring/score.js';
 import { downsampleIndices, MAX_POINTS_PER_SERIES } from './downsample.js';
 import { escapeHtml } from './escape.js';
 import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } from './format.js';
+import {
+  day3Section,
+  type ReportBenchmark,
+  type ReportDay3,
+  tradingRecordSection,
+} from './record-section.js';
 import { barChart, type LineSeries, lineChart, plotWidth, type Tick } from './svg.js';
 
 /** Most agents drawn in one equity chart; past it, the best and worst halves of this many. */
@@ -99,6 +108,10 @@ export interface RunReportInput {
   readonly days: readonly ReportDay[];
   /** Learning history across the days, in generation order. */
   readonly learning?: readonly LearningPoint[];
+  /** Buy and hold of the universe's ETF (e.g. SPY), for the trading record; none when absent. */
+  readonly benchmark?: ReportBenchmark;
+  /** The run's Day-3 go/no-go outcomes (decision, micro-live slice, rollback monitor). */
+  readonly day3?: readonly ReportDay3[];
 }
 
 /** Line colour of each strategy family (agents of an unknown family are grey). */
@@ -821,6 +834,8 @@ export function renderRunReport(input: RunReportInput): string {
   const learning = input.learning && input.learning.length > 0 ? input.learning : undefined;
   const toc = [
     '<a href="#summary">Summary</a>',
+    ...(input.days.length > 0 ? ['<a href="#record">Trading record</a>'] : []),
+    ...(input.day3 && input.day3.length > 0 ? ['<a href="#day3">Day-3</a>'] : []),
     ...(learning ? ['<a href="#learning">Learning</a>'] : []),
     ...input.days.map((d, i) => `<a href="#${dayAnchor(i)}">${escapeHtml(d.sessionDate)}</a>`),
   ].join('');
@@ -840,6 +855,8 @@ export function renderRunReport(input: RunReportInput): string {
     `<nav class="toc" aria-label="Contents">${toc}</nav>`,
     '<main>',
     summarySection(input.days),
+    tradingRecordSection(input.days, input.benchmark),
+    day3Section(input.day3 ?? []),
     learning ? learningSection(learning) : '',
     ...input.days.map(daySection),
     '</main>',

@@ -1,0 +1,310 @@
+/**
+ * The run report's trading-record and Day-3 sections (`render.ts` places them after the
+ * summary): cumulative parent PnL across sessions beside a buy-and-hold benchmark, the
+ * underwater (drawdown) chart, the daily returns table, round-trip statistics (win rate,
+ * profit factor, expectancy, average holding time), per-symbol exposure and returns, the
+ * round-trip list of each session's best agent (▲ entry / ▼ exit), and the Day-3 decision
+ * with its micro-live slice, leverage decisions and rollback monitor. Definitions:
+ * `trading-record.ts`. Pure: data in, HTML out; every string escaped.
+ */
+
+import type { SimulationResult } from '../cohort/simulate.js';
+import { downsampleIndices } from './downsample.js';
+import { escapeHtml } from './escape.js';
+import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } from './format.js';
+import { lineChart, type Tick } from './svg.js';
+import {
+  type BenchmarkSession,
+  crossSessionRecord,
+  type RoundTrip,
+  roundTripsOf,
+  symbolRecords,
+  type TradeStats,
+  tradeStats,
+} from './trading-record.js';
+
+/** The benchmark of the report: one ETF's minute closes per session date. */
+export interface ReportBenchmark {
+  /** e.g. `SPY` (buy and hold of the universe's ETF). */
+  readonly symbol: string;
+  readonly sessions: Readonly<Record<string, BenchmarkSession>>;
+}
+
+/** The Day-3 go/no-go of a run, as the report shows it. */
+export interface ReportDay3 {
+  /** `approved`, `rejected`, `timed_out`, `gates_failed`, `insufficient_evidence`, `failed`. */
+  readonly decision: string;
+  /** Approver identity `scheme:id`, null when nobody decided. */
+  readonly approver: string | null;
+  readonly candidate: string | null;
+  readonly slice: {
+    readonly sliceId: string;
+    readonly status: string;
+    readonly statusReason: string;
+    readonly capitalSliceUsd: number;
+    readonly bankrollUsd: number;
+    /** Current leverage, ratio. */
+    readonly leverage: number;
+  } | null;
+  readonly leverage: readonly {
+    readonly decidedAtIso: string;
+    readonly previous: number | null;
+    readonly next: number;
+    readonly rule: string;
+    readonly rationale: string;
+  }[];
+  /** The rollback monitor's ticks (what it observed and did), oldest first. */
+  readonly monitor: readonly {
+    readonly atIso: string;
+    readonly action: string;
+    readonly detail: string;
+  }[];
+}
+
+/** One session as the section reads it. */
+export interface RecordDay {
+  readonly sessionDate: string;
+  readonly simulation: SimulationResult;
+}
+
+const td = (html: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${html}</td>`;
+const sign = (v: number) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
+const n = (text: string, v?: number) =>
+  td(escapeHtml(text), `num${v === undefined ? '' : ` ${sign(v)}`}`.trim());
+const head = (cols: readonly string[]) =>
+  `<thead><tr>${cols.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead>`;
+const orNa = (v: number | null, f: (x: number) => string) => (v === null ? 'n/a' : f(v));
+
+function statsRow(label: string, s: TradeStats): string {
+  return (
+    '<tr>' +
+    td(escapeHtml(label)) +
+    n(formatCount(s.roundTrips)) +
+    n(orNa(s.winRate, (v) => formatPercent(v, 1))) +
+    n(orNa(s.profitFactor, (v) => formatNumber(v, 2))) +
+    n(orNa(s.expectancyUsd, formatUsd), s.expectancyUsd ?? undefined) +
+    n(orNa(s.avgHoldingMinutes, (v) => `${formatNumber(v, 1)} min`)) +
+    n(formatUsd(s.totalPnlUsd), s.totalPnlUsd) +
+    '</tr>'
+  );
+}
+
+/** x = minute index across sessions; ticks at each session's first minute. */
+function crossChart(
+  hook: string,
+  title: string,
+  description: string,
+  series: readonly { id: string; label: string; ys: number[]; color: string; width: number }[],
+  starts: readonly number[],
+  dates: readonly string[],
+  formatY: (v: number) => string,
+  yAxisLabel: string,
+): string {
+  const length = series[0]?.ys.length ?? 0;
+  const ticks: Tick[] = starts.map((s, i) => ({ value: s, label: dates[i] ?? '' }));
+  return lineChart({
+    hook,
+    title,
+    description,
+    series: series.map((s) => {
+      const idx = downsampleIndices(s.ys);
+      return {
+        id: s.id,
+        label: s.label,
+        xs: idx,
+        ys: idx.map((i) => s.ys[i] as number),
+        color: s.color,
+        width: s.width,
+      };
+    }),
+    xDomain: [0, Math.max(1, length - 1)],
+    xTicks: ticks,
+    formatY,
+    yAxisLabel,
+    includeZero: true,
+    width: 1200,
+    height: 280,
+  });
+}
+
+function tripRows(trips: readonly RoundTrip[]): string {
+  return trips
+    .map(
+      (t) =>
+        '<tr>' +
+        td(`<span class="pos" title="entry">▲</span> ${escapeHtml(formatNyTime(t.entryMs))}`) +
+        td(`<span class="neg" title="exit">▼</span> ${escapeHtml(formatNyTime(t.exitMs))}`) +
+        td(escapeHtml(`${t.direction} ${t.symbol}`)) +
+        n(formatNumber(t.qty, 4)) +
+        n(formatUsd(t.entryPriceUsd)) +
+        n(formatUsd(t.exitPriceUsd)) +
+        n(formatUsd(t.pnlUsd), t.pnlUsd) +
+        n(`${formatNumber(t.holdingMinutes, 0)} min`) +
+        '</tr>',
+    )
+    .join('');
+}
+
+/** The trading-record section (empty string without sessions). */
+export function tradingRecordSection(
+  days: readonly RecordDay[],
+  benchmark?: ReportBenchmark,
+): string {
+  if (days.length === 0) return '';
+  const rec = crossSessionRecord(days, benchmark?.sessions ?? {});
+  const dates = days.map((d) => d.sessionDate);
+  const hasBench = rec.benchmarkPnlUsd.some((v) => Number.isFinite(v));
+  const equity = crossChart(
+    'cumulative-equity',
+    'Cumulative parent PnL across sessions, USD',
+    `Parent wallet PnL summed across ${days.length} session(s): ${formatUsd(rec.cumulativePnlUsd.at(-1) ?? 0)}` +
+      (hasBench && benchmark
+        ? `; buy and hold of ${benchmark.symbol}: ${formatUsd([...rec.benchmarkPnlUsd].reverse().find(Number.isFinite) ?? 0)}.`
+        : '.'),
+    [
+      {
+        id: 'parent',
+        label: 'parent wallet',
+        ys: rec.cumulativePnlUsd,
+        color: '#1f2328',
+        width: 2.5,
+      },
+      ...(hasBench && benchmark
+        ? [
+            {
+              id: 'benchmark',
+              label: `buy and hold ${benchmark.symbol}`,
+              ys: rec.benchmarkPnlUsd,
+              color: '#9a6700',
+              width: 1.5,
+            },
+          ]
+        : []),
+    ],
+    rec.sessionStarts,
+    dates,
+    formatUsd,
+    'PnL (USD)',
+  );
+  const underwater = crossChart(
+    'underwater',
+    'Underwater: drawdown of the parent wallet from its running peak, across sessions',
+    `Worst drawdown ${formatPercent(-Math.min(0, ...rec.underwater), 2)} of the peak equity.`,
+    [{ id: 'drawdown', label: 'drawdown', ys: rec.underwater, color: '#cf222e', width: 1.5 }],
+    rec.sessionStarts,
+    dates,
+    (v) => formatPercent(v, 2),
+    'drawdown',
+  );
+  const trips = days.map((d) =>
+    d.simulation.agents.flatMap((a) => roundTripsOf(a.agentId, a.fills)),
+  );
+  const daily = rec.days
+    .map(
+      (d, i) =>
+        '<tr>' +
+        td(escapeHtml(d.sessionDate)) +
+        n(formatUsd(d.pnlUsd), d.pnlUsd) +
+        n(formatPercent(d.dailyReturn, 3), d.dailyReturn) +
+        n(formatPercent(d.cumulativeReturn, 3), d.cumulativeReturn) +
+        n(
+          orNa(d.benchmarkReturn, (v) => formatPercent(v, 3)),
+          d.benchmarkReturn ?? undefined,
+        ) +
+        n(
+          orNa(d.benchmarkCumulativeReturn, (v) => formatPercent(v, 3)),
+          d.benchmarkCumulativeReturn ?? undefined,
+        ) +
+        n(formatPercent(d.maxDrawdownFraction, 3)) +
+        n(formatCount(trips[i]?.length ?? 0)) +
+        '</tr>',
+    )
+    .join('');
+  const stats =
+    days.map((d, i) => statsRow(d.sessionDate, tradeStats(trips[i] ?? []))).join('') +
+    statsRow('all sessions', tradeStats(trips.flat()));
+  const symbols = days
+    .flatMap((d) =>
+      symbolRecords(d.simulation).map(
+        (s) =>
+          '<tr>' +
+          td(escapeHtml(d.sessionDate)) +
+          td(escapeHtml(s.symbol)) +
+          n(formatCount(s.agents)) +
+          n(formatUsd(s.allocationUsd)) +
+          n(formatUsd(s.meanExposureUsd)) +
+          n(formatUsd(s.peakExposureUsd)) +
+          n(formatUsd(s.pnlUsd), s.pnlUsd) +
+          n(formatPercent(s.returnOnAllocation, 3), s.returnOnAllocation) +
+          n(formatCount(s.roundTrips)) +
+          '</tr>',
+      ),
+    )
+    .join('');
+  const bestTrips = days
+    .map((d, i) => {
+      const byAgent = new Map<string, number>();
+      for (const a of d.simulation.agents) {
+        byAgent.set(a.agentId, (a.equityCurve.at(-1) ?? a.allocationUsd) - a.allocationUsd);
+      }
+      const best = [...byAgent.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+      const list = (trips[i] ?? []).filter((t) => t.agentId === best);
+      return (
+        `<h3>${escapeHtml(d.sessionDate)}: round trips of the best agent ${escapeHtml(best ?? 'n/a')} <span class="sub">${formatCount(list.length)}</span></h3>` +
+        (list.length
+          ? `<div class="scroll"><table data-table="trades-${escapeHtml(d.sessionDate)}">${head(['entry', 'exit', 'position', 'shares', 'entry price', 'exit price', 'PnL', 'held'])}<tbody>${tripRows(list)}</tbody></table></div>`
+          : '<p class="sub">No completed round trip.</p>')
+      );
+    })
+    .join('');
+  return (
+    '<section id="record"><h2>Trading record <span class="sub">the parent wallet across sessions' +
+    (benchmark
+      ? `, benchmark: buy and hold of ${escapeHtml(benchmark.symbol)}`
+      : ', no benchmark') +
+    '</span></h2>' +
+    `<figure class="equity">${equity}<figcaption>Cumulative PnL of the parent wallet (each session from its own bankroll), one point per minute, sessions side by side (ticks at each session's open).${hasBench && benchmark ? ` The benchmark buys ${escapeHtml(benchmark.symbol)} with the first bankroll at the first close and holds it overnight, no fees.` : ''}</figcaption></figure>` +
+    `<figure class="equity">${underwater}<figcaption>Drawdown of bankroll plus cumulative PnL from its running peak, fraction.</figcaption></figure>` +
+    `<h3>Daily returns</h3><div class="scroll"><table data-table="daily-returns">${head(['session', 'parent PnL', 'return', 'cumulative', `${benchmark?.symbol ?? 'benchmark'} return`, `${benchmark?.symbol ?? 'benchmark'} cumulative`, 'max DD', 'round trips'])}<tbody>${daily}</tbody></table></div>` +
+    `<h3>Round trips of every agent</h3><div class="scroll"><table data-table="trade-stats"><caption>A round trip opens from flat and returns to flat. Win rate: share with PnL &gt; 0; profit factor: gains ÷ losses; expectancy: mean PnL per round trip.</caption>${head(['session', 'round trips', 'win rate', 'profit factor', 'expectancy', 'avg holding', 'PnL'])}<tbody>${stats}</tbody></table></div>` +
+    `<h3>Per-symbol exposure and returns</h3><div class="scroll"><table data-table="symbols">${head(['session', 'symbol', 'agents', 'allocation', 'mean exposure', 'peak exposure', 'PnL', 'return on allocation', 'round trips'])}<tbody>${symbols}</tbody></table></div>` +
+    bestTrips +
+    '</section>'
+  );
+}
+
+/** The Day-3 section: decision, micro-live slice, leverage decisions, rollback monitor. */
+export function day3Section(day3: readonly ReportDay3[]): string {
+  if (day3.length === 0) return '';
+  const parts = day3.map((d, i) => {
+    const s = d.slice;
+    const slice = s
+      ? `<p>Micro-live slice <strong>${escapeHtml(s.sliceId)}</strong>: ${escapeHtml(s.status)} (${escapeHtml(s.statusReason)}); ${escapeHtml(formatUsd(s.capitalSliceUsd))} of ${escapeHtml(formatUsd(s.bankrollUsd))} at ${escapeHtml(formatNumber(s.leverage, 1))}x, so at most ${escapeHtml(formatUsd(s.capitalSliceUsd * s.leverage))} gross.</p>`
+      : '<p>No micro-live slice started.</p>';
+    const leverage = d.leverage.length
+      ? `<div class="scroll"><table data-table="leverage-${i}">${head(['decided (UTC)', 'from', 'to', 'rule', 'rationale'])}<tbody>${d.leverage
+          .map(
+            (l) =>
+              `<tr>${td(escapeHtml(l.decidedAtIso))}${n(l.previous === null ? '—' : `${l.previous}x`)}${n(`${l.next}x`)}${td(escapeHtml(l.rule))}${td(escapeHtml(l.rationale))}</tr>`,
+          )
+          .join('')}</tbody></table></div>`
+      : '';
+    const monitor = d.monitor.length
+      ? `<h3>Rollback monitor</h3><div class="scroll"><table data-table="rollback-${i}">${head(['at (UTC)', 'action', 'detail'])}<tbody>${d.monitor
+          .map(
+            (m) =>
+              `<tr>${td(escapeHtml(m.atIso))}${td(escapeHtml(m.action))}${td(escapeHtml(m.detail))}</tr>`,
+          )
+          .join('')}</tbody></table></div>`
+      : s
+        ? '<p class="sub">The rollback monitor has not ticked yet.</p>'
+        : '';
+    return (
+      `<p>Decision <strong>${escapeHtml(d.decision)}</strong>${d.approver ? ` by ${escapeHtml(d.approver)}` : ''}${d.candidate ? ` on candidate ${escapeHtml(d.candidate)}` : ''}.</p>` +
+      slice +
+      (leverage ? `<h3>Leverage decisions</h3>${leverage}` : '') +
+      monitor
+    );
+  });
+  return `<section id="day3"><h2>Day-3 go/no-go <span class="sub">decision, micro-live slice and rollback monitor</span></h2>${parts.join('<hr>')}</section>`;
+}
