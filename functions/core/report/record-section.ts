@@ -15,6 +15,7 @@ import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } fro
 import { lineChart, type Tick } from './svg.js';
 import {
   type BenchmarkSession,
+  type CrossSessionRecord,
   crossSessionRecord,
   type RoundTrip,
   roundTripsOf,
@@ -145,19 +146,17 @@ function tripRows(trips: readonly RoundTrip[]): string {
     .join('');
 }
 
-/** The trading-record section (empty string without sessions). */
-export function tradingRecordSection(
-  days: readonly RecordDay[],
-  benchmark?: ReportBenchmark,
-): string {
-  if (days.length === 0) return '';
-  const rec = crossSessionRecord(days, benchmark?.sessions ?? {});
-  const dates = days.map((d) => d.sessionDate);
+/** The cumulative-PnL (with the benchmark) and underwater charts across sessions. */
+function recordCharts(
+  rec: CrossSessionRecord,
+  dates: readonly string[],
+  benchmark: ReportBenchmark | undefined,
+): { equity: string; underwater: string; hasBench: boolean } {
   const hasBench = rec.benchmarkPnlUsd.some((v) => Number.isFinite(v));
   const equity = crossChart(
     'cumulative-equity',
     'Cumulative parent PnL across sessions, USD',
-    `Parent wallet PnL summed across ${days.length} session(s): ${formatUsd(rec.cumulativePnlUsd.at(-1) ?? 0)}` +
+    `Parent wallet PnL summed across ${dates.length} session(s): ${formatUsd(rec.cumulativePnlUsd.at(-1) ?? 0)}` +
       (hasBench && benchmark
         ? `; buy and hold of ${benchmark.symbol}: ${formatUsd([...rec.benchmarkPnlUsd].reverse().find(Number.isFinite) ?? 0)}.`
         : '.'),
@@ -196,9 +195,15 @@ export function tradingRecordSection(
     (v) => formatPercent(v, 2),
     'drawdown',
   );
-  const trips = days.map((d) =>
-    d.simulation.agents.flatMap((a) => roundTripsOf(a.agentId, a.fills)),
-  );
+  return { equity, underwater, hasBench };
+}
+
+/** The daily returns, round-trip statistics and per-symbol tables' rows. */
+function recordTables(
+  days: readonly RecordDay[],
+  rec: CrossSessionRecord,
+  trips: readonly RoundTrip[][],
+): { daily: string; stats: string; symbols: string } {
   const daily = rec.days
     .map(
       (d, i) =>
@@ -241,7 +246,12 @@ export function tradingRecordSection(
       ),
     )
     .join('');
-  const bestTrips = days
+  return { daily, stats, symbols };
+}
+
+/** Each session's best agent (by PnL) with its round trips, ▲ entry / ▼ exit. */
+function bestAgentTrips(days: readonly RecordDay[], trips: readonly RoundTrip[][]): string {
+  return days
     .map((d, i) => {
       const byAgent = new Map<string, number>();
       for (const a of d.simulation.agents) {
@@ -257,6 +267,25 @@ export function tradingRecordSection(
       );
     })
     .join('');
+}
+
+/** The trading-record section (empty string without sessions). */
+export function tradingRecordSection(
+  days: readonly RecordDay[],
+  benchmark?: ReportBenchmark,
+): string {
+  if (days.length === 0) return '';
+  const rec = crossSessionRecord(days, benchmark?.sessions ?? {});
+  const { equity, underwater, hasBench } = recordCharts(
+    rec,
+    days.map((d) => d.sessionDate),
+    benchmark,
+  );
+  const trips = days.map((d) =>
+    d.simulation.agents.flatMap((a) => roundTripsOf(a.agentId, a.fills)),
+  );
+  const { daily, stats, symbols } = recordTables(days, rec, trips);
+  const bestTrips = bestAgentTrips(days, trips);
   return (
     '<section id="record"><h2>Trading record <span class="sub">the parent wallet across sessions' +
     (benchmark
