@@ -5,19 +5,22 @@
  * default costs) and the session's risk settings (`PAPER_SESSION_JSON`, optional).
  */
 import * as z from 'zod';
+import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { parseCohortConfig } from '../core/cohort/config.js';
 import { FillCostsSchema, fillCostsOf } from '../core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
+import { DEFAULT_ACCOUNT_LIMITS } from '../core/paper/account.js';
 import { DEFAULT_HALT_MODES } from '../core/paper/paper-session.js';
 import {
+  AccountLimitsSchema,
   HaltModesSchema,
   type PaperSessionDeps,
   type PaperSessionSettings,
 } from '../core/use-cases/paper-session.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { getPromotionDeps } from './promotion.js';
-import { getRuntime, type Runtime } from './runtime.js';
+import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
 
 const ExchangeSchema = z.object({
   participationFraction: z.number().gt(0).max(1),
@@ -32,6 +35,8 @@ const SettingsSchema = z.strictObject({
   dailyLossStopFraction: z.number().gt(0).max(1).default(0.1),
   maxBarAgeSeconds: z.number().positive().default(300),
   haltModes: HaltModesSchema.default(DEFAULT_HALT_MODES),
+  account: AccountLimitsSchema.default(DEFAULT_ACCOUNT_LIMITS),
+  avgPriceToleranceBps: z.number().min(0).default(5),
 });
 
 function parse<T>(name: string, schema: z.ZodType<T>, text: string | undefined, dflt: unknown): T {
@@ -72,7 +77,12 @@ export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): Pa
     env.PAPER_SESSION_JSON,
     {},
   );
-  return { ...promotion, referenceExchange, paperSession };
+  return {
+    ...promotion,
+    referenceExchange,
+    paperSession,
+    sessionBooks: new DynamoSessionBooks(makeDocumentClient(env, rt.credentials), env.TABLE_NAME),
+  };
 }
 
 let cached: PaperSessionDeps | undefined;

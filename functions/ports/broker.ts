@@ -73,4 +73,11 @@ export interface BrokerAccount {
   readonly cashUsd: number;
   readonly buyingPowerUsd: number;
   readonly equityUsd: number;
+  /** Market value of every position, long plus |short|, USD (Alpaca `long_market_value` + |`short_market_value`|). */
+  readonly grossExposureUsd?: number;
+  /**
+   * Day trades in the last five business days as the broker counts them (Alpaca
+   * `daytrade_count`); absent when the broker does not count them (the simulated broker).
+   */
+  readonly dayTradeCount?: number;
 }

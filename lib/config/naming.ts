@@ -129,6 +129,8 @@ export const PARTITIONS = {
   promotion: 'PROMOTION#*',
   /** Position book (average cost) per broker (`promotion-repository.ts`). */
   brokerBook: 'BROKER_BOOK#*',
+  /** Each paper session's own book per account and day (`dynamodb/session-books.ts`). */
+  sessionBook: 'SESSION_BOOK#*',
   /** `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it, functions only read it. */
   killSwitch: 'CONFIG',
   /** Audit stream heads, the hash-chain tips (`audit/stream-heads.ts`). */

@@ -208,15 +208,21 @@ export class PromotionPipeline extends Construct {
       startPaperSession: audited(
         usesBroker(fn('startPaperSession').readsObjects(buckets.marketData, PREFIXES.marketData)),
       ),
+      // ... and every session's own book on the account (account limits, reconciliation).
       paperTick: audited(
         usesBroker(
           fn('paperTick')
             .readsObjects(buckets.marketData, PREFIXES.marketData)
-            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem']),
+            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
+            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query']),
         ),
       ),
       finishPaperSession: audited(
-        usesBroker(fn('finishPaperSession').readsObjects(buckets.marketData, PREFIXES.marketData)),
+        usesBroker(
+          fn('finishPaperSession')
+            .readsObjects(buckets.marketData, PREFIXES.marketData)
+            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query']),
+        ),
       ),
       // Reads the book and the orders; the broker side may book late fills (simulated).
       reconcilePromotion: audited(

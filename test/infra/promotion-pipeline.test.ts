@@ -367,13 +367,15 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       paperTick: {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', 'CONFIG', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
-        'dynamodb:PutItem': [simbroker],
+        'dynamodb:PutItem': ['SESSION_BOOK#*', simbroker],
+        'dynamodb:Query': ['SESSION_BOOK#*'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },
       finishPaperSession: {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
-        'dynamodb:PutItem': [simbroker],
+        'dynamodb:PutItem': ['SESSION_BOOK#*', simbroker],
+        'dynamodb:Query': ['SESSION_BOOK#*'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },
       reconcilePromotion: {

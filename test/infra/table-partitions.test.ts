@@ -17,6 +17,7 @@ import { DynamoGenomePoolRepository } from '../../functions/adapters/dynamodb/ge
 import { DynamoKillSwitch } from '../../functions/adapters/dynamodb/kill-switch.js';
 import { DynamoMicroLiveRepository } from '../../functions/adapters/dynamodb/micro-live-repository.js';
 import { DynamoPromotionRepository } from '../../functions/adapters/dynamodb/promotion-repository.js';
+import { DynamoSessionBooks } from '../../functions/adapters/dynamodb/session-books.js';
 import { createTaskTokenCipher } from '../../functions/core/approval/token-cipher.js';
 import { PARTITIONS } from '../../lib/config/naming.js';
 import { GSI1 } from '../../lib/stacks/stateful-stack.js';
@@ -91,6 +92,21 @@ async function pipelineAccesses(): Promise<Access[]> {
     { cashUsd: 0, realizedPnlUsd: 0, feesUsd: 0, positions: {} },
     0,
   );
+  // The paper session: every session's own book on the account.
+  const sessionBooks = new DynamoSessionBooks(doc, TABLE);
+  await sessionBooks.save(`simulated:${ACCOUNT}`, {
+    promotionId: 'pr-1',
+    date: '2013-10-08',
+    symbol: 'SPY',
+    qty: 0,
+    avgPriceUsd: 0,
+    openOrders: 0,
+    openOrderNotionalUsd: 0,
+    ticks: 1,
+    done: false,
+    updatedAtIso: '2013-10-08T14:00:00.000Z',
+  });
+  await sessionBooks.list(`simulated:${ACCOUNT}`, '2013-10-08');
   const killSwitch = new DynamoKillSwitch(doc, TABLE);
   await killSwitch.read();
   const store = new DynamoSimulatedBrokerStore(doc, TABLE, ACCOUNT);
@@ -135,6 +151,7 @@ describe('table partitions granted to the functions', () => {
       PARTITIONS.cohort,
       PARTITIONS.promotion,
       PARTITIONS.brokerBook,
+      PARTITIONS.sessionBook,
       PARTITIONS.killSwitch,
       PARTITIONS.auditStream,
       PARTITIONS.genomePool,

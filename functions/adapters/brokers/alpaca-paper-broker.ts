@@ -140,6 +140,9 @@ const AlpacaAccountSchema = z.object({
   cash: num,
   buying_power: num,
   equity: num,
+  long_market_value: num.optional(),
+  short_market_value: num.optional(),
+  daytrade_count: z.number().int().min(0).optional(),
 });
 
 const ErrorBodySchema = z.object({ code: z.number().optional(), message: z.string().optional() });
@@ -429,7 +432,18 @@ export class AlpacaPaperBroker implements BrokerPort {
     const res = await this.call('GET', '/v2/account');
     this.expectOk(res, 'GET /v2/account');
     const a = parseBody(AlpacaAccountSchema, res.text, 'account');
-    return { cashUsd: a.cash, buyingPowerUsd: a.buying_power, equityUsd: a.equity };
+    return {
+      cashUsd: a.cash,
+      buyingPowerUsd: a.buying_power,
+      equityUsd: a.equity,
+      ...(a.long_market_value !== undefined || a.short_market_value !== undefined
+        ? {
+            grossExposureUsd:
+              Math.abs(a.long_market_value ?? 0) + Math.abs(a.short_market_value ?? 0),
+          }
+        : {}),
+      ...(a.daytrade_count !== undefined ? { dayTradeCount: a.daytrade_count } : {}),
+    };
   }
 
   // ---- HTTP -----------------------------------------------------------------------------

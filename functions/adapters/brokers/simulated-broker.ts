@@ -359,6 +359,7 @@ export class SimulatedPaperBroker implements BrokerPort {
       cashUsd: synced.account.cashUsd,
       equityUsd: v.equityUsd,
       buyingPowerUsd: v.buyingPowerUsd,
+      grossExposureUsd: v.grossUsd,
     };
   }
 

@@ -55,6 +55,7 @@ import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
 import { type IntentTrail, submitOnce } from '../orders/order-intent.js';
+import { type AccountLimits, type AccountView, accountRefusal } from './account.js';
 
 const MINUTE_MS = 60_000;
 
@@ -98,6 +99,11 @@ export interface PaperSessionLimits {
   readonly maxBarAgeSeconds: number;
   /** What each breaker does mid-session. @default {@link DEFAULT_HALT_MODES} */
   readonly haltModes?: HaltModes;
+  /**
+   * Limits of the whole broker account across every session on it (`account.ts`), checked
+   * before every opening order when the tick has an account view ({@link PaperTickDeps.account}).
+   */
+  readonly account?: AccountLimits;
 }
 
 /**
@@ -113,6 +119,12 @@ export interface HaltModes {
   readonly killSwitch: HaltMode;
   /** Equity below the capital × (1 − dailyLossStopFraction). */
   readonly dailyLossStop: HaltMode;
+  /**
+   * The sum of the sessions' books disagrees with the broker's position in this session's
+   * symbol (quantity or average price; applied by the workflow's tick, `use-cases/paper-session.ts`).
+   * @default 'reduce-only'
+   */
+  readonly reconciliation?: HaltMode;
 }
 
 /** Kill switch: flatten (a halted strategy holds nothing); daily loss stop: flatten. */
@@ -163,6 +175,8 @@ export interface TickDecision {
   readonly reason: string;
   readonly orders: readonly string[];
   readonly canceled: readonly string[];
+  /** Orders refused before the broker call (pre-trade checks), with the reason. */
+  readonly refused: readonly { readonly clientOrderId: string; readonly reason: string }[];
 }
 
 /** Ports a tick uses. */
@@ -177,6 +191,11 @@ export interface PaperTickDeps {
    * retried tick never sends an order twice. Absent in the reference simulation (in memory).
    */
   readonly intentTrail?: IntentTrail;
+  /**
+   * The broker account as the sum of its sessions, read before an opening order when the
+   * session has account limits (`limits.account`). Absent in the reference simulation.
+   */
+  readonly account?: () => Promise<AccountView>;
 }
 
 /** Start of `state`: nothing booked, nothing decided. */
@@ -418,8 +437,16 @@ function legsOf(position: number, signedQty: number, reason: PaperOrderReason): 
 export async function paperTick(
   deps: PaperTickDeps,
   input: PaperSessionState,
-): Promise<{ state: PaperSessionState; decision: TickDecision; waitSeconds: number }> {
+): Promise<{
+  state: PaperSessionState;
+  decision: TickDecision;
+  waitSeconds: number;
+  /** Mark of the last complete bar, USD per share (null before one). */
+  markUsd: number | null;
+}> {
   const nowMs = deps.clock.now();
+  let markUsd: number | null = null;
+  const refused: { clientOrderId: string; reason: string }[] = [];
   let state: PaperSessionState = {
     ...input,
     orders: await track(deps, input.orders),
@@ -438,8 +465,14 @@ export async function paperTick(
     reason,
     orders,
     canceled,
+    refused,
   });
-  const out = (d: TickDecision) => ({ state, decision: d, waitSeconds: secondsToNextTick(nowMs) });
+  const out = (d: TickDecision) => ({
+    state,
+    decision: d,
+    waitSeconds: secondsToNextTick(nowMs),
+    markUsd,
+  });
   const open = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
   if (nowMs >= state.closeMs) {
     state = { ...state, done: open.length === 0 || nowMs >= state.closeMs + 5 * MINUTE_MS };
@@ -452,6 +485,7 @@ export async function paperTick(
     return out(decision('wait', 'no new bar', null));
   }
   state = { ...state, pendingTarget: pending, lastBarMs: last.t };
+  markUsd = Number.isFinite(last.mark) ? last.mark : null;
   if (last.t + MINUTE_MS < state.windowOpenMs) {
     return out(decision('wait', 'before the promotion window (strategy warming up)', last.t));
   }
@@ -571,6 +605,8 @@ export async function paperTick(
   const sent: string[] = [];
   const orders = [...(await track(deps, state.orders))];
   let position = q;
+  let reducingNotionalUsd = 0;
+  let view: AccountView | null = null;
   for (const [k, leg] of legs.entries()) {
     const side = leg.qty > 0 ? 'buy' : 'sell';
     const qty = Math.abs(leg.qty);
@@ -594,12 +630,30 @@ export async function paperTick(
       updatedAtIso: '',
     };
     const reducing = reducingLegs(position, [leg]).length === 1;
+    const opensFromFlat = Math.abs(position) <= DUST_QTY;
     position += leg.qty;
     const notional = qty * Math.max(m, 0);
+    const refuse = (reason: string) => {
+      orders.push({ ...base, status: 'rejected', rejectReason: reason });
+      refused.push({ clientOrderId: id, reason });
+    };
     if (!reducing && leg.reason === 'signal' && notional > state.limits.maxOrderNotionalUsd) {
-      orders.push({ ...base, status: 'rejected', rejectReason: 'pre-trade: order notional cap' });
+      refuse('pre-trade: order notional cap');
       continue;
     }
+    if (!reducing && state.limits.account && deps.account) {
+      view ??= await deps.account();
+      const refusal = accountRefusal(state.limits.account, view, {
+        notionalUsd: notional,
+        reducingNotionalUsd,
+        opensFromFlat,
+      });
+      if (refusal) {
+        refuse(refusal);
+        continue;
+      }
+    }
+    if (reducing) reducingNotionalUsd += notional;
     // The kill switch is read again at every submit: unreadable, nothing is sent (fail
     // closed); engaged, only an order that brings the position toward flat is sent.
     const again = await readKillSwitch(deps);
@@ -638,7 +692,13 @@ export async function paperTick(
     }
   }
   state = { ...state, orders };
-  const action = haltedNow ? 'halted' : sent.length > 0 ? 'orders' : 'none';
+  const action = haltedNow
+    ? 'halted'
+    : sent.length > 0
+      ? 'orders'
+      : refused.length > 0
+        ? 'skipped'
+        : 'none';
   const reason = haltedNow ? `${state.halt?.reason ?? 'halted'}; ${why}` : why;
   return out(decision(action, reason, last.t, sent, canceled));
 }

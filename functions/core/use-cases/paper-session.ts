@@ -5,6 +5,7 @@
  * only from the clock port.
  */
 import * as z from 'zod';
+import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
 import {
   type AuditDraftOf,
   type AuditKind,
@@ -18,7 +19,12 @@ import { validateGenome } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { ExchangeConfig } from '../exchange/exchange-model.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
-import { ORDER_STATUSES } from '../orders/order.js';
+import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
+import {
+  type AccountLimits,
+  type AccountReconciliation,
+  reconcileAccount,
+} from '../paper/account.js';
 import {
   type HaltModes,
   newPaperSession,
@@ -43,12 +49,21 @@ export interface PaperSessionSettings {
   readonly maxBarAgeSeconds: number;
   /** What each breaker does mid-session. */
   readonly haltModes: HaltModes;
+  /** Limits of the whole broker account across its sessions (exposure, day trades). */
+  readonly account: AccountLimits;
+  /**
+   * Average entry prices of the sum of the sessions' books and of the broker agree within
+   * this, basis points of the broker's.
+   */
+  readonly avgPriceToleranceBps: number;
 }
 
 /** Dependencies: the pipeline's, plus the exchange configuration of the reference simulation. */
 export interface PaperSessionDeps extends PromotionDeps {
   readonly referenceExchange: ExchangeConfig;
   readonly paperSession: PaperSessionSettings;
+  /** Every session's own book on the account (account-level limits and reconciliation). */
+  readonly sessionBooks: SessionBookRegistry;
 }
 
 const costsSchema = FillCostsSchema;
@@ -75,6 +90,14 @@ const HaltModeSchema = z.enum(['pause-entries', 'reduce-only', 'flatten']);
 export const HaltModesSchema = z.strictObject({
   killSwitch: HaltModeSchema,
   dailyLossStop: HaltModeSchema,
+  reconciliation: HaltModeSchema.optional(),
+});
+
+/** Limits of the whole broker account (`core/paper/account.ts`). */
+export const AccountLimitsSchema = z.strictObject({
+  maxGrossExposureFraction: z.number().positive(),
+  pdtMinEquityUsd: z.number().min(0),
+  pdtMaxDayTrades: z.number().int().min(0),
 });
 
 /** The session state as it travels between steps (strict: unknown keys refused). */
@@ -103,6 +126,7 @@ export const PaperSessionStateSchema = z.strictObject({
     dailyLossStopFraction: z.number().gt(0).max(1),
     maxBarAgeSeconds: z.number().positive(),
     haltModes: HaltModesSchema.optional(),
+    account: AccountLimitsSchema.optional(),
   }),
   startedAtMs: z.number(),
   accountCashUsd: z.number(),
@@ -181,6 +205,7 @@ export async function startPaperSession(
       dailyLossStopFraction: deps.paperSession.dailyLossStopFraction,
       maxBarAgeSeconds: deps.paperSession.maxBarAgeSeconds,
       haltModes: deps.paperSession.haltModes,
+      account: deps.paperSession.account,
     },
   });
   await deps.audit.append(
@@ -208,12 +233,32 @@ export async function tickPaperSession(
   input: { readonly state: PaperSessionState },
 ): Promise<SessionStep> {
   const now = deps.clock.now();
+  const broker = deps.brokerAt(now);
+  const st = input.state;
   const out = await paperTick(
     {
-      broker: deps.brokerAt(now),
+      broker,
       marketData: deps.marketData,
       clock: deps.clock,
       killSwitch: deps.killSwitch,
+      account: async () => {
+        const [account, positions, books] = await Promise.all([
+          broker.getAccount(),
+          broker.listPositions(),
+          deps.sessionBooks.list(deps.brokerAccount, st.date),
+        ]);
+        return {
+          equityUsd: account.equityUsd,
+          grossExposureUsd:
+            account.grossExposureUsd ??
+            positions.reduce((s, p) => s + Math.abs(p.qty) * p.avgEntryPriceUsd, 0),
+          otherSessionsOpenNotionalUsd: books
+            .filter((b) => b.promotionId !== st.promotionId && !b.done)
+            .reduce((s, b) => s + b.openOrderNotionalUsd, 0),
+          dayTradeCount: account.dayTradeCount ?? null,
+          openPositions: positions.filter((p) => p.qty !== 0).length,
+        };
+      },
       intentTrail: {
         audit: deps.audit,
         environment: deps.environment,
@@ -230,7 +275,8 @@ export async function tickPaperSession(
     d.action === 'orders' ||
     d.action === 'halted' ||
     d.action === 'skipped' ||
-    d.canceled.length > 0
+    d.canceled.length > 0 ||
+    d.refused.length > 0
   ) {
     const sent = out.state.orders.filter((o) => d.orders.includes(o.clientOrderId));
     await deps.audit.append(
@@ -247,11 +293,116 @@ export async function tickPaperSession(
           status: o.status,
         })),
         canceled: d.canceled,
+        refused: d.refused.map((r) => ({ client_order_id: r.clientOrderId, reason: r.reason })),
         halt: out.state.halt,
       }),
     );
   }
-  return { state: out.state, waitSeconds: out.waitSeconds, done: out.state.done };
+  let state = out.state;
+  await deps.sessionBooks.save(deps.brokerAccount, snapshotOf(state, out.markUsd, now));
+  // The book moved (a fill, or an order reached its end), and every few minutes regardless:
+  // the sum of the sessions' books is compared with the account in this symbol (skipped while
+  // an order on it is open); a discrepancy alarms and applies its halt mode.
+  if (bookMoved(input.state, state) || state.ticks % RECONCILE_EVERY_TICKS === 0) {
+    const rec = await reconcileAccountNow(deps, state, [state.symbol]);
+    if (!rec.clean) {
+      const mode = state.limits.haltModes?.reconciliation ?? 'reduce-only';
+      const reason = `reconciliation: ${rec.discrepancies.map((x) => x.detail).join('; ')}`;
+      if (escalatesHalt(state.halt, mode)) state = { ...state, halt: { mode, reason } };
+    }
+  }
+  return { state, waitSeconds: out.waitSeconds, done: state.done };
+}
+
+/** Ticks between two account reconciliations when the session's book did not move. */
+const RECONCILE_EVERY_TICKS = 5;
+
+const HALT_RANK = { 'pause-entries': 0, 'reduce-only': 1, flatten: 2 } as const;
+
+function escalatesHalt(current: PaperSessionState['halt'], mode: keyof typeof HALT_RANK): boolean {
+  // pause-entries is a transient state of the tick itself: mid-session it holds as reduce-only.
+  const m = mode === 'pause-entries' ? 'reduce-only' : mode;
+  return current === null || HALT_RANK[m] > HALT_RANK[current.mode];
+}
+
+/** True when a fill was booked or an order reached a terminal status since `before`. */
+function bookMoved(before: PaperSessionState, after: PaperSessionState): boolean {
+  const was = new Map(before.orders.map((o) => [o.clientOrderId, o]));
+  return after.orders.some((o) => {
+    const p = was.get(o.clientOrderId);
+    if (!p) return o.filledQty > 0 || (isTerminalOrderStatus(o.status) && o.status !== 'rejected');
+    return p.filledQty !== o.filledQty || p.status !== o.status;
+  });
+}
+
+/** This session's snapshot for the registry: its book and its open orders at `markUsd`. */
+function snapshotOf(
+  state: PaperSessionState,
+  markUsd: number | null,
+  nowMs: number,
+): SessionBookSnapshot {
+  const pos = sessionBook(state).positions[state.symbol];
+  const open = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
+  const price = (o: PaperSessionState['orders'][number]) =>
+    markUsd ?? o.avgPriceUsd ?? pos?.avgPriceUsd ?? 0;
+  return {
+    promotionId: state.promotionId,
+    date: state.date,
+    symbol: state.symbol,
+    qty: pos?.qty ?? 0,
+    avgPriceUsd: pos?.avgPriceUsd ?? 0,
+    openOrders: open.length,
+    openOrderNotionalUsd: open.reduce((s, o) => s + Math.max(0, o.qty - o.filledQty) * price(o), 0),
+    ticks: state.ticks,
+    done: state.done,
+    updatedAtIso: new Date(nowMs).toISOString(),
+  };
+}
+
+/**
+ * Reconciles the sum of every session's book on the account with the broker's positions
+ * (`symbols`, or every symbol) and records a `reconciliation` (scope `account`).
+ */
+async function reconcileAccountNow(
+  deps: PaperSessionDeps,
+  state: PaperSessionState,
+  symbols?: readonly string[],
+): Promise<AccountReconciliation> {
+  const broker = deps.brokerAt(deps.clock.now());
+  const [books, positions, open] = await Promise.all([
+    deps.sessionBooks.list(deps.brokerAccount, state.date),
+    broker.listPositions(),
+    broker.listOpenOrders(),
+  ]);
+  const rec = reconcileAccount({
+    books,
+    positions,
+    openOrderSymbols: new Set(open.map((o) => o.symbol)),
+    qtyTolerance: deps.promotionConfig.reconcileQtyTolerance,
+    avgPriceToleranceBps: deps.paperSession.avgPriceToleranceBps,
+    ...(symbols ? { symbols } : {}),
+  });
+  if (!rec.clean || symbols === undefined) {
+    await deps.audit.append(
+      draft(deps, 'reconciliation', state.promotionId, {
+        clean: rec.clean,
+        scope: 'account',
+        account: deps.brokerAccount,
+        discrepancies: [...rec.discrepancies],
+        in_flight: rec.inFlight,
+        sessions: books.map((b) => ({
+          promotion_id: b.promotionId,
+          symbol: b.symbol,
+          qty: b.qty,
+          avg_price_usd: b.avgPriceUsd,
+          open_orders: b.openOrders,
+        })),
+        broker_positions: positions,
+        broker: broker.name,
+      }),
+    );
+  }
+  return rec;
 }
 
 /**
@@ -293,7 +444,10 @@ export interface SessionSummary {
   readonly orders: PaperSessionState['orders'];
   /** Position left at the broker vs this session's book (0 when flat and reconciled). */
   readonly reconciliation: {
+    /** No discrepancy in this session's symbol between the account and its sessions' books. */
     readonly clean: boolean;
+    /** The whole account's reconciliation (every symbol, every session). */
+    readonly account: 'clean' | 'discrepancies';
     readonly bookQty: number;
     readonly brokerQty: number;
     readonly bookAvgPriceUsd: number;
@@ -325,10 +479,16 @@ export async function finishPaperSession(
   );
   const bookQty = pos?.qty ?? 0;
   const brokerQty = brokerPos?.qty ?? 0;
+  // Several sessions may share the account: the broker's position is the sum of theirs, so
+  // the account (every session's final book) is reconciled, and recorded, as a whole.
+  await deps.sessionBooks.save(
+    deps.brokerAccount,
+    snapshotOf({ ...paper, done: true }, null, deps.clock.now()),
+  );
+  const account = await reconcileAccountNow(deps, paper);
   const reconciliation = {
-    // Several sessions may share the account: the broker's position is the sum of theirs, so
-    // this session alone reconciles when it is flat and the broker holds nothing it does not.
-    clean: Math.abs(bookQty - brokerQty) <= deps.promotionConfig.reconcileQtyTolerance,
+    clean: !account.discrepancies.some((x) => x.symbol === paper.symbol),
+    account: account.clean ? ('clean' as const) : ('discrepancies' as const),
     bookQty,
     brokerQty,
     bookAvgPriceUsd: pos?.avgPriceUsd ?? 0,

@@ -14,7 +14,11 @@
  *   power left; otherwise 200 with the order in status `accepted`;
  * - order status schedule: each GET that returns an order moves it one step along
  *   `statusSchedule` (default `new`, then `filled`: filled on the second GET), booking the
- *   fill on cash and positions;
+ *   fill on cash and positions; a `partially_filled` step fills `partialFillFraction` of the
+ *   order's quantity (cumulative), a `rejected` step rejects it;
+ * - `GET /v2/account` reports `long_market_value`, `short_market_value` and
+ *   `daytrade_count`: the `dayTradeCount` option plus one per order that reduced a position
+ *   (every position of the fake is opened the same day, so closing it is a day trade);
  * - `GET /v2/orders:by_client_order_id` (404 `{"code":40410000,"message":"order not found"}`),
  *   `GET /v2/orders?status=open`, `GET /v2/orders/{id}`, `DELETE /v2/orders/{id}` (204; 422
  *   when no longer cancelable), `GET /v2/positions`, `GET /v2/account`;
@@ -61,6 +65,12 @@ export interface FakeAlpacaOptions {
   readonly cashUsd?: number;
   /** Price per symbol, USD. @default 100 for any symbol */
   readonly prices?: Readonly<Record<string, number>>;
+  /** Price of a symbol now, USD (wins over `prices`; e.g. the current bar of real data). */
+  readonly priceOf?: (symbol: string) => number;
+  /** Share of the order's quantity each `partially_filled` step fills (cumulative). @default 0.5 */
+  readonly partialFillFraction?: number;
+  /** Day trades the account had before the fake started (`daytrade_count`). @default 0 */
+  readonly dayTradeCount?: number;
   /** Status after the 1st, 2nd, ... GET of an order (the last one sticks). @default new, filled */
   readonly statusSchedule?: readonly string[];
   /** Requests per window per key. @default 200 per 60,000 ms */
@@ -82,6 +92,8 @@ interface FakeOrder {
   filledQty: number;
   filledAvgPrice: number | null;
   reads: number;
+  /** True once the order reduced a position (counted as a day trade). */
+  dayTrade: boolean;
   createdAt: string;
   updatedAt: string;
   filledAt: string | null;
@@ -102,6 +114,8 @@ export interface FakeAlpaca {
   inject(...faults: Fault[]): void;
   /** Requests matching `method` and an exact path (query excluded). */
   count(method: string, path: string): number;
+  /** Books a trade made outside the adapter (another client of the account), signed shares. */
+  bookOutside(symbol: string, signedQty: number, priceUsd: number): void;
   close(): Promise<void>;
 }
 
@@ -126,7 +140,9 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
   let cash = options.cashUsd ?? 100_000;
   let window = { startMs: now(), count: 0 };
 
-  const price = (symbol: string) => options.prices?.[symbol] ?? 100;
+  const price = (symbol: string) => options.priceOf?.(symbol) ?? options.prices?.[symbol] ?? 100;
+  const partial = options.partialFillFraction ?? 0.5;
+  let dayTrades = options.dayTradeCount ?? 0;
   const iso = () => new Date(now()).toISOString();
 
   const orderJson = (o: FakeOrder) => ({
@@ -172,23 +188,45 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
     if (next === o.status) return;
     o.status = next;
     o.updatedAt = iso();
-    if (next === 'filled') {
+    const target =
+      next === 'filled'
+        ? o.qty
+        : next === 'partially_filled'
+          ? Math.min(o.qty, o.filledQty + Math.round(o.qty * partial * 1e9) / 1e9)
+          : o.filledQty;
+    const delta = target - o.filledQty;
+    if (delta > 0) {
       const p = o.limitPrice ?? price(o.symbol);
-      o.filledQty = o.qty;
-      o.filledAvgPrice = p;
-      o.filledAt = o.updatedAt;
-      const signed = o.side === 'buy' ? o.qty : -o.qty;
-      cash -= signed * p;
-      const pos = positions.get(o.symbol) ?? { qty: 0, avg: 0 };
-      const nq = pos.qty + signed;
-      const avg =
-        nq === 0
-          ? 0
-          : pos.qty === 0 || Math.sign(pos.qty) === Math.sign(signed)
-            ? (pos.avg * Math.abs(pos.qty) + p * o.qty) / Math.abs(nq)
-            : pos.avg;
-      positions.set(o.symbol, { qty: nq, avg });
+      o.filledAvgPrice = ((o.filledAvgPrice ?? 0) * o.filledQty + p * delta) / target;
+      o.filledQty = target;
+      if (target === o.qty) {
+        o.status = 'filled';
+        o.filledAt = o.updatedAt;
+      }
+      const signed = o.side === 'buy' ? delta : -delta;
+      const held = positions.get(o.symbol)?.qty ?? 0;
+      if (!o.dayTrade && held !== 0 && Math.sign(held) !== Math.sign(signed)) {
+        o.dayTrade = true;
+        dayTrades++;
+      }
+      bookFill(o.symbol, signed, p);
     }
+  };
+
+  /** Books `signed` shares at `p` on cash and the position (average cost). */
+  const bookFill = (symbol: string, signed: number, p: number) => {
+    cash -= signed * p;
+    const pos = positions.get(symbol) ?? { qty: 0, avg: 0 };
+    const nq = pos.qty + signed;
+    const avg =
+      Math.abs(nq) < 1e-9
+        ? 0
+        : pos.qty === 0 || Math.sign(pos.qty) === Math.sign(signed)
+          ? (pos.avg * Math.abs(pos.qty) + p * Math.abs(signed)) / Math.abs(nq)
+          : Math.sign(nq) === Math.sign(pos.qty)
+            ? pos.avg
+            : p;
+    positions.set(symbol, { qty: Math.abs(nq) < 1e-9 ? 0 : nq, avg });
   };
 
   const reservedBuys = () =>
@@ -254,8 +292,10 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
       };
     }
     if (method === 'GET' && path === '/v2/account') {
-      const equity =
-        cash + [...positions.entries()].reduce((s, [sym, p]) => s + p.qty * price(sym), 0);
+      const held = [...positions.entries()];
+      const equity = cash + held.reduce((s, [sym, p]) => s + p.qty * price(sym), 0);
+      const long = held.reduce((s, [sym, p]) => s + Math.max(0, p.qty) * price(sym), 0);
+      const short = held.reduce((s, [sym, p]) => s + Math.min(0, p.qty) * price(sym), 0);
       return {
         status: 200,
         body: {
@@ -266,6 +306,9 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
           cash: String(cash),
           buying_power: String(Math.max(0, cash - reservedBuys())),
           equity: String(equity),
+          long_market_value: String(long),
+          short_market_value: String(short),
+          daytrade_count: dayTrades,
           multiplier: '1',
         },
       };
@@ -321,6 +364,7 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
       filledQty: 0,
       filledAvgPrice: null,
       reads: 0,
+      dayTrade: false,
       createdAt: at,
       updatedAt: at,
       filledAt: null,
@@ -443,6 +487,7 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
       faults.push(...more);
     },
     count: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
+    bookOutside: (symbol, signedQty, priceUsd) => bookFill(symbol, signedQty, priceUsd),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

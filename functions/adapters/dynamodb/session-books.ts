@@ -1,0 +1,77 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { parseOrThrow } from '../../core/errors.js';
+import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
+import { rethrowAws } from '../aws-errors.js';
+
+/** `SESSION_BOOK#<account>#<date>` (account: `<broker>:<account id>`). */
+const sessionBookPk = (account: string, date: string) => `SESSION_BOOK#${account}#${date}`;
+
+const SnapshotSchema = z.object({
+  promotionId: z.string().min(1),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  symbol: z.string().min(1),
+  qty: z.number().finite(),
+  avgPriceUsd: z.number().finite(),
+  openOrders: z.number().int().min(0),
+  openOrderNotionalUsd: z.number().min(0),
+  ticks: z.number().int().min(0),
+  done: z.boolean(),
+  updatedAtIso: z.string(),
+});
+
+/**
+ * {@link SessionBookRegistry} on the stagegate single table: one item per session and day,
+ * `SESSION_BOOK#<account>#<date> / <promotion id>`, overwritten only by a snapshot with at
+ * least as many ticks (conditional put).
+ */
+export class DynamoSessionBooks implements SessionBookRegistry {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async save(account: string, snapshot: SessionBookSnapshot): Promise<void> {
+    const valid = parseOrThrow(SnapshotSchema, snapshot, 'snapshot');
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: sessionBookPk(account, valid.date), sk: valid.promotionId, ...valid },
+          ConditionExpression: 'attribute_not_exists(pk) OR ticks <= :t',
+          ExpressionAttributeValues: { ':t': valid.ticks },
+        }),
+      );
+    } catch (err) {
+      // A later snapshot is stored already: this one is older, nothing to do.
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      rethrowAws(err, `save session book ${valid.promotionId}`);
+    }
+  }
+
+  async list(account: string, date: string): Promise<readonly SessionBookSnapshot[]> {
+    const out: SessionBookSnapshot[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': sessionBookPk(account, date) },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const { pk: _pk, sk: _sk, ...rest } = item;
+          out.push(parseOrThrow(SnapshotSchema, rest, `${sessionBookPk(account, date)}/${_sk}`));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      rethrowAws(err, `list session books ${account} ${date}`);
+    }
+    return out;
+  }
+}
