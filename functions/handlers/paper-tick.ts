@@ -33,6 +33,14 @@ export function createHandler(provide: Provide<PaperSessionDeps>) {
         metrics.addMetric('PaperSessionHalts', MetricUnit.Count, 1);
         logger.warn('paper session halted', { halt: out.state.halt });
       }
+      // The account and the sum of its sessions' books disagree (the alarm's log line; the
+      // `reconciliation` audit record carries the discrepancies).
+      if (
+        out.state.halt?.reason.startsWith('reconciliation:') &&
+        out.state.halt.reason !== state.halt?.reason
+      ) {
+        logger.error('reconciliation discrepancies', { halt: out.state.halt });
+      }
       return out;
     },
     { emitsMetrics: true },

@@ -346,17 +346,26 @@ export class PromotionPipeline extends Construct {
     }
 
     const namespace = `stagegate/${stage}`;
-    this.reconciliationDiscrepancies = new logs.MetricFilter(this, 'ReconciliationDiscrepancies', {
-      logGroup: this.functions.reconcilePromotion.logGroup,
-      metricNamespace: namespace,
-      metricName: 'ReconciliationDiscrepancies',
-      // reconcile-promotion logs this message at ERROR when any discrepancy is found.
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
-        logs.FilterPattern.stringValue('$.message', '=', 'reconciliation discrepancies'),
-      ),
-      metricValue: '1',
-    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    // reconcile-promotion, paper-tick (the account vs the sum of the sessions' books) and
+    // finish-paper-session log this message at ERROR when any discrepancy is found; the three
+    // filters publish to one metric, which the alarm watches.
+    const discrepancyFilter = (id: string, fn: StagegateFunction) =>
+      new logs.MetricFilter(this, id, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName: 'ReconciliationDiscrepancies',
+        filterPattern: logs.FilterPattern.all(
+          logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
+          logs.FilterPattern.stringValue('$.message', '=', 'reconciliation discrepancies'),
+        ),
+        metricValue: '1',
+      });
+    this.reconciliationDiscrepancies = discrepancyFilter(
+      'ReconciliationDiscrepancies',
+      this.functions.reconcilePromotion,
+    ).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    discrepancyFilter('PaperTickReconciliationDiscrepancies', this.functions.paperTick);
+    discrepancyFilter('PaperFinishReconciliationDiscrepancies', this.functions.finishPaperSession);
     this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
       logGroup: this.functions.paperTick.logGroup,
       metricNamespace: namespace,

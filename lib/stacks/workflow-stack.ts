@@ -557,7 +557,7 @@ export class WorkflowStack extends Stack {
     this.alarm('ReconciliationDiscrepancies', {
       alarmName: `${this.names.prefix}-reconciliation-discrepancies`,
       alarmDescription:
-        'reconcile-promotion found local positions/orders that differ from the paper broker. Runbook: docs/runbook.md#reconciliation-found-discrepancies',
+        'reconcile-promotion or a paper session found positions, orders or the sum of the sessions books that differ from the paper broker. Runbook: docs/runbook.md#reconciliation-found-discrepancies',
       metric: promotion.reconciliationDiscrepancies,
       ...atLeastOnce,
     });

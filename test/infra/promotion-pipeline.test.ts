@@ -476,9 +476,18 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     const reconcile = filters.find(
       (f) => f.LogGroupName && render(f.LogGroupName).includes(logGroupOf('reconcilePromotion')),
     );
-    const killSwitch = filters.find(
-      (f) => f.LogGroupName && render(f.LogGroupName).includes(logGroupOf('paperTick')),
-    );
+    const on = (name: PipelineHandlerName, metric: string) =>
+      filters.find(
+        (f) =>
+          f.LogGroupName &&
+          render(f.LogGroupName).includes(logGroupOf(name)) &&
+          render(f.MetricTransformations).includes(metric),
+      );
+    const killSwitch = on('paperTick', 'KillSwitchHalts');
+    const sessionDiscrepancies = [
+      on('paperTick', 'ReconciliationDiscrepancies'),
+      on('finishPaperSession', 'ReconciliationDiscrepancies'),
+    ];
 
     // Assess
     expect(String(reconcile?.FilterPattern)).toContain(
@@ -486,6 +495,10 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     );
     expect(String(reconcile?.FilterPattern)).toContain('$.level = "ERROR"');
     expect(String(killSwitch?.FilterPattern)).toContain('$.message = "paper session halted"');
+    for (const f of sessionDiscrepancies) {
+      expect(String(f?.FilterPattern)).toContain('$.message = "reconciliation discrepancies"');
+      expect(String(f?.FilterPattern)).toContain('$.level = "ERROR"');
+    }
     workflow.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `stagegate-${stage}-reconciliation-discrepancies`,
       MetricName: 'ReconciliationDiscrepancies',
