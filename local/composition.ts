@@ -144,8 +144,6 @@ export async function preloadHandlerModules(): Promise<void> {
     import('../functions/handlers/stage-promotion.js'),
     import('../functions/handlers/check-promotion-window.js'),
     import('../functions/handlers/evaluate-gates.js'),
-    import('../functions/handlers/submit-orders.js'),
-    import('../functions/handlers/poll-orders.js'),
     import('../functions/handlers/reconcile-promotion.js'),
     import('../functions/handlers/complete-promotion.js'),
     import('../functions/handlers/start-paper-session.js'),
@@ -183,12 +181,10 @@ export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> 
     import('../functions/handlers/stage-promotion.js'),
     import('../functions/handlers/check-promotion-window.js'),
     import('../functions/handlers/evaluate-gates.js'),
-    import('../functions/handlers/submit-orders.js'),
-    import('../functions/handlers/poll-orders.js'),
     import('../functions/handlers/reconcile-promotion.js'),
     import('../functions/handlers/complete-promotion.js'),
   ]);
-  const [stage, window, gates, submit, poll, reconcile, complete] = q;
+  const [stage, window, gates, reconcile, complete] = q;
   const [startSession, tick, finishSession] = await Promise.all([
     import('../functions/handlers/start-paper-session.js'),
     import('../functions/handlers/paper-tick.js'),
@@ -208,8 +204,6 @@ export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> 
     bind('StagePromotionFunctionArn', 'StagePromotion', stage, p),
     bind('CheckPromotionWindowFunctionArn', 'CheckPromotionWindow', window, p),
     bind('EvaluateGatesFunctionArn', 'EvaluateGates', gates, p),
-    bind('SubmitOrdersFunctionArn', 'SubmitOrders', submit, p),
-    bind('PollOrdersFunctionArn', 'PollOrders', poll, p),
     bind('ReconcilePromotionFunctionArn', 'ReconcilePromotion', reconcile, p),
     bind('CompletePromotionFunctionArn', 'CompletePromotion', complete, p),
     bind('StartPaperSessionFunctionArn', 'StartPaperSession', startSession, ps),
