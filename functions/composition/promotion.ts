@@ -7,6 +7,7 @@ import {
 import { DynamoSimulatedBrokerStore } from '../adapters/brokers/simulated-broker-store.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
+import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
 import { traced } from '../adapters/tracing.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
@@ -101,6 +102,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
     audit: rt.audit,
     environment: rt.env.STAGE,
     promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
+    sessionBooks: new DynamoSessionBooks(doc, rt.env.TABLE_NAME),
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
     brokerAt,
     brokerAccount: rt.env.BROKER_ACCOUNT,

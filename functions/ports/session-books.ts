@@ -21,11 +21,29 @@ export interface SessionBookSnapshot {
   readonly openOrders: number;
   /** Unfilled notional of those orders at the last mark, USD (>= 0). */
   readonly openOrderNotionalUsd: number;
+  /**
+   * Those orders as the session last read them (the crash sweeper asks the broker about each
+   * by client_order_id when the session was abandoned).
+   */
+  readonly open: readonly {
+    readonly clientOrderId: string;
+    readonly side: 'buy' | 'sell';
+    /** Shares ordered, > 0. */
+    readonly qty: number;
+    /** Shares filled when the snapshot was taken. */
+    readonly filledQty: number;
+  }[];
   /** Ticks the session had run when the snapshot was taken (a later snapshot wins). */
   readonly ticks: number;
   readonly done: boolean;
   readonly updatedAtIso: string;
 }
+
+/**
+ * Registry key of an account: `<broker name>:<account id>`, as a promotion's `broker` field.
+ */
+export const accountKeyOf = (brokerName: string, account: string): string =>
+  `${brokerName}:${account}`;
 
 export interface SessionBookRegistry {
   /**

@@ -292,7 +292,9 @@ export class PromotionPipeline extends Construct {
             [PARTITIONS.promotion],
             ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
           )
-          .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem']),
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem', 'PutItem'])
+          // an abandoned paper session's last book (its open orders, its position)
+          .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query', 'PutItem']),
       ),
     );
     // The Scheduler's dead-letter queue only catches invocations it could not deliver; a

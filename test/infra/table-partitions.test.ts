@@ -102,6 +102,7 @@ async function pipelineAccesses(): Promise<Access[]> {
     avgPriceUsd: 0,
     openOrders: 0,
     openOrderNotionalUsd: 0,
+    open: [],
     ticks: 1,
     done: false,
     updatedAtIso: '2013-10-08T14:00:00.000Z',

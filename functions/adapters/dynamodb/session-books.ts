@@ -15,6 +15,14 @@ const SnapshotSchema = z.object({
   avgPriceUsd: z.number().finite(),
   openOrders: z.number().int().min(0),
   openOrderNotionalUsd: z.number().min(0),
+  open: z.array(
+    z.object({
+      clientOrderId: z.string().min(1),
+      side: z.enum(['buy', 'sell']),
+      qty: z.number().positive(),
+      filledQty: z.number().min(0),
+    }),
+  ),
   ticks: z.number().int().min(0),
   done: z.boolean(),
   updatedAtIso: z.string(),

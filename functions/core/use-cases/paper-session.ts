@@ -5,7 +5,11 @@
  * only from the clock port.
  */
 import * as z from 'zod';
-import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
+import {
+  accountKeyOf,
+  type SessionBookRegistry,
+  type SessionBookSnapshot,
+} from '../../ports/session-books.js';
 import {
   type AuditDraftOf,
   type AuditKind,
@@ -245,7 +249,7 @@ export async function tickPaperSession(
         const [account, positions, books] = await Promise.all([
           broker.getAccount(),
           broker.listPositions(),
-          deps.sessionBooks.list(deps.brokerAccount, st.date),
+          deps.sessionBooks.list(accountKeyOf(broker.name, deps.brokerAccount), st.date),
         ]);
         return {
           equityUsd: account.equityUsd,
@@ -299,7 +303,10 @@ export async function tickPaperSession(
     );
   }
   let state = out.state;
-  await deps.sessionBooks.save(deps.brokerAccount, snapshotOf(state, out.markUsd, now));
+  await deps.sessionBooks.save(
+    accountKeyOf(broker.name, deps.brokerAccount),
+    snapshotOf(state, out.markUsd, now),
+  );
   // The book moved (a fill, or an order reached its end), and every few minutes regardless:
   // the sum of the sessions' books is compared with the account in this symbol (skipped while
   // an order on it is open); a discrepancy alarms and applies its halt mode.
@@ -353,6 +360,12 @@ function snapshotOf(
     avgPriceUsd: pos?.avgPriceUsd ?? 0,
     openOrders: open.length,
     openOrderNotionalUsd: open.reduce((s, o) => s + Math.max(0, o.qty - o.filledQty) * price(o), 0),
+    open: open.map((o) => ({
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      qty: o.qty,
+      filledQty: o.filledQty,
+    })),
     ticks: state.ticks,
     done: state.done,
     updatedAtIso: new Date(nowMs).toISOString(),
@@ -370,7 +383,7 @@ async function reconcileAccountNow(
 ): Promise<AccountReconciliation> {
   const broker = deps.brokerAt(deps.clock.now());
   const [books, positions, open] = await Promise.all([
-    deps.sessionBooks.list(deps.brokerAccount, state.date),
+    deps.sessionBooks.list(accountKeyOf(broker.name, deps.brokerAccount), state.date),
     broker.listPositions(),
     broker.listOpenOrders(),
   ]);
@@ -387,7 +400,7 @@ async function reconcileAccountNow(
       draft(deps, 'reconciliation', state.promotionId, {
         clean: rec.clean,
         scope: 'account',
-        account: deps.brokerAccount,
+        account: accountKeyOf(broker.name, deps.brokerAccount),
         discrepancies: [...rec.discrepancies],
         in_flight: rec.inFlight,
         sessions: books.map((b) => ({
@@ -482,7 +495,7 @@ export async function finishPaperSession(
   // Several sessions may share the account: the broker's position is the sum of theirs, so
   // the account (every session's final book) is reconciled, and recorded, as a whole.
   await deps.sessionBooks.save(
-    deps.brokerAccount,
+    accountKeyOf(deps.brokerAt(deps.clock.now()).name, deps.brokerAccount),
     snapshotOf({ ...paper, done: true }, null, deps.clock.now()),
   );
   const account = await reconcileAccountNow(deps, paper);

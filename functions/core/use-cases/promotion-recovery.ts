@@ -13,8 +13,10 @@
  */
 import type { BrokerPort } from '../../ports/broker.js';
 import type { InFlightRecovery, InFlightWorkflow } from '../../ports/in-flight.js';
+import type { SessionBookRegistry } from '../../ports/session-books.js';
 import { auditDraft } from '../audit/record.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
+import { recoverPaperSession } from './paper-session-recovery.js';
 import { type PromotionDeps, syncOrder } from './promotion.js';
 import type { PromotionOrder } from './promotion-records.js';
 
@@ -22,6 +24,8 @@ const ACTOR = 'stagegate/in-flight-recovery';
 
 /** The pipeline's dependencies plus the broker of any account a promotion was staged on. */
 export interface PromotionRecoveryDeps extends PromotionDeps {
+  /** Every paper session's last book (an abandoned session's open orders and position). */
+  readonly sessionBooks: SessionBookRegistry;
   /**
    * The broker a promotion's orders went to, as of `nowMs`.
    *
@@ -102,6 +106,10 @@ export async function recoverPromotion(
       atBroker: reported !== null,
     });
   }
+  // The promotion's paper session, when it was running: its orders live in the session's
+  // snapshot (paper-session-recovery.ts), settled and flattened there.
+  const paper = await recoverPaperSession(deps, p, broker, nowMs);
+  if (paper) orders.push(...paper.orders);
   const summary = orders.length
     ? orders
         .map(
@@ -110,7 +118,12 @@ export async function recoverPromotion(
         )
         .join('; ')
     : 'no order was sent';
-  const reason = `abandoned while ${p.status}; reconciled with the broker by client_order_id: ${summary}`;
+  const flat = !paper
+    ? ''
+    : paper.flatten === null
+      ? '; the paper session was flat'
+      : `; the paper session held ${paper.positionQty} shares: flatten ${paper.flatten.clientOrderId} ${paper.flatten.status}${paper.flatten.reason ? ` (${paper.flatten.reason})` : ''}`;
+  const reason = `abandoned while ${p.status}; reconciled with the broker by client_order_id: ${summary}${flat}`;
   await deps.promotions.setStatus(promotionId, 'failed', reason);
   const fields = {
     actor: ACTOR,

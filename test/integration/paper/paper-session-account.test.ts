@@ -35,6 +35,7 @@ import {
   type PaperSessionDeps,
   tickPaperSession,
 } from '../../../functions/core/use-cases/paper-session.js';
+import { recoverPaperSession } from '../../../functions/core/use-cases/paper-session-recovery.js';
 import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
@@ -52,7 +53,7 @@ const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const KEY_ID = 'PKTESTKEYID0000000011';
 const SECRET = 'fake-secret-for-paper-session-tests';
-const ACCOUNT = 'alpaca-paper:test';
+const ACCOUNT = 'test';
 const costs = parseCohortConfig({ bankrollUsd: 1_000 });
 
 let marketData: LeanMarketData;
@@ -524,5 +525,72 @@ describe('reconciliation of the sessions against the account', () => {
       .flatMap((r) => (r.payload.discrepancies as { kind: string }[]).map((d) => d.kind));
     expect(kinds).toContain('avg_price_mismatch');
     expect(s.halt?.mode).toBe('reduce-only');
+  }, 300_000);
+});
+
+describe('the crash sweeper and an abandoned paper session', () => {
+  it('cancels its open orders by client_order_id, flattens what it holds once, and records it', async () => {
+    // Prepare: orders stay open for a few reads; the session holds a position and has an
+    // order open when its execution dies
+    const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'filled'] });
+    const genome = genomes[0] as PaperSessionState['genome'];
+    const s = await runUntil(
+      h,
+      session('PABANDON1', genome, DEFAULT_ACCOUNT_LIMITS),
+      (x) =>
+        x.orders.some((o) => o.status === 'filled') &&
+        x.orders.some((o) => !isTerminalOrderStatus(o.status)),
+    );
+    const open = s.orders.filter((o) => !isTerminalOrderStatus(o.status));
+    expect(open.length).toBeGreaterThan(0);
+    const p = {
+      promotionId: s.promotionId,
+      broker: `alpaca-paper:${ACCOUNT}`,
+      stagedAtIso: new Date(s.startedAtMs).toISOString(),
+    };
+    const sweeperDeps = {
+      sessionBooks: h.sessionBooks,
+      audit: h.audit,
+      environment: 'local' as const,
+    };
+
+    // Act: two sweeps (the second finds the session settled)
+    const first = await recoverPaperSession(sweeperDeps, p, h.broker, h.clock.now());
+    const second = await recoverPaperSession(sweeperDeps, p, h.broker, h.clock.now());
+
+    // Assess: every open order was asked about and is terminal at the broker
+    expect(first?.orders.map((o) => o.clientOrderId).sort()).toEqual(
+      open.map((o) => o.clientOrderId).sort(),
+    );
+    for (const o of open) {
+      const atBroker = await h.broker.getOrderByClientOrderId(o.clientOrderId);
+      expect(isTerminalOrderStatus(atBroker?.status ?? 'canceled')).toBe(true);
+    }
+    // One flatten for what the session held after settling, never a second
+    const held = (await h.broker.listPositions()).find((x) => x.symbol === s.symbol)?.qty ?? 0;
+    expect(first?.flatten).not.toBeNull();
+    expect(first?.positionQty).not.toBe(0);
+    const flattens = h.fake
+      .orders()
+      .filter((o) => o.clientOrderId === first?.flatten?.clientOrderId);
+    expect(flattens).toHaveLength(1);
+    expect(flattens[0]?.qty).toBeCloseTo(Math.abs(first?.positionQty ?? 0), 6);
+    expect(second).toBeNull();
+    // The flatten fills on its next read: the account is then flat
+    for (let read = 0; read < 3; read++)
+      await h.broker.getOrderByClientOrderId(first?.flatten?.clientOrderId ?? '');
+    expect(held).not.toBe(0);
+    expect(await h.broker.listPositions()).toEqual([]);
+    // Recorded: the intent before the flatten, and the session's reconciliation
+    const kinds = h.audit.records().map((r) => r.kind);
+    expect(kinds).toContain('order_intent');
+    const rec = ofKind(h.audit.records(), 'reconciliation').filter(
+      (r) => r.payload.scope === 'session',
+    );
+    expect(rec).toHaveLength(1);
+    expect(rec[0]?.payload.discrepancies[0]).toMatchObject({
+      kind: 'abandoned_position',
+      symbol: s.symbol,
+    });
   }, 300_000);
 });
