@@ -348,10 +348,25 @@ export class PromotionPipeline extends Construct {
     }
 
     const namespace = `stagegate/${stage}`;
-    // reconcile-promotion, paper-tick (the account vs the sum of the sessions' books) and
-    // finish-paper-session log this message at ERROR when any discrepancy is found; the three
-    // filters publish to one metric, which the alarm watches.
-    const discrepancyFilter = (id: string, fn: StagegateFunction) =>
+    this.reconciliationDiscrepancies = this.discrepancyMetric(namespace);
+    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
+      logGroup: this.functions.paperTick.logGroup,
+      metricNamespace: namespace,
+      metricName: 'KillSwitchHalts',
+      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
+      // kill switch on, or unreadable: fail closed).
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+  }
+
+  /**
+   * reconcile-promotion, paper-tick (the account vs the sum of the sessions' books) and
+   * finish-paper-session log "reconciliation discrepancies" at ERROR when any discrepancy is
+   * found; three filters publish to one metric, which the alarm watches.
+   */
+  private discrepancyMetric(namespace: string): cloudwatch.Metric {
+    const filter = (id: string, fn: StagegateFunction) =>
       new logs.MetricFilter(this, id, {
         logGroup: fn.logGroup,
         metricNamespace: namespace,
@@ -362,21 +377,12 @@ export class PromotionPipeline extends Construct {
         ),
         metricValue: '1',
       });
-    this.reconciliationDiscrepancies = discrepancyFilter(
-      'ReconciliationDiscrepancies',
-      this.functions.reconcilePromotion,
-    ).metric({ statistic: 'Sum', period: Duration.minutes(5) });
-    discrepancyFilter('PaperTickReconciliationDiscrepancies', this.functions.paperTick);
-    discrepancyFilter('PaperFinishReconciliationDiscrepancies', this.functions.finishPaperSession);
-    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
-      logGroup: this.functions.paperTick.logGroup,
-      metricNamespace: namespace,
-      metricName: 'KillSwitchHalts',
-      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
-      // kill switch on, or unreadable: fail closed).
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
-      metricValue: '1',
-    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    filter('PaperTickReconciliationDiscrepancies', this.functions.paperTick);
+    filter('PaperFinishReconciliationDiscrepancies', this.functions.finishPaperSession);
+    return filter('ReconciliationDiscrepancies', this.functions.reconcilePromotion).metric({
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
   }
 
   /**

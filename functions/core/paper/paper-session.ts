@@ -429,6 +429,15 @@ function legsOf(position: number, signedQty: number, reason: PaperOrderReason): 
   return [{ qty: signedQty, reason }];
 }
 
+/** What {@link paperTick} returns. */
+export interface PaperTickResult {
+  readonly state: PaperSessionState;
+  readonly decision: TickDecision;
+  readonly waitSeconds: number;
+  /** Mark of the last complete bar, USD per share (null before one). */
+  readonly markUsd: number | null;
+}
+
 /**
  * Runs one tick (see the module comment). Never throws for a broker refusal (the order is
  * recorded `rejected` with the reason); transient broker or market-data errors propagate (the
@@ -437,13 +446,7 @@ function legsOf(position: number, signedQty: number, reason: PaperOrderReason): 
 export async function paperTick(
   deps: PaperTickDeps,
   input: PaperSessionState,
-): Promise<{
-  state: PaperSessionState;
-  decision: TickDecision;
-  waitSeconds: number;
-  /** Mark of the last complete bar, USD per share (null before one). */
-  markUsd: number | null;
-}> {
+): Promise<PaperTickResult> {
   const nowMs = deps.clock.now();
   let markUsd: number | null = null;
   const refused: { clientOrderId: string; reason: string }[] = [];
@@ -615,20 +618,7 @@ export async function paperTick(
       leg: minuteLeg(last.t, state.market, k + 1),
       attempt: 1,
     });
-    const base: PaperOrder = {
-      clientOrderId: id,
-      symbol: state.symbol,
-      side,
-      qty,
-      reason: leg.reason,
-      decidedAtMs: last.t,
-      submittedAtMs: nowMs,
-      status: 'pending_new',
-      filledQty: 0,
-      avgPriceUsd: null,
-      feesUsd: 0,
-      updatedAtIso: '',
-    };
+    const base = newOrder(state.symbol, id, side, qty, leg.reason, last.t, nowMs);
     const reducing = reducingLegs(position, [leg]).length === 1;
     const opensFromFlat = Math.abs(position) <= DUST_QTY;
     position += leg.qty;
@@ -643,11 +633,8 @@ export async function paperTick(
     }
     if (!reducing && state.limits.account && deps.account) {
       view ??= await deps.account();
-      const refusal = accountRefusal(state.limits.account, view, {
-        notionalUsd: notional,
-        reducingNotionalUsd,
-        opensFromFlat,
-      });
+      const check = { notionalUsd: notional, reducingNotionalUsd, opensFromFlat };
+      const refusal = accountRefusal(state.limits.account, view, check);
       if (refusal) {
         refuse(refusal);
         continue;
@@ -665,26 +652,7 @@ export async function paperTick(
       break;
     }
     try {
-      const request: BrokerOrderRequest = {
-        clientOrderId: id,
-        symbol: state.symbol,
-        side,
-        qty,
-        type: 'market',
-        timeInForce: 'day',
-      };
-      const { order } = deps.intentTrail
-        ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
-          await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })
-        : await deps.broker.submitOrder(request);
-      orders.push({
-        ...base,
-        status: order.status,
-        filledQty: order.filledQty,
-        avgPriceUsd: order.filledAvgPriceUsd,
-        feesUsd: order.feesUsd,
-        updatedAtIso: order.updatedAtIso,
-      });
+      orders.push(await submitPaperOrder(deps, base));
       sent.push(id);
     } catch (err) {
       if (!(err instanceof BrokerRejectedError)) throw err;
@@ -692,15 +660,66 @@ export async function paperTick(
     }
   }
   state = { ...state, orders };
-  const action = haltedNow
-    ? 'halted'
-    : sent.length > 0
-      ? 'orders'
-      : refused.length > 0
-        ? 'skipped'
-        : 'none';
+  const action = actionOf(haltedNow, sent.length, refused.length);
   const reason = haltedNow ? `${state.halt?.reason ?? 'halted'}; ${why}` : why;
   return out(decision(action, reason, last.t, sent, canceled));
+}
+
+/** A new order of the session before the broker's answer. */
+function newOrder(
+  symbol: string,
+  clientOrderId: string,
+  side: 'buy' | 'sell',
+  qty: number,
+  reason: PaperOrderReason,
+  decidedAtMs: number,
+  submittedAtMs: number,
+): PaperOrder {
+  return {
+    clientOrderId,
+    symbol,
+    side,
+    qty,
+    reason,
+    decidedAtMs,
+    submittedAtMs,
+    status: 'pending_new',
+    filledQty: 0,
+    avgPriceUsd: null,
+    feesUsd: 0,
+    updatedAtIso: '',
+  };
+}
+
+/** Sends `base` as a market day order (through the intent trail when there is one). */
+async function submitPaperOrder(deps: PaperTickDeps, base: PaperOrder): Promise<PaperOrder> {
+  const request: BrokerOrderRequest = {
+    clientOrderId: base.clientOrderId,
+    symbol: base.symbol,
+    side: base.side,
+    qty: base.qty,
+    type: 'market',
+    timeInForce: 'day',
+  };
+  const { order } = deps.intentTrail
+    ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
+      await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })
+    : await deps.broker.submitOrder(request);
+  return {
+    ...base,
+    status: order.status,
+    filledQty: order.filledQty,
+    avgPriceUsd: order.filledAvgPriceUsd,
+    feesUsd: order.feesUsd,
+    updatedAtIso: order.updatedAtIso,
+  };
+}
+
+/** The tick's action: halted, orders sent, only refusals, or nothing. */
+function actionOf(halted: boolean, sent: number, refused: number): TickDecision['action'] {
+  if (halted) return 'halted';
+  if (sent > 0) return 'orders';
+  return refused > 0 ? 'skipped' : 'none';
 }
 
 /** The legs, in order, that each bring the running position toward flat (never past it). */

@@ -106,29 +106,10 @@ export async function recoverPaperSession(
       },
     });
   }
-  let flatten: PaperRecovery['flatten'] = null;
-  if (Math.abs(qty) > DUST_QTY) {
-    const id = clientOrderId({ promotionId: p.promotionId, leg: 'recovflat', attempt: 1 });
-    try {
-      const { order } = await submitOnce(
-        { audit: deps.audit, environment: deps.environment, actor: ACTOR, stream, subject },
-        broker,
-        {
-          clientOrderId: id,
-          symbol: snap.symbol,
-          side: qty > 0 ? 'sell' : 'buy',
-          qty: Math.abs(qty),
-          type: 'market',
-          timeInForce: 'day',
-        },
-        { mayBeKnown: true },
-      );
-      flatten = { clientOrderId: id, status: order.status };
-    } catch (err) {
-      if (!(err instanceof BrokerRejectedError)) throw err;
-      flatten = { clientOrderId: id, status: 'rejected', reason: err.message };
-    }
-  }
+  const flatten =
+    Math.abs(qty) > DUST_QTY
+      ? await sendFlatten(deps, broker, { promotionId: p.promotionId, symbol: snap.symbol, qty })
+      : null;
   const left: SessionBookSnapshot = {
     ...snap,
     qty,
@@ -140,6 +121,31 @@ export async function recoverPaperSession(
     updatedAtIso: new Date(nowMs).toISOString(),
   };
   await deps.sessionBooks.save(account, left);
+  await recordLeft(deps, {
+    stream,
+    subject,
+    broker: broker.name,
+    symbol: snap.symbol,
+    qty,
+    flatten,
+  });
+  return { orders, positionQty: qty, flatten };
+}
+
+/** The abandoned session's `reconciliation` record (scope `session`): flat, or what it held. */
+async function recordLeft(
+  deps: PaperRecoveryDeps,
+  x: {
+    stream: string;
+    subject: { promotion_id: string };
+    broker: string;
+    symbol: string;
+    qty: number;
+    flatten: PaperRecovery['flatten'];
+  },
+): Promise<void> {
+  const { stream, subject, qty, flatten } = x;
+  const snap = { symbol: x.symbol };
   await deps.audit.append(
     auditDraft('reconciliation', {
       actor: ACTOR,
@@ -149,7 +155,7 @@ export async function recoverPaperSession(
       payload: {
         clean: Math.abs(qty) <= DUST_QTY,
         scope: 'session',
-        broker: broker.name,
+        broker: x.broker,
         discrepancies:
           Math.abs(qty) <= DUST_QTY
             ? []
@@ -169,5 +175,36 @@ export async function recoverPaperSession(
       },
     }),
   );
-  return { orders, positionQty: qty, flatten };
+}
+
+/** ONE flatten of what the abandoned session held (deterministic id: a second sweep finds it). */
+async function sendFlatten(
+  deps: PaperRecoveryDeps,
+  broker: BrokerPort,
+  x: { promotionId: string; symbol: string; qty: number },
+): Promise<NonNullable<PaperRecovery['flatten']>> {
+  const { qty } = x;
+  const stream = `promotion:${x.promotionId}`;
+  const subject = { promotion_id: x.promotionId };
+  const snap = { symbol: x.symbol };
+  const id = clientOrderId({ promotionId: x.promotionId, leg: 'recovflat', attempt: 1 });
+  try {
+    const { order } = await submitOnce(
+      { audit: deps.audit, environment: deps.environment, actor: ACTOR, stream, subject },
+      broker,
+      {
+        clientOrderId: id,
+        symbol: snap.symbol,
+        side: qty > 0 ? 'sell' : 'buy',
+        qty: Math.abs(qty),
+        type: 'market',
+        timeInForce: 'day',
+      },
+      { mayBeKnown: true },
+    );
+    return { clientOrderId: id, status: order.status };
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err;
+    return { clientOrderId: id, status: 'rejected', reason: err.message };
+  }
 }

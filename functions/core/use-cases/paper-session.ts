@@ -5,6 +5,7 @@
  * only from the clock port.
  */
 import * as z from 'zod';
+import type { BrokerPort } from '../../ports/broker.js';
 import {
   accountKeyOf,
   type SessionBookRegistry,
@@ -27,6 +28,7 @@ import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
 import {
   type AccountLimits,
   type AccountReconciliation,
+  type AccountView,
   reconcileAccount,
 } from '../paper/account.js';
 import {
@@ -245,24 +247,7 @@ export async function tickPaperSession(
       marketData: deps.marketData,
       clock: deps.clock,
       killSwitch: deps.killSwitch,
-      account: async () => {
-        const [account, positions, books] = await Promise.all([
-          broker.getAccount(),
-          broker.listPositions(),
-          deps.sessionBooks.list(accountKeyOf(broker.name, deps.brokerAccount), st.date),
-        ]);
-        return {
-          equityUsd: account.equityUsd,
-          grossExposureUsd:
-            account.grossExposureUsd ??
-            positions.reduce((s, p) => s + Math.abs(p.qty) * p.avgEntryPriceUsd, 0),
-          otherSessionsOpenNotionalUsd: books
-            .filter((b) => b.promotionId !== st.promotionId && !b.done)
-            .reduce((s, b) => s + b.openOrderNotionalUsd, 0),
-          dayTradeCount: account.dayTradeCount ?? null,
-          openPositions: positions.filter((p) => p.qty !== 0).length,
-        };
-      },
+      account: () => accountViewOf(deps, broker, st),
       intentTrail: {
         audit: deps.audit,
         environment: deps.environment,
@@ -323,6 +308,30 @@ export async function tickPaperSession(
 
 /** Ticks between two account reconciliations when the session's book did not move. */
 const RECONCILE_EVERY_TICKS = 5;
+
+/** The account as the sum of its sessions (broker + session registry), for the pre-trade check. */
+async function accountViewOf(
+  deps: PaperSessionDeps,
+  broker: BrokerPort,
+  st: PaperSessionState,
+): Promise<AccountView> {
+  const [account, positions, books] = await Promise.all([
+    broker.getAccount(),
+    broker.listPositions(),
+    deps.sessionBooks.list(accountKeyOf(broker.name, deps.brokerAccount), st.date),
+  ]);
+  return {
+    equityUsd: account.equityUsd,
+    grossExposureUsd:
+      account.grossExposureUsd ??
+      positions.reduce((s, p) => s + Math.abs(p.qty) * p.avgEntryPriceUsd, 0),
+    otherSessionsOpenNotionalUsd: books
+      .filter((b) => b.promotionId !== st.promotionId && !b.done)
+      .reduce((s, b) => s + b.openOrderNotionalUsd, 0),
+    dayTradeCount: account.dayTradeCount ?? null,
+    openPositions: positions.filter((p) => p.qty !== 0).length,
+  };
+}
 
 const HALT_RANK = { 'pause-entries': 0, 'reduce-only': 1, flatten: 2 } as const;
 
