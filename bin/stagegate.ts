@@ -14,7 +14,7 @@
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
 import './cli-env.js';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,13 @@ import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { serveLocalConsole } from '../local/console-server.js';
 import { ConsoleUsers } from '../local/console-users.js';
+import {
+  alpacaKeysFromEnv,
+  PullError,
+  PullUsageError,
+  parsePullRequest,
+  pullData,
+} from '../local/data-pull.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
   LOCAL_BUCKETS,
@@ -119,9 +126,12 @@ async function withStack<T>(
   fn: (stack: LocalStack) => Promise<T>,
   brokerAccount?: string,
   clock?: ManualClock,
+  /** `--market-data alpaca-fake`: the ingested tree the handlers read (the fake serves `--data`). */
+  ingestedRoot?: string,
 ): Promise<T> {
   const stack = await startLocalStack({
-    dataRoot: fromUserCwd(opts.data),
+    dataRoot: ingestedRoot ?? fromUserCwd(opts.data),
+    ...(ingestedRoot ? { alpacaFake: { sourceRoot: fromUserCwd(opts.data) } } : {}),
     stateDir: fromUserCwd(opts.state),
     logLevel: opts.verbose ? 'INFO' : 'ERROR',
     brokerAccount,
@@ -211,6 +221,14 @@ program
     'write a JSON summary of the run (sessions, cohorts and leaderboards, promotions with their gates, orders and parity, the Day-3 outcome)',
   )
   .option('--pdf', 'also print the run report to PDF (headless Chromium) beside the HTML')
+  .addOption(
+    new Option(
+      '--market-data <source>',
+      'lean: cohorts read the --data tree at 09:35; alpaca-fake: the deployed chain: a fake Alpaca data server (loopback) serves the --data tree up to the simulated now, and the session ingestion (16:05 New York) pulls each closed session through the Alpaca adapter, then runs the cohort and the learning cycle',
+    )
+      .choices(['lean', 'alpaca-fake'])
+      .default('lean'),
+  )
   .option('--serve', 'after the replay, serve the operator console until Ctrl-C')
   .option(
     '--port <n>',
@@ -219,13 +237,28 @@ program
   )
   .action(async (o, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
+    const alpacaFake = o.marketData === 'alpaca-fake';
+    if (alpacaFake && cmd.getOptionValueSource('seed') === 'cli') {
+      cmd.error(
+        'error: --seed is not an input of the deployed session chain (its cohorts seed a new genome pool with the config seed, 1); omit it with --market-data alpaca-fake',
+        { exitCode: 2, code: 'stagegate.usage' },
+      );
+    }
     // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
     // and the kill switch persist in the state folder across runs.
     const brokerAccount = `local-paper-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
     const clock = new ManualClock(Date.now());
+    // The chain's ingested tree: fresh for every run (an ingested session is never pulled
+    // twice, so a tree kept from an earlier run would skip every session's chain).
+    const ingested = path.join(fromUserCwd(g.state), 'alpaca-data');
     const result = await withStack(
       g,
       async (stack) => {
+        if (alpacaFake) {
+          // Under the state folder's lock: no other run reads this tree.
+          await rm(ingested, { recursive: true, force: true });
+          await mkdir(ingested, { recursive: true });
+        }
         await recordRunAccount(fromUserCwd(g.state), brokerAccount);
         const request = {
           symbols: o.symbols,
@@ -243,7 +276,9 @@ program
             allocation: o.allocation,
             seed: o.seed,
           });
-          const all = await stack.runtime.marketData.listSessions(o.symbols);
+          // The fake serves the --data tree: its sessions are the ones the provider has.
+          const provider = stack.alpaca?.source ?? stack.runtime.marketData;
+          const all = await provider.listSessions(o.symbols);
           if (sessions.length === 0) {
             sessions = all.filter((d) => d >= o.from).slice(0, o.days);
             if (sessions.length < o.days) {
@@ -253,8 +288,7 @@ program
           const missing = sessions.find((d) => !all.includes(d));
           if (missing) throw new NoSessionError(missing, all);
           // The symbols' calendar (NYSE or 24 h UTC crypto days) picks the schedules.
-          market = (await stack.runtime.marketData.loadSession(sessions[0] as string, o.symbols))
-            .market;
+          market = (await provider.loadSession(sessions[0] as string, o.symbols)).market;
         } catch (err) {
           if (!(err instanceof StagegateError)) throw err;
           // Bad input still goes through the workflow, so the rejection is recorded in the
@@ -267,12 +301,13 @@ program
         }
         process.stdout.write(
           `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
-            `data ${g.data}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
+            `data ${g.data}${stack.alpaca ? ` served by the fake Alpaca data server ${stack.alpaca.fake.baseUrl} up to the simulated now; ingested into ${ingested}` : ''}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
             `schedules (${market === 'crypto' ? 'UTC, 24 h crypto sessions' : 'America/New_York'}): ${replaySchedules(
               stack,
               o.promote,
               o.approval !== undefined,
               market,
+              o.marketData,
             )
               .map((s) => `${s.name} ${s.expression}`)
               .join('; ')}\n`,
@@ -282,6 +317,7 @@ program
           ...request,
           market,
           promote: o.promote,
+          marketData: o.marketData,
           approval: o.approval,
           approvalTimeoutSeconds: o.approvalTimeout,
           demoOverride: o.demoOverride,
@@ -307,6 +343,7 @@ program
       },
       brokerAccount,
       clock,
+      alpacaFake ? ingested : undefined,
     );
     if ('error' in result && result.error) {
       const r = result.rejected;
@@ -709,6 +746,82 @@ audit
           : `no audit records on ${o.date}\n`,
       );
     });
+  });
+
+const data = program.command('data').description('market data');
+data
+  .command('pull')
+  .description(
+    "build a LEAN data tree (what --data reads) from the Alpaca Market Data API: minute bars and quotes, daily bars, factor files and a data-quality report per session; keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY, endpoint ALPACA_DATA_BASE_URL (default Alpaca's)",
+  )
+  .requiredOption(
+    '--symbols <list>',
+    'symbols of one market, comma separated (SPY,IBM or BTCUSD)',
+    listArg,
+  )
+  .requiredOption('--from <date>', 'first session date (YYYY-MM-DD)')
+  .requiredOption('--to <date>', 'last session date (YYYY-MM-DD), before today')
+  .requiredOption('--out <dir>', 'the LEAN tree to write (created; existing sessions are kept)')
+  .addOption(
+    new Option('--feed <feed>', 'Alpaca stock feed (iex free, sip paid)')
+      .choices(['iex', 'sip'])
+      .default('iex'),
+  )
+  .option(
+    '--daily-lookback-days <n>',
+    'calendar days of daily history written with each session (VaR needs ~250 sessions)',
+    countArg('--daily-lookback-days', 30, 3660),
+    550,
+  )
+  .action(async (o, cmd: Command) => {
+    let request: ReturnType<typeof parsePullRequest>;
+    let keys: { keyId: string; secretKey: string };
+    try {
+      request = parsePullRequest(
+        {
+          symbols: o.symbols,
+          from: o.from,
+          to: o.to,
+          out: fromUserCwd(o.out),
+          feed: o.feed,
+          dailyLookbackDays: o.dailyLookbackDays,
+        },
+        new Date().toISOString().slice(0, 10),
+      );
+      keys = alpacaKeysFromEnv(process.env);
+    } catch (err) {
+      if (!(err instanceof PullUsageError)) throw err;
+      cmd.error(`error: ${err.message}`, { exitCode: 2, code: 'stagegate.usage' });
+    }
+    await mkdir(request.out, { recursive: true });
+    process.stdout.write(
+      `pulling ${request.symbols.join(',')} ${request.from}..${request.to} (${request.market}) from ${process.env.ALPACA_DATA_BASE_URL ?? 'https://data.alpaca.markets'} into ${request.out}\n`,
+    );
+    let sessions = 0;
+    try {
+      await pullData(request, {
+        keys,
+        ...(process.env.ALPACA_DATA_BASE_URL ? { baseUrl: process.env.ALPACA_DATA_BASE_URL } : {}),
+        onSession: (s) => {
+          sessions++;
+          process.stdout.write(
+            s.skipped
+              ? `${s.sessionDate}: skipped: ${s.reason}\n`
+              : `${s.sessionDate}: stored ${s.included.join(',') || '(no symbol)'} (${s.requests} requests, ${s.bytesStored} bytes)${s.excluded.map((e) => `; excluded ${e.symbol}: ${e.reasons.join(', ')}`).join('')}\n`,
+          );
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof PullError)) throw err;
+      process.stderr.write(`stagegate: data pull: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(
+      sessions === 0
+        ? `no ${request.market} session between ${request.from} and ${request.to}\n`
+        : `${sessions} session(s) in ${request.out}: use it with --data ${request.out}\n`,
+    );
   });
 
 /** The local head table, which also holds the audit day anchor. */

@@ -19,7 +19,12 @@
  * - `arn:aws:states:::states:startExecution.sync:2` (or `.sync`) whose `StateMachineArn` is a
  *   local state machine passed to {@link LocalStateMachine.load}: runs that machine to its end
  *   and returns what AWS returns (`{ ExecutionArn, Name, Status, Output, ... }`, Output parsed
- *   for `:2`), or fails with `States.TaskFailed` and the child's error in the cause.
+ *   for `:2`), or fails with `States.TaskFailed` and the child's error in the cause;
+ * - `arn:aws:states:::states:startExecution` (no wait): starts the bound local machine and
+ *   returns at once what AWS returns (`{ ExecutionArn, StartDate }`); the started execution is
+ *   in the parent's result (`detachedExecutions`). A `StateMachineArn` that is not an ARN (the
+ *   CDK app's `not-deployed` for a machine a stage does not deploy) fails the task, when
+ *   reached, with `StepFunctions.InvalidArnException`, as AWS would.
  *
  * Time: the runner never sleeps. Each `Wait` state of its private copy is rewritten into a Task
  * that advances the runtime's {@link ManualClock} by the Wait's `Seconds` / `SecondsPath`, or
@@ -139,6 +144,8 @@ export interface LocalExecutionResult {
   readonly executionArn?: string;
   /** Results of nested executions (`startExecution.sync`), by the state that started them. */
   readonly childExecutions?: Readonly<Record<string, LocalExecutionResult>>;
+  /** Executions started without waiting (`startExecution`), by the state that started them. */
+  readonly detachedExecutions?: Readonly<Record<string, LocalExecution>>;
 }
 
 /** Options of one execution. */
@@ -180,6 +187,7 @@ const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const ADVANCE_CLOCK_ARN = localFunctionArn('LocalAdvanceClock');
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const START_EXECUTION_SYNC = /^arn:aws:states:::states:startExecution\.sync(:2)?$/;
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
 
 /** Replaces every `"x.$": "$$.Task.Token"` with `"x": <sentinel>` (deep). */
 function withTokenSentinel(value: unknown): unknown {
@@ -209,6 +217,11 @@ type TaskBinding =
   | { readonly kind: 'lambdaInvoke'; readonly fn: LocalFunction; readonly timeoutMs: number }
   | { readonly kind: 'waitForTaskToken'; readonly fn: LocalFunction }
   | { readonly kind: 'startExecution'; readonly child: LocalStateMachine; readonly v2: boolean }
+  | {
+      readonly kind: 'startDetached';
+      readonly child: LocalStateMachine | null;
+      readonly arn: string;
+    }
   | { readonly kind: 'advanceClock' };
 
 /**
@@ -255,6 +268,7 @@ interface RunContext {
   readonly signal: AbortSignal;
   readonly options: LocalExecuteOptions;
   readonly children: Record<string, LocalExecutionResult>;
+  readonly detached: Record<string, LocalExecution>;
 }
 
 /** A state machine definition loaded from `statemachines/` and bound to local handlers. */
@@ -342,6 +356,15 @@ export class LocalStateMachine {
           (state.TimeoutSeconds as number | undefined) ?? MAX_TIMER_SECONDS,
           MAX_TIMER_SECONDS,
         );
+        continue;
+      }
+      if (resource === START_EXECUTION) {
+        const arn = String(params.StateMachineArn);
+        const child = children.get(arn) ?? null;
+        if (!child && arn.startsWith('arn:')) {
+          throw new Error(`state ${stateName}: no local state machine for ${arn}`);
+        }
+        this.bindings.set(stateName, { kind: 'startDetached', child, arn });
         continue;
       }
       throw new Error(`state ${stateName}: no local handler for resource ${resource}`);
@@ -442,6 +465,25 @@ export class LocalStateMachine {
         return (input: unknown) => this.waitForTaskToken(stateName, binding.fn, input, run);
       case 'startExecution':
         return (input: unknown) => this.startChild(stateName, binding, input, run);
+      case 'startDetached':
+        return async (input: unknown) => {
+          const { child, arn } = binding;
+          if (!child) {
+            throw new StatesError(
+              'StepFunctions.InvalidArnException',
+              `Invalid Arn: 'Resource Type on ARN was not found: ${arn}'`,
+            );
+          }
+          const params = input as { Input?: unknown; Name?: string };
+          const execution = child.start(roundTrip(params.Input ?? {}), {
+            executionName: params.Name ?? randomUUID(),
+            taskTokenTimeoutMs: run.options.taskTokenTimeoutMs,
+            onProgress: (e) =>
+              run.options.onProgress?.({ ...e, machine: e.machine ?? child.machineName }),
+          });
+          run.detached[stateName] = execution;
+          return { ExecutionArn: execution.executionArn, StartDate: new Date().toISOString() };
+        };
       case 'advanceClock':
         return async (input: unknown) => advanceClock(this.clock, input);
     }
@@ -580,7 +622,13 @@ export class LocalStateMachine {
     const onOuterAbort = () => controller.abort();
     if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onOuterAbort);
-    const run: RunContext = { executionArn, signal: controller.signal, options, children: {} };
+    const run: RunContext = {
+      executionArn,
+      signal: controller.signal,
+      options,
+      children: {},
+      detached: {},
+    };
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, binding] of this.bindings) {
       overrides[stateName] = this.override(stateName, binding, run);
@@ -627,6 +675,7 @@ export class LocalStateMachine {
       stateOutputs,
       executionArn,
       childExecutions: run.children,
+      detachedExecutions: run.detached,
     });
     const result = (async (): Promise<LocalExecutionResult> => {
       try {

@@ -16,6 +16,7 @@ import {
   assembleDay3Deps,
   type Day3HandlerDeps,
 } from '../functions/composition/approval.js';
+import { type AlpacaDataKeys, buildIngestionDeps } from '../functions/composition/ingestion.js';
 import { buildPaperSessionDeps } from '../functions/composition/paper-session.js';
 import { buildPromotionDeps } from '../functions/composition/promotion.js';
 import {
@@ -34,11 +35,16 @@ import {
 } from '../functions/core/use-cases/day3-records.js';
 import type { PaperSessionDeps } from '../functions/core/use-cases/paper-session.js';
 import type { PromotionRecoveryDeps } from '../functions/core/use-cases/promotion-recovery.js';
+import type { IngestionDeps } from '../functions/core/use-cases/session-ingestion.js';
 import type { ManualClock } from '../functions/ports/clock.js';
 import type { Notifier } from '../functions/ports/notifier.js';
 import type { SecretName, SecretsPort } from '../functions/ports/secrets.js';
 import type { EnvironmentConfig } from '../lib/config/environment-config.js';
-import { learningEnvironment, pipelineEnvironment } from '../lib/config/runtime-env.js';
+import {
+  ingestionEnvironment,
+  learningEnvironment,
+  pipelineEnvironment,
+} from '../lib/config/runtime-env.js';
 import type { LocalFunction, LocalHandler } from './asl-runner.js';
 import { localTaskTokens } from './local-task-tokens.js';
 
@@ -57,6 +63,11 @@ export interface LocalRuntimeInput {
   readonly credentials: ClientCredentials;
   /** Simulated paper broker account. */
   readonly brokerAccount: string;
+  /**
+   * The session ingestion's Alpaca market-data endpoint and keys (`--market-data
+   * alpaca-fake`: the local fake Alpaca data server). Absent: no ingestion function.
+   */
+  readonly alpacaData?: { readonly baseUrl: string; readonly keys: AlpacaDataKeys };
 }
 
 /** The local runtime's dependencies (what the in-process handlers and the CLI read). */
@@ -70,6 +81,11 @@ export interface LocalDeps {
    * never printed (links, CSRF tokens and the task-token cipher of every Day-3 run).
    */
   readonly approvalSecrets: InMemorySecrets;
+  /**
+   * The session ingestion's dependencies (built on first use: the deployed composition's
+   * `buildIngestionDeps` with the keys given), when `alpacaData` was given.
+   */
+  readonly ingestion?: () => Promise<IngestionDeps>;
 }
 
 /** Secrets held in memory for one local run (never printed, never in `process.env`). */
@@ -98,6 +114,9 @@ export function composeLocalDeps(input: LocalRuntimeInput): LocalDeps {
     TABLE_NAME: input.tableName,
     ARTIFACTS_BUCKET: input.buckets.artifacts,
     AUDIT_BUCKET: input.buckets.audit,
+    ...(input.alpacaData
+      ? { ...ingestionEnvironment(input.config), ALPACA_DATA_BASE_URL: input.alpacaData.baseUrl }
+      : {}),
     MARKET_DATA_URI: pathToFileURL(path.resolve(input.dataRoot)).href,
     DYNAMODB_ENDPOINT: input.dynamoEndpoint,
     S3_ENDPOINT: input.s3Endpoint,
@@ -105,11 +124,21 @@ export function composeLocalDeps(input: LocalRuntimeInput): LocalDeps {
   });
   const runtime = composeRuntime(env, input.clock, input.credentials);
   const promotion = buildPromotionDeps(runtime);
+  const alpaca = input.alpacaData;
+  let ingestion: Promise<IngestionDeps> | undefined;
   return {
     runtime,
     promotion,
     paperSession: buildPaperSessionDeps(runtime, promotion),
     approvalSecrets: new InMemorySecrets({ approvalKey: randomBytes(32).toString('base64url') }),
+    ...(alpaca
+      ? {
+          ingestion: () => {
+            ingestion ??= buildIngestionDeps(runtime, alpaca.keys);
+            return ingestion;
+          },
+        }
+      : {}),
   };
 }
 
@@ -210,6 +239,18 @@ export async function localFunctions(deps: LocalDeps): Promise<LocalFunction[]> 
     bind('PaperTickFunctionArn', 'PaperTick', tick, ps),
     bind('FinishPaperSessionFunctionArn', 'FinishPaperSession', finishSession, ps),
   ];
+}
+
+/** The session ingestion's function over `provide`d dependencies (ASL placeholder as in the CDK stack). */
+export async function ingestFunction(
+  provide: () => Promise<IngestionDeps>,
+): Promise<LocalFunction> {
+  const ingest = await import('../functions/handlers/ingest-session.js');
+  return {
+    placeholder: 'IngestSessionFunctionArn',
+    name: 'IngestSession',
+    handler: ingest.createHandler(provide) as LocalHandler,
+  };
 }
 
 /**

@@ -206,7 +206,11 @@ export class LocalDay3Notifier implements Notifier {
 
 async function defaultStart(stack: LocalStack, cohortId: string): Promise<string> {
   const record = await stack.runtime.cohorts.get(cohortId);
-  const sessions = await stack.runtime.marketData.listSessions(record.symbols);
+  // With --market-data alpaca-fake the next session is not ingested yet: the fake's tree says
+  // which sessions the provider has.
+  const sessions = await (stack.alpaca?.source ?? stack.runtime.marketData).listSessions(
+    record.symbols,
+  );
   const next = sessions.find((d) => d > record.sessionDate);
   if (!next) {
     throw new Error(

@@ -50,6 +50,8 @@ export interface DataRequest {
   rows: number;
   /** Latest row time served, epoch ms (bar start or quote time), or null. */
   latestMs: number | null;
+  /** The simulated now when the request was served, epoch ms. */
+  readonly nowMs: number;
 }
 
 export interface FakeAlpacaDataOptions {
@@ -84,7 +86,9 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const nowMs = now();
     const rec: DataRequest = {
+      nowMs,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       status: 0,
@@ -113,7 +117,7 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
       });
       return;
     }
-    route(url, now())
+    route(url, nowMs)
       .then((out) => {
         rec.rows = out.rows;
         rec.latestMs = out.latestMs;

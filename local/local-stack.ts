@@ -8,7 +8,11 @@
  * `functions/composition/`, built from the Lambda environment; local: typed dependencies,
  * the manual clock, no `process.env` writes).
  */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
+import { LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
 import { logger, routeLogsTo } from '../functions/adapters/observability.js';
 import type { ApprovalDeps } from '../functions/composition/approval.js';
 import { inFlightWorkflows } from '../functions/composition/promotion.js';
@@ -16,6 +20,7 @@ import type { Runtime } from '../functions/composition/runtime.js';
 import type { PromotionRecoveryDeps } from '../functions/core/use-cases/promotion-recovery.js';
 import { type SweepResult, sweepInFlight } from '../functions/core/use-cases/recover-in-flight.js';
 import { ManualClock } from '../functions/ports/clock.js';
+import type { MarketDataPort } from '../functions/ports/market-data.js';
 import type { Notifier } from '../functions/ports/notifier.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
@@ -25,12 +30,14 @@ import {
   composeLocalApproval,
   composeLocalDay3,
   composeLocalDeps,
+  ingestFunction,
   type LocalDay3,
   type LocalDay3Settings,
   localFunctions,
   preloadHandlerModules,
 } from './composition.js';
 import { ConsoleNotifier } from './console-notifier.js';
+import { type FakeAlpacaData, startFakeAlpacaData } from './fake-alpaca-data.js';
 import {
   ensureTable,
   LOCAL_CREDENTIALS,
@@ -46,6 +53,15 @@ export const LOCAL_BUCKETS = {
   artifacts: 'stagegate-local-artifacts',
   audit: 'stagegate-local-audit',
 } as const;
+
+/** What one run's session chain is loaded with (the CDK app takes them from the config). */
+export interface ChainSettings {
+  /** The ingestion's universe (one market). */
+  readonly symbols: readonly string[];
+  readonly bankrollUsd: number;
+  readonly agentCount: number;
+  readonly allocation: string;
+}
 
 /** The Day-3 go/no-go of one run, bound to that run's approval dependencies. */
 export interface LocalDay3Run extends LocalDay3 {
@@ -79,6 +95,18 @@ export interface LocalStack {
    * the state machines' Wait states advance it.
    */
   readonly clock: ManualClock;
+  /**
+   * With `alpacaFake`: the fake Alpaca data server the ingestion pulls from, and
+   * `statemachines/session-ingestion.asl.json` loaded for one run's chain (ingestion, then the
+   * cohort and the learning cycle nested; the Day-3 go/no-go is not chained locally:
+   * `Day3Chained` false, as in a stage without approvers, see `local/replay.ts`).
+   */
+  readonly alpaca?: {
+    readonly fake: FakeAlpacaData;
+    /** The LEAN tree the fake serves (which sessions and symbols the "provider" has). */
+    readonly source: MarketDataPort;
+    sessionIngestion(chain: ChainSettings): Promise<LocalStateMachine>;
+  };
   /** EventBridge expression of the learning-cycle schedule. */
   readonly learningSchedule: string;
   /** The environment config the local mode runs with (dev's, see lib/config). */
@@ -106,6 +134,13 @@ export interface LocalStackOptions {
   readonly clock?: ManualClock;
   /** Largest cohort run by one RunCohort; bigger ones fan out in shards of this size. */
   readonly shardAgents?: number;
+  /**
+   * `stagegate run --market-data alpaca-fake`: start the fake Alpaca data server (loopback,
+   * random keys held in memory) over the LEAN tree `sourceRoot`, serving only data that exists
+   * at the simulated clock's now; the session ingestion pulls from it through the Alpaca
+   * adapter into `dataRoot`, which every other handler reads.
+   */
+  readonly alpacaFake?: { readonly sourceRoot: string };
 }
 
 /**
@@ -146,7 +181,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw err;
   }
   const clock = options.clock ?? new ManualClock(Date.now());
+  let fake: FakeAlpacaData | null = null;
   try {
+    const keys = {
+      keyId: `PKLOCAL${randomBytes(6).toString('hex').toUpperCase()}`,
+      secretKey: randomBytes(24).toString('base64url'),
+    };
+    if (options.alpacaFake) {
+      fake = await startFakeAlpacaData({
+        dataRoot: options.alpacaFake.sourceRoot,
+        ...keys,
+        now: () => clock.now(),
+      });
+    }
     const config = loadEnvironmentConfig('dev', options.configOverrides);
     const deps = composeLocalDeps({
       config,
@@ -159,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       brokerAccount: options.brokerAccount ?? 'local-paper',
+      ...(fake ? { alpacaData: { baseUrl: fake.baseUrl, keys } } : {}),
     });
     const ddb = new DynamoDBClient({
       endpoint: servers.dynamoEndpoint,
@@ -196,6 +244,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
       return { ...run, machine };
     };
+    const baseIngestion = deps.ingestion;
+    const alpaca =
+      fake && baseIngestion
+        ? {
+            fake,
+            source: new LeanMarketData(
+              new FileSystemBlobSource(path.resolve(options.alpacaFake?.sourceRoot ?? '.')),
+            ),
+            sessionIngestion: async (chain: ChainSettings) => {
+              const ingest = await ingestFunction(async () => {
+                const base = await baseIngestion();
+                return { ...base, config: { ...base.config, symbols: [...chain.symbols] } };
+              });
+              return LocalStateMachine.load('session-ingestion.asl.json', [...functions, ingest], {
+                clock,
+                values: {
+                  Day3Chained: 'false',
+                  CohortBankrollUsd: String(chain.bankrollUsd),
+                  CohortAgentCount: String(chain.agentCount),
+                  CohortAllocation: chain.allocation,
+                  Day3StateMachineArn: 'not-deployed',
+                },
+                stateMachines: {
+                  IntradayCohortStateMachineArn: intradayCohort,
+                  LearningCycleStateMachineArn: learningCycle,
+                },
+              });
+            },
+          }
+        : undefined;
     // Nothing else writes to this state folder now: every non-terminal run is abandoned.
     const recovery = await sweepInFlight(
       { clock: deps.promotion.clock, workflows: inFlightWorkflows(deps.promotion) },
@@ -213,15 +291,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       paperSession,
       learningCycle,
       day3,
+      ...(alpaca ? { alpaca } : {}),
       clock,
       learningSchedule: config.schedules.learningCycle.expression,
       config,
       stop: async () => {
+        await fake?.close();
         await servers.stop();
         await lock?.release();
       },
     };
   } catch (err) {
+    await fake?.close();
     await servers.stop();
     await lock?.release();
     throw err;

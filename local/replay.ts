@@ -64,6 +64,15 @@ export interface ReplayOptions {
   /** Folder the HTML run report is written to (created). */
   readonly reportDir: string;
   readonly out?: (text: string) => void;
+  /**
+   * Where the sessions' bars come from. `lean` (default): the cohort schedule (09:35 New York)
+   * reads the LEAN tree. `alpaca-fake`: the deployed chain: the session-ingestion schedule
+   * (16:05, and 13:05 on early-close days) pulls each closed session from the fake Alpaca data
+   * server through the Alpaca adapter, then runs the cohort on the included symbols and the
+   * learning cycle; the Day-3 go/no-go follows the chain (see {@link replay}). Needs a stack
+   * started with `alpacaFake`.
+   */
+  readonly marketData?: 'lean' | 'alpaca-fake';
   /** Every execution event (the cost benchmark counts transitions and task time with it). */
   readonly onEvent?: (e: { machine: string; type: string; state?: string; atMs: number }) => void;
 }
@@ -72,6 +81,11 @@ export interface CohortOutcome {
   readonly sessionDate: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
   readonly cohortId?: string;
+  /** Chain mode: what the session ingestion stored and left out (with reasons). */
+  readonly ingestion?: {
+    readonly included: readonly string[];
+    readonly excluded: readonly { readonly symbol: string; readonly reasons: readonly string[] }[];
+  };
   readonly genomeGeneration?: number;
   readonly meanRoi?: number;
   readonly error?: string;
@@ -140,7 +154,9 @@ export function replaySchedules(
   promote: boolean,
   goNoGo = false,
   market: 'equity-usa' | 'crypto' = 'equity-usa',
+  marketData: 'lean' | 'alpaca-fake' = 'lean',
 ): ScheduleSpec[] {
+  if (marketData === 'alpaca-fake') return chainSchedules(stack, promote, market);
   if (market === 'crypto') {
     const tz = CRYPTO_SCHEDULES.timezone;
     return [
@@ -209,6 +225,36 @@ export function replayFailure(
 }
 
 /**
+ * The deployed schedules of the session chain (`--market-data alpaca-fake`), as the CDK app
+ * enables them: the session ingestion (it starts the cohort and the learning cycle), the
+ * promotion window and the stand-alone learning cycles; the 09:35 cohort and the 16:30
+ * go/no-go are deployed disabled. Crypto: the ingestion at {@link CRYPTO_SCHEDULES}'s cohort
+ * time (00:05 UTC, after the UTC day closed) and the crypto learning cycles.
+ */
+function chainSchedules(
+  stack: LocalStack,
+  promote: boolean,
+  market: 'equity-usa' | 'crypto',
+): ScheduleSpec[] {
+  if (market === 'crypto') {
+    const tz = CRYPTO_SCHEDULES.timezone;
+    return [
+      { name: 'session-ingestion', expression: CRYPTO_SCHEDULES.cohortStart, timezone: tz },
+      { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
+    ];
+  }
+  const { schedules } = stack.config;
+  return [
+    ...replaySchedules(stack, promote, false, market).filter((s) => s.name !== 'cohort-start'),
+    {
+      name: 'session-ingestion',
+      expression: schedules.sessionIngestion.expression,
+      timezone: schedules.timezone,
+    },
+  ];
+}
+
+/**
  * Replays `sessions` through the schedules and prints each cohort's leaderboard, each
  * promotion's gates, orders and reconciliation, and each learning cycle; writes the run report.
  */
@@ -220,6 +266,18 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   const last = options.sessions.at(-1);
   if (!first || !last) throw new Error('replay needs at least one session');
   const crypto = options.market === 'crypto';
+  const chained = options.marketData === 'alpaca-fake';
+  const alpaca = stack.alpaca;
+  if (chained && !alpaca)
+    throw new Error('--market-data alpaca-fake needs a stack with alpacaFake');
+  const sessionChain = chained
+    ? await alpaca?.sessionIngestion({
+        symbols: options.symbols,
+        bankrollUsd: options.bankrollUsd,
+        agentCount: options.agentCount,
+        allocation: options.allocation,
+      })
+    : undefined;
   // Equity firings fall on the session's New York date; a crypto session's firings on the
   // next UTC day (its cohort runs after the UTC day closed).
   const sessionOf = (ms: number) =>
@@ -234,6 +292,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       options.promote !== false,
       options.approval !== undefined,
       options.market ?? 'equity-usa',
+      options.marketData ?? 'lean',
     ),
     from,
     to,
@@ -259,6 +318,25 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         promotion: 'promotion-pipeline',
         'learning-cycle': 'learning-cycle',
       }[firing.name] ?? firing.name;
+    const goNoGoNow = async (stamp: string) => {
+      if (sinceGoNoGo.length < 3 || !options.approval) return;
+      const cohortIds = sinceGoNoGo.slice(-3);
+      sinceGoNoGo = [];
+      write(
+        `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
+      );
+      const out = await runDay3(stack, {
+        cohortIds,
+        approval: options.approval,
+        timeoutSeconds: options.approvalTimeoutSeconds,
+        demoOverride: options.demoOverride,
+        write,
+      });
+      goNoGo.push(out);
+      write(
+        `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
+      );
+    };
     clock.set(firing.atMs);
     const iso = new Date(firing.atMs).toISOString();
     const date = sessionOf(firing.atMs);
@@ -266,8 +344,12 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       ? `${iso.slice(0, 16).replace('T', ' ')} UTC`
       : `${date} ${nyHhmm(firing.atMs)} New York`;
     const prefix =
-      { 'cohort-start': 'sched', promotion: 'promo', 'learning-cycle': 'learn' }[firing.name] ??
-      'run';
+      {
+        'cohort-start': 'sched',
+        promotion: 'promo',
+        'learning-cycle': 'learn',
+        'session-ingestion': 'ingest',
+      }[firing.name] ?? 'run';
     const name = `${prefix}-${date.replaceAll('-', '')}${nyHhmm(firing.atMs).replace(':', '')}-${Date.now().toString(36)}`;
     if (firing.name === 'cohort-start') {
       day++;
@@ -290,24 +372,29 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       cohorts.push(outcome);
       if (outcome.status === 'FAILED') break;
       if (outcome.cohortId) sinceGoNoGo.push(outcome.cohortId);
+    } else if (firing.name === 'session-ingestion' && sessionChain) {
+      write(`\n[${stamp}] schedule session-ingestion  `);
+      const result = await sessionChain.execute(
+        { source: 'schedule', scheduledTime: iso },
+        { executionName: name, onProgress: progress },
+      );
+      write(`[${result.status.toLowerCase()}]\n`);
+      const outcome = await reportChain(stack, result, date, write, reportDays);
+      if (outcome === null) continue; // a skip (before the close, closed day, already ingested)
+      day++;
+      cohorts.push(outcome);
+      const learned = result.childExecutions?.RunLearningCycle;
+      if (learned) {
+        write(`\n[${stamp}] chained learning-cycle  [${learned.status.toLowerCase()}]\n`);
+        reportLearning(learned, iso, learning, write);
+      }
+      if (outcome.status === 'FAILED') break;
+      if (outcome.cohortId) sinceGoNoGo.push(outcome.cohortId);
+      // Deployed, the chain starts the go/no-go here (after the learning cycle); locally it
+      // runs at the same point with its approval page (see the README).
+      await goNoGoNow(stamp);
     } else if (firing.name === 'go-no-go') {
-      if (sinceGoNoGo.length < 3 || !options.approval) continue;
-      const cohortIds = sinceGoNoGo.slice(-3);
-      sinceGoNoGo = [];
-      write(
-        `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
-      );
-      const out = await runDay3(stack, {
-        cohortIds,
-        approval: options.approval,
-        timeoutSeconds: options.approvalTimeoutSeconds,
-        demoOverride: options.demoOverride,
-        write,
-      });
-      goNoGo.push(out);
-      write(
-        `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
-      );
+      await goNoGoNow(stamp);
     } else if (firing.name === 'promotion') {
       write(`\n[${stamp}] schedule promotion  `);
       const result = await stack.promotionPipeline.execute(
@@ -343,17 +430,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         { executionName: name, onProgress: progress },
       );
       write(`[${result.status.toLowerCase()}]\n`);
-      if (result.status === 'SUCCEEDED') {
-        const out = result.output as LearningOutput;
-        learning.push({ ...out, atIso: iso });
-        write(
-          out.status === 'evolved'
-            ? `  generation ${out.fromGeneration} -> ${out.generation}: best fitness ${fmt(out.bestFitness)}, mean ${fmt(out.meanFitness)}, improved over previous cycle: ${out.improvedOverPrevious ?? 'n/a'} (${out.cohortsInWindow} cohort(s) in the lookback)\n`
-            : `  skipped: ${out.reason}\n`,
-        );
-      } else {
-        write(`  learning cycle failed: ${result.error}: ${result.cause}\n`);
-      }
+      reportLearning(result, iso, learning, write);
     }
   }
 
@@ -442,6 +519,80 @@ function reportDay3(d: Day3RunOutcome): ReportDay3 {
     })),
     monitor: d.monitorTicks.map((t) => ({ atIso: t.atIso, action: t.action, detail: t.reason })),
   };
+}
+
+function reportLearning(
+  result: LocalExecutionResult,
+  iso: string,
+  learning: (LearningOutput & { atIso: string })[],
+  write: (t: string) => void,
+): void {
+  if (result.status === 'SUCCEEDED') {
+    const out = result.output as LearningOutput;
+    learning.push({ ...out, atIso: iso });
+    write(
+      out.status === 'evolved'
+        ? `  generation ${out.fromGeneration} -> ${out.generation}: best fitness ${fmt(out.bestFitness)}, mean ${fmt(out.meanFitness)}, improved over previous cycle: ${out.improvedOverPrevious ?? 'n/a'} (${out.cohortsInWindow} cohort(s) in the lookback)\n`
+        : `  skipped: ${out.reason}\n`,
+    );
+  } else {
+    write(`  learning cycle failed: ${result.error}: ${result.cause}\n`);
+  }
+}
+
+/**
+ * One session-ingestion chain's outcome: null for a skip (the 13:05 slot on a full day, a
+ * closed day, a session already ingested); else the session's cohort (SKIPPED when no symbol
+ * passed the data-quality checks, FAILED when the ingestion or the cohort failed).
+ */
+async function reportChain(
+  stack: LocalStack,
+  result: LocalExecutionResult,
+  sessionDate: string,
+  write: (t: string) => void,
+  reportDays: Map<string, ReportDay>,
+): Promise<CohortOutcome | null> {
+  const ingestion = result.stateOutputs.IngestSession as
+    | {
+        ingestion?:
+          | { skipped: true; reason: string }
+          | {
+              skipped: false;
+              sessionDate: string;
+              included: string[];
+              excluded: { symbol: string; reasons: string[] }[];
+              requests: number;
+              bytesStored: number;
+            };
+      }
+    | undefined;
+  const ingested = ingestion?.ingestion;
+  if (result.status === 'SUCCEEDED' && ingested?.skipped) {
+    write(`  skipped: ${ingested.reason}\n`);
+    return null;
+  }
+  if (!ingested || ingested.skipped) {
+    write(`\ningestion failed: ${result.error}: ${result.cause}\n`);
+    return { sessionDate, status: 'FAILED', error: result.error, cause: result.cause };
+  }
+  write(
+    `  ingested ${ingested.sessionDate} from Alpaca (${ingested.requests} requests, ${ingested.bytesStored} bytes stored): included ${ingested.included.join(',') || '(none)'}${ingested.excluded.map((e) => `; excluded ${e.symbol}: ${e.reasons.join(', ')}`).join('')}\n`,
+  );
+  const summary = { included: ingested.included, excluded: ingested.excluded };
+  const cohort = result.childExecutions?.RunCohort;
+  if (!cohort) {
+    write(`  no cohort: ${result.error ?? 'skipped'}: ${result.cause ?? ''}\n`);
+    return {
+      sessionDate,
+      status: result.error === 'NoUsableSymbol' ? 'SKIPPED' : 'FAILED',
+      error: result.error,
+      cause: result.cause,
+      ingestion: summary,
+    };
+  }
+  write(`  chained intraday-cohort [${cohort.status.toLowerCase()}]\n`);
+  const outcome = await reportCohort(stack, cohort, sessionDate, write, reportDays);
+  return { ...outcome, ingestion: summary };
 }
 
 async function reportCohort(

@@ -32,10 +32,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
@@ -45,6 +44,7 @@ import { REPO_ROOT } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory } from './promotion-pipeline.js';
+import { scheduledStart } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** The audit-compaction state machine (JSONPath ASL with `${...}` placeholders). */
@@ -261,37 +261,20 @@ export class AuditCompaction extends Construct {
       acknowledgeNag(athenaPolicy, wildcardResourceFinding(athenaPolicy, resource), reason);
     }
 
-    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'AuditCompactionScheduleDlq', {
-      queueName: `${names.prefix}-audit-compaction-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      this.scheduleDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the audit-compaction schedule target; its depth is alarmed.',
-    );
     const when = props.schedule ?? DEFAULT_AUDIT_COMPACTION_SCHEDULE;
-    this.schedule = new scheduler.Schedule(this, 'AuditCompactionStart', {
-      scheduleName: 'audit-compaction',
-      scheduleGroup: props.scheduleGroup,
+    const started = scheduledStart(this, {
+      machine: this.stateMachine,
+      // A failed day can be re-run with {"date": "YYYY-MM-DD"} (docs/runbook.md).
+      schedule: { ...when, timezone: TimeZone.ETC_UTC.timezoneName },
+      group: props.scheduleGroup,
+      name: 'audit-compaction',
       description: `Compacts the previous UTC day of ${stage} audit records (${when.expression} UTC)`,
-      schedule: scheduler.ScheduleExpression.expression(when.expression, TimeZone.ETC_UTC),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: when.enabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({
-          source: 'schedule',
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-        }),
-        deadLetterQueue: this.scheduleDeadLetterQueue,
-        retryAttempts: 3,
-        // A compaction that cannot start within 30 min is dead-lettered (and alarmed); it can
-        // be re-run for that day with {"date": "YYYY-MM-DD"} (docs/runbook.md).
-        maxEventAge: Duration.minutes(30),
-      }),
+      ids: { schedule: 'AuditCompactionStart', deadLetterQueue: 'AuditCompactionScheduleDlq' },
+      deadLetterQueueName: `${names.prefix}-audit-compaction-schedule-dlq`,
+      withScheduledTime: true,
     });
+    this.schedule = started.schedule;
+    this.scheduleDeadLetterQueue = started.deadLetterQueue;
 
     this.alarms = this.buildAlarms(names, stateMachineName, props.alarmTopic);
   }

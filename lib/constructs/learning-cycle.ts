@@ -19,13 +19,12 @@
  * its own key ("Using IAM with DynamoDB transactions", DynamoDB developer guide), so the
  * `GENOME_POOL` PutItem grant covers it and no other action is needed.
  */
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
@@ -34,8 +33,8 @@ import { learningEnvironment } from '../config/runtime-env.js';
 import { HANDLERS, LEARNING_HANDLERS, type LearningHandlerName } from '../handlers.js';
 import { LEARNING_CYCLE_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
-import { acknowledgeNag } from './nag.js';
 import type { FunctionFactory } from './promotion-pipeline.js';
+import { scheduledStart } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 export interface LearningCycleProps {
@@ -105,36 +104,18 @@ export class LearningCycle extends Construct {
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
-    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'LearningScheduleDlq', {
-      queueName: `${names.prefix}-learning-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      this.scheduleDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the learning-cycle schedule target; its depth is alarmed.',
-    );
     const { learningCycle, timezone } = config.schedules;
-    this.schedule = new scheduler.Schedule(this, 'LearningCycleStart', {
-      scheduleName: 'learning-cycle',
-      scheduleGroup: props.scheduleGroup,
+    const started = scheduledStart(this, {
+      machine: this.stateMachine,
+      schedule: { ...learningCycle, timezone },
+      group: props.scheduleGroup,
+      name: 'learning-cycle',
       description: `Starts the ${stage} learning cycle (${learningCycle.expression} ${timezone})`,
-      schedule: scheduler.ScheduleExpression.expression(
-        learningCycle.expression,
-        TimeZone.of(timezone),
-      ),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: learningCycle.enabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({ source: 'schedule' }),
-        deadLetterQueue: this.scheduleDeadLetterQueue,
-        retryAttempts: 3,
-        // Same budget as the other schedules: a cycle that cannot start within 30 min is
-        // dead-lettered (and alarmed); the next slot or a manual start catches up.
-        maxEventAge: Duration.minutes(30),
-      }),
+      ids: { schedule: 'LearningCycleStart', deadLetterQueue: 'LearningScheduleDlq' },
+      deadLetterQueueName: `${names.prefix}-learning-schedule-dlq`,
+      withScheduledTime: false,
     });
+    this.schedule = started.schedule;
+    this.scheduleDeadLetterQueue = started.deadLetterQueue;
   }
 }

@@ -15,13 +15,12 @@
  * | the quality report of the session (idempotence), then the LEAN files and the report | Get/Put under `lean/` | |
  * | Alpaca keys (same key pair as the paper broker) | | GetSecretValue on the Alpaca secret |
  */
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
@@ -30,8 +29,8 @@ import { ingestionEnvironment } from '../config/runtime-env.js';
 import { HANDLERS, INGESTION_HANDLERS } from '../handlers.js';
 import { SESSION_INGESTION_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
-import { acknowledgeNag } from './nag.js';
 import type { FunctionFactory } from './promotion-pipeline.js';
+import { scheduledStart } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** Environment variable carrying the Alpaca secret's ARN. */
@@ -108,37 +107,18 @@ export class SessionIngestion extends Construct {
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
-    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'IngestionScheduleDlq', {
-      queueName: `${names.prefix}-ingestion-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      this.scheduleDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the session-ingestion schedule target; its depth is alarmed.',
-    );
     const { sessionIngestion, timezone } = config.schedules;
-    this.schedule = new scheduler.Schedule(this, 'SessionIngestionStart', {
-      scheduleName: 'session-ingestion',
-      scheduleGroup: props.scheduleGroup,
+    const started = scheduledStart(this, {
+      machine: this.stateMachine,
+      schedule: { ...sessionIngestion, timezone },
+      group: props.scheduleGroup,
+      name: 'session-ingestion',
       description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${timezone})`,
-      schedule: scheduler.ScheduleExpression.expression(
-        sessionIngestion.expression,
-        TimeZone.of(timezone),
-      ),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: sessionIngestion.enabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({
-          source: 'schedule',
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-        }),
-        deadLetterQueue: this.scheduleDeadLetterQueue,
-        retryAttempts: 3,
-        maxEventAge: Duration.minutes(30),
-      }),
+      ids: { schedule: 'SessionIngestionStart', deadLetterQueue: 'IngestionScheduleDlq' },
+      deadLetterQueueName: `${names.prefix}-ingestion-schedule-dlq`,
+      withScheduledTime: true,
     });
+    this.schedule = started.schedule;
+    this.scheduleDeadLetterQueue = started.deadLetterQueue;
   }
 }

@@ -112,11 +112,15 @@ interface ResolvedSymbol {
  * source.
  *
  * Parsed files and folder listings are cached per instance (bounded, see
- * {@link LeanMarketDataOptions.cacheRowBudget}); files are assumed immutable while it lives.
+ * {@link LeanMarketDataOptions.cacheRowBudget}); files are assumed immutable while it lives,
+ * but the tree may grow (the session ingestion adds a session's files): a session or symbol
+ * missing from the cached listings re-reads them once before the error.
  */
 export class LeanMarketData implements MarketDataPort {
   private readonly cache: WeightedLru<unknown>;
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** Cache keys of folder listings (re-read on a miss, see loadSession). */
+  private readonly listingKeys = new Set<string>();
 
   /**
    * @param source byte source rooted at the LEAN data root (e.g. `/work/shared/data/lean`
@@ -149,7 +153,13 @@ export class LeanMarketData implements MarketDataPort {
     const isoDate = formatIsoDate(day);
     const resolved = await this.resolveSymbols(symbols);
     const market = resolved[0]!.market;
-    const datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
+    let datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
+    if (datesPerSymbol.some((dates) => !dates.includes(isoDate))) {
+      // A tree the session ingestion writes grows while this instance lives (a warm Lambda,
+      // the local replay): a miss re-reads the folder listings once before it is an error.
+      this.forgetListings();
+      datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
+    }
     if (datesPerSymbol.some((dates) => !dates.includes(isoDate))) {
       throw new NoSessionError(isoDate, intersect(datesPerSymbol));
     }
@@ -322,6 +332,23 @@ export class LeanMarketData implements MarketDataPort {
   }
 
   private async resolveSymbols(symbols: readonly string[]): Promise<ResolvedSymbol[]> {
+    try {
+      return await this.resolveListed(symbols);
+    } catch (err) {
+      if (!(err instanceof UnknownSymbolError || err instanceof NoSessionError)) throw err;
+      // A symbol the ingestion added since the listings were read (see loadSession).
+      this.forgetListings();
+      return this.resolveListed(symbols);
+    }
+  }
+
+  /** Drops every cached folder listing (the parsed files stay cached). */
+  private forgetListings(): void {
+    for (const key of this.listingKeys) this.cache.delete(key);
+    this.listingKeys.clear();
+  }
+
+  private async resolveListed(symbols: readonly string[]): Promise<ResolvedSymbol[]> {
     if (!Array.isArray(symbols) || symbols.length === 0) {
       throw new ValidationError('symbols', 'expected at least one symbol');
     }
@@ -453,6 +480,7 @@ export class LeanMarketData implements MarketDataPort {
     load: () => Promise<T>,
     weigh: (v: T) => number,
   ): Promise<T> {
+    if (key.startsWith('list:')) this.listingKeys.add(key);
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit as T;
     const pending = this.inFlight.get(key);
