@@ -17,14 +17,23 @@
  * Time: only data that exists at the clock's now is served: a minute bar whose minute has not
  * ended, a quote stamped later, or a daily bar of a session not yet closed is never returned
  * (a request for later bars gets none). LEAN has minute quote BARS, not every quote: the fake
- * serves one quote per minute, the minute's closing bid/ask, stamped at second 59.
+ * serves one quote per minute of the quote file (minutes without a trade included), the
+ * minute's closing bid/ask, stamped at second 59.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
-import { LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
+import {
+  formatLeanDate,
+  parseIsoDate,
+  parseMinuteQuotes,
+  readLeanCsv,
+  sessionWindow,
+} from '../functions/adapters/market-data/lean-format.js';
+import { LAYOUT, LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
 import { marketDate, sessionHours } from '../functions/core/calendar/market-calendar.js';
 import {
+  DataFileMissingError,
   NoDailyHistoryError,
   NoSessionError,
   UnknownSymbolError,
@@ -79,7 +88,8 @@ interface Row {
 
 /** Starts the fake on a free loopback port. */
 export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promise<FakeAlpacaData> {
-  const lean = new LeanMarketData(new FileSystemBlobSource(options.dataRoot));
+  const files = new FileSystemBlobSource(options.dataRoot);
+  const lean = new LeanMarketData(files);
   const now = options.now ?? (() => Date.now());
   const faults: DataFault[] = [];
   const requests: DataRequest[] = [];
@@ -153,6 +163,10 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
     }
     for (const date of [...dates].sort()) {
       if (sessionHours(date, market) === null) continue;
+      if (kind === 'quotes') {
+        rows.push(...(await quoteRows(symbol, market, date, startMs, endMs, nowMs)));
+        continue;
+      }
       let session: MarketSession;
       try {
         session = await lean.loadSession(date, [symbol]);
@@ -164,7 +178,7 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
       if (!s) continue;
       for (let i = 0; i < session.timestamps.length; i++) {
         const t = session.timestamps[i] as number;
-        if (kind === 'bars') {
+        {
           if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
           const c = s.close[i] as number;
           if (Number.isNaN(c)) continue;
@@ -181,28 +195,61 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
               vw: c,
             },
           });
-        } else {
-          const qt = t + 59_000;
-          if (qt < startMs || qt > endMs || qt > nowMs) continue;
-          const bp = s.bid[i] as number;
-          const ap = s.ask[i] as number;
-          if (Number.isNaN(bp) && Number.isNaN(ap)) continue;
-          rows.push({
-            t: qt,
-            json: {
-              t: new Date(qt).toISOString(),
-              bp: Number.isNaN(bp) ? 0 : bp,
-              bs: s.bidSize[i],
-              ap: Number.isNaN(ap) ? 0 : ap,
-              as: s.askSize[i],
-              bx: 'V',
-              ax: 'V',
-              c: ['R'],
-              z: 'A',
-            },
-          });
         }
       }
+    }
+    return rows;
+  }
+
+  /**
+   * The symbol's quotes of one session day, read from its LEAN quote file itself (every
+   * minute with a quote bar, with or without a trade), regular session only: one quote per
+   * minute, the minute's closing bid/ask, stamped at second 59. No quote file: none.
+   */
+  async function quoteRows(
+    symbol: string,
+    market: MarketSession['market'],
+    date: string,
+    startMs: number,
+    endMs: number,
+    nowMs: number,
+  ): Promise<Row[]> {
+    const day = parseIsoDate(date);
+    const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_quote.zip`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await files.read(relPath);
+    } catch (err) {
+      if (err instanceof DataFileMissingError) return [];
+      throw err;
+    }
+    const q = parseMinuteQuotes(readLeanCsv(bytes, relPath), {
+      relPath,
+      date: day,
+      market,
+      window: sessionWindow(market),
+    });
+    const rows: Row[] = [];
+    for (let i = 0; i < q.t.length; i++) {
+      const qt = (q.t[i] as number) + 59_000;
+      if (qt < startMs || qt > endMs || qt > nowMs) continue;
+      const bp = q.bidClose[i] as number;
+      const ap = q.askClose[i] as number;
+      if (Number.isNaN(bp) && Number.isNaN(ap)) continue;
+      rows.push({
+        t: qt,
+        json: {
+          t: new Date(qt).toISOString(),
+          bp: Number.isNaN(bp) ? 0 : bp,
+          bs: q.bidSize[i],
+          ap: Number.isNaN(ap) ? 0 : ap,
+          as: q.askSize[i],
+          bx: 'V',
+          ax: 'V',
+          c: ['R'],
+          z: 'A',
+        },
+      });
     }
     return rows;
   }

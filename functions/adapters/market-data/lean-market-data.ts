@@ -48,7 +48,7 @@ import {
 import { WeightedLru } from './weighted-lru.js';
 
 /** Where each market lives under the data root. */
-const LAYOUT: Record<
+export const LAYOUT: Record<
   Market,
   {
     readonly minute: string;

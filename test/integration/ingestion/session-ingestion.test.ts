@@ -92,9 +92,8 @@ describe('session ingestion from the fake Alpaca data server', () => {
     expect(result.excluded).toEqual([]);
     expect(result.requests).toBeGreaterThan(0);
     expect(result.bytesStored).toBeGreaterThan(0);
-    // Per symbol: the fake serves a quote only for a minute with a trade of that symbol (it
-    // reads LEAN quote bars through the session loader), so the two-symbol alignment would
-    // differ on AIG's one minute without a trade.
+    // Per symbol: a stored session aligns each symbol's quotes to its own trade minutes, so a
+    // two-symbol load would differ on AIG's one minute without a trade.
     const stored = new LeanMarketData(new FileSystemBlobSource(root));
     for (const symbol of ['SPY', 'AIG']) {
       const got = await stored.loadSession('2013-10-07', [symbol]);

@@ -146,6 +146,28 @@ describe('stagegate data pull against the fake Alpaca data server', () => {
     await fake?.close();
   });
 
+  it('serves a quote for every minute of the quote file, a minute without a trade too', async () => {
+    // Prepare: AIG has 389 regular-session trade bars on 2013-10-07 (one minute without a
+    // trade) and a quote bar in all 390 minutes (shared data README)
+    const headers = {
+      'APCA-API-KEY-ID': KEYS.APCA_API_KEY_ID,
+      'APCA-API-SECRET-KEY': KEYS.APCA_API_SECRET_KEY,
+    };
+    const url = (kind: string) =>
+      `${fake.baseUrl}/v2/stocks/AIG/${kind}?start=2013-10-07T13:30:00Z&end=2013-10-07T20:00:00Z&limit=10000`;
+
+    // Act
+    const bars = (await (await fetch(url('bars'), { headers })).json()) as { bars: unknown[] };
+    const quotes = (await (await fetch(url('quotes'), { headers })).json()) as {
+      quotes: { t: string }[];
+    };
+
+    // Assess
+    expect(bars.bars).toHaveLength(389);
+    expect(quotes.quotes).toHaveLength(390);
+    expect(quotes.quotes[0]?.t).toBe('2013-10-07T13:30:59.000Z');
+  });
+
   it('builds a LEAN tree of the range that the loader reads back', async () => {
     // Prepare: 2013-10-05/06 are a weekend: two sessions in the range
     const out = path.join(dir, 'pulled');
