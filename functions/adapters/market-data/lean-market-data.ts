@@ -113,13 +113,17 @@ interface ResolvedSymbol {
  *
  * Parsed files and folder listings are cached per instance (bounded, see
  * {@link LeanMarketDataOptions.cacheRowBudget}); files are assumed immutable while it lives,
- * but the tree may grow (the session ingestion adds a session's files): a session or symbol
- * missing from the cached listings re-reads them once before the error.
+ * but the tree may grow (the session ingestion adds a session's files and rewrites the daily
+ * and factor files): a session or symbol missing from the cached listings re-reads them, and
+ * the daily and factor files, once before the error.
  */
 export class LeanMarketData implements MarketDataPort {
   private readonly cache: WeightedLru<unknown>;
   private readonly inFlight = new Map<string, Promise<unknown>>();
-  /** Cache keys of folder listings (re-read on a miss, see loadSession). */
+  /**
+   * Cache keys of what the session ingestion rewrites as the tree grows: folder listings, the
+   * daily and the factor files (re-read after a miss, see loadSession).
+   */
   private readonly listingKeys = new Set<string>();
 
   /**
@@ -156,7 +160,8 @@ export class LeanMarketData implements MarketDataPort {
     let datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
     if (datesPerSymbol.some((dates) => !dates.includes(isoDate))) {
       // A tree the session ingestion writes grows while this instance lives (a warm Lambda,
-      // the local replay): a miss re-reads the folder listings once before it is an error.
+      // the local replay): a miss re-reads the folder listings (and the rewritten daily and
+      // factor files) once before it is an error.
       this.forgetListings();
       datesPerSymbol = await Promise.all(resolved.map((s) => this.sessionDates(s)));
     }
@@ -342,7 +347,10 @@ export class LeanMarketData implements MarketDataPort {
     }
   }
 
-  /** Drops every cached folder listing (the parsed files stay cached). */
+  /**
+   * Drops every cached folder listing and daily/factor file: a new session in the tree comes
+   * with rewritten daily and factor files (a split of that day). Minute files stay cached.
+   */
   private forgetListings(): void {
     for (const key of this.listingKeys) this.cache.delete(key);
     this.listingKeys.clear();
@@ -480,7 +488,7 @@ export class LeanMarketData implements MarketDataPort {
     load: () => Promise<T>,
     weigh: (v: T) => number,
   ): Promise<T> {
-    if (key.startsWith('list:')) this.listingKeys.add(key);
+    if (/^(list|daily|factor):/.test(key)) this.listingKeys.add(key);
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit as T;
     const pending = this.inFlight.get(key);

@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from '../../../functions/core/errors.js';
 import type { SymbolSeries } from '../../../functions/core/market/types.js';
-import { LEAN_ROOT, makeTempLeanRoot, zipCsv } from './fixtures.js';
+import { hm, LEAN_ROOT, makeTempLeanRoot, quoteRow, tradeRow, zipCsv } from './fixtures.js';
 
 const iso = (t: number | undefined): string => new Date(t ?? Number.NaN).toISOString();
 const countNaN = (a: Float64Array): number => a.filter(Number.isNaN).length;
@@ -510,6 +510,49 @@ describe('LeanMarketData.loadDailyHistory (corporate actions)', () => {
       expect(h.adjustment).toBe('unadjusted');
       expect(h.unadjustedReason).toContain('equity/usa/factor_files/xyz.csv');
       expect(h.bars.map((b) => b.close)).toEqual([1]);
+    } finally {
+      await tmp.dispose();
+    }
+  });
+});
+
+describe('LeanMarketData over a tree the session ingestion grows', () => {
+  it("re-reads the listings and the rewritten daily and factor files when a new session's files land", async () => {
+    // Prepare: one session of XYZ with its daily row; the loader reads it (and caches)
+    const tmp = await makeTempLeanRoot();
+    try {
+      const session = async (yyyymmdd: string, usd: number) => {
+        await tmp.write(
+          `equity/usa/minute/xyz/${yyyymmdd}_trade.zip`,
+          zipCsv(`${yyyymmdd}_xyz_minute_trade.csv`, [tradeRow(hm(9, 30), usd)]),
+        );
+        await tmp.write(
+          `equity/usa/minute/xyz/${yyyymmdd}_quote.zip`,
+          zipCsv(`${yyyymmdd}_xyz_minute_quote.csv`, [quoteRow(hm(9, 30), usd - 0.01, usd)]),
+        );
+      };
+      const daily = (rows: readonly string[]) =>
+        tmp.write('equity/usa/daily/xyz.zip', zipCsv('xyz.csv', rows));
+      await session('20131007', 10);
+      await daily(['20131007 00:00,100000,100000,100000,100000,5']);
+      const md = new LeanMarketData(new FileSystemBlobSource(tmp.root));
+      expect(await md.listSessions(['XYZ'])).toEqual(['2013-10-07']);
+      expect((await md.loadDaily('XYZ', '2013-10-01', '2013-10-31')).length).toBe(1);
+
+      // Act: the next session lands, with the daily file rewritten
+      await session('20131008', 11);
+      await daily([
+        '20131007 00:00,100000,100000,100000,100000,5',
+        '20131008 00:00,110000,110000,110000,110000,5',
+      ]);
+      const next = await md.loadSession('2013-10-08', ['XYZ']);
+
+      // Assess
+      expect(next.series[0]?.close[0]).toBe(11);
+      expect(await md.listSessions(['XYZ'])).toEqual(['2013-10-07', '2013-10-08']);
+      expect((await md.loadDaily('XYZ', '2013-10-01', '2013-10-31')).map((b) => b.close)).toEqual([
+        10, 11,
+      ]);
     } finally {
       await tmp.dispose();
     }
