@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { codeVersion } from './bin/code-version.mjs';
 
 /**
  * One runner for every layer: unit (pure core, no I/O), integration (real local servers),
@@ -8,6 +9,9 @@ import { defineConfig } from 'vitest/config';
  * (speed lives in `npm run bench`).
  */
 export default defineConfig({
+  // The code version every audit record carries (functions/config/code-version.ts), baked in
+  // like the Lambda and CLI bundles do.
+  define: { __STAGEGATE_CODE_VERSION__: JSON.stringify(codeVersion(import.meta.dirname)) },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],

@@ -7,8 +7,9 @@
  * The bundle (our TypeScript only; packages stay in node_modules) is built on demand into
  * `node_modules/.cache/stagegate/` and reused while its content hash matches: the hash covers
  * the Node and esbuild versions, this file, and the path and content of every source file the
- * previous build read (esbuild's metafile). Editing any of them rebuilds it on the next start
- * (~1 s); nothing is downloaded. `STAGEGATE_CLI_BUILD=always` rebuilds every time.
+ * previous build read (esbuild's metafile), and the code version (bin/code-version.mjs: the
+ * git commit, baked into the bundle and recorded in every audit record). Editing any of them,
+ * or committing, rebuilds it on the next start (~1 s); nothing is downloaded. `STAGEGATE_CLI_BUILD=always` rebuilds every time.
  *
  * `import.meta.url` inside each bundled file is replaced by that file's own URL, so paths the
  * CLI derives from its sources (the repo root, `statemachines/`, the emulator scripts) are the
@@ -19,6 +20,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { codeVersion } from './code-version.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -27,6 +29,8 @@ const manifestPath = path.join(cacheDir, 'cli-manifest.json');
 const entry = path.join(here, 'stagegate.ts');
 /** Bundles kept besides the current one (a concurrent start may still be reading one). */
 const KEEP_OLD_BUNDLES = 2;
+/** Baked into the bundle (`__STAGEGATE_CODE_VERSION__`), read once per start. */
+const version = codeVersion(repoRoot);
 
 async function esbuildVersion() {
   const pkg = JSON.parse(
@@ -38,7 +42,7 @@ async function esbuildVersion() {
 /** Hash of the toolchain and of `inputs` (repo-relative paths); null when one is missing. */
 async function contentHash(inputs) {
   const hash = createHash('sha256');
-  hash.update(`${process.version}\0${await esbuildVersion()}\0`);
+  hash.update(`${process.version}\0${await esbuildVersion()}\0${version}\0`);
   hash.update(await readFile(fileURLToPath(import.meta.url)));
   for (const input of [...inputs].sort()) {
     try {
@@ -89,6 +93,7 @@ async function build() {
     metafile: true,
     logLevel: 'error',
     absWorkingDir: repoRoot,
+    define: { __STAGEGATE_CODE_VERSION__: JSON.stringify(version) },
     plugins: [sourceUrlPlugin],
   });
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules'));

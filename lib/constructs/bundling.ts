@@ -4,6 +4,7 @@
  * options, so the benchmark measures exactly what is deployed.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { codeVersion } from '../../bin/code-version.mjs';
 import { REPO_ROOT } from '../paths.js';
 
 /**
@@ -53,6 +54,15 @@ export const BUNDLE_SETTINGS = {
   } as Readonly<Record<string, string>>,
 } as const;
 
+/**
+ * esbuild `define` of every bundle: the code version (bin/code-version.mjs, computed now, at
+ * synth/build time), which functions/config/code-version.ts exposes and every audit record
+ * carries.
+ */
+export function codeVersionDefine(): Record<string, string> {
+  return { __STAGEGATE_CODE_VERSION__: JSON.stringify(codeVersion(REPO_ROOT)) };
+}
+
 /** NODE_OPTIONS every function runs with (source-mapped stack traces). */
 export const RUNTIME_NODE_OPTIONS = '--enable-source-maps';
 
@@ -69,6 +79,7 @@ export function nodejsBundlingOptions(): BundlingOptions {
     banner: BUNDLE_SETTINGS.banner,
     externalModules: [...BUNDLE_SETTINGS.external],
     esbuildArgs: { '--alias': Object.entries(BUNDLE_SETTINGS.alias).map(([k, v]) => `${k}=${v}`) },
+    define: codeVersionDefine(),
   };
 }
 
@@ -96,6 +107,7 @@ export function esbuildOptions(entry: string, outfile: string) {
     external: [...BUNDLE_SETTINGS.external],
     alias: { ...BUNDLE_SETTINGS.alias },
     absWorkingDir: REPO_ROOT,
+    define: codeVersionDefine(),
     metafile: true,
     logLevel: 'warning' as const,
   };

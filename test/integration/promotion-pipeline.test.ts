@@ -2,6 +2,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPromotionDeps } from '../../functions/composition/promotion.js';
 import { makeDocumentClient } from '../../functions/composition/runtime.js';
+import { CODE_VERSION } from '../../functions/config/code-version.js';
+import { decisionProvenance } from '../../functions/core/audit/record.js';
 import { setKillSwitch } from '../../functions/core/use-cases/kill-switch.js';
 import {
   evaluatePromotionGates,
@@ -47,6 +49,14 @@ afterAll(async () => {
 
 async function auditOf(stream: string): Promise<Array<Record<string, unknown>>> {
   return (await readAuditObjects(stack.servers.s3Endpoint)).filter((r) => r.stream === stream);
+}
+
+/** `payload.provenance` of each record. */
+function provenanceOf(records: Array<Record<string, unknown>>) {
+  return records.map(
+    (r) =>
+      (JSON.parse(String(r.payload)) as { provenance?: Record<string, string> }).provenance ?? {},
+  );
 }
 
 /** client_order_ids the simulated broker holds for a promotion (its own persisted state). */
@@ -133,6 +143,19 @@ describe('promotion pipeline', () => {
       expect.arrayContaining(['paper_decision', 'paper_session_completed', 'reconciliation']),
     );
     expect(kinds.at(-1)).toBe('promotion_completed');
+
+    // Assess: every record names the build that wrote it; the gate verdicts name the hashes of
+    // the thresholds and of the inputs they rest on (one evaluation: one pair)
+    const stream = await auditOf(`promotion:${promotionId}`);
+    expect(CODE_VERSION).not.toBe('unbuilt');
+    for (const p of provenanceOf(stream)) expect(p.code_version).toBe(CODE_VERSION);
+    const gateProvenance = provenanceOf(stream.filter((r) => r.kind === 'gate_evaluated'));
+    const thresholds = buildPromotionDeps(stack.runtime).gateThresholds;
+    expect(new Set(gateProvenance.map((p) => p.config_hash))).toEqual(
+      new Set([decisionProvenance(thresholds, null).config_hash]),
+    );
+    expect(new Set(gateProvenance.map((p) => p.data_hash)).size).toBe(1);
+    expect(gateProvenance[0]?.data_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('records an expired promotion when the window has closed', async () => {
@@ -182,6 +205,17 @@ describe('promotion pipeline', () => {
       expect(halt.map((r) => r.kind)).toEqual(
         expect.arrayContaining(['kill_switch_changed', 'rollback']),
       );
+      // Same thresholds, other inputs (the switch, no bars): same config hash, other data hash
+      const gates = provenanceOf(
+        (await auditOf(`promotion:${promotionId}`)).filter((r) => r.kind === 'gate_evaluated'),
+      );
+      const happy = provenanceOf(
+        (await readAuditObjects(stack.servers.s3Endpoint)).filter(
+          (r) => r.kind === 'gate_evaluated' && r.stream !== `promotion:${promotionId}`,
+        ),
+      );
+      expect(gates[0]?.config_hash).toBe(decisionProvenance(deps.gateThresholds, null).config_hash);
+      expect(happy.map((p) => p.data_hash)).not.toContain(gates[0]?.data_hash);
     } finally {
       await setKillSwitch(
         {

@@ -17,6 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
+import { CODE_VERSION } from '../../config/code-version.js';
 import { auditObjectKey, deadLetterKey } from '../../core/audit/keys.js';
 import type {
   AuditDraft,
@@ -61,6 +62,11 @@ export interface S3AuditSinkOptions {
   readonly onDeadLetter?: (key: string) => void;
   /** Head re-reads after losing a conditional write to another writer. Default 16. */
   readonly maxHeadConflicts?: number;
+  /**
+   * Stamped on every record as `payload.provenance.code_version`. Default: this build's
+   * {@link CODE_VERSION} (baked at build time).
+   */
+  readonly codeVersion?: string;
 }
 
 /** Bounded set of S3 keys known to exist (skips a HEAD request on the hot path). */
@@ -109,7 +115,11 @@ export class S3AuditSink implements AuditSink {
   constructor(private readonly options: S3AuditSinkOptions) {
     this.nextId = monotonicFactory(options.prng);
     this.retry = options.retry ?? {};
+    this.codeVersion = options.codeVersion ?? CODE_VERSION;
   }
+
+  /** Stamped on every record (`payload.provenance.code_version`). */
+  private readonly codeVersion: string;
 
   /**
    * Validates, chains and stores one record.
@@ -137,7 +147,7 @@ export class S3AuditSink implements AuditSink {
         ));
       if (head && !cached) await this.materialize(head, stream);
       const now = this.options.clock.now();
-      const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now));
+      const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now), this.codeVersion);
       const line = serializeAuditRecord(record);
       const key = auditObjectKey(record);
       const moved = await this.io('advance-head', stream, () =>
@@ -247,7 +257,7 @@ export class S3AuditSink implements AuditSink {
       const records: AuditRecord[] = [];
       let prev: StreamHead | null = head;
       for (const p of parsed) {
-        const r = chainRecord(p, prev, this.nextId(now), toAuditTs(now));
+        const r = chainRecord(p, prev, this.nextId(now), toAuditTs(now), this.codeVersion);
         records.push(r);
         prev = { seq: r.seq, hash: r.hash };
       }

@@ -546,6 +546,60 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): str
 }
 
 /**
+ * The reserved payload member `provenance` (docs/audit.md#provenance): what a record rests on.
+ * The sink sets `code_version` on every record; a decision sets `config_hash` and `data_hash`
+ * ({@link decisionProvenance}), so a change of thresholds or inputs between two decisions shows
+ * in the trail.
+ */
+export const provenanceSchema = z.looseObject({
+  /** The build that wrote the record (git commit or build id, baked at build time). */
+  code_version: z.string().min(1).max(100).optional(),
+  /** Hex SHA-256 of the canonical JSON of the configuration the decision used. */
+  config_hash: z.string().regex(HEX64).optional(),
+  /** Hex SHA-256 of the canonical JSON of the input data the decision used. */
+  data_hash: z.string().regex(HEX64).optional(),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
+/** Stable hex SHA-256 of a JSON-like value; non-finite numbers hash as their names. */
+function valueHash(value: unknown): string {
+  const plain = JSON.parse(
+    JSON.stringify(value ?? null, (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    ),
+  ) as unknown;
+  return sha256Hex(canonicalJson(plain));
+}
+
+/**
+ * `{ config_hash, data_hash }` of a decision: hex SHA-256 of the canonical JSON (RFC 8785, see
+ * {@link canonicalJson}) of the configuration and of the input data it used. Members whose
+ * value is `undefined` are left out, NaN/Infinity hash as the strings `"NaN"`/`"Infinity"`.
+ */
+export function decisionProvenance(
+  config: unknown,
+  data: unknown,
+): Required<Pick<Provenance, 'config_hash' | 'data_hash'>> {
+  return { config_hash: valueHash(config), data_hash: valueHash(data) };
+}
+
+function withCodeVersion(
+  payload: Record<string, unknown>,
+  codeVersion: string | undefined,
+): Record<string, unknown> {
+  const given = payload.provenance;
+  if (given !== undefined) {
+    const parsed = provenanceSchema.safeParse(given);
+    if (!parsed.success) throw toValidationError(parsed.error);
+  }
+  if (codeVersion === undefined) return payload;
+  return {
+    ...payload,
+    provenance: { ...(given as Provenance | undefined), code_version: codeVersion },
+  };
+}
+
+/**
  * Builds the next record of a stream from a draft.
  *
  * @param draft what the caller passed (validated here).
@@ -553,14 +607,18 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): str
  *   zeros).
  * @param id ULID for the record.
  * @param ts UTC ISO-8601 time of the record (from the injected Clock).
+ * @param codeVersion the writer's build (functions/config/code-version.ts), stored as
+ *   `payload.provenance.code_version`; absent: not stamped.
  * @returns the complete stored record, `hash` computed.
- * @throws ValidationError when the draft, id or ts are invalid.
+ * @throws ValidationError when the draft, id or ts are invalid, or `payload.provenance` is not
+ *   a {@link provenanceSchema} object.
  */
 export function chainRecord(
   draft: AuditDraft | ParsedAuditDraft,
   head: StreamHead | null,
   id: string,
   ts: string,
+  codeVersion?: string,
 ): AuditRecord {
   const parsed = parseAuditDraft(draft);
   const subject = Object.fromEntries(
@@ -576,7 +634,7 @@ export function chainRecord(
     stream: parsed.stream,
     seq: head === null ? 0 : head.seq + 1,
     subject,
-    payload: canonicalJson(parsed.payload),
+    payload: canonicalJson(withCodeVersion(parsed.payload, codeVersion)),
     prev_hash: head === null ? ZERO_HASH : head.hash,
   };
   return parseAuditRecord({ ...withoutHash, hash: hashRecord(withoutHash) });

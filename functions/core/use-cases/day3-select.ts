@@ -3,7 +3,7 @@
  * walk-forward, runs the promotion and evidence gates on the best one and publishes the report.
  */
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
-import { canonicalJson, sha256Hex } from '../audit/record.js';
+import { canonicalJson, decisionProvenance, sha256Hex } from '../audit/record.js';
 import type { CohortConfig } from '../cohort/config.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
@@ -324,6 +324,8 @@ async function recordEvidenceGates(
   },
 ): Promise<void> {
   const { reviewId, evidence } = input;
+  // What the verdicts rest on: the thresholds and the evidence (docs/audit.md#provenance).
+  const provenance = decisionProvenance(deps.promotion.gateThresholds, evidence);
   await deps.promotion.audit.appendMany(
     input.evidenceGates.map((r) =>
       day3Draft(
@@ -341,6 +343,7 @@ async function recordEvidenceGates(
           breaker_action: r.breakerAction,
           evaluated_at: input.gates.nowIso,
           evidence: { ...evidence, sessions: evidence.sessions.length },
+          provenance,
         },
       ),
     ),

@@ -7,7 +7,7 @@ import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import type { AuditDraftOf, AuditEnvironment, AuditKind, AuditPayload } from '../audit/record.js';
-import { auditDraft, canonicalJson, sha256Hex } from '../audit/record.js';
+import { auditDraft, canonicalJson, decisionProvenance, sha256Hex } from '../audit/record.js';
 import { marketDate, newYorkTimeMs } from '../calendar/market-calendar.js';
 import type { CohortConfig } from '../cohort/config.js';
 import { FRACTIONAL_QTY_STEP, roundQtyDown } from '../cohort/fill-model.js';
@@ -481,42 +481,43 @@ export async function evaluatePromotionGates(
   }));
   const positionsAfterTrade =
     notional === null ? null : [...positions, { symbol, notionalUsd: notional }];
-  const evaluation = evaluateGates(
-    {
-      nowMs: now,
-      capitalUsd: p.bankrollUsd,
-      killSwitch: { state: await killSwitchState(deps) },
-      drawdown: {
-        parentDrawdownFraction: p.metrics.parentMaxDrawdownFraction,
-        agentDrawdownFraction: p.metrics.maxDrawdownFraction,
-      },
-      risk: {
-        ...(await strategyPnlOf(deps, p)),
-        capitalSliceUsd: p.capitalSliceUsd,
-        underlyingIntradayReturns: history.missing === null ? intradayReturns(daily) : null,
-        historyNote: history.note,
-      },
-      positionsAfterTrade,
-      leverage: {
-        grossNotionalUsd: notional === null ? null : Math.abs(notional),
-        equityUsd: p.capitalSliceUsd,
-      },
-      trades: { tradeCount: p.metrics.tradeCount, fillCount: p.metrics.fillCount ?? null },
-      liquidity: {
-        orderQty: leg?.qty ?? null,
-        minuteVolume: series && lastIdx >= 0 ? (series.volume[lastIdx] as number) : null,
-        dailyVolume: daily.at(-1)?.volume ?? null,
-        bidUsd: series && lastIdx >= 0 ? (series.bid[lastIdx] as number) : null,
-        askUsd: series && lastIdx >= 0 ? (series.ask[lastIdx] as number) : null,
-      },
-      staleness: {
-        lastBarMs:
-          session && lastIdx >= 0 ? (session.timestamps[lastIdx] as number) + MINUTE_MS : null,
-      },
-      window: { isTradingDay: session !== null },
+  const gateInput: Parameters<typeof evaluateGates>[0] = {
+    nowMs: now,
+    capitalUsd: p.bankrollUsd,
+    killSwitch: { state: await killSwitchState(deps) },
+    drawdown: {
+      parentDrawdownFraction: p.metrics.parentMaxDrawdownFraction,
+      agentDrawdownFraction: p.metrics.maxDrawdownFraction,
     },
-    deps.gateThresholds,
-  );
+    risk: {
+      ...(await strategyPnlOf(deps, p)),
+      capitalSliceUsd: p.capitalSliceUsd,
+      underlyingIntradayReturns: history.missing === null ? intradayReturns(daily) : null,
+      historyNote: history.note,
+    },
+    positionsAfterTrade,
+    leverage: {
+      grossNotionalUsd: notional === null ? null : Math.abs(notional),
+      equityUsd: p.capitalSliceUsd,
+    },
+    trades: { tradeCount: p.metrics.tradeCount, fillCount: p.metrics.fillCount ?? null },
+    liquidity: {
+      orderQty: leg?.qty ?? null,
+      minuteVolume: series && lastIdx >= 0 ? (series.volume[lastIdx] as number) : null,
+      dailyVolume: daily.at(-1)?.volume ?? null,
+      bidUsd: series && lastIdx >= 0 ? (series.bid[lastIdx] as number) : null,
+      askUsd: series && lastIdx >= 0 ? (series.ask[lastIdx] as number) : null,
+    },
+    staleness: {
+      lastBarMs:
+        session && lastIdx >= 0 ? (session.timestamps[lastIdx] as number) + MINUTE_MS : null,
+    },
+    window: { isTradingDay: session !== null },
+  };
+  const evaluation = evaluateGates(gateInput, deps.gateThresholds);
+  // What the verdicts rest on: a change of thresholds or of inputs between two evaluations
+  // shows as a different hash in the trail.
+  const provenance = decisionProvenance(deps.gateThresholds, gateInput);
   // One head advance for the whole gate table (16 records), objects written in parallel.
   await deps.audit.appendMany(
     evaluation.results.map((r) =>
@@ -534,6 +535,7 @@ export async function evaluatePromotionGates(
           reason: r.reason,
           breaker_action: r.breakerAction,
           evaluated_at: isoOf(now),
+          provenance,
         },
       ),
     ),

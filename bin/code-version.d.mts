@@ -1,0 +1,2 @@
+/** See bin/code-version.mjs. */
+export function codeVersion(repoRoot: string): string;
