@@ -182,6 +182,27 @@ class StatesError extends Error {
 const TASK_TOKEN_SENTINEL = '__stagegate_local_task_token__';
 /** Largest timer Node accepts (~24.8 days), s: the interpreter's own race never fires first. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The interpreter races every Task against its `TimeoutSeconds` (60 s when absent) on the wall
+ * clock. For an in-process handler that race measures this machine's load, not the deployed
+ * Lambda's timeout (a 2-core machine running two test suites is several times slower than a
+ * dedicated Lambda), so the local deadline is the declared one times this factor, at least
+ * {@link LOCAL_TASK_MIN_DEADLINE_SECONDS}: generous, still bounded (a hung handler ends as
+ * `States.Timeout`). The handler's own context keeps the declared timeout.
+ */
+export const LOCAL_TASK_DEADLINE_FACTOR = 10;
+/** Floor of the local deadline of an in-process Task, seconds. */
+export const LOCAL_TASK_MIN_DEADLINE_SECONDS = 600;
+
+/** The interpreter's deadline of an in-process Task that declares `declaredSeconds`. */
+export function localTaskDeadlineSeconds(declaredSeconds: number | undefined): number {
+  const declared = declaredSeconds ?? 60;
+  return Math.min(
+    MAX_TIMER_SECONDS,
+    Math.max(LOCAL_TASK_MIN_DEADLINE_SECONDS, declared * LOCAL_TASK_DEADLINE_FACTOR),
+  );
+}
 const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 /** Resource of the Task a Wait state becomes locally (never a deployed function). */
 const ADVANCE_CLOCK_ARN = localFunctionArn('LocalAdvanceClock');
@@ -240,7 +261,7 @@ function waitToAdvanceClock(state: StateDef): void {
   state.Type = 'Task';
   state.Resource = ADVANCE_CLOCK_ARN;
   state.Parameters = params;
-  state.TimeoutSeconds = 60;
+  state.TimeoutSeconds = localTaskDeadlineSeconds(undefined);
 }
 
 /** Advances `clock` as the rewritten Wait says and returns the Wait's input. */
@@ -308,8 +329,13 @@ export class LocalStateMachine {
       const params = (state.Parameters ?? {}) as Record<string, unknown>;
       const timeoutMs = ((state.TimeoutSeconds as number | undefined) ?? 60) * 1000;
       const direct = byArn.get(resource);
+      const relaxDeadline = () => {
+        state.TimeoutSeconds = localTaskDeadlineSeconds(timeoutMs / 1000);
+        delete state.TimeoutSecondsPath;
+      };
       if (direct) {
         this.bindings.set(stateName, { kind: 'lambda', fn: direct, timeoutMs });
+        relaxDeadline();
         continue;
       }
       if (resource === LAMBDA_INVOKE || resource === WAIT_FOR_TASK_TOKEN) {
@@ -321,6 +347,7 @@ export class LocalStateMachine {
         }
         if (resource === LAMBDA_INVOKE) {
           this.bindings.set(stateName, { kind: 'lambdaInvoke', fn, timeoutMs });
+          relaxDeadline();
           continue;
         }
         this.bindings.set(stateName, { kind: 'waitForTaskToken', fn });

@@ -409,7 +409,11 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
     throw new BadRequest(`no such route: ${url.pathname}`);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // In-process: ready once listening; a failed listen rejects instead of hanging.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}`,

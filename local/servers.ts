@@ -36,9 +36,25 @@ export interface StartOptions {
   readonly dataDir?: string | 'memory';
   /** Buckets to create at start. */
   readonly buckets: readonly string[];
-  /** How long to wait for each server to answer, ms. Default 60,000. */
+  /**
+   * How long to wait for each server to become ready, ms. Default
+   * {@link LOCAL_SERVER_START_TIMEOUT_MS}.
+   */
   readonly startTimeoutMs?: number;
 }
+
+/**
+ * Default readiness deadline of each emulator, ms: generous (a cold JVM for DynamoDB Local
+ * took ~40 s on this 2-core machine with two test suites and other work running) and bounded,
+ * so a server that never comes up fails with a named error. Readiness is what is waited on
+ * (s3rver reporting its port, DynamoDB Local answering ListTables), never a fixed sleep.
+ */
+export const LOCAL_SERVER_START_TIMEOUT_MS = 180_000;
+
+/** Per-probe bound of the DynamoDB Local readiness poll (a hung probe cannot pass the deadline). */
+const READINESS_PROBE_TIMEOUT_MS = 5_000;
+/** Pause between two failed readiness probes (a poll interval, not a wait for readiness). */
+const READINESS_POLL_MS = 200;
 
 /** Error thrown when an emulator does not come up; `output` holds what it printed. */
 export class LocalServerStartError extends Error {
@@ -109,7 +125,14 @@ async function startS3(directory: string, buckets: readonly string[], timeoutMs:
   const output = collect(child);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new LocalServerStartError('s3', 'did not start in time', output())),
+      () =>
+        reject(
+          new LocalServerStartError(
+            's3',
+            `did not report its listening port within ${timeoutMs / 1000} s (waiting for s3rver's first stdout line)`,
+            output(),
+          ),
+        ),
       timeoutMs,
     );
     let buf = '';
@@ -172,6 +195,10 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: READINESS_PROBE_TIMEOUT_MS,
+      requestTimeout: READINESS_PROBE_TIMEOUT_MS,
+    },
   });
   const deadline = Date.now() + timeoutMs;
   let exited = false;
@@ -186,9 +213,13 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
         break;
       } catch {
         if (Date.now() > deadline) {
-          throw new LocalServerStartError('dynamodb', 'did not answer in time', output());
+          throw new LocalServerStartError(
+            'dynamodb',
+            `did not answer ListTables at ${endpoint} within ${timeoutMs / 1000} s (waiting for DynamoDB Local to accept requests)`,
+            output(),
+          );
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, READINESS_POLL_MS));
       }
     }
   } catch (err) {
@@ -207,7 +238,7 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
  *   (the other one is stopped before the error propagates).
  */
 export async function startLocalServers(options: StartOptions): Promise<LocalServers> {
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const timeoutMs = options.startTimeoutMs ?? LOCAL_SERVER_START_TIMEOUT_MS;
   // A relative folder is resolved against the working directory here, once: the emulators
   // run as children with their own working directories (DynamoDB Local's is its jar's).
   const dataDir =

@@ -469,7 +469,11 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // In-process: ready once listening; a failed listen rejects instead of hanging.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
   const { port } = server.address() as AddressInfo;
 
   return {

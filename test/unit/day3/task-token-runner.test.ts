@@ -5,7 +5,7 @@
  * `States.HeartbeatTimeout` (Catch-able), aborts cleanly, and a nested execution returns what
  * AWS returns.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TaskTokenInvalidError } from '../../../functions/core/errors.js';
 import {
   type LocalFunction,
@@ -66,8 +66,21 @@ async function waitingToken(executionArn: string): Promise<string> {
   }
 }
 
+/**
+ * {@link waitingToken} under fake timers: lets the execution reach its task by advancing fake
+ * time 1 ms at a time (deadlines are seconds away), so no real timer races the test.
+ */
+async function waitingTokenFake(executionArn: string): Promise<string> {
+  for (;;) {
+    const task = localTaskTokens.waitingTasks(executionArn)[0];
+    if (task) return task.taskToken;
+    await vi.advanceTimersByTimeAsync(1);
+  }
+}
+
 afterEach(() => {
   seen.length = 0;
+  vi.useRealTimers();
 });
 
 describe('waitForTaskToken locally', () => {
@@ -118,14 +131,16 @@ describe('waitForTaskToken locally', () => {
   });
 
   it('times out as States.Timeout (taskTokenTimeoutMs caps the state timeout) and refuses the late token', async () => {
-    // Prepare
+    // Prepare (fake timers: the token is seen before the 50 ms cap however loaded the machine)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const execution = machine.start(
       { who: 'dave', timeout: 14_400, heartbeat: 14_400 },
       { taskTokenTimeoutMs: 50 },
     );
-    const token = await waitingToken(execution.executionArn);
+    const token = await waitingTokenFake(execution.executionArn);
 
     // Act
+    await vi.advanceTimersByTimeAsync(50);
     const result = await execution.result;
 
     // Assess
@@ -146,17 +161,21 @@ describe('waitForTaskToken locally', () => {
   });
 
   it('fails with States.HeartbeatTimeout when no heartbeat arrives, and heartbeats keep it alive', async () => {
-    // Prepare: heartbeat 1 s, timeout 60 s
+    // Prepare: heartbeat 1 s, timeout 60 s; fake timers, so a loaded machine cannot delay a
+    // beat past the heartbeat deadline
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const silent = machine.start({ who: 'frank', timeout: 60, heartbeat: 1 });
     const alive = machine.start({ who: 'grace', timeout: 60, heartbeat: 1 });
-    const token = await waitingToken(alive.executionArn);
+    const token = await waitingTokenFake(alive.executionArn);
+    await waitingTokenFake(silent.executionArn);
 
-    // Act: beat every 300 ms for ~1.5 s, then answer
+    // Act: beat every 300 ms for 1.5 s, then answer
     for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 300));
+      await vi.advanceTimersByTimeAsync(300);
       await localTaskTokens.sendTaskHeartbeat(token);
     }
     await localTaskTokens.sendTaskSuccess(token, { late: 'but alive' });
+    await vi.advanceTimersByTimeAsync(1);
     const [silentResult, aliveResult] = await Promise.all([silent.result, alive.result]);
 
     // Assess
