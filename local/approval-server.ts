@@ -12,7 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpResponse } from '../functions/adapters/http/api-gateway.js';
+import {
+  APPROVAL_PAGE_ROUTE_KEY,
+  type HttpResponse,
+} from '../functions/adapters/http/api-gateway.js';
 import { localLambdaContext } from './asl-runner.js';
 
 /** Largest request body read, bytes (an approval form is a few hundred). */
@@ -137,7 +140,8 @@ export async function startApprovalServer(options: ApprovalServerOptions): Promi
       let pathParameters: Record<string, string> = {};
       let handler: HttpHandler | null = null;
       if (approval) {
-        routeKey = `${method} /approvals/{approvalId}`;
+        // Every method, like the AWS route (`ANY`): the handler answers or refuses and audits.
+        routeKey = APPROVAL_PAGE_ROUTE_KEY;
         pathParameters = { approvalId: decodeURIComponent(approval[1] as string) };
         handler = handlers.approval;
       } else if (url.pathname === '/slack/interactivity' && method === 'POST') {

@@ -42,6 +42,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { APPROVAL_PAGE_PATH } from '../../functions/adapters/http/api-gateway.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import {
@@ -287,9 +288,12 @@ export class Day3GoNoGo extends Construct {
           jwtAudience: [...config.approval.jwt.audience],
         })
       : new authorizers.HttpIamAuthorizer();
+    // ANY: every method reaches the handler, which answers GET/HEAD/POST and refuses the rest
+    // with 405 and an input_rejected audit record (docs/approval.md). A request without valid
+    // credentials is refused by the authorizer before the handler; it is in the access log.
     this.api.addRoutes({
-      path: '/approvals/{approvalId}',
-      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      path: APPROVAL_PAGE_PATH,
+      methods: [apigwv2.HttpMethod.ANY],
       integration: new integrations.HttpLambdaIntegration('ApprovalPage', approvalHttp),
       authorizer,
     });

@@ -8,6 +8,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_PAGE_ROUTE_KEY } from '../../functions/adapters/http/api-gateway.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { day3ConfigFrom } from '../../functions/core/use-cases/day3-records.js';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
@@ -202,24 +203,36 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     }
   });
 
-  it(`routes GET/HEAD/POST /approvals/{approvalId} behind ${stage === 'dev' ? 'IAM' : 'JWT'} auth and only Slack without one`, () => {
+  it(`routes EVERY method of /approvals/{approvalId} to approval-http behind ${stage === 'dev' ? 'IAM' : 'JWT'} auth, and only Slack without one`, () => {
     // Prepare
     const s = built[stage];
 
     // Act
     const routes = approvalApiResources(s.workflow, 'AWS::ApiGatewayV2::Route');
     const byKey = Object.fromEntries(routes.map((r) => [r.RouteKey, r.AuthorizationType]));
+    const page = routes.find((r) => r.RouteKey === APPROVAL_PAGE_ROUTE_KEY);
+    const target = page?.Target as { 'Fn::Join': [string, unknown[]] } | undefined;
+    const integrationId = target?.['Fn::Join'][1]
+      .map((part) => (part as { Ref?: string }).Ref)
+      .find((ref) => ref !== undefined);
+    const integration = s.workflow.findResources('AWS::ApiGatewayV2::Integration')[
+      String(integrationId)
+    ]?.Properties as Json;
 
-    // Assess
-    const page = stage === 'dev' ? 'AWS_IAM' : 'JWT';
+    // Assess: ANY, so PUT/DELETE/PATCH/OPTIONS reach the handler, which answers 405 and
+    // records input_rejected (test/integration/day3/approval-endpoints.test.ts); API Gateway
+    // answers none of them itself
+    const auth = stage === 'dev' ? 'AWS_IAM' : 'JWT';
     expect(byKey).toEqual({
-      'GET /approvals/{approvalId}': page,
-      'HEAD /approvals/{approvalId}': page,
-      'POST /approvals/{approvalId}': page,
+      [APPROVAL_PAGE_ROUTE_KEY]: auth,
       'POST /slack/interactivity': 'NONE',
       // The /stagegate slash command (slack-command, test/infra/chat-ops.test.ts).
       'POST /slack/commands': 'NONE',
     });
+    expect(APPROVAL_PAGE_ROUTE_KEY).toBe('ANY /approvals/{approvalId}');
+    expect(JSON.stringify(integration.IntegrationUri)).toContain(
+      logicalIdOf(day3Of(s).approvalFunctions.approvalHttp),
+    );
   });
 
   it('logs every request on the $default stage without paths or query strings', () => {

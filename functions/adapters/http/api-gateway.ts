@@ -15,6 +15,17 @@
 import * as z from 'zod';
 import { approverIdSchema } from '../../core/approval/types.js';
 
+/** Path of the approval page route (HTTP API path template). */
+export const APPROVAL_PAGE_PATH = '/approvals/{approvalId}';
+
+/**
+ * Route key of the approval page: EVERY method of the path reaches the approval-http handler
+ * (API Gateway `ANY`), which answers GET/HEAD/POST and refuses any other method with 405 and an
+ * `input_rejected` audit record; the local approval server routes the same way. Without `ANY`,
+ * API Gateway would answer PUT/DELETE/OPTIONS itself and nothing would be audited.
+ */
+export const APPROVAL_PAGE_ROUTE_KEY = `ANY ${APPROVAL_PAGE_PATH}`;
+
 /** The fields of an HTTP API v2 event the approval handlers read (others are ignored). */
 export const HttpApiEventSchema = z.looseObject({
   routeKey: z.string().optional(),
