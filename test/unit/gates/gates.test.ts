@@ -131,6 +131,8 @@ describe('VaR / ES gates', () => {
     maxVar1dFraction: max,
     maxExpectedShortfall1dFraction: max,
   });
+  /** A log-uniform scale in [1e-4, 1]. */
+  const scaleArb = real(0, 4).map((u) => 10 ** -u);
   const returnsArb = fc.array(real(-0.2, 0.2), {
     minLength: 5,
     maxLength: 60,
@@ -250,9 +252,12 @@ describe('VaR / ES gates', () => {
         fc.integer({ min: 60, max: 390 }),
         real(1e3, 1e6),
         thresholdsArb,
-        ([returns, deltas], m, slice, th) => {
-          // Prepare: every minute loses more
-          const worse = returns.map((r, i) => r - (deltas[i] as number));
+        scaleArb,
+        ([raw, deltas], m, slice, th, k) => {
+          // Prepare: minute P&L over four orders of magnitude (so the base passes as well as
+          // fails); every minute then loses more
+          const returns = raw.map((r) => r * k);
+          const worse = returns.map((r, i) => r - k * (deltas[i] as number));
           const t = tOf(th);
           for (const gate of [historicalVarGate, historicalEsGate]) {
             // Act / Assess
