@@ -321,6 +321,8 @@ export async function composeLocalDay3(
     approvalTimeoutHours: config.promotion.approvalTimeoutHours,
     microLive: config.promotion.microLive,
     approvers: settings.approvers,
+    leveragePolicy: config.promotion.leveragePolicy,
+    rollback: config.promotion.rollback,
     demoOverride: settings.demoOverride ?? false,
   });
   const timeout = settings.timeoutSeconds ?? base.approvalTimeoutSeconds;

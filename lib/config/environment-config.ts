@@ -12,6 +12,8 @@ import { SlackCommandUsersSchema } from '../../functions/core/chatops/command.js
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { GateThresholdFieldsSchema } from '../../functions/core/gates/thresholds.js';
+import { LeveragePolicySchema } from '../../functions/core/leverage/policy.js';
+import { RollbackConfigSchema } from '../../functions/core/rollback/monitor.js';
 import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-records.js';
 import { ShardAgentsSchema } from '../../functions/core/use-cases/cohort-shards.js';
 import { LearningConfigSchema } from '../../functions/core/use-cases/learning.js';
@@ -188,6 +190,17 @@ export const EnvironmentConfigSchema = z
         fraction: z.number().gt(0).max(1),
         minUsd: z.number().min(1),
       }),
+      /**
+       * The micro-live slice's leverage policy (start, step, floor, cap `maxLeverage`, the
+       * step-up conditions), ratios and fractions: `functions/core/leverage/policy.ts`.
+       */
+      leveragePolicy: LeveragePolicySchema,
+      /**
+       * The rollback monitor's limits of a live slice (max drawdown fraction of peak equity,
+       * max realized / backtest return-variance ratio, observations before the ratio counts):
+       * `functions/core/rollback/monitor.ts`.
+       */
+      rollback: RollbackConfigSchema,
     }),
     slack: z.object({
       /** Channel approval requests and notifications go to. */

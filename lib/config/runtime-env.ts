@@ -83,8 +83,8 @@ export function learningEnvironment(cfg: EnvironmentConfig): { LEARNING_CONFIG_J
 /**
  * `DAY3_CONFIG_JSON`, the Day-3 settings every Day-3 function reads (approval timeout in s
  * from `promotion.approvalTimeoutHours`, heartbeat `timeout - 60 s`, micro-live slice
- * fraction and USD floor, the approver allow-list, the default leverage policy and rollback
- * thresholds), built with the runtime's own `day3ConfigFrom`.
+ * fraction and USD floor, the approver allow-list, the stage's leverage policy and rollback
+ * limits), built with the runtime's own `day3ConfigFrom`.
  *
  * @throws ValidationError naming the field when the config would be refused (for example an
  *   empty approver list: `day3.approvers`).
@@ -94,6 +94,8 @@ export function day3Environment(cfg: EnvironmentConfig): { DAY3_CONFIG_JSON: str
     approvalTimeoutHours: cfg.promotion.approvalTimeoutHours,
     microLive: cfg.promotion.microLive,
     approvers: cfg.approval.approvers,
+    leveragePolicy: cfg.promotion.leveragePolicy,
+    rollback: cfg.promotion.rollback,
   });
   return { DAY3_CONFIG_JSON: JSON.stringify(day3) };
 }

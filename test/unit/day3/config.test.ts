@@ -12,6 +12,8 @@ import {
   defaultHeartbeatSeconds,
   parseDay3Config,
 } from '../../../functions/core/use-cases/day3-records.js';
+import { loadEnvironmentConfig } from '../../../lib/config/environments.js';
+import { day3Environment } from '../../../lib/config/runtime-env.js';
 
 const valid = () =>
   day3ConfigFrom({
@@ -99,5 +101,37 @@ describe('the demo override of the evidence gates', () => {
     expect(
       day3ConfigOf(ApprovalEnvSchema.parse({ DAY3_CONFIG_JSON: json(false) })).demoOverride,
     ).toBe(false);
+  });
+});
+
+describe('the leverage cap and rollback limits per stage (lib/config)', () => {
+  it('reach the Day-3 functions from the stage config, overrides included', () => {
+    // Prepare
+    const prod = loadEnvironmentConfig('prod', {
+      promotion: { leveragePolicy: { maxLeverage: 4 }, rollback: { maxDrawdownFraction: 0.03 } },
+      approval: {
+        approvers: ['slack:U024BE7LH'],
+        jwt: { issuer: 'https://idp.example.com', audience: ['stagegate'] },
+      },
+    });
+
+    // Act
+    const day3 = JSON.parse(day3Environment(prod).DAY3_CONFIG_JSON);
+
+    // Assess
+    expect(day3.leveragePolicy).toEqual({ ...DEFAULT_LEVERAGE_POLICY, maxLeverage: 4 });
+    expect(day3.rollback).toEqual({ ...DEFAULT_ROLLBACK_CONFIG, maxDrawdownFraction: 0.03 });
+    const dev = loadEnvironmentConfig('dev', { approval: { approvers: ['slack:U024BE7LH'] } });
+    expect(JSON.parse(day3Environment(dev).DAY3_CONFIG_JSON)).toMatchObject({
+      leveragePolicy: DEFAULT_LEVERAGE_POLICY,
+      rollback: DEFAULT_ROLLBACK_CONFIG,
+    });
+  });
+
+  it('refuses a cap below the start leverage, naming the field', () => {
+    // Act / Assess
+    expect(() =>
+      loadEnvironmentConfig('dev', { promotion: { leveragePolicy: { maxLeverage: 1 } } }),
+    ).toThrow(/promotion\.leveragePolicy\.startLeverage/);
   });
 });
