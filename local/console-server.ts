@@ -18,7 +18,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { HttpResponse } from '../functions/adapters/http/api-gateway.js';
 import { buildConsoleApi } from '../functions/composition/console.js';
-import type { Runtime } from '../functions/composition/runtime.js';
 import type { AuditDraft } from '../functions/core/audit/record.js';
 import type { ConsoleApi } from '../functions/core/use-cases/console-api.js';
 import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';

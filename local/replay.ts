@@ -10,7 +10,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TZDate } from '@date-fns/tz';
 import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
-import type { SimulationResult } from '../functions/core/cohort/simulate.js';
 import { StagegateError } from '../functions/core/errors.js';
 import { symbolMinutes } from '../functions/core/exchange/exchange-model.js';
 import type { GateResult } from '../functions/core/gates/types.js';

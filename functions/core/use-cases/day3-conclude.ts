@@ -236,7 +236,7 @@ async function concludeMicroLive(
   input: PathInput<'micro_live'>,
 ): Promise<Day3Conclusion> {
   const p = deps.promotion;
-  const { selection: s, d3 } = input;
+  const { selection: s } = input;
   const out = input.pipelineOutput;
   const promoted = out.outcome === 'promoted';
   const orders = promoted ? await p.promotions.listOrders(out.promotionId) : [];
