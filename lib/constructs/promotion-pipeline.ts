@@ -14,8 +14,9 @@
  * | stage-promotion | Query `COHORT#*` + gsi1; Put/Get `PROMOTION#*` | read `cohorts/` | audit |
  * | check-promotion-window | none | none | none (pure computation) |
  * | evaluate-gates | Get `BROKER_BOOK#*`, `CONFIG`; Update `PROMOTION#*` | read `lean/` | audit |
- * | submit-orders | Get `CONFIG`; Get/Put/Update `PROMOTION#*`; Get/Put `BROKER_BOOK#*` | | broker, audit |
- * | poll-orders | Query/Put `PROMOTION#*`; Get/Put `BROKER_BOOK#*` | | broker, audit |
+ * | start-paper-session | none | read `lean/` | broker, audit |
+ * | paper-tick | Get `KILLSWITCH`; Put/Query `SESSION_BOOK#*` | read `lean/` | broker, audit |
+ * | finish-paper-session | Put/Query `SESSION_BOOK#*` | read `lean/` | broker, audit |
  * | reconcile-promotion | Get `BROKER_BOOK#*`; Query `PROMOTION#*` | | broker, audit |
  * | complete-promotion | Update `PROMOTION#*` | | audit |
  *

@@ -564,7 +564,7 @@ export class WorkflowStack extends Stack {
     this.alarm('PromotionHaltedByKillSwitch', {
       alarmName: `${this.names.prefix}-promotion-halted-by-kill-switch`,
       alarmDescription:
-        'submit-orders refused to send orders because the kill switch is on or unreadable (the promotion ended as halted). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
+        'a paper session halted because the kill switch is on or unreadable (paper-tick logs "paper session halted"; no order is sent). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
       metric: promotion.killSwitchHalts,
       ...atLeastOnce,
     });
