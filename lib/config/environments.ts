@@ -5,6 +5,8 @@
  * Defaults carry no AWS account: `bin/app.ts` adds one from context (or, for dev only, from
  * `CDK_DEFAULT_ACCOUNT`); without one the stacks are environment-agnostic.
  */
+import { DEFAULT_LEVERAGE_POLICY } from '../../functions/core/leverage/policy.js';
+import { DEFAULT_ROLLBACK_CONFIG } from '../../functions/core/rollback/monitor.js';
 import {
   type DeepPartial,
   type EnvironmentConfig,
@@ -72,19 +74,11 @@ const COMMON = {
     windows: [{ opensAt: '10:00', closesAt: '15:30' }],
     approvalTimeoutHours: 4,
     microLive: { fraction: 0.05, minUsd: 50 },
-    // Start 2x; +1x when the daily Sharpe (>= 20 sessions) > 1.5 and drawdown < 3 %; cap 10x;
-    // -1x after a losing day; floor 1x.
-    leveragePolicy: {
-      startLeverage: 2,
-      stepLeverage: 1,
-      minLeverage: 1,
-      maxLeverage: 10,
-      stepUpMinSharpe: 1.5,
-      stepUpMaxDrawdownFraction: 0.03,
-      minSharpeSessions: 20,
-    },
-    // Roll back at 5 % drawdown, or 4x the backtest return variance after 30 returns.
-    rollback: { maxDrawdownFraction: 0.05, maxVarianceRatio: 4, minObservations: 30 },
+    // The core defaults: start 2x; +1x when the daily Sharpe (>= 20 sessions) > 1.5 and
+    // drawdown < 3 %; cap 10x; -1x after a losing day; floor 1x.
+    leveragePolicy: { ...DEFAULT_LEVERAGE_POLICY },
+    // The core defaults: roll back at 5 % drawdown, or 4x the backtest return variance after 30 returns.
+    rollback: { ...DEFAULT_ROLLBACK_CONFIG },
   },
   broker: {
     mode: 'paper',

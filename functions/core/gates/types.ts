@@ -103,6 +103,23 @@ export interface GateResult {
   readonly breakerAction: BreakerAction;
 }
 
+/**
+ * The verdict fields of a `gate_evaluated` audit record (docs/audit.md), snake_case:
+ * `{ gate, verdict, observed, threshold, unit, reason, breaker_action }`, units as in `r`.
+ * The promotion pipeline and the Day-3 review add when and on what the verdict rests.
+ */
+export function gateVerdictFields(r: GateResult) {
+  return {
+    gate: r.gate,
+    verdict: r.verdict,
+    observed: r.observed,
+    threshold: r.threshold,
+    unit: r.unit,
+    reason: r.reason,
+    breaker_action: r.breakerAction,
+  };
+}
+
 /** The strongest {@link BreakerAction} among failed results; `'none'` when all pass. */
 export function strongestAction(results: readonly GateResult[]): BreakerAction {
   let best: BreakerAction = 'none';

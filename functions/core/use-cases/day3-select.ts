@@ -8,7 +8,7 @@ import type { CohortConfig } from '../cohort/config.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
 import { evaluateEvidenceGates } from '../gates/evidence.js';
-import { type GateResult, strongestAction } from '../gates/types.js';
+import { type GateResult, gateVerdictFields, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
 import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
 import { type Day3Deps, day3Draft, tailOf } from './day3.js';
@@ -334,13 +334,7 @@ async function recordEvidenceGates(
         `promotion:${reviewId}`,
         { promotion_id: reviewId, cohort_id: input.day3.cohortId, agent_id: input.d3.agentId },
         {
-          gate: r.gate,
-          verdict: r.verdict,
-          observed: r.observed,
-          threshold: r.threshold,
-          unit: r.unit,
-          reason: r.reason,
-          breaker_action: r.breakerAction,
+          ...gateVerdictFields(r),
           evaluated_at: input.gates.nowIso,
           evidence: { ...evidence, sessions: evidence.sessions.length },
           provenance,

@@ -32,6 +32,7 @@ import {
 } from '../exchange/position-book.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
 import type { GateThresholds } from '../gates/thresholds.js';
+import { gateVerdictFields } from '../gates/types.js';
 import type { SplitEvent } from '../market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
@@ -527,13 +528,7 @@ export async function evaluatePromotionGates(
         streamOf(p.promotionId),
         { promotion_id: p.promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
         {
-          gate: r.gate,
-          verdict: r.verdict,
-          observed: r.observed,
-          threshold: r.threshold,
-          unit: r.unit,
-          reason: r.reason,
-          breaker_action: r.breakerAction,
+          ...gateVerdictFields(r),
           evaluated_at: isoOf(now),
           provenance,
         },
