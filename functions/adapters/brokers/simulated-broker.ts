@@ -51,8 +51,12 @@ import {
   effectiveQty,
   heldReservationsUsd,
 } from '../../core/exchange/order-acceptance.js';
-import { bookPositionFill } from '../../core/exchange/position-book.js';
-import { restatePositionForSplit } from '../../core/market/corporate-actions.js';
+import {
+  type AccountBook,
+  applyBookFill,
+  type BookedPosition,
+  restateBookForSplit,
+} from '../../core/exchange/position-book.js';
 import type { MarketSession } from '../../core/market/types.js';
 import { Order, type OrderSnapshot } from '../../core/orders/order.js';
 import { brokerOrderOf } from '../../core/paper/exchange-broker.js';
@@ -132,14 +136,6 @@ function parseConfig(input: SimulatedBrokerConfig): ResolvedConfig {
 /** One symbol's bars of one session (the exchange model's view). */
 type SymbolSession = SymbolMinutes;
 
-/** Account state while a sync is being computed. */
-interface WorkingAccount {
-  cashUsd: number;
-  realizedPnlUsd: number;
-  feesUsd: number;
-  positions: Record<string, SimPosition>;
-}
-
 /** The state after a sync: account and every order that was open when it started. */
 interface Synced {
   readonly account: SimAccountRecord;
@@ -157,32 +153,40 @@ const NY_DATE = new Intl.DateTimeFormat('en-CA', {
 });
 
 /**
- * Books one fill on the account through THE position book (`core/exchange/position-book.ts`),
- * the one the cohort ledger uses, so realized PnL matches the simulator's to the cent.
+ * The stored account as THE position book's {@link AccountBook} (the store calls the average
+ * price `avgEntryPriceUsd`, as Alpaca does), so fills and splits are booked by the same
+ * functions as the cohort ledgers, the paper session and the pipeline's reconciliation.
  */
-function bookFill(
-  account: WorkingAccount,
-  symbol: string,
-  signedQty: number,
-  priceUsd: number,
-  feeUsd: number,
-): void {
-  account.cashUsd = account.cashUsd - signedQty * priceUsd - feeUsd;
-  account.feesUsd += feeUsd;
-  const pos = account.positions[symbol] ?? {
-    symbol,
-    qty: 0,
-    avgEntryPriceUsd: 0,
-    realizedPnlUsd: 0,
+function accountBookOf(account: SimAccountRecord): AccountBook {
+  const positions: Record<string, BookedPosition> = {};
+  for (const p of Object.values(account.positions)) {
+    positions[p.symbol] = {
+      symbol: p.symbol,
+      qty: p.qty,
+      avgPriceUsd: p.avgEntryPriceUsd,
+      realizedPnlUsd: p.realizedPnlUsd,
+    };
+  }
+  return {
+    cashUsd: account.cashUsd,
+    realizedPnlUsd: account.realizedPnlUsd,
+    feesUsd: account.feesUsd,
+    positions,
   };
-  const change = bookPositionFill(pos.qty, pos.avgEntryPriceUsd, signedQty, priceUsd);
-  account.realizedPnlUsd += change.realizedUsd;
-  account.positions[symbol] = {
-    ...pos,
-    qty: change.qty,
-    avgEntryPriceUsd: change.avgPriceUsd,
-    realizedPnlUsd: pos.realizedPnlUsd + change.realizedUsd,
-  };
+}
+
+/** The stored positions of an {@link AccountBook} (inverse of {@link accountBookOf}). */
+function simPositionsOf(book: AccountBook): Record<string, SimPosition> {
+  const out: Record<string, SimPosition> = {};
+  for (const p of Object.values(book.positions)) {
+    out[p.symbol] = {
+      symbol: p.symbol,
+      qty: p.qty,
+      avgEntryPriceUsd: p.avgPriceUsd,
+      realizedPnlUsd: p.realizedPnlUsd,
+    };
+  }
+  return out;
 }
 
 /** The port's view of a stored order. */
@@ -433,7 +437,9 @@ export class SimulatedPaperBroker implements BrokerPort {
       changed.push(advanced.record);
       for (const fill of advanced.fills) bookings.push({ fill, order: advanced.record.order });
     }
-    const restated = stored ? await this.restateForSplits(base, now) : null;
+    const restated = stored
+      ? await this.restateForSplits(base.updatedAtMs, accountBookOf(base), now)
+      : null;
     if (changed.length === 0 && restated === null) {
       return { account: base, accountVersion: stored ? stored.version : null, orders };
     }
@@ -444,19 +450,22 @@ export class SimulatedPaperBroker implements BrokerPort {
         a.order.createdAtMs - b.order.createdAtMs ||
         a.order.clientOrderId.localeCompare(b.order.clientOrderId),
     );
-    const working: WorkingAccount = {
-      cashUsd: base.cashUsd,
-      realizedPnlUsd: base.realizedPnlUsd,
-      feesUsd: base.feesUsd,
-      positions: { ...(restated ?? base.positions) },
-    };
+    let book = restated ?? accountBookOf(base);
     for (const { fill, order } of bookings) {
-      const signed = order.side === 'buy' ? fill.qty : -fill.qty;
-      bookFill(working, order.symbol, signed, fill.priceUsd, fill.feeUsd);
+      book = applyBookFill(book, {
+        symbol: order.symbol,
+        side: order.side,
+        qty: fill.qty,
+        priceUsd: fill.priceUsd,
+        feeUsd: fill.feeUsd,
+      });
     }
     const account: SimAccountRecord = {
       ...base,
-      ...working,
+      cashUsd: book.cashUsd,
+      realizedPnlUsd: book.realizedPnlUsd,
+      feesUsd: book.feesUsd,
+      positions: simPositionsOf(book),
       version: base.version + 1,
       openClientOrderIds: base.openClientOrderIds.filter((id) => {
         const rec = orders.get(id);
@@ -479,26 +488,23 @@ export class SimulatedPaperBroker implements BrokerPort {
   /**
    * Positions re-stated across the splits effective after the account's last update (New
    * York date) through `now`'s date, as a broker does on the split day: quantity times the
-   * ratio, average price divided by it (value unchanged). Null when no split applies.
+   * ratio, average price divided by it (value unchanged), through THE position book's
+   * `restateBookForSplit`. `updatedAtMs` is the account's last update, epoch ms UTC. Null when
+   * no split applies.
    */
   private async restateForSplits(
-    base: SimAccountRecord,
+    updatedAtMs: number,
+    book: AccountBook,
     now: number,
-  ): Promise<Record<string, SimPosition> | null> {
-    const after = NY_DATE.format(base.updatedAtMs);
+  ): Promise<AccountBook | null> {
+    const after = NY_DATE.format(updatedAtMs);
     const through = NY_DATE.format(now);
     if (after >= through) return null;
-    let out: Record<string, SimPosition> | null = null;
-    for (const pos of Object.values(base.positions)) {
+    let out: AccountBook | null = null;
+    for (const pos of Object.values(book.positions)) {
       if (pos.qty === 0) continue;
       for (const split of await this.marketData.splits(pos.symbol, after, through)) {
-        out ??= { ...base.positions };
-        const cur = out[pos.symbol] as SimPosition;
-        const r = restatePositionForSplit(
-          { qty: cur.qty, avgCostUsd: cur.avgEntryPriceUsd },
-          split.ratio,
-        );
-        out[pos.symbol] = { ...cur, qty: r.qty, avgEntryPriceUsd: r.avgCostUsd ?? 0 };
+        out = restateBookForSplit(out ?? book, pos.symbol, split.ratio, split.effectiveDate).book;
       }
     }
     return out;

@@ -3,8 +3,9 @@
  * average cost, realized PnL and fees. Struct-of-arrays (typed arrays indexed by agent) so the
  * simulator can sweep a thousand agents per minute without allocation.
  *
- * Every fill is booked by THE position book (`exchange/position-book.ts`: weighted-average
- * cost, realized PnL gross of fees), the one the simulated broker and the pipeline use too.
+ * Every fill is booked by THE position book's one booking function (`bookFill` in
+ * `exchange/position-book.ts`: weighted-average cost, realized PnL gross of fees), the one the
+ * simulated broker, the paper session and the pipeline's reconciliation book through too.
  *
  * Identity guaranteed for every agent at every moment, for any mark price `m` (USD):
  *
@@ -13,7 +14,7 @@
  *
  * exact in real arithmetic; in floating point up to rounding (about 1e-9 USD per fill).
  */
-import { bookPositionFill } from '../exchange/position-book.js';
+import { bookFill } from '../exchange/position-book.js';
 
 /** Ledgers of `count` agents. All money in USD, quantities in shares (signed: short < 0). */
 export class AgentLedgers {
@@ -41,17 +42,27 @@ export class AgentLedgers {
 
   /**
    * Books one fill of agent `i`: `signedQty` shares (> 0 bought, < 0 sold) at `priceUsd`, paying
-   * `feeUsd`. Cash moves by `−signedQty × priceUsd − feeUsd`.
+   * `feeUsd`, through `bookFill` (cash moves by `−signedQty × priceUsd − feeUsd`).
    */
   applyFill(i: number, signedQty: number, priceUsd: number, feeUsd: number): void {
-    const q = this.qty[i] as number;
-    this.cashUsd[i] = (this.cashUsd[i] as number) - signedQty * priceUsd - feeUsd;
-    this.feesUsd[i] = (this.feesUsd[i] as number) + feeUsd;
+    const booked = bookFill(
+      {
+        cashUsd: this.cashUsd[i] as number,
+        feesUsd: this.feesUsd[i] as number,
+        realizedPnlUsd: this.realizedPnlUsd[i] as number,
+        qty: this.qty[i] as number,
+        avgPriceUsd: this.avgPriceUsd[i] as number,
+      },
+      signedQty,
+      priceUsd,
+      feeUsd,
+    );
+    this.cashUsd[i] = booked.cashUsd;
+    this.feesUsd[i] = booked.feesUsd;
+    this.realizedPnlUsd[i] = booked.realizedPnlUsd;
+    this.qty[i] = booked.qty;
+    this.avgPriceUsd[i] = booked.avgPriceUsd;
     this.tradeCount[i] = (this.tradeCount[i] as number) + 1;
-    const change = bookPositionFill(q, this.avgPriceUsd[i] as number, signedQty, priceUsd);
-    this.qty[i] = change.qty;
-    this.avgPriceUsd[i] = change.avgPriceUsd;
-    this.realizedPnlUsd[i] = (this.realizedPnlUsd[i] as number) + change.realizedUsd;
   }
 
   /** Equity of agent `i` at mark `markUsd`: cash + qty × mark (cash alone when flat). */

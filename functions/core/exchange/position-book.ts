@@ -1,8 +1,11 @@
 /**
- * THE position book: how a fill changes a position, cash, realized PnL and fees. The cohort
- * simulator's ledgers (`cohort/ledger.ts`), the simulated paper broker's account, the paper
- * session's own book and the promotion pipeline's reconciliation all book fills through
- * {@link bookPositionFill}, so their realized PnL cannot disagree by construction.
+ * THE position book: how a fill changes a position, cash, realized PnL and fees. Every ledger
+ * books fills through ONE function, {@link bookFill}: the cohort simulator's ledgers
+ * (`cohort/ledger.ts`) directly, and through {@link applyBookFill} the simulated paper broker's
+ * account (`adapters/brokers/simulated-broker.ts`), the paper session's own book, the core
+ * exchange broker and the promotion pipeline's reconciliation. So their cash, average price,
+ * realized PnL and fees cannot disagree by construction: same float operations in the same
+ * order (no rounding anywhere; cents are only taken when reported).
  *
  * Accounting (weighted-average cost basis, as broker statements such as Alpaca's
  * `avg_entry_price` report it): a fill that adds to a position (or opens one) moves the
@@ -52,9 +55,9 @@ export interface PositionChange {
 /**
  * Books `signedQty` shares (> 0 bought, < 0 sold) at `priceUsd` on a position of `qty` shares
  * at `avgPriceUsd` (see the module comment for the rule). Pure; allocation-free apart from the
- * returned object.
+ * returned object. Internal: ledgers book through {@link bookFill}.
  */
-export function bookPositionFill(
+function bookPositionFill(
   qty: number,
   avgPriceUsd: number,
   signedQty: number,
@@ -76,6 +79,52 @@ export function bookPositionFill(
   if (nq === 0) avg = 0;
   else if (nq > 0 !== qty > 0) avg = priceUsd;
   return { qty: nq, avgPriceUsd: avg, realizedUsd };
+}
+
+/**
+ * What one fill changes on an account holding one position in the filled symbol: the account's
+ * cash, fees and realized PnL (USD), the position's signed quantity (shares) and average price
+ * (USD per share).
+ */
+export interface FillLedgerState {
+  readonly cashUsd: number;
+  /** Fees paid, USD. */
+  readonly feesUsd: number;
+  /** Realized PnL, gross of fees, USD. */
+  readonly realizedPnlUsd: number;
+  /** Signed shares (short < 0). */
+  readonly qty: number;
+  /** Weighted-average entry price, USD per share (0 when flat). */
+  readonly avgPriceUsd: number;
+}
+
+/** A {@link FillLedgerState} after one fill, with the PnL that fill realized (USD). */
+export interface BookedFill extends FillLedgerState {
+  readonly realizedUsd: number;
+}
+
+/**
+ * THE booking of one fill: `signedQty` shares (> 0 bought, < 0 sold, never 0) at `priceUsd`
+ * (USD per share, slippage included) paying `feeUsd` (USD, >= 0). Cash moves by
+ * `−signedQty × priceUsd − feeUsd`, fees by `feeUsd`; the position and realized PnL follow the
+ * weighted-average-cost rule of the module comment. Pure; every ledger of the house (cohort
+ * ledgers, account books, the simulated broker) books fills only through this function.
+ */
+export function bookFill(
+  state: FillLedgerState,
+  signedQty: number,
+  priceUsd: number,
+  feeUsd: number,
+): BookedFill {
+  const change = bookPositionFill(state.qty, state.avgPriceUsd, signedQty, priceUsd);
+  return {
+    cashUsd: state.cashUsd - signedQty * priceUsd - feeUsd,
+    feesUsd: state.feesUsd + feeUsd,
+    realizedPnlUsd: state.realizedPnlUsd + change.realizedUsd,
+    qty: change.qty,
+    avgPriceUsd: change.avgPriceUsd,
+    realizedUsd: change.realizedUsd,
+  };
 }
 
 /** An account's book: cash, fees, realized PnL and one position per symbol ever traded. */
@@ -110,8 +159,9 @@ export function emptyAccountBook(cashUsd = 0): AccountBook {
 }
 
 /**
- * The book after one fill: cash moves by `−signedQty × price − fee`, the symbol's position by
- * {@link bookPositionFill}. Pure (returns a new book).
+ * The book after one fill, booked by {@link bookFill} on the account and the symbol's position
+ * (the position also keeps its own realized PnL and the time it opened). Pure (returns a new
+ * book).
  */
 export function applyBookFill(book: AccountBook, fill: BookFill): AccountBook {
   const signed = fill.side === 'buy' ? fill.qty : -fill.qty;
@@ -121,13 +171,24 @@ export function applyBookFill(book: AccountBook, fill: BookFill): AccountBook {
     avgPriceUsd: 0,
     realizedPnlUsd: 0,
   };
-  const change = bookPositionFill(pos.qty, pos.avgPriceUsd, signed, fill.priceUsd);
+  const change = bookFill(
+    {
+      cashUsd: book.cashUsd,
+      feesUsd: book.feesUsd,
+      realizedPnlUsd: book.realizedPnlUsd,
+      qty: pos.qty,
+      avgPriceUsd: pos.avgPriceUsd,
+    },
+    signed,
+    fill.priceUsd,
+    fill.feeUsd,
+  );
   const reopened = change.qty !== 0 && (pos.qty === 0 || change.qty > 0 !== pos.qty > 0);
   const openedAtMs = change.qty === 0 ? undefined : reopened ? fill.atMs : pos.openedAtMs;
   return {
-    cashUsd: book.cashUsd - signed * fill.priceUsd - fill.feeUsd,
-    feesUsd: book.feesUsd + fill.feeUsd,
-    realizedPnlUsd: book.realizedPnlUsd + change.realizedUsd,
+    cashUsd: change.cashUsd,
+    feesUsd: change.feesUsd,
+    realizedPnlUsd: change.realizedPnlUsd,
     positions: {
       ...book.positions,
       [fill.symbol]: {
