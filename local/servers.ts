@@ -11,7 +11,21 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { indexLegacyStreamHeads } from '../functions/adapters/audit/stream-heads.js';
+import {
+  AUDIT_HEADS_INDEX,
+  AUDIT_HEADS_PK,
+  AUDIT_HEADS_PROJECTED,
+  AUDIT_HEADS_SK,
+} from '../functions/core/audit/keys.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -286,13 +300,31 @@ export async function startLocalServers(options: StartOptions): Promise<LocalSer
   };
 }
 
+/** The audit stream-head index as DynamoDB declares it (same as the stateful CDK stack). */
+const AUDIT_HEADS_GSI = {
+  IndexName: AUDIT_HEADS_INDEX,
+  KeySchema: [
+    { AttributeName: AUDIT_HEADS_PK, KeyType: 'HASH' as const },
+    { AttributeName: AUDIT_HEADS_SK, KeyType: 'RANGE' as const },
+  ],
+  Projection: {
+    ProjectionType: 'INCLUDE' as const,
+    NonKeyAttributes: [...AUDIT_HEADS_PROJECTED],
+  },
+};
+
 /**
- * Creates the stagegate single table (pk/sk + GSI `gsi1`) if it does not exist yet; the same
- * key schema the stateful CDK stack declares.
+ * Creates the stagegate single table (pk/sk + GSIs `gsi1` and `audit-heads`) if it does not
+ * exist yet; the same key schema the stateful CDK stack declares. A table of an older state
+ * folder without the `audit-heads` index gets it, and its stream heads get the index keys
+ * (a one-time migration, `indexLegacyStreamHeads`).
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const existing = await client.send(new ListTablesCommand({}));
-  if (existing.TableNames?.includes(tableName)) return;
+  if (existing.TableNames?.includes(tableName)) {
+    await ensureAuditHeadsIndex(client, tableName);
+    return;
+  }
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -302,6 +334,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         { AttributeName: 'sk', AttributeType: 'S' },
         { AttributeName: 'gsi1pk', AttributeType: 'S' },
         { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        { AttributeName: AUDIT_HEADS_PK, AttributeType: 'S' },
+        { AttributeName: AUDIT_HEADS_SK, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -316,7 +350,53 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        AUDIT_HEADS_GSI,
       ],
     }),
   );
+}
+
+/** Adds the `audit-heads` index to a table created without it, then indexes its heads. */
+async function ensureAuditHeadsIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+  const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const indexes = described.Table?.GlobalSecondaryIndexes ?? [];
+  if (indexes.some((i) => i.IndexName === AUDIT_HEADS_INDEX)) return;
+  await client.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: AUDIT_HEADS_PK, AttributeType: 'S' },
+        { AttributeName: AUDIT_HEADS_SK, AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexUpdates: [{ Create: AUDIT_HEADS_GSI }],
+    }),
+  );
+  await waitForIndex(client, tableName, AUDIT_HEADS_INDEX);
+  await indexLegacyStreamHeads(DynamoDBDocumentClient.from(client), tableName);
+}
+
+/**
+ * Waits until a new index is ACTIVE (DynamoDB builds it after UpdateTable returns), polling
+ * DescribeTable within a bounded deadline.
+ *
+ * @throws Error naming the table and index when it is not ACTIVE within `deadlineMs`.
+ */
+async function waitForIndex(
+  client: DynamoDBClient,
+  tableName: string,
+  indexName: string,
+  deadlineMs = LOCAL_SERVER_START_TIMEOUT_MS,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const index = described.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === indexName);
+    if (index?.IndexStatus === 'ACTIVE') return;
+    if (Date.now() > until) {
+      throw new Error(
+        `DynamoDB Local: index ${indexName} of table ${tableName} not ACTIVE after ${deadlineMs} ms (status ${index?.IndexStatus ?? 'missing'})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, READINESS_POLL_MS));
+  }
 }

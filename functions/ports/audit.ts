@@ -82,6 +82,15 @@ export interface AuditAnchorStore {
   writeManifest(manifest: AuditDayManifest, expected: AuditAnchor | null): Promise<string>;
   /** Every stream head of the environment, with the time its record was written. */
   listHeads(environment: AuditEnvironment): Promise<Map<string, DatedStreamHead>>;
+  /**
+   * The heads the check of one UTC day needs: every head whose record is of `date` or later
+   * (with its `ts`), and the heads of `streams` (the streams with records that day).
+   */
+  headsSince(
+    environment: AuditEnvironment,
+    date: string,
+    streams: readonly string[],
+  ): Promise<Map<string, DatedStreamHead | StreamHead>>;
   /** For each stream, its first stored record after the UTC day `date` (seq, prev_hash). */
   firstRecordsAfter(environment: AuditEnvironment, date: string): Promise<Map<string, NextRecord>>;
 }

@@ -12,7 +12,8 @@
  * | `verify-audit-day` | s3:GetObject; s3:ListBucket with `s3:prefix` condition | `audit/env=<stage>/` |
  * | | s3:GetObject, s3:PutObject; s3:ListBucket with `s3:prefix` condition | `audit-manifests/env=<stage>/` (day manifests) |
  * | | dynamodb:GetItem, PutItem (LeadingKeys `AUDIT_ANCHOR#*`) | the table (the day anchor) |
- * | | dynamodb:Scan (read only, no key condition possible) | the table (every stream head) |
+ * | | dynamodb:GetItem (LeadingKeys `AUDIT_STREAM#*`) | the table (heads of the day's streams) |
+ * | | dynamodb:Query | index `audit-heads` (the heads written since the day) |
  * | state machine (Athena runs with its credentials) | athena:Start/Get/StopQueryExecution | the stage's workgroup |
  * | | athena:GetDataCatalog | `AwsDataCatalog` |
  * | | glue:GetDatabase/GetTable/GetPartition(s)/BatchCreatePartition | catalog, database, `audit_jsonl`, `audit_parquet` |
@@ -37,6 +38,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { AUDIT_HEADS_INDEX } from '../../functions/core/audit/keys.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { HANDLERS, type HandlerSpec } from '../handlers.js';
@@ -76,7 +78,10 @@ export interface AuditCompactionProps {
   readonly names: ResourceNames;
   /** The audit bucket (reads `audit/env=<stage>/`, writes `audit-parquet/env=<stage>/`). */
   readonly auditBucket: IBucket;
-  /** The single table: stream heads (read by Scan) and the day anchor (`AUDIT_ANCHOR#<stage>`). */
+  /**
+   * The single table: stream heads (read through the `audit-heads` index and by GetItem) and
+   * the day anchor (`AUDIT_ANCHOR#<stage>`).
+   */
   readonly table: ITableV2;
   /** The Athena results bucket of the stage's workgroup. */
   readonly resultsBucket: IBucket;
@@ -129,7 +134,8 @@ export class AuditCompaction extends Construct {
     // in the bucket, the anchor and the heads in the table.
     this.verifyFunction
       .usesTableItemsIn(props.table, [PARTITIONS.auditAnchor], ['GetItem', 'PutItem'])
-      .usesTableItems(props.table, ['Scan']);
+      .usesTableItemsIn(props.table, [PARTITIONS.auditStream], ['GetItem'])
+      .queriesIndex(props.table, AUDIT_HEADS_INDEX);
     const jsonObjects = auditBucket.arnForObjects(`${jsonPrefix}/*`);
     const manifestPrefix = `${PREFIXES.auditManifests}/env=${stage}`;
     const manifestObjects = auditBucket.arnForObjects(`${manifestPrefix}/*`);

@@ -12,6 +12,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import {
+  AUDIT_HEADS_INDEX,
+  AUDIT_HEADS_PK,
+  AUDIT_HEADS_PROJECTED,
+  AUDIT_HEADS_SK,
+} from '../../functions/core/audit/keys.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { type ResourceNames, resourceNames } from '../config/naming.js';
 import { AuditStore } from '../constructs/audit-store.js';
@@ -22,8 +28,10 @@ export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
-/** Name of the table's only global secondary index. */
+/** Name of the table's general-purpose global secondary index. */
 export const GSI1 = 'gsi1';
+/** The sparse index over the audit stream heads (functions/core/audit/keys.ts). */
+export { AUDIT_HEADS_INDEX } from '../../functions/core/audit/keys.js';
 
 /**
  * The placeholder `keyId` the Alpaca secret is created with. The secret's `secretKey` is a
@@ -95,6 +103,15 @@ export class StatefulStack extends Stack {
           indexName: GSI1,
           partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
           sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+        },
+        {
+          // Only stream heads carry these keys: the daily audit check Queries the heads of an
+          // environment (or those written since a day) instead of scanning the table.
+          indexName: AUDIT_HEADS_INDEX,
+          partitionKey: { name: AUDIT_HEADS_PK, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: AUDIT_HEADS_SK, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...AUDIT_HEADS_PROJECTED],
         },
       ],
       billing: dynamodb.Billing.onDemand(),

@@ -240,16 +240,22 @@ describe.each(STAGES)('audit compaction (%s)', (stage) => {
       s.actions.some((a) => a.startsWith('dynamodb:')),
     );
 
-    // Assess: writes only AUDIT_ANCHOR# items; the Scan (the heads) is read only.
+    // Assess: writes only AUDIT_ANCHOR# items; the heads are read by key and through their
+    // index, never by a table Scan (whose cost would grow with the whole table).
     const writes = ddb.filter((s) => s.actions.some((a) => /Put|Update|Delete|Write/.test(a)));
     expect(writes).toHaveLength(1);
     expect(writes[0]?.actions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(writes[0]?.condition).toContain('AUDIT_ANCHOR#*');
     expect(ddb.flatMap((s) => s.actions).sort()).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Scan',
+      'dynamodb:Query',
     ]);
+    const headReads = ddb.filter((s) => s.condition.includes('AUDIT_STREAM#*'));
+    expect(headReads.flatMap((s) => s.actions)).toEqual(['dynamodb:GetItem']);
+    const query = ddb.filter((s) => s.actions.includes('dynamodb:Query'));
+    expect(query.flatMap((s) => s.resources).join(' ')).toContain('/index/audit-heads');
   });
 
   it('uses the KMS key through S3 only, when the stage has one', () => {

@@ -31,7 +31,7 @@ describe.each(STAGES)('stateful stack (%s)', (stage) => {
   const config = environments[stage];
   const cmk = config.kms.customerManagedKey;
 
-  it('has the single table: pk/sk, GSI gsi1, on-demand, PITR, TTL expiresAt', () => {
+  it('has the single table: pk/sk, GSIs gsi1 and audit-heads, on-demand, PITR, TTL expiresAt', () => {
     // Prepare
     const { stateful } = built[stage];
 
@@ -50,6 +50,18 @@ describe.each(STAGES)('stateful stack (%s)', (stage) => {
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
+        }),
+        Match.objectLike({
+          IndexName: 'audit-heads',
+          KeySchema: [
+            { AttributeName: 'audit_heads_pk', KeyType: 'HASH' },
+            { AttributeName: 'audit_heads_sk', KeyType: 'RANGE' },
+          ],
+          // Never the head record itself (up to 256 KiB): only what verify compares.
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['seq', 'hash', 'updated_at'],
+          },
         }),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

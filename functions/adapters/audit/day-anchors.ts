@@ -2,13 +2,13 @@
  * Storage of the audit day manifests and their anchor (functions/core/audit/manifest.ts):
  * manifests are JSON objects `audit-manifests/env={env}/dt={date}.json` in the audit bucket;
  * the anchor (the newest manifest's date and hash) is the item `pk = AUDIT_ANCHOR#{env}`,
- * `sk = LATEST` of the stream-head table, outside the bucket. Also lists every stream head, so
- * verify can tell a stream whose objects were all deleted.
+ * `sk = LATEST` of the stream-head table, outside the bucket. Also lists the stream heads
+ * (through their index), so verify can tell a stream whose objects were all deleted.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   AUDIT_MANIFEST_PREFIX,
   auditPrefix,
@@ -21,11 +21,11 @@ import type {
   DatedStreamHead,
   NextRecord,
 } from '../../core/audit/manifest.js';
-import type { AuditEnvironment } from '../../core/audit/record.js';
+import type { AuditEnvironment, StreamHead } from '../../core/audit/record.js';
 import { TransientError } from '../../core/errors.js';
 import type { AuditAnchorStore } from '../../ports/audit.js';
 import { mapLimit, S3AuditReader } from './s3-audit-reader.js';
-import { isConditionalCheckFailure, STREAM_HEAD_SK, streamHeadPk } from './stream-heads.js';
+import { isConditionalCheckFailure, queryStreamHeads, readStreamHead } from './stream-heads.js';
 
 const ANCHOR_SK = 'LATEST';
 const anchorPk = (environment: AuditEnvironment) => `AUDIT_ANCHOR#${environment}`;
@@ -118,34 +118,38 @@ export class AuditDayAnchors implements AuditAnchorStore {
   }
 
   /**
-   * Every stream head in the table (a Scan: an operator tool, not a hot path), keyed by stream.
-   * Heads of other environments (the head record's `environment`) are left out.
+   * Every stream head of the environment, keyed by stream: Queries of the sparse head index
+   * (stream-heads.ts `AUDIT_HEADS_INDEX`), so the cost grows with the number of streams, not
+   * with the rest of the table.
    */
-  async listHeads(environment: AuditEnvironment): Promise<Map<string, DatedStreamHead>> {
-    const out = new Map<string, DatedStreamHead>();
-    const prefix = streamHeadPk('');
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.dynamo.send(
-        new ScanCommand({
-          TableName: this.options.tableName,
-          FilterExpression: 'begins_with(pk, :prefix) AND sk = :head',
-          ExpressionAttributeValues: { ':prefix': prefix, ':head': STREAM_HEAD_SK },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const env = envOf(item.record);
-        if (env !== null && env !== environment) continue;
-        out.set(String(item.pk).slice(prefix.length), {
-          seq: Number(item.seq),
-          hash: String(item.hash),
-          ts: typeof item.updated_at === 'string' ? item.updated_at : null,
-        });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+  listHeads(environment: AuditEnvironment): Promise<Map<string, DatedStreamHead>> {
+    return queryStreamHeads(this.options.dynamo, this.options.tableName, environment);
+  }
+
+  /**
+   * The heads the check of the UTC day `date` needs: those written that day or later (one
+   * Query per index shard, about one day of heads for a daily run), plus the heads of
+   * `streams` the index did not return (strongly consistent GetItems: a stream whose newest
+   * record has an earlier `ts` than its day's records, e.g. a replayed clock).
+   */
+  async headsSince(
+    environment: AuditEnvironment,
+    date: string,
+    streams: readonly string[],
+  ): Promise<Map<string, DatedStreamHead | StreamHead>> {
+    const { dynamo, tableName } = this.options;
+    const out: Map<string, DatedStreamHead | StreamHead> = await queryStreamHeads(
+      dynamo,
+      tableName,
+      environment,
+      date,
+    );
+    const missing = streams.filter((s) => !out.has(s));
+    const heads = await mapLimit(missing, 16, (s) => readStreamHead(dynamo, tableName, s));
+    missing.forEach((s, i) => {
+      const h = heads[i];
+      if (h) out.set(s, { seq: h.seq, hash: h.hash });
+    });
     return out;
   }
 
@@ -183,15 +187,5 @@ export class AuditDayAnchors implements AuditAnchorStore {
       }
     });
     return out;
-  }
-}
-
-function envOf(record: unknown): string | null {
-  if (typeof record !== 'string') return null;
-  try {
-    const env = (JSON.parse(record) as { environment?: unknown }).environment;
-    return typeof env === 'string' ? env : null;
-  } catch {
-    return null;
   }
 }

@@ -2,16 +2,48 @@
  * Stream heads in the DynamoDB single table: item `pk = AUDIT_STREAM#{stream}`, `sk = HEAD`
  * with `seq` (N), `hash` (S), plus `record` (S, the head record's JSON line: the write-ahead
  * copy that lets any writer finish an interrupted S3 write), `object_key` (S) and
- * `updated_at` (S, ISO-8601).
+ * `updated_at` (S, ISO-8601: the head record's `ts`).
+ *
+ * Every head also carries the keys of the sparse index `AUDIT_HEADS_INDEX` (core/audit/keys.ts), so the
+ * completeness checks list the heads of an environment, or the heads written since a day,
+ * with a Query whose cost grows with the streams it returns, not with the table:
+ * `audit_heads_pk = AUDIT_HEADS#{environment}#{shard}` (shard 0..`AUDIT_HEAD_SHARDS`-1,
+ * from the stream id's SHA-256, so one busy day's head writes spread over several index
+ * partitions instead of one) and `audit_heads_sk = {updated_at}#{stream}`.
  */
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditRecord, StreamHead } from '../../core/audit/record.js';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  AUDIT_HEAD_SHARDS,
+  AUDIT_HEADS_INDEX,
+  AUDIT_HEADS_PK,
+  AUDIT_HEADS_SK,
+} from '../../core/audit/keys.js';
+import type { DatedStreamHead } from '../../core/audit/manifest.js';
+import type { AuditEnvironment, AuditRecord, StreamHead } from '../../core/audit/record.js';
 
 /** Partition key of a stream's head item. */
 export const streamHeadPk = (stream: string): string => `AUDIT_STREAM#${stream}`;
 export const STREAM_HEAD_SK = 'HEAD';
+
+/** The index shard of a stream: first byte of SHA-256(stream) modulo `AUDIT_HEAD_SHARDS`. */
+export function auditHeadShard(stream: string): number {
+  return (createHash('sha256').update(stream, 'utf8').digest()[0] ?? 0) % AUDIT_HEAD_SHARDS;
+}
+
+/** Index keys of a stream's head written at `ts` (UTC ISO-8601) in `environment`. */
+export function auditHeadIndexKeys(
+  environment: string,
+  stream: string,
+  ts: string,
+): { [AUDIT_HEADS_PK]: string; [AUDIT_HEADS_SK]: string } {
+  return {
+    [AUDIT_HEADS_PK]: `AUDIT_HEADS#${environment}#${auditHeadShard(stream)}`,
+    [AUDIT_HEADS_SK]: `${ts}#${stream}`,
+  };
+}
 
 /** A head as stored: chaining fields plus the record it points at (when written by the sink). */
 export interface StoredStreamHead extends StreamHead {
@@ -71,13 +103,14 @@ export async function advanceStreamHead(
   // A batch moves the head by batch.length + 1 records at once.
   const expected = record.seq - 1 - batch.length;
   const first = expected < 0;
+  const index = auditHeadIndexKeys(record.environment, record.stream, record.ts);
   try {
     await dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: streamHeadPk(record.stream), sk: STREAM_HEAD_SK },
         UpdateExpression:
-          'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch',
+          'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch, #ipk = :ipk, #isk = :isk',
         ConditionExpression: first ? 'attribute_not_exists(pk)' : '#seq = :expected',
         ExpressionAttributeNames: {
           '#seq': 'seq',
@@ -86,6 +119,8 @@ export async function advanceStreamHead(
           '#key': 'object_key',
           '#at': 'updated_at',
           '#batch': 'batch',
+          '#ipk': AUDIT_HEADS_PK,
+          '#isk': AUDIT_HEADS_SK,
         },
         ExpressionAttributeValues: {
           ':seq': record.seq,
@@ -94,6 +129,8 @@ export async function advanceStreamHead(
           ':key': objectKey,
           ':at': record.ts,
           ':batch': batch.map((b) => ({ key: b.key, line: b.line })),
+          ':ipk': index[AUDIT_HEADS_PK],
+          ':isk': index[AUDIT_HEADS_SK],
           ...(first ? {} : { ':expected': expected }),
         },
       }),
@@ -111,4 +148,120 @@ export function isConditionalCheckFailure(err: unknown): boolean {
     err instanceof ConditionalCheckFailedException ||
     (err instanceof Error && err.name === 'ConditionalCheckFailedException')
   );
+}
+
+/**
+ * Heads of `environment` from `AUDIT_HEADS_INDEX`: every one, or (with `since`, a UTC
+ * day `YYYY-MM-DD`) those whose record is of that day or later. One Query per shard (paged);
+ * the index is eventually consistent, so a head advanced in the last moments may show its
+ * previous position (the daily check reads yesterday's heads, long settled).
+ *
+ * @returns heads keyed by stream, each with its record's `ts`.
+ */
+export async function queryStreamHeads(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  environment: AuditEnvironment,
+  since?: string,
+): Promise<Map<string, DatedStreamHead>> {
+  const out = new Map<string, DatedStreamHead>();
+  const shards = Array.from({ length: AUDIT_HEAD_SHARDS }, (_, i) => i);
+  await Promise.all(
+    shards.map(async (shard) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: AUDIT_HEADS_INDEX,
+            KeyConditionExpression: since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
+            ExpressionAttributeNames: {
+              '#pk': AUDIT_HEADS_PK,
+              ...(since ? { '#sk': AUDIT_HEADS_SK } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':pk': `AUDIT_HEADS#${environment}#${shard}`,
+              ...(since ? { ':since': since } : {}),
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const pk = String(item.pk);
+          out.set(pk.slice(streamHeadPk('').length), {
+            seq: Number(item.seq),
+            hash: String(item.hash),
+            ts: typeof item.updated_at === 'string' ? item.updated_at : null,
+          });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return out;
+}
+
+/**
+ * One-time migration: gives every head item written before `AUDIT_HEADS_INDEX` existed
+ * its index keys (environment from its head record, sort key from `updated_at`). A Scan, run
+ * once when the index is added (locally by `ensureTable`), never on a hot path. Idempotent:
+ * heads that have the keys are left alone, and the update is conditional on their absence.
+ *
+ * @returns the number of heads indexed.
+ */
+export async function indexLegacyStreamHeads(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<number> {
+  let indexed = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'begins_with(pk, :prefix) AND sk = :head AND attribute_not_exists(#ipk)',
+        ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK },
+        ExpressionAttributeValues: { ':prefix': streamHeadPk(''), ':head': STREAM_HEAD_SK },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const environment = environmentOfLine(item.record);
+      if (environment === null || typeof item.updated_at !== 'string') continue;
+      const stream = String(item.pk).slice(streamHeadPk('').length);
+      const keys = auditHeadIndexKeys(environment, stream, item.updated_at);
+      try {
+        await dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk, sk: STREAM_HEAD_SK },
+            UpdateExpression: 'SET #ipk = :ipk, #isk = :isk',
+            ConditionExpression: 'attribute_not_exists(#ipk)',
+            ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK, '#isk': AUDIT_HEADS_SK },
+            ExpressionAttributeValues: {
+              ':ipk': keys[AUDIT_HEADS_PK],
+              ':isk': keys[AUDIT_HEADS_SK],
+            },
+          }),
+        );
+        indexed += 1;
+      } catch (err) {
+        // A writer advanced the head meanwhile and set the keys itself.
+        if (!isConditionalCheckFailure(err)) throw err;
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return indexed;
+}
+
+/** The `environment` of a head record's JSON line; null when it is not one. */
+function environmentOfLine(line: unknown): string | null {
+  if (typeof line !== 'string') return null;
+  try {
+    const env = (JSON.parse(line) as { environment?: unknown }).environment;
+    return typeof env === 'string' ? env : null;
+  } catch {
+    return null;
+  }
 }

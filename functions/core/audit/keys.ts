@@ -17,6 +17,22 @@ export const AUDIT_PARQUET_PREFIX = 'audit-parquet/';
 /** Day manifests (manifest.ts): outside `audit/`, so the Athena/DuckDB views never read them. */
 export const AUDIT_MANIFEST_PREFIX = 'audit-manifests/';
 
+/**
+ * The sparse DynamoDB index over the stream heads (functions/adapters/audit/stream-heads.ts):
+ * its name, key attributes, projected attributes and shards per environment. The stateful
+ * CDK stack and the local table (local/servers.ts) declare it from these.
+ */
+export const AUDIT_HEADS_INDEX = 'audit-heads';
+export const AUDIT_HEADS_PK = 'audit_heads_pk';
+export const AUDIT_HEADS_SK = 'audit_heads_sk';
+export const AUDIT_HEADS_PROJECTED = ['seq', 'hash', 'updated_at'] as const;
+/**
+ * Index partitions per environment. Each index partition takes up to 1,000 writes/s; a head
+ * advance is one index write (two when its sort key moves), so 8 shards leave room for
+ * thousands of appends per second while a listing stays 8 Queries.
+ */
+export const AUDIT_HEAD_SHARDS = 8;
+
 const SAFE = /[A-Za-z0-9.-]/;
 
 /**

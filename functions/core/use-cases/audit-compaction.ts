@@ -117,8 +117,11 @@ async function checkTrail(deps: AuditTrailDeps, date: string | undefined): Promi
       anchor: null,
     };
   }
+  const streams = [...new Set(records.map((r) => r.stream))];
   const [heads, stored, anchor] = await Promise.all([
-    anchors.listHeads(environment),
+    date === undefined
+      ? anchors.listHeads(environment)
+      : anchors.headsSince(environment, date, streams),
     anchors.readManifests(environment),
     anchors.readAnchor(environment),
   ]);

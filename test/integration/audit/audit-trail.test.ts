@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -14,10 +14,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditReader } from '../../../functions/adapters/audit/s3-audit-reader.js';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
+import {
+  queryStreamHeads,
+  readStreamHead,
+} from '../../../functions/adapters/audit/stream-heads.js';
 import type { Runtime } from '../../../functions/composition/runtime.js';
 import { auditObjectKey, manifestKey } from '../../../functions/core/audit/keys.js';
 import type { AuditDayManifest } from '../../../functions/core/audit/manifest.js';
@@ -566,6 +570,117 @@ describe('audit completeness: streams, day edges, manifests and the anchor', () 
     >;
     // Assess
     expect(result.firstBreak).toMatchObject({ stream: 'input:cli', reason: 'head-mismatch' });
+  });
+
+  it('reads the stream heads through the audit-heads index, never by a table Scan', async () => {
+    // Prepare: a client that records what verify sends to the table
+    const sent: { name: string; index?: string }[] = [];
+    const recording = {
+      send: (cmd: { constructor: { name: string }; input: { IndexName?: string } }) => {
+        sent.push({ name: cmd.constructor.name, index: cmd.input.IndexName });
+        return dynamo.send(cmd as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const verifyWith = (date?: string) =>
+      verifyAudit({
+        s3Client: s3,
+        bucket: BUCKET,
+        environment: 'local',
+        ...(date ? { date } : {}),
+        heads: { dynamo: recording, tableName: TABLE },
+      });
+
+    // Act
+    const whole = await verifyWith();
+    const day = await verifyWith('2024-03-05');
+
+    // Assess
+    expect(whole.ok).toBe(true);
+    expect(day.ok).toBe(true);
+    expect(sent.map((s) => s.name)).not.toContain('ScanCommand');
+    const queries = sent.filter((s) => s.name === 'QueryCommand');
+    expect(queries.length).toBeGreaterThanOrEqual(2 * 8); // every shard, both runs
+    expect(new Set(queries.map((q) => q.index))).toEqual(new Set(['audit-heads']));
+  });
+
+  it('the index gives a day check only the heads written that day or later', async () => {
+    // Prepare: the heads as the sink left them (strongly consistent reads)
+    const streams = [...new Set(records.map((r) => r.stream))];
+    const byKey = await Promise.all(
+      streams.map(async (stream) => [stream, await readStreamHead(dynamo, TABLE, stream)] as const),
+    );
+    const newestTs = new Map(
+      streams.map((stream) => [stream, records.filter((r) => r.stream === stream).pop()!.ts]),
+    );
+
+    // Act
+    const all = await queryStreamHeads(dynamo, TABLE, 'local');
+    const since = await queryStreamHeads(dynamo, TABLE, 'local', '2024-03-05');
+    const otherEnv = await queryStreamHeads(dynamo, TABLE, 'prod');
+
+    // Assess: every local head, as stored; the 2024-03-04-only streams are left out of the
+    // day check's listing; other environments' heads never mix in.
+    expect([...all.keys()].sort()).toEqual([...streams].sort());
+    for (const [stream, head] of byKey) {
+      expect(all.get(stream)).toEqual({
+        seq: head!.seq,
+        hash: head!.hash,
+        ts: newestTs.get(stream),
+      });
+    }
+    const wantSince = streams.filter((s) => (newestTs.get(s) ?? '') >= '2024-03-05').sort();
+    expect(wantSince.length).toBeGreaterThan(0);
+    expect(wantSince.length).toBeLessThan(streams.length);
+    expect([...since.keys()].sort()).toEqual(wantSince);
+    expect(otherEnv.size).toBe(0);
+  });
+
+  it('ensureTable adds the index to an older table and indexes its heads once', async () => {
+    // Prepare: a table as older state folders have it (gsi1 only) with one head item
+    const legacy = 'stagegate-legacy';
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: legacy,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const head = records.find((r) => r.stream === 'cohort:c-1')!;
+    await dynamo.send(
+      new PutCommand({
+        TableName: legacy,
+        Item: {
+          pk: 'AUDIT_STREAM#cohort:c-1',
+          sk: 'HEAD',
+          seq: head.seq,
+          hash: head.hash,
+          record: JSON.stringify(head),
+          object_key: auditObjectKey(head),
+          updated_at: head.ts,
+        },
+      }),
+    );
+
+    // Act
+    await ensureTable(ddb, legacy);
+    await ensureTable(ddb, legacy); // a second start: nothing left to do
+    const listed = await queryStreamHeads(dynamo, legacy, 'local');
+    const described = await ddb.send(new DescribeTableCommand({ TableName: legacy }));
+
+    // Assess
+    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([
+      'audit-heads',
+    ]);
+    expect(listed).toEqual(
+      new Map([['cohort:c-1', { seq: head.seq, hash: head.hash, ts: head.ts }]]),
+    );
   });
 
   it('detects a deleted newest day manifest through the anchor kept in the head table', async () => {
