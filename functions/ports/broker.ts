@@ -67,6 +67,12 @@ export interface BrokerPosition {
   /** Signed shares: negative is short. */
   readonly qty: number;
   readonly avgEntryPriceUsd: number;
+  /**
+   * The broker's current price of the symbol, USD per share (Alpaca `current_price`; the
+   * simulated broker's mark: the last quote mid of a minute that ended by now). Absent when
+   * the broker does not report one. The micro-live rollback check values a slice with it.
+   */
+  readonly marketPriceUsd?: number;
 }
 
 export interface BrokerAccount {

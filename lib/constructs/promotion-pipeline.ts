@@ -15,10 +15,10 @@
  * | check-promotion-window | none | none | none (pure computation) |
  * | evaluate-gates | Get `BROKER_BOOK#*`, `CONFIG`; Update `PROMOTION#*` | read `lean/` | audit |
  * | start-paper-session | none | read `lean/` | broker, audit |
- * | paper-tick | Get `KILLSWITCH`; Put/Query `SESSION_BOOK#*` | read `lean/` | broker, audit |
+ * | paper-tick | Get `KILLSWITCH`; Put/Query `SESSION_BOOK#*`; Update `PROMOTION#*` (a slice's rollback) | read `lean/` | broker, audit |
  * | finish-paper-session | Put/Query `SESSION_BOOK#*` | read `lean/` | broker, audit |
  * | reconcile-promotion | Get `BROKER_BOOK#*`; Query `PROMOTION#*` | | broker, audit |
- * | complete-promotion | Update `PROMOTION#*` | | audit |
+ * | complete-promotion | Get/Update `PROMOTION#*` | | audit |
  *
  * "broker" is, for the simulated adapter, Get/BatchGet/Put (transactional) on
  * `SIMBROKER#<account>` and reading `lean/` (it fills against real quotes); for
@@ -215,7 +215,9 @@ export class PromotionPipeline extends Construct {
           fn('paperTick')
             .readsObjects(buckets.marketData, PREFIXES.marketData)
             .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
-            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query']),
+            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
+            // A micro-live slice's rollback demotes its promotion (`halted`).
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
         ),
       ),
       finishPaperSession: audited(
@@ -235,7 +237,11 @@ export class PromotionPipeline extends Construct {
       ),
       // Final status, then promotion_completed.
       completePromotion: audited(
-        fn('completePromotion').usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
+        fn('completePromotion').usesTableItemsIn(
+          table,
+          [PARTITIONS.promotion],
+          ['GetItem', 'UpdateItem'],
+        ),
       ),
     };
 

@@ -369,7 +369,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
         'dynamodb:BatchGetItem': [simbroker],
         'dynamodb:PutItem': ['SESSION_BOOK#*', simbroker],
         'dynamodb:Query': ['SESSION_BOOK#*'],
-        'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
+        'dynamodb:UpdateItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
       },
       finishPaperSession: {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
@@ -386,7 +386,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },
       completePromotion: {
-        'dynamodb:GetItem': ['AUDIT_STREAM#*'],
+        'dynamodb:GetItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
       },
     });

@@ -134,6 +134,7 @@ const AlpacaPositionSchema = z.object({
   qty: num,
   side: z.string().optional(),
   avg_entry_price: num,
+  current_price: num.optional(),
 });
 
 const AlpacaAccountSchema = z.object({
@@ -425,6 +426,9 @@ export class AlpacaPaperBroker implements BrokerPort {
       symbol: p.symbol,
       qty: p.side === 'short' && p.qty > 0 ? -p.qty : p.qty,
       avgEntryPriceUsd: p.avg_entry_price,
+      ...(p.current_price !== undefined && p.current_price > 0
+        ? { marketPriceUsd: p.current_price }
+        : {}),
     }));
   }
 

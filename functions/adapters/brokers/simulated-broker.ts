@@ -346,12 +346,23 @@ export class SimulatedPaperBroker implements BrokerPort {
       .map(toBrokerOrder);
   }
 
+  /** Open positions with the broker's mark at `clock.now()` (see the module comment). */
   async listPositions(): Promise<readonly BrokerPosition[]> {
+    const now = this.clock.now();
     const synced = await this.syncCommitted();
-    return Object.values(synced.account.positions)
+    const held = Object.values(synced.account.positions)
       .filter((p) => p.qty !== 0)
-      .sort((a, b) => a.symbol.localeCompare(b.symbol))
-      .map((p) => ({ symbol: p.symbol, qty: p.qty, avgEntryPriceUsd: p.avgEntryPriceUsd }));
+      .sort((a, b) => a.symbol.localeCompare(b.symbol));
+    const out: BrokerPosition[] = [];
+    for (const p of held) {
+      out.push({
+        symbol: p.symbol,
+        qty: p.qty,
+        avgEntryPriceUsd: p.avgEntryPriceUsd,
+        marketPriceUsd: await this.markUsd(p.symbol, now, p.avgEntryPriceUsd),
+      });
+    }
+    return out;
   }
 
   /** Cash, equity at the last marks, and buying power (see the module comment), USD. */

@@ -56,6 +56,7 @@ import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
 import { type IntentTrail, submitOnce } from '../orders/order-intent.js';
 import { type AccountLimits, type AccountView, accountRefusal } from './account.js';
+import type { SliceRollback } from './slice-rollback.js';
 
 const MINUTE_MS = 60_000;
 
@@ -104,6 +105,12 @@ export interface PaperSessionLimits {
    * before every opening order when the tick has an account view ({@link PaperTickDeps.account}).
    */
   readonly account?: AccountLimits;
+  /**
+   * A micro-live slice's rollback thresholds and variance yardstick: the session then runs
+   * the slice's rollback monitor every tick on its equity at the broker (`slice-rollback.ts`,
+   * applied by the workflow's tick, `use-cases/paper-session.ts`). Absent: not a slice.
+   */
+  readonly rollback?: SliceRollback;
 }
 
 /**
@@ -125,6 +132,12 @@ export interface HaltModes {
    * @default 'reduce-only'
    */
   readonly reconciliation?: HaltMode;
+  /**
+   * A micro-live slice's rollback monitor decided to roll it back (drawdown or variance of its
+   * equity at the broker, or the broker unreadable: `slice-rollback.ts`).
+   * @default 'flatten'
+   */
+  readonly rollback?: HaltMode;
 }
 
 /** Kill switch: flatten (a halted strategy holds nothing); daily loss stop: flatten. */
@@ -164,6 +177,14 @@ export interface PaperSessionState {
   readonly orders: readonly PaperOrder[];
   readonly ticks: number;
   readonly done: boolean;
+  /**
+   * A micro-live slice's monitor (when `limits.rollback` is set): its equity at the broker,
+   * USD, one point a tick after the capital, and when it was rolled back (UTC ISO-8601).
+   */
+  readonly slice?: {
+    readonly equityCurveUsd: readonly number[];
+    readonly rolledBackAtIso: string | null;
+  };
 }
 
 /** What a tick decided (one audit record). */

@@ -58,7 +58,9 @@ export type RollbackTrigger =
   | 'drawdown'
   | 'variance'
   | 'drawdown_and_variance'
-  | 'missing_data';
+  | 'missing_data'
+  /** The paper broker could not value the slice (`paper/slice-rollback.ts`): fail closed. */
+  | 'broker_unreadable';
 
 /** The monitor's verdict. */
 export interface RollbackVerdict {

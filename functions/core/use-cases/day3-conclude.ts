@@ -3,6 +3,7 @@ import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
 import type { ApprovalStore } from '../../ports/approval-store.js';
 import type { ApprovalKey } from '../approval/links.js';
 import { TransientError, ValidationError } from '../errors.js';
+import { SLICE_ROLLBACK_REASON } from '../paper/slice-rollback.js';
 import { type Day3Deps, day3Draft, streamOfExecution } from './day3.js';
 import type { ApprovalResult, Day3Selection, LineageDay, MicroLiveSlice } from './day3-records.js';
 import { approvalIdFor } from './day3-request-approval.js';
@@ -245,7 +246,13 @@ async function concludeMicroLive(
   const mismatch = await approvalMismatch(deps, input, position.qty);
   // The slice trades through the paper session (statemachines/paper-session.asl.json), which
   // flattens at the close: a promoted slice is active even when it ends the day flat.
-  let status: MicroLiveSlice['status'] = promoted ? 'active' : 'not_started';
+  // Rolled back by the slice's rollback monitor inside its paper session (demoted, flattened).
+  const rolledBack = out.outcome === 'halted' && out.reason.startsWith(SLICE_ROLLBACK_REASON);
+  let status: MicroLiveSlice['status'] = promoted
+    ? 'active'
+    : rolledBack
+      ? 'rolled_back'
+      : 'not_started';
   let statusReason = promoted
     ? `promoted by ${out.promotionId}: ${out.reason}`
     : `promotion ${out.promotionId} ${out.outcome}: ${out.reason}`;
@@ -265,7 +272,7 @@ async function concludeMicroLive(
         }
       : null,
   });
-  const started = promoted && !mismatch;
+  const started = (promoted || rolledBack) && !mismatch;
   return {
     ...input.base,
     outcome: started ? 'micro_live_started' : 'micro_live_not_started',

@@ -3,6 +3,7 @@
  * decision and returns the promotion pipeline's input for it.
  */
 import { initialLeverage } from '../leverage/policy.js';
+import type { SliceRollback } from '../paper/slice-rollback.js';
 import { type Day3Deps, day3Draft, streamOfExecution, tailOf } from './day3.js';
 import { lineageReturnVariance } from './day3-curves.js';
 import type { ApprovalResult, Day3Selection, LineageDay, MicroLiveSlice } from './day3-records.js';
@@ -16,6 +17,11 @@ export interface MicroLivePipelineInput {
   readonly approvalId: string;
   /** Trades behind the approval: the candidate genome's total over its reviewed sessions. */
   readonly evidenceTradeCount: number;
+  /**
+   * The rollback monitor's thresholds and the candidate's Day 1-3 minute-return variance: the
+   * slice's paper session watches its equity at the broker with them.
+   */
+  readonly sliceRollback: SliceRollback;
   /** Links the child execution to this one in the Step Functions console. */
   readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: string;
 }
@@ -97,6 +103,13 @@ export async function startMicroLive(
     capitalSliceUsd: stored.capitalSliceUsd,
     approvalId: decision.approvalId,
     evidenceTradeCount: selection.candidate.days.reduce((n, d) => n + d.tradeCount, 0),
+    sliceRollback: {
+      ...deps.config.rollback,
+      backtestReturnVariance:
+        stored.backtestReturnVariance !== null && stored.backtestReturnVariance > 0
+          ? stored.backtestReturnVariance
+          : null,
+    },
     AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: input.executionArn,
   };
   return {

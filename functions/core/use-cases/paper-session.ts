@@ -39,6 +39,14 @@ import {
   sessionBook,
 } from '../paper/paper-session.js';
 import { type ParityRecord, parityRecord, runReferenceSession } from '../paper/reference.js';
+import {
+  checkSliceRollback,
+  SLICE_ROLLBACK_REASON,
+  type SliceRollback,
+  SliceRollbackSchema,
+  valueSliceAtBroker,
+} from '../paper/slice-rollback.js';
+import { DEFAULT_ROLLBACK_CONFIG } from '../rollback/monitor.js';
 import type { PromotionDeps } from './promotion.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -97,6 +105,7 @@ export const HaltModesSchema = z.strictObject({
   killSwitch: HaltModeSchema,
   dailyLossStop: HaltModeSchema,
   reconciliation: HaltModeSchema.optional(),
+  rollback: HaltModeSchema.optional(),
 });
 
 /** Limits of the whole broker account (`core/paper/account.ts`). */
@@ -133,6 +142,7 @@ export const PaperSessionStateSchema = z.strictObject({
     maxBarAgeSeconds: z.number().positive(),
     haltModes: HaltModesSchema.optional(),
     account: AccountLimitsSchema.optional(),
+    rollback: SliceRollbackSchema.optional(),
   }),
   startedAtMs: z.number(),
   accountCashUsd: z.number(),
@@ -143,6 +153,12 @@ export const PaperSessionStateSchema = z.strictObject({
   orders: z.array(OrderSchema),
   ticks: z.number().int().min(0),
   done: z.boolean(),
+  slice: z
+    .strictObject({
+      equityCurveUsd: z.array(z.number()),
+      rolledBackAtIso: z.string().nullable(),
+    })
+    .optional(),
 });
 
 /** What every step returns: the state, when to tick next, and whether the session is over. */
@@ -212,6 +228,7 @@ export async function startPaperSession(
       maxBarAgeSeconds: deps.paperSession.maxBarAgeSeconds,
       haltModes: deps.paperSession.haltModes,
       account: deps.paperSession.account,
+      ...sliceRollbackOf(p),
     },
   });
   await deps.audit.append(
@@ -226,6 +243,17 @@ export async function startPaperSession(
     }),
   );
   return { state, waitSeconds: 0, done: false };
+}
+
+/**
+ * The rollback monitor settings of a micro-live promotion: the staged ones; for an approved
+ * promotion staged without them, the default thresholds with no variance yardstick, so the
+ * monitor fails closed (rolls the slice back at its first tick); none for other promotions.
+ */
+function sliceRollbackOf(p: StagedPromotion): { rollback?: SliceRollback } {
+  if (p.sliceRollback) return { rollback: p.sliceRollback };
+  if (p.approvalId === null) return {};
+  return { rollback: { ...DEFAULT_ROLLBACK_CONFIG, backtestReturnVariance: null } };
 }
 
 /** Parses the state a step received. @throws ValidationError naming `state.<field>`. */
@@ -287,7 +315,7 @@ export async function tickPaperSession(
       }),
     );
   }
-  let state = out.state;
+  let state = await watchSlice(deps, broker, out.state, now);
   await deps.sessionBooks.save(
     accountKeyOf(broker.name, deps.brokerAccount),
     snapshotOf(state, out.markUsd, now),
@@ -304,6 +332,69 @@ export async function tickPaperSession(
     }
   }
   return { state, waitSeconds: out.waitSeconds, done: state.done };
+}
+
+/**
+ * The micro-live slice's rollback monitor (`paper/slice-rollback.ts`), once a tick while the
+ * session is open and until it rolls the slice back: values the slice at the broker (its
+ * positions read now; an error is kept as the reading: fail closed), adds the point to the
+ * slice's equity curve, and on a rollback verdict applies the slice's halt mode (default
+ * `flatten`: the next tick closes the position and sends nothing more) and records `rollback`
+ * with the figures. Sessions that are not a slice are returned unchanged.
+ */
+async function watchSlice(
+  deps: PaperSessionDeps,
+  broker: BrokerPort,
+  state: PaperSessionState,
+  nowMs: number,
+): Promise<PaperSessionState> {
+  const rollback = state.limits.rollback;
+  if (!rollback || nowMs >= state.closeMs || state.slice?.rolledBackAtIso) return state;
+  const positions = await broker
+    .listPositions()
+    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const book = sessionBook(state);
+  const qty = book.positions[state.symbol]?.qty ?? 0;
+  const valuation = valueSliceAtBroker({ cashUsd: book.cashUsd, qty }, state.symbol, positions);
+  const check = checkSliceRollback({
+    rollback,
+    capitalUsd: state.capitalUsd,
+    curveUsd: state.slice?.equityCurveUsd ?? [],
+    valuation,
+  });
+  const v = check.verdict;
+  const atIso = new Date(nowMs).toISOString();
+  const rolledBack = v.action === 'rollback';
+  let next: PaperSessionState = {
+    ...state,
+    slice: { equityCurveUsd: check.equityCurveUsd, rolledBackAtIso: rolledBack ? atIso : null },
+  };
+  if (!rolledBack) return next;
+  const mode = state.limits.haltModes?.rollback ?? 'flatten';
+  const reason = `${SLICE_ROLLBACK_REASON}${v.reason}`;
+  if (escalatesHalt(next.halt, mode)) next = { ...next, halt: { mode, reason } };
+  // Demoted: the pipeline's completion keeps `halted` (completePromotion).
+  await deps.promotions.setStatus(state.promotionId, 'halted', reason);
+  await deps.audit.append(
+    draft(deps, 'rollback', state.promotionId, {
+      trigger: v.trigger,
+      reason: v.reason,
+      source: 'broker',
+      drawdown_fraction: v.observed.drawdownFraction,
+      variance_ratio: v.observed.varianceRatio,
+      observations: v.observed.observations,
+      thresholds: v.thresholds,
+      equity_usd: valuation.kind === 'valued' ? valuation.equityUsd : null,
+      mark_usd: valuation.kind === 'valued' ? valuation.markUsd : null,
+      capital_slice_usd: state.capitalUsd,
+      position_qty: qty,
+      halt_mode: mode,
+      halt: next.halt,
+      broker: broker.name,
+      at: atIso,
+    }),
+  );
+  return next;
 }
 
 /** Ticks between two account reconciliations when the session's book did not move. */

@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { parseOrThrow } from '../errors.js';
 import { ORDER_STATUSES } from '../orders/order.js';
+import { SliceRollbackSchema } from '../paper/slice-rollback.js';
 
 /** Pipeline settings from the per-environment config (no hidden defaults in the code path). */
 export const PromotionConfigSchema = z.strictObject({
@@ -54,6 +55,11 @@ export const PromotionRequestSchema = z.strictObject({
    * replaces the cohort's one-day count in the minimum-trade gate.
    */
   evidenceTradeCount: z.number().int().min(0).optional(),
+  /**
+   * A micro-live slice's rollback thresholds and Day 1-3 minute-return variance (Day-3): its
+   * paper session runs the slice's rollback monitor on the broker's equity every tick.
+   */
+  sliceRollback: SliceRollbackSchema.optional(),
   /** Set by Step Functions on a nested execution (links it to its parent in the console). */
   AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().min(1).optional(),
 });
@@ -108,6 +114,11 @@ export const StagedPromotionSchema = z.object({
   broker: z.string(),
   /** Set when a human approved this promotion (Day-3 micro-live). */
   approvalId: z.string().nullable(),
+  /**
+   * The micro-live slice's rollback monitor settings (from the request); null or absent: not
+   * given (an approved promotion without them fails closed at its first tick).
+   */
+  sliceRollback: SliceRollbackSchema.nullable().optional(),
   status: PromotionStatusSchema,
   statusReason: z.string(),
   stagedAtIso: z.string(),

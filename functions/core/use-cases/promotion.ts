@@ -249,6 +249,7 @@ export async function stagePromotion(
     },
     broker: `${deps.brokerAt(nowMs).name}:${deps.brokerAccount}`,
     approvalId: request.approvalId ?? null,
+    ...(request.sliceRollback ? { sliceRollback: request.sliceRollback } : {}),
     status: 'staged',
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
     stagedAtIso: isoOf(nowMs),
@@ -861,21 +862,28 @@ export async function completePromotion(
   },
 ): Promise<{ promotionId: string; outcome: string; reason: string }> {
   const p = input.promotion;
-  const status = input.outcome === 'failed' ? 'failed' : input.outcome;
-  await deps.promotions.setStatus(p.promotionId, status, input.reason);
+  let { outcome, reason } = input;
+  if (outcome === 'promoted') {
+    // A promotion demoted during its paper session (a micro-live slice's rollback) stays
+    // demoted: completing the pipeline never undoes it.
+    const current = await deps.promotions.get(p.promotionId);
+    if (current.status === 'halted') {
+      outcome = 'halted';
+      reason = current.statusReason;
+    }
+  }
+  const status = outcome === 'failed' ? 'failed' : outcome;
+  await deps.promotions.setStatus(p.promotionId, status, reason);
   await deps.audit.append(
     draft(
       deps,
       'promotion_completed',
       streamOf(p.promotionId),
       { promotion_id: p.promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
-      {
-        outcome: input.outcome,
-        reason: input.reason,
-      },
+      { outcome, reason },
     ),
   );
-  return { promotionId: p.promotionId, outcome: input.outcome, reason: input.reason };
+  return { promotionId: p.promotionId, outcome, reason };
 }
 
 /**

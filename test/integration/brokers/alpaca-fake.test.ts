@@ -135,7 +135,9 @@ describe('AlpacaPaperBroker against the fake Alpaca API', () => {
     expect(first?.status).toBe('new');
     expect(open.map((o) => o.clientOrderId)).toEqual(['sg_alpaca_1']);
     expect(filled).toMatchObject({ status: 'filled', filledQty: 2.5, filledAvgPriceUsd: 420 });
-    expect(positions).toEqual([{ symbol: 'SPY', qty: 2.5, avgEntryPriceUsd: 420 }]);
+    expect(positions).toEqual([
+      { symbol: 'SPY', qty: 2.5, avgEntryPriceUsd: 420, marketPriceUsd: 420 },
+    ]);
     expect(account.cashUsd).toBeCloseTo(100_000 - 1_050, 9);
     expect(account.equityUsd).toBeCloseTo(100_000, 9);
   });

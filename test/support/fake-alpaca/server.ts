@@ -288,6 +288,7 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
             avg_entry_price: String(p.avg),
             side: p.qty > 0 ? 'long' : 'short',
             market_value: String(p.qty * price(symbol)),
+            current_price: String(price(symbol)),
           })),
       };
     }
