@@ -96,28 +96,40 @@ export async function startMicroLive(
       ),
     );
   }
-  const pipelineInput: MicroLivePipelineInput = {
-    source: 'event',
-    cohortId: d3.cohortId,
-    agentId: d3.agentId,
-    capitalSliceUsd: stored.capitalSliceUsd,
-    approvalId: decision.approvalId,
-    evidenceTradeCount: selection.candidate.days.reduce((n, d) => n + d.tradeCount, 0),
-    sliceRollback: {
-      ...deps.config.rollback,
-      backtestReturnVariance:
-        stored.backtestReturnVariance !== null && stored.backtestReturnVariance > 0
-          ? stored.backtestReturnVariance
-          : null,
-    },
-    AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: input.executionArn,
-  };
+  const pipelineInput = pipelineInputOf(deps, input, stored);
   return {
     sliceId,
     capitalSliceUsd: stored.capitalSliceUsd,
     leverage: record.next,
     approvedBy: decision.by,
     pipelineInput,
+  };
+}
+
+/** The promotion pipeline's input for the stored slice (the approved agent, its rollback). */
+function pipelineInputOf(
+  deps: Day3Deps,
+  input: {
+    readonly selection: Day3Selection;
+    readonly decision: ApprovalResult;
+    readonly executionArn: string;
+  },
+  stored: MicroLiveSlice,
+): MicroLivePipelineInput {
+  const d3 = input.selection.candidate.days.at(-1) as LineageDay;
+  const variance = stored.backtestReturnVariance;
+  return {
+    source: 'event',
+    cohortId: d3.cohortId,
+    agentId: d3.agentId,
+    capitalSliceUsd: stored.capitalSliceUsd,
+    approvalId: input.decision.approvalId,
+    evidenceTradeCount: input.selection.candidate.days.reduce((n, d) => n + d.tradeCount, 0),
+    sliceRollback: {
+      ...deps.config.rollback,
+      backtestReturnVariance: variance !== null && variance > 0 ? variance : null,
+    },
+    AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: input.executionArn,
   };
 }
 
