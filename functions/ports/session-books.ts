@@ -33,7 +33,10 @@ export interface SessionBookSnapshot {
     /** Shares filled when the snapshot was taken. */
     readonly filledQty: number;
   }[];
-  /** Ticks the session had run when the snapshot was taken (a later snapshot wins). */
+  /**
+   * Ticks the session had run when the snapshot was taken (a later snapshot wins). A tick
+   * that leaves the book unchanged does not write, so this is the last tick that changed it.
+   */
   readonly ticks: number;
   readonly done: boolean;
   readonly updatedAtIso: string;

@@ -316,10 +316,12 @@ export async function tickPaperSession(
     );
   }
   let state = await watchSlice(deps, broker, out.state, now);
-  await deps.sessionBooks.save(
-    accountKeyOf(broker.name, deps.brokerAccount),
-    snapshotOf(state, out.markUsd, now),
-  );
+  if (bookSnapshotChanged(input.state, state)) {
+    await deps.sessionBooks.save(
+      accountKeyOf(broker.name, deps.brokerAccount),
+      snapshotOf(state, out.markUsd, now),
+    );
+  }
   // The book moved (a fill, or an order reached its end), and every few minutes regardless:
   // the sum of the sessions' books is compared with the account in this symbol (skipped while
   // an order on it is open); a discrepancy alarms and applies its halt mode.
@@ -440,6 +442,25 @@ function bookMoved(before: PaperSessionState, after: PaperSessionState): boolean
     if (!p) return o.filledQty > 0 || (isTerminalOrderStatus(o.status) && o.status !== 'rejected');
     return p.filledQty !== o.filledQty || p.status !== o.status;
   });
+}
+
+/**
+ * False only when the registry already holds this tick's snapshot apart from `ticks` and
+ * `updatedAtIso`: not the session's first tick, not done, the same position (shares and
+ * average price) as before the tick, and no open order before or after it (so the unfilled
+ * notional is 0 whatever the mark). By induction from the first tick, which always saves, the
+ * stored snapshot then has this content, so the tick skips the write (one conditional
+ * PutItem per idle minute: most of a session's registry writes). A tick that changes anything
+ * the account controls or the crash sweeper read (a fill, an order sent, canceled or ended,
+ * the end of the session) still writes.
+ */
+function bookSnapshotChanged(before: PaperSessionState, after: PaperSessionState): boolean {
+  if (before.ticks === 0 || after.done || before.done !== after.done) return true;
+  const hasOpen = (s: PaperSessionState) => s.orders.some((o) => !isTerminalOrderStatus(o.status));
+  if (hasOpen(before) || hasOpen(after)) return true;
+  const was = sessionBook(before).positions[before.symbol];
+  const now = sessionBook(after).positions[after.symbol];
+  return (was?.qty ?? 0) !== (now?.qty ?? 0) || (was?.avgPriceUsd ?? 0) !== (now?.avgPriceUsd ?? 0);
 }
 
 /** This session's snapshot for the registry: its book and its open orders at `markUsd`. */

@@ -444,6 +444,46 @@ describe('sessions sharing one account', () => {
     expect(await h.broker.listPositions()).toEqual([]);
   }, 300_000);
 
+  it('the session-book registry holds the book after every tick, written only on the ticks that change it', async () => {
+    // Prepare: count the registry writes
+    const h = simulatedHarness(50_000);
+    let saves = 0;
+    const save = h.sessionBooks.save.bind(h.sessionBooks);
+    h.sessionBooks.save = async (account, snapshot) => {
+      saves++;
+      await save(account, snapshot);
+    };
+    let s = session('PBOOK0001', genomes[0] as PaperSessionState['genome'], undefined, 30_000);
+
+    // Act: tick every minute to the close; after each tick read the registry back
+    let ticks = 0;
+    const stale: string[] = [];
+    while (!s.done) {
+      s = await h.tick(s);
+      ticks++;
+      const [stored] = await h.sessionBooks.list(`simulated:${ACCOUNT}`, DATE);
+      const open = s.orders.filter((o) => !isTerminalOrderStatus(o.status));
+      const book = sessionBook(s).positions[s.symbol];
+      if (
+        stored === undefined ||
+        Math.abs(stored.qty - (book?.qty ?? 0)) > 1e-9 ||
+        Math.abs(stored.avgPriceUsd - (book?.avgPriceUsd ?? 0)) > 1e-9 ||
+        stored.done !== s.done ||
+        stored.open.map((o) => o.clientOrderId).join() !== open.map((o) => o.clientOrderId).join()
+      )
+        stale.push(`tick ${ticks}: ${JSON.stringify(stored)}`);
+      h.clock.set((Math.floor(h.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+    }
+
+    // Assess: never stale, the last snapshot is the finished session, and the idle minutes
+    // (no fill, no open order, same position) wrote nothing
+    expect(stale).toEqual([]);
+    expect(s.orders.some((o) => o.status === 'filled')).toBe(true);
+    expect(ticks).toBeGreaterThan(300);
+    expect(saves).toBeGreaterThan(1);
+    expect(saves).toBeLessThan(ticks / 2);
+  }, 300_000);
+
   it('the same two sessions without the account limit go above it (the test can fail)', async () => {
     // Prepare
     const h = simulatedHarness(50_000);
