@@ -48,9 +48,14 @@ export const BUNDLE_SETTINGS = {
    * becomes Lambda's own source, the environment (`functions/adapters/aws/lambda-credentials.ts`):
    * the chain's SSO/STS/INI/IMDS providers and their nested clients are ~100 KB per function
    * that a Lambda never calls. Tests and the local mode run unbundled with the full chain.
+   * `mime-db` (134 KB of MIME types, pulled in by the Slack SDK's axios/form-data to name the
+   * content type of an uploaded file) becomes an empty database
+   * (`functions/adapters/slack/mime-db-empty.cjs`): stagegate uploads no file to Slack, and a
+   * file part would go out as application/octet-stream.
    */
   alias: {
     '@aws-sdk/credential-provider-node': './functions/adapters/aws/lambda-credentials.ts',
+    'mime-db': './functions/adapters/slack/mime-db-empty.cjs',
   } as Readonly<Record<string, string>>,
 } as const;
 

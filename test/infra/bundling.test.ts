@@ -27,7 +27,11 @@ const OUTFILE = path.join(OUT_DIR, 'index.mjs');
 /** A tiny entry that resolves an S3 client's credentials the way every deployed client does. */
 const PROBE_ENTRY = path.join(OUT_DIR, 'credentials-probe.ts');
 const PROBE_OUTFILE = path.join(OUT_DIR, 'credentials-probe.mjs');
+/** A tiny entry that builds a multipart body the way the Slack SDK's form-data does. */
+const FORM_ENTRY = path.join(OUT_DIR, 'form-probe.ts');
+const FORM_OUTFILE = path.join(OUT_DIR, 'form-probe.mjs');
 let inputs: string[] = [];
+let formInputs: string[] = [];
 
 const lambdaContext = {
   functionName: 'record-audit',
@@ -54,6 +58,20 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await build(esbuildOptions(PROBE_ENTRY, PROBE_OUTFILE));
+  await writeFile(
+    FORM_ENTRY,
+    [
+      "import '@slack/web-api';",
+      "import FormData from 'form-data';",
+      'export const partHeader = () => {',
+      '  const form = new FormData();',
+      "  form.append('file', Buffer.from('x'), { filename: 'chart.png' });",
+      '  return form.getBuffer().toString();',
+      '};',
+    ].join('\n'),
+  );
+  const form = await build(esbuildOptions(FORM_ENTRY, FORM_OUTFILE));
+  formInputs = Object.keys((form.metafile as Metafile).inputs);
 });
 
 afterAll(async () => {
@@ -102,6 +120,24 @@ describe('record-audit bundle', () => {
     expect(has('@aws-sdk/credential-provider-node/')).toBe(false);
     expect(has('@aws-sdk/nested-clients/')).toBe(false);
     expect(has('@smithy/credential-provider-imds/')).toBe(false);
+  });
+});
+
+describe('the Slack SDK inside a bundle', () => {
+  it('carries an empty MIME database: a file part goes out as application/octet-stream', async () => {
+    // Prepare: the probe bundled with the Slack SDK and form-data (beforeAll)
+    const probe = (await import(pathToFileURL(FORM_OUTFILE).href)) as {
+      partHeader: () => string;
+    };
+
+    // Act
+    const body = probe.partHeader();
+
+    // Assess: no mime-db in the bundle, and form-data still builds the part
+    expect(formInputs.some((i) => i.includes('node_modules/mime-db/'))).toBe(false);
+    expect(formInputs.some((i) => i.includes('node_modules/@slack/web-api/'))).toBe(true);
+    expect(body).toContain('filename="chart.png"');
+    expect(body).toContain('Content-Type: application/octet-stream');
   });
 });
 
