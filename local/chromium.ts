@@ -4,7 +4,7 @@
  * playwright-core never downloads a browser), or the binary named by `STAGEGATE_CHROMIUM`.
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 const CHROMIUM = process.env.STAGEGATE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -32,7 +32,12 @@ export function requireChromium(): void {
   }
 }
 
-/** Launches headless Chromium (no sandbox, no network side traffic). */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium (no sandbox, no network side traffic). playwright-core is loaded
+ * here, on first use, not when the CLI starts (~0.3 CPU-s of module load every command would
+ * pay for the one that prints a PDF).
+ */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }

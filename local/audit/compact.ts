@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetKey } from '../../functions/core/audit/keys.js';
 import { AUDIT_COLUMNS } from '../../functions/core/audit/table-schema.js';
 import { ValidationError } from '../../functions/core/errors.js';
@@ -84,7 +83,7 @@ export async function compactAuditDay(options: CompactOptions): Promise<CompactR
   const sources = await mirroredSources(mirror.root, options.environment, options.date);
   if (!sources.jsonl) return { key: null, records: 0, bytes: 0, manifestKey };
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-compact-'));
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await (await import('@duckdb/node-api')).DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     await createAuditViews(connection, { jsonl: sources.jsonl });

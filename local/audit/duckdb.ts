@@ -13,7 +13,6 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { AuditDayAnchors } from '../../functions/adapters/audit/day-anchors.js';
 import { mapLimit, S3AuditReader } from '../../functions/adapters/audit/s3-audit-reader.js';
 import { AUDIT_PARQUET_PREFIX, auditPrefix } from '../../functions/core/audit/keys.js';
@@ -279,7 +278,7 @@ export async function queryAudit(options: QueryAuditOptions): Promise<AuditRow[]
     params = [...((options.params as readonly AuditSqlParam[] | undefined) ?? [])];
   }
   const mirror = await mirrorAudit(options);
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await (await import('@duckdb/node-api')).DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     await createAuditViews(
