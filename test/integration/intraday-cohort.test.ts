@@ -97,6 +97,12 @@ describe('intraday cohort, happy path', () => {
     expect(JSON.parse(scored[0]?.payload as string)).toMatchObject({
       session_date: '2013-10-07',
       agent_count: 30,
+      // What the scores rest on: the cohort config and symbols, the bars and genomes
+      provenance: {
+        config_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        data_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        code_version: expect.any(String),
+      },
     });
   });
 });

@@ -561,8 +561,11 @@ export const provenanceSchema = z.looseObject({
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 
-/** Stable hex SHA-256 of a JSON-like value; non-finite numbers hash as their names. */
-function valueHash(value: unknown): string {
+/**
+ * Stable hex SHA-256 of a JSON-like value (the hash {@link decisionProvenance} uses for config
+ * and data): canonical JSON, non-finite numbers hash as their names (`"NaN"`).
+ */
+export function valueHash(value: unknown): string {
   const plain = JSON.parse(
     JSON.stringify(value ?? null, (_k, v: unknown) =>
       typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,

@@ -51,6 +51,7 @@ import {
   DUST_QTY,
   emptyAccountBook,
 } from '../exchange/position-book.js';
+import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
@@ -457,6 +458,12 @@ export interface PaperTickResult {
   readonly waitSeconds: number;
   /** Mark of the last complete bar, USD per share (null before one). */
   readonly markUsd: number | null;
+  /**
+   * Hex SHA-256 of the bars the tick replayed the strategy on (`sessionDataHash` of the
+   * complete minutes up to now), for the decision's audit provenance; null when the tick read
+   * no bars (session closed, no bar yet).
+   */
+  readonly barsHash: string | null;
 }
 
 /**
@@ -470,6 +477,7 @@ export async function paperTick(
 ): Promise<PaperTickResult> {
   const nowMs = deps.clock.now();
   let markUsd: number | null = null;
+  let barsHash: string | null = null;
   const refused: { clientOrderId: string; reason: string }[] = [];
   let state: PaperSessionState = {
     ...input,
@@ -496,6 +504,7 @@ export async function paperTick(
     decision: d,
     waitSeconds: secondsToNextTick(nowMs),
     markUsd,
+    barsHash,
   });
   const open = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
   if (nowMs >= state.closeMs) {
@@ -504,6 +513,7 @@ export async function paperTick(
   }
   const bars = await barsUpToNow(deps, state, nowMs);
   if (!bars || bars.count === 0) return out(decision('wait', 'no complete bar yet', null));
+  barsHash = sessionDataHash(bars.session, bars.count);
   const { pending, last } = replayStrategy(state, bars.session, bars.count);
   if (!last || (state.lastBarMs !== null && last.t <= state.lastBarMs)) {
     return out(decision('wait', 'no new bar', null));

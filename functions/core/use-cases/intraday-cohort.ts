@@ -4,11 +4,13 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import { decisionProvenance } from '../audit/record.js';
 import { isTradingDay, marketDate } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
 import { NoDailyHistoryError, parseOrThrow, ValidationError } from '../errors.js';
+import { sessionDataHash } from '../market/session-hash.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
 import {
@@ -46,6 +48,11 @@ export interface PreparedCohort {
     readonly lastBarIso: string;
     /** Minutes without a trade, per symbol. */
     readonly missingBars: Readonly<Record<string, number>>;
+    /**
+     * Hex SHA-256 of the bars the cohort simulates (`sessionDataHash`): part of the
+     * `cohort_scored` record's `data_hash`, so other bars for the same day show in the trail.
+     */
+    readonly barsHash: string;
   };
   /**
    * Set for a partial (intraday) cohort: it sees only the bars that had ended by this UTC
@@ -112,6 +119,36 @@ export interface ScoreOutput {
   readonly top: readonly AgentRow[];
   /** Agents that never traded in the session (a genome that cannot act is a failed agent). */
   readonly idleAgents: number;
+  /**
+   * What the scored cohort rests on (docs/audit.md#provenance), for the `cohort_scored`
+   * record: `config_hash` over the cohort config and symbols, `data_hash` over the session
+   * date, the bars' hash, the partial cut-off, the risk estimates and every agent's genome.
+   */
+  readonly provenance: { readonly config_hash: string; readonly data_hash: string };
+}
+
+/**
+ * `{ config_hash, data_hash }` of a scored cohort (see {@link ScoreOutput.provenance}).
+ *
+ * @param genomes the simulated agents' genomes, in agent order.
+ */
+export function cohortProvenance(
+  prepared: Pick<
+    PreparedCohort,
+    'config' | 'symbols' | 'sessionDate' | 'market' | 'partialUpToIso' | 'riskEstimates'
+  >,
+  genomes: readonly unknown[],
+): { config_hash: string; data_hash: string } {
+  return decisionProvenance(
+    { cohort: prepared.config, symbols: prepared.symbols },
+    {
+      session_date: prepared.sessionDate,
+      bars_hash: prepared.market.barsHash,
+      partial_up_to: prepared.partialUpToIso,
+      risk_estimates: prepared.riskEstimates,
+      genomes,
+    },
+  );
 }
 
 export interface PersistOutput {
@@ -265,6 +302,7 @@ export async function prepareCohort(
       firstBarIso: new Date(first).toISOString(),
       lastBarIso: new Date(last).toISOString(),
       missingBars,
+      barsHash: sessionDataHash(session),
     },
     partialUpToIso: request.partial ? new Date(nowMs).toISOString() : null,
   };
@@ -390,6 +428,10 @@ export async function scoreCohortStep(
     parent: toParentSummary(score),
     top: toAgentRows(score).slice(0, 5),
     idleAgents: score.leaderboard.filter((a) => a.tradeCount === 0).length,
+    provenance: cohortProvenance(
+      input.prepared,
+      result.agents.map((a) => a.genome),
+    ),
   };
 }
 
@@ -460,6 +502,7 @@ export const PreparedCohortSchema = z.object({
     firstBarIso: z.string(),
     lastBarIso: z.string(),
     missingBars: z.record(z.string(), z.number()),
+    barsHash: z.string().regex(/^[0-9a-f]{64}$/),
   }),
   partialUpToIso: z.string().datetime().nullable().default(null),
 });
@@ -479,4 +522,8 @@ export const ScoreOutputSchema = z.object({
   parent: z.record(z.string(), z.unknown()),
   top: z.array(z.record(z.string(), z.unknown())),
   idleAgents: z.number().int().min(0),
+  provenance: z.object({
+    config_hash: z.string().regex(/^[0-9a-f]{64}$/),
+    data_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 });

@@ -16,6 +16,7 @@ import {
   type AuditKind,
   type AuditPayload,
   auditDraft,
+  decisionProvenance,
 } from '../audit/record.js';
 import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
@@ -24,6 +25,7 @@ import { validateGenome } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { ExchangeConfig } from '../exchange/exchange-model.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
+import { sessionDataHash } from '../market/session-hash.js';
 import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
 import {
   type AccountLimits,
@@ -240,6 +242,14 @@ export async function startPaperSession(
       close_iso: hours.closeIso,
       early_close: hours.earlyClose,
       broker: deps.brokerAt(now).name,
+      provenance: paperDecisionProvenance(state, {
+        date,
+        symbol: genome.symbol,
+        market: session.market,
+        bars_hash: sessionDataHash(session),
+        close_iso: hours.closeIso,
+        account_cash_usd: account.cashUsd,
+      }),
     }),
   );
   return { state, waitSeconds: 0, done: false };
@@ -254,6 +264,22 @@ function sliceRollbackOf(p: StagedPromotion): { rollback?: SliceRollback } {
   if (p.sliceRollback) return { rollback: p.sliceRollback };
   if (p.approvalId === null) return {};
   return { rollback: { ...DEFAULT_ROLLBACK_CONFIG, backtestReturnVariance: null } };
+}
+
+/**
+ * `{ config_hash, data_hash }` of a paper-session decision (docs/audit.md#provenance):
+ * `config_hash` over what is fixed for the session (genome, capital slice in USD, limits),
+ * `data_hash` over what the decision read (`data`: the bars' hash and the state the tick
+ * started from, or for `session_started` the day, its bars, hours and the account cash).
+ */
+export function paperDecisionProvenance(
+  state: Pick<PaperSessionState, 'genome' | 'capitalUsd' | 'limits'>,
+  data: Record<string, unknown>,
+): { config_hash: string; data_hash: string } {
+  return decisionProvenance(
+    { genome: state.genome, capital_usd: state.capitalUsd, limits: state.limits },
+    data,
+  );
 }
 
 /** Parses the state a step received. @throws ValidationError naming `state.<field>`. */
@@ -312,6 +338,10 @@ export async function tickPaperSession(
         canceled: d.canceled,
         refused: d.refused.map((r) => ({ client_order_id: r.clientOrderId, reason: r.reason })),
         halt: out.state.halt,
+        provenance: paperDecisionProvenance(input.state, {
+          bars_hash: out.barsHash,
+          state: input.state,
+        }),
       }),
     );
   }

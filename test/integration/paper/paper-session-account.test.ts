@@ -351,6 +351,23 @@ describe('paper session at the fake Alpaca', () => {
       (r) => (r.payload.refused as { client_order_id: string; reason: string }[] | undefined) ?? [],
     );
     expect(audited.map((x) => x.client_order_id)).toEqual(refused.map((o) => o.clientOrderId));
+    // Every decision names the session config and the data (bars, state) it rested on
+    const decisions = ofKind(h.audit.records(), 'paper_decision');
+    expect(decisions.length).toBeGreaterThan(0);
+    for (const d of decisions) {
+      expect(d.payload.provenance).toMatchObject({
+        config_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        data_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+    }
+    const configs = new Set(
+      decisions.map((d) => (d.payload.provenance as { config_hash: string }).config_hash),
+    );
+    const data = new Set(
+      decisions.map((d) => (d.payload.provenance as { data_hash: string }).data_hash),
+    );
+    expect(configs.size).toBe(1); // one session, one config
+    expect(data.size).toBe(decisions.length); // each decision read other bars or state
   }, 300_000);
 
   it('pattern-day-trader count: with 2 day trades, one round trip is allowed and then entries stop', async () => {

@@ -1,0 +1,138 @@
+/**
+ * Provenance of the cohort and paper-session decisions (docs/audit.md#provenance): the
+ * `cohort_scored` and `paper_decision` records name the config and the data they rested on,
+ * and the hashes move when, and only when, that config or data changes.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
+import { sessionDataHash } from '../../../functions/core/market/session-hash.js';
+import type { MarketSession } from '../../../functions/core/market/types.js';
+import { cohortProvenance } from '../../../functions/core/use-cases/intraday-cohort.js';
+import { paperDecisionProvenance } from '../../../functions/core/use-cases/paper-session.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const T0 = Date.UTC(2013, 9, 8, 13, 30);
+
+/** A session of `n` minutes of one symbol, closes 100, 100.01, ...; minute 2 without a trade. */
+function session(n = 5): MarketSession {
+  const col = (f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
+  const close = col((i) => (i === 2 ? Number.NaN : 100 + i / 100));
+  return {
+    date: '2013-10-08',
+    market: 'equity-usa',
+    symbols: ['SPY'],
+    timestamps: col((i) => T0 + i * 60_000),
+    series: [
+      {
+        symbol: 'SPY',
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: col((i) => (i === 2 ? 0 : 1_000)),
+        bid: col((i) => 99.99 + i / 100),
+        ask: col((i) => 100.01 + i / 100),
+        bidSize: col(() => 3),
+        askSize: col(() => 4),
+      },
+    ],
+  };
+}
+
+function withClose(s: MarketSession, minute: number, value: number): MarketSession {
+  const series = s.series[0]!;
+  const close = Float64Array.from(series.close);
+  close[minute] = value;
+  return { ...s, series: [{ ...series, close }] };
+}
+
+describe('sessionDataHash', () => {
+  it('is stable for the same bars and moves with any one changed bar', () => {
+    // Prepare
+    const a = session();
+    // Act
+    const h = sessionDataHash(a);
+    // Assess
+    expect(h).toMatch(HEX64);
+    expect(sessionDataHash(session())).toBe(h);
+    expect(sessionDataHash(withClose(a, 4, 100.05))).not.toBe(h);
+    expect(sessionDataHash(withClose(a, 2, 100.02))).not.toBe(h); // a missing minute filled in
+    expect(sessionDataHash({ ...a, date: '2013-10-09' })).not.toBe(h);
+  });
+
+  it('covers only the first `count` minutes (a tick sees the bars up to now)', () => {
+    // Prepare
+    const a = session();
+    // Act
+    const upTo3 = sessionDataHash(a, 3);
+    // Assess: a later bar does not move it, an earlier one does; count is clamped
+    expect(sessionDataHash(withClose(a, 4, 120), 3)).toBe(upTo3);
+    expect(sessionDataHash(withClose(a, 1, 120), 3)).not.toBe(upTo3);
+    expect(sessionDataHash(session(3))).toBe(upTo3);
+    expect(sessionDataHash(a, 99)).toBe(sessionDataHash(a));
+  });
+});
+
+describe('cohort_scored provenance', () => {
+  const prepared = (bankrollUsd: number, barsHash: string) => ({
+    config: parseCohortConfig({ bankrollUsd, agentCount: 4, seed: 7 }),
+    symbols: ['SPY'],
+    sessionDate: '2013-10-08',
+    market: {
+      barCount: 5,
+      firstBarIso: new Date(T0).toISOString(),
+      lastBarIso: new Date(T0 + 4 * 60_000).toISOString(),
+      missingBars: { SPY: 1 },
+      barsHash,
+    },
+    partialUpToIso: null,
+    riskEstimates: { SPY: 0.01 },
+  });
+  const genomes = [{ id: 'g1' }, { id: 'g2' }];
+  const bars = sessionDataHash(session());
+
+  it('moves config_hash with the cohort config, data_hash with the bars or the genomes', () => {
+    // Act
+    const base = cohortProvenance(prepared(1_000, bars), genomes);
+    const richer = cohortProvenance(prepared(2_000, bars), genomes);
+    const otherBars = cohortProvenance(
+      prepared(1_000, sessionDataHash(withClose(session(), 4, 101))),
+      genomes,
+    );
+    const otherGenomes = cohortProvenance(prepared(1_000, bars), [{ id: 'g1' }, { id: 'g3' }]);
+
+    // Assess
+    expect(base.config_hash).toMatch(HEX64);
+    expect(base.data_hash).toMatch(HEX64);
+    expect(cohortProvenance(prepared(1_000, bars), genomes)).toEqual(base);
+    expect(richer.config_hash).not.toBe(base.config_hash);
+    expect(richer.data_hash).toBe(base.data_hash);
+    expect(otherBars.config_hash).toBe(base.config_hash);
+    expect(otherBars.data_hash).not.toBe(base.data_hash);
+    expect(otherGenomes.data_hash).not.toBe(base.data_hash);
+  });
+});
+
+describe('paper_decision provenance', () => {
+  const state = (leverageCap: number) => ({
+    genome: { id: 'g1', symbol: 'SPY' } as never,
+    capitalUsd: 500,
+    limits: { leverageCap, maxAggregateExposure: 1 } as never,
+  });
+
+  it('moves config_hash with the session limits, data_hash with the bars the tick read', () => {
+    // Prepare
+    const data = (s: MarketSession) => ({ bars_hash: sessionDataHash(s, 4), state: { ticks: 3 } });
+    // Act
+    const base = paperDecisionProvenance(state(2), data(session()));
+    const capped = paperDecisionProvenance(state(3), data(session()));
+    const moved = paperDecisionProvenance(state(2), data(withClose(session(), 3, 99)));
+    // Assess
+    expect(base.config_hash).toMatch(HEX64);
+    expect(paperDecisionProvenance(state(2), data(session()))).toEqual(base);
+    expect(capped.config_hash).not.toBe(base.config_hash);
+    expect(capped.data_hash).toBe(base.data_hash);
+    expect(moved.config_hash).toBe(base.config_hash);
+    expect(moved.data_hash).not.toBe(base.data_hash);
+  });
+});
