@@ -64,7 +64,12 @@ async function execute(agentCount: number, shardAgents: number, failShard = fals
       return { shardKey: `shard-${input.agentIndices[0]}` };
     }),
     MergeCohortShards: stub('MergeCohortShards', () => run),
-    ScoreCohort: stub('ScoreCohort', () => ({ scoreKey: 'score', parent: {}, top: [] })),
+    ScoreCohort: stub('ScoreCohort', () => ({
+      scoreKey: 'score',
+      parent: {},
+      top: [],
+      provenance: { config_hash: 'c'.repeat(64), data_hash: 'd'.repeat(64) },
+    })),
     PersistCohort: stub('PersistCohort', () => ({ agentRows: agentCount })),
     RecordCohortScored: stub('RecordCohortScored', () => ({ seq: 1 })),
     RecordFailure: stub('RecordFailure', () => ({ seq: 1 })),
