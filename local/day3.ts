@@ -11,7 +11,7 @@
  *
  * On approval the same promotion pipeline runs the micro-live slice on the simulated paper
  * broker; afterwards the rollback monitor is replayed over the rest of that session at the
- * deployed schedules (`lib/config/rollback-monitor.ts`: every 5 minutes and the closing tick),
+ * deployed schedules (`lib/config/schedules.ts`: every 5 minutes and the closing tick),
  * exactly the handler EventBridge Scheduler invokes in AWS. Returns the outcome for the CLI.
  */
 import os from 'node:os';
@@ -30,10 +30,7 @@ import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
-import {
-  ROLLBACK_MONITOR_SCHEDULES,
-  ROLLBACK_MONITOR_TIME_ZONE,
-} from '../lib/config/rollback-monitor.js';
+import { type RollbackMonitorTick, stageSchedules } from '../lib/config/schedules.js';
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';
 import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
 import { messageLinks } from './console-notifier.js';
@@ -89,7 +86,7 @@ export interface RunDay3Options {
   readonly monitor?: boolean;
   /**
    * Minutes between replayed monitor ticks (tests: fewer ticks). @default the deployed
-   * schedules (`lib/config/rollback-monitor.ts`: every 5 minutes, closing tick 15:55)
+   * schedules (`lib/config/schedules.ts`: every 5 minutes, closing tick 15:55)
    */
   readonly monitorEveryMinutes?: number;
   /** Aborts the wait (Ctrl-C): the execution ends FAILED `ExecutionAborted`. */
@@ -223,11 +220,29 @@ async function defaultStart(stack: LocalStack, cohortId: string): Promise<string
 }
 
 /**
+ * The closing tick of the rollback monitor on the New York session date `date`: the firing of
+ * the deployed `closeOfDay` schedule that day, epoch ms. Null when it does not fire that day.
+ */
+function closingTickOn(deployed: readonly RollbackMonitorTick[], date: string): number | null {
+  const midnight = nyTime(date, '00:00');
+  const closing = deployed.filter((t) => t.closeOfDay);
+  const [first] = timeline(closing, midnight, midnight + 86_400_000);
+  return first && nyDate(first.atMs) === date ? first.atMs : null;
+}
+
+/** `HH:mm` New York of `ms`. */
+function nyHhmm(ms: number): string {
+  const t = new TZDate(ms, NY);
+  return `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+}
+
+/**
  * The monitor's ticks after the entry up to the closing tick: the deployed schedules
- * (`ROLLBACK_MONITOR_SCHEDULES`, evaluated like EventBridge Scheduler) or, when given, one
- * every `everyMinutes`.
+ * (`stageSchedules(config).rollbackMonitor`, evaluated like EventBridge Scheduler) or, when
+ * given, one every `everyMinutes`.
  */
 function monitorTicks(
+  deployed: readonly RollbackMonitorTick[],
   entryMs: number,
   closingTick: number,
   everyMinutes: number | undefined,
@@ -239,15 +254,8 @@ function monitorTicks(
     }
     return [...ticks, { atMs: closingTick, closeOfDay: true }];
   }
-  const closing = new Set<string>(
-    ROLLBACK_MONITOR_SCHEDULES.filter((t) => t.closeOfDay).map((t) => t.name),
-  );
-  const specs = ROLLBACK_MONITOR_SCHEDULES.map((t) => ({
-    name: t.name,
-    expression: t.expression,
-    timezone: ROLLBACK_MONITOR_TIME_ZONE,
-  }));
-  return timeline(specs, entryMs + 1, closingTick + 1).map((f) => ({
+  const closing = new Set<string>(deployed.filter((t) => t.closeOfDay).map((t) => t.name));
+  return timeline(deployed, entryMs + 1, closingTick + 1).map((f) => ({
     atMs: f.atMs,
     closeOfDay: closing.has(f.name),
   }));
@@ -265,12 +273,13 @@ async function replayMonitor(
   const entryMs = Date.parse(slice.entry?.filledAtIso ?? '');
   if (!Number.isFinite(entryMs)) return [];
   const date = nyDate(entryMs);
-  const closingTick = nyTime(date, '15:55');
-  const ticks = monitorTicks(entryMs, closingTick, everyMinutes);
+  const deployed = stageSchedules(stack.config).rollbackMonitor;
+  const closingTick = closingTickOn(deployed, date) ?? nyTime(date, '15:55');
+  const ticks = monitorTicks(deployed, entryMs, closingTick, everyMinutes);
   // One more tick at the close settles a flatten still open after the closing tick.
   const settleTick = { atMs: nyTime(date, '16:00'), closeOfDay: false };
   write(
-    `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick 15:55 New York):\n`,
+    `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick ${nyHhmm(closingTick)} New York):\n`,
   );
   const out: (SliceTick & { atIso: string })[] = [];
   for (let i = 0; i < ticks.length; i++) {

@@ -107,8 +107,6 @@ export interface LocalStack {
     readonly source: MarketDataPort;
     sessionIngestion(chain: ChainSettings): Promise<LocalStateMachine>;
   };
-  /** EventBridge expression of the learning-cycle schedule. */
-  readonly learningSchedule: string;
   /** The environment config the local mode runs with (dev's, see lib/config). */
   readonly config: EnvironmentConfig;
   /**
@@ -293,7 +291,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       day3,
       ...(alpaca ? { alpaca } : {}),
       clock,
-      learningSchedule: config.schedules.learningCycle.expression,
       config,
       stop: async () => {
         await fake?.close();

@@ -21,6 +21,7 @@ import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
 import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
+import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
 import type { LocalExecutionResult } from './asl-runner.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import {
@@ -149,7 +150,7 @@ const CRYPTO_PROMOTIONS = false;
 
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
 export function replaySchedules(
-  stack: LocalStack,
+  stack: Pick<LocalStack, 'config'>,
   promote: boolean,
   goNoGo = false,
   market: 'equity-usa' | 'crypto' = 'equity-usa',
@@ -169,31 +170,20 @@ export function replaySchedules(
       ...(goNoGo ? [{ name: 'go-no-go', expression: CRYPTO_SCHEDULES.goNoGo, timezone: tz }] : []),
     ];
   }
-  const { schedules, promotion } = stack.config;
-  const [hh, mm] = (promotion.windows[0]?.opensAt ?? '10:00').split(':');
+  // The deployed definitions (lib/config/schedules.ts), under the replay's firing names.
+  const deployed = stageSchedules(stack.config);
+  const as = (name: string, s: StageSchedule): ScheduleSpec => ({
+    name,
+    expression: s.expression,
+    timezone: s.timezone,
+  });
   const specs: ScheduleSpec[] = [
-    {
-      name: 'cohort-start',
-      expression: schedules.cohortStart.expression,
-      timezone: schedules.timezone,
-    },
-    { name: 'learning-cycle', expression: stack.learningSchedule, timezone: schedules.timezone },
+    as('cohort-start', deployed.cohortStart),
+    ...(promote ? [as('promotion', deployed.promotionStart)] : []),
+    as('learning-cycle', deployed.learningCycle),
   ];
-  if (promote) {
-    specs.splice(1, 0, {
-      name: 'promotion',
-      expression: `cron(${Number(mm)} ${Number(hh)} ? * MON-FRI *)`,
-      timezone: schedules.timezone,
-    });
-  }
-  if (goNoGo) {
-    // After the close: acts once three cohorts completed since the last go/no-go.
-    specs.push({
-      name: 'go-no-go',
-      expression: 'cron(30 16 ? * MON-FRI *)',
-      timezone: schedules.timezone,
-    });
-  }
+  // After the close: acts once three cohorts completed since the last go/no-go.
+  if (goNoGo) specs.push(as('go-no-go', deployed.day3GoNoGo));
   return specs;
 }
 
@@ -231,7 +221,7 @@ export function replayFailure(
  * time (00:05 UTC, after the UTC day closed) and the crypto learning cycles.
  */
 function chainSchedules(
-  stack: LocalStack,
+  stack: Pick<LocalStack, 'config'>,
   promote: boolean,
   market: 'equity-usa' | 'crypto',
 ): ScheduleSpec[] {
@@ -242,13 +232,13 @@ function chainSchedules(
       { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
     ];
   }
-  const { schedules } = stack.config;
+  const { sessionIngestion } = stageSchedules(stack.config);
   return [
     ...replaySchedules(stack, promote, false, market).filter((s) => s.name !== 'cohort-start'),
     {
       name: 'session-ingestion',
-      expression: schedules.sessionIngestion.expression,
-      timezone: schedules.timezone,
+      expression: sessionIngestion.expression,
+      timezone: sessionIngestion.timezone,
     },
   ];
 }

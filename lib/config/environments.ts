@@ -5,6 +5,7 @@
  * Defaults carry no AWS account: `bin/app.ts` adds one from context (or, for dev only, from
  * `CDK_DEFAULT_ACCOUNT`); without one the stacks are environment-agnostic.
  */
+import { DEFAULT_GATE_THRESHOLDS } from '../../functions/core/gates/thresholds.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../functions/core/rollback/monitor.js';
 import {
@@ -16,6 +17,13 @@ import {
 } from './environment-config.js';
 
 const GIB = 1024 ** 3;
+
+/** The stage's `gates`: the core default thresholds without the window (that is `promotion`). */
+const {
+  promotionWindowOpenNy: _open,
+  promotionWindowCloseNy: _close,
+  ...GATE_DEFAULTS
+} = DEFAULT_GATE_THRESHOLDS;
 
 /** Shared by every stage unless overridden below. */
 const COMMON = {
@@ -71,7 +79,13 @@ const COMMON = {
     },
   },
   promotion: {
-    windows: [{ opensAt: '10:00', closesAt: '15:30' }],
+    // The core defaults' window (functions/core/gates/thresholds.ts): 10:00-15:30 New York.
+    windows: [
+      {
+        opensAt: DEFAULT_GATE_THRESHOLDS.promotionWindowOpenNy,
+        closesAt: DEFAULT_GATE_THRESHOLDS.promotionWindowCloseNy,
+      },
+    ],
     approvalTimeoutHours: 4,
     microLive: { fraction: 0.05, minUsd: 50 },
     // The core defaults: start 2x; +1x when the daily Sharpe (>= 20 sessions) > 1.5 and
@@ -91,29 +105,9 @@ const COMMON = {
       accountId: 'paper-1',
     },
   },
-  gates: {
-    maxParentDrawdownFraction: 0.1,
-    maxAgentDrawdownFraction: 0.05,
-    varConfidence: 0.99,
-    esConfidence: 0.975,
-    varMinObservations: 250,
-    maxVar1dFraction: 0.02,
-    maxExpectedShortfall1dFraction: 0.03,
-    maxSymbolExposureFraction: 0.2,
-    maxAggregateExposureFraction: 0.5,
-    maxLeverage: 4,
-    minTradeCount: 4,
-    maxMinuteVolumeParticipationFraction: 0.05,
-    maxDailyVolumeParticipationFraction: 0.01,
-    maxQuotedSpreadBps: 20,
-    maxBarAgeSeconds: 120,
-    // Day-3 evidence (PSR, DSR of the candidate's own session returns, docs/evidence.md).
-    minPsr: 0.95,
-    minDsr: 0.95,
-    minEvidenceSessions: 20,
-    // Walk-forward: sessions after the candidate's selection (docs/evidence.md).
-    minOutOfSampleSessions: 1,
-  },
+  // The core defaults (functions/core/gates/thresholds.ts): one place for every gate
+  // threshold; the promotion window is `promotion.windows[0]` above.
+  gates: GATE_DEFAULTS,
   pipeline: {
     capitalSliceFraction: 0.1,
     minCapitalSliceUsd: 50,

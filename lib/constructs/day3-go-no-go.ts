@@ -50,6 +50,7 @@ import {
   ROLLBACK_MONITOR_TIME_ZONE,
 } from '../config/rollback-monitor.js';
 import { day3Environment } from '../config/runtime-env.js';
+import { stageSchedules } from '../config/schedules.js';
 import {
   APPROVAL_HANDLERS,
   type ApprovalHandlerName,
@@ -348,14 +349,14 @@ export class Day3GoNoGo extends Construct {
       'AwsSolutions-SQS3',
       'This queue is itself the dead-letter queue of the go/no-go and rollback-monitor schedule targets; its depth is alarmed.',
     );
-    const { day3GoNoGo, timezone, rollbackMonitor: monitor } = config.schedules;
+    const { day3GoNoGo, rollbackMonitor: ticks } = stageSchedules(config);
     const schedule = new scheduler.Schedule(this, 'Day3GoNoGoStart', {
-      scheduleName: 'day3-go-no-go',
+      scheduleName: day3GoNoGo.name,
       scheduleGroup: props.scheduleGroup,
-      description: `Starts the ${config.stage} Day-3 go/no-go (${day3GoNoGo.expression} ${timezone})`,
+      description: `Starts the ${config.stage} Day-3 go/no-go (${day3GoNoGo.expression} ${day3GoNoGo.timezone})`,
       schedule: scheduler.ScheduleExpression.expression(
         day3GoNoGo.expression,
-        TimeZone.of(timezone),
+        TimeZone.of(day3GoNoGo.timezone),
       ),
       timeWindow: scheduler.TimeWindow.off(),
       enabled: day3GoNoGo.enabled,
@@ -375,18 +376,18 @@ export class Day3GoNoGo extends Construct {
       }),
       description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor`,
     });
-    const rollback = ROLLBACK_MONITOR_SCHEDULES.map(
+    const rollback = ticks.map(
       (tick) =>
         new scheduler.Schedule(this, tick.name, {
           scheduleName: tick.name,
           scheduleGroup: props.scheduleGroup,
-          description: `Rollback monitor of the ${config.stage} micro-live slices (${tick.expression} ${ROLLBACK_MONITOR_TIME_ZONE}${tick.closeOfDay ? ', closing tick' : ''})`,
+          description: `Rollback monitor of the ${config.stage} micro-live slices (${tick.expression} ${tick.timezone}${tick.closeOfDay ? ', closing tick' : ''})`,
           schedule: scheduler.ScheduleExpression.expression(
             tick.expression,
-            TimeZone.of(ROLLBACK_MONITOR_TIME_ZONE),
+            TimeZone.of(tick.timezone),
           ),
           timeWindow: scheduler.TimeWindow.off(),
-          enabled: monitor.enabled,
+          enabled: tick.enabled,
           target: new schedulerTargets.LambdaInvoke(rollbackMonitor, {
             role: invoker,
             input: scheduler.ScheduleTargetInput.fromObject({

@@ -30,6 +30,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, type ResourceNames } from '../config/naming.js';
 import { learningEnvironment } from '../config/runtime-env.js';
+import { stageSchedules } from '../config/schedules.js';
 import { HANDLERS, LEARNING_HANDLERS, type LearningHandlerName } from '../handlers.js';
 import { LEARNING_CYCLE_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
@@ -104,13 +105,13 @@ export class LearningCycle extends Construct {
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
-    const { learningCycle, timezone } = config.schedules;
+    const { learningCycle } = stageSchedules(config);
     const started = scheduledStart(this, {
       machine: this.stateMachine,
-      schedule: { ...learningCycle, timezone },
+      schedule: learningCycle,
       group: props.scheduleGroup,
-      name: 'learning-cycle',
-      description: `Starts the ${stage} learning cycle (${learningCycle.expression} ${timezone})`,
+      name: learningCycle.name,
+      description: `Starts the ${stage} learning cycle (${learningCycle.expression} ${learningCycle.timezone})`,
       ids: { schedule: 'LearningCycleStart', deadLetterQueue: 'LearningScheduleDlq' },
       deadLetterQueueName: `${names.prefix}-learning-schedule-dlq`,
       withScheduledTime: false,

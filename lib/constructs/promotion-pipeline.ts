@@ -38,12 +38,11 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { NYSE_TIME_ZONE } from '../../functions/core/calendar/market-calendar.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { pipelineEnvironment } from '../config/runtime-env.js';
-import { weekdayCronAt } from '../config/schedule-expression.js';
+import { stageSchedules } from '../config/schedules.js';
 import {
   type FunctionSpec,
   HANDLERS,
@@ -56,9 +55,6 @@ import { PAPER_SESSION_ASL, PROMOTION_PIPELINE_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { StagegateFunction } from './stagegate-function.js';
-
-/** The zone the promotion window (`promotion.windows[].opensAt`) is defined in. */
-export const PROMOTION_WINDOW_TIME_ZONE = NYSE_TIME_ZONE;
 
 /** Environment variable carrying the Alpaca secret's ARN (only with `alpaca-paper`). */
 export const ALPACA_SECRET_ARN_ENV = 'ALPACA_SECRET_ARN';
@@ -413,19 +409,20 @@ export class PromotionPipeline extends Construct {
       'AwsSolutions-SQS3',
       'This queue is itself the dead-letter queue of the promotion schedule target; its depth is alarmed.',
     );
-    const window = config.promotion.windows[0];
-    if (!window) throw new ValidationError('promotion.windows', 'needs at least one window');
-    const expression = weekdayCronAt(window.opensAt);
+    if (!config.promotion.windows[0]) {
+      throw new ValidationError('promotion.windows', 'needs at least one window');
+    }
+    const start = stageSchedules(config).promotionStart;
     const schedule = new scheduler.Schedule(this, 'PromotionStart', {
-      scheduleName: 'promotion-start',
+      scheduleName: start.name,
       scheduleGroup: props.scheduleGroup,
-      description: `Starts the ${config.stage} promotion pipeline when the promotion window opens (${expression} ${PROMOTION_WINDOW_TIME_ZONE})`,
+      description: `Starts the ${config.stage} promotion pipeline when the promotion window opens (${start.expression} ${start.timezone})`,
       schedule: scheduler.ScheduleExpression.expression(
-        expression,
-        TimeZone.of(PROMOTION_WINDOW_TIME_ZONE),
+        start.expression,
+        TimeZone.of(start.timezone),
       ),
       timeWindow: scheduler.TimeWindow.off(),
-      enabled: config.schedules.promotionStart.enabled,
+      enabled: start.enabled,
       target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
         // StageCandidate then promotes the most recent complete cohort.
         input: scheduler.ScheduleTargetInput.fromObject({ source: 'schedule' }),

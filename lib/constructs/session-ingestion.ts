@@ -26,6 +26,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PREFIXES, type ResourceNames } from '../config/naming.js';
 import { ingestionEnvironment } from '../config/runtime-env.js';
+import { stageSchedules } from '../config/schedules.js';
 import { HANDLERS, INGESTION_HANDLERS } from '../handlers.js';
 import { SESSION_INGESTION_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
@@ -107,13 +108,13 @@ export class SessionIngestion extends Construct {
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
-    const { sessionIngestion, timezone } = config.schedules;
+    const { sessionIngestion } = stageSchedules(config);
     const started = scheduledStart(this, {
       machine: this.stateMachine,
-      schedule: { ...sessionIngestion, timezone },
+      schedule: sessionIngestion,
       group: props.scheduleGroup,
-      name: 'session-ingestion',
-      description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${timezone})`,
+      name: sessionIngestion.name,
+      description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${sessionIngestion.timezone})`,
       ids: { schedule: 'SessionIngestionStart', deadLetterQueue: 'IngestionScheduleDlq' },
       deadLetterQueueName: `${names.prefix}-ingestion-schedule-dlq`,
       withScheduledTime: true,

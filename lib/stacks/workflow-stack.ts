@@ -27,6 +27,7 @@ import { ValidationError } from '../../functions/core/errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
 import { cohortStateMachineValues } from '../config/runtime-env.js';
+import { stageSchedules } from '../config/schedules.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
 import {
   AuditCompaction,
@@ -374,17 +375,18 @@ export class WorkflowStack extends Stack {
       scheduleGroupName: this.names.scheduleGroup,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const { cohort, schedules } = config;
+    const { cohort } = config;
+    const { cohortStart } = stageSchedules(config);
     const schedule = new scheduler.Schedule(this, 'CohortStart', {
-      scheduleName: 'cohort-start',
+      scheduleName: cohortStart.name,
       scheduleGroup: group,
-      description: `Starts the ${config.stage} intraday cohort (${schedules.cohortStart.expression} ${schedules.timezone})`,
+      description: `Starts the ${config.stage} intraday cohort (${cohortStart.expression} ${cohortStart.timezone})`,
       schedule: scheduler.ScheduleExpression.expression(
-        schedules.cohortStart.expression,
-        TimeZone.of(schedules.timezone),
+        cohortStart.expression,
+        TimeZone.of(cohortStart.timezone),
       ),
       timeWindow: scheduler.TimeWindow.off(),
-      enabled: schedules.cohortStart.enabled,
+      enabled: cohortStart.enabled,
       target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({
           source: 'schedule',

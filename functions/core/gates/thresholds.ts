@@ -117,17 +117,20 @@ export const GateThresholdsSchema = GateThresholdFieldsSchema.refine(
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
 
 /**
- * A sensible baseline for the dev stage (staging/prod tighten it in their own config).
+ * THE default thresholds: every stage's config (`lib/config/environments.ts`, `gates` and the
+ * promotion window `promotion.windows[0]`) is built from these, and a stage tightens them only
+ * by an explicit override; the gates themselves hold no hidden defaults.
  *
  * Rationale: 10 % parent / 5 % agent drawdown stops; 99 % one-session VaR ≤ 2 % and 97.5 % ES
  * ≤ 3 % of the capital slice, on the strategy's own minute P&L (250 minutes, or its whole
  * session on an early close; the underlying's view on 250 sessions); a single symbol ≤ 20 % and
- * gross ≤ 50 % of capital; leverage capped at the leverage policy's 10x ceiling; at least 10
- * trades; ≤ 5 % of a minute's and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old;
- * promotions only 09:45–15:30 New York time, away from the opening and closing auctions;
- * PSR and DSR at least 0.95 (the papers' usual 95 % confidence) on at least 20 sessions (about
- * a trading month: fewer daily returns say too little about skewness and kurtosis), and a
- * positive mean return on at least one session after the candidate's selection (out of sample).
+ * gross ≤ 50 % of capital; leverage at most 4x at promotion (the micro-live slice's policy may
+ * step up to its own 10x cap later, on evidence); at least 4 round trips; ≤ 5 % of a minute's
+ * and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old; promotions only 10:00–15:30
+ * New York time, away from the opening and closing auctions; PSR and DSR at least 0.95 (the
+ * papers' usual 95 % confidence) on at least 20 sessions (about a trading month: fewer daily
+ * returns say too little about skewness and kurtosis), and a positive mean return on at least
+ * one session after the candidate's selection (out of sample).
  */
 export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
   maxParentDrawdownFraction: 0.1,
@@ -139,8 +142,8 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   maxExpectedShortfall1dFraction: 0.03,
   maxSymbolExposureFraction: 0.2,
   maxAggregateExposureFraction: 0.5,
-  maxLeverage: 10,
-  minTradeCount: 10,
+  maxLeverage: 4,
+  minTradeCount: 4,
   maxMinuteVolumeParticipationFraction: 0.05,
   maxDailyVolumeParticipationFraction: 0.01,
   maxQuotedSpreadBps: 20,
@@ -149,6 +152,6 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   minDsr: 0.95,
   minEvidenceSessions: 20,
   minOutOfSampleSessions: 1,
-  promotionWindowOpenNy: '09:45',
+  promotionWindowOpenNy: '10:00',
   promotionWindowCloseNy: '15:30',
 });

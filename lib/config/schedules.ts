@@ -1,0 +1,77 @@
+/**
+ * THE schedules of one stage, as EventBridge Scheduler fires them: read from the stage's
+ * validated config (`schedules.*`, the promotion window, the rollback monitor's ticks) by the
+ * CDK constructs that deploy them AND by the local replay that walks their firings, so the
+ * two cannot drift. No CDK import: the local runtime reads this.
+ */
+import { PROMOTION_WINDOW_TIME_ZONE } from '../../functions/core/gates/gates.js';
+import type { EnvironmentConfig } from './environment-config.js';
+import { ROLLBACK_MONITOR_SCHEDULES, ROLLBACK_MONITOR_TIME_ZONE } from './rollback-monitor.js';
+import { weekdayCronAt } from './schedule-expression.js';
+
+/** One deployed schedule. */
+export interface StageSchedule {
+  /** The Scheduler schedule's name (also the local replay's firing name). */
+  readonly name: string;
+  /** EventBridge Scheduler expression, e.g. `cron(0 10 ? * MON-FRI *)`. */
+  readonly expression: string;
+  /** IANA zone the expression is evaluated in. */
+  readonly timezone: string;
+  /** ENABLED or DISABLED at deploy time. */
+  readonly enabled: boolean;
+}
+
+/** One tick of the rollback monitor: a schedule whose closing tick also checks for a breach. */
+export interface RollbackMonitorTick extends StageSchedule {
+  readonly closeOfDay: boolean;
+}
+
+/** Every schedule of one stage. */
+export interface StageSchedules {
+  /** Starts the intraday cohort on its own (`schedules.cohortStart`). */
+  readonly cohortStart: StageSchedule;
+  /** Starts the session ingestion and its chain (`schedules.sessionIngestion`). */
+  readonly sessionIngestion: StageSchedule;
+  /**
+   * Starts the promotion pipeline when the promotion window opens: weekdays at
+   * `promotion.windows[0].opensAt`, America/New_York (the window's zone).
+   */
+  readonly promotionStart: StageSchedule;
+  /** Starts the learning cycle (`schedules.learningCycle`). */
+  readonly learningCycle: StageSchedule;
+  /** Starts the Day-3 go/no-go (`schedules.day3GoNoGo`). */
+  readonly day3GoNoGo: StageSchedule;
+  /** The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick 15:55. */
+  readonly rollbackMonitor: readonly RollbackMonitorTick[];
+}
+
+/**
+ * The schedules `config` deploys (names as the CDK app gives them).
+ * @throws ValidationError (field `hhmm`) when the promotion window's `opensAt` is not `HH:mm`
+ *   (never for a config `parseEnvironmentConfig` accepted).
+ */
+export function stageSchedules(config: EnvironmentConfig): StageSchedules {
+  const { schedules } = config;
+  const tz = schedules.timezone;
+  const window = config.promotion.windows[0];
+  return {
+    cohortStart: { name: 'cohort-start', ...schedules.cohortStart, timezone: tz },
+    sessionIngestion: { name: 'session-ingestion', ...schedules.sessionIngestion, timezone: tz },
+    promotionStart: {
+      name: 'promotion-start',
+      // The schema holds exactly one window; '' makes weekdayCronAt name the field otherwise.
+      expression: weekdayCronAt(window?.opensAt ?? ''),
+      timezone: PROMOTION_WINDOW_TIME_ZONE,
+      enabled: schedules.promotionStart.enabled,
+    },
+    learningCycle: { name: 'learning-cycle', ...schedules.learningCycle, timezone: tz },
+    day3GoNoGo: { name: 'day3-go-no-go', ...schedules.day3GoNoGo, timezone: tz },
+    rollbackMonitor: ROLLBACK_MONITOR_SCHEDULES.map((tick) => ({
+      name: tick.name,
+      expression: tick.expression,
+      timezone: ROLLBACK_MONITOR_TIME_ZONE,
+      enabled: schedules.rollbackMonitor.enabled,
+      closeOfDay: tick.closeOfDay,
+    })),
+  };
+}

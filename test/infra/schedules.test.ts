@@ -1,0 +1,92 @@
+/**
+ * One source of schedules: what the CDK app deploys (EventBridge Scheduler schedules in the
+ * synthesized template) and what the local replay fires both come from the stage config
+ * through `stageSchedules` (`lib/config/schedules.ts`), so changing the config moves both.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Stage } from '../../lib/config/environment-config.js';
+import { type StageSchedule, stageSchedules } from '../../lib/config/schedules.js';
+import { replaySchedules } from '../../local/replay.js';
+import { scheduleProps, synthStage } from './synth.js';
+
+const APPROVERS = ['slack:U024BE7LH'];
+const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
+const approvalOf = (stage: Stage) =>
+  stage === 'dev' ? { approvers: APPROVERS } : { approvers: APPROVERS, jwt: JWT };
+
+/** Every schedule of a stage, the rollback monitor's ticks included. */
+function allOf(config: Parameters<typeof stageSchedules>[0]): StageSchedule[] {
+  const s = stageSchedules(config);
+  return [
+    s.cohortStart,
+    s.sessionIngestion,
+    s.promotionStart,
+    s.learningCycle,
+    s.day3GoNoGo,
+    ...s.rollbackMonitor,
+  ];
+}
+
+describe('one source of schedules for the CDK app and the local replay', () => {
+  it.each(['dev', 'prod'] as const)(
+    '%s deploys every schedule of its stage config as it is defined',
+    (stage) => {
+      // Prepare
+      const built = synthStage(stage, { [`stagegate:${stage}`]: { approval: approvalOf(stage) } });
+
+      // Act
+      const expected = allOf(built.env.config);
+      const deployed = expected.map((s) => scheduleProps(built.workflow, s.name));
+
+      // Assess
+      expect(expected).toHaveLength(9);
+      for (const [i, s] of expected.entries()) {
+        expect(deployed[i]).toEqual(
+          expect.objectContaining({
+            ScheduleExpression: s.expression,
+            ScheduleExpressionTimezone: s.timezone,
+            State: s.enabled ? 'ENABLED' : 'DISABLED',
+          }),
+        );
+      }
+    },
+  );
+
+  it('moves the deployed promotion start, the go/no-go and the local replay together when the config changes', () => {
+    // Prepare: a later promotion window and another go/no-go time
+    const built = synthStage('dev', {
+      'stagegate:dev': {
+        approval: approvalOf('dev'),
+        promotion: { windows: [{ opensAt: '10:30', closesAt: '15:00' }] },
+        schedules: { day3GoNoGo: { expression: 'cron(45 16 ? * MON-FRI *)', enabled: false } },
+      },
+    });
+    const config = built.env.config;
+
+    // Act
+    const local = replaySchedules({ config }, true, true);
+    const chained = replaySchedules({ config }, true, false, 'equity-usa', 'alpaca-fake');
+    const deployed = (name: string) => scheduleProps(built.workflow, name);
+
+    // Assess: the local firings are the deployed schedules, under the replay's names
+    const byName = Object.fromEntries(local.map((s) => [s.name, s]));
+    expect(deployed('promotion-start').ScheduleExpression).toBe('cron(30 10 ? * MON-FRI *)');
+    expect(byName.promotion).toEqual({
+      name: 'promotion',
+      expression: deployed('promotion-start').ScheduleExpression,
+      timezone: deployed('promotion-start').ScheduleExpressionTimezone,
+    });
+    expect(deployed('day3-go-no-go').ScheduleExpression).toBe('cron(45 16 ? * MON-FRI *)');
+    expect(byName['go-no-go']?.expression).toBe(deployed('day3-go-no-go').ScheduleExpression);
+    for (const [local, cdk] of [
+      ['cohort-start', 'cohort-start'],
+      ['learning-cycle', 'learning-cycle'],
+    ] as const) {
+      expect(byName[local]?.expression).toBe(deployed(cdk).ScheduleExpression);
+      expect(byName[local]?.timezone).toBe(deployed(cdk).ScheduleExpressionTimezone);
+    }
+    expect(chained.find((s) => s.name === 'session-ingestion')?.expression).toBe(
+      deployed('session-ingestion').ScheduleExpression,
+    );
+  });
+});
