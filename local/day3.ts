@@ -28,12 +28,13 @@ import type {
 } from '../functions/core/use-cases/day3-records.js';
 import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
-import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { OrdersOutput } from '../functions/core/use-cases/promotion.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
 import { type RollbackMonitorTick, stageSchedules } from '../lib/config/schedules.js';
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';
 import { type LocalExecutionResult, localLambdaContext } from './asl-runner.js';
 import { messageLinks } from './console-notifier.js';
+import { DAY3_VIEW, PROMOTION_VIEW, readExecution } from './execution-views.js';
 import {
   collapsingProgress,
   gatesTable,
@@ -44,7 +45,7 @@ import {
   usd,
 } from './format.js';
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
-import { orderRowsOf, paperSessionOf } from './paper-output.js';
+import { orderRowsOf } from './paper-output.js';
 import { timeline } from './scheduler.js';
 
 const NY = NYSE_TIME_ZONE;
@@ -470,9 +471,8 @@ async function summarize(
   options: RunDay3Options,
   write: (t: string) => void,
 ): Promise<Day3RunOutcome> {
-  const selection =
-    (result.stateOutputs.SelectCandidate as { selection?: Day3Selection } | undefined)?.selection ??
-    null;
+  const day3 = readExecution(DAY3_VIEW, result);
+  const selection = day3.selection ?? null;
   if (selection) {
     const c = selection.candidate;
     write(
@@ -502,20 +502,13 @@ async function summarize(
       )}\n\ncandidate: genome ${c.lineageId} (Day-3 agent ${c.days.at(-1)?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
     );
   }
-  const conclusion = result.status === 'SUCCEEDED' ? (result.output as Day3Conclusion) : null;
+  const conclusion = day3.output ?? null;
   const pipelineRun = result.childExecutions?.RunMicroLive;
-  const promotion =
-    (
-      result.stateOutputs.RunMicroLive as
-        | { pipeline?: { output: { promotionId: string; outcome: string; reason: string } } }
-        | undefined
-    )?.pipeline?.output ?? null;
+  const promotion = day3.microLive ?? null;
   let orders: OrdersOutput['orders'] = [];
   let paper: SessionSummary | null = null;
   if (pipelineRun) {
-    const gates = (pipelineRun.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)
-      ?.gates;
-    const session = paperSessionOf(pipelineRun);
+    const { gates, paperSession: session } = readExecution(PROMOTION_VIEW, pipelineRun);
     paper = session ?? null;
     orders = session ? orderRowsOf(session, () => 0) : [];
     write('\nMicro-live promotion (the promotion pipeline, nested):\n');

@@ -25,6 +25,13 @@ import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
 import type { LocalExecutionResult } from './asl-runner.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import {
+  COHORT_VIEW,
+  INGESTION_VIEW,
+  LEARNING_VIEW,
+  PROMOTION_VIEW,
+  readExecution,
+} from './execution-views.js';
+import {
   cohortHeader,
   collapsingProgress,
   gatesTable,
@@ -34,7 +41,7 @@ import {
   signedUsd,
 } from './format.js';
 import type { LocalStack } from './local-stack.js';
-import { orderRowsOf, paperSessionOf } from './paper-output.js';
+import { orderRowsOf } from './paper-output.js';
 import { type ScheduleSpec, timeline } from './scheduler.js';
 
 export interface ReplayOptions {
@@ -516,8 +523,8 @@ function reportLearning(
   learning: (LearningOutput & { atIso: string })[],
   write: (t: string) => void,
 ): void {
-  if (result.status === 'SUCCEEDED') {
-    const out = result.output as LearningOutput;
+  const out = readExecution(LEARNING_VIEW, result).output;
+  if (out) {
     learning.push({ ...out, atIso: iso });
     write(
       out.status === 'evolved'
@@ -541,21 +548,8 @@ async function reportChain(
   write: (t: string) => void,
   reportDays: Map<string, ReportDay>,
 ): Promise<CohortOutcome | null> {
-  const ingestion = result.stateOutputs.IngestSession as
-    | {
-        ingestion?:
-          | { skipped: true; reason: string }
-          | {
-              skipped: false;
-              sessionDate: string;
-              included: string[];
-              excluded: { symbol: string; reasons: string[] }[];
-              requests: number;
-              bytesStored: number;
-            };
-      }
-    | undefined;
-  const ingested = ingestion?.ingestion;
+  const ingestion = readExecution(INGESTION_VIEW, result);
+  const ingested = ingestion.ingestion;
   if (result.status === 'SUCCEEDED' && ingested?.skipped) {
     write(`  skipped: ${ingested.reason}\n`);
     return null;
@@ -595,17 +589,13 @@ async function reportCohort(
     write(`\ncohort failed: ${result.error}: ${result.cause}\n`);
     return { sessionDate, status: 'FAILED', error: result.error, cause: result.cause };
   }
-  const out = result.output as {
-    skipped?: boolean;
-    reason?: string;
-    cohortId?: string;
-    genomeGeneration?: number;
-  };
+  const out = readExecution(COHORT_VIEW, result).output;
+  if (!out) throw new Error('the intraday cohort SUCCEEDED without an output');
   if (out.skipped) {
     write(`  skipped: ${out.reason}\n`);
     return { sessionDate, status: 'SKIPPED', cause: out.reason };
   }
-  const record = await stack.runtime.cohorts.get(out.cohortId as string);
+  const record = await stack.runtime.cohorts.get(out.cohortId);
   write(
     `\n${cohortHeader(record)}\ngenome pool generation ${record.genomeGeneration}\n\n${leaderboardTable(record.leaderboard, record.bankrollUsd)}\n`,
   );
@@ -631,19 +621,8 @@ export function printPromotion(
   sessionDate: string,
   write: (t: string) => void,
 ): PromotionOutcome {
-  const staged = result.stateOutputs.Freeze as
-    | {
-        promotion?: {
-          cohortId: string;
-          agentId: string;
-          genome: { family: string; symbol: string };
-          capitalSliceUsd: number;
-          configHash: string;
-        };
-      }
-    | undefined;
-  const gates = (result.stateOutputs.EvaluateGates as { gates?: GatesOutput } | undefined)?.gates;
-  const session = paperSessionOf(result);
+  const run = readExecution(PROMOTION_VIEW, result);
+  const { gates, paperSession: session } = run;
   const orders: OrdersOutput | undefined = session
     ? {
         allTerminal: true,
@@ -653,12 +632,8 @@ export function printPromotion(
         ),
       }
     : undefined;
-  const rec = (
-    result.stateOutputs.Reconcile as
-      | { reconciliation?: { clean: boolean; discrepancies: unknown[] } }
-      | undefined
-  )?.reconciliation;
-  const p = staged?.promotion;
+  const rec = run.reconciliation;
+  const p = run.staged;
   if (p) {
     write(
       `  staged ${p.agentId} of ${p.cohortId} (${p.genome.family} on ${p.genome.symbol}), capital slice $${p.capitalSliceUsd.toFixed(2)}, config hash ${p.configHash.slice(0, 12)}…\n`,
@@ -681,14 +656,15 @@ export function printPromotion(
       `\nreconciliation: ${rec.clean ? 'clean (local book and orders match the broker)' : `${rec.discrepancies.length} discrepancies: ${JSON.stringify(rec.discrepancies)}`}\n`,
     );
   }
-  const out = result.output as { outcome?: string; reason?: string; skipped?: boolean } | undefined;
+  const out = run.output;
+  const skipped = out !== undefined && 'skipped' in out;
   if (result.status === 'FAILED') write(`  promotion failed: ${result.error}: ${result.cause}\n`);
-  else if (out?.skipped) write(`  skipped: ${out.reason}\n`);
+  else if (skipped) write(`  skipped: ${out.reason}\n`);
   else write(`  outcome: ${out?.outcome}: ${out?.reason}\n`);
   return {
     sessionDate,
     status: result.status,
-    outcome: out?.skipped ? 'skipped' : out?.outcome,
+    outcome: skipped ? 'skipped' : out?.outcome,
     reason: out?.reason,
     error: result.error,
     cohortId: p?.cohortId,
