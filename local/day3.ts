@@ -463,6 +463,73 @@ export function evidenceText(selection: Day3Selection): string {
   return lines.join('\n');
 }
 
+/** Prints the Day-3 ranking, the candidate, its gates and its evidence. */
+function printSelection(
+  selection: Day3Selection,
+  minTradeCount: number,
+  write: (t: string) => void,
+): void {
+  const c = selection.candidate;
+  write(
+    `\nDay-3 ranking, walk-forward (one genome each, its own sessions; ranked on the sessions before Day 3, in sample; Day 3 held out, out of sample; eligible: at least ${minTradeCount} trades in sample):\n${table(
+      [
+        'rank',
+        'genome',
+        'symbol',
+        'family',
+        'IS ROI/sess (n)',
+        'OOS ROI/sess (n)',
+        'worst DD/peak',
+        'min trades/sess',
+        'eligible',
+      ],
+      selection.ranking.map((r) => [
+        String(r.rank),
+        r.lineageId,
+        r.symbol,
+        r.family,
+        `${pct(r.inSampleMeanRoi, 3)} (${r.inSampleSessions})`,
+        `${pct(r.outOfSampleMeanRoi, 3)} (${r.outOfSampleSessions})`,
+        pct(Math.max(0, ...r.days.map((d) => d.maxDrawdownFraction)), 2),
+        String(r.minDailyTrades),
+        r.eligible ? 'yes' : 'no',
+      ]),
+    )}\n\ncandidate: genome ${c.lineageId} (Day-3 agent ${c.days.at(-1)?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
+  );
+}
+
+/** Prints the nested micro-live promotion (gates, paper orders, parity); returns its orders. */
+function printMicroLive(
+  pipelineRun: LocalExecutionResult | undefined,
+  promotion: Day3RunOutcome['promotion'],
+  write: (t: string) => void,
+): { orders: OrdersOutput['orders']; paper: SessionSummary | null } {
+  if (!pipelineRun) return { orders: [], paper: null };
+  const { gates, paperSession: session } = readExecution(PROMOTION_VIEW, pipelineRun);
+  write('\nMicro-live promotion (the promotion pipeline, nested):\n');
+  if (gates) write(`${gatesTable(gates.results)}\n`);
+  if (session) {
+    const id = session.parity.promotionId;
+    if (session.orders.length) write(`\n${paperOrdersTable(session.orders)}\n`);
+    write(
+      `parity ${id}: paper ${signedUsd(session.parity.paperPnlUsd)}, simulator ${signedUsd(session.parity.referencePnlUsd)}, difference ${signedUsd(session.parity.differenceUsd)}\n`,
+    );
+  }
+  if (promotion)
+    write(`promotion ${promotion.promotionId}: ${promotion.outcome}: ${promotion.reason}\n`);
+  return { orders: session ? orderRowsOf(session, () => 0) : [], paper: session ?? null };
+}
+
+/** The CLI's Day-3 decision of a conclusion (`failed` when the execution did not conclude). */
+function decisionOf(conclusion: Day3Conclusion | null): Day3RunOutcome['decision'] {
+  if (!conclusion) return 'failed';
+  if (conclusion.outcome === 'gates_failed') return 'gates_failed';
+  if (conclusion.outcome === 'insufficient_evidence') return 'insufficient_evidence';
+  if (conclusion.decision === 'expired') return 'timed_out';
+  if (conclusion.decision === 'rejected') return 'rejected';
+  return 'approved';
+}
+
 async function summarize(
   stack: LocalStack,
   run: LocalDay3Run,
@@ -473,64 +540,11 @@ async function summarize(
 ): Promise<Day3RunOutcome> {
   const day3 = readExecution(DAY3_VIEW, result);
   const selection = day3.selection ?? null;
-  if (selection) {
-    const c = selection.candidate;
-    write(
-      `\nDay-3 ranking, walk-forward (one genome each, its own sessions; ranked on the sessions before Day 3, in sample; Day 3 held out, out of sample; eligible: at least ${stack.config.gates.minTradeCount} trades in sample):\n${table(
-        [
-          'rank',
-          'genome',
-          'symbol',
-          'family',
-          'IS ROI/sess (n)',
-          'OOS ROI/sess (n)',
-          'worst DD/peak',
-          'min trades/sess',
-          'eligible',
-        ],
-        selection.ranking.map((r) => [
-          String(r.rank),
-          r.lineageId,
-          r.symbol,
-          r.family,
-          `${pct(r.inSampleMeanRoi, 3)} (${r.inSampleSessions})`,
-          `${pct(r.outOfSampleMeanRoi, 3)} (${r.outOfSampleSessions})`,
-          pct(Math.max(0, ...r.days.map((d) => d.maxDrawdownFraction)), 2),
-          String(r.minDailyTrades),
-          r.eligible ? 'yes' : 'no',
-        ]),
-      )}\n\ncandidate: genome ${c.lineageId} (Day-3 agent ${c.days.at(-1)?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
-    );
-  }
+  if (selection) printSelection(selection, stack.config.gates.minTradeCount, write);
   const conclusion = day3.output ?? null;
-  const pipelineRun = result.childExecutions?.RunMicroLive;
   const promotion = day3.microLive ?? null;
-  let orders: OrdersOutput['orders'] = [];
-  let paper: SessionSummary | null = null;
-  if (pipelineRun) {
-    const { gates, paperSession: session } = readExecution(PROMOTION_VIEW, pipelineRun);
-    paper = session ?? null;
-    orders = session ? orderRowsOf(session, () => 0) : [];
-    write('\nMicro-live promotion (the promotion pipeline, nested):\n');
-    if (gates) write(`${gatesTable(gates.results)}\n`);
-    if (session) {
-      const id = session.parity.promotionId;
-      if (session.orders.length) write(`\n${paperOrdersTable(session.orders)}\n`);
-      write(
-        `parity ${id}: paper ${signedUsd(session.parity.paperPnlUsd)}, simulator ${signedUsd(session.parity.referencePnlUsd)}, difference ${signedUsd(session.parity.differenceUsd)}\n`,
-      );
-    }
-    if (promotion)
-      write(`promotion ${promotion.promotionId}: ${promotion.outcome}: ${promotion.reason}\n`);
-  }
-  let decision: Day3RunOutcome['decision'] = 'failed';
-  if (conclusion) {
-    if (conclusion.outcome === 'gates_failed') decision = 'gates_failed';
-    else if (conclusion.outcome === 'insufficient_evidence') decision = 'insufficient_evidence';
-    else if (conclusion.decision === 'expired') decision = 'timed_out';
-    else if (conclusion.decision === 'rejected') decision = 'rejected';
-    else decision = 'approved';
-  }
+  const { orders, paper } = printMicroLive(result.childExecutions?.RunMicroLive, promotion, write);
+  const decision = decisionOf(conclusion);
   write(
     conclusion
       ? `\nDay-3 outcome: ${conclusion.outcome}${conclusion.decidedBy ? ` (decided by ${conclusion.decidedBy})` : ''}: ${conclusion.reason}\n`
