@@ -528,12 +528,21 @@ function reportLearning(
     learning.push({ ...out, atIso: iso });
     write(
       out.status === 'evolved'
-        ? `  generation ${out.fromGeneration} -> ${out.generation}: best fitness ${fmt(out.bestFitness)}, mean ${fmt(out.meanFitness)}, improved over previous cycle: ${out.improvedOverPrevious ?? 'n/a'} (${out.cohortsInWindow} cohort(s) in the lookback)\n`
+        ? `  generation ${out.fromGeneration} -> ${out.generation}: best fitness ${fmt(out.bestFitness)}, mean ${fmt(out.meanFitness)}, improved over previous cycle: ${out.improvedOverPrevious ?? 'n/a'} (${out.cohortsInWindow} cohort(s) in the lookback)\n  ${validationLine(out.validation)}\n`
         : `  skipped: ${out.reason}\n`,
     );
   } else {
     write(`  learning cycle failed: ${result.error}: ${result.cause}\n`);
   }
+}
+
+/** How a learning cycle split its sessions (breeding vs the elites' validation). */
+export function validationLine(v: LearningOutput['validation'] | undefined): string {
+  if (!v) return 'validation: n/a';
+  if (v.status === 'split') {
+    return `bred on ${v.trainingSessionDates.join(', ')}; elites chosen on held-out ${v.validationSessionDates.join(', ')} (best validation fitness ${fmt(v.bestFitness)})`;
+  }
+  return `no validation session (${v.reason}): bred and chose elites on ${v.trainingSessionDates.join(', ') || 'no session'}`;
 }
 
 /**
@@ -691,18 +700,22 @@ export function learningSummary(
   lines.push(
     `  learning cycles: ${learning.length} (${evolved.length} evolved, ${learning.length - evolved.length} skipped)`,
   );
+  const validated = evolved.filter((l) => l.validation?.status === 'split').length;
+  lines.push(
+    `  cycles whose elites were chosen on a held-out validation session: ${validated} of ${evolved.length}`,
+  );
   const fit = evolved.map((l) => l.bestFitness).filter((v): v is number => v !== null);
   if (fit.length >= 2) {
     const firstFit = fit[0] as number;
     const lastFit = fit.at(-1) as number;
     lines.push(
-      `  best in-sample fitness: first cycle ${firstFit.toFixed(5)}, last cycle ${lastFit.toFixed(5)} (${lastFit > firstFit ? 'improved' : 'did not improve'})`,
+      `  best training fitness: first cycle ${firstFit.toFixed(5)}, last cycle ${lastFit.toFixed(5)} (${lastFit > firstFit ? 'improved' : 'did not improve'})`,
     );
   }
   lines.push(
     '  Read with care: each cohort trades a different session, so a change in mean ROI mixes the pool',
-    '  with the market of that day; fitness is measured on the lookback window, one or two sessions here,',
-    '  which is too little evidence to call a pool better out of sample.',
+    '  with the market of that day; breeding fitness is measured on one to three sessions here and the',
+    '  elites on one held-out session, which is too little evidence to call a pool better out of sample.',
   );
   return lines.join('\n');
 }

@@ -64,6 +64,10 @@ const COMMON = {
     mutationRate: 0.3,
     crossoverRate: 0.5,
     tournamentSize: 3,
+    // Walk-forward inside learning (docs/evidence.md): the latest session of the lookback
+    // chooses the elites, the 3 sessions before it breed.
+    validationSessions: 1,
+    trainingSessions: 3,
   },
   ingestion: {
     feed: 'iex',

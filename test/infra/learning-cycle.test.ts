@@ -164,7 +164,7 @@ describe.each(STAGES)('learning cycle (%s)', (stage) => {
 });
 
 describe('learning settings from config', () => {
-  it('defaults every stage to a 24 h lookback, 4 elites, rates 0.3 / 0.5, tournaments of 3', () => {
+  it('defaults every stage to a 24 h lookback, 4 elites, rates 0.3 / 0.5, tournaments of 3, 1 validation and 3 training sessions', () => {
     // Prepare / Act
     const settings = STAGES.map((stage) => environments[stage].learning);
 
@@ -176,6 +176,8 @@ describe('learning settings from config', () => {
         mutationRate: 0.3,
         crossoverRate: 0.5,
         tournamentSize: 3,
+        validationSessions: 1,
+        trainingSessions: 3,
       });
     }
   });
@@ -201,6 +203,8 @@ describe('learning settings from config', () => {
     [{ crossoverRate: -0.1 }, 'learning.crossoverRate'],
     [{ eliteCount: 1.5 }, 'learning.eliteCount'],
     [{ tournamentSize: 0 }, 'learning.tournamentSize'],
+    [{ validationSessions: -1 }, 'learning.validationSessions'],
+    [{ trainingSessions: 0 }, 'learning.trainingSessions'],
   ])('rejects %j naming %s', (learning, field) => {
     // Prepare / Act
     let error: unknown;

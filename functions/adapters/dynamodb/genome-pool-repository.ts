@@ -107,6 +107,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       genomes: gen.genomes,
       lineage: gen.lineage,
       fitness: gen.fitness,
+      ...(gen.validationFitness ? { validationFitness: gen.validationFitness } : {}),
       ...(gen.trials === undefined ? {} : { trials: gen.trials }),
     };
     const payload = gzipSync(Buffer.from(JSON.stringify(content)));

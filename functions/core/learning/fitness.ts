@@ -185,3 +185,106 @@ export function compareFitness(a: GenomeFitness, b: GenomeFitness): number {
   if (sa !== sb) return sb > sa ? 1 : -1;
   return a.genomeId < b.genomeId ? -1 : a.genomeId > b.genomeId ? 1 : 0;
 }
+
+/** How the cycle's results were split: `off` (no validation asked), `split`, `unavailable`. */
+export type ValidationStatus = 'off' | 'split' | 'unavailable';
+
+/**
+ * The results of a learning cycle split by session into a training part (what breeding sees)
+ * and a validation part (what decides which genomes survive unchanged), walk-forward: every
+ * validation session is later than every training session.
+ */
+export interface SessionSplit {
+  readonly status: ValidationStatus;
+  /** Why there is no validation part (`off`/`unavailable`); empty when `split`. */
+  readonly reason: string;
+  /** Results of pool genomes in the training sessions, in input order. */
+  readonly training: readonly ScoredGenomeResult[];
+  /** Results of pool genomes in the validation sessions; empty unless `split`. */
+  readonly validation: readonly ScoredGenomeResult[];
+  /** Training session dates, `YYYY-MM-DD`, ascending. */
+  readonly trainingSessionDates: readonly string[];
+  /** Validation session dates, `YYYY-MM-DD`, ascending; empty unless `split`. */
+  readonly validationSessionDates: readonly string[];
+}
+
+/** Which results a cycle reads and how many sessions each part holds. */
+export interface SplitWindow {
+  /** Exclusive start of the lookback window, epoch ms UTC. */
+  readonly windowStartMs: number;
+  /** Inclusive end (the cycle's `now`), epoch ms UTC. */
+  readonly windowEndMs: number;
+  /** Latest sessions held out for validation, integer >= 0 (0 = no validation). */
+  readonly validationSessions: number;
+  /** Sessions before the validation ones that train, integer >= 1. */
+  readonly trainingSessions: number;
+}
+
+/**
+ * Splits the results of the pool's genomes into training and validation sessions, the
+ * train/validation/test discipline of model selection (Hastie, Tibshirani & Friedman, "The
+ * Elements of Statistical Learning", 2nd ed. 2009, §7.2) laid out in time as a walk-forward
+ * (Pardo, "The Evaluation and Optimization of Trading Strategies", 2nd ed. 2008, ch. 11): the
+ * data that breeds genomes never judges them, and the judging data is later than it.
+ *
+ * - `validationSessions = 0`: `off`; the training part is every result completed inside
+ *   `(windowStartMs, windowEndMs]` (the cycle without validation).
+ * - Otherwise the validation sessions are the latest `validationSessions` session dates among
+ *   the results completed inside the window (the lookback keeps the judging evidence fresh),
+ *   and the training sessions are the latest `trainingSessions` session dates strictly before
+ *   the first validation date among the results completed by `windowEndMs` (inside the window
+ *   or before it): `split`.
+ * - With no result inside the window, or no earlier session to train on (a pool's first
+ *   session), the split is `unavailable`: the results inside the window train, nothing
+ *   validates, and `reason` says so. Never silently the same data twice.
+ *
+ * A result completed after `windowEndMs` is never read, so a session later than the cycle (the
+ * out-of-sample session of the Day-3 review) cannot leak into either part.
+ */
+export function splitSessions(
+  pool: readonly Genome[],
+  scored: readonly ScoredGenomeResult[],
+  window: SplitWindow,
+): SessionSplit {
+  const ids = new Set(pool.map((g) => g.id));
+  const known = scored.filter(
+    (r) => ids.has(r.genomeId) && Date.parse(r.completedAtIso) <= window.windowEndMs,
+  );
+  const inWindow = known.filter((r) => Date.parse(r.completedAtIso) > window.windowStartMs);
+  const datesOf = (rs: readonly ScoredGenomeResult[]) =>
+    [...new Set(rs.map((r) => r.sessionDate))].sort();
+  const fallback = (status: ValidationStatus, reason: string): SessionSplit => ({
+    status,
+    reason,
+    training: inWindow,
+    validation: [],
+    trainingSessionDates: datesOf(inWindow),
+    validationSessionDates: [],
+  });
+  if (window.validationSessions === 0) return fallback('off', 'validationSessions is 0');
+  const windowDates = datesOf(inWindow);
+  if (windowDates.length === 0) {
+    return fallback('unavailable', 'no result of the pool inside the lookback window');
+  }
+  const validationDates = windowDates.slice(-window.validationSessions);
+  const firstValidation = validationDates[0] as string;
+  const trainingDates = datesOf(known.filter((r) => r.sessionDate < firstValidation)).slice(
+    -window.trainingSessions,
+  );
+  if (trainingDates.length === 0) {
+    return fallback(
+      'unavailable',
+      `no session of the pool before ${firstValidation} to train on; ${windowDates.join(', ')} train${windowDates.length === 1 ? 's' : ''} and nothing validates`,
+    );
+  }
+  const validationSet = new Set(validationDates);
+  const trainingSet = new Set(trainingDates);
+  return {
+    status: 'split',
+    reason: '',
+    training: known.filter((r) => trainingSet.has(r.sessionDate)),
+    validation: inWindow.filter((r) => validationSet.has(r.sessionDate)),
+    trainingSessionDates: trainingDates,
+    validationSessionDates: validationDates,
+  };
+}

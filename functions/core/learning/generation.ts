@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { type Genome, GenomeSchema } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { GenomeFitness } from './fitness.js';
-import type { LearningCycleStats, LineageEntry } from './learning-cycle.js';
+import type { LearningCycleStats, LineageEntry, ValidationStats } from './learning-cycle.js';
 
 /**
  * One generation of the genome pool as persisted: the genomes the next cohorts draw from, how
@@ -18,8 +18,16 @@ export interface GenomeGeneration {
   readonly genomes: readonly Genome[];
   /** One entry per genome (empty for a seeded generation 0). */
   readonly lineage: readonly LineageEntry[];
-  /** Fitness of the PREVIOUS generation's genomes that produced this one (empty for 0). */
+  /**
+   * Training fitness of the PREVIOUS generation's genomes that produced this one (empty for
+   * 0): what breeding ranked by.
+   */
   readonly fitness: readonly GenomeFitness[];
+  /**
+   * Validation fitness of the same genomes (what chose the elites), best first; absent or null
+   * when nothing validated (`stats.validation`).
+   */
+  readonly validationFitness?: readonly GenomeFitness[] | null;
   /** PRNG seed of the learning cycle (or of `seedGenomePool` for generation 0). */
   readonly seed: number;
   /** When the generation was created, UTC ISO-8601 (from the `Clock` port). */
@@ -57,6 +65,16 @@ export const GenomeFitnessSchema = z.object({
   totalPnlUsd: z.number(),
 }) satisfies z.ZodType<GenomeFitness>;
 
+export const ValidationStatsSchema = z.object({
+  status: z.enum(['off', 'split', 'unavailable']),
+  reason: z.string(),
+  trainingSessionDates: z.array(z.string()),
+  validationSessionDates: z.array(z.string()),
+  bestFitness: z.number().nullable(),
+  meanFitness: z.number().nullable(),
+  scoredGenomes: z.number().int().min(0),
+}) satisfies z.ZodType<ValidationStats>;
+
 export const LearningCycleStatsSchema = z.object({
   bestFitness: z.number().nullable(),
   meanFitness: z.number().nullable(),
@@ -69,6 +87,7 @@ export const LearningCycleStatsSchema = z.object({
     mutation: z.number().int().min(0),
     immigrant: z.number().int().min(0),
   }),
+  validation: ValidationStatsSchema.optional(),
 }) satisfies z.ZodType<LearningCycleStats>;
 
 export const GenomeGenerationSchema = z.object({
@@ -76,6 +95,7 @@ export const GenomeGenerationSchema = z.object({
   genomes: z.array(GenomeSchema).min(1),
   lineage: z.array(LineageEntrySchema),
   fitness: z.array(GenomeFitnessSchema),
+  validationFitness: z.array(GenomeFitnessSchema).nullable().optional(),
   seed: z.number().int(),
   createdAtIso: z.string().datetime({ offset: true }),
   stats: LearningCycleStatsSchema.nullable().optional(),

@@ -5,11 +5,17 @@
  * the order of `pool` and `scored`.
  *
  * One cycle:
- * 1. Fitness of every pool genome over the results completed in `(now − lookbackHours, now]`
- *    (formula and its rationale: `fitness.ts`), then a total ranking.
- * 2. Elitism: the best `eliteCount` genomes are carried over UNCHANGED (same id, generation and
- *    parents), so their results keep counting in later windows. Idle genomes and genomes whose
- *    symbol is no longer in `symbols` cannot be elites.
+ * 1. The results are split by session (`splitSessions` in `fitness.ts`): with
+ *    `validationSessions > 0`, the latest sessions completed in `(now − lookbackHours, now]`
+ *    are held out for validation and the `trainingSessions` sessions before them train;
+ *    without validation (or before a pool has two sessions) the results completed in the
+ *    window train. Fitness of every pool genome on each part (formula and its rationale:
+ *    `fitness.ts`), then a total ranking of each.
+ * 2. Elitism: the best `eliteCount` genomes BY VALIDATION FITNESS (by training fitness when
+ *    nothing validates) are carried over UNCHANGED (same id, generation and parents), so their
+ *    results keep counting in later windows. Idle genomes and genomes whose symbol is no longer
+ *    in `symbols` cannot be elites. Breeding (step 4) ranks by TRAINING fitness only: the
+ *    validation sessions choose survivors, never parents.
  * 3. Immigrants: `round(poolSize × immigrantRate)` (at least 1 when the rate is > 0) new random
  *    genomes of a uniformly drawn family keep diversity and bring back extinct families.
  * 4. Offspring fill the rest. Parent A by tournament (`tournamentSize`) over the pool. With
@@ -44,6 +50,9 @@ import {
   type FitnessPolicy,
   type GenomeFitness,
   type ScoredGenomeResult,
+  type SessionSplit,
+  splitSessions,
+  type ValidationStatus,
 } from './fitness.js';
 import {
   clampDraft,
@@ -99,6 +108,13 @@ export interface LearningCycleInput {
   readonly fitnessPolicy?: Partial<FitnessPolicy>;
   /** Best fitness of the previous cycle, for `stats.improvedOverPrevious`. */
   readonly previousBestFitness?: number | null;
+  /**
+   * Latest sessions of the lookback held out to choose the elites, integer 0..30 (0 = no
+   * validation: the window trains and chooses). @default 0
+   */
+  readonly validationSessions?: number;
+  /** Sessions before the validation ones that breed, integer 1..250. @default 3 */
+  readonly trainingSessions?: number;
 }
 
 export type LineageOperator = 'elite' | 'crossover' | 'mutation' | 'immigrant';
@@ -126,6 +142,25 @@ export interface LearningCycleStats {
   readonly samplesInWindow: number;
   /** How many genomes of the new pool each operator produced. */
   readonly operators: Readonly<Record<LineageOperator, number>>;
+  /**
+   * The train/validation split of the cycle: training figures are the ones above; the
+   * validation part's best and mean fitness and scored genomes (null/0 unless `split`).
+   * Absent in generations saved before the split existed.
+   */
+  readonly validation?: ValidationStats;
+}
+
+/** The validation part of a cycle, as persisted with its statistics. */
+export interface ValidationStats {
+  readonly status: ValidationStatus;
+  readonly reason: string;
+  /** `YYYY-MM-DD`, ascending. */
+  readonly trainingSessionDates: readonly string[];
+  /** `YYYY-MM-DD`, ascending; empty unless `split`. */
+  readonly validationSessionDates: readonly string[];
+  readonly bestFitness: number | null;
+  readonly meanFitness: number | null;
+  readonly scoredGenomes: number;
 }
 
 export interface LearningCycleResult {
@@ -133,8 +168,13 @@ export interface LearningCycleResult {
   readonly pool: Genome[];
   /** One entry per genome of the new pool, same order. */
   readonly lineage: LineageEntry[];
-  /** Fitness of every genome of the evaluated pool, best first. */
+  /** Training fitness of every genome of the evaluated pool, best first (breeding ranks by it). */
   readonly fitness: GenomeFitness[];
+  /**
+   * Validation fitness of every genome of the evaluated pool, best first (the elites are its
+   * head); null when nothing validates (`stats.validation.status` is not `split`).
+   */
+  readonly validationFitness: GenomeFitness[] | null;
   readonly seed: number;
   readonly stats: LearningCycleStats;
 }
@@ -176,6 +216,8 @@ const ParamsSchema = z.object({
     })
     .optional(),
   previousBestFitness: finite.nullable().optional(),
+  validationSessions: z.number().int().min(0).max(30).optional(),
+  trainingSessions: z.number().int().min(1).max(250).optional(),
 });
 
 function parseInput(input: LearningCycleInput): Genome[] {
@@ -227,10 +269,20 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
 
   // Canonical order: results never depend on the order of the input arrays.
   const pool = [...validPool].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const windowStart = input.now - input.lookbackHours * 3_600_000;
-  const fitnessRows = evaluateFitness(pool, input.scored, windowStart, input.now, policy);
+  const split = splitSessions(pool, input.scored, {
+    windowStartMs: input.now - input.lookbackHours * 3_600_000,
+    windowEndMs: input.now,
+    validationSessions: input.validationSessions ?? 0,
+    trainingSessions: input.trainingSessions ?? 3,
+  });
+  const everything = Number.NEGATIVE_INFINITY;
+  const fitnessRows = evaluateFitness(pool, split.training, everything, input.now, policy);
   const fitnessOf = new Map(fitnessRows.map((f) => [f.genomeId, f]));
   const ranked = [...fitnessRows].sort(compareFitness);
+  const validationRanked =
+    split.status === 'split'
+      ? evaluateFitness(pool, split.validation, everything, input.now, policy).sort(compareFitness)
+      : null;
   const rankOf = new Map(ranked.map((f, i) => [f.genomeId, i]));
   const byId = new Map(pool.map((g) => [g.id, g]));
   const rank = (g: Genome) => rankOf.get(g.id) as number;
@@ -259,15 +311,17 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     lineage.push({ childId: g.id, ...entry });
   };
 
-  // 2. Elites.
+  // 2. Elites: chosen on the validation sessions when there are any.
   const symbolSet = new Set(symbols);
-  const eligible = ranked
+  const eligible = (validationRanked ?? ranked)
     .filter((f) => f.status !== 'idle')
     .map((f) => byId.get(f.genomeId) as Genome)
     .filter((g) => symbolSet.has(g.symbol));
   for (const elite of eligible.slice(0, input.eliteCount)) {
     push(elite, { parentIds: [elite.id], operator: 'elite', parentFitness: [fitnessValue(elite)] });
   }
+  // A validation-chosen elite may rank anywhere on training; breeding below reads `rank`
+  // (training) only.
 
   // 3. Immigrant count (drawn last, after the offspring).
   const room = input.poolSize - next.length;
@@ -356,8 +410,32 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     pool: next,
     lineage,
     fitness: ranked,
+    validationFitness: validationRanked,
     seed: input.seed,
-    stats: stats(ranked, lineage, input.previousBestFitness ?? null),
+    stats: {
+      ...stats(ranked, lineage, input.previousBestFitness ?? null),
+      validation: validationStats(split, validationRanked),
+    },
+  };
+}
+
+function validationStats(
+  split: SessionSplit,
+  ranked: readonly GenomeFitness[] | null,
+): ValidationStats {
+  const withResults = (ranked ?? []).filter((f) => f.samples > 0);
+  return {
+    status: split.status,
+    reason: split.reason,
+    trainingSessionDates: split.trainingSessionDates,
+    validationSessionDates: split.validationSessionDates,
+    bestFitness: withResults.length
+      ? withResults.reduce((m, f) => Math.max(m, f.fitness), Number.NEGATIVE_INFINITY)
+      : null,
+    meanFitness: withResults.length
+      ? withResults.reduce((s, f) => s + f.fitness, 0) / withResults.length
+      : null,
+    scoredGenomes: withResults.length,
   };
 }
 
@@ -397,5 +475,11 @@ function stats(
 }
 
 /** Re-exported so callers need one import for the cycle's vocabulary. */
-export type { FitnessInputs, FitnessPolicy, GenomeFitness, ScoredGenomeResult } from './fitness.js';
+export type {
+  FitnessInputs,
+  FitnessPolicy,
+  GenomeFitness,
+  ScoredGenomeResult,
+  ValidationStatus,
+} from './fitness.js';
 export { DEFAULT_FITNESS_POLICY } from './fitness.js';

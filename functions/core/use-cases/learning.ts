@@ -27,6 +27,13 @@ export const LearningConfigSchema = z.strictObject({
   crossoverRate: z.number().min(0).max(1),
   /** Contestants per tournament. */
   tournamentSize: z.number().int().min(1),
+  /**
+   * Latest sessions of the lookback held out to choose the elites (validation; 0 = none),
+   * integer 0..30. Breeding never sees them (`splitSessions`, docs/evidence.md). @default 1
+   */
+  validationSessions: z.number().int().min(0).max(30).default(1),
+  /** Sessions before the validation ones that breed, integer 1..250. @default 3 */
+  trainingSessions: z.number().int().min(1).max(250).default(3),
 });
 export type LearningConfig = z.infer<typeof LearningConfigSchema>;
 
@@ -61,6 +68,17 @@ export interface LearningOutput {
   readonly bestFitness: number | null;
   readonly meanFitness: number | null;
   readonly improvedOverPrevious: boolean | null;
+  /**
+   * The cycle's train/validation split (`split`, `unavailable`, `off`) and its session dates;
+   * null when skipped.
+   */
+  readonly validation: {
+    readonly status: 'off' | 'split' | 'unavailable';
+    readonly reason: string;
+    readonly trainingSessionDates: readonly string[];
+    readonly validationSessionDates: readonly string[];
+    readonly bestFitness: number | null;
+  } | null;
 }
 
 /** Cohorts listed when looking for those inside the lookback (newest first). */
@@ -91,10 +109,21 @@ export async function learningCycle(
 
   const current = await deps.genomePool.getCurrent();
   const since = now - deps.config.lookbackHours * 3_600_000;
-  const recent = (await deps.cohorts.list(COHORT_SCAN)).filter((c) => {
-    const t = Date.parse(c.completedAtIso);
-    return t >= since && t <= now;
-  });
+  const completed = (await deps.cohorts.list(COHORT_SCAN)).filter(
+    (c) => Date.parse(c.completedAtIso) <= now,
+  );
+  const recent = completed.filter((c) => Date.parse(c.completedAtIso) >= since);
+  // The training sessions lie before the validation ones, possibly outside the lookback: read
+  // the cohorts of the latest (validation + training) session dates as well (the core splits).
+  const sessionsRead = new Set(
+    [...new Set(completed.map((c) => c.sessionDate))]
+      .sort()
+      .slice(-(deps.config.validationSessions + deps.config.trainingSessions)),
+  );
+  const read = completed.filter(
+    (c) =>
+      recent.includes(c) || (deps.config.validationSessions > 0 && sessionsRead.has(c.sessionDate)),
+  );
   const base = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,
@@ -109,6 +138,7 @@ export async function learningCycle(
       bestFitness: null,
       meanFitness: null,
       improvedOverPrevious: null,
+      validation: null,
     };
     await record({
       status: out.status,
@@ -117,7 +147,7 @@ export async function learningCycle(
     });
     return out;
   }
-  const cohorts = await Promise.all(recent.map((c) => deps.cohorts.get(c.cohortId)));
+  const cohorts = await Promise.all(read.map((c) => deps.cohorts.get(c.cohortId)));
   const seed =
     parsed.seed ??
     ((current.generation + 1) * 1_000_003 + Math.floor(now / 60_000)) % 2_147_483_647;
@@ -137,8 +167,11 @@ export async function learningCycle(
     crossoverRate: deps.config.crossoverRate,
     tournamentSize: deps.config.tournamentSize,
     previousBestFitness: current.stats?.bestFitness ?? null,
+    validationSessions: deps.config.validationSessions,
+    trainingSessions: deps.config.trainingSessions,
   });
   const stats = result.stats;
+  const validation = stats.validation as NonNullable<typeof stats.validation>;
   if (stats.scoredGenomes === 0) {
     const out: LearningOutput = {
       ...base,
@@ -148,6 +181,7 @@ export async function learningCycle(
       bestFitness: null,
       meanFitness: null,
       improvedOverPrevious: null,
+      validation: null,
     };
     await record({
       status: out.status,
@@ -166,6 +200,7 @@ export async function learningCycle(
     genomes: result.pool,
     lineage: result.lineage,
     fitness: result.fitness,
+    validationFitness: result.validationFitness,
     seed: result.seed,
     createdAtIso: new Date(now).toISOString(),
     stats,
@@ -182,6 +217,13 @@ export async function learningCycle(
     mean_fitness: stats.meanFitness,
     improved_over_previous: stats.improvedOverPrevious,
     operators: stats.operators,
+    validation: {
+      status: validation.status,
+      reason: validation.reason,
+      training_sessions: validation.trainingSessionDates,
+      validation_sessions: validation.validationSessionDates,
+      best_validation_fitness: validation.bestFitness,
+    },
     lineage: result.lineage.map((l) => ({
       child: l.childId,
       parents: l.parentIds,
@@ -197,5 +239,12 @@ export async function learningCycle(
     bestFitness: stats.bestFitness,
     meanFitness: stats.meanFitness,
     improvedOverPrevious: stats.improvedOverPrevious,
+    validation: {
+      status: validation.status,
+      reason: validation.reason,
+      trainingSessionDates: validation.trainingSessionDates,
+      validationSessionDates: validation.validationSessionDates,
+      bestFitness: validation.bestFitness,
+    },
   };
 }
