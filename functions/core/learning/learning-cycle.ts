@@ -269,20 +269,8 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
 
   // Canonical order: results never depend on the order of the input arrays.
   const pool = [...validPool].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const split = splitSessions(pool, input.scored, {
-    windowStartMs: input.now - input.lookbackHours * 3_600_000,
-    windowEndMs: input.now,
-    validationSessions: input.validationSessions ?? 0,
-    trainingSessions: input.trainingSessions ?? 3,
-  });
-  const everything = Number.NEGATIVE_INFINITY;
-  const fitnessRows = evaluateFitness(pool, split.training, everything, input.now, policy);
+  const { split, fitnessRows, ranked, validationRanked } = rankParts(pool, input, policy);
   const fitnessOf = new Map(fitnessRows.map((f) => [f.genomeId, f]));
-  const ranked = [...fitnessRows].sort(compareFitness);
-  const validationRanked =
-    split.status === 'split'
-      ? evaluateFitness(pool, split.validation, everything, input.now, policy).sort(compareFitness)
-      : null;
   const rankOf = new Map(ranked.map((f, i) => [f.genomeId, i]));
   const byId = new Map(pool.map((g) => [g.id, g]));
   const rank = (g: Genome) => rankOf.get(g.id) as number;
@@ -417,6 +405,24 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
       validation: validationStats(split, validationRanked),
     },
   };
+}
+
+/** Step 1: the session split and the fitness of every pool genome on each part. */
+function rankParts(pool: readonly Genome[], input: LearningCycleInput, policy: FitnessPolicy) {
+  const split = splitSessions(pool, input.scored, {
+    windowStartMs: input.now - input.lookbackHours * 3_600_000,
+    windowEndMs: input.now,
+    validationSessions: input.validationSessions ?? 0,
+    trainingSessions: input.trainingSessions ?? 3,
+  });
+  const everything = Number.NEGATIVE_INFINITY;
+  const fitnessRows = evaluateFitness(pool, split.training, everything, input.now, policy);
+  const ranked = [...fitnessRows].sort(compareFitness);
+  const validationRanked =
+    split.status === 'split'
+      ? evaluateFitness(pool, split.validation, everything, input.now, policy).sort(compareFitness)
+      : null;
+  return { split, fitnessRows, ranked, validationRanked };
 }
 
 function validationStats(

@@ -11,7 +11,7 @@ import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { AuditDraft } from '../audit/record.js';
 import { parseOrThrow } from '../errors.js';
-import { runLearningCycle } from '../learning/learning-cycle.js';
+import { runLearningCycle, type ValidationStats } from '../learning/learning-cycle.js';
 import { scoredResultsFromCohorts } from '../learning/scored-results.js';
 import { nextTrials, trialsThrough } from './day3-evidence.js';
 
@@ -108,22 +108,7 @@ export async function learningCycle(
     });
 
   const current = await deps.genomePool.getCurrent();
-  const since = now - deps.config.lookbackHours * 3_600_000;
-  const completed = (await deps.cohorts.list(COHORT_SCAN)).filter(
-    (c) => Date.parse(c.completedAtIso) <= now,
-  );
-  const recent = completed.filter((c) => Date.parse(c.completedAtIso) >= since);
-  // The training sessions lie before the validation ones, possibly outside the lookback: read
-  // the cohorts of the latest (validation + training) session dates as well (the core splits).
-  const sessionsRead = new Set(
-    [...new Set(completed.map((c) => c.sessionDate))]
-      .sort()
-      .slice(-(deps.config.validationSessions + deps.config.trainingSessions)),
-  );
-  const read = completed.filter(
-    (c) =>
-      recent.includes(c) || (deps.config.validationSessions > 0 && sessionsRead.has(c.sessionDate)),
-  );
+  const { recent, read } = cohortsToRead(await deps.cohorts.list(COHORT_SCAN), now, deps.config);
   const base = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,
@@ -217,13 +202,7 @@ export async function learningCycle(
     mean_fitness: stats.meanFitness,
     improved_over_previous: stats.improvedOverPrevious,
     operators: stats.operators,
-    validation: {
-      status: validation.status,
-      reason: validation.reason,
-      training_sessions: validation.trainingSessionDates,
-      validation_sessions: validation.validationSessionDates,
-      best_validation_fitness: validation.bestFitness,
-    },
+    validation: auditValidation(validation),
     lineage: result.lineage.map((l) => ({
       child: l.childId,
       parents: l.parentIds,
@@ -247,4 +226,41 @@ export async function learningCycle(
       bestFitness: validation.bestFitness,
     },
   };
+}
+
+/** The `validation` field of the `learning_cycle` audit record. */
+function auditValidation(v: ValidationStats): Record<string, unknown> {
+  return {
+    status: v.status,
+    reason: v.reason,
+    training_sessions: v.trainingSessionDates,
+    validation_sessions: v.validationSessionDates,
+    best_validation_fitness: v.bestFitness,
+  };
+}
+
+/**
+ * The cohorts of the lookback (`recent`: completed in `[now − lookbackHours, now]`) and those
+ * the cycle reads (`read`): with validation, also the cohorts of the latest (validation +
+ * training) session dates completed by `now`, since the training sessions lie before the
+ * validation ones, possibly outside the lookback (the core splits them). Nothing completed
+ * after `now`.
+ */
+function cohortsToRead<C extends { readonly completedAtIso: string; readonly sessionDate: string }>(
+  listed: readonly C[],
+  now: number,
+  config: LearningConfig,
+): { recent: C[]; read: C[] } {
+  const since = now - config.lookbackHours * 3_600_000;
+  const completed = listed.filter((c) => Date.parse(c.completedAtIso) <= now);
+  const recent = completed.filter((c) => Date.parse(c.completedAtIso) >= since);
+  const sessionsRead = new Set(
+    [...new Set(completed.map((c) => c.sessionDate))]
+      .sort()
+      .slice(-(config.validationSessions + config.trainingSessions)),
+  );
+  const read = completed.filter(
+    (c) => recent.includes(c) || (config.validationSessions > 0 && sessionsRead.has(c.sessionDate)),
+  );
+  return { recent, read };
 }
