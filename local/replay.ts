@@ -141,8 +141,10 @@ function nyMidnight(date: string): number {
 /**
  * Crypto sessions (24 h UTC days, their own calendar: every day, no NYSE hours): the cohort
  * of a UTC day runs at 00:05 UTC the next day, once that day has closed; the promotion of the
- * best candidate at 01:00 UTC (the broker trades the new day's bars up to then); learning
- * cycles at 00:30 and 12:30 UTC; the Day-3 go/no-go at 00:45 UTC.
+ * previous day's best candidate at 01:00 UTC, inside the crypto promotion window
+ * (`promotion.cryptoWindow`, 00:30-23:00 UTC): its paper session trades the new UTC day's bars
+ * from then until the flatten before 00:00 UTC; learning cycles at 00:30 and 12:30 UTC; the
+ * Day-3 go/no-go at 00:45 UTC.
  */
 export const CRYPTO_SCHEDULES = {
   timezone: 'UTC',
@@ -151,9 +153,6 @@ export const CRYPTO_SCHEDULES = {
   learningCycle: 'cron(30 0,12 * * ? *)',
   goNoGo: 'cron(45 0 * * ? *)',
 } as const;
-
-/** Whether crypto sessions get a promotion schedule (not until the window is per market). */
-const CRYPTO_PROMOTIONS = false;
 
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
 export function replaySchedules(
@@ -168,9 +167,7 @@ export function replaySchedules(
     const tz = CRYPTO_SCHEDULES.timezone;
     return [
       { name: 'cohort-start', expression: CRYPTO_SCHEDULES.cohortStart, timezone: tz },
-      // No promotion schedule yet: the promotion window and the gates' session are NYSE
-      // hours (a crypto candidate would only ever expire); see the README.
-      ...(promote && CRYPTO_PROMOTIONS
+      ...(promote
         ? [{ name: 'promotion', expression: CRYPTO_SCHEDULES.promotion, timezone: tz }]
         : []),
       { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
@@ -274,10 +271,13 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         allocation: options.allocation,
       })
     : undefined;
-  // Equity firings fall on the session's New York date; a crypto session's firings on the
-  // next UTC day (its cohort runs after the UTC day closed).
-  const sessionOf = (ms: number) =>
-    crypto ? new Date(ms - 86_400_000).toISOString().slice(0, 10) : nyDate(ms);
+  // Equity firings fall on the session's New York date; a crypto session's cohort and
+  // learning firings on the next UTC day (its cohort runs after the UTC day closed), and a
+  // crypto promotion on the UTC day it trades (as an equity promotion on its New York day).
+  const sessionOf = (ms: number, name?: string) =>
+    !crypto
+      ? nyDate(ms)
+      : new Date(name === 'promotion' ? ms : ms - 86_400_000).toISOString().slice(0, 10);
   const from = crypto ? Date.parse(`${first}T00:00:00Z`) + 86_400_000 : nyMidnight(first);
   const to = crypto
     ? Date.parse(`${last}T00:00:00Z`) + 2 * 86_400_000
@@ -292,7 +292,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     ),
     from,
     to,
-  ).filter((f) => sessions.has(sessionOf(f.atMs)));
+  ).filter((f) => sessions.has(sessionOf(f.atMs, f.name)));
   const cohorts: CohortOutcome[] = [];
   const promotions: PromotionOutcome[] = [];
   const learning: (LearningOutput & { atIso: string })[] = [];
@@ -335,7 +335,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     };
     clock.set(firing.atMs);
     const iso = new Date(firing.atMs).toISOString();
-    const date = sessionOf(firing.atMs);
+    const date = sessionOf(firing.atMs, firing.name);
     const stamp = crypto
       ? `${iso.slice(0, 16).replace('T', ' ')} UTC`
       : `${date} ${nyHhmm(firing.atMs)} New York`;
@@ -394,7 +394,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     } else if (firing.name === 'promotion') {
       write(`\n[${stamp}] schedule promotion  `);
       const result = await stack.promotionPipeline.execute(
-        { source: 'schedule' },
+        { source: 'schedule', ...(crypto ? { market: 'crypto' as const } : {}) },
         { executionName: name, onProgress: progress },
       );
       write(`[${result.status.toLowerCase()}]\n`);

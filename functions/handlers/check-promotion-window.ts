@@ -1,5 +1,6 @@
 /**
- * Step "CheckPromotionWindow": is "now" inside today's promotion window (America/New_York)?
+ * Step "CheckPromotionWindow": is "now" inside today's promotion window of the promotion's
+ * market (America/New_York for US equities, UTC for crypto)?
  *
  * Event: `{ promotion }`. Returns `{ status: 'open'|'not_yet'|'closed', nowIso,
  * opensAtIso, closesAtIso, waitSeconds }`; the state machine waits `waitSeconds` and asks
@@ -14,8 +15,8 @@ import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<PromotionDeps>) {
-  return makeHandler('check-promotion-window', PromotionStepEventSchema, async () =>
-    checkPromotionWindow(await provide()),
+  return makeHandler('check-promotion-window', PromotionStepEventSchema, async (event) =>
+    checkPromotionWindow(await provide(), event.promotion),
   );
 }
 

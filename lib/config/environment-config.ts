@@ -174,6 +174,18 @@ export const EnvironmentConfigSchema = z
         .array(z.object({ opensAt: hhmm, closesAt: hhmm }))
         .min(1, 'needs one promotion window')
         .max(1, 'one promotion window per stage (a second window would never be used)'),
+      /**
+       * The crypto promotion window (24 h UTC sessions, every day), `HH:mm` UTC, open inclusive
+       * and close exclusive on the same UTC day. Absent: crypto candidates are never promoted
+       * (their window gate fails closed). Nothing crypto is deployed yet; the local replay
+       * reads it.
+       */
+      cryptoWindow: z
+        .object({
+          opensAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour, UTC)'),
+          closesAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour, UTC)'),
+        })
+        .optional(),
       /** How long a human approval request stays open before it counts as a reject (hours). */
       approvalTimeoutHours: z.number().int().min(1).max(168),
       /**
@@ -244,6 +256,8 @@ export const EnvironmentConfigSchema = z
     gates: GateThresholdFieldsSchema.omit({
       promotionWindowOpenNy: true,
       promotionWindowCloseNy: true,
+      cryptoPromotionWindowOpenUtc: true,
+      cryptoPromotionWindowCloseUtc: true,
     }),
     /** Promotion pipeline settings (capital slice, polling, reconciliation tolerance). */
     pipeline: PromotionConfigSchema,
@@ -361,6 +375,14 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['broker', 'mode'],
         message: `"live" is refused for ${cfg.stage} unless broker.allowLiveBroker is true`,
+      });
+    }
+    const crypto = cfg.promotion.cryptoWindow;
+    if (crypto && crypto.opensAt >= crypto.closesAt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['promotion', 'cryptoWindow', 'closesAt'],
+        message: `must be after opensAt (${crypto.opensAt})`,
       });
     }
     for (const [i, w] of cfg.promotion.windows.entries()) {

@@ -90,6 +90,12 @@ const COMMON = {
         closesAt: DEFAULT_GATE_THRESHOLDS.promotionWindowCloseNy,
       },
     ],
+    // The core defaults' crypto window (24 h UTC days): 00:30-23:00 UTC, after the previous
+    // UTC day's cohort (00:05 UTC), well before the session's flatten at 00:00 UTC.
+    cryptoWindow: {
+      opensAt: DEFAULT_GATE_THRESHOLDS.cryptoPromotionWindowOpenUtc ?? '00:30',
+      closesAt: DEFAULT_GATE_THRESHOLDS.cryptoPromotionWindowCloseUtc ?? '23:00',
+    },
     approvalTimeoutHours: 4,
     microLive: { fraction: 0.05, minUsd: 50 },
     // The core defaults: start 2x; +1x when the daily Sharpe (>= 20 sessions) > 1.5 and

@@ -38,6 +38,12 @@ export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, stri
       ...cfg.gates,
       promotionWindowOpenNy: window.opensAt,
       promotionWindowCloseNy: window.closesAt,
+      ...(cfg.promotion.cryptoWindow
+        ? {
+            cryptoPromotionWindowOpenUtc: cfg.promotion.cryptoWindow.opensAt,
+            cryptoPromotionWindowCloseUtc: cfg.promotion.cryptoWindow.closesAt,
+          }
+        : {}),
     },
     'gates',
   );

@@ -246,6 +246,8 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
         ...config.gates,
         promotionWindowOpenNy: window?.opensAt,
         promotionWindowCloseNy: window?.closesAt,
+        cryptoPromotionWindowOpenUtc: config.promotion.cryptoWindow?.opensAt,
+        cryptoPromotionWindowCloseUtc: config.promotion.cryptoWindow?.closesAt,
       });
       expect(GateThresholdsSchema.safeParse(thresholds).success).toBe(true);
       expect(JSON.parse(String(vars.PROMOTION_CONFIG_JSON))).toEqual(config.pipeline);

@@ -1,8 +1,11 @@
 /**
  * Crypto sessions end to end through the local schedules: 24 h UTC days on their own
  * calendar (a Sunday and an NYSE holiday are sessions), the cohort of a day running after
- * that UTC day closed, learning cycles after it; ETHUSD has no daily file and is not
- * "unknown" (its risk estimate is simply absent).
+ * that UTC day closed, learning cycles after it, the next UTC day's promotion inside the
+ * UTC promotion window; ETHUSD has no daily file and is not "unknown" (its risk estimate is
+ * simply absent). A second replay (BTCUSD, gates loosened so the candidate passes) trades a
+ * crypto paper session: fractional quantities, no pattern-day-trader refusal, flat before
+ * 00:00 UTC.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +18,8 @@ import { DATA_ROOT } from '../support/paths.js';
 let stack: LocalStack;
 let result: ReplayResult;
 let printed = '';
+let paperStack: LocalStack;
+let paperRun: ReplayResult;
 /** A Sunday and Labor Day (NYSE closed): both are crypto sessions. */
 const SESSIONS = ['2017-09-03', '2017-09-04'];
 
@@ -39,10 +44,41 @@ beforeAll(async () => {
       printed += t;
     },
   });
-}, 300_000);
+  paperStack = await startLocalStack({
+    dataRoot: DATA_ROOT,
+    stateDir: 'memory',
+    logLevel: 'SILENT',
+    clock: new ManualClock(0),
+    brokerAccount: 'it-crypto-paper',
+    // Every risk/evidence gate wide open: this replay is about the calendar and the paper
+    // session, not about whether a one-day candidate is good.
+    configOverrides: {
+      gates: {
+        maxParentDrawdownFraction: 1,
+        maxAgentDrawdownFraction: 1,
+        maxVar1dFraction: 100,
+        maxExpectedShortfall1dFraction: 100,
+        minTradeCount: 1,
+        maxQuotedSpreadBps: 10_000,
+      },
+    },
+  });
+  paperRun = await replay(paperStack, {
+    sessions: ['2018-04-04', '2018-04-05'],
+    symbols: ['BTCUSD'],
+    market: 'crypto',
+    bankrollUsd: 1000,
+    agentCount: 6,
+    allocation: 'equal',
+    seed: 3,
+    reportDir: path.join(os.tmpdir(), `stagegate-crypto-paper-${process.pid}`),
+    out: () => {},
+  });
+}, 600_000);
 
 afterAll(async () => {
   await stack?.stop();
+  await paperStack?.stop();
 });
 
 describe('crypto sessions through the schedules', () => {
@@ -52,7 +88,20 @@ describe('crypto sessions through the schedules', () => {
       ['2017-09-04', 'SUCCEEDED'],
     ]);
     expect(result.learning).toHaveLength(4);
-    expect(result.promotions).toHaveLength(0);
+  });
+
+  it('promotes on the next UTC day at 01:00 UTC, judged by the UTC promotion window (an NYSE holiday is a crypto session)', () => {
+    // The 2017-09-04 promotion (Labor Day, NYSE closed) reads the cohort of 2017-09-03.
+    expect(result.promotions.map((p) => [p.sessionDate, p.cohortId?.slice(0, 12)])).toEqual([
+      ['2017-09-04', 'coh-20170903'],
+    ]);
+    const window = result.promotions[0]?.gates?.results.find((g) => g.gate === 'promotion_window');
+    expect(window).toMatchObject({
+      verdict: 'pass',
+      observed: '2017-09-04 01:00',
+      unit: 'UTC local time',
+    });
+    expect(printed).toContain('[2017-09-04 01:00 UTC] schedule promotion');
   });
 
   it('fires each cohort after its UTC day closed (00:05 UTC the next day)', () => {
@@ -68,5 +117,43 @@ describe('crypto sessions through the schedules', () => {
       expect(Date.parse(cohort?.startedAtIso ?? '')).toBeGreaterThanOrEqual(dayEnd);
       expect(cohort?.barCount).toBeGreaterThan(1000);
     }
+  });
+});
+
+describe('a crypto paper session on the UTC calendar', () => {
+  it("promotes the previous UTC day's candidate and trades the new UTC day until the flatten two minutes before 00:00 UTC", () => {
+    expect(paperRun.promotions).toHaveLength(1);
+    const p = paperRun.promotions[0];
+    expect(p?.sessionDate).toBe('2018-04-05');
+    expect(p?.outcome).toBe('promoted');
+    const orders = p?.paper?.orders ?? [];
+    expect(orders.length).toBeGreaterThan(0);
+    const dayStart = Date.parse('2018-04-05T01:00:00Z');
+    const dayEnd = Date.parse('2018-04-06T00:00:00Z');
+    for (const o of orders) {
+      expect(o.symbol).toBe('BTCUSD');
+      expect(o.decidedAtMs).toBeGreaterThanOrEqual(dayStart);
+      expect(o.decidedAtMs).toBeLessThan(dayEnd);
+      // A $1,000 account is far below the $25,000 pattern-day-trader minimum: crypto is exempt.
+      expect(o.rejectReason ?? '').not.toMatch(/pattern-day-trader/);
+    }
+    // Fractional BTC quantities (a $ slice buys well under one coin).
+    expect(orders.some((o) => o.qty < 1 && !Number.isInteger(o.qty))).toBe(true);
+    // The close is 00:00 UTC (not 16:00 New York): the flatten is decided on the bar that
+    // starts two minutes before it. (On this day the last minute has a trade but no quote, so
+    // the simulated broker cannot fill it and the day order expires at the close.)
+    const flatten = orders.filter((o) => o.reason === 'flatten');
+    for (const o of flatten) {
+      expect(new Date(o.decidedAtMs).toISOString()).toBe('2018-04-05T23:58:00.000Z');
+    }
+    const closing = Date.parse('2018-04-05T23:58:00Z');
+    for (const o of orders.filter((x) => x.reason === 'signal')) {
+      expect(o.decidedAtMs).toBeLessThan(closing);
+    }
+    expect(p?.paper?.reconciliation.clean).toBe(true);
+    expect(p?.paper?.reconciliation.bookQty).toBeCloseTo(
+      p?.paper?.reconciliation.brokerQty ?? Number.NaN,
+      9,
+    );
   });
 });

@@ -212,6 +212,7 @@ export class DynamoCohortRepository implements CohortRepository {
         symbols: (i.symbols as string[]) ?? [],
         bankrollUsd: Number(i.bankrollUsd),
         agentCount: Number(i.agentCount),
+        ...(i.market === 'crypto' || i.market === 'equity-usa' ? { market: i.market } : {}),
         totalPnlUsd: Number((i.parent as { totalPnlUsd?: number } | undefined)?.totalPnlUsd ?? 0),
         bestAgentId: (i.bestAgentId as string | null) ?? null,
       }));

@@ -44,6 +44,16 @@ export const CALENDAR_LAST_DATE: IsoDate = '2099-12-31';
  */
 export const NYSE_TIME_ZONE = 'America/New_York';
 
+/**
+ * IANA zone a market's wall-clock times (schedules, promotion window, session dates) are read
+ * in: {@link NYSE_TIME_ZONE} for `equity-usa`, `UTC` for `crypto`.
+ *
+ * @throws ValidationError('market') for an unknown market.
+ */
+export function marketTimeZone(market: Market): typeof NYSE_TIME_ZONE | 'UTC' {
+  return checkMarket(market) === 'crypto' ? 'UTC' : NYSE_TIME_ZONE;
+}
+
 /** One session's hours. */
 export interface SessionHours {
   /** Session open, UTC ISO-8601 (e.g. `2013-11-04T14:30:00.000Z`). */
@@ -214,6 +224,25 @@ export function newYorkTimeMs(date: IsoDate, hhmm: string): number {
     number,
   ];
   return new TZDate(y, m - 1, day, hh, mm, 0, 0, NYSE_TIME_ZONE).getTime();
+}
+
+/**
+ * Epoch ms UTC of the wall-clock time `hhmm` (`HH:MM`, 24 h) on the civil date `date` in
+ * `market`'s zone ({@link marketTimeZone}): New York time for `equity-usa` (as
+ * {@link newYorkTimeMs}), UTC for `crypto` (e.g. `2018-04-05`, `01:00` is
+ * `2018-04-05T01:00:00.000Z`).
+ *
+ * @throws ValidationError('date' | 'time') when not in those forms; ValidationError('market').
+ */
+export function marketTimeMs(date: IsoDate, hhmm: string, market: Market): number {
+  if (checkMarket(market) === 'equity-usa') return newYorkTimeMs(date, hhmm);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    throw new ValidationError('date', `must be YYYY-MM-DD, got ${date}`);
+  }
+  if (!/^([01]\d|2[0-3]):([0-5]\d)$/.test(hhmm)) {
+    throw new ValidationError('time', `must be HH:MM (24 h), got ${hhmm}`);
+  }
+  return Date.parse(`${date}T${hhmm}:00.000Z`);
 }
 
 /**

@@ -13,7 +13,7 @@
  * - Each gate reports its declared {@link GATE_BREAKER_ACTIONS} action when it fails.
  */
 import { TZDate } from '@date-fns/tz';
-import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
+import { type Market, marketTimeZone, NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 import { StagegateError } from '../errors.js';
 import { type SessionRiskMeasure, sessionRiskFromMinutes } from '../risk/strategy-pnl.js';
 import {
@@ -28,7 +28,7 @@ import { GATE_BREAKER_ACTIONS, type GateName, type GateResult } from './types.js
 /** A value that may be absent or unusable at run time (JSON `null`, `NaN`, ...). */
 export type Maybe<T> = T | null | undefined;
 
-/** Exchange time zone of the promotion window. */
+/** Exchange time zone of the US-equity promotion window (crypto: {@link promotionWindowOf}). */
 export const PROMOTION_WINDOW_TIME_ZONE = NYSE_TIME_ZONE;
 
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -737,9 +737,13 @@ export function dataStalenessGate(
 // ---------------------------------------------------------------------------------------------
 // Promotion window
 
-/** Whether today (America/New_York) is a trading session, from the market calendar. */
+/**
+ * Whether the market's session date of "now" is a trading session, from the market calendar,
+ * and which market's window applies (`equity-usa` when absent).
+ */
 export interface WindowObservation {
   readonly isTradingDay: Maybe<boolean>;
+  readonly market?: Market;
 }
 
 const minutesOf = (hhmm: string): number => {
@@ -748,24 +752,78 @@ const minutesOf = (hhmm: string): number => {
 };
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
+/** A market's promotion window: wall-clock open (inclusive) and close (exclusive) in its zone. */
+export interface PromotionWindow {
+  readonly market: Market;
+  /** IANA zone of `opensAt` / `closesAt` ({@link marketTimeZone}). */
+  readonly timeZone: string;
+  /** `HH:MM`, 24 h, in `timeZone`. */
+  readonly opensAt: string;
+  /** `HH:MM`, 24 h, in `timeZone`. */
+  readonly closesAt: string;
+}
+
 /**
- * Promotion window gate: passes iff `isTradingDay` is true and the New York local time of
- * `nowMs` is in [`promotionWindowOpenNy`, `promotionWindowCloseNy`) (open inclusive, close
- * exclusive). The zone conversion uses `@date-fns/tz` (IANA rules, so EST/EDT changes are
- * handled). `observed` is the local `YYYY-MM-DD HH:MM`. Action: `none` (wait or expire).
+ * The promotion window of `market` from the thresholds: `equity-usa` reads
+ * `promotionWindowOpenNy`/`CloseNy` (America/New_York), `crypto` reads
+ * `cryptoPromotionWindowOpenUtc`/`CloseUtc` (UTC). Null when the market has none configured.
+ */
+export function promotionWindowOf(
+  market: Market,
+  t: Pick<
+    GateThresholds,
+    | 'promotionWindowOpenNy'
+    | 'promotionWindowCloseNy'
+    | 'cryptoPromotionWindowOpenUtc'
+    | 'cryptoPromotionWindowCloseUtc'
+  >,
+): PromotionWindow | null {
+  const timeZone = marketTimeZone(market);
+  if (market === 'equity-usa') {
+    return {
+      market,
+      timeZone,
+      opensAt: t.promotionWindowOpenNy,
+      closesAt: t.promotionWindowCloseNy,
+    };
+  }
+  const opensAt = t.cryptoPromotionWindowOpenUtc;
+  const closesAt = t.cryptoPromotionWindowCloseUtc;
+  return opensAt && closesAt ? { market, timeZone, opensAt, closesAt } : null;
+}
+
+/**
+ * Promotion window gate: passes iff `isTradingDay` is true and the local time of `nowMs` in
+ * the market's zone is inside its window ({@link promotionWindowOf}; open inclusive, close
+ * exclusive): New York time for `equity-usa`, UTC for `crypto` (24 h sessions). The zone
+ * conversion uses `@date-fns/tz` (IANA rules, so EST/EDT changes are handled). `observed` is
+ * the local `YYYY-MM-DD HH:MM`. A market without a configured window fails closed. Action:
+ * `none` (wait or expire).
  *
  * @param nowMs injected current time, epoch ms UTC (from the `Clock` port).
  */
 export function promotionWindowGate(
   input: Maybe<WindowObservation>,
   nowMs: number,
-  t: Pick<GateThresholds, 'promotionWindowOpenNy' | 'promotionWindowCloseNy'>,
+  t: Pick<
+    GateThresholds,
+    | 'promotionWindowOpenNy'
+    | 'promotionWindowCloseNy'
+    | 'cryptoPromotionWindowOpenUtc'
+    | 'cryptoPromotionWindowCloseUtc'
+  >,
 ): GateResult {
   const gate = 'promotion_window';
-  const unit = `${PROMOTION_WINDOW_TIME_ZONE} local time`;
-  const threshold = `${t.promotionWindowOpenNy}-${t.promotionWindowCloseNy}`;
-  const open = minutesOf(t.promotionWindowOpenNy);
-  const close = minutesOf(t.promotionWindowCloseNy);
+  const market = input?.market ?? 'equity-usa';
+  const window = promotionWindowOf(market, t);
+  const zone = marketTimeZone(market);
+  const unit = `${zone} local time`;
+  if (!window) {
+    return failClosed(gate, 'n/a', unit, `no promotion window configured for ${market}`);
+  }
+  const threshold = `${window.opensAt}-${window.closesAt}`;
+  const open = minutesOf(window.opensAt);
+  const close = minutesOf(window.closesAt);
   if (!Number.isFinite(open) || !Number.isFinite(close)) {
     return failClosed(gate, threshold, unit, 'promotion window thresholds malformed');
   }
@@ -773,9 +831,10 @@ export function promotionWindowGate(
   const isTradingDay = input?.isTradingDay;
   if (typeof isTradingDay !== 'boolean')
     return failClosed(gate, threshold, unit, 'trading-day flag missing');
-  const local = new TZDate(nowMs, PROMOTION_WINDOW_TIME_ZONE);
+  const local = new TZDate(nowMs, zone);
   const minute = local.getHours() * 60 + local.getMinutes();
   const observed = `${local.getFullYear()}-${pad2(local.getMonth() + 1)}-${pad2(local.getDate())} ${pad2(local.getHours())}:${pad2(local.getMinutes())}`;
+  const where = market === 'crypto' ? 'UTC' : 'New York';
   if (!isTradingDay) {
     return result(
       gate,
@@ -783,7 +842,7 @@ export function promotionWindowGate(
       observed,
       threshold,
       unit,
-      `${observed} New York is not a trading day`,
+      `${observed} ${where} is not a trading day`,
     );
   }
   const pass = minute >= open && minute < close;
@@ -793,6 +852,6 @@ export function promotionWindowGate(
     observed,
     threshold,
     unit,
-    `${observed} New York is ${pass ? 'inside' : 'outside'} the promotion window ${threshold}`,
+    `${observed} ${where} is ${pass ? 'inside' : 'outside'} the promotion window ${threshold}`,
   );
 }

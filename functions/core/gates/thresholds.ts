@@ -8,6 +8,7 @@
  * - `...Bps`: basis points (1 bp = 0.0001);
  * - `...Seconds`: seconds;
  * - `...Ny`: wall-clock time `HH:MM` (24 h) in America/New_York;
+ * - `...Utc`: wall-clock time `HH:MM` (24 h) in UTC;
  * - `...Confidence`: the VaR / expected-shortfall confidence level α as a fraction (0.99);
  * - counts are integers, leverage is a ratio (gross notional / equity, "x").
  */
@@ -17,6 +18,11 @@ import * as z from 'zod';
 const hhmm = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock, America/New_York)');
+
+/** `HH:MM`, 24-hour clock in UTC, 00:00..23:59. */
+const hhmmUtc = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock, UTC)');
 
 /** A fraction strictly above 0 and at most 1. */
 const unitFraction = z.number().gt(0).lte(1);
@@ -103,6 +109,14 @@ export const GateThresholdFieldsSchema = z.strictObject({
   promotionWindowOpenNy: hhmm,
   /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
   promotionWindowCloseNy: hhmm,
+  /**
+   * Crypto promotion window (24 h UTC sessions, `market-calendar.ts`): opens at this UTC time
+   * (inclusive), `HH:MM` UTC. Absent (with its close): crypto candidates have no window and
+   * the `promotion_window` gate fails closed for them.
+   */
+  cryptoPromotionWindowOpenUtc: hhmmUtc.optional(),
+  /** Crypto promotion window closes at this UTC time (exclusive), `HH:MM` UTC. */
+  cryptoPromotionWindowCloseUtc: hhmmUtc.optional(),
 });
 
 export const GateThresholdsSchema = GateThresholdFieldsSchema.refine(
@@ -111,7 +125,27 @@ export const GateThresholdsSchema = GateThresholdFieldsSchema.refine(
     message: 'promotionWindowOpenNy must be earlier than promotionWindowCloseNy (same day)',
     path: ['promotionWindowCloseNy'],
   },
-);
+)
+  .refine(
+    (t) =>
+      (t.cryptoPromotionWindowOpenUtc === undefined) ===
+      (t.cryptoPromotionWindowCloseUtc === undefined),
+    {
+      message: 'cryptoPromotionWindowOpenUtc and cryptoPromotionWindowCloseUtc go together',
+      path: ['cryptoPromotionWindowCloseUtc'],
+    },
+  )
+  .refine(
+    (t) =>
+      t.cryptoPromotionWindowOpenUtc === undefined ||
+      t.cryptoPromotionWindowCloseUtc === undefined ||
+      minutesOfDay(t.cryptoPromotionWindowOpenUtc) < minutesOfDay(t.cryptoPromotionWindowCloseUtc),
+    {
+      message:
+        'cryptoPromotionWindowOpenUtc must be earlier than cryptoPromotionWindowCloseUtc (same UTC day)',
+      path: ['cryptoPromotionWindowCloseUtc'],
+    },
+  );
 
 /** Thresholds of every gate; see {@link GateThresholdsSchema} for units and bounds. */
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
@@ -127,10 +161,12 @@ export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
  * gross ≤ 50 % of capital; leverage at most 4x at promotion (the micro-live slice's policy may
  * step up to its own 10x cap later, on evidence); at least 4 round trips; ≤ 5 % of a minute's
  * and ≤ 1 % of a day's volume; spread ≤ 20 bps; bars ≤ 120 s old; promotions only 10:00–15:30
- * New York time, away from the opening and closing auctions; PSR and DSR at least 0.95 (the
- * papers' usual 95 % confidence) on at least 20 sessions (about a trading month: fewer daily
- * returns say too little about skewness and kurtosis), and a positive mean return on at least
- * one session after the candidate's selection (out of sample).
+ * New York time, away from the opening and closing auctions (crypto, 24 h UTC sessions:
+ * 00:30–23:00 UTC, after the previous UTC day's cohort and well before the session's flatten
+ * at 00:00 UTC); PSR and DSR at least 0.95 (the papers' usual 95 % confidence) on at least 20
+ * sessions (about a trading month: fewer daily returns say too little about skewness and
+ * kurtosis), and a positive mean return on at least one session after the candidate's
+ * selection (out of sample).
  */
 export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
   maxParentDrawdownFraction: 0.1,
@@ -154,4 +190,6 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   minOutOfSampleSessions: 1,
   promotionWindowOpenNy: '10:00',
   promotionWindowCloseNy: '15:30',
+  cryptoPromotionWindowOpenUtc: '00:30',
+  cryptoPromotionWindowCloseUtc: '23:00',
 });

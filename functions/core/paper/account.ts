@@ -55,13 +55,19 @@ export interface AccountOrderCheck {
   readonly reducingNotionalUsd: number;
   /** True when the order opens a position from flat (a new round trip, hence a day trade). */
   readonly opensFromFlat: boolean;
+  /**
+   * Market of the symbol (absent: `equity-usa`). The pattern-day-trader rule (FINRA 4210)
+   * covers securities in a margin account, not crypto: Alpaca applies no PDT check to crypto
+   * orders (docs.alpaca.markets, "Crypto Trading").
+   */
+  readonly market?: 'equity-usa' | 'crypto';
 }
 
 /**
  * Why an opening order must not be sent given the account, or null when it may.
  * - exposure: `gross + other sessions' open orders − this tick's reducing orders + notional`
  *   above `maxGrossExposureFraction × equity`;
- * - pattern day trader (equity below `pdtMinEquityUsd`, order opening from flat): the broker's
+ * - pattern day trader (US equities only; equity below `pdtMinEquityUsd`, order opening from flat): the broker's
  *   count plus one day trade per non-flat position (each is closed today) plus this one above
  *   `pdtMaxDayTrades`; an unknown count refuses (fail closed).
  * Conservative on purpose: a position carried from an earlier day counts as a future day trade.
@@ -80,7 +86,7 @@ export function accountRefusal(
   if (projected > cap + 1e-6) {
     return `pre-trade: account exposure limit (gross ${projected.toFixed(2)} USD with this order > ${limits.maxGrossExposureFraction} × equity ${view.equityUsd.toFixed(2)} USD)`;
   }
-  if (order.opensFromFlat && view.equityUsd < limits.pdtMinEquityUsd) {
+  if (order.market !== 'crypto' && order.opensFromFlat && view.equityUsd < limits.pdtMinEquityUsd) {
     if (view.dayTradeCount === null) {
       return `pre-trade: pattern-day-trader count unknown with equity ${view.equityUsd.toFixed(2)} USD < ${limits.pdtMinEquityUsd} USD (fail closed)`;
     }

@@ -664,7 +664,12 @@ export async function paperTick(
     }
     if (!reducing && state.limits.account && deps.account) {
       view ??= await deps.account();
-      const check = { notionalUsd: notional, reducingNotionalUsd, opensFromFlat };
+      const check = {
+        notionalUsd: notional,
+        reducingNotionalUsd,
+        opensFromFlat,
+        market: state.market,
+      };
       const refusal = accountRefusal(state.limits.account, view, check);
       if (refusal) {
         refuse(refusal);

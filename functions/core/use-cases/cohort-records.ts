@@ -123,6 +123,11 @@ export const CohortRecordSchema = z.object({
   allocation: z.string(),
   seed: z.number().int(),
   barCount: z.number().int(),
+  /**
+   * Calendar of the cohort's session (`market-calendar.ts`): `crypto` for 24 h UTC sessions;
+   * absent (older records) or `equity-usa` for NYSE sessions.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
   /** Genome-pool generation the agents came from (0 = seeded). */
   genomeGeneration: z.number().int().min(0).default(0),
   artifacts: z.object({ simulationKey: z.string(), scoreKey: z.string() }),
@@ -139,7 +144,13 @@ export type CohortRecord = z.infer<typeof CohortRecordSchema>;
 /** What `cohorts list` shows. */
 export type CohortSummary = Pick<
   CohortRecord,
-  'cohortId' | 'sessionDate' | 'completedAtIso' | 'symbols' | 'bankrollUsd' | 'agentCount'
+  | 'cohortId'
+  | 'sessionDate'
+  | 'completedAtIso'
+  | 'symbols'
+  | 'bankrollUsd'
+  | 'agentCount'
+  | 'market'
 > & {
   totalPnlUsd: number;
   bestAgentId: string | null;

@@ -43,6 +43,8 @@ export interface PreparedCohort {
   /** Daily return standard deviation per symbol (fraction), over the trailing 20 sessions. */
   readonly riskEstimates: Readonly<Record<string, number>>;
   readonly market: {
+    /** Calendar of the session (`market-calendar.ts`); absent in older executions: `equity-usa`. */
+    readonly calendar?: MarketSession['market'];
     readonly barCount: number;
     readonly firstBarIso: string;
     readonly lastBarIso: string;
@@ -298,6 +300,7 @@ export async function prepareCohort(
     config,
     riskEstimates,
     market: {
+      calendar: session.market,
       barCount: session.timestamps.length,
       firstBarIso: new Date(first).toISOString(),
       lastBarIso: new Date(last).toISOString(),
@@ -470,6 +473,7 @@ export async function persistCohort(
     allocation: p.config.allocation,
     seed: p.config.seed,
     barCount: p.market.barCount,
+    ...(p.market.calendar ? { market: p.market.calendar } : {}),
     genomeGeneration: input.run.genomeGeneration,
     artifacts: { simulationKey: input.run.simulationKey, scoreKey: input.score.scoreKey },
     parent: toParentSummary(score),
@@ -498,6 +502,7 @@ export const PreparedCohortSchema = z.object({
   }, 'must be a valid cohort config'),
   riskEstimates: z.record(z.string(), z.number()),
   market: z.object({
+    calendar: z.enum(['equity-usa', 'crypto']).optional(),
     barCount: z.number().int().positive(),
     firstBarIso: z.string(),
     lastBarIso: z.string(),

@@ -61,12 +61,12 @@ export interface PaperRecovery {
  */
 export async function recoverPaperSession(
   deps: PaperRecoveryDeps,
-  p: Pick<StagedPromotion, 'promotionId' | 'broker' | 'stagedAtIso'>,
+  p: Pick<StagedPromotion, 'promotionId' | 'broker' | 'stagedAtIso' | 'market'>,
   broker: BrokerPort,
   nowMs: number,
 ): Promise<PaperRecovery | null> {
   const account = p.broker.includes(':') ? p.broker : accountKeyOf(broker.name, p.broker);
-  const date = marketDate(Date.parse(p.stagedAtIso), 'equity-usa');
+  const date = marketDate(Date.parse(p.stagedAtIso), p.market ?? 'equity-usa');
   const snap = (await deps.sessionBooks.list(account, date)).find(
     (s) => s.promotionId === p.promotionId,
   );

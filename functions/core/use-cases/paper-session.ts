@@ -18,7 +18,7 @@ import {
   auditDraft,
   decisionProvenance,
 } from '../audit/record.js';
-import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
+import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { FillCostsSchema } from '../cohort/fill-model.js';
 import { validateGenome } from '../cohort/genome.js';
@@ -186,9 +186,12 @@ function draft<K extends AuditKind>(
 }
 
 /**
- * Start: the session of `promotion` on today's session (the clock's New York date), from now
- * (the promotion window) to the calendar close, with the promotion's capital slice.
- * @throws ValidationError('promotion') when there is no session today for its symbol.
+ * Start: the session of `promotion` on today's session (the clock's civil date on the
+ * promotion's market calendar: the New York date for `equity-usa`, the UTC date for `crypto`),
+ * from now (the promotion window) to the calendar close (16:00 or 13:00 New York; 00:00 UTC
+ * the next day for crypto), with the promotion's capital slice.
+ * @throws ValidationError('promotion') when there is no session today for its symbol, or its
+ *   data is of another market than the promotion's.
  */
 export async function startPaperSession(
   deps: PaperSessionDeps,
@@ -197,13 +200,15 @@ export async function startPaperSession(
   const p = input.promotion;
   const now = deps.clock.now();
   const genome = validateGenome(p.genome, 'promotion.genome');
-  const date = new Intl.DateTimeFormat('en-CA', {
-    timeZone: NYSE_TIME_ZONE,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  const market = p.market ?? 'equity-usa';
+  const date = marketDate(now, market);
   const session = await deps.marketData.loadSession(date, [genome.symbol]);
+  if (session.market !== market) {
+    throw new ValidationError(
+      'promotion',
+      `${genome.symbol} trades on the ${session.market} calendar, the promotion on ${market}`,
+    );
+  }
   const hours = sessionHours(date, session.market);
   if (!hours) throw new ValidationError('promotion', `no ${session.market} session on ${date}`);
   const sizing = parseCohortConfig({

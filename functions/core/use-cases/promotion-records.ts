@@ -60,6 +60,13 @@ export const PromotionRequestSchema = z.strictObject({
    * paper session runs the slice's rollback monitor on the broker's equity every tick.
    */
   sliceRollback: SliceRollbackSchema.optional(),
+  /**
+   * Calendar of the cohorts a scheduled promotion reads (`market-calendar.ts`): `equity-usa`
+   * (NYSE sessions, New York window; the default) or `crypto` (24 h UTC sessions, UTC window).
+   * It picks which "today" the previous session is counted from; with `cohortId` the cohort's
+   * own market wins.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
   /** Set by Step Functions on a nested execution (links it to its parent in the console). */
   AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().min(1).optional(),
 });
@@ -80,6 +87,12 @@ export const StagedPromotionSchema = z.object({
   promotionId: z.string().min(1),
   cohortId: z.string().min(1),
   sessionDate: z.string(),
+  /**
+   * Calendar of the candidate's symbol (its cohort's market): the window, the gates' session
+   * and the paper session's date and close come from it. Absent (records staged before it
+   * existed): `equity-usa`.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
   agentId: z.string(),
   agentRank: z.number().int().positive(),
   genome: z.object({

@@ -8,7 +8,7 @@ import type { MarketDataPort } from '../../ports/market-data.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import type { AuditDraftOf, AuditEnvironment, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft, canonicalJson, decisionProvenance, sha256Hex } from '../audit/record.js';
-import { marketDate, newYorkTimeMs } from '../calendar/market-calendar.js';
+import { type Market, marketDate, marketTimeMs } from '../calendar/market-calendar.js';
 import type { CohortConfig } from '../cohort/config.js';
 import { FRACTIONAL_QTY_STEP, roundQtyDown } from '../cohort/fill-model.js';
 import type { Genome } from '../cohort/genome.js';
@@ -31,6 +31,7 @@ import {
   restateBookForSplit,
 } from '../exchange/position-book.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
+import { promotionWindowOf } from '../gates/gates.js';
 import type { GateThresholds } from '../gates/thresholds.js';
 import { gateVerdictFields } from '../gates/types.js';
 import type { SplitEvent } from '../market/corporate-actions.js';
@@ -92,8 +93,8 @@ export interface PlannedLeg {
 
 const isoOf = (ms: number) => new Date(ms).toISOString();
 
-/** The New York civil date of an instant (the promotion window's day). */
-const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
+/** Calendar of a staged promotion (records staged before the field existed: `equity-usa`). */
+const marketOf = (p: Pick<StagedPromotion, 'market'>): Market => p.market ?? 'equity-usa';
 
 function draft<K extends AuditKind>(
   deps: Pick<PromotionDeps, 'environment'>,
@@ -157,9 +158,19 @@ export async function stagePromotion(
     // symbols: today's cohort was scored on bars the promotion window has not seen yet (no
     // look-ahead), and an older cohort (a gap in the runs, another universe's leftovers in
     // the same state) is never promoted: a recorded skip names why.
-    const today = nyDate(deps.clock.now());
-    const newest = (await deps.cohorts.list(20)).find((c) => c.sessionDate < today);
-    if (!newest) return { skipped: true, reason: `no complete cohort before ${today} to promote` };
+    // "Today" on the request's calendar (a crypto day is a UTC date); only cohorts of that
+    // calendar are candidates.
+    const market = request.market ?? 'equity-usa';
+    const today = marketDate(deps.clock.now(), market);
+    const newest = (await deps.cohorts.list(20)).find(
+      (c) => c.sessionDate < today && (c.market ?? 'equity-usa') === market,
+    );
+    if (!newest) {
+      return {
+        skipped: true,
+        reason: `no complete ${market} cohort before ${today} to promote`,
+      };
+    }
     const previous = (await deps.marketData.listSessions(newest.symbols))
       .filter((d) => d < today)
       .at(-1);
@@ -221,16 +232,18 @@ export async function stagePromotion(
     }),
   );
   const nowMs = deps.clock.now();
+  const market: Market = cohort.market ?? request.market ?? 'equity-usa';
   const promotionId = promotionIdFor({
     cohortId: cohort.cohortId,
     agentId: candidate.agentId,
     approvalId: request.approvalId ?? null,
-    sessionDate: nyDate(nowMs),
+    sessionDate: marketDate(nowMs, market),
   });
   const staged: StagedPromotion = {
     promotionId,
     cohortId: cohort.cohortId,
     sessionDate: cohort.sessionDate,
+    ...(market === 'equity-usa' ? {} : { market }),
     agentId: candidate.agentId,
     agentRank: candidate.rank,
     genome: { ...genome, parentIds: [...genome.parentIds], params: { ...genome.params } },
@@ -304,16 +317,25 @@ export interface WindowCheck {
 }
 
 /**
- * Where "now" stands relative to today's promotion window (America/New_York open/close from
- * the gate thresholds; open inclusive, close exclusive).
+ * Where "now" stands relative to today's promotion window of the promotion's market
+ * ({@link promotionWindowOf}: America/New_York open/close for `equity-usa`, UTC for `crypto`,
+ * from the gate thresholds; open inclusive, close exclusive). "Today" is the market's civil
+ * date of now. A market without a configured window is `closed` (the promotion expires).
  */
 export function checkPromotionWindow(
   deps: Pick<PromotionDeps, 'clock' | 'gateThresholds' | 'promotionConfig'>,
+  promotion?: Pick<StagedPromotion, 'market'>,
 ): WindowCheck {
   const now = deps.clock.now();
-  const date = nyDate(now);
-  const opens = newYorkTimeMs(date, deps.gateThresholds.promotionWindowOpenNy);
-  const closes = newYorkTimeMs(date, deps.gateThresholds.promotionWindowCloseNy);
+  const market = marketOf(promotion ?? {});
+  const date = marketDate(now, market);
+  const window = promotionWindowOf(market, deps.gateThresholds);
+  if (!window) {
+    const at = isoOf(now);
+    return { nowIso: at, opensAtIso: at, closesAtIso: at, status: 'closed', waitSeconds: 0 };
+  }
+  const opens = marketTimeMs(date, window.opensAt, market);
+  const closes = marketTimeMs(date, window.closesAt, market);
   const base = { nowIso: isoOf(now), opensAtIso: isoOf(opens), closesAtIso: isoOf(closes) };
   if (now < opens) {
     const wait = Math.ceil((opens - now) / 1000);
@@ -446,7 +468,8 @@ export async function evaluatePromotionGates(
 ): Promise<GatesOutput> {
   const p = input.promotion;
   const now = deps.clock.now();
-  const date = nyDate(now);
+  const market = marketOf(p);
+  const date = marketDate(now, market);
   const symbol = p.genome.symbol;
   let session: MarketSession | null = null;
   try {
@@ -514,7 +537,9 @@ export async function evaluatePromotionGates(
       lastBarMs:
         session && lastIdx >= 0 ? (session.timestamps[lastIdx] as number) + MINUTE_MS : null,
     },
-    window: { isTradingDay: session !== null },
+    // The session must be of the candidate's calendar: a symbol whose data says otherwise
+    // fails the window gate (closed) rather than trade on the wrong day's hours.
+    window: { isTradingDay: session !== null && session.market === market, market },
   };
   const evaluation = evaluateGates(gateInput, deps.gateThresholds);
   // What the verdicts rest on: a change of thresholds or of inputs between two evaluations
@@ -929,7 +954,9 @@ export async function restateBookForSplits(
     let book = current.book;
     const records: { symbol: string; event: SplitEvent; before: unknown; after: unknown }[] = [];
     for (const view of openPositions(book)) {
-      const opened = view.openedAtMs === undefined ? null : nyDate(view.openedAtMs);
+      // Splits are corporate actions of US equities: their effective dates are NYSE dates.
+      const opened =
+        view.openedAtMs === undefined ? null : marketDate(view.openedAtMs, 'equity-usa');
       const since = view.restatedThrough ?? opened;
       if (since === null || since >= date) continue;
       const events = await deps.marketData.splits(view.symbol, since, date);

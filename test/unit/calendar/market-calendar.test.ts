@@ -9,6 +9,8 @@ import {
   isMarketOpen,
   isTradingDay,
   marketDate,
+  marketTimeMs,
+  marketTimeZone,
   nextTradingDay,
   previousTradingDay,
   sessionHours,
@@ -236,6 +238,49 @@ describe('marketDate / isMarketOpen', () => {
     // Act / Assess
     expect(marketDate(ms, market)).toBe(date);
     expect(isMarketOpen(ms, market)).toBe(open);
+  });
+});
+
+describe('marketTimeZone / marketTimeMs', () => {
+  it('reads wall-clock times in New York for equities (DST included) and in UTC for crypto', () => {
+    expect(marketTimeZone('equity-usa')).toBe('America/New_York');
+    expect(marketTimeZone('crypto')).toBe('UTC');
+    expect(new Date(marketTimeMs('2024-01-10', '10:00', 'equity-usa')).toISOString()).toBe(
+      '2024-01-10T15:00:00.000Z',
+    );
+    expect(new Date(marketTimeMs('2024-03-11', '10:00', 'equity-usa')).toISOString()).toBe(
+      '2024-03-11T14:00:00.000Z',
+    );
+    expect(new Date(marketTimeMs('2018-04-05', '01:00', 'crypto')).toISOString()).toBe(
+      '2018-04-05T01:00:00.000Z',
+    );
+  });
+
+  it('is the inverse of marketDate for every instant on the minute (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 20 * 365 * 1440 }),
+        fc.constantFrom('equity-usa' as const, 'crypto' as const),
+        (minute, market) => {
+          const ms = Date.UTC(2010, 0, 1) + minute * 60_000;
+          const zone = marketTimeZone(market);
+          const hhmm = new Intl.DateTimeFormat('en-GB', {
+            timeZone: zone,
+            hour: '2-digit',
+            minute: '2-digit',
+            hourCycle: 'h23',
+          }).format(ms);
+          const back = marketTimeMs(marketDate(ms, market), hhmm, market);
+          // A New York wall-clock time repeated at the fall-back hour maps to its first instant.
+          expect(back === ms || back === ms - 3_600_000).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('refuses malformed dates and times', () => {
+    expect(() => marketTimeMs('2018-4-5', '01:00', 'crypto')).toThrow(ValidationError);
+    expect(() => marketTimeMs('2018-04-05', '24:00', 'crypto')).toThrow(ValidationError);
   });
 });
 

@@ -611,6 +611,50 @@ describe('promotion window gate', () => {
   });
 });
 
+describe('promotion window gate on the crypto calendar', () => {
+  const t = {
+    promotionWindowOpenNy: '09:45',
+    promotionWindowCloseNy: '15:30',
+    cryptoPromotionWindowOpenUtc: '00:30',
+    cryptoPromotionWindowCloseUtc: '23:00',
+  };
+
+  it('reads the crypto window in UTC, every day (a Sunday and an NYSE holiday included)', () => {
+    const cases: [number, 'pass' | 'fail', string][] = [
+      // Sunday 2017-09-03, 01:00 UTC: NYSE closed (and 21:00 the day before in New York).
+      [Date.UTC(2017, 8, 3, 1, 0), 'pass', '2017-09-03 01:00'],
+      // Labor Day 2017-09-04, 00:29 UTC: before the window.
+      [Date.UTC(2017, 8, 4, 0, 29), 'fail', '2017-09-04 00:29'],
+      [Date.UTC(2017, 8, 4, 0, 30), 'pass', '2017-09-04 00:30'],
+      [Date.UTC(2017, 8, 4, 22, 59), 'pass', '2017-09-04 22:59'],
+      [Date.UTC(2017, 8, 4, 23, 0), 'fail', '2017-09-04 23:00'],
+    ];
+    for (const [nowMs, verdict, local] of cases) {
+      const r = promotionWindowGate({ isTradingDay: true, market: 'crypto' }, nowMs, t);
+      expect(r.verdict).toBe(verdict);
+      expect(r.observed).toBe(local);
+      expect(r.threshold).toBe('00:30-23:00');
+      expect(r.unit).toBe('UTC local time');
+    }
+  });
+
+  it('fails closed for crypto when no crypto window is configured', () => {
+    const r = promotionWindowGate(
+      { isTradingDay: true, market: 'crypto' },
+      Date.UTC(2017, 8, 4, 12, 0),
+      { promotionWindowOpenNy: '09:45', promotionWindowCloseNy: '15:30' },
+    );
+    expect(r).toMatchObject({ verdict: 'fail', observed: null });
+    expect(r.reason).toMatch(/no promotion window configured for crypto/);
+  });
+
+  it('keeps the New York window for equities whatever the crypto window says', () => {
+    // 2024-01-10 12:00 UTC is 07:00 New York: outside 09:45-15:30, inside the UTC window.
+    const r = promotionWindowGate({ isTradingDay: true }, Date.UTC(2024, 0, 10, 12, 0), t);
+    expect(r).toMatchObject({ verdict: 'fail', observed: '2024-01-10 07:00' });
+  });
+});
+
 describe('overflowing observations', () => {
   it('fail closed instead of comparing a non-finite measure', () => {
     // Prepare: minute P&L so large the session VaR overflows to Infinity
