@@ -137,6 +137,33 @@ export function promotionIdFor(key: {
 }
 
 /**
+ * The cohort a scheduled promotion takes: the newest complete cohort of `market` whose session
+ * is the IMMEDIATELY preceding session of its symbols. Today's cohort was scored on bars the
+ * promotion window has not seen yet (no look-ahead), and an older cohort (a gap in the runs,
+ * another universe's leftovers in the same state) is never promoted: a recorded skip names why.
+ * "Today" is the market's civil date of now (a crypto day is a UTC date).
+ */
+async function scheduledCohortId(
+  deps: Pick<PromotionDeps, 'clock' | 'cohorts' | 'marketData'>,
+  market: Market,
+): Promise<{ readonly cohortId: string } | { readonly skip: string }> {
+  const today = marketDate(deps.clock.now(), market);
+  const newest = (await deps.cohorts.list(20)).find(
+    (c) => c.sessionDate < today && (c.market ?? 'equity-usa') === market,
+  );
+  if (!newest) return { skip: `no complete ${market} cohort before ${today} to promote` };
+  const previous = (await deps.marketData.listSessions(newest.symbols))
+    .filter((d) => d < today)
+    .at(-1);
+  if (previous !== undefined && newest.sessionDate !== previous) {
+    return {
+      skip: `the newest earlier cohort ${newest.cohortId} is of ${newest.sessionDate}, not of the session before ${today} (${previous}, ${newest.symbols.join(',')}): an older cohort is never promoted`,
+    };
+  }
+  return { cohortId: newest.cohortId };
+}
+
+/**
  * Stage: picks the cohort's best candidate (the highest-ranked agent with a positive PnL that
  * meets the minimum trade count; rank 1 when none does, and the gates will say so), freezes its genome,
  * config hash and capital slice, and records `promotion_staged`.
@@ -154,33 +181,9 @@ export async function stagePromotion(
   const request = parseOrThrow(PromotionRequestSchema, input.request, 'request');
   let cohortId = request.cohortId;
   if (!cohortId) {
-    // A scheduled promotion takes the cohort of the IMMEDIATELY preceding session of its
-    // symbols: today's cohort was scored on bars the promotion window has not seen yet (no
-    // look-ahead), and an older cohort (a gap in the runs, another universe's leftovers in
-    // the same state) is never promoted: a recorded skip names why.
-    // "Today" on the request's calendar (a crypto day is a UTC date); only cohorts of that
-    // calendar are candidates.
-    const market = request.market ?? 'equity-usa';
-    const today = marketDate(deps.clock.now(), market);
-    const newest = (await deps.cohorts.list(20)).find(
-      (c) => c.sessionDate < today && (c.market ?? 'equity-usa') === market,
-    );
-    if (!newest) {
-      return {
-        skipped: true,
-        reason: `no complete ${market} cohort before ${today} to promote`,
-      };
-    }
-    const previous = (await deps.marketData.listSessions(newest.symbols))
-      .filter((d) => d < today)
-      .at(-1);
-    if (previous !== undefined && newest.sessionDate !== previous) {
-      return {
-        skipped: true,
-        reason: `the newest earlier cohort ${newest.cohortId} is of ${newest.sessionDate}, not of the session before ${today} (${previous}, ${newest.symbols.join(',')}): an older cohort is never promoted`,
-      };
-    }
-    cohortId = newest.cohortId;
+    const picked = await scheduledCohortId(deps, request.market ?? 'equity-usa');
+    if ('skip' in picked) return { skipped: true, reason: picked.skip };
+    cohortId = picked.cohortId;
   }
   const cohort = await deps.cohorts.get(cohortId);
   if (cohort.partial) {
