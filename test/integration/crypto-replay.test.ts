@@ -20,6 +20,7 @@ let result: ReplayResult;
 let printed = '';
 let paperStack: LocalStack;
 let paperRun: ReplayResult;
+let paperPrinted = '';
 /** A Sunday and Labor Day (NYSE closed): both are crypto sessions. */
 const SESSIONS = ['2017-09-03', '2017-09-04'];
 
@@ -72,7 +73,9 @@ beforeAll(async () => {
     allocation: 'equal',
     seed: 3,
     reportDir: path.join(os.tmpdir(), `stagegate-crypto-paper-${process.pid}`),
-    out: () => {},
+    out: (t) => {
+      paperPrinted += t;
+    },
   });
 }, 600_000);
 
@@ -125,7 +128,8 @@ describe('a crypto paper session on the UTC calendar', () => {
     expect(paperRun.promotions).toHaveLength(1);
     const p = paperRun.promotions[0];
     expect(p?.sessionDate).toBe('2018-04-05');
-    expect(p?.outcome).toBe('promoted');
+    expect(paperPrinted).toContain('[2018-04-05 01:00 UTC] schedule promotion');
+    expect([p?.status, p?.outcome, p?.error]).toEqual(['SUCCEEDED', 'promoted', undefined]);
     const orders = p?.paper?.orders ?? [];
     expect(orders.length).toBeGreaterThan(0);
     const dayStart = Date.parse('2018-04-05T01:00:00Z');

@@ -32,6 +32,7 @@ import { type FillCosts, FillCostsSchema } from '../../core/cohort/fill-model.js
 import {
   BrokerRejectedError,
   BrokerUnavailableError,
+  DataFileMissingError,
   NoSessionError,
   NotFoundError,
   parseOrThrow,
@@ -673,20 +674,30 @@ export class SimulatedPaperBroker implements BrokerPort {
   /**
    * Mark of `symbol` at `now`, USD: the last quote mid (else trade close) of a minute that
    * ended by now in today's session, else the last one of the previous session in the data,
-   * else `fallback`.
+   * else `fallback`. Today's session is skipped when one of its files is missing (a crypto
+   * session starts at the previous one's close, 00:00 UTC, and its quote file may not exist):
+   * a valuation falls back to the previous session's last mark; fills still need the file.
+   * "Previous" is before today's session date, else before the UTC date of `now` (for
+   * equities the New York date of any instant without a session or before its open).
    */
   private async markUsd(symbol: string, now: number, fallback: number): Promise<number> {
-    const today = await this.sessionAt(symbol, now);
+    const today = await this.sessionAt(symbol, now).catch((err: unknown) => {
+      if (err instanceof DataFileMissingError) return null;
+      throw err;
+    });
     if (today) {
       const mark = lastMark(today, now);
       if (mark > 0) return mark;
     }
     const dates = await this.marketData.listSessions([symbol]);
-    const todayDate = today?.date ?? NY_DATE.format(now);
+    const todayDate = today?.date ?? new Date(now).toISOString().slice(0, 10);
     for (let i = dates.length - 1; i >= 0; i--) {
       const date = dates[i] as string;
       if (date >= todayDate) continue;
-      const previous = await this.symbolSession(date, symbol);
+      const previous = await this.symbolSession(date, symbol).catch((err: unknown) => {
+        if (err instanceof DataFileMissingError) return null;
+        throw err;
+      });
       const mark = previous ? lastMark(previous, Number.POSITIVE_INFINITY) : Number.NaN;
       if (mark > 0) return mark;
       break;
