@@ -22,6 +22,8 @@ const GIB = 1024 ** 3;
 const {
   promotionWindowOpenNy: _open,
   promotionWindowCloseNy: _close,
+  cryptoPromotionWindowOpenUtc: _cryptoOpen,
+  cryptoPromotionWindowCloseUtc: _cryptoClose,
   ...GATE_DEFAULTS
 } = DEFAULT_GATE_THRESHOLDS;
 
@@ -93,8 +95,8 @@ const COMMON = {
     // The core defaults' crypto window (24 h UTC days): 00:30-23:00 UTC, after the previous
     // UTC day's cohort (00:05 UTC), well before the session's flatten at 00:00 UTC.
     cryptoWindow: {
-      opensAt: DEFAULT_GATE_THRESHOLDS.cryptoPromotionWindowOpenUtc ?? '00:30',
-      closesAt: DEFAULT_GATE_THRESHOLDS.cryptoPromotionWindowCloseUtc ?? '23:00',
+      opensAt: _cryptoOpen ?? '00:30',
+      closesAt: _cryptoClose ?? '23:00',
     },
     approvalTimeoutHours: 4,
     microLive: { fraction: 0.05, minUsd: 50 },
@@ -116,7 +118,7 @@ const COMMON = {
     },
   },
   // The core defaults (functions/core/gates/thresholds.ts): one place for every gate
-  // threshold; the promotion window is `promotion.windows[0]` above.
+  // threshold; the promotion windows are `promotion.windows[0]` and `promotion.cryptoWindow`.
   gates: GATE_DEFAULTS,
   pipeline: {
     capitalSliceFraction: 0.1,
