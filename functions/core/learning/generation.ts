@@ -6,7 +6,12 @@ import * as z from 'zod';
 import { type Genome, GenomeSchema } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { GenomeFitness } from './fitness.js';
-import type { LearningCycleStats, LineageEntry, ValidationStats } from './learning-cycle.js';
+import type {
+  DiversityStats,
+  LearningCycleStats,
+  LineageEntry,
+  ValidationStats,
+} from './learning-cycle.js';
 
 /**
  * One generation of the genome pool as persisted: the genomes the next cohorts draw from, how
@@ -75,6 +80,12 @@ export const ValidationStatsSchema = z.object({
   scoredGenomes: z.number().int().min(0),
 }) satisfies z.ZodType<ValidationStats>;
 
+export const DiversityStatsSchema = z.object({
+  clonesDemoted: z.number().int().min(0),
+  families: z.number().int().min(0),
+  symbols: z.number().int().min(0),
+}) satisfies z.ZodType<DiversityStats>;
+
 export const LearningCycleStatsSchema = z.object({
   bestFitness: z.number().nullable(),
   meanFitness: z.number().nullable(),
@@ -88,6 +99,7 @@ export const LearningCycleStatsSchema = z.object({
     immigrant: z.number().int().min(0),
   }),
   validation: ValidationStatsSchema.optional(),
+  diversity: DiversityStatsSchema.optional(),
 }) satisfies z.ZodType<LearningCycleStats>;
 
 export const GenomeGenerationSchema = z.object({

@@ -11,13 +11,18 @@
  *    without validation (or before a pool has two sessions) the results completed in the
  *    window train. Fitness of every pool genome on each part (formula and its rationale:
  *    `fitness.ts`), then a total ranking of each.
+ *    Niching (`niching.ts`): behavioural clones (same symbol and same outcome on every session
+ *    of the part) rank after every other genome that is not idle, their niche's best keeping
+ *    its place; a clone is never an elite.
  * 2. Elitism: the best `eliteCount` genomes BY VALIDATION FITNESS (by training fitness when
  *    nothing validates) are carried over UNCHANGED (same id, generation and parents), so their
  *    results keep counting in later windows. Idle genomes and genomes whose symbol is no longer
  *    in `symbols` cannot be elites. Breeding (step 4) ranks by TRAINING fitness only: the
  *    validation sessions choose survivors, never parents.
  * 3. Immigrants: `round(poolSize × immigrantRate)` (at least 1 when the rate is > 0) new random
- *    genomes of a uniformly drawn family keep diversity and bring back extinct families.
+ *    genomes keep diversity: each takes the first strategy family and the first symbol the new
+ *    pool still lacks (else a uniformly drawn one), so a cycle with at least as many immigrants
+ *    as families and symbols always holds every family and every allowed symbol.
  * 4. Offspring fill the rest. Parent A by tournament (`tournamentSize`) over the pool. With
  *    probability `crossoverRate`, parent B by tournament among the other genomes of A's family
  *    and the child takes each gene and the symbol from A or B (uniform crossover), followed by
@@ -39,12 +44,12 @@ import {
   genomeId,
   randomGenome,
   STRATEGY_FAMILIES,
+  type StrategyFamily,
   validateGenome,
 } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import { createRandom } from '../random.js';
 import {
-  compareFitness,
   DEFAULT_FITNESS_POLICY,
   evaluateFitness,
   type FitnessPolicy,
@@ -54,6 +59,7 @@ import {
   splitSessions,
   type ValidationStatus,
 } from './fitness.js';
+import { rankWithNiches } from './niching.js';
 import {
   clampDraft,
   type GenomeDraft,
@@ -148,6 +154,18 @@ export interface LearningCycleStats {
    * Absent in generations saved before the split existed.
    */
   readonly validation?: ValidationStats;
+  /** Niching and coverage of the cycle; absent in generations saved before it existed. */
+  readonly diversity?: DiversityStats;
+}
+
+/** How diverse the cycle kept the pool (`niching.ts`, the immigrants' coverage rule). */
+export interface DiversityStats {
+  /** Genomes of the evaluated pool ranked after the rest as behavioural clones (training). */
+  readonly clonesDemoted: number;
+  /** Distinct strategy families in the new pool. */
+  readonly families: number;
+  /** Distinct symbols in the new pool. */
+  readonly symbols: number;
 }
 
 /** The validation part of a cycle, as persisted with its statistics. */
@@ -245,6 +263,36 @@ function parseInput(input: LearningCycleInput): Genome[] {
 
 const MAX_CHILD_ATTEMPTS = 8;
 
+/** Strategy content of a genome (family, symbol, genes): equal keys trade identically. */
+function contentKey(g: GenomeDraft): string {
+  return JSON.stringify([
+    g.family,
+    g.symbol,
+    Object.keys(g.params)
+      .sort()
+      .map((k) => [k, g.params[k]]),
+  ]);
+}
+
+/**
+ * Step 2: the elites, best first: not idle, not a clone, on an allowed symbol. A
+ * validation-chosen elite may rank anywhere on training; breeding reads the training rank only.
+ */
+function electElites(
+  ranked: readonly GenomeFitness[],
+  clones: ReadonlyMap<string, string>,
+  byId: ReadonlyMap<string, Genome>,
+  symbols: readonly string[],
+  count: number,
+): Genome[] {
+  const symbolSet = new Set(symbols);
+  return ranked
+    .filter((f) => f.status !== 'idle' && !clones.has(f.genomeId))
+    .map((f) => byId.get(f.genomeId) as Genome)
+    .filter((g) => symbolSet.has(g.symbol))
+    .slice(0, count);
+}
+
 /**
  * Runs one learning cycle (see the module comment for every step and its source).
  *
@@ -269,7 +317,11 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
 
   // Canonical order: results never depend on the order of the input arrays.
   const pool = [...validPool].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const { split, fitnessRows, ranked, validationRanked } = rankParts(pool, input, policy);
+  const { split, fitnessRows, ranked, validationRanked, electionClones, clones } = rankParts(
+    pool,
+    input,
+    policy,
+  );
   const fitnessOf = new Map(fitnessRows.map((f) => [f.genomeId, f]));
   const rankOf = new Map(ranked.map((f, i) => [f.genomeId, i]));
   const byId = new Map(pool.map((g) => [g.id, g]));
@@ -284,14 +336,6 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
   // Strategy content (family, symbol, genes) already in the new pool: two genomes with
   // different ids (generation, parents) but the same content would be duplicate rows.
   const usedContent = new Set<string>();
-  const contentKey = (g: GenomeDraft): string =>
-    JSON.stringify([
-      g.family,
-      g.symbol,
-      Object.keys(g.params)
-        .sort()
-        .map((k) => [k, g.params[k]]),
-    ]);
   const push = (g: Genome, entry: Omit<LineageEntry, 'childId'>) => {
     next.push(g);
     used.add(g.id);
@@ -300,16 +344,11 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
   };
 
   // 2. Elites: chosen on the validation sessions when there are any.
-  const symbolSet = new Set(symbols);
-  const eligible = (validationRanked ?? ranked)
-    .filter((f) => f.status !== 'idle')
-    .map((f) => byId.get(f.genomeId) as Genome)
-    .filter((g) => symbolSet.has(g.symbol));
-  for (const elite of eligible.slice(0, input.eliteCount)) {
+  const electionRanked = validationRanked ?? ranked;
+  const elected = electElites(electionRanked, electionClones, byId, symbols, input.eliteCount);
+  for (const elite of elected) {
     push(elite, { parentIds: [elite.id], operator: 'elite', parentFitness: [fitnessValue(elite)] });
   }
-  // A validation-chosen elite may rank anywhere on training; breeding below reads `rank`
-  // (training) only.
 
   // 3. Immigrant count (drawn last, after the offspring).
   const room = input.poolSize - next.length;
@@ -323,9 +362,14 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     if (list) list.push(g);
     else byFamily.set(g.family, [g]);
   }
-  const makeImmigrant = (): Genome => {
+  const makeImmigrant = (family?: StrategyFamily, symbol?: string): Genome => {
     for (;;) {
-      const g = randomGenome(rng, rng.pick(STRATEGY_FAMILIES), symbols, childGeneration);
+      const g = randomGenome(
+        rng,
+        family ?? rng.pick(STRATEGY_FAMILIES),
+        symbol === undefined ? symbols : [symbol],
+        childGeneration,
+      );
       if (!used.has(g.id) && !usedContent.has(contentKey(g))) return g;
     }
   };
@@ -389,9 +433,15 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     if (!made) push(makeImmigrant(), { parentIds: [], operator: 'immigrant', parentFitness: [] });
   }
 
-  // 3 (cont.). Immigrants.
+  // 3 (cont.). Immigrants, first of the families and symbols the new pool lacks.
   for (let i = 0; i < immigrants; i++) {
-    push(makeImmigrant(), { parentIds: [], operator: 'immigrant', parentFitness: [] });
+    const family = STRATEGY_FAMILIES.find((f) => !next.some((g) => g.family === f));
+    const symbol = symbols.find((x) => !next.some((g) => g.symbol === x));
+    push(makeImmigrant(family, symbol), {
+      parentIds: [],
+      operator: 'immigrant',
+      parentFitness: [],
+    });
   }
 
   return {
@@ -403,6 +453,7 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     stats: {
       ...stats(ranked, lineage, input.previousBestFitness ?? null),
       validation: validationStats(split, validationRanked),
+      diversity: diversityStats(next, clones),
     },
   };
 }
@@ -417,12 +468,32 @@ function rankParts(pool: readonly Genome[], input: LearningCycleInput, policy: F
   });
   const everything = Number.NEGATIVE_INFINITY;
   const fitnessRows = evaluateFitness(pool, split.training, everything, input.now, policy);
-  const ranked = [...fitnessRows].sort(compareFitness);
-  const validationRanked =
+  const training = rankWithNiches(pool, fitnessRows, split.training);
+  const validation =
     split.status === 'split'
-      ? evaluateFitness(pool, split.validation, everything, input.now, policy).sort(compareFitness)
+      ? rankWithNiches(
+          pool,
+          evaluateFitness(pool, split.validation, everything, input.now, policy),
+          split.validation,
+        )
       : null;
-  return { split, fitnessRows, ranked, validationRanked };
+  return {
+    split,
+    fitnessRows,
+    ranked: training.ranked,
+    validationRanked: validation?.ranked ?? null,
+    // Elites are chosen on validation when there is one: its clones cannot be elites.
+    electionClones: (validation ?? training).cloneOf,
+    clones: training.cloneOf.size,
+  };
+}
+
+function diversityStats(next: readonly Genome[], clones: number): DiversityStats {
+  return {
+    clonesDemoted: clones,
+    families: new Set(next.map((g) => g.family)).size,
+    symbols: new Set(next.map((g) => g.symbol)).size,
+  };
 }
 
 function validationStats(

@@ -11,7 +11,11 @@ import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { AuditDraft } from '../audit/record.js';
 import { parseOrThrow } from '../errors.js';
-import { runLearningCycle, type ValidationStats } from '../learning/learning-cycle.js';
+import {
+  type DiversityStats,
+  runLearningCycle,
+  type ValidationStats,
+} from '../learning/learning-cycle.js';
 import { scoredResultsFromCohorts } from '../learning/scored-results.js';
 import { nextTrials, trialsThrough } from './day3-evidence.js';
 
@@ -202,7 +206,7 @@ export async function learningCycle(
     mean_fitness: stats.meanFitness,
     improved_over_previous: stats.improvedOverPrevious,
     operators: stats.operators,
-    validation: auditValidation(validation),
+    ...auditSplit(validation, stats.diversity),
     lineage: result.lineage.map((l) => ({
       child: l.childId,
       parents: l.parentIds,
@@ -228,14 +232,17 @@ export async function learningCycle(
   };
 }
 
-/** The `validation` field of the `learning_cycle` audit record. */
-function auditValidation(v: ValidationStats): Record<string, unknown> {
+/** The `validation` and `diversity` fields of the `learning_cycle` audit record. */
+function auditSplit(v: ValidationStats, diversity: DiversityStats | undefined) {
   return {
-    status: v.status,
-    reason: v.reason,
-    training_sessions: v.trainingSessionDates,
-    validation_sessions: v.validationSessionDates,
-    best_validation_fitness: v.bestFitness,
+    validation: {
+      status: v.status,
+      reason: v.reason,
+      training_sessions: v.trainingSessionDates,
+      validation_sessions: v.validationSessionDates,
+      best_validation_fitness: v.bestFitness,
+    },
+    diversity: diversity ?? null,
   };
 }
 
