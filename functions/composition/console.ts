@@ -124,7 +124,12 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
           detail: `${outcome.error.name}: ${outcome.error.message}`,
         };
       }
-      return { ok: true, status: outcome.status, execution: applied.execution };
+      return {
+        ok: true,
+        status: outcome.status,
+        execution: applied.execution,
+        chain: { step: outcome.step, of: outcome.chainLength, complete: outcome.chainComplete },
+      };
     },
   });
 }

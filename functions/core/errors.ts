@@ -312,13 +312,32 @@ export class ApprovalExpiredError extends StagegateError {
   }
 }
 
-/** `approver` is not in the approval request's allow-list of approvers. */
+/**
+ * `approver` may not decide the approval request: not on its allow-list, or (a multi-signature
+ * chain, functions/core/approval/chain.ts) not an approver of the step whose signature is due,
+ * or without that step's role; `why` says which (null: not on the allow-list).
+ */
 export class ApprovalForbiddenError extends StagegateError {
   constructor(
     readonly approvalId: string,
     readonly approver: string,
+    readonly why: string | null = null,
   ) {
-    super(`${approver} is not allowed to decide approval ${approvalId}`);
+    super(`${approver} is not allowed to decide approval ${approvalId}${why ? `: ${why}` : ''}`);
+  }
+}
+
+/**
+ * `approver` already signed this approval request's chain: one person signs once, so a chain
+ * of N signatures always has N distinct signers.
+ */
+export class ApprovalDuplicateSignerError extends StagegateError {
+  constructor(
+    readonly approvalId: string,
+    readonly approver: string,
+    readonly signedAtIso: string,
+  ) {
+    super(`${approver} already signed approval ${approvalId} (at ${signedAtIso}); one approver signs once`);
   }
 }
 

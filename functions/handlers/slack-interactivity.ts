@@ -128,7 +128,13 @@ async function handle(
       message: 'decision recorded, but the workflow is no longer waiting for it',
     });
   }
-  return jsonResponse(200, { ok: true, decision: outcome.status, by: outcome.by });
+  return jsonResponse(200, {
+    ok: true,
+    decision: outcome.status,
+    by: outcome.by,
+    // A signature that does not complete the approval chain leaves the execution waiting.
+    chain: { step: outcome.step, of: outcome.chainLength, complete: outcome.chainComplete },
+  });
 }
 
 /**

@@ -3,11 +3,15 @@
  * (encrypted), never in links or messages: the approval page and Slack only carry the opaque
  * approval id. Each request can be decided ONCE (conditional write).
  *
+ * A request needs the signatures of its chain (functions/core/approval/chain.ts), in order, each
+ * from a distinct approver; the task token is released only to the claim that completes it.
+ *
  * Reads are split by audience:
  * - {@link ApprovalStore.getForDisplay} returns what a page may show, WITHOUT the task token;
  * - {@link ApprovalStore.claimDecision} is the only path to the token, and only for the one
  *   caller whose conditional write won.
  */
+import type { ApprovalSignature, ApprovalStep } from '../core/approval/chain.js';
 import type {
   ApprovalChannel,
   ApprovalDecision,
@@ -29,6 +33,10 @@ export interface ApprovalView {
   readonly equityCurve: EquityCurve;
   /** Allowed approver identities (`scheme:id`). */
   readonly approvers: readonly string[];
+  /** The signatures it needs, in order (one `risk` step over `approvers` when none was configured). */
+  readonly chain: readonly ApprovalStep[];
+  /** The signatures given so far, oldest first (the last one decided when not pending). */
+  readonly signatures: readonly ApprovalSignature[];
   readonly status: ApprovalStatus;
   readonly createdAtIso: string;
   readonly expiresAtIso: string;
@@ -48,6 +56,13 @@ export interface DecisionClaim {
   /** When the decision was made, UTC ISO-8601 (from the Clock port). */
   readonly atIso: string;
   readonly channel: ApprovalChannel;
+  /** The approver's note (at most 1,000 characters), null when none. */
+  readonly note?: string | null;
+  /**
+   * The signer's console roles when the edge knows them (then the due step's role is required),
+   * null when it does not (approval link, Slack).
+   */
+  readonly roles?: readonly string[] | null;
 }
 
 /**
@@ -62,8 +77,20 @@ export interface ClaimedDecision {
   readonly atIso: string;
   readonly channel: ApprovalChannel;
   readonly executionArn: string;
-  /** Decrypted Step Functions task token (for SendTaskSuccess / SendTaskFailure only). */
-  readonly taskToken: string;
+  /** The signature this claim recorded. */
+  readonly signature: ApprovalSignature;
+  /** Signatures the chain needs. */
+  readonly chainLength: number;
+  /**
+   * True when this claim decided the request (the last step's approval, or any rejection): only
+   * then is the task token released.
+   */
+  readonly chainComplete: boolean;
+  /**
+   * Decrypted Step Functions task token (for SendTaskSuccess / SendTaskFailure only), null
+   * while the chain is incomplete (the token stays encrypted in the store).
+   */
+  readonly taskToken: string | null;
 }
 
 export interface ApprovalStore {
@@ -88,14 +115,18 @@ export interface ApprovalStore {
   getForDisplay(approvalId: string): Promise<ApprovalView>;
 
   /**
-   * Records the decision iff the request is still pending, not expired at `claim.atIso`, and
-   * `claim.by` is on its allow-list: one atomic conditional write, so of any number of
-   * concurrent claims exactly one wins.
+   * Records `claim` as the next signature of the request's chain iff `signatureRefusal`
+   * (chain.ts) allows it: one atomic conditional write on the request's status, expiry and
+   * signature count, so of any number of concurrent claims for the same step exactly one wins.
+   * The claim that completes the chain (the last approval, or a rejection) also sets the
+   * request's status and gets the task token.
    *
    * @throws ApprovalNotFoundError when no request has this id.
    * @throws ApprovalAlreadyDecidedError when it was already decided (by anyone).
    * @throws ApprovalExpiredError when `claim.atIso` is at or after its expiry.
-   * @throws ApprovalForbiddenError when `claim.by` is not on the allow-list.
+   * @throws ApprovalForbiddenError when `claim.by` is not on the allow-list, or may not sign
+   *   the step that is due.
+   * @throws ApprovalDuplicateSignerError when `claim.by` already signed this request.
    * @throws SignatureInvalidError (subject `task_token`) when the stored token does not decrypt.
    * @throws TransientError on throttling / 5xx / network faults.
    */

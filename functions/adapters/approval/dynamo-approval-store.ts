@@ -9,11 +9,15 @@
  * period (default 30 days), so a late click still finds the request and is told "expired" or
  * "already decided" instead of "not found"; TTL purges it afterwards.
  *
- * Decide-once: `claimDecision` reads the item (strongly consistent), refuses early with the
- * named error, decrypts the token, then writes the decision with ONE conditional update
- * (`status = pending AND expiresAtMs > now AND contains(approvers, by) AND the ciphertext it
- * decrypted is still current`). Of any number of concurrent claims exactly one passes the
- * condition; the others re-read and get the named error.
+ * Signatures: the item holds the request's `chain` (its steps) and `signatures` (a list).
+ * `claimDecision` reads the item (strongly consistent), refuses early with the named error
+ * (`signatureRefusal`, functions/core/approval/chain.ts), then appends the signature with ONE
+ * conditional update (`status = pending AND expiresAtMs > now AND contains(approvers, by) AND
+ * size(signatures) = the count it read`); the claim that completes the chain also sets the
+ * status and requires the ciphertext it decrypted to be still current. Of any number of
+ * concurrent claims for one step exactly one passes the condition; the others re-read and get
+ * the named error (or sign the next step when they may). The token is decrypted only for the
+ * completing claim.
  */
 import {
   type DynamoDBDocumentClient,
@@ -23,11 +27,18 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { claimRefusal, withTaskToken } from '../../core/approval/claim.js';
+import {
+  type ApprovalSignature,
+  approvalSignatureSchema,
+  approvalStepSchema,
+  defaultChain,
+  nextSignature,
+  signatureRefusal,
+} from '../../core/approval/chain.js';
+import { withTaskToken } from '../../core/approval/claim.js';
 import type { TaskTokenCipher } from '../../core/approval/token-cipher.js';
 import {
   APPROVAL_DECISIONS,
-  type ApprovalDecision,
   approvalSummarySchema,
   equityCurveSchema,
   type NewApprovalRequest,
@@ -64,6 +75,8 @@ const DISPLAY_ATTRIBUTES = [
   'summary',
   'equityCurve',
   'approvers',
+  'chain',
+  'signatures',
   'status',
   'createdAtIso',
   'expiresAtIso',
@@ -79,6 +92,9 @@ const storedSchema = z.object({
   summary: approvalSummarySchema,
   equityCurve: equityCurveSchema,
   approvers: z.array(z.string()),
+  /** Absent on requests stored before the chain: one `risk` step over `approvers`. */
+  chain: z.array(approvalStepSchema).optional(),
+  signatures: z.array(approvalSignatureSchema).optional(),
   status: z.enum(['pending', ...APPROVAL_DECISIONS]),
   createdAtIso: z.string(),
   expiresAtIso: z.string(),
@@ -108,6 +124,8 @@ function toView(item: Stored): ApprovalView {
     summary: item.summary,
     equityCurve: item.equityCurve,
     approvers: item.approvers,
+    chain: item.chain ?? defaultChain(item.approvers),
+    signatures: item.signatures ?? [],
     status: item.status,
     createdAtIso: item.createdAtIso,
     expiresAtIso: item.expiresAtIso,
@@ -171,6 +189,8 @@ export class DynamoApprovalStore implements ApprovalStore {
             summary: r.summary,
             equityCurve: r.equityCurve,
             approvers: r.approvers,
+            chain: r.chain ?? defaultChain(r.approvers),
+            signatures: [],
             status: 'pending',
             createdAtIso: r.createdAtIso,
             expiresAtIso: r.expiresAtIso,
@@ -211,35 +231,29 @@ export class DynamoApprovalStore implements ApprovalStore {
     for (let attempt = 1; ; attempt++) {
       const item = await this.read(approvalId, true, true);
       if (!item) throw new ApprovalNotFoundError(approvalId);
-      const refusal = claimRefusal(toView(item), claim.by, atMs);
+      const view = toView(item);
+      const refusal = signatureRefusal(view, {
+        by: claim.by,
+        decision: claim.decision,
+        roles: claim.roles ?? null,
+        atMs,
+      });
       if (refusal) throw refusal;
+      const { signature, complete } = nextSignature(view, { ...claim, note: claim.note ?? null });
       const ciphertext = item.taskTokenCiphertext ?? '';
-      const taskToken = this.cipher.decrypt(ciphertext, approvalId);
+      const taskToken = complete ? this.cipher.decrypt(ciphertext, approvalId) : null;
       try {
         await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: approvalPk(approvalId), sk: META },
-            UpdateExpression:
-              'SET #status = :decision, decidedBy = :by, decidedAtIso = :at, decidedChannel = :channel',
-            ConditionExpression:
-              '#status = :pending AND expiresAtMs > :atMs AND contains(approvers, :by) AND taskTokenCiphertext = :ct',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':decision': claim.decision satisfies ApprovalDecision,
-              ':by': claim.by,
-              ':at': claim.atIso,
-              ':channel': claim.channel,
-              ':pending': 'pending',
-              ':atMs': atMs,
-              ':ct': ciphertext,
-            },
+          this.signatureUpdate(approvalId, view.signatures.length, signature, {
+            complete,
+            atMs,
+            ciphertext,
           }),
         );
       } catch (err) {
         if (!isConditionFailure(err)) rethrowAws(err, `decide approval ${approvalId}`);
         if (attempt >= MAX_CLAIM_ATTEMPTS) {
-          throw new TransientError(`approval ${approvalId}: claim kept losing to token updates`);
+          throw new TransientError(`approval ${approvalId}: claim kept losing to other writes`);
         }
         continue; // re-read: another claim won (named error next round) or the token changed
       }
@@ -251,10 +265,55 @@ export class DynamoApprovalStore implements ApprovalStore {
           atIso: claim.atIso,
           channel: claim.channel,
           executionArn: item.executionArn,
+          signature,
+          chainLength: view.chain.length,
+          chainComplete: complete,
         },
         taskToken,
       );
     }
+  }
+
+  /**
+   * The conditional update appending `signature` after `count` signatures; when it completes
+   * the chain it also records the decision, conditioned on the ciphertext read.
+   */
+  private signatureUpdate(
+    approvalId: string,
+    count: number,
+    signature: ApprovalSignature,
+    opts: { readonly complete: boolean; readonly atMs: number; readonly ciphertext: string },
+  ): UpdateCommand {
+    const countCondition =
+      count === 0
+        ? '(attribute_not_exists(signatures) OR size(signatures) = :n)'
+        : 'size(signatures) = :n';
+    const decided = opts.complete
+      ? ', #status = :decision, decidedBy = :by, decidedAtIso = :at, decidedChannel = :channel'
+      : '';
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: approvalPk(approvalId), sk: META },
+      UpdateExpression: `SET signatures = list_append(if_not_exists(signatures, :none), :sig)${decided}`,
+      ConditionExpression: `#status = :pending AND expiresAtMs > :atMs AND contains(approvers, :by) AND ${countCondition}${opts.complete ? ' AND taskTokenCiphertext = :ct' : ''}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':sig': [signature],
+        ':none': [],
+        ':n': count,
+        ':by': signature.by,
+        ':pending': 'pending',
+        ':atMs': opts.atMs,
+        ...(opts.complete
+          ? {
+              ':decision': signature.decision,
+              ':at': signature.atIso,
+              ':channel': signature.channel,
+              ':ct': opts.ciphertext,
+            }
+          : {}),
+      },
+    });
   }
 
   private async read(

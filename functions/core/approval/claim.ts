@@ -50,11 +50,11 @@ export function claimRefusal(
  * `fields` plus a NON-enumerable, read-only `taskToken` property: readable by the code that
  * resumes the execution, left out by `JSON.stringify`, spreads and loggers.
  */
-export function withTaskToken<T extends object>(
+export function withTaskToken<T extends object, K extends string | null>(
   fields: T,
-  taskToken: string,
-): T & { readonly taskToken: string } {
+  taskToken: K,
+): T & { readonly taskToken: K } {
   const out = { ...fields };
   Object.defineProperty(out, 'taskToken', { value: taskToken, enumerable: false, writable: false });
-  return out as T & { readonly taskToken: string };
+  return out as T & { readonly taskToken: K };
 }

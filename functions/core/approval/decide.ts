@@ -6,7 +6,10 @@
  *
  * Decide from the page (POST):
  *   verify link (id + exp + sig) -> verify CSRF -> parse decision -> load the request
- *   -> allow-list -> pending? -> not expired? -> conditional claim (exactly one caller wins).
+ *   -> allow-list -> pending? -> not expired? -> not signed yet by this approver? -> may sign
+ *   the due step of the chain? -> conditional claim (exactly one caller wins the step).
+ *   A decision is one signature of the request's chain (chain.ts); only the signature that
+ *   completes it (the last approval, or any rejection) carries the task token.
  * Decide from Slack: the Slack request signature replaces link + CSRF (the adapter verifies
  *   it), then the same steps from "load the request".
  * Show (GET): verify link -> load -> (allow-list, when the viewer is known) -> pending? ->
@@ -21,6 +24,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { AuditDraftWithoutEnvironment } from '../audit/record.js';
 import {
   ApprovalAlreadyDecidedError,
+  ApprovalDuplicateSignerError,
   ApprovalExpiredError,
   ApprovalForbiddenError,
   ApprovalNotFoundError,
@@ -28,6 +32,7 @@ import {
   type StagegateError,
   ValidationError,
 } from '../errors.js';
+import { signatureRefusal } from './chain.js';
 import { claimRefusal, withTaskToken } from './claim.js';
 import {
   type ApprovalKey,
@@ -44,6 +49,7 @@ import {
   renderConfirmationPage,
   renderErrorPage,
   renderResultPage,
+  renderSignedPage,
 } from './page.js';
 import {
   APPROVAL_ID_PATTERN,
@@ -60,9 +66,13 @@ export interface ApprovalDeps {
   readonly clock: Clock;
 }
 
-/** A recorded decision: resume the execution with `taskToken`. */
+/**
+ * A recorded signature: when it completes the chain (`chainComplete`), resume the execution
+ * with `taskToken`; otherwise the execution keeps waiting for the next step's signature.
+ */
 export interface DecideSuccess {
   readonly ok: true;
+  /** This signature's decision (the request's decision when `chainComplete`). */
   readonly status: ApprovalDecision;
   readonly approvalId: string;
   /** Approver identity `scheme:id`. */
@@ -72,11 +82,21 @@ export interface DecideSuccess {
   readonly executionArn: string;
   readonly candidateId: string;
   readonly agentId: string;
+  /** The approver's note, null when none. */
+  readonly note: string | null;
+  /** 1-based position of this signature in the chain, and the role it was given in. */
+  readonly step: number;
+  readonly role: string;
+  /** Signatures the chain needs. */
+  readonly chainLength: number;
+  /** True when this signature decided the request. */
+  readonly chainComplete: boolean;
   /**
    * Internal: the decrypted Step Functions task token, for SendTaskSuccess / SendTaskFailure
-   * only. Non-enumerable, so it stays out of JSON, logs and audit payloads.
+   * only, null while the chain is incomplete. Non-enumerable, so it stays out of JSON, logs
+   * and audit payloads.
    */
-  readonly taskToken: string;
+  readonly taskToken: string | null;
 }
 
 /** A refused attempt: nothing changed. */
@@ -190,19 +210,28 @@ function refusalFailure(
 ): DecideFailure | null {
   if (err instanceof ApprovalForbiddenError) return failure('forbidden', err, 'approver', ctx);
   if (err instanceof ApprovalAlreadyDecidedError) return failure('reused', err, 'approvalId', ctx);
+  if (err instanceof ApprovalDuplicateSignerError) return failure('signed', err, 'approver', ctx);
   if (err instanceof ApprovalExpiredError) return failure('expired', err, 'exp', ctx);
   if (err instanceof ApprovalNotFoundError) return failure('missing', err, 'approvalId', ctx);
   return null;
 }
 
-/** Classifies a view for the caller: the refusal, or null when it may proceed. */
+/**
+ * Classifies a view for the caller: the refusal, or null when it may proceed. With `attempt`
+ * (a decision) the chain's rules apply (chain.ts `signatureRefusal`); without (a page view) the
+ * allow-list, pending and expiry checks.
+ */
 function checkView(
   view: ApprovalView,
   approver: string | null,
   nowMs: number,
   channel: ApprovalChannel,
+  attempt?: { readonly decision: ApprovalDecision; readonly roles: readonly string[] | null },
 ): DecideFailure | null {
-  const refusal = claimRefusal(view, approver, nowMs);
+  const refusal =
+    attempt && approver !== null
+      ? signatureRefusal(view, { by: approver, ...attempt, atMs: nowMs })
+      : claimRefusal(view, approver, nowMs);
   if (!refusal) return null;
   const ctx = { approvalId: view.approvalId, executionArn: view.executionArn, approver, channel };
   return refusalFailure(refusal, ctx);
@@ -243,9 +272,15 @@ export async function decideApproval(
     readonly decision: ApprovalDecision;
     readonly approver: string;
     readonly channel: ApprovalChannel;
+    /** The approver's note (validated by the edge, at most 1,000 characters). */
+    readonly note?: string | null;
+    /** The signer's console roles when the edge knows them; null/absent: unknown. */
+    readonly roles?: readonly string[] | null;
   },
 ): Promise<DecideOutcome> {
   const { approvalId, decision, approver, channel } = input;
+  const note = input.note?.trim() ? input.note.trim().slice(0, 1000) : null;
+  const roles = input.roles ?? null;
   if (!APPROVAL_ID_PATTERN.test(approvalId)) {
     return failure(
       'malformed',
@@ -265,7 +300,7 @@ export async function decideApproval(
   const loaded = await load(deps.store, approvalId, approver, channel);
   if ('ok' in loaded) return loaded;
   const nowMs = deps.clock.now();
-  const refused = checkView(loaded, approver, nowMs, channel);
+  const refused = checkView(loaded, approver, nowMs, channel, { decision, roles });
   if (refused) return refused;
   const atIso = new Date(nowMs).toISOString();
   const ctx = { approvalId, executionArn: loaded.executionArn, approver, channel };
@@ -276,6 +311,8 @@ export async function decideApproval(
       by: approver,
       atIso,
       channel,
+      note,
+      roles,
     });
   } catch (err) {
     const refused = err instanceof Error ? refusalFailure(err as StagegateError, ctx) : null;
@@ -293,6 +330,11 @@ export async function decideApproval(
       executionArn: claimed.executionArn,
       candidateId: loaded.summary.candidateId,
       agentId: loaded.summary.agentId,
+      note,
+      step: claimed.signature.step,
+      role: claimed.signature.role,
+      chainLength: claimed.chainLength,
+      chainComplete: claimed.chainComplete,
     },
     claimed.taskToken,
   );
@@ -310,7 +352,8 @@ const FORM_DECISIONS: Readonly<Record<string, ApprovalDecision>> = {
  * to {@link decideApproval}.
  *
  * @param input.approvalId the `{approvalId}` path parameter, as received.
- * @param input.form the urlencoded form fields, as received.
+ * @param input.form the urlencoded form fields, as received (`note`: optional, at most 1,000
+ *   characters, recorded with the signature).
  * @param input.approver authenticated identity of the person submitting (from the edge: an
  *   authorizer claim, or the local CLI user), NEVER a form field.
  * @throws TransientError on store faults; SignatureInvalidError when the stored token does
@@ -354,11 +397,21 @@ export async function decideFromForm(
       ctx,
     );
   }
+  const note = input.form.note;
+  if (note !== undefined && (typeof note !== 'string' || note.length > 1000)) {
+    return failure(
+      'malformed',
+      new ValidationError('note', 'must be text of at most 1,000 characters'),
+      'note',
+      ctx,
+    );
+  }
   return decideApproval(deps, {
     approvalId: link.approvalId,
     decision,
     approver: input.approver,
     channel,
+    note: note ?? null,
   });
 }
 
@@ -404,6 +457,15 @@ export async function showApprovalPage(
  * message) on a refusal.
  */
 export function pageForOutcome(outcome: DecideOutcome): RenderedPage {
+  if (outcome.ok && !outcome.chainComplete) {
+    return renderSignedPage({
+      by: outcome.by,
+      atIso: outcome.atIso,
+      step: outcome.step,
+      of: outcome.chainLength,
+      role: outcome.role,
+    });
+  }
   if (outcome.ok) return renderResultPage(outcome.status, outcome.by, outcome.atIso);
   return renderErrorPage(outcome.kind, outcome.error.message);
 }
@@ -424,7 +486,8 @@ function executionName(executionArn: string | null): string | null {
 
 /**
  * What to audit for an attempt (the `recordAttempt` hook): `approval_decided` for a recorded
- * decision (actor = the approver), `input_rejected` for a refusal, with `reason` = the page
+ * signature (actor = the approver; `note`, `chain_step` of `chain_steps`, `role`, and
+ * `chain_complete` true on the signature that decided the request), `input_rejected` for a refusal, with `reason` = the page
  * kind (`tampered`, `expired`, `reused`, `forbidden`, `missing`, `csrf`, `malformed`). The
  * stream is the execution's (`execution:<name>`) when the request was loaded, else
  * `approval:<approvalId>` (or `approval:invalid` for a malformed id). Never includes the task
@@ -444,10 +507,15 @@ export function recordAttempt(outcome: DecideOutcome): ApprovalAuditDraft {
       subject: { ...subject, genome_id: outcome.candidateId, agent_id: outcome.agentId },
       payload: {
         decision: outcome.status,
-        reason: null,
+        reason: outcome.note,
+        note: outcome.note,
         approval_id: outcome.approvalId,
         channel: outcome.channel,
         decided_at: outcome.atIso,
+        chain_step: outcome.step,
+        chain_steps: outcome.chainLength,
+        role: outcome.role,
+        chain_complete: outcome.chainComplete,
       },
     };
   }

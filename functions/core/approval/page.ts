@@ -302,6 +302,8 @@ ${gateTable(s.gates)}
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrfToken)}">
 <input type="hidden" name="exp" value="${escapeHtml(input.exp)}">
 <input type="hidden" name="sig" value="${escapeHtml(input.sig)}">
+<p><label for="note">Note (recorded with your signature in the audit trail)</label><br>
+<textarea id="note" name="note" maxlength="1000" rows="3" cols="60"></textarea></p>
 <div class="actions">
 <button type="submit" class="approve" name="decision" value="approve">Approve</button>
 <button type="submit" class="reject" name="decision" value="reject">Reject</button>
@@ -332,11 +334,31 @@ export function renderResultPage(
   return document(word, main, 200);
 }
 
+/**
+ * The page after a signature that does not complete the request's approval chain: recorded,
+ * and the request waits for the next step's signature (the execution is not resumed).
+ *
+ * @param step 1-based position of the signature; `of` the chain's length; `role` its role.
+ */
+export function renderSignedPage(input: {
+  readonly by: string;
+  readonly atIso: string;
+  readonly step: number;
+  readonly of: number;
+  readonly role: string;
+}): RenderedPage {
+  const main = `<h1>Signed</h1>
+<p>Signature ${input.step} of ${input.of} (${escapeHtml(input.role)}) by <strong>${escapeHtml(input.by)}</strong> at ${escapeHtml(input.atIso)} (UTC).</p>
+<p>The request now waits for the next signature of its approval chain, from a different approver; nothing is started until the chain is complete, and no decision before the deadline counts as not approved.</p>`;
+  return document('Signed', main, 200);
+}
+
 /** Why a request to the approval page was refused. */
 export type ApprovalPageErrorKind =
   | 'tampered'
   | 'expired'
   | 'reused'
+  | 'signed'
   | 'forbidden'
   | 'missing'
   | 'csrf'
@@ -351,6 +373,7 @@ export const ERROR_PAGE_STATUS: Readonly<Record<ApprovalPageErrorKind, number>> 
   tampered: 403,
   expired: 410,
   reused: 409,
+  signed: 409,
   forbidden: 403,
   missing: 404,
   csrf: 403,
@@ -369,6 +392,10 @@ const ERROR_TEXT: Readonly<Record<ApprovalPageErrorKind, { title: string; text: 
   reused: {
     title: 'Already decided',
     text: 'This approval request was already decided; each request can be decided once. Nothing was changed.',
+  },
+  signed: {
+    title: 'Already signed',
+    text: 'You already signed this approval request; its chain needs the signature of a different approver. Nothing was changed.',
   },
   forbidden: {
     title: 'Not an approver',

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { GATE_NAMES } from '../gates/types.js';
+import { approvalChainSchema, approverIdSchema } from './chain.js';
 
 /**
  * Opaque approval id: 16-64 URL-safe characters (a 128-bit random id in base64url is 22, a
@@ -19,16 +20,7 @@ export const approvalIdSchema = z
   .string()
   .regex(APPROVAL_ID_PATTERN, 'must be 16-64 [A-Za-z0-9_-]');
 
-/**
- * An approver identity `scheme:id`, the same shape as an audit `actor` (e.g. `slack:U024BE7LH`,
- * `web:alice@example.com`, `cli:alice`). Compared exactly (case-sensitive) against the
- * allow-list. It must come from an authenticated source at the edge (the Slack request
- * signature, an API authorizer claim, the local CLI user), never from a form field.
- */
-export const approverIdSchema = z
-  .string()
-  .max(200)
-  .regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9._@+-]+$/, 'must be `scheme:identity` (e.g. `slack:U123`)');
+export { approverIdSchema };
 
 /** What a human decided. */
 export const APPROVAL_DECISIONS = ['approved', 'rejected'] as const;
@@ -150,6 +142,11 @@ export const newApprovalRequestSchema = z
     equityCurve: equityCurveSchema,
     /** Approver identities allowed to decide (at least one; an empty list would be "nobody"). */
     approvers: z.array(approverIdSchema).min(1).max(50),
+    /**
+     * The signatures the request needs, in order (functions/core/approval/chain.ts); every
+     * approver of a step must be on `approvers`. Absent: one `risk` signature of any approver.
+     */
+    chain: approvalChainSchema.optional(),
     createdAtIso: isoUtc,
     /** After this instant the request can no longer be decided (timeout = reject). */
     expiresAtIso: isoUtc,
@@ -157,5 +154,9 @@ export const newApprovalRequestSchema = z
   .refine((r) => Date.parse(r.expiresAtIso) > Date.parse(r.createdAtIso), {
     message: 'expiresAtIso must be after createdAtIso',
     path: ['expiresAtIso'],
+  })
+  .refine((r) => (r.chain ?? []).every((s) => s.approvers.every((a) => r.approvers.includes(a))), {
+    message: 'every approver of a chain step must be on `approvers`',
+    path: ['chain'],
   });
 export type NewApprovalRequest = z.input<typeof newApprovalRequestSchema>;

@@ -1,8 +1,10 @@
 /**
  * Roles of the operator console and the API (issue 14): `viewer` reads, `operator` may also
- * engage/release the kill switch and start cohorts, `risk` may also decide approvals. A
- * higher role never implies another one's writes: an operator cannot approve, a risk officer
- * cannot flip the kill switch (separation of duties); both can read.
+ * engage/release the kill switch and start cohorts, `operator` and `risk` may sign approvals
+ * (each only the step of a request's approval chain that names their role:
+ * functions/core/approval/chain.ts; without a configured chain the one step is `risk`). A
+ * higher role never implies another one's writes: a risk officer cannot flip the kill switch,
+ * an operator cannot give a risk signature (separation of duties); both can read.
  *
  * Where roles come from (never from a header or body the client controls):
  * - AWS: the Cognito user pool's groups in the JWT claim `cognito:groups`. API Gateway HTTP
@@ -20,12 +22,15 @@ export type Role = (typeof ROLES)[number];
 /** What a request wants to do; each action needs one role. */
 export type ConsoleAction = 'read' | 'kill_switch' | 'cohort_start' | 'approve';
 
-/** The role each action requires (`read` is open to every role). */
-export const ACTION_ROLE: Readonly<Record<ConsoleAction, Role | 'any'>> = {
+/**
+ * The role each action requires (`read` is open to every role; a list: any of them). `approve`
+ * admits the roles a chain step can name; the chain then requires the due step's role.
+ */
+export const ACTION_ROLE: Readonly<Record<ConsoleAction, Role | readonly Role[] | 'any'>> = {
   read: 'any',
   kill_switch: 'operator',
   cohort_start: 'operator',
-  approve: 'risk',
+  approve: ['operator', 'risk'],
 };
 
 const isRole = (v: string): v is Role => (ROLES as readonly string[]).includes(v);
@@ -50,5 +55,6 @@ export function rolesFromGroups(groups: unknown): Role[] {
 export function mayPerform(roles: readonly Role[], action: ConsoleAction): boolean {
   const need = ACTION_ROLE[action];
   if (need === 'any') return roles.length > 0;
+  if (typeof need !== 'string') return need.some((r) => roles.includes(r));
   return roles.includes(need);
 }

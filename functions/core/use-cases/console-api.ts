@@ -83,7 +83,15 @@ export interface ConsoleResponse {
 
 /** Outcome of a console approval decision (see {@link ConsoleApiDeps.decideApproval}). */
 export type ConsoleDecisionOutcome =
-  | { readonly ok: true; readonly status: 'approved' | 'rejected'; readonly execution: string }
+  | {
+      readonly ok: true;
+      /** This signature's decision. */
+      readonly status: 'approved' | 'rejected';
+      /** `resumed`, `waiting` (the chain needs more signatures), `gone`. */
+      readonly execution: string;
+      /** Where the signature stands in the request's approval chain. */
+      readonly chain: { readonly step: number; readonly of: number; readonly complete: boolean };
+    }
   | {
       readonly ok: false;
       readonly httpStatus: number;
@@ -122,11 +130,16 @@ export interface ConsoleApiDeps {
     readonly by: string;
     readonly args: unknown;
   }) => Promise<CohortStarted>;
-  /** Records a decision on a Day-3 approval request and resumes its execution. */
+  /**
+   * Records a signature on a Day-3 approval request's chain (with the approver's note and
+   * console roles) and, when it completes the chain, resumes its execution.
+   */
   readonly decideApproval: (input: {
     readonly approvalId: string;
     readonly decision: 'approved' | 'rejected';
     readonly approver: string;
+    readonly note: string | null;
+    readonly roles: readonly string[];
   }) => Promise<ConsoleDecisionOutcome>;
 }
 
@@ -398,7 +411,11 @@ export class ConsoleApi {
     }
     if (!mayPerform(req.roles, action)) {
       const need =
-        action === 'read' ? 'any console role' : action === 'approve' ? 'risk' : 'operator';
+        action === 'read'
+          ? 'any console role'
+          : action === 'approve'
+            ? 'operator or risk'
+            : 'operator';
       throw new ApiProblem(403, 'Forbidden', `${action} requires the ${need} role`, 'role');
     }
     return req.identity;
@@ -716,9 +733,15 @@ export class ConsoleApi {
     return { ...this.approvalView(v), chain };
   }
 
+  /** The flat view (the chain's steps are in `chain.signatureSteps` of one request). */
   private approvalView(v: ApprovalView) {
-    const { equityCurve, ...rest } = v;
-    return { ...rest, equityCurve, expired: this.deps.clock.now() >= v.exp * 1000 };
+    const { equityCurve, chain: steps, ...rest } = v;
+    return {
+      ...rest,
+      signaturesRequired: steps.length,
+      equityCurve,
+      expired: this.deps.clock.now() >= v.exp * 1000,
+    };
   }
 
   private async listApprovals(q: Readonly<Record<string, string>>) {
@@ -1068,6 +1091,8 @@ export class ConsoleApi {
         approvalId: decodeURIComponent(m6[1] as string),
         decision: b.decision === 'approve' ? 'approved' : 'rejected',
         approver: by,
+        note: b.note?.trim() ? b.note.trim() : null,
+        roles: req.roles,
       });
       if (!out.ok) {
         // Already audited by the approval use case (approval_decided / refused attempt).

@@ -16,6 +16,7 @@
  *
  * Units: money USD, quantities in shares, fractions as fractions, times UTC ISO-8601.
  */
+import type { ApprovalSignature } from '../approval/chain.js';
 import type { ApprovalView } from '../../ports/approval-store.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import type { LeverageDecisionRecord, MicroLiveSlice } from './day3-records.js';
@@ -407,11 +408,24 @@ export interface ApprovalChainStep {
   readonly auditId: string;
 }
 
+/** One step of a request's approval chain and the signature given for it (null: not yet). */
+export interface ApprovalChainSignatureStep {
+  /** 1-based. */
+  readonly step: number;
+  readonly role: string;
+  /** Who may sign it. */
+  readonly approvers: readonly string[];
+  /** The signature (who, when, channel, decision, note), null while not signed. */
+  readonly signature: ApprovalSignature | null;
+}
+
 /** The approval chain of one Day-3 request. */
 export interface ApprovalChain {
-  /** Signatures the request needs (one approver of the allow-list decides). */
+  /** Signatures the request needs (its chain's steps, each by a distinct approver). */
   readonly requiredSignatures: number;
   readonly approvers: readonly string[];
+  /** The configured steps, in order, each with its signature once given. */
+  readonly signatureSteps: readonly ApprovalChainSignatureStep[];
   readonly steps: readonly ApprovalChainStep[];
   /**
    * The task token's state, never the token: `held` (stored encrypted server-side, pending),
@@ -483,11 +497,17 @@ export function approvalChain(
           }
         : {
             state: 'held',
-            detail: `stored encrypted server-side; released only by a recorded decision of an allowed approver before ${approval.expiresAtIso}`,
+            detail: `stored encrypted server-side; released only when the approval chain is complete (${approval.signatures.length} of ${approval.chain.length} signatures given) or rejected, before ${approval.expiresAtIso}`,
           };
   return {
-    requiredSignatures: 1,
+    requiredSignatures: approval.chain.length,
     approvers: approval.approvers,
+    signatureSteps: approval.chain.map((s, i) => ({
+      step: i + 1,
+      role: s.role,
+      approvers: s.approvers,
+      signature: approval.signatures.find((g) => g.step === i + 1) ?? null,
+    })),
     steps,
     taskToken,
     sliceId,

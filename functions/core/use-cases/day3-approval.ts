@@ -5,7 +5,9 @@
  * 1. audit the attempt ({@link recordAttempt}: `approval_decided` with the approver as actor,
  *    or `input_rejected` with the refusal's reason) BEFORE anything acts on it;
  * 2. for a recorded decision, resume the waiting execution: SendTaskSuccess with the
- *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection;
+ *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection; a
+ *    signature that does not complete the request's approval chain (functions/core/approval/
+ *    chain.ts) releases nothing: the execution keeps waiting for the next step (or its timeout);
  * 3. replace the announced request with the decision and who made it (best effort: a failed
  *    message update is reported, never undoes the decision).
  *
@@ -41,11 +43,12 @@ export interface AppliedDecision {
   /** The attempt's audit record id. */
   readonly auditRecordId: string;
   /**
-   * `resumed`: the execution continues with the decision; `gone`: the decision is recorded but
-   * the execution no longer waits (it timed out or ended; TaskTokenInvalidError); `refused`:
-   * the attempt was refused, nothing changed.
+   * `resumed`: the execution continues with the decision; `waiting`: the signature is recorded
+   * and the chain needs more, so the execution keeps waiting; `gone`: the decision is recorded
+   * but the execution no longer waits (it timed out or ended; TaskTokenInvalidError);
+   * `refused`: the attempt was refused, nothing changed.
    */
-  readonly execution: 'resumed' | 'gone' | 'refused';
+  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused';
   /** Why the announced message could not be updated (null when it was, or there is none). */
   readonly announceError: string | null;
 }
@@ -71,6 +74,9 @@ export async function applyApprovalDecision(
   });
   if (!outcome.ok) {
     return { auditRecordId: record.id, execution: 'refused', announceError: null };
+  }
+  if (!outcome.chainComplete || outcome.taskToken === null) {
+    return { auditRecordId: record.id, execution: 'waiting', announceError: null };
   }
   let execution: AppliedDecision['execution'] = 'resumed';
   try {

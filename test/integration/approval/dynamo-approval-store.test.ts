@@ -20,6 +20,7 @@ import {
 import { createTaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
 import {
   ApprovalAlreadyDecidedError,
+  ApprovalDuplicateSignerError,
   ApprovalExpiredError,
   ApprovalForbiddenError,
   ApprovalNotFoundError,
@@ -166,6 +167,48 @@ describe('DynamoApprovalStore', () => {
     const view = await store.getForDisplay(approvalId);
     expect(view.status).toBe(winner.decision);
     expect(view.decidedBy).toBe(APPROVER);
+  });
+
+  it('collects a chain of distinct signatures: one concurrent winner per step, the token only at the end', async () => {
+    // Prepare: operator (either of two) then risk
+    const [opA, opB, risk] = ['web:ola@example.com', 'web:oscar@example.com', 'slack:URISK'];
+    const approvalId = await created({
+      approvers: [opA, opB, risk] as [string, string, string],
+      chain: [
+        { role: 'operator', approvers: [opA, opB] as [string, string] },
+        { role: 'risk', approvers: [risk] as [string] },
+      ],
+    });
+    // Act: both operators sign step 1 at once
+    const firsts = await Promise.allSettled(
+      [opA, opB].map((by) => store.claimDecision(approvalId, claim({ by, note: `by ${by}` }))),
+    );
+    // Assess: one signature recorded, no token, still pending; the loser may not sign step 2
+    const won = firsts.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const first = (
+      won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof store.claimDecision>>>
+    ).value;
+    expect(first).toMatchObject({ chainComplete: false, taskToken: null });
+    const lost = firsts.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ApprovalForbiddenError);
+    await expect(store.claimDecision(approvalId, claim({ by: first.by }))).rejects.toBeInstanceOf(
+      ApprovalDuplicateSignerError,
+    );
+    expect(await store.getForDisplay(approvalId)).toMatchObject({
+      status: 'pending',
+      signatures: [{ step: 1, role: 'operator', by: first.by, note: `by ${first.by}` }],
+    });
+    // Act: the risk officer completes the chain
+    const last = await store.claimDecision(approvalId, claim({ by: risk, channel: 'slack' }));
+    // Assess
+    expect(last).toMatchObject({ chainComplete: true, taskToken: TASK_TOKEN });
+    const view = await store.getForDisplay(approvalId);
+    expect(view).toMatchObject({ status: 'approved', decidedBy: risk, decidedChannel: 'slack' });
+    expect(view.signatures.map((g) => [g.step, g.by])).toEqual([
+      [1, first.by],
+      [2, risk],
+    ]);
   });
 
   it('refuses a second decision after the first', async () => {

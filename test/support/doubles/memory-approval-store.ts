@@ -3,7 +3,12 @@
  * token, decide-once, the same refusal order): for unit tests of the use cases and quick local
  * experiments. Claims are atomic because nothing awaits between the check and the write.
  */
-import { claimRefusal, withTaskToken } from '../../../functions/core/approval/claim.js';
+import {
+  defaultChain,
+  nextSignature,
+  signatureRefusal,
+} from '../../../functions/core/approval/chain.js';
+import { withTaskToken } from '../../../functions/core/approval/claim.js';
 import type { TaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
 import {
   type ApprovalChannel,
@@ -65,6 +70,8 @@ export class MemoryApprovalStore implements ApprovalStore {
         summary: r.summary,
         equityCurve: r.equityCurve,
         approvers: r.approvers,
+        chain: r.chain ?? defaultChain(r.approvers),
+        signatures: [],
         status: 'pending',
         createdAtIso: r.createdAtIso,
         expiresAtIso: r.expiresAtIso,
@@ -89,15 +96,29 @@ export class MemoryApprovalStore implements ApprovalStore {
     const atMs = Date.parse(claim.atIso);
     if (!Number.isFinite(atMs))
       throw new ValidationError('atIso', `not an instant: ${claim.atIso}`);
-    const refusal = claimRefusal(entry.view, claim.by, atMs);
+    const refusal = signatureRefusal(entry.view, {
+      by: claim.by,
+      decision: claim.decision,
+      roles: claim.roles ?? null,
+      atMs,
+    });
     if (refusal) throw refusal;
-    const taskToken = this.cipher.decrypt(entry.taskTokenCiphertext, approvalId);
+    const { signature, complete } = nextSignature(entry.view, {
+      ...claim,
+      note: claim.note ?? null,
+    });
+    const taskToken = complete ? this.cipher.decrypt(entry.taskTokenCiphertext, approvalId) : null;
     entry.view = {
       ...entry.view,
-      status: claim.decision satisfies ApprovalStatus,
-      decidedBy: claim.by,
-      decidedAtIso: claim.atIso,
-      decidedChannel: claim.channel satisfies ApprovalChannel,
+      signatures: [...entry.view.signatures, signature],
+      ...(complete
+        ? {
+            status: claim.decision satisfies ApprovalStatus,
+            decidedBy: claim.by,
+            decidedAtIso: claim.atIso,
+            decidedChannel: claim.channel satisfies ApprovalChannel,
+          }
+        : {}),
     };
     return withTaskToken(
       {
@@ -107,6 +128,9 @@ export class MemoryApprovalStore implements ApprovalStore {
         atIso: claim.atIso,
         channel: claim.channel,
         executionArn: entry.view.executionArn,
+        signature,
+        chainLength: entry.view.chain.length,
+        chainComplete: complete,
       },
       taskToken,
     );

@@ -176,6 +176,8 @@ describe('approval chain', () => {
       approvalId: 'a1',
       executionArn: 'arn',
       approvers: ['local:rick'],
+      chain: [{ role: 'risk', approvers: ['local:rick'] }],
+      signatures: [],
       status: 'pending',
       createdAtIso: '2026-12-04T10:00:00.000Z',
       expiresAtIso: '2026-12-04T11:00:00.000Z',

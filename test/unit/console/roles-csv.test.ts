@@ -12,11 +12,12 @@ describe('console roles', () => {
     expect(rolesFromGroups('[operators]')).toEqual([]);
   });
 
-  it('separates duties: operator writes the kill switch, risk approves, neither does both', () => {
+  it('separates duties: operator writes the kill switch, risk does not; both may sign approvals (their chain step)', () => {
     expect(mayPerform(['viewer'], 'read')).toBe(true);
     expect(mayPerform([], 'read')).toBe(false);
     expect(mayPerform(['viewer', 'operator'], 'kill_switch')).toBe(true);
-    expect(mayPerform(['viewer', 'operator'], 'approve')).toBe(false);
+    expect(mayPerform(['viewer', 'operator'], 'approve')).toBe(true);
+    expect(mayPerform(['viewer'], 'approve')).toBe(false);
     expect(mayPerform(['viewer', 'risk'], 'approve')).toBe(true);
     expect(mayPerform(['viewer', 'risk'], 'kill_switch')).toBe(false);
     expect(mayPerform(['viewer'], 'cohort_start')).toBe(false);
