@@ -337,7 +337,9 @@ export class ApprovalDuplicateSignerError extends StagegateError {
     readonly approver: string,
     readonly signedAtIso: string,
   ) {
-    super(`${approver} already signed approval ${approvalId} (at ${signedAtIso}); one approver signs once`);
+    super(
+      `${approver} already signed approval ${approvalId} (at ${signedAtIso}); one approver signs once`,
+    );
   }
 }
 

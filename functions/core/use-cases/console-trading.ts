@@ -16,8 +16,9 @@
  *
  * Units: money USD, quantities in shares, fractions as fractions, times UTC ISO-8601.
  */
-import type { ApprovalSignature } from '../approval/chain.js';
+
 import type { ApprovalView } from '../../ports/approval-store.js';
+import type { ApprovalSignature } from '../approval/chain.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import type { LeverageDecisionRecord, MicroLiveSlice } from './day3-records.js';
 
