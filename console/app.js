@@ -886,14 +886,24 @@ async function approvalPage(id) {
       `micro-live slice ${usd(s.capitalSliceUsd)} of ${usd(s.bankrollUsd)} at ${s.leverage}x`,
     ),
   );
-  const canDecide = me.roles.includes('risk') && a.status === 'pending' && !a.expired;
+  // The server decides who may sign which step; the page only hides what a role can never do.
+  const signer = me.roles.includes('risk') || me.roles.includes('operator');
+  const canDecide = signer && a.status === 'pending' && !a.expired;
   const msg = h('p', { class: 'msg', role: 'status' });
+  const note = h('textarea', {
+    id: 'decision-note',
+    maxlength: '1000',
+    rows: '3',
+    placeholder: 'Why (recorded with your signature in the audit trail)',
+  });
   const decide = (decision) => async () => {
     try {
       const out = await api(`/approvals/${encodeURIComponent(id)}/decision`, {
-        body: { decision },
+        body: note.value.trim() ? { decision, note: note.value.trim() } : { decision },
       });
-      msg.textContent = `Recorded: ${out.status} (execution ${out.execution}).`;
+      msg.textContent = out.chain.complete
+        ? `Recorded: ${out.status} (execution ${out.execution}).`
+        : `Signed ${out.chain.step} of ${out.chain.of}: waiting for the next signature (execution ${out.execution}).`;
       setTimeout(route, 800);
     } catch (err) {
       msg.textContent = err.message;
@@ -926,6 +936,8 @@ async function approvalPage(id) {
       'div',
       { class: 'card' },
       h('h2', null, 'Decision'),
+      h('label', { for: 'decision-note' }, 'Note'),
+      note,
       h(
         'div',
         { class: 'toolbar' },
@@ -936,9 +948,9 @@ async function approvalPage(id) {
           'Reject',
         ),
       ),
-      me.roles.includes('risk')
+      signer
         ? null
-        : h('p', { class: 'msg' }, 'Only a risk officer can decide.'),
+        : h('p', { class: 'msg' }, 'Only an operator or a risk officer can sign (their step).'),
       msg,
     ),
   ];
@@ -985,7 +997,28 @@ function approvalChainCard(a) {
     h(
       'p',
       null,
-      `${c.requiredSignatures} signature of an allowed approver decides (${c.approvers.join(', ')}). `,
+      c.requiredSignatures === 1
+        ? `One signature of an allowed approver decides (${c.approvers.join(', ')}).`
+        : `${c.requiredSignatures} signatures, in order, each by a different approver; a rejection or the deadline ends it as not approved.`,
+    ),
+    Object.assign(
+      table(
+        [
+          { label: 'Signature', value: (s) => `${s.step} of ${c.requiredSignatures}` },
+          { label: 'Role', value: (s) => s.role },
+          { label: 'May sign', value: (s) => s.approvers.join(', ') },
+          {
+            label: 'Signed',
+            value: (s) =>
+              s.signature
+                ? `${s.signature.decision} by ${s.signature.by} at ${when(s.signature.atIso)} (${s.signature.channel})`
+                : 'not yet',
+          },
+          { label: 'Note', value: (s) => s.signature?.note || '' },
+        ],
+        c.signatureSteps,
+      ),
+      { id: 'signature-steps' },
     ),
     h(
       'p',

@@ -7,7 +7,7 @@
  * with a message that names what to fix.
  */
 import { z } from 'zod';
-import { approverIdSchema } from '../../functions/core/approval/types.js';
+import { approvalChainSchema, approverIdSchema } from '../../functions/core/approval/chain.js';
 import { SlackCommandUsersSchema } from '../../functions/core/chatops/command.js';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
@@ -125,6 +125,13 @@ export const EnvironmentConfigSchema = z
     approval: z.object({
       /** Approver identities (`scheme:id`: `slack:U024BE7LH`, `web:alice@example.com`). */
       approvers: z.array(approverIdSchema).max(50),
+      /**
+       * The approval chain (functions/core/approval/chain.ts): the signatures a Day-3 request
+       * needs, in order, each `{ role: 'operator' | 'risk', approvers }` and each by a distinct
+       * approver (one approver signs once), e.g. operator then risk officer. Every approver
+       * named must be on `approvers`. Absent: one `risk` signature of any of `approvers`.
+       */
+      chain: approvalChainSchema.optional(),
       /**
        * JWT authorizer of the approval page routes (an OIDC issuer such as a Cognito user
        * pool or an IdP); the page's approver is `web:<email claim>` (else `web:<sub>`).
@@ -362,6 +369,16 @@ export const EnvironmentConfigSchema = z
         path: ['approval', 'jwt'],
         message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
       });
+    }
+    for (const [i, step] of (cfg.approval.chain ?? []).entries()) {
+      const unknown = step.approvers.filter((a) => !cfg.approval.approvers.includes(a));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approval', 'chain', i, 'approvers'],
+          message: `${unknown.join(', ')} not on approval.approvers`,
+        });
+      }
     }
     if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
       ctx.addIssue({

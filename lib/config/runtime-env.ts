@@ -100,6 +100,7 @@ export function day3Environment(cfg: EnvironmentConfig): { DAY3_CONFIG_JSON: str
     approvalTimeoutHours: cfg.promotion.approvalTimeoutHours,
     microLive: cfg.promotion.microLive,
     approvers: cfg.approval.approvers,
+    ...(cfg.approval.chain ? { chain: cfg.approval.chain } : {}),
     leveragePolicy: cfg.promotion.leveragePolicy,
     rollback: cfg.promotion.rollback,
   });

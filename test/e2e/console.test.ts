@@ -3,7 +3,7 @@
  * promotion, a pending Day-3 approval request) behind the local console server; headless
  * Chromium (Debian's, driven by playwright-core) signs in with the local passwords, sees the
  * cohort list, a cohort's leaderboard and its equity chart (with the value under the cursor),
- * the promotion's gate table, completes the approval as the risk officer (the operator cannot),
+ * the promotion's gate table, completes the two-person approval (operator, then risk officer),
  * and sees a tampered audit record reported as a broken hash chain.
  *
  * Needs the system Chromium (`apt-get install -y chromium`); without it every test FAILS with
@@ -119,25 +119,41 @@ describe('operator console in Chromium', () => {
     await page.context().close();
   });
 
-  it('completes the Day-3 approval as the risk officer; the operator cannot', async () => {
+  it('completes the two-person Day-3 approval: the operator signs with a note, then the risk officer', async () => {
     const { fx } = ready();
+    const viewer = await signIn('vera');
+    await viewer.goto(`${fx.server.url}#/approvals/${fx.approvalId}`);
+    await viewer.getByRole('heading', { name: 'Evidence checklist' }).waitFor();
+    expect(await viewer.locator('#approve').isDisabled()).toBe(true);
+    await viewer.context().close();
+
     const operator = await signIn('olivia');
-    await operator.goto(`${fx.server.url}#/approvals/${fx.approvalId}`);
+    await operator.goto(`${fx.server.url}#/approvals`);
+    await operator.getByText('a0001 (momentum, SPY)').click();
     await operator.getByRole('heading', { name: 'Evidence checklist' }).waitFor();
-    expect(await operator.locator('#approve').isDisabled()).toBe(true);
+    await operator.locator('#decision-note').fill('gate table and PSR checked');
+    await operator.locator('#approve').click();
+    await operator.getByText(/^Signed 1 of 2: waiting for the next signature/).waitFor();
+    // The page reloads into the chain: olivia's signature and note, the token still held.
+    const steps = operator.locator('#signature-steps tbody tr');
+    await steps.nth(0).getByText('gate table and PSR checked').waitFor();
+    expect(await steps.nth(0).textContent()).toContain('approved by local:olivia');
+    expect(await steps.nth(1).textContent()).toContain('not yet');
+    expect(await operator.locator('#task-token-state').textContent()).toBe('held');
     await operator.context().close();
 
     const risk = await signIn('rick');
-    await risk.goto(`${fx.server.url}#/approvals`);
-    await risk.getByText('a0001 (momentum, SPY)').click();
+    await risk.goto(`${fx.server.url}#/approvals/${fx.approvalId}`);
     await risk.getByRole('heading', { name: 'Evidence checklist' }).waitFor();
     await risk.locator('#approve').click();
     await risk.getByText(/^Recorded: approved \(execution resumed\)/).waitFor();
     await expect(fx.decision).resolves.toMatchObject({ decision: 'approved', by: 'local:rick' });
-    // The page reloads into the approval chain: rick's signature, the token released.
+    // The page reloads into the approval chain: both signatures, the token released.
     await risk.locator('#task-token-state').getByText('released').waitFor();
-    const chain = risk.locator('#approval-chain tbody tr');
-    expect(await chain.first().textContent()).toContain('local:rick');
+    const signed = risk.locator('#signature-steps tbody tr');
+    await signed.nth(1).getByText(/approved by local:rick/).waitFor();
+    expect(await signed.nth(0).textContent()).toContain('local:olivia');
+    expect(await signed.nth(1).textContent()).toContain('local:rick');
     expect(await risk.locator('#approval-chain').textContent()).not.toContain('console-test-');
     await risk.context().close();
   });

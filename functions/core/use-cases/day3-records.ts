@@ -5,6 +5,7 @@
  * (`...Iso`) or epoch ms UTC (`...Ms`), session dates `YYYY-MM-DD` (America/New_York).
  */
 import * as z from 'zod';
+import { approvalChainSchema } from '../approval/chain.js';
 import {
   approverIdSchema,
   type CandidateMetrics,
@@ -44,6 +45,11 @@ export const Day3ConfigSchema = z
     }),
     /** Approver identities (`scheme:id`, e.g. `slack:U024BE7LH`) allowed to decide. */
     approvers: z.array(approverIdSchema).min(1).max(50),
+    /**
+     * The signatures a request needs, in order (functions/core/approval/chain.ts); every approver
+     * named is on `approvers`. Absent: one `risk` signature of any approver.
+     */
+    chain: approvalChainSchema.optional(),
     leveragePolicy: LeveragePolicySchema,
     rollback: RollbackConfigSchema,
     /**
@@ -62,6 +68,10 @@ export const Day3ConfigSchema = z
   .refine((c) => c.approvalHeartbeatSeconds <= c.approvalTimeoutSeconds, {
     message: 'must not exceed approvalTimeoutSeconds',
     path: ['approvalHeartbeatSeconds'],
+  })
+  .refine((c) => (c.chain ?? []).every((s) => s.approvers.every((a) => c.approvers.includes(a))), {
+    message: 'every approver of a chain step must be on `approvers`',
+    path: ['chain'],
   });
 export type Day3Config = z.infer<typeof Day3ConfigSchema>;
 
@@ -95,6 +105,8 @@ export function day3ConfigFrom(input: {
   readonly approvalTimeoutHours: number;
   readonly microLive: { readonly fraction: number; readonly minUsd: number };
   readonly approvers: readonly string[];
+  /** The approval chain (chain.ts); absent: one `risk` signature of any approver. */
+  readonly chain?: ReadonlyArray<{ readonly role: string; readonly approvers: readonly string[] }>;
   readonly approvalHeartbeatSeconds?: number;
   readonly leveragePolicy?: z.input<typeof LeveragePolicySchema>;
   readonly rollback?: z.input<typeof RollbackConfigSchema>;
@@ -107,6 +119,9 @@ export function day3ConfigFrom(input: {
     approvalHeartbeatSeconds: input.approvalHeartbeatSeconds ?? defaultHeartbeatSeconds(timeout),
     microLive: { fraction: input.microLive.fraction, minUsd: input.microLive.minUsd },
     approvers: [...input.approvers],
+    ...(input.chain
+      ? { chain: input.chain.map((s) => ({ role: s.role, approvers: [...s.approvers] })) }
+      : {}),
     leveragePolicy: input.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     rollback: input.rollback ?? DEFAULT_ROLLBACK_CONFIG,
     ...(input.evidenceLookbackCohorts === undefined

@@ -3,6 +3,7 @@
  * the approval request with its task token and announces the signed link.
  */
 import { createHmac } from 'node:crypto';
+import { defaultChain } from '../approval/chain.js';
 import { type ApprovalKey, buildApprovalLink, expFromMs } from '../approval/links.js';
 import type { ApprovalSummary } from '../approval/types.js';
 import type { AuditPayload } from '../audit/record.js';
@@ -83,6 +84,7 @@ export async function requestDay3Approval(
     summary,
     equityCurve: equityCurve.map(([t, v]) => [t, v] as [number, number]),
     approvers: [...deps.config.approvers],
+    ...(deps.config.chain ? { chain: deps.config.chain } : {}),
     createdAtIso: new Date(nowMs).toISOString(),
     expiresAtIso,
   });
@@ -153,6 +155,10 @@ function approvalRequestedPayload(
     capital_slice_usd: selection.capitalSliceUsd,
     leverage: selection.leverage,
     approvers: deps.config.approvers,
+    chain: (deps.config.chain ?? defaultChain(deps.config.approvers)).map((s) => ({
+      role: s.role,
+      approvers: s.approvers,
+    })),
     expires_at: input.expiresAtIso,
     timeout_seconds: selection.approval.timeoutSeconds,
   };

@@ -425,53 +425,93 @@ describe('roles, CSRF and refusals', () => {
     expect(((await state.json()) as { engaged: boolean }).engaged).toBe(false);
   });
 
-  it('lets only the risk role decide an approval, then resumes the waiting execution', async () => {
+  it('needs the operator then the risk officer, each once, before it resumes the waiting execution', async () => {
     const path = `/api/approvals/${fx.approvalId}/decision`;
-    const refused = await call(path, {
-      as: 'olivia',
-      method: 'POST',
-      body: { decision: 'approve' },
-    });
-    expect(refused.status).toBe(403);
-    expect(await refusals()).toContainEqual(
-      expect.objectContaining({ actor: 'local:olivia', status: 403, path }),
-    );
+    const sign = (as: string, decision: string, note?: string) =>
+      call(path, { as, method: 'POST', body: { decision, ...(note ? { note } : {}) } });
     type Chain = {
+      status: string;
+      decidedBy: string | null;
       chain: {
+        requiredSignatures: number;
         taskToken: { state: string; detail: string };
-        steps: { step: string; actor: string; outcome: string | null; channel: string | null }[];
+        signatureSteps: {
+          step: number;
+          role: string;
+          signature: { by: string; note: string | null } | null;
+        }[];
+        steps: { step: string; actor: string; outcome: string | null; detail: string | null }[];
       };
     };
-    const before = (await (await call(`/api/approvals/${fx.approvalId}`)).json()) as Chain;
-    expect(before.chain.taskToken.state).toBe('held');
-    const ok = await call(path, { as: 'rick', method: 'POST', body: { decision: 'approve' } });
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ ok: true, status: 'approved', execution: 'resumed' });
+    const read = async () =>
+      (await (await call(`/api/approvals/${fx.approvalId}`)).json()) as Chain;
+    // A viewer may not sign at all (console role check, audited on console:refusals).
+    const viewer = await sign('vera', 'approve');
+    expect(viewer.status).toBe(403);
+    expect(await refusals()).toContainEqual(
+      expect.objectContaining({ actor: 'local:vera', status: 403, path }),
+    );
+    // The risk officer may not approve before the operator signed.
+    const early = await sign('rick', 'approve');
+    expect(early.status).toBe(403);
+    expect(((await early.json()) as { detail: string }).detail).toContain(
+      'operator signature 1 of 2',
+    );
+    expect((await read()).chain.taskToken.state).toBe('held');
+    // The operator's signature is recorded with its note; the execution keeps waiting.
+    const first = await sign('olivia', 'approve', 'evidence and gate table checked');
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({
+      ok: true,
+      status: 'approved',
+      execution: 'waiting',
+      chain: { step: 1, of: 2, complete: false },
+    });
+    const half = await read();
+    expect(half).toMatchObject({ status: 'pending', decidedBy: null });
+    expect(half.chain.requiredSignatures).toBe(2);
+    expect(half.chain.taskToken.state).toBe('held');
+    // One approver signs once.
+    expect((await sign('olivia', 'approve')).status).toBe(409);
+    // The risk officer completes the chain: the token is released, the execution resumes.
+    const second = await sign('rick', 'approve', 'slice within limits');
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({
+      execution: 'resumed',
+      chain: { step: 2, of: 2, complete: true },
+    });
     await expect(fx.decision).resolves.toMatchObject({ decision: 'approved', by: 'local:rick' });
-    const again = await call(path, { as: 'rick', method: 'POST', body: { decision: 'reject' } });
-    expect(again.status).toBe(409);
-    const view = (await (await call(`/api/approvals/${fx.approvalId}`)).json()) as {
-      status: string;
-      decidedBy: string;
-    };
-    expect(view).toMatchObject({ status: 'approved', decidedBy: 'local:rick' });
-    // The chain: rick's signature, then the refused second attempt; the token is released
-    // and never shown.
+    expect((await sign('rick', 'reject')).status).toBe(409);
+    // The chain: both signatures with their notes, every refused attempt; never the token.
     const after = await call(`/api/approvals/${fx.approvalId}`);
     const text = await after.text();
     expect(text).not.toMatch(/console-test-/);
-    const chain = (JSON.parse(text) as Chain).chain;
-    expect(chain.taskToken.state).toBe('released');
-    expect(chain.taskToken.detail).toContain('local:rick');
-    expect(chain.steps).toEqual([
+    const view = JSON.parse(text) as Chain;
+    expect(view).toMatchObject({ status: 'approved', decidedBy: 'local:rick' });
+    expect(view.chain.taskToken.state).toBe('released');
+    expect(view.chain.signatureSteps).toEqual([
       expect.objectContaining({
-        step: 'signed',
-        actor: 'local:rick',
-        outcome: 'approved',
-        channel: 'web',
+        step: 1,
+        role: 'operator',
+        signature: expect.objectContaining({
+          by: 'local:olivia',
+          note: 'evidence and gate table checked',
+        }),
       }),
-      expect.objectContaining({ step: 'refused', actor: 'local:rick', outcome: 'reused' }),
+      expect.objectContaining({
+        step: 2,
+        role: 'risk',
+        signature: expect.objectContaining({ by: 'local:rick', note: 'slice within limits' }),
+      }),
     ]);
+    expect(view.chain.steps.map((s) => [s.step, s.actor, s.outcome])).toEqual([
+      ['refused', 'local:rick', 'forbidden'],
+      ['signed', 'local:olivia', 'approved'],
+      ['refused', 'local:olivia', 'signed'],
+      ['signed', 'local:rick', 'approved'],
+      ['refused', 'local:rick', 'reused'],
+    ]);
+    expect(view.chain.steps[1]?.detail).toBe('evidence and gate table checked');
   });
 
   it('logs in with the local password and refuses (and audits) a wrong one', async () => {

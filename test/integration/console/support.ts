@@ -101,7 +101,12 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
         [now - 3_600_000, 1000],
         [now, 1012.5],
       ],
-      approvers: ['local:rick'],
+      // The two-person rule: the operator signs first, then the risk officer.
+      approvers: ['local:olivia', 'local:rick'],
+      chain: [
+        { role: 'operator', approvers: ['local:olivia'] },
+        { role: 'risk', approvers: ['local:rick'] },
+      ],
       createdAtIso: new Date(now).toISOString(),
       expiresAtIso: new Date(now + 3_600_000).toISOString(),
     });

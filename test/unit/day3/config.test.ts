@@ -135,3 +135,57 @@ describe('the leverage cap and rollback limits per stage (lib/config)', () => {
     ).toThrow(/promotion\.leveragePolicy\.startLeverage/);
   });
 });
+
+describe('the approval chain per stage (lib/config)', () => {
+  const JWT = { issuer: 'https://idp.example.com', audience: ['stagegate'] };
+  const chain = [
+    { role: 'operator', approvers: ['web:olivia@example.com'] },
+    { role: 'risk', approvers: ['web:rick@example.com', 'slack:URISK'] },
+  ];
+
+  it('reaches the Day-3 functions: operator then risk, each step with its approvers', () => {
+    // Prepare
+    const prod = loadEnvironmentConfig('prod', {
+      approval: {
+        approvers: ['web:olivia@example.com', 'web:rick@example.com', 'slack:URISK'],
+        chain,
+        jwt: JWT,
+      },
+    });
+    // Act
+    const day3 = JSON.parse(day3Environment(prod).DAY3_CONFIG_JSON);
+    // Assess
+    expect(day3.chain).toEqual(chain);
+    const dev = loadEnvironmentConfig('dev', { approval: { approvers: ['slack:U024BE7LH'] } });
+    expect(JSON.parse(day3Environment(dev).DAY3_CONFIG_JSON).chain).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a step approver missing from approval.approvers',
+      { approvers: ['web:olivia@example.com', 'web:rick@example.com'], chain },
+      /approval\.chain\[1\]\.approvers: slack:URISK not on approval\.approvers/,
+    ],
+    [
+      'a chain one person would have to sign twice',
+      {
+        approvers: ['web:olivia@example.com'],
+        chain: [
+          { role: 'operator', approvers: ['web:olivia@example.com'] },
+          { role: 'risk', approvers: ['web:olivia@example.com'] },
+        ],
+      },
+      /approval\.chain.*distinct approver/,
+    ],
+    [
+      'a role that cannot sign',
+      {
+        approvers: ['web:olivia@example.com'],
+        chain: [{ role: 'viewer', approvers: ['web:olivia@example.com'] }],
+      },
+      /approval\.chain\[0\]\.role/,
+    ],
+  ])('refuses %s, naming the field', (_name, approval, message) => {
+    expect(() => loadEnvironmentConfig('dev', { approval })).toThrow(message);
+  });
+});
