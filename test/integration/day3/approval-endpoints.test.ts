@@ -344,6 +344,7 @@ describe('Slack interactivity handler (signed requests)', () => {
       ok: true,
       decision: 'approved',
       by: `slack:${SLACK_USER}`,
+      chain: { step: 1, of: 1, complete: true },
     });
     expect(await w.settled).toMatchObject({
       ok: true,
