@@ -151,7 +151,10 @@ describe('operator console in Chromium', () => {
     // The page reloads into the approval chain: both signatures, the token released.
     await risk.locator('#task-token-state').getByText('released').waitFor();
     const signed = risk.locator('#signature-steps tbody tr');
-    await signed.nth(1).getByText(/approved by local:rick/).waitFor();
+    await signed
+      .nth(1)
+      .getByText(/approved by local:rick/)
+      .waitFor();
     expect(await signed.nth(0).textContent()).toContain('local:olivia');
     expect(await signed.nth(1).textContent()).toContain('local:rick');
     expect(await risk.locator('#approval-chain').textContent()).not.toContain('console-test-');

@@ -19,7 +19,11 @@ import {
   ApprovalForbiddenError,
   type StagegateError,
 } from '../errors.js';
-import type { ApprovalChannel, ApprovalDecision } from './types.js';
+
+/** A signature's decision (the `ApprovalDecision` of types.ts, which builds on this module). */
+type ApprovalDecision = 'approved' | 'rejected';
+/** Through which door a signature came in (types.ts `ApprovalChannel`). */
+type ApprovalChannel = 'web' | 'slack' | 'cli';
 
 /**
  * An approver identity `scheme:id`, the same shape as an audit `actor` (e.g. `slack:U024BE7LH`,
