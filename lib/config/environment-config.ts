@@ -33,6 +33,26 @@ export const LOG_RETENTION_DAYS = [
 /** Athena refuses a per-query bytes-scanned cutoff below 10 MB. */
 export const ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
+/** Every approver a chain step names must be on the stage's `approval.approvers`. */
+function approvalChainIssues(
+  approval: {
+    readonly approvers: readonly string[];
+    readonly chain?: readonly { readonly approvers: readonly string[] }[] | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [i, step] of (approval.chain ?? []).entries()) {
+    const unknown = step.approvers.filter((a) => !approval.approvers.includes(a));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'chain', i, 'approvers'],
+        message: `${unknown.join(', ')} not on approval.approvers`,
+      });
+    }
+  }
+}
+
 const hhmm = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour, America/New_York wall clock)');
@@ -370,16 +390,7 @@ export const EnvironmentConfigSchema = z
         message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
       });
     }
-    for (const [i, step] of (cfg.approval.chain ?? []).entries()) {
-      const unknown = step.approvers.filter((a) => !cfg.approval.approvers.includes(a));
-      if (unknown.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['approval', 'chain', i, 'approvers'],
-          message: `${unknown.join(', ')} not on approval.approvers`,
-        });
-      }
-    }
+    approvalChainIssues(cfg.approval, ctx);
     if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
       ctx.addIssue({
         code: 'custom',
