@@ -132,6 +132,14 @@ export const StagedPromotionSchema = z.object({
    * given (an approved promotion without them fails closed at its first tick).
    */
   sliceRollback: SliceRollbackSchema.nullable().optional(),
+  /**
+   * The sessions whose minute P&L the VaR / ES gates pool, oldest first, each the SAME genome's
+   * agent in one cohort (the Day-3 review passes the candidate's own sessions); absent: the
+   * promotion's own cohort session only.
+   */
+  riskSessions: z
+    .array(z.object({ cohortId: z.string().min(1), agentId: z.string().min(1) }))
+    .optional(),
   status: PromotionStatusSchema,
   statusReason: z.string(),
   stagedAtIso: z.string(),

@@ -411,31 +411,41 @@ export function planEntry(
 
 /**
  * The candidate's own P&L for the VaR / ES gates: its minute P&L per USD of allocation and its
- * largest intraday gross exposure / allocation in its cohort session (the simulation artifact),
- * and the session's length in minutes. Nulls (the gates fail closed) when the cohort, its
- * artifact or the agent cannot be read.
+ * largest intraday gross exposure / allocation, from the simulation artifacts, and the length
+ * in minutes of the promotion's own session (m of the √m scaling). Nulls (the gates fail
+ * closed) when a cohort, its artifact or the agent cannot be read.
+ *
+ * With `riskSessions` (the Day-3 review: the genome's own sessions, oldest first) the sample is
+ * every session's minutes pooled, each session's returns measured from its own allocation: the
+ * agents are flat overnight, so no overnight return enters (Jorion 2007, ch. 4: the P&L the
+ * position actually carries). Without them, the promotion's cohort session alone.
  */
 export async function strategyPnlOf(
   deps: Pick<PromotionDeps, 'cohorts' | 'artifacts'>,
-  p: Pick<StagedPromotion, 'cohortId' | 'agentId'>,
+  p: Pick<StagedPromotion, 'cohortId' | 'agentId' | 'riskSessions'>,
 ): Promise<{
   minuteReturns: number[] | null;
   minutesPerSession: number | null;
   maxIntradayExposureFraction: number | null;
 }> {
+  const sessions = p.riskSessions?.length ? p.riskSessions : [p];
   try {
-    const cohort = await deps.cohorts.get(p.cohortId);
-    const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
-    const agent = simulation.agents.find((a) => a.agentId === p.agentId);
-    if (!agent) throw new NotFoundError('agent', `${p.agentId} in ${p.cohortId}`);
-    return {
-      minuteReturns: minutePnlReturns(agent.equityCurve, agent.allocationUsd),
-      minutesPerSession: simulation.timestamps.length,
-      maxIntradayExposureFraction: maxIntradayExposureFraction(
-        agent.grossExposureCurve,
-        agent.allocationUsd,
-      ),
-    };
+    const minuteReturns: number[] = [];
+    let exposure = 0;
+    let minutesPerSession: number | null = null;
+    for (const s of sessions) {
+      const cohort = await deps.cohorts.get(s.cohortId);
+      const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
+      const agent = simulation.agents.find((a) => a.agentId === s.agentId);
+      if (!agent) throw new NotFoundError('agent', `${s.agentId} in ${s.cohortId}`);
+      minuteReturns.push(...minutePnlReturns(agent.equityCurve, agent.allocationUsd));
+      exposure = Math.max(
+        exposure,
+        maxIntradayExposureFraction(agent.grossExposureCurve, agent.allocationUsd),
+      );
+      if (s.cohortId === p.cohortId) minutesPerSession = simulation.timestamps.length;
+    }
+    return { minuteReturns, minutesPerSession, maxIntradayExposureFraction: exposure };
   } catch (err) {
     if (!(err instanceof StagegateError)) throw err;
     return { minuteReturns: null, minutesPerSession: null, maxIntradayExposureFraction: null };

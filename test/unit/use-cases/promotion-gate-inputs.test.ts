@@ -47,6 +47,65 @@ describe('promotion gate inputs', () => {
     expect(pnl.maxIntradayExposureFraction).toBe(1.5);
   });
 
+  it("VaR / ES over the genome's several sessions: each session from its own allocation, no overnight return, m of the promotion's session", async () => {
+    // Prepare: day 1 (coh-1, 200 USD): 200 → 202 → 199, flat at the close; day 3 (coh-3,
+    // 100 USD, the promotion's session): 100 → 100 → 101 → 99, exposure up to 250 USD.
+    const sims: Record<string, unknown> = {
+      'sim/coh-1.json': {
+        timestamps: [0, 60_000],
+        agents: [
+          {
+            agentId: 'a1',
+            allocationUsd: 200,
+            equityCurve: [202, 199],
+            grossExposureCurve: [200, 0],
+          },
+        ],
+      },
+      'sim/coh-3.json': {
+        timestamps: [0, 60_000, 120_000],
+        agents: [
+          {
+            agentId: 'a7',
+            allocationUsd: 100,
+            equityCurve: [100, 101, 99],
+            grossExposureCurve: [0, 250, 0],
+          },
+        ],
+      },
+    };
+    const deps = {
+      cohorts: {
+        get: async (id: string) => ({
+          cohortId: id,
+          artifacts: { simulationKey: `sim/${id}.json` },
+        }),
+      } as unknown as CohortRepository,
+      artifacts: {
+        putJson: async () => ({ key: '', bytes: 0 }),
+        getJson: async (key: string) => sims[key],
+      } as ArtifactStore,
+    };
+    const riskSessions = [
+      { cohortId: 'coh-1', agentId: 'a1' },
+      { cohortId: 'coh-3', agentId: 'a7' },
+    ];
+
+    // Act
+    const pnl = await strategyPnlOf(deps, { cohortId: 'coh-3', agentId: 'a7', riskSessions });
+    const missing = await strategyPnlOf(deps, {
+      cohortId: 'coh-3',
+      agentId: 'a7',
+      riskSessions: [{ cohortId: 'coh-1', agentId: 'a9' }, ...riskSessions],
+    });
+
+    // Assess: +2, −3 over 200; then 0 (not 100 − 199 overnight), +1, −2 over 100
+    expect(pnl.minuteReturns).toEqual([0.01, -0.015, 0, 0.01, -0.02]);
+    expect(pnl.minutesPerSession).toBe(3);
+    expect(pnl.maxIntradayExposureFraction).toBe(2.5);
+    expect(missing.minuteReturns).toBeNull();
+  });
+
   it('an unreadable cohort or agent gives nulls (the risk gates then fail closed), never a throw', async () => {
     const deps = depsWith([], [0]);
     const none = {
