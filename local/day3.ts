@@ -313,6 +313,83 @@ async function replayMonitor(
   return out;
 }
 
+/** What {@link onApprovalRequested} needs of the run. */
+interface ApprovalRequestContext {
+  readonly serverUrl: string;
+  readonly executionArn: string;
+  readonly run: LocalDay3Run;
+  readonly approver: string;
+  readonly autoIdentity: string;
+  /** When the request times out as not approved, seconds. */
+  readonly timeoutSeconds: number;
+  readonly options: RunDay3Options;
+  readonly write: (t: string) => void;
+}
+
+/**
+ * The approval request the notifier announced: prints its link, then waits for the page
+ * (`--approval manual`) or decides it as the automatic identity (`auto` / `reject`).
+ */
+async function onApprovalRequested(
+  message: ChatMessage,
+  ctx: ApprovalRequestContext,
+): Promise<Day3ApprovalRequest> {
+  const { options, write, autoIdentity } = ctx;
+  const approvalUrl =
+    messageLinks(message.blocks).find((u) => u.startsWith(`${ctx.serverUrl}/approvals/`)) ?? '';
+  const approvalId = /\/approvals\/([^/?]+)/.exec(approvalUrl)?.[1] ?? '';
+  const request = { approvalId, approvalUrl, executionArn: ctx.executionArn, message };
+  write(
+    `\nApproval link (local approval page, signed, expires with the request):\n  ${approvalUrl}\n`,
+  );
+  options.onApprovalRequested?.(request, ctx.run);
+  if (options.approval === 'manual') {
+    write(
+      `Waiting for a decision on the page as ${ctx.approver} (times out as not approved after ${ctx.timeoutSeconds} s)...\n`,
+    );
+    return request;
+  }
+  const decision = options.approval === 'auto' ? 'approved' : 'rejected';
+  write(
+    `\n*** ${options.approval === 'auto' ? 'AUTO-APPROVE' : 'AUTO-REJECT'} (--approval ${options.approval}, unattended demo): deciding "${decision}" as ${autoIdentity} ***\n`,
+  );
+  const deps = ctx.run.approval;
+  const outcome = await decideApproval(deps, {
+    approvalId,
+    decision,
+    approver: autoIdentity,
+    channel: 'cli',
+  });
+  await applyApprovalDecision(deps, outcome);
+  if (!outcome.ok) write(`automatic decision refused: ${outcome.error.message}\n`);
+  return request;
+}
+
+/** Starts the Day-3 execution at `startAtIso`, printing the states it enters. */
+function startDay3(
+  run: LocalDay3Run,
+  options: RunDay3Options,
+  startAtIso: string,
+  write: (t: string) => void,
+) {
+  const entered = collapsingProgress(write);
+  return run.machine.start(
+    {
+      source: 'cli',
+      cohortIds: [...options.cohortIds],
+      ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
+    },
+    {
+      executionName: `day3-${nyDate(Date.parse(startAtIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
+      signal: options.signal,
+      onProgress: (e) => {
+        if (e.type === 'StateEntered' && e.state)
+          entered(`${e.machine ? `${e.machine}/` : ''}${e.state}`);
+      },
+    },
+  );
+}
+
 /**
  * Runs the Day-3 go/no-go for three cohorts (see the module comment). Starts and stops its own
  * approval server; leaves the local stack running.
@@ -367,62 +444,24 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
     write(
       `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${startAtIso})\n  `,
     );
-    const entered = collapsingProgress(write);
-    const execution = day3Run.machine.start(
-      {
-        source: 'cli',
-        cohortIds: [...options.cohortIds],
-        ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
-      },
-      {
-        executionName: `day3-${nyDate(Date.parse(startAtIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
-        signal: options.signal,
-        onProgress: (e) => {
-          if (e.type === 'StateEntered' && e.state)
-            entered(`${e.machine ? `${e.machine}/` : ''}${e.state}`);
-        },
-      },
-    );
+    const execution = startDay3(day3Run, options, startAtIso, write);
     const first = await Promise.race([
       announcement.then((m) => ({ kind: 'announced' as const, message: m })),
       execution.result.then((r) => ({ kind: 'ended' as const, result: r })),
     ]);
-    let request: Day3ApprovalRequest | null = null;
-    if (first.kind === 'announced') {
-      const approvalUrl =
-        messageLinks(first.message.blocks).find((u) => u.startsWith(`${server?.url}/approvals/`)) ??
-        '';
-      const approvalId = /\/approvals\/([^/?]+)/.exec(approvalUrl)?.[1] ?? '';
-      request = {
-        approvalId,
-        approvalUrl,
-        executionArn: execution.executionArn,
-        message: first.message,
-      };
-      write(
-        `\nApproval link (local approval page, signed, expires with the request):\n  ${approvalUrl}\n`,
-      );
-      options.onApprovalRequested?.(request, day3Run);
-      if (options.approval === 'manual') {
-        write(
-          `Waiting for a decision on the page as ${approver} (times out as not approved after ${timeoutSeconds} s)...\n`,
-        );
-      } else {
-        const decision = options.approval === 'auto' ? 'approved' : 'rejected';
-        write(
-          `\n*** ${options.approval === 'auto' ? 'AUTO-APPROVE' : 'AUTO-REJECT'} (--approval ${options.approval}, unattended demo): deciding "${decision}" as ${autoIdentity} ***\n`,
-        );
-        const deps = day3Run.approval;
-        const outcome = await decideApproval(deps, {
-          approvalId,
-          decision,
-          approver: autoIdentity,
-          channel: 'cli',
-        });
-        await applyApprovalDecision(deps, outcome);
-        if (!outcome.ok) write(`automatic decision refused: ${outcome.error.message}\n`);
-      }
-    }
+    const request =
+      first.kind === 'announced'
+        ? await onApprovalRequested(first.message, {
+            serverUrl: server.url,
+            executionArn: execution.executionArn,
+            run: day3Run,
+            approver,
+            autoIdentity,
+            timeoutSeconds,
+            options,
+            write,
+          })
+        : null;
     const result = await execution.result;
     write(`\n[day-3 ${result.status.toLowerCase()}]\n`);
     return await summarize(stack, day3Run, result, request, options, write);
