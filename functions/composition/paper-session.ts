@@ -5,6 +5,7 @@
  * default costs) and the session's risk settings (`PAPER_SESSION_JSON`, optional).
  */
 import * as z from 'zod';
+import { DynamoPaperTrackRecord } from '../adapters/dynamodb/paper-track-record.js';
 import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { parseCohortConfig } from '../core/cohort/config.js';
 import { FillCostsSchema, fillCostsOf } from '../core/cohort/fill-model.js';
@@ -77,11 +78,13 @@ export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): Pa
     env.PAPER_SESSION_JSON,
     {},
   );
+  const doc = makeDocumentClient(env, rt.credentials);
   return {
     ...promotion,
     referenceExchange,
     paperSession,
-    sessionBooks: new DynamoSessionBooks(makeDocumentClient(env, rt.credentials), env.TABLE_NAME),
+    sessionBooks: new DynamoSessionBooks(doc, env.TABLE_NAME),
+    trackRecord: new DynamoPaperTrackRecord(doc, env.TABLE_NAME),
   };
 }
 

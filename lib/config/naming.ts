@@ -131,6 +131,8 @@ export const PARTITIONS = {
   brokerBook: 'BROKER_BOOK#*',
   /** Each paper session's own book per account and day (`dynamodb/session-books.ts`). */
   sessionBook: 'SESSION_BOOK#*',
+  /** Each genome's paper session results, its paper track record (`dynamodb/paper-track-record.ts`). */
+  paperTrack: 'PAPER_TRACK#*',
   /** `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it, functions only read it. */
   killSwitch: 'CONFIG',
   /** Audit stream heads, the hash-chain tips (`audit/stream-heads.ts`). */

@@ -16,7 +16,7 @@
  * | evaluate-gates | Get `BROKER_BOOK#*`, `CONFIG`; Update `PROMOTION#*` | read `lean/` | audit |
  * | start-paper-session | none | read `lean/` | broker, audit |
  * | paper-tick | Get `KILLSWITCH`; Put/Query `SESSION_BOOK#*`; Update `PROMOTION#*` (a slice's rollback) | read `lean/` | broker, audit |
- * | finish-paper-session | Put/Query `SESSION_BOOK#*` | read `lean/` | broker, audit |
+ * | finish-paper-session | Put/Query `SESSION_BOOK#*`; Put `PAPER_TRACK#*` | read `lean/` | broker, audit |
  * | reconcile-promotion | Get `BROKER_BOOK#*`; Query `PROMOTION#*` | | broker, audit |
  * | complete-promotion | Get/Update `PROMOTION#*` | | audit |
  *
@@ -220,7 +220,9 @@ export class PromotionPipeline extends Construct {
         usesBroker(
           fn('finishPaperSession')
             .readsObjects(buckets.marketData, PREFIXES.marketData)
-            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query']),
+            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
+            // The session's result appended to its genome's paper track record.
+            .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['PutItem']),
         ),
       ),
       // Reads the book and the orders; the broker side may book late fills (simulated).

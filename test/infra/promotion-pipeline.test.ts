@@ -376,7 +376,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       finishPaperSession: {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
-        'dynamodb:PutItem': ['SESSION_BOOK#*', simbroker],
+        'dynamodb:PutItem': ['PAPER_TRACK#*', 'SESSION_BOOK#*', simbroker],
         'dynamodb:Query': ['SESSION_BOOK#*'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],
       },

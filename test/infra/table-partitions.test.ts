@@ -16,6 +16,7 @@ import { DynamoCohortRepository } from '../../functions/adapters/dynamodb/cohort
 import { DynamoGenomePoolRepository } from '../../functions/adapters/dynamodb/genome-pool-repository.js';
 import { DynamoKillSwitch } from '../../functions/adapters/dynamodb/kill-switch.js';
 import { DynamoMicroLiveRepository } from '../../functions/adapters/dynamodb/micro-live-repository.js';
+import { DynamoPaperTrackRecord } from '../../functions/adapters/dynamodb/paper-track-record.js';
 import { DynamoPromotionRepository } from '../../functions/adapters/dynamodb/promotion-repository.js';
 import { DynamoSessionBooks } from '../../functions/adapters/dynamodb/session-books.js';
 import { createTaskTokenCipher } from '../../functions/core/approval/token-cipher.js';
@@ -108,6 +109,28 @@ async function pipelineAccesses(): Promise<Access[]> {
     updatedAtIso: '2013-10-08T14:00:00.000Z',
   });
   await sessionBooks.list(`simulated:${ACCOUNT}`, '2013-10-08');
+  const track = new DynamoPaperTrackRecord(doc, TABLE);
+  await track.append({
+    genomeId: 'g-1',
+    promotionId: 'pr-1',
+    date: '2013-10-08',
+    symbol: 'SPY',
+    family: 'momentum',
+    broker: `simulated:${ACCOUNT}`,
+    capitalUsd: 100,
+    paperPnlUsd: 1,
+    referencePnlUsd: 1,
+    parityDifferenceUsd: 0,
+    parity: 'exact',
+    dailyReturn: 0.01,
+    filledOrders: 2,
+    roundTrips: 1,
+    cohortPnlUsd: 2,
+    halt: null,
+    reconciliationClean: true,
+    recordedAtIso: '2013-10-08T20:05:00.000Z',
+  });
+  await track.list('g-1');
   const killSwitch = new DynamoKillSwitch(doc, TABLE);
   await killSwitch.read();
   const store = new DynamoSimulatedBrokerStore(doc, TABLE, ACCOUNT);
@@ -153,6 +176,7 @@ describe('table partitions granted to the functions', () => {
       PARTITIONS.promotion,
       PARTITIONS.brokerBook,
       PARTITIONS.sessionBook,
+      PARTITIONS.paperTrack,
       PARTITIONS.killSwitch,
       PARTITIONS.auditStream,
       PARTITIONS.genomePool,

@@ -1,9 +1,11 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPaperSessionDeps } from '../../functions/composition/paper-session.js';
 import { buildPromotionDeps } from '../../functions/composition/promotion.js';
 import { makeDocumentClient } from '../../functions/composition/runtime.js';
 import { CODE_VERSION } from '../../functions/config/code-version.js';
 import { decisionProvenance } from '../../functions/core/audit/record.js';
+import { readPaperTrackRecord } from '../../functions/core/paper/track-record.js';
 import { setKillSwitch } from '../../functions/core/use-cases/kill-switch.js';
 import {
   evaluatePromotionGates,
@@ -134,6 +136,27 @@ describe('promotion pipeline', () => {
     for (const o of session.orders) expect(['filled', 'canceled']).toContain(o.status);
     expect(Math.round(session.parity.differenceUsd * 100)).toBe(0);
     expect(session.reconciliation).toMatchObject({ clean: true, bookQty: 0 });
+
+    // Assess: the session's result is in the genome's paper track record
+    const promotionDeps = buildPromotionDeps(stack.runtime);
+    const staged = await promotionDeps.promotions.get(promotionId);
+    const track = await readPaperTrackRecord(
+      buildPaperSessionDeps(stack.runtime, promotionDeps).trackRecord,
+      staged.genome.id,
+    );
+    const mine = track.sessions.filter((x) => x.promotionId === promotionId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      genomeId: staged.genome.id,
+      parity: 'exact',
+      reconciliationClean: true,
+      capitalUsd: staged.capitalSliceUsd,
+      filledOrders: session.orders.filter((o) => o.filledQty > 0).length,
+    });
+    expect(mine[0]?.dailyReturn).toBeCloseTo(
+      (mine[0]?.paperPnlUsd ?? Number.NaN) / staged.capitalSliceUsd,
+      12,
+    );
 
     // Assess: every decision is in the promotion's audit stream, in order
     const kinds = (await auditOf(`promotion:${promotionId}`)).map((r) => r.kind);

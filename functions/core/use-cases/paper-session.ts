@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import type { BrokerPort } from '../../ports/broker.js';
+import type { PaperTrackRecordStore } from '../../ports/paper-track-record.js';
 import {
   accountKeyOf,
   type SessionBookRegistry,
@@ -48,6 +49,7 @@ import {
   SliceRollbackSchema,
   valueSliceAtBroker,
 } from '../paper/slice-rollback.js';
+import { paperSessionResult } from '../paper/track-record.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../rollback/monitor.js';
 import type { PromotionDeps } from './promotion.js';
 import type { StagedPromotion } from './promotion-records.js';
@@ -80,6 +82,8 @@ export interface PaperSessionDeps extends PromotionDeps {
   readonly paperSession: PaperSessionSettings;
   /** Every session's own book on the account (account-level limits and reconciliation). */
   readonly sessionBooks: SessionBookRegistry;
+  /** Every finished session's result, per genome (its paper track record). */
+  readonly trackRecord: PaperTrackRecordStore;
 }
 
 const costsSchema = FillCostsSchema;
@@ -664,6 +668,14 @@ export async function finishPaperSession(
     brokerAvgPriceUsd: brokerPos?.avgEntryPriceUsd ?? 0,
   };
   const minutes = symbolMinutes(session, paper.symbol);
+  const result = paperSessionResult({
+    state: paper,
+    parity,
+    broker: accountKeyOf(deps.brokerAt(deps.clock.now()).name, deps.brokerAccount),
+    reconciliationClean: reconciliation.clean,
+    recordedAtIso: new Date(deps.clock.now()).toISOString(),
+  });
+  await deps.trackRecord.append(result);
   await deps.audit.append(
     draft(deps, 'paper_session_completed', paper.promotionId, {
       paper_pnl_usd: parity.paperPnlUsd,
@@ -675,6 +687,10 @@ export async function finishPaperSession(
       reconciliation,
       last_mark_usd: minutes ? lastMark(minutes, paper.closeMs) : null,
       halt: paper.halt,
+      genome_id: result.genomeId,
+      parity: result.parity,
+      daily_return: result.dailyReturn,
+      round_trips: result.roundTrips,
     }),
   );
   return { parity, orders: paper.orders, reconciliation };
