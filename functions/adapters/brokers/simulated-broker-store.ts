@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { TransientError, ValidationError } from '../../core/errors.js';
+import type { DayTradeLedger } from '../../core/exchange/day-trades.js';
 import { ORDER_STATUSES, type OrderSnapshot } from '../../core/orders/order.js';
 import { rethrowAws } from '../aws-errors.js';
 
@@ -79,6 +80,8 @@ export interface SimAccountRecord {
   readonly openClientOrderIds: readonly string[];
   /** Epoch ms UTC of the last write. */
   readonly updatedAtMs: number;
+  /** Day trades and today's opened sides (pattern-day-trader count); absent before any fill. */
+  readonly dayTradeLedger?: DayTradeLedger;
 }
 
 /** A conditional write of a record: `expectedVersion` null means "must not exist yet". */
@@ -235,6 +238,15 @@ const SimAccountRecordSchema = z.object({
   positions: z.record(z.string(), SimPositionSchema),
   openClientOrderIds: z.array(z.string()),
   updatedAtMs: finite,
+  dayTradeLedger: z
+    .object({
+      dayTrades: z.array(z.object({ date: z.string(), symbol: z.string() })),
+      openedToday: z.record(
+        z.string(),
+        z.object({ date: z.string(), side: z.enum(['long', 'short']) }),
+      ),
+    })
+    .optional(),
 });
 
 function parseStored<T>(schema: z.ZodType<T>, item: unknown, what: string): T {

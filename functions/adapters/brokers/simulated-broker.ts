@@ -40,6 +40,15 @@ import {
   ValidationError,
 } from '../../core/errors.js';
 import {
+  type DayTradeLedger,
+  dayTradeCount,
+  EMPTY_DAY_TRADE_LEDGER,
+  FINRA_PDT_RULE,
+  type PatternDayTraderRule,
+  pdtRefusal,
+  recordDayTradeFill,
+} from '../../core/exchange/day-trades.js';
+import {
   lastMark,
   matchOrder,
   type SymbolMinutes,
@@ -105,6 +114,12 @@ export interface SimulatedBrokerConfig {
    * and a DynamoDB transaction holds at most 100 items). @default 50
    */
   readonly maxOpenOrders?: number;
+  /**
+   * Alpaca's pattern-day-trader protection (`core/exchange/day-trades.ts`): below
+   * `minEquityUsd`, an order that could complete a day trade beyond `maxDayTrades` in five
+   * business days is refused. null: off. @default FINRA's $25,000 and 3 day trades
+   */
+  readonly patternDayTrader?: PatternDayTraderRule | null;
 }
 
 /** Dependencies of {@link SimulatedPaperBroker}. */
@@ -126,6 +141,10 @@ const ConfigSchema = z.object({
   buyingPowerMultiplier: z.number().positive().max(10).default(1),
   nonFractionableSymbols: z.array(z.string().min(1)).default([]),
   maxOpenOrders: z.number().int().min(1).max(98).default(50),
+  patternDayTrader: z
+    .object({ minEquityUsd: z.number().min(0), maxDayTrades: z.number().int().min(0) })
+    .nullable()
+    .default(FINRA_PDT_RULE),
 });
 
 type ResolvedConfig = z.infer<typeof ConfigSchema>;
@@ -204,6 +223,8 @@ function workingOrders(synced: Synced): SimOrderRecord[] {
 interface PendingBooking {
   readonly fill: SimFill;
   readonly order: OrderSnapshot;
+  /** The order's session (its date and market: day trades are counted per session date). */
+  readonly sessionDate: string;
 }
 
 /** The simulated account's ledger (beyond the port's view), for reports and the parity test. */
@@ -376,6 +397,11 @@ export class SimulatedPaperBroker implements BrokerPort {
       equityUsd: v.equityUsd,
       buyingPowerUsd: v.buyingPowerUsd,
       grossExposureUsd: v.grossUsd,
+      // As Alpaca's `daytrade_count`: day trades in the last five business days.
+      dayTradeCount: dayTradeCount(
+        synced.account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
+        NY_DATE.format(now),
+      ),
     };
   }
 
@@ -447,7 +473,13 @@ export class SimulatedPaperBroker implements BrokerPort {
       if (!advanced) continue;
       orders.set(rec.order.clientOrderId, advanced.record);
       changed.push(advanced.record);
-      for (const fill of advanced.fills) bookings.push({ fill, order: advanced.record.order });
+      for (const fill of advanced.fills) {
+        bookings.push({
+          fill,
+          order: advanced.record.order,
+          sessionDate: advanced.record.sessionDate,
+        });
+      }
     }
     const restated = stored
       ? await this.restateForSplits(base.updatedAtMs, accountBookOf(base), now)
@@ -474,6 +506,7 @@ export class SimulatedPaperBroker implements BrokerPort {
     }
     const account: SimAccountRecord = {
       ...base,
+      dayTradeLedger: await this.dayTradesAfter(base, restated ?? accountBookOf(base), bookings),
       cashUsd: book.cashUsd,
       realizedPnlUsd: book.realizedPnlUsd,
       feesUsd: book.feesUsd,
@@ -495,6 +528,34 @@ export class SimulatedPaperBroker implements BrokerPort {
     });
     if (!result.ok) return null;
     return { account, accountVersion: account.version, orders };
+  }
+
+  /**
+   * The account's day-trade ledger after `bookings` (in booking order), each fill seen against
+   * the position just before it, starting from the positions of `start` (FINRA's count,
+   * `core/exchange/day-trades.ts`).
+   */
+  private async dayTradesAfter(
+    base: SimAccountRecord,
+    start: AccountBook,
+    bookings: readonly PendingBooking[],
+  ): Promise<DayTradeLedger> {
+    const held = new Map(Object.values(start.positions).map((p) => [p.symbol, p.qty] as const));
+    let out = base.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER;
+    for (const { fill, order, sessionDate } of bookings) {
+      const before = held.get(order.symbol) ?? 0;
+      const signedQty = order.side === 'buy' ? fill.qty : -fill.qty;
+      const session = await this.symbolSession(sessionDate, order.symbol);
+      out = recordDayTradeFill(out, {
+        symbol: order.symbol,
+        date: sessionDate,
+        market: session?.market ?? 'equity-usa',
+        positionBefore: before,
+        signedQty,
+      });
+      held.set(order.symbol, before + signedQty);
+    }
+    return out;
   }
 
   /**
@@ -630,8 +691,37 @@ export class SimulatedPaperBroker implements BrokerPort {
       buyingPowerUsd: async () => (await this.valuation(synced, now)).buyingPowerUsd,
     });
     if (!decision.accepted) return reject(decision.reason, sessionDate);
+    const pdt = await this.pdtCheck(snap, session, synced, now);
+    if (pdt) return reject(pdt, sessionDate);
     order.apply({ type: 'new', atMs: now, brokerOrderId });
     return record(sessionDate, decision.reservedUsd);
+  }
+
+  /**
+   * The pattern-day-trader protection's refusal of a new order (`pdtRefusal`), or null: off,
+   * crypto, equity at or above the threshold, or no day trade it could complete.
+   */
+  private async pdtCheck(
+    snap: OrderSnapshot,
+    session: SymbolSession | null | 'unknown_symbol',
+    synced: Synced,
+    now: number,
+  ): Promise<string | null> {
+    const rule = this.config.patternDayTrader;
+    if (!rule || !session || session === 'unknown_symbol') return null;
+    return pdtRefusal({
+      rule,
+      ledger: synced.account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
+      market: session.market,
+      date: session.date,
+      equityUsd: (await this.valuation(synced, now)).equityUsd,
+      symbol: snap.symbol,
+      side: snap.side,
+      position: synced.account.positions[snap.symbol]?.qty ?? 0,
+      workingSides: workingOrders(synced)
+        .filter((o) => o.order.symbol === snap.symbol)
+        .map((o) => o.order.side),
+    });
   }
 
   /** {@link sessionAt}, with a symbol that has no data at all as `'unknown_symbol'`. */
