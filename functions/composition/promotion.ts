@@ -11,6 +11,7 @@ import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
 import { traced } from '../adapters/tracing.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
+import { FINRA_PDT_RULE } from '../core/exchange/day-trades.js';
 import { GateThresholdsSchema } from '../core/gates/thresholds.js';
 import { parsePromotionConfig } from '../core/use-cases/promotion-records.js';
 import {
@@ -44,10 +45,14 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
   let brokerAt: (nowMs: number) => BrokerPort;
   let brokerFor: (account: string, nowMs: number) => BrokerPort;
   if (rt.env.BROKER_MODE === 'simulated') {
-    const config = parseJsonEnv(
-      'SIMULATED_BROKER_JSON',
-      rt.env.SIMULATED_BROKER_JSON,
-    ) as SimulatedBrokerConfig;
+    // Alpaca's pattern-day-trader protection is on unless the config says otherwise (null).
+    const config: SimulatedBrokerConfig = {
+      patternDayTrader: FINRA_PDT_RULE,
+      ...(parseJsonEnv(
+        'SIMULATED_BROKER_JSON',
+        rt.env.SIMULATED_BROKER_JSON,
+      ) as SimulatedBrokerConfig),
+    };
     const simulatedAt = (store: DynamoSimulatedBrokerStore, nowMs: number) =>
       new SimulatedPaperBroker({
         store,

@@ -43,7 +43,7 @@ import {
   type DayTradeLedger,
   dayTradeCount,
   EMPTY_DAY_TRADE_LEDGER,
-  FINRA_PDT_RULE,
+  type FINRA_PDT_RULE,
   type PatternDayTraderRule,
   pdtRefusal,
   recordDayTradeFill,
@@ -117,7 +117,10 @@ export interface SimulatedBrokerConfig {
   /**
    * Alpaca's pattern-day-trader protection (`core/exchange/day-trades.ts`): below
    * `minEquityUsd`, an order that could complete a day trade beyond `maxDayTrades` in five
-   * business days is refused. null: off. @default FINRA's $25,000 and 3 day trades
+   * business days is refused (the day trades are counted and reported either way). null or
+   * absent: off, as the cohort simulator, which the parity tests replay, has no such limit;
+   * the composition roots turn it on with FINRA's numbers ({@link FINRA_PDT_RULE}).
+   * @default null
    */
   readonly patternDayTrader?: PatternDayTraderRule | null;
 }
@@ -144,7 +147,7 @@ const ConfigSchema = z.object({
   patternDayTrader: z
     .object({ minEquityUsd: z.number().min(0), maxDayTrades: z.number().int().min(0) })
     .nullable()
-    .default(FINRA_PDT_RULE),
+    .default(null),
 });
 
 type ResolvedConfig = z.infer<typeof ConfigSchema>;

@@ -14,6 +14,7 @@ import { LeanMarketData } from '../../../functions/adapters/market-data/lean-mar
 import { newYorkTimeMs } from '../../../functions/core/calendar/market-calendar.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { BrokerRejectedError } from '../../../functions/core/errors.js';
+import { FINRA_PDT_RULE } from '../../../functions/core/exchange/day-trades.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
@@ -31,6 +32,7 @@ function broker(startingCashUsd: number) {
       latencyMs: 1_000,
       costs: parseCohortConfig({ bankrollUsd: 1_000 }),
       fractionalShares: true,
+      patternDayTrader: FINRA_PDT_RULE,
     },
   });
   let n = 0;
