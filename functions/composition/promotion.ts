@@ -31,6 +31,20 @@ function parseJsonEnv(name: string, text: string | undefined): unknown {
   }
 }
 
+/**
+ * The simulated broker's config from `SIMULATED_BROKER_JSON`, with Alpaca's pattern-day-trader
+ * protection on (FINRA's numbers) unless the config sets `patternDayTrader` (null: off).
+ */
+function simulatedBrokerConfigOf(rt: Runtime): SimulatedBrokerConfig {
+  return {
+    patternDayTrader: FINRA_PDT_RULE,
+    ...(parseJsonEnv(
+      'SIMULATED_BROKER_JSON',
+      rt.env.SIMULATED_BROKER_JSON,
+    ) as SimulatedBrokerConfig),
+  };
+}
+
 /** Builds the pipeline's dependencies from a runtime (tests and the local mode call this). */
 export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
   const thresholds = parseOrThrow(
@@ -45,14 +59,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
   let brokerAt: (nowMs: number) => BrokerPort;
   let brokerFor: (account: string, nowMs: number) => BrokerPort;
   if (rt.env.BROKER_MODE === 'simulated') {
-    // Alpaca's pattern-day-trader protection is on unless the config says otherwise (null).
-    const config: SimulatedBrokerConfig = {
-      patternDayTrader: FINRA_PDT_RULE,
-      ...(parseJsonEnv(
-        'SIMULATED_BROKER_JSON',
-        rt.env.SIMULATED_BROKER_JSON,
-      ) as SimulatedBrokerConfig),
-    };
+    const config = simulatedBrokerConfigOf(rt);
     const simulatedAt = (store: DynamoSimulatedBrokerStore, nowMs: number) =>
       new SimulatedPaperBroker({
         store,

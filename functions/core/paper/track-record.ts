@@ -7,7 +7,6 @@
  * UTC ISO-8601.
  */
 import * as z from 'zod';
-import type { PaperTrackRecordStore } from '../../ports/paper-track-record.js';
 import type { PaperSessionState } from './paper-session.js';
 import type { ParityRecord } from './reference.js';
 
@@ -146,7 +145,8 @@ export function paperTrackRecordOf(
  * @throws TransientError (storage), ValidationError (a stored result that fails its schema).
  */
 export async function readPaperTrackRecord(
-  store: Pick<PaperTrackRecordStore, 'list'>,
+  /** The store's read (`ports/paper-track-record.ts`, `PaperTrackRecordStore.list`). */
+  store: { list(genomeId: string): Promise<readonly PaperSessionResult[]> },
   genomeId: string,
 ): Promise<PaperTrackRecord> {
   return paperTrackRecordOf(genomeId, await store.list(genomeId));
