@@ -7,6 +7,7 @@
  * crypto paper session: fractional quantities, no pattern-day-trader refusal, flat before
  * 00:00 UTC.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,8 @@ import { type ReplayResult, replay } from '../../local/replay.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
+/** This run's own temp folder (reports, audit cache): never shared with another copy. */
+let tmp: string;
 let result: ReplayResult;
 let printed = '';
 let paperStack: LocalStack;
@@ -25,6 +28,7 @@ let paperPrinted = '';
 const SESSIONS = ['2017-09-03', '2017-09-04'];
 
 beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-crypto-'));
   stack = await startLocalStack({
     dataRoot: DATA_ROOT,
     stateDir: 'memory',
@@ -40,7 +44,7 @@ beforeAll(async () => {
     agentCount: 10,
     allocation: 'risk-weighted',
     seed: 2,
-    reportDir: path.join(os.tmpdir(), `stagegate-crypto-${process.pid}`),
+    reportDir: path.join(tmp, 'reports'),
     out: (t) => {
       printed += t;
     },
@@ -72,7 +76,7 @@ beforeAll(async () => {
     agentCount: 6,
     allocation: 'equal',
     seed: 3,
-    reportDir: path.join(os.tmpdir(), `stagegate-crypto-paper-${process.pid}`),
+    reportDir: path.join(tmp, 'paper-reports'),
     out: (t) => {
       paperPrinted += t;
     },
@@ -82,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await paperStack?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 describe('crypto sessions through the schedules', () => {

@@ -3,6 +3,7 @@
  * every execution on the local stack, with the handlers reading the simulated clock.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,8 @@ import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
+/** This run's own temp folder (reports, audit cache): never shared with another copy. */
+let tmp: string;
 let result: ReplayResult;
 const SESSIONS = [
   '2013-10-04',
@@ -31,6 +34,7 @@ const SESSIONS = [
 ];
 
 beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'stagegate-replay-'));
   stack = await startLocalStack({
     dataRoot: DATA_ROOT,
     stateDir: 'memory',
@@ -45,13 +49,14 @@ beforeAll(async () => {
     agentCount: 30,
     allocation: 'equal',
     seed: 1,
-    reportDir: path.join(os.tmpdir(), `stagegate-replay-${process.pid}`),
+    reportDir: path.join(tmp, 'reports'),
     out: () => undefined,
   });
 }, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 describe('six-session replay through the schedules', () => {
@@ -119,7 +124,7 @@ describe('the audit trail of the replay', () => {
   });
 
   it('answers the runbook questions with the named queries', async () => {
-    const cacheDir = path.join(os.tmpdir(), `stagegate-replay-audit-${process.pid}`);
+    const cacheDir = path.join(tmp, 'audit-cache');
     const promoted = result.promotions.find((p) => p.outcome === 'promoted');
     expect(promoted?.cohortId).toBeDefined();
     const decisions = await queryAudit({

@@ -324,7 +324,10 @@ describe('approval page handler: requests refused before any approval logic', ()
 });
 
 describe('Slack interactivity handler (signed requests)', () => {
-  const now = () => Math.floor(Date.now() / 1000);
+  // Signed at the clock the handler verifies against (the stack's injected clock, set when
+  // the stack started), never the wall clock: a slow machine cannot age a request past the
+  // 5-minute replay window.
+  const now = () => Math.floor(stack.clock.now() / 1000);
 
   it('a known-good signed click approves as slack:<user>, resumes the execution and updates the message', async () => {
     // Prepare
