@@ -90,7 +90,13 @@ export async function readStreamHead(
  * Moves the head to `record` if, and only if, it is still where the caller read it:
  * `attribute_not_exists(pk)` for seq 0, `seq = record.seq - 1` otherwise.
  *
- * @returns true when the head moved, false when another writer got there first.
+ * Idempotent under retries: when an earlier attempt of this same update was applied but its
+ * answer was lost (a timeout, a dropped connection) and the retry fails its condition, the
+ * head already holds this very record (same hash; the record's unique id is inside it), so
+ * the update counts as done and the record is committed once, never chained a second time.
+ *
+ * @returns true when the head moved to `record` (now or by an earlier attempt), false when
+ *   another writer got there first.
  */
 export async function advanceStreamHead(
   dynamo: DynamoDBDocumentClient,
@@ -137,8 +143,9 @@ export async function advanceStreamHead(
     );
     return true;
   } catch (err) {
-    if (isConditionalCheckFailure(err)) return false;
-    throw err;
+    if (!isConditionalCheckFailure(err)) throw err;
+    const current = await readStreamHead(dynamo, tableName, record.stream);
+    return current !== null && current.hash === record.hash;
   }
 }
 

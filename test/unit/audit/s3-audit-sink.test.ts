@@ -48,6 +48,8 @@ class FakeDynamo {
   readonly items = new Map<string, Record<string, unknown>>();
   failReads = 0;
   alwaysConflict = false;
+  /** Updates applied whose answer is then lost (the caller sees a network error). */
+  loseAnswers = 0;
   async send(command: unknown): Promise<unknown> {
     await Promise.resolve();
     if (command instanceof GetCommand) {
@@ -80,6 +82,10 @@ class FakeDynamo {
         object_key: values[':key'],
         updated_at: values[':at'],
       });
+      if (this.loseAnswers > 0) {
+        this.loseAnswers -= 1;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      }
       return {};
     }
     throw new Error(`unexpected DynamoDB command ${String(command)}`);
@@ -95,6 +101,8 @@ function setup(
     dynamo?: FakeDynamo;
     clock?: ManualClock;
     maxHeadConflicts?: number;
+    /** Seed of the ULIDs' random part (two writers never share one, as in production). */
+    seed?: number;
   } = {},
 ) {
   const s3 = options.s3 ?? new FakeS3();
@@ -107,7 +115,7 @@ function setup(
     bucket: 'audit-bucket',
     environment: 'local',
     clock,
-    prng: seededPrng(7),
+    prng: seededPrng(options.seed ?? 7),
     retry: { maxAttempts: 3, sleep: async () => {} },
     maxHeadConflicts: options.maxHeadConflicts ?? 5,
   });
@@ -197,14 +205,41 @@ describe('S3AuditSink', () => {
     expect(verifyChains(stored()).ok).toBe(true);
   });
 
+  it('records once when the head update was applied but its answer was lost (the retry finds its own record)', async () => {
+    // Prepare
+    const { sink, dynamo, stored } = setup();
+    const first = await sink.append(gateDraft());
+    dynamo.loseAnswers = 1;
+    // Act: the update is applied, the sink sees an error and retries it
+    const second = await sink.append(gateDraft());
+    const third = await sink.append(gateDraft());
+    // Assess: no second copy of the retried record; the chain goes on from it
+    expect([first.seq, second.seq, third.seq]).toEqual([0, 1, 2]);
+    expect(stored()).toHaveLength(3);
+    expect(new Set(stored().map((s) => (s.record as { id: string }).id)).size).toBe(3);
+    expect(verifyChains(stored()).ok).toBe(true);
+  });
+
+  it('records a batch once when its head update was applied but its answer was lost', async () => {
+    // Prepare
+    const { sink, dynamo, stored } = setup();
+    dynamo.loseAnswers = 1;
+    // Act
+    const batch = await sink.appendMany([gateDraft(), gateDraft(), gateDraft()]);
+    // Assess
+    expect(batch.map((r) => r.seq)).toEqual([0, 1, 2]);
+    expect(stored()).toHaveLength(3);
+    expect(verifyChains(stored()).ok).toBe(true);
+  });
+
   it('serialises concurrent writers on one stream without forks', async () => {
     // Prepare
     const s3 = new FakeS3();
     const dynamo = new FakeDynamo();
     const clock = new ManualClock(T0);
     // every round one writer wins, so 8 writers need up to 8 rounds
-    const one = setup({ s3, dynamo, clock, maxHeadConflicts: 8 });
-    const two = setup({ s3, dynamo, clock, maxHeadConflicts: 8 });
+    const one = setup({ s3, dynamo, clock, maxHeadConflicts: 8, seed: 7 });
+    const two = setup({ s3, dynamo, clock, maxHeadConflicts: 8, seed: 8 });
     // Act
     const records = await Promise.all(
       Array.from({ length: 8 }, (_, i) => (i % 2 ? one.sink : two.sink).append(gateDraft())),
