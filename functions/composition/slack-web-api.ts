@@ -2,22 +2,43 @@
  * The Slack Web API through the official SDK (`@slack/web-api`), registered with the approval
  * composition. Imported (for its effect) only by the handlers that post or update Slack
  * messages, so the SDK and its HTTP stack are bundled only there.
+ *
+ * The SDK module (with axios and form-data, ~0.25 CPU-s to load) is evaluated on the first
+ * post or update, not when the handler module loads: a cold start that posts nothing (an
+ * approval page GET, a Day-3 run with no approvers) and the local CLI, which composes these
+ * handlers with a console notifier, never pay for it.
  */
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { useSlackPoster } from './approval.js';
 
+let sdk: Promise<typeof import('@slack/web-api')> | undefined;
+const loadSdk = () => {
+  sdk ??= import('@slack/web-api');
+  return sdk;
+};
+
 useSlackPoster((botToken) => {
-  // No SDK-level retries: Step Functions retries the step on TransientError.
-  const web = new WebClient(botToken, {
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: 10_000,
-  });
+  let web: Promise<WebClient> | undefined;
+  const client = () => {
+    web ??= loadSdk().then(
+      ({ WebClient }) =>
+        // No SDK-level retries: Step Functions retries the step on TransientError.
+        new WebClient(botToken, {
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+          timeout: 10_000,
+        }),
+    );
+    return web;
+  };
   return {
     chat: {
-      postMessage: (a) =>
-        web.chat.postMessage(a as unknown as Parameters<typeof web.chat.postMessage>[0]),
-      update: (a) => web.chat.update(a as unknown as Parameters<typeof web.chat.update>[0]),
+      postMessage: async (a) =>
+        (await client()).chat.postMessage(
+          a as unknown as Parameters<WebClient['chat']['postMessage']>[0],
+        ),
+      update: async (a) =>
+        (await client()).chat.update(a as unknown as Parameters<WebClient['chat']['update']>[0]),
     },
   };
 });
