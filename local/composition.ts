@@ -10,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AlpacaMarketData } from '../functions/adapters/market-data/alpaca-market-data.js';
+import { LiveSessionMarketData } from '../functions/adapters/market-data/live-session-market-data.js';
 import {
   type ApprovalDeps,
   assembleApprovalDeps,
@@ -122,9 +124,27 @@ export function composeLocalDeps(input: LocalRuntimeInput): LocalDeps {
     S3_ENDPOINT: input.s3Endpoint,
     AWS_REGION: input.region,
   });
-  const runtime = composeRuntime(env, input.clock, input.credentials);
-  const promotion = buildPromotionDeps(runtime);
   const alpaca = input.alpacaData;
+  const base = composeRuntime(env, input.clock, input.credentials);
+  // The live path: closed sessions from the tree the ingestion stores, the session in
+  // progress from the (fake) Alpaca data server up to the clock's now, so a promotion at its
+  // window sees today's bars so far.
+  const runtime: Runtime = alpaca
+    ? {
+        ...base,
+        marketData: new LiveSessionMarketData(
+          base.marketData,
+          new AlpacaMarketData({
+            ...alpaca.keys,
+            baseUrl: alpaca.baseUrl,
+            feed: env.ALPACA_DATA_FEED,
+            clock: input.clock,
+          }),
+          input.clock,
+        ),
+      }
+    : base;
+  const promotion = buildPromotionDeps(runtime);
   let ingestion: Promise<IngestionDeps> | undefined;
   return {
     runtime,
