@@ -2,7 +2,8 @@
  * The live data path, locally, against the fake Alpaca data server (loopback, over the real
  * LEAN files): `stagegate run --market-data alpaca-fake` replays sessions through the deployed
  * chain (session ingestion through the Alpaca adapter -> the session's cohort -> the learning
- * cycle) and never receives a bar after the simulated now; `stagegate data pull` builds a LEAN
+ * cycle), gives the 10:00 promotion the session's bars so far, and never receives a bar
+ * after the simulated now; `stagegate data pull` builds a LEAN
  * tree the loader reads back, refuses malformed flags with exit 2 and names the symbol and date
  * Alpaca refused.
  */
@@ -51,7 +52,6 @@ describe('run --market-data alpaca-fake: the deployed chain on the fake Alpaca s
       agentCount: 4,
       allocation: 'equal',
       seed: 1,
-      promote: false,
       marketData: 'alpaca-fake',
       reportDir: path.join(dir, 'reports'),
       out: (t) => {
@@ -85,6 +85,16 @@ describe('run --market-data alpaca-fake: the deployed chain on the fake Alpaca s
         Date.parse(`${c.sessionDate}T20:05:00Z`),
       );
     }
+  });
+
+  it("gives the 10:00 promotion today's bars so far (from Alpaca, before the ingestion stored the session)", () => {
+    // 2013-10-07 has no earlier cohort (a recorded skip); 2013-10-08 promotes 10-07's.
+    const p = result.promotions.find((x) => x.sessionDate === '2013-10-08');
+    const gate = (name: string) => p?.gates?.results.find((g) => g.gate === name);
+    // The last complete minute is 09:59, so the bar is 0 s old at 10:00 (not "missing").
+    expect(gate('data_staleness')).toMatchObject({ verdict: 'pass', observed: 0 });
+    expect(gate('liquidity_spread')?.observed).toEqual(expect.any(Number));
+    expect(gate('liquidity_minute_participation')?.observed).toEqual(expect.any(Number));
   });
 
   it('reads its bars through the Alpaca adapter and never gets one after the simulated now', () => {
