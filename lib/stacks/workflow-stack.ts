@@ -45,6 +45,7 @@ import {
   APPROVAL_HANDLERS,
   type ApprovalHandlerName,
   CHATOPS_HANDLERS,
+  CONSOLE_HANDLERS,
   DAY3_HANDLERS,
   type Day3HandlerName,
   entryOf,
@@ -615,6 +616,17 @@ export class WorkflowStack extends Stack {
         this.ingestion.ingestSession,
       ]);
     }
+    // The console function answers an unexpected fault as a 500 problem (the Lambda does not
+    // fail): its own Errors cover crashes, time-outs and out-of-memory; the API's 5xx below
+    // covers the answered faults.
+    everyFunction.push(['consoleApi', CONSOLE_HANDLERS.consoleApi, this.console.function]);
+    this.alarm('ConsoleApiServerErrors', {
+      alarmName: `${this.names.prefix}-console-api-5xx`,
+      alarmDescription:
+        'The operator console API answered 5xx (an unexpected fault, storage unavailable, or the function failed). Runbook: docs/runbook.md#a-function-reports-errors',
+      metric: this.console.api.metricServerError({ period, statistic: 'Sum' }),
+      ...atLeastOnce,
+    });
     if (this.chatOps) {
       everyFunction.push(['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function]);
       this.alarm('SlackFollowUpFailures', {

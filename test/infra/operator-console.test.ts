@@ -123,6 +123,23 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     );
   });
 
+  it('alarms on the console function failing and on the console API answering 5xx', () => {
+    const s = built[stage];
+    const alarms = Object.values(s.workflow.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as Record<string, unknown>,
+    );
+    const named = (suffix: string) => alarms.find((a) => String(a.AlarmName).endsWith(suffix));
+    const errors = named('-console-api-errors');
+    expect(errors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
+    expect(JSON.stringify(errors?.Dimensions)).toContain(
+      logicalIdOf(s.env.workflow.console.function),
+    );
+    const api = named('-console-api-5xx');
+    expect(api).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 1 });
+    expect(JSON.stringify(api?.Dimensions)).toContain(logicalIdOf(s.env.workflow.console.api));
+    expect(asArray(api?.AlarmActions as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it('reports no unacknowledged cdk-nag finding', () => {
     const report = new AwsSolutionsChecks().validateScope(withDay3[stage].env.workflow.console);
     const open = report.violations.flatMap((v) =>
