@@ -616,17 +616,7 @@ export class WorkflowStack extends Stack {
         this.ingestion.ingestSession,
       ]);
     }
-    // The console function answers an unexpected fault as a 500 problem (the Lambda does not
-    // fail): its own Errors cover crashes, time-outs and out-of-memory; the API's 5xx below
-    // covers the answered faults.
-    everyFunction.push(['consoleApi', CONSOLE_HANDLERS.consoleApi, this.console.function]);
-    this.alarm('ConsoleApiServerErrors', {
-      alarmName: `${this.names.prefix}-console-api-5xx`,
-      alarmDescription:
-        'The operator console API answered 5xx (an unexpected fault, storage unavailable, or the function failed). Runbook: docs/runbook.md#a-function-reports-errors',
-      metric: this.console.api.metricServerError({ period, statistic: 'Sum' }),
-      ...atLeastOnce,
-    });
+    everyFunction.push(this.consoleApiAlarm(period));
     if (this.chatOps) {
       everyFunction.push(['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function]);
       this.alarm('SlackFollowUpFailures', {
@@ -644,6 +634,25 @@ export class WorkflowStack extends Stack {
         ...atLeastOnce,
       });
     }
+  }
+
+  /**
+   * The console API's 5xx alarm; returns the console function for the per-function errors
+   * alarm. The function answers an unexpected fault as a 500 problem (the Lambda does not
+   * fail): its Errors cover crashes, time-outs and out-of-memory, the API's 5xx the answered
+   * faults.
+   */
+  private consoleApiAlarm(period: Duration): [string, FunctionSpec, StagegateFunction] {
+    this.alarm('ConsoleApiServerErrors', {
+      alarmName: `${this.names.prefix}-console-api-5xx`,
+      alarmDescription:
+        'The operator console API answered 5xx (an unexpected fault, storage unavailable, or the function failed). Runbook: docs/runbook.md#a-function-reports-errors',
+      metric: this.console.api.metricServerError({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+    return ['consoleApi', CONSOLE_HANDLERS.consoleApi, this.console.function];
   }
 
   /**
