@@ -26,7 +26,6 @@ import {
   type SlashCommandHandlerDeps,
 } from '../functions/composition/chatops.js';
 import type { Role } from '../functions/core/console/roles.js';
-import { DEFAULT_LEVERAGE_POLICY } from '../functions/core/leverage/policy.js';
 import type { ChatOpsConfig } from '../functions/core/use-cases/chatops-commands.js';
 import type { PlanDeps } from '../functions/core/use-cases/plans.js';
 import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';
@@ -134,10 +133,8 @@ export function localChatOpsConfig(config: LocalStack['config']): ChatOpsConfig 
 
 /** The plan use cases over a local stack: the stage's cohort bankroll, limits and gates. */
 export function localPlanDeps(stack: Pick<LocalStack, 'runtime' | 'config'>): PlanDeps {
-  return buildPlanDeps(stack.runtime, {
-    ...localChatOpsConfig(stack.config),
-    policy: DEFAULT_LEVERAGE_POLICY,
-  });
+  const config = localChatOpsConfig(stack.config);
+  return buildPlanDeps(stack.runtime, { ...config, policy: config.leveragePolicy });
 }
 
 /** Headers Slack signs a request with (v0 scheme) at `nowMs`. */

@@ -13,7 +13,6 @@ import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.js';
 import type { DeferFollowUp } from '../adapters/slack/follow-up.js';
 import { SlackCommandUsersSchema } from '../core/chatops/command.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
-import { DEFAULT_LEVERAGE_POLICY } from '../core/leverage/policy.js';
 import {
   type ChatOpsConfig,
   ChatOpsConfigSchema,
@@ -131,7 +130,8 @@ export function chatOpsExtensions(
   config: ChatOpsConfig,
   starter: () => CohortStarter,
 ): SlashCommandExtensions {
-  const limits = { ...config, policy: DEFAULT_LEVERAGE_POLICY };
+  // The stage's own leverage policy (`promotion.leveragePolicy`), not the core default.
+  const limits = { ...config, policy: config.leveragePolicy };
   const plans = buildPlanDeps(rt, limits);
   return {
     plan: planSlashCommands(plans),

@@ -127,8 +127,9 @@ export function ingestionEnvironment(cfg: EnvironmentConfig): {
 }
 
 /**
- * The settings of the `/stagegate` plan and `fund?` commands (`CHATOPS_CONFIG_JSON`): the
- * cohort bankroll and its limits, the gates' drawdown circuit breaker, the equity calendar.
+ * The settings of the `/stagegate` plan and `fund?` commands and the daily report
+ * (`CHATOPS_CONFIG_JSON`): the cohort bankroll and its limits, the gates' drawdown circuit
+ * breaker, the equity calendar, the stage's leverage policy and the Day-3 minimum PSR.
  * @throws ValidationError naming the field when the config would be refused at run time.
  */
 export function chatOpsConfigOf(cfg: EnvironmentConfig): ChatOpsConfig {
@@ -139,6 +140,8 @@ export function chatOpsConfigOf(cfg: EnvironmentConfig): ChatOpsConfig {
       bankrollLimits: cfg.cohort.bankrollLimits,
       maxDrawdownFraction: cfg.gates.maxParentDrawdownFraction,
       market: 'equity-usa',
+      leveragePolicy: cfg.promotion.leveragePolicy,
+      minPsr: cfg.gates.minPsr,
     },
     'chatops',
   );

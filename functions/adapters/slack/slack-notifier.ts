@@ -9,6 +9,7 @@
  */
 import { NotificationRejectedError, TransientError } from '../../core/errors.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../../ports/notifier.js';
+import type { ReportChannel } from '../../ports/report-channel.js';
 
 /** What Slack answers (`ok: false` carries `error`, e.g. `channel_not_found`). */
 export interface SlackApiResult {
@@ -111,14 +112,19 @@ export function mapSlackClientError(err: unknown, what: string): never {
 /** Options of {@link SlackNotifier}. */
 export interface SlackNotifierOptions {
   readonly poster: SlackPoster;
-  /** Channel id (e.g. `C0123456789`) approval requests are posted to. */
+  /** Channel id (e.g. `C0123456789`) approval requests (and reports) are posted to. */
   readonly channel: string;
 }
 
-export class SlackNotifier implements Notifier {
+export class SlackNotifier implements Notifier, ReportChannel {
   constructor(private readonly options: SlackNotifierOptions) {}
 
-  async postApprovalRequest(message: ChatMessage): Promise<PostedMessage> {
+  postApprovalRequest(message: ChatMessage): Promise<PostedMessage> {
+    return this.post(message);
+  }
+
+  /** Posts `message` to the channel (`chat.postMessage`, no unfurling). */
+  async post(message: ChatMessage): Promise<PostedMessage> {
     let result: SlackApiResult;
     try {
       result = await this.options.poster.chat.postMessage({

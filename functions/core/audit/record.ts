@@ -43,6 +43,7 @@ export const AUDIT_KINDS = [
   'paper_session_completed',
   'operator_command',
   'session_ingested',
+  'report_posted',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -376,6 +377,11 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
   chat_command: z.looseObject({
     command: z.string(),
     outcome: z.string().min(1),
+  }),
+  /** A scheduled report (`daily`) was posted, skipped or failed to post, and why. */
+  report_posted: z.looseObject({
+    report: z.string().min(1),
+    outcome: z.enum(['posted', 'skipped', 'failed']),
   }),
   /** A change to a plan (any JSON object; no writer pins fields yet). */
   plan_event: z.looseObject({}),

@@ -18,7 +18,7 @@ import type { CohortStarter } from '../../ports/cohort-starter.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import { ValidationError } from '../errors.js';
-import type { LeveragePolicy } from '../leverage/policy.js';
+import { type LeveragePolicy, LeveragePolicySchema } from '../leverage/policy.js';
 import { historicalExpectedShortfall } from '../risk/var.js';
 import {
   periodSharpe,
@@ -30,15 +30,19 @@ import { sessionResults } from './plans.js';
 import type { SlashAnswer, SlashCommandExtensions } from './slash-command.js';
 
 /**
- * The stage settings the plan and `fund?` commands read (`CHATOPS_CONFIG_JSON`, written by
- * the CDK construct from the stage config): the cohort bankroll and its limits (USD), the
- * gates' drawdown circuit breaker (fraction), the market calendar.
+ * The stage settings the plan, `fund?` and daily-report commands read (`CHATOPS_CONFIG_JSON`,
+ * written by the CDK construct from the stage config): the cohort bankroll and its limits
+ * (USD), the gates' drawdown circuit breaker (fraction), the market calendar, the stage's
+ * leverage policy (`promotion.leveragePolicy`: the start tier and the step-downs plans and
+ * `fund?` use) and the Day-3 evidence gate's minimum PSR (`gates.minPsr`, probability).
  */
 export const ChatOpsConfigSchema = z.strictObject({
   bankrollUsd: z.number().positive(),
   bankrollLimits: z.strictObject({ minUsd: z.number().positive(), maxUsd: z.number().positive() }),
   maxDrawdownFraction: z.number().gt(0).lt(1),
   market: z.enum(['equity-usa', 'crypto']),
+  leveragePolicy: LeveragePolicySchema,
+  minPsr: z.number().gt(0).lt(1),
 });
 export type ChatOpsConfig = z.infer<typeof ChatOpsConfigSchema>;
 

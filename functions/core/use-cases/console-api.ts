@@ -29,12 +29,7 @@ import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
-import {
-  AUDIT_KINDS,
-  type AuditDraft,
-  type AuditEnvironment,
-  auditRecordSchema,
-} from '../audit/record.js';
+import { AUDIT_KINDS, type AuditDraft, type AuditEnvironment } from '../audit/record.js';
 import { verifyChains } from '../audit/verify.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { type CsvCell, toCsv } from '../console/csv.js';
@@ -45,6 +40,7 @@ import { symbolMinutes } from '../exchange/exchange-model.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
 import { periodSharpe, returnMoments, sharpeEvidence } from '../scoring/sharpe-inference.js';
+import { gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
 import type { CohortRecord } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
 import {
@@ -603,23 +599,8 @@ export class ConsoleApi {
   }
 
   private async gateTable(promotion: StagedPromotion) {
-    const day = promotion.stagedAtIso.slice(0, 10);
-    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    const records = (await this.readAudit([day, next])).filter(
-      (r) => r.kind === 'gate_evaluated' && r.subject.promotion_id === promotion.promotionId,
-    );
-    return records.map((r) => {
-      const p = r.payload as Record<string, unknown>;
-      return {
-        gate: p.gate,
-        verdict: p.verdict,
-        observed: p.observed ?? null,
-        threshold: p.threshold ?? null,
-        unit: p.unit ?? null,
-        reason: p.reason,
-        evaluatedAtIso: r.ts,
-      };
-    });
+    const records = await this.readAudit(utcDayAndNext(promotion.stagedAtIso));
+    return gateRowsOf(records, promotion.promotionId);
   }
 
   private async promotion(promotionId: string) {
@@ -633,9 +614,7 @@ export class ConsoleApi {
 
   /** The records of the staging day of `promotion` and the next (a session may cross UTC midnight). */
   private async promotionDays(stagedAtIso: string): Promise<AuditRow[]> {
-    const day = stagedAtIso.slice(0, 10);
-    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    return this.readAudit([day, next]);
+    return this.readAudit(utcDayAndNext(stagedAtIso));
   }
 
   private async listPaperSessions(q: Readonly<Record<string, string>>) {
@@ -757,41 +736,8 @@ export class ConsoleApi {
   }
 
   /** Parsed records of the given UTC days (all days when `days` is null), oldest first. */
-  private async readAudit(days: readonly string[] | null): Promise<AuditRow[]> {
-    const inputs = days
-      ? (
-          await Promise.all(
-            days.map((date) =>
-              this.deps.auditReader.readRecords({ environment: this.deps.environment, date }),
-            ),
-          )
-        ).flat()
-      : await this.deps.auditReader.readRecords({ environment: this.deps.environment });
-    const out: AuditRow[] = [];
-    for (const input of inputs) {
-      const parsed = auditRecordSchema.safeParse(input.record);
-      if (!parsed.success) continue;
-      const r = parsed.data;
-      let payload: unknown = r.payload;
-      try {
-        payload = JSON.parse(r.payload);
-      } catch {
-        // keep the raw text
-      }
-      out.push({
-        id: r.id,
-        ts: r.ts,
-        kind: r.kind,
-        actor: r.actor,
-        stream: r.stream,
-        seq: r.seq,
-        subject: r.subject,
-        payload,
-        hash: r.hash,
-        prevHash: r.prev_hash,
-      });
-    }
-    return out.sort((a, b) => a.ts.localeCompare(b.ts) || a.id.localeCompare(b.id));
+  private readAudit(days: readonly string[] | null): Promise<AuditRow[]> {
+    return readAuditRows(this.deps.auditReader, this.deps.environment, days);
   }
 
   private auditDays(q: { from?: string | undefined; to?: string | undefined }): string[] | null {

@@ -1,0 +1,361 @@
+/**
+ * The daily report after the close (issue 15, "Daily report delivery"): the session just
+ * closed, told in numbers and posted to the desk's channel by a schedule (AWS: EventBridge
+ * Scheduler -> `post-daily-report`; local: the replay's `daily-report` firing).
+ *
+ * What it says, all read from the stored records:
+ * - the session's cohort (agents, bankroll, PnL) and the desk's session returns (newest
+ *   complete cohort per session: total PnL / bankroll), with the daily Sharpe and PSR(0)
+ *   (Bailey & López de Prado 2012) of those returns;
+ * - tomorrow's candidate (the best agent of the session's cohort): its genome's per-session
+ *   Sharpe, PSR(0) and DSR (Bailey & López de Prado 2014; N = the distinct genomes of the
+ *   cohorts read, `candidateEvidence`);
+ * - the promotions of the session with their gate verdicts (`gate_evaluated`);
+ * - the paper sessions of the session with their PnL, parity (paper vs the reference
+ *   simulation) and reconciliation (`paper_session_completed`);
+ * - the pending approvals; the active plan's actual vs plan (`reportPlan`, recorded
+ *   `plan_event` `day_reported`) when a plan is active.
+ *
+ * Which session: the newest one whose close is at or before the clock's now and at most
+ * {@link REPORT_MAX_AGE_MS} ago (a schedule firing on a holiday or before the close reports
+ * nothing and says why). The time comes from the Clock port only: no input can set it.
+ *
+ * Every outcome is recorded `report_posted` (stream `report:daily`): `posted` with the
+ * channel and message ts, `skipped` with the reason, `failed` with the error (then rethrown).
+ * A session already posted is skipped (the schedule may deliver twice): the posted report is
+ * kept at `daily-reports/<session date>.json` in the artifact store.
+ *
+ * Units: money USD, returns and drawdowns fractions, Sharpe ratios per session (not
+ * annualized), times UTC ISO-8601, dates `YYYY-MM-DD` in the market's time zone.
+ */
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { AuditReader, AuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CohortRepository } from '../../ports/cohort-repository.js';
+import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import type { ReportChannel } from '../../ports/report-channel.js';
+import type { AuditEnvironment } from '../audit/record.js';
+import {
+  type Market,
+  marketDate,
+  previousTradingDay,
+  sessionHours,
+} from '../calendar/market-calendar.js';
+import { NotFoundError } from '../errors.js';
+import {
+  periodSharpe,
+  probabilisticSharpeRatio,
+  returnMoments,
+} from '../scoring/sharpe-inference.js';
+import { type GateRow, gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
+import type { CohortSummary } from './cohort-records.js';
+import {
+  type PaperSessionSummary,
+  paperSessionSummary,
+  paperSessionsFrom,
+} from './console-trading.js';
+import { candidateEvidence, trackRecords } from './day3-evidence.js';
+import { type PlanDeps, planLines, reportPlan, sessionResults } from './plans.js';
+import type { StagedPromotion } from './promotion-records.js';
+
+/** A schedule firing more than this long after the newest close reports nothing, ms (one day). */
+export const REPORT_MAX_AGE_MS = 86_400_000;
+/** Audit stream of the daily reports. */
+export const DAILY_REPORT_STREAM = 'report:daily';
+/** Artifact key prefix of the posted reports. */
+export const DAILY_REPORT_PREFIX = 'daily-reports';
+/** Most sessions of evidence read (newest complete cohort of each). */
+const EVIDENCE_SESSIONS = 60;
+
+/** What the daily report reads and writes through. */
+export interface DailyReportDeps {
+  readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions' | 'listApprovals'>;
+  readonly cohorts: Pick<CohortRepository, 'get'>;
+  readonly auditReader: AuditReader;
+  readonly audit: AuditSink;
+  readonly artifacts: ArtifactStore;
+  readonly environment: AuditEnvironment;
+  readonly clock: Clock;
+  readonly market: Market;
+  readonly channel: ReportChannel;
+  /** The active plan's daily actual vs plan; absent = plans are not reported. */
+  readonly plan?: PlanDeps;
+  /** The operator console's base URL, linked from the message; null when there is none. */
+  readonly consoleUrl?: string | null;
+  /** The min PSR/DSR the Day-3 gates require (shown beside the figures), probability. */
+  readonly minPsr: number;
+}
+
+/** The candidate's Sharpe evidence (per session, not annualized). */
+export interface ReportCandidate {
+  readonly cohortId: string;
+  readonly agentId: string;
+  readonly genomeId: string;
+  readonly sessions: number;
+  readonly sharpe: number;
+  readonly psr: number | null;
+  readonly dsr: number | null;
+  /** N of the DSR: distinct genomes of the cohorts read, count. */
+  readonly trials: number;
+}
+
+/** A promotion of the session with its gate verdicts. */
+export interface ReportPromotion {
+  readonly promotion: Pick<
+    StagedPromotion,
+    'promotionId' | 'status' | 'statusReason' | 'capitalSliceUsd' | 'agentId'
+  > & { readonly symbol: string };
+  readonly gates: readonly GateRow[];
+}
+
+/** The daily report of one session. */
+export interface DailyReport {
+  readonly sessionDate: string;
+  readonly closeIso: string;
+  readonly earlyClose: boolean;
+  readonly generatedAtIso: string;
+  /** The session's newest complete cohort, or null when none completed. */
+  readonly cohort: CohortSummary | null;
+  /** The desk's return per session (oldest first), fractions. */
+  readonly sessionReturns: readonly { readonly sessionDate: string; readonly return: number }[];
+  /** Daily Sharpe of the session returns (per session), null with fewer than 2. */
+  readonly dailySharpe: number | null;
+  /** PSR(0) of the session returns, null when undefined. */
+  readonly psr: number | null;
+  readonly candidate: ReportCandidate | null;
+  readonly promotions: readonly ReportPromotion[];
+  readonly paperSessions: readonly PaperSessionSummary[];
+  readonly pendingApprovals: readonly {
+    readonly approvalId: string;
+    readonly symbol: string;
+    readonly capitalSliceUsd: number;
+    readonly expiresAtIso: string;
+  }[];
+  /** The plan's lines (with today's actual vs plan), null without an active plan. */
+  readonly plan: readonly string[] | null;
+  readonly minPsr: number;
+  readonly consoleUrl: string | null;
+}
+
+/** The outcome of one scheduled run. */
+export type DailyReportOutcome =
+  | {
+      readonly outcome: 'posted';
+      readonly report: DailyReport;
+      readonly channel: string;
+      readonly ts: string;
+    }
+  | { readonly outcome: 'skipped'; readonly sessionDate: string | null; readonly reason: string };
+
+/**
+ * The session to report at `nowMs`: the newest session of `market` whose close is at or
+ * before `nowMs`, or null with the reason when it closed more than {@link REPORT_MAX_AGE_MS}
+ * ago (a holiday, a weekend).
+ */
+export function sessionToReport(
+  nowMs: number,
+  market: Market,
+): { sessionDate: string; closeIso: string; earlyClose: boolean } | { reason: string } {
+  let date = marketDate(nowMs, market);
+  for (let i = 0; i < 10; i++) {
+    const hours = sessionHours(date, market);
+    if (hours && Date.parse(hours.closeIso) <= nowMs) {
+      if (nowMs - Date.parse(hours.closeIso) > REPORT_MAX_AGE_MS) {
+        return { reason: `no session closed in the last 24 h (the newest closed on ${date})` };
+      }
+      return { sessionDate: date, closeIso: hours.closeIso, earlyClose: hours.earlyClose };
+    }
+    date = previousTradingDay(date, market);
+  }
+  return { reason: 'no closed session found' };
+}
+
+async function candidateOf(
+  deps: DailyReportDeps,
+  results: readonly CohortSummary[],
+  cohort: CohortSummary | null,
+): Promise<ReportCandidate | null> {
+  if (!cohort?.bestAgentId) return null;
+  const records = await Promise.all(results.map((c) => deps.cohorts.get(c.cohortId)));
+  const own = records.find((r) => r.cohortId === cohort.cohortId);
+  const row = own?.leaderboard.find((r) => r.agentId === cohort.bestAgentId);
+  if (!row) return null;
+  const tracks = trackRecords(records);
+  const e = candidateEvidence({
+    genomeId: row.genomeId,
+    selectionCutoffDate: cohort.sessionDate,
+    records: tracks,
+    trials: tracks.size,
+    confidence: deps.minPsr,
+    minSessionsToAnnualize: Number.POSITIVE_INFINITY,
+  });
+  return {
+    cohortId: cohort.cohortId,
+    agentId: row.agentId,
+    genomeId: row.genomeId,
+    sessions: e.n,
+    sharpe: e.sharpe,
+    psr: e.psr,
+    dsr: e.dsr,
+    trials: e.trials,
+  };
+}
+
+/** The desk's session returns, their daily Sharpe and PSR(0). */
+function deskEvidence(results: readonly CohortSummary[]) {
+  const sessionReturns = results.map((c) => ({
+    sessionDate: c.sessionDate,
+    return: c.totalPnlUsd / c.bankrollUsd,
+  }));
+  const m = returnMoments(sessionReturns.map((r) => r.return));
+  if (m.n < 2) return { sessionReturns, dailySharpe: null, psr: null };
+  const sharpe = periodSharpe(m);
+  const psr = probabilisticSharpeRatio({
+    sharpe,
+    benchmarkSharpe: 0,
+    n: m.n,
+    skewness: m.skewness,
+    kurtosis: m.kurtosis,
+  });
+  return { sessionReturns, dailySharpe: sharpe, psr: Number.isFinite(psr) ? psr : null };
+}
+
+/** The session's promotions (staged for it or on its date) with their gates, and its paper sessions. */
+async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
+  const promotions = (await deps.readModel.listPromotions({ limit: 50 })).items.filter(
+    (p) => p.sessionDate === sessionDate || p.stagedAtIso.startsWith(sessionDate),
+  );
+  const rows = await readAuditRows(
+    deps.auditReader,
+    deps.environment,
+    utcDayAndNext(`${sessionDate}T00:00:00Z`),
+  );
+  const paperSessions = paperSessionsFrom(rows)
+    .filter((s) => s.sessionDate === sessionDate)
+    .map(paperSessionSummary);
+  return {
+    promotions: promotions.map((p) => ({
+      promotion: {
+        promotionId: p.promotionId,
+        status: p.status,
+        statusReason: p.statusReason,
+        capitalSliceUsd: p.capitalSliceUsd,
+        agentId: p.agentId,
+        symbol: p.genome.symbol,
+      },
+      gates: gateRowsOf(rows, p.promotionId),
+    })),
+    paperSessions,
+  };
+}
+
+/** Builds the report of `session` from the stored records (and reports the active plan). */
+export async function buildDailyReport(
+  deps: DailyReportDeps,
+  session: { sessionDate: string; closeIso: string; earlyClose: boolean },
+): Promise<DailyReport> {
+  const nowMs = deps.clock.now();
+  const all = await sessionResults(deps);
+  const results = all.filter((c) => c.sessionDate <= session.sessionDate).slice(-EVIDENCE_SESSIONS);
+  const cohort = results.find((c) => c.sessionDate === session.sessionDate) ?? null;
+  const [candidate, trading, approvals, plan] = await Promise.all([
+    candidateOf(deps, results, cohort),
+    tradingOf(deps, session.sessionDate),
+    deps.readModel.listApprovals({ limit: 50 }),
+    deps.plan ? reportPlan(deps.plan, 'stagegate/daily-report') : null,
+  ]);
+  return {
+    ...session,
+    generatedAtIso: new Date(nowMs).toISOString(),
+    cohort,
+    ...deskEvidence(results),
+    candidate,
+    ...trading,
+    pendingApprovals: approvals.items
+      .filter((a) => a.status === 'pending' && nowMs < a.exp * 1000)
+      .map((a) => ({
+        approvalId: a.approvalId,
+        symbol: a.summary.symbol,
+        capitalSliceUsd: a.summary.capitalSliceUsd,
+        expiresAtIso: a.expiresAtIso,
+      })),
+    plan: plan?.plan && plan.added.length > 0 ? planLines(plan.plan) : null,
+    minPsr: deps.minPsr,
+    consoleUrl: deps.consoleUrl ?? null,
+  };
+}
+
+async function alreadyPosted(deps: DailyReportDeps, sessionDate: string): Promise<boolean> {
+  try {
+    await deps.artifacts.getJson(`${DAILY_REPORT_PREFIX}/${sessionDate}.json`);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
+
+function recordOutcome(
+  deps: DailyReportDeps,
+  sessionDate: string | null,
+  payload: Record<string, unknown> & { outcome: 'posted' | 'skipped' | 'failed' },
+) {
+  return deps.audit.append({
+    kind: 'report_posted',
+    actor: 'stagegate/daily-report',
+    stream: DAILY_REPORT_STREAM,
+    environment: deps.environment,
+    payload: { report: 'daily', session_date: sessionDate, ...payload },
+  });
+}
+
+/**
+ * The scheduled run: picks the session ({@link sessionToReport}), builds its report, renders
+ * it with `render`, posts it to the channel, keeps it and records the outcome.
+ *
+ * @throws NotificationRejectedError / TransientError from the channel (recorded `failed`
+ *   first), TransientError from the stores.
+ */
+export async function postDailyReport(
+  deps: DailyReportDeps,
+  render: (report: DailyReport) => { text: string; blocks: readonly object[] },
+): Promise<DailyReportOutcome> {
+  const which = sessionToReport(deps.clock.now(), deps.market);
+  if ('reason' in which) {
+    await recordOutcome(deps, null, { outcome: 'skipped', reason: which.reason });
+    return { outcome: 'skipped', sessionDate: null, reason: which.reason };
+  }
+  if (await alreadyPosted(deps, which.sessionDate)) {
+    const reason = `the ${which.sessionDate} report was already posted`;
+    await recordOutcome(deps, which.sessionDate, { outcome: 'skipped', reason });
+    return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
+  }
+  const report = await buildDailyReport(deps, which);
+  let posted: { channel: string; ts: string };
+  try {
+    posted = await deps.channel.post(render(report));
+  } catch (err) {
+    await recordOutcome(deps, which.sessionDate, {
+      outcome: 'failed',
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
+    throw err;
+  }
+  await deps.artifacts.putJson(`${DAILY_REPORT_PREFIX}/${which.sessionDate}.json`, {
+    ...report,
+    posted,
+  });
+  await recordOutcome(deps, which.sessionDate, {
+    outcome: 'posted',
+    channel: posted.channel,
+    ts: posted.ts,
+    cohort_id: report.cohort?.cohortId ?? null,
+    daily_sharpe: report.dailySharpe,
+    psr: report.psr,
+    dsr: report.candidate?.dsr ?? null,
+    promotions: report.promotions.map((p) => `${p.promotion.promotionId}:${p.promotion.status}`),
+    paper_sessions: report.paperSessions.map((s) => s.promotionId),
+    pending_approvals: report.pendingApprovals.length,
+  });
+  return { outcome: 'posted', report, ...posted };
+}
