@@ -9,6 +9,7 @@
  * handlers with a console notifier, never pay for it.
  */
 import type { WebClient } from '@slack/web-api';
+import type { SlackPoster } from '../adapters/slack/slack-notifier.js';
 import { useSlackPoster } from './approval.js';
 
 let sdk: Promise<typeof import('@slack/web-api')> | undefined;
@@ -17,16 +18,27 @@ const loadSdk = () => {
   return sdk;
 };
 
-useSlackPoster((botToken) => {
+/**
+ * A {@link SlackPoster} over `WebClient` with the bot token (the SDK loaded on the first
+ * call). No SDK-level retries: Step Functions (approvals) or the schedule's own retry policy
+ * (daily report) retry on TransientError; rate-limited calls are rejected, not queued.
+ *
+ * @param options.slackApiUrl the Web API base URL (default Slack's `https://slack.com/api/`;
+ *   tests point it at a fake Slack on loopback).
+ */
+export function webApiPoster(
+  botToken: string,
+  options: { slackApiUrl?: string } = {},
+): SlackPoster {
   let web: Promise<WebClient> | undefined;
   const client = () => {
     web ??= loadSdk().then(
       ({ WebClient }) =>
-        // No SDK-level retries: Step Functions retries the step on TransientError.
         new WebClient(botToken, {
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
           timeout: 10_000,
+          ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
         }),
     );
     return web;
@@ -41,4 +53,6 @@ useSlackPoster((botToken) => {
         (await client()).chat.update(a as unknown as Parameters<WebClient['chat']['update']>[0]),
     },
   };
-});
+}
+
+useSlackPoster((botToken) => webApiPoster(botToken));

@@ -1,0 +1,124 @@
+/**
+ * The daily report after the close, from a real local run (two real cohorts, a real promotion
+ * whose paper session ran on 2013-10-08, a pending Day-3 approval), posted through the official
+ * Slack SDK (`WebClient`, `chat.postMessage`) to a fake Slack on loopback, and audited:
+ * - at 16:45 New York on 2013-10-08 it posts the session's numbers (cohort PnL, session
+ *   returns with the daily Sharpe and PSR(0), the candidate's DSR, the promotion's gates, the
+ *   paper session's PnL, parity and reconciliation, the pending approval), recorded
+ *   `report_posted` `posted` with the message ts;
+ * - a second firing for the same session posts nothing (`skipped`, recorded);
+ * - a firing on a Saturday posts nothing and says why (recorded);
+ * - a refusal by Slack (`channel_not_found`) is recorded `failed` and thrown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dailyReportMessage } from '../../../functions/adapters/slack/daily-report-message.js';
+import { SlackNotifier } from '../../../functions/adapters/slack/slack-notifier.js';
+import { buildDailyReportDeps } from '../../../functions/composition/daily-report.js';
+import { webApiPoster } from '../../../functions/composition/slack-web-api.js';
+import { NotificationRejectedError } from '../../../functions/core/errors.js';
+import {
+  DAILY_REPORT_STREAM,
+  type DailyReportDeps,
+  postDailyReport,
+} from '../../../functions/core/use-cases/daily-report.js';
+import { chatOpsConfigOf } from '../../../lib/config/runtime-env.js';
+import { type FakeSlack, startFakeSlack } from '../../support/fake-slack.js';
+import { type ConsoleFixture, startConsoleFixture } from '../console/support.js';
+import { auditRecords } from '../day3/support.js';
+
+const TOKEN = 'xoxb-test-daily-report';
+let fx: ConsoleFixture;
+let slack: FakeSlack;
+
+beforeAll(async () => {
+  [fx, slack] = await Promise.all([startConsoleFixture('it-daily-report'), startFakeSlack()]);
+}, 240_000);
+
+afterAll(async () => {
+  await fx?.stop();
+  await slack?.close();
+});
+
+function deps(channel = 'C0DESK'): DailyReportDeps {
+  const rt = fx.stack.runtime;
+  const notifier = new SlackNotifier({
+    poster: webApiPoster(TOKEN, { slackApiUrl: slack.apiUrl }),
+    channel,
+  });
+  return buildDailyReportDeps(rt, chatOpsConfigOf(fx.stack.config), notifier);
+}
+
+const reportRecords = async () =>
+  (await auditRecords(fx.stack)).filter((r) => r.stream === DAILY_REPORT_STREAM);
+
+describe('daily report after the close', () => {
+  it('posts the session numbers to Slack through the SDK and records it', async () => {
+    // 16:45 New York on 2013-10-08 (EDT): after the close.
+    fx.stack.clock.set(Date.parse('2013-10-08T20:45:00.000Z'));
+    const out = await postDailyReport(deps(), dailyReportMessage);
+    expect(out.outcome).toBe('posted');
+    if (out.outcome !== 'posted') return;
+    const r = out.report;
+    expect(r.sessionDate).toBe('2013-10-08');
+    expect(r.cohort?.cohortId).toBe(fx.cohortIds[1]);
+    expect(r.sessionReturns.map((s) => s.sessionDate)).toEqual(['2013-10-07', '2013-10-08']);
+    expect(r.dailySharpe).toEqual(expect.any(Number));
+    expect(r.candidate?.trials).toBeGreaterThan(1);
+    const promotion = r.promotions.find((p) => p.promotion.promotionId === fx.promotionId);
+    expect(promotion?.gates.length).toBeGreaterThan(0);
+    const paper = r.paperSessions.find((s) => s.promotionId === fx.promotionId);
+    expect(paper?.status).toMatch(/completed|halted/);
+    expect(paper?.differenceUsd).toEqual(expect.any(Number));
+    expect(r.pendingApprovals.map((a) => a.approvalId)).toContain(fx.approvalId);
+
+    // What Slack received: one chat.postMessage with the bot token, to the channel.
+    expect(slack.calls).toHaveLength(1);
+    const call = slack.calls[0];
+    expect(call?.method).toBe('chat.postMessage');
+    expect(call?.token).toBe(TOKEN);
+    expect(call?.args.channel).toBe('C0DESK');
+    const text = JSON.stringify(call?.args.blocks);
+    expect(text).toContain('daily report: 2013-10-08');
+    expect(text).toContain(fx.promotionId);
+    expect(text).toContain('PSR(0)');
+    expect(text).toContain('DSR');
+    expect(text).toContain(fx.approvalId);
+    expect(text).toMatch(/parity -?\$/);
+    expect(text).not.toContain(TOKEN);
+
+    const [posted] = await reportRecords();
+    expect(posted?.payload).toMatchObject({
+      report: 'daily',
+      outcome: 'posted',
+      session_date: '2013-10-08',
+      channel: 'C0DESK',
+      ts: out.ts,
+      cohort_id: fx.cohortIds[1],
+    });
+  });
+
+  it('does not post a session twice, nor on a day without a session, and says why', async () => {
+    fx.stack.clock.set(Date.parse('2013-10-08T21:15:00.000Z'));
+    const again = await postDailyReport(deps(), dailyReportMessage);
+    expect(again).toMatchObject({ outcome: 'skipped', sessionDate: '2013-10-08' });
+    // Saturday 2013-10-12, 16:45 New York: the newest close (Friday's) is over a day old.
+    fx.stack.clock.set(Date.parse('2013-10-12T20:45:00.000Z'));
+    const saturday = await postDailyReport(deps(), dailyReportMessage);
+    expect(saturday).toMatchObject({ outcome: 'skipped', sessionDate: null });
+    expect(slack.calls).toHaveLength(1);
+    const outcomes = (await reportRecords()).map((r) => r.payload.outcome);
+    expect(outcomes).toEqual(['posted', 'skipped', 'skipped']);
+  });
+
+  it('records a refusal by Slack as failed and throws it', async () => {
+    slack.answer = () => ({ ok: false, error: 'channel_not_found' });
+    // 2013-10-09 16:45 New York: a session not posted yet.
+    fx.stack.clock.set(Date.parse('2013-10-09T20:45:00.000Z'));
+    await expect(postDailyReport(deps('C0GONE'), dailyReportMessage)).rejects.toBeInstanceOf(
+      NotificationRejectedError,
+    );
+    const last = (await reportRecords()).at(-1);
+    expect(last?.payload).toMatchObject({ outcome: 'failed', session_date: '2013-10-09' });
+    expect(String(last?.payload.error)).toContain('channel_not_found');
+  });
+});
