@@ -294,6 +294,13 @@ export const CHATOPS_HANDLERS = {
     timeoutSeconds: 25,
     description: 'Slack /stagegate slash command: status, kill switch, cohort start, fund?, plans',
   },
+  postDailyReport: {
+    file: 'post-daily-report',
+    memoryMb: 1024,
+    // Reads up to 60 sessions of cohorts and two days of audit records, posts one message.
+    timeoutSeconds: 120,
+    description: 'Daily report after the close, posted to the Slack channel (scheduled)',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 /** Every deployed function: {@link DEPLOYED_HANDLERS} and the HTTP/scheduled ones. */

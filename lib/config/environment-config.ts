@@ -131,6 +131,12 @@ export const EnvironmentConfigSchema = z
        */
       day3GoNoGo: ScheduleSchema,
       /**
+       * Posts the daily report of the session just closed to `slack.channel` (the
+       * post-daily-report function; a firing with no session closed in the last 24 h, or
+       * one already posted, posts nothing and records why). Deployed with the chat-ops.
+       */
+      dailyReport: ScheduleSchema,
+      /**
        * The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick at
        * 15:55, weekdays, America/New_York (the session's hours); only ENABLED/DISABLED is
        * configured. Deployed with the Day-3 go/no-go.

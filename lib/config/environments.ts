@@ -56,6 +56,9 @@ const COMMON = {
     // after the session's learning cycle.
     day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: false },
     rollbackMonitor: { enabled: true },
+    // 16:45 New York, weekdays: the daily report of the session just closed (after the
+    // 16:05 ingestion chain and its Day-3 go/no-go), posted to slack.channel.
+    dailyReport: { expression: 'cron(45 16 ? * MON-FRI *)', enabled: true },
   },
   // No approver by default: the Day-3 go/no-go is deployed once a stage lists its approvers
   // (cdk.context.json `stagegate:<stage>.approval.approvers`, docs/deploy.md).

@@ -26,7 +26,7 @@
  * artifacts bucket; audit appends; the signing secret; `states:StartExecution` on the
  * intraday-cohort state machine (cohort start).
  */
-import { ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -34,16 +34,19 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DAILY_REPORT_PREFIX } from '../../functions/core/use-cases/daily-report.js';
 import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import { PARTITIONS, type ResourceNames } from '../config/naming.js';
+import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
 import { CHATOPS_HANDLERS } from '../handlers.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
@@ -59,6 +62,10 @@ export interface ChatOpsProps {
   readonly buckets: { readonly artifacts: IBucket; readonly audit: IBucket };
   /** The Slack signing secret (from the stateful stack). */
   readonly signingSecret: ISecret;
+  /** The Slack bot token (the daily report's `chat.postMessage`). */
+  readonly botToken: ISecret;
+  /** The environment's schedule group (the daily report's schedule). */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
   /** The promotion pipeline: its broker settings and grants serve the kill switch. */
   readonly promotion: PromotionPipeline;
   /** `cohort start` starts it (a partial cohort). */
@@ -77,6 +84,12 @@ export class ChatOps extends Construct {
   public readonly function: StagegateFunction;
   /** Failed asynchronous follow-ups (never retried). */
   public readonly followUpFailureQueue: sqs.Queue;
+  /** The post-daily-report function and its schedule's dead-letter queue. */
+  public readonly dailyReport: {
+    readonly function: StagegateFunction;
+    readonly schedule: scheduler.Schedule;
+    readonly deadLetterQueue: sqs.Queue;
+  };
   /** `https://<api>/slack/commands`: the slash command's Request URL in the Slack app. */
   public readonly commandsUrl: string;
   /** `https://<api>/slack/interactivity`: the Slack app's Interactivity Request URL. */
@@ -130,6 +143,7 @@ export class ChatOps extends Construct {
     this.function = fn;
 
     this.route(fn, props);
+    this.dailyReport = this.buildDailyReport(props);
     this.commandsUrl = `${props.slackApi.apiEndpoint}/slack/commands`;
     this.interactivityUrl = `${props.slackApi.apiEndpoint}/slack/interactivity`;
     new CfnOutput(this, 'SlackCommandsUrl', {
@@ -140,6 +154,81 @@ export class ChatOps extends Construct {
       description: 'Interactivity Request URL of the Slack app (approvals, kill-switch clicks)',
       value: this.interactivityUrl,
     });
+  }
+
+  /**
+   * The daily report after the close: the post-daily-report function (reads the cohorts,
+   * promotions, approvals, the audit trail; writes `daily-reports/` and the plan; posts with
+   * the bot token) and its EventBridge Scheduler schedule (`schedules.dailyReport`, in
+   * `schedules.timezone`), retried twice, then dead-lettered to an alarmed queue. A retried
+   * firing after a post that was kept posts nothing (the use case skips a posted session).
+   */
+  private buildDailyReport(props: ChatOpsProps): ChatOps['dailyReport'] {
+    const { config, table, buckets } = props;
+    const fn = props
+      .newFunction(this, 'postDailyReport', CHATOPS_HANDLERS.postDailyReport, {
+        CHATOPS_CONFIG_JSON: JSON.stringify(chatOpsConfigOf(config)),
+        SLACK_BOT_TOKEN_SECRET_ID: props.botToken.secretArn,
+        SLACK_CHANNEL: config.slack.channel,
+      })
+      .queriesIndex(table, props.indexName)
+      .usesTableItemsIn(
+        table,
+        [PARTITIONS.cohort, PARTITIONS.promotion, PARTITIONS.approval],
+        ['GetItem', 'Query'],
+      )
+      .readsAndWritesObjects(buckets.artifacts, DAILY_REPORT_PREFIX)
+      .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX)
+      .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
+      .readsSecret(props.botToken)
+      .appendsAudit(buckets.audit, table, config.stage);
+    const deadLetterQueue = new sqs.Queue(this, 'DailyReportScheduleDlq', {
+      queueName: `${props.names.prefix}-daily-report-schedule-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeNag(
+      deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the daily-report schedule; its depth is alarmed.',
+    );
+    const invoker = new iam.Role(this, 'DailyReportSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler invoke the ${config.stage} daily report`,
+    });
+    const { dailyReport, timezone } = config.schedules;
+    const schedule = new scheduler.Schedule(this, 'DailyReport', {
+      scheduleName: 'daily-report',
+      scheduleGroup: props.scheduleGroup,
+      description: `Daily report of the ${config.stage} session after the close, to ${config.slack.channel}`,
+      schedule: scheduler.ScheduleExpression.expression(
+        dailyReport.expression,
+        TimeZone.of(timezone),
+      ),
+      enabled: dailyReport.enabled,
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new schedulerTargets.LambdaInvoke(fn, {
+        role: invoker,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(60),
+      }),
+    });
+    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
+    if (invokePolicy) {
+      acknowledgeNag(
+        invokePolicy,
+        wildcardResourceFinding(invokePolicy, `${fn.functionArn}:*`),
+        'The scheduler target grant (grantInvoke) covers the post-daily-report function and its qualified ARNs ("<function>:*") of that one function only; the schedule invokes the unqualified function.',
+      );
+    }
+    return { function: fn, schedule, deadLetterQueue };
   }
 
   /** The follow-ups' failure destination: never retried, dead-lettered into an alarmed queue. */

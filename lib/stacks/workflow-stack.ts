@@ -304,6 +304,8 @@ export class WorkflowStack extends Stack {
       indexName: GSI1,
       buckets,
       signingSecret: props.approvalSecrets.slackSigningSecret,
+      botToken: props.approvalSecrets.slackBotToken,
+      scheduleGroup: this.scheduleGroup,
       promotion: this.promotion,
       intradayCohort: this.stateMachine,
       slackApi: this.day3?.api ?? this.console.api,
@@ -619,6 +621,17 @@ export class WorkflowStack extends Stack {
     everyFunction.push(this.consoleApiAlarm(period));
     if (this.chatOps) {
       everyFunction.push(['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function]);
+      everyFunction.push([
+        'postDailyReport',
+        CHATOPS_HANDLERS.postDailyReport,
+        this.chatOps.dailyReport.function,
+      ]);
+      this.alarm('DailyReportScheduleDlq', {
+        alarmName: `${this.names.prefix}-daily-report-schedule-dlq-not-empty`,
+        alarmDescription:
+          'The daily-report schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
+        ...dlqNotEmpty(this.chatOps.dailyReport.deadLetterQueue),
+      });
       this.alarm('SlackFollowUpFailures', {
         alarmName: `${this.names.prefix}-slack-follow-up-failures-not-empty`,
         alarmDescription:
@@ -869,7 +882,14 @@ export class WorkflowStack extends Stack {
       },
       { id: 'consoleApi', file: 'console-api', fn: this.console.function },
       ...(this.chatOps
-        ? [{ id: 'slackCommand', file: 'slack-command', fn: this.chatOps.function }]
+        ? [
+            { id: 'slackCommand', file: 'slack-command', fn: this.chatOps.function },
+            {
+              id: 'postDailyReport',
+              file: CHATOPS_HANDLERS.postDailyReport.file,
+              fn: this.chatOps.dailyReport.function,
+            },
+          ]
         : []),
       ...(this.ingestion
         ? [

@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatOpsConfigSchema } from '../../functions/core/use-cases/chatops-commands.js';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
+import { environments } from '../../lib/config/environments.js';
 import {
   asArray,
   environmentOf,
@@ -171,6 +172,58 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     expect(invokes.map((st) => render(st.Resource))).toEqual([`{${target}.Arn}`]);
     const table = tableGrantsOfRole(s.workflow, role);
     expect(table['dynamodb:PutItem'] ?? []).not.toContain('CONFIG');
+  });
+
+  it('schedules the daily report after the close in the stage time zone, to the stage channel', () => {
+    const s = built[stage];
+    const d = chatOps(s).dailyReport;
+    const schedules = Object.values(s.workflow.findResources('AWS::Scheduler::Schedule')).filter(
+      (r) => r.Properties.Name === 'daily-report',
+    );
+    expect(schedules).toHaveLength(1);
+    const props = schedules[0]?.Properties as Record<string, unknown>;
+    const cfg = environments[stage].schedules;
+    expect(props.ScheduleExpression).toBe(cfg.dailyReport.expression);
+    expect(props.ScheduleExpressionTimezone).toBe(cfg.timezone);
+    expect(props.State).toBe(cfg.dailyReport.enabled ? 'ENABLED' : 'DISABLED');
+    const target = props.Target as Record<string, unknown>;
+    expect(render(target.Arn)).toContain(logicalIdOf(d.function));
+    expect(render(target.DeadLetterConfig)).toContain(logicalIdOf(d.deadLetterQueue));
+    // The schedule passes only its scheduled time (logged); the time comes from the clock.
+    expect(Object.keys(JSON.parse(String(target.Input)))).toEqual(['scheduledTime']);
+    const env = environmentOf(s.workflow, d.function);
+    expect(env.SLACK_CHANNEL).toBe(environments[stage].slack.channel);
+    expect(render(env.SLACK_BOT_TOKEN_SECRET_ID)).toContain('SlackBotToken');
+    const settings = ChatOpsConfigSchema.parse(JSON.parse(String(env.CHATOPS_CONFIG_JSON)));
+    // The stage's own leverage policy and evidence gate, not a copy of the core defaults.
+    expect(settings.leveragePolicy).toEqual(environments[stage].promotion.leveragePolicy);
+    expect(settings.minPsr).toBe(environments[stage].gates.minPsr);
+    const alarms = Object.values(s.workflow.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmName,
+    );
+    expect(alarms).toEqual(
+      expect.arrayContaining([
+        `stagegate-${stage}-post-daily-report-errors`,
+        `stagegate-${stage}-daily-report-schedule-dlq-not-empty`,
+      ]),
+    );
+  });
+
+  it('lets the daily report read the desk and write only its reports and the plan', () => {
+    const s = built[stage];
+    const role = logicalIdOf(chatOps(s).dailyReport.function.executionRole);
+    const table = tableGrantsOfRole(s.workflow, role);
+    expect(table['dynamodb:PutItem'] ?? []).not.toContain('CONFIG');
+    expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
+    const objects = objectGrantsOfRole(s.workflow, role, stage);
+    expect([...(objects['s3:PutObject'] ?? [])].sort()).toEqual(
+      expect.arrayContaining(['artifacts/daily-reports/*', 'artifacts/plans/*']),
+    );
+    expect(objects['s3:PutObject']).not.toContain('artifacts/cohorts/*');
+    const statements = statementsOfRole(s.workflow, role);
+    const actions = statements.flatMap((st) => asArray(st.Action as string | string[]));
+    expect(actions).not.toContain('states:StartExecution');
+    expect(actions).not.toContain('lambda:InvokeFunction');
   });
 
   it('reports no unacknowledged cdk-nag finding', () => {
