@@ -88,7 +88,10 @@ export class ChatOps extends Construct {
   public readonly dailyReport: {
     readonly function: StagegateFunction;
     readonly schedule: scheduler.Schedule;
+    /** Firings the Scheduler could not deliver. */
     readonly deadLetterQueue: sqs.Queue;
+    /** Delivered (asynchronous) invocations that failed after their retries. */
+    readonly failureQueue: sqs.Queue;
   };
   /** `https://<api>/slack/commands`: the slash command's Request URL in the Slack app. */
   public readonly commandsUrl: string;
@@ -182,17 +185,36 @@ export class ChatOps extends Construct {
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
       .readsSecret(props.botToken)
       .appendsAudit(buckets.audit, table, config.stage);
-    const deadLetterQueue = new sqs.Queue(this, 'DailyReportScheduleDlq', {
-      queueName: `${props.names.prefix}-daily-report-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      deadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the daily-report schedule; its depth is alarmed.',
+    const queue = (id: string, name: string, what: string) => {
+      const q = new sqs.Queue(this, id, {
+        queueName: `${props.names.prefix}-${name}`,
+        retentionPeriod: Duration.days(14),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      acknowledgeNag(
+        q,
+        'AwsSolutions-SQS3',
+        `This queue is itself the dead-letter queue of ${what}; its depth is alarmed.`,
+      );
+      return q;
+    };
+    const deadLetterQueue = queue(
+      'DailyReportScheduleDlq',
+      'daily-report-schedule-dlq',
+      'the daily-report schedule',
     );
+    const failureQueue = queue(
+      'DailyReportFailures',
+      'daily-report-failures',
+      'the failed daily-report invocations',
+    );
+    fn.configureAsyncInvoke({
+      onFailure: new lambdaDestinations.SqsDestination(failureQueue),
+      // A retry after a post that was kept posts nothing (the session is skipped).
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(60),
+    });
     const invoker = new iam.Role(this, 'DailyReportSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
@@ -228,7 +250,7 @@ export class ChatOps extends Construct {
         'The scheduler target grant (grantInvoke) covers the post-daily-report function and its qualified ARNs ("<function>:*") of that one function only; the schedule invokes the unqualified function.',
       );
     }
-    return { function: fn, schedule, deadLetterQueue };
+    return { function: fn, schedule, deadLetterQueue, failureQueue };
   }
 
   /** The follow-ups' failure destination: never retried, dead-lettered into an alarmed queue. */

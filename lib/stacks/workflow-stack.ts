@@ -632,6 +632,12 @@ export class WorkflowStack extends Stack {
           'The daily-report schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
         ...dlqNotEmpty(this.chatOps.dailyReport.deadLetterQueue),
       });
+      this.alarm('DailyReportFailures', {
+        alarmName: `${this.names.prefix}-daily-report-failures-not-empty`,
+        alarmDescription:
+          'post-daily-report failed after its retries (Slack refused or was unreachable, or a store failed): no report was posted for a session; the audit trail records report_posted failed with the error. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
+        ...dlqNotEmpty(this.chatOps.dailyReport.failureQueue),
+      });
       this.alarm('SlackFollowUpFailures', {
         alarmName: `${this.names.prefix}-slack-follow-up-failures-not-empty`,
         alarmDescription:
@@ -756,6 +762,18 @@ export class WorkflowStack extends Stack {
       weekdaysOnly: false, // rate(1 hour)
       starts: this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
     });
+    if (this.chatOps) {
+      schedules.push({
+        id: 'DailyReport',
+        name: 'daily-report',
+        enabled: config.schedules.dailyReport.enabled,
+        weekdaysOnly: weekdays(config.schedules.dailyReport.expression),
+        starts: this.chatOps.dailyReport.function.metricInvocations({
+          period: day,
+          statistic: 'Sum',
+        }),
+      });
+    }
     if (this.day3) {
       schedules.push(
         {

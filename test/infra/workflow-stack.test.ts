@@ -318,7 +318,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
 
     // Assess
     expect(groups).toHaveLength(
-      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 6 + 2 + 2 + 1,
+      HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length + 1 + 6 + 2 + 2 + 1 + 1,
     );
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.logs.retentionDays);
     expect(groups.map((g) => g.Properties.LogGroupName).sort()).toEqual(
@@ -335,6 +335,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `/stagegate/${stage}/functions/console-api`,
         `/stagegate/${stage}/console-api/access`,
         `/stagegate/${stage}/functions/slack-command`,
+        `/stagegate/${stage}/functions/post-daily-report`,
         ...HANDLER_NAMES.map((n) => `/stagegate/${stage}/functions/${HANDLERS[n].file}`),
         ...PIPELINE_NAMES.map((n) => `/stagegate/${stage}/functions/${PIPELINE_HANDLERS[n].file}`),
         ...LEARNING_FILES.map((file) => `/stagegate/${stage}/functions/${file}`),
@@ -449,7 +450,15 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
     // Assess: per state machine failed executions + schedule DLQ, reconciliation
     // discrepancies, kill-switch halts, and one error alarm per function.
     expect(alarms).toHaveLength(
-      5 * 2 + 4 + 1 + 1 + 1 + HANDLER_NAMES.length + PIPELINE_NAMES.length + LEARNING_FILES.length,
+      5 * 2 +
+        4 +
+        1 +
+        1 +
+        1 +
+        2 +
+        HANDLER_NAMES.length +
+        PIPELINE_NAMES.length +
+        LEARNING_FILES.length,
     );
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
       [
@@ -470,6 +479,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `stagegate-${stage}-ingestion-schedule-dlq-not-empty`,
         `stagegate-${stage}-ingest-session-errors`,
         `stagegate-${stage}-slack-command-errors`,
+        `stagegate-${stage}-post-daily-report-errors`,
+        `stagegate-${stage}-daily-report-schedule-dlq-not-empty`,
         ...[
           ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
           ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),
