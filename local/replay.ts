@@ -23,6 +23,7 @@ import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/prom
 import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
 import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
 import type { LocalExecutionResult } from './asl-runner.js';
+import { type LocalDailyReport, runLocalDailyReport } from './daily-report.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import {
   COHORT_VIEW,
@@ -121,6 +122,8 @@ export interface ReplayResult {
   readonly learning: readonly (LearningOutput & { atIso: string })[];
   readonly reportPath: string | null;
   readonly firings: number;
+  /** The daily report of each `daily-report` firing (posted to the terminal). */
+  readonly dailyReports: readonly LocalDailyReport[];
 }
 
 const NY = NYSE_TIME_ZONE;
@@ -152,6 +155,8 @@ export const CRYPTO_SCHEDULES = {
   promotion: 'cron(0 1 * * ? *)',
   learningCycle: 'cron(30 0,12 * * ? *)',
   goNoGo: 'cron(45 0 * * ? *)',
+  /** After the go/no-go: the report of the UTC day that closed at midnight. */
+  dailyReport: 'cron(55 0 * * ? *)',
 } as const;
 
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
@@ -172,6 +177,7 @@ export function replaySchedules(
         : []),
       { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
       ...(goNoGo ? [{ name: 'go-no-go', expression: CRYPTO_SCHEDULES.goNoGo, timezone: tz }] : []),
+      { name: 'daily-report', expression: CRYPTO_SCHEDULES.dailyReport, timezone: tz },
     ];
   }
   // The deployed definitions (lib/config/schedules.ts), under the replay's firing names.
@@ -188,6 +194,7 @@ export function replaySchedules(
   ];
   // After the close: acts once three cohorts completed since the last go/no-go.
   if (goNoGo) specs.push(as('go-no-go', deployed.day3GoNoGo));
+  if (deployed.dailyReport.enabled) specs.push(as('daily-report', deployed.dailyReport));
   return specs;
 }
 
@@ -297,6 +304,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   const promotions: PromotionOutcome[] = [];
   const learning: (LearningOutput & { atIso: string })[] = [];
   const goNoGo: Day3RunOutcome[] = [];
+  const dailyReports: LocalDailyReport[] = [];
   let sinceGoNoGo: string[] = [];
   const reportDays = new Map<string, ReportDay>();
   let day = 0;
@@ -391,6 +399,8 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
       await goNoGoNow(stamp);
     } else if (firing.name === 'go-no-go') {
       await goNoGoNow(stamp);
+    } else if (firing.name === 'daily-report') {
+      dailyReports.push(await runLocalDailyReport(stack, { iso, stamp, crypto }, write));
     } else if (firing.name === 'promotion') {
       write(`\n[${stamp}] schedule promotion  `);
       const result = await stack.promotionPipeline.execute(
@@ -460,7 +470,8 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     await writeFile(reportPath, html);
     write(`run report: ${reportPath}\n`);
   }
-  return { cohorts, goNoGo, promotions, learning, reportPath, firings: firings.length };
+  const result = { cohorts, goNoGo, promotions, learning, reportPath, dailyReports };
+  return { ...result, firings: firings.length };
 }
 
 const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(5));

@@ -41,6 +41,8 @@ export interface StageSchedules {
   readonly learningCycle: StageSchedule;
   /** Starts the Day-3 go/no-go (`schedules.day3GoNoGo`). */
   readonly day3GoNoGo: StageSchedule;
+  /** Posts the daily report after the close (`schedules.dailyReport`). */
+  readonly dailyReport: StageSchedule;
   /** The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick 15:55. */
   readonly rollbackMonitor: readonly RollbackMonitorTick[];
 }
@@ -66,6 +68,7 @@ export function stageSchedules(config: EnvironmentConfig): StageSchedules {
     },
     learningCycle: { name: 'learning-cycle', ...schedules.learningCycle, timezone: tz },
     day3GoNoGo: { name: 'day3-go-no-go', ...schedules.day3GoNoGo, timezone: tz },
+    dailyReport: { name: 'daily-report', ...schedules.dailyReport, timezone: tz },
     rollbackMonitor: ROLLBACK_MONITOR_SCHEDULES.map((tick) => ({
       name: tick.name,
       expression: tick.expression,

@@ -215,6 +215,22 @@ export class ChatOps extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.minutes(60),
     });
+    const schedule = this.dailyReportSchedule(
+      fn,
+      deadLetterQueue,
+      props.config,
+      props.scheduleGroup,
+    );
+    return { function: fn, schedule, deadLetterQueue, failureQueue };
+  }
+
+  /** The daily report's schedule (`schedules.dailyReport`) and the role it invokes with. */
+  private dailyReportSchedule(
+    fn: StagegateFunction,
+    deadLetterQueue: sqs.Queue,
+    config: EnvironmentConfig,
+    scheduleGroup: scheduler.IScheduleGroup,
+  ): scheduler.Schedule {
     const invoker = new iam.Role(this, 'DailyReportSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
@@ -224,7 +240,7 @@ export class ChatOps extends Construct {
     const { dailyReport, timezone } = config.schedules;
     const schedule = new scheduler.Schedule(this, 'DailyReport', {
       scheduleName: 'daily-report',
-      scheduleGroup: props.scheduleGroup,
+      scheduleGroup,
       description: `Daily report of the ${config.stage} session after the close, to ${config.slack.channel}`,
       schedule: scheduler.ScheduleExpression.expression(
         dailyReport.expression,
@@ -250,7 +266,7 @@ export class ChatOps extends Construct {
         'The scheduler target grant (grantInvoke) covers the post-daily-report function and its qualified ARNs ("<function>:*") of that one function only; the schedule invokes the unqualified function.',
       );
     }
-    return { function: fn, schedule, deadLetterQueue, failureQueue };
+    return schedule;
   }
 
   /** The follow-ups' failure destination: never retried, dead-lettered into an alarmed queue. */

@@ -620,30 +620,11 @@ export class WorkflowStack extends Stack {
     }
     everyFunction.push(this.consoleApiAlarm(period));
     if (this.chatOps) {
-      everyFunction.push(['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function]);
-      everyFunction.push([
-        'postDailyReport',
-        CHATOPS_HANDLERS.postDailyReport,
-        this.chatOps.dailyReport.function,
-      ]);
-      this.alarm('DailyReportScheduleDlq', {
-        alarmName: `${this.names.prefix}-daily-report-schedule-dlq-not-empty`,
-        alarmDescription:
-          'The daily-report schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
-        ...dlqNotEmpty(this.chatOps.dailyReport.deadLetterQueue),
-      });
-      this.alarm('DailyReportFailures', {
-        alarmName: `${this.names.prefix}-daily-report-failures-not-empty`,
-        alarmDescription:
-          'post-daily-report failed after its retries (Slack refused or was unreachable, or a store failed): no report was posted for a session; the audit trail records report_posted failed with the error. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
-        ...dlqNotEmpty(this.chatOps.dailyReport.failureQueue),
-      });
-      this.alarm('SlackFollowUpFailures', {
-        alarmName: `${this.names.prefix}-slack-follow-up-failures-not-empty`,
-        alarmDescription:
-          'A /stagegate follow-up (a long command such as cohort start, handed to an asynchronous invocation) failed or expired: the caller got no answer in Slack. Runbook: docs/runbook.md#a-slack-follow-up-failed',
-        ...dlqNotEmpty(this.chatOps.followUpFailureQueue),
-      });
+      everyFunction.push(
+        ['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function],
+        ['postDailyReport', CHATOPS_HANDLERS.postDailyReport, this.chatOps.dailyReport.function],
+      );
+      this.chatOpsAlarms(this.chatOps, dlqNotEmpty);
     }
     for (const [name, spec, f] of everyFunction) {
       this.alarm(`${name}Errors`, {
@@ -653,6 +634,43 @@ export class WorkflowStack extends Stack {
         ...atLeastOnce,
       });
     }
+  }
+
+  /** The chat-ops queues' alarms: follow-up failures, the daily report's DLQ and failures. */
+  private chatOpsAlarms(
+    chatOps: ChatOps,
+    dlqNotEmpty: (queue: sqs.Queue) => Omit<cloudwatch.AlarmProps, 'alarmName'>,
+  ): void {
+    this.alarm('DailyReportScheduleDlq', {
+      alarmName: `${this.names.prefix}-daily-report-schedule-dlq-not-empty`,
+      alarmDescription:
+        'The daily-report schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
+      ...dlqNotEmpty(chatOps.dailyReport.deadLetterQueue),
+    });
+    this.alarm('DailyReportFailures', {
+      alarmName: `${this.names.prefix}-daily-report-failures-not-empty`,
+      alarmDescription:
+        'post-daily-report failed after its retries (Slack refused or was unreachable, or a store failed): no report was posted for a session; the audit trail records report_posted failed with the error. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
+      ...dlqNotEmpty(chatOps.dailyReport.failureQueue),
+    });
+    this.alarm('SlackFollowUpFailures', {
+      alarmName: `${this.names.prefix}-slack-follow-up-failures-not-empty`,
+      alarmDescription:
+        'A /stagegate follow-up (a long command such as cohort start, handed to an asynchronous invocation) failed or expired: the caller got no answer in Slack. Runbook: docs/runbook.md#a-slack-follow-up-failed',
+      ...dlqNotEmpty(chatOps.followUpFailureQueue),
+    });
+  }
+
+  /** The daily report's starts per UTC day (its did-not-run alarm). */
+  private dailyReportStarts(chatOps: ChatOps, day: Duration) {
+    const { dailyReport } = this.config.schedules;
+    return {
+      id: 'DailyReport',
+      name: 'daily-report',
+      enabled: dailyReport.enabled,
+      weekdaysOnly: dailyReport.expression.includes('MON-FRI'),
+      starts: chatOps.dailyReport.function.metricInvocations({ period: day, statistic: 'Sum' }),
+    };
   }
 
   /**
@@ -762,18 +780,7 @@ export class WorkflowStack extends Stack {
       weekdaysOnly: false, // rate(1 hour)
       starts: this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
     });
-    if (this.chatOps) {
-      schedules.push({
-        id: 'DailyReport',
-        name: 'daily-report',
-        enabled: config.schedules.dailyReport.enabled,
-        weekdaysOnly: weekdays(config.schedules.dailyReport.expression),
-        starts: this.chatOps.dailyReport.function.metricInvocations({
-          period: day,
-          statistic: 'Sum',
-        }),
-      });
-    }
+    if (this.chatOps) schedules.push(this.dailyReportStarts(this.chatOps, day));
     if (this.day3) {
       schedules.push(
         {

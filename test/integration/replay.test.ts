@@ -65,7 +65,14 @@ describe('six-session replay through the schedules', () => {
     expect(result.cohorts.every((c) => c.status === 'SUCCEEDED')).toBe(true);
     expect(result.promotions).toHaveLength(6);
     expect(result.learning).toHaveLength(12);
-    expect(result.firings).toBe(24);
+    // + one daily report per session (schedules.dailyReport, 16:45 New York).
+    expect(result.firings).toBe(30);
+  });
+
+  it('posts the daily report of every session after its close, once', () => {
+    expect(result.dailyReports.map((r) => [r.outcome, r.sessionDate])).toEqual(
+      SESSIONS.map((d) => ['posted', d]),
+    );
   });
 
   it('never promotes a cohort on its own session, and skips the first day (nothing earlier)', () => {
