@@ -29,6 +29,7 @@ export function buildDailyReportDeps(
   return {
     readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
     cohorts: rt.cohorts,
+    genomePool: rt.genomePool,
     auditReader: new S3AuditReader({
       s3: makeS3Client(rt.env, rt.credentials),
       bucket: rt.env.AUDIT_BUCKET,

@@ -33,6 +33,7 @@ import type { AuditReader, AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { ReportChannel } from '../../ports/report-channel.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import {
@@ -54,7 +55,7 @@ import {
   paperSessionSummary,
   paperSessionsFrom,
 } from './console-trading.js';
-import { candidateEvidence, trackRecords } from './day3-evidence.js';
+import { candidateEvidence, trackRecords, trialsThrough } from './day3-evidence.js';
 import { type PlanDeps, planLines, reportPlan, sessionResults } from './plans.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -71,6 +72,8 @@ const EVIDENCE_SESSIONS = 60;
 export interface DailyReportDeps {
   readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions' | 'listApprovals'>;
   readonly cohorts: Pick<CohortRepository, 'get'>;
+  /** The genome pool (the DSR's N, as the Day-3 review counts it); absent = genomes read. */
+  readonly genomePool?: GenomePoolRepository;
   readonly auditReader: AuditReader;
   readonly audit: AuditSink;
   readonly artifacts: ArtifactStore;
@@ -95,7 +98,10 @@ export interface ReportCandidate {
   readonly sharpe: number;
   readonly psr: number | null;
   readonly dsr: number | null;
-  /** N of the DSR: distinct genomes of the cohorts read, count. */
+  /**
+   * N of the DSR: the distinct genomes evaluated since the pool was seeded through the
+   * cohort's generation (`trialsThrough`, as the Day-3 review), at least the genomes read.
+   */
   readonly trials: number;
 }
 
@@ -181,11 +187,13 @@ async function candidateOf(
   const row = own?.leaderboard.find((r) => r.agentId === cohort.bestAgentId);
   if (!row) return null;
   const tracks = trackRecords(records);
+  const pooled =
+    deps.genomePool && own ? await trialsThrough(deps.genomePool, own.genomeGeneration) : null;
   const e = candidateEvidence({
     genomeId: row.genomeId,
     selectionCutoffDate: cohort.sessionDate,
     records: tracks,
-    trials: tracks.size,
+    trials: Math.max(pooled ?? 0, tracks.size),
     confidence: deps.minPsr,
     minSessionsToAnnualize: Number.POSITIVE_INFINITY,
   });
