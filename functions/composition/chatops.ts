@@ -7,10 +7,13 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ulid } from 'ulid';
+import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.js';
 import type { DeferFollowUp } from '../adapters/slack/follow-up.js';
+import type { Market } from '../core/calendar/market-calendar.js';
 import { SlackCommandUsersSchema } from '../core/chatops/command.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import {
@@ -19,6 +22,7 @@ import {
   slackCohortStart,
   slackFund,
 } from '../core/use-cases/chatops-commands.js';
+import { todaysPaperSessions } from '../core/use-cases/paper-status.js';
 import { type PlanDeps, planSlashCommands } from '../core/use-cases/plans.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import type {
@@ -32,7 +36,7 @@ import type { SecretsPort } from '../ports/secrets.js';
 import { makeSecrets, readApprovalEnv } from './approval.js';
 import { killSwitchSetter, sfnCohortStarter } from './console.js';
 import { getPromotionDeps } from './promotion.js';
-import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
+import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
 
 /** Where a follow-up may be posted: Slack's response_url host only (no SSRF through it). */
 export const SLACK_RESPONSE_URL = /^https:\/\/hooks\.slack\.com\/(commands|actions)\//;
@@ -67,6 +71,8 @@ export interface SlashCommandParts {
   readonly ackBudgetMs?: number;
   /** @default the runtime's clock */
   readonly requestClock?: Clock;
+  /** The calendar today's paper sessions are dated in. @default `equity-usa` */
+  readonly market?: Market;
   readonly deferFollowUp?: DeferFollowUp;
 }
 
@@ -76,10 +82,25 @@ export function buildSlashCommandDeps(
   parts: SlashCommandParts,
 ): SlashCommandHandlerDeps {
   const doc = makeDocumentClient(rt.env, rt.credentials);
+  const auditReader = new S3AuditReader({
+    s3: makeS3Client(rt.env, rt.credentials),
+    bucket: rt.env.AUDIT_BUCKET,
+    dynamo: doc,
+    tableName: rt.env.TABLE_NAME,
+  });
   return {
     users: parts.users,
     readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
+    paperSessions: (promotions) =>
+      todaysPaperSessions({
+        auditReader,
+        environment: rt.env.STAGE,
+        clock: rt.clock,
+        market: parts.market ?? 'equity-usa',
+        sessionBooks: new DynamoSessionBooks(doc, rt.env.TABLE_NAME),
+        accountOf: (id) => promotions.find((p) => p.promotionId === id)?.broker ?? null,
+      }),
     setKillSwitch: killSwitchSetter(rt, parts.promotionDeps),
     ...(parts.extra ? { extra: parts.extra } : {}),
     audit: rt.audit,

@@ -119,7 +119,10 @@ export class ChatOps extends Construct {
           [PARTITIONS.cohort, PARTITIONS.promotion, PARTITIONS.approval],
           ['GetItem', 'Query'],
         )
-        .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX),
+        .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX)
+        // `status`: today's paper sessions (their audit trail and their books, read only).
+        .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
+        .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query']),
       props,
     );
     props.intradayCohort.grantStartExecution(fn);

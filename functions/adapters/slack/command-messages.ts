@@ -40,6 +40,35 @@ function killLine(k: StatusView['killSwitch']): string {
   return `${k.engaged ? ':octagonal_sign: *ON*' : 'off'} since ${k.changedAtIso} by ${escapeMrkdwn(k.changedBy)}: ${escapeMrkdwn(k.reason)}`;
 }
 
+function paperLines(v: StatusView): string {
+  const p = v.paperSessions;
+  if (p === null) return 'not readable here';
+  if (p === 'unreadable') return ':warning: could not be read (the audit trail or the books)';
+  if (p.length === 0) return 'none today';
+  return p
+    .map((s) => {
+      const pnl =
+        s.sessionPnlUsd === null ? 'no fill yet' : `${fmtUsd(s.sessionPnlUsd)} (${s.pnlBasis})`;
+      const open = s.openOrders.length
+        ? s.openOrders
+            .map((o) => `${escapeMrkdwn(o.clientOrderId)} ${o.side} ${o.filledQty}/${o.qty}`)
+            .join(', ')
+        : 'none';
+      const parity =
+        s.parityDifferenceUsd === null
+          ? 'parity pending'
+          : `parity ${fmtUsd(s.parityDifferenceUsd)} vs the simulator`;
+      const rec =
+        s.reconciliationClean === null
+          ? 'not reconciled yet'
+          : s.reconciliationClean
+            ? 'reconciled clean'
+            : '*reconciliation discrepancies*';
+      return `• ${escapeMrkdwn(s.promotionId)} ${escapeMrkdwn(s.symbol ?? '?')}: *${s.status}*${s.halt ? ` (${escapeMrkdwn(s.halt.mode)}: ${escapeMrkdwn(s.halt.reason)})` : ''}, position ${s.positionQty} sh, session PnL ${pnl}, open orders: ${open}; ${parity}, ${rec}`;
+    })
+    .join('\n');
+}
+
 function statusBlocks(v: StatusView): SlackBlock[] {
   const c = v.latestCohort;
   const cohort = c
@@ -76,6 +105,7 @@ function statusBlocks(v: StatusView): SlackBlock[] {
     },
     { type: 'section', block_id: 'cohort', text: md(`*Latest cohort:* ${cohort}`) },
     { type: 'section', block_id: 'promotions', text: md(`*Recent promotions:*\n${promotions}`) },
+    { type: 'section', block_id: 'paper', text: md(`*Paper sessions today:*\n${paperLines(v)}`) },
     { type: 'section', block_id: 'approvals', text: md(`*Pending approvals:* ${approvals}`) },
     { type: 'section', block_id: 'alarms', text: md(`*Alarms:* ${alarms}`) },
     { type: 'context', elements: [md(`as of ${v.nowIso}`)] },

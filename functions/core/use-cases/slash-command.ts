@@ -15,6 +15,7 @@
  *   click (a separate, signed interactivity request) acts after checking the clicker's role
  *   again ({@link confirmKillSwitch}).
  */
+
 import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
@@ -25,6 +26,7 @@ import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { StagegateError, ValidationError } from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
+import type { PaperSessionStatus } from './paper-status.js';
 import type { StagedPromotion } from './promotion-records.js';
 
 /** Audit stream of slash commands and their refusals. */
@@ -74,6 +76,13 @@ export interface SlashCommandDeps {
   readonly setKillSwitch: ConsoleApiDeps['setKillSwitch'];
   /** Names of the alarms in ALARM, or null where alarms cannot be read (the local mode). */
   readonly alarmsInAlarm?: () => Promise<readonly string[] | null>;
+  /**
+   * Today's paper sessions (`todaysPaperSessions`), given the promotions the status lists
+   * (their broker accounts); absent = not readable here.
+   */
+  readonly paperSessions?: (
+    promotions: readonly StagedPromotion[],
+  ) => Promise<readonly PaperSessionStatus[]>;
   /** The other commands (cohort start, fund?, plans); absent = answered "not available". */
   readonly extra?: SlashCommandExtensions;
   readonly audit: AuditSink;
@@ -111,6 +120,8 @@ export interface StatusView {
   }[];
   /** Alarms in ALARM, or null where they cannot be read. */
   readonly alarms: readonly string[] | null;
+  /** Today's paper sessions; null where not readable, `unreadable` when reading failed. */
+  readonly paperSessions: readonly PaperSessionStatus[] | null | 'unreadable';
 }
 
 /** What a command answers (rendered to Block Kit at the edge). */
@@ -220,8 +231,12 @@ export async function readStatus(deps: SlashCommandDeps): Promise<StatusView> {
     deps.killSwitch.read().catch(() => 'unreadable' as const),
     deps.alarmsInAlarm ? deps.alarmsInAlarm() : Promise.resolve(null),
   ]);
+  const paperSessions = deps.paperSessions
+    ? await deps.paperSessions(promotions.items).catch(() => 'unreadable' as const)
+    : null;
   return {
     nowIso: new Date(deps.clock.now()).toISOString(),
+    paperSessions,
     latestCohort: cohorts.items[0] ?? null,
     promotions: promotions.items,
     killSwitch,

@@ -8,11 +8,15 @@
  *   `report_posted` `posted` with the message ts;
  * - a second firing for the same session posts nothing (`skipped`, recorded);
  * - a firing on a Saturday posts nothing and says why (recorded);
- * - a refusal by Slack (`channel_not_found`) is recorded `failed` and thrown.
+ * - a refusal by Slack (`channel_not_found`) is recorded `failed` and thrown;
+ * and `/stagegate status` on the same run shows the day's paper session (position, session
+ * PnL, open orders, parity, reconciliation).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderSlashAnswer } from '../../../functions/adapters/slack/command-messages.js';
 import { dailyReportMessage } from '../../../functions/adapters/slack/daily-report-message.js';
 import { SlackNotifier } from '../../../functions/adapters/slack/slack-notifier.js';
+import { buildSlashCommandDeps } from '../../../functions/composition/chatops.js';
 import { buildDailyReportDeps } from '../../../functions/composition/daily-report.js';
 import { webApiPoster } from '../../../functions/composition/slack-web-api.js';
 import { NotificationRejectedError } from '../../../functions/core/errors.js';
@@ -21,7 +25,10 @@ import {
   type DailyReportDeps,
   postDailyReport,
 } from '../../../functions/core/use-cases/daily-report.js';
+import type { PaperSessionStatus } from '../../../functions/core/use-cases/paper-status.js';
+import { readStatus } from '../../../functions/core/use-cases/slash-command.js';
 import { chatOpsConfigOf } from '../../../lib/config/runtime-env.js';
+import { InMemorySecrets } from '../../../local/composition.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fake-slack.js';
 import { type ConsoleFixture, startConsoleFixture } from '../console/support.js';
 import { auditRecords } from '../day3/support.js';
@@ -108,6 +115,44 @@ describe('daily report after the close', () => {
     expect(slack.calls).toHaveLength(1);
     const outcomes = (await reportRecords()).map((r) => r.payload.outcome);
     expect(outcomes).toEqual(['posted', 'skipped', 'skipped']);
+  });
+
+  it("shows the day's paper session in /stagegate status: position, PnL, open orders, parity", async () => {
+    fx.stack.clock.set(Date.parse('2013-10-08T20:50:00.000Z'));
+    const status = await readStatus(
+      buildSlashCommandDeps(fx.stack.runtime, {
+        users: {},
+        secrets: new InMemorySecrets({}),
+        promotionDeps: () => fx.stack.promotion,
+      }),
+    );
+    expect(Array.isArray(status.paperSessions)).toBe(true);
+    const s = (status.paperSessions as readonly PaperSessionStatus[]).find(
+      (p) => p.promotionId === fx.promotionId,
+    );
+    expect(s?.status).toMatch(/completed|halted/);
+    expect(s?.sessionDate).toBe('2013-10-08');
+    expect(s?.symbol).toEqual(expect.any(String));
+    // Flattened at the close: no position, no open order; the recorded PnL and parity.
+    expect(s?.positionQty).toBe(0);
+    expect(s?.openOrders).toEqual([]);
+    expect(s?.pnlBasis).toBe('recorded at the close');
+    expect(s?.sessionPnlUsd).toEqual(expect.any(Number));
+    expect(s?.parityDifferenceUsd).toEqual(expect.any(Number));
+    expect(s?.reconciliationClean).toEqual(expect.any(Boolean));
+    const blocks = JSON.stringify(renderSlashAnswer({ kind: 'status', view: status }).blocks);
+    expect(blocks).toContain('Paper sessions today');
+    expect(blocks).toContain(fx.promotionId);
+    // The next day has no session of its own yet.
+    fx.stack.clock.set(Date.parse('2013-10-09T13:00:00.000Z'));
+    const next = await readStatus(
+      buildSlashCommandDeps(fx.stack.runtime, {
+        users: {},
+        secrets: new InMemorySecrets({}),
+        promotionDeps: () => fx.stack.promotion,
+      }),
+    );
+    expect(next.paperSessions).toEqual([]);
   });
 
   it('records a refusal by Slack as failed and throws it', async () => {
