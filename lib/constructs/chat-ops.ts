@@ -45,6 +45,7 @@ import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
+import { stageSchedules } from '../config/schedules.js';
 import { CHATOPS_HANDLERS } from '../handlers.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
@@ -240,14 +241,14 @@ export class ChatOps extends Construct {
       }),
       description: `Lets EventBridge Scheduler invoke the ${config.stage} daily report`,
     });
-    const { dailyReport, timezone } = config.schedules;
+    const { dailyReport } = stageSchedules(config);
     const schedule = new scheduler.Schedule(this, 'DailyReport', {
       scheduleName: 'daily-report',
       scheduleGroup,
       description: `Daily report of the ${config.stage} session after the close, to ${config.slack.channel}`,
       schedule: scheduler.ScheduleExpression.expression(
         dailyReport.expression,
-        TimeZone.of(timezone),
+        TimeZone.of(dailyReport.timezone),
       ),
       enabled: dailyReport.enabled,
       timeWindow: scheduler.TimeWindow.off(),

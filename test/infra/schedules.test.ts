@@ -23,6 +23,7 @@ function allOf(config: Parameters<typeof stageSchedules>[0]): StageSchedule[] {
     s.promotionStart,
     s.learningCycle,
     s.day3GoNoGo,
+    s.dailyReport,
     ...s.rollbackMonitor,
   ];
 }
@@ -46,7 +47,7 @@ describe('one source of schedules for the CDK app and the local replay', () => {
 
     // Assess: every schedule of the config is deployed as stageSchedules defines it
     const expected = allOf(config);
-    expect(expected).toHaveLength(9);
+    expect(expected).toHaveLength(10);
     for (const s of expected) {
       expect(deployed(s.name)).toEqual(
         expect.objectContaining({
@@ -69,6 +70,7 @@ describe('one source of schedules for the CDK app and the local replay', () => {
     for (const [local, cdk] of [
       ['cohort-start', 'cohort-start'],
       ['learning-cycle', 'learning-cycle'],
+      ['daily-report', 'daily-report'],
     ] as const) {
       expect(byName[local]?.expression).toBe(deployed(cdk).ScheduleExpression);
       expect(byName[local]?.timezone).toBe(deployed(cdk).ScheduleExpressionTimezone);
