@@ -456,6 +456,7 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         1 +
         1 +
         2 +
+        2 +
         HANDLER_NAMES.length +
         PIPELINE_NAMES.length +
         LEARNING_FILES.length,
@@ -481,6 +482,8 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
         `stagegate-${stage}-slack-command-errors`,
         `stagegate-${stage}-post-daily-report-errors`,
         `stagegate-${stage}-daily-report-schedule-dlq-not-empty`,
+        `stagegate-${stage}-console-api-errors`,
+        `stagegate-${stage}-console-api-5xx`,
         ...[
           ...HANDLER_NAMES.map((n) => HANDLERS[n].file),
           ...PIPELINE_NAMES.map((n) => PIPELINE_HANDLERS[n].file),
