@@ -115,6 +115,30 @@ export function probabilisticSharpeRatio(input: PsrInput): number {
 }
 
 /**
+ * The per-period Sharpe ratio of a return series and its PSR against SR* = 0 ("any skill"),
+ * Bailey & López de Prado 2012, eq. 11 via {@link probabilisticSharpeRatio}.
+ *
+ * @param returns fractions per period (e.g. one per session), oldest first.
+ * @returns the moments, the Sharpe ratio (not annualized) and PSR(0) (NaN when undefined), or
+ *   `null` with fewer than 2 returns (no Sharpe ratio can be measured).
+ */
+export function sharpeWithPsr(
+  returns: readonly number[],
+): { readonly moments: ReturnMoments; readonly sharpe: number; readonly psr: number } | null {
+  const moments = returnMoments(returns);
+  if (moments.n < 2) return null;
+  const sharpe = periodSharpe(moments);
+  const psr = probabilisticSharpeRatio({
+    sharpe,
+    benchmarkSharpe: 0,
+    n: moments.n,
+    skewness: moments.skewness,
+    kurtosis: moments.kurtosis,
+  });
+  return { moments, sharpe, psr };
+}
+
+/**
  * Minimum track record length, MinTRL = 1 + (1 − γ3·SR + (γ4 − 1)/4·SR²)·(Z_α / (SR − SR*))²
  * (Bailey & López de Prado 2012, eq. 13): the number of returns (same period as SR) needed
  * for PSR(SR*) to reach the confidence α. Infinity when SR <= SR* (no track record is long

@@ -20,11 +20,7 @@ import type { AuditEnvironment } from '../audit/record.js';
 import { ValidationError } from '../errors.js';
 import { type LeveragePolicy, LeveragePolicySchema } from '../leverage/policy.js';
 import { historicalExpectedShortfall } from '../risk/var.js';
-import {
-  periodSharpe,
-  probabilisticSharpeRatio,
-  returnMoments,
-} from '../scoring/sharpe-inference.js';
+import { sharpeWithPsr } from '../scoring/sharpe-inference.js';
 import { startPartialCohort } from './cohort-start.js';
 import { sessionResults } from './plans.js';
 import type { SlashAnswer, SlashCommandExtensions } from './slash-command.js';
@@ -209,16 +205,9 @@ export function slackFund(deps: FundDeps): NonNullable<SlashCommandExtensions['f
         `Candidate: agent \`${newest.bestAgentId ?? 'none'}\` of cohort \`${newest.cohortId}\` (${newest.sessionDate}, ${newest.symbols.join(', ')}), the best of ${newest.agentCount} agents: the promotion pipeline stages it at the next window open, and the gates decide.`,
       );
     }
-    const m = returnMoments(returns);
-    if (returns.length >= 2) {
-      const sharpe = periodSharpe(m);
-      const psr = probabilisticSharpeRatio({
-        sharpe,
-        benchmarkSharpe: 0,
-        n: m.n,
-        skewness: m.skewness,
-        kurtosis: m.kurtosis,
-      });
+    const evidence = sharpeWithPsr(returns);
+    if (evidence) {
+      const { moments: m, sharpe, psr } = evidence;
       lines.push(
         `Evidence: ${m.n} sessions (${results[0]?.sessionDate}..${newest?.sessionDate}) of the desk's daily return (cohort PnL / bankroll): mean ${pct(m.mean)}, sd ${pct(m.stdev)}, daily Sharpe ${sharpe.toFixed(2)}, PSR(0) ${Number.isNaN(psr) ? 'undefined' : psr.toFixed(2)} (Bailey & López de Prado 2012). Session returns: ${returns.map(pct).join(', ')}.`,
       );

@@ -43,11 +43,7 @@ import {
   sessionHours,
 } from '../calendar/market-calendar.js';
 import { NotFoundError } from '../errors.js';
-import {
-  periodSharpe,
-  probabilisticSharpeRatio,
-  returnMoments,
-} from '../scoring/sharpe-inference.js';
+import { sharpeWithPsr } from '../scoring/sharpe-inference.js';
 import { type GateRow, gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
 import type { CohortSummary } from './cohort-records.js';
 import {
@@ -215,16 +211,9 @@ function deskEvidence(results: readonly CohortSummary[]) {
     sessionDate: c.sessionDate,
     return: c.totalPnlUsd / c.bankrollUsd,
   }));
-  const m = returnMoments(sessionReturns.map((r) => r.return));
-  if (m.n < 2) return { sessionReturns, dailySharpe: null, psr: null };
-  const sharpe = periodSharpe(m);
-  const psr = probabilisticSharpeRatio({
-    sharpe,
-    benchmarkSharpe: 0,
-    n: m.n,
-    skewness: m.skewness,
-    kurtosis: m.kurtosis,
-  });
+  const evidence = sharpeWithPsr(sessionReturns.map((r) => r.return));
+  if (!evidence) return { sessionReturns, dailySharpe: null, psr: null };
+  const { sharpe, psr } = evidence;
   return { sessionReturns, dailySharpe: sharpe, psr: Number.isFinite(psr) ? psr : null };
 }
 

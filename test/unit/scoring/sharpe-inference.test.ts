@@ -8,6 +8,7 @@ import {
   probabilisticSharpeRatio,
   returnMoments,
   sharpeEvidence,
+  sharpeWithPsr,
 } from '../../../functions/core/scoring/sharpe-inference.js';
 
 describe('normalCdf', () => {
@@ -144,6 +145,19 @@ describe('deflated Sharpe ratio and the number of trials', () => {
     expect(deflatedSharpeRatio({ ...args, trials: 1, trialSharpeVariance: 0.2 })).toBe(
       probabilisticSharpeRatio({ ...args, benchmarkSharpe: 0 }),
     );
+  });
+});
+
+describe('sharpeWithPsr', () => {
+  it('is mean/stdev and PSR(0) of the series, and null below two returns', () => {
+    expect(sharpeWithPsr([])).toBeNull();
+    expect(sharpeWithPsr([0.01])).toBeNull();
+    // [0.01, 0.03]: mean 0.02, sample sd 0.01·√2, SR = √2; two returns keep the normal
+    // shape (γ3 = 0, γ4 = 3), so PSR(0) = Φ(SR·√1 / √(1 + SR²/2)) = Φ(1).
+    const r = sharpeWithPsr([0.01, 0.03]);
+    expect(r?.sharpe).toBeCloseTo(Math.SQRT2, 12);
+    expect(r?.psr).toBeCloseTo(normalCdf(1), 12);
+    expect(r?.moments.n).toBe(2);
   });
 });
 
