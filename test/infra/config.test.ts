@@ -10,6 +10,7 @@ import { ValidationError } from '../../functions/core/errors.js';
 import { resolveStageConfig, selectedStages } from '../../lib/app.js';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
+import { chatOpsConfigOf } from '../../lib/config/runtime-env.js';
 import {
   isKnownTimeZone,
   scheduleExpressionProblem,
@@ -64,6 +65,23 @@ describe('environments (checked-in defaults)', () => {
     ]).toEqual([false, true, true]);
     expect(prod.removalPolicy).toBe('retain');
     expect(dev.removalPolicy).toBe('destroy');
+  });
+});
+
+describe('chatOpsConfigOf (CHATOPS_CONFIG_JSON)', () => {
+  it('accepts every drawdown limit and minimum PSR the gates accept, up to 1', () => {
+    // Prepare: the widest values the gate thresholds allow ((0, 1]), as a replay that opens
+    // every gate uses them.
+    const config = loadEnvironmentConfig('dev', {
+      gates: { maxParentDrawdownFraction: 1, minPsr: 1 },
+    });
+
+    // Act
+    const chatOps = chatOpsConfigOf(config);
+
+    // Assess
+    expect(chatOps.maxDrawdownFraction).toBe(1);
+    expect(chatOps.minPsr).toBe(1);
   });
 });
 

@@ -35,10 +35,12 @@ import type { SlashAnswer, SlashCommandExtensions } from './slash-command.js';
 export const ChatOpsConfigSchema = z.strictObject({
   bankrollUsd: z.number().positive(),
   bankrollLimits: z.strictObject({ minUsd: z.number().positive(), maxUsd: z.number().positive() }),
-  maxDrawdownFraction: z.number().gt(0).lt(1),
+  // The same bounds as the gate thresholds these are copied from (`(0, 1]`): a stage whose
+  // gates accept a value must not have its chat-ops settings refuse it.
+  maxDrawdownFraction: z.number().gt(0).lte(1),
   market: z.enum(['equity-usa', 'crypto']),
   leveragePolicy: LeveragePolicySchema,
-  minPsr: z.number().gt(0).lt(1),
+  minPsr: z.number().gt(0).lte(1),
 });
 export type ChatOpsConfig = z.infer<typeof ChatOpsConfigSchema>;
 
