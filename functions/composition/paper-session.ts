@@ -10,9 +10,10 @@ import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { parseCohortConfig } from '../core/cohort/config.js';
 import { FillCostsSchema, fillCostsOf } from '../core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
-import type { ExchangeConfig } from '../core/exchange/exchange-model.js';
+import { FINRA_PDT_RULE } from '../core/exchange/day-trades.js';
 import { DEFAULT_ACCOUNT_LIMITS } from '../core/paper/account.js';
 import { DEFAULT_HALT_MODES } from '../core/paper/paper-session.js';
+import type { ReferenceExchangeConfig } from '../core/paper/reference.js';
 import {
   AccountLimitsSchema,
   HaltModesSchema,
@@ -29,6 +30,12 @@ const ExchangeSchema = z.object({
   costs: FillCostsSchema,
   fractionalShares: z.boolean(),
   buyingPowerMultiplier: z.number().positive().max(10).default(1),
+  // The simulated broker's PDT protection (on with FINRA's numbers unless null, as in
+  // `promotion.ts`), so the reference refuses what the paper broker refuses.
+  patternDayTrader: z
+    .object({ minEquityUsd: z.number().min(0), maxDayTrades: z.number().int().min(0) })
+    .nullable()
+    .default(FINRA_PDT_RULE),
 });
 
 const SettingsSchema = z.strictObject({
@@ -61,7 +68,7 @@ function parse<T>(name: string, schema: z.ZodType<T>, text: string | undefined, 
 export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): PaperSessionDeps {
   const env = rt.env;
   const defaults = parseCohortConfig({ bankrollUsd: 1_000 });
-  const referenceExchange: ExchangeConfig = parse(
+  const referenceExchange: ReferenceExchangeConfig = parse(
     'SIMULATED_BROKER_JSON',
     ExchangeSchema,
     env.SIMULATED_BROKER_JSON,

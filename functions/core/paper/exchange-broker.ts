@@ -6,7 +6,10 @@
  * configuration (timing and latency, participation, fill prices and fees, day orders expiring
  * at the close, buying power, what Alpaca refuses), without persistence. One symbol session at
  * a time; no open-order limit (the reference never sends more than the session's few orders)
- * and every asset fractionable.
+ * and every asset fractionable. It keeps the account's day-trade ledger as the simulated broker
+ * does (`exchange/day-trades.ts`: every fill, in fill order, against the position before it),
+ * reports the count as `dayTradeCount`, and, when given the pattern-day-trader rule, refuses the
+ * order that could complete a day trade beyond it, with the simulated broker's reason.
  *
  * Quantities shares, prices USD per share, money USD, times epoch ms UTC / ISO-8601.
  */
@@ -20,6 +23,14 @@ import type {
 } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import { BrokerRejectedError, NotFoundError } from '../errors.js';
+import {
+  type DayTradeLedger,
+  dayTradeCount,
+  EMPTY_DAY_TRADE_LEDGER,
+  type PatternDayTraderRule,
+  pdtRefusal,
+  recordDayTradeFill,
+} from '../exchange/day-trades.js';
 import {
   type ExchangeConfig,
   lastMark,
@@ -43,12 +54,28 @@ interface Working {
   reservedUsd: number;
 }
 
+/** The account's pattern-day-trader state at the start (see {@link ExchangeBroker}). */
+export interface ExchangeBrokerDayTrades {
+  /**
+   * The protection to apply (FINRA's numbers at Alpaca and the simulated broker); null or
+   * absent: off (the count is still kept).
+   */
+  readonly rule?: PatternDayTraderRule | null;
+  /**
+   * Day trades the account already had in the five business days ending on the session's
+   * date when the session started (the broker's `daytrade_count`); null: the broker reported
+   * none, so this broker reports none either and applies no protection.
+   */
+  readonly countAtStart: number | null;
+}
+
 /** {@link BrokerPort} `simulated` in memory, over one symbol's session minutes. */
 export class ExchangeBroker implements BrokerPort {
   readonly name = 'simulated' as const;
   private book: AccountBook;
   private readonly orders = new Map<string, Working>();
   private seq = 0;
+  private ledger: DayTradeLedger;
 
   constructor(
     private readonly minutes: SymbolMinutes,
@@ -56,8 +83,16 @@ export class ExchangeBroker implements BrokerPort {
     private readonly clock: Clock,
     private readonly config: ExchangeConfig,
     startingCashUsd: number,
+    private readonly dayTrades: ExchangeBrokerDayTrades = { countAtStart: 0 },
   ) {
     this.book = emptyAccountBook(startingCashUsd);
+    // The earlier day trades, all dated on the session's date: only their count in the
+    // window ending today matters for a one-day session.
+    const before = Array.from({ length: dayTrades.countAtStart ?? 0 }, () => ({
+      date: minutes.date,
+      symbol: '',
+    }));
+    this.ledger = { ...EMPTY_DAY_TRADE_LEDGER, dayTrades: before };
   }
 
   /** Books the fills due by now (every order, in time order). */
@@ -91,8 +126,32 @@ export class ExchangeBroker implements BrokerPort {
     }
     fills.sort((a, b) => a.atMs - b.atMs || a.n - b.n);
     for (const f of fills) {
+      this.ledger = recordDayTradeFill(this.ledger, {
+        symbol: this.symbol,
+        date: this.minutes.date,
+        market: this.minutes.market,
+        positionBefore: this.book.positions[this.symbol]?.qty ?? 0,
+        signedQty: f.side === 'buy' ? f.qty : -f.qty,
+      });
       this.book = applyBookFill(this.book, { symbol: this.symbol, ...f });
     }
+  }
+
+  /** The PDT protection's refusal of `snap` (as the simulated broker's `pdtCheck`), or null. */
+  private pdtCheck(snap: OrderSnapshot, now: number): string | null {
+    const rule = this.dayTrades.rule;
+    if (!rule || this.dayTrades.countAtStart === null) return null;
+    return pdtRefusal({
+      rule,
+      ledger: this.ledger,
+      market: this.minutes.market,
+      date: this.minutes.date,
+      equityUsd: this.valuation(now).equityUsd,
+      symbol: snap.symbol,
+      side: snap.side,
+      position: this.book.positions[snap.symbol]?.qty ?? 0,
+      workingSides: this.working().map((w) => w.order.snapshot().side),
+    });
   }
 
   private view(w: Working): BrokerOrder {
@@ -170,6 +229,8 @@ export class ExchangeBroker implements BrokerPort {
     });
     if (!decision.accepted) reject(decision.reason);
     else w.reservedUsd = decision.reservedUsd;
+    const pdt = this.pdtCheck(order.snapshot(), now);
+    if (pdt) reject(pdt);
     order.apply({ type: 'new', atMs: now, brokerOrderId });
     this.orders.set(r.clientOrderId, w);
     return { order: this.view(w), duplicate: false };
@@ -210,7 +271,15 @@ export class ExchangeBroker implements BrokerPort {
   async getAccount(): Promise<BrokerAccount> {
     this.sync();
     const v = this.valuation(this.clock.now());
-    return { cashUsd: this.book.cashUsd, equityUsd: v.equityUsd, buyingPowerUsd: v.buyingPowerUsd };
+    return {
+      cashUsd: this.book.cashUsd,
+      equityUsd: v.equityUsd,
+      buyingPowerUsd: v.buyingPowerUsd,
+      grossExposureUsd: v.grossUsd,
+      ...(this.dayTrades.countAtStart === null
+        ? {}
+        : { dayTradeCount: dayTradeCount(this.ledger, this.minutes.date) }),
+    };
   }
 }
 

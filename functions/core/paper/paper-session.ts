@@ -169,6 +169,12 @@ export interface PaperSessionState {
   readonly startedAtMs: number;
   /** The broker account's cash when the session started, USD (buying power of the reference). */
   readonly accountCashUsd: number;
+  /**
+   * The broker account's day-trade count (five business days, Alpaca's `daytrade_count`) when
+   * the session started: the reference starts from it (`reference.ts`). Null: the broker
+   * reported none; absent in a state started before it was recorded (read as null).
+   */
+  readonly accountDayTradeCount?: number | null;
   readonly pendingTarget: number | null;
   /** Start of the last bar decided on, epoch ms UTC (null before the first tick). */
   readonly lastBarMs: number | null;
@@ -215,7 +221,8 @@ export interface PaperTickDeps {
   readonly intentTrail?: IntentTrail;
   /**
    * The broker account as the sum of its sessions, read before an opening order when the
-   * session has account limits (`limits.account`). Absent in the reference simulation.
+   * session has account limits (`limits.account`). The reference simulation passes its own
+   * in-memory account (`reference.ts`).
    */
   readonly account?: () => Promise<AccountView>;
 }
@@ -234,7 +241,8 @@ export function newPaperSession(
     | 'limits'
     | 'startedAtMs'
     | 'accountCashUsd'
-  >,
+  > &
+    Partial<Pick<PaperSessionState, 'accountDayTradeCount'>>,
 ): PaperSessionState {
   return {
     ...init,

@@ -8,16 +8,35 @@
  * simulated broker's configuration (latency, participation, fees, buying power). With the
  * simulated broker the paper session and its reference agree to the cent; with Alpaca paper
  * the difference is real slippage and is reported as such.
+ *
+ * The account rules apply too: when the session has account limits, the reference's tick
+ * runs the same pre-trade check against its own account (equity, gross exposure, open
+ * positions, and the day-trade count, starting from the broker's count when the session
+ * started: `accountDayTradeCount`), and its broker applies the broker's pattern-day-trader
+ * protection (`patternDayTrader`), so an order refused under FINRA Rule 4210 at the paper
+ * broker is refused in the reference as well. What the reference cannot see: other sessions
+ * trading the same account that day (their exposure and day trades).
  */
 
 import { ManualClock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { ValidationError } from '../errors.js';
+import type { PatternDayTraderRule } from '../exchange/day-trades.js';
 import { type ExchangeConfig, lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import type { MarketSession } from '../market/types.js';
+import type { AccountView } from './account.js';
 import { ExchangeBroker } from './exchange-broker.js';
 import { type PaperSessionState, paperPnl, paperTick } from './paper-session.js';
+
+/** The exchange configuration of the reference: the simulated broker's settings. */
+export interface ReferenceExchangeConfig extends ExchangeConfig {
+  /**
+   * The broker's pattern-day-trader protection (`exchange/day-trades.ts`; FINRA's numbers at
+   * Alpaca and in the simulated broker of both composition roots); null or absent: off.
+   */
+  readonly patternDayTrader?: PatternDayTraderRule | null;
+}
 
 const MINUTE_MS = 60_000;
 /** Ticks after the close allowed for the last orders to reach a terminal state. */
@@ -28,11 +47,15 @@ const neverEngaged: KillSwitchPort = {
   set: async () => undefined,
 };
 
-/** The reference run of `initial` (a session state before its first tick). */
+/**
+ * The reference run of `initial` (a session state before its first tick) on an in-memory
+ * account holding `initial.accountCashUsd` and the day trades `initial.accountDayTradeCount`.
+ * @throws ValidationError('symbol') when the symbol has no minutes on the session's date.
+ */
 export async function runReferenceSession(
   marketData: MarketDataPort,
   initial: PaperSessionState,
-  exchange: ExchangeConfig,
+  exchange: ReferenceExchangeConfig,
 ): Promise<{ state: PaperSessionState; session: MarketSession }> {
   const session = await marketData.loadSession(initial.date, [initial.symbol]);
   const minutes = symbolMinutes(session, initial.symbol);
@@ -45,8 +68,15 @@ export async function runReferenceSession(
     clock,
     exchange,
     initial.accountCashUsd,
+    { rule: exchange.patternDayTrader ?? null, countAtStart: initial.accountDayTradeCount ?? null },
   );
-  const deps = { broker, marketData, clock, killSwitch: neverEngaged };
+  const deps = {
+    broker,
+    marketData,
+    clock,
+    killSwitch: neverEngaged,
+    account: () => referenceAccountView(broker),
+  };
   let state = initial;
   for (let k = 0; k < MAX_TICKS && !state.done; k++) {
     const out = await paperTick(deps, state);
@@ -54,6 +84,18 @@ export async function runReferenceSession(
     clock.set(clock.now() + out.waitSeconds * 1_000);
   }
   return { state, session };
+}
+
+/** The reference's account as the pre-trade check sees it: this session alone on it. */
+async function referenceAccountView(broker: ExchangeBroker): Promise<AccountView> {
+  const [account, positions] = await Promise.all([broker.getAccount(), broker.listPositions()]);
+  return {
+    equityUsd: account.equityUsd,
+    grossExposureUsd: account.grossExposureUsd ?? 0,
+    otherSessionsOpenNotionalUsd: 0,
+    dayTradeCount: account.dayTradeCount ?? null,
+    openPositions: positions.filter((p) => p.qty !== 0).length,
+  };
 }
 
 /** Last mark of the session's symbol at or before `atMs` (quote mid, else close), USD. */

@@ -24,7 +24,6 @@ import { parseCohortConfig } from '../cohort/config.js';
 import { FillCostsSchema } from '../cohort/fill-model.js';
 import { validateGenome } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
-import type { ExchangeConfig } from '../exchange/exchange-model.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
@@ -41,7 +40,12 @@ import {
   paperTick,
   sessionBook,
 } from '../paper/paper-session.js';
-import { type ParityRecord, parityRecord, runReferenceSession } from '../paper/reference.js';
+import {
+  type ParityRecord,
+  parityRecord,
+  type ReferenceExchangeConfig,
+  runReferenceSession,
+} from '../paper/reference.js';
 import {
   checkSliceRollback,
   SLICE_ROLLBACK_REASON,
@@ -78,7 +82,7 @@ export interface PaperSessionSettings {
 
 /** Dependencies: the pipeline's, plus the exchange configuration of the reference simulation. */
 export interface PaperSessionDeps extends PromotionDeps {
-  readonly referenceExchange: ExchangeConfig;
+  readonly referenceExchange: ReferenceExchangeConfig;
   readonly paperSession: PaperSessionSettings;
   /** Every session's own book on the account (account-level limits and reconciliation). */
   readonly sessionBooks: SessionBookRegistry;
@@ -152,6 +156,7 @@ export const PaperSessionStateSchema = z.strictObject({
   }),
   startedAtMs: z.number(),
   accountCashUsd: z.number(),
+  accountDayTradeCount: z.number().int().min(0).nullable().optional(),
   pendingTarget: z.number().nullable(),
   lastBarMs: z.number().nullable(),
   flattenDecided: z.boolean(),
@@ -229,6 +234,7 @@ export async function startPaperSession(
     closeMs: Date.parse(hours.closeIso),
     startedAtMs: now,
     accountCashUsd: account.cashUsd,
+    accountDayTradeCount: account.dayTradeCount ?? null,
     limits: {
       leverageCap: sizing.maxAgentLeverage,
       maxAggregateExposure: sizing.maxAggregateExposure,
