@@ -228,9 +228,20 @@ export function agentDrawdownGate(
 export interface RiskObservation {
   /**
    * The candidate's minute P&L in its own session(s), per USD of its allocation, oldest first
-   * (`risk/strategy-pnl.ts#minutePnlReturns`); 0 on a flat minute.
+   * (`risk/strategy-pnl.ts#minutePnlReturns`); 0 on a flat minute. With several sessions
+   * (`lookbackSessions` > 1) the lookback's minutes pooled, the latest session included.
    */
   readonly minuteReturns: Maybe<readonly number[]>;
+  /**
+   * Sessions pooled in `minuteReturns` (the lookback), count ≥ 1; absent: one session. Above 1
+   * the gate also judges `latestSessionMinuteReturns` and takes the worse of the two.
+   */
+  readonly lookbackSessions?: Maybe<number>;
+  /**
+   * The latest session's minute P&L alone (the current regime), same units; required when
+   * `lookbackSessions` > 1 (missing: the gate fails closed).
+   */
+  readonly latestSessionMinuteReturns?: Maybe<readonly number[]>;
   /** m: minutes in one session of the candidate (390 on a full US equity day), ≥ 1. */
   readonly minutesPerSession: Maybe<number>;
   /** The capital slice the candidate will trade, USD, > 0: the limit is a fraction of it. */
@@ -286,6 +297,61 @@ function underlyingView(
   return `underlying view (open-to-close, ${returns.length} sessions${note}, at the max intraday exposure ${fmt(notional)} USD): ${fmt(usd / sliceUsd)} of the slice (${fmt(usd)} USD); stressed (worst session of the history): ${fmt(worst)} USD`;
 }
 
+/** One sample's one-session risk, fraction of the capital slice, or why it cannot be measured. */
+function sampleRisk(
+  measure: SessionRiskMeasure,
+  returns: Maybe<readonly number[]>,
+  m: number,
+  confidence: number,
+  need: number,
+): { fraction: number } | { why: string } {
+  if (!Array.isArray(returns)) return { why: "the strategy's minute P&L is missing" };
+  if (!(returns.length >= need)) {
+    return { why: `only ${returns.length} minute P&L observations, need ${need}` };
+  }
+  const bad = returns.findIndex((r) => !isFiniteNumber(r));
+  if (bad >= 0) return { why: `minute P&L #${bad} is missing or non-finite` };
+  try {
+    return { fraction: sessionRiskFromMinutes(measure, returns, m, confidence) };
+  } catch (err) {
+    if (err instanceof StagegateError) return { why: err.message };
+    throw err;
+  }
+}
+
+/**
+ * The lookback-and-latest rule (docs/evidence.md, "Risk on the strategy's own P&L"): with
+ * several sessions pooled, the measure on the pool AND on the latest session alone, the worse
+ * one judged; either unmeasurable fails closed. With one session, that session.
+ */
+function lookbackAndLatest(
+  measure: SessionRiskMeasure,
+  input: RiskObservation,
+  m: number,
+  confidence: number,
+  need: number,
+): { fraction: number; detail: string } | { why: string } {
+  const returns = input.minuteReturns;
+  const sessions = input.lookbackSessions ?? 1;
+  if (!isFiniteNumber(sessions) || !Number.isInteger(sessions) || sessions < 1) {
+    return { why: `lookback sessions missing or invalid (${String(sessions)})` };
+  }
+  const pooled = sampleRisk(measure, returns, m, confidence, need);
+  if ('why' in pooled) return sessions > 1 ? { why: `lookback: ${pooled.why}` } : pooled;
+  const n = (returns as readonly number[]).length;
+  if (sessions === 1) {
+    return { fraction: pooled.fraction, detail: `from ${n} minute P&L observations` };
+  }
+  const latestReturns = input.latestSessionMinuteReturns;
+  const latest = sampleRisk(measure, latestReturns, m, confidence, need);
+  if ('why' in latest) return { why: `latest session: ${latest.why}` };
+  const worse = latest.fraction > pooled.fraction ? 'the latest session' : 'the lookback';
+  return {
+    fraction: Math.max(pooled.fraction, latest.fraction),
+    detail: `the worse of the lookback (${sessions} sessions pooled, ${n} minute P&L observations): ${fmt(pooled.fraction)} and the latest session (${(latestReturns as readonly number[]).length} observations): ${fmt(latest.fraction)}; ${worse} judged`,
+  };
+}
+
 function riskGate(
   gate: GateName,
   label: string,
@@ -296,43 +362,28 @@ function riskGate(
   max: number,
 ): GateResult {
   const unit = FRACTION_OF_SLICE;
-  const returns = input?.minuteReturns;
   const m = input?.minutesPerSession;
   const slice = input?.capitalSliceUsd;
-  if (!Array.isArray(returns))
+  if (!input || !Array.isArray(input.minuteReturns))
     return failClosed(gate, max, unit, "the strategy's minute P&L is missing");
   if (!isFiniteNumber(m) || !Number.isInteger(m) || m < 1)
     return failClosed(gate, max, unit, `minutes per session missing or invalid (${String(m)})`);
   // A full session's minutes, or varMinObservations of them (an early close has fewer).
   const need = isFiniteNumber(minObservations) ? Math.max(2, Math.min(minObservations, m)) : NaN;
-  if (!(returns.length >= need)) {
-    return failClosed(
-      gate,
-      max,
-      unit,
-      `only ${returns.length} minute P&L observations, need ${need}`,
-    );
-  }
-  const bad = returns.findIndex((r) => !isFiniteNumber(r));
-  if (bad >= 0) return failClosed(gate, max, unit, `minute P&L #${bad} is missing or non-finite`);
+  const measured = lookbackAndLatest(measure, input, m, confidence, need);
+  if ('why' in measured) return failClosed(gate, max, unit, measured.why);
   if (!isFiniteNumber(slice) || slice <= 0) {
     return failClosed(gate, max, unit, `capital slice missing or not positive (${String(slice)})`);
   }
-  let fraction: number;
-  try {
-    fraction = sessionRiskFromMinutes(measure, returns, m, confidence);
-  } catch (err) {
-    if (err instanceof StagegateError) return failClosed(gate, max, unit, err.message);
-    throw err;
-  }
-  const second = input ? underlyingView(input, measure, confidence, minObservations, slice) : '';
+  const { fraction } = measured;
+  const second = underlyingView(input, measure, confidence, minObservations, slice);
   return atMost(
     gate,
     `1-session ${label} of the strategy's own P&L at ${fmt(confidence)}`,
     fraction,
     max,
     unit,
-    `; ${fmt(fraction * slice)} USD on the ${fmt(slice)} USD slice, from ${returns.length} minute P&L observations, √${m} scaling; ${second}`,
+    `; ${fmt(fraction * slice)} USD on the ${fmt(slice)} USD slice, ${measured.detail}, √${m} scaling; ${second}`,
   );
 }
 

@@ -54,6 +54,7 @@ import {
   PromotionRequestSchema,
   type StagedPromotion,
 } from './promotion-records.js';
+import { riskLookbackOf } from './risk-lookback.js';
 import { readSimulation } from './simulation-artifact.js';
 
 const MINUTE_MS = 60_000;
@@ -266,6 +267,8 @@ export async function stagePromotion(
     broker: `${deps.brokerAt(nowMs).name}:${deps.brokerAccount}`,
     approvalId: request.approvalId ?? null,
     ...(request.sliceRollback ? { sliceRollback: request.sliceRollback } : {}),
+    // The VaR / ES lookback: the same genome's recent sessions (the Day-3 review's rule).
+    riskSessions: await riskLookbackOf(deps.cohorts, cohort, candidate.agentId, genome.id),
     status: 'staged',
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
     stagedAtIso: isoOf(nowMs),
@@ -415,10 +418,14 @@ export function planEntry(
  * in minutes of the promotion's own session (m of the √m scaling). Nulls (the gates fail
  * closed) when a cohort, its artifact or the agent cannot be read.
  *
- * With `riskSessions` (the Day-3 review: the genome's own sessions, oldest first) the sample is
- * every session's minutes pooled, each session's returns measured from its own allocation: the
- * agents are flat overnight, so no overnight return enters (Jorion 2007, ch. 4: the P&L the
- * position actually carries). Without them, the promotion's cohort session alone.
+ * One sample rule for the Day-3 review and every promotion (docs/evidence.md, "Risk on the
+ * strategy's own P&L"): `riskSessions` is the candidate genome's lookback, its own recent
+ * sessions oldest first (the Day-3 review's reviewed days; a promotion's, fixed when staged by
+ * {@link riskLookbackOf}). The sample is every session's minutes pooled, each session's
+ * returns measured from its own allocation: the agents are flat overnight, so no overnight
+ * return enters (Jorion 2007, ch. 4: the P&L the position actually carries). The latest
+ * session's minutes are returned apart as well; the gates judge the worse of the two samples.
+ * Without `riskSessions`, the promotion's cohort session alone.
  */
 export async function strategyPnlOf(
   deps: Pick<PromotionDeps, 'cohorts' | 'artifacts'>,
@@ -427,10 +434,13 @@ export async function strategyPnlOf(
   minuteReturns: number[] | null;
   minutesPerSession: number | null;
   maxIntradayExposureFraction: number | null;
+  lookbackSessions: number;
+  latestSessionMinuteReturns: number[] | null;
 }> {
   const sessions = p.riskSessions?.length ? p.riskSessions : [p];
   try {
     const minuteReturns: number[] = [];
+    let latest: number[] = [];
     let exposure = 0;
     let minutesPerSession: number | null = null;
     for (const s of sessions) {
@@ -438,17 +448,30 @@ export async function strategyPnlOf(
       const simulation = await readSimulation(deps.artifacts, cohort.artifacts.simulationKey);
       const agent = simulation.agents.find((a) => a.agentId === s.agentId);
       if (!agent) throw new NotFoundError('agent', `${s.agentId} in ${s.cohortId}`);
-      minuteReturns.push(...minutePnlReturns(agent.equityCurve, agent.allocationUsd));
+      latest = minutePnlReturns(agent.equityCurve, agent.allocationUsd);
+      minuteReturns.push(...latest);
       exposure = Math.max(
         exposure,
         maxIntradayExposureFraction(agent.grossExposureCurve, agent.allocationUsd),
       );
       if (s.cohortId === p.cohortId) minutesPerSession = simulation.timestamps.length;
     }
-    return { minuteReturns, minutesPerSession, maxIntradayExposureFraction: exposure };
+    return {
+      minuteReturns,
+      minutesPerSession,
+      maxIntradayExposureFraction: exposure,
+      lookbackSessions: sessions.length,
+      latestSessionMinuteReturns: latest,
+    };
   } catch (err) {
     if (!(err instanceof StagegateError)) throw err;
-    return { minuteReturns: null, minutesPerSession: null, maxIntradayExposureFraction: null };
+    return {
+      minuteReturns: null,
+      minutesPerSession: null,
+      maxIntradayExposureFraction: null,
+      lookbackSessions: sessions.length,
+      latestSessionMinuteReturns: null,
+    };
   }
 }
 

@@ -161,6 +161,58 @@ describe('VaR / ES gates', () => {
     });
   });
 
+  it('judge the worse of the pooled lookback and the latest session, by hand; either unmeasurable fails closed', () => {
+    // Prepare: m = 4 (√m = 2), α = 0.9, ten observations per sample. Lookback of two sessions:
+    // a calm one (losses up to 0.01) then the latest (losses up to 0.05).
+    const calm = [-0.01, -0.01, -0.005, 0, 0, 0.005, 0.01, 0.01, 0.01, 0.01];
+    const latest = [-0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.04, 0.05];
+    const t = { ...T, varMinObservations: 10, varConfidence: 0.9, maxVar1dFraction: 0.07 };
+    const obs: RiskObservation = {
+      minuteReturns: [...calm, ...latest],
+      lookbackSessions: 2,
+      latestSessionMinuteReturns: latest,
+      minutesPerSession: 4,
+      capitalSliceUsd: 10_000,
+    };
+    // Act
+    const r = historicalVarGate(obs, t);
+    const pooledWorse = historicalVarGate(
+      { ...obs, minuteReturns: [...latest, ...calm], latestSessionMinuteReturns: calm },
+      t,
+    );
+    // Assess: the lower empirical quantile is the ⌈α·n⌉-th smallest loss. Pooled (n = 20):
+    // losses from the largest 0.05, 0.03, 0.02, ... → 18th smallest = 3rd largest = 0.02 →
+    // session 0.04. Latest alone (n = 10): 2nd largest = 0.03 → 0.06. Calm alone: 0.01 → 0.02.
+    expect(r.observed).toBeCloseTo(0.06, 12);
+    expect(r.verdict).toBe('pass');
+    expect(r.reason).toMatch(/the latest session judged/);
+    expect(pooledWorse.observed).toBeCloseTo(0.04, 12);
+    expect(pooledWorse.reason).toMatch(
+      /the worse of the lookback \(2 sessions pooled, 20 minute P&L observations\): 0\.04 and the latest session \(10 observations\): 0\.02; the lookback judged/,
+    );
+    // A stormy latest session after a calm lookback (pooled n = 40: 5th largest loss 0.01 →
+    // 0.02): the latest session's 0.06 is judged and fails a 0.05 limit
+    const stormy = historicalVarGate(
+      {
+        ...obs,
+        minuteReturns: [...calm, ...calm, ...calm, ...latest],
+        lookbackSessions: 4,
+      },
+      { ...t, maxVar1dFraction: 0.05 },
+    );
+    expect(stormy.observed).toBeCloseTo(0.06, 12);
+    expect(stormy.verdict).toBe('fail');
+    expect(stormy.reason).toMatch(/the latest session judged/);
+    // Fail closed: several sessions without the latest one's minutes, or too few of them
+    for (const bad of [undefined, null, [0.01, -0.01]]) {
+      expect(historicalVarGate({ ...obs, latestSessionMinuteReturns: bad }, t)).toMatchObject({
+        verdict: 'fail',
+        observed: null,
+      });
+    }
+    expect(historicalVarGate({ ...obs, lookbackSessions: 0 }, t).verdict).toBe('fail');
+  });
+
   it('state the underlying view (open-to-close history at the max intraday exposure) beside the verdict, never as it', () => {
     // Prepare: the same strategy P&L; an underlying whose worst session fell 10 %
     const base: RiskObservation = {

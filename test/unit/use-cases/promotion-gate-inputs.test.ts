@@ -103,7 +103,11 @@ describe('promotion gate inputs', () => {
     expect(pnl.minuteReturns).toEqual([0.01, -0.015, 0, 0.01, -0.02]);
     expect(pnl.minutesPerSession).toBe(3);
     expect(pnl.maxIntradayExposureFraction).toBe(2.5);
+    // the latest session apart (the gates judge the worse of the pool and it)
+    expect(pnl.lookbackSessions).toBe(2);
+    expect(pnl.latestSessionMinuteReturns).toEqual([0, 0.01, -0.02]);
     expect(missing.minuteReturns).toBeNull();
+    expect(missing.latestSessionMinuteReturns).toBeNull();
   });
 
   it('an unreadable cohort or agent gives nulls (the risk gates then fail closed), never a throw', async () => {
@@ -112,6 +116,8 @@ describe('promotion gate inputs', () => {
       minuteReturns: null,
       minutesPerSession: null,
       maxIntradayExposureFraction: null,
+      lookbackSessions: 1,
+      latestSessionMinuteReturns: null,
     };
     expect(await strategyPnlOf(deps, { cohortId: 'coh-1', agentId: 'a0009' })).toEqual(none);
     expect(await strategyPnlOf(deps, { cohortId: 'coh-x', agentId: 'a0001' })).toEqual(none);
