@@ -28,7 +28,7 @@ import type {
 } from '../functions/core/use-cases/day3-records.js';
 import type { SliceTick } from '../functions/core/use-cases/day3-rollback.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
-import type { OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { OrdersOutput } from '../functions/core/use-cases/promotion-orders.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../functions/ports/notifier.js';
 import { type RollbackMonitorTick, stageSchedules } from '../lib/config/schedules.js';
 import { type ApprovalServer, startApprovalServer } from './approval-server.js';

@@ -14,12 +14,10 @@ import type { Day3Conclusion } from '../functions/core/use-cases/day3-conclude.j
 import type { Day3Selection } from '../functions/core/use-cases/day3-records.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
-import type {
-  completePromotion,
-  GatesOutput,
-  reconcilePromotion,
-} from '../functions/core/use-cases/promotion.js';
+import type { GatesOutput } from '../functions/core/use-cases/promotion-gates.js';
+import type { reconcilePromotion } from '../functions/core/use-cases/promotion-orders.js';
 import type { StagedPromotion } from '../functions/core/use-cases/promotion-records.js';
+import type { completePromotion } from '../functions/core/use-cases/promotion-stage.js';
 import type { IngestionResult } from '../functions/core/use-cases/session-ingestion.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import type { LocalExecutionResult } from './asl-runner.js';

@@ -4,7 +4,7 @@
  * (`local/replay.ts`) and the Day-3 micro-live (`local/day3.ts`).
  */
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
-import type { OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { OrdersOutput } from '../functions/core/use-cases/promotion-orders.js';
 
 /**
  * The session's orders as order rows (quantities in shares, prices in USD); `latencyMs` gives

@@ -19,7 +19,8 @@ import type { BenchmarkSession } from '../functions/core/report/trading-record.j
 import type { CohortScore } from '../functions/core/scoring/score.js';
 import type { LearningOutput } from '../functions/core/use-cases/learning.js';
 import type { SessionSummary } from '../functions/core/use-cases/paper-session.js';
-import type { GatesOutput, OrdersOutput } from '../functions/core/use-cases/promotion.js';
+import type { GatesOutput } from '../functions/core/use-cases/promotion-gates.js';
+import type { OrdersOutput } from '../functions/core/use-cases/promotion-orders.js';
 import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
 import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
 import type { LocalExecutionResult } from './asl-runner.js';

@@ -9,7 +9,7 @@
 
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
-import { checkPromotionWindow } from '../core/use-cases/promotion.js';
+import { checkPromotionWindow } from '../core/use-cases/promotion-stage.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 

@@ -7,8 +7,8 @@
 import * as z from 'zod';
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
-import { completePromotion } from '../core/use-cases/promotion.js';
 import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
+import { completePromotion } from '../core/use-cases/promotion-stage.js';
 import { causeMessage } from '../core/use-cases/record-failure.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 

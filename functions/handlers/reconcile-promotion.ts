@@ -9,7 +9,7 @@
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
-import { reconcilePromotion } from '../core/use-cases/promotion.js';
+import { reconcilePromotion } from '../core/use-cases/promotion-orders.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 

@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
-import { stagePromotion } from '../core/use-cases/promotion.js';
+import { stagePromotion } from '../core/use-cases/promotion-stage.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({

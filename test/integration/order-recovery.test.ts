@@ -9,12 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
 import { TokenBucket } from '../../functions/adapters/brokers/rate-limiter.js';
 import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
-import {
-  evaluatePromotionGates,
-  stagePromotion,
-  submitPromotionOrders,
-} from '../../functions/core/use-cases/promotion.js';
+import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
+import { submitPromotionOrders } from '../../functions/core/use-cases/promotion-orders.js';
 import type { PromotionRecoveryDeps } from '../../functions/core/use-cases/promotion-recovery.js';
+import { stagePromotion } from '../../functions/core/use-cases/promotion-stage.js';
 import { sweepInFlight } from '../../functions/core/use-cases/recover-in-flight.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
 import { ManualClock } from '../../functions/ports/clock.js';

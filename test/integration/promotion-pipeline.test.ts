@@ -7,12 +7,10 @@ import { CODE_VERSION } from '../../functions/config/code-version.js';
 import { decisionProvenance } from '../../functions/core/audit/record.js';
 import { readPaperTrackRecord } from '../../functions/core/paper/track-record.js';
 import { setKillSwitch } from '../../functions/core/use-cases/kill-switch.js';
-import {
-  evaluatePromotionGates,
-  type PromotionDeps,
-  stagePromotion,
-  submitPromotionOrders,
-} from '../../functions/core/use-cases/promotion.js';
+import type { PromotionDeps } from '../../functions/core/use-cases/promotion.js';
+import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
+import { submitPromotionOrders } from '../../functions/core/use-cases/promotion-orders.js';
+import { stagePromotion } from '../../functions/core/use-cases/promotion-stage.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../local/servers.js';

@@ -17,7 +17,8 @@ import {
 } from '../rollback/monitor.js';
 import type { Day3Deps } from './day3.js';
 import type { LeverageDecisionRecord, MicroLiveSlice, MicroLiveStatus } from './day3-records.js';
-import { type PlannedLeg, pollPromotionOrders, submitPromotionOrders } from './promotion.js';
+import { pollPromotionOrders, submitPromotionOrders } from './promotion-orders.js';
+import type { PlannedLeg } from './promotion-plan.js';
 
 const ACTOR = 'stagegate/rollback-monitor';
 const MINUTE_MS = 60_000;

@@ -29,7 +29,7 @@ import {
 } from './day3-records.js';
 import { publishDay3Report } from './day3-report.js';
 import type { PromotionDeps } from './promotion.js';
-import { evaluatePromotionGates } from './promotion.js';
+import { evaluatePromotionGates } from './promotion-gates.js';
 import type { StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
 

@@ -17,7 +17,8 @@ import type { SessionBookRegistry } from '../../ports/session-books.js';
 import { auditDraft } from '../audit/record.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
 import { recoverPaperSession } from './paper-session-recovery.js';
-import { type PromotionDeps, syncOrder } from './promotion.js';
+import type { PromotionDeps } from './promotion.js';
+import { syncOrder } from './promotion-orders.js';
 import type { PromotionOrder } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';

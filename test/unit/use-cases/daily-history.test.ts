@@ -3,7 +3,7 @@ import { FileSystemBlobSource } from '../../../functions/adapters/market-data/bl
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { evaluateGates } from '../../../functions/core/gates/evaluate.js';
 import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
-import { dailyHistoryOrNull } from '../../../functions/core/use-cases/promotion.js';
+import { dailyHistoryOrNull } from '../../../functions/core/use-cases/promotion-gates.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const md = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));

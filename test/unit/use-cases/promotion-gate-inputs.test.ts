@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../functions/core/errors.js';
-import { planEntry, strategyPnlOf } from '../../../functions/core/use-cases/promotion.js';
+import { strategyPnlOf } from '../../../functions/core/use-cases/promotion-gates.js';
+import { planEntry } from '../../../functions/core/use-cases/promotion-plan.js';
 import type { ArtifactStore } from '../../../functions/ports/artifact-store.js';
 import type { CohortRepository } from '../../../functions/ports/cohort-repository.js';
 import { genome, makeSession } from '../cohort/fixtures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../functions/core/orders/client-order-id.js';
-import { promotionIdFor } from '../../../functions/core/use-cases/promotion.js';
+import { promotionIdFor } from '../../../functions/core/use-cases/promotion-stage.js';
 
 const KEY = { cohortId: 'coh-1', agentId: 'a-07', approvalId: null, sessionDate: '2013-10-08' };
 

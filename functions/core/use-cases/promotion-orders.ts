@@ -1,0 +1,345 @@
+/**
+ * The promotion's orders: submit (kill switch re-read per leg, reservation before the send),
+ * poll, sync each broker report into the order and the position book, and Reconcile the book
+ * and orders with the broker.
+ */
+import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
+import { BrokerRejectedError, KillSwitchEngagedError } from '../errors.js';
+import { type AccountBook, applyBookFill, openPositions } from '../exchange/position-book.js';
+import { clientOrderId } from '../orders/client-order-id.js';
+import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
+import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
+import { type Discrepancy, reconcile } from '../orders/reconcile.js';
+import {
+  killSwitchState,
+  PROMOTION_ACTOR,
+  type PromotionDeps,
+  promotionDraft,
+  promotionStream,
+} from './promotion.js';
+import type { PlannedLeg } from './promotion-plan.js';
+import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
+
+/**
+ * Applies the broker's view of an order to our snapshot through the Order entity (an
+ * illegal transition throws IllegalOrderTransitionError), books new fills into THE
+ * position book (`exchange/position-book.ts`), saves, and records `order_status_changed` when anything moved.
+ */
+export async function syncOrder(
+  deps: PromotionDeps,
+  p: StagedPromotion,
+  tracked: PromotionOrder,
+  reported: BrokerOrder,
+  nowMs: number,
+): Promise<PromotionOrder> {
+  const order = Order.rehydrate(tracked.order);
+  // An event the lifecycle does not allow throws IllegalOrderTransitionError (recorded by
+  // the state machine's Catch): a broker report never silently rewrites an order's history.
+  for (const ev of brokerReportEvents(tracked.order, reported, nowMs)) order.apply(ev);
+  const next = order.snapshot();
+  if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
+    return tracked;
+  let bookedQty = tracked.bookedQty;
+  let bookedFeesUsd = tracked.bookedFeesUsd ?? 0;
+  const toBook = next.filledQty - bookedQty;
+  if (toBook > 1e-9) {
+    const prevNotional = bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
+    const price = (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { book, version } = await deps.promotions.getBook(p.broker);
+      const booked = applyBookFill(book, {
+        symbol: next.symbol,
+        side: next.side,
+        qty: toBook,
+        priceUsd: price,
+        feeUsd: Math.max(0, reported.feesUsd - (tracked.bookedFeesUsd ?? 0)),
+        atMs: nowMs,
+      });
+      if (await deps.promotions.saveBook(p.broker, booked, version)) {
+        bookedQty = next.filledQty;
+        bookedFeesUsd = reported.feesUsd;
+        break;
+      }
+    }
+  }
+  const updated: PromotionOrder = { ...tracked, bookedQty, bookedFeesUsd, order: next };
+  await deps.promotions.saveOrder(updated);
+  await deps.audit.append(
+    promotionDraft(
+      deps,
+      'order_status_changed',
+      promotionStream(p.promotionId),
+      { promotion_id: p.promotionId, order_id: next.clientOrderId },
+      {
+        client_order_id: next.clientOrderId,
+        status: next.status,
+        previous_status: tracked.order.status,
+        filled_qty: next.filledQty,
+        filled_avg_price: next.avgFillPriceUsd,
+        broker_status: reported.status,
+      },
+    ),
+  );
+  return updated;
+}
+
+export interface OrdersOutput {
+  readonly orders: readonly {
+    readonly clientOrderId: string;
+    readonly symbol: string;
+    readonly side: OrderSide;
+    readonly qty: number;
+    readonly status: string;
+    readonly filledQty: number;
+    readonly filledAvgPriceUsd: number | null;
+    /** Submission to last update, ms (submission-to-terminal once terminal). */
+    readonly latencyMs: number;
+  }[];
+  readonly allTerminal: boolean;
+}
+
+function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
+  return {
+    orders: orders.map((o) => ({
+      clientOrderId: o.order.clientOrderId,
+      symbol: o.order.symbol,
+      side: o.order.side,
+      qty: o.order.qty,
+      status: o.order.status,
+      filledQty: o.order.filledQty,
+      filledAvgPriceUsd: o.order.avgFillPriceUsd,
+      latencyMs: o.order.updatedAtMs - o.order.createdAtMs,
+    })),
+    allTerminal: orders.every((o) => isTerminalOrderStatus(o.order.status)),
+  };
+}
+
+async function assertKillSwitchOff(deps: Pick<PromotionDeps, 'killSwitch'>): Promise<void> {
+  const ks = await killSwitchState(deps);
+  if (ks !== 'off') throw new KillSwitchEngagedError(ks);
+}
+
+/** Records a broker's rejection of a reserved order on the order (saved) and in the trail. */
+async function recordRejection(
+  deps: PromotionDeps,
+  p: StagedPromotion,
+  reserved: PromotionOrder,
+  reason: string,
+  nowMs: number,
+): Promise<PromotionOrder> {
+  const coid = reserved.order.clientOrderId;
+  const order = Order.rehydrate(reserved.order);
+  order.apply({ type: 'rejected', atMs: nowMs, reason } as OrderEvent);
+  const rejected: PromotionOrder = { ...reserved, order: order.snapshot() };
+  await deps.promotions.saveOrder(rejected);
+  await deps.audit.append(
+    promotionDraft(
+      deps,
+      'order_status_changed',
+      promotionStream(p.promotionId),
+      { promotion_id: p.promotionId, order_id: coid },
+      {
+        client_order_id: coid,
+        status: 'rejected',
+        previous_status: reserved.order.status,
+        filled_qty: 0,
+        filled_avg_price: null,
+        reason,
+      },
+    ),
+  );
+  return rejected;
+}
+
+/**
+ * One leg: reserves the order under its deterministic client_order_id (conditional write),
+ * then sends it through the order-intent protocol unless the reservation is already terminal.
+ */
+async function submitLeg(
+  deps: PromotionDeps,
+  p: StagedPromotion,
+  broker: BrokerPort,
+  leg: PlannedLeg,
+  nowMs: number,
+): Promise<PromotionOrder> {
+  const coid = clientOrderId({ promotionId: p.promotionId, leg: leg.leg, attempt: 1 });
+  const fresh = Order.create(
+    {
+      clientOrderId: coid,
+      symbol: leg.symbol,
+      side: leg.side,
+      qty: leg.qty,
+      type: 'market',
+      limitPriceUsd: null,
+      timeInForce: 'day',
+    },
+    nowMs,
+  ).snapshot();
+  const { created, order: reserved } = await deps.promotions.reserveOrder({
+    promotionId: p.promotionId,
+    leg: leg.leg,
+    attempt: 1,
+    bookedQty: 0,
+    order: fresh,
+  });
+  if (isTerminalOrderStatus(reserved.order.status)) return reserved;
+  try {
+    // Intent before effect (functions/core/orders/order-intent.ts): `order_intent` is
+    // appended before the broker call, `order_submitted` after; a reservation that existed
+    // already is looked up at the broker first and never sent twice.
+    const { order: reported } = await submitOnce(
+      {
+        audit: deps.audit,
+        environment: deps.environment,
+        actor: PROMOTION_ACTOR,
+        stream: promotionStream(p.promotionId),
+        subject: { promotion_id: p.promotionId },
+      },
+      broker,
+      {
+        clientOrderId: coid,
+        symbol: reserved.order.symbol,
+        side: reserved.order.side,
+        qty: reserved.order.qty,
+        type: 'market',
+        timeInForce: 'day',
+      },
+      { mayBeKnown: !created },
+    );
+    return await syncOrder(deps, p, reserved, reported, nowMs);
+  } catch (err) {
+    if (!(err instanceof BrokerRejectedError)) throw err;
+    return recordRejection(deps, p, reserved, err.reason, nowMs);
+  }
+}
+
+/**
+ * Submit: for each planned leg re-checks the kill switch (fails closed), then reserves the
+ * order under its deterministic client_order_id (conditional write) BEFORE sending it, and
+ * sends it. A retry or restart after the broker accepted but before we recorded finds the
+ * reservation and the broker answers with the same order (`duplicate`), so exactly one
+ * order per leg exists. A broker rejection is recorded on the order, not retried.
+ *
+ * @throws KillSwitchEngagedError when the switch is on or unreadable.
+ */
+export async function submitPromotionOrders(
+  deps: PromotionDeps,
+  input: {
+    readonly promotion: StagedPromotion;
+    readonly plan: readonly PlannedLeg[];
+  },
+): Promise<OrdersOutput> {
+  const p = input.promotion;
+  if (input.plan.length === 0) await assertKillSwitchOff(deps);
+  const now = deps.clock.now();
+  const broker = deps.brokerAt(now);
+  const out: PromotionOrder[] = [];
+  for (const leg of input.plan) {
+    // Re-read before every leg, not once: an operator who engages the switch mid-submission
+    // stops the legs not yet sent (those already sent are canceled by the engage itself).
+    await assertKillSwitchOff(deps);
+    out.push(await submitLeg(deps, p, broker, leg, now));
+  }
+  await deps.promotions.setStatus(
+    p.promotionId,
+    'submitted',
+    `${out.length} order(s) sent to ${broker.name}`,
+  );
+  return ordersOutput(out);
+}
+
+/**
+ * Poll: asks the broker for every open order of the promotion and applies what moved.
+ * With `cancelOpen`, requests cancellation of every order still open first (the poll budget
+ * ran out, or the kill switch was engaged).
+ */
+export async function pollPromotionOrders(
+  deps: PromotionDeps,
+  input: {
+    readonly promotion: StagedPromotion;
+    readonly cancelOpen?: boolean;
+  },
+): Promise<OrdersOutput> {
+  const p = input.promotion;
+  const now = deps.clock.now();
+  const broker = deps.brokerAt(now);
+  const tracked = await deps.promotions.listOrders(p.promotionId);
+  const out: PromotionOrder[] = [];
+  for (const o of tracked) {
+    if (isTerminalOrderStatus(o.order.status)) {
+      out.push(o);
+      continue;
+    }
+    const reported = input.cancelOpen
+      ? await broker.cancelOrder(o.order.clientOrderId)
+      : await broker.getOrderByClientOrderId(o.order.clientOrderId);
+    out.push(reported ? await syncOrder(deps, p, o, reported, now) : o);
+  }
+  return ordersOutput(out);
+}
+
+/**
+ * Reconcile: compares the local position book and this promotion's orders with the broker's
+ * positions and orders, and records a `reconciliation` with every discrepancy.
+ */
+export async function reconcilePromotion(
+  deps: PromotionDeps,
+  input: { readonly promotion: StagedPromotion },
+): Promise<{
+  clean: boolean;
+  discrepancies: readonly Discrepancy[];
+  positions: readonly { symbol: string; qty: number }[];
+}> {
+  const p = input.promotion;
+  const now = deps.clock.now();
+  const broker = deps.brokerAt(now);
+  const [{ book }, brokerPositions, tracked] = await Promise.all([
+    deps.promotions.getBook(p.broker),
+    broker.listPositions(),
+    deps.promotions.listOrders(p.promotionId),
+  ]);
+  const brokerOrders: { clientOrderId: string; status: string; filledQty: number }[] = [];
+  for (const o of tracked) {
+    const b = await broker.getOrderByClientOrderId(o.order.clientOrderId);
+    if (b)
+      brokerOrders.push({
+        clientOrderId: b.clientOrderId,
+        status: b.status,
+        filledQty: b.filledQty,
+      });
+  }
+  const localPositions = openPositions(book as AccountBook).map((v) => ({
+    symbol: v.symbol,
+    qty: v.qty,
+  }));
+  const discrepancies = reconcile(
+    {
+      localPositions,
+      brokerPositions: brokerPositions.map((b) => ({ symbol: b.symbol, qty: b.qty })),
+      localOrders: tracked.map((o) => ({
+        clientOrderId: o.order.clientOrderId,
+        status: o.order.status,
+        filledQty: o.order.filledQty,
+      })),
+      brokerOrders,
+    },
+    { qtyTolerance: deps.promotionConfig.reconcileQtyTolerance },
+  );
+  await deps.audit.append(
+    promotionDraft(
+      deps,
+      'reconciliation',
+      promotionStream(p.promotionId),
+      { promotion_id: p.promotionId },
+      {
+        clean: discrepancies.length === 0,
+        discrepancies,
+        local_positions: localPositions,
+        broker_positions: brokerPositions,
+        orders: brokerOrders,
+        broker: broker.name,
+      },
+    ),
+  );
+  return { clean: discrepancies.length === 0, discrepancies, positions: localPositions };
+}
