@@ -9,17 +9,23 @@
 import type * as z from 'zod';
 
 export abstract class StagegateError extends Error {
+  /**
+   * The class name, stated as a string literal by every subclass: the deployed bundles are
+   * minified without keepNames, so `new.target.name` would be a minified name there
+   * (test/infra/bundling.test.ts checks each class inside a minified bundle).
+   */
+  override readonly name: string = 'StagegateError';
   /** True when retrying the same input may succeed (transient I/O fault). */
   readonly retryable: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** Input (event, CLI flag, config field) failed validation. `field` names the offending path. */
 export class ValidationError extends StagegateError {
+  override readonly name: string = 'ValidationError';
   constructor(
     readonly field: string,
     message: string,
@@ -76,10 +82,13 @@ export function parseOrThrow<S extends z.ZodType>(
 }
 
 /** Base of everything that goes wrong while reading market data. */
-export abstract class MarketDataError extends StagegateError {}
+export abstract class MarketDataError extends StagegateError {
+  override readonly name: string = 'MarketDataError';
+}
 
 /** A data file the session needs does not exist. `path` is the file looked for. */
 export class DataFileMissingError extends MarketDataError {
+  override readonly name: string = 'DataFileMissingError';
   constructor(
     readonly path: string,
     message?: string,
@@ -95,6 +104,7 @@ export class DataFileMissingError extends MarketDataError {
  * unknown symbol.
  */
 export class NoDailyHistoryError extends DataFileMissingError {
+  override readonly name: string = 'NoDailyHistoryError';
   constructor(
     readonly symbol: string,
     path: string,
@@ -109,6 +119,7 @@ export class NoDailyHistoryError extends DataFileMissingError {
  * an empty bucket prefix). `folder` is the absolute folder or `s3://bucket/prefix` looked at.
  */
 export class DataFolderMissingError extends MarketDataError {
+  override readonly name: string = 'DataFolderMissingError';
   constructor(readonly folder: string) {
     super(
       `market data folder not found: ${folder} (set --data or STAGEGATE_DATA to a LEAN data root)`,
@@ -118,6 +129,7 @@ export class DataFolderMissingError extends MarketDataError {
 
 /** A data file exists but cannot be read as the LEAN format says (bad zip, bad row). */
 export class DataFileCorruptError extends MarketDataError {
+  override readonly name: string = 'DataFileCorruptError';
   constructor(
     readonly path: string,
     readonly detail: string,
@@ -129,6 +141,7 @@ export class DataFileCorruptError extends MarketDataError {
 
 /** A symbol has no data at all under the data root. `known` lists the symbols that do. */
 export class UnknownSymbolError extends MarketDataError {
+  override readonly name: string = 'UnknownSymbolError';
   constructor(
     readonly symbol: string,
     readonly known: readonly string[],
@@ -139,6 +152,7 @@ export class UnknownSymbolError extends MarketDataError {
 
 /** The date is not a trading session in the data (weekend, holiday, or no file for it). */
 export class NoSessionError extends MarketDataError {
+  override readonly name: string = 'NoSessionError';
   constructor(
     readonly date: string,
     readonly available: readonly string[],
@@ -149,11 +163,13 @@ export class NoSessionError extends MarketDataError {
 
 /** A transient infrastructure fault (throttling, 5xx, timeout) worth retrying. */
 export class TransientError extends StagegateError {
+  override readonly name: string = 'TransientError';
   override readonly retryable = true;
 }
 
 /** An item the caller expected is not in the store (cohort id, order id, artifact key). */
 export class NotFoundError extends StagegateError {
+  override readonly name: string = 'NotFoundError';
   constructor(
     readonly entity: string,
     readonly id: string,
@@ -167,6 +183,7 @@ export class NotFoundError extends StagegateError {
  * `functions/core/orders/order.ts`). The order is left unchanged.
  */
 export class IllegalOrderTransitionError extends StagegateError {
+  override readonly name: string = 'IllegalOrderTransitionError';
   constructor(
     readonly clientOrderId: string,
     readonly from: string,
@@ -181,6 +198,7 @@ export class IllegalOrderTransitionError extends StagegateError {
  * The order is left unchanged.
  */
 export class OrderOverfillError extends StagegateError {
+  override readonly name: string = 'OrderOverfillError';
   constructor(
     readonly clientOrderId: string,
     readonly orderQty: number,
@@ -198,6 +216,7 @@ export class OrderOverfillError extends StagegateError {
  * returns than the configured minimum. `needed` and `got` are counts.
  */
 export class InsufficientDataError extends StagegateError {
+  override readonly name: string = 'InsufficientDataError';
   constructor(
     readonly what: string,
     readonly needed: number,
@@ -209,6 +228,7 @@ export class InsufficientDataError extends StagegateError {
 
 /** A cohort id was already persisted by a different execution (ids are write-once). */
 export class CohortAlreadyExistsError extends StagegateError {
+  override readonly name: string = 'CohortAlreadyExistsError';
   constructor(readonly cohortId: string) {
     super(`cohort already exists: ${cohortId}`);
   }
@@ -222,6 +242,7 @@ export class CohortAlreadyExistsError extends StagegateError {
  * cost of a possible duplicate record (the audit trail is at-least-once, see docs/audit.md).
  */
 export class AuditWriteError extends StagegateError {
+  override readonly name: string = 'AuditWriteError';
   override readonly retryable = true;
 
   constructor(
@@ -240,6 +261,7 @@ export class AuditWriteError extends StagegateError {
  * `hash-mismatch`, `seq-gap`). Not retryable: the stored trail itself is wrong.
  */
 export class AuditChainBrokenError extends StagegateError {
+  override readonly name: string = 'AuditChainBrokenError';
   constructor(
     readonly stream: string | null,
     readonly seq: number | null,
@@ -253,6 +275,7 @@ export class AuditChainBrokenError extends StagegateError {
 
 /** The broker refused an order (insufficient buying power, invalid order); never retried. */
 export class BrokerRejectedError extends StagegateError {
+  override readonly name: string = 'BrokerRejectedError';
   constructor(
     readonly clientOrderId: string,
     readonly reason: string,
@@ -263,13 +286,16 @@ export class BrokerRejectedError extends StagegateError {
 }
 
 /** The broker could not be reached or kept failing (timeout, 5xx, 429) after bounded retries. */
-export class BrokerUnavailableError extends TransientError {}
-
+export class BrokerUnavailableError extends TransientError {
+  override readonly name: string = 'BrokerUnavailableError';
+}
 /** The broker refused our credentials (401/403 auth); never retried. */
-export class BrokerAuthError extends StagegateError {}
-
+export class BrokerAuthError extends StagegateError {
+  override readonly name: string = 'BrokerAuthError';
+}
 /** The kill switch is engaged (or unreadable: fail closed); nothing may reach a broker. */
 export class KillSwitchEngagedError extends StagegateError {
+  override readonly name: string = 'KillSwitchEngagedError';
   constructor(readonly state: 'on' | 'unknown') {
     super(
       state === 'on'
@@ -281,6 +307,7 @@ export class KillSwitchEngagedError extends StagegateError {
 
 /** No approval request with this id exists (never created, or purged by TTL). */
 export class ApprovalNotFoundError extends NotFoundError {
+  override readonly name: string = 'ApprovalNotFoundError';
   constructor(readonly approvalId: string) {
     super('approval', approvalId);
   }
@@ -291,6 +318,7 @@ export class ApprovalNotFoundError extends NotFoundError {
  * ONCE. `status` is the recorded decision, `decidedBy` who made it (null when unknown).
  */
 export class ApprovalAlreadyDecidedError extends StagegateError {
+  override readonly name: string = 'ApprovalAlreadyDecidedError';
   constructor(
     readonly approvalId: string,
     readonly status: string,
@@ -304,6 +332,7 @@ export class ApprovalAlreadyDecidedError extends StagegateError {
 
 /** The approval request (or its link) expired at `expiresAtIso` before it was decided. */
 export class ApprovalExpiredError extends StagegateError {
+  override readonly name: string = 'ApprovalExpiredError';
   constructor(
     readonly approvalId: string,
     readonly expiresAtIso: string,
@@ -318,6 +347,7 @@ export class ApprovalExpiredError extends StagegateError {
  * or without that step's role; `why` says which (null: not on the allow-list).
  */
 export class ApprovalForbiddenError extends StagegateError {
+  override readonly name: string = 'ApprovalForbiddenError';
   constructor(
     readonly approvalId: string,
     readonly approver: string,
@@ -332,6 +362,7 @@ export class ApprovalForbiddenError extends StagegateError {
  * of N signatures always has N distinct signers.
  */
 export class ApprovalDuplicateSignerError extends StagegateError {
+  override readonly name: string = 'ApprovalDuplicateSignerError';
   constructor(
     readonly approvalId: string,
     readonly approver: string,
@@ -349,6 +380,7 @@ export class ApprovalDuplicateSignerError extends StagegateError {
  * `malformed`, `stale_timestamp`, `bad_signature`). Never retried.
  */
 export class SignatureInvalidError extends StagegateError {
+  override readonly name: string = 'SignatureInvalidError';
   constructor(
     readonly subject: string,
     readonly reason: string,
@@ -365,6 +397,7 @@ export class SignatureInvalidError extends StagegateError {
  * network) are `TransientError`s instead.
  */
 export class NotificationRejectedError extends StagegateError {
+  override readonly name: string = 'NotificationRejectedError';
   constructor(
     readonly provider: string,
     readonly reason: string,
@@ -378,6 +411,7 @@ export class NotificationRejectedError extends StagegateError {
  * numbers are write-once). Saving the identical generation again is a no-op, not this error.
  */
 export class GenerationAlreadyExistsError extends StagegateError {
+  override readonly name: string = 'GenerationAlreadyExistsError';
   constructor(readonly generation: number) {
     super(`genome pool generation ${generation} already exists with different content`);
   }
@@ -390,6 +424,7 @@ export class GenerationAlreadyExistsError extends StagegateError {
  * the cycle; retrying the same write cannot succeed.
  */
 export class GenomePoolConflictError extends StagegateError {
+  override readonly name: string = 'GenomePoolConflictError';
   constructor(
     readonly expectedPrevious: number | null,
     readonly actual: number | null,
@@ -402,6 +437,7 @@ export class GenomePoolConflictError extends StagegateError {
 
 /** A stored genome-pool generation cannot be read back (missing part, checksum mismatch). */
 export class GenomePoolCorruptError extends StagegateError {
+  override readonly name: string = 'GenomePoolCorruptError';
   constructor(
     readonly generation: number,
     readonly detail: string,
@@ -417,6 +453,7 @@ export class GenomePoolCorruptError extends StagegateError {
  * decision that tried to resume it was recorded, the execution is no longer waiting.
  */
 export class TaskTokenInvalidError extends StagegateError {
+  override readonly name: string = 'TaskTokenInvalidError';
   constructor(
     readonly reason: 'timed_out' | 'does_not_exist' | 'invalid',
     detail?: string,

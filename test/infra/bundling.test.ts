@@ -30,8 +30,14 @@ const PROBE_OUTFILE = path.join(OUT_DIR, 'credentials-probe.mjs');
 /** A tiny entry that builds a multipart body the way the Slack SDK's form-data does. */
 const FORM_ENTRY = path.join(OUT_DIR, 'form-probe.ts');
 const FORM_OUTFILE = path.join(OUT_DIR, 'form-probe.mjs');
+/** A tiny entry that loads Powertools Tracer (the X-Ray SDK) and captures an SDK client. */
+const TRACER_ENTRY = path.join(OUT_DIR, 'tracer-probe.ts');
+const TRACER_OUTFILE = path.join(OUT_DIR, 'tracer-probe.mjs');
+/** functions/core/errors.ts bundled alone with the deployed options (minified, no keepNames). */
+const ERRORS_OUTFILE = path.join(OUT_DIR, 'errors.mjs');
 let inputs: string[] = [];
 let formInputs: string[] = [];
+let tracerInputs: string[] = [];
 
 const lambdaContext = {
   functionName: 'record-audit',
@@ -72,6 +78,23 @@ beforeAll(async () => {
   );
   const form = await build(esbuildOptions(FORM_ENTRY, FORM_OUTFILE));
   formInputs = Object.keys((form.metafile as Metafile).inputs);
+  await writeFile(
+    TRACER_ENTRY,
+    [
+      "import { S3Client } from '@aws-sdk/client-s3';",
+      "import { Tracer } from '@aws-lambda-powertools/tracer';",
+      'export const capture = () => {',
+      "  const tracer = new Tracer({ serviceName: 'bundling-test' });",
+      "  const client = tracer.captureAWSv3Client(new S3Client({ region: 'us-east-1' }));",
+      '  return { client, tracingEnabled: tracer.isTracingEnabled() };',
+      '};',
+    ].join('\n'),
+  );
+  await build(
+    esbuildOptions(path.join(REPO_ROOT, 'functions', 'core', 'errors.ts'), ERRORS_OUTFILE),
+  );
+  const traced = await build(esbuildOptions(TRACER_ENTRY, TRACER_OUTFILE));
+  tracerInputs = Object.keys((traced.metafile as Metafile).inputs);
 });
 
 afterAll(async () => {
@@ -138,6 +161,43 @@ describe('the Slack SDK inside a bundle', () => {
     expect(formInputs.some((i) => i.includes('node_modules/@slack/web-api/'))).toBe(true);
     expect(body).toContain('filename="chart.png"');
     expect(body).toContain('Content-Type: application/octet-stream');
+  });
+});
+
+describe('domain errors inside a minified bundle', () => {
+  it('keep their class name as `name`, the identifier Step Functions Retry/Catch match on', async () => {
+    // Prepare: every exported error class of functions/core/errors.ts, bundled and minified
+    const mod = (await import(pathToFileURL(ERRORS_OUTFILE).href)) as Record<string, unknown>;
+    const classes = Object.entries(mod).filter(
+      (e): e is [string, new (...args: unknown[]) => Error] =>
+        typeof e[1] === 'function' && (e[1] as { prototype?: unknown }).prototype instanceof Error,
+    );
+
+    // Act: one instance of each (array arguments satisfy every constructor's string use and `.join`)
+    const names = classes.map(([exported, Cls]) => [exported, new Cls([], [], [], [], []).name]);
+
+    // Assess: the minifier renamed the classes, not the errors' names
+    expect(classes.length).toBeGreaterThanOrEqual(30);
+    for (const [exported, name] of names) expect(name).toBe(exported);
+    expect(BUNDLE_SETTINGS.keepNames).toBe(false);
+  });
+});
+
+describe('Powertools Tracer inside a bundle', () => {
+  it('loads the X-Ray SDK on the semver stand-in and captures an SDK client', async () => {
+    // Prepare: the probe bundled with Tracer and an S3 client (beforeAll)
+    const probe = (await import(pathToFileURL(TRACER_OUTFILE).href)) as {
+      capture: () => { client: { send: unknown }; tracingEnabled: boolean };
+    };
+
+    // Act: importing ran cls-hooked's Node-version check through the stand-in
+    const { client } = probe.capture();
+
+    // Assess: the X-Ray SDK is bundled, the semver package is not, and the client still sends
+    expect(tracerInputs.some((i) => i.includes('node_modules/aws-xray-sdk-core/'))).toBe(true);
+    expect(tracerInputs.some((i) => /node_modules\/(.*\/)?semver\//.test(i))).toBe(false);
+    expect(tracerInputs).toContain('functions/adapters/aws/semver-gte.cjs');
+    expect(typeof client.send).toBe('function');
   });
 });
 
