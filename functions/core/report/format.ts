@@ -42,10 +42,13 @@ export function formatNumber(value: number, digits = 2): string {
   return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
 }
 
+/** Built once: `Number#toLocaleString` builds a new `Intl.NumberFormat` on every call. */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 /** A whole count with a thousands separator: `1,234`. */
 export function formatCount(value: number): string {
   if (!Number.isFinite(value)) return NOT_AVAILABLE;
-  return Math.round(value).toLocaleString('en-US');
+  return COUNT_FORMAT.format(Math.round(value));
 }
 
 /** Clock time of `epochMs` (UTC) in America/New_York, 24-hour `HH:MM`. */

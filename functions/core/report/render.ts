@@ -556,10 +556,13 @@ function allAgentsTable(day: ReportDay): string {
   );
 }
 
+/** Built once (`toLocaleString` would build a new `Intl.NumberFormat` per call). */
+const GATE_VALUE_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 6 });
+
 function gateValue(v: number | string | null): string {
   if (v === null) return 'n/a';
   if (typeof v === 'number') {
-    return Number.isFinite(v) ? v.toLocaleString('en-US', { maximumSignificantDigits: 6 }) : 'n/a';
+    return Number.isFinite(v) ? GATE_VALUE_FORMAT.format(v) : 'n/a';
   }
   return v;
 }
