@@ -473,6 +473,14 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
 const num = (x: number | null, digits = 3): string =>
   x === null ? 'n/a' : Number(x.toPrecision(digits)).toString();
 
+/** The candidate's paper track record up to Day 3, one line. */
+function paperLine(p: Day3Selection['evidence']['paper']): string {
+  if (!p) return 'not read';
+  if (p.sessions === 0) return 'none';
+  const usd = (x: number) => `${x < 0 ? '-' : ''}$${Math.abs(x).toFixed(2)}`;
+  return `n=${p.sessions} [${p.sessionDates.join(', ')}], paper PnL ${usd(p.totalPaperPnlUsd)}, parity ${p.paritySessions} exact / ${p.divergedSessions} diverged (paper − simulator ${usd(p.totalParityDifferenceUsd)}), ${p.haltedSessions} halted, ${p.counted} counted`;
+}
+
 /**
  * The candidate genome's evidence as the CLI prints it: sample, frequency, Sharpe per
  * session, shape, PSR / DSR, trials, minimum track records, the verdict and (when set) the
@@ -486,7 +494,7 @@ export function evidenceText(selection: Day3Selection): string {
   const sessions = e.sessions
     .map(
       (x) =>
-        `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%${x.sample === 'out_of_sample' ? ' (OOS)' : ''}`,
+        `${x.sessionDate} ${(x.sessionReturn * 100).toFixed(3)}%${x.source === 'paper' ? ' paper' : ''}${x.sample === 'out_of_sample' ? ' (OOS)' : ''}`,
     )
     .join(', ');
   const lines = [
@@ -496,6 +504,7 @@ export function evidenceText(selection: Day3Selection): string {
     `  PSR(0) ${num(e.psr)}, DSR ${num(e.dsr)} against E[max Sharpe] ${num(e.expectedMaxSharpe)} of ${e.trials} trials (distinct genomes since the pool was seeded; V[Sharpe] ${num(e.trialSharpeVariance)} from ${e.trialSharpeVarianceSource === 'trials' ? `${e.trialsWithSharpe} genomes with >= 2 sessions` : "the estimator's null variance"})`,
     `  minimum track record at ${e.confidence}: PSR ${trl(e.minTrackRecordLength)}, DSR ${trl(e.minTrackRecordLengthDeflated)}`,
     `  walk-forward: in sample (up to ${e.selectionCutoffDate}, seen by the selection) n=${e.inSample.n}, mean ${pctOrNa(e.inSample.meanReturn)} per session; out of sample (after it) n=${e.outOfSample.n}, mean ${pctOrNa(e.outOfSample.meanReturn)} per session`,
+    `  paper sessions (the broker's fills, at parity they replace the simulated session of their date): ${paperLine(e.paper)}`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
   ];
   if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);

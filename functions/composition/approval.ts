@@ -21,6 +21,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { DynamoApprovalStore } from '../adapters/approval/dynamo-approval-store.js';
 import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repository.js';
+import { DynamoPaperTrackRecord } from '../adapters/dynamodb/paper-track-record.js';
 import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
 import { powertoolsSecretReader, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
@@ -246,6 +247,10 @@ export function assembleDay3Deps(
     reports: new S3ReportPublisher(makeS3Client(rt.env, rt.credentials), rt.env.ARTIFACTS_BUCKET),
     config,
     microLive: new DynamoMicroLiveRepository(
+      makeDocumentClient(rt.env, rt.credentials),
+      rt.env.TABLE_NAME,
+    ),
+    paperTrackRecord: new DynamoPaperTrackRecord(
       makeDocumentClient(rt.env, rt.credentials),
       rt.env.TABLE_NAME,
     ),

@@ -12,7 +12,7 @@
  *
  * | function | DynamoDB (partition patterns) | S3 | other |
  * | --- | --- | --- | --- |
- * | select-day3-candidate | Query `COHORT#*` + gsi1; Get/Query `GENOME_POOL`; Get `BROKER_BOOK#*`, `CONFIG` | read `cohorts/`, `lean/`; read/write `reports/` | audit |
+ * | select-day3-candidate | Query `COHORT#*` + gsi1; Get/Query `GENOME_POOL`; Query `PAPER_TRACK#*`; Get `BROKER_BOOK#*`, `CONFIG` | read `cohorts/`, `lean/`; read/write `reports/` | audit |
  * | request-approval | Get/Put `APPROVAL#*` | read `cohorts/` | approval key, bot token, audit |
  * | record-leverage-decision | Get/Put `MICROLIVE#*` | read `cohorts/` | audit |
  * | conclude-day3 | Get `APPROVAL#*`; Get/Put `MICROLIVE#*`; Get/Query `PROMOTION#*` | | approval key, bot token, audit |
@@ -192,6 +192,7 @@ export class Day3GoNoGo extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
           .queriesIndex(table, props.indexName)
           .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query'])
+          .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['Query'])
           .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
           .readsObjects(buckets.marketData, PREFIXES.marketData)

@@ -362,7 +362,7 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     expect(actual).toEqual({
       selectDay3Candidate: {
         'dynamodb:GetItem': ['AUDIT_STREAM#*', 'BROKER_BOOK#*', 'CONFIG', 'GENOME_POOL'],
-        'dynamodb:Query': ['COHORT#*', 'GENOME_POOL', 'index:gsi1'],
+        'dynamodb:Query': ['COHORT#*', 'GENOME_POOL', 'PAPER_TRACK#*', 'index:gsi1'],
         'dynamodb:UpdateItem': audit.UpdateItem,
       },
       requestApproval: {

@@ -19,7 +19,7 @@
  * <= 3000, <= 10 fields of <= 2000, button text <= 75, value <= 2000, url <= 3000.
  */
 
-import { sharpeText } from '../../core/approval/page.js';
+import { paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
 import type { GateResult } from '../../core/gates/types.js';
 import type { ChatMessage } from '../../ports/notifier.js';
@@ -152,6 +152,9 @@ function metricFields(s: ApprovalSummary): Mrkdwn[] {
             `*In sample / out of sample*\n${fmtPct(s.metrics.inSampleRoi)} (n = ${s.metrics.inSampleSessions ?? 0}) / ${fmtPct(s.metrics.outOfSampleRoi)} (n = ${s.metrics.outOfSampleSessions ?? 0}) per session`,
           ),
         ]
+      : []),
+    ...(s.metrics.paperSessions !== undefined
+      ? [md(`*Paper sessions*\n${escapeMrkdwn(paperText(s.metrics))}`)]
       : []),
     md(`*Max drawdown*\n${fmtPct(s.metrics.maxDrawdownFraction)} from the agent's own peak`),
     md(`*Trades*\n${s.metrics.tradeCount} over ${s.metrics.sessions} session(s)`),

@@ -205,6 +205,16 @@ export function sharpeText(s: ApprovalSummary): string {
   return `${fmtNum(m.sharpe)} per session (n = ${m.sharpeSessions} sessions, ${annual})`;
 }
 
+/**
+ * The candidate's paper track record up to Day 3: "2 sessions, paper PnL -$0.13, 2 at parity
+ * to the cent, 2 counted in the evidence"; "none" without sessions.
+ */
+export function paperText(m: ApprovalSummary['metrics']): string {
+  const n = m.paperSessions ?? 0;
+  if (n === 0) return 'none (no paper session of this genome yet)';
+  return `${n} session(s), paper PnL ${fmtUsd(m.paperPnlUsd ?? 0)}, ${m.paperParitySessions ?? 0} at parity to the cent, ${m.paperCountedSessions ?? 0} counted in the evidence`;
+}
+
 /** In-sample and out-of-sample mean session returns side by side (walk-forward). */
 function sampleRows(s: ApprovalSummary): Array<[string, string]> {
   const m = s.metrics;
@@ -232,6 +242,9 @@ function summaryTable(s: ApprovalSummary): string {
     ['Return on allocation', fmtPct(s.metrics.roi)],
     ['Sharpe ratio', sharpeText(s)],
     ...sampleRows(s),
+    ...(s.metrics.paperSessions !== undefined
+      ? [['Paper sessions (broker fills)', paperText(s.metrics)] as [string, string]]
+      : []),
     ["Max drawdown (from the agent's own peak)", fmtPct(s.metrics.maxDrawdownFraction)],
     ['Trades', String(s.metrics.tradeCount)],
     ['Bankroll', fmtUsd(s.bankrollUsd)],

@@ -76,6 +76,17 @@ export const candidateMetricsSchema = z.object({
   /** Mean out-of-sample session return (walk-forward: sessions after the selection), fraction. */
   outOfSampleRoi: finite.optional(),
   outOfSampleSessions: z.number().int().min(0).optional(),
+  /**
+   * The genome's paper sessions up to Day 3 (its paper track record), count; absent in
+   * requests made before the review read it.
+   */
+  paperSessions: z.number().int().min(0).optional(),
+  /** Σ paper PnL of those sessions from the broker's fills, USD. */
+  paperPnlUsd: finite.optional(),
+  /** Of those sessions, at parity to the cent with the reference simulation, count. */
+  paperParitySessions: z.number().int().min(0).optional(),
+  /** Of those sessions, counted as returns in the evidence (at parity, reconciled), count. */
+  paperCountedSessions: z.number().int().min(0).optional(),
 });
 export type CandidateMetrics = z.infer<typeof candidateMetricsSchema>;
 

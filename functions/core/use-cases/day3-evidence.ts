@@ -15,6 +15,7 @@
  * return out of sample.
  */
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import type { PaperSessionResult } from '../paper/track-record.js';
 import {
   periodSharpe,
   returnMoments,
@@ -26,12 +27,39 @@ import type { CohortRecord } from './cohort-records.js';
 /** One session of a genome's own track record. */
 export interface TrackRecordSession {
   readonly sessionDate: string;
+  /** The cohort of a simulated session; a paper session's promotion id. */
   readonly cohortId: string;
+  /** The agent of a simulated session; a paper session's broker (`<name>:<account>`). */
   readonly agentId: string;
-  /** Session PnL / allocation, fraction. */
+  /** Session PnL / allocation (a paper session: paper PnL / its capital slice), fraction. */
   readonly sessionReturn: number;
   /** Round trips (or fills where counted so) that session, count. */
   readonly tradeCount: number;
+  /**
+   * Where the return comes from: `cohort` (the simulated agent; absent means so) or `paper`
+   * (the broker's fills of a paper session at parity, see {@link withPaperSessions}).
+   */
+  readonly source?: 'cohort' | 'paper';
+}
+
+/** The candidate's paper track record as the Day-3 evidence reads it (#11's record). */
+export interface PaperEvidence {
+  /** Paper sessions of the genome up to Day 3, count. */
+  readonly sessions: number;
+  /** Their dates, oldest first, `YYYY-MM-DD`. */
+  readonly sessionDates: string[];
+  /** Σ paper PnL from the broker's fills, USD. */
+  readonly totalPaperPnlUsd: number;
+  /** Σ (paper − reference simulation) PnL, USD. */
+  readonly totalParityDifferenceUsd: number;
+  /** Sessions at parity to the cent, count. */
+  readonly paritySessions: number;
+  /** Sessions whose paper and reference PnL differ by a cent or more, count. */
+  readonly divergedSessions: number;
+  /** Sessions halted by a breaker, count. */
+  readonly haltedSessions: number;
+  /** Sessions counted as returns in the evidence (at parity, reconciled), count. */
+  readonly counted: number;
 }
 
 /** Whether a session played a part in the candidate's selection. */
@@ -114,6 +142,55 @@ export function trackRecords(
 }
 
 /**
+ * A genome's track record with its paper sessions (the paper-session workflow's results,
+ * `paper/track-record.ts`) up to `lastDate`: a paper session at parity to the cent whose book
+ * reconciled with the broker counts as one session return (paper PnL / its capital slice,
+ * `source: 'paper'`); it replaces the simulated session of the same date (one return per
+ * session date: the broker's fills, not the simulator's, for a day the genome traded both).
+ * A diverged or unreconciled paper session is reported ({@link PaperEvidence}), never counted:
+ * its fills are not the strategy the evidence describes. Sessions oldest first.
+ */
+export function withPaperSessions(
+  sessions: readonly TrackRecordSession[],
+  paper: readonly PaperSessionResult[],
+  lastDate: string,
+): { sessions: TrackRecordSession[]; paper: PaperEvidence } {
+  const upTo = paper.filter((p) => p.date <= lastDate);
+  const usable = new Map<string, PaperSessionResult>();
+  for (const p of upTo) {
+    if (p.parity !== 'exact' || !p.reconciliationClean || usable.has(p.date)) continue;
+    usable.set(p.date, p);
+  }
+  const merged: TrackRecordSession[] = sessions.filter((s) => !usable.has(s.sessionDate));
+  for (const p of usable.values()) {
+    merged.push({
+      sessionDate: p.date,
+      cohortId: p.promotionId,
+      agentId: p.broker,
+      sessionReturn: p.dailyReturn,
+      tradeCount: p.roundTrips,
+      source: 'paper',
+    });
+  }
+  merged.sort((a, b) =>
+    a.sessionDate < b.sessionDate ? -1 : a.sessionDate > b.sessionDate ? 1 : 0,
+  );
+  return {
+    sessions: merged,
+    paper: {
+      sessions: upTo.length,
+      sessionDates: upTo.map((p) => p.date),
+      totalPaperPnlUsd: upTo.reduce((t, p) => t + p.paperPnlUsd, 0),
+      totalParityDifferenceUsd: upTo.reduce((t, p) => t + p.parityDifferenceUsd, 0),
+      paritySessions: upTo.filter((p) => p.parity === 'exact').length,
+      divergedSessions: upTo.filter((p) => p.parity === 'diverged').length,
+      haltedSessions: upTo.filter((p) => p.halt !== null).length,
+      counted: usable.size,
+    },
+  };
+}
+
+/**
  * Distinct genomes evaluated from generation 0 through `generation` of the pool: the seeded
  * pool's genomes plus every non-elite child of each learning cycle (children are new genomes:
  * the cycle redraws a child identical to a parent or already in the pool; elites carry over
@@ -184,6 +261,8 @@ export interface CandidateEvidence extends SharpeEvidence {
   readonly annualizedSharpe: number | null;
   /** Sessions required before the Sharpe ratio is annualized (`minEvidenceSessions`), count. */
   readonly minSessionsToAnnualize: number;
+  /** The genome's paper sessions up to the last reviewed session ({@link withPaperSessions}). */
+  readonly paper: PaperEvidence;
 }
 
 /**
@@ -204,11 +283,15 @@ export function candidateEvidence(input: {
   readonly confidence: number;
   /** Sessions required before annualizing (`minEvidenceSessions`). */
   readonly minSessionsToAnnualize: number;
+  /** The genome's paper session results (`readPaperTrackRecord`); absent: none read. */
+  readonly paper?: readonly PaperSessionResult[];
+  /** The last reviewed session (Day 3), `YYYY-MM-DD`: later paper sessions are not read. */
+  readonly lastSessionDate?: string;
 }): CandidateEvidence {
-  const sessions = labelSessions(
-    input.records.get(input.genomeId) ?? [],
-    input.selectionCutoffDate,
-  );
+  const own = input.records.get(input.genomeId) ?? [];
+  const lastDate = input.lastSessionDate ?? own.at(-1)?.sessionDate ?? input.selectionCutoffDate;
+  const merged = withPaperSessions(own, input.paper ?? [], lastDate);
+  const sessions = labelSessions(merged.sessions, input.selectionCutoffDate);
   const trialSharpes: number[] = [];
   for (const s of input.records.values()) {
     if (s.length < 2) continue;
@@ -231,5 +314,6 @@ export function candidateEvidence(input: {
     ...stats,
     annualizedSharpe: annualizedDailySharpe(stats.sharpe, stats.n, input.minSessionsToAnnualize),
     minSessionsToAnnualize: input.minSessionsToAnnualize,
+    paper: merged.paper,
   };
 }

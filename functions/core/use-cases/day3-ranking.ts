@@ -130,12 +130,15 @@ export function microLiveSliceUsd(
  * own peak, total trades, sessions; in-sample and out-of-sample mean session returns side by
  * side; and the Sharpe ratio of the genome's own track record (`evidence`): per session, not
  * annualized, with its sample size, and annualized by √252 only when the evidence says so
- * (at least `minEvidenceSessions` sessions). No minute Sharpe.
+ * (at least `minEvidenceSessions` sessions). No minute Sharpe. With the evidence's paper
+ * record: the genome's paper sessions, their paper PnL (USD) and parity counts.
  */
 export function lineageMetrics(
   candidate: Pick<RankedLineage, 'days' | 'inSampleMeanRoi' | 'outOfSampleMeanRoi'>,
-  evidence: Pick<CandidateEvidence, 'sharpe' | 'n' | 'annualizedSharpe'>,
+  evidence: Pick<CandidateEvidence, 'sharpe' | 'n' | 'annualizedSharpe'> &
+    Partial<Pick<CandidateEvidence, 'paper'>>,
 ): CandidateMetrics {
+  const paper = evidence.paper;
   const days = candidate.days;
   const pnl = days.reduce((s, d) => s + d.totalPnlUsd, 0);
   const allocation = mean(days.map((d) => d.allocationUsd));
@@ -153,5 +156,13 @@ export function lineageMetrics(
     inSampleSessions: inSample,
     outOfSampleRoi: candidate.outOfSampleMeanRoi,
     outOfSampleSessions: days.length - inSample,
+    ...(paper
+      ? {
+          paperSessions: paper.sessions,
+          paperPnlUsd: paper.totalPaperPnlUsd,
+          paperParitySessions: paper.paritySessions,
+          paperCountedSessions: paper.counted,
+        }
+      : {}),
   };
 }

@@ -238,8 +238,26 @@ export const CandidateEvidenceSchema = z.object({
       sessionReturn: z.number(),
       tradeCount: z.number().int(),
       sample: z.enum(['in_sample', 'out_of_sample']),
+      /** `paper`: the broker's fills of a paper session at parity; absent or `cohort`: simulated. */
+      source: z.enum(['cohort', 'paper']).optional(),
     }),
   ),
+  /**
+   * The genome's paper sessions up to Day 3 (`PaperEvidence`); absent in selections made before
+   * the review read the paper track record.
+   */
+  paper: z
+    .object({
+      sessions: z.number().int().min(0),
+      sessionDates: z.array(z.string()),
+      totalPaperPnlUsd: z.number(),
+      totalParityDifferenceUsd: z.number(),
+      paritySessions: z.number().int().min(0),
+      divergedSessions: z.number().int().min(0),
+      haltedSessions: z.number().int().min(0),
+      counted: z.number().int().min(0),
+    })
+    .optional(),
   /** The last session the Day-3 ranking looked at, `YYYY-MM-DD`. */
   selectionCutoffDate: z.string(),
   inSample: sampleSummarySchema,

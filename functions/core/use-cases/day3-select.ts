@@ -10,6 +10,7 @@ import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
 import { evaluateEvidenceGates } from '../gates/evidence.js';
 import { type GateResult, gateVerdictFields, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
+import { readPaperTrackRecord } from '../paper/track-record.js';
 import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
 import { type Day3Deps, day3Draft, tailOf } from './day3.js';
 import {
@@ -72,7 +73,8 @@ function evidenceShortfall(results: readonly GateResult[]): string {
 
 /**
  * The candidate genome's evidence: its own track record over the most recent cohorts up to
- * Day 3 (`config.evidenceLookbackCohorts`), N = distinct genomes evaluated through the Day-3
+ * Day 3 (`config.evidenceLookbackCohorts`) with its paper sessions up to Day 3 (the broker's
+ * fills at parity replace the simulated session of their date), N = distinct genomes evaluated through the Day-3
  * cohort's generation (from the genome pool; without a pool, the distinct genomes read).
  */
 async function day3Evidence(
@@ -96,9 +98,15 @@ async function day3Evidence(
   const trials = deps.genomePool
     ? await trialsThrough(deps.genomePool, day3.genomeGeneration)
     : null;
+  // The genome's paper sessions (the broker's fills) count in its record (#13 item 4).
+  const paper = deps.paperTrackRecord
+    ? (await readPaperTrackRecord(deps.paperTrackRecord, input.genomeId)).sessions
+    : [];
   return candidateEvidence({
     genomeId: input.genomeId,
     selectionCutoffDate: input.selectionCutoffDate,
+    lastSessionDate: day3.sessionDate,
+    paper,
     records,
     trials: trials ?? records.size,
     confidence: p.gateThresholds.minPsr,

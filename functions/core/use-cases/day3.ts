@@ -19,6 +19,7 @@ import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
 import type { ApprovalStore } from '../../ports/approval-store.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
+import type { PaperTrackRecordStore } from '../../ports/paper-track-record.js';
 import type { ReportPublisher } from '../../ports/report-publisher.js';
 import type { ApprovalKey } from '../approval/links.js';
 import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
@@ -43,6 +44,11 @@ export interface Day3Deps {
   readonly reports?: ReportPublisher;
   readonly config: Day3Config;
   readonly microLive: MicroLiveRepository;
+  /**
+   * The paper track record (every paper session's result per genome): the candidate's paper
+   * sessions count in its evidence (`day3-evidence.ts#withPaperSessions`); absent: none read.
+   */
+  readonly paperTrackRecord?: Pick<PaperTrackRecordStore, 'list'>;
 }
 
 /** What requesting an approval additionally needs. */

@@ -101,6 +101,33 @@ describe('renderConfirmationPage', () => {
     expect(old.body).toContain('1.82 (sample size not recorded)');
   });
 
+  it("shows the candidate's paper track record (sessions, paper PnL, parity, counted)", () => {
+    // Prepare
+    const base = summary();
+    const withPaper = {
+      ...base,
+      metrics: {
+        ...base.metrics,
+        paperSessions: 2,
+        paperPnlUsd: -0.13,
+        paperParitySessions: 2,
+        paperCountedSessions: 1,
+      },
+    };
+    const none = { ...base, metrics: { ...base.metrics, paperSessions: 0 } };
+    // Act
+    const { body } = confirmation({ summary: withPaper });
+    // Assess
+    expect(body).toContain('Paper sessions (broker fills)');
+    expect(body).toMatch(
+      /2 session\(s\), paper PnL -\$0\.13, 2 at parity to the cent, 1 counted in the evidence/,
+    );
+    expect(confirmation({ summary: none }).body).toContain(
+      'none (no paper session of this genome yet)',
+    );
+    expect(confirmation().body).not.toContain('Paper sessions (broker fills)');
+  });
+
   it('sends the protective headers', () => {
     // Act
     const page = confirmation();
