@@ -31,6 +31,7 @@ import { TZDate } from '@date-fns/tz';
 import { NYSE_TIME_ZONE, sessionHours } from '../calendar/market-calendar.js';
 import { ValidationError } from '../errors.js';
 import type { AssetRules } from '../exchange/exchange-model.js';
+import { costsForMarket } from '../exchange/fee-schedules.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
 import { type Allocation, allocateBankroll, unallocatedUsd } from './allocation.js';
@@ -613,8 +614,10 @@ function givenAllocation(
  *   above the bankroll together.
  */
 export function simulateCohort(input: SimulateCohortInput): SimulationResult {
-  const config = parseCohortConfig(input.config);
   const { session } = input;
+  // The session's market picks the fee schedule: a crypto cohort pays Alpaca's crypto fee.
+  const parsed = parseCohortConfig(input.config);
+  const config: CohortConfig = { ...parsed, ...costsForMarket(parsed, session.market) };
   const bars = session.timestamps.length;
   const { genomes: checked, sym } = validateInput(session, input.genomes, config);
   const n = checked.length;

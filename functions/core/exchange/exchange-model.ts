@@ -39,6 +39,7 @@ import {
 } from '../cohort/fill-model.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
 import type { Order, OrderSide, OrderSnapshot } from '../orders/order.js';
+import { costsForMarket } from './fee-schedules.js';
 import { DUST_QTY } from './position-book.js';
 
 /** One minute, ms. */
@@ -50,7 +51,10 @@ export interface ExchangeConfig {
   readonly participationFraction: number;
   /** Delay between submission and the order becoming fillable, ms, >= 0. */
   readonly latencyMs: number;
-  /** The fill model's costs (slippage, fee schedule), as in the cohort config. */
+  /**
+   * The fill model's costs (slippage, fee schedule), as in the cohort config: the equity
+   * schedule; a crypto symbol's fills pay `costsForMarket(costs, 'crypto')` (Alpaca's crypto fee).
+   */
   readonly costs: FillCosts;
   /** Quantities in steps of 1e-6 share; otherwise whole shares only. */
   readonly fractionalShares: boolean;
@@ -147,6 +151,8 @@ export function matchOrder(
   const snap = order.snapshot();
   const tif = snap.timeInForce;
   const step = qtyStep(config.fractionalShares);
+  // The symbol's market picks the fee schedule (a crypto fill pays bps of notional).
+  const costs = costsForMarket(config.costs, s.market);
   const fills: ExchangeFill[] = [];
   let processed = processedThroughMs;
   let changed = false;
@@ -167,7 +173,7 @@ export function matchOrder(
       const fill = fillMarketOrder(
         { side: snap.side, qty },
         { bid: series.bid[i] as number, ask: series.ask[i] as number },
-        config.costs,
+        costs,
       );
       if (fill && withinLimit(snap, fill.priceUsd)) {
         order.apply({ type: 'fill', atMs: endMs, qty: fill.qty, priceUsd: fill.priceUsd });

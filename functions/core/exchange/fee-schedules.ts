@@ -24,7 +24,8 @@
  * Slippage stays the cohort default (1 bp beyond the touch): the quoted spread itself is paid
  * in full by every fill (a buy pays the ask, a sell receives the bid).
  */
-import type { FillCosts } from '../cohort/fill-model.js';
+import type { Market } from '../calendar/market-calendar.js';
+import { type FillCosts, fillCostsOf } from '../cohort/fill-model.js';
 
 /** The fee schedules with a preset. */
 export type BrokerFeeScheduleName = 'ibkr_fixed' | 'alpaca_equity' | 'alpaca_crypto_tier1';
@@ -88,3 +89,32 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
     },
   },
 };
+
+/**
+ * The fee schedule each market is charged by default: equities keep the configured schedule
+ * (the cohort default, IBKR-Fixed-shaped USD 0.005/share, or a preset spread into the config);
+ * crypto pays Alpaca's crypto tier-1 taker fee (bps of notional). A per-share fee on a coin
+ * would charge USD 0.005 per bitcoin: 0.00001 % of a USD 50,000 notional instead of 0.25 %.
+ */
+export const MARKET_FEE_SCHEDULES: Readonly<Record<Market, BrokerFeeScheduleName | 'configured'>> =
+  {
+    'equity-usa': 'configured',
+    crypto: 'alpaca_crypto_tier1',
+  };
+
+/**
+ * The costs a fill in `market` is charged, selected by the symbol's market (never by the
+ * caller): for `equity-usa` the configured `costs` unchanged; for `crypto` the
+ * {@link MARKET_FEE_SCHEDULES} preset's fee fields (no per-share fee, no SEC fee or FINRA TAF,
+ * `notionalFeeFraction` 0.0025) with the configured `slippageBps` kept. The cohort simulator,
+ * the paper session's sizing and reference simulation and the simulated broker all call this,
+ * so they charge one schedule (parity to the cent).
+ *
+ * @param costs the configured (equity) costs, USD / fractions / bps as in {@link FillCosts}.
+ * @returns every cost field set.
+ */
+export function costsForMarket(costs: FillCosts, market: Market): Required<FillCosts> {
+  const schedule = MARKET_FEE_SCHEDULES[market];
+  if (schedule === 'configured') return fillCostsOf(costs);
+  return { ...BROKER_FEE_SCHEDULES[schedule].costs, slippageBps: costs.slippageBps };
+}

@@ -20,6 +20,7 @@ import {
   requiredBuyingPowerUsd,
   type SymbolMinutes,
 } from './exchange-model.js';
+import { costsForMarket } from './fee-schedules.js';
 
 /** A working (not terminal) order as the account rules read it. */
 export interface WorkingOrderView {
@@ -99,7 +100,10 @@ export interface AcceptanceRules {
   readonly fractionalShares: boolean;
   /** Alpaca's `fractionable` flag of the order's asset. */
   readonly fractionable: boolean;
-  /** The fill model's costs (the reservation's price estimate and fee). */
+  /**
+   * The fill model's configured (equity) costs; the session's market selects the schedule
+   * charged (`costsForMarket`: crypto pays Alpaca's crypto fee).
+   */
   readonly costs: FillCosts;
 }
 
@@ -151,9 +155,11 @@ export async function acceptOrder(input: {
   if (refusal) return refuse(refusal);
   const opening = openingQty(input.effective, o.side, o.qty);
   if (opening <= 0) return { accepted: true, reservedUsd: 0 };
-  const price = estimatePriceUsd(o, session, nowMs, rules.costs);
+  // The symbol's market picks the fee schedule (a crypto order pays bps of notional).
+  const costs = costsForMarket(rules.costs, session.market);
+  const price = estimatePriceUsd(o, session, nowMs, costs);
   if (!(price > 0)) return refuse('no quote to price the order');
-  const reservedUsd = requiredBuyingPowerUsd(opening, o.qty, price, rules.costs, o.side);
+  const reservedUsd = requiredBuyingPowerUsd(opening, o.qty, price, costs, o.side);
   if (reservedUsd > 0 && reservedUsd > (await input.buyingPowerUsd())) {
     return refuse('insufficient buying power');
   }

@@ -10,6 +10,7 @@ import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
 import { NoDailyHistoryError, parseOrThrow, ValidationError } from '../errors.js';
+import { costsForMarket } from '../exchange/fee-schedules.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
@@ -297,7 +298,8 @@ export async function prepareCohort(
     startedAtIso: new Date(nowMs).toISOString(),
     sessionDate,
     symbols,
-    config,
+    // The symbols' market picks the fee schedule the cohort is simulated with (and records).
+    config: { ...config, ...costsForMarket(config, session.market) },
     riskEstimates,
     market: {
       calendar: session.market,

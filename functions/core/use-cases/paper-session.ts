@@ -25,6 +25,7 @@ import { FillCostsSchema } from '../cohort/fill-model.js';
 import { validateGenome } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
+import { costsForMarket } from '../exchange/fee-schedules.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
 import {
@@ -238,7 +239,8 @@ export async function startPaperSession(
     limits: {
       leverageCap: sizing.maxAgentLeverage,
       maxAggregateExposure: sizing.maxAggregateExposure,
-      costs: deps.referenceExchange.costs,
+      // The symbol's market picks the fee schedule (crypto: Alpaca's bps of notional).
+      costs: costsForMarket(deps.referenceExchange.costs, session.market),
       fractionalShares: !deps.promotionConfig.wholeShares,
       maxOrderNotionalUsd: deps.paperSession.maxOrderNotionalMultiple * p.capitalSliceUsd,
       dailyLossStopFraction: deps.paperSession.dailyLossStopFraction,
