@@ -20,6 +20,7 @@ import {
 } from '../core/use-cases/promotion-recovery.js';
 import type { BrokerPort } from '../ports/broker.js';
 import type { InFlightWorkflow } from '../ports/in-flight.js';
+import { withLiveMarketData } from './live-market-data.js';
 import { getRuntime, makeDocumentClient, type Runtime } from './runtime.js';
 
 function parseJsonEnv(name: string, text: string | undefined): unknown {
@@ -125,9 +126,12 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
 
 let cached: PromotionRecoveryDeps | undefined;
 
-/** The process-wide pipeline dependencies (a warm Lambda reuses them). */
+/**
+ * The process-wide pipeline dependencies (a warm Lambda reuses them). A function given
+ * `ALPACA_DATA_SECRET_ARN` reads the session in progress from Alpaca (`live-market-data.ts`).
+ */
 export function getPromotionDeps(): PromotionRecoveryDeps {
-  cached ??= buildPromotionDeps(getRuntime());
+  cached ??= buildPromotionDeps(withLiveMarketData(getRuntime()));
   return cached;
 }
 

@@ -51,6 +51,13 @@ export const RuntimeEnvSchema = z.object({
    * the local fake). The keys are the ones in `ALPACA_SECRET_ARN`.
    */
   ALPACA_DATA_BASE_URL: z.string().url().optional(),
+  /**
+   * Secrets Manager ARN of the Alpaca market-data keys (JSON `{keyId, secretKey}`), set on the
+   * functions that read the session in progress (gates, paper session): with it their market
+   * data is `LiveSessionMarketData` (stored tree + today's bars from Alpaca up to now);
+   * without it only the stored tree (today's market gates fail closed until ingestion).
+   */
+  ALPACA_DATA_SECRET_ARN: z.string().optional(),
   /** Alpaca stock feed: `iex` (free plan) or `sip` (paid). */
   ALPACA_DATA_FEED: z.enum(['iex', 'sip']).default('iex'),
   /** Session ingestion settings (JSON, `IngestionConfigSchema`); required by the ingestion. */

@@ -93,6 +93,13 @@ export interface PromotionPipelineProps {
   readonly recordAudit: StagegateFunction;
   /** Alpaca paper API keys; required when `broker.adapter` is `alpaca-paper`. */
   readonly alpacaPaperSecret?: ISecret;
+  /**
+   * Alpaca market-data keys (the stage's Alpaca secret): given, the functions that read the
+   * session in progress (gates, paper session, the simulated broker's fills) read today's bars
+   * from Alpaca (`ALPACA_DATA_SECRET_ARN`, GetSecretValue on this secret only); absent, they
+   * read only the ingested tree and today's market gates fail closed.
+   */
+  readonly alpacaDataSecret?: ISecret;
   /** The environment's schedule group (shared with the cohort schedule). */
   readonly scheduleGroup: scheduler.IScheduleGroup;
   /** Builds each of the seven functions with the stack's defaults (runtime, logs, env). */
@@ -153,6 +160,14 @@ export class PromotionPipeline extends Construct {
     }
     const secret = alpaca ? props.alpacaPaperSecret : undefined;
     const pipelineEnv = pipelineEnvironment(config);
+    const dataSecret = props.alpacaDataSecret;
+    /** Today's bars from Alpaca besides the ingested tree (see `alpacaDataSecret`). */
+    const readsMarketData = (f: StagegateFunction): StagegateFunction => {
+      const withTree = f.readsObjects(buckets.marketData, PREFIXES.marketData);
+      return dataSecret
+        ? withTree.readsLiveMarketData(dataSecret, config.ingestion.feed)
+        : withTree;
+    };
 
     // Every pipeline function gets the secret's ARN (not a secret itself): the composition
     // root (functions/composition/promotion.ts) requires it whenever BROKER_MODE is
@@ -166,13 +181,11 @@ export class PromotionPipeline extends Construct {
     /** The paper broker's needs (see the module comment). */
     const usesBroker = (f: StagegateFunction): StagegateFunction => {
       if (secret) return f.readsSecret(secret);
-      return f
-        .readsObjects(buckets.marketData, PREFIXES.marketData)
-        .usesTableItemsIn(
-          table,
-          [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
-          ['GetItem', 'BatchGetItem', 'PutItem'],
-        );
+      return readsMarketData(f).usesTableItemsIn(
+        table,
+        [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
+        ['GetItem', 'BatchGetItem', 'PutItem'],
+      );
     };
     this.grantBroker = usesBroker;
     this.brokerEnvironment = {
@@ -195,21 +208,17 @@ export class PromotionPipeline extends Construct {
       checkPromotionWindow: fn('checkPromotionWindow'),
       // Session + daily bars, the position book, the kill switch; marks gates_failed.
       evaluateGates: audited(
-        fn('evaluateGates')
-          .readsObjects(buckets.marketData, PREFIXES.marketData)
+        readsMarketData(fn('evaluateGates'))
           .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
           .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
       ),
       // The paper session: the kill switch (read at every submit), the session's bars, the
       // broker account (simulated: its items; Alpaca: the secret), audit.
-      startPaperSession: audited(
-        usesBroker(fn('startPaperSession').readsObjects(buckets.marketData, PREFIXES.marketData)),
-      ),
+      startPaperSession: audited(usesBroker(readsMarketData(fn('startPaperSession')))),
       // ... and every session's own book on the account (account limits, reconciliation).
       paperTick: audited(
         usesBroker(
-          fn('paperTick')
-            .readsObjects(buckets.marketData, PREFIXES.marketData)
+          readsMarketData(fn('paperTick'))
             .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
             .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
             // A micro-live slice's rollback demotes its promotion (`halted`).
@@ -218,8 +227,7 @@ export class PromotionPipeline extends Construct {
       ),
       finishPaperSession: audited(
         usesBroker(
-          fn('finishPaperSession')
-            .readsObjects(buckets.marketData, PREFIXES.marketData)
+          readsMarketData(fn('finishPaperSession'))
             .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
             // The session's result appended to its genome's paper track record.
             .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['PutItem']),

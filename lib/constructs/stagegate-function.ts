@@ -69,6 +69,9 @@ const DYNAMODB_WRITE_ACTIONS = [
   'ConditionCheckItem',
 ] as const satisfies readonly DynamoItemAction[];
 
+/** Environment variable carrying the Alpaca market-data secret's ARN (`readsLiveMarketData`). */
+export const ALPACA_DATA_SECRET_ARN_ENV = 'ALPACA_DATA_SECRET_ARN';
+
 export class StagegateFunction extends NodejsFunction {
   /** The execution role (no managed policies). */
   public readonly executionRole: iam.Role;
@@ -278,6 +281,18 @@ export class StagegateFunction extends NodejsFunction {
     this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
     this.allowKey(secret.encryptionKey, 'secretsmanager', ['kms:Decrypt']);
     return this;
+  }
+
+  /**
+   * What reading the session in progress from Alpaca needs (`functions/composition/
+   * live-market-data.ts`): `ALPACA_DATA_SECRET_ARN` (the ARN, never a key) and `ALPACA_DATA_FEED`
+   * in the environment, and GetSecretValue on that one secret (plus kms:Decrypt with a
+   * customer-managed key).
+   */
+  public readsLiveMarketData(secret: ISecret, feed: 'iex' | 'sip'): this {
+    this.addEnvironment(ALPACA_DATA_SECRET_ARN_ENV, secret.secretArn);
+    this.addEnvironment('ALPACA_DATA_FEED', feed);
+    return this.readsSecret(secret);
   }
 
   /**

@@ -198,6 +198,9 @@ export class WorkflowStack extends Stack {
       buckets: { artifacts, marketData, audit },
       recordAudit: this.functions.recordAudit,
       alpacaPaperSecret: props.alpacaPaperSecret,
+      // The same Alpaca keys serve market data: today's bars reach the gates and the paper
+      // session before the ingestion stores the session after the close.
+      ...(props.alpacaPaperSecret ? { alpacaDataSecret: props.alpacaPaperSecret } : {}),
       scheduleGroup: this.scheduleGroup,
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });

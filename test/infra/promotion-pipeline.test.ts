@@ -48,6 +48,14 @@ const BROKER_NAMES: PipelineHandlerName[] = [
   'reconcilePromotion',
 ];
 const ALPACA = { broker: { adapter: 'alpaca-paper' } };
+/** Functions that read today's bars from Alpaca (simulated broker; `live-market-data.test.ts`). */
+const LIVE_DATA_NAMES: readonly PipelineHandlerName[] = [
+  'evaluateGates',
+  'startPaperSession',
+  'paperTick',
+  'finishPaperSession',
+  'reconcilePromotion',
+];
 const PAPER_NAMES: readonly PipelineHandlerName[] = PAPER_SESSION_FUNCTIONS;
 
 const built = {} as Record<Stage, SynthesizedStage>;
@@ -240,6 +248,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
           'SIMULATED_BROKER_JSON',
           'STAGE',
           'TABLE_NAME',
+          ...(LIVE_DATA_NAMES.includes(name) ? ['ALPACA_DATA_FEED', 'ALPACA_DATA_SECRET_ARN'] : []),
         ].sort(),
       );
       expect(thresholds).toEqual({
@@ -446,7 +455,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     });
   });
 
-  it('gives check-promotion-window no data access at all, and no pipeline function deletes, wildcards or secrets (simulated broker)', () => {
+  it('gives check-promotion-window no data access at all, and no pipeline function deletes, wildcards or secrets but the market-data keys (simulated broker)', () => {
     // Prepare
     const s = built[stage];
 
@@ -457,11 +466,29 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     const all = PIPELINE_NAMES.flatMap((n) =>
       statementsOf(s, n).flatMap((st) => asArray(st.Action as string | string[])),
     );
+    const secretResources = PIPELINE_NAMES.flatMap((n) =>
+      statementsOf(s, n)
+        .filter((st) =>
+          asArray(st.Action as string | string[]).some((a) => a.startsWith('secretsmanager:')),
+        )
+        .map((st) => ({
+          n,
+          actions: asArray(st.Action as string | string[]),
+          r: render(st.Resource),
+        })),
+    );
 
     // Assess
     expect(window.filter((a) => !/^(logs|xray):/.test(a))).toEqual([]);
     expect(all.filter((a) => /Delete|BypassGovernance|PutObjectRetention|\*/.test(a))).toEqual([]);
-    expect(all.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    // Only the Alpaca secret's GetSecretValue, by the functions that read today's bars.
+    expect([...new Set(secretResources.map((x) => x.n))].sort()).toEqual(
+      [...LIVE_DATA_NAMES].sort(),
+    );
+    for (const x of secretResources) {
+      expect(x.actions).toEqual(['secretsmanager:GetSecretValue']);
+      expect(x.r).toMatch(/AlpacaPaperSecret/);
+    }
   });
 
   it('alarms on failed pipeline executions, the schedule DLQ, reconciliation discrepancies and kill-switch halts', () => {
@@ -610,7 +637,8 @@ describe('promotion pipeline with the alpaca-paper adapter', () => {
       ).filter((p) => p.startsWith('SIMBROKER#'));
 
       // Assess
-      expect(readers.sort()).toEqual([...BROKER_NAMES].sort());
+      // The broker functions, and the gates for today's bars (`live-market-data.test.ts`).
+      expect(readers.sort()).toEqual([...BROKER_NAMES, 'evaluateGates'].sort());
       expect(withArn.sort()).toEqual([...PIPELINE_NAMES].sort());
       expect(envOf(s, 'paperTick').BROKER_MODE).toBe('alpaca-paper');
       expect(secretStatements.map((st) => render(st.Resource))).toEqual(

@@ -101,7 +101,31 @@ export interface AlpacaMarketDataOptions {
   readonly limiter?: TokenBucket;
 }
 
-const DEFAULT_CRYPTO = ['BTCUSD', 'ETHUSD', 'LTCUSD', 'BCHUSD', 'SOLUSD', 'DOGEUSD', 'AVAXUSD'];
+/** The crypto pairs known without a `/` (Alpaca's `BTC/USD` written as `BTCUSD`). */
+export const DEFAULT_CRYPTO_PAIRS: readonly string[] = [
+  'BTCUSD',
+  'ETHUSD',
+  'LTCUSD',
+  'BCHUSD',
+  'SOLUSD',
+  'DOGEUSD',
+  'AVAXUSD',
+];
+const DEFAULT_CRYPTO = DEFAULT_CRYPTO_PAIRS;
+
+/**
+ * `crypto` for a `BASE/QUOTE` symbol or one of `cryptoPairs` (case-insensitive), else
+ * `equity-usa`: the market {@link AlpacaMarketData.marketOf} answers, without the keys.
+ */
+export function alpacaMarketOf(
+  symbol: string,
+  cryptoPairs: readonly string[] = DEFAULT_CRYPTO_PAIRS,
+): MarketSession['market'] {
+  const s = symbol.trim().toUpperCase();
+  return s.includes('/') || cryptoPairs.some((p) => p.toUpperCase() === s)
+    ? 'crypto'
+    : 'equity-usa';
+}
 const MINUTE_MS = 60_000;
 
 const num = z.number().finite();
