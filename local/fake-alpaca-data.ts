@@ -25,8 +25,10 @@ import type { AddressInfo } from 'node:net';
 import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
 import {
   formatLeanDate,
+  type MinuteTrades,
   parseIsoDate,
   parseMinuteQuotes,
+  parseMinuteTrades,
   readLeanCsv,
   sessionWindow,
 } from '../functions/adapters/market-data/lean-format.js';
@@ -167,38 +169,82 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
         rows.push(...(await quoteRows(symbol, market, date, startMs, endMs, nowMs)));
         continue;
       }
-      let session: MarketSession;
-      try {
-        session = await lean.loadSession(date, [symbol]);
-      } catch (err) {
-        if (err instanceof NoSessionError) continue;
-        throw err;
-      }
-      const s = session.series[0];
-      if (!s) continue;
-      for (let i = 0; i < session.timestamps.length; i++) {
-        const t = session.timestamps[i] as number;
-        {
-          if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
-          const c = s.close[i] as number;
-          if (Number.isNaN(c)) continue;
-          rows.push({
-            t,
-            json: {
-              t: new Date(t).toISOString(),
-              o: s.open[i],
-              h: s.high[i],
-              l: s.low[i],
-              c,
-              v: s.volume[i],
-              n: 1,
-              vw: c,
-            },
-          });
-        }
+      const bars = await tradeBars(symbol, market, date);
+      if (!bars) continue;
+      for (let i = 0; i < bars.t.length; i++) {
+        const t = bars.t[i] as number;
+        if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
+        const c = bars.close[i] as number;
+        if (Number.isNaN(c)) continue;
+        rows.push({
+          t,
+          json: {
+            t: new Date(t).toISOString(),
+            o: bars.open[i],
+            h: bars.high[i],
+            l: bars.low[i],
+            c,
+            v: bars.volume[i],
+            n: 1,
+            vw: c,
+          },
+        });
       }
     }
     return rows;
+  }
+
+  /**
+   * The symbol's minute trade bars of one session day: the LEAN session (trade and quote
+   * files); when the day has a trade file but no quote file (BTCUSD on 2018-04-06), the trade
+   * file alone, cut to the session's hours: bars exist without quotes, as at Alpaca. Null when
+   * the day has no trade file.
+   */
+  async function tradeBars(
+    symbol: string,
+    market: MarketSession['market'],
+    date: string,
+  ): Promise<Pick<MinuteTrades, 't' | 'open' | 'high' | 'low' | 'close' | 'volume'> | null> {
+    try {
+      const session = await lean.loadSession(date, [symbol]);
+      const s = session.series[0];
+      return s ? { t: Float64Array.from(session.timestamps), ...s } : null;
+    } catch (err) {
+      if (err instanceof NoSessionError) return null;
+      if (!(err instanceof DataFileMissingError)) throw err;
+    }
+    const day = parseIsoDate(date);
+    const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_trade.zip`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await files.read(relPath);
+    } catch (err) {
+      if (err instanceof DataFileMissingError) return null;
+      throw err;
+    }
+    const hours = sessionHours(date, market);
+    if (!hours) return null;
+    const all = parseMinuteTrades(readLeanCsv(bytes, relPath), {
+      relPath,
+      date: day,
+      market,
+      window: sessionWindow(market),
+    });
+    const openMs = Date.parse(hours.openIso);
+    const closeMs = Date.parse(hours.closeIso);
+    const keep = [...all.t.keys()].filter((i) => {
+      const t = all.t[i] as number;
+      return t >= openMs && t < closeMs;
+    });
+    const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i] as number);
+    return {
+      t: pick(all.t),
+      open: pick(all.open),
+      high: pick(all.high),
+      low: pick(all.low),
+      close: pick(all.close),
+      volume: pick(all.volume),
+    };
   }
 
   /**

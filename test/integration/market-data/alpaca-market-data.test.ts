@@ -202,6 +202,41 @@ describe('AlpacaMarketData against the fake Alpaca data server', () => {
     expect(session.timestamps.at(-1)).toBeLessThan(Date.parse('2017-09-04T00:00:00Z'));
   });
 
+  it('serves the crypto bars of a day with a trade file but no quote file (BTCUSD 2018-04-05/06), no 500', async () => {
+    // Prepare: 2018-04-06 has btcusd 20180406_trade.zip and no quote file.
+    now = LATER;
+    fake.requests.length = 0;
+    const url = new URL(`${fake.baseUrl}/v1beta3/crypto/us/bars`);
+    url.searchParams.set('symbols', 'BTC/USD');
+    url.searchParams.set('timeframe', '1Min');
+    url.searchParams.set('start', '2018-04-05T23:00:00Z');
+    url.searchParams.set('end', '2018-04-06T01:00:00Z');
+    url.searchParams.set('limit', '10000');
+    const trades = await lean.loadSession('2018-04-05', ['BTCUSD']);
+
+    // Act
+    const res = await fetch(url, {
+      headers: { 'APCA-API-KEY-ID': KEYS.keyId, 'APCA-API-SECRET-KEY': KEYS.secretKey },
+    });
+    const body = (await res.json()) as { bars: Record<string, { t: string; c: number }[]> };
+
+    // Assess
+    expect(res.status).toBe(200);
+    const bars = body.bars['BTC/USD'] ?? [];
+    const day6 = bars.filter((b) => b.t >= '2018-04-06');
+    const day5 = bars.filter((b) => b.t < '2018-04-06');
+    // The day before (trade and quote files) as the LEAN session has it; the next day from
+    // its trade file alone, up to the requested end.
+    const lastHour = Array.from(trades.timestamps).filter(
+      (t, i) =>
+        t >= Date.parse('2018-04-05T23:00:00Z') &&
+        !Number.isNaN(trades.series[0]?.close[i] ?? Number.NaN),
+    );
+    expect(day5.map((b) => Date.parse(b.t))).toEqual(lastHour);
+    expect(day6.length).toBeGreaterThan(30);
+    expect(day6.every((b) => b.t < '2018-04-06T01:01:00Z' && b.c > 0)).toBe(true);
+  });
+
   it('asks for adjustment=all for daily history: AIG 2009-07-01 has no split jump', async () => {
     // Prepare
     now = LATER;
