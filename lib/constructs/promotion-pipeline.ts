@@ -181,13 +181,18 @@ export class PromotionPipeline extends Construct {
     /** The paper broker's needs (see the module comment). */
     const usesBroker = (f: StagegateFunction): StagegateFunction => {
       if (secret) return f.readsSecret(secret);
-      return readsMarketData(f).usesTableItemsIn(
-        table,
-        [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
-        ['GetItem', 'BatchGetItem', 'PutItem'],
-      );
+      return f
+        .readsObjects(buckets.marketData, PREFIXES.marketData)
+        .usesTableItemsIn(
+          table,
+          [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
+          ['GetItem', 'BatchGetItem', 'PutItem'],
+        );
     };
     this.grantBroker = usesBroker;
+    /** The pipeline's own broker functions: the simulated broker books fills on today's bars. */
+    const usesPipelineBroker = (f: StagegateFunction): StagegateFunction =>
+      secret ? usesBroker(f) : usesBroker(readsMarketData(f));
     this.brokerEnvironment = {
       ...pipelineEnv,
       ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
@@ -235,7 +240,7 @@ export class PromotionPipeline extends Construct {
       ),
       // Reads the book and the orders; the broker side may book late fills (simulated).
       reconcilePromotion: audited(
-        usesBroker(
+        usesPipelineBroker(
           fn('reconcilePromotion')
             .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem'])
             .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query']),
@@ -293,7 +298,7 @@ export class PromotionPipeline extends Construct {
     // Lists in-flight promotions (gsi1), reads/saves their orders, closes them, books fills,
     // cancels open orders at the broker.
     this.recoverInFlight = audited(
-      usesBroker(
+      usesPipelineBroker(
         props
           .newFunction(this, 'recoverInFlight', RECOVERY_HANDLERS.recoverInFlight, {
             ...pipelineEnv,

@@ -76,6 +76,7 @@ export class StagegateFunction extends NodejsFunction {
   /** The execution role (no managed policies). */
   public readonly executionRole: iam.Role;
   private dataAccess?: iam.Policy;
+  private readonly secretsRead = new Set<ISecret>();
 
   constructor(scope: Construct, id: string, props: StagegateFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
@@ -278,6 +279,9 @@ export class StagegateFunction extends NodejsFunction {
    * Secrets Manager when the secret has a customer-managed key.
    */
   public readsSecret(secret: ISecret): this {
+    // One grant per secret (the Alpaca secret serves both the broker and the market data).
+    if (this.secretsRead.has(secret)) return this;
+    this.secretsRead.add(secret);
     this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
     this.allowKey(secret.encryptionKey, 'secretsmanager', ['kms:Decrypt']);
     return this;
