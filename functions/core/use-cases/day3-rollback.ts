@@ -1,6 +1,6 @@
 import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft } from '../audit/record.js';
-import { marketDate } from '../calendar/market-calendar.js';
+import { MARKETS, type Market, marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchEngagedError, TransientError } from '../errors.js';
 import {
   type LeverageDecision,
@@ -147,8 +147,11 @@ export interface SliceTick {
   readonly flattenClientOrderId: string | null;
 }
 
-/** The New York civil date of an instant. */
-const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
+/** The earliest and latest civil date of an instant on any market's calendar (NY, UTC). */
+const dateBounds = (ms: number): [string, string] => {
+  const dates = MARKETS.map((m) => marketDate(ms, m)).sort();
+  return [dates[0] as string, dates.at(-1) as string];
+};
 
 function draft<K extends AuditKind>(
   deps: Day3Deps,
@@ -170,21 +173,28 @@ function draft<K extends AuditKind>(
   });
 }
 
-/** Minute marks of `symbol` after `afterMs` and up to `nowMs` (bar ends), oldest first. */
+/**
+ * Minute marks of `symbol` after `afterMs` and up to `nowMs` (bar ends), oldest first, and the
+ * symbol's market (its sessions' calendar: a crypto day is a UTC date; `equity-usa` when no
+ * session was read).
+ */
 async function marksBetween(
   deps: Day3Deps,
   symbol: string,
   afterMs: number,
   nowMs: number,
-): Promise<number[]> {
-  const from = nyDate(afterMs);
-  const to = nyDate(nowMs);
+): Promise<{ marks: number[]; market: Market }> {
+  // Session dates on the symbol's own calendar: bounds wide enough for either calendar.
+  const from = dateBounds(afterMs)[0];
+  const to = dateBounds(nowMs)[1];
   const sessions = (await deps.promotion.marketData.listSessions([symbol])).filter(
     (d) => d >= from && d <= to,
   );
   const marks: number[] = [];
+  let market: Market = 'equity-usa';
   for (const date of sessions) {
     const session = await deps.promotion.marketData.loadSession(date, [symbol]);
+    market = session.market;
     const s = session.series.find((x) => x.symbol === symbol);
     if (!s) continue;
     for (let i = 0; i < session.timestamps.length; i++) {
@@ -196,7 +206,7 @@ async function marksBetween(
       if (Number.isFinite(mark)) marks.push(mark);
     }
   }
-  return marks;
+  return { marks, market };
 }
 
 async function saveSlice(deps: Day3Deps, slice: MicroLiveSlice, patch: Partial<MicroLiveSlice>) {
@@ -313,7 +323,7 @@ async function tickActive(
   }
   const filledAtMs = Date.parse(entry.filledAtIso);
   const { qty, feesUsd } = await positionOf(deps, slice, nowMs);
-  const marks = await marksBetween(deps, entry.symbol, filledAtMs, nowMs);
+  const { marks, market } = await marksBetween(deps, entry.symbol, filledAtMs, nowMs);
   const curve = sliceEquityCurve({
     capitalUsd: slice.capitalSliceUsd,
     qty,
@@ -322,7 +332,8 @@ async function tickActive(
     marks,
   });
   const equityUsd = curve[curve.length - 1] as number;
-  const today = nyDate(nowMs);
+  // The day whose close this is, on the slice symbol's calendar (a crypto day is a UTC date).
+  const today = marketDate(nowMs, market);
   const alreadyClosed = slice.dailyCloses.some((d) => d.date === today);
   const decision = decideTick({
     curveUsd: curve,

@@ -286,6 +286,9 @@ function previewPromotion(
     promotionId: input.reviewId,
     cohortId: day3.cohortId,
     sessionDate: day3.sessionDate,
+    // The Day-3 cohort's calendar: a crypto candidate is judged on UTC days and the UTC
+    // promotion window, as the micro-live slice's own promotion (staged from the same cohort).
+    ...(day3.market && day3.market !== 'equity-usa' ? { market: day3.market } : {}),
     agentId: d3.agentId,
     agentRank: day3.leaderboard.find((r) => r.agentId === d3.agentId)?.rank ?? 1,
     genome: {
