@@ -88,6 +88,61 @@ interface Row {
   readonly json: Record<string, unknown>;
 }
 
+/**
+ * The symbol's minute trade bars of one session day: the LEAN session (trade and quote
+ * files); when the day has a trade file but no quote file (BTCUSD on 2018-04-06), the trade
+ * file alone, cut to the session's hours: bars exist without quotes, as at Alpaca. Null when
+ * the day has no trade file.
+ */
+async function tradeBars(
+  lean: LeanMarketData,
+  files: FileSystemBlobSource,
+  symbol: string,
+  market: MarketSession['market'],
+  date: string,
+): Promise<Pick<MinuteTrades, 't' | 'open' | 'high' | 'low' | 'close' | 'volume'> | null> {
+  try {
+    const session = await lean.loadSession(date, [symbol]);
+    const s = session.series[0];
+    return s ? { t: Float64Array.from(session.timestamps), ...s } : null;
+  } catch (err) {
+    if (err instanceof NoSessionError) return null;
+    if (!(err instanceof DataFileMissingError)) throw err;
+  }
+  const day = parseIsoDate(date);
+  const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_trade.zip`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await files.read(relPath);
+  } catch (err) {
+    if (err instanceof DataFileMissingError) return null;
+    throw err;
+  }
+  const hours = sessionHours(date, market);
+  if (!hours) return null;
+  const all = parseMinuteTrades(readLeanCsv(bytes, relPath), {
+    relPath,
+    date: day,
+    market,
+    window: sessionWindow(market),
+  });
+  const openMs = Date.parse(hours.openIso);
+  const closeMs = Date.parse(hours.closeIso);
+  const keep = [...all.t.keys()].filter((i) => {
+    const t = all.t[i] as number;
+    return t >= openMs && t < closeMs;
+  });
+  const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i] as number);
+  return {
+    t: pick(all.t),
+    open: pick(all.open),
+    high: pick(all.high),
+    low: pick(all.low),
+    close: pick(all.close),
+    volume: pick(all.volume),
+  };
+}
+
 /** Starts the fake on a free loopback port. */
 export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promise<FakeAlpacaData> {
   const files = new FileSystemBlobSource(options.dataRoot);
@@ -169,7 +224,7 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
         rows.push(...(await quoteRows(symbol, market, date, startMs, endMs, nowMs)));
         continue;
       }
-      const bars = await tradeBars(symbol, market, date);
+      const bars = await tradeBars(lean, files, symbol, market, date);
       if (!bars) continue;
       for (let i = 0; i < bars.t.length; i++) {
         const t = bars.t[i] as number;
@@ -192,59 +247,6 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
       }
     }
     return rows;
-  }
-
-  /**
-   * The symbol's minute trade bars of one session day: the LEAN session (trade and quote
-   * files); when the day has a trade file but no quote file (BTCUSD on 2018-04-06), the trade
-   * file alone, cut to the session's hours: bars exist without quotes, as at Alpaca. Null when
-   * the day has no trade file.
-   */
-  async function tradeBars(
-    symbol: string,
-    market: MarketSession['market'],
-    date: string,
-  ): Promise<Pick<MinuteTrades, 't' | 'open' | 'high' | 'low' | 'close' | 'volume'> | null> {
-    try {
-      const session = await lean.loadSession(date, [symbol]);
-      const s = session.series[0];
-      return s ? { t: Float64Array.from(session.timestamps), ...s } : null;
-    } catch (err) {
-      if (err instanceof NoSessionError) return null;
-      if (!(err instanceof DataFileMissingError)) throw err;
-    }
-    const day = parseIsoDate(date);
-    const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_trade.zip`;
-    let bytes: Uint8Array;
-    try {
-      bytes = await files.read(relPath);
-    } catch (err) {
-      if (err instanceof DataFileMissingError) return null;
-      throw err;
-    }
-    const hours = sessionHours(date, market);
-    if (!hours) return null;
-    const all = parseMinuteTrades(readLeanCsv(bytes, relPath), {
-      relPath,
-      date: day,
-      market,
-      window: sessionWindow(market),
-    });
-    const openMs = Date.parse(hours.openIso);
-    const closeMs = Date.parse(hours.closeIso);
-    const keep = [...all.t.keys()].filter((i) => {
-      const t = all.t[i] as number;
-      return t >= openMs && t < closeMs;
-    });
-    const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i] as number);
-    return {
-      t: pick(all.t),
-      open: pick(all.open),
-      high: pick(all.high),
-      low: pick(all.low),
-      close: pick(all.close),
-      volume: pick(all.volume),
-    };
   }
 
   /**

@@ -67,6 +67,20 @@ export const BROKER_FUNCTIONS = [
   'reconcilePromotion',
 ] as const satisfies readonly PipelineHandlerName[];
 
+/**
+ * Grants a function the ingested tree and, given `alpacaDataSecret`, today's bars from Alpaca
+ * (`ALPACA_DATA_SECRET_ARN`, `ALPACA_DATA_FEED`, GetSecretValue on that secret).
+ */
+function marketDataReader(
+  props: PromotionPipelineProps,
+): (f: StagegateFunction) => StagegateFunction {
+  const secret = props.alpacaDataSecret;
+  return (f) => {
+    const withTree = f.readsObjects(props.buckets.marketData, PREFIXES.marketData);
+    return secret ? withTree.readsLiveMarketData(secret, props.config.ingestion.feed) : withTree;
+  };
+}
+
 /** Creates one house function (the workflow stack's defaults) with extra environment. */
 export type FunctionFactory = (
   scope: Construct,
@@ -160,14 +174,7 @@ export class PromotionPipeline extends Construct {
     }
     const secret = alpaca ? props.alpacaPaperSecret : undefined;
     const pipelineEnv = pipelineEnvironment(config);
-    const dataSecret = props.alpacaDataSecret;
-    /** Today's bars from Alpaca besides the ingested tree (see `alpacaDataSecret`). */
-    const readsMarketData = (f: StagegateFunction): StagegateFunction => {
-      const withTree = f.readsObjects(buckets.marketData, PREFIXES.marketData);
-      return dataSecret
-        ? withTree.readsLiveMarketData(dataSecret, config.ingestion.feed)
-        : withTree;
-    };
+    const readsMarketData = marketDataReader(props);
 
     // Every pipeline function gets the secret's ARN (not a secret itself): the composition
     // root (functions/composition/promotion.ts) requires it whenever BROKER_MODE is
