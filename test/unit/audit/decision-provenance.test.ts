@@ -3,7 +3,9 @@
  * `cohort_scored` and `paper_decision` records name the config and the data they rested on,
  * and the hashes move when, and only when, that config or data changes.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { valueHash } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { sessionDataHash } from '../../../functions/core/market/session-hash.js';
 import type { MarketSession } from '../../../functions/core/market/types.js';
@@ -71,7 +73,84 @@ describe('sessionDataHash', () => {
     expect(sessionDataHash(session(3))).toBe(upTo3);
     expect(sessionDataHash(a, 99)).toBe(sessionDataHash(a));
   });
+
+  it('is the valueHash of the session as a plain document, for any bars and any count', () => {
+    // Prepare: arbitrary sessions (prices with NaN, ±Infinity, -0, tiny and huge values), 0-3
+    // symbols, any count; the reference is the generic canonical-JSON hash of the document
+    const value = fc.oneof(
+      fc.double(),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0),
+    );
+    const arb = fc
+      .record({
+        n: fc.integer({ min: 0, max: 12 }),
+        symbols: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 3 }),
+        market: fc.constantFrom('equity-usa' as const, 'crypto' as const),
+        count: fc.option(fc.integer({ min: -2, max: 15 }), { nil: undefined }),
+      })
+      .chain(({ n, symbols, market, count }) =>
+        fc.record({
+          market: fc.constant(market),
+          count: fc.constant(count),
+          symbols: fc.constant(symbols),
+          timestamps: fc.float64Array({ minLength: n, maxLength: n }),
+          series: fc.tuple(
+            ...symbols.map((symbol) =>
+              fc.record({
+                symbol: fc.constant(symbol),
+                ...Object.fromEntries(
+                  FIELDS.map((f) => [f, fc.array(value, { minLength: n, maxLength: n })]),
+                ),
+              }),
+            ),
+          ),
+        }),
+      );
+
+    // Act + Assess
+    fc.assert(
+      fc.property(arb, ({ market, count, symbols, timestamps, series }) => {
+        const s: MarketSession = {
+          date: '2013-10-08',
+          market,
+          symbols,
+          timestamps,
+          series: series.map((x) => {
+            const columns = x as unknown as Record<string, number[]>;
+            return {
+              symbol: x.symbol,
+              ...Object.fromEntries(FIELDS.map((f) => [f, Float64Array.from(columns[f] ?? [])])),
+            };
+          }) as unknown as MarketSession['series'],
+        };
+        expect(sessionDataHash(s, count)).toBe(referenceHash(s, count));
+      }),
+    );
+  });
 });
+
+const FIELDS = ['open', 'high', 'low', 'close', 'volume', 'bid', 'ask', 'bidSize', 'askSize'];
+
+/** The generic form of the session hash: valueHash of the plain document. */
+function referenceHash(session: MarketSession, count?: number): string {
+  const n = Math.max(0, Math.min(count ?? session.timestamps.length, session.timestamps.length));
+  const column = (a: Float64Array) => Array.from(a.subarray(0, n));
+  return valueHash({
+    date: session.date,
+    market: session.market,
+    symbols: [...session.symbols],
+    timestamps: column(session.timestamps),
+    series: session.series.map((s) => ({
+      symbol: s.symbol,
+      ...Object.fromEntries(
+        FIELDS.map((f) => [
+          f,
+          column((s as unknown as Record<string, Float64Array>)[f] as Float64Array),
+        ]),
+      ),
+    })),
+  });
+}
 
 describe('cohort_scored provenance', () => {
   const prepared = (bankrollUsd: number, barsHash: string) => ({
