@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SlackButton } from '../functions/adapters/slack/messages.js';
+import { readPaperSessionSettings } from '../functions/composition/paper-session.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
 import { parseSlashCommand, type SlashCommand } from '../functions/core/chatops/command.js';
@@ -34,6 +35,7 @@ import {
 import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { type PlanCommand, runPlanCommand } from '../functions/core/use-cases/plans.js';
 import { ManualClock } from '../functions/ports/clock.js';
+import { accountKeyOf } from '../functions/ports/session-books.js';
 import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { serveLocalConsole } from '../local/console-server.js';
@@ -491,19 +493,32 @@ program
           );
           return;
         }
-        const { state, canceled } = await setKillSwitch(
+        const broker = deps.brokerAt(Date.now());
+        const flattens =
+          readPaperSessionSettings(stack.runtime.env).haltModes.killSwitch === 'flatten';
+        const { state, canceled, flattened } = await setKillSwitch(
           {
             killSwitch: deps.killSwitch,
             audit: deps.audit,
             clock: deps.clock,
             environment: 'local',
-            broker: deps.brokerAt(Date.now()),
+            broker,
+            ...(flattens
+              ? {
+                  flatten: {
+                    sessionBooks: deps.sessionBooks,
+                    account: accountKeyOf(broker.name, deps.brokerAccount),
+                  },
+                }
+              : {}),
           },
           { engaged: action === 'on', reason: o.reason, by: o.by },
         );
         process.stdout.write(
           `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}` +
-            (state.engaged ? `; ${canceled.length} open order(s) canceled on ${account}` : '') +
+            (state.engaged
+              ? `; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}`
+              : '') +
             '\n',
         );
       },

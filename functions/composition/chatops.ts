@@ -24,7 +24,7 @@ import {
 } from '../core/use-cases/chatops-commands.js';
 import { todaysPaperSessions } from '../core/use-cases/paper-status.js';
 import { type PlanDeps, planSlashCommands } from '../core/use-cases/plans.js';
-import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import type {
   SlackCommandUsers,
   SlashCommandDeps,
@@ -64,7 +64,7 @@ export interface SlashCommandHandlerDeps extends SlashCommandDeps {
 export interface SlashCommandParts {
   readonly users: SlackCommandUsers;
   readonly secrets: SecretsPort;
-  readonly promotionDeps: () => PromotionDeps;
+  readonly promotionDeps: () => PromotionRecoveryDeps;
   readonly responseUrlAllowed?: (url: string) => boolean;
   readonly extra?: SlashCommandExtensions;
   /** @default 2500 (Slack waits 3 s) */

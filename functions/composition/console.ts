@@ -19,15 +19,17 @@ import { startPartialCohort } from '../core/use-cases/cohort-start.js';
 import { ConsoleApi } from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import { setKillSwitch } from '../core/use-cases/kill-switch.js';
-import type { PromotionDeps } from '../core/use-cases/promotion.js';
+import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import type { CohortStarter } from '../ports/cohort-starter.js';
+import { accountKeyOf } from '../ports/session-books.js';
 import { type ApprovalDeps, getApprovalDeps } from './approval.js';
+import { readPaperSessionSettings } from './paper-session.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
 
 /** Where the writes get their dependencies (defaults: the process-wide compositions). */
 export interface ConsoleWriteDeps {
-  readonly promotionDeps?: () => PromotionDeps;
+  readonly promotionDeps?: () => PromotionRecoveryDeps;
   readonly approvalDeps?: () => Promise<ApprovalDeps>;
   /** Starts intraday-cohort executions (default: Step Functions, env `INTRADAY_COHORT_STATE_MACHINE_ARN`). */
   readonly cohortStarter?: () => CohortStarter;
@@ -53,18 +55,30 @@ export function sfnCohortStarter(rt: Runtime): CohortStarter {
 /**
  * The kill switch's engage/release as the console and the Slack command use it: the one use
  * case (`setKillSwitch`) over the promotion deps' switch, audit, clock and the broker whose
- * open orders are canceled on engage.
+ * open orders are canceled on engage, and, when the paper sessions' kill-switch halt mode is
+ * `flatten` (`PAPER_SESSION_JSON`, the default), the session books whose running sessions are
+ * flattened on engage.
  */
-export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionDeps) {
+export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionRecoveryDeps) {
   return (input: { readonly engaged: boolean; readonly reason: string; readonly by: string }) => {
     const p = promotionDeps();
+    const broker = p.brokerAt(rt.clock.now());
+    const flatten = readPaperSessionSettings(rt.env).haltModes.killSwitch === 'flatten';
     return setKillSwitch(
       {
         killSwitch: p.killSwitch,
         audit: p.audit,
         clock: p.clock,
         environment: rt.env.STAGE,
-        broker: p.brokerAt(rt.clock.now()),
+        broker,
+        ...(flatten
+          ? {
+              flatten: {
+                sessionBooks: p.sessionBooks,
+                account: accountKeyOf(broker.name, p.brokerAccount),
+              },
+            }
+          : {}),
       },
       input,
     );

@@ -79,12 +79,7 @@ export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): Pa
       fractionalShares: true,
     },
   );
-  const paperSession: PaperSessionSettings = parse(
-    'PAPER_SESSION_JSON',
-    SettingsSchema,
-    env.PAPER_SESSION_JSON,
-    {},
-  );
+  const paperSession = readPaperSessionSettings(env);
   const doc = makeDocumentClient(env, rt.credentials);
   return {
     ...promotion,
@@ -93,6 +88,14 @@ export function buildPaperSessionDeps(rt: Runtime, promotion: PromotionDeps): Pa
     sessionBooks: new DynamoSessionBooks(doc, env.TABLE_NAME),
     trackRecord: new DynamoPaperTrackRecord(doc, env.TABLE_NAME),
   };
+}
+
+/**
+ * The paper sessions' risk settings (`PAPER_SESSION_JSON`, optional: defaults otherwise).
+ * @throws ValidationError naming `env.PAPER_SESSION_JSON.<field>` when a setting is invalid.
+ */
+export function readPaperSessionSettings(env: Runtime['env']): PaperSessionSettings {
+  return parse('PAPER_SESSION_JSON', SettingsSchema, env.PAPER_SESSION_JSON, {});
 }
 
 let cached: PaperSessionDeps | undefined;

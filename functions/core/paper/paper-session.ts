@@ -61,6 +61,18 @@ import type { SliceRollback } from './slice-rollback.js';
 
 const MINUTE_MS = 60_000;
 
+/** Leg name of the flatten the kill switch sends for a session when it is engaged. */
+export const KILL_SWITCH_FLATTEN_LEG = 'kill-flatten';
+
+/**
+ * The client_order_id of the flatten the kill switch sends for the session of `promotionId`
+ * when it is engaged (`core/use-cases/kill-switch.ts`): one per session, so engaging twice
+ * never sends a second one, and the session adopts it into its own book (see {@link paperTick}).
+ */
+export function killSwitchFlattenOrderId(promotionId: string): string {
+  return clientOrderId({ promotionId, leg: KILL_SWITCH_FLATTEN_LEG, attempt: 1 });
+}
+
 /** Why an order was sent. */
 export type PaperOrderReason = 'signal' | 'risk' | 'flatten';
 
@@ -542,6 +554,7 @@ export async function paperTick(
   let entriesPaused: string | null = null;
   let haltedNow = false;
   const ks = await readKillSwitch(deps);
+  if (ks.kind === 'engaged') state = await adoptKillSwitchFlatten(deps, state, nowMs);
   if (ks.kind !== 'off') {
     const toCancel = open.filter((o) => o.reason !== 'flatten');
     canceled = await cancelOpen(deps, toCancel);
@@ -577,7 +590,9 @@ export async function paperTick(
   const haltFlatten = state.halt?.mode === 'flatten';
   if (!state.flattenDecided && (closing || haltFlatten)) {
     state = { ...state, flattenDecided: true, pendingTarget: null };
-    if (q !== 0) legs = [{ qty: -q, reason: 'flatten' }];
+    // The kill switch's flatten (adopted above), while it works, already closes the position.
+    if (Math.abs(q + workingFlattenQty(state.orders)) > DUST_QTY && q !== 0)
+      legs = [{ qty: -q, reason: 'flatten' }];
     why = closing ? 'close: flatten' : `${state.halt?.reason}: flatten`;
   } else if (state.flattenDecided) {
     return out(
@@ -707,6 +722,46 @@ export async function paperTick(
   const action = actionOf(haltedNow, sent.length, refused.length);
   const reason = haltedNow ? `${state.halt?.reason ?? 'halted'}; ${why}` : why;
   return out(decision(action, reason, last.t, sent, canceled));
+}
+
+/**
+ * The kill switch's flatten of this session (sent when the switch was engaged, under
+ * {@link killSwitchFlattenOrderId}), read from the broker and added to the session's orders
+ * when the broker knows it and the session does not yet track it: its fills are then this
+ * session's, so the book stays the fold of its own orders and the session's own flatten only
+ * covers what the kill switch's did not (a session never flattens the same shares twice).
+ */
+async function adoptKillSwitchFlatten(
+  deps: PaperTickDeps,
+  state: PaperSessionState,
+  nowMs: number,
+): Promise<PaperSessionState> {
+  const id = killSwitchFlattenOrderId(state.promotionId);
+  if (state.orders.some((o) => o.clientOrderId === id)) return state;
+  const known = await deps.broker.getOrderByClientOrderId(id);
+  if (!known || known.symbol !== state.symbol) return state;
+  const submittedMs = Date.parse(known.submittedAtIso);
+  const at = Number.isFinite(submittedMs) ? submittedMs : nowMs;
+  const adopted: PaperOrder = {
+    ...newOrder(state.symbol, id, known.side, known.qty, 'flatten', at, at),
+    status: known.status,
+    filledQty: known.filledQty,
+    avgPriceUsd: known.filledAvgPriceUsd,
+    feesUsd: known.feesUsd,
+    updatedAtIso: known.updatedAtIso,
+  };
+  return { ...state, orders: [...state.orders, adopted] };
+}
+
+/** Signed shares the session's open flatten orders have still to fill (sells negative). */
+function workingFlattenQty(orders: readonly PaperOrder[]): number {
+  let qty = 0;
+  for (const o of orders) {
+    if (o.reason !== 'flatten' || isTerminalOrderStatus(o.status)) continue;
+    const rest = Math.max(0, o.qty - o.filledQty);
+    qty += o.side === 'buy' ? rest : -rest;
+  }
+  return qty;
 }
 
 /** A new order of the session before the broker's answer. */

@@ -1,34 +1,88 @@
 /**
- * Engaging and releasing the kill switch. Engaging it records the change, then cancels every
- * open order at the paper broker and records the halt; releasing it records the change.
- * Gates read the switch and fail closed when it is on or unreadable.
+ * Engaging and releasing the kill switch. Engaging it records the change, cancels every open
+ * order at the paper broker by client_order_id (but its own earlier flattens), flattens every running paper session's
+ * position (when the sessions' declared kill-switch halt mode is `flatten`, the default), and
+ * records the halt; releasing it records the change. Gates read the switch and fail closed
+ * when it is on or unreadable.
+ *
+ * The flatten is sent for each session under {@link killSwitchFlattenOrderId} (one id per
+ * session, so engaging twice sends nothing twice), sized from the session's last book
+ * (`SessionBookSnapshot.qty`) plus what its open orders filled until they were canceled. The
+ * session adopts that order into its own book at its next tick (`paper/paper-session.ts`), and
+ * its own halt (`flatten`) closes whatever the kill switch's order did not: when the flatten
+ * cannot be sent here (the broker or the registry fails), the failure is recorded and the
+ * session still flattens at its next tick (fail closed).
  */
 
 import type { AuditSink } from '../../ports/audit.js';
-import type { BrokerPort } from '../../ports/broker.js';
+import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
 import type { AuditDraft } from '../audit/record.js';
+import { marketDate } from '../calendar/market-calendar.js';
+import { DUST_QTY } from '../exchange/position-book.js';
+import { parseClientOrderId } from '../orders/client-order-id.js';
+import { submitOnce } from '../orders/order-intent.js';
+import { KILL_SWITCH_FLATTEN_LEG, killSwitchFlattenOrderId } from '../paper/paper-session.js';
+
+/** Where the running paper sessions' books are, to flatten them on engage. */
+export interface KillSwitchFlatten {
+  /** Every paper session's last book, per account and day. */
+  readonly sessionBooks: SessionBookRegistry;
+  /** The broker account's registry key, `<broker name>:<account id>` (`accountKeyOf`). */
+  readonly account: string;
+}
 
 export interface KillSwitchDeps {
   readonly killSwitch: KillSwitchPort;
   readonly audit: AuditSink;
   readonly clock: Clock;
   readonly environment: AuditDraft['environment'];
-  /** The broker whose open orders are canceled on engage. */
+  /** The broker whose open orders are canceled and whose sessions are flattened on engage. */
   readonly broker: BrokerPort;
+  /** Absent: engaging cancels orders only (the sessions flatten at their next tick). */
+  readonly flatten?: KillSwitchFlatten;
+}
+
+/** A flatten order the kill switch sent (or found already sent) for a running session. */
+export interface KillSwitchFlattenOrder {
+  readonly promotionId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  /** Shares, > 0. */
+  readonly qty: number;
+  /** The broker's status of the order after the submit. */
+  readonly status: string;
+}
+
+/** What engaging or releasing did. */
+export interface KillSwitchOutcome {
+  readonly state: KillSwitchState;
+  /** client_order_ids whose cancellation was requested. */
+  readonly canceled: readonly string[];
+  /** Flatten orders sent for the running sessions (empty on release). */
+  readonly flattened: readonly KillSwitchFlattenOrder[];
+  /** Sessions (or the registry, `promotionId: '*'`) whose flatten could not be sent here. */
+  readonly flattenErrors: readonly { readonly promotionId: string; readonly error: string }[];
 }
 
 /**
  * Sets the switch to `engaged` on behalf of `by` and records `kill_switch_changed`; when
- * engaging, cancels the broker's open orders and records each cancellation and the halt.
+ * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
+ * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
+ * and records the halt (`rollback`, action `halt`, with the canceled and flatten orders).
  *
- * @returns the new state and the client_order_ids whose cancellation was requested.
+ * @returns the new state, the canceled client_order_ids and the flatten orders.
+ * @throws the switch store's or the audit sink's errors (the switch is set first: a failure
+ *   after it leaves the switch engaged, so gates fail closed); a broker failure while
+ *   cancelling propagates after the switch is set; a flatten failure is recorded, not thrown.
  */
 export async function setKillSwitch(
   deps: KillSwitchDeps,
   input: { readonly engaged: boolean; readonly reason: string; readonly by: string },
-): Promise<{ state: KillSwitchState; canceled: readonly string[] }> {
+): Promise<KillSwitchOutcome> {
   const state: KillSwitchState = {
     engaged: input.engaged,
     reason: input.reason,
@@ -42,35 +96,156 @@ export async function setKillSwitch(
     kind: 'kill_switch_changed',
     payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
   });
-  const canceled: string[] = [];
-  if (input.engaged) {
-    for (const order of await deps.broker.listOpenOrders()) {
-      const after = await deps.broker.cancelOrder(order.clientOrderId);
-      canceled.push(order.clientOrderId);
-      await deps.audit.append({
-        ...base,
-        kind: 'order_status_changed',
-        subject: { order_id: order.clientOrderId },
-        payload: {
-          client_order_id: order.clientOrderId,
-          status: after.status,
-          previous_status: order.status,
-          filled_qty: after.filledQty,
-          filled_avg_price: after.filledAvgPriceUsd,
-          reason: 'kill switch engaged',
-        },
-      });
-    }
+  if (!input.engaged) return { state, canceled: [], flattened: [], flattenErrors: [] };
+  const after = await cancelAll(deps, base);
+  const { flattened, flattenErrors } = deps.flatten
+    ? await flattenSessions(deps, deps.flatten, after)
+    : { flattened: [], flattenErrors: [] };
+  await deps.audit.append({
+    ...base,
+    kind: 'rollback',
+    payload: {
+      action: 'halt',
+      reason: input.reason,
+      canceled_orders: [...after.keys()],
+      flattened: flattened.map((f) => ({
+        promotion_id: f.promotionId,
+        client_order_id: f.clientOrderId,
+        symbol: f.symbol,
+        side: f.side,
+        qty: f.qty,
+        status: f.status,
+      })),
+      flatten_errors: flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
+      broker: deps.broker.name,
+    },
+  });
+  return { state, canceled: [...after.keys()], flattened, flattenErrors };
+}
+
+/** True for a flatten the kill switch itself sent (never canceled by a later engage). */
+function isKillSwitchFlatten(id: string): boolean {
+  try {
+    return parseClientOrderId(id).leg === KILL_SWITCH_FLATTEN_LEG;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cancels every open order at the broker but the kill switch's own flattens; the broker's
+ * view after each cancel, by id.
+ */
+async function cancelAll(
+  deps: KillSwitchDeps,
+  base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+): Promise<Map<string, BrokerOrder>> {
+  const after = new Map<string, BrokerOrder>();
+  for (const order of await deps.broker.listOpenOrders()) {
+    if (isKillSwitchFlatten(order.clientOrderId)) continue;
+    const now = await deps.broker.cancelOrder(order.clientOrderId);
+    after.set(order.clientOrderId, now);
     await deps.audit.append({
       ...base,
-      kind: 'rollback',
+      kind: 'order_status_changed',
+      subject: { order_id: order.clientOrderId },
       payload: {
-        action: 'halt',
-        reason: input.reason,
-        canceled_orders: canceled,
-        broker: deps.broker.name,
+        client_order_id: order.clientOrderId,
+        status: now.status,
+        previous_status: order.status,
+        filled_qty: now.filledQty,
+        filled_avg_price: now.filledAvgPriceUsd,
+        reason: 'kill switch engaged',
       },
     });
   }
-  return { state, canceled };
+  return after;
+}
+
+/** The running sessions of today (New York and UTC dates: equity and crypto sessions). */
+async function runningSessions(
+  deps: KillSwitchDeps,
+  flatten: KillSwitchFlatten,
+): Promise<SessionBookSnapshot[]> {
+  const now = deps.clock.now();
+  const dates = [...new Set([marketDate(now, 'equity-usa'), marketDate(now, 'crypto')])];
+  const out: SessionBookSnapshot[] = [];
+  for (const date of dates) {
+    for (const s of await flatten.sessionBooks.list(flatten.account, date)) {
+      if (!s.done) out.push(s);
+    }
+  }
+  return out;
+}
+
+/**
+ * A session's position now: its last book plus what its open orders filled since (read from
+ * the cancel's answer, or from the broker for an order that ended on its own), signed shares.
+ */
+async function positionNow(
+  broker: BrokerPort,
+  s: SessionBookSnapshot,
+  after: ReadonlyMap<string, BrokerOrder>,
+): Promise<number> {
+  let qty = s.qty;
+  for (const o of s.open) {
+    const now =
+      after.get(o.clientOrderId) ?? (await broker.getOrderByClientOrderId(o.clientOrderId));
+    const delta = (now?.filledQty ?? o.filledQty) - o.filledQty;
+    qty += o.side === 'buy' ? delta : -delta;
+  }
+  return qty;
+}
+
+async function flattenSessions(
+  deps: KillSwitchDeps,
+  flatten: KillSwitchFlatten,
+  after: ReadonlyMap<string, BrokerOrder>,
+): Promise<Pick<KillSwitchOutcome, 'flattened' | 'flattenErrors'>> {
+  const flattened: KillSwitchFlattenOrder[] = [];
+  const flattenErrors: { promotionId: string; error: string }[] = [];
+  let sessions: SessionBookSnapshot[];
+  try {
+    sessions = await runningSessions(deps, flatten);
+  } catch (err) {
+    return { flattened, flattenErrors: [{ promotionId: '*', error: (err as Error).message }] };
+  }
+  for (const s of sessions) {
+    try {
+      const qty = await positionNow(deps.broker, s, after);
+      if (Math.abs(qty) <= DUST_QTY) continue;
+      const clientOrderId = killSwitchFlattenOrderId(s.promotionId);
+      const side = qty > 0 ? 'sell' : 'buy';
+      const { order } = await submitOnce(
+        {
+          audit: deps.audit,
+          environment: deps.environment,
+          actor: 'stagegate/kill-switch',
+          stream: `promotion:${s.promotionId}`,
+          subject: { promotion_id: s.promotionId },
+        },
+        deps.broker,
+        {
+          clientOrderId,
+          symbol: s.symbol,
+          side,
+          qty: Math.abs(qty),
+          type: 'market',
+          timeInForce: 'day',
+        },
+        { mayBeKnown: true },
+      );
+      flattened.push({
+        promotionId: s.promotionId,
+        clientOrderId,
+        symbol: s.symbol,
+        side,
+        qty: order.qty,
+        status: order.status,
+      });
+    } catch (err) {
+      flattenErrors.push({ promotionId: s.promotionId, error: (err as Error).message });
+    }
+  }
+  return { flattened, flattenErrors };
 }
