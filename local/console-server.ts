@@ -31,6 +31,7 @@ import { localCohortStarter } from './local-cohort-starter.js';
 import type { LocalStack } from './local-stack.js';
 import {
   forgetEndpoint,
+  localPlanDeps,
   localSigningSecret,
   localSlackHandlers,
   recordEndpoint,
@@ -264,12 +265,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
 /**
  * The console API over a local stack: its runtime, its promotion and approval dependencies
- * (kill switch, decisions) and the local intraday-cohort workflow (cohort start).
+ * (kill switch, decisions), the local intraday-cohort workflow (cohort start) and the plan use
+ * cases over the stage's chat-ops settings (the plan routes).
  */
 export function localConsoleApi(
-  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'intradayCohort'>,
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'intradayCohort' | 'config'>,
 ): ConsoleApi {
   return buildConsoleApi(stack.runtime, {
+    plans: localPlanDeps(stack),
     promotionDeps: () => stack.promotion,
     approvalDeps: () => stack.approvalDeps(),
     cohortStarter: () => localCohortStarter(stack.intradayCohort),

@@ -23,7 +23,7 @@ import {
   slackFund,
 } from '../core/use-cases/chatops-commands.js';
 import { todaysPaperSessions } from '../core/use-cases/paper-status.js';
-import { type PlanDeps, planSlashCommands } from '../core/use-cases/plans.js';
+import { planSlashCommands } from '../core/use-cases/plans.js';
 import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import type {
   SlackCommandUsers,
@@ -35,8 +35,11 @@ import type { CohortStarter } from '../ports/cohort-starter.js';
 import type { SecretsPort } from '../ports/secrets.js';
 import { makeSecrets, readApprovalEnv } from './approval.js';
 import { killSwitchSetter, sfnCohortStarter } from './console.js';
+import { buildPlanDeps, readChatOpsConfig } from './plans.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
+
+export { buildPlanDeps, readChatOpsConfig };
 
 /** Where a follow-up may be posted: Slack's response_url host only (no SSRF through it). */
 export const SLACK_RESPONSE_URL = /^https:\/\/hooks\.slack\.com\/(commands|actions)\//;
@@ -129,20 +132,6 @@ export function readSlackCommandUsers(json: string | undefined): SlackCommandUse
 }
 
 /**
- * Parses `CHATOPS_CONFIG_JSON`.
- * @throws ValidationError naming `env.CHATOPS_CONFIG_JSON` and the bad field.
- */
-export function readChatOpsConfig(json: string | undefined): ChatOpsConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json ?? '');
-  } catch {
-    throw new ValidationError('env.CHATOPS_CONFIG_JSON', 'is not JSON');
-  }
-  return parseOrThrow(ChatOpsConfigSchema, raw, 'env.CHATOPS_CONFIG_JSON');
-}
-
-/**
  * The commands beyond status and the kill switch, over a runtime: plans, `fund?` and
  * `cohort start` (on `starter`), with the stage's settings.
  */
@@ -205,25 +194,6 @@ export function getSlashCommandDeps(): SlashCommandHandlerDeps {
     });
   }
   return cached;
-}
-
-/** The plan use cases' deps over a runtime and the stage's limits. */
-export function buildPlanDeps(
-  rt: Runtime,
-  limits: Pick<
-    PlanDeps,
-    'policy' | 'market' | 'bankrollUsd' | 'bankrollLimits' | 'maxDrawdownFraction'
-  >,
-): PlanDeps {
-  const doc = makeDocumentClient(rt.env, rt.credentials);
-  return {
-    ...limits,
-    artifacts: rt.artifacts,
-    readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
-    audit: rt.audit,
-    environment: rt.env.STAGE,
-    clock: rt.clock,
-  };
 }
 
 /**

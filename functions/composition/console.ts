@@ -19,11 +19,13 @@ import { startPartialCohort } from '../core/use-cases/cohort-start.js';
 import { ConsoleApi } from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import { setKillSwitch } from '../core/use-cases/kill-switch.js';
+import type { PlanDeps } from '../core/use-cases/plans.js';
 import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import type { CohortStarter } from '../ports/cohort-starter.js';
 import { accountKeyOf } from '../ports/session-books.js';
 import { type ApprovalDeps, getApprovalDeps } from './approval.js';
 import { readPaperSessionSettings } from './paper-session.js';
+import { buildPlanDeps, readChatOpsConfig } from './plans.js';
 import { getPromotionDeps } from './promotion.js';
 import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
 
@@ -38,6 +40,8 @@ export interface ConsoleWriteDeps {
    * (default: {@link DEFAULT_LEVERAGE_POLICY}, what every stage's `DAY3_CONFIG_JSON` holds).
    */
   readonly leveragePolicy?: LeveragePolicy;
+  /** The plan use cases (default: none: the plan routes answer 503). */
+  readonly plans?: PlanDeps;
 }
 
 /** The Step Functions starter of the environment's intraday-cohort state machine. */
@@ -115,6 +119,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
     leveragePolicy: writes.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     setKillSwitch: killSwitchSetter(rt, promotionDeps),
+    ...(writes.plans ? { plans: writes.plans } : {}),
     startCohort: (input) =>
       startPartialCohort(
         {
@@ -152,6 +157,20 @@ let cached: ConsoleApi | undefined;
 
 /** The process-wide console API (a warm Lambda reuses it). */
 export function getConsoleApi(): ConsoleApi {
-  cached ??= buildConsoleApi(getRuntime());
+  cached ??= buildAwsConsoleApi();
   return cached;
+}
+
+/**
+ * The AWS console API: with the stage's chat-ops settings (`CHATOPS_CONFIG_JSON`, set by the
+ * CDK) its plan routes; without them, the plan routes answer 503.
+ */
+function buildAwsConsoleApi(): ConsoleApi {
+  const rt = getRuntime();
+  const json = process.env.CHATOPS_CONFIG_JSON;
+  if (!json) return buildConsoleApi(rt);
+  const config = readChatOpsConfig(json);
+  return buildConsoleApi(rt, {
+    plans: buildPlanDeps(rt, { ...config, policy: config.leveragePolicy }),
+  });
 }

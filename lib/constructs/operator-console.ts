@@ -27,8 +27,10 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
+import { chatOpsConfigOf } from '../config/runtime-env.js';
 import { CONSOLE_HANDLERS } from '../handlers.js';
 import type { Day3GoNoGo } from './day3-go-no-go.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
@@ -111,6 +113,8 @@ export class OperatorConsole extends Construct {
     const env: Record<string, string> = {
       ...promotion.brokerEnvironment,
       INTRADAY_COHORT_STATE_MACHINE_ARN: props.intradayCohort.stateMachineArn,
+      // The plan routes: the stage's bankroll limits, gates and leverage policy.
+      CHATOPS_CONFIG_JSON: JSON.stringify(chatOpsConfigOf(config)),
     };
     if (props.day3 && props.approvalKey) {
       Object.assign(env, {
@@ -133,6 +137,10 @@ export class OperatorConsole extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem', 'PutItem'])
           // Micro-live slices and their leverage decisions: read only.
           .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'Query'])
+          // Engaging the kill switch flattens the running paper sessions: their books.
+          .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query'])
+          // The plan routes: the plan record.
+          .readsAndWritesObjects(buckets.artifacts, PLAN_KEY.split('/')[0] as string)
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
           .readsObjects(buckets.marketData, PREFIXES.marketData)
           .readsObjects(buckets.audit, PREFIXES.auditJsonLines),

@@ -12,7 +12,7 @@ import type { LocalStack } from '../../local/local-stack.js';
 
 /** Starts the console API and pages on loopback; close the server when done. */
 export async function startMemoryConsole(
-  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'intradayCohort'>,
+  stack: Pick<LocalStack, 'runtime' | 'promotion' | 'approvalDeps' | 'intradayCohort' | 'config'>,
 ): Promise<{ server: ConsoleServer; users: ConsoleUsers }> {
   const users = await ConsoleUsers.load('memory');
   const server = await startConsoleServer({

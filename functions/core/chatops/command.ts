@@ -53,9 +53,10 @@ export function actionOf(command: SlashCommand): ConsoleAction {
     case 'kill':
       return 'kill_switch';
     case 'cohort_start':
+      return 'cohort_start';
     case 'plan_grow':
     case 'plan_cancel':
-      return 'cohort_start';
+      return 'plan';
     default:
       return 'read';
   }

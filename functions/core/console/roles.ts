@@ -1,6 +1,6 @@
 /**
  * Roles of the operator console and the API (issue 14): `viewer` reads, `operator` may also
- * engage/release the kill switch and start cohorts, `operator` and `risk` may sign approvals
+ * engage/release the kill switch, start cohorts and create or cancel plans, `operator` and `risk` may sign approvals
  * (each only the step of a request's approval chain that names their role:
  * functions/core/approval/chain.ts; without a configured chain the one step is `risk`). A
  * higher role never implies another one's writes: a risk officer cannot flip the kill switch,
@@ -20,7 +20,7 @@ export const ROLES = ['viewer', 'operator', 'risk'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a request wants to do; each action needs one role. */
-export type ConsoleAction = 'read' | 'kill_switch' | 'cohort_start' | 'approve';
+export type ConsoleAction = 'read' | 'kill_switch' | 'cohort_start' | 'plan' | 'approve';
 
 /**
  * The role each action requires (`read` is open to every role; a list: any of them). `approve`
@@ -30,6 +30,8 @@ export const ACTION_ROLE: Readonly<Record<ConsoleAction, Role | readonly Role[] 
   read: 'any',
   kill_switch: 'operator',
   cohort_start: 'operator',
+  /** Create, cancel or report a plan ("grow $X over N days"); reading it is `read`. */
+  plan: 'operator',
   approve: ['operator', 'risk'],
 };
 

@@ -53,6 +53,7 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
+import { currentPlan, type PlanCommand, type PlanDeps, runPlanCommand } from './plans.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
 
@@ -112,6 +113,11 @@ export interface ConsoleApiDeps {
   readonly microLive: Pick<MicroLiveRepository, 'getSlice' | 'listLeverageDecisions'>;
   /** The leverage policy the Day-3 workflow applies (for the next tier and its trigger). */
   readonly leveragePolicy: LeveragePolicy;
+  /**
+   * The plan use cases ("grow $X over N days", `plans.ts`), the same the Slack command and
+   * the CLI run; absent: the plan routes answer 503 (not configured in this environment).
+   */
+  readonly plans?: PlanDeps;
   /** Engages/releases the kill switch (records it, cancels open orders on engage). */
   readonly setKillSwitch: (input: {
     readonly engaged: boolean;
@@ -246,6 +252,7 @@ const MicroLiveListQuerySchema = z
   .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
   .refine(windowRefine, { message: 'must not be before `from`', path: ['to'] });
 const NoQuerySchema = z.strictObject({});
+const NoBodySchema = z.union([z.null(), z.strictObject({})]);
 const ApprovalListQuerySchema = z.strictObject({
   status: z.enum(['pending', 'approved', 'rejected', 'all']).default('all'),
   cursor: cursorParam,
@@ -253,6 +260,15 @@ const ApprovalListQuerySchema = z.strictObject({
 });
 const KillSwitchBodySchema = z.strictObject({
   engaged: z.boolean(),
+  reason: z.string().trim().min(3).max(500),
+});
+const PlanGrowBodySchema = z.strictObject({
+  /** Target gain, USD. */
+  amountUsd: z.number().positive().max(10_000_000),
+  /** Trading sessions the plan covers. */
+  days: z.number().int().min(1).max(60),
+});
+const PlanCancelBodySchema = z.strictObject({
   reason: z.string().trim().min(3).max(500),
 });
 const DecisionBodySchema = z.strictObject({
@@ -286,6 +302,10 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'get /api/micro-live': MicroLiveListQuerySchema,
   'get /api/micro-live/{sliceId}': NoQuerySchema,
   'get /api/kill-switch': NoQuerySchema,
+  'get /api/plans/current': NoQuerySchema,
+  'post /api/plans': PlanGrowBodySchema,
+  'post /api/plans/current/report': NoBodySchema,
+  'post /api/plans/current/cancel': PlanCancelBodySchema,
   'post /api/kill-switch': KillSwitchBodySchema,
   'get /api/approvals': ApprovalListQuerySchema,
   'get /api/approvals/{approvalId}': NoQuerySchema,
@@ -499,6 +519,11 @@ export class ConsoleApi {
         200,
         state ?? { engaged: false, reason: 'never set', changedBy: null, changedAtIso: null },
       );
+    }
+    if (route === '/plans/current') {
+      parse(NoQuerySchema, q, 'query');
+      // The stored plan as last reported (a GET never reports: POST .../report does).
+      return json(200, { plan: await currentPlan(this.plansDeps()) });
     }
     if (route === '/approvals') return json(200, await this.listApprovals(q));
     const m4 = /^\/approvals\/([^/]+)$/.exec(route);
@@ -1028,6 +1053,7 @@ export class ConsoleApi {
       const out = await this.deps.setKillSwitch({ engaged: b.engaged, reason: b.reason, by });
       return json(200, out);
     }
+    if (route === '/plans' || route.startsWith('/plans/')) return await this.writePlan(req, route);
     const m6 = /^\/approvals\/([^/]+)\/decision$/.exec(route);
     if (m6) {
       const by = this.authorize(req, 'approve');
@@ -1081,6 +1107,58 @@ export class ConsoleApi {
       return json(out.status === 'SUCCEEDED' ? 201 : 202, out);
     }
     throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
+  }
+
+  private plansDeps(): PlanDeps {
+    if (!this.deps.plans) {
+      throw new ApiProblem(503, 'Not configured', 'plans are not configured in this environment');
+    }
+    return this.deps.plans;
+  }
+
+  /**
+   * `POST /api/plans` (create), `/api/plans/current/report` (report the sessions that closed
+   * since: actual vs plan, stops on a breach), `/api/plans/current/cancel`: operator role,
+   * CSRF token, zod-validated body; the plan use cases record every change (`plan_event`) and
+   * every refused prerequisite (`input_rejected`, stream `plan:commands`), so a refusal is
+   * answered without a second record.
+   */
+  private async writePlan(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
+    let command: PlanCommand;
+    const by = this.authorize(req, 'plan');
+    this.checkCsrf(req);
+    if (route === '/plans') {
+      const b = parse(PlanGrowBodySchema, this.body(req), 'body');
+      command = { kind: 'plan_grow', amountUsd: b.amountUsd, days: b.days };
+    } else if (route === '/plans/current/cancel') {
+      const b = parse(PlanCancelBodySchema, this.body(req), 'body');
+      command = { kind: 'plan_cancel', reason: b.reason };
+    } else if (route === '/plans/current/report') {
+      parse(NoBodySchema, this.body(req), 'body');
+      command = { kind: 'plan_status' };
+    } else {
+      throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
+    }
+    const deps = this.plansDeps();
+    try {
+      const out = await runPlanCommand(deps, command, by, 'console');
+      return json(command.kind === 'plan_grow' ? 201 : 200, {
+        title: out.title,
+        lines: out.lines,
+        plan: out.plan,
+      });
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        return problem(new ApiProblem(404, 'Not found', err.message, 'plan'), req.path);
+      }
+      if (err instanceof ValidationError) {
+        return problem(
+          new ApiProblem(422, 'Plan refused', err.message, `body.${err.field}`),
+          req.path,
+        );
+      }
+      throw err;
+    }
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * The chat-ops settings (`CHATOPS_CONFIG_JSON`) and the plan use cases' dependencies over a
+ * runtime: shared by the slash command, the daily report and the console API (which does not
+ * bundle the Slack or Lambda clients, so these live apart from `chatops.ts`).
+ */
+import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
+import { type ChatOpsConfig, ChatOpsConfigSchema } from '../core/use-cases/chatops-commands.js';
+import type { PlanDeps } from '../core/use-cases/plans.js';
+import { makeDocumentClient, type Runtime } from './runtime.js';
+
+/**
+ * Parses `CHATOPS_CONFIG_JSON`.
+ * @throws ValidationError naming `env.CHATOPS_CONFIG_JSON` and the bad field.
+ */
+export function readChatOpsConfig(json: string | undefined): ChatOpsConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json ?? '');
+  } catch {
+    throw new ValidationError('env.CHATOPS_CONFIG_JSON', 'is not JSON');
+  }
+  return parseOrThrow(ChatOpsConfigSchema, raw, 'env.CHATOPS_CONFIG_JSON');
+}
+
+/** The plan use cases' deps over a runtime and the stage's limits. */
+export function buildPlanDeps(
+  rt: Runtime,
+  limits: Pick<
+    PlanDeps,
+    'policy' | 'market' | 'bankrollUsd' | 'bankrollLimits' | 'maxDrawdownFraction'
+  >,
+): PlanDeps {
+  const doc = makeDocumentClient(rt.env, rt.credentials);
+  return {
+    ...limits,
+    artifacts: rt.artifacts,
+    readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
+    audit: rt.audit,
+    environment: rt.env.STAGE,
+    clock: rt.clock,
+  };
+}
