@@ -18,7 +18,6 @@ import { SlackCommandUsersSchema } from '../core/chatops/command.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import {
   type ChatOpsConfig,
-  ChatOpsConfigSchema,
   slackCohortStart,
   slackFund,
 } from '../core/use-cases/chatops-commands.js';

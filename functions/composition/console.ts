@@ -16,10 +16,10 @@ import { decideApproval } from '../core/approval/decide.js';
 import { ValidationError } from '../core/errors.js';
 import { DEFAULT_LEVERAGE_POLICY, type LeveragePolicy } from '../core/leverage/policy.js';
 import { startPartialCohort } from '../core/use-cases/cohort-start.js';
-import { ConsoleApi } from '../core/use-cases/console-api.js';
+import { ConsoleApi, type ConsolePlans } from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import { setKillSwitch } from '../core/use-cases/kill-switch.js';
-import type { PlanDeps } from '../core/use-cases/plans.js';
+import { currentPlan, type PlanDeps, runPlanCommand } from '../core/use-cases/plans.js';
 import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import type { CohortStarter } from '../ports/cohort-starter.js';
 import { accountKeyOf } from '../ports/session-books.js';
@@ -89,6 +89,17 @@ export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionReco
   };
 }
 
+/** The plan use cases as the console API calls them (channel `console`). */
+function consolePlans(deps: PlanDeps): ConsolePlans {
+  return {
+    current: () => currentPlan(deps),
+    run: async (command, by) => {
+      const out = await runPlanCommand(deps, command, by, 'console');
+      return { title: out.title, lines: out.lines, plan: out.plan };
+    },
+  };
+}
+
 /** Builds the console API over a runtime. */
 export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): ConsoleApi {
   const doc = makeDocumentClient(rt.env, rt.credentials);
@@ -119,7 +130,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
     leveragePolicy: writes.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     setKillSwitch: killSwitchSetter(rt, promotionDeps),
-    ...(writes.plans ? { plans: writes.plans } : {}),
+    ...(writes.plans ? { plans: consolePlans(writes.plans) } : {}),
     startCohort: (input) =>
       startPartialCohort(
         {

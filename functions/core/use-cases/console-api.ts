@@ -31,6 +31,8 @@ import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import { AUDIT_KINDS, type AuditDraft, type AuditEnvironment } from '../audit/record.js';
 import { verifyChains } from '../audit/verify.js';
+import type { SlashCommand } from '../chatops/command.js';
+import type { PlanRecord } from '../chatops/plan.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { type CsvCell, toCsv } from '../console/csv.js';
 import { decodeCursor, encodeCursor } from '../console/cursor.js';
@@ -53,9 +55,28 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
-import { currentPlan, type PlanCommand, type PlanDeps, runPlanCommand } from './plans.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
+
+/** A plan command of the shared grammar (`plan grow`, `plan status`, `plan cancel`). */
+export type ConsolePlanCommand = Extract<
+  SlashCommand,
+  { kind: 'plan_grow' | 'plan_status' | 'plan_cancel' }
+>;
+
+/** The plan use cases as the console API calls them. */
+export interface ConsolePlans {
+  /** The stored plan (null when there is none); reads only. */
+  current(): Promise<PlanRecord | null>;
+  /**
+   * Runs a plan command for `by` (recorded as the use case records it).
+   * @throws ValidationError (a prerequisite) or NotFoundError (no active plan), recorded.
+   */
+  run(
+    command: ConsolePlanCommand,
+    by: string,
+  ): Promise<{ title: string; lines: readonly string[]; plan: PlanRecord | null }>;
+}
 
 /** A request as the edge hands it over (headers lower-case). */
 export interface ConsoleRequest {
@@ -114,10 +135,11 @@ export interface ConsoleApiDeps {
   /** The leverage policy the Day-3 workflow applies (for the next tier and its trigger). */
   readonly leveragePolicy: LeveragePolicy;
   /**
-   * The plan use cases ("grow $X over N days", `plans.ts`), the same the Slack command and
-   * the CLI run; absent: the plan routes answer 503 (not configured in this environment).
+   * The plan use cases ("grow $X over N days", `plans.ts`: `currentPlan` and
+   * `runPlanCommand` with channel `console`), the same the Slack command and the CLI run;
+   * absent: the plan routes answer 503 (not configured in this environment).
    */
-  readonly plans?: PlanDeps;
+  readonly plans?: ConsolePlans;
   /** Engages/releases the kill switch (records it, cancels open orders on engage). */
   readonly setKillSwitch: (input: {
     readonly engaged: boolean;
@@ -523,7 +545,7 @@ export class ConsoleApi {
     if (route === '/plans/current') {
       parse(NoQuerySchema, q, 'query');
       // The stored plan as last reported (a GET never reports: POST .../report does).
-      return json(200, { plan: await currentPlan(this.plansDeps()) });
+      return json(200, { plan: await this.plansDeps().current() });
     }
     if (route === '/approvals') return json(200, await this.listApprovals(q));
     const m4 = /^\/approvals\/([^/]+)$/.exec(route);
@@ -1109,7 +1131,7 @@ export class ConsoleApi {
     throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
   }
 
-  private plansDeps(): PlanDeps {
+  private plansDeps(): ConsolePlans {
     if (!this.deps.plans) {
       throw new ApiProblem(503, 'Not configured', 'plans are not configured in this environment');
     }
@@ -1124,7 +1146,7 @@ export class ConsoleApi {
    * answered without a second record.
    */
   private async writePlan(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
-    let command: PlanCommand;
+    let command: ConsolePlanCommand;
     const by = this.authorize(req, 'plan');
     this.checkCsrf(req);
     if (route === '/plans') {
@@ -1141,7 +1163,7 @@ export class ConsoleApi {
     }
     const deps = this.plansDeps();
     try {
-      const out = await runPlanCommand(deps, command, by, 'console');
+      const out = await deps.run(command, by);
       return json(command.kind === 'plan_grow' ? 201 : 200, {
         title: out.title,
         lines: out.lines,
