@@ -76,6 +76,11 @@ export interface ChatOpsProps {
    * function (which then acts on the kill-switch clicks too).
    */
   readonly slackApi: apigwv2.HttpApi;
+  /**
+   * The operator console's base URL the daily report links to (`CONSOLE_URL`): the console's
+   * HTTPS endpoint (`OperatorConsole.url`).
+   */
+  readonly consoleUrl: string;
   readonly interactivity?: StagegateFunction;
   readonly newFunction: FunctionFactory;
 }
@@ -177,6 +182,7 @@ export class ChatOps extends Construct {
         CHATOPS_CONFIG_JSON: JSON.stringify(chatOpsConfigOf(config)),
         SLACK_BOT_TOKEN_SECRET_ID: props.botToken.secretArn,
         SLACK_CHANNEL: config.slack.channel,
+        CONSOLE_URL: props.consoleUrl,
       })
       .queriesIndex(table, props.indexName)
       .usesTableItemsIn(

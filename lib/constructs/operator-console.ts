@@ -66,6 +66,13 @@ export class OperatorConsole extends Construct {
   public readonly userPool: cognito.UserPool;
   public readonly userPoolClient: cognito.UserPoolClient;
   public readonly api: apigwv2.HttpApi;
+  /**
+   * The console's base URL (HTTPS, no trailing slash), which messages link to: the console
+   * HTTP API's endpoint, where the console's routes are served.
+   */
+  public get url(): string {
+    return this.api.apiEndpoint;
+  }
   public readonly function: StagegateFunction;
 
   constructor(scope: Construct, id: string, props: OperatorConsoleProps) {

@@ -312,6 +312,7 @@ export class WorkflowStack extends Stack {
       promotion: this.promotion,
       intradayCohort: this.stateMachine,
       slackApi: this.day3?.api ?? this.console.api,
+      consoleUrl: this.console.url,
       ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });
