@@ -198,9 +198,7 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
       ([, r]) => String(r.Properties.Name).endsWith('-console'),
     );
     expect(consoleApis).toHaveLength(1);
-    expect(render(env.CONSOLE_URL)).toBe(
-      `https://{${consoleApis[0]?.[0]}}.execute-api.{AWS::Region}.{AWS::URLSuffix}`,
-    );
+    expect(render(env.CONSOLE_URL)).toBe(`{${consoleApis[0]?.[0]}.ApiEndpoint}`);
     expect(render(env.SLACK_BOT_TOKEN_SECRET_ID)).toContain('SlackBotToken');
     const settings = ChatOpsConfigSchema.parse(JSON.parse(String(env.CHATOPS_CONFIG_JSON)));
     // The stage's own leverage policy and evidence gate, not a copy of the core defaults.
