@@ -3,8 +3,12 @@
  * record to the append-only, hash-chained audit trail.
  *
  * Event: `{ draft: { kind, actor, stream, subject, payload } }` or `{ failure: FailureNotice }`
- * (a Catch output turned into an `input_rejected` / `workflow_failed` record). The environment
- * is this deployment's stage. Returns `{ id, stream, seq, hash }`. A draft that fails the
+ * (a Catch output turned into an `input_rejected` / `workflow_failed` record), each with an
+ * optional `step: { execution_id: $$.Execution.Id, state: "<state name>" }`. With `step`, the
+ * append is idempotent: every attempt of one step (a Step Functions Retry re-sends the same
+ * input) derives the same key (core/audit/idempotency.ts), and a key already committed on the
+ * stream returns its record instead of appending a second one. The environment is this
+ * deployment's stage. Returns `{ id, stream, seq, hash }`. A draft that fails the
  * schema is dead-lettered and throws ValidationError; a storage failure after bounded
  * retries throws AuditWriteError (no decision without its record).
  */
@@ -12,13 +16,14 @@ import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import type { StoreRuntime } from '../composition/stores.js';
 import { getStoreRuntime } from '../composition/stores.js';
+import { auditIdempotencyKey, auditStepSchema } from '../core/audit/idempotency.js';
 import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
 import type { AuditDraft } from '../ports/audit.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.union([
-  z.object({ draft: z.record(z.string(), z.unknown()) }),
-  z.object({ failure: FailureNoticeSchema }),
+  z.object({ draft: z.record(z.string(), z.unknown()), step: auditStepSchema.optional() }),
+  z.object({ failure: FailureNoticeSchema, step: auditStepSchema.optional() }),
 ]);
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
@@ -28,7 +33,20 @@ export function createHandler(provide: Provide<StoreRuntime>) {
     const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
     // Untyped JSON from the ASL, asserted as a draft only here: the sink validates it with the
     // per-kind audit schema (and dead-letters it when invalid) before anything is chained.
-    const record = await rt.audit.append({ ...draft, environment: rt.env.STAGE } as AuditDraft);
+    const full = { ...draft, environment: rt.env.STAGE } as AuditDraft;
+    if (event.step) {
+      const content = 'draft' in event ? { draft: event.draft } : { failure: event.failure };
+      const key = auditIdempotencyKey(event.step, content);
+      const r = await rt.audit.appendOnce(full, key);
+      logger.info(r.replayed ? 'audit append replayed' : 'audit appended', {
+        kind: full.kind,
+        stream: r.stream,
+        seq: r.seq,
+        state: event.step.state,
+      });
+      return { id: r.id, stream: r.stream, seq: r.seq, hash: r.hash };
+    }
+    const record = await rt.audit.append(full);
     logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
     return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };
   });

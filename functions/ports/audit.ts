@@ -39,6 +39,33 @@ export interface AuditSink {
   appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]>;
 }
 
+/** Where an append put its record in its stream's chain. */
+export interface AuditReceipt {
+  /** The record's ULID. */
+  readonly id: string;
+  readonly stream: string;
+  /** 0-based position in the stream. */
+  readonly seq: number;
+  /** Hex SHA-256 of the record (its chain hash). */
+  readonly hash: string;
+  /** True when an earlier attempt had committed this key: nothing was appended now. */
+  readonly replayed: boolean;
+}
+
+/** An {@link AuditSink} that can append a draft at most once per idempotency key. */
+export interface IdempotentAuditSink extends AuditSink {
+  /**
+   * Appends `draft` unless its stream already committed `idempotencyKey` (an earlier attempt
+   * of the same step, whose answer was lost), in which case that record's receipt is returned
+   * and nothing is appended. Concurrent attempts with one key commit one record. The sink
+   * remembers the stream's last `AUDIT_IDEMPOTENCY_WINDOW` keys
+   * (core/audit/idempotency.ts).
+   *
+   * @throws ValidationError, AuditWriteError as {@link AuditSink.append}.
+   */
+  appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt>;
+}
+
 /** Which stored records to read. */
 export interface AuditReadQuery {
   readonly environment: AuditEnvironment;

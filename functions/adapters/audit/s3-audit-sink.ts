@@ -1,5 +1,5 @@
 /**
- * {@link AuditSink} on S3 (one JSON-lines object per record) with stream heads in DynamoDB.
+ * The audit sink on S3 (one JSON-lines object per record) with stream heads in DynamoDB.
  *
  * Write protocol (docs/audit.md, "Crash windows"): the DynamoDB head is the commit point and
  * holds a copy of the record (write-ahead); the S3 object is derived from it.
@@ -18,6 +18,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { CODE_VERSION } from '../../config/code-version.js';
+import { AUDIT_IDEMPOTENCY_WINDOW } from '../../core/audit/idempotency.js';
 import { auditObjectKey, deadLetterKey } from '../../core/audit/keys.js';
 import type {
   AuditDraft,
@@ -35,11 +36,11 @@ import {
   toValidationError,
 } from '../../core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../core/errors.js';
-import type { AuditSink } from '../../ports/audit.js';
+import type { AuditReceipt, IdempotentAuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { RetryPolicy } from './retry.js';
 import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
-import type { StoredStreamHead } from './stream-heads.js';
+import type { IdempotencyEntry, StoredStreamHead } from './stream-heads.js';
 import { advanceStreamHead, readStreamHead } from './stream-heads.js';
 
 export interface S3AuditSinkOptions {
@@ -96,8 +97,8 @@ function safeForJson(value: unknown): unknown {
   }
 }
 
-/** S3 + DynamoDB implementation of {@link AuditSink}. */
-export class S3AuditSink implements AuditSink {
+/** S3 + DynamoDB implementation of {@link IdempotentAuditSink}. */
+export class S3AuditSink implements IdempotentAuditSink {
   private readonly nextId: (seedTime: number) => string;
   private readonly known = new KnownKeys(4_096);
   /** Heads this sink advanced and whose object it stored, by stream (bounded, oldest out). */
@@ -134,6 +135,34 @@ export class S3AuditSink implements AuditSink {
    */
   async append(draft: AuditDraft): Promise<AuditRecord> {
     const parsed = await this.validate(draft);
+    const out = await this.commitOne(parsed, null);
+    return out.record as AuditRecord;
+  }
+
+  /**
+   * {@link append} at most once per `idempotencyKey` on the draft's stream: the key is
+   * committed in the same conditional head update as its record (the head keeps the stream's
+   * last `AUDIT_IDEMPOTENCY_WINDOW` keys), and every round of the append loop first looks for
+   * it in the head it read. So a retried step whose first attempt committed (answer lost, or
+   * the object write failed after the head moved) gets the first record's receipt, and two
+   * concurrent attempts commit one record (the loser re-reads the head and finds the key).
+   *
+   * @returns the receipt; `replayed` when an earlier attempt had committed the key.
+   * @throws ValidationError, AuditWriteError as {@link append}.
+   */
+  async appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt> {
+    const parsed = await this.validate(draft);
+    const out = await this.commitOne(parsed, idempotencyKey);
+    if (out.replay) return { ...out.replay, stream: parsed.stream, replayed: true };
+    const r = out.record as AuditRecord;
+    return { id: r.id, stream: r.stream, seq: r.seq, hash: r.hash, replayed: false };
+  }
+
+  /** The append loop of {@link append} and {@link appendOnce} (key null: no idempotency). */
+  private async commitOne(
+    parsed: ParsedAuditDraft,
+    idempotencyKey: string | null,
+  ): Promise<{ record?: AuditRecord; replay?: IdempotencyEntry }> {
     const stream = parsed.stream;
     const maxConflicts = this.options.maxHeadConflicts ?? 16;
     for (let round = 0; round < maxConflicts; round += 1) {
@@ -146,28 +175,45 @@ export class S3AuditSink implements AuditSink {
           readStreamHead(this.options.dynamo, this.options.tableName, stream),
         ));
       if (head && !cached) await this.materialize(head, stream);
+      const replay = head?.idempotency?.find((e) => e.key === idempotencyKey);
+      if (replay) return { replay };
       const now = this.options.clock.now();
       const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now), this.codeVersion);
       const line = serializeAuditRecord(record);
       const key = auditObjectKey(record);
+      const idempotency =
+        idempotencyKey === null
+          ? undefined
+          : [
+              ...(head?.idempotency ?? []),
+              { key: idempotencyKey, id: record.id, seq: record.seq, hash: record.hash },
+            ].slice(-AUDIT_IDEMPOTENCY_WINDOW);
       const moved = await this.io('advance-head', stream, () =>
-        advanceStreamHead(this.options.dynamo, this.options.tableName, record, line, key),
+        advanceStreamHead(
+          this.options.dynamo,
+          this.options.tableName,
+          record,
+          line,
+          key,
+          [],
+          idempotency,
+        ),
       );
+      this.lastHeads.delete(stream);
       if (!moved) {
-        this.lastHeads.delete(stream);
         if (cached) continue; // stale cache: re-read at once, no backoff
         await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
         continue;
       }
-      this.lastHeads.delete(stream);
       await this.putObject(key, line, stream);
       this.rememberHead(stream, {
         seq: record.seq,
         hash: record.hash,
         record: line,
         objectKey: key,
+        idempotency: idempotency ?? head?.idempotency ?? [],
       });
-      return record;
+      return { record };
     }
     throw new AuditWriteError(
       'advance-head',
@@ -286,6 +332,7 @@ export class S3AuditSink implements AuditSink {
         hash: last.hash,
         record: lastItem.line,
         objectKey: lastItem.key,
+        idempotency: head?.idempotency ?? [],
       });
       return records;
     }

@@ -45,6 +45,14 @@ export function auditHeadIndexKeys(
   };
 }
 
+/** A committed idempotency key and the record it committed (docs/audit.md). */
+export interface IdempotencyEntry {
+  readonly key: string;
+  readonly id: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
 /** A head as stored: chaining fields plus the record it points at (when written by the sink). */
 export interface StoredStreamHead extends StreamHead {
   /** JSON line of the head record (absent on items written by other tools). */
@@ -56,6 +64,18 @@ export interface StoredStreamHead extends StreamHead {
    * record), so an interrupted batch can be finished by the next writer; empty otherwise.
    */
   readonly batch?: readonly { readonly key: string; readonly line: string }[];
+  /** The stream's newest committed idempotency keys, oldest first (attribute `idempotency`). */
+  readonly idempotency?: readonly IdempotencyEntry[];
+}
+
+function isIdempotencyEntry(e: unknown): e is IdempotencyEntry {
+  const v = e as Partial<Record<keyof IdempotencyEntry, unknown>> | null;
+  return (
+    typeof v?.key === 'string' &&
+    typeof v.id === 'string' &&
+    typeof v.hash === 'string' &&
+    Number.isInteger(Number(v.seq))
+  );
 }
 
 /** Reads the head with a strongly consistent read; null for a new stream. */
@@ -83,6 +103,11 @@ export async function readStreamHead(
           (b) => typeof b?.key === 'string' && typeof b?.line === 'string',
         )
       : [],
+    idempotency: Array.isArray(item.idempotency)
+      ? (item.idempotency as unknown[])
+          .filter(isIdempotencyEntry)
+          .map((e) => ({ key: e.key, id: e.id, seq: Number(e.seq), hash: e.hash }))
+      : [],
   };
 }
 
@@ -95,6 +120,10 @@ export async function readStreamHead(
  * head already holds this very record (same hash; the record's unique id is inside it), so
  * the update counts as done and the record is committed once, never chained a second time.
  *
+ * With `idempotency`, the head's `idempotency` attribute is set to it in the same update (the
+ * key list moves with the head, so a key is committed exactly when its record is); without,
+ * the attribute is left as it is.
+ *
  * @returns true when the head moved to `record` (now or by an earlier attempt), false when
  *   another writer got there first.
  */
@@ -105,6 +134,7 @@ export async function advanceStreamHead(
   line: string,
   objectKey: string,
   batch: readonly { readonly key: string; readonly line: string }[] = [],
+  idempotency?: readonly IdempotencyEntry[],
 ): Promise<boolean> {
   // A batch moves the head by batch.length + 1 records at once.
   const expected = record.seq - 1 - batch.length;
@@ -115,8 +145,7 @@ export async function advanceStreamHead(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: streamHeadPk(record.stream), sk: STREAM_HEAD_SK },
-        UpdateExpression:
-          'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch, #ipk = :ipk, #isk = :isk',
+        UpdateExpression: `SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch, #ipk = :ipk, #isk = :isk${idempotency ? ', #idem = :idem' : ''}`,
         ConditionExpression: first ? 'attribute_not_exists(pk)' : '#seq = :expected',
         ExpressionAttributeNames: {
           '#seq': 'seq',
@@ -127,6 +156,7 @@ export async function advanceStreamHead(
           '#batch': 'batch',
           '#ipk': AUDIT_HEADS_PK,
           '#isk': AUDIT_HEADS_SK,
+          ...(idempotency ? { '#idem': 'idempotency' } : {}),
         },
         ExpressionAttributeValues: {
           ':seq': record.seq,
@@ -138,6 +168,7 @@ export async function advanceStreamHead(
           ':ipk': index[AUDIT_HEADS_PK],
           ':isk': index[AUDIT_HEADS_SK],
           ...(first ? {} : { ':expected': expected }),
+          ...(idempotency ? { ':idem': idempotency.map((e) => ({ ...e })) } : {}),
         },
       }),
     );

@@ -7,13 +7,20 @@ import { auditObjectKey, partitionOf } from '../../../functions/core/audit/keys.
 import type { AuditDraft, AuditRecord, StreamHead } from '../../../functions/core/audit/record.js';
 import { chainRecord, toAuditTs } from '../../../functions/core/audit/record.js';
 import type { VerifyInput } from '../../../functions/core/audit/verify.js';
-import type { AuditReader, AuditReadQuery, AuditSink } from '../../../functions/ports/audit.js';
+import type {
+  AuditReader,
+  AuditReadQuery,
+  AuditReceipt,
+  IdempotentAuditSink,
+} from '../../../functions/ports/audit.js';
 import type { Clock } from '../../../functions/ports/clock.js';
 
 /** Keeps every appended record (and its would-be S3 key) in memory. */
-export class MemoryAuditSink implements AuditSink, AuditReader {
+export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
   private readonly heads = new Map<string, StreamHead>();
   private readonly stored: { key: string; record: AuditRecord }[] = [];
+  /** Committed idempotency keys, by `stream` + key (unbounded: tests are short). */
+  private readonly keys = new Map<string, AuditRecord>();
   private readonly nextId: (seedTime: number) => string;
   /** Drafts rejected by validation, with the error (the dead letters). */
   readonly rejected: { draft: unknown; error: unknown }[] = [];
@@ -52,6 +59,16 @@ export class MemoryAuditSink implements AuditSink, AuditReader {
     this.heads.set(record.stream, { seq: record.seq, hash: record.hash });
     this.stored.push({ key: auditObjectKey(record), record });
     return record;
+  }
+
+  /** Appends unless `idempotencyKey` was committed on the stream (see IdempotentAuditSink). */
+  async appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt> {
+    const slot = `${String((draft as { stream?: unknown }).stream)}\u0000${idempotencyKey}`;
+    const done = this.keys.get(slot);
+    const record = done ?? (await this.append(draft));
+    this.keys.set(slot, record);
+    const { id, stream, seq, hash } = record;
+    return { id, stream, seq, hash, replayed: done !== undefined };
   }
 
   /** Every record appended so far, in append order. */

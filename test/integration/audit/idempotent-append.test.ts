@@ -1,0 +1,270 @@
+/**
+ * Idempotent `record-audit` (a Step Functions Retry must not append a record twice), on the
+ * local stack: DynamoDB Local + s3rver, the real record-audit handler and S3AuditSink, and the
+ * real audit Task states of the shipped ASL files run by the local interpreter. The first
+ * attempt commits its record and then fails (its answer lost), the Retry re-sends the same
+ * input: the stream holds one record, and the execution's output is that record's receipt.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
+import { readStreamHead } from '../../../functions/adapters/audit/stream-heads.js';
+import type { StoreRuntime } from '../../../functions/composition/stores.js';
+import { AUDIT_IDEMPOTENCY_WINDOW } from '../../../functions/core/audit/idempotency.js';
+import type { AuditDraft } from '../../../functions/core/audit/record.js';
+import { AuditWriteError } from '../../../functions/core/errors.js';
+import { createHandler } from '../../../functions/handlers/record-audit.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import { LocalStateMachine, localFunctionArn } from '../../../local/asl-runner.js';
+import { verifyAudit } from '../../../local/audit/duckdb.js';
+import {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalServers,
+  startLocalServers,
+} from '../../../local/servers.js';
+import { REPO_ROOT } from '../../support/paths.js';
+
+const BUCKET = 'stagegate-audit-idem';
+const TABLE = 'stagegate-idem';
+let servers: LocalServers;
+let dynamo: DynamoDBDocumentClient;
+let s3: S3Client;
+
+const newSink = () =>
+  new S3AuditSink({
+    s3,
+    dynamo,
+    tableName: TABLE,
+    bucket: BUCKET,
+    environment: 'local',
+    clock: new ManualClock(Date.UTC(2024, 2, 4, 15, 0, 0)),
+    retry: { maxAttempts: 2, baseDelayMs: 1 },
+  });
+
+/** The audit Task state `name` of `statemachines/<file>`, alone, bound to `RecordAudit`. */
+function auditStateMachine(file: string, name: string, opts: { withoutStep?: boolean } = {}) {
+  const asl = JSON.parse(readFileSync(path.join(REPO_ROOT, 'statemachines', file), 'utf8')) as {
+    States: Record<string, Record<string, unknown>>;
+  };
+  const state = structuredClone(asl.States[name]) as Record<string, unknown>;
+  expect(state.Resource).toContain('RecordAuditFunctionArn');
+  state.Resource = localFunctionArn('RecordAudit');
+  delete state.Catch;
+  delete state.Next;
+  state.End = true;
+  if (opts.withoutStep) delete (state.Parameters as Record<string, unknown>).step;
+  return { StartAt: name, States: { [name]: state } };
+}
+
+/**
+ * The real handler over a fresh sink (a cold Lambda per attempt); its first `failures`
+ * attempts commit and then throw AuditWriteError, as when the answer is lost after the head
+ * moved. Counts attempts.
+ */
+function flakyRecordAudit(failures: number) {
+  const runtime = { env: { STAGE: 'local' }, audit: newSink() } as unknown as StoreRuntime;
+  let attempts = 0;
+  const fn = {
+    placeholder: 'RecordAuditFunctionArn',
+    name: 'RecordAudit',
+    handler: async (event: unknown, context: Context) => {
+      attempts += 1;
+      const out = await createHandler(() => ({ ...runtime, audit: newSink() }))(event, context);
+      if (attempts <= failures) {
+        throw new AuditWriteError('put-object', 'injected', 'answer lost after the commit');
+      }
+      return out;
+    },
+  };
+  return { fn, attempts: () => attempts };
+}
+
+const headSeq = async (stream: string) =>
+  (await readStreamHead(dynamo, TABLE, stream))?.seq ?? null;
+
+beforeAll(async () => {
+  servers = await startLocalServers({ buckets: [BUCKET] });
+  const ddb = new DynamoDBClient({
+    endpoint: servers.dynamoEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  dynamo = DynamoDBDocumentClient.from(ddb);
+  s3 = new S3Client({
+    endpoint: servers.s3Endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await ensureTable(ddb, TABLE);
+});
+
+afterAll(async () => {
+  await servers?.stop();
+});
+
+const cases = [
+  {
+    what: 'a draft step (promotion-pipeline RecordSkipped)',
+    file: 'promotion-pipeline.asl.json',
+    state: 'RecordSkipped',
+    input: { staged: { reason: 'outside the promotion window' } },
+  },
+  {
+    what: 'a Catch step (paper-session RecordFailure)',
+    file: 'paper-session.asl.json',
+    state: 'RecordFailure',
+    input: {
+      error: { Error: 'States.Timeout', Cause: 'tick timed out' },
+      promotion: { promotion_id: 'p-1', session_date: '2024-03-04' },
+    },
+  },
+] as const;
+
+describe('record-audit retried by Step Functions on the local stack', () => {
+  it.each(cases)('$what appends once when its first attempt committed', async (c) => {
+    // Prepare
+    const flaky = flakyRecordAudit(1);
+    const machine = LocalStateMachine.fromDefinition(
+      `idem-${c.state}`,
+      auditStateMachine(c.file, c.state),
+      [flaky.fn],
+      { retryIntervalMs: 1 },
+    );
+    // Act
+    const result = await machine.execute(structuredClone(c.input), {
+      executionName: `idem-${c.state}`,
+    });
+    // Assess: two attempts, one record (seq 0) whose receipt is the step's output
+    expect(result.status).toBe('SUCCEEDED');
+    expect(flaky.attempts()).toBe(2);
+    const stream = `execution:idem-${c.state}`;
+    expect(await headSeq(stream)).toBe(0);
+    const receipt = Object.values(result.output as Record<string, { seq: number }>).find(
+      (v) => typeof v === 'object' && v !== null && 'seq' in v,
+    );
+    expect(receipt).toMatchObject({ stream, seq: 0 });
+  });
+
+  it('without the step key the same retry appends a second record (why the key exists)', async () => {
+    // Prepare
+    const flaky = flakyRecordAudit(1);
+    const machine = LocalStateMachine.fromDefinition(
+      'idem-nostep',
+      auditStateMachine('promotion-pipeline.asl.json', 'RecordSkipped', { withoutStep: true }),
+      [flaky.fn],
+      { retryIntervalMs: 1 },
+    );
+    // Act
+    const result = await machine.execute(
+      { staged: { reason: 'outside the promotion window' } },
+      { executionName: 'idem-nostep' },
+    );
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await headSeq('execution:idem-nostep')).toBe(1);
+  });
+
+  it('two executions with the same content each append their own record', async () => {
+    // Prepare
+    const input = { staged: { reason: 'same reason' } };
+    const def = auditStateMachine('promotion-pipeline.asl.json', 'RecordSkipped');
+    const flaky = flakyRecordAudit(0);
+    const machine = LocalStateMachine.fromDefinition('idem-two', def, [flaky.fn]);
+    // Act
+    await machine.execute(input, { executionName: 'idem-two-a' });
+    await machine.execute(input, { executionName: 'idem-two-b' });
+    // Assess
+    expect(await headSeq('execution:idem-two-a')).toBe(0);
+    expect(await headSeq('execution:idem-two-b')).toBe(0);
+  });
+});
+
+describe('S3AuditSink.appendOnce', () => {
+  const draft = (stream: string, reason: string): AuditDraft => ({
+    kind: 'schedule_skipped',
+    actor: 'stagegate/promotion-pipeline',
+    stream,
+    environment: 'local',
+    payload: { schedule: 'promotion', reason },
+  });
+
+  it('concurrent attempts with one key commit one record; the others get its receipt', async () => {
+    // Act: six cold writers race on one new stream with the same key
+    const receipts = await Promise.all(
+      Array.from({ length: 6 }, () => newSink().appendOnce(draft('execution:race', 'r'), 'k1')),
+    );
+    // Assess
+    expect(await headSeq('execution:race')).toBe(0);
+    expect(new Set(receipts.map((r) => r.id)).size).toBe(1);
+    expect(receipts.filter((r) => !r.replayed)).toHaveLength(1);
+  });
+
+  it('a retry after the object write failed finishes that record instead of adding one', async () => {
+    // Prepare: the head moves, every S3 put fails
+    const broken = new S3Client({
+      endpoint: servers.s3Endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    broken.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand') throw new Error('injected: S3 put lost');
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectPutFailure' },
+    );
+    const first = new S3AuditSink({
+      s3: broken,
+      dynamo,
+      tableName: TABLE,
+      bucket: BUCKET,
+      environment: 'local',
+      clock: new ManualClock(Date.UTC(2024, 2, 4, 15, 0, 0)),
+      retry: { maxAttempts: 1, baseDelayMs: 1 },
+    });
+    await expect(first.appendOnce(draft('execution:put-lost', 'x'), 'k')).rejects.toMatchObject({
+      name: 'AuditWriteError',
+    });
+    // Act
+    const retry = await newSink().appendOnce(draft('execution:put-lost', 'x'), 'k');
+    // Assess: the committed record is the answer, its object is now stored, the chain verifies
+    expect(retry).toMatchObject({ seq: 0, replayed: true });
+    expect(await headSeq('execution:put-lost')).toBe(0);
+    const report = await verifyAudit({
+      s3Client: s3,
+      bucket: BUCKET,
+      environment: 'local',
+      heads: { dynamo, tableName: TABLE },
+    });
+    expect(report.ok).toBe(true);
+  });
+
+  it('keeps the last keys across plain appends and other keys, forgetting the oldest', async () => {
+    // Prepare
+    const sink = newSink();
+    const stream = 'execution:window';
+    const first = await sink.appendOnce(draft(stream, 'k0'), 'k0');
+    await sink.append(draft(stream, 'plain'));
+    for (let i = 1; i <= AUDIT_IDEMPOTENCY_WINDOW; i += 1) {
+      await newSink().appendOnce(draft(stream, `k${i}`), `k${i}`);
+    }
+    // Act
+    const recent = await newSink().appendOnce(draft(stream, 'k1'), 'k1');
+    const forgotten = await newSink().appendOnce(draft(stream, 'k0'), 'k0');
+    // Assess: k1 is still in the window (replayed); k0 fell out of it (appended again)
+    expect(first.seq).toBe(0);
+    expect(recent).toMatchObject({ seq: 2, replayed: true });
+    expect(forgotten).toMatchObject({ seq: AUDIT_IDEMPOTENCY_WINDOW + 2, replayed: false });
+  });
+});
