@@ -258,6 +258,8 @@ describe('audit-compaction paths', () => {
         source: 'audit-compaction',
         error: 'AuditChainBrokenError',
       }),
+      // the step key of an idempotent append (a Retry of this step appends once)
+      step: { execution_id: expect.stringMatching(/:execution:.*:e1$/), state: 'RecordFailure' },
     });
   });
 

@@ -185,6 +185,8 @@ describe('intraday cohort routing by size (local twin, stub tasks)', () => {
           kind: 'workflow_failed',
           error: 'DataFileCorruptError',
         }),
+        // the step key of an idempotent append (a Retry of this step appends once)
+        step: { execution_id: 'arn:local:execution:1', state: 'RecordFailure' },
       },
     ]);
     expect(output).toHaveProperty('failed');
