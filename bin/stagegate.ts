@@ -19,6 +19,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { indexLegacyStreamHeads } from '../functions/adapters/audit/stream-heads.js';
 import type { SlackButton } from '../functions/adapters/slack/messages.js';
 import { readPaperSessionSettings } from '../functions/composition/paper-session.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
@@ -36,6 +37,7 @@ import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
 import { type PlanCommand, runPlanCommand } from '../functions/core/use-cases/plans.js';
 import { ManualClock } from '../functions/ports/clock.js';
 import { accountKeyOf } from '../functions/ports/session-books.js';
+import { STAGES } from '../lib/config/environment-config.js';
 import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { serveLocalConsole } from '../local/console-server.js';
@@ -116,6 +118,27 @@ const listArg = (v: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** A DynamoDB table name (3-255 of letters, digits, `_`, `-`, `.`). */
+const tableNameArg = (v: string) => {
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(v))
+    throw new InvalidArgumentError(
+      `--table must be a DynamoDB table name (3-255 letters, digits, _ - .), got "${v}"`,
+    );
+  return v;
+};
+/** An http(s) URL. */
+const urlArg = (name: string) => (v: string) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(v);
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new InvalidArgumentError(`${name} must be an http(s) URL, got "${v}"`);
+  return v;
+};
 
 interface GlobalOpts {
   data: string;
@@ -761,6 +784,33 @@ audit
           : `no audit records on ${o.date}\n`,
       );
     });
+  });
+
+audit
+  .command('index-heads')
+  .description(
+    "give a DEPLOYED stage's stream heads written before the `audit-heads` index existed their index keys (one Scan of the stage's table; dry run unless --apply; AWS credentials from the default chain)",
+  )
+  .addOption(
+    new Option('--stage <stage>', 'the deployed stage').choices([...STAGES]).makeOptionMandatory(),
+  )
+  .option('--table <name>', 'the stage table (default stagegate-<stage>)', tableNameArg)
+  .option('--region <region>', 'AWS region (default AWS_REGION / AWS_DEFAULT_REGION)')
+  .option('--endpoint <url>', 'DynamoDB endpoint (default the AWS one)', urlArg('--endpoint'))
+  .option('--apply', 'write the index keys (without it nothing is written)')
+  .action(async (o, cmd: Command) => {
+    const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) cmd.error('stagegate: give --region or set AWS_REGION');
+    const tableName: string = o.table ?? `stagegate-${o.stage}`;
+    const dynamo = makeDocumentClient({ AWS_REGION: region, DYNAMODB_ENDPOINT: o.endpoint });
+    const r = await indexLegacyStreamHeads(dynamo, tableName, { apply: o.apply === true });
+    const envs = Object.entries(r.byEnvironment).map(([env, n]) => `${env}: ${n}`);
+    const found = `${r.legacy} stream head(s) without index keys${envs.length ? ` (${envs.join(', ')})` : ''}, ${r.unreadable} unreadable (no environment or updated_at; left alone)`;
+    process.stdout.write(
+      o.apply
+        ? `table ${tableName}: ${found}; indexed ${r.indexed} (the others were advanced by a writer meanwhile)\n`
+        : `table ${tableName}: ${found}; dry run, nothing written: add --apply to index them\n`,
+    );
   });
 
 const data = program.command('data').description('market data');

@@ -239,18 +239,39 @@ export async function queryStreamHeads(
   return out;
 }
 
+/** What {@link indexLegacyStreamHeads} found (and, unless a dry run, indexed). */
+export interface LegacyHeadsReport {
+  /** Head items without index keys whose environment and `updated_at` could be read. */
+  readonly legacy: number;
+  /** Of those, by the environment named in their head record. */
+  readonly byEnvironment: Readonly<Record<string, number>>;
+  /** Head items without index keys and without a readable environment or `updated_at`. */
+  readonly unreadable: number;
+  /** Heads given their keys now (0 in a dry run; a head a writer indexed meanwhile is not counted). */
+  readonly indexed: number;
+}
+
 /**
  * One-time migration: gives every head item written before `AUDIT_HEADS_INDEX` existed
- * its index keys (environment from its head record, sort key from `updated_at`). A Scan, run
- * once when the index is added (locally by `ensureTable`), never on a hot path. Idempotent:
- * heads that have the keys are left alone, and the update is conditional on their absence.
+ * its index keys (environment from its head record, sort key from `updated_at`). A Scan of
+ * the whole table (filtered to head items without the keys, so it reads every item once),
+ * run once when the index is added (locally by `ensureTable`, in AWS by
+ * `stagegate audit index-heads`), never on a hot path. Idempotent: heads that have the keys
+ * are left alone, and the update is conditional on their absence.
  *
- * @returns the number of heads indexed.
+ * @param options.apply false: a dry run, counting what would be indexed, writing nothing.
+ *   Default true.
+ * @returns what was found and indexed.
  */
 export async function indexLegacyStreamHeads(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
-): Promise<number> {
+  options: { readonly apply?: boolean } = {},
+): Promise<LegacyHeadsReport> {
+  const apply = options.apply ?? true;
+  const byEnvironment: Record<string, number> = {};
+  let legacy = 0;
+  let unreadable = 0;
   let indexed = 0;
   let start: Record<string, unknown> | undefined;
   do {
@@ -265,32 +286,47 @@ export async function indexLegacyStreamHeads(
     );
     for (const item of page.Items ?? []) {
       const environment = environmentOfLine(item.record);
-      if (environment === null || typeof item.updated_at !== 'string') continue;
-      const stream = String(item.pk).slice(streamHeadPk('').length);
-      const keys = auditHeadIndexKeys(environment, stream, item.updated_at);
-      try {
-        await dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk, sk: STREAM_HEAD_SK },
-            UpdateExpression: 'SET #ipk = :ipk, #isk = :isk',
-            ConditionExpression: 'attribute_not_exists(#ipk)',
-            ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK, '#isk': AUDIT_HEADS_SK },
-            ExpressionAttributeValues: {
-              ':ipk': keys[AUDIT_HEADS_PK],
-              ':isk': keys[AUDIT_HEADS_SK],
-            },
-          }),
-        );
-        indexed += 1;
-      } catch (err) {
-        // A writer advanced the head meanwhile and set the keys itself.
-        if (!isConditionalCheckFailure(err)) throw err;
+      if (environment === null || typeof item.updated_at !== 'string') {
+        unreadable += 1;
+        continue;
       }
+      legacy += 1;
+      byEnvironment[environment] = (byEnvironment[environment] ?? 0) + 1;
+      if (apply && (await indexLegacyHead(dynamo, tableName, item, environment))) indexed += 1;
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  return indexed;
+  return { legacy, byEnvironment, unreadable, indexed };
+}
+
+/** Sets one legacy head's index keys; false when a writer advanced it (and set them) meanwhile. */
+async function indexLegacyHead(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  environment: string,
+): Promise<boolean> {
+  const stream = String(item.pk).slice(streamHeadPk('').length);
+  const keys = auditHeadIndexKeys(environment, stream, String(item.updated_at));
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: item.pk, sk: STREAM_HEAD_SK },
+        UpdateExpression: 'SET #ipk = :ipk, #isk = :isk',
+        ConditionExpression: 'attribute_not_exists(#ipk)',
+        ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK, '#isk': AUDIT_HEADS_SK },
+        ExpressionAttributeValues: {
+          ':ipk': keys[AUDIT_HEADS_PK],
+          ':isk': keys[AUDIT_HEADS_SK],
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (!isConditionalCheckFailure(err)) throw err;
+    return false;
+  }
 }
 
 /** The `environment` of a head record's JSON line; null when it is not one. */
