@@ -9,6 +9,8 @@
  * - a second firing for the same session posts nothing (`skipped`, recorded);
  * - a firing on a Saturday posts nothing and says why (recorded);
  * - a refusal by Slack (`channel_not_found`) is recorded `failed` and thrown;
+ * - when Slack accepted a post but saving the report failed, the retry saves it with Slack's
+ *   ts and posts nothing (the post claim);
  * and `/stagegate status` on the same run shows the day's paper session (position, session
  * PnL, open orders, parity, reconciliation).
  */
@@ -165,5 +167,48 @@ describe('daily report after the close', () => {
     const last = (await reportRecords()).at(-1);
     expect(last?.payload).toMatchObject({ outcome: 'failed', session_date: '2013-10-09' });
     expect(String(last?.payload.error)).toContain('channel_not_found');
+  });
+
+  it('never posts twice when Slack accepted the post but saving the report failed', async () => {
+    // Prepare: Slack accepts again (after the refusal above, a retry may post); the first
+    // save of the 2013-10-09 report fails.
+    slack.answer = (_method, args) => ({
+      ok: true,
+      channel: args.channel,
+      ts: '1381351500.000200',
+    });
+    fx.stack.clock.set(Date.parse('2013-10-09T20:50:00.000Z'));
+    const base = deps();
+    let failures = 1;
+    const flaky: DailyReportDeps = {
+      ...base,
+      artifacts: {
+        getJson: (key) => base.artifacts.getJson(key),
+        putJson: async (key, doc) => {
+          if (key === 'daily-reports/2013-10-09.json' && failures-- > 0) {
+            throw new Error('S3 unavailable');
+          }
+          return base.artifacts.putJson(key, doc);
+        },
+      },
+    };
+    const before = slack.calls.length;
+
+    // Act: the run posts, then fails to save; the scheduler's retry runs again
+    await expect(postDailyReport(flaky, dailyReportMessage)).rejects.toThrow(/S3 unavailable/);
+    const retry = await postDailyReport(flaky, dailyReportMessage);
+    const third = await postDailyReport(flaky, dailyReportMessage);
+
+    // Assess: one post; the retry kept the report with Slack's ts; the third skipped
+    expect(slack.calls.length - before).toBe(1);
+    expect(retry).toMatchObject({ outcome: 'posted', ts: '1381351500.000200' });
+    expect(third).toMatchObject({ outcome: 'skipped', sessionDate: '2013-10-09' });
+    const saved = (await base.artifacts.getJson('daily-reports/2013-10-09.json')) as {
+      posted: { ts: string };
+    };
+    expect(saved.posted.ts).toBe('1381351500.000200');
+    const last = (await reportRecords()).slice(-2).map((r) => r.payload);
+    expect(last[0]).toMatchObject({ outcome: 'posted', recovered: true, ts: '1381351500.000200' });
+    expect(last[1]).toMatchObject({ outcome: 'skipped' });
   });
 });
