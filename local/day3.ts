@@ -18,7 +18,11 @@ import os from 'node:os';
 import { TZDate } from '@date-fns/tz';
 import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
 import { decideApproval } from '../functions/core/approval/decide.js';
-import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
+import {
+  marketDate,
+  NYSE_TIME_ZONE,
+  sessionHours,
+} from '../functions/core/calendar/market-calendar.js';
 import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
 import type { Day3Conclusion } from '../functions/core/use-cases/day3-conclude.js';
 import type {
@@ -87,7 +91,8 @@ export interface RunDay3Options {
   readonly monitor?: boolean;
   /**
    * Minutes between replayed monitor ticks (tests: fewer ticks). @default the deployed
-   * schedules (`lib/config/schedules.ts`: every 5 minutes, closing tick 15:55)
+   * schedules (`lib/config/schedules.ts`: every `schedules.rollbackMonitor.everyMinutes`,
+   * closing tick 15:55)
    */
   readonly monitorEveryMinutes?: number;
   /** Aborts the wait (Ctrl-C): the execution ends FAILED `ExecutionAborted`. */
@@ -215,9 +220,9 @@ async function defaultStart(stack: LocalStack, cohortId: string): Promise<string
       `no session with data after ${record.sessionDate} to run the micro-live slice in (sessions: ${sessions.join(', ')})`,
     );
   }
-  return new Date(
-    nyTime(next, stack.config.promotion.windows[0]?.opensAt ?? '10:00'),
-  ).toISOString();
+  const [window] = stack.config.promotion.windows;
+  if (!window) throw new Error('the stage config has no promotion window (promotion.windows)');
+  return new Date(nyTime(next, window.opensAt)).toISOString();
 }
 
 /**
@@ -229,6 +234,30 @@ function closingTickOn(deployed: readonly RollbackMonitorTick[], date: string): 
   const closing = deployed.filter((t) => t.closeOfDay);
   const [first] = timeline(closing, midnight, midnight + 86_400_000);
   return first && nyDate(first.atMs) === date ? first.atMs : null;
+}
+
+/**
+ * The rollback monitor's closing tick on `date` (the stage config's `closeOfDay` schedule,
+ * `stageSchedules(config).rollbackMonitor`) and the settling tick after it: the session's
+ * close from the market calendar (16:00 New York, 13:00 on an early-close day), or one minute
+ * after the closing tick when the close is not later.
+ *
+ * @throws Error when `date` is no NYSE session or the config's schedules have no closing tick
+ *   on it: the replay never invents a monitor time.
+ */
+function monitorDayEdges(
+  deployed: readonly RollbackMonitorTick[],
+  date: string,
+): { closingTick: number; settleAtMs: number } {
+  const hours = sessionHours(date, 'equity-usa');
+  if (!hours) throw new Error(`rollback monitor: ${date} is no NYSE session (market calendar)`);
+  const closingTick = closingTickOn(deployed, date);
+  if (closingTick === null) {
+    throw new Error(
+      `rollback monitor: the stage config's schedules (schedules.rollbackMonitor, lib/config/rollback-monitor.ts) have no closing tick on ${date}`,
+    );
+  }
+  return { closingTick, settleAtMs: Math.max(Date.parse(hours.closeIso), closingTick + 60_000) };
 }
 
 /** `HH:mm` New York of `ms`. */
@@ -275,10 +304,10 @@ async function replayMonitor(
   if (!Number.isFinite(entryMs)) return [];
   const date = nyDate(entryMs);
   const deployed = stageSchedules(stack.config).rollbackMonitor;
-  const closingTick = closingTickOn(deployed, date) ?? nyTime(date, '15:55');
+  const { closingTick, settleAtMs } = monitorDayEdges(deployed, date);
   const ticks = monitorTicks(deployed, entryMs, closingTick, everyMinutes);
   // One more tick at the close settles a flatten still open after the closing tick.
-  const settleTick = { atMs: nyTime(date, '16:00'), closeOfDay: false };
+  const settleTick = { atMs: settleAtMs, closeOfDay: false };
   write(
     `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick ${nyHhmm(closingTick)} New York):\n`,
   );

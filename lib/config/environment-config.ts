@@ -18,6 +18,7 @@ import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-recor
 import { ShardAgentsSchema } from '../../functions/core/use-cases/cohort-shards.js';
 import { LearningConfigSchema } from '../../functions/core/use-cases/learning.js';
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
+import { ROLLBACK_MONITOR_CADENCES } from './rollback-monitor.js';
 import { isKnownTimeZone, scheduleExpressionProblem } from './schedule-expression.js';
 
 /** The three deployment environments. */
@@ -137,11 +138,20 @@ export const EnvironmentConfigSchema = z
        */
       dailyReport: ScheduleSchema,
       /**
-       * The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick at
-       * 15:55, weekdays, America/New_York (the session's hours); only ENABLED/DISABLED is
-       * configured. Deployed with the Day-3 go/no-go.
+       * The rollback monitor's ticks: one every `everyMinutes` (minutes, a divisor of 30: 1, 2,
+       * 3, 5, 6, 10, 15 or 30) from 09:30 plus that cadence, and the closing
+       * tick at 15:55, weekdays, America/New_York (`lib/config/rollback-monitor.ts`). Deployed
+       * with the Day-3 go/no-go; the local replay fires the same ticks.
        */
-      rollbackMonitor: z.object({ enabled: z.boolean() }),
+      rollbackMonitor: z.object({
+        enabled: z.boolean(),
+        everyMinutes: z
+          .number()
+          .int()
+          .refine((n) => (ROLLBACK_MONITOR_CADENCES as readonly number[]).includes(n), {
+            message: `must be one of ${ROLLBACK_MONITOR_CADENCES.join(', ')} (minutes)`,
+          }),
+      }),
     }),
     /**
      * Day-3 human approval (docs/approval.md). The Day-3 go/no-go (state machine, approval

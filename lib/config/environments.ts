@@ -55,7 +55,8 @@ const COMMON = {
     // 16:30 New York, weekdays, DISABLED: the session-ingestion chain starts the go/no-go
     // after the session's learning cycle.
     day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: false },
-    rollbackMonitor: { enabled: true },
+    // Every 5 minutes from 09:35 New York, and the closing tick at 15:55 (rollback-monitor.ts).
+    rollbackMonitor: { enabled: true, everyMinutes: 5 },
     // 16:45 New York, weekdays: the daily report of the session just closed (after the
     // 16:05 ingestion chain and its Day-3 go/no-go), posted to slack.channel.
     dailyReport: { expression: 'cron(45 16 ? * MON-FRI *)', enabled: true },

@@ -6,7 +6,7 @@
  */
 import { PROMOTION_WINDOW_TIME_ZONE } from '../../functions/core/gates/gates.js';
 import type { EnvironmentConfig } from './environment-config.js';
-import { ROLLBACK_MONITOR_SCHEDULES, ROLLBACK_MONITOR_TIME_ZONE } from './rollback-monitor.js';
+import { ROLLBACK_MONITOR_TIME_ZONE, rollbackMonitorSchedules } from './rollback-monitor.js';
 import { weekdayCronAt } from './schedule-expression.js';
 
 /** One deployed schedule. */
@@ -43,7 +43,10 @@ export interface StageSchedules {
   readonly day3GoNoGo: StageSchedule;
   /** Posts the daily report after the close (`schedules.dailyReport`). */
   readonly dailyReport: StageSchedule;
-  /** The rollback monitor's ticks: every 5 minutes 09:35-15:50 and the closing tick 15:55. */
+  /**
+   * The rollback monitor's ticks: every `schedules.rollbackMonitor.everyMinutes` from 09:30 plus
+   * that cadence, and the closing tick 15:55 (`rollbackMonitorSchedules`).
+   */
   readonly rollbackMonitor: readonly RollbackMonitorTick[];
 }
 
@@ -69,12 +72,14 @@ export function stageSchedules(config: EnvironmentConfig): StageSchedules {
     learningCycle: { name: 'learning-cycle', ...schedules.learningCycle, timezone: tz },
     day3GoNoGo: { name: 'day3-go-no-go', ...schedules.day3GoNoGo, timezone: tz },
     dailyReport: { name: 'daily-report', ...schedules.dailyReport, timezone: tz },
-    rollbackMonitor: ROLLBACK_MONITOR_SCHEDULES.map((tick) => ({
-      name: tick.name,
-      expression: tick.expression,
-      timezone: ROLLBACK_MONITOR_TIME_ZONE,
-      enabled: schedules.rollbackMonitor.enabled,
-      closeOfDay: tick.closeOfDay,
-    })),
+    rollbackMonitor: rollbackMonitorSchedules(schedules.rollbackMonitor.everyMinutes).map(
+      (tick) => ({
+        name: tick.name,
+        expression: tick.expression,
+        timezone: ROLLBACK_MONITOR_TIME_ZONE,
+        enabled: schedules.rollbackMonitor.enabled,
+        closeOfDay: tick.closeOfDay,
+      }),
+    ),
   };
 }

@@ -46,8 +46,8 @@ import { APPROVAL_PAGE_PATH } from '../../functions/adapters/http/api-gateway.js
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import {
-  ROLLBACK_MONITOR_SCHEDULES,
   ROLLBACK_MONITOR_TIME_ZONE,
+  rollbackMonitorSchedules,
 } from '../config/rollback-monitor.js';
 import { day3Environment } from '../config/runtime-env.js';
 import { stageSchedules } from '../config/schedules.js';
@@ -67,7 +67,7 @@ import type { StagegateFunction } from './stagegate-function.js';
 /** Key prefix of the Day-3 run reports in the artifacts bucket. */
 export const REPORTS_PREFIX = 'reports';
 
-export { ROLLBACK_MONITOR_SCHEDULES, ROLLBACK_MONITOR_TIME_ZONE };
+export { ROLLBACK_MONITOR_TIME_ZONE, rollbackMonitorSchedules };
 
 export interface Day3GoNoGoProps {
   /** The environment's validated config (`approval`, `promotion`, `slack`, schedules). */
@@ -118,7 +118,7 @@ export class Day3GoNoGo extends Construct {
   public readonly apiStage: apigwv2.HttpStage;
   /** Starts the go/no-go (`schedules.day3GoNoGo`). */
   public readonly schedule: scheduler.Schedule;
-  /** The rollback monitor's ticks ({@link ROLLBACK_MONITOR_SCHEDULES}). */
+  /** The rollback monitor's ticks ({@link rollbackMonitorSchedules} at the stage's cadence). */
   public readonly rollbackSchedules: scheduler.Schedule[];
   /** Undeliverable go/no-go starts and rollback ticks. */
   public readonly scheduleDeadLetterQueue: sqs.Queue;
@@ -397,8 +397,10 @@ export class Day3GoNoGo extends Construct {
             }),
             deadLetterQueue: queue,
             retryAttempts: 2,
-            // A tick older than its 5-minute slot is superseded by the next one.
-            maxEventAge: Duration.minutes(4),
+            // A tick older than its slot (`everyMinutes`) is superseded by the next one.
+            maxEventAge: Duration.minutes(
+              Math.max(1, config.schedules.rollbackMonitor.everyMinutes - 1),
+            ),
           }),
         }),
     );

@@ -798,7 +798,7 @@ export class WorkflowStack extends Stack {
           id: 'RollbackMonitor',
           name: 'rollback-monitor',
           enabled: config.schedules.rollbackMonitor.enabled,
-          weekdaysOnly: true, // ROLLBACK_MONITOR_SCHEDULES: MON-FRI
+          weekdaysOnly: true, // rollbackMonitorSchedules: MON-FRI
           starts: this.day3.approvalFunctions.rollbackMonitor.metricInvocations({
             period: day,
             statistic: 'Sum',

@@ -15,7 +15,7 @@ import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
 import { scheduleExpressionProblem } from '../../lib/config/schedule-expression.js';
 import { aslPlaceholders } from '../../lib/constructs/asl-state-machine.js';
-import { ROLLBACK_MONITOR_SCHEDULES } from '../../lib/constructs/day3-go-no-go.js';
+import { rollbackMonitorSchedules } from '../../lib/constructs/day3-go-no-go.js';
 import type { StagegateFunction } from '../../lib/constructs/stagegate-function.js';
 import { APPROVAL_HANDLERS, DAY3_HANDLERS, HANDLERS } from '../../lib/handlers.js';
 import { DAY3_GO_NO_GO_ASL } from '../../lib/paths.js';
@@ -459,7 +459,7 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     const day3 = day3Of(s);
 
     // Act
-    const ticks = ROLLBACK_MONITOR_SCHEDULES.map((t) => scheduleProps(s.workflow, t.name));
+    const ticks = rollbackMonitorSchedules(5).map((t) => scheduleProps(s.workflow, t.name));
 
     // Assess
     expect(ticks.map((t) => t.ScheduleExpression)).toEqual([
