@@ -145,13 +145,48 @@ export function commissionUsd(
 }
 
 /**
- * `qty` rounded toward zero to a multiple of `step` (shares). A relative tolerance of 1e-9
- * absorbs binary representation error (so 0.3 / 1e-6 is 300000, not 299999).
+ * `whole` steps of `step` shares: divided by the step's inverse when it is an integer (1e-6 ->
+ * 1e6), so 300000 steps of 1e-6 is the double nearest 0.3, not 300000 x 1e-6 with its error.
+ */
+function stepsOf(whole: number, step: number): number {
+  const inverse = Math.round(1 / step);
+  return step < 1 && Math.abs(1 / step - inverse) < 1e-6 ? whole / inverse : whole * step;
+}
+
+/**
+ * `qty` rounded toward zero to a multiple of `step` (shares), never beyond `qty`: the result's
+ * magnitude is at most `|qty|` (the order never exceeds its budget) and it is the largest such
+ * multiple. The count of steps is checked against `|qty|` itself rather than trusted from the
+ * division (whose representation error could say 299999.99999999994 steps for 0.3 / 1e-6, and
+ * which a relative tolerance once carried past the budget: 4.995004995 shares to 4.995005).
+ * 0 for a zero, non-finite or NaN quantity or a step that is not positive.
  */
 export function roundQtyDown(qty: number, step: number): number {
-  const units = Math.abs(qty) / step;
-  const whole = Math.floor(units + 1e-9 * Math.max(1, units));
-  return Math.sign(qty) * whole * step;
+  const size = Math.abs(qty);
+  if (!(size > 0) || !(step > 0) || !Number.isFinite(size)) return 0;
+  // A step below the quantity's precision (2^52 steps and more): every double is a multiple.
+  if (size / step >= 2 ** 52) return qty;
+  let whole = Math.floor(size / step);
+  while (stepsOf(whole + 1, step) <= size) whole++;
+  while (whole > 0 && stepsOf(whole, step) > size) whole--;
+  return whole > 0 ? Math.sign(qty) * stepsOf(whole, step) : 0;
+}
+
+/**
+ * The quantity that `notionalUsd` buys at `priceUsd` (USD per share), rounded toward zero to a
+ * multiple of `step` so that its cost never exceeds the budget: `|result| × priceUsd ≤
+ * |notionalUsd|` as computed (signed like `notionalUsd`; 0 when the price is not positive).
+ */
+export function qtyWithinNotional(notionalUsd: number, priceUsd: number, step: number): number {
+  if (!(priceUsd > 0) || !Number.isFinite(notionalUsd)) return 0;
+  const budget = Math.abs(notionalUsd);
+  let qty = roundQtyDown(budget / priceUsd, step);
+  while (qty > 0 && qty * priceUsd > budget) {
+    const lower = roundQtyDown(qty - step / 2, step);
+    // Below the quantity's precision one step is no change: go one ulp lower instead.
+    qty = lower < qty ? lower : qty * (1 - Number.EPSILON);
+  }
+  return Math.sign(notionalUsd) * qty;
 }
 
 /** `qty` rounded away from zero to a multiple of `step` (same tolerance as {@link roundQtyDown}). */

@@ -14,7 +14,14 @@
  * Units: shares, USD, USD per share.
  */
 import { type AssetRules, alpacaTargetQty } from '../exchange/exchange-model.js';
-import { type FillCosts, fillPriceUsd, roundQtyDown, roundQtyUp, type Side } from './fill-model.js';
+import {
+  type FillCosts,
+  fillPriceUsd,
+  qtyWithinNotional,
+  roundQtyDown,
+  roundQtyUp,
+  type Side,
+} from './fill-model.js';
 
 /** Everything {@link sizeOrder} reads (the decision minute's state). */
 export interface SizingInput {
@@ -74,7 +81,7 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
   const { qty: q, markUsd: m, step } = input;
   if (!(m > 0)) return null;
   const equity = input.cashUsd + q * m;
-  const raw = equity > 0 ? roundQtyDown((input.target * equity) / m, step) : 0;
+  const raw = equity > 0 ? qtyWithinNotional(input.target * equity, m, step) : 0;
   const targetQty = alpacaTargetQty(raw, input.asset, step);
   const delta = targetQty - q;
   if (Math.abs(delta) < step / 2) return NOTHING;

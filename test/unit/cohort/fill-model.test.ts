@@ -5,6 +5,7 @@ import {
   type FillCosts,
   fillMarketOrder,
   fillPriceUsd,
+  qtyWithinNotional,
   roundQtyDown,
   roundQtyUp,
 } from '../../../functions/core/cohort/fill-model.js';
@@ -115,5 +116,57 @@ describe('quantity rounding', () => {
     expect(roundQtyUp(1.0000001, 1e-6)).toBeCloseTo(1.000001, 12);
     expect(roundQtyUp(0.3, 1e-6)).toBeCloseTo(0.3, 12);
     expect(roundQtyUp(2.1, 1)).toBe(3);
+  });
+
+  it('never rounds past the budget: $50 at $10.01 buys 4.995004 shares, not 4.995005 ($50.00000005)', () => {
+    // Act / Assess
+    expect(roundQtyDown(4.995004995, 1e-6)).toBe(4.995004);
+    expect(roundQtyDown(-4.995004995, 1e-6)).toBe(-4.995004);
+    expect(qtyWithinNotional(50, 10.01, 1e-6)).toBe(4.995004);
+    expect(qtyWithinNotional(50, 10.01, 1e-6) * 10.01).toBeLessThanOrEqual(50);
+    expect(qtyWithinNotional(-50, 10.01, 1)).toBe(-4);
+    expect(qtyWithinNotional(50, 0, 1e-6)).toBe(0);
+  });
+
+  const STEPS = [1, 1e-6, 1e-9, 0.01, 0.5, 1e-4];
+
+  it('property: roundQtyDown is the largest multiple of the step not beyond |qty|, for every qty and step', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.oneof(fc.constantFrom(...STEPS), fc.double({ min: 1e-9, max: 100, noNaN: true })),
+        (qty, step) => {
+          const r = roundQtyDown(qty, step);
+          // never beyond the budget, same side
+          expect(Math.abs(r)).toBeLessThanOrEqual(Math.abs(qty));
+          expect(r === 0 || Math.sign(r) === Math.sign(qty)).toBe(true);
+          // a multiple of the step, and the largest one: less than one step below |qty|
+          const steps = Math.round(Math.abs(r) / step);
+          expect(Math.abs(Math.abs(r) - steps * step)).toBeLessThanOrEqual(
+            1e-9 * Math.max(1, Math.abs(r)),
+          );
+          expect(Math.abs(qty) - Math.abs(r)).toBeLessThan(step * (1 + 1e-6) + 1e-9);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: qtyWithinNotional never costs more than its notional, for every notional, price and step', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.double({ min: 1e-4, max: 1e5, noNaN: true }),
+        fc.constantFrom(...STEPS),
+        (notional, price, step) => {
+          const q = qtyWithinNotional(notional, price, step);
+          expect(Math.abs(q) * price).toBeLessThanOrEqual(Math.abs(notional));
+          expect(q === 0 || Math.sign(q) === Math.sign(notional)).toBe(true);
+          // and not needlessly small: one step more would cost more than the notional
+          expect((Math.abs(q) + step) * price).toBeGreaterThan(Math.abs(notional) * (1 - 1e-9));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
