@@ -14,7 +14,7 @@
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
 import './cli-env.js';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ import { type PlanCommand, runPlanCommand } from '../functions/core/use-cases/pl
 import { ManualClock } from '../functions/ports/clock.js';
 import { accountKeyOf } from '../functions/ports/session-books.js';
 import { STAGES } from '../lib/config/environment-config.js';
+import { consoleDeploymentOf, consolePageObjects, putPageObjects } from '../lib/console-publish.js';
 import { compactAuditDay } from '../local/audit/compact.js';
 import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
 import { serveLocalConsole } from '../local/console-server.js';
@@ -437,6 +438,33 @@ program
       await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
       await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
     });
+  });
+
+program
+  .command('publish-console')
+  .description(
+    'put the operator console pages in a deployed stage (after cdk deploy --outputs-file <file>)',
+  )
+  .requiredOption('--outputs <file>', 'the file cdk deploy --outputs-file wrote')
+  .option('--stage <stage>', 'the stage, when the file holds several')
+  .action(async (o: { outputs: string; stage?: string }) => {
+    const file = fromUserCwd(o.outputs);
+    let outputs: unknown;
+    try {
+      outputs = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      throw new CliError(`${file}: ${(err as Error).message}`);
+    }
+    const deployment = consoleDeploymentOf(outputs, file, o.stage);
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const keys = await putPageObjects(
+      new S3Client({}),
+      deployment.bucket,
+      await consolePageObjects(deployment),
+    );
+    process.stdout.write(
+      `published ${keys.length} objects to s3://${deployment.bucket}/ (${deployment.stack})\nconsole: ${deployment.url}\n`,
+    );
   });
 
 const cohorts = program.command('cohorts').description('read persisted cohorts back');

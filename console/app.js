@@ -38,6 +38,112 @@ const num = (v, d = 3) =>
   v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v);
 const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
 
+// ---------------------------------------------------------------------------------------------
+// Sign-in in AWS: Cognito managed login, authorization code grant with PKCE (RFC 7636)
+// ---------------------------------------------------------------------------------------------
+// `/console-config.json` ({ signInUrl, clientId }, written by `stagegate publish-console`) turns
+// it on; the local server has no such file and keeps its own login form. The code comes back
+// in the redirect's query and leaves the address bar at once; the ID token (its email is the
+// identity, its cognito:groups the roles) stays in this tab's sessionStorage and travels only
+// as `Authorization: Bearer` to the same origin's /api.
+
+/** The Cognito sign-in settings, or null (local mode). */
+let auth = null;
+const ID_TOKEN_KEY = 'stagegate.idToken';
+const PENDING_KEY = 'stagegate.signIn';
+
+async function loadAuthConfig() {
+  const res = await fetch('/console-config.json', { cache: 'no-store' }).catch(() => null);
+  if (!res?.ok) return null;
+  const c = await res.json().catch(() => null);
+  if (!c || typeof c.signInUrl !== 'string' || typeof c.clientId !== 'string') return null;
+  if (!/^https:\/\//.test(c.signInUrl) && !/^http:\/\/127\.0\.0\.1[:/]/.test(c.signInUrl)) {
+    return null;
+  }
+  return {
+    signInUrl: c.signInUrl.replace(/\/+$/, ''),
+    clientId: c.clientId,
+    redirectUri: `${location.origin}/`,
+  };
+}
+
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+const randomText = () => base64Url(crypto.getRandomValues(new Uint8Array(32)));
+
+/** Sends the browser to the Cognito managed login (S256 code challenge, random state). */
+async function signInWithCognito() {
+  const verifier = randomText();
+  const stateValue = randomText();
+  sessionStorage.setItem(
+    PENDING_KEY,
+    JSON.stringify({ verifier, state: stateValue, hash: location.hash }),
+  );
+  const challenge = base64Url(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)),
+  );
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: auth.clientId,
+    redirect_uri: auth.redirectUri,
+    scope: 'openid email',
+    state: stateValue,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  location.assign(`${auth.signInUrl}/oauth2/authorize?${q}`);
+}
+
+/** After the redirect back: checks the state, exchanges the code (with the verifier) for tokens. */
+async function completeCognitoSignIn() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  const error = params.get('error');
+  if (!code && !error) return;
+  const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || 'null');
+  sessionStorage.removeItem(PENDING_KEY);
+  history.replaceState(null, '', `${location.pathname}${pending?.hash || ''}`);
+  if (error) throw new Error(`sign-in refused (${error})`);
+  if (!pending || params.get('state') !== pending.state) {
+    throw new Error('sign-in answer does not match this tab: sign in again');
+  }
+  const res = await fetch(`${auth.signInUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: auth.clientId,
+      code,
+      redirect_uri: auth.redirectUri,
+      code_verifier: pending.verifier,
+    }),
+  });
+  const tokens = res.ok ? await res.json() : null;
+  if (!tokens || typeof tokens.id_token !== 'string') {
+    throw new Error(`sign-in failed: the token endpoint answered HTTP ${res.status}`);
+  }
+  sessionStorage.setItem(ID_TOKEN_KEY, tokens.id_token);
+}
+
+/** The double-submit CSRF cookie: set by the local login, by the page itself in AWS. */
+function ensureCsrfCookie() {
+  if (csrfToken()) return;
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  // biome-ignore lint/suspicious/noDocumentCookie: one random URL-safe value, nothing to escape; the Cookie Store API is not in every browser an operator may use
+  document.cookie = `stagegate_csrf=${randomText()}; Path=/; SameSite=Strict${secure}`;
+}
+
+function signOutOfCognito() {
+  sessionStorage.removeItem(ID_TOKEN_KEY);
+  const q = new URLSearchParams({ client_id: auth.clientId, logout_uri: auth.redirectUri });
+  location.assign(`${auth.signInUrl}/logout?${q}`);
+}
+
 function csrfToken() {
   const m = /(?:^|;\s*)stagegate_csrf=([^;]+)/.exec(document.cookie);
   return m ? m[1] : '';
@@ -53,6 +159,8 @@ class ApiError extends Error {
 
 async function api(path, options = {}) {
   const init = { credentials: 'same-origin', headers: {} };
+  const bearer = auth && sessionStorage.getItem(ID_TOKEN_KEY);
+  if (bearer) init.headers.authorization = `Bearer ${bearer}`;
   if (options.body !== undefined) {
     init.method = 'POST';
     init.headers['content-type'] = 'application/json';
@@ -190,6 +298,19 @@ async function load(render) {
 
 function showLogin(message) {
   who.textContent = '';
+  if (auth) {
+    sessionStorage.removeItem(ID_TOKEN_KEY);
+    return show(
+      h(
+        'div',
+        { class: 'card login' },
+        h('h1', null, 'Sign in'),
+        h('p', null, 'Sign in with your stagegate account (e-mail, password and MFA code).'),
+        h('button', { type: 'button', onclick: () => signInWithCognito() }, 'Sign in'),
+        h('p', { class: 'msg fail', role: 'alert' }, message || ''),
+      ),
+    );
+  }
   const user = h('input', { name: 'username', autocomplete: 'username', required: true });
   const pass = h('input', {
     name: 'password',
@@ -1316,6 +1437,16 @@ function route() {
 }
 
 async function start() {
+  if (auth === null) auth = await loadAuthConfig();
+  if (auth) {
+    try {
+      await completeCognitoSignIn();
+    } catch (err) {
+      return showLogin(err.message);
+    }
+    if (!sessionStorage.getItem(ID_TOKEN_KEY)) return showLogin();
+    ensureCsrfCookie();
+  }
   try {
     me = await api('/me');
   } catch (err) {
@@ -1329,8 +1460,9 @@ async function start() {
       {
         class: 'secondary',
         onclick: async () => {
-          await fetch('/api/logout', { method: 'POST' });
           me = null;
+          if (auth) return signOutOfCognito();
+          await fetch('/api/logout', { method: 'POST' });
           showLogin();
         },
       },

@@ -23,6 +23,7 @@ import type { ConsoleApi } from '../functions/core/use-cases/console-api.js';
 import type { SlashCommandExtensions } from '../functions/core/use-cases/slash-command.js';
 import { answer } from '../functions/handlers/console-api.js';
 import type { AuditSink } from '../functions/ports/audit.js';
+import { CONSOLE_FILES, type ConsoleFile } from '../lib/console-files.js';
 import { REPO_ROOT } from '../lib/paths.js';
 import { httpApiEvent, readBody } from './approval-server.js';
 import { type LocalHandler, localLambdaContext } from './asl-runner.js';
@@ -38,19 +39,9 @@ import {
 } from './slack-local.js';
 
 /** Static files: URL path -> file (nothing else of the disk is reachable). */
-const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'console/index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'console/index.html', type: 'text/html; charset=utf-8' },
-  '/assets/app.js': { file: 'console/app.js', type: 'text/javascript; charset=utf-8' },
-  '/assets/app.css': { file: 'console/app.css', type: 'text/css; charset=utf-8' },
-  '/vendor/uPlot.iife.min.js': {
-    file: 'node_modules/uplot/dist/uPlot.iife.min.js',
-    type: 'text/javascript; charset=utf-8',
-  },
-  '/vendor/uPlot.min.css': {
-    file: 'node_modules/uplot/dist/uPlot.min.css',
-    type: 'text/css; charset=utf-8',
-  },
+const STATIC: Readonly<Record<string, ConsoleFile>> = {
+  '/': CONSOLE_FILES['/index.html'] as ConsoleFile,
+  ...CONSOLE_FILES,
 };
 
 /** Security headers of every static answer. */

@@ -62,6 +62,11 @@ export function resourceNames(stage: Stage) {
     /** Bucket name: lower case, at most 57 characters for the longest stage/purpose/region. */
     bucket: (purpose: Exclude<BucketPurpose, 'audit'>) =>
       `${prefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+    /**
+     * The operator console's pages (workflow stack; S3 server access logs go to the stateful
+     * stack's access-logs bucket under `console-pages/`). At most 61 characters.
+     */
+    consolePagesBucket: `${prefix}-console-pages-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
     /** Name of the stateful stack's export holding the audit bucket's name. */
     auditBucketExport: `${prefix}-audit-bucket-name`,
     table: prefix,

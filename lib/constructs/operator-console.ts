@@ -1,7 +1,9 @@
 /**
  * The operator console of one environment (issue 14, docs/console.md): a Cognito user pool
  * with the groups `viewer`, `operator` and `risk` (no self sign-up, MFA required, strong
- * passwords), an app client, and an API Gateway HTTP API whose `ANY /api/{proxy+}` route is
+ * passwords), its managed sign-in domain and a public app client (authorization code grant
+ * with PKCE, redirecting only to the console's URL), the pages on S3 + CloudFront with `/api/*`
+ * on the same origin ({@link ConsoleHosting}), and an API Gateway HTTP API whose `ANY /api/{proxy+}` route is
  * guarded by a JWT authorizer on that pool and served by the console-api function (the same
  * handler the local console server runs). The function reads roles from the token's
  * `cognito:groups` claim, so a user in no group can read nothing.
@@ -15,7 +17,7 @@
  * console). Users are created by an administrator (`aws cognito-idp admin-create-user`,
  * `admin-add-user-to-group`), docs/deploy.md.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -31,7 +33,9 @@ import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
+import { CONSOLE_OUTPUTS } from '../console-files.js';
 import { CONSOLE_HANDLERS } from '../handlers.js';
+import { ConsoleHosting } from './console-hosting.js';
 import type { Day3GoNoGo } from './day3-go-no-go.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
 import type { StagegateFunction } from './stagegate-function.js';
@@ -65,6 +69,10 @@ export interface OperatorConsoleProps {
 export class OperatorConsole extends Construct {
   public readonly userPool: cognito.UserPool;
   public readonly userPoolClient: cognito.UserPoolClient;
+  /** The Cognito managed sign-in (authorization code with PKCE). */
+  public readonly signInDomain: cognito.UserPoolDomain;
+  /** The pages: S3 + CloudFront, `/api/*` on the same origin. */
+  public readonly hosting: ConsoleHosting;
   public readonly api: apigwv2.HttpApi;
   /**
    * The console's base URL (HTTPS, no trailing slash), which messages link to: the console
@@ -108,13 +116,9 @@ export class OperatorConsole extends Construct {
         description: `stagegate ${stage} console role ${group}`,
       });
     }
-    this.userPoolClient = this.userPool.addClient('ConsoleClient', {
-      userPoolClientName: `${names.prefix}-console`,
-      generateSecret: false,
-      authFlows: { userSrp: true },
-      idTokenValidity: Duration.hours(8),
-      accessTokenValidity: Duration.hours(8),
-      preventUserExistenceErrors: true,
+    this.signInDomain = this.userPool.addDomain('SignIn', {
+      // Globally unique per region: the stage's prefix and the account.
+      cognitoDomain: { domainPrefix: `${names.prefix}-${Aws.ACCOUNT_ID}` },
     });
 
     const env: Record<string, string> = {
@@ -192,6 +196,36 @@ export class OperatorConsole extends Construct {
       },
       throttle: { rateLimit: 20, burstLimit: 40 },
     });
+    this.hosting = new ConsoleHosting(this, 'Pages', {
+      config,
+      names,
+      api: this.api,
+      signInUrl: this.signInDomain.baseUrl(),
+    });
+    // Sign-in: the authorization code grant with PKCE (a public client, no secret) through the
+    // Cognito managed login, redirecting only to the console's own URL.
+    this.userPoolClient = this.userPool.addClient('ConsoleClient', {
+      userPoolClientName: `${names.prefix}-console`,
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        callbackUrls: [this.hosting.url],
+        logoutUrls: [this.hosting.url],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      idTokenValidity: Duration.hours(8),
+      accessTokenValidity: Duration.hours(8),
+      preventUserExistenceErrors: true,
+    });
+    const output = (logicalId: string, value: string, description: string) => {
+      new CfnOutput(this, logicalId, { value, description }).overrideLogicalId(logicalId);
+    };
+    output(CONSOLE_OUTPUTS.signInUrl, this.signInDomain.baseUrl(), 'Cognito sign-in base URL');
+    output(CONSOLE_OUTPUTS.clientId, this.userPoolClient.userPoolClientId, 'Console app client');
+    output(CONSOLE_OUTPUTS.userPoolId, this.userPool.userPoolId, 'Console user pool');
+
     const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
       userPoolClients: [this.userPoolClient],
     });

@@ -5,7 +5,7 @@
  * key, which are always retained (locked audit objects outlive the stack, and they stay
  * readable only while their key exists).
  */
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -136,6 +136,23 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(config.logs.accessLogRetentionDays) }],
       removalPolicy,
     });
+
+    // The console pages bucket lives in the workflow stack: its server access logs are allowed
+    // here by name (an imported target bucket gets no policy from CDK).
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConsolePagesServerAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects('console-pages/*')],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${this.names.consolePagesBucket}`,
+          },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
 
     this.artifactsBucket = new DataBucket(this, 'Artifacts', {
       bucketName: this.names.bucket('artifacts'),

@@ -37,6 +37,18 @@ beforeAll(() => {
   }
 });
 
+/** The value at a dotted `path` of a template fragment (undefined when absent). */
+function at(o: unknown, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+}
+
+/** The objects of the array at `path`. */
+function listAt(o: unknown, path: string): Record<string, unknown>[] {
+  return asArray(at(o, path) as Record<string, unknown>[]);
+}
+
 function consoleRole(s: SynthesizedStage): string {
   return logicalIdOf(s.env.workflow.console.function.executionRole);
 }
@@ -138,6 +150,93 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     expect(api).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 1 });
     expect(JSON.stringify(api?.Dimensions)).toContain(logicalIdOf(s.env.workflow.console.api));
     expect(asArray(api?.AlarmActions as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('hosts the pages in a private bucket read by CloudFront (OAC), with /api/* on the same origin', () => {
+    const s = built[stage];
+    const t = s.workflow;
+    const bucket = logicalIdOf(s.env.workflow.console.hosting.bucket);
+    const props = t.findResources('AWS::S3::Bucket')[bucket]?.Properties as Record<string, unknown>;
+    expect(props.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(render(props.LoggingConfiguration)).toContain('console-pages/');
+    // Only CloudFront (this distribution, by its ARN) may read; nothing public.
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find((p) =>
+      render(p.Properties.Bucket).includes(bucket),
+    );
+    const reads = asArray(policy?.Properties.PolicyDocument.Statement as unknown[]).filter((st) =>
+      render(st).includes('s3:GetObject'),
+    );
+    expect(reads).toHaveLength(1);
+    expect(render(reads[0])).toContain('cloudfront.amazonaws.com');
+    expect(render(reads[0])).toContain(logicalIdOf(s.env.workflow.console.hosting.distribution));
+    expect(Object.keys(t.findResources('AWS::CloudFront::OriginAccessControl'))).toHaveLength(1);
+
+    const dist = at(
+      Object.values(t.findResources('AWS::CloudFront::Distribution'))[0],
+      'Properties.DistributionConfig',
+    );
+    expect(at(dist, 'DefaultRootObject')).toBe('index.html');
+    expect(at(dist, 'DefaultCacheBehavior.ViewerProtocolPolicy')).toBe('redirect-to-https');
+    const apiBehavior = listAt(dist, 'CacheBehaviors').find((b) => b.PathPattern === '/api/*');
+    expect(apiBehavior?.AllowedMethods).toEqual(expect.arrayContaining(['GET', 'HEAD', 'POST']));
+    expect(apiBehavior?.ViewerProtocolPolicy).toBe('https-only');
+    const apiOrigin = listAt(dist, 'Origins').find((o) => o.Id === apiBehavior?.TargetOriginId);
+    expect(render(apiOrigin?.DomainName)).toContain(logicalIdOf(s.env.workflow.console.api));
+    expect(render(apiOrigin?.DomainName)).toContain('execute-api');
+    expect(at(apiOrigin, 'CustomOriginConfig.OriginProtocolPolicy')).toBe('https-only');
+    // Authorization reaches the API (it is in the cache key) and nothing is kept.
+    const cache = at(
+      Object.values(t.findResources('AWS::CloudFront::CachePolicy'))[0],
+      'Properties.CachePolicyConfig',
+    );
+    expect(at(cache, 'MinTTL')).toBe(0);
+    expect(at(cache, 'DefaultTTL')).toBe(0);
+    expect(at(cache, 'ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers')).toEqual([
+      'Authorization',
+    ]);
+    // The pages' CSP lets the page talk to itself and the Cognito sign-in domain only.
+    const csp = render(
+      at(
+        Object.values(t.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0],
+        'Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy',
+      ),
+    );
+    expect(csp).toContain("connect-src 'self' https://");
+    expect(csp).toContain("frame-ancestors 'none'");
+    // The stateful stack lets the pages bucket deliver its server access logs.
+    expect(render(s.stateful.toJSON())).toContain('ConsolePagesServerAccessLogs');
+  });
+
+  it('signs in through the Cognito managed login: code grant only, back to the console URL only', () => {
+    const s = built[stage];
+    const t = s.workflow;
+    expect(Object.keys(t.findResources('AWS::Cognito::UserPoolDomain'))).toHaveLength(1);
+    const client = Object.values(t.findResources('AWS::Cognito::UserPoolClient'))[0]
+      ?.Properties as Record<string, unknown>;
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.SupportedIdentityProviders).toEqual(['COGNITO']);
+    const distribution = logicalIdOf(s.env.workflow.console.hosting.distribution);
+    for (const urls of [client.CallbackURLs, client.LogoutURLs]) {
+      expect(urls).toHaveLength(1);
+      expect(render(asArray(urls as unknown[])[0])).toContain(distribution);
+    }
+    const outputs = Object.keys(t.toJSON().Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ConsoleUrl',
+        'ConsolePagesBucket',
+        'ConsoleSignInUrl',
+        'ConsoleClientId',
+        'ConsoleUserPoolId',
+      ]),
+    );
   });
 
   it('reports no unacknowledged cdk-nag finding', () => {
