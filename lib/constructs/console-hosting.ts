@@ -48,68 +48,9 @@ export class ConsoleHosting extends Construct {
     const removalPolicy =
       config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.bucket = new s3.Bucket(this, 'Pages', {
-      bucketName: names.consolePagesBucket,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      serverAccessLogsBucket: s3.Bucket.fromBucketName(
-        this,
-        'AccessLogs',
-        names.bucket('access-logs'),
-      ),
-      serverAccessLogsPrefix: 'console-pages/',
-      removalPolicy,
-    });
-    Annotations.of(this.bucket).acknowledgeWarning(
-      '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
-      'The stateful stack grants log delivery from this bucket by name (ConsolePagesServerAccessLogs).',
-    );
-
-    const headers = new cloudfront.ResponseHeadersPolicy(this, 'PageHeaders', {
-      responseHeadersPolicyName: `${names.prefix}-console-pages`,
-      securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'self'",
-            "img-src 'self' data:",
-            "style-src 'self' 'unsafe-inline'",
-            `connect-src 'self' ${props.signInUrl}`,
-            "frame-ancestors 'none'",
-            "form-action 'self'",
-          ].join('; '),
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: {
-          referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER,
-          override: true,
-        },
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          override: true,
-        },
-      },
-    });
-
-    // Authorization must be in the cache key to reach the API on a GET; the API's answers are
-    // all `no-store`, so with a minimum TTL of 0 nothing is cached.
-    const apiCache = new cloudfront.CachePolicy(this, 'ApiCache', {
-      cachePolicyName: `${names.prefix}-console-api`,
-      comment: 'stagegate console API: forwards Authorization, caches nothing (no-store)',
-      minTtl: Duration.seconds(0),
-      defaultTtl: Duration.seconds(0),
-      maxTtl: Duration.seconds(1),
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
-      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
-      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-    });
-
+    this.bucket = this.pagesBucket(names, removalPolicy);
+    const headers = this.pageHeaders(names, props.signInUrl);
+    const apiCache = this.apiCachePolicy(names);
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `stagegate ${config.stage} operator console`,
       defaultRootObject: 'index.html',
@@ -137,6 +78,91 @@ export class ConsoleHosting extends Construct {
     });
     this.url = `https://${this.distribution.distributionDomainName}/`;
 
+    this.acknowledgeNag();
+
+    const output = (logicalId: string, value: string, description: string) => {
+      new CfnOutput(this, logicalId, { value, description }).overrideLogicalId(logicalId);
+    };
+    output(CONSOLE_OUTPUTS.url, this.url, 'The operator console (sign in with Cognito)');
+    output(
+      CONSOLE_OUTPUTS.bucket,
+      this.bucket.bucketName,
+      'Bucket of the console pages (stagegate publish-console)',
+    );
+  }
+
+  /** The private pages bucket (TLS only, server access logs to the stage's access-logs bucket). */
+  private pagesBucket(names: ResourceNames, removalPolicy: RemovalPolicy): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Pages', {
+      bucketName: names.consolePagesBucket,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      serverAccessLogsBucket: s3.Bucket.fromBucketName(
+        this,
+        'AccessLogs',
+        names.bucket('access-logs'),
+      ),
+      serverAccessLogsPrefix: 'console-pages/',
+      removalPolicy,
+    });
+    Annotations.of(bucket).acknowledgeWarning(
+      '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+      'The stateful stack grants log delivery from this bucket by name (ConsolePagesServerAccessLogs).',
+    );
+    return bucket;
+  }
+
+  /** The pages' security headers: the local server's CSP (plus the sign-in domain) and HSTS. */
+  private pageHeaders(names: ResourceNames, signInUrl: string): cloudfront.ResponseHeadersPolicy {
+    return new cloudfront.ResponseHeadersPolicy(this, 'PageHeaders', {
+      responseHeadersPolicyName: `${names.prefix}-console-pages`,
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: [
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "style-src 'self' 'unsafe-inline'",
+            `connect-src 'self' ${signInUrl}`,
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+          ].join('; '),
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER,
+          override: true,
+        },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          override: true,
+        },
+      },
+    });
+  }
+
+  private apiCachePolicy(names: ResourceNames): cloudfront.CachePolicy {
+    // Authorization must be in the cache key to reach the API on a GET; the API's answers are
+    // all `no-store`, so with a minimum TTL of 0 nothing is cached.
+    return new cloudfront.CachePolicy(this, 'ApiCache', {
+      cachePolicyName: `${names.prefix}-console-api`,
+      comment: 'stagegate console API: forwards Authorization, caches nothing (no-store)',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(0),
+      maxTtl: Duration.seconds(1),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+    });
+  }
+
+  private acknowledgeNag(): void {
     acknowledgeNag(
       this.distribution,
       'AwsSolutions-CFR1',
@@ -156,16 +182,6 @@ export class ConsoleHosting extends Construct {
       this.distribution,
       'AwsSolutions-CFR4',
       'The distribution uses the default *.cloudfront.net certificate (no custom domain is configured), for which CloudFront fixes the minimum viewer TLS policy.',
-    );
-
-    const output = (logicalId: string, value: string, description: string) => {
-      new CfnOutput(this, logicalId, { value, description }).overrideLogicalId(logicalId);
-    };
-    output(CONSOLE_OUTPUTS.url, this.url, 'The operator console (sign in with Cognito)');
-    output(
-      CONSOLE_OUTPUTS.bucket,
-      this.bucket.bucketName,
-      'Bucket of the console pages (stagegate publish-console)',
     );
   }
 }

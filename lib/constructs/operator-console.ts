@@ -116,10 +116,9 @@ export class OperatorConsole extends Construct {
         description: `stagegate ${stage} console role ${group}`,
       });
     }
-    this.signInDomain = this.userPool.addDomain('SignIn', {
-      // Globally unique per region: the stage's prefix and the account.
-      cognitoDomain: { domainPrefix: `${names.prefix}-${Aws.ACCOUNT_ID}` },
-    });
+    // The managed sign-in's domain prefix, unique per region: the stage's prefix and the account.
+    const domainPrefix = `${names.prefix}-${Aws.ACCOUNT_ID}`;
+    this.signInDomain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix } });
 
     const env: Record<string, string> = {
       ...promotion.brokerEnvironment,
@@ -196,23 +195,33 @@ export class OperatorConsole extends Construct {
       },
       throttle: { rateLimit: 20, burstLimit: 40 },
     });
-    this.hosting = new ConsoleHosting(this, 'Pages', {
-      config,
-      names,
-      api: this.api,
-      signInUrl: this.signInDomain.baseUrl(),
+    const signInUrl = this.signInDomain.baseUrl();
+    this.hosting = new ConsoleHosting(this, 'Pages', { config, names, api: this.api, signInUrl });
+    this.userPoolClient = this.signInClient(names, this.hosting.url);
+    const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
+      userPoolClients: [this.userPoolClient],
     });
+    this.api.addRoutes({
+      path: '/api/{proxy+}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('ConsoleApiIntegration', fn),
+      authorizer,
+    });
+  }
+
+  /** The app client of the managed sign-in and the sign-in outputs. */
+  private signInClient(names: ResourceNames, url: string): cognito.UserPoolClient {
     // Sign-in: the authorization code grant with PKCE (a public client, no secret) through the
     // Cognito managed login, redirecting only to the console's own URL.
-    this.userPoolClient = this.userPool.addClient('ConsoleClient', {
+    const client = this.userPool.addClient('ConsoleClient', {
       userPoolClientName: `${names.prefix}-console`,
       generateSecret: false,
       authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        callbackUrls: [this.hosting.url],
-        logoutUrls: [this.hosting.url],
+        callbackUrls: [url],
+        logoutUrls: [url],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       idTokenValidity: Duration.hours(8),
@@ -223,17 +232,8 @@ export class OperatorConsole extends Construct {
       new CfnOutput(this, logicalId, { value, description }).overrideLogicalId(logicalId);
     };
     output(CONSOLE_OUTPUTS.signInUrl, this.signInDomain.baseUrl(), 'Cognito sign-in base URL');
-    output(CONSOLE_OUTPUTS.clientId, this.userPoolClient.userPoolClientId, 'Console app client');
+    output(CONSOLE_OUTPUTS.clientId, client.userPoolClientId, 'Console app client');
     output(CONSOLE_OUTPUTS.userPoolId, this.userPool.userPoolId, 'Console user pool');
-
-    const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
-      userPoolClients: [this.userPoolClient],
-    });
-    this.api.addRoutes({
-      path: '/api/{proxy+}',
-      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
-      integration: new integrations.HttpLambdaIntegration('ConsoleApiIntegration', fn),
-      authorizer,
-    });
+    return client;
   }
 }

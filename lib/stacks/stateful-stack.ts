@@ -137,22 +137,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
 
-    // The console pages bucket lives in the workflow stack: its server access logs are allowed
-    // here by name (an imported target bucket gets no policy from CDK).
-    this.accessLogsBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'ConsolePagesServerAccessLogs',
-        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [this.accessLogsBucket.arnForObjects('console-pages/*')],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${this.names.consolePagesBucket}`,
-          },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
-      }),
-    );
+    this.allowConsolePagesLogs();
 
     this.artifactsBucket = new DataBucket(this, 'Artifacts', {
       bucketName: this.names.bucket('artifacts'),
@@ -227,5 +212,26 @@ export class StatefulStack extends Stack {
       accessLogsBucket: this.accessLogsBucket,
       removalPolicy,
     });
+  }
+
+  /**
+   * The console pages bucket lives in the workflow stack: its server access logs are allowed
+   * into the access-logs bucket by name (an imported target bucket gets no policy from CDK).
+   */
+  private allowConsolePagesLogs(): void {
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConsolePagesServerAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects('console-pages/*')],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${this.names.consolePagesBucket}`,
+          },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
   }
 }
