@@ -1,6 +1,7 @@
 /**
  * Console formatting for the CLI: fixed-width tables and money/percent figures.
  */
+import { type Market, marketTimeZone } from '../functions/core/calendar/market-calendar.js';
 import {
   type AgentRow,
   agentDrawdownOfPeak,
@@ -159,16 +160,27 @@ export function paperOrdersTable(
     submittedAtMs: number;
     rejectReason?: string;
   }[],
+  market: Market = 'equity-usa',
 ): string {
+  // Times in the market's own zone: New York for equities, UTC for a crypto session.
+  const zone = marketTimeZone(market);
   const hhmm = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'America/New_York',
+    timeZone: zone,
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
     hourCycle: 'h23',
   });
   return table(
-    ['time (NY)', 'side', 'qty', 'price', 'reason', 'status', 'client_order_id'],
+    [
+      zone === 'UTC' ? 'time (UTC)' : 'time (NY)',
+      'side',
+      'qty',
+      'price',
+      'reason',
+      'status',
+      'client_order_id',
+    ],
     orders.map((o) => [
       hhmm.format(o.submittedAtMs),
       o.side,

@@ -665,7 +665,7 @@ export function printPromotion(
     const id = session.parity.promotionId;
     write(
       session.orders.length > 0
-        ? `\npaper session ${id}: the strategy's orders through the day\n${paperOrdersTable(session.orders)}\n`
+        ? `\npaper session ${id}: the strategy's orders through the day\n${paperOrdersTable(session.orders, p?.market ?? 'equity-usa')}\n`
         : `\npaper session ${id}: the strategy asked for no position in the window (no order)\n`,
     );
     write(

@@ -3,7 +3,7 @@
  * USD with a thousands separator and 2 decimals, fractions as percentages, clock times in
  * America/New_York. A non-finite number prints as `n/a`.
  */
-import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
+import { type Market, NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 
 /** What a non-finite number (NaN, ±Infinity) prints as. */
 export const NOT_AVAILABLE = 'n/a';
@@ -49,6 +49,23 @@ const COUNT_FORMAT = new Intl.NumberFormat('en-US');
 export function formatCount(value: number): string {
   if (!Number.isFinite(value)) return NOT_AVAILABLE;
   return COUNT_FORMAT.format(Math.round(value));
+}
+
+const UTC_TIME = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'UTC',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * Clock time of `epochMs` (UTC) in `market`'s own zone (`marketTimeZone`: America/New_York for
+ * equities, UTC for crypto), 24-hour `HH:MM`.
+ */
+export function formatMarketTime(epochMs: number, market: Market): string {
+  if (market !== 'crypto') return formatNyTime(epochMs);
+  if (!Number.isFinite(epochMs)) return NOT_AVAILABLE;
+  return UTC_TIME.format(epochMs);
 }
 
 /** Clock time of `epochMs` (UTC) in America/New_York, 24-hour `HH:MM`. */

@@ -26,6 +26,7 @@
  * drill-down (`<details>`, a compact table `leaderboard-all-<date>`): a 1,000-agent × 3-day
  * report stays around 1-2 MB instead of ~14 MB.
  */
+import { type Market, marketTimeZone } from '../calendar/market-calendar.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { ValidationError } from '../errors.js';
 import type { GateResult } from '../gates/types.js';
@@ -33,7 +34,7 @@ import { BAR_MS, HOUR_MS } from '../scoring/metrics.js';
 import type { AgentScore, CohortScore } from '../scoring/score.js';
 import { downsampleIndices, MAX_POINTS_PER_SERIES } from './downsample.js';
 import { escapeHtml } from './escape.js';
-import { formatCount, formatNumber, formatNyTime, formatPercent, formatUsd } from './format.js';
+import { formatCount, formatMarketTime, formatNumber, formatPercent, formatUsd } from './format.js';
 import {
   day3Section,
   type ReportBenchmark,
@@ -250,15 +251,22 @@ function checkDays(days: readonly ReportDay[]): void {
  * whose label would sit within 44 px of the start or end label. America/New_York is a whole
  * number of hours from UTC, so full UTC hours are full New York hours.
  */
-function timeTicks(x0: number, x1: number, width: number, rightAxis = false): Tick[] {
-  const ticks: Tick[] = [{ value: x0, label: formatNyTime(x0) }];
+function timeTicks(
+  market: Market,
+  x0: number,
+  x1: number,
+  width: number,
+  rightAxis = false,
+): Tick[] {
+  const clock = (t: number) => formatMarketTime(t, market);
+  const ticks: Tick[] = [{ value: x0, label: clock(x0) }];
   if (!(x1 > x0)) return ticks;
   const stepH = Math.max(1, Math.ceil((x1 - x0) / HOUR_MS / 8));
   const minGap = ((x1 - x0) * 44) / plotWidth(width, rightAxis);
   for (let t = Math.ceil(x0 / HOUR_MS) * HOUR_MS; t < x1; t += stepH * HOUR_MS) {
-    if (t - x0 >= minGap && x1 - t >= minGap) ticks.push({ value: t, label: formatNyTime(t) });
+    if (t - x0 >= minGap && x1 - t >= minGap) ticks.push({ value: t, label: clock(t) });
   }
-  ticks.push({ value: x1, label: formatNyTime(x1) });
+  ticks.push({ value: x1, label: clock(x1) });
   return ticks;
 }
 
@@ -365,7 +373,7 @@ function equityChart(day: ReportDay): string {
       (worst ? ` Worst agent ${worst.agentId} ${formatUsd(worst.totalPnlUsd)}.` : ''),
     series,
     xDomain: [x0, x1],
-    xTicks: timeTicks(x0, x1, EQUITY_WIDTH, ownAxis),
+    xTicks: timeTicks(sim.market, x0, x1, EQUITY_WIDTH, ownAxis),
     formatY: formatUsd,
     yAxisLabel: ownAxis ? 'agent PnL since open (USD)' : 'PnL since open (USD)',
     ...(ownAxis
@@ -391,7 +399,7 @@ function equityChart(day: ReportDay): string {
   ].join('');
   return (
     `<figure class="equity">${svg}<div class="legend">${legend}</div>` +
-    `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times America/New_York.${drawn.length < sim.agents.length ? ` Drawn: the ${MAX_DRAWN_AGENTS / 2} best and ${MAX_DRAWN_AGENTS / 2} worst of ${formatCount(sim.agents.length)} agents by PnL${day.promotion ? ' and the promoted candidate' : ''}; the parent wallet is all of them.` : ''}${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`
+    `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times ${marketTimeZone(sim.market)}.${drawn.length < sim.agents.length ? ` Drawn: the ${MAX_DRAWN_AGENTS / 2} best and ${MAX_DRAWN_AGENTS / 2} worst of ${formatCount(sim.agents.length)} agents by PnL${day.promotion ? ' and the promoted candidate' : ''}; the parent wallet is all of them.` : ''}${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`
   );
 }
 
@@ -429,7 +437,7 @@ function utilizationChart(day: ReportDay): string {
       },
     ],
     xDomain: [x0, x1],
-    xTicks: timeTicks(x0, x1, SMALL_WIDTH),
+    xTicks: timeTicks(sim.market, x0, x1, SMALL_WIDTH),
     formatY: (v) => formatPercent(v, 0),
     yAxisLabel: 'gross exposure / bankroll',
     includeZero: true,
@@ -443,13 +451,14 @@ function hourlyRoiChart(day: ReportDay): string {
   const sim = day.simulation;
   const [, end] = sessionDomain(sim);
   const hourly = day.score.parent.hourlyRoi;
+  const clock = (t: number) => formatMarketTime(t, sim.market);
   const bars = hourly.map((roi, k) => {
     const from = sim.sessionOpenMs + k * HOUR_MS;
     const to = Math.min(from + HOUR_MS, Math.max(end, from));
     return {
-      label: formatNyTime(from),
+      label: clock(from),
       value: roi,
-      title: `${formatNyTime(from)}–${formatNyTime(to)}: ${formatPercent(roi, 3)}`,
+      title: `${clock(from)}–${clock(to)}: ${formatPercent(roi, 3)}`,
     };
   });
   const svg = barChart({
@@ -864,7 +873,7 @@ export function renderRunReport(input: RunReportInput): string {
     ...input.days.map(daySection),
     '</main>',
     '<footer><ul>',
-    '<li>Times are America/New_York. Money in USD; ROI, drawdown and utilization are fractions shown as percentages.</li>',
+    "<li>Times are in the session market's zone: America/New_York for equities, UTC for crypto. Money in USD; ROI, drawdown and utilization are fractions shown as percentages.</li>",
     `<li>Chart series are downsampled to at most ${MAX_POINTS_PER_SERIES} points each (first and last point kept, plus the minimum and maximum of each bucket), so peaks and troughs are preserved; tables use the full data.</li>`,
     '<li>Per-session figures only: session return (PnL ÷ capital), volatility (sample standard deviation of the 1-minute returns × √minutes in the session) and drawdown. A Sharpe ratio is computed on daily (session) returns and annualized by √252 only on at least 20 sessions (docs/evidence.md); no minute Sharpe is shown.</li>',
     '<li>This file is self-contained: it loads nothing from the network.</li>',

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatCount,
+  formatMarketTime,
   formatNumber,
   formatNyTime,
   formatPercent,
   formatUsd,
 } from '../../../functions/core/report/format.js';
+import { paperOrdersTable } from '../../../local/format.js';
 
 describe('report number formatting', () => {
   it.each([
@@ -54,5 +56,33 @@ describe('formatNyTime', () => {
     expect(formatNyTime(Date.UTC(2013, 11, 3, 4, 5))).toBe('23:05');
     expect(formatNyTime(Date.UTC(2013, 11, 3, 5, 0))).toBe('00:00');
     expect(formatNyTime(Number.NaN)).toBe('n/a');
+  });
+});
+
+describe("times in the market's own zone", () => {
+  it('prints a crypto time in UTC and an equity time in New York', () => {
+    const t = Date.UTC(2018, 3, 5, 23, 58);
+    expect(formatMarketTime(t, 'crypto')).toBe('23:58');
+    expect(formatMarketTime(t, 'equity-usa')).toBe('19:58');
+    expect(formatMarketTime(Number.NaN, 'crypto')).toBe('n/a');
+  });
+
+  it('labels and prints the paper orders of a crypto session in UTC', () => {
+    const order = {
+      clientOrderId: 'sg_x_1',
+      side: 'sell',
+      qty: 0.01,
+      reason: 'flatten',
+      status: 'filled',
+      filledQty: 0.01,
+      avgPriceUsd: 6800,
+      submittedAtMs: Date.UTC(2018, 3, 5, 23, 58, 1),
+    };
+    const crypto = paperOrdersTable([order], 'crypto');
+    expect(crypto).toContain('time (UTC)');
+    expect(crypto).toContain('23:58:01');
+    const equity = paperOrdersTable([order]);
+    expect(equity).toContain('time (NY)');
+    expect(equity).toContain('19:58:01');
   });
 });
