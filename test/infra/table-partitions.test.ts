@@ -22,6 +22,7 @@ import { DynamoSessionBooks } from '../../functions/adapters/dynamodb/session-bo
 import { createTaskTokenCipher } from '../../functions/core/approval/token-cipher.js';
 import { PARTITIONS } from '../../lib/config/naming.js';
 import { GSI1 } from '../../lib/stacks/stateful-stack.js';
+import { fakeDocumentClient } from '../support/doubles/document-client.js';
 
 const TABLE = 'stagegate-test';
 const ACCOUNT = 'paper-1';
@@ -64,7 +65,7 @@ function recordingClient(): { doc: DynamoDBDocumentClient; accesses: Access[] } 
     }
     return {};
   };
-  return { doc: { send } as unknown as DynamoDBDocumentClient, accesses };
+  return { doc: fakeDocumentClient(send as never), accesses };
 }
 
 /** Runs `fn`, ignoring the not-found error (`NotFoundError`, `ApprovalNotFoundError`...) an empty table answers with. */

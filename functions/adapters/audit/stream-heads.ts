@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   AUDIT_HEAD_SHARDS,
   AUDIT_HEADS_INDEX,
@@ -206,24 +206,23 @@ export async function queryStreamHeads(
   const shards = Array.from({ length: AUDIT_HEAD_SHARDS }, (_, i) => i);
   await Promise.all(
     shards.map(async (shard) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: AUDIT_HEADS_INDEX,
-            KeyConditionExpression: since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
-            ExpressionAttributeNames: {
-              '#pk': AUDIT_HEADS_PK,
-              ...(since ? { '#sk': AUDIT_HEADS_SK } : {}),
-            },
-            ExpressionAttributeValues: {
-              ':pk': `AUDIT_HEADS#${environment}#${shard}`,
-              ...(since ? { ':since': since } : {}),
-            },
-            ExclusiveStartKey: start,
-          }),
-        );
+      const pages = paginateQuery(
+        { client: dynamo },
+        {
+          TableName: tableName,
+          IndexName: AUDIT_HEADS_INDEX,
+          KeyConditionExpression: since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
+          ExpressionAttributeNames: {
+            '#pk': AUDIT_HEADS_PK,
+            ...(since ? { '#sk': AUDIT_HEADS_SK } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':pk': `AUDIT_HEADS#${environment}#${shard}`,
+            ...(since ? { ':since': since } : {}),
+          },
+        },
+      );
+      for await (const page of pages) {
         for (const item of page.Items ?? []) {
           const pk = String(item.pk);
           out.set(pk.slice(streamHeadPk('').length), {
@@ -232,8 +231,7 @@ export async function queryStreamHeads(
             ts: typeof item.updated_at === 'string' ? item.updated_at : null,
           });
         }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      }
     }),
   );
   return out;
@@ -273,17 +271,16 @@ export async function indexLegacyStreamHeads(
   let legacy = 0;
   let unreadable = 0;
   let indexed = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'begins_with(pk, :prefix) AND sk = :head AND attribute_not_exists(#ipk)',
-        ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK },
-        ExpressionAttributeValues: { ':prefix': streamHeadPk(''), ':head': STREAM_HEAD_SK },
-        ExclusiveStartKey: start,
-      }),
-    );
+  const pages = paginateScan(
+    { client: dynamo },
+    {
+      TableName: tableName,
+      FilterExpression: 'begins_with(pk, :prefix) AND sk = :head AND attribute_not_exists(#ipk)',
+      ExpressionAttributeNames: { '#ipk': AUDIT_HEADS_PK },
+      ExpressionAttributeValues: { ':prefix': streamHeadPk(''), ':head': STREAM_HEAD_SK },
+    },
+  );
+  for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const environment = environmentOfLine(item.record);
       if (environment === null || typeof item.updated_at !== 'string') {
@@ -294,8 +291,7 @@ export async function indexLegacyStreamHeads(
       byEnvironment[environment] = (byEnvironment[environment] ?? 0) + 1;
       if (apply && (await indexLegacyHead(dynamo, tableName, item, environment))) indexed += 1;
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
   return { legacy, byEnvironment, unreadable, indexed };
 }
 

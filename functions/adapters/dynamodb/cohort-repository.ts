@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CohortAlreadyExistsError, NotFoundError, TransientError } from '../../core/errors.js';
@@ -163,20 +164,16 @@ export class DynamoCohortRepository implements CohortRepository {
 
   async get(cohortId: string): Promise<CohortRecord> {
     const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': cohortPk(cohortId) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': cohortPk(cohortId) },
+        },
+      );
+      for await (const page of pages) items.push(...(page.Items ?? []));
     } catch (err) {
       rethrowAws(err, `get cohort ${cohortId}`);
     }

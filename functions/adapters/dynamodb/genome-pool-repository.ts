@@ -4,7 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -215,25 +215,20 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     const header = await this.getHeader(generation);
     if (!header) return null;
     const prefix = partPrefix(generation, header.payloadSha256);
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.call(
-        () =>
-          this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-              ExpressionAttributeValues: { ':pk': PK, ':prefix': prefix },
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        `read genome pool generation ${generation}`,
+    const items = await this.call(async () => {
+      const out: Record<string, unknown>[] = [];
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': PK, ':prefix': prefix },
+          ConsistentRead: true,
+        },
       );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+      for await (const page of pages) out.push(...(page.Items ?? []));
+      return out;
+    }, `read genome pool generation ${generation}`);
     if (items.length !== header.partCount) {
       throw new GenomePoolCorruptError(
         generation,

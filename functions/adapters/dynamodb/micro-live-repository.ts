@@ -14,6 +14,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -115,24 +116,22 @@ export class DynamoMicroLiveRepository implements MicroLiveRepository {
 
   async listWatchedSlices(): Promise<readonly MicroLiveSlice[]> {
     const out: MicroLiveSlice[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      try {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': WATCHED },
-            ExclusiveStartKey: start,
-          }),
-        );
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': WATCHED },
+      },
+    );
+    try {
+      for await (const page of pages) {
         for (const item of page.Items ?? []) out.push(MicroLiveSliceSchema.parse(item));
-        start = page.LastEvaluatedKey;
-      } catch (err) {
-        rethrowAws(err, 'list watched micro-live slices');
       }
-    } while (start);
+    } catch (err) {
+      rethrowAws(err, 'list watched micro-live slices');
+    }
     return out;
   }
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { parseOrThrow } from '../../core/errors.js';
 import {
   type PaperSessionResult,
@@ -40,24 +40,22 @@ export class DynamoPaperTrackRecord implements PaperTrackRecordStore {
 
   async list(genomeId: string): Promise<readonly PaperSessionResult[]> {
     const out: PaperSessionResult[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-            ExpressionAttributeValues: { ':pk': trackPk(genomeId), ':s': 'SESSION#' },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':pk': trackPk(genomeId), ':s': 'SESSION#' },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
         for (const item of page.Items ?? []) {
           const { pk: _pk, sk, ...rest } = item;
           out.push(parseOrThrow(PaperSessionResultSchema, rest, `${trackPk(genomeId)}/${sk}`));
         }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      }
     } catch (err) {
       rethrowAws(err, `list paper track record ${genomeId}`);
     }

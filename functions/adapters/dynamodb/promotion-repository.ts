@@ -2,6 +2,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -139,31 +140,28 @@ export class DynamoPromotionRepository implements PromotionRepository {
 
   async listInFlight(fromIso: string, toIso: string): Promise<readonly string[]> {
     const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: this.indexName,
-            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
-            FilterExpression: '#s IN (:staged, :submitted)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: {
-              ':p': 'PROMOTIONS',
-              ':from': fromIso,
-              // `#` sorts before every id character: the range ends before `toIso`.
-              ':to': `${toIso}#`,
-              ':staged': 'staged',
-              ':submitted': 'submitted',
-            },
-            ProjectionExpression: 'promotionId',
-            ExclusiveStartKey: start,
-          }),
-        );
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          IndexName: this.indexName,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+          FilterExpression: '#s IN (:staged, :submitted)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':p': 'PROMOTIONS',
+            ':from': fromIso,
+            // `#` sorts before every id character: the range ends before `toIso`.
+            ':to': `${toIso}#`,
+            ':staged': 'staged',
+            ':submitted': 'submitted',
+          },
+          ProjectionExpression: 'promotionId',
+        },
+      );
+      for await (const out of pages)
         for (const i of out.Items ?? []) ids.push(String(i.promotionId));
-        start = out.LastEvaluatedKey;
-      } while (start);
     } catch (err) {
       rethrowAws(err, 'list in-flight promotions');
     }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { parseOrThrow } from '../../core/errors.js';
 import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
@@ -59,24 +59,22 @@ export class DynamoSessionBooks implements SessionBookRegistry {
 
   async list(account: string, date: string): Promise<readonly SessionBookSnapshot[]> {
     const out: SessionBookSnapshot[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': sessionBookPk(account, date) },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': sessionBookPk(account, date) },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
         for (const item of page.Items ?? []) {
           const { pk: _pk, sk: _sk, ...rest } = item;
           out.push(parseOrThrow(SnapshotSchema, rest, `${sessionBookPk(account, date)}/${_sk}`));
         }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      }
     } catch (err) {
       rethrowAws(err, `list session books ${account} ${date}`);
     }

@@ -1,6 +1,5 @@
 import {
   BatchWriteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -13,6 +12,7 @@ import {
 } from '../../../functions/adapters/dynamodb/cohort-repository.js';
 import { TransientError } from '../../../functions/core/errors.js';
 import type { AgentRow, CohortRecord } from '../../../functions/core/use-cases/cohort-records.js';
+import { fakeDocumentClient } from '../../support/doubles/document-client.js';
 
 const TABLE = 'tbl';
 
@@ -122,7 +122,7 @@ function fakeTable(options: { unprocessedOnce?: number } = {}) {
     },
   };
   return {
-    doc: doc as unknown as DynamoDBDocumentClient,
+    doc: fakeDocumentClient(doc.send as never),
     items,
     calls,
     maxInFlight: () => maxInFlight,
@@ -171,12 +171,10 @@ describe('DynamoCohortRepository', () => {
   it('gives up with a TransientError (and writes no header) when items stay unprocessed', async () => {
     // Prepare: a table that never processes anything
     const table = fakeTable();
-    const doc = {
-      send: async (cmd: unknown) => {
-        if (cmd instanceof BatchWriteCommand) return { UnprocessedItems: cmd.input.RequestItems };
-        return table.doc.send(cmd as never);
-      },
-    } as unknown as DynamoDBDocumentClient;
+    const doc = fakeDocumentClient(async (cmd: unknown) => {
+      if (cmd instanceof BatchWriteCommand) return { UnprocessedItems: cmd.input.RequestItems };
+      return table.doc.send(cmd as never);
+    });
     const repo = new DynamoCohortRepository(doc, TABLE);
 
     vi.useFakeTimers({ toFake: ['setTimeout'] });
