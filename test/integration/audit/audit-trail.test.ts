@@ -45,6 +45,7 @@ import {
   LOCAL_REGION,
   startLocalServers,
 } from '../../../local/servers.js';
+import { fakeDocumentClient } from '../../support/doubles/document-client.js';
 
 const BUCKET = 'stagegate-audit-test';
 /** The day anchor of environment staging in the head table (day-anchors.ts). */
@@ -575,12 +576,12 @@ describe('audit completeness: streams, day edges, manifests and the anchor', () 
   it('reads the stream heads through the audit-heads index, never by a table Scan', async () => {
     // Prepare: a client that records what verify sends to the table
     const sent: { name: string; index?: string }[] = [];
-    const recording = {
-      send: (cmd: { constructor: { name: string }; input: { IndexName?: string } }) => {
+    const recording = fakeDocumentClient(
+      async (cmd: { constructor: { name: string }; input: { IndexName?: string } }) => {
         sent.push({ name: cmd.constructor.name, index: cmd.input.IndexName });
         return dynamo.send(cmd as never);
       },
-    } as unknown as DynamoDBDocumentClient;
+    );
     const verifyWith = (date?: string) =>
       verifyAudit({
         s3Client: s3,
