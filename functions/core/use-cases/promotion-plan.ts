@@ -33,11 +33,13 @@ export function lastCompleteBar(session: MarketSession, nowMs: number): number {
 }
 
 /**
- * The candidate's entry leg at `nowMs`: its strategy replayed over today's completed bars
- * gives a target (signed fraction of the capital slice); when the strategy is flat or has
- * not spoken yet, the genome's base position (long `riskFraction`) is used, so a promotion
- * always opens the position the candidate trades with. Quantity rounds down to whole or
- * 1e-6 shares; an empty plan means the slice cannot buy the step.
+ * The position the gates judge at `nowMs` (exposure, leverage, liquidity): the candidate's
+ * strategy replayed over today's completed bars gives a target (signed fraction of the capital
+ * slice); when the strategy is flat or has not spoken yet, the genome's base position (long
+ * `riskFraction`) is judged, so the gates see the position the candidate would trade with
+ * rather than nothing. No order is sent from this plan: the paper session sends the strategy's
+ * own signals minute by minute (`core/paper`). Quantity rounds down to whole or 1e-6 shares;
+ * an empty plan means the slice cannot buy the step.
  */
 export function planEntry(
   promotion: Pick<StagedPromotion, 'genome' | 'capitalSliceUsd'>,
