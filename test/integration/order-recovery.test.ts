@@ -6,8 +6,7 @@
  * and session that never place a second entry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
-import { TokenBucket } from '../../functions/adapters/brokers/rate-limiter.js';
+import type { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
 import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
 import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
 import { submitPromotionOrders } from '../../functions/core/use-cases/promotion-orders.js';
@@ -18,8 +17,9 @@ import type { BrokerPort } from '../../functions/ports/broker.js';
 import { ManualClock } from '../../functions/ports/clock.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { readAuditObjects } from '../support/audit.js';
-import { type FakeAlpaca, startFakeAlpaca } from '../support/fake-alpaca/server.js';
+import type { FakeAlpaca } from '../support/fake-alpaca/server.js';
 import { DATA_ROOT } from '../support/paths.js';
+import { startFakeAlpacaBroker } from '../support/shared-session.js';
 
 const KEY_ID = 'PKTESTKEYID0000000002';
 const SECRET = 'recovery-test-secret-0000';
@@ -36,17 +36,13 @@ beforeAll(async () => {
     clock.advance(ms);
   };
   // One account for the whole file: it keeps every order it ever accepted.
-  fake = await startFakeAlpaca({ keyId: KEY_ID, secretKey: SECRET, now: () => clock.now() });
-  alpaca = new AlpacaPaperBroker({
+  ({ fake, broker: alpaca } = await startFakeAlpacaBroker({
     keyId: KEY_ID,
     secretKey: SECRET,
-    baseUrl: fake.url,
     clock,
     sleep,
-    random: () => 0.5,
     timeoutMs: 30_000,
-    rateLimiter: new TokenBucket({ clock, sleep }),
-  });
+  }));
   const cohort = await stack.intradayCohort.execute(
     {
       source: 'test',

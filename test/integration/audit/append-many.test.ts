@@ -3,21 +3,19 @@
  * for the batch, every record chained and stored, and a writer that dies after the head moved
  * but before its objects were written is finished by the next append.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
 import type { AuditDraft } from '../../../functions/core/audit/record.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { verifyAudit } from '../../../local/audit/duckdb.js';
+import { type LocalServers, startLocalServers } from '../../../local/servers.js';
 import {
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalServers,
-  startLocalServers,
-} from '../../../local/servers.js';
+  localDynamoTable,
+  localS3Client,
+  withFailingPuts,
+} from '../../support/local-audit-store.js';
 
 const BUCKET = 'stagegate-audit-batch';
 const TABLE = 'stagegate-batch';
@@ -25,24 +23,8 @@ let servers: LocalServers;
 let dynamo: DynamoDBDocumentClient;
 
 const s3Client = (inject?: boolean) => {
-  const c = new S3Client({
-    endpoint: servers.s3Endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  if (inject) {
-    c.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'PutObjectCommand') throw new Error('injected: S3 put lost');
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectPutFailure' },
-    );
-  }
-  return c;
+  const c = localS3Client(servers);
+  return inject ? withFailingPuts(c) : c;
 };
 
 const sink = (client: S3Client) =>
@@ -75,13 +57,7 @@ const verify = () =>
 
 beforeAll(async () => {
   servers = await startLocalServers({ buckets: [BUCKET] });
-  const ddb = new DynamoDBClient({
-    endpoint: servers.dynamoEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  dynamo = DynamoDBDocumentClient.from(ddb);
-  await ensureTable(ddb, TABLE);
+  dynamo = await localDynamoTable(servers, TABLE);
 });
 
 afterAll(async () => {

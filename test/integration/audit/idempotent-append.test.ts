@@ -7,9 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
@@ -22,13 +21,12 @@ import { createHandler } from '../../../functions/handlers/record-audit.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { LocalStateMachine, localFunctionArn } from '../../../local/asl-runner.js';
 import { verifyAudit } from '../../../local/audit/duckdb.js';
+import { type LocalServers, startLocalServers } from '../../../local/servers.js';
 import {
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalServers,
-  startLocalServers,
-} from '../../../local/servers.js';
+  localDynamoTable,
+  localS3Client,
+  withFailingPuts,
+} from '../../support/local-audit-store.js';
 import { REPO_ROOT } from '../../support/paths.js';
 
 const BUCKET = 'stagegate-audit-idem';
@@ -91,21 +89,8 @@ const headSeq = async (stream: string) =>
 
 beforeAll(async () => {
   servers = await startLocalServers({ buckets: [BUCKET] });
-  const ddb = new DynamoDBClient({
-    endpoint: servers.dynamoEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  dynamo = DynamoDBDocumentClient.from(ddb);
-  s3 = new S3Client({
-    endpoint: servers.s3Endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  await ensureTable(ddb, TABLE);
+  dynamo = await localDynamoTable(servers, TABLE);
+  s3 = localS3Client(servers);
 });
 
 afterAll(async () => {
@@ -211,19 +196,7 @@ describe('S3AuditSink.appendOnce', () => {
 
   it('a retry after the object write failed finishes that record instead of adding one', async () => {
     // Prepare: the head moves, every S3 put fails
-    const broken = new S3Client({
-      endpoint: servers.s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      forcePathStyle: true,
-    });
-    broken.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'PutObjectCommand') throw new Error('injected: S3 put lost');
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectPutFailure' },
-    );
+    const broken = withFailingPuts(localS3Client(servers));
     const first = new S3AuditSink({
       s3: broken,
       dynamo,

@@ -29,6 +29,7 @@ import {
   type FakeAlpacaOptions,
   startFakeAlpaca,
 } from '../../support/fake-alpaca/server.js';
+import { startFakeAlpacaBroker } from '../../support/shared-session.js';
 
 const KEY_ID = 'PKTESTKEYID0000000001';
 const SECRET = 'sEcReT-value-that-must-never-leak-9f3a';
@@ -59,24 +60,18 @@ async function harness(
     sleeps.push(ms);
     clock.advance(ms);
   };
-  fake = await startFakeAlpaca({
+  const started = await startFakeAlpacaBroker({
     keyId: KEY_ID,
     secretKey: SECRET,
-    now: () => clock.now(),
-    ...fakeOptions,
-  });
-  const broker = new AlpacaPaperBroker({
-    keyId: KEY_ID,
-    secretKey: SECRET,
-    baseUrl: fake.url,
     clock,
     sleep,
-    random: () => 0.5,
     timeoutMs: 2_000,
-    rateLimiter: new TokenBucket({ clock, sleep }),
-    ...brokerOptions,
+    fake: fakeOptions,
+    broker: brokerOptions,
   });
-  return { fake, broker, clock, sleeps };
+  fake = started.fake;
+  const broker = started.broker;
+  return { fake: started.fake, broker, clock, sleeps };
 }
 
 const order = (overrides: Partial<BrokerOrderRequest> = {}): BrokerOrderRequest => ({

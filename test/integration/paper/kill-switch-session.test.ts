@@ -13,14 +13,10 @@
  * real time.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlpacaPaperBroker } from '../../../functions/adapters/brokers/alpaca-paper-broker.js';
-import { TokenBucket } from '../../../functions/adapters/brokers/rate-limiter.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
-import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
-import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
 import { DEFAULT_ACCOUNT_LIMITS } from '../../../functions/core/paper/account.js';
 import {
@@ -41,9 +37,18 @@ import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/k
 import { accountKeyOf, type SessionBookRegistry } from '../../../functions/ports/session-books.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import { type FakeAlpaca, startFakeAlpaca } from '../../support/fake-alpaca/server.js';
+import type { FakeAlpaca } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
+import {
+  type CloseSeries,
+  closeAt,
+  closesOf,
+  cohortGenomes,
+  startFakeAlpacaBroker,
+  TEST_PAPER_SESSION_CONFIG,
+  TEST_PROMOTION_CONFIG,
+} from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -55,22 +60,14 @@ const costs = parseCohortConfig({ bankrollUsd: 1_000 });
 let marketData: LeanMarketData;
 let genomes: PaperSessionState['genome'][];
 let openMs: number;
-let closes: Map<string, { ts: Float64Array; close: Float64Array }>;
+let closes: Map<string, CloseSeries>;
 
 beforeAll(async () => {
   marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
   const session = await marketData.loadSession(DATE, SYMBOLS);
   openMs = session.timestamps[0] as number;
-  closes = new Map(
-    session.series.map((s) => [s.symbol, { ts: session.timestamps, close: s.close }]),
-  );
-  const result = simulateCohort({
-    cohortId: 'c-kill',
-    session,
-    genomes: seedGenomePool(30, SYMBOLS, 12),
-    config: parseCohortConfig({ bankrollUsd: 1_000, agentCount: 30, seed: 12 }),
-  });
-  genomes = [...result.agents].sort((a, b) => b.tradeCount - a.tradeCount).map((a) => a.genome);
+  closes = closesOf(session);
+  genomes = cohortGenomes(session, { cohortId: 'c-kill', symbols: SYMBOLS, seed: 12 });
 });
 
 let fake: FakeAlpaca | undefined;
@@ -78,18 +75,6 @@ afterEach(async () => {
   await fake?.close();
   fake = undefined;
 });
-
-/** Last trade close of `symbol` in a minute that ended by `nowMs` (the fake's fill price). */
-function closeAt(symbol: string, nowMs: number): number {
-  const c = closes.get(symbol);
-  if (!c) return 100;
-  let price = 100;
-  for (let i = 0; i < c.ts.length && (c.ts[i] as number) + 60_000 <= nowMs; i++) {
-    const v = c.close[i] as number;
-    if (Number.isFinite(v)) price = v;
-  }
-  return price;
-}
 
 /** The switch as its store keeps it (the DynamoDB adapter's contract, in memory). */
 class MemoryKillSwitch implements KillSwitchPort {
@@ -108,24 +93,20 @@ async function harness() {
     clock.advance(ms);
   };
   // Every order fills 10 % on each of six reads, then the rest: an order stays open a while.
-  fake = await startFakeAlpaca({
+  const started = await startFakeAlpacaBroker({
     keyId: KEY_ID,
     secretKey: SECRET,
-    now: () => clock.now(),
-    priceOf: (symbol) => closeAt(symbol, clock.now()),
-    statusSchedule: ['new', ...Array<string>(6).fill('partially_filled'), 'filled'],
-    partialFillFraction: 0.1,
-  });
-  const broker = new AlpacaPaperBroker({
-    keyId: KEY_ID,
-    secretKey: SECRET,
-    baseUrl: fake.url,
     clock,
     sleep,
-    random: () => 0.5,
     timeoutMs: 30_000,
-    rateLimiter: new TokenBucket({ clock, sleep }),
+    fake: {
+      priceOf: (symbol) => closeAt(closes, symbol, clock.now()),
+      statusSchedule: ['new', ...Array<string>(6).fill('partially_filled'), 'filled'],
+      partialFillFraction: 0.1,
+    },
   });
+  fake = started.fake;
+  const broker = started.broker;
   const audit = new MemoryAuditSink(clock);
   const sessionBooks = new MemorySessionBooks();
   const killSwitch = new MemoryKillSwitch();
@@ -138,23 +119,8 @@ async function harness() {
     brokerAt: () => broker,
     brokerAccount: ACCOUNT,
     sessionBooks,
-    promotionConfig: {
-      capitalSliceFraction: 0.1,
-      minCapitalSliceUsd: 0,
-      pollIntervalSeconds: 60,
-      maxPolls: 10,
-      windowCheckSeconds: 60,
-      reconcileQtyTolerance: 1e-6,
-      wholeShares: false,
-    },
-    paperSession: {
-      maxOrderNotionalMultiple: 10,
-      dailyLossStopFraction: 0.5,
-      maxBarAgeSeconds: 300,
-      haltModes: { killSwitch: 'flatten', dailyLossStop: 'flatten' },
-      account: DEFAULT_ACCOUNT_LIMITS,
-      avgPriceToleranceBps: 5,
-    },
+    promotionConfig: TEST_PROMOTION_CONFIG,
+    paperSession: TEST_PAPER_SESSION_CONFIG,
   } as unknown as PaperSessionDeps;
   const killDeps = (books: SessionBookRegistry = sessionBooks): KillSwitchDeps => ({
     killSwitch,
@@ -169,7 +135,7 @@ async function harness() {
     clock.set((Math.floor(clock.now() / 60_000) + 1) * 60_000 + 1_000);
     return next;
   };
-  return { fake, broker, clock, audit, killSwitch, killDeps, tick };
+  return { fake: started.fake, broker, clock, audit, killSwitch, killDeps, tick };
 }
 
 const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;

@@ -12,16 +12,12 @@
  * waits for real time or races a timer.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlpacaPaperBroker } from '../../../functions/adapters/brokers/alpaca-paper-broker.js';
-import { TokenBucket } from '../../../functions/adapters/brokers/rate-limiter.js';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
 import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
-import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
-import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
 import {
   type AccountLimits,
@@ -41,13 +37,18 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import {
-  type FakeAlpaca,
-  type FakeAlpacaOptions,
-  startFakeAlpaca,
-} from '../../support/fake-alpaca/server.js';
+import type { FakeAlpaca, FakeAlpacaOptions } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
+import {
+  type CloseSeries,
+  closeAt,
+  closesOf,
+  cohortGenomes,
+  startFakeAlpacaBroker,
+  TEST_PAPER_SESSION_CONFIG,
+  TEST_PROMOTION_CONFIG,
+} from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -60,22 +61,14 @@ let marketData: LeanMarketData;
 /** The most active genomes of a cohort on the shared session, most trades first. */
 let genomes: PaperSessionState['genome'][];
 let openMs: number;
-let closes: Map<string, { ts: Float64Array; close: Float64Array }>;
+let closes: Map<string, CloseSeries>;
 
 beforeAll(async () => {
   marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
   const session = await marketData.loadSession(DATE, SYMBOLS);
   openMs = session.timestamps[0] as number;
-  closes = new Map(
-    session.series.map((s) => [s.symbol, { ts: session.timestamps, close: s.close }]),
-  );
-  const result = simulateCohort({
-    cohortId: 'c-account',
-    session,
-    genomes: seedGenomePool(30, SYMBOLS, 12),
-    config: parseCohortConfig({ bankrollUsd: 1_000, agentCount: 30, seed: 12 }),
-  });
-  genomes = [...result.agents].sort((a, b) => b.tradeCount - a.tradeCount).map((a) => a.genome);
+  closes = closesOf(session);
+  genomes = cohortGenomes(session, { cohortId: 'c-account', symbols: SYMBOLS, seed: 12 });
 });
 
 let fake: FakeAlpaca | undefined;
@@ -83,18 +76,6 @@ afterEach(async () => {
   await fake?.close();
   fake = undefined;
 });
-
-/** Last trade close of `symbol` in a minute that ended by `nowMs` (the fake's fill price). */
-function closeAt(symbol: string, nowMs: number): number {
-  const c = closes.get(symbol);
-  if (!c) return 100;
-  let price = 100;
-  for (let i = 0; i < c.ts.length && (c.ts[i] as number) + 60_000 <= nowMs; i++) {
-    const v = c.close[i] as number;
-    if (Number.isFinite(v)) price = v;
-  }
-  return price;
-}
 
 const killSwitchOff: KillSwitchPort = {
   read: async () => null,
@@ -120,23 +101,8 @@ function tickDeps(parts: {
     brokerAt: () => parts.broker,
     brokerAccount: ACCOUNT,
     sessionBooks: parts.sessionBooks,
-    promotionConfig: {
-      capitalSliceFraction: 0.1,
-      minCapitalSliceUsd: 0,
-      pollIntervalSeconds: 60,
-      maxPolls: 10,
-      windowCheckSeconds: 60,
-      reconcileQtyTolerance: 1e-6,
-      wholeShares: false,
-    },
-    paperSession: {
-      maxOrderNotionalMultiple: 10,
-      dailyLossStopFraction: 0.5,
-      maxBarAgeSeconds: 300,
-      haltModes: { killSwitch: 'flatten', dailyLossStop: 'flatten' },
-      account: DEFAULT_ACCOUNT_LIMITS,
-      avgPriceToleranceBps: 5,
-    },
+    promotionConfig: TEST_PROMOTION_CONFIG,
+    paperSession: TEST_PAPER_SESSION_CONFIG,
   };
   return new Proxy(provided, {
     get(target, key) {
@@ -193,24 +159,17 @@ async function alpacaHarness(options: Partial<FakeAlpacaOptions> = {}) {
   const sleep = async (ms: number) => {
     clock.advance(ms);
   };
-  fake = await startFakeAlpaca({
+  const started = await startFakeAlpacaBroker({
     keyId: KEY_ID,
     secretKey: SECRET,
-    now: () => clock.now(),
-    priceOf: (symbol) => closeAt(symbol, clock.now()),
-    ...options,
-  });
-  const broker = new AlpacaPaperBroker({
-    keyId: KEY_ID,
-    secretKey: SECRET,
-    baseUrl: fake.url,
     clock,
     sleep,
-    random: () => 0.5,
     timeoutMs: 30_000,
-    rateLimiter: new TokenBucket({ clock, sleep }),
+    fake: { priceOf: (symbol) => closeAt(closes, symbol, clock.now()), ...options },
   });
-  return { fake, broker, ...runner(clock, broker) };
+  fake = started.fake;
+  const broker = started.broker;
+  return { fake: started.fake, broker, ...runner(clock, broker) };
 }
 
 /** Ticks once a minute (one second after the minute) until `until` holds or the session ends. */
@@ -430,7 +389,7 @@ describe('sessions sharing one account', () => {
       const account = await h.broker.getAccount();
       const open = await h.broker.listOpenOrders();
       const pendingOpen = open.reduce(
-        (s, o) => s + (o.qty - o.filledQty) * closeAt(o.symbol, h.clock.now()),
+        (s, o) => s + (o.qty - o.filledQty) * closeAt(closes, o.symbol, h.clock.now()),
         0,
       );
       samples.push({
@@ -538,7 +497,7 @@ describe('reconciliation of the sessions against the account', () => {
       );
       const held = positionOf(s);
       expect(held).not.toBe(0);
-      h.fake.bookOutside(s.symbol, held * fraction, closeAt(s.symbol, h.clock.now()));
+      h.fake.bookOutside(s.symbol, held * fraction, closeAt(closes, s.symbol, h.clock.now()));
 
       // Act: to the close (the account is reconciled every few minutes and at every fill)
       s = await runUntil(h, s);
@@ -567,7 +526,7 @@ describe('reconciliation of the sessions against the account', () => {
       (x) => positionOf(x) !== 0 && x.orders.every((o) => isTerminalOrderStatus(o.status)),
     );
     const held = positionOf(s);
-    const mark = closeAt(s.symbol, h.clock.now());
+    const mark = closeAt(closes, s.symbol, h.clock.now());
     // Another client buys and sells the same quantity at different prices: qty unchanged,
     // the broker's average entry is no longer the session's
     h.fake.bookOutside(s.symbol, held, mark * 1.2);

@@ -15,8 +15,6 @@ import { FileSystemBlobSource } from '../../../functions/adapters/market-data/bl
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { newYorkTimeMs } from '../../../functions/core/calendar/market-calendar.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
-import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
-import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import { FINRA_PDT_RULE } from '../../../functions/core/exchange/day-trades.js';
 import { DEFAULT_ACCOUNT_LIMITS } from '../../../functions/core/paper/account.js';
 import type { PaperSessionState } from '../../../functions/core/paper/paper-session.js';
@@ -35,6 +33,11 @@ import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
+import {
+  cohortGenomes,
+  TEST_PAPER_SESSION_CONFIG,
+  TEST_PROMOTION_CONFIG,
+} from '../../support/shared-session.js';
 
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const costs = parseCohortConfig({ bankrollUsd: 1_000 });
@@ -58,16 +61,12 @@ beforeAll(() => {
 /** The genomes of a seeded cohort on `date`, most trades first. */
 async function activeGenomes(date: string, seed: number) {
   const session = await marketData.loadSession(date, SYMBOLS);
-  const result = simulateCohort({
+  return cohortGenomes(session, {
     cohortId: `c-${date}`,
-    session,
-    genomes: seedGenomePool(30, SYMBOLS, seed),
-    config: parseCohortConfig({ bankrollUsd: 1_000, agentCount: 30, seed }),
+    symbols: SYMBOLS,
+    seed,
+    tradedOnly: true,
   });
-  return [...result.agents]
-    .filter((a) => a.tradeCount > 0)
-    .sort((a, b) => b.tradeCount - a.tradeCount)
-    .map((a) => a.genome);
 }
 
 /**
@@ -115,23 +114,8 @@ function tickDeps(clock: ManualClock, broker: SimulatedPaperBroker): PaperSessio
     brokerAt: () => broker,
     brokerAccount: 'pdt',
     sessionBooks: new MemorySessionBooks(),
-    promotionConfig: {
-      capitalSliceFraction: 0.1,
-      minCapitalSliceUsd: 0,
-      pollIntervalSeconds: 60,
-      maxPolls: 10,
-      windowCheckSeconds: 60,
-      reconcileQtyTolerance: 1e-6,
-      wholeShares: false,
-    },
-    paperSession: {
-      maxOrderNotionalMultiple: 10,
-      dailyLossStopFraction: 0.5,
-      maxBarAgeSeconds: 300,
-      haltModes: { killSwitch: 'flatten', dailyLossStop: 'flatten' },
-      account: DEFAULT_ACCOUNT_LIMITS,
-      avgPriceToleranceBps: 5,
-    },
+    promotionConfig: TEST_PROMOTION_CONFIG,
+    paperSession: TEST_PAPER_SESSION_CONFIG,
   } as unknown as PaperSessionDeps;
 }
 

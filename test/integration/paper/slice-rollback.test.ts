@@ -10,14 +10,10 @@
  * One manual clock drives the session, the fake and the adapter's sleeps.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AlpacaPaperBroker } from '../../../functions/adapters/brokers/alpaca-paper-broker.js';
-import { TokenBucket } from '../../../functions/adapters/brokers/rate-limiter.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
-import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
-import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
 import {
   type PaperSessionState,
@@ -31,9 +27,15 @@ import {
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import { startFakeAlpaca } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
+import {
+  type CloseSeries,
+  closeAt,
+  closesOf,
+  cohortGenomes,
+  startFakeAlpacaBroker,
+} from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -44,35 +46,16 @@ const costs = parseCohortConfig({ bankrollUsd: 1_000 });
 let marketData: LeanMarketData;
 let genome: PaperSessionState['genome'];
 let openMs: number;
-let closes: Map<string, { ts: Float64Array; close: Float64Array }>;
+let closes: Map<string, CloseSeries>;
 
 beforeAll(async () => {
   marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
   const session = await marketData.loadSession(DATE, SYMBOLS);
   openMs = session.timestamps[0] as number;
-  closes = new Map(
-    session.series.map((s) => [s.symbol, { ts: session.timestamps, close: s.close }]),
-  );
-  const result = simulateCohort({
-    cohortId: 'c-slice',
-    session,
-    genomes: seedGenomePool(30, SYMBOLS, 12),
-    config: parseCohortConfig({ bankrollUsd: 1_000, agentCount: 30, seed: 12 }),
-  });
-  const busiest = [...result.agents].sort((a, b) => b.tradeCount - a.tradeCount)[0];
-  genome = busiest?.genome as PaperSessionState['genome'];
+  closes = closesOf(session);
+  const [busiest] = cohortGenomes(session, { cohortId: 'c-slice', symbols: SYMBOLS, seed: 12 });
+  genome = busiest as PaperSessionState['genome'];
 });
-
-/** Last trade close of `symbol` in a minute that ended by `nowMs` (the data's price). */
-function closeAt(symbol: string, nowMs: number): number {
-  const c = closes.get(symbol);
-  let price = 100;
-  for (let i = 0; c && i < c.ts.length && (c.ts[i] as number) + 60_000 <= nowMs; i++) {
-    const v = c.close[i] as number;
-    if (Number.isFinite(v)) price = v;
-  }
-  return price;
-}
 
 /** A parsed payload: read by the assertions, whose matchers check the shapes. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary payload fields
@@ -91,21 +74,13 @@ async function harness() {
     clock.advance(ms);
   };
   const shock = { factor: 1 };
-  const fake = await startFakeAlpaca({
+  const { fake, broker } = await startFakeAlpacaBroker({
     keyId: KEY_ID,
     secretKey: SECRET,
-    now: () => clock.now(),
-    priceOf: (symbol) => closeAt(symbol, clock.now()) * shock.factor,
-  });
-  const broker = new AlpacaPaperBroker({
-    keyId: KEY_ID,
-    secretKey: SECRET,
-    baseUrl: fake.url,
     clock,
     sleep,
-    random: () => 0.5,
     timeoutMs: 30_000,
-    rateLimiter: new TokenBucket({ clock, sleep }),
+    fake: { priceOf: (symbol) => closeAt(closes, symbol, clock.now()) * shock.factor },
   });
   const audit = new MemoryAuditSink(clock);
   const statuses: { promotionId: string; status: string; reason: string }[] = [];
