@@ -10,6 +10,8 @@ import {
   type AlpacaPaperBrokerOptions,
 } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
 import { TokenBucket } from '../../functions/adapters/brokers/rate-limiter.js';
+import { FileSystemBlobSource } from '../../functions/adapters/market-data/blob-source.js';
+import { LeanMarketData } from '../../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../../functions/core/cohort/config.js';
 import { seedGenomePool } from '../../functions/core/cohort/genome.js';
 import { simulateCohort } from '../../functions/core/cohort/simulate.js';
@@ -18,6 +20,7 @@ import { DEFAULT_ACCOUNT_LIMITS } from '../../functions/core/paper/account.js';
 import type { PaperSessionState } from '../../functions/core/paper/paper-session.js';
 import type { ManualClock } from '../../functions/ports/clock.js';
 import { type FakeAlpaca, type FakeAlpacaOptions, startFakeAlpaca } from './fake-alpaca/server.js';
+import { DATA_ROOT } from './paths.js';
 
 /** Minute closes of one symbol: bar start times (epoch ms, UTC) and closes (USD, NaN = none). */
 export type CloseSeries = { ts: Float64Array; close: Float64Array };
@@ -63,6 +66,36 @@ export function cohortGenomes(
     .filter((a) => !opts.tradedOnly || a.tradeCount > 0)
     .sort((a, b) => b.tradeCount - a.tradeCount)
     .map((a) => a.genome);
+}
+
+/** A shared LEAN session loaded for a test: its data, open, closes and busiest genomes. */
+export interface SharedSession {
+  readonly marketData: LeanMarketData;
+  /** The session's first minute, epoch ms (UTC). */
+  readonly openMs: number;
+  readonly closes: Map<string, CloseSeries>;
+  /** {@link cohortGenomes} of a cohort seeded with 12 on the session, most trades first. */
+  readonly genomes: PaperSessionState['genome'][];
+}
+
+/**
+ * Loads `date` for `symbols` from the shared data (`DATA_ROOT`) with LEAN market data and
+ * simulates the cohort `cohortId` (seed 12) on it. Errors: the market data's, when a file is
+ * missing or malformed.
+ */
+export async function loadSharedSession(
+  date: string,
+  symbols: readonly string[],
+  cohortId: string,
+): Promise<SharedSession> {
+  const marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
+  const session = await marketData.loadSession(date, symbols);
+  return {
+    marketData,
+    openMs: session.timestamps[0] as number,
+    closes: closesOf(session),
+    genomes: cohortGenomes(session, { cohortId, symbols, seed: 12 }),
+  };
 }
 
 /** `deps.promotionConfig` of the paper tests' tick (10 % slice, fractional shares). */

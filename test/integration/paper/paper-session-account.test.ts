@@ -14,8 +14,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
 import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
-import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
-import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
+import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
@@ -39,12 +38,10 @@ import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import type { FakeAlpaca, FakeAlpacaOptions } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
-import { DATA_ROOT } from '../../support/paths.js';
 import {
   type CloseSeries,
   closeAt,
-  closesOf,
-  cohortGenomes,
+  loadSharedSession,
   startFakeAlpacaBroker,
   TEST_PAPER_SESSION_CONFIG,
   TEST_PROMOTION_CONFIG,
@@ -64,11 +61,7 @@ let openMs: number;
 let closes: Map<string, CloseSeries>;
 
 beforeAll(async () => {
-  marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
-  const session = await marketData.loadSession(DATE, SYMBOLS);
-  openMs = session.timestamps[0] as number;
-  closes = closesOf(session);
-  genomes = cohortGenomes(session, { cohortId: 'c-account', symbols: SYMBOLS, seed: 12 });
+  ({ marketData, openMs, closes, genomes } = await loadSharedSession(DATE, SYMBOLS, 'c-account'));
 });
 
 let fake: FakeAlpaca | undefined;

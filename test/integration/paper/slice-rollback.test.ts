@@ -10,8 +10,7 @@
  * One manual clock drives the session, the fake and the adapter's sleeps.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
-import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
+import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
@@ -28,12 +27,10 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
-import { DATA_ROOT } from '../../support/paths.js';
 import {
   type CloseSeries,
   closeAt,
-  closesOf,
-  cohortGenomes,
+  loadSharedSession,
   startFakeAlpacaBroker,
 } from '../../support/shared-session.js';
 
@@ -49,12 +46,9 @@ let openMs: number;
 let closes: Map<string, CloseSeries>;
 
 beforeAll(async () => {
-  marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));
-  const session = await marketData.loadSession(DATE, SYMBOLS);
-  openMs = session.timestamps[0] as number;
-  closes = closesOf(session);
-  const [busiest] = cohortGenomes(session, { cohortId: 'c-slice', symbols: SYMBOLS, seed: 12 });
-  genome = busiest as PaperSessionState['genome'];
+  const shared = await loadSharedSession(DATE, SYMBOLS, 'c-slice');
+  ({ marketData, openMs, closes } = shared);
+  genome = shared.genomes[0] as PaperSessionState['genome'];
 });
 
 /** A parsed payload: read by the assertions, whose matchers check the shapes. */
