@@ -77,8 +77,8 @@ export interface ChatOpsProps {
    */
   readonly slackApi: apigwv2.HttpApi;
   /**
-   * The operator console's base URL the daily report links to (`CONSOLE_URL`): the console's
-   * HTTPS endpoint (`OperatorConsole.url`).
+   * The operator console's page URL the daily report links to (`CONSOLE_URL`): the
+   * CloudFront distribution serving the console pages (`OperatorConsole.url`).
    */
   readonly consoleUrl: string;
   readonly interactivity?: StagegateFunction;

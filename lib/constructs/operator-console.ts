@@ -75,11 +75,11 @@ export class OperatorConsole extends Construct {
   public readonly hosting: ConsoleHosting;
   public readonly api: apigwv2.HttpApi;
   /**
-   * The console's base URL (HTTPS, no trailing slash), which messages link to: the console
-   * HTTP API's endpoint, where the console's routes are served.
+   * The console's page URL (HTTPS, trailing slash), which messages link to: the CloudFront
+   * distribution that serves the pages with `/api/*` on the same origin (`ConsoleHosting.url`).
    */
   public get url(): string {
-    return this.api.apiEndpoint;
+    return this.hosting.url;
   }
   public readonly function: StagegateFunction;
 

@@ -193,12 +193,11 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     expect(Object.keys(JSON.parse(String(target.Input)))).toEqual(['scheduledTime']);
     const env = environmentOf(s.workflow, d.function);
     expect(env.SLACK_CHANNEL).toBe(environments[stage].slack.channel);
-    // The report links to the console: its HTTP API's endpoint in this stack.
-    const consoleApis = Object.entries(s.workflow.findResources('AWS::ApiGatewayV2::Api')).filter(
-      ([, r]) => String(r.Properties.Name).endsWith('-console'),
-    );
-    expect(consoleApis).toHaveLength(1);
-    expect(render(env.CONSOLE_URL)).toBe(`{${consoleApis[0]?.[0]}.ApiEndpoint}`);
+    // The report links to the console's pages: the CloudFront distribution in this stack
+    // (not the HTTP API, which answers only /api/* with a sign-in).
+    const distributions = Object.keys(s.workflow.findResources('AWS::CloudFront::Distribution'));
+    expect(distributions).toHaveLength(1);
+    expect(render(env.CONSOLE_URL)).toBe(`https://{${distributions[0]}.DomainName}/`);
     expect(render(env.SLACK_BOT_TOKEN_SECRET_ID)).toContain('SlackBotToken');
     const settings = ChatOpsConfigSchema.parse(JSON.parse(String(env.CHATOPS_CONFIG_JSON)));
     // The stage's own leverage policy and evidence gate, not a copy of the core defaults.
