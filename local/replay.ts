@@ -52,7 +52,7 @@ export interface ReplayOptions {
   readonly symbols: readonly string[];
   /**
    * Calendar of the symbols: `equity-usa` (NYSE sessions, New York schedules; the default)
-   * or `crypto` (24 h UTC sessions, {@link CRYPTO_SCHEDULES}).
+   * or `crypto` (24 h UTC sessions, the stage config's `schedules.crypto`).
    */
   readonly market?: 'equity-usa' | 'crypto';
   readonly bankrollUsd: number;
@@ -142,24 +142,6 @@ function nyMidnight(date: string): number {
   return new TZDate(y, m - 1, d, 0, 0, 0, 0, NY).getTime();
 }
 
-/**
- * Crypto sessions (24 h UTC days, their own calendar: every day, no NYSE hours): the cohort
- * of a UTC day runs at 00:05 UTC the next day, once that day has closed; the promotion of the
- * previous day's best candidate at 01:00 UTC, inside the crypto promotion window
- * (`promotion.cryptoWindow`, 00:30-23:00 UTC): its paper session trades the new UTC day's bars
- * from then until the flatten before 00:00 UTC; learning cycles at 00:30 and 12:30 UTC; the
- * Day-3 go/no-go at 00:45 UTC.
- */
-export const CRYPTO_SCHEDULES = {
-  timezone: 'UTC',
-  cohortStart: 'cron(5 0 * * ? *)',
-  promotion: 'cron(0 1 * * ? *)',
-  learningCycle: 'cron(30 0,12 * * ? *)',
-  goNoGo: 'cron(45 0 * * ? *)',
-  /** After the go/no-go: the report of the UTC day that closed at midnight. */
-  dailyReport: 'cron(55 0 * * ? *)',
-} as const;
-
 /** The schedules of the local environment config, as EventBridge Scheduler would fire them. */
 export function replaySchedules(
   stack: Pick<LocalStack, 'config'>,
@@ -169,20 +151,10 @@ export function replaySchedules(
   marketData: 'lean' | 'alpaca-fake' = 'lean',
 ): ScheduleSpec[] {
   if (marketData === 'alpaca-fake') return chainSchedules(stack, promote, market);
-  if (market === 'crypto') {
-    const tz = CRYPTO_SCHEDULES.timezone;
-    return [
-      { name: 'cohort-start', expression: CRYPTO_SCHEDULES.cohortStart, timezone: tz },
-      ...(promote
-        ? [{ name: 'promotion', expression: CRYPTO_SCHEDULES.promotion, timezone: tz }]
-        : []),
-      { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
-      ...(goNoGo ? [{ name: 'go-no-go', expression: CRYPTO_SCHEDULES.goNoGo, timezone: tz }] : []),
-      { name: 'daily-report', expression: CRYPTO_SCHEDULES.dailyReport, timezone: tz },
-    ];
-  }
-  // The deployed definitions (lib/config/schedules.ts), under the replay's firing names.
-  const deployed = stageSchedules(stack.config);
+  // The stage's definitions (lib/config/schedules.ts), under the replay's firing names:
+  // the crypto block (`schedules.crypto`, UTC) or the deployed equity schedules.
+  const all = stageSchedules(stack.config);
+  const deployed = market === 'crypto' ? all.crypto : all;
   const as = (name: string, s: StageSchedule): ScheduleSpec => ({
     name,
     expression: s.expression,
@@ -229,8 +201,8 @@ export function replayFailure(
  * The deployed schedules of the session chain (`--market-data alpaca-fake`), as the CDK app
  * enables them: the session ingestion (it starts the cohort and the learning cycle), the
  * promotion window and the stand-alone learning cycles; the 09:35 cohort and the 16:30
- * go/no-go are deployed disabled. Crypto: the ingestion at {@link CRYPTO_SCHEDULES}'s cohort
- * time (00:05 UTC, after the UTC day closed) and the crypto learning cycles.
+ * go/no-go are deployed disabled. Crypto: `schedules.crypto`'s session ingestion (00:05 UTC, after the UTC day
+ * closed) and its learning cycles.
  */
 function chainSchedules(
   stack: Pick<LocalStack, 'config'>,
@@ -238,10 +210,18 @@ function chainSchedules(
   market: 'equity-usa' | 'crypto',
 ): ScheduleSpec[] {
   if (market === 'crypto') {
-    const tz = CRYPTO_SCHEDULES.timezone;
+    const { sessionIngestion, learningCycle } = stageSchedules(stack.config).crypto;
     return [
-      { name: 'session-ingestion', expression: CRYPTO_SCHEDULES.cohortStart, timezone: tz },
-      { name: 'learning-cycle', expression: CRYPTO_SCHEDULES.learningCycle, timezone: tz },
+      {
+        name: 'session-ingestion',
+        expression: sessionIngestion.expression,
+        timezone: sessionIngestion.timezone,
+      },
+      {
+        name: 'learning-cycle',
+        expression: learningCycle.expression,
+        timezone: learningCycle.timezone,
+      },
     ];
   }
   const { sessionIngestion } = stageSchedules(stack.config);

@@ -152,6 +152,27 @@ export const EnvironmentConfigSchema = z
             message: `must be one of ${ROLLBACK_MONITOR_CADENCES.join(', ')} (minutes)`,
           }),
       }),
+      /**
+       * The crypto schedules (24 h UTC sessions, every day): every expression is evaluated in
+       * UTC, whatever `timezone` says. The cohort (or the session ingestion that starts it) of
+       * a UTC day fires after that day closed at 00:00 UTC; the promotion inside
+       * `promotion.cryptoWindow`. Not deployed yet (the CDK app deploys the equity schedules
+       * only); the local replay fires them for `--market crypto` through `stageSchedules`.
+       */
+      crypto: z.object({
+        /** Starts the cohort of the UTC day that just closed (the replay's `cohort-start`). */
+        cohortStart: ScheduleSchema,
+        /** Starts the session ingestion and its chain (`--market-data alpaca-fake`). */
+        sessionIngestion: ScheduleSchema,
+        /** Starts the promotion pipeline; must fire inside `promotion.cryptoWindow`. */
+        promotionStart: ScheduleSchema,
+        /** Starts the learning-cycle state machine. */
+        learningCycle: ScheduleSchema,
+        /** Starts the Day-3 go/no-go. */
+        day3GoNoGo: ScheduleSchema,
+        /** Posts the daily report of the UTC day that closed at midnight. */
+        dailyReport: ScheduleSchema,
+      }),
     }),
     /**
      * Day-3 human approval (docs/approval.md). The Day-3 go/no-go (state machine, approval

@@ -60,6 +60,20 @@ const COMMON = {
     // 16:45 New York, weekdays: the daily report of the session just closed (after the
     // 16:05 ingestion chain and its Day-3 go/no-go), posted to slack.channel.
     dailyReport: { expression: 'cron(45 16 ? * MON-FRI *)', enabled: true },
+    // Crypto (24 h UTC days, every day; expressions in UTC): the cohort of a UTC day at
+    // 00:05 UTC the next day, once that day has closed (on the chained path the session
+    // ingestion at the same time starts it); the promotion of the previous day's best
+    // candidate at 01:00 UTC, inside promotion.cryptoWindow (00:30-23:00 UTC); learning
+    // cycles at 00:30 and 12:30 UTC; the Day-3 go/no-go at 00:45 UTC; the daily report at
+    // 00:55 UTC. Read by the local replay only (nothing crypto is deployed yet).
+    crypto: {
+      cohortStart: { expression: 'cron(5 0 * * ? *)', enabled: true },
+      sessionIngestion: { expression: 'cron(5 0 * * ? *)', enabled: true },
+      promotionStart: { expression: 'cron(0 1 * * ? *)', enabled: true },
+      learningCycle: { expression: 'cron(30 0,12 * * ? *)', enabled: true },
+      day3GoNoGo: { expression: 'cron(45 0 * * ? *)', enabled: true },
+      dailyReport: { expression: 'cron(55 0 * * ? *)', enabled: true },
+    },
   },
   // No approver by default: the Day-3 go/no-go is deployed once a stage lists its approvers
   // (cdk.context.json `stagegate:<stage>.approval.approvers`, docs/deploy.md).

@@ -48,6 +48,37 @@ export interface StageSchedules {
    * that cadence, and the closing tick 15:55 (`rollbackMonitorSchedules`).
    */
   readonly rollbackMonitor: readonly RollbackMonitorTick[];
+  /** The crypto schedules (`schedules.crypto`), every one in {@link CRYPTO_SCHEDULE_TIME_ZONE}. */
+  readonly crypto: CryptoStageSchedules;
+}
+
+/** Crypto sessions are 24 h UTC days: their schedules are evaluated in UTC. */
+export const CRYPTO_SCHEDULE_TIME_ZONE = 'UTC';
+
+/** The crypto schedules of one stage (`schedules.crypto`), names prefixed `crypto-`. */
+export interface CryptoStageSchedules {
+  readonly cohortStart: StageSchedule;
+  readonly sessionIngestion: StageSchedule;
+  readonly promotionStart: StageSchedule;
+  readonly learningCycle: StageSchedule;
+  readonly day3GoNoGo: StageSchedule;
+  readonly dailyReport: StageSchedule;
+}
+
+function cryptoSchedules(crypto: EnvironmentConfig['schedules']['crypto']): CryptoStageSchedules {
+  const tz = CRYPTO_SCHEDULE_TIME_ZONE;
+  return {
+    cohortStart: { name: 'crypto-cohort-start', ...crypto.cohortStart, timezone: tz },
+    sessionIngestion: {
+      name: 'crypto-session-ingestion',
+      ...crypto.sessionIngestion,
+      timezone: tz,
+    },
+    promotionStart: { name: 'crypto-promotion-start', ...crypto.promotionStart, timezone: tz },
+    learningCycle: { name: 'crypto-learning-cycle', ...crypto.learningCycle, timezone: tz },
+    day3GoNoGo: { name: 'crypto-day3-go-no-go', ...crypto.day3GoNoGo, timezone: tz },
+    dailyReport: { name: 'crypto-daily-report', ...crypto.dailyReport, timezone: tz },
+  };
 }
 
 /**
@@ -81,5 +112,6 @@ export function stageSchedules(config: EnvironmentConfig): StageSchedules {
         closeOfDay: tick.closeOfDay,
       }),
     ),
+    crypto: cryptoSchedules(schedules.crypto),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Stage } from '../../lib/config/environment-config.js';
+import { loadEnvironmentConfig } from '../../lib/config/environments.js';
 import { type StageSchedule, stageSchedules } from '../../lib/config/schedules.js';
 import { replaySchedules } from '../../local/replay.js';
 import { scheduleProps, synthStage } from './synth.js';
@@ -78,5 +79,58 @@ describe('one source of schedules for the CDK app and the local replay', () => {
     expect(chained.find((s) => s.name === 'session-ingestion')?.expression).toBe(
       deployed('session-ingestion').ScheduleExpression,
     );
+  });
+
+  it('fires the crypto cohort, promotion, learning, go/no-go and report schedules from the config, in UTC, also after a config change', () => {
+    // Prepare: the default crypto block and one with moved cohort, promotion and learning times
+    const defaults = loadEnvironmentConfig('dev');
+    const moved = loadEnvironmentConfig('dev', {
+      schedules: {
+        crypto: {
+          cohortStart: { expression: 'cron(15 0 * * ? *)', enabled: true },
+          sessionIngestion: { expression: 'cron(10 0 * * ? *)', enabled: true },
+          promotionStart: { expression: 'cron(0 2 * * ? *)', enabled: true },
+          learningCycle: { expression: 'cron(0 6,18 * * ? *)', enabled: true },
+        },
+      },
+    });
+
+    // Act
+    const local = replaySchedules({ config: moved }, true, true, 'crypto');
+    const chained = replaySchedules({ config: moved }, true, false, 'crypto', 'alpaca-fake');
+    const fromDefaults = replaySchedules({ config: defaults }, true, true, 'crypto');
+
+    // Assess: the replay fires exactly stageSchedules(config).crypto, every one in UTC
+    const crypto = stageSchedules(moved).crypto;
+    expect(local).toEqual([
+      { name: 'cohort-start', expression: 'cron(15 0 * * ? *)', timezone: 'UTC' },
+      { name: 'promotion', expression: 'cron(0 2 * * ? *)', timezone: 'UTC' },
+      { name: 'learning-cycle', expression: 'cron(0 6,18 * * ? *)', timezone: 'UTC' },
+      { name: 'go-no-go', expression: crypto.day3GoNoGo.expression, timezone: 'UTC' },
+      { name: 'daily-report', expression: crypto.dailyReport.expression, timezone: 'UTC' },
+    ]);
+    expect(chained).toEqual([
+      { name: 'session-ingestion', expression: 'cron(10 0 * * ? *)', timezone: 'UTC' },
+      { name: 'learning-cycle', expression: 'cron(0 6,18 * * ? *)', timezone: 'UTC' },
+    ]);
+    // ... and the checked-in defaults are the crypto times the docs describe
+    expect(Object.fromEntries(fromDefaults.map((s) => [s.name, s.expression]))).toEqual({
+      'cohort-start': 'cron(5 0 * * ? *)',
+      promotion: 'cron(0 1 * * ? *)',
+      'learning-cycle': 'cron(30 0,12 * * ? *)',
+      'go-no-go': 'cron(45 0 * * ? *)',
+      'daily-report': 'cron(55 0 * * ? *)',
+    });
+  });
+
+  it('refuses an invalid crypto schedule expression, naming the field', () => {
+    // Act + Assess
+    expect(() =>
+      loadEnvironmentConfig('dev', {
+        schedules: {
+          crypto: { promotionStart: { expression: 'cron(0 25 * * ? *)', enabled: true } },
+        },
+      }),
+    ).toThrow(/schedules\.crypto\.promotionStart\.expression/);
   });
 });
