@@ -9,6 +9,11 @@ import {
   rollingSharpe,
 } from '../leverage/policy.js';
 import { clientOrderId } from '../orders/client-order-id.js';
+import {
+  checkSliceRollback,
+  type SliceValuation,
+  valueSliceAtBroker,
+} from '../paper/slice-rollback.js';
 import { drawdownFraction } from '../risk/drawdown.js';
 import {
   evaluateRollback,
@@ -21,28 +26,6 @@ import { pollPromotionOrders, submitPromotionOrders } from './promotion-orders.j
 import type { PlannedLeg } from './promotion-plan.js';
 
 const ACTOR = 'stagegate/rollback-monitor';
-const MINUTE_MS = 60_000;
-
-/**
- * Equity of a slice after each mark, USD: `capital + qty × (mark − avgPrice) − fees`, preceded
- * by the starting equity `capital` (the first point {@link evaluateRollback} expects).
- *
- * @param input.qty signed shares held (negative = short).
- * @param input.marks prices after the entry, USD per share, oldest first.
- */
-export function sliceEquityCurve(input: {
-  readonly capitalUsd: number;
-  readonly qty: number;
-  readonly avgPriceUsd: number;
-  readonly feesUsd: number;
-  readonly marks: readonly number[];
-}): number[] {
-  const out = [input.capitalUsd];
-  for (const m of input.marks) {
-    out.push(input.capitalUsd + input.qty * (m - input.avgPriceUsd) - input.feesUsd);
-  }
-  return out;
-}
 
 /**
  * The leverage policy's inputs for a closed day: the day's PnL (today's closing equity minus
@@ -174,39 +157,30 @@ function draft<K extends AuditKind>(
 }
 
 /**
- * Minute marks of `symbol` after `afterMs` and up to `nowMs` (bar ends), oldest first, and the
- * symbol's market (its sessions' calendar: a crypto day is a UTC date; `equity-usa` when no
- * session was read).
+ * The market (calendar) of `symbol`: that of its latest stored session up to `nowMs`'s date
+ * (a crypto day is a UTC date); `equity-usa` when none is stored. Prices are never read here:
+ * the scheduled monitor values the slice at the broker.
  */
-async function marksBetween(
-  deps: Day3Deps,
-  symbol: string,
-  afterMs: number,
-  nowMs: number,
-): Promise<{ marks: number[]; market: Market }> {
-  // Session dates on the symbol's own calendar: bounds wide enough for either calendar.
-  const from = dateBounds(afterMs)[0];
+async function marketOf(deps: Day3Deps, symbol: string, nowMs: number): Promise<Market> {
   const to = dateBounds(nowMs)[1];
-  const sessions = (await deps.promotion.marketData.listSessions([symbol])).filter(
-    (d) => d >= from && d <= to,
-  );
-  const marks: number[] = [];
-  let market: Market = 'equity-usa';
-  for (const date of sessions) {
-    const session = await deps.promotion.marketData.loadSession(date, [symbol]);
-    market = session.market;
-    const s = session.series.find((x) => x.symbol === symbol);
-    if (!s) continue;
-    for (let i = 0; i < session.timestamps.length; i++) {
-      const end = (session.timestamps[i] as number) + MINUTE_MS;
-      if (end <= afterMs || end > nowMs) continue;
-      const bid = s.bid[i] as number;
-      const ask = s.ask[i] as number;
-      const mark = bid > 0 && ask > 0 ? (bid + ask) / 2 : (s.close[i] as number);
-      if (Number.isFinite(mark)) marks.push(mark);
-    }
+  const latest = (await deps.promotion.marketData.listSessions([symbol]))
+    .filter((d) => d <= to)
+    .sort()
+    .at(-1);
+  if (latest === undefined) return 'equity-usa';
+  return (await deps.promotion.marketData.loadSession(latest, [symbol])).market;
+}
+
+/**
+ * The slice's positions at the broker, or the error reading them (after the adapter's
+ * retries): the monitor fails closed on it ({@link valueSliceAtBroker}), never throws.
+ */
+async function brokerPositions(deps: Day3Deps, nowMs: number) {
+  try {
+    return await deps.promotion.brokerAt(nowMs).listPositions();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
-  return { marks, market };
 }
 
 async function saveSlice(deps: Day3Deps, slice: MicroLiveSlice, patch: Partial<MicroLiveSlice>) {
@@ -290,25 +264,92 @@ async function sendFlatten(
   return result;
 }
 
-/** Net position and fees of a slice's promotion (entry and flatten legs), from its orders. */
+/**
+ * Net position, fees and cash of a slice's promotion (entry and flatten legs), from its orders:
+ * `cashUsd` = capital − Σ signed filled qty × fill price − fees (USD), prices and fees as the
+ * broker reports them (the order's recorded average fill price when the broker has none).
+ */
 async function positionOf(
   deps: Day3Deps,
   slice: MicroLiveSlice,
   nowMs: number,
-): Promise<{ qty: number; feesUsd: number; flattenStatus: string | null }> {
+): Promise<{ qty: number; feesUsd: number; cashUsd: number; flattenStatus: string | null }> {
   const orders = await deps.promotion.promotions.listOrders(slice.promotionId as string);
   const broker = deps.promotion.brokerAt(nowMs);
   let qty = 0;
   let feesUsd = 0;
+  let cashUsd = slice.capitalSliceUsd;
   let flattenStatus: string | null = null;
   for (const o of orders) {
-    qty += o.order.side === 'buy' ? o.order.filledQty : -o.order.filledQty;
+    const sign = o.order.side === 'buy' ? 1 : -1;
+    qty += sign * o.order.filledQty;
     if (o.order.filledQty > 0) {
-      feesUsd += (await broker.getOrderByClientOrderId(o.order.clientOrderId))?.feesUsd ?? 0;
+      const atBroker = await broker.getOrderByClientOrderId(o.order.clientOrderId);
+      const price =
+        atBroker?.filledAvgPriceUsd ?? o.order.filledAvgPriceUsd ?? slice.entry?.avgPriceUsd ?? 0;
+      feesUsd += atBroker?.feesUsd ?? 0;
+      cashUsd -= sign * o.order.filledQty * price + (atBroker?.feesUsd ?? 0);
     }
     if (o.leg === 'flatten') flattenStatus = o.order.status;
   }
-  return { qty, feesUsd, flattenStatus };
+  return { qty, feesUsd, cashUsd, flattenStatus };
+}
+
+/**
+ * The scheduled monitor's rollback rules: drawdown only. The variance ratio's yardstick is the
+ * Day 1-3 variance of 1-minute returns, while this monitor samples one point per tick (every
+ * `schedules.rollbackMonitor.everyMinutes`, and not while the market is closed) from the
+ * capital and the recorded daily closes: that curve has no minute returns to compare, so the
+ * ratio is never reached (`minObservations` out of reach). A missing yardstick still fails
+ * closed (`missing_data`, as inside the session).
+ */
+const drawdownOnly = (config: RollbackConfig): RollbackConfig => ({
+  ...config,
+  minObservations: Number.MAX_SAFE_INTEGER,
+});
+
+/**
+ * Values an active slice at the broker and decides the tick: the curve is the capital, the
+ * recorded daily closes and this tick's equity at the broker (the running peak of those is the
+ * drawdown's peak). An unreadable broker (see {@link valueSliceAtBroker}) is a rollback with
+ * trigger `broker_unreadable` and the leverage reset.
+ */
+async function decideActive(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  book: { readonly qty: number; readonly cashUsd: number },
+  nowMs: number,
+  closeOfDay: boolean,
+  today: string,
+): Promise<{ decision: TickDecision; valuation: SliceValuation; equityUsd: number | null }> {
+  const symbol = slice.entry?.symbol ?? slice.symbol;
+  const valuation = valueSliceAtBroker(book, symbol, await brokerPositions(deps, nowMs));
+  const rollback = drawdownOnly(deps.config.rollback);
+  const check = checkSliceRollback({
+    rollback: { ...rollback, backtestReturnVariance: slice.backtestReturnVariance },
+    capitalUsd: slice.capitalSliceUsd,
+    curveUsd: [slice.capitalSliceUsd, ...slice.dailyCloses.map((d) => d.equityUsd)],
+    valuation,
+  });
+  if (valuation.kind === 'unreadable') {
+    const verdict = check.verdict;
+    const leverage = nextLeverage(
+      slice.leverage,
+      { kind: 'rollback', reason: verdict.reason },
+      deps.config.leveragePolicy,
+    );
+    return { decision: { verdict, leverage, dayInputs: null }, valuation, equityUsd: null };
+  }
+  const decision = decideTick({
+    curveUsd: check.equityCurveUsd,
+    backtestReturnVariance: slice.backtestReturnVariance,
+    leverage: slice.leverage,
+    previousCloses: slice.dailyCloses.map((d) => d.equityUsd),
+    closeOfDay: closeOfDay && !slice.dailyCloses.some((d) => d.date === today),
+    rollback,
+    policy: deps.config.leveragePolicy,
+  });
+  return { decision, valuation, equityUsd: valuation.equityUsd };
 }
 
 async function tickActive(
@@ -321,34 +362,22 @@ async function tickActive(
   if (!entry || !slice.promotionId) {
     return skipped(slice, 'no entry fill recorded');
   }
-  const filledAtMs = Date.parse(entry.filledAtIso);
-  const { qty, feesUsd } = await positionOf(deps, slice, nowMs);
-  const { marks, market } = await marksBetween(deps, entry.symbol, filledAtMs, nowMs);
-  const curve = sliceEquityCurve({
-    capitalUsd: slice.capitalSliceUsd,
-    qty,
-    avgPriceUsd: entry.avgPriceUsd,
-    feesUsd,
-    marks,
-  });
-  const equityUsd = curve[curve.length - 1] as number;
+  const { qty, feesUsd, cashUsd } = await positionOf(deps, slice, nowMs);
   // The day whose close this is, on the slice symbol's calendar (a crypto day is a UTC date).
-  const today = marketDate(nowMs, market);
-  const alreadyClosed = slice.dailyCloses.some((d) => d.date === today);
-  const decision = decideTick({
-    curveUsd: curve,
-    backtestReturnVariance: slice.backtestReturnVariance,
-    leverage: slice.leverage,
-    previousCloses: slice.dailyCloses.map((d) => d.equityUsd),
-    closeOfDay: closeOfDay && !alreadyClosed,
-    rollback: deps.config.rollback,
-    policy: deps.config.leveragePolicy,
-  });
+  const today = marketDate(nowMs, await marketOf(deps, entry.symbol, nowMs));
+  const { decision, valuation, equityUsd } = await decideActive(
+    deps,
+    slice,
+    { qty, cashUsd },
+    nowMs,
+    closeOfDay,
+    today,
+  );
   const v = decision.verdict;
   if (v.action === 'rollback') {
     const reason = `rolled back by the monitor: ${v.reason}`;
-    const lastMark = marks[marks.length - 1] ?? entry.avgPriceUsd;
-    const flatten = await sendFlatten(deps, slice, qty, lastMark, reason);
+    const markUsd = valuation.kind === 'valued' ? valuation.markUsd : null;
+    const flatten = await sendFlatten(deps, slice, qty, markUsd ?? entry.avgPriceUsd, reason);
     const leverage = decision.leverage
       ? await recordLeverage(deps, slice, decision.leverage, `rollback:${today}`, nowMs, {
           trigger: v.trigger,
@@ -367,6 +396,8 @@ async function tickActive(
         observations: v.observed.observations,
         thresholds: v.thresholds,
         equity_usd: equityUsd,
+        mark_usd: markUsd,
+        source: 'broker',
         capital_slice_usd: slice.capitalSliceUsd,
         position_qty: qty,
         fees_usd: feesUsd,
@@ -396,7 +427,7 @@ async function tickActive(
     };
   }
   let leverage: LeverageDecisionRecord | null = null;
-  if (decision.leverage && decision.dayInputs) {
+  if (decision.leverage && decision.dayInputs && equityUsd !== null) {
     leverage = await recordLeverage(deps, slice, decision.leverage, `day:${today}`, nowMs, {
       day_pnl_usd: decision.dayInputs.dayPnlUsd,
       rolling_sharpe: decision.dayInputs.rollingSharpe,

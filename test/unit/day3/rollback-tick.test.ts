@@ -1,35 +1,25 @@
 /**
- * The rollback monitor's per-tick decision for a micro-live slice (table-driven): the slice's
- * equity from its position and marks, rollback on drawdown / variance breach with the leverage
- * reset, and the closing tick's leverage decision (step up, step down on a loss, hold).
+ * The rollback monitor's per-tick decision for a micro-live slice (table-driven): rollback on
+ * drawdown / variance breach with the leverage reset, the closing tick's leverage decision
+ * (step up, step down on a loss, hold), and the scheduled monitor valuing a held slice at the
+ * broker (its current price), never at the market data's marks, failing closed.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
+import type { Day3Deps } from '../../../functions/core/use-cases/day3.js';
+import type { MicroLiveSlice } from '../../../functions/core/use-cases/day3-records.js';
 import {
   closedDayInputs,
   decideTick,
-  sliceEquityCurve,
+  monitorMicroLive,
 } from '../../../functions/core/use-cases/day3-rollback.js';
+import type { BrokerPosition } from '../../../functions/ports/broker.js';
 
 /** A flat-ish curve of `n` points around `start` with tiny alternating moves. */
 function calm(start: number, n: number, step = 0.01): number[] {
   return Array.from({ length: n }, (_, i) => start + (i % 2 === 0 ? step : -step));
 }
-
-describe('sliceEquityCurve', () => {
-  it.each<[string, number, number, number, number[], number[]]>([
-    ['long gains when the mark rises', 1, 100, 0, [101, 102], [50, 51, 52]],
-    ['short gains when the mark falls', -2, 100, 0, [99], [50, 52]],
-    ['fees are taken off every point after the start', 1, 100, 0.5, [100], [50, 49.5]],
-  ])('%s', (_name, qty, avg, fees, marks, expected) => {
-    // Act
-    const curve = sliceEquityCurve({ capitalUsd: 50, qty, avgPriceUsd: avg, feesUsd: fees, marks });
-
-    // Assess
-    expect(curve).toEqual(expected);
-  });
-});
 
 describe('closedDayInputs', () => {
   it.each<[string, number[], number, number, boolean, number]>([
@@ -156,5 +146,165 @@ describe('decideTick', () => {
     expect(out.leverage?.rule ?? null).toBe(rule);
     expect(out.leverage?.next ?? null).toBe(next);
     if (out.leverage) expect(out.leverage.rationale.length).toBeGreaterThan(10);
+  });
+});
+
+/** 2026-12-04 15:00 New York: a slice held after its session's day would be watched here. */
+const NOW_MS = Date.parse('2026-12-04T20:00:00Z');
+
+/**
+ * A scheduled monitor's world: one active slice long 0.5 SPY bought at $100 with $50 of
+ * capital; the market data's marks stay at $100 all day; the broker answers `positions`.
+ * The kill switch is on so the flatten is recorded as blocked (no order path needed here).
+ */
+function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
+  const audit: { kind: string; payload: Record<string, unknown> }[] = [];
+  const statuses: { status: string; reason: string }[] = [];
+  const saved: MicroLiveSlice[] = [];
+  const slice = {
+    sliceId: 'slice-1',
+    promotionId: 'promo-1',
+    cohortId: 'coh-1',
+    agentId: 'a1',
+    genomeId: 'g1',
+    symbol: 'SPY',
+    status: 'active',
+    statusReason: '',
+    capitalSliceUsd: 50,
+    leverage: 2,
+    backtestReturnVariance: 1e-6,
+    dailyCloses: [],
+    flattenClientOrderId: null,
+    version: 1,
+    entry: { symbol: 'SPY', qty: 0.5, avgPriceUsd: 100, filledAtIso: '2026-12-04T15:00:00Z' },
+  } as unknown as MicroLiveSlice;
+  const order = {
+    side: 'buy',
+    filledQty: 0.5,
+    filledAvgPriceUsd: 100,
+    clientOrderId: 'sgp_promo-1_entry_1',
+    status: 'filled',
+  };
+  const broker = {
+    name: 'fake',
+    listPositions: positions,
+    getOrderByClientOrderId: async () => ({ ...order, feesUsd: 0 }),
+  };
+  const flatMarks = {
+    date: '2026-12-04',
+    market: 'equity-usa',
+    timestamps: Float64Array.from([Date.parse('2026-12-04T19:58:00Z')]),
+    series: [{ symbol: 'SPY', bid: [100], ask: [100], close: [100] }],
+  };
+  const deps = {
+    config: { rollback: DEFAULT_ROLLBACK_CONFIG, leveragePolicy: DEFAULT_LEVERAGE_POLICY },
+    microLive: {
+      listWatchedSlices: async () => [slice],
+      updateSlice: async (next: MicroLiveSlice) => (saved.push(next), true),
+      recordLeverageDecision: async (record: unknown) => ({ created: true, record }),
+    },
+    promotion: {
+      environment: 'dev',
+      clock: { now: () => NOW_MS },
+      brokerAt: () => broker,
+      killSwitch: { read: async () => ({ engaged: true, reason: 'test' }) },
+      marketData: {
+        listSessions: async () => ['2026-12-04'],
+        loadSession: async () => flatMarks,
+      },
+      promotions: {
+        listOrders: async () => [{ leg: 'entry', order }],
+        get: async () => ({ promotionId: 'promo-1' }),
+        setStatus: async (_id: string, status: string, reason: string) => {
+          statuses.push({ status, reason });
+        },
+      },
+      audit: {
+        append: async (d: { kind: string; payload: Record<string, unknown> }) => {
+          audit.push(d);
+        },
+      },
+    },
+  } as unknown as Day3Deps;
+  return { deps, audit, statuses, saved };
+}
+
+const held = (marketPriceUsd?: number, qty = 0.5): BrokerPosition[] => [
+  { symbol: 'SPY', qty, avgEntryPriceUsd: 100, marketPriceUsd },
+];
+
+describe('monitorMicroLive values a held slice at the broker', () => {
+  it('holds while the broker prices the position where it was bought', async () => {
+    // Arrange
+    const world = monitorWorld(async () => held(100));
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess
+    expect(tick?.action).toBe('hold');
+    expect(tick?.equityUsd).toBeCloseTo(50, 10);
+    expect(world.audit.filter((r) => r.kind === 'rollback')).toHaveLength(0);
+  });
+
+  it("rolls back when the broker's price falls 20 % while the market data stays flat", async () => {
+    // Arrange: 0.5 × $80 = $40 held + $0 cash → $40 of $50: 20 % drawdown (limit 5 %).
+    const world = monitorWorld(async () => held(80));
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess
+    expect(tick?.action).toBe('rollback');
+    expect(tick?.verdict?.trigger).toBe('drawdown');
+    expect(tick?.equityUsd).toBeCloseTo(40, 10);
+    const records = world.audit.filter((r) => r.kind === 'rollback');
+    expect(records).toHaveLength(1);
+    expect(records[0]?.payload).toMatchObject({ trigger: 'drawdown', source: 'broker' });
+    expect(records[0]?.payload.mark_usd).toBe(80);
+    expect(world.statuses.at(-1)?.status).toBe('halted');
+    expect(world.saved.at(-1)?.status).toBe('flattening');
+  });
+
+  it.each<[string, () => Promise<readonly BrokerPosition[]>, string]>([
+    [
+      'the broker cannot be read',
+      async () => {
+        throw new Error('HTTP 500 on /v2/positions');
+      },
+      'HTTP 500',
+    ],
+    ['the broker holds no position', async () => [], 'cannot be valued'],
+    ['the broker holds the other side', async () => held(100, -0.5), 'cannot be valued'],
+    ['the broker reports no current price', async () => held(undefined), 'no current price'],
+  ])('fails closed when %s: rollback broker_unreadable, recorded', async (_name, read, text) => {
+    // Arrange
+    const world = monitorWorld(read);
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess
+    expect(tick?.action).toBe('rollback');
+    expect(tick?.verdict?.trigger).toBe('broker_unreadable');
+    expect(tick?.equityUsd).toBeNull();
+    const records = world.audit.filter((r) => r.kind === 'rollback');
+    expect(records).toHaveLength(1);
+    expect(records[0]?.payload.trigger).toBe('broker_unreadable');
+    expect(String(records[0]?.payload.reason)).toContain(text);
+    expect(world.statuses.at(-1)?.status).toBe('halted');
+    expect(tick?.leverage?.rule).toBe('reset_after_rollback');
+  });
+
+  it('a calm broker never reaches the variance ratio at this cadence: drawdown rule only', async () => {
+    // Arrange: a tiny loss, well within the drawdown limit.
+    const world = monitorWorld(async () => held(99.9));
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess
+    expect(tick?.action).toBe('hold');
+    expect(tick?.verdict?.observed.varianceRatio).toBeNull();
   });
 });
