@@ -286,7 +286,7 @@ async function positionOf(
     if (o.order.filledQty > 0) {
       const atBroker = await broker.getOrderByClientOrderId(o.order.clientOrderId);
       const price =
-        atBroker?.filledAvgPriceUsd ?? o.order.filledAvgPriceUsd ?? slice.entry?.avgPriceUsd ?? 0;
+        atBroker?.filledAvgPriceUsd ?? o.order.avgFillPriceUsd ?? slice.entry?.avgPriceUsd ?? 0;
       feesUsd += atBroker?.feesUsd ?? 0;
       cashUsd -= sign * o.order.filledQty * price + (atBroker?.feesUsd ?? 0);
     }

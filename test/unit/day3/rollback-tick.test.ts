@@ -181,14 +181,14 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
   const order = {
     side: 'buy',
     filledQty: 0.5,
-    filledAvgPriceUsd: 100,
+    avgFillPriceUsd: 100,
     clientOrderId: 'sgp_promo-1_entry_1',
     status: 'filled',
   };
   const broker = {
     name: 'fake',
     listPositions: positions,
-    getOrderByClientOrderId: async () => ({ ...order, feesUsd: 0 }),
+    getOrderByClientOrderId: async () => ({ ...order, filledAvgPriceUsd: 100, feesUsd: 0 }),
   };
   const flatMarks = {
     date: '2026-12-04',
@@ -200,7 +200,10 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
     config: { rollback: DEFAULT_ROLLBACK_CONFIG, leveragePolicy: DEFAULT_LEVERAGE_POLICY },
     microLive: {
       listWatchedSlices: async () => [slice],
-      updateSlice: async (next: MicroLiveSlice) => (saved.push(next), true),
+      updateSlice: async (next: MicroLiveSlice) => {
+        saved.push(next);
+        return true;
+      },
       recordLeverageDecision: async (record: unknown) => ({ created: true, record }),
     },
     promotion: {
