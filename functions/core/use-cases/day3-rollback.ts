@@ -496,7 +496,11 @@ async function tickFlattening(
 }
 
 /**
- * One monitor tick over every watched slice (see the module comment), at the clock's "now".
+ * One monitor tick over every watched slice, at the clock's "now": an active slice is valued
+ * at the broker (`valueSliceAtBroker`: cash after its fills plus the position at
+ * `BrokerPosition.marketPriceUsd`, never market-data marks) and rolled back on the drawdown
+ * rule alone ({@link drawdownOnly}) or, failing closed, when the broker cannot value it
+ * (`broker_unreadable`); a flattening slice's flatten order is polled until filled.
  *
  * @param input.closeOfDay the day's closing tick: a slice without a breach gets its next-day
  *   leverage decision (once per day).
