@@ -18,6 +18,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from './messages.js';
+import { reconciliationPhrase } from './reconciliation-phrase.js';
 
 /** A slash-command response body (Slack: "Responding to slash commands"). */
 export interface SlashResponse extends SlackMessage {
@@ -58,12 +59,7 @@ function paperLines(v: StatusView): string {
         s.parityDifferenceUsd === null
           ? 'parity pending'
           : `parity ${fmtUsd(s.parityDifferenceUsd)} vs the simulator`;
-      const rec =
-        s.reconciliationClean === null
-          ? 'not reconciled yet'
-          : s.reconciliationClean
-            ? 'reconciled clean'
-            : '*reconciliation discrepancies*';
+      const rec = reconciliationPhrase(s.reconciliationClean);
       return `• ${escapeMrkdwn(s.promotionId)} ${escapeMrkdwn(s.symbol ?? '?')}: *${s.status}*${s.halt ? ` (${escapeMrkdwn(s.halt.mode)}: ${escapeMrkdwn(s.halt.reason)})` : ''}, position ${s.positionQty} sh, session PnL ${pnl}, open orders: ${open}; ${parity}, ${rec}`;
     })
     .join('\n');

@@ -4,6 +4,7 @@
  * free text (ids, reasons, symbols) is escaped for mrkdwn; no secret and no approval link (the
  * approval message carries those), only the console's base URL when one is configured.
  */
+
 import type { DailyReport } from '../../core/use-cases/daily-report.js';
 import {
   escapeMrkdwn,
@@ -14,6 +15,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from './messages.js';
+import { reconciliationPhrase } from './reconciliation-phrase.js';
 
 const prob = (v: number | null) => (v === null ? 'undefined' : v.toFixed(2));
 const num = (v: unknown) =>
@@ -60,12 +62,7 @@ function paperText(r: DailyReport): string {
       s.differenceUsd === null
         ? 'parity pending'
         : `parity ${fmtUsd(s.differenceUsd)} vs the simulator (${fmtUsd(s.referencePnlUsd ?? Number.NaN)})`;
-    const rec =
-      s.reconciliationClean === null
-        ? 'not reconciled yet'
-        : s.reconciliationClean
-          ? 'reconciled clean'
-          : '*reconciliation discrepancies*';
+    const rec = reconciliationPhrase(s.reconciliationClean);
     return `• ${escapeMrkdwn(s.promotionId)} ${escapeMrkdwn(s.symbol ?? '?')} (${escapeMrkdwn(s.broker ?? '?')}): *${s.status}*${s.halt ? ` (${escapeMrkdwn(s.halt.mode)}: ${escapeMrkdwn(s.halt.reason)})` : ''}, ${s.filledCount}/${s.orderCount} orders filled, ${pnl}, ${parity}, ${rec}`;
   });
   return `*Paper sessions:*\n${lines.join('\n')}`;
