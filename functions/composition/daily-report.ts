@@ -1,13 +1,15 @@
 /**
  * Composition of the daily report after the close (`functions/handlers/post-daily-report.ts`,
  * the local replay's `daily-report` firing): the console's read model, the cohort repository,
- * the audit reader and sink, the artifacts (the posted reports, the plan), the stage's
+ * the audit reader and sink, the artifacts (the posted reports, the plan), the post claims
+ * (a conditional put on the single table: one post per session), the stage's
  * chat-ops settings (`CHATOPS_CONFIG_JSON`: market, leverage policy, min PSR, plan limits),
  * and the channel: Slack through the official SDK (`@slack/web-api` `WebClient`,
  * `chat.postMessage`) with the bot token (`SLACK_BOT_TOKEN_SECRET_ID`) to `SLACK_CHANNEL`.
  */
 import { S3AuditReader } from '../adapters/audit/s3-audit-reader.js';
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
+import { DynamoPostClaims } from '../adapters/dynamodb/post-claims.js';
 import { SlackNotifier } from '../adapters/slack/slack-notifier.js';
 import { ValidationError } from '../core/errors.js';
 import type { ChatOpsConfig } from '../core/use-cases/chatops-commands.js';
@@ -38,6 +40,7 @@ export function buildDailyReportDeps(
     }),
     audit: rt.audit,
     artifacts: rt.artifacts,
+    claims: new DynamoPostClaims(doc, rt.env.TABLE_NAME),
     environment: rt.env.STAGE,
     clock: rt.clock,
     market: config.market,

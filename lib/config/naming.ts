@@ -150,6 +150,8 @@ export const PARTITIONS = {
   approval: 'APPROVAL#*',
   /** Micro-live slices and their leverage decisions (`micro-live-repository.ts`). */
   microLive: 'MICROLIVE#*',
+  /** Claims of a message post, one post per key (`dynamodb/post-claims.ts`: the daily report). */
+  postClaim: 'POST_CLAIM#*',
   /** State of one simulated broker account (`brokers/simulated-broker-store.ts`). */
   simulatedBroker: (accountId: string) => `SIMBROKER#${accountId}`,
 } as const;

@@ -171,7 +171,8 @@ export class ChatOps extends Construct {
   /**
    * The daily report after the close: the post-daily-report function (reads the cohorts,
    * promotions, approvals, the audit trail; writes `daily-reports/` and the plan; posts with
-   * the bot token) and its EventBridge Scheduler schedule (`schedules.dailyReport`, in
+   * the bot token; claims each post with a conditional put on `POST_CLAIM#*`) and its
+   * EventBridge Scheduler schedule (`schedules.dailyReport`, in
    * `schedules.timezone`), retried twice, then dead-lettered to an alarmed queue. A retried
    * firing after a post that was kept posts nothing (the use case skips a posted session).
    */
@@ -190,6 +191,7 @@ export class ChatOps extends Construct {
         [PARTITIONS.cohort, PARTITIONS.promotion, PARTITIONS.approval],
         ['GetItem', 'Query'],
       )
+      .usesTableItemsIn(table, [PARTITIONS.postClaim], ['GetItem', 'PutItem'])
       .readsAndWritesObjects(buckets.artifacts, DAILY_REPORT_PREFIX)
       .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX)
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)

@@ -219,6 +219,8 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     const role = logicalIdOf(chatOps(s).dailyReport.function.executionRole);
     const table = tableGrantsOfRole(s.workflow, role);
     expect(table['dynamodb:PutItem'] ?? []).not.toContain('CONFIG');
+    // The post claims, one conditional put per session (never two posts).
+    expect(table['dynamodb:PutItem']).toContain('POST_CLAIM#*');
     expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
     const objects = objectGrantsOfRole(s.workflow, role, stage);
     expect([...(objects['s3:PutObject'] ?? [])].sort()).toEqual(

@@ -34,6 +34,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import type { PostClaimStore } from '../../ports/post-claims.js';
 import type { ReportChannel } from '../../ports/report-channel.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import {
@@ -73,6 +74,8 @@ export interface DailyReportDeps {
   readonly auditReader: AuditReader;
   readonly audit: AuditSink;
   readonly artifacts: ArtifactStore;
+  /** The post claims (`daily-report#<session date>`): one post per session, atomically. */
+  readonly claims: PostClaimStore;
   readonly environment: AuditEnvironment;
   readonly clock: Clock;
   readonly market: Market;
@@ -292,28 +295,6 @@ async function alreadyPosted(deps: DailyReportDeps, sessionDate: string): Promis
   }
 }
 
-/**
- * The post claim of a session (`daily-reports/<date>.claim.json`), written before the post
- * (`posting`), then with Slack's answer (`posted`, channel and ts) or `failed`.
- */
-type PostClaim =
-  | { readonly status: 'posting' | 'failed'; readonly atIso: string }
-  | {
-      readonly status: 'posted';
-      readonly atIso: string;
-      readonly channel: string;
-      readonly ts: string;
-    };
-
-async function readClaim(deps: DailyReportDeps, key: string): Promise<PostClaim | null> {
-  try {
-    return (await deps.artifacts.getJson(key)) as PostClaim;
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
-}
-
 function recordOutcome(
   deps: DailyReportDeps,
   sessionDate: string | null,
@@ -331,10 +312,11 @@ function recordOutcome(
 /**
  * The scheduled run: picks the session ({@link sessionToReport}), builds its report, renders
  * it with `render`, posts it to the channel, keeps it and records the outcome. A session is
- * posted at most once: a claim is written before the post and updated with Slack's ts after
- * it, so a retry after Slack accepted the post (the report's save failed) saves the report
- * without posting again (`recovered`), and a claim left without an outcome (a crash during
- * the post) is skipped, not posted again.
+ * posted at most once: a claim is taken atomically before the post (of two runs at the same
+ * instant one posts, the other is skipped) and updated with Slack's ts after it, so a retry
+ * after Slack accepted the post (the report's save failed) saves the report without posting
+ * again (`recovered`), and a claim left without an outcome (a crash during the post) is
+ * skipped, not posted again.
  *
  * @throws NotificationRejectedError / TransientError from the channel (recorded `failed`
  *   first), TransientError from the stores.
@@ -353,37 +335,36 @@ export async function postDailyReport(
     await recordOutcome(deps, which.sessionDate, { outcome: 'skipped', reason });
     return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
   }
-  const claimKey = `${DAILY_REPORT_PREFIX}/${which.sessionDate}.claim.json`;
-  const claim = await readClaim(deps, claimKey);
-  if (claim?.status === 'posting') {
-    // A post was started and its outcome never kept (a crash while Slack answered): Slack may
-    // have accepted it, so it is not posted again (fail closed against a double post).
-    const reason = `a post of the ${which.sessionDate} report started at ${claim.atIso} has no recorded outcome: not posted again (check the channel)`;
+  const claimKey = `daily-report#${which.sessionDate}`;
+  const atIso = new Date(deps.clock.now()).toISOString();
+  const claim = await deps.claims.begin(claimKey, atIso);
+  if (!claim.claimed && claim.claim.status !== 'posted') {
+    // Another run holds the claim: it is posting now, or it died while Slack answered (Slack
+    // may have accepted it). Not posted again (fail closed against a double post).
+    const reason = `a post of the ${which.sessionDate} report started at ${claim.claim.atIso} is ${claim.claim.status} with no recorded outcome: not posted again (another run is posting, or it died: check the channel)`;
     await recordOutcome(deps, which.sessionDate, { outcome: 'skipped', reason });
     return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
   }
   const report = await buildDailyReport(deps, which);
   let posted: { channel: string; ts: string };
   let recovered = false;
-  if (claim?.status === 'posted') {
+  if (!claim.claimed && claim.claim.status === 'posted') {
     // Slack accepted it (its ts is kept) but the report was not saved: save it, post nothing.
-    posted = { channel: claim.channel, ts: claim.ts };
+    posted = { channel: claim.claim.channel, ts: claim.claim.ts };
     recovered = true;
   } else {
-    const atIso = new Date(deps.clock.now()).toISOString();
-    await deps.artifacts.putJson(claimKey, { status: 'posting', atIso });
     try {
       posted = await deps.channel.post(render(report));
     } catch (err) {
       // Slack refused or failed: nothing was posted, a retry may post.
-      await deps.artifacts.putJson(claimKey, { status: 'failed', atIso });
+      await deps.claims.settle(claimKey, { status: 'failed', atIso });
       await recordOutcome(deps, which.sessionDate, {
         outcome: 'failed',
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       });
       throw err;
     }
-    await deps.artifacts.putJson(claimKey, { status: 'posted', atIso, ...posted });
+    await deps.claims.settle(claimKey, { status: 'posted', atIso, ...posted });
   }
   await deps.artifacts.putJson(`${DAILY_REPORT_PREFIX}/${which.sessionDate}.json`, {
     ...report,

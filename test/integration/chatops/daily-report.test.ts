@@ -11,6 +11,8 @@
  * - a refusal by Slack (`channel_not_found`) is recorded `failed` and thrown;
  * - when Slack accepted a post but saving the report failed, the retry saves it with Slack's
  *   ts and posts nothing (the post claim);
+ * - two runs at the same instant (both reach the claim before either writes it) post once:
+ *   the claim is a conditional put on DynamoDB Local, the loser is skipped and says why;
  * and `/stagegate status` on the same run shows the day's paper session (position, session
  * PnL, open orders, parity, reconciliation).
  */
@@ -210,5 +212,45 @@ describe('daily report after the close', () => {
     const last = (await reportRecords()).slice(-2).map((r) => r.payload);
     expect(last[0]).toMatchObject({ outcome: 'posted', recovered: true, ts: '1381351500.000200' });
     expect(last[1]).toMatchObject({ outcome: 'skipped' });
+  });
+
+  it('posts once when two runs claim the same session at the same instant', async () => {
+    // Prepare: 2013-10-10 16:45 New York, a session not posted yet; both runs are held at
+    // the claim until both have reached it, so neither sees the other's claim beforehand.
+    fx.stack.clock.set(Date.parse('2013-10-10T20:45:00.000Z'));
+    const base = deps();
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothThere = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held: DailyReportDeps = {
+      ...base,
+      claims: {
+        begin: async (key, atIso) => {
+          if (++arrived === 2) release();
+          await bothThere;
+          return base.claims.begin(key, atIso);
+        },
+        settle: (key, claim) => base.claims.settle(key, claim),
+      },
+    };
+    const before = slack.calls.length;
+
+    // Act: the two runs at once
+    const outcomes = await Promise.all([
+      postDailyReport(held, dailyReportMessage),
+      postDailyReport(held, dailyReportMessage),
+    ]);
+
+    // Assess: one Slack call; one run posted, the other skipped with the reason, both audited
+    expect(slack.calls.length - before).toBe(1);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['posted', 'skipped']);
+    const skipped = outcomes.find((o) => o.outcome === 'skipped');
+    expect(skipped).toMatchObject({ sessionDate: '2013-10-10' });
+    expect(skipped && 'reason' in skipped ? skipped.reason : '').toMatch(/not posted again/);
+    const last = (await reportRecords()).slice(-2).map((r) => r.payload);
+    expect(last.map((p) => p.outcome).sort()).toEqual(['posted', 'skipped']);
+    expect(last.every((p) => p.session_date === '2013-10-10')).toBe(true);
   });
 });
