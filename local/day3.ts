@@ -19,8 +19,10 @@ import { TZDate } from '@date-fns/tz';
 import { WebhookNotifier } from '../functions/adapters/slack/webhook-notifier.js';
 import { decideApproval } from '../functions/core/approval/decide.js';
 import {
+  type Market,
   marketDate,
-  NYSE_TIME_ZONE,
+  marketTimeMs,
+  marketTimeZone,
   sessionHours,
 } from '../functions/core/calendar/market-calendar.js';
 import { applyApprovalDecision } from '../functions/core/use-cases/day3-approval.js';
@@ -51,8 +53,6 @@ import {
 import type { LocalDay3Run, LocalStack } from './local-stack.js';
 import { orderRowsOf } from './paper-output.js';
 import { timeline } from './scheduler.js';
-
-const NY = NYSE_TIME_ZONE;
 
 /** How the local run decides the approval. */
 export type ApprovalMode = 'auto' | 'manual' | 'reject';
@@ -165,12 +165,6 @@ export function localApprover(scheme = 'local'): string {
 
 const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
 
-function nyTime(date: string, hhmm: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const [hh, mm] = hhmm.split(':').map(Number) as [number, number];
-  return new TZDate(y, m - 1, d, hh, mm, 0, 0, NY).getTime();
-}
-
 /**
  * A notifier that prints the Block Kit payload it would send to Slack (and posts it to an
  * incoming webhook when one is configured), and hands each approval request to `onRequest`.
@@ -207,7 +201,15 @@ export class LocalDay3Notifier implements Notifier {
   }
 }
 
-async function defaultStart(stack: LocalStack, cohortId: string): Promise<string> {
+/**
+ * The micro-live slice's start: the promotion window's opening on the first session with data
+ * after Day 3, on the Day-3 cohort's market (New York `promotion.windows[0]`; UTC
+ * `promotion.cryptoWindow` for a crypto cohort); the clock's now instead when it is already
+ * inside that day's window (a crypto go/no-go firing at 00:45 UTC starts then).
+ *
+ * @throws Error when no session with data follows Day 3, or the market has no promotion window.
+ */
+async function defaultStart(stack: LocalStack, cohortId: string, market: Market): Promise<string> {
   const record = await stack.runtime.cohorts.get(cohortId);
   // With --market-data alpaca-fake the next session is not ingested yet: the fake's tree says
   // which sessions the provider has.
@@ -220,50 +222,73 @@ async function defaultStart(stack: LocalStack, cohortId: string): Promise<string
       `no session with data after ${record.sessionDate} to run the micro-live slice in (sessions: ${sessions.join(', ')})`,
     );
   }
-  const [window] = stack.config.promotion.windows;
-  if (!window) throw new Error('the stage config has no promotion window (promotion.windows)');
-  return new Date(nyTime(next, window.opensAt)).toISOString();
+  const window =
+    market === 'crypto' ? stack.config.promotion.cryptoWindow : stack.config.promotion.windows[0];
+  if (!window) {
+    throw new Error(
+      `the stage config has no ${market} promotion window (${market === 'crypto' ? 'promotion.cryptoWindow' : 'promotion.windows'})`,
+    );
+  }
+  const opensMs = marketTimeMs(next, window.opensAt, market);
+  const closesMs = marketTimeMs(next, window.closesAt, market);
+  const nowMs = stack.clock.now();
+  // Already inside that day's window (a crypto go/no-go at 00:45 UTC): start now, not earlier.
+  return new Date(nowMs > opensMs && nowMs < closesMs ? nowMs : opensMs).toISOString();
+}
+
+/** The market (calendar) of a cohort: its record's `market`, `equity-usa` when absent. */
+async function cohortMarket(stack: LocalStack, cohortId: string): Promise<Market> {
+  return (await stack.runtime.cohorts.get(cohortId)).market ?? 'equity-usa';
+}
+
+/** `HH:mm` of `ms` in `market`'s zone, with the zone's name (`New York` / `UTC`). */
+function marketHhmm(ms: number, market: Market): string {
+  const t = new TZDate(ms, marketTimeZone(market));
+  const hhmm = `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+  return `${hhmm} ${market === 'crypto' ? 'UTC' : 'New York'}`;
 }
 
 /**
- * The closing tick of the rollback monitor on the New York session date `date`: the firing of
- * the deployed `closeOfDay` schedule that day, epoch ms. Null when it does not fire that day.
+ * The closing tick of the rollback monitor on the session date `date` of `market` (New York
+ * date for equities, UTC date for crypto): the firing of the deployed `closeOfDay` schedule
+ * that day, epoch ms. Null when it does not fire that day.
  */
-function closingTickOn(deployed: readonly RollbackMonitorTick[], date: string): number | null {
-  const midnight = nyTime(date, '00:00');
+function closingTickOn(
+  deployed: readonly RollbackMonitorTick[],
+  date: string,
+  market: Market,
+): number | null {
+  const midnight = marketTimeMs(date, '00:00', market);
   const closing = deployed.filter((t) => t.closeOfDay);
   const [first] = timeline(closing, midnight, midnight + 86_400_000);
-  return first && nyDate(first.atMs) === date ? first.atMs : null;
+  return first && marketDate(first.atMs, market) === date ? first.atMs : null;
 }
 
 /**
- * The rollback monitor's closing tick on `date` (the stage config's `closeOfDay` schedule,
- * `stageSchedules(config).rollbackMonitor`) and the settling tick after it: the session's
- * close from the market calendar (16:00 New York, 13:00 on an early-close day), or one minute
- * after the closing tick when the close is not later.
+ * The rollback monitor's closing tick on `date` (the stage config's `closeOfDay` schedule of
+ * `market`, `stageSchedules(config).rollbackMonitor` or `.crypto.rollbackMonitor`) and the
+ * settling tick after it: the session's close from the market calendar (16:00 New York, 13:00
+ * on an early-close day; 00:00 UTC the next day for crypto), or one minute after the closing
+ * tick when the close is not later.
  *
- * @throws Error when `date` is no NYSE session or the config's schedules have no closing tick
- *   on it: the replay never invents a monitor time.
+ * @throws Error when `date` is no session of `market` or the config's schedules have no
+ *   closing tick on it: the replay never invents a monitor time.
  */
 function monitorDayEdges(
   deployed: readonly RollbackMonitorTick[],
   date: string,
+  market: Market,
 ): { closingTick: number; settleAtMs: number } {
-  const hours = sessionHours(date, 'equity-usa');
-  if (!hours) throw new Error(`rollback monitor: ${date} is no NYSE session (market calendar)`);
-  const closingTick = closingTickOn(deployed, date);
+  const hours = sessionHours(date, market);
+  if (!hours)
+    throw new Error(`rollback monitor: ${date} is no ${market} session (market calendar)`);
+  const closingTick = closingTickOn(deployed, date, market);
   if (closingTick === null) {
     throw new Error(
-      `rollback monitor: the stage config's schedules (schedules.rollbackMonitor, lib/config/rollback-monitor.ts) have no closing tick on ${date}`,
+      `rollback monitor: the stage config's ${market} schedules (schedules.rollbackMonitor, lib/config/rollback-monitor.ts) have no closing tick on ${date}`,
     );
   }
   return { closingTick, settleAtMs: Math.max(Date.parse(hours.closeIso), closingTick + 60_000) };
-}
-
-/** `HH:mm` New York of `ms`. */
-function nyHhmm(ms: number): string {
-  const t = new TZDate(ms, NY);
-  return `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
 }
 
 /**
@@ -291,25 +316,41 @@ function monitorTicks(
   }));
 }
 
-/** Replays the rollback monitor over the rest of the entry's session. */
+/**
+ * The rollback monitor's deployed ticks of `market` (`stageSchedules(config)`: the equity
+ * ticks, or the crypto block's UTC ticks every day).
+ */
+export function monitorSchedulesOf(
+  config: LocalStack['config'],
+  market: Market,
+): readonly RollbackMonitorTick[] {
+  const all = stageSchedules(config);
+  return market === 'crypto' ? all.crypto.rollbackMonitor : all.rollbackMonitor;
+}
+
+/**
+ * Replays the rollback monitor over the rest of the entry's session, on the slice market's
+ * schedules and calendar (a crypto slice: UTC ticks to 23:55 UTC of its UTC day).
+ */
 async function replayMonitor(
   stack: LocalStack,
   run: LocalDay3Run,
   slice: MicroLiveSlice,
-  everyMinutes: number | undefined,
+  options: { readonly everyMinutes: number | undefined; readonly market: Market },
   write: (t: string) => void,
 ): Promise<(SliceTick & { atIso: string })[]> {
+  const { everyMinutes, market } = options;
   const handler = run.rollbackMonitor;
   const entryMs = Date.parse(slice.entry?.filledAtIso ?? '');
   if (!Number.isFinite(entryMs)) return [];
-  const date = nyDate(entryMs);
-  const deployed = stageSchedules(stack.config).rollbackMonitor;
-  const { closingTick, settleAtMs } = monitorDayEdges(deployed, date);
+  const date = marketDate(entryMs, market);
+  const deployed = monitorSchedulesOf(stack.config, market);
+  const { closingTick, settleAtMs } = monitorDayEdges(deployed, date, market);
   const ticks = monitorTicks(deployed, entryMs, closingTick, everyMinutes);
   // One more tick at the close settles a flatten still open after the closing tick.
   const settleTick = { atMs: settleAtMs, closeOfDay: false };
   write(
-    `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick ${nyHhmm(closingTick)} New York):\n`,
+    `\nRollback monitor (replayed ${everyMinutes ? `every ${everyMinutes} min` : 'at its deployed schedules'} on ${date}, closing tick ${marketHhmm(closingTick, market)}):\n`,
   );
   const out: (SliceTick & { atIso: string })[] = [];
   for (let i = 0; i < ticks.length; i++) {
@@ -317,7 +358,7 @@ async function replayMonitor(
     stack.clock.set(tick.atMs);
     const atIso = new Date(tick.atMs).toISOString();
     const result = (await handler(
-      { closeOfDay: tick.closeOfDay },
+      { closeOfDay: tick.closeOfDay, ...(market === 'crypto' ? { market } : {}) },
       localLambdaContext('RollbackMonitor', 60_000),
     )) as { slices: SliceTick[] };
     const mine = result.slices.filter((s) => s.sliceId === slice.sliceId);
@@ -435,7 +476,8 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
   if (options.cohortIds.length !== 3 || !day3CohortId) {
     throw new Error(`Day 3 needs three cohort ids, got ${options.cohortIds.length}`);
   }
-  const startAtIso = options.startAtIso ?? (await defaultStart(stack, day3CohortId));
+  const market = await cohortMarket(stack, day3CohortId);
+  const startAtIso = options.startAtIso ?? (await defaultStart(stack, day3CohortId, market));
   let server: ApprovalServer | null = null;
   try {
     let announced: (message: ChatMessage) => void = () => undefined;
@@ -493,7 +535,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
         : null;
     const result = await execution.result;
     write(`\n[day-3 ${result.status.toLowerCase()}]\n`);
-    return await summarize(stack, day3Run, result, request, options, write);
+    return await summarize(stack, day3Run, result, request, { ...options, market }, write);
   } finally {
     await server?.close();
   }
@@ -612,7 +654,7 @@ async function summarize(
   run: LocalDay3Run,
   result: LocalExecutionResult,
   request: Day3ApprovalRequest | null,
-  options: RunDay3Options,
+  options: RunDay3Options & { readonly market: Market },
   write: (t: string) => void,
 ): Promise<Day3RunOutcome> {
   const day3 = readExecution(DAY3_VIEW, result);
@@ -635,7 +677,13 @@ async function summarize(
     slice = await deps.microLive.getSlice(conclusion.sliceId);
     const watched = slice.status === 'active' || slice.status === 'flattening';
     if (watched && options.monitor !== false) {
-      monitorTicks = await replayMonitor(stack, run, slice, options.monitorEveryMinutes, write);
+      monitorTicks = await replayMonitor(
+        stack,
+        run,
+        slice,
+        { everyMinutes: options.monitorEveryMinutes, market: options.market },
+        write,
+      );
       slice = await deps.microLive.getSlice(conclusion.sliceId);
     }
     leverage = await deps.microLive.listLeverageDecisions(conclusion.sliceId);

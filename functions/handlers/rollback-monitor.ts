@@ -4,7 +4,9 @@
  * record with its numbers) on a drawdown or variance breach, finishes pending flattens, and on
  * the closing tick records the leverage policy's next decision with its rationale.
  *
- * Event: `{ scheduledTime?: ISO, closeOfDay?: boolean }` (strict: unknown keys are refused).
+ * Event: `{ scheduledTime?: ISO, closeOfDay?: boolean, market?: 'equity-usa' | 'crypto' }`
+ * (strict: unknown keys are refused): a tick watches the slices of its `market` only (the
+ * equity ticks in New York session hours, the crypto ticks every day in UTC).
  * The schedule passes `<aws.scheduler.scheduled-time>`, which is only logged: "now" is always
  * the runtime's clock (no input can set the time). Returns `{ atIso, slices: SliceTick[] }`.
  */
@@ -18,6 +20,8 @@ import { makeHandler, type Provide } from './shared/handler.js';
 const EventSchema = z.strictObject({
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
   closeOfDay: z.boolean().optional(),
+  /** The market whose slices this tick watches (`equity-usa` when absent). */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
@@ -26,7 +30,10 @@ export function createHandler(provide: Provide<Day3Deps>) {
     const deps = await provide();
     const nowMs = deps.promotion.clock.now();
     if (event.scheduledTime) logger.appendKeys({ scheduledTime: event.scheduledTime });
-    const slices = await monitorMicroLive(deps, { closeOfDay: event.closeOfDay ?? false });
+    const slices = await monitorMicroLive(deps, {
+      closeOfDay: event.closeOfDay ?? false,
+      market: event.market ?? 'equity-usa',
+    });
     for (const s of slices) {
       logger.info('micro-live slice checked', {
         sliceId: s.sliceId,

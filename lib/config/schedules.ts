@@ -4,9 +4,11 @@
  * CDK constructs that deploy them AND by the local replay that walks their firings, so the
  * two cannot drift. No CDK import: the local runtime reads this.
  */
+
+import type { Market } from '../../functions/core/calendar/market-calendar.js';
 import { PROMOTION_WINDOW_TIME_ZONE } from '../../functions/core/gates/gates.js';
 import type { EnvironmentConfig } from './environment-config.js';
-import { ROLLBACK_MONITOR_TIME_ZONE, rollbackMonitorSchedules } from './rollback-monitor.js';
+import { rollbackMonitorSchedules, rollbackMonitorTimeZone } from './rollback-monitor.js';
 import { weekdayCronAt } from './schedule-expression.js';
 
 /** One deployed schedule. */
@@ -24,6 +26,21 @@ export interface StageSchedule {
 /** One tick of the rollback monitor: a schedule whose closing tick also checks for a breach. */
 export interface RollbackMonitorTick extends StageSchedule {
   readonly closeOfDay: boolean;
+  /** The market whose micro-live slices this tick watches (the handler's event `market`). */
+  readonly market: Market;
+}
+
+/** The rollback monitor's ticks of `market` at the stage's cadence (`schedules.rollbackMonitor`). */
+function monitorTicks(config: EnvironmentConfig, market: Market): RollbackMonitorTick[] {
+  const { rollbackMonitor } = config.schedules;
+  return rollbackMonitorSchedules(rollbackMonitor.everyMinutes, market).map((tick) => ({
+    name: tick.name,
+    expression: tick.expression,
+    timezone: rollbackMonitorTimeZone(market),
+    enabled: rollbackMonitor.enabled,
+    closeOfDay: tick.closeOfDay,
+    market,
+  }));
 }
 
 /** Every schedule of one stage. */
@@ -44,8 +61,9 @@ export interface StageSchedules {
   /** Posts the daily report after the close (`schedules.dailyReport`). */
   readonly dailyReport: StageSchedule;
   /**
-   * The rollback monitor's ticks: every `schedules.rollbackMonitor.everyMinutes` from 09:30 plus
-   * that cadence, and the closing tick 15:55 (`rollbackMonitorSchedules`).
+   * The rollback monitor's ticks of equity slices: every `schedules.rollbackMonitor.everyMinutes`
+   * from 09:30 plus that cadence, and the closing tick 15:55, weekdays, America/New_York
+   * (`rollbackMonitorSchedules`). Crypto slices have their own ticks under `crypto`.
    */
   readonly rollbackMonitor: readonly RollbackMonitorTick[];
   /** The crypto schedules (`schedules.crypto`), every one in {@link CRYPTO_SCHEDULE_TIME_ZONE}. */
@@ -63,11 +81,18 @@ export interface CryptoStageSchedules {
   readonly learningCycle: StageSchedule;
   readonly day3GoNoGo: StageSchedule;
   readonly dailyReport: StageSchedule;
+  /**
+   * The rollback monitor of crypto slices: every `schedules.rollbackMonitor.everyMinutes`
+   * from 00:00 UTC, every day, and the closing tick 23:55 UTC (`rollbackMonitorSchedules`).
+   */
+  readonly rollbackMonitor: readonly RollbackMonitorTick[];
 }
 
-function cryptoSchedules(crypto: EnvironmentConfig['schedules']['crypto']): CryptoStageSchedules {
+function cryptoSchedules(config: EnvironmentConfig): CryptoStageSchedules {
+  const { crypto } = config.schedules;
   const tz = CRYPTO_SCHEDULE_TIME_ZONE;
   return {
+    rollbackMonitor: monitorTicks(config, 'crypto'),
     cohortStart: { name: 'crypto-cohort-start', ...crypto.cohortStart, timezone: tz },
     sessionIngestion: {
       name: 'crypto-session-ingestion',
@@ -103,15 +128,7 @@ export function stageSchedules(config: EnvironmentConfig): StageSchedules {
     learningCycle: { name: 'learning-cycle', ...schedules.learningCycle, timezone: tz },
     day3GoNoGo: { name: 'day3-go-no-go', ...schedules.day3GoNoGo, timezone: tz },
     dailyReport: { name: 'daily-report', ...schedules.dailyReport, timezone: tz },
-    rollbackMonitor: rollbackMonitorSchedules(schedules.rollbackMonitor.everyMinutes).map(
-      (tick) => ({
-        name: tick.name,
-        expression: tick.expression,
-        timezone: ROLLBACK_MONITOR_TIME_ZONE,
-        enabled: schedules.rollbackMonitor.enabled,
-        closeOfDay: tick.closeOfDay,
-      }),
-    ),
-    crypto: cryptoSchedules(schedules.crypto),
+    rollbackMonitor: monitorTicks(config, 'equity-usa'),
+    crypto: cryptoSchedules(config),
   };
 }

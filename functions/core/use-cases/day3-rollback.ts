@@ -1,6 +1,6 @@
 import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft } from '../audit/record.js';
-import { MARKETS, type Market, marketDate } from '../calendar/market-calendar.js';
+import { type Market, marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchEngagedError, TransientError } from '../errors.js';
 import {
   type LeverageDecision,
@@ -130,12 +130,6 @@ export interface SliceTick {
   readonly flattenClientOrderId: string | null;
 }
 
-/** The earliest and latest civil date of an instant on any market's calendar (NY, UTC). */
-const dateBounds = (ms: number): [string, string] => {
-  const dates = MARKETS.map((m) => marketDate(ms, m)).sort();
-  return [dates[0] as string, dates.at(-1) as string];
-};
-
 function draft<K extends AuditKind>(
   deps: Day3Deps,
   kind: K,
@@ -157,18 +151,14 @@ function draft<K extends AuditKind>(
 }
 
 /**
- * The market (calendar) of `symbol`: that of its latest stored session up to `nowMs`'s date
- * (a crypto day is a UTC date); `equity-usa` when none is stored. Prices are never read here:
- * the scheduled monitor values the slice at the broker.
+ * The market (calendar) of a slice: its Day-3 cohort's (`CohortRecord.market`, a crypto day is
+ * a UTC date; `equity-usa` when the record predates the field). Read from the cohort record,
+ * never from market data: a day without a quote file must not stop the monitor.
+ *
+ * @throws NotFoundError when the cohort record is gone; TransientError (storage).
  */
-async function marketOf(deps: Day3Deps, symbol: string, nowMs: number): Promise<Market> {
-  const to = dateBounds(nowMs)[1];
-  const latest = (await deps.promotion.marketData.listSessions([symbol]))
-    .filter((d) => d <= to)
-    .sort()
-    .at(-1);
-  if (latest === undefined) return 'equity-usa';
-  return (await deps.promotion.marketData.loadSession(latest, [symbol])).market;
+async function sliceMarket(deps: Day3Deps, slice: MicroLiveSlice): Promise<Market> {
+  return (await deps.promotion.cohorts.get(slice.cohortId)).market ?? 'equity-usa';
 }
 
 /**
@@ -357,6 +347,7 @@ async function tickActive(
   slice: MicroLiveSlice,
   nowMs: number,
   closeOfDay: boolean,
+  market: Market,
 ): Promise<SliceTick> {
   const entry = slice.entry;
   if (!entry || !slice.promotionId) {
@@ -364,7 +355,7 @@ async function tickActive(
   }
   const { qty, feesUsd, cashUsd } = await positionOf(deps, slice, nowMs);
   // The day whose close this is, on the slice symbol's calendar (a crypto day is a UTC date).
-  const today = marketDate(nowMs, await marketOf(deps, entry.symbol, nowMs));
+  const today = marketDate(nowMs, market);
   const { decision, valuation, equityUsd } = await decideActive(
     deps,
     slice,
@@ -496,27 +487,35 @@ async function tickFlattening(
 }
 
 /**
- * One monitor tick over every watched slice, at the clock's "now": an active slice is valued
+ * One monitor tick over the watched slices of `input.market`, at the clock's "now": each slice
+ * is watched on its own market's schedule (a crypto slice on UTC days, every day; an equity
+ * slice in New York session hours), so a tick of one market neither values nor closes the day
+ * of another market's slice. An active slice is valued
  * at the broker (`valueSliceAtBroker`: cash after its fills plus the position at
  * `BrokerPosition.marketPriceUsd`, never market-data marks) and rolled back on the drawdown
  * rule alone ({@link drawdownOnly}) or, failing closed, when the broker cannot value it
  * (`broker_unreadable`); a flattening slice's flatten order is polled until filled.
  *
  * @param input.closeOfDay the day's closing tick: a slice without a breach gets its next-day
- *   leverage decision (once per day).
- * @returns the tick of each watched slice; the tick's time is `deps.promotion.clock.now()`.
+ *   leverage decision (once per day, the day on the slice market's calendar).
+ * @param input.market the market whose slices this tick watches (`equity-usa` when absent);
+ *   a slice's market is that of its Day-3 cohort (`sliceMarket`).
+ * @returns the tick of each watched slice of that market; the tick's time is
+ *   `deps.promotion.clock.now()`.
  * @throws TransientError (storage, broker), AuditWriteError; per-slice failures are not
  *   isolated: the scheduled invocation fails and is retried, every step being idempotent.
  */
 export async function monitorMicroLive(
   deps: Day3Deps,
-  input: { readonly closeOfDay: boolean },
+  input: { readonly closeOfDay: boolean; readonly market?: Market },
 ): Promise<SliceTick[]> {
   const nowMs = deps.promotion.clock.now();
+  const market = input.market ?? 'equity-usa';
   const out: SliceTick[] = [];
   for (const slice of await deps.microLive.listWatchedSlices()) {
+    if ((await sliceMarket(deps, slice)) !== market) continue;
     if (slice.status === 'active') {
-      out.push(await tickActive(deps, slice, nowMs, input.closeOfDay));
+      out.push(await tickActive(deps, slice, nowMs, input.closeOfDay, market));
     } else if (slice.status === 'flattening') {
       out.push(await tickFlattening(deps, slice, nowMs));
     }

@@ -5,6 +5,7 @@
  * broker (its current price), never at the market data's marks, failing closed.
  */
 import { describe, expect, it } from 'vitest';
+import { type Market, marketDate } from '../../../functions/core/calendar/market-calendar.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
 import type { Day3Deps } from '../../../functions/core/use-cases/day3.js';
@@ -157,7 +158,12 @@ const NOW_MS = Date.parse('2026-12-04T20:00:00Z');
  * capital; the market data's marks stay at $100 all day; the broker answers `positions`.
  * The kill switch is on so the flatten is recorded as blocked (no order path needed here).
  */
-function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
+function monitorWorld(
+  positions: () => Promise<readonly BrokerPosition[]>,
+  at: { readonly symbol?: string; readonly market?: Market; readonly nowMs?: number } = {},
+) {
+  const symbol = at.symbol ?? 'SPY';
+  const sessionDate = marketDate(at.nowMs ?? NOW_MS, at.market ?? 'equity-usa');
   const audit: { kind: string; payload: Record<string, unknown> }[] = [];
   const statuses: { status: string; reason: string }[] = [];
   const saved: MicroLiveSlice[] = [];
@@ -167,7 +173,7 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
     cohortId: 'coh-1',
     agentId: 'a1',
     genomeId: 'g1',
-    symbol: 'SPY',
+    symbol,
     status: 'active',
     statusReason: '',
     capitalSliceUsd: 50,
@@ -176,7 +182,7 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
     dailyCloses: [],
     flattenClientOrderId: null,
     version: 1,
-    entry: { symbol: 'SPY', qty: 0.5, avgPriceUsd: 100, filledAtIso: '2026-12-04T15:00:00Z' },
+    entry: { symbol, qty: 0.5, avgPriceUsd: 100, filledAtIso: '2026-12-04T15:00:00Z' },
   } as unknown as MicroLiveSlice;
   const order = {
     side: 'buy',
@@ -191,10 +197,10 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
     getOrderByClientOrderId: async () => ({ ...order, filledAvgPriceUsd: 100, feesUsd: 0 }),
   };
   const flatMarks = {
-    date: '2026-12-04',
-    market: 'equity-usa',
-    timestamps: Float64Array.from([Date.parse('2026-12-04T19:58:00Z')]),
-    series: [{ symbol: 'SPY', bid: [100], ask: [100], close: [100] }],
+    date: sessionDate,
+    market: at.market ?? 'equity-usa',
+    timestamps: Float64Array.from([(at.nowMs ?? NOW_MS) - 120_000]),
+    series: [{ symbol, bid: [100], ask: [100], close: [100] }],
   };
   const deps = {
     config: { rollback: DEFAULT_ROLLBACK_CONFIG, leveragePolicy: DEFAULT_LEVERAGE_POLICY },
@@ -208,12 +214,15 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
     },
     promotion: {
       environment: 'dev',
-      clock: { now: () => NOW_MS },
+      clock: { now: () => at.nowMs ?? NOW_MS },
       brokerAt: () => broker,
       killSwitch: { read: async () => ({ engaged: true, reason: 'test' }) },
       marketData: {
-        listSessions: async () => ['2026-12-04'],
+        listSessions: async () => [sessionDate],
         loadSession: async () => flatMarks,
+      },
+      cohorts: {
+        get: async () => ({ cohortId: 'coh-1', sessionDate, market: at.market ?? 'equity-usa' }),
       },
       promotions: {
         listOrders: async () => [{ leg: 'entry', order }],
@@ -232,8 +241,8 @@ function monitorWorld(positions: () => Promise<readonly BrokerPosition[]>) {
   return { deps, audit, statuses, saved };
 }
 
-const held = (marketPriceUsd?: number, qty = 0.5): BrokerPosition[] => [
-  { symbol: 'SPY', qty, avgEntryPriceUsd: 100, marketPriceUsd },
+const held = (marketPriceUsd?: number, qty = 0.5, symbol = 'SPY'): BrokerPosition[] => [
+  { symbol, qty, avgEntryPriceUsd: 100, marketPriceUsd },
 ];
 
 describe('monitorMicroLive values a held slice at the broker', () => {
@@ -309,5 +318,43 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     // Assess
     expect(tick?.action).toBe('hold');
     expect(tick?.verdict?.observed.varianceRatio).toBeNull();
+  });
+});
+
+describe('monitorMicroLive watches each slice on its own market', () => {
+  /** 2026-12-05 02:00 UTC: Saturday in UTC, still Friday 21:00 in New York. */
+  const SATURDAY_UTC = Date.parse('2026-12-05T02:00:00Z');
+
+  it('a crypto slice is left alone by the equity ticks and closes its UTC day on the crypto closing tick', async () => {
+    // Arrange: a BTCUSD slice whose stored sessions are UTC days.
+    const world = monitorWorld(async () => held(100, 0.5, 'BTCUSD'), {
+      symbol: 'BTCUSD',
+      market: 'crypto',
+      nowMs: SATURDAY_UTC,
+    });
+
+    // Act
+    const equityTick = await monitorMicroLive(world.deps, { closeOfDay: true });
+    const cryptoTick = await monitorMicroLive(world.deps, { closeOfDay: true, market: 'crypto' });
+
+    // Assess: the equity closing tick neither values it nor closes its day; the crypto one
+    // records the close of the UTC date (2026-12-05), not the New York date (2026-12-04).
+    expect(equityTick).toEqual([]);
+    expect(cryptoTick.map((t) => t.action)).toEqual(['hold']);
+    expect(world.saved.at(-1)?.dailyCloses).toEqual([{ date: '2026-12-05', equityUsd: 50 }]);
+    expect(cryptoTick[0]?.leverage?.rule).toBe('hold');
+  });
+
+  it('an equity slice is left alone by the crypto ticks', async () => {
+    // Arrange
+    const world = monitorWorld(async () => held(80));
+
+    // Act
+    const cryptoTick = await monitorMicroLive(world.deps, { closeOfDay: false, market: 'crypto' });
+    const equityTick = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess: only its own market's tick sees the 20 % drawdown.
+    expect(cryptoTick).toEqual([]);
+    expect(equityTick.map((t) => t.action)).toEqual(['rollback']);
   });
 });

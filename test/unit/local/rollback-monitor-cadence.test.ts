@@ -1,7 +1,8 @@
 /**
  * The rollback monitor's cadence is per-stage config (`schedules.rollbackMonitor.everyMinutes`):
  * the schedules deployed and replayed at every accepted cadence fire each slot of the session
- * exactly once, from 09:30 plus the cadence, and close the day at 15:55 New York.
+ * exactly once, from 09:30 plus the cadence, and close the day at 15:55 New York; a crypto
+ * slice's ticks run every UTC day (weekends included) and close the day at 23:55 UTC.
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/core/errors.js';
@@ -71,5 +72,58 @@ describe('rollback monitor cadence from the stage config', () => {
       expect(() => at(bad)).toThrow(ValidationError);
       expect(() => at(bad)).toThrow(/schedules\.rollbackMonitor\.everyMinutes/);
     }
+  });
+});
+
+/** Sat 2017-09-02 and Sun 2017-09-03, UTC: no NYSE session, both crypto sessions. */
+const WEEKEND_UTC = Date.parse('2017-09-02T00:00:00Z');
+const utcMinute = (ms: number) => new Date(ms).getUTCHours() * 60 + new Date(ms).getUTCMinutes();
+
+describe('crypto rollback monitor: UTC, every day', () => {
+  it.each(ROLLBACK_MONITOR_CADENCES)(
+    'every %i minutes: each slot of the UTC day from 00:00 to 23:55 fires once on Saturday and Sunday, the last one closes the day',
+    (every) => {
+      // Prepare
+      const schedules = rollbackMonitorSchedules(every, 'crypto');
+      const specs = schedules.map((s) => ({
+        name: s.name,
+        expression: s.expression,
+        timezone: 'UTC',
+      }));
+      const closing = schedules.filter((s) => s.closeOfDay).map((s) => s.name);
+
+      // Act
+      const firings = timeline(specs, WEEKEND_UTC, WEEKEND_UTC + 2 * 86_400_000);
+
+      // Assess
+      const day: number[] = [];
+      for (let m = 0; m < 23 * 60 + 55; m += every) day.push(m);
+      day.push(23 * 60 + 55);
+      expect(firings.map((f) => utcMinute(f.atMs))).toEqual([...day, ...day]);
+      const closes = firings.filter((f) => closing.includes(f.name));
+      expect(closes.map((f) => new Date(f.atMs).toISOString())).toEqual([
+        '2017-09-02T23:55:00.000Z',
+        '2017-09-03T23:55:00.000Z',
+      ]);
+      expect(schedules.every((s) => s.market === 'crypto' && s.name.startsWith('crypto-'))).toBe(
+        true,
+      );
+    },
+  );
+
+  it("the stage config's crypto block carries the crypto ticks in UTC at the stage's cadence", () => {
+    // Act
+    const { crypto, rollbackMonitor } = stageSchedules(environments.dev);
+
+    // Assess
+    expect(
+      crypto.rollbackMonitor.map((t) => [t.expression, t.timezone, t.closeOfDay, t.market]),
+    ).toEqual([
+      ['cron(0/5 0-22 * * ? *)', 'UTC', false, 'crypto'],
+      ['cron(0,5,10,15,20,25,30,35,40,45,50 23 * * ? *)', 'UTC', false, 'crypto'],
+      ['cron(55 23 * * ? *)', 'UTC', true, 'crypto'],
+    ]);
+    expect(rollbackMonitor.every((t) => t.market === 'equity-usa')).toBe(true);
+    expect(rollbackMonitor.every((t) => t.timezone === 'America/New_York')).toBe(true);
   });
 });
