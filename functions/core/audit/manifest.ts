@@ -215,6 +215,80 @@ function edge(r: AuditRecord, detail: string, reason: VerifyBreak['reason'] = 'd
   return { stream: r.stream, seq: r.seq, id: r.id, key: null, ts: r.ts, reason, detail };
 }
 
+type DayManifestStream = AuditDayManifest['streams'][number];
+
+/** The day's first record of `stream` must follow the previous manifest's end (or be seq 0). */
+function startEdgeBreak(
+  previous: AuditDayManifest,
+  date: string,
+  p: DayManifestStream | undefined,
+  stream: string,
+  first: AuditRecord,
+): VerifyBreak | null {
+  const wantSeq = p ? p.last_seq + 1 : 0;
+  const wantPrev = p ? p.last_hash : ZERO_HASH;
+  if (first.seq === wantSeq && first.prev_hash === wantPrev) return null;
+  return edge(
+    first,
+    p
+      ? `the day's first record of ${stream} is seq ${first.seq} but the manifest of ${previous.date} ends the stream at seq ${p.last_seq}: record(s) at the start of ${date} deleted`
+      : `${stream} first appears on ${date} at seq ${first.seq}, not at seq 0, and no earlier manifest lists it`,
+  );
+}
+
+/** The day's own manifest must list `stream` with the stored first and last record and count. */
+function ownManifestBreak(
+  date: string,
+  o: DayManifestStream | undefined,
+  stream: string,
+  list: readonly AuditRecord[],
+): VerifyBreak | null {
+  const first = list[0] as AuditRecord;
+  const last = list[list.length - 1] as AuditRecord;
+  if (!o) {
+    return edge(
+      last,
+      `${stream} has records on ${date} that the day's manifest does not list`,
+      'manifest-mismatch',
+    );
+  }
+  if (o.last_seq !== last.seq || o.last_hash !== last.hash) {
+    return edge(
+      last,
+      `the manifest of ${date} ends ${stream} at seq ${o.last_seq} but the last stored record is seq ${last.seq}: record(s) at the end of the day deleted`,
+    );
+  }
+  if (o.first_seq !== first.seq || o.records !== list.length) {
+    return edge(
+      first,
+      `the manifest of ${date} lists ${o.records} record(s) of ${stream} from seq ${o.first_seq}, stored are ${list.length} from seq ${first.seq}`,
+      'manifest-mismatch',
+    );
+  }
+  return null;
+}
+
+/** Without the day's manifest: the day's last record must be followed by the next record or be the head. */
+function endEdgeBreak(
+  input: {
+    readonly date: string;
+    readonly heads?: ReadonlyMap<string, StreamHead | DatedStreamHead>;
+    readonly next?: ReadonlyMap<string, NextRecord>;
+  },
+  stream: string,
+  last: AuditRecord,
+): VerifyBreak | null {
+  const next = input.next?.get(stream);
+  const head = input.heads?.get(stream);
+  const followed = next ? next.seq === last.seq + 1 && next.prevHash === last.hash : false;
+  const isHead = head ? head.seq === last.seq && head.hash === last.hash : false;
+  if (followed || isHead || !(next || head)) return null;
+  return edge(
+    last,
+    `the day's last record of ${stream} is seq ${last.seq} but the stream continues at seq ${next?.seq ?? (head ? head.seq : '?')}${next ? ' (next stored record)' : ' (head)'}: record(s) at the end of ${input.date} deleted`,
+  );
+}
+
 /**
  * Checks the edges of one day's records (whose chains inside the day verify.ts checks):
  *
@@ -248,62 +322,16 @@ export function checkDayEdges(input: {
     list.sort((a, b) => a.seq - b.seq);
     const first = list[0] as AuditRecord;
     const last = list[list.length - 1] as AuditRecord;
-    if (input.previous) {
-      const p = prevOf.get(stream);
-      const wantSeq = p ? p.last_seq + 1 : 0;
-      const wantPrev = p ? p.last_hash : ZERO_HASH;
-      if (first.seq !== wantSeq || first.prev_hash !== wantPrev) {
-        breaks.push(
-          edge(
-            first,
-            p
-              ? `the day's first record of ${stream} is seq ${first.seq} but the manifest of ${input.previous.date} ends the stream at seq ${p.last_seq}: record(s) at the start of ${input.date} deleted`
-              : `${stream} first appears on ${input.date} at seq ${first.seq}, not at seq 0, and no earlier manifest lists it`,
-          ),
-        );
-        continue;
-      }
-    }
-    if (input.own) {
-      const o = ownOf.get(stream);
-      if (!o) {
-        breaks.push(
-          edge(
-            last,
-            `${stream} has records on ${input.date} that the day's manifest does not list`,
-            'manifest-mismatch',
-          ),
-        );
-      } else if (o.last_seq !== last.seq || o.last_hash !== last.hash) {
-        breaks.push(
-          edge(
-            last,
-            `the manifest of ${input.date} ends ${stream} at seq ${o.last_seq} but the last stored record is seq ${last.seq}: record(s) at the end of the day deleted`,
-          ),
-        );
-      } else if (o.first_seq !== first.seq || o.records !== list.length) {
-        breaks.push(
-          edge(
-            first,
-            `the manifest of ${input.date} lists ${o.records} record(s) of ${stream} from seq ${o.first_seq}, stored are ${list.length} from seq ${first.seq}`,
-            'manifest-mismatch',
-          ),
-        );
-      }
-      continue;
-    }
-    const next = input.next?.get(stream);
-    const head = input.heads?.get(stream);
-    const followed = next ? next.seq === last.seq + 1 && next.prevHash === last.hash : false;
-    const isHead = head ? head.seq === last.seq && head.hash === last.hash : false;
-    if (!followed && !isHead && (next || head)) {
-      breaks.push(
-        edge(
-          last,
-          `the day's last record of ${stream} is seq ${last.seq} but the stream continues at seq ${next?.seq ?? (head ? head.seq : '?')}${next ? ' (next stored record)' : ' (head)'}: record(s) at the end of ${input.date} deleted`,
-        ),
-      );
-    }
+    const start = input.previous
+      ? startEdgeBreak(input.previous, input.date, prevOf.get(stream), stream, first)
+      : null;
+    const end = start
+      ? null
+      : input.own
+        ? ownManifestBreak(input.date, ownOf.get(stream), stream, list)
+        : endEdgeBreak(input, stream, last);
+    const found = start ?? end;
+    if (found) breaks.push(found);
   }
   for (const [stream, head] of input.heads ?? []) {
     if (byStream.has(stream) || !('ts' in head) || head.ts?.slice(0, 10) !== input.date) continue;

@@ -130,6 +130,33 @@ export function initialLeverage(
   };
 }
 
+/** The non-finite inputs of a day-end event, named for the rationale (empty when all usable). */
+function missingInputs(event: Extract<LeverageEvent, { kind: 'day_closed' }>): string[] {
+  const { dayPnlUsd, rollingSharpe, drawdownFraction } = event;
+  const missing: string[] = [];
+  if (!Number.isFinite(dayPnlUsd)) missing.push(`day PnL ${String(dayPnlUsd)}`);
+  if (!Number.isFinite(drawdownFraction)) missing.push(`drawdown ${String(drawdownFraction)}`);
+  if (rollingSharpe !== null && !Number.isFinite(rollingSharpe)) {
+    missing.push(`rolling Sharpe ${String(rollingSharpe)}`);
+  }
+  return missing;
+}
+
+/** The two step-up tests (rolling Sharpe above, drawdown below the policy's limits) with their texts. */
+function stepUpTests(
+  rollingSharpe: number | null,
+  drawdownFraction: number,
+  p: LeveragePolicy,
+): { sharpeOk: boolean; ddOk: boolean; sharpeText: string; ddText: string } {
+  const sharpeOk = rollingSharpe !== null && rollingSharpe > p.stepUpMinSharpe;
+  const ddOk = drawdownFraction < p.stepUpMaxDrawdownFraction;
+  const sharpeText =
+    rollingSharpe === null
+      ? `rolling Sharpe n/a (too few days) is not > ${p.stepUpMinSharpe}`
+      : `rolling Sharpe ${rollingSharpe.toFixed(2)} ${sharpeOk ? '>' : '<='} ${p.stepUpMinSharpe}`;
+  const ddText = `drawdown ${pct(drawdownFraction)} ${ddOk ? '<' : '>='} ${pct(p.stepUpMaxDrawdownFraction)}`;
+  return { sharpeOk, ddOk, sharpeText, ddText };
+}
 /**
  * The next leverage after `event`, by the rules in the module comment.
  *
@@ -169,12 +196,7 @@ export function nextLeverage(
   }
 
   const { dayPnlUsd, rollingSharpe, drawdownFraction } = event;
-  const missing: string[] = [];
-  if (!Number.isFinite(dayPnlUsd)) missing.push(`day PnL ${String(dayPnlUsd)}`);
-  if (!Number.isFinite(drawdownFraction)) missing.push(`drawdown ${String(drawdownFraction)}`);
-  if (rollingSharpe !== null && !Number.isFinite(rollingSharpe)) {
-    missing.push(`rolling Sharpe ${String(rollingSharpe)}`);
-  }
+  const missing = missingInputs(event);
   if (missing.length > 0) {
     return decide(
       down,
@@ -198,13 +220,7 @@ export function nextLeverage(
     );
   }
 
-  const sharpeOk = rollingSharpe !== null && rollingSharpe > p.stepUpMinSharpe;
-  const ddOk = drawdownFraction < p.stepUpMaxDrawdownFraction;
-  const sharpeText =
-    rollingSharpe === null
-      ? `rolling Sharpe n/a (too few days) is not > ${p.stepUpMinSharpe}`
-      : `rolling Sharpe ${rollingSharpe.toFixed(2)} ${sharpeOk ? '>' : '<='} ${p.stepUpMinSharpe}`;
-  const ddText = `drawdown ${pct(drawdownFraction)} ${ddOk ? '<' : '>='} ${pct(p.stepUpMaxDrawdownFraction)}`;
+  const { sharpeOk, ddOk, sharpeText, ddText } = stepUpTests(rollingSharpe, drawdownFraction, p);
   if (sharpeOk && ddOk) {
     if (current >= p.maxLeverage) {
       return decide(

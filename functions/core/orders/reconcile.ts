@@ -102,22 +102,10 @@ function indexOrders(side: string, rows: readonly OrderRecord[]): Map<string, Or
 
 const ENTITY_ORDER = { position: 0, order: 1 } as const;
 
-/**
- * Compares local and broker positions and orders and lists every discrepancy, sorted by
- * entity (positions first), key, then kind. An empty list means the two sides agree.
- * Several rows for one symbol on a side are netted first.
- *
- * @throws ValidationError when `qtyTolerance` is negative or not finite, a quantity is not
- *   finite, a symbol is empty, or a side lists the same client_order_id twice.
- */
-export function reconcile(input: ReconcileInput, options: ReconcileOptions): Discrepancy[] {
-  const tol = options.qtyTolerance;
-  if (!(Number.isFinite(tol) && tol >= 0)) {
-    throw new ValidationError('qtyTolerance', `must be a finite number ≥ 0, got ${tol}`);
-  }
+/** The position discrepancies (net quantity per symbol, local vs broker, beyond `tol`). */
+function positionDiscrepancies(input: ReconcileInput, tol: number): Discrepancy[] {
   const out: Discrepancy[] = [];
   const flat = (q: number): boolean => Math.abs(q) <= tol;
-
   const localPos = netPositions('localPositions', input.localPositions);
   const brokerPos = netPositions('brokerPositions', input.brokerPositions);
   for (const symbol of new Set([...localPos.keys(), ...brokerPos.keys()])) {
@@ -159,7 +147,12 @@ export function reconcile(input: ReconcileInput, options: ReconcileOptions): Dis
       });
     }
   }
+  return out;
+}
 
+/** The order discrepancies (by client_order_id: missing, unknown, status, filled quantity). */
+function orderDiscrepancies(input: ReconcileInput, tol: number): Discrepancy[] {
+  const out: Discrepancy[] = [];
   const localOrd = indexOrders('localOrders', input.localOrders);
   const brokerOrd = indexOrders('brokerOrders', input.brokerOrders);
   for (const id of new Set([...localOrd.keys(), ...brokerOrd.keys()])) {
@@ -205,7 +198,23 @@ export function reconcile(input: ReconcileInput, options: ReconcileOptions): Dis
       });
     }
   }
+  return out;
+}
 
+/**
+ * Compares local and broker positions and orders and lists every discrepancy, sorted by
+ * entity (positions first), key, then kind. An empty list means the two sides agree.
+ * Several rows for one symbol on a side are netted first.
+ *
+ * @throws ValidationError when `qtyTolerance` is negative or not finite, a quantity is not
+ *   finite, a symbol is empty, or a side lists the same client_order_id twice.
+ */
+export function reconcile(input: ReconcileInput, options: ReconcileOptions): Discrepancy[] {
+  const tol = options.qtyTolerance;
+  if (!(Number.isFinite(tol) && tol >= 0)) {
+    throw new ValidationError('qtyTolerance', `must be a finite number ≥ 0, got ${tol}`);
+  }
+  const out = [...positionDiscrepancies(input, tol), ...orderDiscrepancies(input, tol)];
   return out.sort(
     (x, y) =>
       ENTITY_ORDER[x.entity] - ENTITY_ORDER[y.entity] ||

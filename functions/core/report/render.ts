@@ -316,11 +316,11 @@ function drawnAgents(day: ReportDay): SimulationResult['agents'] {
   return agents.filter((a) => keep.has(a.agentId));
 }
 
-function equityChart(day: ReportDay): string {
+/** One line per drawn agent: its equity minus allocation, labelled with family, symbol, PnL, rank. */
+function agentEquitySeries(day: ReportDay, drawn: SimulationResult['agents']): LineSeries[] {
   const sim = day.simulation;
   const scores = new Map(day.score.agents.map((a) => [a.agentId, a]));
-  const drawn = drawnAgents(day);
-  const series: LineSeries[] = drawn.map((a) => {
+  return drawn.map((a) => {
     const pts = sessionSeries(
       sim.timestamps,
       sim.sessionOpenMs,
@@ -339,6 +339,25 @@ function equityChart(day: ReportDay): string {
       opacity: drawn.length > 100 ? 0.3 : 0.6,
     };
   });
+}
+
+/** The equity chart's legend: the parent wallet, then one swatch per genome family with its count. */
+function equityLegend(day: ReportDay, ownAxis: boolean): string {
+  const sim = day.simulation;
+  const families = [...new Set(sim.agents.map((a) => a.genome.family))].sort();
+  return [
+    `<span><i class="bold" style="background:${PARENT_COLOR}"></i>parent wallet${ownAxis ? ' (right axis)' : ''}</span>`,
+    ...families.map(
+      (f) =>
+        `<span><i style="background:${escapeHtml(familyColor(f))}"></i>${escapeHtml(f)} (${sim.agents.filter((a) => a.genome.family === f).length})</span>`,
+    ),
+  ].join('');
+}
+
+function equityChart(day: ReportDay): string {
+  const sim = day.simulation;
+  const drawn = drawnAgents(day);
+  const series = agentEquitySeries(day, drawn);
   const bankroll = sim.bankrollUsd;
   const parent = sessionSeries(
     sim.timestamps,
@@ -389,14 +408,7 @@ function equityChart(day: ReportDay): string {
     width: EQUITY_WIDTH,
     height: 340,
   });
-  const families = [...new Set(sim.agents.map((a) => a.genome.family))].sort();
-  const legend = [
-    `<span><i class="bold" style="background:${PARENT_COLOR}"></i>parent wallet${ownAxis ? ' (right axis)' : ''}</span>`,
-    ...families.map(
-      (f) =>
-        `<span><i style="background:${escapeHtml(familyColor(f))}"></i>${escapeHtml(f)} (${sim.agents.filter((a) => a.genome.family === f).length})</span>`,
-    ),
-  ].join('');
+  const legend = equityLegend(day, ownAxis);
   return (
     `<figure class="equity">${svg}<div class="legend">${legend}</div>` +
     `<figcaption>Equity minus starting equity (bankroll for the parent, allocation for each agent), USD, after each minute; times ${marketTimeZone(sim.market)}.${drawn.length < sim.agents.length ? ` Drawn: the ${MAX_DRAWN_AGENTS / 2} best and ${MAX_DRAWN_AGENTS / 2} worst of ${formatCount(sim.agents.length)} agents by PnL${day.promotion ? ' and the promoted candidate' : ''}; the parent wallet is all of them.` : ''}${ownAxis ? ` The parent's swing is over ${PARENT_RIGHT_AXIS_RATIO}× the largest agent's, so it is drawn against the right axis (same zero).` : ''} Hover a line for the agent.</figcaption></figure>`

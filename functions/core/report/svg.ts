@@ -204,6 +204,73 @@ function extent(series: readonly LineSeries[]): [number, number] {
   return [min, max];
 }
 
+/** The right y axis (ticks, line and rotated label) in the axis colour. */
+function rightYAxis(
+  rightAxis: NonNullable<LineChartSpec['rightAxis']>,
+  rTicks: readonly number[],
+  toRightY: (y: number) => number,
+  w: number,
+  h: number,
+  right: number,
+): string {
+  const color = escapeHtml(rightAxis.color);
+  const parts: string[] = ['<g class="axis y right">'];
+  for (const t of rTicks) {
+    const y = px(toRightY(t));
+    parts.push(
+      `<line x1="${w - right}" x2="${w - right + 4}" y1="${y}" y2="${y}" stroke="${color}"/>`,
+      `<text x="${w - right + 7}" y="${y}" dy="0.32em" text-anchor="start" fill="${color}" font-size="11">${escapeHtml(rightAxis.format(t))}</text>`,
+    );
+  }
+  const midY = px((MARGIN.top + h - MARGIN.bottom) / 2);
+  parts.push(
+    `<line x1="${w - right}" x2="${w - right}" y1="${MARGIN.top}" y2="${h - MARGIN.bottom}" stroke="${color}"/>`,
+    `<text transform="translate(${w - 10} ${midY}) rotate(90)" text-anchor="middle" fill="${color}" font-size="11">${escapeHtml(rightAxis.label)}</text>`,
+    '</g>',
+  );
+  return parts.join('');
+}
+
+/** The x axis: baseline, then one tick and label per `xTicks` entry. */
+function xAxis(
+  xTicks: LineChartSpec['xTicks'],
+  toX: (x: number) => number,
+  w: number,
+  h: number,
+  right: number,
+): string {
+  const parts: string[] = ['<g class="axis x">'];
+  const baseY = px(h - MARGIN.bottom);
+  parts.push(
+    `<line x1="${MARGIN.left}" x2="${w - right}" y1="${baseY}" y2="${baseY}" stroke="${AXIS}"/>`,
+  );
+  for (const t of xTicks) {
+    const x = px(toX(t.value));
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${baseY}" y2="${px(h - MARGIN.bottom + 4)}" stroke="${AXIS}"/>`,
+      `<text x="${x}" y="${px(h - MARGIN.bottom + 17)}" text-anchor="middle" fill="${TEXT}" font-size="11">${escapeHtml(t.label)}</text>`,
+    );
+  }
+  parts.push('</g>');
+  return parts.join('');
+}
+
+/** One series as a polyline (non-finite points skipped) with its label as the hover title. */
+function polyline(s: LineSeries, toX: (x: number) => number, yOf: (y: number) => number): string {
+  const pts: string[] = [];
+  const n = Math.min(s.xs.length, s.ys.length);
+  for (let i = 0; i < n; i++) {
+    const x = s.xs[i] as number;
+    const y = s.ys[i] as number;
+    if (Number.isFinite(x) && Number.isFinite(y)) pts.push(`${px(toX(x))},${px(yOf(y))}`);
+  }
+  const opacity = s.opacity !== undefined && s.opacity < 1 ? ` stroke-opacity="${s.opacity}"` : '';
+  return (
+    `<polyline data-series="${escapeHtml(s.id)}" points="${pts.join(' ')}" stroke="${escapeHtml(s.color)}" stroke-width="${s.width}"${opacity}>` +
+    `<title>${escapeHtml(s.label)}</title></polyline>`
+  );
+}
+
 /**
  * A line chart of `spec.series` on shared linear axes: horizontal grid lines at nice y ticks,
  * x ticks as given, optional dashed reference lines, one `<polyline data-series="...">` per
@@ -267,36 +334,8 @@ export function lineChart(spec: LineChartSpec): string {
 
   const parts: string[] = [open(spec.hook, spec.title, spec.description, w, h)];
   parts.push(yAxis(ticks, toY, spec.formatY, spec.yAxisLabel, w, h, right));
-  if (rightAxis) {
-    const color = escapeHtml(rightAxis.color);
-    parts.push('<g class="axis y right">');
-    for (const t of rTicks) {
-      const y = px(toRightY(t));
-      parts.push(
-        `<line x1="${w - right}" x2="${w - right + 4}" y1="${y}" y2="${y}" stroke="${color}"/>`,
-        `<text x="${w - right + 7}" y="${y}" dy="0.32em" text-anchor="start" fill="${color}" font-size="11">${escapeHtml(rightAxis.format(t))}</text>`,
-      );
-    }
-    const midY = px((MARGIN.top + h - MARGIN.bottom) / 2);
-    parts.push(
-      `<line x1="${w - right}" x2="${w - right}" y1="${MARGIN.top}" y2="${h - MARGIN.bottom}" stroke="${color}"/>`,
-      `<text transform="translate(${w - 10} ${midY}) rotate(90)" text-anchor="middle" fill="${color}" font-size="11">${escapeHtml(rightAxis.label)}</text>`,
-      '</g>',
-    );
-  }
-  parts.push('<g class="axis x">');
-  const baseY = px(h - MARGIN.bottom);
-  parts.push(
-    `<line x1="${MARGIN.left}" x2="${w - right}" y1="${baseY}" y2="${baseY}" stroke="${AXIS}"/>`,
-  );
-  for (const t of spec.xTicks) {
-    const x = px(toX(t.value));
-    parts.push(
-      `<line x1="${x}" x2="${x}" y1="${baseY}" y2="${px(h - MARGIN.bottom + 4)}" stroke="${AXIS}"/>`,
-      `<text x="${x}" y="${px(h - MARGIN.bottom + 17)}" text-anchor="middle" fill="${TEXT}" font-size="11">${escapeHtml(t.label)}</text>`,
-    );
-  }
-  parts.push('</g>');
+  if (rightAxis) parts.push(rightYAxis(rightAxis, rTicks, toRightY, w, h, right));
+  parts.push(xAxis(spec.xTicks, toX, w, h, right));
   if (lo < 0 && hi > 0) {
     const zy = px(toY(0));
     parts.push(
@@ -312,22 +351,7 @@ export function lineChart(spec: LineChartSpec): string {
     );
   }
   parts.push('<g class="series" fill="none" stroke-linejoin="round" stroke-linecap="round">');
-  for (const s of spec.series) {
-    const pts: string[] = [];
-    const n = Math.min(s.xs.length, s.ys.length);
-    const yOf = onRight(s) ? toRightY : toY;
-    for (let i = 0; i < n; i++) {
-      const x = s.xs[i] as number;
-      const y = s.ys[i] as number;
-      if (Number.isFinite(x) && Number.isFinite(y)) pts.push(`${px(toX(x))},${px(yOf(y))}`);
-    }
-    const opacity =
-      s.opacity !== undefined && s.opacity < 1 ? ` stroke-opacity="${s.opacity}"` : '';
-    parts.push(
-      `<polyline data-series="${escapeHtml(s.id)}" points="${pts.join(' ')}" stroke="${escapeHtml(s.color)}" stroke-width="${s.width}"${opacity}>` +
-        `<title>${escapeHtml(s.label)}</title></polyline>`,
-    );
-  }
+  for (const s of spec.series) parts.push(polyline(s, toX, onRight(s) ? toRightY : toY));
   parts.push('</g></svg>');
   return parts.join('');
 }

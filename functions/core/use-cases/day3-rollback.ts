@@ -342,6 +342,80 @@ async function decideActive(
   return { decision, valuation, equityUsd: valuation.equityUsd };
 }
 
+/**
+ * The rollback branch of an active slice's tick: sends the flatten (at the broker mark, or the
+ * entry price when the broker is unreadable), resets the leverage, records the `rollback` audit
+ * record and moves the slice to `flattening`.
+ */
+async function rollBackActive(
+  deps: Day3Deps,
+  slice: MicroLiveSlice,
+  held: {
+    readonly promotionId: string;
+    readonly qty: number;
+    readonly feesUsd: number;
+    readonly entryPriceUsd: number;
+  },
+  decision: TickDecision,
+  valuation: SliceValuation,
+  nowMs: number,
+  today: string,
+): Promise<SliceTick> {
+  const v = decision.verdict;
+  const { promotionId, qty, feesUsd, entryPriceUsd } = held;
+  const equityUsd = valuation.kind === 'valued' ? valuation.equityUsd : null;
+  const reason = `rolled back by the monitor: ${v.reason}`;
+  const markUsd = valuation.kind === 'valued' ? valuation.markUsd : null;
+  const flatten = await sendFlatten(deps, slice, qty, markUsd ?? entryPriceUsd, reason);
+  const leverage = decision.leverage
+    ? await recordLeverage(deps, slice, decision.leverage, `rollback:${today}`, nowMs, {
+        trigger: v.trigger,
+        drawdown_fraction: v.observed.drawdownFraction,
+        variance_ratio: v.observed.varianceRatio,
+      })
+    : null;
+  await deps.promotion.audit.append(
+    draft(deps, 'rollback', slice, {
+      slice_id: slice.sliceId,
+      promotion_id: promotionId,
+      trigger: v.trigger,
+      reason: v.reason,
+      drawdown_fraction: v.observed.drawdownFraction,
+      variance_ratio: v.observed.varianceRatio,
+      observations: v.observed.observations,
+      thresholds: v.thresholds,
+      equity_usd: equityUsd,
+      mark_usd: markUsd,
+      source: 'broker',
+      capital_slice_usd: slice.capitalSliceUsd,
+      position_qty: qty,
+      fees_usd: feesUsd,
+      flatten_client_order_id: flatten.clientOrderId,
+      flatten_status: flatten.status,
+      promotion_status: 'halted',
+      leverage_previous: leverage?.previous ?? slice.leverage,
+      leverage_next: leverage?.next ?? slice.leverage,
+      at: new Date(nowMs).toISOString(),
+    }),
+  );
+  await saveSlice(deps, slice, {
+    status: 'flattening',
+    statusReason: reason,
+    leverage: leverage?.next ?? slice.leverage,
+    flattenClientOrderId: flatten.clientOrderId,
+  });
+  return {
+    sliceId: slice.sliceId,
+    status: 'flattening',
+    action: 'rollback',
+    reason,
+    verdict: v,
+    equityUsd,
+    leverage,
+    flattenClientOrderId: flatten.clientOrderId,
+  };
+}
+
 async function tickActive(
   deps: Day3Deps,
   slice: MicroLiveSlice,
@@ -366,56 +440,8 @@ async function tickActive(
   );
   const v = decision.verdict;
   if (v.action === 'rollback') {
-    const reason = `rolled back by the monitor: ${v.reason}`;
-    const markUsd = valuation.kind === 'valued' ? valuation.markUsd : null;
-    const flatten = await sendFlatten(deps, slice, qty, markUsd ?? entry.avgPriceUsd, reason);
-    const leverage = decision.leverage
-      ? await recordLeverage(deps, slice, decision.leverage, `rollback:${today}`, nowMs, {
-          trigger: v.trigger,
-          drawdown_fraction: v.observed.drawdownFraction,
-          variance_ratio: v.observed.varianceRatio,
-        })
-      : null;
-    await deps.promotion.audit.append(
-      draft(deps, 'rollback', slice, {
-        slice_id: slice.sliceId,
-        promotion_id: slice.promotionId,
-        trigger: v.trigger,
-        reason: v.reason,
-        drawdown_fraction: v.observed.drawdownFraction,
-        variance_ratio: v.observed.varianceRatio,
-        observations: v.observed.observations,
-        thresholds: v.thresholds,
-        equity_usd: equityUsd,
-        mark_usd: markUsd,
-        source: 'broker',
-        capital_slice_usd: slice.capitalSliceUsd,
-        position_qty: qty,
-        fees_usd: feesUsd,
-        flatten_client_order_id: flatten.clientOrderId,
-        flatten_status: flatten.status,
-        promotion_status: 'halted',
-        leverage_previous: leverage?.previous ?? slice.leverage,
-        leverage_next: leverage?.next ?? slice.leverage,
-        at: new Date(nowMs).toISOString(),
-      }),
-    );
-    await saveSlice(deps, slice, {
-      status: 'flattening',
-      statusReason: reason,
-      leverage: leverage?.next ?? slice.leverage,
-      flattenClientOrderId: flatten.clientOrderId,
-    });
-    return {
-      sliceId: slice.sliceId,
-      status: 'flattening',
-      action: 'rollback',
-      reason,
-      verdict: v,
-      equityUsd,
-      leverage,
-      flattenClientOrderId: flatten.clientOrderId,
-    };
+    const held = { promotionId: slice.promotionId, qty, feesUsd, entryPriceUsd: entry.avgPriceUsd };
+    return rollBackActive(deps, slice, held, decision, valuation, nowMs, today);
   }
   let leverage: LeverageDecisionRecord | null = null;
   if (decision.leverage && decision.dayInputs && equityUsd !== null) {
