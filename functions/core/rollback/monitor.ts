@@ -82,6 +82,37 @@ export interface RollbackVerdict {
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ratio = (v: number) => String(Number(v.toPrecision(4)));
 
+/** Why an equity curve cannot be judged (empty, a non-finite point, a start <= 0), or null. */
+function unusableCurve(curve: readonly number[] | null | undefined): string | null {
+  if (!Array.isArray(curve) || curve.length === 0) return 'no equity observations';
+  const bad = curve.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (bad >= 0) return `equity point ${bad} is ${String(curve[bad])}`;
+  const start = curve[0] as number;
+  if (!(start > 0)) return `starting equity ${start} USD is not positive`;
+  return null;
+}
+
+/** The verdict once both rules are measurable: either breach rolls back, both name both. */
+function bothRules(
+  ddBreached: boolean,
+  varBreached: boolean,
+  ddText: string,
+  varText: string,
+): { action: RollbackVerdict['action']; trigger: RollbackTrigger; reason: string } {
+  if (ddBreached && varBreached) {
+    return {
+      action: 'rollback',
+      trigger: 'drawdown_and_variance',
+      reason: `${ddText} and ${varText}`,
+    };
+  }
+  if (ddBreached)
+    return { action: 'rollback', trigger: 'drawdown', reason: `${ddText} (${varText})` };
+  if (varBreached)
+    return { action: 'rollback', trigger: 'variance', reason: `${varText} (${ddText})` };
+  return { action: 'hold', trigger: 'within_limits', reason: `${ddText} and ${varText}` };
+}
+
 /**
  * Evaluates the slice against the thresholds (see the module comment for the rules).
  *
@@ -108,29 +139,11 @@ export function evaluateRollback(
     thresholds,
   });
 
-  if (!Array.isArray(curve) || curve.length === 0) {
-    return verdict('rollback', 'missing_data', 'fail closed: no equity observations', null, null);
-  }
-  const bad = curve.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-  if (bad >= 0) {
-    return verdict(
-      'rollback',
-      'missing_data',
-      `fail closed: equity point ${bad} is ${String(curve[bad])}`,
-      null,
-      null,
-    );
+  const problem = unusableCurve(curve);
+  if (problem !== null || !Array.isArray(curve)) {
+    return verdict('rollback', 'missing_data', `fail closed: ${problem}`, null, null);
   }
   const start = curve[0] as number;
-  if (!(start > 0)) {
-    return verdict(
-      'rollback',
-      'missing_data',
-      `fail closed: starting equity ${start} USD is not positive`,
-      null,
-      null,
-    );
-  }
   const drawdownFraction = maxDrawdownFraction(curve);
   const backtest = input.backtestReturnVariance;
   if (typeof backtest !== 'number' || !Number.isFinite(backtest) || !(backtest > 0)) {
@@ -161,38 +174,6 @@ export function evaluateRollback(
   const varianceRatio = (sd * sd) / backtest;
   const varBreached = varianceRatio > thresholds.maxVarianceRatio;
   const varText = `variance ratio ${ratio(varianceRatio)} ${varBreached ? '>' : '<='} ${ratio(thresholds.maxVarianceRatio)}`;
-  if (ddBreached && varBreached) {
-    return verdict(
-      'rollback',
-      'drawdown_and_variance',
-      `${ddText} and ${varText}`,
-      drawdownFraction,
-      varianceRatio,
-    );
-  }
-  if (ddBreached) {
-    return verdict(
-      'rollback',
-      'drawdown',
-      `${ddText} (${varText})`,
-      drawdownFraction,
-      varianceRatio,
-    );
-  }
-  if (varBreached) {
-    return verdict(
-      'rollback',
-      'variance',
-      `${varText} (${ddText})`,
-      drawdownFraction,
-      varianceRatio,
-    );
-  }
-  return verdict(
-    'hold',
-    'within_limits',
-    `${ddText} and ${varText}`,
-    drawdownFraction,
-    varianceRatio,
-  );
+  const rule = bothRules(ddBreached, varBreached, ddText, varText);
+  return verdict(rule.action, rule.trigger, rule.reason, drawdownFraction, varianceRatio);
 }

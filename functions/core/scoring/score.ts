@@ -131,62 +131,49 @@ function checkCurve(curve: readonly number[], bars: number, field: string): void
   }
 }
 
-/**
- * Scores every agent and the parent wallet of a simulated cohort and ranks the agents.
- *
- * Per agent: PnL split, ROI on its allocation, hourly ROI, Sharpe of 1-minute returns,
- * maximum drawdown (USD and as a fraction of the parent bankroll), utilization of its
- * allocation, breach and trade counts. Parent: the same over the parent equity curve
- * (unallocated cash + Σ agent equity), against the bankroll.
- *
- * @throws ValidationError('agents[i].equityCurve' | ...) when a curve does not have one entry
- *   per timestamp (a corrupted or truncated artifact).
- */
-export function scoreCohort(result: SimulationResult): CohortScore {
+/** One agent's metrics before ranking (curves checked against the cohort's `bars`). */
+function unrankedScore(result: SimulationResult, a: SimulationResult['agents'][number], i: number) {
   const bars = result.timestamps.length;
   const bankroll = result.bankrollUsd;
   const open = result.sessionOpenMs;
-  checkCurve(result.parent.equityCurve, bars, 'parent.equityCurve');
-  checkCurve(result.parent.grossExposureCurve, bars, 'parent.grossExposureCurve');
+  checkCurve(a.equityCurve, bars, `agents[${i}].equityCurve`);
+  checkCurve(a.grossExposureCurve, bars, `agents[${i}].grossExposureCurve`);
+  const totalPnlUsd = a.realizedPnlUsd + a.unrealizedPnlUsd - a.feesUsd;
+  const hourly = hourlyRoi(result.timestamps, a.equityCurve, a.allocationUsd, open);
+  const dd = maxDrawdown(a.equityCurve, a.allocationUsd).maxDrawdownUsd;
+  const minuteReturns = simpleReturns(a.equityCurve, a.allocationUsd);
+  const use = utilization(a.grossExposureCurve, a.allocationUsd);
+  return {
+    agentId: a.agentId,
+    genomeId: a.genome.id,
+    family: a.genome.family,
+    symbol: a.genome.symbol,
+    allocationUsd: a.allocationUsd,
+    realizedPnlUsd: a.realizedPnlUsd,
+    unrealizedPnlUsd: a.unrealizedPnlUsd,
+    feesUsd: a.feesUsd,
+    totalPnlUsd,
+    roi: returnOnInvestment(totalPnlUsd, a.allocationUsd),
+    hourlyRoi: hourly,
+    meanHourlyRoi: mean(hourly),
+    sharpe: sharpeRatio(minuteReturns),
+    sessionVolatility: sampleStdev(minuteReturns) * Math.sqrt(minuteReturns.length),
+    maxDrawdownUsd: dd,
+    maxDrawdownFraction: returnOnInvestment(dd, bankroll),
+    maxDrawdownOfPeakFraction: maxDrawdownFractionOfPeak(a.equityCurve, a.allocationUsd),
+    bankrollUtilization: use.mean,
+    peakBankrollUtilization: use.peak,
+    leverageBreaches: a.leverageBreaches,
+    exposureBreaches: a.exposureBreaches,
+    forcedReductions: a.forcedReductions ?? 0,
+    tradeCount: a.tradeCount,
+  };
+}
 
-  const unranked = result.agents.map((a, i) => {
-    checkCurve(a.equityCurve, bars, `agents[${i}].equityCurve`);
-    checkCurve(a.grossExposureCurve, bars, `agents[${i}].grossExposureCurve`);
-    const totalPnlUsd = a.realizedPnlUsd + a.unrealizedPnlUsd - a.feesUsd;
-    const hourly = hourlyRoi(result.timestamps, a.equityCurve, a.allocationUsd, open);
-    const dd = maxDrawdown(a.equityCurve, a.allocationUsd).maxDrawdownUsd;
-    const minuteReturns = simpleReturns(a.equityCurve, a.allocationUsd);
-    const use = utilization(a.grossExposureCurve, a.allocationUsd);
-    return {
-      agentId: a.agentId,
-      genomeId: a.genome.id,
-      family: a.genome.family,
-      symbol: a.genome.symbol,
-      allocationUsd: a.allocationUsd,
-      realizedPnlUsd: a.realizedPnlUsd,
-      unrealizedPnlUsd: a.unrealizedPnlUsd,
-      feesUsd: a.feesUsd,
-      totalPnlUsd,
-      roi: returnOnInvestment(totalPnlUsd, a.allocationUsd),
-      hourlyRoi: hourly,
-      meanHourlyRoi: mean(hourly),
-      sharpe: sharpeRatio(minuteReturns),
-      sessionVolatility: sampleStdev(minuteReturns) * Math.sqrt(minuteReturns.length),
-      maxDrawdownUsd: dd,
-      maxDrawdownFraction: returnOnInvestment(dd, bankroll),
-      maxDrawdownOfPeakFraction: maxDrawdownFractionOfPeak(a.equityCurve, a.allocationUsd),
-      bankrollUtilization: use.mean,
-      peakBankrollUtilization: use.peak,
-      leverageBreaches: a.leverageBreaches,
-      exposureBreaches: a.exposureBreaches,
-      forcedReductions: a.forcedReductions ?? 0,
-      tradeCount: a.tradeCount,
-    };
-  });
-  const leaderboard: AgentScore[] = rankLeaderboard(unranked);
-  const rankOf = new Map(leaderboard.map((row) => [row.agentId, row]));
-  const agents = unranked.map((row) => rankOf.get(row.agentId) as AgentScore);
-
+/** The parent wallet's metrics: the agents' sums, and the parent's own curves against the bankroll. */
+function parentScore(result: SimulationResult, agents: readonly AgentScore[]): ParentScore {
+  const bankroll = result.bankrollUsd;
+  const open = result.sessionOpenMs;
   let realized = 0;
   let unrealized = 0;
   let fees = 0;
@@ -209,31 +196,56 @@ export function scoreCohort(result: SimulationResult): CohortScore {
   const parentUse = utilization(result.parent.grossExposureCurve, bankroll);
   const parentMinuteReturns = simpleReturns(result.parent.equityCurve, bankroll);
   return {
+    bankrollUsd: bankroll,
+    unallocatedCashUsd: result.parent.unallocatedCashUsd,
+    realizedPnlUsd: realized,
+    unrealizedPnlUsd: unrealized,
+    feesUsd: fees,
+    totalPnlUsd,
+    roi: returnOnInvestment(totalPnlUsd, bankroll),
+    hourlyRoi: parentHourly,
+    meanHourlyRoi: mean(parentHourly),
+    sharpe: sharpeRatio(parentMinuteReturns),
+    sessionVolatility: sampleStdev(parentMinuteReturns) * Math.sqrt(parentMinuteReturns.length),
+    maxDrawdownUsd: parentDd,
+    maxDrawdownFraction: returnOnInvestment(parentDd, bankroll),
+    meanUtilization: parentUse.mean,
+    peakUtilization: parentUse.peak,
+    leverageBreaches,
+    exposureBreaches,
+    forcedReductions,
+    tradeCount,
+  };
+}
+
+/**
+ * Scores every agent and the parent wallet of a simulated cohort and ranks the agents.
+ *
+ * Per agent: PnL split, ROI on its allocation, hourly ROI, Sharpe of 1-minute returns,
+ * maximum drawdown (USD and as a fraction of the parent bankroll), utilization of its
+ * allocation, breach and trade counts. Parent: the same over the parent equity curve
+ * (unallocated cash + Σ agent equity), against the bankroll.
+ *
+ * @throws ValidationError('agents[i].equityCurve' | ...) when a curve does not have one entry
+ *   per timestamp (a corrupted or truncated artifact).
+ */
+export function scoreCohort(result: SimulationResult): CohortScore {
+  const bars = result.timestamps.length;
+  const bankroll = result.bankrollUsd;
+  checkCurve(result.parent.equityCurve, bars, 'parent.equityCurve');
+  checkCurve(result.parent.grossExposureCurve, bars, 'parent.grossExposureCurve');
+
+  const unranked = result.agents.map((a, i) => unrankedScore(result, a, i));
+  const leaderboard: AgentScore[] = rankLeaderboard(unranked);
+  const rankOf = new Map(leaderboard.map((row) => [row.agentId, row]));
+  const agents = unranked.map((row) => rankOf.get(row.agentId) as AgentScore);
+
+  return {
     cohortId: result.cohortId,
     sessionDate: result.sessionDate,
     bankrollUsd: bankroll,
     agentCount: agents.length,
-    parent: {
-      bankrollUsd: bankroll,
-      unallocatedCashUsd: result.parent.unallocatedCashUsd,
-      realizedPnlUsd: realized,
-      unrealizedPnlUsd: unrealized,
-      feesUsd: fees,
-      totalPnlUsd,
-      roi: returnOnInvestment(totalPnlUsd, bankroll),
-      hourlyRoi: parentHourly,
-      meanHourlyRoi: mean(parentHourly),
-      sharpe: sharpeRatio(parentMinuteReturns),
-      sessionVolatility: sampleStdev(parentMinuteReturns) * Math.sqrt(parentMinuteReturns.length),
-      maxDrawdownUsd: parentDd,
-      maxDrawdownFraction: returnOnInvestment(parentDd, bankroll),
-      meanUtilization: parentUse.mean,
-      peakUtilization: parentUse.peak,
-      leverageBreaches,
-      exposureBreaches,
-      forcedReductions,
-      tradeCount,
-    },
+    parent: parentScore(result, agents),
     agents,
     leaderboard,
   };

@@ -46,6 +46,65 @@ export function promotionsInFlight(deps: PromotionRecoveryDeps): InFlightWorkflo
   };
 }
 
+/** One recovered order: client_order_id, status before and after, and whether the broker knew it. */
+interface RecoveredOrder {
+  clientOrderId: string;
+  statusBefore: string;
+  statusAfter: string;
+  atBroker: boolean;
+}
+
+/**
+ * Settles one non-terminal order of an abandoned promotion: synced from the broker and
+ * cancelled there when still open, or cancelled locally (recorded) when it never reached it.
+ */
+async function recoverOrder(
+  deps: PromotionRecoveryDeps,
+  p: Awaited<ReturnType<PromotionRecoveryDeps['promotions']['get']>>,
+  broker: ReturnType<PromotionRecoveryDeps['brokerFor']>,
+  tracked: PromotionOrder,
+  nowMs: number,
+): Promise<RecoveredOrder> {
+  const stream = `promotion:${p.promotionId}`;
+  const promotionId = p.promotionId;
+  const coid = tracked.order.clientOrderId;
+  const before = tracked.order.status;
+  const reported = await broker.getOrderByClientOrderId(coid);
+  let current: PromotionOrder;
+  if (reported) {
+    current = await syncOrder(deps, p, tracked, reported, nowMs);
+    if (!isTerminalOrderStatus(current.order.status))
+      current = await syncOrder(deps, p, current, await broker.cancelOrder(coid), nowMs);
+  } else {
+    const order = Order.rehydrate(tracked.order);
+    order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
+    current = { ...tracked, order: order.snapshot() };
+    await deps.promotions.saveOrder(current);
+    await deps.audit.append({
+      kind: 'order_status_changed',
+      actor: ACTOR,
+      stream,
+      environment: deps.environment,
+      subject: { promotion_id: promotionId, order_id: coid },
+      payload: {
+        client_order_id: coid,
+        status: current.order.status,
+        previous_status: before,
+        filled_qty: 0,
+        filled_avg_price: null,
+        reason:
+          'never reached the broker (crash between order_intent and the broker call); not sent',
+      },
+    });
+  }
+  return {
+    clientOrderId: coid,
+    statusBefore: before,
+    statusAfter: current.order.status,
+    atBroker: reported !== null,
+  };
+}
+
 /**
  * Reconciles one abandoned promotion with the broker and closes it (see the module comment).
  *
@@ -62,50 +121,10 @@ export async function recoverPromotion(
     return { workflow: 'promotion', id: promotionId, outcome: 'untouched', orders: [] };
   const broker = deps.brokerFor(p.broker, nowMs);
   const stream = `promotion:${promotionId}`;
-  const orders: {
-    clientOrderId: string;
-    statusBefore: string;
-    statusAfter: string;
-    atBroker: boolean;
-  }[] = [];
+  const orders: RecoveredOrder[] = [];
   for (const tracked of await deps.promotions.listOrders(promotionId)) {
     if (isTerminalOrderStatus(tracked.order.status)) continue;
-    const coid = tracked.order.clientOrderId;
-    const before = tracked.order.status;
-    const reported = await broker.getOrderByClientOrderId(coid);
-    let current: PromotionOrder;
-    if (reported) {
-      current = await syncOrder(deps, p, tracked, reported, nowMs);
-      if (!isTerminalOrderStatus(current.order.status))
-        current = await syncOrder(deps, p, current, await broker.cancelOrder(coid), nowMs);
-    } else {
-      const order = Order.rehydrate(tracked.order);
-      order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
-      current = { ...tracked, order: order.snapshot() };
-      await deps.promotions.saveOrder(current);
-      await deps.audit.append({
-        kind: 'order_status_changed',
-        actor: ACTOR,
-        stream,
-        environment: deps.environment,
-        subject: { promotion_id: promotionId, order_id: coid },
-        payload: {
-          client_order_id: coid,
-          status: current.order.status,
-          previous_status: before,
-          filled_qty: 0,
-          filled_avg_price: null,
-          reason:
-            'never reached the broker (crash between order_intent and the broker call); not sent',
-        },
-      });
-    }
-    orders.push({
-      clientOrderId: coid,
-      statusBefore: before,
-      statusAfter: current.order.status,
-      atBroker: reported !== null,
-    });
+    orders.push(await recoverOrder(deps, p, broker, tracked, nowMs));
   }
   // The promotion's paper session, when it was running: its orders live in the session's
   // snapshot (paper-session-recovery.ts), settled and flattened there.
