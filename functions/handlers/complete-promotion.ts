@@ -2,7 +2,8 @@
  * Steps "RecordPromoted", "GatesFailed", "WindowExpired", "Halted": ends the promotion with
  * its outcome and a reason built from the step's detail, and records `promotion_completed`.
  *
- * Event: `{ promotion, outcome, detail }`. Returns `{ promotionId, outcome, reason }`.
+ * Event: `{ promotion, outcome, detail, step? }` (`step`: `promotion_completed` is appended once
+ * per step under a retry, shared/audit-step.ts). Returns `{ promotionId, outcome, reason }`.
  */
 import * as z from 'zod';
 import { getPromotionDeps } from '../composition/promotion.js';
@@ -10,12 +11,14 @@ import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
 import { completePromotion } from '../core/use-cases/promotion-stage.js';
 import { causeMessage } from '../core/use-cases/record-failure.js';
+import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   promotion: StagedPromotionSchema,
   outcome: z.enum(['promoted', 'gates_failed', 'window_expired', 'halted']),
   detail: z.record(z.string(), z.unknown()),
+  step: optionalAuditStep,
 });
 
 type Detail = Record<string, unknown>;
@@ -55,7 +58,7 @@ function reasonFor(outcome: z.infer<typeof EventSchema>['outcome'], d: Detail): 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<PromotionDeps>) {
   return makeHandler('complete-promotion', EventSchema, async (event) =>
-    completePromotion(await provide(), {
+    completePromotion(withAuditStep(await provide(), event), {
       promotion: event.promotion,
       outcome: event.outcome,
       reason: reasonFor(event.outcome, event.detail),

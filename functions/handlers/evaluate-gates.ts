@@ -2,7 +2,8 @@
  * Step "EvaluateGates": observes and evaluates every risk gate for the staged candidate,
  * records one `gate_evaluated` per gate, and plans the entry order.
  *
- * Event: `{ promotion }`. Returns `{ passed, results, strongestAction, plan, nowIso }`.
+ * Event: `{ promotion, step? }` (`step`: the gate records are appended once per step under a
+ * retry, and a retry returns the recorded verdicts; shared/audit-step.ts). Returns `{ passed, results, strongestAction, plan, nowIso }`.
  * Missing observations fail their gate closed; they never throw.
  */
 
@@ -10,6 +11,7 @@ import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { evaluatePromotionGates } from '../core/use-cases/promotion-gates.js';
+import { withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
@@ -20,7 +22,7 @@ export function createHandler(provide: Provide<PromotionDeps>) {
     PromotionStepEventSchema,
     async (event) => {
       logger.appendKeys({ promotionId: event.promotion.promotionId });
-      const out = await evaluatePromotionGates(await provide(), event);
+      const out = await evaluatePromotionGates(withAuditStep(await provide(), event), event);
       const failed = out.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
       metrics.addMetric('GateFailures', MetricUnit.Count, failed.length);
       logger.info('gates evaluated', {

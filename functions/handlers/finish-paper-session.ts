@@ -4,7 +4,8 @@
  * the session's book with the broker; records `paper_session_completed`; logs an error
  * (alarmed on) for a reconciliation discrepancy.
  *
- * Event: `{ promotion, state }`. Returns `{ parity, orders, reconciliation }`.
+ * Event: `{ promotion, state, step? }` (`step`: its records are appended once per step,
+ * shared/audit-step.ts). Returns `{ parity, orders, reconciliation }`.
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
@@ -15,15 +16,20 @@ import {
   parseSessionState,
 } from '../core/use-cases/paper-session.js';
 import { StagedPromotionSchema } from '../core/use-cases/promotion-records.js';
+import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<PaperSessionDeps>) {
   return makeHandler(
     'finish-paper-session',
-    z.strictObject({ promotion: StagedPromotionSchema, state: z.unknown() }),
+    z.strictObject({
+      promotion: StagedPromotionSchema,
+      state: z.unknown(),
+      step: optionalAuditStep,
+    }),
     async (event) => {
-      const deps = await provide();
+      const deps = withAuditStep(await provide(), event);
       const state = parseSessionState(event.state);
       const out = await finishPaperSession(deps, { state, promotion: event.promotion });
       metrics.addMetric(

@@ -4,7 +4,8 @@
  * (deterministic client_order_ids through the order-intent protocol: a retried tick never
  * doubles an order).
  *
- * Event: `{ state }`. Returns `{ state, waitSeconds, done }`. Errors: BrokerUnavailableError /
+ * Event: `{ state, step? }` (`step`: the tick's records are appended once per step under a
+ * retry; the state's tick count makes every loop iteration another step, shared/audit-step.ts). Returns `{ state, waitSeconds, done }`. Errors: BrokerUnavailableError /
  * TransientError (retried by the state machine), ValidationError (a malformed state).
  */
 import * as z from 'zod';
@@ -15,15 +16,16 @@ import {
   parseSessionState,
   tickPaperSession,
 } from '../core/use-cases/paper-session.js';
+import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<PaperSessionDeps>) {
   return makeHandler(
     'paper-tick',
-    z.strictObject({ state: z.unknown() }),
+    z.strictObject({ state: z.unknown(), step: optionalAuditStep }),
     async (event) => {
-      const deps = await provide();
+      const deps = withAuditStep(await provide(), event);
       const state = parseSessionState(event.state);
       logger.appendKeys({ promotionId: state.promotionId });
       const before = state.orders.length;

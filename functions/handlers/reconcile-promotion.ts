@@ -3,13 +3,14 @@
  * broker's positions and orders; records `reconciliation`; logs an error (alarmed on) for
  * any discrepancy.
  *
- * Event: `{ promotion }`. Returns `{ clean, discrepancies, positions }`.
+ * Event: `{ promotion, step? }` (`step`: its records are appended once per step, shared/audit-step.ts). Returns `{ clean, discrepancies, positions }`.
  */
 
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps } from '../composition/promotion.js';
 import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { reconcilePromotion } from '../core/use-cases/promotion-orders.js';
+import { withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 import { PromotionStepEventSchema } from './shared/promotion-events.js';
 
@@ -19,7 +20,7 @@ export function createHandler(provide: Provide<PromotionDeps>) {
     'reconcile-promotion',
     PromotionStepEventSchema,
     async (event) => {
-      const out = await reconcilePromotion(await provide(), event);
+      const out = await reconcilePromotion(withAuditStep(await provide(), event), event);
       metrics.addMetric('ReconciliationDiscrepancies', MetricUnit.Count, out.discrepancies.length);
       if (!out.clean) {
         logger.error('reconciliation discrepancies', {

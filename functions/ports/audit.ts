@@ -64,6 +64,18 @@ export interface IdempotentAuditSink extends AuditSink {
    * @throws ValidationError, AuditWriteError as {@link AuditSink.append}.
    */
   appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt>;
+  /**
+   * Appends `drafts` (one stream, at least one) as {@link AuditSink.appendMany} unless the
+   * stream already committed `idempotencyKey`, in which case the records that key committed
+   * are read back and returned with `replayed: true`, and nothing is appended. What a function
+   * that appends its own records uses under a retry (core/audit/step-scoped.ts).
+   *
+   * @throws ValidationError, AuditWriteError as {@link AuditSink.appendMany}.
+   */
+  appendManyOnce(
+    drafts: readonly AuditDraft[],
+    idempotencyKey: string,
+  ): Promise<{ records: AuditRecord[]; replayed: boolean }>;
 }
 
 /** Which stored records to read. */

@@ -14,12 +14,17 @@
  * (a committed head record is always materialised by its writer or the next one).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { CODE_VERSION } from '../../config/code-version.js';
 import { AUDIT_IDEMPOTENCY_WINDOW } from '../../core/audit/idempotency.js';
-import { auditObjectKey, deadLetterKey } from '../../core/audit/keys.js';
+import { auditObjectKey, auditObjectKeyPrefix, deadLetterKey } from '../../core/audit/keys.js';
 import type {
   AuditDraft,
   AuditEnvironment,
@@ -31,6 +36,7 @@ import {
   AUDIT_SCHEMA_VERSION,
   auditDraftSchema,
   chainRecord,
+  parseAuditRecord,
   serializeAuditRecord,
   toAuditTs,
   toValidationError,
@@ -284,12 +290,100 @@ export class S3AuditSink implements IdempotentAuditSink {
     if (drafts.length === 0) return [];
     const [only] = drafts;
     if (drafts.length === 1 && only) return [await this.append(only)];
+    const out = await this.commitBatch(await this.validateBatch(drafts), null);
+    return out.records ?? [];
+  }
+
+  /**
+   * {@link appendMany} at most once per `idempotencyKey` on the drafts' stream (one draft is a
+   * batch of one): the key is committed with the batch in the same conditional head update,
+   * with the batch's `ts` and size, so an attempt that finds the key reads the committed
+   * records back (from the head item, or by their key prefix in the bucket) and returns them
+   * with `replayed: true`, appending nothing. Concurrent attempts commit one batch.
+   *
+   * @returns the stored records in order (the earlier attempt's when replayed).
+   * @throws ValidationError (as {@link appendMany}; also for an empty batch), AuditWriteError
+   *   as {@link append}, and when a replayed record can no longer be read back.
+   */
+  async appendManyOnce(
+    drafts: readonly AuditDraft[],
+    idempotencyKey: string,
+  ): Promise<{ records: AuditRecord[]; replayed: boolean }> {
+    if (drafts.length === 0) throw new ValidationError('audit', 'appendManyOnce needs a draft');
+    const parsed = await this.validateBatch(drafts);
+    const out = await this.commitBatch(parsed, idempotencyKey);
+    if (out.records) return { records: out.records, replayed: false };
+    const replay = out.replay as IdempotencyEntry & { head: StoredStreamHead | null };
+    return { records: await this.readBack(parsed[0] as ParsedAuditDraft, replay), replayed: true };
+  }
+
+  private async validateBatch(drafts: readonly AuditDraft[]): Promise<ParsedAuditDraft[]> {
     const parsed: ParsedAuditDraft[] = [];
     for (const d of drafts) parsed.push(await this.validate(d));
     const stream = (parsed[0] as ParsedAuditDraft).stream;
     if (parsed.some((p) => p.stream !== stream)) {
       throw new ValidationError('audit.stream', 'appendMany takes drafts of one stream');
     }
+    return parsed;
+  }
+
+  /** The records an idempotency entry committed, read from the head item or the bucket. */
+  private async readBack(
+    first: ParsedAuditDraft,
+    entry: IdempotencyEntry & { head: StoredStreamHead | null },
+  ): Promise<AuditRecord[]> {
+    const stream = first.stream;
+    if (entry.ts === undefined) {
+      throw new AuditWriteError('read-replay', stream, `key ${entry.key} has no ts to read back`);
+    }
+    const lines = new Map<number, string>();
+    for (const b of [...(entry.head?.batch ?? []), { line: entry.head?.record ?? null, key: '' }]) {
+      if (b.line === null) continue;
+      const r = parseAuditRecord(JSON.parse(b.line));
+      lines.set(r.seq, b.line);
+    }
+    const count = entry.count ?? 1;
+    const records: AuditRecord[] = [];
+    for (let seq = entry.seq - count + 1; seq <= entry.seq; seq += 1) {
+      const line =
+        lines.get(seq) ??
+        (await this.readObjectLine(
+          auditObjectKeyPrefix({ environment: first.environment, ts: entry.ts, stream, seq }),
+          stream,
+        ));
+      records.push(parseAuditRecord(JSON.parse(line)));
+    }
+    return records;
+  }
+
+  /** The one object under `prefix` (a record's key up to its id), as its text. */
+  private async readObjectLine(prefix: string, stream: string): Promise<string> {
+    return this.io('read-replay', stream, async () => {
+      const listed = await this.options.s3.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, MaxKeys: 2 }),
+      );
+      const key = listed.Contents?.[0]?.Key;
+      if (!key || (listed.Contents?.length ?? 0) !== 1) {
+        throw new Error(
+          `expected one object under ${prefix}, found ${listed.Contents?.length ?? 0}`,
+        );
+      }
+      const got = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      return (await got.Body?.transformToString('utf8')) ?? '';
+    });
+  }
+
+  /** The append loop of {@link appendMany} and {@link appendManyOnce} (key null: none). */
+  private async commitBatch(
+    parsed: readonly ParsedAuditDraft[],
+    idempotencyKey: string | null,
+  ): Promise<{
+    records?: AuditRecord[];
+    replay?: IdempotencyEntry & { head: StoredStreamHead | null };
+  }> {
+    const stream = (parsed[0] as ParsedAuditDraft).stream;
     const maxConflicts = this.options.maxHeadConflicts ?? 16;
     for (let round = 0; round < maxConflicts; round += 1) {
       const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
@@ -299,15 +393,9 @@ export class S3AuditSink implements IdempotentAuditSink {
           readStreamHead(this.options.dynamo, this.options.tableName, stream),
         ));
       if (head && !cached) await this.materialize(head, stream);
-      const now = this.options.clock.now();
-      const records: AuditRecord[] = [];
-      let prev: StreamHead | null = head;
-      for (const p of parsed) {
-        const r = chainRecord(p, prev, this.nextId(now), toAuditTs(now), this.codeVersion);
-        records.push(r);
-        prev = { seq: r.seq, hash: r.hash };
-      }
-      const items = records.map((r) => ({ key: auditObjectKey(r), line: serializeAuditRecord(r) }));
+      const replay = head?.idempotency?.find((e) => e.key === idempotencyKey);
+      if (replay) return { replay: { ...replay, head } };
+      const { records, items, idempotency } = this.chainBatch(parsed, head, idempotencyKey);
       const last = records.at(-1) as AuditRecord;
       const lastItem = items.at(-1) as { key: string; line: string };
       const moved = await this.io('advance-head', stream, () =>
@@ -318,6 +406,7 @@ export class S3AuditSink implements IdempotentAuditSink {
           lastItem.line,
           lastItem.key,
           items.slice(0, -1),
+          idempotency,
         ),
       );
       this.lastHeads.delete(stream);
@@ -332,15 +421,48 @@ export class S3AuditSink implements IdempotentAuditSink {
         hash: last.hash,
         record: lastItem.line,
         objectKey: lastItem.key,
-        idempotency: head?.idempotency ?? [],
+        idempotency: idempotency ?? head?.idempotency ?? [],
       });
-      return records;
+      return { records };
     }
     throw new AuditWriteError(
       'advance-head',
       stream,
       `stream head still contended after ${maxConflicts} rounds`,
     );
+  }
+
+  /** Chains `parsed` after `head`: the records, their objects, and the head's new key list. */
+  private chainBatch(
+    parsed: readonly ParsedAuditDraft[],
+    head: StoredStreamHead | null,
+    idempotencyKey: string | null,
+  ) {
+    const now = this.options.clock.now();
+    const records: AuditRecord[] = [];
+    let prev: StreamHead | null = head;
+    for (const p of parsed) {
+      const r = chainRecord(p, prev, this.nextId(now), toAuditTs(now), this.codeVersion);
+      records.push(r);
+      prev = { seq: r.seq, hash: r.hash };
+    }
+    const items = records.map((r) => ({ key: auditObjectKey(r), line: serializeAuditRecord(r) }));
+    const last = records.at(-1) as AuditRecord;
+    const idempotency =
+      idempotencyKey === null
+        ? undefined
+        : [
+            ...(head?.idempotency ?? []),
+            {
+              key: idempotencyKey,
+              id: last.id,
+              seq: last.seq,
+              hash: last.hash,
+              ts: last.ts,
+              count: records.length,
+            },
+          ].slice(-AUDIT_IDEMPOTENCY_WINDOW);
+    return { records, items, idempotency };
   }
 
   /** Ensures the head record's object (and its batch's) exist (finishes an interrupted writer). */

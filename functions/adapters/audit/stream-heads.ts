@@ -51,6 +51,12 @@ export interface IdempotencyEntry {
   readonly id: string;
   readonly seq: number;
   readonly hash: string;
+  /**
+   * The record's `ts` and how many records the key committed (a batch ends at `seq`), so a
+   * replay can read the records back; absent on entries of a plain `appendOnce`.
+   */
+  readonly ts?: string;
+  readonly count?: number;
 }
 
 /** A head as stored: chaining fields plus the record it points at (when written by the sink). */
@@ -104,9 +110,14 @@ export async function readStreamHead(
         )
       : [],
     idempotency: Array.isArray(item.idempotency)
-      ? (item.idempotency as unknown[])
-          .filter(isIdempotencyEntry)
-          .map((e) => ({ key: e.key, id: e.id, seq: Number(e.seq), hash: e.hash }))
+      ? (item.idempotency as unknown[]).filter(isIdempotencyEntry).map((e) => ({
+          key: e.key,
+          id: e.id,
+          seq: Number(e.seq),
+          hash: e.hash,
+          ...(typeof e.ts === 'string' ? { ts: e.ts } : {}),
+          ...(Number.isInteger(Number(e.count)) ? { count: Number(e.count) } : {}),
+        }))
       : [],
   };
 }

@@ -84,9 +84,20 @@ export function partitionOf(ts: string): { dt: string; hour: string } {
 export function auditObjectKey(
   record: Pick<AuditRecord, 'environment' | 'ts' | 'stream' | 'seq' | 'id'>,
 ): string {
+  return `${auditObjectKeyPrefix(record)}${record.id}.jsonl`;
+}
+
+/**
+ * The key of a stored record up to its id: `audit/env=<env>/dt=<day>/hour=<HH>/<stream>/<seq>-`
+ * (seq zero-padded to 10 digits). Exactly one object of a stream has it, so a record whose
+ * seq and `ts` are known but not its id is found by listing this prefix.
+ */
+export function auditObjectKeyPrefix(
+  record: Pick<AuditRecord, 'environment' | 'ts' | 'stream' | 'seq'>,
+): string {
   const { dt, hour } = partitionOf(record.ts);
   const seq = String(record.seq).padStart(10, '0');
-  return `${AUDIT_PREFIX}env=${record.environment}/dt=${dt}/hour=${hour}/${encodeStreamSegment(record.stream)}/${seq}-${record.id}.jsonl`;
+  return `${AUDIT_PREFIX}env=${record.environment}/dt=${dt}/hour=${hour}/${encodeStreamSegment(record.stream)}/${seq}-`;
 }
 
 /**

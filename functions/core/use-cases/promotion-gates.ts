@@ -4,7 +4,7 @@
  * evaluation and its `gate_evaluated` records.
  */
 import type { MarketDataPort } from '../../ports/market-data.js';
-import { decisionProvenance } from '../audit/record.js';
+import { type AuditRecord, decisionProvenance } from '../audit/record.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import {
   NoDailyHistoryError,
@@ -16,7 +16,7 @@ import {
 import { MINUTE_MS } from '../exchange/exchange-model.js';
 import { type AccountBook, openPositions, restateBookForSplit } from '../exchange/position-book.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
-import { gateVerdictFields } from '../gates/types.js';
+import { type GateResult, gateVerdictFields, strongestAction } from '../gates/types.js';
 import type { SplitEvent } from '../market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import {
@@ -225,7 +225,7 @@ export async function evaluatePromotionGates(
   // shows as a different hash in the trail.
   const provenance = decisionProvenance(deps.gateThresholds, gateInput);
   // One head advance for the whole gate table (16 records), objects written in parallel.
-  await deps.audit.appendMany(
+  const recorded = await deps.audit.appendMany(
     evaluation.results.map((r) =>
       promotionDraft(
         deps,
@@ -240,15 +240,51 @@ export async function evaluatePromotionGates(
       ),
     ),
   );
-  if (!evaluation.passed) {
-    const failed = evaluation.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
+  // A retried step whose first attempt committed gets that attempt's records back (a step-
+  // scoped sink): the decision is the recorded one, never a second, unrecorded evaluation.
+  const decided = recordedEvaluation(recorded, evaluation, isoOf(now));
+  if (!decided.passed) {
+    const failed = decided.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
     await deps.promotions.setStatus(
       p.promotionId,
       'gates_failed',
       `failed gates: ${failed.join(', ')}`,
     );
   }
-  return { ...evaluation, plan, nowIso: isoOf(now) };
+  return { ...decided, plan, nowIso: decided.nowIso ?? isoOf(now) };
+}
+
+/**
+ * The gate evaluation the `gate_evaluated` records hold (their payloads, in order), with the
+ * time they were evaluated at. `evaluated` itself when the records are this evaluation's (made
+ * at `nowIso`), or not one per result (a sink that returned other records).
+ */
+export function recordedEvaluation(
+  records: readonly AuditRecord[],
+  evaluated: GateEvaluation,
+  nowIso: string,
+): GateEvaluation & { readonly nowIso?: string } {
+  if (!Array.isArray(records) || records.length !== evaluated.results.length) return evaluated;
+  const payloads = records.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+  if (payloads.some((p, i) => p.gate !== evaluated.results[i]?.gate)) return evaluated;
+  if (payloads[0]?.evaluated_at === nowIso) return evaluated;
+  const results = payloads.map(
+    (p): GateResult => ({
+      gate: p.gate as GateResult['gate'],
+      verdict: p.verdict === 'pass' ? 'pass' : 'fail',
+      observed: (p.observed ?? null) as GateResult['observed'],
+      threshold: (p.threshold ?? null) as GateResult['threshold'],
+      unit: String(p.unit),
+      reason: String(p.reason),
+      breakerAction: p.breaker_action as GateResult['breakerAction'],
+    }),
+  );
+  return {
+    results,
+    passed: results.every((r) => r.verdict === 'pass'),
+    strongestAction: strongestAction(results),
+    ...(typeof payloads[0]?.evaluated_at === 'string' ? { nowIso: payloads[0].evaluated_at } : {}),
+  };
 }
 
 /**

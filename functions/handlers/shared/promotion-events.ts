@@ -3,10 +3,15 @@
  */
 import * as z from 'zod';
 import { StagedPromotionSchema } from '../../core/use-cases/promotion-records.js';
+import { optionalAuditStep } from './audit-step.js';
 
-/** Strict: a step event carries no time; steps read the Clock port. */
+/**
+ * Strict: a step event carries no time; steps read the Clock port. `step` (the execution and
+ * the state name) makes the step's own audit appends once per step (shared/audit-step.ts).
+ */
 export const PromotionStepEventSchema = z.strictObject({
   promotion: StagedPromotionSchema,
+  step: optionalAuditStep,
 });
 
 export const PlannedLegSchema = z.object({

@@ -240,4 +240,21 @@ describe('S3AuditSink.appendOnce', () => {
     expect(recent).toMatchObject({ seq: 2, replayed: true });
     expect(forgotten).toMatchObject({ seq: AUDIT_IDEMPOTENCY_WINDOW + 2, replayed: false });
   });
+
+  it('appendManyOnce gives a retry the committed batch back, read from the bucket by a cold sink', async () => {
+    // Prepare: a batch of three committed under one key, then a plain append moves the head
+    const stream = 'execution:batch-replay';
+    const batch = [draft(stream, 'b0'), draft(stream, 'b1'), draft(stream, 'b2')];
+    const first = await newSink().appendManyOnce(batch, 'kb');
+    await newSink().append(draft(stream, 'after'));
+    // Act: a retry in another (cold) sink, and one with another key
+    const retry = await newSink().appendManyOnce(batch, 'kb');
+    const other = await newSink().appendManyOnce([draft(stream, 'b0')], 'kc');
+    // Assess: the same three records (ids, hashes, payloads), nothing appended by the retry
+    expect(first.replayed).toBe(false);
+    expect(retry.replayed).toBe(true);
+    expect(retry.records).toEqual(first.records);
+    expect(other).toMatchObject({ replayed: false, records: [{ seq: 4 }] });
+    expect(await headSeq(stream)).toBe(4);
+  });
 });

@@ -21,6 +21,8 @@ export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
   private readonly stored: { key: string; record: AuditRecord }[] = [];
   /** Committed idempotency keys, by `stream` + key (unbounded: tests are short). */
   private readonly keys = new Map<string, AuditRecord>();
+  /** Batches committed by `appendManyOnce`, by `stream` + key. */
+  private readonly batches = new Map<string, AuditRecord[]>();
   private readonly nextId: (seedTime: number) => string;
   /** Drafts rejected by validation, with the error (the dead letters). */
   readonly rejected: { draft: unknown; error: unknown }[] = [];
@@ -69,6 +71,19 @@ export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
     this.keys.set(slot, record);
     const { id, stream, seq, hash } = record;
     return { id, stream, seq, hash, replayed: done !== undefined };
+  }
+
+  /** Appends the batch unless `idempotencyKey` was committed on its stream (IdempotentAuditSink). */
+  async appendManyOnce(
+    drafts: readonly AuditDraft[],
+    idempotencyKey: string,
+  ): Promise<{ records: AuditRecord[]; replayed: boolean }> {
+    const slot = `${String((drafts[0] as { stream?: unknown }).stream)}\u0000${idempotencyKey}`;
+    const done = this.batches.get(slot);
+    if (done) return { records: structuredClone(done), replayed: true };
+    const records = await this.appendMany(drafts);
+    this.batches.set(slot, records);
+    return { records, replayed: false };
   }
 
   /** Every record appended so far, in append order. */

@@ -1,0 +1,69 @@
+/**
+ * Once-per-step audit appends for the functions that append their own records (stage,
+ * gates, reconcile, complete, the paper session, the Day-3 steps, ...).
+ *
+ * Step Functions retries a Task with the same input after a Lambda error or a task timeout,
+ * also when the first attempt's records were committed and only its answer was lost. A
+ * function's records carry what it observed (its clock reading, `resumed: true` when a retry
+ * finds its own predecessor), so their content differs between attempts and cannot be their
+ * key. The key of the `n`-th append of one kind on one stream by one step is instead derived
+ * from what every attempt of the step shares and a loop re-entering the state does not: the
+ * execution id, the state name and the step's input ({@link auditIdempotencyKey}, as the
+ * `record-audit` step derives its key), plus the stream, the kinds and `n`. A retry finds
+ * the key committed and gets the first attempt's records back, so a decision built on the
+ * returned records is the recorded one (docs/audit.md, "Idempotent appends").
+ */
+import type { AuditSink, IdempotentAuditSink } from '../../ports/audit.js';
+import { type AuditStep, auditIdempotencyKey } from './idempotency.js';
+import type { AuditDraft, AuditRecord } from './record.js';
+import { canonicalJson, sha256Hex } from './record.js';
+
+/**
+ * The key of the `n`-th (0-based) append of `kinds` on `stream` by the step whose own key is
+ * `stepKey`: hex SHA-256 of the canonical JSON of `{ step: stepKey, stream, kinds, n }`.
+ */
+export function stepAppendKey(
+  stepKey: string,
+  stream: string,
+  kinds: readonly string[],
+  n: number,
+): string {
+  return sha256Hex(canonicalJson({ step: stepKey, stream, kinds, n }));
+}
+
+/**
+ * An {@link AuditSink} whose every `append`/`appendMany` is committed at most once per step:
+ * each call is keyed with {@link stepAppendKey} (the call's ordinal among this invocation's
+ * calls of the same stream and kinds) and goes through `sink.appendManyOnce`. A replayed call
+ * returns the records the earlier attempt committed.
+ *
+ * @param step `$$.Execution.Id` and the Task state's name, as the ASL passes them.
+ * @param input the step's input without `step` (what a Step Functions Retry re-sends).
+ * @throws ValidationError when `input` is not representable as JSON.
+ */
+export function stepScopedAuditSink(
+  sink: IdempotentAuditSink,
+  step: AuditStep,
+  input: unknown,
+): AuditSink {
+  const stepKey = auditIdempotencyKey(step, input);
+  const calls = new Map<string, number>();
+  const keyOf = (drafts: readonly AuditDraft[]): string => {
+    const stream = String((drafts[0] as { stream?: unknown }).stream);
+    const kinds = drafts.map((d) => String((d as { kind?: unknown }).kind));
+    const slot = canonicalJson({ stream, kinds });
+    const n = calls.get(slot) ?? 0;
+    calls.set(slot, n + 1);
+    return stepAppendKey(stepKey, stream, kinds, n);
+  };
+  return {
+    async append(draft: AuditDraft): Promise<AuditRecord> {
+      const out = await sink.appendManyOnce([draft], keyOf([draft]));
+      return out.records[0] as AuditRecord;
+    },
+    async appendMany(drafts: readonly AuditDraft[]): Promise<AuditRecord[]> {
+      if (drafts.length === 0) return [];
+      return (await sink.appendManyOnce(drafts, keyOf(drafts))).records;
+    },
+  };
+}
