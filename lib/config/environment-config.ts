@@ -34,14 +34,34 @@ export const LOG_RETENTION_DAYS = [
 /** Athena refuses a per-query bytes-scanned cutoff below 10 MB. */
 export const ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
-/** Every approver a chain step names must be on the stage's `approval.approvers`. */
+/**
+ * Signatures a prod Day-3 request needs at least (issue 14: "prod requires two signatures").
+ * With approvers configured, prod's `approval.chain` must have this many steps; the chain schema
+ * already makes every step signable by a distinct approver, so N steps means N different people.
+ */
+export const PROD_MIN_SIGNATURES = 2;
+
+/**
+ * Every approver a chain step names must be on the stage's `approval.approvers`; in prod, a
+ * deployed Day-3 review (approvers set) needs a chain of at least {@link PROD_MIN_SIGNATURES}
+ * steps (absent chain = one signature, refused), reported on `approval.chain`.
+ */
 function approvalChainIssues(
+  stage: string,
   approval: {
     readonly approvers: readonly string[];
     readonly chain?: readonly { readonly approvers: readonly string[] }[] | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
+  const steps = approval.chain?.length ?? 1;
+  if (stage === 'prod' && approval.approvers.length > 0 && steps < PROD_MIN_SIGNATURES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approval', 'chain'],
+      message: `prod requires at least ${PROD_MIN_SIGNATURES} signatures by distinct approvers (e.g. operator then risk): ${approval.chain ? `the chain has ${steps} step` : 'no chain is set (one signature)'}`,
+    });
+  }
   for (const [i, step] of (approval.chain ?? []).entries()) {
     const unknown = step.approvers.filter((a) => !approval.approvers.includes(a));
     if (unknown.length > 0) {
@@ -427,7 +447,7 @@ export const EnvironmentConfigSchema = z
         message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
       });
     }
-    approvalChainIssues(cfg.approval, ctx);
+    approvalChainIssues(cfg.stage, cfg.approval, ctx);
     if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
       ctx.addIssue({
         code: 'custom',

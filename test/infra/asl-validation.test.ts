@@ -14,6 +14,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { REPO_ROOT } from '../../lib/paths.js';
+import { stageApproval } from '../support/stage-approval.js';
 import { synthStage } from './synth.js';
 
 type Json = Record<string, unknown>;
@@ -80,13 +81,7 @@ describe.each(STAGES)('state machine definitions of %s', (stage: Stage) => {
     // Approvers set, so the Day-3 go/no-go (deployed only with approvers) is validated too.
     const { workflow } = synthStage(stage, {
       [`stagegate:${stage}`]: {
-        approval: {
-          approvers: ['slack:U024BE7LH'],
-          // staging and prod refuse approvers without a JWT issuer
-          ...(stage === 'dev'
-            ? {}
-            : { jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] } }),
-        },
+        approval: stageApproval(stage, ['slack:U024BE7LH']),
       },
     });
     machines = deployedMachines(workflow);

@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { MIN_REASON_LENGTH } from '../../lib/constructs/nag.js';
+import { stageApproval } from '../support/stage-approval.js';
 import { acknowledgements, type SynthesizedStage, synthStage } from './synth.js';
 
 interface Finding {
@@ -118,13 +119,7 @@ describe('cdk-nag with optional alarm subscribers', () => {
 describe('cdk-nag with the Day-3 go/no-go deployed (approvers configured)', () => {
   const day3 = (stage: Stage) => ({
     [`stagegate:${stage}`]: {
-      approval: {
-        approvers: ['slack:U024BE7LH'],
-        // staging and prod refuse approvers without a JWT issuer
-        ...(stage === 'dev'
-          ? {}
-          : { jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] } }),
-      },
+      approval: stageApproval(stage, ['slack:U024BE7LH']),
     },
   });
 

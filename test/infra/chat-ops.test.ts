@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatOpsConfigSchema } from '../../functions/core/use-cases/chatops-commands.js';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments } from '../../lib/config/environments.js';
+import { stageApproval } from '../support/stage-approval.js';
 import {
   asArray,
   environmentOf,
@@ -31,13 +32,7 @@ beforeAll(() => {
     built[stage] = synthStage(stage);
     withDay3[stage] = synthStage(stage, {
       [`stagegate:${stage}`]: {
-        approval:
-          stage === 'dev'
-            ? { approvers: ['web:rick@example.com'] }
-            : {
-                approvers: ['web:rick@example.com'],
-                jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] },
-              },
+        approval: stageApproval(stage, ['web:rick@example.com']),
       },
     });
   }

@@ -19,6 +19,7 @@ import { rollbackMonitorSchedules } from '../../lib/constructs/day3-go-no-go.js'
 import type { StagegateFunction } from '../../lib/constructs/stagegate-function.js';
 import { APPROVAL_HANDLERS, DAY3_HANDLERS, HANDLERS } from '../../lib/handlers.js';
 import { DAY3_GO_NO_GO_ASL } from '../../lib/paths.js';
+import { stageApproval, TEST_JWT } from '../support/stage-approval.js';
 import {
   arnOf,
   asArray,
@@ -35,10 +36,8 @@ import {
 type Json = Record<string, unknown>;
 
 const APPROVERS = ['slack:U024BE7LH', 'web:alice@example.com'];
-/** staging and prod refuse approvers without a JWT issuer (the approval page's identity). */
-const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
-const approvalOf = (stage: Stage) =>
-  stage === 'dev' ? { approvers: APPROVERS } : { approvers: APPROVERS, jwt: JWT };
+/** Per stage: a JWT issuer in staging and prod, a two-step chain in prod (test/support). */
+const approvalOf = (stage: Stage) => stageApproval(stage, APPROVERS);
 const withApprovers = (stage: Stage, extra: Json = {}) => ({
   [`stagegate:${stage}`]: { approval: approvalOf(stage), ...extra },
 });
@@ -286,7 +285,7 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     const expected = day3ConfigFrom({
       approvalTimeoutHours: config.promotion.approvalTimeoutHours,
       microLive: config.promotion.microLive,
-      approvers: APPROVERS,
+      ...approvalOf(stage),
     });
 
     // Act
@@ -517,10 +516,7 @@ describe('Day-3 approval page with a JWT authorizer and the Alpaca broker', () =
   it('authorizes the approval routes with the configured issuer and audience, cdk-nag clean', () => {
     // Prepare
     const extra = {
-      approval: {
-        approvers: APPROVERS,
-        jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] },
-      },
+      approval: stageApproval('prod', APPROVERS),
       broker: { adapter: 'alpaca-paper' },
     };
 
@@ -577,19 +573,18 @@ describe('approval config', () => {
       let error: unknown;
 
       // Act
+      const { jwt, ...withoutJwt } = stageApproval(stage, ['slack:U1']);
       try {
-        loadEnvironmentConfig(stage, { approval: { approvers: ['slack:U1'] } });
+        loadEnvironmentConfig(stage, { approval: withoutJwt });
       } catch (err) {
         error = err;
       }
-      const withJwt = loadEnvironmentConfig(stage, {
-        approval: { approvers: ['slack:U1'], jwt: JWT },
-      });
+      const withJwt = loadEnvironmentConfig(stage, { approval: { ...withoutJwt, jwt } });
 
       // Assess
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).field).toBe('approval.jwt');
-      expect(withJwt.approval.jwt).toEqual(JWT);
+      expect(withJwt.approval.jwt).toEqual(TEST_JWT);
     },
   );
 

@@ -9,17 +9,17 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
+import { stageApproval } from '../support/stage-approval.js';
 import { type SynthesizedStage, synthStage } from './synth.js';
 
 type Json = Record<string, unknown>;
 
-const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
 const built = {} as Record<Stage, SynthesizedStage>;
 beforeAll(() => {
   for (const stage of STAGES) {
     built[stage] = synthStage(stage, {
       [`stagegate:${stage}`]: {
-        approval: { approvers: ['slack:U024BE7LH'], ...(stage === 'dev' ? {} : { jwt: JWT }) },
+        approval: stageApproval(stage, ['slack:U024BE7LH']),
       },
     });
   }

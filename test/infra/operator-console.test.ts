@@ -7,6 +7,7 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
+import { stageApproval } from '../support/stage-approval.js';
 import {
   asArray,
   logicalIdOf,
@@ -25,13 +26,7 @@ beforeAll(() => {
     built[stage] = synthStage(stage);
     withDay3[stage] = synthStage(stage, {
       [`stagegate:${stage}`]: {
-        approval:
-          stage === 'dev'
-            ? { approvers: ['web:rick@example.com'] }
-            : {
-                approvers: ['web:rick@example.com'],
-                jwt: { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] },
-              },
+        approval: stageApproval(stage, ['web:rick@example.com']),
       },
     });
   }

@@ -8,12 +8,11 @@ import type { Stage } from '../../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../../lib/config/environments.js';
 import { type StageSchedule, stageSchedules } from '../../lib/config/schedules.js';
 import { replaySchedules } from '../../local/replay.js';
+import { stageApproval } from '../support/stage-approval.js';
 import { scheduleProps, synthStage } from './synth.js';
 
 const APPROVERS = ['slack:U024BE7LH'];
-const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
-const approvalOf = (stage: Stage) =>
-  stage === 'dev' ? { approvers: APPROVERS } : { approvers: APPROVERS, jwt: JWT };
+const approvalOf = (stage: Stage) => stageApproval(stage, APPROVERS);
 
 /** Every schedule of a stage, the rollback monitor's ticks included. */
 function allOf(config: Parameters<typeof stageSchedules>[0]): StageSchedule[] {

@@ -16,6 +16,7 @@ import {
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments } from '../../lib/config/environments.js';
 import { SESSION_INGESTION_ASL } from '../../lib/paths.js';
+import { stageApproval } from '../support/stage-approval.js';
 import {
   arnOf,
   asArray,
@@ -32,10 +33,9 @@ import {
 type Json = Record<string, unknown>;
 
 const APPROVERS = ['slack:U024BE7LH'];
-const JWT = { issuer: 'https://idp.example.com/', audience: ['stagegate-approvals'] };
 const withApprovers = (stage: Stage) => ({
   [`stagegate:${stage}`]: {
-    approval: stage === 'dev' ? { approvers: APPROVERS } : { approvers: APPROVERS, jwt: JWT },
+    approval: stageApproval(stage, APPROVERS),
   },
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ApprovalEnvSchema, day3ConfigOf } from '../../../functions/composition/approval.js';
+import { ValidationError } from '../../../functions/core/errors.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../../functions/core/use-cases/day3-records.js';
 import { loadEnvironmentConfig } from '../../../lib/config/environments.js';
 import { day3Environment } from '../../../lib/config/runtime-env.js';
+import { stageApproval } from '../../support/stage-approval.js';
 
 const valid = () =>
   day3ConfigFrom({
@@ -109,10 +111,7 @@ describe('the leverage cap and rollback limits per stage (lib/config)', () => {
     // Prepare
     const prod = loadEnvironmentConfig('prod', {
       promotion: { leveragePolicy: { maxLeverage: 4 }, rollback: { maxDrawdownFraction: 0.03 } },
-      approval: {
-        approvers: ['slack:U024BE7LH'],
-        jwt: { issuer: 'https://idp.example.com', audience: ['stagegate'] },
-      },
+      approval: stageApproval('prod', ['slack:U024BE7LH']),
     });
 
     // Act
@@ -187,5 +186,68 @@ describe('the approval chain per stage (lib/config)', () => {
     ],
   ])('refuses %s, naming the field', (_name, approval, message) => {
     expect(() => loadEnvironmentConfig('dev', { approval })).toThrow(message);
+  });
+});
+
+describe('prod requires two signatures (lib/config)', () => {
+  const JWT = { issuer: 'https://idp.example.com', audience: ['stagegate'] };
+  const people = ['web:olivia@example.com', 'web:rick@example.com'];
+
+  it.each([
+    ['no chain (one signature of any approver)', { approvers: people }, /no chain is set/],
+    [
+      'a one-step chain',
+      { approvers: people, chain: [{ role: 'risk', approvers: people }] },
+      /the chain has 1 step/,
+    ],
+  ])('refuses %s in prod, naming approval.chain', (_name, approval, detail) => {
+    // Act
+    let error: unknown;
+    try {
+      loadEnvironmentConfig('prod', { approval: { ...approval, jwt: JWT } });
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('approval.chain');
+    expect(String((error as Error).message)).toMatch(/prod requires at least 2 signatures/);
+    expect(String((error as Error).message)).toMatch(detail);
+  });
+
+  it('refuses a two-step chain one person would sign twice in prod', () => {
+    const approval = {
+      approvers: [people[0] as string],
+      chain: [
+        { role: 'operator', approvers: [people[0] as string] },
+        { role: 'risk', approvers: [people[0] as string] },
+      ],
+      jwt: JWT,
+    };
+    expect(() => loadEnvironmentConfig('prod', { approval })).toThrow(/distinct approver/);
+  });
+
+  it('accepts two steps by distinct approvers in prod; one signature stays valid in dev and staging; prod without approvers deploys no review', () => {
+    // Act
+    const prod = loadEnvironmentConfig('prod', {
+      approval: {
+        approvers: people,
+        chain: [
+          { role: 'operator', approvers: [people[0] as string] },
+          { role: 'risk', approvers: [people[1] as string] },
+        ],
+        jwt: JWT,
+      },
+    });
+    const staging = loadEnvironmentConfig('staging', { approval: { approvers: people, jwt: JWT } });
+    const dev = loadEnvironmentConfig('dev', { approval: { approvers: people } });
+    const prodWithout = loadEnvironmentConfig('prod', {});
+
+    // Assess
+    expect(prod.approval.chain).toHaveLength(2);
+    expect(staging.approval.chain).toBeUndefined();
+    expect(dev.approval.chain).toBeUndefined();
+    expect(prodWithout.approval.approvers).toEqual([]);
   });
 });
