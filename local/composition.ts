@@ -282,6 +282,7 @@ export async function composeLocalApproval(
   deps: LocalDeps,
   notifier: Notifier,
   slackSigningSecret?: string,
+  approvalBaseUrl?: string,
 ): Promise<ApprovalDeps> {
   const approvalKey = await deps.approvalSecrets.get('approvalKey');
   const secrets = new InMemorySecrets({
@@ -295,6 +296,7 @@ export async function composeLocalApproval(
     notifier,
     interactive: false,
     taskTokens: localTaskTokens,
+    approvalBaseUrl,
   });
 }
 
@@ -351,7 +353,12 @@ export async function composeLocalDay3(
     approvalTimeoutSeconds: timeout,
     approvalHeartbeatSeconds: defaultHeartbeatSeconds(timeout),
   };
-  const approval = await composeLocalApproval(deps, settings.notifier, settings.slackSigningSecret);
+  const approval = await composeLocalApproval(
+    deps,
+    settings.notifier,
+    settings.slackSigningSecret,
+    settings.approvalBaseUrl,
+  );
   const core: Day3Deps = assembleDay3Deps(deps.runtime, deps.promotion, day3Config);
   const day3: Day3HandlerDeps = {
     ...approval,

@@ -25,11 +25,15 @@ import { DynamoPaperTrackRecord } from '../adapters/dynamodb/paper-track-record.
 import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
 import { powertoolsSecretReader, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
-import { approvalMessage, decisionMessage } from '../adapters/slack/messages.js';
+import { approvalMessage, decisionMessage, progressMessage } from '../adapters/slack/messages.js';
 import { SlackNotifier, type SlackPoster } from '../adapters/slack/slack-notifier.js';
 import { WebhookNotifier } from '../adapters/slack/webhook-notifier.js';
 import { traced } from '../adapters/tracing.js';
-import { type ApprovalKey, approvalKeyFromSecret } from '../core/approval/links.js';
+import {
+  type ApprovalKey,
+  approvalKeyFromSecret,
+  buildApprovalLink,
+} from '../core/approval/links.js';
 import { createTaskTokenCipher } from '../core/approval/token-cipher.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import type { Day3ApprovalDeps, Day3Deps } from '../core/use-cases/day3.js';
@@ -103,13 +107,35 @@ export function useSlackPoster(factory: (botToken: string) => SlackPoster): void
   slackPosterFactory = factory;
 }
 
-/** Binds a notifier and the Block Kit builders into an announcer. */
-export function announcerFor(notifier: Notifier, interactive: boolean): ApprovalAnnouncer {
+/**
+ * Binds a notifier and the Block Kit builders into an announcer.
+ *
+ * @param pageLink how to sign the approval page link of a request again (key and
+ *   `APPROVAL_BASE_URL`), so a message updated after a partial signature keeps its page
+ *   buttons; absent (no base URL): the updated message keeps only the action buttons.
+ */
+export function announcerFor(
+  notifier: Notifier,
+  interactive: boolean,
+  pageLink?: (approvalId: string, exp: number) => string,
+): ApprovalAnnouncer {
   return {
     request: (summary, links) =>
       notifier.postApprovalRequest(approvalMessage(summary, links, { interactive })),
     outcome: (summary, outcome, ref) =>
       notifier.updateMessage(ref.channel, ref.ts, decisionMessage(summary, outcome)),
+    progress: (summary, p, ref) => {
+      const links = {
+        approvalId: p.approvalId,
+        approvalUrl: pageLink ? pageLink(p.approvalId, p.exp) : '',
+        expiresAtIso: p.expiresAtIso,
+      };
+      return notifier.updateMessage(
+        ref.channel,
+        ref.ts,
+        progressMessage(summary, links, p, { interactive }),
+      );
+    },
   };
 }
 
@@ -153,6 +179,8 @@ export interface ApprovalParts {
   readonly notifier: Notifier;
   /** Approve/Reject action buttons (true) or link buttons to the approval page (false). */
   readonly interactive: boolean;
+  /** Origin (+ prefix) of the approval page (`APPROVAL_BASE_URL`), when this function has it. */
+  readonly approvalBaseUrl?: string | undefined;
   readonly taskTokens: TaskTokenPort;
 }
 
@@ -174,7 +202,15 @@ export function assembleApprovalDeps(parts: ApprovalParts): ApprovalDeps {
     key: parts.key,
     approvals,
     store: approvals,
-    announcer: announcerFor(parts.notifier, parts.interactive),
+    announcer: announcerFor(
+      parts.notifier,
+      parts.interactive,
+      parts.approvalBaseUrl
+        ? (approvalId, exp) =>
+            buildApprovalLink({ baseUrl: parts.approvalBaseUrl ?? '', approvalId, exp }, parts.key)
+              .url
+        : undefined,
+    ),
     microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
     taskTokens: parts.taskTokens,
   };
@@ -192,6 +228,7 @@ export async function buildApprovalDeps(
     secrets,
     key: approvalKeyFromSecret(await secrets.get('approvalKey')),
     notifier: await makeNotifier(env, secrets),
+    approvalBaseUrl: env.APPROVAL_BASE_URL,
     interactive: env.SLACK_INTERACTIVE
       ? env.SLACK_INTERACTIVE === 'true'
       : env.NOTIFIER === 'slack',

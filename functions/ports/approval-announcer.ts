@@ -3,6 +3,7 @@
  * message format: the composition root binds it to a {@link Notifier} and the Block Kit
  * builders of `functions/adapters/slack/messages.ts`.
  */
+import type { ApprovalSignature, ApprovalStep } from '../core/approval/chain.js';
 import type { ApprovalSummary } from '../core/approval/types.js';
 import type { PostedMessage } from './notifier.js';
 
@@ -24,6 +25,19 @@ export interface AnnouncedOutcome {
   readonly atIso: string;
 }
 
+/** A request of a multi-signature chain that is signed in part and still waits. */
+export interface AnnouncedProgress {
+  readonly approvalId: string;
+  /** The signatures the request needs, in order (chain.ts). */
+  readonly chain: readonly ApprovalStep[];
+  /** The signatures given so far, oldest first (all `approved`: a rejection ends the request). */
+  readonly signatures: readonly ApprovalSignature[];
+  /** UTC ISO-8601. */
+  readonly expiresAtIso: string;
+  /** Expiry in epoch seconds UTC (what the signed page link carries as `exp`). */
+  readonly exp: number;
+}
+
 export interface ApprovalAnnouncer {
   /**
    * Posts the approval request.
@@ -35,4 +49,14 @@ export interface ApprovalAnnouncer {
    * @throws NotificationRejectedError or TransientError.
    */
   outcome(summary: ApprovalSummary, outcome: AnnouncedOutcome, ref: PostedMessage): Promise<void>;
+  /**
+   * Replaces the posted request after a partial signature: who signed (role, when) and which
+   * steps are still due; the request stays open (its buttons stay).
+   * @throws NotificationRejectedError or TransientError.
+   */
+  progress(
+    summary: ApprovalSummary,
+    progress: AnnouncedProgress,
+    ref: PostedMessage,
+  ): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
- * Block Kit messages of the Day-3 approval: the request ({@link approvalMessage}) and its
- * replacement once decided or expired ({@link decisionMessage}). Pure builders returning the
+ * Block Kit messages of the Day-3 approval: the request ({@link approvalMessage}), its
+ * replacement after each partial signature of a chain ({@link progressMessage}) and once
+ * decided or expired ({@link decisionMessage}). Pure builders returning the
  * {@link ChatMessage} the notifier posts.
  *
  * Two ways to decide from Slack, both supported:
@@ -19,6 +20,7 @@
  * <= 3000, <= 10 fields of <= 2000, button text <= 75, value <= 2000, url <= 3000.
  */
 
+import type { ApprovalSignature, ApprovalStep } from '../../core/approval/chain.js';
 import { paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
 import type { GateResult } from '../../core/gates/types.js';
@@ -385,4 +387,65 @@ export function decisionMessage(summary: ApprovalSummary, info: DecisionInfo): S
   }
   const byText = info.by ? ` by ${info.by}` : '';
   return { text: truncate(escapeMrkdwn(`${title}${byText} at ${info.atIso}`), 3000), blocks };
+}
+
+/** A partly signed request of a multi-signature chain (ports/approval-announcer.ts). */
+export interface ChainProgress {
+  /** The signatures the request needs, in order. */
+  readonly chain: readonly ApprovalStep[];
+  /** The signatures given so far, oldest first. */
+  readonly signatures: readonly ApprovalSignature[];
+}
+
+/**
+ * The request after a partial signature of its chain: {@link approvalMessage} (same buttons:
+ * the request is still open) with "Signed k of n" in the header and a section listing who
+ * signed (step, role, approver, when, note) and each step still due (role and who may sign).
+ */
+export function progressMessage(
+  summary: ApprovalSummary,
+  links: ApprovalLinks,
+  progress: ChainProgress,
+  options: { readonly interactive?: boolean } = {},
+): SlackMessage {
+  const base = approvalMessage(summary, links, options);
+  const prefix = `approval:${links.approvalId}`;
+  const signed = progress.signatures.length;
+  const total = progress.chain.length;
+  const counter = `Signed ${signed} of ${total}`;
+  const lines = [
+    ...progress.signatures.map(
+      (s) =>
+        `:white_check_mark: Step ${s.step} (${s.role}): ${s.decision === 'approved' ? 'approved' : 'rejected'} by ${who(s.by)} ${slackDate(s.atIso)}${s.note ? `: _${escapeMrkdwn(truncate(s.note, 200))}_` : ''}`,
+    ),
+    ...progress.chain
+      .slice(signed)
+      .map(
+        (step, i) =>
+          `:hourglass_flowing_sand: Step ${signed + i + 1} (${step.role}) still due: one of ${step.approvers.map(who).join(', ')}`,
+      ),
+  ];
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      block_id: `${prefix}:header`,
+      text: plain(`${counter} · Approval needed: ${headline(summary)}`),
+    },
+    {
+      type: 'section',
+      block_id: `${prefix}:signatures:${signed}`,
+      text: md(`*${counter}*\n${lines.join('\n')}`),
+    },
+    ...base.blocks.slice(1),
+  ];
+  const due = progress.chain[signed];
+  return {
+    text: truncate(
+      escapeMrkdwn(
+        `${counter}: ${headline(summary)}; ${due ? `step ${signed + 1} (${due.role}) still due; ` : ''}expires ${links.expiresAtIso}`,
+      ),
+      3000,
+    ),
+    blocks,
+  };
 }

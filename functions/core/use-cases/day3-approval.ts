@@ -8,14 +8,15 @@
  *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection; a
  *    signature that does not complete the request's approval chain (functions/core/approval/
  *    chain.ts) releases nothing: the execution keeps waiting for the next step (or its timeout);
- * 3. replace the announced request with the decision and who made it (best effort: a failed
- *    message update is reported, never undoes the decision).
+ * 3. replace the announced request with the decision and who made it, or, after a partial
+ *    signature, with who signed and which steps are still due (best effort: a failed message
+ *    update is reported, never undoes the decision).
  *
  * A refusal changes nothing but the audit trail.
  */
 
 import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
-import type { ApprovalStore } from '../../ports/approval-store.js';
+import type { ApprovalStore, ApprovalView } from '../../ports/approval-store.js';
 import type { AuditSink } from '../../ports/audit.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
@@ -76,7 +77,20 @@ export async function applyApprovalDecision(
     return { auditRecordId: record.id, execution: 'refused', announceError: null };
   }
   if (!outcome.chainComplete || outcome.taskToken === null) {
-    return { auditRecordId: record.id, execution: 'waiting', announceError: null };
+    const announceError = await announce(deps, outcome.approvalId, messageRef, (view, ref) =>
+      deps.announcer.progress(
+        view.summary,
+        {
+          approvalId: view.approvalId,
+          chain: view.chain,
+          signatures: view.signatures,
+          expiresAtIso: view.expiresAtIso,
+          exp: view.exp,
+        },
+        ref,
+      ),
+    );
+    return { auditRecordId: record.id, execution: 'waiting', announceError };
   }
   let execution: AppliedDecision['execution'] = 'resumed';
   try {
@@ -100,24 +114,37 @@ export async function applyApprovalDecision(
     if (!(err instanceof TaskTokenInvalidError)) throw err;
     execution = 'gone';
   }
-  let announceError: string | null = null;
-  try {
-    const ref = messageRef ?? (await deps.microLive.getMessageRef(outcome.approvalId));
-    if (ref) {
-      const view = await deps.approvals.getForDisplay(outcome.approvalId);
-      await deps.announcer.outcome(
-        view.summary,
-        {
-          approvalId: outcome.approvalId,
-          decision: outcome.status,
-          by: outcome.by,
-          atIso: outcome.atIso,
-        },
-        ref,
-      );
-    }
-  } catch (err) {
-    announceError = (err as Error).message;
-  }
+  const announceError = await announce(deps, outcome.approvalId, messageRef, (view, ref) =>
+    deps.announcer.outcome(
+      view.summary,
+      {
+        approvalId: outcome.approvalId,
+        decision: outcome.status,
+        by: outcome.by,
+        atIso: outcome.atIso,
+      },
+      ref,
+    ),
+  );
   return { auditRecordId: record.id, execution, announceError };
+}
+
+/**
+ * Updates the announced message of `approvalId` (found with `messageRef` or looked up) with
+ * `update`, best effort.
+ * @returns why it failed, or null (also when nothing was announced).
+ */
+async function announce(
+  deps: ApplyDecisionDeps,
+  approvalId: string,
+  messageRef: PostedMessage | null | undefined,
+  update: (view: ApprovalView, ref: PostedMessage) => Promise<void>,
+): Promise<string | null> {
+  try {
+    const ref = messageRef ?? (await deps.microLive.getMessageRef(approvalId));
+    if (ref) await update(await deps.approvals.getForDisplay(approvalId), ref);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
