@@ -92,7 +92,7 @@ async function setup() {
     applyApprovalDecision(
       apply,
       await decideApproval(
-        { store, key: KEY, clock },
+        { store, clock },
         {
           approvalId: APPROVAL_ID,
           decision: 'approved',
