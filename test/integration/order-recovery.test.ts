@@ -82,6 +82,13 @@ function crashing(when: 'before' | 'after'): BrokerPort {
   });
 }
 
+/** The `order_status_changed` records of a promotion (one `recordOrderStatus` writes them all). */
+async function statusChanges(promotionId: string) {
+  return (await readAuditObjects(stack.servers.s3Endpoint))
+    .filter((r) => r.stream === `promotion:${promotionId}` && r.kind === 'order_status_changed')
+    .map((r) => ({ ...r, payload: JSON.parse(String(r.payload)) as Record<string, unknown> }));
+}
+
 async function kindsOf(promotionId: string): Promise<string[]> {
   return (await readAuditObjects(stack.servers.s3Endpoint))
     .filter((r) => r.stream === `promotion:${promotionId}`)
@@ -141,6 +148,17 @@ describe('order intent and crash recovery', () => {
       'workflow_failed',
       'promotion_completed',
     ]);
+    const [neverSent] = await statusChanges(promotion.promotionId);
+    expect(neverSent).toMatchObject({
+      actor: 'stagegate/in-flight-recovery',
+      subject: { promotion_id: promotion.promotionId },
+      payload: {
+        status: 'canceled',
+        filled_qty: 0,
+        filled_avg_price: null,
+        reason: expect.stringContaining('never reached the broker'),
+      },
+    });
 
     // Act: a rerun for the same candidate and session
     stack.clock.set(Date.parse('2013-10-08T14:20:00.000Z'));
@@ -173,6 +191,14 @@ describe('order intent and crash recovery', () => {
     const orders = await deps.promotions.listOrders(promotion.promotionId);
     expect(orders.map((o) => o.order.status)).not.toContain('pending_new');
     expect(await kindsOf(promotion.promotionId)).toContain('workflow_failed');
+    const synced = await statusChanges(promotion.promotionId);
+    expect(synced.length).toBeGreaterThan(0);
+    for (const r of synced) {
+      expect(r).toMatchObject({
+        actor: 'stagegate/promotion-pipeline',
+        payload: { broker_status: expect.any(String), previous_status: expect.any(String) },
+      });
+    }
 
     // Act: rerun the whole stage for the same candidate and session
     stack.clock.set(Date.parse('2013-10-09T14:30:00.000Z'));

@@ -16,6 +16,7 @@ import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CohortStarter } from '../../ports/cohort-starter.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import { pendingApprovalsAt } from '../approval/pending.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import { ValidationError } from '../errors.js';
 import { type LeveragePolicy, LeveragePolicySchema } from '../leverage/policy.js';
@@ -234,7 +235,7 @@ export function slackFund(deps: FundDeps): NonNullable<SlashCommandExtensions['f
         ? `Recent promotions: ${recent.map((p) => `${p.promotionId} ${p.genome.symbol} ${p.status} (cohort PnL ${usd(p.metrics.totalPnlUsd)})`).join('; ')}.`
         : 'Recent promotions: none.',
     );
-    const pending = approvals.items.filter((a) => a.status === 'pending' && nowMs < a.exp * 1000);
+    const pending = pendingApprovalsAt(approvals.items, nowMs);
     lines.push(
       pending.length
         ? `Pending approvals: ${pending.map((a) => `${a.approvalId} (${a.summary.symbol}, slice ${usd(a.summary.capitalSliceUsd)}, expires ${a.expiresAtIso})`).join('; ')}.`

@@ -29,6 +29,7 @@ import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import { approvalExpiredAt } from '../approval/pending.js';
 import { AUDIT_KINDS, type AuditDraft, type AuditEnvironment } from '../audit/record.js';
 import { verifyChains } from '../audit/verify.js';
 import type { SlashCommand } from '../chatops/command.js';
@@ -766,7 +767,7 @@ export class ConsoleApi {
       ...rest,
       signaturesRequired: steps.length,
       equityCurve,
-      expired: this.deps.clock.now() >= v.exp * 1000,
+      expired: approvalExpiredAt(v, this.deps.clock.now()),
     };
   }
 

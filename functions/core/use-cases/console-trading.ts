@@ -19,6 +19,7 @@
 
 import type { ApprovalView } from '../../ports/approval-store.js';
 import type { ApprovalSignature } from '../approval/chain.js';
+import { approvalExpiredAt } from '../approval/pending.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import type { LeverageDecisionRecord, MicroLiveSlice } from './day3-records.js';
 
@@ -484,7 +485,7 @@ export function approvalChain(
       }
     }
   }
-  const expired = nowMs >= approval.exp * 1000;
+  const expired = approvalExpiredAt(approval, nowMs);
   const taskToken: ApprovalChain['taskToken'] =
     approval.status !== 'pending'
       ? {

@@ -36,6 +36,7 @@ import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { PostClaimStore } from '../../ports/post-claims.js';
 import type { ReportChannel } from '../../ports/report-channel.js';
+import { pendingApprovalsAt } from '../approval/pending.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import {
   type Market,
@@ -271,14 +272,12 @@ export async function buildDailyReport(
     ...deskEvidence(results),
     candidate,
     ...trading,
-    pendingApprovals: approvals.items
-      .filter((a) => a.status === 'pending' && nowMs < a.exp * 1000)
-      .map((a) => ({
-        approvalId: a.approvalId,
-        symbol: a.summary.symbol,
-        capitalSliceUsd: a.summary.capitalSliceUsd,
-        expiresAtIso: a.expiresAtIso,
-      })),
+    pendingApprovals: pendingApprovalsAt(approvals.items, nowMs).map((a) => ({
+      approvalId: a.approvalId,
+      symbol: a.summary.symbol,
+      capitalSliceUsd: a.summary.capitalSliceUsd,
+      expiresAtIso: a.expiresAtIso,
+    })),
     plan: plan?.plan && plan.added.length > 0 ? planLines(plan.plan) : null,
     minPsr: deps.minPsr,
     consoleUrl: deps.consoleUrl ?? null,

@@ -8,6 +8,7 @@
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import { pendingApprovalsAt } from '../approval/pending.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -79,17 +80,15 @@ export async function deskStatus(deps: DeskStatusDeps): Promise<DeskStatus> {
     latestCohort: cohorts.items[0] ?? null,
     latestPartialCohort: partials.items[0] ?? null,
     latestPromotion: promotions.items[0] ?? null,
-    pendingApprovals: approvals.items
-      .filter((a) => a.status === 'pending' && nowMs < a.exp * 1000)
-      .map((a) => ({
-        approvalId: a.approvalId,
-        candidateId: a.summary.candidateId,
-        agentId: a.summary.agentId,
-        symbol: a.summary.symbol,
-        bankrollUsd: a.summary.bankrollUsd,
-        capitalSliceUsd: a.summary.capitalSliceUsd,
-        approvers: a.approvers,
-        expiresAtIso: a.expiresAtIso,
-      })),
+    pendingApprovals: pendingApprovalsAt(approvals.items, nowMs).map((a) => ({
+      approvalId: a.approvalId,
+      candidateId: a.summary.candidateId,
+      agentId: a.summary.agentId,
+      symbol: a.summary.symbol,
+      bankrollUsd: a.summary.bankrollUsd,
+      capitalSliceUsd: a.summary.capitalSliceUsd,
+      approvers: a.approvers,
+      expiresAtIso: a.expiresAtIso,
+    })),
   };
 }

@@ -4,10 +4,18 @@
  * and orders with the broker.
  */
 import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
+import { auditDraft } from '../audit/record.js';
 import { BrokerRejectedError, KillSwitchEngagedError } from '../errors.js';
 import { type AccountBook, applyBookFill, openPositions } from '../exchange/position-book.js';
 import { clientOrderId } from '../orders/client-order-id.js';
-import { isTerminalOrderStatus, Order, type OrderEvent, type OrderSide } from '../orders/order.js';
+import {
+  isTerminalOrderStatus,
+  Order,
+  type OrderEvent,
+  type OrderSide,
+  type OrderSnapshot,
+  type OrderStatus,
+} from '../orders/order.js';
 import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import {
@@ -19,6 +27,40 @@ import {
 } from './promotion.js';
 import type { PlannedLeg } from './promotion-plan.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
+
+/**
+ * Records `order_status_changed` for one order of a promotion (stream `promotion:<id>`): the
+ * order's new status, cumulative `filled_qty` (shares) and `filled_avg_price` (USD, null when
+ * nothing filled), the status it had before, and either the broker's own status word or the
+ * reason it changed without the broker (rejected before sending, cancelled never sent).
+ *
+ * @param actor who changed it: the promotion pipeline, or the in-flight recovery.
+ */
+export async function recordOrderStatus(
+  deps: Pick<PromotionDeps, 'audit' | 'environment'>,
+  promotionId: string,
+  previousStatus: OrderStatus,
+  next: OrderSnapshot,
+  why: { readonly broker_status: string } | { readonly reason: string },
+  actor: string = PROMOTION_ACTOR,
+): Promise<void> {
+  await deps.audit.append(
+    auditDraft('order_status_changed', {
+      actor,
+      stream: promotionStream(promotionId),
+      environment: deps.environment,
+      subject: { promotion_id: promotionId, order_id: next.clientOrderId },
+      payload: {
+        client_order_id: next.clientOrderId,
+        status: next.status,
+        previous_status: previousStatus,
+        filled_qty: next.filledQty,
+        filled_avg_price: next.avgFillPriceUsd,
+        ...why,
+      },
+    }),
+  );
+}
 
 /**
  * Applies the broker's view of an order to our snapshot through the Order entity (an
@@ -64,22 +106,9 @@ export async function syncOrder(
   }
   const updated: PromotionOrder = { ...tracked, bookedQty, bookedFeesUsd, order: next };
   await deps.promotions.saveOrder(updated);
-  await deps.audit.append(
-    promotionDraft(
-      deps,
-      'order_status_changed',
-      promotionStream(p.promotionId),
-      { promotion_id: p.promotionId, order_id: next.clientOrderId },
-      {
-        client_order_id: next.clientOrderId,
-        status: next.status,
-        previous_status: tracked.order.status,
-        filled_qty: next.filledQty,
-        filled_avg_price: next.avgFillPriceUsd,
-        broker_status: reported.status,
-      },
-    ),
-  );
+  await recordOrderStatus(deps, p.promotionId, tracked.order.status, next, {
+    broker_status: reported.status,
+  });
   return updated;
 }
 
@@ -127,27 +156,11 @@ async function recordRejection(
   reason: string,
   nowMs: number,
 ): Promise<PromotionOrder> {
-  const coid = reserved.order.clientOrderId;
   const order = Order.rehydrate(reserved.order);
   order.apply({ type: 'rejected', atMs: nowMs, reason } as OrderEvent);
   const rejected: PromotionOrder = { ...reserved, order: order.snapshot() };
   await deps.promotions.saveOrder(rejected);
-  await deps.audit.append(
-    promotionDraft(
-      deps,
-      'order_status_changed',
-      promotionStream(p.promotionId),
-      { promotion_id: p.promotionId, order_id: coid },
-      {
-        client_order_id: coid,
-        status: 'rejected',
-        previous_status: reserved.order.status,
-        filled_qty: 0,
-        filled_avg_price: null,
-        reason,
-      },
-    ),
-  );
+  await recordOrderStatus(deps, p.promotionId, reserved.order.status, rejected.order, { reason });
   return rejected;
 }
 

@@ -18,7 +18,7 @@ import { auditDraft } from '../audit/record.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
 import { recoverPaperSession } from './paper-session-recovery.js';
 import type { PromotionDeps } from './promotion.js';
-import { syncOrder } from './promotion-orders.js';
+import { recordOrderStatus, syncOrder } from './promotion-orders.js';
 import type { PromotionOrder } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';
@@ -65,8 +65,6 @@ async function recoverOrder(
   tracked: PromotionOrder,
   nowMs: number,
 ): Promise<RecoveredOrder> {
-  const stream = `promotion:${p.promotionId}`;
-  const promotionId = p.promotionId;
   const coid = tracked.order.clientOrderId;
   const before = tracked.order.status;
   const reported = await broker.getOrderByClientOrderId(coid);
@@ -80,22 +78,9 @@ async function recoverOrder(
     order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
     current = { ...tracked, order: order.snapshot() };
     await deps.promotions.saveOrder(current);
-    await deps.audit.append({
-      kind: 'order_status_changed',
-      actor: ACTOR,
-      stream,
-      environment: deps.environment,
-      subject: { promotion_id: promotionId, order_id: coid },
-      payload: {
-        client_order_id: coid,
-        status: current.order.status,
-        previous_status: before,
-        filled_qty: 0,
-        filled_avg_price: null,
-        reason:
-          'never reached the broker (crash between order_intent and the broker call); not sent',
-      },
-    });
+    const reason =
+      'never reached the broker (crash between order_intent and the broker call); not sent';
+    await recordOrderStatus(deps, p.promotionId, before, current.order, { reason }, ACTOR);
   }
   return {
     clientOrderId: coid,
