@@ -344,7 +344,10 @@ async function readKillSwitch(deps: PaperTickDeps): Promise<KillSwitchReading> {
 }
 
 /** Reads every open order back from the broker. */
-async function track(deps: PaperTickDeps, orders: readonly PaperOrder[]): Promise<PaperOrder[]> {
+async function track(
+  deps: Pick<PaperTickDeps, 'broker'>,
+  orders: readonly PaperOrder[],
+): Promise<PaperOrder[]> {
   const out: PaperOrder[] = [];
   for (const o of orders) {
     if (isTerminalOrderStatus(o.status)) {
@@ -732,7 +735,7 @@ export async function paperTick(
  * covers what the kill switch's did not (a session never flattens the same shares twice).
  */
 async function adoptKillSwitchFlatten(
-  deps: PaperTickDeps,
+  deps: Pick<PaperTickDeps, 'broker'>,
   state: PaperSessionState,
   nowMs: number,
 ): Promise<PaperSessionState> {
@@ -751,6 +754,28 @@ async function adoptKillSwitchFlatten(
     updatedAtIso: known.updatedAtIso,
   };
   return { ...state, orders: [...state.orders, adopted] };
+}
+
+/**
+ * The session's orders as the broker has them at its settle step (the workflow's Finish, after
+ * the last tick): the kill switch's flatten of this session adopted when the broker knows it
+ * and the session does not track it yet, then every order that is not terminal read again
+ * (status, filled shares, average fill price USD, fees USD). The switch can be engaged after
+ * the session's last tick, for example while its own close flatten is open: the engage
+ * cancels that order and sends the kill flatten in its place, and the session may never tick
+ * again (a tick after the close only waits for its open orders). Settling takes the kill
+ * flatten's fills into the session's book, so the session ends flat in its book as at the
+ * broker. `nowMs` (epoch ms) dates the adopted order when the broker gives no submit time.
+ *
+ * @throws the broker's errors (transient: the workflow retries the step).
+ */
+export async function settleSessionOrders(
+  deps: Pick<PaperTickDeps, 'broker'>,
+  state: PaperSessionState,
+  nowMs: number,
+): Promise<PaperSessionState> {
+  const adopted = await adoptKillSwitchFlatten(deps, state, nowMs);
+  return { ...adopted, orders: await track(deps, adopted.orders) };
 }
 
 /** Signed shares the session's open flatten orders have still to fill (sells negative). */

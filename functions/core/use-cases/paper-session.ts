@@ -40,6 +40,7 @@ import {
   type PaperSessionState,
   paperTick,
   sessionBook,
+  settleSessionOrders,
 } from '../paper/paper-session.js';
 import {
   type ParityRecord,
@@ -637,15 +638,21 @@ export interface SessionSummary {
 }
 
 /**
- * Finish: the reference simulation, the parity record (per order and in total), and the
- * reconciliation of this session's book with the broker's position (quantity and average
- * price); records `paper_session_completed`.
+ * Finish: settles the session's orders with the broker (`settleSessionOrders`: the kill
+ * switch's flatten adopted, every open order read again, each change recorded
+ * `order_status_changed`), then the reference simulation, the parity record (per order and in
+ * total), and the reconciliation of this session's book with the broker's position (quantity
+ * and average price); records `paper_session_completed`.
  */
 export async function finishPaperSession(
   deps: PaperSessionDeps,
   input: { readonly state: PaperSessionState; readonly promotion: StagedPromotion },
 ): Promise<SessionSummary> {
-  const paper = input.state;
+  // The orders as the broker has them now, the kill switch's flatten included (engaged after
+  // the last tick, e.g. while the close flatten was open): the book is what was done.
+  const now = deps.clock.now();
+  const paper = await settleSessionOrders({ broker: deps.brokerAt(now) }, input.state, now);
+  await recordStatusChanges(deps, input.state, paper);
   const initial = newPaperSession({ ...paper });
   const { state: reference, session } = await runReferenceSession(
     deps.marketData,

@@ -10,6 +10,11 @@
  * the session's kill flatten is sent at once; the session ends flat in its own book and at
  * the broker with nothing open; every order sent after the switch is a flatten (no new
  * entry); the command, the switch change, the cancel and the halt are in the audit trail.
+ *
+ * The edge: the switch engaged while the session's own close flatten is open. The engage
+ * cancels that order and sends the kill flatten in its place; the session never ticks again
+ * (its next step is the workflow's Finish), and still ends flat in its book and at the broker:
+ * Finish settles the session's orders with the broker (the kill flatten adopted) first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsoleApi } from '../../../functions/composition/console.js';
@@ -23,9 +28,11 @@ import {
   sessionBook,
 } from '../../../functions/core/paper/paper-session.js';
 import {
+  finishPaperSession,
   type PaperSessionDeps,
   tickPaperSession,
 } from '../../../functions/core/use-cases/paper-session.js';
+import type { StagedPromotion } from '../../../functions/core/use-cases/promotion-records.js';
 import { type ConsoleServer, startConsoleServer } from '../../../local/console-server.js';
 import { ConsoleUsers } from '../../../local/console-users.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
@@ -41,6 +48,7 @@ import { loadSharedSession } from '../../support/shared-session.js';
 import { auditRecords } from '../day3/support.js';
 
 const DATE = '2013-10-09';
+const EDGE_DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const PROMOTION = 'PSLACKKILL01';
 
@@ -50,12 +58,14 @@ let secret: string;
 let paper: PaperSessionDeps;
 let genomes: PaperSessionState['genome'][];
 let openMs: number;
+let edge: Awaited<ReturnType<typeof loadSharedSession>>;
 
 beforeAll(async () => {
   let shared: Awaited<ReturnType<typeof loadSharedSession>>;
-  [stack, shared] = await Promise.all([
+  [stack, shared, edge] = await Promise.all([
     startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' }),
     loadSharedSession(DATE, SYMBOLS, 'c-slack-kill'),
+    loadSharedSession(EDGE_DATE, SYMBOLS, 'c-slack-kill-edge'),
   ]);
   ({ genomes, openMs } = shared);
   secret = await localSigningSecret('memory');
@@ -82,6 +92,16 @@ const tick = async (state: PaperSessionState) => (await tickPaperSession(paper, 
 /** Moves the stack's clock to one second after the next minute. */
 const nextMinute = () =>
   stack.clock.set((Math.floor(stack.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+
+/** `/stagegate <text>` signed like Slack, as the operator, confirmation clicked. */
+const operatorSays = (text: string) =>
+  sendSlashCommand({
+    baseUrl: server.url,
+    signingSecret: secret,
+    userId: localSlackUser('operator'),
+    text,
+    confirm: async () => true,
+  });
 
 describe('/stagegate kill on from Slack against a running paper session (local stack)', () => {
   it('cancels the open order, flattens the session in its book and at the broker, records it all; no new entry after', async () => {
@@ -112,13 +132,7 @@ describe('/stagegate kill on from Slack against a running paper session (local s
     }
 
     // Act: the operator types `/stagegate kill on <reason>` and clicks the confirmation
-    const exchanges = await sendSlashCommand({
-      baseUrl: server.url,
-      signingSecret: secret,
-      userId: localSlackUser('operator'),
-      text: 'kill on desk test: stop the session',
-      confirm: async () => true,
-    });
+    const exchanges = await operatorSays('kill on desk test: stop the session');
 
     // Assess (at engage): the switch is on, the open orders canceled, the flatten sent
     expect(exchanges.map((x) => [x.via, x.status])).toEqual([
@@ -196,4 +210,91 @@ describe('/stagegate kill on from Slack against a running paper session (local s
       ),
     ).toBe(true);
   }, 300_000);
+
+  it("engaged while the session's own close flatten is open: it never ticks again and Finish still ends it flat in its book and at the broker", async () => {
+    // Prepare: the switch released (from Slack); a session run to its close flatten, open
+    expect((await operatorSays('kill off desk test over')).at(-1)?.status).toBe(200);
+    expect(await stack.promotion.killSwitch.read()).toMatchObject({ engaged: false });
+    const promotionId = 'PSLACKKILL02';
+    const costs = parseCohortConfig({ bankrollUsd: 1_000 });
+    let s: PaperSessionState | null = null;
+    // The busiest genome that still holds a position when its close flatten goes out.
+    for (const genome of edge.genomes.slice(0, 5)) {
+      const id = `${promotionId}${edge.genomes.indexOf(genome)}`;
+      let t = paperSessionFixture({
+        promotionId: id,
+        genome,
+        date: EDGE_DATE,
+        openMs: edge.openMs,
+        costs,
+      });
+      t = { ...t, limits: { ...t.limits, account: DEFAULT_ACCOUNT_LIMITS } };
+      stack.clock.set(edge.openMs + 30 * 60_000 + 1_000);
+      while (!t.done && !t.flattenDecided) {
+        t = await tick(t);
+        if (!t.flattenDecided) nextMinute();
+      }
+      if (t.orders.some((o) => o.reason === 'flatten' && isOpen(o))) {
+        s = t;
+        break;
+      }
+      // Flat at the close: finish it so the account holds nothing of it, try the next genome.
+      while (!t.done) {
+        nextMinute();
+        t = await tick(t);
+      }
+    }
+    if (!s) throw new Error('no genome of the shared session holds a position at its close');
+    const session = s;
+    const broker = stack.promotion.brokerAt(stack.clock.now());
+    const own = session.orders.filter((o) => o.reason === 'flatten' && isOpen(o));
+    expect(own.length).toBeGreaterThan(0);
+    const heldBefore = positionOf(session);
+    expect(heldBefore).not.toBe(0);
+
+    // Act: the switch engaged from Slack while that flatten is open
+    expect((await operatorSays('kill on close edge')).at(-1)?.status).toBe(200);
+
+    // Assess (at engage): the session's own flatten canceled, the kill flatten sent instead
+    for (const o of own) {
+      expect((await broker.getOrderByClientOrderId(o.clientOrderId))?.status).toBe('canceled');
+    }
+    const killId = killSwitchFlattenOrderId(session.promotionId);
+    expect(await broker.getOrderByClientOrderId(killId)).toMatchObject({
+      side: heldBefore > 0 ? 'sell' : 'buy',
+    });
+
+    // Act: no further tick; after the close the workflow's Finish runs on the last tick's state
+    stack.clock.set(session.closeMs + 60_000);
+    const promotion = { metrics: { totalPnlUsd: 0 } } as unknown as StagedPromotion;
+    const out = await finishPaperSession(paper, { state: session, promotion });
+
+    // Assess: flat in its book and at the broker, reconciled; the kill flatten is the session's
+    expect(positionOf(session)).toBe(heldBefore); // the last tick's book was not flat
+    expect(out.reconciliation).toMatchObject({ clean: true });
+    expect(out.reconciliation.bookQty).toBeCloseTo(0, 9);
+    expect(out.reconciliation.brokerQty).toBeCloseTo(0, 9);
+    expect(await broker.listOpenOrders()).toEqual([]);
+    expect(out.orders.find((o) => o.clientOrderId === killId)).toMatchObject({
+      reason: 'flatten',
+      status: 'filled',
+    });
+    for (const o of own) {
+      expect(out.orders.find((x) => x.clientOrderId === o.clientOrderId)?.status).toBe('canceled');
+    }
+    const records = await auditRecords(stack);
+    const settled = records.filter(
+      (r) =>
+        r.kind === 'order_status_changed' &&
+        r.stream === `promotion:${session.promotionId}` &&
+        r.payload.client_order_id === killId,
+    );
+    expect(settled.at(-1)?.payload).toMatchObject({ status: 'filled' });
+    expect(
+      records.find(
+        (r) =>
+          r.kind === 'paper_session_completed' && r.stream === `promotion:${session.promotionId}`,
+      )?.payload.reconciliation,
+    ).toMatchObject({ clean: true });
+  }, 600_000);
 });
