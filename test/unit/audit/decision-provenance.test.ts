@@ -129,6 +129,73 @@ describe('sessionDataHash', () => {
   });
 });
 
+describe('sessionDataHash over a sequence of ticks', () => {
+  it('equals the generic hash at every call: minutes added, fewer minutes, earlier bars changed', () => {
+    // Prepare: two sessions hashed in turn (the column text is remembered between calls and
+    // extended; any earlier bar that changed, or fewer minutes, must rebuild it)
+    const value = fc.oneof(
+      { weight: 8, arbitrary: fc.double({ min: 50, max: 150 }) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0, 0),
+      },
+    );
+    const call = fc.record({
+      which: fc.nat(1),
+      count: fc.nat(40),
+      change: fc.option(fc.record({ at: fc.nat(40), value }), { nil: null }),
+    });
+    // Act + Assess
+    fc.assert(
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 40 }),
+        fc.array(value, { minLength: 1, maxLength: 40 }),
+        fc.array(call, { minLength: 1, maxLength: 30 }),
+        (a, b, calls) => {
+          const sessions = [closesSession(a), closesSession(b)];
+          for (const c of calls) {
+            let s = sessions[c.which] as MarketSession;
+            const n = s.timestamps.length;
+            if (c.change) {
+              s = withClose(s, c.change.at % n, c.change.value);
+              sessions[c.which] = s;
+            }
+            const count = c.count % (n + 1);
+            expect(sessionDataHash(s, count)).toBe(referenceHash(s, count));
+          }
+        },
+      ),
+    );
+  });
+});
+
+/** A one-symbol session with these closes (the other columns derived from them). */
+function closesSession(closes: readonly number[]): MarketSession {
+  const n = closes.length;
+  const col = (f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
+  const close = col((i) => closes[i] as number);
+  return {
+    date: '2013-10-08',
+    market: 'equity-usa',
+    symbols: ['SPY'],
+    timestamps: col((i) => T0 + i * 60_000),
+    series: [
+      {
+        symbol: 'SPY',
+        open: close,
+        high: col((i) => (closes[i] as number) + 0.01),
+        low: col((i) => (closes[i] as number) - 0.01),
+        close,
+        volume: col((i) => i * 10),
+        bid: col((i) => (closes[i] as number) - 0.005),
+        ask: col((i) => (closes[i] as number) + 0.005),
+        bidSize: col(() => 3),
+        askSize: col(() => 4),
+      },
+    ],
+  };
+}
+
 const FIELDS = ['open', 'high', 'low', 'close', 'volume', 'bid', 'ask', 'bidSize', 'askSize'];
 
 /** The generic form of the session hash: valueHash of the plain document. */
