@@ -140,5 +140,28 @@ async function bundlePath() {
   return build();
 }
 
+/**
+ * `aws-local-stepfunctions` imports `asl-validator` when it loads; the local runner needs it
+ * only for a definition never validated before (`local/asl-validation-cache.ts`), so the
+ * interpreter gets `bin/lazy-asl-validator.mjs`, which loads the real one on first call.
+ * `module.registerHooks` (in-thread hooks, Node >= 22.15); without it, the eager import.
+ */
+function deferAslValidator() {
+  if (typeof module.registerHooks !== 'function') return;
+  const lazy = pathToFileURL(path.join(here, 'lazy-asl-validator.mjs')).href;
+  module.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (
+        specifier === 'asl-validator' &&
+        context.parentURL?.includes('/node_modules/aws-local-stepfunctions/')
+      ) {
+        return { url: lazy, format: 'module', shortCircuit: true };
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+}
+
 module.enableCompileCache?.(path.join(cacheDir, 'v8'));
+deferAslValidator();
 await import(pathToFileURL(await bundlePath()).href);
