@@ -975,6 +975,7 @@ async function runSummary(stack: LocalStack, sessions: readonly string[], r: Rep
     reason: p.reason ?? null,
     promotionId: p.paper?.parity.promotionId ?? null,
     candidate: p.cohortId ? { cohortId: p.cohortId, agentId: p.agentId ?? null } : null,
+    paperSlot: p.slot ?? null,
     gates: (p.gates?.results ?? []).map((g) => ({
       gate: g.gate,
       verdict: g.verdict,

@@ -75,6 +75,11 @@ export const PROMOTION_VIEW = view<
   | { readonly skipped: true; readonly reason: string }
 >()('promotion-pipeline.asl.json', {
   staged: at<StagedPromotion>('Freeze', 'promotion'),
+  /** StageCandidate's output: the paper slot's decision (null when the request named the agent). */
+  stageOutput: at<{ readonly slot?: { decision: string; reason: string } | null }>(
+    'StageCandidate',
+    'staged',
+  ),
   gates: at<GatesOutput>('EvaluateGates', 'gates'),
   paperSession: childOutput<SessionSummary>('PaperSession', 'session'),
   reconciliation: at<Awaited<ReturnType<typeof reconcilePromotion>>>('Reconcile', 'reconciliation'),

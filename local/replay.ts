@@ -109,6 +109,8 @@ export interface PromotionOutcome {
   readonly error?: string;
   readonly cohortId?: string;
   readonly agentId?: string;
+  /** The paper slot's decision at staging (incumbent/challenger), when the pipeline picked. */
+  readonly slot?: { readonly decision: string; readonly reason: string };
   readonly gates?: GatesOutput;
   readonly orders?: OrdersOutput;
   readonly reconciliationClean?: boolean;
@@ -639,6 +641,8 @@ export function printPromotion(
     write(
       `  staged ${p.agentId} of ${p.cohortId} (${p.genome.family} on ${p.genome.symbol}), capital slice $${p.capitalSliceUsd.toFixed(2)}, config hash ${p.configHash.slice(0, 12)}…\n`,
     );
+    const slot = run.stageOutput?.slot;
+    if (slot) write(`  paper slot: ${slot.decision.replaceAll('_', ' ')}: ${slot.reason}\n`);
   }
   if (gates) write(`\n${gatesTable(gates.results)}\n`);
   if (session) {
@@ -670,6 +674,7 @@ export function printPromotion(
     error: result.error,
     cohortId: p?.cohortId,
     agentId: p?.agentId,
+    ...(run.stageOutput?.slot ? { slot: run.stageOutput.slot } : {}),
     gates,
     orders,
     reconciliationClean: rec?.clean,

@@ -6,6 +6,7 @@ import {
 } from '../adapters/brokers/simulated-broker.js';
 import { DynamoSimulatedBrokerStore } from '../adapters/brokers/simulated-broker-store.js';
 import { DynamoKillSwitch } from '../adapters/dynamodb/kill-switch.js';
+import { DynamoPaperTrackRecord } from '../adapters/dynamodb/paper-track-record.js';
 import { DynamoPromotionRepository } from '../adapters/dynamodb/promotion-repository.js';
 import { DynamoSessionBooks } from '../adapters/dynamodb/session-books.js';
 import { powertoolsSecretReader } from '../adapters/secrets/secrets.js';
@@ -115,6 +116,7 @@ export function buildPromotionDeps(rt: Runtime): PromotionRecoveryDeps {
     audit: rt.audit,
     environment: rt.env.STAGE,
     promotions: new DynamoPromotionRepository(doc, rt.env.TABLE_NAME),
+    paperTrackRecord: new DynamoPaperTrackRecord(doc, rt.env.TABLE_NAME),
     sessionBooks: new DynamoSessionBooks(doc, rt.env.TABLE_NAME),
     killSwitch: new DynamoKillSwitch(doc, rt.env.TABLE_NAME),
     brokerAt,

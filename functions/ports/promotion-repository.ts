@@ -24,6 +24,11 @@ export interface PromotionRepository {
    * `[fromIso, toIso)` (UTC ISO-8601), oldest first: the crash sweeper's candidates.
    */
   listInFlight(fromIso: string, toIso: string): Promise<readonly string[]>;
+  /**
+   * The `limit` most recently staged promotions (by staging time, then id), newest first,
+   * whatever their status: where the paper slot's holder is read (`use-cases/promotion-slot.ts`).
+   */
+  listRecent(limit: number): Promise<readonly StagedPromotion[]>;
   listOrders(promotionId: string): Promise<readonly PromotionOrder[]>;
   /** The local position book (average cost) of a broker account, with its version for updates. */
   getBook(account: string): Promise<{ book: AccountBook; version: number }>;

@@ -146,6 +146,9 @@ const COMMON = {
     windowCheckSeconds: 900,
     reconcileQtyTolerance: 0.000001,
     wholeShares: false,
+    // The incumbent keeps the paper slot unless a challenger beats it by 10 bps a day over
+    // 3 sessions, once the incumbent has 3 paper sessions (docs/execution.md).
+    paperSlot: { marginDailyReturn: 0.001, minChallengerSessions: 3, minIncumbentSessions: 3 },
   },
   audit: { projectionStartDate: '2024-01-01' },
   alarms: { emails: [] as string[] },

@@ -11,7 +11,7 @@
  *
  * | function | DynamoDB (partition patterns) | S3 | other |
  * | --- | --- | --- | --- |
- * | stage-promotion | Query `COHORT#*` + gsi1; Put/Get `PROMOTION#*` | read `cohorts/` | audit |
+ * | stage-promotion | Query `COHORT#*`, `PAPER_TRACK#*` + gsi1; Put/Get `PROMOTION#*` | read `cohorts/` | audit |
  * | check-promotion-window | none | none | none (pure computation) |
  * | evaluate-gates | Get `BROKER_BOOK#*`, `CONFIG`; Update `PROMOTION#*` | read `lean/` | audit |
  * | start-paper-session | none | read `lean/` | broker, audit |
@@ -208,11 +208,12 @@ export class PromotionPipeline extends Construct {
 
     this.functions = {
       // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.sga,
+      // reads the paper slot (recent promotions on gsi1, the incumbent's PAPER_TRACK#<genome>),
       // stages the promotion (conditional Put, Get on a lost race).
       stagePromotion: audited(
         fn('stagePromotion')
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
-          .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
+          .usesTableItemsIn(table, [PARTITIONS.cohort, PARTITIONS.paperTrack], ['Query'])
           .queriesIndex(table, props.cohortIndexName)
           .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem']),
       ),

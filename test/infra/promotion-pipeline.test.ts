@@ -359,7 +359,8 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     // Assess
     expect(actual).toEqual({
       stagePromotion: {
-        'dynamodb:Query': ['COHORT#*', 'index:gsi1'],
+        // The paper slot: recent promotions (gsi1) and the incumbent's paper track record.
+        'dynamodb:Query': ['COHORT#*', 'PAPER_TRACK#*', 'index:gsi1'],
         'dynamodb:GetItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
         'dynamodb:PutItem': ['PROMOTION#*'],
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*'],

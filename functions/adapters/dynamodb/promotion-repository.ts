@@ -168,6 +168,31 @@ export class DynamoPromotionRepository implements PromotionRepository {
     return ids;
   }
 
+  async listRecent(limit: number): Promise<readonly StagedPromotion[]> {
+    const found: StagedPromotion[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.doc, pageSize: Math.min(limit, 100) },
+        {
+          TableName: this.tableName,
+          IndexName: this.indexName,
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': 'PROMOTIONS' },
+          ScanIndexForward: false,
+        },
+      );
+      for await (const out of pages) {
+        for (const i of out.Items ?? []) {
+          if (found.length >= limit) return found;
+          found.push(StagedPromotionSchema.parse(i));
+        }
+      }
+    } catch (err) {
+      rethrowAws(err, 'list recent promotions');
+    }
+    return found;
+  }
+
   async listOrders(promotionId: string): Promise<readonly PromotionOrder[]> {
     try {
       const out = await this.doc.send(

@@ -22,6 +22,7 @@ export const AUDIT_KINDS = [
   'cohort_scored',
   'gate_evaluated',
   'promotion_staged',
+  'paper_slot_decided',
   'approval_requested',
   'approval_decided',
   'order_intent',
@@ -266,6 +267,20 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
     config_hash: z.string().min(1),
     capital_slice_usd: z.number().nonnegative(),
     broker: z.string().min(1),
+  }),
+  /**
+   * Who trades the paper slot this session (`paper/paper-slot.ts`): keep the incumbent,
+   * promote or retire, replace; with the figures the decision rests on and its reason.
+   */
+  paper_slot_decided: z.looseObject({
+    decision: z.enum([
+      'promote_challenger',
+      'keep_incumbent',
+      'replace_incumbent',
+      'retire_incumbent',
+    ]),
+    reason: z.string().min(1),
+    staged_genome_id: z.string().min(1),
   }),
   /** A human approval was requested for a reviewed candidate. */
   approval_requested: z.looseObject({

@@ -22,17 +22,19 @@
  *
  * Returns fractions of capital per session (daily returns). Pure.
  */
+import * as z from 'zod';
 import type { PaperTrackRecord } from './track-record.js';
 
-/** The slot's settings. */
-export interface PaperSlotRules {
+/** The slot's settings (the per-environment `pipeline.paperSlot`). */
+export const PaperSlotRulesSchema = z.strictObject({
   /** How much the challenger's mean daily return must exceed the incumbent's, fraction (>= 0). */
-  readonly marginDailyReturn: number;
-  /** Sessions of evidence the challenger needs to be considered, count. */
-  readonly minChallengerSessions: number;
-  /** Paper sessions the incumbent trades before it can be replaced, count. */
-  readonly minIncumbentSessions: number;
-}
+  marginDailyReturn: z.number().min(0).max(1),
+  /** Sessions of evidence the challenger needs to be considered, count (1..30). */
+  minChallengerSessions: z.number().int().min(1).max(30),
+  /** Paper sessions the incumbent trades before it can be replaced, count (0..250). */
+  minIncumbentSessions: z.number().int().min(0).max(250),
+});
+export type PaperSlotRules = z.infer<typeof PaperSlotRulesSchema>;
 
 /** Conservative defaults: 10 bps a day, 3 sessions each side. */
 export const DEFAULT_PAPER_SLOT_RULES: PaperSlotRules = {
@@ -43,7 +45,16 @@ export const DEFAULT_PAPER_SLOT_RULES: PaperSlotRules = {
 
 /** The slot's decision, with the figures it rests on (one audit record). */
 export interface PaperSlotDecision {
-  readonly decision: 'promote_challenger' | 'keep_incumbent' | 'replace_incumbent';
+  /**
+   * `retire_incumbent`: the incumbent cannot be re-checked this morning (it did not run in the
+   * session the challenger comes from: no evidence for its gates), so it leaves the slot and
+   * the challenger takes it ({@link retireIncumbent}).
+   */
+  readonly decision:
+    | 'promote_challenger'
+    | 'keep_incumbent'
+    | 'replace_incumbent'
+    | 'retire_incumbent';
   readonly reason: string;
   /** The incumbent's mean paper daily return, fraction; null without an incumbent. */
   readonly incumbentMeanReturn: number | null;
@@ -131,5 +142,24 @@ function keep(
     incumbentMeanReturn: mean(inc.dailyReturns),
     challengerMeanReturn,
     flattery,
+  };
+}
+
+/**
+ * The incumbent leaves the slot without a comparison: `why` names what it lacks (it did not run
+ * in the session its morning re-check reads). The challenger takes the slot. Pure.
+ */
+export function retireIncumbent(input: {
+  readonly incumbent: PaperTrackRecord;
+  readonly challenger: { readonly genomeId: string; readonly dailyReturns: readonly number[] };
+  readonly why: string;
+}): PaperSlotDecision {
+  const { incumbent: inc, challenger: ch } = input;
+  return {
+    decision: 'retire_incumbent',
+    reason: `the incumbent ${inc.genomeId} is retired: ${input.why}; ${ch.genomeId} takes the slot`,
+    incumbentMeanReturn: inc.sessions.length > 0 ? mean(inc.dailyReturns) : null,
+    challengerMeanReturn: ch.dailyReturns.length > 0 ? mean(ch.dailyReturns) : null,
+    flattery: 0,
   };
 }

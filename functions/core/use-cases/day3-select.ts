@@ -55,6 +55,7 @@ function previewPromotions(real: PromotionRepository): PromotionRepository {
     saveOrder: refuse,
     listOrders: (id) => real.listOrders(id),
     listInFlight: (from, to) => real.listInFlight(from, to),
+    listRecent: (limit) => real.listRecent(limit),
     getBook: (account) => real.getBook(account),
     saveBook: refuse,
   };

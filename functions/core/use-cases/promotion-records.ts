@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { parseOrThrow } from '../errors.js';
 import { ORDER_STATUSES } from '../orders/order.js';
+import { PaperSlotRulesSchema } from '../paper/paper-slot.js';
 import { SliceRollbackSchema } from '../paper/slice-rollback.js';
 
 /** Pipeline settings from the per-environment config (no hidden defaults in the code path). */
@@ -25,6 +26,11 @@ export const PromotionConfigSchema = z.strictObject({
   reconcileQtyTolerance: z.number().min(0),
   /** Trade whole shares only (false: fractional to 1e-6 share, as Alpaca allows for market day orders). */
   wholeShares: z.boolean(),
+  /**
+   * The paper slot's incumbent/challenger rules (`paper/paper-slot.ts`); absent: the
+   * conservative `DEFAULT_PAPER_SLOT_RULES` (10 bps a day, 3 sessions each side).
+   */
+  paperSlot: PaperSlotRulesSchema.optional(),
 });
 export type PromotionConfig = z.infer<typeof PromotionConfigSchema>;
 

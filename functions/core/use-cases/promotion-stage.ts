@@ -24,6 +24,7 @@ import {
   PromotionRequestSchema,
   type StagedPromotion,
 } from './promotion-records.js';
+import { decideSlotAtStaging, recordSlotDecision, type SlotOutcome } from './promotion-slot.js';
 import { riskLookbackOf } from './risk-lookback.js';
 import { readSimulation } from './simulation-artifact.js';
 
@@ -80,7 +81,7 @@ async function scheduledCohortId(
  *
  * @throws ValidationError (partial cohort, no agents), NotFoundError (unknown cohort or agent).
  */
-async function pickCandidate(
+async function bestCandidate(
   deps: Pick<PromotionDeps, 'clock' | 'cohorts' | 'marketData' | 'gateThresholds'>,
   request: PromotionRequest,
 ): Promise<
@@ -112,6 +113,28 @@ async function pickCandidate(
   return {
     skip: `no agent of ${cohort.cohortId} has at least ${min} fills (the minimum trade count)`,
   };
+}
+
+/**
+ * The candidate a request stages: the named agent as asked; otherwise the winner of the paper
+ * slot's incumbent/challenger decision against the best candidate ({@link bestCandidate},
+ * `promotion-slot.ts`), returned with the decision to record.
+ */
+async function pickCandidate(
+  deps: PromotionDeps,
+  request: PromotionRequest,
+): Promise<
+  | {
+      readonly cohort: CohortRecord;
+      readonly candidate: AgentRow;
+      readonly slot: SlotOutcome | null;
+    }
+  | { readonly skip: string }
+> {
+  const best = await bestCandidate(deps, request);
+  if ('skip' in best || request.agentId) return 'skip' in best ? best : { ...best, slot: null };
+  const slot = await decideSlotAtStaging(deps, best.cohort, best.candidate);
+  return { cohort: best.cohort, candidate: slot.candidate, slot };
 }
 
 /**
@@ -193,7 +216,8 @@ async function frozenCandidate(
 }
 
 /**
- * Stage: picks the cohort's best candidate ({@link pickCandidate}), freezes its genome,
+ * Stage: picks the candidate ({@link pickCandidate}: the paper slot's winner unless the request
+ * names the agent), records the slot decision (`paper_slot_decided`), freezes its genome,
  * config hash and capital slice ({@link frozenCandidate}), and records `promotion_staged`.
  *
  * @throws ValidationError (bad request), NotFoundError (unknown cohort or artifact).
@@ -205,7 +229,15 @@ export async function stagePromotion(
     readonly executionName: string;
     readonly executionId: string;
   },
-): Promise<{ skipped: false; promotion: StagedPromotion } | { skipped: true; reason: string }> {
+): Promise<
+  | {
+      skipped: false;
+      promotion: StagedPromotion;
+      /** The paper slot's decision (null: the request named the agent). */
+      slot: { decision: string; reason: string } | null;
+    }
+  | { skipped: true; reason: string }
+> {
   const request = parseOrThrow(PromotionRequestSchema, input.request, 'request');
   const picked = await pickCandidate(deps, request);
   if ('skip' in picked) return { skipped: true, reason: picked.skip };
@@ -243,7 +275,11 @@ export async function stagePromotion(
       },
     ),
   );
-  return { skipped: false, promotion };
+  if (picked.slot) await recordSlotDecision(deps, promotion, picked.slot, !created);
+  const slot = picked.slot
+    ? { decision: picked.slot.decision.decision, reason: picked.slot.decision.reason }
+    : null;
+  return { skipped: false, promotion, slot };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
+import type { PaperTrackRecordStore } from '../../ports/paper-track-record.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import type { AuditDraftOf, AuditEnvironment, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft } from '../audit/record.js';
@@ -36,6 +37,8 @@ export interface PromotionDeps {
   readonly artifacts: ArtifactStore;
   readonly cohorts: CohortRepository;
   readonly promotions: PromotionRepository;
+  /** Every genome's paper session results: the incumbent's track record at staging. */
+  readonly paperTrackRecord: Pick<PaperTrackRecordStore, 'list'>;
   readonly killSwitch: KillSwitchPort;
   readonly audit: AuditSink;
   /** Deployment environment written into audit records. */
