@@ -390,106 +390,124 @@ export const EnvironmentConfigSchema = z
     }),
   })
   .superRefine((cfg, ctx) => {
-    const { bankrollUsd, bankrollLimits } = cfg.cohort;
-    // The runtime's own schemas decide what a cohort accepts: a config synth accepts must not
-    // be rejected by the state machine's first step.
-    const runtime = CohortConfigSchema.shape;
-    const checks: [PropertyKey[], z.ZodType, unknown][] = [
-      [['cohort', 'bankrollLimits', 'minUsd'], runtime.bankrollUsd, bankrollLimits.minUsd],
-      [['cohort', 'bankrollLimits', 'maxUsd'], runtime.bankrollUsd, bankrollLimits.maxUsd],
-      [['cohort', 'agentCount'], runtime.agentCount, cfg.cohort.agentCount],
-    ];
-    for (const [path, schema, value] of checks) {
-      const result = schema.safeParse(value);
-      if (!result.success) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `${String(value)} is outside what the cohort runtime accepts (${result.error.issues[0]?.message ?? 'invalid'})`,
-        });
-      }
-    }
-    const request = CohortRequestSchema.safeParse({
-      source: 'schedule',
-      scheduledTime: '2026-01-05T14:35:00.000Z',
-      symbols: cfg.cohort.symbols,
-      bankrollUsd,
-      agentCount: cfg.cohort.agentCount,
-      allocation: cfg.cohort.allocation,
-    });
-    if (!request.success) {
-      for (const issue of request.error.issues) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cohort', ...issue.path],
-          message: `the scheduled cohort request would be rejected: ${issue.message}`,
-        });
-      }
-    }
-    if (bankrollLimits.minUsd > bankrollLimits.maxUsd) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cohort', 'bankrollLimits', 'minUsd'],
-        message: `must not exceed bankrollLimits.maxUsd (${bankrollLimits.maxUsd})`,
-      });
-    }
-    if (bankrollUsd < bankrollLimits.minUsd || bankrollUsd > bankrollLimits.maxUsd) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cohort', 'bankrollUsd'],
-        message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
-      });
-    }
-    if (cfg.stage !== 'dev' && cfg.approval.approvers.length > 0 && !cfg.approval.jwt) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['approval', 'jwt'],
-        message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
-      });
-    }
-    approvalChainIssues(cfg.stage, cfg.approval, ctx);
-    if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['approval', 'approvers'],
-        message: 'lists an approver twice',
-      });
-    }
-    if (cfg.broker.mode === 'live' && !cfg.broker.allowLiveBroker) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['broker', 'mode'],
-        message: `"live" is refused for ${cfg.stage} unless broker.allowLiveBroker is true`,
-      });
-    }
-    const crypto = cfg.promotion.cryptoWindow;
-    if (crypto && crypto.opensAt >= crypto.closesAt) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['promotion', 'cryptoWindow', 'closesAt'],
-        message: `must be after opensAt (${crypto.opensAt})`,
-      });
-    }
-    for (const [i, w] of cfg.promotion.windows.entries()) {
-      if (w.opensAt >= w.closesAt) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['promotion', 'windows', i, 'closesAt'],
-          message: `must be after opensAt (${w.opensAt})`,
-        });
-      }
-    }
-    if (cfg.stage === 'prod' && cfg.audit.objectLockMode !== 'COMPLIANCE') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['audit', 'objectLockMode'],
-        message: 'prod audit objects must be locked in COMPLIANCE mode',
-      });
-    }
+    cohortConfigIssues(cfg, ctx);
+    approvalConfigIssues(cfg, ctx);
+    safetyAndWindowIssues(cfg, ctx);
   });
 
 /** One environment's validated configuration. */
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+
+/**
+ * The cohort block against the cohort runtime's own schemas (a config synth accepts must not be
+ * rejected by the state machine's first step) and the bankroll range.
+ */
+function cohortConfigIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void {
+  const { bankrollUsd, bankrollLimits } = cfg.cohort;
+  // The runtime's own schemas decide what a cohort accepts: a config synth accepts must not
+  // be rejected by the state machine's first step.
+  const runtime = CohortConfigSchema.shape;
+  const checks: [PropertyKey[], z.ZodType, unknown][] = [
+    [['cohort', 'bankrollLimits', 'minUsd'], runtime.bankrollUsd, bankrollLimits.minUsd],
+    [['cohort', 'bankrollLimits', 'maxUsd'], runtime.bankrollUsd, bankrollLimits.maxUsd],
+    [['cohort', 'agentCount'], runtime.agentCount, cfg.cohort.agentCount],
+  ];
+  for (const [path, schema, value] of checks) {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${String(value)} is outside what the cohort runtime accepts (${result.error.issues[0]?.message ?? 'invalid'})`,
+      });
+    }
+  }
+  const request = CohortRequestSchema.safeParse({
+    source: 'schedule',
+    scheduledTime: '2026-01-05T14:35:00.000Z',
+    symbols: cfg.cohort.symbols,
+    bankrollUsd,
+    agentCount: cfg.cohort.agentCount,
+    allocation: cfg.cohort.allocation,
+  });
+  if (!request.success) {
+    for (const issue of request.error.issues) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cohort', ...issue.path],
+        message: `the scheduled cohort request would be rejected: ${issue.message}`,
+      });
+    }
+  }
+  if (bankrollLimits.minUsd > bankrollLimits.maxUsd) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cohort', 'bankrollLimits', 'minUsd'],
+      message: `must not exceed bankrollLimits.maxUsd (${bankrollLimits.maxUsd})`,
+    });
+  }
+  if (bankrollUsd < bankrollLimits.minUsd || bankrollUsd > bankrollLimits.maxUsd) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cohort', 'bankrollUsd'],
+      message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
+    });
+  }
+}
+
+/** Outside dev, approvers need a JWT issuer; the signature chain; no approver listed twice. */
+function approvalConfigIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void {
+  if (cfg.stage !== 'dev' && cfg.approval.approvers.length > 0 && !cfg.approval.jwt) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approval', 'jwt'],
+      message: `is required in ${cfg.stage} when approvers are set: the approval page needs a signed-in identity (JWT issuer and audience), not IAM-only access`,
+    });
+  }
+  approvalChainIssues(cfg.stage, cfg.approval, ctx);
+  if (new Set(cfg.approval.approvers).size !== cfg.approval.approvers.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['approval', 'approvers'],
+      message: 'lists an approver twice',
+    });
+  }
+}
+
+/** The live broker only when allowed; windows that open before they close; prod audit locked. */
+function safetyAndWindowIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void {
+  if (cfg.broker.mode === 'live' && !cfg.broker.allowLiveBroker) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['broker', 'mode'],
+      message: `"live" is refused for ${cfg.stage} unless broker.allowLiveBroker is true`,
+    });
+  }
+  const crypto = cfg.promotion.cryptoWindow;
+  if (crypto && crypto.opensAt >= crypto.closesAt) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['promotion', 'cryptoWindow', 'closesAt'],
+      message: `must be after opensAt (${crypto.opensAt})`,
+    });
+  }
+  for (const [i, w] of cfg.promotion.windows.entries()) {
+    if (w.opensAt >= w.closesAt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['promotion', 'windows', i, 'closesAt'],
+        message: `must be after opensAt (${w.opensAt})`,
+      });
+    }
+  }
+  if (cfg.stage === 'prod' && cfg.audit.objectLockMode !== 'COMPLIANCE') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['audit', 'objectLockMode'],
+      message: 'prod audit objects must be locked in COMPLIANCE mode',
+    });
+  }
+}
 
 /** Recursively optional version of T (arrays are replaced, not merged). */
 export type DeepPartial<T> = T extends readonly (infer U)[]
