@@ -127,18 +127,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
         `generation ${n} needs ${parts.length} parts (max ${MAX_PARTS})`,
       );
     }
-    for (const [i, data] of parts.entries()) {
-      await this.call(
-        () =>
-          this.doc.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: { pk: PK, sk: partSk(n, payloadSha256, i), generation: n, data },
-            }),
-          ),
-        `write genome pool generation ${n} part ${i}`,
-      );
-    }
+    await this.writeParts(n, payloadSha256, parts);
 
     const header: Header = {
       generation: n,
@@ -151,56 +140,95 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       contentSha256,
       stats: gen.stats ?? null,
     };
-    const first = n === 0;
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: PK, sk: genSk(n), ...header },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: PK, sk: CURRENT, generation: n, createdAtIso: gen.createdAtIso },
-                ConditionExpression: first ? 'attribute_not_exists(pk)' : '#generation = :previous',
-                ...(first
-                  ? {}
-                  : {
-                      ExpressionAttributeNames: { '#generation': 'generation' },
-                      ExpressionAttributeValues: { ':previous': n - 1 },
-                    }),
-              },
-            },
-          ],
-        }),
-      );
+      await this.commitHeader(header);
     } catch (err) {
-      if ((err as { name?: string }).name !== 'TransactionCanceledException') {
-        rethrowAws(err, `save genome pool generation ${n}`);
-      }
-      const existing = await this.getHeader(n);
-      if (existing) {
-        if (existing.contentSha256 === contentSha256) return; // retry of the same save
-        throw new GenerationAlreadyExistsError(n);
-      }
-      const current = await this.getCurrentGeneration();
-      if (current !== (first ? null : n - 1)) {
-        throw new GenomePoolConflictError(first ? null : n - 1, current);
-      }
-      const reasons =
-        (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      if (reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r.Code ?? ''))) {
-        throw new TransientError(`save genome pool generation ${n}: transaction cancelled`, {
-          cause: err,
-        });
-      }
-      throw err; // cancelled for another reason (a bug): surface it unchanged
+      await this.explainCancelled(err, n, contentSha256);
     }
+  }
+
+  /** Writes the gzip payload's parts (keyed by the payload's SHA-256: a retry rewrites the same items). */
+  private async writeParts(
+    n: number,
+    payloadSha256: string,
+    parts: readonly Buffer[],
+  ): Promise<void> {
+    for (const [i, data] of parts.entries()) {
+      await this.call(
+        () =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { pk: PK, sk: partSk(n, payloadSha256, i), generation: n, data },
+            }),
+          ),
+        `write genome pool generation ${n} part ${i}`,
+      );
+    }
+  }
+
+  /**
+   * Writes the generation's header and moves CURRENT to it in one transaction: the header must
+   * not exist yet, CURRENT must be the previous generation (absent for generation 0).
+   */
+  private async commitHeader(header: Header): Promise<void> {
+    const n = header.generation;
+    const first = n === 0;
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { pk: PK, sk: genSk(n), ...header },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { pk: PK, sk: CURRENT, generation: n, createdAtIso: header.createdAtIso },
+              ConditionExpression: first ? 'attribute_not_exists(pk)' : '#generation = :previous',
+              ...(first
+                ? {}
+                : {
+                    ExpressionAttributeNames: { '#generation': 'generation' },
+                    ExpressionAttributeValues: { ':previous': n - 1 },
+                  }),
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /**
+   * Why the generation's transaction failed: the same save retried (returns), the generation
+   * already written with other content, CURRENT moved by another writer, a transient
+   * cancellation, or the error itself (a bug).
+   */
+  private async explainCancelled(err: unknown, n: number, contentSha256: string): Promise<void> {
+    const first = n === 0;
+    if ((err as { name?: string }).name !== 'TransactionCanceledException') {
+      rethrowAws(err, `save genome pool generation ${n}`);
+    }
+    const existing = await this.getHeader(n);
+    if (existing) {
+      if (existing.contentSha256 === contentSha256) return; // retry of the same save
+      throw new GenerationAlreadyExistsError(n);
+    }
+    const current = await this.getCurrentGeneration();
+    if (current !== (first ? null : n - 1)) {
+      throw new GenomePoolConflictError(first ? null : n - 1, current);
+    }
+    const reasons =
+      (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    if (reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r.Code ?? ''))) {
+      throw new TransientError(`save genome pool generation ${n}: transaction cancelled`, {
+        cause: err,
+      });
+    }
+    throw err; // cancelled for another reason (a bug): surface it unchanged
   }
 
   async getCurrent(): Promise<GenomeGeneration | null> {

@@ -5,7 +5,7 @@ import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { decisionProvenance } from '../audit/record.js';
-import { isTradingDay, marketDate } from '../calendar/market-calendar.js';
+import { isTradingDay, type Market, marketDate } from '../calendar/market-calendar.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
@@ -205,6 +205,61 @@ function dailyVolatility(closes: readonly number[]): number {
 }
 
 /**
+ * A partial cohort runs on the current session only (`sessionDate` is today on the market's
+ * calendar at `nowMs`, epoch ms UTC) and only on a trading day.
+ *
+ * @throws ValidationError naming `request.sessionDate` or `request.partial`.
+ */
+function checkPartialSession(sessionDate: string, market: Market, nowMs: number): void {
+  const today = marketDate(nowMs, market);
+  if (sessionDate !== today) {
+    throw new ValidationError(
+      'request.sessionDate',
+      `a partial cohort runs on the current session (${today} on the ${market} calendar), not ${sessionDate}`,
+    );
+  }
+  if (!isTradingDay(sessionDate, market)) {
+    throw new ValidationError(
+      'request.partial',
+      `${market} market closed on ${sessionDate}: no session to start a partial cohort on`,
+    );
+  }
+}
+
+/**
+ * Daily volatility σ per symbol (fraction per day) from the split- and dividend-adjusted closes
+ * of the last RISK_LOOKBACK_SESSIONS sessions before `sessionDate` (45 calendar days read); a
+ * symbol without daily history, or with σ not finite and positive, is left out.
+ */
+async function dailyRiskEstimates(
+  marketData: MarketDataPort,
+  symbols: readonly string[],
+  sessionDate: string,
+): Promise<Record<string, number>> {
+  const riskEstimates: Record<string, number> = {};
+  const from = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 45 * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  const dayBefore = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  for (const symbol of symbols) {
+    // Split- and dividend-adjusted closes: a split is never read as a volatility spike. A
+    // symbol without daily history gets no σ (risk-weighted allocation falls back to equal).
+    let daily: readonly DailyBar[];
+    try {
+      daily = (await marketData.loadDailyHistory(symbol, from, dayBefore)).bars;
+    } catch (err) {
+      if (!(err instanceof NoDailyHistoryError)) throw err;
+      daily = [];
+    }
+    const sigma = dailyVolatility(daily.slice(-RISK_LOOKBACK_SESSIONS - 1).map((d) => d.close));
+    if (Number.isFinite(sigma) && sigma > 0) riskEstimates[symbol] = sigma;
+  }
+  return riskEstimates;
+}
+
+/**
  * Prepare step: validates the request and the cohort config, resolves the session (a
  * scheduled run on a day the market calendar says is closed returns a skip), loads
  * the session's bars once to prove they are usable, and estimates per-symbol risk.
@@ -237,21 +292,7 @@ export async function prepareCohort(
   // A partial cohort runs on today's bars up to the step's own clock: the request can name
   // neither another day nor a time (no input of a deployed workflow sets the time).
   const nowMs = deps.clock.now();
-  if (request.partial) {
-    const today = marketDate(nowMs, market);
-    if (sessionDate !== today) {
-      throw new ValidationError(
-        'request.sessionDate',
-        `a partial cohort runs on the current session (${today} on the ${market} calendar), not ${sessionDate}`,
-      );
-    }
-    if (!isTradingDay(sessionDate, market)) {
-      throw new ValidationError(
-        'request.partial',
-        `${market} market closed on ${sessionDate}: no session to start a partial cohort on`,
-      );
-    }
-  }
+  if (request.partial) checkPartialSession(sessionDate, market, nowMs);
   const session = request.partial
     ? await deps.marketData.loadSessionUpTo(sessionDate, symbols, nowMs)
     : await deps.marketData.loadSession(sessionDate, symbols);
@@ -269,26 +310,7 @@ export async function prepareCohort(
     for (const c of series.close) if (Number.isNaN(c)) missing++;
     missingBars[series.symbol] = missing;
   }
-  const riskEstimates: Record<string, number> = {};
-  const from = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 45 * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  const dayBefore = new Date(Date.parse(`${sessionDate}T00:00:00Z`) - 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  for (const symbol of symbols) {
-    // Split- and dividend-adjusted closes: a split is never read as a volatility spike. A
-    // symbol without daily history gets no σ (risk-weighted allocation falls back to equal).
-    let daily: readonly DailyBar[];
-    try {
-      daily = (await deps.marketData.loadDailyHistory(symbol, from, dayBefore)).bars;
-    } catch (err) {
-      if (!(err instanceof NoDailyHistoryError)) throw err;
-      daily = [];
-    }
-    const sigma = dailyVolatility(daily.slice(-RISK_LOOKBACK_SESSIONS - 1).map((d) => d.close));
-    if (Number.isFinite(sigma) && sigma > 0) riskEstimates[symbol] = sigma;
-  }
+  const riskEstimates = await dailyRiskEstimates(deps.marketData, symbols, sessionDate);
   const first = session.timestamps[0] as number;
   const last = session.timestamps[session.timestamps.length - 1] as number;
   return {
