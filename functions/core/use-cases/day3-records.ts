@@ -141,6 +141,12 @@ export const Day3RequestSchema = z.strictObject({
    * The Day 1, 2 and 3 cohorts, oldest first. Absent: the three most recent complete cohorts.
    */
   cohortIds: z.array(z.string().min(1)).length(3).optional(),
+  /**
+   * The calendar of the reviewed cohorts when `cohortIds` is absent: the three most recent
+   * complete cohorts of this market (`equity-usa` when absent; `crypto`: UTC days). The
+   * session-ingestion chain passes its session's market.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
   /** Link to the run report shown to the approver (http/https). */
   reportUrl: z
     .url({ protocol: /^https?$/ })

@@ -4,6 +4,7 @@
  */
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
 import { canonicalJson, decisionProvenance, sha256Hex } from '../audit/record.js';
+import type { Market } from '../calendar/market-calendar.js';
 import type { CohortConfig } from '../cohort/config.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
@@ -202,29 +203,49 @@ export async function selectDay3Candidate(
   };
 }
 
+/** How far back a scheduled review looks for three cohorts of its market (cohorts). */
+const REVIEW_SCAN_COHORTS = 60;
+
 /**
- * The reviewed cohorts: the request's, or the three most recent, oldest first.
+ * The three most recent complete cohorts of `market` (their sessions on that market's
+ * calendar: a crypto day is a UTC date), oldest first.
  *
- * @throws ValidationError (fewer than three cohorts; not three distinct ascending sessions),
- *   NotFoundError (unknown cohort).
+ * @throws ValidationError when fewer than three are found.
+ */
+async function recentCohortIds(p: PromotionDeps, market: Market): Promise<string[]> {
+  const recent = (await p.cohorts.list(REVIEW_SCAN_COHORTS))
+    .filter((c) => (c.market ?? 'equity-usa') === market)
+    .slice(0, 3);
+  if (recent.length < 3) {
+    throw new ValidationError(
+      'request.cohortIds',
+      `Day 3 needs three complete ${market} cohorts, found ${recent.length}`,
+    );
+  }
+  return recent.map((c) => c.cohortId).reverse();
+}
+
+/**
+ * The reviewed cohorts: the request's, or the three most recent of `request.market`
+ * (`equity-usa` when absent), oldest first. All three must be of one market (one calendar).
+ *
+ * @throws ValidationError (fewer than three cohorts; not three distinct ascending sessions;
+ *   cohorts of two markets), NotFoundError (unknown cohort).
  */
 async function reviewedCohorts(
   p: PromotionDeps,
   request: Day3Request,
 ): Promise<{ cohortIds: readonly string[]; records: CohortRecord[] }> {
-  let cohortIds = request.cohortIds;
-  if (!cohortIds) {
-    const recent = await p.cohorts.list(3);
-    if (recent.length < 3) {
-      throw new ValidationError(
-        'request.cohortIds',
-        `Day 3 needs three complete cohorts, found ${recent.length}`,
-      );
-    }
-    cohortIds = recent.map((c) => c.cohortId).reverse();
-  }
+  const cohortIds = request.cohortIds ?? (await recentCohortIds(p, request.market ?? 'equity-usa'));
   const records: CohortRecord[] = [];
   for (const id of cohortIds) records.push(await p.cohorts.get(id));
+  const markets = new Set(records.map((r) => r.market ?? 'equity-usa'));
+  if (markets.size > 1) {
+    throw new ValidationError(
+      'request.cohortIds',
+      `must be three cohorts of one market (one calendar), got ${[...markets].join(' and ')}`,
+    );
+  }
   for (let i = 1; i < records.length; i++) {
     const prev = records[i - 1]?.sessionDate ?? '';
     if (!((records[i]?.sessionDate ?? '') > prev)) {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPromotionDeps } from '../../../functions/composition/promotion.js';
 import { isTradingDay } from '../../../functions/core/calendar/market-calendar.js';
 import type { SliceTick } from '../../../functions/core/use-cases/day3-rollback.js';
+import { selectDay3Candidate } from '../../../functions/core/use-cases/day3-select.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
 import { type Day3RunOutcome, runDay3 } from '../../../local/day3.js';
@@ -132,5 +133,27 @@ describe('Day-3 go/no-go on crypto (UTC days)', () => {
     expect(out.slice?.status).toBe('active');
     expect(crypto.map((t) => t.sliceId)).toContain(sliceId);
     expect(equity.map((t) => t.sliceId)).not.toContain(sliceId);
+  });
+
+  it("a scheduled review without cohort ids reads the three most recent cohorts of its own market (the chain passes the session's market)", async () => {
+    if (!run) throw new Error('the Day-3 run was not composed');
+    // Arrange: the review's time, the go/no-go slot after Day 3 (00:45 UTC).
+    stack.clock.set(Date.parse('2018-04-05T00:45:00Z'));
+
+    // Act
+    const crypto = await selectDay3Candidate(run.day3, {
+      request: { source: 'schedule', market: 'crypto' },
+      executionName: 'it-crypto-day3-scheduled',
+    });
+    const equity = selectDay3Candidate(run.day3, {
+      request: { source: 'schedule' },
+      executionName: 'it-crypto-day3-scheduled-equity',
+    });
+
+    // Assess: the crypto review counts the UTC sessions; the equity review finds no equity
+    // cohort instead of reviewing crypto days on the New York calendar.
+    expect(crypto.cohortIds).toEqual(cohortIds);
+    expect(crypto.sessionDates).toEqual([...DAYS]);
+    await expect(equity).rejects.toThrow(/three complete equity-usa cohorts, found 0/);
   });
 });
