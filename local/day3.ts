@@ -552,6 +552,20 @@ function paperLine(p: Day3Selection['evidence']['paper']): string {
   return `n=${p.sessions} [${p.sessionDates.join(', ')}], paper PnL ${usd(p.totalPaperPnlUsd)}, parity ${p.paritySessions} exact / ${p.divergedSessions} diverged (paper − simulator ${usd(p.totalParityDifferenceUsd)}), ${p.haltedSessions} halted, ${p.counted} counted`;
 }
 
+/** The candidate beside the cohort baselines out of sample, one line. */
+function baselineLine(
+  b: Day3Selection['evidence']['baselines'],
+  pct: (x: number | null) => string,
+): string {
+  if (!b) return 'not recorded';
+  const each = b.baselines
+    .map((x) => `${x.baseline}${x.symbol ? ` ${x.symbol}` : ''} ${pct(x.meanReturn)}`)
+    .join(', ');
+  const missing =
+    b.missingDates.length > 0 ? `; none recorded for ${b.missingDates.join(', ')}` : '';
+  return `n=${b.sessionDates.length}, candidate ${pct(b.candidateMeanReturn)} per session vs ${each}${missing}`;
+}
+
 /**
  * The candidate genome's evidence as the CLI prints it: sample, frequency, Sharpe per
  * session, shape, PSR / DSR, trials, minimum track records, the verdict and (when set) the
@@ -576,6 +590,7 @@ export function evidenceText(selection: Day3Selection): string {
     `  minimum track record at ${e.confidence}: PSR ${trl(e.minTrackRecordLength)}, DSR ${trl(e.minTrackRecordLengthDeflated)}`,
     `  walk-forward: in sample (up to ${e.selectionCutoffDate}, seen by the selection) n=${e.inSample.n}, mean ${pctOrNa(e.inSample.meanReturn)} per session; out of sample (after it) n=${e.outOfSample.n}, mean ${pctOrNa(e.outOfSample.meanReturn)} per session`,
     `  paper sessions (the broker's fills, at parity they replace the simulated session of their date): ${paperLine(e.paper)}`,
+    `  baselines out of sample (same sessions, bars and costs): ${baselineLine(e.baselines, pctOrNa)}`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
   ];
   if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);

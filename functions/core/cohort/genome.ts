@@ -19,19 +19,38 @@ import * as z from 'zod';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
 
+/**
+ * The fixed reference strategies every cohort also runs (`baselines.ts`): `buy_and_hold` (the
+ * whole slice long from the session's first bar to the flatten) and `flat` (never trades).
+ * They are never seeded, bred, ranked or promoted.
+ */
+export type BaselineFamily = 'buy_and_hold' | 'flat';
+
 export type StrategyFamily =
   | 'momentum'
   | 'bollinger_reversion'
   | 'donchian_breakout'
-  | 'opening_range_breakout';
+  | 'opening_range_breakout'
+  | BaselineFamily;
 
-/** Every family, in the round-robin order {@link seedGenomePool} uses. */
+/**
+ * Every learnable family, in the round-robin order {@link seedGenomePool} uses (the baselines
+ * are not among them: learning never draws one).
+ */
 export const STRATEGY_FAMILIES: readonly StrategyFamily[] = [
   'momentum',
   'bollinger_reversion',
   'donchian_breakout',
   'opening_range_breakout',
 ];
+
+/** The baseline families, in the order a cohort's baselines are listed. */
+export const BASELINE_FAMILIES: readonly BaselineFamily[] = ['flat', 'buy_and_hold'];
+
+/** Whether `family` is a baseline (never bred, ranked or promoted). */
+export function isBaselineFamily(family: string): family is BaselineFamily {
+  return (BASELINE_FAMILIES as readonly string[]).includes(family);
+}
 
 /** Inclusive range of one gene; `integer` genes hold whole numbers. */
 export interface GeneBounds {
@@ -54,6 +73,8 @@ const RISK_FRACTION: GeneBounds = { min: 0.05, max: 2, integer: false };
  *   (5..60), `atrStop` stop distance in ATRs from the entry close (0.5..5).
  * - opening_range_breakout: `rangeMinutes` from the session open (5..90), `stopRangeMultiple`
  *   stop distance beyond the broken range edge in range widths (0.25..2; 1 = opposite edge).
+ * - baselines: `buy_and_hold` holds `riskFraction` = 1 (the whole slice, unlevered); `flat`
+ *   has no gene.
  */
 export const GENOME_BOUNDS: Readonly<Record<StrategyFamily, Readonly<Record<string, GeneBounds>>>> =
   {
@@ -78,6 +99,10 @@ export const GENOME_BOUNDS: Readonly<Record<StrategyFamily, Readonly<Record<stri
       stopRangeMultiple: { min: 0.25, max: 2, integer: false },
       riskFraction: RISK_FRACTION,
     },
+    buy_and_hold: {
+      riskFraction: { min: 1, max: 1, integer: false },
+    },
+    flat: {},
   };
 
 /** One agent's heritable description. */
@@ -102,6 +127,8 @@ export const GenomeSchema = z.object({
     'bollinger_reversion',
     'donchian_breakout',
     'opening_range_breakout',
+    'buy_and_hold',
+    'flat',
   ]),
   symbol: z.string().min(1),
   generation: z.number().int().min(0),

@@ -45,7 +45,7 @@ import {
   type Side,
 } from './fill-model.js';
 import type { Genome } from './genome.js';
-import { STRATEGY_FAMILIES, validateGenome } from './genome.js';
+import { BASELINE_FAMILIES, STRATEGY_FAMILIES, validateGenome } from './genome.js';
 import { AgentLedgers } from './ledger.js';
 import { forcedReductionQty, RISK_REDUCTION_TARGET, sizeOrder } from './sizing.js';
 import { createStrategy, type Strategy } from './strategies.js';
@@ -501,7 +501,7 @@ function validateInput(
 /** Strategies grouped by family (so each step loop stays monomorphic), reset for the session. */
 function strategyGroups(genomes: readonly Genome[], openMs: number): StrategyGroup[] {
   const groups: StrategyGroup[] = [];
-  for (const family of STRATEGY_FAMILIES) {
+  for (const family of [...STRATEGY_FAMILIES, ...BASELINE_FAMILIES]) {
     const members: number[] = [];
     genomes.forEach((g, i) => {
       if (g.family === family) members.push(i);

@@ -349,13 +349,43 @@ export class OpeningRangeBreakoutStrategy implements Strategy {
 }
 
 /**
+ * Baseline `buy_and_hold`: targets `+riskFraction` on the session's first bar and holds it
+ * (the simulator's flatten closes it at the session's end, as for every agent): the passive
+ * holding an active strategy must beat net of costs (W. F. Sharpe, "The Arithmetic of Active
+ * Management", Financial Analysts Journal 47(1), 1991), held over the session.
+ */
+export class BuyAndHoldStrategy implements Strategy {
+  private started = false;
+  constructor(private readonly riskFraction: number) {}
+  reset(): void {
+    this.started = false;
+  }
+  step(): number {
+    if (this.started) return HOLD;
+    this.started = true;
+    return this.riskFraction;
+  }
+}
+
+/** Baseline `flat`: never holds a position (its session return is 0 by construction). */
+export class FlatStrategy implements Strategy {
+  reset(): void {}
+  step(): number {
+    return HOLD;
+  }
+}
+
+/**
  * Builds the strategy of a genome (call `reset(sessionOpenMs)` before the first bar).
  *
  * @throws ValidationError('genome.params.<gene>') when a gene the family needs is missing.
  */
 export function createStrategy(genome: Genome): Strategy {
+  if (genome.family === 'flat') return new FlatStrategy();
   const rf = gene(genome, 'riskFraction');
   switch (genome.family) {
+    case 'buy_and_hold':
+      return new BuyAndHoldStrategy(rf);
     case 'momentum':
       return new MomentumStrategy(gene(genome, 'lookback'), gene(genome, 'threshold'), rf);
     case 'bollinger_reversion':

@@ -10,6 +10,8 @@
  * - `oos`: walk-forward, out of sample: at least `minOutOfSampleSessions` sessions after the
  *   last one the candidate's selection looked at, with a positive mean session return (net of
  *   fees). Fewer sessions is "insufficient evidence"; a loss out of sample fails outright.
+ * - `baseline`: the same out-of-sample sessions must beat the cohort baselines (flat and
+ *   buy-and-hold of the candidate's symbol) on the same bars and costs (`baseline.ts`).
  *
  * Both fail closed on missing evidence, and both fail as "insufficient evidence" when the
  * track record has fewer than `minEvidenceSessions` sessions, whatever the statistic says: the
@@ -17,6 +19,7 @@
  * length). Pure.
  */
 import type { SharpeEvidence } from '../scoring/sharpe-inference.js';
+import { type BaselineComparison, baselineGate } from './baseline.js';
 import type { GateThresholds } from './thresholds.js';
 import { GATE_BREAKER_ACTIONS, type GateResult } from './types.js';
 
@@ -152,13 +155,17 @@ export function oosGate(
 
 /**
  * Every evidence gate, in `EVIDENCE_GATE_NAMES` order. The `oos` gate fails closed when the
- * evidence has no out-of-sample part.
+ * evidence has no out-of-sample part, the `baseline` gate when it has no baseline comparison.
  */
 export function evaluateEvidenceGates(
-  e: (SharpeEvidence & Partial<OutOfSampleEvidence>) | null | undefined,
+  e:
+    | (SharpeEvidence &
+        Partial<OutOfSampleEvidence> & { readonly baselines?: BaselineComparison | null })
+    | null
+    | undefined,
   t: EvidenceThresholds,
 ): GateResult[] {
   const oos =
     e?.outOfSample && e.inSample && e.selectionCutoffDate ? (e as OutOfSampleEvidence) : null;
-  return [psrGate(e, t), dsrGate(e, t), oosGate(oos, t)];
+  return [psrGate(e, t), dsrGate(e, t), oosGate(oos, t), baselineGate(e?.baselines)];
 }

@@ -24,6 +24,7 @@ export const GATE_NAMES = [
   'psr',
   'dsr',
   'oos',
+  'baseline',
 ] as const;
 
 /**
@@ -31,7 +32,7 @@ export const GATE_NAMES = [
  * Day-3 go/no-go requires them; `evaluateGates` (evaluate.ts) (the order-time gates of every promotion)
  * does not run them.
  */
-export const EVIDENCE_GATE_NAMES = ['psr', 'dsr', 'oos'] as const;
+export const EVIDENCE_GATE_NAMES = ['psr', 'dsr', 'oos', 'baseline'] as const;
 
 /** The order-time gates `evaluateGates` (evaluate.ts) runs for every promotion, in order. */
 export const ORDER_GATE_NAMES = GATE_NAMES.filter(
@@ -62,7 +63,8 @@ export const BREAKER_ACTION_SEVERITY: Readonly<Record<BreakerAction, number>> = 
  * The action each gate declares for when it fails. Rationale: a tripped kill switch or parent
  * (bankroll) drawdown stop flattens everything; an agent drawdown, an exposure or leverage
  * breach reduces risk; risk-measure, liquidity and stale-data failures stop new entries;
- * trade-count, window and evidence (PSR, DSR, out-of-sample) gates only decide eligibility.
+ * trade-count, window and evidence (PSR, DSR, out-of-sample, baseline) gates only decide
+ * eligibility.
  */
 export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
   kill_switch: 'flatten',
@@ -84,6 +86,7 @@ export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
   psr: 'none',
   dsr: 'none',
   oos: 'none',
+  baseline: 'none',
 };
 
 /**

@@ -3,7 +3,7 @@
  * validate what it writes and what it reads back).
  */
 import * as z from 'zod';
-import { type Genome, GenomeSchema } from '../cohort/genome.js';
+import { type Genome, GenomeSchema, isBaselineFamily } from '../cohort/genome.js';
 import { parseOrThrow, ValidationError } from '../errors.js';
 import type { GenomeFitness } from './fitness.js';
 import type {
@@ -104,7 +104,15 @@ export const LearningCycleStatsSchema = z.object({
 
 export const GenomeGenerationSchema = z.object({
   generation: z.number().int().min(0).max(9_999_999_999),
-  genomes: z.array(GenomeSchema).min(1),
+  /** The pool's genomes: never a baseline (`cohort/baselines.ts`), which is not bred. */
+  genomes: z
+    .array(
+      GenomeSchema.refine((g) => !isBaselineFamily(g.family), {
+        message: 'a baseline (flat, buy_and_hold) is never a genome of the pool',
+        path: ['family'],
+      }),
+    )
+    .min(1),
   lineage: z.array(LineageEntrySchema),
   fitness: z.array(GenomeFitnessSchema),
   validationFitness: z.array(GenomeFitnessSchema).nullable().optional(),

@@ -108,6 +108,25 @@ export const ParentSummarySchema = z.object({
 });
 export type ParentSummary = z.infer<typeof ParentSummarySchema>;
 
+/**
+ * One baseline's session (`cohort/baselines.ts`): a fixed reference genome simulated on the
+ * cohort's bars and costs, never ranked or promoted.
+ */
+export const BaselineRowSchema = z.object({
+  baseline: z.enum(['flat', 'buy_and_hold']),
+  /** Symbol held (`buy_and_hold`); null for `flat`. */
+  symbol: z.string().nullable(),
+  /** Its slice (an `equal` agent's), USD. */
+  allocationUsd: z.number(),
+  /** Realized + unrealized − fees, USD. */
+  totalPnlUsd: z.number(),
+  feesUsd: z.number(),
+  /** totalPnlUsd / allocationUsd, fraction. */
+  sessionReturn: z.number(),
+  fillCount: z.number().int().min(0),
+});
+export type BaselineRow = z.infer<typeof BaselineRowSchema>;
+
 /** The persisted, complete cohort (DynamoDB header + agent rows). */
 export const CohortRecordSchema = z.object({
   cohortId: z.string(),
@@ -133,6 +152,11 @@ export const CohortRecordSchema = z.object({
   artifacts: z.object({ simulationKey: z.string(), scoreKey: z.string() }),
   parent: ParentSummarySchema,
   leaderboard: z.array(AgentRowSchema),
+  /**
+   * The cohort's baselines (flat, buy-and-hold of each symbol) on the same bars and costs;
+   * absent in cohorts recorded before baselines existed (the `baseline` gate then fails closed).
+   */
+  baselines: z.array(BaselineRowSchema).optional(),
   /**
    * Present on a partial (intraday) cohort: simulated on the bars that had ended by `upToIso`
    * (UTC ISO-8601). Listed apart from complete cohorts; promotions refuse it.

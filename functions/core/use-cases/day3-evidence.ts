@@ -15,6 +15,11 @@
  * return out of sample.
  */
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import {
+  type BaselineComparison,
+  type BaselineSession,
+  compareWithBaselines,
+} from '../gates/baseline.js';
 import type { PaperSessionResult } from '../paper/track-record.js';
 import {
   periodSharpe,
@@ -263,6 +268,11 @@ export interface CandidateEvidence extends SharpeEvidence {
   readonly minSessionsToAnnualize: number;
   /** The genome's paper sessions up to the last reviewed session ({@link withPaperSessions}). */
   readonly paper: PaperEvidence;
+  /**
+   * The out-of-sample sessions beside the cohort baselines of the same sessions (the
+   * `baseline` gate); null when the candidate's symbol or the baselines were not given.
+   */
+  readonly baselines: BaselineComparison | null;
 }
 
 /**
@@ -287,6 +297,10 @@ export function candidateEvidence(input: {
   readonly paper?: readonly PaperSessionResult[];
   /** The last reviewed session (Day 3), `YYYY-MM-DD`: later paper sessions are not read. */
   readonly lastSessionDate?: string;
+  /** The genome's symbol (the buy-and-hold baseline it must beat); absent: no comparison. */
+  readonly symbol?: string;
+  /** The baselines recorded for a session of the record (null when none were). */
+  readonly baselinesOf?: (session: TrackRecordSession) => readonly BaselineSession[] | null;
 }): CandidateEvidence {
   const own = input.records.get(input.genomeId) ?? [];
   const lastDate = input.lastSessionDate ?? own.at(-1)?.sessionDate ?? input.selectionCutoffDate;
@@ -315,5 +329,45 @@ export function candidateEvidence(input: {
     annualizedSharpe: annualizedDailySharpe(stats.sharpe, stats.n, input.minSessionsToAnnualize),
     minSessionsToAnnualize: input.minSessionsToAnnualize,
     paper: merged.paper,
+    baselines: baselinesOutOfSample(sessions, input.symbol, input.baselinesOf),
+  };
+}
+
+function baselinesOutOfSample(
+  sessions: readonly LabelledSession[],
+  symbol: string | undefined,
+  baselinesOf: ((s: TrackRecordSession) => readonly BaselineSession[] | null) | undefined,
+): BaselineComparison | null {
+  if (symbol === undefined || !baselinesOf) return null;
+  return compareWithBaselines(
+    symbol,
+    sessions
+      .filter((s) => s.sample === 'out_of_sample')
+      .map((s) => ({
+        sessionDate: s.sessionDate,
+        sessionReturn: s.sessionReturn,
+        baselines: baselinesOf(s),
+      })),
+  );
+}
+
+/**
+ * The baselines of a track-record session: those of its cohort, or for a paper session (whose
+ * `cohortId` is a promotion id) those of a cohort of its date; null when none was recorded.
+ */
+export function baselinesFromCohorts(
+  cohorts: readonly Pick<CohortRecord, 'cohortId' | 'sessionDate' | 'baselines'>[],
+): (session: TrackRecordSession) => readonly BaselineSession[] | null {
+  const byId = new Map(cohorts.map((c) => [c.cohortId, c]));
+  const byDate = new Map<string, readonly BaselineSession[]>();
+  for (const c of cohorts) {
+    if (c.baselines && c.baselines.length > 0 && !byDate.has(c.sessionDate)) {
+      byDate.set(c.sessionDate, c.baselines);
+    }
+  }
+  return (s) => {
+    const own = byId.get(s.cohortId)?.baselines;
+    if (own && own.length > 0) return own;
+    return byDate.get(s.sessionDate) ?? null;
   };
 }

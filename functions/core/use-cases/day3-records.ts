@@ -268,6 +268,27 @@ export const CandidateEvidenceSchema = z.object({
   selectionCutoffDate: z.string(),
   inSample: sampleSummarySchema,
   outOfSample: sampleSummarySchema,
+  /**
+   * The out-of-sample sessions beside the cohort baselines (`gates/baseline.ts`); null or
+   * absent (selections made before baselines): the `baseline` gate failed closed.
+   */
+  baselines: z
+    .object({
+      symbol: z.string(),
+      sessionDates: z.array(z.string()),
+      candidateMeanReturn: nullableNumber,
+      baselines: z.array(
+        z.object({
+          baseline: z.enum(['flat', 'buy_and_hold']),
+          symbol: z.string().nullable(),
+          n: z.number().int().min(0),
+          meanReturn: nullableNumber,
+        }),
+      ),
+      missingDates: z.array(z.string()),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** What SelectCandidate hands the rest of the Day-3 state machine. */

@@ -15,6 +15,7 @@ import { readPaperTrackRecord } from '../paper/track-record.js';
 import { agentDrawdownOfPeak, type CohortRecord } from './cohort-records.js';
 import { type Day3Deps, day3Draft, tailOf } from './day3.js';
 import {
+  baselinesFromCohorts,
   type CandidateEvidence,
   candidateEvidence,
   trackRecords,
@@ -104,6 +105,8 @@ async function day3Evidence(
   const paper = deps.paperTrackRecord
     ? (await readPaperTrackRecord(deps.paperTrackRecord, input.genomeId)).sessions
     : [];
+  const cohorts = [...byId.values()];
+  const row = cohorts.flatMap((c) => c.leaderboard).find((r) => r.genomeId === input.genomeId);
   return candidateEvidence({
     genomeId: input.genomeId,
     selectionCutoffDate: input.selectionCutoffDate,
@@ -113,6 +116,8 @@ async function day3Evidence(
     trials: trials ?? records.size,
     confidence: p.gateThresholds.minPsr,
     minSessionsToAnnualize: p.gateThresholds.minEvidenceSessions,
+    ...(row ? { symbol: row.symbol } : {}),
+    baselinesOf: baselinesFromCohorts(cohorts),
   });
 }
 

@@ -6,6 +6,7 @@ import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { decisionProvenance } from '../audit/record.js';
 import { isTradingDay, type Market, marketDate } from '../calendar/market-calendar.js';
+import { simulateBaselines } from '../cohort/baselines.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
@@ -16,6 +17,8 @@ import type { DailyBar, MarketSession } from '../market/types.js';
 import { type CohortScore, scoreCohort } from '../scoring/score.js';
 import {
   type AgentRow,
+  type BaselineRow,
+  BaselineRowSchema,
   type CohortRecord,
   CohortRequestSchema,
   type ParentSummary,
@@ -63,6 +66,11 @@ export interface PreparedCohort {
    * Promotions never read a partial cohort.
    */
   readonly partialUpToIso: string | null;
+  /**
+   * The cohort's baselines (`cohort/baselines.ts`), simulated once on the same bars and the
+   * cohort's config; persisted with the cohort. Empty in executions started before baselines.
+   */
+  readonly baselines: readonly BaselineRow[];
 }
 
 export interface RunOutput {
@@ -313,15 +321,17 @@ export async function prepareCohort(
   const riskEstimates = await dailyRiskEstimates(deps.marketData, symbols, sessionDate);
   const first = session.timestamps[0] as number;
   const last = session.timestamps[session.timestamps.length - 1] as number;
+  const cohortId = cohortIdFor(sessionDate, input.executionName);
+  // The symbols' market picks the fee schedule the cohort is simulated with (and records).
+  const costed: CohortConfig = { ...config, ...costsForMarket(config, session.market) };
   return {
     skipped: false,
-    cohortId: cohortIdFor(sessionDate, input.executionName),
+    cohortId,
     executionId: input.executionId,
     startedAtIso: new Date(nowMs).toISOString(),
     sessionDate,
     symbols,
-    // The symbols' market picks the fee schedule the cohort is simulated with (and records).
-    config: { ...config, ...costsForMarket(config, session.market) },
+    config: costed,
     riskEstimates,
     market: {
       calendar: session.market,
@@ -332,6 +342,7 @@ export async function prepareCohort(
       barsHash: sessionDataHash(session),
     },
     partialUpToIso: request.partial ? new Date(nowMs).toISOString() : null,
+    baselines: simulateBaselines({ cohortId, session, config: costed }),
   };
 }
 
@@ -502,6 +513,7 @@ export async function persistCohort(
     artifacts: { simulationKey: input.run.simulationKey, scoreKey: input.score.scoreKey },
     parent: toParentSummary(score),
     leaderboard,
+    baselines: [...p.baselines],
     ...(p.partialUpToIso ? { partial: { upToIso: p.partialUpToIso } } : {}),
   };
   await deps.cohorts.saveCompleted(record);
@@ -534,6 +546,7 @@ export const PreparedCohortSchema = z.object({
     barsHash: z.string().regex(/^[0-9a-f]{64}$/),
   }),
   partialUpToIso: z.string().datetime().nullable().default(null),
+  baselines: z.array(BaselineRowSchema).default([]),
 });
 
 export const RunOutputSchema = z.object({

@@ -129,11 +129,39 @@ describe('Day-3 go/no-go on the local stack', () => {
       ['dsr', 'fail'],
     ]);
     expect(evidenceGates?.[0]?.reason).toMatch(/^insufficient evidence: \d sessions < 20 required/);
+    // Assess: every cohort carries its baselines; the candidate is held to them out of sample
+    const cohorts = buildPromotionDeps(stack.runtime).cohorts;
+    for (const id of cohortIds) {
+      const rec = await cohorts.get(id);
+      expect(rec.baselines?.map((b) => [b.baseline, b.symbol])).toEqual([
+        ['flat', null],
+        ['buy_and_hold', 'SPY'],
+        ['buy_and_hold', 'BAC'],
+        ['buy_and_hold', 'AIG'],
+        ['buy_and_hold', 'IBM'],
+      ]);
+      expect(rec.baselines?.[0]?.sessionReturn).toBe(0);
+      expect(rec.leaderboard.some((r) => ['flat', 'buy_and_hold'].includes(r.family))).toBe(false);
+    }
+    const cmp = out.selection?.evidence.baselines;
+    const baselineGate = out.selection?.gates.results.find((g) => g.gate === 'baseline');
+    expect(cmp?.sessionDates).toEqual(out.selection?.evidence.outOfSample.sessionDates);
+    expect(cmp?.sessionDates.length).toBeGreaterThan(0);
+    expect(cmp?.baselines.map((b) => [b.baseline, b.symbol])).toEqual([
+      ['flat', null],
+      ['buy_and_hold', cmp?.symbol],
+    ]);
+    const best = Math.max(...(cmp?.baselines.map((b) => b.meanReturn ?? Number.NaN) ?? []));
+    expect(baselineGate).toMatchObject({
+      observed: cmp?.candidateMeanReturn,
+      threshold: best,
+      verdict: (cmp?.candidateMeanReturn ?? Number.NaN) > best ? 'pass' : 'fail',
+    });
     // Assess: the gate records and the conclusion are in the audit trail
     const review = `promotion:${out.selection?.reviewId}`;
     const records = (await auditRecords(stack)).filter((r) => r.stream === review);
     expect(records.filter((r) => r.kind === 'gate_evaluated').map((r) => r.payload.gate)).toEqual(
-      expect.arrayContaining(['psr', 'dsr']),
+      expect.arrayContaining(['psr', 'dsr', 'oos', 'baseline']),
     );
     expect(records.find((r) => r.kind === 'promotion_completed')?.payload).toMatchObject({
       verdict: 'insufficient_evidence',

@@ -104,8 +104,9 @@ describe('oos gate (walk-forward)', () => {
     // Act
     const gates = evaluateEvidenceGates(null, T);
     // Assess
-    expect(gates.map((g) => g.gate)).toEqual(['psr', 'dsr', 'oos']);
+    expect(gates.map((g) => g.gate)).toEqual(['psr', 'dsr', 'oos', 'baseline']);
     expect(gates[2]).toMatchObject({ verdict: 'fail', observed: null });
+    expect(gates[3]).toMatchObject({ verdict: 'fail', observed: null });
     expect(oosGate(oos(1, 0.01), { minOutOfSampleSessions: Number.NaN })).toMatchObject({
       verdict: 'fail',
       observed: null,
