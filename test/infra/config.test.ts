@@ -10,7 +10,7 @@ import { ValidationError } from '../../functions/core/errors.js';
 import { resolveStageConfig, selectedStages } from '../../lib/app.js';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
-import { chatOpsConfigOf } from '../../lib/config/runtime-env.js';
+import { chatOpsConfigOf, pipelineEnvironment } from '../../lib/config/runtime-env.js';
 import {
   isKnownTimeZone,
   scheduleExpressionProblem,
@@ -259,6 +259,20 @@ describe('loadEnvironmentConfig rejects invalid values, naming the field', () =>
     // Assess
     expect(error.field).toBe('promotion.demoOverride');
     expect(error.message).toContain('refused in every deployed stage');
+  });
+
+  it.each([0, 2.5, 21])('refuses a VaR / ES lookback of %s sessions, naming the field', (n) => {
+    const error = validationErrorOf(() =>
+      loadEnvironmentConfig('staging', { gates: { riskLookbackSessions: n } }),
+    );
+    expect(error.field).toBe('gates.riskLookbackSessions');
+  });
+
+  it('carries the VaR / ES lookback per stage (3 sessions by default) into the pipeline thresholds', () => {
+    for (const stage of STAGES) expect(environments[stage].gates.riskLookbackSessions).toBe(3);
+    const config = loadEnvironmentConfig('prod', { gates: { riskLookbackSessions: 5 } });
+    const env = pipelineEnvironment(config);
+    expect(JSON.parse(env.GATE_THRESHOLDS_JSON ?? '{}')).toMatchObject({ riskLookbackSessions: 5 });
   });
 
   it('requires PSR and DSR of at least 0.95 on 20 sessions by default in every stage', () => {

@@ -105,6 +105,14 @@ export const GateThresholdFieldsSchema = z.strictObject({
    * also be positive; the Day-3 `oos` gate. Count >= 1.
    */
   minOutOfSampleSessions: z.number().int().min(1),
+  /**
+   * Length of the VaR / ES lookback, sessions (1..20): the candidate genome's own sessions
+   * among the cohorts of its latest `riskLookbackSessions` session dates (its promotion's and the
+   * ones before; the Day-3 review's latest reviewed days), pooled, beside its latest session
+   * alone; the worse is judged (`riskGate`, docs/evidence.md "Risk on the strategy's own P&L").
+   * 1 judges the latest session alone.
+   */
+  riskLookbackSessions: z.number().int().min(1).max(20),
   /** Promotion window opens at this local time (inclusive), `HH:MM` America/New_York. */
   promotionWindowOpenNy: hhmm,
   /** Promotion window closes at this local time (exclusive), `HH:MM` America/New_York. */
@@ -166,7 +174,7 @@ export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
  * at 00:00 UTC); PSR and DSR at least 0.95 (the papers' usual 95 % confidence) on at least 20
  * sessions (about a trading month: fewer daily returns say too little about skewness and
  * kurtosis), and a positive mean return on at least one session after the candidate's
- * selection (out of sample).
+ * selection (out of sample); a VaR / ES lookback of 3 sessions (the Day-3 review's window).
  */
 export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.parse({
   maxParentDrawdownFraction: 0.1,
@@ -188,6 +196,7 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = GateThresholdsSchema.pars
   minDsr: 0.95,
   minEvidenceSessions: 20,
   minOutOfSampleSessions: 1,
+  riskLookbackSessions: 3,
   promotionWindowOpenNy: '10:00',
   promotionWindowCloseNy: '15:30',
   cryptoPromotionWindowOpenUtc: '00:30',

@@ -342,8 +342,15 @@ function previewPromotion(
       tradeCount: candidate.days.reduce((n, d) => n + d.tradeCount, 0),
     },
     broker: p.brokerAt(input.nowMs).name,
-    // The VaR / ES gates pool the genome's own sessions (its Day-3 session gives m).
-    riskSessions: candidate.days.map((d) => ({ cohortId: d.cohortId, agentId: d.agentId })),
+    // The VaR / ES gates pool the genome's own sessions on the stage's lookback, the latest
+    // `riskLookbackSessions` reviewed session dates (a promotion's rule); Day 3 gives m.
+    riskSessions: candidate.days
+      .filter((d) =>
+        records
+          .slice(-p.gateThresholds.riskLookbackSessions)
+          .some((r) => r.sessionDate === d.sessionDate),
+      )
+      .map((d) => ({ cohortId: d.cohortId, agentId: d.agentId })),
     approvalId: null,
     status: 'staged',
     statusReason: `Day-3 review of genome ${candidate.lineageId}`,

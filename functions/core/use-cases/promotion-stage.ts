@@ -208,7 +208,13 @@ async function frozenCandidate(
     approvalId: request.approvalId ?? null,
     ...(request.sliceRollback ? { sliceRollback: request.sliceRollback } : {}),
     // The VaR / ES lookback: the same genome's recent sessions (the Day-3 review's rule).
-    riskSessions: await riskLookbackOf(deps.cohorts, cohort, candidate.agentId, genome.id),
+    riskSessions: await riskLookbackOf(
+      deps.cohorts,
+      cohort,
+      candidate.agentId,
+      genome.id,
+      deps.gateThresholds.riskLookbackSessions,
+    ),
     status: 'staged',
     statusReason: `rank ${candidate.rank} of ${cohort.leaderboard.length}`,
     stagedAtIso: isoOf(nowMs),

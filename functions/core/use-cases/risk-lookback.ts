@@ -4,14 +4,8 @@
  * the strategy's own P&L": the lookback pooled AND the latest session, the worse one judged).
  */
 import type { CohortRepository } from '../../ports/cohort-repository.js';
+import { ValidationError } from '../errors.js';
 import type { CohortRecord } from './cohort-records.js';
-
-/**
- * Sessions in a promotion's VaR / ES lookback, count: the promotion's own session and the
- * sessions of the two cohorts before it, the same three-session window the Day-3 review reads
- * (its three reviewed cohorts).
- */
-export const RISK_LOOKBACK_SESSIONS = 3;
 
 /** One session of the lookback: the genome's agent in one cohort. */
 export interface RiskSession {
@@ -26,7 +20,9 @@ export interface RiskSession {
  * traded, its best-ranked agent there. A date on which the genome did not run is skipped, never
  * replaced by a descendant (a lineage's evidence is one genome, #13 item 4).
  *
- * @param sessions lookback length in sessions, ≥ 1 (default {@link RISK_LOOKBACK_SESSIONS}).
+ * @param sessions lookback length in sessions, an integer ≥ 1: the stage's
+ *   `gates.riskLookbackSessions` (`GateThresholds`, default 3).
+ * @throws ValidationError('riskLookbackSessions') when `sessions` is not an integer ≥ 1.
  * @throws NotFoundError when a listed cohort cannot be read (the repository's own error).
  */
 export async function riskLookbackOf(
@@ -34,8 +30,11 @@ export async function riskLookbackOf(
   cohort: Pick<CohortRecord, 'cohortId' | 'sessionDate' | 'market'>,
   agentId: string,
   genomeId: string,
-  sessions: number = RISK_LOOKBACK_SESSIONS,
+  sessions: number,
 ): Promise<RiskSession[]> {
+  if (!Number.isInteger(sessions) || sessions < 1) {
+    throw new ValidationError('riskLookbackSessions', `must be an integer >= 1, got ${sessions}`);
+  }
   const market = cohort.market ?? 'equity-usa';
   const earlier = new Map<string, string>();
   for (const c of await cohorts.list(20 * sessions)) {

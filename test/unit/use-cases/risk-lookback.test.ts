@@ -3,11 +3,9 @@
  * sample rule), never a descendant, never another market's or a partial cohort.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
 import type { CohortRecord } from '../../../functions/core/use-cases/cohort-records.js';
-import {
-  RISK_LOOKBACK_SESSIONS,
-  riskLookbackOf,
-} from '../../../functions/core/use-cases/risk-lookback.js';
+import { riskLookbackOf } from '../../../functions/core/use-cases/risk-lookback.js';
 import type { CohortRepository } from '../../../functions/ports/cohort-repository.js';
 
 type Row = { rank: number; agentId: string; genomeId: string };
@@ -84,12 +82,21 @@ describe('riskLookbackOf', () => {
     ]);
     const cohort = { cohortId: 'c08', sessionDate: '2013-10-08' };
     // Act
-    const three = await riskLookbackOf(cohorts, cohort, 'e3', 'g1');
+    const three = await riskLookbackOf(
+      cohorts,
+      cohort,
+      'e3',
+      'g1',
+      DEFAULT_GATE_THRESHOLDS.riskLookbackSessions,
+    );
     const five = await riskLookbackOf(cohorts, cohort, 'e3', 'g1', 5);
     const one = await riskLookbackOf(cohorts, cohort, 'e3', 'g1', 1);
     // Assess: the window is 10-04 and 10-07 (the two dates before 10-08); 10-04 has only the
     // child, so it is skipped, never replaced; with five sessions 10-03 enters, its rank-2 agent
-    expect(RISK_LOOKBACK_SESSIONS).toBe(3);
+    expect(DEFAULT_GATE_THRESHOLDS.riskLookbackSessions).toBe(3);
+    await expect(riskLookbackOf(cohorts, cohort, 'e3', 'g1', 0)).rejects.toThrow(
+      /riskLookbackSessions/,
+    );
     expect(three).toEqual([
       { cohortId: 'c07', agentId: 'd1' },
       { cohortId: 'c08', agentId: 'e3' },
