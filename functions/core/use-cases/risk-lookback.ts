@@ -5,7 +5,15 @@
  */
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import { ValidationError } from '../errors.js';
+import { DEFAULT_GATE_THRESHOLDS } from '../gates/thresholds.js';
 import type { CohortRecord } from './cohort-records.js';
+
+/**
+ * The default VaR / ES lookback, sessions (3): the stage's value is `gates.riskLookbackSessions`
+ * (`GateThresholds`), which the promotion and the Day-3 review pass to {@link riskLookbackOf}.
+ * The paper slot's challenger evidence (`promotion-slot.ts`) still reads this default.
+ */
+export const RISK_LOOKBACK_SESSIONS = DEFAULT_GATE_THRESHOLDS.riskLookbackSessions;
 
 /** One session of the lookback: the genome's agent in one cohort. */
 export interface RiskSession {
