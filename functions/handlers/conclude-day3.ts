@@ -13,21 +13,25 @@ import { logger } from '../adapters/observability.js';
 import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
 import { concludeDay3 } from '../core/use-cases/day3-conclude.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const execution = z.object({ id: z.string().min(1), name: z.string().min(1) });
+const step = optionalAuditStep;
 const EventSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('gates_failed'), selection: Day3SelectionSchema, execution }),
+  z.object({ kind: z.literal('gates_failed'), selection: Day3SelectionSchema, execution, step }),
   z.object({
     kind: z.enum(['timed_out', 'rejected']),
     selection: Day3SelectionSchema,
     execution,
+    step,
     error: z.object({ Error: z.string(), Cause: z.string().nullish() }),
   }),
   z.object({
     kind: z.literal('micro_live'),
     selection: Day3SelectionSchema,
     execution,
+    step,
     decision: ApprovalResultSchema,
     sliceId: z.string().min(1),
     pipeline: z.object({
@@ -41,7 +45,7 @@ const EventSchema = z.discriminatedUnion('kind', [
 export function createHandler(provide: Provide<Day3HandlerDeps>) {
   return makeHandler('conclude-day3', EventSchema, async (event) => {
     logger.appendKeys({ executionArn: event.execution.id });
-    const deps = await await provide();
+    const deps = withNestedAuditStep(await await provide(), event);
     const ids = { executionArn: event.execution.id, executionName: event.execution.name };
     const out =
       event.kind === 'micro_live'

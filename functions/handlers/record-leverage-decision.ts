@@ -13,19 +13,21 @@ import { getDay3CoreDeps } from '../composition/approval.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { startMicroLive } from '../core/use-cases/day3-micro-live.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   selection: Day3SelectionSchema,
   decision: ApprovalResultSchema,
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+  step: optionalAuditStep,
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Day3Deps>) {
   return makeHandler('record-leverage-decision', EventSchema, async (event) => {
     logger.appendKeys({ executionArn: event.execution.id });
-    const out = await startMicroLive(await provide(), {
+    const out = await startMicroLive(withNestedAuditStep(await provide(), event), {
       selection: event.selection,
       decision: event.decision,
       executionArn: event.execution.id,

@@ -11,11 +11,13 @@ import type { StoreRuntime } from '../composition/stores.js';
 import { getStoreRuntime } from '../composition/stores.js';
 import { ValidationError } from '../core/errors.js';
 import { learningCycle, parseLearningConfig } from '../core/use-cases/learning.js';
+import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+  step: optionalAuditStep,
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
@@ -26,7 +28,10 @@ export function createHandler(provide: Provide<StoreRuntime>) {
     if (!text)
       throw new ValidationError('env.LEARNING_CONFIG_JSON', 'is required by the learning cycle');
     const out = await learningCycle(
-      { ...rt, environment: rt.env.STAGE, config: parseLearningConfig(JSON.parse(text)) },
+      withAuditStep(
+        { ...rt, environment: rt.env.STAGE, config: parseLearningConfig(JSON.parse(text)) },
+        event,
+      ),
       { request: event.request, executionName: event.execution.name },
     );
     logger.info('learning cycle', {

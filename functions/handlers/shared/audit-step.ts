@@ -34,6 +34,23 @@ export function auditForStep(sink: AuditSink, event: { readonly step?: AuditStep
   return stepScopedAuditSink(sink, step, input);
 }
 
+/**
+ * Day-3 dependencies with the promotion pipeline's audit sink (the one their use cases append
+ * through) scoped to `event.step`; a top-level `audit` that is the same sink gets the same
+ * scoped one (one ordinal count per invocation).
+ */
+export function withNestedAuditStep<
+  T extends { readonly promotion: { readonly audit: AuditSink }; readonly audit?: AuditSink },
+>(deps: T, event: { readonly step?: AuditStep }): T {
+  if (!event.step) return deps;
+  const scoped = auditForStep(deps.promotion.audit, event);
+  return {
+    ...deps,
+    promotion: { ...deps.promotion, audit: scoped },
+    ...(deps.audit === deps.promotion.audit ? { audit: scoped } : {}),
+  };
+}
+
 /** `deps` with its `audit` scoped to `event.step` ({@link auditForStep}). */
 export function withAuditStep<T extends { readonly audit: AuditSink }>(
   deps: T,
