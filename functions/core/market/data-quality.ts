@@ -106,6 +106,54 @@ export function parseQualityRules(rules: Partial<QualityRules> = {}): QualityRul
   return out;
 }
 
+/** Closes that jump by more than `jump` (fraction) from the previous close and revert the next minute. */
+function countFalseTicks(closes: readonly number[], jump: number): number {
+  let falseTicks = 0;
+  for (let i = 1; i + 1 < closes.length; i++) {
+    const prev = closes[i - 1] as number;
+    const cur = closes[i] as number;
+    const next = closes[i + 1] as number;
+    if (Math.abs(cur / prev - 1) > jump && Math.abs(next / prev - 1) <= jump) falseTicks++;
+  }
+  return falseTicks;
+}
+
+/** Why a symbol's session is excluded under `rules` (empty when it passes), in rule order. */
+function exclusionReasons(
+  q: Omit<SymbolQuality, 'status' | 'reasons'>,
+  rules: QualityRules,
+): string[] {
+  const reasons: string[] = [];
+  const { expectedMinutes, missingMinutes: missing, nonPositivePrices: nonPositive } = q;
+  if (q.barMinutes === 0) reasons.push('no trade bar in the session');
+  else if (expectedMinutes > 0 && missing / expectedMinutes > rules.maxMissingFraction) {
+    reasons.push(
+      `${missing} of ${expectedMinutes} minutes missing (longest gap ${q.longestGapMinutes} min) > ${rules.maxMissingFraction} of the session`,
+    );
+  }
+  if (nonPositive > rules.maxNonPositivePrices) {
+    reasons.push(
+      `${nonPositive} bars with a zero, negative or non-finite price > ${rules.maxNonPositivePrices}`,
+    );
+  }
+  if (q.quotedMinutes > 0 && q.crossedQuotes / q.quotedMinutes > rules.maxCrossedQuoteFraction) {
+    reasons.push(
+      `${q.crossedQuotes} of ${q.quotedMinutes} quoted minutes crossed (bid > ask) > ${rules.maxCrossedQuoteFraction}`,
+    );
+  }
+  if (q.falseTicks > rules.maxFalseTicks) {
+    reasons.push(
+      `${q.falseTicks} false ticks (close jumps > ${rules.falseTickJumpFraction} and reverts) > ${rules.maxFalseTicks}`,
+    );
+  }
+  if (q.staleQuoteMinutes > rules.maxStaleQuoteMinutes) {
+    reasons.push(
+      `quotes stale for ${q.staleQuoteMinutes} consecutive minutes > ${rules.maxStaleQuoteMinutes}`,
+    );
+  }
+  return reasons;
+}
+
 /**
  * Assesses one symbol's session (see the module comment for each check).
  *
@@ -160,57 +208,20 @@ export function assessSessionQuality(
     }
   }
 
-  let falseTicks = 0;
-  const jump = rules.falseTickJumpFraction;
-  for (let i = 1; i + 1 < closes.length; i++) {
-    const prev = closes[i - 1] as number;
-    const cur = closes[i] as number;
-    const next = closes[i + 1] as number;
-    if (Math.abs(cur / prev - 1) > jump && Math.abs(next / prev - 1) <= jump) falseTicks++;
-  }
-
-  const missing = expectedMinutes - byMinute.size;
-  const reasons: string[] = [];
-  if (byMinute.size === 0) reasons.push('no trade bar in the session');
-  else if (expectedMinutes > 0 && missing / expectedMinutes > rules.maxMissingFraction) {
-    reasons.push(
-      `${missing} of ${expectedMinutes} minutes missing (longest gap ${longestGap} min) > ${rules.maxMissingFraction} of the session`,
-    );
-  }
-  if (nonPositive > rules.maxNonPositivePrices) {
-    reasons.push(
-      `${nonPositive} bars with a zero, negative or non-finite price > ${rules.maxNonPositivePrices}`,
-    );
-  }
-  if (quoted > 0 && crossed / quoted > rules.maxCrossedQuoteFraction) {
-    reasons.push(
-      `${crossed} of ${quoted} quoted minutes crossed (bid > ask) > ${rules.maxCrossedQuoteFraction}`,
-    );
-  }
-  if (falseTicks > rules.maxFalseTicks) {
-    reasons.push(
-      `${falseTicks} false ticks (close jumps > ${jump} and reverts) > ${rules.maxFalseTicks}`,
-    );
-  }
-  if (longestStale > rules.maxStaleQuoteMinutes) {
-    reasons.push(
-      `quotes stale for ${longestStale} consecutive minutes > ${rules.maxStaleQuoteMinutes}`,
-    );
-  }
-  return {
+  const measured = {
     symbol,
     expectedMinutes,
     barMinutes: byMinute.size,
-    missingMinutes: missing,
+    missingMinutes: expectedMinutes - byMinute.size,
     longestGapMinutes: longestGap,
     nonPositivePrices: nonPositive,
     quotedMinutes: quoted,
     crossedQuotes: crossed,
-    falseTicks,
+    falseTicks: countFalseTicks(closes, rules.falseTickJumpFraction),
     staleQuoteMinutes: longestStale,
-    status: reasons.length === 0 ? 'ok' : 'excluded',
-    reasons,
   };
+  const reasons = exclusionReasons(measured, rules);
+  return { ...measured, status: reasons.length === 0 ? 'ok' : 'excluded', reasons };
 }
 
 function minuteOf(t: number, openMs: number): number {
