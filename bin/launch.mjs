@@ -21,6 +21,7 @@ import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { codeVersion } from './code-version.mjs';
+import { nodeVersionProblem } from './node-version.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -162,6 +163,11 @@ function deferAslValidator() {
   });
 }
 
+const nodeProblem = nodeVersionProblem(process.versions.node);
+if (nodeProblem !== null) {
+  process.stderr.write(`${nodeProblem}\n`);
+  process.exit(1);
+}
 module.enableCompileCache?.(path.join(cacheDir, 'v8'));
 deferAslValidator();
 await import(pathToFileURL(await bundlePath()).href);

@@ -104,7 +104,7 @@ export function decidePaperSlot(input: {
       inc,
       null,
       flattery,
-      `the incumbent ${inc.genomeId} has ${inc.sessions.length} paper sessions < ${rules.minIncumbentSessions}: its record is still being written`,
+      `the incumbent ${inc.genomeId} has ${sessionCount(inc.sessions.length)} < ${rules.minIncumbentSessions}: its record is still being written`,
     );
   }
   if (ch.dailyReturns.length < rules.minChallengerSessions) {
@@ -162,4 +162,9 @@ export function retireIncumbent(input: {
     challengerMeanReturn: ch.dailyReturns.length > 0 ? mean(ch.dailyReturns) : null,
     flattery: 0,
   };
+}
+
+/** "1 paper session", "2 paper sessions". */
+function sessionCount(n: number): string {
+  return `${n} paper session${n === 1 ? '' : 's'}`;
 }

@@ -88,7 +88,7 @@ describe('decidePaperSlot', () => {
       [[0, 0]],
       [0.05, 0.05, 0.05],
       'keep_incumbent',
-      /1 paper sessions < 3/,
+      /has 1 paper session < 3/,
     ],
     // The incumbent's cohort figures exceeded its paper results by 1 %/day: the challenger's
     // 1.05 %/day of cohort evidence is worth 0.05 %/day on paper, under the 0.1 % margin.
