@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { AlpacaPaperBroker } from '../functions/adapters/brokers/alpaca-paper-broker.js';
 import { TokenBucket } from '../functions/adapters/brokers/rate-limiter.js';
 import { SimulatedPaperBroker } from '../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
 import { ManualClock } from '../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../test/support/doubles/memory-simulated-broker-store.js';
 import { startFakeAlpaca } from '../test/support/fake-alpaca/server.js';
 import type { BenchReport } from './run.js';
 

@@ -14,7 +14,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SimulatedPaperBroker } from '../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
@@ -27,6 +26,7 @@ import { ManualClock } from '../functions/ports/clock.js';
 import type { KillSwitchPort } from '../functions/ports/kill-switch.js';
 import { PIPELINE_HANDLERS } from '../lib/handlers.js';
 import { MemoryAuditSink } from '../test/support/doubles/memory-audit-sink.js';
+import { InMemorySimulatedBrokerStore } from '../test/support/doubles/memory-simulated-broker-store.js';
 import { paperSessionFixture } from '../test/support/paper-session-fixture.js';
 import { DATA_ROOT, REPO_ROOT } from '../test/support/paths.js';
 import { PRICES } from './cost.bench.js';

@@ -1,7 +1,8 @@
 /**
  * Persistence of the simulated paper broker: the account (cash, positions, realized PnL, the
- * open-order index) and every order with its fills. Two implementations: in memory (unit
- * tests, one process) and DynamoDB (the single table, shared by every Lambda invocation).
+ * open-order index) and every order with its fills, on DynamoDB (the single table, shared by
+ * every Lambda invocation). The in-memory double for tests and benches is
+ * `test/support/doubles/memory-simulated-broker-store.ts`.
  *
  * Concurrency model: optimistic. Every record carries a `version`; {@link
  * SimulatedBrokerStore.commit} writes a set of records atomically, and only if each stored
@@ -127,56 +128,19 @@ export interface SimulatedBrokerStore {
   commit(commit: SimCommit): Promise<SimCommitResult>;
 }
 
-function checkSize(commit: SimCommit): void {
+/**
+ * Refuses a commit larger than one DynamoDB transaction (every store applies the same limit).
+ *
+ * @throws ValidationError('commit') when `commit` holds more than {@link MAX_COMMIT_RECORDS}
+ *   records.
+ */
+export function checkCommitSize(commit: SimCommit): void {
   const size = commit.orders.length + (commit.account ? 1 : 0);
   if (size > MAX_COMMIT_RECORDS) {
     throw new ValidationError(
       'commit',
       `at most ${MAX_COMMIT_RECORDS} records per commit, got ${size}`,
     );
-  }
-}
-
-/** {@link SimulatedBrokerStore} in process memory (unit tests; state dies with the object). */
-export class InMemorySimulatedBrokerStore implements SimulatedBrokerStore {
-  private account: SimAccountRecord | null = null;
-  private readonly orders = new Map<string, SimOrderRecord>();
-
-  async loadAccount(): Promise<SimAccountRecord | null> {
-    return this.account ? structuredClone(this.account) : null;
-  }
-
-  async getOrder(clientOrderId: string): Promise<SimOrderRecord | null> {
-    const order = this.orders.get(clientOrderId);
-    return order ? structuredClone(order) : null;
-  }
-
-  async getOrders(clientOrderIds: readonly string[]): Promise<SimOrderRecord[]> {
-    const out: SimOrderRecord[] = [];
-    for (const id of clientOrderIds) {
-      const order = this.orders.get(id);
-      if (order) out.push(structuredClone(order));
-    }
-    return out;
-  }
-
-  async commit(commit: SimCommit): Promise<SimCommitResult> {
-    checkSize(commit);
-    const versionOk = (stored: { version: number } | null | undefined, expected: number | null) =>
-      expected === null ? !stored : stored?.version === expected;
-    if (commit.account && !versionOk(this.account, commit.account.expectedVersion)) {
-      return { ok: false, reason: 'conflict' };
-    }
-    for (const w of commit.orders) {
-      if (!versionOk(this.orders.get(w.record.order.clientOrderId), w.expectedVersion)) {
-        return { ok: false, reason: 'conflict' };
-      }
-    }
-    if (commit.account) this.account = structuredClone(commit.account.record);
-    for (const w of commit.orders) {
-      this.orders.set(w.record.order.clientOrderId, structuredClone(w.record));
-    }
-    return { ok: true };
   }
 }
 
@@ -341,7 +305,7 @@ export class DynamoSimulatedBrokerStore implements SimulatedBrokerStore {
   }
 
   async commit(commit: SimCommit): Promise<SimCommitResult> {
-    checkSize(commit);
+    checkCommitSize(commit);
     const put = (sk: string, record: { version: number }, expected: number | null) => ({
       Put: {
         TableName: this.tableName,

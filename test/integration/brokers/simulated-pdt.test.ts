@@ -8,7 +8,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { newYorkTimeMs } from '../../../functions/core/calendar/market-calendar.js';
@@ -16,6 +15,7 @@ import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { BrokerRejectedError } from '../../../functions/core/errors.js';
 import { FINRA_PDT_RULE } from '../../../functions/core/exchange/day-trades.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));

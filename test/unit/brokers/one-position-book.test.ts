@@ -9,10 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { AgentLedgers } from '../../../functions/core/cohort/ledger.js';
 import { applyBookFill, emptyAccountBook } from '../../../functions/core/exchange/position-book.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { COSTS, DATE, FakeMarketData, minute, OPEN, session } from './fixtures.js';
 
 /** Large enough that no order of the property is refused for buying power. */

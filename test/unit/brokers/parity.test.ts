@@ -11,7 +11,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
@@ -25,6 +24,7 @@ import {
 import { BROKER_FEE_SCHEDULES } from '../../../functions/core/exchange/fee-schedules.js';
 import type { BrokerOrder } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const MINUTE_MS = 60_000;

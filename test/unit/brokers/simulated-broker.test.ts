@@ -3,7 +3,6 @@ import {
   type SimulatedBrokerConfig,
   SimulatedPaperBroker,
 } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { fillMarketOrder } from '../../../functions/core/cohort/fill-model.js';
 import {
   BrokerRejectedError,
@@ -12,6 +11,7 @@ import {
 } from '../../../functions/core/errors.js';
 import type { BrokerOrderRequest } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import {
   type BarsSpec,
   COSTS,

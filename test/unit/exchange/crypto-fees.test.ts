@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
@@ -22,6 +21,7 @@ import {
 import { ExchangeBroker } from '../../../functions/core/paper/exchange-broker.js';
 import type { BrokerOrder, BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const marketData = new LeanMarketData(new FileSystemBlobSource(DATA_ROOT));

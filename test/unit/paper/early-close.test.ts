@@ -8,7 +8,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { sessionHours } from '../../../functions/core/calendar/market-calendar.js';
@@ -27,6 +26,7 @@ import {
 } from '../../../functions/core/paper/paper-session.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { MarketDataPort } from '../../../functions/ports/market-data.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 const SOURCE_DATE = '2013-10-08';

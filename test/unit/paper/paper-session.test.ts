@@ -6,7 +6,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
-import { InMemorySimulatedBrokerStore } from '../../../functions/adapters/brokers/simulated-broker-store.js';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
@@ -17,6 +16,7 @@ import { type PaperSessionState, paperTick } from '../../../functions/core/paper
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
