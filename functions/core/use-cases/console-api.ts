@@ -44,7 +44,7 @@ import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
 import { periodSharpe, returnMoments, sharpeEvidence } from '../scoring/sharpe-inference.js';
 import { gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
-import type { CohortRecord } from './cohort-records.js';
+import type { CohortRecord, CohortSummary } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
 import {
   type AuditRow,
@@ -234,6 +234,40 @@ function csv(name: string, header: readonly string[], rows: CsvCell[][]): Consol
     },
     body: toCsv(header, rows),
   };
+}
+
+/** A cohort the cohort and agent exports cover: a full record (one cohort asked) or a listed summary. */
+type ExportCohort = CohortRecord | CohortSummary;
+
+/** The cohorts export (`cohorts.csv`): one row per cohort, its total P&L (USD) and best agent. */
+function exportCohorts(cohorts: readonly ExportCohort[]): ConsoleResponse {
+  return csv(
+    'cohorts.csv',
+    [
+      'cohort_id',
+      'session_date',
+      'completed_at',
+      'symbols',
+      'bankroll_usd',
+      'agent_count',
+      'total_pnl_usd',
+      'best_agent_id',
+    ],
+    cohorts.map((c) => {
+      const total = 'parent' in c ? c.parent.totalPnlUsd : c.totalPnlUsd;
+      const best = 'leaderboard' in c ? (c.leaderboard[0]?.agentId ?? null) : c.bestAgentId;
+      return [
+        c.cohortId,
+        c.sessionDate,
+        c.completedAtIso,
+        c.symbols.join(' '),
+        c.bankrollUsd,
+        c.agentCount,
+        total,
+        best,
+      ];
+    }),
+  );
 }
 
 const isoDate = z
@@ -890,94 +924,106 @@ export class ConsoleApi {
     what: 'cohorts' | 'agents' | 'orders' | 'audit',
     q: Readonly<Record<string, string>>,
   ): Promise<ConsoleResponse> {
-    if (what === 'audit') {
-      const p = parse(AuditExportQuerySchema, q, 'query');
-      const rows = (await this.readAudit(this.auditDays(p))).filter(
-        (r) => !p.kind || r.kind === p.kind,
-      );
-      return csv(
-        'audit.csv',
-        [
-          'id',
-          'ts',
-          'kind',
-          'actor',
-          'stream',
-          'seq',
-          'cohort_id',
-          'promotion_id',
-          'order_id',
-          'payload',
-          'hash',
-          'prev_hash',
-        ],
-        rows.map((r) => [
-          r.id,
-          r.ts,
-          r.kind,
-          r.actor,
-          r.stream,
-          r.seq,
-          r.subject.cohort_id,
-          r.subject.promotion_id,
-          r.subject.order_id,
-          JSON.stringify(r.payload),
-          r.hash,
-          r.prevHash,
-        ]),
-      );
-    }
-    if (what === 'orders') {
-      const p = parse(OrdersExportQuerySchema, q, 'query');
-      const promotions = p.promotion
-        ? [await this.deps.promotions.get(p.promotion)]
-        : await this.allPages(
-            (cursor) => this.deps.readModel.listPromotions({ limit: MAX_PAGE, cursor }),
-            2_000,
-          );
-      const rows: CsvCell[][] = [];
-      for (const promo of promotions) {
-        for (const o of await this.deps.promotions.listOrders(promo.promotionId)) {
-          const v = orderView(o);
-          rows.push([
-            promo.promotionId,
-            promo.sessionDate,
-            promo.agentId,
-            promo.bankrollUsd,
-            promo.capitalSliceUsd,
-            v.clientOrderId,
-            v.symbol,
-            v.side,
-            v.qty,
-            v.status,
-            v.filledQty,
-            v.avgFillPriceUsd,
-            v.createdAtIso,
-          ]);
-        }
+    if (what === 'audit') return this.exportAudit(q);
+    if (what === 'orders') return this.exportOrders(q);
+    const cohorts = await this.exportCohortList(q);
+    return what === 'cohorts' ? exportCohorts(cohorts) : this.exportAgents(cohorts);
+  }
+
+  /** The audit export (`audit.csv`): the audit rows of the query's days, optionally of one kind. */
+  private async exportAudit(q: Readonly<Record<string, string>>): Promise<ConsoleResponse> {
+    const p = parse(AuditExportQuerySchema, q, 'query');
+    const rows = (await this.readAudit(this.auditDays(p))).filter(
+      (r) => !p.kind || r.kind === p.kind,
+    );
+    return csv(
+      'audit.csv',
+      [
+        'id',
+        'ts',
+        'kind',
+        'actor',
+        'stream',
+        'seq',
+        'cohort_id',
+        'promotion_id',
+        'order_id',
+        'payload',
+        'hash',
+        'prev_hash',
+      ],
+      rows.map((r) => [
+        r.id,
+        r.ts,
+        r.kind,
+        r.actor,
+        r.stream,
+        r.seq,
+        r.subject.cohort_id,
+        r.subject.promotion_id,
+        r.subject.order_id,
+        JSON.stringify(r.payload),
+        r.hash,
+        r.prevHash,
+      ]),
+    );
+  }
+
+  /** The orders export (`orders.csv`): the orders of one promotion, or of every promotion. */
+  private async exportOrders(q: Readonly<Record<string, string>>): Promise<ConsoleResponse> {
+    const p = parse(OrdersExportQuerySchema, q, 'query');
+    const promotions = p.promotion
+      ? [await this.deps.promotions.get(p.promotion)]
+      : await this.allPages(
+          (cursor) => this.deps.readModel.listPromotions({ limit: MAX_PAGE, cursor }),
+          2_000,
+        );
+    const rows: CsvCell[][] = [];
+    for (const promo of promotions) {
+      for (const o of await this.deps.promotions.listOrders(promo.promotionId)) {
+        const v = orderView(o);
+        rows.push([
+          promo.promotionId,
+          promo.sessionDate,
+          promo.agentId,
+          promo.bankrollUsd,
+          promo.capitalSliceUsd,
+          v.clientOrderId,
+          v.symbol,
+          v.side,
+          v.qty,
+          v.status,
+          v.filledQty,
+          v.avgFillPriceUsd,
+          v.createdAtIso,
+        ]);
       }
-      return csv(
-        'orders.csv',
-        [
-          'promotion_id',
-          'session_date',
-          'agent_id',
-          'bankroll_usd',
-          'capital_slice_usd',
-          'client_order_id',
-          'symbol',
-          'side',
-          'qty',
-          'status',
-          'filled_qty',
-          'avg_fill_price_usd',
-          'created_at',
-        ],
-        rows,
-      );
     }
+    return csv(
+      'orders.csv',
+      [
+        'promotion_id',
+        'session_date',
+        'agent_id',
+        'bankroll_usd',
+        'capital_slice_usd',
+        'client_order_id',
+        'symbol',
+        'side',
+        'qty',
+        'status',
+        'filled_qty',
+        'avg_fill_price_usd',
+        'created_at',
+      ],
+      rows,
+    );
+  }
+
+  /** The cohorts the cohort and agent exports cover: one cohort, or those of a date/bankroll filter. */
+  private async exportCohortList(q: Readonly<Record<string, string>>): Promise<ExportCohort[]> {
     const p = parse(CohortExportQuerySchema, q, 'query');
-    const cohorts = p.cohort
+    return p.cohort
       ? [await this.deps.cohorts.get(p.cohort)]
       : await this.allPages((cursor) =>
           this.deps.readModel.listCohorts({
@@ -987,35 +1033,10 @@ export class ConsoleApi {
             cursor,
           }),
         );
-    if (what === 'cohorts') {
-      return csv(
-        'cohorts.csv',
-        [
-          'cohort_id',
-          'session_date',
-          'completed_at',
-          'symbols',
-          'bankroll_usd',
-          'agent_count',
-          'total_pnl_usd',
-          'best_agent_id',
-        ],
-        cohorts.map((c) => {
-          const total = 'parent' in c ? c.parent.totalPnlUsd : c.totalPnlUsd;
-          const best = 'leaderboard' in c ? (c.leaderboard[0]?.agentId ?? null) : c.bestAgentId;
-          return [
-            c.cohortId,
-            c.sessionDate,
-            c.completedAtIso,
-            c.symbols.join(' '),
-            c.bankrollUsd,
-            c.agentCount,
-            total,
-            best,
-          ];
-        }),
-      );
-    }
+  }
+
+  /** The agents export (`agents.csv`): the leaderboard rows of up to 200 of the cohorts. */
+  private async exportAgents(cohorts: readonly ExportCohort[]): Promise<ConsoleResponse> {
     const rows: CsvCell[][] = [];
     for (const summary of cohorts.slice(0, 200)) {
       const record =
