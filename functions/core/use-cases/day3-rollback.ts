@@ -14,6 +14,7 @@ import {
   type SliceValuation,
   valueSliceAtBroker,
 } from '../paper/slice-rollback.js';
+import { readPaperTrackRecord } from '../paper/track-record.js';
 import { drawdownFraction } from '../risk/drawdown.js';
 import {
   evaluateRollback,
@@ -33,6 +34,11 @@ const ACTOR = 'stagegate/rollback-monitor';
  * the daily returns so far (null with fewer than `minSharpeSessions` days, default 20, see
  * `rollingSharpe`), and the
  * drawdown of today's close from the peak of the capital and all closes (fraction).
+ *
+ * The Sharpe's sample is the genome's paper track record before the slice was approved
+ * (`priorDailyReturns`, each a fraction of its session's capital) followed by the slice's own
+ * daily returns, so the paper sessions that earned the approval count toward the 20 days; the
+ * day's PnL and the drawdown are the slice's alone.
  */
 export function closedDayInputs(input: {
   readonly capitalUsd: number;
@@ -40,9 +46,17 @@ export function closedDayInputs(input: {
   readonly equityUsd: number;
   /** Daily returns before a Sharpe is annualized (the policy's `minSharpeSessions`). */
   readonly minSharpeSessions?: number;
-}): { dayPnlUsd: number; rollingSharpe: number | null; drawdownFraction: number } {
+  /** The genome's paper-session daily returns before the slice (oldest first), fractions. */
+  readonly priorDailyReturns?: readonly number[];
+}): {
+  dayPnlUsd: number;
+  rollingSharpe: number | null;
+  drawdownFraction: number;
+  /** Paper sessions in the Sharpe's sample before the slice's own days, count. */
+  priorPaperSessions: number;
+} {
   const closes = [input.capitalUsd, ...input.previousCloses, input.equityUsd];
-  const returns: number[] = [];
+  const returns: number[] = [...(input.priorDailyReturns ?? [])];
   for (let i = 1; i < closes.length; i++) {
     const prev = closes[i - 1] as number;
     returns.push(prev > 0 ? (closes[i] as number) / prev - 1 : 0);
@@ -53,6 +67,7 @@ export function closedDayInputs(input: {
     dayPnlUsd: input.equityUsd - prevClose,
     rollingSharpe: rollingSharpe(returns, 20, input.minSharpeSessions ?? 20),
     drawdownFraction: peak > 0 ? drawdownFraction(peak, input.equityUsd) : 1,
+    priorPaperSessions: input.priorDailyReturns?.length ?? 0,
   };
 }
 
@@ -80,6 +95,8 @@ export function decideTick(input: {
   readonly closeOfDay: boolean;
   readonly rollback: RollbackConfig;
   readonly policy: LeveragePolicy;
+  /** See {@link closedDayInputs}; absent: none. */
+  readonly priorDailyReturns?: readonly number[];
 }): TickDecision {
   const verdict = evaluateRollback(
     { equityCurveUsd: input.curveUsd, backtestReturnVariance: input.backtestReturnVariance },
@@ -103,6 +120,7 @@ export function decideTick(input: {
     previousCloses: input.previousCloses,
     equityUsd: input.curveUsd[input.curveUsd.length - 1] as number,
     minSharpeSessions: input.policy.minSharpeSessions,
+    ...(input.priorDailyReturns ? { priorDailyReturns: input.priorDailyReturns } : {}),
   });
   return {
     verdict,
@@ -330,16 +348,42 @@ async function decideActive(
     );
     return { decision: { verdict, leverage, dayInputs: null }, valuation, equityUsd: null };
   }
+  const closing = closeOfDay && !slice.dailyCloses.some((d) => d.date === today);
   const decision = decideTick({
     curveUsd: check.equityCurveUsd,
     backtestReturnVariance: slice.backtestReturnVariance,
     leverage: slice.leverage,
     previousCloses: slice.dailyCloses.map((d) => d.equityUsd),
-    closeOfDay: closeOfDay && !slice.dailyCloses.some((d) => d.date === today),
+    closeOfDay: closing,
     rollback,
     policy: deps.config.leveragePolicy,
+    ...(closing ? { priorDailyReturns: await paperReturnsBeforeSlice(deps, slice) } : {}),
   });
   return { decision, valuation, equityUsd: valuation.equityUsd };
+}
+
+/**
+ * The slice genome's paper-session daily returns recorded before the slice was approved
+ * (`readPaperTrackRecord`; the slice's own sessions excluded), oldest first, fractions. An
+ * unreadable or absent track record gives none: a shorter sample can only keep the rolling
+ * Sharpe null (no step up), never raise the leverage.
+ */
+export async function paperReturnsBeforeSlice(
+  deps: Pick<Day3Deps, 'paperTrackRecord'>,
+  slice: Pick<MicroLiveSlice, 'genomeId' | 'promotionId' | 'approvedAtIso'>,
+): Promise<number[]> {
+  if (!deps.paperTrackRecord) return [];
+  try {
+    const record = await readPaperTrackRecord(deps.paperTrackRecord, slice.genomeId);
+    const approvedMs = Date.parse(slice.approvedAtIso);
+    return record.sessions
+      .filter(
+        (s) => s.promotionId !== slice.promotionId && Date.parse(s.recordedAtIso) <= approvedMs,
+      )
+      .map((s) => s.dailyReturn);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -448,6 +492,7 @@ async function tickActive(
     leverage = await recordLeverage(deps, slice, decision.leverage, `day:${today}`, nowMs, {
       day_pnl_usd: decision.dayInputs.dayPnlUsd,
       rolling_sharpe: decision.dayInputs.rollingSharpe,
+      prior_paper_sessions: decision.dayInputs.priorPaperSessions,
       drawdown_fraction: decision.dayInputs.drawdownFraction,
       equity_usd: equityUsd,
     });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Market, marketDate } from '../../../functions/core/calendar/market-calendar.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
+import type { PaperSessionResult } from '../../../functions/core/paper/track-record.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
 import type { Day3Deps } from '../../../functions/core/use-cases/day3.js';
 import type { MicroLiveSlice } from '../../../functions/core/use-cases/day3-records.js';
@@ -14,6 +15,7 @@ import {
   closedDayInputs,
   decideTick,
   monitorMicroLive,
+  paperReturnsBeforeSlice,
 } from '../../../functions/core/use-cases/day3-rollback.js';
 import type { BrokerPosition } from '../../../functions/ports/broker.js';
 
@@ -43,6 +45,89 @@ describe('closedDayInputs', () => {
     expect(out.dayPnlUsd).toBeCloseTo(pnl, 10);
     expect(out.drawdownFraction).toBeCloseTo(drawdown, 10);
     expect(out.rollingSharpe !== null && Number.isFinite(out.rollingSharpe)).toBe(hasSharpe);
+  });
+});
+
+describe('closedDayInputs with the paper track record before the slice', () => {
+  it("counts the paper sessions toward the Sharpe sample; day PnL and drawdown stay the slice's", () => {
+    // Prepare: 17 paper sessions + the slice's 3 days = 20 daily returns
+    const prior = Array.from({ length: 17 }, (_, i) => 0.002 + (i % 3) * 0.001);
+    const slice = { capitalUsd: 50, previousCloses: [50.2, 50.3], equityUsd: 50.5 };
+
+    // Act
+    const alone = closedDayInputs(slice);
+    const withPaper = closedDayInputs({ ...slice, priorDailyReturns: prior });
+
+    // Assess
+    expect(alone.rollingSharpe).toBeNull();
+    expect(alone.priorPaperSessions).toBe(0);
+    expect(withPaper.rollingSharpe).not.toBeNull();
+    expect(withPaper.rollingSharpe as number).toBeGreaterThan(1.5);
+    expect(withPaper.priorPaperSessions).toBe(17);
+    expect(withPaper.dayPnlUsd).toBeCloseTo(alone.dayPnlUsd, 10);
+    expect(withPaper.drawdownFraction).toBe(alone.drawdownFraction);
+  });
+});
+
+describe('paperReturnsBeforeSlice', () => {
+  const approvedAtIso = '2013-10-10T15:00:00.000Z';
+  const result = (promotionId: string, recordedAtIso: string, dailyReturn: number) =>
+    ({
+      genomeId: 'g-1',
+      promotionId,
+      date: recordedAtIso.slice(0, 10),
+      symbol: 'BAC',
+      family: 'sma_cross',
+      broker: 'simulated:paper',
+      capitalUsd: 100,
+      paperPnlUsd: dailyReturn * 100,
+      referencePnlUsd: dailyReturn * 100,
+      parityDifferenceUsd: 0,
+      parity: 'exact',
+      dailyReturn,
+      filledOrders: 2,
+      roundTrips: 1,
+      cohortPnlUsd: 0,
+      halt: null,
+      reconciliationClean: true,
+      recordedAtIso,
+    }) satisfies PaperSessionResult;
+  const slice = { genomeId: 'g-1', promotionId: 'p-slice', approvedAtIso };
+
+  it("reads the genome's paper sessions recorded before the approval, oldest first, without the slice's own", async () => {
+    // Prepare
+    const stored = [
+      result('p-2', '2013-10-09T20:00:00.000Z', -0.004),
+      result('p-1', '2013-10-08T20:00:00.000Z', 0.003),
+      result('p-slice', '2013-10-09T21:00:00.000Z', 0.5),
+      result('p-3', '2013-10-11T20:00:00.000Z', 0.01),
+    ];
+    const deps = { paperTrackRecord: { list: async () => stored } };
+
+    // Act
+    const returns = await paperReturnsBeforeSlice(deps, slice);
+
+    // Assess
+    expect(returns).toEqual([0.003, -0.004]);
+  });
+
+  it('gives none when the track record is absent or cannot be read (the Sharpe stays short)', async () => {
+    // Act
+    const absent = await paperReturnsBeforeSlice({}, slice);
+    const unreadable = await paperReturnsBeforeSlice(
+      {
+        paperTrackRecord: {
+          list: async () => {
+            throw new Error('storage down');
+          },
+        },
+      },
+      slice,
+    );
+
+    // Assess
+    expect(absent).toEqual([]);
+    expect(unreadable).toEqual([]);
   });
 });
 
