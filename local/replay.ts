@@ -23,7 +23,7 @@ import type { GatesOutput } from '../functions/core/use-cases/promotion-gates.js
 import type { OrdersOutput } from '../functions/core/use-cases/promotion-orders.js';
 import { readSimulation } from '../functions/core/use-cases/simulation-artifact.js';
 import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
-import type { LocalExecutionResult } from './asl-runner.js';
+import type { LocalExecutionResult, LocalStateMachine } from './asl-runner.js';
 import { type LocalDailyReport, runLocalDailyReport } from './daily-report.js';
 import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
 import {
@@ -237,18 +237,273 @@ function chainSchedules(
   ];
 }
 
+/** The state one replay accumulates over its firings (outcomes, report days, Day-3 window). */
+interface ReplayRun {
+  readonly stack: LocalStack;
+  readonly options: ReplayOptions;
+  readonly write: (t: string) => void;
+  readonly crypto: boolean;
+  readonly sessionChain: LocalStateMachine | undefined;
+  readonly progress: (e: { type: string; state?: string }) => void;
+  readonly cohorts: CohortOutcome[];
+  readonly promotions: PromotionOutcome[];
+  readonly learning: (LearningOutput & { atIso: string })[];
+  readonly goNoGo: Day3RunOutcome[];
+  readonly dailyReports: LocalDailyReport[];
+  readonly reportDays: Map<string, ReportDay>;
+  /** Session count (Day N of the run), cohort ids since the last go/no-go, current machine. */
+  day: number;
+  sinceGoNoGo: string[];
+  machine: string;
+}
+
+/** One firing as the replay prints and names it: UTC ISO time, session date, stamp, execution name. */
+interface FiringContext {
+  readonly iso: string;
+  readonly date: string;
+  readonly stamp: string;
+  readonly name: string;
+}
+
+/**
+ * The session date a firing belongs to. Equity firings fall on the session's New York date; a
+ * crypto session's cohort and learning firings on the next UTC day (its cohort runs after the
+ * UTC day closed), and a crypto promotion on the UTC day it trades (as an equity promotion on
+ * its New York day).
+ */
+function firingSession(crypto: boolean, ms: number, name?: string): string {
+  return !crypto
+    ? nyDate(ms)
+    : new Date(name === 'promotion' ? ms : ms - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The schedule firings of `options.sessions`, in time order (sessions first..last, inclusive). */
+function replayFirings(stack: LocalStack, options: ReplayOptions, first: string, last: string) {
+  const crypto = options.market === 'crypto';
+  const sessions = new Set(options.sessions);
+  const from = crypto ? Date.parse(`${first}T00:00:00Z`) + 86_400_000 : nyMidnight(first);
+  const to = crypto
+    ? Date.parse(`${last}T00:00:00Z`) + 2 * 86_400_000
+    : nyMidnight(last) + 86_400_000;
+  return timeline(
+    replaySchedules(
+      stack,
+      options.promote !== false,
+      options.approval !== undefined,
+      options.market ?? 'equity-usa',
+      options.marketData ?? 'lean',
+    ),
+    from,
+    to,
+  ).filter((f) => sessions.has(firingSession(crypto, f.atMs, f.name)));
+}
+
+/** The stamp, session date and execution name of the firing at `atMs`. */
+function firingContext(crypto: boolean, atMs: number, firingName: string): FiringContext {
+  const iso = new Date(atMs).toISOString();
+  const date = firingSession(crypto, atMs, firingName);
+  const stamp = crypto
+    ? `${iso.slice(0, 16).replace('T', ' ')} UTC`
+    : `${date} ${nyHhmm(atMs)} New York`;
+  const prefix =
+    {
+      'cohort-start': 'sched',
+      promotion: 'promo',
+      'learning-cycle': 'learn',
+      'session-ingestion': 'ingest',
+    }[firingName] ?? 'run';
+  const name = `${prefix}-${date.replaceAll('-', '')}${nyHhmm(atMs).replace(':', '')}-${Date.now().toString(36)}`;
+  return { iso, date, stamp, name };
+}
+
+/** Runs the Day-3 go/no-go over the last three cohorts once three accrued (and approval is on). */
+async function replayGoNoGo(run: ReplayRun, stamp: string): Promise<void> {
+  const { options, write } = run;
+  if (run.sinceGoNoGo.length < 3 || !options.approval) return;
+  const cohortIds = run.sinceGoNoGo.slice(-3);
+  run.sinceGoNoGo = [];
+  write(
+    `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
+  );
+  const out = await runDay3(run.stack, {
+    cohortIds,
+    approval: options.approval,
+    timeoutSeconds: options.approvalTimeoutSeconds,
+    demoOverride: options.demoOverride,
+    write,
+  });
+  run.goNoGo.push(out);
+  write(
+    `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
+  );
+}
+
+/** The scheduled cohort start; true when the cohort failed (the replay stops). */
+async function replayCohortStart(run: ReplayRun, f: FiringContext): Promise<boolean> {
+  const { options, write } = run;
+  run.day++;
+  write(`\n[${f.stamp}] schedule cohort-start: Day ${run.day}/${new Set(options.sessions).size}  `);
+  const result = await run.stack.intradayCohort.execute(
+    {
+      source: 'schedule',
+      scheduledTime: f.iso,
+      symbols: options.symbols,
+      bankrollUsd: options.bankrollUsd,
+      agentCount: options.agentCount,
+      allocation: options.allocation,
+      seed: options.seed,
+      ...(run.crypto ? { market: 'crypto' as const } : {}),
+    },
+    { executionName: f.name, onProgress: run.progress },
+  );
+  write(`[${result.status.toLowerCase()}]\n`);
+  const outcome = await reportCohort(run.stack, result, f.date, write, run.reportDays);
+  run.cohorts.push(outcome);
+  if (outcome.status === 'FAILED') return true;
+  if (outcome.cohortId) run.sinceGoNoGo.push(outcome.cohortId);
+  return false;
+}
+
+/**
+ * The session-ingestion chain (ingest, cohort, learning cycle, then the go/no-go); true when
+ * its cohort failed (the replay stops). A skip (before the close, closed day, already
+ * ingested) counts no day.
+ */
+async function replaySessionChain(
+  run: ReplayRun,
+  chain: LocalStateMachine,
+  f: FiringContext,
+): Promise<boolean> {
+  const { write } = run;
+  write(`\n[${f.stamp}] schedule session-ingestion  `);
+  const result = await chain.execute(
+    { source: 'schedule', scheduledTime: f.iso },
+    { executionName: f.name, onProgress: run.progress },
+  );
+  write(`[${result.status.toLowerCase()}]\n`);
+  const outcome = await reportChain(run.stack, result, f.date, write, run.reportDays);
+  if (outcome === null) return false;
+  run.day++;
+  run.cohorts.push(outcome);
+  const learned = result.childExecutions?.RunLearningCycle;
+  if (learned) {
+    write(`\n[${f.stamp}] chained learning-cycle  [${learned.status.toLowerCase()}]\n`);
+    reportLearning(learned, f.iso, run.learning, write);
+  }
+  if (outcome.status === 'FAILED') return true;
+  if (outcome.cohortId) run.sinceGoNoGo.push(outcome.cohortId);
+  // Deployed, the chain starts the go/no-go here (after the learning cycle); locally it
+  // runs at the same point with its approval page (see the README).
+  await replayGoNoGo(run, f.stamp);
+  return false;
+}
+
+/** The scheduled promotion pipeline; its gates and paper orders join the promoted day's report. */
+async function replayPromotion(run: ReplayRun, f: FiringContext): Promise<void> {
+  const { write, reportDays } = run;
+  write(`\n[${f.stamp}] schedule promotion  `);
+  const result = await run.stack.promotionPipeline.execute(
+    { source: 'schedule', ...(run.crypto ? { market: 'crypto' as const } : {}) },
+    { executionName: f.name, onProgress: run.progress },
+  );
+  write(`[${result.status.toLowerCase()}]\n`);
+  const outcome = printPromotion(result, f.date, write);
+  run.promotions.push(outcome);
+  const promotedDay = outcome.cohortId
+    ? [...reportDays.values()].find((d) => d.cohortId === outcome.cohortId)
+    : undefined;
+  if (promotedDay && outcome.gates) {
+    reportDays.set(promotedDay.sessionDate, {
+      ...promotedDay,
+      gates: outcome.gates.results as readonly GateResult[],
+      promotion: {
+        candidateAgentId: outcome.agentId ?? '?',
+        orders: outcome.orders?.orders ?? [],
+        reconciliation:
+          outcome.reconciliationClean === undefined
+            ? (outcome.reason ?? outcome.outcome ?? 'not submitted')
+            : outcome.reconciliationClean
+              ? 'clean'
+              : 'discrepancies (see the audit trail)',
+      },
+    });
+  }
+}
+
+/** Runs one firing; true when the replay stops (a failed cohort). */
+async function replayFiring(
+  run: ReplayRun,
+  firingName: string,
+  f: FiringContext,
+): Promise<boolean> {
+  const { stack, write } = run;
+  if (firingName === 'cohort-start') return replayCohortStart(run, f);
+  if (firingName === 'session-ingestion' && run.sessionChain) {
+    return replaySessionChain(run, run.sessionChain, f);
+  }
+  if (firingName === 'go-no-go') await replayGoNoGo(run, f.stamp);
+  else if (firingName === 'daily-report') {
+    const at = { iso: f.iso, stamp: f.stamp, crypto: run.crypto };
+    run.dailyReports.push(await runLocalDailyReport(stack, at, write));
+  } else if (firingName === 'promotion') await replayPromotion(run, f);
+  else {
+    write(`\n[${f.stamp}] schedule learning-cycle  `);
+    const result = await stack.learningCycle.execute(
+      { source: 'schedule' },
+      { executionName: f.name, onProgress: run.progress },
+    );
+    write(`[${result.status.toLowerCase()}]\n`);
+    reportLearning(result, f.iso, run.learning, write);
+  }
+  return false;
+}
+
+/** Writes the run's HTML report (days, SPY benchmark, Day 3, learning); null when no day ran. */
+async function writeReplayReport(run: ReplayRun): Promise<string | null> {
+  const { options, reportDays } = run;
+  if (reportDays.size === 0) return null;
+  await mkdir(options.reportDir, { recursive: true });
+  const reportPath = path.join(
+    options.reportDir,
+    `run-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}.html`,
+  );
+  const days = [...reportDays.values()].sort((a, b) => a.sessionDate.localeCompare(b.sessionDate));
+  const benchmark = run.crypto ? undefined : await benchmarkOf(run.stack, 'SPY', days);
+  const html = renderRunReport({
+    title: `stagegate local run: ${options.sessions.join(', ')}`,
+    generatedAtIso: new Date().toISOString(),
+    environment: 'local',
+    days,
+    ...(benchmark ? { benchmark } : {}),
+    day3: run.goNoGo.map(reportDay3),
+    learning: run.learning
+      .filter((l) => l.generation !== null)
+      .map((l) => ({
+        generation: l.generation as number,
+        bestFitness: l.bestFitness,
+        meanFitness: l.meanFitness,
+      })),
+  });
+  await writeFile(reportPath, html);
+  run.write(`run report: ${reportPath}\n`);
+  return reportPath;
+}
+
+const FIRING_MACHINES: Readonly<Record<string, string>> = {
+  'cohort-start': 'intraday-cohort',
+  promotion: 'promotion-pipeline',
+  'learning-cycle': 'learning-cycle',
+};
+
 /**
  * Replays `sessions` through the schedules and prints each cohort's leaderboard, each
  * promotion's gates, orders and reconciliation, and each learning cycle; writes the run report.
  */
 export async function replay(stack: LocalStack, options: ReplayOptions): Promise<ReplayResult> {
   const write = options.out ?? ((t: string) => process.stdout.write(t));
-  const clock = stack.clock;
-  const sessions = new Set(options.sessions);
   const first = options.sessions[0];
   const last = options.sessions.at(-1);
   if (!first || !last) throw new Error('replay needs at least one session');
-  const crypto = options.market === 'crypto';
   const chained = options.marketData === 'alpaca-fake';
   const alpaca = stack.alpaca;
   if (chained && !alpaca)
@@ -261,198 +516,43 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
         allocation: options.allocation,
       })
     : undefined;
-  // Equity firings fall on the session's New York date; a crypto session's cohort and
-  // learning firings on the next UTC day (its cohort runs after the UTC day closed), and a
-  // crypto promotion on the UTC day it trades (as an equity promotion on its New York day).
-  const sessionOf = (ms: number, name?: string) =>
-    !crypto
-      ? nyDate(ms)
-      : new Date(name === 'promotion' ? ms : ms - 86_400_000).toISOString().slice(0, 10);
-  const from = crypto ? Date.parse(`${first}T00:00:00Z`) + 86_400_000 : nyMidnight(first);
-  const to = crypto
-    ? Date.parse(`${last}T00:00:00Z`) + 2 * 86_400_000
-    : nyMidnight(last) + 86_400_000;
-  const firings = timeline(
-    replaySchedules(
-      stack,
-      options.promote !== false,
-      options.approval !== undefined,
-      options.market ?? 'equity-usa',
-      options.marketData ?? 'lean',
-    ),
-    from,
-    to,
-  ).filter((f) => sessions.has(sessionOf(f.atMs, f.name)));
-  const cohorts: CohortOutcome[] = [];
-  const promotions: PromotionOutcome[] = [];
-  const learning: (LearningOutput & { atIso: string })[] = [];
-  const goNoGo: Day3RunOutcome[] = [];
-  const dailyReports: LocalDailyReport[] = [];
-  let sinceGoNoGo: string[] = [];
-  const reportDays = new Map<string, ReportDay>();
-  let day = 0;
-
-  let machine = '';
+  const firings = replayFirings(stack, options, first, last);
   const entered = collapsingProgress(write);
-  const progress = (e: { type: string; state?: string }) => {
-    options.onEvent?.({ machine, type: e.type, state: e.state, atMs: performance.now() });
-    if (e.type === 'StateEntered' && e.state) entered(e.state);
+  const run: ReplayRun = {
+    stack,
+    options,
+    write,
+    crypto: options.market === 'crypto',
+    sessionChain,
+    progress: (e) => {
+      options.onEvent?.({
+        machine: run.machine,
+        type: e.type,
+        state: e.state,
+        atMs: performance.now(),
+      });
+      if (e.type === 'StateEntered' && e.state) entered(e.state);
+    },
+    cohorts: [],
+    promotions: [],
+    learning: [],
+    goNoGo: [],
+    dailyReports: [],
+    reportDays: new Map<string, ReportDay>(),
+    day: 0,
+    sinceGoNoGo: [],
+    machine: '',
   };
   for (const firing of firings) {
-    machine =
-      {
-        'cohort-start': 'intraday-cohort',
-        promotion: 'promotion-pipeline',
-        'learning-cycle': 'learning-cycle',
-      }[firing.name] ?? firing.name;
-    const goNoGoNow = async (stamp: string) => {
-      if (sinceGoNoGo.length < 3 || !options.approval) return;
-      const cohortIds = sinceGoNoGo.slice(-3);
-      sinceGoNoGo = [];
-      write(
-        `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
-      );
-      const out = await runDay3(stack, {
-        cohortIds,
-        approval: options.approval,
-        timeoutSeconds: options.approvalTimeoutSeconds,
-        demoOverride: options.demoOverride,
-        write,
-      });
-      goNoGo.push(out);
-      write(
-        `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
-      );
-    };
-    clock.set(firing.atMs);
-    const iso = new Date(firing.atMs).toISOString();
-    const date = sessionOf(firing.atMs, firing.name);
-    const stamp = crypto
-      ? `${iso.slice(0, 16).replace('T', ' ')} UTC`
-      : `${date} ${nyHhmm(firing.atMs)} New York`;
-    const prefix =
-      {
-        'cohort-start': 'sched',
-        promotion: 'promo',
-        'learning-cycle': 'learn',
-        'session-ingestion': 'ingest',
-      }[firing.name] ?? 'run';
-    const name = `${prefix}-${date.replaceAll('-', '')}${nyHhmm(firing.atMs).replace(':', '')}-${Date.now().toString(36)}`;
-    if (firing.name === 'cohort-start') {
-      day++;
-      write(`\n[${stamp}] schedule cohort-start: Day ${day}/${sessions.size}  `);
-      const result = await stack.intradayCohort.execute(
-        {
-          source: 'schedule',
-          scheduledTime: iso,
-          symbols: options.symbols,
-          bankrollUsd: options.bankrollUsd,
-          agentCount: options.agentCount,
-          allocation: options.allocation,
-          seed: options.seed,
-          ...(crypto ? { market: 'crypto' as const } : {}),
-        },
-        { executionName: name, onProgress: progress },
-      );
-      write(`[${result.status.toLowerCase()}]\n`);
-      const outcome = await reportCohort(stack, result, date, write, reportDays);
-      cohorts.push(outcome);
-      if (outcome.status === 'FAILED') break;
-      if (outcome.cohortId) sinceGoNoGo.push(outcome.cohortId);
-    } else if (firing.name === 'session-ingestion' && sessionChain) {
-      write(`\n[${stamp}] schedule session-ingestion  `);
-      const result = await sessionChain.execute(
-        { source: 'schedule', scheduledTime: iso },
-        { executionName: name, onProgress: progress },
-      );
-      write(`[${result.status.toLowerCase()}]\n`);
-      const outcome = await reportChain(stack, result, date, write, reportDays);
-      if (outcome === null) continue; // a skip (before the close, closed day, already ingested)
-      day++;
-      cohorts.push(outcome);
-      const learned = result.childExecutions?.RunLearningCycle;
-      if (learned) {
-        write(`\n[${stamp}] chained learning-cycle  [${learned.status.toLowerCase()}]\n`);
-        reportLearning(learned, iso, learning, write);
-      }
-      if (outcome.status === 'FAILED') break;
-      if (outcome.cohortId) sinceGoNoGo.push(outcome.cohortId);
-      // Deployed, the chain starts the go/no-go here (after the learning cycle); locally it
-      // runs at the same point with its approval page (see the README).
-      await goNoGoNow(stamp);
-    } else if (firing.name === 'go-no-go') {
-      await goNoGoNow(stamp);
-    } else if (firing.name === 'daily-report') {
-      dailyReports.push(await runLocalDailyReport(stack, { iso, stamp, crypto }, write));
-    } else if (firing.name === 'promotion') {
-      write(`\n[${stamp}] schedule promotion  `);
-      const result = await stack.promotionPipeline.execute(
-        { source: 'schedule', ...(crypto ? { market: 'crypto' as const } : {}) },
-        { executionName: name, onProgress: progress },
-      );
-      write(`[${result.status.toLowerCase()}]\n`);
-      const outcome = printPromotion(result, date, write);
-      promotions.push(outcome);
-      const promotedDay = outcome.cohortId
-        ? [...reportDays.values()].find((d) => d.cohortId === outcome.cohortId)
-        : undefined;
-      if (promotedDay && outcome.gates) {
-        reportDays.set(promotedDay.sessionDate, {
-          ...promotedDay,
-          gates: outcome.gates.results as readonly GateResult[],
-          promotion: {
-            candidateAgentId: outcome.agentId ?? '?',
-            orders: outcome.orders?.orders ?? [],
-            reconciliation:
-              outcome.reconciliationClean === undefined
-                ? (outcome.reason ?? outcome.outcome ?? 'not submitted')
-                : outcome.reconciliationClean
-                  ? 'clean'
-                  : 'discrepancies (see the audit trail)',
-          },
-        });
-      }
-    } else {
-      write(`\n[${stamp}] schedule learning-cycle  `);
-      const result = await stack.learningCycle.execute(
-        { source: 'schedule' },
-        { executionName: name, onProgress: progress },
-      );
-      write(`[${result.status.toLowerCase()}]\n`);
-      reportLearning(result, iso, learning, write);
-    }
+    run.machine = FIRING_MACHINES[firing.name] ?? firing.name;
+    stack.clock.set(firing.atMs);
+    const f = firingContext(run.crypto, firing.atMs, firing.name);
+    if (await replayFiring(run, firing.name, f)) break;
   }
 
-  write(`\n${learningSummary(cohorts, learning)}\n`);
-  let reportPath: string | null = null;
-  if (reportDays.size > 0) {
-    await mkdir(options.reportDir, { recursive: true });
-    reportPath = path.join(
-      options.reportDir,
-      `run-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}.html`,
-    );
-    const days = [...reportDays.values()].sort((a, b) =>
-      a.sessionDate.localeCompare(b.sessionDate),
-    );
-    const benchmark = crypto ? undefined : await benchmarkOf(stack, 'SPY', days);
-    const html = renderRunReport({
-      title: `stagegate local run: ${options.sessions.join(', ')}`,
-      generatedAtIso: new Date().toISOString(),
-      environment: 'local',
-      days,
-      ...(benchmark ? { benchmark } : {}),
-      day3: goNoGo.map(reportDay3),
-      learning: learning
-        .filter((l) => l.generation !== null)
-        .map((l) => ({
-          generation: l.generation as number,
-          bestFitness: l.bestFitness,
-          meanFitness: l.meanFitness,
-        })),
-    });
-    await writeFile(reportPath, html);
-    write(`run report: ${reportPath}\n`);
-  }
+  write(`\n${learningSummary(run.cohorts, run.learning)}\n`);
+  const reportPath = await writeReplayReport(run);
+  const { cohorts, goNoGo, promotions, learning, dailyReports } = run;
   const result = { cohorts, goNoGo, promotions, learning, reportPath, dailyReports };
   return { ...result, firings: firings.length };
 }
