@@ -5,6 +5,7 @@
  * Defaults carry no AWS account: `bin/app.ts` adds one from context (or, for dev only, from
  * `CDK_DEFAULT_ACCOUNT`); without one the stacks are environment-agnostic.
  */
+import { NYSE_TIME_ZONE } from '../../functions/core/calendar/market-calendar.js';
 import { DEFAULT_GATE_THRESHOLDS } from '../../functions/core/gates/thresholds.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../functions/core/leverage/policy.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../functions/core/rollback/monitor.js';
@@ -38,7 +39,7 @@ const COMMON = {
     shardAgents: 250,
   },
   schedules: {
-    timezone: 'America/New_York',
+    timezone: NYSE_TIME_ZONE,
     // 09:35 New York, weekdays, DISABLED: the session-ingestion chain starts each session's
     // cohort after its bars are ingested (a cohort at 09:35 would find no data for today).
     cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: false },

@@ -21,6 +21,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import AdmZip from 'adm-zip';
+import { NYSE_TIME_ZONE } from '../../core/calendar/market-calendar.js';
 import {
   DataFileMissingError,
   DataFolderMissingError,
@@ -243,7 +244,7 @@ function roundTo(x: number, digits: number): string {
 function msSinceMidnight(market: Market, midnightMs: number): (t: number) => number {
   if (market === 'crypto') return (t) => t - midnightMs;
   const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/New_York',
+    timeZone: NYSE_TIME_ZONE,
     hourCycle: 'h23',
     hour: '2-digit',
     minute: '2-digit',
