@@ -50,6 +50,7 @@ import {
   parsePullRequest,
   pullData,
 } from '../local/data-pull.js';
+import type { ApprovalMode } from '../local/day3.js';
 import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
 import {
   LOCAL_BUCKETS,
@@ -183,6 +184,205 @@ async function withStack<T>(
   }
 }
 
+/** The `run` verb's options as commander parsed them (see the verb's option list). */
+interface RunOpts {
+  readonly from: string;
+  readonly days: number;
+  readonly dates?: string[];
+  readonly symbols: string[];
+  readonly bankroll: number;
+  readonly agents: number;
+  readonly allocation: string;
+  readonly seed: number;
+  readonly promote: boolean;
+  readonly approval?: ApprovalMode;
+  readonly demoOverride: boolean;
+  readonly approvalTimeout?: number;
+  readonly summaryJson?: string;
+  readonly pdf?: boolean;
+  readonly marketData: 'lean' | 'alpaca-fake';
+  readonly serve?: boolean;
+  readonly port?: number;
+}
+
+/**
+ * The sessions the run replays (`--dates`, or `--days` sessions from `--from` the provider
+ * has) and their market (the symbols' calendar); or the input error with the session date
+ * its rejection is recorded under.
+ */
+async function runSessions(
+  stack: LocalStack,
+  o: RunOpts,
+): Promise<
+  | { sessions: string[]; market: 'equity-usa' | 'crypto' }
+  | { error: StagegateError; sessionDate: string }
+> {
+  let sessions: string[] = o.dates ?? [];
+  try {
+    parseCohortConfig({
+      bankrollUsd: o.bankroll,
+      agentCount: o.agents,
+      allocation: o.allocation,
+      seed: o.seed,
+    });
+    // The fake serves the --data tree: its sessions are the ones the provider has.
+    const provider = stack.alpaca?.source ?? stack.runtime.marketData;
+    const all = await provider.listSessions(o.symbols);
+    if (sessions.length === 0) {
+      sessions = all.filter((d) => d >= o.from).slice(0, o.days);
+      if (sessions.length < o.days) {
+        throw new NoSessionError(`${o.days} sessions from ${o.from}`, all);
+      }
+    }
+    const missing = sessions.find((d) => !all.includes(d));
+    if (missing) throw new NoSessionError(missing, all);
+    // The symbols' calendar (NYSE or 24 h UTC crypto days) picks the schedules.
+    const market = (await provider.loadSession(sessions[0] as string, o.symbols)).market;
+    return { sessions, market };
+  } catch (err) {
+    if (!(err instanceof StagegateError)) throw err;
+    return { error: err, sessionDate: sessions[0] ?? o.from };
+  }
+}
+
+/** Prints the run's header: sessions, cohort settings, data and state folders, schedules. */
+function printRunHeader(
+  stack: LocalStack,
+  g: GlobalOpts,
+  o: RunOpts,
+  sessions: readonly string[],
+  market: 'equity-usa' | 'crypto',
+  ingested: string,
+): void {
+  process.stdout.write(
+    `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
+      `data ${g.data}${stack.alpaca ? ` served by the fake Alpaca data server ${stack.alpaca.fake.baseUrl} up to the simulated now; ingested into ${ingested}` : ''}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
+      `schedules (${market === 'crypto' ? 'UTC, 24 h crypto sessions' : 'America/New_York'}): ${replaySchedules(
+        stack,
+        o.promote,
+        o.approval !== undefined,
+        market,
+        o.marketData,
+      )
+        .map((s) => `${s.name} ${s.expression}`)
+        .join('; ')}\n`,
+  );
+}
+
+/** After the replay: `--summary-json`, `--pdf`, then `--serve` (until Ctrl-C). */
+async function afterReplay(
+  stack: LocalStack,
+  g: GlobalOpts,
+  o: RunOpts,
+  sessions: readonly string[],
+  replayed: ReplayResult,
+): Promise<void> {
+  if (o.summaryJson) {
+    const file = path.resolve(o.summaryJson);
+    await writeFile(
+      file,
+      `${JSON.stringify(await runSummary(stack, sessions, replayed), null, 2)}\n`,
+    );
+    process.stdout.write(`summary: ${file}\n`);
+  }
+  if (o.pdf && replayed.reportPath) {
+    const pdf = await printReportPdf(replayed.reportPath);
+    process.stdout.write(`run report pdf: ${pdf.pdfPath}\n`);
+  }
+  if (o.serve) {
+    await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
+    await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
+  }
+}
+
+/**
+ * The `run` verb inside the started stack: the run's paper account, its sessions, the header,
+ * the replay and what follows it. Bad input still goes through the workflow, so the rejection
+ * is recorded in the audit trail exactly as a scheduled run's would be.
+ */
+async function runInStack(
+  stack: LocalStack,
+  g: GlobalOpts,
+  o: RunOpts,
+  brokerAccount: string,
+  ingested: string,
+) {
+  if (o.marketData === 'alpaca-fake') {
+    // Under the state folder's lock: no other run reads this tree.
+    await rm(ingested, { recursive: true, force: true });
+    await mkdir(ingested, { recursive: true });
+  }
+  await recordRunAccount(fromUserCwd(g.state), brokerAccount);
+  const request = {
+    symbols: o.symbols,
+    bankrollUsd: o.bankroll,
+    agentCount: o.agents,
+    allocation: o.allocation,
+    seed: o.seed,
+  };
+  const picked = await runSessions(stack, o);
+  if ('error' in picked) {
+    const rejected = await stack.intradayCohort.execute(
+      { source: 'cli', sessionDate: picked.sessionDate, ...request },
+      { executionName: `cli-rejected-${Date.now().toString(36)}` },
+    );
+    return { rejected: rejected.status === 'FAILED' ? rejected : null, error: picked.error };
+  }
+  const { sessions, market } = picked;
+  printRunHeader(stack, g, o, sessions, market, ingested);
+  const replayed = await replay(stack, {
+    sessions,
+    ...request,
+    market,
+    promote: o.promote,
+    marketData: o.marketData,
+    approval: o.approval,
+    approvalTimeoutSeconds: o.approvalTimeout,
+    demoOverride: o.demoOverride,
+    reportDir: path.join(g.state, 'reports'),
+  });
+  await afterReplay(stack, g, o, sessions, replayed);
+  return { replay: replayed };
+}
+
+/** Prints the run's outcome (input error, failed cohort, or the summary line) and sets the exit code. */
+function reportRun(result: Awaited<ReturnType<typeof runInStack>>): void {
+  if ('error' in result && result.error) {
+    const r = result.rejected;
+    process.stderr.write(
+      r
+        ? `stagegate: ${r.error}: ${r.cause} (rejection recorded in the audit trail)\n`
+        : `stagegate: ${result.error.name}: ${result.error.message}\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  if (!('replay' in result) || !result.replay) return;
+  const failure = replayFailure(result.replay);
+  if (failure?.kind === 'cohort') {
+    process.stderr.write(`\n${failure.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const done = result.replay.cohorts.filter((d) => d.status === 'SUCCEEDED');
+  process.stdout.write(
+    `\n${done.length} cohort(s) complete: ${done.map((d) => d.cohortId).join(', ')}\n` +
+      `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool` +
+      result.replay.goNoGo
+        .map(
+          (d) =>
+            `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}${d.selection?.demoOverride ? ' UNDER THE DEMO OVERRIDE (insufficient evidence)' : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
+        )
+        .join('') +
+      '\n',
+  );
+  // A Day-3 decision is an outcome (exit 0); a Day-3 execution that FAILED fails the run.
+  if (failure) {
+    process.stderr.write(`${failure.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
 const program = new Command('stagegate')
   .description('Stage -> gates -> promotion -> paper broker, locally on real minute bars.')
   .addOption(
@@ -261,7 +461,7 @@ program
     'console port with --serve (default: a free one)',
     countArg('--port', 0, 65_535),
   )
-  .action(async (o, cmd: Command) => {
+  .action(async (o: RunOpts, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     const alpacaFake = o.marketData === 'alpaca-fake';
     if (alpacaFake && cmd.getOptionValueSource('seed') === 'cli') {
@@ -279,132 +479,12 @@ program
     const ingested = path.join(fromUserCwd(g.state), 'alpaca-data');
     const result = await withStack(
       g,
-      async (stack) => {
-        if (alpacaFake) {
-          // Under the state folder's lock: no other run reads this tree.
-          await rm(ingested, { recursive: true, force: true });
-          await mkdir(ingested, { recursive: true });
-        }
-        await recordRunAccount(fromUserCwd(g.state), brokerAccount);
-        const request = {
-          symbols: o.symbols,
-          bankrollUsd: o.bankroll,
-          agentCount: o.agents,
-          allocation: o.allocation,
-          seed: o.seed,
-        };
-        let sessions: string[] = o.dates ?? [];
-        let market: 'equity-usa' | 'crypto' = 'equity-usa';
-        try {
-          parseCohortConfig({
-            bankrollUsd: o.bankroll,
-            agentCount: o.agents,
-            allocation: o.allocation,
-            seed: o.seed,
-          });
-          // The fake serves the --data tree: its sessions are the ones the provider has.
-          const provider = stack.alpaca?.source ?? stack.runtime.marketData;
-          const all = await provider.listSessions(o.symbols);
-          if (sessions.length === 0) {
-            sessions = all.filter((d) => d >= o.from).slice(0, o.days);
-            if (sessions.length < o.days) {
-              throw new NoSessionError(`${o.days} sessions from ${o.from}`, all);
-            }
-          }
-          const missing = sessions.find((d) => !all.includes(d));
-          if (missing) throw new NoSessionError(missing, all);
-          // The symbols' calendar (NYSE or 24 h UTC crypto days) picks the schedules.
-          market = (await provider.loadSession(sessions[0] as string, o.symbols)).market;
-        } catch (err) {
-          if (!(err instanceof StagegateError)) throw err;
-          // Bad input still goes through the workflow, so the rejection is recorded in the
-          // audit trail exactly as a scheduled run's would be.
-          const rejected = await stack.intradayCohort.execute(
-            { source: 'cli', sessionDate: sessions[0] ?? o.from, ...request },
-            { executionName: `cli-rejected-${Date.now().toString(36)}` },
-          );
-          return { rejected: rejected.status === 'FAILED' ? rejected : null, error: err };
-        }
-        process.stdout.write(
-          `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
-            `data ${g.data}${stack.alpaca ? ` served by the fake Alpaca data server ${stack.alpaca.fake.baseUrl} up to the simulated now; ingested into ${ingested}` : ''}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
-            `schedules (${market === 'crypto' ? 'UTC, 24 h crypto sessions' : 'America/New_York'}): ${replaySchedules(
-              stack,
-              o.promote,
-              o.approval !== undefined,
-              market,
-              o.marketData,
-            )
-              .map((s) => `${s.name} ${s.expression}`)
-              .join('; ')}\n`,
-        );
-        const replayed = await replay(stack, {
-          sessions,
-          ...request,
-          market,
-          promote: o.promote,
-          marketData: o.marketData,
-          approval: o.approval,
-          approvalTimeoutSeconds: o.approvalTimeout,
-          demoOverride: o.demoOverride,
-          reportDir: path.join(g.state, 'reports'),
-        });
-        if (o.summaryJson) {
-          const file = path.resolve(o.summaryJson);
-          await writeFile(
-            file,
-            `${JSON.stringify(await runSummary(stack, sessions, replayed), null, 2)}\n`,
-          );
-          process.stdout.write(`summary: ${file}\n`);
-        }
-        if (o.pdf && replayed.reportPath) {
-          const pdf = await printReportPdf(replayed.reportPath);
-          process.stdout.write(`run report pdf: ${pdf.pdfPath}\n`);
-        }
-        if (o.serve) {
-          await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
-          await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
-        }
-        return { replay: replayed };
-      },
+      (stack) => runInStack(stack, g, o, brokerAccount, ingested),
       brokerAccount,
       clock,
       alpacaFake ? ingested : undefined,
     );
-    if ('error' in result && result.error) {
-      const r = result.rejected;
-      process.stderr.write(
-        r
-          ? `stagegate: ${r.error}: ${r.cause} (rejection recorded in the audit trail)\n`
-          : `stagegate: ${result.error.name}: ${result.error.message}\n`,
-      );
-      process.exitCode = 1;
-      return;
-    }
-    if (!('replay' in result) || !result.replay) return;
-    const failure = replayFailure(result.replay);
-    if (failure?.kind === 'cohort') {
-      process.stderr.write(`\n${failure.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    const done = result.replay.cohorts.filter((d) => d.status === 'SUCCEEDED');
-    process.stdout.write(
-      `\n${done.length} cohort(s) complete: ${done.map((d) => d.cohortId).join(', ')}\n` +
-        `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool` +
-        result.replay.goNoGo
-          .map(
-            (d) =>
-              `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}${d.selection?.demoOverride ? ' UNDER THE DEMO OVERRIDE (insufficient evidence)' : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
-          )
-          .join('') +
-        '\n',
-    );
-    // A Day-3 decision is an outcome (exit 0); a Day-3 execution that FAILED fails the run.
-    if (failure) {
-      process.stderr.write(`${failure.message}\n`);
-      process.exitCode = 1;
-    }
+    reportRun(result);
   });
 
 program
