@@ -374,6 +374,9 @@ function reportRun(result: Awaited<ReturnType<typeof runInStack>>): void {
             `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}${d.selection?.demoOverride ? ' UNDER THE DEMO OVERRIDE (insufficient evidence)' : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
         )
         .join('') +
+      result.replay.goNoGoWaiting
+        .map(() => '; Day-3 go/no-go: waiting for a session after Day 3')
+        .join('') +
       '\n',
   );
   // A Day-3 decision is an outcome (exit 0); a Day-3 execution that FAILED fails the run.
@@ -1081,6 +1084,7 @@ async function runSummary(stack: LocalStack, sessions: readonly string[], r: Rep
     sessions,
     cohorts,
     promotions: r.promotions.map(promotion),
+    day3Waiting: r.goNoGoWaiting,
     day3: r.goNoGo.map((d) => ({
       decision: d.decision,
       approver: d.approver,

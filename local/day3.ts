@@ -202,12 +202,31 @@ export class LocalDay3Notifier implements Notifier {
 }
 
 /**
+ * No session with data follows Day 3, so the micro-live slice (and the go/no-go that would
+ * start it) has no session to trade in. The replay reports it as waiting, never as a failure.
+ */
+export class NoSessionAfterDay3Error extends Error {
+  override readonly name = 'NoSessionAfterDay3Error';
+  constructor(
+    /** The Day-3 cohort's session date, `YYYY-MM-DD`. */
+    readonly day3Date: string,
+    /** The sessions the data holds for the cohort's symbols, `YYYY-MM-DD`. */
+    readonly sessions: readonly string[],
+  ) {
+    super(
+      `no session with data after ${day3Date} to run the micro-live slice in (sessions: ${sessions.join(', ')})`,
+    );
+  }
+}
+
+/**
  * The micro-live slice's start: the promotion window's opening on the first session with data
  * after Day 3, on the Day-3 cohort's market (New York `promotion.windows[0]`; UTC
  * `promotion.cryptoWindow` for a crypto cohort); the clock's now instead when it is already
  * inside that day's window (a crypto go/no-go firing at 00:45 UTC starts then).
  *
- * @throws Error when no session with data follows Day 3, or the market has no promotion window.
+ * @throws NoSessionAfterDay3Error when no session with data follows Day 3; Error when the market
+ * has no promotion window.
  */
 async function defaultStart(stack: LocalStack, cohortId: string, market: Market): Promise<string> {
   const record = await stack.runtime.cohorts.get(cohortId);
@@ -217,11 +236,7 @@ async function defaultStart(stack: LocalStack, cohortId: string, market: Market)
     record.symbols,
   );
   const next = sessions.find((d) => d > record.sessionDate);
-  if (!next) {
-    throw new Error(
-      `no session with data after ${record.sessionDate} to run the micro-live slice in (sessions: ${sessions.join(', ')})`,
-    );
-  }
+  if (!next) throw new NoSessionAfterDay3Error(record.sessionDate, sessions);
   const window =
     market === 'crypto' ? stack.config.promotion.cryptoWindow : stack.config.promotion.windows[0];
   if (!window) {

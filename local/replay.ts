@@ -25,7 +25,12 @@ import { readSimulation } from '../functions/core/use-cases/simulation-artifact.
 import { type StageSchedule, stageSchedules } from '../lib/config/schedules.js';
 import type { LocalExecutionResult, LocalStateMachine } from './asl-runner.js';
 import { type LocalDailyReport, runLocalDailyReport } from './daily-report.js';
-import { type ApprovalMode, type Day3RunOutcome, runDay3 } from './day3.js';
+import {
+  type ApprovalMode,
+  type Day3RunOutcome,
+  NoSessionAfterDay3Error,
+  runDay3,
+} from './day3.js';
 import {
   COHORT_VIEW,
   INGESTION_VIEW,
@@ -121,6 +126,14 @@ export interface PromotionOutcome {
 export interface ReplayResult {
   readonly cohorts: readonly CohortOutcome[];
   readonly goNoGo: readonly Day3RunOutcome[];
+  /**
+   * Go/no-go reviews not run because no session with data follows Day 3 (the micro-live slice
+   * would have nothing to trade): the three cohort ids and why. An outcome, not a failure.
+   */
+  readonly goNoGoWaiting: readonly {
+    readonly cohortIds: readonly string[];
+    readonly reason: string;
+  }[];
   readonly promotions: readonly PromotionOutcome[];
   readonly learning: readonly (LearningOutput & { atIso: string })[];
   readonly reportPath: string | null;
@@ -249,6 +262,7 @@ interface ReplayRun {
   readonly promotions: PromotionOutcome[];
   readonly learning: (LearningOutput & { atIso: string })[];
   readonly goNoGo: Day3RunOutcome[];
+  readonly goNoGoWaiting: { readonly cohortIds: readonly string[]; readonly reason: string }[];
   readonly dailyReports: LocalDailyReport[];
   readonly reportDays: Map<string, ReportDay>;
   /** Session count (Day N of the run), cohort ids since the last go/no-go, current machine. */
@@ -325,13 +339,22 @@ async function replayGoNoGo(run: ReplayRun, stamp: string): Promise<void> {
   write(
     `\n[${stamp}] Day-3 go/no-go over ${cohortIds.join(', ')}${options.approval === 'auto' ? '  (--approval auto: approving automatically, demo only)' : ''}\n`,
   );
-  const out = await runDay3(run.stack, {
-    cohortIds,
-    approval: options.approval,
-    timeoutSeconds: options.approvalTimeoutSeconds,
-    demoOverride: options.demoOverride,
-    write,
-  });
+  let out: Day3RunOutcome;
+  try {
+    out = await runDay3(run.stack, {
+      cohortIds,
+      approval: options.approval,
+      timeoutSeconds: options.approvalTimeoutSeconds,
+      demoOverride: options.demoOverride,
+      write,
+    });
+  } catch (err) {
+    if (!(err instanceof NoSessionAfterDay3Error)) throw err;
+    const reason = `${err.message}: the go/no-go and its micro-live slice wait for the next session; replay a range with a session after ${err.day3Date}`;
+    run.goNoGoWaiting.push({ cohortIds, reason });
+    write(`  go/no-go: waiting: ${reason}\n`);
+    return;
+  }
   run.goNoGo.push(out);
   write(
     `  go/no-go: ${out.decision}${out.approver ? ` by ${out.approver}` : ''}; micro-live: ${out.slice ? `${out.slice.status}` : 'not started'}${out.promotion ? ` (${out.promotion.outcome}: ${out.promotion.reason})` : ''}\n`,
@@ -537,6 +560,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
     promotions: [],
     learning: [],
     goNoGo: [],
+    goNoGoWaiting: [],
     dailyReports: [],
     reportDays: new Map<string, ReportDay>(),
     day: 0,
@@ -552,8 +576,8 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
 
   write(`\n${learningSummary(run.cohorts, run.learning)}\n`);
   const reportPath = await writeReplayReport(run);
-  const { cohorts, goNoGo, promotions, learning, dailyReports } = run;
-  const result = { cohorts, goNoGo, promotions, learning, reportPath, dailyReports };
+  const { cohorts, goNoGo, goNoGoWaiting, promotions, learning, dailyReports } = run;
+  const result = { cohorts, goNoGo, goNoGoWaiting, promotions, learning, reportPath, dailyReports };
   return { ...result, firings: firings.length };
 }
 

@@ -2,7 +2,8 @@
  * `stagegate run --summary-json <file>` (README "The CLI"): the JSON summary carries what the
  * run printed: the sessions, each cohort's leaderboard, each promotion with its candidate, its
  * paper slot decision, its gates, every order of its paper session (client_order_id, side,
- * qty, average price, status) and its paper PnL, simulator PnL and parity difference.
+ * qty, average price, status) and its paper PnL, simulator PnL and parity difference; and a
+ * run whose data holds no session after Day 3 ends cleanly with the go/no-go waiting.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -36,6 +37,7 @@ interface Summary {
     reconciliationClean: boolean | null;
   }[];
   readonly day3: readonly unknown[];
+  readonly day3Waiting: readonly { cohortIds: readonly string[]; reason: string }[];
 }
 
 let dir: string;
@@ -103,5 +105,43 @@ describe('stagegate run --summary-json', () => {
     expect((p.paperPnlUsd as number) - (p.simulatorPnlUsd as number)).toBeCloseTo(0, 2);
     expect(p.reconciliationClean).toBe(true);
     expect(summary.day3).toEqual([]);
+  }, 900_000);
+
+  it('ends cleanly when no session follows Day 3: the go/no-go waits, exit 0, no stack trace', async () => {
+    // Act: the last three shared sessions; the data holds none after 2013-10-11
+    const file = path.join(dir, 'waiting.json');
+    const run = await exec(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'bin/stagegate.ts'),
+        '--data',
+        DATA_ROOT,
+        '--state',
+        path.join(dir, 'state-waiting'),
+        'run',
+        '--from',
+        '2013-10-09',
+        '--days',
+        '3',
+        '--approval',
+        'auto',
+        '--summary-json',
+        file,
+      ],
+      { cwd: REPO_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const summary = JSON.parse(await readFile(file, 'utf8')) as Summary;
+
+    // Assess: exit 0 (exec did not throw), the reason printed and in the summary
+    expect(run.stdout).toContain('go/no-go: waiting: no session with data after 2013-10-11');
+    expect(run.stdout).toContain('Day-3 go/no-go: waiting for a session after Day 3');
+    expect(run.stderr).not.toContain('    at ');
+    expect(summary.sessions).toEqual(['2013-10-09', '2013-10-10', '2013-10-11']);
+    expect(summary.day3).toEqual([]);
+    expect(summary.day3Waiting).toHaveLength(1);
+    expect(summary.day3Waiting[0]?.cohortIds).toHaveLength(3);
+    expect(summary.day3Waiting[0]?.reason).toContain('wait for the next session');
   }, 900_000);
 });
