@@ -4,7 +4,9 @@
  * on the best one with the micro-live slice, and returns the selection the rest of the state
  * machine carries (including the approval timeout / heartbeat from the config).
  *
- * Event: `{ request: Day3Request, execution: { id, name } }`. Returns `Day3Selection`.
+ * Event: `{ request: Day3Request, execution: { id, name }, step? }` (`step`: the gate records
+ * are appended once per step under a retry, and a retry returns the recorded verdicts;
+ * shared/audit-step.ts). Returns `Day3Selection`.
  * Errors: ValidationError (bad request, not three cohorts, no lineage), NotFoundError.
  */
 import * as z from 'zod';
@@ -12,18 +14,20 @@ import { logger } from '../adapters/observability.js';
 import { getDay3CoreDeps } from '../composition/approval.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { selectDay3Candidate } from '../core/use-cases/day3-select.js';
+import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
+  step: optionalAuditStep,
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Day3Deps>) {
   return makeHandler('select-day3-candidate', EventSchema, async (event) => {
     logger.appendKeys({ executionArn: event.execution.id });
-    const out = await selectDay3Candidate(await provide(), {
+    const out = await selectDay3Candidate(withNestedAuditStep(await provide(), event), {
       request: event.request,
       executionName: event.execution.name,
     });

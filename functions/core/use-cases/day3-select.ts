@@ -32,7 +32,7 @@ import {
 } from './day3-records.js';
 import { publishDay3Report } from './day3-report.js';
 import type { PromotionDeps } from './promotion.js';
-import { evaluatePromotionGates } from './promotion-gates.js';
+import { evaluatePromotionGates, recordedGateResults } from './promotion-gates.js';
 import type { StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
 
@@ -174,8 +174,15 @@ export async function selectDay3Candidate(
     { ...p, promotions: previewPromotions(p.promotions) },
     { promotion: preview },
   );
-  const evidenceGates = evaluateEvidenceGates(evidence, p.gateThresholds);
-  await recordEvidenceGates(deps, { reviewId, day3, d3, evidence, evidenceGates, gates });
+  // A retried step gets its first attempt's records back: the verdicts are the recorded ones.
+  const evidenceGates = await recordEvidenceGates(deps, {
+    reviewId,
+    day3,
+    d3,
+    evidence,
+    evidenceGates: evaluateEvidenceGates(evidence, p.gateThresholds),
+    gates,
+  });
   const { evidencePassed, verdict, demoOverride } = day3Verdict(deps, gates, evidenceGates);
   const allResults = [...gates.results, ...evidenceGates];
   return {
@@ -200,7 +207,14 @@ export async function selectDay3Candidate(
     leverage: initialLeverage(deps.config.leveragePolicy).next,
     reportUrl:
       request.reportUrl ??
-      (await day3Report(deps, { reviewId, records, simulations, gates: allResults, nowMs })),
+      (await day3Report(deps, {
+        reviewId,
+        records,
+        simulations,
+        gates: allResults,
+        // The recorded evaluation's time (a replayed step's first attempt), as the gates say.
+        nowMs: Date.parse(gates.nowIso),
+      })),
     approval: {
       timeoutSeconds: deps.config.approvalTimeoutSeconds,
       heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
@@ -358,7 +372,11 @@ function previewPromotion(
   };
 }
 
-/** One `gate_evaluated` record per evidence gate, on the review's promotion stream. */
+/**
+ * One `gate_evaluated` record per evidence gate, on the review's promotion stream. Returns the
+ * verdicts the records hold: `evidenceGates` itself, or, when a step-scoped sink replays a
+ * committed first attempt, that attempt's (the decision follows the record).
+ */
 async function recordEvidenceGates(
   deps: Day3Deps,
   input: {
@@ -369,11 +387,11 @@ async function recordEvidenceGates(
     readonly evidenceGates: readonly GateResult[];
     readonly gates: { readonly nowIso: string };
   },
-): Promise<void> {
+): Promise<readonly GateResult[]> {
   const { reviewId, evidence } = input;
   // What the verdicts rest on: the thresholds and the evidence (docs/audit.md#provenance).
   const provenance = decisionProvenance(deps.promotion.gateThresholds, evidence);
-  await deps.promotion.audit.appendMany(
+  const recorded = await deps.promotion.audit.appendMany(
     input.evidenceGates.map((r) =>
       day3Draft(
         deps,
@@ -389,6 +407,7 @@ async function recordEvidenceGates(
       ),
     ),
   );
+  return recordedGateResults(recorded, input.evidenceGates);
 }
 
 /**

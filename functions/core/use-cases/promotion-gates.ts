@@ -264,11 +264,33 @@ export function recordedEvaluation(
   evaluated: GateEvaluation,
   nowIso: string,
 ): GateEvaluation & { readonly nowIso?: string } {
-  if (!Array.isArray(records) || records.length !== evaluated.results.length) return evaluated;
+  const results = recordedGateResults(records, evaluated.results);
+  if (results === evaluated.results) return evaluated;
   const payloads = records.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
-  if (payloads.some((p, i) => p.gate !== evaluated.results[i]?.gate)) return evaluated;
   if (payloads[0]?.evaluated_at === nowIso) return evaluated;
-  const results = payloads.map(
+  return {
+    results,
+    passed: results.every((r) => r.verdict === 'pass'),
+    strongestAction: strongestAction(results),
+    ...(typeof payloads[0]?.evaluated_at === 'string' ? { nowIso: payloads[0].evaluated_at } : {}),
+  };
+}
+
+/**
+ * The gate results the `gate_evaluated` records hold (their payloads, in order: the verdict
+ * fields of `gateVerdictFields`). `evaluated` itself (the same array) when the records are not
+ * one per result of the same gates in the same order (a sink that returned other records).
+ * A retried step appending through a step-scoped sink gets the first attempt's records back:
+ * its decision is then the recorded one (docs/audit.md, "Idempotent appends").
+ */
+export function recordedGateResults(
+  records: readonly AuditRecord[],
+  evaluated: readonly GateResult[],
+): readonly GateResult[] {
+  if (!Array.isArray(records) || records.length !== evaluated.length) return evaluated;
+  const payloads = records.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+  if (payloads.some((p, i) => p.gate !== evaluated[i]?.gate)) return evaluated;
+  return payloads.map(
     (p): GateResult => ({
       gate: p.gate as GateResult['gate'],
       verdict: p.verdict === 'pass' ? 'pass' : 'fail',
@@ -279,12 +301,6 @@ export function recordedEvaluation(
       breakerAction: p.breaker_action as GateResult['breakerAction'],
     }),
   );
-  return {
-    results,
-    passed: results.every((r) => r.verdict === 'pass'),
-    strongestAction: strongestAction(results),
-    ...(typeof payloads[0]?.evaluated_at === 'string' ? { nowIso: payloads[0].evaluated_at } : {}),
-  };
 }
 
 /**
