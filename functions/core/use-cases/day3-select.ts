@@ -159,8 +159,7 @@ export async function selectDay3Candidate(
     p.gateThresholds.maxSymbolExposureFraction,
   );
   const reviewId = `d3-${tailOf(input.executionName, 24)}`;
-  const nowMs = p.clock.now();
-  const preview = previewPromotion(p, {
+  const { gates, evidenceGates } = await reviewGates(deps, {
     reviewId,
     records,
     sim3,
@@ -168,20 +167,7 @@ export async function selectDay3Candidate(
     candidate,
     metrics,
     capitalSliceUsd,
-    nowMs,
-  });
-  const gates = await evaluatePromotionGates(
-    { ...p, promotions: previewPromotions(p.promotions) },
-    { promotion: preview },
-  );
-  // A retried step gets its first attempt's records back: the verdicts are the recorded ones.
-  const evidenceGates = await recordEvidenceGates(deps, {
-    reviewId,
-    day3,
-    d3,
     evidence,
-    evidenceGates: evaluateEvidenceGates(evidence, p.gateThresholds),
-    gates,
   });
   const { evidencePassed, verdict, demoOverride } = day3Verdict(deps, gates, evidenceGates);
   const allResults = [...gates.results, ...evidenceGates];
@@ -207,12 +193,12 @@ export async function selectDay3Candidate(
     leverage: initialLeverage(deps.config.leveragePolicy).next,
     reportUrl:
       request.reportUrl ??
+      // At the recorded evaluation's time (a replayed step's: its first attempt's).
       (await day3Report(deps, {
         reviewId,
         records,
         simulations,
         gates: allResults,
-        // The recorded evaluation's time (a replayed step's first attempt), as the gates say.
         nowMs: Date.parse(gates.nowIso),
       })),
     approval: {
@@ -370,6 +356,37 @@ function previewPromotion(
     statusReason: `Day-3 review of genome ${candidate.lineageId}`,
     stagedAtIso: new Date(input.nowMs).toISOString(),
   };
+}
+
+/**
+ * The review's gates on the previewed promotion: the order-time gates (evaluate-gates' use
+ * case, its one write dropped) and the evidence gates, each table recorded. A retried step
+ * gets its first attempt's records back: the verdicts returned are the recorded ones.
+ */
+async function reviewGates(
+  deps: Day3Deps,
+  input: Omit<Parameters<typeof previewPromotion>[1], 'nowMs'> & {
+    readonly evidence: CandidateEvidence;
+  },
+): Promise<{
+  gates: Awaited<ReturnType<typeof evaluatePromotionGates>>;
+  evidenceGates: readonly GateResult[];
+}> {
+  const p = deps.promotion;
+  const preview = previewPromotion(p, { ...input, nowMs: p.clock.now() });
+  const gates = await evaluatePromotionGates(
+    { ...p, promotions: previewPromotions(p.promotions) },
+    { promotion: preview },
+  );
+  const evidenceGates = await recordEvidenceGates(deps, {
+    reviewId: input.reviewId,
+    day3: input.records[2] as CohortRecord,
+    d3: input.candidate.days.at(-1) as LineageDay,
+    evidence: input.evidence,
+    evidenceGates: evaluateEvidenceGates(input.evidence, p.gateThresholds),
+    gates,
+  });
+  return { gates, evidenceGates };
 }
 
 /**
