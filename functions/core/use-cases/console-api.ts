@@ -172,7 +172,7 @@ export interface ConsoleApiDeps {
 export const MAX_PAGE = 200;
 /** Longest audit window one request reads, days. */
 export const MAX_AUDIT_DAYS = 31;
-/** Cohort simulations (with their agents' PSR/DSR) one console process keeps in memory. */
+/** Cohort records, and their simulations (with the agents' PSR/DSR), one console process keeps in memory. */
 const SIMULATION_CACHE_SIZE = 2;
 /** A simulation as the console reads it: the artifact and its agents' PSR/DSR by agent id. */
 interface SimulationView {
@@ -442,6 +442,30 @@ function underwater(values: readonly number[]): number[] {
   });
 }
 
+/**
+ * The value of `key` in a least-recently-used cache of at most `SIMULATION_CACHE_SIZE` entries,
+ * read with `load` on a miss; a read that fails is dropped, so the next call tries again.
+ */
+function cached<T>(
+  cache: Map<string, Promise<T>>,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const value = load();
+  cache.set(key, value);
+  value.catch(() => {
+    if (cache.get(key) === value) cache.delete(key);
+  });
+  while (cache.size > SIMULATION_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return value;
+}
+
 /** The router. Construct once per process with its deps; `handle` never throws. */
 export class ConsoleApi {
   /**
@@ -453,6 +477,14 @@ export class ConsoleApi {
    * them.
    */
   private readonly simulations = new Map<string, Promise<SimulationView>>();
+  /**
+   * The last few cohort records read (header and 1,000-row leaderboard), by cohort id. A saved
+   * cohort never changes (the repository writes a cohort id once, header last and
+   * conditionally), so a hit is never stale; a failed read (unknown id) is not kept. Saves the
+   * leaderboard query on every `GET /cohorts/{id}` and agent drill-down (most of the request's
+   * time on a 1,000-agent cohort). Values are shared: never mutate them.
+   */
+  private readonly records = new Map<string, Promise<CohortRecord>>();
 
   constructor(private readonly deps: ConsoleApiDeps) {}
 
@@ -631,28 +663,22 @@ export class ConsoleApi {
    */
   private simulation(record: CohortRecord): Promise<SimulationView> {
     const key = `${record.artifacts.simulationKey}|${record.executionId}|${record.completedAtIso}`;
-    const hit = this.simulations.get(key);
-    if (hit) {
-      this.simulations.delete(key);
-      this.simulations.set(key, hit);
-      return hit;
-    }
-    const view = readSimulation(this.deps.artifacts, record.artifacts.simulationKey).then(
-      (sim) => ({ sim, inference: psrDsrOfAgents(sim) }),
+    return cached(this.simulations, key, () =>
+      readSimulation(this.deps.artifacts, record.artifacts.simulationKey).then((sim) => ({
+        sim,
+        inference: psrDsrOfAgents(sim),
+      })),
     );
-    this.simulations.set(key, view);
-    view.catch(() => {
-      if (this.simulations.get(key) === view) this.simulations.delete(key);
-    });
-    while (this.simulations.size > SIMULATION_CACHE_SIZE) {
-      this.simulations.delete(this.simulations.keys().next().value as string);
-    }
-    return view;
+  }
+
+  /** A cohort record, from the cache of the last `SIMULATION_CACHE_SIZE` cohorts read. */
+  private cohortRecord(cohortId: string): Promise<CohortRecord> {
+    return cached(this.records, cohortId, () => this.deps.cohorts.get(cohortId));
   }
 
   private async cohort(cohortId: string, q: Readonly<Record<string, string>>) {
     const p = parse(CohortQuerySchema, q, 'query');
-    const record = await this.deps.cohorts.get(cohortId);
+    const record = await this.cohortRecord(cohortId);
     const wanted = p.agents
       ? p.agents.split(',').filter(Boolean).slice(0, MAX_CURVE_AGENTS)
       : record.leaderboard.slice(0, DEFAULT_CURVE_AGENTS).map((r) => r.agentId);
@@ -698,7 +724,7 @@ export class ConsoleApi {
   }
 
   private async agent(cohortId: string, agentId: string) {
-    const record = await this.deps.cohorts.get(cohortId);
+    const record = await this.cohortRecord(cohortId);
     const row = record.leaderboard.find((r) => r.agentId === agentId);
     if (!row) throw new NotFoundError('agent', `${agentId} in cohort ${cohortId}`);
     const { sim } = await this.simulation(record);
