@@ -16,6 +16,9 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Chromium 156 loads its omnibox popup (a WebUI page of ~200 modules, ~2 CPU-s) in every new
+  // window, headless too, where nothing can open it: on 2 cores that competed with the page.
+  '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI',
 ];
 
 /**
