@@ -203,6 +203,33 @@ function table(headers, rows, onRow) {
   return h('table', null, h('thead', null, head), h('tbody', null, body));
 }
 
+/** Charts waiting to be drawn, in page order: one per animation frame. */
+const drawQueue = [];
+
+/**
+ * Draws `draw` in a later animation frame, one chart per frame in the order the page made
+ * them: the first chart (the top of the page) shows after one frame instead of after all of
+ * them, and the browser paints between charts. Waits for uPlot if it has not loaded yet.
+ */
+function drawLater(draw) {
+  drawQueue.push(draw);
+  if (drawQueue.length > 1) return;
+  const next = () => {
+    // uPlot loads after this script (index.html): wait for it once, then draw.
+    if (!window.uPlot) {
+      document.getElementById('uplot').addEventListener('load', next, { once: true });
+      return;
+    }
+    try {
+      drawQueue[0]();
+    } finally {
+      drawQueue.shift();
+      if (drawQueue.length) requestAnimationFrame(next);
+    }
+  };
+  requestAnimationFrame(next);
+}
+
 /** A uPlot line chart of [[epochMs, value], ...] series (same time axis not required). */
 function chart(title, series, options = {}) {
   const box = h('div', { class: 'chart', 'data-chart': title });
@@ -230,7 +257,7 @@ function chart(title, series, options = {}) {
     '#57606a',
   ];
   const fmt = options.format || ((v) => num(v, 2));
-  requestAnimationFrame(() => {
+  drawLater(() => {
     const width = Math.max(320, box.clientWidth || 900);
     const plot = new window.uPlot(
       {
@@ -529,7 +556,184 @@ function riskBadges(risk) {
   );
 }
 
-async function cohortPage(id) {
+/** Rows per leaderboard page; the first is the default. */
+const LEADERBOARD_PAGE_SIZES = [50, 100, 250];
+
+/** Orders two sort keys ascending: numbers by value, anything else as text. */
+function compareKeys(a, b) {
+  if (a === b) return 0;
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(b);
+}
+
+/**
+ * The cohort leaderboard as a paged, sortable, searchable table: all rows come in one API
+ * response, but only one page of them (50 by default) is in the DOM, so a 1,000-agent
+ * cohort renders as fast as a small one. The search keeps rows whose agent id, genome id,
+ * family or symbol contains the text (case-insensitive); a header button sorts by that column
+ * (again: reverse; nulls last). Search, sort, page and page size live in the address
+ * (`#/cohorts/<id>?q=&sort=&dir=&page=&size=`, replaced, not pushed), so the browser's Back
+ * from an agent returns to the same page.
+ */
+function pagedLeaderboard(cohortId, columns, rows, params) {
+  const size = Number(params.get('size'));
+  const view = {
+    q: params.get('q') || '',
+    sort: columns.some((c) => c.key === params.get('sort')) ? params.get('sort') : 'rank',
+    dir: params.get('dir') === 'desc' ? 'desc' : 'asc',
+    page: Math.max(0, Number.parseInt(params.get('page') || '1', 10) - 1 || 0),
+    size: LEADERBOARD_PAGE_SIZES.includes(size) ? size : LEADERBOARD_PAGE_SIZES[0],
+  };
+  const tbody = h('tbody');
+  const headRow = h('tr');
+  const range = h('span', { id: 'leaderboard-range', role: 'status' });
+  const empty = h('div');
+  const search = h('input', {
+    type: 'search',
+    id: 'leaderboard-search',
+    value: view.q,
+    placeholder: 'agent or genome id, family, symbol',
+  });
+  const sizeSelect = h(
+    'select',
+    { id: 'leaderboard-size' },
+    LEADERBOARD_PAGE_SIZES.map((n) => h('option', { value: n, selected: n === view.size }, n)),
+  );
+  const pager = (label, id, to) =>
+    h('button', { class: 'secondary', id, onclick: () => to() }, label);
+  let pages = 1;
+  const first = pager('First', 'leaderboard-first', () => go(0));
+  const prev = pager('Previous', 'leaderboard-prev', () => go(view.page - 1));
+  const next = pager('Next', 'leaderboard-next', () => go(view.page + 1));
+  const last = pager('Last', 'leaderboard-last', () => go(pages - 1));
+
+  const matching = () => {
+    const needle = view.q.trim().toLowerCase();
+    const kept = needle
+      ? rows.filter((r) =>
+          [r.agentId, r.genomeId, r.family, r.symbol].some((s) =>
+            String(s ?? '')
+              .toLowerCase()
+              .includes(needle),
+          ),
+        )
+      : rows.slice();
+    const sign = view.dir === 'desc' ? -1 : 1;
+    const key = view.sort;
+    const missing = (v) => v === null || v === undefined;
+    return kept.sort((a, b) => {
+      if (missing(a[key]) || missing(b[key]))
+        return missing(a[key]) === missing(b[key]) ? a.rank - b.rank : missing(a[key]) ? 1 : -1;
+      return sign * compareKeys(a[key], b[key]) || a.rank - b.rank;
+    });
+  };
+  const remember = () => {
+    const p = new URLSearchParams();
+    if (view.q) p.set('q', view.q);
+    if (view.sort !== 'rank' || view.dir !== 'asc') {
+      p.set('sort', view.sort);
+      p.set('dir', view.dir);
+    }
+    if (view.page > 0) p.set('page', String(view.page + 1));
+    if (view.size !== LEADERBOARD_PAGE_SIZES[0]) p.set('size', String(view.size));
+    const query = p.toString();
+    history.replaceState(
+      null,
+      '',
+      `#/cohorts/${encodeURIComponent(cohortId)}${query ? `?${query}` : ''}`,
+    );
+  };
+  const render = () => {
+    const kept = matching();
+    pages = Math.max(1, Math.ceil(kept.length / view.size));
+    view.page = Math.min(view.page, pages - 1);
+    const from = view.page * view.size;
+    const shown = kept.slice(from, from + view.size);
+    tbody.replaceChildren(
+      ...shown.map((r) =>
+        h(
+          'tr',
+          {
+            class: 'clickable',
+            onclick: () => {
+              location.hash = `#/cohorts/${encodeURIComponent(cohortId)}/agents/${encodeURIComponent(r.agentId)}`;
+            },
+          },
+          columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.value(r))),
+        ),
+      ),
+    );
+    headRow.replaceChildren(
+      ...columns.map((c) =>
+        h(
+          'th',
+          {
+            class: c.num ? 'num' : null,
+            'aria-sort':
+              c.key === view.sort ? (view.dir === 'asc' ? 'ascending' : 'descending') : null,
+          },
+          h(
+            'button',
+            {
+              class: 'sort',
+              type: 'button',
+              title: `Sort by ${c.label}`,
+              onclick: () => {
+                view.dir = view.sort === c.key && view.dir === 'asc' ? 'desc' : 'asc';
+                view.sort = c.key;
+                view.page = 0;
+                update();
+              },
+            },
+            c.label,
+            c.key === view.sort ? (view.dir === 'asc' ? ' ▲' : ' ▼') : '',
+          ),
+        ),
+      ),
+    );
+    range.textContent = kept.length
+      ? `Agents ${(from + 1).toLocaleString('en-US')}–${(from + shown.length).toLocaleString('en-US')} of ${kept.length.toLocaleString('en-US')}${view.q ? ` matching “${view.q}” (${rows.length.toLocaleString('en-US')} in the cohort)` : ''} · page ${view.page + 1} of ${pages}`
+      : `No agent matches “${view.q}” (${rows.length.toLocaleString('en-US')} in the cohort).`;
+    empty.replaceChildren(
+      kept.length ? '' : state('empty', `No agent of this cohort matches “${view.q}”.`),
+    );
+    first.disabled = prev.disabled = view.page === 0;
+    next.disabled = last.disabled = view.page >= pages - 1;
+  };
+  const update = () => {
+    render();
+    remember();
+  };
+  const go = (page) => {
+    view.page = Math.max(0, page);
+    update();
+  };
+  search.addEventListener('input', () => {
+    view.q = search.value;
+    view.page = 0;
+    update();
+  });
+  sizeSelect.addEventListener('change', () => {
+    view.size = Number(sizeSelect.value);
+    view.page = 0;
+    update();
+  });
+  render();
+  return h(
+    'div',
+    null,
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('label', null, 'Search agents', search),
+      h('label', null, 'Rows per page', sizeSelect),
+    ),
+    h('table', null, h('thead', null, headRow), tbody),
+    empty,
+    h('div', { class: 'toolbar pager' }, first, prev, range, next, last),
+  );
+}
+
+async function cohortPage(id, params = new URLSearchParams()) {
   const doc = await api(`/cohorts/${encodeURIComponent(id)}`);
   const c = doc.cohort;
   const header = h(
@@ -561,26 +765,41 @@ async function cohortPage(id) {
         )
       : null,
   );
-  const leaderboard = table(
+  const leaderboard = pagedLeaderboard(
+    id,
     [
-      { label: '#', num: true, value: (r) => r.rank },
-      { label: 'Agent', value: (r) => r.agentId },
-      { label: 'Family', value: (r) => r.family },
-      { label: 'Symbol', value: (r) => r.symbol },
-      { label: 'Allocation', num: true, value: (r) => usd(r.allocationUsd) },
-      { label: 'PnL', num: true, value: (r) => usd(r.totalPnlUsd) },
-      { label: 'ROI', num: true, value: (r) => pct(r.roi) },
-      { label: 'PSR', num: true, value: (r) => pct(r.psr, 1) },
-      { label: 'DSR', num: true, value: (r) => pct(r.dsr, 1) },
-      { label: 'Max DD', num: true, value: (r) => pct(r.maxDrawdownFraction) },
-      { label: 'Utilization', num: true, value: (r) => pct(r.bankrollUtilization, 1) },
-      { label: 'Lev. breaches', num: true, value: (r) => r.leverageBreaches },
-      { label: 'Trades', num: true, value: (r) => r.tradeCount },
+      { label: '#', key: 'rank', num: true, value: (r) => r.rank },
+      { label: 'Agent', key: 'agentId', value: (r) => r.agentId },
+      { label: 'Genome', key: 'genomeId', value: (r) => r.genomeId },
+      { label: 'Family', key: 'family', value: (r) => r.family },
+      { label: 'Symbol', key: 'symbol', value: (r) => r.symbol },
+      { label: 'Allocation', key: 'allocationUsd', num: true, value: (r) => usd(r.allocationUsd) },
+      { label: 'PnL', key: 'totalPnlUsd', num: true, value: (r) => usd(r.totalPnlUsd) },
+      { label: 'ROI', key: 'roi', num: true, value: (r) => pct(r.roi) },
+      { label: 'PSR', key: 'psr', num: true, value: (r) => pct(r.psr, 1) },
+      { label: 'DSR', key: 'dsr', num: true, value: (r) => pct(r.dsr, 1) },
+      {
+        label: 'Max DD',
+        key: 'maxDrawdownFraction',
+        num: true,
+        value: (r) => pct(r.maxDrawdownFraction),
+      },
+      {
+        label: 'Utilization',
+        key: 'bankrollUtilization',
+        num: true,
+        value: (r) => pct(r.bankrollUtilization, 1),
+      },
+      {
+        label: 'Lev. breaches',
+        key: 'leverageBreaches',
+        num: true,
+        value: (r) => r.leverageBreaches,
+      },
+      { label: 'Trades', key: 'tradeCount', num: true, value: (r) => r.tradeCount },
     ],
     doc.leaderboard,
-    (r) => {
-      location.hash = `#/cohorts/${encodeURIComponent(id)}/agents/${encodeURIComponent(r.agentId)}`;
-    },
+    params,
   );
   const inference = doc.sharpeInference
     ? h(
@@ -1419,7 +1638,7 @@ function route() {
     case 'cohorts':
       if (parts[1] && parts[2] === 'agents' && parts[3])
         return load(() => agentPage(parts[1], parts[3]));
-      if (parts[1]) return load(() => cohortPage(parts[1]));
+      if (parts[1]) return load(() => cohortPage(parts[1], params));
       return load(() => cohortsPage(params));
     case 'promotions':
       return load(() => (parts[1] ? promotionPage(parts[1]) : promotionsPage()));
