@@ -7,18 +7,15 @@
  * Needs the system Chromium (`apt-get install -y chromium`, done by `.ci/run`); without it the
  * test FAILS with a message saying so (it never skips).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRunReport } from '../../functions/core/report/render.js';
 import { printReportPdf, REPORT_PDF_WIDTH_PX, ReportFileError } from '../../local/report-pdf.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { runCli } from '../support/cli.js';
 import { realRunInput } from './real-run.js';
 
-const run = promisify(execFile);
 let dir: string;
 
 beforeAll(async () => {
@@ -56,14 +53,10 @@ describe('run report as PDF', () => {
       ReportFileError,
     );
     await expect(printReportPdf(path.join(dir, 'report.txt'))).rejects.toThrow(/report\.txt/);
-    const cli = await run(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'bin/stagegate.ts'), 'report', 'pdf', 'nope.html'],
-      { cwd: REPO_ROOT, env: { ...process.env, INIT_CWD: dir }, timeout: 120_000 },
-    ).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
-    );
+    const cli = await runCli(['report', 'pdf', 'nope.html'], {
+      timeoutMs: 120_000,
+      env: { INIT_CWD: dir },
+    });
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain(path.join(dir, 'nope.html'));
   }, 120_000);

@@ -5,15 +5,11 @@
  * qty, average price, status) and its paper PnL, simulator PnL and parity difference; and a
  * run whose data holds no session after Day 3 ends cleanly with the go/no-go waiting.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_ROOT, REPO_ROOT } from '../support/paths.js';
-
-const exec = promisify(execFile);
+import { localRunFlags, runCli } from '../support/cli.js';
 
 interface SummaryOrder {
   readonly client_order_id: string;
@@ -54,24 +50,11 @@ describe('stagegate run --summary-json', () => {
   it("carries the promoted strategy's paper session: every order and parity to the cent", async () => {
     // Act: two shared sessions from 2013-10-07; the 2013-10-08 promotion trades its paper session
     const file = path.join(dir, 'summary.json');
-    await exec(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'bin/stagegate.ts'),
-        '--data',
-        DATA_ROOT,
-        '--state',
-        path.join(dir, 'state'),
-        'run',
-        '--days',
-        '2',
-        '--summary-json',
-        file,
-      ],
-      { cwd: REPO_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+    const run = await runCli(
+      [...localRunFlags(path.join(dir, 'state')), 'run', '--days', '2', '--summary-json', file],
+      { timeoutMs: 600_000 },
     );
+    expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(await readFile(file, 'utf8')) as Summary;
 
     // Assess: the sessions and both cohorts' leaderboards
@@ -110,16 +93,9 @@ describe('stagegate run --summary-json', () => {
   it('ends cleanly when no session follows Day 3: the go/no-go waits, exit 0, no stack trace', async () => {
     // Act: the last three shared sessions; the data holds none after 2013-10-11
     const file = path.join(dir, 'waiting.json');
-    const run = await exec(
-      process.execPath,
+    const run = await runCli(
       [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'bin/stagegate.ts'),
-        '--data',
-        DATA_ROOT,
-        '--state',
-        path.join(dir, 'state-waiting'),
+        ...localRunFlags(path.join(dir, 'state-waiting')),
         'run',
         '--from',
         '2013-10-09',
@@ -130,11 +106,12 @@ describe('stagegate run --summary-json', () => {
         '--summary-json',
         file,
       ],
-      { cwd: REPO_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+      { timeoutMs: 600_000 },
     );
+    expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(await readFile(file, 'utf8')) as Summary;
 
-    // Assess: exit 0 (exec did not throw), the reason printed and in the summary
+    // Assess: the reason printed and in the summary
     expect(run.stdout).toContain('go/no-go: waiting: no session with data after 2013-10-11');
     expect(run.stdout).toContain('Day-3 go/no-go: waiting for a session after Day 3');
     expect(run.stderr).not.toContain('    at ');

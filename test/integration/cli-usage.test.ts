@@ -3,30 +3,16 @@
  * refused before anything runs, with exit code 2 (README "Exit codes") and a message naming the
  * flag.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { REPO_ROOT } from '../support/paths.js';
 
-const run = promisify(execFile);
-
-async function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'bin/stagegate.ts'), ...args],
-      {
-        cwd: REPO_ROOT,
-        timeout: 120_000,
-        env: { ...process.env, STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created') },
-      },
-    );
-    return { code: 0, stderr: '' };
-  } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    return { code: e.code ?? -1, stderr: e.stderr ?? '' };
-  }
+async function cli(args: readonly string[]) {
+  return runCli(args, {
+    timeoutMs: 120_000,
+    env: { STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created') },
+  });
 }
 
 describe('stagegate CLI usage errors', () => {

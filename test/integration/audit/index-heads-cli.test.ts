@@ -4,9 +4,7 @@
  * counted by a dry run (nothing written), indexed with --apply (then listed by the index
  * query the daily check uses), and a second --apply finds none; usage errors exit 2.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,37 +21,25 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../../local/servers.js';
+import { runCli } from '../../support/cli.js';
 import { REPO_ROOT } from '../../support/paths.js';
 
 const TABLE = 'stagegate-legacy-heads';
 let servers: LocalServers;
 let dynamo: DynamoDBDocumentClient;
 
-const exec = promisify(execFile);
-
 /** Runs the CLI with the local credentials (DynamoDB Local accepts any). */
 async function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await exec(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'bin/stagegate.ts'), ...args],
-      {
-        cwd: REPO_ROOT,
-        timeout: 180_000,
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-          AWS_REGION: LOCAL_REGION,
-          STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created'),
-        },
-      },
-    );
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
+  const r = await runCli(args, {
+    timeoutMs: 180_000,
+    env: {
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_REGION: LOCAL_REGION,
+      STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created'),
+    },
+  });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** A head item as written before the index existed (no index keys). */

@@ -7,11 +7,9 @@
  * tree the loader reads back, refuses malformed flags with exit 2 and names the symbol and date
  * Alpaca refused.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSystemBlobSource } from '../../../functions/adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
@@ -19,9 +17,9 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import { type FakeAlpacaData, startFakeAlpacaData } from '../../../local/fake-alpaca-data.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { type ReplayResult, replay } from '../../../local/replay.js';
+import { type CliResult, runCli } from '../../support/cli.js';
 import { DATA_ROOT, REPO_ROOT } from '../../support/paths.js';
 
-const exec = promisify(execFile);
 const MINUTE_MS = 60_000;
 
 let dir: string;
@@ -111,32 +109,16 @@ describe('run --market-data alpaca-fake: the deployed chain on the fake Alpaca s
   });
 });
 
-/** Runs the CLI (tsx) with `env` added; never throws for a non-zero exit. */
-async function cli(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const out = await exec(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'bin/stagegate.ts'), ...args],
-      {
-        cwd: REPO_ROOT,
-        timeout: 300_000,
-        env: {
-          ...process.env,
-          APCA_API_KEY_ID: '',
-          APCA_API_SECRET_KEY: '',
-          STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created'),
-          ...env,
-        },
-      },
-    );
-    return { code: 0, stdout: out.stdout, stderr: out.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** Runs the CLI with `env` added and no Alpaca keys unless `env` gives them. */
+async function cli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, {
+    env: {
+      APCA_API_KEY_ID: '',
+      APCA_API_SECRET_KEY: '',
+      STAGEGATE_STATE_DIR: path.join(REPO_ROOT, '.local/never-created'),
+      ...env,
+    },
+  });
 }
 
 describe('stagegate data pull against the fake Alpaca data server', () => {
