@@ -812,12 +812,7 @@ audit
     );
     await withStack(g, async (stack) => {
       const rows = await queryAudit({
-        s3Client: makeS3Client(
-          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
-          LOCAL_CREDENTIALS,
-        ),
-        bucket: LOCAL_BUCKETS.audit,
-        environment: 'local',
+        ...localAuditBucket(stack),
         cacheDir: path.join(g.state, 'audit-cache'),
         date: o.date,
         ...(sql !== undefined ? { sql } : { namedQuery: o.named, params }),
@@ -848,12 +843,7 @@ audit
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(g, async (stack) => {
       const result = await verifyAudit({
-        s3Client: makeS3Client(
-          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
-          LOCAL_CREDENTIALS,
-        ),
-        bucket: LOCAL_BUCKETS.audit,
-        environment: 'local',
+        ...localAuditBucket(stack),
         date: o.date,
         heads: localHeads(stack),
       });
@@ -879,12 +869,7 @@ audit
     const g = cmd.optsWithGlobals<GlobalOpts>();
     await withStack(g, async (stack) => {
       const out = await compactAuditDay({
-        s3Client: makeS3Client(
-          { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
-          LOCAL_CREDENTIALS,
-        ),
-        bucket: LOCAL_BUCKETS.audit,
-        environment: 'local',
+        ...localAuditBucket(stack),
         cacheDir: path.join(g.state, 'audit-cache'),
         date: o.date,
         heads: localHeads(stack),
@@ -999,6 +984,16 @@ data
         : `${sessions} session(s) in ${request.out}: use it with --data ${request.out}\n`,
     );
   });
+
+/** The local audit bucket (s3rver) of the `local` environment, as the audit tools take it. */
+const localAuditBucket = (stack: LocalStack) => ({
+  s3Client: makeS3Client(
+    { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
+    LOCAL_CREDENTIALS,
+  ),
+  bucket: LOCAL_BUCKETS.audit,
+  environment: 'local' as const,
+});
 
 /** The local head table, which also holds the audit day anchor. */
 const localHeads = (stack: LocalStack) => ({
