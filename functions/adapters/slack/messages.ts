@@ -221,6 +221,87 @@ export interface ApprovalLinks {
 }
 
 /**
+ * The approval's action buttons for the interactivity flow: Approve and Reject (each with a
+ * confirmation dialog) and, when the page link is linkable, a url button to the approval page.
+ */
+function interactiveButtons(
+  summary: ApprovalSummary,
+  id: string,
+  pageUrl: string | undefined,
+): SlackButton[] {
+  return [
+    {
+      type: 'button',
+      action_id: SLACK_ACTION_IDS.approve,
+      text: plain('Approve', 75),
+      value: id,
+      style: 'primary',
+      confirm: {
+        title: plain('Approve micro-live?', 100),
+        text: plain(
+          `Start a ${fmtUsd(summary.capitalSliceUsd)} micro-live slice of ${headline(summary)} at ${fmtNum(summary.leverage, 1)}x on the paper account.`,
+          300,
+        ),
+        confirm: plain('Approve', 30),
+        deny: plain('Cancel', 30),
+        style: 'primary',
+      },
+    },
+    {
+      type: 'button',
+      action_id: SLACK_ACTION_IDS.reject,
+      text: plain('Reject', 75),
+      value: id,
+      style: 'danger',
+      confirm: {
+        title: plain('Reject this candidate?', 100),
+        text: plain(`Stop the promotion of ${headline(summary)}.`, 300),
+        confirm: plain('Reject', 30),
+        deny: plain('Cancel', 30),
+        style: 'danger',
+      },
+    },
+    ...(pageUrl
+      ? [
+          {
+            type: 'button' as const,
+            action_id: SLACK_ACTION_IDS.openPage,
+            text: plain('Open approval page', 75),
+            value: id,
+            url: pageUrl,
+          },
+        ]
+      : []),
+  ];
+}
+
+/**
+ * The approval's url buttons when interactivity is off (Approve… / Reject… open the approval
+ * page, which asks again); none when the page link is not linkable.
+ */
+function pageUrlButtons(id: string, pageUrl: string | undefined): SlackButton[] {
+  if (!pageUrl) return [];
+  return [
+    {
+      type: 'button',
+      action_id: SLACK_ACTION_IDS.openPageApprove,
+      text: plain('Approve…', 75),
+      value: id,
+      url: pageUrl,
+      style: 'primary',
+    },
+    {
+      type: 'button',
+      action_id: SLACK_ACTION_IDS.openPageReject,
+      text: plain('Reject…', 75),
+      value: id,
+      url: pageUrl,
+      style: 'danger',
+    },
+  ];
+}
+
+/**
  * The approval request: header, candidate, metrics (PnL, return, Sharpe, drawdown, trades,
  * capital slice, leverage), gate table, expiry and run-report link, and the buttons described
  * in the module comment. `text` (the notification fallback) names the candidate and deadline
@@ -236,73 +317,10 @@ export function approvalMessage(
 ): SlackMessage {
   const interactive = options.interactive ?? true;
   const prefix = `approval:${links.approvalId}`;
-  const id = links.approvalId;
   const pageUrl = linkable(links.approvalUrl) ? links.approvalUrl : undefined;
-  const buttons: SlackButton[] = interactive
-    ? [
-        {
-          type: 'button',
-          action_id: SLACK_ACTION_IDS.approve,
-          text: plain('Approve', 75),
-          value: id,
-          style: 'primary',
-          confirm: {
-            title: plain('Approve micro-live?', 100),
-            text: plain(
-              `Start a ${fmtUsd(summary.capitalSliceUsd)} micro-live slice of ${headline(summary)} at ${fmtNum(summary.leverage, 1)}x on the paper account.`,
-              300,
-            ),
-            confirm: plain('Approve', 30),
-            deny: plain('Cancel', 30),
-            style: 'primary',
-          },
-        },
-        {
-          type: 'button',
-          action_id: SLACK_ACTION_IDS.reject,
-          text: plain('Reject', 75),
-          value: id,
-          style: 'danger',
-          confirm: {
-            title: plain('Reject this candidate?', 100),
-            text: plain(`Stop the promotion of ${headline(summary)}.`, 300),
-            confirm: plain('Reject', 30),
-            deny: plain('Cancel', 30),
-            style: 'danger',
-          },
-        },
-        ...(pageUrl
-          ? [
-              {
-                type: 'button' as const,
-                action_id: SLACK_ACTION_IDS.openPage,
-                text: plain('Open approval page', 75),
-                value: id,
-                url: pageUrl,
-              },
-            ]
-          : []),
-      ]
-    : pageUrl
-      ? [
-          {
-            type: 'button',
-            action_id: SLACK_ACTION_IDS.openPageApprove,
-            text: plain('Approve…', 75),
-            value: id,
-            url: pageUrl,
-            style: 'primary',
-          },
-          {
-            type: 'button',
-            action_id: SLACK_ACTION_IDS.openPageReject,
-            text: plain('Reject…', 75),
-            value: id,
-            url: pageUrl,
-            style: 'danger',
-          },
-        ]
-      : [];
+  const buttons = interactive
+    ? interactiveButtons(summary, links.approvalId, pageUrl)
+    : pageUrlButtons(links.approvalId, pageUrl);
   const contextBits = [`Expires ${slackDate(links.expiresAtIso)} (no decision = reject)`];
   if (linkable(summary.reportUrl)) contextBits.push(`<${summary.reportUrl}|Run report>`);
   if (pageUrl) contextBits.push(`<${pageUrl}|Approval page>`);

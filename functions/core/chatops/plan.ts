@@ -126,12 +126,12 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * Validates the prerequisites and builds the plan.
- * @throws ValidationError naming `amount`, `days`, `bankroll` or `evidence` when a
- *   prerequisite fails.
+ * Checks a plan's prerequisites.
+ * @returns the number of sessions of evidence.
+ * @throws ValidationError naming `amount`, `days`, `bankroll` or `evidence`.
  */
-export function createPlan(input: PlanInput): PlanRecord {
-  const { evidence, policy } = input;
+function validatePlanInput(input: PlanInput): number {
+  const { evidence } = input;
   if (!(input.targetGainUsd > 0)) throw new ValidationError('amount', 'must be more than $0');
   if (!Number.isInteger(input.days) || input.days < 1 || input.days > MAX_PLAN_DAYS) {
     throw new ValidationError('days', `must be 1..${MAX_PLAN_DAYS} trading sessions`);
@@ -150,31 +150,65 @@ export function createPlan(input: PlanInput): PlanRecord {
       `needs ${MIN_PLAN_EVIDENCE}+ sessions of the desk's results, has ${n}: run cohorts first (npm start)`,
     );
   }
-  const last = evidence.sessionDates[n - 1] as IsoDate;
+  return n;
+}
+
+/** The `days` trading sessions after `last`, in order. */
+function sessionsAfter(last: IsoDate, days: number, market: Market): IsoDate[] {
   const sessions: IsoDate[] = [];
   let d = last;
-  for (let i = 0; i < input.days; i++) {
-    d = nextTradingDay(d, input.market);
+  for (let i = 0; i < days; i++) {
+    d = nextTradingDay(d, market);
     sessions.push(d);
   }
-  const confidence = input.confidence ?? 0.95;
-  // The policy steps up only on a measured daily Sharpe; a plan never assumes one: its path
-  // holds the start leverage (an upper bound; the tracker steps down after a losing day).
-  const leverageOn = (_day: number): number => Math.min(policy.maxLeverage, policy.startLeverage);
-  const runs = input.bootstrapRuns ?? 2000;
+  return sessions;
+}
+
+/**
+ * Bootstrap of the plan's cumulative PnL, USD: `runs` resamples (with replacement) of the
+ * evidence's daily returns over the plan's sessions.
+ * @returns `paths[i]`: every run's cumulative PnL after session i (unsorted); `totals`: every
+ *   run's final PnL, sorted ascending.
+ */
+function bootstrapPnl(
+  input: PlanInput,
+  sessionCount: number,
+  leverageOn: (day: number) => number,
+  runs: number,
+): { paths: number[][]; totals: number[] } {
+  const returns = input.evidence.dailyReturns;
+  const n = returns.length;
   const rnd = createRandom(input.seed ?? 1);
-  const paths: number[][] = sessions.map(() => []);
+  const paths: number[][] = Array.from({ length: sessionCount }, () => []);
   const totals: number[] = [];
   for (let r = 0; r < runs; r++) {
     let cum = 0;
-    for (let i = 0; i < sessions.length; i++) {
-      const ret = evidence.dailyReturns[rnd.int(0, n - 1)] as number;
+    for (let i = 0; i < sessionCount; i++) {
+      const ret = returns[rnd.int(0, n - 1)] as number;
       cum += ret * input.bankrollUsd * leverageOn(i);
       (paths[i] as number[]).push(cum);
     }
     totals.push(cum);
   }
   totals.sort((a, b) => a - b);
+  return { paths, totals };
+}
+
+/**
+ * Validates the prerequisites and builds the plan.
+ * @throws ValidationError naming `amount`, `days`, `bankroll` or `evidence` when a
+ *   prerequisite fails.
+ */
+export function createPlan(input: PlanInput): PlanRecord {
+  const { evidence, policy } = input;
+  const n = validatePlanInput(input);
+  const sessions = sessionsAfter(evidence.sessionDates[n - 1] as IsoDate, input.days, input.market);
+  const confidence = input.confidence ?? 0.95;
+  // The policy steps up only on a measured daily Sharpe; a plan never assumes one: its path
+  // holds the start leverage (an upper bound; the tracker steps down after a losing day).
+  const leverageOn = (_day: number): number => Math.min(policy.maxLeverage, policy.startLeverage);
+  const runs = input.bootstrapRuns ?? 2000;
+  const { paths, totals } = bootstrapPnl(input, sessions.length, leverageOn, runs);
   const days: PlannedDay[] = sessions.map((sessionDate, i) => {
     const leverage = leverageOn(i);
     const risk = {
@@ -222,7 +256,6 @@ export function createPlan(input: PlanInput): PlanRecord {
   };
 }
 
-/** A session's result as the tracker reads it. */
 export interface SessionActual {
   readonly sessionDate: IsoDate;
   /** The desk's return that session, fraction of its bankroll. */

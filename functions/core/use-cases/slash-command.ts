@@ -264,36 +264,66 @@ export async function answerSlashCommand(
   deps: SlashCommandDeps,
   req: SlashCommandRequest,
 ): Promise<SlashOutcome> {
+  const authorized = await authorizeSlashCommand(deps, req);
+  if ('refused' in authorized) return authorized.refused;
+  const { roles, command } = authorized;
+  const by = identityOf(req.userId);
+  const record: RecordOutcome = (outcome, extra) =>
+    recordCommand(deps, by, roles, command.kind, req.text, outcome, extra);
+  return dispatchSlashCommand(deps, command, { by, roles, record });
+}
+
+type RecordOutcome = (outcome: string, extra?: Record<string, unknown>) => Promise<void>;
+
+/**
+ * Who may run what: the caller's roles, the parsed command, and the role check. A refusal is
+ * recorded (`input_rejected`) and returned as the outcome.
+ */
+async function authorizeSlashCommand(
+  deps: SlashCommandDeps,
+  req: SlashCommandRequest,
+): Promise<{ roles: Role[]; command: SlashCommand } | { refused: SlashOutcome }> {
   const roles = rolesOfSlackUser(deps.users, req.userId);
   if (!roles) {
-    return refuse(
-      deps,
-      req,
-      'unknown_user',
-      'user_id',
-      `Slack user ${req.userId} has no stagegate role`,
-    );
+    return {
+      refused: await refuse(
+        deps,
+        req,
+        'unknown_user',
+        'user_id',
+        `Slack user ${req.userId} has no stagegate role`,
+      ),
+    };
   }
   let command: SlashCommand;
   try {
     command = parseSlashCommand(req.text);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    return refuse(deps, req, 'malformed', err.field, err.message);
+    return { refused: await refuse(deps, req, 'malformed', err.field, err.message) };
   }
   const action: ConsoleAction = actionOf(command);
   if (!mayPerform(roles, action)) {
-    return refuse(
-      deps,
-      req,
-      'forbidden',
-      'user_id',
-      `${command.kind} needs the ${action === 'read' ? 'any' : 'operator'} role; you have ${roles.join(', ')}`,
-    );
+    return {
+      refused: await refuse(
+        deps,
+        req,
+        'forbidden',
+        'user_id',
+        `${command.kind} needs the ${action === 'read' ? 'any' : 'operator'} role; you have ${roles.join(', ')}`,
+      ),
+    };
   }
-  const by = identityOf(req.userId);
-  const record = (outcome: string, extra?: Record<string, unknown>) =>
-    recordCommand(deps, by, roles, command.kind, req.text, outcome, extra);
+  return { roles, command };
+}
+
+/** Runs one authorized command (one case per verb) and records its outcome. */
+async function dispatchSlashCommand(
+  deps: SlashCommandDeps,
+  command: SlashCommand,
+  ctx: { readonly by: string; readonly roles: readonly Role[]; readonly record: RecordOutcome },
+): Promise<SlashOutcome> {
+  const { by, roles, record } = ctx;
   switch (command.kind) {
     case 'help':
       await record('answered');
