@@ -293,6 +293,146 @@ function electElites(
     .slice(0, count);
 }
 
+type Random = ReturnType<typeof createRandom>;
+
+/**
+ * The new pool under construction: its genomes and lineage in order, and the ids and strategy
+ * content already in it (two genomes with different ids but the same content would be
+ * duplicate rows).
+ */
+class NextPool {
+  readonly genomes: Genome[] = [];
+  readonly lineage: LineageEntry[] = [];
+  private readonly ids = new Set<string>();
+  private readonly contents = new Set<string>();
+
+  constructor(
+    private readonly rng: Random,
+    private readonly symbols: readonly string[],
+    private readonly generation: number,
+  ) {}
+
+  push(g: Genome, entry: Omit<LineageEntry, 'childId'>): void {
+    this.genomes.push(g);
+    this.ids.add(g.id);
+    this.contents.add(contentKey(g));
+    this.lineage.push({ childId: g.id, ...entry });
+  }
+
+  /** True when a genome of this id or this content is already in the pool. */
+  holds(id: string, draft: GenomeDraft): boolean {
+    return this.ids.has(id) || this.contents.has(contentKey(draft));
+  }
+
+  /** A random new genome (of `family`/`symbol` when given), redrawn until it is new. */
+  immigrant(family?: StrategyFamily, symbol?: string): Genome {
+    for (;;) {
+      const g = randomGenome(
+        this.rng,
+        family ?? this.rng.pick(STRATEGY_FAMILIES),
+        symbol === undefined ? this.symbols : [symbol],
+        this.generation,
+      );
+      if (!this.holds(g.id, g)) return g;
+    }
+  }
+
+  pushImmigrant(family?: StrategyFamily, symbol?: string): void {
+    this.push(this.immigrant(family, symbol), {
+      parentIds: [],
+      operator: 'immigrant',
+      parentFitness: [],
+    });
+  }
+}
+
+/** What breeding reads: the old pool by rank and family, and the cycle's operator settings. */
+interface Breeding {
+  readonly rng: Random;
+  readonly pool: readonly Genome[];
+  readonly byFamily: ReadonlyMap<string, Genome[]>;
+  readonly rank: (g: Genome) => number;
+  readonly symbols: readonly string[];
+  readonly generation: number;
+  readonly input: LearningCycleInput;
+  readonly mutationScale: number;
+  readonly symbolMutationRate: number;
+}
+
+/**
+ * Step 4, one attempt: a tournament parent A; with probability crossoverRate (and a mate of
+ * A's family) a second parent B and uniform crossover, else mutation of A; the child's
+ * symbol may mutate. Returns the clamped draft and its parents.
+ */
+function breedDraft(b: Breeding): { draft: GenomeDraft; parents: Genome[]; cross: boolean } {
+  const { rng, input, symbols } = b;
+  const a = tournamentSelect(rng, b.pool, input.tournamentSize, b.rank);
+  const mates = (b.byFamily.get(a.family) as Genome[]).filter((g) => g.id !== a.id);
+  const cross = rng.next() < input.crossoverRate && mates.length > 0;
+  if (cross) {
+    const mate = tournamentSelect(rng, mates, input.tournamentSize, b.rank);
+    const mixed = uniformCrossover(rng, a, mate);
+    const symbol = rng.next() < 0.5 ? a.symbol : mate.symbol;
+    const draft = {
+      family: a.family,
+      symbol: mutateSymbol(rng, symbol, symbols, b.symbolMutationRate),
+      generation: b.generation,
+      parentIds: [a.id, mate.id],
+      params: gaussianMutation(rng, a.family, mixed, input.mutationRate, b.mutationScale, false),
+    };
+    return { draft: clampDraft(draft), parents: [a, mate], cross };
+  }
+  const draft = {
+    family: a.family,
+    symbol: mutateSymbol(rng, a.symbol, symbols, b.symbolMutationRate),
+    generation: b.generation,
+    parentIds: [a.id],
+    params: gaussianMutation(rng, a.family, a.params, input.mutationRate, b.mutationScale, true),
+  };
+  return { draft: clampDraft(draft), parents: [a], cross };
+}
+
+/**
+ * Step 4: `count` offspring, each from up to MAX_CHILD_ATTEMPTS attempts at a child new to the
+ * pool and unlike its parents; an immigrant where every attempt failed.
+ */
+function breedOffspring(
+  b: Breeding,
+  next: NextPool,
+  count: number,
+  fitnessValue: (g: Genome) => number,
+): void {
+  for (let i = 0; i < count; i++) {
+    let made = false;
+    for (let attempt = 0; attempt < MAX_CHILD_ATTEMPTS && !made; attempt++) {
+      const { draft: child, parents, cross } = breedDraft(b);
+      const id = genomeId(child);
+      if (next.holds(id, child) || parents.some((p) => sameContent(child, p))) continue;
+      next.push(
+        { id, ...child },
+        {
+          parentIds: parents.map((p) => p.id),
+          operator: cross ? 'crossover' : 'mutation',
+          parentFitness: parents.map(fitnessValue),
+        },
+      );
+      made = true;
+    }
+    if (!made) next.pushImmigrant();
+  }
+}
+
+/** The old pool grouped by strategy family (pool order kept). */
+function groupByFamily(pool: readonly Genome[]): Map<string, Genome[]> {
+  const byFamily = new Map<string, Genome[]>();
+  for (const g of pool) {
+    const list = byFamily.get(g.family);
+    if (list) list.push(g);
+    else byFamily.set(g.family, [g]);
+  }
+  return byFamily;
+}
+
 /**
  * Runs one learning cycle (see the module comment for every step and its source).
  *
@@ -312,8 +452,6 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     ...stripUndefined(input.fitnessPolicy),
   };
   const immigrantRate = input.immigrantRate ?? LEARNING_DEFAULTS.immigrantRate;
-  const mutationScale = input.mutationScale ?? LEARNING_DEFAULTS.mutationScale;
-  const symbolMutationRate = input.symbolMutationRate ?? LEARNING_DEFAULTS.symbolMutationRate;
 
   // Canonical order: results never depend on the order of the input arrays.
   const pool = [...validPool].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -325,127 +463,52 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
   const fitnessOf = new Map(fitnessRows.map((f) => [f.genomeId, f]));
   const rankOf = new Map(ranked.map((f, i) => [f.genomeId, i]));
   const byId = new Map(pool.map((g) => [g.id, g]));
-  const rank = (g: Genome) => rankOf.get(g.id) as number;
   const fitnessValue = (g: Genome) => (fitnessOf.get(g.id) as GenomeFitness).fitness;
 
   const rng = createRandom(input.seed);
   const childGeneration = pool.reduce((m, g) => Math.max(m, g.generation), 0) + 1;
-  const next: Genome[] = [];
-  const lineage: LineageEntry[] = [];
-  const used = new Set<string>();
-  // Strategy content (family, symbol, genes) already in the new pool: two genomes with
-  // different ids (generation, parents) but the same content would be duplicate rows.
-  const usedContent = new Set<string>();
-  const push = (g: Genome, entry: Omit<LineageEntry, 'childId'>) => {
-    next.push(g);
-    used.add(g.id);
-    usedContent.add(contentKey(g));
-    lineage.push({ childId: g.id, ...entry });
-  };
+  const next = new NextPool(rng, symbols, childGeneration);
 
   // 2. Elites: chosen on the validation sessions when there are any.
   const electionRanked = validationRanked ?? ranked;
   const elected = electElites(electionRanked, electionClones, byId, symbols, input.eliteCount);
   for (const elite of elected) {
-    push(elite, { parentIds: [elite.id], operator: 'elite', parentFitness: [fitnessValue(elite)] });
+    next.push(elite, {
+      parentIds: [elite.id],
+      operator: 'elite',
+      parentFitness: [fitnessValue(elite)],
+    });
   }
 
   // 3. Immigrant count (drawn last, after the offspring).
-  const room = input.poolSize - next.length;
+  const room = input.poolSize - next.genomes.length;
   const wanted = immigrantRate > 0 ? Math.max(1, Math.round(input.poolSize * immigrantRate)) : 0;
   const immigrants = Math.min(room, wanted);
 
   // 4. Offspring.
-  const byFamily = new Map<string, Genome[]>();
-  for (const g of pool) {
-    const list = byFamily.get(g.family);
-    if (list) list.push(g);
-    else byFamily.set(g.family, [g]);
-  }
-  const makeImmigrant = (family?: StrategyFamily, symbol?: string): Genome => {
-    for (;;) {
-      const g = randomGenome(
-        rng,
-        family ?? rng.pick(STRATEGY_FAMILIES),
-        symbol === undefined ? symbols : [symbol],
-        childGeneration,
-      );
-      if (!used.has(g.id) && !usedContent.has(contentKey(g))) return g;
-    }
+  const breeding: Breeding = {
+    rng,
+    pool,
+    byFamily: groupByFamily(pool),
+    rank: (g: Genome) => rankOf.get(g.id) as number,
+    symbols,
+    generation: childGeneration,
+    input,
+    mutationScale: input.mutationScale ?? LEARNING_DEFAULTS.mutationScale,
+    symbolMutationRate: input.symbolMutationRate ?? LEARNING_DEFAULTS.symbolMutationRate,
   };
-  const offspring = room - immigrants;
-  for (let i = 0; i < offspring; i++) {
-    let made = false;
-    for (let attempt = 0; attempt < MAX_CHILD_ATTEMPTS && !made; attempt++) {
-      const a = tournamentSelect(rng, pool, input.tournamentSize, rank);
-      const mates = (byFamily.get(a.family) as Genome[]).filter((g) => g.id !== a.id);
-      const cross = rng.next() < input.crossoverRate && mates.length > 0;
-      let parents: Genome[];
-      let draft: GenomeDraft;
-      if (cross) {
-        const b = tournamentSelect(rng, mates, input.tournamentSize, rank);
-        const mixed = uniformCrossover(rng, a, b);
-        const symbol = rng.next() < 0.5 ? a.symbol : b.symbol;
-        parents = [a, b];
-        draft = {
-          family: a.family,
-          symbol: mutateSymbol(rng, symbol, symbols, symbolMutationRate),
-          generation: childGeneration,
-          parentIds: [a.id, b.id],
-          params: gaussianMutation(rng, a.family, mixed, input.mutationRate, mutationScale, false),
-        };
-      } else {
-        parents = [a];
-        draft = {
-          family: a.family,
-          symbol: mutateSymbol(rng, a.symbol, symbols, symbolMutationRate),
-          generation: childGeneration,
-          parentIds: [a.id],
-          params: gaussianMutation(
-            rng,
-            a.family,
-            a.params,
-            input.mutationRate,
-            mutationScale,
-            true,
-          ),
-        };
-      }
-      const child = clampDraft(draft);
-      const id = genomeId(child);
-      if (
-        used.has(id) ||
-        usedContent.has(contentKey(child)) ||
-        parents.some((p) => sameContent(child, p))
-      ) {
-        continue;
-      }
-      push(
-        { id, ...child },
-        {
-          parentIds: parents.map((p) => p.id),
-          operator: cross ? 'crossover' : 'mutation',
-          parentFitness: parents.map(fitnessValue),
-        },
-      );
-      made = true;
-    }
-    if (!made) push(makeImmigrant(), { parentIds: [], operator: 'immigrant', parentFitness: [] });
-  }
+  breedOffspring(breeding, next, room - immigrants, fitnessValue);
 
   // 3 (cont.). Immigrants, first of the families and symbols the new pool lacks.
   for (let i = 0; i < immigrants; i++) {
-    const family = STRATEGY_FAMILIES.find((f) => !next.some((g) => g.family === f));
-    const symbol = symbols.find((x) => !next.some((g) => g.symbol === x));
-    push(makeImmigrant(family, symbol), {
-      parentIds: [],
-      operator: 'immigrant',
-      parentFitness: [],
-    });
+    const family = STRATEGY_FAMILIES.find((f) => !next.genomes.some((g) => g.family === f));
+    const symbol = symbols.find((x) => !next.genomes.some((g) => g.symbol === x));
+    next.pushImmigrant(family, symbol);
   }
 
+  const { genomes, lineage } = next;
   return {
-    pool: next,
+    pool: genomes,
     lineage,
     fitness: ranked,
     validationFitness: validationRanked,
@@ -453,7 +516,7 @@ export function runLearningCycle(input: LearningCycleInput): LearningCycleResult
     stats: {
       ...stats(ranked, lineage, input.previousBestFitness ?? null),
       validation: validationStats(split, validationRanked),
-      diversity: diversityStats(next, clones),
+      diversity: diversityStats(genomes, clones),
     },
   };
 }

@@ -489,228 +489,317 @@ export interface PaperTickResult {
   readonly barsHash: string | null;
 }
 
-/**
- * Runs one tick (see the module comment). Never throws for a broker refusal (the order is
- * recorded `rejected` with the reason); transient broker or market-data errors propagate (the
- * workflow retries the tick; deterministic client_order_ids make the retry idempotent).
- */
-export async function paperTick(
-  deps: PaperTickDeps,
-  input: PaperSessionState,
-): Promise<PaperTickResult> {
-  const nowMs = deps.clock.now();
-  let markUsd: number | null = null;
-  let barsHash: string | null = null;
-  const refused: { clientOrderId: string; reason: string }[] = [];
-  let state: PaperSessionState = {
-    ...input,
-    orders: await track(deps, input.orders),
-    ticks: input.ticks + 1,
+/** One tick's working state: the session state as it changes, and what its decision reports. */
+interface TickRun {
+  readonly deps: PaperTickDeps;
+  readonly nowMs: number;
+  state: PaperSessionState;
+  markUsd: number | null;
+  barsHash: string | null;
+  readonly refused: { clientOrderId: string; reason: string }[];
+  /** Orders canceled this tick (by a breaker, or replaced by a new decision). */
+  canceled: string[];
+  /** Why entries are paused this tick (a `pause-entries` breaker fired), or null. */
+  entriesPaused: string | null;
+  /** The session halted this tick (a breaker escalated, or the submit-time switch stopped it). */
+  haltedNow: boolean;
+}
+
+/** The tick's result with its decision (`orders` sent and `canceled` default to none). */
+function tickResult(
+  run: TickRun,
+  action: TickDecision['action'],
+  reason: string,
+  barMs: number | null,
+  orders: string[] = [],
+  canceled: string[] = [],
+): PaperTickResult {
+  return {
+    state: run.state,
+    decision: {
+      atIso: new Date(run.nowMs).toISOString(),
+      barIso: barMs === null ? null : new Date(barMs).toISOString(),
+      action,
+      reason,
+      orders,
+      canceled,
+      refused: run.refused,
+    },
+    waitSeconds: secondsToNextTick(run.nowMs),
+    markUsd: run.markUsd,
+    barsHash: run.barsHash,
   };
-  const decision = (
-    action: TickDecision['action'],
-    reason: string,
-    barMs: number | null,
-    orders: string[] = [],
-    canceled: string[] = [],
-  ): TickDecision => ({
-    atIso: new Date(nowMs).toISOString(),
-    barIso: barMs === null ? null : new Date(barMs).toISOString(),
-    action,
-    reason,
-    orders,
-    canceled,
-    refused,
-  });
-  const out = (d: TickDecision) => ({
-    state,
-    decision: d,
-    waitSeconds: secondsToNextTick(nowMs),
-    markUsd,
-    barsHash,
-  });
-  const open = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-  if (nowMs >= state.closeMs) {
-    state = { ...state, done: open.length === 0 || nowMs >= state.closeMs + 5 * MINUTE_MS };
-    return out(decision('none', 'session closed', null));
+}
+
+/**
+ * Reads the complete bars up to now and replays the strategy over them: the newest bar when
+ * it is new, inside the promotion window and fresh (bar age within `limits.maxBarAgeSeconds`);
+ * otherwise the tick's `wait`/`skipped` result.
+ */
+async function newBarOf(run: TickRun): Promise<{ last: Minute } | { result: PaperTickResult }> {
+  const { deps, nowMs } = run;
+  const bars = await barsUpToNow(deps, run.state, nowMs);
+  if (!bars || bars.count === 0) {
+    return { result: tickResult(run, 'wait', 'no complete bar yet', null) };
   }
-  const bars = await barsUpToNow(deps, state, nowMs);
-  if (!bars || bars.count === 0) return out(decision('wait', 'no complete bar yet', null));
-  barsHash = sessionDataHash(bars.session, bars.count);
-  const { pending, last } = replayStrategy(state, bars.session, bars.count);
-  if (!last || (state.lastBarMs !== null && last.t <= state.lastBarMs)) {
-    return out(decision('wait', 'no new bar', null));
+  run.barsHash = sessionDataHash(bars.session, bars.count);
+  const { pending, last } = replayStrategy(run.state, bars.session, bars.count);
+  if (!last || (run.state.lastBarMs !== null && last.t <= run.state.lastBarMs)) {
+    return { result: tickResult(run, 'wait', 'no new bar', null) };
   }
-  state = { ...state, pendingTarget: pending, lastBarMs: last.t };
-  markUsd = Number.isFinite(last.mark) ? last.mark : null;
-  if (last.t + MINUTE_MS < state.windowOpenMs) {
-    return out(decision('wait', 'before the promotion window (strategy warming up)', last.t));
+  run.state = { ...run.state, pendingTarget: pending, lastBarMs: last.t };
+  run.markUsd = Number.isFinite(last.mark) ? last.mark : null;
+  if (last.t + MINUTE_MS < run.state.windowOpenMs) {
+    const reason = 'before the promotion window (strategy warming up)';
+    return { result: tickResult(run, 'wait', reason, last.t) };
   }
-  if (nowMs - (last.t + MINUTE_MS) > state.limits.maxBarAgeSeconds * 1_000) {
-    return out(decision('skipped', 'stale data: the last bar is older than the limit', last.t));
+  if (nowMs - (last.t + MINUTE_MS) > run.state.limits.maxBarAgeSeconds * 1_000) {
+    const reason = 'stale data: the last bar is older than the limit';
+    return { result: tickResult(run, 'skipped', reason, last.t) };
   }
-  // Breakers first (before the book: a cancel can change what fills). The kill switch cancels
-  // this session's open orders (not its own flatten) and applies its declared halt mode; an
-  // unreadable switch cancels and sends nothing (fail closed).
-  const modes = haltModesOf(state.limits);
-  let canceled: string[] = [];
-  let entriesPaused: string | null = null;
-  let haltedNow = false;
+  return { last };
+}
+
+/**
+ * A breaker that fired: `pause-entries` pauses this tick's entries (the first reason is kept);
+ * a mode stronger than the session's current halt becomes its halt (sticky).
+ */
+function applyBreaker(run: TickRun, mode: HaltMode, reason: string): void {
+  if (mode === 'pause-entries') run.entriesPaused ??= reason;
+  else if (escalates(run.state.halt, mode)) {
+    run.state = { ...run.state, halt: { mode, reason } };
+    run.haltedNow = true;
+  }
+}
+
+/**
+ * The kill switch, read before the book (a cancel can change what fills): engaged, its
+ * flatten order is adopted, this session's other open orders are canceled and its declared
+ * halt mode applies; unreadable, the open orders are canceled and the tick halts sending
+ * nothing (fail closed).
+ * @returns the halted result when the switch is unreadable, else null.
+ */
+async function applyKillSwitch(
+  run: TickRun,
+  open: readonly PaperOrder[],
+  last: Minute,
+  mode: HaltMode,
+): Promise<PaperTickResult | null> {
+  const { deps } = run;
   const ks = await readKillSwitch(deps);
-  if (ks.kind === 'engaged') state = await adoptKillSwitchFlatten(deps, state, nowMs);
-  if (ks.kind !== 'off') {
-    const toCancel = open.filter((o) => o.reason !== 'flatten');
-    canceled = await cancelOpen(deps, toCancel);
-    if (canceled.length > 0) state = { ...state, orders: await track(deps, state.orders) };
-    if (ks.kind === 'unreadable') return out(decision('halted', ks.reason, last.t, [], canceled));
-    const mode = modes.killSwitch;
-    if (mode === 'pause-entries') entriesPaused = ks.reason;
-    else if (escalates(state.halt, mode)) {
-      state = { ...state, halt: { mode, reason: ks.reason } };
-      haltedNow = true;
-    }
+  if (ks.kind === 'engaged') run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
+  if (ks.kind === 'off') return null;
+  run.canceled = await cancelOpen(
+    deps,
+    open.filter((o) => o.reason !== 'flatten'),
+  );
+  if (run.canceled.length > 0) {
+    run.state = { ...run.state, orders: await track(deps, run.state.orders) };
   }
-  const book = sessionBook(state);
-  const q = book.positions[state.symbol]?.qty ?? 0;
-  const m = last.mark;
-  const equity = book.cashUsd + q * Math.max(m, 0);
-  const lossStop = equity < state.capitalUsd * (1 - state.limits.dailyLossStopFraction);
-  if (lossStop) {
-    const mode = modes.dailyLossStop;
-    const reason = `daily loss stop: equity ${equity.toFixed(2)} USD below ${(state.capitalUsd * (1 - state.limits.dailyLossStopFraction)).toFixed(2)} USD`;
-    if (mode === 'pause-entries') entriesPaused ??= reason;
-    else if (escalates(state.halt, mode)) {
-      state = { ...state, halt: { mode, reason } };
-      haltedNow = true;
-    }
+  if (ks.kind === 'unreadable') {
+    return tickResult(run, 'halted', ks.reason, last.t, [], run.canceled);
   }
-  const stillOpen = state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-  let legs: Leg[] = [];
-  let why = 'hold';
-  const step = qtyStep(state.limits.fractionalShares);
-  const asset: AssetRules = { market: state.market, fractionable: true };
-  const closing = last.t >= state.closeMs - 2 * MINUTE_MS;
-  const haltFlatten = state.halt?.mode === 'flatten';
-  if (!state.flattenDecided && (closing || haltFlatten)) {
-    state = { ...state, flattenDecided: true, pendingTarget: null };
+  applyBreaker(run, mode, ks.reason);
+  return null;
+}
+
+/** The daily loss stop: equity, USD, below capital × (1 − `limits.dailyLossStopFraction`). */
+function applyLossStop(run: TickRun, equityUsd: number, mode: HaltMode): void {
+  const floorUsd = run.state.capitalUsd * (1 - run.state.limits.dailyLossStopFraction);
+  if (equityUsd < floorUsd) {
+    const reason = `daily loss stop: equity ${equityUsd.toFixed(2)} USD below ${floorUsd.toFixed(2)} USD`;
+    applyBreaker(run, mode, reason);
+  }
+}
+
+/**
+ * What this bar asks for, `q` shares held: a flatten (the close is 2 minutes away, or a
+ * flatten halt; decided once per session), the pending signal's target sized to the limits
+ * (`sizeOrder`), or a forced reduction when leverage exceeds the cap and nothing is working
+ * (`forcedReductionQty`); `why` names it (`hold` when nothing).
+ * @returns the legs, or the tick's result when the session is already flattened or no quote
+ *   can size the order.
+ */
+function decideLegs(
+  run: TickRun,
+  book: AccountBook,
+  q: number,
+  last: Minute,
+): { legs: Leg[]; why: string } | { result: PaperTickResult } {
+  const closing = last.t >= run.state.closeMs - 2 * MINUTE_MS;
+  if (!run.state.flattenDecided && (closing || run.state.halt?.mode === 'flatten')) {
+    run.state = { ...run.state, flattenDecided: true, pendingTarget: null };
     // The kill switch's flatten (adopted above), while it works, already closes the position.
-    if (Math.abs(q + workingFlattenQty(state.orders)) > DUST_QTY && q !== 0)
-      legs = [{ qty: -q, reason: 'flatten' }];
-    why = closing ? 'close: flatten' : `${state.halt?.reason}: flatten`;
-  } else if (state.flattenDecided) {
-    return out(
-      haltedNow || canceled.length > 0
-        ? decision('halted', state.halt?.reason ?? 'halted', last.t, [], canceled)
-        : decision('none', 'flattened for the session', last.t),
-    );
-  } else if (state.pendingTarget !== null) {
+    const working = Math.abs(q + workingFlattenQty(run.state.orders)) > DUST_QTY && q !== 0;
+    const legs: Leg[] = working ? [{ qty: -q, reason: 'flatten' }] : [];
+    return { legs, why: closing ? 'close: flatten' : `${run.state.halt?.reason}: flatten` };
+  }
+  if (run.state.flattenDecided) {
+    return {
+      result:
+        run.haltedNow || run.canceled.length > 0
+          ? tickResult(run, 'halted', run.state.halt?.reason ?? 'halted', last.t, [], run.canceled)
+          : tickResult(run, 'none', 'flattened for the session', last.t),
+    };
+  }
+  const { limits, capitalUsd } = run.state;
+  const step = qtyStep(limits.fractionalShares);
+  const market = { cashUsd: book.cashUsd, markUsd: last.mark, bidUsd: last.bid, askUsd: last.ask };
+  const target = run.state.pendingTarget;
+  if (target !== null) {
     const sized = sizeOrder({
-      target: state.pendingTarget,
+      target,
       qty: q,
-      cashUsd: book.cashUsd,
-      markUsd: m,
-      bidUsd: last.bid,
-      askUsd: last.ask,
-      leverageCap: state.limits.leverageCap,
-      aggregateHeadroomUsd: state.limits.maxAggregateExposure * state.capitalUsd - Math.abs(q) * m,
-      costs: state.limits.costs,
+      ...market,
+      leverageCap: limits.leverageCap,
+      aggregateHeadroomUsd: limits.maxAggregateExposure * capitalUsd - Math.abs(q) * last.mark,
+      costs: limits.costs,
       step,
-      asset,
+      asset: { market: run.state.market, fractionable: true } satisfies AssetRules,
     });
-    if (sized === null) return out(decision('wait', 'no quote to size the order', last.t));
-    why = `signal: target ${state.pendingTarget}`;
-    state = { ...state, pendingTarget: null };
-    if (sized.qty !== 0) legs = legsOf(q, sized.qty, 'signal');
-  } else if (q !== 0 && stillOpen.length === 0) {
+    if (sized === null)
+      return { result: tickResult(run, 'wait', 'no quote to size the order', last.t) };
+    run.state = { ...run.state, pendingTarget: null };
+    return {
+      legs: sized.qty !== 0 ? legsOf(q, sized.qty, 'signal') : [],
+      why: `signal: target ${target}`,
+    };
+  }
+  const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));
+  if (q !== 0 && !stillOpen) {
     const x = forcedReductionQty({
       qty: q,
-      cashUsd: book.cashUsd,
-      markUsd: m,
-      bidUsd: last.bid,
-      askUsd: last.ask,
-      leverageCap: state.limits.leverageCap,
-      costs: state.limits.costs,
+      ...market,
+      leverageCap: limits.leverageCap,
+      costs: limits.costs,
       step,
     });
     if (x !== 0) {
-      legs = [{ qty: x, reason: 'risk' }];
-      why = 'leverage ceiling exceeded: forced reduction';
+      return {
+        legs: [{ qty: x, reason: 'risk' }],
+        why: 'leverage ceiling exceeded: forced reduction',
+      };
     }
   }
-  // reduce-only (sticky) and paused entries: only the legs that bring the position toward flat.
+  return { legs: [], why: 'hold' };
+}
+
+/**
+ * Reduce-only (sticky) and paused entries keep only the legs that bring the position toward
+ * flat. A tick left with nothing to send ends here (`skipped`, `none` or `halted`).
+ */
+function restrictLegs(
+  run: TickRun,
+  q: number,
+  decided: { legs: Leg[]; why: string },
+  last: Minute,
+): { legs: Leg[]; why: string } | { result: PaperTickResult } {
+  let { legs, why } = decided;
+  const halt = run.state.halt;
   const restriction =
-    state.halt?.mode === 'reduce-only' ? `reduce-only (${state.halt.reason})` : entriesPaused;
+    halt?.mode === 'reduce-only' ? `reduce-only (${halt.reason})` : run.entriesPaused;
   if (restriction) {
     const kept = reducingLegs(q, legs);
     if (kept.length < legs.length) {
       why = `${why}; entries refused: ${restriction}`;
       legs = kept;
-      if (legs.length === 0 && !haltedNow)
-        return out(decision('skipped', why, last.t, [], canceled));
+      if (legs.length === 0 && !run.haltedNow) {
+        return { result: tickResult(run, 'skipped', why, last.t, [], run.canceled) };
+      }
     }
   }
-  if (legs.length === 0 && !haltedNow) {
-    if (why === 'hold' && canceled.length === 0) return out(decision('none', 'hold', last.t));
-    if (canceled.length > 0)
-      return out(decision('halted', restriction ?? why, last.t, [], canceled));
+  if (legs.length === 0 && !run.haltedNow) {
+    if (why === 'hold' && run.canceled.length === 0) {
+      return { result: tickResult(run, 'none', 'hold', last.t) };
+    }
+    if (run.canceled.length > 0) {
+      return { result: tickResult(run, 'halted', restriction ?? why, last.t, [], run.canceled) };
+    }
   }
-  // A new decision replaces this session's open orders.
+  return { legs, why };
+}
+
+/**
+ * The pre-trade refusal of a leg that adds exposure: the order notional cap (signal legs),
+ * then the account limits (`accountRefusal`, the account read once per tick); null = pass.
+ */
+async function preTradeRefusal(
+  run: TickRun,
+  leg: Leg,
+  check: { notionalUsd: number; reducingNotionalUsd: number; opensFromFlat: boolean },
+  accountView: (read: () => Promise<AccountView>) => Promise<AccountView>,
+): Promise<string | null> {
+  const { limits, market } = run.state;
+  if (leg.reason === 'signal' && check.notionalUsd > limits.maxOrderNotionalUsd) {
+    return 'pre-trade: order notional cap';
+  }
+  const read = run.deps.account;
+  if (!limits.account || !read) return null;
+  return accountRefusal(limits.account, await accountView(read), { ...check, market });
+}
+
+/**
+ * Sends the legs in order. A new decision first cancels this session's open orders; a leg
+ * that adds exposure passes the pre-trade checks or is recorded `rejected`; the kill switch is
+ * read again at every submit: unreadable, nothing more is sent (fail closed); engaged, only a
+ * leg that brings the position toward flat is sent. A broker refusal is recorded `rejected`.
+ * @returns the client_order_ids sent, and `why` with what stopped the sending.
+ */
+async function sendLegs(
+  run: TickRun,
+  legs: readonly Leg[],
+  q: number,
+  last: Minute,
+  why: string,
+  killSwitchMode: HaltMode,
+): Promise<{ sent: string[]; why: string }> {
+  const { deps, nowMs } = run;
   if (legs.length > 0) {
-    const replaced = await cancelOpen(
-      deps,
-      state.orders.filter((o) => !isTerminalOrderStatus(o.status)),
-    );
-    canceled = [...canceled, ...replaced];
+    const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
+    run.canceled = [...run.canceled, ...(await cancelOpen(deps, open))];
   }
   const sent: string[] = [];
-  const orders = [...(await track(deps, state.orders))];
+  const orders = [...(await track(deps, run.state.orders))];
   let position = q;
   let reducingNotionalUsd = 0;
   let view: AccountView | null = null;
+  const accountView = async (read: () => Promise<AccountView>) => {
+    view ??= await read();
+    return view;
+  };
   for (const [k, leg] of legs.entries()) {
-    const side = leg.qty > 0 ? 'buy' : 'sell';
     const qty = Math.abs(leg.qty);
     const id = clientOrderId({
-      promotionId: state.promotionId,
-      leg: minuteLeg(last.t, state.market, k + 1),
+      promotionId: run.state.promotionId,
+      leg: minuteLeg(last.t, run.state.market, k + 1),
       attempt: 1,
     });
-    const base = newOrder(state.symbol, id, side, qty, leg.reason, last.t, nowMs);
+    const side = leg.qty > 0 ? 'buy' : 'sell';
+    const base = newOrder(run.state.symbol, id, side, qty, leg.reason, last.t, nowMs);
     const reducing = reducingLegs(position, [leg]).length === 1;
     const opensFromFlat = Math.abs(position) <= DUST_QTY;
     position += leg.qty;
-    const notional = qty * Math.max(m, 0);
-    const refuse = (reason: string) => {
-      orders.push({ ...base, status: 'rejected', rejectReason: reason });
-      refused.push({ clientOrderId: id, reason });
-    };
-    if (!reducing && leg.reason === 'signal' && notional > state.limits.maxOrderNotionalUsd) {
-      refuse('pre-trade: order notional cap');
+    const notionalUsd = qty * Math.max(last.mark, 0);
+    const refusal = reducing
+      ? null
+      : await preTradeRefusal(
+          run,
+          leg,
+          { notionalUsd, reducingNotionalUsd, opensFromFlat },
+          accountView,
+        );
+    if (refusal) {
+      orders.push({ ...base, status: 'rejected', rejectReason: refusal });
+      run.refused.push({ clientOrderId: id, reason: refusal });
       continue;
     }
-    if (!reducing && state.limits.account && deps.account) {
-      view ??= await deps.account();
-      const check = {
-        notionalUsd: notional,
-        reducingNotionalUsd,
-        opensFromFlat,
-        market: state.market,
-      };
-      const refusal = accountRefusal(state.limits.account, view, check);
-      if (refusal) {
-        refuse(refusal);
-        continue;
-      }
-    }
-    if (reducing) reducingNotionalUsd += notional;
-    // The kill switch is read again at every submit: unreadable, nothing is sent (fail
-    // closed); engaged, only an order that brings the position toward flat is sent.
+    if (reducing) reducingNotionalUsd += notionalUsd;
     const again = await readKillSwitch(deps);
     if (again.kind === 'unreadable' || (again.kind === 'engaged' && !reducing)) {
-      if (again.kind === 'engaged' && escalates(state.halt, modes.killSwitch))
-        state = { ...state, halt: { mode: modes.killSwitch, reason: again.reason } };
+      if (again.kind === 'engaged' && escalates(run.state.halt, killSwitchMode))
+        run.state = { ...run.state, halt: { mode: killSwitchMode, reason: again.reason } };
       why = `${why}; not sent: ${again.reason}`;
-      haltedNow = true;
+      run.haltedNow = true;
       break;
     }
     try {
@@ -721,10 +810,62 @@ export async function paperTick(
       orders.push({ ...base, status: 'rejected', rejectReason: err.message });
     }
   }
-  state = { ...state, orders };
-  const action = actionOf(haltedNow, sent.length, refused.length);
-  const reason = haltedNow ? `${state.halt?.reason ?? 'halted'}; ${why}` : why;
-  return out(decision(action, reason, last.t, sent, canceled));
+  run.state = { ...run.state, orders };
+  return { sent, why };
+}
+
+/**
+ * Runs one tick (see the module comment). Never throws for a broker refusal (the order is
+ * recorded `rejected` with the reason); transient broker or market-data errors propagate (the
+ * workflow retries the tick; deterministic client_order_ids make the retry idempotent).
+ */
+export async function paperTick(
+  deps: PaperTickDeps,
+  input: PaperSessionState,
+): Promise<PaperTickResult> {
+  const nowMs = deps.clock.now();
+  const run: TickRun = {
+    deps,
+    nowMs,
+    state: { ...input, orders: await track(deps, input.orders), ticks: input.ticks + 1 },
+    markUsd: null,
+    barsHash: null,
+    refused: [],
+    canceled: [],
+    entriesPaused: null,
+    haltedNow: false,
+  };
+  const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
+  if (nowMs >= run.state.closeMs) {
+    const done = open.length === 0 || nowMs >= run.state.closeMs + 5 * MINUTE_MS;
+    run.state = { ...run.state, done };
+    return tickResult(run, 'none', 'session closed', null);
+  }
+  const bar = await newBarOf(run);
+  if ('result' in bar) return bar.result;
+  const { last } = bar;
+  // Breakers first (before the book: a cancel can change what fills).
+  const modes = haltModesOf(run.state.limits);
+  const halted = await applyKillSwitch(run, open, last, modes.killSwitch);
+  if (halted) return halted;
+  const book = sessionBook(run.state);
+  const q = book.positions[run.state.symbol]?.qty ?? 0;
+  applyLossStop(run, book.cashUsd + q * Math.max(last.mark, 0), modes.dailyLossStop);
+  const decided = decideLegs(run, book, q, last);
+  if ('result' in decided) return decided.result;
+  const restricted = restrictLegs(run, q, decided, last);
+  if ('result' in restricted) return restricted.result;
+  const { sent, why } = await sendLegs(
+    run,
+    restricted.legs,
+    q,
+    last,
+    restricted.why,
+    modes.killSwitch,
+  );
+  const action = actionOf(run.haltedNow, sent.length, run.refused.length);
+  const reason = run.haltedNow ? `${run.state.halt?.reason ?? 'halted'}; ${why}` : why;
+  return tickResult(run, action, reason, last.t, sent, run.canceled);
 }
 
 /**

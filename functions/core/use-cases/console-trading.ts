@@ -173,6 +173,120 @@ export function paperSessionsFrom(records: readonly AuditRow[]): PaperSessionDet
   );
 }
 
+function newOrder(clientOrderId: string, symbol: string): MutableOrder {
+  return {
+    clientOrderId,
+    symbol,
+    side: '',
+    qty: 0,
+    reason: null,
+    decidedAtIso: null,
+    barIso: null,
+    status: 'new',
+    filledQty: 0,
+    avgPriceUsd: null,
+    rejectReason: null,
+    history: [],
+    filledAtIso: null,
+  };
+}
+
+/** A `paper_decision` (other than `session_started`): its orders, and skips and halts. */
+function applyDecision(
+  r: AuditRow,
+  order: (id: string) => MutableOrder,
+  decisions: PaperSessionDetail['decisions'][number][],
+): void {
+  const p = obj(r.payload);
+  const action = String(p.action);
+  for (const raw of Array.isArray(p.orders) ? p.orders : []) {
+    const q = obj(raw);
+    const o = order(String(q.client_order_id));
+    o.side = str(q.side) ?? o.side;
+    o.qty = numOrNull(q.qty) ?? o.qty;
+    o.reason = str(q.reason) ?? o.reason;
+    o.decidedAtIso = str(p.at_iso) ?? r.ts;
+    o.barIso = str(p.bar_iso);
+    if (o.history.length === 0 && typeof q.status === 'string') {
+      o.status = q.status;
+      o.history.push({ status: q.status, atIso: r.ts });
+    }
+  }
+  if (action === 'skipped' || action === 'halted') {
+    decisions.push({ atIso: str(p.at_iso) ?? r.ts, action, reason: str(p.reason) });
+  }
+}
+
+/** An `order_status_changed`: the order's status history, fill and reject reason. */
+function applyStatusChange(r: AuditRow, order: (id: string) => MutableOrder): void {
+  const p = obj(r.payload);
+  const o = order(String(p.client_order_id ?? r.subject.order_id));
+  const status = String(p.status);
+  const last = o.history.at(-1);
+  if (!last || last.status !== status) o.history.push({ status, atIso: r.ts });
+  o.status = status;
+  const filled = numOrNull(p.filled_qty) ?? o.filledQty;
+  if (filled > o.filledQty) o.filledAtIso = r.ts;
+  o.filledQty = filled;
+  o.avgPriceUsd = numOrNull(p.filled_avg_price) ?? o.avgPriceUsd;
+  o.rejectReason = str(p.reason) ?? o.rejectReason;
+}
+
+/**
+ * Replays one paper session's records (oldest first) into its orders (first-seen order),
+ * its skip/halt decisions, and its `paper_session_completed` record if any.
+ */
+function replaySessionRecords(
+  rows: readonly AuditRow[],
+  symbol: string,
+): {
+  orders: MutableOrder[];
+  decisions: PaperSessionDetail['decisions'][number][];
+  completed: AuditRow | undefined;
+} {
+  const orders = new Map<string, MutableOrder>();
+  const order = (id: string): MutableOrder => {
+    let o = orders.get(id);
+    if (!o) {
+      o = newOrder(id, symbol);
+      orders.set(id, o);
+    }
+    return o;
+  };
+  const decisions: PaperSessionDetail['decisions'][number][] = [];
+  let completed: AuditRow | undefined;
+  for (const r of rows) {
+    if (r.kind === 'order_intent') {
+      const p = obj(r.payload);
+      const o = order(String(p.client_order_id));
+      o.symbol = str(p.symbol) ?? o.symbol;
+      o.side = str(p.side) ?? o.side;
+      o.qty = numOrNull(p.qty) ?? o.qty;
+    } else if (r.kind === 'paper_decision' && obj(r.payload).action !== 'session_started') {
+      applyDecision(r, order, decisions);
+    } else if (r.kind === 'order_status_changed') {
+      applyStatusChange(r, order);
+    } else if (r.kind === 'paper_session_completed') {
+      completed = r;
+    }
+  }
+  return { orders: [...orders.values()], decisions, completed };
+}
+
+/** The session's fills (filled orders at their average price), oldest first. */
+function fillsOf(orders: readonly MutableOrder[], startIso: string): PaperFillView[] {
+  return orders
+    .filter((o) => o.filledQty > 0 && o.avgPriceUsd !== null)
+    .map((o) => ({
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      qty: o.filledQty,
+      priceUsd: o.avgPriceUsd as number,
+      atIso: o.filledAtIso ?? o.decidedAtIso ?? startIso,
+    }))
+    .sort((a, b) => a.atIso.localeCompare(b.atIso));
+}
+
 /** The paper session of one promotion from its records, or null when none started. */
 export function paperSessionOf(
   promotionId: string,
@@ -187,84 +301,11 @@ export function paperSessionOf(
   if (!start) return null;
   const sp = obj(start.payload);
   const symbol = str(sp.symbol);
-  const orders = new Map<string, MutableOrder>();
-  const order = (id: string): MutableOrder => {
-    let o = orders.get(id);
-    if (!o) {
-      o = {
-        clientOrderId: id,
-        symbol: symbol ?? '',
-        side: '',
-        qty: 0,
-        reason: null,
-        decidedAtIso: null,
-        barIso: null,
-        status: 'new',
-        filledQty: 0,
-        avgPriceUsd: null,
-        rejectReason: null,
-        history: [],
-        filledAtIso: null,
-      };
-      orders.set(id, o);
-    }
-    return o;
-  };
-  const decisions: PaperSessionDetail['decisions'][number][] = [];
-  let completed: AuditRow | undefined;
-  for (const r of rows) {
-    const p = obj(r.payload);
-    if (r.kind === 'order_intent') {
-      const o = order(String(p.client_order_id));
-      o.symbol = str(p.symbol) ?? o.symbol;
-      o.side = str(p.side) ?? o.side;
-      o.qty = numOrNull(p.qty) ?? o.qty;
-    } else if (r.kind === 'paper_decision' && p.action !== 'session_started') {
-      const action = String(p.action);
-      for (const raw of Array.isArray(p.orders) ? p.orders : []) {
-        const q = obj(raw);
-        const o = order(String(q.client_order_id));
-        o.side = str(q.side) ?? o.side;
-        o.qty = numOrNull(q.qty) ?? o.qty;
-        o.reason = str(q.reason) ?? o.reason;
-        o.decidedAtIso = str(p.at_iso) ?? r.ts;
-        o.barIso = str(p.bar_iso);
-        if (o.history.length === 0 && typeof q.status === 'string') {
-          o.status = q.status;
-          o.history.push({ status: q.status, atIso: r.ts });
-        }
-      }
-      if (action === 'skipped' || action === 'halted') {
-        decisions.push({ atIso: str(p.at_iso) ?? r.ts, action, reason: str(p.reason) });
-      }
-    } else if (r.kind === 'order_status_changed') {
-      const o = order(String(p.client_order_id ?? r.subject.order_id));
-      const status = String(p.status);
-      const last = o.history.at(-1);
-      if (!last || last.status !== status) o.history.push({ status, atIso: r.ts });
-      o.status = status;
-      const filled = numOrNull(p.filled_qty) ?? o.filledQty;
-      if (filled > o.filledQty) o.filledAtIso = r.ts;
-      o.filledQty = filled;
-      o.avgPriceUsd = numOrNull(p.filled_avg_price) ?? o.avgPriceUsd;
-      o.rejectReason = str(p.reason) ?? o.rejectReason;
-    } else if (r.kind === 'paper_session_completed') {
-      completed = r;
-    }
-  }
+  const { orders, decisions, completed } = replaySessionRecords(rows, symbol ?? '');
   const cp = completed ? obj(completed.payload) : null;
   const halt = cp?.halt ? obj(cp.halt) : null;
-  const orderViews: PaperOrderView[] = [...orders.values()].map(({ filledAtIso: _f, ...o }) => o);
-  const fills: PaperFillView[] = [...orders.values()]
-    .filter((o) => o.filledQty > 0 && o.avgPriceUsd !== null)
-    .map((o) => ({
-      clientOrderId: o.clientOrderId,
-      side: o.side,
-      qty: o.filledQty,
-      priceUsd: o.avgPriceUsd as number,
-      atIso: o.filledAtIso ?? o.decidedAtIso ?? start.ts,
-    }))
-    .sort((a, b) => a.atIso.localeCompare(b.atIso));
+  const orderViews: PaperOrderView[] = orders.map(({ filledAtIso: _f, ...o }) => o);
+  const fills = fillsOf(orders, start.ts);
   const reconciliation = cp?.reconciliation ? obj(cp.reconciliation) : null;
   return {
     promotionId,

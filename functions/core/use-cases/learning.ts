@@ -88,6 +88,111 @@ export interface LearningOutput {
 /** Cohorts listed when looking for those inside the lookback (newest first). */
 const COHORT_SCAN = 100;
 
+type PoolGeneration = NonNullable<Awaited<ReturnType<GenomePoolRepository['getCurrent']>>>;
+type StoredCohort = Awaited<ReturnType<CohortRepository['get']>>;
+type CycleResult = ReturnType<typeof runLearningCycle>;
+type CycleBase = Pick<LearningOutput, 'fromGeneration' | 'poolSize' | 'cohortsInWindow'>;
+
+/** A skipped cycle's output: why, and the generation it stays at. */
+function skippedOutput(base: CycleBase, reason: string, generation: number | null): LearningOutput {
+  return {
+    ...base,
+    status: 'skipped',
+    reason,
+    generation,
+    bestFitness: null,
+    meanFitness: null,
+    improvedOverPrevious: null,
+    validation: null,
+  };
+}
+
+/** The core's cycle over the pool with the config's operators, on the cohorts read. */
+function evolvePool(
+  config: LearningConfig,
+  current: PoolGeneration,
+  cohorts: readonly StoredCohort[],
+  seed: number,
+  now: number,
+): CycleResult {
+  const symbols = [
+    ...new Set(cohorts.flatMap((c) => c.symbols).concat(current.genomes.map((g) => g.symbol))),
+  ].sort();
+  return runLearningCycle({
+    pool: current.genomes,
+    scored: scoredResultsFromCohorts(cohorts),
+    lookbackHours: config.lookbackHours,
+    now,
+    seed,
+    poolSize: current.genomes.length,
+    symbols,
+    eliteCount: Math.min(config.eliteCount, current.genomes.length - 1),
+    mutationRate: config.mutationRate,
+    crossoverRate: config.crossoverRate,
+    tournamentSize: config.tournamentSize,
+    previousBestFitness: current.stats?.bestFitness ?? null,
+    validationSessions: config.validationSessions,
+    trainingSessions: config.trainingSessions,
+  });
+}
+
+/**
+ * Saves the next generation (pool, lineage, fitness, stats and the running trial count).
+ * @returns the new generation number.
+ * @throws GenomePoolConflictError when another cycle saved it first.
+ */
+async function saveNextGeneration(
+  pool: GenomePoolRepository,
+  current: PoolGeneration,
+  result: CycleResult,
+  now: number,
+): Promise<number> {
+  const generation = current.generation + 1;
+  const previousTrials = current.trials ?? (await trialsThrough(pool, current.generation));
+  await pool.saveGeneration({
+    generation,
+    genomes: result.pool,
+    lineage: result.lineage,
+    fitness: result.fitness,
+    validationFitness: result.validationFitness,
+    seed: result.seed,
+    createdAtIso: new Date(now).toISOString(),
+    stats: result.stats,
+    ...(previousTrials === null ? {} : { trials: nextTrials(previousTrials, result.lineage) }),
+  });
+  return generation;
+}
+
+/** The `learning_cycle` payload of an evolved generation. */
+function evolvedPayload(
+  config: LearningConfig,
+  fromGeneration: number,
+  generation: number,
+  result: CycleResult,
+  recentCohortIds: readonly string[],
+): Record<string, unknown> {
+  const stats = result.stats;
+  return {
+    status: 'evolved',
+    from_generation: fromGeneration,
+    generation,
+    seed: result.seed,
+    lookback_hours: config.lookbackHours,
+    cohorts_in_window: recentCohortIds,
+    best_fitness: stats.bestFitness,
+    mean_fitness: stats.meanFitness,
+    improved_over_previous: stats.improvedOverPrevious,
+    operators: stats.operators,
+    ...auditSplit(stats.validation as ValidationStats, stats.diversity),
+    lineage: result.lineage.map((l) => ({
+      child: l.childId,
+      parents: l.parentIds,
+      operator: l.operator,
+      parent_fitness: l.parentFitness,
+    })),
+  };
+}
+
 /**
  * Runs one learning cycle at `clock.now()`. Skips (and records why) when there is no pool yet
  * or no scored cohort of the pool's genomes inside the lookback: selection on no evidence is
@@ -113,22 +218,13 @@ export async function learningCycle(
 
   const current = await deps.genomePool.getCurrent();
   const { recent, read } = cohortsToRead(await deps.cohorts.list(COHORT_SCAN), now, deps.config);
-  const base = {
+  const base: CycleBase = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,
     cohortsInWindow: recent.length,
   };
   if (!current) {
-    const out: LearningOutput = {
-      ...base,
-      status: 'skipped',
-      reason: 'no genome pool yet (the first cohort seeds it)',
-      generation: null,
-      bestFitness: null,
-      meanFitness: null,
-      improvedOverPrevious: null,
-      validation: null,
-    };
+    const out = skippedOutput(base, 'no genome pool yet (the first cohort seeds it)', null);
     await record({
       status: out.status,
       reason: out.reason,
@@ -140,38 +236,15 @@ export async function learningCycle(
   const seed =
     parsed.seed ??
     ((current.generation + 1) * 1_000_003 + Math.floor(now / 60_000)) % 2_147_483_647;
-  const symbols = [
-    ...new Set(cohorts.flatMap((c) => c.symbols).concat(current.genomes.map((g) => g.symbol))),
-  ].sort();
-  const result = runLearningCycle({
-    pool: current.genomes,
-    scored: scoredResultsFromCohorts(cohorts),
-    lookbackHours: deps.config.lookbackHours,
-    now,
-    seed,
-    poolSize: current.genomes.length,
-    symbols,
-    eliteCount: Math.min(deps.config.eliteCount, current.genomes.length - 1),
-    mutationRate: deps.config.mutationRate,
-    crossoverRate: deps.config.crossoverRate,
-    tournamentSize: deps.config.tournamentSize,
-    previousBestFitness: current.stats?.bestFitness ?? null,
-    validationSessions: deps.config.validationSessions,
-    trainingSessions: deps.config.trainingSessions,
-  });
+  const result = evolvePool(deps.config, current, cohorts, seed, now);
   const stats = result.stats;
   const validation = stats.validation as NonNullable<typeof stats.validation>;
   if (stats.scoredGenomes === 0) {
-    const out: LearningOutput = {
-      ...base,
-      status: 'skipped',
-      reason: `no scored results of generation ${current.generation} in the last ${deps.config.lookbackHours} h`,
-      generation: current.generation,
-      bestFitness: null,
-      meanFitness: null,
-      improvedOverPrevious: null,
-      validation: null,
-    };
+    const out = skippedOutput(
+      base,
+      `no scored results of generation ${current.generation} in the last ${deps.config.lookbackHours} h`,
+      current.generation,
+    );
     await record({
       status: out.status,
       reason: out.reason,
@@ -181,39 +254,16 @@ export async function learningCycle(
     });
     return out;
   }
-  const generation = current.generation + 1;
-  const previousTrials =
-    current.trials ?? (await trialsThrough(deps.genomePool, current.generation));
-  await deps.genomePool.saveGeneration({
-    generation,
-    genomes: result.pool,
-    lineage: result.lineage,
-    fitness: result.fitness,
-    validationFitness: result.validationFitness,
-    seed: result.seed,
-    createdAtIso: new Date(now).toISOString(),
-    stats,
-    ...(previousTrials === null ? {} : { trials: nextTrials(previousTrials, result.lineage) }),
-  });
-  await record({
-    status: 'evolved',
-    from_generation: current.generation,
-    generation,
-    seed: result.seed,
-    lookback_hours: deps.config.lookbackHours,
-    cohorts_in_window: recent.map((c) => c.cohortId),
-    best_fitness: stats.bestFitness,
-    mean_fitness: stats.meanFitness,
-    improved_over_previous: stats.improvedOverPrevious,
-    operators: stats.operators,
-    ...auditSplit(validation, stats.diversity),
-    lineage: result.lineage.map((l) => ({
-      child: l.childId,
-      parents: l.parentIds,
-      operator: l.operator,
-      parent_fitness: l.parentFitness,
-    })),
-  });
+  const generation = await saveNextGeneration(deps.genomePool, current, result, now);
+  await record(
+    evolvedPayload(
+      deps.config,
+      current.generation,
+      generation,
+      result,
+      recent.map((c) => c.cohortId),
+    ),
+  );
   return {
     ...base,
     status: 'evolved',
@@ -232,7 +282,6 @@ export async function learningCycle(
   };
 }
 
-/** The `validation` and `diversity` fields of the `learning_cycle` audit record. */
 function auditSplit(v: ValidationStats, diversity: DiversityStats | undefined) {
   return {
     validation: {

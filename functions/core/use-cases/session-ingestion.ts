@@ -136,11 +136,14 @@ export type IngestionResult =
 const DAY_MS = 86_400_000;
 
 /**
- * Ingests one session (see the module comment).
- * @throws ValidationError for a bad request or mixed markets; what the feed and archive
- *   throw (UnknownSymbolError, TransientError, BrokerAuthError).
+ * The request checked (zod, strict) and resolved: the configured symbols (upper case), their
+ * one market, and the session date (given, or the one the schedule fired for).
+ * @throws ValidationError naming the request field, or `ingestion.symbols` for mixed markets.
  */
-export async function ingestSession(deps: IngestionDeps, input: unknown): Promise<IngestionResult> {
+function resolveIngestion(
+  deps: IngestionDeps,
+  input: unknown,
+): { symbols: string[]; market: Market; sessionDate: string } {
   const parsed = IngestionRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -164,6 +167,48 @@ export async function ingestSession(deps: IngestionDeps, input: unknown): Promis
     ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
     market,
   });
+  return { symbols, market, sessionDate };
+}
+
+/**
+ * Writes the daily history (raw bars and, for US equities, split/dividend factors) of each
+ * included symbol over the configured lookback ending on `sessionDate`.
+ * @returns bytes stored.
+ */
+async function writeDailyHistory(
+  deps: IngestionDeps,
+  market: Market,
+  sessionDate: string,
+  symbols: ReadonlySet<string>,
+): Promise<number> {
+  let bytesStored = 0;
+  const from = new Date(
+    Date.parse(`${sessionDate}T00:00:00Z`) - deps.config.dailyLookbackDays * DAY_MS,
+  )
+    .toISOString()
+    .slice(0, 10);
+  for (const symbol of symbols) {
+    const raw = await deps.feed.fetchDaily(symbol, from, sessionDate, 'raw');
+    let factors = null;
+    if (market === 'equity-usa' && raw.length > 0) {
+      const [split, all] = await Promise.all([
+        deps.feed.fetchDaily(symbol, from, sessionDate, 'split'),
+        deps.feed.fetchDaily(symbol, from, sessionDate, 'all'),
+      ]);
+      factors = factorRowsFromAdjustedCloses(raw, split, all);
+    }
+    bytesStored += await deps.archive.writeDaily(market, symbol, raw, factors);
+  }
+  return bytesStored;
+}
+
+/**
+ * Ingests one session (see the module comment).
+ * @throws ValidationError for a bad request or mixed markets; what the feed and archive
+ *   throw (UnknownSymbolError, TransientError, BrokerAuthError).
+ */
+export async function ingestSession(deps: IngestionDeps, input: unknown): Promise<IngestionResult> {
+  const { symbols, market, sessionDate } = resolveIngestion(deps, input);
   const skip = (reason: string): IngestionResult => ({
     skipped: true,
     sessionDate,
@@ -197,23 +242,7 @@ export async function ingestSession(deps: IngestionDeps, input: unknown): Promis
     data.filter((d) => ok.has(d.symbol)),
   );
 
-  const from = new Date(
-    Date.parse(`${sessionDate}T00:00:00Z`) - deps.config.dailyLookbackDays * DAY_MS,
-  )
-    .toISOString()
-    .slice(0, 10);
-  for (const symbol of ok) {
-    const raw = await deps.feed.fetchDaily(symbol, from, sessionDate, 'raw');
-    let factors = null;
-    if (market === 'equity-usa' && raw.length > 0) {
-      const [split, all] = await Promise.all([
-        deps.feed.fetchDaily(symbol, from, sessionDate, 'split'),
-        deps.feed.fetchDaily(symbol, from, sessionDate, 'all'),
-      ]);
-      factors = factorRowsFromAdjustedCloses(raw, split, all);
-    }
-    bytesStored += await deps.archive.writeDaily(market, symbol, raw, factors);
-  }
+  bytesStored += await writeDailyHistory(deps, market, sessionDate, ok);
 
   const report: SessionQualityReport = {
     sessionDate,
