@@ -283,6 +283,166 @@ function advanceClock(clock: ManualClock, input: unknown): unknown {
   return w.__input;
 }
 
+/**
+ * Rewrites a `waitForTaskToken` Task's Parameters, in place, so the override receives the
+ * task token sentinel and the state's timeout and heartbeat (seconds, or their paths); the
+ * interpreter's own timer is set to its maximum (the override enforces the timeout).
+ */
+function wrapTaskTokenState(state: StateDef, params: Record<string, unknown>): void {
+  const wrapped: Record<string, unknown> = { __params: withTokenSentinel(params) };
+  const timeout = state.TimeoutSeconds ?? state.TimeoutSecondsPath;
+  const heartbeat = state.HeartbeatSeconds ?? state.HeartbeatSecondsPath;
+  if (state.TimeoutSecondsPath) wrapped['__timeoutSeconds.$'] = state.TimeoutSecondsPath;
+  else if (timeout !== undefined) wrapped.__timeoutSeconds = timeout;
+  if (state.HeartbeatSecondsPath) wrapped['__heartbeatSeconds.$'] = state.HeartbeatSecondsPath;
+  else if (heartbeat !== undefined) wrapped.__heartbeatSeconds = heartbeat;
+  state.Parameters = wrapped;
+  state.TimeoutSeconds = MAX_TIMER_SECONDS;
+  delete state.TimeoutSecondsPath;
+  delete state.HeartbeatSeconds;
+  delete state.HeartbeatSecondsPath;
+}
+
+/**
+ * The binding of a Lambda Task (direct ARN, `lambda:invoke` or `waitForTaskToken`), or null
+ * when the resource is not a Lambda. A Lambda's deadline is relaxed for the local machine.
+ * @throws Error naming the state when its FunctionName has no local handler.
+ */
+function bindLambdaState(
+  stateName: string,
+  state: StateDef,
+  byArn: ReadonlyMap<string, LocalFunction>,
+): TaskBinding | null {
+  const resource = state.Resource as string;
+  const params = (state.Parameters ?? {}) as Record<string, unknown>;
+  const timeoutMs = ((state.TimeoutSeconds as number | undefined) ?? 60) * 1000;
+  const relaxDeadline = () => {
+    state.TimeoutSeconds = localTaskDeadlineSeconds(timeoutMs / 1000);
+    delete state.TimeoutSecondsPath;
+  };
+  const direct = byArn.get(resource);
+  if (direct) {
+    relaxDeadline();
+    return { kind: 'lambda', fn: direct, timeoutMs };
+  }
+  if (resource !== LAMBDA_INVOKE && resource !== WAIT_FOR_TASK_TOKEN) return null;
+  const fn = byArn.get(String(params.FunctionName));
+  if (!fn) {
+    throw new Error(
+      `state ${stateName}: no local handler for FunctionName ${String(params.FunctionName)}`,
+    );
+  }
+  if (resource === LAMBDA_INVOKE) {
+    relaxDeadline();
+    return { kind: 'lambdaInvoke', fn, timeoutMs };
+  }
+  wrapTaskTokenState(state, params);
+  return { kind: 'waitForTaskToken', fn };
+}
+
+/**
+ * The binding of a nested-execution Task (`startExecution.sync[:2]` or a detached
+ * `startExecution`), or null when the resource is not one.
+ * @throws Error naming the state when the child machine is not local.
+ */
+function bindExecutionState(
+  stateName: string,
+  state: StateDef,
+  children: ReadonlyMap<string, LocalStateMachine>,
+): TaskBinding | null {
+  const resource = state.Resource as string;
+  const arn = String(((state.Parameters ?? {}) as Record<string, unknown>).StateMachineArn);
+  if (START_EXECUTION_SYNC.test(resource)) {
+    const child = children.get(arn);
+    if (!child) throw new Error(`state ${stateName}: no local state machine for ${arn}`);
+    // The child's own timeouts apply; the interpreter's race must not cut it short.
+    state.TimeoutSeconds = Math.min(
+      (state.TimeoutSeconds as number | undefined) ?? MAX_TIMER_SECONDS,
+      MAX_TIMER_SECONDS,
+    );
+    return { kind: 'startExecution', child, v2: resource.endsWith(':2') };
+  }
+  if (resource !== START_EXECUTION) return null;
+  const child = children.get(arn) ?? null;
+  if (!child && arn.startsWith('arn:')) {
+    throw new Error(`state ${stateName}: no local state machine for ${arn}`);
+  }
+  return { kind: 'startDetached', child, arn };
+}
+
+/**
+ * Binds one state of the runner's copy of the definition to its local implementation,
+ * adapting the state in place (a Wait becomes a clock-advancing Task; Task deadlines and
+ * task-token parameters are adapted); null for a state that is not a Task.
+ * @throws Error naming the state when its resource has no local handler.
+ */
+function bindState(
+  stateName: string,
+  state: StateDef,
+  byArn: ReadonlyMap<string, LocalFunction>,
+  children: ReadonlyMap<string, LocalStateMachine>,
+): TaskBinding | null {
+  if (state.Type === 'Wait') {
+    waitToAdvanceClock(state);
+    return { kind: 'advanceClock' };
+  }
+  if (state.Type !== 'Task' || typeof state.Resource !== 'string') return null;
+  const binding =
+    bindLambdaState(stateName, state, byArn) ?? bindExecutionState(stateName, state, children);
+  if (!binding) {
+    throw new Error(`state ${stateName}: no local handler for resource ${state.Resource}`);
+  }
+  return binding;
+}
+
+/**
+ * Follows an execution's event log: the states entered (its path), each exited state's last
+ * output, and every event passed to `options.onProgress`. `done` settles when the log ends.
+ */
+function followHistory(
+  execution: { readonly eventLogs: AsyncIterable<unknown> },
+  options: LocalExecuteOptions,
+): { visited: string[]; stateOutputs: Record<string, unknown>; done: Promise<void> } {
+  const visited: string[] = [];
+  const stateOutputs: Record<string, unknown> = {};
+  const done = (async () => {
+    for await (const ev of execution.eventLogs) {
+      const e = ev as {
+        type: string;
+        state?: { name?: string; output?: unknown };
+        Error?: string;
+      };
+      if (e.type === 'StateEntered' && e.state?.name) visited.push(e.state.name);
+      if (e.type === 'StateExited' && e.state?.name) stateOutputs[e.state.name] = e.state.output;
+      options.onProgress?.({ type: e.type, state: e.state?.name, error: e.Error });
+    }
+  })();
+  return { visited, stateOutputs, done };
+}
+
+/**
+ * A failed execution as Step Functions reports it: the error name and cause of an
+ * ExecutionError, `ExecutionAborted` or `States.Timeout`.
+ * @throws the error itself when it is none of those (a bug of the runner, not a failure).
+ */
+function failureOf(err: unknown): { status: 'FAILED'; error: string; cause: string } {
+  if (err instanceof ExecutionError) {
+    const cause = err.cause as { name?: string; message?: string } | undefined;
+    return {
+      status: 'FAILED',
+      error: cause?.name ?? 'States.Runtime',
+      cause: cause?.message ?? err.message,
+    };
+  }
+  if (err instanceof ExecutionAbortedError) {
+    return { status: 'FAILED', error: 'ExecutionAborted', cause: 'aborted' };
+  }
+  if (err instanceof ExecutionTimeoutError) {
+    return { status: 'FAILED', error: 'States.Timeout', cause: 'execution timed out' };
+  }
+  throw err;
+}
+
 /** Per-execution context the overrides need. */
 interface RunContext {
   readonly executionArn: string;
@@ -319,82 +479,8 @@ export class LocalStateMachine {
     this.definition = structuredClone(definition);
     const byArn = new Map(functions.map((f) => [localFunctionArn(f.name), f]));
     for (const [stateName, state] of walkStates(this.definition)) {
-      if (state.Type === 'Wait') {
-        waitToAdvanceClock(state);
-        this.bindings.set(stateName, { kind: 'advanceClock' });
-        continue;
-      }
-      if (state.Type !== 'Task' || typeof state.Resource !== 'string') continue;
-      const resource = state.Resource;
-      const params = (state.Parameters ?? {}) as Record<string, unknown>;
-      const timeoutMs = ((state.TimeoutSeconds as number | undefined) ?? 60) * 1000;
-      const direct = byArn.get(resource);
-      const relaxDeadline = () => {
-        state.TimeoutSeconds = localTaskDeadlineSeconds(timeoutMs / 1000);
-        delete state.TimeoutSecondsPath;
-      };
-      if (direct) {
-        this.bindings.set(stateName, { kind: 'lambda', fn: direct, timeoutMs });
-        relaxDeadline();
-        continue;
-      }
-      if (resource === LAMBDA_INVOKE || resource === WAIT_FOR_TASK_TOKEN) {
-        const fn = byArn.get(String(params.FunctionName));
-        if (!fn) {
-          throw new Error(
-            `state ${stateName}: no local handler for FunctionName ${String(params.FunctionName)}`,
-          );
-        }
-        if (resource === LAMBDA_INVOKE) {
-          this.bindings.set(stateName, { kind: 'lambdaInvoke', fn, timeoutMs });
-          relaxDeadline();
-          continue;
-        }
-        this.bindings.set(stateName, { kind: 'waitForTaskToken', fn });
-        const wrapped: Record<string, unknown> = { __params: withTokenSentinel(params) };
-        const timeout = state.TimeoutSeconds ?? state.TimeoutSecondsPath;
-        const heartbeat = state.HeartbeatSeconds ?? state.HeartbeatSecondsPath;
-        if (state.TimeoutSecondsPath) wrapped['__timeoutSeconds.$'] = state.TimeoutSecondsPath;
-        else if (timeout !== undefined) wrapped.__timeoutSeconds = timeout;
-        if (state.HeartbeatSecondsPath)
-          wrapped['__heartbeatSeconds.$'] = state.HeartbeatSecondsPath;
-        else if (heartbeat !== undefined) wrapped.__heartbeatSeconds = heartbeat;
-        state.Parameters = wrapped;
-        state.TimeoutSeconds = MAX_TIMER_SECONDS;
-        delete state.TimeoutSecondsPath;
-        delete state.HeartbeatSeconds;
-        delete state.HeartbeatSecondsPath;
-        continue;
-      }
-      if (START_EXECUTION_SYNC.test(resource)) {
-        const child = children.get(String(params.StateMachineArn));
-        if (!child) {
-          throw new Error(
-            `state ${stateName}: no local state machine for ${String(params.StateMachineArn)}`,
-          );
-        }
-        this.bindings.set(stateName, {
-          kind: 'startExecution',
-          child,
-          v2: resource.endsWith(':2'),
-        });
-        // The child's own timeouts apply; the interpreter's race must not cut it short.
-        state.TimeoutSeconds = Math.min(
-          (state.TimeoutSeconds as number | undefined) ?? MAX_TIMER_SECONDS,
-          MAX_TIMER_SECONDS,
-        );
-        continue;
-      }
-      if (resource === START_EXECUTION) {
-        const arn = String(params.StateMachineArn);
-        const child = children.get(arn) ?? null;
-        if (!child && arn.startsWith('arn:')) {
-          throw new Error(`state ${stateName}: no local state machine for ${arn}`);
-        }
-        this.bindings.set(stateName, { kind: 'startDetached', child, arn });
-        continue;
-      }
-      throw new Error(`state ${stateName}: no local handler for resource ${resource}`);
+      const binding = bindState(stateName, state, byArn, children);
+      if (binding) this.bindings.set(stateName, binding);
     }
     // Validated once per definition content (local/asl-validation-cache.ts), not every start.
     // Keyed before the interpreter sees the definition: it normalizes the object it is given.
@@ -656,50 +742,13 @@ export class LocalStateMachine {
       children: {},
       detached: {},
     };
-    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, binding] of this.bindings) {
-      overrides[stateName] = this.override(stateName, binding, run);
-    }
-    const retryIntervalOverrides: Record<string, number> = {};
-    for (const [stateName, state] of walkStates(this.definition)) {
-      if (state.Retry) retryIntervalOverrides[stateName] = this.retryIntervalMs;
-    }
-    const runOptions: RunOptions = {
-      overrides: {
-        taskResourceLocalHandlers: overrides as never,
-        retryIntervalOverrides,
-      },
-      context: {
-        Execution: {
-          Id: executionArn,
-          Name: executionName,
-          Input: input as never,
-          StartTime: new Date(this.clock.now()).toISOString(),
-          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/stagegate-local`,
-        },
-        StateMachine: { Id: this.arn, Name: `stagegate-local-${this.machineName}` },
-      } as never,
-    };
-    const execution = this.machine.run(input as never, runOptions);
+    const execution = this.machine.run(input as never, this.runOptions(input, executionName, run));
     const onAbort = () => execution.abort();
     controller.signal.addEventListener('abort', onAbort);
-    const visited: string[] = [];
-    const stateOutputs: Record<string, unknown> = {};
-    const logs = (async () => {
-      for await (const ev of execution.eventLogs) {
-        const e = ev as {
-          type: string;
-          state?: { name?: string; output?: unknown };
-          Error?: string;
-        };
-        if (e.type === 'StateEntered' && e.state?.name) visited.push(e.state.name);
-        if (e.type === 'StateExited' && e.state?.name) stateOutputs[e.state.name] = e.state.output;
-        options.onProgress?.({ type: e.type, state: e.state?.name, error: e.Error });
-      }
-    })();
+    const history = followHistory(execution, options);
     const common = () => ({
-      path: visited,
-      stateOutputs,
+      path: history.visited,
+      stateOutputs: history.stateOutputs,
       executionArn,
       childExecutions: run.children,
       detachedExecutions: run.detached,
@@ -707,31 +756,11 @@ export class LocalStateMachine {
     const result = (async (): Promise<LocalExecutionResult> => {
       try {
         const output = await execution.result;
-        await logs;
+        await history.done;
         return { status: 'SUCCEEDED', output, ...common() };
       } catch (err) {
-        await logs.catch(() => undefined);
-        if (err instanceof ExecutionError) {
-          const cause = err.cause as { name?: string; message?: string } | undefined;
-          return {
-            status: 'FAILED',
-            error: cause?.name ?? 'States.Runtime',
-            cause: cause?.message ?? err.message,
-            ...common(),
-          };
-        }
-        if (err instanceof ExecutionAbortedError) {
-          return { status: 'FAILED', error: 'ExecutionAborted', cause: 'aborted', ...common() };
-        }
-        if (err instanceof ExecutionTimeoutError) {
-          return {
-            status: 'FAILED',
-            error: 'States.Timeout',
-            cause: 'execution timed out',
-            ...common(),
-          };
-        }
-        throw err;
+        await history.done.catch(() => undefined);
+        return { ...failureOf(err), ...common() };
       } finally {
         controller.signal.removeEventListener('abort', onAbort);
         options.signal?.removeEventListener('abort', onOuterAbort);
@@ -742,6 +771,38 @@ export class LocalStateMachine {
       executionName,
       result,
       abort: () => controller.abort(),
+    };
+  }
+
+  /**
+   * The interpreter's options of one execution: the local overrides of every bound state, the
+   * runner's Retry interval for every state with a Retry, and the context object (`$$`) with
+   * the execution's start time on the runtime's clock.
+   */
+  private runOptions(input: unknown, executionName: string, run: RunContext): RunOptions {
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, binding] of this.bindings) {
+      overrides[stateName] = this.override(stateName, binding, run);
+    }
+    const retryIntervalOverrides: Record<string, number> = {};
+    for (const [stateName, state] of walkStates(this.definition)) {
+      if (state.Retry) retryIntervalOverrides[stateName] = this.retryIntervalMs;
+    }
+    return {
+      overrides: {
+        taskResourceLocalHandlers: overrides as never,
+        retryIntervalOverrides,
+      },
+      context: {
+        Execution: {
+          Id: run.executionArn,
+          Name: executionName,
+          Input: input as never,
+          StartTime: new Date(this.clock.now()).toISOString(),
+          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/stagegate-local`,
+        },
+        StateMachine: { Id: this.arn, Name: `stagegate-local-${this.machineName}` },
+      } as never,
     };
   }
 
