@@ -4,9 +4,12 @@
  * announces the signed, expiring approval link (Slack Block Kit message). The execution then
  * waits until the approval page or the Slack endpoint resumes it, or the task times out.
  *
- * Event (the task's Payload): `{ taskToken, execution: { id, name }, selection }`. The token is
- * never logged or returned. Returns `{ approvalId, expiresAtIso }` (ignored by Step Functions:
- * the task's result is the decision).
+ * Event (the task's Payload): `{ taskToken, execution: { id, name }, selection, step? }`. The
+ * token is never logged or returned. `step`: `approval_requested` is appended once per step
+ * under a retry, keyed by the execution, the state and the event without `taskToken` (every
+ * attempt gets a new token) and without `step` (shared/audit-step.ts). Returns
+ * `{ approvalId, expiresAtIso, superseded? }` (ignored by Step Functions: the task's result is
+ * the decision).
  */
 import '../composition/slack-web-api.js';
 import * as z from 'zod';
@@ -15,12 +18,14 @@ import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
 import { ValidationError } from '../core/errors.js';
 import { Day3SelectionSchema } from '../core/use-cases/day3-records.js';
 import { requestDay3Approval } from '../core/use-cases/day3-request-approval.js';
+import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.object({
   taskToken: z.string().min(1).max(2048),
   execution: z.object({ id: z.string().min(1), name: z.string().min(1) }),
   selection: Day3SelectionSchema,
+  step: optionalAuditStep,
 });
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
@@ -31,13 +36,16 @@ export function createHandler(provide: Provide<Day3HandlerDeps>) {
     if (!deps.approvalBaseUrl) {
       throw new ValidationError('env.APPROVAL_BASE_URL', 'is required to build approval links');
     }
-    const out = await requestDay3Approval(deps, {
+    // The step's key leaves the task token out: a retried task's differs from the first's.
+    const { taskToken: _token, ...keyed } = event;
+    const out = await requestDay3Approval(withNestedAuditStep(deps, keyed), {
       selection: event.selection,
       taskToken: event.taskToken,
       executionArn: event.execution.id,
       executionName: event.execution.name,
     });
-    logger.info('approval requested', out);
+    if (out.superseded) logger.warn('approval request superseded by a later attempt', out);
+    else logger.info('approval requested', out);
     return out;
   });
 }

@@ -93,18 +93,35 @@ export interface ClaimedDecision {
   readonly taskToken: string | null;
 }
 
+/**
+ * What {@link ApprovalStore.create} did: `created` a new request; `token_replaced`, a retried
+ * request step of the same execution, whose new task token (the live one) replaced the
+ * stored one while everything else stayed (the first attempt's creation time, deadline and
+ * signatures); `superseded`, nothing, because a later attempt's token is stored already (an
+ * older attempt that finished last never puts back a dead token).
+ */
+export interface CreatedApprovalRequest {
+  readonly outcome: 'created' | 'token_replaced' | 'superseded';
+  /** The stored request's creation time and deadline (its first attempt's), UTC ISO-8601. */
+  readonly createdAtIso: string;
+  readonly expiresAtIso: string;
+}
+
 export interface ApprovalStore {
   /**
    * Stores a new pending request; the task token is encrypted before it is written.
    * Idempotent for a retried request step: re-creating a still-pending id for the same
-   * execution replaces its task token (a retried `.waitForTaskToken` task gets a new one).
+   * execution replaces only its task token (a retried `.waitForTaskToken` task gets a new
+   * one), unless a token of a later attempt (`createdAtIso`: when this attempt made the
+   * request) is stored already. The links and the posted message carry only the approval id
+   * and the first attempt's deadline, so they always act on the live token.
    *
    * @throws ValidationError when the request is invalid (zod), or the id is already used by
    *   another execution.
    * @throws ApprovalAlreadyDecidedError when the id exists and was already decided.
    * @throws TransientError on throttling / 5xx / network faults.
    */
-  create(request: NewApprovalRequest): Promise<void>;
+  create(request: NewApprovalRequest): Promise<CreatedApprovalRequest>;
 
   /**
    * The request as pages may show it (no task token).

@@ -55,6 +55,7 @@ import type {
   ApprovalStore,
   ApprovalView,
   ClaimedDecision,
+  CreatedApprovalRequest,
   DecisionClaim,
 } from '../../ports/approval-store.js';
 import { rethrowAws } from '../aws-errors.js';
@@ -170,9 +171,10 @@ export class DynamoApprovalStore implements ApprovalStore {
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_APPROVAL_RETENTION_SECONDS;
   }
 
-  async create(request: NewApprovalRequest): Promise<void> {
+  async create(request: NewApprovalRequest): Promise<CreatedApprovalRequest> {
     const r = parseRequest(request);
     const expiresAtMs = Date.parse(r.expiresAtIso);
+    const ciphertext = this.cipher.encrypt(r.taskToken, r.approvalId);
     try {
       await this.doc.send(
         new PutCommand({
@@ -196,26 +198,71 @@ export class DynamoApprovalStore implements ApprovalStore {
             expiresAtIso: r.expiresAtIso,
             expiresAtMs,
             expiresAt: Math.floor(expiresAtMs / 1000) + this.retentionSeconds,
-            taskTokenCiphertext: this.cipher.encrypt(r.taskToken, r.approvalId),
+            taskTokenCiphertext: ciphertext,
+            taskTokenAtMs: Date.parse(r.createdAtIso),
           },
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (executionArn = :arn AND #status = :pending)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':arn': r.executionArn, ':pending': 'pending' },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return { outcome: 'created', createdAtIso: r.createdAtIso, expiresAtIso: r.expiresAtIso };
     } catch (err) {
       if (!isConditionFailure(err)) rethrowAws(err, `create approval ${r.approvalId}`);
-      const existing = await this.read(r.approvalId, true);
-      if (existing && existing.status !== 'pending') {
-        throw new ApprovalAlreadyDecidedError(
-          r.approvalId,
-          existing.status,
-          existing.decidedBy ?? null,
-        );
-      }
+    }
+    return this.replaceToken(r, ciphertext);
+  }
+
+  /**
+   * A retried request step: swaps in its task token iff the request is still pending, of the
+   * same execution, and holds no later attempt's token (`taskTokenAtMs`); nothing else changes.
+   */
+  private async replaceToken(
+    r: ReturnType<typeof parseRequest>,
+    ciphertext: string,
+  ): Promise<CreatedApprovalRequest> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: approvalPk(r.approvalId), sk: META },
+          UpdateExpression: 'SET taskTokenCiphertext = :ct, taskTokenAtMs = :at',
+          ConditionExpression:
+            'executionArn = :arn AND #status = :pending AND (attribute_not_exists(taskTokenAtMs) OR taskTokenAtMs <= :at)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':ct': ciphertext,
+            ':at': Date.parse(r.createdAtIso),
+            ':arn': r.executionArn,
+            ':pending': 'pending',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = storedSchema.parse(out.Attributes);
+      return {
+        outcome: 'token_replaced',
+        createdAtIso: item.createdAtIso,
+        expiresAtIso: item.expiresAtIso,
+      };
+    } catch (err) {
+      if (!isConditionFailure(err)) rethrowAws(err, `refresh approval ${r.approvalId}`);
+    }
+    const existing = await this.read(r.approvalId, true);
+    if (!existing) throw new TransientError(`approval ${r.approvalId}: changed while refreshed`);
+    if (existing.status !== 'pending') {
+      throw new ApprovalAlreadyDecidedError(
+        r.approvalId,
+        existing.status,
+        existing.decidedBy ?? null,
+      );
+    }
+    if (existing.executionArn !== r.executionArn) {
       throw new ValidationError('approvalId', `${r.approvalId} is used by another execution`);
     }
+    return {
+      outcome: 'superseded',
+      createdAtIso: existing.createdAtIso,
+      expiresAtIso: existing.expiresAtIso,
+    };
   }
 
   async getForDisplay(approvalId: string): Promise<ApprovalView> {

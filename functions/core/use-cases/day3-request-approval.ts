@@ -48,10 +48,18 @@ export function approvalSummaryOf(selection: Day3Selection): ApprovalSummary {
  * RequestApproval (the Lambda behind the `.waitForTaskToken` task): stores the request with
  * the task token (encrypted by the store), the candidate summary, its equity curve and the
  * approver allow-list, expiring after the configured timeout; records `approval_requested`;
- * then announces the signed link (once: a retried task updates the token and does not post
- * again). The link carries only the approval id, its expiry and an HMAC signature.
+ * then announces the signed link. The link carries only the approval id, its expiry and an
+ * HMAC signature, never the token.
  *
- * @returns the approval id and expiry (the task's result comes from the decision, not this).
+ * A retried task (Step Functions gives every attempt a new task token) keeps ONE request per
+ * execution (the approval id is derived from it): the store swaps in the new token, the live
+ * one, and keeps the first attempt's deadline, so the link already posted stays the same and
+ * resolves to the live token; the message is posted only when no message ref is stored yet;
+ * `approval_requested` is appended once per step when the handler scopes `promotion.audit` to
+ * the step (docs/approval.md, "Retries of RequestApproval"). An older attempt finishing after
+ * a newer one changes nothing (`superseded`).
+ *
+ * @returns the approval id and the stored expiry (the task's result comes from the decision).
  * @throws ValidationError (bad selection, short key, bad base URL), ApprovalAlreadyDecidedError
  *   (a retried task after a decision), NotificationRejectedError, TransientError.
  */
@@ -63,7 +71,7 @@ export async function requestDay3Approval(
     readonly executionArn: string;
     readonly executionName: string;
   },
-): Promise<{ approvalId: string; expiresAtIso: string }> {
+): Promise<{ approvalId: string; expiresAtIso: string; superseded?: true }> {
   const { selection } = input;
   const p = deps.promotion;
   const approvalId = approvalIdFor(input.executionArn, deps.key);
@@ -73,11 +81,9 @@ export async function requestDay3Approval(
     selection.approval.timeoutSeconds,
     selection.approval.heartbeatSeconds,
   );
-  const expiresAtMs = nowMs + deadlineSeconds * 1000;
-  const expiresAtIso = new Date(expiresAtMs).toISOString();
   const summary = approvalSummaryOf(selection);
   const equityCurve = await lineageEquityCurve(p.artifacts, selection.candidate.days);
-  await deps.approvals.create({
+  const stored = await deps.approvals.create({
     approvalId,
     taskToken: input.taskToken,
     executionArn: input.executionArn,
@@ -86,8 +92,12 @@ export async function requestDay3Approval(
     approvers: [...deps.config.approvers],
     ...(deps.config.chain ? { chain: deps.config.chain } : {}),
     createdAtIso: new Date(nowMs).toISOString(),
-    expiresAtIso,
+    expiresAtIso: new Date(nowMs + deadlineSeconds * 1000).toISOString(),
   });
+  // The stored request's deadline: a retried task's is its first attempt's.
+  const { expiresAtIso } = stored;
+  if (stored.outcome === 'superseded') return { approvalId, expiresAtIso, superseded: true };
+  const expiresAtMs = Date.parse(expiresAtIso);
   const link = buildApprovalLink(
     { baseUrl: deps.approvalBaseUrl, approvalId, exp: expFromMs(expiresAtMs) },
     deps.key,

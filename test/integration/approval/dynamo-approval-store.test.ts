@@ -253,6 +253,32 @@ describe('DynamoApprovalStore', () => {
     expect(claimed.taskToken).toBe('refreshed-token-after-retry');
   });
 
+  it('a retried create keeps the first deadline, and an older attempt finishing last cannot put back its dead token', async () => {
+    // Prepare: attempt 1 stored its token; attempt 2 comes a minute later with a new one
+    const at = (ms: number) => new Date(NOW_MS + ms).toISOString();
+    const approvalId = await created({ taskToken: 'attempt-1-token' });
+    // Act: attempt 2, then attempt 1 again (a slow first invocation that finished last)
+    const retried = await store.create(
+      newRequest({
+        approvalId,
+        taskToken: 'attempt-2-token',
+        createdAtIso: at(60_000),
+        expiresAtIso: at(4 * HOUR_MS + 60_000),
+      }),
+    );
+    const stale = await store.create(newRequest({ approvalId, taskToken: 'attempt-1-token' }));
+    const claimed = await store.claimDecision(approvalId, claim());
+    // Assess: one request, the first deadline (the posted link's), the live token decided
+    expect(retried).toEqual({
+      outcome: 'token_replaced',
+      createdAtIso: at(0),
+      expiresAtIso: at(4 * HOUR_MS),
+    });
+    expect(stale.outcome).toBe('superseded');
+    expect(claimed.taskToken).toBe('attempt-2-token');
+    expect((await store.getForDisplay(approvalId)).expiresAtIso).toBe(at(4 * HOUR_MS));
+  });
+
   it('refuses to re-create a decided request or reuse an id for another execution', async () => {
     // Prepare
     const decided = await created();

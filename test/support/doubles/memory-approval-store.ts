@@ -25,6 +25,7 @@ import type {
   ApprovalStore,
   ApprovalView,
   ClaimedDecision,
+  CreatedApprovalRequest,
   DecisionClaim,
 } from '../../../functions/ports/approval-store.js';
 
@@ -32,6 +33,8 @@ interface Entry {
   view: ApprovalView;
   /** The stored form of the token: ciphertext only, like the DynamoDB item. */
   taskTokenCiphertext: string;
+  /** When the attempt whose token is stored made the request, epoch ms. */
+  taskTokenAtMs: number;
 }
 
 export class MemoryApprovalStore implements ApprovalStore {
@@ -39,7 +42,7 @@ export class MemoryApprovalStore implements ApprovalStore {
 
   constructor(private readonly cipher: TaskTokenCipher) {}
 
-  async create(request: NewApprovalRequest): Promise<void> {
+  async create(request: NewApprovalRequest): Promise<CreatedApprovalRequest> {
     const parsed = newApprovalRequestSchema.safeParse(request);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -61,6 +64,15 @@ export class MemoryApprovalStore implements ApprovalStore {
       if (existing.view.executionArn !== r.executionArn) {
         throw new ValidationError('approvalId', `${r.approvalId} is used by another execution`);
       }
+      const stored = {
+        createdAtIso: existing.view.createdAtIso,
+        expiresAtIso: existing.view.expiresAtIso,
+      };
+      const atMs = Date.parse(r.createdAtIso);
+      if (existing.taskTokenAtMs > atMs) return { outcome: 'superseded', ...stored };
+      existing.taskTokenCiphertext = this.cipher.encrypt(r.taskToken, r.approvalId);
+      existing.taskTokenAtMs = atMs;
+      return { outcome: 'token_replaced', ...stored };
     }
     const expiresAtMs = Date.parse(r.expiresAtIso);
     this.entries.set(r.approvalId, {
@@ -81,7 +93,9 @@ export class MemoryApprovalStore implements ApprovalStore {
         decidedChannel: null,
       },
       taskTokenCiphertext: this.cipher.encrypt(r.taskToken, r.approvalId),
+      taskTokenAtMs: Date.parse(r.createdAtIso),
     });
+    return { outcome: 'created', createdAtIso: r.createdAtIso, expiresAtIso: r.expiresAtIso };
   }
 
   async getForDisplay(approvalId: string): Promise<ApprovalView> {
