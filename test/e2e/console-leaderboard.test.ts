@@ -14,6 +14,7 @@ import type { ConsoleServer } from '../../local/console-server.js';
 import type { ConsoleUsers } from '../../local/console-users.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
+import { runTestCohort } from '../support/cohort.js';
 import { startMemoryConsole } from '../support/console-server.js';
 import { DATA_ROOT } from '../support/paths.js';
 
@@ -49,20 +50,13 @@ beforeAll(async () => {
   try {
     requireChromium();
     stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
-    const r = await stack.intradayCohort.execute(
-      {
-        source: 'test',
-        sessionDate: '2013-10-08',
-        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-        bankrollUsd: 10_000,
-        agentCount: AGENTS,
-        allocation: 'equal',
-        seed: 7,
-      },
-      { executionName: 'e2e-leaderboard' },
-    );
-    if (r.status !== 'SUCCEEDED') throw new Error(`cohort: ${r.error} ${r.cause}`);
-    cohortId = (r.output as { cohortId: string }).cohortId;
+    cohortId = await runTestCohort(stack, {
+      sessionDate: '2013-10-08',
+      executionName: 'e2e-leaderboard',
+      bankrollUsd: 10_000,
+      agentCount: AGENTS,
+      seed: 7,
+    });
     ({ server, users } = await startMemoryConsole(stack));
     const res = await fetch(new URL(`/api/cohorts/${cohortId}`, server.url), {
       headers: { authorization: `Bearer ${users.tokenFor('vera')}` },

@@ -17,6 +17,7 @@ import type { BrokerPort } from '../../functions/ports/broker.js';
 import { ManualClock } from '../../functions/ports/clock.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { readAuditObjects } from '../support/audit.js';
+import { runTestCohort } from '../support/cohort.js';
 import type { FakeAlpaca } from '../support/fake-alpaca/server.js';
 import { DATA_ROOT } from '../support/paths.js';
 import { startFakeAlpacaBroker } from '../support/shared-session.js';
@@ -43,20 +44,10 @@ beforeAll(async () => {
     sleep,
     timeoutMs: 30_000,
   }));
-  const cohort = await stack.intradayCohort.execute(
-    {
-      source: 'test',
-      sessionDate: '2013-10-07',
-      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-      bankrollUsd: 1000,
-      agentCount: 30,
-      allocation: 'equal',
-      seed: 1,
-    },
-    { executionName: 'it-recovery-cohort' },
-  );
-  expect(cohort.status).toBe('SUCCEEDED');
-  cohortId = (cohort.output as { cohortId: string }).cohortId;
+  cohortId = await runTestCohort(stack, {
+    sessionDate: '2013-10-07',
+    executionName: 'it-recovery-cohort',
+  });
 });
 
 afterAll(async () => {

@@ -15,6 +15,7 @@ import type { BrokerPort } from '../../functions/ports/broker.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../local/servers.js';
 import { readAuditObjects } from '../support/audit.js';
+import { runTestCohort } from '../support/cohort.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
@@ -27,20 +28,10 @@ const REPLAY_START = '2013-10-08T13:55:00.000Z';
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
-  const cohort = await stack.intradayCohort.execute(
-    {
-      source: 'test',
-      sessionDate: '2013-10-07',
-      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-      bankrollUsd: 1000,
-      agentCount: 30,
-      allocation: 'equal',
-      seed: 1,
-    },
-    { executionName: 'it-pipeline-cohort' },
-  );
-  expect(cohort.status).toBe('SUCCEEDED');
-  cohortId = (cohort.output as { cohortId: string }).cohortId;
+  cohortId = await runTestCohort(stack, {
+    sessionDate: '2013-10-07',
+    executionName: 'it-pipeline-cohort',
+  });
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { runTestCohort } from '../support/cohort.js';
 import { DATA_ROOT } from '../support/paths.js';
 
 let stack: LocalStack;
@@ -20,20 +21,11 @@ afterAll(async () => {
 describe('a $50 bankroll through the pipeline', () => {
   it('simulates the cohort on fractional shares and promotes a passing candidate on a $10 slice, PnL at parity to the cent', async () => {
     // Prepare: the cohort of 2013-10-07
-    const cohort = await stack.intradayCohort.execute(
-      {
-        source: 'test',
-        sessionDate: '2013-10-07',
-        symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-        bankrollUsd: 50,
-        agentCount: 30,
-        allocation: 'equal',
-        seed: 1,
-      },
-      { executionName: 'it-small-cohort' },
-    );
-    expect(cohort.status).toBe('SUCCEEDED');
-    const cohortId = (cohort.output as { cohortId: string }).cohortId;
+    const cohortId = await runTestCohort(stack, {
+      sessionDate: '2013-10-07',
+      executionName: 'it-small-cohort',
+      bankrollUsd: 50,
+    });
 
     // Act: the promotion on 2013-10-08, five minutes before the window opens
     stack.clock.set(Date.parse('2013-10-08T13:55:00.000Z'));

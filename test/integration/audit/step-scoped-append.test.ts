@@ -24,6 +24,7 @@ import {
 } from '../../../local/asl-runner.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { readAuditObjects } from '../../support/audit.js';
+import { runTestCohort } from '../../support/cohort.js';
 import { DATA_ROOT, REPO_ROOT } from '../../support/paths.js';
 
 let stack: LocalStack;
@@ -33,20 +34,11 @@ const AT = Date.parse('2013-10-08T14:30:00.000Z');
 
 beforeAll(async () => {
   stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
-  const cohort = await stack.intradayCohort.execute(
-    {
-      source: 'test',
-      sessionDate: '2013-10-07',
-      symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
-      bankrollUsd: 1000,
-      agentCount: 12,
-      allocation: 'equal',
-      seed: 1,
-    },
-    { executionName: 'it-step-scoped-cohort' },
-  );
-  expect(cohort.status).toBe('SUCCEEDED');
-  cohortId = (cohort.output as { cohortId: string }).cohortId;
+  cohortId = await runTestCohort(stack, {
+    sessionDate: '2013-10-07',
+    executionName: 'it-step-scoped-cohort',
+    agentCount: 12,
+  });
 });
 
 afterAll(async () => {

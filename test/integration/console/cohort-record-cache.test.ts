@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ConsoleApi } from '../../../functions/core/use-cases/console-api.js';
 import { localConsoleApi } from '../../../local/console-server.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { runTestCohort } from '../../support/cohort.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
 let stack: LocalStack;
@@ -15,20 +16,15 @@ const cohortIds: string[] = [];
 beforeAll(async () => {
   stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
   for (const sessionDate of ['2013-10-07', '2013-10-08', '2013-10-09']) {
-    const r = await stack.intradayCohort.execute(
-      {
-        source: 'test',
+    cohortIds.push(
+      await runTestCohort(stack, {
         sessionDate,
+        executionName: `it-record-cache-${sessionDate}`,
         symbols: ['SPY', 'BAC'],
-        bankrollUsd: 1000,
         agentCount: 6,
-        allocation: 'equal',
         seed: 3,
-      },
-      { executionName: `it-record-cache-${sessionDate}` },
+      }),
     );
-    if (r.status !== 'SUCCEEDED') throw new Error(`cohort ${sessionDate}: ${r.error} ${r.cause}`);
-    cohortIds.push((r.output as { cohortId: string }).cohortId);
   }
 }, 240_000);
 

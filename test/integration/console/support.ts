@@ -8,6 +8,7 @@ import type { ConsoleServer } from '../../../local/console-server.js';
 import type { ConsoleUsers } from '../../../local/console-users.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { localTaskTokens } from '../../../local/local-task-tokens.js';
+import { runTestCohort } from '../../support/cohort.js';
 import { startMemoryConsole } from '../../support/console-server.js';
 import { DATA_ROOT } from '../../support/paths.js';
 
@@ -36,20 +37,13 @@ export async function startConsoleFixture(tag: string): Promise<ConsoleFixture> 
       ['2013-10-07', 1000],
       ['2013-10-08', 2000],
     ] as const) {
-      const r = await stack.intradayCohort.execute(
-        {
-          source: 'test',
+      cohortIds.push(
+        await runTestCohort(stack, {
           sessionDate,
-          symbols: ['SPY', 'BAC', 'AIG', 'IBM'],
+          executionName: `${tag}-${sessionDate}`,
           bankrollUsd,
-          agentCount: 30,
-          allocation: 'equal',
-          seed: 1,
-        },
-        { executionName: `${tag}-${sessionDate}` },
+        }),
       );
-      if (r.status !== 'SUCCEEDED') throw new Error(`cohort ${sessionDate}: ${r.error} ${r.cause}`);
-      cohortIds.push((r.output as { cohortId: string }).cohortId);
     }
     // 09:55 New York the next session: five minutes before the promotion window opens.
     stack.clock.set(Date.parse('2013-10-08T13:55:00.000Z'));
