@@ -2,8 +2,9 @@
  * The house Lambda function: a NodejsFunction with fixed defaults and intent-revealing,
  * least-privilege grant methods.
  *
- * Fixed: nodejs22.x on arm64, X-Ray tracing active, an explicit log group with retention,
- * ESM bundle (see {@link BUNDLE_SETTINGS}), source maps on, Powertools environment. The
+ * Fixed: nodejs22.x on arm64, runtime updates on `Auto`, X-Ray tracing active, an explicit log
+ * group with retention, ESM bundle with the AWS SDK inside (see {@link BUNDLE_SETTINGS}),
+ * source maps on, Powertools environment. The
  * execution role is created here with no managed policy; the runtime's own needs (log group,
  * X-Ray) sit in the role's default policy and every data grant goes into a separate
  * `DataAccess` policy, so a wildcard acknowledgement for X-Ray can never hide a data grant.
@@ -12,7 +13,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, RuntimeManagementMode, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -92,6 +93,14 @@ export class StagegateFunction extends NodejsFunction {
       entry: props.entry,
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
+      /**
+       * Auto: Lambda applies each runtime version (Node and OS patches) as AWS releases it.
+       * Safe because the function never uses the runtime's AWS SDK (it is bundled, see
+       * BUNDLE_SETTINGS.external), so a runtime update cannot change the SDK the tests ran.
+       * Not `manual(arn)`: AWS documents a pinned runtime version as a temporary rollback
+       * only (docs/deploy.md, "AWS SDK version"). Asserted by test/infra/sdk-version.test.ts.
+       */
+      runtimeManagementMode: RuntimeManagementMode.AUTO,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       memorySize: props.memorySize ?? 512,

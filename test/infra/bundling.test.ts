@@ -144,6 +144,19 @@ describe('record-audit bundle', () => {
     expect(has('@aws-sdk/nested-clients/')).toBe(false);
     expect(has('@smithy/credential-provider-imds/')).toBe(false);
   });
+
+  it('takes every SDK package from the one installed copy the tests import, never a nested one', () => {
+    // Prepare: the SDK/Smithy packages esbuild read, with the node_modules path they came from
+    const sdkInputs = inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\//.test(input));
+
+    // Act: inputs reached through a second node_modules level (a different version)
+    const nested = sdkInputs.filter((input) => input.split('node_modules/').length > 2);
+
+    // Assess
+    expect(sdkInputs.length).toBeGreaterThan(0);
+    expect(nested).toEqual([]);
+    expect(sdkInputs.every((input) => input.startsWith('node_modules/@'))).toBe(true);
+  });
 });
 
 describe('the Slack SDK inside a bundle', () => {
