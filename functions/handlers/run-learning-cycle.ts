@@ -2,7 +2,8 @@
  * Step "RunLearningCycle" of the learning-cycle state machine: evolves the genome pool from
  * the scored cohorts inside the lookback and records `learning_cycle` (or why it skipped).
  *
- * Event: `{ request: { source, seed? }, execution: { id, name } }`. Returns `LearningOutput`.
+ * Event: `{ request: { source, seed?, market? }, execution: { id, name } }` (`market`: learn from
+ * that market's cohorts only; the session-ingestion chain passes it). Returns `LearningOutput`.
  * Errors: ValidationError (request or LEARNING_CONFIG_JSON), GenomePoolConflictError.
  */
 import * as z from 'zod';

@@ -51,6 +51,12 @@ export const LearningRequestSchema = z.strictObject({
   source: z.enum(['schedule', 'cli', 'event', 'test']),
   /** PRNG seed; default: derived from the current generation and the time. */
   seed: z.number().int().optional(),
+  /**
+   * Learn from the cohorts of this market only (`crypto`: 24 h UTC sessions; `equity-usa`:
+   * NYSE sessions, also cohorts recorded before the market was stored). The session-ingestion
+   * chain passes its session's market. Absent: every market's cohorts.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
 });
 
 export interface LearningDeps {
@@ -217,7 +223,10 @@ export async function learningCycle(
     });
 
   const current = await deps.genomePool.getCurrent();
-  const { recent, read } = cohortsToRead(await deps.cohorts.list(COHORT_SCAN), now, deps.config);
+  const listed = (await deps.cohorts.list(COHORT_SCAN)).filter(
+    (c) => parsed.market === undefined || (c.market ?? 'equity-usa') === parsed.market,
+  );
+  const { recent, read } = cohortsToRead(listed, now, deps.config);
   const base: CycleBase = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,

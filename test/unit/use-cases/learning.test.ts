@@ -43,8 +43,9 @@ function cohort(sessionDate: string, hoursAgo: number, roi: (i: number) => numbe
   } as unknown as CohortRecord;
 }
 
-function setup(config: Partial<LearningConfig>) {
+function setup(config: Partial<LearningConfig>, extra: readonly CohortRecord[] = []) {
   const cohorts = [
+    ...extra,
     cohort('2013-10-03', 73, (i) => 0.01 * i),
     cohort('2013-10-04', 49, (i) => -0.01 * i),
     cohort('2013-10-07', 1, (i) => 0.02 * (i % 3)),
@@ -147,5 +148,47 @@ describe('learningCycle: the validation split', () => {
       trainingSessionDates: ['2013-10-07'],
       validationSessionDates: [],
     });
+  });
+});
+
+describe('learningCycle: the market of the chain that started it', () => {
+  /** A crypto cohort (UTC day) completed 2 hours before NOW, with the best results of all. */
+  const crypto = {
+    ...cohort('2013-10-06', 2, () => 0.9),
+    cohortId: 'c-crypto-2013-10-06',
+    market: 'crypto',
+  } as CohortRecord;
+
+  it('learns from the cohorts of the requested market only, and accepts the chain request', async () => {
+    // Prepare
+    const equity = setup({ validationSessions: 0 }, [crypto]);
+    const cryptoOnly = setup({ validationSessions: 0 }, [crypto]);
+    const any = setup({ validationSessions: 0 }, [crypto]);
+
+    // Act: the session-ingestion chain passes {source, market}
+    await learningCycle(equity.deps, {
+      request: { source: 'schedule', market: 'equity-usa', seed: 5 },
+      executionName: 'x',
+    });
+    await learningCycle(cryptoOnly.deps, {
+      request: { source: 'schedule', market: 'crypto', seed: 5 },
+      executionName: 'y',
+    });
+    await learningCycle(any.deps, { request: { source: 'schedule', seed: 5 }, executionName: 'z' });
+
+    // Assess: an equity cycle never reads the crypto cohort (nor a crypto cycle the equity ones)
+    expect(equity.got).toEqual(['c-2013-10-07']);
+    expect(cryptoOnly.got).toEqual(['c-crypto-2013-10-06']);
+    expect(any.got.sort()).toEqual(['c-2013-10-07', 'c-crypto-2013-10-06']);
+  });
+
+  it('refuses an unknown market, naming the field', async () => {
+    // Prepare
+    const { deps } = setup({});
+
+    // Act + Assess
+    await expect(
+      learningCycle(deps, { request: { source: 'schedule', market: 'fx' }, executionName: 'x' }),
+    ).rejects.toThrow(/request\.market/);
   });
 });
