@@ -26,7 +26,7 @@ export function routeLogsTo(stream: NodeJS.WritableStream): void {
  * once per invocation by `makeHandler`. Disabled locally and in tests
  * (POWERTOOLS_METRICS_DISABLED). Names: CohortRuntimeMs, AgentBars, BankrollUtilization,
  * IdleAgents, ParentMaxDrawdownPercent, GateFailures, OrdersSubmitted, OrderLatencyMs, ReconciliationDiscrepancies,
- * AuditDeadLetters, ApprovalLatencyMs.
+ * AuditDeadLetters, ApprovalLatencyMs, RollbackMonitorTicks (dimension `market`).
  */
 export const metrics = new Metrics({ serviceName: 'stagegate' });
 export { MetricUnit };

@@ -9,9 +9,10 @@
  * equity ticks in New York session hours, the crypto ticks every day in UTC).
  * The schedule passes `<aws.scheduler.scheduled-time>`, which is only logged: "now" is always
  * the runtime's clock (no input can set the time). Returns `{ atIso, slices: SliceTick[] }`.
+ * Metric: `RollbackMonitorTicks` (count, dimension `market`) once per completed tick.
  */
 import * as z from 'zod';
-import { logger } from '../adapters/observability.js';
+import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getDay3CoreDeps } from '../composition/approval.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { monitorMicroLive } from '../core/use-cases/day3-rollback.js';
@@ -24,16 +25,25 @@ const EventSchema = z.strictObject({
   market: z.enum(['equity-usa', 'crypto']).optional(),
 });
 
+/**
+ * EMF metric of one completed tick, dimensions `service=stagegate` and `market` (`equity-usa`
+ * or `crypto`): the crypto ticks' did-not-run alarm reads it (the function serves both markets).
+ */
+export const ROLLBACK_MONITOR_TICKS_METRIC = 'RollbackMonitorTicks';
+
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Day3Deps>) {
   return makeHandler('rollback-monitor', EventSchema, async (event) => {
     const deps = await provide();
     const nowMs = deps.promotion.clock.now();
     if (event.scheduledTime) logger.appendKeys({ scheduledTime: event.scheduledTime });
-    const slices = await monitorMicroLive(deps, {
-      closeOfDay: event.closeOfDay ?? false,
-      market: event.market ?? 'equity-usa',
-    });
+    const market = event.market ?? 'equity-usa';
+    const slices = await monitorMicroLive(deps, { closeOfDay: event.closeOfDay ?? false, market });
+    // One completed tick of this market: the market's did-not-run alarm counts these per UTC day.
+    metrics
+      .singleMetric()
+      .addDimension('market', market)
+      .addMetric(ROLLBACK_MONITOR_TICKS_METRIC, MetricUnit.Count, 1);
     for (const s of slices) {
       logger.info('micro-live slice checked', {
         sliceId: s.sliceId,

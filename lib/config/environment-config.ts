@@ -7,6 +7,10 @@
  * with a message that names what to fix.
  */
 import { z } from 'zod';
+import {
+  alpacaMarketOf,
+  DEFAULT_CRYPTO_PAIRS,
+} from '../../functions/adapters/market-data/alpaca-market-data.js';
 import { approvalChainSchema, approverIdSchema } from '../../functions/core/approval/chain.js';
 import { SlackCommandUsersSchema } from '../../functions/core/chatops/command.js';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
@@ -105,6 +109,21 @@ export const EnvironmentConfigSchema = z
       symbols: z
         .array(z.string().regex(/^[A-Z][A-Z.]{0,9}$/, 'must be an upper-case ticker'))
         .min(1, 'needs at least one symbol'),
+      /**
+       * The crypto universe (24 h UTC sessions): pairs Alpaca serves, written without the
+       * slash (`BTCUSD` for `BTC/USD`; the adapter's `DEFAULT_CRYPTO_PAIRS`). Not empty: the
+       * CDK deploys the crypto stage (`schedules.crypto`: session ingestion and its chain,
+       * promotion, learning cycle, go/no-go, the crypto rollback-monitor ticks, each in UTC,
+       * with did-not-run alarms; docs/deploy.md). Absent or empty: nothing crypto is deployed.
+       */
+      cryptoSymbols: z
+        .array(
+          z.string().refine((s) => /^[A-Z]+$/.test(s) && alpacaMarketOf(s) === 'crypto', {
+            message: `must be a crypto pair written without the slash (${DEFAULT_CRYPTO_PAIRS.join(', ')})`,
+          }),
+        )
+        .max(20, 'at most 20 crypto pairs (the cohort request limit)')
+        .optional(),
       /** Agents seeded per cohort (the cohort runtime's range applies, see superRefine). */
       agentCount: z.number().int(),
       /** Bankroll a scheduled cohort starts with (USD); must sit inside `bankrollLimits`. */
@@ -176,11 +195,18 @@ export const EnvironmentConfigSchema = z
        * The crypto schedules (24 h UTC sessions, every day): every expression is evaluated in
        * UTC, whatever `timezone` says. The cohort (or the session ingestion that starts it) of
        * a UTC day fires after that day closed at 00:00 UTC; the promotion inside
-       * `promotion.cryptoWindow`. Not deployed yet (the CDK app deploys the equity schedules
-       * only); the local replay fires them for `--market crypto` through `stageSchedules`.
+       * `promotion.cryptoWindow`. Deployed when `cohort.cryptoSymbols` is not empty (the
+       * go/no-go and the rollback-monitor ticks only with the Day-3 go/no-go, like the equity
+       * ones; the daily report is not deployed for crypto); the local replay fires them for
+       * `--market crypto` through `stageSchedules`. As for equities, the session-ingestion
+       * chain starts the cohort and the go/no-go, so their own schedules are deployed DISABLED
+       * by default.
        */
       crypto: z.object({
-        /** Starts the cohort of the UTC day that just closed (the replay's `cohort-start`). */
+        /**
+         * Starts the cohort of the UTC day that just closed on `cohort.cryptoSymbols` (the
+         * replay's `cohort-start`).
+         */
         cohortStart: ScheduleSchema,
         /** Starts the session ingestion and its chain (`--market-data alpaca-fake`). */
         sessionIngestion: ScheduleSchema,
@@ -190,7 +216,7 @@ export const EnvironmentConfigSchema = z
         learningCycle: ScheduleSchema,
         /** Starts the Day-3 go/no-go. */
         day3GoNoGo: ScheduleSchema,
-        /** Posts the daily report of the UTC day that closed at midnight. */
+        /** Posts the daily report of the UTC day that closed at midnight (local replay only). */
         dailyReport: ScheduleSchema,
       }),
     }),
@@ -261,8 +287,7 @@ export const EnvironmentConfigSchema = z
       /**
        * The crypto promotion window (24 h UTC sessions, every day), `HH:mm` UTC, open inclusive
        * and close exclusive on the same UTC day. Absent: crypto candidates are never promoted
-       * (their window gate fails closed). Nothing crypto is deployed yet; the local replay
-       * reads it.
+       * (their window gate fails closed); required when `cohort.cryptoSymbols` is set.
        */
       cryptoWindow: z
         .object({
@@ -484,6 +509,14 @@ function safetyAndWindowIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): vo
     });
   }
   const crypto = cfg.promotion.cryptoWindow;
+  if (!crypto && (cfg.cohort.cryptoSymbols ?? []).length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['promotion', 'cryptoWindow'],
+      message:
+        'is required when cohort.cryptoSymbols is set: without it every crypto promotion fails its window gate',
+    });
+  }
   if (crypto && crypto.opensAt >= crypto.closesAt) {
     ctx.addIssue({
       code: 'custom',

@@ -61,18 +61,20 @@ const COMMON = {
     // 16:45 New York, weekdays: the daily report of the session just closed (after the
     // 16:05 ingestion chain and its Day-3 go/no-go), posted to slack.channel.
     dailyReport: { expression: 'cron(45 16 ? * MON-FRI *)', enabled: true },
-    // Crypto (24 h UTC days, every day; expressions in UTC): the cohort of a UTC day at
-    // 00:05 UTC the next day, once that day has closed (on the chained path the session
-    // ingestion at the same time starts it); the promotion of the previous day's best
-    // candidate at 01:00 UTC, inside promotion.cryptoWindow (00:30-23:00 UTC); learning
-    // cycles at 00:30 and 12:30 UTC; the Day-3 go/no-go at 00:45 UTC; the daily report at
-    // 00:55 UTC. Read by the local replay only (nothing crypto is deployed yet).
+    // Crypto (24 h UTC days, every day; expressions in UTC): the session ingestion of a UTC
+    // day at 00:05 UTC the next day, once that day has closed, and its chain (cohort ->
+    // learning cycle -> Day-3 go/no-go); the promotion of the previous day's best candidate
+    // at 01:00 UTC, inside promotion.cryptoWindow (00:30-23:00 UTC); learning cycles at 00:30
+    // and 12:30 UTC; the daily report at 00:55 UTC (local replay only). Deployed when
+    // cohort.cryptoSymbols is not empty. The cohort (00:05) and go/no-go (00:45) schedules are
+    // DISABLED as for equities: the chain starts them (the local replay without the chain
+    // fires them at these times).
     crypto: {
-      cohortStart: { expression: 'cron(5 0 * * ? *)', enabled: true },
+      cohortStart: { expression: 'cron(5 0 * * ? *)', enabled: false },
       sessionIngestion: { expression: 'cron(5 0 * * ? *)', enabled: true },
       promotionStart: { expression: 'cron(0 1 * * ? *)', enabled: true },
       learningCycle: { expression: 'cron(30 0,12 * * ? *)', enabled: true },
-      day3GoNoGo: { expression: 'cron(45 0 * * ? *)', enabled: true },
+      day3GoNoGo: { expression: 'cron(45 0 * * ? *)', enabled: false },
       dailyReport: { expression: 'cron(55 0 * * ? *)', enabled: true },
     },
   },

@@ -84,6 +84,11 @@ export function resourceNames(stage: Stage) {
     learningStateMachine: `${prefix}-learning-cycle`,
     /** The session-ingestion state machine (ingestion, then the session's chain). */
     ingestionStateMachine: `${prefix}-session-ingestion`,
+    /**
+     * The crypto session-ingestion state machine (the UTC day's ingestion, then its chain);
+     * deployed when `cohort.cryptoSymbols` is not empty.
+     */
+    cryptoIngestionStateMachine: `${prefix}-crypto-session-ingestion`,
     /** The Day-3 go/no-go state machine (human approval, micro-live). */
     day3StateMachine: `${prefix}-day3-go-no-go`,
     /** The HTTP API serving the approval page and Slack interactivity. */

@@ -108,9 +108,10 @@ export function day3Environment(cfg: EnvironmentConfig): { DAY3_CONFIG_JSON: str
 }
 
 /**
- * `INGESTION_CONFIG_JSON`, the settings `ingest-session` reads: the universe
- * (`cohort.symbols`), the daily lookback and the data-quality limits, checked with the schema
- * the handler parses it with (`IngestionConfigSchema`).
+ * `INGESTION_CONFIG_JSON`, the settings `ingest-session` reads: the universes
+ * (`cohort.symbols`, and `cohort.cryptoSymbols` as `cryptoSymbols` when not empty: the crypto
+ * schedule's requests name `market: crypto`), the daily lookback and the data-quality limits,
+ * checked with the schema the handler parses it with (`IngestionConfigSchema`).
  *
  * @throws ValidationError naming `ingestion.<field>` when a setting is invalid.
  */
@@ -118,8 +119,10 @@ export function ingestionEnvironment(cfg: EnvironmentConfig): {
   INGESTION_CONFIG_JSON: string;
   ALPACA_DATA_FEED: string;
 } {
+  const crypto = cfg.cohort.cryptoSymbols ?? [];
   const config = parseIngestionConfig({
     symbols: cfg.cohort.symbols,
+    ...(crypto.length > 0 ? { cryptoSymbols: crypto } : {}),
     dailyLookbackDays: cfg.ingestion.dailyLookbackDays,
     quality: cfg.ingestion.quality,
   });

@@ -39,9 +39,11 @@ export interface ScheduledStartProps {
   readonly deadLetterQueueName: string;
   /**
    * The execution input: `{source: "schedule"}`, plus `scheduledTime` (the scheduler's
-   * `<aws.scheduler.scheduled-time>`, UTC ISO-8601) when `withScheduledTime`.
+   * `<aws.scheduler.scheduled-time>`, UTC ISO-8601) when `withScheduledTime`, plus `input`.
    */
   readonly withScheduledTime: boolean;
+  /** More fixed fields of the execution input (e.g. `{ market: 'crypto' }`). */
+  readonly input?: Readonly<Record<string, string>>;
 }
 
 /** The schedule and its dead-letter queue (see the module comment). */
@@ -73,8 +75,12 @@ export function scheduledStart(
     target: new schedulerTargets.StepFunctionsStartExecution(props.machine, {
       input: scheduler.ScheduleTargetInput.fromObject(
         props.withScheduledTime
-          ? { source: 'schedule', scheduledTime: scheduler.ContextAttribute.scheduledTime }
-          : { source: 'schedule' },
+          ? {
+              source: 'schedule',
+              scheduledTime: scheduler.ContextAttribute.scheduledTime,
+              ...props.input,
+            }
+          : { source: 'schedule', ...props.input },
       ),
       deadLetterQueue,
       retryAttempts: 3,

@@ -6,6 +6,10 @@
  * with retries and a dead-letter queue. After a successful ingestion the state machine starts,
  * in order and waiting for each (`startExecution.sync:2`), the intraday cohort of the session
  * on the included symbols and the learning cycle, then the Day-3 go/no-go when it is deployed.
+ * When `cohort.cryptoSymbols` is not empty, a second state machine of the same definition and
+ * function runs the crypto chain: `schedules.crypto.sessionIngestion` (UTC, every day) starts
+ * it with `market: "crypto"`, so the function ingests the crypto universe of the UTC day that
+ * ended and the chain passes `crypto` to the cohort, the learning cycle and the go/no-go.
  * Alarms and dashboard widgets are added by the workflow stack, which owns the alarm topic.
  *
  * Grants mirror what the handler calls (`functions/composition/ingestion.ts`):
@@ -61,6 +65,19 @@ export interface SessionIngestionProps {
   readonly day3?: ChainedMachine;
 }
 
+/**
+ * The crypto stage's ingestion (when `cohort.cryptoSymbols` is not empty): its own state
+ * machine, so its starts are the crypto chain's alone (the did-not-run alarm counts them).
+ */
+export interface CryptoSessionIngestion {
+  /** `stagegate-<stage>-crypto-session-ingestion` (Standard), same ASL and function. */
+  readonly stateMachine: sfn.StateMachine;
+  /** `crypto-session-ingestion`, UTC, every day; input `{source, scheduledTime, market: "crypto"}`. */
+  readonly schedule: scheduler.Schedule;
+  /** `stagegate-<stage>-crypto-ingestion-schedule-dlq`. */
+  readonly scheduleDeadLetterQueue: sqs.Queue;
+}
+
 /** See the module comment. */
 export class SessionIngestion extends Construct {
   public readonly ingestSession: StagegateFunction;
@@ -69,6 +86,8 @@ export class SessionIngestion extends Construct {
   public readonly schedule: scheduler.Schedule;
   /** `stagegate-<stage>-ingestion-schedule-dlq`. */
   public readonly scheduleDeadLetterQueue: sqs.Queue;
+  /** The crypto ingestion and its chain; only when `cohort.cryptoSymbols` is not empty. */
+  public readonly crypto?: CryptoSessionIngestion;
 
   constructor(scope: Construct, id: string, props: SessionIngestionProps) {
     super(scope, id);
@@ -83,8 +102,60 @@ export class SessionIngestion extends Construct {
       .readsAndWritesObjects(props.marketDataBucket, PREFIXES.marketData)
       .readsSecret(props.alpacaSecret);
 
-    this.stateMachine = aslStateMachine(this, 'SessionIngestion', {
-      stateMachineName: names.ingestionStateMachine,
+    this.stateMachine = this.chainMachine(props, 'SessionIngestion', names.ingestionStateMachine);
+
+    const { sessionIngestion } = stageSchedules(config);
+    const started = scheduledStart(this, {
+      machine: this.stateMachine,
+      schedule: sessionIngestion,
+      group: props.scheduleGroup,
+      name: sessionIngestion.name,
+      description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${sessionIngestion.timezone})`,
+      ids: { schedule: 'SessionIngestionStart', deadLetterQueue: 'IngestionScheduleDlq' },
+      deadLetterQueueName: `${names.prefix}-ingestion-schedule-dlq`,
+      withScheduledTime: true,
+    });
+    this.schedule = started.schedule;
+    this.scheduleDeadLetterQueue = started.deadLetterQueue;
+
+    if ((config.cohort.cryptoSymbols ?? []).length > 0) this.crypto = this.cryptoChain(props);
+  }
+
+  /** The crypto ingestion's state machine and its UTC schedule (see {@link CryptoSessionIngestion}). */
+  private cryptoChain(props: SessionIngestionProps): CryptoSessionIngestion {
+    const { config, names } = props;
+    const machine = this.chainMachine(
+      props,
+      'CryptoSessionIngestion',
+      names.cryptoIngestionStateMachine,
+    );
+    const start = stageSchedules(config).crypto.sessionIngestion;
+    const crypto = scheduledStart(this, {
+      machine,
+      schedule: start,
+      group: props.scheduleGroup,
+      name: start.name,
+      description: `Starts the ${config.stage} crypto session ingestion of the UTC day that ended, and its chain (${start.expression} ${start.timezone})`,
+      ids: {
+        schedule: 'CryptoSessionIngestionStart',
+        deadLetterQueue: 'CryptoIngestionScheduleDlq',
+      },
+      deadLetterQueueName: `${names.prefix}-crypto-ingestion-schedule-dlq`,
+      withScheduledTime: true,
+      input: { market: 'crypto' },
+    });
+    return {
+      stateMachine: machine,
+      schedule: crypto.schedule,
+      scheduleDeadLetterQueue: crypto.deadLetterQueue,
+    };
+  }
+
+  /** One state machine of `statemachines/session-ingestion.asl.json` over the ingest function. */
+  private chainMachine(props: SessionIngestionProps, id: string, name: string): sfn.StateMachine {
+    const { config } = props;
+    return aslStateMachine(this, id, {
+      stateMachineName: name,
       definitionFile: SESSION_INGESTION_ASL,
       tasks: {
         [INGESTION_HANDLERS.ingestSession.aslPlaceholder]: this.ingestSession,
@@ -107,19 +178,5 @@ export class SessionIngestion extends Construct {
       logRemovalPolicy:
         config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-
-    const { sessionIngestion } = stageSchedules(config);
-    const started = scheduledStart(this, {
-      machine: this.stateMachine,
-      schedule: sessionIngestion,
-      group: props.scheduleGroup,
-      name: sessionIngestion.name,
-      description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${sessionIngestion.timezone})`,
-      ids: { schedule: 'SessionIngestionStart', deadLetterQueue: 'IngestionScheduleDlq' },
-      deadLetterQueueName: `${names.prefix}-ingestion-schedule-dlq`,
-      withScheduledTime: true,
-    });
-    this.schedule = started.schedule;
-    this.scheduleDeadLetterQueue = started.deadLetterQueue;
   }
 }

@@ -34,6 +34,7 @@ import {
   DEFAULT_AUDIT_COMPACTION_SCHEDULE,
 } from '../constructs/audit-compaction.js';
 import { ChatOps } from '../constructs/chat-ops.js';
+import { CryptoStage } from '../constructs/crypto-stage.js';
 import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
@@ -112,6 +113,11 @@ export class WorkflowStack extends Stack {
    * deployed when the Alpaca secret is given (the app always gives it).
    */
   public readonly ingestion?: SessionIngestion;
+  /**
+   * The crypto stage's schedules (`schedules.crypto`, UTC); deployed with the ingestion when
+   * `cohort.cryptoSymbols` is not empty (the crypto ingestion is `ingestion.crypto`).
+   */
+  public readonly crypto?: CryptoStage;
   private readonly config: EnvironmentConfig;
   private readonly baseEnvironment: Readonly<Record<string, string>>;
 
@@ -260,6 +266,7 @@ export class WorkflowStack extends Stack {
           : {}),
       });
     }
+    this.crypto = this.buildCryptoStage();
     this.console = new OperatorConsole(this, 'Console', {
       config,
       names,
@@ -291,7 +298,103 @@ export class WorkflowStack extends Stack {
     });
     this.alarms.push(...this.auditCompaction.alarms);
     this.buildOperationalAlarms();
+    this.buildCryptoAlarms();
     this.dashboard = this.buildDashboard();
+  }
+
+  /** The crypto stage's schedules, when the ingestion (its chain) has a crypto machine. */
+  private buildCryptoStage(): CryptoStage | undefined {
+    if (!this.ingestion?.crypto) return undefined;
+    return new CryptoStage(this, 'Crypto', {
+      config: this.config,
+      names: this.names,
+      scheduleGroup: this.scheduleGroup,
+      cohort: this.stateMachine,
+      promotion: this.promotion.stateMachine,
+      learning: this.learning.stateMachine,
+      ...(this.day3
+        ? {
+            day3: {
+              stateMachine: this.day3.stateMachine,
+              rollbackMonitor: this.day3.approvalFunctions.rollbackMonitor,
+            },
+          }
+        : {}),
+    });
+  }
+
+  /**
+   * The crypto stage's alarms (every day, UTC): the crypto ingestion chain's failures,
+   * time-outs and throttles and its did-not-run (its own state machine's starts); the crypto
+   * rollback monitor's did-not-run (its `RollbackMonitorTicks` metric with `market=crypto`,
+   * the function serving both markets); the crypto schedule DLQs not empty.
+   */
+  private buildCryptoAlarms(): void {
+    const chain = this.ingestion?.crypto;
+    if (!chain || !this.crypto) return;
+    const period = Duration.minutes(5);
+    const day = Duration.days(1);
+    const atLeastOnce = {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    };
+    const machineName = this.names.cryptoIngestionStateMachine;
+    this.alarm('CryptoSessionIngestionExecutionsFailed', {
+      alarmName: `${machineName}-executions-failed`,
+      alarmDescription:
+        "A crypto session-ingestion execution failed, timed out or was aborted: the UTC day's data was not ingested (or no pair passed the data-quality checks, or a chained cohort/learning cycle failed), so the day has no crypto cohort and the next crypto promotion skips. Runbook: docs/runbook.md#a-session-ingestion-execution-failed",
+      metric: executionsFailed(chain.stateMachine, period),
+      ...atLeastOnce,
+    });
+    this.alarm('CryptoSessionIngestionExecutionThrottled', {
+      alarmName: `${machineName}-execution-throttled`,
+      alarmDescription: `Step Functions throttled ${machineName}. Runbook: docs/runbook.md#an-execution-timed-out-or-was-throttled`,
+      metric: chain.stateMachine.metric('ExecutionThrottled', { period, statistic: 'Sum' }),
+      ...atLeastOnce,
+    });
+    for (const [id, queue, what] of [
+      ['CryptoIngestionScheduleDlqNotEmpty', chain.scheduleDeadLetterQueue, 'crypto-ingestion'],
+      ['CryptoScheduleDlqNotEmpty', this.crypto.deadLetterQueue, 'crypto'],
+    ] as const) {
+      this.alarm(id, {
+        alarmName: `${this.names.prefix}-${what}-schedule-dlq-not-empty`,
+        alarmDescription: `The scheduler could not start a ${what} schedule's target (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
+    const { crypto } = stageSchedules(this.config);
+    const starts: ScheduleStarts[] = [
+      {
+        id: 'CryptoSessionIngestion',
+        name: crypto.sessionIngestion.name,
+        enabled: crypto.sessionIngestion.enabled,
+        weekdaysOnly: false,
+        starts: chain.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      },
+    ];
+    if (this.day3) {
+      starts.push({
+        id: 'CryptoRollbackMonitor',
+        name: 'crypto-rollback-monitor',
+        enabled: this.config.schedules.rollbackMonitor.enabled,
+        weekdaysOnly: false,
+        starts: new cloudwatch.Metric({
+          namespace: `stagegate/${this.config.stage}`,
+          // functions/handlers/rollback-monitor.ts ROLLBACK_MONITOR_TICKS_METRIC
+          metricName: 'RollbackMonitorTicks',
+          dimensionsMap: { service: 'stagegate', market: 'crypto' },
+          statistic: 'Sum',
+          period: day,
+        }),
+      });
+    }
+    for (const s of starts.filter((x) => x.enabled)) {
+      this.alarm(`${s.id}DidNotRun`, didNotRunAlarm(this.names.prefix, s));
+    }
   }
 
   /** The `/stagegate` slash command on the Slack-facing API (needs the signing secret). */
@@ -732,13 +835,7 @@ export class WorkflowStack extends Stack {
         : []),
     ];
     const weekdays = (expression: string) => /MON-FRI/.test(expression);
-    const schedules: {
-      id: string;
-      name: string;
-      enabled: boolean;
-      weekdaysOnly: boolean;
-      starts: cloudwatch.IMetric;
-    }[] = [
+    const schedules: ScheduleStarts[] = [
       {
         id: 'CohortStart',
         name: 'cohort-start',
@@ -807,27 +904,7 @@ export class WorkflowStack extends Stack {
       );
     }
     for (const s of schedules.filter((x) => x.enabled)) {
-      this.alarm(`${s.id}DidNotRun`, {
-        alarmName: `${this.names.prefix}-${s.name}-did-not-run`,
-        alarmDescription: `The ${s.name} schedule started nothing on a UTC day it fires (${s.weekdaysOnly ? 'Monday to Friday' : 'every day'}). Runbook: docs/runbook.md#a-schedule-did-not-run`,
-        metric: new cloudwatch.MathExpression({
-          expression: s.weekdaysOnly ? 'IF(DAY(s) < 6, s, 1)' : 's',
-          usingMetrics: {
-            s: new cloudwatch.MathExpression({
-              expression: 'FILL(m, 0)',
-              usingMetrics: { m: s.starts },
-              period: day,
-            }),
-          },
-          label: `${s.name} starts per UTC day`,
-          period: day,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // No data at all is the very case this alarm exists for.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      });
+      this.alarm(`${s.id}DidNotRun`, didNotRunAlarm(this.names.prefix, s));
     }
     const atLeastOnce = {
       threshold: 1,
@@ -1142,6 +1219,46 @@ export class WorkflowStack extends Stack {
 }
 
 /** Failed + timed out + aborted executions of `machine` per `period` (missing data = 0). */
+/** A schedule's starts per UTC day, for its did-not-run alarm. */
+interface ScheduleStarts {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Expected Monday to Friday only (`MON-FRI`); else every day. */
+  readonly weekdaysOnly: boolean;
+  /** The target's starts (or invocations, or ticks), period one day. */
+  readonly starts: cloudwatch.IMetric;
+}
+
+/**
+ * The did-not-run alarm of a schedule (see `buildOperationalAlarms`): its starts per UTC day,
+ * missing data filled with 0, below 1 on a day it fires; no data at all is breaching.
+ */
+function didNotRunAlarm(prefix: string, s: ScheduleStarts): cloudwatch.AlarmProps {
+  const day = Duration.days(1);
+  return {
+    alarmName: `${prefix}-${s.name}-did-not-run`,
+    alarmDescription: `The ${s.name} schedule started nothing on a UTC day it fires (${s.weekdaysOnly ? 'Monday to Friday' : 'every day'}). Runbook: docs/runbook.md#a-schedule-did-not-run`,
+    metric: new cloudwatch.MathExpression({
+      expression: s.weekdaysOnly ? 'IF(DAY(s) < 6, s, 1)' : 's',
+      usingMetrics: {
+        s: new cloudwatch.MathExpression({
+          expression: 'FILL(m, 0)',
+          usingMetrics: { m: s.starts },
+          period: day,
+        }),
+      },
+      label: `${s.name} starts per UTC day`,
+      period: day,
+    }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    // No data at all is the very case this alarm exists for.
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  };
+}
+
 function executionsFailed(machine: sfn.StateMachine, period: Duration): cloudwatch.IMetric {
   return new cloudwatch.MathExpression({
     expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',

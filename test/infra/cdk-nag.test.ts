@@ -144,3 +144,33 @@ describe('cdk-nag with the Day-3 go/no-go deployed (approvers configured)', () =
     expect(stale).toEqual([]);
   });
 });
+
+describe('cdk-nag with the crypto stage deployed (crypto pairs and approvers configured)', () => {
+  it('dev has no open finding and no stale acknowledgement', () => {
+    // Prepare
+    const context = {
+      'stagegate:dev': {
+        approval: stageApproval('dev', ['slack:U024BE7LH']),
+        cohort: { cryptoSymbols: ['BTCUSD', 'ETHUSD'] },
+      },
+    };
+    const built = synthStage('dev', context).env;
+    const acks = acknowledgements(built);
+    const open = findings(built);
+    vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+
+    // Act
+    const raw = findings(synthStage('dev', context).env);
+    const stale = acks.filter(
+      (ack) =>
+        !raw.some(
+          (f) => f.rule === ack.id && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)),
+        ),
+    );
+
+    // Assess: the crypto schedules' queue and invoker role are covered like the equity ones
+    expect(acks.some((a) => a.path.includes('/Crypto/'))).toBe(true);
+    expect(open).toEqual([]);
+    expect(stale).toEqual([]);
+  });
+});

@@ -37,6 +37,11 @@ import { resolveSessionDate } from './intraday-cohort.js';
 export interface IngestionConfig {
   /** The universe: symbols of one market (US equities or crypto pairs). */
   readonly symbols: readonly string[];
+  /**
+   * The crypto universe a request with `market: 'crypto'` ingests (the deployed crypto
+   * stage's `cohort.cryptoSymbols`); absent or empty: such a request is refused.
+   */
+  readonly cryptoSymbols?: readonly string[];
   /** Calendar days of daily history rewritten with each session (VaR needs ~250 sessions). */
   readonly dailyLookbackDays: number;
   readonly quality: QualityRules;
@@ -46,6 +51,7 @@ const SYMBOL = /^[A-Z][A-Z0-9.]{0,9}(\/[A-Z]{3,4})?$/;
 
 export const IngestionConfigSchema = z.strictObject({
   symbols: z.array(z.string().regex(SYMBOL)).min(1),
+  cryptoSymbols: z.array(z.string().regex(SYMBOL)).optional(),
   dailyLookbackDays: z.number().int().min(30).max(3660).default(550),
   quality: z
     .strictObject({
@@ -77,6 +83,7 @@ export function parseIngestionConfig(value: unknown): IngestionConfig {
   );
   return {
     symbols: parsed.data.symbols,
+    ...(parsed.data.cryptoSymbols?.length ? { cryptoSymbols: parsed.data.cryptoSymbols } : {}),
     dailyLookbackDays: parsed.data.dailyLookbackDays,
     quality,
   };
@@ -92,6 +99,12 @@ export const IngestionRequestSchema = z.strictObject({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .optional(),
+  /**
+   * The universe to ingest: `crypto` takes `cryptoSymbols` (the crypto schedule's input, the
+   * UTC day that just ended), `equity-usa` takes `symbols`. Absent: `symbols`, whatever
+   * market they are of.
+   */
+  market: z.enum(['equity-usa', 'crypto']).optional(),
 });
 export type IngestionRequest = z.infer<typeof IngestionRequestSchema>;
 
@@ -136,9 +149,37 @@ export type IngestionResult =
 const DAY_MS = 86_400_000;
 
 /**
- * The request checked (zod, strict) and resolved: the configured symbols (upper case), their
- * one market, and the session date (given, or the one the schedule fired for).
- * @throws ValidationError naming the request field, or `ingestion.symbols` for mixed markets.
+ * The symbols a request ingests and their market (see {@link IngestionRequestSchema} `market`).
+ * @throws ValidationError (`ingestion.cryptoSymbols`) for a crypto request on a stage without
+ *   crypto pairs; (`ingestion.symbols`) for a universe of two markets, or not of `requested`.
+ */
+function universeOf(
+  deps: Pick<IngestionDeps, 'config' | 'feed'>,
+  requested: Market | undefined,
+): { readonly symbols: string[]; readonly market: Market } {
+  const field = requested === 'crypto' ? 'ingestion.cryptoSymbols' : 'ingestion.symbols';
+  const listed = requested === 'crypto' ? (deps.config.cryptoSymbols ?? []) : deps.config.symbols;
+  if (listed.length === 0) {
+    throw new ValidationError(field, 'is empty: this stage ingests no crypto pair');
+  }
+  const symbols = listed.map((s) => s.toUpperCase());
+  const markets = new Set(symbols.map((s) => deps.feed.marketOf(s)));
+  if (markets.size !== 1) {
+    throw new ValidationError(field, 'one market per ingestion (equities or crypto)');
+  }
+  const market = [...markets][0] as Market;
+  if (requested !== undefined && market !== requested) {
+    throw new ValidationError(field, `holds ${market} symbols, not ${requested}`);
+  }
+  return { symbols, market };
+}
+
+/**
+ * The request checked (zod, strict) and resolved: the symbols of its universe (upper case,
+ * see {@link universeOf}), their one market, and the session date (given, or the one the
+ * schedule fired for).
+ * @throws ValidationError naming the request field, or `ingestion.symbols` /
+ *   `ingestion.cryptoSymbols` for a universe of no, mixed or another market.
  */
 function resolveIngestion(
   deps: IngestionDeps,
@@ -156,12 +197,7 @@ function resolveIngestion(
   if (!request.sessionDate && !request.scheduledTime) {
     throw new ValidationError('request.scheduledTime', 'scheduledTime or sessionDate is required');
   }
-  const symbols = deps.config.symbols.map((s) => s.toUpperCase());
-  const markets = new Set(symbols.map((s) => deps.feed.marketOf(s)));
-  if (markets.size !== 1) {
-    throw new ValidationError('ingestion.symbols', 'one market per ingestion (equities or crypto)');
-  }
-  const market = [...markets][0] as Market;
+  const { symbols, market } = universeOf(deps, request.market);
   const sessionDate = resolveSessionDate({
     ...(request.sessionDate ? { sessionDate: request.sessionDate } : {}),
     ...(request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),

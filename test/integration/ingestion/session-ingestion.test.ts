@@ -114,6 +114,49 @@ describe('session ingestion from the fake Alpaca data server', () => {
     expect(report.symbols.find((s) => s.symbol === 'AIG')?.missingMinutes).toBe(1);
   });
 
+  it('ingests the crypto universe for a crypto request (the deployed crypto schedule): the UTC day that ended', async () => {
+    // Prepare: the stage's equity and crypto universes; the crypto schedule fires at 00:05 UTC.
+    // 2017-09-04 is Labor Day: no NYSE session, a whole crypto day.
+    now = Date.parse('2017-09-05T00:05:00Z');
+    const root = path.join(dir, 'crypto');
+    const both = deps(root, { cryptoSymbols: ['BTCUSD', 'ETHUSD'] });
+
+    // Act
+    const result = await ingestSession(both, {
+      source: 'schedule',
+      scheduledTime: '2017-09-05T00:05:00Z',
+      market: 'crypto',
+    });
+
+    // Assess: the crypto pairs of 2017-09-04 (a 24 h UTC day), stored where the loader reads them
+    expect(result).toMatchObject({ skipped: false, sessionDate: '2017-09-04', market: 'crypto' });
+    if (result.skipped) return;
+    expect(result.included).toEqual(['BTCUSD', 'ETHUSD']);
+    expect(result.excluded).toEqual([]);
+    const stored = await new LeanMarketData(new FileSystemBlobSource(root)).loadSession(
+      '2017-09-04',
+      ['BTCUSD'],
+    );
+    const want = await source.loadSession('2017-09-04', ['BTCUSD']);
+    expect(stored.market).toBe('crypto');
+    expect(stored.timestamps).toEqual(want.timestamps);
+  });
+
+  it('refuses a crypto request on a stage without crypto pairs, and a universe of another market, naming the field', async () => {
+    // Prepare
+    now = Date.parse('2018-04-05T00:05:00Z');
+    const root = path.join(dir, 'crypto-refused');
+    const request = { source: 'schedule', scheduledTime: '2018-04-05T00:05:00Z' };
+
+    // Act + Assess
+    await expect(ingestSession(deps(root), { ...request, market: 'crypto' })).rejects.toThrow(
+      /ingestion\.cryptoSymbols.*no crypto pair/,
+    );
+    await expect(
+      ingestSession(deps(root, { cryptoSymbols: ['SPY'] }), { ...request, market: 'crypto' }),
+    ).rejects.toThrow(/ingestion\.cryptoSymbols.*equity-usa symbols, not crypto/);
+  });
+
   it('excludes a symbol with no trade bar in the session, with the reason named', async () => {
     // Prepare: a backfill of a session the shared data has no minute files for
     now = Date.parse('2009-07-02T00:00:00Z');

@@ -1,0 +1,253 @@
+/**
+ * The deployed crypto stage: a stage config with `cohort.cryptoSymbols` deploys the
+ * `schedules.crypto` block (UTC, every day): the crypto session ingestion on its own state
+ * machine (same ASL and function; `market: "crypto"` in its input) and its chain (cohort ->
+ * learning -> Day-3 go/no-go), the crypto promotion, learning, go/no-go and cohort starts
+ * (the last two DISABLED: the chain starts them), the crypto rollback-monitor ticks, and
+ * did-not-run alarms that expect a run every day and treat missing data as breaching. A
+ * stage without crypto pairs deploys none of it; a bad crypto config is refused by name.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CohortRequestSchema } from '../../functions/core/use-cases/cohort-records.js';
+import { LearningRequestSchema } from '../../functions/core/use-cases/learning.js';
+import { PromotionRequestSchema } from '../../functions/core/use-cases/promotion-records.js';
+import {
+  IngestionRequestSchema,
+  parseIngestionConfig,
+} from '../../functions/core/use-cases/session-ingestion.js';
+import { ROLLBACK_MONITOR_TICKS_METRIC } from '../../functions/handlers/rollback-monitor.js';
+import { loadEnvironmentConfig } from '../../lib/config/environments.js';
+import { stageSchedules } from '../../lib/config/schedules.js';
+import { stageApproval } from '../support/stage-approval.js';
+import {
+  arnOf,
+  environmentOf,
+  logicalIdOf,
+  type SynthesizedStage,
+  scheduleProps,
+  synthStage,
+} from './synth.js';
+
+type Json = Record<string, unknown>;
+
+const PAIRS = ['BTCUSD', 'ETHUSD'];
+let crypto: SynthesizedStage;
+let plain: SynthesizedStage;
+
+beforeAll(() => {
+  crypto = synthStage('dev', {
+    'stagegate:dev': {
+      approval: stageApproval('dev', ['slack:U024BE7LH']),
+      cohort: { cryptoSymbols: PAIRS },
+    },
+  });
+  plain = synthStage('dev', {
+    'stagegate:dev': { approval: stageApproval('dev', ['slack:U024BE7LH']) },
+  });
+});
+
+const inputOf = (schedule: Json) => JSON.parse(String((schedule.Target as Json).Input)) as Json;
+const targetOf = (schedule: Json) => (schedule.Target as Json).Arn;
+
+function alarmNamed(t: Template, name: string): Json {
+  const found = Object.values(t.findResources('AWS::CloudWatch::Alarm')).find(
+    (r) => r.Properties.AlarmName === name,
+  );
+  if (!found) throw new Error(`no alarm ${name}`);
+  return found.Properties as Json;
+}
+
+describe('the crypto stage, deployed when cohort.cryptoSymbols is set (dev)', () => {
+  it('starts the crypto ingestion chain at 00:05 UTC every day on its own machine, with market crypto', () => {
+    // Prepare
+    const ingestion = crypto.env.workflow.ingestion;
+    const chain = ingestion?.crypto;
+    if (!ingestion || !chain) throw new Error('the crypto ingestion was not built');
+
+    // Act
+    const schedule = scheduleProps(crypto.workflow, 'crypto-session-ingestion');
+    const machines = crypto.workflow.findResources('AWS::StepFunctions::StateMachine');
+    const props = machines[logicalIdOf(chain.stateMachine)]?.Properties as Json;
+    const subs = props.DefinitionSubstitutions as Json;
+    const equity = machines[logicalIdOf(ingestion.stateMachine)]?.Properties as Json;
+    const env = environmentOf(crypto.workflow, ingestion.ingestSession);
+
+    // Assess: UTC, every day, the firing time and the market as input
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'cron(5 0 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+    });
+    expect(targetOf(schedule)).toEqual({ Ref: logicalIdOf(chain.stateMachine) });
+    const input = inputOf(schedule);
+    expect(input).toEqual({
+      source: 'schedule',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      market: 'crypto',
+    });
+    expect(
+      IngestionRequestSchema.safeParse({ ...input, scheduledTime: '2026-06-07T00:05:00Z' }).success,
+    ).toBe(true);
+    expect((schedule.Target as Json).DeadLetterConfig).toEqual({
+      Arn: arnOf(logicalIdOf(chain.scheduleDeadLetterQueue)),
+    });
+    // ... the same definition and function as the equity chain, chained to the same machines
+    expect(props.StateMachineName).toBe('stagegate-dev-crypto-session-ingestion');
+    expect(props.DefinitionString).toEqual(equity.DefinitionString);
+    expect(subs).toEqual(equity.DefinitionSubstitutions);
+    expect(subs.Day3Chained).toBe('true');
+    // ... and the function knows the crypto universe
+    const config = parseIngestionConfig(JSON.parse(String(env.INGESTION_CONFIG_JSON)));
+    expect(config.cryptoSymbols).toEqual(PAIRS);
+    expect(config.symbols).toEqual(crypto.env.config.cohort.symbols);
+  });
+
+  it('deploys the crypto promotion, learning, go/no-go and cohort starts in UTC, with inputs their workflows accept', () => {
+    // Prepare
+    const w = crypto.env.workflow;
+    const day3 = w.day3;
+    if (!day3) throw new Error('no Day-3');
+    const expected = stageSchedules(crypto.env.config).crypto;
+
+    // Act
+    const promotion = scheduleProps(crypto.workflow, 'crypto-promotion-start');
+    const learning = scheduleProps(crypto.workflow, 'crypto-learning-cycle');
+    const goNoGo = scheduleProps(crypto.workflow, 'crypto-day3-go-no-go');
+    const cohort = scheduleProps(crypto.workflow, 'crypto-cohort-start');
+
+    // Assess
+    for (const [s, want, machine] of [
+      [promotion, expected.promotionStart, w.promotion.stateMachine],
+      [learning, expected.learningCycle, w.learning.stateMachine],
+      [goNoGo, expected.day3GoNoGo, day3.stateMachine],
+      [cohort, expected.cohortStart, w.stateMachine],
+    ] as const) {
+      expect(s).toMatchObject({
+        ScheduleExpression: want.expression,
+        ScheduleExpressionTimezone: 'UTC',
+        State: want.enabled ? 'ENABLED' : 'DISABLED',
+      });
+      expect(targetOf(s)).toEqual({ Ref: logicalIdOf(machine) });
+    }
+    expect([promotion.ScheduleExpression, promotion.State]).toEqual([
+      'cron(0 1 * * ? *)',
+      'ENABLED',
+    ]);
+    expect(learning.State).toBe('ENABLED');
+    // The chain starts the cohort and the go/no-go: their own schedules are disabled
+    expect(goNoGo.State).toBe('DISABLED');
+    expect(cohort.State).toBe('DISABLED');
+    expect(inputOf(promotion)).toEqual({ source: 'schedule', market: 'crypto' });
+    expect(PromotionRequestSchema.safeParse(inputOf(promotion)).success).toBe(true);
+    expect(LearningRequestSchema.safeParse(inputOf(learning)).success).toBe(true);
+    expect(inputOf(goNoGo)).toEqual({ source: 'schedule', market: 'crypto' });
+    const cohortInput = {
+      ...inputOf(cohort),
+      scheduledTime: '2026-06-07T00:05:00Z',
+    };
+    expect(cohortInput).toMatchObject({ market: 'crypto', symbols: PAIRS });
+    expect(CohortRequestSchema.safeParse(cohortInput).success).toBe(true);
+  });
+
+  it('ticks the crypto rollback monitor in UTC every day, with the closing tick at 23:55 UTC', () => {
+    // Prepare
+    const monitor = crypto.env.workflow.day3?.approvalFunctions.rollbackMonitor;
+    if (!monitor) throw new Error('no rollback monitor');
+    const ticks = stageSchedules(crypto.env.config).crypto.rollbackMonitor;
+
+    // Act
+    const deployed = ticks.map((t) => scheduleProps(crypto.workflow, t.name));
+
+    // Assess
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const [i, s] of deployed.entries()) {
+      const tick = ticks[i];
+      expect(s.ScheduleExpression).toBe(tick?.expression);
+      expect(s.ScheduleExpressionTimezone).toBe('UTC');
+      expect(String(s.ScheduleExpression)).not.toContain('MON-FRI');
+      expect(targetOf(s)).toEqual(arnOf(logicalIdOf(monitor)));
+      expect(inputOf(s)).toEqual({
+        scheduledTime: '<aws.scheduler.scheduled-time>',
+        market: 'crypto',
+        ...(tick?.closeOfDay ? { closeOfDay: true } : {}),
+      });
+    }
+    const close = deployed.find((s) => inputOf(s).closeOfDay === true);
+    expect(close?.ScheduleExpression).toBe('cron(55 23 * * ? *)');
+    // The equity ticks stay weekdays in New York and watch equity slices
+    const equity = scheduleProps(crypto.workflow, 'rollback-monitor-close');
+    expect(equity.ScheduleExpressionTimezone).toBe('America/New_York');
+    expect(inputOf(equity).market).toBeUndefined();
+  });
+
+  it('alarms when the crypto ingestion or the crypto rollback monitor did not run on any UTC day', () => {
+    // Act
+    const ingestion = alarmNamed(
+      crypto.workflow,
+      'stagegate-dev-crypto-session-ingestion-did-not-run',
+    );
+    const monitor = alarmNamed(
+      crypto.workflow,
+      'stagegate-dev-crypto-rollback-monitor-did-not-run',
+    );
+    const dlq = alarmNamed(crypto.workflow, 'stagegate-dev-crypto-schedule-dlq-not-empty');
+    const failed = alarmNamed(
+      crypto.workflow,
+      'stagegate-dev-crypto-session-ingestion-executions-failed',
+    );
+
+    // Assess: every day (no weekday exemption), missing data breaching, below one start
+    for (const a of [ingestion, monitor]) {
+      expect(a).toMatchObject({
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+      const metrics = a.Metrics as Json[];
+      const top = metrics.find((m) => m.ReturnData !== false) as Json;
+      expect(top.Expression).toBe('s');
+      expect(JSON.stringify(metrics)).not.toContain('DAY(');
+    }
+    const chain = crypto.env.workflow.ingestion?.crypto;
+    if (!chain) throw new Error('no crypto chain');
+    expect(JSON.stringify(ingestion.Metrics)).toContain('ExecutionsStarted');
+    expect(JSON.stringify(ingestion.Metrics)).toContain(logicalIdOf(chain.stateMachine));
+    const tickMetric = JSON.stringify(monitor.Metrics);
+    expect(tickMetric).toContain(ROLLBACK_MONITOR_TICKS_METRIC);
+    expect(tickMetric).toContain('"Name":"market","Value":"crypto"');
+    expect(dlq.Threshold).toBe(0);
+    expect(failed.Threshold).toBe(1);
+  });
+});
+
+describe('a stage without crypto pairs', () => {
+  it('deploys no crypto schedule, machine or alarm', () => {
+    // Act
+    const schedules = Object.values(plain.workflow.findResources('AWS::Scheduler::Schedule')).map(
+      (r) => String(r.Properties.Name),
+    );
+    const alarms = Object.values(plain.workflow.findResources('AWS::CloudWatch::Alarm')).map((r) =>
+      String(r.Properties.AlarmName),
+    );
+
+    // Assess
+    expect(schedules.filter((n) => n.startsWith('crypto-'))).toEqual([]);
+    expect(alarms.filter((n) => n.includes('crypto'))).toEqual([]);
+    expect(plain.env.workflow.ingestion?.crypto).toBeUndefined();
+    expect(plain.env.workflow.crypto).toBeUndefined();
+  });
+
+  it('refuses an equity symbol among the crypto pairs, and crypto pairs without a crypto window', () => {
+    // Act + Assess
+    expect(() => loadEnvironmentConfig('dev', { cohort: { cryptoSymbols: ['SPY'] } })).toThrow(
+      /cohort\.cryptoSymbols\[0\]/,
+    );
+    expect(() =>
+      loadEnvironmentConfig('dev', {
+        cohort: { cryptoSymbols: ['BTCUSD'] },
+        promotion: { cryptoWindow: undefined },
+      }),
+    ).toThrow(/promotion\.cryptoWindow/);
+  });
+});
