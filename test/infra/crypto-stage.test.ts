@@ -17,7 +17,8 @@ import {
   parseIngestionConfig,
 } from '../../functions/core/use-cases/session-ingestion.js';
 import { ROLLBACK_MONITOR_TICKS_METRIC } from '../../functions/handlers/rollback-monitor.js';
-import { loadEnvironmentConfig } from '../../lib/config/environments.js';
+import { parseEnvironmentConfig } from '../../lib/config/environment-config.js';
+import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
 import { stageSchedules } from '../../lib/config/schedules.js';
 import { stageApproval } from '../support/stage-approval.js';
 import {
@@ -243,11 +244,13 @@ describe('a stage without crypto pairs', () => {
     expect(() => loadEnvironmentConfig('dev', { cohort: { cryptoSymbols: ['SPY'] } })).toThrow(
       /cohort\.cryptoSymbols\[0\]/,
     );
+    const { cryptoWindow: _window, ...promotion } = environments.dev.promotion;
     expect(() =>
-      loadEnvironmentConfig('dev', {
-        cohort: { cryptoSymbols: ['BTCUSD'] },
-        promotion: { cryptoWindow: undefined },
+      parseEnvironmentConfig({
+        ...environments.dev,
+        cohort: { ...environments.dev.cohort, cryptoSymbols: ['BTCUSD'] },
+        promotion,
       }),
-    ).toThrow(/promotion\.cryptoWindow/);
+    ).toThrow(/promotion\.cryptoWindow: is required when cohort\.cryptoSymbols is set/);
   });
 });
