@@ -223,10 +223,7 @@ export async function learningCycle(
     });
 
   const current = await deps.genomePool.getCurrent();
-  const listed = (await deps.cohorts.list(COHORT_SCAN)).filter(
-    (c) => parsed.market === undefined || (c.market ?? 'equity-usa') === parsed.market,
-  );
-  const { recent, read } = cohortsToRead(listed, now, deps.config);
+  const { recent, read } = await cohortsOfMarket(deps, parsed.market, now);
   const base: CycleBase = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,
@@ -311,6 +308,21 @@ function auditSplit(v: ValidationStats, diversity: DiversityStats | undefined) {
  * validation ones, possibly outside the lookback (the core splits them). Nothing completed
  * after `now`.
  */
+/**
+ * {@link cohortsToRead} over the listed cohorts of `market` (`equity-usa` takes cohorts stored
+ * before cohorts named their market too); every market's when `market` is undefined.
+ */
+async function cohortsOfMarket(
+  deps: Pick<LearningDeps, 'cohorts' | 'config'>,
+  market: 'equity-usa' | 'crypto' | undefined,
+  now: number,
+) {
+  const listed = (await deps.cohorts.list(COHORT_SCAN)).filter(
+    (c) => market === undefined || (c.market ?? 'equity-usa') === market,
+  );
+  return cohortsToRead(listed, now, deps.config);
+}
+
 function cohortsToRead<C extends { readonly completedAtIso: string; readonly sessionDate: string }>(
   listed: readonly C[],
   now: number,
