@@ -20,40 +20,21 @@ import {
 import * as z from 'zod';
 import { TransientError, ValidationError } from '../../core/errors.js';
 import type { DayTradeLedger } from '../../core/exchange/day-trades.js';
-import { ORDER_STATUSES, type OrderSnapshot } from '../../core/orders/order.js';
+import type { ExchangeOrder } from '../../core/exchange/exchange-account.js';
+import type { ExchangeFill } from '../../core/exchange/exchange-model.js';
+import { ORDER_STATUSES } from '../../core/orders/order.js';
 import { rethrowAws } from '../aws-errors.js';
 
-/** One execution of a simulated order. */
-export interface SimFill {
-  /** Start of the minute whose closing quote priced the fill, epoch ms UTC. */
-  readonly minuteStartMs: number;
-  /** When the fill happened: the end of that minute, epoch ms UTC. */
-  readonly atMs: number;
-  /** Shares, > 0. */
-  readonly qty: number;
-  /** USD per share, slippage included (the shared fill model). */
-  readonly priceUsd: number;
-  /** Commission of this fill, USD. */
-  readonly feeUsd: number;
-}
+/** One execution of a simulated order: THE exchange model's fill (`core/exchange`). */
+export type SimFill = ExchangeFill;
 
-/** A stored simulated order: the core Order entity's snapshot plus the broker's bookkeeping. */
-export interface SimOrderRecord {
+/**
+ * A stored simulated order: THE exchange account's order (`core/exchange/exchange-account.ts`:
+ * the core Order entity's snapshot plus the exchange's bookkeeping) with its version.
+ */
+export interface SimOrderRecord extends ExchangeOrder {
   /** Optimistic-concurrency version, 1 on creation, +1 per write. */
   readonly version: number;
-  /** The order's state (status, filled quantity, average price, ...), `functions/core/orders`. */
-  readonly order: OrderSnapshot;
-  /** When the order may first trade: submit time + latency, epoch ms UTC. */
-  readonly fillableAtMs: number;
-  /** End of the last minute already examined for fills, epoch ms UTC. */
-  readonly processedThroughMs: number;
-  /** Session (`YYYY-MM-DD`) the order is working in (moves forward for `gtc`). */
-  readonly sessionDate: string;
-  /** Buying power held for the order's opening part at submission, USD (scaled by remaining). */
-  readonly reservedUsd: number;
-  /** Commission charged so far, USD. */
-  readonly feesUsd: number;
-  readonly fills: readonly SimFill[];
 }
 
 /** One symbol's position (weighted-average cost, as `functions/core/cohort/ledger.ts`). */

@@ -1,17 +1,21 @@
 /**
- * The built-in simulated paper broker: an adapter that persists orders and an account and maps
- * the broker port onto THE exchange model (`functions/core/exchange/exchange-model.ts`:
- * timing, participation, time in force, buying power, what Alpaca refuses), THE account rules
- * (`functions/core/exchange/order-acceptance.ts`: which orders are accepted, what they
- * reserve, equity and buying power) and THE position book
- * (`functions/core/exchange/position-book.ts`). The paper session's reference simulation
- * runs the same model with the same configuration, so with this broker its paper PnL equals
- * the reference to the cent.
+ * The built-in simulated paper broker: an adapter that persists orders and an account through
+ * the {@link SimulatedBrokerStore} and maps the broker port onto THE exchange account
+ * (`functions/core/exchange/exchange-account.ts`, pure). Every rule lives in the core: which
+ * orders are accepted, what they reserve, buying power and what Alpaca refuses
+ * (`exchange/order-acceptance.ts`, `exchange/exchange-model.ts`), timing, participation, fill
+ * prices, fees and time in force (`exchange/exchange-model.ts`), the pattern-day-trader count
+ * (`exchange/day-trades.ts`), booking (THE position book, `exchange/position-book.ts`) and the
+ * marks. The paper session's reference simulation runs the same functions with the same
+ * configuration (`core/paper/exchange-broker.ts`), so with this broker its paper PnL equals the
+ * reference to the cent.
  *
- * Time comes from the injected clock; nothing happens in the background. Fills are computed
- * lazily whenever the broker is read (every port method): each open order is advanced over the
- * minute bars that have ENDED by `clock.now()` (no look-ahead), then the new state is written
- * through the {@link SimulatedBrokerStore} in one atomic, version-checked commit.
+ * What this adapter adds: the configuration's boundary (zod), reading and caching the minute
+ * bars and splits from the market-data port, and the persistence protocol. Time comes from the
+ * injected clock; nothing happens in the background. Fills are computed lazily whenever the
+ * broker is read (every port method): each open order is advanced over the minute bars that
+ * have ENDED by `clock.now()` (no look-ahead), then the new state is written through the store
+ * in one atomic, version-checked commit (retried on a lost race).
  *
  * Market hours: an order is accepted from the start of the first minute bar to the end of the
  * last minute bar of the symbol's session on the date of `clock.now()` (New York date; UTC for
@@ -22,53 +26,50 @@
  * Account: cash, signed positions with weighted-average cost and realized PnL (gross of fees).
  * Marks for equity and buying power: the last quote mid (else last trade) of a minute that
  * ended at or before now. A new order's buying power is estimated at the last completed
- * minute's quote (the current minute's in the session's first minute).
+ * minute's quote (the current minute's in the session's first minute). Positions are restated
+ * for splits on the split day (THE position book's `restateBookForSplit`).
  */
 
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { NYSE_TIME_ZONE } from '../../core/calendar/market-calendar.js';
 import { type FillCosts, FillCostsSchema } from '../../core/cohort/fill-model.js';
 import {
   BrokerRejectedError,
   BrokerUnavailableError,
-  DataFileMissingError,
   NoSessionError,
   NotFoundError,
   parseOrThrow,
-  UnknownSymbolError,
-  ValidationError,
 } from '../../core/errors.js';
 import {
-  type DayTradeLedger,
   dayTradeCount,
   EMPTY_DAY_TRADE_LEDGER,
   type FINRA_PDT_RULE,
   type PatternDayTraderRule,
-  pdtRefusal,
-  recordDayTradeFill,
 } from '../../core/exchange/day-trades.js';
 import {
-  lastMark,
-  matchOrder,
-  type SymbolMinutes,
-  symbolMinutes,
-} from '../../core/exchange/exchange-model.js';
+  admitOrder,
+  advanceExchangeOrder,
+  bookExchangeFills,
+  cancelExchangeOrder,
+  type ExchangeBooking,
+  markUsd,
+  newYorkDate,
+  type SessionSource,
+  sessionOrUnknown,
+  workingOf,
+} from '../../core/exchange/exchange-account.js';
+import { type SymbolMinutes, symbolMinutes } from '../../core/exchange/exchange-model.js';
 import {
   type AccountValuation,
-  acceptOrder,
   accountValuation,
-  effectiveQty,
   heldReservationsUsd,
 } from '../../core/exchange/order-acceptance.js';
 import {
   type AccountBook,
-  applyBookFill,
   type BookedPosition,
   restateBookForSplit,
 } from '../../core/exchange/position-book.js';
 import type { MarketSession } from '../../core/market/types.js';
-import { Order, type OrderSnapshot } from '../../core/orders/order.js';
 import { brokerOrderOf } from '../../core/paper/exchange-broker.js';
 import type {
   BrokerAccount,
@@ -156,9 +157,6 @@ function parseConfig(input: SimulatedBrokerConfig): ResolvedConfig {
   return parseOrThrow(ConfigSchema, input, 'config');
 }
 
-/** One symbol's bars of one session (the exchange model's view). */
-type SymbolSession = SymbolMinutes;
-
 /** The state after a sync: account and every order that was open when it started. */
 interface Synced {
   readonly account: SimAccountRecord;
@@ -167,13 +165,6 @@ interface Synced {
   /** Orders open at load time, advanced to now (some may have become terminal). */
   readonly orders: Map<string, SimOrderRecord>;
 }
-
-const NY_DATE = new Intl.DateTimeFormat('en-CA', {
-  timeZone: NYSE_TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
 
 /**
  * The stored account as THE position book's {@link AccountBook} (the store calls the average
@@ -219,15 +210,15 @@ function toBrokerOrder(rec: SimOrderRecord): BrokerOrder {
 
 /** The orders of a sync that are still working (not terminal). */
 function workingOrders(synced: Synced): SimOrderRecord[] {
-  return [...synced.orders.values()].filter((rec) => !Order.rehydrate(rec.order).isTerminal());
+  return workingOf(synced.orders.values());
 }
 
-/** A fill waiting to be booked on the account, with its sort keys. */
-interface PendingBooking {
-  readonly fill: SimFill;
-  readonly order: OrderSnapshot;
-  /** The order's session (its date and market: day trades are counted per session date). */
-  readonly sessionDate: string;
+/** Submission order: submission time, then client_order_id. */
+function bySubmission(a: SimOrderRecord, b: SimOrderRecord): number {
+  return (
+    a.order.createdAtMs - b.order.createdAtMs ||
+    a.order.clientOrderId.localeCompare(b.order.clientOrderId)
+  );
 }
 
 /** The simulated account's ledger (beyond the port's view), for reports and the parity test. */
@@ -261,7 +252,12 @@ export class SimulatedPaperBroker implements BrokerPort {
   private readonly clock: Clock;
   private readonly config: ResolvedConfig;
   private readonly newOrderId: () => string;
-  private readonly sessions = new Map<string, Promise<SymbolSession | null>>();
+  private readonly sessions = new Map<string, Promise<SymbolMinutes | null>>();
+  /** The market data as THE exchange account reads it (cached sessions). */
+  private readonly source: SessionSource = {
+    session: (date, symbol) => this.symbolSession(date, symbol),
+    sessionDates: (symbol) => this.marketData.listSessions([symbol]),
+  };
 
   /** @throws ValidationError('config.<field>') for an invalid config. */
   constructor(deps: SimulatedPaperBrokerDeps) {
@@ -337,15 +333,10 @@ export class SimulatedPaperBroker implements BrokerPort {
       const synced = await this.syncCommitted();
       const rec = synced.orders.get(clientOrderId) ?? (await this.store.getOrder(clientOrderId));
       if (!rec) throw new NotFoundError('order', clientOrderId);
-      const order = Order.rehydrate(rec.order);
-      if (order.isTerminal()) return toBrokerOrder(rec);
       const now = this.clock.now();
-      order.apply({ type: 'canceled', atMs: Math.max(now, rec.order.updatedAtMs) });
-      const canceled: SimOrderRecord = {
-        ...rec,
-        version: rec.version + 1,
-        order: order.snapshot(),
-      };
+      const cancel = cancelExchangeOrder(rec, now);
+      if (!cancel) return toBrokerOrder(rec);
+      const canceled: SimOrderRecord = { ...rec, ...cancel, version: rec.version + 1 };
       const account: SimAccountRecord = {
         ...synced.account,
         version: synced.account.version + 1,
@@ -365,8 +356,7 @@ export class SimulatedPaperBroker implements BrokerPort {
 
   async listOpenOrders(): Promise<readonly BrokerOrder[]> {
     const synced = await this.syncCommitted();
-    return [...synced.orders.values()]
-      .filter((rec) => !Order.rehydrate(rec.order).isTerminal())
+    return workingOrders(synced)
       .sort((a, b) => a.order.createdAtMs - b.order.createdAtMs)
       .map(toBrokerOrder);
   }
@@ -384,7 +374,7 @@ export class SimulatedPaperBroker implements BrokerPort {
         symbol: p.symbol,
         qty: p.qty,
         avgEntryPriceUsd: p.avgEntryPriceUsd,
-        marketPriceUsd: await this.markUsd(p.symbol, now, p.avgEntryPriceUsd),
+        marketPriceUsd: await markUsd(this.source, p.symbol, now, p.avgEntryPriceUsd),
       });
     }
     return out;
@@ -403,7 +393,7 @@ export class SimulatedPaperBroker implements BrokerPort {
       // As Alpaca's `daytrade_count`: day trades in the last five business days.
       dayTradeCount: dayTradeCount(
         synced.account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
-        NY_DATE.format(now),
+        newYorkDate(now),
       ),
     };
   }
@@ -452,7 +442,8 @@ export class SimulatedPaperBroker implements BrokerPort {
   }
 
   /**
-   * Loads the account and its open orders, advances them to `now`, and commits the changes.
+   * Loads the account and its open orders, advances them to `now` and books their fills
+   * (THE exchange account, `core/exchange/exchange-account.ts`), and commits the changes.
    * Returns the committed state, or null when the commit lost a race (the caller retries).
    */
   private async sync(now: number): Promise<Synced | null> {
@@ -470,19 +461,15 @@ export class SimulatedPaperBroker implements BrokerPort {
     const open = await this.store.getOrders(base.openClientOrderIds);
     const orders = new Map(open.map((rec) => [rec.order.clientOrderId, rec] as const));
     const changed: SimOrderRecord[] = [];
-    const bookings: PendingBooking[] = [];
-    for (const rec of open) {
-      const advanced = await this.advanceOrder(rec, now);
+    const bookings: ExchangeBooking[] = [];
+    // In submission order: fills of one minute are booked in the order they were submitted.
+    for (const rec of [...open].sort(bySubmission)) {
+      const advanced = await advanceExchangeOrder(rec, now, this.config, this.source);
       if (!advanced) continue;
-      orders.set(rec.order.clientOrderId, advanced.record);
-      changed.push(advanced.record);
-      for (const fill of advanced.fills) {
-        bookings.push({
-          fill,
-          order: advanced.record.order,
-          sessionDate: advanced.record.sessionDate,
-        });
-      }
+      const record: SimOrderRecord = { ...advanced.order, version: rec.version + 1 };
+      orders.set(rec.order.clientOrderId, record);
+      changed.push(record);
+      bookings.push(...advanced.bookings);
     }
     const restated = stored
       ? await this.restateForSplits(base.updatedAtMs, accountBookOf(base), now)
@@ -490,26 +477,16 @@ export class SimulatedPaperBroker implements BrokerPort {
     if (changed.length === 0 && restated === null) {
       return { account: base, accountVersion: stored ? stored.version : null, orders };
     }
-    // Book fills in time order across orders (then submission order), as they happened.
-    bookings.sort(
-      (a, b) =>
-        a.fill.atMs - b.fill.atMs ||
-        a.order.createdAtMs - b.order.createdAtMs ||
-        a.order.clientOrderId.localeCompare(b.order.clientOrderId),
+    const { book, dayTrades } = bookExchangeFills(
+      {
+        book: restated ?? accountBookOf(base),
+        dayTrades: base.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
+      },
+      bookings,
     );
-    let book = restated ?? accountBookOf(base);
-    for (const { fill, order } of bookings) {
-      book = applyBookFill(book, {
-        symbol: order.symbol,
-        side: order.side,
-        qty: fill.qty,
-        priceUsd: fill.priceUsd,
-        feeUsd: fill.feeUsd,
-      });
-    }
     const account: SimAccountRecord = {
       ...base,
-      dayTradeLedger: await this.dayTradesAfter(base, restated ?? accountBookOf(base), bookings),
+      dayTradeLedger: dayTrades,
       cashUsd: book.cashUsd,
       realizedPnlUsd: book.realizedPnlUsd,
       feesUsd: book.feesUsd,
@@ -517,7 +494,7 @@ export class SimulatedPaperBroker implements BrokerPort {
       version: base.version + 1,
       openClientOrderIds: base.openClientOrderIds.filter((id) => {
         const rec = orders.get(id);
-        return rec !== undefined && !Order.rehydrate(rec.order).isTerminal();
+        return rec !== undefined && workingOf([rec]).length > 0;
       }),
       updatedAtMs: Math.max(base.updatedAtMs, now),
     };
@@ -534,34 +511,6 @@ export class SimulatedPaperBroker implements BrokerPort {
   }
 
   /**
-   * The account's day-trade ledger after `bookings` (in booking order), each fill seen against
-   * the position just before it, starting from the positions of `start` (FINRA's count,
-   * `core/exchange/day-trades.ts`).
-   */
-  private async dayTradesAfter(
-    base: SimAccountRecord,
-    start: AccountBook,
-    bookings: readonly PendingBooking[],
-  ): Promise<DayTradeLedger> {
-    const held = new Map(Object.values(start.positions).map((p) => [p.symbol, p.qty] as const));
-    let out = base.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER;
-    for (const { fill, order, sessionDate } of bookings) {
-      const before = held.get(order.symbol) ?? 0;
-      const signedQty = order.side === 'buy' ? fill.qty : -fill.qty;
-      const session = await this.symbolSession(sessionDate, order.symbol);
-      out = recordDayTradeFill(out, {
-        symbol: order.symbol,
-        date: sessionDate,
-        market: session?.market ?? 'equity-usa',
-        positionBefore: before,
-        signedQty,
-      });
-      held.set(order.symbol, before + signedQty);
-    }
-    return out;
-  }
-
-  /**
    * Positions re-stated across the splits effective after the account's last update (New
    * York date) through `now`'s date, as a broker does on the split day: quantity times the
    * ratio, average price divided by it (value unchanged), through THE position book's
@@ -573,8 +522,8 @@ export class SimulatedPaperBroker implements BrokerPort {
     book: AccountBook,
     now: number,
   ): Promise<AccountBook | null> {
-    const after = NY_DATE.format(updatedAtMs);
-    const through = NY_DATE.format(now);
+    const after = newYorkDate(updatedAtMs);
+    const through = newYorkDate(now);
     if (after >= through) return null;
     let out: AccountBook | null = null;
     for (const pos of Object.values(book.positions)) {
@@ -587,51 +536,8 @@ export class SimulatedPaperBroker implements BrokerPort {
   }
 
   /**
-   * Advances one open order over the minutes that ended by `now`. Returns the new record
-   * (version + 1) and its new fills, or null when nothing changed.
-   */
-  private async advanceOrder(
-    rec: SimOrderRecord,
-    now: number,
-  ): Promise<{ record: SimOrderRecord; fills: SimFill[] } | null> {
-    const order = Order.rehydrate(rec.order);
-    if (order.isTerminal()) return null;
-    const fills: SimFill[] = [];
-    let processed = rec.processedThroughMs;
-    let sessionDate = rec.sessionDate;
-    let changed = false;
-    for (;;) {
-      const session = await this.symbolSession(sessionDate, rec.order.symbol);
-      if (!session) break;
-      const matched = matchOrder(order, session, processed, now, this.config);
-      processed = matched.processedThroughMs;
-      changed ||= matched.changed;
-      fills.push(...matched.fills);
-      if (!matched.carryOver) break;
-      // A gtc order whose session is over moves to the following session of the data.
-      const next = await this.nextSession(rec.order.symbol, sessionDate);
-      if (!next || next.openMs > now) break;
-      sessionDate = next.date;
-      changed = true;
-    }
-    if (!changed) return null;
-    return {
-      record: {
-        ...rec,
-        version: rec.version + 1,
-        order: order.snapshot(),
-        processedThroughMs: processed,
-        sessionDate,
-        feesUsd: fills.reduce((sum, f) => sum + f.feeUsd, rec.feesUsd),
-        fills: [...rec.fills, ...fills],
-      },
-      fills,
-    };
-  }
-
-  /**
-   * Builds the record of a new order at `now`: `new` when accepted, `rejected` (with a reason)
-   * when the broker refuses it.
+   * The record of a new order at `now` (THE exchange account's `admitOrder`): `new` when
+   * accepted, `rejected` (with a reason) when the broker refuses it.
    *
    * @throws BrokerRejectedError for an order too malformed to build (not stored).
    */
@@ -640,110 +546,28 @@ export class SimulatedPaperBroker implements BrokerPort {
     synced: Synced,
     now: number,
   ): Promise<SimOrderRecord> {
-    let order: Order;
-    try {
-      order = Order.create(
-        {
-          clientOrderId: request.clientOrderId,
-          symbol: request.symbol.toUpperCase(),
-          side: request.side,
-          qty: request.qty,
-          type: request.type,
-          limitPriceUsd: request.type === 'limit' ? (request.limitPriceUsd ?? null) : null,
-          timeInForce: request.timeInForce,
-        },
-        now,
-      );
-    } catch (err) {
-      if (err instanceof ValidationError) {
-        throw new BrokerRejectedError(request.clientOrderId, `invalid order: ${err.message}`);
-      }
-      throw err;
-    }
-    const brokerOrderId = this.newOrderId();
-    const record = (sessionDate: string, reservedUsd: number): SimOrderRecord => ({
-      version: 1,
-      order: order.snapshot(),
-      fillableAtMs: now + this.config.latencyMs,
-      processedThroughMs: now + this.config.latencyMs,
-      sessionDate,
-      reservedUsd,
-      feesUsd: 0,
-      fills: [],
-    });
-    const reject = (reason: string, sessionDate = ''): SimOrderRecord => {
-      order.apply({ type: 'pending_new', atMs: now, brokerOrderId });
-      order.apply({ type: 'rejected', atMs: now, reason });
-      return record(sessionDate, 0);
-    };
-    const snap = order.snapshot();
-    const session = await this.sessionOrUnknown(snap.symbol, now);
-    const sessionDate = session && session !== 'unknown_symbol' ? session.date : '';
-    const decision = await acceptOrder({
-      order: snap,
-      session,
+    const rule = this.config.patternDayTrader;
+    const symbol = request.symbol.toUpperCase();
+    const admitted = await admitOrder({
+      request,
       nowMs: now,
-      effective: this.effectiveQty(snap.symbol, synced),
-      openOrderCount: workingOrders(synced).length,
+      newBrokerOrderId: this.newOrderId,
+      latencyMs: this.config.latencyMs,
+      session: (s) => sessionOrUnknown(this.source, s, now),
+      positionQty: synced.account.positions[symbol]?.qty ?? 0,
+      working: workingOrders(synced),
       rules: {
         maxOpenOrders: this.config.maxOpenOrders,
         fractionalShares: this.config.fractionalShares,
-        fractionable: !this.config.nonFractionableSymbols.includes(snap.symbol),
+        fractionable: !this.config.nonFractionableSymbols.includes(symbol),
         costs: this.config.costs,
       },
-      buyingPowerUsd: async () => (await this.valuation(synced, now)).buyingPowerUsd,
+      dayTrades: rule
+        ? { rule, ledger: synced.account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER }
+        : null,
+      valuation: () => this.valuation(synced, now),
     });
-    if (!decision.accepted) return reject(decision.reason, sessionDate);
-    const pdt = await this.pdtCheck(snap, session, synced, now);
-    if (pdt) return reject(pdt, sessionDate);
-    order.apply({ type: 'new', atMs: now, brokerOrderId });
-    return record(sessionDate, decision.reservedUsd);
-  }
-
-  /**
-   * The pattern-day-trader protection's refusal of a new order (`pdtRefusal`), or null: off,
-   * crypto, equity at or above the threshold, or no day trade it could complete.
-   */
-  private async pdtCheck(
-    snap: OrderSnapshot,
-    session: SymbolSession | null | 'unknown_symbol',
-    synced: Synced,
-    now: number,
-  ): Promise<string | null> {
-    const rule = this.config.patternDayTrader;
-    if (!rule || !session || session === 'unknown_symbol') return null;
-    return pdtRefusal({
-      rule,
-      ledger: synced.account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
-      market: session.market,
-      date: session.date,
-      equityUsd: (await this.valuation(synced, now)).equityUsd,
-      symbol: snap.symbol,
-      side: snap.side,
-      position: synced.account.positions[snap.symbol]?.qty ?? 0,
-      workingSides: workingOrders(synced)
-        .filter((o) => o.order.symbol === snap.symbol)
-        .map((o) => o.order.side),
-    });
-  }
-
-  /** {@link sessionAt}, with a symbol that has no data at all as `'unknown_symbol'`. */
-  private async sessionOrUnknown(
-    symbol: string,
-    now: number,
-  ): Promise<SymbolSession | null | 'unknown_symbol'> {
-    try {
-      return await this.sessionAt(symbol, now);
-    } catch (err) {
-      if (err instanceof UnknownSymbolError) return 'unknown_symbol';
-      throw err;
-    }
-  }
-
-  /** Signed position of `symbol` plus the remaining quantity of its open orders, shares. */
-  private effectiveQty(symbol: string, synced: Synced): number {
-    const positionQty = synced.account.positions[symbol]?.qty ?? 0;
-    return effectiveQty(symbol, positionQty, workingOrders(synced));
+    return { ...admitted, version: 1 };
   }
 
   /** Equity, gross exposure, reservations and buying power at `now`, USD. */
@@ -753,7 +577,7 @@ export class SimulatedPaperBroker implements BrokerPort {
       if (pos.qty === 0) continue;
       marked.push({
         qty: pos.qty,
-        markUsd: await this.markUsd(pos.symbol, now, pos.avgEntryPriceUsd),
+        markUsd: await markUsd(this.source, pos.symbol, now, pos.avgEntryPriceUsd),
       });
     }
     return accountValuation({
@@ -765,68 +589,11 @@ export class SimulatedPaperBroker implements BrokerPort {
   }
 
   /**
-   * Mark of `symbol` at `now`, USD: the last quote mid (else trade close) of a minute that
-   * ended by now in today's session, else the last one of the previous session in the data,
-   * else `fallback`. Today's session is skipped when one of its files is missing (a crypto
-   * session starts at the previous one's close, 00:00 UTC, and its quote file may not exist):
-   * a valuation falls back to the previous session's last mark; fills still need the file.
-   * "Previous" is before today's session date, else before the UTC date of `now` (for
-   * equities the New York date of any instant without a session or before its open).
-   */
-  private async markUsd(symbol: string, now: number, fallback: number): Promise<number> {
-    const today = await this.sessionAt(symbol, now).catch((err: unknown) => {
-      if (err instanceof DataFileMissingError) return null;
-      throw err;
-    });
-    if (today) {
-      const mark = lastMark(today, now);
-      if (mark > 0) return mark;
-    }
-    const dates = await this.marketData.listSessions([symbol]);
-    const todayDate = today?.date ?? new Date(now).toISOString().slice(0, 10);
-    for (let i = dates.length - 1; i >= 0; i--) {
-      const date = dates[i] as string;
-      if (date >= todayDate) continue;
-      const previous = await this.symbolSession(date, symbol).catch((err: unknown) => {
-        if (err instanceof DataFileMissingError) return null;
-        throw err;
-      });
-      const mark = previous ? lastMark(previous, Number.POSITIVE_INFINITY) : Number.NaN;
-      if (mark > 0) return mark;
-      break;
-    }
-    return fallback;
-  }
-
-  /**
-   * The session of `symbol` containing the date of `atMs` (New York date for equities, UTC
-   * date for crypto), or null when that date has no session in the data.
-   *
-   * @throws UnknownSymbolError when the symbol has no data at all.
-   */
-  private async sessionAt(symbol: string, atMs: number): Promise<SymbolSession | null> {
-    const nyDate = NY_DATE.format(atMs);
-    const utcDate = new Date(atMs).toISOString().slice(0, 10);
-    const ny = await this.symbolSession(nyDate, symbol);
-    if (ny && ny.market !== 'crypto') return ny;
-    if (ny && utcDate === nyDate) return ny;
-    const utc = utcDate === nyDate ? null : await this.symbolSession(utcDate, symbol);
-    return utc && utc.market === 'crypto' ? utc : null;
-  }
-
-  /** The first session of `symbol` after `date` in the data, or null. */
-  private async nextSession(symbol: string, date: string): Promise<SymbolSession | null> {
-    const dates = await this.marketData.listSessions([symbol]);
-    const next = dates.find((d) => d > date);
-    return next ? this.symbolSession(next, symbol) : null;
-  }
-
-  /**
    * One symbol's bars on `date` (cached), or null when the date has no session for it.
    *
    * @throws UnknownSymbolError when the symbol has no data at all; other market-data errors.
    */
-  private symbolSession(date: string, symbol: string): Promise<SymbolSession | null> {
+  private symbolSession(date: string, symbol: string): Promise<SymbolMinutes | null> {
     const key = `${date}/${symbol}`;
     const cached = this.sessions.get(key);
     if (cached) return cached;
@@ -840,7 +607,7 @@ export class SimulatedPaperBroker implements BrokerPort {
     return loading;
   }
 
-  private async loadSymbolSession(date: string, symbol: string): Promise<SymbolSession | null> {
+  private async loadSymbolSession(date: string, symbol: string): Promise<SymbolMinutes | null> {
     let session: MarketSession;
     try {
       session = await this.marketData.loadSession(date, [symbol]);

@@ -1,10 +1,10 @@
 /**
- * An in-memory broker over THE exchange model (`exchange/exchange-model.ts`) and THE position
- * book: the paper session's reference simulation sends its orders here. It accepts and
- * refuses through the same account rules as the simulated paper broker
- * (`exchange/order-acceptance.ts`) and fills through the same exchange model with the same
- * configuration (timing and latency, participation, fill prices and fees, day orders expiring
- * at the close, buying power, what Alpaca refuses), without persistence. One symbol session at
+ * An in-memory broker over THE exchange account (`exchange/exchange-account.ts`, which composes
+ * the exchange model, the account rules and THE position book): the paper session's reference
+ * simulation sends its orders here. It admits, works, books and cancels orders through the same
+ * functions as the simulated paper broker, with the same configuration (timing and latency,
+ * participation, fill prices and fees, day orders expiring at the close, buying power, what
+ * Alpaca refuses), without persistence. One symbol session at
  * a time; no open-order limit (the reference never sends more than the session's few orders)
  * and every asset fractionable. It keeps the account's day-trade ledger as the simulated broker
  * does (`exchange/day-trades.ts`: every fill, in fill order, against the position before it),
@@ -28,31 +28,25 @@ import {
   dayTradeCount,
   EMPTY_DAY_TRADE_LEDGER,
   type PatternDayTraderRule,
-  pdtRefusal,
-  recordDayTradeFill,
 } from '../exchange/day-trades.js';
 import {
-  type ExchangeConfig,
-  lastMark,
-  matchOrder,
-  type SymbolMinutes,
-} from '../exchange/exchange-model.js';
+  admitOrder,
+  advanceExchangeOrder,
+  bookExchangeFills,
+  cancelExchangeOrder,
+  type ExchangeBooking,
+  type ExchangeOrder,
+  type SessionSource,
+  workingOf,
+} from '../exchange/exchange-account.js';
+import { type ExchangeConfig, lastMark, type SymbolMinutes } from '../exchange/exchange-model.js';
 import {
   type AccountValuation,
-  acceptOrder,
   accountValuation,
-  effectiveQty,
   heldReservationsUsd,
 } from '../exchange/order-acceptance.js';
-import { type AccountBook, applyBookFill, emptyAccountBook } from '../exchange/position-book.js';
-import { Order, type OrderSnapshot } from '../orders/order.js';
-
-interface Working {
-  readonly order: Order;
-  processedThroughMs: number;
-  feesUsd: number;
-  reservedUsd: number;
-}
+import { type AccountBook, emptyAccountBook } from '../exchange/position-book.js';
+import type { OrderSnapshot } from '../orders/order.js';
 
 /** The account's pattern-day-trader state at the start (see {@link ExchangeBroker}). */
 export interface ExchangeBrokerDayTrades {
@@ -73,9 +67,12 @@ export interface ExchangeBrokerDayTrades {
 export class ExchangeBroker implements BrokerPort {
   readonly name = 'simulated' as const;
   private book: AccountBook;
-  private readonly orders = new Map<string, Working>();
+  /** Every order by client_order_id, in submission order. */
+  private readonly orders = new Map<string, ExchangeOrder>();
   private seq = 0;
   private ledger: DayTradeLedger;
+  /** The one session, as THE exchange account reads sessions. */
+  private readonly source: SessionSource;
 
   constructor(
     private readonly minutes: SymbolMinutes,
@@ -93,78 +90,29 @@ export class ExchangeBroker implements BrokerPort {
       symbol: '',
     }));
     this.ledger = { ...EMPTY_DAY_TRADE_LEDGER, dayTrades: before };
+    this.source = {
+      session: (date) => (date === minutes.date ? minutes : null),
+      sessionDates: () => [minutes.date],
+    };
   }
 
-  /** Books the fills due by now (every order, in time order). */
-  private sync(): void {
+  /** Works every order to now and books the fills due (THE exchange account). */
+  private async sync(): Promise<void> {
     const now = this.clock.now();
-    const fills: {
-      atMs: number;
-      n: number;
-      side: 'buy' | 'sell';
-      qty: number;
-      priceUsd: number;
-      feeUsd: number;
-    }[] = [];
-    let n = 0;
-    for (const w of this.orders.values()) {
-      n++;
-      if (w.order.isTerminal()) continue;
-      const matched = matchOrder(w.order, this.minutes, w.processedThroughMs, now, this.config);
-      w.processedThroughMs = matched.processedThroughMs;
-      for (const f of matched.fills) {
-        w.feesUsd += f.feeUsd;
-        fills.push({
-          atMs: f.atMs,
-          n,
-          side: w.order.snapshot().side,
-          qty: f.qty,
-          priceUsd: f.priceUsd,
-          feeUsd: f.feeUsd,
-        });
-      }
+    const bookings: ExchangeBooking[] = [];
+    for (const [id, rec] of this.orders) {
+      const advanced = await advanceExchangeOrder(rec, now, this.config, this.source);
+      if (!advanced) continue;
+      this.orders.set(id, advanced.order);
+      bookings.push(...advanced.bookings);
     }
-    fills.sort((a, b) => a.atMs - b.atMs || a.n - b.n);
-    for (const f of fills) {
-      this.ledger = recordDayTradeFill(this.ledger, {
-        symbol: this.symbol,
-        date: this.minutes.date,
-        market: this.minutes.market,
-        positionBefore: this.book.positions[this.symbol]?.qty ?? 0,
-        signedQty: f.side === 'buy' ? f.qty : -f.qty,
-      });
-      this.book = applyBookFill(this.book, { symbol: this.symbol, ...f });
-    }
+    const books = bookExchangeFills({ book: this.book, dayTrades: this.ledger }, bookings);
+    this.book = books.book;
+    this.ledger = books.dayTrades;
   }
 
-  /** The PDT protection's refusal of `snap` (as the simulated broker's `pdtCheck`), or null. */
-  private pdtCheck(snap: OrderSnapshot, now: number): string | null {
-    const rule = this.dayTrades.rule;
-    if (!rule || this.dayTrades.countAtStart === null) return null;
-    return pdtRefusal({
-      rule,
-      ledger: this.ledger,
-      market: this.minutes.market,
-      date: this.minutes.date,
-      equityUsd: this.valuation(now).equityUsd,
-      symbol: snap.symbol,
-      side: snap.side,
-      position: this.book.positions[snap.symbol]?.qty ?? 0,
-      workingSides: this.working().map((w) => w.order.snapshot().side),
-    });
-  }
-
-  private view(w: Working): BrokerOrder {
-    return brokerOrderOf(w.order.snapshot(), w.feesUsd);
-  }
-
-  /** The orders still working (not terminal). */
-  private working(): Working[] {
-    return [...this.orders.values()].filter((w) => !w.order.isTerminal());
-  }
-
-  private views(): { order: OrderSnapshot; reservedUsd: number }[] {
-    return this.working().map((w) => ({ order: w.order.snapshot(), reservedUsd: w.reservedUsd }));
+  private view(rec: ExchangeOrder): BrokerOrder {
+    return brokerOrderOf(rec.order, rec.feesUsd);
   }
 
   private valuation(now: number): AccountValuation {
@@ -174,94 +122,64 @@ export class ExchangeBroker implements BrokerPort {
     return accountValuation({
       cashUsd: this.book.cashUsd,
       marked: [{ qty: q, markUsd: m }],
-      reservedUsd: heldReservationsUsd(this.views()),
+      reservedUsd: heldReservationsUsd(workingOf(this.orders.values())),
       multiplier: this.config.buyingPowerMultiplier,
     });
   }
 
   async submitOrder(r: BrokerOrderRequest): Promise<{ order: BrokerOrder; duplicate: boolean }> {
+    await this.sync();
     const existing = this.orders.get(r.clientOrderId);
-    if (existing) {
-      this.sync();
-      return { order: this.view(existing), duplicate: true };
-    }
-    this.sync();
+    if (existing) return { order: this.view(existing), duplicate: true };
     const now = this.clock.now();
-    const order = Order.create(
-      {
-        clientOrderId: r.clientOrderId,
-        symbol: r.symbol,
-        side: r.side,
-        qty: r.qty,
-        type: r.type,
-        limitPriceUsd: r.type === 'limit' ? (r.limitPriceUsd ?? null) : null,
-        timeInForce: r.timeInForce,
-      },
-      now,
-    );
-    const w: Working = {
-      order,
-      processedThroughMs: now + this.config.latencyMs,
-      feesUsd: 0,
-      reservedUsd: 0,
-    };
-    const brokerOrderId = `ref-${++this.seq}`;
-    const reject = (reason: string): never => {
-      order.apply({ type: 'pending_new', atMs: now, brokerOrderId });
-      order.apply({ type: 'rejected', atMs: now, reason });
-      this.orders.set(r.clientOrderId, w);
-      throw new BrokerRejectedError(r.clientOrderId, reason);
-    };
-    const views = this.views();
-    const decision = await acceptOrder({
-      order: order.snapshot(),
-      session: this.minutes,
+    const rule = this.dayTrades.rule;
+    const admitted = await admitOrder({
+      request: r,
       nowMs: now,
-      effective: effectiveQty(this.symbol, this.book.positions[this.symbol]?.qty ?? 0, views),
-      openOrderCount: views.length,
+      newBrokerOrderId: () => `ref-${++this.seq}`,
+      latencyMs: this.config.latencyMs,
+      session: () => this.minutes,
+      positionQty: this.book.positions[this.symbol]?.qty ?? 0,
+      working: workingOf(this.orders.values()),
       rules: {
         maxOpenOrders: Number.POSITIVE_INFINITY,
         fractionalShares: this.config.fractionalShares,
         fractionable: true,
         costs: this.config.costs,
       },
-      buyingPowerUsd: () => this.valuation(now).buyingPowerUsd,
+      dayTrades:
+        rule && this.dayTrades.countAtStart !== null ? { rule, ledger: this.ledger } : null,
+      valuation: () => this.valuation(now),
     });
-    if (!decision.accepted) reject(decision.reason);
-    else w.reservedUsd = decision.reservedUsd;
-    const pdt = this.pdtCheck(order.snapshot(), now);
-    if (pdt) reject(pdt);
-    order.apply({ type: 'new', atMs: now, brokerOrderId });
-    this.orders.set(r.clientOrderId, w);
-    return { order: this.view(w), duplicate: false };
+    this.orders.set(r.clientOrderId, admitted);
+    if (admitted.order.status === 'rejected') {
+      throw new BrokerRejectedError(r.clientOrderId, admitted.order.rejectReason ?? 'rejected');
+    }
+    return { order: this.view(admitted), duplicate: false };
   }
 
   async getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | null> {
-    this.sync();
+    await this.sync();
     const w = this.orders.get(clientOrderId);
     return w ? this.view(w) : null;
   }
 
   async cancelOrder(clientOrderId: string): Promise<BrokerOrder> {
-    this.sync();
-    const w = this.orders.get(clientOrderId);
-    if (!w) throw new NotFoundError('order', clientOrderId);
-    if (!w.order.isTerminal()) {
-      w.order.apply({
-        type: 'canceled',
-        atMs: Math.max(this.clock.now(), w.order.snapshot().updatedAtMs),
-      });
-    }
-    return this.view(w);
+    await this.sync();
+    const rec = this.orders.get(clientOrderId);
+    if (!rec) throw new NotFoundError('order', clientOrderId);
+    const canceled = cancelExchangeOrder(rec, this.clock.now());
+    if (canceled) this.orders.set(clientOrderId, canceled);
+    return this.view(canceled ?? rec);
   }
 
   async listOpenOrders(): Promise<readonly BrokerOrder[]> {
-    this.sync();
-    return [...this.orders.values()].filter((w) => !w.order.isTerminal()).map((w) => this.view(w));
+    await this.sync();
+    return workingOf(this.orders.values()).map((rec) => this.view(rec));
   }
 
   async listPositions(): Promise<readonly BrokerPosition[]> {
-    this.sync();
+    await this.sync();
     const p = this.book.positions[this.symbol];
     return p && p.qty !== 0
       ? [{ symbol: p.symbol, qty: p.qty, avgEntryPriceUsd: p.avgPriceUsd }]
@@ -269,7 +187,7 @@ export class ExchangeBroker implements BrokerPort {
   }
 
   async getAccount(): Promise<BrokerAccount> {
-    this.sync();
+    await this.sync();
     const v = this.valuation(this.clock.now());
     return {
       cashUsd: this.book.cashUsd,
