@@ -24,6 +24,7 @@ import type { SlackButton } from '../functions/adapters/slack/messages.js';
 import { readPaperSessionSettings } from '../functions/composition/paper-session.js';
 import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
+import { marketTimeZone } from '../functions/core/calendar/market-calendar.js';
 import { parseSlashCommand, type SlashCommand } from '../functions/core/chatops/command.js';
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
 import type { Role } from '../functions/core/console/roles.js';
@@ -257,7 +258,7 @@ function printRunHeader(
   process.stdout.write(
     `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
       `data ${g.data}${stack.alpaca ? ` served by the fake Alpaca data server ${stack.alpaca.fake.baseUrl} up to the simulated now; ingested into ${ingested}` : ''}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
-      `schedules (${market === 'crypto' ? 'UTC, 24 h crypto sessions' : 'America/New_York'}): ${replaySchedules(
+      `schedules (${market === 'crypto' ? `${marketTimeZone(market)}, 24 h crypto sessions` : marketTimeZone(market)}): ${replaySchedules(
         stack,
         o.promote,
         o.approval !== undefined,

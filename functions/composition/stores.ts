@@ -16,7 +16,7 @@ import { S3ArtifactStore } from '../adapters/s3/s3-artifact-store.js';
 import { traced } from '../adapters/tracing.js';
 import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import type { IdempotentAuditSink } from '../ports/audit.js';
+import type { IdempotentAuditSink, UntypedAuditSink } from '../ports/audit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { CohortRepository } from '../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../ports/genome-pool.js';
@@ -125,7 +125,7 @@ export interface StoreRuntime {
   readonly artifacts: ArtifactStore;
   readonly cohorts: CohortRepository;
   readonly genomePool: GenomePoolRepository;
-  readonly audit: IdempotentAuditSink;
+  readonly audit: IdempotentAuditSink & UntypedAuditSink;
 }
 
 /**

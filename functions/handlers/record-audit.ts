@@ -18,7 +18,6 @@ import type { StoreRuntime } from '../composition/stores.js';
 import { getStoreRuntime } from '../composition/stores.js';
 import { auditIdempotencyKey, auditStepSchema } from '../core/audit/idempotency.js';
 import { FailureNoticeSchema, failureDraft } from '../core/use-cases/record-failure.js';
-import type { AuditDraft } from '../ports/audit.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
 const EventSchema = z.union([
@@ -31,24 +30,23 @@ export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('record-audit', EventSchema, async (event) => {
     const rt = await provide();
     const draft = 'draft' in event ? event.draft : failureDraft(event.failure);
-    // Untyped JSON from the ASL, asserted as a draft only here: the sink validates it with the
-    // per-kind audit schema (and dead-letters it when invalid) before anything is chained.
-    const full = { ...draft, environment: rt.env.STAGE } as AuditDraft;
-    if (event.step) {
-      const content = 'draft' in event ? { draft: event.draft } : { failure: event.failure };
-      const key = auditIdempotencyKey(event.step, content);
-      const r = await rt.audit.appendOnce(full, key);
-      logger.info(r.replayed ? 'audit append replayed' : 'audit appended', {
-        kind: full.kind,
-        stream: r.stream,
-        seq: r.seq,
-        state: event.step.state,
-      });
-      return { id: r.id, stream: r.stream, seq: r.seq, hash: r.hash };
-    }
-    const record = await rt.audit.append(full);
-    logger.info('audit appended', { kind: record.kind, stream: record.stream, seq: record.seq });
-    return { id: record.id, stream: record.stream, seq: record.seq, hash: record.hash };
+    // Untyped JSON from the ASL: the sink validates it with the per-kind audit schema (and
+    // dead-letters it when invalid) before anything is chained.
+    const full: Record<string, unknown> = { ...draft, environment: rt.env.STAGE };
+    const key = event.step
+      ? auditIdempotencyKey(
+          event.step,
+          'draft' in event ? { draft: event.draft } : { failure: event.failure },
+        )
+      : null;
+    const r = await rt.audit.appendUntyped(full, key);
+    logger.info(r.replayed ? 'audit append replayed' : 'audit appended', {
+      kind: full.kind,
+      stream: r.stream,
+      seq: r.seq,
+      ...(event.step ? { state: event.step.state } : {}),
+    });
+    return { id: r.id, stream: r.stream, seq: r.seq, hash: r.hash };
   });
 }
 

@@ -78,6 +78,24 @@ export interface IdempotentAuditSink extends AuditSink {
   ): Promise<{ records: AuditRecord[]; replayed: boolean }>;
 }
 
+/**
+ * A sink that also takes a draft nobody has type-checked: JSON from a workflow (the ASL's
+ * `RecordAudit` / `RecordRejection` / `RecordFailure` steps). The sink checks it against the
+ * per-kind audit schema before anything is chained, as it does for a typed draft.
+ */
+export interface UntypedAuditSink {
+  /**
+   * Validates `draft` (any JSON) as an audit draft and appends it: as
+   * {@link IdempotentAuditSink.appendOnce} under `idempotencyKey`, or as
+   * {@link AuditSink.append} when the key is null (then `replayed` is false).
+   *
+   * @throws ValidationError when `draft` is not a valid draft of its kind: the draft and the
+   *   error are dead-lettered first (`audit-dead-letter/...`), nothing is chained.
+   * @throws AuditWriteError as {@link AuditSink.append}.
+   */
+  appendUntyped(draft: unknown, idempotencyKey: string | null): Promise<AuditReceipt>;
+}
+
 /** Which stored records to read. */
 export interface AuditReadQuery {
   readonly environment: AuditEnvironment;

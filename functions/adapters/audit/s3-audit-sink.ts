@@ -42,7 +42,7 @@ import {
   toValidationError,
 } from '../../core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../core/errors.js';
-import type { AuditReceipt, IdempotentAuditSink } from '../../ports/audit.js';
+import type { AuditReceipt, IdempotentAuditSink, UntypedAuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { RetryPolicy } from './retry.js';
 import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
@@ -104,7 +104,7 @@ function safeForJson(value: unknown): unknown {
 }
 
 /** S3 + DynamoDB implementation of {@link IdempotentAuditSink}. */
-export class S3AuditSink implements IdempotentAuditSink {
+export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
   private readonly nextId: (seedTime: number) => string;
   private readonly known = new KnownKeys(4_096);
   /** Heads this sink advanced and whose object it stored, by stream (bounded, oldest out). */
@@ -157,6 +157,16 @@ export class S3AuditSink implements IdempotentAuditSink {
    * @throws ValidationError, AuditWriteError as {@link append}.
    */
   async appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt> {
+    return this.appendUntyped(draft, idempotencyKey);
+  }
+
+  /**
+   * A draft from a workflow's JSON, validated here ({@link append} when `idempotencyKey` is
+   * null, else {@link appendOnce}).
+   *
+   * @throws ValidationError, AuditWriteError as {@link append}.
+   */
+  async appendUntyped(draft: unknown, idempotencyKey: string | null): Promise<AuditReceipt> {
     const parsed = await this.validate(draft);
     const out = await this.commitOne(parsed, idempotencyKey);
     if (out.replay) return { ...out.replay, stream: parsed.stream, replayed: true };
@@ -228,7 +238,7 @@ export class S3AuditSink implements IdempotentAuditSink {
     );
   }
 
-  private async validate(draft: AuditDraft): Promise<ParsedAuditDraft> {
+  private async validate(draft: unknown): Promise<ParsedAuditDraft> {
     const result = auditDraftSchema.safeParse(draft);
     let error: ValidationError | null = null;
     if (!result.success) {

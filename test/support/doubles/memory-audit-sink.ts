@@ -4,19 +4,30 @@
  */
 import { monotonicFactory } from 'ulid';
 import { auditObjectKey, partitionOf } from '../../../functions/core/audit/keys.js';
-import type { AuditDraft, AuditRecord, StreamHead } from '../../../functions/core/audit/record.js';
-import { chainRecord, toAuditTs } from '../../../functions/core/audit/record.js';
+import type {
+  AuditDraft,
+  AuditRecord,
+  ParsedAuditDraft,
+  StreamHead,
+} from '../../../functions/core/audit/record.js';
+import {
+  auditDraftSchema,
+  chainRecord,
+  toAuditTs,
+  toValidationError,
+} from '../../../functions/core/audit/record.js';
 import type { VerifyInput } from '../../../functions/core/audit/verify.js';
 import type {
   AuditReader,
   AuditReadQuery,
   AuditReceipt,
   IdempotentAuditSink,
+  UntypedAuditSink,
 } from '../../../functions/ports/audit.js';
 import type { Clock } from '../../../functions/ports/clock.js';
 
 /** Keeps every appended record (and its would-be S3 key) in memory. */
-export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
+export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, AuditReader {
   private readonly heads = new Map<string, StreamHead>();
   private readonly stored: { key: string; record: AuditRecord }[] = [];
   /** Committed idempotency keys, by `stream` + key (unbounded: tests are short). */
@@ -47,7 +58,7 @@ export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
     return out;
   }
 
-  async append(draft: AuditDraft): Promise<AuditRecord> {
+  async append(draft: AuditDraft | ParsedAuditDraft): Promise<AuditRecord> {
     const now = this.clock.now();
     let record: AuditRecord;
     try {
@@ -64,13 +75,29 @@ export class MemoryAuditSink implements IdempotentAuditSink, AuditReader {
   }
 
   /** Appends unless `idempotencyKey` was committed on the stream (see IdempotentAuditSink). */
-  async appendOnce(draft: AuditDraft, idempotencyKey: string): Promise<AuditReceipt> {
+  async appendOnce(
+    draft: AuditDraft | ParsedAuditDraft,
+    idempotencyKey: string,
+  ): Promise<AuditReceipt> {
     const slot = `${String((draft as { stream?: unknown }).stream)}\u0000${idempotencyKey}`;
     const done = this.keys.get(slot);
     const record = done ?? (await this.append(draft));
     this.keys.set(slot, record);
     const { id, stream, seq, hash } = record;
     return { id, stream, seq, hash, replayed: done !== undefined };
+  }
+
+  /** Validates a draft from a workflow's JSON and appends it (see UntypedAuditSink). */
+  async appendUntyped(draft: unknown, idempotencyKey: string | null): Promise<AuditReceipt> {
+    const parsed = auditDraftSchema.safeParse(draft);
+    if (!parsed.success) {
+      const error = toValidationError(parsed.error);
+      this.rejected.push({ draft, error });
+      throw error;
+    }
+    if (idempotencyKey !== null) return this.appendOnce(parsed.data, idempotencyKey);
+    const { id, stream, seq, hash } = await this.append(parsed.data);
+    return { id, stream, seq, hash, replayed: false };
   }
 
   /** Appends the batch unless `idempotencyKey` was committed on its stream (IdempotentAuditSink). */
