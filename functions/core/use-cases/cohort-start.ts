@@ -23,7 +23,7 @@ import type { CohortStarter, CohortStartResult } from '../../ports/cohort-starte
 import type { AuditEnvironment } from '../audit/record.js';
 import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError, validationErrorOf } from '../errors.js';
 import { cohortIdFor } from './intraday-cohort.js';
 
 /** Audit stream of operator commands (accepted and refused). */
@@ -86,13 +86,11 @@ export interface CohortStarted extends CohortStartResult {
 function validate(args: unknown, nowMs: number, channel: 'console' | 'slack' | 'cli') {
   const parsed = CohortStartArgsSchema.safeParse(args ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const keys = issue && 'keys' in issue ? (issue.keys as string[]).join(',') : '';
+    const base = validationErrorOf(parsed.error, '', 'args');
+    if (parsed.error.issues[0]?.code !== 'unrecognized_keys') throw base;
     throw new ValidationError(
-      issue?.path.join('.') || keys || 'args',
-      issue?.code === 'unrecognized_keys'
-        ? `unknown argument; allowed: ${Object.keys(CohortStartArgsSchema.shape).join(', ')}`
-        : (issue?.message ?? 'invalid'),
+      base.field,
+      `unknown argument; allowed: ${Object.keys(CohortStartArgsSchema.shape).join(', ')}`,
     );
   }
   const a = parsed.data;

@@ -38,7 +38,7 @@ import type { SimulationResult } from '../cohort/simulate.js';
 import { type CsvCell, toCsv } from '../console/csv.js';
 import { decodeCursor, encodeCursor } from '../console/cursor.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
-import { NotFoundError, StagegateError, ValidationError } from '../errors.js';
+import { NotFoundError, StagegateError, ValidationError, validationErrorOf } from '../errors.js';
 import { symbolMinutes } from '../exchange/exchange-model.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
@@ -388,9 +388,9 @@ function parse<S extends z.ZodType>(
 ): z.infer<S> {
   const out = schema.safeParse(value);
   if (out.success) return out.data;
-  const issue = out.error.issues[0];
-  const field = `${where}.${issue?.path.join('.') || (issue && 'keys' in issue ? (issue.keys as string[]).join(',') : '(root)')}`;
-  throw new ApiProblem(400, 'Invalid request', `${field}: ${issue?.message ?? 'invalid'}`, field);
+  // The error's message is already `<field>: <issue>`.
+  const { field, message } = validationErrorOf(out.error, where);
+  throw new ApiProblem(400, 'Invalid request', message, field);
 }
 
 function pageOf<T, R>(page: Page<T>, map: (t: T) => R): { items: R[]; nextCursor: string | null } {

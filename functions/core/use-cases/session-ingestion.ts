@@ -23,7 +23,7 @@ import type {
   SessionQualityReport,
 } from '../../ports/session-ingestion.js';
 import { isTradingDay, sessionHours } from '../calendar/market-calendar.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError, validationErrorOf } from '../errors.js';
 import { factorRowsFromAdjustedCloses } from '../market/corporate-actions.js';
 import {
   assessSessionQuality,
@@ -71,13 +71,7 @@ export const IngestionConfigSchema = z.strictObject({
  */
 export function parseIngestionConfig(value: unknown): IngestionConfig {
   const parsed = IngestionConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `ingestion.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
+  if (!parsed.success) throw validationErrorOf(parsed.error, 'ingestion');
   const quality = parseQualityRules(
     Object.fromEntries(Object.entries(parsed.data.quality).filter(([, v]) => v !== undefined)),
   );
@@ -186,13 +180,7 @@ function resolveIngestion(
   input: unknown,
 ): { symbols: string[]; market: Market; sessionDate: string } {
   const parsed = IngestionRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(
-      `request.${issue?.path.join('.') || '(root)'}`,
-      issue?.message ?? 'invalid',
-    );
-  }
+  if (!parsed.success) throw validationErrorOf(parsed.error, 'request');
   const request = parsed.data;
   if (!request.sessionDate && !request.scheduledTime) {
     throw new ValidationError('request.scheduledTime', 'scheduledTime or sessionDate is required');

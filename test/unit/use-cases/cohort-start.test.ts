@@ -78,7 +78,7 @@ describe('startPartialCohort', () => {
     ['bankroll out of range', '2013-10-09T15:00:00Z', { bankrollUsd: 20 }, 'bankrollUsd'],
     ['too many agents', '2013-10-09T15:00:00Z', { agentCount: 5000 }, 'agentCount'],
     ['unknown allocation', '2013-10-09T15:00:00Z', { allocation: 'kelly' }, 'allocation'],
-    ['not a ticker', '2013-10-09T15:00:00Z', { symbols: ['SP Y'] }, 'symbols.0'],
+    ['not a ticker', '2013-10-09T15:00:00Z', { symbols: ['SP Y'] }, 'symbols[0]'],
     ['an unknown argument', '2013-10-09T15:00:00Z', { sessionDate: '2013-10-08' }, 'sessionDate'],
     ['a Saturday', '2013-10-12T15:00:00Z', {}, 'market'],
     ['Thanksgiving', '2013-11-28T15:00:00Z', {}, 'market'],
