@@ -1244,7 +1244,10 @@ async function approvalPage(id) {
       msg.textContent = out.chain.complete
         ? `Recorded: ${out.status} (execution ${out.execution}).`
         : `Signed ${out.chain.step} of ${out.chain.of}: waiting for the next signature (execution ${out.execution}).`;
-      setTimeout(route, 800);
+      // The signature stands; say so when the Slack message could not follow (and stay here).
+      if (out.messageUpdateError)
+        msg.textContent += ` The Slack approval message was not updated: ${out.messageUpdateError}`;
+      else setTimeout(route, 800);
     } catch (err) {
       msg.textContent = err.message;
     }

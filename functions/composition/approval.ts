@@ -216,13 +216,19 @@ export function assembleApprovalDeps(parts: ApprovalParts): ApprovalDeps {
   };
 }
 
-/** Builds the AWS approval dependencies from a runtime and an environment map. */
+/**
+ * Builds the AWS approval dependencies from a runtime and an environment map.
+ *
+ * @param parts secrets and task tokens to use instead of Secrets Manager and Step Functions
+ *   (tests of a function's composition on loopback); the environment is read as in AWS.
+ */
 export async function buildApprovalDeps(
   rt: Runtime,
   envVars: Record<string, string | undefined>,
+  parts: Partial<Pick<ApprovalParts, 'secrets' | 'taskTokens'>> = {},
 ): Promise<ApprovalDeps> {
   const env = readApprovalEnv(envVars);
-  const secrets = makeSecrets(env, rt);
+  const secrets = parts.secrets ?? makeSecrets(env, rt);
   return assembleApprovalDeps({
     runtime: rt,
     secrets,
@@ -232,7 +238,8 @@ export async function buildApprovalDeps(
     interactive: env.SLACK_INTERACTIVE
       ? env.SLACK_INTERACTIVE === 'true'
       : env.NOTIFIER === 'slack',
-    taskTokens: new SfnTaskTokens(traced(new SFNClient({ region: rt.env.AWS_REGION }))),
+    taskTokens:
+      parts.taskTokens ?? new SfnTaskTokens(traced(new SFNClient({ region: rt.env.AWS_REGION }))),
   });
 }
 

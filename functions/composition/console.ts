@@ -159,6 +159,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
         status: outcome.status,
         execution: applied.execution,
         chain: { step: outcome.step, of: outcome.chainLength, complete: outcome.chainComplete },
+        messageUpdateError: applied.announceError,
       };
     },
   });

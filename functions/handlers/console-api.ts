@@ -7,6 +7,9 @@
  * `functions/core/use-cases/console-api.ts` (docs/console-api.openapi.yaml).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+// A console signature updates the Slack approval message (chat.update through the official
+// SDK, loaded on the first update only; docs/approval.md).
+import '../composition/slack-web-api.js';
 import middy from '@middy/core';
 import {
   type HttpApiEvent,

@@ -63,6 +63,11 @@ export interface OperatorConsoleProps {
   readonly day3?: Day3GoNoGo;
   /** The approval key secret (with `day3`). */
   readonly approvalKey?: ISecret;
+  /**
+   * The Slack bot token secret (with `day3`): a console signature updates the Slack approval
+   * message (`chat.update`). Only this secret: never the Slack signing secret.
+   */
+  readonly slackBotToken?: ISecret;
   readonly newFunction: FunctionFactory;
 }
 
@@ -126,14 +131,16 @@ export class OperatorConsole extends Construct {
       // The plan routes: the stage's bankroll limits, gates and leverage policy.
       CHATOPS_CONFIG_JSON: JSON.stringify(chatOpsConfigOf(config)),
     };
-    if (props.day3 && props.approvalKey) {
+    if (props.day3 && props.approvalKey && props.slackBotToken) {
       Object.assign(env, {
         TASK_TOKEN_MODE: 'aws',
         SECRETS_MODE: 'secrets-manager',
         APPROVAL_KEY_SECRET_ID: props.approvalKey.secretArn,
-        // The console function does not bundle the Slack SDK: a console decision is logged,
-        // the Slack message keeps its buttons (a later click is refused as already decided).
-        NOTIFIER: 'console',
+        // A console signature updates the Slack request (docs/approval.md); token never logged.
+        NOTIFIER: 'slack',
+        SLACK_CHANNEL: config.slack.channel,
+        SLACK_BOT_TOKEN_SECRET_ID: props.slackBotToken.secretArn,
+        APPROVAL_BASE_URL: props.day3.api.apiEndpoint,
       });
     }
     const fn = promotion
@@ -158,8 +165,8 @@ export class OperatorConsole extends Construct {
       .appendsAudit(buckets.audit, table, stage);
     // `cohort start`: StartExecution on the intraday-cohort state machine only.
     props.intradayCohort.grantStartExecution(fn);
-    if (props.day3 && props.approvalKey) {
-      fn.readsSecret(props.approvalKey);
+    if (props.day3 && props.approvalKey && props.slackBotToken) {
+      fn.readsSecret(props.approvalKey).readsSecret(props.slackBotToken);
       props.day3.stateMachine.grantTaskResponse(fn);
     }
     this.function = fn;

@@ -275,7 +275,7 @@ export class WorkflowStack extends Stack {
       buckets: { artifacts, audit, marketData },
       promotion: this.promotion,
       intradayCohort: this.stateMachine,
-      ...(this.day3 ? { day3: this.day3, approvalKey: props.approvalSecrets?.approvalKey } : {}),
+      ...this.consoleApprovalProps(props),
       newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
     });
     this.chatOps = this.buildChatOps(props, { artifacts, audit });
@@ -303,6 +303,17 @@ export class WorkflowStack extends Stack {
   }
 
   /** The crypto stage's schedules, when the ingestion (its chain) has a crypto machine. */
+  /**
+   * The console's Day-3 parts, when the go/no-go is deployed: approval decisions (approval
+   * key) and the Slack request's update after a console signature (bot token).
+   */
+  private consoleApprovalProps(props: WorkflowStackProps) {
+    const secrets = props.approvalSecrets;
+    return this.day3 && secrets
+      ? { day3: this.day3, approvalKey: secrets.approvalKey, slackBotToken: secrets.slackBotToken }
+      : {};
+  }
+
   private buildCryptoStage(): CryptoStage | undefined {
     if (!this.ingestion?.crypto) return undefined;
     return new CryptoStage(this, 'Crypto', {

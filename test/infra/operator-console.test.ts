@@ -10,6 +10,7 @@ import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { stageApproval } from '../support/stage-approval.js';
 import {
   asArray,
+  environmentOf,
   logicalIdOf,
   render,
   type SynthesizedStage,
@@ -122,6 +123,46 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
       render(f.Properties.Environment).includes('INTRADAY_COHORT_STATE_MACHINE_ARN'),
     );
     expect(render(fn?.Properties.Environment)).toContain(machine);
+  });
+
+  it('reads the Slack bot token (never the signing secret) to update the approval message, only with the go/no-go', () => {
+    // Prepare
+    const s = withDay3[stage];
+    const day3 = s.env.workflow.day3;
+    if (!day3) throw new Error('the Day-3 go/no-go was not built');
+    const secretReads = (st: SynthesizedStage, role: string) =>
+      statementsOfRole(st.workflow, role)
+        .filter((x) =>
+          asArray(x.Action as string | string[]).includes('secretsmanager:GetSecretValue'),
+        )
+        .flatMap((x) => asArray(x.Resource).map(render));
+
+    // Act
+    const env = environmentOf(s.workflow, s.env.workflow.console.function);
+    const reads = secretReads(s, consoleRole(s));
+    const requestReads = secretReads(s, logicalIdOf(day3.functions.requestApproval.executionRole));
+    const slackReads = secretReads(
+      s,
+      logicalIdOf(day3.approvalFunctions.slackInteractivity.executionRole),
+    );
+
+    // Assess: the approval key and the bot token, as request-approval reads them.
+    expect(env).toEqual(
+      expect.objectContaining({ NOTIFIER: 'slack', SLACK_CHANNEL: expect.any(String) }),
+    );
+    expect(env.SLACK_BOT_TOKEN_SECRET_ID).toBeDefined();
+    expect(env).not.toHaveProperty('SLACK_SIGNING_SECRET_ID');
+    expect(render(env.APPROVAL_BASE_URL)).toContain(logicalIdOf(day3.api));
+    expect(reads).toHaveLength(2);
+    expect(new Set(reads)).toEqual(new Set(requestReads));
+    const signingSecret = slackReads.filter((r) => !requestReads.includes(r));
+    expect(signingSecret).toHaveLength(1);
+    expect(reads).not.toContain(signingSecret[0]);
+    // Without the go/no-go: no secret and no Slack settings at all.
+    expect(secretReads(built[stage], consoleRole(built[stage]))).toEqual([]);
+    expect(
+      environmentOf(built[stage].workflow, built[stage].env.workflow.console.function),
+    ).not.toHaveProperty('SLACK_BOT_TOKEN_SECRET_ID');
   });
 
   it('may answer the Day-3 task token only when the go/no-go is deployed', () => {

@@ -110,6 +110,11 @@ export type ConsoleDecisionOutcome =
       readonly execution: string;
       /** Where the signature stands in the request's approval chain. */
       readonly chain: { readonly step: number; readonly of: number; readonly complete: boolean };
+      /**
+       * Why the announced Slack request could not be updated after this signature (null when
+       * it was, or nothing was announced). The signature stands either way.
+       */
+      readonly messageUpdateError: string | null;
     }
   | {
       readonly ok: false;
