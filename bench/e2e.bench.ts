@@ -7,7 +7,8 @@
  * Whole-process figures (Linux, /proc): wall from spawn to exit; CPU = user + system of the
  * command and every descendant it waited for (the `cutime + cstime` of a wrapping shell);
  * peak RSS sampled every 50 ms over the process tree (largest single process, and the sum of
- * the tree: Node, the emulator supervisors, DynamoDB Local's JVM). Median of
+ * the tree: Node, the emulator supervisors, DynamoDB Local's JVM); CPU split by process
+ * (DynamoDB Local's JVM, s3rver, the rest) from each process's last sample. Median of
  * `STAGEGATE_BENCH_E2E_RUNS` runs (default 3). The machine's load average is recorded, since
  * other work on the machine moves wall time far more than CPU time.
  *
@@ -34,23 +35,29 @@ import type { BenchReport } from './run.js';
 const CLK_TCK = 100;
 const PAGE_KB = 4;
 
+/** Which process of the tree: DynamoDB Local's JVM, the S3 emulator, or the rest (Node, npm). */
+type ProcessRole = 'jvm' | 's3rver' | 'rest';
+
 interface ProcessFigures {
   readonly wallS: number;
   readonly cpuS: number;
   readonly largestProcessMb: number;
   readonly treeMb: number;
   readonly exitCode: number;
+  /** CPU-s by role, from each process's last /proc sample (the final <= 50 ms are missed). */
+  readonly cpuByRoleS: Readonly<Record<ProcessRole, number>>;
 }
 
-/** `[pid, ppid, rssPages]` of every process, from /proc. */
-async function processTable(): Promise<[number, number, number][]> {
-  const out: [number, number, number][] = [];
+/** `[pid, ppid, rssPages, cpuTicks]` of every process, from /proc. */
+async function processTable(): Promise<[number, number, number, number][]> {
+  const out: [number, number, number, number][] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push([Number(entry), Number(fields[1]), Number(fields[21])]);
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out.push([Number(entry), Number(fields[1]), Number(fields[21]), ticks]);
     } catch {
       // the process ended between readdir and readFile
     }
@@ -58,20 +65,45 @@ async function processTable(): Promise<[number, number, number][]> {
   return out;
 }
 
-/** RSS (MB) of the largest process and of the whole tree under `root`. */
-async function treeRss(root: number): Promise<{ largest: number; total: number }> {
+const roles = new Map<number, Promise<ProcessRole>>();
+
+/** The role of `pid`, read once from its command line. */
+function roleOf(pid: number): Promise<ProcessRole> {
+  let role = roles.get(pid);
+  if (!role) {
+    role = readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+      (cmd): ProcessRole =>
+        cmd.includes('DynamoDBLocal.jar')
+          ? 'jvm'
+          : cmd.includes('s3rver-child')
+            ? 's3rver'
+            : 'rest',
+      (): ProcessRole => 'rest',
+    );
+    roles.set(pid, role);
+  }
+  return role;
+}
+
+/** RSS (MB) of the largest process and of the whole tree under `root`; CPU ticks by pid. */
+async function treeSample(
+  root: number,
+  cpuTicks: Map<number, { role: ProcessRole; ticks: number }>,
+): Promise<{ largest: number; total: number }> {
   const table = await processTable();
   const children = new Map<number, number[]>();
   for (const [pid, ppid] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const rss = new Map(table.map(([pid, , pages]) => [pid, (pages * PAGE_KB) / 1024]));
+  const byPid = new Map(table.map(([pid, , pages, ticks]) => [pid, { pages, ticks }]));
   let largest = 0;
   let total = 0;
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop() as number;
-    const mb = rss.get(pid) ?? 0;
+    const row = byPid.get(pid);
+    const mb = ((row?.pages ?? 0) * PAGE_KB) / 1024;
     largest = Math.max(largest, mb);
     total += mb;
+    if (row) cpuTicks.set(pid, { role: await roleOf(pid), ticks: row.ticks });
     stack.push(...(children.get(pid) ?? []));
   }
   return { largest, total };
@@ -101,10 +133,11 @@ async function measure(
   });
   let largest = 0;
   let tree = 0;
+  const cpuTicks = new Map<number, { role: ProcessRole; ticks: number }>();
   let sampling = Promise.resolve();
   const timer = setInterval(() => {
     sampling = sampling.then(async () => {
-      const r = await treeRss(child.pid as number);
+      const r = await treeSample(child.pid as number, cpuTicks);
       largest = Math.max(largest, r.largest);
       tree = Math.max(tree, r.total);
     });
@@ -117,7 +150,9 @@ async function measure(
   await sampling;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuS = (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
-  return { wallS, cpuS, largestProcessMb: largest, treeMb: tree, exitCode };
+  const cpuByRoleS = { jvm: 0, s3rver: 0, rest: 0 };
+  for (const { role, ticks } of cpuTicks.values()) cpuByRoleS[role] += ticks / CLK_TCK;
+  return { wallS, cpuS, largestProcessMb: largest, treeMb: tree, exitCode, cpuByRoleS };
 }
 
 const median = (xs: readonly number[]) => {
@@ -250,6 +285,9 @@ export default async function (): Promise<BenchReport> {
       processTreeMb: Math.round(median(figures.map((f) => f.treeMb))),
       allRunsWallS: figures.map((f) => r1(f.wallS)).join(' / '),
       allRunsCpuS: figures.map((f) => r1(f.cpuS)).join(' / '),
+      jvmCpuS: r1(median(figures.map((f) => f.cpuByRoleS.jvm))),
+      s3rverCpuS: r1(median(figures.map((f) => f.cpuByRoleS.s3rver))),
+      nodeAndRestCpuS: r1(median(figures.map((f) => f.cpuByRoleS.rest))),
       target: c.target,
     });
   }
