@@ -10,12 +10,17 @@ import { buildPromotionDeps } from '../../../functions/composition/promotion.js'
 import { isTradingDay } from '../../../functions/core/calendar/market-calendar.js';
 import type { SliceTick } from '../../../functions/core/use-cases/day3-rollback.js';
 import { selectDay3Candidate } from '../../../functions/core/use-cases/day3-select.js';
+import {
+  pollPromotionOrders,
+  submitPromotionOrders,
+} from '../../../functions/core/use-cases/promotion-orders.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
 import { type Day3RunOutcome, runDay3 } from '../../../local/day3.js';
 import type { LocalDay3Run, LocalStack } from '../../../local/local-stack.js';
 import { startLocalStack } from '../../../local/local-stack.js';
 import { DATA_ROOT } from '../../support/paths.js';
+import { auditRecords } from './support.js';
 
 /** Sunday, Labor Day (NYSE closed) and a Wednesday: three UTC crypto sessions. */
 const DAYS = ['2017-09-03', '2017-09-04', '2018-04-04'] as const;
@@ -155,5 +160,84 @@ describe('Day-3 go/no-go on crypto (UTC days)', () => {
     expect(crypto.cohortIds).toEqual(cohortIds);
     expect(crypto.sessionDates).toEqual([...DAYS]);
     await expect(equity).rejects.toThrow(/three complete equity-usa cohorts, found 0/);
+  });
+
+  it('values a crypto position held into the next UTC day at UTC marks and rolls it back (flatten sent, audited) when its drawdown passes the limit', async () => {
+    if (!run) throw new Error('the Day-3 run was not composed');
+    const deps = run.day3;
+    const p = deps.promotion;
+    const sliceId = out.slice?.sliceId ?? '?';
+    const promotionId = out.promotion?.promotionId ?? '?';
+    // Prepare: the approved slice buys its symbol at 06:00 UTC on 2018-04-05 through the
+    // promotion's own order path (simulated broker, real minute bars and quotes), at the
+    // slice's leverage, and keeps it: a position the crypto ticks must value at UTC marks.
+    const symbol = out.selection?.candidate.symbol ?? '?';
+    const entryAt = Date.parse('2018-04-05T06:00:00Z');
+    stack.clock.set(entryAt);
+    const before = await deps.microLive.getSlice(sliceId);
+    const bars = await p.marketData.loadSessionUpTo('2018-04-05', [symbol], entryAt);
+    const ref = (bars.series[0]?.close.at(-1) as number) ?? Number.NaN;
+    const qty = Math.floor(((before.capitalSliceUsd * before.leverage) / ref) * 1e6) / 1e6;
+    const promotion = await p.promotions.get(promotionId);
+    await submitPromotionOrders(p, {
+      promotion,
+      plan: [{ leg: 'carry', symbol, side: 'buy', qty, refPriceUsd: ref }],
+    });
+    stack.clock.set(entryAt + 5 * 60_000);
+    await pollPromotionOrders(p, { promotion });
+    const carry = (await p.promotions.listOrders(promotionId)).find((o) => o.leg === 'carry');
+    expect(carry?.order).toMatchObject({ status: 'filled', filledQty: qty });
+    // ... recorded as the slice's entry, as the Day-3 conclusion records a held position
+    const entryPrice = carry?.order.avgFillPriceUsd as number;
+    expect(
+      await deps.microLive.updateSlice({
+        ...before,
+        version: before.version + 1,
+        entry: {
+          symbol,
+          qty,
+          avgPriceUsd: entryPrice,
+          filledAtIso: new Date(entryAt).toISOString(),
+        },
+      }),
+    ).toBe(true);
+
+    // Act: the crypto ticks at UTC marks of that day. BTCUSD 6,850 at 06:00, 6,870 at 09:00,
+    // 6,634 at 13:12 (-3.2 %); ETHUSD 382.4, 383.1, 373.0 (-2.5 %): at 2x leverage, with the
+    // 0.25 % taker fee on the entry, the drawdown passes the 5 % limit by 13:15.
+    const calm = await monitorTick('2018-04-05T09:00:00Z', { market: 'crypto' });
+    const fall = await monitorTick('2018-04-05T13:15:00Z', { market: 'crypto' });
+    const after = await monitorTick('2018-04-05T13:20:00Z', { market: 'crypto' });
+
+    // Assess: valued at the broker's mark of each tick; held within the limit, then rolled back
+    const held = calm.find((t) => t.sliceId === sliceId);
+    const breach = fall.find((t) => t.sliceId === sliceId);
+    const limit = deps.config.rollback.maxDrawdownFraction;
+    expect(held).toMatchObject({ action: 'hold', status: 'active' });
+    expect(before.leverage).toBe(2);
+    expect(held?.equityUsd).toBeGreaterThan(before.capitalSliceUsd * (1 - limit));
+    expect(held?.equityUsd).toBeLessThan(before.capitalSliceUsd * (1 + limit));
+    expect(breach).toMatchObject({ action: 'rollback', status: 'flattening' });
+    expect(breach?.verdict).toMatchObject({ action: 'rollback', trigger: 'drawdown' });
+    expect(breach?.verdict?.observed.drawdownFraction).toBeGreaterThan(limit);
+    expect(breach?.equityUsd).toBeLessThan(before.capitalSliceUsd * (1 - limit));
+    // ... the flatten went to the broker as a sell of the whole position, and filled
+    const flattenId = breach?.flattenClientOrderId as string;
+    const flatten = await p.brokerAt(stack.clock.now()).getOrderByClientOrderId(flattenId);
+    expect(flatten).toMatchObject({ side: 'sell', symbol, qty });
+    expect(after.find((t) => t.sliceId === sliceId)?.action).toBe('flattened');
+    expect(await deps.microLive.getSlice(sliceId)).toMatchObject({ status: 'rolled_back' });
+    // ... and the rollback is in the audit trail with its numbers and the UTC mark
+    const rollback = (await auditRecords(stack)).find(
+      (r) => r.kind === 'rollback' && r.payload.slice_id === sliceId,
+    );
+    expect(rollback?.payload).toMatchObject({
+      trigger: 'drawdown',
+      source: 'broker',
+      position_qty: qty,
+      flatten_client_order_id: flattenId,
+      at: '2018-04-05T13:15:00.000Z',
+    });
+    expect(rollback?.payload.drawdown_fraction as number).toBeGreaterThan(limit);
   });
 });
