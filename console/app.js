@@ -38,6 +38,35 @@ const num = (v, d = 3) =>
   v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v);
 const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
 
+// A market's times in that market's zone, labelled with it: a crypto session is a 24 h UTC
+// day; US equities trade on New York time. The API names each cohort's, agent's, promotion's
+// and paper session's `market`; records of no market (audit, approvals, kill switch) keep
+// `when` (UTC).
+const MARKET_ZONES = {
+  crypto: { tz: 'UTC', name: 'UTC' },
+  'equity-usa': { tz: 'America/New_York', name: 'New York' },
+};
+const zoneOf = (market) => MARKET_ZONES[market] || MARKET_ZONES.crypto;
+const zoneParts = {};
+function whenIn(iso, market) {
+  if (!iso) return '—';
+  const zone = zoneOf(market);
+  zoneParts[zone.tz] ||= new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone.tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  const p = Object.fromEntries(
+    zoneParts[zone.tz].formatToParts(new Date(iso)).map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${zone.name}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sign-in in AWS: Cognito managed login, authorization code grant with PKCE (RFC 7636)
 // ---------------------------------------------------------------------------------------------
@@ -439,13 +468,16 @@ async function cohortsPage(params) {
     ? table(
         [
           { label: 'Session', value: (c) => c.sessionDate },
+          { label: 'Market', value: (c) => c.market },
           { label: 'Cohort', value: (c) => c.cohortId },
           { label: 'Symbols', value: (c) => c.symbols.join(' ') },
           { label: 'Bankroll', num: true, value: (c) => usd(c.bankrollUsd) },
           { label: 'Agents', num: true, value: (c) => c.agentCount },
           { label: 'Total PnL', num: true, value: (c) => usd(c.totalPnlUsd) },
           { label: 'Best agent', value: (c) => c.bestAgentId || '—' },
-          ...(partial ? [{ label: 'Bars up to', value: (c) => when(c.partialUpToIso) }] : []),
+          ...(partial
+            ? [{ label: 'Bars up to', value: (c) => whenIn(c.partialUpToIso, c.market) }]
+            : []),
         ],
         page.items,
         (c) => {
@@ -741,6 +773,8 @@ async function cohortPage(id, params = new URLSearchParams()) {
     { class: 'kv' },
     h('dt', null, 'Session'),
     h('dd', null, c.sessionDate),
+    h('dt', null, 'Market'),
+    h('dd', null, `${c.market} (times in ${zoneOf(c.market).name})`),
     h('dt', null, 'Bankroll'),
     h('dd', null, usd(c.bankrollUsd)),
     h('dt', null, 'Agents'),
@@ -761,7 +795,7 @@ async function cohortPage(id, params = new URLSearchParams()) {
           'dd',
           null,
           h('span', { class: 'badge warn' }, 'PARTIAL'),
-          ` bars up to ${when(c.partial.upToIso)} (${c.barCount} bars); never promoted`,
+          ` bars up to ${whenIn(c.partial.upToIso, c.market)} (${c.barCount} bars); never promoted`,
         )
       : null,
   );
@@ -849,7 +883,10 @@ async function agentPage(cohortId, agentId) {
   const trades = fills.length
     ? table(
         [
-          { label: 'Time (UTC)', value: (f) => when(new Date(f.t).toISOString()) },
+          {
+            label: `Time (${zoneOf(doc.market).name})`,
+            value: (f) => whenIn(new Date(f.t).toISOString(), doc.market),
+          },
           { label: 'Side', value: (f) => f.side },
           { label: 'Qty', num: true, value: (f) => num(f.qty, 4) },
           { label: 'Price', num: true, value: (f) => usd(f.priceUsd) },
@@ -896,7 +933,7 @@ async function promotionsPage() {
   const body = page.items.length
     ? table(
         [
-          { label: 'Staged (UTC)', value: (p) => when(p.stagedAtIso) },
+          { label: 'Staged', value: (p) => whenIn(p.stagedAtIso, p.market) },
           { label: 'Promotion', value: (p) => p.promotionId },
           { label: 'Agent', value: (p) => `${p.agentId} (${p.genome.family}, ${p.genome.symbol})` },
           { label: 'Slice', num: true, value: (p) => usd(p.capitalSliceUsd) },
@@ -1390,6 +1427,7 @@ async function paperSessionsPage() {
     ? table(
         [
           { label: 'Session', value: (s) => s.sessionDate || '—' },
+          { label: 'Market', value: (s) => s.market },
           { label: 'Promotion', value: (s) => s.promotionId },
           { label: 'Symbol', value: (s) => s.symbol || '—' },
           { label: 'Capital', num: true, value: (s) => usd(s.capitalUsd) },
@@ -1447,7 +1485,10 @@ async function paperSessionPage(id) {
     ? table(
         [
           { label: 'client_order_id', value: (o) => o.clientOrderId },
-          { label: 'Decided (UTC)', value: (o) => when(o.decidedAtIso) },
+          {
+            label: `Decided (${zoneOf(s.market).name})`,
+            value: (o) => whenIn(o.decidedAtIso, s.market),
+          },
           { label: 'Side', value: (o) => o.side },
           { label: 'Qty', num: true, value: (o) => num(o.qty, 4) },
           { label: 'Reason', value: (o) => o.reason || '—' },
@@ -1488,7 +1529,7 @@ async function paperSessionPage(id) {
   const decisions = s.decisions.length
     ? table(
         [
-          { label: 'When (UTC)', value: (d) => when(d.atIso) },
+          { label: `When (${zoneOf(s.market).name})`, value: (d) => whenIn(d.atIso, s.market) },
           { label: 'Action', value: (d) => d.action },
           { label: 'Reason', value: (d) => d.reason || '' },
         ],
@@ -1512,7 +1553,7 @@ async function paperSessionPage(id) {
       h(
         'dd',
         null,
-        `${s.sessionDate} ${s.symbol} on ${s.broker}, close ${when(s.closeIso)}${s.earlyClose ? ' (early close)' : ''}`,
+        `${s.sessionDate} ${s.symbol} on ${s.broker}, close ${whenIn(s.closeIso, s.market)}${s.earlyClose ? ' (early close)' : ''}`,
       ),
       h('dt', null, 'Capital / bankroll'),
       h('dd', null, `${usd(s.capitalUsd)} / ${usd(p.bankrollUsd)}`),

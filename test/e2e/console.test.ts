@@ -76,6 +76,8 @@ describe('operator console in Chromium', () => {
     const list = page.locator('#cohort-list tbody tr');
     await list.first().waitFor();
     expect(await list.count()).toBe(2);
+    // Each cohort names its market (its times are shown in that market's zone)
+    expect(await list.first().textContent()).toContain('equity-usa');
     await list.filter({ hasText: fx.cohortIds[0] as string }).click();
 
     const rows = page.locator('#leaderboard tbody tr');
@@ -173,6 +175,8 @@ describe('operator console in Chromium', () => {
       '[data-chart$="with the session\'s fills (USD)"][data-rendered="true"]',
     );
     await chart.waitFor();
+    // An equity session's close in its market's zone, labelled (16:00, 13:00 on an early close)
+    await page.getByText(/close \d{4}-\d\d-\d\d 1[36]:00:00 New York/).waitFor();
     expect(await page.locator('#parity-difference').textContent()).toMatch(/\$/);
     const orders = page.locator('#paper-orders tbody tr');
     const count = await orders.count();

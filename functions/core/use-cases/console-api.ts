@@ -56,6 +56,7 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
+import { promotionMarket } from './promotion.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
 
@@ -175,6 +176,13 @@ export interface ConsoleApiDeps {
 
 /** Largest page of any listing. */
 export const MAX_PAGE = 200;
+
+/**
+ * The market of a record stored before records named theirs (US equities, New York time).
+ * Every cohort, agent, promotion and paper session the API returns carries `market`
+ * (`equity-usa` | `crypto`): pages show its times in that market's zone.
+ */
+const DEFAULT_MARKET = 'equity-usa';
 /** Longest audit window one request reads, days. */
 export const MAX_AUDIT_DAYS = 31;
 /** Cohort records, and their simulations (with the agents' PSR/DSR), one console process keeps in memory. */
@@ -603,7 +611,7 @@ export class ConsoleApi {
       });
       return json(
         200,
-        pageOf(page, (x) => x),
+        pageOf(page, (x) => ({ ...x, market: promotionMarket(x) })),
       );
     }
     const m3 = /^\/promotions\/([^/]+)$/.exec(route);
@@ -659,7 +667,7 @@ export class ConsoleApi {
       limit: p.limit,
       cursor: cursorOf(p),
     });
-    return pageOf(page, (c) => c);
+    return pageOf(page, (c) => ({ ...c, market: c.market ?? DEFAULT_MARKET }));
   }
 
   /**
@@ -692,7 +700,7 @@ export class ConsoleApi {
     const { leaderboard, parent, ...rest } = record;
     const { sharpe: _parentSharpe, ...parentFigures } = parent;
     return {
-      cohort: { ...rest, parent: parentFigures },
+      cohort: { ...rest, market: rest.market ?? DEFAULT_MARKET, parent: parentFigures },
       leaderboard: leaderboard.map((r) => ({ ...withoutSharpe(r), ...inference.get(r.agentId) })),
       /** How `psr`/`dsr` of the rows were measured. */
       sharpeInference: {
@@ -738,6 +746,7 @@ export class ConsoleApi {
     return {
       cohortId,
       sessionDate: record.sessionDate,
+      market: record.market ?? DEFAULT_MARKET,
       row: withoutSharpe(row),
       genome: agent.genome,
       equity: curve(sim.timestamps, agent.equityCurve),
@@ -758,7 +767,11 @@ export class ConsoleApi {
       this.deps.promotions.listOrders(promotionId),
       this.gateTable(promotion),
     ]);
-    return { promotion, gates, orders: orders.map(orderView) };
+    return {
+      promotion: { ...promotion, market: promotionMarket(promotion) },
+      gates,
+      orders: orders.map(orderView),
+    };
   }
 
   /** The records of the staging day of `promotion` and the next (a session may cross UTC midnight). */
@@ -792,6 +805,7 @@ export class ConsoleApi {
         bankrollUsd: promotion.bankrollUsd,
         capitalSliceUsd: promotion.capitalSliceUsd,
         status: promotion.status,
+        market: promotionMarket(promotion),
       },
     };
   }

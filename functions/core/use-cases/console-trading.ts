@@ -94,6 +94,12 @@ export interface PaperParityView {
 export interface PaperSessionSummary {
   readonly promotionId: string;
   readonly symbol: string | null;
+  /**
+   * The session's market (`crypto`: a 24 h UTC day; `equity-usa`: NYSE hours, also for
+   * sessions recorded before `session_started` named its market): pages show its times in
+   * that market's zone.
+   */
+  readonly market: 'equity-usa' | 'crypto';
   /** Session date `YYYY-MM-DD` (the market's time zone). */
   readonly sessionDate: string | null;
   /** The session's capital slice, USD. */
@@ -310,6 +316,7 @@ export function paperSessionOf(
   return {
     promotionId,
     symbol,
+    market: sp.market === 'crypto' ? 'crypto' : 'equity-usa',
     sessionDate: str(sp.date),
     capitalUsd: numOrNull(sp.capital_usd),
     broker: str(sp.broker),

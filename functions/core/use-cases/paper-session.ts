@@ -255,6 +255,7 @@ export async function startPaperSession(
     draft(deps, 'paper_decision', p.promotionId, {
       action: 'session_started',
       symbol: genome.symbol,
+      market: session.market,
       date,
       capital_usd: p.capitalSliceUsd,
       close_iso: hours.closeIso,
