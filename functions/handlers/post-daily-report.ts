@@ -5,8 +5,9 @@
  * skipped, failed) is recorded `report_posted`.
  *
  * Event: `{ scheduledTime?: ISO }` (strict: unknown keys are refused). The schedule passes
- * `<aws.scheduler.scheduled-time>`, which is only logged: "now" is always the runtime's
- * clock (no input can set the time). Returns the outcome without the report body:
+ * `<aws.scheduler.scheduled-time>`, which is logged and keys the `report_posted` record (one
+ * per scheduled invocation under a redelivery); "now" is always the runtime's clock (no input
+ * can set the time). Returns the outcome without the report body:
  * `{ outcome, sessionDate, channel?, ts?, reason? }`.
  */
 import * as z from 'zod';
@@ -25,7 +26,7 @@ export function createHandler(provide: Provide<DailyReportDeps>) {
   return makeHandler('post-daily-report', EventSchema, async (event) => {
     const deps = await provide();
     if (event.scheduledTime) logger.appendKeys({ scheduledTime: event.scheduledTime });
-    const out = await postDailyReport(deps, dailyReportMessage);
+    const out = await postDailyReport(deps, dailyReportMessage, event.scheduledTime ?? null);
     if (out.outcome === 'posted') {
       logger.info('daily report posted', { sessionDate: out.report.sessionDate, ts: out.ts });
       return {

@@ -67,3 +67,28 @@ export function stepScopedAuditSink(
     },
   };
 }
+
+/**
+ * Appends `draft` once per natural idempotency key: through `sink.appendManyOnce([draft], key)`
+ * when `key` is given and the sink can (a redelivery that finds the key committed gets that
+ * record back and appends nothing), else a plain `append`. The key is hex SHA-256 of the
+ * canonical JSON of `parts` (e.g. the Scheduler's scheduled time and the outcome). What the
+ * Scheduler- and HTTP-run functions use (docs/deploy.md, "Retries and idempotency").
+ *
+ * @throws ValidationError, AuditWriteError as `sink.append`.
+ */
+export async function appendKeyed(
+  sink: AuditSink,
+  draft: AuditDraft,
+  parts: unknown[] | null,
+): Promise<AuditRecord> {
+  const once = (sink as Partial<IdempotentAuditSink>).appendManyOnce;
+  if (parts === null || typeof once !== 'function') return sink.append(draft);
+  const out = await once.call(sink, [draft], naturalAuditKey(parts));
+  return out.records[0] as AuditRecord;
+}
+
+/** Hex SHA-256 of the canonical JSON of `parts`: a natural idempotency key ({@link appendKeyed}). */
+export function naturalAuditKey(parts: unknown[]): string {
+  return sha256Hex(canonicalJson({ natural: parts }));
+}

@@ -37,7 +37,8 @@ import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { PostClaimStore } from '../../ports/post-claims.js';
 import type { ReportChannel } from '../../ports/report-channel.js';
 import { pendingApprovalsAt } from '../approval/pending.js';
-import type { AuditEnvironment } from '../audit/record.js';
+import type { AuditDraft, AuditEnvironment } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import {
   type Market,
   marketDate,
@@ -294,18 +295,30 @@ async function alreadyPosted(deps: DailyReportDeps, sessionDate: string): Promis
   }
 }
 
-function recordOutcome(
+/**
+ * Records the run's outcome. With the Scheduler's `scheduledTime` (the same on every
+ * redelivery of one scheduled invocation) the record is appended once per invocation and
+ * kind of outcome: its key is `{daily-report, scheduledTime, session, done|failed}`, where
+ * `posted` and `skipped` share `done` (a redelivery of a run that posted finds the report
+ * posted and would record a skip: it gets the posted record back instead) and a failure is
+ * recorded once however often it is retried (its later errors are in the log).
+ */
+function recordReportOutcome(
   deps: DailyReportDeps,
   sessionDate: string | null,
   payload: Record<string, unknown> & { outcome: 'posted' | 'skipped' | 'failed' },
+  scheduledTime: string | null,
 ) {
-  return deps.audit.append({
+  const draft: AuditDraft = {
     kind: 'report_posted',
     actor: 'stagegate/daily-report',
     stream: DAILY_REPORT_STREAM,
     environment: deps.environment,
     payload: { report: 'daily', session_date: sessionDate, ...payload },
-  });
+  };
+  const outcome = payload.outcome === 'failed' ? 'failed' : 'done';
+  const key = scheduledTime ? ['daily-report', scheduledTime, sessionDate, outcome] : null;
+  return appendKeyed(deps.audit, draft, key);
 }
 
 /**
@@ -317,21 +330,30 @@ function recordOutcome(
  * again (`recovered`), and a claim left without an outcome (a crash during the post) is
  * skipped, not posted again.
  *
+ * `scheduledTime` (the Scheduler's `<aws.scheduler.scheduled-time>`, never used as "now"):
+ * the outcome is recorded once per scheduled invocation under a redelivery ({@link
+ * recordReportOutcome}); null (a manual run) appends every time.
+ *
  * @throws NotificationRejectedError / TransientError from the channel (recorded `failed`
  *   first), TransientError from the stores.
  */
 export async function postDailyReport(
   deps: DailyReportDeps,
   render: (report: DailyReport) => { text: string; blocks: readonly object[] },
+  scheduledTime: string | null = null,
 ): Promise<DailyReportOutcome> {
+  const recordOutcome = (
+    sessionDate: string | null,
+    payload: Parameters<typeof recordReportOutcome>[2],
+  ) => recordReportOutcome(deps, sessionDate, payload, scheduledTime);
   const which = sessionToReport(deps.clock.now(), deps.market);
   if ('reason' in which) {
-    await recordOutcome(deps, null, { outcome: 'skipped', reason: which.reason });
+    await recordOutcome(null, { outcome: 'skipped', reason: which.reason });
     return { outcome: 'skipped', sessionDate: null, reason: which.reason };
   }
   if (await alreadyPosted(deps, which.sessionDate)) {
     const reason = `the ${which.sessionDate} report was already posted`;
-    await recordOutcome(deps, which.sessionDate, { outcome: 'skipped', reason });
+    await recordOutcome(which.sessionDate, { outcome: 'skipped', reason });
     return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
   }
   const claimKey = `daily-report#${which.sessionDate}`;
@@ -341,7 +363,7 @@ export async function postDailyReport(
     // Another run holds the claim: it is posting now, or it died while Slack answered (Slack
     // may have accepted it). Not posted again (fail closed against a double post).
     const reason = `a post of the ${which.sessionDate} report started at ${claim.claim.atIso} is ${claim.claim.status} with no recorded outcome: not posted again (another run is posting, or it died: check the channel)`;
-    await recordOutcome(deps, which.sessionDate, { outcome: 'skipped', reason });
+    await recordOutcome(which.sessionDate, { outcome: 'skipped', reason });
     return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
   }
   const report = await buildDailyReport(deps, which);
@@ -357,7 +379,7 @@ export async function postDailyReport(
     } catch (err) {
       // Slack refused or failed: nothing was posted, a retry may post.
       await deps.claims.settle(claimKey, { status: 'failed', atIso });
-      await recordOutcome(deps, which.sessionDate, {
+      await recordOutcome(which.sessionDate, {
         outcome: 'failed',
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       });
@@ -369,7 +391,7 @@ export async function postDailyReport(
     ...report,
     posted,
   });
-  await recordOutcome(deps, which.sessionDate, {
+  await recordOutcome(which.sessionDate, {
     outcome: 'posted',
     channel: posted.channel,
     ts: posted.ts,

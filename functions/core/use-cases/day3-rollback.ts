@@ -1,5 +1,6 @@
 import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { type Market, marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchEngagedError, TransientError } from '../errors.js';
 import {
@@ -219,19 +220,22 @@ async function recordLeverage(
     decidedAtIso: new Date(nowMs).toISOString(),
     inputs,
   });
-  if (created) {
-    await deps.promotion.audit.append(
-      draft(deps, 'config_changed', slice, {
-        setting: 'micro_live.leverage',
-        slice_id: slice.sliceId,
-        previous: record.previous,
-        next: record.next,
-        rule: record.rule,
-        rationale: record.rationale,
-        inputs,
-      }),
-    );
-  }
+  // Once per (slice, decision key), whether this tick made the decision or a redelivered tick
+  // finds it made: a tick that crashed between the decision and its record leaves the
+  // record to its redelivery, and a redelivery after the record gets it back.
+  await appendKeyed(
+    deps.promotion.audit,
+    draft(deps, 'config_changed', slice, {
+      setting: 'micro_live.leverage',
+      slice_id: slice.sliceId,
+      previous: record.previous,
+      next: record.next,
+      rule: record.rule,
+      rationale: record.rationale,
+      inputs: created ? inputs : { ...record.inputs },
+    }),
+    ['micro-live-leverage', slice.sliceId, key],
+  );
   return record;
 }
 
@@ -418,7 +422,9 @@ async function rollBackActive(
         variance_ratio: v.observed.varianceRatio,
       })
     : null;
-  await deps.promotion.audit.append(
+  // Once per slice (a slice is rolled back once): a redelivered tick gets the record back.
+  await appendKeyed(
+    deps.promotion.audit,
     draft(deps, 'rollback', slice, {
       slice_id: slice.sliceId,
       promotion_id: promotionId,
@@ -441,6 +447,7 @@ async function rollBackActive(
       leverage_next: leverage?.next ?? slice.leverage,
       at: new Date(nowMs).toISOString(),
     }),
+    ['micro-live-rollback', slice.sliceId],
   );
   await saveSlice(deps, slice, {
     status: 'flattening',

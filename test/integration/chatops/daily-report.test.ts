@@ -253,4 +253,25 @@ describe('daily report after the close', () => {
     expect(last.map((p) => p.outcome).sort()).toEqual(['posted', 'skipped']);
     expect(last.every((p) => p.session_date === '2013-10-10')).toBe(true);
   });
+  it("a redelivery of the Scheduler's invocation that posted appends nothing; another firing records its skip", async () => {
+    // Prepare: Friday 2013-10-11, 16:45 New York; the schedule's scheduled time
+    const scheduledTime = '2013-10-11T20:45:00Z';
+    fx.stack.clock.set(Date.parse('2013-10-11T20:45:00.000Z'));
+    const before = (await reportRecords()).length;
+    const posted = await postDailyReport(deps(), dailyReportMessage, scheduledTime);
+    // Act: the same invocation redelivered a minute later (its answer was lost), then the
+    // next firing of the schedule
+    fx.stack.clock.set(Date.parse('2013-10-11T20:46:00.000Z'));
+    const redelivered = await postDailyReport(deps(), dailyReportMessage, scheduledTime);
+    const next = await postDailyReport(deps(), dailyReportMessage, '2013-10-11T20:46:00Z');
+    // Assess: posted once; the redelivery added no record, the next firing its skip
+    expect(posted.outcome).toBe('posted');
+    expect(redelivered).toMatchObject({ outcome: 'skipped', sessionDate: '2013-10-11' });
+    const added = (await reportRecords()).slice(before).map((r) => r.payload);
+    expect(added.map((p) => [p.outcome, p.session_date])).toEqual([
+      ['posted', '2013-10-11'],
+      ['skipped', '2013-10-11'],
+    ]);
+    expect(next.outcome).toBe('skipped');
+  });
 });

@@ -18,6 +18,8 @@ import {
   paperReturnsBeforeSlice,
 } from '../../../functions/core/use-cases/day3-rollback.js';
 import type { BrokerPosition } from '../../../functions/ports/broker.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 
 /** A flat-ish curve of `n` points around `start` with tiny alternating moves. */
 function calm(start: number, n: number, step = 0.01): number[] {
@@ -391,6 +393,40 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     expect(String(records[0]?.payload.reason)).toContain(text);
     expect(world.statuses.at(-1)?.status).toBe('halted');
     expect(tick?.leverage?.rule).toBe('reset_after_rollback');
+  });
+
+  it('a redelivered tick (its first attempt recorded the rollback, then failed) records the rollback and the leverage reset once', async () => {
+    // Arrange: the first attempt's slice save is refused after its records (the tick fails and
+    // the Scheduler redelivers it); the leverage decision is made once (its store is keyed)
+    const world = monitorWorld(async () => held(80));
+    const sink = new MemoryAuditSink(new ManualClock(NOW_MS));
+    const decisions = new Map<string, unknown>();
+    let saves = 0;
+    const deps = world.deps as unknown as {
+      promotion: { audit: unknown };
+      microLive: Record<string, unknown>;
+    };
+    deps.promotion.audit = sink;
+    deps.microLive.updateSlice = async () => {
+      saves += 1;
+      return saves > 1;
+    };
+    deps.microLive.recordLeverageDecision = async (record: { key: string }) => {
+      const made = decisions.get(record.key);
+      if (made) return { created: false, record: made };
+      decisions.set(record.key, record);
+      return { created: true, record };
+    };
+
+    // Act
+    await expect(monitorMicroLive(world.deps, { closeOfDay: false })).rejects.toThrow(/retry/);
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess
+    expect(tick?.action).toBe('rollback');
+    const kinds = sink.records().map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'rollback')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'config_changed')).toHaveLength(1);
   });
 
   it('a calm broker never reaches the variance ratio at this cadence: drawdown rule only', async () => {
