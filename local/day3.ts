@@ -643,7 +643,7 @@ function printSelection(
         String(r.minDailyTrades),
         r.eligible ? 'yes' : 'no',
       ]),
-    )}\n\ncandidate: genome ${c.lineageId} (Day-3 agent ${c.days.at(-1)?.agentId}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
+    )}\n\ncandidate: genome ${c.lineageId} (agent ${c.days.at(-1)?.agentId} of ${c.days.at(-1)?.sessionDate}), capital slice ${usd(selection.capitalSliceUsd)} of ${usd(selection.bankrollUsd)}, leverage ${selection.leverage}x\n  chosen as the ${selection.candidateBasis.reason}\n\n${gatesTable(selection.gates.results)}\n\n${evidenceText(selection)}\n`,
   );
 }
 

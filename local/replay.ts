@@ -614,6 +614,7 @@ function reportDay3(d: Day3RunOutcome): ReportDay3 {
     decision: d.decision,
     approver: d.approver,
     candidate: c ? `${c.lineageId} (${c.family}, ${c.symbol})` : null,
+    candidateBasis: d.selection?.candidateBasis.reason ?? null,
     slice: d.slice
       ? {
           sliceId: d.slice.sliceId,

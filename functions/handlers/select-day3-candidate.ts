@@ -1,8 +1,9 @@
 /**
- * Step "SelectCandidate" of the Day-3 go/no-go: ranks the genome lineages of the Day 1-3
- * cohorts by one-day ROI and Sharpe (minimum trade count per day), runs every promotion gate
- * on the best one with the micro-live slice, and returns the selection the rest of the state
- * machine carries (including the approval timeout / heartbeat from the config).
+ * Step "SelectCandidate" of the Day-3 go/no-go: reviews the genome that holds the market's
+ * paper slot, or (no holder) the best of the walk-forward ranking of the Day 1-3 cohorts, runs
+ * every promotion gate and evidence gate on it with the micro-live slice, and returns the
+ * selection the rest of the state machine carries (including the approval timeout / heartbeat
+ * from the config).
  *
  * Event: `{ request: Day3Request, execution: { id, name }, step? }` (`step`: the gate records
  * are appended once per step under a retry, and a retry returns the recorded verdicts;
@@ -33,6 +34,7 @@ export function createHandler(provide: Provide<Day3Deps>) {
     });
     logger.info('day-3 candidate selected', {
       lineageId: out.candidate.lineageId,
+      candidateBasis: out.candidateBasis.basis,
       eligible: out.candidate.eligible,
       gatesPassed: out.gates.passed,
       capitalSliceUsd: out.capitalSliceUsd,

@@ -38,6 +38,8 @@ export interface ReportDay3 {
   /** Approver identity `scheme:id`, null when nobody decided. */
   readonly approver: string | null;
   readonly candidate: string | null;
+  /** Why the review put this candidate forward (`candidateBasis.reason`); absent: not stated. */
+  readonly candidateBasis?: string | null;
   readonly slice: {
     readonly sliceId: string;
     readonly status: string;
@@ -330,6 +332,9 @@ export function day3Section(day3: readonly ReportDay3[]): string {
         : '';
     return (
       `<p>Decision <strong>${escapeHtml(d.decision)}</strong>${d.approver ? ` by ${escapeHtml(d.approver)}` : ''}${d.candidate ? ` on candidate ${escapeHtml(d.candidate)}` : ''}.</p>` +
+      (d.candidateBasis
+        ? `<p class="sub" data-field="candidate-basis">Chosen as the ${escapeHtml(d.candidateBasis)}.</p>`
+        : '') +
       slice +
       (leverage ? `<h3>Leverage decisions</h3>${leverage}` : '') +
       monitor

@@ -55,50 +55,14 @@ export interface DayCohort {
 export function rankLineages(days: readonly DayCohort[], minTradeCount: number): RankedLineage[] {
   const lastDay = days.at(-1);
   if (!lastDay || days.length < 2) return [];
-  const perDay = days.map((day) => {
-    const best = new Map<string, DayAgent>();
-    for (const agent of [...day.agents].sort((a, b) => a.rank - b.rank)) {
-      if (!best.has(agent.genome.id)) best.set(agent.genome.id, agent);
-    }
-    return best;
-  });
+  const perDay = bestAgentPerGenome(days);
   const last = perDay.at(-1) as Map<string, DayAgent>;
   const rows: Omit<RankedLineage, 'rank'>[] = [];
-  for (const [genomeId, finalAgent] of last) {
-    const genomeDays: LineageDay[] = [];
-    days.forEach((day, i) => {
-      const agent = perDay[i]?.get(genomeId);
-      if (!agent) return;
-      genomeDays.push({
-        sessionDate: day.sessionDate,
-        cohortId: day.cohortId,
-        agentId: agent.agentId,
-        genomeId,
-        allocationUsd: agent.allocationUsd,
-        totalPnlUsd: agent.totalPnlUsd,
-        roi: agent.roi,
-        maxDrawdownFraction: agent.maxDrawdownFraction,
-        tradeCount: agent.tradeCount,
-        simulationKey: day.simulationKey,
-        sample: day === lastDay ? 'out_of_sample' : 'in_sample',
-      });
-    });
-    const inSample = genomeDays.filter((d) => d.sample === 'in_sample');
-    const outOfSample = genomeDays.filter((d) => d.sample === 'out_of_sample');
-    if (inSample.length === 0) continue;
-    const inSampleTrades = inSample.reduce((n, d) => n + d.tradeCount, 0);
-    rows.push({
-      lineageId: genomeId,
-      family: finalAgent.genome.family,
-      symbol: finalAgent.genome.symbol,
-      inSampleMeanRoi: mean(inSample.map((d) => d.roi)),
-      inSampleSessions: inSample.length,
-      outOfSampleMeanRoi: mean(outOfSample.map((d) => d.roi)),
-      outOfSampleSessions: outOfSample.length,
-      minDailyTrades: Math.min(...inSample.map((d) => d.tradeCount)),
-      eligible: inSampleTrades >= minTradeCount,
-      days: genomeDays,
-    });
+  for (const genomeId of last.keys()) {
+    const row = lineageRow(days, perDay, genomeId, minTradeCount, (day) =>
+      day === lastDay ? 'out_of_sample' : 'in_sample',
+    );
+    if (row && row.inSampleSessions > 0) rows.push(row);
   }
   const worstInSampleDrawdown = (r: Omit<RankedLineage, 'rank'>) =>
     Math.max(
@@ -113,6 +77,84 @@ export function rankLineages(days: readonly DayCohort[], minTradeCount: number):
       (a.lineageId < b.lineageId ? -1 : a.lineageId > b.lineageId ? 1 : 0),
   );
   return rows.map((r, i) => ({ rank: i + 1, ...r }));
+}
+
+/**
+ * The paper-slot holder as a Day-3 candidate (not ranked: `rank` 0): ONE genome, its own
+ * sessions among the reviewed `days` (oldest first), labelled walk-forward at
+ * `selectionCutoffDate` (the cohort session the decision that put it in the slot looked at;
+ * every later session is out of sample). Its last day is the latest reviewed session it traded
+ * (the agent the gates and a micro-live slice use), not necessarily Day 3.
+ *
+ * @returns null when the genome traded on none of the reviewed days.
+ */
+export function holderLineage(
+  days: readonly DayCohort[],
+  genomeId: string,
+  selectionCutoffDate: string,
+  minTradeCount: number,
+): RankedLineage | null {
+  const row = lineageRow(days, bestAgentPerGenome(days), genomeId, minTradeCount, (day) =>
+    day.sessionDate > selectionCutoffDate ? 'out_of_sample' : 'in_sample',
+  );
+  return row ? { rank: 0, ...row } : null;
+}
+
+/** Per day, each genome's best-ranked agent (oversized cohorts hold a genome more than once). */
+function bestAgentPerGenome(days: readonly DayCohort[]): Map<string, DayAgent>[] {
+  return days.map((day) => {
+    const best = new Map<string, DayAgent>();
+    for (const agent of [...day.agents].sort((a, b) => a.rank - b.rank)) {
+      if (!best.has(agent.genome.id)) best.set(agent.genome.id, agent);
+    }
+    return best;
+  });
+}
+
+/** One genome's reviewed sessions and summary, each day labelled by `sampleOf`; null: none. */
+function lineageRow(
+  days: readonly DayCohort[],
+  perDay: readonly Map<string, DayAgent>[],
+  genomeId: string,
+  minTradeCount: number,
+  sampleOf: (day: DayCohort) => LineageDay['sample'],
+): Omit<RankedLineage, 'rank'> | null {
+  const genomeDays: LineageDay[] = [];
+  let genome: DayAgent['genome'] | null = null;
+  days.forEach((day, i) => {
+    const agent = perDay[i]?.get(genomeId);
+    if (!agent) return;
+    genome = agent.genome;
+    genomeDays.push({
+      sessionDate: day.sessionDate,
+      cohortId: day.cohortId,
+      agentId: agent.agentId,
+      genomeId,
+      allocationUsd: agent.allocationUsd,
+      totalPnlUsd: agent.totalPnlUsd,
+      roi: agent.roi,
+      maxDrawdownFraction: agent.maxDrawdownFraction,
+      tradeCount: agent.tradeCount,
+      simulationKey: day.simulationKey,
+      sample: sampleOf(day),
+    });
+  });
+  const g = genome as DayAgent['genome'] | null;
+  if (!g) return null;
+  const inSample = genomeDays.filter((d) => d.sample === 'in_sample');
+  const outOfSample = genomeDays.filter((d) => d.sample === 'out_of_sample');
+  return {
+    lineageId: genomeId,
+    family: g.family,
+    symbol: g.symbol,
+    inSampleMeanRoi: mean(inSample.map((d) => d.roi)),
+    inSampleSessions: inSample.length,
+    outOfSampleMeanRoi: mean(outOfSample.map((d) => d.roi)),
+    outOfSampleSessions: outOfSample.length,
+    minDailyTrades: inSample.length > 0 ? Math.min(...inSample.map((d) => d.tradeCount)) : 0,
+    eligible: inSample.reduce((n, d) => n + d.tradeCount, 0) >= minTradeCount,
+    days: genomeDays,
+  };
 }
 
 /** The micro-live capital slice: `sliceOfBankroll` with the micro-live fraction and floor. */

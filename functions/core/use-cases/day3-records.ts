@@ -181,16 +181,17 @@ export type LineageDay = z.infer<typeof LineageDaySchema>;
  * A Day-3 candidate, ranked walk-forward: ONE genome and its own sessions (see `rankLineages`).
  */
 export const RankedLineageSchema = z.object({
-  rank: z.number().int().positive(),
+  /** Walk-forward rank (1 = best); 0: not ranked (the paper-slot holder, `holderLineage`). */
+  rank: z.number().int().min(0),
   /** The candidate's genome id (a candidate is one genome, never a lineage of descendants). */
   lineageId: z.string(),
   family: z.string(),
   symbol: z.string(),
   /** Mean session return over the in-sample sessions (what the ranking used), fraction. */
   inSampleMeanRoi: z.number(),
-  /** In-sample sessions, count (>= 1). */
-  inSampleSessions: z.number().int().min(1),
-  /** Mean session return over the out-of-sample session(s) (Day 3), fraction. */
+  /** In-sample sessions, count (>= 1 for a ranked genome). */
+  inSampleSessions: z.number().int().min(0),
+  /** Mean session return over the out-of-sample session(s) (Day 3 when ranked), fraction. */
   outOfSampleMeanRoi: z.number(),
   /** Out-of-sample sessions, count. */
   outOfSampleSessions: z.number().int().min(0),
@@ -198,8 +199,11 @@ export const RankedLineageSchema = z.object({
   minDailyTrades: z.number().int(),
   /** True when the in-sample sessions together reached the minimum trade count. */
   eligible: z.boolean(),
-  /** The genome's reviewed sessions, oldest first; the last one is Day 3. */
-  days: z.array(LineageDaySchema).min(2).max(3),
+  /**
+   * The genome's reviewed sessions, oldest first; the last one is Day 3 for a ranked genome,
+   * the latest reviewed session it traded for the paper-slot holder.
+   */
+  days: z.array(LineageDaySchema).min(1).max(3),
 });
 export type RankedLineage = z.infer<typeof RankedLineageSchema>;
 
@@ -291,6 +295,24 @@ export const CandidateEvidenceSchema = z.object({
     .optional(),
 });
 
+/**
+ * Why the review put this genome forward: `paper_slot_holder` (a genome holds the market's
+ * paper slot at review time: the go/no-go reviews the genome that paper-traded) or
+ * `walk_forward_ranking` (no genome holds the slot: the best of `rankLineages`).
+ */
+export const CandidateBasisSchema = z.object({
+  basis: z.enum(['paper_slot_holder', 'walk_forward_ranking']),
+  /** One sentence, e.g. "paper-slot holder, 2 paper sessions: ...". */
+  reason: z.string().min(1),
+  /** The slot's last decisive promotion (null: the slot never held a genome). */
+  holder: z
+    .object({ promotionId: z.string(), genomeId: z.string(), status: z.string() })
+    .nullable(),
+  /** The candidate's paper sessions up to Day 3, count. */
+  paperSessions: z.number().int().min(0),
+});
+export type CandidateBasis = z.infer<typeof CandidateBasisSchema>;
+
 /** What SelectCandidate hands the rest of the Day-3 state machine. */
 export const Day3SelectionSchema = z.object({
   /** Id of this go/no-go review (`d3-<execution>`); its gate records use it as promotion id. */
@@ -300,6 +322,8 @@ export const Day3SelectionSchema = z.object({
   candidate: RankedLineageSchema,
   /** The best lineages (at most 5), for the record and the CLI. */
   ranking: z.array(RankedLineageSchema).max(5),
+  /** Why this genome is the candidate (`CandidateBasisSchema`). */
+  candidateBasis: CandidateBasisSchema,
   metrics: candidateMetricsSchema,
   gates: z.object({
     passed: z.boolean(),

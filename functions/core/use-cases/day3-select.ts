@@ -21,8 +21,15 @@ import {
   trackRecords,
   trialsThrough,
 } from './day3-evidence.js';
-import { type DayCohort, lineageMetrics, microLiveSliceUsd, rankLineages } from './day3-ranking.js';
 import {
+  type DayCohort,
+  holderLineage,
+  lineageMetrics,
+  microLiveSliceUsd,
+  rankLineages,
+} from './day3-ranking.js';
+import {
+  type CandidateBasis,
   type CandidateMetrics,
   type Day3Request,
   Day3RequestSchema,
@@ -34,6 +41,7 @@ import { publishDay3Report } from './day3-report.js';
 import type { PromotionDeps } from './promotion.js';
 import { evaluatePromotionGates, recordedGateResults } from './promotion-gates.js';
 import type { StagedPromotion } from './promotion-records.js';
+import { slotTenureOf } from './promotion-slot.js';
 import { readSimulation } from './simulation-artifact.js';
 
 function parseRequest(raw: unknown): Day3Request {
@@ -122,9 +130,10 @@ async function day3Evidence(
 }
 
 /**
- * SelectCandidate: loads the Day 1-3 cohorts (the request's, or the three most recent), tracks
- * and ranks the candidate genomes walk-forward ({@link rankLineages}), and runs every promotion gate on the best one
- * as if it were promoted now with the micro-live slice (one `gate_evaluated` record per gate,
+ * SelectCandidate: loads the Day 1-3 cohorts (the request's, or the three most recent), ranks
+ * the candidate genomes walk-forward ({@link rankLineages}), puts forward the paper slot's
+ * holder or else the best-ranked genome ({@link chooseCandidate}), and runs every promotion
+ * gate and evidence gate on it as if it were promoted now with the micro-live slice (one `gate_evaluated` record per gate,
  * promotion id = the review id `d3-<execution>`; nothing is staged). The capital slice is
  * {@link microLiveSliceUsd} of the Day-3 bankroll, the leverage the policy's start.
  *
@@ -141,17 +150,11 @@ export async function selectDay3Candidate(
   const { cohortIds, records } = await reviewedCohorts(p, request);
   const { days, simulations } = await reviewedDays(p, records);
   const ranking = rankLineages(days, p.gateThresholds.minTradeCount);
-  const candidate = firstCandidate(ranking);
+  const { candidate, candidateBasis, evidence, gateCohort, sim3, agent } = await reviewedCandidate(
+    deps,
+    { records, days, simulations, ranking },
+  );
   const day3 = records[2] as CohortRecord;
-  const d3 = candidate.days.at(-1) as LineageDay;
-  const sim3 = simulations[2] as SimulationResult;
-  const agent = sim3.agents.find((a) => a.agentId === d3.agentId);
-  if (!agent) throw new NotFoundError('agent', `${d3.agentId} in ${d3.simulationKey}`);
-  const evidence = await day3Evidence(deps, {
-    records,
-    genomeId: d3.genomeId,
-    selectionCutoffDate: records.at(-2)?.sessionDate ?? day3.sessionDate,
-  });
   const metrics = lineageMetrics(candidate, evidence);
   const capitalSliceUsd = microLiveSliceUsd(
     day3.bankrollUsd,
@@ -162,12 +165,14 @@ export async function selectDay3Candidate(
   const { gates, evidenceGates } = await reviewGates(deps, {
     reviewId,
     records,
+    gateCohort,
     sim3,
     agent,
     candidate,
     metrics,
     capitalSliceUsd,
     evidence,
+    candidateBasis,
   });
   const { evidencePassed, verdict, demoOverride } = day3Verdict(deps, gates, evidenceGates);
   const allResults = [...gates.results, ...evidenceGates];
@@ -177,6 +182,7 @@ export async function selectDay3Candidate(
     sessionDates: records.map((r) => r.sessionDate),
     candidate,
     ranking: ranking.slice(0, 5),
+    candidateBasis,
     metrics,
     gates: {
       passed: gates.passed && evidencePassed,
@@ -205,6 +211,59 @@ export async function selectDay3Candidate(
       timeoutSeconds: deps.config.approvalTimeoutSeconds,
       heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
     },
+  };
+}
+
+/**
+ * The reviewed candidate ({@link chooseCandidate}) with its evidence, why it was chosen, and
+ * the cohort, simulation and agent of its latest reviewed session (the one the gates judge:
+ * Day 3 for a ranked genome).
+ *
+ * @throws ValidationError (no candidate), NotFoundError (the agent missing from its artifact).
+ */
+async function reviewedCandidate(
+  deps: Day3Deps,
+  input: {
+    readonly records: readonly CohortRecord[];
+    readonly days: readonly DayCohort[];
+    readonly simulations: readonly SimulationResult[];
+    readonly ranking: readonly RankedLineage[];
+  },
+): Promise<{
+  candidate: RankedLineage;
+  candidateBasis: CandidateBasis;
+  evidence: CandidateEvidence;
+  gateCohort: CohortRecord;
+  sim3: SimulationResult;
+  agent: SimulationResult['agents'][number];
+}> {
+  const { records } = input;
+  const chosen = await chooseCandidate(deps.promotion, input);
+  const last = chosen.candidate.days.at(-1) as LineageDay;
+  const at = Math.max(
+    0,
+    records.findIndex((r) => r.cohortId === last.cohortId),
+  );
+  const sim3 = input.simulations[at] as SimulationResult;
+  const agent = sim3.agents.find((a) => a.agentId === last.agentId);
+  if (!agent) throw new NotFoundError('agent', `${last.agentId} in ${last.simulationKey}`);
+  const evidence = await day3Evidence(deps, {
+    records,
+    genomeId: last.genomeId,
+    selectionCutoffDate: chosen.selectionCutoffDate,
+  });
+  const candidateBasis: CandidateBasis = {
+    ...chosen.basis,
+    reason: chosen.basis.reason.replace('{paper}', paperCount(evidence.paper.sessions)),
+    paperSessions: evidence.paper.sessions,
+  };
+  return {
+    candidate: chosen.candidate,
+    candidateBasis,
+    evidence,
+    gateCohort: records[at] as CohortRecord,
+    sim3,
+    agent,
   };
 }
 
@@ -298,6 +357,8 @@ function previewPromotion(
   input: {
     readonly reviewId: string;
     readonly records: readonly CohortRecord[];
+    /** The cohort of the candidate's latest reviewed session (its agent and simulation). */
+    readonly gateCohort: CohortRecord;
     readonly sim3: SimulationResult;
     readonly agent: SimulationResult['agents'][number];
     readonly candidate: RankedLineage;
@@ -307,7 +368,7 @@ function previewPromotion(
   },
 ): StagedPromotion {
   const { records, sim3, agent, candidate, metrics } = input;
-  const day3 = records[2] as CohortRecord;
+  const day3 = input.gateCohort;
   const d3 = candidate.days.at(-1) as LineageDay;
   return {
     promotionId: input.reviewId,
@@ -367,6 +428,7 @@ async function reviewGates(
   deps: Day3Deps,
   input: Omit<Parameters<typeof previewPromotion>[1], 'nowMs'> & {
     readonly evidence: CandidateEvidence;
+    readonly candidateBasis: CandidateBasis;
   },
 ): Promise<{
   gates: Awaited<ReturnType<typeof evaluatePromotionGates>>;
@@ -380,11 +442,12 @@ async function reviewGates(
   );
   const evidenceGates = await recordEvidenceGates(deps, {
     reviewId: input.reviewId,
-    day3: input.records[2] as CohortRecord,
+    day3: input.gateCohort,
     d3: input.candidate.days.at(-1) as LineageDay,
     evidence: input.evidence,
     evidenceGates: evaluateEvidenceGates(input.evidence, p.gateThresholds),
     gates,
+    candidateBasis: input.candidateBasis,
   });
   return { gates, evidenceGates };
 }
@@ -403,6 +466,7 @@ async function recordEvidenceGates(
     readonly evidence: CandidateEvidence;
     readonly evidenceGates: readonly GateResult[];
     readonly gates: { readonly nowIso: string };
+    readonly candidateBasis: CandidateBasis;
   },
 ): Promise<readonly GateResult[]> {
   const { reviewId, evidence } = input;
@@ -419,6 +483,7 @@ async function recordEvidenceGates(
           ...gateVerdictFields(r),
           evaluated_at: input.gates.nowIso,
           evidence: { ...evidence, sessions: evidence.sessions.length },
+          candidate_basis: input.candidateBasis,
           provenance,
         },
       ),
@@ -478,6 +543,81 @@ async function day3Report(
     nowIso: new Date(input.nowMs).toISOString(),
     environment: deps.promotion.environment,
   });
+}
+
+const paperCount = (n: number): string => `${n} paper session${n === 1 ? '' : 's'}`;
+
+/**
+ * The genome the review puts forward, why, and the last session its selection looked at:
+ *
+ * - a genome holds the reviewed market's paper slot now (`slotTenureOf`, today's finished
+ *   promotion included) and traded in a reviewed cohort: THAT genome (the risk officer approves
+ *   micro-live for the strategy that paper-traded), labelled walk-forward at the cohort session
+ *   of the promotion that began its tenure (its paper sessions came after it: out of sample);
+ * - otherwise (no holder, a demoted one, or one absent from the reviewed cohorts): the best of
+ *   the walk-forward ranking, cut off at Day 2; the reason says which case.
+ *
+ * `basis.reason` holds `{paper}` where the holder's paper session count goes once read.
+ *
+ * @throws ValidationError when the ranking decides and no genome traded on Day 3 and on an
+ *   earlier reviewed day.
+ */
+async function chooseCandidate(
+  p: PromotionDeps,
+  input: {
+    readonly records: readonly CohortRecord[];
+    readonly days: readonly DayCohort[];
+    readonly ranking: readonly RankedLineage[];
+  },
+): Promise<{
+  candidate: RankedLineage;
+  basis: Omit<CandidateBasis, 'paperSessions'>;
+  selectionCutoffDate: string;
+}> {
+  const { records, ranking } = input;
+  const market = records[0]?.market ?? 'equity-usa';
+  const tenure = await slotTenureOf(p, market, { throughToday: true });
+  const holder = tenure
+    ? {
+        promotionId: tenure.holder.promotionId,
+        genomeId: tenure.holder.genomeId,
+        status: tenure.holder.status,
+      }
+    : null;
+  const since = tenure?.promotions.at(-1);
+  const lineage =
+    tenure && since
+      ? holderLineage(
+          input.days,
+          tenure.holder.genomeId,
+          since.sessionDate,
+          p.gateThresholds.minTradeCount,
+        )
+      : null;
+  if (tenure && since && lineage) {
+    const pick = ranking[0]?.lineageId;
+    const other =
+      pick && pick !== lineage.lineageId ? `, not the walk-forward ranking's pick ${pick}` : '';
+    return {
+      candidate: lineage,
+      selectionCutoffDate: since.sessionDate,
+      basis: {
+        basis: 'paper_slot_holder',
+        holder,
+        reason: `paper-slot holder, {paper}: ${lineage.lineageId} holds the ${market} paper slot (promotion ${tenure.holder.promotionId}; staged first from the cohort of ${since.sessionDate}, so every later session is out of sample); the go/no-go reviews the genome that paper-traded${other}`,
+      },
+    };
+  }
+  const why = !tenure
+    ? `no genome holds the ${market} paper slot`
+    : tenure.holder.status !== 'promoted'
+      ? `the ${market} paper slot's last holder ${tenure.holder.genomeId} was demoted (${tenure.holder.status}: ${tenure.holder.statusReason})`
+      : `the ${market} paper slot's holder ${tenure.holder.genomeId} traded in none of the reviewed cohorts (no session for its gates)`;
+  return {
+    candidate: firstCandidate(ranking),
+    selectionCutoffDate: records.at(-2)?.sessionDate ?? '',
+    basis: { basis: 'walk_forward_ranking', holder, reason: `walk-forward ranking: ${why}` },
+  };
 }
 
 /**

@@ -78,22 +78,56 @@ export async function slotHolderOf(
   deps: Pick<PromotionDeps, 'clock' | 'promotions'>,
   market: Market,
 ): Promise<SlotHolder | null> {
+  const tenure = await slotTenureOf(deps, market, { throughToday: false });
+  return tenure?.holder ?? null;
+}
+
+/** The slot's holder with the promotions of its current, uninterrupted tenure. */
+export interface SlotTenure {
+  readonly holder: SlotHolder;
+  /**
+   * The holder's consecutive `promoted` promotions (newest first, the holder's own first), each
+   * a paper session it traded after the decision that staged it; empty when it was demoted.
+   */
+  readonly promotions: readonly StagedPromotion[];
+}
+
+/**
+ * The slot's holder in `market` ({@link slotHolderOf}) and its tenure. `throughToday`: also
+ * reads promotions staged today (the Day-3 review after the close: today's finished paper
+ * session counts; one still in flight is not decisive and is skipped).
+ */
+export async function slotTenureOf(
+  deps: Pick<PromotionDeps, 'clock' | 'promotions'>,
+  market: Market,
+  options: { readonly throughToday: boolean },
+): Promise<SlotTenure | null> {
   const today = marketDate(deps.clock.now(), market);
-  const latest = (await deps.promotions.listRecent(SLOT_HISTORY_LIMIT)).find(
-    (p) =>
+  const decisive = (await deps.promotions.listRecent(SLOT_HISTORY_LIMIT)).filter((p) => {
+    const day = marketDate(Date.parse(p.stagedAtIso), market);
+    return (
       p.approvalId === null &&
       promotionMarket(p) === market &&
-      marketDate(Date.parse(p.stagedAtIso), market) < today &&
-      DECISIVE.has(p.status),
-  );
-  return latest
-    ? {
-        promotionId: latest.promotionId,
-        genomeId: latest.genome.id,
-        status: latest.status,
-        statusReason: latest.statusReason,
-      }
-    : null;
+      (options.throughToday ? day <= today : day < today) &&
+      DECISIVE.has(p.status)
+    );
+  });
+  const latest = decisive[0];
+  if (!latest) return null;
+  const promotions: StagedPromotion[] = [];
+  for (const p of latest.status === 'promoted' ? decisive : []) {
+    if (p.genome.id !== latest.genome.id || p.status !== 'promoted') break;
+    promotions.push(p);
+  }
+  return {
+    holder: {
+      promotionId: latest.promotionId,
+      genomeId: latest.genome.id,
+      status: latest.status,
+      statusReason: latest.statusReason,
+    },
+    promotions,
+  };
 }
 
 /** The challenger's cohort daily returns (PnL / allocation) in its genome's recent sessions. */

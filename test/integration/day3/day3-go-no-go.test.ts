@@ -6,7 +6,11 @@
  * recorded).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPaperSessionDeps } from '../../../functions/composition/paper-session.js';
 import { buildPromotionDeps } from '../../../functions/composition/promotion.js';
+import type { PaperSessionResult } from '../../../functions/core/paper/track-record.js';
+import type { AgentRow } from '../../../functions/core/use-cases/cohort-records.js';
+import type { StagedPromotion } from '../../../functions/core/use-cases/promotion-records.js';
 import { localApprover, runDay3 } from '../../../local/day3.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { DATA_ROOT } from '../../support/paths.js';
@@ -23,6 +27,68 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** A pipeline-picked promotion of `row`'s genome (no approval), as the paper slot reads it. */
+function slotPromotion(
+  row: AgentRow,
+  input: { id: string; cohortId: string; sessionDate: string; stagedAtIso: string },
+  status: StagedPromotion['status'],
+): StagedPromotion {
+  return {
+    promotionId: input.id,
+    cohortId: input.cohortId,
+    sessionDate: input.sessionDate,
+    agentId: row.agentId,
+    agentRank: row.rank,
+    genome: {
+      id: row.genomeId,
+      family: row.family,
+      symbol: row.symbol,
+      generation: 0,
+      parentIds: [],
+      params: {},
+    },
+    configHash: '0'.repeat(64),
+    bankrollUsd: 1000,
+    capitalSliceUsd: 100,
+    metrics: {
+      totalPnlUsd: 0,
+      sharpe: 0,
+      maxDrawdownFraction: 0,
+      parentMaxDrawdownFraction: 0,
+      tradeCount: 4,
+    },
+    broker: 'simulated:local-paper',
+    approvalId: null,
+    status,
+    statusReason: `test: ${status}`,
+    stagedAtIso: input.stagedAtIso,
+  };
+}
+
+/** One paper session of `row`'s genome at parity on `date` (a return of `dailyReturn`). */
+function paperSession(row: AgentRow, date: string, dailyReturn: number): PaperSessionResult {
+  return {
+    genomeId: row.genomeId,
+    promotionId: `pr-holder-${date}`,
+    date,
+    symbol: row.symbol,
+    family: row.family,
+    broker: 'simulated:local-paper',
+    capitalUsd: 100,
+    paperPnlUsd: dailyReturn * 100,
+    referencePnlUsd: dailyReturn * 100,
+    parityDifferenceUsd: 0,
+    parity: 'exact',
+    dailyReturn,
+    filledOrders: 4,
+    roundTrips: 2,
+    cohortPnlUsd: dailyReturn * 100,
+    halt: null,
+    reconciliationClean: true,
+    recordedAtIso: `${date}T20:05:00.000Z`,
+  };
+}
 
 describe('Day-3 go/no-go on the local stack', () => {
   it('--approval auto: approves as the labelled CLI identity and starts the micro-live slice on the paper broker', async () => {
@@ -129,6 +195,13 @@ describe('Day-3 go/no-go on the local stack', () => {
       ['dsr', 'fail'],
     ]);
     expect(evidenceGates?.[0]?.reason).toMatch(/^insufficient evidence: \d sessions < 20 required/);
+    // Assess: no genome holds the paper slot, so the walk-forward ranking picked the candidate
+    expect(out.selection?.candidateBasis).toMatchObject({
+      basis: 'walk_forward_ranking',
+      reason: 'walk-forward ranking: no genome holds the equity-usa paper slot',
+      holder: null,
+    });
+    expect(out.selection?.candidate.lineageId).toBe(out.selection?.ranking[0]?.lineageId);
     // Assess: every cohort carries its baselines; the candidate is held to them out of sample
     const cohorts = buildPromotionDeps(stack.runtime).cohorts;
     for (const id of cohortIds) {
@@ -223,5 +296,114 @@ describe('Day-3 go/no-go on the local stack', () => {
         payload: expect.objectContaining({ decision: 'expired', outcome: 'not_approved' }),
       }),
     ]);
+  });
+  it('a genome holding the paper slot is the one reviewed: its cohort record plus its paper sessions, out of sample with their parity; a demoted holder leaves it to the ranking', async () => {
+    // Prepare: the slot holder is a Day-1 and Day-2 genome that is NOT the ranking's pick,
+    // staged from the Day-1 cohort (2013-10-08) and kept (2013-10-09), with two paper sessions
+    const deps = buildPromotionDeps(stack.runtime);
+    const [d1, d2] = [
+      await deps.cohorts.get(cohortIds[0] ?? ''),
+      await deps.cohorts.get(cohortIds[1] ?? ''),
+    ];
+    const ranked = await runDay3(stack, {
+      cohortIds,
+      approval: 'reject',
+      demoOverride: false,
+      write: () => undefined,
+    });
+    const pick = ranked.selection?.ranking[0]?.lineageId;
+    const row = d2.leaderboard.find(
+      (r) => r.genomeId !== pick && d1.leaderboard.some((x) => x.genomeId === r.genomeId),
+    ) as AgentRow;
+    expect(row).toBeDefined();
+    const first = {
+      id: 'pr-slot-first',
+      cohortId: d1.cohortId,
+      sessionDate: d1.sessionDate,
+      stagedAtIso: '2013-10-08T14:00:00.000Z',
+    };
+    const kept = {
+      id: 'pr-slot-kept',
+      cohortId: d2.cohortId,
+      sessionDate: d2.sessionDate,
+      stagedAtIso: '2013-10-09T14:00:00.000Z',
+    };
+    await deps.promotions.stage(slotPromotion(row, first, 'promoted'));
+    await deps.promotions.stage(slotPromotion(row, kept, 'promoted'));
+    const store = buildPaperSessionDeps(stack.runtime, deps).trackRecord;
+    await store.append(paperSession(row, '2013-10-08', 0.004));
+    await store.append(paperSession(row, '2013-10-09', 0.006));
+
+    // Act
+    const out = await runDay3(stack, {
+      cohortIds,
+      approval: 'reject',
+      demoOverride: false,
+      write: () => undefined,
+    });
+
+    // Assess: the holder is reviewed, and the selection says why
+    const s = out.selection;
+    expect(s?.candidate).toMatchObject({ lineageId: row.genomeId, rank: 0 });
+    expect(s?.candidateBasis).toMatchObject({
+      basis: 'paper_slot_holder',
+      paperSessions: 2,
+      holder: { promotionId: 'pr-slot-kept', genomeId: row.genomeId, status: 'promoted' },
+    });
+    expect(s?.candidateBasis.reason).toMatch(
+      new RegExp(
+        `^paper-slot holder, 2 paper sessions: ${row.genomeId} holds the equity-usa paper slot .*not the walk-forward ranking's pick ${pick}$`,
+      ),
+    );
+    // Assess: walk-forward from the cohort its first promotion looked at; the paper sessions
+    // replace the simulated ones of their dates and are out of sample, at parity
+    expect(s?.evidence.selectionCutoffDate).toBe(d1.sessionDate);
+    expect(
+      s?.evidence.sessions.map((x) => [x.sessionDate, x.source ?? 'cohort', x.sample]),
+    ).toEqual([
+      ['2013-10-07', 'cohort', 'in_sample'],
+      ['2013-10-08', 'paper', 'out_of_sample'],
+      ['2013-10-09', 'paper', 'out_of_sample'],
+    ]);
+    expect(s?.evidence.outOfSample.meanReturn).toBeCloseTo(0.005, 12);
+    expect(s?.evidence.paper).toMatchObject({ sessions: 2, paritySessions: 2, counted: 2 });
+    expect(s?.metrics).toMatchObject({ paperSessions: 2, paperParitySessions: 2 });
+    // The gates judge its latest reviewed session: its own agent in its latest cohort
+    const last = s?.candidate.days.at(-1);
+    expect(last?.genomeId).toBe(row.genomeId);
+    expect(s?.cohortIds).toContain(last?.cohortId);
+    // Assess: the review's gate records carry the reason
+    const review = `promotion:${s?.reviewId}`;
+    const gateRecords = (await auditRecords(stack)).filter(
+      (r) => r.stream === review && r.kind === 'gate_evaluated' && r.payload.gate === 'psr',
+    );
+    expect(gateRecords[0]?.payload.candidate_basis).toMatchObject({
+      basis: 'paper_slot_holder',
+      paperSessions: 2,
+    });
+
+    // Act: the holder is demoted (its newest decisive promotion halted)
+    await deps.promotions.stage(
+      slotPromotion(
+        row,
+        { ...kept, id: 'pr-slot-halted', stagedAtIso: '2013-10-09T15:00:00.000Z' },
+        'halted',
+      ),
+    );
+    const after = await runDay3(stack, {
+      cohortIds,
+      approval: 'reject',
+      demoOverride: false,
+      write: () => undefined,
+    });
+
+    // Assess
+    expect(after.selection?.candidate.lineageId).toBe(pick);
+    expect(after.selection?.candidateBasis.basis).toBe('walk_forward_ranking');
+    expect(after.selection?.candidateBasis.reason).toMatch(
+      new RegExp(
+        `^walk-forward ranking: the equity-usa paper slot's last holder ${row.genomeId} was demoted \\(halted`,
+      ),
+    );
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type DayAgent,
   type DayCohort,
+  holderLineage,
   lineageMetrics,
   microLiveSliceUsd,
   rankLineages,
@@ -193,6 +194,52 @@ describe('rankLineages (walk-forward, one genome per candidate)', () => {
     // Assess
     expect(row?.days[1]?.agentId).toBe('a1');
     expect(row?.days[1]?.roi).toBe(0.05);
+  });
+});
+
+describe('holderLineage (the paper-slot holder, reviewed on its own record)', () => {
+  it('takes the genome absent on Day 3, its days labelled at the cutoff, its last day the latest it traded', () => {
+    // Prepare: g-h traded days 1 and 2 (bred out before Day 3); a descendant is best on day 2
+    const days = [
+      day(1, [agent('a1', 'g-h', { roi: 0.01, tradeCount: 3 })]),
+      day(2, [
+        agent('a1', 'g-h2', { parents: ['g-h'], roi: 0.5 }),
+        agent('a4', 'g-h', { roi: -0.02, rank: 4, tradeCount: 5 }),
+        agent('a7', 'g-h', { roi: -0.09, rank: 7 }),
+      ]),
+      day(3, [agent('a1', 'g-x', { roi: 0.03 })]),
+    ];
+
+    // Act
+    const lineage = holderLineage(days, 'g-h', '2013-10-07', 4);
+
+    // Assess: its own best-ranked agent each day, in sample up to the cutoff, not ranked
+    expect(lineage).toMatchObject({
+      rank: 0,
+      lineageId: 'g-h',
+      inSampleSessions: 1,
+      outOfSampleSessions: 1,
+      minDailyTrades: 3,
+      eligible: false,
+    });
+    expect(lineage?.days.map((d) => [d.sessionDate, d.agentId, d.sample])).toEqual([
+      ['2013-10-07', 'a1', 'in_sample'],
+      ['2013-10-08', 'a4', 'out_of_sample'],
+    ]);
+    expect(lineage?.outOfSampleMeanRoi).toBeCloseTo(-0.02, 12);
+  });
+
+  it('with a cutoff before every reviewed day, all are out of sample; a genome that never traded is null', () => {
+    // Prepare
+    const days = [day(1, [agent('a1', 'g-h')]), day(2, [agent('a1', 'g-h')]), day(3, [])];
+
+    // Act
+    const lineage = holderLineage(days, 'g-h', '2013-10-01', 1);
+
+    // Assess
+    expect(lineage?.days.every((d) => d.sample === 'out_of_sample')).toBe(true);
+    expect(lineage).toMatchObject({ inSampleSessions: 0, minDailyTrades: 0, eligible: false });
+    expect(holderLineage(days, 'g-none', '2013-10-01', 1)).toBeNull();
   });
 });
 

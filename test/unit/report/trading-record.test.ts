@@ -125,6 +125,7 @@ describe('report sections', () => {
           decision: 'approved',
           approver: 'local:rick',
           candidate: 'lineage-1 (momentum, SPY)',
+          candidateBasis: 'paper-slot holder, 2 paper sessions: lineage-1 holds the paper slot',
           slice: {
             sliceId: 'ml-1',
             status: 'rolled_back',
@@ -157,6 +158,9 @@ describe('report sections', () => {
     expect(html).toContain('<section id="day3">');
     expect(table(html, 'rollback-0')).toContain('drawdown 6% &gt; 5%');
     expect(table(html, 'leverage-0')).toContain('initial');
+    expect(html).toContain(
+      '<p class="sub" data-field="candidate-basis">Chosen as the paper-slot holder, 2 paper sessions: lineage-1 holds the paper slot.</p>',
+    );
     expect(html).toContain('no benchmark');
   });
 });

@@ -11,6 +11,7 @@ import type { StagedPromotion } from '../../../functions/core/use-cases/promotio
 import {
   decideSlotAtStaging,
   slotHolderOf,
+  slotTenureOf,
 } from '../../../functions/core/use-cases/promotion-slot.js';
 
 /** 19:45 UTC on 2013-10-09 (New York 15:45): "today" is 2013-10-09. */
@@ -159,6 +160,50 @@ describe('slotHolderOf', () => {
       genomeId: 'g-inc',
       status: 'promoted',
     });
+  });
+});
+
+describe('slotTenureOf', () => {
+  it("through today: today's decisive promotion holds the slot, its tenure is the holder's unbroken run of promotions", async () => {
+    // Prepare (newest first): g-inc promoted today and yesterday, after g-old was demoted
+    const recent = [
+      promotion('p-inflight', 'g-new', '2013-10-09T15:00:00.000Z', 'staged'),
+      promotion('p-today', 'g-inc', '2013-10-09T14:00:00.000Z', 'promoted', {
+        sessionDate: '2013-10-08',
+      }),
+      promotion('p-expired', 'g-ex', '2013-10-08T17:00:00.000Z', 'window_expired'),
+      promotion('p-first', 'g-inc', '2013-10-08T14:00:00.000Z', 'promoted', {
+        sessionDate: '2013-10-07',
+      }),
+      promotion('p-demoted', 'g-old', '2013-10-07T14:00:00.000Z', 'halted'),
+      promotion('p-earlier', 'g-inc', '2013-10-04T14:00:00.000Z', 'promoted'),
+    ];
+
+    // Act
+    const through = await slotTenureOf(deps(recent), 'equity-usa', { throughToday: true });
+    const before = await slotTenureOf(deps(recent), 'equity-usa', { throughToday: false });
+
+    // Assess: the in-flight promotion decides nothing; the tenure stops at another genome
+    expect(through?.holder).toMatchObject({ promotionId: 'p-today', genomeId: 'g-inc' });
+    expect(through?.promotions.map((p) => p.promotionId)).toEqual(['p-today', 'p-first']);
+    expect(through?.promotions.at(-1)?.sessionDate).toBe('2013-10-07');
+    expect(before?.holder.promotionId).toBe('p-first');
+    expect(before?.promotions.map((p) => p.promotionId)).toEqual(['p-first']);
+  });
+
+  it('a demoted holder has no tenure; an empty history has no holder', async () => {
+    // Act
+    const demoted = await slotTenureOf(
+      deps([promotion('p-h', 'g-inc', '2013-10-09T14:00:00.000Z', 'gates_failed')]),
+      'equity-usa',
+      { throughToday: true },
+    );
+    const none = await slotTenureOf(deps([]), 'equity-usa', { throughToday: true });
+
+    // Assess
+    expect(demoted?.holder).toMatchObject({ genomeId: 'g-inc', status: 'gates_failed' });
+    expect(demoted?.promotions).toEqual([]);
+    expect(none).toBeNull();
   });
 });
 
