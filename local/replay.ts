@@ -12,6 +12,7 @@ import { TZDate } from '@date-fns/tz';
 import { marketDate, NYSE_TIME_ZONE } from '../functions/core/calendar/market-calendar.js';
 import { StagegateError } from '../functions/core/errors.js';
 import { symbolMinutes } from '../functions/core/exchange/exchange-model.js';
+import { baselineSummary, describeBaselineSummary } from '../functions/core/gates/baseline.js';
 import type { GateResult } from '../functions/core/gates/types.js';
 import type { ReportBenchmark, ReportDay3 } from '../functions/core/report/record-section.js';
 import { type ReportDay, renderRunReport } from '../functions/core/report/render.js';
@@ -615,6 +616,11 @@ function reportDay3(d: Day3RunOutcome): ReportDay3 {
     approver: d.approver,
     candidate: c ? `${c.lineageId} (${c.family}, ${c.symbol})` : null,
     candidateBasis: d.selection?.candidateBasis.reason ?? null,
+    baseline: d.selection
+      ? d.selection.evidence.baselines
+        ? describeBaselineSummary(baselineSummary(d.selection.evidence.baselines))
+        : 'not compared (the baseline gate failed closed)'
+      : null,
     slice: d.slice
       ? {
           sliceId: d.slice.sliceId,

@@ -21,7 +21,7 @@
  */
 
 import type { ApprovalSignature, ApprovalStep } from '../../core/approval/chain.js';
-import { paperText, sharpeText } from '../../core/approval/page.js';
+import { baselineText, paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
 import type { GateResult } from '../../core/gates/types.js';
 import type { ChatMessage } from '../../ports/notifier.js';
@@ -157,6 +157,9 @@ function metricFields(s: ApprovalSummary): Mrkdwn[] {
       : []),
     ...(s.metrics.paperSessions !== undefined
       ? [md(`*Paper sessions*\n${escapeMrkdwn(paperText(s.metrics))}`)]
+      : []),
+    ...(baselineText(s.metrics) !== null
+      ? [md(`*Baseline*\n${escapeMrkdwn(baselineText(s.metrics) ?? '')}`)]
       : []),
     md(`*Max drawdown*\n${fmtPct(s.metrics.maxDrawdownFraction)} from the agent's own peak`),
     md(`*Trades*\n${s.metrics.tradeCount} over ${s.metrics.sessions} session(s)`),

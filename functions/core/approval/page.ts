@@ -9,6 +9,7 @@
  * `decision`, `csrf`, `exp` and `sig` fields back to the same approval URL (see decide.ts).
  */
 import { createHash } from 'node:crypto';
+import { describeBaselineSummary } from '../gates/baseline.js';
 import type { ApprovalDecision, ApprovalSummary, EquityCurve } from './types.js';
 
 /** An HTTP response the handler can return as is. */
@@ -215,6 +216,17 @@ export function paperText(m: ApprovalSummary['metrics']): string {
   return `${n} session(s), paper PnL ${fmtUsd(m.paperPnlUsd ?? 0)}, ${m.paperParitySessions ?? 0} at parity to the cent, ${m.paperCountedSessions ?? 0} counted in the evidence`;
 }
 
+/**
+ * The `baseline` gate's comparison: "candidate -0.104% per session (n=2) vs best baseline
+ * flat 0% per session (n=2), out of sample on the same sessions, bars and costs"; null when the
+ * request predates it.
+ */
+export function baselineText(m: ApprovalSummary['metrics']): string | null {
+  if (m.baseline === undefined) return null;
+  if (m.baseline === null) return 'not compared (the baseline gate failed closed)';
+  return describeBaselineSummary(m.baseline);
+}
+
 /** In-sample and out-of-sample mean session returns side by side (walk-forward). */
 function sampleRows(s: ApprovalSummary): Array<[string, string]> {
   const m = s.metrics;
@@ -231,6 +243,11 @@ function sampleRows(s: ApprovalSummary): Array<[string, string]> {
   ];
 }
 
+function baselineRow(m: ApprovalSummary['metrics']): Array<[string, string]> {
+  const text = baselineText(m);
+  return text === null ? [] : [['Baseline (flat, buy-and-hold of the symbol)', text]];
+}
+
 function summaryTable(s: ApprovalSummary): string {
   const rows: Array<[string, string]> = [
     ['Candidate', s.candidateId],
@@ -245,6 +262,7 @@ function summaryTable(s: ApprovalSummary): string {
     ...(s.metrics.paperSessions !== undefined
       ? [['Paper sessions (broker fills)', paperText(s.metrics)] as [string, string]]
       : []),
+    ...baselineRow(s.metrics),
     ["Max drawdown (from the agent's own peak)", fmtPct(s.metrics.maxDrawdownFraction)],
     ['Trades', String(s.metrics.tradeCount)],
     ['Bankroll', fmtUsd(s.bankrollUsd)],

@@ -87,6 +87,23 @@ export const candidateMetricsSchema = z.object({
   paperParitySessions: z.number().int().min(0).optional(),
   /** Of those sessions, counted as returns in the evidence (at parity, reconciled), count. */
   paperCountedSessions: z.number().int().min(0).optional(),
+  /**
+   * The `baseline` gate's figures (`gates/baseline.ts` `BaselineSummary`): the candidate's
+   * out-of-sample mean session return beside the best cohort baseline's on the same sessions,
+   * fractions per session, with both sample sizes; absent in requests made before it, null
+   * when no comparison was made.
+   */
+  baseline: z
+    .object({
+      candidateMeanReturn: finite.nullable(),
+      candidateSessions: z.number().int().min(0),
+      bestBaseline: z.string().max(100).nullable(),
+      bestMeanReturn: finite.nullable(),
+      bestSessions: z.number().int().min(0),
+      missingDates: z.array(z.string()).max(31),
+    })
+    .nullable()
+    .optional(),
 });
 export type CandidateMetrics = z.infer<typeof candidateMetricsSchema>;
 

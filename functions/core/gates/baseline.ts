@@ -139,3 +139,48 @@ export function baselineGate(c: BaselineComparison | null | undefined): GateResu
     breakerAction: pass ? 'none' : GATE_BREAKER_ACTIONS.baseline,
   };
 }
+
+/** The comparison as the approver reads it: the candidate beside its best baseline. */
+export interface BaselineSummary {
+  /** The candidate's mean out-of-sample session return, fraction per session; null: none. */
+  readonly candidateMeanReturn: number | null;
+  /** The candidate's out-of-sample sessions compared, count. */
+  readonly candidateSessions: number;
+  /** The best baseline (`flat`, or `buy_and_hold <symbol>`); null without a figure. */
+  readonly bestBaseline: string | null;
+  /** Its mean session return on the same dates, fraction per session; null: none. */
+  readonly bestMeanReturn: number | null;
+  /** Its sessions with a figure, count. */
+  readonly bestSessions: number;
+  /** Out-of-sample dates without a baseline figure (the gate failed closed on them). */
+  readonly missingDates: string[];
+}
+
+/** {@link BaselineSummary} of a comparison (the best baseline = the highest mean). */
+export function baselineSummary(c: BaselineComparison): BaselineSummary {
+  const best = c.baselines
+    .filter((b) => b.meanReturn !== null && Number.isFinite(b.meanReturn))
+    .sort((a, b) => (b.meanReturn as number) - (a.meanReturn as number))[0];
+  return {
+    candidateMeanReturn: c.candidateMeanReturn,
+    candidateSessions: c.sessionDates.length,
+    bestBaseline: best ? nameOf(best) : null,
+    bestMeanReturn: best?.meanReturn ?? null,
+    bestSessions: best?.n ?? 0,
+    missingDates: [...c.missingDates],
+  };
+}
+
+/**
+ * "candidate -0.104% per session (n=2) vs best baseline flat 0% per session (n=2), out of
+ * sample on the same sessions, bars and costs" (and the dates without a baseline, if any).
+ */
+export function describeBaselineSummary(s: BaselineSummary): string {
+  const best =
+    s.bestBaseline === null
+      ? 'no baseline figure'
+      : `best baseline ${s.bestBaseline} ${pct(s.bestMeanReturn)} per session (n=${s.bestSessions})`;
+  const missing =
+    s.missingDates.length > 0 ? `; no baseline recorded for ${s.missingDates.join(', ')}` : '';
+  return `candidate ${pct(s.candidateMeanReturn)} per session (n=${s.candidateSessions}) vs ${best}, out of sample on the same sessions, bars and costs${missing}`;
+}

@@ -40,6 +40,11 @@ export interface ReportDay3 {
   readonly candidate: string | null;
   /** Why the review put this candidate forward (`candidateBasis.reason`); absent: not stated. */
   readonly candidateBasis?: string | null;
+  /**
+   * The `baseline` gate's comparison as one line (`describeBaselineSummary`): the candidate's
+   * out-of-sample mean beside the best baseline's, both sample sizes; absent: not stated.
+   */
+  readonly baseline?: string | null;
   readonly slice: {
     readonly sliceId: string;
     readonly status: string;
@@ -334,6 +339,9 @@ export function day3Section(day3: readonly ReportDay3[]): string {
       `<p>Decision <strong>${escapeHtml(d.decision)}</strong>${d.approver ? ` by ${escapeHtml(d.approver)}` : ''}${d.candidate ? ` on candidate ${escapeHtml(d.candidate)}` : ''}.</p>` +
       (d.candidateBasis
         ? `<p class="sub" data-field="candidate-basis">Chosen as the ${escapeHtml(d.candidateBasis)}.</p>`
+        : '') +
+      (d.baseline
+        ? `<p data-field="baseline">Baseline comparison: ${escapeHtml(d.baseline)}.</p>`
         : '') +
       slice +
       (leverage ? `<h3>Leverage decisions</h3>${leverage}` : '') +

@@ -3,6 +3,7 @@
  * (docs/evidence.md), its summary figures and its micro-live capital slice.
  */
 import type { Genome } from '../cohort/genome.js';
+import { baselineSummary } from '../gates/baseline.js';
 import { sliceOfBankroll } from '../risk/capital-slice.js';
 import { mean } from '../scoring/metrics.js';
 import type { CandidateEvidence } from './day3-evidence.js';
@@ -173,18 +174,39 @@ export function microLiveSliceUsd(
  * side; and the Sharpe ratio of the genome's own track record (`evidence`): per session, not
  * annualized, with its sample size, and annualized by √252 only when the evidence says so
  * (at least `minEvidenceSessions` sessions). No minute Sharpe. With the evidence's paper
- * record: the genome's paper sessions, their paper PnL (USD) and parity counts.
+ * record: the genome's paper sessions, their paper PnL (USD) and parity counts. The in-sample
+ * and out-of-sample means are the evidence's (paper sessions in) when it states them, else the
+ * reviewed days'. With the evidence's baseline comparison: the candidate's out-of-sample mean
+ * beside the best baseline's, both sample sizes (`baselineSummary`).
  */
 export function lineageMetrics(
   candidate: Pick<RankedLineage, 'days' | 'inSampleMeanRoi' | 'outOfSampleMeanRoi'>,
   evidence: Pick<CandidateEvidence, 'sharpe' | 'n' | 'annualizedSharpe'> &
-    Partial<Pick<CandidateEvidence, 'paper'>>,
+    Partial<Pick<CandidateEvidence, 'paper' | 'baselines' | 'inSample' | 'outOfSample'>>,
 ): CandidateMetrics {
   const paper = evidence.paper;
   const days = candidate.days;
   const pnl = days.reduce((s, d) => s + d.totalPnlUsd, 0);
   const allocation = mean(days.map((d) => d.allocationUsd));
   const inSample = days.filter((d) => d.sample === 'in_sample').length;
+  // The evidence's samples when given (its paper sessions replace the simulated ones): the
+  // figures the `oos` gate judged.
+  const is = evidence.inSample;
+  const oos = evidence.outOfSample;
+  const samples =
+    is && oos
+      ? {
+          inSampleRoi: is.meanReturn ?? 0,
+          inSampleSessions: is.n,
+          outOfSampleRoi: oos.meanReturn ?? 0,
+          outOfSampleSessions: oos.n,
+        }
+      : {
+          inSampleRoi: candidate.inSampleMeanRoi,
+          inSampleSessions: inSample,
+          outOfSampleRoi: candidate.outOfSampleMeanRoi,
+          outOfSampleSessions: days.length - inSample,
+        };
   return {
     totalPnlUsd: pnl,
     roi: allocation > 0 ? pnl / allocation : 0,
@@ -194,10 +216,10 @@ export function lineageMetrics(
     maxDrawdownFraction: Math.max(0, ...days.map((d) => d.maxDrawdownFraction)),
     tradeCount: days.reduce((s, d) => s + d.tradeCount, 0),
     sessions: days.length,
-    inSampleRoi: candidate.inSampleMeanRoi,
-    inSampleSessions: inSample,
-    outOfSampleRoi: candidate.outOfSampleMeanRoi,
-    outOfSampleSessions: days.length - inSample,
+    ...samples,
+    ...(evidence.baselines !== undefined
+      ? { baseline: evidence.baselines ? baselineSummary(evidence.baselines) : null }
+      : {}),
     ...(paper
       ? {
           paperSessions: paper.sessions,

@@ -206,11 +206,32 @@ export async function selectDay3Candidate(
         simulations,
         gates: allResults,
         nowMs: Date.parse(gates.nowIso),
+        review: reviewOf(verdict, candidate, candidateBasis, evidence),
       })),
-    approval: {
-      timeoutSeconds: deps.config.approvalTimeoutSeconds,
-      heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
-    },
+    approval: approvalTimers(deps),
+  };
+}
+
+/** The review as the published Day-3 report states it. */
+function reviewOf(
+  verdict: Day3Selection['verdict'],
+  candidate: RankedLineage,
+  basis: CandidateBasis,
+  evidence: CandidateEvidence,
+): NonNullable<Parameters<typeof publishDay3Report>[1]['review']> {
+  return {
+    verdict,
+    candidate: `${candidate.lineageId} (${candidate.family}, ${candidate.symbol})`,
+    candidateBasis: basis.reason,
+    baselines: evidence.baselines,
+  };
+}
+
+/** What the RequestApproval task's TimeoutSecondsPath / HeartbeatSecondsPath read. */
+function approvalTimers(deps: Day3Deps): Day3Selection['approval'] {
+  return {
+    timeoutSeconds: deps.config.approvalTimeoutSeconds,
+    heartbeatSeconds: deps.config.approvalHeartbeatSeconds,
   };
 }
 
@@ -530,6 +551,7 @@ async function day3Report(
     readonly simulations: readonly SimulationResult[];
     readonly gates: readonly GateResult[];
     readonly nowMs: number;
+    readonly review: Parameters<typeof publishDay3Report>[1]['review'];
   },
 ): Promise<string | null> {
   if (!deps.reports) return null;
@@ -542,6 +564,7 @@ async function day3Report(
     expiresInSeconds: deps.config.approvalTimeoutSeconds,
     nowIso: new Date(input.nowMs).toISOString(),
     environment: deps.promotion.environment,
+    ...(input.review ? { review: input.review } : {}),
   });
 }
 

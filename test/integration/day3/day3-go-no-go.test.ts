@@ -372,6 +372,15 @@ describe('Day-3 go/no-go on the local stack', () => {
     const last = s?.candidate.days.at(-1);
     expect(last?.genomeId).toBe(row.genomeId);
     expect(s?.cohortIds).toContain(last?.cohortId);
+    // Assess: the approval page's metrics and the published Day-3 report show the baseline
+    // comparison (the candidate's out-of-sample mean beside the best baseline's, both n)
+    expect(s?.metrics.baseline).toMatchObject({ candidateSessions: 2, bestSessions: 2 });
+    expect(s?.metrics.baseline?.candidateMeanReturn).toBeCloseTo(0.005, 12);
+    const html = await (await fetch(s?.reportUrl ?? '')).text();
+    expect(html).toContain(`Chosen as the paper-slot holder, 2 paper sessions: ${row.genomeId}`);
+    expect(html).toMatch(
+      /Baseline comparison: candidate 0\.5% per session \(n=2\) vs best baseline (flat|buy_and_hold \w+) -?[\d.]+% per session \(n=2\)/,
+    );
     // Assess: the review's gate records carry the reason
     const review = `promotion:${s?.reviewId}`;
     const gateRecords = (await auditRecords(stack)).filter(

@@ -128,6 +128,32 @@ describe('renderConfirmationPage', () => {
     expect(confirmation().body).not.toContain('Paper sessions (broker fills)');
   });
 
+  it("shows the baseline comparison: the candidate's out-of-sample mean beside the best baseline's, both sample sizes", () => {
+    // Prepare
+    const base = summary();
+    const baseline = {
+      candidateMeanReturn: -0.00104,
+      candidateSessions: 2,
+      bestBaseline: 'flat',
+      bestMeanReturn: 0,
+      bestSessions: 2,
+      missingDates: [],
+    };
+    const withBaseline = { ...base, metrics: { ...base.metrics, baseline } };
+    const failedClosed = { ...base, metrics: { ...base.metrics, baseline: null } };
+    // Act
+    const { body } = confirmation({ summary: withBaseline });
+    // Assess
+    expect(body).toContain('Baseline (flat, buy-and-hold of the symbol)');
+    expect(body).toContain(
+      'candidate -0.104% per session (n=2) vs best baseline flat 0% per session (n=2), out of sample on the same sessions, bars and costs',
+    );
+    expect(confirmation({ summary: failedClosed }).body).toContain(
+      'not compared (the baseline gate failed closed)',
+    );
+    expect(confirmation().body).not.toContain('Baseline (flat, buy-and-hold of the symbol)');
+  });
+
   it('sends the protective headers', () => {
     // Act
     const page = confirmation();

@@ -120,6 +120,40 @@ describe('approvalMessage', () => {
     expect(texts(msg.blocks).join('\n')).toContain(escapeMrkdwn(HOSTILE));
   });
 
+  it('shows the baseline comparison beside the paper record, within 10 fields', () => {
+    // Prepare: every optional metric present
+    const base = summary();
+    const full = summary({
+      metrics: {
+        ...base.metrics,
+        inSampleRoi: 0.00023,
+        inSampleSessions: 1,
+        outOfSampleRoi: -0.00104,
+        outOfSampleSessions: 2,
+        paperSessions: 2,
+        paperPnlUsd: -0.21,
+        paperParitySessions: 2,
+        paperCountedSessions: 2,
+        baseline: {
+          candidateMeanReturn: -0.00104,
+          candidateSessions: 2,
+          bestBaseline: 'buy_and_hold IBM',
+          bestMeanReturn: -0.00373,
+          bestSessions: 2,
+          missingDates: [],
+        },
+      },
+    });
+    // Act
+    const msg = approvalMessage(full, LINKS);
+    // Assess
+    expect(texts(msg.blocks).join('\n')).toContain(
+      '*Baseline*\ncandidate -0.104% per session (n=2) vs best baseline buy_and_hold IBM -0.373% per session (n=2)',
+    );
+    const metrics = msg.blocks.find((b) => b.type === 'section' && (b.fields ?? []).length > 0);
+    expect(metrics?.type === 'section' ? metrics.fields?.length : 0).toBe(10);
+  });
+
   it('keeps within Block Kit limits for a long gate table', () => {
     // Prepare
     const long = summary({

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   type BaselineSession,
   baselineGate,
+  baselineSummary,
   compareWithBaselines,
+  describeBaselineSummary,
 } from '../../../functions/core/gates/baseline.js';
 
 /** The baselines of one session: flat (0) and buy-and-hold of SPY and IBM. */
@@ -97,5 +99,49 @@ describe('baseline gate (candidate vs flat and buy-and-hold of its symbol, out o
       ]),
     );
     expect(nan.verdict).toBe('fail');
+  });
+});
+
+describe('baselineSummary (what the approval page, Slack and the Day-3 report show)', () => {
+  it("names the best baseline beside the candidate's mean, both sample sizes, and the dates without a figure", () => {
+    // Prepare: SPY buy-and-hold 0.2 % and 0.4 % beats flat; 2013-10-14 has no baseline
+    const c = compareWithBaselines('SPY', [
+      { sessionDate: '2013-10-10', sessionReturn: 0.001, baselines: day(0.002) },
+      { sessionDate: '2013-10-11', sessionReturn: 0.003, baselines: day(0.004) },
+      { sessionDate: '2013-10-14', sessionReturn: 0.002, baselines: null },
+    ]);
+
+    // Act
+    const s = baselineSummary(c);
+
+    // Assess: the same best baseline the gate's threshold is
+    expect(s).toMatchObject({
+      candidateSessions: 3,
+      bestBaseline: 'buy_and_hold SPY',
+      bestSessions: 2,
+      missingDates: ['2013-10-14'],
+    });
+    expect(s.candidateMeanReturn).toBeCloseTo(0.002, 15);
+    expect(s.bestMeanReturn).toBeCloseTo(baselineGate(c).threshold as number, 15);
+    expect(describeBaselineSummary(s)).toBe(
+      'candidate 0.2% per session (n=3) vs best baseline buy_and_hold SPY 0.3% per session (n=2), out of sample on the same sessions, bars and costs; no baseline recorded for 2013-10-14',
+    );
+  });
+
+  it('flat is the best baseline when buy-and-hold lost; no session gives no figure', () => {
+    // Act
+    const lost = baselineSummary(
+      compareWithBaselines('IBM', [
+        { sessionDate: '2013-10-10', sessionReturn: -0.001, baselines: day(0.01, -0.004) },
+      ]),
+    );
+    const none = baselineSummary(compareWithBaselines('IBM', []));
+
+    // Assess
+    expect(lost).toMatchObject({ bestBaseline: 'flat', bestMeanReturn: 0, bestSessions: 1 });
+    expect(none).toMatchObject({ candidateSessions: 0, bestBaseline: null, bestSessions: 0 });
+    expect(describeBaselineSummary(none)).toBe(
+      'candidate n/a per session (n=0) vs no baseline figure, out of sample on the same sessions, bars and costs',
+    );
   });
 });

@@ -126,6 +126,8 @@ describe('report sections', () => {
           approver: 'local:rick',
           candidate: 'lineage-1 (momentum, SPY)',
           candidateBasis: 'paper-slot holder, 2 paper sessions: lineage-1 holds the paper slot',
+          baseline:
+            'candidate -0.104% per session (n=2) vs best baseline flat 0% per session (n=2)',
           slice: {
             sliceId: 'ml-1',
             status: 'rolled_back',
@@ -158,6 +160,9 @@ describe('report sections', () => {
     expect(html).toContain('<section id="day3">');
     expect(table(html, 'rollback-0')).toContain('drawdown 6% &gt; 5%');
     expect(table(html, 'leverage-0')).toContain('initial');
+    expect(html).toContain(
+      '<p data-field="baseline">Baseline comparison: candidate -0.104% per session (n=2) vs best baseline flat 0% per session (n=2).</p>',
+    );
     expect(html).toContain(
       '<p class="sub" data-field="candidate-basis">Chosen as the paper-slot holder, 2 paper sessions: lineage-1 holds the paper slot.</p>',
     );
