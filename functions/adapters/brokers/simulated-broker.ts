@@ -54,6 +54,7 @@ import {
   type ExchangeBooking,
   markUsd,
   newYorkDate,
+  restateForSplits,
   type SessionSource,
   sessionOrUnknown,
   workingOf,
@@ -64,11 +65,7 @@ import {
   accountValuation,
   heldReservationsUsd,
 } from '../../core/exchange/order-acceptance.js';
-import {
-  type AccountBook,
-  type BookedPosition,
-  restateBookForSplit,
-} from '../../core/exchange/position-book.js';
+import type { AccountBook, BookedPosition } from '../../core/exchange/position-book.js';
 import type { MarketSession } from '../../core/market/types.js';
 import { brokerOrderOf } from '../../core/paper/exchange-broker.js';
 import type {
@@ -472,7 +469,12 @@ export class SimulatedPaperBroker implements BrokerPort {
       bookings.push(...advanced.bookings);
     }
     const restated = stored
-      ? await this.restateForSplits(base.updatedAtMs, accountBookOf(base), now)
+      ? await restateForSplits(
+          accountBookOf(base),
+          base.updatedAtMs,
+          now,
+          (symbol, after, through) => this.marketData.splits(symbol, after, through),
+        )
       : null;
     if (changed.length === 0 && restated === null) {
       return { account: base, accountVersion: stored ? stored.version : null, orders };
@@ -508,31 +510,6 @@ export class SimulatedPaperBroker implements BrokerPort {
     });
     if (!result.ok) return null;
     return { account, accountVersion: account.version, orders };
-  }
-
-  /**
-   * Positions re-stated across the splits effective after the account's last update (New
-   * York date) through `now`'s date, as a broker does on the split day: quantity times the
-   * ratio, average price divided by it (value unchanged), through THE position book's
-   * `restateBookForSplit`. `updatedAtMs` is the account's last update, epoch ms UTC. Null when
-   * no split applies.
-   */
-  private async restateForSplits(
-    updatedAtMs: number,
-    book: AccountBook,
-    now: number,
-  ): Promise<AccountBook | null> {
-    const after = newYorkDate(updatedAtMs);
-    const through = newYorkDate(now);
-    if (after >= through) return null;
-    let out: AccountBook | null = null;
-    for (const pos of Object.values(book.positions)) {
-      if (pos.qty === 0) continue;
-      for (const split of await this.marketData.splits(pos.symbol, after, through)) {
-        out = restateBookForSplit(out ?? book, pos.symbol, split.ratio, split.effectiveDate).book;
-      }
-    }
-    return out;
   }
 
   /**

@@ -30,6 +30,7 @@ import {
   UnknownSymbolError,
   ValidationError,
 } from '../errors.js';
+import type { SplitEvent } from '../market/corporate-actions.js';
 import type { MarketSession } from '../market/types.js';
 import { Order, type OrderSnapshot } from '../orders/order.js';
 import {
@@ -51,7 +52,7 @@ import {
   acceptOrder,
   effectiveQty,
 } from './order-acceptance.js';
-import { type AccountBook, applyBookFill } from './position-book.js';
+import { type AccountBook, applyBookFill, restateBookForSplit } from './position-book.js';
 
 /** An order at the exchange with the exchange's bookkeeping (what a broker persists). */
 export interface ExchangeOrder {
@@ -288,6 +289,38 @@ export function bookExchangeFills(
     });
   }
   return { book, dayTrades };
+}
+
+/**
+ * The book re-stated across the splits effective after the New York date of `sinceMs` (the
+ * account's last update) through the New York date of `nowMs`, as a broker does on the split
+ * day: quantity times the ratio, average price divided by it (value unchanged), through THE
+ * position book's `restateBookForSplit`; flat positions are left alone. Null when no split
+ * applies (nothing to write).
+ *
+ * @param splitsOf the splits of a symbol effective in (after, through], dates `YYYY-MM-DD`.
+ */
+export async function restateForSplits(
+  book: AccountBook,
+  sinceMs: number,
+  nowMs: number,
+  splitsOf: (
+    symbol: string,
+    after: string,
+    through: string,
+  ) => readonly SplitEvent[] | Promise<readonly SplitEvent[]>,
+): Promise<AccountBook | null> {
+  const after = newYorkDate(sinceMs);
+  const through = newYorkDate(nowMs);
+  if (after >= through) return null;
+  let out: AccountBook | null = null;
+  for (const pos of Object.values(book.positions)) {
+    if (pos.qty === 0) continue;
+    for (const split of await splitsOf(pos.symbol, after, through)) {
+      out = restateBookForSplit(out ?? book, pos.symbol, split.ratio, split.effectiveDate).book;
+    }
+  }
+  return out;
 }
 
 /** What {@link admitOrder} reads about the account and the broker. */

@@ -16,6 +16,7 @@ import {
   cancelExchangeOrder,
   type ExchangeOrder,
   markUsd,
+  restateForSplits,
   type SessionSource,
   sessionAt,
 } from '../../../functions/core/exchange/exchange-account.js';
@@ -347,5 +348,34 @@ describe('sessions and marks', () => {
     // Before the next session's first minute ends: the previous session's last mid.
     expect(await markUsd(sourceOf(DAY1, DAY2), 'ABC', NEXT_OPEN + 1, 0)).toBeCloseTo(10.07, 12);
     expect(await markUsd(sourceOf(DAY1), 'ABC', OPEN + 1, 9.5)).toBe(9.5);
+  });
+});
+
+describe('splits', () => {
+  it('restates a held position on the split day (7-for-1: 7× the shares at 1/7 the price) and leaves flat ones', async () => {
+    const bought = bookExchangeFills(
+      { book: emptyAccountBook(10_000), dayTrades: EMPTY_DAY_TRADE_LEDGER },
+      [
+        {
+          order: { symbol: 'ABC', side: 'buy', createdAtMs: OPEN },
+          fill: { minuteStartMs: OPEN, atMs: minute(1), qty: 10, priceUsd: 70, feeUsd: 0 },
+          sessionDate: DATE,
+          market: 'equity-usa',
+        },
+      ],
+    ).book;
+    const asked: string[] = [];
+    const splitsOf = (symbol: string, after: string, through: string) => {
+      asked.push(`${symbol} ${after}..${through}`);
+      return [{ symbol, effectiveDate: NEXT_DATE, ratio: 7 }];
+    };
+    const restated = await restateForSplits(bought, minute(1), NEXT_OPEN, splitsOf);
+    expect(asked).toEqual([`ABC ${DATE}..${NEXT_DATE}`]);
+    expect(restated?.positions.ABC?.qty).toBeCloseTo(70, 12);
+    expect(restated?.positions.ABC?.avgPriceUsd).toBeCloseTo(10, 12);
+    expect(restated?.cashUsd).toBe(bought.cashUsd);
+    // Same New York date: nothing to restate, nothing asked.
+    expect(await restateForSplits(bought, minute(1), minute(3), splitsOf)).toBeNull();
+    expect(asked).toHaveLength(1);
   });
 });
