@@ -97,27 +97,18 @@ export function distributedMapResources(scope: Construct, stateMachineName: stri
   };
 }
 
+type NestedStateMachines = NonNullable<AslStateMachineProps['nestedStateMachines']>;
+
 /**
- * Creates, in `scope`, the log group `<id>Logs`, the state machine `<id>` and the policy
- * `<id>InvokeTasks` (ids kept stable: renaming them would replace deployed resources); with
- * a Distributed Map in the definition, also the policy `<id>DistributedMap`.
- *
- * @throws Error when `tasks` and `values` do not cover exactly the definition's placeholders
- *   (an ASL edit that adds a task fails synth here, not at deploy time), or share a key.
+ * @throws Error when `tasks` and `values` (nested machines included) share a key, or do not
+ *   cover exactly the definition's placeholders `expected`.
  */
-export function aslStateMachine(
-  scope: Construct,
-  id: string,
+function checkPlaceholders(
   props: AslStateMachineProps,
-): sfn.StateMachine {
-  const expected = aslPlaceholders(props.definitionFile);
+  expected: readonly string[],
+  values: Readonly<Record<string, string>>,
+): void {
   const nested = props.nestedStateMachines ?? {};
-  const values: Record<string, string> = {
-    ...props.values,
-    ...Object.fromEntries(
-      Object.entries(nested).map(([key, n]) => [key, n.stateMachine.stateMachineArn]),
-    ),
-  };
   const clash = [
     ...Object.keys(values).filter((key) => key in props.tasks),
     ...Object.keys(nested).filter((key) => props.values !== undefined && key in props.values),
@@ -133,39 +124,18 @@ export function aslStateMachine(
       `${props.definitionFile}: placeholders [${expected.join(', ')}] but functions and values were given for [${given.join(', ')}]`,
     );
   }
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-    // The vendedlogs prefix keeps CloudWatch Logs resource policies small.
-    logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
-    retention: props.logRetention,
-    removalPolicy: props.logRemovalPolicy,
-  });
-  const machine = new sfn.StateMachine(scope, id, {
-    stateMachineName: props.stateMachineName,
-    stateMachineType: sfn.StateMachineType.STANDARD,
-    // Inline (not an S3 asset, as fromFile would make it): reviewers see workflow changes in
-    // `cdk diff`, and CI validates the definition in the synthesized template.
-    definitionBody: sfn.DefinitionBody.fromString(readFileSync(props.definitionFile, 'utf8')),
-    definitionSubstitutions: {
-      ...Object.fromEntries(
-        Object.entries(props.tasks).map(([placeholder, fn]) => [placeholder, fn.functionArn]),
-      ),
-      ...values,
-    },
-    tracingEnabled: true,
-    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-  });
-  // The definition comes from a file, so CDK cannot infer task permissions: grant
-  // lambda:InvokeFunction on exactly these functions (unqualified ARNs, no versions).
-  const functions = [...new Set(Object.values(props.tasks))];
-  new iam.Policy(scope, `${id}InvokeTasks`, {
-    roles: [machine.role as iam.Role],
-    statements: [
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: functions.map((f) => f.functionArn),
-      }),
-    ],
-  });
+}
+
+/**
+ * The policy `<id>NestedExecutions` for `startExecution.sync`: start each nested machine,
+ * describe and stop its executions, and the EventBridge managed rule `.sync` needs.
+ */
+function grantNestedExecutions(
+  scope: Construct,
+  id: string,
+  machine: sfn.StateMachine,
+  nested: NestedStateMachines,
+): void {
   const nestedMachines = Object.values(nested);
   if (nestedMachines.length > 0) {
     const stack = Stack.of(scope);
@@ -208,6 +178,18 @@ export function aslStateMachine(
       );
     }
   }
+}
+
+/**
+ * The policy `<id>DistributedMap` when the definition has a Distributed Map: start this
+ * machine's own child executions, describe and stop them.
+ */
+function grantDistributedMap(
+  scope: Construct,
+  id: string,
+  machine: sfn.StateMachine,
+  props: Pick<AslStateMachineProps, 'definitionFile' | 'stateMachineName'>,
+): void {
   if (hasDistributedMap(props.definitionFile)) {
     const arns = distributedMapResources(scope, props.stateMachineName);
     const policy = new iam.Policy(scope, `${id}DistributedMap`, {
@@ -231,6 +213,65 @@ export function aslStateMachine(
       );
     }
   }
+}
+
+/**
+ * Creates, in `scope`, the log group `<id>Logs`, the state machine `<id>` and the policy
+ * `<id>InvokeTasks` (ids kept stable: renaming them would replace deployed resources); with
+ * a Distributed Map in the definition, also the policy `<id>DistributedMap`.
+ *
+ * @throws Error when `tasks` and `values` do not cover exactly the definition's placeholders
+ *   (an ASL edit that adds a task fails synth here, not at deploy time), or share a key.
+ */
+export function aslStateMachine(
+  scope: Construct,
+  id: string,
+  props: AslStateMachineProps,
+): sfn.StateMachine {
+  const expected = aslPlaceholders(props.definitionFile);
+  const nested = props.nestedStateMachines ?? {};
+  const values: Record<string, string> = {
+    ...props.values,
+    ...Object.fromEntries(
+      Object.entries(nested).map(([key, n]) => [key, n.stateMachine.stateMachineArn]),
+    ),
+  };
+  checkPlaceholders(props, expected, values);
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    // The vendedlogs prefix keeps CloudWatch Logs resource policies small.
+    logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+    retention: props.logRetention,
+    removalPolicy: props.logRemovalPolicy,
+  });
+  const machine = new sfn.StateMachine(scope, id, {
+    stateMachineName: props.stateMachineName,
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    // Inline (not an S3 asset, as fromFile would make it): reviewers see workflow changes in
+    // `cdk diff`, and CI validates the definition in the synthesized template.
+    definitionBody: sfn.DefinitionBody.fromString(readFileSync(props.definitionFile, 'utf8')),
+    definitionSubstitutions: {
+      ...Object.fromEntries(
+        Object.entries(props.tasks).map(([placeholder, fn]) => [placeholder, fn.functionArn]),
+      ),
+      ...values,
+    },
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+  });
+  // The definition comes from a file, so CDK cannot infer task permissions: grant
+  // lambda:InvokeFunction on exactly these functions (unqualified ARNs, no versions).
+  const functions = [...new Set(Object.values(props.tasks))];
+  new iam.Policy(scope, `${id}InvokeTasks`, {
+    roles: [machine.role as iam.Role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: functions.map((f) => f.functionArn),
+      }),
+    ],
+  });
+  grantNestedExecutions(scope, id, machine, nested);
+  grantDistributedMap(scope, id, machine, props);
   const defaultPolicy = machine.role.node.tryFindChild('DefaultPolicy');
   if (defaultPolicy) {
     acknowledgeNag(

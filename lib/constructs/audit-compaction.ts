@@ -102,6 +102,35 @@ export interface AuditCompactionProps {
   readonly schedule?: { readonly expression: string; readonly enabled: boolean };
 }
 
+/**
+ * The wildcard findings of the Athena policy, each with its reason: the JSON-lines records
+ * (read), the Parquet files and the query results (written with generated names).
+ */
+function acknowledgeAthenaWildcards(
+  athenaPolicy: iam.Policy,
+  prefixes: { readonly jsonPrefix: string; readonly parquetPrefix: string },
+  [jsonObjects, parquetObjects, resultObjects]: readonly [string, string, string],
+): void {
+  const { jsonPrefix, parquetPrefix } = prefixes;
+  const wildcardReasons: [string, string][] = [
+    [
+      jsonObjects,
+      `Athena reads the day's JSON-lines objects with the state machine's credentials; "${jsonPrefix}/*" is this stage's record prefix (read only).`,
+    ],
+    [
+      parquetObjects,
+      `INSERT INTO writes Parquet files with generated names under the day's partition; "${parquetPrefix}/*" is this stage's Parquet prefix (no delete).`,
+    ],
+    [
+      resultObjects,
+      `Athena writes query results and metadata with generated names under the workgroup's enforced result location "${PREFIXES.athenaResults}/*".`,
+    ],
+  ];
+  for (const [resource, reason] of wildcardReasons) {
+    acknowledgeNag(athenaPolicy, wildcardResourceFinding(athenaPolicy, resource), reason);
+  }
+}
+
 /** The daily audit compaction of one environment (see the module comment). */
 export class AuditCompaction extends Construct {
   /** `verify-audit-day`. */
@@ -117,9 +146,8 @@ export class AuditCompaction extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditCompactionProps) {
     super(scope, id);
-    const { config, names, auditBucket, resultsBucket, dataKey } = props;
+    const { config, names } = props;
     const stage = config.stage;
-    const stack = Stack.of(this);
     const jsonPrefix = `${PREFIXES.auditJsonLines}/env=${stage}`;
     const parquetPrefix = `${PREFIXES.auditParquet}/env=${stage}`;
     const stateMachineName = `${names.prefix}-audit-compaction`;
@@ -136,6 +164,55 @@ export class AuditCompaction extends Construct {
       .usesTableItemsIn(props.table, [PARTITIONS.auditAnchor], ['GetItem', 'PutItem'])
       .usesTableItemsIn(props.table, [PARTITIONS.auditStream], ['GetItem'])
       .queriesIndex(props.table, AUDIT_HEADS_INDEX);
+    this.grantVerifyReads(props, jsonPrefix);
+
+    this.stateMachine = aslStateMachine(this, 'AuditCompaction', {
+      stateMachineName,
+      definitionFile: AUDIT_COMPACTION_ASL,
+      tasks: {
+        [AUDIT_COMPACTION_HANDLERS.verifyAuditDay.aslPlaceholder]: this.verifyFunction,
+        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
+      },
+      values: {
+        Stage: stage,
+        AuditDatabase: names.glueDatabase,
+        AuditJsonTable: names.auditJsonTable,
+        AuditParquetTable: names.auditParquetTable,
+        AuditWorkgroup: names.athenaWorkgroup,
+      },
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    this.grantAthena(props, jsonPrefix, parquetPrefix);
+
+    const when = props.schedule ?? DEFAULT_AUDIT_COMPACTION_SCHEDULE;
+    const started = scheduledStart(this, {
+      machine: this.stateMachine,
+      // A failed day can be re-run with {"date": "YYYY-MM-DD"} (docs/runbook.md).
+      schedule: { ...when, timezone: TimeZone.ETC_UTC.timezoneName },
+      group: props.scheduleGroup,
+      name: 'audit-compaction',
+      description: `Compacts the previous UTC day of ${stage} audit records (${when.expression} UTC)`,
+      ids: { schedule: 'AuditCompactionStart', deadLetterQueue: 'AuditCompactionScheduleDlq' },
+      deadLetterQueueName: `${names.prefix}-audit-compaction-schedule-dlq`,
+      withScheduledTime: true,
+    });
+    this.schedule = started.schedule;
+    this.scheduleDeadLetterQueue = started.deadLetterQueue;
+
+    this.alarms = this.buildAlarms(names, stateMachineName, props.alarmTopic);
+  }
+
+  /**
+   * The policy `VerifyReadsAudit` of verify-audit-day: read the stage's JSON-lines records,
+   * read and write its day manifests, list both prefixes, use the data key.
+   */
+  private grantVerifyReads(props: AuditCompactionProps, jsonPrefix: string): void {
+    const { auditBucket, dataKey } = props;
+    const stack = Stack.of(this);
+    const stage = props.config.stage;
     const jsonObjects = auditBucket.arnForObjects(`${jsonPrefix}/*`);
     const manifestPrefix = `${PREFIXES.auditManifests}/env=${stage}`;
     const manifestObjects = auditBucket.arnForObjects(`${manifestPrefix}/*`);
@@ -165,26 +242,21 @@ export class AuditCompaction extends Construct {
       wildcardResourceFinding(verifyPolicy, manifestObjects),
       `verify-audit-day reads the day manifests and writes the verified day's; "${manifestPrefix}/*" is the narrowest ARN covering this stage's manifests (one object per day).`,
     );
+  }
 
-    this.stateMachine = aslStateMachine(this, 'AuditCompaction', {
-      stateMachineName,
-      definitionFile: AUDIT_COMPACTION_ASL,
-      tasks: {
-        [AUDIT_COMPACTION_HANDLERS.verifyAuditDay.aslPlaceholder]: this.verifyFunction,
-        [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
-      },
-      values: {
-        Stage: stage,
-        AuditDatabase: names.glueDatabase,
-        AuditJsonTable: names.auditJsonTable,
-        AuditParquetTable: names.auditParquetTable,
-        AuditWorkgroup: names.athenaWorkgroup,
-      },
-      logRetention: config.logs.retentionDays as logs.RetentionDays,
-      logRemovalPolicy:
-        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-
+  /**
+   * The policy `AuditCompactionAthena` of the state machine: run queries in the workgroup,
+   * read the Glue tables and add partitions, read the JSON-lines records, write the Parquet
+   * files and the query results, use the data key.
+   */
+  private grantAthena(
+    props: AuditCompactionProps,
+    jsonPrefix: string,
+    parquetPrefix: string,
+  ): void {
+    const { names, auditBucket, resultsBucket, dataKey } = props;
+    const stack = Stack.of(this);
+    const jsonObjects = auditBucket.arnForObjects(`${jsonPrefix}/*`);
     const arn = (service: string, resource: string, resourceName?: string) =>
       stack.formatArn({
         service,
@@ -249,40 +321,11 @@ export class AuditCompaction extends Construct {
         ...keyStatements(stack, dataKey, ['kms:Decrypt', 'kms:GenerateDataKey']),
       ],
     });
-    const wildcardReasons: [string, string][] = [
-      [
-        jsonObjects,
-        `Athena reads the day's JSON-lines objects with the state machine's credentials; "${jsonPrefix}/*" is this stage's record prefix (read only).`,
-      ],
-      [
-        parquetObjects,
-        `INSERT INTO writes Parquet files with generated names under the day's partition; "${parquetPrefix}/*" is this stage's Parquet prefix (no delete).`,
-      ],
-      [
-        resultObjects,
-        `Athena writes query results and metadata with generated names under the workgroup's enforced result location "${PREFIXES.athenaResults}/*".`,
-      ],
-    ];
-    for (const [resource, reason] of wildcardReasons) {
-      acknowledgeNag(athenaPolicy, wildcardResourceFinding(athenaPolicy, resource), reason);
-    }
-
-    const when = props.schedule ?? DEFAULT_AUDIT_COMPACTION_SCHEDULE;
-    const started = scheduledStart(this, {
-      machine: this.stateMachine,
-      // A failed day can be re-run with {"date": "YYYY-MM-DD"} (docs/runbook.md).
-      schedule: { ...when, timezone: TimeZone.ETC_UTC.timezoneName },
-      group: props.scheduleGroup,
-      name: 'audit-compaction',
-      description: `Compacts the previous UTC day of ${stage} audit records (${when.expression} UTC)`,
-      ids: { schedule: 'AuditCompactionStart', deadLetterQueue: 'AuditCompactionScheduleDlq' },
-      deadLetterQueueName: `${names.prefix}-audit-compaction-schedule-dlq`,
-      withScheduledTime: true,
-    });
-    this.schedule = started.schedule;
-    this.scheduleDeadLetterQueue = started.deadLetterQueue;
-
-    this.alarms = this.buildAlarms(names, stateMachineName, props.alarmTopic);
+    acknowledgeAthenaWildcards(athenaPolicy, { jsonPrefix, parquetPrefix }, [
+      jsonObjects,
+      parquetObjects,
+      resultObjects,
+    ]);
   }
 
   private buildAlarms(

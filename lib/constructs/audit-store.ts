@@ -71,6 +71,27 @@ export interface AuditStoreProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/**
+ * The partition projections of the audit tables: `dt` (UTC dates from the configured start
+ * date to now, daily) and `env` (this stage only).
+ */
+function partitionProjections(config: AuditStoreProps['config']): Projections {
+  const dtProjection = {
+    'projection.dt.type': 'date',
+    'projection.dt.format': 'yyyy-MM-dd',
+    'projection.dt.range': `${config.audit.projectionStartDate},NOW`,
+    'projection.dt.interval': '1',
+    'projection.dt.interval.unit': 'DAYS',
+  };
+  const envProjection = {
+    'projection.env.type': 'enum',
+    'projection.env.values': config.stage,
+  };
+  return { dt: dtProjection, env: envProjection };
+}
+
+type Projections = { readonly dt: Record<string, string>; readonly env: Record<string, string> };
+
 export class AuditStore extends Construct {
   /** Object-Locked audit bucket (always RETAIN: locked objects cannot be deleted anyway). */
   public readonly bucket: s3.Bucket;
@@ -125,86 +146,10 @@ export class AuditStore extends Construct {
       exportName: names.auditBucketExport,
       description: 'Audit bucket of this creation of the stack (read by the workflow stack)',
     });
-    const dtProjection = {
-      'projection.dt.type': 'date',
-      'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': `${config.audit.projectionStartDate},NOW`,
-      'projection.dt.interval': '1',
-      'projection.dt.interval.unit': 'DAYS',
-    };
-    const envProjection = {
-      'projection.env.type': 'enum',
-      'projection.env.values': config.stage,
-    };
+    const projections = partitionProjections(config);
+    this.jsonTable = this.buildJsonTable(names, bucketName, projections);
 
-    this.jsonTable = new glue.CfnTable(this, 'JsonLinesTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: names.glueDatabase,
-      tableInput: {
-        name: names.auditJsonTable,
-        description: 'Audit records as written (JSON lines, one record per line)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [
-          { name: 'env', type: 'string' },
-          { name: 'dt', type: 'string', comment: 'yyyy-MM-dd (UTC)' },
-          { name: 'hour', type: 'string', comment: 'HH, 00-23 (UTC)' },
-        ],
-        parameters: {
-          classification: 'json',
-          'projection.enabled': 'true',
-          ...envProjection,
-          ...dtProjection,
-          'projection.hour.type': 'integer',
-          'projection.hour.range': '0,23',
-          'projection.hour.digits': '2',
-          'storage.location.template': `s3://${bucketName}/${PREFIXES.auditJsonLines}/env=\${env}/dt=\${dt}/hour=\${hour}/`,
-        },
-        storageDescriptor: {
-          columns: GLUE_COLUMNS,
-          location: `s3://${bucketName}/${PREFIXES.auditJsonLines}/`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: {
-            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-            parameters: { 'serialization.format': '1', 'ignore.malformed.json': 'FALSE' },
-          },
-        },
-      },
-    });
-    this.jsonTable.addResourceDependency(this.database);
-
-    this.parquetTable = new glue.CfnTable(this, 'ParquetTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: names.glueDatabase,
-      tableInput: {
-        name: names.auditParquetTable,
-        description: 'Audit records compacted to Parquet (one or more files per day)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [
-          { name: 'env', type: 'string' },
-          { name: 'dt', type: 'string', comment: 'yyyy-MM-dd (UTC)' },
-        ],
-        parameters: {
-          classification: 'parquet',
-          'parquet.compression': 'ZSTD',
-          'projection.enabled': 'true',
-          ...envProjection,
-          ...dtProjection,
-          'storage.location.template': `s3://${bucketName}/${PREFIXES.auditParquet}/env=\${env}/dt=\${dt}/`,
-        },
-        storageDescriptor: {
-          columns: GLUE_COLUMNS,
-          location: `s3://${bucketName}/${PREFIXES.auditParquet}/`,
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: {
-            serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-            parameters: { 'serialization.format': '1' },
-          },
-        },
-      },
-    });
-    this.parquetTable.addResourceDependency(this.database);
+    this.parquetTable = this.buildParquetTable(names, bucketName, projections);
 
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: names.athenaWorkgroup,
@@ -240,6 +185,91 @@ export class AuditStore extends Construct {
       named.addResourceDependency(this.database);
       return named;
     });
+  }
+
+  /** The JSON-lines table over the records as written (partitions env, dt, hour). */
+  private buildJsonTable(
+    names: AuditStoreProps['names'],
+    bucketName: string,
+    projections: Projections,
+  ): glue.CfnTable {
+    const table = new glue.CfnTable(this, 'JsonLinesTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: names.glueDatabase,
+      tableInput: {
+        name: names.auditJsonTable,
+        description: 'Audit records as written (JSON lines, one record per line)',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [
+          { name: 'env', type: 'string' },
+          { name: 'dt', type: 'string', comment: 'yyyy-MM-dd (UTC)' },
+          { name: 'hour', type: 'string', comment: 'HH, 00-23 (UTC)' },
+        ],
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          ...projections.env,
+          ...projections.dt,
+          'projection.hour.type': 'integer',
+          'projection.hour.range': '0,23',
+          'projection.hour.digits': '2',
+          'storage.location.template': `s3://${bucketName}/${PREFIXES.auditJsonLines}/env=\${env}/dt=\${dt}/hour=\${hour}/`,
+        },
+        storageDescriptor: {
+          columns: GLUE_COLUMNS,
+          location: `s3://${bucketName}/${PREFIXES.auditJsonLines}/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: { 'serialization.format': '1', 'ignore.malformed.json': 'FALSE' },
+          },
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
+  }
+
+  /** The Parquet table over the compacted records (partitions env, dt). */
+  private buildParquetTable(
+    names: AuditStoreProps['names'],
+    bucketName: string,
+    projections: Projections,
+  ): glue.CfnTable {
+    const table = new glue.CfnTable(this, 'ParquetTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: names.glueDatabase,
+      tableInput: {
+        name: names.auditParquetTable,
+        description: 'Audit records compacted to Parquet (one or more files per day)',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [
+          { name: 'env', type: 'string' },
+          { name: 'dt', type: 'string', comment: 'yyyy-MM-dd (UTC)' },
+        ],
+        parameters: {
+          classification: 'parquet',
+          'parquet.compression': 'ZSTD',
+          'projection.enabled': 'true',
+          ...projections.env,
+          ...projections.dt,
+          'storage.location.template': `s3://${bucketName}/${PREFIXES.auditParquet}/env=\${env}/dt=\${dt}/`,
+        },
+        storageDescriptor: {
+          columns: GLUE_COLUMNS,
+          location: `s3://${bucketName}/${PREFIXES.auditParquet}/`,
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: {
+            serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+            parameters: { 'serialization.format': '1' },
+          },
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
   }
 
   /**

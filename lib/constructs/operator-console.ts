@@ -90,12 +90,47 @@ export class OperatorConsole extends Construct {
 
   constructor(scope: Construct, id: string, props: OperatorConsoleProps) {
     super(scope, id);
-    const { config, names, table, buckets, promotion } = props;
+    const { config, names } = props;
     const stage = config.stage;
     const removalPolicy =
       config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.userPool = new cognito.UserPool(this, 'Users', {
+    this.userPool = this.buildUserPool(props, removalPolicy);
+    // The managed sign-in's domain prefix, unique per region: the stage's prefix and the account.
+    const domainPrefix = `${names.prefix}-${Aws.ACCOUNT_ID}`;
+    this.signInDomain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix } });
+
+    const fn = this.buildFunction(props);
+    this.function = fn;
+
+    this.api = new apigwv2.HttpApi(this, 'ConsoleApi', {
+      apiName: `${names.prefix}-console`,
+      description: `stagegate ${stage}: operator console API`,
+      createDefaultStage: false,
+    });
+    this.addDefaultStage(props, removalPolicy);
+    const signInUrl = this.signInDomain.baseUrl();
+    this.hosting = new ConsoleHosting(this, 'Pages', { config, names, api: this.api, signInUrl });
+    this.userPoolClient = this.signInClient(names, this.hosting.url);
+    const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
+      userPoolClients: [this.userPoolClient],
+    });
+    this.api.addRoutes({
+      path: '/api/{proxy+}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      integration: new integrations.HttpLambdaIntegration('ConsoleApiIntegration', fn),
+      authorizer,
+    });
+  }
+
+  /** The console's user pool (MFA required, no self sign-up) and one group per console role. */
+  private buildUserPool(
+    props: OperatorConsoleProps,
+    removalPolicy: RemovalPolicy,
+  ): cognito.UserPool {
+    const { names } = props;
+    const stage = props.config.stage;
+    const userPool = new cognito.UserPool(this, 'Users', {
       userPoolName: `${names.prefix}-console`,
       selfSignUpEnabled: false,
       signInAliases: { email: true },
@@ -116,15 +151,22 @@ export class OperatorConsole extends Construct {
     });
     for (const group of CONSOLE_GROUPS) {
       new cognito.CfnUserPoolGroup(this, `Group-${group}`, {
-        userPoolId: this.userPool.userPoolId,
+        userPoolId: userPool.userPoolId,
         groupName: group,
         description: `stagegate ${stage} console role ${group}`,
       });
     }
-    // The managed sign-in's domain prefix, unique per region: the stage's prefix and the account.
-    const domainPrefix = `${names.prefix}-${Aws.ACCOUNT_ID}`;
-    this.signInDomain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix } });
+    return userPool;
+  }
 
+  /**
+   * The console API function with its environment and grants: the read model, the approval,
+   * kill-switch and plan writes, the broker, the audit trail, `cohort start`, and (with Day 3)
+   * the approval key and the task-token answer.
+   */
+  private buildFunction(props: OperatorConsoleProps): StagegateFunction {
+    const { config, table, buckets, promotion } = props;
+    const stage = config.stage;
     const env: Record<string, string> = {
       ...promotion.brokerEnvironment,
       INTRADAY_COHORT_STATE_MACHINE_ARN: props.intradayCohort.stateMachineArn,
@@ -169,13 +211,13 @@ export class OperatorConsole extends Construct {
       fn.readsSecret(props.approvalKey).readsSecret(props.slackBotToken);
       props.day3.stateMachine.grantTaskResponse(fn);
     }
-    this.function = fn;
+    return fn;
+  }
 
-    this.api = new apigwv2.HttpApi(this, 'ConsoleApi', {
-      apiName: `${names.prefix}-console`,
-      description: `stagegate ${stage}: operator console API`,
-      createDefaultStage: false,
-    });
+  /** The API's `$default` stage: auto-deployed, throttled, access-logged (refusals included). */
+  private addDefaultStage(props: OperatorConsoleProps, removalPolicy: RemovalPolicy): void {
+    const { config } = props;
+    const stage = config.stage;
     const accessLogs = new logs.LogGroup(this, 'ConsoleApiAccessLogs', {
       logGroupName: `/stagegate/${stage}/console-api/access`,
       retention: config.logs.retentionDays as logs.RetentionDays,
@@ -201,18 +243,6 @@ export class OperatorConsole extends Construct {
         ),
       },
       throttle: { rateLimit: 20, burstLimit: 40 },
-    });
-    const signInUrl = this.signInDomain.baseUrl();
-    this.hosting = new ConsoleHosting(this, 'Pages', { config, names, api: this.api, signInUrl });
-    this.userPoolClient = this.signInClient(names, this.hosting.url);
-    const authorizer = new authorizers.HttpUserPoolAuthorizer('ConsoleJwt', this.userPool, {
-      userPoolClients: [this.userPoolClient],
-    });
-    this.api.addRoutes({
-      path: '/api/{proxy+}',
-      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
-      integration: new integrations.HttpLambdaIntegration('ConsoleApiIntegration', fn),
-      authorizer,
     });
   }
 
