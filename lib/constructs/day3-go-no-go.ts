@@ -132,98 +132,17 @@ export class Day3GoNoGo extends Construct {
   constructor(scope: Construct, id: string, props: Day3GoNoGoProps) {
     super(scope, id);
     const { config, table, buckets, names, secrets, promotion } = props;
-    const stage = config.stage;
     const removalPolicy =
       config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.api = new apigwv2.HttpApi(this, 'ApprovalApi', {
-      apiName: names.approvalApi,
-      description: `stagegate ${stage}: Day-3 approval page and Slack interactivity`,
-      createDefaultStage: false,
-    });
-    const accessLogs = new logs.LogGroup(this, 'ApprovalApiAccessLogs', {
-      logGroupName: `/stagegate/${stage}/approval-api/access`,
-      retention: config.logs.retentionDays as logs.RetentionDays,
-      removalPolicy,
-    });
-    this.apiStage = this.api.addStage('DefaultStage', {
-      stageName: '$default',
-      autoDeploy: true,
-      // The route key, never the path or query string: the link's signature stays out of logs.
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(accessLogs),
-        format: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTime',
-            sourceIp: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            integrationError: '$context.integrationErrorMessage',
-            authorizerError: '$context.authorizer.error',
-          }),
-        ),
-      },
-      throttle: { rateLimit: 10, burstLimit: 20 },
-    });
+    const { api, apiStage } = this.buildApi(props, removalPolicy);
+    this.api = api;
+    this.apiStage = apiStage;
     const baseUrl = this.api.apiEndpoint;
 
-    const approvalEnv = {
-      NOTIFIER: 'slack',
-      SLACK_CHANNEL: config.slack.channel,
-      APPROVAL_BASE_URL: baseUrl,
-      APPROVAL_KEY_SECRET_ID: secrets.approvalKey.secretArn,
-      SLACK_BOT_TOKEN_SECRET_ID: secrets.slackBotToken.secretArn,
-    };
-    // What getDay3CoreDeps / getDay3Deps read: the Day-3 config and the pipeline's settings.
-    const day3Env = { ...promotion.brokerEnvironment, ...day3Environment(config) };
-    const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
-    const readsApprovalSecrets = (f: StagegateFunction) =>
-      f.readsSecret(secrets.approvalKey).readsSecret(secrets.slackBotToken);
-    const fn = (name: Day3HandlerName, environment: Record<string, string>) =>
-      props.newFunction(this, name, DAY3_HANDLERS[name], environment);
-
-    this.functions = {
-      // Cohorts (gsi1 list + Query), their simulations, the pool's lineage, the gate preview
-      // (session + daily bars, book, kill switch; its one write is dropped), the run report.
-      selectDay3Candidate: audited(
-        fn('selectDay3Candidate', day3Env)
-          .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
-          .queriesIndex(table, props.indexName)
-          .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query'])
-          .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['Query'])
-          .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
-          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
-          .readsObjects(buckets.marketData, PREFIXES.marketData)
-          .readsAndWritesObjects(buckets.artifacts, REPORTS_PREFIX),
-      ),
-      // Equity curve from the simulations; the request (conditional Put) and its Slack
-      // message ref (Get/Put); the Slack post with the bot token.
-      requestApproval: audited(
-        readsApprovalSecrets(
-          fn('requestApproval', { ...day3Env, ...approvalEnv })
-            .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
-            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'PutItem']),
-        ),
-      ),
-      // The slice (conditional Put, Get on a retry) and the first leverage decision.
-      recordLeverageDecision: audited(
-        fn('recordLeverageDecision', day3Env)
-          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
-          .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem']),
-      ),
-      // The outcome: the promotion's orders, the slice (versioned Put), the request and its
-      // Slack message (updated with the bot token).
-      concludeDay3: audited(
-        readsApprovalSecrets(
-          fn('concludeDay3', { ...day3Env, ...approvalEnv })
-            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem'])
-            .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem'])
-            .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'Query']),
-        ),
-      ),
-    };
+    const w = this.functionWiring(props, baseUrl);
+    const { audited, readsApprovalSecrets, approvalEnv, day3Env } = w;
+    this.functions = this.buildDay3Functions(props, w);
 
     this.stateMachine = aslStateMachine(this, 'Day3GoNoGo', {
       stateMachineName: names.day3StateMachine,
@@ -285,6 +204,138 @@ export class Day3GoNoGo extends Construct {
     );
     this.approvalFunctions = { approvalHttp, slackInteractivity, rollbackMonitor };
 
+    this.addRoutes(props, approvalHttp, slackInteractivity);
+
+    // The Scheduler's dead-letter queue only catches invocations it could not deliver; a
+    // delivered (asynchronous) invocation whose function fails goes to this destination.
+    this.asyncFailureQueue = this.buildAsyncFailureQueue(props, rollbackMonitor);
+    const built = this.buildSchedules(props, rollbackMonitor);
+    this.scheduleDeadLetterQueue = built.queue;
+    this.schedule = built.schedule;
+    this.rollbackSchedules = built.rollback;
+  }
+
+  /** The approval API and its `$default` stage (throttled; access logs keep the route key only). */
+  private buildApi(
+    props: Day3GoNoGoProps,
+    removalPolicy: RemovalPolicy,
+  ): { api: apigwv2.HttpApi; apiStage: apigwv2.HttpStage } {
+    const { config, names } = props;
+    const stage = config.stage;
+    const api = new apigwv2.HttpApi(this, 'ApprovalApi', {
+      apiName: names.approvalApi,
+      description: `stagegate ${stage}: Day-3 approval page and Slack interactivity`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApprovalApiAccessLogs', {
+      logGroupName: `/stagegate/${stage}/approval-api/access`,
+      retention: config.logs.retentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+    const apiStage = api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // The route key, never the path or query string: the link's signature stays out of logs.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+      throttle: { rateLimit: 10, burstLimit: 20 },
+    });
+    return { api, apiStage };
+  }
+
+  /** What the Day-3 and approval functions share: their environments and grant helpers. */
+  private functionWiring(props: Day3GoNoGoProps, baseUrl: string) {
+    const { config, table, buckets, secrets, promotion } = props;
+    const stage = config.stage;
+    const approvalEnv = {
+      NOTIFIER: 'slack',
+      SLACK_CHANNEL: config.slack.channel,
+      APPROVAL_BASE_URL: baseUrl,
+      APPROVAL_KEY_SECRET_ID: secrets.approvalKey.secretArn,
+      SLACK_BOT_TOKEN_SECRET_ID: secrets.slackBotToken.secretArn,
+    };
+    // What getDay3CoreDeps / getDay3Deps read: the Day-3 config and the pipeline's settings.
+    const day3Env = { ...promotion.brokerEnvironment, ...day3Environment(config) };
+    const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
+    const readsApprovalSecrets = (f: StagegateFunction) =>
+      f.readsSecret(secrets.approvalKey).readsSecret(secrets.slackBotToken);
+    const fn = (name: Day3HandlerName, environment: Record<string, string>) =>
+      props.newFunction(this, name, DAY3_HANDLERS[name], environment);
+    return { approvalEnv, day3Env, audited, readsApprovalSecrets, fn };
+  }
+
+  /** The four Day-3 workflow functions with their grants. */
+  private buildDay3Functions(
+    props: Day3GoNoGoProps,
+    w: ReturnType<Day3GoNoGo['functionWiring']>,
+  ): Day3GoNoGo['functions'] {
+    const { table, buckets } = props;
+    const { audited, readsApprovalSecrets, approvalEnv, day3Env, fn } = w;
+    return {
+      // Cohorts (gsi1 list + Query), their simulations, the pool's lineage, the gate preview
+      // (session + daily bars, book, kill switch; its one write is dropped), the run report.
+      selectDay3Candidate: audited(
+        fn('selectDay3Candidate', day3Env)
+          .usesTableItemsIn(table, [PARTITIONS.cohort], ['Query'])
+          .queriesIndex(table, props.indexName)
+          .usesTableItemsIn(table, [PARTITIONS.genomePool], ['GetItem', 'Query'])
+          .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['Query'])
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .readsObjects(buckets.marketData, PREFIXES.marketData)
+          .readsAndWritesObjects(buckets.artifacts, REPORTS_PREFIX),
+      ),
+      // Equity curve from the simulations; the request (conditional Put) and its Slack
+      // message ref (Get/Put); the Slack post with the bot token.
+      requestApproval: audited(
+        readsApprovalSecrets(
+          fn('requestApproval', { ...day3Env, ...approvalEnv })
+            .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'PutItem']),
+        ),
+      ),
+      // The slice (conditional Put, Get on a retry) and the first leverage decision.
+      recordLeverageDecision: audited(
+        fn('recordLeverageDecision', day3Env)
+          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+          .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem']),
+      ),
+      // The outcome: the promotion's orders, the slice (versioned Put), the request and its
+      // Slack message (updated with the bot token).
+      concludeDay3: audited(
+        readsApprovalSecrets(
+          fn('concludeDay3', { ...day3Env, ...approvalEnv })
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem'])
+            .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'PutItem'])
+            .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'Query']),
+        ),
+      ),
+    };
+  }
+
+  /**
+   * The approval page route (IAM or JWT authorizer) and the Slack interactivity route (the
+   * handler checks Slack's request signature itself).
+   */
+  private addRoutes(
+    props: Day3GoNoGoProps,
+    approvalHttp: StagegateFunction,
+    slackInteractivity: StagegateFunction,
+  ): void {
+    const { config } = props;
     const authorizer = config.approval.jwt
       ? new authorizers.HttpJwtAuthorizer('ApprovalPageJwt', config.approval.jwt.issuer, {
           jwtAudience: [...config.approval.jwt.audience],
@@ -311,30 +362,31 @@ export class Day3GoNoGo extends Construct {
         'Slack cannot present AWS or JWT credentials: slack-interactivity authenticates every request itself by the X-Slack-Signature v0 HMAC of the raw body with the signing secret and a 5-minute timestamp window (docs/approval.md), before it reads anything.',
       );
     }
+  }
 
-    // The Scheduler's dead-letter queue only catches invocations it could not deliver; a
-    // delivered (asynchronous) invocation whose function fails goes to this destination.
-    this.asyncFailureQueue = new sqs.Queue(this, 'RollbackMonitorFailures', {
+  /** The on-failure destination of the rollback monitor's asynchronous invocations. */
+  private buildAsyncFailureQueue(
+    props: Day3GoNoGoProps,
+    rollbackMonitor: StagegateFunction,
+  ): sqs.Queue {
+    const queue = new sqs.Queue(this, 'RollbackMonitorFailures', {
       queueName: `${props.names.prefix}-rollback-monitor-failures`,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     acknowledgeNag(
-      this.asyncFailureQueue,
+      queue,
       'AwsSolutions-SQS3',
       'This queue is itself the on-failure destination (dead letters) of the rollback monitor asynchronous invocations; its depth is alarmed.',
     );
     rollbackMonitor.configureAsyncInvoke({
-      onFailure: new lambdaDestinations.SqsDestination(this.asyncFailureQueue),
+      onFailure: new lambdaDestinations.SqsDestination(queue),
       // A tick older than its 5-minute slot is superseded by the next one.
       retryAttempts: 1,
       maxEventAge: Duration.minutes(4),
     });
-    const built = this.buildSchedules(props, rollbackMonitor);
-    this.scheduleDeadLetterQueue = built.queue;
-    this.schedule = built.schedule;
-    this.rollbackSchedules = built.rollback;
+    return queue;
   }
 
   private buildSchedules(props: Day3GoNoGoProps, rollbackMonitor: StagegateFunction) {

@@ -76,53 +76,9 @@ export class StatefulStack extends Stack {
     const removalPolicy =
       config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    if (config.kms.customerManagedKey) {
-      this.dataKey = new kms.Key(this, 'DataKey', {
-        alias: `alias/${this.names.prefix}-data`,
-        description: `stagegate ${config.stage}: data at rest (table, buckets, alarm topic)`,
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      // CloudWatch alarms publish to the KMS-encrypted alarm topic.
-      this.dataKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-        }),
-      );
-    }
+    this.dataKey = this.buildDataKey(config);
 
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      tableName: this.names.table,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      globalSecondaryIndexes: [
-        {
-          indexName: GSI1,
-          partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-          sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
-        },
-        {
-          // Only stream heads carry these keys: the daily audit check Queries the heads of an
-          // environment (or those written since a day) instead of scanning the table.
-          indexName: AUDIT_HEADS_INDEX,
-          partitionKey: { name: AUDIT_HEADS_PK, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: AUDIT_HEADS_SK, type: dynamodb.AttributeType.STRING },
-          projectionType: dynamodb.ProjectionType.INCLUDE,
-          nonKeyAttributes: [...AUDIT_HEADS_PROJECTED],
-        },
-      ],
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      encryption: this.dataKey
-        ? dynamodb.TableEncryptionV2.customerManagedKey(this.dataKey)
-        : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
-      deletionProtection: config.removalPolicy === 'retain',
-      removalPolicy,
-    });
+    this.table = this.buildTable(config, removalPolicy);
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       bucketName: this.names.bucket('access-logs'),
@@ -155,7 +111,79 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(7) }],
     }).bucket;
 
-    this.alpacaPaperSecret = new secretsmanager.Secret(this, 'AlpacaPaperSecret', {
+    this.alpacaPaperSecret = this.buildAlpacaPaperSecret(config, removalPolicy);
+
+    this.approvalSecrets = this.buildGeneratedSecrets(config, removalPolicy);
+
+    this.audit = new AuditStore(this, 'AuditStore', {
+      config,
+      names: this.names,
+      encryptionKey: this.dataKey,
+      accessLogsBucket: this.accessLogsBucket,
+      removalPolicy,
+    });
+  }
+
+  /** With `kms.customerManagedKey`: the data key (rotated, retained; CloudWatch may use it). */
+  private buildDataKey(config: EnvironmentConfig): kms.Key | undefined {
+    if (!config.kms.customerManagedKey) return undefined;
+    const key = new kms.Key(this, 'DataKey', {
+      alias: `alias/${this.names.prefix}-data`,
+      description: `stagegate ${config.stage}: data at rest (table, buckets, alarm topic)`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the KMS-encrypted alarm topic.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    return key;
+  }
+
+  /** The single table: pk/sk, the GSI1 read model and the audit-heads index, PITR, TTL. */
+  private buildTable(config: EnvironmentConfig, removalPolicy: RemovalPolicy): dynamodb.TableV2 {
+    return new dynamodb.TableV2(this, 'Table', {
+      tableName: this.names.table,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      globalSecondaryIndexes: [
+        {
+          indexName: GSI1,
+          partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+        },
+        {
+          // Only stream heads carry these keys: the daily audit check Queries the heads of an
+          // environment (or those written since a day) instead of scanning the table.
+          indexName: AUDIT_HEADS_INDEX,
+          partitionKey: { name: AUDIT_HEADS_PK, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: AUDIT_HEADS_SK, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...AUDIT_HEADS_PROJECTED],
+        },
+      ],
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      encryption: this.dataKey
+        ? dynamodb.TableEncryptionV2.customerManagedKey(this.dataKey)
+        : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
+      deletionProtection: config.removalPolicy === 'retain',
+      removalPolicy,
+    });
+  }
+
+  /** The Alpaca paper API keys' secret (filled by hand; rotation is a runbook procedure). */
+  private buildAlpacaPaperSecret(
+    config: EnvironmentConfig,
+    removalPolicy: RemovalPolicy,
+  ): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'AlpacaPaperSecret', {
       secretName: this.names.alpacaPaperSecret,
       description: `stagegate ${config.stage}: Alpaca PAPER API keys {"keyId","secretKey"}; fill with put-secret-value (docs/runbook.md)`,
       encryptionKey: this.dataKey,
@@ -168,11 +196,18 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
     acknowledgeNag(
-      this.alpacaPaperSecret,
+      secret,
       'AwsSolutions-SMG4',
       'Alpaca API keys are issued and revoked in the Alpaca dashboard, not through an API a rotation Lambda could call; rotation is a manual runbook procedure (docs/runbook.md, "Secrets and keys").',
     );
+    return secret;
+  }
 
+  /** The generated secrets: the approval key and the Slack bot token and signing secret. */
+  private buildGeneratedSecrets(
+    config: EnvironmentConfig,
+    removalPolicy: RemovalPolicy,
+  ): StatefulStack['approvalSecrets'] {
     const generated = (id: string, secretName: string, description: string, rotation: string) => {
       const secret = new secretsmanager.Secret(this, id, {
         secretName,
@@ -184,7 +219,7 @@ export class StatefulStack extends Stack {
       acknowledgeNag(secret, 'AwsSolutions-SMG4', rotation);
       return secret;
     };
-    this.approvalSecrets = {
+    return {
       approvalKey: generated(
         'ApprovalKeySecret',
         this.names.approvalKeySecret,
@@ -204,14 +239,6 @@ export class StatefulStack extends Stack {
         'The Slack signing secret is regenerated in the Slack app settings only, not through an API a rotation Lambda could call; rotation is a manual runbook procedure (docs/runbook.md, "Secrets and keys").',
       ),
     };
-
-    this.audit = new AuditStore(this, 'AuditStore', {
-      config,
-      names: this.names,
-      encryptionKey: this.dataKey,
-      accessLogsBucket: this.accessLogsBucket,
-      removalPolicy,
-    });
   }
 
   /**
