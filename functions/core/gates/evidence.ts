@@ -9,7 +9,10 @@
  *   must reach `minDsr`;
  * - `oos`: walk-forward, out of sample: at least `minOutOfSampleSessions` sessions after the
  *   last one the candidate's selection looked at, with a positive mean session return (net of
- *   fees). Fewer sessions is "insufficient evidence"; a loss out of sample fails outright.
+ *   fees). Fewer sessions fails as "insufficient evidence"; a loss out of sample fails with
+ *   its measured mean ("not positive out of sample"). The Day-3 verdict counts every failed
+ *   evidence gate, a measured loss included, as `insufficient_evidence`, which only the local
+ *   demo override looks past (`day3-select.ts`, docs/evidence.md).
  * - `baseline`: the same out-of-sample sessions must beat the cohort baselines (flat and
  *   buy-and-hold of the candidate's symbol) on the same bars and costs (`baseline.ts`).
  *
