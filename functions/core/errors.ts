@@ -463,3 +463,12 @@ export class TaskTokenInvalidError extends StagegateError {
     );
   }
 }
+
+/**
+ * A retried step got back records committed by its first attempt about another subject (for
+ * example a Day-3 review whose candidate changed between the attempts): deciding on them would
+ * apply one candidate's verdicts to another, so the step fails closed instead. Not retryable.
+ */
+export class RecordedDecisionMismatchError extends StagegateError {
+  override readonly name = 'RecordedDecisionMismatchError';
+}

@@ -510,7 +510,10 @@ async function recordEvidenceGates(
       ),
     ),
   );
-  return recordedGateResults(recorded, input.evidenceGates);
+  return recordedGateResults(recorded, input.evidenceGates, {
+    cohort_id: input.day3.cohortId,
+    agent_id: input.d3.agentId,
+  });
 }
 
 /**

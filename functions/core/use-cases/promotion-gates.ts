@@ -10,6 +10,7 @@ import {
   NoDailyHistoryError,
   NoSessionError,
   NotFoundError,
+  RecordedDecisionMismatchError,
   StagegateError,
   ValidationError,
 } from '../errors.js';
@@ -242,7 +243,10 @@ export async function evaluatePromotionGates(
   );
   // A retried step whose first attempt committed gets that attempt's records back (a step-
   // scoped sink): the decision is the recorded one, never a second, unrecorded evaluation.
-  const decided = recordedEvaluation(recorded, evaluation, isoOf(now));
+  const decided = recordedEvaluation(recorded, evaluation, isoOf(now), {
+    cohort_id: p.cohortId,
+    agent_id: p.agentId,
+  });
   if (!decided.passed) {
     const failed = decided.results.filter((r) => r.verdict === 'fail').map((r) => r.gate);
     await deps.promotions.setStatus(
@@ -263,8 +267,9 @@ export function recordedEvaluation(
   records: readonly AuditRecord[],
   evaluated: GateEvaluation,
   nowIso: string,
+  subject?: { readonly cohort_id: string; readonly agent_id: string },
 ): GateEvaluation & { readonly nowIso?: string } {
-  const results = recordedGateResults(records, evaluated.results);
+  const results = recordedGateResults(records, evaluated.results, subject);
   if (results === evaluated.results) return evaluated;
   const payloads = records.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
   if (payloads[0]?.evaluated_at === nowIso) return evaluated;
@@ -282,12 +287,28 @@ export function recordedEvaluation(
  * one per result of the same gates in the same order (a sink that returned other records).
  * A retried step appending through a step-scoped sink gets the first attempt's records back:
  * its decision is then the recorded one (docs/audit.md, "Idempotent appends").
+ *
+ * @throws RecordedDecisionMismatchError when `subject` is given and a record judged another
+ *   cohort or agent (the step's input did not pin its subject, and it changed between attempts).
  */
 export function recordedGateResults(
   records: readonly AuditRecord[],
   evaluated: readonly GateResult[],
+  subject?: { readonly cohort_id: string; readonly agent_id: string },
 ): readonly GateResult[] {
   if (!Array.isArray(records) || records.length !== evaluated.length) return evaluated;
+  const other = subject
+    ? records.find(
+        (r) =>
+          r.subject?.cohort_id !== subject.cohort_id || r.subject?.agent_id !== subject.agent_id,
+      )
+    : undefined;
+  if (other) {
+    throw new RecordedDecisionMismatchError(
+      `the recorded gate table ${other.stream} judged cohort ${other.subject?.cohort_id} agent ${other.subject?.agent_id}, ` +
+        `not cohort ${subject?.cohort_id} agent ${subject?.agent_id}: failing closed rather than apply one candidate's verdicts to another`,
+    );
+  }
   const payloads = records.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
   if (payloads.some((p, i) => p.gate !== evaluated[i]?.gate)) return evaluated;
   return payloads.map(

@@ -1,10 +1,12 @@
 /**
  * recordedGateResults / recordedEvaluation (functions/core/use-cases/promotion-gates.ts): a
  * step that gets its first attempt's `gate_evaluated` records back (a step-scoped sink under a
- * retry) decides on the recorded verdicts, not on its own second evaluation.
+ * retry) decides on the recorded verdicts, not on its own second evaluation, and fails closed
+ * when those records judged another cohort or agent than the retry's candidate.
  */
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
+import { RecordedDecisionMismatchError } from '../../../functions/core/errors.js';
 import { type GateResult, gateVerdictFields } from '../../../functions/core/gates/types.js';
 import {
   recordedEvaluation,
@@ -20,11 +22,17 @@ const result = (gate: string, verdict: 'pass' | 'fail'): GateResult => ({
   reason: `${gate} ${verdict}`,
   breakerAction: verdict === 'pass' ? 'none' : 'pause_entries',
 });
-/** The stored records of `results` evaluated at `at` (only the payload is read). */
-const recordsOf = (results: readonly GateResult[], at: string): AuditRecord[] =>
+/** The stored records of `results` evaluated at `at` on `subject` (payload, stream, subject). */
+const recordsOf = (
+  results: readonly GateResult[],
+  at: string,
+  subject = { cohort_id: 'c-1', agent_id: 'a-1' },
+): AuditRecord[] =>
   results.map(
     (r) =>
       ({
+        stream: 'promotion:p-1',
+        subject,
         payload: JSON.stringify({ ...gateVerdictFields(r), evaluated_at: at }),
       }) as unknown as AuditRecord,
   );
@@ -61,5 +69,26 @@ describe('the decision follows the record', () => {
     ).toBe(now);
     expect(recordedGateResults(recordsOf([result('psr', 'fail')], 'x'), now)).toBe(now);
     expect(recordedEvaluation(recordsOf(now, 'T'), evaluation, 'T')).toBe(evaluation);
+  });
+
+  it('records of another candidate (its subject changed between attempts) fail closed, never decide', () => {
+    // Prepare: the first attempt judged agent a-1 and recorded a pass; the retry judges a-2
+    const recorded = [result('psr', 'pass'), result('dsr', 'pass')];
+    const now = [result('psr', 'fail'), result('dsr', 'fail')];
+    const records = recordsOf(recorded, 'T', { cohort_id: 'c-1', agent_id: 'a-1' });
+    // Act / Assess
+    expect(() => recordedGateResults(records, now, { cohort_id: 'c-1', agent_id: 'a-2' })).toThrow(
+      RecordedDecisionMismatchError,
+    );
+    expect(() =>
+      recordedEvaluation(records, { results: now, passed: false, strongestAction: 'none' }, 'U', {
+        cohort_id: 'c-2',
+        agent_id: 'a-1',
+      }),
+    ).toThrow(/judged cohort c-1 agent a-1, not cohort c-2 agent a-1: failing closed/);
+    // Same subject: the recorded verdicts decide
+    expect(recordedGateResults(records, now, { cohort_id: 'c-1', agent_id: 'a-1' })).toEqual(
+      recorded,
+    );
   });
 });
