@@ -302,7 +302,6 @@ export class WorkflowStack extends Stack {
     this.dashboard = this.buildDashboard();
   }
 
-  /** The crypto stage's schedules, when the ingestion (its chain) has a crypto machine. */
   /**
    * The console's Day-3 parts, when the go/no-go is deployed: approval decisions (approval
    * key) and the Slack request's update after a console signature (bot token).
@@ -314,6 +313,7 @@ export class WorkflowStack extends Stack {
       : {};
   }
 
+  /** The crypto stage's schedules, when the ingestion (its chain) has a crypto machine. */
   private buildCryptoStage(): CryptoStage | undefined {
     if (!this.ingestion?.crypto) return undefined;
     return new CryptoStage(this, 'Crypto', {
@@ -1229,7 +1229,6 @@ export class WorkflowStack extends Stack {
   }
 }
 
-/** Failed + timed out + aborted executions of `machine` per `period` (missing data = 0). */
 /** A schedule's starts per UTC day, for its did-not-run alarm. */
 interface ScheduleStarts {
   readonly id: string;
@@ -1270,6 +1269,7 @@ function didNotRunAlarm(prefix: string, s: ScheduleStarts): cloudwatch.AlarmProp
   };
 }
 
+/** Failed + timed out + aborted executions of `machine` per `period` (missing data = 0). */
 function executionsFailed(machine: sfn.StateMachine, period: Duration): cloudwatch.IMetric {
   return new cloudwatch.MathExpression({
     expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',

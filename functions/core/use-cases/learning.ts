@@ -302,13 +302,6 @@ function auditSplit(v: ValidationStats, diversity: DiversityStats | undefined) {
 }
 
 /**
- * The cohorts of the lookback (`recent`: completed in `[now − lookbackHours, now]`) and those
- * the cycle reads (`read`): with validation, also the cohorts of the latest (validation +
- * training) session dates completed by `now`, since the training sessions lie before the
- * validation ones, possibly outside the lookback (the core splits them). Nothing completed
- * after `now`.
- */
-/**
  * {@link cohortsToRead} over the listed cohorts of `market` (`equity-usa` takes cohorts stored
  * before cohorts named their market too); every market's when `market` is undefined.
  */
@@ -323,6 +316,13 @@ async function cohortsOfMarket(
   return cohortsToRead(listed, now, deps.config);
 }
 
+/**
+ * The cohorts of the lookback (`recent`: completed in `[now − lookbackHours, now]`) and those
+ * the cycle reads (`read`): with validation, also the cohorts of the latest (validation +
+ * training) session dates completed by `now`, since the training sessions lie before the
+ * validation ones, possibly outside the lookback (the core splits them). Nothing completed
+ * after `now`.
+ */
 function cohortsToRead<C extends { readonly completedAtIso: string; readonly sessionDate: string }>(
   listed: readonly C[],
   now: number,
