@@ -55,6 +55,11 @@ export interface StartOptions {
    * {@link LOCAL_SERVER_START_TIMEOUT_MS}.
    */
   readonly startTimeoutMs?: number;
+  /**
+   * Picks the port DynamoDB Local is started on; default {@link listenablePort}. A test seam:
+   * a test passes a picker whose first port is taken to prove the start retries.
+   */
+  readonly dynamoPort?: () => Promise<number>;
 }
 
 /**
@@ -96,6 +101,56 @@ export async function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/** Resolves true when a listening socket can be bound on all interfaces at `port` right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Lower bound of the ports {@link listenablePort} picks from. */
+const LISTEN_PORT_FLOOR = 10_000;
+
+/**
+ * The first port of the kernel's ephemeral range (outgoing connections take their local ports
+ * from it): `/proc/sys/net/ipv4/ip_local_port_range` on Linux, else IANA's 49152.
+ */
+export async function ephemeralPortStart(): Promise<number> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const first = Number(
+      (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 0 ? first : 49_152;
+  } catch {
+    return 49_152;
+  }
+}
+
+/**
+ * A port for a server that binds it itself later (DynamoDB Local's JVM binds 0.0.0.0:<port>
+ * seconds after it is chosen). Picked at random BELOW the ephemeral range, so the many
+ * outgoing loopback connections of this process and of a second test suite (whose local
+ * ports come from that range) cannot take it in between, and checked bindable on all
+ * interfaces now. The small remaining race (another server binding the same port first) is
+ * handled by the caller retrying on a bind failure. Falls back to {@link freePort} when the
+ * ephemeral range starts too low to leave room.
+ *
+ * @param random source of uniform [0, 1) numbers (a test seam; default `Math.random`).
+ */
+export async function listenablePort(random: () => number = Math.random): Promise<number> {
+  const ceiling = (await ephemeralPortStart()) - 1;
+  if (ceiling - LISTEN_PORT_FLOOR < 1_000) return freePort();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LISTEN_PORT_FLOOR + Math.floor(random() * (ceiling - LISTEN_PORT_FLOOR + 1));
+    if (await canListen(port)) return port;
+  }
+  return freePort();
 }
 
 function collect(child: ChildProcess): () => string {
@@ -196,8 +251,39 @@ export const DYNAMODB_LOCAL_JAVA_OPTIONS =
  */
 export const DYNAMODB_LOCAL_ENV = { DDB_LOCAL_TELEMETRY: '0' } as const;
 
-async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
-  const port = await freePort();
+/** How many ports DynamoDB Local is tried on before its bind failure is reported. */
+export const DYNAMODB_BIND_ATTEMPTS = 5;
+
+/** True when DynamoDB Local's output says its port was taken (Jetty's bind failure). */
+function isBindFailure(err: unknown): boolean {
+  return (
+    err instanceof LocalServerStartError &&
+    /Failed to bind|BindException|Address already in use/.test(err.output)
+  );
+}
+
+/**
+ * Starts DynamoDB Local on a port from `pickPort`, and again on a new port (up to
+ * {@link DYNAMODB_BIND_ATTEMPTS} in all) when the JVM reports that the port was taken between
+ * the pick and its bind (seen in CI with two suites at once).
+ *
+ * @throws LocalServerStartError the last attempt's error, or any non-bind failure at once.
+ */
+async function startDynamo(
+  dataDir: string | 'memory',
+  timeoutMs: number,
+  pickPort: () => Promise<number>,
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDynamoOn(await pickPort(), dataDir, timeoutMs);
+    } catch (err) {
+      if (!isBindFailure(err) || attempt >= DYNAMODB_BIND_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs: number) {
   const javaOptions = [process.env.JDK_JAVA_OPTIONS, DYNAMODB_LOCAL_JAVA_OPTIONS]
     .filter(Boolean)
     .join(' ');
@@ -227,7 +313,8 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
   });
   const deadline = Date.now() + timeoutMs;
   let exited = false;
-  child.once('exit', () => {
+  // 'close', not 'exit': the JVM's last words (e.g. its bind failure) are read by then.
+  child.once('close', () => {
     exited = true;
   });
   try {
@@ -257,7 +344,8 @@ async function startDynamo(dataDir: string | 'memory', timeoutMs: number) {
 }
 
 /**
- * Starts DynamoDB Local and the S3 emulator on free loopback ports.
+ * Starts DynamoDB Local and the S3 emulator on free loopback ports (s3rver binds port 0 and
+ * reports it; DynamoDB Local is given a {@link listenablePort} and retried on a bind failure).
  *
  * @throws LocalServerStartError when either server does not come up within the timeout
  *   (the other one is stopped before the error propagates).
@@ -285,7 +373,7 @@ export async function startLocalServers(options: StartOptions): Promise<LocalSer
   }
   const [s3, dynamo] = await Promise.allSettled([
     startS3(s3Dir, options.buckets, timeoutMs),
-    startDynamo(dynamoDir, timeoutMs),
+    startDynamo(dynamoDir, timeoutMs, options.dynamoPort ?? (() => listenablePort())),
   ]);
   if (s3.status === 'rejected' || dynamo.status === 'rejected') {
     if (s3.status === 'fulfilled') await stopChild(s3.value.child);
