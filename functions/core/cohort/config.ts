@@ -39,7 +39,8 @@ interface NumericField {
  *   be measured. Alpaca charges no minimum. Raise it to model a ticket-priced broker.
  * - `slippageBps = 1`: one basis point beyond the touch, adverse, on every fill; liquid
  *   large caps at the sizes simulated here rarely move more than that.
- * - `notionalFeeFraction`, `secFeePerUsdSold`, `finraTafPerShareSold`, `finraTafMaxUsd` = 0:
+ * - `notionalFeeFraction`, `secFeePerUsdSold`, `finraTafPerShareSold`, `finraTafMaxUsd`,
+ *   `catFeePerShare` = 0:
  *   the default per-share schedule above already covers the pass-through fees; a per-broker
  *   schedule (`exchange/fee-schedules.ts`: IBKR Fixed, Alpaca equities, Alpaca crypto) sets
  *   every cost field at once, with its source.
@@ -76,6 +77,7 @@ const NUMERIC_FIELDS = {
     default: 0,
   },
   finraTafMaxUsd: { min: 0, max: 100, integer: false, unit: 'USD per order', default: 0 },
+  catFeePerShare: { min: 0, max: 0.01, integer: false, unit: 'USD per share', default: 0 },
   seed: { min: 0, max: 4_294_967_295, integer: true, unit: '', default: 1 },
 } as const satisfies Record<string, NumericField>;
 
@@ -118,6 +120,8 @@ export const CohortConfigSchema = z.strictObject({
   finraTafPerShareSold: numberField(NUMERIC_FIELDS.finraTafPerShareSold),
   /** Cap of the FINRA TAF per order, USD. @default 0 */
   finraTafMaxUsd: numberField(NUMERIC_FIELDS.finraTafMaxUsd),
+  /** Consolidated Audit Trail fee on both sides, USD per share executed. @default 0 */
+  catFeePerShare: numberField(NUMERIC_FIELDS.catFeePerShare),
   /** Intraday agents flatten every position in the session's last quoted minute. @default true */
   flattenAtClose: z.boolean().default(true),
   /**

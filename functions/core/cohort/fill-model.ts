@@ -17,9 +17,12 @@
  *   a share of trade value); plus `notionalFeeFraction × notional` on either side (a crypto
  *   taker fee); plus, on sells only, the regulatory fees a commission-free broker passes on:
  *   the SEC Section 31 fee `secFeePerUsdSold × notional` and the FINRA Trading Activity Fee
- *   `min(finraTafMaxUsd, finraTafPerShareSold × |qty|)`. 0 for a zero quantity. Presets per
- *   broker with their sources: `exchange/fee-schedules.ts`. The fees are accrued unrounded per
- *   fill (Alpaca rounds the day's cumulative total up to the cent at the end of the day).
+ *   `min(finraTafMaxUsd, finraTafPerShareSold × |qty|)`; plus, on either side, the
+ *   Consolidated Audit Trail fee `catFeePerShare × |qty|` that Alpaca passes through. 0 for a
+ *   zero quantity. Presets per broker with their sources: `exchange/fee-schedules.ts`. The
+ *   fees are accrued unrounded per fill (Alpaca rounds each fee's cumulative total of the day
+ *   up to the cent at the end of the day: the model's daily total is at most USD 0.01 per fee
+ *   type and account-day below Alpaca's charge).
  */
 
 import * as z from 'zod';
@@ -44,6 +47,11 @@ export interface FillCosts {
   readonly finraTafPerShareSold?: number;
   /** Cap of the FINRA TAF per order, USD, e.g. 8.30 (0 = no TAF). @default 0 */
   readonly finraTafMaxUsd?: number;
+  /**
+   * Consolidated Audit Trail fee on both sides, USD per share executed, e.g. 0.000046.
+   * @default 0
+   */
+  readonly catFeePerShare?: number;
 }
 
 const nonNegative = z.number().min(0).finite();
@@ -62,6 +70,7 @@ export const FillCostsSchema = z.object({
   secFeePerUsdSold: nonNegative.default(0),
   finraTafPerShareSold: nonNegative.default(0),
   finraTafMaxUsd: nonNegative.default(0),
+  catFeePerShare: nonNegative.default(0),
 });
 
 /** The fill-cost fields of a larger object (e.g. a cohort config), nothing else. */
@@ -75,6 +84,7 @@ export function fillCostsOf(c: FillCosts): Required<FillCosts> {
     secFeePerUsdSold: c.secFeePerUsdSold ?? 0,
     finraTafPerShareSold: c.finraTafPerShareSold ?? 0,
     finraTafMaxUsd: c.finraTafMaxUsd ?? 0,
+    catFeePerShare: c.catFeePerShare ?? 0,
   };
 }
 
@@ -121,7 +131,8 @@ export function fillPriceUsd(side: Side, bid: number, ask: number, slippageBps: 
 /**
  * All fees of one order, USD (module comment): the commission
  * `min(maxFeeFraction × |qty| × priceUsd, max(minFeeUsd, feePerShareUsd × |qty|))`, the
- * notional fee, and on a sell the SEC fee and the capped FINRA TAF; 0 when `qty` is 0.
+ * notional fee, the CAT fee `catFeePerShare × |qty|` on either side, and on a sell the SEC fee
+ * and the capped FINRA TAF; 0 when `qty` is 0.
  *
  * @param side the order's side; the regulatory fees apply to sells only. @default 'buy'
  */
@@ -137,6 +148,7 @@ export function commissionUsd(
   const perShare = Math.max(costs.minFeeUsd, costs.feePerShareUsd * shares);
   let fee = Math.min(costs.maxFeeFraction * notional, perShare);
   fee += (costs.notionalFeeFraction ?? 0) * notional;
+  fee += (costs.catFeePerShare ?? 0) * shares;
   if (side === 'sell') {
     fee += (costs.secFeePerUsdSold ?? 0) * notional;
     fee += Math.min(costs.finraTafMaxUsd ?? 0, (costs.finraTafPerShareSold ?? 0) * shares);

@@ -58,14 +58,15 @@ const NOTHING: SizedOrder = { qty: 0, leverageBreach: false, exposureBreach: fal
 /**
  * Per-share cost of trading against the mark (adverse price distance + the linear part of
  * the fees). The fees are bounded by `minFeeUsd + k × qty` with
- * `k = min(maxFeeFraction × price, feePerShareUsd) + notionalFeeFraction × price` and, on a
- * sell, `+ secFeePerUsdSold × price + finraTafPerShareSold` (the TAF cap only lowers it): an
- * upper bound of the fee schedule (`fill-model.ts#commissionUsd`).
+ * `k = min(maxFeeFraction × price, feePerShareUsd) + notionalFeeFraction × price +
+ * catFeePerShare` and, on a sell, `+ secFeePerUsdSold × price + finraTafPerShareSold` (the TAF
+ * cap only lowers it): an upper bound of the fee schedule (`fill-model.ts#commissionUsd`).
  */
 export function costPerShare(side: Side, priceUsd: number, markUsd: number, c: FillCosts): number {
   const adverse = side === 'buy' ? priceUsd - markUsd : markUsd - priceUsd;
   let k = Math.min(c.maxFeeFraction * priceUsd, c.feePerShareUsd);
   k += (c.notionalFeeFraction ?? 0) * priceUsd;
+  k += c.catFeePerShare ?? 0;
   if (side === 'sell') {
     k += (c.secFeePerUsdSold ?? 0) * priceUsd;
     if ((c.finraTafMaxUsd ?? 0) > 0) k += c.finraTafPerShareSold ?? 0;

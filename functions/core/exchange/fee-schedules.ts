@@ -1,31 +1,52 @@
 /**
  * Fee schedules per broker: every cost field of the fill model (`cohort/fill-model.ts`) set at
- * once, each with its source. A schedule is spread into a cohort config
- * (`{ bankrollUsd, ...BROKER_FEE_SCHEDULES.alpaca_equity.costs }`); the cohort simulator, the
- * simulated broker and the paper session's reference simulation all read the same config, so
+ * once, each with its source. A stage picks one with {@link stageFeeCosts} (the per-stage
+ * `fees` block of `lib/config`); a schedule can also be spread into a cohort config
+ * (`{ bankrollUsd, ...BROKER_FEE_SCHEDULES.alpaca_equity.costs }`). The cohort simulator, the
+ * simulated broker and the paper session's reference simulation all read the same costs, so
  * the schedule changes all three together (parity to the cent).
  *
- * Figures looked up 2026-12-04; the regulators re-set their rates once or twice a year:
+ * Sources, read 2026-12-05 (the regulators re-set their rates once or twice a year: check them):
  * - IBKR Pro Fixed (US stocks): USD 0.005 per share, USD 1.00 minimum per order, at most 1 % of
  *   trade value (interactivebrokers.com, "Commissions Stocks, ETFs and Warrants: Fixed").
  *   IBKR's Fixed rate includes the exchange and regulatory fees except the pass-through FINRA
  *   TAF and SEC fee on sales, charged on top like Alpaca's.
- * - Alpaca equities: commission-free; on sells the SEC Section 31 fee (USD 27.80 per million of
- *   principal in the rate table of docs.alpaca.markets/docs/regulatory-fees; the SEC set the
- *   fiscal-2025 rate to USD 0.00 from 2025-05-14, so check the current rate) and the FINRA
- *   Trading Activity Fee (USD 0.000166 per share sold, at most USD 8.30 per trade). Alpaca
- *   accrues them intraday and charges the day's total rounded up to the cent; the model
- *   accrues them per fill, unrounded. Not modelled: the CAT fee (USD 0.0000265–0.000046 per
- *   share, both sides), below a tenth of a cent for the order sizes simulated here.
+ * - Alpaca equities: commission-free. Alpaca's "Regulatory Fees" rate table
+ *   (docs.alpaca.markets/docs/regulatory-fees) lists, for equities:
+ *   - SEC Section 31 transaction fee (REG), sells only: 0.0000278 USD per USD of principal
+ *     (USD 27.80 per million). The SEC re-sets this rate every fiscal year (and mid-year when
+ *     collections run ahead): it set USD 0.00 per million from 2025-05-14 for the rest of
+ *     fiscal 2025 (FINRA Information Notice 2025-04-24), and its fiscal-2026 order (Release
+ *     34-104909, 2026-02-27, 91 FR 10643) set a new rate the sources read here do not quote.
+ *     So the rate is a per-stage config value (`fees.secFeePerUsdSold`), defaulting to
+ *     {@link SEC_FEE_PER_USD_SOLD}, the figure in Alpaca's table.
+ *   - FINRA Trading Activity Fee (TAF), sells only: USD 0.000166 per share, at most USD 8.30
+ *     per trade (the table's 50,000-share quantity limit × 0.000166; FINRA By-Laws Schedule A
+ *     Section 1).
+ *   - Consolidated Audit Trail fee (CAT), buys and sells: USD 0.000046 per executed share (the
+ *     table's "EES rate"; alpaca.markets/support/regulatory-fees has quoted 0.0000265 and
+ *     0.000053 at other dates and rounds the executed shares up to a whole share: the model
+ *     charges the exact fractional shares, at most one share's CAT fee less per fill).
+ *   How Alpaca charges them (same page): it accrues them intraday, and at the end of the day
+ *   charges each account the day's cumulative total of each fee, rounded UP to the cent (a
+ *   TAF total of USD 0.00083 is charged USD 0.01); they are taken from the sale proceeds (the
+ *   CAT fee of a purchase from buying power). This model accrues them per fill, unrounded, in
+ *   the fill's fee (so the cohort, the reference simulation and the broker book them on the
+ *   same fill): its day's total is below Alpaca's charge by less than USD 0.01 per fee type
+ *   and account-day. The TAF cap applies per fill (an order filled over several minutes could
+ *   pay the cap more than once; at USD 8.30 a fill of 50,000 shares).
  * - Alpaca crypto, tier 1 (30-day volume below USD 100,000): taker 0.25 % of notional on
  *   either side (a market order takes liquidity); maker 0.15 % (alpaca.markets/support/
- *   crypto-maker-taker-gmt-faq). Higher tiers: set `notionalFeeFraction` to the tier's rate.
+ *   crypto-maker-taker-gmt-faq, effective 2023-03-13). Higher tiers: set `notionalFeeFraction`
+ *   to the tier's rate. No SEC fee, TAF or CAT fee on crypto.
  *
  * Slippage stays the cohort default (1 bp beyond the touch): the quoted spread itself is paid
  * in full by every fill (a buy pays the ask, a sell receives the bid).
  */
 import type { Market } from '../calendar/market-calendar.js';
+import { parseCohortConfig } from '../cohort/config.js';
 import { type FillCosts, fillCostsOf } from '../cohort/fill-model.js';
+import { ValidationError } from '../errors.js';
 
 /** The fee schedules with a preset. */
 export type BrokerFeeScheduleName = 'ibkr_fixed' | 'alpaca_equity' | 'alpaca_crypto_tier1';
@@ -38,11 +59,18 @@ export interface BrokerFeeSchedule {
   readonly costs: Required<Omit<FillCosts, 'slippageBps'>>;
 }
 
-/** SEC Section 31 fee in Alpaca's published rate table, USD per USD of sell principal. */
-const SEC_FEE_PER_USD_SOLD = 27.8e-6;
-/** FINRA TAF on sales, USD per share, and its cap per trade, USD. */
+/**
+ * Default SEC Section 31 fee, USD per USD of sell principal: USD 27.80 per million, the rate in
+ * Alpaca's regulatory-fee table (docs.alpaca.markets/docs/regulatory-fees, read 2026-12-05).
+ * The SEC re-sets it every fiscal year (module comment): a stage sets its own
+ * (`fees.secFeePerUsdSold`).
+ */
+export const SEC_FEE_PER_USD_SOLD = 27.8e-6;
+/** FINRA TAF on sales, USD per share, and its cap per trade, USD (Alpaca's table). */
 const FINRA_TAF_PER_SHARE = 0.000166;
 const FINRA_TAF_MAX_USD = 8.3;
+/** CAT fee on both sides, USD per executed share (Alpaca's table, "CAT FEE, EES Rate"). */
+const CAT_FEE_PER_SHARE = 0.000046;
 
 /** Every preset, by name. */
 export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, BrokerFeeSchedule>> = {
@@ -58,12 +86,13 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       secFeePerUsdSold: SEC_FEE_PER_USD_SOLD,
       finraTafPerShareSold: FINRA_TAF_PER_SHARE,
       finraTafMaxUsd: FINRA_TAF_MAX_USD,
+      catFeePerShare: 0,
     },
   },
   alpaca_equity: {
     name: 'alpaca_equity',
     source:
-      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30) on sells (docs.alpaca.markets/docs/regulatory-fees)',
+      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30) on sells, CAT fee USD 0.000046/share on both sides (docs.alpaca.markets/docs/regulatory-fees, read 2026-12-05)',
     costs: {
       feePerShareUsd: 0,
       minFeeUsd: 0,
@@ -72,6 +101,7 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       secFeePerUsdSold: SEC_FEE_PER_USD_SOLD,
       finraTafPerShareSold: FINRA_TAF_PER_SHARE,
       finraTafMaxUsd: FINRA_TAF_MAX_USD,
+      catFeePerShare: CAT_FEE_PER_SHARE,
     },
   },
   alpaca_crypto_tier1: {
@@ -86,6 +116,7 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       secFeePerUsdSold: 0,
       finraTafPerShareSold: 0,
       finraTafMaxUsd: 0,
+      catFeePerShare: 0,
     },
   },
 };
@@ -117,4 +148,43 @@ export function costsForMarket(costs: FillCosts, market: Market): Required<FillC
   const schedule = MARKET_FEE_SCHEDULES[market];
   if (schedule === 'configured') return fillCostsOf(costs);
   return { ...BROKER_FEE_SCHEDULES[schedule].costs, slippageBps: costs.slippageBps };
+}
+
+/**
+ * The equity fee presets a stage may choose (`fees.preset` of `lib/config`):
+ * - `cohort_default`: the cohort config's defaults (USD 0.005 per share, capped at 1 % of
+ *   notional, no minimum; `cohort/config.ts` says why), which stand in for the pass-through
+ *   fees too;
+ * - `ibkr_fixed`, `alpaca_equity`: the {@link BROKER_FEE_SCHEDULES} presets.
+ */
+export const STAGE_FEE_PRESETS = ['cohort_default', 'ibkr_fixed', 'alpaca_equity'] as const;
+export type StageFeePreset = (typeof STAGE_FEE_PRESETS)[number];
+
+/**
+ * A stage's equity costs: the preset's fee fields with the cohort default slippage (1 bp),
+ * and, when given, the stage's SEC Section 31 rate in place of the preset's (only a preset
+ * that charges the SEC fee takes one).
+ *
+ * @param preset the stage's {@link StageFeePreset}.
+ * @param secFeePerUsdSold the stage's SEC rate, USD per USD of sell principal (e.g. 27.8e-6,
+ *   or 0 while the SEC charges nothing); absent: the preset's ({@link SEC_FEE_PER_USD_SOLD}).
+ * @returns every cost field set (USD, fractions, bps as in {@link FillCosts}).
+ * @throws ValidationError (field `secFeePerUsdSold`) when `cohort_default` is given an SEC rate.
+ */
+export function stageFeeCosts(
+  preset: StageFeePreset,
+  secFeePerUsdSold?: number,
+): Required<FillCosts> {
+  const defaults = fillCostsOf(parseCohortConfig({ bankrollUsd: 1_000 }));
+  if (preset === 'cohort_default') {
+    if (secFeePerUsdSold !== undefined) {
+      throw new ValidationError(
+        'secFeePerUsdSold',
+        'the cohort_default preset charges no SEC fee (its per-share fee stands in for it): choose ibkr_fixed or alpaca_equity',
+      );
+    }
+    return defaults;
+  }
+  const costs = { ...BROKER_FEE_SCHEDULES[preset].costs, slippageBps: defaults.slippageBps };
+  return secFeePerUsdSold === undefined ? costs : { ...costs, secFeePerUsdSold };
 }

@@ -145,14 +145,16 @@ async function expectParity(sims: readonly SimulationResult[]): Promise<void> {
 }
 
 describe('parity: cohort simulator vs simulated paper broker (every shared session)', () => {
-  it('under every broker fee schedule (IBKR Fixed, Alpaca equities with the SEC fee and FINRA TAF on sells, Alpaca crypto): the same fees to the last bit, PnL to the cent', async () => {
-    // Prepare: under the Alpaca equity schedule a buy costs nothing and every sell pays fees
+  it('under every broker fee schedule (IBKR Fixed, Alpaca equities with the SEC fee and FINRA TAF on sells and the CAT fee on both sides, Alpaca crypto): the same fees to the last bit, PnL to the cent', async () => {
+    // Prepare: under the Alpaca equity schedule a buy pays only the CAT fee (no commission)
+    // and every sell pays more than that (the SEC fee and the TAF on top)
     const alpaca = scheduled.filter((r) => r.cohortId.includes('alpaca_equity'));
     const fills = alpaca.flatMap((r) => r.agents.flatMap((a) => a.fills));
+    const cat = BROKER_FEE_SCHEDULES.alpaca_equity.costs.catFeePerShare;
     expect(fills.some((f) => f.side === 'sell')).toBe(true);
     for (const f of fills) {
-      if (f.side === 'buy') expect(f.feeUsd).toBe(0);
-      else expect(f.feeUsd).toBeGreaterThan(0);
+      if (f.side === 'buy') expect(f.feeUsd).toBeCloseTo(cat * f.qty, 15);
+      else expect(f.feeUsd).toBeGreaterThan(cat * f.qty);
     }
     // Act / Assess
     await expectParity(scheduled);

@@ -33,6 +33,7 @@ describe('parseCohortConfig', () => {
       secFeePerUsdSold: 0,
       finraTafPerShareSold: 0,
       finraTafMaxUsd: 0,
+      catFeePerShare: 0,
       flattenAtClose: true,
       fractionalShares: true,
       seed: 1,
