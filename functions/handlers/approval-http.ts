@@ -9,11 +9,14 @@
  * - `POST /approvals/{approvalId}` (urlencoded `decision`, `csrf`, `exp`, `sig`): verifies the
  *   link and the CSRF token, the approver (the authorizer's identity, never a form field) and
  *   decides once; then resumes the waiting execution and updates the Slack message. Every
- *   attempt, recorded or refused, is audited.
+ *   attempt, recorded or refused, is audited, once per rendered form: the page carries a
+ *   per-render `nonce`, so a double submit or a retried POST of one form appends nothing new
+ *   and answers as the first POST did (a form without a nonce is recorded per POST).
  *
  * Errors never leak details: a storage fault is a 503 page, anything else a 500 page.
  */
 import '../composition/slack-web-api.js';
+import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import {
@@ -27,6 +30,8 @@ import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
 import {
   type DecideOutcome,
   decideFromForm,
+  formAttemptKey,
+  pageForAnswer,
   pageForOutcome,
   refuseRequest,
   showApprovalPage,
@@ -68,6 +73,7 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
     const shown = await showApprovalPage(deps, {
       link: { approvalId, exp: req.query.exp, sig: req.query.sig },
       viewer: req.identity,
+      nonce: randomUUID(),
     });
     if (shown.failure) await applyApprovalDecision(deps, shown.failure);
     const out = page(shown.page);
@@ -99,16 +105,13 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
           400,
         );
   }
-  const outcome: DecideOutcome = await decideFromForm(deps, {
-    approvalId,
-    form: form.fields,
-    approver: req.identity ?? UNAUTHENTICATED,
-  });
-  const applied = await applyApprovalDecision(deps, outcome);
+  const attempt = { approvalId, form: form.fields, approver: req.identity ?? UNAUTHENTICATED };
+  const outcome: DecideOutcome = await decideFromForm(deps, attempt);
+  const applied = await applyApprovalDecision(deps, outcome, null, formAttemptKey(attempt));
   logger.info('approval attempt', {
     approvalId: outcome.approvalId,
-    ok: outcome.ok,
-    result: outcome.ok ? outcome.status : outcome.kind,
+    ok: applied.answer.ok,
+    result: applied.answer.ok ? applied.answer.status : applied.answer.kind,
     execution: applied.execution,
     announceError: applied.announceError,
   });
@@ -120,7 +123,7 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
       ),
     );
   }
-  return page(pageForOutcome(outcome));
+  return page(pageForAnswer(applied.answer));
 }
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */

@@ -10,6 +10,10 @@
  *    the signature), checked against the request's allow-list.
  * 3. Decides once (conditional write), resumes the execution (SendTaskSuccess /
  *    SendTaskFailure) and replaces the message with the decision and who made it.
+ * 4. Records the attempt once per click: Slack redelivers a request it saw no timely answer to
+ *    (`X-Slack-Retry-Num`) with the same payload, so the attempt is keyed on the click's action
+ *    identity (`slackClickKey`); a redelivery appends nothing and answers as the first delivery
+ *    did (from its record). A payload without `action_ts` is recorded per delivery.
  *
  * Responses are JSON: 200 `{ ok: true, decision, by }`; a refusal carries the page kind's
  * status (403 forbidden, 409 already decided, 410 expired, 404 unknown, 400 malformed) and
@@ -18,7 +22,7 @@
 import '../composition/slack-web-api.js';
 import { type HttpResponse, jsonResponse } from '../adapters/http/api-gateway.js';
 import { logger } from '../adapters/observability.js';
-import { parseSlackInteraction } from '../adapters/slack/interaction.js';
+import { parseSlackInteraction, slackClickKey } from '../adapters/slack/interaction.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
 import {
   getKillSwitchClickForwarder,
@@ -105,19 +109,21 @@ async function handle(
     action.channelId && action.messageTs
       ? { channel: action.channelId, ts: action.messageTs }
       : null;
-  const applied = await applyApprovalDecision(deps, outcome, ref);
+  const applied = await applyApprovalDecision(deps, outcome, ref, slackClickKey(action));
+  const answer = applied.answer;
   logger.info('slack approval attempt', {
     approvalId: outcome.approvalId,
-    ok: outcome.ok,
-    result: outcome.ok ? outcome.status : outcome.kind,
+    ok: answer.ok,
+    result: answer.ok ? answer.status : answer.kind,
     execution: applied.execution,
+    retryNum: req.headers['x-slack-retry-num'] ?? null,
   });
-  if (!outcome.ok) {
-    return jsonResponse(outcome.httpStatus, {
+  if (!answer.ok) {
+    return jsonResponse(answer.httpStatus, {
       ok: false,
-      error: outcome.error.name,
-      reason: outcome.kind,
-      message: outcome.error.message,
+      error: answer.errorName,
+      reason: answer.kind,
+      message: answer.message,
     });
   }
   if (applied.execution === 'gone') {
@@ -130,10 +136,10 @@ async function handle(
   }
   return jsonResponse(200, {
     ok: true,
-    decision: outcome.status,
-    by: outcome.by,
+    decision: answer.status,
+    by: answer.by,
     // A signature that does not complete the approval chain leaves the execution waiting.
-    chain: { step: outcome.step, of: outcome.chainLength, complete: outcome.chainComplete },
+    chain: { step: answer.step, of: answer.of, complete: answer.complete },
   });
 }
 

@@ -15,6 +15,8 @@ const actionSchema = z.looseObject({
   type: z.string(),
   block_id: z.string().optional(),
   value: z.string().max(2000).optional(),
+  /** When Slack registered the click (`"1700000000.123456"`); the same on every redelivery. */
+  action_ts: z.string().max(32).optional(),
 });
 
 /** The fields of a `block_actions` payload this app reads (others are kept, unread). */
@@ -48,6 +50,9 @@ export type SlackApprovalAction =
       readonly messageTs: string | null;
       /** Slack's response_url for this interaction (valid 30 minutes, 5 uses). */
       readonly responseUrl: string | null;
+      /** The clicked action's `action_id` and `action_ts` (null when Slack sent none). */
+      readonly actionId: string;
+      readonly actionTs: string | null;
     }
   | {
       /** A url button that opened the approval page: acknowledge, change nothing. */
@@ -142,5 +147,31 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
     channelId: p.channel?.id ?? p.container?.channel_id ?? null,
     messageTs: p.message?.ts ?? p.container?.message_ts ?? null,
     responseUrl: p.response_url ?? null,
+    actionId: action.action_id,
+    actionTs: action.action_ts ?? null,
   };
+}
+
+/**
+ * The natural key of a click (`applyApprovalDecision`'s `attemptKey`): the clicker, the team,
+ * the clicked message's ts, the action's `action_id` and `action_ts`. Slack redelivers an
+ * unacknowledged request (`X-Slack-Retry-Num`) with the same payload, so every delivery of one
+ * click has this key, while a second click has another `action_ts`. Read it only after the
+ * request signature verified (the payload is then Slack's).
+ *
+ * @returns the parts, or null when the payload has no `action_ts` (then every delivery is its
+ *   own attempt).
+ */
+export function slackClickKey(
+  action: Extract<SlackApprovalAction, { kind: 'decision' }>,
+): unknown[] | null {
+  if (action.actionTs === null) return null;
+  return [
+    'slack-click',
+    action.userId,
+    action.teamId,
+    action.messageTs,
+    action.actionId,
+    action.actionTs,
+  ];
 }

@@ -353,7 +353,8 @@ const FORM_DECISIONS: Readonly<Record<string, ApprovalDecision>> = {
  *
  * @param input.approvalId the `{approvalId}` path parameter, as received.
  * @param input.form the urlencoded form fields, as received (`note`: optional, at most 1,000
- *   characters, recorded with the signature).
+ *   characters, recorded with the signature; `nonce`: optional, {@link FORM_NONCE_PATTERN},
+ *   a malformed one is refused).
  * @param input.approver authenticated identity of the person submitting (from the edge: an
  *   authorizer claim, or the local CLI user), NEVER a form field.
  * @throws TransientError on store faults; SignatureInvalidError when the stored token does
@@ -406,6 +407,15 @@ export async function decideFromForm(
       ctx,
     );
   }
+  const nonce = input.form.nonce;
+  if (nonce !== undefined && (typeof nonce !== 'string' || !FORM_NONCE_PATTERN.test(nonce))) {
+    return failure(
+      'malformed',
+      new ValidationError('nonce', 'must be 16-64 characters [A-Za-z0-9_-]'),
+      'nonce',
+      ctx,
+    );
+  }
   return decideApproval(deps, {
     approvalId: link.approvalId,
     decision,
@@ -413,6 +423,34 @@ export async function decideFromForm(
     channel,
     note: note ?? null,
   });
+}
+
+/** The confirmation form's per-render `nonce`: 16-64 characters `[A-Za-z0-9_-]` (a UUID fits). */
+export const FORM_NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * The natural key of a confirmation-form POST (`applyApprovalDecision`'s `attemptKey`): the
+ * approval id, the posted `decision`, the authenticated approver and the form's per-render
+ * `nonce`, so a double submit or a retried POST of one rendered form is one attempt (recorded
+ * once, answered the same) while a new render is a new attempt.
+ *
+ * @returns the key's parts, or null when the form carries no well-formed nonce (then every
+ *   POST is its own attempt, as before the nonce).
+ */
+export function formAttemptKey(input: {
+  readonly approvalId: unknown;
+  readonly form: Readonly<Record<string, unknown>>;
+  readonly approver: string;
+}): unknown[] | null {
+  const nonce = input.form.nonce;
+  if (typeof nonce !== 'string' || !FORM_NONCE_PATTERN.test(nonce)) return null;
+  return [
+    'approval-page',
+    String(input.approvalId ?? ''),
+    String(input.form.decision ?? ''),
+    input.approver,
+    nonce,
+  ];
 }
 
 /**
@@ -427,7 +465,12 @@ export async function decideFromForm(
  */
 export async function showApprovalPage(
   deps: ApprovalDeps,
-  input: { readonly link: RawLinkParts; readonly viewer: string | null },
+  input: {
+    readonly link: RawLinkParts;
+    readonly viewer: string | null;
+    /** This render's form nonce (the handler draws it; {@link formAttemptKey}). */
+    readonly nonce?: string;
+  },
 ): Promise<{ readonly page: RenderedPage; readonly failure: DecideFailure | null }> {
   const channel: ApprovalChannel = 'web';
   const nowMs = deps.clock.now();
@@ -448,8 +491,130 @@ export async function showApprovalPage(
     sig: String(input.link.sig),
     csrfToken: approvalCsrfToken(link.approvalId, link.exp, deps.key),
     expiresAtIso: loaded.expiresAtIso,
+    ...(input.nonce ? { nonce: input.nonce } : {}),
   });
   return { page, failure: null };
+}
+
+/**
+ * What a door answers for an attempt: the recorded signature, or the refusal. Built from a
+ * fresh outcome ({@link answerOf}) or, for a redelivered request whose first delivery was
+ * recorded, from that attempt's audit record ({@link answerOfRecord}), so the redelivery
+ * answers as the first delivery did.
+ */
+export type AttemptAnswer =
+  | {
+      readonly ok: true;
+      readonly status: ApprovalDecision;
+      readonly by: string;
+      readonly atIso: string;
+      /** 1-based chain position, of `of` signatures; `complete` when it decided the request. */
+      readonly step: number;
+      readonly of: number;
+      readonly role: string;
+      readonly complete: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly kind: ApprovalPageErrorKind;
+      readonly httpStatus: number;
+      /** The named error (`ApprovalAlreadyDecidedError`, ...). */
+      readonly errorName: string;
+      readonly message: string;
+    };
+
+/** The answer of a fresh outcome. */
+export function answerOf(outcome: DecideOutcome): AttemptAnswer {
+  if (outcome.ok) {
+    return {
+      ok: true,
+      status: outcome.status,
+      by: outcome.by,
+      atIso: outcome.atIso,
+      step: outcome.step,
+      of: outcome.chainLength,
+      role: outcome.role,
+      complete: outcome.chainComplete,
+    };
+  }
+  return {
+    ok: false,
+    kind: outcome.kind,
+    httpStatus: outcome.httpStatus,
+    errorName: outcome.error.name,
+    message: outcome.error.message,
+  };
+}
+
+const isPageKind = (k: unknown): k is ApprovalPageErrorKind =>
+  typeof k === 'string' && Object.hasOwn(ERROR_PAGE_STATUS, k);
+
+/**
+ * The answer an attempt gave, read back from its audit record ({@link recordAttempt}'s
+ * `approval_decided` or `input_rejected`): what a redelivered request answers.
+ *
+ * @throws ValidationError when the record is not an attempt's record (fail closed: the
+ *   caller answers 500, nothing is acted on).
+ */
+export function answerOfRecord(record: {
+  readonly kind: string;
+  readonly actor: string;
+  /** The record's payload: its stored JSON text, or the parsed object. */
+  readonly payload: unknown;
+}): AttemptAnswer {
+  const raw = typeof record.payload === 'string' ? parsePayload(record.payload) : record.payload;
+  const p = (raw ?? {}) as Record<string, unknown>;
+  if (
+    record.kind === 'approval_decided' &&
+    (p.decision === 'approved' || p.decision === 'rejected')
+  ) {
+    return {
+      ok: true,
+      status: p.decision,
+      by: record.actor,
+      atIso: String(p.decided_at ?? ''),
+      step: Number(p.chain_step ?? 1),
+      of: Number(p.chain_steps ?? 1),
+      role: String(p.role ?? ''),
+      complete: p.chain_complete !== false,
+    };
+  }
+  if (record.kind === 'input_rejected' && isPageKind(p.reason)) {
+    return {
+      ok: false,
+      kind: p.reason,
+      httpStatus: ERROR_PAGE_STATUS[p.reason],
+      errorName: String(p.error ?? 'ValidationError'),
+      message: String(p.message ?? ''),
+    };
+  }
+  throw new ValidationError(
+    'audit.kind',
+    `${record.kind} is not the record of an approval attempt`,
+  );
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** The page of an answer: the result (or signed) page, or the error page with its message. */
+export function pageForAnswer(answer: AttemptAnswer): RenderedPage {
+  if (answer.ok && !answer.complete) {
+    return renderSignedPage({
+      by: answer.by,
+      atIso: answer.atIso,
+      step: answer.step,
+      of: answer.of,
+      role: answer.role,
+    });
+  }
+  if (answer.ok) return renderResultPage(answer.status, answer.by, answer.atIso);
+  return renderErrorPage(answer.kind, answer.message);
 }
 
 /**
@@ -457,17 +622,7 @@ export async function showApprovalPage(
  * message) on a refusal.
  */
 export function pageForOutcome(outcome: DecideOutcome): RenderedPage {
-  if (outcome.ok && !outcome.chainComplete) {
-    return renderSignedPage({
-      by: outcome.by,
-      atIso: outcome.atIso,
-      step: outcome.step,
-      of: outcome.chainLength,
-      role: outcome.role,
-    });
-  }
-  if (outcome.ok) return renderResultPage(outcome.status, outcome.by, outcome.atIso);
-  return renderErrorPage(outcome.kind, outcome.error.message);
+  return pageForAnswer(answerOf(outcome));
 }
 
 /** An audit draft without `environment` (the handler's audit step adds it). */

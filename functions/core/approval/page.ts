@@ -302,11 +302,16 @@ export interface ConfirmationPageInput {
   readonly csrfToken: string;
   /** Request expiry shown to the approver, UTC ISO-8601. */
   readonly expiresAtIso: string;
+  /**
+   * This render's nonce (posted back as `nonce`; decide.ts `FORM_NONCE_PATTERN`): a double
+   * submit or a retried POST of this form is one attempt, recorded once. Absent: no field.
+   */
+  readonly nonce?: string;
 }
 
 /**
  * The GET page: candidate summary, gate table, equity chart, and a form whose Approve / Reject
- * buttons POST `decision` (`approve` | `reject`), `csrf`, `exp` and `sig` to `./<approvalId>`
+ * buttons POST `decision` (`approve` | `reject`), `csrf`, `exp`, `sig` (and `nonce`) to `./<approvalId>`
  * (the same approval URL, whatever path prefix the API is mounted under). Status 200.
  */
 export function renderConfirmationPage(input: ConfirmationPageInput): RenderedPage {
@@ -333,7 +338,7 @@ ${gateTable(s.gates)}
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrfToken)}">
 <input type="hidden" name="exp" value="${escapeHtml(input.exp)}">
 <input type="hidden" name="sig" value="${escapeHtml(input.sig)}">
-<p><label for="note">Note (recorded with your signature in the audit trail)</label><br>
+${input.nonce ? `<input type="hidden" name="nonce" value="${escapeHtml(input.nonce)}">\n` : ''}<p><label for="note">Note (recorded with your signature in the audit trail)</label><br>
 <textarea id="note" name="note" maxlength="1000" rows="3" cols="60"></textarea></p>
 <div class="actions">
 <button type="submit" class="approve" name="decision" value="approve">Approve</button>

@@ -82,10 +82,27 @@ export async function appendKeyed(
   draft: AuditDraft,
   parts: unknown[] | null,
 ): Promise<AuditRecord> {
+  return (await appendKeyedOnce(sink, draft, parts)).record;
+}
+
+/**
+ * {@link appendKeyed}, also saying whether the key was committed already: `replayed: true`
+ * when a redelivery found the key and got the earlier record back (nothing was appended now);
+ * always false for a plain append (`parts` null, or a sink without `appendManyOnce`).
+ *
+ * @throws ValidationError, AuditWriteError as `sink.append`.
+ */
+export async function appendKeyedOnce(
+  sink: AuditSink,
+  draft: AuditDraft,
+  parts: unknown[] | null,
+): Promise<{ record: AuditRecord; replayed: boolean }> {
   const once = (sink as Partial<IdempotentAuditSink>).appendManyOnce;
-  if (parts === null || typeof once !== 'function') return sink.append(draft);
+  if (parts === null || typeof once !== 'function') {
+    return { record: await sink.append(draft), replayed: false };
+  }
   const out = await once.call(sink, [draft], naturalAuditKey(parts));
-  return out.records[0] as AuditRecord;
+  return { record: out.records[0] as AuditRecord, replayed: out.replayed };
 }
 
 /** Hex SHA-256 of the canonical JSON of `parts`: a natural idempotency key ({@link appendKeyed}). */

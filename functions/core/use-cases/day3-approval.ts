@@ -3,7 +3,9 @@
  * (the approval page, the Slack interactivity endpoint, the local CLI's auto mode):
  *
  * 1. audit the attempt ({@link recordAttempt}: `approval_decided` with the approver as actor,
- *    or `input_rejected` with the refusal's reason) BEFORE anything acts on it;
+ *    or `input_rejected` with the refusal's reason) BEFORE anything acts on it, once per
+ *    logical request when the door gives its natural key (a redelivery is answered from the
+ *    recorded attempt and acts on nothing);
  * 2. for a recorded decision, resume the waiting execution: SendTaskSuccess with the
  *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection; a
  *    signature that does not complete the request's approval chain (functions/core/approval/
@@ -21,8 +23,15 @@ import type { AuditSink } from '../../ports/audit.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
 import type { TaskTokenPort } from '../../ports/task-token.js';
-import { type DecideOutcome, recordAttempt } from '../approval/decide.js';
-import type { AuditDraft } from '../audit/record.js';
+import {
+  type AttemptAnswer,
+  answerOf,
+  answerOfRecord,
+  type DecideOutcome,
+  recordAttempt,
+} from '../approval/decide.js';
+import type { AuditDraft, AuditRecord } from '../audit/record.js';
+import { appendKeyedOnce } from '../audit/step-scoped.js';
 import { TaskTokenInvalidError } from '../errors.js';
 import type { ApprovalResult } from './day3-records.js';
 
@@ -47,11 +56,36 @@ export interface AppliedDecision {
    * `resumed`: the execution continues with the decision; `waiting`: the signature is recorded
    * and the chain needs more, so the execution keeps waiting; `gone`: the decision is recorded
    * but the execution no longer waits (it timed out or ended; TaskTokenInvalidError);
-   * `refused`: the attempt was refused, nothing changed.
+   * `refused`: the attempt was refused, nothing changed; `replayed`: a redelivery of an
+   * attempt already recorded under the same `attemptKey`: nothing was appended or acted on.
    */
-  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused';
+  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused' | 'replayed';
   /** Why the announced message could not be updated (null when it was, or there is none). */
   readonly announceError: string | null;
+  /**
+   * What to answer: this attempt's outcome, or for `replayed` the first delivery's, read back
+   * from its record (so a redelivery answers as the first delivery did).
+   */
+  readonly answer: AttemptAnswer;
+}
+
+/**
+ * Appends the attempt's record, once per `attemptKey` when given (`appendKeyedOnce`): a
+ * redelivery of a recorded attempt gets that record back (`replayed`). A fresh signature is
+ * never swallowed: when this attempt recorded a signature (only one attempt can) but the key
+ * was committed by an earlier refused attempt (e.g. a form first refused as not yet due), the
+ * signature is appended on its own.
+ */
+async function appendAttempt(
+  audit: AuditSink,
+  draft: AuditDraft,
+  signed: boolean,
+  attemptKey: readonly unknown[] | null,
+): Promise<{ record: AuditRecord; replayed: boolean }> {
+  const parts = attemptKey ? ['approval-attempt', ...attemptKey] : null;
+  const out = await appendKeyedOnce(audit, draft, parts);
+  if (out.replayed && signed) return { record: await audit.append(draft), replayed: false };
+  return out;
 }
 
 /**
@@ -60,6 +94,10 @@ export interface AppliedDecision {
  *
  * @param messageRef where the request was announced, when the caller knows it (Slack gives it
  *   with the click); otherwise it is looked up.
+ * @param attemptKey the natural key of the request that made the attempt, the same on every
+ *   redelivery of it (Slack: the click's action identity; the page: the form's nonce with the
+ *   approval id, decision and approver): the attempt is recorded once, and a redelivery
+ *   answers the recorded attempt (`replayed`). Null: every call is its own attempt.
  * @throws AuditWriteError / ValidationError from the audit sink (nothing was acted on);
  *   TransientError when Step Functions keeps failing (the decision is recorded: retrying the
  *   request finds it already decided, the execution then times out as not approved).
@@ -68,13 +106,21 @@ export async function applyApprovalDecision(
   deps: ApplyDecisionDeps,
   outcome: DecideOutcome,
   messageRef?: PostedMessage | null,
+  attemptKey: readonly unknown[] | null = null,
 ): Promise<AppliedDecision> {
-  const record = await deps.audit.append({
-    ...recordAttempt(outcome),
-    environment: deps.environment,
-  });
+  const draft: AuditDraft = { ...recordAttempt(outcome), environment: deps.environment };
+  const { record, replayed } = await appendAttempt(deps.audit, draft, outcome.ok, attemptKey);
+  if (replayed) {
+    return {
+      auditRecordId: record.id,
+      execution: 'replayed',
+      announceError: null,
+      answer: answerOfRecord(record),
+    };
+  }
+  const answer = answerOf(outcome);
   if (!outcome.ok) {
-    return { auditRecordId: record.id, execution: 'refused', announceError: null };
+    return { auditRecordId: record.id, execution: 'refused', announceError: null, answer };
   }
   if (!outcome.chainComplete || outcome.taskToken === null) {
     const announceError = await announce(deps, outcome.approvalId, messageRef, (view, ref) =>
@@ -90,7 +136,7 @@ export async function applyApprovalDecision(
         ref,
       ),
     );
-    return { auditRecordId: record.id, execution: 'waiting', announceError };
+    return { auditRecordId: record.id, execution: 'waiting', announceError, answer };
   }
   let execution: AppliedDecision['execution'] = 'resumed';
   try {
@@ -126,7 +172,7 @@ export async function applyApprovalDecision(
       ref,
     ),
   );
-  return { auditRecordId: record.id, execution, announceError };
+  return { auditRecordId: record.id, execution, announceError, answer };
 }
 
 /**

@@ -111,11 +111,12 @@ const callPage = async (e: Record<string, unknown>) =>
 const callSlack = async (e: Record<string, unknown>) =>
   (await run.http.slack(e, ctx())) as Response;
 
-/** The confirmation form's hidden fields, scraped from the GET page. */
-function formOf(html: string): Record<string, string> {
+/** The confirmation form's hidden fields, scraped from the GET page (`nonce` on request). */
+function formOf(html: string, withNonce = false): Record<string, string> {
   const field = (name: string) =>
     new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
-  return { csrf: field('csrf'), exp: field('exp'), sig: field('sig') };
+  const nonce = withNonce ? { nonce: field('nonce') } : {};
+  return { csrf: field('csrf'), exp: field('exp'), sig: field('sig'), ...nonce };
 }
 
 async function statusOf(approvalId: string): Promise<string> {
@@ -275,6 +276,79 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
   );
 });
 
+describe('approval page handler: one record per rendered form (its nonce)', () => {
+  const postForm = (w: Waiting, body: string) =>
+    callPage(
+      pageEvent({
+        method: 'POST',
+        url: w.url.split('?')[0] as string,
+        body,
+        claims: { email: ALICE },
+      }),
+    );
+  const render = async (w: Waiting) =>
+    (await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }))).body;
+
+  it('a double submit of one rendered form decides once, records once and answers the same page', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const html = await render(w);
+    const body = new URLSearchParams({ ...formOf(html, true), decision: 'approve' }).toString();
+    const first = await postForm(w, body);
+
+    // Act
+    const again = await postForm(w, body);
+
+    // Assess
+    expect(formOf(html, true).nonce).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+    expect(first.statusCode).toBe(200);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toBe(first.body);
+    expect(await statusOf(w.approvalId)).toBe('approved');
+    expect((await attemptsOf(w.approvalId)).map((r) => [r.kind, r.actor])).toEqual([
+      ['approval_decided', `web:${ALICE}`],
+    ]);
+  });
+
+  it('control: a POST of another render (another nonce, a second tab) is a new attempt: refused as decided (409) and recorded', async () => {
+    // Prepare: two tabs rendered the page; the first one's form is posted
+    const w = await pendingApproval();
+    const tabs = [await render(w), await render(w)];
+    const post = (html: string) =>
+      postForm(w, new URLSearchParams({ ...formOf(html, true), decision: 'approve' }).toString());
+    await post(tabs[0] as string);
+
+    // Act
+    const again = await post(tabs[1] as string);
+
+    // Assess
+    expect(again.statusCode).toBe(409);
+    expect(
+      (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason ?? r.payload.decision]),
+    ).toEqual([
+      ['approval_decided', 'approved'],
+      ['input_rejected', 'reused'],
+    ]);
+  });
+
+  it('a malformed nonce is refused (400), audited, and nothing is decided', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const form = { ...formOf(await render(w)), nonce: 'short', decision: 'approve' };
+
+    // Act
+    const res = await postForm(w, new URLSearchParams(form).toString());
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(await statusOf(w.approvalId)).toBe('pending');
+    expect(isWaiting(w)).toBe(true);
+    expect(
+      (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
+    ).toEqual([['input_rejected', 'malformed', 'nonce']]);
+  });
+});
+
 describe('approval page handler: requests refused before any approval logic', () => {
   it('a form with a field given twice (decision=reject&decision=approve) is refused (400), audited, and nothing is decided', async () => {
     // Prepare
@@ -376,6 +450,64 @@ describe('Slack interactivity handler (signed requests)', () => {
     // Assess
     expect(replay.statusCode).toBe(409);
     expect(JSON.parse(replay.body)).toMatchObject({ ok: false, reason: 'reused' });
+  });
+
+  it("Slack's redelivery of a click (X-Slack-Retry-Num, same payload) decides once, records once and answers the same", async () => {
+    // Prepare: the first delivery was decided and recorded; Slack saw no answer in time
+    const w = await pendingApproval();
+    const body = slackClickBody({
+      userId: SLACK_USER,
+      actionId: 'approve',
+      approvalId: w.approvalId,
+      actionTs: '1381348800.000100',
+    });
+    const first = await callSlack(slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() }));
+    const updates = notifier.updates.length;
+
+    // Act
+    const retried = await callSlack(
+      slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() + 1, retryNum: 1 }),
+    );
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(retried.statusCode).toBe(200);
+    expect(JSON.parse(retried.body)).toEqual(JSON.parse(first.body));
+    expect(await w.settled).toMatchObject({ ok: true, value: { by: `slack:${SLACK_USER}` } });
+    expect(notifier.updates.length).toBe(updates);
+    expect((await attemptsOf(w.approvalId)).map((r) => [r.kind, r.actor])).toEqual([
+      ['approval_decided', `slack:${SLACK_USER}`],
+    ]);
+  });
+
+  it('control: a second click (another action_ts) is a new attempt: refused as decided (409) and recorded', async () => {
+    // Prepare
+    const w = await pendingApproval();
+    const click = (actionTs: string) =>
+      slackEvent({
+        body: slackClickBody({
+          userId: SLACK_USER,
+          actionId: 'approve',
+          approvalId: w.approvalId,
+          actionTs,
+        }),
+        secret: SIGNING_SECRET,
+        timestamp: now(),
+      });
+    await callSlack(click('1381348800.000100'));
+
+    // Act
+    const second = await callSlack(click('1381348805.000200'));
+
+    // Assess
+    expect(second.statusCode).toBe(409);
+    expect(JSON.parse(second.body)).toMatchObject({ ok: false, reason: 'reused' });
+    expect(
+      (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason ?? r.payload.decision]),
+    ).toEqual([
+      ['approval_decided', 'approved'],
+      ['input_rejected', 'reused'],
+    ]);
   });
 
   it.each<[string, (w: Waiting) => Record<string, unknown>, number, string, string]>([

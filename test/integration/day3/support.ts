@@ -82,6 +82,8 @@ export function slackClickBody(input: {
   readonly userId: string;
   readonly actionId: 'approve' | 'reject';
   readonly approvalId: string;
+  /** The click's `action_ts` (Slack sends one with every click); absent: none. */
+  readonly actionTs?: string;
 }): string {
   const payload = {
     type: 'block_actions',
@@ -89,7 +91,13 @@ export function slackClickBody(input: {
     team: { id: 'T0TEST' },
     api_app_id: 'A0TEST',
     actions: [
-      { action_id: input.actionId, type: 'button', block_id: 'b', value: input.approvalId },
+      {
+        action_id: input.actionId,
+        type: 'button',
+        block_id: 'b',
+        value: input.approvalId,
+        ...(input.actionTs ? { action_ts: input.actionTs } : {}),
+      },
     ],
     container: { message_ts: '1', channel_id: 'C0TEST' },
     channel: { id: 'C0TEST' },
@@ -106,6 +114,8 @@ export function slackEvent(input: {
   readonly timestamp: number;
   /** Sign this body instead of `body` (a tampered request). */
   readonly signedBody?: string;
+  /** Slack's redelivery number (`X-Slack-Retry-Num`), absent on a first delivery. */
+  readonly retryNum?: number;
 }): Record<string, unknown> {
   const ts = String(input.timestamp);
   return {
@@ -116,6 +126,9 @@ export function slackEvent(input: {
       'content-type': 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': ts,
       'x-slack-signature': slackSignature(input.secret, ts, input.signedBody ?? input.body),
+      ...(input.retryNum
+        ? { 'x-slack-retry-num': String(input.retryNum), 'x-slack-retry-reason': 'http_timeout' }
+        : {}),
     },
     body: Buffer.from(input.body, 'utf8').toString('base64'),
     isBase64Encoded: true,

@@ -57,6 +57,17 @@ describe('renderConfirmationPage', () => {
     expect(page.body).toContain('name="decision" value="reject"');
   });
 
+  it("carries this render's nonce as a hidden field (escaped), and none when not given", () => {
+    // Act
+    const withNonce = confirmation({ nonce: 'n0nce-"1234567890' });
+    const without = confirmation();
+    // Assess
+    expect(withNonce.body).toContain(
+      '<input type="hidden" name="nonce" value="n0nce-&quot;1234567890">',
+    );
+    expect(without.body).not.toContain('name="nonce"');
+  });
+
   it('shows the metrics, the capital slice, the leverage and every gate', () => {
     // Act
     const { body } = confirmation();

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseSlackInteraction } from '../../../functions/adapters/slack/interaction.js';
+import {
+  parseSlackInteraction,
+  slackClickKey,
+} from '../../../functions/adapters/slack/interaction.js';
 import {
   approvalMessage,
   decisionMessage,
@@ -234,7 +237,38 @@ describe('parseSlackInteraction', () => {
       channelId: 'C0001',
       messageTs: '1381348800.000100',
       responseUrl: 'https://hooks.slack.com/actions/T0001/1/abc',
+      actionId,
+      actionTs: '1381348900.1',
     });
+  });
+
+  it('keys a click on its action identity: every delivery of one click alike, another click (action_ts) not, none without action_ts', () => {
+    // Prepare
+    const payload = blockActions('approve');
+    const action = (p: unknown) =>
+      parseSlackInteraction(interactionBody(p)) as Extract<
+        ReturnType<typeof parseSlackInteraction>,
+        { kind: 'decision' }
+      >;
+    const [first] = (payload as { actions: Record<string, unknown>[] }).actions;
+    const other = { ...payload, actions: [{ ...first, action_ts: '1381348999.2' }] };
+    const none = { ...payload, actions: [{ ...first, action_ts: undefined }] };
+
+    // Act
+    const keys = [payload, payload, other, none].map((p) => slackClickKey(action(p)));
+
+    // Assess
+    expect(keys[1]).toEqual(keys[0]);
+    expect(keys[2]).not.toEqual(keys[0]);
+    expect(keys[0]).toEqual([
+      'slack-click',
+      'U024BE7LH',
+      'T0001',
+      '1381348800.000100',
+      'approve',
+      '1381348900.1',
+    ]);
+    expect(keys[3]).toBeNull();
   });
 
   it('reads a url-button click as link_opened (no decision)', () => {
