@@ -22,7 +22,11 @@
 import '../composition/slack-web-api.js';
 import { type HttpResponse, jsonResponse } from '../adapters/http/api-gateway.js';
 import { logger } from '../adapters/observability.js';
-import { parseSlackInteraction, slackClickKey } from '../adapters/slack/interaction.js';
+import {
+  parseSlackInteraction,
+  type SlackApprovalAction,
+  slackClickKey,
+} from '../adapters/slack/interaction.js';
 import { type ApprovalDeps, getApprovalDeps } from '../composition/approval.js';
 import {
   getKillSwitchClickForwarder,
@@ -99,6 +103,18 @@ async function handle(
     return (await forward(event)) as HttpResponse;
   }
   if (action.kind !== 'decision') return jsonResponse(200, { ok: true, ignored: action.kind });
+  return answerDecision(deps, action, req.headers['x-slack-retry-num'] ?? null);
+}
+
+/**
+ * Decides a signed Approve / Reject click and answers it; the attempt is recorded once per
+ * click (`slackClickKey`), so a redelivery answers the first delivery's recorded attempt.
+ */
+async function answerDecision(
+  deps: ApprovalDeps,
+  action: Extract<SlackApprovalAction, { kind: 'decision' }>,
+  retryNum: string | null,
+): Promise<HttpResponse> {
   const outcome = await decideApproval(deps, {
     approvalId: action.approvalId,
     decision: action.decision,
@@ -116,7 +132,7 @@ async function handle(
     ok: answer.ok,
     result: answer.ok ? answer.status : answer.kind,
     execution: applied.execution,
-    retryNum: req.headers['x-slack-retry-num'] ?? null,
+    retryNum,
   });
   if (!answer.ok) {
     return jsonResponse(answer.httpStatus, {

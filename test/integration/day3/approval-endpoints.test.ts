@@ -115,8 +115,9 @@ const callSlack = async (e: Record<string, unknown>) =>
 function formOf(html: string, withNonce = false): Record<string, string> {
   const field = (name: string) =>
     new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
-  const nonce = withNonce ? { nonce: field('nonce') } : {};
-  return { csrf: field('csrf'), exp: field('exp'), sig: field('sig'), ...nonce };
+  const out: Record<string, string> = { csrf: field('csrf'), exp: field('exp'), sig: field('sig') };
+  if (withNonce) out.nonce = field('nonce');
+  return out;
 }
 
 async function statusOf(approvalId: string): Promise<string> {
