@@ -439,7 +439,7 @@ program
   )
   .option(
     '--no-demo-override',
-    'Day-3: no demo override of the evidence gates (PSR, DSR): a candidate without enough evidence ends as insufficient_evidence, no approval is requested',
+    'Day-3: no demo override of a shortfall of evidence (PSR, DSR, too few out-of-sample sessions): a candidate without enough evidence ends as insufficient_evidence, no approval is requested (evidence against a candidate, an out-of-sample loss or not beating the best baseline, is never overridden)',
   )
   .option(
     '--approval-timeout <seconds>',

@@ -63,9 +63,11 @@ export interface RunDay3Options {
   readonly cohortIds: readonly string[];
   readonly approval: ApprovalMode;
   /**
-   * The labelled demo override of the evidence gates (default true in the local mode: the
-   * shared sessions are too few for any genome to have evidence; false shows the honest
-   * `insufficient_evidence` ending). Never available outside the local mode.
+   * The labelled demo override of a shortfall of evidence (default true in the local mode: a
+   * few sessions are too few for any genome to have enough evidence; false shows the honest
+   * `insufficient_evidence` ending). It never covers evidence against the candidate (a
+   * measured out-of-sample loss, not beating the best baseline: `gates_failed`). Never
+   * available outside the local mode.
    */
   readonly demoOverride?: boolean;
   /**
@@ -607,6 +609,9 @@ export function evidenceText(selection: Day3Selection): string {
     `  paper sessions (the broker's fills, at parity they replace the simulated session of their date): ${paperLine(e.paper)}`,
     `  baselines out of sample (same sessions, bars and costs): ${baselineLine(e.baselines, pctOrNa)}`,
     `  verdict: ${selection.verdict.replaceAll('_', ' ')}`,
+    ...(selection.evidenceAgainst ?? []).map(
+      (a) => `  evidence against the candidate (no override looks past it): ${a}`,
+    ),
   ];
   if (selection.demoOverride) lines.push(`\n*** ${selection.demoOverride.label} ***`);
   return lines.join('\n');

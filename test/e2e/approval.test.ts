@@ -22,7 +22,12 @@ import {
 } from '../../local/day3.js';
 import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { localTaskTokens } from '../../local/local-task-tokens.js';
-import { auditRecords, runThreeCohorts, type StoredAudit } from '../integration/day3/support.js';
+import {
+  auditRecords,
+  runThreeCohorts,
+  type StoredAudit,
+  seedOutOfSampleWinner,
+} from '../integration/day3/support.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
 import { DATA_ROOT } from '../support/paths.js';
 
@@ -117,6 +122,9 @@ beforeAll(async () => {
     requireChromium();
     stack = await startLocalStack({ dataRoot: DATA_ROOT, stateDir: 'memory', logLevel: 'SILENT' });
     cohortIds = await runThreeCohorts(stack, 'e2e-day3');
+    // A candidate that beats the baselines out of sample (the shared week's all lost, which
+    // is never overridable): its evidence is short only on PSR / DSR (the demo override).
+    await seedOutOfSampleWinner(stack, cohortIds);
     browser = await launchChromium();
   } catch (err) {
     setupError = err;

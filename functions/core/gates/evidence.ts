@@ -10,16 +10,19 @@
  * - `oos`: walk-forward, out of sample: at least `minOutOfSampleSessions` sessions after the
  *   last one the candidate's selection looked at, with a positive mean session return (net of
  *   fees). Fewer sessions fails as "insufficient evidence"; a loss out of sample fails with
- *   its measured mean ("not positive out of sample"). The Day-3 verdict counts every failed
- *   evidence gate, a measured loss included, as `insufficient_evidence`, which only the local
- *   demo override looks past (`day3-select.ts`, docs/evidence.md).
+ *   its measured mean ("not positive out of sample").
  * - `baseline`: the same out-of-sample sessions must beat the cohort baselines (flat and
  *   buy-and-hold of the candidate's symbol) on the same bars and costs (`baseline.ts`).
  *
  * Both fail closed on missing evidence, and both fail as "insufficient evidence" when the
  * track record has fewer than `minEvidenceSessions` sessions, whatever the statistic says: the
  * reason then names the numbers that fall short (sessions, PSR/DSR, the minimum track record
- * length). Pure.
+ * length).
+ *
+ * A failed evidence gate is either a shortfall of evidence or evidence against the candidate
+ * ({@link classifyEvidenceFailures}): the Day-3 verdict is `insufficient_evidence` (which
+ * only the local demo override looks past) when every failure is a shortfall, and
+ * `gates_failed` (never overridable) when one is against. Pure.
  */
 import type { SharpeEvidence } from '../scoring/sharpe-inference.js';
 import { type BaselineComparison, baselineGate } from './baseline.js';
@@ -171,4 +174,56 @@ export function evaluateEvidenceGates(
   const oos =
     e?.outOfSample && e.inSample && e.selectionCutoffDate ? (e as OutOfSampleEvidence) : null;
   return [psrGate(e, t), dsrGate(e, t), oosGate(oos, t), baselineGate(e?.baselines)];
+}
+
+/** What a failed evidence gate says about the candidate (see {@link classifyEvidenceFailures}). */
+export interface EvidenceFailures {
+  /** Too little evidence: `psr` / `dsr`, or `oos` / `baseline` on too few sessions. */
+  readonly shortfall: GateResult[];
+  /** Evidence against: a measured out-of-sample loss or shortfall to a baseline, or a fail closed. */
+  readonly against: GateResult[];
+}
+
+/**
+ * Splits the failed evidence gates into a shortfall of evidence and evidence against the
+ * candidate:
+ * - `psr`, `dsr`: a shortfall (the track record is too short, or its Sharpe ratio not yet
+ *   distinguishable from zero or from the best of the trials), unless its threshold is missing
+ *   (fail closed: against);
+ * - `oos`: a shortfall with fewer than `minOutOfSampleSessions` out-of-sample sessions;
+ *   against with at least that many (the mean is measured and not positive, or not finite);
+ * - `baseline`: a shortfall with fewer than `minOutOfSampleSessions` compared sessions;
+ *   against with at least that many (the candidate's mean is measured and not above the best
+ *   baseline's, a session lacks its baseline, or a figure is not finite).
+ * A missing threshold, or evidence without its out-of-sample part, counts as against.
+ *
+ * @param results the evidence gates' results (passes are ignored).
+ * @param e the evidence they judged: its out-of-sample sample size and compared sessions.
+ */
+export function classifyEvidenceFailures(
+  results: readonly GateResult[],
+  e:
+    | {
+        readonly outOfSample?: { readonly n: number } | null;
+        readonly baselines?: { readonly sessionDates: readonly string[] } | null;
+      }
+    | null
+    | undefined,
+  t: EvidenceThresholds,
+): EvidenceFailures {
+  const min = t.minOutOfSampleSessions;
+  const fewer = (n: number | undefined): boolean =>
+    isFiniteNumber(min) && n !== undefined && n < min;
+  const isShort = (r: GateResult): boolean => {
+    if (r.gate === 'psr') return isFiniteNumber(t.minPsr) && isFiniteNumber(t.minEvidenceSessions);
+    if (r.gate === 'dsr') return isFiniteNumber(t.minDsr) && isFiniteNumber(t.minEvidenceSessions);
+    if (r.gate === 'oos') return fewer(e?.outOfSample?.n);
+    if (r.gate === 'baseline') return fewer(e?.baselines?.sessionDates.length);
+    return false;
+  };
+  const failed = results.filter((r) => r.verdict === 'fail');
+  return {
+    shortfall: failed.filter(isShort),
+    against: failed.filter((r) => !isShort(r)),
+  };
 }

@@ -118,7 +118,8 @@ async function concludeGatesFailed(
     .filter((g) => g.verdict === 'fail')
     .map((g) => `${g.gate} (observed ${g.observed}, threshold ${g.threshold} ${g.unit})`);
   const outcome = s.verdict === 'insufficient_evidence' ? 'insufficient_evidence' : 'gates_failed';
-  const reason = `${outcome === 'insufficient_evidence' ? 'insufficient evidence' : 'failed gates'}: ${failed.join('; ')}`;
+  const against = (s.evidenceAgainst ?? []).map((a) => a.split(':')[0]);
+  const reason = `${outcome === 'insufficient_evidence' ? 'insufficient evidence' : 'failed gates'}: ${failed.join('; ')}${against.length > 0 ? `; evidence against the candidate (${against.join(', ')}), which no override looks past` : ''}`;
   await deps.promotion.audit.append(
     day3Draft(
       deps,
@@ -133,6 +134,7 @@ async function concludeGatesFailed(
       {
         outcome: 'gates_failed',
         verdict: s.verdict,
+        evidence_against: s.evidenceAgainst ?? [],
         reason,
         review: 'day3',
         evidence: { ...s.evidence, sessions: s.evidence.sessions.length },

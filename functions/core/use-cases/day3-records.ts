@@ -339,10 +339,18 @@ export const Day3SelectionSchema = z.object({
    */
   evidence: CandidateEvidenceSchema,
   /**
-   * `go`: every gate passed; `insufficient_evidence`: the order-time gates passed but `psr` or
-   * `dsr` did not; `gates_failed`: an order-time gate failed.
+   * `go`: every gate passed; `insufficient_evidence`: the order-time gates passed and every
+   * failed evidence gate is a shortfall of evidence (`psr`, `dsr`; `oos` or `baseline` on too
+   * few sessions); `gates_failed`: an order-time gate failed, or an evidence gate measured
+   * against the candidate (`evidenceAgainst`): never overridable.
    */
   verdict: z.enum(['go', 'insufficient_evidence', 'gates_failed']),
+  /**
+   * The failed evidence gates that measure against the candidate ("<gate>: <reason>"): an
+   * out-of-sample loss, not beating the best baseline, or a fail closed
+   * (`classifyEvidenceFailures`, gates/evidence.ts). Empty when none did.
+   */
+  evidenceAgainst: z.array(z.string()).default([]),
   /**
    * Whether the state machine requests a human approval: on `go`, or on
    * `insufficient_evidence` under the local demo override (then `demoOverride` is set).

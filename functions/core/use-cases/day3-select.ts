@@ -8,7 +8,7 @@ import type { Market } from '../calendar/market-calendar.js';
 import type { CohortConfig } from '../cohort/config.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { NotFoundError, parseOrThrow, ValidationError } from '../errors.js';
-import { evaluateEvidenceGates } from '../gates/evidence.js';
+import { classifyEvidenceFailures, evaluateEvidenceGates } from '../gates/evidence.js';
 import { type GateResult, gateVerdictFields, strongestAction } from '../gates/types.js';
 import { initialLeverage } from '../leverage/policy.js';
 import { readPaperTrackRecord } from '../paper/track-record.js';
@@ -174,7 +174,12 @@ export async function selectDay3Candidate(
     evidence,
     candidateBasis,
   });
-  const { evidencePassed, verdict, demoOverride } = day3Verdict(deps, gates, evidenceGates);
+  const { evidencePassed, verdict, evidenceAgainst, demoOverride } = day3Verdict(
+    deps,
+    gates,
+    evidenceGates,
+    evidence,
+  );
   const allResults = [...gates.results, ...evidenceGates];
   return {
     reviewId,
@@ -192,6 +197,7 @@ export async function selectDay3Candidate(
     },
     evidence,
     verdict,
+    evidenceAgainst,
     proceed: verdict === 'go' || demoOverride !== null,
     demoOverride,
     bankrollUsd: day3.bankrollUsd,
@@ -517,32 +523,47 @@ async function recordEvidenceGates(
 }
 
 /**
- * The review's verdict: `gates_failed` when an order-time gate failed, else `go` when every
- * evidence gate passed, else `insufficient_evidence`, which only a demo override (local mode)
- * lets proceed to the approval.
+ * The review's verdict: `gates_failed` when an order-time gate failed or an evidence gate
+ * measured against the candidate (an out-of-sample loss, below the best baseline:
+ * {@link classifyEvidenceFailures}), else `go` when every evidence gate passed, else
+ * `insufficient_evidence` (too little evidence only), which only a demo override (local mode)
+ * lets proceed to the approval. Nothing overrides evidence against the candidate.
  */
 function day3Verdict(
   deps: Day3Deps,
   gates: { readonly passed: boolean },
   evidenceGates: readonly GateResult[],
+  evidence: CandidateEvidence,
 ): {
   evidencePassed: boolean;
   verdict: Day3Selection['verdict'];
+  evidenceAgainst: string[];
   demoOverride: Day3Selection['demoOverride'];
 } {
   const evidencePassed = evidenceGates.every((r) => r.verdict === 'pass');
-  const verdict: Day3Selection['verdict'] = !gates.passed
-    ? 'gates_failed'
-    : evidencePassed
-      ? 'go'
-      : 'insufficient_evidence';
+  const { against } = classifyEvidenceFailures(
+    evidenceGates,
+    evidence,
+    deps.promotion.gateThresholds,
+  );
+  const verdict: Day3Selection['verdict'] =
+    !gates.passed || against.length > 0
+      ? 'gates_failed'
+      : evidencePassed
+        ? 'go'
+        : 'insufficient_evidence';
   const demoOverride =
     verdict === 'insufficient_evidence' && deps.config.demoOverride
       ? {
           label: `DEMO OVERRIDE (local mode only): insufficient evidence (${evidenceShortfall(evidenceGates)}); the approval is requested for the demonstration, not on the evidence`,
         }
       : null;
-  return { evidencePassed, verdict, demoOverride };
+  return {
+    evidencePassed,
+    verdict,
+    evidenceAgainst: against.map((r) => `${r.gate}: ${r.reason}`),
+    demoOverride,
+  };
 }
 
 /** The published run report's URL (null without a report publisher). */

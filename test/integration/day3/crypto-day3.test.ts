@@ -20,7 +20,7 @@ import { type Day3RunOutcome, runDay3 } from '../../../local/day3.js';
 import type { LocalDay3Run, LocalStack } from '../../../local/local-stack.js';
 import { startLocalStack } from '../../../local/local-stack.js';
 import { DATA_ROOT } from '../../support/paths.js';
-import { auditRecords } from './support.js';
+import { auditRecords, seedOutOfSampleWinner } from './support.js';
 
 /** Sunday, Labor Day (NYSE closed) and a Wednesday: three UTC crypto sessions. */
 const DAYS = ['2017-09-03', '2017-09-04', '2018-04-04'] as const;
@@ -71,6 +71,10 @@ beforeAll(async () => {
     }
     cohortIds.push((result.output as { cohortId: string }).cohortId);
   }
+  // The approval path needs a candidate that beats the baselines out of sample (a measured
+  // loss is never overridable): the ranking's pick holds the crypto paper slot with paper
+  // sessions above them; its evidence is short only on PSR / DSR (demo override).
+  await seedOutOfSampleWinner(stack, cohortIds, { market: 'crypto' });
   out = await runDay3(stack, {
     cohortIds,
     approval: 'auto',

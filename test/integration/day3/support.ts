@@ -1,11 +1,19 @@
 /**
  * Shared helpers of the Day-3 integration and browser tests: reading the audit trail back
- * from the S3 emulator, running the three real daily cohorts, a capturing notifier, and
- * signed Slack interactivity requests.
+ * from the S3 emulator, running the three real daily cohorts, seeding a paper-slot holder
+ * whose out-of-sample record beats the baselines (the approval path's fixture), a capturing
+ * notifier, and signed Slack interactivity requests.
  */
 
 import { slackSignature } from '../../../functions/adapters/slack/signature.js';
+import { buildPaperSessionDeps } from '../../../functions/composition/paper-session.js';
+import { buildPromotionDeps } from '../../../functions/composition/promotion.js';
+import type { Market } from '../../../functions/core/calendar/market-calendar.js';
+import type { PaperSessionResult } from '../../../functions/core/paper/track-record.js';
+import type { AgentRow } from '../../../functions/core/use-cases/cohort-records.js';
+import type { StagedPromotion } from '../../../functions/core/use-cases/promotion-records.js';
 import type { ChatMessage, Notifier, PostedMessage } from '../../../functions/ports/notifier.js';
+import { runDay3 } from '../../../local/day3.js';
 import type { LocalStack } from '../../../local/local-stack.js';
 import { readAuditObjects } from '../../support/audit.js';
 
@@ -60,6 +68,158 @@ export async function runThreeCohorts(stack: LocalStack, tag: string): Promise<s
   const ids: string[] = [];
   for (const sessionDate of DAY_DATES) ids.push(await runDailyCohort(stack, tag, sessionDate));
   return ids;
+}
+
+/** A pipeline-picked promotion of `row`'s genome (no approval), as the paper slot reads it. */
+export function slotPromotion(
+  row: AgentRow,
+  input: {
+    id: string;
+    cohortId: string;
+    sessionDate: string;
+    stagedAtIso: string;
+    market?: Market;
+  },
+  status: StagedPromotion['status'],
+): StagedPromotion {
+  return {
+    ...(input.market ? { market: input.market } : {}),
+    promotionId: input.id,
+    cohortId: input.cohortId,
+    sessionDate: input.sessionDate,
+    agentId: row.agentId,
+    agentRank: row.rank,
+    genome: {
+      id: row.genomeId,
+      family: row.family,
+      symbol: row.symbol,
+      generation: 0,
+      parentIds: [],
+      params: {},
+    },
+    configHash: '0'.repeat(64),
+    bankrollUsd: 1000,
+    capitalSliceUsd: 100,
+    metrics: {
+      totalPnlUsd: 0,
+      sharpe: 0,
+      maxDrawdownFraction: 0,
+      parentMaxDrawdownFraction: 0,
+      tradeCount: 4,
+    },
+    broker: 'simulated:local-paper',
+    approvalId: null,
+    status,
+    statusReason: `test: ${status}`,
+    stagedAtIso: input.stagedAtIso,
+  };
+}
+
+/** One paper session of `row`'s genome at parity on `date` (a return of `dailyReturn`). */
+export function paperSession(row: AgentRow, date: string, dailyReturn: number): PaperSessionResult {
+  return {
+    genomeId: row.genomeId,
+    promotionId: `pr-holder-${date}`,
+    date,
+    symbol: row.symbol,
+    family: row.family,
+    broker: 'simulated:local-paper',
+    capitalUsd: 100,
+    paperPnlUsd: dailyReturn * 100,
+    referencePnlUsd: dailyReturn * 100,
+    parityDifferenceUsd: 0,
+    parity: 'exact',
+    dailyReturn,
+    filledOrders: 4,
+    roundTrips: 2,
+    cohortPnlUsd: dailyReturn * 100,
+    halt: null,
+    reconciliationClean: true,
+    recordedAtIso: `${date}T20:05:00.000Z`,
+  };
+}
+
+/** What {@link seedOutOfSampleWinner} seeded. */
+export interface SeededWinner {
+  /** The genome that now holds the paper slot (the walk-forward ranking's pick). */
+  readonly genomeId: string;
+  /** The cohort session its first promotion was staged from (the selection cutoff). */
+  readonly cutoffDate: string;
+  /** Its seeded paper sessions, oldest first: date and daily return (fraction). */
+  readonly paper: readonly { readonly date: string; readonly dailyReturn: number }[];
+}
+
+/**
+ * The approval path's fixture on the real cohorts: the shared week's candidates all lose out
+ * of sample, and a measured loss is never overridable (`gates_failed`). This makes the
+ * walk-forward ranking's pick (its order-time gates pass on the shared week) the equity
+ * paper slot's holder: promoted by the pipeline from the first reviewed cohort it ran in
+ * before Day 3, kept on each later reviewed session, with one paper session at parity on each
+ * of those sessions whose return is `edge` above the better of `flat` and its symbol's
+ * buy-and-hold on that session (from that day's cohort baselines). Its evidence then passes
+ * `oos` and `baseline` and is short only on PSR / DSR (three sessions): `insufficient_evidence`,
+ * which the local demo override looks past. The promotions are staged at 13:30 UTC, before
+ * any other test's seeded slot promotions of the same day.
+ *
+ * @throws Error when the pick ran in no reviewed cohort before Day 3.
+ */
+export async function seedOutOfSampleWinner(
+  stack: LocalStack,
+  cohortIds: readonly string[],
+  options: {
+    /** Above the better baseline on each paper session, fraction. @default 0.003 */
+    readonly edge?: number;
+    /** @default the reviewed cohorts' market (`equity-usa` when unset) */
+    readonly market?: Market;
+  } = {},
+): Promise<SeededWinner> {
+  const edge = options.edge ?? 0.003;
+  const ranked = await runDay3(stack, {
+    cohortIds,
+    approval: 'reject',
+    demoOverride: false,
+    write: () => undefined,
+  });
+  const genomeId = ranked.selection?.ranking[0]?.lineageId;
+  const deps = buildPromotionDeps(stack.runtime);
+  const records = await Promise.all(cohortIds.map((id) => deps.cohorts.get(id)));
+  const first = records
+    .slice(0, -1)
+    .findIndex((r) => r.leaderboard.some((x) => x.genomeId === genomeId));
+  if (!genomeId || first < 0) {
+    throw new Error(`the ranking's pick ${genomeId} ran in no reviewed cohort before Day 3`);
+  }
+  const market = options.market ?? records[0]?.market ?? 'equity-usa';
+  const firstRow = records[first]?.leaderboard.find((x) => x.genomeId === genomeId) as AgentRow;
+  const store = buildPaperSessionDeps(stack.runtime, deps).trackRecord;
+  const paper: { date: string; dailyReturn: number }[] = [];
+  for (let i = first + 1; i < records.length; i += 1) {
+    const [from, on] = [records[i - 1], records[i]] as [
+      (typeof records)[number],
+      (typeof records)[number],
+    ];
+    const row = from.leaderboard.find((x) => x.genomeId === genomeId) ?? firstRow;
+    await deps.promotions.stage(
+      slotPromotion(
+        row,
+        {
+          id: `pr-oos-winner-${on.sessionDate}`,
+          cohortId: from.cohortId,
+          sessionDate: from.sessionDate,
+          stagedAtIso: `${on.sessionDate}T13:30:00.000Z`,
+          market,
+        },
+        'promoted',
+      ),
+    );
+    const held =
+      on.baselines?.find((b) => b.baseline === 'buy_and_hold' && b.symbol === row.symbol)
+        ?.sessionReturn ?? 0;
+    const dailyReturn = Math.max(0, held) + edge;
+    await store.append(paperSession(row, on.sessionDate, dailyReturn));
+    paper.push({ date: on.sessionDate, dailyReturn });
+  }
+  return { genomeId, cutoffDate: records[first]?.sessionDate as string, paper };
 }
 
 /** A notifier that keeps what it was asked to post and update. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { compareWithBaselines } from '../../../functions/core/gates/baseline.js';
 import {
+  classifyEvidenceFailures,
   dsrGate,
   evaluateEvidenceGates,
   oosGate,
@@ -111,5 +113,117 @@ describe('oos gate (walk-forward)', () => {
       verdict: 'fail',
       observed: null,
     });
+  });
+});
+
+describe('classifyEvidenceFailures: a shortfall of evidence vs evidence against the candidate', () => {
+  /** Three sessions; out of sample: the candidate's returns on the dates after 2013-10-07. */
+  function evidence(oosReturns: readonly number[], buyAndHold: number) {
+    const dates = oosReturns.map((_, i) => `2013-10-${String(8 + i).padStart(2, '0')}`);
+    const all = [0.003, ...oosReturns];
+    const sharpe = sharpeEvidence({
+      returns: all,
+      frequency: 'session',
+      trials: 30,
+      trialSharpes: [0.1, -0.2, 0.3],
+      confidence: 0.95,
+    });
+    const mean = (xs: readonly number[]) =>
+      xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    return {
+      ...sharpe,
+      selectionCutoffDate: '2013-10-07',
+      inSample: { n: 1, meanReturn: 0.003 },
+      outOfSample: { n: oosReturns.length, meanReturn: mean(oosReturns), sessionDates: dates },
+      baselines: compareWithBaselines(
+        'IBM',
+        dates.map((sessionDate, i) => ({
+          sessionDate,
+          sessionReturn: oosReturns[i] as number,
+          baselines: [
+            { baseline: 'flat' as const, symbol: null, sessionReturn: 0 },
+            { baseline: 'buy_and_hold' as const, symbol: 'IBM', sessionReturn: buyAndHold },
+          ],
+        })),
+      ),
+    };
+  }
+  const names = (rs: readonly { gate: string }[]) => rs.map((r) => r.gate);
+
+  it('a short record that beats the baselines out of sample fails only as a shortfall (psr, dsr)', () => {
+    // Prepare: positive out of sample, above flat and above buy-and-hold (0.1%)
+    const e = evidence([0.004, 0.006], 0.001);
+    // Act
+    const results = evaluateEvidenceGates(e, T);
+    const c = classifyEvidenceFailures(results, e, T);
+    // Assess
+    expect(results.map((r) => [r.gate, r.verdict])).toEqual([
+      ['psr', 'fail'],
+      ['dsr', 'fail'],
+      ['oos', 'pass'],
+      ['baseline', 'pass'],
+    ]);
+    expect(names(c.shortfall)).toEqual(['psr', 'dsr']);
+    expect(c.against).toEqual([]);
+  });
+
+  it('a measured out-of-sample loss (below flat) is evidence against: oos and baseline', () => {
+    // Prepare: the shared week's shape: -0.104% per session over two paper sessions
+    const e = evidence([-0.0015, -0.00058], -0.002);
+    // Act
+    const c = classifyEvidenceFailures(evaluateEvidenceGates(e, T), e, T);
+    // Assess
+    expect(names(c.shortfall)).toEqual(['psr', 'dsr']);
+    expect(names(c.against)).toEqual(['oos', 'baseline']);
+    expect(c.against[0]?.reason).toMatch(/not positive out of sample$/);
+  });
+
+  it('a gain below the buy-and-hold of its symbol is evidence against (baseline) even with oos passing', () => {
+    const e = evidence([0.002, 0.002], 0.005);
+    const c = classifyEvidenceFailures(evaluateEvidenceGates(e, T), e, T);
+    expect(names(c.against)).toEqual(['baseline']);
+    expect(c.against[0]).toMatchObject({ observed: 0.002, threshold: 0.005 });
+  });
+
+  it('fewer out-of-sample sessions than required is a shortfall, whatever their mean', () => {
+    // Prepare: one losing session where three are required
+    const t = { ...T, minOutOfSampleSessions: 3 };
+    const e = evidence([-0.01], 0);
+    // Act
+    const results = evaluateEvidenceGates(e, t);
+    const c = classifyEvidenceFailures(results, e, t);
+    // Assess: oos says insufficient evidence; baseline measured a loss but on too few sessions
+    expect(names(results.filter((r) => r.verdict === 'fail'))).toEqual([
+      'psr',
+      'dsr',
+      'oos',
+      'baseline',
+    ]);
+    expect(names(c.shortfall)).toEqual(['psr', 'dsr', 'oos', 'baseline']);
+    expect(c.against).toEqual([]);
+    // No out-of-sample session at all: a shortfall too
+    const none = evidence([], 0);
+    expect(
+      names(classifyEvidenceFailures(evaluateEvidenceGates(none, T), none, T).against),
+    ).toEqual([]);
+  });
+
+  it('fails closed as evidence against: a missing threshold, a missing comparison, a session without its baseline', () => {
+    const e = evidence([0.004, 0.006], 0.001);
+    // A missing threshold: every failed gate is against
+    const noMin = { ...T, minPsr: Number.NaN, minOutOfSampleSessions: Number.NaN };
+    const broken = classifyEvidenceFailures(evaluateEvidenceGates(e, noMin), e, noMin);
+    expect(names(broken.against)).toEqual(['psr', 'oos']);
+    // No out-of-sample part, no baseline comparison
+    const none = classifyEvidenceFailures(evaluateEvidenceGates(null, T), null, T);
+    expect(names(none.against)).toEqual(['oos', 'baseline']);
+    expect(names(none.shortfall)).toEqual(['psr', 'dsr']);
+    // A session without its baseline figure
+    const missing = {
+      ...e,
+      baselines: { ...e.baselines, missingDates: ['2013-10-09'] },
+    };
+    const c = classifyEvidenceFailures(evaluateEvidenceGates(missing, T), missing, T);
+    expect(names(c.against)).toEqual(['baseline']);
   });
 });
