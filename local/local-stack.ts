@@ -25,7 +25,7 @@ import type { Notifier } from '../functions/ports/notifier.js';
 import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-config.js';
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
 import { cohortStateMachineValues } from '../lib/config/runtime-env.js';
-import { LocalStateMachine } from './asl-runner.js';
+import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
 import {
   composeLocalApproval,
   composeLocalDay3,
@@ -33,6 +33,7 @@ import {
   ingestFunction,
   type LocalDay3,
   type LocalDay3Settings,
+  type LocalDeps,
   localFunctions,
   preloadHandlerModules,
 } from './composition.js';
@@ -45,7 +46,7 @@ import {
   type LocalServers,
   startLocalServers,
 } from './servers.js';
-import { lockStateFolder, probeWritable } from './state-lock.js';
+import { lockStateFolder, probeWritable, type StateLock } from './state-lock.js';
 
 export const LOCAL_TABLE = 'stagegate-local';
 
@@ -142,25 +143,31 @@ export interface LocalStackOptions {
 }
 
 /**
- * Starts the servers, creates the table and buckets, composes the local dependencies
- * (`local/composition.ts`; nothing is written to `process.env`) and loads the state machines
- * bound to the handlers built from them. Call `stop()` when done (servers also stop with the
- * process).
+ * Takes the state folder's lock and checks the folder can be written (null for `memory`),
+ * before any server starts: a second run on the folder is refused up front.
  */
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  // One writer per state folder, refused up front (before any server starts) when another
-  // run holds it or it cannot be written.
-  const lock = options.stateDir === 'memory' ? null : await lockStateFolder(options.stateDir);
-  if (options.stateDir !== 'memory') {
-    try {
-      await probeWritable(options.stateDir);
-    } catch (err) {
-      await lock?.release();
-      throw err;
-    }
+async function lockState(stateDir: string | 'memory'): Promise<StateLock | null> {
+  if (stateDir === 'memory') return null;
+  const lock = await lockStateFolder(stateDir);
+  try {
+    await probeWritable(stateDir);
+  } catch (err) {
+    await lock.release();
+    throw err;
   }
-  // The emulators (DynamoDB Local's JVM above all) boot in their own processes while this one
-  // loads the handler modules: the two overlap instead of adding up.
+  return lock;
+}
+
+/**
+ * Starts the emulators (DynamoDB Local's JVM above all, in their own processes) while this
+ * process loads the handler modules: the two overlap instead of adding up. Creates the table
+ * once DynamoDB Local is up. On a failure the servers are stopped and the lock released; the
+ * modules have finished loading when this returns.
+ */
+async function startServersWhileLoading(
+  options: LocalStackOptions,
+  lock: StateLock | null,
+): Promise<LocalServers> {
   const serversStarting = startLocalServers({
     dataDir: options.stateDir,
     buckets: Object.values(LOCAL_BUCKETS),
@@ -170,14 +177,126 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   routeLogsTo(process.stderr);
   const loadingFunctions = preloadHandlerModules();
   loadingFunctions.catch(() => undefined); // awaited below
-  let servers: LocalServers;
   try {
-    servers = await serversStarting;
+    const servers = await serversStarting;
+    await createTable(servers);
+    await loadingFunctions;
+    return servers;
   } catch (err) {
     await loadingFunctions.catch(() => undefined);
+    await serversStarting.then((s) => s.stop()).catch(() => undefined);
     await lock?.release();
     throw err;
   }
+}
+
+/** Creates the local table on `servers` (idempotent). */
+async function createTable(servers: LocalServers): Promise<void> {
+  const ddb = new DynamoDBClient({
+    endpoint: servers.dynamoEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    await ensureTable(ddb, LOCAL_TABLE);
+  } finally {
+    ddb.destroy();
+  }
+}
+
+type StateMachines = Pick<
+  LocalStack,
+  'intradayCohort' | 'paperSession' | 'promotionPipeline' | 'learningCycle' | 'day3'
+>;
+
+/** The state machines over the handlers `functions` (and a Day-3 run per call of `day3`). */
+async function loadStateMachines(
+  deps: LocalDeps,
+  config: EnvironmentConfig,
+  clock: ManualClock,
+  functions: readonly LocalFunction[],
+  shardAgents: number | undefined,
+): Promise<StateMachines> {
+  const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
+    clock,
+    values: {
+      ...cohortStateMachineValues(config),
+      ...(shardAgents ? { CohortShardAgents: String(shardAgents) } : {}),
+    },
+  });
+  const paperSession = await LocalStateMachine.load('paper-session.asl.json', functions, {
+    clock,
+  });
+  const promotionPipeline = await LocalStateMachine.load('promotion-pipeline.asl.json', functions, {
+    clock,
+    stateMachines: { PaperSessionStateMachineArn: paperSession },
+  });
+  const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions, {
+    clock,
+  });
+  const day3 = async (settings: LocalDay3Settings): Promise<LocalDay3Run> => {
+    const run = await composeLocalDay3(deps, config, settings);
+    const machine = await LocalStateMachine.load(
+      'day3-go-no-go.asl.json',
+      [...functions, ...run.functions],
+      { clock, stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline } },
+    );
+    return { ...run, machine };
+  };
+  return { intradayCohort, paperSession, promotionPipeline, learningCycle, day3 };
+}
+
+/**
+ * The `alpaca` part of the stack: the fake's LEAN source, and the session-ingestion machine
+ * of one chain (ingestion, then the cohort and the learning cycle nested).
+ */
+function alpacaChain(
+  fake: FakeAlpacaData,
+  sourceRoot: string,
+  deps: LocalDeps,
+  clock: ManualClock,
+  functions: readonly LocalFunction[],
+  machines: StateMachines,
+): NonNullable<LocalStack['alpaca']> | undefined {
+  const baseIngestion = deps.ingestion;
+  if (!baseIngestion) return undefined;
+  return {
+    fake,
+    source: new LeanMarketData(new FileSystemBlobSource(path.resolve(sourceRoot))),
+    sessionIngestion: async (chain: ChainSettings) => {
+      const ingest = await ingestFunction(async () => {
+        const base = await baseIngestion();
+        return { ...base, config: { ...base.config, symbols: [...chain.symbols] } };
+      });
+      return LocalStateMachine.load('session-ingestion.asl.json', [...functions, ingest], {
+        clock,
+        values: {
+          Day3Chained: 'false',
+          CohortBankrollUsd: String(chain.bankrollUsd),
+          CohortAgentCount: String(chain.agentCount),
+          CohortAllocation: chain.allocation,
+          Day3StateMachineArn: 'not-deployed',
+        },
+        stateMachines: {
+          IntradayCohortStateMachineArn: machines.intradayCohort,
+          LearningCycleStateMachineArn: machines.learningCycle,
+        },
+      });
+    },
+  };
+}
+
+/**
+ * Starts the servers, creates the table and buckets, composes the local dependencies
+ * (`local/composition.ts`; nothing is written to `process.env`) and loads the state machines
+ * bound to the handlers built from them. Call `stop()` when done (servers also stop with the
+ * process).
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  // One writer per state folder, refused up front (before any server starts) when another
+  // run holds it or it cannot be written.
+  const lock = await lockState(options.stateDir);
+  const servers = await startServersWhileLoading(options, lock);
   const clock = options.clock ?? new ManualClock(Date.now());
   let fake: FakeAlpacaData | null = null;
   try {
@@ -206,71 +325,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       brokerAccount: options.brokerAccount ?? 'local-paper',
       ...(fake ? { alpacaData: { baseUrl: fake.baseUrl, keys } } : {}),
     });
-    const ddb = new DynamoDBClient({
-      endpoint: servers.dynamoEndpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    await ensureTable(ddb, LOCAL_TABLE);
-    ddb.destroy();
-    await loadingFunctions;
     const functions = await localFunctions(deps);
-    const intradayCohort = await LocalStateMachine.load('intraday-cohort.asl.json', functions, {
-      clock,
-      values: {
-        ...cohortStateMachineValues(config),
-        ...(options.shardAgents ? { CohortShardAgents: String(options.shardAgents) } : {}),
-      },
-    });
-    const paperSession = await LocalStateMachine.load('paper-session.asl.json', functions, {
-      clock,
-    });
-    const promotionPipeline = await LocalStateMachine.load(
-      'promotion-pipeline.asl.json',
-      functions,
-      { clock, stateMachines: { PaperSessionStateMachineArn: paperSession } },
-    );
-    const learningCycle = await LocalStateMachine.load('learning-cycle.asl.json', functions, {
-      clock,
-    });
-    const day3 = async (settings: LocalDay3Settings): Promise<LocalDay3Run> => {
-      const run = await composeLocalDay3(deps, config, settings);
-      const machine = await LocalStateMachine.load(
-        'day3-go-no-go.asl.json',
-        [...functions, ...run.functions],
-        { clock, stateMachines: { PromotionPipelineStateMachineArn: promotionPipeline } },
-      );
-      return { ...run, machine };
-    };
-    const baseIngestion = deps.ingestion;
+    const machines = await loadStateMachines(deps, config, clock, functions, options.shardAgents);
     const alpaca =
-      fake && baseIngestion
-        ? {
-            fake,
-            source: new LeanMarketData(
-              new FileSystemBlobSource(path.resolve(options.alpacaFake?.sourceRoot ?? '.')),
-            ),
-            sessionIngestion: async (chain: ChainSettings) => {
-              const ingest = await ingestFunction(async () => {
-                const base = await baseIngestion();
-                return { ...base, config: { ...base.config, symbols: [...chain.symbols] } };
-              });
-              return LocalStateMachine.load('session-ingestion.asl.json', [...functions, ingest], {
-                clock,
-                values: {
-                  Day3Chained: 'false',
-                  CohortBankrollUsd: String(chain.bankrollUsd),
-                  CohortAgentCount: String(chain.agentCount),
-                  CohortAllocation: chain.allocation,
-                  Day3StateMachineArn: 'not-deployed',
-                },
-                stateMachines: {
-                  IntradayCohortStateMachineArn: intradayCohort,
-                  LearningCycleStateMachineArn: learningCycle,
-                },
-              });
-            },
-          }
+      fake && options.alpacaFake
+        ? alpacaChain(fake, options.alpacaFake.sourceRoot, deps, clock, functions, machines)
         : undefined;
     // Nothing else writes to this state folder now: every non-terminal run is abandoned.
     const recovery = await sweepInFlight(
@@ -284,11 +343,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       recovery,
       approvalDeps: (notifier?: Notifier) =>
         composeLocalApproval(deps, notifier ?? new ConsoleNotifier()),
-      intradayCohort,
-      promotionPipeline,
-      paperSession,
-      learningCycle,
-      day3,
+      ...machines,
       ...(alpaca ? { alpaca } : {}),
       clock,
       config,
