@@ -447,6 +447,21 @@ export class GenomePoolCorruptError extends StagegateError {
 }
 
 /**
+ * A stored cohort cannot be read back: an agent page in a format this code does not know (a
+ * newer writer), or whose payload does not decode or validate. `detail` names the item and
+ * the fault. Never retried: the stored bytes will not change.
+ */
+export class CohortRecordCorruptError extends StagegateError {
+  override readonly name: string = 'CohortRecordCorruptError';
+  constructor(
+    readonly cohortId: string,
+    readonly detail: string,
+  ) {
+    super(`cohort ${cohortId} cannot be read: ${detail}`);
+  }
+}
+
+/**
  * A Step Functions task token can no longer resume its execution: `reason` is `timed_out`
  * (the task's TimeoutSeconds / HeartbeatSeconds passed), `does_not_exist` (the execution
  * ended, or the token was already used) or `invalid` (not a token). Never retried: the

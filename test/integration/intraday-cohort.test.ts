@@ -1,5 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AGENT_PAGE_FORMAT,
+  decodeAgentPage,
+} from '../../functions/adapters/dynamodb/agent-pages.js';
 import { makeDocumentClient } from '../../functions/composition/runtime.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../local/servers.js';
@@ -71,7 +75,9 @@ describe('intraday cohort, happy path', () => {
     expect(keys.filter((k) => k === 'META')).toHaveLength(1);
     expect(keys.filter((k) => k.startsWith('AGENTS#'))).toEqual(['AGENTS#00001']);
     const page = (items.Items ?? []).find((i) => i.sk === 'AGENTS#00001');
-    expect(page?.rows).toHaveLength(30);
+    expect(page?.format).toBe(AGENT_PAGE_FORMAT);
+    expect(page?.data).toBeInstanceOf(Uint8Array);
+    expect(decodeAgentPage(cohortId, page ?? {})).toHaveLength(30);
 
     // Assess: the record read back through the repository is ranked and differentiated
     const record = await stack.runtime.cohorts.get(cohortId);

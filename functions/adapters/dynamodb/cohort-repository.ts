@@ -16,6 +16,7 @@ import {
 } from '../../core/use-cases/cohort-records.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import { rethrowAws } from '../aws-errors.js';
+import { decodeAgentPage, encodeAgentPage } from './agent-pages.js';
 
 /** Partition of every cohort in the `gsi1` index, sorted by session date then completion. */
 const COHORTS_GSI_PK = 'COHORTS';
@@ -29,8 +30,9 @@ const META = 'META';
 const BATCH = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 /**
- * Leaderboard rows per agent-page item. A row is ~0.5 KB, so a page stays far below the
- * 400 KB item limit, and 1,000 agents take 10 items (one `BatchWriteItem`), not 1,000.
+ * Leaderboard rows per agent-page item. A row is ~0.5 KB of JSON before compression, so a
+ * page stays far below the 400 KB item limit, and 1,000 agents take 10 items (one
+ * `BatchWriteItem`), not 1,000.
  */
 export const AGENT_PAGE_ROWS = 100;
 /** Most `BatchWriteItem` calls in flight at once for one cohort. */
@@ -71,12 +73,14 @@ async function boundedAll(tasks: readonly (() => Promise<void>)[], limit: number
  *
  * Items: header `pk=COHORT#<id>, sk=META` (indexed in `gsi1` under `COHORTS`), and the
  * leaderboard in pages of {@link AGENT_PAGE_ROWS} rows, `pk=COHORT#<id>, sk=AGENTS#<first
- * rank>` with the rows in `rows` (a 1,000-agent cohort is 11 items). Pages are written first
+ * rank>` with the rows compact in one binary attribute (`format`, `data`: `agent-pages.ts`;
+ * a 1,000-agent cohort is 11 items, 17,000 numbers in 10 attributes). Pages are written first
  * (idempotent overwrites) with at most {@link MAX_PARALLEL_BATCHES} `BatchWriteItem` calls
  * in flight, each retrying its unprocessed items with exponential backoff; the header last
  * with `attribute_not_exists(pk)`: readers only ever see complete cohorts, and a retried step
- * of the same execution is a no-op. `get` also reads the older one-item-per-agent layout
- * (`sk=AGENT#<rank>`). A partial cohort's header is indexed under {@link PARTIAL_COHORTS_GSI_PK}:
+ * of the same execution is a no-op. `get` also reads the two older layouts: pages with the
+ * rows as a list of maps (`rows`), and one item per agent (`sk=AGENT#<rank>`); a page in an
+ * unknown format fails with `CohortRecordCorruptError`. A partial cohort's header is indexed under {@link PARTIAL_COHORTS_GSI_PK}:
  * `list` returns complete cohorts only.
  */
 export class DynamoCohortRepository implements CohortRepository {
@@ -120,7 +124,11 @@ export class DynamoCohortRepository implements CohortRepository {
       const page = rows.slice(i, i + AGENT_PAGE_ROWS);
       requests.push({
         PutRequest: {
-          Item: { pk: cohortPk(cohortId), sk: agentPageSk(page[0]?.rank ?? i + 1), rows: page },
+          Item: {
+            pk: cohortPk(cohortId),
+            sk: agentPageSk(page[0]?.rank ?? i + 1),
+            ...encodeAgentPage(page),
+          },
         },
       });
     }
@@ -180,12 +188,15 @@ export class DynamoCohortRepository implements CohortRepository {
     const header = items.find((i) => i.sk === META);
     if (!header) throw new NotFoundError('cohort', cohortId);
     const leaderboard = items
-      .flatMap((i): unknown[] => {
+      .flatMap((i): AgentRow[] => {
         const sk = String(i.sk);
-        if (sk.startsWith(AGENT_PAGE_PREFIX)) return Array.isArray(i.rows) ? i.rows : [];
-        return sk.startsWith(LEGACY_AGENT_PREFIX) ? [i] : [];
+        if (sk.startsWith(AGENT_PAGE_PREFIX)) {
+          // pages written before the compact format hold `rows`, a list of maps
+          if (Array.isArray(i.rows)) return i.rows.map((row) => AgentRowSchema.parse(row));
+          return decodeAgentPage(cohortId, i);
+        }
+        return sk.startsWith(LEGACY_AGENT_PREFIX) ? [AgentRowSchema.parse(i)] : [];
       })
-      .map((row) => AgentRowSchema.parse(row))
       .sort((a, b) => a.rank - b.rank);
     return CohortRecordSchema.parse({ ...header, leaderboard });
   }

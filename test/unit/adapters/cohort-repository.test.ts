@@ -1,11 +1,16 @@
+import { gzipSync } from 'node:zlib';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AGENT_PAGE_FORMAT,
+  encodeAgentPage,
+} from '../../../functions/adapters/dynamodb/agent-pages.js';
 import {
   AGENT_PAGE_ROWS,
   DynamoCohortRepository,
   MAX_PARALLEL_BATCHES,
 } from '../../../functions/adapters/dynamodb/cohort-repository.js';
-import { TransientError } from '../../../functions/core/errors.js';
+import { CohortRecordCorruptError, TransientError } from '../../../functions/core/errors.js';
 import type { AgentRow, CohortRecord } from '../../../functions/core/use-cases/cohort-records.js';
 import { fakeDocumentClient } from '../../support/doubles/document-client.js';
 
@@ -198,6 +203,98 @@ describe('DynamoCohortRepository', () => {
     );
     expect(table.maxInFlight()).toBe(MAX_PARALLEL_BATCHES);
     expect(table.calls.at(-1)).toBe('Put');
+  });
+
+  it('stores each page as one compact binary attribute that round-trips every field exactly', async () => {
+    // Prepare: awkward doubles, and the optional fields both present and absent
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+    const rec = record(150);
+    rec.leaderboard[0] = {
+      ...row(1),
+      totalPnlUsd: 0.1 + 0.2,
+      roi: -1e-300,
+      sharpe: Number.MAX_VALUE,
+      sessionVolatility: 1 / 3,
+      maxDrawdownOfPeakFraction: 0,
+    };
+
+    // Act
+    await repo.saveCompleted(rec);
+    const back = await repo.get('coh-1');
+
+    // Assess: no number attributes on a page item, and the leaderboard comes back equal
+    const page = table.items.get('COHORT#coh-1|AGENTS#00001') as Item;
+    expect(Object.keys(page).sort()).toEqual(['data', 'format', 'pk', 'sk']);
+    expect(page.format).toBe(AGENT_PAGE_FORMAT);
+    expect(back.leaderboard).toEqual(rec.leaderboard);
+    expect(back.leaderboard[1]).not.toHaveProperty('sessionVolatility');
+  });
+
+  it('reads pages stored as a list of row maps (the layout before the compact format)', async () => {
+    // Prepare
+    const table = fakeTable();
+    const { leaderboard, ...header } = record(3);
+    table.items.set('COHORT#coh-1|META', { pk: 'COHORT#coh-1', sk: 'META', ...header });
+    table.items.set('COHORT#coh-1|AGENTS#00001', {
+      pk: 'COHORT#coh-1',
+      sk: 'AGENTS#00001',
+      rows: [...leaderboard].reverse(),
+    });
+
+    // Act
+    const back = await new DynamoCohortRepository(table.doc, TABLE).get('coh-1');
+
+    // Assess
+    expect(back.leaderboard).toEqual(leaderboard);
+  });
+
+  it.each([
+    ['an unknown format', { format: 'agent-rows/2', data: gzipSync('{}') }, /agent-rows\/2/],
+    [
+      'bytes that are not gzip',
+      { format: AGENT_PAGE_FORMAT, data: new Uint8Array([1, 2]) },
+      /decode/,
+    ],
+    [
+      'a row that fails validation',
+      {
+        format: AGENT_PAGE_FORMAT,
+        data: gzipSync(JSON.stringify({ columns: ['rank', 'agentId'], rows: [[-1, 'a']] })),
+      },
+      /row 0: rank/,
+    ],
+    [
+      'a row with too few values',
+      {
+        format: AGENT_PAGE_FORMAT,
+        data: gzipSync(JSON.stringify({ columns: ['rank', 'agentId'], rows: [[1]] })),
+      },
+      /row 0 has 1 values for 2 columns/,
+    ],
+  ])('refuses a page with %s, naming the page', async (_, attrs, message) => {
+    // Prepare: a good page and a bad one
+    const table = fakeTable();
+    const { leaderboard, ...header } = record(2);
+    table.items.set('COHORT#coh-1|META', { pk: 'COHORT#coh-1', sk: 'META', ...header });
+    table.items.set('COHORT#coh-1|AGENTS#00001', {
+      pk: 'COHORT#coh-1',
+      sk: 'AGENTS#00001',
+      ...encodeAgentPage(leaderboard.slice(0, 1)),
+    });
+    table.items.set('COHORT#coh-1|AGENTS#00002', {
+      pk: 'COHORT#coh-1',
+      sk: 'AGENTS#00002',
+      ...attrs,
+    });
+
+    // Act
+    const read = new DynamoCohortRepository(table.doc, TABLE).get('coh-1');
+
+    // Assess
+    await expect(read).rejects.toThrow(CohortRecordCorruptError);
+    await expect(read).rejects.toThrow(/AGENTS#00002/);
+    await expect(read).rejects.toThrow(message);
   });
 
   it('reads cohorts stored in the older one-item-per-agent layout', async () => {

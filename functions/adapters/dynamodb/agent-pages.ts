@@ -1,0 +1,85 @@
+/**
+ * The compact encoding of one page of leaderboard rows in the cohort table.
+ *
+ * A page used to be a DynamoDB list of maps (`rows`): about 17 number attributes per agent,
+ * 17,000 per 1,000-agent cohort-day, each one parsed, encoded as a decimal and stored by the
+ * database (DynamoDB Local spent most of its CPU there: BigDecimal and JSON). A page is now one
+ * binary attribute, `data`: gzip of the JSON document `{ "columns": [field, ...], "rows":
+ * [[value, ...], ...] }` (columnar, so field names are written once per page; a field a row
+ * does not have is `null`), tagged `format: "agent-rows/1"`. Numbers keep their exact double
+ * value (JSON round-trips every finite double); every decoded row is validated with
+ * `AgentRowSchema`. The column names travel with the data, so a field added to `AgentRow`
+ * later needs no new format; a page in a format this code does not know (written by newer
+ * code), or one that does not decode, is refused with {@link CohortRecordCorruptError} naming
+ * the page, never read as an empty or partial leaderboard.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CohortRecordCorruptError } from '../../core/errors.js';
+import { type AgentRow, AgentRowSchema } from '../../core/use-cases/cohort-records.js';
+
+/** Format tag of a page written by {@link encodeAgentPage}. */
+export const AGENT_PAGE_FORMAT = 'agent-rows/1';
+
+const COLUMNS = Object.keys(AgentRowSchema.shape) as readonly (keyof AgentRow)[];
+
+/** The attributes of one compact page: `{ format, data }` (data: gzip bytes). */
+export function encodeAgentPage(rows: readonly AgentRow[]): {
+  format: string;
+  data: Uint8Array;
+} {
+  const values = rows.map((r) => COLUMNS.map((c) => r[c] ?? null));
+  const json = JSON.stringify({ columns: COLUMNS, rows: values });
+  return { format: AGENT_PAGE_FORMAT, data: gzipSync(json, { level: 6 }) };
+}
+
+/**
+ * The rows of a stored page item `{ sk, format, data }`, validated.
+ *
+ * @throws CohortRecordCorruptError an unknown `format`, bytes that are not gzip JSON of the
+ *   documented shape, or a row that fails `AgentRowSchema` (the message names `sk`).
+ */
+export function decodeAgentPage(cohortId: string, item: Record<string, unknown>): AgentRow[] {
+  const where = `agent page ${String(item.sk)}`;
+  if (item.format !== AGENT_PAGE_FORMAT) {
+    throw new CohortRecordCorruptError(
+      cohortId,
+      `${where} has format ${JSON.stringify(item.format)}; this version reads ${AGENT_PAGE_FORMAT} (written by newer code?)`,
+    );
+  }
+  if (!(item.data instanceof Uint8Array)) {
+    throw new CohortRecordCorruptError(cohortId, `${where} has no binary data attribute`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(gunzipSync(item.data).toString('utf8'));
+  } catch (err) {
+    throw new CohortRecordCorruptError(
+      cohortId,
+      `${where} does not decode: ${(err as Error).message}`,
+    );
+  }
+  const { columns, rows } = (doc ?? {}) as { columns?: unknown; rows?: unknown };
+  if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) {
+    throw new CohortRecordCorruptError(cohortId, `${where} has no column list`);
+  }
+  if (!Array.isArray(rows)) throw new CohortRecordCorruptError(cohortId, `${where} has no rows`);
+  return rows.map((values: unknown, i) => {
+    if (!Array.isArray(values) || values.length !== columns.length) {
+      throw new CohortRecordCorruptError(
+        cohortId,
+        `${where} row ${i} has ${Array.isArray(values) ? values.length : 'no'} values for ${columns.length} columns`,
+      );
+    }
+    const row: Record<string, unknown> = {};
+    for (const [j, c] of columns.entries()) if (values[j] !== null) row[c] = values[j];
+    const parsed = AgentRowSchema.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new CohortRecordCorruptError(
+        cohortId,
+        `${where} row ${i}: ${issue?.path.join('.') || 'row'} ${issue?.message ?? 'is invalid'}`,
+      );
+    }
+    return parsed.data;
+  });
+}
