@@ -250,6 +250,8 @@ export class SimulatedPaperBroker implements BrokerPort {
   private readonly config: ResolvedConfig;
   private readonly newOrderId: () => string;
   private readonly sessions = new Map<string, Promise<SymbolMinutes | null>>();
+  /** The sync that calls issued together share (see `syncCommitted`), until it reads. */
+  private syncBatch: { readonly now: number; readonly result: Promise<Synced> } | null = null;
   /** The market data as THE exchange account reads it (cached sessions). */
   private readonly source: SessionSource = {
     session: (date, symbol) => this.symbolSession(date, symbol),
@@ -428,8 +430,33 @@ export class SimulatedPaperBroker implements BrokerPort {
     return found;
   }
 
-  /** Advances every open order to now and commits the result, retrying on conflicts. */
-  private async syncCommitted(): Promise<Synced> {
+  /**
+   * Advances every open order to now and commits the result, retrying on conflicts.
+   *
+   * Reads issued together share one sync: a call made while another call's sync has not yet
+   * sent its first store read (the calls of one `Promise.all`, e.g. the account and the
+   * positions a pre-trade check reads), at the same `clock.now()`, gets that sync's result.
+   * Every sharer's call began before the store was read, so each still sees a state committed
+   * during its own call; it saves one account read and one order batch read per sharer.
+   */
+  private syncCommitted(): Promise<Synced> {
+    const now = this.clock.now();
+    const batch = this.syncBatch;
+    if (batch !== null && batch.now === now) return batch.result;
+    const next: { now: number; result: Promise<Synced> } = {
+      now,
+      result: Promise.resolve() as never,
+    };
+    next.result = (async () => {
+      await Promise.resolve(); // let the calls issued together join before the first read
+      if (this.syncBatch === next) this.syncBatch = null;
+      return this.syncCommittedNow();
+    })();
+    this.syncBatch = next;
+    return next.result;
+  }
+
+  private async syncCommittedNow(): Promise<Synced> {
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.backoff(attempt);
       const synced = await this.sync(this.clock.now());

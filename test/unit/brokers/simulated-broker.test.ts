@@ -440,6 +440,36 @@ describe('SimulatedPaperBroker idempotency, restart and cancel', () => {
     expect(await broker.listOpenOrders()).toHaveLength(1);
   });
 
+  it('reads issued together share one store read and see the fills booked by then; later reads read again', async () => {
+    // Prepare: an open order that fills at minute 1
+    const { broker, store, clock } = setup();
+    await broker.submitOrder(order());
+    clock.set(minute(1));
+    let loads = 0;
+    const load = store.loadAccount.bind(store);
+    store.loadAccount = () => {
+      loads++;
+      return load();
+    };
+
+    // Act
+    const [account, positions, open] = await Promise.all([
+      broker.getAccount(),
+      broker.listPositions(),
+      broker.listOpenOrders(),
+    ]);
+    const together = loads;
+    await broker.getAccount();
+    await broker.listPositions();
+
+    // Assess
+    expect(together).toBe(1);
+    expect(loads).toBe(3);
+    expect(positions).toMatchObject([{ symbol: 'SPY', qty: 10 }]);
+    expect(open).toEqual([]);
+    expect(account.cashUsd).toBeLessThan(CONFIG.startingCashUsd);
+  });
+
   it('a new broker over the same store sees earlier orders and keeps filling them', async () => {
     // Prepare
     const bars: BarsSpec = { ...FLAT, volume: FLAT.bid.map(() => 4) };
