@@ -273,7 +273,7 @@ interface ReplayRun {
 }
 
 /** One firing as the replay prints and names it: UTC ISO time, session date, stamp, execution name. */
-interface FiringContext {
+export interface FiringContext {
   readonly iso: string;
   readonly date: string;
   readonly stamp: string;
@@ -313,8 +313,13 @@ function replayFirings(stack: LocalStack, options: ReplayOptions, first: string,
   ).filter((f) => sessions.has(firingSession(crypto, f.atMs, f.name)));
 }
 
-/** The stamp, session date and execution name of the firing at `atMs`. */
-function firingContext(crypto: boolean, atMs: number, firingName: string): FiringContext {
+/**
+ * The stamp, session date and execution name of the firing at `atMs`. The name (and so the
+ * cohort id, `cohortIdFor`) is `<prefix>-<session date><HHMM>-<suffix>` with the firing's
+ * clock time in the market's zone: New York for equities, UTC for crypto (24 h UTC sessions).
+ * Nothing parses it; it only has to read right.
+ */
+export function firingContext(crypto: boolean, atMs: number, firingName: string): FiringContext {
   const iso = new Date(atMs).toISOString();
   const date = firingSession(crypto, atMs, firingName);
   const stamp = crypto
@@ -327,7 +332,8 @@ function firingContext(crypto: boolean, atMs: number, firingName: string): Firin
       'learning-cycle': 'learn',
       'session-ingestion': 'ingest',
     }[firingName] ?? 'run';
-  const name = `${prefix}-${date.replaceAll('-', '')}${nyHhmm(atMs).replace(':', '')}-${Date.now().toString(36)}`;
+  const hhmm = crypto ? iso.slice(11, 16) : nyHhmm(atMs);
+  const name = `${prefix}-${date.replaceAll('-', '')}${hhmm.replace(':', '')}-${Date.now().toString(36)}`;
   return { iso, date, stamp, name };
 }
 
@@ -472,8 +478,9 @@ async function replayFiring(
   } else if (firingName === 'promotion') await replayPromotion(run, f);
   else {
     write(`\n[${f.stamp}] schedule learning-cycle  `);
+    // As the deployed schedules: each market's learning cycle breeds that market's pool.
     const result = await stack.learningCycle.execute(
-      { source: 'schedule' },
+      { source: 'schedule', market: run.crypto ? 'crypto' : 'equity-usa' },
       { executionName: f.name, onProgress: run.progress },
     );
     write(`[${result.status.toLowerCase()}]\n`);

@@ -147,7 +147,8 @@ async function pipelineAccesses(): Promise<Access[]> {
   await cohorts.list(1);
   await readStreamHead(doc, TABLE, 'promotion:pr-1');
   // The cohort machine's run-cohort reads the genome pool.
-  await new DynamoGenomePoolRepository(doc, TABLE).getCurrent();
+  await new DynamoGenomePoolRepository(doc, TABLE).getCurrent('equity-usa');
+  await new DynamoGenomePoolRepository(doc, TABLE).getCurrent('crypto');
   // The Day-3 functions: approval requests, micro-live slices, watched slices (gsi1).
   const approvals = new DynamoApprovalStore({
     doc,

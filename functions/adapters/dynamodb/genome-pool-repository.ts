@@ -7,6 +7,7 @@ import {
   paginateQuery,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { Market } from '../../core/calendar/market-calendar.js';
 import {
   GenerationAlreadyExistsError,
   GenomePoolConflictError,
@@ -23,7 +24,6 @@ import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import { rethrowAws } from '../aws-errors.js';
 
 const PK = 'GENOME_POOL';
-const CURRENT = 'CURRENT';
 /**
  * Bytes of gzip payload per part item: well under DynamoDB's 400 KB item limit (which counts
  * attribute names and the key too). 1,000 genomes with lineage and fitness gzip to ~150 KB.
@@ -39,10 +39,38 @@ const TRANSIENT_CANCELLATIONS = new Set([
 /** Part indexes are 4 digits. */
 const MAX_PARTS = 9_999;
 
-const genSk = (n: number) => `GEN#${String(n).padStart(10, '0')}`;
-const partPrefix = (n: number, digest: string) => `${genSk(n)}#PART#${digest.slice(0, 16)}#`;
-const partSk = (n: number, digest: string, i: number) =>
-  `${partPrefix(n, digest)}${String(i).padStart(4, '0')}`;
+/** The sort keys of one market's pool (see {@link genomePoolKeys}). */
+export interface GenomePoolKeys {
+  /** The pool's CURRENT pointer. */
+  readonly current: string;
+  /** Header of generation `n`. */
+  readonly generation: (n: number) => string;
+  /** Prefix of generation `n`'s parts whose payload hashes to `digest` (hex SHA-256). */
+  readonly partPrefix: (n: number, digest: string) => string;
+  /** Part `i` of generation `n`. */
+  readonly part: (n: number, digest: string, i: number) => string;
+}
+
+/**
+ * Sort keys (under `pk=GENOME_POOL`) of `market`'s genome pool. `equity-usa` keeps the keys
+ * of the single pool stored before pools were per market (`CURRENT`, `GEN#<n>`), so an
+ * existing pool reads as the equity pool with no migration; every other market's keys carry
+ * the prefix `MARKET#<market>#` (`MARKET#crypto#CURRENT`, `MARKET#crypto#GEN#<n>`), which no
+ * equity key starts with, so the equity pool's part queries (`begins_with GEN#<n>#PART#`)
+ * never see another market's items. The partition stays `GENOME_POOL`: the functions' IAM
+ * leading-key grant is unchanged.
+ */
+export function genomePoolKeys(market: Market): GenomePoolKeys {
+  const prefix = market === 'equity-usa' ? '' : `MARKET#${market}#`;
+  const generation = (n: number) => `${prefix}GEN#${String(n).padStart(10, '0')}`;
+  const partPrefix = (n: number, digest: string) => `${generation(n)}#PART#${digest.slice(0, 16)}#`;
+  return {
+    current: `${prefix}CURRENT`,
+    generation,
+    partPrefix,
+    part: (n, digest, i) => `${partPrefix(n, digest)}${String(i).padStart(4, '0')}`,
+  };
+}
 
 interface Header {
   generation: number;
@@ -61,7 +89,9 @@ interface Header {
 /**
  * {@link GenomePoolRepository} on the stagegate single table (pk/sk strings).
  *
- * Items, all under `pk=GENOME_POOL`:
+ * Items, all under `pk=GENOME_POOL`, one set per market with the sort keys of
+ * {@link genomePoolKeys} (shown here for `equity-usa`; `crypto`'s are the same behind
+ * `MARKET#crypto#`):
  * - `sk=GEN#<generation, 10 digits>`: the generation header (created, seed, counts, stats,
  *   checksums).
  * - `sk=GEN#<generation>#PART#<16 hex of payload sha256>#<index, 4 digits>`: the genomes,
@@ -100,7 +130,8 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     this.partBytes = partBytes;
   }
 
-  async saveGeneration(input: GenomeGeneration): Promise<void> {
+  async saveGeneration(market: Market, input: GenomeGeneration): Promise<void> {
+    const keys = genomePoolKeys(market);
     const gen = parseGenomeGeneration(input);
     const n = gen.generation;
     const content = {
@@ -127,7 +158,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
         `generation ${n} needs ${parts.length} parts (max ${MAX_PARTS})`,
       );
     }
-    await this.writeParts(n, payloadSha256, parts);
+    await this.writeParts(keys, n, payloadSha256, parts);
 
     const header: Header = {
       generation: n,
@@ -141,14 +172,15 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       stats: gen.stats ?? null,
     };
     try {
-      await this.commitHeader(header);
+      await this.commitHeader(keys, header);
     } catch (err) {
-      await this.explainCancelled(err, n, contentSha256);
+      await this.explainCancelled(err, keys, n, contentSha256);
     }
   }
 
   /** Writes the gzip payload's parts (keyed by the payload's SHA-256: a retry rewrites the same items). */
   private async writeParts(
+    keys: GenomePoolKeys,
     n: number,
     payloadSha256: string,
     parts: readonly Buffer[],
@@ -159,7 +191,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
           this.doc.send(
             new PutCommand({
               TableName: this.tableName,
-              Item: { pk: PK, sk: partSk(n, payloadSha256, i), generation: n, data },
+              Item: { pk: PK, sk: keys.part(n, payloadSha256, i), generation: n, data },
             }),
           ),
         `write genome pool generation ${n} part ${i}`,
@@ -171,7 +203,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
    * Writes the generation's header and moves CURRENT to it in one transaction: the header must
    * not exist yet, CURRENT must be the previous generation (absent for generation 0).
    */
-  private async commitHeader(header: Header): Promise<void> {
+  private async commitHeader(keys: GenomePoolKeys, header: Header): Promise<void> {
     const n = header.generation;
     const first = n === 0;
     await this.doc.send(
@@ -180,14 +212,19 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
           {
             Put: {
               TableName: this.tableName,
-              Item: { pk: PK, sk: genSk(n), ...header },
+              Item: { pk: PK, sk: keys.generation(n), ...header },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
           {
             Put: {
               TableName: this.tableName,
-              Item: { pk: PK, sk: CURRENT, generation: n, createdAtIso: header.createdAtIso },
+              Item: {
+                pk: PK,
+                sk: keys.current,
+                generation: n,
+                createdAtIso: header.createdAtIso,
+              },
               ConditionExpression: first ? 'attribute_not_exists(pk)' : '#generation = :previous',
               ...(first
                 ? {}
@@ -207,17 +244,22 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
    * already written with other content, CURRENT moved by another writer, a transient
    * cancellation, or the error itself (a bug).
    */
-  private async explainCancelled(err: unknown, n: number, contentSha256: string): Promise<void> {
+  private async explainCancelled(
+    err: unknown,
+    keys: GenomePoolKeys,
+    n: number,
+    contentSha256: string,
+  ): Promise<void> {
     const first = n === 0;
     if ((err as { name?: string }).name !== 'TransactionCanceledException') {
       rethrowAws(err, `save genome pool generation ${n}`);
     }
-    const existing = await this.getHeader(n);
+    const existing = await this.getHeader(keys, n);
     if (existing) {
       if (existing.contentSha256 === contentSha256) return; // retry of the same save
       throw new GenerationAlreadyExistsError(n);
     }
-    const current = await this.getCurrentGeneration();
+    const current = await this.getCurrentGeneration(keys);
     if (current !== (first ? null : n - 1)) {
       throw new GenomePoolConflictError(first ? null : n - 1, current);
     }
@@ -231,18 +273,19 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     throw err; // cancelled for another reason (a bug): surface it unchanged
   }
 
-  async getCurrent(): Promise<GenomeGeneration | null> {
-    const n = await this.getCurrentGeneration();
-    return n === null ? null : this.getGeneration(n);
+  async getCurrent(market: Market): Promise<GenomeGeneration | null> {
+    const n = await this.getCurrentGeneration(genomePoolKeys(market));
+    return n === null ? null : this.getGeneration(market, n);
   }
 
-  async getGeneration(generation: number): Promise<GenomeGeneration | null> {
+  async getGeneration(market: Market, generation: number): Promise<GenomeGeneration | null> {
+    const keys = genomePoolKeys(market);
     if (!Number.isInteger(generation) || generation < 0) {
       throw new ValidationError('generation', `must be an integer >= 0, got ${generation}`);
     }
-    const header = await this.getHeader(generation);
+    const header = await this.getHeader(keys, generation);
     if (!header) return null;
-    const prefix = partPrefix(generation, header.payloadSha256);
+    const prefix = keys.partPrefix(generation, header.payloadSha256);
     const items = await this.call(async () => {
       const out: Record<string, unknown>[] = [];
       const pages = paginateQuery(
@@ -287,13 +330,13 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     return parsed.data as GenomeGeneration;
   }
 
-  private async getCurrentGeneration(): Promise<number | null> {
+  private async getCurrentGeneration(keys: GenomePoolKeys): Promise<number | null> {
     const out = await this.call(
       () =>
         this.doc.send(
           new GetCommand({
             TableName: this.tableName,
-            Key: { pk: PK, sk: CURRENT },
+            Key: { pk: PK, sk: keys.current },
             ConsistentRead: true,
           }),
         ),
@@ -302,13 +345,13 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     return out.Item ? Number(out.Item.generation) : null;
   }
 
-  private async getHeader(n: number): Promise<Header | null> {
+  private async getHeader(keys: GenomePoolKeys, n: number): Promise<Header | null> {
     const out = await this.call(
       () =>
         this.doc.send(
           new GetCommand({
             TableName: this.tableName,
-            Key: { pk: PK, sk: genSk(n) },
+            Key: { pk: PK, sk: keys.generation(n) },
             ConsistentRead: true,
           }),
         ),

@@ -189,7 +189,9 @@ async function candidateOf(
   if (!row) return null;
   const tracks = trackRecords(records);
   const pooled =
-    deps.genomePool && own ? await trialsThrough(deps.genomePool, own.genomeGeneration) : null;
+    deps.genomePool && own
+      ? await trialsThrough(deps.genomePool, own.market ?? 'equity-usa', own.genomeGeneration)
+      : null;
   const e = candidateEvidence({
     genomeId: row.genomeId,
     selectionCutoffDate: cohort.sessionDate,

@@ -14,7 +14,9 @@
  * samples side by side (`inSample`, `outOfSample`) and the `oos` gate asks for a positive mean
  * return out of sample.
  */
+
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
+import type { Market } from '../calendar/market-calendar.js';
 import {
   type BaselineComparison,
   type BaselineSession,
@@ -196,7 +198,8 @@ export function withPaperSessions(
 }
 
 /**
- * Distinct genomes evaluated from generation 0 through `generation` of the pool: the seeded
+ * Distinct genomes evaluated from generation 0 through `generation` of `market`'s pool (each
+ * market breeds its own pool, so a market's DSR counts only its own trials): the seeded
  * pool's genomes plus every non-elite child of each learning cycle (children are new genomes:
  * the cycle redraws a child identical to a parent or already in the pool; elites carry over
  * unchanged and are not new trials). Uses the count persisted with a generation (`trials`)
@@ -206,11 +209,12 @@ export function withPaperSessions(
  */
 export async function trialsThrough(
   pool: GenomePoolRepository,
+  market: Market,
   generation: number,
 ): Promise<number | null> {
   let added = 0;
   for (let g = generation; g >= 0; g--) {
-    const gen = await pool.getGeneration(g);
+    const gen = await pool.getGeneration(market, g);
     if (!gen) return null;
     if (typeof gen.trials === 'number') return gen.trials + added;
     if (g === 0) return gen.genomes.length + added;

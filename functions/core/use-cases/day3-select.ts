@@ -107,7 +107,7 @@ async function day3Evidence(
   }
   const records = trackRecords([...byId.values()]);
   const trials = deps.genomePool
-    ? await trialsThrough(deps.genomePool, day3.genomeGeneration)
+    ? await trialsThrough(deps.genomePool, day3.market ?? 'equity-usa', day3.genomeGeneration)
     : null;
   // The genome's paper sessions (the broker's fills) count in its record (#13 item 4).
   const paper = deps.paperTrackRecord

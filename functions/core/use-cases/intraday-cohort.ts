@@ -85,15 +85,18 @@ export interface RunOutput {
 }
 
 /**
- * The agents' genomes: the persisted pool's current generation when it fits the request
- * (same size, only the requested symbols); otherwise a pool seeded from the config seed,
- * saved as generation 0 when no pool exists yet (so learning cycles have a start).
+ * The agents' genomes, from the pool of the session's market (`prepared.market.calendar`;
+ * absent in older executions: `equity-usa`): the pool's current generation when it fits the
+ * request (same size, only the requested symbols); otherwise a pool seeded from the config
+ * seed, saved as that market's generation 0 when the market has no pool yet (so its learning
+ * cycles have a start).
  */
 export async function genomesFor(
   deps: { readonly genomePool: GenomePoolRepository; readonly clock: Clock },
-  prepared: Pick<PreparedCohort, 'symbols' | 'config'>,
+  prepared: Pick<PreparedCohort, 'symbols' | 'config' | 'market'>,
 ): Promise<{ genomes: Genome[]; generation: number; source: 'pool' | 'seeded' }> {
-  const current = await deps.genomePool.getCurrent();
+  const market = prepared.market.calendar ?? 'equity-usa';
+  const current = await deps.genomePool.getCurrent(market);
   const symbols = new Set(prepared.symbols);
   if (
     current &&
@@ -108,7 +111,7 @@ export async function genomesFor(
     prepared.config.seed,
   );
   if (!current) {
-    await deps.genomePool.saveGeneration({
+    await deps.genomePool.saveGeneration(market, {
       generation: 0,
       genomes,
       lineage: [],

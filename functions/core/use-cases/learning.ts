@@ -1,6 +1,7 @@
 /**
- * The scheduled learning cycle (`statemachines/learning-cycle.asl.json`): evolves the
- * persisted genome pool from the scored cohorts inside the lookback window, saves the next
+ * The scheduled learning cycle (`statemachines/learning-cycle.asl.json`): evolves ONE market's
+ * persisted genome pool (the request's `market`, `equity-usa` when absent) from that market's
+ * scored cohorts inside the lookback window, saves the next
  * generation with its lineage and fitness, and records `learning_cycle`. The next cohort
  * starts from the new pool, so Day 2 and Day 3 are not re-runs of Day 1.
  */
@@ -10,6 +11,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { GenomePoolRepository } from '../../ports/genome-pool.js';
 import type { AuditDraft } from '../audit/record.js';
+import type { Market } from '../calendar/market-calendar.js';
 import { parseOrThrow } from '../errors.js';
 import {
   type DiversityStats,
@@ -52,9 +54,11 @@ export const LearningRequestSchema = z.strictObject({
   /** PRNG seed; default: derived from the current generation and the time. */
   seed: z.number().int().optional(),
   /**
-   * Learn from the cohorts of this market only (`crypto`: 24 h UTC sessions; `equity-usa`:
-   * NYSE sessions, also cohorts recorded before the market was stored). The session-ingestion
-   * chain passes its session's market. Absent: every market's cohorts.
+   * The market whose genome pool the cycle breeds, from that market's cohorts only (`crypto`:
+   * 24 h UTC sessions; `equity-usa`: NYSE sessions, also cohorts recorded before the market was
+   * stored). The session-ingestion chain passes its session's market; the equity and crypto
+   * learning schedules send theirs. Absent: `equity-usa` (requests from before pools were per
+   * market meant the equity pool), never every market's cohorts.
    */
   market: z.enum(['equity-usa', 'crypto']).optional(),
 });
@@ -149,13 +153,14 @@ function evolvePool(
  */
 async function saveNextGeneration(
   pool: GenomePoolRepository,
+  market: Market,
   current: PoolGeneration,
   result: CycleResult,
   now: number,
 ): Promise<number> {
   const generation = current.generation + 1;
-  const previousTrials = current.trials ?? (await trialsThrough(pool, current.generation));
-  await pool.saveGeneration({
+  const previousTrials = current.trials ?? (await trialsThrough(pool, market, current.generation));
+  await pool.saveGeneration(market, {
     generation,
     genomes: result.pool,
     lineage: result.lineage,
@@ -213,24 +218,29 @@ export async function learningCycle(
   const parsed = parseOrThrow(LearningRequestSchema, input.request, 'request');
   const now = deps.clock.now();
   const stream = `learning:${input.executionName.replace(/[^A-Za-z0-9._:@/+-]/g, '') || 'x'}`;
+  const market = parsed.market ?? 'equity-usa';
   const record = async (payload: Record<string, unknown>) =>
     deps.audit.append({
       kind: 'learning_cycle',
       actor: 'stagegate/learning-cycle',
       stream,
       environment: deps.environment,
-      payload,
+      payload: { market, ...payload },
     });
 
-  const current = await deps.genomePool.getCurrent();
-  const { recent, read } = await cohortsOfMarket(deps, parsed.market, now);
+  const current = await deps.genomePool.getCurrent(market);
+  const { recent, read } = await cohortsOfMarket(deps, market, now);
   const base: CycleBase = {
     fromGeneration: current?.generation ?? null,
     poolSize: current?.genomes.length ?? 0,
     cohortsInWindow: recent.length,
   };
   if (!current) {
-    const out = skippedOutput(base, 'no genome pool yet (the first cohort seeds it)', null);
+    const out = skippedOutput(
+      base,
+      `no ${market} genome pool yet (the market's first cohort seeds it)`,
+      null,
+    );
     await record({
       status: out.status,
       reason: out.reason,
@@ -243,12 +253,10 @@ export async function learningCycle(
     parsed.seed ??
     ((current.generation + 1) * 1_000_003 + Math.floor(now / 60_000)) % 2_147_483_647;
   const result = evolvePool(deps.config, current, cohorts, seed, now);
-  const stats = result.stats;
-  const validation = stats.validation as NonNullable<typeof stats.validation>;
-  if (stats.scoredGenomes === 0) {
+  if (result.stats.scoredGenomes === 0) {
     const out = skippedOutput(
       base,
-      `no scored results of generation ${current.generation} in the last ${deps.config.lookbackHours} h`,
+      `no scored results of ${market} generation ${current.generation} in the last ${deps.config.lookbackHours} h`,
       current.generation,
     );
     await record({
@@ -260,7 +268,7 @@ export async function learningCycle(
     });
     return out;
   }
-  const generation = await saveNextGeneration(deps.genomePool, current, result, now);
+  const generation = await saveNextGeneration(deps.genomePool, market, current, result, now);
   await record(
     evolvedPayload(
       deps.config,
@@ -270,10 +278,27 @@ export async function learningCycle(
       recent.map((c) => c.cohortId),
     ),
   );
+  return evolvedOutput(
+    base,
+    `${market} generation ${generation} from ${result.stats.scoredGenomes} scored genome(s) in ${recent.length} cohort(s)`,
+    generation,
+    result,
+  );
+}
+
+/** An evolved cycle's output: the new generation, its fitness and its train/validation split. */
+function evolvedOutput(
+  base: CycleBase,
+  reason: string,
+  generation: number,
+  result: CycleResult,
+): LearningOutput {
+  const stats = result.stats;
+  const validation = stats.validation as NonNullable<typeof stats.validation>;
   return {
     ...base,
     status: 'evolved',
-    reason: `generation ${generation} from ${stats.scoredGenomes} scored genome(s) in ${recent.length} cohort(s)`,
+    reason,
     generation,
     bestFitness: stats.bestFitness,
     meanFitness: stats.meanFitness,
@@ -303,15 +328,15 @@ function auditSplit(v: ValidationStats, diversity: DiversityStats | undefined) {
 
 /**
  * {@link cohortsToRead} over the listed cohorts of `market` (`equity-usa` takes cohorts stored
- * before cohorts named their market too); every market's when `market` is undefined.
+ * before cohorts named their market too).
  */
 async function cohortsOfMarket(
   deps: Pick<LearningDeps, 'cohorts' | 'config'>,
-  market: 'equity-usa' | 'crypto' | undefined,
+  market: Market,
   now: number,
 ) {
   const listed = (await deps.cohorts.list(COHORT_SCAN)).filter(
-    (c) => market === undefined || (c.market ?? 'equity-usa') === market,
+    (c) => (c.market ?? 'equity-usa') === market,
   );
   return cohortsToRead(listed, now, deps.config);
 }

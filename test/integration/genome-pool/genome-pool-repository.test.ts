@@ -2,7 +2,8 @@
  * DynamoGenomePoolRepository against real DynamoDB Local (started by local/servers.ts, in
  * memory): generations round-trip, CURRENT moves only from generation − 1, a generation is
  * written once (identical re-save is a no-op), concurrent cycles cannot both win, parts stay
- * under the item size limit and are checked on read.
+ * under the item size limit and are checked on read; each market's pool is its own (the equity
+ * pool keeps the keys of the single pool stored before pools were per market).
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,6 +30,7 @@ import { cycleInput, NOW, randomResults } from '../../unit/learning/fixtures.js'
 
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const MAX_ITEM_BYTES = 400 * 1024;
+const EQUITY = 'equity-usa';
 
 let servers: LocalServers;
 let client: DynamoDBClient;
@@ -131,8 +133,8 @@ describe('DynamoGenomePoolRepository', () => {
     const { repo } = await freshRepository();
 
     // Act
-    const current = await repo.getCurrent();
-    const zero = await repo.getGeneration(0);
+    const current = await repo.getCurrent(EQUITY);
+    const zero = await repo.getGeneration(EQUITY, 0);
 
     // Assess
     expect(current).toBeNull();
@@ -146,11 +148,11 @@ describe('DynamoGenomePoolRepository', () => {
     const g1 = bred(g0, 5);
 
     // Act
-    await repo.saveGeneration(g0);
-    const afterZero = await repo.getCurrent();
-    await repo.saveGeneration(g1);
-    const afterOne = await repo.getCurrent();
-    const readZero = await repo.getGeneration(0);
+    await repo.saveGeneration(EQUITY, g0);
+    const afterZero = await repo.getCurrent(EQUITY);
+    await repo.saveGeneration(EQUITY, g1);
+    const afterOne = await repo.getCurrent(EQUITY);
+    const readZero = await repo.getGeneration(EQUITY, 0);
 
     // Assess
     expect(afterZero).toEqual({ ...g0, stats: null });
@@ -171,17 +173,17 @@ describe('DynamoGenomePoolRepository', () => {
     const { repo } = await freshRepository();
     const g0 = generation0();
     const g1 = bred(g0, 5);
-    await repo.saveGeneration(g0);
-    await repo.saveGeneration(g1);
+    await repo.saveGeneration(EQUITY, g0);
+    await repo.saveGeneration(EQUITY, g1);
 
     // Act
-    const retry = await settle(repo.saveGeneration(g1));
-    const other = await settle(repo.saveGeneration(bred(g0, 6)));
+    const retry = await settle(repo.saveGeneration(EQUITY, g1));
+    const other = await settle(repo.saveGeneration(EQUITY, bred(g0, 6)));
 
     // Assess
     expect(retry).toEqual({ ok: true });
     expect(other.error).toBeInstanceOf(GenerationAlreadyExistsError);
-    expect((await repo.getCurrent())?.seed).toBe(5);
+    expect((await repo.getCurrent(EQUITY))?.seed).toBe(5);
   });
 
   it('refuses a generation not bred from the current one (optimistic concurrency)', async () => {
@@ -189,30 +191,33 @@ describe('DynamoGenomePoolRepository', () => {
     const { repo } = await freshRepository();
     const g0 = generation0();
     const g1 = bred(g0, 5);
-    await repo.saveGeneration(g0);
+    await repo.saveGeneration(EQUITY, g0);
 
     // Act
-    const skipping = await settle(repo.saveGeneration({ ...bred(g1, 7), generation: 2 }));
-    const secondSeed = await settle(repo.saveGeneration(generation0(30, 2)));
+    const skipping = await settle(repo.saveGeneration(EQUITY, { ...bred(g1, 7), generation: 2 }));
+    const secondSeed = await settle(repo.saveGeneration(EQUITY, generation0(30, 2)));
 
     // Assess
     expect(skipping.error).toBeInstanceOf(GenomePoolConflictError);
     expect(skipping.error).toMatchObject({ expectedPrevious: 1, actual: 0 });
     expect(secondSeed.error).toBeInstanceOf(GenerationAlreadyExistsError);
-    expect((await repo.getCurrent())?.generation).toBe(0);
-    expect(await repo.getGeneration(2)).toBeNull();
+    expect((await repo.getCurrent(EQUITY))?.generation).toBe(0);
+    expect(await repo.getGeneration(EQUITY, 2)).toBeNull();
   });
 
   it('lets exactly one of two concurrent cycles bred from the same generation win', async () => {
     // Prepare
     const { repo } = await freshRepository();
     const g0 = generation0();
-    await repo.saveGeneration(g0);
+    await repo.saveGeneration(EQUITY, g0);
     const a = bred(g0, 11);
     const b = bred(g0, 12);
 
     // Act
-    const results = await Promise.allSettled([repo.saveGeneration(a), repo.saveGeneration(b)]);
+    const results = await Promise.allSettled([
+      repo.saveGeneration(EQUITY, a),
+      repo.saveGeneration(EQUITY, b),
+    ]);
 
     // Assess
     const won = results.filter((r) => r.status === 'fulfilled');
@@ -223,7 +228,7 @@ describe('DynamoGenomePoolRepository', () => {
     expect(
       reason instanceof GenerationAlreadyExistsError || reason instanceof GenomePoolConflictError,
     ).toBe(true);
-    const current = await repo.getCurrent();
+    const current = await repo.getCurrent(EQUITY);
     expect(current?.generation).toBe(1);
     expect([a.seed, b.seed]).toContain(current?.seed);
   });
@@ -237,11 +242,11 @@ describe('DynamoGenomePoolRepository', () => {
     const s0 = generation0(30, 3);
 
     // Act
-    await big.repo.saveGeneration(g0);
-    await big.repo.saveGeneration(g1);
-    await small.repo.saveGeneration(s0);
-    const readBig = await big.repo.getCurrent();
-    const readSmall = await small.repo.getCurrent();
+    await big.repo.saveGeneration(EQUITY, g0);
+    await big.repo.saveGeneration(EQUITY, g1);
+    await small.repo.saveGeneration(EQUITY, s0);
+    const readBig = await big.repo.getCurrent(EQUITY);
+    const readSmall = await small.repo.getCurrent(EQUITY);
 
     // Assess
     expect(readBig).toEqual(g1);
@@ -256,7 +261,7 @@ describe('DynamoGenomePoolRepository', () => {
   it('reports a generation with a missing part as corrupt', async () => {
     // Prepare
     const { repo, table } = await freshRepository({ partBytes: 500 });
-    await repo.saveGeneration(generation0());
+    await repo.saveGeneration(EQUITY, generation0());
     const part = (await rawItems(table)).find((i) => String(i.sk).endsWith('#0001'));
     expect(part).toBeDefined();
     await doc.send(
@@ -264,7 +269,7 @@ describe('DynamoGenomePoolRepository', () => {
     );
 
     // Act
-    const read = repo.getCurrent();
+    const read = repo.getCurrent(EQUITY);
 
     // Assess
     await expect(read).rejects.toThrow(GenomePoolCorruptError);
@@ -276,9 +281,9 @@ describe('DynamoGenomePoolRepository', () => {
     const g0 = generation0();
 
     // Act
-    const empty = await settle(repo.saveGeneration({ ...g0, genomes: [] }));
+    const empty = await settle(repo.saveGeneration(EQUITY, { ...g0, genomes: [] }));
     const duplicate = await settle(
-      repo.saveGeneration({
+      repo.saveGeneration(EQUITY, {
         ...g0,
         genomes: [g0.genomes[0], g0.genomes[0]] as GenomeGeneration['genomes'],
       }),
@@ -287,6 +292,66 @@ describe('DynamoGenomePoolRepository', () => {
     // Assess
     expect(empty.error).toBeInstanceOf(ValidationError);
     expect(duplicate.error).toMatchObject({ field: 'genomes[1].id' });
-    expect(await repo.getCurrent()).toBeNull();
+    expect(await repo.getCurrent(EQUITY)).toBeNull();
+  });
+
+  it('keeps one pool per market in the same table: generations, CURRENT and conflicts never cross', async () => {
+    // Prepare: an equity pool at generation 1, then a crypto pool seeded on other symbols
+    const { repo, table } = await freshRepository();
+    const e0 = generation0(30, 1);
+    const e1 = bred(e0, 5);
+    const c0: GenomeGeneration = {
+      ...generation0(20, 9),
+      genomes: seedGenomePool(20, ['BTCUSD', 'ETHUSD'], 9),
+    };
+    await repo.saveGeneration(EQUITY, e0);
+    await repo.saveGeneration(EQUITY, e1);
+
+    // Act: crypto's generation 0 is its own (not a conflict with equity's CURRENT = 1)
+    await repo.saveGeneration('crypto', c0);
+    const c1 = bred(c0, 6);
+    await repo.saveGeneration('crypto', c1);
+    const equityAfter = await repo.getCurrent(EQUITY);
+    const cryptoAfter = await repo.getCurrent('crypto');
+    const cryptoZero = await repo.getGeneration('crypto', 0);
+    const staleEquity = await settle(
+      repo.saveGeneration(EQUITY, { ...bred(e0, 7), generation: 1 }),
+    );
+
+    // Assess
+    expect(equityAfter).toEqual(e1);
+    expect(cryptoAfter).toEqual(c1);
+    expect(cryptoZero?.genomes).toEqual(c0.genomes);
+    expect(cryptoZero?.genomes.every((g) => ['BTCUSD', 'ETHUSD'].includes(g.symbol))).toBe(true);
+    expect(staleEquity.error).toBeInstanceOf(GenerationAlreadyExistsError);
+    const keys = (await rawItems(table)).map((i) => String(i.sk));
+    expect(keys.filter((k) => k.startsWith('MARKET#crypto#')).sort()).toEqual([
+      'MARKET#crypto#CURRENT',
+      'MARKET#crypto#GEN#0000000000',
+      expect.stringMatching(/^MARKET#crypto#GEN#0000000000#PART#[0-9a-f]{16}#0000$/),
+      'MARKET#crypto#GEN#0000000001',
+      expect.stringMatching(/^MARKET#crypto#GEN#0000000001#PART#[0-9a-f]{16}#0000$/),
+    ]);
+  });
+
+  it('stores the equity pool under the keys of the single pre-market pool (no migration); crypto reads none there', async () => {
+    // Prepare: the layout pools had before they were per market (sk CURRENT, GEN#n, parts)
+    const { repo, table } = await freshRepository();
+    const g0 = generation0(30, 4);
+    await repo.saveGeneration(EQUITY, g0);
+    const legacy = (await rawItems(table)).map((i) => String(i.sk)).sort();
+
+    // Act
+    const equity = await repo.getCurrent(EQUITY);
+    const crypto = await repo.getCurrent('crypto');
+
+    // Assess
+    expect(legacy).toEqual([
+      'CURRENT',
+      'GEN#0000000000',
+      expect.stringMatching(/^GEN#0000000000#PART#[0-9a-f]{16}#0000$/),
+    ]);
+    expect(equity?.genomes).toEqual(g0.genomes);
+    expect(crypto).toBeNull();
   });
 });

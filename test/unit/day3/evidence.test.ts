@@ -73,13 +73,21 @@ describe('the Day-3 candidate evidence', () => {
       ],
       [2, { generation: 2, genomes: [] as never, lineage: [], trials: 11 }],
     ]);
+    // The equity pool holds `gens`; the crypto pool only a generation 0 of 40 genomes.
     const pool = {
-      getGeneration: async (g: number) => (gens.get(g) as GenomeGeneration) ?? null,
+      getGeneration: async (market: string, g: number) =>
+        market === 'crypto'
+          ? g === 0
+            ? ({ generation: 0, genomes: new Array(40).fill({}), lineage: [] } as never)
+            : null
+          : ((gens.get(g) as GenomeGeneration) ?? null),
     } as GenomePoolRepository;
-    // Act / Assess
-    expect(await trialsThrough(pool, 1)).toBe(6);
-    expect(await trialsThrough(pool, 2)).toBe(11);
-    expect(await trialsThrough(pool, 7)).toBeNull();
+    // Act / Assess: each market counts its own pool's trials
+    expect(await trialsThrough(pool, 'equity-usa', 1)).toBe(6);
+    expect(await trialsThrough(pool, 'equity-usa', 2)).toBe(11);
+    expect(await trialsThrough(pool, 'equity-usa', 7)).toBeNull();
+    expect(await trialsThrough(pool, 'crypto', 0)).toBe(40);
+    expect(await trialsThrough(pool, 'crypto', 1)).toBeNull();
     expect(nextTrials(6, [{ operator: 'elite' }, { operator: 'crossover' }])).toBe(7);
   });
 });

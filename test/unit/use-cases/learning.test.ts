@@ -65,6 +65,8 @@ function setup(config: Partial<LearningConfig>, extra: readonly CohortRecord[] =
         .map((c) => ({ ...c, totalPnlUsd: 0, bestAgentId: null })) as readonly CohortSummary[],
   };
   const saved: GenomeGeneration[] = [];
+  /** The market of each saved generation, in save order. */
+  const savedMarkets: string[] = [];
   const generation0: GenomeGeneration = {
     generation: 0,
     genomes: pool,
@@ -74,11 +76,14 @@ function setup(config: Partial<LearningConfig>, extra: readonly CohortRecord[] =
     createdAtIso: new Date(NOW - 100 * HOUR).toISOString(),
     trials: pool.length,
   };
+  // One pool per market: each starts at generation0 and grows by its own saves.
+  const ofMarket = (market: string) => saved.filter((_, i) => savedMarkets[i] === market);
   const genomePool: GenomePoolRepository = {
-    getCurrent: async () => saved.at(-1) ?? generation0,
-    getGeneration: async (n) => (n === 0 ? generation0 : (saved[n - 1] ?? null)),
-    saveGeneration: async (g) => {
+    getCurrent: async (market) => ofMarket(market).at(-1) ?? generation0,
+    getGeneration: async (market, n) => (n === 0 ? generation0 : (ofMarket(market)[n - 1] ?? null)),
+    saveGeneration: async (market, g) => {
       saved.push(g);
+      savedMarkets.push(market);
     },
   };
   const clock = new ManualClock(NOW);
@@ -98,7 +103,7 @@ function setup(config: Partial<LearningConfig>, extra: readonly CohortRecord[] =
       ...config,
     }),
   };
-  return { deps, got, saved, audit };
+  return { deps, got, saved, savedMarkets, audit };
 }
 
 describe('learningCycle: the validation split', () => {
@@ -159,7 +164,7 @@ describe('learningCycle: the market of the chain that started it', () => {
     market: 'crypto',
   } as CohortRecord;
 
-  it('learns from the cohorts of the requested market only, and accepts the chain request', async () => {
+  it("breeds the requested market's pool from that market's cohorts only; no market means equity", async () => {
     // Prepare
     const equity = setup({ validationSessions: 0 }, [crypto]);
     const cryptoOnly = setup({ validationSessions: 0 }, [crypto]);
@@ -176,10 +181,21 @@ describe('learningCycle: the market of the chain that started it', () => {
     });
     await learningCycle(any.deps, { request: { source: 'schedule', seed: 5 }, executionName: 'z' });
 
-    // Assess: an equity cycle never reads the crypto cohort (nor a crypto cycle the equity ones)
+    // Assess: an equity cycle never reads the crypto cohort (nor a crypto cycle the equity ones),
+    // and each saves into its own market's pool; a request without a market is the equity one
     expect(equity.got).toEqual(['c-2013-10-07']);
     expect(cryptoOnly.got).toEqual(['c-crypto-2013-10-06']);
-    expect(any.got.sort()).toEqual(['c-2013-10-07', 'c-crypto-2013-10-06']);
+    expect(any.got).toEqual(['c-2013-10-07']);
+    expect(equity.savedMarkets).toEqual(['equity-usa']);
+    expect(cryptoOnly.savedMarkets).toEqual(['crypto']);
+    expect(any.savedMarkets).toEqual(['equity-usa']);
+    expect(any.saved[0]?.genomes).toEqual(equity.saved[0]?.genomes);
+    expect(JSON.parse(equity.audit.records().at(-1)?.payload ?? '{}')).toMatchObject({
+      market: 'equity-usa',
+    });
+    expect(JSON.parse(cryptoOnly.audit.records().at(-1)?.payload ?? '{}')).toMatchObject({
+      market: 'crypto',
+    });
   });
 
   it('refuses an unknown market, naming the field', async () => {
