@@ -1,6 +1,7 @@
 /**
- * Step "RunLearningCycle" of the learning-cycle state machine: evolves the genome pool from
- * the scored cohorts inside the lookback and records `learning_cycle` (or why it skipped).
+ * Step "RunLearningCycle" of the learning-cycle state machine: evolves the request's market's
+ * genome pool (`equity-usa` when the request names none) from that market's scored cohorts
+ * inside the lookback and records `learning_cycle` (or why it skipped).
  *
  * Event: `{ request: { source, seed?, market? }, execution: { id, name } }` (`market`: learn from
  * that market's cohorts only; the session-ingestion chain passes it). Returns `LearningOutput`.
