@@ -195,8 +195,11 @@ export class AuditCompaction extends Construct {
       group: props.scheduleGroup,
       name: 'audit-compaction',
       description: `Compacts the previous UTC day of ${stage} audit records (${when.expression} UTC)`,
-      ids: { schedule: 'AuditCompactionStart', deadLetterQueue: 'AuditCompactionScheduleDlq' },
-      deadLetterQueueName: `${names.prefix}-audit-compaction-schedule-dlq`,
+      id: 'AuditCompactionStart',
+      deadLetterQueue: {
+        id: 'AuditCompactionScheduleDlq',
+        name: `${names.prefix}-audit-compaction-schedule-dlq`,
+      },
       withScheduledTime: true,
     });
     this.schedule = started.schedule;

@@ -18,17 +18,14 @@
  * replay posts it). Every target retries and then dead-letters to one queue,
  * `stagegate-<stage>-crypto-schedule-dlq`, whose depth the workflow stack alarms on.
  */
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import type { ResourceNames } from '../config/naming.js';
 import { type StageSchedule, stageSchedules } from '../config/schedules.js';
-import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
+import { deadLetterQueueOf, rollbackTickSchedules, scheduledStart } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 export interface CryptoStageProps {
@@ -56,23 +53,16 @@ export class CryptoStage extends Construct {
   constructor(scope: Construct, id: string, props: CryptoStageProps) {
     super(scope, id);
     const { config, names } = props;
-    this.deadLetterQueue = new sqs.Queue(this, 'CryptoScheduleDlq', {
-      queueName: `${names.prefix}-crypto-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      this.deadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the crypto schedule targets; its depth is alarmed.',
+    this.deadLetterQueue = deadLetterQueueOf(
+      this,
+      { id: 'CryptoScheduleDlq', name: `${names.prefix}-crypto-schedule-dlq` },
+      'the crypto schedule targets',
     );
     const crypto = stageSchedules(config).crypto;
-    const market = { source: 'schedule', market: 'crypto' };
+    const market = { market: 'crypto' };
     const out: Record<string, scheduler.Schedule> = {
       [crypto.cohortStart.name]: this.startSchedule(props, crypto.cohortStart, props.cohort, {
         ...market,
-        scheduledTime: scheduler.ContextAttribute.scheduledTime,
         symbols: config.cohort.cryptoSymbols ?? [],
         bankrollUsd: config.cohort.bankrollUsd,
         agentCount: config.cohort.agentCount,
@@ -98,83 +88,43 @@ export class CryptoStage extends Construct {
         props.day3.stateMachine,
         market,
       );
-      Object.assign(out, this.rollbackTicks(props, props.day3.rollbackMonitor));
+      const ticks = rollbackTickSchedules(this, {
+        ticks: crypto.rollbackMonitor,
+        monitor: props.day3.rollbackMonitor,
+        group: props.scheduleGroup,
+        deadLetterQueue: this.deadLetterQueue,
+        everyMinutes: config.schedules.rollbackMonitor.everyMinutes,
+        role: {
+          id: 'CryptoRollbackMonitorSchedulerRole',
+          description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor for crypto slices`,
+        },
+        watches: `${config.stage} crypto micro-live slices`,
+      });
+      for (const t of ticks) out[t.node.id] = t;
     }
     this.schedules = out;
   }
 
-  /** A schedule starting `machine` with `input` (retries, then this construct's DLQ). */
+  /**
+   * A schedule starting `machine` with `{source, market, ...input}` (the cohort's also gets
+   * `scheduledTime`), then this construct's DLQ ({@link scheduledStart}).
+   */
   private startSchedule(
     props: CryptoStageProps,
     s: StageSchedule,
     machine: sfn.IStateMachine,
     input: Record<string, unknown>,
   ): scheduler.Schedule {
-    return new scheduler.Schedule(this, s.name, {
-      scheduleName: s.name,
-      scheduleGroup: props.scheduleGroup,
+    return scheduledStart(this, {
+      machine,
+      schedule: s,
+      group: props.scheduleGroup,
+      name: s.name,
+      id: s.name,
       description: `${s.name} of the ${props.config.stage} crypto stage (${s.expression} ${s.timezone})`,
-      schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timezone)),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: s.enabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(machine, {
-        input: scheduler.ScheduleTargetInput.fromObject(input),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 3,
-        // As the equity starts: an undeliverable start is dead-lettered (and alarmed).
-        maxEventAge: Duration.minutes(30),
-      }),
-    });
-  }
-
-  /** The crypto rollback-monitor ticks (UTC, every day; the closing tick at 23:55 UTC). */
-  private rollbackTicks(
-    props: CryptoStageProps,
-    monitor: StagegateFunction,
-  ): Record<string, scheduler.Schedule> {
-    const { config } = props;
-    const invoker = new iam.Role(this, 'CryptoRollbackMonitorSchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor for crypto slices`,
-    });
-    const out: Record<string, scheduler.Schedule> = {};
-    for (const tick of stageSchedules(config).crypto.rollbackMonitor) {
-      out[tick.name] = new scheduler.Schedule(this, tick.name, {
-        scheduleName: tick.name,
-        scheduleGroup: props.scheduleGroup,
-        description: `Rollback monitor of the ${config.stage} crypto micro-live slices (${tick.expression} ${tick.timezone}${tick.closeOfDay ? ', closing tick' : ''})`,
-        schedule: scheduler.ScheduleExpression.expression(
-          tick.expression,
-          TimeZone.of(tick.timezone),
-        ),
-        timeWindow: scheduler.TimeWindow.off(),
-        enabled: tick.enabled,
-        target: new schedulerTargets.LambdaInvoke(monitor, {
-          role: invoker,
-          input: scheduler.ScheduleTargetInput.fromObject({
-            scheduledTime: scheduler.ContextAttribute.scheduledTime,
-            market: tick.market,
-            ...(tick.closeOfDay ? { closeOfDay: true } : {}),
-          }),
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 2,
-          // A tick older than its slot (`everyMinutes`) is superseded by the next one.
-          maxEventAge: Duration.minutes(
-            Math.max(1, config.schedules.rollbackMonitor.everyMinutes - 1),
-          ),
-        }),
-      });
-    }
-    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
-    if (invokePolicy) {
-      acknowledgeNag(
-        invokePolicy,
-        wildcardResourceFinding(invokePolicy, `${monitor.functionArn}:*`),
-        'The scheduler target grant (grantInvoke) covers the rollback monitor and its qualified ARNs ("<function>:*", versions and aliases) of that one function only; the schedules invoke the unqualified function.',
-      );
-    }
-    return out;
+      deadLetterQueue: this.deadLetterQueue,
+      withScheduledTime: machine === props.cohort,
+      input,
+    }).schedule;
   }
 }

@@ -26,18 +26,16 @@
  * switch.
  */
 
-import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -60,8 +58,9 @@ import {
 } from '../handlers.js';
 import { DAY3_GO_NO_GO_ASL } from '../paths.js';
 import { aslStateMachine } from './asl-state-machine.js';
-import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
+import { acknowledgeNag } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
+import { deadLetterQueueOf, rollbackTickSchedules, scheduledStart } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** Key prefix of the Day-3 run reports in the artifacts bucket. */
@@ -389,81 +388,41 @@ export class Day3GoNoGo extends Construct {
     return queue;
   }
 
+  /**
+   * The go/no-go start (`schedules.day3GoNoGo`) and the equity rollback-monitor ticks, both
+   * dead-lettered to `stagegate-<stage>-day3-schedule-dlq`.
+   */
   private buildSchedules(props: Day3GoNoGoProps, rollbackMonitor: StagegateFunction) {
     const { config, names } = props;
-    const queue = new sqs.Queue(this, 'Day3ScheduleDlq', {
-      queueName: `${names.prefix}-day3-schedule-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledgeNag(
-      queue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the go/no-go and rollback-monitor schedule targets; its depth is alarmed.',
+    const queue = deadLetterQueueOf(
+      this,
+      { id: 'Day3ScheduleDlq', name: `${names.prefix}-day3-schedule-dlq` },
+      'the go/no-go and rollback-monitor schedule targets',
     );
     const { day3GoNoGo, rollbackMonitor: ticks } = stageSchedules(config);
-    const schedule = new scheduler.Schedule(this, 'Day3GoNoGoStart', {
-      scheduleName: day3GoNoGo.name,
-      scheduleGroup: props.scheduleGroup,
+    const { schedule } = scheduledStart(this, {
+      machine: this.stateMachine,
+      schedule: day3GoNoGo,
+      group: props.scheduleGroup,
+      name: day3GoNoGo.name,
+      id: 'Day3GoNoGoStart',
       description: `Starts the ${config.stage} Day-3 go/no-go (${day3GoNoGo.expression} ${day3GoNoGo.timezone})`,
-      schedule: scheduler.ScheduleExpression.expression(
-        day3GoNoGo.expression,
-        TimeZone.of(day3GoNoGo.timezone),
-      ),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: day3GoNoGo.enabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        // SelectCandidate then reviews the three most recent complete cohorts.
-        input: scheduler.ScheduleTargetInput.fromObject({ source: 'schedule' }),
-        deadLetterQueue: queue,
-        retryAttempts: 3,
-        maxEventAge: Duration.minutes(30),
-      }),
+      deadLetterQueue: queue,
+      // SelectCandidate then reviews the three most recent complete cohorts.
+      withScheduledTime: false,
     });
-    // One role for the four ticks; the target's grantInvoke also adds `<function>:*`
-    // (versions/aliases): acknowledged below, for this role and function only.
-    const invoker = new iam.Role(this, 'RollbackMonitorSchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor`,
+    const rollback = rollbackTickSchedules(this, {
+      ticks,
+      monitor: rollbackMonitor,
+      group: props.scheduleGroup,
+      deadLetterQueue: queue,
+      everyMinutes: config.schedules.rollbackMonitor.everyMinutes,
+      role: {
+        id: 'RollbackMonitorSchedulerRole',
+        description: `Lets EventBridge Scheduler invoke the ${config.stage} rollback monitor`,
+      },
+      watches: `${config.stage} micro-live slices`,
     });
-    const rollback = ticks.map(
-      (tick) =>
-        new scheduler.Schedule(this, tick.name, {
-          scheduleName: tick.name,
-          scheduleGroup: props.scheduleGroup,
-          description: `Rollback monitor of the ${config.stage} micro-live slices (${tick.expression} ${tick.timezone}${tick.closeOfDay ? ', closing tick' : ''})`,
-          schedule: scheduler.ScheduleExpression.expression(
-            tick.expression,
-            TimeZone.of(tick.timezone),
-          ),
-          timeWindow: scheduler.TimeWindow.off(),
-          enabled: tick.enabled,
-          target: new schedulerTargets.LambdaInvoke(rollbackMonitor, {
-            role: invoker,
-            input: scheduler.ScheduleTargetInput.fromObject({
-              scheduledTime: scheduler.ContextAttribute.scheduledTime,
-              ...(tick.closeOfDay ? { closeOfDay: true } : {}),
-            }),
-            deadLetterQueue: queue,
-            retryAttempts: 2,
-            // A tick older than its slot (`everyMinutes`) is superseded by the next one.
-            maxEventAge: Duration.minutes(
-              Math.max(1, config.schedules.rollbackMonitor.everyMinutes - 1),
-            ),
-          }),
-        }),
-    );
-    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
-    if (invokePolicy) {
-      acknowledgeNag(
-        invokePolicy,
-        wildcardResourceFinding(invokePolicy, `${rollbackMonitor.functionArn}:*`),
-        'The scheduler target grant (grantInvoke) covers the rollback monitor and its qualified ARNs ("<function>:*", versions and aliases) of that one function only; the schedules invoke the unqualified function.',
-      );
-    }
     return { queue, schedule, rollback };
   }
 }

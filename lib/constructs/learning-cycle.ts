@@ -112,8 +112,8 @@ export class LearningCycle extends Construct {
       group: props.scheduleGroup,
       name: learningCycle.name,
       description: `Starts the ${stage} learning cycle (${learningCycle.expression} ${learningCycle.timezone})`,
-      ids: { schedule: 'LearningCycleStart', deadLetterQueue: 'LearningScheduleDlq' },
-      deadLetterQueueName: `${names.prefix}-learning-schedule-dlq`,
+      id: 'LearningCycleStart',
+      deadLetterQueue: { id: 'LearningScheduleDlq', name: `${names.prefix}-learning-schedule-dlq` },
       withScheduledTime: false,
     });
     this.schedule = started.schedule;

@@ -111,8 +111,11 @@ export class SessionIngestion extends Construct {
       group: props.scheduleGroup,
       name: sessionIngestion.name,
       description: `Starts the ${stage} session ingestion and its chain (${sessionIngestion.expression} ${sessionIngestion.timezone})`,
-      ids: { schedule: 'SessionIngestionStart', deadLetterQueue: 'IngestionScheduleDlq' },
-      deadLetterQueueName: `${names.prefix}-ingestion-schedule-dlq`,
+      id: 'SessionIngestionStart',
+      deadLetterQueue: {
+        id: 'IngestionScheduleDlq',
+        name: `${names.prefix}-ingestion-schedule-dlq`,
+      },
       withScheduledTime: true,
     });
     this.schedule = started.schedule;
@@ -136,11 +139,11 @@ export class SessionIngestion extends Construct {
       group: props.scheduleGroup,
       name: start.name,
       description: `Starts the ${config.stage} crypto session ingestion of the UTC day that ended, and its chain (${start.expression} ${start.timezone})`,
-      ids: {
-        schedule: 'CryptoSessionIngestionStart',
-        deadLetterQueue: 'CryptoIngestionScheduleDlq',
+      id: 'CryptoSessionIngestionStart',
+      deadLetterQueue: {
+        id: 'CryptoIngestionScheduleDlq',
+        name: `${names.prefix}-crypto-ingestion-schedule-dlq`,
       },
-      deadLetterQueueName: `${names.prefix}-crypto-ingestion-schedule-dlq`,
       withScheduledTime: true,
       input: { market: 'crypto' },
     });
