@@ -58,9 +58,17 @@ export const BUNDLE_SETTINGS = {
    * `semver` (~27 KB, reached only through the X-Ray SDK under Powertools Tracer: cls-hooked's
    * Node-version check and the unused AWS SDK v2 patcher) becomes a plain-version `gte`
    * (`functions/adapters/aws/semver-gte.cjs`), which throws on anything else.
+   * `@smithy/core/event-streams` (~15 KB: the codec of the S3 and Lambda operations that stream
+   * events, `SelectObjectContent` and `InvokeWithResponseStream`, which stagegate never calls)
+   * becomes a marshaller that throws on use (`functions/adapters/aws/event-streams-none.ts`).
+   * `debug` (~10 KB with ms and supports-color, reached only through the Slack SDK's HTTP stack,
+   * logging only when DEBUG names it, which no function sets) becomes loggers that are off
+   * (`functions/adapters/slack/debug-off.cjs`).
    */
   alias: {
     '@aws-sdk/credential-provider-node': './functions/adapters/aws/lambda-credentials.ts',
+    '@smithy/core/event-streams': './functions/adapters/aws/event-streams-none.ts',
+    debug: './functions/adapters/slack/debug-off.cjs',
     'mime-db': './functions/adapters/slack/mime-db-empty.cjs',
     semver: './functions/adapters/aws/semver-gte.cjs',
   } as Readonly<Record<string, string>>,

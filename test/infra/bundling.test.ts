@@ -38,6 +38,7 @@ const ERRORS_OUTFILE = path.join(OUT_DIR, 'errors.mjs');
 let inputs: string[] = [];
 let formInputs: string[] = [];
 let tracerInputs: string[] = [];
+let probeInputs: string[] = [];
 
 const lambdaContext = {
   functionName: 'record-audit',
@@ -58,12 +59,34 @@ beforeAll(async () => {
   await writeFile(
     PROBE_ENTRY,
     [
-      "import { S3Client } from '@aws-sdk/client-s3';",
+      "import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';",
+      "import { Readable } from 'node:stream';",
       'export const credentials = () =>',
       "  new S3Client({ region: 'us-east-1' }).config.credentials();",
+      '/** A PutObject through a request handler that answers 200 with an ETag (no network). */',
+      'export const put = async () => {',
+      '  const sent: { method: string; path: string }[] = [];',
+      '  const client = new S3Client({',
+      "    region: 'us-east-1',",
+      "    credentials: { accessKeyId: 'AKIDPROBE', secretAccessKey: 'probe' },",
+      '    requestHandler: {',
+      '      handle: async (request: { method: string; path: string }) => {',
+      '        sent.push({ method: request.method, path: request.path });',
+      '        return {',
+      "          response: { statusCode: 200, headers: { etag: 'probe-etag' }, body: Readable.from([]) },",
+      '        };',
+      '      },',
+      '    },',
+      '  });',
+      "  const out = await client.send(new PutObjectCommand({ Bucket: 'probe-bucket', Key: 'a/b.json', Body: '{}' }));",
+      '  return { etag: out.ETag, sent };',
+      '};',
+      '/** The event-stream marshaller the S3 client was built with. */',
+      "export const marshaller = () => new S3Client({ region: 'us-east-1' }).config.eventStreamMarshaller;",
     ].join('\n'),
   );
-  await build(esbuildOptions(PROBE_ENTRY, PROBE_OUTFILE));
+  const probeBuild = await build(esbuildOptions(PROBE_ENTRY, PROBE_OUTFILE));
+  probeInputs = Object.keys((probeBuild.metafile as Metafile).inputs);
   await writeFile(
     FORM_ENTRY,
     [
@@ -171,9 +194,44 @@ describe('the Slack SDK inside a bundle', () => {
 
     // Assess: no mime-db in the bundle, and form-data still builds the part
     expect(formInputs.some((i) => i.includes('node_modules/mime-db/'))).toBe(false);
+    expect(formInputs.some((i) => i.includes('node_modules/debug/'))).toBe(false);
     expect(formInputs.some((i) => i.includes('node_modules/@slack/web-api/'))).toBe(true);
     expect(body).toContain('filename="chart.png"');
     expect(body).toContain('Content-Type: application/octet-stream');
+  });
+});
+
+describe('the AWS SDK inside a bundle, without the event-stream codec', () => {
+  it('sends a PutObject and reads its response through the bundled S3 client', async () => {
+    // Prepare: the probe bundled with an S3 client (beforeAll)
+    const probe = (await import(pathToFileURL(PROBE_OUTFILE).href)) as {
+      put: () => Promise<{ etag?: string; sent: { method: string; path: string }[] }>;
+    };
+
+    // Act
+    const out = await probe.put();
+
+    // Assess: the codec is left out, the stand-in is in, and the request went out and back
+    expect(probeInputs.some((i) => i.includes('submodules/event-streams/'))).toBe(false);
+    expect(probeInputs).toContain('functions/adapters/aws/event-streams-none.ts');
+    expect(out.sent).toEqual([{ method: 'PUT', path: expect.stringContaining('a/b.json') }]);
+    expect(out.etag).toBe('probe-etag');
+  });
+
+  it('fails loudly, naming the cause, if an event-stream operation is ever called', async () => {
+    // Prepare
+    const probe = (await import(pathToFileURL(PROBE_OUTFILE).href)) as {
+      marshaller: () => { serialize: () => unknown; deserialize: () => unknown };
+    };
+
+    // Act
+    const marshaller = probe.marshaller();
+
+    // Assess
+    expect(() => marshaller.serialize()).toThrow(
+      expect.objectContaining({ name: 'EventStreamsNotBundledError' }),
+    );
+    expect(() => marshaller.deserialize()).toThrow(/event streams are not bundled/);
   });
 });
 
