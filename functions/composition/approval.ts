@@ -4,7 +4,7 @@
  * builds the secrets source (Secrets Manager), the approval store (task token encrypted with a
  * key derived from the approval key), the task-token port (Step Functions SendTask*), the
  * announcer (Slack Web API or incoming webhook) and the micro-live repository, on top of
- * {@link getRuntime} and {@link getPromotionDeps}. Built lazily, once per process (secrets are
+ * the process-wide stores (`getStoreRuntime`). Built lazily, once per process (secrets are
  * fetched on first use). The local mode does not come through here: its own composition root
  * (`local/composition.ts`) assembles the same shapes with {@link assembleApprovalDeps}.
  *
@@ -48,8 +48,8 @@ import type { MicroLiveRepository } from '../ports/micro-live.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { SecretsPort } from '../ports/secrets.js';
 import type { TaskTokenPort } from '../ports/task-token.js';
-import { getPromotionDeps } from './promotion.js';
-import { getRuntime, makeDocumentClient, makeS3Client, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
+import { getStoreRuntime, makeDocumentClient, makeS3Client, type StoreRuntime } from './stores.js';
 
 const optional = z
   .string()
@@ -83,7 +83,8 @@ export function readApprovalEnv(env: Record<string, string | undefined>): Approv
 
 /** What the approval page, Slack interactivity and the Day-3 steps share. */
 export interface ApprovalDeps extends ApplyDecisionDeps {
-  readonly runtime: Runtime;
+  /** The stores the approval flow runs on (no market data: the approval page reads no bars). */
+  readonly runtime: StoreRuntime;
   readonly clock: Clock;
   readonly audit: AuditSink;
   readonly secrets: SecretsPort;
@@ -140,7 +141,7 @@ export function announcerFor(
 }
 
 /** Secrets Manager secrets named by the approval environment (read through the clock's cache). */
-export function makeSecrets(env: ApprovalEnv, rt: Runtime): SecretsPort {
+export function makeSecrets(env: ApprovalEnv, rt: Pick<StoreRuntime, 'env'>): SecretsPort {
   return new SecretsManagerSecrets({
     read: powertoolsSecretReader(traced(new SecretsManagerClient({ region: rt.env.AWS_REGION }))),
     secretIds: {
@@ -173,7 +174,7 @@ async function makeNotifier(env: ApprovalEnv, secrets: SecretsPort): Promise<Not
 
 /** The runtime-specific parts of the approval dependencies. */
 export interface ApprovalParts {
-  readonly runtime: Runtime;
+  readonly runtime: StoreRuntime;
   readonly secrets: SecretsPort;
   readonly key: ApprovalKey;
   readonly notifier: Notifier;
@@ -223,7 +224,7 @@ export function assembleApprovalDeps(parts: ApprovalParts): ApprovalDeps {
  *   (tests of a function's composition on loopback); the environment is read as in AWS.
  */
 export async function buildApprovalDeps(
-  rt: Runtime,
+  rt: StoreRuntime,
   envVars: Record<string, string | undefined>,
   parts: Partial<Pick<ApprovalParts, 'secrets' | 'taskTokens'>> = {},
 ): Promise<ApprovalDeps> {
@@ -245,9 +246,12 @@ export async function buildApprovalDeps(
 
 let cached: Promise<ApprovalDeps> | undefined;
 
-/** The process-wide approval dependencies (a warm Lambda reuses them). */
+/**
+ * The process-wide approval dependencies (a warm Lambda reuses them), on the store runtime
+ * (`getStoreRuntime`): the approval page's bundle carries no market-data adapter.
+ */
 export function getApprovalDeps(): Promise<ApprovalDeps> {
-  cached ??= buildApprovalDeps(getRuntime(), process.env).catch((err: unknown) => {
+  cached ??= buildApprovalDeps(getStoreRuntime(), process.env).catch((err: unknown) => {
     cached = undefined;
     throw err;
   });
@@ -298,30 +302,5 @@ export function assembleDay3Deps(
       makeDocumentClient(rt.env, rt.credentials),
       rt.env.TABLE_NAME,
     ),
-  };
-}
-
-let cachedCore: Day3Deps | undefined;
-
-/**
- * The Day-3 dependencies that need no secret (SelectCandidate, the rollback monitor):
- * promotion deps, Day-3 config, micro-live store.
- */
-export function getDay3CoreDeps(): Day3Deps {
-  cachedCore ??= assembleDay3Deps(
-    getRuntime(),
-    getPromotionDeps(),
-    day3ConfigOf(readApprovalEnv(process.env)),
-  );
-  return cachedCore;
-}
-
-/** The Day-3 steps' dependencies (approval deps on top of {@link getDay3CoreDeps}). */
-export async function getDay3Deps(): Promise<Day3HandlerDeps> {
-  const env = readApprovalEnv(process.env);
-  return {
-    ...(await getApprovalDeps()),
-    ...getDay3CoreDeps(),
-    approvalBaseUrl: env.APPROVAL_BASE_URL ?? '',
   };
 }

@@ -17,6 +17,7 @@ import type { MarketDataPort } from '../ports/market-data.js';
 import {
   type ClientCredentials,
   composeStores,
+  getStoreRuntime,
   makeS3Client,
   type StoreRuntime,
 } from './stores.js';
@@ -65,8 +66,16 @@ export function composeRuntime(
 
 let cached: Runtime | undefined;
 
-/** The process-wide runtime, built on first use from `process.env` (a warm Lambda reuses it). */
+/**
+ * The process-wide runtime, built on first use from `process.env` (a warm Lambda reuses it):
+ * the process-wide stores ({@link getStoreRuntime}, shared with the roots built on them, e.g.
+ * the approval flow's) plus the market data.
+ */
 export function getRuntime(): Runtime {
-  cached ??= buildRuntime(process.env, systemClock);
+  if (!cached) {
+    const stores = getStoreRuntime();
+    const s3 = makeS3Client(stores.env, stores.credentials);
+    cached = { ...stores, marketData: makeMarketData(stores.env, s3) };
+  }
   return cached;
 }

@@ -10,7 +10,8 @@
 import '../composition/slack-web-api.js';
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
+import type { Day3HandlerDeps } from '../composition/approval.js';
+import { getDay3Deps } from '../composition/day3.js';
 import { concludeDay3 } from '../core/use-cases/day3-conclude.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
 import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';

@@ -9,7 +9,7 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import { getDay3CoreDeps } from '../composition/approval.js';
+import { getDay3CoreDeps } from '../composition/day3.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { startMicroLive } from '../core/use-cases/day3-micro-live.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';

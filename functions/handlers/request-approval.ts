@@ -14,7 +14,8 @@
 import '../composition/slack-web-api.js';
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import { type Day3HandlerDeps, getDay3Deps } from '../composition/approval.js';
+import type { Day3HandlerDeps } from '../composition/approval.js';
+import { getDay3Deps } from '../composition/day3.js';
 import { ValidationError } from '../core/errors.js';
 import { Day3SelectionSchema } from '../core/use-cases/day3-records.js';
 import { requestDay3Approval } from '../core/use-cases/day3-request-approval.js';

@@ -13,7 +13,7 @@
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
-import { getDay3CoreDeps } from '../composition/approval.js';
+import { getDay3CoreDeps } from '../composition/day3.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { monitorMicroLive } from '../core/use-cases/day3-rollback.js';
 import { makeHandler, type Provide } from './shared/handler.js';

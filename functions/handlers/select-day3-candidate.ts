@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
-import { getDay3CoreDeps } from '../composition/approval.js';
+import { getDay3CoreDeps } from '../composition/day3.js';
 import type { Day3Deps } from '../core/use-cases/day3.js';
 import { selectDay3Candidate } from '../core/use-cases/day3-select.js';
 import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';

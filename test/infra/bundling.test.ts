@@ -18,7 +18,7 @@ import {
   esbuildOptions,
   nodejsBundlingOptions,
 } from '../../lib/constructs/bundling.js';
-import { entryOf, HANDLERS } from '../../lib/handlers.js';
+import { APPROVAL_HANDLERS, entryOf, HANDLERS } from '../../lib/handlers.js';
 import { REPO_ROOT } from '../../lib/paths.js';
 
 // Inside the repo (git-ignored .local), like every build output of the tests.
@@ -166,6 +166,24 @@ describe('record-audit bundle', () => {
     expect(has('@aws-sdk/credential-provider-node/')).toBe(false);
     expect(has('@aws-sdk/nested-clients/')).toBe(false);
     expect(has('@smithy/credential-provider-imds/')).toBe(false);
+  });
+
+  it('leaves the market-data adapters and the promotion pipeline out of the approval page too', async () => {
+    // Prepare: the approval page's entry, bundled in memory with the deployed options
+    const spec = APPROVAL_HANDLERS.approvalHttp;
+    const options = esbuildOptions(entryOf(spec), path.join(OUT_DIR, 'approval-http.mjs'));
+
+    // Act
+    const result = await build({ ...options, write: false, sourcemap: false });
+    const pageInputs = Object.keys((result.metafile as Metafile).inputs);
+    const has = (fragment: string) => pageInputs.some((input) => input.includes(fragment));
+
+    // Assess: its root is the approval flow's stores (approval.ts), not runtime.ts/promotion.ts
+    expect(has('functions/composition/approval.ts')).toBe(true);
+    expect(has('functions/composition/runtime.ts')).toBe(false);
+    expect(has('functions/composition/promotion.ts')).toBe(false);
+    expect(has('functions/adapters/market-data/')).toBe(false);
+    expect(has('node_modules/adm-zip/')).toBe(false);
   });
 
   it('takes every SDK package from the one installed copy the tests import, never a nested one', () => {
