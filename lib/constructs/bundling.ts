@@ -39,7 +39,7 @@ export const BUNDLE_SETTINGS = {
   /**
    * Nothing is external: the AWS SDK v3 (and its Smithy core) is bundled, so Lambda runs the
    * exact SDK version `package-lock.json` pins and the tests ran, not whatever the nodejs22.x
-   * runtime ships that month. Cost: the SDK core, S3 and DynamoDB clients are ~330 KB minified
+   * runtime ships that month. Cost: the SDK core, S3 and DynamoDB clients are ~345 KB minified
    * per handler, above the 500 KB bundle target together with zod and the X-Ray SDK; chosen
    * for version parity (docs/deploy.md, "AWS SDK version"). `test/infra/bundling.test.ts`
    * asserts the SDK is inside the bundle.
