@@ -96,144 +96,225 @@ function sendJson(
   res.end(JSON.stringify(body));
 }
 
-/** Starts the console server on 127.0.0.1. @throws when the port is taken. */
-export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
-  const { api, users } = options;
+/** One request as a route's handler sees it. */
+interface RouteContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  readonly url: URL;
+  /** The request body (read, bounded, for routes with `body: true`; empty otherwise). */
+  readonly body: Buffer;
+}
 
-  const login = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    let fields: Record<string, unknown> = {};
-    const type = req.headers['content-type'] ?? '';
-    try {
-      fields = type.startsWith('application/json')
-        ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
-        : Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-    } catch {
-      fields = {};
-    }
-    const username = typeof fields.username === 'string' ? fields.username.slice(0, 64) : '';
-    const password = typeof fields.password === 'string' ? fields.password.slice(0, 256) : '';
-    const token = users.login(username, password);
-    if (!token) {
-      await options.audit.append({
-        kind: 'input_rejected',
-        actor: 'anonymous:unauthenticated',
-        stream: 'console:refusals',
-        environment: options.environment,
-        payload: {
-          source: 'console-login',
-          field: 'password',
-          message: 'unknown user or wrong password',
-          username: /^[a-z0-9-]{1,32}$/.test(username) ? username : '(invalid)',
-        },
-      });
-      sendJson(res, 401, {
-        title: 'Unauthorized',
-        status: 401,
-        detail: 'unknown user or wrong password',
-      });
+/** One row of the console server's route table: method + path pattern -> handler. */
+interface ConsoleRoute {
+  /** The methods served, or `ANY`. */
+  readonly methods: readonly string[] | 'ANY';
+  /** An exact path, or a prefix ending in `{proxy+}` (API Gateway's greedy path variable). */
+  readonly path: string;
+  /** Read the body first (413 past `readBody`'s limit) before the handler runs. */
+  readonly body: boolean;
+  readonly handle: (ctx: RouteContext) => Promise<void>;
+}
+
+function routeMatches(route: ConsoleRoute, method: string, pathname: string): boolean {
+  if (route.methods !== 'ANY' && !route.methods.includes(method)) return false;
+  return route.path.endsWith('{proxy+}')
+    ? pathname.startsWith(route.path.slice(0, -'{proxy+}'.length))
+    : pathname === route.path;
+}
+
+async function serveStatic({ res, method }: RouteContext, asset: ConsoleFile): Promise<void> {
+  const content = await readFile(path.join(REPO_ROOT, asset.file));
+  res.writeHead(200, { 'content-type': asset.type, ...CONSOLE_PAGE_HEADERS });
+  res.end(method === 'HEAD' ? undefined : content);
+}
+
+/** Slack presents no credentials: the handler authenticates the request by its signature. */
+async function forwardToSlack(
+  { req, res, method, url, body }: RouteContext,
+  handler: LocalHandler,
+): Promise<void> {
+  const event = {
+    ...httpApiEvent({
+      method,
+      url,
+      headers: req.headers,
+      body,
+      routeKey: `POST ${url.pathname}`,
+      pathParameters: {},
+      approver: '',
+    }),
+  };
+  (event.requestContext as Record<string, unknown>).authorizer = undefined;
+  const out = (await handler(event, localLambdaContext('Slack', 30_000))) as HttpResponse;
+  res.writeHead(out.statusCode, out.headers);
+  res.end(out.body);
+}
+
+/** `POST /api/login`: checks the password, sets the session and CSRF cookies; audits a failure. */
+async function login(options: ConsoleServerOptions, { req, res, body }: RouteContext) {
+  let fields: Record<string, unknown> = {};
+  const type = req.headers['content-type'] ?? '';
+  try {
+    fields = type.startsWith('application/json')
+      ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+      : Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+  } catch {
+    fields = {};
+  }
+  const username = typeof fields.username === 'string' ? fields.username.slice(0, 64) : '';
+  const password = typeof fields.password === 'string' ? fields.password.slice(0, 256) : '';
+  const token = options.users.login(username, password);
+  if (!token) {
+    await options.audit.append({
+      kind: 'input_rejected',
+      actor: 'anonymous:unauthenticated',
+      stream: 'console:refusals',
+      environment: options.environment,
+      payload: {
+        source: 'console-login',
+        field: 'password',
+        message: 'unknown user or wrong password',
+        username: /^[a-z0-9-]{1,32}$/.test(username) ? username : '(invalid)',
+      },
+    });
+    sendJson(res, 401, {
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'unknown user or wrong password',
+    });
+    return;
+  }
+  const session = options.users.verify(token);
+  const csrf = randomBytes(24).toString('base64url');
+  const attrs = `Path=/; SameSite=Strict; Max-Age=${TOKEN_TTL_SECONDS}`;
+  sendJson(
+    res,
+    200,
+    { identity: session?.identity, roles: session?.roles },
+    {
+      'set-cookie': [
+        `stagegate_session=${token}; HttpOnly; ${attrs}`,
+        `stagegate_csrf=${csrf}; ${attrs}`,
+      ],
+    },
+  );
+}
+
+/** `POST /api/logout`: clears both cookies. */
+async function logout({ res }: RouteContext): Promise<void> {
+  sendJson(
+    res,
+    200,
+    { ok: true },
+    {
+      'set-cookie': [
+        'stagegate_session=; HttpOnly; Path=/; SameSite=Strict; Max-Age=0',
+        'stagegate_csrf=; Path=/; SameSite=Strict; Max-Age=0',
+      ],
+    },
+  );
+}
+
+/**
+ * `ANY /api/{proxy+}`: verifies the session (bearer token or cookie) HERE and hands the
+ * handler the Lambda-authorizer context; without a valid session the handler refuses.
+ */
+async function proxyToApi(
+  { api, users }: ConsoleServerOptions,
+  { req, res, method, url, body }: RouteContext,
+): Promise<void> {
+  const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const session = users.verify(bearer ?? cookie(req.headers.cookie, 'stagegate_session'));
+  const event = httpApiEvent({
+    method,
+    url,
+    headers: req.headers,
+    body,
+    routeKey: 'ANY /api/{proxy+}',
+    pathParameters: { proxy: url.pathname.slice('/api/'.length) },
+    approver: session?.identity ?? '',
+  });
+  const ctx = event.requestContext as Record<string, unknown>;
+  ctx.authorizer = session
+    ? { lambda: { approver: session.identity, groups: `[${session.roles.join(' ')}]` } }
+    : undefined;
+  const out = await answer(api, event);
+  res.writeHead(out.statusCode, out.headers);
+  res.end(method === 'HEAD' ? undefined : out.body);
+}
+
+/**
+ * The console server's route table, first match wins: the static files (GET/HEAD), the Slack
+ * endpoints (when configured), login, logout, then the API proxy. Anything else is a 404.
+ */
+function consoleRoutes(options: ConsoleServerOptions): readonly ConsoleRoute[] {
+  const slack = options.slack;
+  return [
+    ...Object.entries(STATIC).map(
+      ([urlPath, asset]): ConsoleRoute => ({
+        methods: ['GET', 'HEAD'],
+        path: urlPath,
+        body: false,
+        handle: (ctx) => serveStatic(ctx, asset),
+      }),
+    ),
+    ...(slack
+      ? [
+          { path: '/slack/commands', handler: slack.commands },
+          { path: '/slack/interactivity', handler: slack.interactivity },
+        ].map(
+          ({ path: urlPath, handler }): ConsoleRoute => ({
+            methods: ['POST'],
+            path: urlPath,
+            body: true,
+            handle: (ctx) => forwardToSlack(ctx, handler),
+          }),
+        )
+      : []),
+    { methods: ['POST'], path: '/api/login', body: true, handle: (ctx) => login(options, ctx) },
+    { methods: ['POST'], path: '/api/logout', body: true, handle: logout },
+    {
+      methods: 'ANY',
+      path: '/api/{proxy+}',
+      body: true,
+      handle: (ctx) => proxyToApi(options, ctx),
+    },
+  ];
+}
+
+/** Finds the request's route (404 if none), reads its body if it takes one (413), runs it. */
+async function dispatch(
+  routes: readonly ConsoleRoute[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const route = routes.find((r) => routeMatches(r, method, url.pathname));
+  if (!route) {
+    sendJson(res, 404, { title: 'Not found', status: 404, detail: url.pathname });
+    return;
+  }
+  let body: Buffer = Buffer.alloc(0);
+  if (route.body) {
+    const read = await readBody(req);
+    if (read === null) {
+      sendJson(res, 413, { title: 'Payload too large', status: 413 });
       return;
     }
-    const session = users.verify(token);
-    const csrf = randomBytes(24).toString('base64url');
-    const attrs = `Path=/; SameSite=Strict; Max-Age=${TOKEN_TTL_SECONDS}`;
-    sendJson(
-      res,
-      200,
-      { identity: session?.identity, roles: session?.roles },
-      {
-        'set-cookie': [
-          `stagegate_session=${token}; HttpOnly; ${attrs}`,
-          `stagegate_csrf=${csrf}; ${attrs}`,
-        ],
-      },
-    );
-  };
+    body = read;
+  }
+  await route.handle({ req, res, method, url, body });
+}
 
+/** Starts the console server on 127.0.0.1. @throws when the port is taken. */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  const routes = consoleRoutes(options);
   const server = createServer((req, res) => {
-    void (async () => {
-      const method = (req.method ?? 'GET').toUpperCase();
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const asset = STATIC[url.pathname];
-      if (asset && (method === 'GET' || method === 'HEAD')) {
-        const content = await readFile(path.join(REPO_ROOT, asset.file));
-        res.writeHead(200, { 'content-type': asset.type, ...CONSOLE_PAGE_HEADERS });
-        res.end(method === 'HEAD' ? undefined : content);
-        return;
-      }
-      const slackHandler =
-        method === 'POST' && url.pathname === '/slack/commands'
-          ? options.slack?.commands
-          : method === 'POST' && url.pathname === '/slack/interactivity'
-            ? options.slack?.interactivity
-            : undefined;
-      if (!url.pathname.startsWith('/api/') && !slackHandler) {
-        sendJson(res, 404, { title: 'Not found', status: 404, detail: url.pathname });
-        return;
-      }
-      const body = await readBody(req);
-      if (body === null) {
-        sendJson(res, 413, { title: 'Payload too large', status: 413 });
-        return;
-      }
-      if (slackHandler) {
-        // Slack presents no credentials: the handler authenticates the request by its signature.
-        const event = {
-          ...httpApiEvent({
-            method,
-            url,
-            headers: req.headers,
-            body,
-            routeKey: `POST ${url.pathname}`,
-            pathParameters: {},
-            approver: '',
-          }),
-        };
-        (event.requestContext as Record<string, unknown>).authorizer = undefined;
-        const out = (await slackHandler(
-          event,
-          localLambdaContext('Slack', 30_000),
-        )) as HttpResponse;
-        res.writeHead(out.statusCode, out.headers);
-        res.end(out.body);
-        return;
-      }
-      if (url.pathname === '/api/login' && method === 'POST') {
-        await login(req, res, body);
-        return;
-      }
-      if (url.pathname === '/api/logout' && method === 'POST') {
-        sendJson(
-          res,
-          200,
-          { ok: true },
-          {
-            'set-cookie': [
-              'stagegate_session=; HttpOnly; Path=/; SameSite=Strict; Max-Age=0',
-              'stagegate_csrf=; Path=/; SameSite=Strict; Max-Age=0',
-            ],
-          },
-        );
-        return;
-      }
-      const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      const session = users.verify(bearer ?? cookie(req.headers.cookie, 'stagegate_session'));
-      const event = httpApiEvent({
-        method,
-        url,
-        headers: req.headers,
-        body,
-        routeKey: 'ANY /api/{proxy+}',
-        pathParameters: { proxy: url.pathname.slice('/api/'.length) },
-        approver: session?.identity ?? '',
-      });
-      const ctx = event.requestContext as Record<string, unknown>;
-      ctx.authorizer = session
-        ? { lambda: { approver: session.identity, groups: `[${session.roles.join(' ')}]` } }
-        : undefined;
-      const out = await answer(api, event);
-      res.writeHead(out.statusCode, out.headers);
-      res.end(method === 'HEAD' ? undefined : out.body);
-    })().catch((err: unknown) => {
+    dispatch(routes, req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         sendJson(res, 500, { title: 'Internal error', status: 500, detail: (err as Error).name });
       } else res.end();

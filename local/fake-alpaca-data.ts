@@ -143,319 +143,384 @@ async function tradeBars(
   };
 }
 
-/** Starts the fake on a free loopback port. */
-export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promise<FakeAlpacaData> {
-  const files = new FileSystemBlobSource(options.dataRoot);
-  const lean = new LeanMarketData(files);
-  const now = options.now ?? (() => Date.now());
-  const faults: DataFault[] = [];
-  const requests: DataRequest[] = [];
+/** The LEAN tree the fake serves. */
+interface DataStore {
+  readonly lean: LeanMarketData;
+  readonly files: FileSystemBlobSource;
+}
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const nowMs = now();
-    const rec: DataRequest = {
-      nowMs,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      status: 0,
-      rows: 0,
-      latestMs: null,
-    };
-    requests.push(rec);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      rec.status = status;
-      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-      res.end(typeof body === 'string' ? body : JSON.stringify(body));
-    };
-    if (
-      req.headers['apca-api-key-id'] !== options.keyId ||
-      req.headers['apca-api-secret-key'] !== options.secretKey
-    ) {
-      send(401, { code: 40110000, message: 'request is not authorized' });
-      return;
-    }
-    const fault = faults.find((f) => url.pathname.startsWith(f.path));
-    if (fault) {
-      fault.count = (fault.count ?? 1) - 1;
-      if (fault.count <= 0) faults.splice(faults.indexOf(fault), 1);
-      send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, {
-        ...fault.headers,
-      });
-      return;
-    }
-    route(url, nowMs)
-      .then((out) => {
-        rec.rows = out.rows;
-        rec.latestMs = out.latestMs;
-        send(200, out.body);
-      })
-      .catch((err: unknown) => {
-        if (err instanceof UnknownSymbolError) {
-          send(422, { code: 42210000, message: `invalid symbol: ${err.symbol}` });
-        } else if (err instanceof BadRequest) {
-          send(400, { code: 40010000, message: err.message });
-        } else {
-          send(500, { message: err instanceof Error ? err.message : String(err) });
-        }
-      });
-  });
+/** A request the fake refuses with 400. */
+class BadRequest extends Error {}
 
-  class BadRequest extends Error {}
-
-  /** Rows of one symbol in [startMs, endMs], only those that exist at `nowMs`. */
-  async function minuteRows(
-    symbol: string,
-    kind: 'bars' | 'quotes',
-    startMs: number,
-    endMs: number,
-    nowMs: number,
-  ): Promise<Row[]> {
-    const market = await marketOfSymbol(symbol);
-    const rows: Row[] = [];
-    const lastMs = Math.min(endMs, nowMs);
-    const dates = new Set<string>();
-    for (let day = startMs - 86_400_000; day <= lastMs + 86_400_000; day += 86_400_000) {
-      dates.add(marketDate(day, market));
-    }
-    for (const date of [...dates].sort()) {
-      if (sessionHours(date, market) === null) continue;
-      if (kind === 'quotes') {
-        rows.push(...(await quoteRows(symbol, market, date, startMs, endMs, nowMs)));
-        continue;
-      }
-      const bars = await tradeBars(lean, files, symbol, market, date);
-      if (!bars) continue;
-      for (let i = 0; i < bars.t.length; i++) {
-        const t = bars.t[i] as number;
-        if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
-        const c = bars.close[i] as number;
-        if (Number.isNaN(c)) continue;
-        rows.push({
-          t,
-          json: {
-            t: new Date(t).toISOString(),
-            o: bars.open[i],
-            h: bars.high[i],
-            l: bars.low[i],
-            c,
-            v: bars.volume[i],
-            n: 1,
-            vw: c,
-          },
-        });
-      }
-    }
-    return rows;
+/** Rows of one symbol in [startMs, endMs], only those that exist at `nowMs`. */
+async function minuteRows(
+  store: DataStore,
+  symbol: string,
+  kind: 'bars' | 'quotes',
+  startMs: number,
+  endMs: number,
+  nowMs: number,
+): Promise<Row[]> {
+  const market = await marketOfSymbol(store, symbol);
+  const rows: Row[] = [];
+  const lastMs = Math.min(endMs, nowMs);
+  const dates = new Set<string>();
+  for (let day = startMs - 86_400_000; day <= lastMs + 86_400_000; day += 86_400_000) {
+    dates.add(marketDate(day, market));
   }
-
-  /**
-   * The symbol's quotes of one session day, read from its LEAN quote file itself (every
-   * minute with a quote bar, with or without a trade), regular session only: one quote per
-   * minute, the minute's closing bid/ask, stamped at second 59. No quote file: none.
-   */
-  async function quoteRows(
-    symbol: string,
-    market: MarketSession['market'],
-    date: string,
-    startMs: number,
-    endMs: number,
-    nowMs: number,
-  ): Promise<Row[]> {
-    const day = parseIsoDate(date);
-    const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_quote.zip`;
-    let bytes: Uint8Array;
-    try {
-      bytes = await files.read(relPath);
-    } catch (err) {
-      if (err instanceof DataFileMissingError) return [];
-      throw err;
+  for (const date of [...dates].sort()) {
+    if (sessionHours(date, market) === null) continue;
+    if (kind === 'quotes') {
+      rows.push(...(await quoteRows(store, symbol, market, date, startMs, endMs, nowMs)));
+      continue;
     }
-    const q = parseMinuteQuotes(readLeanCsv(bytes, relPath), {
-      relPath,
-      date: day,
-      market,
-      window: sessionWindow(market),
-    });
-    const rows: Row[] = [];
-    for (let i = 0; i < q.t.length; i++) {
-      const qt = (q.t[i] as number) + 59_000;
-      if (qt < startMs || qt > endMs || qt > nowMs) continue;
-      const bp = q.bidClose[i] as number;
-      const ap = q.askClose[i] as number;
-      if (Number.isNaN(bp) && Number.isNaN(ap)) continue;
-      rows.push({
-        t: qt,
-        json: {
-          t: new Date(qt).toISOString(),
-          bp: Number.isNaN(bp) ? 0 : bp,
-          bs: q.bidSize[i],
-          ap: Number.isNaN(ap) ? 0 : ap,
-          as: q.askSize[i],
-          bx: 'V',
-          ax: 'V',
-          c: ['R'],
-          z: 'A',
-        },
-      });
-    }
-    return rows;
-  }
-
-  async function marketOfSymbol(symbol: string): Promise<MarketSession['market']> {
-    const market = await lean.symbolMarket(symbol);
-    if (market === undefined) throw new UnknownSymbolError(symbol.toUpperCase(), []);
-    return market;
-  }
-
-  async function dailyRows(
-    symbol: string,
-    startMs: number,
-    endMs: number,
-    nowMs: number,
-    adjustment: string,
-  ): Promise<Row[]> {
-    const market = await marketOfSymbol(symbol);
-    const from = new Date(startMs).toISOString().slice(0, 10);
-    const to = new Date(Math.min(endMs, nowMs)).toISOString().slice(0, 10);
-    if (to < from) return [];
-    let bars: readonly {
-      date: string;
-      open: number;
-      high: number;
-      low: number;
-      close: number;
-      volume: number;
-    }[];
-    try {
-      bars =
-        adjustment === 'raw' || market === 'crypto'
-          ? await lean.loadDaily(symbol, from, to)
-          : (
-              await lean.loadDailyHistory(symbol, from, to, {
-                dividends: adjustment !== 'split',
-                splits: adjustment !== 'dividend',
-              })
-            ).bars;
-    } catch (err) {
-      if (err instanceof NoDailyHistoryError) return [];
-      throw err;
-    }
-    const rows: Row[] = [];
-    for (const b of bars) {
-      const hours = sessionHours(b.date, market);
-      // A daily bar exists once its session closed; stamped at midnight of the session date.
-      if (hours === null || Date.parse(hours.closeIso) > nowMs) continue;
-      const t =
-        market === 'crypto'
-          ? Date.parse(`${b.date}T00:00:00Z`)
-          : Date.parse(hours.openIso) - 34_200_000;
+    const bars = await tradeBars(store.lean, store.files, symbol, market, date);
+    if (!bars) continue;
+    for (let i = 0; i < bars.t.length; i++) {
+      const t = bars.t[i] as number;
+      if (t < startMs || t > endMs || t + MINUTE_MS > nowMs) continue;
+      const c = bars.close[i] as number;
+      if (Number.isNaN(c)) continue;
       rows.push({
         t,
         json: {
           t: new Date(t).toISOString(),
-          o: b.open,
-          h: b.high,
-          l: b.low,
-          c: b.close,
-          v: b.volume,
+          o: bars.open[i],
+          h: bars.high[i],
+          l: bars.low[i],
+          c,
+          v: bars.volume[i],
           n: 1,
-          vw: b.close,
+          vw: c,
         },
       });
     }
-    return rows;
   }
+  return rows;
+}
 
-  function page(rows: Row[], q: URLSearchParams): { rows: Row[]; next: string | null } {
-    const limit = q.has('limit') ? Number(q.get('limit')) : 1000;
-    if (!(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
-      throw new BadRequest('invalid limit: must be 1..10000');
-    }
-    const token = q.get('page_token');
-    const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new BadRequest('invalid page_token');
-    const slice = rows.slice(offset, offset + limit);
-    const next =
-      offset + limit < rows.length
-        ? Buffer.from(String(offset + limit)).toString('base64url')
-        : null;
-    return { rows: slice, next };
+/**
+ * The symbol's quotes of one session day, read from its LEAN quote file itself (every
+ * minute with a quote bar, with or without a trade), regular session only: one quote per
+ * minute, the minute's closing bid/ask, stamped at second 59. No quote file: none.
+ */
+async function quoteRows(
+  store: DataStore,
+  symbol: string,
+  market: MarketSession['market'],
+  date: string,
+  startMs: number,
+  endMs: number,
+  nowMs: number,
+): Promise<Row[]> {
+  const day = parseIsoDate(date);
+  const relPath = `${LAYOUT[market].minute}/${symbol.toLowerCase()}/${formatLeanDate(day)}_quote.zip`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.files.read(relPath);
+  } catch (err) {
+    if (err instanceof DataFileMissingError) return [];
+    throw err;
   }
-
-  async function series(
-    symbol: string,
-    kind: 'bars' | 'quotes',
-    q: URLSearchParams,
-    nowMs: number,
-  ): Promise<Row[]> {
-    const startMs = Date.parse(q.get('start') ?? '');
-    const endMs = q.has('end') ? Date.parse(q.get('end') ?? '') : nowMs;
-    if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) {
-      throw new BadRequest('start and end must be RFC-3339 times');
-    }
-    const timeframe = q.get('timeframe') ?? '1Min';
-    if (kind === 'bars' && timeframe === '1Day') {
-      return dailyRows(symbol, startMs, endMs, nowMs, q.get('adjustment') ?? 'raw');
-    }
-    if (kind === 'bars' && timeframe !== '1Min') {
-      throw new BadRequest(`timeframe ${timeframe} not served by the fake (1Min, 1Day)`);
-    }
-    return minuteRows(symbol, kind, startMs, endMs, nowMs);
+  const q = parseMinuteQuotes(readLeanCsv(bytes, relPath), {
+    relPath,
+    date: day,
+    market,
+    window: sessionWindow(market),
+  });
+  const rows: Row[] = [];
+  for (let i = 0; i < q.t.length; i++) {
+    const qt = (q.t[i] as number) + 59_000;
+    if (qt < startMs || qt > endMs || qt > nowMs) continue;
+    const bp = q.bidClose[i] as number;
+    const ap = q.askClose[i] as number;
+    if (Number.isNaN(bp) && Number.isNaN(ap)) continue;
+    rows.push({
+      t: qt,
+      json: {
+        t: new Date(qt).toISOString(),
+        bp: Number.isNaN(bp) ? 0 : bp,
+        bs: q.bidSize[i],
+        ap: Number.isNaN(ap) ? 0 : ap,
+        as: q.askSize[i],
+        bx: 'V',
+        ax: 'V',
+        c: ['R'],
+        z: 'A',
+      },
+    });
   }
+  return rows;
+}
 
-  const summary = (rows: Row[]) => ({
+async function marketOfSymbol(store: DataStore, symbol: string): Promise<MarketSession['market']> {
+  const market = await store.lean.symbolMarket(symbol);
+  if (market === undefined) throw new UnknownSymbolError(symbol.toUpperCase(), []);
+  return market;
+}
+
+async function dailyRows(
+  store: DataStore,
+  symbol: string,
+  startMs: number,
+  endMs: number,
+  nowMs: number,
+  adjustment: string,
+): Promise<Row[]> {
+  const market = await marketOfSymbol(store, symbol);
+  const from = new Date(startMs).toISOString().slice(0, 10);
+  const to = new Date(Math.min(endMs, nowMs)).toISOString().slice(0, 10);
+  if (to < from) return [];
+  let bars: readonly {
+    date: string;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+  }[];
+  try {
+    bars =
+      adjustment === 'raw' || market === 'crypto'
+        ? await store.lean.loadDaily(symbol, from, to)
+        : (
+            await store.lean.loadDailyHistory(symbol, from, to, {
+              dividends: adjustment !== 'split',
+              splits: adjustment !== 'dividend',
+            })
+          ).bars;
+  } catch (err) {
+    if (err instanceof NoDailyHistoryError) return [];
+    throw err;
+  }
+  const rows: Row[] = [];
+  for (const b of bars) {
+    const hours = sessionHours(b.date, market);
+    // A daily bar exists once its session closed; stamped at midnight of the session date.
+    if (hours === null || Date.parse(hours.closeIso) > nowMs) continue;
+    const t =
+      market === 'crypto'
+        ? Date.parse(`${b.date}T00:00:00Z`)
+        : Date.parse(hours.openIso) - 34_200_000;
+    rows.push({
+      t,
+      json: {
+        t: new Date(t).toISOString(),
+        o: b.open,
+        h: b.high,
+        l: b.low,
+        c: b.close,
+        v: b.volume,
+        n: 1,
+        vw: b.close,
+      },
+    });
+  }
+  return rows;
+}
+
+function page(rows: Row[], q: URLSearchParams): { rows: Row[]; next: string | null } {
+  const limit = q.has('limit') ? Number(q.get('limit')) : 1000;
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
+    throw new BadRequest('invalid limit: must be 1..10000');
+  }
+  const token = q.get('page_token');
+  const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new BadRequest('invalid page_token');
+  const slice = rows.slice(offset, offset + limit);
+  const next =
+    offset + limit < rows.length ? Buffer.from(String(offset + limit)).toString('base64url') : null;
+  return { rows: slice, next };
+}
+
+async function series(
+  store: DataStore,
+  symbol: string,
+  kind: 'bars' | 'quotes',
+  q: URLSearchParams,
+  nowMs: number,
+): Promise<Row[]> {
+  const startMs = Date.parse(q.get('start') ?? '');
+  const endMs = q.has('end') ? Date.parse(q.get('end') ?? '') : nowMs;
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) {
+    throw new BadRequest('start and end must be RFC-3339 times');
+  }
+  const timeframe = q.get('timeframe') ?? '1Min';
+  if (kind === 'bars' && timeframe === '1Day') {
+    return dailyRows(store, symbol, startMs, endMs, nowMs, q.get('adjustment') ?? 'raw');
+  }
+  if (kind === 'bars' && timeframe !== '1Min') {
+    throw new BadRequest(`timeframe ${timeframe} not served by the fake (1Min, 1Day)`);
+  }
+  return minuteRows(store, symbol, kind, startMs, endMs, nowMs);
+}
+
+function summary(rows: Row[]) {
+  return {
     rows: rows.length,
     latestMs: rows.length > 0 ? Math.max(...rows.map((r) => r.t)) : null,
-  });
+  };
+}
 
-  async function route(
-    url: URL,
-    nowMs: number,
-  ): Promise<{ body: unknown; rows: number; latestMs: number | null }> {
-    const q = url.searchParams;
-    const stock = /^\/v2\/stocks\/([^/]+)\/(bars|quotes)(\/latest)?$/.exec(url.pathname);
-    if (stock) {
-      const symbol = decodeURIComponent(stock[1] as string).toUpperCase();
-      const kind = stock[2] as 'bars' | 'quotes';
-      await marketOfSymbol(symbol);
-      if (stock[3]) {
-        const rows = await minuteRows(symbol, kind, nowMs - 7 * 86_400_000, nowMs, nowMs);
-        const last = rows.at(-1) ?? null;
-        return {
-          body: { symbol, [kind === 'bars' ? 'bar' : 'quote']: last?.json ?? null },
-          ...summary(last ? [last] : []),
-        };
-      }
-      const p = page(await series(symbol, kind, q, nowMs), q);
-      return {
-        body: { symbol, [kind]: p.rows.map((r) => r.json), next_page_token: p.next },
-        ...summary(p.rows),
-      };
-    }
-    const crypto = /^\/v1beta3\/crypto\/us\/(latest\/)?(bars|quotes)$/.exec(url.pathname);
-    if (crypto) {
-      const kind = crypto[2] as 'bars' | 'quotes';
-      const pairs = (q.get('symbols') ?? '').split(',').filter(Boolean);
-      if (pairs.length !== 1) throw new BadRequest('the fake serves one symbol per request');
-      const pair = pairs[0] as string;
-      const symbol = pair.replace('/', '').toUpperCase();
-      if (crypto[1]) {
-        const rows = await minuteRows(symbol, kind, nowMs - 2 * 86_400_000, nowMs, nowMs);
-        const last = rows.at(-1);
-        return {
-          body: { [kind]: last ? { [pair]: last.json } : {} },
-          ...summary(last ? [last] : []),
-        };
-      }
-      const p = page(await series(symbol, kind, q, nowMs), q);
-      return {
-        body: { [kind]: { [pair]: p.rows.map((r) => r.json) }, next_page_token: p.next },
-        ...summary(p.rows),
-      };
-    }
-    throw new BadRequest(`no such route: ${url.pathname}`);
+/** A route's answer: the JSON body and what the request log records of it. */
+interface Answer {
+  readonly body: unknown;
+  readonly rows: number;
+  readonly latestMs: number | null;
+}
+
+/** `GET /v2/stocks/{symbol}/bars|quotes[/latest]`. */
+async function stockRoute(
+  store: DataStore,
+  match: RegExpExecArray,
+  q: URLSearchParams,
+  nowMs: number,
+): Promise<Answer> {
+  const symbol = decodeURIComponent(match[1] as string).toUpperCase();
+  const kind = match[2] as 'bars' | 'quotes';
+  await marketOfSymbol(store, symbol);
+  if (match[3]) {
+    const rows = await minuteRows(store, symbol, kind, nowMs - 7 * 86_400_000, nowMs, nowMs);
+    const last = rows.at(-1) ?? null;
+    return {
+      body: { symbol, [kind === 'bars' ? 'bar' : 'quote']: last?.json ?? null },
+      ...summary(last ? [last] : []),
+    };
   }
+  const p = page(await series(store, symbol, kind, q, nowMs), q);
+  return {
+    body: { symbol, [kind]: p.rows.map((r) => r.json), next_page_token: p.next },
+    ...summary(p.rows),
+  };
+}
+
+/** `GET /v1beta3/crypto/us/[latest/]bars|quotes?symbols=BTC/USD` (one pair per request). */
+async function cryptoRoute(
+  store: DataStore,
+  match: RegExpExecArray,
+  q: URLSearchParams,
+  nowMs: number,
+): Promise<Answer> {
+  const kind = match[2] as 'bars' | 'quotes';
+  const pairs = (q.get('symbols') ?? '').split(',').filter(Boolean);
+  if (pairs.length !== 1) throw new BadRequest('the fake serves one symbol per request');
+  const pair = pairs[0] as string;
+  const symbol = pair.replace('/', '').toUpperCase();
+  if (match[1]) {
+    const rows = await minuteRows(store, symbol, kind, nowMs - 2 * 86_400_000, nowMs, nowMs);
+    const last = rows.at(-1);
+    return {
+      body: { [kind]: last ? { [pair]: last.json } : {} },
+      ...summary(last ? [last] : []),
+    };
+  }
+  const p = page(await series(store, symbol, kind, q, nowMs), q);
+  return {
+    body: { [kind]: { [pair]: p.rows.map((r) => r.json) }, next_page_token: p.next },
+    ...summary(p.rows),
+  };
+}
+
+/** The fake's route table: path pattern -> handler (every route is a GET). */
+const ROUTES: readonly {
+  readonly pattern: RegExp;
+  readonly handle: typeof stockRoute;
+}[] = [
+  { pattern: /^\/v2\/stocks\/([^/]+)\/(bars|quotes)(\/latest)?$/, handle: stockRoute },
+  { pattern: /^\/v1beta3\/crypto\/us\/(latest\/)?(bars|quotes)$/, handle: cryptoRoute },
+];
+
+async function route(store: DataStore, url: URL, nowMs: number): Promise<Answer> {
+  for (const { pattern, handle } of ROUTES) {
+    const match = pattern.exec(url.pathname);
+    if (match) return handle(store, match, url.searchParams, nowMs);
+  }
+  throw new BadRequest(`no such route: ${url.pathname}`);
+}
+
+/** The error's answer: 422 for an unknown symbol, 400 for a bad request, else 500. */
+function errorAnswer(err: unknown): { status: number; body: unknown } {
+  if (err instanceof UnknownSymbolError) {
+    return { status: 422, body: { code: 42210000, message: `invalid symbol: ${err.symbol}` } };
+  }
+  if (err instanceof BadRequest)
+    return { status: 400, body: { code: 40010000, message: err.message } };
+  return { status: 500, body: { message: err instanceof Error ? err.message : String(err) } };
+}
+
+/** The first queued fault whose path prefixes `pathname`, counted down (removed at zero). */
+function takeFault(faults: DataFault[], pathname: string): DataFault | undefined {
+  const fault = faults.find((f) => pathname.startsWith(f.path));
+  if (fault) {
+    fault.count = (fault.count ?? 1) - 1;
+    if (fault.count <= 0) faults.splice(faults.indexOf(fault), 1);
+  }
+  return fault;
+}
+
+/** Serves one request: records it, checks the keys (401), a queued fault, then the route. */
+function serveRequest(
+  ctx: {
+    readonly store: DataStore;
+    readonly options: FakeAlpacaDataOptions;
+    readonly now: () => number;
+    readonly faults: DataFault[];
+    readonly requests: DataRequest[];
+  },
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const nowMs = ctx.now();
+  const rec: DataRequest = {
+    nowMs,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    status: 0,
+    rows: 0,
+    latestMs: null,
+  };
+  ctx.requests.push(rec);
+  const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    rec.status = status;
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  if (
+    req.headers['apca-api-key-id'] !== ctx.options.keyId ||
+    req.headers['apca-api-secret-key'] !== ctx.options.secretKey
+  ) {
+    send(401, { code: 40110000, message: 'request is not authorized' });
+    return;
+  }
+  const fault = takeFault(ctx.faults, url.pathname);
+  if (fault) {
+    send(fault.status, fault.body ?? { message: `injected ${fault.status}` }, { ...fault.headers });
+    return;
+  }
+  route(ctx.store, url, nowMs)
+    .then((out) => {
+      rec.rows = out.rows;
+      rec.latestMs = out.latestMs;
+      send(200, out.body);
+    })
+    .catch((err: unknown) => {
+      const { status, body } = errorAnswer(err);
+      send(status, body);
+    });
+}
+
+/** Starts the fake on a free loopback port. */
+export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promise<FakeAlpacaData> {
+  const files = new FileSystemBlobSource(options.dataRoot);
+  const ctx = {
+    store: { files, lean: new LeanMarketData(files) },
+    options,
+    now: options.now ?? (() => Date.now()),
+    faults: [] as DataFault[],
+    requests: [] as DataRequest[],
+  };
+  const server = http.createServer((req, res) => serveRequest(ctx, req, res));
 
   // In-process: ready once listening; a failed listen rejects instead of hanging.
   await new Promise<void>((resolve, reject) => {
@@ -465,9 +530,9 @@ export async function startFakeAlpacaData(options: FakeAlpacaDataOptions): Promi
   const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    requests,
+    requests: ctx.requests,
     inject(fault) {
-      faults.push({ ...fault });
+      ctx.faults.push({ ...fault });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -120,6 +120,126 @@ export interface PromotionPipelineProps {
   readonly newFunction: FunctionFactory;
 }
 
+/** What the pipeline's function builders share: the broker secret and the grant helpers. */
+interface PipelineWiring {
+  readonly props: PromotionPipelineProps;
+  /** The Alpaca paper secret (`alpaca-paper` only). */
+  readonly secret: ISecret | undefined;
+  /** {@link pipelineEnvironment} plus `ALPACA_SECRET_ARN` with the `alpaca-paper` adapter. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly readsMarketData: (f: StagegateFunction) => StagegateFunction;
+  /** The paper broker's needs (see the module comment). */
+  readonly usesBroker: (f: StagegateFunction) => StagegateFunction;
+  /** The pipeline's own broker functions: the simulated broker books fills on today's bars. */
+  readonly usesPipelineBroker: (f: StagegateFunction) => StagegateFunction;
+  /** Appends to the audit trail. */
+  readonly audited: (f: StagegateFunction) => StagegateFunction;
+}
+
+/**
+ * The pipeline's shared wiring.
+ *
+ * @throws ValidationError (field `broker.adapter`) when the adapter is `alpaca-paper` and no
+ *   secret is given.
+ */
+function pipelineWiring(props: PromotionPipelineProps): PipelineWiring {
+  const { config, table, buckets } = props;
+  const alpaca = config.broker.adapter === 'alpaca-paper';
+  if (alpaca && !props.alpacaPaperSecret) {
+    throw new ValidationError(
+      'broker.adapter',
+      'alpaca-paper needs the Alpaca paper secret (alpacaPaperSecret prop)',
+    );
+  }
+  const secret = alpaca ? props.alpacaPaperSecret : undefined;
+  const readsMarketData = marketDataReader(props);
+  const usesBroker = (f: StagegateFunction): StagegateFunction => {
+    if (secret) return f.readsSecret(secret);
+    return f
+      .readsObjects(buckets.marketData, PREFIXES.marketData)
+      .usesTableItemsIn(
+        table,
+        [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
+        ['GetItem', 'BatchGetItem', 'PutItem'],
+      );
+  };
+  return {
+    props,
+    secret,
+    environment: {
+      ...pipelineEnvironment(config),
+      ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
+    },
+    readsMarketData,
+    usesBroker,
+    usesPipelineBroker: (f) => (secret ? usesBroker(f) : usesBroker(readsMarketData(f))),
+    audited: (f) => f.appendsAudit(buckets.audit, table, config.stage),
+  };
+}
+
+/** Grants one pipeline function (just created with the pipeline's environment) what it needs. */
+type FunctionGrants = (w: PipelineWiring, f: StagegateFunction) => StagegateFunction;
+
+/** Each pipeline function's grants (the module comment's table), in creation order. */
+const PIPELINE_FUNCTION_GRANTS: { readonly [N in PipelineHandlerName]: FunctionGrants } = {
+  // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.sga,
+  // reads the paper slot (recent promotions on gsi1, the incumbent's PAPER_TRACK#<genome>),
+  // stages the promotion (conditional Put, Get on a lost race).
+  stagePromotion: ({ props: { table, buckets, cohortIndexName }, audited }, f) =>
+    audited(
+      f
+        .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
+        .usesTableItemsIn(table, [PARTITIONS.cohort, PARTITIONS.paperTrack], ['Query'])
+        .queriesIndex(table, cohortIndexName)
+        .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem']),
+    ),
+  // Pure: compares the clock with the window from GATE_THRESHOLDS_JSON.
+  checkPromotionWindow: (_w, f) => f,
+  // Session + daily bars, the position book, the kill switch; marks gates_failed.
+  evaluateGates: ({ props: { table }, audited, readsMarketData }, f) =>
+    audited(
+      readsMarketData(f)
+        .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
+        .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
+    ),
+  // The paper session: the kill switch (read at every submit), the session's bars, the
+  // broker account (simulated: its items; Alpaca: the secret), audit.
+  startPaperSession: ({ audited, usesBroker, readsMarketData }, f) =>
+    audited(usesBroker(readsMarketData(f))),
+  // ... and every session's own book on the account (account limits, reconciliation).
+  paperTick: ({ props: { table }, audited, usesBroker, readsMarketData }, f) =>
+    audited(
+      usesBroker(
+        readsMarketData(f)
+          .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
+          .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
+          // A micro-live slice's rollback demotes its promotion (`halted`).
+          .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
+      ),
+    ),
+  finishPaperSession: ({ props: { table }, audited, usesBroker, readsMarketData }, f) =>
+    audited(
+      usesBroker(
+        readsMarketData(f)
+          .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
+          // The session's result appended to its genome's paper track record.
+          .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['PutItem']),
+      ),
+    ),
+  // Reads the book and the orders; the broker side may book late fills (simulated).
+  reconcilePromotion: ({ props: { table }, audited, usesPipelineBroker }, f) =>
+    audited(
+      usesPipelineBroker(
+        f
+          .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem'])
+          .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query']),
+      ),
+    ),
+  // Final status, then promotion_completed.
+  completePromotion: ({ props: { table }, audited }, f) =>
+    audited(f.usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'UpdateItem'])),
+};
+
 /**
  * The promotion pipeline of one environment (see the module comment).
  *
@@ -163,125 +283,75 @@ export class PromotionPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: PromotionPipelineProps) {
     super(scope, id);
-    const { config, table, buckets, names } = props;
-    const stage = config.stage;
-    const alpaca = config.broker.adapter === 'alpaca-paper';
-    if (alpaca && !props.alpacaPaperSecret) {
-      throw new ValidationError(
-        'broker.adapter',
-        'alpaca-paper needs the Alpaca paper secret (alpacaPaperSecret prop)',
-      );
-    }
-    const secret = alpaca ? props.alpacaPaperSecret : undefined;
-    const pipelineEnv = pipelineEnvironment(config);
-    const readsMarketData = marketDataReader(props);
+    const wiring = pipelineWiring(props);
+    this.grantBroker = wiring.usesBroker;
+    this.brokerEnvironment = wiring.environment;
+    this.functions = this.buildFunctions(wiring);
+    const machines = this.buildStateMachines(props);
+    this.paperSession = machines.paperSession;
+    this.stateMachine = machines.stateMachine;
 
+    const built = this.buildSchedule(props);
+    this.schedule = built.schedule;
+    this.scheduleDeadLetterQueue = built.queue;
+
+    const recovery = this.buildRecoverInFlight(wiring);
+    this.recoverInFlight = recovery.fn;
+    this.asyncFailureQueue = recovery.failures;
+    this.recoverySchedule = this.buildRecoverySchedule(props, built.queue);
+
+    const namespace = `stagegate/${props.config.stage}`;
+    this.reconciliationDiscrepancies = this.discrepancyMetric(namespace);
+    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
+      logGroup: this.functions.paperTick.logGroup,
+      metricNamespace: namespace,
+      metricName: 'KillSwitchHalts',
+      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
+      // kill switch on, or unreadable: fail closed).
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+  }
+
+  /** The pipeline's functions from {@link PIPELINE_FUNCTION_GRANTS}, in its order. */
+  private buildFunctions(w: PipelineWiring): Record<PipelineHandlerName, StagegateFunction> {
     // Every pipeline function gets the secret's ARN (not a secret itself): the composition
     // root (functions/composition/promotion.ts) requires it whenever BROKER_MODE is
     // alpaca-paper, even in steps that never call the broker. Only BROKER_FUNCTIONS may read
-    // the secret (usesBroker below).
-    const fn = (name: PipelineHandlerName) =>
-      props.newFunction(this, name, PIPELINE_HANDLERS[name], {
-        ...pipelineEnv,
-        ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
-      });
-    /** The paper broker's needs (see the module comment). */
-    const usesBroker = (f: StagegateFunction): StagegateFunction => {
-      if (secret) return f.readsSecret(secret);
-      return f
-        .readsObjects(buckets.marketData, PREFIXES.marketData)
-        .usesTableItemsIn(
-          table,
-          [PARTITIONS.simulatedBroker(config.broker.simulated.accountId)],
-          ['GetItem', 'BatchGetItem', 'PutItem'],
-        );
-    };
-    this.grantBroker = usesBroker;
-    /** The pipeline's own broker functions: the simulated broker books fills on today's bars. */
-    const usesPipelineBroker = (f: StagegateFunction): StagegateFunction =>
-      secret ? usesBroker(f) : usesBroker(readsMarketData(f));
-    this.brokerEnvironment = {
-      ...pipelineEnv,
-      ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
-    };
-    const audited = (f: StagegateFunction) => f.appendsAudit(buckets.audit, table, stage);
+    // the secret (usesBroker).
+    const entries = (
+      Object.entries(PIPELINE_FUNCTION_GRANTS) as [PipelineHandlerName, FunctionGrants][]
+    ).map(([name, grants]) => {
+      const f = w.props.newFunction(this, name, PIPELINE_HANDLERS[name], w.environment);
+      return [name, grants(w, f)] as const;
+    });
+    return Object.fromEntries(entries) as Record<PipelineHandlerName, StagegateFunction>;
+  }
 
-    this.functions = {
-      // Lists (gsi1) or reads (Query on COHORT#<id>) the cohort, reads its simulation.sga,
-      // reads the paper slot (recent promotions on gsi1, the incumbent's PAPER_TRACK#<genome>),
-      // stages the promotion (conditional Put, Get on a lost race).
-      stagePromotion: audited(
-        fn('stagePromotion')
-          .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
-          .usesTableItemsIn(table, [PARTITIONS.cohort, PARTITIONS.paperTrack], ['Query'])
-          .queriesIndex(table, props.cohortIndexName)
-          .usesTableItemsIn(table, [PARTITIONS.promotion], ['GetItem', 'PutItem']),
-      ),
-      // Pure: compares the (replay) clock with the window from GATE_THRESHOLDS_JSON.
-      checkPromotionWindow: fn('checkPromotionWindow'),
-      // Session + daily bars, the position book, the kill switch; marks gates_failed.
-      evaluateGates: audited(
-        readsMarketData(fn('evaluateGates'))
-          .usesTableItemsIn(table, [PARTITIONS.brokerBook, PARTITIONS.killSwitch], ['GetItem'])
-          .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
-      ),
-      // The paper session: the kill switch (read at every submit), the session's bars, the
-      // broker account (simulated: its items; Alpaca: the secret), audit.
-      startPaperSession: audited(usesBroker(readsMarketData(fn('startPaperSession')))),
-      // ... and every session's own book on the account (account limits, reconciliation).
-      paperTick: audited(
-        usesBroker(
-          readsMarketData(fn('paperTick'))
-            .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
-            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
-            // A micro-live slice's rollback demotes its promotion (`halted`).
-            .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
-        ),
-      ),
-      finishPaperSession: audited(
-        usesBroker(
-          readsMarketData(fn('finishPaperSession'))
-            .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
-            // The session's result appended to its genome's paper track record.
-            .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['PutItem']),
-        ),
-      ),
-      // Reads the book and the orders; the broker side may book late fills (simulated).
-      reconcilePromotion: audited(
-        usesPipelineBroker(
-          fn('reconcilePromotion')
-            .usesTableItemsIn(table, [PARTITIONS.brokerBook], ['GetItem'])
-            .usesTableItemsIn(table, [PARTITIONS.promotion], ['Query']),
-        ),
-      ),
-      // Final status, then promotion_completed.
-      completePromotion: audited(
-        fn('completePromotion').usesTableItemsIn(
-          table,
-          [PARTITIONS.promotion],
-          ['GetItem', 'UpdateItem'],
-        ),
-      ),
-    };
-
+  /** The paper-session state machine, and the pipeline's, which runs it nested. */
+  private buildStateMachines(props: PromotionPipelineProps) {
+    const { config, names } = props;
     const paperFunctions = new Set<PipelineHandlerName>(PAPER_SESSION_FUNCTIONS);
-    const tasksOf = (names: PipelineHandlerName[]) =>
+    const tasksOf = (handlers: PipelineHandlerName[]) =>
       Object.fromEntries(
-        names.map((name) => [PIPELINE_HANDLERS[name].aslPlaceholder, this.functions[name]]),
+        handlers.map((name) => [PIPELINE_HANDLERS[name].aslPlaceholder, this.functions[name]]),
       );
     const all = Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[];
-    this.paperSession = aslStateMachine(this, 'PaperSession', {
+    const logging = {
+      logRetention: config.logs.retentionDays as logs.RetentionDays,
+      logRemovalPolicy:
+        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    };
+    const paperSession = aslStateMachine(this, 'PaperSession', {
       stateMachineName: names.paperSessionStateMachine,
       definitionFile: PAPER_SESSION_ASL,
       tasks: {
         ...tasksOf(all.filter((n) => paperFunctions.has(n))),
         [HANDLERS.recordAudit.aslPlaceholder]: props.recordAudit,
       },
-      logRetention: config.logs.retentionDays as logs.RetentionDays,
-      logRemovalPolicy:
-        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...logging,
     });
-    this.stateMachine = aslStateMachine(this, 'PromotionPipeline', {
+    const stateMachine = aslStateMachine(this, 'PromotionPipeline', {
       stateMachineName: names.promotionStateMachine,
       definitionFile: PROMOTION_PIPELINE_ASL,
       tasks: {
@@ -290,28 +360,28 @@ export class PromotionPipeline extends Construct {
       },
       nestedStateMachines: {
         PaperSessionStateMachineArn: {
-          stateMachine: this.paperSession,
+          stateMachine: paperSession,
           stateMachineName: names.paperSessionStateMachine,
         },
       },
-      logRetention: config.logs.retentionDays as logs.RetentionDays,
-      logRemovalPolicy:
-        config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...logging,
     });
+    return { paperSession, stateMachine };
+  }
 
-    const built = this.buildSchedule(props);
-    this.schedule = built.schedule;
-    this.scheduleDeadLetterQueue = built.queue;
-
-    // Lists in-flight promotions (gsi1), reads/saves their orders, closes them, books fills,
-    // cancels open orders at the broker.
-    this.recoverInFlight = audited(
-      usesPipelineBroker(
+  /**
+   * The crash sweeper: lists in-flight promotions (gsi1), reads/saves their orders, closes
+   * them, books fills, cancels open orders at the broker; and its failure destination (the
+   * Scheduler's dead-letter queue only catches invocations it could not deliver; a delivered,
+   * asynchronous invocation whose function fails goes to this queue).
+   */
+  private buildRecoverInFlight(w: PipelineWiring) {
+    const { props } = w;
+    const { table, names } = props;
+    const fn = w.audited(
+      w.usesPipelineBroker(
         props
-          .newFunction(this, 'recoverInFlight', RECOVERY_HANDLERS.recoverInFlight, {
-            ...pipelineEnv,
-            ...(secret ? { [ALPACA_SECRET_ARN_ENV]: secret.secretArn } : {}),
-          })
+          .newFunction(this, 'recoverInFlight', RECOVERY_HANDLERS.recoverInFlight, w.environment)
           .queriesIndex(table, props.cohortIndexName)
           .usesTableItemsIn(
             table,
@@ -323,31 +393,38 @@ export class PromotionPipeline extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query', 'PutItem']),
       ),
     );
-    // The Scheduler's dead-letter queue only catches invocations it could not deliver; a
-    // delivered (asynchronous) invocation whose function fails goes to this destination.
-    this.asyncFailureQueue = new sqs.Queue(this, 'RecoverInFlightFailures', {
+    const failures = new sqs.Queue(this, 'RecoverInFlightFailures', {
       queueName: `${names.prefix}-recover-in-flight-failures`,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     acknowledgeNag(
-      this.asyncFailureQueue,
+      failures,
       'AwsSolutions-SQS3',
       'This queue is itself the on-failure destination (dead letters) of the crash sweeper asynchronous invocations; its depth is alarmed.',
     );
-    this.recoverInFlight.configureAsyncInvoke({
-      onFailure: new lambdaDestinations.SqsDestination(this.asyncFailureQueue),
+    fn.configureAsyncInvoke({
+      onFailure: new lambdaDestinations.SqsDestination(failures),
       retryAttempts: 2,
       maxEventAge: Duration.minutes(50),
     });
+    return { fn, failures };
+  }
+
+  /** Starts the crash sweeper hourly (undeliverable starts go to `deadLetterQueue`). */
+  private buildRecoverySchedule(
+    props: PromotionPipelineProps,
+    deadLetterQueue: sqs.IQueue,
+  ): scheduler.Schedule {
+    const stage = props.config.stage;
     const recoveryInvoker = new iam.Role(this, 'RecoverInFlightSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
       description: `Lets EventBridge Scheduler invoke the ${stage} crash sweeper`,
     });
-    this.recoverySchedule = new scheduler.Schedule(this, 'RecoverInFlight', {
+    const schedule = new scheduler.Schedule(this, 'RecoverInFlight', {
       scheduleName: 'recover-in-flight',
       scheduleGroup: props.scheduleGroup,
       description: `Crash sweeper of the ${stage} promotions (hourly)`,
@@ -359,7 +436,7 @@ export class PromotionPipeline extends Construct {
           source: 'schedule',
           scheduledTime: scheduler.ContextAttribute.scheduledTime,
         }),
-        deadLetterQueue: built.queue,
+        deadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.minutes(50),
       }),
@@ -372,18 +449,7 @@ export class PromotionPipeline extends Construct {
         'The scheduler target grant (grantInvoke) covers the crash sweeper and its qualified ARNs ("<function>:*", versions and aliases) of that one function only; the schedule invokes the unqualified function.',
       );
     }
-
-    const namespace = `stagegate/${stage}`;
-    this.reconciliationDiscrepancies = this.discrepancyMetric(namespace);
-    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
-      logGroup: this.functions.paperTick.logGroup,
-      metricNamespace: namespace,
-      metricName: 'KillSwitchHalts',
-      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
-      // kill switch on, or unreadable: fail closed).
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
-      metricValue: '1',
-    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    return schedule;
   }
 
   /**
