@@ -5,6 +5,7 @@
  * `response_url` (a loopback listener of this process), and, for a kill switch confirmation,
  * the signed `block_actions` click on the confirmation button when `confirm` says so.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SlashResponse } from '../functions/adapters/slack/command-messages.js';
@@ -34,6 +35,11 @@ export interface SlashCommandPost {
   readonly nowMs?: () => number;
   /** Overrides of the signature headers (tests: a bad signature, a replay). */
   readonly headers?: Record<string, string>;
+  /**
+   * The invocation's `trigger_id` (tests: a redelivery sends the same one); default a new,
+   * unique one per call, as Slack's (the server records a command once per trigger_id).
+   */
+  readonly triggerId?: string;
 }
 
 async function post(url: string, body: string, headers: Record<string, string>) {
@@ -91,7 +97,7 @@ export async function sendSlashCommand(o: SlashCommandPost): Promise<SlackExchan
       team_id: 'TLOCAL',
       channel_id: 'CLOCAL',
       response_url: responseUrl,
-      trigger_id: `local.${now()}`,
+      trigger_id: o.triggerId ?? `local.${now()}.${randomBytes(8).toString('hex')}`,
     }).toString();
     const first = await post(`${o.baseUrl}slack/commands`, form, {
       ...signedSlackHeaders(o.signingSecret, form, now()),

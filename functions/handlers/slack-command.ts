@@ -7,7 +7,9 @@
  *    (shared/slack-request.ts); a failure is 401 and `input_rejected` (`tampered`,
  *    `replayed` or `malformed`).
  * 2. Answers through the use case (`core/use-cases/slash-command.ts`: user -> roles from the
- *    stage config, refusals audited, every command recorded) as Block Kit
+ *    stage config, refusals audited, every command recorded once per `trigger_id`, so a
+ *    redelivered invocation appends nothing and a redelivered `cohort start` starts nothing)
+ *    as Block Kit
  *    (adapters/slack/command-messages.ts), HTTP 200 (Slack shows the body to the caller).
  * 3. A long command (cohort start): where the composition can defer work (AWS: an
  *    asynchronous invocation of this same function, `deferFollowUp`), the command is
@@ -56,6 +58,8 @@ const SlashFormSchema = z.looseObject({
   command: z.string().max(64).optional(),
   text: z.string().max(4000).default(''),
   response_url: z.string().max(3000).optional(),
+  /** Slack's id of this invocation, the same on a redelivery: the command's idempotency key. */
+  trigger_id: z.string().min(1).max(255).optional(),
 });
 
 /** POSTs `message` to a response_url (Slack: "Responding to slash commands", up to 5 times). */
@@ -161,6 +165,7 @@ async function handle(
     teamId: f.team_id ?? null,
     channelId: f.channel_id ?? null,
     text: f.text,
+    triggerId: f.trigger_id ?? null,
   });
   logger.info('slash command', { answer: outcome.answer.kind, long: outcome.later !== null });
   if (!outcome.later) return slackJson(renderSlashAnswer(outcome.answer));

@@ -10,7 +10,10 @@ import type { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-
 import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
 import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
 import { submitPromotionOrders } from '../../functions/core/use-cases/promotion-orders.js';
-import type { PromotionRecoveryDeps } from '../../functions/core/use-cases/promotion-recovery.js';
+import {
+  type PromotionRecoveryDeps,
+  recoverPromotion,
+} from '../../functions/core/use-cases/promotion-recovery.js';
 import { stagePromotion } from '../../functions/core/use-cases/promotion-stage.js';
 import { sweepInFlight } from '../../functions/core/use-cases/recover-in-flight.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
@@ -267,5 +270,56 @@ describe('order intent and crash recovery', () => {
         changedAtIso: '2013-10-11T14:06:00.000Z',
       });
     }
+  });
+
+  it('a sweep that crashed after its records, before closing the promotion: the re-run appends nothing new (once per promotion); control: a plain sink records twice', async () => {
+    // Prepare: the promotions the earlier cases left in flight (two at least)
+    const base = alpacaDeps();
+    const inFlight = await base.promotions.listInFlight(
+      '2000-01-01T00:00:00.000Z',
+      '2100-01-01T00:00:00.000Z',
+    );
+    expect(inFlight.length).toBeGreaterThanOrEqual(2);
+    const [keyed, plain] = inFlight as [string, string];
+    /** The deps of a sweep killed once between its records and the status write. */
+    const crashingOnce = (d: PromotionRecoveryDeps): PromotionRecoveryDeps => {
+      let crashed = false;
+      const promotions = Object.assign(Object.create(d.promotions) as typeof d.promotions, {
+        setStatus: async (...args: Parameters<typeof d.promotions.setStatus>) => {
+          if (!crashed) {
+            crashed = true;
+            throw new Error('process killed before the status write');
+          }
+          return d.promotions.setStatus(...args);
+        },
+      });
+      return { ...d, promotions };
+    };
+    const twice = async (d: PromotionRecoveryDeps, id: string) => {
+      const once = crashingOnce(d);
+      await expect(recoverPromotion(once, id, stack.clock.now())).rejects.toThrow(/killed/);
+      return recoverPromotion(once, id, stack.clock.now());
+    };
+    const closing = async (id: string) =>
+      (await kindsOf(id)).filter((k) => k === 'workflow_failed' || k === 'promotion_completed');
+    const plainAudit = {
+      append: base.audit.append.bind(base.audit),
+      appendMany: base.audit.appendMany.bind(base.audit),
+    };
+
+    // Act
+    const out = await twice(base, keyed);
+    await twice({ ...base, audit: plainAudit }, plain);
+
+    // Assess
+    expect(out.outcome).toBe('failed');
+    expect((await base.promotions.get(keyed)).status).toBe('failed');
+    expect(await closing(keyed)).toEqual(['workflow_failed', 'promotion_completed']);
+    expect(await closing(plain)).toEqual([
+      'workflow_failed',
+      'promotion_completed',
+      'workflow_failed',
+      'promotion_completed',
+    ]);
   });
 });

@@ -105,6 +105,24 @@ export async function appendKeyedOnce(
   return { record: out.records[0] as AuditRecord, replayed: out.replayed };
 }
 
+/**
+ * Appends `drafts` (one stream) as one batch once per natural key, as {@link appendKeyed}
+ * does for one draft: a redelivery that finds the key committed gets that batch back.
+ *
+ * @throws ValidationError, AuditWriteError as `sink.appendMany`.
+ */
+export async function appendManyKeyed(
+  sink: AuditSink,
+  drafts: readonly AuditDraft[],
+  parts: unknown[] | null,
+): Promise<AuditRecord[]> {
+  const once = (sink as Partial<IdempotentAuditSink>).appendManyOnce;
+  if (parts === null || typeof once !== 'function' || drafts.length === 0) {
+    return sink.appendMany(drafts);
+  }
+  return (await once.call(sink, drafts, naturalAuditKey(parts))).records;
+}
+
 /** Hex SHA-256 of the canonical JSON of `parts`: a natural idempotency key ({@link appendKeyed}). */
 export function naturalAuditKey(parts: unknown[]): string {
   return sha256Hex(canonicalJson({ natural: parts }));

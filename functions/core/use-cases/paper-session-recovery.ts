@@ -22,6 +22,7 @@ import {
   type SessionBookSnapshot,
 } from '../../ports/session-books.js';
 import { type AuditEnvironment, auditDraft } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import { BrokerRejectedError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
@@ -88,23 +89,27 @@ export async function recoverPaperSession(
       statusAfter: after,
       atBroker: reported !== null,
     });
-    await deps.audit.append({
-      kind: 'order_status_changed',
-      actor: ACTOR,
-      stream,
-      environment: deps.environment,
-      subject: { ...subject, order_id: o.clientOrderId },
-      payload: {
-        client_order_id: o.clientOrderId,
-        status: after,
-        previous_status: null,
-        filled_qty: filled,
-        filled_avg_price: reported?.filledAvgPriceUsd ?? null,
-        reason: reported
-          ? 'paper session abandoned: settled with the broker by client_order_id'
-          : 'paper session abandoned: the broker never saw this order',
+    await appendKeyed(
+      deps.audit,
+      {
+        kind: 'order_status_changed',
+        actor: ACTOR,
+        stream,
+        environment: deps.environment,
+        subject: { ...subject, order_id: o.clientOrderId },
+        payload: {
+          client_order_id: o.clientOrderId,
+          status: after,
+          previous_status: null,
+          filled_qty: filled,
+          filled_avg_price: reported?.filledAvgPriceUsd ?? null,
+          reason: reported
+            ? 'paper session abandoned: settled with the broker by client_order_id'
+            : 'paper session abandoned: the broker never saw this order',
+        },
       },
-    });
+      ['recover-in-flight', p.promotionId, 'paper-order', o.clientOrderId],
+    );
   }
   const flatten =
     Math.abs(qty) > DUST_QTY
@@ -120,7 +125,9 @@ export async function recoverPaperSession(
     ticks: snap.ticks + 1,
     updatedAtIso: new Date(nowMs).toISOString(),
   };
-  await deps.sessionBooks.save(account, left);
+  // Recorded (once per promotion) before the book is closed: a re-run after a crash in
+  // between finds the book still open, settles the same orders (the broker's answers are the
+  // same, the flatten's client_order_id is deterministic) and appends nothing new.
   await recordLeft(deps, {
     stream,
     subject,
@@ -129,6 +136,7 @@ export async function recoverPaperSession(
     qty,
     flatten,
   });
+  await deps.sessionBooks.save(account, left);
   return { orders, positionQty: qty, flatten };
 }
 
@@ -146,7 +154,8 @@ async function recordLeft(
 ): Promise<void> {
   const { stream, subject, qty, flatten } = x;
   const snap = { symbol: x.symbol };
-  await deps.audit.append(
+  await appendKeyed(
+    deps.audit,
     auditDraft('reconciliation', {
       actor: ACTOR,
       stream,
@@ -174,6 +183,7 @@ async function recordLeft(
               ],
       },
     }),
+    ['recover-in-flight', subject.promotion_id, 'paper-left'],
   );
 }
 

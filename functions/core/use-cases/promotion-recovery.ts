@@ -8,13 +8,16 @@
  * - the broker never saw it (the crash came between `order_intent` and the broker call): the
  *   reservation is canceled and never sent.
  * The promotion then ends as `failed` with `workflow_failed` and `promotion_completed`
- * (outcome `failed`) on its stream. Nothing is ever sent: a rerun for the same candidate and
- * session finds the closed promotion (deterministic id) and skips.
+ * (outcome `failed`) on its stream, appended once per promotion (a natural key) before the
+ * status closes it, so a re-run after a crash between the two, or a redelivered sweep, appends
+ * nothing new. Nothing is ever sent: a rerun for the same candidate and session finds the
+ * closed promotion (deterministic id) and skips.
  */
 import type { BrokerPort } from '../../ports/broker.js';
 import type { InFlightRecovery, InFlightWorkflow } from '../../ports/in-flight.js';
 import type { SessionBookRegistry } from '../../ports/session-books.js';
 import { auditDraft } from '../audit/record.js';
+import { appendManyKeyed } from '../audit/step-scoped.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
 import { recoverPaperSession } from './paper-session-recovery.js';
 import type { PromotionDeps } from './promotion.js';
@@ -129,27 +132,33 @@ export async function recoverPromotion(
       ? '; the paper session was flat'
       : `; the paper session held ${paper.positionQty} shares: flatten ${paper.flatten.clientOrderId} ${paper.flatten.status}${paper.flatten.reason ? ` (${paper.flatten.reason})` : ''}`;
   const reason = `abandoned while ${p.status}; reconciled with the broker by client_order_id: ${summary}${flat}`;
-  await deps.promotions.setStatus(promotionId, 'failed', reason);
   const fields = {
     actor: ACTOR,
     stream,
     environment: deps.environment,
     subject: { promotion_id: promotionId, cohort_id: p.cohortId, agent_id: p.agentId },
   };
-  await deps.audit.appendMany([
-    auditDraft('workflow_failed', {
-      ...fields,
-      payload: {
-        source: 'in-flight-recovery',
-        field: '',
-        message: reason,
-        error: 'WorkflowAbandoned',
-        status_before: p.status,
-        orders,
-      },
-    }),
-    auditDraft('promotion_completed', { ...fields, payload: { outcome: 'failed', reason } }),
-  ]);
+  // Recorded once per promotion, BEFORE the status closes it: a sweep that crashed in between,
+  // or two sweeps of one schedule delivered twice, find the key and append nothing new.
+  await appendManyKeyed(
+    deps.audit,
+    [
+      auditDraft('workflow_failed', {
+        ...fields,
+        payload: {
+          source: 'in-flight-recovery',
+          field: '',
+          message: reason,
+          error: 'WorkflowAbandoned',
+          status_before: p.status,
+          orders,
+        },
+      }),
+      auditDraft('promotion_completed', { ...fields, payload: { outcome: 'failed', reason } }),
+    ],
+    ['recover-in-flight', promotionId, 'closed'],
+  );
+  await deps.promotions.setStatus(promotionId, 'failed', reason);
   return { workflow: 'promotion', id: promotionId, outcome: 'failed', orders };
 }
 

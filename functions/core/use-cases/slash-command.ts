@@ -21,6 +21,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
 import type { AuditEnvironment } from '../audit/record.js';
+import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { actionOf, parseSlashCommand, type SlashCommand } from '../chatops/command.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { StagegateError, ValidationError } from '../errors.js';
@@ -43,6 +44,17 @@ export interface SlashCommandRequest {
   readonly channelId: string | null;
   /** The text after `/stagegate`. */
   readonly text: string;
+  /**
+   * Slack's `trigger_id` of this invocation (the same on every delivery of it): the command's
+   * record is appended once per trigger, and a redelivered `cohort start` starts nothing.
+   * Null/absent: every delivery is its own command (recorded each time).
+   */
+  readonly triggerId?: string | null;
+}
+
+/** The natural key of one invocation's records (null without a trigger_id). */
+function triggerKey(req: { userId: string; triggerId?: string | null }): unknown[] | null {
+  return req.triggerId ? ['slack-command', req.userId, req.triggerId] : null;
 }
 
 /** A command that runs longer than Slack's 3 s: answered now, finished through response_url. */
@@ -156,27 +168,31 @@ const identityOf = (userId: string) => `slack:${userId}`;
 
 async function refuse(
   deps: SlashCommandDeps,
-  req: { userId: string; text: string },
+  req: { userId: string; text: string; triggerId?: string | null },
   reason: 'unknown_user' | 'forbidden' | 'malformed',
   field: string,
   message: string,
 ): Promise<SlashOutcome> {
-  await deps.audit.append({
-    kind: 'input_rejected',
-    actor: /^[A-Z0-9]{1,32}$/.test(req.userId)
-      ? identityOf(req.userId)
-      : 'anonymous:unauthenticated',
-    stream: SLASH_COMMAND_STREAM,
-    environment: deps.environment,
-    payload: {
-      source: 'slack-command',
-      field,
-      message,
-      reason,
-      text: req.text.slice(0, 500),
-      channel: 'slack',
+  await appendKeyed(
+    deps.audit,
+    {
+      kind: 'input_rejected',
+      actor: /^[A-Z0-9]{1,32}$/.test(req.userId)
+        ? identityOf(req.userId)
+        : 'anonymous:unauthenticated',
+      stream: SLASH_COMMAND_STREAM,
+      environment: deps.environment,
+      payload: {
+        source: 'slack-command',
+        field,
+        message,
+        reason,
+        text: req.text.slice(0, 500),
+        channel: 'slack',
+      },
     },
-  });
+    triggerKey(req),
+  );
   return { answer: { kind: 'refused', reason, message }, later: null };
 }
 
@@ -197,6 +213,10 @@ export async function recordSlashRefusal(
   });
 }
 
+/**
+ * Appends the command's `chat_command` record, once per `key` when given.
+ * @returns true when a redelivery found the key committed (nothing appended now).
+ */
 async function recordCommand(
   deps: SlashCommandDeps,
   by: string,
@@ -205,14 +225,20 @@ async function recordCommand(
   text: string,
   outcome: string,
   extra: Record<string, unknown> = {},
-): Promise<void> {
-  await deps.audit.append({
-    kind: 'chat_command',
-    actor: by,
-    stream: SLASH_COMMAND_STREAM,
-    environment: deps.environment,
-    payload: { command, text: text.slice(0, 500), roles: [...roles], outcome, ...extra },
-  });
+  key: unknown[] | null = null,
+): Promise<boolean> {
+  const out = await appendKeyedOnce(
+    deps.audit,
+    {
+      kind: 'chat_command',
+      actor: by,
+      stream: SLASH_COMMAND_STREAM,
+      environment: deps.environment,
+      payload: { command, text: text.slice(0, 500), roles: [...roles], outcome, ...extra },
+    },
+    key,
+  );
+  return out.replayed;
 }
 
 /** The roles of a Slack user, or null when the user is not in the stage's mapping. */
@@ -269,11 +295,12 @@ export async function answerSlashCommand(
   const { roles, command } = authorized;
   const by = identityOf(req.userId);
   const record: RecordOutcome = (outcome, extra) =>
-    recordCommand(deps, by, roles, command.kind, req.text, outcome, extra);
+    recordCommand(deps, by, roles, command.kind, req.text, outcome, extra, triggerKey(req));
   return dispatchSlashCommand(deps, command, { by, roles, record });
 }
 
-type RecordOutcome = (outcome: string, extra?: Record<string, unknown>) => Promise<void>;
+/** Records the command's outcome; true when a redelivery of it was recorded already. */
+type RecordOutcome = (outcome: string, extra?: Record<string, unknown>) => Promise<boolean>;
 
 /**
  * Who may run what: the caller's roles, the parsed command, and the role check. A refusal is
@@ -342,11 +369,16 @@ async function dispatchSlashCommand(
     case 'cohort_start': {
       const start = deps.extra?.cohortStart;
       if (!start) return unavailable(record, 'cohort start');
-      await record('started', {
+      const redelivered = await record('started', {
         bankroll_usd: command.bankrollUsd,
         agents: command.agents,
         symbols: command.symbols,
       });
+      // Slack redelivered the invocation that started it: answer, start nothing again.
+      if (redelivered) {
+        const message = 'already started by this command; the result follows';
+        return { answer: { kind: 'working', command: 'cohort start', message }, later: null };
+      }
       return {
         answer: {
           kind: 'working',
@@ -376,7 +408,7 @@ async function dispatchSlashCommand(
 }
 
 async function unavailable(
-  record: (outcome: string) => Promise<void>,
+  record: (outcome: string) => Promise<boolean>,
   command: string,
 ): Promise<SlashOutcome> {
   await record('unavailable');

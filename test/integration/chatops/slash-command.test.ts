@@ -166,6 +166,27 @@ describe('refusals (each recorded)', () => {
     expect((await slackRefusals()).at(-1)).toMatchObject({ reason: 'unknown_user' });
   });
 
+  it('a redelivered invocation (same trigger_id) is recorded once; control: another trigger_id is recorded again', async () => {
+    // Prepare
+    const commands = async () =>
+      (await auditRecords(fx.stack)).filter(
+        (r) => r.stream === 'slack:commands' && r.kind === 'chat_command',
+      ).length;
+    const before = await commands();
+
+    // Act
+    const [a] = await ask('status', { triggerId: '2013.10.09.redelivered' });
+    const [b] = await ask('status', { triggerId: '2013.10.09.redelivered' });
+    const afterRedelivery = await commands();
+    await ask('status', { triggerId: '2013.10.09.another' });
+
+    // Assess
+    expect([a?.status, b?.status]).toEqual([200, 200]);
+    expect(texts(b?.body)).toBe(texts(a?.body));
+    expect(afterRedelivery).toBe(before + 1);
+    expect(await commands()).toBe(before + 2);
+  });
+
   it('a viewer cannot engage the kill switch', async () => {
     const [x] = await ask('kill on viewer tries', { userId: localSlackUser('viewer') });
     expect(texts(x?.body)).toContain('forbidden');

@@ -133,6 +133,50 @@ describe('answerSlashCommand', () => {
     expect(audit.records().every((r) => r.stream === 'slack:commands')).toBe(true);
   });
 
+  it('a redelivered invocation (same trigger_id) is recorded once, and a redelivered cohort start starts nothing; control: another trigger_id records again', async () => {
+    // Prepare
+    const { deps, audit } = fixture(USERS);
+    let started = 0;
+    const withStart: SlashCommandDeps = {
+      ...deps,
+      extra: {
+        cohortStart: () => ({
+          run: async () => {
+            started += 1;
+            return { kind: 'text', title: 'cohort started', lines: [] };
+          },
+        }),
+      },
+    };
+    const send = (text: string, triggerId: string, userId = 'UOPS') =>
+      answerSlashCommand(withStart, { userId, teamId: 'T1', channelId: 'C1', text, triggerId });
+
+    // Act
+    await send('status', '111.222.aaa');
+    await send('status', '111.222.aaa');
+    await send('kill on outage', '111.222.bbb', 'UVIEW');
+    await send('kill on outage', '111.222.bbb', 'UVIEW');
+    const first = await send('cohort start $1,000 10 SPY', '111.222.ccc');
+    const again = await send('cohort start $1,000 10 SPY', '111.222.ccc');
+    await first.later?.run();
+    await again.later?.run();
+    await send('status', '111.222.ddd');
+
+    // Assess
+    expect(first.later).not.toBeNull();
+    expect(again.later).toBeNull();
+    expect(again.answer).toMatchObject({ kind: 'working', command: 'cohort start' });
+    expect(started).toBe(1);
+    expect(
+      audit.records().map((r) => [r.kind, r.actor, JSON.parse(r.payload).outcome ?? null]),
+    ).toEqual([
+      ['chat_command', 'slack:UOPS', 'answered'],
+      ['input_rejected', 'slack:UVIEW', null],
+      ['chat_command', 'slack:UOPS', 'started'],
+      ['chat_command', 'slack:UOPS', 'answered'],
+    ]);
+  });
+
   it('kill on asks for a confirmation and changes nothing until the click', async () => {
     const { deps, audit, state } = fixture(USERS);
     const out = await answerSlashCommand(deps, {
