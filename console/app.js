@@ -186,6 +186,11 @@ class ApiError extends Error {
   }
 }
 
+/** A fresh Idempotency-Key for one rendered action (none where the browser has no randomUUID). */
+function actionKey() {
+  return globalThis.crypto?.randomUUID ? globalThis.crypto.randomUUID() : undefined;
+}
+
 async function api(path, options = {}) {
   const init = { credentials: 'same-origin', headers: {} };
   const bearer = auth && sessionStorage.getItem(ID_TOKEN_KEY);
@@ -194,6 +199,8 @@ async function api(path, options = {}) {
     init.method = 'POST';
     init.headers['content-type'] = 'application/json';
     init.headers['x-csrf-token'] = csrfToken();
+    // One key per rendered action: a double submit or a retried request is one change.
+    if (options.idempotencyKey) init.headers['idempotency-key'] = options.idempotencyKey;
     init.body = JSON.stringify(options.body);
   }
   const res = await fetch(`/api${path}`, init);
@@ -1046,6 +1053,7 @@ async function riskPage() {
   const canOperate = me.roles.includes('operator');
   const reason = h('input', { placeholder: 'reason (recorded)', size: 40 });
   const msg = h('p', { class: 'msg', role: 'status' });
+  const toggleKey = actionKey();
   const toggle = h(
     'button',
     {
@@ -1054,7 +1062,10 @@ async function riskPage() {
       title: canOperate ? null : 'needs the operator role',
       onclick: async () => {
         try {
-          await api('/kill-switch', { body: { engaged: !ks.engaged, reason: reason.value } });
+          await api('/kill-switch', {
+            body: { engaged: !ks.engaged, reason: reason.value },
+            idempotencyKey: toggleKey,
+          });
           route();
         } catch (err) {
           msg.textContent = err.message;
@@ -1273,10 +1284,12 @@ async function approvalPage(id) {
     rows: '3',
     placeholder: 'Why (recorded with your signature in the audit trail)',
   });
+  const decisionKey = actionKey();
   const decide = (decision) => async () => {
     try {
       const out = await api(`/approvals/${encodeURIComponent(id)}/decision`, {
         body: note.value.trim() ? { decision, note: note.value.trim() } : { decision },
+        idempotencyKey: decisionKey,
       });
       msg.textContent = out.chain.complete
         ? `Recorded: ${out.status} (execution ${out.execution}).`

@@ -16,7 +16,11 @@ import { decideApproval } from '../core/approval/decide.js';
 import { ValidationError } from '../core/errors.js';
 import { DEFAULT_LEVERAGE_POLICY, type LeveragePolicy } from '../core/leverage/policy.js';
 import { startPartialCohort } from '../core/use-cases/cohort-start.js';
-import { ConsoleApi, type ConsolePlans } from '../core/use-cases/console-api.js';
+import {
+  ConsoleApi,
+  type ConsoleApiDeps,
+  type ConsolePlans,
+} from '../core/use-cases/console-api.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import { setKillSwitch } from '../core/use-cases/kill-switch.js';
 import { currentPlan, type PlanDeps, runPlanCommand } from '../core/use-cases/plans.js';
@@ -64,7 +68,7 @@ export function sfnCohortStarter(rt: Runtime): CohortStarter {
  * flattened on engage.
  */
 export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionRecoveryDeps) {
-  return (input: { readonly engaged: boolean; readonly reason: string; readonly by: string }) => {
+  return (input: Parameters<ConsoleApiDeps['setKillSwitch']>[0]) => {
     const p = promotionDeps();
     const broker = p.brokerAt(rt.clock.now());
     const flatten = readPaperSessionSettings(rt.env).haltModes.killSwitch === 'flatten';
@@ -142,23 +146,27 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
         },
         { ...input, channel: 'console' },
       ),
-    decideApproval: async (input) => {
+    decideApproval: async ({ idempotencyKey, ...input }) => {
       const deps = await approvalDeps();
       const outcome = await decideApproval(deps, { ...input, channel: 'web' });
-      const applied = await applyApprovalDecision(deps, outcome);
-      if (!outcome.ok) {
+      const key = idempotencyKey
+        ? ['console', input.approvalId, input.decision, input.approver, idempotencyKey]
+        : null;
+      const applied = await applyApprovalDecision(deps, outcome, null, key);
+      const answer = applied.answer;
+      if (!answer.ok) {
         return {
           ok: false,
-          httpStatus: outcome.httpStatus,
-          field: outcome.field,
-          detail: `${outcome.error.name}: ${outcome.error.message}`,
+          httpStatus: answer.httpStatus,
+          field: answer.field,
+          detail: `${answer.errorName}: ${answer.message}`,
         };
       }
       return {
         ok: true,
-        status: outcome.status,
+        status: answer.status,
         execution: applied.execution,
-        chain: { step: outcome.step, of: outcome.chainLength, complete: outcome.chainComplete },
+        chain: { step: answer.step, of: answer.of, complete: answer.complete },
         messageUpdateError: applied.announceError,
       };
     },

@@ -521,6 +521,8 @@ export type AttemptAnswer =
       /** The named error (`ApprovalAlreadyDecidedError`, ...). */
       readonly errorName: string;
       readonly message: string;
+      /** The offending input. */
+      readonly field: string;
     };
 
 /** The answer of a fresh outcome. */
@@ -543,6 +545,7 @@ export function answerOf(outcome: DecideOutcome): AttemptAnswer {
     httpStatus: outcome.httpStatus,
     errorName: outcome.error.name,
     message: outcome.error.message,
+    field: outcome.field,
   };
 }
 
@@ -586,6 +589,7 @@ export function answerOfRecord(record: {
       httpStatus: ERROR_PAGE_STATUS[p.reason],
       errorName: String(p.error ?? 'ValidationError'),
       message: String(p.message ?? ''),
+      field: String(p.field ?? ''),
     };
   }
   throw new ValidationError(

@@ -152,6 +152,8 @@ export interface ConsoleApiDeps {
     readonly engaged: boolean;
     readonly reason: string;
     readonly by: string;
+    /** The request's `Idempotency-Key` (recorded once per key), null when none. */
+    readonly idempotencyKey?: string | null;
   }) => Promise<{ state: KillSwitchState; canceled: readonly string[] }>;
   /**
    * Starts a partial intraday cohort for `by` (`startPartialCohort`, channel `console`);
@@ -171,6 +173,8 @@ export interface ConsoleApiDeps {
     readonly approver: string;
     readonly note: string | null;
     readonly roles: readonly string[];
+    /** The request's `Idempotency-Key` (the attempt recorded once per key), null when none. */
+    readonly idempotencyKey?: string | null;
   }) => Promise<ConsoleDecisionOutcome>;
 }
 
@@ -1159,6 +1163,27 @@ export class ConsoleApi {
     }
   }
 
+  /**
+   * The `Idempotency-Key` header of a write (the console's pages send one per rendered action,
+   * so a double submit or a retried request is one change, recorded once): 16-128 characters
+   * `[A-Za-z0-9_-]`, null when absent (every request is then its own change).
+   *
+   * @throws ApiProblem 400 (recorded) when it is malformed.
+   */
+  private idempotencyKey(req: ConsoleRequest): string | null {
+    const key = req.headers['idempotency-key'];
+    if (key === undefined || key === '') return null;
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) {
+      throw new ApiProblem(
+        400,
+        'Invalid request',
+        'Idempotency-Key: must be 16-128 characters [A-Za-z0-9_-]',
+        'idempotency-key',
+      );
+    }
+    return key;
+  }
+
   private body(req: ConsoleRequest): unknown {
     if (req.body.length > 16 * 1024) {
       throw new ApiProblem(400, 'Invalid request', 'body: larger than 16 KiB', 'body');
@@ -1175,7 +1200,13 @@ export class ConsoleApi {
       const by = this.authorize(req, 'kill_switch');
       this.checkCsrf(req);
       const b = parse(KillSwitchBodySchema, this.body(req), 'body');
-      const out = await this.deps.setKillSwitch({ engaged: b.engaged, reason: b.reason, by });
+      const idempotencyKey = this.idempotencyKey(req);
+      const out = await this.deps.setKillSwitch({
+        engaged: b.engaged,
+        reason: b.reason,
+        by,
+        idempotencyKey,
+      });
       return json(200, out);
     }
     if (route === '/plans' || route.startsWith('/plans/')) return await this.writePlan(req, route);
@@ -1190,6 +1221,7 @@ export class ConsoleApi {
         approver: by,
         note: b.note?.trim() ? b.note.trim() : null,
         roles: req.roles,
+        idempotencyKey: this.idempotencyKey(req),
       });
       if (!out.ok) {
         // Already audited by the approval use case (approval_decided / refused attempt).

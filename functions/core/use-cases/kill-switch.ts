@@ -20,6 +20,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
 import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
 import type { AuditDraft } from '../audit/record.js';
+import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
@@ -81,46 +82,99 @@ export interface KillSwitchOutcome {
  */
 export async function setKillSwitch(
   deps: KillSwitchDeps,
-  input: { readonly engaged: boolean; readonly reason: string; readonly by: string },
+  input: {
+    readonly engaged: boolean;
+    readonly reason: string;
+    readonly by: string;
+    /**
+     * The caller's key of this request (the console's `Idempotency-Key`), the same on every
+     * delivery of it: see {@link changeOnce}. Null/absent: every call is its own change.
+     */
+    readonly idempotencyKey?: string | null;
+  },
 ): Promise<KillSwitchOutcome> {
-  const state: KillSwitchState = {
-    engaged: input.engaged,
-    reason: input.reason,
-    changedBy: input.by,
-    changedAtIso: new Date(deps.clock.now()).toISOString(),
-  };
-  await deps.killSwitch.set(state);
   const base = { actor: input.by, stream: 'kill-switch:global', environment: deps.environment };
-  await deps.audit.append({
-    ...base,
-    kind: 'kill_switch_changed',
-    payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
-  });
+  const change = await changeOnce(deps, input, base);
+  if ('replayed' in change) {
+    return { state: change.replayed, canceled: [], flattened: [], flattenErrors: [] };
+  }
+  const { state, haltKey } = change;
   if (!input.engaged) return { state, canceled: [], flattened: [], flattenErrors: [] };
   const after = await cancelAll(deps, base);
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
-  await deps.audit.append({
-    ...base,
-    kind: 'rollback',
-    payload: {
-      action: 'halt',
-      reason: input.reason,
-      canceled_orders: [...after.keys()],
-      flattened: flattened.map((f) => ({
-        promotion_id: f.promotionId,
-        client_order_id: f.clientOrderId,
-        symbol: f.symbol,
-        side: f.side,
-        qty: f.qty,
-        status: f.status,
-      })),
-      flatten_errors: flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
-      broker: deps.broker.name,
+  await appendKeyed(
+    deps.audit,
+    {
+      ...base,
+      kind: 'rollback',
+      payload: {
+        action: 'halt',
+        reason: input.reason,
+        canceled_orders: [...after.keys()],
+        flattened: flattened.map((f) => ({
+          promotion_id: f.promotionId,
+          client_order_id: f.clientOrderId,
+          symbol: f.symbol,
+          side: f.side,
+          qty: f.qty,
+          status: f.status,
+        })),
+        flatten_errors: flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
+        broker: deps.broker.name,
+      },
     },
-  });
+    haltKey,
+  );
   return { state, canceled: [...after.keys()], flattened, flattenErrors };
+}
+
+/**
+ * Sets the switch and records `kill_switch_changed`, once per `idempotencyKey` (with the
+ * requester and the requested state in the key, so a key reused for another change is
+ * another change). A redelivery finds the switch already as requested by the same person and
+ * the key's record committed: it changes and records nothing (`replayed`, the current state).
+ * A change made now is never swallowed by a committed key (the switch was changed meanwhile
+ * and is set again): it is recorded on its own. The switch is set BEFORE its record (a failure
+ * in between leaves it set, so gates fail closed); a failed read of the current state only
+ * means "not yet as requested".
+ *
+ * @returns the state and the key of the halt record, or `replayed` with the current state.
+ */
+async function changeOnce(
+  deps: KillSwitchDeps,
+  input: { engaged: boolean; reason: string; by: string; idempotencyKey?: string | null },
+  base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+): Promise<{ state: KillSwitchState; haltKey: unknown[] | null } | { replayed: KillSwitchState }> {
+  const key = input.idempotencyKey
+    ? ['kill-switch', input.by, input.idempotencyKey, input.engaged, input.reason]
+    : null;
+  const current = key ? await deps.killSwitch.read().catch(() => null) : null;
+  const alreadySo =
+    current !== null &&
+    current.engaged === input.engaged &&
+    current.reason === input.reason &&
+    current.changedBy === input.by;
+  const state: KillSwitchState =
+    alreadySo && current
+      ? current
+      : {
+          engaged: input.engaged,
+          reason: input.reason,
+          changedBy: input.by,
+          changedAtIso: new Date(deps.clock.now()).toISOString(),
+        };
+  if (!alreadySo) await deps.killSwitch.set(state);
+  const draft: AuditDraft = {
+    ...base,
+    kind: 'kill_switch_changed',
+    payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
+  };
+  const out = await appendKeyedOnce(deps.audit, draft, key);
+  if (out.replayed && alreadySo) return { replayed: state };
+  if (out.replayed) await deps.audit.append(draft);
+  return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null };
 }
 
 /** True for a flatten the kill switch itself sent (never canceled by a later engage). */

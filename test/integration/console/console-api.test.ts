@@ -26,9 +26,12 @@ async function call(
     readonly method?: string;
     readonly body?: unknown;
     readonly csrf?: string | null;
+    /** The `Idempotency-Key` header, absent when not given. */
+    readonly idempotencyKey?: string;
   } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = {};
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   const as = options.as === undefined ? 'vera' : options.as;
   if (as) headers.authorization = `Bearer ${fx.users.tokenFor(as)}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -415,6 +418,35 @@ describe('roles, CSRF and refusals', () => {
     });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ field: 'body.engaged' });
+  });
+
+  it('a retried kill-switch POST (same Idempotency-Key) changes and records once; control: another key records again; a malformed key is refused', async () => {
+    // Prepare
+    const body = { engaged: true, reason: 'console retry test' };
+    const post = (idempotencyKey: string, b: unknown = body) =>
+      call('/api/kill-switch', { as: 'olivia', method: 'POST', body: b, idempotencyKey });
+    const changes = async () =>
+      (await auditRecords(fx.stack)).filter(
+        (r) => r.kind === 'kill_switch_changed' && r.payload.reason === 'console retry test',
+      ).length;
+
+    // Act
+    const first = await post('retry-key-0000000001');
+    const retried = await post('retry-key-0000000001');
+    const afterRetry = await changes();
+    const another = await post('retry-key-0000000002');
+    const malformed = await post('short');
+    await post('retry-key-0000000003', { engaged: false, reason: 'console retry released' });
+
+    // Assess
+    expect([first.status, retried.status, another.status]).toEqual([200, 200, 200]);
+    expect(((await retried.json()) as { state: unknown }).state).toEqual(
+      ((await first.json()) as { state: unknown }).state,
+    );
+    expect(afterRetry).toBe(1);
+    expect(await changes()).toBe(2);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ field: 'idempotency-key' });
   });
 
   it('never changes state on GET', async () => {

@@ -1,0 +1,85 @@
+/**
+ * The kill switch changed once per Idempotency-Key (setKillSwitch's `idempotencyKey`): a
+ * redelivery records and cancels nothing new; another key is another change; a change made
+ * after someone else moved the switch is recorded even under a key already committed.
+ */
+import { describe, expect, it } from 'vitest';
+import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
+import type { BrokerPort } from '../../../functions/ports/broker.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+
+function world() {
+  const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
+  const audit = new MemoryAuditSink(clock);
+  let state: KillSwitchState | null = null;
+  const broker = {
+    name: 'simulated',
+    listOpenOrders: async () => [],
+    cancelOrder: async () => {
+      throw new Error('no order to cancel');
+    },
+  } as unknown as BrokerPort;
+  const deps = {
+    killSwitch: {
+      read: async () => state,
+      set: async (s: KillSwitchState) => {
+        state = s;
+      },
+    },
+    audit,
+    clock,
+    environment: 'local' as const,
+    broker,
+  };
+  const set = (engaged: boolean, by: string, key: string | null) =>
+    setKillSwitch(deps, { engaged, reason: 'broker outage', by, idempotencyKey: key });
+  const kinds = () => audit.records().map((r) => [r.kind, r.actor]);
+  return { set, kinds, clock, state: () => state };
+}
+
+describe('setKillSwitch with an idempotency key', () => {
+  it('a redelivered engage records once and answers the first change; control: another key records again', async () => {
+    // Prepare
+    const w = world();
+    const first = await w.set(true, 'web:olivia', 'key-0000000000000001');
+    w.clock.advance(1_000);
+
+    // Act
+    const again = await w.set(true, 'web:olivia', 'key-0000000000000001');
+    const afterRetry = w.kinds().length;
+    await w.set(true, 'web:olivia', 'key-0000000000000002');
+
+    // Assess
+    expect(again.state).toEqual(first.state);
+    expect(afterRetry).toBe(2);
+    expect(w.kinds()).toEqual([
+      ['kill_switch_changed', 'web:olivia'],
+      ['rollback', 'web:olivia'],
+      ['kill_switch_changed', 'web:olivia'],
+      ['rollback', 'web:olivia'],
+    ]);
+  });
+
+  it('a retried engage after someone released the switch engages it again and records it', async () => {
+    // Prepare
+    const w = world();
+    await w.set(true, 'web:olivia', 'key-0000000000000001');
+    await w.set(false, 'web:oscar', null);
+
+    // Act
+    const again = await w.set(true, 'web:olivia', 'key-0000000000000001');
+
+    // Assess
+    expect(again.state.engaged).toBe(true);
+    expect(w.state()?.engaged).toBe(true);
+    expect(w.kinds()).toEqual([
+      ['kill_switch_changed', 'web:olivia'],
+      ['rollback', 'web:olivia'],
+      ['kill_switch_changed', 'web:oscar'],
+      ['kill_switch_changed', 'web:olivia'],
+      ['rollback', 'web:olivia'],
+    ]);
+  });
+});
