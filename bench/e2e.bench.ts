@@ -73,7 +73,8 @@ function roleOf(pid: number): Promise<ProcessRole> {
   if (!role) {
     role = readFile(`/proc/${pid}/cmdline`, 'utf8').then(
       (cmd): ProcessRole =>
-        cmd.includes('DynamoDBLocal.jar')
+        // the jar, or the class-data-sharing launch's copy of it (local/dynamodb-cds.cjs)
+        /DynamoDBLocal[^/]*\.jar/.test(cmd)
           ? 'jvm'
           : cmd.includes('s3rver-child')
             ? 's3rver'
