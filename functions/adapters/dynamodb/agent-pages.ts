@@ -12,6 +12,10 @@
  * later needs no new format; a page in a format this code does not know (written by newer
  * code), or one that does not decode, is refused with {@link CohortRecordCorruptError} naming
  * the page, never read as an empty or partial leaderboard.
+ *
+ * Measured (`run --agents 1000 --days 3 --no-promote`, whole process tree, paired runs at a
+ * load of ~23 on 2 cores, 2026-12-05): DynamoDB Local's JVM 7.0 / 8.4 -> 4.4 CPU-s with this
+ * format alone (class-data sharing off), the whole command 17.5 / 20.1 -> 12.7 CPU-s.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CohortRecordCorruptError } from '../../core/errors.js';
