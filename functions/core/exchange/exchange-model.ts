@@ -26,7 +26,8 @@
  * opening part × the estimated fill price + the estimated fee; pure reductions need none.
  *
  * What Alpaca paper refuses, refused here too (see {@link alpacaRefusal}): a fractional short
- * sale, any short sale of crypto, a fractional quantity of a non-fractionable asset.
+ * sale, any short sale of crypto, a fractional quantity of a non-fractionable asset, a
+ * fractional equity order that is not `day`.
  */
 
 import {
@@ -38,7 +39,7 @@ import {
   roundQtyDown,
 } from '../cohort/fill-model.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
-import type { Order, OrderSide, OrderSnapshot } from '../orders/order.js';
+import type { Order, OrderSide, OrderSnapshot, TimeInForce } from '../orders/order.js';
 import { costsForMarket } from './fee-schedules.js';
 import { DUST_QTY } from './position-book.js';
 
@@ -268,13 +269,22 @@ export interface AssetRules {
 }
 
 /**
- * The reason Alpaca paper refuses an order, or null when it accepts it (Alpaca docs,
- * "Fractional Trading": fractional orders are long only, the asset must be fractionable;
- * "Crypto Trading": crypto cannot be sold short):
- * - `fractional short sale not allowed`: a sell with a fractional quantity whose result would
- *   be short (position + other open orders − qty < 0);
+ * The reason Alpaca paper refuses an order, or null when it accepts it. Alpaca's documented
+ * rules (looked up 2026-12-05):
+ * - "Fractional Trading" / Broker API "Trading" (https://docs.alpaca.markets/docs/trading-1,
+ *   https://alpaca.markets/support/how-can-i-pass-a-fractional-order): fractional equity
+ *   orders are supported "only for day orders"; they are long only; the asset must be
+ *   fractionable;
+ * - "Crypto Trading": crypto cannot be sold short. (Alpaca's "Crypto Orders",
+ *   https://docs.alpaca.markets/docs/crypto-orders, takes only `gtc` and `ioc` for crypto: not
+ *   enforced here yet, the paper session still sends crypto as `day` orders.)
+ *
+ * Refusals, checked in this order:
  * - `crypto short sale not allowed`: a crypto sell beyond what is held;
- * - `asset not fractionable`: a fractional quantity of a non-fractionable asset.
+ * - `asset not fractionable`: a fractional quantity of a non-fractionable asset;
+ * - `fractional orders must be time_in_force day`: a fractional equity order that is not `day`;
+ * - `fractional short sale not allowed`: a sell with a fractional quantity whose result would
+ *   be short (position + other open orders − qty < 0).
  *
  * @param effectiveQty signed position plus the other open orders on the symbol, shares.
  */
@@ -283,12 +293,17 @@ export function alpacaRefusal(
   qty: number,
   effectiveQty: number,
   asset: AssetRules,
+  timeInForce: TimeInForce,
 ): string | null {
+  const crypto = asset.market === 'crypto';
   const fractional = Math.abs(qty - Math.round(qty)) > DUST_QTY;
   const after = side === 'sell' ? effectiveQty - qty : effectiveQty + qty;
   const shorting = side === 'sell' && after < -DUST_QTY;
-  if (shorting && asset.market === 'crypto') return 'crypto short sale not allowed';
+  if (shorting && crypto) return 'crypto short sale not allowed';
   if (fractional && !asset.fractionable) return 'asset not fractionable';
+  if (fractional && !crypto && timeInForce !== 'day') {
+    return 'fractional orders must be time_in_force day';
+  }
   if (fractional && shorting) return 'fractional short sale not allowed';
   return null;
 }

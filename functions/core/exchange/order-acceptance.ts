@@ -148,10 +148,13 @@ export async function acceptOrder(input: {
     return refuse('market closed');
   }
   if (input.openOrderCount >= rules.maxOpenOrders) return refuse('too many open orders');
-  const refusal = alpacaRefusal(o.side, o.qty, input.effective, {
-    market: session.market,
-    fractionable: rules.fractionable,
-  });
+  const refusal = alpacaRefusal(
+    o.side,
+    o.qty,
+    input.effective,
+    { market: session.market, fractionable: rules.fractionable },
+    o.timeInForce,
+  );
   if (refusal) return refuse(refusal);
   const opening = openingQty(input.effective, o.side, o.qty);
   if (opening <= 0) return { accepted: true, reservedUsd: 0 };

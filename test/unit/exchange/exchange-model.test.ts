@@ -6,18 +6,34 @@ const crypto = { market: 'crypto', fractionable: true } as const;
 
 describe('what Alpaca paper refuses', () => {
   it('refuses a fractional short sale, a crypto short and a fractional non-fractionable order', () => {
-    expect(alpacaRefusal('sell', 2.5, 0.5, equity)).toBe('fractional short sale not allowed');
-    expect(alpacaRefusal('sell', 0.1, 0, crypto)).toBe('crypto short sale not allowed');
-    expect(alpacaRefusal('buy', 0.5, 0, { market: 'equity-usa', fractionable: false })).toBe(
+    expect(alpacaRefusal('sell', 2.5, 0.5, equity, 'day')).toBe(
+      'fractional short sale not allowed',
+    );
+    expect(alpacaRefusal('sell', 0.1, 0, crypto, 'gtc')).toBe('crypto short sale not allowed');
+    expect(alpacaRefusal('buy', 0.5, 0, { market: 'equity-usa', fractionable: false }, 'day')).toBe(
       'asset not fractionable',
     );
   });
 
   it('accepts a fractional sale down to flat, a whole-share short and a crypto sale of what is held', () => {
-    expect(alpacaRefusal('sell', 0.5, 0.5, equity)).toBeNull();
-    expect(alpacaRefusal('sell', 2, 0, equity)).toBeNull();
-    expect(alpacaRefusal('sell', 0.25, 0.25, crypto)).toBeNull();
-    expect(alpacaRefusal('buy', 0.3, -2, equity)).toBeNull();
+    expect(alpacaRefusal('sell', 0.5, 0.5, equity, 'day')).toBeNull();
+    expect(alpacaRefusal('sell', 2, 0, equity, 'day')).toBeNull();
+    expect(alpacaRefusal('sell', 0.25, 0.25, crypto, 'gtc')).toBeNull();
+    expect(alpacaRefusal('buy', 0.3, -2, equity, 'day')).toBeNull();
+  });
+
+  it('refuses a fractional equity order that is not a day order (Alpaca: fractional orders are day orders only)', () => {
+    for (const tif of ['gtc', 'ioc', 'fok', 'opg', 'cls'] as const) {
+      expect(alpacaRefusal('buy', 0.5, 0, equity, tif)).toBe(
+        'fractional orders must be time_in_force day',
+      );
+      expect(alpacaRefusal('sell', 1.5, 2, equity, tif)).toBe(
+        'fractional orders must be time_in_force day',
+      );
+      // Whole shares may use any time in force.
+      expect(alpacaRefusal('buy', 3, 0, equity, tif)).toBeNull();
+    }
+    expect(alpacaRefusal('buy', 0.5, 0, equity, 'day')).toBeNull();
   });
 
   it('sizes targets the same way: whole shares for a short, no crypto short', () => {
