@@ -67,6 +67,8 @@ export type SlackApprovalAction =
       readonly reason: string;
       readonly userId: string;
       readonly responseUrl: string | null;
+      /** The click's `action_ts` (null when Slack sent none): a redelivery's key. */
+      readonly actionTs: string | null;
     }
   | {
       /** Any other interaction (another payload type or action): acknowledge, change nothing. */
@@ -126,6 +128,7 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
       reason: reason.slice(0, 500),
       userId: p.user.id,
       responseUrl: p.response_url ?? null,
+      actionTs: action.action_ts ?? null,
     };
   }
   const decision = DECISIONS[action.action_id];

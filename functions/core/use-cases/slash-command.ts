@@ -456,7 +456,17 @@ export async function runSlashFollowUp(
  */
 export async function confirmKillSwitch(
   deps: SlashCommandDeps,
-  input: { readonly userId: string; readonly engage: boolean; readonly reason: string },
+  input: {
+    readonly userId: string;
+    readonly engage: boolean;
+    readonly reason: string;
+    /**
+     * The click's `action_ts` (the same on Slack's redelivery of it): the switch is changed
+     * and the click recorded once per click (setKillSwitch's `idempotencyKey`). Null/absent:
+     * every delivery is its own change.
+     */
+    readonly actionTs?: string | null;
+  },
 ): Promise<SlashAnswer> {
   const text = `kill ${input.engage ? 'on' : 'off'} ${input.reason}`;
   const roles = rolesOfSlackUser(deps.users, input.userId);
@@ -483,10 +493,22 @@ export async function confirmKillSwitch(
     ).answer;
   }
   const by = identityOf(input.userId);
-  const out = await deps.setKillSwitch({ engaged: input.engage, reason: input.reason, by });
-  await recordCommand(deps, by, roles, 'kill', text, 'confirmed', {
-    engage: input.engage,
-    canceled_orders: out.canceled.length,
+  const key = input.actionTs ? `slack-click.${input.actionTs}` : null;
+  const out = await deps.setKillSwitch({
+    engaged: input.engage,
+    reason: input.reason,
+    by,
+    idempotencyKey: key,
   });
+  await recordCommand(
+    deps,
+    by,
+    roles,
+    'kill',
+    text,
+    'confirmed',
+    { engage: input.engage, canceled_orders: out.canceled.length },
+    key ? ['slack-kill-click', input.userId, input.actionTs, input.engage, input.reason] : null,
+  );
   return { kind: 'kill_done', state: out.state, canceled: out.canceled };
 }

@@ -177,6 +177,39 @@ describe('answerSlashCommand', () => {
     ]);
   });
 
+  it("Slack's redelivery of a kill-switch click (same action_ts) is one change, recorded once; control: another click records again", async () => {
+    // Prepare
+    const { deps, audit } = fixture(USERS);
+    const keys: unknown[] = [];
+    const counting: typeof deps = {
+      ...deps,
+      setKillSwitch: async (input) => {
+        keys.push(input.idempotencyKey);
+        return deps.setKillSwitch(input);
+      },
+    };
+    const click = (actionTs: string) =>
+      confirmKillSwitch(counting, { userId: 'UOPS', engage: true, reason: 'outage', actionTs });
+
+    // Act
+    await click('1381330800.000100');
+    await click('1381330800.000100');
+    const afterRedelivery = audit.records().length;
+    await click('1381330805.000200');
+
+    // Assess
+    expect(keys).toEqual([
+      'slack-click.1381330800.000100',
+      'slack-click.1381330800.000100',
+      'slack-click.1381330805.000200',
+    ]);
+    expect(afterRedelivery).toBe(1);
+    expect(audit.records().map((r) => [r.kind, JSON.parse(r.payload).outcome])).toEqual([
+      ['chat_command', 'confirmed'],
+      ['chat_command', 'confirmed'],
+    ]);
+  });
+
   it('kill on asks for a confirmation and changes nothing until the click', async () => {
     const { deps, audit, state } = fixture(USERS);
     const out = await answerSlashCommand(deps, {
