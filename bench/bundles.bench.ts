@@ -1,6 +1,7 @@
 /**
  * Lambda bundle size and cold module-init time, per deployed function (intraday cohort,
- * promotion pipeline, learning cycle, Day-3 go/no-go and approval: `DEPLOYED_FUNCTIONS`).
+ * promotion pipeline, learning cycle, Day-3 go/no-go and approval: `DEPLOYED_FUNCTIONS`; and
+ * the audit compaction's verify-audit-day).
  *
  * Each handler is bundled with esbuild using the very options the CDK construct uses
  * (`esbuildOptions` from lib/constructs/bundling.ts), into `.local/bench/bundles/<handler>/`.
@@ -23,6 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { environments } from '../lib/config/environments.js';
 import { pipelineEnvironment } from '../lib/config/runtime-env.js';
+import { AUDIT_COMPACTION_HANDLERS } from '../lib/constructs/audit-compaction.js';
 import { esbuildOptions, RUNTIME_NODE_OPTIONS } from '../lib/constructs/bundling.js';
 import { DEPLOYED_FUNCTIONS, entryOf } from '../lib/handlers.js';
 import { REPO_ROOT } from '../lib/paths.js';
@@ -147,7 +149,8 @@ async function runtimeSdkKb(entry: string, outfile: string): Promise<number> {
 export default async function bundlesBench(): Promise<BenchReport> {
   await rm(OUT_DIR, { recursive: true, force: true });
   const rows: Record<string, string | number | boolean>[] = [];
-  for (const spec of DEPLOYED_FUNCTIONS) {
+  // The audit compaction's verify-audit-day is deployed too, outside DEPLOYED_FUNCTIONS.
+  for (const spec of [...DEPLOYED_FUNCTIONS, ...Object.values(AUDIT_COMPACTION_HANDLERS)]) {
     const outfile = path.join(OUT_DIR, spec.file, 'index.mjs');
     await mkdir(path.dirname(outfile), { recursive: true });
     const result = await build(esbuildOptions(entryOf(spec), outfile));
