@@ -99,7 +99,10 @@ describe('promotion pipeline', () => {
         gates: { results: { gate: string; verdict: string }[] };
       }
     ).gates;
-    expect(gates.results).toHaveLength(16);
+    // The 16 order-time gates, then the daily baseline gate (a challenger that never
+    // paper-traded: not judged yet)
+    expect(gates.results).toHaveLength(17);
+    expect(gates.results.at(-1)).toMatchObject({ gate: 'baseline', verdict: 'pass' });
     expect(gates.results.every((r) => r.verdict === 'pass')).toBe(true);
     const rec = (result.stateOutputs.Reconcile as { reconciliation: { clean: boolean } })
       .reconciliation;
@@ -150,7 +153,7 @@ describe('promotion pipeline', () => {
     // Assess: every decision is in the promotion's audit stream, in order
     const kinds = (await auditOf(`promotion:${promotionId}`)).map((r) => r.kind);
     expect(kinds[0]).toBe('promotion_staged');
-    expect(kinds.filter((k) => k === 'gate_evaluated')).toHaveLength(16);
+    expect(kinds.filter((k) => k === 'gate_evaluated')).toHaveLength(17);
     expect(kinds).toEqual(
       expect.arrayContaining(['paper_decision', 'paper_session_completed', 'reconciliation']),
     );

@@ -156,7 +156,9 @@ describe('the audit trail of the replay', () => {
       namedQuery: 'gate-failure-rate-by-day',
     });
     const gateNames = new Set(gates.map((r) => r.gate));
-    expect(gateNames.size).toBe(16);
+    // The 16 order-time gates and the daily baseline gate
+    expect(gateNames.size).toBe(17);
+    expect(gateNames.has('baseline')).toBe(true);
 
     const fills = await queryAudit({ ...bucket(), cacheDir, namedQuery: 'orders-vs-fills' });
     expect(fills.length).toBeGreaterThan(0);

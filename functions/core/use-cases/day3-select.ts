@@ -463,9 +463,11 @@ async function reviewGates(
 }> {
   const p = deps.promotion;
   const preview = previewPromotion(p, { ...input, nowMs: p.clock.now() });
+  // The order-time gates only: the review's own `baseline` evidence gate judges the baselines.
   const gates = await evaluatePromotionGates(
     { ...p, promotions: previewPromotions(p.promotions) },
     { promotion: preview },
+    { dailyBaseline: false },
   );
   const evidenceGates = await recordEvidenceGates(deps, {
     reviewId: input.reviewId,

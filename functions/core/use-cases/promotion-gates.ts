@@ -33,6 +33,7 @@ import {
   promotionMarket,
   promotionStream,
 } from './promotion.js';
+import { dailyBaselineCheck } from './promotion-baseline.js';
 import { lastCompleteBar, type PlannedLeg, planEntry } from './promotion-plan.js';
 import type { StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -210,18 +211,43 @@ async function gateInputAt(
 }
 
 /**
- * Gates: observes everything the gates need at "now" ({@link gateInputAt}), evaluates them,
- * records one `gate_evaluated` per gate and, when any fails, marks the promotion
- * `gates_failed`. Missing observations fail their gate (closed), never throw.
+ * The 16 order-time gates ({@link evaluateGates}) and, for a promotion of the pipeline, the
+ * daily `baseline` gate after them ({@link dailyBaselineCheck}: the genome's paper sessions
+ * out of sample against the best baseline).
+ */
+async function promotionEvaluation(
+  deps: PromotionDeps,
+  p: StagedPromotion,
+  gateInput: Parameters<typeof evaluateGates>[0],
+  withBaseline: boolean,
+): Promise<GateEvaluation> {
+  const evaluation = evaluateGates(gateInput, deps.gateThresholds);
+  if (!withBaseline) return evaluation;
+  const { gate } = await dailyBaselineCheck(deps, p, promotionMarket(p));
+  const results = [...evaluation.results, gate];
+  return {
+    results,
+    passed: results.every((r) => r.verdict === 'pass'),
+    strongestAction: strongestAction(results),
+  };
+}
+
+/**
+ * Gates: observes everything the gates need at "now" ({@link gateInputAt}), evaluates them
+ * (the 16 order-time gates, then the daily `baseline` gate unless `options.dailyBaseline` is
+ * false: the Day-3 review judges the baselines with its own evidence gate), records one
+ * `gate_evaluated` per gate and, when any fails, marks the promotion `gates_failed`. Missing
+ * observations fail their gate (closed), never throw.
  */
 export async function evaluatePromotionGates(
   deps: PromotionDeps,
   input: { readonly promotion: StagedPromotion },
+  options: { readonly dailyBaseline?: boolean } = {},
 ): Promise<GatesOutput> {
   const p = input.promotion;
   const now = deps.clock.now();
   const { gateInput, plan } = await gateInputAt(deps, p, now);
-  const evaluation = evaluateGates(gateInput, deps.gateThresholds);
+  const evaluation = await promotionEvaluation(deps, p, gateInput, options.dailyBaseline ?? true);
   // What the verdicts rest on: a change of thresholds or of inputs between two evaluations
   // shows as a different hash in the trail.
   const provenance = decisionProvenance(deps.gateThresholds, gateInput);

@@ -148,7 +148,7 @@ describe('functions that append their own audit records, retried by Step Functio
     const { result, records, kinds } = await runRetried('once', false);
     // Assess: one set of records, chained without a gap
     expect(kinds('promotion_staged')).toHaveLength(1);
-    expect(kinds('gate_evaluated')).toHaveLength(16);
+    expect(kinds('gate_evaluated')).toHaveLength(17);
     expect(kinds('promotion_completed')).toHaveLength(1);
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
     // Assess: the retried gates step decided on the recorded evaluation (the first attempt's
@@ -166,7 +166,7 @@ describe('functions that append their own audit records, retried by Step Functio
     const { kinds } = await runRetried('control', true);
     // Assess
     expect(kinds('promotion_staged')).toHaveLength(2);
-    expect(kinds('gate_evaluated')).toHaveLength(32);
+    expect(kinds('gate_evaluated')).toHaveLength(34);
     expect(kinds('promotion_completed')).toHaveLength(2);
   });
 });

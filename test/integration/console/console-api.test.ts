@@ -132,7 +132,9 @@ describe('reads', () => {
       gates: { gate: string; verdict: string; observed: unknown; threshold: unknown }[];
       orders: { clientOrderId: string }[];
     };
-    expect(doc.gates.length).toBe(16);
+    // The 16 order-time gates and the daily baseline gate
+    expect(doc.gates.length).toBe(17);
+    expect(doc.gates.at(-1)?.gate).toBe('baseline');
     for (const g of doc.gates) expect(['pass', 'fail']).toContain(g.verdict);
     expect(doc.gates.map((g) => g.gate)).toContain('kill_switch');
   });
