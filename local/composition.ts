@@ -43,6 +43,7 @@ import type { Notifier } from '../functions/ports/notifier.js';
 import type { SecretName, SecretsPort } from '../functions/ports/secrets.js';
 import type { EnvironmentConfig } from '../lib/config/environment-config.js';
 import {
+  cohortEnvironment,
   ingestionEnvironment,
   learningEnvironment,
   pipelineEnvironment,
@@ -110,6 +111,7 @@ export class InMemorySecrets implements SecretsPort {
 export function composeLocalDeps(input: LocalRuntimeInput): LocalDeps {
   const env = readRuntimeEnv({
     ...pipelineEnvironment(input.config),
+    ...cohortEnvironment(input.config),
     ...learningEnvironment(input.config),
     BROKER_ACCOUNT: input.brokerAccount,
     STAGE: 'local',

@@ -12,6 +12,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { FileSystemBlobSource, S3BlobSource } from '../adapters/market-data/blob-source.js';
 import { LeanMarketData } from '../adapters/market-data/lean-market-data.js';
 import { type RuntimeEnv, readRuntimeEnv } from '../config/env.js';
+import { type FillCosts, FillCostsSchema } from '../core/cohort/fill-model.js';
+import { parseOrThrow, ValidationError } from '../core/errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { MarketDataPort } from '../ports/market-data.js';
 import {
@@ -62,6 +64,23 @@ export function composeRuntime(
 ): Runtime {
   const s3 = makeS3Client(env, credentials);
   return { ...composeStores(env, clock, credentials, s3), marketData: makeMarketData(env, s3) };
+}
+
+/**
+ * The stage's equity costs a cohort is simulated with (`COHORT_COSTS_JSON`, read with
+ * `FillCostsSchema`), or undefined when unset (the cohort config's defaults).
+ * @throws ValidationError naming `env.COHORT_COSTS_JSON` (or one of its fields) when invalid.
+ */
+export function cohortCostsOf(env: RuntimeEnv): FillCosts | undefined {
+  const text = env.COHORT_COSTS_JSON;
+  if (!text) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ValidationError('env.COHORT_COSTS_JSON', `is not JSON: ${(err as Error).message}`);
+  }
+  return parseOrThrow(FillCostsSchema, value, 'env.COHORT_COSTS_JSON');
 }
 
 let cached: Runtime | undefined;

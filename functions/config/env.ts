@@ -60,6 +60,12 @@ export const RuntimeEnvSchema = z.object({
   ALPACA_DATA_SECRET_ARN: z.string().optional(),
   /** Alpaca stock feed: `iex` (free plan) or `sip` (paid). */
   ALPACA_DATA_FEED: z.enum(['iex', 'sip']).default('iex'),
+  /**
+   * The stage's equity costs the cohort is simulated with (JSON, `FillCostsSchema`: the
+   * stage's fee preset, `lib/config/runtime-env.ts#cohortEnvironment`); absent: the cohort
+   * config's default costs.
+   */
+  COHORT_COSTS_JSON: z.string().optional(),
   /** Session ingestion settings (JSON, `IngestionConfigSchema`); required by the ingestion. */
   INGESTION_CONFIG_JSON: z.string().optional(),
   /** Learning-cycle settings (JSON, `LearningConfigSchema`); required by the learning cycle. */

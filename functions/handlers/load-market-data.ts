@@ -10,7 +10,7 @@
 import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import type { Runtime } from '../composition/runtime.js';
-import { getRuntime } from '../composition/runtime.js';
+import { cohortCostsOf, getRuntime } from '../composition/runtime.js';
 import { prepareCohort } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
@@ -24,7 +24,9 @@ export function createHandler(provide: Provide<Runtime>) {
   return makeHandler('load-market-data', EventSchema, async (event) => {
     const rt = await provide();
     logger.appendKeys({ executionArn: event.execution.id });
-    const prepared = await prepareCohort(rt, {
+    const equityCosts = cohortCostsOf(rt.env);
+    const deps = equityCosts ? { ...rt, equityCosts } : rt;
+    const prepared = await prepareCohort(deps, {
       request: event.request,
       executionId: event.execution.id,
       executionName: event.execution.name,

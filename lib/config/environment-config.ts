@@ -15,6 +15,7 @@ import { approvalChainSchema, approverIdSchema } from '../../functions/core/appr
 import { SlackCommandUsersSchema } from '../../functions/core/chatops/command.js';
 import { CohortConfigSchema } from '../../functions/core/cohort/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
+import { STAGE_FEE_PRESETS } from '../../functions/core/exchange/fee-schedules.js';
 import { GateThresholdFieldsSchema } from '../../functions/core/gates/thresholds.js';
 import { LeveragePolicySchema } from '../../functions/core/leverage/policy.js';
 import { RollbackConfigSchema } from '../../functions/core/rollback/monitor.js';
@@ -140,6 +141,27 @@ export const EnvironmentConfigSchema = z
        * Distributed Map; the shard runtime's range (1..1000) applies.
        */
       shardAgents: ShardAgentsSchema,
+    }),
+    /**
+     * The stage's equity fee schedule (`functions/core/exchange/fee-schedules.ts`, with sources):
+     * the cohort simulator, the simulated broker and the paper session's reference simulation
+     * all charge it (parity to the cent); crypto fills always pay Alpaca's crypto fee.
+     */
+    fees: z.strictObject({
+      /**
+       * `cohort_default` (USD 0.005/share capped at 1 % of notional, no minimum: a
+       * conservative stand-in for any broker), `ibkr_fixed` (IBKR Pro Fixed with its USD 1
+       * minimum and 1 % cap, plus the sale pass-throughs) or `alpaca_equity` (no commission;
+       * SEC fee and FINRA TAF on sells, CAT fee on both sides).
+       */
+      preset: z.enum(STAGE_FEE_PRESETS),
+      /**
+       * The SEC Section 31 rate, USD per USD of sell principal (27.8e-6 = USD 27.80 per
+       * million; 0 while the SEC charges nothing). The SEC re-sets it every fiscal year: set
+       * the current rate here. Absent: the preset's (`SEC_FEE_PER_USD_SOLD`, 27.8e-6, from
+       * Alpaca's rate table read 2026-12-05). Refused with `cohort_default`, which charges none.
+       */
+      secFeePerUsdSold: z.number().min(0).max(0.001).optional(),
     }),
     schedules: z.object({
       /** IANA zone every schedule expression is evaluated in. */
@@ -416,6 +438,7 @@ export const EnvironmentConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     cohortConfigIssues(cfg, ctx);
+    feeIssues(cfg, ctx);
     approvalConfigIssues(cfg, ctx);
     safetyAndWindowIssues(cfg, ctx);
   });
@@ -476,6 +499,18 @@ function cohortConfigIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void 
       code: 'custom',
       path: ['cohort', 'bankrollUsd'],
       message: `${bankrollUsd} USD is outside the allowed range ${bankrollLimits.minUsd}..${bankrollLimits.maxUsd} USD`,
+    });
+  }
+}
+
+/** An SEC rate only with a preset that charges the SEC fee. */
+function feeIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void {
+  if (cfg.fees.preset === 'cohort_default' && cfg.fees.secFeePerUsdSold !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['fees', 'secFeePerUsdSold'],
+      message:
+        'the cohort_default preset charges no SEC fee (its per-share fee stands in for it): choose fees.preset ibkr_fixed or alpaca_equity',
     });
   }
 }

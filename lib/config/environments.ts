@@ -157,11 +157,21 @@ const COMMON = {
   alarms: { emails: [] as string[] },
 } as const;
 
+/**
+ * The deployed stages trade at Alpaca (the `alpaca-paper` adapter; the simulated broker models
+ * it): its equity fees (no commission; the SEC fee at the preset's rate, the FINRA TAF and the
+ * CAT fee). Set `fees.secFeePerUsdSold` when the SEC changes its rate (docs/execution.md).
+ */
+const ALPACA_FEES = { preset: 'alpaca_equity' } as const;
+
 /** Checked-in defaults, before overrides and validation. */
 export const DEFAULTS: Readonly<Record<Stage, DeepPartial<EnvironmentConfig>>> = {
   dev: {
     ...COMMON,
     stage: 'dev',
+    // The cohort default (USD 0.005/share, capped at 1 %): the local mode runs dev, and its
+    // story's figures are priced with it (README).
+    fees: { preset: 'cohort_default' },
     cohort: {
       ...COMMON.cohort,
       agentCount: 8,
@@ -178,6 +188,7 @@ export const DEFAULTS: Readonly<Record<Stage, DeepPartial<EnvironmentConfig>>> =
   staging: {
     ...COMMON,
     stage: 'staging',
+    fees: ALPACA_FEES,
     cohort: {
       ...COMMON.cohort,
       agentCount: 16,
@@ -194,6 +205,7 @@ export const DEFAULTS: Readonly<Record<Stage, DeepPartial<EnvironmentConfig>>> =
   prod: {
     ...COMMON,
     stage: 'prod',
+    fees: ALPACA_FEES,
     cohort: {
       ...COMMON.cohort,
       agentCount: 32,

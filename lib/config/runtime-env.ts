@@ -3,9 +3,9 @@
  * environment's config. Used by the workflow stack (AWS) and by the local mode, so both run
  * the pipeline with the same thresholds.
  */
-import { parseCohortConfig } from '../../functions/core/cohort/config.js';
-import { fillCostsOf } from '../../functions/core/cohort/fill-model.js';
+import type { FillCosts } from '../../functions/core/cohort/fill-model.js';
 import { parseOrThrow, ValidationError } from '../../functions/core/errors.js';
+import { stageFeeCosts } from '../../functions/core/exchange/fee-schedules.js';
 import { GateThresholdsSchema } from '../../functions/core/gates/thresholds.js';
 import {
   type ChatOpsConfig,
@@ -49,7 +49,6 @@ export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, stri
   );
   const pipeline = parseOrThrow(PromotionConfigSchema, cfg.pipeline, 'pipeline');
   // The simulated broker shares the cohort simulator's fill model and costs (parity).
-  const cohortDefaults = parseCohortConfig({ bankrollUsd: cfg.cohort.bankrollUsd });
   const { accountId, ...simulated } = cfg.broker.simulated;
   return {
     GATE_THRESHOLDS_JSON: JSON.stringify(thresholds),
@@ -58,10 +57,28 @@ export function pipelineEnvironment(cfg: EnvironmentConfig): Record<string, stri
     BROKER_ACCOUNT: accountId,
     SIMULATED_BROKER_JSON: JSON.stringify({
       ...simulated,
-      costs: fillCostsOf(cohortDefaults),
+      costs: stageCosts(cfg),
       fractionalShares: !cfg.pipeline.wholeShares,
     }),
   };
+}
+
+/**
+ * The stage's equity costs (`fees.preset`, with `fees.secFeePerUsdSold` when set): what the
+ * cohort simulator (`COHORT_COSTS_JSON`), the simulated broker and the paper session's
+ * reference simulation (`SIMULATED_BROKER_JSON.costs`) all charge, so they stay at parity.
+ * (The config schema refuses an SEC rate with `cohort_default`, on `fees.secFeePerUsdSold`.)
+ */
+export function stageCosts(cfg: EnvironmentConfig): Required<FillCosts> {
+  return stageFeeCosts(cfg.fees.preset, cfg.fees.secFeePerUsdSold);
+}
+
+/**
+ * `COHORT_COSTS_JSON`, the equity costs the intraday cohort's prepare step
+ * (`load-market-data`) simulates with: {@link stageCosts}, read back with `FillCostsSchema`.
+ */
+export function cohortEnvironment(cfg: EnvironmentConfig): { COHORT_COSTS_JSON: string } {
+  return { COHORT_COSTS_JSON: JSON.stringify(stageCosts(cfg)) };
 }
 
 /**

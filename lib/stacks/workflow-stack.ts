@@ -26,7 +26,7 @@ import type { Construct } from 'constructs';
 import { ValidationError } from '../../functions/core/errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
-import { cohortStateMachineValues } from '../config/runtime-env.js';
+import { cohortEnvironment, cohortStateMachineValues } from '../config/runtime-env.js';
 import { stageSchedules } from '../config/schedules.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
 import {
@@ -149,12 +149,15 @@ export class WorkflowStack extends Stack {
       AUDIT_BUCKET: audit.bucketName,
       MARKET_DATA_URI: `s3://${marketData.bucketName}/${PREFIXES.marketData}`,
     };
-    const fn = (name: HandlerName) => this.newFunction(this, name, HANDLERS[name], {});
+    const fn = (name: HandlerName, env = {}) => this.newFunction(this, name, HANDLERS[name], env);
 
     // Each grant mirrors what the handler's adapters call (functions/adapters/**).
     this.functions = {
-      // LEAN zips: ListObjectsV2 + GetObject under lean/.
-      loadMarketData: fn('loadMarketData').readsObjects(marketData, PREFIXES.marketData),
+      // LEAN zips: ListObjectsV2 + GetObject under lean/; the stage's fees in COHORT_COSTS_JSON.
+      loadMarketData: fn('loadMarketData', cohortEnvironment(config)).readsObjects(
+        marketData,
+        PREFIXES.marketData,
+      ),
       // Reads the session again, writes cohorts/<date>/<id>/simulation.sga; takes the
       // agents from the genome pool (CURRENT pointer, header, parts) and saves generation 0
       // when there is none (parts, then one transaction of header + pointer).

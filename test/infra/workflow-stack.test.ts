@@ -9,6 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
 import { environments } from '../../lib/config/environments.js';
+import { cohortEnvironment } from '../../lib/config/runtime-env.js';
 import {
   HANDLERS,
   type HandlerName,
@@ -298,8 +299,13 @@ describe.each(STAGES)('workflow stack (%s)', (stage) => {
           'POWERTOOLS_SERVICE_NAME',
           'STAGE',
           'TABLE_NAME',
+          // The prepare step simulates with the stage's fee preset (fees.preset).
+          ...(name === 'loadMarketData' ? ['COHORT_COSTS_JSON'] : []),
         ].sort(),
       );
+      if (name === 'loadMarketData') {
+        expect(vars.COHORT_COSTS_JSON).toBe(cohortEnvironment(config).COHORT_COSTS_JSON);
+      }
       expect(vars.STAGE).toBe(stage);
       expect(vars.POWERTOOLS_SERVICE_NAME).toBe(HANDLERS[name].file);
       expect(vars.POWERTOOLS_LOG_LEVEL).toBe(config.logs.level);

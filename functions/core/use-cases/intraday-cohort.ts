@@ -8,6 +8,7 @@ import { decisionProvenance } from '../audit/record.js';
 import { isTradingDay, type Market, marketDate } from '../calendar/market-calendar.js';
 import { simulateBaselines } from '../cohort/baselines.js';
 import { type CohortConfig, parseCohortConfig } from '../cohort/config.js';
+import { type FillCosts, fillCostsOf } from '../cohort/fill-model.js';
 import { type Genome, seedGenomePool } from '../cohort/genome.js';
 import { simulateCohort } from '../cohort/simulate.js';
 import { NoDailyHistoryError, parseOrThrow, ValidationError } from '../errors.js';
@@ -279,7 +280,15 @@ async function dailyRiskEstimates(
  *   DataFileMissingError, DataFileCorruptError (from the market-data port).
  */
 export async function prepareCohort(
-  deps: { readonly marketData: MarketDataPort; readonly clock: Clock },
+  deps: {
+    readonly marketData: MarketDataPort;
+    readonly clock: Clock;
+    /**
+     * The stage's equity costs (its fee preset, `lib/config` `fees`); absent: the cohort
+     * config's defaults. A crypto session pays Alpaca's crypto fee whatever they are.
+     */
+    readonly equityCosts?: FillCosts;
+  },
   input: {
     readonly request: unknown;
     readonly executionId: string;
@@ -292,6 +301,7 @@ export async function prepareCohort(
     agentCount: request.agentCount,
     allocation: request.allocation,
     seed: request.seed,
+    ...(deps.equityCosts ? fillCostsOf(deps.equityCosts) : {}),
   });
   const sessionDate = resolveSessionDate(request);
   const market = request.market ?? 'equity-usa';

@@ -12,6 +12,7 @@ import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
 import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import type { ExchangeConfig } from '../../../functions/core/exchange/exchange-model.js';
+import { stageFeeCosts } from '../../../functions/core/exchange/fee-schedules.js';
 import { type PaperSessionState, paperTick } from '../../../functions/core/paper/paper-session.js';
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
@@ -62,24 +63,30 @@ async function promotedGenomes(date: string, seed: number) {
     .map((a) => a.genome);
 }
 
-function initial(date: string, genome: PaperSessionState['genome'], k: number, openMs: number) {
+function initial(
+  date: string,
+  genome: PaperSessionState['genome'],
+  k: number,
+  openMs: number,
+  exchange: ExchangeConfig = EXCHANGE,
+) {
   return paperSessionFixture({
     promotionId: `P${date.replaceAll('-', '')}${k}`,
     genome,
     date,
     openMs,
-    costs,
+    costs: exchange.costs,
   });
 }
 
 /** Runs the session through a fresh simulated paper broker on the workflow's tick schedule. */
-async function runPaper(start: PaperSessionState) {
+async function runPaper(start: PaperSessionState, exchange: ExchangeConfig = EXCHANGE) {
   const clock = new ManualClock(start.startedAtMs);
   const broker = new SimulatedPaperBroker({
     store: new InMemorySimulatedBrokerStore(),
     marketData,
     clock,
-    config: { ...EXCHANGE, startingCashUsd: 100_000 },
+    config: { ...exchange, startingCashUsd: 100_000 },
   });
   let state = start;
   while (!state.done) {
@@ -136,4 +143,28 @@ describe('paper session vs its reference simulation (every shared session)', () 
     expect(sessionsWithOrders).toBeGreaterThan(6);
     expect(flattens).toBeGreaterThan(0);
   }, 600_000); // 18 whole sessions twice: ~30 s quiet, minutes on a loaded 2-core machine
+
+  it("with Alpaca's equity fees (the staging and prod preset: SEC fee, TAF, CAT fee), paper PnL still equals the reference's to the cent", async () => {
+    const alpaca: ExchangeConfig = { ...EXCHANGE, costs: stageFeeCosts('alpaca_equity') };
+    let feesUsd = 0;
+    for (const [d, date] of SESSIONS.slice(2, 4).entries()) {
+      const open = (await marketData.loadSession(date, ['SPY'])).timestamps[0] as number;
+      for (const [k, genome] of (await promotedGenomes(date, 13 + d)).entries()) {
+        // Prepare
+        const start = initial(date, genome, k, open, alpaca);
+
+        // Act
+        const paper = await runPaper(start, alpaca);
+        const reference = await runReferenceSession(marketData, start, alpaca);
+        const parity = parityRecord(paper.state, reference.state, reference.session, 0);
+
+        // Assess: the fees are charged, and the same on both sides to the cent
+        for (const o of paper.state.orders) feesUsd += o.feesUsd;
+        expect(cents(parity.differenceUsd)).toBe(0);
+        expect(cents(parity.paperPnlUsd)).toBe(cents(parity.referencePnlUsd));
+        for (const o of parity.orders) expect(cents(o.differenceUsd)).toBe(0);
+      }
+    }
+    expect(feesUsd).toBeGreaterThan(0);
+  }, 600_000);
 });
