@@ -4,6 +4,8 @@
  *
  * Event: `{ request: CohortRequest, execution: { id, name } }`. Returns `PreparedCohort`, or
  * `{ skipped: true, sessionDate, reason }` for a scheduled run on a closed market day.
+ * Metric: one `WorkflowStarts` (workflow `intraday-cohort`, the request's market) per execution
+ * (shared/workflow-starts.ts).
  * Errors: ValidationError, UnknownSymbolError, NoSessionError, DataFileMissingError,
  * DataFileCorruptError (caught by the state machine and recorded as `input_rejected`).
  */
@@ -13,6 +15,7 @@ import type { Runtime } from '../composition/runtime.js';
 import { cohortCostsOf, getRuntime } from '../composition/runtime.js';
 import { prepareCohort } from '../core/use-cases/intraday-cohort.js';
 import { makeHandler, type Provide } from './shared/handler.js';
+import { countWorkflowStart } from './shared/workflow-starts.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
@@ -22,6 +25,7 @@ const EventSchema = z.object({
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Runtime>) {
   return makeHandler('load-market-data', EventSchema, async (event) => {
+    countWorkflowStart('intraday-cohort', event.request);
     const rt = await provide();
     logger.appendKeys({ executionArn: event.execution.id });
     const equityCosts = cohortCostsOf(rt.env);

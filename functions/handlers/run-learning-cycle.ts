@@ -5,6 +5,8 @@
  *
  * Event: `{ request: { source, seed?, market? }, execution: { id, name } }` (`market`: learn from
  * that market's cohorts only; the session-ingestion chain passes it). Returns `LearningOutput`.
+ * Metric: one `WorkflowStarts` (workflow `learning-cycle`, the request's market) per execution
+ * (shared/workflow-starts.ts).
  * Errors: ValidationError (request or LEARNING_CONFIG_JSON), GenomePoolConflictError.
  */
 import * as z from 'zod';
@@ -15,6 +17,7 @@ import { ValidationError } from '../core/errors.js';
 import { learningCycle, parseLearningConfig } from '../core/use-cases/learning.js';
 import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
+import { countWorkflowStart } from './shared/workflow-starts.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
@@ -25,6 +28,7 @@ const EventSchema = z.object({
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<StoreRuntime>) {
   return makeHandler('run-learning-cycle', EventSchema, async (event) => {
+    countWorkflowStart('learning-cycle', event.request);
     const rt = await provide();
     const text = rt.env.LEARNING_CONFIG_JSON;
     if (!text)

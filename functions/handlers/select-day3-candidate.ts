@@ -8,6 +8,8 @@
  * Event: `{ request: Day3Request, execution: { id, name }, step? }` (`step`: the gate records
  * are appended once per step under a retry, and a retry returns the recorded verdicts;
  * shared/audit-step.ts). Returns `Day3Selection`.
+ * Metric: one `WorkflowStarts` (workflow `day3-go-no-go`, the request's market) per execution
+ * (shared/workflow-starts.ts).
  * Errors: ValidationError (bad request, not three cohorts, no lineage), NotFoundError.
  */
 import * as z from 'zod';
@@ -17,6 +19,7 @@ import type { Day3Deps } from '../core/use-cases/day3.js';
 import { selectDay3Candidate } from '../core/use-cases/day3-select.js';
 import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
+import { countWorkflowStart } from './shared/workflow-starts.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
@@ -27,6 +30,7 @@ const EventSchema = z.object({
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Day3Deps>) {
   return makeHandler('select-day3-candidate', EventSchema, async (event) => {
+    countWorkflowStart('day3-go-no-go', event.request);
     logger.appendKeys({ executionArn: event.execution.id });
     const out = await selectDay3Candidate(withNestedAuditStep(await provide(), event), {
       request: event.request,

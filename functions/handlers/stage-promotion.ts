@@ -6,6 +6,8 @@
  * record is appended once per step under a retry, shared/audit-step.ts).
  * Returns `{ skipped: false, promotion: StagedPromotion }`, or
  * `{ skipped: true, reason }` when a scheduled run finds no earlier complete cohort.
+ * Metric: one `WorkflowStarts` (workflow `promotion-pipeline`, the request's market) per execution
+ * (shared/workflow-starts.ts).
  * Errors: ValidationError (bad request or config), NotFoundError (unknown cohort).
  */
 import * as z from 'zod';
@@ -15,6 +17,7 @@ import type { PromotionDeps } from '../core/use-cases/promotion.js';
 import { stagePromotion } from '../core/use-cases/promotion-stage.js';
 import { optionalAuditStep, withAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
+import { countWorkflowStart } from './shared/workflow-starts.js';
 
 const EventSchema = z.object({
   request: z.unknown(),
@@ -25,6 +28,7 @@ const EventSchema = z.object({
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<PromotionDeps>) {
   return makeHandler('stage-promotion', EventSchema, async (event) => {
+    countWorkflowStart('promotion-pipeline', event.request);
     logger.appendKeys({ executionArn: event.execution.id });
     const out = await stagePromotion(withAuditStep(await provide(), event), {
       request: event.request,

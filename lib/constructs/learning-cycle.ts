@@ -115,6 +115,8 @@ export class LearningCycle extends Construct {
       id: 'LearningCycleStart',
       deadLetterQueue: { id: 'LearningScheduleDlq', name: `${names.prefix}-learning-schedule-dlq` },
       withScheduledTime: false,
+      // Learn from the equity cohorts only: the crypto schedule and chain learn from theirs.
+      input: { market: 'equity-usa' },
     });
     this.schedule = started.schedule;
     this.scheduleDeadLetterQueue = started.deadLetterQueue;

@@ -4,8 +4,9 @@
  * (loaded from `statemachines/*.asl.json`, with a Distributed Map), its
  * EventBridge Scheduler schedule with a dead-letter queue, the promotion pipeline (its seven
  * functions, state machine and schedule: {@link PromotionPipeline}), the learning cycle
- * (function, state machine, schedule: {@link LearningCycle}), the alarm topic, alarms and a
- * dashboard.
+ * (function, state machine, schedule: {@link LearningCycle}), the alarm topic, alarms (built
+ * from tables: per workflow, per function, per schedule and market) and a dashboard
+ * (`workflow-dashboard.ts`).
  */
 import { Duration, Fn, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
@@ -23,11 +24,13 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { Market } from '../../functions/core/calendar/market-calendar.js';
 import { ValidationError } from '../../functions/core/errors.js';
+import type { SharedWorkflow } from '../../functions/handlers/shared/workflow-starts.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames, resourceNames } from '../config/naming.js';
 import { cohortEnvironment, cohortStateMachineValues } from '../config/runtime-env.js';
-import { stageSchedules } from '../config/schedules.js';
+import { type StageSchedule, stageSchedules } from '../config/schedules.js';
 import { aslStateMachine } from '../constructs/asl-state-machine.js';
 import {
   AuditCompaction,
@@ -39,30 +42,26 @@ import { Day3GoNoGo } from '../constructs/day3-go-no-go.js';
 import { LearningCycle } from '../constructs/learning-cycle.js';
 import { acknowledgeNag } from '../constructs/nag.js';
 import { OperatorConsole } from '../constructs/operator-console.js';
-import { PromotionPipeline } from '../constructs/promotion-pipeline.js';
+import { type FunctionFactory, PromotionPipeline } from '../constructs/promotion-pipeline.js';
 import { SessionIngestion } from '../constructs/session-ingestion.js';
 import { StagegateFunction } from '../constructs/stagegate-function.js';
 import {
   APPROVAL_HANDLERS,
-  type ApprovalHandlerName,
   CHATOPS_HANDLERS,
   CONSOLE_HANDLERS,
   DAY3_HANDLERS,
-  type Day3HandlerName,
   entryOf,
   type FunctionSpec,
   HANDLERS,
   type HandlerName,
-  type HandlerSpec,
   INGESTION_HANDLERS,
   LEARNING_HANDLERS,
-  type LearningHandlerName,
   PIPELINE_HANDLERS,
-  type PipelineHandlerName,
   RECOVERY_HANDLERS,
 } from '../handlers.js';
 import { INTRADAY_COHORT_ASL } from '../paths.js';
 import { GSI1 } from './stateful-stack.js';
+import { buildWorkflowDashboard } from './workflow-dashboard.js';
 
 export interface WorkflowStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -149,12 +148,82 @@ export class WorkflowStack extends Stack {
       AUDIT_BUCKET: audit.bucketName,
       MARKET_DATA_URI: `s3://${marketData.bucketName}/${PREFIXES.marketData}`,
     };
+    this.functions = this.buildCohortFunctions(table, { artifacts, marketData, audit });
+
+    this.stateMachine = this.buildStateMachine(config);
+    const dlq = this.buildSchedule(config);
+    this.scheduleDeadLetterQueue = dlq.queue;
+    this.scheduleGroup = dlq.group;
+    this.cohortSchedule = dlq.schedule;
+    this.promotion = new PromotionPipeline(this, 'Promotion', {
+      config,
+      names,
+      table,
+      cohortIndexName: GSI1,
+      buckets: { artifacts, marketData, audit },
+      recordAudit: this.functions.recordAudit,
+      alpacaPaperSecret: props.alpacaPaperSecret,
+      // The same Alpaca keys serve market data: today's bars reach the gates and the paper
+      // session before the ingestion stores the session after the close.
+      ...(props.alpacaPaperSecret ? { alpacaDataSecret: props.alpacaPaperSecret } : {}),
+      scheduleGroup: this.scheduleGroup,
+      newFunction: this.functionFactory,
+    });
+    this.learning = new LearningCycle(this, 'Learning', {
+      config,
+      names,
+      table,
+      cohortIndexName: GSI1,
+      auditBucket: audit,
+      recordAudit: this.functions.recordAudit,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: this.functionFactory,
+    });
+    this.day3 = this.buildDay3(props, { artifacts, marketData, audit });
+    this.ingestion = this.buildIngestion(props, marketData);
+    this.crypto = this.buildCryptoStage();
+    this.console = new OperatorConsole(this, 'Console', {
+      config,
+      names,
+      table,
+      indexName: GSI1,
+      buckets: { artifacts, audit, marketData },
+      promotion: this.promotion,
+      intradayCohort: this.stateMachine,
+      ...this.consoleApprovalProps(props),
+      newFunction: this.functionFactory,
+    });
+    this.chatOps = this.buildChatOps(props, { artifacts, audit });
+    this.alarmTopic = this.buildAlarmTopic(config, dataKey);
+    this.auditCompaction = this.buildAuditCompaction(props, audit);
+    this.buildAlarms();
+    this.alarms.push(...this.auditCompaction.alarms);
+    this.buildOperationalAlarms();
+    this.buildCryptoAlarms();
+    this.dashboard = buildWorkflowDashboard(this, this);
+  }
+
+  /** Builds each function with this stack's defaults (runtime, logs, contract environment). */
+  private readonly functionFactory: FunctionFactory = (scope, id, spec, environment) =>
+    this.newFunction(scope, id, spec, environment);
+
+  /** The intraday cohort's functions and record-audit, with their grants. */
+  private buildCohortFunctions(
+    table: ITableV2,
+    buckets: {
+      readonly artifacts: s3.IBucket;
+      readonly marketData: s3.IBucket;
+      readonly audit: s3.IBucket;
+    },
+  ): Record<HandlerName, StagegateFunction> {
+    const { artifacts, marketData, audit } = buckets;
+    const stage = this.config.stage;
     const fn = (name: HandlerName, env = {}) => this.newFunction(this, name, HANDLERS[name], env);
 
     // Each grant mirrors what the handler's adapters call (functions/adapters/**).
-    this.functions = {
+    return {
       // LEAN zips: ListObjectsV2 + GetObject under lean/; the stage's fees in COHORT_COSTS_JSON.
-      loadMarketData: fn('loadMarketData', cohortEnvironment(config)).readsObjects(
+      loadMarketData: fn('loadMarketData', cohortEnvironment(this.config)).readsObjects(
         marketData,
         PREFIXES.marketData,
       ),
@@ -193,98 +262,78 @@ export class WorkflowStack extends Stack {
       // are read with GetItem and advanced with a conditional UpdateItem (AUDIT_STREAM#*).
       recordAudit: fn('recordAudit').appendsAudit(audit, table, stage),
     };
+  }
 
-    this.stateMachine = this.buildStateMachine(config);
-    const dlq = this.buildSchedule(config);
-    this.scheduleDeadLetterQueue = dlq.queue;
-    this.scheduleGroup = dlq.group;
-    this.cohortSchedule = dlq.schedule;
-    this.promotion = new PromotionPipeline(this, 'Promotion', {
-      config,
-      names,
-      table,
-      cohortIndexName: GSI1,
-      buckets: { artifacts, marketData, audit },
-      recordAudit: this.functions.recordAudit,
-      alpacaPaperSecret: props.alpacaPaperSecret,
-      // The same Alpaca keys serve market data: today's bars reach the gates and the paper
-      // session before the ingestion stores the session after the close.
-      ...(props.alpacaPaperSecret ? { alpacaDataSecret: props.alpacaPaperSecret } : {}),
-      scheduleGroup: this.scheduleGroup,
-      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
-    });
-    this.learning = new LearningCycle(this, 'Learning', {
-      config,
-      names,
-      table,
-      cohortIndexName: GSI1,
-      auditBucket: audit,
-      recordAudit: this.functions.recordAudit,
-      scheduleGroup: this.scheduleGroup,
-      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
-    });
-    if (config.approval.approvers.length > 0) {
-      if (!props.approvalSecrets) {
-        throw new ValidationError(
-          'approval.approvers',
-          'the Day-3 go/no-go needs the approval secrets (approvalSecrets prop)',
-        );
-      }
-      this.day3 = new Day3GoNoGo(this, 'Day3', {
-        config,
-        names,
-        table,
-        indexName: GSI1,
-        buckets: { artifacts, marketData, audit },
-        secrets: props.approvalSecrets,
-        promotion: this.promotion,
-        recordAudit: this.functions.recordAudit,
-        scheduleGroup: this.scheduleGroup,
-        newFunction: (scope, id, spec, environment) =>
-          this.newFunction(scope, id, spec, environment),
-      });
+  /** The Day-3 go/no-go, when the config lists approvers. */
+  private buildDay3(
+    props: WorkflowStackProps,
+    buckets: {
+      readonly artifacts: s3.IBucket;
+      readonly marketData: s3.IBucket;
+      readonly audit: s3.IBucket;
+    },
+  ): Day3GoNoGo | undefined {
+    const { config, table } = props;
+    const names = this.names;
+    const { artifacts, marketData, audit } = buckets;
+    if (config.approval.approvers.length === 0) return undefined;
+    if (!props.approvalSecrets) {
+      throw new ValidationError(
+        'approval.approvers',
+        'the Day-3 go/no-go needs the approval secrets (approvalSecrets prop)',
+      );
     }
-    if (props.alpacaPaperSecret) {
-      this.ingestion = new SessionIngestion(this, 'Ingestion', {
-        config,
-        names,
-        marketDataBucket: marketData,
-        alpacaSecret: props.alpacaPaperSecret,
-        recordAudit: this.functions.recordAudit,
-        scheduleGroup: this.scheduleGroup,
-        newFunction: (scope, id, spec, environment) =>
-          this.newFunction(scope, id, spec, environment),
-        cohort: { stateMachine: this.stateMachine, stateMachineName: names.stateMachine },
-        learning: {
-          stateMachine: this.learning.stateMachine,
-          stateMachineName: names.learningStateMachine,
-        },
-        ...(this.day3
-          ? {
-              day3: {
-                stateMachine: this.day3.stateMachine,
-                stateMachineName: names.day3StateMachine,
-              },
-            }
-          : {}),
-      });
-    }
-    this.crypto = this.buildCryptoStage();
-    this.console = new OperatorConsole(this, 'Console', {
+    return new Day3GoNoGo(this, 'Day3', {
       config,
       names,
       table,
       indexName: GSI1,
-      buckets: { artifacts, audit, marketData },
+      buckets: { artifacts, marketData, audit },
+      secrets: props.approvalSecrets,
       promotion: this.promotion,
-      intradayCohort: this.stateMachine,
-      ...this.consoleApprovalProps(props),
-      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+      recordAudit: this.functions.recordAudit,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: this.functionFactory,
     });
-    this.chatOps = this.buildChatOps(props, { artifacts, audit });
-    this.alarmTopic = this.buildAlarmTopic(config, dataKey);
-    this.buildAlarms();
-    this.auditCompaction = new AuditCompaction(this, 'AuditCompaction', {
+  }
+
+  /** The session ingestion and its chain, when the Alpaca secret is given (the app always gives it). */
+  private buildIngestion(
+    props: WorkflowStackProps,
+    marketData: s3.IBucket,
+  ): SessionIngestion | undefined {
+    const { config } = props;
+    const names = this.names;
+    if (!props.alpacaPaperSecret) return undefined;
+    return new SessionIngestion(this, 'Ingestion', {
+      config,
+      names,
+      marketDataBucket: marketData,
+      alpacaSecret: props.alpacaPaperSecret,
+      recordAudit: this.functions.recordAudit,
+      scheduleGroup: this.scheduleGroup,
+      newFunction: this.functionFactory,
+      cohort: { stateMachine: this.stateMachine, stateMachineName: names.stateMachine },
+      learning: {
+        stateMachine: this.learning.stateMachine,
+        stateMachineName: names.learningStateMachine,
+      },
+      ...(this.day3
+        ? {
+            day3: {
+              stateMachine: this.day3.stateMachine,
+              stateMachineName: names.day3StateMachine,
+            },
+          }
+        : {}),
+    });
+  }
+
+  /** The daily audit compaction (its alarms join the stack's). */
+  private buildAuditCompaction(props: WorkflowStackProps, audit: s3.IBucket): AuditCompaction {
+    const { config, table, dataKey } = props;
+    const names = this.names;
+    return new AuditCompaction(this, 'AuditCompaction', {
       config,
       names,
       table,
@@ -296,13 +345,9 @@ export class WorkflowStack extends Stack {
       dataKey,
       recordAudit: this.functions.recordAudit,
       scheduleGroup: this.scheduleGroup,
-      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+      newFunction: this.functionFactory,
       alarmTopic: this.alarmTopic,
     });
-    this.alarms.push(...this.auditCompaction.alarms);
-    this.buildOperationalAlarms();
-    this.buildCryptoAlarms();
-    this.dashboard = this.buildDashboard();
   }
 
   /**
@@ -339,9 +384,10 @@ export class WorkflowStack extends Stack {
 
   /**
    * The crypto stage's alarms (every day, UTC): the crypto ingestion chain's failures,
-   * time-outs and throttles and its did-not-run (its own state machine's starts); the crypto
-   * rollback monitor's did-not-run (its `RollbackMonitorTicks` metric with `market=crypto`,
-   * the function serving both markets); the crypto schedule DLQs not empty.
+   * time-outs and throttles and its did-not-run (its own state machine's starts); the
+   * did-not-run of the crypto promotion, learning (and, when enabled, cohort and go/no-go)
+   * schedules ({@link cryptoWorkflowStarts}) and of the crypto rollback monitor
+   * (`RollbackMonitorTicks` with `market=crypto`); the crypto schedule DLQs not empty.
    */
   private buildCryptoAlarms(): void {
     const chain = this.ingestion?.crypto;
@@ -396,19 +442,73 @@ export class WorkflowStack extends Stack {
         name: 'crypto-rollback-monitor',
         enabled: this.config.schedules.rollbackMonitor.enabled,
         weekdaysOnly: false,
-        starts: new cloudwatch.Metric({
-          namespace: `stagegate/${this.config.stage}`,
-          // functions/handlers/rollback-monitor.ts ROLLBACK_MONITOR_TICKS_METRIC
-          metricName: 'RollbackMonitorTicks',
-          dimensionsMap: { service: 'stagegate', market: 'crypto' },
-          statistic: 'Sum',
-          period: day,
-        }),
+        starts: this.rollbackMonitorTicks('crypto'),
       });
     }
+    starts.push(...this.cryptoWorkflowStarts());
     for (const s of starts.filter((x) => x.enabled)) {
       this.alarm(`${s.id}DidNotRun`, didNotRunAlarm(this.names.prefix, s));
     }
+  }
+
+  /**
+   * The crypto schedules that start a workflow both markets share (promotion, learning, and
+   * when deployed and enabled the cohort and the go/no-go): each market's starts are told
+   * apart by the first step's `WorkflowStarts` metric with `market=crypto`. Every day.
+   */
+  private cryptoWorkflowStarts(): ScheduleStarts[] {
+    const { crypto } = stageSchedules(this.config);
+    const rows: [string, StageSchedule, SharedWorkflow][] = [
+      ['CryptoPromotionStart', crypto.promotionStart, 'promotion-pipeline'],
+      ['CryptoLearningCycle', crypto.learningCycle, 'learning-cycle'],
+      ['CryptoCohortStart', crypto.cohortStart, 'intraday-cohort'],
+      ...(this.day3
+        ? [
+            ['CryptoDay3GoNoGo', crypto.day3GoNoGo, 'day3-go-no-go'] as [
+              string,
+              StageSchedule,
+              SharedWorkflow,
+            ],
+          ]
+        : []),
+    ];
+    return rows.map(([id, schedule, workflow]) => ({
+      id,
+      name: schedule.name,
+      enabled: schedule.enabled,
+      weekdaysOnly: false,
+      starts: this.workflowStarts(workflow, 'crypto'),
+    }));
+  }
+
+  /**
+   * One market's starts of a shared workflow per UTC day: the EMF metric `WorkflowStarts`
+   * (functions/handlers/shared/workflow-starts.ts) its first step emits with dimensions
+   * `workflow` and `market`. The state machine's `ExecutionsStarted` counts both markets.
+   */
+  private workflowStarts(workflow: SharedWorkflow, market: Market): cloudwatch.IMetric {
+    return new cloudwatch.Metric({
+      namespace: `stagegate/${this.config.stage}`,
+      metricName: 'WorkflowStarts',
+      dimensionsMap: { service: 'stagegate', workflow, market },
+      statistic: 'Sum',
+      period: Duration.days(1),
+    });
+  }
+
+  /**
+   * One market's completed rollback-monitor ticks per UTC day: the EMF metric
+   * `RollbackMonitorTicks` (functions/handlers/rollback-monitor.ts) with dimension `market`.
+   * The function serves both markets, so its `Invocations` cannot tell them apart.
+   */
+  private rollbackMonitorTicks(market: Market): cloudwatch.IMetric {
+    return new cloudwatch.Metric({
+      namespace: `stagegate/${this.config.stage}`,
+      metricName: 'RollbackMonitorTicks',
+      dimensionsMap: { service: 'stagegate', market },
+      statistic: 'Sum',
+      period: Duration.days(1),
+    });
   }
 
   /** The `/stagegate` slash command on the Slack-facing API (needs the signing secret). */
@@ -431,7 +531,7 @@ export class WorkflowStack extends Stack {
       slackApi: this.day3?.api ?? this.console.api,
       consoleUrl: this.console.url,
       ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
-      newFunction: (scope, id, spec, environment) => this.newFunction(scope, id, spec, environment),
+      newFunction: this.functionFactory,
     });
   }
 
@@ -565,203 +665,189 @@ export class WorkflowStack extends Stack {
     return alarm;
   }
 
+  /**
+   * The "something failed" alarms, in the dashboard's order: per workflow its failed
+   * executions and its schedule dead-letter queue ({@link workflowFailureRows}), the EMF
+   * metrics (drawdown breaker, audit dead letters, reconciliation, kill-switch halts), the
+   * console API's 5xx, the chat-ops queues, and every function's errors.
+   */
   private buildAlarms(): void {
-    const period = Duration.minutes(5);
-    const atLeastOnce = {
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    };
-    const dlqNotEmpty = (queue: sqs.Queue) => ({
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    });
-    this.alarm('IntradayCohortExecutionsFailed', {
-      alarmName: `${this.names.stateMachine}-executions-failed`,
-      alarmDescription:
-        'An intraday cohort execution failed, timed out or was aborted. Runbook: docs/runbook.md#a-cohort-execution-failed',
-      metric: executionsFailed(this.stateMachine, period),
-      ...atLeastOnce,
-    });
-    this.alarm('CohortScheduleDlqNotEmpty', {
-      alarmName: `${this.names.prefix}-cohort-schedule-dlq-not-empty`,
-      alarmDescription:
-        'The scheduler could not start the cohort state machine (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-      ...dlqNotEmpty(this.scheduleDeadLetterQueue),
-    });
-    // Powertools metrics (EMF; every handler's Metrics instance has dimension service=stagegate).
-    const namespace = `stagegate/${this.config.stage}`;
-    this.alarm('ParentDrawdownBreached', {
-      alarmName: `${this.names.prefix}-parent-drawdown`,
-      alarmDescription: `A cohort's parent wallet drew down more than the drawdown circuit breaker allows (${this.config.gates.maxParentDrawdownFraction * 100}% of peak). Runbook: docs/runbook.md#parent-drawdown`,
-      metric: new cloudwatch.Metric({
-        namespace,
-        metricName: 'ParentMaxDrawdownPercent',
-        dimensionsMap: { service: 'stagegate' },
-        statistic: 'Maximum',
-        period,
-      }),
-      threshold: this.config.gates.maxParentDrawdownFraction * 100,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    });
-    this.alarm('AuditDeadLetters', {
-      alarmName: `${this.names.prefix}-audit-dead-letters`,
-      alarmDescription:
-        'An audit draft failed the record schema and went to audit-dead-letter/ instead of the trail. Runbook: docs/runbook.md#audit-dead-letters',
-      metric: new cloudwatch.Metric({
-        namespace,
-        metricName: 'AuditDeadLetters',
-        dimensionsMap: { service: 'stagegate' },
-        statistic: 'Sum',
-        period,
-      }),
-      ...atLeastOnce,
-    });
-    const promotion = this.promotion;
-    this.alarm('PromotionPipelineExecutionsFailed', {
-      alarmName: `${this.names.promotionStateMachine}-executions-failed`,
-      alarmDescription:
-        'A promotion pipeline execution failed, timed out or was aborted (gates failed, window expired and kill-switch halts end as succeeded executions). Runbook: docs/runbook.md#a-promotion-execution-failed',
-      metric: executionsFailed(promotion.stateMachine, period),
-      ...atLeastOnce,
-    });
-    this.alarm('PromotionScheduleDlqNotEmpty', {
-      alarmName: `${this.names.prefix}-promotion-schedule-dlq-not-empty`,
-      alarmDescription:
-        'The scheduler could not start the promotion pipeline (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-      ...dlqNotEmpty(promotion.scheduleDeadLetterQueue),
-    });
-    const learning = this.learning;
-    this.alarm('LearningCycleExecutionsFailed', {
-      alarmName: `${this.names.learningStateMachine}-executions-failed`,
-      alarmDescription:
-        'A learning-cycle execution failed, timed out or was aborted (a cycle with no evidence ends as a succeeded skip). Runbook: docs/runbook.md#a-learning-cycle-execution-failed',
-      metric: executionsFailed(learning.stateMachine, period),
-      ...atLeastOnce,
-    });
-    this.alarm('LearningScheduleDlqNotEmpty', {
-      alarmName: `${this.names.prefix}-learning-schedule-dlq-not-empty`,
-      alarmDescription:
-        'The scheduler could not start the learning cycle (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-      ...dlqNotEmpty(learning.scheduleDeadLetterQueue),
-    });
-    const ingestion = this.ingestion;
-    if (ingestion) {
-      this.alarm('SessionIngestionExecutionsFailed', {
-        alarmName: `${this.names.ingestionStateMachine}-executions-failed`,
-        alarmDescription:
-          "A session-ingestion execution failed, timed out or was aborted: the session's data was not ingested (or no symbol passed the data-quality checks, or a chained cohort/learning cycle failed), so the session has no cohort and the next promotion skips. Runbook: docs/runbook.md#a-session-ingestion-execution-failed",
-        metric: executionsFailed(ingestion.stateMachine, period),
-        ...atLeastOnce,
-      });
-      this.alarm('IngestionScheduleDlqNotEmpty', {
-        alarmName: `${this.names.prefix}-ingestion-schedule-dlq-not-empty`,
-        alarmDescription:
-          'The scheduler could not start the session ingestion (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-        ...dlqNotEmpty(ingestion.scheduleDeadLetterQueue),
-      });
+    const [cohort, ...workflows] = this.workflowFailureRows();
+    const metricAlarms = this.metricAlarmRows();
+    for (const row of [cohort, metricAlarms.slice(0, 2), ...workflows, metricAlarms.slice(2)]) {
+      for (const [id, props] of row ?? []) this.alarm(id, props);
     }
-    const day3 = this.day3;
-    if (day3) {
-      this.alarm('Day3GoNoGoExecutionsFailed', {
-        alarmName: `${this.names.day3StateMachine}-executions-failed`,
-        alarmDescription:
-          'A Day-3 go/no-go execution failed, timed out or was aborted (rejections, approval timeouts and failed gates end as succeeded executions, "not approved"). Runbook: docs/runbook.md#a-day-3-go-no-go-execution-failed',
-        metric: executionsFailed(day3.stateMachine, period),
-        ...atLeastOnce,
-      });
-      this.alarm('Day3ScheduleDlqNotEmpty', {
-        alarmName: `${this.names.prefix}-day3-schedule-dlq-not-empty`,
-        alarmDescription:
-          'The scheduler could not start the Day-3 go/no-go or a rollback-monitor tick (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty',
-        ...dlqNotEmpty(day3.scheduleDeadLetterQueue),
-      });
-    }
-    this.alarm('ReconciliationDiscrepancies', {
-      alarmName: `${this.names.prefix}-reconciliation-discrepancies`,
-      alarmDescription:
-        'reconcile-promotion or a paper session found positions, orders or the sum of the sessions books that differ from the paper broker. Runbook: docs/runbook.md#reconciliation-found-discrepancies',
-      metric: promotion.reconciliationDiscrepancies,
-      ...atLeastOnce,
-    });
-    this.alarm('PromotionHaltedByKillSwitch', {
-      alarmName: `${this.names.prefix}-promotion-halted-by-kill-switch`,
-      alarmDescription:
-        'a paper session halted because the kill switch is on or unreadable (paper-tick logs "paper session halted"; no order is sent). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
-      metric: promotion.killSwitchHalts,
-      ...atLeastOnce,
-    });
-    const everyFunction: [string, FunctionSpec, StagegateFunction][] = [
-      ...(Object.keys(HANDLERS) as HandlerName[]).map(
-        (n) => [n, HANDLERS[n], this.functions[n]] as [string, HandlerSpec, StagegateFunction],
-      ),
-      ...(Object.keys(PIPELINE_HANDLERS) as PipelineHandlerName[]).map(
-        (n) =>
-          [n, PIPELINE_HANDLERS[n], promotion.functions[n]] as [
-            string,
-            HandlerSpec,
-            StagegateFunction,
-          ],
-      ),
-      ...(Object.keys(LEARNING_HANDLERS) as LearningHandlerName[]).map(
-        (n) =>
-          [n, LEARNING_HANDLERS[n], this.learning.functions[n]] as [
-            string,
-            HandlerSpec,
-            StagegateFunction,
-          ],
-      ),
-    ];
-    if (this.day3) {
-      const d3 = this.day3;
-      everyFunction.push(
-        ...(Object.keys(DAY3_HANDLERS) as Day3HandlerName[]).map(
-          (n) =>
-            [n, DAY3_HANDLERS[n], d3.functions[n]] as [string, FunctionSpec, StagegateFunction],
-        ),
-        ...(Object.keys(APPROVAL_HANDLERS) as ApprovalHandlerName[]).map(
-          (n) =>
-            [n, APPROVAL_HANDLERS[n], d3.approvalFunctions[n]] as [
-              string,
-              FunctionSpec,
-              StagegateFunction,
-            ],
-        ),
-      );
-    }
-    if (this.ingestion) {
-      everyFunction.push([
-        'ingestSession',
-        INGESTION_HANDLERS.ingestSession,
-        this.ingestion.ingestSession,
-      ]);
-    }
-    everyFunction.push(this.consoleApiAlarm(period));
-    if (this.chatOps) {
-      everyFunction.push(
-        ['slackCommand', CHATOPS_HANDLERS.slackCommand, this.chatOps.function],
-        ['postDailyReport', CHATOPS_HANDLERS.postDailyReport, this.chatOps.dailyReport.function],
-      );
-      this.chatOpsAlarms(this.chatOps, dlqNotEmpty);
-    }
-    for (const [name, spec, f] of everyFunction) {
-      this.alarm(`${name}Errors`, {
-        alarmName: `${this.names.prefix}-${spec.file}-errors`,
-        alarmDescription: `The ${spec.file} function threw. Runbook: docs/runbook.md#a-function-reports-errors`,
-        metric: f.metricErrors({ period, statistic: 'Sum' }),
+    this.consoleApiAlarm();
+    if (this.chatOps) this.chatOpsAlarms(this.chatOps);
+    for (const f of this.everyFunction().filter((x) => !x.errorsAlarmedElsewhere)) {
+      this.alarm(`${f.id}Errors`, {
+        alarmName: `${this.names.prefix}-${f.file}-errors`,
+        alarmDescription: `The ${f.file} function threw. Runbook: docs/runbook.md#a-function-reports-errors`,
+        metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         ...atLeastOnce,
       });
     }
   }
 
+  /**
+   * Per workflow (cohort, promotion, learning, ingestion and Day-3 when deployed): its failed,
+   * timed-out or aborted executions (>= 1 per 5 min) and its schedule DLQ not empty.
+   */
+  private workflowFailureRows(): [string, cloudwatch.AlarmProps][][] {
+    const n = this.names;
+    return this.workflowFailureTable().map((r) => [
+      [
+        `${r.id}ExecutionsFailed`,
+        {
+          alarmName: `${r.machineName}-executions-failed`,
+          alarmDescription: r.failed,
+          metric: executionsFailed(r.machine, Duration.minutes(5)),
+          ...atLeastOnce,
+        },
+      ],
+      [
+        `${r.dlq.id}ScheduleDlqNotEmpty`,
+        {
+          alarmName: `${n.prefix}-${r.dlq.name}-schedule-dlq-not-empty`,
+          alarmDescription: `The scheduler could not start ${r.starts} (message in the DLQ). Runbook: docs/runbook.md#the-schedule-dead-letter-queue-is-not-empty`,
+          ...dlqNotEmpty(r.dlq.queue),
+        },
+      ],
+    ]);
+  }
+
+  /** The workflows of {@link workflowFailureRows}: machine, texts, schedule DLQ. */
+  private workflowFailureTable(): WorkflowFailureRow[] {
+    const n = this.names;
+    return [
+      {
+        id: 'IntradayCohort',
+        machineName: n.stateMachine,
+        machine: this.stateMachine,
+        failed:
+          'An intraday cohort execution failed, timed out or was aborted. Runbook: docs/runbook.md#a-cohort-execution-failed',
+        dlq: { id: 'Cohort', name: 'cohort', queue: this.scheduleDeadLetterQueue },
+        starts: 'the cohort state machine',
+      },
+      {
+        id: 'PromotionPipeline',
+        machineName: n.promotionStateMachine,
+        machine: this.promotion.stateMachine,
+        failed:
+          'A promotion pipeline execution failed, timed out or was aborted (gates failed, window expired and kill-switch halts end as succeeded executions). Runbook: docs/runbook.md#a-promotion-execution-failed',
+        dlq: {
+          id: 'Promotion',
+          name: 'promotion',
+          queue: this.promotion.scheduleDeadLetterQueue,
+        },
+        starts: 'the promotion pipeline',
+      },
+      {
+        id: 'LearningCycle',
+        machineName: n.learningStateMachine,
+        machine: this.learning.stateMachine,
+        failed:
+          'A learning-cycle execution failed, timed out or was aborted (a cycle with no evidence ends as a succeeded skip). Runbook: docs/runbook.md#a-learning-cycle-execution-failed',
+        dlq: { id: 'Learning', name: 'learning', queue: this.learning.scheduleDeadLetterQueue },
+        starts: 'the learning cycle',
+      },
+      ...(this.ingestion
+        ? [
+            {
+              id: 'SessionIngestion',
+              machineName: n.ingestionStateMachine,
+              machine: this.ingestion.stateMachine,
+              failed:
+                "A session-ingestion execution failed, timed out or was aborted: the session's data was not ingested (or no symbol passed the data-quality checks, or a chained cohort/learning cycle failed), so the session has no cohort and the next promotion skips. Runbook: docs/runbook.md#a-session-ingestion-execution-failed",
+              dlq: {
+                id: 'Ingestion',
+                name: 'ingestion',
+                queue: this.ingestion.scheduleDeadLetterQueue,
+              },
+              starts: 'the session ingestion',
+            },
+          ]
+        : []),
+      ...(this.day3
+        ? [
+            {
+              id: 'Day3GoNoGo',
+              machineName: n.day3StateMachine,
+              machine: this.day3.stateMachine,
+              failed:
+                'A Day-3 go/no-go execution failed, timed out or was aborted (rejections, approval timeouts and failed gates end as succeeded executions, "not approved"). Runbook: docs/runbook.md#a-day-3-go-no-go-execution-failed',
+              dlq: { id: 'Day3', name: 'day3', queue: this.day3.scheduleDeadLetterQueue },
+              starts: 'the Day-3 go/no-go or a rollback-monitor tick',
+            },
+          ]
+        : []),
+    ];
+  }
+
+  /**
+   * The alarms on Powertools (EMF) metrics: the drawdown circuit breaker and audit dead
+   * letters (every handler's Metrics instance has dimension service=stagegate), then the
+   * pipeline's reconciliation discrepancies and kill-switch halts.
+   */
+  private metricAlarmRows(): [string, cloudwatch.AlarmProps][] {
+    const namespace = `stagegate/${this.config.stage}`;
+    const period = Duration.minutes(5);
+    const emf = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: 'stagegate' },
+        statistic,
+        period,
+      });
+    const drawdown = this.config.gates.maxParentDrawdownFraction * 100;
+    return [
+      [
+        'ParentDrawdownBreached',
+        {
+          alarmName: `${this.names.prefix}-parent-drawdown`,
+          alarmDescription: `A cohort's parent wallet drew down more than the drawdown circuit breaker allows (${drawdown}% of peak). Runbook: docs/runbook.md#parent-drawdown`,
+          metric: emf('ParentMaxDrawdownPercent', 'Maximum'),
+          threshold: drawdown,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        },
+      ],
+      [
+        'AuditDeadLetters',
+        {
+          alarmName: `${this.names.prefix}-audit-dead-letters`,
+          alarmDescription:
+            'An audit draft failed the record schema and went to audit-dead-letter/ instead of the trail. Runbook: docs/runbook.md#audit-dead-letters',
+          metric: emf('AuditDeadLetters', 'Sum'),
+          ...atLeastOnce,
+        },
+      ],
+      [
+        'ReconciliationDiscrepancies',
+        {
+          alarmName: `${this.names.prefix}-reconciliation-discrepancies`,
+          alarmDescription:
+            'reconcile-promotion or a paper session found positions, orders or the sum of the sessions books that differ from the paper broker. Runbook: docs/runbook.md#reconciliation-found-discrepancies',
+          metric: this.promotion.reconciliationDiscrepancies,
+          ...atLeastOnce,
+        },
+      ],
+      [
+        'PromotionHaltedByKillSwitch',
+        {
+          alarmName: `${this.names.prefix}-promotion-halted-by-kill-switch`,
+          alarmDescription:
+            'a paper session halted because the kill switch is on or unreadable (paper-tick logs "paper session halted"; no order is sent). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
+          metric: this.promotion.killSwitchHalts,
+          ...atLeastOnce,
+        },
+      ],
+    ];
+  }
+
   /** The chat-ops queues' alarms: follow-up failures, the daily report's DLQ and failures. */
-  private chatOpsAlarms(
-    chatOps: ChatOps,
-    dlqNotEmpty: (queue: sqs.Queue) => Omit<cloudwatch.AlarmProps, 'alarmName'>,
-  ): void {
+  private chatOpsAlarms(chatOps: ChatOps): void {
     this.alarm('DailyReportScheduleDlq', {
       alarmName: `${this.names.prefix}-daily-report-schedule-dlq-not-empty`,
       alarmDescription:
@@ -782,25 +868,14 @@ export class WorkflowStack extends Stack {
     });
   }
 
-  /** The daily report's starts per UTC day (its did-not-run alarm). */
-  private dailyReportStarts(chatOps: ChatOps, day: Duration) {
-    const { dailyReport } = this.config.schedules;
-    return {
-      id: 'DailyReport',
-      name: 'daily-report',
-      enabled: dailyReport.enabled,
-      weekdaysOnly: dailyReport.expression.includes('MON-FRI'),
-      starts: chatOps.dailyReport.function.metricInvocations({ period: day, statistic: 'Sum' }),
-    };
-  }
-
   /**
    * The console API's 5xx alarm; returns the console function for the per-function errors
    * alarm. The function answers an unexpected fault as a 500 problem (the Lambda does not
    * fail): its Errors cover crashes, time-outs and out-of-memory, the API's 5xx the answered
    * faults.
    */
-  private consoleApiAlarm(period: Duration): [string, FunctionSpec, StagegateFunction] {
+  private consoleApiAlarm(): void {
+    const period = Duration.minutes(5);
     this.alarm('ConsoleApiServerErrors', {
       alarmName: `${this.names.prefix}-console-api-5xx`,
       alarmDescription:
@@ -810,14 +885,16 @@ export class WorkflowStack extends Stack {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
-    return ['consoleApi', CONSOLE_HANDLERS.consoleApi, this.console.function];
   }
 
   /**
    * The alarms an operator needs beyond "something failed":
-   * - **did not run**, one per enabled schedule: the target's starts (state machine
-   *   `ExecutionsStarted`, or the rollback monitor's `Invocations`) per UTC day, missing data
-   *   filled with 0, below 1 on a day the schedule fires. A weekday-only schedule (`MON-FRI`)
+   * - **did not run**, one per enabled schedule ({@link scheduleStarts}): the target's starts
+   *   per UTC day, missing data filled with 0, below 1 on a day the schedule fires. The
+   *   targets both markets share (cohort, promotion, learning, Day-3 machines and the rollback
+   *   monitor) are counted by market (EMF `WorkflowStarts` / `RollbackMonitorTicks` with
+   *   `market=equity-usa`), so crypto runs never hide a missing equity one; the others by
+   *   their own `ExecutionsStarted` or `Invocations`. A weekday-only schedule (`MON-FRI`)
    *   is only expected Monday to Friday: `IF(DAY(s) < 6, s, 1)` (metric math `DAY`: 1 =
    *   Monday .. 7 = Sunday, UTC). Every weekday slot in America/New_York between 09:00 and
    *   19:59 falls on the same UTC date, so a UTC day is the right bucket. Market holidays
@@ -829,103 +906,11 @@ export class WorkflowStack extends Stack {
    * - the rollback monitor's **asynchronous failure destination** (Day-3 only) not empty.
    */
   private buildOperationalAlarms(): void {
-    const period = Duration.minutes(5);
-    const day = Duration.days(1);
-    const config = this.config;
-    const machines: [string, sfn.StateMachine][] = [
-      [this.names.stateMachine, this.stateMachine],
-      [this.names.promotionStateMachine, this.promotion.stateMachine],
-      [this.names.paperSessionStateMachine, this.promotion.paperSession],
-      [this.names.learningStateMachine, this.learning.stateMachine],
-      [`${this.names.prefix}-audit-compaction`, this.auditCompaction.stateMachine],
-      ...(this.day3
-        ? ([[this.names.day3StateMachine, this.day3.stateMachine]] as [string, sfn.StateMachine][])
-        : []),
-      ...(this.ingestion
-        ? ([[this.names.ingestionStateMachine, this.ingestion.stateMachine]] as [
-            string,
-            sfn.StateMachine,
-          ][])
-        : []),
-    ];
-    const weekdays = (expression: string) => /MON-FRI/.test(expression);
-    const schedules: ScheduleStarts[] = [
-      {
-        id: 'CohortStart',
-        name: 'cohort-start',
-        enabled: config.schedules.cohortStart.enabled,
-        weekdaysOnly: weekdays(config.schedules.cohortStart.expression),
-        starts: this.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-      },
-      {
-        id: 'PromotionStart',
-        name: 'promotion-start',
-        enabled: config.schedules.promotionStart.enabled,
-        weekdaysOnly: true, // weekdayCronAt: always MON-FRI
-        starts: this.promotion.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-      },
-      {
-        id: 'LearningCycle',
-        name: 'learning-cycle',
-        enabled: config.schedules.learningCycle.enabled,
-        weekdaysOnly: weekdays(config.schedules.learningCycle.expression),
-        starts: this.learning.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-      },
-      {
-        id: 'AuditCompaction',
-        name: 'audit-compaction',
-        enabled: DEFAULT_AUDIT_COMPACTION_SCHEDULE.enabled,
-        weekdaysOnly: weekdays(DEFAULT_AUDIT_COMPACTION_SCHEDULE.expression),
-        starts: this.auditCompaction.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-      },
-    ];
-    if (this.ingestion) {
-      schedules.push({
-        id: 'SessionIngestion',
-        name: 'session-ingestion',
-        enabled: config.schedules.sessionIngestion.enabled,
-        weekdaysOnly: weekdays(config.schedules.sessionIngestion.expression),
-        starts: this.ingestion.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-      });
-    }
-    schedules.push({
-      id: 'RecoverInFlight',
-      name: 'recover-in-flight',
-      enabled: true,
-      weekdaysOnly: false, // rate(1 hour)
-      starts: this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
-    });
-    if (this.chatOps) schedules.push(this.dailyReportStarts(this.chatOps, day));
-    if (this.day3) {
-      schedules.push(
-        {
-          id: 'Day3GoNoGo',
-          name: 'day3-go-no-go',
-          enabled: config.schedules.day3GoNoGo.enabled,
-          weekdaysOnly: weekdays(config.schedules.day3GoNoGo.expression),
-          starts: this.day3.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
-        },
-        {
-          id: 'RollbackMonitor',
-          name: 'rollback-monitor',
-          enabled: config.schedules.rollbackMonitor.enabled,
-          weekdaysOnly: true, // rollbackMonitorSchedules: MON-FRI
-          starts: this.day3.approvalFunctions.rollbackMonitor.metricInvocations({
-            period: day,
-            statistic: 'Sum',
-          }),
-        },
-      );
-    }
-    for (const s of schedules.filter((x) => x.enabled)) {
+    for (const s of this.scheduleStarts().filter((x) => x.enabled)) {
       this.alarm(`${s.id}DidNotRun`, didNotRunAlarm(this.names.prefix, s));
     }
-    const atLeastOnce = {
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    };
-    for (const [name, machine] of machines) {
+    const period = Duration.minutes(5);
+    for (const [name, machine] of this.everyStateMachine()) {
       const id = name.slice(this.names.prefix.length + 1); // e.g. intraday-cohort
       this.alarm(`${id}ExecutionsTimedOut`, {
         alarmName: `${name}-executions-timed-out`,
@@ -948,34 +933,157 @@ export class WorkflowStack extends Stack {
         ...atLeastOnce,
       });
     }
-    this.alarm('RecoverInFlightFailuresNotEmpty', {
-      alarmName: `${this.names.prefix}-recover-in-flight-failures-not-empty`,
-      alarmDescription:
-        'A crash-sweeper run failed after its retries (asynchronous invocation, message in the failure destination). Runbook: docs/runbook.md#the-rollback-monitor-failed',
-      metric: this.promotion.asyncFailureQueue.metricApproximateNumberOfMessagesVisible({
-        period,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    });
-    if (this.day3) {
-      const queue = this.day3.asyncFailureQueue;
-      this.alarm('RollbackMonitorFailuresNotEmpty', {
-        alarmName: `${this.names.prefix}-rollback-monitor-failures-not-empty`,
-        alarmDescription:
-          'A rollback-monitor tick failed after its retries (asynchronous invocation, message in the failure destination). Runbook: docs/runbook.md#the-rollback-monitor-failed',
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        threshold: 0,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    const failureDestinations: [string, string, sqs.Queue, string][] = [
+      [
+        'RecoverInFlightFailuresNotEmpty',
+        'recover-in-flight-failures-not-empty',
+        this.promotion.asyncFailureQueue,
+        'A crash-sweeper run failed after its retries',
+      ],
+      ...(this.day3
+        ? ([
+            [
+              'RollbackMonitorFailuresNotEmpty',
+              'rollback-monitor-failures-not-empty',
+              this.day3.asyncFailureQueue,
+              'A rollback-monitor tick failed after its retries',
+            ],
+          ] as [string, string, sqs.Queue, string][])
+        : []),
+    ];
+    for (const [id, name, queue, what] of failureDestinations) {
+      this.alarm(id, {
+        alarmName: `${this.names.prefix}-${name}`,
+        alarmDescription: `${what} (asynchronous invocation, message in the failure destination). Runbook: docs/runbook.md#the-rollback-monitor-failed`,
+        ...dlqNotEmpty(queue),
       });
     }
   }
 
-  /** Every function of the stack (cohort, pipeline, learning, Day-3, approval, compaction, console, chat-ops). */
-  private everyFunction(): { id: string; file: string; fn: StagegateFunction }[] {
+  /** Every state machine of the stack, by name (time-out and throttle alarms). */
+  private everyStateMachine(): [string, sfn.StateMachine][] {
+    const n = this.names;
+    return [
+      [n.stateMachine, this.stateMachine],
+      [n.promotionStateMachine, this.promotion.stateMachine],
+      [n.paperSessionStateMachine, this.promotion.paperSession],
+      [n.learningStateMachine, this.learning.stateMachine],
+      [`${n.prefix}-audit-compaction`, this.auditCompaction.stateMachine],
+      ...(this.day3
+        ? ([[n.day3StateMachine, this.day3.stateMachine]] as [string, sfn.StateMachine][])
+        : []),
+      ...(this.ingestion
+        ? ([[n.ingestionStateMachine, this.ingestion.stateMachine]] as [string, sfn.StateMachine][])
+        : []),
+    ];
+  }
+
+  /**
+   * The equity (and market-free) schedules' starts per UTC day, for their did-not-run alarms.
+   * The workflows both markets share and the rollback monitor are counted by market
+   * ({@link workflowStarts}, {@link rollbackMonitorTicks}); the others by their own target.
+   */
+  private scheduleStarts(): ScheduleStarts[] {
+    const { schedules } = this.config;
+    const equity = 'equity-usa';
+    const shared = [
+      startsRow(
+        'CohortStart',
+        'cohort-start',
+        schedules.cohortStart,
+        this.workflowStarts('intraday-cohort', equity),
+      ),
+      // weekdayCronAt: always MON-FRI
+      startsRow(
+        'PromotionStart',
+        'promotion-start',
+        schedules.promotionStart,
+        this.workflowStarts('promotion-pipeline', equity),
+        true,
+      ),
+      startsRow(
+        'LearningCycle',
+        'learning-cycle',
+        schedules.learningCycle,
+        this.workflowStarts('learning-cycle', equity),
+      ),
+    ];
+    const day3 = this.day3
+      ? [
+          startsRow(
+            'Day3GoNoGo',
+            'day3-go-no-go',
+            schedules.day3GoNoGo,
+            this.workflowStarts('day3-go-no-go', equity),
+          ),
+          // rollbackMonitorSchedules: MON-FRI
+          startsRow(
+            'RollbackMonitor',
+            'rollback-monitor',
+            schedules.rollbackMonitor,
+            this.rollbackMonitorTicks(equity),
+            true,
+          ),
+        ]
+      : [];
+    return [...shared, ...this.ownTargetStarts(), ...day3];
+  }
+
+  /** The schedules whose target serves one market or none: counted by the target itself. */
+  private ownTargetStarts(): ScheduleStarts[] {
+    const { schedules } = this.config;
+    const day = Duration.days(1);
+    return [
+      startsRow(
+        'AuditCompaction',
+        'audit-compaction',
+        DEFAULT_AUDIT_COMPACTION_SCHEDULE,
+        this.auditCompaction.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+      ),
+      ...(this.ingestion
+        ? [
+            startsRow(
+              'SessionIngestion',
+              'session-ingestion',
+              schedules.sessionIngestion,
+              this.ingestion.stateMachine.metricStarted({ period: day, statistic: 'Sum' }),
+            ),
+          ]
+        : []),
+      // rate(1 hour), every day
+      startsRow(
+        'RecoverInFlight',
+        'recover-in-flight',
+        { enabled: true },
+        this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
+      ),
+      ...(this.chatOps
+        ? [
+            startsRow(
+              'DailyReport',
+              'daily-report',
+              schedules.dailyReport,
+              this.chatOps.dailyReport.function.metricInvocations({
+                period: day,
+                statistic: 'Sum',
+              }),
+            ),
+          ]
+        : []),
+    ];
+  }
+
+  /**
+   * Every function of the stack (cohort, pipeline, learning, Day-3, approval, ingestion,
+   * console, chat-ops, then the crash sweeper and the audit verifier: `errorsAlarmedElsewhere`,
+   * by the sweeper's failure destination and the compaction's executions-failed alarm).
+   */
+  private everyFunction(): {
+    id: string;
+    file: string;
+    fn: StagegateFunction;
+    errorsAlarmedElsewhere?: true;
+  }[] {
     const of = <N extends string>(
       specs: Readonly<Record<N, FunctionSpec>>,
       fns: Readonly<Record<N, StagegateFunction>>,
@@ -990,27 +1098,6 @@ export class WorkflowStack extends Stack {
             ...of(APPROVAL_HANDLERS, this.day3.approvalFunctions),
           ]
         : []),
-      {
-        id: 'recoverInFlight',
-        file: RECOVERY_HANDLERS.recoverInFlight.file,
-        fn: this.promotion.recoverInFlight,
-      },
-      {
-        id: 'verifyAuditDay',
-        file: 'verify-audit-day',
-        fn: this.auditCompaction.verifyFunction,
-      },
-      { id: 'consoleApi', file: 'console-api', fn: this.console.function },
-      ...(this.chatOps
-        ? [
-            { id: 'slackCommand', file: 'slack-command', fn: this.chatOps.function },
-            {
-              id: 'postDailyReport',
-              file: CHATOPS_HANDLERS.postDailyReport.file,
-              fn: this.chatOps.dailyReport.function,
-            },
-          ]
-        : []),
       ...(this.ingestion
         ? [
             {
@@ -1020,216 +1107,81 @@ export class WorkflowStack extends Stack {
             },
           ]
         : []),
+      { id: 'consoleApi', file: CONSOLE_HANDLERS.consoleApi.file, fn: this.console.function },
+      ...(this.chatOps
+        ? [
+            {
+              id: 'slackCommand',
+              file: CHATOPS_HANDLERS.slackCommand.file,
+              fn: this.chatOps.function,
+            },
+            {
+              id: 'postDailyReport',
+              file: CHATOPS_HANDLERS.postDailyReport.file,
+              fn: this.chatOps.dailyReport.function,
+            },
+          ]
+        : []),
+      {
+        id: 'recoverInFlight',
+        file: RECOVERY_HANDLERS.recoverInFlight.file,
+        fn: this.promotion.recoverInFlight,
+        errorsAlarmedElsewhere: true,
+      },
+      {
+        id: 'verifyAuditDay',
+        file: 'verify-audit-day',
+        fn: this.auditCompaction.verifyFunction,
+        errorsAlarmedElsewhere: true,
+      },
     ];
   }
+}
 
-  private buildDashboard(): cloudwatch.Dashboard {
-    const sm = this.stateMachine;
-    const period = Duration.minutes(5);
-    const fns = Object.entries(this.functions);
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: this.names.dashboard,
-      defaultInterval: Duration.days(7),
-    });
-    // An alarm status widget shows at most 100 alarms.
-    for (let i = 0; i < this.alarms.length; i += 100) {
-      dashboard.addWidgets(
-        new cloudwatch.AlarmStatusWidget({
-          title: i === 0 ? 'Alarms' : `Alarms (${i + 1}-)`,
-          alarms: this.alarms.slice(i, i + 100),
-          width: 24,
-        }),
-      );
-    }
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Intraday cohort executions',
-        width: 12,
-        left: [
-          sm.metricStarted({ period, statistic: 'Sum' }),
-          sm.metricSucceeded({ period, statistic: 'Sum' }),
-          sm.metricFailed({ period, statistic: 'Sum' }),
-          sm.metricTimedOut({ period, statistic: 'Sum' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Intraday cohort duration (ms)',
-        width: 12,
-        left: [
-          sm.metricTime({ period, statistic: 'p50' }),
-          sm.metricTime({ period, statistic: 'Maximum' }),
-        ],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Lambda errors',
-        width: 8,
-        left: fns.map(([name, f]) => f.metricErrors({ period, statistic: 'Sum', label: name })),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Lambda duration p95 (ms)',
-        width: 8,
-        left: fns.map(([name, f]) => f.metricDuration({ period, statistic: 'p95', label: name })),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Lambda throttles',
-        width: 8,
-        left: fns.map(([name, f]) => f.metricThrottles({ period, statistic: 'Sum', label: name })),
-      }),
-    );
-    const pm = this.promotion.stateMachine;
-    const pipelineFns = Object.entries(this.promotion.functions);
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Promotion pipeline executions',
-        width: 8,
-        left: [
-          pm.metricStarted({ period, statistic: 'Sum' }),
-          pm.metricSucceeded({ period, statistic: 'Sum' }),
-          pm.metricFailed({ period, statistic: 'Sum' }),
-          pm.metricTimedOut({ period, statistic: 'Sum' }),
-          pm.metricAborted({ period, statistic: 'Sum' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Promotion pipeline duration (ms)',
-        width: 8,
-        left: [
-          pm.metricTime({ period, statistic: 'p50' }),
-          pm.metricTime({ period, statistic: 'Maximum' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Reconciliation discrepancies and kill-switch halts',
-        width: 8,
-        left: [
-          this.promotion.reconciliationDiscrepancies.with({
-            label: 'reconciliation discrepancies',
-          }),
-          this.promotion.killSwitchHalts.with({ label: 'kill-switch halts' }),
-        ],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Promotion pipeline Lambda errors',
-        width: 8,
-        left: pipelineFns.map(([name, f]) =>
-          f.metricErrors({ period, statistic: 'Sum', label: name }),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Promotion pipeline Lambda duration p95 (ms)',
-        width: 8,
-        left: pipelineFns.map(([name, f]) =>
-          f.metricDuration({ period, statistic: 'p95', label: name }),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Promotion pipeline Lambda throttles',
-        width: 8,
-        left: pipelineFns.map(([name, f]) =>
-          f.metricThrottles({ period, statistic: 'Sum', label: name }),
-        ),
-      }),
-    );
-    const lm = this.learning.stateMachine;
-    const learningFn = this.learning.functions.runLearningCycle;
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Learning cycle executions',
-        width: 12,
-        left: [
-          lm.metricStarted({ period, statistic: 'Sum' }),
-          lm.metricSucceeded({ period, statistic: 'Sum' }),
-          lm.metricFailed({ period, statistic: 'Sum' }),
-          lm.metricTimedOut({ period, statistic: 'Sum' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'run-learning-cycle errors and duration p95 (ms)',
-        width: 12,
-        left: [learningFn.metricErrors({ period, statistic: 'Sum', label: 'errors' })],
-        right: [learningFn.metricDuration({ period, statistic: 'p95', label: 'duration p95' })],
-      }),
-    );
-    if (this.day3) {
-      const dm = this.day3.stateMachine;
-      const day3Fns = [
-        ...Object.entries(this.day3.functions),
-        ...Object.entries(this.day3.approvalFunctions),
-      ];
-      dashboard.addWidgets(
-        new cloudwatch.GraphWidget({
-          title: 'Day-3 go/no-go executions',
-          width: 8,
-          left: [
-            dm.metricStarted({ period, statistic: 'Sum' }),
-            dm.metricSucceeded({ period, statistic: 'Sum' }),
-            dm.metricFailed({ period, statistic: 'Sum' }),
-            dm.metricTimedOut({ period, statistic: 'Sum' }),
-          ],
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Day-3 and approval Lambda errors',
-          width: 8,
-          left: day3Fns.map(([name, f]) =>
-            f.metricErrors({ period, statistic: 'Sum', label: name }),
-          ),
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Approval API 4xx / 5xx',
-          width: 8,
-          left: [
-            this.day3.apiStage.metricClientError({ period, statistic: 'Sum' }),
-            this.day3.apiStage.metricServerError({ period, statistic: 'Sum' }),
-          ],
-        }),
-      );
-    }
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Schedule dead-letter queue depth',
-        width: 12,
-        left: [
-          this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'cohort-start',
-          }),
-          this.promotion.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'promotion-start',
-          }),
-          this.learning.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'learning-cycle',
-          }),
-          ...(this.day3
-            ? [
-                this.day3.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-                  period,
-                  statistic: 'Maximum',
-                  label: 'day3 + rollback monitor',
-                }),
-              ]
-            : []),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Scheduler target errors (all schedules)',
-        width: 12,
-        left: [
-          scheduler.Schedule.metricAllErrors({ period, statistic: 'Sum' }),
-          scheduler.Schedule.metricAllSentToDLQ({ period, statistic: 'Sum' }),
-        ],
-      }),
-    );
-    return dashboard;
-  }
+/**
+ * One did-not-run row: expected Monday to Friday when `weekdaysOnly` (default: the schedule's
+ * expression says `MON-FRI`), else every day.
+ */
+function startsRow(
+  id: string,
+  name: string,
+  schedule: { readonly enabled: boolean; readonly expression?: string },
+  starts: cloudwatch.IMetric,
+  weekdaysOnly = /MON-FRI/.test(schedule.expression ?? ''),
+): ScheduleStarts {
+  return { id, name, enabled: schedule.enabled, weekdaysOnly, starts };
+}
+
+/** At least one event per period. */
+const atLeastOnce = {
+  threshold: 1,
+  evaluationPeriods: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+};
+
+/** A queue (dead letters, failure destination) holds a message. */
+function dlqNotEmpty(queue: sqs.IQueue) {
+  return {
+    metric: queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+    }),
+    threshold: 0,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  };
+}
+
+/** One workflow's failed-executions and schedule-DLQ alarms (see `workflowFailureRows`). */
+interface WorkflowFailureRow {
+  readonly id: string;
+  readonly machineName: string;
+  readonly machine: sfn.StateMachine;
+  /** The executions-failed alarm's description. */
+  readonly failed: string;
+  readonly dlq: { readonly id: string; readonly name: string; readonly queue: sqs.Queue };
+  /** What the scheduler could not start (the DLQ alarm's description). */
+  readonly starts: string;
 }
 
 /** A schedule's starts per UTC day, for its did-not-run alarm. */

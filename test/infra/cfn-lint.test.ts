@@ -1,6 +1,8 @@
 /**
  * cfn-lint, the CloudFormation linter, on every synthesized template of every stage (stateful
- * and workflow, with the Day-3 go/no-go deployed so its resources are linted too). The version
+ * and workflow, with the Day-3 go/no-go deployed so its resources are linted too), and of a
+ * crypto-enabled stage (dev with `cohort.cryptoSymbols` and Day-3: the crypto ingestion
+ * machine, the crypto schedules, rollback ticks and alarms). The version
  * is pinned in `.ci/template-lint.json` (`cfnLint.version`) and checked first; the known false
  * positives are listed there with their reason, and anything else fails the test with each
  * finding printed (rule, template, resource path, message). cfn-lint also validates each state
@@ -95,16 +97,28 @@ const print = (findings: readonly Finding[]) =>
 
 const templates = new Map<string, Record<string, unknown>>();
 
+/** The stages linted: each with Day-3, and dev with crypto pairs too. */
+const LINTED = [
+  ...STAGES.map((stage) => ({ name: stage, stage, crypto: false })),
+  { name: 'dev-crypto', stage: 'dev' as const, crypto: true },
+];
+
 beforeAll(async () => {
   await mkdir(OUT_DIR, { recursive: true });
-  for (const stage of STAGES) {
+  for (const { name: prefix, stage, crypto } of LINTED) {
     const approval = stageApproval(stage, ['slack:U024BE7LH']);
-    const s = synthStage(stage, { [`stagegate:${stage}`]: { approval } });
+    const s = synthStage(stage, {
+      [`stagegate:${stage}`]: {
+        approval,
+        ...(crypto ? { cohort: { cryptoSymbols: ['BTCUSD', 'ETHUSD'] } } : {}),
+      },
+    });
+    if (crypto && !s.env.workflow.crypto) throw new Error('the crypto stage was not built');
     for (const [stack, template] of [
       ['stateful', s.stateful],
       ['workflow', s.workflow],
     ] as const) {
-      const name = `${stage}-${stack}.json`;
+      const name = `${prefix}-${stack}.json`;
       const json = template.toJSON() as Record<string, unknown>;
       templates.set(name, json);
       await writeFile(path.join(OUT_DIR, name), JSON.stringify(json, null, 1));
@@ -145,8 +159,9 @@ describe('cfn-lint', () => {
     // Act
     const findings = await cfnLint([...templates.keys()]);
 
-    // Assess: every stage and stack was linted, and nothing is open
-    expect(templates.size).toBe(STAGES.length * 2);
+    // Assess: every stage (and the crypto-enabled one) and stack was linted, nothing is open
+    expect(templates.size).toBe(LINTED.length * 2);
+    expect(templates.has('dev-crypto-workflow.json')).toBe(true);
     expect(print(findings.filter((f) => !ignored(f)))).toBe('');
   }, 600_000);
 

@@ -4,8 +4,12 @@
  * machine (same ASL and function; `market: "crypto"` in its input) and its chain (cohort ->
  * learning -> Day-3 go/no-go), the crypto promotion, learning, go/no-go and cohort starts
  * (the last two DISABLED: the chain starts them), the crypto rollback-monitor ticks, and
- * did-not-run alarms that expect a run every day and treat missing data as breaching. A
- * stage without crypto pairs deploys none of it; a bad crypto config is refused by name.
+ * did-not-run alarms that expect a run every day and treat missing data as breaching. Each
+ * market's did-not-run alarms of the workflows both markets share (cohort, promotion,
+ * learning, Day-3) and of the rollback monitor count that market's own starts
+ * (`WorkflowStarts` / `RollbackMonitorTicks` by `market`), on a stage with both markets and
+ * on an equity-only one, so crypto runs never hide a missing equity start. A stage without
+ * crypto pairs deploys none of the crypto part; a bad crypto config is refused by name.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +21,7 @@ import {
   parseIngestionConfig,
 } from '../../functions/core/use-cases/session-ingestion.js';
 import { ROLLBACK_MONITOR_TICKS_METRIC } from '../../functions/handlers/rollback-monitor.js';
+import { WORKFLOW_STARTS_METRIC } from '../../functions/handlers/shared/workflow-starts.js';
 import { parseEnvironmentConfig } from '../../lib/config/environment-config.js';
 import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
 import { stageSchedules } from '../../lib/config/schedules.js';
@@ -58,6 +63,31 @@ function alarmNamed(t: Template, name: string): Json {
   if (!found) throw new Error(`no alarm ${name}`);
   return found.Properties as Json;
 }
+
+/** The one raw metric a did-not-run alarm reads: name and dimensions. */
+function startsMetricOf(alarm: Json): { name: string; dimensions: Record<string, string> } {
+  const stats = (alarm.Metrics as Json[]).filter((m) => m.MetricStat);
+  expect(stats).toHaveLength(1);
+  const metric = ((stats[0]?.MetricStat ?? {}) as Json).Metric as Json;
+  const dims = (metric.Dimensions as { Name: string; Value: unknown }[]) ?? [];
+  return {
+    name: String(metric.MetricName),
+    dimensions: Object.fromEntries(dims.map((d) => [d.Name, JSON.stringify(d.Value)])),
+  };
+}
+
+const expressionOf = (alarm: Json) =>
+  ((alarm.Metrics as Json[]).find((m) => m.ReturnData !== false) as Json).Expression;
+
+/**
+ * The equity did-not-run alarms of the shared targets enabled by default: schedule -> metric
+ * and dimensions (cohort-start and day3-go-no-go are disabled by default: the chain starts them).
+ */
+const EQUITY_SIGNALS = [
+  ['promotion-start', WORKFLOW_STARTS_METRIC, { workflow: 'promotion-pipeline' }],
+  ['learning-cycle', WORKFLOW_STARTS_METRIC, { workflow: 'learning-cycle' }],
+  ['rollback-monitor', ROLLBACK_MONITOR_TICKS_METRIC, {}],
+] as const;
 
 describe('the crypto stage, deployed when cohort.cryptoSymbols is set (dev)', () => {
   it('starts the crypto ingestion chain at 00:05 UTC every day on its own machine, with market crypto', () => {
@@ -219,6 +249,138 @@ describe('the crypto stage, deployed when cohort.cryptoSymbols is set (dev)', ()
     expect(tickMetric).toContain('"Name":"market","Value":"crypto"');
     expect(dlq.Threshold).toBe(0);
     expect(failed.Threshold).toBe(1);
+  });
+});
+
+describe('did-not-run alarms per market', () => {
+  it.each([
+    ['with both markets', () => crypto],
+    ['equity-only', () => plain],
+  ])('the equity alarms of a stage %s count equity starts only, weekdays', (_what, stage) => {
+    // Act + Assess
+    for (const [schedule, metric, dims] of EQUITY_SIGNALS) {
+      const alarm = alarmNamed(stage().workflow, `stagegate-dev-${schedule}-did-not-run`);
+      expect(alarm).toMatchObject({ Threshold: 1, TreatMissingData: 'breaching' });
+      expect(expressionOf(alarm)).toBe('IF(DAY(s) < 6, s, 1)');
+      const read = startsMetricOf(alarm);
+      expect(read.name).toBe(metric);
+      expect(read.dimensions).toEqual({
+        service: '"stagegate"',
+        market: '"equity-usa"',
+        ...Object.fromEntries(Object.entries(dims).map(([k, v]) => [k, JSON.stringify(v)])),
+      });
+    }
+  });
+
+  it('gives the crypto promotion and learning schedules their own alarms, every UTC day', () => {
+    // Act
+    const promotion = alarmNamed(
+      crypto.workflow,
+      'stagegate-dev-crypto-promotion-start-did-not-run',
+    );
+    const learning = alarmNamed(crypto.workflow, 'stagegate-dev-crypto-learning-cycle-did-not-run');
+    const alarms = Object.values(crypto.workflow.findResources('AWS::CloudWatch::Alarm')).map((r) =>
+      String(r.Properties.AlarmName),
+    );
+
+    // Assess: market crypto, no weekday exemption, missing data breaching
+    for (const [alarm, workflow] of [
+      [promotion, 'promotion-pipeline'],
+      [learning, 'learning-cycle'],
+    ] as const) {
+      expect(alarm).toMatchObject({
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+      expect(expressionOf(alarm)).toBe('s');
+      expect(startsMetricOf(alarm)).toEqual({
+        name: WORKFLOW_STARTS_METRIC,
+        dimensions: { service: '"stagegate"', workflow: `"${workflow}"`, market: '"crypto"' },
+      });
+    }
+    // The crypto cohort and go/no-go schedules are disabled (the chain starts them): no alarm
+    expect(alarms).not.toContain('stagegate-dev-crypto-cohort-start-did-not-run');
+    expect(alarms).not.toContain('stagegate-dev-crypto-day3-go-no-go-did-not-run');
+  });
+
+  it('alarms a cohort or go/no-go schedule of either market that is enabled, by its market', () => {
+    // Prepare
+    const enabled = synthStage('dev', {
+      'stagegate:dev': {
+        approval: stageApproval('dev', ['slack:U024BE7LH']),
+        cohort: { cryptoSymbols: PAIRS },
+        schedules: {
+          crypto: {
+            cohortStart: { expression: 'cron(5 0 * * ? *)', enabled: true },
+            day3GoNoGo: { expression: 'cron(45 0 * * ? *)', enabled: true },
+          },
+          cohortStart: { expression: 'cron(35 9 ? * MON-FRI *)', enabled: true },
+          day3GoNoGo: { expression: 'cron(30 16 ? * MON-FRI *)', enabled: true },
+        },
+      },
+    });
+
+    // Act
+    const cohort = alarmNamed(enabled.workflow, 'stagegate-dev-crypto-cohort-start-did-not-run');
+    const goNoGo = alarmNamed(enabled.workflow, 'stagegate-dev-crypto-day3-go-no-go-did-not-run');
+
+    // Assess
+    expect(startsMetricOf(cohort).dimensions).toMatchObject({
+      workflow: '"intraday-cohort"',
+      market: '"crypto"',
+    });
+    expect(startsMetricOf(goNoGo).dimensions).toMatchObject({
+      workflow: '"day3-go-no-go"',
+      market: '"crypto"',
+    });
+    // ... and the equity ones, when enabled, count equity starts on weekdays
+    for (const [schedule, workflow] of [
+      ['cohort-start', 'intraday-cohort'],
+      ['day3-go-no-go', 'day3-go-no-go'],
+    ] as const) {
+      const alarm = alarmNamed(enabled.workflow, `stagegate-dev-${schedule}-did-not-run`);
+      expect(expressionOf(alarm)).toBe('IF(DAY(s) < 6, s, 1)');
+      expect(startsMetricOf(alarm).dimensions).toMatchObject({
+        workflow: `"${workflow}"`,
+        market: '"equity-usa"',
+      });
+    }
+  });
+
+  it('no did-not-run alarm of a shared target reads its state machine starts or the monitor invocations', () => {
+    // Prepare
+    const w = crypto.env.workflow;
+    const day3 = w.day3;
+    if (!day3) throw new Error('no Day-3');
+    const shared = [
+      w.stateMachine,
+      w.promotion.stateMachine,
+      w.learning.stateMachine,
+      day3.stateMachine,
+      day3.approvalFunctions.rollbackMonitor,
+    ].map(logicalIdOf);
+
+    // Act
+    const didNotRun = Object.values(crypto.workflow.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Json)
+      .filter((p) => String(p.AlarmName).endsWith('-did-not-run'));
+
+    // Assess
+    expect(didNotRun.length).toBeGreaterThan(8);
+    for (const alarm of didNotRun) {
+      const text = JSON.stringify(alarm.Metrics);
+      for (const id of shared) expect(text).not.toContain(`"${id}"`);
+    }
+  });
+
+  it('sends the equity learning schedule with market equity-usa (it learns from equity cohorts only)', () => {
+    // Act
+    const input = inputOf(scheduleProps(plain.workflow, 'learning-cycle'));
+
+    // Assess
+    expect(input).toEqual({ source: 'schedule', market: 'equity-usa' });
+    expect(LearningRequestSchema.safeParse(input).success).toBe(true);
   });
 });
 

@@ -64,7 +64,7 @@ describe.each(STAGES)('learning cycle (%s)', (stage) => {
 
     // Assess
     expect(target.Arn).toEqual({ Ref: logicalIdOf(learning.stateMachine) });
-    expect(JSON.parse(String(target.Input))).toEqual({ source: 'schedule' });
+    expect(JSON.parse(String(target.Input))).toEqual({ source: 'schedule', market: 'equity-usa' });
     expect(target.DeadLetterConfig).toEqual({
       Arn: arnOf(logicalIdOf(learning.scheduleDeadLetterQueue)),
     });

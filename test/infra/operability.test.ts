@@ -6,6 +6,7 @@
  * has a throttle alarm, every state machine a time-out and a throttle alarm; the dashboard
  * shows every alarm.
  */
+import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../lib/config/environment-config.js';
@@ -15,7 +16,14 @@ import { type SynthesizedStage, synthStage } from './synth.js';
 type Json = Record<string, unknown>;
 
 const built = {} as Record<Stage, SynthesizedStage>;
+let withCrypto: SynthesizedStage;
 beforeAll(() => {
+  withCrypto = synthStage('dev', {
+    'stagegate:dev': {
+      approval: stageApproval('dev', ['slack:U024BE7LH']),
+      cohort: { cryptoSymbols: ['BTCUSD', 'ETHUSD'] },
+    },
+  });
   for (const stage of STAGES) {
     built[stage] = synthStage(stage, {
       [`stagegate:${stage}`]: {
@@ -57,6 +65,70 @@ function alarmTargets(t: Template): Map<string, { props: Json; targets: Set<stri
   return out;
 }
 
+/**
+ * Every enabled schedule of `synth` has a did-not-run alarm (missing data breaching, weekday
+ * schedules only on weekdays); a target both markets share (cohort, promotion, learning and
+ * Day-3 machines, the rollback monitor) is counted by the schedule's market (EMF
+ * `WorkflowStarts` / `RollbackMonitorTicks`), never by the target's own metrics.
+ */
+function expectDidNotRunAlarms(synth: SynthesizedStage, stage: Stage): void {
+  // Prepare: the targets both markets share count their starts by market (EMF)
+  const { workflow, env } = synth;
+  const w = env.workflow;
+  const shared = new Set(
+    [
+      w.stateMachine,
+      w.promotion.stateMachine,
+      w.learning.stateMachine,
+      ...(w.day3 ? [w.day3.stateMachine, w.day3.approvalFunctions.rollbackMonitor] : []),
+    ].map((c) => Stack.of(c).getLogicalId(c.node.defaultChild as never)),
+  );
+  const alarms = alarmTargets(workflow);
+
+  // Act
+  const schedules = resources(workflow, 'AWS::Scheduler::Schedule')
+    .map(([, r]) => props(r))
+    .filter((p) => p.State === 'ENABLED')
+    .map((p) => {
+      const target = p.Target as Json;
+      const input = JSON.parse(String(target.Input ?? '{}')) as Json;
+      return {
+        // One alarm for all the ticks of a market's rollback monitor
+        alarm: String(p.Name).replace(/-(open|session|last-hour|close|day)$/, ''),
+        target: refId(target.Arn) ?? '',
+        market: String(input.market ?? 'equity-usa'),
+        weekdays: String(p.ScheduleExpression).includes('MON-FRI'),
+      };
+    });
+
+  // Assess
+  expect(schedules.length).toBeGreaterThan(5);
+  for (const s of schedules) {
+    const alarm = alarms.get(`stagegate-${stage}-${s.alarm}-did-not-run`);
+    expect(alarm?.props, s.alarm).toEqual(
+      expect.objectContaining({
+        TreatMissingData: 'breaching',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+      }),
+    );
+    const metrics = (alarm?.props.Metrics ?? []) as Json[];
+    const expression = metrics.find((m) => m.ReturnData !== false);
+    expect(expression?.Expression).toBe(s.weekdays ? 'IF(DAY(s) < 6, s, 1)' : 's');
+    const stat = metrics.find((m) => m.MetricStat)?.MetricStat as Json | undefined;
+    expect(stat?.Period).toBe(86_400);
+    if (shared.has(s.target)) {
+      // The market's own starts, never the shared target's metrics
+      const metric = stat?.Metric as { MetricName: string; Dimensions: Json[] };
+      expect(['WorkflowStarts', 'RollbackMonitorTicks']).toContain(metric.MetricName);
+      expect(metric.Dimensions).toContainEqual({ Name: 'market', Value: s.market });
+      expect(alarm?.targets.has(s.target)).toBe(false);
+    } else {
+      expect(alarm?.targets.has(s.target), s.alarm).toBe(true);
+    }
+  }
+}
+
 describe.each(STAGES)('operability of %s', (stage) => {
   it('gives every Scheduler -> Lambda (asynchronous) target an alarmed SQS failure destination', () => {
     // Prepare
@@ -90,38 +162,8 @@ describe.each(STAGES)('operability of %s', (stage) => {
     }
   });
 
-  it('has a "did not run" alarm per enabled schedule target, missing data breaching', () => {
-    // Prepare
-    const { workflow } = built[stage];
-    const alarms = [...alarmTargets(workflow).values()].filter((a) =>
-      String(a.props.AlarmName).endsWith('-did-not-run'),
-    );
-
-    // Act
-    const targets = resources(workflow, 'AWS::Scheduler::Schedule')
-      .map(([, r]) => props(r))
-      .filter((p) => p.State === 'ENABLED')
-      .map((p) => ({
-        target: refId((p.Target as Json).Arn),
-        weekdays: String(p.ScheduleExpression).includes('MON-FRI'),
-      }));
-
-    // Assess
-    for (const { target, weekdays } of targets) {
-      const alarm = alarms.find((a) => a.targets.has(target ?? ''));
-      expect(alarm?.props).toEqual(
-        expect.objectContaining({
-          TreatMissingData: 'breaching',
-          ComparisonOperator: 'LessThanThreshold',
-          Threshold: 1,
-        }),
-      );
-      const metrics = (alarm?.props.Metrics ?? []) as Json[];
-      const expression = metrics.find((m) => m.ReturnData !== false);
-      expect(expression?.Expression).toBe(weekdays ? 'IF(DAY(s) < 6, s, 1)' : 's');
-      const stat = metrics.find((m) => m.MetricStat)?.MetricStat as Json | undefined;
-      expect(stat?.Period).toBe(86_400);
-    }
+  it('has a "did not run" alarm per enabled schedule, missing data breaching, per market on shared targets', () => {
+    expectDidNotRunAlarms(built[stage], stage);
   });
 
   it('alarms on throttles of every function and on time-outs and throttles of every state machine', () => {
@@ -157,5 +199,12 @@ describe.each(STAGES)('operability of %s', (stage) => {
 
     // Assess
     for (const id of names) expect(body).toContain(`"${id}"`);
+  });
+});
+
+describe('operability of dev with crypto pairs (both markets on one stage)', () => {
+  it('has a "did not run" alarm per enabled schedule of each market, per market on shared targets', () => {
+    expect(withCrypto.env.workflow.crypto).toBeDefined();
+    expectDidNotRunAlarms(withCrypto, 'dev');
   });
 });
