@@ -75,7 +75,12 @@ export interface KillSwitchOutcome {
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
  * and records the halt (`rollback`, action `halt`, with the canceled and flatten orders).
  *
- * @returns the new state, the canceled client_order_ids and the flatten orders.
+ * A redelivery of an engage under the same `idempotencyKey` records no second change but runs
+ * the halt again, so a first delivery that failed mid-cancel leaves nothing live: it cancels
+ * what is still open, re-sends each flatten under its deterministic client_order_id (the
+ * broker's known order is taken, never a second one) and records the halt once.
+ *
+ * @returns the new state, the client_order_ids canceled by THIS call and the flatten orders.
  * @throws the switch store's or the audit sink's errors (the switch is set first: a failure
  *   after it leaves the switch engaged, so gates fail closed); a broker failure while
  *   cancelling propagates after the switch is set; a flatten failure is recorded, not thrown.
@@ -94,11 +99,11 @@ export async function setKillSwitch(
   },
 ): Promise<KillSwitchOutcome> {
   const base = { actor: input.by, stream: 'kill-switch:global', environment: deps.environment };
-  const change = await changeOnce(deps, input, base);
-  if ('replayed' in change) {
-    return { state: change.replayed, canceled: [], flattened: [], flattenErrors: [] };
-  }
-  const { state, haltKey } = change;
+  // A redelivered engage still runs the halt (the first delivery may have failed after the
+  // switch was set, mid-cancel): what is still open is cancelled, each flatten is re-sent under
+  // its deterministic client_order_id (the broker's known order is taken, never a second), and
+  // the halt is recorded once under its key.
+  const { state, haltKey } = await changeOnce(deps, input, base);
   if (!input.engaged) return { state, canceled: [], flattened: [], flattenErrors: [] };
   const after = await cancelAll(deps, base);
   const { flattened, flattenErrors } = deps.flatten
@@ -134,19 +139,20 @@ export async function setKillSwitch(
  * Sets the switch and records `kill_switch_changed`, once per `idempotencyKey` (with the
  * requester and the requested state in the key, so a key reused for another change is
  * another change). A redelivery finds the switch already as requested by the same person and
- * the key's record committed: it changes and records nothing (`replayed`, the current state).
- * A change made now is never swallowed by a committed key (the switch was changed meanwhile
+ * the key's record committed: it changes and records nothing (the current state; the halt key
+ * is the first delivery's, so the caller's halt is recorded once). A change made now is never swallowed by a committed key (the switch was changed meanwhile
  * and is set again): it is recorded on its own. The switch is set BEFORE its record (a failure
  * in between leaves it set, so gates fail closed); a failed read of the current state only
  * means "not yet as requested".
  *
- * @returns the state and the key of the halt record, or `replayed` with the current state.
+ * @returns the state and the key of the halt record (null without an idempotency key, or for a
+ *   change recorded on its own).
  */
 async function changeOnce(
   deps: KillSwitchDeps,
   input: { engaged: boolean; reason: string; by: string; idempotencyKey?: string | null },
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
-): Promise<{ state: KillSwitchState; haltKey: unknown[] | null } | { replayed: KillSwitchState }> {
+): Promise<{ state: KillSwitchState; haltKey: unknown[] | null }> {
   const key = input.idempotencyKey
     ? ['kill-switch', input.by, input.idempotencyKey, input.engaged, input.reason]
     : null;
@@ -172,7 +178,7 @@ async function changeOnce(
     payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
   };
   const out = await appendKeyedOnce(deps.audit, draft, key);
-  if (out.replayed && alreadySo) return { replayed: state };
+  if (out.replayed && alreadySo) return { state, haltKey: key ? [...key, 'halt'] : null };
   if (out.replayed) await deps.audit.append(draft);
   return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null };
 }

@@ -1,7 +1,8 @@
 /**
  * The kill switch changed once per Idempotency-Key (setKillSwitch's `idempotencyKey`): a
  * redelivery records and cancels nothing new; another key is another change; a change made
- * after someone else moved the switch is recorded even under a key already committed.
+ * after someone else moved the switch is recorded even under a key already committed; a
+ * redelivered engage whose first delivery failed mid-cancel still cancels what is open.
  */
 import { describe, expect, it } from 'vitest';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
@@ -10,17 +11,10 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 
-function world() {
+function world(broker: BrokerPort = noOrders) {
   const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
   const audit = new MemoryAuditSink(clock);
   let state: KillSwitchState | null = null;
-  const broker = {
-    name: 'simulated',
-    listOpenOrders: async () => [],
-    cancelOrder: async () => {
-      throw new Error('no order to cancel');
-    },
-  } as unknown as BrokerPort;
   const deps = {
     killSwitch: {
       read: async () => state,
@@ -39,7 +33,69 @@ function world() {
   return { set, kinds, clock, state: () => state };
 }
 
+const noOrders = {
+  name: 'simulated',
+  listOpenOrders: async () => [],
+  cancelOrder: async () => {
+    throw new Error('no order to cancel');
+  },
+} as unknown as BrokerPort;
+
+/** A broker with one resting order whose first cancel times out (the broker was down). */
+function flakyBroker() {
+  const open = new Map([
+    [
+      'p1-entry-0001',
+      {
+        clientOrderId: 'p1-entry-0001',
+        status: 'new',
+        qty: 1,
+        filledQty: 0,
+        filledAvgPriceUsd: null,
+      },
+    ],
+  ]);
+  let cancelCalls = 0;
+  const broker = {
+    name: 'simulated',
+    listOpenOrders: async () => [...open.values()],
+    cancelOrder: async (id: string) => {
+      cancelCalls += 1;
+      if (cancelCalls === 1) throw new Error('broker timed out');
+      const order = { ...(open.get(id) as object), status: 'canceled' };
+      open.delete(id);
+      return order;
+    },
+  } as unknown as BrokerPort;
+  return { broker, open, cancelCalls: () => cancelCalls };
+}
+
 describe('setKillSwitch with an idempotency key', () => {
+  it('a redelivered engage whose first delivery failed mid-cancel cancels the open order and records the halt once', async () => {
+    // Prepare
+    const b = flakyBroker();
+    const w = world(b.broker);
+    await expect(w.set(true, 'web:olivia', 'key-0000000000000001')).rejects.toThrow(
+      'broker timed out',
+    );
+
+    // Act
+    const again = await w.set(true, 'web:olivia', 'key-0000000000000001');
+    const third = await w.set(true, 'web:olivia', 'key-0000000000000001');
+
+    // Assess
+    expect(b.cancelCalls()).toBe(2);
+    expect(b.open.size).toBe(0);
+    expect(again.canceled).toEqual(['p1-entry-0001']);
+    expect(third.canceled).toEqual([]);
+    expect(w.state()?.engaged).toBe(true);
+    expect(w.kinds()).toEqual([
+      ['kill_switch_changed', 'web:olivia'],
+      ['order_status_changed', 'web:olivia'],
+      ['rollback', 'web:olivia'],
+    ]);
+  });
+
   it('a redelivered engage records once and answers the first change; control: another key records again', async () => {
     // Prepare
     const w = world();
