@@ -1,5 +1,5 @@
 // How local/dynamodb-child.cjs launches DynamoDB Local's JVM: with an application class-data
-// sharing (AppCDS) archive of the emulator's classes, built once per machine and reused by
+// sharing (AppCDS) archive of the emulator's classes, built once per installation and reused by
 // every later start (the JVM maps the classes it would otherwise load, verify and link from
 // ~60 jars: 2.7 -> 1.6 CPU-s to readiness, measured side by side, load ~20).
 //
