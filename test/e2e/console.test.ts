@@ -116,7 +116,9 @@ describe('operator console in Chromium', () => {
     await page.goto(`${fx.server.url}#/promotions/${fx.promotionId}`);
     const gates = page.locator('#gates tbody tr');
     await gates.first().waitFor();
-    expect(await gates.count()).toBe(16);
+    // The 16 order-time gates and the daily promotion's baseline gate.
+    expect(await gates.count()).toBe(17);
+    expect(await page.locator('#gates tbody').textContent()).toContain('baseline');
     expect(await page.locator('#gates thead').textContent()).toContain('Observed');
     await page.context().close();
   });
