@@ -639,143 +639,224 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
     config,
     session.market,
   );
-
   const groups = strategyGroups(checked, openMs);
-
-  const S = session.symbols.length;
   const ts = session.timestamps;
   // Where each symbol's agents decide to flatten (early enough to fill inside the session).
   const closeMs = sessionCloseMs(session);
   const flattenAt = Int32Array.from(session.series, (series) =>
     config.flattenAtClose ? flattenDecisionMinute(ts, series, closeMs) : bars,
   );
+  const minute = minuteColumns(session);
+  const curves = newCurves(n, bars, wallet.unallocatedCashUsd);
 
-  const closeCol = session.series.map((x) => x.close);
-  const highCol = session.series.map((x) => x.high);
-  const lowCol = session.series.map((x) => x.low);
-  const volCol = session.series.map((x) => x.volume);
-  const bidCol = session.series.map((x) => x.bid);
-  const askCol = session.series.map((x) => x.ask);
-  const curClose = new Float64Array(S);
-  const curHigh = new Float64Array(S);
-  const curLow = new Float64Array(S);
-  const curVol = new Float64Array(S);
-
-  const { mark, bid, ask, volume, absQty, pending, orderQty } = engine;
-  const led = engine.ledgers;
-  const cash = led.cashUsd;
-  const qty = led.qty;
-  // Curves are written straight into the plain arrays of the result (no copy afterwards).
-  const equityCurves: number[][] = Array.from({ length: n }, () => new Array<number>(bars));
-  const grossCurves: number[][] = Array.from({ length: n }, () => new Array<number>(bars));
-  const parentEquity = new Float64Array(bars);
-  const parentGross = new Float64Array(bars);
-  const unallocated = wallet.unallocatedCashUsd;
-
+  // One minute: (1) marks and quotes; (2) orders decided in earlier minutes execute at this
+  // minute's closing quote; (3) strategies step on this bar (their decisions execute from the
+  // next minute); (4) aggregate exposure; (5) decisions; (6) aggregate drift; (7) curves.
   for (let t = 0; t < bars; t++) {
     const now = ts[t] as number;
     engine.now = now;
-    // 1. marks and the minute's quotes.
-    for (let s = 0; s < S; s++) {
-      const c = (closeCol[s] as Float64Array)[t] as number;
-      const b = (bidCol[s] as Float64Array)[t] as number;
-      const a = (askCol[s] as Float64Array)[t] as number;
-      curClose[s] = c;
-      curHigh[s] = (highCol[s] as Float64Array)[t] as number;
-      curLow[s] = (lowCol[s] as Float64Array)[t] as number;
-      curVol[s] = (volCol[s] as Float64Array)[t] as number;
-      volume[s] = curVol[s] as number;
-      bid[s] = b;
-      ask[s] = a;
-      if (b > 0 && a > 0) mark[s] = 0.5 * (a + b);
-      else if (c > 0) mark[s] = c;
-    }
-    // 2. orders decided in earlier minutes execute at this minute's closing quote.
+    loadMinute(engine, minute, t);
+    const { orderQty } = engine;
     for (let i = 0; i < n; i++) {
       if ((orderQty[i] as number) !== 0) engine.execute(i);
     }
-    // 3. strategies step on this minute's bar (their decisions execute from the next minute).
-    for (let g = 0; g < groups.length; g++) {
-      const group = groups[g] as StrategyGroup;
-      const strategies = group.strategies;
-      const members = group.agents;
-      for (let j = 0; j < strategies.length; j++) {
-        const i = members[j] as number;
-        const s = sym[i] as number;
-        const c = curClose[s] as number;
-        if (Number.isNaN(c)) continue;
-        const target = (strategies[j] as Strategy).step(
-          now,
-          c,
-          curHigh[s] as number,
-          curLow[s] as number,
-          curVol[s] as number,
-        );
-        if (!Number.isNaN(target)) pending[i] = target;
-      }
-    }
-    // 4. aggregate exposure at the new marks, plus the orders still open.
-    let aggregate = 0;
-    for (let s = 0; s < S; s++) {
-      const aq = absQty[s] as number;
-      if (aq > 0) aggregate += aq * (mark[s] as number);
-    }
-    engine.aggregate = aggregate;
-    for (let i = 0; i < n; i++) {
-      const o = orderQty[i] as number;
-      if (o === 0) continue;
-      const q = qty[i] as number;
-      engine.aggregate += (Math.abs(q + o) - Math.abs(q)) * (mark[sym[i] as number] as number);
-    }
-    // 5. decisions, rotated start.
-    const start = t % n;
-    for (let k = 0; k < n; k++) {
-      let i = start + k;
-      if (i >= n) i -= n;
-      const s = sym[i] as number;
-      const closeAt = flattenAt[s] as number;
-      if (t >= closeAt) {
-        pending[i] = Number.NaN;
-        if (t === closeAt && ((qty[i] as number) !== 0 || (orderQty[i] as number) !== 0)) {
-          engine.flatten(i);
-        }
-        continue;
-      }
-      const target = pending[i] as number;
-      if (!Number.isNaN(target) && engine.rebalance(i, target)) pending[i] = Number.NaN;
-      if ((qty[i] as number) !== 0 && (orderQty[i] as number) === 0) engine.enforceLeverage(i);
-    }
-    // 6. aggregate drift.
+    stepStrategies(groups, engine, minute, now);
+    engine.aggregate = aggregateExposure(engine);
+    decide(engine, t, flattenAt);
     engine.enforceAggregate();
-    // 7. curves (and Σ|qty| recomputed exactly).
-    absQty.fill(0);
-    let eqSum = 0;
-    let grossSum = 0;
-    for (let i = 0; i < n; i++) {
-      const q = qty[i] as number;
-      let e = cash[i] as number;
-      let gross = 0;
-      if (q !== 0) {
-        const s = sym[i] as number;
-        const m = mark[s] as number;
-        const aq = q < 0 ? -q : q;
-        e += q * m;
-        gross = aq * m;
-        absQty[s] = (absQty[s] as number) + aq;
-      }
-      (equityCurves[i] as number[])[t] = e;
-      (grossCurves[i] as number[])[t] = gross;
-      eqSum += e;
-      grossSum += gross;
-    }
-    parentEquity[t] = unallocated + eqSum;
-    parentGross[t] = grossSum;
+    recordCurves(engine, curves, t);
   }
+  return simulationResult(input, { config, allocation, checked, engine, openMs, curves, bars });
+}
 
-  const agents: AgentResult[] = checked.map((genome, i) => {
-    const s = sym[i] as number;
-    const m = mark[s] as number;
+/** The session's columns by symbol, and the current minute's values (filled per minute). */
+interface MinuteColumns {
+  readonly close: Float64Array[];
+  readonly high: Float64Array[];
+  readonly low: Float64Array[];
+  readonly volume: Float64Array[];
+  readonly bid: Float64Array[];
+  readonly ask: Float64Array[];
+  readonly curClose: Float64Array;
+  readonly curHigh: Float64Array;
+  readonly curLow: Float64Array;
+  readonly curVol: Float64Array;
+}
+
+function minuteColumns(session: MarketSession): MinuteColumns {
+  const S = session.symbols.length;
+  return {
+    close: session.series.map((x) => x.close),
+    high: session.series.map((x) => x.high),
+    low: session.series.map((x) => x.low),
+    volume: session.series.map((x) => x.volume),
+    bid: session.series.map((x) => x.bid),
+    ask: session.series.map((x) => x.ask),
+    curClose: new Float64Array(S),
+    curHigh: new Float64Array(S),
+    curLow: new Float64Array(S),
+    curVol: new Float64Array(S),
+  };
+}
+
+/** Step 1: minute `t`'s bar and quotes into `minute` and the engine's marks and quotes. */
+function loadMinute(engine: CohortEngine, minute: MinuteColumns, t: number): void {
+  const { mark, bid, ask, volume } = engine;
+  const { close, high, low, curClose, curHigh, curLow, curVol } = minute;
+  const S = curClose.length;
+  for (let s = 0; s < S; s++) {
+    const c = (close[s] as Float64Array)[t] as number;
+    const b = (minute.bid[s] as Float64Array)[t] as number;
+    const a = (minute.ask[s] as Float64Array)[t] as number;
+    curClose[s] = c;
+    curHigh[s] = (high[s] as Float64Array)[t] as number;
+    curLow[s] = (low[s] as Float64Array)[t] as number;
+    curVol[s] = (minute.volume[s] as Float64Array)[t] as number;
+    volume[s] = curVol[s] as number;
+    bid[s] = b;
+    ask[s] = a;
+    if (b > 0 && a > 0) mark[s] = 0.5 * (a + b);
+    else if (c > 0) mark[s] = c;
+  }
+}
+
+/** Step 3: every strategy steps on this minute's bar; a decided target becomes pending. */
+function stepStrategies(
+  groups: readonly StrategyGroup[],
+  engine: CohortEngine,
+  minute: MinuteColumns,
+  now: number,
+): void {
+  const { sym, pending } = engine;
+  const { curClose, curHigh, curLow, curVol } = minute;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g] as StrategyGroup;
+    const strategies = group.strategies;
+    const members = group.agents;
+    for (let j = 0; j < strategies.length; j++) {
+      const i = members[j] as number;
+      const s = sym[i] as number;
+      const c = curClose[s] as number;
+      if (Number.isNaN(c)) continue;
+      const target = (strategies[j] as Strategy).step(
+        now,
+        c,
+        curHigh[s] as number,
+        curLow[s] as number,
+        curVol[s] as number,
+      );
+      if (!Number.isNaN(target)) pending[i] = target;
+    }
+  }
+}
+
+/** Step 4: aggregate gross exposure at the new marks, plus the orders still open, USD. */
+function aggregateExposure(engine: CohortEngine): number {
+  const { absQty, mark, orderQty, sym } = engine;
+  const qty = engine.ledgers.qty;
+  let aggregate = 0;
+  for (let s = 0; s < absQty.length; s++) {
+    const aq = absQty[s] as number;
+    if (aq > 0) aggregate += aq * (mark[s] as number);
+  }
+  for (let i = 0; i < engine.n; i++) {
+    const o = orderQty[i] as number;
+    if (o === 0) continue;
     const q = qty[i] as number;
+    aggregate += (Math.abs(q + o) - Math.abs(q)) * (mark[sym[i] as number] as number);
+  }
+  return aggregate;
+}
+
+/** Step 5: each agent's decision at minute `t`, in an order rotated by the minute. */
+function decide(engine: CohortEngine, t: number, flattenAt: Int32Array): void {
+  const { n, sym, pending, orderQty } = engine;
+  const qty = engine.ledgers.qty;
+  const start = t % n;
+  for (let k = 0; k < n; k++) {
+    let i = start + k;
+    if (i >= n) i -= n;
+    const closeAt = flattenAt[sym[i] as number] as number;
+    if (t >= closeAt) {
+      pending[i] = Number.NaN;
+      if (t === closeAt && ((qty[i] as number) !== 0 || (orderQty[i] as number) !== 0)) {
+        engine.flatten(i);
+      }
+      continue;
+    }
+    const target = pending[i] as number;
+    if (!Number.isNaN(target) && engine.rebalance(i, target)) pending[i] = Number.NaN;
+    if ((qty[i] as number) !== 0 && (orderQty[i] as number) === 0) engine.enforceLeverage(i);
+  }
+}
+
+/** The curves being written: plain arrays of the result (no copy afterwards), per minute. */
+interface Curves {
+  readonly equity: number[][];
+  readonly gross: number[][];
+  readonly parentEquity: Float64Array;
+  readonly parentGross: Float64Array;
+  /** The parent wallet's unallocated cash, USD (constant over the session). */
+  readonly unallocated: number;
+}
+
+function newCurves(n: number, bars: number, unallocated: number): Curves {
+  return {
+    equity: Array.from({ length: n }, () => new Array<number>(bars)),
+    gross: Array.from({ length: n }, () => new Array<number>(bars)),
+    parentEquity: new Float64Array(bars),
+    parentGross: new Float64Array(bars),
+    unallocated,
+  };
+}
+
+/** Step 7: every agent's and the parent's equity and gross exposure at minute `t`; Σ|qty| exact. */
+function recordCurves(engine: CohortEngine, curves: Curves, t: number): void {
+  const { absQty, mark, sym } = engine;
+  const { cashUsd: cash, qty } = engine.ledgers;
+  absQty.fill(0);
+  let eqSum = 0;
+  let grossSum = 0;
+  for (let i = 0; i < engine.n; i++) {
+    const q = qty[i] as number;
+    let e = cash[i] as number;
+    let gross = 0;
+    if (q !== 0) {
+      const s = sym[i] as number;
+      const m = mark[s] as number;
+      const aq = q < 0 ? -q : q;
+      e += q * m;
+      gross = aq * m;
+      absQty[s] = (absQty[s] as number) + aq;
+    }
+    (curves.equity[i] as number[])[t] = e;
+    (curves.gross[i] as number[])[t] = gross;
+    eqSum += e;
+    grossSum += gross;
+  }
+  curves.parentEquity[t] = curves.unallocated + eqSum;
+  curves.parentGross[t] = grossSum;
+}
+
+/** The result of a finished simulation: each agent's ledger, fills and curves, and the parent's. */
+function simulationResult(
+  input: SimulateCohortInput,
+  run: {
+    readonly config: CohortConfig;
+    readonly allocation: Allocation;
+    readonly checked: readonly Genome[];
+    readonly engine: CohortEngine;
+    readonly openMs: number;
+    readonly curves: Curves;
+    readonly bars: number;
+  },
+): SimulationResult {
+  const { session } = input;
+  const { engine, curves, bars } = run;
+  const led = engine.ledgers;
+  const agents: AgentResult[] = run.checked.map((genome, i) => {
+    const m = engine.mark[engine.sym[i] as number] as number;
+    const q = led.qty[i] as number;
     const positions: PositionSnapshot[] =
       q === 0
         ? []
@@ -791,9 +872,9 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
       agentId: agentId(i),
       genome,
       allocationUsd: led.allocationUsd[i] as number,
-      equityCurve: equityCurves[i] as number[],
-      grossExposureCurve: grossCurves[i] as number[],
-      finalCashUsd: cash[i] as number,
+      equityCurve: curves.equity[i] as number[],
+      grossExposureCurve: curves.gross[i] as number[],
+      finalCashUsd: led.cashUsd[i] as number,
       positions,
       realizedPnlUsd: led.realizedPnlUsd[i] as number,
       unrealizedPnlUsd: led.unrealizedPnlUsd(i, m),
@@ -805,21 +886,20 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
       tradeCount: led.tradeCount[i] as number,
     };
   });
-
   return {
     cohortId: input.cohortId,
     sessionDate: session.date,
     market: session.market,
-    sessionOpenMs: openMs,
-    bankrollUsd: config.bankrollUsd,
-    config,
-    allocationPolicyApplied: allocation.policyApplied,
+    sessionOpenMs: run.openMs,
+    bankrollUsd: run.config.bankrollUsd,
+    config: run.config,
+    allocationPolicyApplied: run.allocation.policyApplied,
     symbols: [...session.symbols],
-    timestamps: toArray(ts, 0, bars),
+    timestamps: toArray(session.timestamps, 0, bars),
     parent: {
-      unallocatedCashUsd: unallocated,
-      equityCurve: toArray(parentEquity, 0, bars),
-      grossExposureCurve: toArray(parentGross, 0, bars),
+      unallocatedCashUsd: curves.unallocated,
+      equityCurve: toArray(curves.parentEquity, 0, bars),
+      grossExposureCurve: toArray(curves.parentGross, 0, bars),
     },
     agents,
   };
