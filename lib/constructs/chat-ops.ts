@@ -49,6 +49,7 @@ import { stageSchedules } from '../config/schedules.js';
 import { CHATOPS_HANDLERS } from '../handlers.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
+import { deadLetterQueueOf } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
 
 /** Key prefix of the plan record in the artifacts bucket (`plans/current.json`). */
@@ -197,20 +198,8 @@ export class ChatOps extends Construct {
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
       .readsSecret(props.botToken)
       .appendsAudit(buckets.audit, table, config.stage);
-    const queue = (id: string, name: string, what: string) => {
-      const q = new sqs.Queue(this, id, {
-        queueName: `${props.names.prefix}-${name}`,
-        retentionPeriod: Duration.days(14),
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-      acknowledgeNag(
-        q,
-        'AwsSolutions-SQS3',
-        `This queue is itself the dead-letter queue of ${what}; its depth is alarmed.`,
-      );
-      return q;
-    };
+    const queue = (id: string, name: string, what: string) =>
+      deadLetterQueueOf(this, { id, name: `${props.names.prefix}-${name}` }, what);
     const deadLetterQueue = queue(
       'DailyReportScheduleDlq',
       'daily-report-schedule-dlq',
