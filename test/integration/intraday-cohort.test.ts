@@ -4,6 +4,7 @@ import {
   AGENT_PAGE_FORMAT,
   decodeAgentPage,
 } from '../../functions/adapters/dynamodb/agent-pages.js';
+import { agentPageSetOf } from '../../functions/adapters/dynamodb/cohort-repository.js';
 import { makeDocumentClient } from '../../functions/composition/runtime.js';
 import { LOCAL_TABLE, type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../local/servers.js';
@@ -73,8 +74,11 @@ describe('intraday cohort, happy path', () => {
     );
     const keys = (items.Items ?? []).map((i) => i.sk as string);
     expect(keys.filter((k) => k === 'META')).toHaveLength(1);
-    expect(keys.filter((k) => k.startsWith('AGENTS#'))).toEqual(['AGENTS#00001']);
-    const page = (items.Items ?? []).find((i) => i.sk === 'AGENTS#00001');
+    const header = (items.Items ?? []).find((i) => i.sk === 'META');
+    const pageSk = `AGENTS#${agentPageSetOf(String(header?.executionId))}#00001`;
+    expect(header?.agentPageSet).toBe(agentPageSetOf(String(header?.executionId)));
+    expect(keys.filter((k) => k.startsWith('AGENTS#'))).toEqual([pageSk]);
+    const page = (items.Items ?? []).find((i) => i.sk === pageSk);
     expect(page?.format).toBe(AGENT_PAGE_FORMAT);
     expect(page?.data).toBeInstanceOf(Uint8Array);
     expect(decodeAgentPage(cohortId, page ?? {})).toHaveLength(30);

@@ -18,6 +18,7 @@
  * format alone (class-data sharing off), the whole command 17.5 / 20.1 -> 12.7 CPU-s.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { CohortRecordCorruptError } from '../../core/errors.js';
 import { type AgentRow, AgentRowSchema } from '../../core/use-cases/cohort-records.js';
 
@@ -25,6 +26,18 @@ import { type AgentRow, AgentRowSchema } from '../../core/use-cases/cohort-recor
 export const AGENT_PAGE_FORMAT = 'agent-rows/1';
 
 const COLUMNS = Object.keys(AgentRowSchema.shape) as readonly (keyof AgentRow)[];
+
+/**
+ * Most bytes a page may inflate to (8 MiB; a page of 100 rows is ~50 KB of JSON): a corrupt or
+ * hostile item is refused instead of exhausting the function's memory.
+ */
+export const MAX_AGENT_PAGE_JSON_BYTES = 8 * 1024 * 1024;
+
+/** The decoded document of a page: column names, and one array of values per row. */
+const AgentPageDocumentSchema = z.object({
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.unknown())),
+});
 
 /** The attributes of one compact page: `{ format, data }` (data: gzip bytes). */
 export function encodeAgentPage(rows: readonly AgentRow[]): {
@@ -39,8 +52,9 @@ export function encodeAgentPage(rows: readonly AgentRow[]): {
 /**
  * The rows of a stored page item `{ sk, format, data }`, validated.
  *
- * @throws CohortRecordCorruptError an unknown `format`, bytes that are not gzip JSON of the
- *   documented shape, or a row that fails `AgentRowSchema` (the message names `sk`).
+ * @throws CohortRecordCorruptError an unknown `format`, bytes that are not gzip JSON, JSON
+ *   that inflates past {@link MAX_AGENT_PAGE_JSON_BYTES} or is not of the documented shape
+ *   (zod), or a row that fails `AgentRowSchema` (the message names `sk`).
  */
 export function decodeAgentPage(cohortId: string, item: Record<string, unknown>): AgentRow[] {
   const where = `agent page ${String(item.sk)}`;
@@ -53,25 +67,31 @@ export function decodeAgentPage(cohortId: string, item: Record<string, unknown>)
   if (!(item.data instanceof Uint8Array)) {
     throw new CohortRecordCorruptError(cohortId, `${where} has no binary data attribute`);
   }
-  let doc: unknown;
+  let json: unknown;
   try {
-    doc = JSON.parse(gunzipSync(item.data).toString('utf8'));
+    json = JSON.parse(
+      gunzipSync(item.data, { maxOutputLength: MAX_AGENT_PAGE_JSON_BYTES }).toString('utf8'),
+    );
   } catch (err) {
     throw new CohortRecordCorruptError(
       cohortId,
       `${where} does not decode: ${(err as Error).message}`,
     );
   }
-  const { columns, rows } = (doc ?? {}) as { columns?: unknown; rows?: unknown };
-  if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) {
-    throw new CohortRecordCorruptError(cohortId, `${where} has no column list`);
+  const doc = AgentPageDocumentSchema.safeParse(json);
+  if (!doc.success) {
+    const issue = doc.error.issues[0];
+    throw new CohortRecordCorruptError(
+      cohortId,
+      `${where} is not a page document: ${issue?.path.join('.') || 'document'} ${issue?.message ?? 'is invalid'}`,
+    );
   }
-  if (!Array.isArray(rows)) throw new CohortRecordCorruptError(cohortId, `${where} has no rows`);
-  return rows.map((values: unknown, i) => {
-    if (!Array.isArray(values) || values.length !== columns.length) {
+  const { columns, rows } = doc.data;
+  return rows.map((values, i) => {
+    if (values.length !== columns.length) {
       throw new CohortRecordCorruptError(
         cohortId,
-        `${where} row ${i} has ${Array.isArray(values) ? values.length : 'no'} values for ${columns.length} columns`,
+        `${where} row ${i} has ${values.length} values for ${columns.length} columns`,
       );
     }
     const row: Record<string, unknown> = {};

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -39,11 +40,20 @@ export const AGENT_PAGE_ROWS = 100;
 export const MAX_PARALLEL_BATCHES = 4;
 
 const cohortPk = (id: string) => `COHORT#${id}`;
-/** Page of leaderboard rows starting at `firstRank` (1-based). */
-const agentPageSk = (firstRank: number) => `AGENTS#${String(firstRank).padStart(5, '0')}`;
+/**
+ * The page set of one execution's leaderboard: 16 hex digits of SHA-256 of its execution id.
+ * Pages are keyed by it, so two executions saving one cohort id never overwrite each other's
+ * pages; the header names the set that belongs to it (`agentPageSet`).
+ */
+export const agentPageSetOf = (executionId: string) =>
+  createHash('sha256').update(executionId).digest('hex').slice(0, 16);
+/** Page of leaderboard rows of page set `pageSet`, starting at `firstRank` (1-based). */
+const agentPageSk = (pageSet: string, firstRank: number) =>
+  `AGENTS#${pageSet}#${String(firstRank).padStart(5, '0')}`;
 /** One-row-per-item layout written before agent pages existed; still read. */
 const LEGACY_AGENT_PREFIX = 'AGENT#';
-const AGENT_PAGE_PREFIX = 'AGENTS#';
+/** Pages written before page sets existed (`AGENTS#<first rank>`); still read. */
+const UNSCOPED_AGENT_PAGE = /^AGENTS#\d+$/;
 
 type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
 
@@ -69,18 +79,35 @@ async function boundedAll(tasks: readonly (() => Promise<void>)[], limit: number
 }
 
 /**
+ * Which sort keys hold the leaderboard pages of `header`: its page set's pages, or for a
+ * header written before page sets existed, the unscoped `AGENTS#<first rank>` pages.
+ */
+function pageOfHeader(header: Record<string, unknown>): (sk: string) => boolean {
+  const pageSet = header.agentPageSet;
+  if (typeof pageSet !== 'string') return (sk) => UNSCOPED_AGENT_PAGE.test(sk);
+  const prefix = `AGENTS#${pageSet}#`;
+  return (sk) => sk.startsWith(prefix);
+}
+
+/**
  * {@link CohortRepository} on the stagegate single table.
  *
  * Items: header `pk=COHORT#<id>, sk=META` (indexed in `gsi1` under `COHORTS`), and the
- * leaderboard in pages of {@link AGENT_PAGE_ROWS} rows, `pk=COHORT#<id>, sk=AGENTS#<first
- * rank>` with the rows compact in one binary attribute (`format`, `data`: `agent-pages.ts`;
- * a 1,000-agent cohort is 11 items, 17,000 numbers in 10 attributes). Pages are written first
- * (idempotent overwrites) with at most {@link MAX_PARALLEL_BATCHES} `BatchWriteItem` calls
- * in flight, each retrying its unprocessed items with exponential backoff; the header last
- * with `attribute_not_exists(pk)`: readers only ever see complete cohorts, and a retried step
- * of the same execution is a no-op. `get` also reads the two older layouts: pages with the
- * rows as a list of maps (`rows`), and one item per agent (`sk=AGENT#<rank>`); a page in an
- * unknown format fails with `CohortRecordCorruptError`. A partial cohort's header is indexed under {@link PARTIAL_COHORTS_GSI_PK}:
+ * leaderboard in pages of {@link AGENT_PAGE_ROWS} rows, `pk=COHORT#<id>, sk=AGENTS#<page
+ * set>#<first rank>` with the rows compact in one binary attribute (`format`, `data`:
+ * `agent-pages.ts`; a 1,000-agent cohort is 11 items, 17,000 numbers in 10 attributes). The
+ * page set is the saving execution's ({@link agentPageSetOf}); the header names it. A save
+ * first reads the header: a cohort already saved by another execution is refused
+ * ({@link CohortAlreadyExistsError}) before any page is written, and one saved by the same
+ * execution (a retried step) is a no-op. Otherwise pages are written first (idempotent
+ * overwrites of the execution's own set) with at most {@link MAX_PARALLEL_BATCHES}
+ * `BatchWriteItem` calls in flight, each retrying its unprocessed items with exponential
+ * backoff; the header last with `attribute_not_exists(pk)`: readers only ever see complete
+ * cohorts, and two executions racing on one cohort id leave the winner's leaderboard whole
+ * (the loser's pages sit in a set no header names, and `get` ignores them). `get` also reads
+ * the three older layouts: pages without a page set, pages with the rows as a list of maps
+ * (`rows`), and one item per agent (`sk=AGENT#<rank>`); a page in an unknown format fails
+ * with `CohortRecordCorruptError`. A partial cohort's header is indexed under {@link PARTIAL_COHORTS_GSI_PK}:
  * `list` returns complete cohorts only.
  */
 export class DynamoCohortRepository implements CohortRepository {
@@ -92,7 +119,9 @@ export class DynamoCohortRepository implements CohortRepository {
   async saveCompleted(record: CohortRecord): Promise<void> {
     const valid = CohortRecordSchema.parse(record);
     const { leaderboard, ...header } = valid;
-    await this.writeAgents(valid.cohortId, leaderboard);
+    if (await this.alreadySaved(valid.cohortId, valid.executionId)) return;
+    const pageSet = agentPageSetOf(valid.executionId);
+    await this.writeAgents(valid.cohortId, pageSet, leaderboard);
     try {
       await this.doc.send(
         new PutCommand({
@@ -103,6 +132,7 @@ export class DynamoCohortRepository implements CohortRepository {
             gsi1pk: valid.partial ? PARTIAL_COHORTS_GSI_PK : COHORTS_GSI_PK,
             gsi1sk: `${valid.sessionDate}#${valid.completedAtIso}#${valid.cohortId}`,
             ...header,
+            agentPageSet: pageSet,
             bestAgentId: leaderboard[0]?.agentId ?? null,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -118,7 +148,23 @@ export class DynamoCohortRepository implements CohortRepository {
     }
   }
 
-  private async writeAgents(cohortId: string, rows: readonly AgentRow[]): Promise<void> {
+  /**
+   * Whether `executionId` already saved this cohort (true: a retried step, nothing to do).
+   *
+   * @throws CohortAlreadyExistsError another execution saved it.
+   */
+  private async alreadySaved(cohortId: string, executionId: string): Promise<boolean> {
+    const existing = await this.getHeader(cohortId);
+    if (existing === undefined) return false;
+    if (existing.executionId === executionId) return true;
+    throw new CohortAlreadyExistsError(cohortId);
+  }
+
+  private async writeAgents(
+    cohortId: string,
+    pageSet: string,
+    rows: readonly AgentRow[],
+  ): Promise<void> {
     const requests: PutRequest[] = [];
     for (let i = 0; i < rows.length; i += AGENT_PAGE_ROWS) {
       const page = rows.slice(i, i + AGENT_PAGE_ROWS);
@@ -126,7 +172,7 @@ export class DynamoCohortRepository implements CohortRepository {
         PutRequest: {
           Item: {
             pk: cohortPk(cohortId),
-            sk: agentPageSk(page[0]?.rank ?? i + 1),
+            sk: agentPageSk(pageSet, page[0]?.rank ?? i + 1),
             ...encodeAgentPage(page),
           },
         },
@@ -187,10 +233,11 @@ export class DynamoCohortRepository implements CohortRepository {
     }
     const header = items.find((i) => i.sk === META);
     if (!header) throw new NotFoundError('cohort', cohortId);
+    const isPage = pageOfHeader(header);
     const leaderboard = items
       .flatMap((i): AgentRow[] => {
         const sk = String(i.sk);
-        if (sk.startsWith(AGENT_PAGE_PREFIX)) {
+        if (isPage(sk)) {
           // pages written before the compact format hold `rows`, a list of maps
           if (Array.isArray(i.rows)) return i.rows.map((row) => AgentRowSchema.parse(row));
           return decodeAgentPage(cohortId, i);

@@ -4,13 +4,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AGENT_PAGE_FORMAT,
   encodeAgentPage,
+  MAX_AGENT_PAGE_JSON_BYTES,
 } from '../../../functions/adapters/dynamodb/agent-pages.js';
 import {
   AGENT_PAGE_ROWS,
+  agentPageSetOf,
   DynamoCohortRepository,
   MAX_PARALLEL_BATCHES,
 } from '../../../functions/adapters/dynamodb/cohort-repository.js';
-import { CohortRecordCorruptError, TransientError } from '../../../functions/core/errors.js';
+import {
+  CohortAlreadyExistsError,
+  CohortRecordCorruptError,
+  TransientError,
+} from '../../../functions/core/errors.js';
 import type { AgentRow, CohortRecord } from '../../../functions/core/use-cases/cohort-records.js';
 import { fakeDocumentClient } from '../../support/doubles/document-client.js';
 
@@ -104,10 +110,18 @@ function fakeTable(options: { unprocessedOnce?: number } = {}) {
         if (cmd instanceof PutCommand) {
           calls.push('Put');
           const item = cmd.input.Item as Item;
-          items.set(`${item.pk}|${item.sk}`, item);
+          const key = `${item.pk}|${item.sk}`;
+          if (cmd.input.ConditionExpression === 'attribute_not_exists(pk)' && items.has(key)) {
+            throw Object.assign(new Error('conditional'), {
+              name: 'ConditionalCheckFailedException',
+            });
+          }
+          items.set(key, item);
           return {};
         }
-        if (cmd instanceof GetCommand) return { Item: undefined };
+        if (cmd instanceof GetCommand) {
+          return { Item: items.get(`${cmd.input.Key?.pk}|${cmd.input.Key?.sk}`) };
+        }
         if (cmd instanceof QueryCommand) {
           const pk = cmd.input.ExpressionAttributeValues?.[':pk'];
           const out = [...items.values()]
@@ -224,11 +238,64 @@ describe('DynamoCohortRepository', () => {
     const back = await repo.get('coh-1');
 
     // Assess: no number attributes on a page item, and the leaderboard comes back equal
-    const page = table.items.get('COHORT#coh-1|AGENTS#00001') as Item;
+    const page = table.items.get(`COHORT#coh-1|AGENTS#${agentPageSetOf('exec-1')}#00001`) as Item;
     expect(Object.keys(page).sort()).toEqual(['data', 'format', 'pk', 'sk']);
     expect(page.format).toBe(AGENT_PAGE_FORMAT);
     expect(back.leaderboard).toEqual(rec.leaderboard);
     expect(back.leaderboard[1]).not.toHaveProperty('sessionVolatility');
+  });
+
+  it('refuses a second execution of a saved cohort before writing any page, leaving the first leaderboard whole', async () => {
+    // Prepare: exec-1 saved 150 agents; exec-2 brings another leaderboard for the same id
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+    const first = record(150);
+    await repo.saveCompleted(first);
+    const writes = table.calls.length;
+    const second = { ...record(250), executionId: 'exec-2' };
+    second.leaderboard = second.leaderboard.map((r) => ({ ...r, totalPnlUsd: 5 }));
+
+    // Act
+    const saved = repo.saveCompleted(second);
+
+    // Assess
+    await expect(saved).rejects.toThrow(CohortAlreadyExistsError);
+    expect(table.calls.length).toBe(writes);
+    expect((await repo.get('coh-1')).leaderboard).toEqual(first.leaderboard);
+  });
+
+  it('is a no-op for a retried save of the same execution', async () => {
+    // Prepare
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+    await repo.saveCompleted(record(10));
+    const writes = table.calls.length;
+
+    // Act
+    await repo.saveCompleted(record(10));
+
+    // Assess
+    expect(table.calls.length).toBe(writes);
+    expect((await repo.get('coh-1')).leaderboard).toEqual(record(10).leaderboard);
+  });
+
+  it("keeps the header's leaderboard whole when two executions race to save one cohort id", async () => {
+    // Prepare: both read no header before either writes one
+    const table = fakeTable();
+    const repo = new DynamoCohortRepository(table.doc, TABLE);
+    const a = record(150);
+    const b = { ...record(150), executionId: 'exec-2' };
+    b.leaderboard = b.leaderboard.map((r) => ({ ...r, totalPnlUsd: 7 }));
+
+    // Act
+    const [ra, rb] = await Promise.allSettled([repo.saveCompleted(a), repo.saveCompleted(b)]);
+
+    // Assess: exactly one wins, and the stored leaderboard is the winner's, every row of it
+    expect([ra.status, rb.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const back = await repo.get('coh-1');
+    const winner = ra.status === 'fulfilled' ? a : b;
+    expect(back.executionId).toBe(winner.executionId);
+    expect(back.leaderboard).toEqual(winner.leaderboard);
   });
 
   it('reads pages stored as a list of row maps (the layout before the compact format)', async () => {
@@ -263,6 +330,16 @@ describe('DynamoCohortRepository', () => {
         data: gzipSync(JSON.stringify({ columns: ['rank', 'agentId'], rows: [[-1, 'a']] })),
       },
       /row 0: rank/,
+    ],
+    [
+      'a document without rows',
+      { format: AGENT_PAGE_FORMAT, data: gzipSync(JSON.stringify({ columns: ['rank'] })) },
+      /not a page document: rows/,
+    ],
+    [
+      'bytes that inflate past the page limit',
+      { format: AGENT_PAGE_FORMAT, data: gzipSync(Buffer.alloc(MAX_AGENT_PAGE_JSON_BYTES + 1)) },
+      /does not decode/,
     ],
     [
       'a row with too few values',
