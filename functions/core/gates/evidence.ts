@@ -59,6 +59,33 @@ export function describeEvidence(e: SharpeEvidence): string {
 
 const trl = (x: number | null): string => (x === null ? 'never' : `${Math.ceil(x)}`);
 
+/**
+ * A full track record (at least `minEvidenceSessions` returns) whose observed Sharpe ratio is
+ * not positive: PSR(0) = Φ(SR·√(n − 1) / √(1 − γ3·SR + (γ4 − 1)/4·SR²)) <= 1/2 (Bailey &
+ * López de Prado 2012, eq. 11, the probability that the true Sharpe ratio exceeds SR* = 0;
+ * its denominator is positive, so PSR(0) <= 1/2 exactly when SR <= 0), i.e. the true Sharpe
+ * ratio is at least as likely to be non-positive as positive, and no longer record would make
+ * the PSR pass (the minimum track record length is infinite for SR <= SR*, eq. 13). A `psr` or
+ * `dsr` failure on such a record is evidence against the candidate, not a shortage of
+ * evidence (the DSR's benchmark E[max SR] is >= 0, so DSR <= PSR(0) <= 1/2 too).
+ * False without the record's size and Sharpe ratio, or without a finite `minEvidenceSessions`.
+ */
+export function fullRecordWithoutEdge(
+  e: { readonly n?: number; readonly sharpe?: number } | null | undefined,
+  t: Pick<EvidenceThresholds, 'minEvidenceSessions'>,
+): boolean {
+  return (
+    isFiniteNumber(t.minEvidenceSessions) &&
+    isFiniteNumber(e?.n) &&
+    isFiniteNumber(e?.sharpe) &&
+    e.n >= t.minEvidenceSessions &&
+    e.sharpe <= 0
+  );
+}
+
+const AGAINST =
+  'Sharpe ratio not positive on a full record (PSR(0) <= 0.5): evidence against the candidate, not a shortage of evidence';
+
 function gate(
   name: 'psr' | 'dsr',
   e: SharpeEvidence | null | undefined,
@@ -92,7 +119,8 @@ function gate(
       `insufficient evidence: ${e.n} sessions < ${t.minEvidenceSessions} required; ${stats}`,
     );
   }
-  if (value === null) return fail(null, `${stats}: failing closed`);
+  const verdictOnEdge = fullRecordWithoutEdge(e, t) ? `; ${AGAINST}` : '';
+  if (value === null) return fail(null, `${stats}: failing closed${verdictOnEdge}`);
   const pass = value >= min;
   return {
     gate: name,
@@ -100,7 +128,7 @@ function gate(
     observed: value,
     threshold: min,
     unit,
-    reason: `${stats}; ${pass ? 'meets' : 'is below'} min ${fmt(min)}`,
+    reason: `${stats}; ${pass ? 'meets' : 'is below'} min ${fmt(min)}${pass ? '' : verdictOnEdge}`,
     breakerAction: pass ? 'none' : GATE_BREAKER_ACTIONS[name],
   };
 }
@@ -178,18 +206,23 @@ export function evaluateEvidenceGates(
 
 /** What a failed evidence gate says about the candidate (see {@link classifyEvidenceFailures}). */
 export interface EvidenceFailures {
-  /** Too little evidence: `psr` / `dsr`, or `oos` / `baseline` on too few sessions. */
+  /** Too little evidence: `psr` / `dsr` on a short record or a positive Sharpe ratio, or `oos` / `baseline` on too few sessions. */
   readonly shortfall: GateResult[];
-  /** Evidence against: a measured out-of-sample loss or shortfall to a baseline, or a fail closed. */
+  /**
+   * Evidence against: `psr` / `dsr` on a full record with a non-positive Sharpe ratio, a
+   * measured out-of-sample loss or shortfall to a baseline, or a fail closed.
+   */
   readonly against: GateResult[];
 }
 
 /**
  * Splits the failed evidence gates into a shortfall of evidence and evidence against the
  * candidate:
- * - `psr`, `dsr`: a shortfall (the track record is too short, or its Sharpe ratio not yet
- *   distinguishable from zero or from the best of the trials), unless its threshold is missing
- *   (fail closed: against);
+ * - `psr`, `dsr`: against on a full track record (at least `minEvidenceSessions` sessions)
+ *   whose Sharpe ratio is not positive ({@link fullRecordWithoutEdge}: PSR(0) <= 1/2, Bailey &
+ *   López de Prado 2012, eq. 11); a shortfall otherwise (the record is too short, or its
+ *   positive Sharpe ratio is not yet distinguishable from zero or from the best of the trials:
+ *   a longer record could pass), unless its threshold is missing (fail closed: against);
  * - `oos`: a shortfall with fewer than `minOutOfSampleSessions` out-of-sample sessions;
  *   against with at least that many (the mean is measured and not positive, or not finite);
  * - `baseline`: a shortfall with fewer than `minOutOfSampleSessions` compared sessions;
@@ -204,6 +237,10 @@ export function classifyEvidenceFailures(
   results: readonly GateResult[],
   e:
     | {
+        /** Sessions of the whole track record, count (the `psr` / `dsr` sample). */
+        readonly n?: number;
+        /** Its Sharpe ratio per session (not annualized). */
+        readonly sharpe?: number;
         readonly outOfSample?: { readonly n: number } | null;
         readonly baselines?: { readonly sessionDates: readonly string[] } | null;
       }
@@ -214,9 +251,13 @@ export function classifyEvidenceFailures(
   const min = t.minOutOfSampleSessions;
   const fewer = (n: number | undefined): boolean =>
     isFiniteNumber(min) && n !== undefined && n < min;
+  const sharpeShort = (minStat: number): boolean =>
+    isFiniteNumber(minStat) &&
+    isFiniteNumber(t.minEvidenceSessions) &&
+    !fullRecordWithoutEdge(e, t);
   const isShort = (r: GateResult): boolean => {
-    if (r.gate === 'psr') return isFiniteNumber(t.minPsr) && isFiniteNumber(t.minEvidenceSessions);
-    if (r.gate === 'dsr') return isFiniteNumber(t.minDsr) && isFiniteNumber(t.minEvidenceSessions);
+    if (r.gate === 'psr') return sharpeShort(t.minPsr);
+    if (r.gate === 'dsr') return sharpeShort(t.minDsr);
     if (r.gate === 'oos') return fewer(e?.outOfSample?.n);
     if (r.gate === 'baseline') return fewer(e?.baselines?.sessionDates.length);
     return false;

@@ -526,8 +526,9 @@ async function recordEvidenceGates(
 
 /**
  * The review's verdict: `gates_failed` when an order-time gate failed or an evidence gate
- * measured against the candidate (an out-of-sample loss, below the best baseline:
- * {@link classifyEvidenceFailures}), else `go` when every evidence gate passed, else
+ * measured against the candidate (a full record with a non-positive Sharpe ratio, an
+ * out-of-sample loss, below the best baseline: {@link classifyEvidenceFailures}), else `go`
+ * when every evidence gate passed, else
  * `insufficient_evidence` (too little evidence only), which only a demo override (local mode)
  * lets proceed to the approval. Nothing overrides evidence against the candidate.
  */

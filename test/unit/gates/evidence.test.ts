@@ -4,6 +4,7 @@ import {
   classifyEvidenceFailures,
   dsrGate,
   evaluateEvidenceGates,
+  fullRecordWithoutEdge,
   oosGate,
   psrGate,
 } from '../../../functions/core/gates/evidence.js';
@@ -225,5 +226,85 @@ describe('classifyEvidenceFailures: a shortfall of evidence vs evidence against 
     };
     const c = classifyEvidenceFailures(evaluateEvidenceGates(missing, T), missing, T);
     expect(names(c.against)).toEqual(['baseline']);
+  });
+});
+
+describe('psr / dsr on a full track record: a non-positive Sharpe ratio is evidence against', () => {
+  /** `n` sessions with mean `mu` (alternating spread 0.004), trials with a spread of Sharpes. */
+  const record = (n: number, mu: number) =>
+    sharpeEvidence({
+      returns: returns(n, mu, 0.004),
+      frequency: 'session',
+      trials: 30,
+      trialSharpes: [0.1, -0.2, 0.3],
+      confidence: 0.95,
+    });
+  const classify = (e: ReturnType<typeof record>, t = T) =>
+    classifyEvidenceFailures(evaluateEvidenceGates(e, t), e, t);
+  const names = (rs: readonly { gate: string }[]) => rs.map((r) => r.gate);
+
+  it('a full record (20 sessions) with a negative Sharpe ratio: psr and dsr are against, and say why', () => {
+    // Prepare: mean -0.1% per session, 20 sessions = minEvidenceSessions
+    const e = record(20, -0.001);
+    expect(e.sharpe).toBeLessThan(0);
+    expect(e.psr).toBeLessThan(0.5);
+    // Act
+    const c = classify(e);
+    // Assess
+    expect(names(c.against)).toEqual(expect.arrayContaining(['psr', 'dsr']));
+    expect(names(c.shortfall)).not.toContain('psr');
+    expect(names(c.shortfall)).not.toContain('dsr');
+    expect(psrGate(e, T).reason).toMatch(
+      /is below min 0\.95; Sharpe ratio not positive on a full record \(PSR\(0\) <= 0\.5\): evidence against/,
+    );
+    expect(psrGate(e, T).reason).toContain('never sessions needed');
+  });
+
+  it('a full record whose Sharpe ratio is exactly 0 (a genome that never traded) is against too', () => {
+    const flat = sharpeEvidence({
+      returns: Array.from({ length: 25 }, () => 0),
+      frequency: 'session',
+      trials: 30,
+      trialSharpes: [0.1, -0.2, 0.3],
+      confidence: 0.95,
+    });
+    expect(flat.sharpe).toBe(0);
+    expect(flat.psr).toBe(0.5);
+    expect(fullRecordWithoutEdge(flat, T)).toBe(true);
+    expect(names(classify(flat).against)).toEqual(expect.arrayContaining(['psr', 'dsr']));
+  });
+
+  it('a full record with a positive Sharpe ratio below the PSR threshold stays a shortfall (a longer record could pass)', () => {
+    // Prepare: mean +0.04% per session, spread 0.4%: PSR(0) between 0.5 and 0.95
+    const e = record(20, 0.0004);
+    expect(e.psr).toBeGreaterThan(0.5);
+    expect(e.psr).toBeLessThan(T.minPsr);
+    // Act
+    const c = classify(e);
+    // Assess
+    expect(names(c.shortfall)).toEqual(expect.arrayContaining(['psr', 'dsr']));
+    expect(names(c.against)).not.toContain('psr');
+    expect(psrGate(e, T).reason).not.toContain('evidence against');
+  });
+
+  it('a short record (19 < 20 sessions) with a negative Sharpe ratio stays a shortfall', () => {
+    const e = record(19, -0.001);
+    expect(e.sharpe).toBeLessThan(0);
+    const c = classify(e);
+    expect(names(c.shortfall)).toEqual(expect.arrayContaining(['psr', 'dsr']));
+    expect(names(c.against)).not.toContain('psr');
+    expect(psrGate(e, T).reason).toMatch(/^insufficient evidence: 19 sessions < 20 required/);
+  });
+
+  it('follows minEvidenceSessions, and needs the record size and Sharpe ratio to call a record full', () => {
+    const e = record(10, -0.001);
+    expect(fullRecordWithoutEdge(e, T)).toBe(false);
+    expect(fullRecordWithoutEdge(e, { minEvidenceSessions: 10 })).toBe(true);
+    expect(names(classify(e, { ...T, minEvidenceSessions: 10 }).against)).toEqual(
+      expect.arrayContaining(['psr', 'dsr']),
+    );
+    expect(fullRecordWithoutEdge(null, T)).toBe(false);
+    expect(fullRecordWithoutEdge({ n: 30 }, T)).toBe(false);
+    expect(fullRecordWithoutEdge(e, { minEvidenceSessions: Number.NaN })).toBe(false);
   });
 });
