@@ -157,9 +157,10 @@ export const EnvironmentConfigSchema = z
       preset: z.enum(STAGE_FEE_PRESETS),
       /**
        * The SEC Section 31 rate, USD per USD of sell principal (27.8e-6 = USD 27.80 per
-       * million; 0 while the SEC charges nothing). The SEC re-sets it every fiscal year: set
-       * the current rate here. Absent: the preset's (`SEC_FEE_PER_USD_SOLD`, 27.8e-6, from
-       * Alpaca's rate table read 2026-12-05). Refused with `cohort_default`, which charges none.
+       * million; 0 while the SEC charges nothing). The SEC re-sets it every fiscal year, so a
+       * built-in default would silently go stale: REQUIRED with the presets that charge it
+       * (`alpaca_equity`, `ibkr_fixed`), stated in the stage's config with its source; refused
+       * with `cohort_default`, which charges none.
        */
       secFeePerUsdSold: z.number().min(0).max(0.001).optional(),
     }),
@@ -503,8 +504,18 @@ function cohortConfigIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void 
   }
 }
 
-/** An SEC rate only with a preset that charges the SEC fee. */
+/**
+ * An SEC rate only with a preset that charges the SEC fee, and always with one: the rate
+ * changes every fiscal year, so the stage states the one it charges.
+ */
 function feeIssues(cfg: EnvironmentConfig, ctx: z.RefinementCtx): void {
+  if (cfg.fees.preset !== 'cohort_default' && cfg.fees.secFeePerUsdSold === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['fees', 'secFeePerUsdSold'],
+      message: `is required with fees.preset ${cfg.fees.preset}: the SEC re-sets its Section 31 rate every fiscal year, so set the current rate (USD per USD of sell principal, e.g. 27.8e-6 = USD 27.80 per million) with its source (docs/execution.md "Fees per broker")`,
+    });
+  }
   if (cfg.fees.preset === 'cohort_default' && cfg.fees.secFeePerUsdSold !== undefined) {
     ctx.addIssue({
       code: 'custom',

@@ -159,10 +159,16 @@ const COMMON = {
 
 /**
  * The deployed stages trade at Alpaca (the `alpaca-paper` adapter; the simulated broker models
- * it): its equity fees (no commission; the SEC fee at the preset's rate, the FINRA TAF and the
- * CAT fee). Set `fees.secFeePerUsdSold` when the SEC changes its rate (docs/execution.md).
+ * it): its equity fees (no commission; the SEC fee, the FINRA TAF and the CAT fee).
+ *
+ * `secFeePerUsdSold` (required with this preset): USD 27.80 per million of sell principal, the
+ * SEC fee rate in Alpaca's "Regulatory Fees" table (docs.alpaca.markets/docs/regulatory-fees,
+ * read 2026-12-05), the rate Alpaca passes through to the account. The SEC re-sets it every
+ * fiscal year (USD 0.00 per million from 2025-05-14, FINRA Information Notice 2025-04-24; the
+ * fiscal-2026 order is SEC Release 34-104909 of 2026-02-27, 91 FR 10643): when Alpaca's table
+ * or a new SEC order changes it, change it here with its source (docs/execution.md).
  */
-const ALPACA_FEES = { preset: 'alpaca_equity' } as const;
+const ALPACA_FEES = { preset: 'alpaca_equity', secFeePerUsdSold: 27.8e-6 } as const;
 
 /** Checked-in defaults, before overrides and validation. */
 export const DEFAULTS: Readonly<Record<Stage, DeepPartial<EnvironmentConfig>>> = {

@@ -20,6 +20,7 @@ import {
 } from '../../functions/core/exchange/fee-schedules.js';
 import { prepareCohort } from '../../functions/core/use-cases/intraday-cohort.js';
 import { ManualClock } from '../../functions/ports/clock.js';
+import { parseEnvironmentConfig } from '../../lib/config/environment-config.js';
 import { environments, loadEnvironmentConfig } from '../../lib/config/environments.js';
 import {
   cohortEnvironment,
@@ -66,13 +67,17 @@ describe('the fee preset per stage', () => {
     });
     for (const cfg of [environments.staging, environments.prod]) {
       expect(cfg.fees.preset).toBe('alpaca_equity');
+      // Stated in the stage's config (Alpaca's table, read 2026-12-05), not taken from a default
+      expect(cfg.fees.secFeePerUsdSold).toBe(27.8e-6);
       expect(costsOfStage(cfg)).toEqual({ broker: ALPACA, cohort: ALPACA });
       expect(stageCosts(cfg).secFeePerUsdSold).toBe(SEC_FEE_PER_USD_SOLD);
     }
   });
 
   it('a stage chooses IBKR Fixed, or sets the SEC rate of the current fiscal year', () => {
-    const ibkr = loadEnvironmentConfig('dev', { fees: { preset: 'ibkr_fixed' } });
+    const ibkr = loadEnvironmentConfig('dev', {
+      fees: { preset: 'ibkr_fixed', secFeePerUsdSold: SEC_FEE_PER_USD_SOLD },
+    });
     expect(costsOfStage(ibkr).cohort).toEqual({
       slippageBps: 1,
       ...BROKER_FEE_SCHEDULES.ibkr_fixed.costs,
@@ -95,6 +100,21 @@ describe('the fee preset per stage', () => {
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
   });
+
+  it.each(['alpaca_equity', 'ibkr_fixed'] as const)(
+    'a stage with fees.preset %s and no SEC rate is refused naming fees.secFeePerUsdSold',
+    (preset) => {
+      // A preset that charges the SEC fee needs the stage's rate: no stale default stands in
+      const dev = validationErrorOf(() => loadEnvironmentConfig('dev', { fees: { preset } }));
+      const prod = validationErrorOf(() =>
+        parseEnvironmentConfig({ ...environments.prod, fees: { preset } }),
+      );
+      for (const err of [dev, prod]) {
+        expect(err.field).toBe('fees.secFeePerUsdSold');
+        expect(err.message).toMatch(new RegExp(`required with fees\\.preset ${preset}`));
+      }
+    },
+  );
 
   it('COHORT_COSTS_JSON: absent means the cohort defaults; malformed is refused naming it', () => {
     const base = {
