@@ -529,9 +529,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
       run.config.approvalHeartbeatSeconds,
     );
     stack.clock.set(Date.parse(startAtIso));
-    write(
-      `\nDay-3 go/no-go over ${options.cohortIds.join(', ')} (micro-live replayed from ${startAtIso})\n  `,
-    );
+    write(`\nDay-3 go/no-go over ${options.cohortIds.join(', ')}\n  `);
     const execution = startDay3(day3Run, options, startAtIso, write);
     const first = await Promise.race([
       announcement.then((m) => ({ kind: 'announced' as const, message: m })),
@@ -552,7 +550,14 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
         : null;
     const result = await execution.result;
     write(`\n[day-3 ${result.status.toLowerCase()}]\n`);
-    return await summarize(stack, day3Run, result, request, { ...options, market }, write);
+    return await summarize(
+      stack,
+      day3Run,
+      result,
+      request,
+      { ...options, market, startAtIso },
+      write,
+    );
   } finally {
     await server?.close();
   }
@@ -652,15 +657,21 @@ function printSelection(
   );
 }
 
-/** Prints the nested micro-live promotion (gates, paper orders, parity); returns its orders. */
+/**
+ * Prints the nested micro-live promotion (gates, paper orders, parity) when one ran, headed by
+ * the replayed start of its session (`startAtIso`, UTC ISO-8601); returns its orders.
+ */
 function printMicroLive(
   pipelineRun: LocalExecutionResult | undefined,
   promotion: Day3RunOutcome['promotion'],
+  startAtIso: string,
   write: (t: string) => void,
 ): { orders: OrdersOutput['orders']; paper: SessionSummary | null } {
   if (!pipelineRun) return { orders: [], paper: null };
   const { gates, paperSession: session } = readExecution(PROMOTION_VIEW, pipelineRun);
-  write('\nMicro-live promotion (the promotion pipeline, nested):\n');
+  write(
+    `\nMicro-live promotion (the promotion pipeline, nested; micro-live replayed from ${startAtIso}):\n`,
+  );
   if (gates) write(`${gatesTable(gates.results)}\n`);
   if (session) {
     const id = session.parity.promotionId;
@@ -689,7 +700,7 @@ async function summarize(
   run: LocalDay3Run,
   result: LocalExecutionResult,
   request: Day3ApprovalRequest | null,
-  options: RunDay3Options & { readonly market: Market },
+  options: RunDay3Options & { readonly market: Market; readonly startAtIso: string },
   write: (t: string) => void,
 ): Promise<Day3RunOutcome> {
   const day3 = readExecution(DAY3_VIEW, result);
@@ -697,7 +708,12 @@ async function summarize(
   if (selection) printSelection(selection, stack.config.gates.minTradeCount, write);
   const conclusion = day3.output ?? null;
   const promotion = day3.microLive ?? null;
-  const { orders, paper } = printMicroLive(result.childExecutions?.RunMicroLive, promotion, write);
+  const { orders, paper } = printMicroLive(
+    result.childExecutions?.RunMicroLive,
+    promotion,
+    options.startAtIso,
+    write,
+  );
   const decision = decisionOf(conclusion);
   write(
     conclusion

@@ -71,6 +71,9 @@ describe('Day-3 go/no-go on the local stack', () => {
     expect(out.slice).toBeNull();
     expect(printed).not.toContain('DEMO OVERRIDE');
     expect(printed).toContain('evidence against the candidate (no override looks past it): oos:');
+    // No micro-live slice follows, so none is said to be replayed
+    expect(printed).toContain(`Day-3 go/no-go over ${cohortIds.join(', ')}\n`);
+    expect(printed).not.toContain('micro-live replayed');
     // Assess: no genome holds the paper slot, so the walk-forward ranking picked the candidate
     expect(s?.candidateBasis).toMatchObject({
       basis: 'walk_forward_ranking',
@@ -180,6 +183,9 @@ describe('Day-3 go/no-go on the local stack', () => {
       expect(Math.round((out.paper?.parity.differenceUsd ?? Number.NaN) * 100)).toBe(0);
       expect(out.paper?.reconciliation.clean).toBe(true);
       expect(printed).toMatch(/parity \S+: paper .*, simulator .*, difference \$0\.00/);
+      expect(printed).toMatch(
+        /Micro-live promotion \(the promotion pipeline, nested; micro-live replayed from \d{4}-\d\d-\d\dT[\d:.]+Z\):/,
+      );
       expect(out.slice).toMatchObject({
         approvedBy: localApprover('cli-auto'),
         agentId: approvedAgent,
