@@ -57,9 +57,9 @@ export interface IdempotentAuditSink extends AuditSink {
   /**
    * Appends `draft` unless its stream already committed `idempotencyKey` (an earlier attempt
    * of the same step, whose answer was lost), in which case that record's receipt is returned
-   * and nothing is appended. Concurrent attempts with one key commit one record. The sink
-   * remembers the stream's last `AUDIT_IDEMPOTENCY_WINDOW` keys
-   * (core/audit/idempotency.ts).
+   * and nothing is appended. Concurrent attempts with one key commit one record. A key is
+   * remembered however many appends its stream takes after it, for
+   * `AUDIT_IDEMPOTENCY_TTL_DAYS` after its record (core/audit/idempotency.ts).
    *
    * @throws ValidationError, AuditWriteError as {@link AuditSink.append}.
    */

@@ -312,7 +312,9 @@ export class StagegateFunction extends NodejsFunction {
    * What appending to the hash-chained audit trail needs (`functions/adapters/audit/
    * s3-audit-sink.ts`): HeadObject (s3:GetObject) and PutObject under `audit/env=<stage>/`,
    * PutObject of rejected drafts under `audit-dead-letter/env=<stage>/`, and GetItem +
-   * conditional UpdateItem of the stream heads (`AUDIT_STREAM#*` items only).
+   * conditional UpdateItem of the stream heads and their idempotency-key items
+   * (`AUDIT_STREAM#*` items only; a keyed append's TransactWriteItems is two UpdateItems,
+   * which IAM authorizes as such).
    */
   public appendsAudit(bucket: IBucket, table: ITableV2, stage: Stage): this {
     return this.readsAndWritesObjects(bucket, `${PREFIXES.auditJsonLines}/env=${stage}`)

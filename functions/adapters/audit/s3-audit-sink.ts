@@ -7,8 +7,10 @@
  *  2. if the head's record object is not known to be in S3, write it (finishing a writer that
  *     crashed or failed between steps 4 and 5: same key, same bytes);
  *  3. chain the draft onto the head (seq + 1, prev_hash = head.hash);
- *  4. advance the head conditionally (`attribute_not_exists(pk)` / `seq = :expected`); on a
- *     conditional-check failure another writer won: go back to 1 (bounded);
+ *  4. advance the head conditionally (`attribute_not_exists(pk)` / `seq = :expected`; a keyed
+ *     append creates its key's item in the same transaction, `attribute_not_exists(pk)`); on a
+ *     conditional-check failure another writer won: go back to 1 (bounded), where a keyed
+ *     append finds its key if that writer committed it;
  *  5. put the object (`If-None-Match: *`), retrying with backoff; resolve.
  * So there is never a fork (the conditional write serialises each stream) and never a hole
  * (a committed head record is always materialised by its writer or the next one).
@@ -23,7 +25,7 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { CODE_VERSION } from '../../config/code-version.js';
-import { AUDIT_IDEMPOTENCY_WINDOW } from '../../core/audit/idempotency.js';
+import { AUDIT_IDEMPOTENCY_TTL_DAYS } from '../../core/audit/idempotency.js';
 import { auditObjectKey, auditObjectKeyPrefix, deadLetterKey } from '../../core/audit/keys.js';
 import type {
   AuditDraft,
@@ -46,8 +48,8 @@ import type { AuditReceipt, IdempotentAuditSink, UntypedAuditSink } from '../../
 import type { Clock } from '../../ports/clock.js';
 import type { RetryPolicy } from './retry.js';
 import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
-import type { IdempotencyEntry, StoredStreamHead } from './stream-heads.js';
-import { advanceStreamHead, readStreamHead } from './stream-heads.js';
+import type { IdempotencyEntry, KeyCommit, StoredStreamHead } from './stream-heads.js';
+import { advanceStreamHead, readIdempotencyEntry, readStreamHead } from './stream-heads.js';
 
 export interface S3AuditSinkOptions {
   /** S3 client (locally: `forcePathStyle`, `requestChecksumCalculation: 'WHEN_REQUIRED'`). */
@@ -91,6 +93,13 @@ class KnownKeys {
     }
   }
 }
+
+/** The chain position of a record or a committed key's entry. */
+const receiptOf = (r: { id: string; seq: number; hash: string }) => ({
+  id: r.id,
+  seq: r.seq,
+  hash: r.hash,
+});
 
 function safeForJson(value: unknown): unknown {
   try {
@@ -141,17 +150,19 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
    */
   async append(draft: AuditDraft): Promise<AuditRecord> {
     const parsed = await this.validate(draft);
-    const out = await this.commitOne(parsed, null);
-    return out.record as AuditRecord;
+    const out = await this.commitBatch([parsed], null);
+    return (out.records as AuditRecord[])[0] as AuditRecord;
   }
 
   /**
-   * {@link append} at most once per `idempotencyKey` on the draft's stream: the key is
-   * committed in the same conditional head update as its record (the head keeps the stream's
-   * last `AUDIT_IDEMPOTENCY_WINDOW` keys), and every round of the append loop first looks for
-   * it in the head it read. So a retried step whose first attempt committed (answer lost, or
-   * the object write failed after the head moved) gets the first record's receipt, and two
-   * concurrent attempts commit one record (the loser re-reads the head and finds the key).
+   * {@link append} at most once per `idempotencyKey` on the draft's stream: the key gets its
+   * own item in the heads table, created in the same transaction as the head update that
+   * commits its record (stream-heads.ts, `advanceStreamHead`), and every round of the append
+   * loop first reads it. So a retried step whose first attempt committed (answer lost, or the
+   * object write failed after the head moved) gets the first record's receipt however many
+   * appends the stream took since, and two concurrent attempts commit one record (the loser's
+   * transaction fails; it re-reads and finds the key). A key is remembered
+   * `AUDIT_IDEMPOTENCY_TTL_DAYS` (core/audit/idempotency.ts).
    *
    * @returns the receipt; `replayed` when an earlier attempt had committed the key.
    * @throws ValidationError, AuditWriteError as {@link append}.
@@ -168,74 +179,10 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
    */
   async appendUntyped(draft: unknown, idempotencyKey: string | null): Promise<AuditReceipt> {
     const parsed = await this.validate(draft);
-    const out = await this.commitOne(parsed, idempotencyKey);
-    if (out.replay) return { ...out.replay, stream: parsed.stream, replayed: true };
-    const r = out.record as AuditRecord;
-    return { id: r.id, stream: r.stream, seq: r.seq, hash: r.hash, replayed: false };
-  }
-
-  /** The append loop of {@link append} and {@link appendOnce} (key null: no idempotency). */
-  private async commitOne(
-    parsed: ParsedAuditDraft,
-    idempotencyKey: string | null,
-  ): Promise<{ record?: AuditRecord; replay?: IdempotencyEntry }> {
-    const stream = parsed.stream;
-    const maxConflicts = this.options.maxHeadConflicts ?? 16;
-    for (let round = 0; round < maxConflicts; round += 1) {
-      // The head this sink itself wrote last (object stored too) saves a read; if another
-      // writer moved the stream since, the conditional advance fails and we re-read.
-      const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
-      const head =
-        cached ??
-        (await this.io('read-head', stream, () =>
-          readStreamHead(this.options.dynamo, this.options.tableName, stream),
-        ));
-      if (head && !cached) await this.materialize(head, stream);
-      const replay = head?.idempotency?.find((e) => e.key === idempotencyKey);
-      if (replay) return { replay };
-      const now = this.options.clock.now();
-      const record = chainRecord(parsed, head, this.nextId(now), toAuditTs(now), this.codeVersion);
-      const line = serializeAuditRecord(record);
-      const key = auditObjectKey(record);
-      const idempotency =
-        idempotencyKey === null
-          ? undefined
-          : [
-              ...(head?.idempotency ?? []),
-              { key: idempotencyKey, id: record.id, seq: record.seq, hash: record.hash },
-            ].slice(-AUDIT_IDEMPOTENCY_WINDOW);
-      const moved = await this.io('advance-head', stream, () =>
-        advanceStreamHead(
-          this.options.dynamo,
-          this.options.tableName,
-          record,
-          line,
-          key,
-          [],
-          idempotency,
-        ),
-      );
-      this.lastHeads.delete(stream);
-      if (!moved) {
-        if (cached) continue; // stale cache: re-read at once, no backoff
-        await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
-        continue;
-      }
-      await this.putObject(key, line, stream);
-      this.rememberHead(stream, {
-        seq: record.seq,
-        hash: record.hash,
-        record: line,
-        objectKey: key,
-        idempotency: idempotency ?? head?.idempotency ?? [],
-      });
-      return { record };
-    }
-    throw new AuditWriteError(
-      'advance-head',
-      stream,
-      `stream head still contended after ${maxConflicts} rounds`,
-    );
+    const out = await this.commitBatch([parsed], idempotencyKey);
+    if (out.replay) return { ...receiptOf(out.replay), stream: parsed.stream, replayed: true };
+    const r = (out.records as AuditRecord[])[0] as AuditRecord;
+    return { ...receiptOf(r), stream: r.stream, replayed: false };
   }
 
   private async validate(draft: unknown): Promise<ParsedAuditDraft> {
@@ -306,7 +253,7 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
 
   /**
    * {@link appendMany} at most once per `idempotencyKey` on the drafts' stream (one draft is a
-   * batch of one): the key is committed with the batch in the same conditional head update,
+   * batch of one): the key's item is committed in the same transaction as the head update,
    * with the batch's `ts` and size, so an attempt that finds the key reads the committed
    * records back (from the head item, or by their key prefix in the bucket) and returns them
    * with `replayed: true`, appending nothing. Concurrent attempts commit one batch.
@@ -385,7 +332,10 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
     });
   }
 
-  /** The append loop of {@link appendMany} and {@link appendManyOnce} (key null: none). */
+  /**
+   * The append loop of every append (key null: none): read the head (and the key), chain,
+   * advance the head conditionally (with the key's item when keyed), store the objects.
+   */
   private async commitBatch(
     parsed: readonly ParsedAuditDraft[],
     idempotencyKey: string | null,
@@ -396,16 +346,9 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
     const stream = (parsed[0] as ParsedAuditDraft).stream;
     const maxConflicts = this.options.maxHeadConflicts ?? 16;
     for (let round = 0; round < maxConflicts; round += 1) {
-      const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
-      const head =
-        cached ??
-        (await this.io('read-head', stream, () =>
-          readStreamHead(this.options.dynamo, this.options.tableName, stream),
-        ));
-      if (head && !cached) await this.materialize(head, stream);
-      const replay = head?.idempotency?.find((e) => e.key === idempotencyKey);
+      const { head, cached, replay } = await this.readRound(stream, idempotencyKey, round);
       if (replay) return { replay: { ...replay, head } };
-      const { records, items, idempotency } = this.chainBatch(parsed, head, idempotencyKey);
+      const { records, items, key } = this.chainBatch(parsed, head, idempotencyKey);
       const last = records.at(-1) as AuditRecord;
       const lastItem = items.at(-1) as { key: string; line: string };
       const moved = await this.io('advance-head', stream, () =>
@@ -416,12 +359,12 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
           lastItem.line,
           lastItem.key,
           items.slice(0, -1),
-          idempotency,
+          key,
         ),
       );
       this.lastHeads.delete(stream);
       if (!moved) {
-        if (cached) continue;
+        if (cached) continue; // stale cache: re-read at once, no backoff
         await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
         continue;
       }
@@ -431,7 +374,7 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
         hash: last.hash,
         record: lastItem.line,
         objectKey: lastItem.key,
-        idempotency: idempotency ?? head?.idempotency ?? [],
+        idempotency: head?.idempotency ?? [],
       });
       return { records };
     }
@@ -442,12 +385,51 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
     );
   }
 
-  /** Chains `parsed` after `head`: the records, their objects, and the head's new key list. */
+  /**
+   * One round's reads: the head (the one this sink wrote last, on the first round; else a
+   * consistent read, whose unwritten objects are written first) and, when keyed, the key's
+   * item (or the head's legacy key list). A replay gets a fresh, materialized head, so the
+   * records it reads back are in the head item or the bucket.
+   */
+  private async readRound(
+    stream: string,
+    idempotencyKey: string | null,
+    round: number,
+  ): Promise<{ head: StoredStreamHead | null; cached: boolean; replay: IdempotencyEntry | null }> {
+    const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
+    const [read, entry] = await Promise.all([
+      cached ?? this.readHead(stream),
+      idempotencyKey === null
+        ? null
+        : this.io('read-key', stream, () =>
+            readIdempotencyEntry(
+              this.options.dynamo,
+              this.options.tableName,
+              stream,
+              idempotencyKey,
+            ),
+          ),
+    ]);
+    const replay = entry ?? read?.idempotency?.find((e) => e.key === idempotencyKey) ?? null;
+    if (replay && cached) return { head: await this.readHead(stream), cached: false, replay };
+    return { head: read, cached: cached !== undefined, replay };
+  }
+
+  /** The stream's head (consistent read), its record's objects written when they are missing. */
+  private async readHead(stream: string): Promise<StoredStreamHead | null> {
+    const head = await this.io('read-head', stream, () =>
+      readStreamHead(this.options.dynamo, this.options.tableName, stream),
+    );
+    if (head) await this.materialize(head, stream);
+    return head;
+  }
+
+  /** Chains `parsed` after `head`: the records, their objects, and the key to commit. */
   private chainBatch(
     parsed: readonly ParsedAuditDraft[],
     head: StoredStreamHead | null,
     idempotencyKey: string | null,
-  ) {
+  ): { records: AuditRecord[]; items: { key: string; line: string }[]; key?: KeyCommit } {
     const now = this.options.clock.now();
     const records: AuditRecord[] = [];
     let prev: StreamHead | null = head;
@@ -457,22 +439,11 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
       prev = { seq: r.seq, hash: r.hash };
     }
     const items = records.map((r) => ({ key: auditObjectKey(r), line: serializeAuditRecord(r) }));
+    if (idempotencyKey === null) return { records, items };
     const last = records.at(-1) as AuditRecord;
-    const idempotency =
-      idempotencyKey === null
-        ? undefined
-        : [
-            ...(head?.idempotency ?? []),
-            {
-              key: idempotencyKey,
-              id: last.id,
-              seq: last.seq,
-              hash: last.hash,
-              ts: last.ts,
-              count: records.length,
-            },
-          ].slice(-AUDIT_IDEMPOTENCY_WINDOW);
-    return { records, items, idempotency };
+    const entry = { key: idempotencyKey, ...receiptOf(last), ts: last.ts, count: records.length };
+    const expiresAt = Math.floor(now / 1000) + AUDIT_IDEMPOTENCY_TTL_DAYS * 86_400;
+    return { records, items, key: { entry, expiresAt } };
   }
 
   /** Ensures the head record's object (and its batch's) exist (finishes an interrupted writer). */

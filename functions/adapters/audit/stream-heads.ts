@@ -10,11 +10,22 @@
  * `audit_heads_pk = AUDIT_HEADS#{environment}#{shard}` (shard 0..`AUDIT_HEAD_SHARDS`-1,
  * from the stream id's SHA-256, so one busy day's head writes spread over several index
  * partitions instead of one) and `audit_heads_sk = {updated_at}#{stream}`.
+ *
+ * Each committed idempotency key has its own item beside the head (`pk` the stream's,
+ * `sk = IDEMPOTENCY#<sha256 of the key>`: `key`, `id`, `seq`, `hash`, `ts`, `count` of the
+ * records it committed, `expiresAt` for the table's TTL), written in one transaction with the
+ * head advance that commits its records.
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, paginateQuery, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  paginateQuery,
+  paginateScan,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   AUDIT_HEAD_SHARDS,
   AUDIT_HEADS_INDEX,
@@ -27,6 +38,13 @@ import type { AuditEnvironment, AuditRecord, StreamHead } from '../../core/audit
 /** Partition key of a stream's head item. */
 export const streamHeadPk = (stream: string): string => `AUDIT_STREAM#${stream}`;
 export const STREAM_HEAD_SK = 'HEAD';
+
+/**
+ * Sort key of a committed idempotency key's item, beside its stream's head (same `pk`):
+ * `IDEMPOTENCY#` + hex SHA-256 of the key (fixed length whatever the caller's key).
+ */
+export const idempotencyKeySk = (key: string): string =>
+  `IDEMPOTENCY#${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 
 /** The index shard of a stream: first byte of SHA-256(stream) modulo `AUDIT_HEAD_SHARDS`. */
 export function auditHeadShard(stream: string): number {
@@ -70,7 +88,11 @@ export interface StoredStreamHead extends StreamHead {
    * record), so an interrupted batch can be finished by the next writer; empty otherwise.
    */
   readonly batch?: readonly { readonly key: string; readonly line: string }[];
-  /** The stream's newest committed idempotency keys, oldest first (attribute `idempotency`). */
+  /**
+   * Keys committed by releases that kept them in the head item (attribute `idempotency`, the
+   * stream's last 16, oldest first): still read, so a redelivery of such a key replays; no
+   * longer written (each key now has its own item, {@link idempotencyKeySk}).
+   */
   readonly idempotency?: readonly IdempotencyEntry[];
 }
 
@@ -110,16 +132,28 @@ export async function readStreamHead(
         )
       : [],
     idempotency: Array.isArray(item.idempotency)
-      ? (item.idempotency as unknown[]).filter(isIdempotencyEntry).map((e) => ({
-          key: e.key,
-          id: e.id,
-          seq: Number(e.seq),
-          hash: e.hash,
-          ...(typeof e.ts === 'string' ? { ts: e.ts } : {}),
-          ...(Number.isInteger(Number(e.count)) ? { count: Number(e.count) } : {}),
-        }))
+      ? (item.idempotency as unknown[]).filter(isIdempotencyEntry).map(toEntry)
       : [],
   };
+}
+
+/** A stored entry (a key's item, or one of a head's legacy list) as an {@link IdempotencyEntry}. */
+function toEntry(e: IdempotencyEntry): IdempotencyEntry {
+  return {
+    key: e.key,
+    id: e.id,
+    seq: Number(e.seq),
+    hash: e.hash,
+    ...(typeof e.ts === 'string' ? { ts: e.ts } : {}),
+    ...(Number.isInteger(Number(e.count)) ? { count: Number(e.count) } : {}),
+  };
+}
+
+/** A key to commit with a head advance: its entry and when its item expires (DynamoDB TTL). */
+export interface KeyCommit {
+  readonly entry: IdempotencyEntry;
+  /** Epoch seconds UTC (`expiresAt`, the table's TTL attribute). */
+  readonly expiresAt: number;
 }
 
 /**
@@ -131,12 +165,13 @@ export async function readStreamHead(
  * head already holds this very record (same hash; the record's unique id is inside it), so
  * the update counts as done and the record is committed once, never chained a second time.
  *
- * With `idempotency`, the head's `idempotency` attribute is set to it in the same update (the
- * key list moves with the head, so a key is committed exactly when its record is); without,
- * the attribute is left as it is.
+ * With `key`, the head update and the key's own item ({@link idempotencyKeySk}, created with
+ * `attribute_not_exists(pk)`) are one `TransactWriteItems`: the key is committed exactly when
+ * its record is, and a key committed before fails the transaction. Both are UpdateItem
+ * actions on the stream's partition (`AUDIT_STREAM#...`), so the audit grant is unchanged.
  *
  * @returns true when the head moved to `record` (now or by an earlier attempt), false when
- *   another writer got there first.
+ *   another writer got there first (or committed the key).
  */
 export async function advanceStreamHead(
   dynamo: DynamoDBDocumentClient,
@@ -145,50 +180,124 @@ export async function advanceStreamHead(
   line: string,
   objectKey: string,
   batch: readonly { readonly key: string; readonly line: string }[] = [],
-  idempotency?: readonly IdempotencyEntry[],
+  key?: KeyCommit,
 ): Promise<boolean> {
+  const head = headUpdate(tableName, record, line, objectKey, batch);
+  try {
+    if (key) {
+      await dynamo.send(
+        new TransactWriteCommand({
+          TransactItems: [{ Update: head }, { Update: keyUpdate(tableName, record.stream, key) }],
+        }),
+      );
+    } else {
+      await dynamo.send(new UpdateCommand(head));
+    }
+    return true;
+  } catch (err) {
+    if (!isConditionalCheckFailure(err) && !isTransactionCanceled(err)) throw err;
+    const current = await readStreamHead(dynamo, tableName, record.stream);
+    return current !== null && current.hash === record.hash;
+  }
+}
+
+/** The conditional head update of {@link advanceStreamHead}. */
+function headUpdate(
+  tableName: string,
+  record: AuditRecord,
+  line: string,
+  objectKey: string,
+  batch: readonly { readonly key: string; readonly line: string }[],
+) {
   // A batch moves the head by batch.length + 1 records at once.
   const expected = record.seq - 1 - batch.length;
   const first = expected < 0;
   const index = auditHeadIndexKeys(record.environment, record.stream, record.ts);
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: streamHeadPk(record.stream), sk: STREAM_HEAD_SK },
-        UpdateExpression: `SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch, #ipk = :ipk, #isk = :isk${idempotency ? ', #idem = :idem' : ''}`,
-        ConditionExpression: first ? 'attribute_not_exists(pk)' : '#seq = :expected',
-        ExpressionAttributeNames: {
-          '#seq': 'seq',
-          '#hash': 'hash',
-          '#record': 'record',
-          '#key': 'object_key',
-          '#at': 'updated_at',
-          '#batch': 'batch',
-          '#ipk': AUDIT_HEADS_PK,
-          '#isk': AUDIT_HEADS_SK,
-          ...(idempotency ? { '#idem': 'idempotency' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':seq': record.seq,
-          ':hash': record.hash,
-          ':record': line,
-          ':key': objectKey,
-          ':at': record.ts,
-          ':batch': batch.map((b) => ({ key: b.key, line: b.line })),
-          ':ipk': index[AUDIT_HEADS_PK],
-          ':isk': index[AUDIT_HEADS_SK],
-          ...(first ? {} : { ':expected': expected }),
-          ...(idempotency ? { ':idem': idempotency.map((e) => ({ ...e })) } : {}),
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (!isConditionalCheckFailure(err)) throw err;
-    const current = await readStreamHead(dynamo, tableName, record.stream);
-    return current !== null && current.hash === record.hash;
-  }
+  return {
+    TableName: tableName,
+    Key: { pk: streamHeadPk(record.stream), sk: STREAM_HEAD_SK },
+    UpdateExpression:
+      'SET #seq = :seq, #hash = :hash, #record = :record, #key = :key, #at = :at, #batch = :batch, #ipk = :ipk, #isk = :isk',
+    ConditionExpression: first ? 'attribute_not_exists(pk)' : '#seq = :expected',
+    ExpressionAttributeNames: {
+      '#seq': 'seq',
+      '#hash': 'hash',
+      '#record': 'record',
+      '#key': 'object_key',
+      '#at': 'updated_at',
+      '#batch': 'batch',
+      '#ipk': AUDIT_HEADS_PK,
+      '#isk': AUDIT_HEADS_SK,
+    },
+    ExpressionAttributeValues: {
+      ':seq': record.seq,
+      ':hash': record.hash,
+      ':record': line,
+      ':key': objectKey,
+      ':at': record.ts,
+      ':batch': batch.map((b) => ({ key: b.key, line: b.line })),
+      ':ipk': index[AUDIT_HEADS_PK],
+      ':isk': index[AUDIT_HEADS_SK],
+      ...(first ? {} : { ':expected': expected }),
+    },
+  };
+}
+
+/** The update creating a key's item (`attribute_not_exists(pk)`: a key commits once). */
+function keyUpdate(tableName: string, stream: string, key: KeyCommit) {
+  const e = key.entry;
+  return {
+    TableName: tableName,
+    Key: { pk: streamHeadPk(stream), sk: idempotencyKeySk(e.key) },
+    UpdateExpression:
+      'SET #k = :k, #id = :id, #seq = :seq, #hash = :hash, #ts = :ts, #count = :count, #exp = :exp',
+    ConditionExpression: 'attribute_not_exists(pk)',
+    ExpressionAttributeNames: {
+      '#k': 'key',
+      '#id': 'id',
+      '#seq': 'seq',
+      '#hash': 'hash',
+      '#ts': 'ts',
+      '#count': 'count',
+      '#exp': 'expiresAt',
+    },
+    ExpressionAttributeValues: {
+      ':k': e.key,
+      ':id': e.id,
+      ':seq': e.seq,
+      ':hash': e.hash,
+      ':ts': e.ts ?? null,
+      ':count': e.count ?? 1,
+      ':exp': key.expiresAt,
+    },
+  };
+}
+
+/**
+ * The entry of `key` committed on `stream` (its own item, strongly consistent read); null
+ * when the key was never committed (or its item expired: `AUDIT_IDEMPOTENCY_TTL_DAYS`, core/audit/idempotency.ts).
+ */
+export async function readIdempotencyEntry(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  stream: string,
+  key: string,
+): Promise<IdempotencyEntry | null> {
+  const out = await dynamo.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: streamHeadPk(stream), sk: idempotencyKeySk(key) },
+      ConsistentRead: true,
+    }),
+  );
+  const item = out.Item;
+  if (!isIdempotencyEntry(item) || item.key !== key) return null;
+  return toEntry(item);
+}
+
+/** True for a cancelled `TransactWriteItems` (a condition failed, or a conflicting write). */
+export function isTransactionCanceled(err: unknown): boolean {
+  return err instanceof Error && err.name === 'TransactionCanceledException';
 }
 
 /** True for DynamoDB's conditional-check failure (by class, or by name across SDK copies). */

@@ -14,11 +14,17 @@ import * as z from 'zod';
 import { canonicalJson, sha256Hex } from './record.js';
 
 /**
- * How many recent idempotency keys a stream remembers (in its head item, about 200 bytes
- * each). Streams of workflow steps are per execution and their steps run one after another,
- * so a retry only ever needs the newest key; the window covers shared streams too.
+ * How long a committed idempotency key is remembered, days: its item in the stream-heads table
+ * carries `expiresAt` (epoch seconds, DynamoDB TTL) this long after its record's `ts`. A key's
+ * memory does not depend on the stream's traffic, only on this age. The longest redelivery it
+ * must outlive is a Step Functions Retry, which can only happen inside its execution, and a
+ * Standard execution lasts at most one year (AWS Step Functions quotas, "Maximum execution
+ * time"); the others are far shorter: EventBridge Scheduler retries an event for at most 24 h
+ * (`MaximumEventAgeInSeconds` <= 86,400), Lambda asynchronous invocation for at most 6 h
+ * (`MaximumEventAgeInSeconds` <= 21,600), Slack redelivers a request 3 times within about 5
+ * minutes, and the console's key lives as long as one rendered page. 400 days covers all.
  */
-export const AUDIT_IDEMPOTENCY_WINDOW = 16;
+export const AUDIT_IDEMPOTENCY_TTL_DAYS = 400;
 
 /** The workflow step an audit append belongs to, as the ASL passes it. */
 export const auditStepSchema = z.strictObject({

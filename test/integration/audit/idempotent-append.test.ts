@@ -8,13 +8,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../functions/adapters/audit/s3-audit-sink.js';
-import { readStreamHead } from '../../../functions/adapters/audit/stream-heads.js';
+import {
+  idempotencyKeySk,
+  readStreamHead,
+  STREAM_HEAD_SK,
+  streamHeadPk,
+} from '../../../functions/adapters/audit/stream-heads.js';
 import type { StoreRuntime } from '../../../functions/composition/stores.js';
-import { AUDIT_IDEMPOTENCY_WINDOW } from '../../../functions/core/audit/idempotency.js';
+import { AUDIT_IDEMPOTENCY_TTL_DAYS } from '../../../functions/core/audit/idempotency.js';
 import type { AuditDraft } from '../../../functions/core/audit/record.js';
 import { AuditWriteError } from '../../../functions/core/errors.js';
 import { createHandler } from '../../../functions/handlers/record-audit.js';
@@ -223,22 +228,61 @@ describe('S3AuditSink.appendOnce', () => {
     expect(report.ok).toBe(true);
   });
 
-  it('keeps the last keys across plain appends and other keys, forgetting the oldest', async () => {
-    // Prepare
-    const sink = newSink();
-    const stream = 'execution:window';
-    const first = await sink.appendOnce(draft(stream, 'k0'), 'k0');
-    await sink.append(draft(stream, 'plain'));
-    for (let i = 1; i <= AUDIT_IDEMPOTENCY_WINDOW; i += 1) {
+  it('remembers a key however many keyed appends the stream took since (20 others, then the redelivery)', async () => {
+    // Prepare: k0 committed, then a plain append and 20 other keyed appends by cold sinks
+    const stream = 'execution:many-keys';
+    const first = await newSink().appendManyOnce([draft(stream, 'k0')], 'k0');
+    await newSink().append(draft(stream, 'plain'));
+    for (let i = 1; i <= 20; i += 1) {
       await newSink().appendOnce(draft(stream, `k${i}`), `k${i}`);
     }
+    // Act: the redelivery of k0 (batch and single form) in cold sinks, and a new key (control)
+    const again = await newSink().appendManyOnce([draft(stream, 'k0')], 'k0');
+    const single = await newSink().appendOnce(draft(stream, 'k0'), 'k0');
+    const fresh = await newSink().appendOnce(draft(stream, 'k21'), 'k21');
+    // Assess: k0 replays its seq-0 record; only the new key appended
+    expect(again).toEqual({ records: first.records, replayed: true });
+    expect(single).toMatchObject({ id: first.records[0]?.id, seq: 0, replayed: true });
+    expect(fresh).toMatchObject({ seq: 22, replayed: false });
+    expect(await headSeq(stream)).toBe(22);
+  });
+
+  it("a key's item expires (DynamoDB TTL) AUDIT_IDEMPOTENCY_TTL_DAYS after its record", async () => {
     // Act
-    const recent = await newSink().appendOnce(draft(stream, 'k1'), 'k1');
-    const forgotten = await newSink().appendOnce(draft(stream, 'k0'), 'k0');
-    // Assess: k1 is still in the window (replayed); k0 fell out of it (appended again)
-    expect(first.seq).toBe(0);
-    expect(recent).toMatchObject({ seq: 2, replayed: true });
-    expect(forgotten).toMatchObject({ seq: AUDIT_IDEMPOTENCY_WINDOW + 2, replayed: false });
+    const out = await newSink().appendOnce(draft('execution:ttl', 't'), 'kt');
+    // Assess: the item beside the head, keyed by the key's hash, with its expiry
+    const item = (
+      await dynamo.send(
+        new GetCommand({
+          TableName: TABLE,
+          Key: { pk: streamHeadPk('execution:ttl'), sk: idempotencyKeySk('kt') },
+        }),
+      )
+    ).Item;
+    expect(item).toMatchObject({ key: 'kt', id: out.id, seq: 0, count: 1 });
+    const recordMs = Date.UTC(2024, 2, 4, 15, 0, 0);
+    expect(item?.expiresAt).toBe(recordMs / 1000 + AUDIT_IDEMPOTENCY_TTL_DAYS * 86_400);
+  });
+
+  it('a key committed in the head item by an older release still replays', async () => {
+    // Prepare: a head written the old way, with its key list
+    const stream = 'execution:legacy-keys';
+    const first = await newSink().append(draft(stream, 'old'));
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: streamHeadPk(stream), sk: STREAM_HEAD_SK },
+        UpdateExpression: 'SET idempotency = :l',
+        ExpressionAttributeValues: {
+          ':l': [{ key: 'old', id: first.id, seq: 0, hash: first.hash }],
+        },
+      }),
+    );
+    // Act
+    const again = await newSink().appendOnce(draft(stream, 'old'), 'old');
+    // Assess
+    expect(again).toMatchObject({ id: first.id, seq: 0, replayed: true });
+    expect(await headSeq(stream)).toBe(0);
   });
 
   it('appendManyOnce gives a retry the committed batch back, read from the bucket by a cold sink', async () => {
