@@ -16,10 +16,10 @@ import { buildPaperSessionDeps } from '../../functions/composition/paper-session
 import { buildPromotionDeps } from '../../functions/composition/promotion.js';
 import type { PaperSessionResult } from '../../functions/core/paper/track-record.js';
 import type { AgentRow, CohortRecord } from '../../functions/core/use-cases/cohort-records.js';
-import type { StagedPromotion } from '../../functions/core/use-cases/promotion-records.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { readAuditObjects } from '../support/audit.js';
 import { DATA_ROOT } from '../support/paths.js';
+import { stagedPromotionOf } from '../support/staged-promotion.js';
 
 let stack: LocalStack;
 const cohorts: CohortRecord[] = [];
@@ -72,36 +72,19 @@ function dailyReturnsOf(genomeId: string): number[] {
 async function seedHolder(row: AgentRow, stagedAtIso: string, dailyReturn: number) {
   const deps = buildPromotionDeps(stack.runtime);
   const promotionId = `pr-holder-${row.genomeId}`;
-  const holder: StagedPromotion = {
-    promotionId,
-    cohortId: cohorts[1]?.cohortId ?? '',
-    sessionDate: '2013-10-07',
-    agentId: row.agentId,
-    agentRank: row.rank,
-    genome: {
-      id: row.genomeId,
-      family: row.family,
-      symbol: row.symbol,
-      generation: 0,
-      parentIds: [],
-      params: {},
+  const holder = stagedPromotionOf(
+    {
+      promotionId,
+      cohortId: cohorts[1]?.cohortId ?? '',
+      sessionDate: '2013-10-07',
+      agentId: row.agentId,
+      agentRank: row.rank,
+      genome: { id: row.genomeId, family: row.family, symbol: row.symbol },
+      stagedAtIso,
+      status: 'promoted',
     },
-    configHash: '0'.repeat(64),
-    bankrollUsd: 1000,
-    capitalSliceUsd: 100,
-    metrics: {
-      totalPnlUsd: 0,
-      sharpe: 0,
-      maxDrawdownFraction: 0,
-      parentMaxDrawdownFraction: 0,
-      tradeCount: 4,
-    },
-    broker: 'simulated:local-paper',
-    approvalId: null,
-    status: 'promoted',
-    statusReason: 'test: the slot holder',
-    stagedAtIso,
-  };
+    { statusReason: 'test: the slot holder' },
+  );
   await deps.promotions.stage(holder);
   const store = buildPaperSessionDeps(stack.runtime, deps).trackRecord;
   for (const date of ['2013-10-02', '2013-10-03', '2013-10-04']) {

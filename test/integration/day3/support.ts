@@ -16,6 +16,7 @@ import type { ChatMessage, Notifier, PostedMessage } from '../../../functions/po
 import { runDay3 } from '../../../local/day3.js';
 import type { LocalStack } from '../../../local/local-stack.js';
 import { readAuditObjects } from '../../support/audit.js';
+import { stagedPromotionOf } from '../../support/staged-promotion.js';
 
 /** The real sessions of Day 1, 2, 3. */
 export const DAY_DATES = ['2013-10-07', '2013-10-08', '2013-10-09'] as const;
@@ -82,37 +83,17 @@ export function slotPromotion(
   },
   status: StagedPromotion['status'],
 ): StagedPromotion {
-  return {
+  return stagedPromotionOf({
     ...(input.market ? { market: input.market } : {}),
     promotionId: input.id,
     cohortId: input.cohortId,
     sessionDate: input.sessionDate,
     agentId: row.agentId,
     agentRank: row.rank,
-    genome: {
-      id: row.genomeId,
-      family: row.family,
-      symbol: row.symbol,
-      generation: 0,
-      parentIds: [],
-      params: {},
-    },
-    configHash: '0'.repeat(64),
-    bankrollUsd: 1000,
-    capitalSliceUsd: 100,
-    metrics: {
-      totalPnlUsd: 0,
-      sharpe: 0,
-      maxDrawdownFraction: 0,
-      parentMaxDrawdownFraction: 0,
-      tradeCount: 4,
-    },
-    broker: 'simulated:local-paper',
-    approvalId: null,
-    status,
-    statusReason: `test: ${status}`,
+    genome: { id: row.genomeId, family: row.family, symbol: row.symbol },
     stagedAtIso: input.stagedAtIso,
-  };
+    status,
+  });
 }
 
 /** One paper session of `row`'s genome at parity on `date` (a return of `dailyReturn`). */

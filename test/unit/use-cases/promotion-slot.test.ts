@@ -13,6 +13,7 @@ import {
   slotHolderOf,
   slotTenureOf,
 } from '../../../functions/core/use-cases/promotion-slot.js';
+import { stagedPromotionOf } from '../../support/staged-promotion.js';
 
 /** 19:45 UTC on 2013-10-09 (New York 15:45): "today" is 2013-10-09. */
 const NOW = Date.parse('2013-10-09T19:45:00.000Z');
@@ -24,37 +25,19 @@ function promotion(
   status: StagedPromotion['status'],
   extra: Partial<StagedPromotion> = {},
 ): StagedPromotion {
-  return {
-    promotionId: id,
-    cohortId: 'c-old',
-    sessionDate: '2013-10-07',
-    agentId: 'a-old',
-    agentRank: 1,
-    genome: {
-      id: genomeId,
-      family: 'momentum',
-      symbol: 'SPY',
-      generation: 0,
-      parentIds: [],
-      params: {},
+  return stagedPromotionOf(
+    {
+      promotionId: id,
+      cohortId: 'c-old',
+      sessionDate: '2013-10-07',
+      agentId: 'a-old',
+      agentRank: 1,
+      genome: { id: genomeId, family: 'momentum', symbol: 'SPY' },
+      stagedAtIso,
+      status,
     },
-    configHash: '0'.repeat(64),
-    bankrollUsd: 1000,
-    capitalSliceUsd: 100,
-    metrics: {
-      totalPnlUsd: 0,
-      sharpe: 0,
-      maxDrawdownFraction: 0,
-      parentMaxDrawdownFraction: 0,
-      tradeCount: 4,
-    },
-    broker: 'simulated:paper-1',
-    approvalId: null,
-    status,
-    statusReason: `test: ${status}`,
-    stagedAtIso,
-    ...extra,
-  };
+    { broker: 'simulated:paper-1', ...extra },
+  );
 }
 
 function row(agentId: string, genomeId: string, rank: number, pnl: number): AgentRow {
