@@ -1,3 +1,4 @@
+import type { RegulatoryFees } from '../core/cohort/fill-model.js';
 import type { OrderSide, OrderStatus, OrderType, TimeInForce } from '../core/orders/order.js';
 
 /**
@@ -60,6 +61,13 @@ export interface BrokerOrder {
   readonly updatedAtIso: string;
   /** Fees charged so far, USD (0 where the broker charges none). */
   readonly feesUsd: number;
+  /**
+   * The regulatory part of `feesUsd` by fee type (SEC fee, FINRA TAF, CAT fee), USD, as
+   * accrued per fill, unrounded. The simulated brokers report it; absent where the broker does
+   * not (Alpaca charges these fees per account and day, outside the order: account activities
+   * of type FEE), or when the order accrued none.
+   */
+  readonly regulatoryFeesUsd?: RegulatoryFees;
 }
 
 export interface BrokerPosition {

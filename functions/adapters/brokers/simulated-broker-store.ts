@@ -22,6 +22,7 @@ import { TransientError, ValidationError } from '../../core/errors.js';
 import type { DayTradeLedger } from '../../core/exchange/day-trades.js';
 import type { ExchangeOrder } from '../../core/exchange/exchange-account.js';
 import type { ExchangeFill } from '../../core/exchange/exchange-model.js';
+import type { RegulatoryFeeAccrual } from '../../core/exchange/regulatory-fees.js';
 import { ORDER_STATUSES } from '../../core/orders/order.js';
 import { rethrowAws } from '../aws-errors.js';
 
@@ -55,7 +56,7 @@ export interface SimAccountRecord {
   readonly cashUsd: number;
   /** Realized PnL over all symbols, gross of fees, USD. */
   readonly realizedPnlUsd: number;
-  /** Commission paid over all fills, USD. */
+  /** Commission paid over all fills and the daily regulatory-fee rounding, USD. */
   readonly feesUsd: number;
   readonly positions: Readonly<Record<string, SimPosition>>;
   /** client_order_ids of the orders not yet terminal (the open-order index). */
@@ -64,6 +65,11 @@ export interface SimAccountRecord {
   readonly updatedAtMs: number;
   /** Day trades and today's opened sides (pattern-day-trader count); absent before any fill. */
   readonly dayTradeLedger?: DayTradeLedger;
+  /**
+   * Regulatory fees accrued on the account's session date, charged rounded up to the cent once
+   * that New York date is over (`core/exchange/regulatory-fees.ts`); absent or null: none.
+   */
+  readonly regulatoryFees?: RegulatoryFeeAccrual | null;
 }
 
 /** A conditional write of a record: `expectedVersion` null means "must not exist yet". */
@@ -148,12 +154,15 @@ const OrderSnapshotSchema = z.object({
   updatedAtMs: finite,
 });
 
+const RegulatoryFeesSchema = z.object({ secUsd: finite, tafUsd: finite, catUsd: finite });
+
 const SimFillSchema = z.object({
   minuteStartMs: finite,
   atMs: finite,
   qty: finite,
   priceUsd: finite,
   feeUsd: finite,
+  regulatoryFeesUsd: RegulatoryFeesSchema.optional(),
 });
 
 const SimOrderRecordSchema = z.object({
@@ -192,6 +201,7 @@ const SimAccountRecordSchema = z.object({
       ),
     })
     .optional(),
+  regulatoryFees: RegulatoryFeesSchema.extend({ date: z.string() }).nullable().optional(),
 });
 
 function parseStored<T>(schema: z.ZodType<T>, item: unknown, what: string): T {

@@ -52,11 +52,13 @@ import {
   bookExchangeFills,
   cancelExchangeOrder,
   type ExchangeBooking,
+  type ExchangeBooks,
   markUsd,
   newYorkDate,
   restateForSplits,
   type SessionSource,
   sessionOrUnknown,
+  settleRegulatoryFees,
   workingOf,
 } from '../../core/exchange/exchange-account.js';
 import { type SymbolMinutes, symbolMinutes } from '../../core/exchange/exchange-model.js';
@@ -186,6 +188,15 @@ function accountBookOf(account: SimAccountRecord): AccountBook {
   };
 }
 
+/** The stored account's books as THE exchange account keeps them. */
+function booksOf(account: SimAccountRecord): ExchangeBooks {
+  return {
+    book: accountBookOf(account),
+    dayTrades: account.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
+    regulatoryFees: account.regulatoryFees ?? null,
+  };
+}
+
 /** The stored positions of an {@link AccountBook} (inverse of {@link accountBookOf}). */
 function simPositionsOf(book: AccountBook): Record<string, SimPosition> {
   const out: Record<string, SimPosition> = {};
@@ -202,7 +213,7 @@ function simPositionsOf(book: AccountBook): Record<string, SimPosition> {
 
 /** The port's view of a stored order. */
 function toBrokerOrder(rec: SimOrderRecord): BrokerOrder {
-  return brokerOrderOf(rec.order, rec.feesUsd);
+  return brokerOrderOf(rec.order, rec.feesUsd, rec.fills);
 }
 
 /** The orders of a sync that are still working (not terminal). */
@@ -503,19 +514,19 @@ export class SimulatedPaperBroker implements BrokerPort {
           (symbol, after, through) => this.marketData.splits(symbol, after, through),
         )
       : null;
-    if (changed.length === 0 && restated === null) {
+    const settling = settleRegulatoryFees(booksOf(base), now) !== null;
+    if (changed.length === 0 && restated === null && !settling) {
       return { account: base, accountVersion: stored ? stored.version : null, orders };
     }
-    const { book, dayTrades } = bookExchangeFills(
-      {
-        book: restated ?? accountBookOf(base),
-        dayTrades: base.dayTradeLedger ?? EMPTY_DAY_TRADE_LEDGER,
-      },
+    const booked = bookExchangeFills(
+      { ...booksOf(base), ...(restated ? { book: restated } : {}) },
       bookings,
     );
+    const { book, dayTrades, regulatoryFees } = settleRegulatoryFees(booked, now) ?? booked;
     const account: SimAccountRecord = {
       ...base,
       dayTradeLedger: dayTrades,
+      regulatoryFees: regulatoryFees ?? null,
       cashUsd: book.cashUsd,
       realizedPnlUsd: book.realizedPnlUsd,
       feesUsd: book.feesUsd,

@@ -18,11 +18,13 @@
  *   taker fee); plus, on sells only, the regulatory fees a commission-free broker passes on:
  *   the SEC Section 31 fee `secFeePerUsdSold × notional` and the FINRA Trading Activity Fee
  *   `min(finraTafMaxUsd, finraTafPerShareSold × |qty|)`; plus, on either side, the
- *   Consolidated Audit Trail fee `catFeePerShare × |qty|` that Alpaca passes through. 0 for a
- *   zero quantity. Presets per broker with their sources: `exchange/fee-schedules.ts`. The
- *   fees are accrued unrounded per fill (Alpaca rounds each fee's cumulative total of the day
- *   up to the cent at the end of the day: the model's daily total is at most USD 0.01 per fee
- *   type and account-day below Alpaca's charge).
+ *   Consolidated Audit Trail fee `catFeePerShare × ⌈|qty|⌉` (executed shares rounded up to a
+ *   whole share) that Alpaca passes through. The TAF cap and the CAT rounding apply per ORDER:
+ *   a fill of an order already partly filled pays the increase of the order's TAF and CAT over
+ *   what its earlier fills paid ({@link regulatoryFeesUsd}). 0 for a zero quantity. Presets per
+ *   broker with their sources: `exchange/fee-schedules.ts`. The regulatory fees are accrued
+ *   unrounded per fill; the account's daily charge (each fee type's day total rounded up to
+ *   the cent) is `exchange/regulatory-fees.ts`.
  */
 
 import * as z from 'zod';
@@ -107,8 +109,74 @@ export interface FillOutcome {
   readonly qty: number;
   /** Fill price per share, USD, slippage included. */
   readonly priceUsd: number;
-  /** Commission, USD. */
+  /** Commission, USD: every fee of the fill, the regulatory fees included. */
   readonly feeUsd: number;
+  /** The regulatory part of `feeUsd` by fee type, USD (accrued, unrounded). */
+  readonly regulatoryFeesUsd: RegulatoryFees;
+}
+
+/**
+ * The regulatory fees a commission-free broker passes on, by fee type, USD, unrounded: the
+ * SEC Section 31 fee and the FINRA TAF (sells only) and the CAT fee (both sides). Alpaca
+ * charges each type's day total per account rounded up to the cent (`exchange/regulatory-fees.ts`).
+ */
+export interface RegulatoryFees {
+  readonly secUsd: number;
+  readonly tafUsd: number;
+  readonly catUsd: number;
+}
+
+/** No regulatory fee. */
+export const NO_REGULATORY_FEES: RegulatoryFees = Object.freeze({
+  secUsd: 0,
+  tafUsd: 0,
+  catUsd: 0,
+});
+
+/**
+ * Whole shares of an executed quantity rounded up, as the CAT fee counts them (0.1 share -> 1);
+ * a quantity within 1e-9 share above a whole number counts as that number (the representation
+ * error of a sum of 1e-6 steps).
+ */
+export function sharesRoundedUp(qty: number): number {
+  return qty > 0 ? Math.ceil(qty - 1e-9) : 0;
+}
+
+/**
+ * The regulatory fees of one fill of `qty` shares at `priceUsd` (USD per share), by type, USD:
+ * - SEC fee, sells only: `secFeePerUsdSold × qty × priceUsd`;
+ * - FINRA TAF, sells only, capped per order: `min(cap, rate × (prior + qty)) − min(cap, rate ×
+ *   prior)`;
+ * - CAT fee, both sides, on the order's executed shares rounded up to a whole share:
+ *   `catFeePerShare × (⌈prior + qty⌉ − ⌈prior⌉)`.
+ * Sources (Alpaca "Regulatory Fees", docs.alpaca.markets/docs/regulatory-fees and
+ * alpaca.markets/support/regulatory-fees, read 2026-12-05) and why per order:
+ * `exchange/fee-schedules.ts`.
+ *
+ * @param priorFilledQty shares of the same order filled before this fill (0 for its first).
+ */
+export function regulatoryFeesUsd(
+  qty: number,
+  priceUsd: number,
+  costs: FillCosts,
+  side: Side,
+  priorFilledQty = 0,
+): RegulatoryFees {
+  const shares = Math.abs(qty);
+  if (shares === 0) return NO_REGULATORY_FEES;
+  const prior = Math.abs(priorFilledQty);
+  const catRate = costs.catFeePerShare ?? 0;
+  const catUsd =
+    catRate === 0 ? 0 : catRate * (sharesRoundedUp(prior + shares) - sharesRoundedUp(prior));
+  if (side === 'buy') return catUsd === 0 ? NO_REGULATORY_FEES : { secUsd: 0, tafUsd: 0, catUsd };
+  const cap = costs.finraTafMaxUsd ?? 0;
+  const tafRate = costs.finraTafPerShareSold ?? 0;
+  const tafBefore = prior === 0 ? 0 : Math.min(cap, tafRate * prior);
+  return {
+    secUsd: (costs.secFeePerUsdSold ?? 0) * (shares * priceUsd),
+    tafUsd: Math.min(cap, tafRate * (prior + shares)) - tafBefore,
+    catUsd,
+  };
 }
 
 /** Quantity step of fractional trading, shares. */
@@ -129,31 +197,45 @@ export function fillPriceUsd(side: Side, bid: number, ask: number, slippageBps: 
 }
 
 /**
- * All fees of one order, USD (module comment): the commission
+ * All fees of one fill, USD (module comment): the commission
  * `min(maxFeeFraction × |qty| × priceUsd, max(minFeeUsd, feePerShareUsd × |qty|))`, the
- * notional fee, the CAT fee `catFeePerShare × |qty|` on either side, and on a sell the SEC fee
- * and the capped FINRA TAF; 0 when `qty` is 0.
+ * notional fee, and the regulatory fees of {@link regulatoryFeesUsd} (the CAT fee on either
+ * side, on a sell the SEC fee and the TAF capped per order); 0 when `qty` is 0.
  *
- * @param side the order's side; the regulatory fees apply to sells only. @default 'buy'
+ * @param side the order's side; the SEC fee and the TAF apply to sells only. @default 'buy'
+ * @param priorFilledQty shares of the same order filled before this fill. @default 0
  */
 export function commissionUsd(
   qty: number,
   priceUsd: number,
   costs: FillCosts,
   side: Side = 'buy',
+  priorFilledQty = 0,
 ): number {
+  return feesOfFill(qty, priceUsd, costs, side, priorFilledQty).feeUsd;
+}
+
+/** {@link commissionUsd} with its regulatory part by fee type. */
+export function feesOfFill(
+  qty: number,
+  priceUsd: number,
+  costs: FillCosts,
+  side: Side,
+  priorFilledQty = 0,
+): { readonly feeUsd: number; readonly regulatoryFeesUsd: RegulatoryFees } {
   const shares = Math.abs(qty);
-  if (shares === 0) return 0;
+  if (shares === 0) return { feeUsd: 0, regulatoryFeesUsd: NO_REGULATORY_FEES };
   const notional = shares * priceUsd;
   const perShare = Math.max(costs.minFeeUsd, costs.feePerShareUsd * shares);
   let fee = Math.min(costs.maxFeeFraction * notional, perShare);
   fee += (costs.notionalFeeFraction ?? 0) * notional;
-  fee += (costs.catFeePerShare ?? 0) * shares;
+  const regulatory = regulatoryFeesUsd(shares, priceUsd, costs, side, priorFilledQty);
+  fee += regulatory.catUsd;
   if (side === 'sell') {
-    fee += (costs.secFeePerUsdSold ?? 0) * notional;
-    fee += Math.min(costs.finraTafMaxUsd ?? 0, (costs.finraTafPerShareSold ?? 0) * shares);
+    fee += regulatory.secUsd;
+    fee += regulatory.tafUsd;
   }
-  return fee;
+  return { feeUsd: fee, regulatoryFeesUsd: regulatory };
 }
 
 /**
@@ -211,20 +293,25 @@ export function roundQtyUp(qty: number, step: number): number {
 /**
  * Fills a market order against the end-of-minute quote.
  *
+ * @param priorFilledQty shares of the same order filled before (the TAF cap and the CAT
+ *   rounding are per order). @default 0
  * @returns the fill, or `null` when the quote side is missing or the quantity is not positive.
  */
 export function fillMarketOrder(
   order: MarketOrder,
   quote: Quote,
   costs: FillCosts,
+  priorFilledQty = 0,
 ): FillOutcome | null {
   if (!(order.qty > 0)) return null;
   const priceUsd = fillPriceUsd(order.side, quote.bid, quote.ask, costs.slippageBps);
   if (!(priceUsd > 0)) return null;
+  const fees = feesOfFill(order.qty, priceUsd, costs, order.side, priorFilledQty);
   return {
     side: order.side,
     qty: order.qty,
     priceUsd,
-    feeUsd: commissionUsd(order.qty, priceUsd, costs, order.side),
+    feeUsd: fees.feeUsd,
+    regulatoryFeesUsd: fees.regulatoryFeesUsd,
   };
 }

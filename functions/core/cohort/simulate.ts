@@ -23,7 +23,10 @@
  * 6. flatten: with `flattenAtClose`, each agent decides to close its position on the bar that
  *    starts two minutes before the session close (13:00 on early-close days), so the order
  *    fills in the session's last minute ({@link flattenDecisionMinute}), and trades no more;
- * 7. curves: each agent's equity and gross exposure, and the parent's, are recorded.
+ * 7. curves: each agent's equity and gross exposure, and the parent's, are recorded; after
+ *    the session's last minute each agent pays the day's regulatory-fee rounding first (each
+ *    fee type's day total rounded up to the cent, as Alpaca charges each account:
+ *    `exchange/regulatory-fees.ts`), so the last point and the final cash include it.
  *
  * The simulation draws no random numbers: same inputs → same result, bit for bit.
  */
@@ -33,13 +36,15 @@ import { ValidationError } from '../errors.js';
 import type { AssetRules } from '../exchange/exchange-model.js';
 import { costsForMarket } from '../exchange/fee-schedules.js';
 import { DUST_QTY } from '../exchange/position-book.js';
+import { regulatoryRoundingUsd } from '../exchange/regulatory-fees.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
 import { type Allocation, allocateBankroll, unallocatedUsd } from './allocation.js';
 import { type CohortConfig, parseCohortConfig } from './config.js';
 import {
-  commissionUsd,
   type FillCosts,
+  feesOfFill,
   fillPriceUsd,
+  NO_REGULATORY_FEES,
   qtyStep,
   roundQtyUp,
   type Side,
@@ -254,6 +259,10 @@ class CohortEngine {
   readonly asset: AssetRules;
   /** Current minute's start, epoch ms UTC. */
   now = 0;
+  /** Regulatory fees each agent's fills accrued in the session, by type, USD (unrounded). */
+  readonly secUsd: Float64Array;
+  readonly tafUsd: Float64Array;
+  readonly catUsd: Float64Array;
 
   constructor(
     readonly symbols: readonly string[],
@@ -275,6 +284,9 @@ class CohortEngine {
     this.exposureBreaches = new Int32Array(n);
     this.forced = new Int32Array(n);
     this.fills = Array.from({ length: n }, () => []);
+    this.secUsd = new Float64Array(n);
+    this.tafUsd = new Float64Array(n);
+    this.catUsd = new Float64Array(n);
     this.mark = new Float64Array(symbols.length).fill(Number.NaN);
     this.bid = new Float64Array(symbols.length).fill(Number.NaN);
     this.ask = new Float64Array(symbols.length).fill(Number.NaN);
@@ -293,8 +305,14 @@ class CohortEngine {
     const s = this.sym[i] as number;
     const led = this.ledgers;
     const before = Math.abs(led.qty[i] as number);
-    const feeUsd = commissionUsd(qty, priceUsd, this.costs, side);
+    // Each order of the cohort fills at once (a crossing order is two orders): no prior fill.
+    const { feeUsd, regulatoryFeesUsd: reg } = feesOfFill(qty, priceUsd, this.costs, side);
     led.applyFill(i, side === 'buy' ? qty : -qty, priceUsd, feeUsd);
+    if (reg !== NO_REGULATORY_FEES) {
+      this.secUsd[i] = (this.secUsd[i] as number) + reg.secUsd;
+      this.tafUsd[i] = (this.tafUsd[i] as number) + reg.tafUsd;
+      this.catUsd[i] = (this.catUsd[i] as number) + reg.catUsd;
+    }
     const change = Math.abs(led.qty[i] as number) - before;
     this.absQty[s] = (this.absQty[s] as number) + change;
     this.aggregate += change * (this.mark[s] as number);
@@ -308,6 +326,26 @@ class CohortEngine {
       feeUsd,
       reason,
     });
+  }
+
+  /**
+   * The end of the session day: each agent (its own broker account) pays its regulatory fees
+   * as Alpaca charges them, each type's day total rounded up to the cent, beyond what its
+   * fills accrued (`exchange/regulatory-fees.ts`): cash down, fees up.
+   */
+  chargeDailyRegulatoryFees(): void {
+    const led = this.ledgers;
+    for (let i = 0; i < this.n; i++) {
+      const day = {
+        secUsd: this.secUsd[i] as number,
+        tafUsd: this.tafUsd[i] as number,
+        catUsd: this.catUsd[i] as number,
+      };
+      const rounding = regulatoryRoundingUsd(day);
+      if (rounding === 0) continue;
+      led.cashUsd[i] = (led.cashUsd[i] as number) - rounding;
+      led.feesUsd[i] = (led.feesUsd[i] as number) + rounding;
+    }
   }
 
   /**
@@ -664,6 +702,8 @@ export function simulateCohort(input: SimulateCohortInput): SimulationResult {
     engine.aggregate = aggregateExposure(engine);
     decide(engine, t, flattenAt);
     engine.enforceAggregate();
+    // The session day ends with its last minute: the day's regulatory-fee charge.
+    if (t === bars - 1) engine.chargeDailyRegulatoryFees();
     recordCurves(engine, curves, t);
   }
   return simulationResult(input, { config, allocation, checked, engine, openMs, curves, bars });

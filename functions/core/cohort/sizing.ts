@@ -9,11 +9,17 @@
  * part r (toward flat) is always allowed; the opening part x is capped by
  *   leverage:  (|q| − r + x) m <= L (V − (r + x) c − F0)
  *   aggregate: x m <= headroom + r m   (headroom = aggregate ceiling − aggregate exposure)
- * and rounded down to the step (to whole shares when it opens a short).
+ * and rounded down to the step (to whole shares when it opens a short). F0 is the minimum
+ * commission plus one share's CAT fee ({@link fixedFeeUsd}). An opening buy of a fractional
+ * quantity worth less than USD 1 is not sent (Alpaca's minimum: `belowFractionalMinimum`).
  *
  * Units: shares, USD, USD per share.
  */
-import { type AssetRules, alpacaTargetQty } from '../exchange/exchange-model.js';
+import {
+  type AssetRules,
+  alpacaTargetQty,
+  belowFractionalMinimum,
+} from '../exchange/exchange-model.js';
 import {
   type FillCosts,
   fillPriceUsd,
@@ -75,6 +81,15 @@ export function costPerShare(side: Side, priceUsd: number, markUsd: number, c: F
 }
 
 /**
+ * The fixed part F0 of the fee bound `F0 + k × qty`, USD: the minimum commission per order plus
+ * one share's CAT fee (the CAT fee counts an order's executed shares rounded up to a whole
+ * share, so it is at most `catFeePerShare × (qty + 1)`).
+ */
+export function fixedFeeUsd(c: FillCosts): number {
+  return c.minFeeUsd + (c.catFeePerShare ?? 0);
+}
+
+/**
  * The order that moves the position toward `target` (see the module comment), or null when it
  * must wait (no mark, or no quote on the needed side).
  */
@@ -100,7 +115,7 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
     const L = input.leverageCap;
     const c = costPerShare(side, price, m, input.costs);
     const byLeverage =
-      (L * (equity - reduce * c - input.costs.minFeeUsd) - (absQ - reduce) * m) / (m + L * c);
+      (L * (equity - reduce * c - fixedFeeUsd(input.costs)) - (absQ - reduce) * m) / (m + L * c);
     const byAggregate = (input.aggregateHeadroomUsd + reduce * m) / m;
     allowed = open;
     const tol = 1e-9 * open;
@@ -114,6 +129,8 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
     }
     const openStep = side === 'sell' ? Math.max(1, step) : step;
     allowed = allowed === open ? open : allowed > 0 ? roundQtyDown(allowed, openStep) : 0;
+    // Alpaca refuses a fractional buy below USD 1: the opening leg is not sent.
+    if (belowFractionalMinimum(side, allowed, price, input.asset.market)) allowed = 0;
   }
   const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
   return { qty: side === 'buy' ? qty : -qty, leverageBreach, exposureBreach };
@@ -158,7 +175,7 @@ export function forcedReductionQty(input: ReductionInput): number {
   const price = fillPriceUsd(side, input.bidUsd, input.askUsd, input.costs.slippageBps);
   if (!(price > 0)) return 0;
   const c = costPerShare(side, price, m, input.costs);
-  const room = equity - input.costs.minFeeUsd;
+  const room = equity - fixedFeeUsd(input.costs);
   const target = L * RISK_REDUCTION_TARGET;
   const denom = m - target * c;
   let x = absQ;

@@ -24,6 +24,7 @@
 
 import type { BrokerOrderRequest } from '../../ports/broker.js';
 import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
+import { NO_REGULATORY_FEES, type RegulatoryFees } from '../cohort/fill-model.js';
 import {
   BrokerRejectedError,
   DataFileMissingError,
@@ -53,6 +54,12 @@ import {
   effectiveQty,
 } from './order-acceptance.js';
 import { type AccountBook, applyBookFill, restateBookForSplit } from './position-book.js';
+import {
+  addRegulatoryFees,
+  hasRegulatoryFees,
+  type RegulatoryFeeAccrual,
+  regulatoryRoundingUsd,
+} from './regulatory-fees.js';
 
 /** An order at the exchange with the exchange's bookkeeping (what a broker persists). */
 export interface ExchangeOrder {
@@ -89,10 +96,15 @@ export interface ExchangeBooking {
   readonly market: MarketSession['market'];
 }
 
-/** The account's books: THE position book and the pattern-day-trader ledger. */
+/**
+ * The account's books: THE position book, the pattern-day-trader ledger, and the regulatory
+ * fees accrued on the account's current session date and not yet charged (`regulatory-fees.ts`;
+ * absent or null: none).
+ */
 export interface ExchangeBooks {
   readonly book: AccountBook;
   readonly dayTrades: DayTradeLedger;
+  readonly regulatoryFees?: RegulatoryFeeAccrual | null;
 }
 
 const NY_DATE = new Intl.DateTimeFormat('en-CA', {
@@ -260,8 +272,10 @@ export async function advanceExchangeOrder(
 /**
  * The books after `bookings`, in the order the fills happened: by fill time, then by the
  * order's submission time, then in the order given (a stable sort: callers list bookings in
- * submission order). Each fill is booked by THE position book ({@link applyBookFill}) and
- * counted for day trades against the position just before it (`recordDayTradeFill`).
+ * submission order). Each fill is booked by THE position book ({@link applyBookFill}), counted
+ * for day trades against the position just before it (`recordDayTradeFill`), and its
+ * regulatory fees accrue to its session date; a fill on a later session date first settles
+ * the earlier date's charge ({@link settleRegulatoryFees}).
  */
 export function bookExchangeFills(
   books: ExchangeBooks,
@@ -271,6 +285,7 @@ export function bookExchangeFills(
     (a, b) => a.fill.atMs - b.fill.atMs || a.order.createdAtMs - b.order.createdAtMs,
   );
   let { book, dayTrades } = books;
+  let accrual = books.regulatoryFees ?? null;
   for (const { order, fill, sessionDate, market } of ordered) {
     dayTrades = recordDayTradeFill(dayTrades, {
       symbol: order.symbol,
@@ -287,8 +302,34 @@ export function bookExchangeFills(
       feeUsd: fill.feeUsd,
       atMs: fill.atMs,
     });
+    const fees = fill.regulatoryFeesUsd;
+    if (!fees || !hasRegulatoryFees(fees)) continue;
+    if (accrual && accrual.date !== sessionDate) {
+      book = chargeRegulatoryRounding(book, accrual);
+      accrual = null;
+    }
+    accrual = { ...addRegulatoryFees(accrual ?? NO_REGULATORY_FEES, fees), date: sessionDate };
   }
-  return { book, dayTrades };
+  return { book, dayTrades, regulatoryFees: accrual };
+}
+
+/**
+ * The books after the end of the day's charge (`regulatory-fees.ts`): when the New York date
+ * of `nowMs` is after the date the accrued regulatory fees belong to, the account pays each
+ * fee type's day total rounded up to the cent beyond what its fills accrued (cash down, fees
+ * up) and the accrual is cleared. Null when nothing is due (nothing to write).
+ */
+export function settleRegulatoryFees(books: ExchangeBooks, nowMs: number): ExchangeBooks | null {
+  const accrual = books.regulatoryFees;
+  if (!accrual || newYorkDate(nowMs) <= accrual.date) return null;
+  return { ...books, book: chargeRegulatoryRounding(books.book, accrual), regulatoryFees: null };
+}
+
+/** `book` charged the day's regulatory rounding of `day` (cash down, fees up), USD. */
+function chargeRegulatoryRounding(book: AccountBook, day: RegulatoryFees): AccountBook {
+  const roundingUsd = regulatoryRoundingUsd(day);
+  if (roundingUsd === 0) return book;
+  return { ...book, cashUsd: book.cashUsd - roundingUsd, feesUsd: book.feesUsd + roundingUsd };
 }
 
 /**

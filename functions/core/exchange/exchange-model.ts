@@ -15,7 +15,8 @@
  * - quantity: `min(remaining, participationFraction × minute volume)`, the cap rounded down to
  *   the quantity step (1e-6 share, or 1 share without fractional shares); a minute with no
  *   volume, or without a quote on the order's side, fills nothing;
- * - price and fee: `fillMarketOrder` of the shared fill model (`cohort/fill-model.ts`);
+ * - price and fee: `fillMarketOrder` of the shared fill model (`cohort/fill-model.ts`), with
+ *   the order's shares filled before (the TAF cap and the CAT rounding are per order);
  * - a limit order fills only when that price is within its limit;
  * - time in force: `day` expires at the session close (end of its last minute bar); `ioc` fills
  *   what its first eligible minute allows and cancels the rest; `fok` fills all in the first
@@ -36,6 +37,7 @@ import {
   fillMarketOrder,
   fillPriceUsd,
   qtyStep,
+  type RegulatoryFees,
   roundQtyDown,
 } from '../cohort/fill-model.js';
 import type { MarketSession, SymbolSeries } from '../market/types.js';
@@ -85,8 +87,13 @@ export interface ExchangeFill {
   readonly qty: number;
   /** USD per share, slippage included. */
   readonly priceUsd: number;
-  /** Commission of this fill, USD. */
+  /** Commission of this fill, USD (its regulatory fees included). */
   readonly feeUsd: number;
+  /**
+   * The regulatory part of `feeUsd` by fee type, USD (accrued, unrounded; the TAF cap and the
+   * CAT rounding per order). Absent in a fill recorded before it was kept: none.
+   */
+  readonly regulatoryFeesUsd?: RegulatoryFees;
 }
 
 /** `symbol`'s minutes in `session` (null when it has none). */
@@ -175,6 +182,7 @@ export function matchOrder(
         { side: snap.side, qty },
         { bid: series.bid[i] as number, ask: series.ask[i] as number },
         costs,
+        snap.qty - remaining,
       );
       if (fill && withinLimit(snap, fill.priceUsd)) {
         order.apply({ type: 'fill', atMs: endMs, qty: fill.qty, priceUsd: fill.priceUsd });
@@ -184,6 +192,7 @@ export function matchOrder(
           qty: fill.qty,
           priceUsd: fill.priceUsd,
           feeUsd: fill.feeUsd,
+          regulatoryFeesUsd: fill.regulatoryFeesUsd,
         });
       }
     }
@@ -306,6 +315,37 @@ export function alpacaRefusal(
   }
   if (fractional && shorting) return 'fractional short sale not allowed';
   return null;
+}
+
+/**
+ * The smallest notional of a fractional equity buy Alpaca accepts, USD. Alpaca's "Fractional
+ * Trading" page (docs.alpaca.markets/docs/fractional-trading, read 2026-12-05): "You can now
+ * buy as little as $1 worth of shares"; its fractional-shares tutorial: "Starting as small as
+ * 0.000000001 of a share (or a notional amount of $1.00)". The pages state the minimum for
+ * buys only: a sell is never refused by it, so a fractional position worth less than USD 1
+ * can always be closed (see {@link belowFractionalMinimum}).
+ */
+export const FRACTIONAL_MIN_NOTIONAL_USD = 1;
+
+/** Refusal reason of a fractional equity buy below {@link FRACTIONAL_MIN_NOTIONAL_USD}. */
+export const BELOW_FRACTIONAL_MINIMUM = 'fractional buy below the USD 1.00 minimum notional';
+
+/**
+ * Whether Alpaca refuses an order as a fractional buy below its minimum notional: an equity
+ * buy of a fractional quantity (not whole shares, beyond dust) worth less than
+ * {@link FRACTIONAL_MIN_NOTIONAL_USD} at `priceUsd` (the order's estimated fill price, USD per
+ * share). Sells are never refused by it (Alpaca's pages state the minimum for buys; refusing a
+ * sell would leave a position below USD 1 unsellable); crypto neither (not sourced here).
+ */
+export function belowFractionalMinimum(
+  side: OrderSide,
+  qty: number,
+  priceUsd: number,
+  market: MarketSession['market'],
+): boolean {
+  if (side !== 'buy' || market === 'crypto') return false;
+  if (Math.abs(qty - Math.round(qty)) <= DUST_QTY) return false;
+  return qty * priceUsd < FRACTIONAL_MIN_NOTIONAL_USD;
 }
 
 /**

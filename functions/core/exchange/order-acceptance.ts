@@ -14,6 +14,8 @@ import type { FillCosts } from '../cohort/fill-model.js';
 import type { OrderSnapshot } from '../orders/order.js';
 import {
   alpacaRefusal,
+  BELOW_FRACTIONAL_MINIMUM,
+  belowFractionalMinimum,
   buyingPowerUsd,
   estimatePriceUsd,
   openingQty,
@@ -117,7 +119,9 @@ export type Acceptance =
  * `time_in_force opg|cls not supported by the simulated broker` (no auction model),
  * `fractional quantity not allowed`, `unknown symbol`, `market closed` (no session on the
  * date, or `nowMs` outside [open, close)), `too many open orders`, Alpaca's refusals
- * ({@link alpacaRefusal}), `no quote to price the order`, `insufficient buying power`.
+ * ({@link alpacaRefusal}), `no quote to price the order`, a fractional equity buy worth less
+ * than USD 1 at its estimated price (`fractional buy below the USD 1.00 minimum notional`,
+ * {@link belowFractionalMinimum}: Alpaca's minimum), `insufficient buying power`.
  * An accepted order reserves its opening part × the estimated fill price + the estimated fee
  * (`requiredBuyingPowerUsd`, the regulatory fees of a sell included); a pure reduction reserves nothing and needs no buying power.
  *
@@ -162,6 +166,9 @@ export async function acceptOrder(input: {
   const costs = costsForMarket(rules.costs, session.market);
   const price = estimatePriceUsd(o, session, nowMs, costs);
   if (!(price > 0)) return refuse('no quote to price the order');
+  if (belowFractionalMinimum(o.side, o.qty, price, session.market)) {
+    return refuse(BELOW_FRACTIONAL_MINIMUM);
+  }
   const reservedUsd = requiredBuyingPowerUsd(opening, o.qty, price, costs, o.side);
   if (reservedUsd > 0 && reservedUsd > (await input.buyingPowerUsd())) {
     return refuse('insufficient buying power');

@@ -37,15 +37,26 @@ import {
   type ExchangeBooking,
   type ExchangeOrder,
   type SessionSource,
+  settleRegulatoryFees,
   workingOf,
 } from '../exchange/exchange-account.js';
-import { type ExchangeConfig, lastMark, type SymbolMinutes } from '../exchange/exchange-model.js';
+import {
+  type ExchangeConfig,
+  type ExchangeFill,
+  lastMark,
+  type SymbolMinutes,
+} from '../exchange/exchange-model.js';
 import {
   type AccountValuation,
   accountValuation,
   heldReservationsUsd,
 } from '../exchange/order-acceptance.js';
 import { type AccountBook, emptyAccountBook } from '../exchange/position-book.js';
+import {
+  hasRegulatoryFees,
+  type RegulatoryFeeAccrual,
+  sumRegulatoryFees,
+} from '../exchange/regulatory-fees.js';
 import type { OrderSnapshot } from '../orders/order.js';
 
 /** The account's pattern-day-trader state at the start (see {@link ExchangeBroker}). */
@@ -71,6 +82,8 @@ export class ExchangeBroker implements BrokerPort {
   private readonly orders = new Map<string, ExchangeOrder>();
   private seq = 0;
   private ledger: DayTradeLedger;
+  /** Regulatory fees accrued on the session date, charged rounded up at its end. */
+  private regulatoryFees: RegulatoryFeeAccrual | null = null;
   /** The one session, as THE exchange account reads sessions. */
   private readonly source: SessionSource;
 
@@ -106,13 +119,18 @@ export class ExchangeBroker implements BrokerPort {
       this.orders.set(id, advanced.order);
       bookings.push(...advanced.bookings);
     }
-    const books = bookExchangeFills({ book: this.book, dayTrades: this.ledger }, bookings);
+    const booked = bookExchangeFills(
+      { book: this.book, dayTrades: this.ledger, regulatoryFees: this.regulatoryFees },
+      bookings,
+    );
+    const books = settleRegulatoryFees(booked, now) ?? booked;
     this.book = books.book;
     this.ledger = books.dayTrades;
+    this.regulatoryFees = books.regulatoryFees ?? null;
   }
 
   private view(rec: ExchangeOrder): BrokerOrder {
-    return brokerOrderOf(rec.order, rec.feesUsd);
+    return brokerOrderOf(rec.order, rec.feesUsd, rec.fills);
   }
 
   private valuation(now: number): AccountValuation {
@@ -202,10 +220,17 @@ export class ExchangeBroker implements BrokerPort {
 }
 
 /**
- * The broker port's view of an order: its snapshot (`functions/core/orders`) and the fees
- * charged so far (USD). Times as UTC ISO-8601; a missing broker id is `''`.
+ * The broker port's view of an order: its snapshot (`functions/core/orders`), the fees charged
+ * so far (USD) and, when its fills accrued any, their regulatory part by fee type (USD,
+ * unrounded: the account's daily rounding is not an order's). Times as UTC ISO-8601; a
+ * missing broker id is `''`.
  */
-export function brokerOrderOf(o: OrderSnapshot, feesUsd: number): BrokerOrder {
+export function brokerOrderOf(
+  o: OrderSnapshot,
+  feesUsd: number,
+  fills: readonly ExchangeFill[] = [],
+): BrokerOrder {
+  const regulatory = sumRegulatoryFees(fills.map((f) => f.regulatoryFeesUsd));
   return {
     brokerOrderId: o.brokerOrderId ?? '',
     clientOrderId: o.clientOrderId,
@@ -219,5 +244,6 @@ export function brokerOrderOf(o: OrderSnapshot, feesUsd: number): BrokerOrder {
     submittedAtIso: new Date(o.createdAtMs).toISOString(),
     updatedAtIso: new Date(o.updatedAtMs).toISOString(),
     feesUsd,
+    ...(hasRegulatoryFees(regulatory) ? { regulatoryFeesUsd: regulatory } : {}),
   };
 }

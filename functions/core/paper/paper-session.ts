@@ -34,12 +34,12 @@
  * model in memory, so with the simulated broker the difference is $0.00.
  */
 
-import type { BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
+import type { BrokerOrder, BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
-import { type FillCosts, qtyStep } from '../cohort/fill-model.js';
+import { type FillCosts, qtyStep, type RegulatoryFees } from '../cohort/fill-model.js';
 import type { Genome } from '../cohort/genome.js';
 import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
 import { createStrategy } from '../cohort/strategies.js';
@@ -51,6 +51,7 @@ import {
   DUST_QTY,
   emptyAccountBook,
 } from '../exchange/position-book.js';
+import { regulatoryRoundingUsd, sumRegulatoryFees } from '../exchange/regulatory-fees.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
@@ -93,6 +94,11 @@ export interface PaperOrder {
   readonly avgPriceUsd: number | null;
   /** Fees the broker reports, USD. */
   readonly feesUsd: number;
+  /**
+   * The regulatory part of `feesUsd` by fee type as the broker reports it (USD, accrued per
+   * fill, unrounded); absent when the broker reports none (`BrokerOrder.regulatoryFeesUsd`).
+   */
+  readonly regulatoryFeesUsd?: RegulatoryFees;
   /** Broker's last update time, UTC ISO-8601 ('' before any). */
   readonly updatedAtIso: string;
   readonly rejectReason?: string;
@@ -285,11 +291,21 @@ export function sessionBook(state: Pick<PaperSessionState, 'capitalUsd' | 'order
   return book;
 }
 
-/** Paper PnL from the broker's fills: cash + position at `markUsd` − capital, USD. */
+/**
+ * Paper PnL from the broker's fills: cash + position at `markUsd` − capital − the day's
+ * regulatory-fee rounding, USD. The rounding is what the account pays at the end of the day
+ * beyond the regulatory fees its fills accrued (each fee type's day total rounded up to the
+ * cent, `exchange/regulatory-fees.ts`), over the fees the broker reported by type for this
+ * session's orders: the session is its account's only trader that day (one promoted slice per
+ * paper account, as each cohort agent is its own account).
+ */
 export function paperPnl(state: PaperSessionState, markUsd: number): number {
   const book = sessionBook(state);
   const q = book.positions[state.symbol]?.qty ?? 0;
-  return book.cashUsd + (q === 0 ? 0 : q * markUsd) - state.capitalUsd;
+  const rounding = regulatoryRoundingUsd(
+    sumRegulatoryFees(state.orders.map((o) => o.regulatoryFeesUsd)),
+  );
+  return book.cashUsd + (q === 0 ? 0 : q * markUsd) - state.capitalUsd - rounding;
 }
 
 /** Seconds from `nowMs` to one second after the next minute boundary (the next tick). */
@@ -359,11 +375,7 @@ async function track(
       b
         ? {
             ...o,
-            status: b.status,
-            filledQty: b.filledQty,
-            avgPriceUsd: b.filledAvgPriceUsd,
-            feesUsd: b.feesUsd,
-            updatedAtIso: b.updatedAtIso,
+            ...reportedByBroker(b),
           }
         : o,
     );
@@ -888,11 +900,7 @@ async function adoptKillSwitchFlatten(
   const at = Number.isFinite(submittedMs) ? submittedMs : nowMs;
   const adopted: PaperOrder = {
     ...newOrder(state.symbol, id, known.side, known.qty, 'flatten', at, at),
-    status: known.status,
-    filledQty: known.filledQty,
-    avgPriceUsd: known.filledAvgPriceUsd,
-    feesUsd: known.feesUsd,
-    updatedAtIso: known.updatedAtIso,
+    ...reportedByBroker(known),
   };
   return { ...state, orders: [...state.orders, adopted] };
 }
@@ -970,13 +978,23 @@ async function submitPaperOrder(deps: PaperTickDeps, base: PaperOrder): Promise<
     ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
       await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })
     : await deps.broker.submitOrder(request);
+  return { ...base, ...reportedByBroker(order) };
+}
+
+/** What the broker reports of an order: status, fills, fees (by regulatory type when given). */
+function reportedByBroker(
+  b: BrokerOrder,
+): Pick<
+  PaperOrder,
+  'status' | 'filledQty' | 'avgPriceUsd' | 'feesUsd' | 'updatedAtIso' | 'regulatoryFeesUsd'
+> {
   return {
-    ...base,
-    status: order.status,
-    filledQty: order.filledQty,
-    avgPriceUsd: order.filledAvgPriceUsd,
-    feesUsd: order.feesUsd,
-    updatedAtIso: order.updatedAtIso,
+    status: b.status,
+    filledQty: b.filledQty,
+    avgPriceUsd: b.filledAvgPriceUsd,
+    feesUsd: b.feesUsd,
+    updatedAtIso: b.updatedAtIso,
+    ...(b.regulatoryFeesUsd ? { regulatoryFeesUsd: b.regulatoryFeesUsd } : {}),
   };
 }
 

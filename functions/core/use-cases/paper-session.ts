@@ -106,6 +106,9 @@ const OrderSchema = z.object({
   filledQty: z.number().min(0),
   avgPriceUsd: z.number().nullable(),
   feesUsd: z.number(),
+  regulatoryFeesUsd: z
+    .object({ secUsd: z.number(), tafUsd: z.number(), catUsd: z.number() })
+    .optional(),
   updatedAtIso: z.string(),
   rejectReason: z.string().optional(),
 });

@@ -28,6 +28,7 @@ import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simul
 import { DATA_ROOT } from '../../support/paths.js';
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 const cents = (usd: number) => Math.round(usd * 100);
 
 const SESSIONS = [
@@ -121,7 +122,32 @@ async function replay(result: SimulationResult, agent: AgentResult) {
       orders.push({ fill, order: await broker.getOrderByClientOrderId(ids[i] as string) });
     }
   }
+  // The next New York day: the account has paid the session day's regulatory-fee charge.
+  clock.set(result.sessionOpenMs + DAY_MS);
   return { orders, ledger: await broker.getLedger() };
+}
+
+/**
+ * The day's regulatory-fee rounding of an agent's fills, by hand from Alpaca's rates: SEC on
+ * sale principal, TAF per share sold (under the cap here), CAT on each order's shares rounded
+ * up; each type's day total rounded up to the cent, less the unrounded totals.
+ */
+function roundingByHand(agent: AgentResult): number {
+  const {
+    secFeePerUsdSold: sec,
+    finraTafPerShareSold: taf,
+    catFeePerShare: cat,
+  } = BROKER_FEE_SCHEDULES.alpaca_equity.costs;
+  let [secUsd, tafUsd, catUsd] = [0, 0, 0];
+  for (const f of agent.fills) {
+    catUsd += cat * Math.ceil(f.qty - 1e-9);
+    if (f.side === 'sell') {
+      secUsd += sec * f.qty * f.priceUsd;
+      tafUsd += taf * f.qty;
+    }
+  }
+  const up = (usd: number) => (usd > 0 ? Math.ceil(usd * 100 - 1e-6) / 100 : 0);
+  return up(secUsd) + up(tafUsd) + up(catUsd) - (secUsd + tafUsd + catUsd);
 }
 
 async function expectParity(sims: readonly SimulationResult[]): Promise<void> {
@@ -153,10 +179,28 @@ describe('parity: cohort simulator vs simulated paper broker (every shared sessi
     const cat = BROKER_FEE_SCHEDULES.alpaca_equity.costs.catFeePerShare;
     expect(fills.some((f) => f.side === 'sell')).toBe(true);
     for (const f of fills) {
-      if (f.side === 'buy') expect(f.feeUsd).toBeCloseTo(cat * f.qty, 15);
+      if (f.side === 'buy') expect(f.feeUsd).toBeCloseTo(cat * Math.ceil(f.qty - 1e-9), 15);
       else expect(f.feeUsd).toBeGreaterThan(cat * f.qty);
     }
-    // Act / Assess
+    // Each agent is its own account: after its last minute it pays each fee type's day total
+    // rounded up to the cent, beyond the fees its fills accrued (priced by hand here)
+    const traders = alpaca.flatMap((r) => r.agents.filter((a) => a.fills.length > 0));
+    let charged = 0;
+    for (const agent of traders) {
+      const accrued = agent.fills.reduce((sum, f) => sum + f.feeUsd, 0);
+      const rounding = roundingByHand(agent);
+      expect(agent.feesUsd).toBeCloseTo(accrued + rounding, 9);
+      expect(agent.finalCashUsd - agent.allocationUsd).toBeCloseTo(
+        agent.fills.reduce((c, f) => c + (f.side === 'buy' ? -1 : 1) * f.qty * f.priceUsd, 0) -
+          accrued -
+          rounding,
+        9,
+      );
+      if (rounding >= 0.01) charged++;
+    }
+    // The daily charge differs from the sum of the per-fill fees by a cent or more for most
+    expect(charged).toBeGreaterThan(traders.length / 2);
+    // Act / Assess: the simulated broker charges the same at the end of the day
     await expectParity(scheduled);
   });
 

@@ -37,10 +37,11 @@ describe('broker fee schedules', () => {
     expect(taf(49_999)).toBeCloseTo(8.299834, 9);
     expect(taf(50_000)).toBeCloseTo(8.3, 9);
     expect(taf(60_000)).toBeCloseTo(8.3, 9);
-    // A 10 USD sale of a fractional share, accrued unrounded (Alpaca rounds the day's total
-    // of each fee up to the cent): 0.000278 + 0.0000332 + 0.0000092 USD
+    // A 10 USD sale of a fractional share, accrued unrounded (the account's day total of each
+    // fee is rounded up to the cent: regulatory-fees.test.ts): SEC 0.000278 + TAF 0.0000332 +
+    // CAT on the executed shares rounded up to a whole share, 1 × 0.000046
     expect(commissionUsd(0.2, 50, c, 'sell')).toBeCloseTo(
-      10 * 27.8e-6 + 0.2 * 0.000166 + 0.2 * 0.000046,
+      10 * 27.8e-6 + 0.2 * 0.000166 + 1 * 0.000046,
       15,
     );
   });

@@ -12,7 +12,10 @@ import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
 import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
 import type { ExchangeConfig } from '../../../functions/core/exchange/exchange-model.js';
-import { stageFeeCosts } from '../../../functions/core/exchange/fee-schedules.js';
+import {
+  BROKER_FEE_SCHEDULES,
+  stageFeeCosts,
+} from '../../../functions/core/exchange/fee-schedules.js';
 import { type PaperSessionState, paperTick } from '../../../functions/core/paper/paper-session.js';
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
@@ -94,7 +97,38 @@ async function runPaper(start: PaperSessionState, exchange: ExchangeConfig = EXC
     state = out.state;
     clock.set(clock.now() + out.waitSeconds * 1_000);
   }
-  return { state, positions: await broker.listPositions() };
+  const positions = await broker.listPositions();
+  // The next New York day: the account has paid the session day's regulatory-fee charge.
+  clock.set(start.closeMs + 12 * 3_600_000);
+  return { state, positions, ledger: await broker.getLedger() };
+}
+
+/**
+ * The session's PnL by hand from its orders, flat at the end: the fills' cash, less the fees
+ * the broker reported, less the day's regulatory-fee rounding at Alpaca's rates (SEC on sale
+ * principal, TAF per share sold, CAT on each order's shares rounded up to a whole share; each
+ * type's day total rounded up to the cent, less the unrounded totals). Returns both.
+ */
+function pnlByHand(orders: PaperSessionState['orders']): { pnlUsd: number; roundingUsd: number } {
+  const {
+    secFeePerUsdSold: sec,
+    finraTafPerShareSold: taf,
+    catFeePerShare: cat,
+  } = BROKER_FEE_SCHEDULES.alpaca_equity.costs;
+  let [secUsd, tafUsd, catUsd, cash] = [0, 0, 0, 0];
+  for (const o of orders) {
+    if (!(o.filledQty > 0) || o.avgPriceUsd === null) continue;
+    const notional = o.filledQty * o.avgPriceUsd;
+    cash += (o.side === 'buy' ? -notional : notional) - o.feesUsd;
+    catUsd += cat * Math.ceil(o.filledQty - 1e-9);
+    if (o.side === 'sell') {
+      secUsd += sec * notional;
+      tafUsd += taf * o.filledQty;
+    }
+  }
+  const up = (usd: number) => (usd > 0 ? Math.ceil(usd * 100 - 1e-6) / 100 : 0);
+  const roundingUsd = up(secUsd) + up(tafUsd) + up(catUsd) - (secUsd + tafUsd + catUsd);
+  return { pnlUsd: cash - roundingUsd, roundingUsd };
 }
 
 describe('paper session vs its reference simulation (every shared session)', () => {
@@ -147,6 +181,7 @@ describe('paper session vs its reference simulation (every shared session)', () 
   it("with Alpaca's equity fees (the staging and prod preset: SEC fee, TAF, CAT fee), paper PnL still equals the reference's to the cent", async () => {
     const alpaca: ExchangeConfig = { ...EXCHANGE, costs: stageFeeCosts('alpaca_equity') };
     let feesUsd = 0;
+    let roundedDays = 0;
     for (const [d, date] of SESSIONS.slice(2, 4).entries()) {
       const open = (await marketData.loadSession(date, ['SPY'])).timestamps[0] as number;
       for (const [k, genome] of (await promotedGenomes(date, 13 + d)).entries()) {
@@ -163,8 +198,16 @@ describe('paper session vs its reference simulation (every shared session)', () 
         expect(cents(parity.differenceUsd)).toBe(0);
         expect(cents(parity.paperPnlUsd)).toBe(cents(parity.referencePnlUsd));
         for (const o of parity.orders) expect(cents(o.differenceUsd)).toBe(0);
+        // ... as Alpaca charges them: the day's total of each fee type rounded up to the
+        // cent, in the paper PnL and at the broker (its account, flat, the next day)
+        const byHand = pnlByHand(paper.state.orders);
+        expect(parity.paperPnlUsd).toBeCloseTo(byHand.pnlUsd, 9);
+        expect(paper.ledger.cashUsd - 100_000).toBeCloseTo(parity.paperPnlUsd, 9);
+        if (byHand.roundingUsd >= 0.01) roundedDays++;
       }
     }
     expect(feesUsd).toBeGreaterThan(0);
+    // Sessions whose daily charge differs from the sum of the per-fill fees by a cent or more
+    expect(roundedDays).toBeGreaterThan(0);
   }, 600_000);
 });
