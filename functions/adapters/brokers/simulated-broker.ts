@@ -24,6 +24,9 @@
  * auction model).
  *
  * Account: cash, signed positions with weighted-average cost and realized PnL (gross of fees).
+ * Regulatory fees (SEC, FINRA TAF, CAT) accrue per fill; at its first read on a later New York
+ * date the account pays each fee type's day total rounded up to the cent beyond the accruals
+ * (`core/exchange/regulatory-fees.ts`), as Alpaca charges each account at the end of the day.
  * Marks for equity and buying power: the last quote mid (else last trade) of a minute that
  * ended at or before now. A new order's buying power is estimated at the last completed
  * minute's quote (the current minute's in the session's first minute). Positions are restated

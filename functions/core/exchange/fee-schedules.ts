@@ -12,7 +12,7 @@
  *   IBKR's Fixed rate includes the exchange and regulatory fees except the pass-through FINRA
  *   TAF and SEC fee on sales, charged on top like Alpaca's.
  * - Alpaca equities: commission-free. Alpaca's "Regulatory Fees" rate table
- *   (docs.alpaca.markets/docs/regulatory-fees) lists, for equities:
+ *   (docs.alpaca.markets/docs/regulatory-fees, read 2026-12-05) lists, for equities:
  *   - SEC Section 31 transaction fee (REG), sells only: 0.0000278 USD per USD of principal
  *     (USD 27.80 per million). The SEC re-sets this rate every fiscal year (and mid-year when
  *     collections run ahead): it set USD 0.00 per million from 2025-05-14 for the rest of
@@ -22,19 +22,26 @@
  *     {@link SEC_FEE_PER_USD_SOLD}, the figure in Alpaca's table.
  *   - FINRA Trading Activity Fee (TAF), sells only: USD 0.000166 per share, at most USD 8.30
  *     per trade (the table's 50,000-share quantity limit × 0.000166; FINRA By-Laws Schedule A
- *     Section 1).
+ *     Section 1). The model caps it per ORDER (an order filled over several minutes pays the
+ *     cap once): FINRA's TAF FAQ A200.17 lets a member compute the fee on the account-level
+ *     average-price confirmation, and Alpaca confirms an order at one average price.
  *   - Consolidated Audit Trail fee (CAT), buys and sells: USD 0.000046 per executed share (the
- *     table's "EES rate"; alpaca.markets/support/regulatory-fees has quoted 0.0000265 and
- *     0.000053 at other dates and rounds the executed shares up to a whole share: the model
- *     charges the exact fractional shares, at most one share's CAT fee less per fill).
- *   How Alpaca charges them (same page): it accrues them intraday, and at the end of the day
- *   charges each account the day's cumulative total of each fee, rounded UP to the cent (a
- *   TAF total of USD 0.00083 is charged USD 0.01); they are taken from the sale proceeds (the
- *   CAT fee of a purchase from buying power). This model accrues them per fill, unrounded, in
- *   the fill's fee (so the cohort, the reference simulation and the broker book them on the
- *   same fill): its day's total is below Alpaca's charge by less than USD 0.01 per fee type
- *   and account-day. The TAF cap applies per fill (an order filled over several minutes could
- *   pay the cap more than once; at USD 8.30 a fill of 50,000 shares).
+ *     table's "EES rate"), the executed shares rounded UP to a whole share
+ *     (alpaca.markets/support/regulatory-fees, read 2026-12-05: "The CAT Fee rate is
+ *     determined based on executed shares, rounded up to the nearest whole share"; that page
+ *     has quoted 0.0000265 and 0.000053 per share at other dates: the model keeps the docs
+ *     table's rate). Rounded per order, like the TAF cap: a 0.1-share order pays one share's
+ *     CAT fee.
+ *   How Alpaca charges them (docs page, "How Fees are charged and reflected in account
+ *   balances"): it accrues them intraday and deducts the pending amounts from the account's
+ *   balances; at the end of the day it charges each account the day's cumulative total of each
+ *   fee, rounded UP to the cent (a TAF total of USD 0.00083 is charged USD 0.01); they are
+ *   taken from the sale proceeds (the CAT fee of a purchase from buying power). The model
+ *   accrues them per fill, unrounded, inside the fill's fee, and charges each account, once per
+ *   New York session date, each type's total rounded up beyond the accruals
+ *   (`exchange/regulatory-fees.ts`): the cohort (each agent is an account), the simulated
+ *   broker, the reference simulation and the paper PnL alike. A USD 50 slice's round trip of
+ *   0.1 share at USD 500 accrues USD 0.0015 and is charged USD 0.03.
  * - Alpaca crypto, tier 1 (30-day volume below USD 100,000): taker 0.25 % of notional on
  *   either side (a market order takes liquidity); maker 0.15 % (alpaca.markets/support/
  *   crypto-maker-taker-gmt-faq, effective 2023-03-13). Higher tiers: set `notionalFeeFraction`
@@ -66,10 +73,13 @@ export interface BrokerFeeSchedule {
  * (`fees.secFeePerUsdSold`).
  */
 export const SEC_FEE_PER_USD_SOLD = 27.8e-6;
-/** FINRA TAF on sales, USD per share, and its cap per trade, USD (Alpaca's table). */
+/** FINRA TAF on sales, USD per share, and its cap per order, USD (Alpaca's table). */
 const FINRA_TAF_PER_SHARE = 0.000166;
 const FINRA_TAF_MAX_USD = 8.3;
-/** CAT fee on both sides, USD per executed share (Alpaca's table, "CAT FEE, EES Rate"). */
+/**
+ * CAT fee on both sides, USD per executed share, the order's executed shares rounded up to a
+ * whole share (Alpaca's table, "CAT FEE, EES Rate"; the rounding: its support page).
+ */
 const CAT_FEE_PER_SHARE = 0.000046;
 
 /** Every preset, by name. */
@@ -92,7 +102,7 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
   alpaca_equity: {
     name: 'alpaca_equity',
     source:
-      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30) on sells, CAT fee USD 0.000046/share on both sides (docs.alpaca.markets/docs/regulatory-fees, read 2026-12-05)',
+      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30 per order) on sells, CAT fee USD 0.000046/share rounded up to whole shares on both sides; each fee type charged per account and day, rounded up to the cent (docs.alpaca.markets/docs/regulatory-fees, alpaca.markets/support/regulatory-fees, read 2026-12-05)',
     costs: {
       feePerShareUsd: 0,
       minFeeUsd: 0,

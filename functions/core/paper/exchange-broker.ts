@@ -9,7 +9,9 @@
  * and every asset fractionable. It keeps the account's day-trade ledger as the simulated broker
  * does (`exchange/day-trades.ts`: every fill, in fill order, against the position before it),
  * reports the count as `dayTradeCount`, and, when given the pattern-day-trader rule, refuses the
- * order that could complete a day trade beyond it, with the simulated broker's reason.
+ * order that could complete a day trade beyond it, with the simulated broker's reason. Its
+ * orders report their regulatory fees by type, and the account pays the day's rounding of them
+ * once the New York date is over, as the simulated broker does (`exchange/regulatory-fees.ts`).
  *
  * Quantities shares, prices USD per share, money USD, times epoch ms UTC / ISO-8601.
  */
