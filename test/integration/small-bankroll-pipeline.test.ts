@@ -25,6 +25,9 @@ describe('a $50 bankroll through the pipeline', () => {
       sessionDate: '2013-10-07',
       executionName: 'it-small-cohort',
       bankrollUsd: 50,
+      // Seed 2: Alpaca's USD 1 minimum of a fractional buy keeps most 1.67 USD agents of
+      // seed 1 from trading (their best candidate makes 2 round trips, below the gate's 4)
+      seed: 2,
     });
 
     // Act: the promotion on 2013-10-08, five minutes before the window opens
