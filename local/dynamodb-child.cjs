@@ -3,7 +3,9 @@
 // supervisor stops the JVM when its own stdin closes (the parent exited or crashed), so no
 // emulator is ever orphaned. The JVM runs with a class-data-sharing archive built once per
 // machine (local/dynamodb-cds.cjs); without one (STAGEGATE_DYNAMODB_CDS=off, or the cache
-// cannot be prepared) it is the package's own `java -jar` launch.
+// cannot be prepared) it is the package's own `java -jar` launch. Its first stdout line says
+// which (`stagegate-cds-use|none|off`, or `stagegate-cds-train <marker>` for the start that
+// writes the archive, which local/servers.ts trains before the marker lets it be kept).
 // Usage: node dynamodb-child.cjs <port> <dataDir|:memory:>
 'use strict';
 const { spawn } = require('node:child_process');
@@ -21,11 +23,16 @@ function start() {
         process.env.STAGEGATE_DYNAMODB_CDS_DIR ||
         path.join(__dirname, '..', 'node_modules', '.cache', 'stagegate', 'dynamodb-local');
       const launch = javaLaunch({ port: Number(portArg), dataDir, cacheDir });
+      // First stdout line: the archive-writing start's marker (local/servers.ts trains it).
+      process.stdout.write(
+        `stagegate-cds-${launch.trained ? `train ${launch.trained}` : launch.cds}\n`,
+      );
       return spawn(launch.command, launch.args, { stdio });
     } catch (err) {
       process.stderr.write(`class-data sharing not used: ${err.message}\n`);
     }
   }
+  process.stdout.write('stagegate-cds-off\n');
   return dynamoDbLocal.spawn({
     port: Number(portArg),
     path: dataDir === ':memory:' ? null : dataDir,

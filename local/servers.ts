@@ -5,27 +5,17 @@
  *
  * Both children watch their stdin: when this process exits for any reason (normal exit,
  * Ctrl-C, an uncaught error, even SIGKILL) the pipe closes and the emulator stops with it.
+ *
+ * Light on purpose: this module imports only Node built-ins at load time (the AWS SDK and the
+ * audit key layout are imported when first needed), so the CLI spawns the emulators before it
+ * loads the rest of the application (bin/stagegate.ts, local/boot.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  UpdateTableCommand,
-} from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { indexLegacyStreamHeads } from '../functions/adapters/audit/stream-heads.js';
-import {
-  AUDIT_HEADS_INDEX,
-  AUDIT_HEADS_PK,
-  AUDIT_HEADS_PROJECTED,
-  AUDIT_HEADS_SK,
-} from '../functions/core/audit/keys.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -301,7 +291,9 @@ async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs
     },
   );
   const output = collect(child);
+  const trainedMarker = classArchiveMarker(child);
   const endpoint = `http://127.0.0.1:${port}`;
+  const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_REGION,
@@ -335,6 +327,9 @@ async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs
         await new Promise((r) => setTimeout(r, READINESS_POLL_MS));
       }
     }
+    const marker = await trainedMarker;
+    // An untrained run's archive is discarded: a training failure costs only the archive.
+    if (marker) await trainClassArchive(endpoint, marker).catch(() => undefined);
   } catch (err) {
     await stopChild(child);
     throw err;
@@ -342,6 +337,162 @@ async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs
     client.destroy();
   }
   return { child, endpoint };
+}
+
+/**
+ * The file the supervisor names when this start writes DynamoDB Local's class-data-sharing
+ * archive (its first stdout line, `stagegate-cds-train <file>`; local/dynamodb-child.cjs), or
+ * null once it printed anything else or exited.
+ */
+function classArchiveMarker(child: ChildProcess): Promise<string | null> {
+  return new Promise((resolve) => {
+    let first = '';
+    const onData = (d: Buffer) => {
+      first += d.toString();
+      if (!first.includes('\n')) return;
+      child.stdout?.off('data', onData);
+      resolve(/^stagegate-cds-train (.+)$/m.exec(first.split('\n')[0] ?? '')?.[1] ?? null);
+    };
+    child.stdout?.on('data', onData);
+    child.once('close', () => resolve(null));
+  });
+}
+
+type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
+
+/** The scratch table of {@link trainClassArchive}: a key schema and one index, like the stack's. */
+function trainingTable(sdk: DynamoSdk, TableName: string) {
+  return new sdk.CreateTableCommand({
+    TableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'g', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'by-g',
+        KeySchema: [
+          { AttributeName: 'g', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  });
+}
+
+/**
+ * The requests of {@link trainClassArchive} in order; those sent twice fail the second time
+ * (a conditional check, a canceled transaction), so the error paths are loaded too.
+ */
+function trainingRequests(sdk: DynamoSdk, TableName: string) {
+  const key = (pk: string, sk: string) => ({ pk: { S: pk }, sk: { S: sk } });
+  const item = (pk: string, sk: string) => ({ ...key(pk, sk), g: { S: 'g' }, n: { N: '1' } });
+  const values = (v: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, /^\d+$/.test(x) ? { N: x } : { S: x }]),
+    );
+  const put = new sdk.PutItemCommand({
+    TableName,
+    Item: item('a', '1'),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  const transact = new sdk.TransactWriteItemsCommand({
+    TransactItems: [
+      { Put: { TableName, Item: item('b', '1'), ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Update: {
+          TableName,
+          Key: key('a', '1'),
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: values({ ':n': '5' }),
+        },
+      },
+    ],
+  });
+  return [
+    new sdk.DescribeTableCommand({ TableName }),
+    put,
+    put,
+    new sdk.GetItemCommand({ TableName, Key: key('a', '1') }),
+    new sdk.UpdateItemCommand({
+      TableName,
+      Key: key('a', '1'),
+      UpdateExpression: 'SET n = n + :one, #t = :t',
+      ConditionExpression: 'n < :max',
+      ExpressionAttributeNames: { '#t': 't' },
+      ExpressionAttributeValues: values({ ':one': '1', ':max': '9', ':t': 'x' }),
+      ReturnValues: 'ALL_NEW',
+    }),
+    new sdk.BatchWriteItemCommand({
+      RequestItems: {
+        [TableName]: ['2', '3'].map((sk) => ({ PutRequest: { Item: item('a', sk) } })),
+      },
+    }),
+    new sdk.BatchGetItemCommand({ RequestItems: { [TableName]: { Keys: [key('a', '2')] } } }),
+    new sdk.QueryCommand({
+      TableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: values({ ':pk': 'a', ':s': 'sk' }),
+      ScanIndexForward: false,
+      Limit: 2,
+    }),
+    new sdk.QueryCommand({
+      TableName,
+      IndexName: 'by-g',
+      KeyConditionExpression: 'g = :g',
+      ExpressionAttributeValues: values({ ':g': 'g' }),
+    }),
+    transact,
+    transact,
+    new sdk.ScanCommand({ TableName, Limit: 10 }),
+    new sdk.DeleteItemCommand({ TableName, Key: key('b', '1') }),
+  ];
+}
+
+/**
+ * Trains the start that writes DynamoDB Local's class-data-sharing archive: one request of
+ * every kind the stack sends (table and index creation, conditional put and its failure,
+ * get, update, query on the table and an index, batch write and get, a transaction and its
+ * cancellation, scan, delete), on a scratch table dropped after, so the archive holds the
+ * classes of every request path whatever the run then does. Then creates `marker`: only a
+ * trained run's archive is kept (local/dynamodb-cds.cjs). A few hundred milliseconds, once
+ * per installation.
+ *
+ * @throws the first unexpected request error (no marker: the archive is discarded).
+ */
+export async function trainClassArchive(endpoint: string, marker: string): Promise<void> {
+  const sdk = await import('@aws-sdk/client-dynamodb');
+  const client = new sdk.DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const TableName = `stagegate-cds-training-${process.pid}`;
+  try {
+    await client.send(trainingTable(sdk, TableName));
+    const sent = new Set<unknown>();
+    for (const request of trainingRequests(sdk, TableName)) {
+      // The second send of the same request is expected to fail.
+      const again = sent.has(request);
+      sent.add(request);
+      await (client.send(request as never) as Promise<unknown>).catch((err: unknown) => {
+        if (!again) throw err;
+      });
+    }
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(marker, '');
+  } finally {
+    await client.send(new sdk.DeleteTableCommand({ TableName })).catch(() => undefined);
+    client.destroy();
+  }
 }
 
 /**
@@ -400,18 +551,24 @@ export async function startLocalServers(options: StartOptions): Promise<LocalSer
   };
 }
 
+/** The audit key layout (imported when a table is ensured, not when servers start). */
+const auditKeys = () => import('../functions/core/audit/keys.js');
+
 /** The audit stream-head index as DynamoDB declares it (same as the stateful CDK stack). */
-const AUDIT_HEADS_GSI = {
-  IndexName: AUDIT_HEADS_INDEX,
-  KeySchema: [
-    { AttributeName: AUDIT_HEADS_PK, KeyType: 'HASH' as const },
-    { AttributeName: AUDIT_HEADS_SK, KeyType: 'RANGE' as const },
-  ],
-  Projection: {
-    ProjectionType: 'INCLUDE' as const,
-    NonKeyAttributes: [...AUDIT_HEADS_PROJECTED],
-  },
-};
+async function auditHeadsGsi() {
+  const k = await auditKeys();
+  return {
+    IndexName: k.AUDIT_HEADS_INDEX,
+    KeySchema: [
+      { AttributeName: k.AUDIT_HEADS_PK, KeyType: 'HASH' as const },
+      { AttributeName: k.AUDIT_HEADS_SK, KeyType: 'RANGE' as const },
+    ],
+    Projection: {
+      ProjectionType: 'INCLUDE' as const,
+      NonKeyAttributes: [...k.AUDIT_HEADS_PROJECTED],
+    },
+  };
+}
 
 /**
  * Creates the stagegate single table (pk/sk + GSIs `gsi1` and `audit-heads`) if it does not
@@ -420,6 +577,8 @@ const AUDIT_HEADS_GSI = {
  * (a one-time migration, `indexLegacyStreamHeads`).
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { CreateTableCommand, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+  const { AUDIT_HEADS_PK, AUDIT_HEADS_SK } = await auditKeys();
   const existing = await client.send(new ListTablesCommand({}));
   if (existing.TableNames?.includes(tableName)) {
     await ensureAuditHeadsIndex(client, tableName);
@@ -450,7 +609,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: 'ALL' },
         },
-        AUDIT_HEADS_GSI,
+        await auditHeadsGsi(),
       ],
     }),
   );
@@ -458,6 +617,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
 
 /** Adds the `audit-heads` index to a table created without it, then indexes its heads. */
 async function ensureAuditHeadsIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { DescribeTableCommand, UpdateTableCommand } = await import('@aws-sdk/client-dynamodb');
+  const { AUDIT_HEADS_INDEX, AUDIT_HEADS_PK, AUDIT_HEADS_SK } = await auditKeys();
   const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const indexes = described.Table?.GlobalSecondaryIndexes ?? [];
   if (indexes.some((i) => i.IndexName === AUDIT_HEADS_INDEX)) return;
@@ -468,10 +629,12 @@ async function ensureAuditHeadsIndex(client: DynamoDBClient, tableName: string):
         { AttributeName: AUDIT_HEADS_PK, AttributeType: 'S' },
         { AttributeName: AUDIT_HEADS_SK, AttributeType: 'S' },
       ],
-      GlobalSecondaryIndexUpdates: [{ Create: AUDIT_HEADS_GSI }],
+      GlobalSecondaryIndexUpdates: [{ Create: await auditHeadsGsi() }],
     }),
   );
   await waitForIndex(client, tableName, AUDIT_HEADS_INDEX);
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { indexLegacyStreamHeads } = await import('../functions/adapters/audit/stream-heads.js');
   await indexLegacyStreamHeads(DynamoDBDocumentClient.from(client), tableName);
 }
 
@@ -487,6 +650,7 @@ async function waitForIndex(
   indexName: string,
   deadlineMs = LOCAL_SERVER_START_TIMEOUT_MS,
 ): Promise<void> {
+  const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
   const until = Date.now() + deadlineMs;
   for (;;) {
     const described = await client.send(new DescribeTableCommand({ TableName: tableName }));

@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +10,7 @@ interface Launch {
   command: string;
   args: string[];
   cds: 'use' | 'dump' | 'none';
+  trained?: string;
 }
 const cds = createRequire(import.meta.url)('../../../local/dynamodb-cds.cjs') as {
   javaLaunch(o: {
@@ -18,8 +21,15 @@ const cds = createRequire(import.meta.url)('../../../local/dynamodb-cds.cjs') as
     now?: number;
   }): Launch;
   stripClassPath(text: string): { manifest: string; mainClass: string | null };
+  pruneCache(cacheDir: string, key: string, now: number): string[];
+  RUNNER: string;
   STALE_CLAIM_MS: number;
 };
+
+/** Sets the modification time of `files` in `dir` to `ms`. */
+async function age(dir: string, files: readonly string[], ms: number): Promise<void> {
+  for (const f of files) await utimes(path.join(dir, f), new Date(ms), new Date(ms));
+}
 
 describe('DynamoDB Local class-data sharing launch', () => {
   let cacheDir: string;
@@ -108,5 +118,112 @@ describe('DynamoDB Local class-data sharing launch', () => {
 
     // Assess
     expect(other.cds).toBe('dump');
+  });
+
+  it('keeps a dumped archive only after a clean exit of a trained run', async () => {
+    // Prepare: the runner around a stand-in "JVM" that writes the archive file and exits
+    const run = (exitCode: number, trained: boolean) => {
+      const tmp = path.join(cacheDir, `ddb-x.jsa.${exitCode}${trained}.tmp`);
+      const final = path.join(cacheDir, `ddb-x-${exitCode}${trained}.jsa`);
+      const marker = `${tmp}.trained`;
+      const claimFile = `${final}.dumping`;
+      if (trained) spawnSync('touch', [marker]);
+      spawnSync('touch', [claimFile]);
+      const jvm = `printf archive > "${tmp}"; exit ${exitCode}`;
+      const r = spawnSync('sh', [
+        '-c',
+        cds.RUNNER,
+        'sh',
+        tmp,
+        final,
+        claimFile,
+        marker,
+        'sh',
+        '-c',
+        jvm,
+      ]);
+      return {
+        status: r.status,
+        kept: existsSync(final),
+        leftovers: [tmp, marker, claimFile].filter(existsSync),
+      };
+    };
+
+    // Act
+    const cleanTrained = run(0, true);
+    const stoppedTrained = run(143, true);
+    const untrained = run(0, false);
+    const crashed = run(134, true);
+
+    // Assess
+    expect(cleanTrained).toEqual({ status: 0, kept: true, leftovers: [] });
+    expect(stoppedTrained).toEqual({ status: 143, kept: true, leftovers: [] });
+    expect(untrained).toEqual({ status: 0, kept: false, leftovers: [] });
+    expect(crashed).toEqual({ status: 134, kept: false, leftovers: [] });
+  });
+
+  it('names a marker for the archive-writing start only', async () => {
+    // Prepare
+    const at = { port: 8000, dataDir: ':memory:', cacheDir, now: Date.now() };
+
+    // Act
+    const first = cds.javaLaunch(at);
+    const concurrent = cds.javaLaunch(at);
+
+    // Assess: the runner gets the marker; the JVM is asked to write to a temporary file
+    expect(first.trained).toMatch(/ddb-[0-9a-f]{16}\.jsa\.\d+\.trained$/);
+    expect(first.args).toContain(first.trained);
+    expect(first.args.find((a) => a.startsWith('-XX:ArchiveClassesAtExit='))).toMatch(/\.tmp$/);
+    expect(concurrent.trained).toBeUndefined();
+  });
+
+  it("prunes other keys' files and dead runs' temporaries once untouched for the stale window", async () => {
+    // Prepare: the current key's files, an older key's, and leftovers of a dead run (pid 2**22+1)
+    const now = Date.now();
+    const at = { port: 8000, dataDir: ':memory:', cacheDir, now };
+    cds.javaLaunch(at);
+    const current = await readdir(cacheDir);
+    const key = /DynamoDBLocal-([0-9a-f]{16})\.jar/.exec(current.join(' '))?.[1] as string;
+    const other = '0123456789abcdef';
+    const dead = 4194305;
+    const old = [
+      `DynamoDBLocal-${other}.jar`,
+      `DynamoDBLocal-${other}.json`,
+      `ddb-${other}.jsa`,
+      `ddb-${other}.jsa.dumping`,
+      `ddb-${key}.jsa.${dead}.tmp`,
+      `ddb-${key}.jsa.${dead}.trained`,
+    ];
+    const recent = `ddb-${other}.jsa.recent`;
+    for (const f of [...old, recent, 'unrelated.txt']) await writeFile(path.join(cacheDir, f), 'x');
+    await age(cacheDir, [...old, 'unrelated.txt', ...current], now - cds.STALE_CLAIM_MS - 60_000);
+    await age(cacheDir, [recent], now - 1_000);
+
+    // Act
+    const pruned = cds.pruneCache(cacheDir, key, now);
+
+    // Assess: only the stale files of other keys and the dead run's leftovers are gone
+    expect(pruned.sort()).toEqual([...old].sort());
+    expect((await readdir(cacheDir)).sort()).toEqual([...current, recent, 'unrelated.txt'].sort());
+  });
+
+  it('refreshes the files it launches with, so a concurrent prune under another key keeps them', async () => {
+    // Prepare: an archive of the current key, last used long ago
+    const at = { port: 8000, dataDir: ':memory:', cacheDir, now: Date.now() };
+    cds.javaLaunch(at);
+    const claim = (await readdir(cacheDir)).find((f) => f.endsWith('.dumping')) as string;
+    const archive = claim.replace(/\.dumping$/, '');
+    await writeFile(path.join(cacheDir, archive), 'x');
+    const files = (await readdir(cacheDir)).filter((f) => !f.endsWith('.dumping'));
+    await age(cacheDir, files, at.now - 2 * cds.STALE_CLAIM_MS);
+
+    // Act: a start maps it, then a start under other JVM options prunes
+    const use = cds.javaLaunch(at);
+    cds.javaLaunch({ ...at, env: { ...process.env, JDK_JAVA_OPTIONS: '-Xmx64m' } });
+
+    // Assess
+    expect(use.cds).toBe('use');
+    for (const f of files)
+      expect((await stat(path.join(cacheDir, f))).mtimeMs).toBeGreaterThan(at.now - 1_000);
   });
 });
