@@ -9,6 +9,8 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../../functions/core/errors.js';
+import { BELOW_FRACTIONAL_MINIMUM } from '../../../functions/core/exchange/exchange-model.js';
+import { BROKER_FEE_SCHEDULES } from '../../../functions/core/exchange/fee-schedules.js';
 import type { BrokerOrderRequest } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
@@ -568,5 +570,48 @@ describe('SimulatedPaperBroker across a split', () => {
     expect(restated?.qty).toBeCloseTo(7, 12);
     expect(restated?.avgEntryPriceUsd).toBeCloseTo((held?.avgEntryPriceUsd ?? 0) / 7, 9);
     expect(valueDay2).toBeCloseTo(valueDay1, 6);
+  });
+});
+
+describe("Alpaca's regulatory fees and USD 1 fractional minimum at the simulated broker", () => {
+  const alpaca = { ...BROKER_FEE_SCHEDULES.alpaca_equity.costs, slippageBps: 10 };
+
+  it('reports each order its fees by type and charges the account USD 0.03 for a day of 0.1-share round trip, once the New York date is over', async () => {
+    // Prepare: buy 0.1 SPY at 100.10 × 1.001 = 100.2001, sell it at 100 × 0.999 = 99.90
+    const { broker, clock } = setup({ config: { costs: alpaca } });
+    await broker.submitOrder(order({ qty: 0.1 }));
+    clock.set(minute(1));
+    await broker.submitOrder(order({ clientOrderId: 'sg_test_2', side: 'sell', qty: 0.1 }));
+    clock.set(minute(3));
+
+    // Act
+    const sale = await broker.getOrderByClientOrderId('sg_test_2');
+    const sameDay = await broker.getLedger();
+    clock.set(NEXT_OPEN);
+    const nextDay = await broker.getLedger();
+
+    // Assess: the sale's fees by type: SEC 9.99 × 0.0000278, TAF 0.1 × 0.000166, CAT on 1 share
+    expect(sale?.regulatoryFeesUsd?.secUsd).toBeCloseTo(9.99 * 0.0000278, 15);
+    expect(sale?.regulatoryFeesUsd?.tafUsd).toBeCloseTo(0.0000166, 15);
+    expect(sale?.regulatoryFeesUsd?.catUsd).toBeCloseTo(0.000046, 15);
+    const trading = -0.1 * 100.2001 + 0.1 * 99.9;
+    const accrued = 9.99 * 0.0000278 + 0.0000166 + 2 * 0.000046;
+    expect(sameDay.cashUsd).toBeCloseTo(10_000 + trading - accrued, 9);
+    // The next New York day: 0.01 each for SEC, TAF and CAT
+    expect(nextDay.cashUsd).toBeCloseTo(10_000 + trading - 0.03, 9);
+    expect(nextDay.feesUsd).toBeCloseTo(0.03, 9);
+  });
+
+  it('refuses a fractional buy worth less than USD 1 with its reason and keeps the order as rejected', async () => {
+    const { broker } = setup({ config: { costs: alpaca } });
+    // 0.005 SPY at about 100.20 = 0.50 USD
+    await expect(broker.submitOrder(order({ qty: 0.005 }))).rejects.toThrow(
+      new BrokerRejectedError('sg_test_1', BELOW_FRACTIONAL_MINIMUM),
+    );
+    const kept = await broker.getOrderByClientOrderId('sg_test_1');
+    expect(kept?.status).toBe('rejected');
+    await expect(
+      broker.submitOrder(order({ clientOrderId: 'sg_test_2', qty: 0.01 })),
+    ).resolves.toMatchObject({ duplicate: false });
   });
 });
