@@ -20,6 +20,22 @@ export interface PromotionRepository {
   reserveOrder(order: PromotionOrder): Promise<{ created: boolean; order: PromotionOrder }>;
   saveOrder(order: PromotionOrder): Promise<void>;
   /**
+   * Saves `order` only if the stored order is still `expected` (the same status, filled
+   * quantity, booked quantity and `updatedAtMs`), together with the position book of
+   * `book.account` at `book.expectedVersion` when given: all or nothing. So of two writers
+   * that read the same order (two crash sweeps, a sweep and a late poll), one moves it and
+   * books its fill; the other is told and gets the stored order.
+   *
+   * @returns `saved`; `order_moved` with the stored order (nothing saved); `book_moved` (the
+   *   book's version moved: nothing saved, re-read the book and retry).
+   * @throws NotFoundError when the order was never reserved.
+   */
+  transitionOrder(
+    order: PromotionOrder,
+    expected: PromotionOrder,
+    book?: BookWrite,
+  ): Promise<OrderTransition>;
+  /**
    * Ids of promotions still `staged` or `submitted` that were staged in
    * `[fromIso, toIso)` (UTC ISO-8601), oldest first: the crash sweeper's candidates.
    */
@@ -35,3 +51,18 @@ export interface PromotionRepository {
   /** Saves the book if its version is still `expectedVersion`; false when it moved. */
   saveBook(account: string, book: AccountBook, expectedVersion: number): Promise<boolean>;
 }
+
+/** A position book to save with an order transition (see `transitionOrder`). */
+export interface BookWrite {
+  /** `<broker name>:<account id>`. */
+  readonly account: string;
+  readonly book: AccountBook;
+  /** The version the book was read at (0: none stored yet). */
+  readonly expectedVersion: number;
+}
+
+/** What `transitionOrder` did. */
+export type OrderTransition =
+  | { readonly outcome: 'saved' }
+  | { readonly outcome: 'order_moved'; readonly stored: PromotionOrder }
+  | { readonly outcome: 'book_moved' };

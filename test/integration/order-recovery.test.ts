@@ -322,4 +322,109 @@ describe('order intent and crash recovery', () => {
       'promotion_completed',
     ]);
   });
+
+  describe('two crash sweeps racing on one promotion (both read the order before either writes)', () => {
+    /**
+     * Two sweeps' deps whose broker lookups wait for each other: each sweep has listed the
+     * promotion's orders before either gets the broker's report, so both try the same
+     * transition (a deterministic interleaving, no timing).
+     */
+    const racing = (
+      audit?: PromotionRecoveryDeps['audit'],
+    ): [PromotionRecoveryDeps, PromotionRecoveryDeps] => {
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const both = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const deps = (): PromotionRecoveryDeps => {
+        const broker: BrokerPort = Object.assign(Object.create(alpaca) as BrokerPort, {
+          name: alpaca.name,
+          getOrderByClientOrderId: async (id: string) => {
+            arrived += 1;
+            if (arrived === 2) release();
+            await both;
+            return alpaca.getOrderByClientOrderId(id);
+          },
+        });
+        const base = alpacaDeps();
+        return { ...base, ...(audit ? { audit } : {}), brokerFor: () => broker };
+      };
+      return [deps(), deps()];
+    };
+    /** A promotion whose process died after the broker accepted its one entry. */
+    const abandoned = async (approvalId: string) => {
+      const deps = { ...alpacaDeps(crashing('after')) };
+      stack.clock.set(Date.parse('2013-10-08T15:05:00.000Z'));
+      const staged = await stagePromotion(deps, {
+        request: { source: 'test', cohortId, approvalId, capitalSliceUsd: 5 },
+        executionName: `race-${approvalId}`,
+        executionId: `arn:local:race-${approvalId}`,
+      });
+      if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
+      const gates = await evaluatePromotionGates(deps, { promotion: staged.promotion });
+      expect(gates.passed).toBe(true);
+      await expect(
+        submitPromotionOrders(deps, { promotion: staged.promotion, plan: gates.plan }),
+      ).rejects.toThrow(/killed after/);
+      return staged.promotion;
+    };
+    const heldQty = async (account: string, symbol: string) =>
+      (await alpacaDeps().promotions.getBook(account)).book.positions[symbol]?.qty ?? 0;
+    /** Each recorded transition (client_order_id, status, filled_qty) and how often. */
+    const transitions = async (promotionId: string) => {
+      const counts = new Map<string, number>();
+      for (const r of await statusChanges(promotionId)) {
+        const k = `${r.payload.client_order_id} ${r.payload.status} ${r.payload.filled_qty}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return counts;
+    };
+
+    it('record each order transition once, book its fill once and close the promotion once', async () => {
+      // Prepare
+      const p = await abandoned('race-keyed');
+      const before = await heldQty(p.broker, p.genome.symbol);
+      const [a, b] = racing();
+
+      // Act
+      const [ra, rb] = await Promise.all([
+        recoverPromotion(a, p.promotionId, stack.clock.now()),
+        recoverPromotion(b, p.promotionId, stack.clock.now()),
+      ]);
+
+      // Assess: one record per transition, the fill booked once, closed once
+      const counts = await transitions(p.promotionId);
+      expect(counts.size).toBeGreaterThan(0);
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      const [order] = await alpacaDeps().promotions.listOrders(p.promotionId);
+      const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
+      expect(Math.abs(signed)).toBeGreaterThan(0);
+      expect(order?.bookedQty).toBe(order?.order.filledQty);
+      expect((await heldQty(p.broker, p.genome.symbol)) - before).toBeCloseTo(signed, 9);
+      expect([ra.outcome, rb.outcome]).toEqual(['failed', 'failed']);
+      expect((await kindsOf(p.promotionId)).filter((k) => k === 'workflow_failed')).toHaveLength(1);
+    });
+
+    it('control: with a sink that cannot key its appends both sweeps record the transition; the fill is still booked once', async () => {
+      // Prepare
+      const p = await abandoned('race-plain');
+      const before = await heldQty(p.broker, p.genome.symbol);
+      const real = alpacaDeps().audit;
+      const plain = { append: real.append.bind(real), appendMany: real.appendMany.bind(real) };
+      const [a, b] = racing(plain);
+
+      // Act
+      await Promise.all([
+        recoverPromotion(a, p.promotionId, stack.clock.now()),
+        recoverPromotion(b, p.promotionId, stack.clock.now()),
+      ]);
+
+      // Assess
+      expect(Math.max(...(await transitions(p.promotionId)).values())).toBeGreaterThan(1);
+      const [order] = await alpacaDeps().promotions.listOrders(p.promotionId);
+      const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
+      expect((await heldQty(p.broker, p.genome.symbol)) - before).toBeCloseTo(signed, 9);
+    });
+  });
 });

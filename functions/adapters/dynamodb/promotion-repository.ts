@@ -4,6 +4,7 @@ import {
   PutCommand,
   paginateQuery,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
@@ -14,7 +15,11 @@ import {
   type StagedPromotion,
   StagedPromotionSchema,
 } from '../../core/use-cases/promotion-records.js';
-import type { PromotionRepository } from '../../ports/promotion-repository.js';
+import type {
+  BookWrite,
+  OrderTransition,
+  PromotionRepository,
+} from '../../ports/promotion-repository.js';
 import { rethrowAws } from '../aws-errors.js';
 
 const promotionPk = (id: string) => `PROMOTION#${id}`;
@@ -237,25 +242,78 @@ export class DynamoPromotionRepository implements PromotionRepository {
 
   async saveBook(account: string, book: AccountBook, expectedVersion: number): Promise<boolean> {
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: bookPk(account),
-            sk: 'BOOK',
-            book: JSON.stringify(book),
-            version: expectedVersion + 1,
-          },
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-          ...(expectedVersion === 0
-            ? {}
-            : { ExpressionAttributeValues: { ':v': expectedVersion } }),
-        }),
-      );
+      await this.doc.send(new PutCommand(this.bookPut({ account, book, expectedVersion })));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
       rethrowAws(err, `save position book ${account}`);
     }
+  }
+
+  /** The conditional Put of a position book at its next version. */
+  private bookPut(w: BookWrite) {
+    return {
+      TableName: this.tableName,
+      Item: {
+        pk: bookPk(w.account),
+        sk: 'BOOK',
+        book: JSON.stringify(w.book),
+        version: w.expectedVersion + 1,
+      },
+      ConditionExpression: w.expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+      ...(w.expectedVersion === 0
+        ? {}
+        : { ExpressionAttributeValues: { ':v': w.expectedVersion } }),
+    };
+  }
+
+  async transitionOrder(
+    order: PromotionOrder,
+    expected: PromotionOrder,
+    book?: BookWrite,
+  ): Promise<OrderTransition> {
+    const valid = PromotionOrderSchema.parse(order);
+    const key = { pk: promotionPk(valid.promotionId), sk: `ORDER#${valid.order.clientOrderId}` };
+    const orderPut = {
+      TableName: this.tableName,
+      Item: { ...key, ...valid },
+      ConditionExpression: '#o.#s = :s AND #o.#f = :f AND #o.#u = :u AND #b = :b',
+      ExpressionAttributeNames: {
+        '#o': 'order',
+        '#s': 'status',
+        '#f': 'filledQty',
+        '#u': 'updatedAtMs',
+        '#b': 'bookedQty',
+      },
+      ExpressionAttributeValues: {
+        ':s': expected.order.status,
+        ':f': expected.order.filledQty,
+        ':u': expected.order.updatedAtMs,
+        ':b': expected.bookedQty,
+      },
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [{ Put: orderPut }, ...(book ? [{ Put: this.bookPut(book) }] : [])],
+        }),
+      );
+      return { outcome: 'saved' };
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'TransactionCanceledException') {
+        rethrowAws(err, `transition order ${valid.order.clientOrderId}`);
+      }
+    }
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (!out.Item) throw new NotFoundError('order', valid.order.clientOrderId);
+    const stored = PromotionOrderSchema.parse(out.Item);
+    const same =
+      stored.order.status === expected.order.status &&
+      stored.order.filledQty === expected.order.filledQty &&
+      stored.order.updatedAtMs === expected.order.updatedAtMs &&
+      stored.bookedQty === expected.bookedQty;
+    return same ? { outcome: 'book_moved' } : { outcome: 'order_moved', stored };
   }
 }

@@ -63,6 +63,7 @@ function previewPromotions(real: PromotionRepository): PromotionRepository {
     setStatus: async () => undefined,
     reserveOrder: refuse,
     saveOrder: refuse,
+    transitionOrder: refuse,
     listOrders: (id) => real.listOrders(id),
     listInFlight: (from, to) => real.listInFlight(from, to),
     listRecent: (limit) => real.listRecent(limit),

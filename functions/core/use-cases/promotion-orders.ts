@@ -5,6 +5,7 @@
  */
 import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import { auditDraft } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { BrokerRejectedError, KillSwitchEngagedError } from '../errors.js';
 import { type AccountBook, applyBookFill, openPositions } from '../exchange/position-book.js';
 import { clientOrderId } from '../orders/client-order-id.js';
@@ -33,6 +34,10 @@ import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
  * order's new status, cumulative `filled_qty` (shares) and `filled_avg_price` (USD, null when
  * nothing filled), the status it had before, and either the broker's own status word or the
  * reason it changed without the broker (rejected before sending, cancelled never sent).
+ * Once per transition: keyed by the client_order_id, the new status and the filled quantity
+ * (an order's lifecycle never returns to a pair it left), so two writers that observed the
+ * same transition (two crash sweeps) record it once; within a workflow step the step's own
+ * key applies (`appendKeyed`).
  *
  * @param actor who changed it: the promotion pipeline, or the in-flight recovery.
  */
@@ -44,7 +49,8 @@ export async function recordOrderStatus(
   why: { readonly broker_status: string } | { readonly reason: string },
   actor: string = PROMOTION_ACTOR,
 ): Promise<void> {
-  await deps.audit.append(
+  await appendKeyed(
+    deps.audit,
     auditDraft('order_status_changed', {
       actor,
       stream: promotionStream(promotionId),
@@ -59,13 +65,18 @@ export async function recordOrderStatus(
         ...why,
       },
     }),
+    ['order-status', promotionId, next.clientOrderId, next.status, next.filledQty],
   );
 }
 
 /**
  * Applies the broker's view of an order to our snapshot through the Order entity (an
- * illegal transition throws IllegalOrderTransitionError), books new fills into THE
- * position book (`exchange/position-book.ts`), saves, and records `order_status_changed` when anything moved.
+ * illegal transition throws IllegalOrderTransitionError) and, when anything moved, records
+ * `order_status_changed` (once per transition) and then saves the order with its new fills
+ * booked into THE position book (`exchange/position-book.ts`) in one conditional write
+ * ({@link commitTransition}): of two writers that read the same order, one moves it and books.
+ *
+ * @returns the order as saved: this call's, or the one another writer saved first.
  */
 export async function syncOrder(
   deps: PromotionDeps,
@@ -81,35 +92,51 @@ export async function syncOrder(
   const next = order.snapshot();
   if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
     return tracked;
-  let bookedQty = tracked.bookedQty;
-  let bookedFeesUsd = tracked.bookedFeesUsd ?? 0;
-  const toBook = next.filledQty - bookedQty;
-  if (toBook > 1e-9) {
-    const prevNotional = bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
-    const price = (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const { book, version } = await deps.promotions.getBook(p.broker);
-      const booked = applyBookFill(book, {
-        symbol: next.symbol,
-        side: next.side,
-        qty: toBook,
-        priceUsd: price,
-        feeUsd: Math.max(0, reported.feesUsd - (tracked.bookedFeesUsd ?? 0)),
-        atMs: nowMs,
-      });
-      if (await deps.promotions.saveBook(p.broker, booked, version)) {
-        bookedQty = next.filledQty;
-        bookedFeesUsd = reported.feesUsd;
-        break;
-      }
-    }
-  }
-  const updated: PromotionOrder = { ...tracked, bookedQty, bookedFeesUsd, order: next };
-  await deps.promotions.saveOrder(updated);
+  // Recorded before the write: a crash in between leaves the order as it was, and the retry
+  // observes the same transition under the same key (nothing new recorded, nothing lost).
   await recordOrderStatus(deps, p.promotionId, tracked.order.status, next, {
     broker_status: reported.status,
   });
-  return updated;
+  return commitTransition(deps, p, tracked, next, { feesUsd: reported.feesUsd, atMs: nowMs });
+}
+
+/**
+ * Saves `tracked` -> `next` with the new fills booked (`transitionOrder`: the order and the
+ * book in one conditional write; re-read on a moved book, at most 5 rounds, then the order
+ * alone with its fills left to book). Another writer's transition wins: its order is returned.
+ */
+export async function commitTransition(
+  deps: Pick<PromotionDeps, 'promotions'>,
+  p: Pick<StagedPromotion, 'broker'>,
+  tracked: PromotionOrder,
+  next: OrderSnapshot,
+  fill: { readonly feesUsd: number; readonly atMs: number },
+): Promise<PromotionOrder> {
+  const toBook = next.filledQty - tracked.bookedQty;
+  const unbooked: PromotionOrder = {
+    ...tracked,
+    bookedFeesUsd: tracked.bookedFeesUsd ?? 0,
+    order: next,
+  };
+  for (let attempt = 0; toBook > 1e-9 && attempt < 5; attempt++) {
+    const { book, version } = await deps.promotions.getBook(p.broker);
+    const prevNotional = tracked.bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
+    const booked = applyBookFill(book, {
+      symbol: next.symbol,
+      side: next.side,
+      qty: toBook,
+      priceUsd: (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook,
+      feeUsd: Math.max(0, fill.feesUsd - (tracked.bookedFeesUsd ?? 0)),
+      atMs: fill.atMs,
+    });
+    const updated = { ...unbooked, bookedQty: next.filledQty, bookedFeesUsd: fill.feesUsd };
+    const write = { account: p.broker, book: booked, expectedVersion: version };
+    const out = await deps.promotions.transitionOrder(updated, tracked, write);
+    if (out.outcome === 'saved') return updated;
+    if (out.outcome === 'order_moved') return out.stored;
+  }
+  const out = await deps.promotions.transitionOrder(unbooked, tracked);
+  return out.outcome === 'order_moved' ? out.stored : unbooked;
 }
 
 export interface OrdersOutput {

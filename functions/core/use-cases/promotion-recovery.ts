@@ -21,7 +21,7 @@ import { appendManyKeyed } from '../audit/step-scoped.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
 import { recoverPaperSession } from './paper-session-recovery.js';
 import type { PromotionDeps } from './promotion.js';
-import { recordOrderStatus, syncOrder } from './promotion-orders.js';
+import { commitTransition, recordOrderStatus, syncOrder } from './promotion-orders.js';
 import type { PromotionOrder } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';
@@ -79,11 +79,14 @@ async function recoverOrder(
   } else {
     const order = Order.rehydrate(tracked.order);
     order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
-    current = { ...tracked, order: order.snapshot() };
-    await deps.promotions.saveOrder(current);
     const reason =
       'never reached the broker (crash between order_intent and the broker call); not sent';
-    await recordOrderStatus(deps, p.promotionId, before, current.order, { reason }, ACTOR);
+    // Recorded (once per transition) before the conditional write, as syncOrder does.
+    await recordOrderStatus(deps, p.promotionId, before, order.snapshot(), { reason }, ACTOR);
+    current = await commitTransition(deps, p, tracked, order.snapshot(), {
+      feesUsd: 0,
+      atMs: nowMs,
+    });
   }
   return {
     clientOrderId: coid,
