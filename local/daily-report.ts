@@ -5,6 +5,7 @@
  * Web API. The time is the stack's clock (the replay sets it to the firing), as in AWS.
  */
 import { buildDailyReportDeps } from '../functions/composition/daily-report.js';
+import { dailyReportKeys } from '../functions/core/use-cases/daily-report.js';
 import { createHandler } from '../functions/handlers/post-daily-report.js';
 import { chatOpsConfigOf } from '../lib/config/runtime-env.js';
 import { localLambdaContext } from './asl-runner.js';
@@ -14,6 +15,7 @@ import type { LocalStack } from './local-stack.js';
 /** What one firing did: `posted` (with the session) or `skipped` (with the reason). */
 export interface LocalDailyReport {
   readonly outcome: 'posted' | 'skipped';
+  readonly market: 'equity-usa' | 'crypto';
   readonly sessionDate: string | null;
   readonly channel?: string;
   readonly reason?: string;
@@ -22,8 +24,8 @@ export interface LocalDailyReport {
 /**
  * Runs the daily-report handler once at the stack's clock and prints its outcome.
  * @param firing.iso the firing's time (UTC ISO-8601; logged only, the clock decides);
- *   `stamp` how the replay prints it; `crypto` the replay's calendar (the stage config is the
- *   equity one).
+ *   `stamp` how the replay prints it; `crypto` the replay's market (the event's `market`, as
+ *   the deployed `crypto-daily-report` schedule sends it).
  * @throws what the handler throws (a failed post is recorded `report_posted` `failed` first).
  */
 export async function runLocalDailyReport(
@@ -37,16 +39,16 @@ export async function runLocalDailyReport(
     (line) => write(`  ${line}\n`),
     process.env.STAGEGATE_SLACK_WEBHOOK_URL || undefined,
   );
-  const config = { ...chatOpsConfigOf(stack.config), market };
-  const deps = buildDailyReportDeps(stack.runtime, config, channel);
+  const deps = buildDailyReportDeps(stack.runtime, chatOpsConfigOf(stack.config), channel);
   const handler = createHandler(() => deps);
   const out = (await handler(
-    { scheduledTime: firing.iso },
+    { scheduledTime: firing.iso, market },
     localLambdaContext('PostDailyReport', 120_000),
   )) as LocalDailyReport;
+  const kept = out.sessionDate ? dailyReportKeys(market, out.sessionDate).artifact : '';
   write(
     out.outcome === 'posted'
-      ? `  daily report ${out.sessionDate}: posted (${out.channel}); kept as daily-reports/${out.sessionDate}.json\n`
+      ? `  daily report ${out.sessionDate}: posted (${out.channel}); kept as ${kept}\n`
       : `  daily report: skipped (${out.reason})\n`,
   );
   return out;

@@ -218,7 +218,7 @@ export function replayFailure(
  * enables them: the session ingestion (it starts the cohort and the learning cycle), the
  * promotion window and the stand-alone learning cycles; the 09:35 cohort and the 16:30
  * go/no-go are deployed disabled. Crypto: `schedules.crypto`'s session ingestion (00:05 UTC, after the UTC day
- * closed) and its learning cycles.
+ * closed), its learning cycles and its daily report (00:55 UTC).
  */
 function chainSchedules(
   stack: Pick<LocalStack, 'config'>,
@@ -226,7 +226,7 @@ function chainSchedules(
   market: 'equity-usa' | 'crypto',
 ): ScheduleSpec[] {
   if (market === 'crypto') {
-    const { sessionIngestion, learningCycle } = stageSchedules(stack.config).crypto;
+    const { sessionIngestion, learningCycle, dailyReport } = stageSchedules(stack.config).crypto;
     return [
       {
         name: 'session-ingestion',
@@ -238,6 +238,16 @@ function chainSchedules(
         expression: learningCycle.expression,
         timezone: learningCycle.timezone,
       },
+      // After the UTC day's chain, as deployed (crypto-daily-report), like the equity one.
+      ...(dailyReport.enabled
+        ? [
+            {
+              name: 'daily-report',
+              expression: dailyReport.expression,
+              timezone: dailyReport.timezone,
+            },
+          ]
+        : []),
     ];
   }
   const { sessionIngestion } = stageSchedules(stack.config);

@@ -111,6 +111,8 @@ describe('one source of schedules for the CDK app and the local replay', () => {
     expect(chained).toEqual([
       { name: 'session-ingestion', expression: 'cron(10 0 * * ? *)', timezone: 'UTC' },
       { name: 'learning-cycle', expression: 'cron(0 6,18 * * ? *)', timezone: 'UTC' },
+      // ... and the crypto daily report after the chain, as deployed (crypto-daily-report)
+      { name: 'daily-report', expression: crypto.dailyReport.expression, timezone: 'UTC' },
     ]);
     // ... and the checked-in defaults are the crypto times the docs describe
     expect(Object.fromEntries(fromDefaults.map((s) => [s.name, s.expression]))).toEqual({

@@ -112,6 +112,23 @@ describe('crypto sessions through the schedules', () => {
     expect(printed).toContain('[2017-09-04 01:00 UTC] schedule promotion');
   });
 
+  it('posts the crypto daily report of each UTC day after its chain (00:55 UTC), kept under its market', async () => {
+    expect(result.dailyReports.map((r) => [r.outcome, r.market, r.sessionDate])).toEqual([
+      ['posted', 'crypto', '2017-09-03'],
+      ['posted', 'crypto', '2017-09-04'],
+    ]);
+    expect(printed).toContain('[2017-09-04 00:55 UTC] schedule daily-report');
+    expect(printed).toContain('kept as daily-reports/crypto/2017-09-03.json');
+    const kept = (await stack.runtime.artifacts.getJson(
+      'daily-reports/crypto/2017-09-03.json',
+    )) as {
+      market: string;
+      cohort: { cohortId: string } | null;
+    };
+    expect(kept.market).toBe('crypto');
+    expect(kept.cohort?.cohortId).toBe(result.cohorts[0]?.cohortId);
+  });
+
   it('fires each cohort after its UTC day closed (00:05 UTC the next day)', () => {
     expect(printed).toContain('[2017-09-04 00:05 UTC] schedule cohort-start');
     expect(printed).toContain('[2017-09-05 00:05 UTC] schedule cohort-start');

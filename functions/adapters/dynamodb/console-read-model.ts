@@ -34,6 +34,8 @@ function cohortSummaryOf(i: Item): CohortSummary {
     agentCount: Number(i.agentCount),
     totalPnlUsd: Number((i.parent as { totalPnlUsd?: number } | undefined)?.totalPnlUsd ?? 0),
     bestAgentId: (i.bestAgentId as string | null) ?? null,
+    // Absent on records written before cohorts had a market (equity-usa).
+    ...(i.market === 'crypto' || i.market === 'equity-usa' ? { market: i.market } : {}),
     ...(i.partial ? { partialUpToIso: String((i.partial as { upToIso?: string }).upToIso) } : {}),
   };
 }

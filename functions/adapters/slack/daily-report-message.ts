@@ -68,9 +68,16 @@ function paperText(r: DailyReport): string {
   return `*Paper sessions:*\n${lines.join('\n')}`;
 }
 
+/** How the header names the report's market and session. */
+const MARKET_LABELS: Record<DailyReport['market'], string> = {
+  'equity-usa': 'US equities, NYSE session',
+  crypto: 'crypto, UTC day',
+};
+
 /** The report as a Slack message (header, the day's numbers, evidence, gates, paper, approvals, plan). */
 export function dailyReportMessage(r: DailyReport): SlackMessage {
   const c = r.cohort;
+  const label = MARKET_LABELS[r.market];
   const cohort = c
     ? `Cohort \`${escapeMrkdwn(c.cohortId)}\`: ${c.agentCount} agents on ${escapeMrkdwn(c.symbols.join(', '))}, bankroll ${fmtUsd(c.bankrollUsd)}, PnL ${fmtUsd(c.totalPnlUsd)} (${fmtPct(c.totalPnlUsd / c.bankrollUsd)}).`
     : 'No complete cohort for this session (yet).';
@@ -83,7 +90,7 @@ export function dailyReportMessage(r: DailyReport): SlackMessage {
         .join('\n')
     : 'none';
   const blocks: SlackBlock[] = [
-    { type: 'header', text: plain(`stagegate daily report: ${r.sessionDate}`) },
+    { type: 'header', text: plain(`stagegate daily report: ${r.sessionDate} (${label})`) },
     {
       type: 'section',
       block_id: 'cohort',
@@ -110,7 +117,7 @@ export function dailyReportMessage(r: DailyReport): SlackMessage {
   blocks.push({ type: 'context', elements: [md(`generated ${r.generatedAtIso}${link}`)] });
   const pnl = c ? `PnL ${fmtUsd(c.totalPnlUsd)}` : 'no cohort';
   return {
-    text: `stagegate daily report ${r.sessionDate}: ${pnl}, ${r.promotions.length} promotion(s), ${r.paperSessions.length} paper session(s), ${r.pendingApprovals.length} pending approval(s)`,
+    text: `stagegate daily report ${r.sessionDate} (${label}): ${pnl}, ${r.promotions.length} promotion(s), ${r.paperSessions.length} paper session(s), ${r.pendingApprovals.length} pending approval(s)`,
     blocks,
   };
 }

@@ -20,10 +20,17 @@
  * {@link REPORT_MAX_AGE_MS} ago (a schedule firing on a holiday or before the close reports
  * nothing and says why). The time comes from the Clock port only: no input can set it.
  *
- * Every outcome is recorded `report_posted` (stream `report:daily`): `posted` with the
- * channel and message ts, `skipped` with the reason, `failed` with the error (then rethrown).
- * A session already posted is skipped (the schedule may deliver twice): the posted report is
- * kept at `daily-reports/<session date>.json` in the artifact store.
+ * Which market: `deps.market`. Each market has its own report per session date (the equity
+ * report of NYSE session D and the crypto report of UTC day D are two reports, each posted
+ * once): its keys are {@link dailyReportKeys}; it reads only that market's cohorts,
+ * promotions and paper sessions (records without a market are equity). The pending approvals
+ * are the desk's (both markets) in each.
+ *
+ * Every outcome is recorded `report_posted` (stream `report:daily`, payload `market`):
+ * `posted` with the channel and message ts, `skipped` with the reason, `failed` with the error
+ * (then rethrown). A session already posted is skipped (the schedule may deliver twice): the
+ * posted report is kept at `daily-reports/<session date>.json` (equity) or
+ * `daily-reports/<market>/<session date>.json` in the artifact store.
  *
  * Units: money USD, returns and drawdowns fractions, Sharpe ratios per session (not
  * annualized), times UTC ISO-8601, dates `YYYY-MM-DD` in the market's time zone.
@@ -67,6 +74,34 @@ export const DAILY_REPORT_PREFIX = 'daily-reports';
 /** Most sessions of evidence read (newest complete cohort of each). */
 const EVIDENCE_SESSIONS = 60;
 
+/**
+ * The key segments that set `market`'s report apart: none for `equity-usa` (its keys are the
+ * ones written before reports had a market, so a stage's earlier reports and claims still
+ * count as the equity ones and are never posted again), `[market]` for the others.
+ */
+function marketScope(market: Market): string[] {
+  return market === 'equity-usa' ? [] : [market];
+}
+
+/**
+ * The keys of `market`'s report of `sessionDate` (`YYYY-MM-DD`): the artifact of the posted
+ * report (`daily-reports/2013-10-08.json`, `daily-reports/crypto/2013-10-08.json`) and the
+ * post claim (`daily-report#2013-10-08`, `daily-report#crypto#2013-10-08`).
+ */
+export function dailyReportKeys(
+  market: Market,
+  sessionDate: string,
+): { readonly artifact: string; readonly claim: string } {
+  const scope = marketScope(market);
+  return {
+    artifact: [DAILY_REPORT_PREFIX, ...scope, `${sessionDate}.json`].join('/'),
+    claim: ['daily-report', ...scope, sessionDate].join('#'),
+  };
+}
+
+/** A record's market: `crypto` when it says so; absent (older records) = `equity-usa`. */
+const marketOf = (r: { readonly market?: Market }): Market => r.market ?? 'equity-usa';
+
 /** What the daily report reads and writes through. */
 export interface DailyReportDeps {
   readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions' | 'listApprovals'>;
@@ -76,10 +111,11 @@ export interface DailyReportDeps {
   readonly auditReader: AuditReader;
   readonly audit: AuditSink;
   readonly artifacts: ArtifactStore;
-  /** The post claims (`daily-report#<session date>`): one post per session, atomically. */
+  /** The post claims ({@link dailyReportKeys}): one post per market and session, atomically. */
   readonly claims: PostClaimStore;
   readonly environment: AuditEnvironment;
   readonly clock: Clock;
+  /** The market reported: its calendar picks the session, its records fill the report. */
   readonly market: Market;
   readonly channel: ReportChannel;
   /** The active plan's daily actual vs plan; absent = plans are not reported. */
@@ -88,6 +124,17 @@ export interface DailyReportDeps {
   readonly consoleUrl?: string | null;
   /** The min PSR/DSR the Day-3 gates require (shown beside the figures), probability. */
   readonly minPsr: number;
+}
+
+/**
+ * `deps` for `market`'s report (the handler's event names it): the same stores and channel;
+ * the active plan, tracked on the stage's chat-ops market (`deps.market`), is reported in
+ * that market's report only (never twice a day).
+ */
+export function dailyReportDepsFor(deps: DailyReportDeps, market: Market): DailyReportDeps {
+  if (market === deps.market) return deps;
+  const { plan: _tracked, ...others } = deps;
+  return { ...others, market };
 }
 
 /** The candidate's Sharpe evidence (per session, not annualized). */
@@ -115,8 +162,10 @@ export interface ReportPromotion {
   readonly gates: readonly GateRow[];
 }
 
-/** The daily report of one session. */
+/** The daily report of one market's session. */
 export interface DailyReport {
+  /** The session's market (reports kept before reports had one are the equity ones). */
+  readonly market: Market;
   readonly sessionDate: string;
   readonly closeIso: string;
   readonly earlyClose: boolean;
@@ -224,10 +273,15 @@ function deskEvidence(results: readonly CohortSummary[]) {
   return { sessionReturns, dailySharpe: sharpe, psr: Number.isFinite(psr) ? psr : null };
 }
 
-/** The session's promotions (staged for it or on its date) with their gates, and its paper sessions. */
+/**
+ * The market's promotions of the session (staged for it or on its date) with their gates,
+ * and its paper sessions.
+ */
 async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
   const promotions = (await deps.readModel.listPromotions({ limit: 50 })).items.filter(
-    (p) => p.sessionDate === sessionDate || p.stagedAtIso.startsWith(sessionDate),
+    (p) =>
+      marketOf(p) === deps.market &&
+      (p.sessionDate === sessionDate || p.stagedAtIso.startsWith(sessionDate)),
   );
   const rows = await readAuditRows(
     deps.auditReader,
@@ -235,8 +289,8 @@ async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
     utcDayAndNext(`${sessionDate}T00:00:00Z`),
   );
   const paperSessions = paperSessionsFrom(rows)
-    .filter((s) => s.sessionDate === sessionDate)
-    .map(paperSessionSummary);
+    .map(paperSessionSummary)
+    .filter((s) => s.sessionDate === sessionDate && s.market === deps.market);
   return {
     promotions: promotions.map((p) => ({
       promotion: {
@@ -253,13 +307,16 @@ async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
   };
 }
 
-/** Builds the report of `session` from the stored records (and reports the active plan). */
+/**
+ * Builds `deps.market`'s report of `session` from that market's stored records (and reports
+ * the active plan when `deps.plan` is set).
+ */
 export async function buildDailyReport(
   deps: DailyReportDeps,
   session: { sessionDate: string; closeIso: string; earlyClose: boolean },
 ): Promise<DailyReport> {
   const nowMs = deps.clock.now();
-  const all = await sessionResults(deps);
+  const all = await sessionResults(deps, deps.market);
   const results = all.filter((c) => c.sessionDate <= session.sessionDate).slice(-EVIDENCE_SESSIONS);
   const cohort = results.find((c) => c.sessionDate === session.sessionDate) ?? null;
   const [candidate, trading, approvals, plan] = await Promise.all([
@@ -269,6 +326,7 @@ export async function buildDailyReport(
     deps.plan ? reportPlan(deps.plan, 'stagegate/daily-report') : null,
   ]);
   return {
+    market: deps.market,
     ...session,
     generatedAtIso: new Date(nowMs).toISOString(),
     cohort,
@@ -289,7 +347,7 @@ export async function buildDailyReport(
 
 async function alreadyPosted(deps: DailyReportDeps, sessionDate: string): Promise<boolean> {
   try {
-    await deps.artifacts.getJson(`${DAILY_REPORT_PREFIX}/${sessionDate}.json`);
+    await deps.artifacts.getJson(dailyReportKeys(deps.market, sessionDate).artifact);
     return true;
   } catch (err) {
     if (err instanceof NotFoundError) return false;
@@ -300,8 +358,8 @@ async function alreadyPosted(deps: DailyReportDeps, sessionDate: string): Promis
 /**
  * Records the run's outcome. With the Scheduler's `scheduledTime` (the same on every
  * redelivery of one scheduled invocation) the record is appended once per invocation and
- * kind of outcome: its key is `{daily-report, scheduledTime, session, done|failed}`, where
- * `posted` and `skipped` share `done` (a redelivery of a run that posted finds the report
+ * kind of outcome: its key is `{daily-report, (market unless equity), scheduledTime, session,
+ * done|failed}`, where `posted` and `skipped` share `done` (a redelivery of a run that posted finds the report
  * posted and would record a skip: it gets the posted record back instead) and a failure is
  * recorded once however often it is retried (its later errors are in the log).
  */
@@ -316,16 +374,19 @@ function recordReportOutcome(
     actor: 'stagegate/daily-report',
     stream: DAILY_REPORT_STREAM,
     environment: deps.environment,
-    payload: { report: 'daily', session_date: sessionDate, ...payload },
+    payload: { report: 'daily', market: deps.market, session_date: sessionDate, ...payload },
   };
   const outcome = payload.outcome === 'failed' ? 'failed' : 'done';
-  const key = scheduledTime ? ['daily-report', scheduledTime, sessionDate, outcome] : null;
+  const key = scheduledTime
+    ? ['daily-report', ...marketScope(deps.market), scheduledTime, sessionDate, outcome]
+    : null;
   return appendKeyed(deps.audit, draft, key);
 }
 
 /**
- * The scheduled run: picks the session ({@link sessionToReport}), builds its report, renders
- * it with `render`, posts it to the channel, keeps it and records the outcome. A session is
+ * The scheduled run of `deps.market`'s report: picks the session ({@link sessionToReport}),
+ * builds its report, renders it with `render`, posts it to the channel, keeps it and records
+ * the outcome. A session (of that market) is
  * posted at most once: a claim is taken atomically before the post (of two runs at the same
  * instant one posts, the other is skipped) and updated with Slack's ts after it, so a retry
  * after Slack accepted the post (the report's save failed) saves the report without posting
@@ -358,7 +419,8 @@ export async function postDailyReport(
     await recordOutcome(which.sessionDate, { outcome: 'skipped', reason });
     return { outcome: 'skipped', sessionDate: which.sessionDate, reason };
   }
-  const claimKey = `daily-report#${which.sessionDate}`;
+  const keys = dailyReportKeys(deps.market, which.sessionDate);
+  const claimKey = keys.claim;
   const atIso = new Date(deps.clock.now()).toISOString();
   const claim = await deps.claims.begin(claimKey, atIso);
   if (!claim.claimed && claim.claim.status !== 'posted') {
@@ -389,7 +451,7 @@ export async function postDailyReport(
     }
     await deps.claims.settle(claimKey, { status: 'posted', atIso, ...posted });
   }
-  await deps.artifacts.putJson(`${DAILY_REPORT_PREFIX}/${which.sessionDate}.json`, {
+  await deps.artifacts.putJson(keys.artifact, {
     ...report,
     posted,
   });

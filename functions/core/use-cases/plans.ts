@@ -47,11 +47,20 @@ export interface PlanDeps {
   readonly maxDrawdownFraction: number;
 }
 
-/** The newest complete cohort of each session, oldest session first (the desk's daily evidence). */
-export async function sessionResults(deps: Pick<PlanDeps, 'readModel'>): Promise<CohortSummary[]> {
+/**
+ * The newest complete cohort of each session, oldest session first (the desk's daily
+ * evidence); with `market`, of that market's cohorts only (a cohort without a market is
+ * `equity-usa`), so a crypto UTC day and an equity session of the same date never replace
+ * each other.
+ */
+export async function sessionResults(
+  deps: Pick<PlanDeps, 'readModel'>,
+  market?: Market,
+): Promise<CohortSummary[]> {
   const page = await deps.readModel.listCohorts({ limit: EVIDENCE_LIMIT });
   const bySession = new Map<string, CohortSummary>();
   for (const c of page.items) {
+    if (market && (c.market ?? 'equity-usa') !== market) continue;
     const seen = bySession.get(c.sessionDate);
     if (!seen || c.completedAtIso > seen.completedAtIso) bySession.set(c.sessionDate, c);
   }

@@ -13,6 +13,9 @@
  *   ts and posts nothing (the post claim);
  * - two runs at the same instant (both reach the claim before either writes it) post once:
  *   the claim is a conditional put on DynamoDB Local, the loser is skipped and says why;
+ * - per market: the crypto report of UTC day 2013-10-08 is posted beside the equity report of
+ *   the same date (each once, each with its own market's records; a redelivery of either posts
+ *   nothing), and a report kept before reports had a market is read as the equity one;
  * and `/stagegate status` on the same run shows the day's paper session (position, session
  * PnL, open orders, parity, reconciliation).
  */
@@ -26,12 +29,15 @@ import { webApiPoster } from '../../../functions/composition/slack-web-api.js';
 import { NotificationRejectedError } from '../../../functions/core/errors.js';
 import {
   DAILY_REPORT_STREAM,
+  type DailyReport,
   type DailyReportDeps,
   postDailyReport,
 } from '../../../functions/core/use-cases/daily-report.js';
 import type { PaperSessionStatus } from '../../../functions/core/use-cases/paper-status.js';
 import { readStatus } from '../../../functions/core/use-cases/slash-command.js';
+import { createHandler } from '../../../functions/handlers/post-daily-report.js';
 import { chatOpsConfigOf } from '../../../lib/config/runtime-env.js';
+import { localLambdaContext } from '../../../local/asl-runner.js';
 import { InMemorySecrets } from '../../../local/composition.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fake-slack.js';
 import { type ConsoleFixture, startConsoleFixture } from '../console/support.js';
@@ -273,5 +279,116 @@ describe('daily report after the close', () => {
       ['skipped', '2013-10-11'],
     ]);
     expect(next.outcome).toBe('skipped');
+  });
+});
+
+/** The post-daily-report handler over this run's stack (the event's `market` picks the report). */
+function reportHandler() {
+  const handler = createHandler(() => deps());
+  return (event: Record<string, unknown>) =>
+    handler(event, localLambdaContext('PostDailyReport', 120_000)) as Promise<
+      Record<string, unknown>
+    >;
+}
+
+describe('one daily report per market and session date', () => {
+  it('posts the crypto report of a UTC day whose date the equity report already has, once each', async () => {
+    // Prepare: the equity report of 2013-10-08 was posted above (16:45 New York); at 00:55
+    // UTC on 2013-10-09 the crypto schedule reports the UTC day 2013-10-08
+    const scheduledTime = '2013-10-09T00:55:00Z';
+    fx.stack.clock.set(Date.parse(scheduledTime));
+    const post = reportHandler();
+    const calls = slack.calls.length;
+    const records = (await reportRecords()).length;
+
+    // Act: the crypto firing, its redelivery, and an equity event without a market
+    const cryptoReport = await post({ scheduledTime, market: 'crypto' });
+    const redelivered = await post({ scheduledTime, market: 'crypto' });
+    const equity = await post({ scheduledTime });
+
+    // Assess: one new Slack post, the crypto one, saying which market it reports
+    expect(cryptoReport).toMatchObject({
+      outcome: 'posted',
+      market: 'crypto',
+      sessionDate: '2013-10-08',
+    });
+    expect(slack.calls.length - calls).toBe(1);
+    const header = JSON.stringify(slack.calls.at(-1)?.args.blocks);
+    expect(header).toContain('daily report: 2013-10-08 (crypto, UTC day)');
+    expect(redelivered).toMatchObject({ outcome: 'skipped', market: 'crypto' });
+    expect(String(redelivered.reason)).toMatch(/already posted/);
+    expect(equity).toMatchObject({
+      outcome: 'skipped',
+      market: 'equity-usa',
+      sessionDate: '2013-10-08',
+    });
+    // Two reports of the same date, each with its own market's records only
+    const kept = (key: string) => fx.stack.runtime.artifacts.getJson(key) as Promise<DailyReport>;
+    const [equityKept, cryptoKept] = await Promise.all([
+      kept('daily-reports/2013-10-08.json'),
+      kept('daily-reports/crypto/2013-10-08.json'),
+    ]);
+    expect(equityKept).toMatchObject({ market: 'equity-usa', sessionDate: '2013-10-08' });
+    expect(equityKept.cohort?.cohortId).toBe(fx.cohortIds[1]);
+    expect(cryptoKept).toMatchObject({
+      market: 'crypto',
+      sessionDate: '2013-10-08',
+      closeIso: '2013-10-09T00:00:00.000Z',
+      cohort: null,
+      sessionReturns: [],
+      promotions: [],
+      paperSessions: [],
+    });
+    // Audited with its market; the redelivery added nothing, the equity skip its record
+    const added = (await reportRecords()).slice(records).map((r) => r.payload);
+    expect(added.map((p) => [p.market, p.outcome, p.session_date])).toEqual([
+      ['crypto', 'posted', '2013-10-08'],
+      ['equity-usa', 'skipped', '2013-10-08'],
+    ]);
+  });
+
+  it('reads a report kept before reports had a market as the equity one: skips it, posts the crypto one', async () => {
+    // Prepare: the 2013-10-17 equity report as earlier versions kept it (no market) and
+    // claimed it (`daily-report#<date>`)
+    await fx.stack.runtime.artifacts.putJson('daily-reports/2013-10-17.json', {
+      sessionDate: '2013-10-17',
+      closeIso: '2013-10-17T20:00:00.000Z',
+      posted: { channel: 'C0DESK', ts: '1382040300.000100' },
+    });
+    const claims = deps().claims;
+    await claims.begin('daily-report#2013-10-17', '2013-10-17T20:45:00.000Z');
+    await claims.settle('daily-report#2013-10-17', {
+      status: 'posted',
+      atIso: '2013-10-17T20:45:00.000Z',
+      channel: 'C0DESK',
+      ts: '1382040300.000100',
+    });
+    const post = reportHandler();
+    const calls = slack.calls.length;
+
+    // Act: the equity firing of 2013-10-17 (redeployed code), then the crypto one of its UTC day
+    fx.stack.clock.set(Date.parse('2013-10-17T20:45:00.000Z'));
+    const equity = await post({ scheduledTime: '2013-10-17T20:45:00Z', market: 'equity-usa' });
+    fx.stack.clock.set(Date.parse('2013-10-18T00:55:00.000Z'));
+    const cryptoReport = await post({ scheduledTime: '2013-10-18T00:55:00Z', market: 'crypto' });
+
+    // Assess: the old record counts as the equity report; the crypto day is its own
+    expect(equity).toMatchObject({ outcome: 'skipped', market: 'equity-usa' });
+    expect(String(equity.reason)).toMatch(/2013-10-17 report was already posted/);
+    expect(cryptoReport).toMatchObject({
+      outcome: 'posted',
+      market: 'crypto',
+      sessionDate: '2013-10-17',
+    });
+    expect(slack.calls.length - calls).toBe(1);
+  });
+
+  it('refuses an event naming an unknown market, and posts nothing', async () => {
+    // Prepare
+    const calls = slack.calls.length;
+
+    // Act + Assess
+    await expect(reportHandler()({ market: 'fx' })).rejects.toThrow(/event\.market/);
+    expect(slack.calls.length).toBe(calls);
   });
 });
