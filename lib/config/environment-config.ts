@@ -219,8 +219,8 @@ export const EnvironmentConfigSchema = z
        * UTC, whatever `timezone` says. The cohort (or the session ingestion that starts it) of
        * a UTC day fires after that day closed at 00:00 UTC; the promotion inside
        * `promotion.cryptoWindow`. Deployed when `cohort.cryptoSymbols` is not empty (the
-       * go/no-go and the rollback-monitor ticks only with the Day-3 go/no-go, like the equity
-       * ones; the daily report is not deployed for crypto); the local replay fires them for
+       * go/no-go and the rollback-monitor ticks only with the Day-3 go/no-go, the daily report
+       * with the chat-ops, like the equity ones); the local replay fires them for
        * `--market crypto` through `stageSchedules`. As for equities, the session-ingestion
        * chain starts the cohort and the go/no-go, so their own schedules are deployed DISABLED
        * by default.
@@ -239,7 +239,10 @@ export const EnvironmentConfigSchema = z
         learningCycle: ScheduleSchema,
         /** Starts the Day-3 go/no-go. */
         day3GoNoGo: ScheduleSchema,
-        /** Posts the daily report of the UTC day that closed at midnight (local replay only). */
+        /**
+         * Posts the crypto daily report of the UTC day that closed at midnight (the
+         * post-daily-report function with `market: crypto`), after that day's ingestion chain.
+         */
         dailyReport: ScheduleSchema,
       }),
     }),

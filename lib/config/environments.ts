@@ -65,7 +65,8 @@ const COMMON = {
     // day at 00:05 UTC the next day, once that day has closed, and its chain (cohort ->
     // learning cycle -> Day-3 go/no-go); the promotion of the previous day's best candidate
     // at 01:00 UTC, inside promotion.cryptoWindow (00:30-23:00 UTC); learning cycles at 00:30
-    // and 12:30 UTC; the daily report at 00:55 UTC (local replay only). Deployed when
+    // and 12:30 UTC; the daily report of the UTC day at 00:55 UTC, after the chain's 00:45
+    // go/no-go (deployed with the chat-ops). Deployed when
     // cohort.cryptoSymbols is not empty. The cohort (00:05) and go/no-go (00:45) schedules are
     // DISABLED as for equities: the chain starts them (the local replay without the chain
     // fires them at these times).

@@ -40,12 +40,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { Market } from '../../functions/core/calendar/market-calendar.js';
 import { DAILY_REPORT_PREFIX } from '../../functions/core/use-cases/daily-report.js';
 import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
-import { stageSchedules } from '../config/schedules.js';
+import { type StageSchedule, stageSchedules } from '../config/schedules.js';
 import { CHATOPS_HANDLERS } from '../handlers.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
@@ -84,6 +85,19 @@ export interface ChatOpsProps {
   readonly consoleUrl: string;
   readonly interactivity?: StagegateFunction;
   readonly newFunction: FunctionFactory;
+  /**
+   * Deploy the crypto daily report too (`schedules.crypto.dailyReport`, UTC, every day): set
+   * when the stage deploys its crypto stage (`cohort.cryptoSymbols`, the crypto ingestion).
+   * @default false
+   */
+  readonly cryptoReport?: boolean;
+}
+
+/** One market's daily-report schedule and its dead-letter queue. */
+export interface DailyReportSchedule {
+  readonly schedule: scheduler.Schedule;
+  /** Firings the Scheduler could not deliver. */
+  readonly deadLetterQueue: sqs.Queue;
 }
 
 export class ChatOps extends Construct {
@@ -91,14 +105,16 @@ export class ChatOps extends Construct {
   public readonly function: StagegateFunction;
   /** Failed asynchronous follow-ups (never retried). */
   public readonly followUpFailureQueue: sqs.Queue;
-  /** The post-daily-report function and its schedule's dead-letter queue. */
-  public readonly dailyReport: {
+  /**
+   * The post-daily-report function (one for both markets), the equity schedule and its
+   * dead-letter queue, and the crypto schedule with its own when `cryptoReport`.
+   */
+  public readonly dailyReport: DailyReportSchedule & {
     readonly function: StagegateFunction;
-    readonly schedule: scheduler.Schedule;
-    /** Firings the Scheduler could not deliver. */
-    readonly deadLetterQueue: sqs.Queue;
-    /** Delivered (asynchronous) invocations that failed after their retries. */
+    /** Delivered (asynchronous) invocations of either market that failed after their retries. */
     readonly failureQueue: sqs.Queue;
+    /** `crypto-daily-report` (deployed with the crypto stage). */
+    readonly crypto?: DailyReportSchedule;
   };
   /** `https://<api>/slack/commands`: the slash command's Request URL in the Slack app. */
   public readonly commandsUrl: string;
@@ -173,9 +189,11 @@ export class ChatOps extends Construct {
    * The daily report after the close: the post-daily-report function (reads the cohorts,
    * promotions, approvals, the audit trail; writes `daily-reports/` and the plan; posts with
    * the bot token; claims each post with a conditional put on `POST_CLAIM#*`) and its
-   * EventBridge Scheduler schedule (`schedules.dailyReport`, in
-   * `schedules.timezone`), retried twice, then dead-lettered to an alarmed queue. A retried
-   * firing after a post that was kept posts nothing (the use case skips a posted session).
+   * EventBridge Scheduler schedules, one per market ({@link dailyReportSchedule}): equity
+   * (`schedules.dailyReport`, in `schedules.timezone`) and, with `cryptoReport`, crypto
+   * (`schedules.crypto.dailyReport`, UTC), each with its own dead-letter queue; a delivered
+   * invocation is retried twice, then sent to the failure queue. A retried firing after a post
+   * that was kept posts nothing (the use case skips a posted session of that market).
    */
   private buildDailyReport(props: ChatOpsProps): ChatOps['dailyReport'] {
     const { config, table, buckets } = props;
@@ -198,16 +216,9 @@ export class ChatOps extends Construct {
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
       .readsSecret(props.botToken)
       .appendsAudit(buckets.audit, table, config.stage);
-    const queue = (id: string, name: string, what: string) =>
-      deadLetterQueueOf(this, { id, name: `${props.names.prefix}-${name}` }, what);
-    const deadLetterQueue = queue(
-      'DailyReportScheduleDlq',
-      'daily-report-schedule-dlq',
-      'the daily-report schedule',
-    );
-    const failureQueue = queue(
-      'DailyReportFailures',
-      'daily-report-failures',
+    const failureQueue = deadLetterQueueOf(
+      this,
+      { id: 'DailyReportFailures', name: `${props.names.prefix}-daily-report-failures` },
       'the failed daily-report invocations',
     );
     fn.configureAsyncInvoke({
@@ -216,58 +227,87 @@ export class ChatOps extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.minutes(60),
     });
-    const schedule = this.dailyReportSchedule(
-      fn,
-      deadLetterQueue,
-      props.config,
-      props.scheduleGroup,
-    );
-    return { function: fn, schedule, deadLetterQueue, failureQueue };
+    const { equity, crypto } = this.dailyReportSchedules(fn, props);
+    return { function: fn, ...equity, failureQueue, ...(crypto ? { crypto } : {}) };
   }
 
-  /** The daily report's schedule (`schedules.dailyReport`) and the role it invokes with. */
-  private dailyReportSchedule(
+  /**
+   * The markets' daily-report schedules (crypto only with `cryptoReport`) and the one role
+   * EventBridge Scheduler invokes post-daily-report with.
+   */
+  private dailyReportSchedules(
     fn: StagegateFunction,
-    deadLetterQueue: sqs.Queue,
-    config: EnvironmentConfig,
-    scheduleGroup: scheduler.IScheduleGroup,
-  ): scheduler.Schedule {
+    props: ChatOpsProps,
+  ): { readonly equity: DailyReportSchedule; readonly crypto?: DailyReportSchedule } {
     const invoker = new iam.Role(this, 'DailyReportSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
-      description: `Lets EventBridge Scheduler invoke the ${config.stage} daily report`,
+      description: `Lets EventBridge Scheduler invoke the ${props.config.stage} daily report`,
     });
-    const { dailyReport } = stageSchedules(config);
-    const schedule = new scheduler.Schedule(this, 'DailyReport', {
-      scheduleName: 'daily-report',
-      scheduleGroup,
-      description: `Daily report of the ${config.stage} session after the close, to ${config.slack.channel}`,
+    const schedules = stageSchedules(props.config);
+    const equity = this.dailyReportSchedule(fn, invoker, props, {
+      id: 'DailyReport',
+      schedule: schedules.dailyReport,
+      market: 'equity-usa',
+    });
+    const crypto = props.cryptoReport
+      ? this.dailyReportSchedule(fn, invoker, props, {
+          id: 'CryptoDailyReport',
+          schedule: schedules.crypto.dailyReport,
+          market: 'crypto',
+        })
+      : undefined;
+    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
+    if (invokePolicy) {
+      acknowledgeNag(
+        invokePolicy,
+        wildcardResourceFinding(invokePolicy, `${fn.functionArn}:*`),
+        'The scheduler target grant (grantInvoke) covers the post-daily-report function and its qualified ARNs ("<function>:*") of that one function only; the schedules invoke the unqualified function.',
+      );
+    }
+    return { equity, ...(crypto ? { crypto } : {}) };
+  }
+
+  /**
+   * One market's daily-report schedule (`<market>` in its input, with the scheduled time) and
+   * its dead-letter queue `stagegate-<stage>-[crypto-]daily-report-schedule-dlq`
+   * ({@link deadLetterQueueOf}), alarmed by the workflow stack.
+   */
+  private dailyReportSchedule(
+    fn: StagegateFunction,
+    invoker: iam.Role,
+    props: ChatOpsProps,
+    s: { readonly id: string; readonly schedule: StageSchedule; readonly market: Market },
+  ): DailyReportSchedule {
+    const { config } = props;
+    const deadLetterQueue = deadLetterQueueOf(
+      this,
+      { id: `${s.id}ScheduleDlq`, name: `${props.names.prefix}-${s.schedule.name}-schedule-dlq` },
+      `the ${s.schedule.name} schedule`,
+    );
+    const schedule = new scheduler.Schedule(this, s.id, {
+      scheduleName: s.schedule.name,
+      scheduleGroup: props.scheduleGroup,
+      description: `Daily report of the ${config.stage} ${s.market} session after the close (${s.schedule.expression} ${s.schedule.timezone}), to ${config.slack.channel}`,
       schedule: scheduler.ScheduleExpression.expression(
-        dailyReport.expression,
-        TimeZone.of(dailyReport.timezone),
+        s.schedule.expression,
+        TimeZone.of(s.schedule.timezone),
       ),
-      enabled: dailyReport.enabled,
+      enabled: s.schedule.enabled,
       timeWindow: scheduler.TimeWindow.off(),
       target: new schedulerTargets.LambdaInvoke(fn, {
         role: invoker,
         input: scheduler.ScheduleTargetInput.fromObject({
           scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          market: s.market,
         }),
         deadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.minutes(60),
       }),
     });
-    const invokePolicy = invoker.node.tryFindChild('DefaultPolicy');
-    if (invokePolicy) {
-      acknowledgeNag(
-        invokePolicy,
-        wildcardResourceFinding(invokePolicy, `${fn.functionArn}:*`),
-        'The scheduler target grant (grantInvoke) covers the post-daily-report function and its qualified ARNs ("<function>:*") of that one function only; the schedule invokes the unqualified function.',
-      );
-    }
-    return schedule;
+    return { schedule, deadLetterQueue };
   }
 
   /** The follow-ups' failure destination: never retried, dead-lettered into an alarmed queue. */

@@ -14,8 +14,8 @@
  * | `crypto-rollback-monitor-*` (Day-3 only) | rollback monitor | `{scheduledTime, market, closeOfDay?}` |
  *
  * The crypto session ingestion (its own state machine, `SessionIngestion.crypto`) is deployed
- * by the session-ingestion construct. The crypto daily report is not deployed (the local
- * replay posts it). Every target retries and then dead-letters to one queue,
+ * by the session-ingestion construct, the crypto daily report (`crypto-daily-report`, the
+ * post-daily-report function with `market: crypto`) by the chat-ops construct. Every target retries and then dead-letters to one queue,
  * `stagegate-<stage>-crypto-schedule-dlq`, whose depth the workflow stack alarms on.
  */
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';

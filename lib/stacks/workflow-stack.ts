@@ -445,6 +445,16 @@ export class WorkflowStack extends Stack {
         starts: this.rollbackMonitorTicks('crypto'),
       });
     }
+    const report = this.chatOps?.dailyReport.crypto;
+    if (report) {
+      starts.push({
+        id: 'CryptoDailyReport',
+        name: crypto.dailyReport.name,
+        enabled: crypto.dailyReport.enabled,
+        weekdaysOnly: false,
+        starts: this.dailyReportRuns('crypto'),
+      });
+    }
     starts.push(...this.cryptoWorkflowStarts());
     for (const s of starts.filter((x) => x.enabled)) {
       this.alarm(`${s.id}DidNotRun`, didNotRunAlarm(this.names.prefix, s));
@@ -502,9 +512,23 @@ export class WorkflowStack extends Stack {
    * The function serves both markets, so its `Invocations` cannot tell them apart.
    */
   private rollbackMonitorTicks(market: Market): cloudwatch.IMetric {
+    return this.marketCount('RollbackMonitorTicks', market);
+  }
+
+  /**
+   * One market's daily-report runs per UTC day: the EMF metric `DailyReportRuns`
+   * (functions/handlers/post-daily-report.ts) with dimension `market`. The function serves
+   * both markets, so its `Invocations` cannot tell a missing equity report from a crypto one.
+   */
+  private dailyReportRuns(market: Market): cloudwatch.IMetric {
+    return this.marketCount('DailyReportRuns', market);
+  }
+
+  /** An EMF count with dimension `market` (namespace `stagegate/<stage>`), summed per UTC day. */
+  private marketCount(metricName: string, market: Market): cloudwatch.IMetric {
     return new cloudwatch.Metric({
       namespace: `stagegate/${this.config.stage}`,
-      metricName: 'RollbackMonitorTicks',
+      metricName,
       dimensionsMap: { service: 'stagegate', market },
       statistic: 'Sum',
       period: Duration.days(1),
@@ -532,6 +556,8 @@ export class WorkflowStack extends Stack {
       consoleUrl: this.console.url,
       ...(this.day3 ? { interactivity: this.day3.approvalFunctions.slackInteractivity } : {}),
       newFunction: this.functionFactory,
+      // With the crypto stage (its ingestion chain), the crypto report after its UTC day.
+      cryptoReport: this.crypto !== undefined,
     });
   }
 
@@ -846,14 +872,24 @@ export class WorkflowStack extends Stack {
     ];
   }
 
-  /** The chat-ops queues' alarms: follow-up failures, the daily report's DLQ and failures. */
+  /**
+   * The chat-ops queues' alarms: follow-up failures, the daily report's failures and each
+   * market's daily-report schedule DLQ.
+   */
   private chatOpsAlarms(chatOps: ChatOps): void {
-    this.alarm('DailyReportScheduleDlq', {
-      alarmName: `${this.names.prefix}-daily-report-schedule-dlq-not-empty`,
-      alarmDescription:
-        'The daily-report schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted',
-      ...dlqNotEmpty(chatOps.dailyReport.deadLetterQueue),
-    });
+    const { crypto } = chatOps.dailyReport;
+    for (const [id, name, queue] of [
+      ['DailyReportScheduleDlq', 'daily-report', chatOps.dailyReport.deadLetterQueue],
+      ...(crypto
+        ? [['CryptoDailyReportScheduleDlq', 'crypto-daily-report', crypto.deadLetterQueue]]
+        : []),
+    ] as [string, string, sqs.Queue][]) {
+      this.alarm(id, {
+        alarmName: `${this.names.prefix}-${name}-schedule-dlq-not-empty`,
+        alarmDescription: `The ${name} schedule could not invoke post-daily-report (after 2 retries): no report was posted for a session. Runbook: docs/runbook.md#the-daily-report-was-not-posted`,
+        ...dlqNotEmpty(queue),
+      });
+    }
     this.alarm('DailyReportFailures', {
       alarmName: `${this.names.prefix}-daily-report-failures-not-empty`,
       alarmDescription:
@@ -1057,16 +1093,14 @@ export class WorkflowStack extends Stack {
         { enabled: true },
         this.promotion.recoverInFlight.metricInvocations({ period: day, statistic: 'Sum' }),
       ),
+      // One function serves both markets' reports: counted by market (DailyReportRuns).
       ...(this.chatOps
         ? [
             startsRow(
               'DailyReport',
               'daily-report',
               schedules.dailyReport,
-              this.chatOps.dailyReport.function.metricInvocations({
-                period: day,
-                statistic: 'Sum',
-              }),
+              this.dailyReportRuns('equity-usa'),
             ),
           ]
         : []),

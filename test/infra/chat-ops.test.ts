@@ -184,8 +184,12 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     const target = props.Target as Record<string, unknown>;
     expect(render(target.Arn)).toContain(logicalIdOf(d.function));
     expect(render(target.DeadLetterConfig)).toContain(logicalIdOf(d.deadLetterQueue));
-    // The schedule passes only its scheduled time (logged); the time comes from the clock.
-    expect(Object.keys(JSON.parse(String(target.Input)))).toEqual(['scheduledTime']);
+    // The schedule passes its scheduled time (logged; the time comes from the clock) and
+    // its market (the equity report; the crypto one has its own schedule).
+    expect(JSON.parse(String(target.Input))).toEqual({
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      market: 'equity-usa',
+    });
     const env = environmentOf(s.workflow, d.function);
     expect(env.SLACK_CHANNEL).toBe(environments[stage].slack.channel);
     // The report links to the console's pages: the CloudFront distribution in this stack

@@ -20,6 +20,7 @@ import {
   IngestionRequestSchema,
   parseIngestionConfig,
 } from '../../functions/core/use-cases/session-ingestion.js';
+import { DAILY_REPORT_RUNS_METRIC } from '../../functions/handlers/post-daily-report.js';
 import { ROLLBACK_MONITOR_TICKS_METRIC } from '../../functions/handlers/rollback-monitor.js';
 import { WORKFLOW_STARTS_METRIC } from '../../functions/handlers/shared/workflow-starts.js';
 import { parseEnvironmentConfig } from '../../lib/config/environment-config.js';
@@ -30,6 +31,7 @@ import {
   arnOf,
   environmentOf,
   logicalIdOf,
+  render,
   type SynthesizedStage,
   scheduleProps,
   synthStage,
@@ -352,13 +354,16 @@ describe('did-not-run alarms per market', () => {
     // Prepare
     const w = crypto.env.workflow;
     const day3 = w.day3;
-    if (!day3) throw new Error('no Day-3');
+    const report = w.chatOps?.dailyReport.function;
+    if (!day3 || !report) throw new Error('no Day-3 or no daily report');
     const shared = [
       w.stateMachine,
       w.promotion.stateMachine,
       w.learning.stateMachine,
       day3.stateMachine,
       day3.approvalFunctions.rollbackMonitor,
+      // post-daily-report serves both markets' reports too
+      report,
     ].map(logicalIdOf);
 
     // Act
@@ -381,6 +386,99 @@ describe('did-not-run alarms per market', () => {
     // Assess
     expect(input).toEqual({ source: 'schedule', market: 'equity-usa' });
     expect(LearningRequestSchema.safeParse(input).success).toBe(true);
+  });
+});
+
+describe('the crypto daily report', () => {
+  it("is posted at 00:55 UTC every day, after the UTC day's 00:05 chain, to the same function with market crypto", () => {
+    // Prepare
+    const report = crypto.env.workflow.chatOps?.dailyReport;
+    const chain = stageSchedules(crypto.env.config).crypto;
+    if (!report?.crypto) throw new Error('the crypto daily report was not deployed');
+
+    // Act
+    const cryptoReport = scheduleProps(crypto.workflow, 'crypto-daily-report');
+    const equityReport = scheduleProps(crypto.workflow, 'daily-report');
+
+    // Assess: UTC, every day (the crypto calendar), after the ingestion chain's start
+    expect(cryptoReport.ScheduleExpression).toBe('cron(55 0 * * ? *)');
+    expect(cryptoReport.ScheduleExpression).toBe(chain.dailyReport.expression);
+    expect(cryptoReport.ScheduleExpressionTimezone).toBe('UTC');
+    expect(String(cryptoReport.ScheduleExpression)).not.toContain('MON-FRI');
+    expect(chain.sessionIngestion.expression).toBe('cron(5 0 * * ? *)');
+    expect(cryptoReport.State).toBe('ENABLED');
+    // One function, each market named in its input (the handler's zod schema takes it)
+    expect(targetOf(cryptoReport)).toEqual(arnOf(logicalIdOf(report.function)));
+    expect(targetOf(equityReport)).toEqual(arnOf(logicalIdOf(report.function)));
+    expect(inputOf(cryptoReport)).toEqual({
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      market: 'crypto',
+    });
+    expect(inputOf(equityReport)).toEqual({
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      market: 'equity-usa',
+    });
+    expect(equityReport.ScheduleExpressionTimezone).toBe('America/New_York');
+    // Its own dead-letter queue, apart from the equity one's
+    const dlq = render((cryptoReport.Target as Json).DeadLetterConfig);
+    expect(dlq).toContain(logicalIdOf(report.crypto.deadLetterQueue));
+    expect(logicalIdOf(report.crypto.deadLetterQueue)).not.toBe(
+      logicalIdOf(report.deadLetterQueue),
+    );
+  });
+
+  it('alarms its dead letters and a UTC day it did not run, counting crypto runs only', () => {
+    // Prepare
+    const queue = crypto.env.workflow.chatOps?.dailyReport.crypto?.deadLetterQueue;
+    if (!queue) throw new Error('no crypto daily-report DLQ');
+
+    // Act
+    const dlq = alarmNamed(
+      crypto.workflow,
+      'stagegate-dev-crypto-daily-report-schedule-dlq-not-empty',
+    );
+    const cryptoRuns = alarmNamed(crypto.workflow, 'stagegate-dev-crypto-daily-report-did-not-run');
+    const equityRuns = [crypto, plain].map((s) =>
+      alarmNamed(s.workflow, 'stagegate-dev-daily-report-did-not-run'),
+    );
+
+    // Assess: crypto every day, equity weekdays; each reads its market's DailyReportRuns
+    expect(dlq).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(JSON.stringify(dlq.Dimensions)).toContain(logicalIdOf(queue));
+    expect(cryptoRuns).toMatchObject({ Threshold: 1, TreatMissingData: 'breaching' });
+    expect(expressionOf(cryptoRuns)).toBe('s');
+    expect(startsMetricOf(cryptoRuns)).toEqual({
+      name: DAILY_REPORT_RUNS_METRIC,
+      dimensions: { service: '"stagegate"', market: '"crypto"' },
+    });
+    for (const alarm of equityRuns) {
+      expect(expressionOf(alarm)).toBe('IF(DAY(s) < 6, s, 1)');
+      expect(startsMetricOf(alarm)).toEqual({
+        name: DAILY_REPORT_RUNS_METRIC,
+        dimensions: { service: '"stagegate"', market: '"equity-usa"' },
+      });
+    }
+  });
+
+  it('is not deployed on an equity-only stage, whose equity report is unchanged', () => {
+    // Act
+    const report = plain.env.workflow.chatOps?.dailyReport;
+    const names = Object.values(plain.workflow.findResources('AWS::Scheduler::Schedule')).map((r) =>
+      String(r.Properties.Name),
+    );
+    const queues = Object.values(plain.workflow.findResources('AWS::SQS::Queue')).map((r) =>
+      String(r.Properties.QueueName),
+    );
+
+    // Assess
+    expect(report?.crypto).toBeUndefined();
+    expect(names).toContain('daily-report');
+    expect(names).not.toContain('crypto-daily-report');
+    expect(queues).toContain('stagegate-dev-daily-report-schedule-dlq');
+    expect(queues).not.toContain('stagegate-dev-crypto-daily-report-schedule-dlq');
+    expect(() =>
+      alarmNamed(plain.workflow, 'stagegate-dev-crypto-daily-report-did-not-run'),
+    ).toThrow();
   });
 });
 
