@@ -68,8 +68,9 @@ function alarmTargets(t: Template): Map<string, { props: Json; targets: Set<stri
 /**
  * Every enabled schedule of `synth` has a did-not-run alarm (missing data breaching, weekday
  * schedules only on weekdays); a target both markets share (cohort, promotion, learning and
- * Day-3 machines, the rollback monitor) is counted by the schedule's market (EMF
- * `WorkflowStarts` / `RollbackMonitorTicks`), never by the target's own metrics.
+ * Day-3 machines, the rollback monitor, the daily report) is counted by the schedule's market
+ * (EMF `WorkflowStarts` / `RollbackMonitorTicks` / `DailyReportRuns`), never by the target's
+ * own metrics.
  */
 function expectDidNotRunAlarms(synth: SynthesizedStage, stage: Stage): void {
   // Prepare: the targets both markets share count their starts by market (EMF)
@@ -81,6 +82,7 @@ function expectDidNotRunAlarms(synth: SynthesizedStage, stage: Stage): void {
       w.promotion.stateMachine,
       w.learning.stateMachine,
       ...(w.day3 ? [w.day3.stateMachine, w.day3.approvalFunctions.rollbackMonitor] : []),
+      ...(w.chatOps ? [w.chatOps.dailyReport.function] : []),
     ].map((c) => Stack.of(c).getLogicalId(c.node.defaultChild as never)),
   );
   const alarms = alarmTargets(workflow);
@@ -120,7 +122,9 @@ function expectDidNotRunAlarms(synth: SynthesizedStage, stage: Stage): void {
     if (shared.has(s.target)) {
       // The market's own starts, never the shared target's metrics
       const metric = stat?.Metric as { MetricName: string; Dimensions: Json[] };
-      expect(['WorkflowStarts', 'RollbackMonitorTicks']).toContain(metric.MetricName);
+      expect(['WorkflowStarts', 'RollbackMonitorTicks', 'DailyReportRuns']).toContain(
+        metric.MetricName,
+      );
       expect(metric.Dimensions).toContainEqual({ Name: 'market', Value: s.market });
       expect(alarm?.targets.has(s.target)).toBe(false);
     } else {
