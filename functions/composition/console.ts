@@ -97,8 +97,8 @@ export function killSwitchSetter(rt: Runtime, promotionDeps: () => PromotionReco
 function consolePlans(deps: PlanDeps): ConsolePlans {
   return {
     current: () => currentPlan(deps),
-    run: async (command, by) => {
-      const out = await runPlanCommand(deps, command, by, 'console');
+    run: async (command, by, idempotencyKey) => {
+      const out = await runPlanCommand(deps, command, by, 'console', idempotencyKey ?? null);
       return { title: out.title, lines: out.lines, plan: out.plan };
     },
   };

@@ -102,6 +102,12 @@ export interface PlanRecord {
   readonly reports: readonly PlanDayReport[];
   readonly status: 'active' | 'completed' | 'breached' | 'canceled';
   readonly stopReason: string | null;
+  /**
+   * The requests that created and canceled the plan (`planRequestKey`, use-cases/plans.ts:
+   * hex SHA-256 over the door, the caller and its idempotency key), so a redelivered request
+   * is answered and recorded as the first was; absent for a request without a key.
+   */
+  readonly requestKeys?: { readonly created?: string; readonly canceled?: string };
 }
 
 /** A day's actual vs plan. */

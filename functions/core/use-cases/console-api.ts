@@ -71,12 +71,14 @@ export interface ConsolePlans {
   /** The stored plan (null when there is none); reads only. */
   current(): Promise<PlanRecord | null>;
   /**
-   * Runs a plan command for `by` (recorded as the use case records it).
+   * Runs a plan command for `by` (recorded as the use case records it); with the request's
+   * `Idempotency-Key`, a repeated create or cancel is answered as the first and recorded once.
    * @throws ValidationError (a prerequisite) or NotFoundError (no active plan), recorded.
    */
   run(
     command: ConsolePlanCommand,
     by: string,
+    idempotencyKey?: string | null,
   ): Promise<{ title: string; lines: readonly string[]; plan: PlanRecord | null }>;
 }
 
@@ -1297,8 +1299,9 @@ export class ConsoleApi {
       throw new ApiProblem(404, 'Not found', `no route POST /api${route}`);
     }
     const deps = this.plansDeps();
+    const idempotencyKey = this.idempotencyKey(req);
     try {
-      const out = await deps.run(command, by);
+      const out = await deps.run(command, by, idempotencyKey);
       return json(command.kind === 'plan_grow' ? 201 : 200, {
         title: out.title,
         lines: out.lines,

@@ -11,6 +11,7 @@ import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import type { AuditEnvironment } from '../audit/record.js';
+import { appendKeyed, naturalAuditKey } from '../audit/step-scoped.js';
 import type { Market } from '../calendar/market-calendar.js';
 import type { SlashCommand } from '../chatops/command.js';
 import {
@@ -67,21 +68,46 @@ export async function sessionResults(
   return [...bySession.values()].sort((a, b) => a.sessionDate.localeCompare(b.sessionDate));
 }
 
+/**
+ * Appends a `plan_event` on the plan's stream, once per natural key when `key` is given
+ * (`appendKeyed`: a redelivered request, or a second report of the same session, finds it).
+ */
 async function record(
   deps: PlanDeps,
   plan: PlanRecord,
   by: string,
   event: string,
   payload: Record<string, unknown>,
+  key: unknown[] | null = null,
 ): Promise<void> {
-  await deps.audit.append({
-    kind: 'plan_event',
-    actor: by,
-    stream: `plan:${plan.planId}`,
-    environment: deps.environment,
-    payload: { event, plan_id: plan.planId, status: plan.status, ...payload },
-  });
+  await appendKeyed(
+    deps.audit,
+    {
+      kind: 'plan_event',
+      actor: by,
+      stream: `plan:${plan.planId}`,
+      environment: deps.environment,
+      payload: { event, plan_id: plan.planId, status: plan.status, ...payload },
+    },
+    key,
+  );
 }
+
+/**
+ * The key of one plan write request: hex SHA-256 over the door (`slack`, `console`, `cli`),
+ * the caller and the door's own idempotency key (Slack's `trigger_id`, the console's
+ * `Idempotency-Key`); null without one (every request is then its own write).
+ */
+export function planRequestKey(
+  channel: PlanChannel,
+  by: string,
+  idempotencyKey: string | null | undefined,
+): string | null {
+  return idempotencyKey ? naturalAuditKey(['plan-request', channel, by, idempotencyKey]) : null;
+}
+
+/** The doors a plan command comes through. */
+export type PlanChannel = 'slack' | 'cli' | 'console';
 
 /** The stored plan, or null when there is none. */
 export async function currentPlan(deps: Pick<PlanDeps, 'artifacts'>): Promise<PlanRecord | null> {
@@ -95,20 +121,33 @@ export async function currentPlan(deps: Pick<PlanDeps, 'artifacts'>): Promise<Pl
 
 /**
  * Creates a plan to grow the bankroll by `amountUsd` over `days` sessions after the newest
- * evidence, and records it.
+ * evidence, and records it. With `requestKey` ({@link planRequestKey}), once per request: a
+ * redelivery that finds the stored plan created by the same key answers with it and records
+ * nothing new (or, when the first delivery stopped between storing and recording, records
+ * the `created` it missed).
  * @throws ValidationError (`plan`: another plan is active; or a prerequisite of createPlan).
  */
 export async function growPlan(
   deps: PlanDeps,
-  input: { readonly amountUsd: number; readonly days: number; readonly by: string },
+  input: {
+    readonly amountUsd: number;
+    readonly days: number;
+    readonly by: string;
+    readonly requestKey?: string | null;
+  },
 ): Promise<PlanRecord> {
+  const key = input.requestKey ?? null;
   const existing = await currentPlan(deps);
+  if (key !== null && existing?.requestKeys?.created === key) {
+    await recordCreated(deps, existing, input.by);
+    return existing;
+  }
   if (existing?.status === 'active') {
     throw new ValidationError('plan', `plan ${existing.planId} is active: plan cancel first`);
   }
   const results = await sessionResults(deps);
   const now = deps.clock.now();
-  const plan = createPlan({
+  const created = createPlan({
     planId: `plan-${new Date(now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`,
     createdBy: input.by,
     createdAtIso: new Date(now).toISOString(),
@@ -126,18 +165,31 @@ export async function growPlan(
     policy: deps.policy,
     maxDrawdownFraction: deps.maxDrawdownFraction,
   });
+  const plan: PlanRecord = key === null ? created : { ...created, requestKeys: { created: key } };
   await deps.artifacts.putJson(PLAN_KEY, plan);
-  await record(deps, plan, input.by, 'created', {
-    target_usd: plan.targetGainUsd,
-    bankroll_usd: plan.bankrollUsd,
-    sessions: plan.days.map((d) => d.sessionDate),
-    leverage_path: plan.days.map((d) => d.leverage),
-    var_usd: plan.days.map((d) => d.varUsd),
-    es_usd: plan.days.map((d) => d.esUsd),
-    expected: plan.expected,
-    evidence_n: plan.evidence.n,
-  });
+  await recordCreated(deps, plan, input.by);
   return plan;
+}
+
+/** The plan's `created` record (once per plan: its content is a function of the plan). */
+async function recordCreated(deps: PlanDeps, plan: PlanRecord, by: string): Promise<void> {
+  await record(
+    deps,
+    { ...plan, status: 'active' },
+    by,
+    'created',
+    {
+      target_usd: plan.targetGainUsd,
+      bankroll_usd: plan.bankrollUsd,
+      sessions: plan.days.map((d) => d.sessionDate),
+      leverage_path: plan.days.map((d) => d.leverage),
+      var_usd: plan.days.map((d) => d.varUsd),
+      es_usd: plan.days.map((d) => d.esUsd),
+      expected: plan.expected,
+      evidence_n: plan.evidence.n,
+    },
+    ['plan', plan.planId, 'created'],
+  );
 }
 
 /**
@@ -164,25 +216,48 @@ export async function reportPlan(
     }));
   const out = trackPlan(plan, actuals, deps.policy);
   if (out.added.length === 0) return out;
-  await deps.artifacts.putJson(PLAN_KEY, out.plan);
-  for (const r of out.added) await record(deps, out.plan, by, 'day_reported', { ...r });
-  if (out.plan.status !== 'active') {
-    await record(deps, out.plan, by, 'stopped', { reason: out.plan.stopReason });
+  // Recorded first, once per session (and the stop once per plan): a report that stopped
+  // before storing is redone by the next, which finds its records instead of adding any.
+  for (const r of out.added) {
+    const key = ['plan', plan.planId, 'day_reported', r.sessionDate];
+    await record(deps, out.plan, by, 'day_reported', { ...r }, key);
   }
+  if (out.plan.status !== 'active') {
+    const key = ['plan', plan.planId, 'stopped'];
+    await record(deps, out.plan, by, 'stopped', { reason: out.plan.stopReason }, key);
+  }
+  await deps.artifacts.putJson(PLAN_KEY, out.plan);
   return out;
 }
 
-/** Cancels the active plan and records it. @throws NotFoundError when there is none active. */
+/**
+ * Cancels the active plan and records it. With `requestKey` ({@link planRequestKey}), once per
+ * request: a redelivery that finds the plan canceled by the same key answers with it.
+ * @throws NotFoundError when there is none active.
+ */
 export async function cancelActivePlan(
   deps: PlanDeps,
-  input: { readonly reason: string; readonly by: string },
+  input: { readonly reason: string; readonly by: string; readonly requestKey?: string | null },
 ): Promise<PlanRecord> {
+  const key = input.requestKey ?? null;
   const plan = await currentPlan(deps);
+  if (plan && key !== null && plan.requestKeys?.canceled === key) {
+    await recordCanceled(deps, plan, input.by);
+    return plan;
+  }
   if (plan?.status !== 'active') throw new NotFoundError('active plan', 'current');
   const canceled = cancelPlan(plan, input.reason);
-  await deps.artifacts.putJson(PLAN_KEY, canceled);
-  await record(deps, canceled, input.by, 'canceled', { reason: input.reason });
-  return canceled;
+  const stored: PlanRecord =
+    key === null ? canceled : { ...canceled, requestKeys: { ...plan.requestKeys, canceled: key } };
+  await deps.artifacts.putJson(PLAN_KEY, stored);
+  await recordCanceled(deps, stored, input.by);
+  return stored;
+}
+
+/** The plan's `canceled` record (once per plan: a plan is canceled once). */
+async function recordCanceled(deps: PlanDeps, plan: PlanRecord, by: string): Promise<void> {
+  const reason = (plan.stopReason ?? '').replace(/^canceled: /, '');
+  await record(deps, plan, by, 'canceled', { reason }, ['plan', plan.planId, 'canceled']);
 }
 
 const usd = (v: number) => `${v < 0 ? '-' : ''}$${Math.abs(v).toFixed(2)}`;
@@ -221,6 +296,9 @@ export type PlanCommand = Extract<
 /**
  * Runs a plan command for `by` from `channel` (Slack, the CLI's `stagegate plan`, the console
  * API): the one path all three share. `plan status` reports the sessions that closed since.
+ * With the door's `idempotencyKey` (Slack's `trigger_id`, the console's `Idempotency-Key`), a
+ * redelivered grow or cancel is answered as the first delivery was and recorded once, its
+ * refusal too ({@link planRequestKey}).
  *
  * @returns the answer as text (title + lines: Slack sections, CLI lines).
  * @throws ValidationError (a prerequisite, another active plan) or NotFoundError (no active
@@ -230,31 +308,38 @@ export async function runPlanCommand(
   deps: PlanDeps,
   command: PlanCommand,
   by: string,
-  channel: 'slack' | 'cli' | 'console',
+  channel: PlanChannel,
+  idempotencyKey: string | null = null,
 ): Promise<Extract<SlashAnswer, { kind: 'text' }> & { readonly plan: PlanRecord | null }> {
+  const requestKey = planRequestKey(channel, by, idempotencyKey);
   try {
     if (command.kind === 'plan_grow') {
-      const plan = await growPlan(deps, { amountUsd: command.amountUsd, days: command.days, by });
+      const { amountUsd, days } = command;
+      const plan = await growPlan(deps, { amountUsd, days, by, requestKey });
       return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan), plan };
     }
     if (command.kind === 'plan_cancel') {
-      const plan = await cancelActivePlan(deps, { reason: command.reason, by });
+      const plan = await cancelActivePlan(deps, { reason: command.reason, by, requestKey });
       return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan), plan };
     }
   } catch (err) {
     if (err instanceof ValidationError || err instanceof NotFoundError) {
-      await deps.audit.append({
-        kind: 'input_rejected',
-        actor: by,
-        stream: PLAN_COMMANDS_STREAM,
-        environment: deps.environment,
-        payload: {
-          source: channel,
-          command: command.kind,
-          field: err instanceof ValidationError ? err.field : 'plan',
-          message: err.message,
+      await appendKeyed(
+        deps.audit,
+        {
+          kind: 'input_rejected',
+          actor: by,
+          stream: PLAN_COMMANDS_STREAM,
+          environment: deps.environment,
+          payload: {
+            source: channel,
+            command: command.kind,
+            field: err instanceof ValidationError ? err.field : 'plan',
+            message: err.message,
+          },
         },
-      });
+        requestKey === null ? null : ['plan-refused', requestKey, command.kind],
+      );
     }
     throw err;
   }
@@ -277,8 +362,14 @@ export async function runPlanCommand(
 
 /** The `/stagegate plan ...` commands over the plan use cases. */
 export function planSlashCommands(deps: PlanDeps): NonNullable<SlashCommandExtensions['plan']> {
-  return async (command, by) => {
-    const { plan: _plan, ...answer } = await runPlanCommand(deps, command, by, 'slack');
+  return async (command, by, triggerId) => {
+    const { plan: _plan, ...answer } = await runPlanCommand(
+      deps,
+      command,
+      by,
+      'slack',
+      triggerId ?? null,
+    );
     return answer;
   };
 }

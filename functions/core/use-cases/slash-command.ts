@@ -109,9 +109,11 @@ export interface SlashCommandExtensions {
     by: string,
   ) => LongCommand<SlashAnswer>;
   readonly fund?: () => Promise<SlashAnswer>;
+  /** `triggerId`: Slack's `trigger_id` of the invocation (a redelivered write is one write). */
   readonly plan?: (
     command: Extract<SlashCommand, { kind: 'plan_grow' | 'plan_status' | 'plan_cancel' }>,
     by: string,
+    triggerId?: string | null,
   ) => Promise<SlashAnswer>;
 }
 
@@ -296,7 +298,12 @@ export async function answerSlashCommand(
   const by = identityOf(req.userId);
   const record: RecordOutcome = (outcome, extra) =>
     recordCommand(deps, by, roles, command.kind, req.text, outcome, extra, triggerKey(req));
-  return dispatchSlashCommand(deps, command, { by, roles, record });
+  return dispatchSlashCommand(deps, command, {
+    by,
+    roles,
+    record,
+    triggerId: req.triggerId ?? null,
+  });
 }
 
 /** Records the command's outcome; true when a redelivery of it was recorded already. */
@@ -348,7 +355,13 @@ async function authorizeSlashCommand(
 async function dispatchSlashCommand(
   deps: SlashCommandDeps,
   command: SlashCommand,
-  ctx: { readonly by: string; readonly roles: readonly Role[]; readonly record: RecordOutcome },
+  ctx: {
+    readonly by: string;
+    readonly roles: readonly Role[];
+    readonly record: RecordOutcome;
+    /** Slack's `trigger_id` (the same on a redelivery), null when absent. */
+    readonly triggerId?: string | null;
+  },
 ): Promise<SlashOutcome> {
   const { by, roles, record } = ctx;
   switch (command.kind) {
@@ -400,7 +413,7 @@ async function dispatchSlashCommand(
     case 'plan_cancel': {
       const plan = deps.extra?.plan;
       if (!plan) return unavailable(record, 'plan');
-      const answer = await answerOrExplain(() => plan(command, by));
+      const answer = await answerOrExplain(() => plan(command, by, ctx.triggerId ?? null));
       await record(answer.kind === 'unavailable' ? 'refused' : 'answered');
       return { answer, later: null };
     }
