@@ -5,7 +5,10 @@
  * its packages (`module.enableCompileCache`).
  *
  * The bundle (our TypeScript only; packages stay in node_modules) is built on demand into
- * `node_modules/.cache/stagegate/` and reused while its content hash matches: the hash covers
+ * `node_modules/.cache/stagegate/cli-<hash>/`: the light entry (`stagegate.mjs`: the command
+ * line, the state folder's lock, the emulators' start) and chunks loaded once a command runs
+ * (the application, bin/cli-commands.ts), so `run` starts DynamoDB Local's JVM before the
+ * application's packages load. It is reused while its content hash matches: the hash covers
  * the Node and esbuild versions, this file, and the path and content of every source file the
  * previous build read (esbuild's metafile), and the code version (bin/code-version.mjs: the
  * git commit, baked into the bundle and recorded in every audit record). Editing any of them,
@@ -81,11 +84,17 @@ const sourceUrlPlugin = {
 async function build() {
   const esbuild = await import('esbuild');
   await mkdir(cacheDir, { recursive: true });
-  const tmp = path.join(cacheDir, `cli-build-${process.pid}.mjs`);
+  const tmp = path.join(cacheDir, `cli-build-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
   const result = await esbuild.build({
-    entryPoints: [entry],
-    outfile: tmp,
+    entryPoints: { stagegate: entry },
+    outdir: tmp,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
     bundle: true,
+    // The commands' module (bin/cli-commands.ts), imported once the command line is parsed,
+    // becomes its own chunk, so its packages load only then (after the emulators started).
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -99,25 +108,32 @@ async function build() {
   });
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules'));
   const hash = await contentHash(inputs);
-  const bundle = path.join(cacheDir, `cli-${hash}.mjs`);
-  await rename(tmp, bundle);
+  const dir = `cli-${hash}`;
+  try {
+    await rename(tmp, path.join(cacheDir, dir));
+  } catch (err) {
+    // A concurrent start built the same sources first: use its folder.
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const bundle = `${dir}/stagegate.mjs`;
   const manifestTmp = `${manifestPath}.${process.pid}`;
-  await writeFile(manifestTmp, JSON.stringify({ hash, inputs, bundle: path.basename(bundle) }));
+  await writeFile(manifestTmp, JSON.stringify({ hash, inputs, bundle }));
   await rename(manifestTmp, manifestPath);
-  await pruneOldBundles(path.basename(bundle));
-  return bundle;
+  await pruneOldBundles(dir);
+  return path.join(cacheDir, bundle);
 }
 
 async function pruneOldBundles(current) {
   const entries = (await readdir(cacheDir)).filter(
-    (f) => /^cli-[0-9a-f]+\.mjs$/.test(f) && f !== current,
+    (f) => /^cli-[0-9a-f]+(\.mjs)?$/.test(f) && f !== current,
   );
   const dated = await Promise.all(
     entries.map(async (f) => ({ f, t: (await stat(path.join(cacheDir, f))).mtimeMs })),
   );
   dated.sort((a, b) => b.t - a.t);
   for (const { f } of dated.slice(KEEP_OLD_BUNDLES)) {
-    await rm(path.join(cacheDir, f), { force: true });
+    await rm(path.join(cacheDir, f), { recursive: true, force: true });
   }
 }
 

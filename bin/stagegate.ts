@@ -14,80 +14,19 @@
  * Exit codes: 0 success, 1 a failed execution or bad input, 2 usage error.
  */
 import './cli-env.js';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { indexLegacyStreamHeads } from '../functions/adapters/audit/stream-heads.js';
-import type { SlackButton } from '../functions/adapters/slack/messages.js';
-import { readPaperSessionSettings } from '../functions/composition/paper-session.js';
-import { makeDocumentClient, makeS3Client } from '../functions/composition/runtime.js';
 import { NAMED_QUERIES } from '../functions/core/audit/named-queries.js';
-import { marketTimeZone } from '../functions/core/calendar/market-calendar.js';
-import { parseSlashCommand, type SlashCommand } from '../functions/core/chatops/command.js';
-import { parseCohortConfig } from '../functions/core/cohort/config.js';
-import type { Role } from '../functions/core/console/roles.js';
-import {
-  NoSessionError,
-  NotFoundError,
-  StagegateError,
-  ValidationError,
-} from '../functions/core/errors.js';
-import { setKillSwitch } from '../functions/core/use-cases/kill-switch.js';
-import { type PlanCommand, runPlanCommand } from '../functions/core/use-cases/plans.js';
-import { ManualClock } from '../functions/ports/clock.js';
-import { accountKeyOf } from '../functions/ports/session-books.js';
-import { STAGES } from '../lib/config/environment-config.js';
-import { consoleDeploymentOf, consolePageObjects, putPageObjects } from '../lib/console-publish.js';
-import { compactAuditDay } from '../local/audit/compact.js';
-import { queryAudit, verifyAudit } from '../local/audit/duckdb.js';
-import { serveLocalConsole } from '../local/console-server.js';
-import { ConsoleUsers } from '../local/console-users.js';
-import {
-  alpacaKeysFromEnv,
-  PullError,
-  PullUsageError,
-  parsePullRequest,
-  pullData,
-} from '../local/data-pull.js';
-import type { ApprovalMode } from '../local/day3.js';
-import { cohortHeader, leaderboardTable, table, usd } from '../local/format.js';
-import {
-  LOCAL_BUCKETS,
-  LOCAL_TABLE,
-  type LocalStack,
-  startLocalStack,
-} from '../local/local-stack.js';
-import {
-  type PromotionOutcome,
-  type ReplayResult,
-  replay,
-  replayFailure,
-  replaySchedules,
-} from '../local/replay.js';
-import { newestReport, printReportPdf, ReportFileError } from '../local/report-pdf.js';
-import { LOCAL_CREDENTIALS } from '../local/servers.js';
-import { blocksAsText, sendSlashCommand } from '../local/slack-cli.js';
-import {
-  localPlanDeps,
-  localSigningSecret,
-  localSlackUser,
-  runningEndpoint,
-} from '../local/slack-local.js';
-import { lastRunAccount, recordRunAccount, StateFolderError } from '../local/state-lock.js';
+import { StagegateError } from '../functions/core/errors.js';
+import { STAGES } from '../lib/config/stages.js';
+import { bootLocalServers } from '../local/boot.js';
+import { StateFolderError } from '../local/state-lock.js';
+import { CliError, fromUserCwd, type GlobalOpts, type RunOpts } from './cli-shared.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.resolve(repoRoot, '../shared/data/lean');
 const DEFAULT_STATE = path.resolve(repoRoot, '.local/state');
-
-/**
- * A folder given on the command line, resolved against the user's working directory:
- * `npm run stagegate` runs in the package root, so npm's `INIT_CWD` (where the user typed the
- * command) wins over `process.cwd()`.
- */
-const fromUserCwd = (dir: string): string =>
-  path.resolve(process.env.INIT_CWD ?? process.cwd(), dir);
 
 /**
  * Numeric flags are parsed strictly: plain digits only (no sign where a count is meant, no
@@ -143,249 +82,17 @@ const urlArg = (name: string) => (v: string) => {
   return v;
 };
 
-interface GlobalOpts {
-  data: string;
-  state: string;
-  verbose?: boolean;
-}
+/** The commands' module, imported when a command runs (after the command line is parsed). */
+const loadCommands = () => import('./cli-commands.js');
+type Commands = Awaited<ReturnType<typeof loadCommands>>;
 
-async function withStack<T>(
-  opts: GlobalOpts,
-  fn: (stack: LocalStack) => Promise<T>,
-  brokerAccount?: string,
-  clock?: ManualClock,
-  /** `--market-data alpaca-fake`: the ingested tree the handlers read (the fake serves `--data`). */
-  ingestedRoot?: string,
-): Promise<T> {
-  const stack = await startLocalStack({
-    dataRoot: ingestedRoot ?? fromUserCwd(opts.data),
-    ...(ingestedRoot ? { alpacaFake: { sourceRoot: fromUserCwd(opts.data) } } : {}),
-    stateDir: fromUserCwd(opts.state),
-    logLevel: opts.verbose ? 'INFO' : 'ERROR',
-    brokerAccount,
-    clock,
-  });
-  for (const r of stack.recovery.recovered)
-    process.stderr.write(
-      `recovered ${r.workflow} ${r.id} left mid-flight by an earlier run: ${r.outcome} (${r.orders.length} order(s) reconciled with the broker)\n`,
-    );
-  for (const f of stack.recovery.failed)
-    process.stderr.write(`could not recover ${f.workflow} ${f.id}: ${f.error}\n`);
-  const stop = () => {
-    void stack.stop().finally(() => process.exit(130));
+/** The action of command `name`: loads the commands' module, then runs it. */
+const lazyAction =
+  (name: Exclude<keyof Commands, 'run'>) =>
+  async (...args: unknown[]): Promise<void> => {
+    const commands = await loadCommands();
+    await (commands[name] as (...a: unknown[]) => Promise<void>)(...args);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    return await fn(stack);
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    await stack.stop();
-  }
-}
-
-/** The `run` verb's options as commander parsed them (see the verb's option list). */
-interface RunOpts {
-  readonly from: string;
-  readonly days: number;
-  readonly dates?: string[];
-  readonly symbols: string[];
-  readonly bankroll: number;
-  readonly agents: number;
-  readonly allocation: string;
-  readonly seed: number;
-  readonly promote: boolean;
-  readonly approval?: ApprovalMode;
-  readonly demoOverride: boolean;
-  readonly approvalTimeout?: number;
-  readonly summaryJson?: string;
-  readonly pdf?: boolean;
-  readonly marketData: 'lean' | 'alpaca-fake';
-  readonly serve?: boolean;
-  readonly port?: number;
-}
-
-/**
- * The sessions the run replays (`--dates`, or `--days` sessions from `--from` the provider
- * has) and their market (the symbols' calendar); or the input error with the session date
- * its rejection is recorded under.
- */
-async function runSessions(
-  stack: LocalStack,
-  o: RunOpts,
-): Promise<
-  | { sessions: string[]; market: 'equity-usa' | 'crypto' }
-  | { error: StagegateError; sessionDate: string }
-> {
-  let sessions: string[] = o.dates ?? [];
-  try {
-    parseCohortConfig({
-      bankrollUsd: o.bankroll,
-      agentCount: o.agents,
-      allocation: o.allocation,
-      seed: o.seed,
-    });
-    // The fake serves the --data tree: its sessions are the ones the provider has.
-    const provider = stack.alpaca?.source ?? stack.runtime.marketData;
-    const all = await provider.listSessions(o.symbols);
-    if (sessions.length === 0) {
-      sessions = all.filter((d) => d >= o.from).slice(0, o.days);
-      if (sessions.length < o.days) {
-        throw new NoSessionError(`${o.days} sessions from ${o.from}`, all);
-      }
-    }
-    const missing = sessions.find((d) => !all.includes(d));
-    if (missing) throw new NoSessionError(missing, all);
-    // The symbols' calendar (NYSE or 24 h UTC crypto days) picks the schedules.
-    const market = (await provider.loadSession(sessions[0] as string, o.symbols)).market;
-    return { sessions, market };
-  } catch (err) {
-    if (!(err instanceof StagegateError)) throw err;
-    return { error: err, sessionDate: sessions[0] ?? o.from };
-  }
-}
-
-/** Prints the run's header: sessions, cohort settings, data and state folders, schedules. */
-function printRunHeader(
-  stack: LocalStack,
-  g: GlobalOpts,
-  o: RunOpts,
-  sessions: readonly string[],
-  market: 'equity-usa' | 'crypto',
-  ingested: string,
-): void {
-  process.stdout.write(
-    `stagegate local run: ${sessions.length} session(s) ${sessions.join(', ')}, symbols ${o.symbols.join(',')}, bankroll ${usd(o.bankroll)}, ${o.agents} agents (${o.allocation}), seed ${o.seed}\n` +
-      `data ${g.data}${stack.alpaca ? ` served by the fake Alpaca data server ${stack.alpaca.fake.baseUrl} up to the simulated now; ingested into ${ingested}` : ''}\nstate ${g.state} (DynamoDB Local ${stack.servers.dynamoEndpoint}, S3 emulator ${stack.servers.s3Endpoint})\n` +
-      `schedules (${market === 'crypto' ? `${marketTimeZone(market)}, 24 h crypto sessions` : marketTimeZone(market)}): ${replaySchedules(
-        stack,
-        o.promote,
-        o.approval !== undefined,
-        market,
-        o.marketData,
-      )
-        .map((s) => `${s.name} ${s.expression}`)
-        .join('; ')}\n`,
-  );
-}
-
-/** After the replay: `--summary-json`, `--pdf`, then `--serve` (until Ctrl-C). */
-async function afterReplay(
-  stack: LocalStack,
-  g: GlobalOpts,
-  o: RunOpts,
-  sessions: readonly string[],
-  replayed: ReplayResult,
-): Promise<void> {
-  if (o.summaryJson) {
-    const file = path.resolve(o.summaryJson);
-    await writeFile(
-      file,
-      `${JSON.stringify(await runSummary(stack, sessions, replayed), null, 2)}\n`,
-    );
-    process.stdout.write(`summary: ${file}\n`);
-  }
-  if (o.pdf && replayed.reportPath) {
-    const pdf = await printReportPdf(replayed.reportPath);
-    process.stdout.write(`run report pdf: ${pdf.pdfPath}\n`);
-  }
-  if (o.serve) {
-    await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
-    await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
-  }
-}
-
-/**
- * The `run` verb inside the started stack: the run's paper account, its sessions, the header,
- * the replay and what follows it. Bad input still goes through the workflow, so the rejection
- * is recorded in the audit trail exactly as a scheduled run's would be.
- */
-async function runInStack(
-  stack: LocalStack,
-  g: GlobalOpts,
-  o: RunOpts,
-  brokerAccount: string,
-  ingested: string,
-) {
-  if (o.marketData === 'alpaca-fake') {
-    // Under the state folder's lock: no other run reads this tree.
-    await rm(ingested, { recursive: true, force: true });
-    await mkdir(ingested, { recursive: true });
-  }
-  await recordRunAccount(fromUserCwd(g.state), brokerAccount);
-  const request = {
-    symbols: o.symbols,
-    bankrollUsd: o.bankroll,
-    agentCount: o.agents,
-    allocation: o.allocation,
-    seed: o.seed,
-  };
-  const picked = await runSessions(stack, o);
-  if ('error' in picked) {
-    const rejected = await stack.intradayCohort.execute(
-      { source: 'cli', sessionDate: picked.sessionDate, ...request },
-      { executionName: `cli-rejected-${Date.now().toString(36)}` },
-    );
-    return { rejected: rejected.status === 'FAILED' ? rejected : null, error: picked.error };
-  }
-  const { sessions, market } = picked;
-  printRunHeader(stack, g, o, sessions, market, ingested);
-  const replayed = await replay(stack, {
-    sessions,
-    ...request,
-    market,
-    promote: o.promote,
-    marketData: o.marketData,
-    approval: o.approval,
-    approvalTimeoutSeconds: o.approvalTimeout,
-    demoOverride: o.demoOverride,
-    reportDir: path.join(g.state, 'reports'),
-  });
-  await afterReplay(stack, g, o, sessions, replayed);
-  return { replay: replayed };
-}
-
-/** Prints the run's outcome (input error, failed cohort, or the summary line) and sets the exit code. */
-function reportRun(result: Awaited<ReturnType<typeof runInStack>>): void {
-  if ('error' in result && result.error) {
-    const r = result.rejected;
-    process.stderr.write(
-      r
-        ? `stagegate: ${r.error}: ${r.cause} (rejection recorded in the audit trail)\n`
-        : `stagegate: ${result.error.name}: ${result.error.message}\n`,
-    );
-    process.exitCode = 1;
-    return;
-  }
-  if (!('replay' in result) || !result.replay) return;
-  const failure = replayFailure(result.replay);
-  if (failure?.kind === 'cohort') {
-    process.stderr.write(`\n${failure.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  const done = result.replay.cohorts.filter((d) => d.status === 'SUCCEEDED');
-  process.stdout.write(
-    `\n${done.length} cohort(s) complete: ${done.map((d) => d.cohortId).join(', ')}\n` +
-      `${result.replay.promotions.filter((p) => p.outcome === 'promoted').length} promotion(s) reached the paper broker; ${result.replay.learning.filter((l) => l.status === 'evolved').length} learning cycle(s) evolved the pool` +
-      result.replay.goNoGo
-        .map(
-          (d) =>
-            `; Day-3 go/no-go: ${d.decision}${d.approver ? ` by ${d.approver}` : ''}${d.selection?.demoOverride ? ' UNDER THE DEMO OVERRIDE (insufficient evidence)' : ''}, micro-live ${d.slice?.status ?? 'not started'}`,
-        )
-        .join('') +
-      result.replay.goNoGoWaiting
-        .map(() => '; Day-3 go/no-go: waiting for a session after Day 3')
-        .join('') +
-      '\n',
-  );
-  // A Day-3 decision is an outcome (exit 0); a Day-3 execution that FAILED fails the run.
-  if (failure) {
-    process.stderr.write(`${failure.message}\n`);
-    process.exitCode = 1;
-  }
-}
 
 const program = new Command('stagegate')
   .description('Stage -> gates -> promotion -> paper broker, locally on real minute bars.')
@@ -467,28 +174,18 @@ program
   )
   .action(async (o: RunOpts, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const alpacaFake = o.marketData === 'alpaca-fake';
-    if (alpacaFake && cmd.getOptionValueSource('seed') === 'cli') {
+    if (o.marketData === 'alpaca-fake' && cmd.getOptionValueSource('seed') === 'cli') {
       cmd.error(
         'error: --seed is not an input of the deployed session chain (its cohorts seed a new genome pool with the config seed, 1); omit it with --market-data alpaca-fake',
         { exitCode: 2, code: 'stagegate.usage' },
       );
     }
-    // Each run replays into a fresh simulated paper account; cohorts, audit, the genome pool
-    // and the kill switch persist in the state folder across runs.
-    const brokerAccount = `local-paper-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
-    const clock = new ManualClock(Date.now());
-    // The chain's ingested tree: fresh for every run (an ingested session is never pulled
-    // twice, so a tree kept from an earlier run would skip every session's chain).
-    const ingested = path.join(fromUserCwd(g.state), 'alpaca-data');
-    const result = await withStack(
-      g,
-      (stack) => runInStack(stack, g, o, brokerAccount, ingested),
-      brokerAccount,
-      clock,
-      alpacaFake ? ingested : undefined,
-    );
-    reportRun(result);
+    // The command line is valid: take the state folder's lock (a second run is refused here,
+    // before any server starts) and start the emulators, then load the application while
+    // DynamoDB Local's JVM boots (local/boot.ts).
+    const booted = await bootLocalServers(fromUserCwd(g.state));
+    const commands = await loadCommands();
+    await commands.run(o, cmd, booted);
   });
 
 program
@@ -498,31 +195,7 @@ program
   .option('--users', 'print the local console users, their roles and passwords, then exit')
   .option('--print-token', 'print a bearer token for scripts (with --as), then exit')
   .option('--as <user>', 'console user of --print-token (olivia, rick or vera)', 'vera')
-  .action(async (o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    if (o.users || o.printToken) {
-      const users = await ConsoleUsers.load(g.state);
-      if (o.printToken) {
-        try {
-          process.stdout.write(`${users.tokenFor(o.as)}\n`);
-        } catch (err) {
-          throw new CliError((err as Error).message);
-        }
-        return;
-      }
-      process.stdout.write(
-        `${table(
-          ['user', 'roles', 'password'],
-          users.file.users.map((u) => [u.username, u.roles.join(', '), u.password]),
-        )}\n`,
-      );
-      return;
-    }
-    await withStack(g, async (stack) => {
-      await serveLocalConsole(stack, { stateDir: g.state, port: o.port });
-      await new Promise<never>(() => undefined); // until Ctrl-C (withStack stops the stack)
-    });
-  });
+  .action(lazyAction('consoleServe'));
 
 program
   .command('publish-console')
@@ -531,64 +204,14 @@ program
   )
   .requiredOption('--outputs <file>', 'the file cdk deploy --outputs-file wrote')
   .option('--stage <stage>', 'the stage, when the file holds several')
-  .action(async (o: { outputs: string; stage?: string }) => {
-    const file = fromUserCwd(o.outputs);
-    let outputs: unknown;
-    try {
-      outputs = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      throw new CliError(`${file}: ${(err as Error).message}`);
-    }
-    const deployment = consoleDeploymentOf(outputs, file, o.stage);
-    const { S3Client } = await import('@aws-sdk/client-s3');
-    const keys = await putPageObjects(
-      new S3Client({}),
-      deployment.bucket,
-      await consolePageObjects(deployment),
-    );
-    process.stdout.write(
-      `published ${keys.length} objects to s3://${deployment.bucket}/ (${deployment.stack})\nconsole: ${deployment.url}\n`,
-    );
-  });
+  .action(lazyAction('publishConsole'));
 
 const cohorts = program.command('cohorts').description('read persisted cohorts back');
 cohorts
   .command('list')
   .option('--limit <n>', 'how many', countArg('--limit', 1, 10_000), 20)
-  .action(async (o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    await withStack(g, async (stack) => {
-      const list = await stack.runtime.cohorts.list(o.limit);
-      if (list.length === 0) {
-        process.stdout.write('no cohorts yet: run `npm start` first\n');
-        return;
-      }
-      process.stdout.write(
-        `${table(
-          ['cohort', 'session', 'symbols', 'agents', 'bankroll', 'PnL', 'best agent', 'completed'],
-          list.map((c) => [
-            c.cohortId,
-            c.sessionDate,
-            c.symbols.join(','),
-            String(c.agentCount),
-            usd(c.bankrollUsd),
-            usd(c.totalPnlUsd),
-            c.bestAgentId ?? '-',
-            c.completedAtIso,
-          ]),
-        )}\n`,
-      );
-    });
-  });
-cohorts.command('show <cohortId>').action(async (cohortId: string, _o, cmd: Command) => {
-  const g = cmd.optsWithGlobals<GlobalOpts>();
-  await withStack(g, async (stack) => {
-    const c = await stack.runtime.cohorts.get(cohortId);
-    process.stdout.write(
-      `${cohortHeader(c)}\n\n${leaderboardTable(c.leaderboard, c.bankrollUsd)}\n`,
-    );
-  });
-});
+  .action(lazyAction('cohortsList'));
+cohorts.command('show <cohortId>').action(lazyAction('cohortsShow'));
 
 program
   .command('kill <action>')
@@ -599,67 +222,7 @@ program
     '--account <id>',
     "simulated paper account whose open orders to cancel (default: the last run's account)",
   )
-  .action(async (action: string, o, cmd: Command) => {
-    if (!['on', 'off', 'status'].includes(action)) {
-      throw new CliError(`kill takes on, off or status, got "${action}"`);
-    }
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    const account: string =
-      o.account ?? (await lastRunAccount(fromUserCwd(g.state))) ?? 'local-paper';
-    await withStack(
-      g,
-      async (stack) => {
-        const deps = stack.promotion;
-        if (action === 'status') {
-          let state: Awaited<ReturnType<typeof deps.killSwitch.read>>;
-          try {
-            state = await deps.killSwitch.read();
-          } catch (err) {
-            process.stdout.write(
-              `kill switch: UNKNOWN (cannot be read: ${(err as Error).message}); gates fail closed\n`,
-            );
-            process.exitCode = 1;
-            return;
-          }
-          process.stdout.write(
-            state
-              ? `kill switch: ${state.engaged ? 'ON' : 'off'} (since ${state.changedAtIso} by ${state.changedBy}: ${state.reason})\n`
-              : 'kill switch: off (never set)\n',
-          );
-          return;
-        }
-        const broker = deps.brokerAt(Date.now());
-        const flattens =
-          readPaperSessionSettings(stack.runtime.env).haltModes.killSwitch === 'flatten';
-        const { state, canceled, flattened } = await setKillSwitch(
-          {
-            killSwitch: deps.killSwitch,
-            audit: deps.audit,
-            clock: deps.clock,
-            environment: 'local',
-            broker,
-            ...(flattens
-              ? {
-                  flatten: {
-                    sessionBooks: deps.sessionBooks,
-                    account: accountKeyOf(broker.name, deps.brokerAccount),
-                  },
-                }
-              : {}),
-          },
-          { engaged: action === 'on', reason: o.reason, by: o.by },
-        );
-        process.stdout.write(
-          `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}` +
-            (state.engaged
-              ? `; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}`
-              : '') +
-            '\n',
-        );
-      },
-      account,
-    );
-  });
+  .action(lazyAction('kill'));
 
 program
   .command('slack <text>')
@@ -674,58 +237,7 @@ program
   )
   .option('--confirm', 'click the confirmation button of kill on|off (else asked on a terminal)')
   .option('--json', 'print the raw Block Kit JSON')
-  .action(async (text: string, o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    const stateDir = fromUserCwd(g.state);
-    const signingSecret = await localSigningSecret(stateDir);
-    const confirm = async (button: SlackButton): Promise<boolean> => {
-      if (o.confirm) return true;
-      if (!process.stdin.isTTY) {
-        process.stdout.write('(not confirmed: pass --confirm to click the button)\n');
-        return false;
-      }
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(`${button.confirm?.title.text ?? 'Confirm?'} [y/N] `);
-      rl.close();
-      return /^y(es)?$/i.test(answer.trim());
-    };
-    const talk = async (baseUrl: string) => {
-      const exchanges = await sendSlashCommand({
-        baseUrl,
-        signingSecret,
-        userId: localSlackUser(o.as as Role | undefined),
-        text,
-        confirm,
-      });
-      for (const x of exchanges) {
-        process.stdout.write(
-          o.json
-            ? `${JSON.stringify({ via: x.via, status: x.status, body: x.body }, null, 2)}\n`
-            : `${x.via === 'response' ? '' : `-- ${x.via} --\n`}${blocksAsText(x.body as Record<string, unknown>)}`,
-        );
-        if (x.status !== 200) process.exitCode = 1;
-      }
-    };
-    const running = await runningEndpoint(stateDir);
-    if (running) {
-      await talk(running);
-      return;
-    }
-    // Kill on cancels the open orders of the last run's simulated account (as `kill on`).
-    const account = (await lastRunAccount(stateDir)) ?? 'local-paper';
-    await withStack(
-      g,
-      async (stack) => {
-        const server = await serveLocalConsole(stack, { stateDir, write: () => undefined });
-        try {
-          await talk(server.url);
-        } finally {
-          await server.close();
-        }
-      },
-      account,
-    );
-  });
+  .action(lazyAction('slack'));
 
 program
   .command('report')
@@ -735,19 +247,7 @@ program
     'print a run report to PDF with headless Chromium (default: the newest report of the state folder)',
   )
   .option('--out <file>', 'PDF to write (default: the report path with .pdf)')
-  .action(async (html: string | undefined, o: { out?: string }, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    try {
-      const source = html
-        ? fromUserCwd(html)
-        : await newestReport(path.join(fromUserCwd(g.state), 'reports'));
-      const out = await printReportPdf(source, o.out ? fromUserCwd(o.out) : undefined);
-      process.stdout.write(`report pdf: ${out.pdfPath} (${Math.round(out.bytes / 1024)} KiB)\n`);
-    } catch (err) {
-      process.stderr.write(`stagegate: ${(err as Error).name}: ${(err as Error).message}\n`);
-      process.exitCode = err instanceof ReportFileError ? 2 : 1;
-    }
-  });
+  .action(lazyAction('reportPdf'));
 
 program
   .command('plan <words...>')
@@ -756,35 +256,7 @@ program
   )
   .option('--by <identity>', 'who (recorded)', `cli:${process.env.USER ?? 'operator'}`)
   .option('--json', 'print the plan record as JSON')
-  .action(async (words: string[], o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    let command: SlashCommand;
-    try {
-      command = parseSlashCommand(['plan', ...words].join(' '));
-    } catch (err) {
-      // A usage error: exit 2, naming the argument.
-      if (err instanceof ValidationError) cmd.error(`plan: ${err.field}: ${err.message}`);
-      throw err;
-    }
-    if (!command.kind.startsWith('plan_')) cmd.error('plan takes grow, status or cancel');
-    await withStack(g, async (stack) => {
-      let out: Awaited<ReturnType<typeof runPlanCommand>>;
-      try {
-        out = await runPlanCommand(localPlanDeps(stack), command as PlanCommand, o.by, 'cli');
-      } catch (err) {
-        // Refused (recorded input_rejected): a prerequisite or no active plan.
-        if (err instanceof ValidationError || err instanceof NotFoundError) {
-          throw new CliError(`plan refused: ${err.message}`);
-        }
-        throw err;
-      }
-      process.stdout.write(
-        o.json
-          ? `${JSON.stringify(out.plan, null, 2)}\n`
-          : `${out.title}\n${out.lines.map((l) => l.replace(/\*/g, '')).join('\n')}\n`,
-      );
-    });
-  });
+  .action(lazyAction('plan'));
 
 const audit = program.command('audit').description('query and verify the local audit trail');
 audit
@@ -799,40 +271,7 @@ audit
   )
   .option('--date <YYYY-MM-DD>', 'only this UTC day')
   .option('--json', 'print rows as JSON lines')
-  .action(async (sql: string | undefined, o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    if ((sql === undefined) === (o.named === undefined)) {
-      throw new CliError('give either a SQL string or --named <name>');
-    }
-    const params = Object.fromEntries(
-      (o.param as string[]).map((kv) => {
-        const i = kv.indexOf('=');
-        if (i <= 0) throw new CliError(`--param must be name=value, got "${kv}"`);
-        return [kv.slice(0, i), kv.slice(i + 1)];
-      }),
-    );
-    await withStack(g, async (stack) => {
-      const rows = await queryAudit({
-        ...localAuditBucket(stack),
-        cacheDir: path.join(g.state, 'audit-cache'),
-        date: o.date,
-        ...(sql !== undefined ? { sql } : { namedQuery: o.named, params }),
-      });
-      if (o.json) {
-        for (const r of rows) process.stdout.write(`${JSON.stringify(r, jsonSafe)}\n`);
-      } else if (rows.length === 0) {
-        process.stdout.write('(no rows)\n');
-      } else {
-        const headers = Object.keys(rows[0] ?? {});
-        process.stdout.write(
-          `${table(
-            headers,
-            rows.map((r) => headers.map((h) => cell(r[h]))),
-          )}\n${rows.length} row(s)\n`,
-        );
-      }
-    });
-  });
+  .action(lazyAction('auditQuery'));
 audit
   .command('verify')
   .description('recompute the hash chains; exits 1 naming the first broken record')
@@ -840,48 +279,13 @@ audit
     '--date <YYYY-MM-DD>',
     'only this UTC day (its edges checked against the day manifests, the next record and the heads)',
   )
-  .action(async (o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    await withStack(g, async (stack) => {
-      const result = await verifyAudit({
-        ...localAuditBucket(stack),
-        date: o.date,
-        heads: localHeads(stack),
-      });
-      if (result.ok) {
-        process.stdout.write(
-          `audit verified: ${result.checked} record(s) in ${result.streams} stream(s), every hash chain intact\n`,
-        );
-        return;
-      }
-      const b = result.firstBreak;
-      process.stderr.write(
-        `audit verification FAILED: ${result.breaks.length} break(s); first: stream ${b?.stream} seq ${b?.seq} id ${b?.id ?? '?'} key ${b?.key ?? '?'}: ${b?.reason}${b?.detail ? ` (${b.detail})` : ''}\n`,
-      );
-      process.exitCode = 1;
-    });
-  });
+  .action(lazyAction('auditVerify'));
 
 audit
   .command('compact')
   .description('compact one UTC day of the audit trail to zstd Parquet (verifies the day first)')
   .requiredOption('--date <YYYY-MM-DD>', 'the UTC day')
-  .action(async (o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOpts>();
-    await withStack(g, async (stack) => {
-      const out = await compactAuditDay({
-        ...localAuditBucket(stack),
-        cacheDir: path.join(g.state, 'audit-cache'),
-        date: o.date,
-        heads: localHeads(stack),
-      });
-      process.stdout.write(
-        out.key
-          ? `compacted ${out.records} record(s) of ${o.date} into ${out.key} (${out.bytes} bytes)${out.manifestKey ? `; day anchored: ${out.manifestKey}` : ''}\n`
-          : `no audit records on ${o.date}\n`,
-      );
-    });
-  });
+  .action(lazyAction('auditCompact'));
 
 audit
   .command('index-heads')
@@ -895,20 +299,7 @@ audit
   .option('--region <region>', 'AWS region (default AWS_REGION / AWS_DEFAULT_REGION)')
   .option('--endpoint <url>', 'DynamoDB endpoint (default the AWS one)', urlArg('--endpoint'))
   .option('--apply', 'write the index keys (without it nothing is written)')
-  .action(async (o, cmd: Command) => {
-    const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) cmd.error('stagegate: give --region or set AWS_REGION');
-    const tableName: string = o.table ?? `stagegate-${o.stage}`;
-    const dynamo = makeDocumentClient({ AWS_REGION: region, DYNAMODB_ENDPOINT: o.endpoint });
-    const r = await indexLegacyStreamHeads(dynamo, tableName, { apply: o.apply === true });
-    const envs = Object.entries(r.byEnvironment).map(([env, n]) => `${env}: ${n}`);
-    const found = `${r.legacy} stream head(s) without index keys${envs.length ? ` (${envs.join(', ')})` : ''}, ${r.unreadable} unreadable (no environment or updated_at; left alone)`;
-    process.stdout.write(
-      o.apply
-        ? `table ${tableName}: ${found}; indexed ${r.indexed} (the others were advanced by a writer meanwhile)\n`
-        : `table ${tableName}: ${found}; dry run, nothing written: add --apply to index them\n`,
-    );
-  });
+  .action(lazyAction('auditIndexHeads'));
 
 const data = program.command('data').description('market data');
 data
@@ -935,85 +326,7 @@ data
     countArg('--daily-lookback-days', 30, 3660),
     550,
   )
-  .action(async (o, cmd: Command) => {
-    let request: ReturnType<typeof parsePullRequest>;
-    let keys: { keyId: string; secretKey: string };
-    try {
-      request = parsePullRequest(
-        {
-          symbols: o.symbols,
-          from: o.from,
-          to: o.to,
-          out: fromUserCwd(o.out),
-          feed: o.feed,
-          dailyLookbackDays: o.dailyLookbackDays,
-        },
-        new Date().toISOString().slice(0, 10),
-      );
-      keys = alpacaKeysFromEnv(process.env);
-    } catch (err) {
-      if (!(err instanceof PullUsageError)) throw err;
-      cmd.error(`error: ${err.message}`, { exitCode: 2, code: 'stagegate.usage' });
-    }
-    await mkdir(request.out, { recursive: true });
-    process.stdout.write(
-      `pulling ${request.symbols.join(',')} ${request.from}..${request.to} (${request.market}) from ${process.env.ALPACA_DATA_BASE_URL ?? 'https://data.alpaca.markets'} into ${request.out}\n`,
-    );
-    let sessions = 0;
-    try {
-      await pullData(request, {
-        keys,
-        ...(process.env.ALPACA_DATA_BASE_URL ? { baseUrl: process.env.ALPACA_DATA_BASE_URL } : {}),
-        onSession: (s) => {
-          sessions++;
-          process.stdout.write(
-            s.skipped
-              ? `${s.sessionDate}: skipped: ${s.reason}\n`
-              : `${s.sessionDate}: stored ${s.included.join(',') || '(no symbol)'} (${s.requests} requests, ${s.bytesStored} bytes)${s.excluded.map((e) => `; excluded ${e.symbol}: ${e.reasons.join(', ')}`).join('')}\n`,
-          );
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof PullError)) throw err;
-      process.stderr.write(`stagegate: data pull: ${err.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stdout.write(
-      sessions === 0
-        ? `no ${request.market} session between ${request.from} and ${request.to}\n`
-        : `${sessions} session(s) in ${request.out}: use it with --data ${request.out}\n`,
-    );
-  });
-
-/** The local audit bucket (s3rver) of the `local` environment, as the audit tools take it. */
-const localAuditBucket = (stack: LocalStack) => ({
-  s3Client: makeS3Client(
-    { S3_ENDPOINT: stack.servers.s3Endpoint, AWS_REGION: 'us-east-1' },
-    LOCAL_CREDENTIALS,
-  ),
-  bucket: LOCAL_BUCKETS.audit,
-  environment: 'local' as const,
-});
-
-/** The local head table, which also holds the audit day anchor. */
-const localHeads = (stack: LocalStack) => ({
-  dynamo: makeDocumentClient(
-    { DYNAMODB_ENDPOINT: stack.servers.dynamoEndpoint, AWS_REGION: 'us-east-1' },
-    LOCAL_CREDENTIALS,
-  ),
-  tableName: LOCAL_TABLE,
-});
-
-const jsonSafe = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
-const cell = (v: unknown): string =>
-  v === null || v === undefined
-    ? ''
-    : typeof v === 'object'
-      ? JSON.stringify(v, jsonSafe)
-      : String(v);
-
-class CliError extends Error {}
+  .action(lazyAction('dataPull'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof StagegateError || err instanceof StateFolderError) {
@@ -1027,66 +340,3 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   process.exitCode = 1;
 });
-
-/** The `--summary-json` document (README, "The CLI"). */
-async function runSummary(stack: LocalStack, sessions: readonly string[], r: ReplayResult) {
-  const cohorts = [];
-  for (const c of r.cohorts) {
-    const record = c.cohortId ? await stack.runtime.cohorts.get(c.cohortId) : null;
-    cohorts.push({
-      sessionDate: c.sessionDate,
-      status: c.status,
-      cohortId: c.cohortId ?? null,
-      leaderboard: (record?.leaderboard ?? []).map((a) => ({
-        rank: a.rank,
-        agentId: a.agentId,
-        family: a.family,
-        symbol: a.symbol,
-        totalPnlUsd: a.totalPnlUsd,
-        tradeCount: a.tradeCount,
-      })),
-    });
-  }
-  const promotion = (p: PromotionOutcome) => ({
-    sessionDate: p.sessionDate,
-    status: p.status,
-    outcome: p.outcome ?? null,
-    reason: p.reason ?? null,
-    promotionId: p.paper?.parity.promotionId ?? null,
-    candidate: p.cohortId ? { cohortId: p.cohortId, agentId: p.agentId ?? null } : null,
-    paperSlot: p.slot ?? null,
-    gates: (p.gates?.results ?? []).map((g) => ({
-      gate: g.gate,
-      verdict: g.verdict,
-      observed: g.observed,
-      threshold: g.threshold,
-      unit: g.unit,
-    })),
-    orders: (p.paper?.orders ?? []).map((o) => ({
-      client_order_id: o.clientOrderId,
-      side: o.side,
-      qty: o.qty,
-      avg_price: o.avgPriceUsd,
-      status: o.status,
-      reason: o.reason,
-      submitted_at: new Date(o.submittedAtMs).toISOString(),
-    })),
-    paperPnlUsd: p.paper?.parity.paperPnlUsd ?? null,
-    simulatorPnlUsd: p.paper?.parity.referencePnlUsd ?? null,
-    parityDifferenceUsd: p.paper?.parity.differenceUsd ?? null,
-    reconciliationClean: p.paper?.reconciliation.clean ?? p.reconciliationClean ?? null,
-  });
-  return {
-    sessions,
-    cohorts,
-    promotions: r.promotions.map(promotion),
-    day3Waiting: r.goNoGoWaiting,
-    day3: r.goNoGo.map((d) => ({
-      decision: d.decision,
-      approver: d.approver,
-      promotion: d.promotion,
-      slice: d.slice ? { sliceId: d.slice.sliceId, status: d.slice.status } : null,
-      orders: d.orders,
-    })),
-  };
-}

@@ -26,6 +26,7 @@ import type { DeepPartial, EnvironmentConfig } from '../lib/config/environment-c
 import { loadEnvironmentConfig } from '../lib/config/environments.js';
 import { cohortStateMachineValues } from '../lib/config/runtime-env.js';
 import { type LocalFunction, LocalStateMachine } from './asl-runner.js';
+import { type BootedServers, bootLocalServers, LOCAL_BUCKETS, LOCAL_TABLE } from './boot.js';
 import {
   composeLocalApproval,
   composeLocalDay3,
@@ -39,21 +40,10 @@ import {
 } from './composition.js';
 import { ConsoleNotifier } from './console-notifier.js';
 import { type FakeAlpacaData, startFakeAlpacaData } from './fake-alpaca-data.js';
-import {
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalServers,
-  startLocalServers,
-} from './servers.js';
-import { lockStateFolder, probeWritable, type StateLock } from './state-lock.js';
+import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalServers } from './servers.js';
+import type { StateLock } from './state-lock.js';
 
-export const LOCAL_TABLE = 'stagegate-local';
-
-export const LOCAL_BUCKETS = {
-  artifacts: 'stagegate-local-artifacts',
-  audit: 'stagegate-local-audit',
-} as const;
+export { LOCAL_BUCKETS, LOCAL_TABLE };
 
 /** What one run's session chain is loaded with (the CDK app takes them from the config). */
 export interface ChainSettings {
@@ -143,22 +133,6 @@ export interface LocalStackOptions {
 }
 
 /**
- * Takes the state folder's lock and checks the folder can be written (null for `memory`),
- * before any server starts: a second run on the folder is refused up front.
- */
-async function lockState(stateDir: string | 'memory'): Promise<StateLock | null> {
-  if (stateDir === 'memory') return null;
-  const lock = await lockStateFolder(stateDir);
-  try {
-    await probeWritable(stateDir);
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
-  return lock;
-}
-
-/**
  * Starts the emulators (DynamoDB Local's JVM above all, in their own processes) while this
  * process loads the handler modules: the two overlap instead of adding up. Creates the table
  * once DynamoDB Local is up. On a failure the servers are stopped and the lock released; the
@@ -167,12 +141,8 @@ async function lockState(stateDir: string | 'memory'): Promise<StateLock | null>
 async function startServersWhileLoading(
   options: LocalStackOptions,
   lock: StateLock | null,
+  serversStarting: Promise<LocalServers>,
 ): Promise<LocalServers> {
-  const serversStarting = startLocalServers({
-    dataDir: options.stateDir,
-    buckets: Object.values(LOCAL_BUCKETS),
-  });
-  serversStarting.catch(() => undefined); // awaited below
   logger.setLogLevel((options.logLevel ?? 'WARN') as never);
   routeLogsTo(process.stderr);
   const loadingFunctions = preloadHandlerModules();
@@ -291,12 +261,21 @@ function alpacaChain(
  * (`local/composition.ts`; nothing is written to `process.env`) and loads the state machines
  * bound to the handlers built from them. Call `stop()` when done (servers also stop with the
  * process).
+ *
+ * @param booted the state folder's lock and the emulators already starting on it
+ *   (`bootLocalServers(options.stateDir)`, which the CLI calls before it loads this module);
+ *   booted here when absent.
+ * @throws StateFolderError when another run holds the state folder or it cannot be written
+ *   (before any server starts); LocalServerStartError when an emulator does not come up.
  */
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+export async function startLocalStack(
+  options: LocalStackOptions,
+  booted?: BootedServers,
+): Promise<LocalStack> {
   // One writer per state folder, refused up front (before any server starts) when another
   // run holds it or it cannot be written.
-  const lock = await lockState(options.stateDir);
-  const servers = await startServersWhileLoading(options, lock);
+  const { lock, servers: starting } = booted ?? (await bootLocalServers(options.stateDir));
+  const servers = await startServersWhileLoading(options, lock, starting);
   const clock = options.clock ?? new ManualClock(Date.now());
   let fake: FakeAlpacaData | null = null;
   try {

@@ -25,10 +25,10 @@ import { LearningConfigSchema } from '../../functions/core/use-cases/learning.js
 import { PromotionConfigSchema } from '../../functions/core/use-cases/promotion-records.js';
 import { ROLLBACK_MONITOR_CADENCES } from './rollback-monitor.js';
 import { isKnownTimeZone, scheduleExpressionProblem } from './schedule-expression.js';
+import { STAGES } from './stages.js';
 
-/** The three deployment environments. */
-export const STAGES = ['dev', 'staging', 'prod'] as const;
-export type Stage = (typeof STAGES)[number];
+/** The three deployment environments (in their own module: the CLI's light entry reads them). */
+export { STAGES, type Stage } from './stages.js';
 
 /** Retention periods CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
