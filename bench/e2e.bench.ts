@@ -4,7 +4,8 @@
  * fresh state folder, plus one 1,000-agent cohort-day run in-process to count what the
  * whole-process figures cannot show: PersistCohort time, S3 round trips and artifact bytes.
  *
- * Whole-process figures (Linux, /proc): wall from spawn to exit; CPU = user + system of the
+ * Whole-process figures (Linux, /proc): wall from spawn to exit (stdout discarded; stderr kept,
+ * and a run that fails stops the bench with the end of it: the cause is never lost); CPU = user + system of the
  * command and every descendant it waited for (the `cutime + cstime` of a wrapping shell);
  * peak RSS sampled every 50 ms over the process tree (largest single process, and the sum of
  * the tree: Node, the emulator supervisors, DynamoDB Local's JVM); CPU split by process
@@ -46,6 +47,8 @@ interface ProcessFigures {
   readonly exitCode: number;
   /** CPU-s by role, from each process's last /proc sample (the final <= 50 ms are missed). */
   readonly cpuByRoleS: Readonly<Record<ProcessRole, number>>;
+  /** The end of what the command printed on stderr (the cause when it failed). */
+  readonly stderr: string;
 }
 
 /** `[pid, ppid, rssPages, cpuTicks]` of every process, from /proc. */
@@ -121,7 +124,7 @@ async function measure(
   const started = performance.now();
   const child = spawn(
     'sh',
-    ['-c', '"$@" >/dev/null 2>&1; rc=$?; cat /proc/$$/stat >&3; exit $rc', 'sh', ...command],
+    ['-c', '"$@" >/dev/null; rc=$?; cat /proc/$$/stat >&3; exit $rc', 'sh', ...command],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
@@ -131,6 +134,11 @@ async function measure(
   let stat = '';
   (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
     stat += d.toString();
+  });
+  // What the command printed on stderr (its last 8 KB): a failed run's cause, kept.
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8_192);
   });
   let largest = 0;
   let tree = 0;
@@ -153,7 +161,7 @@ async function measure(
   const cpuS = (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
   const cpuByRoleS = { jvm: 0, s3rver: 0, rest: 0 };
   for (const { role, ticks } of cpuTicks.values()) cpuByRoleS[role] += ticks / CLK_TCK;
-  return { wallS, cpuS, largestProcessMb: largest, treeMb: tree, exitCode, cpuByRoleS };
+  return { wallS, cpuS, largestProcessMb: largest, treeMb: tree, exitCode, cpuByRoleS, stderr };
 }
 
 const median = (xs: readonly number[]) => {
@@ -270,7 +278,8 @@ export default async function (): Promise<BenchReport> {
       const state = await mkdtemp(path.join(os.tmpdir(), 'stagegate-bench-e2e-'));
       try {
         const f = await measure(c.argv, { STAGEGATE_STATE_DIR: state });
-        if (f.exitCode !== 0) throw new Error(`${c.name} exited with ${f.exitCode}`);
+        if (f.exitCode !== 0)
+          throw new Error(`${c.name} exited with ${f.exitCode}; its stderr ended:\n${f.stderr}`);
         figures.push(f);
       } finally {
         await rm(state, { recursive: true, force: true });
