@@ -122,6 +122,11 @@ export interface AgentResult {
   readonly exposureBreaches: number;
   /** Fills forced by a ceiling after prices moved (subset of `tradeCount`). */
   readonly forcedReductions: number;
+  /**
+   * Decisions whose opening buy was not sent because Alpaca refuses it: a fractional buy worth
+   * less than USD 1 (`exchange-model.ts`, `belowFractionalMinimum`). Absent in older results.
+   */
+  readonly belowMinimumBuys?: number;
   /** Number of fills. */
   readonly tradeCount: number;
 }
@@ -243,6 +248,8 @@ class CohortEngine {
   readonly leverageBreaches: Int32Array;
   readonly exposureBreaches: Int32Array;
   readonly forced: Int32Array;
+  /** Opening buys not sent: fractional and worth less than USD 1 (Alpaca's minimum). */
+  readonly belowMinimum: Int32Array;
   readonly fills: Fill[][];
   /** Per symbol: mark, end-of-minute bid/ask and volume of the current minute, Σ|qty| over agents. */
   readonly mark: Float64Array;
@@ -283,6 +290,7 @@ class CohortEngine {
     this.leverageBreaches = new Int32Array(n);
     this.exposureBreaches = new Int32Array(n);
     this.forced = new Int32Array(n);
+    this.belowMinimum = new Int32Array(n);
     this.fills = Array.from({ length: n }, () => []);
     this.secUsd = new Float64Array(n);
     this.tafUsd = new Float64Array(n);
@@ -417,6 +425,7 @@ class CohortEngine {
     if (sized === null) return false;
     if (sized.leverageBreach) this.leverageBreaches[i] = (this.leverageBreaches[i] as number) + 1;
     if (sized.exposureBreach) this.exposureBreaches[i] = (this.exposureBreaches[i] as number) + 1;
+    if (sized.belowMinimum) this.belowMinimum[i] = (this.belowMinimum[i] as number) + 1;
     if (sized.qty !== 0) this.place(i, sized.qty, 0);
     else if ((this.orderQty[i] as number) !== 0) this.place(i, 0, 0);
     return true;
@@ -923,6 +932,7 @@ function simulationResult(
       leverageBreaches: engine.leverageBreaches[i] as number,
       exposureBreaches: engine.exposureBreaches[i] as number,
       forcedReductions: engine.forced[i] as number,
+      belowMinimumBuys: engine.belowMinimum[i] as number,
       tradeCount: led.tradeCount[i] as number,
     };
   });

@@ -57,6 +57,11 @@ export interface SizedOrder {
   readonly qty: number;
   readonly leverageBreach: boolean;
   readonly exposureBreach: boolean;
+  /**
+   * The opening leg was not sent: a fractional buy worth less than USD 1, which Alpaca refuses
+   * (`belowFractionalMinimum`). Absent: false.
+   */
+  readonly belowMinimum?: boolean;
 }
 
 const NOTHING: SizedOrder = { qty: 0, leverageBreach: false, exposureBreach: false };
@@ -111,6 +116,7 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
   let allowed = 0;
   let leverageBreach = false;
   let exposureBreach = false;
+  let belowMinimum = false;
   if (open > 0) {
     const L = input.leverageCap;
     const c = costPerShare(side, price, m, input.costs);
@@ -130,10 +136,12 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
     const openStep = side === 'sell' ? Math.max(1, step) : step;
     allowed = allowed === open ? open : allowed > 0 ? roundQtyDown(allowed, openStep) : 0;
     // Alpaca refuses a fractional buy below USD 1: the opening leg is not sent.
-    if (belowFractionalMinimum(side, allowed, price, input.asset.market)) allowed = 0;
+    belowMinimum = allowed > 0 && belowFractionalMinimum(side, allowed, price, input.asset.market);
+    if (belowMinimum) allowed = 0;
   }
   const qty = reduce === absQ && allowed === 0 ? absQ : reduce + allowed;
-  return { qty: side === 'buy' ? qty : -qty, leverageBreach, exposureBreach };
+  const sized = { qty: side === 'buy' ? qty : -qty, leverageBreach, exposureBreach };
+  return belowMinimum ? { ...sized, belowMinimum } : sized;
 }
 
 /**

@@ -44,7 +44,7 @@ import type { Genome } from '../cohort/genome.js';
 import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
 import { createStrategy } from '../cohort/strategies.js';
 import { BrokerRejectedError, NoSessionError } from '../errors.js';
-import type { AssetRules } from '../exchange/exchange-model.js';
+import { type AssetRules, BELOW_FRACTIONAL_MINIMUM } from '../exchange/exchange-model.js';
 import {
   type AccountBook,
   applyBookFill,
@@ -672,9 +672,11 @@ function decideLegs(
     if (sized === null)
       return { result: tickResult(run, 'wait', 'no quote to size the order', last.t) };
     run.state = { ...run.state, pendingTarget: null };
+    // Recorded in the tick's decision: the buy Alpaca would refuse was not sent.
+    const unsent = sized.belowMinimum ? `; opening buy not sent: ${BELOW_FRACTIONAL_MINIMUM}` : '';
     return {
       legs: sized.qty !== 0 ? legsOf(q, sized.qty, 'signal') : [],
-      why: `signal: target ${target}`,
+      why: `signal: target ${target}${unsent}`,
     };
   }
   const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));

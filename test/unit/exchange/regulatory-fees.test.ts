@@ -210,7 +210,7 @@ describe('the exchange account charges them per order and per account-day', () =
       asset: { market: 'equity-usa', fractionable: true } as const,
     };
     // 1 % of USD 50 = 0.50 USD: not sent; 4 % = 2 USD: sent
-    expect(sizeOrder({ ...base, target: 0.01 })?.qty).toBe(0);
+    expect(sizeOrder({ ...base, target: 0.01 })).toMatchObject({ qty: 0, belowMinimum: true });
     expect(sizeOrder({ ...base, target: 0.04 })?.qty).toBeCloseTo(0.199_8, 6);
     // Holding 0.05 share (0.50 USD), flat target: sold
     expect(sizeOrder({ ...base, qty: 0.05, cashUsd: 49.5, target: 0 })?.qty).toBeCloseTo(-0.05, 12);

@@ -11,7 +11,10 @@ import { LeanMarketData } from '../../../functions/adapters/market-data/lean-mar
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
 import { simulateCohort } from '../../../functions/core/cohort/simulate.js';
-import type { ExchangeConfig } from '../../../functions/core/exchange/exchange-model.js';
+import {
+  BELOW_FRACTIONAL_MINIMUM,
+  type ExchangeConfig,
+} from '../../../functions/core/exchange/exchange-model.js';
 import {
   BROKER_FEE_SCHEDULES,
   stageFeeCosts,
@@ -130,6 +133,60 @@ function pnlByHand(orders: PaperSessionState['orders']): { pnlUsd: number; round
   const roundingUsd = up(secUsd) + up(tafUsd) + up(catUsd) - (secUsd + tafUsd + catUsd);
   return { pnlUsd: cash - roundingUsd, roundingUsd };
 }
+
+describe("Alpaca's USD 1 minimum of a fractional buy, in the cohort and the paper session", () => {
+  it('a 1.67 USD slice whose entries are all below USD 1: the cohort sends none and counts them; its paper session sends none either and says so in its tick decision; parity holds', async () => {
+    // Prepare: a USD 50, 30-agent cohort (1.67 USD agents) and its agent that skipped most
+    const date = '2013-10-07';
+    const session = await marketData.loadSession(date, SYMBOLS);
+    const config = parseCohortConfig({ bankrollUsd: 50, agentCount: 30, seed: 1 });
+    const cohort = simulateCohort({
+      cohortId: 'c-small',
+      session,
+      genomes: seedGenomePool(30, SYMBOLS, 1),
+      config,
+    });
+    const fills = cohort.agents.flatMap((a) => a.fills);
+    expect(fills.some((f) => f.side === 'buy' && f.qty * f.priceUsd < 1)).toBe(false);
+    // The agent that skipped most (its genome's entries are all below USD 1 at 1.67 USD)
+    const agent = [...cohort.agents].sort(
+      (a, b) => (b.belowMinimumBuys ?? 0) - (a.belowMinimumBuys ?? 0),
+    )[0];
+    expect(agent?.belowMinimumBuys).toBeGreaterThan(0);
+    const open = session.timestamps[0] as number;
+    const start = {
+      ...initial(date, agent?.genome as PaperSessionState['genome'], 0, open),
+      capitalUsd: agent?.allocationUsd as number,
+    };
+
+    // Act: the paper session through the simulated broker, every tick's decision kept
+    const clock = new ManualClock(start.startedAtMs);
+    const broker = new SimulatedPaperBroker({
+      store: new InMemorySimulatedBrokerStore(),
+      marketData,
+      clock,
+      config: { ...EXCHANGE, startingCashUsd: 100_000 },
+    });
+    const reasons: string[] = [];
+    let state = start;
+    while (!state.done) {
+      const out = await paperTick({ broker, marketData, clock, killSwitch: off }, state);
+      reasons.push(out.decision.reason);
+      state = out.state;
+      clock.set(clock.now() + out.waitSeconds * 1_000);
+    }
+    const reference = await runReferenceSession(marketData, start, EXCHANGE);
+    const parity = parityRecord(state, reference.state, reference.session, 0);
+
+    // Assess
+    expect(reasons.some((r) => r.includes(BELOW_FRACTIONAL_MINIMUM))).toBe(true);
+    // Its paper session sends none of them either (Alpaca would refuse each), as its reference
+    expect(agent?.fills).toEqual([]);
+    expect(state.orders).toEqual([]);
+    expect(reference.state.orders).toEqual([]);
+    expect(cents(parity.differenceUsd)).toBe(0);
+  }, 600_000);
+});
 
 describe('paper session vs its reference simulation (every shared session)', () => {
   it("trades the genome's own signals, flattens before the close, and matches the reference to the cent", async () => {
