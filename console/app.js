@@ -973,12 +973,28 @@ async function promotionsPage() {
   ];
 }
 
+/**
+ * "16 passed, 0 failed, 1 not judged": a gate not judged yet (too little to judge; does not
+ * block) is counted apart, never as a pass; an unknown verdict counts as a failure.
+ */
+function verdictCounts(gates) {
+  const passed = gates.filter((g) => g.verdict === 'pass').length;
+  const notJudged = gates.filter((g) => g.verdict === 'not_judged').length;
+  const failed = gates.length - passed - notJudged;
+  return `${passed} passed, ${failed} failed${notJudged ? `, ${notJudged} not judged` : ''}`;
+}
+
 function gateTable(gates) {
   if (!gates.length) return state('empty', 'No gate evaluated yet.');
+  const verdictClass = (v) => (v === 'pass' ? 'pass' : v === 'not_judged' ? 'not-judged' : 'fail');
   return table(
     [
       { label: 'Gate', value: (g) => g.gate },
-      { label: 'Verdict', value: (g) => h('span', { class: `badge ${g.verdict}` }, g.verdict) },
+      {
+        label: 'Verdict',
+        value: (g) =>
+          h('span', { class: `badge ${verdictClass(g.verdict)}` }, g.verdict.replaceAll('_', ' ')),
+      },
       { label: 'Observed', num: true, value: (g) => num(g.observed, 4) },
       { label: 'Threshold', num: true, value: (g) => num(g.threshold, 4) },
       { label: 'Unit', value: (g) => g.unit || '' },
@@ -1031,6 +1047,7 @@ async function promotionPage(id) {
       h('dd', null, p.configHash),
     ),
     h('h2', null, 'Gate table: observed vs threshold'),
+    ...(doc.gates.length ? [h('p', { class: 'gate-counts' }, verdictCounts(doc.gates))] : []),
     h('div', { class: 'card', id: 'gates' }, gateTable(doc.gates)),
     h(
       'p',
@@ -1245,7 +1262,9 @@ async function approvalPage(id) {
       failed.length === 0,
       failed.length
         ? `${failed.length} gate(s) fail: ${failed.map((g) => g.gate).join(', ')}`
-        : `all ${s.gates.length} gates pass`,
+        : s.gates.every((g) => g.verdict === 'pass')
+          ? `all ${s.gates.length} gates pass`
+          : `no gate fails (${verdictCounts(s.gates)})`,
     ),
     check(
       s.metrics.totalPnlUsd > 0,

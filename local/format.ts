@@ -3,6 +3,11 @@
  */
 import { type Market, marketTimeZone } from '../functions/core/calendar/market-calendar.js';
 import {
+  countVerdicts,
+  describeVerdictCounts,
+  verdictLabel,
+} from '../functions/core/gates/types.js';
+import {
   type AgentRow,
   agentDrawdownOfPeak,
   type CohortRecord,
@@ -92,7 +97,10 @@ export function cohortHeader(c: CohortRecord): string {
   ].join('\n');
 }
 
-/** The gate table of one promotion: every gate, observed vs threshold, verdict, breaker. */
+/**
+ * The gate table of one promotion: every gate, observed vs threshold, verdict (`PASS`, `FAIL`,
+ * `NOT JUDGED`), breaker; then the counts ("gates: 16 passed, 0 failed, 1 not judged").
+ */
 export function gatesTable(
   results: readonly {
     gate: string;
@@ -105,17 +113,20 @@ export function gatesTable(
 ): string {
   const show = (v: unknown) =>
     typeof v === 'number' ? String(Number(v.toPrecision(4))) : v === null ? 'n/a' : String(v);
-  return table(
+  const counts = countVerdicts(results);
+  const rows = table(
     ['gate', 'verdict', 'observed', 'threshold', 'unit', 'on fail'],
     results.map((r) => [
       r.gate,
-      r.verdict === 'pass' ? 'PASS' : 'FAIL',
+      verdictLabel(r.verdict),
       show(r.observed),
       show(r.threshold),
       r.unit,
       r.breakerAction,
     ]),
   );
+  const note = counts.notJudged > 0 ? ' (a gate not judged yet does not block)' : '';
+  return `${rows}\ngates: ${describeVerdictCounts(counts)}${note}`;
 }
 
 /** The orders of one promotion with their final states. */

@@ -119,6 +119,12 @@ describe('operator console in Chromium', () => {
     // The 16 order-time gates and the daily promotion's baseline gate.
     expect(await gates.count()).toBe(17);
     expect(await page.locator('#gates tbody').textContent()).toContain('baseline');
+    // The challenger never paper-traded: its baseline gate shows and counts as not judged
+    const baseline = page.locator('#gates tbody tr', { hasText: 'baseline' });
+    expect(await baseline.locator('.badge').textContent()).toBe('not judged');
+    expect(await page.locator('.gate-counts').textContent()).toMatch(
+      /^\d+ passed, \d+ failed, 1 not judged$/,
+    );
     expect(await page.locator('#gates thead').textContent()).toContain('Observed');
     await page.context().close();
   });

@@ -156,9 +156,15 @@ describe('the audit trail of the replay', () => {
       namedQuery: 'gate-failure-rate-by-day',
     });
     const gateNames = new Set(gates.map((r) => r.gate));
-    // The 16 order-time gates and the daily baseline gate
+    // The 16 order-time gates and the daily baseline gate, which the first promotion's
+    // challenger (no paper session yet) gets as not judged, counted apart from the passes
     expect(gateNames.size).toBe(17);
     expect(gateNames.has('baseline')).toBe(true);
+    const baselineRows = gates.filter((r) => r.gate === 'baseline');
+    expect(baselineRows.reduce((n, r) => n + Number(r.not_judged), 0)).toBeGreaterThanOrEqual(1);
+    expect(
+      gates.filter((r) => r.gate !== 'baseline').every((r) => Number(r.not_judged) === 0),
+    ).toBe(true);
 
     const fills = await queryAudit({ ...bucket(), cacheDir, namedQuery: 'orders-vs-fills' });
     expect(fills.length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@
  * approval message carries those), only the console's base URL when one is configured.
  */
 
+import { countVerdicts, describeVerdictCounts } from '../../core/gates/types.js';
 import type { DailyReport } from '../../core/use-cases/daily-report.js';
 import {
   escapeMrkdwn,
@@ -38,14 +39,16 @@ function evidenceText(r: DailyReport): string {
 function gatesText(r: DailyReport): string {
   if (r.promotions.length === 0) return '*Gates:* no promotion for this session.';
   const lines = r.promotions.map(({ promotion: p, gates }) => {
-    const failed = gates.filter((g) => g.verdict !== 'pass');
-    const detail = failed.length
-      ? failed
+    // Failures and gates not judged yet (which do not block) are named; passes are counted.
+    const named = gates.filter((g) => g.verdict !== 'pass');
+    const counts = describeVerdictCounts(countVerdicts(gates));
+    const detail = named.length
+      ? `${counts}: ${named
           .map(
             (g) =>
-              `${escapeMrkdwn(String(g.gate))} ${escapeMrkdwn(String(g.verdict))} (${num(g.observed)} vs ${num(g.threshold)}${g.unit ? ` ${escapeMrkdwn(String(g.unit))}` : ''})`,
+              `${escapeMrkdwn(String(g.gate))} ${g.verdict === 'not_judged' ? 'not judged' : escapeMrkdwn(String(g.verdict))} (${num(g.observed)} vs ${num(g.threshold)}${g.unit ? ` ${escapeMrkdwn(String(g.unit))}` : ''})`,
           )
-          .join('; ')
+          .join('; ')}`
       : gates.length
         ? 'all passed'
         : 'not evaluated';

@@ -23,7 +23,7 @@
 import type { ApprovalSignature, ApprovalStep } from '../../core/approval/chain.js';
 import { baselineText, paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
-import type { GateResult } from '../../core/gates/types.js';
+import { countVerdicts, describeVerdictCounts, type GateResult } from '../../core/gates/types.js';
 import type { ChatMessage } from '../../ports/notifier.js';
 
 /** Action ids of the message's buttons (interaction.ts dispatches on them). */
@@ -169,17 +169,18 @@ function metricFields(s: ApprovalSummary): Mrkdwn[] {
 }
 
 function gateLine(g: GateResult): string {
-  const icon = g.verdict === 'pass' ? ':white_check_mark:' : ':x:';
-  return `${icon} \`${escapeMrkdwn(g.gate)}\` ${escapeMrkdwn(fmtGateValue(g.observed))} vs ${escapeMrkdwn(fmtGateValue(g.threshold))} ${escapeMrkdwn(g.unit)}${g.verdict === 'fail' ? ` — ${escapeMrkdwn(truncate(g.reason, 300))}` : ''}`;
+  const icon =
+    g.verdict === 'pass'
+      ? ':white_check_mark:'
+      : g.verdict === 'not_judged'
+        ? ':grey_question: not judged'
+        : ':x:';
+  return `${icon} \`${escapeMrkdwn(g.gate)}\` ${escapeMrkdwn(fmtGateValue(g.observed))} vs ${escapeMrkdwn(fmtGateValue(g.threshold))} ${escapeMrkdwn(g.unit)}${g.verdict !== 'pass' ? ` — ${escapeMrkdwn(truncate(g.reason, 300))}` : ''}`;
 }
 
 /** The gate table as mrkdwn sections of at most 3000 characters each. */
 function gateSections(gates: readonly GateResult[], blockPrefix: string): SlackBlock[] {
-  const failed = gates.filter((g) => g.verdict === 'fail').length;
-  const lines = [
-    `*Gates:* ${gates.length - failed} passed, ${failed} failed`,
-    ...gates.map(gateLine),
-  ];
+  const lines = [`*Gates:* ${describeVerdictCounts(countVerdicts(gates))}`, ...gates.map(gateLine)];
   const chunks: string[] = [];
   let current = '';
   for (const line of lines) {

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describeBaselineSummary } from '../gates/baseline.js';
+import { countVerdicts, describeVerdictCounts, verdictLabel } from '../gates/types.js';
 import type { ApprovalDecision, ApprovalSummary, EquityCurve } from './types.js';
 
 /** An HTTP response the handler can return as is. */
@@ -36,7 +37,7 @@ const STYLE = [
   'h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;margin:1rem 0}',
   'th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}',
   'td.num{text-align:right;font-variant-numeric:tabular-nums}',
-  '.pass{color:#116329}.fail{color:#a40e26;font-weight:600}',
+  '.pass{color:#116329}.fail{color:#a40e26;font-weight:600}.not-judged{color:#6e5b00}',
   '.actions{display:flex;gap:1rem;margin:1.5rem 0}',
   'button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:1px solid #8c959f;cursor:pointer}',
   'button.approve{background:#1f883d;color:#fff}button.reject{background:#cf222e;color:#fff}',
@@ -275,6 +276,10 @@ function summaryTable(s: ApprovalSummary): string {
   return `<table aria-label="Candidate summary">\n${body}\n</table>`;
 }
 
+/** The CSS class of a verdict cell: `pass`, `not-judged` (does not block) or `fail`. */
+const verdictClass = (v: string): string =>
+  v === 'pass' ? 'pass' : v === 'not_judged' ? 'not-judged' : 'fail';
+
 function gateTable(gates: ApprovalSummary['gates']): string {
   if (gates.length === 0) return '<p class="note">No gate results were recorded.</p>';
   const head =
@@ -282,7 +287,7 @@ function gateTable(gates: ApprovalSummary['gates']): string {
   const rows = gates
     .map(
       (g) =>
-        `<tr><td>${escapeHtml(g.gate)}</td><td class="${g.verdict === 'pass' ? 'pass' : 'fail'}">${escapeHtml(g.verdict.toUpperCase())}</td><td class="num">${escapeHtml(fmtGateValue(g.observed))}</td><td class="num">${escapeHtml(fmtGateValue(g.threshold))}</td><td>${escapeHtml(g.unit)}</td><td>${escapeHtml(g.reason)}</td></tr>`,
+        `<tr><td>${escapeHtml(g.gate)}</td><td class="${verdictClass(g.verdict)}">${escapeHtml(verdictLabel(g.verdict))}</td><td class="num">${escapeHtml(fmtGateValue(g.observed))}</td><td class="num">${escapeHtml(fmtGateValue(g.threshold))}</td><td>${escapeHtml(g.unit)}</td><td>${escapeHtml(g.reason)}</td></tr>`,
     )
     .join('\n');
   return `<table aria-label="Gate results">\n${head}\n${rows}\n</table>`;
@@ -316,7 +321,6 @@ export interface ConfirmationPageInput {
  */
 export function renderConfirmationPage(input: ConfirmationPageInput): RenderedPage {
   const s = input.summary;
-  const failed = s.gates.filter((g) => g.verdict === 'fail').length;
   const report =
     s.reportUrl && /^https?:\/\//i.test(s.reportUrl)
       ? `<p><a href="${escapeHtml(s.reportUrl)}" rel="noopener noreferrer" target="_blank">Open the run report</a></p>`
@@ -332,7 +336,7 @@ ${report}
 ${summaryTable(s)}
 <h2>Equity curve</h2>
 ${equityCurveSvg(input.equityCurve)}
-<h2>Gates (${s.gates.length - failed} passed, ${failed} failed)</h2>
+<h2>Gates (${describeVerdictCounts(countVerdicts(s.gates))})</h2>
 ${gateTable(s.gates)}
 <form method="post" action="./${escapeHtml(encodeURIComponent(input.approvalId))}">
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrfToken)}">

@@ -6,7 +6,7 @@
  * when named `...Iso`.
  */
 import * as z from 'zod';
-import { GATE_NAMES } from '../gates/types.js';
+import { GATE_NAMES, GATE_VERDICTS } from '../gates/types.js';
 import { approvalChainSchema, approverIdSchema } from './chain.js';
 
 /**
@@ -38,7 +38,7 @@ const finite = z.number();
 /** One gate row of the approval summary: the `GateResult` shape (functions/core/gates/types.ts). */
 export const gateResultSchema = z.object({
   gate: z.enum(GATE_NAMES),
-  verdict: z.enum(['pass', 'fail']),
+  verdict: z.enum(GATE_VERDICTS),
   observed: z.union([finite, z.string().max(500), z.null()]),
   threshold: z.union([finite, z.string().max(500), z.null()]),
   unit: z.string().max(200),

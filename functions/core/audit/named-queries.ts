@@ -86,13 +86,18 @@ export const NAMED_QUERIES: readonly NamedQuery[] = [
   },
   {
     name: 'gate-failure-rate-by-day',
-    description: 'Per UTC day and gate: evaluations, failures and failure rate (fraction).',
+    description:
+      'Per UTC day and gate: evaluations, failures, not judged (too little to judge yet; ' +
+      'does not block, never a pass) and the failure rate among the judged evaluations ' +
+      '(fraction; null when none was judged).',
     params: [],
     sql: (t) =>
       [
         `SELECT dt AS day, ${j('gate')} AS gate, count(*) AS evaluations,`,
         `  count(*) FILTER (WHERE ${j('verdict')} = 'fail') AS failures,`,
-        `  CAST(count(*) FILTER (WHERE ${j('verdict')} = 'fail') AS DOUBLE) / count(*) AS failure_rate`,
+        `  count(*) FILTER (WHERE ${j('verdict')} = 'not_judged') AS not_judged,`,
+        `  CAST(count(*) FILTER (WHERE ${j('verdict')} = 'fail') AS DOUBLE) /`,
+        `    NULLIF(count(*) FILTER (WHERE ${j('verdict')} <> 'not_judged'), 0) AS failure_rate`,
         `FROM ${t}`,
         "WHERE kind = 'gate_evaluated'",
         `GROUP BY dt, ${j('gate')}`,

@@ -254,10 +254,13 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
     agent_count: z.number().int().nonnegative(),
     bankroll: z.number().nonnegative(),
   }),
-  /** One gate's verdict with its observed value, threshold and reason. */
+  /**
+   * One gate's verdict with its observed value, threshold and reason. `not_judged`: too little
+   * to judge yet (does not block; `GATE_VERDICTS`, gates/types.ts).
+   */
   gate_evaluated: z.looseObject({
     gate: z.string().min(1),
-    verdict: z.enum(['pass', 'fail']),
+    verdict: z.enum(['pass', 'fail', 'not_judged']),
     observed: scalarOrNull,
     threshold: scalarOrNull,
     reason: z.string(),

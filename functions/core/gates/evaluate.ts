@@ -65,7 +65,10 @@ export interface GateInput {
 export interface GateEvaluation {
   /** One result per gate, in `GATE_NAMES` order. */
   readonly results: readonly GateResult[];
-  /** True iff every gate passed. */
+  /**
+   * True iff no gate failed (`noGateFailed`, types.ts): every gate passed, or was `not_judged`
+   * (the daily `baseline` gate without enough paper sessions), which does not block.
+   */
   readonly passed: boolean;
   /** Strongest breaker action among failed gates (`'none'` when all pass). */
   readonly strongestAction: BreakerAction;

@@ -90,14 +90,26 @@ export const GATE_BREAKER_ACTIONS: Readonly<Record<GateName, BreakerAction>> = {
 };
 
 /**
+ * What a gate concluded:
+ * - `pass`: judged, and within its threshold;
+ * - `fail`: judged and outside it, or its input was missing or unusable (fail closed); blocks;
+ * - `not_judged`: too little to judge yet, said in the reason (the daily `baseline` gate with
+ *   fewer than `minOutOfSampleSessions` paper sessions); does NOT block, and is counted and
+ *   shown apart from the passes everywhere (never as a pass).
+ * Stable identifiers (audit records and dashboards key on them).
+ */
+export const GATE_VERDICTS = ['pass', 'fail', 'not_judged'] as const;
+export type GateVerdict = (typeof GATE_VERDICTS)[number];
+
+/**
  * One gate's verdict. `observed` and `threshold` are in `unit` (for example
  * `fraction of capital`, `bps`, `seconds`); `observed` is `null` when the input was missing
  * or unusable, in which case the verdict is always `fail` ("fail closed"). `breakerAction` is
- * the gate's declared action when `verdict === 'fail'` and `'none'` when it passes.
+ * the gate's declared action when `verdict === 'fail'` and `'none'` otherwise.
  */
 export interface GateResult {
   readonly gate: GateName;
-  readonly verdict: 'pass' | 'fail';
+  readonly verdict: GateVerdict;
   readonly observed: number | string | null;
   readonly threshold: number | string | null;
   readonly unit: string;
@@ -121,6 +133,37 @@ export function gateVerdictFields(r: GateResult) {
     reason: r.reason,
     breaker_action: r.breakerAction,
   };
+}
+
+/** True when no gate failed: a `not_judged` gate does not block. */
+export function noGateFailed(results: readonly { readonly verdict: string }[]): boolean {
+  return results.every((r) => r.verdict !== 'fail');
+}
+
+/** A gate table's verdicts, counted (an unknown verdict counts as a failure: fail closed). */
+export interface VerdictCounts {
+  readonly passed: number;
+  readonly failed: number;
+  readonly notJudged: number;
+}
+
+/** {@link VerdictCounts} of `results`. */
+export function countVerdicts(results: readonly { readonly verdict: unknown }[]): VerdictCounts {
+  const passed = results.filter((r) => r.verdict === 'pass').length;
+  const notJudged = results.filter((r) => r.verdict === 'not_judged').length;
+  return { passed, failed: results.length - passed - notJudged, notJudged };
+}
+
+/** "15 passed, 1 failed" and, when any, ", 1 not judged". */
+export function describeVerdictCounts(c: VerdictCounts): string {
+  return `${c.passed} passed, ${c.failed} failed${c.notJudged > 0 ? `, ${c.notJudged} not judged` : ''}`;
+}
+
+/** How a verdict reads in a table: `PASS`, `FAIL`, `NOT JUDGED` (unknown: `FAIL`). */
+export function verdictLabel(verdict: unknown): string {
+  if (verdict === 'pass') return 'PASS';
+  if (verdict === 'not_judged') return 'NOT JUDGED';
+  return 'FAIL';
 }
 
 /** The strongest {@link BreakerAction} among failed results; `'none'` when all pass. */

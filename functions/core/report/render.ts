@@ -29,7 +29,7 @@
 import { type Market, marketTimeZone } from '../calendar/market-calendar.js';
 import type { SimulationResult } from '../cohort/simulate.js';
 import { ValidationError } from '../errors.js';
-import type { GateResult } from '../gates/types.js';
+import { countVerdicts, describeVerdictCounts, type GateResult } from '../gates/types.js';
 import { BAR_MS, HOUR_MS } from '../scoring/metrics.js';
 import type { AgentScore, CohortScore } from '../scoring/score.js';
 import { downsampleIndices, MAX_POINTS_PER_SERIES } from './downsample.js';
@@ -180,6 +180,7 @@ tr.candidate{background:#fff8c5}
 .badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;border:1px solid}
 .badge.pass,.badge.clean{color:var(--pos);border-color:#4ac26b;background:#dafbe1}
 .badge.fail,.badge.dirty{color:var(--neg);border-color:#ff8182;background:#ffebe9}
+.badge.not-judged{color:#6e5b00;border-color:#d4a72c;background:#fff8c5}
 footer{padding:16px 32px 32px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
 footer li{margin:2px 0}
 `;
@@ -588,15 +589,18 @@ function gateValue(v: number | string | null): string {
   return v;
 }
 
+/** A verdict badge: `pass`, `not judged` (does not block) or `fail`. */
+function verdictBadge(verdict: string): string {
+  const cls = verdict === 'pass' ? 'pass' : verdict === 'not_judged' ? 'not-judged' : 'fail';
+  return `<span class="badge ${cls}">${escapeHtml(verdict.replaceAll('_', ' '))}</span>`;
+}
+
 function gatesTable(day: ReportDay, gates: readonly GateResult[]): string {
-  const failed = gates.filter((g) => g.verdict === 'fail').length;
   const rows = gates.map(
     (g) =>
       '<tr>' +
       td(escapeHtml(g.gate)) +
-      td(
-        `<span class="badge ${g.verdict === 'pass' ? 'pass' : 'fail'}">${escapeHtml(g.verdict)}</span>`,
-      ) +
+      td(verdictBadge(g.verdict)) +
       num(gateValue(g.observed)) +
       num(gateValue(g.threshold)) +
       td(escapeHtml(g.unit)) +
@@ -605,7 +609,7 @@ function gatesTable(day: ReportDay, gates: readonly GateResult[]): string {
       '</tr>',
   );
   return (
-    `<h3>Gate outcomes <span class="sub">${gates.length - failed} passed, ${failed} failed</span></h3>` +
+    `<h3>Gate outcomes <span class="sub">${describeVerdictCounts(countVerdicts(gates))}</span></h3>` +
     `<div class="scroll"><table data-table="gates-${escapeHtml(day.sessionDate)}">` +
     headerRow([
       'gate',
@@ -713,7 +717,7 @@ function summarySection(days: readonly ReportDay[]): string {
     const p = d.score.parent;
     const best = d.score.leaderboard[0];
     const gates = d.gates && d.gates.length > 0 ? d.gates : undefined;
-    const failed = gates ? gates.filter((g) => g.verdict === 'fail').length : 0;
+    const counts = countVerdicts(gates ?? []);
     return (
       '<tr>' +
       td(`<a href="#${dayAnchor(i)}">${escapeHtml(d.sessionDate)}</a>`) +
@@ -734,7 +738,7 @@ function summarySection(days: readonly ReportDay[]): string {
       ) +
       td(
         gates
-          ? `<span class="badge ${failed === 0 ? 'pass' : 'fail'}">${gates.length - failed}/${gates.length} pass</span>`
+          ? `<span class="badge ${counts.failed === 0 ? 'pass' : 'fail'}">${counts.passed}/${gates.length} pass${counts.notJudged > 0 ? `, ${counts.notJudged} not judged` : ''}</span>`
           : '—',
       ) +
       td(d.promotion ? escapeHtml(d.promotion.candidateAgentId) : '—') +

@@ -13,8 +13,9 @@
  * recorded baseline fails closed.
  *
  * With fewer than `minOutOfSampleSessions` counted paper sessions (a challenger that never
- * paper-traded, an incumbent on its first day) there is nothing to judge yet: the gate passes
- * and says so, since paper sessions are how a genome builds the record (the Day-3 go/no-go's
+ * paper-traded, an incumbent on its first day) there is nothing to judge yet: the gate's
+ * verdict is `not_judged` (never a pass: counted and shown apart), which does not block the
+ * promotion, since paper sessions are how a genome builds the record (the Day-3 go/no-go's
  * evidence gates ask for more). The Day-3 review does not run this gate; its own `baseline`
  * evidence gate judges the whole out-of-sample record.
  */
@@ -63,7 +64,7 @@ export async function dailyBaselineCheck(
     return {
       gate: {
         gate: 'baseline',
-        verdict: 'pass',
+        verdict: 'not_judged',
         observed: `${sessions.length} session(s)`,
         threshold: `${min} to judge`,
         unit: 'out-of-sample sessions',

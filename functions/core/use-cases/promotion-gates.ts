@@ -17,7 +17,13 @@ import {
 import { MINUTE_MS } from '../exchange/exchange-model.js';
 import { type AccountBook, openPositions, restateBookForSplit } from '../exchange/position-book.js';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate.js';
-import { type GateResult, gateVerdictFields, strongestAction } from '../gates/types.js';
+import {
+  GATE_VERDICTS,
+  type GateResult,
+  gateVerdictFields,
+  noGateFailed,
+  strongestAction,
+} from '../gates/types.js';
 import type { SplitEvent } from '../market/corporate-actions.js';
 import type { DailyBar, MarketSession } from '../market/types.js';
 import {
@@ -213,7 +219,8 @@ async function gateInputAt(
 /**
  * The 16 order-time gates ({@link evaluateGates}) and, for a promotion of the pipeline, the
  * daily `baseline` gate after them ({@link dailyBaselineCheck}: the genome's paper sessions
- * out of sample against the best baseline).
+ * out of sample against the best baseline; `not_judged` on too few sessions, which does not
+ * block: `passed` is true when no gate failed).
  */
 async function promotionEvaluation(
   deps: PromotionDeps,
@@ -227,7 +234,7 @@ async function promotionEvaluation(
   const results = [...evaluation.results, gate];
   return {
     results,
-    passed: results.every((r) => r.verdict === 'pass'),
+    passed: noGateFailed(results),
     strongestAction: strongestAction(results),
   };
 }
@@ -301,7 +308,7 @@ export function recordedEvaluation(
   if (payloads[0]?.evaluated_at === nowIso) return evaluated;
   return {
     results,
-    passed: results.every((r) => r.verdict === 'pass'),
+    passed: noGateFailed(results),
     strongestAction: strongestAction(results),
     ...(typeof payloads[0]?.evaluated_at === 'string' ? { nowIso: payloads[0].evaluated_at } : {}),
   };
@@ -340,7 +347,10 @@ export function recordedGateResults(
   return payloads.map(
     (p): GateResult => ({
       gate: p.gate as GateResult['gate'],
-      verdict: p.verdict === 'pass' ? 'pass' : 'fail',
+      // An unknown verdict fails closed; `not_judged` stays what it was recorded as.
+      verdict: (GATE_VERDICTS as readonly unknown[]).includes(p.verdict)
+        ? (p.verdict as GateResult['verdict'])
+        : 'fail',
       observed: (p.observed ?? null) as GateResult['observed'],
       threshold: (p.threshold ?? null) as GateResult['threshold'],
       unit: String(p.unit),

@@ -140,6 +140,7 @@ beforeAll(async () => {
     ['max-drawdown', 'pass'],
     ['sharpe', 'fail'],
     ['var-95', 'pass'],
+    ['baseline', 'not_judged'],
   ] as const) {
     await add({
       kind: 'gate_evaluated',
@@ -362,11 +363,15 @@ describe('audit trail on the local stack', () => {
     // Act
     const rows = await query('gate-failure-rate-by-day');
     // Assess
-    expect(rows.map((r) => [r.day, r.gate, r.evaluations, r.failures, r.failure_rate])).toEqual([
-      ['2024-03-04', 'max-drawdown', 1, 0, 0],
-      ['2024-03-04', 'sharpe', 1, 1, 1],
-      ['2024-03-04', 'var-95', 1, 0, 0],
-      ['2024-03-05', 'sharpe', 1, 1, 1],
+    // Assess: a gate not judged is counted apart, and out of the failure rate's denominator
+    expect(
+      rows.map((r) => [r.day, r.gate, r.evaluations, r.failures, r.not_judged, r.failure_rate]),
+    ).toEqual([
+      ['2024-03-04', 'baseline', 1, 0, 1, null],
+      ['2024-03-04', 'max-drawdown', 1, 0, 0, 0],
+      ['2024-03-04', 'sharpe', 1, 1, 0, 1],
+      ['2024-03-04', 'var-95', 1, 0, 0, 0],
+      ['2024-03-05', 'sharpe', 1, 1, 0, 1],
     ]);
   });
 

@@ -83,6 +83,8 @@ describe('daily report after the close', () => {
     expect(r.candidate?.trials).toBeGreaterThan(1);
     const promotion = r.promotions.find((p) => p.promotion.promotionId === fx.promotionId);
     expect(promotion?.gates.length).toBeGreaterThan(0);
+    // The challenger never paper-traded: its daily baseline gate is not judged, not a pass
+    expect(promotion?.gates.find((g) => g.gate === 'baseline')?.verdict).toBe('not_judged');
     const paper = r.paperSessions.find((s) => s.promotionId === fx.promotionId);
     expect(paper?.status).toMatch(/completed|halted/);
     expect(paper?.differenceUsd).toEqual(expect.any(Number));
@@ -101,6 +103,9 @@ describe('daily report after the close', () => {
     expect(text).toContain('DSR');
     expect(text).toContain(fx.approvalId);
     expect(text).toMatch(/parity -?\$/);
+    expect(text).toMatch(
+      /17 gate\(s\): \d+ passed, \d+ failed, 1 not judged: [^"]*baseline not judged/,
+    );
     expect(text).not.toContain(TOKEN);
 
     const [posted] = await reportRecords();

@@ -135,7 +135,9 @@ describe('reads', () => {
     // The 16 order-time gates and the daily baseline gate
     expect(doc.gates.length).toBe(17);
     expect(doc.gates.at(-1)?.gate).toBe('baseline');
-    for (const g of doc.gates) expect(['pass', 'fail']).toContain(g.verdict);
+    for (const g of doc.gates) expect(['pass', 'fail', 'not_judged']).toContain(g.verdict);
+    // A challenger without paper sessions: its daily baseline gate is not judged (not a pass)
+    expect(doc.gates.at(-1)?.verdict).toBe('not_judged');
     expect(doc.gates.map((g) => g.gate)).toContain('kill_switch');
   });
 

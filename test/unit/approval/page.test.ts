@@ -10,7 +10,15 @@ import {
   renderErrorPage,
   renderResultPage,
 } from '../../../functions/core/approval/page.js';
-import { APPROVAL_ID, HOSTILE, HOUR_MS, hostileSummary, NOW_MS, summary } from './fixtures.js';
+import {
+  APPROVAL_ID,
+  gate,
+  HOSTILE,
+  HOUR_MS,
+  hostileSummary,
+  NOW_MS,
+  summary,
+} from './fixtures.js';
 
 const CURVE: Array<readonly [number, number]> = [
   [NOW_MS - 2 * HOUR_MS, 1000],
@@ -81,6 +89,25 @@ describe('renderConfirmationPage', () => {
     expect(body).toContain('<td class="fail">FAIL</td>');
     expect(body).toContain('Gates (1 passed, 1 failed)');
     expect(body).toContain('<polyline');
+  });
+
+  it('shows a gate not judged yet as NOT JUDGED, counted apart from the passes and failures', () => {
+    // Prepare: the daily baseline gate without paper sessions
+    const notJudged = gate({
+      gate: 'baseline',
+      verdict: 'not_judged',
+      observed: '0 session(s)',
+      threshold: '1 to judge',
+      unit: 'out-of-sample sessions',
+      reason: 'not judged yet',
+    });
+    // Act
+    const { body } = confirmation({
+      summary: summary({ gates: [...summary().gates, notJudged] }),
+    });
+    // Assess
+    expect(body).toContain('<td class="not-judged">NOT JUDGED</td>');
+    expect(body).toContain('Gates (1 passed, 1 failed, 1 not judged)');
   });
 
   it('labels the Sharpe ratio with its frequency and sample size, and shows both samples', () => {

@@ -11,7 +11,7 @@ import {
   type SlackButton,
 } from '../../../functions/adapters/slack/messages.js';
 import { ValidationError } from '../../../functions/core/errors.js';
-import { APPROVAL_ID, HOSTILE, hostileSummary, summary, TASK_TOKEN } from './fixtures.js';
+import { APPROVAL_ID, gate, HOSTILE, hostileSummary, summary, TASK_TOKEN } from './fixtures.js';
 
 const LINKS = {
   approvalId: APPROVAL_ID,
@@ -82,6 +82,26 @@ describe('approvalMessage', () => {
     expect(all).toContain(':x: `min_trade_count` 4 vs 10 trades — 4 trades &lt; 10');
     expect(all).toContain('<https://reports.example.com/runs/day3?cohort=c-1|Run report>');
     expect(msg.text).not.toContain(LINKS.approvalUrl);
+  });
+
+  it('shows a gate not judged yet as not judged, with its reason, counted apart from the passes', () => {
+    // Prepare
+    const notJudged = gate({
+      gate: 'baseline',
+      verdict: 'not_judged',
+      observed: '0 session(s)',
+      threshold: '1 to judge',
+      unit: 'out-of-sample sessions',
+      reason: 'not judged yet',
+    });
+    // Act
+    const msg = approvalMessage(summary({ gates: [...summary().gates, notJudged] }), LINKS);
+    // Assess
+    const all = texts(msg.blocks).join('\n');
+    expect(all).toContain('*Gates:* 1 passed, 1 failed, 1 not judged');
+    expect(all).toContain(
+      ':grey_question: not judged `baseline` 0 session(s) vs 1 to judge out-of-sample sessions — not judged yet',
+    );
   });
 
   it('offers Approve / Reject action buttons carrying the approval id, and a url button', () => {

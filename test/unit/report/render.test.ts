@@ -132,6 +132,28 @@ describe('renderRunReport structure', () => {
     expect(html).toContain('<tr class="candidate">');
   });
 
+  it('shows a gate not judged yet as "not judged", counted apart from passes and failures', () => {
+    // Prepare: the daily baseline gate of a challenger without paper sessions
+    const input = threeDayInput(4);
+    const notJudged = {
+      gate: 'baseline' as const,
+      verdict: 'not_judged' as const,
+      observed: '0 session(s)',
+      threshold: '1 to judge',
+      unit: 'out-of-sample sessions',
+      reason: 'not judged yet',
+      breakerAction: 'none' as const,
+    };
+    const days = input.days.map((d) => (d.gates ? { ...d, gates: [...d.gates, notJudged] } : d));
+    // Act
+    const html = renderRunReport({ ...input, days });
+    // Assess: the day's table and its heading, and the summary's badge
+    const gates = table(html, 'gates-2013-10-09') as string;
+    expect(gates).toContain('<span class="badge not-judged">not judged</span>');
+    expect(html).toContain('1 passed, 2 failed, 1 not judged');
+    expect(html).toContain('1/4 pass, 1 not judged');
+  });
+
   it('charts and tabulates the learning delta, skipping a generation without results', () => {
     // Prepare
     const input: RunReportInput = {

@@ -1,11 +1,17 @@
 /**
  * The daily promotion's `baseline` gate (`use-cases/promotion-baseline.ts`): a genome whose
  * paper sessions (out of sample) are not above the best baseline of the same dates is
- * refused, with both figures in the gate; too few sessions pass as "not judged yet"; a date
+ * refused, with both figures in the gate; too few sessions are `not_judged` (never a pass, does
+ * not block: no gate failed); a date
  * without a recorded baseline fails closed.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GATE_THRESHOLDS } from '../../../functions/core/gates/thresholds.js';
+import {
+  countVerdicts,
+  noGateFailed,
+  strongestAction,
+} from '../../../functions/core/gates/types.js';
 import type { PaperSessionResult } from '../../../functions/core/paper/track-record.js';
 import type {
   CohortRecord,
@@ -127,7 +133,7 @@ describe('daily baseline gate', () => {
     });
   });
 
-  it('does not judge fewer sessions than minOutOfSampleSessions (a challenger that never paper-traded passes)', async () => {
+  it('does not judge fewer sessions than minOutOfSampleSessions: not_judged, which does not block (a challenger that never paper-traded is promoted)', async () => {
     // Act
     const none = await dailyBaselineCheck(deps([], []), promotion, 'equity-usa');
     const short = await dailyBaselineCheck(
@@ -137,13 +143,19 @@ describe('daily baseline gate', () => {
     );
     // Assess
     expect(none.gate).toMatchObject({
-      verdict: 'pass',
+      verdict: 'not_judged',
       observed: '0 session(s)',
       threshold: '1 to judge',
+      breakerAction: 'none',
     });
+    expect(none.gate.reason).toContain('not judged yet');
     expect(none.comparison).toBeNull();
-    expect(short.gate).toMatchObject({ verdict: 'pass', observed: '1 session(s)' });
+    expect(short.gate).toMatchObject({ verdict: 'not_judged', observed: '1 session(s)' });
     expect(short.gate.reason).toContain('1 < 2 required');
+    // Not a pass, and not a failure: the promotion is not blocked
+    expect(countVerdicts([none.gate])).toEqual({ passed: 0, failed: 0, notJudged: 1 });
+    expect(noGateFailed([none.gate, short.gate])).toBe(true);
+    expect(strongestAction([none.gate])).toBe('none');
   });
 
   it('counts only paper sessions at parity, reconciled, up to the cohort session, on its own market', async () => {

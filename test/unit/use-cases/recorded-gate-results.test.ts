@@ -59,6 +59,27 @@ describe('the decision follows the record', () => {
     });
   });
 
+  it('a replayed not_judged stays not judged and does not block; an unknown verdict fails closed', () => {
+    // Prepare: the first attempt recorded the daily baseline gate as not judged
+    const notJudged: GateResult = { ...result('baseline', 'pass'), verdict: 'not_judged' };
+    const recorded = [result('psr', 'pass'), notJudged];
+    const now = [result('psr', 'fail'), result('baseline', 'fail')];
+    const records = recordsOf(recorded, '2024-03-04T14:30:00.000Z');
+    // Act
+    const evaluation = recordedEvaluation(
+      records,
+      { results: now, passed: false, strongestAction: 'pause_entries' },
+      '2024-03-04T14:31:00.000Z',
+    );
+    // Assess
+    expect(evaluation.results.map((r) => r.verdict)).toEqual(['pass', 'not_judged']);
+    expect(evaluation).toMatchObject({ passed: true, strongestAction: 'none' });
+    const odd = records.map((r, i) =>
+      i === 1 ? { ...r, payload: r.payload.replace('not_judged', 'maybe') } : r,
+    );
+    expect(recordedGateResults(odd, now).map((r) => r.verdict)).toEqual(['pass', 'fail']);
+  });
+
   it("this attempt's own records, or records of other gates, leave the evaluation as is", () => {
     // Prepare
     const now = [result('psr', 'pass'), result('dsr', 'pass')];
