@@ -13,6 +13,12 @@ export interface SessionBookSnapshot {
   /** Session date, `YYYY-MM-DD`. */
   readonly date: string;
   readonly symbol: string;
+  /**
+   * The symbol's market: picks the time in force of a flatten sent for the session (the kill
+   * switch's, the crash sweeper's). Absent in a snapshot written before it was recorded:
+   * read as `equity-usa`.
+   */
+  readonly market?: 'equity-usa' | 'crypto';
   /** This session's position from its own fills, signed shares. */
   readonly qty: number;
   /** Average entry price of that position, USD per share (0 when flat). */

@@ -11,10 +11,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTerminalOrderStatus } from '../../functions/core/orders/order.js';
 import { ManualClock } from '../../functions/ports/clock.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { type ReplayResult, replay } from '../../local/replay.js';
 import { DATA_ROOT } from '../support/paths.js';
+import { auditRecords } from './day3/support.js';
 
 let stack: LocalStack;
 /** This run's own temp folder (reports, audit cache): never shared with another copy. */
@@ -146,7 +148,7 @@ describe('crypto sessions through the schedules', () => {
 });
 
 describe('a crypto paper session on the UTC calendar', () => {
-  it("promotes the previous UTC day's candidate and trades the new UTC day until the flatten two minutes before 00:00 UTC", () => {
+  it("promotes the previous UTC day's candidate and trades the new UTC day until the flatten two minutes before 00:00 UTC", async () => {
     expect(paperRun.promotions).toHaveLength(1);
     const p = paperRun.promotions[0];
     expect(p?.sessionDate).toBe('2018-04-05');
@@ -167,11 +169,26 @@ describe('a crypto paper session on the UTC calendar', () => {
     expect(orders.some((o) => o.qty < 1 && !Number.isInteger(o.qty))).toBe(true);
     // The close is 00:00 UTC (not 16:00 New York): the flatten is decided on the bar that
     // starts two minutes before it. (On this day the last minute has a trade but no quote, so
-    // the simulated broker cannot fill it and the day order expires at the close.)
+    // the simulated broker cannot fill it; the order is gtc, as Alpaca wants crypto orders,
+    // and the session cancels it at the close instead of letting it work into 2018-04-06,
+    // whose quote file is missing.)
     const flatten = orders.filter((o) => o.reason === 'flatten');
     for (const o of flatten) {
       expect(new Date(o.decidedAtMs).toISOString()).toBe('2018-04-05T23:58:00.000Z');
     }
+    expect(orders.filter((o) => !isTerminalOrderStatus(o.status))).toEqual([]);
+    const audit = await auditRecords(paperStack);
+    const sent = audit.filter((r) => r.kind === 'order_intent' && r.payload.symbol === 'BTCUSD');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const r of sent) expect(r.payload.time_in_force).toBe('gtc');
+    const unfilled = flatten.filter((o) => o.filledQty < o.qty);
+    const closeCancel = audit.find(
+      (r) =>
+        r.kind === 'paper_decision' && r.payload.reason === 'session closed: open orders canceled',
+    );
+    expect(unfilled.length).toBeGreaterThan(0);
+    expect(closeCancel?.payload.canceled).toEqual(unfilled.map((o) => o.clientOrderId));
+    for (const o of unfilled) expect(o.status).toBe('canceled');
     const closing = Date.parse('2018-04-05T23:58:00Z');
     for (const o of orders.filter((x) => x.reason === 'signal')) {
       expect(o.decidedAtMs).toBeLessThan(closing);

@@ -174,6 +174,7 @@ const SimOrderRecordSchema = z.object({
   reservedUsd: finite,
   feesUsd: finite,
   fills: z.array(SimFillSchema),
+  heldReason: z.string().optional(),
 });
 
 const SimPositionSchema = z.object({

@@ -11,6 +11,7 @@ const SnapshotSchema = z.object({
   promotionId: z.string().min(1),
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   symbol: z.string().min(1),
+  market: z.enum(['equity-usa', 'crypto']).optional(),
   qty: z.number().finite(),
   avgPriceUsd: z.number().finite(),
   openOrders: z.number().int().min(0),

@@ -77,6 +77,14 @@ export interface ExchangeOrder {
   readonly feesUsd: number;
   /** Every fill so far, oldest first. */
   readonly fills: readonly ExchangeFill[];
+  /**
+   * Why a `gtc` order whose session closed was NOT moved to the next session in the data (one
+   * of that session's files is missing: the exchange cannot work it there, so it rests
+   * unfilled in its old session until the data exists or it is canceled), e.g.
+   * `carry-over to 2018-04-06 held: market data file not found: .../20180406_quote.zip`.
+   * Absent when nothing held it.
+   */
+  readonly heldReason?: string;
 }
 
 /** Where the exchange reads minute bars (the caller loads and caches them). */
@@ -209,21 +217,36 @@ export async function markUsd(
   return fallbackUsd;
 }
 
-/** The first session of `symbol` after `date` in the data, or null. */
+/**
+ * The first session of `symbol` after `date` in the data, null when there is none, or the
+ * reason it cannot be read when one of its files is missing (`DataFileMissingError`: e.g. a
+ * UTC day with a trade file but no quote file).
+ */
 async function nextSession(
   sessions: SessionSource,
   symbol: string,
   date: string,
-): Promise<SymbolMinutes | null> {
+): Promise<SymbolMinutes | null | { readonly heldReason: string }> {
   const next = (await sessions.sessionDates(symbol)).find((d) => d > date);
-  return next ? sessions.session(next, symbol) : null;
+  if (!next) return null;
+  try {
+    return await sessions.session(next, symbol);
+  } catch (err) {
+    if (err instanceof DataFileMissingError) {
+      return { heldReason: `carry-over to ${next} held: ${err.message}` };
+    }
+    throw err;
+  }
 }
 
 /**
  * Works one order over the minutes that ended by `nowMs` ({@link matchOrder}: latency,
  * participation, limit, time in force), moving a `gtc` order whose session closed to the next
- * session that opened by now. Returns the order after it and its new fills (each with its
- * session), or null when nothing changed (a terminal order never changes).
+ * session that opened by now. A next session whose data file is missing does not fail the
+ * read (every order and the account are read together): the order stays open and unfilled in
+ * its old session with the reason recorded on it ({@link ExchangeOrder.heldReason}), and is
+ * moved on a later read once the data exists. Returns the order after it and its new fills
+ * (each with its session), or null when nothing changed (a terminal order never changes).
  */
 export async function advanceExchangeOrder(
   rec: ExchangeOrder,
@@ -238,6 +261,7 @@ export async function advanceExchangeOrder(
   let processed = rec.processedThroughMs;
   let sessionDate = rec.sessionDate;
   let changed = false;
+  let heldReason: string | undefined;
   for (;;) {
     const session = await sessions.session(sessionDate, rec.order.symbol);
     if (!session) break;
@@ -250,15 +274,22 @@ export async function advanceExchangeOrder(
     }
     if (!matched.carryOver) break;
     const next = await nextSession(sessions, rec.order.symbol, sessionDate);
+    if (next && 'heldReason' in next) {
+      heldReason = next.heldReason;
+      break;
+    }
     if (!next || next.openMs > nowMs) break;
     sessionDate = next.date;
     changed = true;
   }
+  changed ||= heldReason !== rec.heldReason;
   if (!changed) return null;
   const snapshot = order.snapshot();
+  const { heldReason: _previous, ...rest } = rec;
   return {
     order: {
-      ...rec,
+      ...rest,
+      ...(heldReason === undefined ? {} : { heldReason }),
       order: snapshot,
       processedThroughMs: processed,
       sessionDate,

@@ -20,7 +20,9 @@
  * - a limit order fills only when that price is within its limit;
  * - time in force: `day` expires at the session close (end of its last minute bar); `ioc` fills
  *   what its first eligible minute allows and cancels the rest; `fok` fills all in the first
- *   eligible minute or cancels; `gtc` carries over (the caller moves it to the next session).
+ *   eligible minute or cancels; `gtc` carries over (the caller moves it to the next session;
+ *   crypto orders are `gtc`, {@link alpacaTimeInForce}, and the paper session cancels its own
+ *   at its session's end).
  *
  * Buying power (our margin model, documented because Alpaca's is richer):
  * `max(0, multiplier × equity − gross exposure − reservations)`; a new order reserves its
@@ -28,7 +30,7 @@
  *
  * What Alpaca paper refuses, refused here too (see {@link alpacaRefusal}): a fractional short
  * sale, any short sale of crypto, a fractional quantity of a non-fractionable asset, a
- * fractional equity order that is not `day`.
+ * fractional equity order that is not `day`, a crypto order that is not `gtc` or `ioc`.
  */
 
 import {
@@ -270,6 +272,29 @@ export function buyingPowerUsd(
   return Math.max(0, multiplier * equityUsd - grossUsd - reservedUsd);
 }
 
+/** The `time_in_force` values Alpaca accepts for crypto (docs.alpaca.markets, "Crypto Orders"). */
+export const CRYPTO_TIMES_IN_FORCE: readonly TimeInForce[] = ['gtc', 'ioc'];
+
+/**
+ * The time in force of every market order stagegate sends (entries, signals, exits, the close
+ * and kill-switch flattens, the crash sweeper's flatten, micro-live), by the symbol's market:
+ * - `equity-usa`: `day` (expires at the session close; the only time in force Alpaca takes for
+ *   fractional equity orders: "Fractional Trading", https://docs.alpaca.markets/docs/trading-1);
+ * - `crypto`: `gtc`. Alpaca refuses `day` for crypto: "The following time_in_force values are
+ *   supported: gtc, and ioc" (Alpaca docs, "Crypto Orders",
+ *   https://docs.alpaca.markets/docs/crypto-orders, looked up 2026-12-05). `gtc` rather than
+ *   `ioc` because a market order that meets the participation cap keeps working minute by
+ *   minute, as an equity `day` order does; the paper session cancels whatever of its own is
+ *   still open at its session's end (`paper/paper-session.ts`), so nothing is carried into
+ *   the next UTC day.
+ *
+ * The simulated broker and the reference simulation apply the same rule ({@link alpacaRefusal}
+ * refuses a crypto order that is not `gtc`/`ioc`, as Alpaca does).
+ */
+export function alpacaTimeInForce(market: MarketSession['market']): TimeInForce {
+  return market === 'crypto' ? 'gtc' : 'day';
+}
+
 /** What the exchange knows about an asset when it checks a new order. */
 export interface AssetRules {
   readonly market: MarketSession['market'];
@@ -284,11 +309,13 @@ export interface AssetRules {
  *   https://alpaca.markets/support/how-can-i-pass-a-fractional-order): fractional equity
  *   orders are supported "only for day orders"; they are long only; the asset must be
  *   fractionable;
- * - "Crypto Trading": crypto cannot be sold short. (Alpaca's "Crypto Orders",
- *   https://docs.alpaca.markets/docs/crypto-orders, takes only `gtc` and `ioc` for crypto: not
- *   enforced here yet, the paper session still sends crypto as `day` orders.)
+ * - "Crypto Trading": crypto cannot be sold short;
+ * - "Crypto Orders" (https://docs.alpaca.markets/docs/crypto-orders): the `time_in_force`
+ *   values supported for crypto are `gtc` and `ioc` (see {@link alpacaTimeInForce}).
  *
  * Refusals, checked in this order:
+ * - `time_in_force <tif> not supported for crypto (gtc or ioc)`: a crypto order with any
+ *   other time in force (`day`, `fok`, ...);
  * - `crypto short sale not allowed`: a crypto sell beyond what is held;
  * - `asset not fractionable`: a fractional quantity of a non-fractionable asset;
  * - `fractional orders must be time_in_force day`: a fractional equity order that is not `day`;
@@ -308,6 +335,9 @@ export function alpacaRefusal(
   const fractional = Math.abs(qty - Math.round(qty)) > DUST_QTY;
   const after = side === 'sell' ? effectiveQty - qty : effectiveQty + qty;
   const shorting = side === 'sell' && after < -DUST_QTY;
+  if (crypto && !CRYPTO_TIMES_IN_FORCE.includes(timeInForce)) {
+    return `time_in_force ${timeInForce} not supported for crypto (gtc or ioc)`;
+  }
   if (shorting && crypto) return 'crypto short sale not allowed';
   if (fractional && !asset.fractionable) return 'asset not fractionable';
   if (fractional && !crypto && timeInForce !== 'day') {

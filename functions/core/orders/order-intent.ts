@@ -21,7 +21,33 @@
 import type { AuditSink } from '../../ports/audit.js';
 import type { BrokerOrder, BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
 import type { AuditEnvironment, SubjectField } from '../audit/record.js';
-import type { OrderEvent, OrderSnapshot } from './order.js';
+import { alpacaTimeInForce } from '../exchange/exchange-model.js';
+import type { MarketSession } from '../market/types.js';
+import type { OrderEvent, OrderSide, OrderSnapshot } from './order.js';
+
+/**
+ * The market order stagegate sends: `qty` shares (> 0) of `symbol` on `side`, with the time in
+ * force of the symbol's `market` ({@link alpacaTimeInForce}: `day` for equities, `gtc` for
+ * crypto, which Alpaca refuses as `day`). Every sender (the promotion's entry, the paper
+ * session's signals and flattens, the kill switch's and the crash sweeper's flattens, hence
+ * micro-live) builds its request here, so no path can send a crypto `day` order.
+ */
+export function marketOrderRequest(o: {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly qty: number;
+  readonly market: MarketSession['market'];
+}): BrokerOrderRequest {
+  return {
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    type: 'market',
+    timeInForce: alpacaTimeInForce(o.market),
+  };
+}
 
 /** Where and as whom the intent and outcome records of an order are appended. */
 export interface IntentTrail {

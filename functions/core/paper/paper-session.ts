@@ -27,14 +27,19 @@
  * 6. submit with a deterministic client_order_id (promotion, minute, leg) through the
  *    order-intent protocol (`orders/order-intent.ts`: the broker is asked by client_order_id
  *    first, `order_intent` is recorded before the broker call), so a retried tick never
- *    doubles an order (`orders/client-order-id.ts`).
+ *    doubles an order (`orders/client-order-id.ts`). Orders are market orders with the
+ *    market's time in force (`day` for equities, `gtc` for crypto: `exchange-model.ts`,
+ *    `alpacaTimeInForce`).
+ *
+ * The first tick at or after the close cancels every order of this session still open (a
+ * crypto `gtc` order would otherwise work into the next UTC day) and records the cancels.
  *
  * Paper PnL ({@link paperPnl}) is computed only from the broker's fills. The reference
  * simulation (`reference.ts`) runs this same tick over the same bars against the exchange
  * model in memory, so with the simulated broker the difference is $0.00.
  */
 
-import type { BrokerOrder, BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
+import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
@@ -56,7 +61,7 @@ import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
-import { type IntentTrail, submitOnce } from '../orders/order-intent.js';
+import { type IntentTrail, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import { type AccountLimits, type AccountView, accountRefusal } from './account.js';
 import type { SliceRollback } from './slice-rollback.js';
 
@@ -817,7 +822,7 @@ async function sendLegs(
       break;
     }
     try {
-      orders.push(await submitPaperOrder(deps, base));
+      orders.push(await submitPaperOrder(deps, base, run.state.market));
       sent.push(id);
     } catch (err) {
       if (!(err instanceof BrokerRejectedError)) throw err;
@@ -850,11 +855,7 @@ export async function paperTick(
     haltedNow: false,
   };
   const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-  if (nowMs >= run.state.closeMs) {
-    const done = open.length === 0 || nowMs >= run.state.closeMs + 5 * MINUTE_MS;
-    run.state = { ...run.state, done };
-    return tickResult(run, 'none', 'session closed', null);
-  }
+  if (nowMs >= run.state.closeMs) return closeSession(run, open);
   const bar = await newBarOf(run);
   if ('result' in bar) return bar.result;
   const { last } = bar;
@@ -880,6 +881,29 @@ export async function paperTick(
   const action = actionOf(run.haltedNow, sent.length, run.refused.length);
   const reason = run.haltedNow ? `${run.state.halt?.reason ?? 'halted'}; ${why}` : why;
   return tickResult(run, action, reason, last.t, sent, run.canceled);
+}
+
+/**
+ * A tick at or after the session close. Every order of this session still open at the broker
+ * is canceled (the decision lists them in `canceled`, so the workflow records the cancels in
+ * the audit trail as a `paper_decision`): a crypto order is `gtc` (Alpaca takes no `day` for
+ * crypto) and would otherwise keep working into the next UTC day, and an equity `day` order the
+ * broker has not expired yet is canceled the same way. An order already `pending_cancel` is
+ * not asked again. The session is done once none of its orders is open, or 5 minutes after the
+ * close (a cancel the broker has not confirmed by then is left to the settle step).
+ */
+async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<PaperTickResult> {
+  const cancelable = open.filter((o) => o.status !== 'pending_cancel');
+  if (cancelable.length > 0) {
+    run.canceled = await cancelOpen(run.deps, cancelable);
+    run.state = { ...run.state, orders: await track(run.deps, run.state.orders) };
+  }
+  const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));
+  const done = !stillOpen || run.nowMs >= run.state.closeMs + 5 * MINUTE_MS;
+  run.state = { ...run.state, done };
+  const reason =
+    run.canceled.length > 0 ? 'session closed: open orders canceled' : 'session closed';
+  return tickResult(run, 'none', reason, null, [], run.canceled);
 }
 
 /**
@@ -966,16 +990,16 @@ function newOrder(
   };
 }
 
-/** Sends `base` as a market day order (through the intent trail when there is one). */
-async function submitPaperOrder(deps: PaperTickDeps, base: PaperOrder): Promise<PaperOrder> {
-  const request: BrokerOrderRequest = {
-    clientOrderId: base.clientOrderId,
-    symbol: base.symbol,
-    side: base.side,
-    qty: base.qty,
-    type: 'market',
-    timeInForce: 'day',
-  };
+/**
+ * Sends `base` as a market order with the market's time in force (`day` for equities, `gtc`
+ * for crypto: `marketOrderRequest`), through the intent trail when there is one.
+ */
+async function submitPaperOrder(
+  deps: PaperTickDeps,
+  base: PaperOrder,
+  market: MarketSession['market'],
+): Promise<PaperOrder> {
+  const request = marketOrderRequest({ ...base, market });
   const { order } = deps.intentTrail
     ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
       await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })

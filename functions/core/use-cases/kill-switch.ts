@@ -24,7 +24,7 @@ import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
-import { submitOnce } from '../orders/order-intent.js';
+import { marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import { KILL_SWITCH_FLATTEN_LEG, killSwitchFlattenOrderId } from '../paper/paper-session.js';
 
 /** Where the running paper sessions' books are, to flatten them on engage. */
@@ -285,14 +285,13 @@ async function flattenSessions(
           subject: { promotion_id: s.promotionId },
         },
         deps.broker,
-        {
+        marketOrderRequest({
           clientOrderId,
           symbol: s.symbol,
           side,
           qty: Math.abs(qty),
-          type: 'market',
-          timeInForce: 'day',
-        },
+          market: s.market ?? 'equity-usa',
+        }),
         { mayBeKnown: true },
       );
       flattened.push({

@@ -23,12 +23,12 @@ import {
 } from '../../ports/session-books.js';
 import { type AuditEnvironment, auditDraft } from '../audit/record.js';
 import { appendKeyed } from '../audit/step-scoped.js';
-import { marketDate } from '../calendar/market-calendar.js';
+import { type Market, marketDate } from '../calendar/market-calendar.js';
 import { BrokerRejectedError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus } from '../orders/order.js';
-import { submitOnce } from '../orders/order-intent.js';
+import { marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import type { StagedPromotion } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';
@@ -113,7 +113,7 @@ export async function recoverPaperSession(
   }
   const flatten =
     Math.abs(qty) > DUST_QTY
-      ? await sendFlatten(deps, broker, { promotionId: p.promotionId, symbol: snap.symbol, qty })
+      ? await sendFlatten(deps, broker, { ...p, symbol: snap.symbol, qty })
       : null;
   const left: SessionBookSnapshot = {
     ...snap,
@@ -191,7 +191,7 @@ async function recordLeft(
 async function sendFlatten(
   deps: PaperRecoveryDeps,
   broker: BrokerPort,
-  x: { promotionId: string; symbol: string; qty: number },
+  x: { promotionId: string; symbol: string; qty: number; market?: Market },
 ): Promise<NonNullable<PaperRecovery['flatten']>> {
   const { qty } = x;
   const stream = `promotion:${x.promotionId}`;
@@ -202,14 +202,13 @@ async function sendFlatten(
     const { order } = await submitOnce(
       { audit: deps.audit, environment: deps.environment, actor: ACTOR, stream, subject },
       broker,
-      {
+      marketOrderRequest({
         clientOrderId: id,
         symbol: snap.symbol,
         side: qty > 0 ? 'sell' : 'buy',
         qty: Math.abs(qty),
-        type: 'market',
-        timeInForce: 'day',
-      },
+        market: x.market ?? 'equity-usa',
+      }),
       { mayBeKnown: true },
     );
     return { clientOrderId: id, status: order.status };

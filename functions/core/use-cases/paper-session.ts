@@ -529,6 +529,7 @@ function snapshotOf(
     promotionId: state.promotionId,
     date: state.date,
     symbol: state.symbol,
+    market: state.market,
     qty: pos?.qty ?? 0,
     avgPriceUsd: pos?.avgPriceUsd ?? 0,
     openOrders: open.length,

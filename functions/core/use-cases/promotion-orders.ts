@@ -7,6 +7,7 @@ import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import { auditDraft } from '../audit/record.js';
 import { appendKeyed } from '../audit/step-scoped.js';
 import { BrokerRejectedError, KillSwitchEngagedError } from '../errors.js';
+import { alpacaTimeInForce } from '../exchange/exchange-model.js';
 import { type AccountBook, applyBookFill, openPositions } from '../exchange/position-book.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import {
@@ -17,7 +18,7 @@ import {
   type OrderSnapshot,
   type OrderStatus,
 } from '../orders/order.js';
-import { brokerReportEvents, submitOnce } from '../orders/order-intent.js';
+import { brokerReportEvents, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import {
   killSwitchState,
@@ -203,6 +204,8 @@ async function submitLeg(
   nowMs: number,
 ): Promise<PromotionOrder> {
   const coid = clientOrderId({ promotionId: p.promotionId, leg: leg.leg, attempt: 1 });
+  // The candidate's market picks the time in force (`day` equities, `gtc` crypto).
+  const market = p.market ?? 'equity-usa';
   const fresh = Order.create(
     {
       clientOrderId: coid,
@@ -211,7 +214,7 @@ async function submitLeg(
       qty: leg.qty,
       type: 'market',
       limitPriceUsd: null,
-      timeInForce: 'day',
+      timeInForce: alpacaTimeInForce(market),
     },
     nowMs,
   ).snapshot();
@@ -236,14 +239,13 @@ async function submitLeg(
         subject: { promotion_id: p.promotionId },
       },
       broker,
-      {
+      marketOrderRequest({
         clientOrderId: coid,
         symbol: reserved.order.symbol,
         side: reserved.order.side,
         qty: reserved.order.qty,
-        type: 'market',
-        timeInForce: 'day',
-      },
+        market,
+      }),
       { mayBeKnown: !created },
     );
     return await syncOrder(deps, p, reserved, reported, nowMs);

@@ -9,7 +9,11 @@
  *   `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds); beyond
  *   the limit 429 `{"code":42910000,"message":"rate limit exceeded"}`;
  * - `POST /v2/orders`: 422 `{"code":40010001,"message":"client_order_id must be unique"}` for
- *   a used id, 422 for an invalid body, 403 `{"code":40310000,"message":"insufficient buying
+ *   a used id, 422 for an invalid body, 422 `{"code":42210000,"message":"invalid crypto
+ *   time_in_force"}` for a crypto order (a `cryptoSymbols` symbol, or `BASE/QUOTE`) whose
+ *   `time_in_force` is not `gtc` or `ioc` (Alpaca docs, "Crypto Orders",
+ *   https://docs.alpaca.markets/docs/crypto-orders; the answer as Alpaca gives it, quoted in
+ *   github.com/d-e-s-o/apca/issues/27 and alpacahq/alpaca-py#681), 403 `{"code":40310000,"message":"insufficient buying
  *   power"}` when a buy's notional (qty × limit or the symbol's price) exceeds the buying
  *   power left; otherwise 200 with the order in status `accepted`;
  * - order status schedule: each GET that returns an order moves it one step along
@@ -77,6 +81,8 @@ export interface FakeAlpacaOptions {
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
   /** Server clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+  /** Symbols traded as crypto (besides any `BASE/QUOTE`). @default BTCUSD, ETHUSD */
+  readonly cryptoSymbols?: readonly string[];
 }
 
 interface FakeOrder {
@@ -141,6 +147,8 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
   let window = { startMs: now(), count: 0 };
 
   const price = (symbol: string) => options.priceOf?.(symbol) ?? options.prices?.[symbol] ?? 100;
+  const cryptoSymbols = new Set(options.cryptoSymbols ?? ['BTCUSD', 'ETHUSD']);
+  const isCrypto = (symbol: string) => symbol.includes('/') || cryptoSymbols.has(symbol);
   const partial = options.partialFillFraction ?? 0.5;
   let dayTrades = options.dayTradeCount ?? 0;
   const iso = () => new Date(now()).toISOString();
@@ -160,7 +168,7 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
     replaces: null,
     asset_id: `asset-${o.symbol}`,
     symbol: o.symbol,
-    asset_class: 'us_equity',
+    asset_class: isCrypto(o.symbol) ? 'crypto' : 'us_equity',
     notional: null,
     qty: String(o.qty),
     filled_qty: String(o.filledQty),
@@ -283,7 +291,7 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
             asset_id: `asset-${symbol}`,
             symbol,
             exchange: 'ARCA',
-            asset_class: 'us_equity',
+            asset_class: isCrypto(symbol) ? 'crypto' : 'us_equity',
             qty: String(p.qty),
             avg_entry_price: String(p.avg),
             side: p.qty > 0 ? 'long' : 'short',
@@ -327,6 +335,9 @@ export async function startFakeAlpaca(options: FakeAlpacaOptions): Promise<FakeA
     if (b.type !== 'market' && b.type !== 'limit')
       return error(422, 40010001, 'invalid order type');
     if (typeof b.time_in_force !== 'string') return error(422, 40010001, 'invalid time_in_force');
+    if (isCrypto(b.symbol) && b.time_in_force !== 'gtc' && b.time_in_force !== 'ioc') {
+      return error(422, 42210000, 'invalid crypto time_in_force');
+    }
     const limitPrice = b.limit_price === undefined ? null : Number(b.limit_price);
     if (b.type === 'limit' && !(limitPrice !== null && limitPrice > 0)) {
       return error(422, 40010001, 'limit_price is required for limit orders');

@@ -103,7 +103,7 @@ async function roundTrip(
     side: 'buy',
     qty,
     type: 'market',
-    timeInForce: 'day',
+    timeInForce: 'gtc',
   });
   clock.set(at + 10 * 60_000);
   await broker.submitOrder({
@@ -112,7 +112,7 @@ async function roundTrip(
     side: 'sell',
     qty,
     type: 'market',
-    timeInForce: 'day',
+    timeInForce: 'gtc',
   });
   clock.set(at + 20 * 60_000);
   const out: BrokerOrder[] = [];

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FillCosts } from '../../../functions/core/cohort/fill-model.js';
-import { BrokerRejectedError } from '../../../functions/core/errors.js';
+import { BrokerRejectedError, DataFileMissingError } from '../../../functions/core/errors.js';
 import { EMPTY_DAY_TRADE_LEDGER } from '../../../functions/core/exchange/day-trades.js';
 import {
   type Admission,
@@ -286,6 +286,50 @@ describe('working an order over the minute bars', () => {
     expect(next?.order.sessionDate).toBe(NEXT_DATE);
     expect(next?.order.order.status).toBe('filled');
     expect(next?.bookings.map((b) => [b.sessionDate, b.fill.qty])).toEqual([[NEXT_DATE, 100]]);
+  });
+
+  it('a gtc order whose next session has a missing file is held in its session with the reason recorded, then moved once the file exists', async () => {
+    // Prepare: the next session is listed (its trade file exists) but its quote file is missing
+    const gtc = await admitOrder(admission({ request: request({ qty: 215, timeInForce: 'gtc' }) }));
+    let quotesLanded = false;
+    const source: SessionSource = {
+      session: (date, symbol) => {
+        if (date === NEXT_DATE && !quotesLanded) {
+          throw new DataFileMissingError(`abc/${NEXT_DATE}_quote.zip`);
+        }
+        return sourceOf(DAY1, DAY2).session(date, symbol);
+      },
+      sessionDates: () => [DATE, NEXT_DATE],
+    };
+
+    // Act: read after the next session opened
+    const held = await advanceExchangeOrder(gtc, NEXT_OPEN + 60_000, CONFIG, source);
+
+    // Assess: no throw; still open and unfilled beyond its own session, with the reason
+    expect(held?.order.sessionDate).toBe(DATE);
+    expect(held?.order.order.status).toBe('partially_filled');
+    expect(held?.order.order.filledQty).toBe(115);
+    expect(held?.order.heldReason).toBe(
+      `carry-over to ${NEXT_DATE} held: market data file not found: abc/${NEXT_DATE}_quote.zip`,
+    );
+    // Read again with the file still missing: nothing changes
+    expect(
+      await advanceExchangeOrder(held?.order as ExchangeOrder, NEXT_OPEN + 90_000, CONFIG, source),
+    ).toBeNull();
+
+    // Act: the file lands
+    quotesLanded = true;
+    const moved = await advanceExchangeOrder(
+      held?.order as ExchangeOrder,
+      NEXT_OPEN + 120_000,
+      CONFIG,
+      source,
+    );
+
+    // Assess: moved and filled in the next session; the reason is gone
+    expect(moved?.order.sessionDate).toBe(NEXT_DATE);
+    expect(moved?.order.order.status).toBe('filled');
+    expect(moved?.order.heldReason).toBeUndefined();
   });
 
   it('cancels a working order at now (never before its last update) and leaves a terminal one', async () => {

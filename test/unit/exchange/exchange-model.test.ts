@@ -36,6 +36,21 @@ describe('what Alpaca paper refuses', () => {
     expect(alpacaRefusal('buy', 0.5, 0, equity, 'day')).toBeNull();
   });
 
+  it('refuses a crypto order that is not gtc or ioc (Alpaca "Crypto Orders"), whatever its size', () => {
+    for (const tif of ['day', 'fok', 'opg', 'cls'] as const) {
+      expect(alpacaRefusal('buy', 0.5, 0, crypto, tif)).toBe(
+        `time_in_force ${tif} not supported for crypto (gtc or ioc)`,
+      );
+      expect(alpacaRefusal('sell', 2, 2, crypto, tif)).toBe(
+        `time_in_force ${tif} not supported for crypto (gtc or ioc)`,
+      );
+    }
+    for (const tif of ['gtc', 'ioc'] as const) {
+      expect(alpacaRefusal('buy', 0.5, 0, crypto, tif)).toBeNull();
+      expect(alpacaRefusal('sell', 2, 2, crypto, tif)).toBeNull();
+    }
+  });
+
   it('sizes targets the same way: whole shares for a short, no crypto short', () => {
     expect(alpacaTargetQty(-3.7, equity, 1e-6)).toBe(-3);
     expect(alpacaTargetQty(3.7, equity, 1e-6)).toBeCloseTo(3.7, 9);
