@@ -165,8 +165,6 @@ export function localApprover(scheme = 'local'): string {
   return `${scheme}:${user.replace(/[^A-Za-z0-9._@+-]/g, '_') || 'user'}`;
 }
 
-const nyDate = (ms: number): string => marketDate(ms, 'equity-usa');
-
 /**
  * A notifier that prints the Block Kit payload it would send to Slack (and posts it to an
  * incoming webhook when one is configured), and hands each approval request to `onRequest`.
@@ -456,9 +454,11 @@ async function onApprovalRequested(
 function startDay3(
   run: LocalDay3Run,
   options: RunDay3Options,
-  startAtIso: string,
+  start: { readonly atIso: string; readonly market: Market },
   write: (t: string) => void,
 ) {
+  // Named by the market's own session date (the UTC day for crypto, New York for equities).
+  const date = marketDate(Date.parse(start.atIso), start.market).replaceAll('-', '');
   const entered = collapsingProgress(write);
   return run.machine.start(
     {
@@ -467,7 +467,7 @@ function startDay3(
       ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
     },
     {
-      executionName: `day3-${nyDate(Date.parse(startAtIso)).replaceAll('-', '')}-${Date.now().toString(36)}`,
+      executionName: `day3-${date}-${Date.now().toString(36)}`,
       signal: options.signal,
       onProgress: (e) => {
         if (e.type === 'StateEntered' && e.state)
@@ -530,7 +530,7 @@ export async function runDay3(stack: LocalStack, options: RunDay3Options): Promi
     );
     stack.clock.set(Date.parse(startAtIso));
     write(`\nDay-3 go/no-go over ${options.cohortIds.join(', ')}\n  `);
-    const execution = startDay3(day3Run, options, startAtIso, write);
+    const execution = startDay3(day3Run, options, { atIso: startAtIso, market }, write);
     const first = await Promise.race([
       announcement.then((m) => ({ kind: 'announced' as const, message: m })),
       execution.result.then((r) => ({ kind: 'ended' as const, result: r })),

@@ -406,43 +406,55 @@ export class NotificationRejectedError extends StagegateError {
   }
 }
 
+/** The market whose genome pool an error is about (`equity-usa` | `crypto`; pools are per market). */
+type PoolMarket = 'equity-usa' | 'crypto';
+
 /**
- * A genome-pool generation number was already saved with different content (generation
- * numbers are write-once). Saving the identical generation again is a no-op, not this error.
+ * A genome-pool generation number was already saved with different content in `market`'s pool
+ * (generation numbers are write-once). Saving the identical generation again is a no-op, not
+ * this error.
  */
 export class GenerationAlreadyExistsError extends StagegateError {
   override readonly name: string = 'GenerationAlreadyExistsError';
-  constructor(readonly generation: number) {
-    super(`genome pool generation ${generation} already exists with different content`);
+  constructor(
+    readonly generation: number,
+    readonly market: PoolMarket,
+  ) {
+    super(`${market} genome pool generation ${generation} already exists with different content`);
   }
 }
 
 /**
- * Optimistic-concurrency conflict on the genome pool: the current generation is not the one
- * the new generation was bred from (`expectedPrevious`; `null` = no pool yet), because another
- * learning cycle advanced it first (`actual`, `null` = no pool). Re-read the pool and re-run
- * the cycle; retrying the same write cannot succeed.
+ * Optimistic-concurrency conflict on `market`'s genome pool: the current generation is not the
+ * one the new generation was bred from (`expectedPrevious`; `null` = no pool yet), because
+ * another learning cycle advanced it first (`actual`, `null` = no pool). Re-read the pool and
+ * re-run the cycle; retrying the same write cannot succeed.
  */
 export class GenomePoolConflictError extends StagegateError {
   override readonly name: string = 'GenomePoolConflictError';
   constructor(
     readonly expectedPrevious: number | null,
     readonly actual: number | null,
+    readonly market: PoolMarket,
   ) {
     super(
-      `genome pool moved: expected current generation ${expectedPrevious ?? '(none)'}, found ${actual ?? '(none)'}`,
+      `${market} genome pool moved: expected current generation ${expectedPrevious ?? '(none)'}, found ${actual ?? '(none)'}`,
     );
   }
 }
 
-/** A stored genome-pool generation cannot be read back (missing part, checksum mismatch). */
+/**
+ * A stored generation of `market`'s genome pool cannot be read back (missing part, checksum
+ * mismatch).
+ */
 export class GenomePoolCorruptError extends StagegateError {
   override readonly name: string = 'GenomePoolCorruptError';
   constructor(
     readonly generation: number,
     readonly detail: string,
+    readonly market: PoolMarket,
   ) {
-    super(`genome pool generation ${generation} is corrupt: ${detail}`);
+    super(`${market} genome pool generation ${generation} is corrupt: ${detail}`);
   }
 }
 

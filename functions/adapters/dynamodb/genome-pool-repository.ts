@@ -41,6 +41,8 @@ const MAX_PARTS = 9_999;
 
 /** The sort keys of one market's pool (see {@link genomePoolKeys}). */
 export interface GenomePoolKeys {
+  /** The pool's market (named in every error about the pool). */
+  readonly market: Market;
   /** The pool's CURRENT pointer. */
   readonly current: string;
   /** Header of generation `n`. */
@@ -65,6 +67,7 @@ export function genomePoolKeys(market: Market): GenomePoolKeys {
   const generation = (n: number) => `${prefix}GEN#${String(n).padStart(10, '0')}`;
   const partPrefix = (n: number, digest: string) => `${generation(n)}#PART#${digest.slice(0, 16)}#`;
   return {
+    market,
     current: `${prefix}CURRENT`,
     generation,
     partPrefix,
@@ -155,7 +158,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
     if (parts.length > MAX_PARTS) {
       throw new ValidationError(
         'genomes',
-        `generation ${n} needs ${parts.length} parts (max ${MAX_PARTS})`,
+        `${market} genome pool generation ${n} needs ${parts.length} parts (max ${MAX_PARTS})`,
       );
     }
     await this.writeParts(keys, n, payloadSha256, parts);
@@ -194,7 +197,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
               Item: { pk: PK, sk: keys.part(n, payloadSha256, i), generation: n, data },
             }),
           ),
-        `write genome pool generation ${n} part ${i}`,
+        `write ${keys.market} genome pool generation ${n} part ${i}`,
       );
     }
   }
@@ -252,23 +255,26 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
   ): Promise<void> {
     const first = n === 0;
     if ((err as { name?: string }).name !== 'TransactionCanceledException') {
-      rethrowAws(err, `save genome pool generation ${n}`);
+      rethrowAws(err, `save ${keys.market} genome pool generation ${n}`);
     }
     const existing = await this.getHeader(keys, n);
     if (existing) {
       if (existing.contentSha256 === contentSha256) return; // retry of the same save
-      throw new GenerationAlreadyExistsError(n);
+      throw new GenerationAlreadyExistsError(n, keys.market);
     }
     const current = await this.getCurrentGeneration(keys);
     if (current !== (first ? null : n - 1)) {
-      throw new GenomePoolConflictError(first ? null : n - 1, current);
+      throw new GenomePoolConflictError(first ? null : n - 1, current, keys.market);
     }
     const reasons =
       (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
     if (reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r.Code ?? ''))) {
-      throw new TransientError(`save genome pool generation ${n}: transaction cancelled`, {
-        cause: err,
-      });
+      throw new TransientError(
+        `save ${keys.market} genome pool generation ${n}: transaction cancelled`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err; // cancelled for another reason (a bug): surface it unchanged
   }
@@ -281,7 +287,10 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
   async getGeneration(market: Market, generation: number): Promise<GenomeGeneration | null> {
     const keys = genomePoolKeys(market);
     if (!Number.isInteger(generation) || generation < 0) {
-      throw new ValidationError('generation', `must be an integer >= 0, got ${generation}`);
+      throw new ValidationError(
+        'generation',
+        `must be an integer >= 0, got ${generation} (${market} genome pool)`,
+      );
     }
     const header = await this.getHeader(keys, generation);
     if (!header) return null;
@@ -299,23 +308,24 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       );
       for await (const page of pages) out.push(...(page.Items ?? []));
       return out;
-    }, `read genome pool generation ${generation}`);
+    }, `read ${market} genome pool generation ${generation}`);
     if (items.length !== header.partCount) {
       throw new GenomePoolCorruptError(
         generation,
         `expected ${header.partCount} parts, found ${items.length}`,
+        market,
       );
     }
     items.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     const payload = Buffer.concat(items.map((i) => Buffer.from(i.data as Uint8Array)));
     if (sha256(payload) !== header.payloadSha256) {
-      throw new GenomePoolCorruptError(generation, 'payload checksum mismatch');
+      throw new GenomePoolCorruptError(generation, 'payload checksum mismatch', market);
     }
     let content: unknown;
     try {
       content = JSON.parse(gunzipSync(payload).toString('utf8'));
     } catch (err) {
-      throw new GenomePoolCorruptError(generation, `unreadable payload: ${String(err)}`);
+      throw new GenomePoolCorruptError(generation, `unreadable payload: ${String(err)}`, market);
     }
     const parsed = GenomeGenerationSchema.safeParse({
       ...(content as object),
@@ -325,7 +335,8 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
       stats: header.stats ?? null,
     });
     if (!parsed.success) {
-      throw new GenomePoolCorruptError(generation, parsed.error.issues[0]?.message ?? 'invalid');
+      const detail = parsed.error.issues[0]?.message ?? 'invalid';
+      throw new GenomePoolCorruptError(generation, detail, market);
     }
     return parsed.data as GenomeGeneration;
   }
@@ -340,7 +351,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
             ConsistentRead: true,
           }),
         ),
-      'read genome pool pointer',
+      `read ${keys.market} genome pool pointer`,
     );
     return out.Item ? Number(out.Item.generation) : null;
   }
@@ -355,7 +366,7 @@ export class DynamoGenomePoolRepository implements GenomePoolRepository {
             ConsistentRead: true,
           }),
         ),
-      `read genome pool generation ${n}`,
+      `read ${keys.market} genome pool generation ${n}`,
     );
     return (out.Item as Header | undefined) ?? null;
   }

@@ -127,6 +127,8 @@ describe('Day-3 go/no-go on crypto (UTC days)', () => {
     expect(staged).toMatchObject({ market: 'crypto', sessionDate: '2018-04-04' });
     expect(out.promotion?.promotionId).toMatch(/^pr-20180405-/);
     expect(printed).toContain('micro-live replayed from 2018-04-05T00:30:00.000Z');
+    // The execution is named by the UTC session date (20:30 on 2018-04-04 in New York).
+    expect(out.executionArn).toMatch(/:day3-20180405-/);
     // Paper session of a UTC day: every order (if any) decided inside 2018-04-05 UTC.
     for (const o of out.paper?.orders ?? []) {
       expect(new Date(o.decidedAtMs).toISOString().slice(0, 10)).toBe('2018-04-05');

@@ -199,7 +199,10 @@ describe('DynamoGenomePoolRepository', () => {
 
     // Assess
     expect(skipping.error).toBeInstanceOf(GenomePoolConflictError);
-    expect(skipping.error).toMatchObject({ expectedPrevious: 1, actual: 0 });
+    expect(skipping.error).toMatchObject({ expectedPrevious: 1, actual: 0, market: EQUITY });
+    expect((skipping.error as Error | undefined)?.message).toBe(
+      'equity-usa genome pool moved: expected current generation 1, found 0',
+    );
     expect(secondSeed.error).toBeInstanceOf(GenerationAlreadyExistsError);
     expect((await repo.getCurrent(EQUITY))?.generation).toBe(0);
     expect(await repo.getGeneration(EQUITY, 2)).toBeNull();
@@ -273,6 +276,7 @@ describe('DynamoGenomePoolRepository', () => {
 
     // Assess
     await expect(read).rejects.toThrow(GenomePoolCorruptError);
+    await expect(read).rejects.toThrow(/^equity-usa genome pool generation 0 is corrupt: /);
   });
 
   it('validates what it saves', async () => {
@@ -317,6 +321,9 @@ describe('DynamoGenomePoolRepository', () => {
     const staleEquity = await settle(
       repo.saveGeneration(EQUITY, { ...bred(e0, 7), generation: 1 }),
     );
+    const staleCrypto = await settle(
+      repo.saveGeneration('crypto', { ...bred(c0, 8), generation: 1 }),
+    );
 
     // Assess
     expect(equityAfter).toEqual(e1);
@@ -324,6 +331,14 @@ describe('DynamoGenomePoolRepository', () => {
     expect(cryptoZero?.genomes).toEqual(c0.genomes);
     expect(cryptoZero?.genomes.every((g) => ['BTCUSD', 'ETHUSD'].includes(g.symbol))).toBe(true);
     expect(staleEquity.error).toBeInstanceOf(GenerationAlreadyExistsError);
+    // Each error names its pool's market.
+    expect((staleEquity.error as Error | undefined)?.message).toBe(
+      'equity-usa genome pool generation 1 already exists with different content',
+    );
+    expect(staleCrypto.error).toMatchObject({ generation: 1, market: 'crypto' });
+    expect((staleCrypto.error as Error | undefined)?.message).toBe(
+      'crypto genome pool generation 1 already exists with different content',
+    );
     const keys = (await rawItems(table)).map((i) => String(i.sk));
     expect(keys.filter((k) => k.startsWith('MARKET#crypto#')).sort()).toEqual([
       'MARKET#crypto#CURRENT',
