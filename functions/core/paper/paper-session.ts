@@ -31,8 +31,9 @@
  *    market's time in force (`day` for equities, `gtc` for crypto: `exchange-model.ts`,
  *    `alpacaTimeInForce`).
  *
- * The first tick at or after the close cancels every order of this session still open (a
- * crypto `gtc` order would otherwise work into the next UTC day) and records the cancels.
+ * The first tick at or after the close of a crypto session cancels every order of this
+ * session still open (a `gtc` order would otherwise work into the next UTC day) and records the
+ * cancels; equity `day` orders are expired by the broker at the close.
  *
  * Paper PnL ({@link paperPnl}) is computed only from the broker's fills. The reference
  * simulation (`reference.ts`) runs this same tick over the same bars against the exchange
@@ -49,7 +50,11 @@ import type { Genome } from '../cohort/genome.js';
 import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
 import { createStrategy } from '../cohort/strategies.js';
 import { BrokerRejectedError, NoSessionError } from '../errors.js';
-import { type AssetRules, BELOW_FRACTIONAL_MINIMUM } from '../exchange/exchange-model.js';
+import {
+  type AssetRules,
+  alpacaTimeInForce,
+  BELOW_FRACTIONAL_MINIMUM,
+} from '../exchange/exchange-model.js';
 import {
   type AccountBook,
   applyBookFill,
@@ -884,16 +889,18 @@ export async function paperTick(
 }
 
 /**
- * A tick at or after the session close. Every order of this session still open at the broker
- * is canceled (the decision lists them in `canceled`, so the workflow records the cancels in
- * the audit trail as a `paper_decision`): a crypto order is `gtc` (Alpaca takes no `day` for
- * crypto) and would otherwise keep working into the next UTC day, and an equity `day` order the
- * broker has not expired yet is canceled the same way. An order already `pending_cancel` is
- * not asked again. The session is done once none of its orders is open, or 5 minutes after the
- * close (a cancel the broker has not confirmed by then is left to the settle step).
+ * A tick at or after the session close. When the market's orders are `gtc` (crypto: Alpaca
+ * takes no `day` for crypto, {@link alpacaTimeInForce}), every order of this session still
+ * open at the broker is canceled, so none keeps working into the next UTC day; the decision
+ * lists them in `canceled`, so the workflow records the cancels in the audit trail as a
+ * `paper_decision`. An order already `pending_cancel` is not asked again. Equity orders are
+ * `day` orders, which the broker itself expires at the close: the tick only waits for the
+ * broker to report them. The session is done once none of its orders is open, or 5 minutes
+ * after the close (what the broker has not confirmed by then is left to the settle step).
  */
 async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<PaperTickResult> {
-  const cancelable = open.filter((o) => o.status !== 'pending_cancel');
+  const expiresAtClose = alpacaTimeInForce(run.state.market) === 'day';
+  const cancelable = expiresAtClose ? [] : open.filter((o) => o.status !== 'pending_cancel');
   if (cancelable.length > 0) {
     run.canceled = await cancelOpen(run.deps, cancelable);
     run.state = { ...run.state, orders: await track(run.deps, run.state.orders) };
