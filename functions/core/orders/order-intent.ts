@@ -21,6 +21,7 @@
 import type { AuditSink } from '../../ports/audit.js';
 import type { BrokerOrder, BrokerOrderRequest, BrokerPort } from '../../ports/broker.js';
 import type { AuditEnvironment, SubjectField } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { alpacaTimeInForce } from '../exchange/exchange-model.js';
 import type { MarketSession } from '../market/types.js';
 import type { OrderEvent, OrderSide, OrderSnapshot } from './order.js';
@@ -103,31 +104,41 @@ export async function submitOnce(
 ): Promise<SubmitOnceResult> {
   const subject = { ...trail.subject, order_id: request.clientOrderId };
   const base = { actor: trail.actor, stream: trail.stream, environment: trail.environment };
+  // Once per client_order_id on its stream (outside a workflow step, e.g. two crash sweeps
+  // racing on one flatten; within a step the step's own key applies): one intent, one outcome.
+  const once = (kind: string) => [kind, trail.stream, request.clientOrderId];
   if (options.mayBeKnown) {
     const known = await broker.getOrderByClientOrderId(request.clientOrderId);
     if (known) {
-      await trail.audit.append({
-        ...base,
-        kind: 'order_submitted',
-        subject,
-        payload: { ...orderFields(request, broker), duplicate: true, recovered: true },
-      });
+      await appendKeyed(
+        trail.audit,
+        {
+          ...base,
+          kind: 'order_submitted',
+          subject,
+          payload: { ...orderFields(request, broker), duplicate: true, recovered: true },
+        },
+        once('order_submitted'),
+      );
       return { order: known, duplicate: true, sent: false };
     }
   }
-  await trail.audit.append({
-    ...base,
-    kind: 'order_intent',
-    subject,
-    payload: orderFields(request, broker),
-  });
+  await appendKeyed(
+    trail.audit,
+    { ...base, kind: 'order_intent', subject, payload: orderFields(request, broker) },
+    once('order_intent'),
+  );
   const { order, duplicate } = await broker.submitOrder(request);
-  await trail.audit.append({
-    ...base,
-    kind: 'order_submitted',
-    subject,
-    payload: { ...orderFields(request, broker), duplicate },
-  });
+  await appendKeyed(
+    trail.audit,
+    {
+      ...base,
+      kind: 'order_submitted',
+      subject,
+      payload: { ...orderFields(request, broker), duplicate },
+    },
+    once('order_submitted'),
+  );
   return { order, duplicate, sent: true };
 }
 

@@ -79,7 +79,7 @@ export async function recoverPaperSession(
   for (const o of snap.open) {
     let reported = await broker.getOrderByClientOrderId(o.clientOrderId);
     if (reported && !isTerminalOrderStatus(reported.status))
-      reported = await broker.cancelOrder(o.clientOrderId);
+      reported = await cancelOrLearn(broker, o.clientOrderId);
     const filled = reported?.filledQty ?? o.filledQty;
     qty += (o.side === 'buy' ? 1 : -1) * (filled - o.filledQty);
     const after = reported?.status ?? 'canceled';
@@ -138,6 +138,21 @@ export async function recoverPaperSession(
   });
   await deps.sessionBooks.save(account, left);
   return { orders, positionQty: qty, flatten };
+}
+
+/**
+ * Cancels an open order; when the cancel fails and the broker now shows the order terminal
+ * (another sweep canceled it first, or it filled meanwhile), that is its answer.
+ * @throws the cancel's error when the order is still open (the next sweep retries).
+ */
+async function cancelOrLearn(broker: BrokerPort, clientOrderId: string) {
+  try {
+    return await broker.cancelOrder(clientOrderId);
+  } catch (err) {
+    const now = await broker.getOrderByClientOrderId(clientOrderId);
+    if (now && isTerminalOrderStatus(now.status)) return now;
+    throw err;
+  }
 }
 
 /** The abandoned session's `reconciliation` record (scope `session`): flat, or what it held. */

@@ -602,4 +602,69 @@ describe('the crash sweeper and an abandoned paper session', () => {
       symbol: s.symbol,
     });
   }, 300_000);
+
+  it('two sweeps racing on one abandoned session (both read its orders before either acts): each order settled and recorded once, one session reconciliation', async () => {
+    // Prepare: as above, an abandoned session holding a position with an order open
+    const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'new', 'new', 'filled'] });
+    const genome = genomes[0] as PaperSessionState['genome'];
+    const s = await runUntil(
+      h,
+      session('PABANDON2', genome, DEFAULT_ACCOUNT_LIMITS),
+      (x) =>
+        x.orders.some((o) => o.status === 'filled') &&
+        x.orders.some((o) => !isTerminalOrderStatus(o.status)),
+    );
+    const p = {
+      promotionId: s.promotionId,
+      broker: `alpaca-paper:${ACCOUNT}`,
+      stagedAtIso: new Date(s.startedAtMs).toISOString(),
+    };
+    const sweeperDeps = {
+      sessionBooks: h.sessionBooks,
+      audit: h.audit,
+      environment: 'local' as const,
+    };
+    // Each sweep's first broker lookup waits for the other's: both have read the session's
+    // book before either settles anything (a deterministic interleaving, no timing)
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const both = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const waiting = (): typeof h.broker =>
+      Object.assign(Object.create(h.broker) as typeof h.broker, {
+        getOrderByClientOrderId: async (id: string) => {
+          arrived += 1;
+          if (arrived === 2) release();
+          await both;
+          return h.broker.getOrderByClientOrderId(id);
+        },
+      });
+
+    // Act
+    const [a, b] = await Promise.all([
+      recoverPaperSession(sweeperDeps, p, waiting(), h.clock.now()),
+      recoverPaperSession(sweeperDeps, p, waiting(), h.clock.now()),
+    ]);
+
+    const mine = () =>
+      h.audit
+        .records()
+        .filter(
+          (r) =>
+            r.stream === `promotion:${s.promotionId}` && r.actor === 'stagegate/in-flight-recovery',
+        );
+    // Assess: both sweeps settle the same orders (the loser's cancel finds the winner's
+    // answer instead of failing); one record per settled order and one session reconciliation
+    const changed = ofKind(mine(), 'order_status_changed').map((r) => r.payload.client_order_id);
+    expect(changed.length).toBeGreaterThan(0);
+    expect(new Set(changed).size).toBe(changed.length);
+    expect(b?.orders).toEqual(a?.orders);
+    expect(b?.positionQty).toBe(a?.positionQty);
+    expect(
+      ofKind(mine(), 'reconciliation').filter((r) => r.payload.scope === 'session'),
+    ).toHaveLength(1);
+    const flattens = h.fake.orders().filter((o) => o.clientOrderId.includes('recovflat'));
+    expect(flattens.length).toBeLessThanOrEqual(1);
+  }, 300_000);
 });

@@ -30,10 +30,17 @@ import type { Clock } from '../../../functions/ports/clock.js';
 export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, AuditReader {
   private readonly heads = new Map<string, StreamHead>();
   private readonly stored: { key: string; record: AuditRecord }[] = [];
-  /** Committed idempotency keys, by `stream` + key (unbounded: tests are short). */
-  private readonly keys = new Map<string, AuditRecord>();
-  /** Batches committed by `appendManyOnce`, by `stream` + key. */
-  private readonly batches = new Map<string, AuditRecord[]>();
+  /**
+   * Committed idempotency keys, by `stream` + key (unbounded: tests are short): the pending
+   * append, set before it is awaited, so concurrent attempts with one key append once.
+   */
+  private readonly keys = new Map<string, Promise<AuditRecord>>();
+  /**
+   * Batches committed by `appendManyOnce`, by `stream` + key: the pending append itself, set
+   * before it is awaited, so concurrent attempts with one key commit one batch (as the S3
+   * sink's conditional write does); a failed attempt leaves the key free.
+   */
+  private readonly batches = new Map<string, Promise<AuditRecord[]>>();
   private readonly nextId: (seedTime: number) => string;
   /** Drafts rejected by validation, with the error (the dead letters). */
   readonly rejected: { draft: unknown; error: unknown }[] = [];
@@ -81,8 +88,14 @@ export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, A
   ): Promise<AuditReceipt> {
     const slot = `${String((draft as { stream?: unknown }).stream)}\u0000${idempotencyKey}`;
     const done = this.keys.get(slot);
-    const record = done ?? (await this.append(draft));
-    this.keys.set(slot, record);
+    if (done === undefined) this.keys.set(slot, this.append(draft));
+    let record: AuditRecord;
+    try {
+      record = await (this.keys.get(slot) as Promise<AuditRecord>);
+    } catch (err) {
+      this.keys.delete(slot);
+      throw err;
+    }
     const { id, stream, seq, hash } = record;
     return { id, stream, seq, hash, replayed: done !== undefined };
   }
@@ -107,10 +120,15 @@ export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, A
   ): Promise<{ records: AuditRecord[]; replayed: boolean }> {
     const slot = `${String((drafts[0] as { stream?: unknown }).stream)}\u0000${idempotencyKey}`;
     const done = this.batches.get(slot);
-    if (done) return { records: structuredClone(done), replayed: true };
-    const records = await this.appendMany(drafts);
-    this.batches.set(slot, records);
-    return { records, replayed: false };
+    if (done) return { records: structuredClone(await done), replayed: true };
+    const pending = this.appendMany(drafts);
+    this.batches.set(slot, pending);
+    try {
+      return { records: await pending, replayed: false };
+    } catch (err) {
+      this.batches.delete(slot);
+      throw err;
+    }
   }
 
   /** Every record appended so far, in append order. */
