@@ -62,6 +62,30 @@ export function regulatoryRoundingUsd(day: RegulatoryFees): number {
   return Math.max(0, dailyRegulatoryChargeUsd(day) - accrued);
 }
 
+/**
+ * The rounding an account pays beyond the regulatory fees its orders accrued, over several
+ * days, USD: the orders' fees by type summed per session date, each date's
+ * {@link regulatoryRoundingUsd}, summed (Alpaca rounds each day's total, never an order's).
+ * The orders must be ALL of the account's orders on those dates (the rounding of a day total
+ * is not a sum over subsets); an order without fees by type counts as none.
+ *
+ * @param orders each with its session date (`YYYY-MM-DD`, New York) and its fees by type.
+ */
+export function regulatoryRoundingByDayUsd(
+  orders: Iterable<{
+    readonly date: string;
+    readonly regulatoryFeesUsd?: RegulatoryFees | undefined;
+  }>,
+): number {
+  const byDate = new Map<string, RegulatoryFees>();
+  for (const { date, regulatoryFeesUsd: fees } of orders) {
+    if (fees) byDate.set(date, addRegulatoryFees(byDate.get(date) ?? NO_REGULATORY_FEES, fees));
+  }
+  let total = 0;
+  for (const day of byDate.values()) total += regulatoryRoundingUsd(day);
+  return total;
+}
+
 /** Whether `fees` holds any fee at all. */
 export function hasRegulatoryFees(fees: RegulatoryFees): boolean {
   return fees.secUsd > 0 || fees.tafUsd > 0 || fees.catUsd > 0;

@@ -61,7 +61,7 @@ import {
   DUST_QTY,
   emptyAccountBook,
 } from '../exchange/position-book.js';
-import { regulatoryRoundingUsd, sumRegulatoryFees } from '../exchange/regulatory-fees.js';
+import { regulatoryRoundingByDayUsd } from '../exchange/regulatory-fees.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
@@ -312,10 +312,25 @@ export function sessionBook(state: Pick<PaperSessionState, 'capitalUsd' | 'order
 export function paperPnl(state: PaperSessionState, markUsd: number): number {
   const book = sessionBook(state);
   const q = book.positions[state.symbol]?.qty ?? 0;
-  const rounding = regulatoryRoundingUsd(
-    sumRegulatoryFees(state.orders.map((o) => o.regulatoryFeesUsd)),
+  return sessionCashUsd(state, book) + (q === 0 ? 0 : q * markUsd) - state.capitalUsd;
+}
+
+/**
+ * This session's cash as its account is charged, USD: {@link sessionBook}'s cash less the
+ * day's regulatory-fee rounding of the fees the broker reported for its orders by type
+ * (`regulatoryRoundingByDayUsd`), as if the day ended now. Never above what the account keeps:
+ * each fee type's day total only grows, so the day's charge beyond the fees accrued so far is
+ * at least this rounding. What the risk checks read (the daily loss stop, the micro-live
+ * slice's rollback monitor) and what {@link paperPnl} counts.
+ */
+export function sessionCashUsd(
+  state: Pick<PaperSessionState, 'capitalUsd' | 'orders' | 'date'>,
+  book: AccountBook = sessionBook(state),
+): number {
+  const rounding = regulatoryRoundingByDayUsd(
+    state.orders.map((o) => ({ date: state.date, regulatoryFeesUsd: o.regulatoryFeesUsd })),
   );
-  return book.cashUsd + (q === 0 ? 0 : q * markUsd) - state.capitalUsd - rounding;
+  return book.cashUsd - rounding;
 }
 
 /** Seconds from `nowMs` to one second after the next minute boundary (the next tick). */
@@ -870,7 +885,11 @@ export async function paperTick(
   if (halted) return halted;
   const book = sessionBook(run.state);
   const q = book.positions[run.state.symbol]?.qty ?? 0;
-  applyLossStop(run, book.cashUsd + q * Math.max(last.mark, 0), modes.dailyLossStop);
+  applyLossStop(
+    run,
+    sessionCashUsd(run.state, book) + q * Math.max(last.mark, 0),
+    modes.dailyLossStop,
+  );
   const decided = decideLegs(run, book, q, last);
   if ('result' in decided) return decided.result;
   const restricted = restrictLegs(run, q, decided, last);

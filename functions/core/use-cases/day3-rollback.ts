@@ -2,7 +2,9 @@ import type { AuditDraftOf, AuditKind, AuditPayload } from '../audit/record.js';
 import { auditDraft } from '../audit/record.js';
 import { appendKeyed } from '../audit/step-scoped.js';
 import { type Market, marketDate } from '../calendar/market-calendar.js';
+import type { RegulatoryFees } from '../cohort/fill-model.js';
 import { KillSwitchEngagedError, TransientError } from '../errors.js';
+import { regulatoryRoundingByDayUsd } from '../exchange/regulatory-fees.js';
 import {
   type LeverageDecision,
   type LeveragePolicy,
@@ -278,8 +280,11 @@ async function sendFlatten(
 
 /**
  * Net position, fees and cash of a slice's promotion (entry and flatten legs), from its orders:
- * `cashUsd` = capital − Σ signed filled qty × fill price − fees (USD), prices and fees as the
- * broker reports them (the order's recorded average fill price when the broker has none).
+ * `cashUsd` = capital − Σ signed filled qty × fill price − fees − the regulatory-fee rounding
+ * of each New York day of its orders (USD), prices and fees as the broker reports them (the
+ * order's recorded average fill price when the broker has none). The rounding
+ * (`regulatoryRoundingByDayUsd`: each fee type's day total rounded up to the cent, less the
+ * fees accrued) is counted as if each day ended now: the monitor never reads optimistic cash.
  */
 async function positionOf(
   deps: Day3Deps,
@@ -292,11 +297,19 @@ async function positionOf(
   let feesUsd = 0;
   let cashUsd = slice.capitalSliceUsd;
   let flattenStatus: string | null = null;
+  const regulatory: { date: string; regulatoryFeesUsd: RegulatoryFees }[] = [];
   for (const o of orders) {
     const sign = o.order.side === 'buy' ? 1 : -1;
     qty += sign * o.order.filledQty;
     if (o.order.filledQty > 0) {
       const atBroker = await broker.getOrderByClientOrderId(o.order.clientOrderId);
+      // A day order fills on its New York submission date (crypto accrues no regulatory fee).
+      const fees = atBroker?.regulatoryFeesUsd;
+      if (fees)
+        regulatory.push({
+          date: marketDate(o.order.createdAtMs, 'equity-usa'),
+          regulatoryFeesUsd: fees,
+        });
       const price =
         atBroker?.filledAvgPriceUsd ?? o.order.avgFillPriceUsd ?? slice.entry?.avgPriceUsd ?? 0;
       feesUsd += atBroker?.feesUsd ?? 0;
@@ -304,6 +317,7 @@ async function positionOf(
     }
     if (o.leg === 'flatten') flattenStatus = o.order.status;
   }
+  cashUsd -= regulatoryRoundingByDayUsd(regulatory);
   return { qty, feesUsd, cashUsd, flattenStatus };
 }
 

@@ -40,6 +40,7 @@ import {
   type PaperSessionState,
   paperTick,
   sessionBook,
+  sessionCashUsd,
   settleSessionOrders,
 } from '../paper/paper-session.js';
 import {
@@ -409,7 +410,9 @@ async function watchSlice(
     .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   const book = sessionBook(state);
   const qty = book.positions[state.symbol]?.qty ?? 0;
-  const valuation = valueSliceAtBroker({ cashUsd: book.cashUsd, qty }, state.symbol, positions);
+  // The day's regulatory-fee rounding included: the monitor never reads optimistic cash.
+  const cashUsd = sessionCashUsd(state, book);
+  const valuation = valueSliceAtBroker({ cashUsd, qty }, state.symbol, positions);
   const check = checkSliceRollback({
     rollback,
     capitalUsd: state.capitalUsd,

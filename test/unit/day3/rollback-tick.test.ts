@@ -17,7 +17,7 @@ import {
   monitorMicroLive,
   paperReturnsBeforeSlice,
 } from '../../../functions/core/use-cases/day3-rollback.js';
-import type { BrokerPosition } from '../../../functions/ports/broker.js';
+import type { BrokerOrder, BrokerPosition } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 
@@ -247,7 +247,13 @@ const NOW_MS = Date.parse('2026-12-04T20:00:00Z');
  */
 function monitorWorld(
   positions: () => Promise<readonly BrokerPosition[]>,
-  at: { readonly symbol?: string; readonly market?: Market; readonly nowMs?: number } = {},
+  at: {
+    readonly symbol?: string;
+    readonly market?: Market;
+    readonly nowMs?: number;
+    /** The promotion's orders with what the broker reports of each (default: the entry, no fee). */
+    readonly legs?: readonly { leg: string; order: object; reported: Partial<BrokerOrder> }[];
+  } = {},
 ) {
   const symbol = at.symbol ?? 'SPY';
   const sessionDate = marketDate(at.nowMs ?? NOW_MS, at.market ?? 'equity-usa');
@@ -281,7 +287,10 @@ function monitorWorld(
   const broker = {
     name: 'fake',
     listPositions: positions,
-    getOrderByClientOrderId: async () => ({ ...order, filledAvgPriceUsd: 100, feesUsd: 0 }),
+    getOrderByClientOrderId: async (id: string) => {
+      const leg = at.legs?.find((l) => (l.order as { clientOrderId: string }).clientOrderId === id);
+      return leg ? leg.reported : { ...order, filledAvgPriceUsd: 100, feesUsd: 0 };
+    },
   };
   const flatMarks = {
     date: sessionDate,
@@ -312,7 +321,7 @@ function monitorWorld(
         get: async () => ({ cohortId: 'coh-1', sessionDate, market: at.market ?? 'equity-usa' }),
       },
       promotions: {
-        listOrders: async () => [{ leg: 'entry', order }],
+        listOrders: async () => at.legs ?? [{ leg: 'entry', order }],
         get: async () => ({ promotionId: 'promo-1' }),
         setStatus: async (_id: string, status: string, reason: string) => {
           statuses.push({ status, reason });
@@ -363,6 +372,44 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     expect(records[0]?.payload.mark_usd).toBe(80);
     expect(world.statuses.at(-1)?.status).toBe('halted');
     expect(world.saved.at(-1)?.status).toBe('flattening');
+  });
+
+  it("counts each New York day's regulatory-fee rounding in the slice's cash (Alpaca's daily charge): never optimistic", async () => {
+    // Arrange: bought 0.5 SPY at $100 on 2026-12-03 (CAT on ⌈0.5⌉ = 1 share: $0.000046),
+    // sold 0.5 at $101 on 2026-12-04 (SEC 50.5 × 0.0000278, TAF 0.5 × 0.000166, CAT 0.000046)
+    const cat = 0.000046;
+    const sale = { secUsd: 50.5 * 0.0000278, tafUsd: 0.5 * 0.000166, catUsd: cat };
+    const saleFees = sale.secUsd + sale.tafUsd + sale.catUsd;
+    const leg = (name: string, side: string, price: number, iso: string, fees: object) => {
+      const order = {
+        side,
+        filledQty: 0.5,
+        avgFillPriceUsd: price,
+        clientOrderId: `sgp_promo-1_${name}_1`,
+        status: 'filled',
+        createdAtMs: Date.parse(iso),
+      };
+      const feesUsd = Object.values(fees).reduce((a: number, b: number) => a + b, 0);
+      return {
+        leg: name,
+        order,
+        reported: { ...order, filledAvgPriceUsd: price, feesUsd, regulatoryFeesUsd: fees },
+      };
+    };
+    const legs = [
+      leg('entry', 'buy', 100, '2026-12-03T15:00:00Z', { secUsd: 0, tafUsd: 0, catUsd: cat }),
+      leg('flatten', 'sell', 101, '2026-12-04T15:00:00Z', sale),
+    ] as unknown as { leg: string; order: object; reported: Partial<BrokerOrder> }[];
+    const world = monitorWorld(async () => [], { legs });
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess: 50 − 50 + 50.5 less each day's charge: 12-03 CAT 0.01; 12-04 SEC, TAF, CAT 0.01
+    // each. One day's totals (CAT 0.000092 -> 0.01) would read 50.47; the fees alone 50.4985.
+    expect(saleFees + cat).toBeLessThan(0.0016);
+    expect(tick?.action).toBe('hold');
+    expect(tick?.equityUsd).toBeCloseTo(50.5 - 0.01 - 0.03, 9);
   });
 
   it.each<[string, () => Promise<readonly BrokerPosition[]>, string]>([

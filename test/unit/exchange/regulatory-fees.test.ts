@@ -33,6 +33,7 @@ import { emptyAccountBook } from '../../../functions/core/exchange/position-book
 import {
   ceilToCent,
   dailyRegulatoryChargeUsd,
+  regulatoryRoundingByDayUsd,
   regulatoryRoundingUsd,
 } from '../../../functions/core/exchange/regulatory-fees.js';
 import type { BrokerOrderRequest } from '../../../functions/ports/broker.js';
@@ -71,6 +72,19 @@ describe("Alpaca's regulatory fees, by hand", () => {
     expect(ceilToCent(0)).toBe(0);
     expect(dailyRegulatoryChargeUsd({ secUsd: 0, tafUsd: 0.00083, catUsd: 0 })).toBe(0.01);
     expect(regulatoryRoundingUsd({ secUsd: 0.02, tafUsd: 0, catUsd: 0 })).toBe(0);
+  });
+
+  it("rounds each New York day's totals on its own: two days of one CAT fee each pay 0.01 each, not 0.01 together", () => {
+    const cat = { secUsd: 0, tafUsd: 0, catUsd: 0.000046 };
+    const orders = [
+      { date: '2024-01-02', regulatoryFeesUsd: cat },
+      { date: '2024-01-02', regulatoryFeesUsd: cat },
+      { date: '2024-01-03', regulatoryFeesUsd: cat },
+      { date: '2024-01-03' },
+    ];
+    // 2024-01-02: CAT 0.000092 -> 0.01; 2024-01-03: CAT 0.000046 -> 0.01
+    expect(regulatoryRoundingByDayUsd(orders)).toBeCloseTo(0.01 - 0.000092 + (0.01 - 0.000046), 15);
+    expect(regulatoryRoundingByDayUsd([{ date: '2024-01-02' }])).toBe(0);
   });
 
   it('caps the TAF at USD 8.30 per order, not per fill: 60,000 shares sold in two fills pay 8.30, not 9.96', () => {

@@ -4,6 +4,11 @@
  * that keeps the broker from carrying the slice's position fails closed.
  */
 import { describe, expect, it } from 'vitest';
+import type { RegulatoryFees } from '../../../functions/core/cohort/fill-model.js';
+import {
+  type PaperSessionState,
+  sessionCashUsd,
+} from '../../../functions/core/paper/paper-session.js';
 import {
   checkSliceRollback,
   valueSliceAtBroker,
@@ -109,5 +114,45 @@ describe('checkSliceRollback', () => {
 
     // Assess
     expect(out.verdict).toMatchObject({ action: 'rollback', trigger: 'missing_data' });
+  });
+});
+
+describe("the slice's cash counts the day's regulatory-fee rounding (sessionCashUsd)", () => {
+  /** A filled order of the session as the broker reported it, fees by type. */
+  const filled = (side: 'buy' | 'sell', priceUsd: number, fees: RegulatoryFees) =>
+    ({
+      symbol: 'SPY',
+      side,
+      filledQty: 0.1,
+      avgPriceUsd: priceUsd,
+      feesUsd: fees.secUsd + fees.tafUsd + fees.catUsd,
+      regulatoryFeesUsd: fees,
+    }) as PaperSessionState['orders'][number];
+
+  it('a USD 50 slice: a 0.1-share round trip and a 0.1-share entry held cost USD 0.03 that day, so the broker values it at 49.97, not 49.9985', () => {
+    // Prepare: buy 0.1 at 500.50, sell 0.1 at 499.50, buy 0.1 at 500.00 (Alpaca's rates:
+    // CAT 0.000046 per order on ⌈0.1⌉ = 1 share; the sale: SEC 49.95 × 0.0000278, TAF 0.1 × 0.000166)
+    const cat = { secUsd: 0, tafUsd: 0, catUsd: 0.000046 };
+    const sale = { secUsd: 49.95 * 0.0000278, tafUsd: 0.1 * 0.000166, catUsd: 0.000046 };
+    const state = {
+      capitalUsd: 50,
+      date: '2024-01-02',
+      orders: [filled('buy', 500.5, cat), filled('sell', 499.5, sale), filled('buy', 500, cat)],
+    };
+
+    // Act
+    const cashUsd = sessionCashUsd(state);
+    const v = valueSliceAtBroker({ cashUsd, qty: 0.1 }, 'SPY', [spy(0.1, 501)]);
+
+    // Assess: 50 − 50.05 + 49.95 − 50 less the day's charge: SEC, TAF and CAT 0.01 each
+    expect(cashUsd).toBeCloseTo(50 - 50.05 + 49.95 - 50 - 0.03, 9);
+    expect(v.kind === 'valued' && v.equityUsd).toBeCloseTo(49.97, 9);
+    // Without fees by type (Alpaca paper's orders) nothing more is counted than the fees
+    const plain = state.orders.map(({ regulatoryFeesUsd: _, ...o }) => o);
+    const accrued = 3 * 0.000046 + sale.secUsd + sale.tafUsd;
+    expect(sessionCashUsd({ ...state, orders: plain })).toBeCloseTo(
+      50 - 50.05 + 49.95 - 50 - accrued,
+      12,
+    );
   });
 });
