@@ -127,6 +127,13 @@ export interface AgentResult {
    * less than USD 1 (`exchange-model.ts`, `belowFractionalMinimum`). Absent in older results.
    */
   readonly belowMinimumBuys?: number;
+  /**
+   * The day's regulatory-fee rounding the agent's account paid after the session's last minute
+   * (each fee type's day total rounded up to the cent, less what its fills accrued:
+   * `exchange/regulatory-fees.ts`), USD, included in `feesUsd` and `finalCashUsd` but in no
+   * fill's fee: an account-day charge, not an order's. Absent in older results (none charged).
+   */
+  readonly regulatoryRoundingUsd?: number;
   /** Number of fills. */
   readonly tradeCount: number;
 }
@@ -270,6 +277,8 @@ class CohortEngine {
   readonly secUsd: Float64Array;
   readonly tafUsd: Float64Array;
   readonly catUsd: Float64Array;
+  /** The day's regulatory-fee rounding each agent paid ({@link chargeDailyRegulatoryFees}), USD. */
+  readonly roundingUsd: Float64Array;
 
   constructor(
     readonly symbols: readonly string[],
@@ -295,6 +304,7 @@ class CohortEngine {
     this.secUsd = new Float64Array(n);
     this.tafUsd = new Float64Array(n);
     this.catUsd = new Float64Array(n);
+    this.roundingUsd = new Float64Array(n);
     this.mark = new Float64Array(symbols.length).fill(Number.NaN);
     this.bid = new Float64Array(symbols.length).fill(Number.NaN);
     this.ask = new Float64Array(symbols.length).fill(Number.NaN);
@@ -351,6 +361,7 @@ class CohortEngine {
       };
       const rounding = regulatoryRoundingUsd(day);
       if (rounding === 0) continue;
+      this.roundingUsd[i] = rounding;
       led.cashUsd[i] = (led.cashUsd[i] as number) - rounding;
       led.feesUsd[i] = (led.feesUsd[i] as number) + rounding;
     }
@@ -933,6 +944,7 @@ function simulationResult(
       exposureBreaches: engine.exposureBreaches[i] as number,
       forcedReductions: engine.forced[i] as number,
       belowMinimumBuys: engine.belowMinimum[i] as number,
+      regulatoryRoundingUsd: engine.roundingUsd[i] as number,
       tradeCount: led.tradeCount[i] as number,
     };
   });

@@ -17,6 +17,7 @@ import {
   type BenchmarkSession,
   type CrossSessionRecord,
   crossSessionRecord,
+  dailyRegulatoryRoundingUsd,
   type RoundTrip,
   roundTripsOf,
   symbolRecords,
@@ -83,7 +84,8 @@ const head = (cols: readonly string[]) =>
   `<thead><tr>${cols.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead>`;
 const orNa = (v: number | null, f: (x: number) => string) => (v === null ? 'n/a' : f(v));
 
-function statsRow(label: string, s: TradeStats): string {
+/** `s` and its day-level line (the daily regulatory-fee rounding, USD) and the net of both. */
+function statsRow(label: string, s: TradeStats, dayChargeUsd: number): string {
   return (
     '<tr>' +
     td(escapeHtml(label)) +
@@ -93,6 +95,8 @@ function statsRow(label: string, s: TradeStats): string {
     n(orNa(s.expectancyUsd, formatUsd), s.expectancyUsd ?? undefined) +
     n(orNa(s.avgHoldingMinutes, (v) => `${formatNumber(v, 1)} min`)) +
     n(formatUsd(s.totalPnlUsd), s.totalPnlUsd) +
+    n(formatUsd(-dayChargeUsd), -dayChargeUsd) +
+    n(formatUsd(s.totalPnlUsd - dayChargeUsd), s.totalPnlUsd - dayChargeUsd) +
     '</tr>'
   );
 }
@@ -151,6 +155,18 @@ function tripRows(trips: readonly RoundTrip[]): string {
         '</tr>',
     )
     .join('');
+}
+
+/** The day-level line under an agent's round trips (none when its account paid no rounding). */
+function dayChargeRow(chargeUsd: number): string {
+  if (!(chargeUsd > 0)) return '';
+  return (
+    '<tr data-row="daily-regulatory-rounding">' +
+    `<td colspan="6">${escapeHtml("daily regulatory-fee rounding (the account's day, no round trip's)")}</td>` +
+    n(formatUsd(-chargeUsd), -chargeUsd) +
+    td('') +
+    '</tr>'
+  );
 }
 
 /** The cumulative-PnL (with the benchmark) and underwater charts across sessions. */
@@ -232,9 +248,16 @@ function recordTables(
         '</tr>',
     )
     .join('');
+  const charges = days.map((d) => dailyRegulatoryRoundingUsd(d.simulation.agents));
   const stats =
-    days.map((d, i) => statsRow(d.sessionDate, tradeStats(trips[i] ?? []))).join('') +
-    statsRow('all sessions', tradeStats(trips.flat()));
+    days
+      .map((d, i) => statsRow(d.sessionDate, tradeStats(trips[i] ?? []), charges[i] ?? 0))
+      .join('') +
+    statsRow(
+      'all sessions',
+      tradeStats(trips.flat()),
+      charges.reduce((a, b) => a + b, 0),
+    );
   const symbols = days
     .flatMap((d) =>
       symbolRecords(d.simulation).map(
@@ -266,10 +289,13 @@ function bestAgentTrips(days: readonly RecordDay[], trips: readonly RoundTrip[][
       }
       const best = [...byAgent.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
       const list = (trips[i] ?? []).filter((t) => t.agentId === best);
+      const charge = dailyRegulatoryRoundingUsd(
+        d.simulation.agents.filter((a) => a.agentId === best),
+      );
       return (
         `<h3>${escapeHtml(d.sessionDate)}: round trips of the best agent ${escapeHtml(best ?? 'n/a')} <span class="sub">${formatCount(list.length)}</span></h3>` +
         (list.length
-          ? `<div class="scroll"><table data-table="trades-${escapeHtml(d.sessionDate)}">${head(['entry', 'exit', 'position', 'shares', 'entry price', 'exit price', 'PnL', 'held'])}<tbody>${tripRows(list)}</tbody></table></div>`
+          ? `<div class="scroll"><table data-table="trades-${escapeHtml(d.sessionDate)}">${head(['entry', 'exit', 'position', 'shares', 'entry price', 'exit price', 'PnL', 'held'])}<tbody>${tripRows(list)}${dayChargeRow(charge)}</tbody></table></div>`
           : '<p class="sub">No completed round trip.</p>')
       );
     })
@@ -302,7 +328,7 @@ export function tradingRecordSection(
     `<figure class="equity">${equity}<figcaption>Cumulative PnL of the parent wallet (each session from its own bankroll), one point per minute, sessions side by side (ticks at each session's open).${hasBench && benchmark ? ` The benchmark buys ${escapeHtml(benchmark.symbol)} with the first bankroll at the first close and holds it overnight, no fees.` : ''}</figcaption></figure>` +
     `<figure class="equity">${underwater}<figcaption>Drawdown of bankroll plus cumulative PnL from its running peak, fraction.</figcaption></figure>` +
     `<h3>Daily returns</h3><div class="scroll"><table data-table="daily-returns">${head(['session', 'parent PnL', 'return', 'cumulative', `${benchmark?.symbol ?? 'benchmark'} return`, `${benchmark?.symbol ?? 'benchmark'} cumulative`, 'max DD', 'round trips'])}<tbody>${daily}</tbody></table></div>` +
-    `<h3>Round trips of every agent</h3><div class="scroll"><table data-table="trade-stats"><caption>A round trip opens from flat and returns to flat. Win rate: share with PnL &gt; 0; profit factor: gains ÷ losses; expectancy: mean PnL per round trip.</caption>${head(['session', 'round trips', 'win rate', 'profit factor', 'expectancy', 'avg holding', 'PnL'])}<tbody>${stats}</tbody></table></div>` +
+    `<h3>Round trips of every agent</h3><div class="scroll"><table data-table="trade-stats"><caption>A round trip opens from flat and returns to flat. Win rate: share with PnL &gt; 0; profit factor: gains ÷ losses; expectancy: mean PnL per round trip. The daily regulatory-fee rounding (each account's fee totals of the day rounded up to the cent) is a day-level line, attached to no round trip; net PnL includes it.</caption>${head(['session', 'round trips', 'win rate', 'profit factor', 'expectancy', 'avg holding', 'PnL', 'daily regulatory-fee rounding', 'net PnL'])}<tbody>${stats}</tbody></table></div>` +
     `<h3>Per-symbol exposure and returns</h3><div class="scroll"><table data-table="symbols">${head(['session', 'symbol', 'agents', 'allocation', 'mean exposure', 'peak exposure', 'PnL', 'return on allocation', 'round trips'])}<tbody>${symbols}</tbody></table></div>` +
     bestTrips +
     '</section>'

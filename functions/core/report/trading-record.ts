@@ -10,6 +10,13 @@
  *   (`scoring/round-trips.ts` counts the same way). Its PnL is `direction × (exit average −
  *   entry average) × shares − fees` (the fees of a fill split pro rata when it reverses).
  *   A position still open at the end is not a completed round trip.
+ * - The day's regulatory-fee rounding each agent's account pays after the session (each fee
+ *   type's day total rounded up to the cent, less what its fills accrued:
+ *   `exchange/regulatory-fees.ts`) is a day-level line beside the round trips
+ *   ({@link dailyRegulatoryRoundingUsd}), attached to none: Alpaca charges it per account and
+ *   day, not per order, so no trip caused it, and charging it to the day's last trip would
+ *   move that trip's win/loss by what the other trips accrued. Σ round-trip PnL − the line =
+ *   the agents' PnL when each ends the session flat.
  * - Win rate = winning round trips ÷ round trips (PnL > 0 wins; 0 is not a win).
  * - Profit factor = Σ winning PnL ÷ |Σ losing PnL| (null when nothing lost).
  * - Expectancy = mean PnL per round trip, USD.
@@ -112,6 +119,17 @@ export function roundTripsOf(agentId: string, fills: readonly Fill[]): RoundTrip
     }
   }
   return out;
+}
+
+/**
+ * The day-level line of a session beside its round trips: the regulatory-fee rounding its
+ * agents' accounts paid after the session (`AgentResult.regulatoryRoundingUsd`, charged by
+ * the cohort through `regulatoryRoundingUsd`; absent in older results: none), USD ≥ 0.
+ */
+export function dailyRegulatoryRoundingUsd(
+  agents: readonly Pick<SimulationResult['agents'][number], 'regulatoryRoundingUsd'>[],
+): number {
+  return agents.reduce((sum, a) => sum + (a.regulatoryRoundingUsd ?? 0), 0);
 }
 
 /** Statistics of a set of round trips; null figures when undefined (no trips, no loss). */

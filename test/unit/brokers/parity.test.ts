@@ -190,6 +190,8 @@ describe('parity: cohort simulator vs simulated paper broker (every shared sessi
       const accrued = agent.fills.reduce((sum, f) => sum + f.feeUsd, 0);
       const rounding = roundingByHand(agent);
       expect(agent.feesUsd).toBeCloseTo(accrued + rounding, 9);
+      // ... reported beside the fills (the trading record's day-level line)
+      expect(agent.regulatoryRoundingUsd).toBeCloseTo(rounding, 12);
       expect(agent.finalCashUsd - agent.allocationUsd).toBeCloseTo(
         agent.fills.reduce((c, f) => c + (f.side === 'buy' ? -1 : 1) * f.qty * f.priceUsd, 0) -
           accrued -

@@ -4,15 +4,22 @@
  * report renders from them.
  */
 import { describe, expect, it } from 'vitest';
-import type { Fill, SimulationResult } from '../../../functions/core/cohort/simulate.js';
+import type {
+  AgentResult,
+  Fill,
+  SimulationResult,
+} from '../../../functions/core/cohort/simulate.js';
+import { formatUsd } from '../../../functions/core/report/format.js';
+import { tradingRecordSection } from '../../../functions/core/report/record-section.js';
 import { renderRunReport } from '../../../functions/core/report/render.js';
 import {
   crossSessionRecord,
+  dailyRegulatoryRoundingUsd,
   roundTripsOf,
   tradeStats,
 } from '../../../functions/core/report/trading-record.js';
 import { countRoundTrips } from '../../../functions/core/scoring/round-trips.js';
-import { chart, count, table, threeDayInput } from './fixtures.js';
+import { chart, count, syntheticSimulation, table, threeDayInput } from './fixtures.js';
 
 const T0 = Date.parse('2013-10-07T13:30:00.000Z');
 const fill = (minute: number, side: 'buy' | 'sell', qty: number, priceUsd: number, feeUsd = 0) =>
@@ -167,5 +174,48 @@ describe('report sections', () => {
       '<p class="sub" data-field="candidate-basis">Chosen as the paper-slot holder, 2 paper sessions: lineage-1 holds the paper slot.</p>',
     );
     expect(html).toContain('no benchmark');
+  });
+});
+
+describe("the day's regulatory-fee rounding beside the round trips", () => {
+  it('a USD 50 agent: one 0.1-share round trip of PnL −0.1015 and a day-level line of −0.0285 make its −0.13 (Alpaca charges SEC, TAF and CAT 0.01 each)', () => {
+    // Prepare: buy 0.1 at 500.50, sell 0.1 at 499.50 under Alpaca's rates (CAT 0.000046 on
+    // ⌈0.1⌉ = 1 share each side; SEC 49.95 × 0.0000278 and TAF 0.1 × 0.000166 on the sale)
+    const sale = 49.95 * 0.0000278 + 0.1 * 0.000166 + 0.000046;
+    const accrued = 0.000046 + sale;
+    const rounding = 0.03 - accrued;
+    const base = syntheticSimulation('2013-10-07', { agents: 1, bankrollUsd: 50 });
+    const agent = base.agents[0] as AgentResult;
+    const equityCurve = agent.equityCurve.map(() => 50);
+    equityCurve[equityCurve.length - 1] = 50 - 0.1 - 0.03;
+    const simulation: SimulationResult = {
+      ...base,
+      parent: { ...base.parent, equityCurve },
+      agents: [
+        {
+          ...agent,
+          equityCurve,
+          fills: [fill(1, 'buy', 0.1, 500.5, 0.000046), fill(5, 'sell', 0.1, 499.5, sale)],
+          regulatoryRoundingUsd: rounding,
+        },
+      ],
+    };
+
+    // Act
+    const trips = roundTripsOf(agent.agentId, simulation.agents[0]?.fills ?? []);
+    const dayLine = dailyRegulatoryRoundingUsd(simulation.agents);
+    const html = tradingRecordSection([{ sessionDate: '2013-10-07', simulation }]);
+
+    // Assess: the trip keeps its own fees; the day line makes up the agent's PnL
+    expect(trips).toHaveLength(1);
+    expect(trips[0]?.pnlUsd).toBeCloseTo(-0.1 - accrued, 12);
+    expect(dayLine).toBeCloseTo(0.03 - accrued, 12);
+    expect((trips[0]?.pnlUsd ?? 0) - dayLine).toBeCloseTo((equityCurve.at(-1) ?? 0) - 50, 12);
+    const stats = table(html, 'trade-stats') ?? '';
+    expect(stats).toContain(`>${formatUsd(-rounding)}<`);
+    expect(stats).toContain(`>${formatUsd(-0.13)}<`);
+    const list = table(html, 'trades-2013-10-07') ?? '';
+    expect(list).toContain('data-row="daily-regulatory-rounding"');
+    expect(list).toContain(`>${formatUsd(-rounding)}<`);
   });
 });
