@@ -11,8 +11,23 @@ import {
 } from '../../../functions/core/errors.js';
 import { BELOW_FRACTIONAL_MINIMUM } from '../../../functions/core/exchange/exchange-model.js';
 import { BROKER_FEE_SCHEDULES } from '../../../functions/core/exchange/fee-schedules.js';
+import { emptyAccountBook } from '../../../functions/core/exchange/position-book.js';
+import { regulatoryRoundingByDayUsd } from '../../../functions/core/exchange/regulatory-fees.js';
+import type { PromotionDeps } from '../../../functions/core/use-cases/promotion.js';
+import {
+  pollPromotionOrders,
+  reconcilePromotion,
+  submitPromotionOrders,
+} from '../../../functions/core/use-cases/promotion-orders.js';
+import type { PlannedLeg } from '../../../functions/core/use-cases/promotion-plan.js';
+import type {
+  PromotionOrder,
+  StagedPromotion,
+} from '../../../functions/core/use-cases/promotion-records.js';
 import type { BrokerOrderRequest } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import type { BookWrite } from '../../../functions/ports/promotion-repository.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import {
   type BarsSpec,
@@ -613,5 +628,86 @@ describe("Alpaca's regulatory fees and USD 1 fractional minimum at the simulated
     await expect(
       broker.submitOrder(order({ clientOrderId: 'sg_test_2', qty: 0.01 })),
     ).resolves.toMatchObject({ duplicate: false });
+  });
+});
+
+describe("the pipeline's reconciliation book under Alpaca's daily regulatory-fee charge", () => {
+  const alpaca = { ...BROKER_FEE_SCHEDULES.alpaca_equity.costs, slippageBps: 10 };
+
+  /** The promotion pipeline over the simulated broker, its repository in memory. */
+  function pipeline(broker: SimulatedPaperBroker, clock: ManualClock) {
+    const orders = new Map<string, PromotionOrder>();
+    let stored = { book: emptyAccountBook(), version: 0 };
+    const promotions = {
+      reserveOrder: async (o: PromotionOrder) => {
+        const had = orders.get(o.order.clientOrderId);
+        if (had) return { created: false, order: had };
+        orders.set(o.order.clientOrderId, o);
+        return { created: true, order: o };
+      },
+      saveOrder: async (o: PromotionOrder) => void orders.set(o.order.clientOrderId, o),
+      transitionOrder: async (o: PromotionOrder, _was: PromotionOrder, write?: BookWrite) => {
+        orders.set(o.order.clientOrderId, o);
+        if (write) stored = { book: write.book, version: stored.version + 1 };
+        return { outcome: 'saved' as const };
+      },
+      getBook: async () => stored,
+      listOrders: async () => [...orders.values()],
+      setStatus: async () => {},
+    };
+    const deps = {
+      clock,
+      brokerAt: () => broker,
+      promotions,
+      audit: new MemoryAuditSink(clock),
+      environment: 'dev',
+      killSwitch: { read: async () => null },
+      promotionConfig: { reconcileQtyTolerance: 1e-6 },
+    } as unknown as PromotionDeps;
+    const promotion = { promotionId: 'P1', broker: 'simulated:paper' } as StagedPromotion;
+    const leg = (name: 'entry' | 'flatten', side: 'buy' | 'sell'): PlannedLeg => ({
+      leg: name,
+      symbol: 'SPY',
+      side,
+      qty: 0.1,
+      refPriceUsd: 100,
+    });
+    return { deps, promotion, leg, orders, book: () => stored.book };
+  }
+
+  it("is clean after the day's USD 0.03 charge (it compares positions and orders, which the charge does not move), and its cash plus the day's rounding of its orders is the broker's to the cent", async () => {
+    // Prepare: a 0.1-share round trip, entry and flatten legs, buy 100.2001 and sell 99.90
+    const { broker, clock } = setup({ config: { costs: alpaca } });
+    const p = pipeline(broker, clock);
+    await submitPromotionOrders(p.deps, { promotion: p.promotion, plan: [p.leg('entry', 'buy')] });
+    clock.set(minute(1));
+    await pollPromotionOrders(p.deps, { promotion: p.promotion });
+    await submitPromotionOrders(p.deps, {
+      promotion: p.promotion,
+      plan: [p.leg('flatten', 'sell')],
+    });
+    clock.set(minute(3));
+    await pollPromotionOrders(p.deps, { promotion: p.promotion });
+
+    // Act: the next New York day, after the account paid the day's charge
+    clock.set(NEXT_OPEN);
+    const rec = await reconcilePromotion(p.deps, { promotion: p.promotion });
+    const ledger = await broker.getLedger();
+    const reported = await Promise.all(
+      [...p.orders.keys()].map((id) => broker.getOrderByClientOrderId(id)),
+    );
+
+    // Assess: SEC 9.99 × 0.0000278, TAF 0.1 × 0.000166, CAT 2 × 0.000046 accrued; 0.03 charged
+    const trading = -0.1 * 100.2001 + 0.1 * 99.9;
+    const accrued = 9.99 * 0.0000278 + 0.0000166 + 2 * 0.000046;
+    expect(rec).toMatchObject({ clean: true, discrepancies: [] });
+    expect(ledger.cashUsd).toBeCloseTo(10_000 + trading - 0.03, 9);
+    // The book is the promotion's orders' cash flows: their fees as reported, no account-day
+    // charge (the account's day total may hold other orders: a subset's rounding is not its share)
+    expect(p.book().cashUsd).toBeCloseTo(trading - accrued, 9);
+    const dayCharge = regulatoryRoundingByDayUsd(
+      reported.map((o) => ({ date: DATE, regulatoryFeesUsd: o?.regulatoryFeesUsd })),
+    );
+    expect(p.book().cashUsd - dayCharge).toBeCloseTo(ledger.cashUsd - 10_000, 9);
   });
 });

@@ -21,6 +21,7 @@ import {
 } from '../../../functions/core/exchange/fee-schedules.js';
 import { type PaperSessionState, paperTick } from '../../../functions/core/paper/paper-session.js';
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
+import { paperSessionResult } from '../../../functions/core/paper/track-record.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
@@ -260,6 +261,16 @@ describe('paper session vs its reference simulation (every shared session)', () 
         const byHand = pnlByHand(paper.state.orders);
         expect(parity.paperPnlUsd).toBeCloseTo(byHand.pnlUsd, 9);
         expect(paper.ledger.cashUsd - 100_000).toBeCloseTo(parity.paperPnlUsd, 9);
+        // ... and in the paper track record (its PnL and daily return) the same way
+        const result = paperSessionResult({
+          state: paper.state,
+          parity,
+          broker: 'simulated:paper',
+          reconciliationClean: true,
+          recordedAtIso: '',
+        });
+        expect(result.paperPnlUsd).toBeCloseTo(byHand.pnlUsd, 9);
+        expect(result.dailyReturn * paper.state.capitalUsd).toBeCloseTo(byHand.pnlUsd, 9);
         if (byHand.roundingUsd >= 0.01) roundedDays++;
       }
     }
