@@ -148,10 +148,10 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
       ),
     decideApproval: async ({ idempotencyKey, ...input }) => {
       const deps = await approvalDeps();
-      const outcome = await decideApproval(deps, { ...input, channel: 'web' });
       const key = idempotencyKey
         ? ['console', input.approvalId, input.decision, input.approver, idempotencyKey]
         : null;
+      const outcome = await decideApproval(deps, { ...input, channel: 'web', attemptKey: key });
       const applied = await applyApprovalDecision(deps, outcome, null, key);
       const answer = applied.answer;
       if (!answer.ok) {
@@ -166,6 +166,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
         ok: true,
         status: answer.status,
         execution: applied.execution,
+        replayed: applied.replayed,
         chain: { step: answer.step, of: answer.of, complete: answer.complete },
         messageUpdateError: applied.announceError,
       };

@@ -113,13 +113,16 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
     ok: applied.answer.ok,
     result: applied.answer.ok ? applied.answer.status : applied.answer.kind,
     execution: applied.execution,
+    replayed: applied.replayed,
     announceError: applied.announceError,
   });
-  if (applied.execution === 'gone') {
+  if (applied.execution === 'gone' && applied.answer.ok) {
     return page(
       renderErrorPage(
         'expired',
-        'Your decision was recorded, but the workflow is no longer waiting for it (it timed out or ended).',
+        applied.answer.status === 'approved'
+          ? 'Your approval was recorded, but the workflow had already timed out or ended: it was NOT approved and nothing was resumed.'
+          : 'Your rejection was recorded; the workflow had already timed out or ended (not approved).',
       ),
     );
   }

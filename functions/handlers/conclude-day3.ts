@@ -12,8 +12,11 @@ import * as z from 'zod';
 import { logger } from '../adapters/observability.js';
 import type { Day3HandlerDeps } from '../composition/approval.js';
 import { getDay3Deps } from '../composition/day3.js';
+import { ApprovalNotFoundError } from '../core/errors.js';
+import { recordMissingSignatures } from '../core/use-cases/day3-approval.js';
 import { concludeDay3 } from '../core/use-cases/day3-conclude.js';
 import { ApprovalResultSchema, Day3SelectionSchema } from '../core/use-cases/day3-records.js';
+import { approvalIdFor } from '../core/use-cases/day3-request-approval.js';
 import { optionalAuditStep, withNestedAuditStep } from './shared/audit-step.js';
 import { makeHandler, type Provide } from './shared/handler.js';
 
@@ -42,11 +45,29 @@ const EventSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Appends the `approval_decided` record of every signature of the execution's approval request
+ * whose record a crashed door left missing (once, under the signature's own key, so through
+ * the sink itself rather than the step-scoped one).
+ */
+async function sweepSignatures(deps: Day3HandlerDeps, executionArn: string): Promise<void> {
+  if (!deps.key || !deps.approvals) return;
+  const approvalId = approvalIdFor(executionArn, deps.key);
+  try {
+    const appended = await recordMissingSignatures(deps, approvalId);
+    if (appended > 0) logger.warn('recorded signatures a door left unaudited', { appended });
+  } catch (err) {
+    if (!(err instanceof ApprovalNotFoundError)) throw err;
+  }
+}
+
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<Day3HandlerDeps>) {
   return makeHandler('conclude-day3', EventSchema, async (event) => {
     logger.appendKeys({ executionArn: event.execution.id });
-    const deps = withNestedAuditStep(await await provide(), event);
+    const provided = await await provide();
+    if (event.kind !== 'gates_failed') await sweepSignatures(provided, event.execution.id);
+    const deps = withNestedAuditStep(provided, event);
     const ids = { executionArn: event.execution.id, executionName: event.execution.name };
     const out =
       event.kind === 'micro_live'

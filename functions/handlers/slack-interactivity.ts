@@ -106,6 +106,13 @@ async function handle(
   return answerDecision(deps, action, req.headers['x-slack-retry-num'] ?? null);
 }
 
+/** What a decision the workflow no longer waited for is answered with (nothing was resumed). */
+export const GONE_MESSAGE = {
+  approved:
+    'approval recorded, but the workflow had already timed out or ended: it was NOT approved, nothing was resumed',
+  rejected: 'rejection recorded; the workflow had already timed out or ended: not approved',
+} as const;
+
 /**
  * Decides a signed Approve / Reject click and answers it; the attempt is recorded once per
  * click (`slackClickKey`), so a redelivery answers the first delivery's recorded attempt.
@@ -115,23 +122,26 @@ async function answerDecision(
   action: Extract<SlackApprovalAction, { kind: 'decision' }>,
   retryNum: string | null,
 ): Promise<HttpResponse> {
+  const attemptKey = slackClickKey(action);
   const outcome = await decideApproval(deps, {
     approvalId: action.approvalId,
     decision: action.decision,
     approver: action.approver,
     channel: 'slack',
+    attemptKey,
   });
   const ref =
     action.channelId && action.messageTs
       ? { channel: action.channelId, ts: action.messageTs }
       : null;
-  const applied = await applyApprovalDecision(deps, outcome, ref, slackClickKey(action));
+  const applied = await applyApprovalDecision(deps, outcome, ref, attemptKey);
   const answer = applied.answer;
   logger.info('slack approval attempt', {
     approvalId: outcome.approvalId,
     ok: answer.ok,
     result: answer.ok ? answer.status : answer.kind,
     execution: applied.execution,
+    replayed: applied.replayed,
     retryNum,
   });
   if (!answer.ok) {
@@ -147,12 +157,14 @@ async function answerDecision(
       ok: false,
       error: 'TaskTokenInvalidError',
       reason: 'expired',
-      message: 'decision recorded, but the workflow is no longer waiting for it',
+      message: GONE_MESSAGE[answer.status],
     });
   }
   return jsonResponse(200, {
     ok: true,
     decision: answer.status,
+    // `resumed` (now or by an earlier delivery of this click) or `waiting` (chain incomplete).
+    execution: applied.execution,
     by: answer.by,
     // A signature that does not complete the approval chain leaves the execution waiting.
     chain: { step: answer.step, of: answer.of, complete: answer.complete },

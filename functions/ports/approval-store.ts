@@ -46,6 +46,21 @@ export interface ApprovalView {
   readonly decidedBy: string | null;
   readonly decidedAtIso: string | null;
   readonly decidedChannel: ApprovalChannel | null;
+  /**
+   * What resuming the execution with the decision did, once a door tried it
+   * ({@link ApprovalStore.markResume}); null (or absent) while nobody has.
+   */
+  readonly resume?: ResumeMark | null;
+}
+
+/**
+ * What SendTaskSuccess / SendTaskFailure with the decided request's task token did: `resumed`
+ * (the execution continues with the decision) or `gone` (Step Functions refused the token:
+ * the task had timed out, or the execution had ended), and when (UTC ISO-8601).
+ */
+export interface ResumeMark {
+  readonly outcome: 'resumed' | 'gone';
+  readonly atIso: string;
 }
 
 /** The decision a caller tries to record. */
@@ -63,6 +78,11 @@ export interface DecisionClaim {
    * null when it does not (approval link, Slack).
    */
   readonly roles?: readonly string[] | null;
+  /**
+   * The idempotency key of the signature's `approval_decided` audit record, stored with the
+   * signature (`ApprovalSignature.auditKey`) so a redelivery or a sweep appends it once.
+   */
+  readonly auditKey?: string;
 }
 
 /**
@@ -148,4 +168,25 @@ export interface ApprovalStore {
    * @throws TransientError on throttling / 5xx / network faults.
    */
   claimDecision(approvalId: string, claim: DecisionClaim): Promise<ClaimedDecision>;
+
+  /**
+   * The decrypted task token of a request `by` decided (their signature completed the chain),
+   * for re-sending the resume on a redelivery of that decision whose first resume failed or
+   * never ran; null while the request is pending or when someone else decided it.
+   *
+   * @throws ApprovalNotFoundError when no request has this id.
+   * @throws SignatureInvalidError (subject `task_token`) when the stored token does not decrypt.
+   * @throws TransientError on throttling / 5xx / network faults.
+   */
+  decidedTaskToken(approvalId: string, by: string): Promise<string | null>;
+
+  /**
+   * Records what resuming the decided request's execution did ({@link ResumeMark}); a later
+   * `resumed` mark is never replaced by `gone` (a closed token after a resume is not a
+   * timeout).
+   *
+   * @throws ApprovalNotFoundError when no request has this id.
+   * @throws TransientError on throttling / 5xx / network faults.
+   */
+  markResume(approvalId: string, mark: ResumeMark): Promise<void>;
 }

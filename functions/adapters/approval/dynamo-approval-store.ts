@@ -57,6 +57,7 @@ import type {
   ClaimedDecision,
   CreatedApprovalRequest,
   DecisionClaim,
+  ResumeMark,
 } from '../../ports/approval-store.js';
 import { rethrowAws } from '../aws-errors.js';
 
@@ -85,6 +86,7 @@ const DISPLAY_ATTRIBUTES = [
   'decidedBy',
   'decidedAtIso',
   'decidedChannel',
+  'resume',
 ] as const;
 
 const storedSchema = z.object({
@@ -104,6 +106,7 @@ const storedSchema = z.object({
   decidedAtIso: z.string().nullish(),
   decidedChannel: z.enum(['web', 'slack', 'cli']).nullish(),
   taskTokenCiphertext: z.string().optional(),
+  resume: z.object({ outcome: z.enum(['resumed', 'gone']), atIso: z.string() }).nullish(),
 });
 type Stored = z.infer<typeof storedSchema>;
 
@@ -134,6 +137,7 @@ function toView(item: Stored): ApprovalView {
     decidedBy: item.decidedBy ?? null,
     decidedAtIso: item.decidedAtIso ?? null,
     decidedChannel: item.decidedChannel ?? null,
+    resume: item.resume ?? null,
   };
 }
 
@@ -318,6 +322,42 @@ export class DynamoApprovalStore implements ApprovalStore {
         },
         taskToken,
       );
+    }
+  }
+
+  async decidedTaskToken(approvalId: string, by: string): Promise<string | null> {
+    const item = await this.read(approvalId, true, true);
+    if (!item) throw new ApprovalNotFoundError(approvalId);
+    if (item.status === 'pending' || item.decidedBy !== by) return null;
+    return this.cipher.decrypt(item.taskTokenCiphertext ?? '', approvalId);
+  }
+
+  /** Sets `resume`; a `gone` mark only where no `resumed` one is (one conditional update). */
+  async markResume(approvalId: string, mark: ResumeMark): Promise<void> {
+    const keep =
+      mark.outcome === 'gone'
+        ? ' AND (attribute_not_exists(#resume) OR #resume.#outcome <> :resumed)'
+        : '';
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: approvalPk(approvalId), sk: META },
+          UpdateExpression: 'SET #resume = :mark',
+          ConditionExpression: `attribute_exists(pk)${keep}`,
+          ExpressionAttributeNames: {
+            '#resume': 'resume',
+            ...(keep ? { '#outcome': 'outcome' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':mark': { outcome: mark.outcome, atIso: mark.atIso },
+            ...(keep ? { ':resumed': 'resumed' } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) rethrowAws(err, `mark approval ${approvalId} resumed`);
+      if (!(await this.read(approvalId, true))) throw new ApprovalNotFoundError(approvalId);
     }
   }
 

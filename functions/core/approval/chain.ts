@@ -98,6 +98,16 @@ export const approvalSignatureSchema = z.object({
   channel: z.enum(['web', 'slack', 'cli']),
   /** The approver's note (free text, escape before rendering), null when none. */
   note: z.string().max(1000).nullable(),
+  /**
+   * The idempotency key (hex SHA-256) its `approval_decided` audit record is appended under
+   * (core/approval/decide.ts `signatureAuditKey`): the first delivery, a redelivery of the same
+   * attempt and the Conclude sweep all append it under this key, so it is recorded once.
+   * Absent on signatures stored before the key (then `signatureAuditKey(id, by, null)`).
+   */
+  auditKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ApprovalSignature = z.infer<typeof approvalSignatureSchema>;
 
@@ -189,6 +199,8 @@ export function nextSignature(
     readonly atIso: string;
     readonly channel: ApprovalChannel;
     readonly note: string | null;
+    /** The key of the signature's audit record ({@link ApprovalSignature.auditKey}). */
+    readonly auditKey?: string;
   },
 ): { readonly signature: ApprovalSignature; readonly complete: boolean } {
   const due = dueStep(record.chain, record.signatures) ?? record.chain.length - 1;
@@ -207,6 +219,7 @@ export function nextSignature(
     atIso: attempt.atIso,
     channel: attempt.channel,
     note: attempt.note,
+    ...(attempt.auditKey ? { auditKey: attempt.auditKey } : {}),
   };
   const complete = attempt.decision === 'rejected' || due === record.chain.length - 1;
   return { signature, complete };

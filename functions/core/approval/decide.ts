@@ -22,6 +22,7 @@
 import type { ApprovalStore, ApprovalView, ClaimedDecision } from '../../ports/approval-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { AuditDraftWithoutEnvironment } from '../audit/record.js';
+import { naturalAuditKey } from '../audit/step-scoped.js';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalDuplicateSignerError,
@@ -32,7 +33,7 @@ import {
   type StagegateError,
   ValidationError,
 } from '../errors.js';
-import { signatureRefusal } from './chain.js';
+import { type ApprovalSignature, signatureRefusal } from './chain.js';
 import { claimRefusal, withTaskToken } from './claim.js';
 import {
   type ApprovalKey,
@@ -91,6 +92,8 @@ export interface DecideSuccess {
   readonly chainLength: number;
   /** True when this signature decided the request. */
   readonly chainComplete: boolean;
+  /** The key its `approval_decided` record is appended under ({@link signatureAuditKey}). */
+  readonly auditKey: string;
   /**
    * Internal: the decrypted Step Functions task token, for SendTaskSuccess / SendTaskFailure
    * only, null while the chain is incomplete. Non-enumerable, so it stays out of JSON, logs
@@ -276,9 +279,15 @@ export async function decideApproval(
     readonly note?: string | null;
     /** The signer's console roles when the edge knows them; null/absent: unknown. */
     readonly roles?: readonly string[] | null;
+    /**
+     * The natural key of the request making the attempt (`applyApprovalDecision`'s
+     * `attemptKey`); null/absent: the attempt has none.
+     */
+    readonly attemptKey?: readonly unknown[] | null;
   },
 ): Promise<DecideOutcome> {
   const { approvalId, decision, approver, channel } = input;
+  const auditKey = signatureAuditKey(approvalId, approver, input.attemptKey ?? null);
   const note = input.note?.trim() ? input.note.trim().slice(0, 1000) : null;
   const roles = input.roles ?? null;
   if (!APPROVAL_ID_PATTERN.test(approvalId)) {
@@ -313,6 +322,7 @@ export async function decideApproval(
       channel,
       note,
       roles,
+      auditKey,
     });
   } catch (err) {
     const refused = err instanceof Error ? refusalFailure(err as StagegateError, ctx) : null;
@@ -335,9 +345,25 @@ export async function decideApproval(
       role: claimed.signature.role,
       chainLength: claimed.chainLength,
       chainComplete: claimed.chainComplete,
+      auditKey: claimed.signature.auditKey ?? auditKey,
     },
     claimed.taskToken,
   );
+}
+
+/**
+ * The idempotency key (hex SHA-256) a signature's `approval_decided` record is appended under,
+ * stored with the signature: from the approval, the signer and the attempt's natural key when
+ * the door has one (so a redelivery of the signing attempt recognises its signature and its
+ * record), else null (one approver signs a request once). Distinct from the key of an attempt's
+ * refusal record, so a form first refused as not yet due still records its later signature.
+ */
+export function signatureAuditKey(
+  approvalId: string,
+  approver: string,
+  attemptKey: readonly unknown[] | null,
+): string {
+  return naturalAuditKey(['approval-signature', approvalId, approver, attemptKey ?? null]);
 }
 
 /** Form `decision` values the confirmation page posts. */
@@ -422,6 +448,7 @@ export async function decideFromForm(
     approver: input.approver,
     channel,
     note: note ?? null,
+    attemptKey: formAttemptKey(input),
   });
 }
 
@@ -659,24 +686,24 @@ export function recordAttempt(outcome: DecideOutcome): ApprovalAuditDraft {
     : `approval:${outcome.approvalId && STREAM_ID.test(outcome.approvalId) ? outcome.approvalId : 'invalid'}`;
   const subject = outcome.executionArn ? { execution_id: outcome.executionArn } : {};
   if (outcome.ok) {
-    return {
-      kind: 'approval_decided',
-      actor: outcome.by,
-      stream,
-      subject: { ...subject, genome_id: outcome.candidateId, agent_id: outcome.agentId },
-      payload: {
-        decision: outcome.status,
-        reason: outcome.note,
-        note: outcome.note,
-        approval_id: outcome.approvalId,
-        channel: outcome.channel,
-        decided_at: outcome.atIso,
-        chain_step: outcome.step,
-        chain_steps: outcome.chainLength,
-        role: outcome.role,
-        chain_complete: outcome.chainComplete,
+    return signatureDraft(
+      {
+        approvalId: outcome.approvalId,
+        executionArn: outcome.executionArn,
+        summary: { candidateId: outcome.candidateId, agentId: outcome.agentId },
+        chain: { length: outcome.chainLength },
       },
-    };
+      {
+        step: outcome.step,
+        role: outcome.role,
+        decision: outcome.status,
+        by: outcome.by,
+        atIso: outcome.atIso,
+        channel: outcome.channel,
+        note: outcome.note,
+      },
+      outcome.chainComplete,
+    );
   }
   const actor =
     outcome.approver && approverIdSchema.safeParse(outcome.approver).success
@@ -697,6 +724,46 @@ export function recordAttempt(outcome: DecideOutcome): ApprovalAuditDraft {
       error: outcome.error.name,
       approval_id: outcome.approvalId,
       channel: outcome.channel,
+    },
+  };
+}
+
+/**
+ * The `approval_decided` draft of one signature (see {@link recordAttempt}), from the request
+ * and the signature as stored: what a fresh attempt records, and what a redelivery or the
+ * Conclude sweep appends for a stored signature whose record is missing.
+ */
+export function signatureDraft(
+  view: {
+    readonly approvalId: string;
+    readonly executionArn: string;
+    readonly summary: { readonly candidateId: string; readonly agentId: string };
+    readonly chain: { readonly length: number };
+  },
+  signature: Omit<ApprovalSignature, 'role' | 'auditKey'> & { readonly role: string },
+  chainComplete: boolean,
+): ApprovalAuditDraft {
+  const name = executionName(view.executionArn);
+  return {
+    kind: 'approval_decided',
+    actor: signature.by,
+    stream: name ? `execution:${name}` : `approval:${view.approvalId}`,
+    subject: {
+      execution_id: view.executionArn,
+      genome_id: view.summary.candidateId,
+      agent_id: view.summary.agentId,
+    },
+    payload: {
+      decision: signature.decision,
+      reason: signature.note,
+      note: signature.note,
+      approval_id: view.approvalId,
+      channel: signature.channel,
+      decided_at: signature.atIso,
+      chain_step: signature.step,
+      chain_steps: view.chain.length,
+      role: signature.role,
+      chain_complete: chainComplete,
     },
   };
 }

@@ -109,8 +109,14 @@ export type ConsoleDecisionOutcome =
       readonly ok: true;
       /** This signature's decision. */
       readonly status: 'approved' | 'rejected';
-      /** `resumed`, `waiting` (the chain needs more signatures), `gone`. */
+      /**
+       * `resumed` (now, or by an earlier delivery of this request), `waiting` (the chain needs
+       * more signatures), `gone` (recorded, but the workflow had already timed out or ended: NOT
+       * acted on).
+       */
       readonly execution: string;
+      /** True for a repeat of a request already recorded under the same Idempotency-Key. */
+      readonly replayed?: boolean;
       /** Where the signature stands in the request's approval chain. */
       readonly chain: { readonly step: number; readonly of: number; readonly complete: boolean };
       /**

@@ -1,15 +1,24 @@
 /**
  * What happens after a decision attempt on a Day-3 approval, whichever door it came through
- * (the approval page, the Slack interactivity endpoint, the local CLI's auto mode):
+ * (the approval page, the Slack interactivity endpoint, the operator console, the local CLI's
+ * auto mode):
  *
- * 1. audit the attempt ({@link recordAttempt}: `approval_decided` with the approver as actor,
- *    or `input_rejected` with the refusal's reason) BEFORE anything acts on it, once per
- *    logical request when the door gives its natural key (a redelivery is answered from the
- *    recorded attempt and acts on nothing);
- * 2. for a recorded decision, resume the waiting execution: SendTaskSuccess with the
- *    {@link ApprovalResult} on approval, SendTaskFailure `ApprovalRejected` on rejection; a
- *    signature that does not complete the request's approval chain (functions/core/approval/
- *    chain.ts) releases nothing: the execution keeps waiting for the next step (or its timeout);
+ * 1. audit the attempt: a signature the store recorded is appended as `approval_decided` (actor
+ *    the approver) under the key stored with it (`ApprovalSignature.auditKey`), a refusal as
+ *    `input_rejected` with its reason, once per logical request when the door gives its
+ *    natural key. The store's signature and its record are a recoverable pair: the signature
+ *    is claimed first (the atomic arbiter between concurrent signers), and whoever finds it
+ *    without its record (a redelivery of the signing request, {@link recordMissingSignatures}
+ *    at Conclude) appends it once under that key. Nothing resumes the execution before the
+ *    record is durable: no effect of a decision without its audit;
+ * 2. for a signature that completes the request's chain (functions/core/approval/chain.ts),
+ *    resume the waiting execution: SendTaskSuccess with the {@link ApprovalResult} on
+ *    approval, SendTaskFailure `ApprovalRejected` on rejection, and mark in the store what that
+ *    did (`resumed`, or `gone` when Step Functions refused the token: TaskTimedOut,
+ *    TaskDoesNotExist, InvalidToken). A redelivery of the signing request re-sends the resume
+ *    when no mark says it was done (the first delivery failed or crashed before it), and
+ *    answers from what actually happened; a signature that does not complete the chain
+ *    releases nothing (the execution keeps waiting for the next step, or its timeout);
  * 3. replace the announced request with the decision and who made it, or, after a partial
  *    signature, with who signed and which steps are still due (best effort: a failed message
  *    update is reported, never undoes the decision).
@@ -18,17 +27,23 @@
  */
 
 import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
-import type { ApprovalStore, ApprovalView } from '../../ports/approval-store.js';
-import type { AuditSink } from '../../ports/audit.js';
+import type { ApprovalStore, ApprovalView, ResumeMark } from '../../ports/approval-store.js';
+import type { AuditSink, IdempotentAuditSink } from '../../ports/audit.js';
+import type { Clock } from '../../ports/clock.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
 import type { TaskTokenPort } from '../../ports/task-token.js';
+import type { ApprovalSignature } from '../approval/chain.js';
 import {
   type AttemptAnswer,
   answerOf,
   answerOfRecord,
+  type DecideFailure,
   type DecideOutcome,
+  type DecideSuccess,
   recordAttempt,
+  signatureAuditKey,
+  signatureDraft,
 } from '../approval/decide.js';
 import type { AuditDraft, AuditRecord } from '../audit/record.js';
 import { appendKeyedOnce } from '../audit/step-scoped.js';
@@ -46,46 +61,61 @@ export interface ApplyDecisionDeps {
   readonly approvals: ApprovalStore;
   readonly announcer: ApprovalAnnouncer;
   readonly microLive: MicroLiveRepository;
+  /** When a resume is marked (absent: the signature's time). */
+  readonly clock?: Clock;
 }
 
 /** What happened to the waiting execution. */
 export interface AppliedDecision {
-  /** The attempt's audit record id. */
+  /** The attempt's audit record id (for a signature: its `approval_decided` record). */
   readonly auditRecordId: string;
   /**
-   * `resumed`: the execution continues with the decision; `waiting`: the signature is recorded
-   * and the chain needs more, so the execution keeps waiting; `gone`: the decision is recorded
-   * but the execution no longer waits (it timed out or ended; TaskTokenInvalidError);
-   * `refused`: the attempt was refused, nothing changed; `replayed`: a redelivery of an
-   * attempt already recorded under the same `attemptKey`: nothing was appended or acted on.
+   * `resumed`: the execution continues with the decision (now, or by an earlier delivery);
+   * `waiting`: the signature is recorded and the chain needs more, so the execution keeps
+   * waiting; `gone`: the decision is recorded but the execution no longer waits for it (its
+   * task had timed out or it had ended: Step Functions refused the token), so it was NOT
+   * acted on; `refused`: the attempt was refused, nothing changed.
    */
-  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused' | 'replayed';
+  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused';
+  /**
+   * True for a redelivery of a request whose attempt was recorded already (under the same
+   * `attemptKey`): nothing new was decided; a signature's missing record or unsent resume was
+   * completed, a refusal is answered as recorded.
+   */
+  readonly replayed: boolean;
   /** Why the announced message could not be updated (null when it was, or there is none). */
   readonly announceError: string | null;
-  /**
-   * What to answer: this attempt's outcome, or for `replayed` the first delivery's, read back
-   * from its record (so a redelivery answers as the first delivery did).
-   */
+  /** What to answer: this attempt's outcome, or for a replay the recorded attempt's. */
   readonly answer: AttemptAnswer;
 }
 
+/** What a signature's record and resume need of its request. */
+type SignedRequest = Pick<ApprovalView, 'approvalId' | 'executionArn' | 'resume'> & {
+  readonly summary: Pick<ApprovalView['summary'], 'candidateId' | 'agentId'>;
+  readonly chain: { readonly length: number };
+};
+
+/** A stored signature with its request: what a redelivery or a sweep completes. */
+interface StoredSignature {
+  readonly view: SignedRequest;
+  readonly signature: ApprovalSignature;
+  /** Whether it decided the request (its signer's signature completed the chain). */
+  readonly complete: boolean;
+}
+
 /**
- * Appends the attempt's record, once per `attemptKey` when given (`appendKeyedOnce`): a
- * redelivery of a recorded attempt gets that record back (`replayed`). A fresh signature is
- * never swallowed: when this attempt recorded a signature (only one attempt can) but the key
- * was committed by an earlier refused attempt (e.g. a form first refused as not yet due), the
- * signature is appended on its own.
+ * Appends `draft` under the hex idempotency key `key` through the sink's `appendManyOnce`
+ * (a plain append on a sink without it).
  */
-async function appendAttempt(
+async function appendUnder(
   audit: AuditSink,
   draft: AuditDraft,
-  signed: boolean,
-  attemptKey: readonly unknown[] | null,
+  key: string,
 ): Promise<{ record: AuditRecord; replayed: boolean }> {
-  const parts = attemptKey ? ['approval-attempt', ...attemptKey] : null;
-  const out = await appendKeyedOnce(audit, draft, parts);
-  if (out.replayed && signed) return { record: await audit.append(draft), replayed: false };
-  return out;
+  const once = (audit as Partial<IdempotentAuditSink>).appendManyOnce;
+  if (typeof once !== 'function') return { record: await audit.append(draft), replayed: false };
+  const out = await once.call(audit, [draft], key);
+  return { record: out.records[0] as AuditRecord, replayed: out.replayed };
 }
 
 /**
@@ -96,11 +126,13 @@ async function appendAttempt(
  *   with the click); otherwise it is looked up.
  * @param attemptKey the natural key of the request that made the attempt, the same on every
  *   redelivery of it (Slack: the click's action identity; the page: the form's nonce with the
- *   approval id, decision and approver): the attempt is recorded once, and a redelivery
- *   answers the recorded attempt (`replayed`). Null: every call is its own attempt.
+ *   approval id, decision and approver; the console: its Idempotency-Key), and the one the
+ *   door passed to `decideApproval`: the attempt is recorded once, and a redelivery answers
+ *   the recorded attempt (`replayed`), completing what its first delivery left undone. Null:
+ *   every call is its own attempt.
  * @throws AuditWriteError / ValidationError from the audit sink (nothing was acted on);
- *   TransientError when Step Functions keeps failing (the decision is recorded: retrying the
- *   request finds it already decided, the execution then times out as not approved).
+ *   TransientError when Step Functions or the store keep failing (the decision is recorded,
+ *   its resume not: a redelivery of the same request re-sends it).
  */
 export async function applyApprovalDecision(
   deps: ApplyDecisionDeps,
@@ -108,71 +140,215 @@ export async function applyApprovalDecision(
   messageRef?: PostedMessage | null,
   attemptKey: readonly unknown[] | null = null,
 ): Promise<AppliedDecision> {
+  if (outcome.ok) return applySignature(deps, fresh(outcome), messageRef, false);
+  const own = attemptKey ? await ownSignature(deps, outcome, attemptKey) : null;
+  if (own) return applySignature(deps, own, messageRef, true);
   const draft: AuditDraft = { ...recordAttempt(outcome), environment: deps.environment };
-  const { record, replayed } = await appendAttempt(deps.audit, draft, outcome.ok, attemptKey);
-  if (replayed) {
-    return {
-      auditRecordId: record.id,
-      execution: 'replayed',
-      announceError: null,
-      answer: answerOfRecord(record),
-    };
+  const parts = attemptKey ? ['approval-attempt', ...attemptKey] : null;
+  const { record, replayed } = await appendKeyedOnce(deps.audit, draft, parts);
+  return {
+    auditRecordId: record.id,
+    execution: 'refused',
+    replayed,
+    announceError: null,
+    answer: replayed ? answerOfRecord(record) : answerOf(outcome),
+  };
+}
+
+/** A fresh signature as a stored one. */
+function fresh(outcome: DecideSuccess): StoredSignature & { readonly token: string | null } {
+  return {
+    view: {
+      approvalId: outcome.approvalId,
+      executionArn: outcome.executionArn,
+      summary: { candidateId: outcome.candidateId, agentId: outcome.agentId },
+      chain: { length: outcome.chainLength },
+      resume: null,
+    },
+    signature: {
+      step: outcome.step,
+      role: outcome.role as ApprovalSignature['role'],
+      decision: outcome.status,
+      by: outcome.by,
+      atIso: outcome.atIso,
+      channel: outcome.channel,
+      note: outcome.note,
+      auditKey: outcome.auditKey,
+    },
+    complete: outcome.chainComplete,
+    token: outcome.taskToken,
+  };
+}
+
+/**
+ * The refused attempt's own stored signature, when the refusal (already decided / already
+ * signed) is a redelivery of the request that signed: its signer's signature carries the key
+ * this attempt derives ({@link signatureAuditKey}).
+ */
+async function ownSignature(
+  deps: ApplyDecisionDeps,
+  outcome: DecideFailure,
+  attemptKey: readonly unknown[],
+): Promise<StoredSignature | null> {
+  const { approvalId, approver } = outcome;
+  if (approvalId === null || approver === null) return null;
+  if (outcome.kind !== 'reused' && outcome.kind !== 'signed') return null;
+  const key = signatureAuditKey(approvalId, approver, attemptKey);
+  const view = await deps.approvals.getForDisplay(approvalId);
+  const signature = view.signatures.find((s) => s.by === approver && s.auditKey === key);
+  if (!signature) return null;
+  return { view, signature, complete: view.status !== 'pending' && view.decidedBy === approver };
+}
+
+/**
+ * Records a signature (once, under its key), then resumes the execution when it completed the
+ * chain and updates the announced message. `replayed`: a redelivery of the signing request.
+ */
+async function applySignature(
+  deps: ApplyDecisionDeps,
+  s: StoredSignature & { readonly token?: string | null },
+  messageRef: PostedMessage | null | undefined,
+  replayed: boolean,
+): Promise<AppliedDecision> {
+  const { view, signature } = s;
+  const key = signature.auditKey ?? signatureAuditKey(view.approvalId, signature.by, null);
+  const draft = { ...signatureDraft(view, signature, s.complete), environment: deps.environment };
+  const { record, replayed: recorded } = await appendUnder(deps.audit, draft, key);
+  const answer: AttemptAnswer = {
+    ok: true,
+    status: signature.decision,
+    by: signature.by,
+    atIso: signature.atIso,
+    step: signature.step,
+    of: view.chain.length,
+    role: signature.role,
+    complete: s.complete,
+  };
+  const base = { auditRecordId: record.id, replayed, answer };
+  if (!s.complete) {
+    // A redelivery whose record was there already was announced by its first delivery.
+    const announceError = recorded
+      ? null
+      : await announceProgress(deps, view.approvalId, messageRef);
+    return { ...base, execution: 'waiting', announceError };
   }
-  const answer = answerOf(outcome);
-  if (!outcome.ok) {
-    return { auditRecordId: record.id, execution: 'refused', announceError: null, answer };
-  }
-  if (!outcome.chainComplete || outcome.taskToken === null) {
-    const announceError = await announce(deps, outcome.approvalId, messageRef, (view, ref) =>
-      deps.announcer.progress(
-        view.summary,
-        {
-          approvalId: view.approvalId,
-          chain: view.chain,
-          signatures: view.signatures,
-          expiresAtIso: view.expiresAtIso,
-          exp: view.exp,
-        },
-        ref,
-      ),
-    );
-    return { auditRecordId: record.id, execution: 'waiting', announceError, answer };
-  }
-  let execution: AppliedDecision['execution'] = 'resumed';
-  try {
-    if (outcome.status === 'approved') {
-      const result: ApprovalResult = {
-        approvalId: outcome.approvalId,
-        decision: 'approved',
-        by: outcome.by,
-        atIso: outcome.atIso,
-        channel: outcome.channel,
-      };
-      await deps.taskTokens.sendTaskSuccess(outcome.taskToken, result);
-    } else {
-      await deps.taskTokens.sendTaskFailure(
-        outcome.taskToken,
-        APPROVAL_REJECTED_ERROR,
-        `rejected by ${outcome.by} at ${outcome.atIso} via ${outcome.channel}`,
-      );
-    }
-  } catch (err) {
-    if (!(err instanceof TaskTokenInvalidError)) throw err;
-    execution = 'gone';
-  }
-  const announceError = await announce(deps, outcome.approvalId, messageRef, (view, ref) =>
+  const execution = await resume(deps, view, signature, s.token);
+  if (recorded && view.resume) return { ...base, execution, announceError: null };
+  const announceError = await announce(deps, view.approvalId, messageRef, (v, ref) =>
     deps.announcer.outcome(
-      view.summary,
+      v.summary,
       {
-        approvalId: outcome.approvalId,
-        decision: outcome.status,
-        by: outcome.by,
-        atIso: outcome.atIso,
+        approvalId: view.approvalId,
+        decision: signature.decision,
+        by: signature.by,
+        atIso: signature.atIso,
       },
       ref,
     ),
   );
-  return { auditRecordId: record.id, execution, announceError, answer };
+  return { ...base, execution, announceError };
+}
+
+/**
+ * Resumes the execution with the decided request's decision, unless a mark says it was done:
+ * with `token` (a fresh claim's) or the store's token for the decider (a redelivery). Marks
+ * what it did in the store.
+ */
+async function resume(
+  deps: ApplyDecisionDeps,
+  view: SignedRequest,
+  signature: ApprovalSignature,
+  token: string | null | undefined,
+): Promise<'resumed' | 'gone'> {
+  if (view.resume) return view.resume.outcome;
+  const taskToken =
+    token !== undefined
+      ? token
+      : await deps.approvals.decidedTaskToken(view.approvalId, signature.by);
+  let outcome: ResumeMark['outcome'] = 'resumed';
+  try {
+    if (taskToken === null) throw new TaskTokenInvalidError('invalid', 'no task token');
+    await sendDecision(deps.taskTokens, taskToken, view.approvalId, signature);
+  } catch (err) {
+    if (!(err instanceof TaskTokenInvalidError)) throw err;
+    outcome = 'gone';
+  }
+  const atIso = deps.clock ? new Date(deps.clock.now()).toISOString() : signature.atIso;
+  // Best effort: the execution is resumed (or gone) whether or not the mark is stored.
+  await deps.approvals.markResume(view.approvalId, { outcome, atIso }).catch(() => undefined);
+  return outcome;
+}
+
+/** SendTaskSuccess with the {@link ApprovalResult}, or SendTaskFailure `ApprovalRejected`. */
+async function sendDecision(
+  taskTokens: TaskTokenPort,
+  taskToken: string,
+  approvalId: string,
+  signature: ApprovalSignature,
+): Promise<void> {
+  if (signature.decision === 'approved') {
+    const result: ApprovalResult = {
+      approvalId,
+      decision: 'approved',
+      by: signature.by,
+      atIso: signature.atIso,
+      channel: signature.channel,
+    };
+    await taskTokens.sendTaskSuccess(taskToken, result);
+    return;
+  }
+  await taskTokens.sendTaskFailure(
+    taskToken,
+    APPROVAL_REJECTED_ERROR,
+    `rejected by ${signature.by} at ${signature.atIso} via ${signature.channel}`,
+  );
+}
+
+/** The announced request's progress after a partial signature (best effort). */
+function announceProgress(
+  deps: ApplyDecisionDeps,
+  approvalId: string,
+  messageRef: PostedMessage | null | undefined,
+): Promise<string | null> {
+  return announce(deps, approvalId, messageRef, (view, ref) =>
+    deps.announcer.progress(
+      view.summary,
+      {
+        approvalId: view.approvalId,
+        chain: view.chain,
+        signatures: view.signatures,
+        expiresAtIso: view.expiresAtIso,
+        exp: view.exp,
+      },
+      ref,
+    ),
+  );
+}
+
+/**
+ * The sweep of the pair "signature, then its record": appends the `approval_decided` record of
+ * every signature of `approvalId` whose record is missing (a door crashed between the claim
+ * and its audit), once, under the key stored with the signature; a recorded signature appends
+ * nothing. Run by Conclude, where the approval wait ended; `audit` must be the sink itself
+ * (not a step-scoped one), so the keys are the signatures'.
+ *
+ * @returns how many records it appended.
+ * @throws ApprovalNotFoundError, TransientError from the store; AuditWriteError from the sink.
+ */
+export async function recordMissingSignatures(
+  deps: Pick<ApplyDecisionDeps, 'audit' | 'approvals' | 'environment'>,
+  approvalId: string,
+): Promise<number> {
+  const view = await deps.approvals.getForDisplay(approvalId);
+  let appended = 0;
+  for (const signature of view.signatures) {
+    // A signature stored before its key was recorded under its attempt's key: left alone.
+    if (!signature.auditKey) continue;
+    const complete = view.status !== 'pending' && signature === view.signatures.at(-1);
+    const draft = { ...signatureDraft(view, signature, complete), environment: deps.environment };
+    if (!(await appendUnder(deps.audit, draft, signature.auditKey)).replayed) appended += 1;
+  }
+  return appended;
 }
 
 /**

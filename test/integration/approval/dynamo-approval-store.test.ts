@@ -96,6 +96,26 @@ async function rawItem(approvalId: string) {
 }
 
 describe('DynamoApprovalStore', () => {
+  it("keeps a signature's audit key, releases the token to its decider only, and keeps a resumed mark", async () => {
+    // Prepare
+    const approvalId = await created();
+    const auditKey = 'a'.repeat(64);
+    const pendingToken = await store.decidedTaskToken(approvalId, APPROVER);
+    await store.claimDecision(approvalId, claim({ auditKey }));
+
+    // Act
+    const own = await store.decidedTaskToken(approvalId, APPROVER);
+    const other = await store.decidedTaskToken(approvalId, 'web:alice@example.com');
+    await store.markResume(approvalId, { outcome: 'resumed', atIso: '2013-10-09T20:02:00.000Z' });
+    await store.markResume(approvalId, { outcome: 'gone', atIso: '2013-10-09T20:03:00.000Z' });
+
+    // Assess
+    const view = await store.getForDisplay(approvalId);
+    expect([pendingToken, own, other]).toEqual([null, TASK_TOKEN, null]);
+    expect(view.signatures[0]?.auditKey).toBe(auditKey);
+    expect(view.resume).toEqual({ outcome: 'resumed', atIso: '2013-10-09T20:02:00.000Z' });
+  });
+
   it('stores the task token encrypted: the raw item has no plain token anywhere', async () => {
     // Act
     const approvalId = await created();

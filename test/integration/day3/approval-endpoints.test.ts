@@ -421,6 +421,7 @@ describe('Slack interactivity handler (signed requests)', () => {
     expect(JSON.parse(res.body)).toEqual({
       ok: true,
       decision: 'approved',
+      execution: 'resumed',
       by: `slack:${SLACK_USER}`,
       chain: { step: 1, of: 1, complete: true },
     });

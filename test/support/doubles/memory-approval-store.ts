@@ -27,6 +27,7 @@ import type {
   ClaimedDecision,
   CreatedApprovalRequest,
   DecisionClaim,
+  ResumeMark,
 } from '../../../functions/ports/approval-store.js';
 
 interface Entry {
@@ -91,6 +92,7 @@ export class MemoryApprovalStore implements ApprovalStore {
         decidedBy: null,
         decidedAtIso: null,
         decidedChannel: null,
+        resume: null,
       },
       taskTokenCiphertext: this.cipher.encrypt(r.taskToken, r.approvalId),
       taskTokenAtMs: Date.parse(r.createdAtIso),
@@ -148,6 +150,20 @@ export class MemoryApprovalStore implements ApprovalStore {
       },
       taskToken,
     );
+  }
+
+  async decidedTaskToken(approvalId: string, by: string): Promise<string | null> {
+    const entry = this.entries.get(approvalId);
+    if (!entry) throw new ApprovalNotFoundError(approvalId);
+    if (entry.view.status === 'pending' || entry.view.decidedBy !== by) return null;
+    return this.cipher.decrypt(entry.taskTokenCiphertext, approvalId);
+  }
+
+  async markResume(approvalId: string, mark: ResumeMark): Promise<void> {
+    const entry = this.entries.get(approvalId);
+    if (!entry) throw new ApprovalNotFoundError(approvalId);
+    if (mark.outcome === 'gone' && entry.view.resume?.outcome === 'resumed') return;
+    entry.view = { ...entry.view, resume: { ...mark } };
   }
 
   /** The stored ciphertext of a request's token (tests assert it is not the plain token). */

@@ -1,0 +1,229 @@
+/**
+ * Redeliveries of a signing request (issue 17, "nothing lost, nothing doubled"): a redelivery
+ * whose first delivery failed to resume the execution re-sends the resume with the stored task
+ * token and answers from what actually happened; a redelivery whose first delivery crashed
+ * between the signature and its audit record appends that record once; the Conclude sweep
+ * appends a signature's missing record once. Each redelivery records once and resumes once.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ApprovalStep } from '../../../functions/core/approval/chain.js';
+import { decideApproval } from '../../../functions/core/approval/decide.js';
+import { createTaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
+import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
+import {
+  AuditWriteError,
+  TaskTokenInvalidError,
+  TransientError,
+} from '../../../functions/core/errors.js';
+import {
+  type ApplyDecisionDeps,
+  applyApprovalDecision,
+  recordMissingSignatures,
+} from '../../../functions/core/use-cases/day3-approval.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { APPROVAL_ID, NOW_MS, newRequest, TASK_TOKEN } from './fixtures.js';
+
+const OLIVIA = 'web:olivia@example.com';
+const RICK = 'web:rick@example.com';
+
+/** A sink whose next `failures` keyed appends fail as a crash would (nothing stored). */
+class CrashingAuditSink extends MemoryAuditSink {
+  failures = 0;
+  override async appendManyOnce(
+    drafts: readonly AuditDraft[],
+    key: string,
+  ): Promise<{ records: AuditRecord[]; replayed: boolean }> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new AuditWriteError('append', 'execution:day3', 'injected crash before the record');
+    }
+    return super.appendManyOnce(drafts, key);
+  }
+}
+
+/** How each send goes: `ok`, a transient fault, or the token refused (the task timed out). */
+type SendPlan = 'ok' | 'transient' | 'timed_out';
+
+async function world(chain?: ApprovalStep[]) {
+  const clock = new ManualClock(NOW_MS + 5 * 60_000);
+  const store = new MemoryApprovalStore(createTaskTokenCipher(new Uint8Array(32).fill(7)));
+  await store.create(
+    newRequest(chain ? { approvers: [OLIVIA, RICK], chain } : { approvers: [OLIVIA, RICK] }),
+  );
+  const audit = new CrashingAuditSink(clock);
+  const plan: SendPlan[] = [];
+  const sent: { token: string; kind: string }[] = [];
+  const send = async (token: string, kind: string) => {
+    const next = plan.shift() ?? 'ok';
+    if (next === 'transient') throw new TransientError('SendTaskSuccess: throttled');
+    if (next === 'timed_out') throw new TaskTokenInvalidError('timed_out', 'SendTaskSuccess');
+    sent.push({ token, kind });
+  };
+  const apply: ApplyDecisionDeps = {
+    approvals: store,
+    environment: 'local',
+    audit,
+    clock,
+    taskTokens: {
+      sendTaskSuccess: (token) => send(token, 'success'),
+      sendTaskFailure: (token) => send(token, 'failure'),
+      sendTaskHeartbeat: async () => undefined,
+    },
+    announcer: { progress: async () => undefined, outcome: async () => undefined } as never,
+    microLive: { getMessageRef: async () => null } as never,
+  };
+  const attempt = async (approver: string, key: unknown[] | null) =>
+    applyApprovalDecision(
+      apply,
+      await decideApproval(
+        { store, clock },
+        {
+          approvalId: APPROVAL_ID,
+          decision: 'approved',
+          approver,
+          channel: 'slack',
+          attemptKey: key,
+        },
+      ),
+      null,
+      key,
+    );
+  const decided = () =>
+    audit
+      .records()
+      .map((r) => [
+        r.kind,
+        r.actor,
+        JSON.parse(r.payload).decision ?? JSON.parse(r.payload).reason,
+      ]);
+  return { store, audit, plan, sent, attempt, decided, apply };
+}
+
+describe('a redelivered approval whose first resume failed (S1)', () => {
+  it('re-sends the resume with the stored token, answers "resumed", and records once', async () => {
+    // Prepare: the first delivery records the approval, then SendTaskSuccess fails
+    const w = await world();
+    w.plan.push('transient');
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+
+    // Act: Slack redelivers the same click
+    const again = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'resumed', replayed: true });
+    expect(again.answer).toMatchObject({ ok: true, status: 'approved', complete: true });
+    expect(w.sent).toEqual([{ token: TASK_TOKEN, kind: 'success' }]);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+    expect((await w.store.getForDisplay(APPROVAL_ID)).resume?.outcome).toBe('resumed');
+  });
+
+  it('answers "gone" (not approved) when the task had timed out meanwhile, recording once', async () => {
+    // Prepare
+    const w = await world();
+    w.plan.push('transient', 'timed_out');
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+
+    // Act
+    const again = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'gone', replayed: true });
+    expect(w.sent).toEqual([]);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+    expect((await w.store.getForDisplay(APPROVAL_ID)).resume?.outcome).toBe('gone');
+  });
+
+  it('a redelivery after a resume that worked answers "resumed" and sends nothing again', async () => {
+    // Prepare
+    const w = await world();
+    const first = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Act: the next send would be refused (the token is spent): it must not be tried
+    w.plan.push('timed_out');
+    const again = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(first).toMatchObject({ execution: 'resumed', replayed: false });
+    expect(again).toMatchObject({ execution: 'resumed', replayed: true });
+    expect(again.auditRecordId).toBe(first.auditRecordId);
+    expect(w.sent).toHaveLength(1);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+
+  it('control: another click by the same approver is another attempt, refused and recorded (twice in all)', async () => {
+    // Prepare
+    const w = await world();
+    w.plan.push('transient');
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+
+    // Act
+    const other = await w.attempt(OLIVIA, ['click', 'a-2']);
+
+    // Assess: not a redelivery, so it neither resumes nor claims the decision as its own
+    expect(other).toMatchObject({ execution: 'refused', replayed: false });
+    expect(w.sent).toEqual([]);
+    expect(w.decided()).toEqual([
+      ['approval_decided', OLIVIA, 'approved'],
+      ['input_rejected', OLIVIA, 'reused'],
+    ]);
+  });
+});
+
+describe('a crash between the signature and its audit record', () => {
+  it('resumes nothing on the first delivery; the redelivery appends the record once, then resumes', async () => {
+    // Prepare: the claim is stored, the record's append crashes
+    const w = await world();
+    w.audit.failures = 1;
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(AuditWriteError);
+    expect(w.sent).toEqual([]);
+    expect(w.decided()).toEqual([]);
+
+    // Act
+    const again = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'resumed', replayed: true });
+    expect(w.sent).toHaveLength(1);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+
+  it('the Conclude sweep appends a missing signature record once, and nothing for recorded ones', async () => {
+    // Prepare: operator signs (recorded), the risk officer's record crashes
+    const w = await world([
+      { role: 'operator', approvers: [OLIVIA] },
+      { role: 'risk', approvers: [RICK] },
+    ]);
+    await w.attempt(OLIVIA, ['click', 'o-1']);
+    w.audit.failures = 1;
+    await expect(w.attempt(RICK, ['click', 'r-1'])).rejects.toBeInstanceOf(AuditWriteError);
+
+    // Act
+    const first = await recordMissingSignatures(w.apply, APPROVAL_ID);
+    const second = await recordMissingSignatures(w.apply, APPROVAL_ID);
+
+    // Assess
+    expect([first, second]).toEqual([1, 0]);
+    expect(w.decided()).toEqual([
+      ['approval_decided', OLIVIA, 'approved'],
+      ['approval_decided', RICK, 'approved'],
+    ]);
+    const last = w.audit.records().at(-1) as AuditRecord;
+    expect(JSON.parse(last.payload)).toMatchObject({ chain_step: 2, chain_complete: true });
+  });
+
+  it('control: a sweep after a recorded signature and a redelivery appends nothing', async () => {
+    // Prepare
+    const w = await world();
+    await w.attempt(OLIVIA, ['click', 'a-1']);
+    await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Act
+    const appended = await recordMissingSignatures(w.apply, APPROVAL_ID);
+
+    // Assess
+    expect(appended).toBe(0);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+});
