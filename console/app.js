@@ -519,6 +519,9 @@ function startCohortCard() {
   const agents = field('agentCount', { type: 'number', min: '1', max: '1000', value: '30' });
   const symbols = field('symbols', { value: 'SPY,BAC,AIG,IBM', size: 24 });
   const msg = h('p', { class: 'msg', role: 'status' });
+  // One key per start: a retry after no answer (network, 5xx) is the same start, so the
+  // server starts one execution; an answered start (or refusal) draws a new key.
+  let startKey = actionKey();
   const start = h(
     'button',
     {
@@ -537,15 +540,18 @@ function startCohortCard() {
                 .map((s) => s.trim())
                 .filter(Boolean),
             },
+            idempotencyKey: startKey,
           });
+          startKey = actionKey();
           msg.textContent =
-            out.status === 'RUNNING'
+            out.status === 'RUNNING' || out.status === 'ALREADY_STARTED'
               ? `Started ${out.cohortId} (execution ${out.executionName}); it appears under partial cohorts when done.`
               : `Done: ${out.cohortId}.`;
           if (out.status === 'SUCCEEDED') {
             location.hash = `#/cohorts/${encodeURIComponent(out.cohortId)}`;
           }
         } catch (err) {
+          if (err instanceof ApiError && err.status < 500) startKey = actionKey();
           msg.textContent = err.problem?.field
             ? `${err.problem.field}: ${err.message}`
             : err.message;

@@ -135,7 +135,7 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
     leveragePolicy: writes.leveragePolicy ?? DEFAULT_LEVERAGE_POLICY,
     setKillSwitch: killSwitchSetter(rt, promotionDeps),
     ...(writes.plans ? { plans: consolePlans(writes.plans) } : {}),
-    startCohort: (input) =>
+    startCohort: ({ idempotencyKey, ...input }) =>
       startPartialCohort(
         {
           starter: cohortStarter(),
@@ -144,7 +144,11 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
           environment: rt.env.STAGE,
           newId: ulid,
         },
-        { ...input, channel: 'console' },
+        {
+          ...input,
+          channel: 'console',
+          startKey: idempotencyKey ? ['console', input.by, idempotencyKey] : null,
+        },
       ),
     decideApproval: async ({ idempotencyKey, ...input }) => {
       const deps = await approvalDeps();

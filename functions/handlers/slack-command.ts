@@ -8,7 +8,8 @@
  *    `replayed` or `malformed`).
  * 2. Answers through the use case (`core/use-cases/slash-command.ts`: user -> roles from the
  *    stage config, refusals audited, every command recorded once per `trigger_id`, so a
- *    redelivered invocation appends nothing and a redelivered `cohort start` starts nothing)
+ *    redelivered invocation appends nothing and a redelivered `cohort start` (re)starts the one
+ *    execution named after its trigger_id)
  *    as Block Kit
  *    (adapters/slack/command-messages.ts), HTTP 200 (Slack shows the body to the caller).
  * 3. A long command (cohort start): where the composition can defer work (AWS: an

@@ -3,8 +3,13 @@
  * machine (`statemachines/intraday-cohort.asl.json`). Does not wait: answers `RUNNING` with the
  * execution ARN. IAM: `states:StartExecution` on that state machine.
  *
+ * Idempotent per execution name (Step Functions: a StartExecution with the name and input of
+ * an open execution succeeds with that execution; with the name of a closed execution, or of
+ * an open one with another input, it fails `ExecutionAlreadyExists`, mapped here to
+ * `ALREADY_STARTED` with the execution's ARN: nothing new runs).
+ *
  * Errors: throttling / 5xx / network -> TransientError (functions/adapters/aws-errors.ts);
- * `ExecutionAlreadyExists` (a reused name) and the rest are rethrown as they are.
+ * the rest are rethrown as they are.
  */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { CohortStarter, CohortStartResult } from '../../ports/cohort-starter.js';
@@ -31,7 +36,21 @@ export class SfnCohortStarter implements CohortStarter {
       );
       return { executionId: out.executionArn ?? executionName, status: 'RUNNING' };
     } catch (err) {
+      if ((err as { name?: string } | null)?.name === 'ExecutionAlreadyExists') {
+        return {
+          executionId: executionArnOf(this.stateMachineArn, executionName),
+          status: 'ALREADY_STARTED',
+        };
+      }
       rethrowAws(err, `start cohort execution ${executionName}`);
     }
   }
+}
+
+/**
+ * The ARN of execution `name` of a state machine:
+ * `arn:<partition>:states:<region>:<account>:execution:<machine>:<name>`.
+ */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

@@ -30,6 +30,8 @@ export const SlashFollowUpEventSchema = z.strictObject({
         .nullable(),
     }),
     by: z.string().regex(/^slack:[A-Z0-9]{1,32}$/),
+    /** Slack's trigger_id of the command (names its execution); absent in older events. */
+    triggerId: z.string().min(1).max(255).nullish(),
   }),
   /** Slack's response_url of the command (checked against the allowed hosts again). */
   responseUrl: z.url().max(3000),
@@ -44,7 +46,11 @@ export function followUpEvent(job: SlashFollowUpJob, responseUrl: string): Slash
   const { command, by } = job;
   return {
     source: SLASH_FOLLOW_UP_SOURCE,
-    job: { command: { ...command, symbols: command.symbols ? [...command.symbols] : null }, by },
+    job: {
+      command: { ...command, symbols: command.symbols ? [...command.symbols] : null },
+      by,
+      triggerId: job.triggerId ?? null,
+    },
     responseUrl,
   };
 }

@@ -256,6 +256,24 @@ async function load(
   }
 }
 
+/** A decision attempt ({@link decideApproval}). */
+export interface DecideInput {
+  readonly approvalId: string;
+  readonly decision: ApprovalDecision;
+  /** Authenticated identity `scheme:id`. */
+  readonly approver: string;
+  readonly channel: ApprovalChannel;
+  /** The approver's note (validated by the edge, at most 1,000 characters). */
+  readonly note?: string | null;
+  /** The signer's console roles when the edge knows them; null/absent: unknown. */
+  readonly roles?: readonly string[] | null;
+  /**
+   * The natural key of the request making the attempt (`applyApprovalDecision`'s
+   * `attemptKey`, the same on every redelivery); null/absent: the attempt has none.
+   */
+  readonly attemptKey?: readonly unknown[] | null;
+}
+
 /**
  * Records a decision for an approval whose authenticity the caller already established (the
  * Slack interactivity endpoint after `verifySlackSignature`, or {@link decideFromForm} after
@@ -270,21 +288,7 @@ async function load(
  */
 export async function decideApproval(
   deps: Pick<ApprovalDeps, 'store' | 'clock'>,
-  input: {
-    readonly approvalId: string;
-    readonly decision: ApprovalDecision;
-    readonly approver: string;
-    readonly channel: ApprovalChannel;
-    /** The approver's note (validated by the edge, at most 1,000 characters). */
-    readonly note?: string | null;
-    /** The signer's console roles when the edge knows them; null/absent: unknown. */
-    readonly roles?: readonly string[] | null;
-    /**
-     * The natural key of the request making the attempt (`applyApprovalDecision`'s
-     * `attemptKey`); null/absent: the attempt has none.
-     */
-    readonly attemptKey?: readonly unknown[] | null;
-  },
+  input: DecideInput,
 ): Promise<DecideOutcome> {
   const { approvalId, decision, approver, channel } = input;
   const auditKey = signatureAuditKey(approvalId, approver, input.attemptKey ?? null);

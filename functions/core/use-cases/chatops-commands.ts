@@ -66,7 +66,7 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 export function slackCohortStart(
   deps: SlackCohortStartDeps,
 ): NonNullable<SlashCommandExtensions['cohortStart']> {
-  return (command, by) => ({
+  return (command, by, triggerId) => ({
     async run(): Promise<SlashAnswer> {
       try {
         const out = await startPartialCohort(
@@ -80,6 +80,7 @@ export function slackCohortStart(
           {
             by,
             channel: 'slack',
+            startKey: triggerId ? ['slack', by, triggerId] : null,
             args: {
               ...(command.bankrollUsd !== null ? { bankrollUsd: command.bankrollUsd } : {}),
               ...(command.agents !== null ? { agentCount: command.agents } : {}),

@@ -14,13 +14,25 @@
  * an accepted one is recorded as `operator_command` BEFORE the workflow starts (an intent: a
  * crash between the two leaves the command in the trail).
  *
+ * Redeliveries: with the request's natural key (`startKey`: Slack's trigger_id, the console's
+ * Idempotency-Key) the execution name is derived from the key ({@link startExecutionName}) and
+ * both records are appended once per key, so a redelivery, also one whose first delivery
+ * crashed after its record, (re)starts exactly one execution (the starter is idempotent per
+ * name: functions/ports/cohort-starter.ts) and records nothing twice.
+ *
  * Role checks are the caller's (the `operator` role: `functions/core/console/roles.ts`).
  */
 import * as z from 'zod';
 import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CohortStarter, CohortStartResult } from '../../ports/cohort-starter.js';
-import type { AuditEnvironment } from '../audit/record.js';
+import {
+  type AuditDraft,
+  type AuditEnvironment,
+  canonicalJson,
+  sha256Hex,
+} from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { ValidationError, validationErrorOf } from '../errors.js';
@@ -130,9 +142,24 @@ function validate(args: unknown, nowMs: number, channel: 'console' | 'slack' | '
 }
 
 /**
+ * The execution name of a start with natural key `startKey`:
+ * `partial-<channel>-<first 32 hex of SHA-256 of the canonical JSON of the key>` (at most 49
+ * characters), the same on every redelivery of the request.
+ */
+export function startExecutionName(
+  channel: 'console' | 'slack' | 'cli',
+  startKey: readonly unknown[],
+): string {
+  return `partial-${channel}-${sha256Hex(canonicalJson({ cohortStart: startKey })).slice(0, 32)}`;
+}
+
+/**
  * Starts a partial intraday cohort on behalf of `by` (an identity `scheme:id`) from `channel`.
  *
  * @param input.args untrusted arguments ({@link CohortStartArgsSchema}).
+ * @param input.startKey the request's natural key, the same on every delivery of it (Slack:
+ *   user and trigger_id; console: user and Idempotency-Key); null/absent: every call is its
+ *   own start (a fresh `newId` execution name).
  * @throws ValidationError naming the argument (recorded as `input_rejected` first); the
  *   starter's `TransientError`.
  */
@@ -142,15 +169,17 @@ export async function startPartialCohort(
     readonly by: string;
     readonly channel: 'console' | 'slack' | 'cli';
     readonly args: unknown;
+    readonly startKey?: readonly unknown[] | null;
   },
 ): Promise<CohortStarted> {
   const nowMs = deps.clock.now();
+  const key = input.startKey ?? null;
   let request: ReturnType<typeof validate>;
   try {
     request = validate(input.args, nowMs, input.channel);
   } catch (err) {
     if (err instanceof ValidationError) {
-      await deps.audit.append({
+      const refused: AuditDraft = {
         kind: 'input_rejected',
         actor: input.by,
         stream: OPERATOR_COMMANDS_STREAM,
@@ -161,13 +190,41 @@ export async function startPartialCohort(
           field: err.field,
           message: err.message,
         },
-      });
+      };
+      await appendKeyed(deps.audit, refused, key ? ['cohort-start-refused', ...key] : null);
     }
     throw err;
   }
-  const executionName = `partial-${input.channel}-${deps.newId()}`;
+  const executionName = key
+    ? startExecutionName(input.channel, key)
+    : `partial-${input.channel}-${deps.newId()}`;
   const cohortId = cohortIdFor(request.sessionDate, executionName);
-  await deps.audit.append({
+  await appendKeyed(
+    deps.audit,
+    commandDraft(deps, input, request, { executionName, cohortId }),
+    key ? ['cohort-start', ...key] : null,
+  );
+  const started = await deps.starter.start(request, executionName);
+  return {
+    ...started,
+    executionName,
+    cohortId,
+    sessionDate: request.sessionDate,
+    requestedAtIso: new Date(nowMs).toISOString(),
+    partial: true,
+    request,
+  };
+}
+
+/** The accepted start's `operator_command` record (the intent, before the workflow starts). */
+function commandDraft(
+  deps: CohortStartDeps,
+  input: { readonly by: string; readonly channel: string },
+  request: ReturnType<typeof validate>,
+  ids: { readonly executionName: string; readonly cohortId: string },
+): AuditDraft {
+  const { executionName, cohortId } = ids;
+  return {
     kind: 'operator_command',
     actor: input.by,
     stream: OPERATOR_COMMANDS_STREAM,
@@ -186,15 +243,5 @@ export async function startPartialCohort(
       seed: request.seed,
       market: request.market,
     },
-  });
-  const started = await deps.starter.start(request, executionName);
-  return {
-    ...started,
-    executionName,
-    cohortId,
-    sessionDate: request.sessionDate,
-    requestedAtIso: new Date(nowMs).toISOString(),
-    partial: true,
-    request,
   };
 }

@@ -170,6 +170,11 @@ export interface ConsoleApiDeps {
   readonly startCohort: (input: {
     readonly by: string;
     readonly args: unknown;
+    /**
+     * The request's `Idempotency-Key`: a repeat starts no second execution (the name derives
+     * from it) and records nothing twice; null when none (every request is its own start).
+     */
+    readonly idempotencyKey?: string | null;
   }) => Promise<CohortStarted>;
   /**
    * Records a signature on a Day-3 approval request's chain (with the approver's note and
@@ -1245,7 +1250,11 @@ export class ConsoleApi {
       this.checkCsrf(req);
       let out: CohortStarted;
       try {
-        out = await this.deps.startCohort({ by, args: this.body(req) });
+        out = await this.deps.startCohort({
+          by,
+          args: this.body(req),
+          idempotencyKey: this.idempotencyKey(req),
+        });
       } catch (err) {
         // Already recorded as input_rejected by the use case: answer without a second record.
         if (!(err instanceof ValidationError)) throw err;

@@ -72,6 +72,8 @@ export interface SlashFollowUpJob {
   readonly command: Extract<SlashCommand, { kind: 'cohort_start' }>;
   /** The caller's identity, `slack:<user id>`. */
   readonly by: string;
+  /** Slack's trigger_id of the invocation (names its execution), null/absent when none. */
+  readonly triggerId?: string | null;
 }
 
 /** A long command of the outcome: its work, and the same work as a job for a follow-up. */
@@ -104,9 +106,14 @@ export interface SlashCommandDeps {
 
 /** Commands provided by other modules (plans, cohort start, fund?). */
 export interface SlashCommandExtensions {
+  /**
+   * `cohort start`; `triggerId` (Slack's, the same on every delivery of the invocation) makes
+   * the start idempotent: every delivery derives the same execution name.
+   */
   readonly cohortStart?: (
     command: Extract<SlashCommand, { kind: 'cohort_start' }>,
     by: string,
+    triggerId: string | null,
   ) => LongCommand<SlashAnswer>;
   readonly fund?: () => Promise<SlashAnswer>;
   /** `triggerId`: Slack's `trigger_id` of the invocation (a redelivered write is one write). */
@@ -379,28 +386,8 @@ async function dispatchSlashCommand(
         answer: { kind: 'kill_confirm', engage: command.engage, reason: command.reason },
         later: null,
       };
-    case 'cohort_start': {
-      const start = deps.extra?.cohortStart;
-      if (!start) return unavailable(record, 'cohort start');
-      const redelivered = await record('started', {
-        bankroll_usd: command.bankrollUsd,
-        agents: command.agents,
-        symbols: command.symbols,
-      });
-      // Slack redelivered the invocation that started it: answer, start nothing again.
-      if (redelivered) {
-        const message = 'already started by this command; the result follows';
-        return { answer: { kind: 'working', command: 'cohort start', message }, later: null };
-      }
-      return {
-        answer: {
-          kind: 'working',
-          command: 'cohort start',
-          message: 'starting a partial intraday cohort on the bars up to now; the result follows',
-        },
-        later: { run: () => start(command, by).run(), job: { command, by } },
-      };
-    }
+    case 'cohort_start':
+      return cohortStartOutcome(deps, command, ctx);
     case 'fund': {
       const fund = deps.extra?.fund;
       if (!fund) return unavailable(record, 'fund?');
@@ -418,6 +405,39 @@ async function dispatchSlashCommand(
       return { answer, later: null };
     }
   }
+}
+
+/**
+ * `cohort start`: records `started` (once per trigger) and hands the start over as later work.
+ * A redelivery of the invocation (same trigger_id) records nothing and (re)starts the same
+ * execution, whose name derives from the trigger: one execution whether or not the first
+ * delivery got to start it (it may have crashed right after its record).
+ */
+async function cohortStartOutcome(
+  deps: SlashCommandDeps,
+  command: Extract<SlashCommand, { kind: 'cohort_start' }>,
+  ctx: {
+    readonly by: string;
+    readonly record: RecordOutcome;
+    readonly triggerId?: string | null;
+  },
+): Promise<SlashOutcome> {
+  const start = deps.extra?.cohortStart;
+  if (!start) return unavailable(ctx.record, 'cohort start');
+  const redelivered = await ctx.record('started', {
+    bankroll_usd: command.bankrollUsd,
+    agents: command.agents,
+    symbols: command.symbols,
+  });
+  const message = redelivered
+    ? 'this command was received before: its cohort starts once (one execution per command); the result follows'
+    : 'starting a partial intraday cohort on the bars up to now; the result follows';
+  const by = ctx.by;
+  const triggerId = ctx.triggerId ?? null;
+  return {
+    answer: { kind: 'working', command: 'cohort start', message },
+    later: { run: () => start(command, by, triggerId).run(), job: { command, by, triggerId } },
+  };
 }
 
 async function unavailable(
@@ -458,7 +478,7 @@ export async function runSlashFollowUp(
       message: 'cohort start is not available in this stage',
     };
   }
-  return start(job.command, job.by).run();
+  return start(job.command, job.by, job.triggerId ?? null).run();
 }
 
 /**

@@ -661,6 +661,37 @@ describe('cohort start (a partial intraday cohort)', () => {
     }
   });
 
+  it('a retried start (same Idempotency-Key) runs one execution, recorded once; control: another key starts and records again', async () => {
+    // Prepare
+    fx.stack.clock.set(Date.parse('2013-10-09T15:00:30.000Z'));
+    try {
+      const body = { bankrollUsd: 1200, agentCount: 2, symbols: ['SPY'] };
+      const post = (idempotencyKey: string) =>
+        call('/api/cohorts', { as: 'olivia', method: 'POST', body, idempotencyKey });
+      const commands = async () =>
+        (await auditRecords(fx.stack)).filter(
+          (r) => r.kind === 'operator_command' && r.payload.bankroll === 1200,
+        );
+
+      // Act
+      const first = (await (await post('cohort-key-00000001')).json()) as { cohortId: string };
+      const retried = (await (await post('cohort-key-00000001')).json()) as { cohortId: string };
+      const onceRecorded = (await commands()).length;
+      const another = (await (await post('cohort-key-00000002')).json()) as { cohortId: string };
+
+      // Assess
+      expect(retried.cohortId).toBe(first.cohortId);
+      expect(onceRecorded).toBe(1);
+      expect(another.cohortId).not.toBe(first.cohortId);
+      expect((await commands()).map((r) => r.subject?.cohort_id)).toEqual([
+        first.cohortId,
+        another.cohortId,
+      ]);
+    } finally {
+      fx.stack.clock.set(Date.now());
+    }
+  });
+
   it('refuses a start on a day the market is closed, naming the field', async () => {
     fx.stack.clock.set(Date.parse('2013-10-12T15:00:00.000Z')); // a Saturday
     try {

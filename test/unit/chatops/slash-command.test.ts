@@ -6,12 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseAmountUsd, parseSlashCommand } from '../../../functions/core/chatops/command.js';
 import { ValidationError } from '../../../functions/core/errors.js';
+import { slackCohortStart } from '../../../functions/core/use-cases/chatops-commands.js';
 import {
   answerSlashCommand,
   confirmKillSwitch,
   type SlashCommandDeps,
 } from '../../../functions/core/use-cases/slash-command.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import type { CohortStarter } from '../../../functions/ports/cohort-starter.js';
 import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 
@@ -133,48 +135,106 @@ describe('answerSlashCommand', () => {
     expect(audit.records().every((r) => r.stream === 'slack:commands')).toBe(true);
   });
 
-  it('a redelivered invocation (same trigger_id) is recorded once, and a redelivered cohort start starts nothing; control: another trigger_id records again', async () => {
+  it('a redelivered invocation (same trigger_id) is recorded once; control: another trigger_id records again', async () => {
     // Prepare
     const { deps, audit } = fixture(USERS);
-    let started = 0;
-    const withStart: SlashCommandDeps = {
-      ...deps,
-      extra: {
-        cohortStart: () => ({
-          run: async () => {
-            started += 1;
-            return { kind: 'text', title: 'cohort started', lines: [] };
-          },
-        }),
-      },
-    };
     const send = (text: string, triggerId: string, userId = 'UOPS') =>
-      answerSlashCommand(withStart, { userId, teamId: 'T1', channelId: 'C1', text, triggerId });
+      answerSlashCommand(deps, { userId, teamId: 'T1', channelId: 'C1', text, triggerId });
 
     // Act
     await send('status', '111.222.aaa');
     await send('status', '111.222.aaa');
     await send('kill on outage', '111.222.bbb', 'UVIEW');
     await send('kill on outage', '111.222.bbb', 'UVIEW');
-    const first = await send('cohort start $1,000 10 SPY', '111.222.ccc');
-    const again = await send('cohort start $1,000 10 SPY', '111.222.ccc');
-    await first.later?.run();
-    await again.later?.run();
     await send('status', '111.222.ddd');
 
     // Assess
-    expect(first.later).not.toBeNull();
-    expect(again.later).toBeNull();
-    expect(again.answer).toMatchObject({ kind: 'working', command: 'cohort start' });
-    expect(started).toBe(1);
     expect(
       audit.records().map((r) => [r.kind, r.actor, JSON.parse(r.payload).outcome ?? null]),
     ).toEqual([
       ['chat_command', 'slack:UOPS', 'answered'],
       ['input_rejected', 'slack:UVIEW', null],
-      ['chat_command', 'slack:UOPS', 'started'],
       ['chat_command', 'slack:UOPS', 'answered'],
     ]);
+  });
+
+  describe('a redelivered cohort start (S3)', () => {
+    /** Deps whose cohort start runs the real use case on a starter idempotent per name, as Step Functions is. */
+    function withCohortStart() {
+      const f = fixture(USERS);
+      const executions = new Map<string, Readonly<Record<string, unknown>>>();
+      const starter: CohortStarter = {
+        start: async (request, name) => {
+          const arn = `arn:aws:states:us-east-1:123456789012:execution:intraday-cohort:${name}`;
+          if (executions.has(name)) return { executionId: arn, status: 'ALREADY_STARTED' };
+          executions.set(name, request);
+          return { executionId: arn, status: 'RUNNING' };
+        },
+      };
+      let ids = 0;
+      const deps: SlashCommandDeps = {
+        ...f.deps,
+        extra: {
+          cohortStart: slackCohortStart({
+            starter: () => starter,
+            audit: f.audit,
+            clock: f.deps.clock,
+            environment: 'local',
+            newId: () => `01HZZZZZZZZZZZZZZZZZZZZZ${String(++ids).padStart(2, '0')}`,
+          }),
+        },
+      };
+      const send = (triggerId: string) =>
+        answerSlashCommand(deps, {
+          userId: 'UOPS',
+          teamId: 'T1',
+          channelId: 'C1',
+          text: 'cohort start $1,000 10 SPY',
+          triggerId,
+        });
+      const kinds = () =>
+        f.audit.records().map((r) => [r.kind, JSON.parse(r.payload).outcome ?? null]);
+      return { send, executions, kinds };
+    }
+
+    it('whose first delivery crashed after its record starts exactly one execution, recorded once', async () => {
+      // Prepare: the first delivery records `started`, then dies before its start runs
+      const w = withCohortStart();
+      await w.send('111.222.ccc');
+
+      // Act: Slack redelivers the invocation, twice
+      const again = await w.send('111.222.ccc');
+      const out = await again.later?.run();
+      const third = await w.send('111.222.ccc');
+      await third.later?.run();
+
+      // Assess
+      expect(again.answer).toMatchObject({ kind: 'working', command: 'cohort start' });
+      expect(out).toMatchObject({ kind: 'text', title: 'Cohort start: running' });
+      expect(w.executions.size).toBe(1);
+      expect(w.kinds()).toEqual([
+        ['chat_command', 'started'],
+        ['operator_command', null],
+      ]);
+    });
+
+    it('control: another trigger_id is another command: a second execution, recorded again', async () => {
+      // Prepare
+      const w = withCohortStart();
+      await (await w.send('111.222.ccc')).later?.run();
+
+      // Act
+      await (await w.send('111.222.eee')).later?.run();
+
+      // Assess
+      expect(w.executions.size).toBe(2);
+      expect(w.kinds()).toEqual([
+        ['chat_command', 'started'],
+        ['operator_command', null],
+        ['chat_command', 'started'],
+        ['operator_command', null],
+      ]);
+    });
   });
 
   it("Slack's redelivery of a kill-switch click (same action_ts) is one change, recorded once; control: another click records again", async () => {
