@@ -659,6 +659,15 @@ function ordersTable(day: ReportDay, promotion: ReportPromotion): string {
   );
 }
 
+/**
+ * The fractional buys under Alpaca's USD 1 minimum the cohort's sizing did not send, summed
+ * over agents (`AgentResult.belowMinimumBuys`), as a line; absent when none.
+ */
+function belowMinimumLine(sim: ReportDay['simulation']): string | undefined {
+  const n = sim.agents.reduce((sum, a) => sum + (a.belowMinimumBuys ?? 0), 0);
+  return n > 0 ? `${formatCount(n)} fractional buys under the USD 1 minimum not sent` : undefined;
+}
+
 function daySection(day: ReportDay, i: number): string {
   const sim = day.simulation;
   const p = day.score.parent;
@@ -689,7 +698,7 @@ function daySection(day: ReportDay, i: number): string {
       `mean; peak ${formatPercent(p.peakUtilization, 1)}`,
     ),
     tile('Fees', formatUsd(p.feesUsd)),
-    tile('Trades', formatCount(p.tradeCount)),
+    tile('Trades', formatCount(p.tradeCount), undefined, belowMinimumLine(sim)),
     tile(
       'Breaches',
       formatCount(p.leverageBreaches + p.exposureBreaches),

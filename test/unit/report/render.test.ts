@@ -311,6 +311,32 @@ describe('renderRunReport colours', () => {
   });
 });
 
+describe("renderRunReport: the cohort's buys under the USD 1 fractional minimum", () => {
+  it("shows on the day's Trades tile how many fractional buys the sizing did not send (none: no line)", () => {
+    // Prepare: two agents whose sizing kept 2 and 1 buys under USD 1
+    const day = syntheticDay('2013-10-07', { agents: 2 });
+    const [first, second] = day.simulation.agents as [AgentResult, AgentResult];
+    const agents = [
+      { ...first, belowMinimumBuys: 2 },
+      { ...second, belowMinimumBuys: 1 },
+    ];
+    const render = (a: AgentResult[]) =>
+      renderRunReport({
+        ...threeDayInput(1),
+        days: [{ ...day, simulation: { ...day.simulation, agents: a } }],
+        learning: [],
+      });
+
+    // Act
+    const counted = render(agents);
+    const none = render([first, second]);
+
+    // Assess
+    expect(counted).toContain('3 fractional buys under the USD 1 minimum not sent');
+    expect(none).not.toContain('under the USD 1 minimum');
+  });
+});
+
 describe('renderRunReport downsampling and size', () => {
   it('draws at most 400 points per series for a 1,440-minute session, keeping the ends', () => {
     // Prepare
