@@ -39,6 +39,9 @@ interface NumericField {
  *   be measured. Alpaca charges no minimum. Raise it to model a ticket-priced broker.
  * - `slippageBps = 1`: one basis point beyond the touch, adverse, on every fill; liquid
  *   large caps at the sizes simulated here rarely move more than that.
+ * - `impactCoefficientBps = 0`: no market impact by default, so the default story does not
+ *   move; the broker presets (`exchange/fee-schedules.ts`) set a sourced value. Upper bound
+ *   1,000 bps per √participation (10 % at a whole minute's volume).
  * - `notionalFeeFraction`, `secFeePerUsdSold`, `finraTafPerShareSold`, `finraTafMaxUsd`,
  *   `catFeePerShare` = 0:
  *   the default per-share schedule above already covers the pass-through fees; a per-broker
@@ -61,6 +64,13 @@ const NUMERIC_FIELDS = {
     default: 0.01,
   },
   slippageBps: { min: 0, max: 500, integer: false, unit: 'bps', default: 1 },
+  impactCoefficientBps: {
+    min: 0,
+    max: 1_000,
+    integer: false,
+    unit: 'bps per √(share of the minute volume)',
+    default: 0,
+  },
   notionalFeeFraction: {
     min: 0,
     max: 0.05,
@@ -112,6 +122,11 @@ export const CohortConfigSchema = z.strictObject({
   maxFeeFraction: numberField(NUMERIC_FIELDS.maxFeeFraction),
   /** Adverse slippage beyond the quote on every fill, basis points. @default 1 */
   slippageBps: numberField(NUMERIC_FIELDS.slippageBps),
+  /**
+   * Market impact, bps per unit of √participation (a fill's shares / its minute's volume),
+   * added to `slippageBps` (`fill-model.ts#marketImpactBps`). @default 0
+   */
+  impactCoefficientBps: numberField(NUMERIC_FIELDS.impactCoefficientBps),
   /** Fee on both sides as a fraction of notional (a crypto taker fee). @default 0 */
   notionalFeeFraction: numberField(NUMERIC_FIELDS.notionalFeeFraction),
   /** SEC Section 31 fee on sells, USD per USD of sell notional. @default 0 */

@@ -6,8 +6,9 @@
  * - Timing: the decision is taken at a bar's close and filled against the quote at the end of
  *   that same minute (the quote bar's close). No look-ahead: nothing after the minute is used.
  * - Price: a buy pays the ask, a sell receives the bid, plus `slippageBps` adverse:
- *   `buy = ask × (1 + bps/10⁴)`, `sell = bid × (1 − bps/10⁴)`. No fill when the side's quote is
- *   missing (NaN) or not positive.
+ *   `buy = ask × (1 + bps/10⁴)`, `sell = bid × (1 − bps/10⁴)`, where `bps = slippageBps +
+ *   impactCoefficientBps × √(qty / minute volume)` (market impact, {@link marketImpactBps}).
+ *   No fill when the side's quote is missing (NaN) or not positive.
  * - Quantity: fractional shares in steps of 1e-6 share (Alpaca accepts fractional market
  *   orders; 1e-6 keeps a 1.67 USD agent slice tradable in a 170 USD stock), or whole shares.
  *   Rounded toward zero when opening so a ceiling is never overshot, away from zero when a
@@ -35,6 +36,11 @@ export type Side = 'buy' | 'sell';
 export interface FillCosts {
   /** Adverse slippage beyond the touch, basis points (1 bp = 0.0001). */
   readonly slippageBps: number;
+  /**
+   * Market-impact coefficient, basis points per unit of √participation (participation = the
+   * fill's shares / the minute's traded volume, {@link marketImpactBps}). @default 0
+   */
+  readonly impactCoefficientBps?: number;
   /** Commission per share, USD. */
   readonly feePerShareUsd: number;
   /** Minimum commission per order, USD. */
@@ -65,6 +71,7 @@ const nonNegative = z.number().min(0).finite();
  */
 export const FillCostsSchema = z.object({
   slippageBps: nonNegative,
+  impactCoefficientBps: nonNegative.default(0),
   feePerShareUsd: nonNegative,
   minFeeUsd: nonNegative,
   maxFeeFraction: nonNegative,
@@ -79,6 +86,7 @@ export const FillCostsSchema = z.object({
 export function fillCostsOf(c: FillCosts): Required<FillCosts> {
   return {
     slippageBps: c.slippageBps,
+    impactCoefficientBps: c.impactCoefficientBps ?? 0,
     feePerShareUsd: c.feePerShareUsd,
     minFeeUsd: c.minFeeUsd,
     maxFeeFraction: c.maxFeeFraction,
@@ -188,12 +196,62 @@ export function qtyStep(fractionalShares: boolean): number {
 }
 
 /**
- * Fill price per share, USD: `ask × (1 + bps/10⁴)` for a buy, `bid × (1 − bps/10⁴)` for a
- * sell; NaN (no fill) when that side's quote is NaN or not positive.
+ * Market impact of one fill, basis points: the square-root law of market impact in a
+ * per-minute form, `impactCoefficientBps × √(qtyShares / minuteVolumeShares)`.
+ *
+ * Source: the square-root law `I = Y σ_daily √(Q / V_daily)` (Tóth, Lempérière, Deremble,
+ * de Lataillade, Kockelkoren & Bouchaud 2011, "Anomalous price impact and the critical nature
+ * of liquidity in financial markets", Phys. Rev. X 1, 021006: Y of order 1; Almgren, Thum,
+ * Hauptmann & Li 2005, "Direct estimation of equity market impact", Risk 18(7), exponent near
+ * 1/2). With only minute bars a fill's participation is its share of the minute's volume, so
+ * `σ_daily √(Q / V_daily)` becomes `σ_minute √(q / v_minute)` with `σ_minute = σ_daily / √390`
+ * (390 minutes per US session): `impactCoefficientBps = Y × σ_daily[bps] / √390`.
+ *
+ * @param qtyShares the fill's shares (sign ignored).
+ * @param minuteVolumeShares the minute's traded volume, shares.
+ * @returns bps, >= 0; 0 when the coefficient or the quantity is 0, or the volume is not
+ *   positive (a zero-volume minute never fills: the callers refuse it before pricing).
  */
-export function fillPriceUsd(side: Side, bid: number, ask: number, slippageBps: number): number {
-  if (side === 'buy') return ask > 0 ? ask * (1 + slippageBps / 10_000) : Number.NaN;
-  return bid > 0 ? bid * (1 - slippageBps / 10_000) : Number.NaN;
+export function marketImpactBps(
+  costs: Pick<FillCosts, 'impactCoefficientBps'>,
+  qtyShares: number,
+  minuteVolumeShares: number,
+): number {
+  const k = costs.impactCoefficientBps ?? 0;
+  if (k === 0 || !(minuteVolumeShares > 0)) return 0;
+  return k * Math.sqrt(Math.abs(qtyShares) / minuteVolumeShares);
+}
+
+/**
+ * Fill price per share, USD: `ask × (1 + bps/10⁴)` for a buy, `bid × (1 − bps/10⁴)` for a
+ * sell, with `bps = slippageBps + impactBps` (`impactBps` from {@link marketImpactBps}, 0 for
+ * the flat slippage alone); NaN (no fill) when that side's quote is NaN or not positive.
+ */
+export function fillPriceUsd(
+  side: Side,
+  bid: number,
+  ask: number,
+  slippageBps: number,
+  impactBps = 0,
+): number {
+  const bps = slippageBps + impactBps;
+  if (side === 'buy') return ask > 0 ? ask * (1 + bps / 10_000) : Number.NaN;
+  return bid > 0 ? bid * (1 - bps / 10_000) : Number.NaN;
+}
+
+/**
+ * {@link fillPriceUsd} of `qtyShares` in a minute that traded `minuteVolumeShares` under
+ * `costs`: the flat slippage plus the market impact. Every path prices a fill with this.
+ */
+export function fillPriceWithImpactUsd(
+  side: Side,
+  quote: Quote,
+  costs: Pick<FillCosts, 'slippageBps' | 'impactCoefficientBps'>,
+  qtyShares: number,
+  minuteVolumeShares: number,
+): number {
+  const impact = marketImpactBps(costs, qtyShares, minuteVolumeShares);
+  return fillPriceUsd(side, quote.bid, quote.ask, costs.slippageBps, impact);
 }
 
 /**
@@ -291,7 +349,8 @@ export function roundQtyUp(qty: number, step: number): number {
 }
 
 /**
- * Fills a market order against the end-of-minute quote.
+ * Fills a market order against the end-of-minute quote of a minute that traded
+ * `minuteVolumeShares` (the market impact's denominator, {@link marketImpactBps}).
  *
  * @param priorFilledQty shares of the same order filled before (the TAF cap and the CAT
  *   rounding are per order). @default 0
@@ -302,9 +361,10 @@ export function fillMarketOrder(
   quote: Quote,
   costs: FillCosts,
   priorFilledQty = 0,
+  minuteVolumeShares = 0,
 ): FillOutcome | null {
   if (!(order.qty > 0)) return null;
-  const priceUsd = fillPriceUsd(order.side, quote.bid, quote.ask, costs.slippageBps);
+  const priceUsd = fillPriceWithImpactUsd(order.side, quote, costs, order.qty, minuteVolumeShares);
   if (!(priceUsd > 0)) return null;
   const fees = feesOfFill(order.qty, priceUsd, costs, order.side, priorFilledQty);
   return {

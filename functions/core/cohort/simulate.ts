@@ -43,7 +43,7 @@ import { type CohortConfig, parseCohortConfig } from './config.js';
 import {
   type FillCosts,
   feesOfFill,
-  fillPriceUsd,
+  fillPriceWithImpactUsd,
   NO_REGULATORY_FEES,
   qtyStep,
   roundQtyUp,
@@ -375,23 +375,23 @@ class CohortEngine {
   execute(i: number): void {
     const order = this.orderQty[i] as number;
     const s = this.sym[i] as number;
-    if (!((this.volume[s] as number) > 0)) return;
+    const volume = this.volume[s] as number;
+    if (!(volume > 0)) return;
     const side: Side = order > 0 ? 'buy' : 'sell';
-    const price = fillPriceUsd(
-      side,
-      this.bid[s] as number,
-      this.ask[s] as number,
-      this.costs.slippageBps,
-    );
-    if (!(price > 0)) return;
+    const quote = { bid: this.bid[s] as number, ask: this.ask[s] as number };
+    // Each leg is its own order at the broker: its own share of the minute's volume.
+    const price = (legQty: number) =>
+      fillPriceWithImpactUsd(side, quote, this.costs, legQty, volume);
+    if (!(price(0) > 0)) return;
     const reason = REASONS[this.orderReason[i] as number] as FillReason;
     const q = this.ledgers.qty[i] as number;
     const size = Math.abs(order);
     if (q !== 0 && q > 0 !== order > 0 && size > Math.abs(q) + DUST_QTY) {
-      this.fill(i, side, Math.abs(q), price, reason);
-      this.fill(i, side, size - Math.abs(q), price, reason);
+      const rest = size - Math.abs(q);
+      this.fill(i, side, Math.abs(q), price(Math.abs(q)), reason);
+      this.fill(i, side, rest, price(rest), reason);
     } else {
-      this.fill(i, side, size, price, reason);
+      this.fill(i, side, size, price(size), reason);
     }
     this.orderQty[i] = 0;
   }
@@ -432,6 +432,7 @@ class CohortEngine {
       costs: this.costs,
       step: this.step,
       asset: this.asset,
+      volumeShares: this.volume[s] as number,
     });
     if (sized === null) return false;
     if (sized.leverageBreach) this.leverageBreaches[i] = (this.leverageBreaches[i] as number) + 1;
@@ -466,6 +467,7 @@ class CohortEngine {
       leverageCap: this.leverageCap,
       costs: this.costs,
       step: this.step,
+      volumeShares: this.volume[s] as number,
     });
     if (x === 0) return;
     this.forced[i] = (this.forced[i] as number) + 1;

@@ -22,7 +22,7 @@ import {
 } from '../exchange/exchange-model.js';
 import {
   type FillCosts,
-  fillPriceUsd,
+  fillPriceWithImpactUsd,
   qtyWithinNotional,
   roundQtyDown,
   roundQtyUp,
@@ -50,6 +50,12 @@ export interface SizingInput {
   /** Quantity step, shares (1e-6 or 1). */
   readonly step: number;
   readonly asset: AssetRules;
+  /**
+   * The decision minute's traded volume, shares: the market impact is priced at the wanted
+   * quantity's share of it (an upper bound for any smaller quantity sized). Absent or not
+   * positive: no impact.
+   */
+  readonly volumeShares?: number;
 }
 
 /** The sized order: signed shares (0 when there is nothing to do) and which ceiling clipped it. */
@@ -95,6 +101,20 @@ export function fixedFeeUsd(c: FillCosts): number {
 }
 
 /**
+ * The fill-model price of `qty` shares against the decision minute's quote and volume: the
+ * market impact is monotone in the quantity, so pricing the largest quantity the order can
+ * have bounds the cost of any smaller one (no ceiling is overshot).
+ */
+function priceOf(
+  side: Side,
+  input: Pick<SizingInput, 'bidUsd' | 'askUsd' | 'costs' | 'volumeShares'>,
+  qty: number,
+): number {
+  const quote = { bid: input.bidUsd, ask: input.askUsd };
+  return fillPriceWithImpactUsd(side, quote, input.costs, qty, input.volumeShares ?? 0);
+}
+
+/**
  * The order that moves the position toward `target` (see the module comment), or null when it
  * must wait (no mark, or no quote on the needed side).
  */
@@ -107,7 +127,7 @@ export function sizeOrder(input: SizingInput): SizedOrder | null {
   const delta = targetQty - q;
   if (Math.abs(delta) < step / 2) return NOTHING;
   const side: Side = delta > 0 ? 'buy' : 'sell';
-  const price = fillPriceUsd(side, input.bidUsd, input.askUsd, input.costs.slippageBps);
+  const price = priceOf(side, input, Math.abs(delta));
   if (!(price > 0)) return null;
   const absQ = Math.abs(q);
   const wanted = Math.abs(delta);
@@ -162,6 +182,8 @@ export interface ReductionInput {
   readonly leverageCap: number;
   readonly costs: FillCosts;
   readonly step: number;
+  /** The decision minute's traded volume, shares (as in {@link SizingInput}). */
+  readonly volumeShares?: number;
 }
 
 /**
@@ -180,7 +202,7 @@ export function forcedReductionQty(input: ReductionInput): number {
   const L = input.leverageCap;
   if (gross <= L * Math.max(0, equity) + 1e-9 * (1 + gross)) return 0;
   const side: Side = q > 0 ? 'sell' : 'buy';
-  const price = fillPriceUsd(side, input.bidUsd, input.askUsd, input.costs.slippageBps);
+  const price = priceOf(side, input, Math.abs(q));
   if (!(price > 0)) return 0;
   const c = costPerShare(side, price, m, input.costs);
   const room = equity - fixedFeeUsd(input.costs);

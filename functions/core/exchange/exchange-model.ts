@@ -16,7 +16,8 @@
  *   the quantity step (1e-6 share, or 1 share without fractional shares); a minute with no
  *   volume, or without a quote on the order's side, fills nothing;
  * - price and fee: `fillMarketOrder` of the shared fill model (`cohort/fill-model.ts`), with
- *   the order's shares filled before (the TAF cap and the CAT rounding are per order);
+ *   the order's shares filled before (the TAF cap and the CAT rounding are per order) and the
+ *   minute's volume (the market impact grows with the fill's share of it);
  * - a limit order fills only when that price is within its limit;
  * - time in force: `day` expires at the session close (end of its last minute bar); `ioc` fills
  *   what its first eligible minute allows and cancels the rest; `fok` fills all in the first
@@ -37,7 +38,7 @@ import {
   commissionUsd,
   type FillCosts,
   fillMarketOrder,
-  fillPriceUsd,
+  fillPriceWithImpactUsd,
   qtyStep,
   type RegulatoryFees,
   roundQtyDown,
@@ -185,6 +186,7 @@ export function matchOrder(
         { bid: series.bid[i] as number, ask: series.ask[i] as number },
         costs,
         snap.qty - remaining,
+        volume,
       );
       if (fill && withinLimit(snap, fill.priceUsd)) {
         order.apply({ type: 'fill', atMs: endMs, qty: fill.qty, priceUsd: fill.priceUsd });
@@ -217,18 +219,25 @@ export function matchOrder(
 
 /**
  * Estimated price per share, USD: the limit price of a limit order; otherwise the fill-model
- * price against the last completed minute's quote (the current minute's when none has
- * completed yet); NaN when there is no quote.
+ * price of the order's `qty` against the last completed minute's quote and volume (the
+ * current minute's when none has completed yet); NaN when there is no quote.
  */
 export function estimatePriceUsd(
-  o: Pick<OrderSnapshot, 'side' | 'type' | 'limitPriceUsd'>,
+  o: Pick<OrderSnapshot, 'side' | 'type' | 'limitPriceUsd' | 'qty'>,
   s: SymbolMinutes,
   nowMs: number,
   costs: FillCosts,
 ): number {
   if (o.type === 'limit' && o.limitPriceUsd !== null) return o.limitPriceUsd;
+  const { bid, ask, volume } = s.series;
   const quoted = (i: number) =>
-    fillPriceUsd(o.side, s.series.bid[i] as number, s.series.ask[i] as number, costs.slippageBps);
+    fillPriceWithImpactUsd(
+      o.side,
+      { bid: bid[i] as number, ask: ask[i] as number },
+      costs,
+      o.qty,
+      volume[i] as number,
+    );
   const current = firstMinuteEndingAfter(s.ts, nowMs);
   for (let i = current - 1; i >= 0; i--) {
     const price = quoted(i);

@@ -81,13 +81,21 @@ const FINRA_TAF_MAX_USD = 8.3;
  * whole share (Alpaca's table, "CAT FEE, EES Rate"; the rounding: its support page).
  */
 const CAT_FEE_PER_SHARE = 0.000046;
+/**
+ * Market impact of a US large-cap equity, bps per unit of √(fill shares / minute volume)
+ * (`fill-model.ts#marketImpactBps`): `Y × σ_daily / √390` with the square-root law's prefactor
+ * Y = 1 (Tóth et al. 2011, Phys. Rev. X 1, 021006: Y of order 1), a daily volatility of 1.5 %
+ * (150 bps, a typical large cap; our assumption) and 390 minutes per session: 150 / 19.75 ≈
+ * 7.6. A fill of 1 % of its minute's volume pays 0.76 bp beyond the flat slippage.
+ */
+export const EQUITY_IMPACT_COEFFICIENT_BPS = 7.6;
 
 /** Every preset, by name. */
 export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, BrokerFeeSchedule>> = {
   ibkr_fixed: {
     name: 'ibkr_fixed',
     source:
-      'IBKR Pro Fixed: USD 0.005/share, min USD 1.00/order, max 1 % of trade value; SEC fee and FINRA TAF passed through on sales',
+      'IBKR Pro Fixed: USD 0.005/share, min USD 1.00/order, max 1 % of trade value; SEC fee and FINRA TAF passed through on sales; market impact 7.6 bps × √(share of the minute volume) (square-root law, Tóth et al. 2011)',
     costs: {
       feePerShareUsd: 0.005,
       minFeeUsd: 1,
@@ -97,12 +105,13 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       finraTafPerShareSold: FINRA_TAF_PER_SHARE,
       finraTafMaxUsd: FINRA_TAF_MAX_USD,
       catFeePerShare: 0,
+      impactCoefficientBps: EQUITY_IMPACT_COEFFICIENT_BPS,
     },
   },
   alpaca_equity: {
     name: 'alpaca_equity',
     source:
-      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30 per order) on sells, CAT fee USD 0.000046/share rounded up to whole shares on both sides; each fee type charged per account and day, rounded up to the cent (docs.alpaca.markets/docs/regulatory-fees, alpaca.markets/support/regulatory-fees, read 2026-12-05)',
+      'Alpaca equities: no commission; SEC fee USD 27.80 per million and FINRA TAF USD 0.000166/share (max USD 8.30 per order) on sells, CAT fee USD 0.000046/share rounded up to whole shares on both sides; each fee type charged per account and day, rounded up to the cent (docs.alpaca.markets/docs/regulatory-fees, alpaca.markets/support/regulatory-fees, read 2026-12-05); market impact 7.6 bps × √(share of the minute volume) (square-root law, Tóth et al. 2011)',
     costs: {
       feePerShareUsd: 0,
       minFeeUsd: 0,
@@ -112,6 +121,7 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       finraTafPerShareSold: FINRA_TAF_PER_SHARE,
       finraTafMaxUsd: FINRA_TAF_MAX_USD,
       catFeePerShare: CAT_FEE_PER_SHARE,
+      impactCoefficientBps: EQUITY_IMPACT_COEFFICIENT_BPS,
     },
   },
   alpaca_crypto_tier1: {
@@ -127,6 +137,8 @@ export const BROKER_FEE_SCHEDULES: Readonly<Record<BrokerFeeScheduleName, Broker
       finraTafPerShareSold: 0,
       finraTafMaxUsd: 0,
       catFeePerShare: 0,
+      // The equity estimate is not calibrated for coins: no impact term for crypto.
+      impactCoefficientBps: 0,
     },
   },
 };

@@ -434,6 +434,8 @@ interface Minute {
   readonly mark: number;
   readonly bid: number;
   readonly ask: number;
+  /** The bar's traded volume, shares (the sizing's market-impact estimate). */
+  readonly volume: number;
 }
 
 /** Steps the strategy over bars [0, count) and returns the pending target and the last bar. */
@@ -475,6 +477,7 @@ function replayStrategy(
       mark,
       bid: series.bid[i] as number,
       ask: series.ask[i] as number,
+      volume: series.volume[i] as number,
     },
   };
 }
@@ -681,7 +684,13 @@ function decideLegs(
   }
   const { limits, capitalUsd } = run.state;
   const step = qtyStep(limits.fractionalShares);
-  const market = { cashUsd: book.cashUsd, markUsd: last.mark, bidUsd: last.bid, askUsd: last.ask };
+  const market = {
+    cashUsd: book.cashUsd,
+    markUsd: last.mark,
+    bidUsd: last.bid,
+    askUsd: last.ask,
+    volumeShares: last.volume,
+  };
   const target = run.state.pendingTarget;
   if (target !== null) {
     const sized = sizeOrder({

@@ -206,6 +206,44 @@ describe('parity: cohort simulator vs simulated paper broker (every shared sessi
     await expectParity(scheduled);
   });
 
+  it('under the Alpaca equity preset with market impact: every fill pays the impact of its share of the minute volume, and the broker prices it the same to the cent', async () => {
+    // Prepare: the same cohort with and without the impact term (a large coefficient so
+    // the impact shows in cents), one session
+    const session = await marketData.loadSession('2013-10-08', ['SPY', 'BAC', 'AIG', 'IBM']);
+    const run = (impactCoefficientBps: number) => {
+      const config = parseCohortConfig({
+        bankrollUsd: 100_000,
+        agentCount: 12,
+        seed: 9,
+        ...BROKER_FEE_SCHEDULES.alpaca_equity.costs,
+        impactCoefficientBps,
+      });
+      const genomes = seedGenomePool(12, session.symbols, config.seed);
+      return simulateCohort({
+        cohortId: `impact-${impactCoefficientBps}`,
+        session,
+        genomes,
+        config,
+      });
+    };
+    const flat = run(0);
+    const impacted = run(500);
+
+    // Assess: the first fill of each agent (same decision, same minute) pays more adverse
+    const firsts = flat.agents.flatMap((a, k) => {
+      const [f0, f1] = [a.fills[0], impacted.agents[k]?.fills[0]];
+      return f0 && f1 ? [{ f0, f1 }] : [];
+    });
+    expect(firsts.length).toBeGreaterThan(0);
+    for (const { f0, f1 } of firsts) {
+      expect(f1.t).toBe(f0.t);
+      const worse = f0.side === 'buy' ? f1.priceUsd > f0.priceUsd : f1.priceUsd < f0.priceUsd;
+      expect(worse).toBe(true);
+    }
+    // Act / Assess: the simulated broker fills the same orders at the same prices and fees
+    await expectParity([impacted]);
+  });
+
   it('replays every trading agent, orders sent when the decision is known, with the same prices, fees and realized PnL to the cent', async () => {
     // Prepare
     const traders = results.flatMap((result) =>

@@ -589,7 +589,12 @@ describe('SimulatedPaperBroker across a split', () => {
 });
 
 describe("Alpaca's regulatory fees and USD 1 fractional minimum at the simulated broker", () => {
-  const alpaca = { ...BROKER_FEE_SCHEDULES.alpaca_equity.costs, slippageBps: 10 };
+  // The fees alone: the prices are hand-priced without the preset's market impact.
+  const alpaca = {
+    ...BROKER_FEE_SCHEDULES.alpaca_equity.costs,
+    slippageBps: 10,
+    impactCoefficientBps: 0,
+  };
 
   it('reports each order its fees by type and charges the account USD 0.03 for a day of 0.1-share round trip, once the New York date is over', async () => {
     // Prepare: buy 0.1 SPY at 100.10 × 1.001 = 100.2001, sell it at 100 × 0.999 = 99.90
@@ -632,7 +637,12 @@ describe("Alpaca's regulatory fees and USD 1 fractional minimum at the simulated
 });
 
 describe("the pipeline's reconciliation book under Alpaca's daily regulatory-fee charge", () => {
-  const alpaca = { ...BROKER_FEE_SCHEDULES.alpaca_equity.costs, slippageBps: 10 };
+  // The fees alone: the prices are hand-priced without the preset's market impact.
+  const alpaca = {
+    ...BROKER_FEE_SCHEDULES.alpaca_equity.costs,
+    slippageBps: 10,
+    impactCoefficientBps: 0,
+  };
 
   /** The promotion pipeline over the simulated broker, its repository in memory. */
   function pipeline(broker: SimulatedPaperBroker, clock: ManualClock) {

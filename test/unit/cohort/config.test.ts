@@ -29,6 +29,7 @@ describe('parseCohortConfig', () => {
       minFeeUsd: 0,
       maxFeeFraction: 0.01,
       slippageBps: 1,
+      impactCoefficientBps: 0,
       notionalFeeFraction: 0,
       secFeePerUsdSold: 0,
       finraTafPerShareSold: 0,
@@ -118,6 +119,8 @@ describe('parseCohortConfig', () => {
     ['maxAgentLeverage', 11, 'between 0 and 10'],
     ['maxAggregateExposure', -0.1, 'between 0 and 4'],
     ['slippageBps', 501, 'between 0 and 500 bps'],
+    ['impactCoefficientBps', -0.5, 'between 0 and 1000'],
+    ['impactCoefficientBps', 1_000.5, 'between 0 and 1000'],
     ['seed', -1, 'an integer between 0 and 4294967295'],
     ['flattenAtClose', 'yes', 'must be a boolean'],
   ])('rejects %s = %s', (field, value, text) => {

@@ -5,6 +5,8 @@ import {
   type FillCosts,
   fillMarketOrder,
   fillPriceUsd,
+  fillPriceWithImpactUsd,
+  marketImpactBps,
   qtyWithinNotional,
   roundQtyDown,
   roundQtyUp,
@@ -16,6 +18,54 @@ const COSTS: FillCosts = {
   minFeeUsd: 0,
   maxFeeFraction: 0.01,
 };
+
+describe('market impact (square-root law per minute)', () => {
+  const QUOTE = { bid: 99.98, ask: 100.02 };
+  const IMPACT = { slippageBps: 1, impactCoefficientBps: 50 };
+
+  it('prices a fill at participation 1e-4 by hand: 50 × √1e-4 = 0.5 bp beyond the 1 bp slippage', () => {
+    // Act: 1 share of a minute that traded 10,000
+    const impact = marketImpactBps(IMPACT, 1, 10_000);
+    const buy = fillPriceWithImpactUsd('buy', QUOTE, IMPACT, 1, 10_000);
+    const sell = fillPriceWithImpactUsd('sell', QUOTE, IMPACT, 1, 10_000);
+
+    // Assess: 100.02 × 1.00015 = 100.035003; 99.98 × 0.99985 = 99.965003
+    expect(impact).toBeCloseTo(0.5, 12);
+    expect(buy).toBeCloseTo(100.035003, 10);
+    expect(sell).toBeCloseTo(99.965003, 10);
+  });
+
+  it('is the old price at participation 0, without a coefficient, or without volume', () => {
+    // Act / Assess
+    const old = fillPriceUsd('buy', 99.98, 100.02, 1);
+    expect(fillPriceWithImpactUsd('buy', QUOTE, IMPACT, 0, 10_000)).toBe(old);
+    expect(fillPriceWithImpactUsd('buy', QUOTE, { slippageBps: 1 }, 5_000, 10_000)).toBe(old);
+    expect(fillPriceWithImpactUsd('buy', QUOTE, IMPACT, 5_000, 0)).toBe(old);
+  });
+
+  it('grows with the order size: a larger buy pays more, a larger sell receives less', () => {
+    // Act
+    const sizes = [1, 10, 100, 1_000, 10_000];
+    const buys = sizes.map((q) => fillPriceWithImpactUsd('buy', QUOTE, IMPACT, q, 10_000));
+    const sells = sizes.map((q) => fillPriceWithImpactUsd('sell', QUOTE, IMPACT, q, 10_000));
+
+    // Assess: a whole minute's volume costs 50 bp beyond the slippage
+    for (let k = 1; k < sizes.length; k++) {
+      expect(buys[k]).toBeGreaterThan(buys[k - 1] as number);
+      expect(sells[k]).toBeLessThan(sells[k - 1] as number);
+    }
+    expect(buys[4]).toBeCloseTo(100.02 * 1.0051, 10);
+  });
+
+  it('prices fillMarketOrder with the minute volume it is given', () => {
+    // Act
+    const costs = { ...COSTS, impactCoefficientBps: 50 };
+    const fill = fillMarketOrder({ side: 'sell', qty: 1 }, QUOTE, costs, 0, 10_000);
+
+    // Assess
+    expect(fill?.priceUsd).toBeCloseTo(99.965003, 10);
+  });
+});
 
 describe('fillPriceUsd', () => {
   it('buys at the ask plus slippage and sells at the bid minus slippage', () => {

@@ -40,7 +40,12 @@ import type { BrokerOrderRequest } from '../../../functions/ports/broker.js';
 import { DATE, minute, NEXT_OPEN, OPEN, session } from '../brokers/fixtures.js';
 
 /** Alpaca's equity schedule without slippage: prices are the quotes. */
-const ALPACA = fillCostsOf({ slippageBps: 0, ...BROKER_FEE_SCHEDULES.alpaca_equity.costs });
+// The fees alone: the prices are hand-priced without the preset's market impact.
+const ALPACA = fillCostsOf({
+  slippageBps: 0,
+  ...BROKER_FEE_SCHEDULES.alpaca_equity.costs,
+  impactCoefficientBps: 0,
+});
 
 describe("Alpaca's regulatory fees, by hand", () => {
   it('a USD 50 slice round trip of 0.1 share at USD 500 costs USD 0.03 a day at Alpaca, not USD 0.0015', () => {
