@@ -126,8 +126,15 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
       ),
     );
   }
+  if (applied.execution === 'unconfirmed' && applied.answer.ok) {
+    return page(renderErrorPage('signed', UNCONFIRMED_MESSAGE));
+  }
   return page(pageForAnswer(applied.answer));
 }
+
+/** The page's answer when a redelivery's resume was refused (`unconfirmed`). */
+const UNCONFIRMED_MESSAGE =
+  'Your decision is recorded. The workflow no longer accepts it: either an earlier delivery of this request already resumed it, or its wait had timed out. Check the execution before acting on either.';
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<ApprovalDeps>) {

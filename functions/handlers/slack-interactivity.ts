@@ -113,6 +113,10 @@ export const GONE_MESSAGE = {
   rejected: 'rejection recorded; the workflow had already timed out or ended: not approved',
 } as const;
 
+/** Why a redelivered click's execution is `unconfirmed` (what the answer says). */
+export const UNCONFIRMED_MESSAGE =
+  'decision recorded; the workflow no longer accepts it: an earlier delivery of this click may already have resumed it, or its wait had timed out (see the execution)';
+
 /**
  * Decides a signed Approve / Reject click and answers it; the attempt is recorded once per
  * click (`slackClickKey`), so a redelivery answers the first delivery's recorded attempt.
@@ -163,8 +167,10 @@ async function answerDecision(
   return jsonResponse(200, {
     ok: true,
     decision: answer.status,
-    // `resumed` (now or by an earlier delivery of this click) or `waiting` (chain incomplete).
+    // `resumed` (now or by an earlier delivery of this click), `waiting` (chain incomplete),
+    // or `unconfirmed` (a redelivery's resume refused: resumed earlier, or timed out).
     execution: applied.execution,
+    ...(applied.execution === 'unconfirmed' ? { message: UNCONFIRMED_MESSAGE } : {}),
     by: answer.by,
     // A signature that does not complete the approval chain leaves the execution waiting.
     chain: { step: answer.step, of: answer.of, complete: answer.complete },

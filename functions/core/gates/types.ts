@@ -135,9 +135,12 @@ export function gateVerdictFields(r: GateResult) {
   };
 }
 
-/** True when no gate failed: a `not_judged` gate does not block. */
+/**
+ * True when no gate failed: a `not_judged` gate does not block; any verdict other than `pass`
+ * and `not_judged` (an unknown one included) blocks (fail closed).
+ */
 export function noGateFailed(results: readonly { readonly verdict: string }[]): boolean {
-  return results.every((r) => r.verdict !== 'fail');
+  return results.every((r) => r.verdict === 'pass' || r.verdict === 'not_judged');
 }
 
 /** A gate table's verdicts, counted (an unknown verdict counts as a failure: fail closed). */

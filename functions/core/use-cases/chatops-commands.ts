@@ -11,6 +11,7 @@
  *   cohort), the recent promotions and the pending approvals, and suggests a bankroll from
  *   the expected shortfall and the leverage tier (formula in {@link suggestBankroll}).
  */
+
 import * as z from 'zod';
 import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
@@ -18,6 +19,7 @@ import type { CohortStarter } from '../../ports/cohort-starter.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
 import { pendingApprovalsAt } from '../approval/pending.js';
 import type { AuditEnvironment } from '../audit/record.js';
+import type { Market } from '../calendar/market-calendar.js';
 import { ValidationError } from '../errors.js';
 import { type LeveragePolicy, LeveragePolicySchema } from '../leverage/policy.js';
 import { historicalExpectedShortfall } from '../risk/var.js';
@@ -119,6 +121,8 @@ export interface FundDeps {
   readonly bankrollUsd: number;
   /** The gates' largest parent drawdown (the drawdown circuit breaker), fraction. */
   readonly maxDrawdownFraction: number;
+  /** The market whose cohorts are the evidence (absent: equity-usa, the desk's bankroll). */
+  readonly market?: Market;
 }
 
 /** Confidence of the expected shortfall `fund?` sizes with. */
@@ -194,7 +198,7 @@ export function slackFund(deps: FundDeps): NonNullable<SlashCommandExtensions['f
   return async (): Promise<SlashAnswer> => {
     const nowMs = deps.clock.now();
     const [results, promotions, approvals] = await Promise.all([
-      sessionResults(deps),
+      sessionResults(deps, deps.market ?? 'equity-usa'),
       deps.readModel.listPromotions({ limit: 5 }),
       deps.readModel.listApprovals({ limit: 50 }),
     ]);

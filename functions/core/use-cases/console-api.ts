@@ -112,7 +112,8 @@ export type ConsoleDecisionOutcome =
       /**
        * `resumed` (now, or by an earlier delivery of this request), `waiting` (the chain needs
        * more signatures), `gone` (recorded, but the workflow had already timed out or ended: NOT
-       * acted on).
+       * acted on), `unconfirmed` (a repeat whose re-sent resume was refused: an earlier
+       * delivery may have resumed it, or it had timed out).
        */
       readonly execution: string;
       /** True for a repeat of a request already recorded under the same Idempotency-Key. */

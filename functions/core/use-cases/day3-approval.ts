@@ -73,10 +73,14 @@ export interface AppliedDecision {
    * `resumed`: the execution continues with the decision (now, or by an earlier delivery);
    * `waiting`: the signature is recorded and the chain needs more, so the execution keeps
    * waiting; `gone`: the decision is recorded but the execution no longer waits for it (its
-   * task had timed out or it had ended: Step Functions refused the token), so it was NOT
-   * acted on; `refused`: the attempt was refused, nothing changed.
+   * task had timed out or it had ended: Step Functions refused the token of a fresh claim,
+   * which nothing had used), so it was NOT acted on; `unconfirmed`: the decision is recorded,
+   * and a redelivery's re-sent resume was refused, which Step Functions also answers for a
+   * token an earlier delivery already used: the earlier delivery may have resumed the
+   * execution (its mark was not stored) or the task may have timed out, so neither is claimed
+   * (the execution's history tells); `refused`: the attempt was refused, nothing changed.
    */
-  readonly execution: 'resumed' | 'waiting' | 'gone' | 'refused';
+  readonly execution: 'resumed' | 'waiting' | 'gone' | 'unconfirmed' | 'refused';
   /**
    * True for a redelivery of a request whose attempt was recorded already (under the same
    * `attemptKey`): nothing new was decided; a signature's missing record or unsent resume was
@@ -252,25 +256,29 @@ async function applySignature(
 /**
  * Resumes the execution with the decided request's decision, unless a mark says it was done:
  * with `token` (a fresh claim's) or the store's token for the decider (a redelivery). Marks
- * what it did in the store.
+ * what it did in the store. A refused token means `gone` only for a fresh claim's token,
+ * which nothing had used; a redelivery's refusal is `unconfirmed` and leaves no mark (Step
+ * Functions refuses a token already used as it refuses a timed-out one, and the earlier
+ * delivery may have resumed the execution without storing its mark).
  */
 async function resume(
   deps: ApplyDecisionDeps,
   view: SignedRequest,
   signature: ApprovalSignature,
   token: string | null | undefined,
-): Promise<'resumed' | 'gone'> {
+): Promise<'resumed' | 'gone' | 'unconfirmed'> {
   if (view.resume) return view.resume.outcome;
-  const taskToken =
-    token !== undefined
-      ? token
-      : await deps.approvals.decidedTaskToken(view.approvalId, signature.by);
+  const redelivery = token === undefined;
+  const taskToken = redelivery
+    ? await deps.approvals.decidedTaskToken(view.approvalId, signature.by)
+    : token;
   let outcome: ResumeMark['outcome'] = 'resumed';
   try {
     if (taskToken === null) throw new TaskTokenInvalidError('invalid', 'no task token');
     await sendDecision(deps.taskTokens, taskToken, view.approvalId, signature);
   } catch (err) {
     if (!(err instanceof TaskTokenInvalidError)) throw err;
+    if (redelivery) return 'unconfirmed';
     outcome = 'gone';
   }
   const atIso = deps.clock ? new Date(deps.clock.now()).toISOString() : signature.atIso;

@@ -145,7 +145,7 @@ export async function growPlan(
   if (existing?.status === 'active') {
     throw new ValidationError('plan', `plan ${existing.planId} is active: plan cancel first`);
   }
-  const results = await sessionResults(deps);
+  const results = await sessionResults(deps, deps.market);
   const now = deps.clock.now();
   const created = createPlan({
     planId: `plan-${new Date(now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`,
@@ -205,7 +205,7 @@ export async function reportPlan(
   if (plan?.status !== 'active') return { plan, added: [] };
   const planned = new Set(plan.days.map((d) => d.sessionDate));
   const promotions = (await deps.readModel.listPromotions({ limit: 200 })).items;
-  const actuals: SessionActual[] = (await sessionResults(deps))
+  const actuals: SessionActual[] = (await sessionResults(deps, deps.market))
     .filter((c) => planned.has(c.sessionDate))
     .map((c) => ({
       sessionDate: c.sessionDate,

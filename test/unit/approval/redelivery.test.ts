@@ -119,8 +119,8 @@ describe('a redelivered approval whose first resume failed (S1)', () => {
     expect((await w.store.getForDisplay(APPROVAL_ID)).resume?.outcome).toBe('resumed');
   });
 
-  it('answers "gone" (not approved) when the task had timed out meanwhile, recording once', async () => {
-    // Prepare
+  it('answers "unconfirmed", never "gone", when the re-sent resume is refused (timed out, or resumed by the first delivery), recording once', async () => {
+    // Prepare: the first send fails; the redelivery's send is refused
     const w = await world();
     w.plan.push('transient', 'timed_out');
     await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
@@ -128,10 +128,45 @@ describe('a redelivered approval whose first resume failed (S1)', () => {
     // Act
     const again = await w.attempt(OLIVIA, ['click', 'a-1']);
 
-    // Assess
-    expect(again).toMatchObject({ execution: 'gone', replayed: true });
+    // Assess: Step Functions refuses a spent token as it refuses a timed-out one
+    expect(again).toMatchObject({ execution: 'unconfirmed', replayed: true });
     expect(w.sent).toEqual([]);
     expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+    expect((await w.store.getForDisplay(APPROVAL_ID)).resume).toBeFalsy();
+  });
+
+  it('a first delivery that resumed but could not store its mark: the redelivery does not say "not approved"', async () => {
+    // Prepare: the resume succeeds, the mark fails; the token is spent for the redelivery
+    const w = await world();
+    const markResume = w.store.markResume.bind(w.store);
+    w.store.markResume = async () => {
+      throw new TransientError('UpdateItem: throttled');
+    };
+    const first = await w.attempt(OLIVIA, ['click', 'a-1']);
+    w.store.markResume = markResume;
+    w.plan.push('timed_out');
+
+    // Act
+    const again = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(first).toMatchObject({ execution: 'resumed', replayed: false });
+    expect(again).toMatchObject({ execution: 'unconfirmed', replayed: true });
+    expect(again.execution).not.toBe('gone');
+    expect(w.sent).toEqual([{ token: TASK_TOKEN, kind: 'success' }]);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+
+  it('answers "gone" when the fresh claim\'s own resume is refused (the task had timed out)', async () => {
+    // Prepare
+    const w = await world();
+    w.plan.push('timed_out');
+
+    // Act
+    const first = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(first).toMatchObject({ execution: 'gone', replayed: false });
     expect((await w.store.getForDisplay(APPROVAL_ID)).resume?.outcome).toBe('gone');
   });
 

@@ -34,11 +34,16 @@ const cohort = (sessionDate: string, totalPnlUsd: number) =>
   }) as unknown as CohortSummary;
 
 /** Plan deps over memory: three sessions of evidence, the plan in a map, a memory trail. */
-function fixture() {
+function fixture(extraCohorts: CohortSummary[] = []) {
   const clock = new ManualClock(Date.parse('2013-10-09T21:30:00Z'));
   const audit = new MemoryAuditSink(clock);
   const stored = new Map<string, unknown>();
-  const cohorts = [cohort('2013-10-07', 12), cohort('2013-10-08', -30), cohort('2013-10-09', 8)];
+  const cohorts = [
+    cohort('2013-10-07', 12),
+    cohort('2013-10-08', -30),
+    cohort('2013-10-09', 8),
+    ...extraCohorts,
+  ];
   const deps: PlanDeps = {
     artifacts: {
       putJson: async (key, doc) => {
@@ -179,5 +184,27 @@ describe('plan writes once per request', () => {
     expect(other.answer).toMatchObject({ kind: 'unavailable' });
     expect(trail()).toEqual(['created', 'refused plan_grow']);
     expect(audit.records().filter((r) => r.kind === 'chat_command')).toHaveLength(2);
+  });
+});
+
+describe("a plan's evidence is its own market's cohorts", () => {
+  it('an equity plan ignores the crypto cohort of the same date, which completes later', async () => {
+    // Prepare: the crypto cohort of UTC day 2013-10-09 completes after the equity one
+    const crypto = {
+      ...cohort('2013-10-09', -900),
+      cohortId: 'coh-crypto-20131009',
+      completedAtIso: '2013-10-10T00:30:00.000Z',
+      bankrollUsd: 500,
+      market: 'crypto',
+    } as unknown as CohortSummary;
+    const { deps } = fixture([crypto]);
+
+    // Act
+    const created = await runPlanCommand(deps, GROW, 'console:rick', 'console', null);
+
+    // Assess: the newest equity cohort's bankroll and the equity sessions, never the crypto one
+    expect(created.plan?.bankrollUsd).toBe(10_000);
+    expect(created.plan?.evidence.sessionDates).toEqual(['2013-10-07', '2013-10-08', '2013-10-09']);
+    expect(created.plan?.evidence.n).toBe(3);
   });
 });

@@ -155,6 +155,8 @@ describe('daily baseline gate', () => {
     // Not a pass, and not a failure: the promotion is not blocked
     expect(countVerdicts([none.gate])).toEqual({ passed: 0, failed: 0, notJudged: 1 });
     expect(noGateFailed([none.gate, short.gate])).toBe(true);
+    // an unknown verdict blocks (fail closed), as countVerdicts counts it a failure
+    expect(noGateFailed([{ verdict: 'maybe' }])).toBe(false);
     expect(strongestAction([none.gate])).toBe('none');
   });
 
