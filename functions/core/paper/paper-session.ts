@@ -306,8 +306,9 @@ export function sessionBook(state: Pick<PaperSessionState, 'capitalUsd' | 'order
  * regulatory-fee rounding, USD. The rounding is what the account pays at the end of the day
  * beyond the regulatory fees its fills accrued (each fee type's day total rounded up to the
  * cent, `exchange/regulatory-fees.ts`), over the fees the broker reported by type for this
- * session's orders: the session is its account's only trader that day (one promoted slice per
- * paper account, as each cohort agent is its own account).
+ * session's orders, as if the session were its account's only trader that day: where sessions
+ * share an account-day, each rounds its own orders, an upper bound of its share (cautious),
+ * not an allocation of the account's charge (docs/execution.md).
  */
 export function paperPnl(state: PaperSessionState, markUsd: number): number {
   const book = sessionBook(state);
