@@ -45,7 +45,12 @@ import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
-import { type FillCosts, qtyStep, type RegulatoryFees } from '../cohort/fill-model.js';
+import {
+  type FillCosts,
+  qtyStep,
+  type RegulatoryFees,
+  regulatoryFeesUsd,
+} from '../cohort/fill-model.js';
 import type { Genome } from '../cohort/genome.js';
 import { forcedReductionQty, sizeOrder } from '../cohort/sizing.js';
 import { createStrategy } from '../cohort/strategies.js';
@@ -61,7 +66,7 @@ import {
   DUST_QTY,
   emptyAccountBook,
 } from '../exchange/position-book.js';
-import { regulatoryRoundingByDayUsd } from '../exchange/regulatory-fees.js';
+import { hasRegulatoryFees, regulatoryRoundingByDayUsd } from '../exchange/regulatory-fees.js';
 import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
@@ -389,6 +394,7 @@ async function readKillSwitch(deps: PaperTickDeps): Promise<KillSwitchReading> {
 async function track(
   deps: Pick<PaperTickDeps, 'broker'>,
   orders: readonly PaperOrder[],
+  costs: FillCosts,
 ): Promise<PaperOrder[]> {
   const out: PaperOrder[] = [];
   for (const o of orders) {
@@ -401,7 +407,7 @@ async function track(
       b
         ? {
             ...o,
-            ...reportedByBroker(b),
+            ...reportedByBroker(b, costs),
           }
         : o,
     );
@@ -635,7 +641,10 @@ async function applyKillSwitch(
     open.filter((o) => o.reason !== 'flatten'),
   );
   if (run.canceled.length > 0) {
-    run.state = { ...run.state, orders: await track(deps, run.state.orders) };
+    run.state = {
+      ...run.state,
+      orders: await track(deps, run.state.orders, run.state.limits.costs),
+    };
   }
   if (ks.kind === 'unreadable') {
     return tickResult(run, 'halted', ks.reason, last.t, [], run.canceled);
@@ -808,7 +817,7 @@ async function sendLegs(
     run.canceled = [...run.canceled, ...(await cancelOpen(deps, open))];
   }
   const sent: string[] = [];
-  const orders = [...(await track(deps, run.state.orders))];
+  const orders = [...(await track(deps, run.state.orders, run.state.limits.costs))];
   let position = q;
   let reducingNotionalUsd = 0;
   let view: AccountView | null = null;
@@ -852,7 +861,7 @@ async function sendLegs(
       break;
     }
     try {
-      orders.push(await submitPaperOrder(deps, base, run.state.market));
+      orders.push(await submitPaperOrder(deps, base, run.state.market, run.state.limits.costs));
       sent.push(id);
     } catch (err) {
       if (!(err instanceof BrokerRejectedError)) throw err;
@@ -876,7 +885,11 @@ export async function paperTick(
   const run: TickRun = {
     deps,
     nowMs,
-    state: { ...input, orders: await track(deps, input.orders), ticks: input.ticks + 1 },
+    state: {
+      ...input,
+      orders: await track(deps, input.orders, input.limits.costs),
+      ticks: input.ticks + 1,
+    },
     markUsd: null,
     barsHash: null,
     refused: [],
@@ -932,7 +945,10 @@ async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<
   const cancelable = expiresAtClose ? [] : open.filter((o) => o.status !== 'pending_cancel');
   if (cancelable.length > 0) {
     run.canceled = await cancelOpen(run.deps, cancelable);
-    run.state = { ...run.state, orders: await track(run.deps, run.state.orders) };
+    run.state = {
+      ...run.state,
+      orders: await track(run.deps, run.state.orders, run.state.limits.costs),
+    };
   }
   const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));
   const done = !stillOpen || run.nowMs >= run.state.closeMs + 5 * MINUTE_MS;
@@ -962,7 +978,7 @@ async function adoptKillSwitchFlatten(
   const at = Number.isFinite(submittedMs) ? submittedMs : nowMs;
   const adopted: PaperOrder = {
     ...newOrder(state.symbol, id, known.side, known.qty, 'flatten', at, at),
-    ...reportedByBroker(known),
+    ...reportedByBroker(known, state.limits.costs),
   };
   return { ...state, orders: [...state.orders, adopted] };
 }
@@ -986,7 +1002,7 @@ export async function settleSessionOrders(
   nowMs: number,
 ): Promise<PaperSessionState> {
   const adopted = await adoptKillSwitchFlatten(deps, state, nowMs);
-  return { ...adopted, orders: await track(deps, adopted.orders) };
+  return { ...adopted, orders: await track(deps, adopted.orders, adopted.limits.costs) };
 }
 
 /** Signed shares the session's open flatten orders have still to fill (sells negative). */
@@ -1034,30 +1050,51 @@ async function submitPaperOrder(
   deps: PaperTickDeps,
   base: PaperOrder,
   market: MarketSession['market'],
+  costs: FillCosts,
 ): Promise<PaperOrder> {
   const request = marketOrderRequest({ ...base, market });
   const { order } = deps.intentTrail
     ? // A retried tick decides the same orders under the same ids: mayBeKnown always.
       await submitOnce(deps.intentTrail, deps.broker, request, { mayBeKnown: true })
     : await deps.broker.submitOrder(request);
-  return { ...base, ...reportedByBroker(order) };
+  return { ...base, ...reportedByBroker(order, costs) };
 }
 
-/** What the broker reports of an order: status, fills, fees (by regulatory type when given). */
+/**
+ * What the broker reports of an order: status, fills, fees by regulatory type. A broker that
+ * reports no breakdown (Alpaca paper: `feesUsd` is the order's commission; Alpaca charges the
+ * SEC fee, FINRA TAF and CAT fee as account activities, outside the order) is taken to have
+ * charged none in `feesUsd`: the session prices its filled shares at the stage's rates
+ * (`regulatoryFeesUsd` of the fill model, per order: SEC on the principal, TAF capped per
+ * order, CAT on the shares rounded up), as its reference simulation charges them, and adds
+ * them to `feesUsd`. So paper PnL and parity compare fills, not fee bookkeeping; at rates of 0
+ * (`cohort_default`, crypto) nothing is added.
+ */
 function reportedByBroker(
   b: BrokerOrder,
+  costs: FillCosts,
 ): Pick<
   PaperOrder,
   'status' | 'filledQty' | 'avgPriceUsd' | 'feesUsd' | 'updatedAtIso' | 'regulatoryFeesUsd'
 > {
+  const modelled = b.regulatoryFeesUsd ? undefined : modelledRegulatoryFees(b, costs);
+  const regulatory = b.regulatoryFeesUsd ?? modelled;
+  const added = modelled ? modelled.secUsd + modelled.tafUsd + modelled.catUsd : 0;
   return {
     status: b.status,
     filledQty: b.filledQty,
     avgPriceUsd: b.filledAvgPriceUsd,
-    feesUsd: b.feesUsd,
+    feesUsd: b.feesUsd + added,
     updatedAtIso: b.updatedAtIso,
-    ...(b.regulatoryFeesUsd ? { regulatoryFeesUsd: b.regulatoryFeesUsd } : {}),
+    ...(regulatory ? { regulatoryFeesUsd: regulatory } : {}),
   };
+}
+
+/** The regulatory fees of an order's fills at the stage's rates; undefined when none. */
+function modelledRegulatoryFees(b: BrokerOrder, costs: FillCosts): RegulatoryFees | undefined {
+  if (!(b.filledQty > 0) || b.filledAvgPriceUsd === null) return undefined;
+  const fees = regulatoryFeesUsd(b.filledQty, b.filledAvgPriceUsd, costs, b.side);
+  return hasRegulatoryFees(fees) ? fees : undefined;
 }
 
 /** The tick's action: halted, orders sent, only refusals, or nothing. */

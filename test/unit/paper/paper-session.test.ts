@@ -22,6 +22,7 @@ import {
 import { type PaperSessionState, paperTick } from '../../../functions/core/paper/paper-session.js';
 import { parityRecord, runReferenceSession } from '../../../functions/core/paper/reference.js';
 import { paperSessionResult } from '../../../functions/core/paper/track-record.js';
+import type { BrokerOrder, BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
@@ -86,15 +87,50 @@ function initial(
   });
 }
 
+/**
+ * The broker's orders as Alpaca paper reports them: `feesUsd` is the commission (the
+ * regulatory fees are account activities, outside the order) and no fees by type.
+ */
+function asAlpacaReports(order: BrokerOrder): BrokerOrder {
+  const { regulatoryFeesUsd: r, ...rest } = order;
+  return { ...rest, feesUsd: order.feesUsd - (r ? r.secUsd + r.tafUsd + r.catUsd : 0) };
+}
+
+/** `broker` reporting its orders as Alpaca paper does ({@link asAlpacaReports}). */
+function reportingLikeAlpaca(broker: SimulatedPaperBroker): BrokerPort {
+  const b = broker as unknown as BrokerPort;
+  return {
+    ...b,
+    name: b.name,
+    submitOrder: async (r) => {
+      const out = await b.submitOrder(r);
+      return { ...out, order: asAlpacaReports(out.order) };
+    },
+    getOrderByClientOrderId: async (id) => {
+      const o = await b.getOrderByClientOrderId(id);
+      return o ? asAlpacaReports(o) : null;
+    },
+    cancelOrder: async (id) => asAlpacaReports(await b.cancelOrder(id)),
+    listOpenOrders: async () => (await b.listOpenOrders()).map(asAlpacaReports),
+    listPositions: () => b.listPositions(),
+    getAccount: () => b.getAccount(),
+  };
+}
+
 /** Runs the session through a fresh simulated paper broker on the workflow's tick schedule. */
-async function runPaper(start: PaperSessionState, exchange: ExchangeConfig = EXCHANGE) {
+async function runPaper(
+  start: PaperSessionState,
+  exchange: ExchangeConfig = EXCHANGE,
+  reports: 'by type' | 'like Alpaca' = 'by type',
+) {
   const clock = new ManualClock(start.startedAtMs);
-  const broker = new SimulatedPaperBroker({
+  const simulated = new SimulatedPaperBroker({
     store: new InMemorySimulatedBrokerStore(),
     marketData,
     clock,
     config: { ...exchange, startingCashUsd: 100_000 },
   });
+  const broker = reports === 'by type' ? simulated : reportingLikeAlpaca(simulated);
   let state = start;
   while (!state.done) {
     const out = await paperTick({ broker, marketData, clock, killSwitch: off }, state);
@@ -104,7 +140,7 @@ async function runPaper(start: PaperSessionState, exchange: ExchangeConfig = EXC
   const positions = await broker.listPositions();
   // The next New York day: the account has paid the session day's regulatory-fee charge.
   clock.set(start.closeMs + 12 * 3_600_000);
-  return { state, positions, ledger: await broker.getLedger() };
+  return { state, positions, ledger: await simulated.getLedger() };
 }
 
 /**
@@ -277,5 +313,30 @@ describe('paper session vs its reference simulation (every shared session)', () 
     expect(feesUsd).toBeGreaterThan(0);
     // Sessions whose daily charge differs from the sum of the per-fill fees by a cent or more
     expect(roundedDays).toBeGreaterThan(0);
+  }, 600_000);
+
+  it("at a broker that reports no fees by type (Alpaca paper), the session prices its orders' regulatory fees at the stage's rates: paper PnL still equals the reference's to the cent", async () => {
+    const alpaca: ExchangeConfig = { ...EXCHANGE, costs: stageFeeCosts('alpaca_equity') };
+    const date = SESSIONS[2] as string;
+    const open = (await marketData.loadSession(date, ['SPY'])).timestamps[0] as number;
+    let modelledUsd = 0;
+    for (const [k, genome] of (await promotedGenomes(date, 13)).entries()) {
+      // Prepare
+      const start = initial(date, genome, k, open, alpaca);
+
+      // Act
+      const paper = await runPaper(start, alpaca, 'like Alpaca');
+      const reference = await runReferenceSession(marketData, start, alpaca);
+      const parity = parityRecord(paper.state, reference.state, reference.session, 0);
+
+      // Assess: the fees by type the broker did not report are priced, and parity holds
+      for (const o of paper.state.orders) {
+        const r = o.regulatoryFeesUsd;
+        if (r) modelledUsd += r.secUsd + r.tafUsd + r.catUsd;
+      }
+      expect(cents(parity.differenceUsd)).toBe(0);
+      expect(parity.paperPnlUsd).toBeCloseTo(pnlByHand(paper.state.orders).pnlUsd, 9);
+    }
+    expect(modelledUsd).toBeGreaterThan(0);
   }, 600_000);
 });
