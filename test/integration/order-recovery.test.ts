@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
 import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
 import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
-import { submitPromotionOrders } from '../../functions/core/use-cases/promotion-orders.js';
+import {
+  pollPromotionOrders,
+  submitPromotionOrders,
+} from '../../functions/core/use-cases/promotion-orders.js';
 import {
   type PromotionRecoveryDeps,
   recoverPromotion,
@@ -355,22 +358,12 @@ describe('order intent and crash recovery', () => {
     /** A promotion whose process died after the broker accepted its one entry. */
     const abandoned = async (approvalId: string) => {
       const deps = { ...alpacaDeps(crashing('after')) };
-      stack.clock.set(Date.parse('2013-10-08T15:05:00.000Z'));
-      const staged = await stagePromotion(deps, {
-        request: { source: 'test', cohortId, approvalId, capitalSliceUsd: 5 },
-        executionName: `race-${approvalId}`,
-        executionId: `arn:local:race-${approvalId}`,
-      });
-      if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
-      const gates = await evaluatePromotionGates(deps, { promotion: staged.promotion });
-      expect(gates.passed).toBe(true);
-      await expect(
-        submitPromotionOrders(deps, { promotion: staged.promotion, plan: gates.plan }),
-      ).rejects.toThrow(/killed after/);
-      return staged.promotion;
+      const { p, plan } = await stageApproved(deps, '2013-10-08T15:05:00.000Z', approvalId);
+      await expect(submitPromotionOrders(deps, { promotion: p, plan })).rejects.toThrow(
+        /killed after/,
+      );
+      return p;
     };
-    const heldQty = async (account: string, symbol: string) =>
-      (await alpacaDeps().promotions.getBook(account)).book.positions[symbol]?.qty ?? 0;
     /** Each recorded transition (client_order_id, status, filled_qty) and how often. */
     const transitions = async (promotionId: string) => {
       const counts = new Map<string, number>();
@@ -384,7 +377,7 @@ describe('order intent and crash recovery', () => {
     it('record each order transition once, book its fill once and close the promotion once', async () => {
       // Prepare
       const p = await abandoned('race-keyed');
-      const before = await heldQty(p.broker, p.genome.symbol);
+      const before = await bookedPosition(p);
       const [a, b] = racing();
 
       // Act
@@ -401,7 +394,7 @@ describe('order intent and crash recovery', () => {
       const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
       expect(Math.abs(signed)).toBeGreaterThan(0);
       expect(order?.bookedQty).toBe(order?.order.filledQty);
-      expect((await heldQty(p.broker, p.genome.symbol)) - before).toBeCloseTo(signed, 9);
+      expect((await bookedPosition(p)) - before).toBeCloseTo(signed, 9);
       expect([ra.outcome, rb.outcome]).toEqual(['failed', 'failed']);
       expect((await kindsOf(p.promotionId)).filter((k) => k === 'workflow_failed')).toHaveLength(1);
     });
@@ -409,7 +402,7 @@ describe('order intent and crash recovery', () => {
     it('control: with a sink that cannot key its appends both sweeps record the transition; the fill is still booked once', async () => {
       // Prepare
       const p = await abandoned('race-plain');
-      const before = await heldQty(p.broker, p.genome.symbol);
+      const before = await bookedPosition(p);
       const real = alpacaDeps().audit;
       const plain = { append: real.append.bind(real), appendMany: real.appendMany.bind(real) };
       const [a, b] = racing(plain);
@@ -424,7 +417,162 @@ describe('order intent and crash recovery', () => {
       expect(Math.max(...(await transitions(p.promotionId)).values())).toBeGreaterThan(1);
       const [order] = await alpacaDeps().promotions.listOrders(p.promotionId);
       const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
-      expect((await heldQty(p.broker, p.genome.symbol)) - before).toBeCloseTo(signed, 9);
+      expect((await bookedPosition(p)) - before).toBeCloseTo(signed, 9);
     });
+  });
+});
+
+/**
+ * A promotion of the cohort's best candidate under approval `approvalId` (a 5 USD slice, its own
+ * promotion id), staged at `nowIso` and gated (passed).
+ */
+async function stageApproved(deps: PromotionRecoveryDeps, nowIso: string, approvalId: string) {
+  stack.clock.set(Date.parse(nowIso));
+  const staged = await stagePromotion(deps, {
+    request: { source: 'test', cohortId, approvalId, capitalSliceUsd: 5 },
+    executionName: `rc-${approvalId}`,
+    executionId: `arn:local:rc-${approvalId}`,
+  });
+  if (staged.skipped) throw new Error(`not staged: ${staged.reason}`);
+  const gates = await evaluatePromotionGates(deps, { promotion: staged.promotion });
+  expect(gates.passed).toBe(true);
+  return { p: staged.promotion, plan: gates.plan };
+}
+
+/** Signed shares of the promotion's symbol in its account's position book. */
+async function bookedPosition(p: { broker: string; genome: { symbol: string } }) {
+  return (
+    (await alpacaDeps().promotions.getBook(p.broker)).book.positions[p.genome.symbol]?.qty ?? 0
+  );
+}
+
+describe('a cancel that fails during promotion recovery', () => {
+  // An account whose orders stay `new` for two reads (the sweep's, the cancel's own) and fill
+  // on the third: the order fills while the sweep's cancel is failing.
+  let slow: FakeAlpaca;
+  let slowBroker: AlpacaPaperBroker;
+  const ATTEMPTS = 2;
+
+  beforeAll(async () => {
+    const clock = new ManualClock(Date.UTC(2013, 9, 8, 15));
+    ({ fake: slow, broker: slowBroker } = await startFakeAlpacaBroker({
+      keyId: KEY_ID,
+      secretKey: SECRET,
+      clock,
+      sleep: async (ms: number) => {
+        clock.advance(ms);
+      },
+      timeoutMs: 30_000,
+      fake: { statusSchedule: ['new', 'new', 'filled'] },
+      broker: { maxAttempts: ATTEMPTS },
+    }));
+  });
+
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it("takes the broker's answer: the fill is booked and the promotion closed with workflow_failed in this sweep; exactly one entry", async () => {
+    // Prepare: a promotion whose process died after the broker accepted its entry
+    const base = alpacaDeps();
+    const dying: BrokerPort = Object.assign(Object.create(slowBroker) as BrokerPort, {
+      name: slowBroker.name,
+      submitOrder: async (req: Parameters<BrokerPort['submitOrder']>[0]) => {
+        await slowBroker.submitOrder(req);
+        throw new Error('process killed after the broker call');
+      },
+    });
+    const deps: PromotionRecoveryDeps = {
+      ...base,
+      brokerAt: () => dying,
+      brokerFor: () => slowBroker,
+    };
+    const { p, plan } = await stageApproved(deps, '2013-10-08T15:10:00.000Z', 'cancel-fails');
+    await expect(submitPromotionOrders(deps, { promotion: p, plan })).rejects.toThrow(
+      /killed after/,
+    );
+    const before = await bookedPosition(p);
+    // Every attempt of the sweep's cancel fails (5xx), the adapter's retries included
+    slow.inject(
+      ...Array.from({ length: ATTEMPTS }, () => ({
+        method: 'DELETE',
+        path: '/v2/orders/',
+        status: 500,
+      })),
+    );
+
+    // Act
+    const out = await recoverPromotion(deps, p.promotionId, stack.clock.now());
+
+    // Assess: the cancel was tried and failed; the broker's fill is ours, booked once
+    expect(slow.count('DELETE', `/v2/orders/${slow.orders()[0]?.id}`)).toBe(ATTEMPTS);
+    expect(out).toMatchObject({
+      outcome: 'failed',
+      orders: [{ atBroker: true, statusBefore: 'pending_new', statusAfter: 'filled' }],
+    });
+    const [order] = await base.promotions.listOrders(p.promotionId);
+    expect(order?.order.status).toBe('filled');
+    expect(order?.order.filledQty).toBeGreaterThan(0);
+    expect(order?.bookedQty).toBe(order?.order.filledQty);
+    const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
+    expect((await bookedPosition(p)) - before).toBeCloseTo(signed, 9);
+    expect((await base.promotions.get(p.promotionId)).status).toBe('failed');
+    expect((await kindsOf(p.promotionId)).slice(-2)).toEqual([
+      'workflow_failed',
+      'promotion_completed',
+    ]);
+    const filled = (await statusChanges(p.promotionId)).filter(
+      (r) => r.payload.status === 'filled',
+    );
+    expect(filled).toHaveLength(1);
+    expect(slow.orders().filter((o) => o.clientOrderId.includes(p.promotionId))).toHaveLength(1);
+  });
+});
+
+describe('a fill whose booking lost every round against other writers of the book', () => {
+  it('is booked by the crash sweep, once (the order is already filled: only its booking was left)', async () => {
+    // Prepare: a promotion's entry, sent and accepted
+    const base = alpacaDeps();
+    const { p, plan } = await stageApproved(base, '2013-10-08T15:20:00.000Z', 'unbooked');
+    await submitPromotionOrders(base, { promotion: p, plan });
+    await pollPromotionOrders(base, { promotion: p });
+    const before = await bookedPosition(p);
+    // Another writer of the account's book saves it between each of our reads and writes
+    // (DynamoDB answers our transaction `book_moved`), 5 times: the poll that sees the fill
+    // saves the order filled with its fill left to book; then the process dies.
+    let rivals = 5;
+    const promotions = Object.assign(Object.create(base.promotions) as typeof base.promotions, {
+      getBook: async (account: string) => {
+        const read = await base.promotions.getBook(account);
+        if (rivals > 0) {
+          rivals -= 1;
+          expect(await base.promotions.saveBook(account, read.book, read.version)).toBe(true);
+        }
+        return read;
+      },
+    });
+    await pollPromotionOrders({ ...base, promotions }, { promotion: p });
+    const [unbooked] = await base.promotions.listOrders(p.promotionId);
+    expect(unbooked).toMatchObject({ bookedQty: 0, order: { status: 'filled' } });
+    expect(await bookedPosition(p)).toBe(before);
+
+    // Act: the crash sweep, then a second one
+    const out = await recoverPromotion(base, p.promotionId, stack.clock.now());
+    await recoverPromotion(base, p.promotionId, stack.clock.now());
+
+    // Assess: booked once, the promotion closed
+    const [order] = await base.promotions.listOrders(p.promotionId);
+    expect(order?.bookedQty).toBe(order?.order.filledQty);
+    const signed = (order?.order.side === 'buy' ? 1 : -1) * (order?.order.filledQty ?? 0);
+    expect(Math.abs(signed)).toBeGreaterThan(0);
+    expect((await bookedPosition(p)) - before).toBeCloseTo(signed, 9);
+    expect(out).toMatchObject({
+      outcome: 'failed',
+      orders: [{ atBroker: true, statusBefore: 'filled', statusAfter: 'filled' }],
+    });
+    const filled = (await statusChanges(p.promotionId)).filter(
+      (r) => r.payload.status === 'filled',
+    );
+    expect(filled).toHaveLength(1);
   });
 });

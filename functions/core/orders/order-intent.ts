@@ -24,7 +24,12 @@ import type { AuditEnvironment, SubjectField } from '../audit/record.js';
 import { appendKeyed } from '../audit/step-scoped.js';
 import { alpacaTimeInForce } from '../exchange/exchange-model.js';
 import type { MarketSession } from '../market/types.js';
-import type { OrderEvent, OrderSide, OrderSnapshot } from './order.js';
+import {
+  isTerminalOrderStatus,
+  type OrderEvent,
+  type OrderSide,
+  type OrderSnapshot,
+} from './order.js';
 
 /**
  * The market order stagegate sends: `qty` shares (> 0) of `symbol` on `side`, with the time in
@@ -180,4 +185,32 @@ export function brokerReportEvents(
       } as OrderEvent);
   }
   return events;
+}
+
+/**
+ * Cancels an order still open at the broker, as a crash sweeper does with an order nobody
+ * watches any more. When the cancel itself fails (a timeout, a 5xx after the adapter's
+ * retries, another sweep's cancel first), the broker is asked for the order by
+ * client_order_id and, when it now shows it terminal (`filled`, `canceled` with or without a
+ * partial fill, `expired`, `rejected`), that is the answer: the caller books what the broker
+ * says instead of giving up and leaving the fill unbooked. Used by both sweeps: the promotion's
+ * orders (use-cases/promotion-recovery.ts) and an abandoned paper session's
+ * (use-cases/paper-session-recovery.ts).
+ *
+ * @returns the broker's view of the order after the cancel (or after the failed cancel).
+ * @throws the cancel's own error when the order is still open at the broker (or unknown to
+ *   it) after the failed cancel: the next sweep retries; the read's error when the broker
+ *   cannot be read either.
+ */
+export async function cancelOrLearn(
+  broker: BrokerPort,
+  clientOrderId: string,
+): Promise<BrokerOrder> {
+  try {
+    return await broker.cancelOrder(clientOrderId);
+  } catch (err) {
+    const now = await broker.getOrderByClientOrderId(clientOrderId);
+    if (now && isTerminalOrderStatus(now.status)) return now;
+    throw err;
+  }
 }

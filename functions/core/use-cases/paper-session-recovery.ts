@@ -28,7 +28,7 @@ import { BrokerRejectedError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus } from '../orders/order.js';
-import { marketOrderRequest, submitOnce } from '../orders/order-intent.js';
+import { cancelOrLearn, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import type { StagedPromotion } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';
@@ -138,21 +138,6 @@ export async function recoverPaperSession(
   });
   await deps.sessionBooks.save(account, left);
   return { orders, positionQty: qty, flatten };
-}
-
-/**
- * Cancels an open order; when the cancel fails and the broker now shows the order terminal
- * (another sweep canceled it first, or it filled meanwhile), that is its answer.
- * @throws the cancel's error when the order is still open (the next sweep retries).
- */
-async function cancelOrLearn(broker: BrokerPort, clientOrderId: string) {
-  try {
-    return await broker.cancelOrder(clientOrderId);
-  } catch (err) {
-    const now = await broker.getOrderByClientOrderId(clientOrderId);
-    if (now && isTerminalOrderStatus(now.status)) return now;
-    throw err;
-  }
 }
 
 /** The abandoned session's `reconciliation` record (scope `session`): flat, or what it held. */

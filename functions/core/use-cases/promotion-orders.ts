@@ -18,7 +18,12 @@ import {
   type OrderSnapshot,
   type OrderStatus,
 } from '../orders/order.js';
-import { brokerReportEvents, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
+import {
+  brokerReportEvents,
+  cancelOrLearn,
+  marketOrderRequest,
+  submitOnce,
+} from '../orders/order-intent.js';
 import { type Discrepancy, reconcile } from '../orders/reconcile.js';
 import {
   killSwitchState,
@@ -70,12 +75,32 @@ export async function recordOrderStatus(
   );
 }
 
+/** Shares an order has filled that the position book does not hold yet (0 when all booked). */
+export function unbookedQty(o: PromotionOrder): number {
+  return Math.max(0, o.order.filledQty - o.bookedQty);
+}
+
+/**
+ * True when nothing is left to do for an order: terminal at the broker AND its fills booked.
+ * A terminal order whose booking lost every optimistic-concurrency round
+ * ({@link commitTransition}) is not settled: the next poll or sweep books it.
+ */
+export function isSettled(o: PromotionOrder): boolean {
+  return isTerminalOrderStatus(o.order.status) && unbookedQty(o) <= QTY_EPSILON;
+}
+
+/** Share-quantity tolerance of the booking (fractional shares in float). */
+const QTY_EPSILON = 1e-9;
+
 /**
  * Applies the broker's view of an order to our snapshot through the Order entity (an
  * illegal transition throws IllegalOrderTransitionError) and, when anything moved, records
- * `order_status_changed` (once per transition) and then saves the order with its new fills
- * booked into THE position book (`exchange/position-book.ts`) in one conditional write
- * ({@link commitTransition}): of two writers that read the same order, one moves it and books.
+ * `order_status_changed` (once per transition); then, when anything moved or the order still
+ * has fills the book does not hold (an earlier booking lost its 5 rounds), saves the order
+ * with those fills booked into THE position book (`exchange/position-book.ts`) in one
+ * conditional write ({@link commitTransition}): of two writers that read the same order, one
+ * moves it and books. A fill is booked once: `bookedQty` is saved with the book, and the
+ * write is conditional on the `bookedQty` read (the order's key is its client_order_id).
  *
  * @returns the order as saved: this call's, or the one another writer saved first.
  */
@@ -91,20 +116,23 @@ export async function syncOrder(
   // the state machine's Catch): a broker report never silently rewrites an order's history.
   for (const ev of brokerReportEvents(tracked.order, reported, nowMs)) order.apply(ev);
   const next = order.snapshot();
-  if (next.status === tracked.order.status && next.filledQty === tracked.order.filledQty)
-    return tracked;
+  const moved = next.status !== tracked.order.status || next.filledQty !== tracked.order.filledQty;
+  if (!moved && next.filledQty - tracked.bookedQty <= QTY_EPSILON) return tracked;
   // Recorded before the write: a crash in between leaves the order as it was, and the retry
   // observes the same transition under the same key (nothing new recorded, nothing lost).
-  await recordOrderStatus(deps, p.promotionId, tracked.order.status, next, {
-    broker_status: reported.status,
-  });
+  if (moved)
+    await recordOrderStatus(deps, p.promotionId, tracked.order.status, next, {
+      broker_status: reported.status,
+    });
   return commitTransition(deps, p, tracked, next, { feesUsd: reported.feesUsd, atMs: nowMs });
 }
 
 /**
- * Saves `tracked` -> `next` with the new fills booked (`transitionOrder`: the order and the
- * book in one conditional write; re-read on a moved book, at most 5 rounds, then the order
- * alone with its fills left to book). Another writer's transition wins: its order is returned.
+ * Saves `tracked` -> `next` with the fills not yet booked (`next.filledQty - bookedQty`
+ * shares, priced at what they cost beyond the booked notional) applied to the book
+ * (`transitionOrder`: the order and the book in one conditional write; re-read on a moved
+ * book, at most 5 rounds, then the order alone with its fills left to book by the next sync).
+ * Another writer's transition wins: its order is returned.
  */
 export async function commitTransition(
   deps: Pick<PromotionDeps, 'promotions'>,
@@ -114,23 +142,30 @@ export async function commitTransition(
   fill: { readonly feesUsd: number; readonly atMs: number },
 ): Promise<PromotionOrder> {
   const toBook = next.filledQty - tracked.bookedQty;
+  const bookedNotionalUsd = bookedNotional(tracked);
   const unbooked: PromotionOrder = {
     ...tracked,
     bookedFeesUsd: tracked.bookedFeesUsd ?? 0,
+    bookedNotionalUsd,
     order: next,
   };
-  for (let attempt = 0; toBook > 1e-9 && attempt < 5; attempt++) {
+  const filledNotionalUsd = next.filledQty * (next.avgFillPriceUsd ?? 0);
+  for (let attempt = 0; toBook > QTY_EPSILON && attempt < 5; attempt++) {
     const { book, version } = await deps.promotions.getBook(p.broker);
-    const prevNotional = tracked.bookedQty * (tracked.order.avgFillPriceUsd ?? 0);
     const booked = applyBookFill(book, {
       symbol: next.symbol,
       side: next.side,
       qty: toBook,
-      priceUsd: (next.filledQty * (next.avgFillPriceUsd ?? 0) - prevNotional) / toBook,
+      priceUsd: (filledNotionalUsd - bookedNotionalUsd) / toBook,
       feeUsd: Math.max(0, fill.feesUsd - (tracked.bookedFeesUsd ?? 0)),
       atMs: fill.atMs,
     });
-    const updated = { ...unbooked, bookedQty: next.filledQty, bookedFeesUsd: fill.feesUsd };
+    const updated: PromotionOrder = {
+      ...unbooked,
+      bookedQty: next.filledQty,
+      bookedFeesUsd: fill.feesUsd,
+      bookedNotionalUsd: filledNotionalUsd,
+    };
     const write = { account: p.broker, book: booked, expectedVersion: version };
     const out = await deps.promotions.transitionOrder(updated, tracked, write);
     if (out.outcome === 'saved') return updated;
@@ -138,6 +173,15 @@ export async function commitTransition(
   }
   const out = await deps.promotions.transitionOrder(unbooked, tracked);
   return out.outcome === 'order_moved' ? out.stored : unbooked;
+}
+
+/**
+ * What the booked fills of an order cost, USD (shares x price): as saved, or, for an order
+ * saved before the field existed, its booked shares at the order's average fill price (exact
+ * while every fill was booked, the only state such an order was saved in).
+ */
+function bookedNotional(o: PromotionOrder): number {
+  return o.bookedNotionalUsd ?? o.bookedQty * (o.order.avgFillPriceUsd ?? 0);
 }
 
 export interface OrdersOutput {
@@ -291,7 +335,8 @@ export async function submitPromotionOrders(
 }
 
 /**
- * Poll: asks the broker for every open order of the promotion and applies what moved.
+ * Poll: asks the broker for every order of the promotion that is open, or terminal with fills
+ * not yet booked, and applies what moved (and books what was left unbooked).
  * With `cancelOpen`, requests cancellation of every order still open first (the poll budget
  * ran out, or the kill switch was engaged).
  */
@@ -308,13 +353,16 @@ export async function pollPromotionOrders(
   const tracked = await deps.promotions.listOrders(p.promotionId);
   const out: PromotionOrder[] = [];
   for (const o of tracked) {
-    if (isTerminalOrderStatus(o.order.status)) {
+    if (isSettled(o)) {
       out.push(o);
       continue;
     }
-    const reported = input.cancelOpen
-      ? await broker.cancelOrder(o.order.clientOrderId)
-      : await broker.getOrderByClientOrderId(o.order.clientOrderId);
+    // A terminal order is only read (its fills left to book); an open one is cancelled on
+    // request, the broker's answer taken when the cancel fails (`cancelOrLearn`).
+    const reported =
+      input.cancelOpen && !isTerminalOrderStatus(o.order.status)
+        ? await cancelOrLearn(broker, o.order.clientOrderId)
+        : await broker.getOrderByClientOrderId(o.order.clientOrderId);
     out.push(reported ? await syncOrder(deps, p, o, reported, now) : o);
   }
   return ordersOutput(out);

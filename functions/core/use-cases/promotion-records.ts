@@ -181,6 +181,12 @@ export const PromotionOrderSchema = z.object({
   bookedQty: z.number().min(0),
   /** Fees (as the broker reported them) already booked, USD. */
   bookedFeesUsd: z.number().min(0).optional(),
+  /**
+   * What the booked shares cost, USD (sum of shares x fill price over the booked fills):
+   * prices the fills booked later. Absent on orders saved before it existed (all their fills
+   * booked): `bookedQty` x the order's average fill price.
+   */
+  bookedNotionalUsd: z.number().min(0).optional(),
   order: OrderSnapshotSchema,
 });
 export type PromotionOrder = z.infer<typeof PromotionOrderSchema>;

@@ -4,7 +4,12 @@
  * with the broker by client_order_id (functions/core/orders/order-intent.ts):
  * - the broker knows it: our snapshot and position book catch up with the broker's view
  *   (`order_status_changed`), and an order still open is canceled (nobody watches it any more;
- *   the pipeline does the same when its poll budget runs out);
+ *   the pipeline does the same when its poll budget runs out); when the cancel fails, the
+ *   broker's own view by client_order_id is taken when it is terminal (filled, or canceled
+ *   with what filled), as the paper-session sweep does (`cancelOrLearn`, orders/order-intent.ts),
+ *   so the fill is booked and the promotion closed in this sweep;
+ * - a terminal order whose fills were never booked (its booking lost every round against
+ *   other writers of the book) is read from the broker and booked, once;
  * - the broker never saw it (the crash came between `order_intent` and the broker call): the
  *   reservation is canceled and never sent.
  * The promotion then ends as `failed` with `workflow_failed` and `promotion_completed`
@@ -19,9 +24,10 @@ import type { SessionBookRegistry } from '../../ports/session-books.js';
 import { auditDraft } from '../audit/record.js';
 import { appendManyKeyed } from '../audit/step-scoped.js';
 import { isTerminalOrderStatus, Order, type OrderEvent } from '../orders/order.js';
+import { cancelOrLearn } from '../orders/order-intent.js';
 import { recoverPaperSession } from './paper-session-recovery.js';
 import type { PromotionDeps } from './promotion.js';
-import { commitTransition, recordOrderStatus, syncOrder } from './promotion-orders.js';
+import { commitTransition, isSettled, recordOrderStatus, syncOrder } from './promotion-orders.js';
 import type { PromotionOrder } from './promotion-records.js';
 
 const ACTOR = 'stagegate/in-flight-recovery';
@@ -58,8 +64,10 @@ interface RecoveredOrder {
 }
 
 /**
- * Settles one non-terminal order of an abandoned promotion: synced from the broker and
- * cancelled there when still open, or cancelled locally (recorded) when it never reached it.
+ * Settles one unsettled order of an abandoned promotion (open, or terminal with fills not yet
+ * booked): synced from the broker and booked, and cancelled there when still open (when the
+ * cancel fails, the broker's answer by client_order_id is taken: `cancelOrLearn`); or
+ * cancelled locally (recorded) when it never reached the broker.
  */
 async function recoverOrder(
   deps: PromotionRecoveryDeps,
@@ -71,22 +79,13 @@ async function recoverOrder(
   const coid = tracked.order.clientOrderId;
   const before = tracked.order.status;
   const reported = await broker.getOrderByClientOrderId(coid);
-  let current: PromotionOrder;
+  let current = tracked;
   if (reported) {
     current = await syncOrder(deps, p, tracked, reported, nowMs);
     if (!isTerminalOrderStatus(current.order.status))
-      current = await syncOrder(deps, p, current, await broker.cancelOrder(coid), nowMs);
-  } else {
-    const order = Order.rehydrate(tracked.order);
-    order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
-    const reason =
-      'never reached the broker (crash between order_intent and the broker call); not sent';
-    // Recorded (once per transition) before the conditional write, as syncOrder does.
-    await recordOrderStatus(deps, p.promotionId, before, order.snapshot(), { reason }, ACTOR);
-    current = await commitTransition(deps, p, tracked, order.snapshot(), {
-      feesUsd: 0,
-      atMs: nowMs,
-    });
+      current = await syncOrder(deps, p, current, await cancelOrLearn(broker, coid), nowMs);
+  } else if (!isTerminalOrderStatus(before)) {
+    current = await cancelNeverSent(deps, p, tracked, nowMs);
   }
   return {
     clientOrderId: coid,
@@ -94,6 +93,29 @@ async function recoverOrder(
     statusAfter: current.order.status,
     atBroker: reported !== null,
   };
+}
+
+/** An order the broker never saw (a crash between `order_intent` and the call): cancelled, recorded. */
+async function cancelNeverSent(
+  deps: PromotionRecoveryDeps,
+  p: Awaited<ReturnType<PromotionRecoveryDeps['promotions']['get']>>,
+  tracked: PromotionOrder,
+  nowMs: number,
+): Promise<PromotionOrder> {
+  const order = Order.rehydrate(tracked.order);
+  order.apply({ type: 'canceled', atMs: nowMs } as OrderEvent);
+  const reason =
+    'never reached the broker (crash between order_intent and the broker call); not sent';
+  // Recorded (once per transition) before the conditional write, as syncOrder does.
+  await recordOrderStatus(
+    deps,
+    p.promotionId,
+    tracked.order.status,
+    order.snapshot(),
+    { reason },
+    ACTOR,
+  );
+  return commitTransition(deps, p, tracked, order.snapshot(), { feesUsd: 0, atMs: nowMs });
 }
 
 /**
@@ -114,7 +136,7 @@ export async function recoverPromotion(
   const stream = `promotion:${promotionId}`;
   const orders: RecoveredOrder[] = [];
   for (const tracked of await deps.promotions.listOrders(promotionId)) {
-    if (isTerminalOrderStatus(tracked.order.status)) continue;
+    if (isSettled(tracked)) continue;
     orders.push(await recoverOrder(deps, p, broker, tracked, nowMs));
   }
   // The promotion's paper session, when it was running: its orders live in the session's
