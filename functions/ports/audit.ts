@@ -79,6 +79,23 @@ export interface IdempotentAuditSink extends AuditSink {
 }
 
 /**
+ * Reads back one stream's stored records of a time window: what a sweep checks before it
+ * appends a record an older writer may have appended under another key (the S3 sink and the
+ * in-memory one implement it).
+ */
+export interface AuditStreamReader {
+  /**
+   * The stored records of `stream` appended in the UTC hours from `fromIso`'s to `toIso`'s
+   * (UTC ISO-8601, at most two days apart), oldest first; a record committed in the stream
+   * head but whose object a crashed writer left unwritten is included (it is written first).
+   *
+   * @throws ValidationError when the window is not one (`core/audit/keys.ts`).
+   * @throws AuditWriteError when S3 or DynamoDB keep failing after bounded retries.
+   */
+  readStreamHours(stream: string, fromIso: string, toIso: string): Promise<AuditRecord[]>;
+}
+
+/**
  * A sink that also takes a draft nobody has type-checked: JSON from a workflow (the ASL's
  * `RecordAudit` / `RecordRejection` / `RecordFailure` steps). The sink checks it against the
  * per-kind audit schema before anything is chained, as it does for a typed draft.

@@ -26,7 +26,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { CODE_VERSION } from '../../config/code-version.js';
 import { AUDIT_IDEMPOTENCY_TTL_DAYS } from '../../core/audit/idempotency.js';
-import { auditObjectKey, auditObjectKeyPrefix, deadLetterKey } from '../../core/audit/keys.js';
+import {
+  auditObjectKey,
+  auditObjectKeyPrefix,
+  auditStreamHourPrefixes,
+  deadLetterKey,
+} from '../../core/audit/keys.js';
 import type {
   AuditDraft,
   AuditEnvironment,
@@ -44,7 +49,12 @@ import {
   toValidationError,
 } from '../../core/audit/record.js';
 import { AuditWriteError, ValidationError } from '../../core/errors.js';
-import type { AuditReceipt, IdempotentAuditSink, UntypedAuditSink } from '../../ports/audit.js';
+import type {
+  AuditReceipt,
+  AuditStreamReader,
+  IdempotentAuditSink,
+  UntypedAuditSink,
+} from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { RetryPolicy } from './retry.js';
 import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
@@ -112,8 +122,8 @@ function safeForJson(value: unknown): unknown {
   }
 }
 
-/** S3 + DynamoDB implementation of {@link IdempotentAuditSink}. */
-export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
+/** S3 + DynamoDB implementation of {@link IdempotentAuditSink} (and {@link AuditStreamReader}). */
+export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, AuditStreamReader {
   private readonly nextId: (seedTime: number) => string;
   private readonly known = new KnownKeys(4_096);
   /** Heads this sink advanced and whose object it stored, by stream (bounded, oldest out). */
@@ -311,6 +321,53 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink {
       records.push(parseAuditRecord(JSON.parse(line)));
     }
     return records;
+  }
+
+  /**
+   * One stream's records of a window ({@link AuditStreamReader.readStreamHours}): the head is
+   * read first (which writes its record's object when a crashed writer left it missing), then
+   * the stream's objects of each UTC hour are listed (ListObjectsV2, paginated) and read.
+   */
+  async readStreamHours(stream: string, fromIso: string, toIso: string): Promise<AuditRecord[]> {
+    const prefixes = auditStreamHourPrefixes(this.options.environment, stream, fromIso, toIso);
+    await this.readHead(stream);
+    const records: AuditRecord[] = [];
+    for (const prefix of prefixes) {
+      for (const key of await this.listKeys(prefix, stream)) {
+        records.push(parseAuditRecord(JSON.parse(await this.getLine(key, stream))));
+      }
+    }
+    return records.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Every object key under `prefix`. */
+  private listKeys(prefix: string, stream: string): Promise<string[]> {
+    return this.io('list-stream', stream, async () => {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.options.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+        );
+        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    });
+  }
+
+  /** The text of the object `key`. */
+  private getLine(key: string, stream: string): Promise<string> {
+    return this.io('read-stream', stream, async () => {
+      const got = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      return (await got.Body?.transformToString('utf8')) ?? '';
+    });
   }
 
   /** The one object under `prefix` (a record's key up to its id), as its text. */

@@ -8,6 +8,8 @@
  * `dt`/`hour` come from the record's `ts` (UTC). The stream segment is the stream id made
  * filesystem- and Hive-safe by {@link encodeStreamSegment}.
  */
+
+import { ValidationError } from '../errors.js';
 import type { AuditEnvironment, AuditRecord } from './record.js';
 import { AUDIT_ENVIRONMENTS } from './record.js';
 
@@ -95,9 +97,58 @@ export function auditObjectKey(
 export function auditObjectKeyPrefix(
   record: Pick<AuditRecord, 'environment' | 'ts' | 'stream' | 'seq'>,
 ): string {
-  const { dt, hour } = partitionOf(record.ts);
   const seq = String(record.seq).padStart(10, '0');
-  return `${AUDIT_PREFIX}env=${record.environment}/dt=${dt}/hour=${hour}/${encodeStreamSegment(record.stream)}/${seq}-`;
+  return `${auditStreamHourPrefix(record.environment, record.stream, record.ts)}${seq}-`;
+}
+
+/**
+ * The listing prefix of one stream's records of the UTC hour of `ts`:
+ * `audit/env=<env>/dt=<day>/hour=<HH>/<stream>/`.
+ */
+export function auditStreamHourPrefix(
+  environment: AuditEnvironment,
+  stream: string,
+  ts: string,
+): string {
+  const { dt, hour } = partitionOf(ts);
+  return `${AUDIT_PREFIX}env=${environment}/dt=${dt}/hour=${hour}/${encodeStreamSegment(stream)}/`;
+}
+
+/** Most UTC hours {@link auditStreamHourPrefixes} lists (two days). */
+export const MAX_STREAM_HOURS = 48;
+
+/**
+ * The listing prefixes of one stream's records appended from `fromIso` to `toIso` (UTC ISO-8601),
+ * one per UTC hour, oldest first.
+ *
+ * @throws ValidationError when a bound is not a time, `toIso` precedes `fromIso`, or the window
+ *   spans more than {@link MAX_STREAM_HOURS} hours.
+ */
+export function auditStreamHourPrefixes(
+  environment: AuditEnvironment,
+  stream: string,
+  fromIso: string,
+  toIso: string,
+): string[] {
+  const hourMs = 3_600_000;
+  const from = Math.floor(Date.parse(fromIso) / hourMs);
+  const to = Math.floor(Date.parse(toIso) / hourMs);
+  if (
+    !Number.isFinite(from) ||
+    !Number.isFinite(to) ||
+    to < from ||
+    to - from >= MAX_STREAM_HOURS
+  ) {
+    throw new ValidationError(
+      'window',
+      `${fromIso} .. ${toIso} is not a window of at most ${MAX_STREAM_HOURS} hours`,
+    );
+  }
+  const out: string[] = [];
+  for (let h = from; h <= to; h += 1) {
+    out.push(auditStreamHourPrefix(environment, stream, new Date(h * hourMs).toISOString()));
+  }
+  return out;
 }
 
 /**

@@ -28,7 +28,7 @@
 
 import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
 import type { ApprovalStore, ApprovalView, ResumeMark } from '../../ports/approval-store.js';
-import type { AuditSink, IdempotentAuditSink } from '../../ports/audit.js';
+import type { AuditSink, AuditStreamReader, IdempotentAuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
@@ -337,8 +337,14 @@ function announceProgress(
  * The sweep of the pair "signature, then its record": appends the `approval_decided` record of
  * every signature of `approvalId` whose record is missing (a door crashed between the claim
  * and its audit), once, under the key stored with the signature; a recorded signature appends
- * nothing. Run by Conclude, where the approval wait ended; `audit` must be the sink itself
- * (not a step-scoped one), so the keys are the signatures'.
+ * nothing. A signature stored before signatures carried their key (no `auditKey`) gets the key
+ * the doors derive for a signature without an attempt key ({@link signatureAuditKey} with
+ * null, as {@link applySignature} does), and is appended only when its stream holds no
+ * `approval_decided` of that approver for that request from the signature's time to
+ * {@link LEGACY_RECORD_WINDOW_MS} after it (the older doors appended it within the signing
+ * request, under an attempt key nobody stored): read through the sink's
+ * {@link AuditStreamReader} when it has one. Run by Conclude, where the approval wait ended;
+ * `audit` must be the sink itself (not a step-scoped one), so the keys are the signatures'.
  *
  * @returns how many records it appended.
  * @throws ApprovalNotFoundError, TransientError from the store; AuditWriteError from the sink.
@@ -350,13 +356,43 @@ export async function recordMissingSignatures(
   const view = await deps.approvals.getForDisplay(approvalId);
   let appended = 0;
   for (const signature of view.signatures) {
-    // A signature stored before its key was recorded under its attempt's key: left alone.
-    if (!signature.auditKey) continue;
     const complete = view.status !== 'pending' && signature === view.signatures.at(-1);
     const draft = { ...signatureDraft(view, signature, complete), environment: deps.environment };
-    if (!(await appendUnder(deps.audit, draft, signature.auditKey)).replayed) appended += 1;
+    const key = signature.auditKey ?? signatureAuditKey(view.approvalId, signature.by, null);
+    if (!signature.auditKey && (await recordedByOlderDoor(deps.audit, draft, signature))) continue;
+    if (!(await appendUnder(deps.audit, draft, key)).replayed) appended += 1;
   }
   return appended;
+}
+
+/**
+ * How long after a signature an older door (one that stored no `auditKey`) could have appended
+ * its record: the signing request's own run, at most a Lambda's 15-minute limit.
+ */
+export const LEGACY_RECORD_WINDOW_MS = 15 * 60_000;
+
+/**
+ * Whether the stream of `draft` holds the `approval_decided` record of `signature`'s approver
+ * for the request, appended within {@link LEGACY_RECORD_WINDOW_MS} of the signature. False
+ * when the sink cannot read streams back (then the record is appended: a record is never
+ * left missing).
+ */
+async function recordedByOlderDoor(
+  audit: AuditSink,
+  draft: AuditDraft,
+  signature: ApprovalSignature,
+): Promise<boolean> {
+  const reader = audit as Partial<AuditStreamReader>;
+  if (typeof reader.readStreamHours !== 'function') return false;
+  const toIso = new Date(Date.parse(signature.atIso) + LEGACY_RECORD_WINDOW_MS).toISOString();
+  const records = await reader.readStreamHours.call(audit, draft.stream, signature.atIso, toIso);
+  const approvalId = (draft.payload as { approval_id?: unknown }).approval_id;
+  return records.some(
+    (r) =>
+      r.kind === 'approval_decided' &&
+      r.actor === signature.by &&
+      (JSON.parse(r.payload) as { approval_id?: unknown }).approval_id === approvalId,
+  );
 }
 
 /**

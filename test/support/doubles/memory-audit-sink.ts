@@ -3,7 +3,11 @@
  * layout as the S3 sink: for unit tests of use cases and for throw-away local runs.
  */
 import { monotonicFactory } from 'ulid';
-import { auditObjectKey, partitionOf } from '../../../functions/core/audit/keys.js';
+import {
+  auditObjectKey,
+  auditStreamHourPrefixes,
+  partitionOf,
+} from '../../../functions/core/audit/keys.js';
 import type {
   AuditDraft,
   AuditRecord,
@@ -21,13 +25,16 @@ import type {
   AuditReader,
   AuditReadQuery,
   AuditReceipt,
+  AuditStreamReader,
   IdempotentAuditSink,
   UntypedAuditSink,
 } from '../../../functions/ports/audit.js';
 import type { Clock } from '../../../functions/ports/clock.js';
 
 /** Keeps every appended record (and its would-be S3 key) in memory. */
-export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, AuditReader {
+export class MemoryAuditSink
+  implements IdempotentAuditSink, UntypedAuditSink, AuditReader, AuditStreamReader
+{
   private readonly heads = new Map<string, StreamHead>();
   private readonly stored: { key: string; record: AuditRecord }[] = [];
   /**
@@ -141,6 +148,19 @@ export class MemoryAuditSink implements IdempotentAuditSink, UntypedAuditSink, A
       .filter((s) => s.record.environment === query.environment)
       .filter((s) => !query.date || partitionOf(s.record.ts).dt === query.date)
       .map((s) => ({ key: s.key, record: structuredClone(s.record) }));
+  }
+
+  /** One stream's records of the UTC hours from `fromIso` to `toIso` (AuditStreamReader). */
+  async readStreamHours(stream: string, fromIso: string, toIso: string): Promise<AuditRecord[]> {
+    auditStreamHourPrefixes('local', stream, fromIso, toIso);
+    return this.stored
+      .filter((s) => s.record.stream === stream)
+      .filter((s) =>
+        auditStreamHourPrefixes(s.record.environment, stream, fromIso, toIso).some((p) =>
+          s.key.startsWith(p),
+        ),
+      )
+      .map((s) => structuredClone(s.record));
   }
 
   async readHeads(streams: readonly string[]): Promise<Map<string, StreamHead>> {

@@ -7,9 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ApprovalStep } from '../../../functions/core/approval/chain.js';
-import { decideApproval } from '../../../functions/core/approval/decide.js';
+import {
+  decideApproval,
+  signatureAuditKey,
+  signatureDraft,
+} from '../../../functions/core/approval/decide.js';
 import { createTaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
 import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
+import { appendKeyedOnce } from '../../../functions/core/audit/step-scoped.js';
 import {
   AuditWriteError,
   TaskTokenInvalidError,
@@ -98,7 +103,7 @@ async function world(chain?: ApprovalStep[]) {
         r.actor,
         JSON.parse(r.payload).decision ?? JSON.parse(r.payload).reason,
       ]);
-  return { store, audit, plan, sent, attempt, decided, apply };
+  return { store, audit, plan, sent, attempt, decided, apply, clock };
 }
 
 describe('a redelivered approval whose first resume failed (S1)', () => {
@@ -253,6 +258,65 @@ describe('a crash between the signature and its audit record', () => {
     const w = await world();
     await w.attempt(OLIVIA, ['click', 'a-1']);
     await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Act
+    const appended = await recordMissingSignatures(w.apply, APPROVAL_ID);
+
+    // Assess
+    expect(appended).toBe(0);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+});
+
+describe('the Conclude sweep and signatures stored before signatures carried their audit key', () => {
+  /** A signature as the older doors stored it: claimed without `auditKey`. */
+  async function legacyClaim(w: Awaited<ReturnType<typeof world>>, by: string) {
+    const atIso = new Date(NOW_MS + 5 * 60_000).toISOString();
+    const claim = { decision: 'approved' as const, by, atIso, channel: 'slack' as const };
+    const claimed = await w.store.claimDecision(APPROVAL_ID, claim);
+    expect(claimed.signature.auditKey).toBeUndefined();
+    return claimed;
+  }
+
+  it('appends the record of a keyless signature an older door left unrecorded, once, under the key the doors derive', async () => {
+    // Prepare: the older door claimed, then crashed before its record
+    const w = await world();
+    await legacyClaim(w, OLIVIA);
+
+    // Act
+    const first = await recordMissingSignatures(w.apply, APPROVAL_ID);
+    const second = await recordMissingSignatures(w.apply, APPROVAL_ID);
+
+    // Assess
+    expect([first, second]).toEqual([1, 0]);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+    const record = w.audit.records()[0] as AuditRecord;
+    expect(JSON.parse(record.payload)).toMatchObject({
+      approval_id: APPROVAL_ID,
+      chain_step: 1,
+      chain_complete: true,
+    });
+    // The key a redelivery without an attempt key derives: it finds the sweep's record
+    const view = await w.store.getForDisplay(APPROVAL_ID);
+    const again = await w.audit.appendManyOnce(
+      [{ ...signatureDraft(view, view.signatures[0] as never, true), environment: 'local' }],
+      signatureAuditKey(APPROVAL_ID, OLIVIA, null),
+    );
+    expect(again.replayed).toBe(true);
+  });
+
+  it('control: a keyless signature the older door recorded (under its attempt key) is not recorded twice', async () => {
+    // Prepare: the older door's claim and its record under the click's attempt key
+    const w = await world();
+    const claimed = await legacyClaim(w, OLIVIA);
+    w.clock.set(Date.parse(claimed.atIso) + 2_000);
+    const view = await w.store.getForDisplay(APPROVAL_ID);
+    await appendKeyedOnce(
+      w.audit,
+      { ...signatureDraft(view, claimed.signature, true), environment: 'local' },
+      ['approval-attempt', 'click', 'a-1'],
+    );
+    w.clock.set(Date.parse(claimed.atIso) + 6 * 3_600_000);
 
     // Act
     const appended = await recordMissingSignatures(w.apply, APPROVAL_ID);
