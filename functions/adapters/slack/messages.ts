@@ -23,7 +23,12 @@
 import type { ApprovalSignature, ApprovalStep } from '../../core/approval/chain.js';
 import { baselineText, paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
-import { countVerdicts, describeVerdictCounts, type GateResult } from '../../core/gates/types.js';
+import {
+  countVerdicts,
+  describeVerdictCounts,
+  type GateResult,
+  verdictLabel,
+} from '../../core/gates/types.js';
 import type { ChatMessage } from '../../ports/notifier.js';
 
 /** Action ids of the message's buttons (interaction.ts dispatches on them). */
@@ -168,13 +173,15 @@ function metricFields(s: ApprovalSummary): Mrkdwn[] {
   ];
 }
 
+/** A gate line's icon by its {@link verdictLabel} (an unknown verdict reads `FAIL`, as everywhere). */
+const VERDICT_ICONS: Readonly<Record<string, string>> = {
+  PASS: ':white_check_mark:',
+  'NOT JUDGED': ':grey_question: not judged',
+  FAIL: ':x:',
+};
+
 function gateLine(g: GateResult): string {
-  const icon =
-    g.verdict === 'pass'
-      ? ':white_check_mark:'
-      : g.verdict === 'not_judged'
-        ? ':grey_question: not judged'
-        : ':x:';
+  const icon = VERDICT_ICONS[verdictLabel(g.verdict)];
   return `${icon} \`${escapeMrkdwn(g.gate)}\` ${escapeMrkdwn(fmtGateValue(g.observed))} vs ${escapeMrkdwn(fmtGateValue(g.threshold))} ${escapeMrkdwn(g.unit)}${g.verdict !== 'pass' ? ` — ${escapeMrkdwn(truncate(g.reason, 300))}` : ''}`;
 }
 
@@ -372,6 +379,13 @@ export interface DecisionInfo {
   readonly atIso: string;
 }
 
+/** The outcome line's icon by the decision. */
+const DECISION_ICONS: Readonly<Record<DecisionInfo['decision'], string>> = {
+  approved: ':white_check_mark:',
+  rejected: ':no_entry:',
+  expired: ':hourglass:',
+};
+
 /**
  * The message that replaces the request once it is decided or expired: the outcome, who
  * decided and when, the candidate and its metrics, and NO buttons (nothing left to click).
@@ -384,12 +398,7 @@ export function decisionMessage(summary: ApprovalSummary, info: DecisionInfo): S
       : info.decision === 'rejected'
         ? `Rejected: ${headline(summary)}`
         : `Expired (rejected): ${headline(summary)}`;
-  const icon =
-    info.decision === 'approved'
-      ? ':white_check_mark:'
-      : info.decision === 'rejected'
-        ? ':no_entry:'
-        : ':hourglass:';
+  const icon = DECISION_ICONS[info.decision];
   const line =
     info.decision === 'expired'
       ? `${icon} No decision before the deadline ${slackDate(info.atIso)}: the promotion was rejected.`

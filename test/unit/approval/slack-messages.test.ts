@@ -79,6 +79,9 @@ describe('approvalMessage', () => {
     expect(all).toContain('*Capital slice*\n$50.00 of $1,000.00');
     expect(all).toContain('*Leverage*\n2.0x');
     expect(all).toContain('*Gates:* 1 passed, 1 failed');
+    expect(all).toContain(
+      ':white_check_mark: `drawdown_agent` 0.012 vs 0.05 fraction of peak equity\n',
+    );
     expect(all).toContain(':x: `min_trade_count` 4 vs 10 trades — 4 trades &lt; 10');
     expect(all).toContain('<https://reports.example.com/runs/day3?cohort=c-1|Run report>');
     expect(msg.text).not.toContain(LINKS.approvalUrl);
@@ -212,7 +215,7 @@ describe('decisionMessage', () => {
       type: 'header',
       text: { text: 'Approved: genome-7f3a (momentum) on SPY' },
     });
-    expect(texts(msg.blocks).join('\n')).toContain('*Approved* by <@U024BE7LH>');
+    expect(texts(msg.blocks).join('\n')).toContain(':white_check_mark: *Approved* by <@U024BE7LH>');
     expect(buttons(msg.blocks)).toEqual([]);
     expect(msg.text).toContain('slack:U024BE7LH');
   });
@@ -235,7 +238,10 @@ describe('decisionMessage', () => {
     expect(expired.blocks[0]).toMatchObject({
       text: { text: 'Expired (rejected): genome-7f3a (momentum) on SPY' },
     });
-    expect(texts(web.blocks).join('\n')).toContain('web:&lt;!here&gt;');
+    expect(texts(expired.blocks).join('\n')).toContain(
+      ':hourglass: No decision before the deadline',
+    );
+    expect(texts(web.blocks).join('\n')).toContain(':no_entry: *Rejected* by web:&lt;!here&gt;');
   });
 });
 
