@@ -10,7 +10,7 @@
  * One manual clock drives the fake, the adapter's sleeps and the session: nothing waits for
  * real time.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
@@ -19,21 +19,12 @@ import {
   type PaperSessionState,
 } from '../../../functions/core/paper/paper-session.js';
 import {
-  type PaperSessionDeps,
-  tickPaperSession,
-} from '../../../functions/core/use-cases/paper-session.js';
-import { ManualClock } from '../../../functions/ports/clock.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import type { FakeAlpaca } from '../../support/fake-alpaca/server.js';
-import {
-  type CloseSeries,
-  closeAt,
-  loadSharedSession,
-  startFakeAlpacaBroker,
-  TEST_PAPER_SESSION_CONFIG,
-  TEST_PROMOTION_CONFIG,
-} from '../../support/shared-session.js';
+  fakeAlpacaSession,
+  type Payload,
+  payloadsOf,
+  SLOW_FILLS,
+} from '../../support/paper-tick.js';
+import { type CloseSeries, loadSharedSession } from '../../support/shared-session.js';
 
 const DATE = '2018-04-05';
 const SYMBOL = 'BTCUSD';
@@ -49,12 +40,6 @@ let closes: Map<string, CloseSeries>;
 beforeAll(async () => {
   ({ marketData, closes, genomes } = await loadSharedSession(DATE, [SYMBOL], 'c-crypto-tif'));
 }, 120_000);
-
-let fake: FakeAlpaca | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
 
 /** The crypto session's state before its first tick: $100 on a $100,000 paper account. */
 function cryptoSession(genome: PaperSessionState['genome']): PaperSessionState {
@@ -81,53 +66,27 @@ function cryptoSession(genome: PaperSessionState['genome']): PaperSessionState {
 }
 
 async function runSession(genome: PaperSessionState['genome']) {
-  const clock = new ManualClock(WINDOW_OPEN_MS);
-  const sleep = async (ms: number) => {
-    clock.advance(ms);
-  };
-  // Every order fills 10 % a read for six reads, then the rest: orders stay open a while.
-  const started = await startFakeAlpacaBroker({
+  // Every order fills slowly: orders are still open at 00:00 UTC
+  const h = await fakeAlpacaSession({
     keyId: KEY_ID,
     secretKey: SECRET,
-    clock,
-    sleep,
-    timeoutMs: 30_000,
-    fake: {
-      priceOf: (symbol) => closeAt(closes, symbol, clock.now()),
-      statusSchedule: ['new', ...Array<string>(6).fill('partially_filled'), 'filled'],
-      partialFillFraction: 0.1,
-    },
-  });
-  fake = started.fake;
-  const audit = new MemoryAuditSink(clock);
-  const deps = {
-    clock,
+    startMs: WINDOW_OPEN_MS,
     marketData,
-    killSwitch: { read: async () => null, set: async () => undefined },
-    audit,
-    environment: 'local',
-    brokerAt: () => started.broker,
-    brokerAccount: 'test',
-    sessionBooks: new MemorySessionBooks(),
-    promotionConfig: TEST_PROMOTION_CONFIG,
-    paperSession: TEST_PAPER_SESSION_CONFIG,
-  } as unknown as PaperSessionDeps;
+    closes,
+    fake: SLOW_FILLS,
+  });
   let state = cryptoSession(genome);
   let openAtClose: string[] = [];
   while (!state.done) {
-    if (clock.now() >= CLOSE_MS && openAtClose.length === 0) {
+    if (h.clock.now() >= CLOSE_MS && openAtClose.length === 0) {
       openAtClose = state.orders
         .filter((o) => !isTerminalOrderStatus(o.status))
         .map((o) => o.clientOrderId);
     }
-    state = (await tickPaperSession(deps, { state })).state;
-    clock.set((Math.floor(clock.now() / 60_000) + 1) * 60_000 + 1_000);
+    state = await h.tick(state);
   }
-  return { state, fake: started.fake, broker: started.broker, audit, openAtClose };
+  return { state, fake: h.fake, broker: h.broker, audit: h.audit, openAtClose };
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary payload fields
-type Payload = Record<string, any>;
 
 describe('a crypto paper session on Alpaca paper (fake Alpaca on loopback)', () => {
   it('sends every order gtc, cancels what is open at 00:00 UTC, records the cancels, leaves nothing open', async () => {
@@ -146,10 +105,7 @@ describe('a crypto paper session on Alpaca paper (fake Alpaca on loopback)', () 
 
     // Assess: some orders were still open at the close, and the close tick canceled them
     expect(openAtClose.length).toBeGreaterThan(0);
-    const decisions = audit
-      .records()
-      .filter((r) => r.kind === 'paper_decision')
-      .map((r) => JSON.parse(r.payload) as Payload);
+    const decisions = payloadsOf(audit.records(), 'paper_decision');
     const closing = decisions.find((d) => d.reason === 'session closed: open orders canceled');
     expect(closing?.canceled).toEqual(expect.arrayContaining(openAtClose));
     expect(Date.parse(closing?.at_iso)).toBeGreaterThanOrEqual(CLOSE_MS);

@@ -12,40 +12,29 @@
  * One manual clock drives the fake, the adapter's sleeps and the session: nothing waits for
  * real time.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
-import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
 import { DEFAULT_ACCOUNT_LIMITS } from '../../../functions/core/paper/account.js';
 import {
   killSwitchFlattenOrderId,
   type PaperSessionState,
-  sessionBook,
 } from '../../../functions/core/paper/paper-session.js';
 import {
   type KillSwitchDeps,
   setKillSwitch,
 } from '../../../functions/core/use-cases/kill-switch.js';
-import {
-  type PaperSessionDeps,
-  tickPaperSession,
-} from '../../../functions/core/use-cases/paper-session.js';
-import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { accountKeyOf, type SessionBookRegistry } from '../../../functions/ports/session-books.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import type { FakeAlpaca } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import {
-  type CloseSeries,
-  closeAt,
-  loadSharedSession,
-  startFakeAlpacaBroker,
-  TEST_PAPER_SESSION_CONFIG,
-  TEST_PROMOTION_CONFIG,
-} from '../../support/shared-session.js';
+  fakeAlpacaSession,
+  payloadsOf as ofKind,
+  positionOf,
+  SLOW_FILLS,
+} from '../../support/paper-tick.js';
+import { type CloseSeries, loadSharedSession } from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -63,12 +52,6 @@ beforeAll(async () => {
   ({ marketData, openMs, closes, genomes } = await loadSharedSession(DATE, SYMBOLS, 'c-kill'));
 });
 
-let fake: FakeAlpaca | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
 /** The switch as its store keeps it (the DynamoDB adapter's contract, in memory). */
 class MemoryKillSwitch implements KillSwitchPort {
   state: KillSwitchState | null = null;
@@ -80,70 +63,39 @@ class MemoryKillSwitch implements KillSwitchPort {
   }
 }
 
+/** A session's tick at the fake Alpaca (orders fill slowly) with a switch the test engages. */
 async function harness() {
-  const clock = new ManualClock(openMs + 30 * 60_000);
-  const sleep = async (ms: number) => {
-    clock.advance(ms);
-  };
-  // Every order fills 10 % on each of six reads, then the rest: an order stays open a while.
-  const started = await startFakeAlpacaBroker({
+  const killSwitch = new MemoryKillSwitch();
+  const h = await fakeAlpacaSession({
     keyId: KEY_ID,
     secretKey: SECRET,
-    clock,
-    sleep,
-    timeoutMs: 30_000,
-    fake: {
-      priceOf: (symbol) => closeAt(closes, symbol, clock.now()),
-      statusSchedule: ['new', ...Array<string>(6).fill('partially_filled'), 'filled'],
-      partialFillFraction: 0.1,
-    },
-  });
-  fake = started.fake;
-  const broker = started.broker;
-  const audit = new MemoryAuditSink(clock);
-  const sessionBooks = new MemorySessionBooks();
-  const killSwitch = new MemoryKillSwitch();
-  const deps = {
-    clock,
+    startMs: openMs + 30 * 60_000,
     marketData,
-    killSwitch,
-    audit,
-    environment: 'local',
-    brokerAt: () => broker,
-    brokerAccount: ACCOUNT,
-    sessionBooks,
-    promotionConfig: TEST_PROMOTION_CONFIG,
-    paperSession: TEST_PAPER_SESSION_CONFIG,
-  } as unknown as PaperSessionDeps;
-  const killDeps = (books: SessionBookRegistry = sessionBooks): KillSwitchDeps => ({
-    killSwitch,
-    audit,
-    clock,
-    environment: 'local',
-    broker,
-    flatten: { sessionBooks: books, account: accountKeyOf(broker.name, ACCOUNT) },
+    closes,
+    fake: SLOW_FILLS,
+    deps: { killSwitch, brokerAccount: ACCOUNT },
   });
-  const tick = async (state: PaperSessionState) => {
-    const next = (await tickPaperSession(deps, { state })).state;
-    clock.set((Math.floor(clock.now() / 60_000) + 1) * 60_000 + 1_000);
-    return next;
-  };
-  return { fake: started.fake, broker, clock, audit, killSwitch, killDeps, tick };
+  const killDeps = (books: SessionBookRegistry = h.sessionBooks): KillSwitchDeps => ({
+    killSwitch,
+    audit: h.audit,
+    clock: h.clock,
+    environment: 'local',
+    broker: h.broker,
+    flatten: { sessionBooks: books, account: accountKeyOf(h.broker.name, ACCOUNT) },
+  });
+  return { ...h, killSwitch, killDeps };
 }
 
-const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;
 const isOpen = (o: PaperSessionState['orders'][number]) => !isTerminalOrderStatus(o.status);
-// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary payload fields
-type Payload = Record<string, any>;
-const ofKind = (records: readonly AuditRecord[], kind: AuditRecord['kind']) =>
-  records.filter((r) => r.kind === kind).map((r) => JSON.parse(r.payload) as Payload);
 
 /** Ticks until the session holds a position AND has an order open (partially filled). */
 async function runToOpenPosition(h: Awaited<ReturnType<typeof harness>>, id: string) {
   const genome = genomes[0] as PaperSessionState['genome'];
-  let s = paperSessionFixture({ promotionId: id, genome, date: DATE, openMs, costs });
-  s = { ...s, limits: { ...s.limits, account: DEFAULT_ACCOUNT_LIMITS } };
-  while (!s.done && !(positionOf(s) !== 0 && s.orders.some(isOpen))) s = await h.tick(s);
+  const start = paperSessionFixture({ promotionId: id, genome, date: DATE, openMs, costs });
+  const s = await h.runUntil(
+    { ...start, limits: { ...start.limits, account: DEFAULT_ACCOUNT_LIMITS } },
+    (x) => positionOf(x) !== 0 && x.orders.some(isOpen),
+  );
   expect(s.done).toBe(false);
   return s;
 }
@@ -191,7 +143,7 @@ describe('kill switch against a running paper session (fake Alpaca on loopback)'
     expect(again.canceled).not.toContain(killId);
 
     // Act: the session keeps ticking to its end
-    while (!s.done) s = await h.tick(s);
+    s = await h.runUntil(s);
 
     // Assess: flat on both sides; the session adopted the kill switch's flatten; no new entry
     expect(positionOf(s)).toBeCloseTo(0, 9);
@@ -247,7 +199,7 @@ describe('kill switch against a running paper session (fake Alpaca on loopback)'
       reason: 'registry down',
       by: 'slack:U-operator',
     });
-    while (!s.done) s = await h.tick(s);
+    s = await h.runUntil(s);
 
     // Assess
     expect(out.flattened).toEqual([]);

@@ -11,8 +11,7 @@
  * The fake's clock, the adapter's sleeps and the session share one manual clock: no test
  * waits for real time or races a timer.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
 import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
@@ -25,27 +24,19 @@ import {
   type PaperSessionState,
   sessionBook,
 } from '../../../functions/core/paper/paper-session.js';
-import {
-  type PaperSessionDeps,
-  tickPaperSession,
-} from '../../../functions/core/use-cases/paper-session.js';
 import { recoverPaperSession } from '../../../functions/core/use-cases/paper-session-recovery.js';
-import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
-import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
-import type { FakeAlpaca, FakeAlpacaOptions } from '../../support/fake-alpaca/server.js';
+import type { FakeAlpacaOptions } from '../../support/fake-alpaca/server.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import {
-  type CloseSeries,
-  closeAt,
-  loadSharedSession,
-  startFakeAlpacaBroker,
-  TEST_PAPER_SESSION_CONFIG,
-  TEST_PROMOTION_CONFIG,
-} from '../../support/shared-session.js';
+  fakeAlpacaSession,
+  nextTickMs,
+  type Payload,
+  paperTickRunner,
+  positionOf,
+  testSimulatedBroker,
+} from '../../support/paper-tick.js';
+import { type CloseSeries, closeAt, loadSharedSession } from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -63,48 +54,6 @@ let closes: Map<string, CloseSeries>;
 beforeAll(async () => {
   ({ marketData, openMs, closes, genomes } = await loadSharedSession(DATE, SYMBOLS, 'c-account'));
 });
-
-let fake: FakeAlpaca | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-const killSwitchOff: KillSwitchPort = {
-  read: async () => null,
-  set: async () => {},
-};
-
-/**
- * The tick's dependencies with only what a tick reads; anything else throws (a test that
- * starts using more of the pipeline's dependencies fails loudly instead of silently).
- */
-function tickDeps(parts: {
-  clock: ManualClock;
-  broker: BrokerPort;
-  audit: MemoryAuditSink;
-  sessionBooks: MemorySessionBooks;
-}): PaperSessionDeps {
-  const provided: Record<string, unknown> = {
-    clock: parts.clock,
-    marketData,
-    killSwitch: killSwitchOff,
-    audit: parts.audit,
-    environment: 'local',
-    brokerAt: () => parts.broker,
-    brokerAccount: ACCOUNT,
-    sessionBooks: parts.sessionBooks,
-    promotionConfig: TEST_PROMOTION_CONFIG,
-    paperSession: TEST_PAPER_SESSION_CONFIG,
-  };
-  return new Proxy(provided, {
-    get(target, key) {
-      if (typeof key === 'symbol' || key === 'then') return undefined;
-      if (key in target) return target[key];
-      throw new Error(`tickDeps: the tick read deps.${key}, which this test does not provide`);
-    },
-  }) as unknown as PaperSessionDeps;
-}
 
 /** A session of `genome` with account limits; capital `capitalUsd`. */
 function session(
@@ -125,70 +74,23 @@ function session(
   };
 }
 
-interface Runner {
-  readonly clock: ManualClock;
-  readonly audit: MemoryAuditSink;
-  readonly sessionBooks: MemorySessionBooks;
-  readonly deps: PaperSessionDeps;
-  /** One tick of `state` at the clock's time; returns the next state. */
-  tick(state: PaperSessionState): Promise<PaperSessionState>;
-}
-
-function runner(clock: ManualClock, broker: BrokerPort): Runner {
-  const audit = new MemoryAuditSink(clock);
-  const sessionBooks = new MemorySessionBooks();
-  const deps = tickDeps({ clock, broker, audit, sessionBooks });
-  return {
-    clock,
-    audit,
-    sessionBooks,
-    deps,
-    tick: async (state) => (await tickPaperSession(deps, { state })).state,
-  };
-}
-
-async function alpacaHarness(options: Partial<FakeAlpacaOptions> = {}) {
-  const clock = new ManualClock(openMs + 30 * 60_000);
-  const sleep = async (ms: number) => {
-    clock.advance(ms);
-  };
-  const started = await startFakeAlpacaBroker({
+/** A session's tick at the fake Alpaca on `options`. */
+const alpacaHarness = (options: Partial<FakeAlpacaOptions> = {}) =>
+  fakeAlpacaSession({
     keyId: KEY_ID,
     secretKey: SECRET,
-    clock,
-    sleep,
-    timeoutMs: 30_000,
-    fake: { priceOf: (symbol) => closeAt(closes, symbol, clock.now()), ...options },
+    startMs: openMs + 30 * 60_000,
+    marketData,
+    closes,
+    fake: options,
+    deps: { brokerAccount: ACCOUNT },
   });
-  fake = started.fake;
-  const broker = started.broker;
-  return { fake: started.fake, broker, ...runner(clock, broker) };
-}
-
-/** Ticks once a minute (one second after the minute) until `until` holds or the session ends. */
-async function runUntil(
-  r: Runner,
-  state: PaperSessionState,
-  until: (s: PaperSessionState) => boolean = () => false,
-): Promise<PaperSessionState> {
-  let s = state;
-  while (!s.done && !until(s)) {
-    s = await r.tick(s);
-    r.clock.set((Math.floor(r.clock.now() / 60_000) + 1) * 60_000 + 1_000);
-  }
-  return s;
-}
-
-/** A parsed payload: read by the assertions, whose matchers check the shapes. */
-// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary payload fields
-type Payload = Record<string, any>;
 
 /** Payloads (parsed) of the records of `kind`, in order. */
 const ofKind = (records: readonly AuditRecord[], kind: AuditRecord['kind']) =>
   records
     .filter((r) => r.kind === kind)
     .map((r) => ({ subject: r.subject, payload: JSON.parse(r.payload) as Payload }));
-const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;
 
 describe('paper session at the fake Alpaca', () => {
   it('books partial fills across ticks: the session book equals the broker position at every tick', async () => {
@@ -204,7 +106,7 @@ describe('paper session at the fake Alpaca', () => {
     const partialBooks: number[] = [];
     const mismatches: string[] = [];
     while (!s.done) {
-      s = await h.tick(s);
+      s = await h.step(s);
       // The broker's position as of the session's last read of its orders: the fake fills on
       // reads, so compare only when nothing is open (no fill can have happened since).
       if (s.orders.every((o) => isTerminalOrderStatus(o.status))) {
@@ -216,7 +118,7 @@ describe('paper session at the fake Alpaca', () => {
           );
       }
       if (s.orders.some((o) => o.status === 'partially_filled')) partialBooks.push(positionOf(s));
-      h.clock.set((Math.floor(h.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+      h.clock.set(nextTickMs(h.clock.now()));
     }
 
     // Assess
@@ -242,7 +144,7 @@ describe('paper session at the fake Alpaca', () => {
     const genome = genomes[0] as PaperSessionState['genome'];
 
     // Act
-    const s = await runUntil(h, session('PREJECT1', genome, DEFAULT_ACCOUNT_LIMITS));
+    const s = await h.runUntil(session('PREJECT1', genome, DEFAULT_ACCOUNT_LIMITS));
 
     // Assess
     const rejected = s.orders.filter((o) => o.status === 'rejected');
@@ -260,7 +162,7 @@ describe('paper session at the fake Alpaca', () => {
     // Prepare: let the session trade, then answer the next submit and the next read with 429
     const h = await alpacaHarness();
     const genome = genomes[0] as PaperSessionState['genome'];
-    let s = await runUntil(h, session('P429A1', genome, DEFAULT_ACCOUNT_LIMITS), (x) =>
+    let s = await h.runUntil(session('P429A1', genome, DEFAULT_ACCOUNT_LIMITS), (x) =>
       x.orders.some((o) => o.status === 'filled'),
     );
     h.fake.inject(
@@ -269,7 +171,7 @@ describe('paper session at the fake Alpaca', () => {
     );
 
     // Act
-    s = await runUntil(h, s);
+    s = await h.runUntil(s);
 
     // Assess
     expect(h.fake.requests.filter((r) => r.status === 429).length).toBe(2);
@@ -291,7 +193,7 @@ describe('paper session at the fake Alpaca', () => {
     const genome = genomes[0] as PaperSessionState['genome'];
 
     // Act
-    const s = await runUntil(h, session('PPDT0001', genome, DEFAULT_ACCOUNT_LIMITS));
+    const s = await h.runUntil(session('PPDT0001', genome, DEFAULT_ACCOUNT_LIMITS));
 
     // Assess
     expect(h.fake.count('POST', '/v2/orders')).toBe(0);
@@ -328,7 +230,7 @@ describe('paper session at the fake Alpaca', () => {
     const genome = genomes[0] as PaperSessionState['genome'];
 
     // Act
-    const s = await runUntil(h, session('PPDT0002', genome, DEFAULT_ACCOUNT_LIMITS));
+    const s = await h.runUntil(session('PPDT0002', genome, DEFAULT_ACCOUNT_LIMITS));
 
     // Assess: every order sent opened from flat at most once while the count allowed it
     const sent = s.orders.filter((o) => !o.rejectReason?.startsWith('pre-trade'));
@@ -350,20 +252,13 @@ describe('paper session at the fake Alpaca', () => {
 describe('sessions sharing one account', () => {
   function simulatedHarness(startingCashUsd: number) {
     const clock = new ManualClock(openMs + 30 * 60_000);
-    const broker = new SimulatedPaperBroker({
-      store: new InMemorySimulatedBrokerStore(),
-      marketData,
+    const broker = testSimulatedBroker({
       clock,
-      config: {
-        participationFraction: 1,
-        latencyMs: 1_000,
-        costs,
-        fractionalShares: true,
-        buyingPowerMultiplier: 2,
-        startingCashUsd,
-      },
+      marketData,
+      startingCashUsd,
+      buyingPowerMultiplier: 2,
     });
-    return { broker, ...runner(clock, broker) };
+    return { broker, ...paperTickRunner({ clock, broker, marketData, brokerAccount: ACCOUNT }) };
   }
 
   it('two sessions never take the account above its exposure limit; the refusals are audited', async () => {
@@ -377,8 +272,8 @@ describe('sessions sharing one account', () => {
     let peak = 0;
     const samples: { gross: number; equity: number }[] = [];
     while (!a.done || !b.done) {
-      if (!a.done) a = await h.tick(a);
-      if (!b.done) b = await h.tick(b);
+      if (!a.done) a = await h.step(a);
+      if (!b.done) b = await h.step(b);
       const account = await h.broker.getAccount();
       const open = await h.broker.listOpenOrders();
       const pendingOpen = open.reduce(
@@ -390,7 +285,7 @@ describe('sessions sharing one account', () => {
         equity: account.equityUsd,
       });
       peak = Math.max(peak, (account.grossExposureUsd ?? 0) / account.equityUsd);
-      h.clock.set((Math.floor(h.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+      h.clock.set(nextTickMs(h.clock.now()));
     }
 
     // Assess: the limit bound (some entries were refused) and was never crossed by an order
@@ -428,7 +323,7 @@ describe('sessions sharing one account', () => {
     let ticks = 0;
     const stale: string[] = [];
     while (!s.done) {
-      s = await h.tick(s);
+      s = await h.step(s);
       ticks++;
       const [stored] = await h.sessionBooks.list(`simulated:${ACCOUNT}`, DATE);
       const open = s.orders.filter((o) => !isTerminalOrderStatus(o.status));
@@ -441,7 +336,7 @@ describe('sessions sharing one account', () => {
         stored.open.map((o) => o.clientOrderId).join() !== open.map((o) => o.clientOrderId).join()
       )
         stale.push(`tick ${ticks}: ${JSON.stringify(stored)}`);
-      h.clock.set((Math.floor(h.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+      h.clock.set(nextTickMs(h.clock.now()));
     }
 
     // Assess: never stale, the last snapshot is the finished session, and the idle minutes
@@ -462,11 +357,11 @@ describe('sessions sharing one account', () => {
     // Act
     let peak = 0;
     while (!a.done || !b.done) {
-      if (!a.done) a = await h.tick(a);
-      if (!b.done) b = await h.tick(b);
+      if (!a.done) a = await h.step(a);
+      if (!b.done) b = await h.step(b);
       const account = await h.broker.getAccount();
       peak = Math.max(peak, (account.grossExposureUsd ?? 0) / account.equityUsd);
-      h.clock.set((Math.floor(h.clock.now() / 60_000) + 1) * 60_000 + 1_000);
+      h.clock.set(nextTickMs(h.clock.now()));
     }
 
     // Assess
@@ -483,8 +378,7 @@ describe('reconciliation of the sessions against the account', () => {
       // Prepare: a session holding a position; someone else trades the same symbol on the account
       const h = await alpacaHarness();
       const genome = genomes[0] as PaperSessionState['genome'];
-      let s = await runUntil(
-        h,
+      let s = await h.runUntil(
         session(`PREC${name.toUpperCase()}`, genome, DEFAULT_ACCOUNT_LIMITS),
         (x) => positionOf(x) !== 0 && x.orders.every((o) => isTerminalOrderStatus(o.status)),
       );
@@ -493,7 +387,7 @@ describe('reconciliation of the sessions against the account', () => {
       h.fake.bookOutside(s.symbol, held * fraction, closeAt(closes, s.symbol, h.clock.now()));
 
       // Act: to the close (the account is reconciled every few minutes and at every fill)
-      s = await runUntil(h, s);
+      s = await h.runUntil(s);
 
       // Assess
       const alarms = ofKind(h.audit.records(), 'reconciliation').filter(
@@ -513,8 +407,7 @@ describe('reconciliation of the sessions against the account', () => {
     // Prepare: a session holding a position, and a broker whose average entry moved
     const h = await alpacaHarness();
     const genome = genomes[0] as PaperSessionState['genome'];
-    let s = await runUntil(
-      h,
+    let s = await h.runUntil(
       session('PRECAVG1', genome, DEFAULT_ACCOUNT_LIMITS),
       (x) => positionOf(x) !== 0 && x.orders.every((o) => isTerminalOrderStatus(o.status)),
     );
@@ -526,7 +419,7 @@ describe('reconciliation of the sessions against the account', () => {
     h.fake.bookOutside(s.symbol, -held, mark);
 
     // Act
-    s = await runUntil(h, s);
+    s = await h.runUntil(s);
 
     // Assess
     const kinds = ofKind(h.audit.records(), 'reconciliation')
@@ -543,8 +436,7 @@ describe('the crash sweeper and an abandoned paper session', () => {
     // order open when its execution dies
     const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'filled'] });
     const genome = genomes[0] as PaperSessionState['genome'];
-    const s = await runUntil(
-      h,
+    const s = await h.runUntil(
       session('PABANDON1', genome, DEFAULT_ACCOUNT_LIMITS),
       (x) =>
         x.orders.some((o) => o.status === 'filled') &&
@@ -607,8 +499,7 @@ describe('the crash sweeper and an abandoned paper session', () => {
     // Prepare: as above, an abandoned session holding a position with an order open
     const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'new', 'new', 'filled'] });
     const genome = genomes[0] as PaperSessionState['genome'];
-    const s = await runUntil(
-      h,
+    const s = await h.runUntil(
       session('PABANDON2', genome, DEFAULT_ACCOUNT_LIMITS),
       (x) =>
         x.orders.some((o) => o.status === 'filled') &&

@@ -22,22 +22,13 @@ import {
   type ReferenceExchangeConfig,
   runReferenceSession,
 } from '../../../functions/core/paper/reference.js';
-import {
-  type PaperSessionDeps,
-  tickPaperSession,
-} from '../../../functions/core/use-cases/paper-session.js';
+import { tickPaperSession } from '../../../functions/core/use-cases/paper-session.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchPort } from '../../../functions/ports/kill-switch.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
+import { paperTickRunner } from '../../support/paper-tick.js';
 import { DATA_ROOT } from '../../support/paths.js';
-import {
-  cohortGenomes,
-  TEST_PAPER_SESSION_CONFIG,
-  TEST_PROMOTION_CONFIG,
-} from '../../support/shared-session.js';
+import { cohortGenomes } from '../../support/shared-session.js';
 
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const costs = parseCohortConfig({ bankrollUsd: 1_000 });
@@ -49,7 +40,6 @@ const EXCHANGE: ReferenceExchangeConfig = {
   buyingPowerMultiplier: 1,
   patternDayTrader: FINRA_PDT_RULE,
 };
-const off: KillSwitchPort = { read: async () => null, set: async () => undefined };
 const cents = (usd: number) => Math.round(usd * 100);
 
 let marketData: LeanMarketData;
@@ -103,22 +93,6 @@ async function accountWithDayTrades(before: string, dayTrades: number) {
   return { broker, clock };
 }
 
-/** The use case's tick dependencies over `broker` (what `tickPaperSession` reads). */
-function tickDeps(clock: ManualClock, broker: SimulatedPaperBroker): PaperSessionDeps {
-  return {
-    clock,
-    marketData,
-    killSwitch: off,
-    audit: new MemoryAuditSink(clock),
-    environment: 'local',
-    brokerAt: () => broker,
-    brokerAccount: 'pdt',
-    sessionBooks: new MemorySessionBooks(),
-    promotionConfig: TEST_PROMOTION_CONFIG,
-    paperSession: TEST_PAPER_SESSION_CONFIG,
-  } as unknown as PaperSessionDeps;
-}
-
 /**
  * One paper session of `genome` on 2013-10-08 through the use case's tick, on an account with
  * `dayTrades` day trades made on 2013-10-07, with or without the session's account-level
@@ -146,7 +120,7 @@ async function paperSession(
       ...(accountCheck ? { account: DEFAULT_ACCOUNT_LIMITS } : {}),
     },
   };
-  const deps = tickDeps(clock, broker);
+  const { deps } = paperTickRunner({ clock, broker, marketData, brokerAccount: 'pdt' });
   let paper = start;
   while (!paper.done) {
     const out = await tickPaperSession(deps, { state: paper });

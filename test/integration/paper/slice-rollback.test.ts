@@ -11,28 +11,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LeanMarketData } from '../../../functions/adapters/market-data/lean-market-data.js';
-import type { AuditRecord } from '../../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
-import {
-  type PaperSessionState,
-  sessionBook,
-} from '../../../functions/core/paper/paper-session.js';
+import type { PaperSessionState } from '../../../functions/core/paper/paper-session.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
-import {
-  type PaperSessionDeps,
-  tickPaperSession,
-} from '../../../functions/core/use-cases/paper-session.js';
-import { ManualClock } from '../../../functions/ports/clock.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
-import {
-  type CloseSeries,
-  closeAt,
-  loadSharedSession,
-  startFakeAlpacaBroker,
-} from '../../support/shared-session.js';
+import { fakeAlpacaSession, payloadsOf as ofKind, positionOf } from '../../support/paper-tick.js';
+import { type CloseSeries, closeAt, loadSharedSession } from '../../support/shared-session.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -51,50 +36,27 @@ beforeAll(async () => {
   genome = shared.genomes[0] as PaperSessionState['genome'];
 });
 
-/** A parsed payload: read by the assertions, whose matchers check the shapes. */
-// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary payload fields
-type Payload = Record<string, any>;
-const ofKind = (records: readonly AuditRecord[], kind: AuditRecord['kind']): Payload[] =>
-  records.filter((r) => r.kind === kind).map((r) => JSON.parse(r.payload) as Payload);
-const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;
-
 /**
  * A slice session at the fake Alpaca; the broker's price is the data's close times
  * `shock.factor` (1: the broker agrees with the data).
  */
 async function harness() {
-  const clock = new ManualClock(openMs + 30 * 60_000);
-  const sleep = async (ms: number) => {
-    clock.advance(ms);
-  };
   const shock = { factor: 1 };
-  const { fake, broker } = await startFakeAlpacaBroker({
+  const statuses: { promotionId: string; status: string; reason: string }[] = [];
+  const promotions = {
+    setStatus: async (promotionId: string, status: string, reason: string) => {
+      statuses.push({ promotionId, status, reason });
+    },
+  };
+  const h = await fakeAlpacaSession({
     keyId: KEY_ID,
     secretKey: SECRET,
-    clock,
-    sleep,
-    timeoutMs: 30_000,
-    fake: { priceOf: (symbol) => closeAt(closes, symbol, clock.now()) * shock.factor },
-  });
-  const audit = new MemoryAuditSink(clock);
-  const statuses: { promotionId: string; status: string; reason: string }[] = [];
-  const deps = {
-    clock,
+    startMs: openMs + 30 * 60_000,
     marketData,
-    killSwitch: { read: async () => null, set: async () => {} },
-    audit,
-    environment: 'local',
-    brokerAt: () => broker,
-    brokerAccount: 'test',
-    sessionBooks: new MemorySessionBooks(),
-    promotions: {
-      setStatus: async (promotionId: string, status: string, reason: string) => {
-        statuses.push({ promotionId, status, reason });
-      },
-    },
-    promotionConfig: { reconcileQtyTolerance: 1e-6, wholeShares: false },
-    paperSession: { avgPriceToleranceBps: 5 },
-  } as unknown as PaperSessionDeps;
+    closes,
+    priceOf: (symbol, nowMs) => closeAt(closes, symbol, nowMs) * shock.factor,
+    deps: { promotions },
+  });
   const fixture = paperSessionFixture({
     promotionId: 'PSLICE01',
     genome,
@@ -110,108 +72,90 @@ async function harness() {
       rollback: { ...DEFAULT_ROLLBACK_CONFIG, backtestReturnVariance: 1 },
     },
   };
-  const tick = async (s: PaperSessionState) => {
-    const out = (await tickPaperSession(deps, { state: s })).state;
-    clock.set((Math.floor(clock.now() / 60_000) + 1) * 60_000 + 1_000);
-    return out;
-  };
-  const runUntil = async (s0: PaperSessionState, until: (s: PaperSessionState) => boolean) => {
-    let s = s0;
-    while (!s.done && !until(s)) s = await tick(s);
-    return s;
-  };
-  return { clock, fake, broker, audit, statuses, shock, state, tick, runUntil };
+  return { ...h, statuses, shock, state };
 }
 
 describe('micro-live slice rollback on the broker equity', () => {
   it('a drawdown of the equity at the broker rolls the slice back, though the market data shows none', async () => {
     // Prepare: trade until the slice holds a position with nothing open
     const h = await harness();
-    try {
-      let s = await h.runUntil(
-        h.state,
-        (x) =>
-          Math.abs(positionOf(x)) > 1e-9 && x.orders.every((o) => isTerminalOrderStatus(o.status)),
-      );
-      const held = positionOf(s);
-      expect(held).not.toBe(0);
-      expect(ofKind(h.audit.records(), 'rollback')).toEqual([]);
-      expect(s.slice?.equityCurveUsd.length).toBeGreaterThan(1);
-      expect(s.slice?.equityCurveUsd[0]).toBe(s.capitalUsd);
+    let s = await h.runUntil(
+      h.state,
+      (x) =>
+        Math.abs(positionOf(x)) > 1e-9 && x.orders.every((o) => isTerminalOrderStatus(o.status)),
+    );
+    const held = positionOf(s);
+    expect(held).not.toBe(0);
+    expect(ofKind(h.audit.records(), 'rollback')).toEqual([]);
+    expect(s.slice?.equityCurveUsd.length).toBeGreaterThan(1);
+    expect(s.slice?.equityCurveUsd[0]).toBe(s.capitalUsd);
 
-      // Act: the broker's price moves 60 % against the position; the LEAN data does not
-      h.shock.factor = held > 0 ? 0.4 : 1.6;
-      s = await h.tick(s);
+    // Act: the broker's price moves 60 % against the position; the LEAN data does not
+    h.shock.factor = held > 0 ? 0.4 : 1.6;
+    s = await h.tick(s);
 
-      // Assess: rolled back on the broker's valuation, demoted, halted to flatten
-      const [rollback, ...more] = ofKind(h.audit.records(), 'rollback');
-      expect(more).toEqual([]);
-      expect(rollback).toMatchObject({
-        trigger: 'drawdown',
-        source: 'broker',
-        halt_mode: 'flatten',
-        position_qty: held,
-        broker: 'alpaca-paper',
-      });
-      expect(rollback?.equity_usd).toBeLessThan(s.capitalUsd * (1 - 0.05));
-      expect(rollback?.drawdown_fraction).toBeGreaterThan(0.05);
-      expect(s.halt).toMatchObject({ mode: 'flatten' });
-      expect(s.halt?.reason).toMatch(/^rollback: drawdown/);
-      expect(s.slice?.rolledBackAtIso).toBe(new Date(h.clock.now() - 60_000).toISOString());
-      expect(h.statuses).toEqual([
-        { promotionId: 'PSLICE01', status: 'halted', reason: s.halt?.reason },
-      ]);
+    // Assess: rolled back on the broker's valuation, demoted, halted to flatten
+    const [rollback, ...more] = ofKind(h.audit.records(), 'rollback');
+    expect(more).toEqual([]);
+    expect(rollback).toMatchObject({
+      trigger: 'drawdown',
+      source: 'broker',
+      halt_mode: 'flatten',
+      position_qty: held,
+      broker: 'alpaca-paper',
+    });
+    expect(rollback?.equity_usd).toBeLessThan(s.capitalUsd * (1 - 0.05));
+    expect(rollback?.drawdown_fraction).toBeGreaterThan(0.05);
+    expect(s.halt).toMatchObject({ mode: 'flatten' });
+    expect(s.halt?.reason).toMatch(/^rollback: drawdown/);
+    expect(s.slice?.rolledBackAtIso).toBe(new Date(h.clock.now() - 60_000).toISOString());
+    expect(h.statuses).toEqual([
+      { promotionId: 'PSLICE01', status: 'halted', reason: s.halt?.reason },
+    ]);
 
-      // Act: the session goes on to the close
-      const sentBefore = s.orders.length;
-      s = await h.runUntil(s, () => false);
+    // Act: the session goes on to the close
+    const sentBefore = s.orders.length;
+    s = await h.runUntil(s, () => false);
 
-      // Assess: one flatten, nothing else sent, flat at the broker, no second rollback
-      const after = s.orders.slice(sentBefore);
-      expect(after.map((o) => o.reason)).toEqual(['flatten']);
-      expect(positionOf(s)).toBeCloseTo(0, 9);
-      expect(await h.broker.listPositions()).toEqual([]);
-      expect(ofKind(h.audit.records(), 'rollback')).toHaveLength(1);
-    } finally {
-      await h.fake.close();
-    }
+    // Assess: one flatten, nothing else sent, flat at the broker, no second rollback
+    const after = s.orders.slice(sentBefore);
+    expect(after.map((o) => o.reason)).toEqual(['flatten']);
+    expect(positionOf(s)).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+    expect(ofKind(h.audit.records(), 'rollback')).toHaveLength(1);
   }, 300_000);
 
   it('a broker whose positions cannot be read rolls the slice back (fail closed), recorded', async () => {
     // Prepare: a few ticks into the window
     const h = await harness();
-    try {
-      let s = await h.runUntil(h.state, (x) => (x.slice?.equityCurveUsd.length ?? 0) >= 3);
-      expect(ofKind(h.audit.records(), 'rollback')).toEqual([]);
-      // Every attempt of the adapter's next positions read fails (4 attempts)
-      const fault = { method: 'GET', path: '/v2/positions', status: 500 } as const;
-      h.fake.inject(fault, fault, fault, fault);
+    let s = await h.runUntil(h.state, (x) => (x.slice?.equityCurveUsd.length ?? 0) >= 3);
+    expect(ofKind(h.audit.records(), 'rollback')).toEqual([]);
+    // Every attempt of the adapter's next positions read fails (4 attempts)
+    const fault = { method: 'GET', path: '/v2/positions', status: 500 } as const;
+    h.fake.inject(fault, fault, fault, fault);
 
-      // Act
-      s = await h.tick(s);
+    // Act
+    s = await h.tick(s);
 
-      // Assess
-      const rollbacks = ofKind(h.audit.records(), 'rollback');
-      expect(rollbacks).toHaveLength(1);
-      expect(rollbacks[0]).toMatchObject({
-        trigger: 'broker_unreadable',
-        source: 'broker',
-        equity_usd: null,
-        halt_mode: 'flatten',
-      });
-      expect(rollbacks[0]?.reason).toMatch(/^fail closed: broker unreadable: /);
-      expect(s.halt?.mode).toBe('flatten');
-      expect(h.statuses.map((x) => x.status)).toEqual(['halted']);
+    // Assess
+    const rollbacks = ofKind(h.audit.records(), 'rollback');
+    expect(rollbacks).toHaveLength(1);
+    expect(rollbacks[0]).toMatchObject({
+      trigger: 'broker_unreadable',
+      source: 'broker',
+      equity_usd: null,
+      halt_mode: 'flatten',
+    });
+    expect(rollbacks[0]?.reason).toMatch(/^fail closed: broker unreadable: /);
+    expect(s.halt?.mode).toBe('flatten');
+    expect(h.statuses.map((x) => x.status)).toEqual(['halted']);
 
-      // Act: to the close
-      const sentBefore = s.orders.length;
-      s = await h.runUntil(s, () => false);
+    // Act: to the close
+    const sentBefore = s.orders.length;
+    s = await h.runUntil(s, () => false);
 
-      // Assess: no order but a flatten after the rollback; flat at the broker
-      expect(s.orders.slice(sentBefore).every((o) => o.reason === 'flatten')).toBe(true);
-      expect(await h.broker.listPositions()).toEqual([]);
-    } finally {
-      await h.fake.close();
-    }
+    // Assess: no order but a flatten after the rollback; flat at the broker
+    expect(s.orders.slice(sentBefore).every((o) => o.reason === 'flatten')).toBe(true);
+    expect(await h.broker.listPositions()).toEqual([]);
   }, 300_000);
 });
