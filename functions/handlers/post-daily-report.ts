@@ -14,7 +14,8 @@
  * outcome without the report body: `{ outcome, market, sessionDate, channel?, ts?, reason? }`.
  *
  * Metric: `DailyReportRuns` (count, EMF, dimension `market`) once per run whose event was
- * valid: each market's did-not-run alarm counts it (the function serves both markets).
+ * valid, counted before the dependencies are built or the report runs (a run that then fails
+ * still counts): each market's did-not-run alarm counts it (the function serves both markets).
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
@@ -40,15 +41,17 @@ export const DAILY_REPORT_RUNS_METRIC = 'DailyReportRuns';
 export function createHandler(provide: Provide<DailyReportDeps>) {
   return makeHandler('post-daily-report', EventSchema, async (event) => {
     const market = event.market ?? 'equity-usa';
-    const deps = dailyReportDepsFor(await provide(), market);
     logger.appendKeys({
       market,
       ...(event.scheduledTime ? { scheduledTime: event.scheduledTime } : {}),
     });
+    // Counted before anything can fail: a run whose dependencies fail still ran (its error
+    // alarms), and must not also read as "did not run".
     metrics
       .singleMetric()
       .addDimension('market', market)
       .addMetric(DAILY_REPORT_RUNS_METRIC, MetricUnit.Count, 1);
+    const deps = dailyReportDepsFor(await provide(), market);
     const out = await postDailyReport(deps, dailyReportMessage, event.scheduledTime ?? null);
     if (out.outcome === 'posted') {
       logger.info('daily report posted', { sessionDate: out.report.sessionDate, ts: out.ts });

@@ -6,7 +6,6 @@
  * then refused still counts), so each market's did-not-run alarm sees its own starts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { metrics } from '../../../functions/adapters/observability.js';
 import { createHandler as loadMarketData } from '../../../functions/handlers/load-market-data.js';
 import { createHandler as runLearningCycle } from '../../../functions/handlers/run-learning-cycle.js';
 import { createHandler as selectDay3Candidate } from '../../../functions/handlers/select-day3-candidate.js';
@@ -18,25 +17,7 @@ import {
 } from '../../../functions/handlers/shared/workflow-starts.js';
 import { createHandler as stagePromotion } from '../../../functions/handlers/stage-promotion.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
-
-/** Records what the handler put on the single metric it asked for. */
-function spyOnStarts() {
-  const emitted: { dimensions: Record<string, string>; name: string; value: number }[] = [];
-  vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-    const dimensions: Record<string, string> = {};
-    const single = {
-      addDimension: (name: string, value: string) => {
-        dimensions[name] = value;
-        return single;
-      },
-      addMetric: (name: string, _unit: unknown, value: number) => {
-        emitted.push({ dimensions: { ...dimensions }, name, value });
-      },
-    };
-    return single as unknown as ReturnType<typeof metrics.singleMetric>;
-  });
-  return emitted;
-}
+import { spyOnSingleMetrics } from '../../support/metrics.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -54,7 +35,7 @@ describe('marketOfRequest', () => {
 
 describe('countWorkflowStart', () => {
   it('emits one WorkflowStarts with the workflow and market dimensions', () => {
-    const emitted = spyOnStarts();
+    const emitted = spyOnSingleMetrics();
     countWorkflowStart('learning-cycle', { market: 'crypto' });
     expect(emitted).toEqual([
       {
@@ -78,7 +59,7 @@ describe('the first step of each shared workflow', () => {
   ] as const)(
     '%s (%s) counts its start for the request market before it runs',
     async (workflow, name, handler) => {
-      const emitted = spyOnStarts();
+      const emitted = spyOnSingleMetrics();
       const execution = { id: 'arn:aws:states:us-east-1:1:execution:m:e-1', name: 'e-1' };
       const call = (request: unknown) =>
         handler({ request, execution }, localLambdaContext(name, 10_000));
