@@ -24,11 +24,17 @@
 //   trained run, so no reader ever maps a partial archive (a run stopped before its training
 //   ended, a crash, a kill), even when the supervisor itself is killed; such a run's file is
 //   deleted and the next start dumps again. Concurrent starts meanwhile run without an archive.
-// - Pruning: every launch refreshes the modification time of its key's files, and deletes the
-//   files of other keys (an older jar, JDK or JVM options: ~45 MB each) and left-over
-//   temporaries not touched for {@link STALE_CLAIM_MS}. A run started longer ago than that has
-//   its files open already, and Linux keeps an open or mapped file alive after its unlink, so
-//   a concurrent run under another key is never pulled from under its feet.
+// - Pruning: every launch refreshes the modification time of its key's archive and `.json`,
+//   and deletes the files of other keys (an older jar, JDK or JVM options: ~45 MB each) and
+//   left-over temporaries not touched for {@link STALE_CLAIM_MS}. A run started longer ago than
+//   that has its files open already, and Linux keeps an open or mapped file alive after its
+//   unlink, so a concurrent run under another key is never pulled from under its feet.
+// - The jar copy's modification time is never changed: the archive records the size and
+//   modification time of every jar on the class path, and the JVM refuses (with a warning
+//   nobody sees, then runs without it) an archive whose jar was touched since. A jar counts as
+//   used when its `.json` was, and a jar written anew drops its key's archive. (Until this was
+//   found, every launch touched the jar and no archive was ever mapped after the one that
+//   wrote it: `CACHE_LAYOUT` in the key leaves those archives behind.)
 // An archive the JVM cannot use (another JDK build) only costs the warning and the old start
 // time. STAGEGATE_DYNAMODB_CDS=off, or any failure preparing the files, falls back to the
 // package's own `java -jar` launch.
@@ -85,9 +91,13 @@ function javaOnPath(env) {
   return null;
 }
 
+/** Part of every cache key: a new layout never maps an older layout's archive. */
+const CACHE_LAYOUT = 'jar-mtime-kept';
+
 /** 16 hex digits naming the cache files for this jar, JDK and JVM options. */
 function cacheKey(dist, env) {
   const hash = createHash('sha256');
+  hash.update(`${CACHE_LAYOUT}\0`);
   const jar = fs.statSync(dist.jar);
   hash.update(`${dist.jar}\0${jar.size}\0${jar.mtimeMs}\0`);
   const java = javaOnPath(env);
@@ -131,6 +141,8 @@ function strippedJar(dist, cacheDir, key) {
   } catch {
     // not written yet
   }
+  // An archive written over an earlier copy recorded that copy's modification time.
+  fs.rmSync(path.join(cacheDir, `ddb-${key}.jsa`), { force: true });
   const AdmZip = require('adm-zip');
   const zip = new AdmZip(dist.jar);
   const entry = zip.getEntry('META-INF/MANIFEST.MF');
@@ -196,7 +208,7 @@ function pruneCache(cacheDir, key, now) {
     if (!m || kept(file, m[1] ?? m[2], key)) continue;
     try {
       const full = path.join(cacheDir, file);
-      if (now - fs.statSync(full).mtimeMs < STALE_CLAIM_MS) continue;
+      if (now - lastUsedMs(full) < STALE_CLAIM_MS) continue;
       fs.rmSync(full, { force: true });
       pruned.push(file);
     } catch {
@@ -204,6 +216,21 @@ function pruneCache(cacheDir, key, now) {
     }
   }
   return pruned;
+}
+
+/**
+ * When the cache file `full` was last used: its modification time; for a jar copy (never
+ * touched, see the header), the later of its own and its `.json`'s.
+ * @throws when `full` is gone.
+ */
+function lastUsedMs(full) {
+  const own = fs.statSync(full).mtimeMs;
+  if (!full.endsWith('.jar')) return own;
+  try {
+    return Math.max(own, fs.statSync(full.replace(/\.jar$/, '.json')).mtimeMs);
+  } catch {
+    return own;
+  }
 }
 
 /** Marks `files` used now (their modification time), so no concurrent prune takes them. */
@@ -250,11 +277,11 @@ function javaLaunch({ port, dataDir, env = process.env, cacheDir, now = Date.now
   ];
   const archive = path.join(cacheDir, `ddb-${key}.jsa`);
   if (fs.existsSync(archive)) {
-    touch([archive, jar, path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
+    touch([archive, path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
     const [command, ...args] = java([`-XX:SharedArchiveFile=${archive}`]);
     return { command, args, cds: 'use' };
   }
-  touch([jar, path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
+  touch([path.join(cacheDir, `DynamoDBLocal-${key}.json`)], now);
   const claimFile = `${archive}.dumping`;
   if (claim(claimFile, now)) {
     const tmp = `${archive}.${process.pid}.tmp`;

@@ -221,9 +221,49 @@ describe('DynamoDB Local class-data sharing launch', () => {
     const use = cds.javaLaunch(at);
     cds.javaLaunch({ ...at, env: { ...process.env, JDK_JAVA_OPTIONS: '-Xmx64m' } });
 
-    // Assess
+    // Assess: all kept; the archive and the .json refreshed
     expect(use.cds).toBe('use');
-    for (const f of files)
+    for (const f of files.filter((f) => !f.endsWith('.jar')))
       expect((await stat(path.join(cacheDir, f))).mtimeMs).toBeGreaterThan(at.now - 1_000);
+    expect((await readdir(cacheDir)).sort()).toEqual(expect.arrayContaining(files.sort()));
+  });
+
+  it("never changes the jar copy's modification time, which the archive records", async () => {
+    // Prepare: a written archive beside the jar copy of its key
+    const at = { port: 8000, dataDir: ':memory:', cacheDir, now: Date.now() };
+    cds.javaLaunch(at);
+    const claim = (await readdir(cacheDir)).find((f) => f.endsWith('.dumping')) as string;
+    await writeFile(path.join(cacheDir, claim.replace(/\.dumping$/, '')), 'x');
+    const jar = (await readdir(cacheDir)).find((f) => f.endsWith('.jar')) as string;
+    const written = at.now - 2 * cds.STALE_CLAIM_MS;
+    await age(cacheDir, [jar], written);
+
+    // Act: later starts map the archive
+    const use = cds.javaLaunch({ ...at, now: at.now + 1_000 });
+    cds.javaLaunch({ ...at, now: at.now + 2_000 });
+
+    // Assess: the jar is the one the archive was written against (the JVM checks its mtime)
+    expect(use.cds).toBe('use');
+    expect((await stat(path.join(cacheDir, jar))).mtimeMs).toBe(written);
+  });
+
+  it('drops the archive of a key whose jar copy is written anew', async () => {
+    // Prepare: an archive whose jar copy is gone (deleted by hand, or pruned)
+    const at = { port: 8000, dataDir: ':memory:', cacheDir, now: Date.now() };
+    cds.javaLaunch(at);
+    const claim = (await readdir(cacheDir)).find((f) => f.endsWith('.dumping')) as string;
+    const archive = claim.replace(/\.dumping$/, '');
+    await writeFile(path.join(cacheDir, archive), 'x');
+    await rm(path.join(cacheDir, claim));
+    const jar = (await readdir(cacheDir)).find((f) => f.endsWith('.jar')) as string;
+    await rm(path.join(cacheDir, jar));
+
+    // Act
+    const next = cds.javaLaunch(at);
+
+    // Assess: the new copy's archive is written again, never mapped against the old one's
+    expect(next.cds).toBe('dump');
+    expect(existsSync(path.join(cacheDir, jar))).toBe(true);
+    expect(existsSync(path.join(cacheDir, archive))).toBe(false);
   });
 });
