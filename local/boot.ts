@@ -48,13 +48,28 @@ export async function lockState(stateDir: string | 'memory'): Promise<StateLock 
 
 /**
  * Locks `stateDir` ({@link lockState}), then starts DynamoDB Local and the S3 emulator on it
- * with the local buckets, without waiting for them.
+ * with the local buckets, and returns once both processes are spawned, without waiting for
+ * them to be ready. Returning before the spawns would let the caller's next import (the
+ * application, about a second of module loading that holds the event loop) delay the JVM's
+ * start by as long: the ports are picked and the processes spawned over a few event-loop turns.
  *
  * @throws StateFolderError as {@link lockState}, before any server starts.
  */
 export async function bootLocalServers(stateDir: string | 'memory'): Promise<BootedServers> {
   const lock = await lockState(stateDir);
-  const servers = startLocalServers({ dataDir: stateDir, buckets: Object.values(LOCAL_BUCKETS) });
+  let onSpawned = () => {};
+  const spawned = new Promise<void>((resolve) => {
+    onSpawned = resolve;
+  });
+  const servers = startLocalServers({
+    dataDir: stateDir,
+    buckets: Object.values(LOCAL_BUCKETS),
+    onSpawned,
+  });
   servers.catch(() => undefined); // awaited by startLocalStack
+  // A start that fails before spawning settles `servers` instead (its error is the caller's).
+  await Promise.race([spawned, servers.then(noop, noop)]);
   return { lock, servers };
 }
+
+const noop = () => undefined;

@@ -50,6 +50,13 @@ export interface StartOptions {
    * a test passes a picker whose first port is taken to prove the start retries.
    */
   readonly dynamoPort?: () => Promise<number>;
+  /**
+   * Called once both emulator processes have been spawned (not yet ready), or when the start
+   * failed before that; at most once. The CLI's light entry waits for it before it loads the
+   * application (local/boot.ts): module loading keeps the event loop busy for about a second,
+   * and the JVM must not wait for it.
+   */
+  readonly onSpawned?: () => void;
 }
 
 /**
@@ -170,7 +177,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startS3(directory: string, buckets: readonly string[], timeoutMs: number) {
+async function startS3(
+  directory: string,
+  buckets: readonly string[],
+  timeoutMs: number,
+  spawned: () => void,
+) {
   const child = spawn(
     process.execPath,
     [
@@ -181,6 +193,7 @@ async function startS3(directory: string, buckets: readonly string[], timeoutMs:
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
+  spawned();
   const output = collect(child);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
@@ -264,17 +277,23 @@ async function startDynamo(
   dataDir: string | 'memory',
   timeoutMs: number,
   pickPort: () => Promise<number>,
+  spawned: () => void,
 ) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDynamoOn(await pickPort(), dataDir, timeoutMs);
+      return await startDynamoOn(await pickPort(), dataDir, timeoutMs, spawned);
     } catch (err) {
       if (!isBindFailure(err) || attempt >= DYNAMODB_BIND_ATTEMPTS) throw err;
     }
   }
 }
 
-async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs: number) {
+async function startDynamoOn(
+  port: number,
+  dataDir: string | 'memory',
+  timeoutMs: number,
+  spawned: () => void,
+) {
   const javaOptions = [process.env.JDK_JAVA_OPTIONS, DYNAMODB_LOCAL_JAVA_OPTIONS]
     .filter(Boolean)
     .join(' ');
@@ -290,6 +309,7 @@ async function startDynamoOn(port: number, dataDir: string | 'memory', timeoutMs
       env: { ...process.env, JDK_JAVA_OPTIONS: javaOptions, ...DYNAMODB_LOCAL_ENV },
     },
   );
+  spawned();
   const output = collect(child);
   const trainedMarker = classArchiveMarker(child);
   const endpoint = `http://127.0.0.1:${port}`;
@@ -496,6 +516,28 @@ export async function trainClassArchive(endpoint: string, marker: string): Promi
 }
 
 /**
+ * The spawn signal of a start: `one()` per emulator spawned (a retry on a new port spawns
+ * again), `fire()` when the start failed; `done` is called once, at the `n`-th `one()` or the
+ * first `fire()`, whichever comes first.
+ */
+function spawnSignal(n: number, done: (() => void) | undefined) {
+  let left = n;
+  let fired = false;
+  const fire = () => {
+    if (fired) return;
+    fired = true;
+    done?.();
+  };
+  return {
+    one: () => {
+      left--;
+      if (left === 0) fire();
+    },
+    fire,
+  };
+}
+
+/**
  * Starts DynamoDB Local and the S3 emulator on free loopback ports (s3rver binds port 0 and
  * reports it; DynamoDB Local is given a {@link listenablePort} and retried on a bind failure).
  *
@@ -523,11 +565,13 @@ export async function startLocalServers(options: StartOptions): Promise<LocalSer
     await mkdir(s3Dir, { recursive: true });
     await mkdir(dynamoDir, { recursive: true });
   }
+  const spawned = spawnSignal(2, options.onSpawned);
   const [s3, dynamo] = await Promise.allSettled([
-    startS3(s3Dir, options.buckets, timeoutMs),
-    startDynamo(dynamoDir, timeoutMs, options.dynamoPort ?? (() => listenablePort())),
+    startS3(s3Dir, options.buckets, timeoutMs, spawned.one),
+    startDynamo(dynamoDir, timeoutMs, options.dynamoPort ?? (() => listenablePort()), spawned.one),
   ]);
   if (s3.status === 'rejected' || dynamo.status === 'rejected') {
+    spawned.fire();
     if (s3.status === 'fulfilled') await stopChild(s3.value.child);
     if (dynamo.status === 'fulfilled') await stopChild(dynamo.value.child);
     throw s3.status === 'rejected' ? s3.reason : (dynamo as PromiseRejectedResult).reason;
