@@ -235,7 +235,7 @@ describe('DynamoDB Local class-data sharing launch', () => {
     const claim = (await readdir(cacheDir)).find((f) => f.endsWith('.dumping')) as string;
     await writeFile(path.join(cacheDir, claim.replace(/\.dumping$/, '')), 'x');
     const jar = (await readdir(cacheDir)).find((f) => f.endsWith('.jar')) as string;
-    const written = at.now - 2 * cds.STALE_CLAIM_MS;
+    const written = Math.floor((at.now - 2 * cds.STALE_CLAIM_MS) / 1000) * 1000; // whole seconds: exact in any file system
     await age(cacheDir, [jar], written);
 
     // Act: later starts map the archive
