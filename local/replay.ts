@@ -88,7 +88,11 @@ export interface ReplayOptions {
    * started with `alpacaFake`.
    */
   readonly marketData?: 'lean' | 'alpaca-fake';
-  /** Every execution event (the cost benchmark counts transitions and task time with it). */
+  /**
+   * Every execution event (the cost benchmark counts transitions and task time with it), and
+   * `FiringStarted` as each schedule firing begins (`machine`: the firing's state machine, or
+   * the firing's name when it runs none, e.g. `daily-report`).
+   */
   readonly onEvent?: (e: { machine: string; type: string; state?: string; atMs: number }) => void;
 }
 
@@ -587,6 +591,7 @@ export async function replay(stack: LocalStack, options: ReplayOptions): Promise
   };
   for (const firing of firings) {
     run.machine = FIRING_MACHINES[firing.name] ?? firing.name;
+    options.onEvent?.({ machine: run.machine, type: 'FiringStarted', atMs: performance.now() });
     stack.clock.set(firing.atMs);
     const f = firingContext(run.crypto, firing.atMs, firing.name);
     if (await replayFiring(run, firing.name, f)) break;

@@ -26,6 +26,7 @@ import {
 
 export {
   awsRequestCounts,
+  awsRequestCountsByItem,
   type ClientCredentials,
   makeDocumentClient,
   makeS3Client,

@@ -33,30 +33,84 @@ export interface ClientCredentials {
  */
 const requestCounts = new Map<string, number>();
 
+/**
+ * The same requests by `<service>:<command>:<item kind>` (see {@link requestItemKind}): which
+ * items a run reads and writes (the `requests` benchmark).
+ */
+const itemRequestCounts = new Map<string, number>();
+
 /** A copy of the request counters. */
 export function awsRequestCounts(): ReadonlyMap<string, number> {
   return new Map(requestCounts);
 }
 
+/** A copy of the request counters by item kind (`<service>:<command>:<item kind>`). */
+export function awsRequestCountsByItem(): ReadonlyMap<string, number> {
+  return new Map(itemRequestCounts);
+}
+
 /** Zeroes the request counters. */
 export function resetAwsRequestCounts(): void {
   requestCounts.clear();
+  itemRequestCounts.clear();
+}
+
+/** A key attribute as the document client passes it (plain) or as the SDK marshals it (`{S}`). */
+function plainString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const s = (value as { S?: unknown } | undefined)?.S;
+  return typeof s === 'string' ? s : undefined;
+}
+
+/** The partition key of the first item a DynamoDB request names (key, item or query value). */
+function firstPartitionKey(input: Record<string, unknown>): string | undefined {
+  const keyed = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+  if (keyed) return plainString(keyed.pk);
+  const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  if (values) return plainString(Object.values(values)[0]);
+  const tx = (input.TransactItems as Record<string, Record<string, unknown>>[] | undefined)?.[0];
+  if (tx) return firstPartitionKey(Object.values(tx)[0] ?? {});
+  const batch = Object.values((input.RequestItems as Record<string, unknown>) ?? {})[0];
+  if (Array.isArray(batch)) {
+    const req = (batch[0] ?? {}) as Record<string, Record<string, unknown>>;
+    return firstPartitionKey(req.PutRequest ?? req.DeleteRequest ?? {});
+  }
+  const keys = (batch as { Keys?: Record<string, unknown>[] } | undefined)?.Keys;
+  return keys?.[0] ? plainString(keys[0].pk) : undefined;
+}
+
+/**
+ * What a request reads or writes, coarsely: for DynamoDB the first item's partition key up to
+ * its first `#` (`CONFIG`, `SIMBROKER`, `AUDIT_STREAM`, ...; a query's index is appended), for
+ * S3 the first segment of the object key or prefix (`audit`, `cohorts`, ...); `-` when none.
+ */
+export function requestItemKind(service: string, input: unknown): string {
+  const i = (input ?? {}) as Record<string, unknown>;
+  if (service === 's3') {
+    const key = typeof i.Key === 'string' ? i.Key : typeof i.Prefix === 'string' ? i.Prefix : '';
+    return key.split('/')[0] || '-';
+  }
+  const kind = firstPartitionKey(i)?.split('#')[0] || '-';
+  return typeof i.IndexName === 'string' ? `${kind} (${i.IndexName})` : kind;
 }
 
 type Countable = {
   middlewareStack: {
     add: (
       mw: (
-        next: (args: unknown) => Promise<unknown>,
+        next: (args: { input?: unknown }) => Promise<unknown>,
         context: { commandName?: string },
-      ) => (args: unknown) => Promise<unknown>,
+      ) => (args: { input?: unknown }) => Promise<unknown>,
       options: { step: 'initialize'; name: string },
     ) => void;
   };
 };
 
+const bump = (counts: Map<string, number>, key: string) =>
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+
 /**
- * `client` with the request counter and, inside Lambda, Powertools Tracer (one X-Ray
+ * `client` with the request counters and, inside Lambda, Powertools Tracer (one X-Ray
  * subsegment per call; see `adapters/tracing.ts`). Every client this root builds goes
  * through it.
  */
@@ -64,7 +118,8 @@ function counted<C>(client: C, service: string): C {
   (client as unknown as Countable).middlewareStack.add(
     (next, context) => (args) => {
       const key = `${service}:${context.commandName ?? 'unknown'}`;
-      requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
+      bump(requestCounts, key);
+      bump(itemRequestCounts, `${key}:${requestItemKind(service, args.input)}`);
       return next(args);
     },
     { step: 'initialize', name: 'stagegateRequestCounter' },
