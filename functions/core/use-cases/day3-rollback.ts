@@ -278,19 +278,30 @@ async function sendFlatten(
   return result;
 }
 
+/** A slice's promotion as its orders and the broker's reports of them add up (USD, shares). */
+interface SliceHolding {
+  readonly qty: number;
+  /** What the account was charged: the broker's reported fees plus `regulatoryRoundingUsd`. */
+  readonly feesUsd: number;
+  /** The regulatory-fee rounding of each New York day of the orders, as if each day ended now. */
+  readonly regulatoryRoundingUsd: number;
+  readonly cashUsd: number;
+  readonly flattenStatus: string | null;
+}
+
 /**
  * Net position, fees and cash of a slice's promotion (entry and flatten legs), from its orders:
- * `cashUsd` = capital − Σ signed filled qty × fill price − fees − the regulatory-fee rounding
- * of each New York day of its orders (USD), prices and fees as the broker reports them (the
- * order's recorded average fill price when the broker has none). The rounding
+ * `cashUsd` = capital − Σ signed filled qty × fill price − `feesUsd` (USD), prices and fees as
+ * the broker reports them (the order's recorded average fill price when the broker has none),
+ * `feesUsd` including the regulatory-fee rounding of each New York day of its orders
  * (`regulatoryRoundingByDayUsd`: each fee type's day total rounded up to the cent, less the
- * fees accrued) is counted as if each day ended now: the monitor never reads optimistic cash.
+ * fees accrued), counted as if each day ended now: the monitor never reads optimistic cash.
  */
 async function positionOf(
   deps: Day3Deps,
   slice: MicroLiveSlice,
   nowMs: number,
-): Promise<{ qty: number; feesUsd: number; cashUsd: number; flattenStatus: string | null }> {
+): Promise<SliceHolding> {
   const orders = await deps.promotion.promotions.listOrders(slice.promotionId as string);
   const broker = deps.promotion.brokerAt(nowMs);
   let qty = 0;
@@ -317,8 +328,14 @@ async function positionOf(
     }
     if (o.leg === 'flatten') flattenStatus = o.order.status;
   }
-  cashUsd -= regulatoryRoundingByDayUsd(regulatory);
-  return { qty, feesUsd, cashUsd, flattenStatus };
+  const regulatoryRoundingUsd = regulatoryRoundingByDayUsd(regulatory);
+  return {
+    qty,
+    feesUsd: feesUsd + regulatoryRoundingUsd,
+    regulatoryRoundingUsd,
+    cashUsd: cashUsd - regulatoryRoundingUsd,
+    flattenStatus,
+  };
 }
 
 /**
@@ -407,15 +424,16 @@ export async function paperReturnsBeforeSlice(
 /**
  * The rollback branch of an active slice's tick: sends the flatten (at the broker mark, or the
  * entry price when the broker is unreadable), resets the leverage, records the `rollback` audit
- * record and moves the slice to `flattening`.
+ * record and moves the slice to `flattening`. The record's `fees_usd` is what the account was
+ * charged ({@link SliceHolding}: the broker's fees and the days' regulatory rounding, which
+ * `regulatory_rounding_usd` gives apart), so capital − Σ signed fills − `fees_usd` + position ×
+ * `mark_usd` = `equity_usd`.
  */
 async function rollBackActive(
   deps: Day3Deps,
   slice: MicroLiveSlice,
-  held: {
+  held: Pick<SliceHolding, 'qty' | 'feesUsd' | 'regulatoryRoundingUsd'> & {
     readonly promotionId: string;
-    readonly qty: number;
-    readonly feesUsd: number;
     readonly entryPriceUsd: number;
   },
   decision: TickDecision,
@@ -424,7 +442,7 @@ async function rollBackActive(
   today: string,
 ): Promise<SliceTick> {
   const v = decision.verdict;
-  const { promotionId, qty, feesUsd, entryPriceUsd } = held;
+  const { promotionId, qty, entryPriceUsd } = held;
   const equityUsd = valuation.kind === 'valued' ? valuation.equityUsd : null;
   const reason = `rolled back by the monitor: ${v.reason}`;
   const markUsd = valuation.kind === 'valued' ? valuation.markUsd : null;
@@ -453,7 +471,8 @@ async function rollBackActive(
       source: 'broker',
       capital_slice_usd: slice.capitalSliceUsd,
       position_qty: qty,
-      fees_usd: feesUsd,
+      fees_usd: held.feesUsd,
+      regulatory_rounding_usd: held.regulatoryRoundingUsd,
       flatten_client_order_id: flatten.clientOrderId,
       flatten_status: flatten.status,
       promotion_status: 'halted',
@@ -492,7 +511,8 @@ async function tickActive(
   if (!entry || !slice.promotionId) {
     return skipped(slice, 'no entry fill recorded');
   }
-  const { qty, feesUsd, cashUsd } = await positionOf(deps, slice, nowMs);
+  const holding = await positionOf(deps, slice, nowMs);
+  const { qty, cashUsd } = holding;
   // The day whose close this is, on the slice symbol's calendar (a crypto day is a UTC date).
   const today = marketDate(nowMs, market);
   const { decision, valuation, equityUsd } = await decideActive(
@@ -505,7 +525,7 @@ async function tickActive(
   );
   const v = decision.verdict;
   if (v.action === 'rollback') {
-    const held = { promotionId: slice.promotionId, qty, feesUsd, entryPriceUsd: entry.avgPriceUsd };
+    const held = { ...holding, promotionId: slice.promotionId, entryPriceUsd: entry.avgPriceUsd };
     return rollBackActive(deps, slice, held, decision, valuation, nowMs, today);
   }
   let leverage: LeverageDecisionRecord | null = null;

@@ -412,6 +412,48 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     expect(tick?.equityUsd).toBeCloseTo(50.5 - 0.01 - 0.03, 9);
   });
 
+  it("a rollback record's fees_usd is what the account was charged, the day's regulatory rounding included: it reconciles equity_usd", async () => {
+    // Arrange: the entry (0.5 SPY at $100 on 2026-12-03, CAT $0.000046) costs the account
+    // $0.01 that day (its CAT total rounded up); on 2026-12-04 the broker prices SPY at $80
+    const cat = { secUsd: 0, tafUsd: 0, catUsd: 0.000046 };
+    const order = {
+      side: 'buy',
+      filledQty: 0.5,
+      avgFillPriceUsd: 100,
+      clientOrderId: 'sgp_promo-1_entry_1',
+      status: 'filled',
+      createdAtMs: Date.parse('2026-12-03T15:00:00Z'),
+    };
+    const reported = {
+      ...order,
+      filledAvgPriceUsd: 100,
+      feesUsd: 0.000046,
+      regulatoryFeesUsd: cat,
+    };
+    const world = monitorWorld(async () => held(80), {
+      legs: [{ leg: 'entry', order, reported } as never],
+    });
+
+    // Act
+    const [tick] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess: 50 − 0.5 × 100 − 0.01 + 0.5 × 80 = 39.99
+    expect(tick?.action).toBe('rollback');
+    const [record] = world.audit.filter((r) => r.kind === 'rollback').map((r) => r.payload);
+    expect(record?.fees_usd).toBeCloseTo(0.01, 12);
+    expect(record?.regulatory_rounding_usd).toBeCloseTo(0.01 - 0.000046, 12);
+    expect(record?.equity_usd).toBeCloseTo(39.99, 9);
+    const r = record as {
+      capital_slice_usd: number;
+      position_qty: number;
+      fees_usd: number;
+      mark_usd: number;
+      equity_usd: number;
+    };
+    const fromFills = r.capital_slice_usd - r.position_qty * 100 - r.fees_usd;
+    expect(fromFills + r.position_qty * r.mark_usd).toBeCloseTo(r.equity_usd, 9);
+  });
+
   it.each<[string, () => Promise<readonly BrokerPosition[]>, string]>([
     [
       'the broker cannot be read',
