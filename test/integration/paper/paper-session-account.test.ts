@@ -430,30 +430,39 @@ describe('reconciliation of the sessions against the account', () => {
   }, 300_000);
 });
 
+/**
+ * A session at the fake Alpaca (orders answer `statusSchedule`) ticked until it holds a fill
+ * and has an order open, then abandoned (its execution died): the session, its promotion as
+ * the crash sweeper reads it, and the sweeper's dependencies.
+ */
+async function abandonedSession(statusSchedule: readonly string[], promotionId: string) {
+  const h = await alpacaHarness({ statusSchedule });
+  const s = await h.runUntil(
+    session(promotionId, genomes[0] as PaperSessionState['genome'], DEFAULT_ACCOUNT_LIMITS),
+    (x) =>
+      x.orders.some((o) => o.status === 'filled') &&
+      x.orders.some((o) => !isTerminalOrderStatus(o.status)),
+  );
+  const p = {
+    promotionId: s.promotionId,
+    broker: `alpaca-paper:${ACCOUNT}`,
+    stagedAtIso: new Date(s.startedAtMs).toISOString(),
+  };
+  const sweeperDeps = {
+    sessionBooks: h.sessionBooks,
+    audit: h.audit,
+    environment: 'local' as const,
+  };
+  return { h, s, p, sweeperDeps };
+}
+
 describe('the crash sweeper and an abandoned paper session', () => {
   it('cancels its open orders by client_order_id, flattens what it holds once, and records it', async () => {
     // Prepare: orders stay open for a few reads; the session holds a position and has an
     // order open when its execution dies
-    const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'filled'] });
-    const genome = genomes[0] as PaperSessionState['genome'];
-    const s = await h.runUntil(
-      session('PABANDON1', genome, DEFAULT_ACCOUNT_LIMITS),
-      (x) =>
-        x.orders.some((o) => o.status === 'filled') &&
-        x.orders.some((o) => !isTerminalOrderStatus(o.status)),
-    );
+    const { h, s, p, sweeperDeps } = await abandonedSession(['new', 'new', 'filled'], 'PABANDON1');
     const open = s.orders.filter((o) => !isTerminalOrderStatus(o.status));
     expect(open.length).toBeGreaterThan(0);
-    const p = {
-      promotionId: s.promotionId,
-      broker: `alpaca-paper:${ACCOUNT}`,
-      stagedAtIso: new Date(s.startedAtMs).toISOString(),
-    };
-    const sweeperDeps = {
-      sessionBooks: h.sessionBooks,
-      audit: h.audit,
-      environment: 'local' as const,
-    };
 
     // Act: two sweeps (the second finds the session settled)
     const first = await recoverPaperSession(sweeperDeps, p, h.broker, h.clock.now());
@@ -497,24 +506,10 @@ describe('the crash sweeper and an abandoned paper session', () => {
 
   it('two sweeps racing on one abandoned session (both read its orders before either acts): each order settled and recorded once, one session reconciliation', async () => {
     // Prepare: as above, an abandoned session holding a position with an order open
-    const h = await alpacaHarness({ statusSchedule: ['new', 'new', 'new', 'new', 'filled'] });
-    const genome = genomes[0] as PaperSessionState['genome'];
-    const s = await h.runUntil(
-      session('PABANDON2', genome, DEFAULT_ACCOUNT_LIMITS),
-      (x) =>
-        x.orders.some((o) => o.status === 'filled') &&
-        x.orders.some((o) => !isTerminalOrderStatus(o.status)),
+    const { h, s, p, sweeperDeps } = await abandonedSession(
+      ['new', 'new', 'new', 'new', 'filled'],
+      'PABANDON2',
     );
-    const p = {
-      promotionId: s.promotionId,
-      broker: `alpaca-paper:${ACCOUNT}`,
-      stagedAtIso: new Date(s.startedAtMs).toISOString(),
-    };
-    const sweeperDeps = {
-      sessionBooks: h.sessionBooks,
-      audit: h.audit,
-      environment: 'local' as const,
-    };
     // Each sweep's first broker lookup waits for the other's: both have read the session's
     // book before either settles anything (a deterministic interleaving, no timing)
     let arrived = 0;
