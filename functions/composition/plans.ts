@@ -4,6 +4,7 @@
  * bundle the Slack or Lambda clients, so these live apart from `chatops.ts`).
  */
 import { DynamoConsoleReadModel } from '../adapters/dynamodb/console-read-model.js';
+import { DynamoPlanStore } from '../adapters/dynamodb/plan-store.js';
 import { parseOrThrow, ValidationError } from '../core/errors.js';
 import { type ChatOpsConfig, ChatOpsConfigSchema } from '../core/use-cases/chatops-commands.js';
 import type { PlanDeps } from '../core/use-cases/plans.js';
@@ -23,7 +24,11 @@ export function readChatOpsConfig(json: string | undefined): ChatOpsConfig {
   return parseOrThrow(ChatOpsConfigSchema, raw, 'env.CHATOPS_CONFIG_JSON');
 }
 
-/** The plan use cases' deps over a runtime and the stage's limits. */
+/**
+ * The plan use cases' deps over a runtime and the stage's limits: the plan in the runtime's
+ * table (`PLAN / CURRENT`, compare-and-set; DynamoDB Local in the local mode), the desk's
+ * cohorts as evidence, the runtime's trail and clock.
+ */
 export function buildPlanDeps(
   rt: Runtime,
   limits: Pick<
@@ -34,7 +39,7 @@ export function buildPlanDeps(
   const doc = makeDocumentClient(rt.env, rt.credentials);
   return {
     ...limits,
-    artifacts: rt.artifacts,
+    plans: new DynamoPlanStore(doc, rt.env.TABLE_NAME),
     readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
     audit: rt.audit,
     environment: rt.env.STAGE,

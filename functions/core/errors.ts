@@ -499,3 +499,34 @@ export class TaskTokenInvalidError extends StagegateError {
 export class RecordedDecisionMismatchError extends StagegateError {
   override readonly name = 'RecordedDecisionMismatchError';
 }
+
+/**
+ * Optimistic-concurrency conflict on the stored plan (`ports/plan-store.ts`): it is no longer
+ * at `expectedVersion` (`null` = no plan yet), because another request (a concurrent create,
+ * cancel or report) stored its change first. The plan use cases re-read and decide again a
+ * few times; this reaches the caller only when the plan kept moving (HTTP 409: retry).
+ */
+export class PlanConflictError extends StagegateError {
+  override readonly name: string = 'PlanConflictError';
+  constructor(readonly expectedVersion: number | null) {
+    super(
+      `the plan changed meanwhile (expected ${expectedVersion === null ? 'no plan' : `version ${expectedVersion}`}): another request stored its change first; retry`,
+    );
+  }
+}
+
+/**
+ * An idempotency key (Slack's `trigger_id`, the console's `Idempotency-Key`) was reused for a
+ * request with another body (another command, amount, days or reason) than the one it was
+ * first used for: answering with the first request's result would pass it off as this one's,
+ * so it is refused (HTTP 422, as Stripe does and draft-ietf-httpapi-idempotency-key-header-07,
+ * "Error Scenarios", advises). Never retried: send the new request with a new key.
+ */
+export class IdempotencyKeyReusedError extends StagegateError {
+  override readonly name: string = 'IdempotencyKeyReusedError';
+  constructor(readonly firstUse: string) {
+    super(
+      `this idempotency key was already used for another request (${firstUse}): send a new request with a new key`,
+    );
+  }
+}

@@ -157,6 +157,8 @@ export const PARTITIONS = {
   microLive: 'MICROLIVE#*',
   /** Claims of a message post, one post per key (`dynamodb/post-claims.ts`: the daily report). */
   postClaim: 'POST_CLAIM#*',
+  /** The current plan, `PLAN / CURRENT`, versioned (`dynamodb/plan-store.ts`). */
+  plan: 'PLAN',
   /** State of one simulated broker account (`brokers/simulated-broker-store.ts`). */
   simulatedBroker: (accountId: string) => `SIMBROKER#${accountId}`,
 } as const;

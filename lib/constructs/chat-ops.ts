@@ -22,8 +22,8 @@
  *
  * Grants (least privilege): gsi1 queries and Get/Query on cohort, promotion and approval items
  * (status, fund?, plan evidence); Get/Put on the kill switch and the broker's order
- * cancellation (engaging the switch cancels open orders); read/write of `plans/` in the
- * artifacts bucket; audit appends; the signing secret; `states:StartExecution` on the
+ * cancellation (engaging the switch cancels open orders); Get/Put on the plan item
+ * (`PLAN`, conditional puts); audit appends; the signing secret; `states:StartExecution` on the
  * intraday-cohort state machine (cohort start).
  */
 import { ArnFormat, CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
@@ -42,7 +42,6 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Market } from '../../functions/core/calendar/market-calendar.js';
 import { DAILY_REPORT_PREFIX } from '../../functions/core/use-cases/daily-report.js';
-import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
@@ -52,9 +51,6 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
 import { deadLetterQueueOf } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
-
-/** Key prefix of the plan record in the artifacts bucket (`plans/current.json`). */
-export const PLANS_PREFIX = PLAN_KEY.split('/')[0] as string;
 
 export interface ChatOpsProps {
   readonly config: EnvironmentConfig;
@@ -142,7 +138,8 @@ export class ChatOps extends Construct {
           [PARTITIONS.cohort, PARTITIONS.promotion, PARTITIONS.approval],
           ['GetItem', 'Query'],
         )
-        .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX)
+        // The plan (`PLAN / CURRENT`): read, and conditional puts (compare-and-set).
+        .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
         // `status`: today's paper sessions (their audit trail and their books, read only).
         .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
         .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query']),
@@ -212,7 +209,7 @@ export class ChatOps extends Construct {
       )
       .usesTableItemsIn(table, [PARTITIONS.postClaim], ['GetItem', 'PutItem'])
       .readsAndWritesObjects(buckets.artifacts, DAILY_REPORT_PREFIX)
-      .readsAndWritesObjects(buckets.artifacts, PLANS_PREFIX)
+      .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
       .readsSecret(props.botToken)
       .appendsAudit(buckets.audit, table, config.stage);

@@ -29,7 +29,6 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { PLAN_KEY } from '../../functions/core/use-cases/plans.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
@@ -198,8 +197,8 @@ export class OperatorConsole extends Construct {
           .usesTableItemsIn(table, [PARTITIONS.microLive], ['GetItem', 'Query'])
           // Engaging the kill switch flattens the running paper sessions: their books.
           .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query'])
-          // The plan routes: the plan record.
-          .readsAndWritesObjects(buckets.artifacts, PLAN_KEY.split('/')[0] as string)
+          // The plan routes: the plan item (conditional puts: compare-and-set).
+          .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
           .readsObjects(buckets.marketData, PREFIXES.marketData)
           .readsObjects(buckets.audit, PREFIXES.auditJsonLines),

@@ -110,13 +110,14 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     const fn = chatOps(s).function;
     const role = logicalIdOf(fn.executionRole);
     const table = tableGrantsOfRole(s.workflow, role);
-    expect(table['dynamodb:PutItem']).toEqual(expect.arrayContaining(['CONFIG']));
+    expect(table['dynamodb:PutItem']).toEqual(expect.arrayContaining(['CONFIG', 'PLAN']));
+    expect(table['dynamodb:GetItem']).toEqual(expect.arrayContaining(['PLAN']));
     expect(table['dynamodb:PutItem']).not.toContain('COHORT#*');
     expect(table['dynamodb:PutItem']).not.toContain('ANY ITEM');
     expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
     const objects = objectGrantsOfRole(s.workflow, role, stage);
-    expect(objects['s3:PutObject']).toEqual(expect.arrayContaining(['artifacts/plans/*']));
-    expect(objects['s3:PutObject']).not.toContain('artifacts/cohorts/*');
+    // The plan is a table item (compare-and-set): no artifact object is written.
+    expect((objects['s3:PutObject'] ?? []).filter((k) => k.startsWith('artifacts/'))).toEqual([]);
     const statements = statementsOfRole(s.workflow, role);
     const invokes = statements.filter((st) =>
       asArray(st.Action as string | string[]).includes('lambda:InvokeFunction'),
@@ -222,9 +223,12 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     expect(table['dynamodb:PutItem']).toContain('POST_CLAIM#*');
     expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
     const objects = objectGrantsOfRole(s.workflow, role, stage);
-    expect([...(objects['s3:PutObject'] ?? [])].sort()).toEqual(
-      expect.arrayContaining(['artifacts/daily-reports/*', 'artifacts/plans/*']),
-    );
+    expect((objects['s3:PutObject'] ?? []).filter((k) => k.startsWith('artifacts/'))).toEqual([
+      'artifacts/daily-reports/*',
+    ]);
+    // The plan it reports on: its table item, read and conditionally put.
+    expect(table['dynamodb:PutItem']).toContain('PLAN');
+    expect(table['dynamodb:GetItem']).toContain('PLAN');
     expect(objects['s3:PutObject']).not.toContain('artifacts/cohorts/*');
     const statements = statementsOfRole(s.workflow, role);
     const actions = statements.flatMap((st) => asArray(st.Action as string | string[]));

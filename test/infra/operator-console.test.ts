@@ -99,10 +99,12 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     expect(authorizers[0]?.Properties.AuthorizerType).toBe('JWT');
   });
 
-  it('grants the console function reads, the kill-switch write and audit appends, nothing wider', () => {
+  it('grants the console function reads, the kill-switch and plan writes and audit appends, nothing wider', () => {
     const s = built[stage];
     const table = tableGrantsOfRole(s.workflow, consoleRole(s));
-    expect(table['dynamodb:PutItem']).toEqual(expect.arrayContaining(['CONFIG']));
+    // The kill switch and the plan (`PLAN / CURRENT`, conditional puts: compare-and-set).
+    expect(table['dynamodb:PutItem']).toEqual(expect.arrayContaining(['CONFIG', 'PLAN']));
+    expect(table['dynamodb:GetItem']).toEqual(expect.arrayContaining(['PLAN']));
     expect(table['dynamodb:PutItem']).not.toContain('ANY ITEM');
     expect(table['dynamodb:PutItem']).not.toContain('COHORT#*');
     expect(table['dynamodb:Query']).toEqual(expect.arrayContaining(['index:gsi1']));

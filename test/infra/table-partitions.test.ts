@@ -17,9 +17,11 @@ import { DynamoGenomePoolRepository } from '../../functions/adapters/dynamodb/ge
 import { DynamoKillSwitch } from '../../functions/adapters/dynamodb/kill-switch.js';
 import { DynamoMicroLiveRepository } from '../../functions/adapters/dynamodb/micro-live-repository.js';
 import { DynamoPaperTrackRecord } from '../../functions/adapters/dynamodb/paper-track-record.js';
+import { DynamoPlanStore } from '../../functions/adapters/dynamodb/plan-store.js';
 import { DynamoPromotionRepository } from '../../functions/adapters/dynamodb/promotion-repository.js';
 import { DynamoSessionBooks } from '../../functions/adapters/dynamodb/session-books.js';
 import { createTaskTokenCipher } from '../../functions/core/approval/token-cipher.js';
+import type { PlanRecord } from '../../functions/core/chatops/plan.js';
 import { PARTITIONS } from '../../lib/config/naming.js';
 import { GSI1 } from '../../lib/stacks/stateful-stack.js';
 import { fakeDocumentClient } from '../support/doubles/document-client.js';
@@ -134,6 +136,10 @@ async function pipelineAccesses(): Promise<Access[]> {
   await track.list('g-1');
   const killSwitch = new DynamoKillSwitch(doc, TABLE);
   await killSwitch.read();
+  // The plan (slash command, console, daily report): read, conditional put.
+  const plans = new DynamoPlanStore(doc, TABLE);
+  await plans.read();
+  await plans.write({ planId: 'plan-1', status: 'active' } as PlanRecord, null);
   const store = new DynamoSimulatedBrokerStore(doc, TABLE, ACCOUNT);
   await store.loadAccount();
   await store.getOrder('coid-1');
@@ -184,6 +190,7 @@ describe('table partitions granted to the functions', () => {
       PARTITIONS.genomePool,
       PARTITIONS.approval,
       PARTITIONS.microLive,
+      PARTITIONS.plan,
       PARTITIONS.simulatedBroker(ACCOUNT),
     ];
 

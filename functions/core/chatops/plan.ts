@@ -108,6 +108,12 @@ export interface PlanRecord {
    * is answered and recorded as the first was; absent for a request without a key.
    */
   readonly requestKeys?: { readonly created?: string; readonly canceled?: string };
+  /**
+   * The fingerprints of those requests' bodies (`planRequestBody`: hex SHA-256 of the command
+   * and its normalized arguments), so the key reused with another body is refused; absent
+   * beside a key stored before fingerprints were (such a key is matched on the key alone).
+   */
+  readonly requestBodies?: { readonly created?: string; readonly canceled?: string };
 }
 
 /** A day's actual vs plan. */

@@ -38,7 +38,14 @@ import type { SimulationResult } from '../cohort/simulate.js';
 import { type CsvCell, toCsv } from '../console/csv.js';
 import { decodeCursor, encodeCursor } from '../console/cursor.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
-import { NotFoundError, StagegateError, ValidationError, validationErrorOf } from '../errors.js';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PlanConflictError,
+  StagegateError,
+  ValidationError,
+  validationErrorOf,
+} from '../errors.js';
 import { symbolMinutes } from '../exchange/exchange-model.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
@@ -72,8 +79,11 @@ export interface ConsolePlans {
   current(): Promise<PlanRecord | null>;
   /**
    * Runs a plan command for `by` (recorded as the use case records it); with the request's
-   * `Idempotency-Key`, a repeated create or cancel is answered as the first and recorded once.
-   * @throws ValidationError (a prerequisite) or NotFoundError (no active plan), recorded.
+   * `Idempotency-Key`, a repeated create or cancel (same body) is answered as the first and
+   * recorded once.
+   * @throws ValidationError (a prerequisite), NotFoundError (no active plan),
+   *   IdempotencyKeyReusedError (the key was used with another body) or PlanConflictError (a
+   *   concurrent change kept winning), each recorded.
    */
   run(
     command: ConsolePlanCommand,
@@ -1324,18 +1334,29 @@ export class ConsoleApi {
         plan: out.plan,
       });
     } catch (err) {
-      if (err instanceof NotFoundError) {
-        return problem(new ApiProblem(404, 'Not found', err.message, 'plan'), req.path);
-      }
-      if (err instanceof ValidationError) {
-        return problem(
-          new ApiProblem(422, 'Plan refused', err.message, `body.${err.field}`),
-          req.path,
-        );
-      }
-      throw err;
+      return problem(planProblem(err), req.path);
     }
   }
+}
+
+/**
+ * The answer to a refused plan command (already recorded by the use case): 404 no active
+ * plan; 409 the plan changed meanwhile (a concurrent request stored first: retry); 422 a
+ * prerequisite, another active plan, or the `Idempotency-Key` reused with another body.
+ * @throws `err` when it is not a refusal (the generic 5xx mapping answers it).
+ */
+function planProblem(err: unknown): ApiProblem {
+  if (err instanceof NotFoundError) return new ApiProblem(404, 'Not found', err.message, 'plan');
+  if (err instanceof PlanConflictError) {
+    return new ApiProblem(409, 'Plan changed meanwhile', err.message, 'plan');
+  }
+  if (err instanceof IdempotencyKeyReusedError) {
+    return new ApiProblem(422, 'Idempotency key reused', err.message, 'idempotency-key');
+  }
+  if (err instanceof ValidationError) {
+    return new ApiProblem(422, 'Plan refused', err.message, `body.${err.field}`);
+  }
+  throw err;
 }
 
 /**

@@ -1,15 +1,23 @@
 /**
  * Plans ("grow $X over N days", functions/core/chatops/plan.ts) over ports: the evidence is
  * the desk's persisted cohorts (one return per session: the newest cohort's PnL / bankroll),
- * the plan lives in the artifact store under {@link PLAN_KEY} (one plan at a time), and every
- * change is recorded `plan_event` (stream `plan:<planId>`): `created`, `day_reported` (actual
- * vs plan), `stopped` (completed, breached, with the reason) and `canceled`. The Slack
+ * the plan lives in the plan store (`ports/plan-store.ts`: one plan at a time, versioned), and
+ * every change is recorded `plan_event` (stream `plan:<planId>`): `created`, `day_reported`
+ * (actual vs plan), `stopped` (completed, breached, with the reason) and `canceled`. The Slack
  * command, the CLI and the API call the same functions.
+ *
+ * Every change is a compare-and-set ({@link updatePlan}): read the plan and its version,
+ * decide, store over that version only. Of two requests decided on one version (two creates,
+ * a create and a cancel, two reports) one is stored; the other reads again and decides on
+ * what won (a second create is then refused "is active", a redelivery of the winner's own
+ * request is answered as created), so no caller is told "created" for a plan that was
+ * overwritten.
  */
-import type { ArtifactStore } from '../../ports/artifact-store.js';
+import { ulid } from 'ulid';
 import type { AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConsoleReadModel } from '../../ports/console-read-model.js';
+import type { PlanStore } from '../../ports/plan-store.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import { appendKeyed, naturalAuditKey } from '../audit/step-scoped.js';
 import type { Market } from '../calendar/market-calendar.js';
@@ -22,19 +30,25 @@ import {
   type SessionActual,
   trackPlan,
 } from '../chatops/plan.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PlanConflictError,
+  ValidationError,
+} from '../errors.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { SlashAnswer, SlashCommandExtensions } from './slash-command.js';
 
-/** Where the current plan is stored. */
-export const PLAN_KEY = 'plans/current.json';
 /** Most cohorts read as evidence. */
 const EVIDENCE_LIMIT = 200;
+/** Reads and decisions per plan change before a {@link PlanConflictError} reaches the caller. */
+export const PLAN_WRITE_ATTEMPTS = 3;
 
 /** What the plan use cases read and write through. */
 export interface PlanDeps {
-  readonly artifacts: ArtifactStore;
+  /** The current plan, versioned (compare-and-set). */
+  readonly plans: PlanStore;
   readonly readModel: Pick<ConsoleReadModel, 'listCohorts' | 'listPromotions'>;
   readonly audit: AuditSink;
   readonly environment: AuditEnvironment;
@@ -106,49 +120,118 @@ export function planRequestKey(
   return idempotencyKey ? naturalAuditKey(['plan-request', channel, by, idempotencyKey]) : null;
 }
 
+/**
+ * The fingerprint of a plan command's body: hex SHA-256 over the command and its normalized
+ * arguments (`plan_grow`: amount USD and days as numbers, so `1000` and `1000.00` are one
+ * body; `plan_cancel`: the reason). Remembered beside the request key, so a key reused with
+ * another body is refused ({@link IdempotencyKeyReusedError}) instead of answered with the
+ * first request's plan.
+ */
+export function planRequestBody(command: PlanCommand): string {
+  if (command.kind === 'plan_grow') {
+    return naturalAuditKey(['plan-body', command.kind, command.amountUsd, command.days]);
+  }
+  if (command.kind === 'plan_cancel') {
+    return naturalAuditKey(['plan-body', command.kind, command.reason]);
+  }
+  return naturalAuditKey(['plan-body', command.kind]);
+}
+
+/** A plan write request with an idempotency key: {@link planRequestKey}, {@link planRequestBody}. */
+export interface PlanRequest {
+  readonly key: string;
+  readonly bodySha256: string;
+}
+
 /** The doors a plan command comes through. */
 export type PlanChannel = 'slack' | 'cli' | 'console';
 
 /** The stored plan, or null when there is none. */
-export async function currentPlan(deps: Pick<PlanDeps, 'artifacts'>): Promise<PlanRecord | null> {
-  try {
-    return (await deps.artifacts.getJson(PLAN_KEY)) as PlanRecord;
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+export async function currentPlan(deps: Pick<PlanDeps, 'plans'>): Promise<PlanRecord | null> {
+  return (await deps.plans.read())?.plan ?? null;
+}
+
+/** What one decision on the current plan gives: its result, and the plan to store if any. */
+interface PlanStep<T> {
+  readonly result: T;
+  readonly store?: PlanRecord;
 }
 
 /**
- * Creates a plan to grow the bankroll by `amountUsd` over `days` sessions after the newest
- * evidence, and records it. With `requestKey` ({@link planRequestKey}), once per request: a
- * redelivery that finds the stored plan created by the same key answers with it and records
- * nothing new (or, when the first delivery stopped between storing and recording, records
- * the `created` it missed).
- * @throws ValidationError (`plan`: another plan is active; or a prerequisite of createPlan).
+ * One compare-and-set change of the plan: reads the plan and its version, lets `decide` look
+ * at it, and stores what it returns over that version only. When another request stored a
+ * change first, reads and decides again, up to {@link PLAN_WRITE_ATTEMPTS} times; `decide`
+ * must therefore be safe to repeat (its records are keyed).
+ * @throws PlanConflictError when the plan kept changing; whatever `decide` throws.
  */
-export async function growPlan(
+async function updatePlan<T>(
+  deps: Pick<PlanDeps, 'plans'>,
+  decide: (current: PlanRecord | null) => Promise<PlanStep<T>>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await deps.plans.read();
+    const step = await decide(stored?.plan ?? null);
+    if (!step.store) return step.result;
+    try {
+      await deps.plans.write(step.store, stored?.version ?? null);
+      return step.result;
+    } catch (err) {
+      if (!(err instanceof PlanConflictError) || attempt >= PLAN_WRITE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+type RequestSlot = 'created' | 'canceled';
+
+/**
+ * Whether `request` is a redelivery of the request that created (`slot` `created`) or
+ * canceled `plan`: its key is remembered there with the same body.
+ * @throws IdempotencyKeyReusedError when the plan remembers the key for another body or for
+ *   the other slot (a create's key reused for a cancel).
+ */
+function isRedelivery(plan: PlanRecord, request: PlanRequest | null, slot: RequestSlot): boolean {
+  if (!request) return false;
+  for (const s of ['created', 'canceled'] as const) {
+    if (plan.requestKeys?.[s] !== request.key) continue;
+    const body = plan.requestBodies?.[s];
+    if (s !== slot || (body !== undefined && body !== request.bodySha256)) {
+      const first = s === 'created' ? 'the create of' : 'the cancel of';
+      throw new IdempotencyKeyReusedError(`${first} ${plan.planId}`);
+    }
+    return true;
+  }
+  return false;
+}
+
+/** `plan` remembering `request` (if any) as the one that `slot` it. */
+function remember(plan: PlanRecord, slot: RequestSlot, request: PlanRequest | null): PlanRecord {
+  if (!request) return plan;
+  return {
+    ...plan,
+    requestKeys: { ...plan.requestKeys, [slot]: request.key },
+    requestBodies: { ...plan.requestBodies, [slot]: request.bodySha256 },
+  };
+}
+
+/**
+ * A new plan id: `plan-<UTC yyyymmddThhmmss>-<8 random Crockford base32 characters>` (from a
+ * ULID at `nowMs`), so plans sort by their creation second and two plans created within one
+ * second (a cancel and a create) never share an id, or the `created` record keyed by it.
+ */
+export function newPlanId(nowMs: number): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:.]/g, '').slice(0, 15);
+  return `plan-${stamp}-${ulid(nowMs).slice(10, 18).toLowerCase()}`;
+}
+
+/** A new plan from the desk's evidence (createPlan's prerequisites apply). */
+async function newPlan(
   deps: PlanDeps,
-  input: {
-    readonly amountUsd: number;
-    readonly days: number;
-    readonly by: string;
-    readonly requestKey?: string | null;
-  },
+  input: { readonly amountUsd: number; readonly days: number; readonly by: string },
 ): Promise<PlanRecord> {
-  const key = input.requestKey ?? null;
-  const existing = await currentPlan(deps);
-  if (key !== null && existing?.requestKeys?.created === key) {
-    await recordCreated(deps, existing, input.by);
-    return existing;
-  }
-  if (existing?.status === 'active') {
-    throw new ValidationError('plan', `plan ${existing.planId} is active: plan cancel first`);
-  }
   const results = await sessionResults(deps, deps.market);
   const now = deps.clock.now();
-  const created = createPlan({
-    planId: `plan-${new Date(now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`,
+  return createPlan({
+    planId: newPlanId(now),
     createdBy: input.by,
     createdAtIso: new Date(now).toISOString(),
     targetGainUsd: input.amountUsd,
@@ -165,8 +248,37 @@ export async function growPlan(
     policy: deps.policy,
     maxDrawdownFraction: deps.maxDrawdownFraction,
   });
-  const plan: PlanRecord = key === null ? created : { ...created, requestKeys: { created: key } };
-  await deps.artifacts.putJson(PLAN_KEY, plan);
+}
+
+/**
+ * Creates a plan to grow the bankroll by `amountUsd` over `days` sessions after the newest
+ * evidence, stores it over the version it was decided on ({@link updatePlan}) and records it.
+ * With `request` ({@link PlanRequest}), once per request: a redelivery that finds the stored
+ * plan created by the same key and body answers with it and records nothing new (or, when the
+ * first delivery stopped between storing and recording, records the `created` it missed).
+ * @throws ValidationError (`plan`: another plan is active, also when a concurrent create
+ *   stored first; or a prerequisite of createPlan), IdempotencyKeyReusedError (the key
+ *   created or canceled the plan with another body), PlanConflictError (the plan kept
+ *   changing).
+ */
+export async function growPlan(
+  deps: PlanDeps,
+  input: {
+    readonly amountUsd: number;
+    readonly days: number;
+    readonly by: string;
+    readonly request?: PlanRequest | null;
+  },
+): Promise<PlanRecord> {
+  const request = input.request ?? null;
+  const plan = await updatePlan(deps, async (current) => {
+    if (current && isRedelivery(current, request, 'created')) return { result: current };
+    if (current?.status === 'active') {
+      throw new ValidationError('plan', `plan ${current.planId} is active: plan cancel first`);
+    }
+    const created = remember(await newPlan(deps, input), 'created', request);
+    return { result: created, store: created };
+  });
   await recordCreated(deps, plan, input.by);
   return plan;
 }
@@ -192,20 +304,11 @@ async function recordCreated(deps: PlanDeps, plan: PlanRecord, by: string): Prom
   );
 }
 
-/**
- * Reports the plan's sessions that have results (after the close), stops it at the end or on
- * a breach, stores and records it.
- * @returns the plan (null when there is none) and the day reports added now.
- */
-export async function reportPlan(
-  deps: PlanDeps,
-  by = 'stagegate/plan-report',
-): Promise<{ plan: PlanRecord | null; added: PlanDayReport[] }> {
-  const plan = await currentPlan(deps);
-  if (plan?.status !== 'active') return { plan, added: [] };
+/** The desk's actual result of each of `plan`'s sessions that has one, with its promotions. */
+async function planActuals(deps: PlanDeps, plan: PlanRecord): Promise<SessionActual[]> {
   const planned = new Set(plan.days.map((d) => d.sessionDate));
   const promotions = (await deps.readModel.listPromotions({ limit: 200 })).items;
-  const actuals: SessionActual[] = (await sessionResults(deps, deps.market))
+  return (await sessionResults(deps, deps.market))
     .filter((c) => planned.has(c.sessionDate))
     .map((c) => ({
       sessionDate: c.sessionDate,
@@ -214,44 +317,63 @@ export async function reportPlan(
         .filter((p) => p.sessionDate === c.sessionDate || p.stagedAtIso.startsWith(c.sessionDate))
         .map((p) => `${p.promotionId} ${p.genome.symbol}: ${p.status}`),
     }));
-  const out = trackPlan(plan, actuals, deps.policy);
-  if (out.added.length === 0) return out;
-  // Recorded first, once per session (and the stop once per plan): a report that stopped
-  // before storing is redone by the next, which finds its records instead of adding any.
-  for (const r of out.added) {
-    const key = ['plan', plan.planId, 'day_reported', r.sessionDate];
-    await record(deps, out.plan, by, 'day_reported', { ...r }, key);
-  }
-  if (out.plan.status !== 'active') {
-    const key = ['plan', plan.planId, 'stopped'];
-    await record(deps, out.plan, by, 'stopped', { reason: out.plan.stopReason }, key);
-  }
-  await deps.artifacts.putJson(PLAN_KEY, out.plan);
-  return out;
+}
+
+/** The plan after a report (null when there is none) and the day reports added now. */
+export interface PlanReport {
+  readonly plan: PlanRecord | null;
+  readonly added: PlanDayReport[];
 }
 
 /**
- * Cancels the active plan and records it. With `requestKey` ({@link planRequestKey}), once per
- * request: a redelivery that finds the plan canceled by the same key answers with it.
- * @throws NotFoundError when there is none active.
+ * Reports the plan's sessions that have results (after the close), stops it at the end or on
+ * a breach, records and stores it ({@link updatePlan}: a concurrent report or cancel that
+ * stored first is read again, so a session is reported once).
+ * @returns the plan (null when there is none) and the day reports added now.
+ * @throws PlanConflictError when the plan kept changing.
+ */
+export async function reportPlan(
+  deps: PlanDeps,
+  by = 'stagegate/plan-report',
+): Promise<PlanReport> {
+  return await updatePlan<PlanReport>(deps, async (plan) => {
+    if (plan?.status !== 'active') return { result: { plan, added: [] } };
+    const out = trackPlan(plan, await planActuals(deps, plan), deps.policy);
+    if (out.added.length === 0) return { result: out };
+    // Recorded first, once per session (and the stop once per plan): a report that stopped
+    // before storing is redone by the next, which finds its records instead of adding any.
+    for (const r of out.added) {
+      const key = ['plan', plan.planId, 'day_reported', r.sessionDate];
+      await record(deps, out.plan, by, 'day_reported', { ...r }, key);
+    }
+    if (out.plan.status !== 'active') {
+      const key = ['plan', plan.planId, 'stopped'];
+      await record(deps, out.plan, by, 'stopped', { reason: out.plan.stopReason }, key);
+    }
+    return { result: out, store: out.plan };
+  });
+}
+
+/**
+ * Cancels the active plan, stores it over the version it was decided on ({@link updatePlan})
+ * and records it. With `request` ({@link PlanRequest}), once per request: a redelivery that
+ * finds the plan canceled by the same key and body answers with it.
+ * @throws NotFoundError when there is none active, IdempotencyKeyReusedError (the key created
+ *   or canceled the plan with another body), PlanConflictError (the plan kept changing).
  */
 export async function cancelActivePlan(
   deps: PlanDeps,
-  input: { readonly reason: string; readonly by: string; readonly requestKey?: string | null },
+  input: { readonly reason: string; readonly by: string; readonly request?: PlanRequest | null },
 ): Promise<PlanRecord> {
-  const key = input.requestKey ?? null;
-  const plan = await currentPlan(deps);
-  if (plan && key !== null && plan.requestKeys?.canceled === key) {
-    await recordCanceled(deps, plan, input.by);
-    return plan;
-  }
-  if (plan?.status !== 'active') throw new NotFoundError('active plan', 'current');
-  const canceled = cancelPlan(plan, input.reason);
-  const stored: PlanRecord =
-    key === null ? canceled : { ...canceled, requestKeys: { ...plan.requestKeys, canceled: key } };
-  await deps.artifacts.putJson(PLAN_KEY, stored);
-  await recordCanceled(deps, stored, input.by);
-  return stored;
+  const request = input.request ?? null;
+  const plan = await updatePlan(deps, async (current) => {
+    if (current && isRedelivery(current, request, 'canceled')) return { result: current };
+    if (current?.status !== 'active') throw new NotFoundError('active plan', 'current');
+    const canceled = remember(cancelPlan(current, input.reason), 'canceled', request);
+    return { result: canceled, store: canceled };
+  });
+  await recordCanceled(deps, plan, input.by);
+  return plan;
 }
 
 /** The plan's `canceled` record (once per plan: a plan is canceled once). */
@@ -293,16 +415,34 @@ export type PlanCommand = Extract<
   { kind: 'plan_grow' | 'plan_status' | 'plan_cancel' }
 >;
 
+type PlanAnswer = Extract<SlashAnswer, { kind: 'text' }> & { readonly plan: PlanRecord | null };
+
+/** The errors a plan command is refused with (recorded `input_rejected`, then thrown). */
+const isRefusal = (err: unknown) =>
+  err instanceof ValidationError ||
+  err instanceof NotFoundError ||
+  err instanceof IdempotencyKeyReusedError ||
+  err instanceof PlanConflictError;
+
+/** The field a refusal names: the input field, the idempotency key, or the plan. */
+function refusedField(err: Error): string {
+  if (err instanceof ValidationError) return err.field;
+  return err instanceof IdempotencyKeyReusedError ? 'idempotency_key' : 'plan';
+}
+
 /**
  * Runs a plan command for `by` from `channel` (Slack, the CLI's `stagegate plan`, the console
  * API): the one path all three share. `plan status` reports the sessions that closed since.
  * With the door's `idempotencyKey` (Slack's `trigger_id`, the console's `Idempotency-Key`), a
- * redelivered grow or cancel is answered as the first delivery was and recorded once, its
- * refusal too ({@link planRequestKey}).
+ * redelivered grow or cancel (same key, same body: {@link planRequestBody}) is answered as the
+ * first delivery was and recorded once, its refusal too ({@link planRequestKey}); the key
+ * reused with another body is refused.
  *
  * @returns the answer as text (title + lines: Slack sections, CLI lines).
- * @throws ValidationError (a prerequisite, another active plan) or NotFoundError (no active
- *   plan to cancel), recorded `input_rejected` on {@link PLAN_COMMANDS_STREAM} first.
+ * @throws ValidationError (a prerequisite, another active plan: also when a concurrent create
+ *   stored first), NotFoundError (no active plan to cancel), IdempotencyKeyReusedError (the
+ *   key was used with another body), PlanConflictError (the plan kept changing: retry); each
+ *   recorded `input_rejected` on {@link PLAN_COMMANDS_STREAM} first (`error` names it).
  */
 export async function runPlanCommand(
   deps: PlanDeps,
@@ -310,20 +450,13 @@ export async function runPlanCommand(
   by: string,
   channel: PlanChannel,
   idempotencyKey: string | null = null,
-): Promise<Extract<SlashAnswer, { kind: 'text' }> & { readonly plan: PlanRecord | null }> {
-  const requestKey = planRequestKey(channel, by, idempotencyKey);
+): Promise<PlanAnswer> {
+  const key = planRequestKey(channel, by, idempotencyKey);
+  const request = key === null ? null : { key, bodySha256: planRequestBody(command) };
   try {
-    if (command.kind === 'plan_grow') {
-      const { amountUsd, days } = command;
-      const plan = await growPlan(deps, { amountUsd, days, by, requestKey });
-      return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan), plan };
-    }
-    if (command.kind === 'plan_cancel') {
-      const plan = await cancelActivePlan(deps, { reason: command.reason, by, requestKey });
-      return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan), plan };
-    }
+    return await dispatchPlanCommand(deps, command, by, request);
   } catch (err) {
-    if (err instanceof ValidationError || err instanceof NotFoundError) {
+    if (isRefusal(err)) {
       await appendKeyed(
         deps.audit,
         {
@@ -334,14 +467,33 @@ export async function runPlanCommand(
           payload: {
             source: channel,
             command: command.kind,
-            field: err instanceof ValidationError ? err.field : 'plan',
-            message: err.message,
+            field: refusedField(err as Error),
+            error: (err as Error).name,
+            message: (err as Error).message,
           },
         },
-        requestKey === null ? null : ['plan-refused', requestKey, command.kind],
+        request === null ? null : ['plan-refused', request.key, request.bodySha256],
       );
     }
     throw err;
+  }
+}
+
+/** The answer to one plan command (see {@link runPlanCommand}). */
+async function dispatchPlanCommand(
+  deps: PlanDeps,
+  command: PlanCommand,
+  by: string,
+  request: PlanRequest | null,
+): Promise<PlanAnswer> {
+  if (command.kind === 'plan_grow') {
+    const { amountUsd, days } = command;
+    const plan = await growPlan(deps, { amountUsd, days, by, request });
+    return { kind: 'text', title: `Plan ${plan.planId} created`, lines: planLines(plan), plan };
+  }
+  if (command.kind === 'plan_cancel') {
+    const plan = await cancelActivePlan(deps, { reason: command.reason, by, request });
+    return { kind: 'text', title: `Plan ${plan.planId} canceled`, lines: planLines(plan), plan };
   }
   const { plan } = await reportPlan(deps);
   if (!plan) {

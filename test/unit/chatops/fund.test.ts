@@ -6,11 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../../functions/core/errors.js';
-import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { suggestBankroll } from '../../../functions/core/use-cases/chatops-commands.js';
-import { type PlanDeps, runPlanCommand } from '../../../functions/core/use-cases/plans.js';
-import { ManualClock } from '../../../functions/ports/clock.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { runPlanCommand } from '../../../functions/core/use-cases/plans.js';
+import { dailyCohort, memoryPlanDeps } from '../../support/plan-deps.js';
 
 const limits = { minUsd: 1_000, maxUsd: 100_000 };
 
@@ -91,43 +89,9 @@ describe('suggestBankroll', () => {
 describe('runPlanCommand refusals', () => {
   it('records a refused plan command (no active plan to cancel, too little evidence) before throwing', async () => {
     // Prepare: no plan stored, one session of evidence.
-    const clock = new ManualClock(Date.parse('2013-10-10T21:00:00Z'));
-    const audit = new MemoryAuditSink(clock);
-    const stored = new Map<string, unknown>();
-    const cohort = {
-      cohortId: 'coh-20131009-a',
-      sessionDate: '2013-10-09',
-      completedAtIso: '2013-10-09T21:00:00.000Z',
-      symbols: ['SPY'],
-      bankrollUsd: 10_000,
-      agentCount: 5,
-      totalPnlUsd: 12,
-      bestAgentId: 'a1',
-    };
-    const deps: PlanDeps = {
-      artifacts: {
-        putJson: async (key, doc) => {
-          stored.set(key, doc);
-          return { key, bytes: 1 };
-        },
-        getJson: async (key) => {
-          if (!stored.has(key)) throw new NotFoundError('artifact', key);
-          return stored.get(key);
-        },
-      },
-      readModel: {
-        listCohorts: async () => ({ items: [cohort], next: null }),
-        listPromotions: async () => ({ items: [], next: null }),
-      },
-      audit,
-      environment: 'local',
-      clock,
-      policy: DEFAULT_LEVERAGE_POLICY,
-      market: 'equity-usa',
-      bankrollUsd: 10_000,
-      bankrollLimits: limits,
-      maxDrawdownFraction: 0.1,
-    };
+    const { deps, audit, store } = memoryPlanDeps('2013-10-10T21:00:00Z', [
+      dailyCohort('2013-10-09', 12),
+    ]);
 
     // Act
     const cancel = runPlanCommand(deps, { kind: 'plan_cancel', reason: 'test' }, 'cli:rick', 'cli');
@@ -151,6 +115,6 @@ describe('runPlanCommand refusals', () => {
       ['plan:commands', 'cli:rick', 'cli', 'plan_cancel'],
       ['plan:commands', 'cli:rick', 'cli', 'plan_grow'],
     ]);
-    expect(stored.size).toBe(0);
+    expect(await store.read()).toBeNull();
   });
 });

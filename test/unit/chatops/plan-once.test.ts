@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AuditDraft } from '../../../functions/core/audit/record.js';
-import { NotFoundError } from '../../../functions/core/errors.js';
-import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
+import { IdempotencyKeyReusedError, PlanConflictError } from '../../../functions/core/errors.js';
 import type { CohortSummary } from '../../../functions/core/use-cases/cohort-records.js';
 import {
-  type PlanDeps,
+  PLAN_WRITE_ATTEMPTS,
+  type PlanCommand,
   planSlashCommands,
   runPlanCommand,
 } from '../../../functions/core/use-cases/plans.js';
@@ -18,56 +18,19 @@ import {
   answerSlashCommand,
   type SlashCommandDeps,
 } from '../../../functions/core/use-cases/slash-command.js';
-import { ManualClock } from '../../../functions/ports/clock.js';
-import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import type { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { dailyCohort, memoryPlanDeps, raceReads } from '../../support/plan-deps.js';
 
-const cohort = (sessionDate: string, totalPnlUsd: number) =>
-  ({
-    cohortId: `coh-${sessionDate}`,
-    sessionDate,
-    completedAtIso: `${sessionDate}T21:00:00.000Z`,
-    symbols: ['SPY'],
-    bankrollUsd: 10_000,
-    agentCount: 5,
-    totalPnlUsd,
-    bestAgentId: 'a1',
-  }) as unknown as CohortSummary;
+const cohort = dailyCohort;
 
-/** Plan deps over memory: three sessions of evidence, the plan in a map, a memory trail. */
+/** Plan deps over memory: three sessions of evidence, the plan in a memory store, a memory trail. */
 function fixture(extraCohorts: CohortSummary[] = []) {
-  const clock = new ManualClock(Date.parse('2013-10-09T21:30:00Z'));
-  const audit = new MemoryAuditSink(clock);
-  const stored = new Map<string, unknown>();
-  const cohorts = [
+  const { deps, audit, clock, store } = memoryPlanDeps('2013-10-09T21:30:00Z', [
     cohort('2013-10-07', 12),
     cohort('2013-10-08', -30),
     cohort('2013-10-09', 8),
     ...extraCohorts,
-  ];
-  const deps: PlanDeps = {
-    artifacts: {
-      putJson: async (key, doc) => {
-        stored.set(key, structuredClone(doc));
-        return { key, bytes: 1 };
-      },
-      getJson: async (key) => {
-        if (!stored.has(key)) throw new NotFoundError('artifact', key);
-        return structuredClone(stored.get(key));
-      },
-    },
-    readModel: {
-      listCohorts: async () => ({ items: cohorts, next: null }),
-      listPromotions: async () => ({ items: [], next: null }),
-    },
-    audit,
-    environment: 'local',
-    clock,
-    policy: DEFAULT_LEVERAGE_POLICY,
-    market: 'equity-usa',
-    bankrollUsd: 10_000,
-    bankrollLimits: { minUsd: 1_000, maxUsd: 100_000 },
-    maxDrawdownFraction: 0.1,
-  };
+  ]);
   /** `plan_event` events and refusals, in order. */
   const trail = () =>
     audit
@@ -77,7 +40,7 @@ function fixture(extraCohorts: CohortSummary[] = []) {
         const p = JSON.parse(r.payload) as { event?: string; command?: string };
         return r.kind === 'plan_event' ? `${p.event}` : `refused ${p.command}`;
       });
-  return { deps, audit, clock, trail };
+  return { deps, audit, clock, store, trail };
 }
 
 const GROW = { kind: 'plan_grow', amountUsd: 1_000, days: 2 } as const;
@@ -206,5 +169,177 @@ describe("a plan's evidence is its own market's cohorts", () => {
     expect(created.plan?.bankrollUsd).toBe(10_000);
     expect(created.plan?.evidence.sessionDates).toEqual(['2013-10-07', '2013-10-08', '2013-10-09']);
     expect(created.plan?.evidence.n).toBe(3);
+  });
+});
+
+/** The `input_rejected` payloads of refused plan commands, in order. */
+const refusals = (audit: MemoryAuditSink) =>
+  audit
+    .records()
+    .filter((r) => r.kind === 'input_rejected')
+    .map((r) => JSON.parse(r.payload) as { command: string; error: string; field: string });
+
+describe('plan writes are compare-and-set', () => {
+  it('two creates racing store one plan and one created record; the other is refused as "is active" and recorded', async () => {
+    // Prepare
+    const { deps, audit, store, trail } = fixture();
+    const racing = { ...deps, plans: raceReads(store, 2) };
+    const grow = (key: string) => runPlanCommand(racing, GROW, 'console:rick', 'console', key);
+
+    // Act: both read "no plan" before either stores (raceReads)
+    const outcomes = await Promise.allSettled([
+      grow('grow-key-a-0123456789'),
+      grow('grow-key-b-0123456789'),
+    ]);
+
+    // Assess: one created (the stored one), one refused naming it; both in the trail
+    const created = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+    expect(created).toHaveLength(1);
+    expect(refused.map((e) => e.message)).toEqual([
+      `plan: plan ${created[0]?.plan?.planId} is active: plan cancel first`,
+    ]);
+    expect((await store.read())?.plan.planId).toBe(created[0]?.plan?.planId);
+    expect(store.writes).toBe(1);
+    expect(trail()).toEqual(['created', 'refused plan_grow']);
+    expect(refusals(audit)[0]).toMatchObject({ error: 'ValidationError', field: 'plan' });
+  });
+
+  it('one create delivered twice at once (same key) stores one plan; both deliveries are answered "created" with it', async () => {
+    // Prepare
+    const { deps, store, trail } = fixture();
+    const racing = { ...deps, plans: raceReads(store, 2) };
+    const grow = () =>
+      runPlanCommand(racing, GROW, 'console:rick', 'console', 'grow-key-0123456789');
+
+    // Act
+    const [first, second] = await Promise.all([grow(), grow()]);
+
+    // Assess
+    expect(second.plan?.planId).toBe(first.plan?.planId);
+    expect(second.title).toBe(first.title);
+    expect(store.writes).toBe(1);
+    expect(trail()).toEqual(['created']);
+  });
+
+  it('a cancel and a create within one second (fixed clock) are two plans with two created records', async () => {
+    // Prepare: the clock never moves
+    const { deps, trail } = fixture();
+    const run = (command: typeof GROW | typeof CANCEL) =>
+      runPlanCommand(deps, command, 'console:rick', 'console');
+
+    // Act
+    const first = await run(GROW);
+    await run(CANCEL);
+    const second = await run(GROW);
+
+    // Assess: distinct ids (same second), each with its own created record
+    expect(first.plan?.planId.slice(0, 20)).toBe('plan-20131009T213000');
+    expect(second.plan?.planId.slice(0, 20)).toBe('plan-20131009T213000');
+    expect(second.plan?.planId).not.toBe(first.plan?.planId);
+    expect(trail()).toEqual(['created', 'canceled', 'created']);
+  });
+
+  it('a plan that keeps changing is refused after a bounded number of attempts (409 at the console), recorded', async () => {
+    // Prepare: every write loses to another request
+    const { deps, audit } = fixture();
+    let attempts = 0;
+    const moving = {
+      ...deps,
+      plans: {
+        read: async () => null,
+        write: async () => {
+          attempts++;
+          throw new PlanConflictError(null);
+        },
+      },
+    };
+
+    // Act
+    const out = runPlanCommand(moving, GROW, 'console:rick', 'console', 'grow-key-0123456789');
+
+    // Assess
+    await expect(out).rejects.toBeInstanceOf(PlanConflictError);
+    expect(attempts).toBe(PLAN_WRITE_ATTEMPTS);
+    expect(refusals(audit)).toEqual([
+      expect.objectContaining({ command: 'plan_grow', error: 'PlanConflictError', field: 'plan' }),
+    ]);
+  });
+});
+
+describe('an idempotency key reused with another body is refused', () => {
+  it('the console: the key of a create sent with another amount, then as a cancel, is refused and recorded; the same body still answers the first', async () => {
+    // Prepare
+    const { deps, audit, store, trail } = fixture();
+    const key = 'grow-key-0123456789';
+    const run = (command: PlanCommand) =>
+      runPlanCommand(deps, command, 'console:rick', 'console', key);
+    const created = await run(GROW);
+
+    // Act + Assess: refused, nothing changed
+    await expect(run({ ...GROW, amountUsd: 2_000 })).rejects.toBeInstanceOf(
+      IdempotencyKeyReusedError,
+    );
+    await expect(run({ ...GROW, days: 3 })).rejects.toThrow(
+      /already used for another request \(the create of plan-\S+\)/,
+    );
+    await expect(run(CANCEL)).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    const same = await run({ ...GROW, amountUsd: 1000.0 });
+
+    // Assess: the same body answers the first; each refusal recorded once, naming the key
+    expect(same).toEqual(created);
+    expect((await store.read())?.plan.status).toBe('active');
+    expect(trail()).toEqual([
+      'created',
+      'refused plan_grow',
+      'refused plan_grow',
+      'refused plan_cancel',
+    ]);
+    expect(refusals(audit).map((r) => [r.error, r.field])).toEqual([
+      ['IdempotencyKeyReusedError', 'idempotency_key'],
+      ['IdempotencyKeyReusedError', 'idempotency_key'],
+      ['IdempotencyKeyReusedError', 'idempotency_key'],
+    ]);
+  });
+
+  it('Slack: the trigger_id of a create redelivered with another text gets an ephemeral refusal, recorded', async () => {
+    // Prepare
+    const { deps: planDeps, audit, clock, trail } = fixture();
+    const deps: SlashCommandDeps = {
+      users: { UOPS: ['viewer', 'operator'] },
+      readModel: {
+        listCohorts: async () => ({ items: [], next: null }),
+        listPromotions: async () => ({ items: [], next: null }),
+        listApprovals: async () => ({ items: [], next: null }),
+      },
+      killSwitch: { read: async () => null },
+      setKillSwitch: async () => {
+        throw new Error('not in this test');
+      },
+      extra: { plan: planSlashCommands(planDeps) },
+      audit,
+      environment: 'local',
+      clock,
+    };
+    const send = (text: string) =>
+      answerSlashCommand(deps, {
+        userId: 'UOPS',
+        teamId: 'T1',
+        channelId: 'C1',
+        text,
+        triggerId: '111.222.aaa',
+      });
+
+    // Act
+    const first = await send('plan grow 1000 2');
+    const other = await send('plan grow 5000 2');
+
+    // Assess
+    expect(first.answer).toMatchObject({ kind: 'text' });
+    expect(other.answer).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(/^IdempotencyKeyReusedError: /),
+    });
+    expect(trail()).toEqual(['created', 'refused plan_grow']);
   });
 });
