@@ -11,6 +11,7 @@ import type { CohortSummary } from '../../../functions/core/use-cases/cohort-rec
 import {
   PLAN_WRITE_ATTEMPTS,
   type PlanCommand,
+  type PlanDeps,
   planSlashCommands,
   runPlanCommand,
 } from '../../../functions/core/use-cases/plans.js';
@@ -41,6 +42,30 @@ function fixture(extraCohorts: CohortSummary[] = []) {
         return r.kind === 'plan_event' ? `${p.event}` : `refused ${p.command}`;
       });
   return { deps, audit, clock, store, trail };
+}
+
+/** A slash command whose `plan` commands run over `planDeps` (UOPS is an operator). */
+function slackOver(
+  planDeps: PlanDeps,
+  audit: MemoryAuditSink,
+  clock: PlanDeps['clock'],
+): SlashCommandDeps {
+  return {
+    users: { UOPS: ['viewer', 'operator'] },
+    readModel: {
+      listCohorts: async () => ({ items: [], next: null }),
+      listPromotions: async () => ({ items: [], next: null }),
+      listApprovals: async () => ({ items: [], next: null }),
+    },
+    killSwitch: { read: async () => null },
+    setKillSwitch: async () => {
+      throw new Error('not in this test');
+    },
+    extra: { plan: planSlashCommands(planDeps) },
+    audit,
+    environment: 'local',
+    clock,
+  };
 }
 
 const GROW = { kind: 'plan_grow', amountUsd: 1_000, days: 2 } as const;
@@ -117,22 +142,7 @@ describe('plan writes once per request', () => {
   it('Slack: a redelivered plan command (same trigger_id) is one write; its chat_command once', async () => {
     // Prepare
     const { deps: planDeps, audit, clock, trail } = fixture();
-    const deps: SlashCommandDeps = {
-      users: { UOPS: ['viewer', 'operator'] },
-      readModel: {
-        listCohorts: async () => ({ items: [], next: null }),
-        listPromotions: async () => ({ items: [], next: null }),
-        listApprovals: async () => ({ items: [], next: null }),
-      },
-      killSwitch: { read: async () => null },
-      setKillSwitch: async () => {
-        throw new Error('not in this test');
-      },
-      extra: { plan: planSlashCommands(planDeps) },
-      audit,
-      environment: 'local',
-      clock,
-    };
+    const deps = slackOver(planDeps, audit, clock);
     const send = (text: string, triggerId: string) =>
       answerSlashCommand(deps, { userId: 'UOPS', teamId: 'T1', channelId: 'C1', text, triggerId });
 
@@ -305,22 +315,7 @@ describe('an idempotency key reused with another body is refused', () => {
   it('Slack: the trigger_id of a create redelivered with another text gets an ephemeral refusal, recorded', async () => {
     // Prepare
     const { deps: planDeps, audit, clock, trail } = fixture();
-    const deps: SlashCommandDeps = {
-      users: { UOPS: ['viewer', 'operator'] },
-      readModel: {
-        listCohorts: async () => ({ items: [], next: null }),
-        listPromotions: async () => ({ items: [], next: null }),
-        listApprovals: async () => ({ items: [], next: null }),
-      },
-      killSwitch: { read: async () => null },
-      setKillSwitch: async () => {
-        throw new Error('not in this test');
-      },
-      extra: { plan: planSlashCommands(planDeps) },
-      audit,
-      environment: 'local',
-      clock,
-    };
+    const deps = slackOver(planDeps, audit, clock);
     const send = (text: string) =>
       answerSlashCommand(deps, {
         userId: 'UOPS',
