@@ -8,9 +8,10 @@
  *     crashed or failed between steps 4 and 5: same key, same bytes);
  *  3. chain the draft onto the head (seq + 1, prev_hash = head.hash);
  *  4. advance the head conditionally (`attribute_not_exists(pk)` / `seq = :expected`; a keyed
- *     append creates its key's item in the same transaction, `attribute_not_exists(pk)`); on a
- *     conditional-check failure another writer won: go back to 1 (bounded), where a keyed
- *     append finds its key if that writer committed it;
+ *     append creates its key's item in the same transaction, `attribute_not_exists(pk)`,
+ *     without reading the key first); when the key's condition failed, the key was committed
+ *     before: read its item and return the records it committed, appending nothing; when only
+ *     the head's failed, another writer won: go back to 1 (bounded);
  *  5. put the object (`If-None-Match: *`), retrying with backoff; resolve.
  * So there is never a fork (the conditional write serialises each stream) and never a hole
  * (a committed head record is always materialised by its writer or the next one).
@@ -59,7 +60,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { RetryPolicy } from './retry.js';
 import { backoffDelay, defaultSleep, describeError, httpStatusOf, withRetries } from './retry.js';
 import type { IdempotencyEntry, KeyCommit, StoredStreamHead } from './stream-heads.js';
-import { advanceStreamHead, readIdempotencyEntry, readStreamHead } from './stream-heads.js';
+import { advanceStreamHead, readStreamHead } from './stream-heads.js';
 
 export interface S3AuditSinkOptions {
   /** S3 client (locally: `forcePathStyle`, `requestChecksumCalculation: 'WHEN_REQUIRED'`). */
@@ -167,11 +168,12 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, Audit
   /**
    * {@link append} at most once per `idempotencyKey` on the draft's stream: the key gets its
    * own item in the heads table, created in the same transaction as the head update that
-   * commits its record (stream-heads.ts, `advanceStreamHead`), and every round of the append
-   * loop first reads it. So a retried step whose first attempt committed (answer lost, or the
-   * object write failed after the head moved) gets the first record's receipt however many
-   * appends the stream took since, and two concurrent attempts commit one record (the loser's
-   * transaction fails; it re-reads and finds the key). A key is remembered
+   * commits its record (stream-heads.ts, `advanceStreamHead`). The transaction is sent first;
+   * the key's item is read only when DynamoDB cancels it on the key's condition. So a retried
+   * step whose first attempt committed (answer lost, or the object write failed after the
+   * head moved) gets the first record's receipt however many appends the stream took since,
+   * and two concurrent attempts commit one record (the loser's transaction is cancelled on
+   * the key; it reads the key and gets the winner's record). A key is remembered
    * `AUDIT_IDEMPOTENCY_TTL_DAYS` (core/audit/idempotency.ts).
    *
    * @returns the receipt; `replayed` when an earlier attempt had committed the key.
@@ -390,8 +392,9 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, Audit
   }
 
   /**
-   * The append loop of every append (key null: none): read the head (and the key), chain,
-   * advance the head conditionally (with the key's item when keyed), store the objects.
+   * The append loop of every append (key null: none): read the head, chain, advance the head
+   * conditionally (with the key's item when keyed: the transaction goes first, and the key is
+   * read only when DynamoDB cancels it on the key's condition), store the objects.
    */
   private async commitBatch(
     parsed: readonly ParsedAuditDraft[],
@@ -403,12 +406,17 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, Audit
     const stream = (parsed[0] as ParsedAuditDraft).stream;
     const maxConflicts = this.options.maxHeadConflicts ?? 16;
     for (let round = 0; round < maxConflicts; round += 1) {
-      const { head, cached, replay } = await this.readRound(stream, idempotencyKey, round);
-      if (replay) return { replay: { ...replay, head } };
+      const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
+      const head = cached ?? (await this.readHead(stream));
+      // A key kept in the head item by an older release (never in a key item of its own).
+      // A replay reads its records back from a fresh, materialized head (a cached one may be behind).
+      const legacy = idempotencyKey && head?.idempotency?.find((e) => e.key === idempotencyKey);
+      if (legacy)
+        return { replay: { ...legacy, head: cached ? await this.readHead(stream) : head } };
       const { records, items, key } = this.chainBatch(parsed, head, idempotencyKey);
       const last = records.at(-1) as AuditRecord;
       const lastItem = items.at(-1) as { key: string; line: string };
-      const moved = await this.io('advance-head', stream, () =>
+      const advance = await this.io('advance-head', stream, () =>
         advanceStreamHead(
           this.options.dynamo,
           this.options.tableName,
@@ -420,7 +428,10 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, Audit
         ),
       );
       this.lastHeads.delete(stream);
-      if (!moved) {
+      if (advance.outcome === 'key_committed') {
+        return { replay: { ...advance.entry, head: await this.readHead(stream) } };
+      }
+      if (advance.outcome === 'lost') {
         if (cached) continue; // stale cache: re-read at once, no backoff
         await (this.retry.sleep ?? defaultSleep)(backoffDelay(this.retry, Math.min(round, 5)));
         continue;
@@ -440,36 +451,6 @@ export class S3AuditSink implements IdempotentAuditSink, UntypedAuditSink, Audit
       stream,
       `stream head still contended after ${maxConflicts} rounds`,
     );
-  }
-
-  /**
-   * One round's reads: the head (the one this sink wrote last, on the first round; else a
-   * consistent read, whose unwritten objects are written first) and, when keyed, the key's
-   * item (or the head's legacy key list). A replay gets a fresh, materialized head, so the
-   * records it reads back are in the head item or the bucket.
-   */
-  private async readRound(
-    stream: string,
-    idempotencyKey: string | null,
-    round: number,
-  ): Promise<{ head: StoredStreamHead | null; cached: boolean; replay: IdempotencyEntry | null }> {
-    const cached = round === 0 ? this.lastHeads.get(stream) : undefined;
-    const [read, entry] = await Promise.all([
-      cached ?? this.readHead(stream),
-      idempotencyKey === null
-        ? null
-        : this.io('read-key', stream, () =>
-            readIdempotencyEntry(
-              this.options.dynamo,
-              this.options.tableName,
-              stream,
-              idempotencyKey,
-            ),
-          ),
-    ]);
-    const replay = entry ?? read?.idempotency?.find((e) => e.key === idempotencyKey) ?? null;
-    if (replay && cached) return { head: await this.readHead(stream), cached: false, replay };
-    return { head: read, cached: cached !== undefined, replay };
   }
 
   /** The stream's head (consistent read), its record's objects written when they are missing. */

@@ -157,6 +157,20 @@ export interface KeyCommit {
 }
 
 /**
+ * What {@link advanceStreamHead} did: `moved` (the head now holds `record`, by this call or by
+ * an earlier attempt of it whose answer was lost), `lost` (another writer moved the head
+ * first: re-read and chain again), or `key_committed` (the key was committed before, by
+ * another append: `entry` is what it committed, nothing was written now).
+ */
+export type HeadAdvance =
+  | { readonly outcome: 'moved' }
+  | { readonly outcome: 'lost' }
+  | { readonly outcome: 'key_committed'; readonly entry: IdempotencyEntry };
+
+const MOVED: HeadAdvance = { outcome: 'moved' };
+const LOST: HeadAdvance = { outcome: 'lost' };
+
+/**
  * Moves the head to `record` if, and only if, it is still where the caller read it:
  * `attribute_not_exists(pk)` for seq 0, `seq = record.seq - 1` otherwise.
  *
@@ -167,11 +181,15 @@ export interface KeyCommit {
  *
  * With `key`, the head update and the key's own item ({@link idempotencyKeySk}, created with
  * `attribute_not_exists(pk)`) are one `TransactWriteItems`: the key is committed exactly when
- * its record is, and a key committed before fails the transaction. Both are UpdateItem
- * actions on the stream's partition (`AUDIT_STREAM#...`), so the audit grant is unchanged.
+ * its record is, and a key committed before fails the transaction. The transaction is sent
+ * without reading the key first: only when DynamoDB cancels it with `ConditionalCheckFailed`
+ * on the key's item (its `CancellationReasons`, in the order of the actions) is the key's
+ * item read, to tell this very record (an earlier attempt's lost answer: `moved`) from
+ * another append's (`key_committed`). A cancellation without reasons reads the key too.
+ * Both are UpdateItem actions on the stream's partition (`AUDIT_STREAM#...`), so the audit
+ * grant is unchanged.
  *
- * @returns true when the head moved to `record` (now or by an earlier attempt), false when
- *   another writer got there first (or committed the key).
+ * @returns what happened ({@link HeadAdvance}).
  */
 export async function advanceStreamHead(
   dynamo: DynamoDBDocumentClient,
@@ -181,7 +199,7 @@ export async function advanceStreamHead(
   objectKey: string,
   batch: readonly { readonly key: string; readonly line: string }[] = [],
   key?: KeyCommit,
-): Promise<boolean> {
+): Promise<HeadAdvance> {
   const head = headUpdate(tableName, record, line, objectKey, batch);
   try {
     if (key) {
@@ -193,12 +211,27 @@ export async function advanceStreamHead(
     } else {
       await dynamo.send(new UpdateCommand(head));
     }
-    return true;
+    return MOVED;
   } catch (err) {
     if (!isConditionalCheckFailure(err) && !isTransactionCanceled(err)) throw err;
+    if (key && keyMayBeCommitted(err)) {
+      const entry = await readIdempotencyEntry(dynamo, tableName, record.stream, key.entry.key);
+      if (entry) return entry.hash === record.hash ? MOVED : { outcome: 'key_committed', entry };
+    }
     const current = await readStreamHead(dynamo, tableName, record.stream);
-    return current !== null && current.hash === record.hash;
+    return current !== null && current.hash === record.hash ? MOVED : LOST;
   }
+}
+
+/**
+ * True when a cancelled transaction of {@link advanceStreamHead} failed the key item's
+ * condition (its second action), or does not say why.
+ */
+function keyMayBeCommitted(err: unknown): boolean {
+  const reasons = (err as { CancellationReasons?: readonly { Code?: string }[] })
+    .CancellationReasons;
+  if (!Array.isArray(reasons) || reasons.length < 2) return true;
+  return reasons[1]?.Code === 'ConditionalCheckFailed';
 }
 
 /** The conditional head update of {@link advanceStreamHead}. */

@@ -285,6 +285,62 @@ describe('S3AuditSink.appendOnce', () => {
     expect(await headSeq(stream)).toBe(0);
   });
 
+  it('sends the transaction first: the key is read only when DynamoDB cancels it on the key', async () => {
+    // Prepare: sinks whose document client tells which items it reads (head or key) and
+    // which commands it sends
+    const sent: string[] = [];
+    const client = await localDynamoTable(servers, TABLE);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const sk = (args.input as { Key?: { sk?: unknown } }).Key?.sk;
+        const item = typeof sk === 'string' && sk.startsWith('IDEMPOTENCY#') ? ' key' : '';
+        sent.push(`${context.commandName}${sk === undefined ? '' : item || ' head'}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'testRequestLog' },
+    );
+    const sink = () =>
+      new S3AuditSink({
+        s3,
+        dynamo: client,
+        tableName: TABLE,
+        bucket: BUCKET,
+        environment: 'local',
+        clock: new ManualClock(Date.UTC(2024, 2, 4, 15, 0, 0)),
+      });
+    const stream = 'execution:transaction-first';
+    const stale = sink();
+    const first = await stale.appendOnce(draft(stream, 'a'), 'ka');
+    const takes = (act: () => Promise<unknown>) => async () => {
+      sent.length = 0;
+      const out = await act();
+      return { out, sent: [...sent] };
+    };
+    // Act: a new key (the head read, then the transaction), a redelivery of the first key by a
+    // cold sink, and a new key by a sink whose cached head another writer moved meanwhile
+    const fresh = await takes(() => sink().appendOnce(draft(stream, 'b'), 'kb'))();
+    const again = await takes(() => sink().appendOnce(draft(stream, 'a'), 'ka'))();
+    const moved = await takes(() => stale.appendOnce(draft(stream, 'c'), 'kc'))();
+    // Assess
+    expect(fresh.sent).toEqual(['GetItemCommand head', 'TransactWriteItemsCommand']);
+    expect(again.out).toMatchObject({ id: first.id, seq: 0, replayed: true });
+    expect(again.sent).toEqual([
+      'GetItemCommand head',
+      'TransactWriteItemsCommand',
+      'GetItemCommand key',
+      'GetItemCommand head',
+    ]);
+    // A conflict on the head alone is retried as before, without reading the key.
+    expect(moved.out).toMatchObject({ seq: 2, replayed: false });
+    expect(moved.sent).toEqual([
+      'TransactWriteItemsCommand',
+      'GetItemCommand head',
+      'GetItemCommand head',
+      'TransactWriteItemsCommand',
+    ]);
+    expect(await headSeq(stream)).toBe(2);
+  });
+
   it('appendManyOnce gives a retry the committed batch back, read from the bucket by a cold sink', async () => {
     // Prepare: a batch of three committed under one key, then a plain append moves the head
     const stream = 'execution:batch-replay';
