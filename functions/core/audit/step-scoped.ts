@@ -11,7 +11,9 @@
  * execution id, the state name and the step's input ({@link auditIdempotencyKey}, as the
  * `record-audit` step derives its key), plus the stream, the kinds and `n`. A retry finds
  * the key committed and gets the first attempt's records back, so a decision built on the
- * returned records is the recorded one (docs/audit.md, "Idempotent appends").
+ * returned records is the recorded one (docs/audit.md, "Idempotent appends"). An append
+ * that names its own natural key ({@link appendKeyed}: an order's intent, one transition)
+ * keeps that key inside a step too, scoped by the execution ({@link stepNaturalKey}).
  */
 import type { AuditSink, IdempotentAuditSink } from '../../ports/audit.js';
 import { type AuditStep, auditIdempotencyKey } from './idempotency.js';
@@ -32,10 +34,27 @@ export function stepAppendKey(
 }
 
 /**
- * An {@link AuditSink} whose every `append`/`appendMany` is committed at most once per step:
- * each call is keyed with {@link stepAppendKey} (the call's ordinal among this invocation's
- * calls of the same stream and kinds) and goes through `sink.appendManyOnce`. A replayed call
- * returns the records the earlier attempt committed.
+ * The key, inside the execution `step.execution_id`, of an append whose caller named its own
+ * idempotency key (`naturalKey`: {@link naturalAuditKey}, or a key stored with a signature):
+ * hex SHA-256 of the canonical JSON of `{ execution_id, natural: naturalKey }`. Scoped by the
+ * execution, not by the state or the step's input: the natural key names the event (an
+ * order's intent, one order transition), which one execution records once whichever of its
+ * steps, attempts or loop iterations observes it, and two executions never share a key.
+ */
+export function stepNaturalKey(step: AuditStep, naturalKey: string): string {
+  return sha256Hex(canonicalJson({ execution_id: step.execution_id, natural: naturalKey }));
+}
+
+/**
+ * An {@link IdempotentAuditSink} whose every append is committed at most once per step.
+ * A plain `append`/`appendMany` is keyed with {@link stepAppendKey} (the call's ordinal among
+ * this invocation's calls of the same stream and kinds). A keyed append (`appendOnce`,
+ * `appendManyOnce`: what {@link appendKeyed} and {@link appendKeyedOnce} call) keeps its
+ * natural key, scoped by the execution ({@link stepNaturalKey}), so it does not depend on how
+ * many appends the attempt made before it: a retry that observes more or fewer events than
+ * the first attempt still appends each event once. Every call goes through
+ * `sink.appendManyOnce`/`appendOnce`; a replayed call returns what the earlier attempt
+ * committed.
  *
  * @param step `$$.Execution.Id` and the Task state's name, as the ASL passes them.
  * @param input the step's input without `step` (what a Step Functions Retry re-sends).
@@ -45,7 +64,7 @@ export function stepScopedAuditSink(
   sink: IdempotentAuditSink,
   step: AuditStep,
   input: unknown,
-): AuditSink {
+): IdempotentAuditSink {
   const stepKey = auditIdempotencyKey(step, input);
   const calls = new Map<string, number>();
   const keyOf = (drafts: readonly AuditDraft[]): string => {
@@ -65,6 +84,8 @@ export function stepScopedAuditSink(
       if (drafts.length === 0) return [];
       return (await sink.appendManyOnce(drafts, keyOf(drafts))).records;
     },
+    appendOnce: (draft, key) => sink.appendOnce(draft, stepNaturalKey(step, key)),
+    appendManyOnce: (drafts, key) => sink.appendManyOnce(drafts, stepNaturalKey(step, key)),
   };
 }
 
@@ -73,7 +94,8 @@ export function stepScopedAuditSink(
  * when `key` is given and the sink can (a redelivery that finds the key committed gets that
  * record back and appends nothing), else a plain `append`. The key is hex SHA-256 of the
  * canonical JSON of `parts` (e.g. the Scheduler's scheduled time and the outcome). What the
- * Scheduler- and HTTP-run functions use (docs/deploy.md, "Retries and idempotency").
+ * Scheduler- and HTTP-run functions use (docs/deploy.md, "Retries and idempotency"). Inside a
+ * workflow step (`sink` a {@link stepScopedAuditSink}) the key is scoped by the execution.
  *
  * @throws ValidationError, AuditWriteError as `sink.append`.
  */

@@ -109,8 +109,9 @@ export async function submitOnce(
 ): Promise<SubmitOnceResult> {
   const subject = { ...trail.subject, order_id: request.clientOrderId };
   const base = { actor: trail.actor, stream: trail.stream, environment: trail.environment };
-  // Once per client_order_id on its stream (outside a workflow step, e.g. two crash sweeps
-  // racing on one flatten; within a step the step's own key applies): one intent, one outcome.
+  // Once per client_order_id on its stream (two crash sweeps racing on one flatten; inside a
+  // workflow step, once per execution however many orders a retried step sends before this
+  // one): one intent, one outcome.
   const once = (kind: string) => [kind, trail.stream, request.clientOrderId];
   if (options.mayBeKnown) {
     const known = await broker.getOrderByClientOrderId(request.clientOrderId);

@@ -42,8 +42,8 @@ import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
  * reason it changed without the broker (rejected before sending, cancelled never sent).
  * Once per transition: keyed by the client_order_id, the new status and the filled quantity
  * (an order's lifecycle never returns to a pair it left), so two writers that observed the
- * same transition (two crash sweeps) record it once; within a workflow step the step's own
- * key applies (`appendKeyed`).
+ * same transition (two crash sweeps) record it once; inside a workflow step the same key,
+ * scoped by the execution (`appendKeyed`).
  *
  * @param actor who changed it: the promotion pipeline, or the in-flight recovery.
  */
