@@ -19,6 +19,7 @@ import type { Role } from '../functions/core/console/roles.js';
 import {
   NoSessionError,
   NotFoundError,
+  PlanConflictError,
   StagegateError,
   ValidationError,
 } from '../functions/core/errors.js';
@@ -537,8 +538,13 @@ export const plan = async (words: string[], o: OptionValues, cmd: Command) => {
     try {
       out = await runPlanCommand(localPlanDeps(stack), command as PlanCommand, o.by, 'cli');
     } catch (err) {
-      // Refused (recorded input_rejected): a prerequisite or no active plan.
-      if (err instanceof ValidationError || err instanceof NotFoundError) {
+      // Refused (recorded input_rejected): a prerequisite, no active plan, or a plan that kept
+      // changing under this command (another door wrote it meanwhile: retry).
+      if (
+        err instanceof ValidationError ||
+        err instanceof NotFoundError ||
+        err instanceof PlanConflictError
+      ) {
         throw new CliError(`plan refused: ${err.message}`);
       }
       throw err;
