@@ -120,12 +120,40 @@ function formOf(html: string, withNonce = false): Record<string, string> {
   return out;
 }
 
+/** A JWT authorizer's claims, or null for a request without an authenticated identity. */
+type Claims = Record<string, unknown> | null;
+
+/** `w`'s confirmation page as `claims` see it (Alice's JWT unless named): its HTML. */
+const render = async (w: Waiting, claims: Claims = { email: ALICE }) =>
+  (await callPage(pageEvent({ method: 'GET', url: w.url, ...(claims ? { claims } : {}) }))).body;
+
+/** POSTs the form `body` to `w`'s approval route (no query string) as `claims` (Alice unless named). */
+const postForm = (w: Waiting, body: string, claims: Claims = { email: ALICE }) =>
+  callPage(
+    pageEvent({
+      method: 'POST',
+      url: w.url.split('?')[0] as string,
+      body,
+      ...(claims ? { claims } : {}),
+    }),
+  );
+
+/** The form `html` renders, with `decision` (and its nonce on request), URL-encoded. */
+const decide = (html: string, decision: 'approve' | 'reject', withNonce = false) =>
+  new URLSearchParams({ ...formOf(html, withNonce), decision }).toString();
+
 async function statusOf(approvalId: string): Promise<string> {
   return (await run.approval.approvals.getForDisplay(approvalId)).status;
 }
 
 const isWaiting = (w: Waiting) =>
   localTaskTokens.waitingTasks(w.executionArn).some((t) => t.taskToken === w.token);
+
+/** `w` is still pending and its execution still waits on its task token. */
+async function expectUndecided(w: Waiting): Promise<void> {
+  expect(await statusOf(w.approvalId)).toBe('pending');
+  expect(isWaiting(w)).toBe(true);
+}
 
 async function attemptsOf(approvalId: string): Promise<StoredAudit[]> {
   return (await auditRecords(stack)).filter((r) => r.payload.approval_id === approvalId);
@@ -162,27 +190,18 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
       '<button type="submit" class="approve" name="decision" value="approve">',
     );
     expect(res.body).toContain('<svg');
-    expect(await statusOf(w.approvalId)).toBe('pending');
-    expect(isWaiting(w)).toBe(true);
+    await expectUndecided(w);
     expect(await attemptsOf(w.approvalId)).toEqual([]);
   });
 
   it('POST approve as the JWT identity decides once, resumes the execution, updates the message and audits the approver', async () => {
     // Prepare
     const w = await pendingApproval();
-    const page = await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }));
-    const body = new URLSearchParams({ ...formOf(page.body), decision: 'approve' }).toString();
+    const body = decide(await render(w), 'approve');
     const updatesBefore = notifier.updates.length;
 
     // Act
-    const res = await callPage(
-      pageEvent({
-        method: 'POST',
-        url: w.url.split('?')[0] as string,
-        body,
-        claims: { email: ALICE },
-      }),
-    );
+    const res = await postForm(w, body);
 
     // Assess
     expect(res.statusCode).toBe(200);
@@ -213,21 +232,11 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
   it('POST again with the same form is refused as already decided (409), audited, nothing changes', async () => {
     // Prepare
     const w = await pendingApproval();
-    const page = await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }));
-    const body = new URLSearchParams({ ...formOf(page.body), decision: 'reject' }).toString();
-    const post = () =>
-      callPage(
-        pageEvent({
-          method: 'POST',
-          url: w.url.split('?')[0] as string,
-          body,
-          claims: { email: ALICE },
-        }),
-      );
-    await post();
+    const body = decide(await render(w), 'reject');
+    await postForm(w, body);
 
     // Act
-    const again = await post();
+    const again = await postForm(w, body);
 
     // Assess
     expect(again.statusCode).toBe(409);
@@ -257,19 +266,15 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
     async (_n, claims, status, text) => {
       // Prepare
       const w = await pendingApproval();
-      const page = await callPage(pageEvent({ method: 'GET', url: w.url }));
-      const body = new URLSearchParams({ ...formOf(page.body), decision: 'approve' }).toString();
+      const body = decide(await render(w, null), 'approve');
 
       // Act
-      const res = await callPage(
-        pageEvent({ method: 'POST', url: w.url.split('?')[0] as string, body, claims }),
-      );
+      const res = await postForm(w, body, claims ?? null);
 
       // Assess
       expect(res.statusCode).toBe(status);
       expect(res.body).toContain(text);
-      expect(await statusOf(w.approvalId)).toBe('pending');
-      expect(isWaiting(w)).toBe(true);
+      await expectUndecided(w);
       expect((await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason])).toEqual([
         ['input_rejected', 'forbidden'],
       ]);
@@ -278,23 +283,11 @@ describe('approval page handler (HTTP API events, JWT authorizer identity)', () 
 });
 
 describe('approval page handler: one record per rendered form (its nonce)', () => {
-  const postForm = (w: Waiting, body: string) =>
-    callPage(
-      pageEvent({
-        method: 'POST',
-        url: w.url.split('?')[0] as string,
-        body,
-        claims: { email: ALICE },
-      }),
-    );
-  const render = async (w: Waiting) =>
-    (await callPage(pageEvent({ method: 'GET', url: w.url, claims: { email: ALICE } }))).body;
-
   it('a double submit of one rendered form decides once, records once and answers the same page', async () => {
     // Prepare
     const w = await pendingApproval();
     const html = await render(w);
-    const body = new URLSearchParams({ ...formOf(html, true), decision: 'approve' }).toString();
+    const body = decide(html, 'approve', true);
     const first = await postForm(w, body);
 
     // Act
@@ -315,8 +308,7 @@ describe('approval page handler: one record per rendered form (its nonce)', () =
     // Prepare: two tabs rendered the page; the first one's form is posted
     const w = await pendingApproval();
     const tabs = [await render(w), await render(w)];
-    const post = (html: string) =>
-      postForm(w, new URLSearchParams({ ...formOf(html, true), decision: 'approve' }).toString());
+    const post = (html: string) => postForm(w, decide(html, 'approve', true));
     await post(tabs[0] as string);
 
     // Act
@@ -342,8 +334,7 @@ describe('approval page handler: one record per rendered form (its nonce)', () =
 
     // Assess
     expect(res.statusCode).toBe(400);
-    expect(await statusOf(w.approvalId)).toBe('pending');
-    expect(isWaiting(w)).toBe(true);
+    await expectUndecided(w);
     expect(
       (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
     ).toEqual([['input_rejected', 'malformed', 'nonce']]);
@@ -354,24 +345,15 @@ describe('approval page handler: requests refused before any approval logic', ()
   it('a form with a field given twice (decision=reject&decision=approve) is refused (400), audited, and nothing is decided', async () => {
     // Prepare
     const w = await pendingApproval();
-    const page = await callPage(pageEvent({ method: 'GET', url: w.url }));
-    const body = `${new URLSearchParams({ ...formOf(page.body), decision: 'reject' })}&decision=approve`;
+    const body = `${decide(await render(w, null), 'reject')}&decision=approve`;
 
     // Act
-    const res = await callPage(
-      pageEvent({
-        method: 'POST',
-        url: w.url.split('?')[0] as string,
-        body,
-        claims: { email: ALICE },
-      }),
-    );
+    const res = await postForm(w, body);
 
     // Assess
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('decision');
-    expect(await statusOf(w.approvalId)).toBe('pending');
-    expect(isWaiting(w)).toBe(true);
+    await expectUndecided(w);
     expect(
       (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
     ).toEqual([['input_rejected', 'malformed', 'decision']]);
@@ -389,8 +371,7 @@ describe('approval page handler: requests refused before any approval logic', ()
       // Assess
       expect(res.statusCode).toBe(405);
       expect(res.headers.allow).toBe('GET, HEAD, POST');
-      expect(await statusOf(w.approvalId)).toBe('pending');
-      expect(isWaiting(w)).toBe(true);
+      await expectUndecided(w);
       expect(
         (await attemptsOf(w.approvalId)).map((r) => [r.kind, r.payload.reason, r.payload.field]),
       ).toEqual([['input_rejected', 'malformed', 'method']]);
@@ -403,18 +384,23 @@ describe('Slack interactivity handler (signed requests)', () => {
   // the stack started), never the wall clock: a slow machine cannot age a request past the
   // 5-minute replay window.
   const now = () => Math.floor(stack.clock.now() / 1000);
+  /** The click body of `actionId` on `w` by the allowed Slack user (or `more.userId`). */
+  const clickOf = (
+    w: Waiting,
+    actionId: 'approve' | 'reject' = 'approve',
+    more: { readonly userId?: string; readonly actionTs?: string } = {},
+  ) => slackClickBody({ userId: SLACK_USER, actionId, approvalId: w.approvalId, ...more });
+  /** `body` signed with the app's signing secret now (or as `more` says). */
+  const signed = (body: string, more: Partial<Parameters<typeof slackEvent>[0]> = {}) =>
+    slackEvent({ body, secret: SIGNING_SECRET, timestamp: now(), ...more });
 
   it('a known-good signed click approves as slack:<user>, resumes the execution and updates the message', async () => {
     // Prepare
     const w = await pendingApproval();
-    const body = slackClickBody({
-      userId: SLACK_USER,
-      actionId: 'approve',
-      approvalId: w.approvalId,
-    });
+    const body = clickOf(w);
 
     // Act
-    const res = await callSlack(slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() }));
+    const res = await callSlack(signed(body));
 
     // Assess
     expect(res.statusCode).toBe(200);
@@ -438,12 +424,8 @@ describe('Slack interactivity handler (signed requests)', () => {
   it('a replay of that request inside the 5-minute window is refused: decided once (409)', async () => {
     // Prepare
     const w = await pendingApproval();
-    const body = slackClickBody({
-      userId: SLACK_USER,
-      actionId: 'approve',
-      approvalId: w.approvalId,
-    });
-    const event = slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() });
+    const body = clickOf(w);
+    const event = signed(body);
     await callSlack(event);
 
     // Act
@@ -457,19 +439,12 @@ describe('Slack interactivity handler (signed requests)', () => {
   it("Slack's redelivery of a click (X-Slack-Retry-Num, same payload) decides once, records once and answers the same", async () => {
     // Prepare: the first delivery was decided and recorded; Slack saw no answer in time
     const w = await pendingApproval();
-    const body = slackClickBody({
-      userId: SLACK_USER,
-      actionId: 'approve',
-      approvalId: w.approvalId,
-      actionTs: '1381348800.000100',
-    });
-    const first = await callSlack(slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() }));
+    const body = clickOf(w, 'approve', { actionTs: '1381348800.000100' });
+    const first = await callSlack(signed(body));
     const updates = notifier.updates.length;
 
     // Act
-    const retried = await callSlack(
-      slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() + 1, retryNum: 1 }),
-    );
+    const retried = await callSlack(signed(body, { timestamp: now() + 1, retryNum: 1 }));
 
     // Assess
     expect(first.statusCode).toBe(200);
@@ -485,17 +460,7 @@ describe('Slack interactivity handler (signed requests)', () => {
   it('control: a second click (another action_ts) is a new attempt: refused as decided (409) and recorded', async () => {
     // Prepare
     const w = await pendingApproval();
-    const click = (actionTs: string) =>
-      slackEvent({
-        body: slackClickBody({
-          userId: SLACK_USER,
-          actionId: 'approve',
-          approvalId: w.approvalId,
-          actionTs,
-        }),
-        secret: SIGNING_SECRET,
-        timestamp: now(),
-      });
+    const click = (actionTs: string) => signed(clickOf(w, 'approve', { actionTs }));
     await callSlack(click('1381348800.000100'));
 
     // Act
@@ -515,81 +480,35 @@ describe('Slack interactivity handler (signed requests)', () => {
   it.each<[string, (w: Waiting) => Record<string, unknown>, number, string, string]>([
     [
       'a tampered body (signature of another body)',
-      (w) =>
-        slackEvent({
-          body: slackClickBody({
-            userId: SLACK_USER,
-            actionId: 'approve',
-            approvalId: w.approvalId,
-          }),
-          signedBody: slackClickBody({
-            userId: SLACK_USER,
-            actionId: 'reject',
-            approvalId: w.approvalId,
-          }),
-          secret: SIGNING_SECRET,
-          timestamp: now(),
-        }),
+      (w) => signed(clickOf(w), { signedBody: clickOf(w, 'reject') }),
       401,
       'tampered',
       'slack:interactivity',
     ],
     [
       'a replayed request older than 5 minutes',
-      (w) =>
-        slackEvent({
-          body: slackClickBody({
-            userId: SLACK_USER,
-            actionId: 'approve',
-            approvalId: w.approvalId,
-          }),
-          secret: SIGNING_SECRET,
-          timestamp: now() - 600,
-        }),
+      (w) => signed(clickOf(w), { timestamp: now() - 600 }),
       401,
       'replayed',
       'slack:interactivity',
     ],
     [
       'a request signed with another secret',
-      (w) =>
-        slackEvent({
-          body: slackClickBody({
-            userId: SLACK_USER,
-            actionId: 'approve',
-            approvalId: w.approvalId,
-          }),
-          secret: 'not-the-signing-secret',
-          timestamp: now(),
-        }),
+      (w) => signed(clickOf(w), { secret: 'not-the-signing-secret' }),
       401,
       'tampered',
       'slack:interactivity',
     ],
     [
       'a signed body with the payload field given twice',
-      (w) => {
-        const click = (actionId: 'approve' | 'reject') =>
-          slackClickBody({ userId: SLACK_USER, actionId, approvalId: w.approvalId });
-        const body = `${click('reject')}&${click('approve')}`;
-        return slackEvent({ body, secret: SIGNING_SECRET, timestamp: now() });
-      },
+      (w) => signed(`${clickOf(w, 'reject')}&${clickOf(w)}`),
       400,
       'malformed',
       'slack:interactivity',
     ],
     [
       'a Slack user not on the allow-list',
-      (w) =>
-        slackEvent({
-          body: slackClickBody({
-            userId: 'U0MALLORY',
-            actionId: 'approve',
-            approvalId: w.approvalId,
-          }),
-          secret: SIGNING_SECRET,
-          timestamp: now(),
-        }),
+      (w) => signed(clickOf(w, 'approve', { userId: 'U0MALLORY' })),
       403,
       'forbidden',
       'execution:',
@@ -605,8 +524,7 @@ describe('Slack interactivity handler (signed requests)', () => {
     // Assess
     expect(res.statusCode).toBe(status);
     expect(JSON.parse(res.body)).toMatchObject({ ok: false, reason });
-    expect(await statusOf(w.approvalId)).toBe('pending');
-    expect(isWaiting(w)).toBe(true);
+    await expectUndecided(w);
     const added = (await auditRecords(stack)).filter((r) => !before.has(r.id));
     expect(added).toEqual([
       expect.objectContaining({
