@@ -1,16 +1,20 @@
 /**
  * The crash sweeper, started by its schedule (lib/constructs/in-flight-recovery.ts): finds
  * promotions left mid-flight longer than any execution runs, reconciles their orders with the
- * broker by client_order_id and closes them with `workflow_failed`; never sends an order.
+ * broker by client_order_id and closes them with `workflow_failed`; never sends an order. Then
+ * cancels every `gtc` order of the account that outlived its UTC day and that no unfinished
+ * paper session tracks (functions/core/use-cases/gtc-day-close.ts; the schedule runs at minute
+ * 0 of every hour, so at 00:00 UTC, the crypto close).
  *
- * Event: `{ source: "schedule", scheduledTime? }`. Returns `{ recovered, failed }`.
- * Errors: when any run failed to recover it throws a
+ * Event: `{ source: "schedule", scheduledTime? }`. Returns `{ recovered, failed, gtcClosed }`.
+ * Errors: when any run (or gtc order) failed to recover it throws a
  * `TransientError` after sweeping the others (the next schedule retries them).
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
 import { getPromotionDeps, inFlightWorkflows } from '../composition/promotion.js';
 import { TransientError } from '../core/errors.js';
+import { closeGtcOrdersPastTheirDay } from '../core/use-cases/gtc-day-close.js';
 import type { PromotionRecoveryDeps } from '../core/use-cases/promotion-recovery.js';
 import { promotionStaleAfterSeconds } from '../core/use-cases/promotion-recovery.js';
 import { sweepInFlight } from '../core/use-cases/recover-in-flight.js';
@@ -39,15 +43,21 @@ export function createHandler(provide: Provide<PromotionRecoveryDeps>) {
           lookbackSeconds: LOOKBACK_SECONDS,
         },
       );
+      const gtc = await closeGtcOrdersPastTheirDay(deps, deps.clock.now());
       metrics.addMetric('InFlightRecovered', MetricUnit.Count, out.recovered.length);
       for (const r of out.recovered) logger.warn('recovered an abandoned run', { ...r });
-      if (out.failed.length > 0) {
-        logger.error('in-flight recovery incomplete', { failed: out.failed });
+      for (const c of gtc.closed) logger.warn('canceled a gtc order past its UTC day', { ...c });
+      const failed = [
+        ...out.failed.map((f) => `${f.workflow}:${f.id}`),
+        ...gtc.failed.map((f) => `gtc_order:${f.clientOrderId}`),
+      ];
+      if (failed.length > 0) {
+        logger.error('in-flight recovery incomplete', { failed: out.failed, gtc: gtc.failed });
         throw new TransientError(
-          `${out.failed.length} abandoned run(s) not recovered: ${out.failed.map((f) => `${f.workflow}:${f.id}`).join(', ')}`,
+          `${failed.length} abandoned run(s) or order(s) not recovered: ${failed.join(', ')}`,
         );
       }
-      return out;
+      return { ...out, gtcClosed: gtc.closed };
     },
     { emitsMetrics: true },
   );

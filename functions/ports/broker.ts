@@ -59,6 +59,11 @@ export interface BrokerOrder {
   readonly status: OrderStatus;
   readonly submittedAtIso: string;
   readonly updatedAtIso: string;
+  /**
+   * Time in force the order was sent with (Alpaca `time_in_force`): `gtc` orders live past
+   * their day (crypto), `day` orders expire at the close. Absent where the broker does not say.
+   */
+  readonly timeInForce?: TimeInForce;
   /** Fees charged so far, USD (0 where the broker charges none). */
   readonly feesUsd: number;
   /**

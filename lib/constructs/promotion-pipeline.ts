@@ -412,7 +412,7 @@ export class PromotionPipeline extends Construct {
     return { fn, failures };
   }
 
-  /** Starts the crash sweeper hourly (undeliverable starts go to `deadLetterQueue`). */
+  /** Starts the crash sweeper hourly at minute 0 UTC (undeliverable starts go to `deadLetterQueue`). */
   private buildRecoverySchedule(
     props: PromotionPipelineProps,
     deadLetterQueue: sqs.IQueue,
@@ -427,8 +427,10 @@ export class PromotionPipeline extends Construct {
     const schedule = new scheduler.Schedule(this, 'RecoverInFlight', {
       scheduleName: 'recover-in-flight',
       scheduleGroup: props.scheduleGroup,
-      description: `Crash sweeper of the ${stage} promotions (hourly)`,
-      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      description: `Crash sweeper of the ${stage} promotions and gtc orders past their UTC day (hourly, at minute 0)`,
+      // At minute 0 (UTC), not a rate: one run falls on 00:00 UTC, the crypto close, when it
+      // cancels the gtc orders no paper session watches (use-cases/gtc-day-close.ts).
+      schedule: scheduler.ScheduleExpression.cron({ minute: '0' }),
       timeWindow: scheduler.TimeWindow.off(),
       target: new schedulerTargets.LambdaInvoke(this.recoverInFlight, {
         role: recoveryInvoker,

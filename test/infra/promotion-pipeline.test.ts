@@ -314,7 +314,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
     expect(schedule).toEqual(
       expect.objectContaining({
         GroupName: `stagegate-${stage}`,
-        ScheduleExpression: 'rate(1 hour)',
+        ScheduleExpression: 'cron(0 * * * ? *)',
         FlexibleTimeWindow: { Mode: 'OFF' },
       }),
     );

@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlpacaPaperBroker } from '../../functions/adapters/brokers/alpaca-paper-broker.js';
 import { buildPromotionDeps, inFlightWorkflows } from '../../functions/composition/promotion.js';
+import { clientOrderId } from '../../functions/core/orders/client-order-id.js';
+import { closeGtcOrdersPastTheirDay } from '../../functions/core/use-cases/gtc-day-close.js';
 import { evaluatePromotionGates } from '../../functions/core/use-cases/promotion-gates.js';
 import {
   pollPromotionOrders,
@@ -21,12 +23,13 @@ import { stagePromotion } from '../../functions/core/use-cases/promotion-stage.j
 import { sweepInFlight } from '../../functions/core/use-cases/recover-in-flight.js';
 import type { BrokerPort } from '../../functions/ports/broker.js';
 import { ManualClock } from '../../functions/ports/clock.js';
+import { accountKeyOf } from '../../functions/ports/session-books.js';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
 import { readAuditObjects } from '../support/audit.js';
 import { runTestCohort } from '../support/cohort.js';
 import type { FakeAlpaca } from '../support/fake-alpaca/server.js';
 import { DATA_ROOT } from '../support/paths.js';
-import { startFakeAlpacaBroker } from '../support/shared-session.js';
+import { type FakeAlpacaBrokerOptions, startFakeAlpacaBroker } from '../support/shared-session.js';
 
 const KEY_ID = 'PKTESTKEYID0000000002';
 const SECRET = 'recovery-test-secret-0000';
@@ -422,6 +425,20 @@ describe('order intent and crash recovery', () => {
   });
 });
 
+/** Another fake Alpaca account on `clock` (the adapter's sleep advances it: no real waits). */
+function startAccount(clock: ManualClock, more: Pick<FakeAlpacaBrokerOptions, 'fake' | 'broker'>) {
+  return startFakeAlpacaBroker({
+    keyId: KEY_ID,
+    secretKey: SECRET,
+    clock,
+    sleep: async (ms: number) => {
+      clock.advance(ms);
+    },
+    timeoutMs: 30_000,
+    ...more,
+  });
+}
+
 /**
  * A promotion of the cohort's best candidate under approval `approvalId` (a 5 USD slice, its own
  * promotion id), staged at `nowIso` and gated (passed).
@@ -455,14 +472,7 @@ describe('a cancel that fails during promotion recovery', () => {
 
   beforeAll(async () => {
     const clock = new ManualClock(Date.UTC(2013, 9, 8, 15));
-    ({ fake: slow, broker: slowBroker } = await startFakeAlpacaBroker({
-      keyId: KEY_ID,
-      secretKey: SECRET,
-      clock,
-      sleep: async (ms: number) => {
-        clock.advance(ms);
-      },
-      timeoutMs: 30_000,
+    ({ fake: slow, broker: slowBroker } = await startAccount(clock, {
       fake: { statusSchedule: ['new', 'new', 'filled'] },
       broker: { maxAttempts: ATTEMPTS },
     }));
@@ -574,5 +584,116 @@ describe('a fill whose booking lost every round against other writers of the boo
       (r) => r.payload.status === 'filled',
     );
     expect(filled).toHaveLength(1);
+  });
+});
+
+describe('the crypto close for gtc orders no paper session watches', () => {
+  // An account whose orders stay `new` on the first read and then sit half filled: open.
+  const clock = new ManualClock(Date.parse('2013-10-08T23:00:00.000Z'));
+  let gtcFake: FakeAlpaca;
+  let gtcBroker: AlpacaPaperBroker;
+
+  beforeAll(async () => {
+    ({ fake: gtcFake, broker: gtcBroker } = await startAccount(clock, {
+      fake: { statusSchedule: ['new', 'partially_filled'] },
+    }));
+  });
+
+  afterAll(async () => {
+    await gtcFake?.close();
+  });
+
+  it("cancels at 00:00 UTC every gtc order of the past day that no unfinished session tracks, books a promotion's fill and records each once; a session's own order, today's and a day order are left alone", async () => {
+    // Prepare: on 2013-10-08 (UTC) a promotion's crypto entry, the crash sweeper's flatten of
+    // another, a running session's own order and an equity day order; today one more
+    const base = alpacaDeps();
+    const deps: PromotionRecoveryDeps = { ...base, brokerAt: () => gtcBroker };
+    const { p } = await stageApproved(deps, '2013-10-08T15:30:00.000Z', 'gtc-close');
+    const entry = {
+      leg: 'entry',
+      symbol: 'BTCUSD',
+      side: 'buy' as const,
+      qty: 0.5,
+      refPriceUsd: 100,
+    };
+    const crypto = { ...p, market: 'crypto' as const };
+    await submitPromotionOrders(deps, { promotion: crypto, plan: [entry] });
+    const send = (clientOrderId: string, symbol: string, timeInForce: 'gtc' | 'day') =>
+      gtcBroker.submitOrder({
+        clientOrderId,
+        symbol,
+        side: 'sell',
+        qty: 1,
+        type: 'market',
+        timeInForce,
+      });
+    const flatten = clientOrderId({
+      promotionId: 'pr-20131008-swept',
+      leg: 'recovflat',
+      attempt: 1,
+    });
+    const sessions = clientOrderId({ promotionId: 'pr-20131008-live', leg: 's1', attempt: 1 });
+    const equityDay = clientOrderId({ promotionId: 'pr-20131008-eq', leg: 'entry', attempt: 1 });
+    await send(flatten, 'ETHUSD', 'gtc');
+    await send(sessions, 'BTCUSD', 'gtc');
+    await send(equityDay, 'IBM', 'day');
+    const account = accountKeyOf(gtcBroker.name, deps.brokerAccount);
+    await deps.sessionBooks.save(account, {
+      promotionId: 'pr-20131008-live',
+      date: '2013-10-08',
+      symbol: 'BTCUSD',
+      market: 'crypto',
+      qty: 0,
+      avgPriceUsd: 0,
+      openOrders: 1,
+      openOrderNotionalUsd: 100,
+      open: [{ clientOrderId: sessions, side: 'sell', qty: 1, filledQty: 0 }],
+      ticks: 1,
+      done: false,
+      updatedAtIso: '2013-10-08T23:00:00.000Z',
+    });
+    clock.set(Date.parse('2013-10-09T00:00:00.000Z'));
+    const today = clientOrderId({ promotionId: 'pr-20131009-new', leg: 'entry', attempt: 1 });
+    await send(today, 'BTCUSD', 'gtc');
+    const [mine] = await base.promotions.listOrders(p.promotionId);
+    const before = await bookedPosition({ broker: p.broker, genome: { symbol: 'BTCUSD' } });
+
+    // Act: the sweep at 00:00 UTC, then the next hour's
+    const out = await closeGtcOrdersPastTheirDay(deps, clock.now());
+    clock.advance(3_600_000);
+    const again = await closeGtcOrdersPastTheirDay(deps, clock.now());
+
+    // Assess: the promotion's entry and the sweeper's flatten canceled, nothing else
+    const status = (id: string) => gtcFake.orders().find((o) => o.clientOrderId === id)?.status;
+    expect(out.failed).toEqual([]);
+    expect(out.closed.map((c) => c.clientOrderId).sort()).toEqual(
+      [mine?.order.clientOrderId, flatten].sort(),
+    );
+    expect([status(flatten), status(mine?.order.clientOrderId ?? '')]).toEqual([
+      'canceled',
+      'canceled',
+    ]);
+    expect([status(sessions), status(today), status(equityDay)]).not.toContain('canceled');
+    expect(again).toEqual({ closed: [], failed: [] });
+    // The entry's half fill is booked on the promotion, once
+    const [entryAfter] = await base.promotions.listOrders(p.promotionId);
+    expect(entryAfter).toMatchObject({
+      bookedQty: 0.25,
+      order: { status: 'canceled', filledQty: 0.25 },
+    });
+    expect(
+      (await bookedPosition({ broker: p.broker, genome: { symbol: 'BTCUSD' } })) - before,
+    ).toBeCloseTo(0.25, 9);
+    const canceledRecords = (await readAuditObjects(stack.servers.s3Endpoint))
+      .filter((r) => r.kind === 'order_status_changed')
+      .map((r) => JSON.parse(String(r.payload)) as { client_order_id: string; status: string })
+      .filter(
+        (r) =>
+          r.status === 'canceled' &&
+          [flatten, mine?.order.clientOrderId].includes(r.client_order_id),
+      );
+    expect(canceledRecords.map((r) => r.client_order_id).sort()).toEqual(
+      [mine?.order.clientOrderId, flatten].sort(),
+    );
   });
 });

@@ -41,7 +41,11 @@ import {
   parseOrThrow,
   ValidationError,
 } from '../../core/errors.js';
-import { isTerminalOrderStatus, type OrderStatus } from '../../core/orders/order.js';
+import {
+  isTerminalOrderStatus,
+  type OrderStatus,
+  type TimeInForce,
+} from '../../core/orders/order.js';
 import type {
   BrokerAccount,
   BrokerOrder,
@@ -127,6 +131,7 @@ const AlpacaOrderSchema = z.object({
   submitted_at: z.string().nullish(),
   updated_at: z.string().nullish(),
   commission: num.nullish(),
+  time_in_force: z.string().nullish(),
 });
 
 const AlpacaPositionSchema = z.object({
@@ -221,8 +226,17 @@ export function mapAlpacaOrder(json: unknown): BrokerOrder {
     status: mapStatus(o.status, o.filled_qty, o.qty),
     submittedAtIso: isoOf(submitted),
     updatedAtIso: isoOf(o.updated_at ?? submitted),
+    ...timeInForceOf(o.time_in_force),
     feesUsd: o.commission ?? 0,
   };
+}
+
+const TIME_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'];
+
+/** Alpaca's `time_in_force` when it is one the port knows; nothing otherwise (never a failed read). */
+function timeInForceOf(value: string | null | undefined): { timeInForce?: TimeInForce } {
+  const known = TIME_IN_FORCE.find((t) => t === value);
+  return known ? { timeInForce: known } : {};
 }
 
 /**

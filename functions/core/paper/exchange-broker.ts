@@ -245,6 +245,7 @@ export function brokerOrderOf(
     status: o.status,
     submittedAtIso: new Date(o.createdAtMs).toISOString(),
     updatedAtIso: new Date(o.updatedAtMs).toISOString(),
+    timeInForce: o.timeInForce,
     feesUsd,
     ...(hasRegulatoryFees(regulatory) ? { regulatoryFeesUsd: regulatory } : {}),
   };

@@ -47,6 +47,7 @@ describe('mapAlpacaOrder', () => {
       status: 'partially_filled',
       submittedAtIso: '2021-03-16T18:38:01.937Z',
       updatedAtIso: '2021-03-16T18:38:02.100Z',
+      timeInForce: 'day',
       feesUsd: 0,
     });
   });
