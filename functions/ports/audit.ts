@@ -118,13 +118,23 @@ export interface AuditReadQuery {
   readonly environment: AuditEnvironment;
   /** One UTC day `YYYY-MM-DD`; all days when absent. */
   readonly date?: string;
+  /**
+   * Only the records of streams whose id starts with one of these prefixes (stream ids as
+   * recorded, e.g. `promotion:` for every promotion's stream, `promotion:p-1` for one and any
+   * stream whose id continues it); every stream when absent. A reader chooses the objects by
+   * the stream their key names (`core/audit/keys.ts`) before it reads any, so the records of
+   * other streams are never fetched; a key that does not follow the layout names no stream and
+   * is left out. An empty list reads nothing.
+   */
+  readonly streamPrefixes?: readonly string[];
 }
 
 /** Reads stored records (with the key each was read from) and stream heads. */
 export interface AuditReader {
   /**
    * Every stored record matching the query, each with its storage key; records that cannot
-   * be parsed are returned as their raw text so verify can report them.
+   * be parsed are returned as their raw text so verify can report them. Implementations
+   * honour every field of the query (`streamPrefixes` included: see {@link AuditReadQuery}).
    *
    * @throws TransientError when storage keeps failing after bounded retries.
    */

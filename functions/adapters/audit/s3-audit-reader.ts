@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { auditPrefix } from '../../core/audit/keys.js';
+import { auditPrefix, parseAuditObjectKey } from '../../core/audit/keys.js';
 import type { StreamHead } from '../../core/audit/record.js';
 import type { VerifyInput } from '../../core/audit/verify.js';
 import { TransientError } from '../../core/errors.js';
@@ -51,6 +51,16 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return out;
+}
+
+/**
+ * Whether the record stored under `key` is of a stream `streamPrefixes` selects (all keys when
+ * it is absent; a key outside the layout names no stream and is never selected by a filter).
+ */
+function keySelected(key: string, streamPrefixes: readonly string[] | undefined): boolean {
+  if (streamPrefixes === undefined) return true;
+  const stream = parseAuditObjectKey(key)?.stream;
+  return stream !== undefined && streamPrefixes.some((p) => stream.startsWith(p));
 }
 
 /** Reads audit records and heads back from S3 and DynamoDB. */
@@ -101,14 +111,15 @@ export class S3AuditReader implements AuditReader {
   }
 
   /**
-   * Records of one environment (optionally one UTC day), each JSON line as one input; a line
-   * that is not JSON is returned as its raw text (verify reports it as invalid).
+   * Records of one environment (optionally one UTC day, optionally only the streams of
+   * `query.streamPrefixes`, chosen from the listed keys before any GET), each JSON line as one
+   * input; a line that is not JSON is returned as its raw text (verify reports it as invalid).
    *
    * @throws TransientError when S3 keeps failing after bounded retries.
    */
   async readRecords(query: AuditReadQuery): Promise<VerifyInput[]> {
-    const objects = (await this.list(auditPrefix(query.environment, query.date))).filter((o) =>
-      o.key.endsWith('.jsonl'),
+    const objects = (await this.list(auditPrefix(query.environment, query.date))).filter(
+      (o) => o.key.endsWith('.jsonl') && keySelected(o.key, query.streamPrefixes),
     );
     const perObject = await mapLimit(objects, this.options.concurrency ?? 16, async (o) => {
       const text = Buffer.from(await this.getBytes(o.key)).toString('utf8');

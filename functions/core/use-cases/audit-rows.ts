@@ -5,22 +5,35 @@
  * Errors: `TransientError` from the reader. Records that do not parse are left out (the
  * audit verifier, not a read view, reports them).
  */
-import type { AuditReader } from '../../ports/audit.js';
+import type { AuditReader, AuditReadQuery } from '../../ports/audit.js';
 import { type AuditEnvironment, auditRecordSchema } from '../audit/record.js';
 import type { AuditRow } from './console-trading.js';
 
 /**
+ * The streams that hold every record about a promotion (`subject.promotion_id`): its
+ * `promotion:<promotionId>` stream takes its staging, slot decision, `gate_evaluated` verdicts,
+ * orders and its paper session's records (`paper_decision`, `order_intent`,
+ * `order_status_changed`, `reconciliation`, `paper_session_completed`), as the Day-3 review's.
+ * What a read of gate verdicts or paper sessions passes as `streamPrefixes`.
+ */
+export const PROMOTION_STREAMS: readonly string[] = ['promotion:'];
+
+/**
  * Parsed records of the given UTC days (`YYYY-MM-DD`; all days when `days` is null), oldest
- * first (then by id). A payload that is not JSON is kept as its text.
+ * first (then by id); only those of the streams `streamPrefixes` selects when it is given
+ * ({@link AuditReadQuery}: the reader leaves the others unread). A payload that is not JSON is
+ * kept as its text.
  */
 export async function readAuditRows(
   reader: AuditReader,
   environment: AuditEnvironment,
   days: readonly string[] | null,
+  streamPrefixes?: readonly string[],
 ): Promise<AuditRow[]> {
+  const scope: AuditReadQuery = streamPrefixes ? { environment, streamPrefixes } : { environment };
   const inputs = days
-    ? (await Promise.all(days.map((date) => reader.readRecords({ environment, date })))).flat()
-    : await reader.readRecords({ environment });
+    ? (await Promise.all(days.map((date) => reader.readRecords({ ...scope, date })))).flat()
+    : await reader.readRecords(scope);
   const out: AuditRow[] = [];
   for (const input of inputs) {
     const parsed = auditRecordSchema.safeParse(input.record);

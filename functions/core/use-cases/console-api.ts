@@ -50,7 +50,7 @@ import { symbolMinutes } from '../exchange/exchange-model.js';
 import type { LeveragePolicy } from '../leverage/policy.js';
 import { downsampleIndices } from '../report/downsample.js';
 import { periodSharpe, returnMoments, sharpeEvidence } from '../scoring/sharpe-inference.js';
-import { gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
+import { gateRowsOf, PROMOTION_STREAMS, readAuditRows, utcDayAndNext } from './audit-rows.js';
 import type { CohortRecord, CohortSummary } from './cohort-records.js';
 import type { CohortStarted } from './cohort-start.js';
 import {
@@ -809,7 +809,7 @@ export class ConsoleApi {
 
   private async listPaperSessions(q: Readonly<Record<string, string>>) {
     const p = parse(PaperSessionListQuerySchema, q, 'query');
-    const all = paperSessionsFrom(await this.readAudit(this.auditDays(p)));
+    const all = paperSessionsFrom(await this.readAudit(this.auditDays(p), PROMOTION_STREAMS));
     const offset = p.cursor ? Number(cursorOf(p)?.offset ?? 0) : 0;
     return {
       items: all.slice(offset, offset + p.limit).map(paperSessionSummary),
@@ -926,9 +926,15 @@ export class ConsoleApi {
     return { items, nextCursor: page.next ? encodeCursor(page.next) : null };
   }
 
-  /** Parsed records of the given UTC days (all days when `days` is null), oldest first. */
-  private readAudit(days: readonly string[] | null): Promise<AuditRow[]> {
-    return readAuditRows(this.deps.auditReader, this.deps.environment, days);
+  /**
+   * Parsed records of the given UTC days (all days when `days` is null), oldest first; only
+   * those of the streams `streamPrefixes` selects when given.
+   */
+  private readAudit(
+    days: readonly string[] | null,
+    streamPrefixes?: readonly string[],
+  ): Promise<AuditRow[]> {
+    return readAuditRows(this.deps.auditReader, this.deps.environment, days, streamPrefixes);
   }
 
   private auditDays(q: { from?: string | undefined; to?: string | undefined }): string[] | null {

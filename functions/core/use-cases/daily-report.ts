@@ -54,7 +54,13 @@ import {
 } from '../calendar/market-calendar.js';
 import { NotFoundError } from '../errors.js';
 import { sharpeWithPsr } from '../scoring/sharpe-inference.js';
-import { type GateRow, gateRowsOf, readAuditRows, utcDayAndNext } from './audit-rows.js';
+import {
+  type GateRow,
+  gateRowsOf,
+  PROMOTION_STREAMS,
+  readAuditRows,
+  utcDayAndNext,
+} from './audit-rows.js';
 import type { CohortSummary } from './cohort-records.js';
 import {
   type PaperSessionSummary,
@@ -283,10 +289,12 @@ async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
       marketOf(p) === deps.market &&
       (p.sessionDate === sessionDate || p.stagedAtIso.startsWith(sessionDate)),
   );
+  // Gate verdicts and paper sessions are all on promotion streams: the rest is left unread.
   const rows = await readAuditRows(
     deps.auditReader,
     deps.environment,
     utcDayAndNext(`${sessionDate}T00:00:00Z`),
+    PROMOTION_STREAMS,
   );
   const paperSessions = paperSessionsFrom(rows)
     .map(paperSessionSummary)

@@ -19,7 +19,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { SessionBookRegistry } from '../../ports/session-books.js';
 import type { AuditEnvironment } from '../audit/record.js';
 import { type Market, marketDate } from '../calendar/market-calendar.js';
-import { readAuditRows } from './audit-rows.js';
+import { PROMOTION_STREAMS, readAuditRows } from './audit-rows.js';
 import { type PaperSessionDetail, paperSessionsFrom } from './console-trading.js';
 
 /** One of today's paper sessions as the status shows it. */
@@ -82,7 +82,12 @@ export async function todaysPaperSessions(deps: PaperStatusDeps): Promise<PaperS
   const today = marketDate(nowMs, deps.market);
   const utcToday = new Date(nowMs).toISOString().slice(0, 10);
   const utcYesterday = new Date(nowMs - 86_400_000).toISOString().slice(0, 10);
-  const rows = await readAuditRows(deps.auditReader, deps.environment, [utcYesterday, utcToday]);
+  const rows = await readAuditRows(
+    deps.auditReader,
+    deps.environment,
+    [utcYesterday, utcToday],
+    PROMOTION_STREAMS,
+  );
   const sessions = paperSessionsFrom(rows).filter((s) => s.sessionDate === today);
   return Promise.all(
     sessions.map(async (d) => {

@@ -28,6 +28,7 @@ import { buildDailyReportDeps } from '../../../functions/composition/daily-repor
 import { webApiPoster } from '../../../functions/composition/slack-web-api.js';
 import { NotificationRejectedError } from '../../../functions/core/errors.js';
 import {
+  buildDailyReport,
   DAILY_REPORT_STREAM,
   type DailyReport,
   type DailyReportDeps,
@@ -36,6 +37,7 @@ import {
 import type { PaperSessionStatus } from '../../../functions/core/use-cases/paper-status.js';
 import { readStatus } from '../../../functions/core/use-cases/slash-command.js';
 import { createHandler } from '../../../functions/handlers/post-daily-report.js';
+import type { AuditReader } from '../../../functions/ports/audit.js';
 import { chatOpsConfigOf } from '../../../lib/config/runtime-env.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
 import { InMemorySecrets } from '../../../local/composition.js';
@@ -117,6 +119,50 @@ describe('daily report after the close', () => {
       ts: out.ts,
       cohort_id: fx.cohortIds[1],
     });
+  });
+
+  it('reads only the promotion streams, and builds the report a read of every record builds', async () => {
+    // Prepare: the run's real records (cohorts, learning, the promotion and its paper session,
+    // the Day-3 review, the reports above) through two readers over the same bucket: as the
+    // report reads them, and one that drops the stream filter; each counts what it returned
+    fx.stack.clock.set(Date.parse('2013-10-08T20:55:00.000Z'));
+    const base = deps();
+    const returned = { filtered: [] as string[], unfiltered: [] as string[] };
+    const counting = (into: string[], filter: boolean): AuditReader => ({
+      readRecords: async (query) => {
+        const { streamPrefixes: _prefixes, ...everyStream } = query;
+        const inputs = await base.auditReader.readRecords(filter ? query : everyStream);
+        into.push(...inputs.map((i) => String((i.record as { stream?: unknown }).stream)));
+        return inputs;
+      },
+      readHeads: (streams) => base.auditReader.readHeads(streams),
+    });
+    const session = {
+      sessionDate: '2013-10-08',
+      closeIso: '2013-10-08T20:00:00.000Z',
+      earlyClose: false,
+    };
+
+    // Act
+    const filtered = await buildDailyReport(
+      { ...base, auditReader: counting(returned.filtered, true) },
+      session,
+    );
+    const unfiltered = await buildDailyReport(
+      { ...base, auditReader: counting(returned.unfiltered, false) },
+      session,
+    );
+
+    // Assess: the same report; the filtered read returned promotion records only, the other
+    // read also the records of other streams (which the S3 reader no longer fetches)
+    expect(filtered).toEqual(unfiltered);
+    expect(filtered.paperSessions.map((p) => p.promotionId)).toContain(fx.promotionId);
+    expect(filtered.promotions.some((p) => p.gates.length > 0)).toBe(true);
+    expect(returned.filtered.length).toBeGreaterThan(0);
+    expect(returned.filtered.every((s) => s.startsWith('promotion:'))).toBe(true);
+    const others = returned.unfiltered.filter((s) => !s.startsWith('promotion:'));
+    expect(others.length).toBeGreaterThan(0);
+    expect(returned.unfiltered.length).toBe(returned.filtered.length + others.length);
   });
 
   it('does not post a session twice, nor on a day without a session, and says why', async () => {

@@ -147,6 +147,10 @@ export class MemoryAuditSink
     return this.stored
       .filter((s) => s.record.environment === query.environment)
       .filter((s) => !query.date || partitionOf(s.record.ts).dt === query.date)
+      .filter(
+        (s) =>
+          !query.streamPrefixes || query.streamPrefixes.some((p) => s.record.stream.startsWith(p)),
+      )
       .map((s) => ({ key: s.key, record: structuredClone(s.record) }));
   }
 
