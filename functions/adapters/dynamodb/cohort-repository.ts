@@ -18,6 +18,7 @@ import {
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import { rethrowAws } from '../aws-errors.js';
 import { decodeAgentPage, encodeAgentPage } from './agent-pages.js';
+import { isConditionFailure } from './condition-failure.js';
 
 /** Partition of every cohort in the `gsi1` index, sorted by session date then completion. */
 const COHORTS_GSI_PK = 'COHORTS';
@@ -139,7 +140,7 @@ export class DynamoCohortRepository implements CohortRepository {
         }),
       );
     } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
+      if (isConditionFailure(err)) {
         const existing = await this.getHeader(valid.cohortId);
         if (existing?.executionId === valid.executionId) return; // retry of the same step
         throw new CohortAlreadyExistsError(valid.cohortId);

@@ -27,12 +27,10 @@ import {
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from './condition-failure.js';
 
 const slicePk = (id: string) => `MICROLIVE#${id}`;
 const WATCHED = 'MICROLIVE#WATCHED';
-const isConditionFailure = (err: unknown) =>
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-
 const LeverageItemSchema = z.object({
   sliceId: z.string(),
   key: z.string(),

@@ -4,6 +4,7 @@ import type { PlanRecord } from '../../core/chatops/plan.js';
 import { PlanConflictError, parseOrThrow, ValidationError } from '../../core/errors.js';
 import type { PlanStore, StoredPlan } from '../../ports/plan-store.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from './condition-failure.js';
 
 /** `PLAN / CURRENT`: the one current plan. */
 const KEY = { pk: 'PLAN', sk: 'CURRENT' } as const;
@@ -21,9 +22,6 @@ const PlanShape = z.looseObject({
   days: z.array(z.unknown()),
   reports: z.array(z.unknown()),
 });
-
-const isConditionFailure = (err: unknown) =>
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /**
  * {@link PlanStore} on the stagegate single table: one item, `PLAN / CURRENT`, holding the

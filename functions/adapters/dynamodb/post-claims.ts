@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseOrThrow, TransientError } from '../../core/errors.js';
 import type { PostClaim, PostClaimStore } from '../../ports/post-claims.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from './condition-failure.js';
 
 /** `POST_CLAIM#<key> / CLAIM`. */
 const keyOf = (key: string) => ({ pk: `POST_CLAIM#${key}`, sk: 'CLAIM' });
@@ -16,9 +17,6 @@ const ClaimSchema = z.discriminatedUnion('status', [
     ts: z.string().min(1),
   }),
 ]);
-
-const isConditionFailure = (err: unknown) =>
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /**
  * {@link PostClaimStore} on the stagegate single table: one item per claim,

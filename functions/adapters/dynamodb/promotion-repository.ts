@@ -21,12 +21,10 @@ import type {
   PromotionRepository,
 } from '../../ports/promotion-repository.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from './condition-failure.js';
 
 const promotionPk = (id: string) => `PROMOTION#${id}`;
 const bookPk = (account: string) => `BROKER_BOOK#${account}`; // account: `<broker>:<account id>`
-const isConditionFailure = (err: unknown) =>
-  (err as { name?: string }).name === 'ConditionalCheckFailedException';
-
 /**
  * {@link PromotionRepository} on the stagegate single table.
  *

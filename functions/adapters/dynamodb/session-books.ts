@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseOrThrow } from '../../core/errors.js';
 import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from './condition-failure.js';
 
 /** `SESSION_BOOK#<account>#<date>` (account: `<broker>:<account id>`). */
 const sessionBookPk = (account: string, date: string) => `SESSION_BOOK#${account}#${date}`;
@@ -53,7 +54,7 @@ export class DynamoSessionBooks implements SessionBookRegistry {
       );
     } catch (err) {
       // A later snapshot is stored already: this one is older, nothing to do.
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      if (isConditionFailure(err)) return;
       rethrowAws(err, `save session book ${valid.promotionId}`);
     }
   }
