@@ -522,6 +522,23 @@ export const reportPdf = async (html: string | undefined, o: { out?: string }, c
   }
 };
 
+/**
+ * What `stagegate plan` throws for a plan command's error: a refusal (recorded input_rejected:
+ * a prerequisite, no active plan, or a plan that kept changing under this command) as
+ * `plan refused: <message>`; anything else as it is, e.g. PlanRecordCorruptError (the stored
+ * plan cannot be read: a storage fault, printed by its name and the item). Both exit 1.
+ */
+export function planCliError(err: unknown): unknown {
+  if (
+    err instanceof ValidationError ||
+    err instanceof NotFoundError ||
+    err instanceof PlanConflictError
+  ) {
+    return new CliError(`plan refused: ${err.message}`);
+  }
+  return err;
+}
+
 export const plan = async (words: string[], o: OptionValues, cmd: Command) => {
   const g = cmd.optsWithGlobals<GlobalOpts>();
   let command: SlashCommand;
@@ -538,16 +555,7 @@ export const plan = async (words: string[], o: OptionValues, cmd: Command) => {
     try {
       out = await runPlanCommand(localPlanDeps(stack), command as PlanCommand, o.by, 'cli');
     } catch (err) {
-      // Refused (recorded input_rejected): a prerequisite, no active plan, or a plan that kept
-      // changing under this command (another door wrote it meanwhile: retry).
-      if (
-        err instanceof ValidationError ||
-        err instanceof NotFoundError ||
-        err instanceof PlanConflictError
-      ) {
-        throw new CliError(`plan refused: ${err.message}`);
-      }
-      throw err;
+      throw planCliError(err);
     }
     process.stdout.write(
       o.json

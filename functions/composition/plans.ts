@@ -26,7 +26,8 @@ export function readChatOpsConfig(json: string | undefined): ChatOpsConfig {
 
 /**
  * The plan use cases' deps over a runtime and the stage's limits: the plan in the runtime's
- * table (`PLAN / CURRENT`, compare-and-set; DynamoDB Local in the local mode), the desk's
+ * table (`PLAN / CURRENT`, compare-and-set; DynamoDB Local in the local mode; a stage's plan
+ * still in the artifacts bucket's `plans/current.json` is moved there on first read), the desk's
  * cohorts as evidence, the runtime's trail and clock.
  */
 export function buildPlanDeps(
@@ -39,7 +40,7 @@ export function buildPlanDeps(
   const doc = makeDocumentClient(rt.env, rt.credentials);
   return {
     ...limits,
-    plans: new DynamoPlanStore(doc, rt.env.TABLE_NAME),
+    plans: new DynamoPlanStore(doc, rt.env.TABLE_NAME, rt.artifacts),
     readModel: new DynamoConsoleReadModel(doc, rt.env.TABLE_NAME),
     audit: rt.audit,
     environment: rt.env.STAGE,

@@ -516,6 +516,23 @@ export class PlanConflictError extends StagegateError {
 }
 
 /**
+ * The stored plan cannot be read back: `item` names where it is (`PLAN / CURRENT` in the stage
+ * table, or the pre-migration S3 object `plans/current.json`), `detail` the fault (not JSON,
+ * the field that does not validate). A storage fault, not the caller's input: never recorded as
+ * an input rejection, answered 500 by the console and exit 1 by the CLI. Never retried: the
+ * stored bytes will not change; the runbook repairs or removes the item.
+ */
+export class PlanRecordCorruptError extends StagegateError {
+  override readonly name: string = 'PlanRecordCorruptError';
+  constructor(
+    readonly item: string,
+    readonly detail: string,
+  ) {
+    super(`stored plan ${item} cannot be read: ${detail}`);
+  }
+}
+
+/**
  * An idempotency key (Slack's `trigger_id`, the console's `Idempotency-Key`) was reused for a
  * request with another body (another command, amount, days or reason) than the one it was
  * first used for: answering with the first request's result would pass it off as this one's,

@@ -169,6 +169,12 @@ async function handle(
     triggerId: f.trigger_id ?? null,
   });
   logger.info('slash command', { answer: outcome.answer.kind, long: outcome.later !== null });
+  if (outcome.answer.kind === 'unavailable' && outcome.answer.fault) {
+    logger.error('slash command failed on a stored record', {
+      errorName: outcome.answer.fault,
+      errorMessage: outcome.answer.message,
+    });
+  }
   if (!outcome.later) return slackJson(renderSlashAnswer(outcome.answer));
   const url = f.response_url;
   if (deps.deferFollowUp && url && deps.responseUrlAllowed(url)) {

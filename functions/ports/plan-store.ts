@@ -5,8 +5,8 @@
  * exactly one is stored and the other learns it lost.
  *
  * Errors: `PlanConflictError` when the stored version is not the expected one,
- * `ValidationError('plan store')` for an unreadable stored plan, `TransientError` for
- * retryable storage faults.
+ * `PlanRecordCorruptError` (naming the item) for an unreadable stored plan: a storage fault,
+ * not the caller's input; `TransientError` for retryable storage faults.
  */
 import type { PlanRecord } from '../core/chatops/plan.js';
 
@@ -17,7 +17,10 @@ export interface StoredPlan {
 }
 
 export interface PlanStore {
-  /** The current plan (strongly consistent), or null when none was ever stored. */
+  /**
+   * The current plan (strongly consistent), or null when none was ever stored.
+   * @throws PlanRecordCorruptError when the stored plan cannot be read back.
+   */
   read(): Promise<StoredPlan | null>;
   /**
    * Stores `plan` as the current plan if the stored version is still `expectedVersion`

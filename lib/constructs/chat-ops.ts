@@ -23,7 +23,8 @@
  * Grants (least privilege): gsi1 queries and Get/Query on cohort, promotion and approval items
  * (status, fund?, plan evidence); Get/Put on the kill switch and the broker's order
  * cancellation (engaging the switch cancels open orders); Get/Put on the plan item
- * (`PLAN`, conditional puts); audit appends; the signing secret; `states:StartExecution` on the
+ * (`PLAN`, conditional puts) and a read of the pre-migration `plans/current.json` (moved to the
+ * item on first read, never written); audit appends; the signing secret; `states:StartExecution` on the
  * intraday-cohort state machine (cohort start).
  */
 import { ArnFormat, CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
@@ -40,6 +41,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LEGACY_PLAN_KEY } from '../../functions/adapters/dynamodb/plan-store.js';
 import type { Market } from '../../functions/core/calendar/market-calendar.js';
 import { DAILY_REPORT_PREFIX } from '../../functions/core/use-cases/daily-report.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
@@ -51,6 +53,9 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
 import { deadLetterQueueOf } from './scheduled-start.js';
 import type { StagegateFunction } from './stagegate-function.js';
+
+/** Key prefix of the pre-migration plan object (`plans/current.json`): read-only, to move it. */
+export const LEGACY_PLANS_PREFIX = LEGACY_PLAN_KEY.split('/')[0] as string;
 
 export interface ChatOpsProps {
   readonly config: EnvironmentConfig;
@@ -140,6 +145,8 @@ export class ChatOps extends Construct {
         )
         // The plan (`PLAN / CURRENT`): read, and conditional puts (compare-and-set).
         .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
+        // The plan a stage stored before it moved to the table: read once, to move it.
+        .readsObjects(buckets.artifacts, LEGACY_PLANS_PREFIX)
         // `status`: today's paper sessions (their audit trail and their books, read only).
         .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
         .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['Query']),
@@ -210,6 +217,7 @@ export class ChatOps extends Construct {
       .usesTableItemsIn(table, [PARTITIONS.postClaim], ['GetItem', 'PutItem'])
       .readsAndWritesObjects(buckets.artifacts, DAILY_REPORT_PREFIX)
       .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
+      .readsObjects(buckets.artifacts, LEGACY_PLANS_PREFIX)
       .readsObjects(buckets.audit, PREFIXES.auditJsonLines)
       .readsSecret(props.botToken)
       .appendsAudit(buckets.audit, table, config.stage);

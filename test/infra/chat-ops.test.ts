@@ -116,8 +116,10 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     expect(table['dynamodb:PutItem']).not.toContain('ANY ITEM');
     expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
     const objects = objectGrantsOfRole(s.workflow, role, stage);
-    // The plan is a table item (compare-and-set): no artifact object is written.
+    // The plan is a table item (compare-and-set): no artifact object is written; the
+    // pre-migration object is only read (moved to the item on first read).
     expect((objects['s3:PutObject'] ?? []).filter((k) => k.startsWith('artifacts/'))).toEqual([]);
+    expect(objects['s3:GetObject']).toContain('artifacts/plans/*');
     const statements = statementsOfRole(s.workflow, role);
     const invokes = statements.filter((st) =>
       asArray(st.Action as string | string[]).includes('lambda:InvokeFunction'),
@@ -229,6 +231,8 @@ describe.each(STAGES)('/stagegate slash command (%s)', (stage) => {
     // The plan it reports on: its table item, read and conditionally put.
     expect(table['dynamodb:PutItem']).toContain('PLAN');
     expect(table['dynamodb:GetItem']).toContain('PLAN');
+    expect(objects['s3:GetObject']).toContain('artifacts/plans/*');
+    expect(objects['s3:PutObject']).not.toContain('artifacts/plans/*');
     expect(objects['s3:PutObject']).not.toContain('artifacts/cohorts/*');
     const statements = statementsOfRole(s.workflow, role);
     const actions = statements.flatMap((st) => asArray(st.Action as string | string[]));

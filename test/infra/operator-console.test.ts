@@ -12,6 +12,7 @@ import {
   asArray,
   environmentOf,
   logicalIdOf,
+  objectGrantsOfRole,
   render,
   type SynthesizedStage,
   statementsOfRole,
@@ -111,6 +112,10 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     expect(Object.keys(table)).not.toContain('dynamodb:DeleteItem');
     expect(Object.keys(table)).not.toContain('dynamodb:Scan');
     expect(actionsOf(s)).not.toContain('states:SendTaskSuccess');
+    // The pre-migration plan object: read (moved to the item on first read), never written.
+    const objects = objectGrantsOfRole(s.workflow, consoleRole(s), stage);
+    expect(objects['s3:GetObject']).toContain('artifacts/plans/*');
+    expect(objects['s3:PutObject'] ?? []).not.toContain('artifacts/plans/*');
   });
 
   it('may start the intraday-cohort state machine (cohort start) and no other', () => {

@@ -1,13 +1,26 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { PlanRecord } from '../../core/chatops/plan.js';
-import { PlanConflictError, parseOrThrow, ValidationError } from '../../core/errors.js';
+import {
+  NotFoundError,
+  PlanConflictError,
+  PlanRecordCorruptError,
+  ValidationError,
+} from '../../core/errors.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { PlanStore, StoredPlan } from '../../ports/plan-store.js';
 import { rethrowAws } from '../aws-errors.js';
 import { isConditionFailure } from './condition-failure.js';
 
 /** `PLAN / CURRENT`: the one current plan. */
 const KEY = { pk: 'PLAN', sk: 'CURRENT' } as const;
+const ITEM = 'PLAN / CURRENT';
+
+/**
+ * Where the plan lived before it moved to the table (the artifacts bucket, one unconditional
+ * JSON object): read once, when the item is missing, and stored as version 1.
+ */
+export const LEGACY_PLAN_KEY = 'plans/current.json';
 
 const ItemSchema = z.object({
   version: z.number().int().min(1),
@@ -24,6 +37,17 @@ const PlanShape = z.looseObject({
 });
 
 /**
+ * `raw` as a plan, or {@link PlanRecordCorruptError} naming `item` and the first bad field.
+ */
+function planOf(raw: unknown, item: string): PlanRecord {
+  const parsed = PlanShape.safeParse(raw);
+  if (parsed.success) return raw as PlanRecord;
+  const issue = parsed.error.issues[0];
+  const field = ['doc', ...(issue?.path ?? [])].join('.');
+  throw new PlanRecordCorruptError(item, `${field}: ${issue?.message ?? 'invalid'}`);
+}
+
+/**
  * {@link PlanStore} on the stagegate single table: one item, `PLAN / CURRENT`, holding the
  * plan as JSON text and its `version`. A write is a put with `attribute_not_exists(pk)` (the
  * first plan) or `version = :expected`: DynamoDB evaluates the condition and writes in one
@@ -31,14 +55,26 @@ const PlanShape = z.looseObject({
  * condition in AWS and in DynamoDB Local (the local S3 emulator ignores `If-Match` and
  * `If-None-Match`, so a conditional S3 write would not be atomic locally). Reads are strongly
  * consistent.
+ *
+ * Migration: with `legacy` (the artifacts bucket), a read that finds no item reads the plan a
+ * stage stored before the move ({@link LEGACY_PLAN_KEY}) and stores it as version 1 under the
+ * same `attribute_not_exists(pk)` condition as a first create, so a race with a create is
+ * decided by the table (the loser reads the winner's item). An unreadable old object is
+ * refused ({@link PlanRecordCorruptError}), never dropped.
  */
 export class DynamoPlanStore implements PlanStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly legacy?: ArtifactStore,
   ) {}
 
   async read(): Promise<StoredPlan | null> {
+    return (await this.readItem()) ?? (await this.migrate());
+  }
+
+  /** The item as a plan, or null when there is none. */
+  private async readItem(): Promise<StoredPlan | null> {
     let item: Record<string, unknown> | undefined;
     try {
       const out = await this.doc.send(
@@ -49,15 +85,43 @@ export class DynamoPlanStore implements PlanStore {
       rethrowAws(err, 'read plan');
     }
     if (!item) return null;
-    const { version, doc } = parseOrThrow(ItemSchema, item, 'plan store');
+    const parsed = ItemSchema.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PlanRecordCorruptError(ITEM, `${issue?.path.join('.')}: ${issue?.message}`);
+    }
     let plan: unknown;
     try {
-      plan = JSON.parse(doc);
+      plan = JSON.parse(parsed.data.doc);
     } catch {
-      throw new ValidationError('plan store.doc', 'is not JSON');
+      throw new PlanRecordCorruptError(ITEM, 'doc is not JSON');
     }
-    parseOrThrow(PlanShape, plan, 'plan store.doc');
-    return { plan: plan as PlanRecord, version };
+    return { plan: planOf(plan, ITEM), version: parsed.data.version };
+  }
+
+  /**
+   * The pre-migration plan stored as version 1 (or the item a concurrent write stored first);
+   * null when there is no old object either.
+   * @throws PlanRecordCorruptError when the old object is unreadable.
+   */
+  private async migrate(): Promise<StoredPlan | null> {
+    if (!this.legacy) return null;
+    const where = `s3 ${LEGACY_PLAN_KEY}`;
+    let raw: unknown;
+    try {
+      raw = await this.legacy.getJson(LEGACY_PLAN_KEY);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      if (err instanceof ValidationError) throw new PlanRecordCorruptError(where, err.message);
+      throw err;
+    }
+    const plan = planOf(raw, where);
+    try {
+      return { plan, version: await this.write(plan, null) };
+    } catch (err) {
+      if (!(err instanceof PlanConflictError)) throw err;
+      return await this.readItem();
+    }
   }
 
   async write(plan: PlanRecord, expectedVersion: number | null): Promise<number> {

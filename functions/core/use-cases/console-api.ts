@@ -42,6 +42,7 @@ import {
   IdempotencyKeyReusedError,
   NotFoundError,
   PlanConflictError,
+  PlanRecordCorruptError,
   StagegateError,
   ValidationError,
   validationErrorOf,
@@ -553,6 +554,10 @@ export class ConsoleApi {
       }
       if (err instanceof ValidationError) {
         return problem(new ApiProblem(400, 'Invalid request', err.message, err.field), path);
+      }
+      if (err instanceof PlanRecordCorruptError) {
+        // A storage fault, not the request's: a 500 naming the item (the 5xx alarm fires).
+        return problem(new ApiProblem(500, 'Stored plan unreadable', err.message, 'plan'), path);
       }
       const retryable = err instanceof StagegateError && err.retryable;
       return problem(

@@ -417,7 +417,10 @@ export type PlanCommand = Extract<
 
 type PlanAnswer = Extract<SlashAnswer, { kind: 'text' }> & { readonly plan: PlanRecord | null };
 
-/** The errors a plan command is refused with (recorded `input_rejected`, then thrown). */
+/**
+ * The errors a plan command is refused with (recorded `input_rejected`, then thrown). Not
+ * `PlanRecordCorruptError`: an unreadable stored plan is a storage fault, not the input's.
+ */
 const isRefusal = (err: unknown) =>
   err instanceof ValidationError ||
   err instanceof NotFoundError ||
@@ -443,6 +446,7 @@ function refusedField(err: Error): string {
  *   stored first), NotFoundError (no active plan to cancel), IdempotencyKeyReusedError (the
  *   key was used with another body), PlanConflictError (the plan kept changing: retry); each
  *   recorded `input_rejected` on {@link PLAN_COMMANDS_STREAM} first (`error` names it).
+ *   PlanRecordCorruptError (the stored plan cannot be read back), not recorded as a refusal.
  */
 export async function runPlanCommand(
   deps: PlanDeps,

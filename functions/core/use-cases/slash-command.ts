@@ -24,7 +24,7 @@ import type { AuditEnvironment } from '../audit/record.js';
 import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { actionOf, parseSlashCommand, type SlashCommand } from '../chatops/command.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
-import { StagegateError, ValidationError } from '../errors.js';
+import { PlanRecordCorruptError, StagegateError, ValidationError } from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
 import type { PaperSessionStatus } from './paper-status.js';
@@ -160,7 +160,17 @@ export type SlashAnswer =
       readonly state: KillSwitchState;
       readonly canceled: readonly string[];
     }
-  | { readonly kind: 'unavailable'; readonly command: string; readonly message: string }
+  | {
+      readonly kind: 'unavailable';
+      readonly command: string;
+      readonly message: string;
+      /**
+       * The error's name when the command failed on a stored record that cannot be read
+       * (`PlanRecordCorruptError`): a storage fault, logged as an error by the handler and
+       * recorded `failed`, not `refused`.
+       */
+      readonly fault?: string;
+    }
   | { readonly kind: 'working'; readonly command: string; readonly message: string }
   | { readonly kind: 'text'; readonly title: string; readonly lines: readonly string[] };
 
@@ -401,7 +411,7 @@ async function dispatchSlashCommand(
       const plan = deps.extra?.plan;
       if (!plan) return unavailable(record, 'plan');
       const answer = await answerOrExplain(() => plan(command, by, ctx.triggerId ?? null));
-      await record(answer.kind === 'unavailable' ? 'refused' : 'answered');
+      await record(outcomeOf(answer));
       return { answer, later: null };
     }
   }
@@ -451,15 +461,24 @@ async function unavailable(
   };
 }
 
-/** Runs `fn`; a named domain error becomes an `unavailable` answer naming it. */
+/**
+ * Runs `fn`; a named domain error becomes an `unavailable` answer naming it (with `fault` set
+ * when it is an unreadable stored record, not a refusal of the command).
+ */
 async function answerOrExplain(fn: () => Promise<SlashAnswer>): Promise<SlashAnswer> {
   try {
     return await fn();
   } catch (err) {
     if (!(err instanceof StagegateError) || err.retryable) throw err;
-    return { kind: 'unavailable', command: 'plan', message: `${err.name}: ${err.message}` };
+    const message = `${err.name}: ${err.message}`;
+    const fault = err instanceof PlanRecordCorruptError ? { fault: err.name } : {};
+    return { kind: 'unavailable', command: 'plan', message, ...fault };
   }
 }
+
+/** The recorded outcome of an answer: `answered`, `refused`, or `failed` (a fault). */
+const outcomeOf = (answer: SlashAnswer) =>
+  answer.kind !== 'unavailable' ? 'answered' : answer.fault ? 'failed' : 'refused';
 
 /**
  * Does the work of a long command whose acknowledgement was already sent (an asynchronous

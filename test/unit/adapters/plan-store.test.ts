@@ -2,15 +2,15 @@
  * The DynamoDB plan store's edges (the compare-and-set itself runs on DynamoDB Local in
  * test/integration/chatops/plan.test.ts): the condition it sends per expected version, a
  * failed condition as PlanConflictError, throttling as TransientError, and an unreadable
- * stored item refused by name instead of handed to the plan use cases.
+ * stored item refused by name (PlanRecordCorruptError) instead of handed to the plan use cases.
  */
 import { describe, expect, it } from 'vitest';
 import { DynamoPlanStore } from '../../../functions/adapters/dynamodb/plan-store.js';
 import type { PlanRecord } from '../../../functions/core/chatops/plan.js';
 import {
   PlanConflictError,
+  PlanRecordCorruptError,
   TransientError,
-  ValidationError,
 } from '../../../functions/core/errors.js';
 import { fakeDocumentClient } from '../../support/doubles/document-client.js';
 
@@ -75,9 +75,13 @@ describe('DynamoPlanStore', () => {
     // Act + Assess
     expect(await good.store.read()).toEqual({ plan: PLAN, version: 3 });
     expect(good.sent[0]?.input.ConsistentRead).toBe(true);
-    await expect(notJson.store.read()).rejects.toThrow(ValidationError);
-    await expect(notJson.store.read()).rejects.toThrow(/^plan store\.doc: is not JSON/);
-    await expect(notAPlan.store.read()).rejects.toThrow(/^plan store\.doc\.planId/);
+    await expect(notJson.store.read()).rejects.toThrow(PlanRecordCorruptError);
+    await expect(notJson.store.read()).rejects.toThrow(
+      'stored plan PLAN / CURRENT cannot be read: doc is not JSON',
+    );
+    await expect(notAPlan.store.read()).rejects.toThrow(
+      /^stored plan PLAN \/ CURRENT cannot be read: doc\.planId/,
+    );
     expect(await none.store.read()).toBeNull();
   });
 });
