@@ -19,6 +19,7 @@ import {
   auditDraft,
   decisionProvenance,
 } from '../audit/record.js';
+import { appendKeyed } from '../audit/step-scoped.js';
 import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { FillCostsSchema } from '../cohort/fill-model.js';
@@ -599,6 +600,10 @@ async function reconcileAccountNow(
  * Appends `order_status_changed` for every order of the session whose status or filled
  * quantity moved in a tick (a new order included: its status as the broker first reported
  * it), so the trail answers "submitted vs filled" (`orders-vs-fills`) for paper orders too.
+ * Once per transition (`appendKeyed`: the client_order_id, the new status and the filled
+ * quantity, which an order never returns to; inside a step, per execution): a retried tick
+ * that finds an order moved further than its first attempt did records that transition too,
+ * where the step's ordinal key answered it with the first attempt's record.
  */
 async function recordStatusChanges(
   deps: PaperSessionDeps,
@@ -610,21 +615,25 @@ async function recordStatusChanges(
     const was = previous.get(o.clientOrderId);
     if (was && was.status === o.status && was.filledQty === o.filledQty) continue;
     if (!was && o.status === 'rejected' && o.rejectReason?.startsWith('pre-trade')) continue;
-    await deps.audit.append({
-      kind: 'order_status_changed',
-      actor: ACTOR,
-      stream: streamOf(after.promotionId),
-      environment: deps.environment,
-      subject: { promotion_id: after.promotionId, order_id: o.clientOrderId },
-      payload: {
-        client_order_id: o.clientOrderId,
-        status: o.status,
-        previous_status: was?.status ?? null,
-        filled_qty: o.filledQty,
-        filled_avg_price: o.avgPriceUsd,
-        ...(o.rejectReason ? { reason: o.rejectReason } : {}),
+    await appendKeyed(
+      deps.audit,
+      {
+        kind: 'order_status_changed',
+        actor: ACTOR,
+        stream: streamOf(after.promotionId),
+        environment: deps.environment,
+        subject: { promotion_id: after.promotionId, order_id: o.clientOrderId },
+        payload: {
+          client_order_id: o.clientOrderId,
+          status: o.status,
+          previous_status: was?.status ?? null,
+          filled_qty: o.filledQty,
+          filled_avg_price: o.avgPriceUsd,
+          ...(o.rejectReason ? { reason: o.rejectReason } : {}),
+        },
       },
-    });
+      ['order-status', after.promotionId, o.clientOrderId, o.status, o.filledQty],
+    );
   }
 }
 
