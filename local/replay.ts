@@ -781,7 +781,7 @@ export function printPromotion(
   const { gates, paperSession: session } = run;
   const orders: OrdersOutput | undefined = session
     ? {
-        allTerminal: true,
+        allSettled: true,
         orders: orderRowsOf(
           session,
           (o) => Math.max(0, Date.parse(o.updatedAtIso || '') - o.submittedAtMs) || 0,

@@ -26,7 +26,7 @@ import {
 } from '../rollback/monitor.js';
 import type { Day3Deps } from './day3.js';
 import type { LeverageDecisionRecord, MicroLiveSlice, MicroLiveStatus } from './day3-records.js';
-import { pollPromotionOrders, submitPromotionOrders } from './promotion-orders.js';
+import { isSettled, pollPromotionOrders, submitPromotionOrders } from './promotion-orders.js';
 import type { PlannedLeg } from './promotion-plan.js';
 
 const ACTOR = 'stagegate/rollback-monitor';
@@ -287,6 +287,11 @@ interface SliceHolding {
   readonly regulatoryRoundingUsd: number;
   readonly cashUsd: number;
   readonly flattenStatus: string | null;
+  /**
+   * The flatten order is settled (`isSettled`: terminal AND its fills booked), or there is none.
+   * A filled flatten whose booking lost its rounds is not: the next tick books it.
+   */
+  readonly flattenSettled: boolean;
 }
 
 /**
@@ -308,6 +313,7 @@ async function positionOf(
   let feesUsd = 0;
   let cashUsd = slice.capitalSliceUsd;
   let flattenStatus: string | null = null;
+  let flattenSettled = true;
   const regulatory: { date: string; regulatoryFeesUsd: RegulatoryFees }[] = [];
   for (const o of orders) {
     const sign = o.order.side === 'buy' ? 1 : -1;
@@ -326,7 +332,10 @@ async function positionOf(
       feesUsd += atBroker?.feesUsd ?? 0;
       cashUsd -= sign * o.order.filledQty * price + (atBroker?.feesUsd ?? 0);
     }
-    if (o.leg === 'flatten') flattenStatus = o.order.status;
+    if (o.leg === 'flatten') {
+      flattenStatus = o.order.status;
+      flattenSettled = isSettled(o);
+    }
   }
   const regulatoryRoundingUsd = regulatoryRoundingByDayUsd(regulatory);
   return {
@@ -335,6 +344,7 @@ async function positionOf(
     regulatoryRoundingUsd,
     cashUsd: cashUsd - regulatoryRoundingUsd,
     flattenStatus,
+    flattenSettled,
   };
 }
 
@@ -586,14 +596,17 @@ async function tickFlattening(
   }
   const promotion = await deps.promotion.promotions.get(slice.promotionId);
   await pollPromotionOrders(deps.promotion, { promotion });
-  const { qty, flattenStatus } = await positionOf(deps, slice, nowMs);
-  if (flattenStatus === 'filled' || Math.abs(qty) < 1e-9) {
+  const { qty, flattenStatus, flattenSettled } = await positionOf(deps, slice, nowMs);
+  // Rolled back only once the flatten is settled (filled AND booked): a fill whose booking lost
+  // its rounds is booked by the next tick's poll, never left out of the book.
+  if (flattenSettled && (flattenStatus === 'filled' || Math.abs(qty) < 1e-9)) {
     const reason = `${slice.statusReason}; flat (flatten order ${slice.flattenClientOrderId} filled)`;
     await saveSlice(deps, slice, { status: 'rolled_back', statusReason: reason });
     return { ...skipped(slice, reason), status: 'rolled_back', action: 'flattened' };
   }
+  const booking = flattenSettled ? '' : ', its fills not yet booked';
   return {
-    ...skipped(slice, `flatten order ${flattenStatus ?? 'unknown'}`),
+    ...skipped(slice, `flatten order ${flattenStatus ?? 'unknown'}${booking}`),
     action: 'awaiting_flatten',
   };
 }
@@ -606,7 +619,8 @@ async function tickFlattening(
  * at the broker (`valueSliceAtBroker`: cash after its fills plus the position at
  * `BrokerPosition.marketPriceUsd`, never market-data marks) and rolled back on the drawdown
  * rule alone ({@link drawdownOnly}) or, failing closed, when the broker cannot value it
- * (`broker_unreadable`); a flattening slice's flatten order is polled until filled.
+ * (`broker_unreadable`); a flattening slice's flatten order is polled until settled
+ * (filled and booked: `isSettled`), then the slice is `rolled_back`.
  *
  * @param input.closeOfDay the day's closing tick: a slice without a breach gets its next-day
  *   leverage decision (once per day, the day on the slice market's calendar).

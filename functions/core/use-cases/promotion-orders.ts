@@ -177,8 +177,11 @@ export async function commitTransition(
 
 /**
  * What the booked fills of an order cost, USD (shares x price): as saved, or, for an order
- * saved before the field existed, its booked shares at the order's average fill price (exact
- * while every fill was booked, the only state such an order was saved in).
+ * saved before the field existed, its booked shares at the order's average fill price. That
+ * estimate is exact when every fill was booked. Not otherwise: the code before the field also
+ * saved orders whose booking lost its 5 rounds (`bookedQty` behind `filledQty`); their booked
+ * shares are priced at the average of ALL fills, so the rest is booked at that average, not at
+ * what it cost (the book's cost basis is off by the gap between the two prices; fees are not).
  */
 function bookedNotional(o: PromotionOrder): number {
   return o.bookedNotionalUsd ?? o.bookedQty * (o.order.avgFillPriceUsd ?? 0);
@@ -196,7 +199,11 @@ export interface OrdersOutput {
     /** Submission to last update, ms (submission-to-terminal once terminal). */
     readonly latencyMs: number;
   }[];
-  readonly allTerminal: boolean;
+  /**
+   * Every order is settled (`isSettled`: terminal at the broker AND its fills booked); a
+   * terminal order whose booking lost its rounds is not, so a caller waiting on this polls again.
+   */
+  readonly allSettled: boolean;
 }
 
 function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
@@ -211,7 +218,7 @@ function ordersOutput(orders: readonly PromotionOrder[]): OrdersOutput {
       filledAvgPriceUsd: o.order.avgFillPriceUsd,
       latencyMs: o.order.updatedAtMs - o.order.createdAtMs,
     })),
-    allTerminal: orders.every((o) => isTerminalOrderStatus(o.order.status)),
+    allSettled: orders.every(isSettled),
   };
 }
 

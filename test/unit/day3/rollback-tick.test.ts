@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Market, marketDate } from '../../../functions/core/calendar/market-calendar.js';
+import { applyBookFill, emptyAccountBook } from '../../../functions/core/exchange/position-book.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
+import { Order } from '../../../functions/core/orders/order.js';
 import type { PaperSessionResult } from '../../../functions/core/paper/track-record.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../../../functions/core/rollback/monitor.js';
 import type { Day3Deps } from '../../../functions/core/use-cases/day3.js';
@@ -17,8 +19,10 @@ import {
   monitorMicroLive,
   paperReturnsBeforeSlice,
 } from '../../../functions/core/use-cases/day3-rollback.js';
+import type { PromotionOrder } from '../../../functions/core/use-cases/promotion-records.js';
 import type { BrokerOrder, BrokerPosition } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import type { BookWrite } from '../../../functions/ports/promotion-repository.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 
 /** A flat-ish curve of `n` points around `start` with tiny alternating moves. */
@@ -566,5 +570,116 @@ describe('monitorMicroLive watches each slice on its own market', () => {
     // Assess: only its own market's tick sees the 20 % drawdown.
     expect(cryptoTick).toEqual([]);
     expect(equityTick.map((t) => t.action)).toEqual(['rollback']);
+  });
+});
+
+describe('monitorMicroLive rolls a flattening slice back only once its flatten is booked', () => {
+  it('a filled flatten whose booking lost its 5 rounds keeps the slice flattening; the next tick books it once, then rolled_back', async () => {
+    // Arrange: long 0.5 SPY (entry filled and booked); the flatten (sell 0.5) sits accepted in
+    // the store, the broker reports it filled at $101; 5 rival writers move the position book
+    // between each read and write of the first tick's booking (`book_moved` 5 times).
+    const world = monitorWorld(async () => []);
+    const spec = { symbol: 'SPY', qty: 0.5, type: 'market', limitPriceUsd: null } as const;
+    const entry = Order.create(
+      { ...spec, clientOrderId: 'sgp_promo-1_entry_1', side: 'buy', timeInForce: 'day' },
+      NOW_MS - 3_600_000,
+    );
+    entry.apply({ type: 'fill', qty: 0.5, priceUsd: 100, atMs: NOW_MS - 3_500_000 });
+    const flatten = Order.create(
+      { ...spec, clientOrderId: 'sgp_promo-1_flatten_1', side: 'sell', timeInForce: 'day' },
+      NOW_MS - 60_000,
+    );
+    const stored = new Map<string, PromotionOrder>([
+      [
+        'sgp_promo-1_entry_1',
+        {
+          promotionId: 'promo-1',
+          leg: 'entry',
+          attempt: 1,
+          bookedQty: 0.5,
+          order: entry.snapshot(),
+        },
+      ],
+      [
+        'sgp_promo-1_flatten_1',
+        {
+          promotionId: 'promo-1',
+          leg: 'flatten',
+          attempt: 1,
+          bookedQty: 0,
+          order: flatten.snapshot(),
+        },
+      ],
+    ]);
+    const bought = { symbol: 'SPY', side: 'buy', qty: 0.5, priceUsd: 100, feeUsd: 0, atMs: 0 };
+    let book = { book: applyBookFill(emptyAccountBook(), bought as never), version: 1 };
+    let rivals = 5;
+    const promotions = {
+      get: async () => ({ promotionId: 'promo-1', broker: 'alpaca-live:acct' }),
+      listOrders: async () => [...stored.values()],
+      getBook: async () => book,
+      setStatus: async () => {},
+      transitionOrder: async (o: PromotionOrder, _expected: PromotionOrder, write?: BookWrite) => {
+        if (write && rivals > 0) {
+          rivals -= 1;
+          return { outcome: 'book_moved' };
+        }
+        if (write) book = { book: write.book, version: book.version + 1 };
+        stored.set(o.order.clientOrderId, o);
+        return { outcome: 'saved' };
+      },
+    };
+    const filled = {
+      clientOrderId: 'sgp_promo-1_flatten_1',
+      symbol: 'SPY',
+      side: 'sell',
+      qty: 0.5,
+      filledQty: 0.5,
+      filledAvgPriceUsd: 101,
+      status: 'filled',
+      feesUsd: 0,
+    };
+    const broker = {
+      name: 'fake',
+      getOrderByClientOrderId: async (id: string) =>
+        id === filled.clientOrderId
+          ? filled
+          : { clientOrderId: id, status: 'filled', filledQty: 0.5, filledAvgPriceUsd: 100 },
+    };
+    const deps = world.deps as unknown as {
+      promotion: Record<string, unknown>;
+      microLive: Record<string, unknown>;
+    };
+    let slice = {
+      ...((await world.deps.microLive.listWatchedSlices()) as MicroLiveSlice[])[0],
+      status: 'flattening',
+      statusReason: 'drawdown',
+      flattenClientOrderId: 'sgp_promo-1_flatten_1',
+    } as MicroLiveSlice;
+    deps.microLive.listWatchedSlices = async () => [slice];
+    deps.microLive.updateSlice = async (next: MicroLiveSlice) => {
+      slice = next;
+      return true;
+    };
+    deps.promotion.promotions = promotions;
+    deps.promotion.brokerAt = () => broker;
+    deps.promotion.audit = new MemoryAuditSink(new ManualClock(NOW_MS));
+
+    // Act
+    const [first] = await monitorMicroLive(world.deps, { closeOfDay: false });
+    const afterFirst = {
+      status: slice.status,
+      booked: stored.get(filled.clientOrderId)?.bookedQty,
+    };
+    const [second] = await monitorMicroLive(world.deps, { closeOfDay: false });
+
+    // Assess: not rolled back while the fill is out of the book; booked once by the next tick
+    expect(first?.action).toBe('awaiting_flatten');
+    expect(afterFirst).toEqual({ status: 'flattening', booked: 0 });
+    expect(second?.action).toBe('flattened');
+    expect(slice.status).toBe('rolled_back');
+    expect(stored.get(filled.clientOrderId)?.bookedQty).toBe(0.5);
+    expect(book.book.positions.SPY?.qty ?? 0).toBeCloseTo(0, 12);
+    expect(book.book.realizedPnlUsd).toBeCloseTo(0.5, 9);
   });
 });
