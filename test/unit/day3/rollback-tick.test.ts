@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Market, marketDate } from '../../../functions/core/calendar/market-calendar.js';
+import type { RegulatoryFees } from '../../../functions/core/cohort/fill-model.js';
 import { applyBookFill, emptyAccountBook } from '../../../functions/core/exchange/position-book.js';
 import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
 import { Order } from '../../../functions/core/orders/order.js';
@@ -345,6 +346,33 @@ const held = (marketPriceUsd?: number, qty = 0.5, symbol = 'SPY'): BrokerPositio
   { symbol, qty, avgEntryPriceUsd: 100, marketPriceUsd },
 ];
 
+/**
+ * A filled leg of the slice's promotion, 0.5 shares at `price` on `iso`, and the broker's report
+ * of it with `fees` by type (USD) and their sum as its fees.
+ */
+function leg(
+  name: string,
+  side: string,
+  price: number,
+  iso: string,
+  fees: RegulatoryFees,
+): { leg: string; order: object; reported: Partial<BrokerOrder> } {
+  const order = {
+    side,
+    filledQty: 0.5,
+    avgFillPriceUsd: price,
+    clientOrderId: `sgp_promo-1_${name}_1`,
+    status: 'filled',
+    createdAtMs: Date.parse(iso),
+  };
+  const feesUsd = fees.secUsd + fees.tafUsd + fees.catUsd;
+  return {
+    leg: name,
+    order,
+    reported: { ...order, filledAvgPriceUsd: price, feesUsd, regulatoryFeesUsd: fees } as never,
+  };
+}
+
 describe('monitorMicroLive values a held slice at the broker', () => {
   it('holds while the broker prices the position where it was bought', async () => {
     // Arrange
@@ -384,26 +412,10 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     const cat = 0.000046;
     const sale = { secUsd: 50.5 * 0.0000278, tafUsd: 0.5 * 0.000166, catUsd: cat };
     const saleFees = sale.secUsd + sale.tafUsd + sale.catUsd;
-    const leg = (name: string, side: string, price: number, iso: string, fees: object) => {
-      const order = {
-        side,
-        filledQty: 0.5,
-        avgFillPriceUsd: price,
-        clientOrderId: `sgp_promo-1_${name}_1`,
-        status: 'filled',
-        createdAtMs: Date.parse(iso),
-      };
-      const feesUsd = Object.values(fees).reduce((a: number, b: number) => a + b, 0);
-      return {
-        leg: name,
-        order,
-        reported: { ...order, filledAvgPriceUsd: price, feesUsd, regulatoryFeesUsd: fees },
-      };
-    };
     const legs = [
       leg('entry', 'buy', 100, '2026-12-03T15:00:00Z', { secUsd: 0, tafUsd: 0, catUsd: cat }),
       leg('flatten', 'sell', 101, '2026-12-04T15:00:00Z', sale),
-    ] as unknown as { leg: string; order: object; reported: Partial<BrokerOrder> }[];
+    ];
     const world = monitorWorld(async () => [], { legs });
 
     // Act
@@ -420,22 +432,8 @@ describe('monitorMicroLive values a held slice at the broker', () => {
     // Arrange: the entry (0.5 SPY at $100 on 2026-12-03, CAT $0.000046) costs the account
     // $0.01 that day (its CAT total rounded up); on 2026-12-04 the broker prices SPY at $80
     const cat = { secUsd: 0, tafUsd: 0, catUsd: 0.000046 };
-    const order = {
-      side: 'buy',
-      filledQty: 0.5,
-      avgFillPriceUsd: 100,
-      clientOrderId: 'sgp_promo-1_entry_1',
-      status: 'filled',
-      createdAtMs: Date.parse('2026-12-03T15:00:00Z'),
-    };
-    const reported = {
-      ...order,
-      filledAvgPriceUsd: 100,
-      feesUsd: 0.000046,
-      regulatoryFeesUsd: cat,
-    };
     const world = monitorWorld(async () => held(80), {
-      legs: [{ leg: 'entry', order, reported } as never],
+      legs: [leg('entry', 'buy', 100, '2026-12-03T15:00:00Z', cat)],
     });
 
     // Act
