@@ -52,7 +52,7 @@ import {
   previousTradingDay,
   sessionHours,
 } from '../calendar/market-calendar.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, PlanConflictError } from '../errors.js';
 import { sharpeWithPsr } from '../scoring/sharpe-inference.js';
 import {
   type GateRow,
@@ -68,7 +68,7 @@ import {
   paperSessionsFrom,
 } from './console-trading.js';
 import { candidateEvidence, trackRecords, trialsThrough } from './day3-evidence.js';
-import { type PlanDeps, planLines, reportPlan, sessionResults } from './plans.js';
+import { type PlanDeps, type PlanReport, planLines, reportPlan, sessionResults } from './plans.js';
 import type { StagedPromotion } from './promotion-records.js';
 
 /** A schedule firing more than this long after the newest close reports nothing, ms (one day). */
@@ -193,7 +193,10 @@ export interface DailyReport {
     readonly capitalSliceUsd: number;
     readonly expiresAtIso: string;
   }[];
-  /** The plan's lines (with today's actual vs plan), null without an active plan. */
+  /**
+   * The plan's lines (with today's actual vs plan), null without an active plan;
+   * [{@link PLAN_CHANGED_LINE}] when the plan kept changing under the report.
+   */
   readonly plan: readonly string[] | null;
   readonly minPsr: number;
   readonly consoleUrl: string | null;
@@ -315,6 +318,25 @@ async function tradingOf(deps: DailyReportDeps, sessionDate: string) {
   };
 }
 
+/** The report's plan line when the plan kept changing under its report (PlanConflictError). */
+export const PLAN_CHANGED_LINE = 'plan: changed during the report, see next report';
+
+/**
+ * The plan's report of today (`reportPlan`, which already re-reads and decides again up to
+ * PLAN_WRITE_ATTEMPTS times), or `changed` when the plan still kept changing under it (a
+ * concurrent cancel, create or `plan status`): the report posts without the plan's lines
+ * rather than being lost to a plan race; the next report (or `plan status`) reports the
+ * sessions this one did not, since a report adds every closed session not yet reported.
+ */
+async function planReportOf(plan: PlanDeps): Promise<PlanReport | 'changed'> {
+  try {
+    return await reportPlan(plan, 'stagegate/daily-report');
+  } catch (err) {
+    if (err instanceof PlanConflictError) return 'changed';
+    throw err;
+  }
+}
+
 /**
  * Builds `deps.market`'s report of `session` from that market's stored records (and reports
  * the active plan when `deps.plan` is set).
@@ -331,7 +353,7 @@ export async function buildDailyReport(
     candidateOf(deps, results, cohort),
     tradingOf(deps, session.sessionDate),
     deps.readModel.listApprovals({ limit: 50 }),
-    deps.plan ? reportPlan(deps.plan, 'stagegate/daily-report') : null,
+    deps.plan ? planReportOf(deps.plan) : null,
   ]);
   return {
     market: deps.market,
@@ -347,7 +369,12 @@ export async function buildDailyReport(
       capitalSliceUsd: a.summary.capitalSliceUsd,
       expiresAtIso: a.expiresAtIso,
     })),
-    plan: plan?.plan && plan.added.length > 0 ? planLines(plan.plan) : null,
+    plan:
+      plan === 'changed'
+        ? [PLAN_CHANGED_LINE]
+        : plan?.plan && plan.added.length > 0
+          ? planLines(plan.plan)
+          : null,
     minPsr: deps.minPsr,
     consoleUrl: deps.consoleUrl ?? null,
   };
