@@ -1319,6 +1319,8 @@ async function approvalPage(id) {
       msg.textContent = out.chain.complete
         ? `Recorded: ${out.status} (execution ${out.execution}).`
         : `Signed ${out.chain.step} of ${out.chain.of}: waiting for the next signature (execution ${out.execution}).`;
+      // A repeat whose re-sent resume was refused: what the execution says it did.
+      if (out.workflow) msg.textContent += ` ${out.workflow.message}`;
       // The signature stands; say so when the Slack message could not follow (and stay here).
       if (out.messageUpdateError)
         msg.textContent += ` The Slack approval message was not updated: ${out.messageUpdateError}`;

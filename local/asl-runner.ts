@@ -31,6 +31,9 @@
  * to its `Timestamp` / `TimestampPath` (never backwards), and passes its input on unchanged,
  * as a Wait does. The handlers read that same clock, so Wait/poll loops replay historical
  * sessions; no state of the definition carries the time.
+ *
+ * Every execution it starts is in the in-process {@link localExecutions} registry (RUNNING,
+ * then how it ended), which answers DescribeExecution for the local composition.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -47,6 +50,7 @@ import {
 import { ManualClock } from '../functions/ports/clock.js';
 import { type AslDefinition, toLocalDefinition } from './asl-transform.js';
 import { validationEntry } from './asl-validation-cache.js';
+import { localExecutions } from './local-executions.js';
 import { localTaskTokens } from './local-task-tokens.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -766,6 +770,16 @@ export class LocalStateMachine {
         options.signal?.removeEventListener('abort', onOuterAbort);
       }
     })();
+    localExecutions.started(executionArn);
+    result.then(
+      (r) => localExecutions.end(executionArn, r, this.clock.now()),
+      (err: unknown) =>
+        localExecutions.end(
+          executionArn,
+          { status: 'FAILED', error: 'States.Runtime', cause: String(err) },
+          this.clock.now(),
+        ),
+    );
     return {
       executionArn,
       executionName,

@@ -49,6 +49,7 @@ import {
   pipelineEnvironment,
 } from '../lib/config/runtime-env.js';
 import type { LocalFunction, LocalHandler } from './asl-runner.js';
+import { localExecutions } from './local-executions.js';
 import { localTaskTokens } from './local-task-tokens.js';
 
 /** What the local runtime is built from. */
@@ -298,6 +299,7 @@ export async function composeLocalApproval(
     notifier,
     interactive: false,
     taskTokens: localTaskTokens,
+    executions: localExecutions,
     approvalBaseUrl,
   });
 }

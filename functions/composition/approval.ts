@@ -3,6 +3,7 @@
  * interactivity, micro-live, rollback monitor): reads its environment once through zod,
  * builds the secrets source (Secrets Manager), the approval store (task token encrypted with a
  * key derived from the approval key), the task-token port (Step Functions SendTask*), the
+ * execution describer (Step Functions DescribeExecution), the
  * announcer (Slack Web API or incoming webhook) and the micro-live repository, on top of
  * the process-wide stores (`getStoreRuntime`). Built lazily, once per process (secrets are
  * fetched on first use). The local mode does not come through here: its own composition root
@@ -24,6 +25,7 @@ import { DynamoMicroLiveRepository } from '../adapters/dynamodb/micro-live-repos
 import { DynamoPaperTrackRecord } from '../adapters/dynamodb/paper-track-record.js';
 import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
 import { powertoolsSecretReader, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
+import { SfnExecutions } from '../adapters/sfn/sfn-executions.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
 import { approvalMessage, decisionMessage, progressMessage } from '../adapters/slack/messages.js';
 import { SlackNotifier, type SlackPoster } from '../adapters/slack/slack-notifier.js';
@@ -44,6 +46,7 @@ import type { ApprovalAnnouncer } from '../ports/approval-announcer.js';
 import type { ApprovalStore } from '../ports/approval-store.js';
 import type { AuditSink } from '../ports/audit.js';
 import type { Clock } from '../ports/clock.js';
+import type { ExecutionDescriber } from '../ports/executions.js';
 import type { MicroLiveRepository } from '../ports/micro-live.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { SecretsPort } from '../ports/secrets.js';
@@ -95,6 +98,7 @@ export interface ApprovalDeps extends ApplyDecisionDeps {
   readonly announcer: ApprovalAnnouncer;
   readonly microLive: MicroLiveRepository;
   readonly taskTokens: TaskTokenPort;
+  readonly executions: ExecutionDescriber;
 }
 
 let slackPosterFactory: ((botToken: string) => SlackPoster) | null = null;
@@ -183,6 +187,8 @@ export interface ApprovalParts {
   /** Origin (+ prefix) of the approval page (`APPROVAL_BASE_URL`), when this function has it. */
   readonly approvalBaseUrl?: string | undefined;
   readonly taskTokens: TaskTokenPort;
+  /** What a redelivered decision whose re-sent resume is refused reads the execution with. */
+  readonly executions: ExecutionDescriber;
 }
 
 /** Assembles the approval dependencies from their parts (the AWS and the local root alike). */
@@ -214,22 +220,25 @@ export function assembleApprovalDeps(parts: ApprovalParts): ApprovalDeps {
     ),
     microLive: new DynamoMicroLiveRepository(doc, rt.env.TABLE_NAME),
     taskTokens: parts.taskTokens,
+    executions: parts.executions,
   };
 }
 
 /**
  * Builds the AWS approval dependencies from a runtime and an environment map.
  *
- * @param parts secrets and task tokens to use instead of Secrets Manager and Step Functions
- *   (tests of a function's composition on loopback); the environment is read as in AWS.
+ * @param parts secrets, task tokens and the execution describer to use instead of Secrets
+ *   Manager and Step Functions (tests of a function's composition on loopback); the
+ *   environment is read as in AWS.
  */
 export async function buildApprovalDeps(
   rt: StoreRuntime,
   envVars: Record<string, string | undefined>,
-  parts: Partial<Pick<ApprovalParts, 'secrets' | 'taskTokens'>> = {},
+  parts: Partial<Pick<ApprovalParts, 'secrets' | 'taskTokens' | 'executions'>> = {},
 ): Promise<ApprovalDeps> {
   const env = readApprovalEnv(envVars);
   const secrets = parts.secrets ?? makeSecrets(env, rt);
+  const sfn = traced(new SFNClient({ region: rt.env.AWS_REGION }));
   return assembleApprovalDeps({
     runtime: rt,
     secrets,
@@ -239,8 +248,8 @@ export async function buildApprovalDeps(
     interactive: env.SLACK_INTERACTIVE
       ? env.SLACK_INTERACTIVE === 'true'
       : env.NOTIFIER === 'slack',
-    taskTokens:
-      parts.taskTokens ?? new SfnTaskTokens(traced(new SFNClient({ region: rt.env.AWS_REGION }))),
+    taskTokens: parts.taskTokens ?? new SfnTaskTokens(sfn),
+    executions: parts.executions ?? new SfnExecutions(sfn),
   });
 }
 

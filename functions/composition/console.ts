@@ -170,6 +170,12 @@ export function buildConsoleApi(rt: Runtime, writes: ConsoleWriteDeps = {}): Con
         ok: true,
         status: answer.status,
         execution: applied.execution,
+        workflow: applied.workflow && {
+          status: applied.workflow.status,
+          decision: applied.workflow.decision,
+          outcome: applied.workflow.outcome,
+          message: applied.workflow.message,
+        },
         replayed: applied.replayed,
         chain: { step: answer.step, of: answer.of, complete: answer.complete },
         messageUpdateError: applied.announceError,

@@ -113,6 +113,7 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
     ok: applied.answer.ok,
     result: applied.answer.ok ? applied.answer.status : applied.answer.kind,
     execution: applied.execution,
+    workflowStatus: applied.workflow?.status ?? null,
     replayed: applied.replayed,
     announceError: applied.announceError,
   });
@@ -126,15 +127,12 @@ async function handle(provide: Provide<ApprovalDeps>, event: unknown): Promise<H
       ),
     );
   }
-  if (applied.execution === 'unconfirmed' && applied.answer.ok) {
-    return page(renderErrorPage('signed', UNCONFIRMED_MESSAGE));
+  // A redelivery whose re-sent resume was refused: what the execution says it did.
+  if (applied.workflow && applied.answer.ok) {
+    return page(renderErrorPage('signed', applied.workflow.message));
   }
   return page(pageForAnswer(applied.answer));
 }
-
-/** The page's answer when a redelivery's resume was refused (`unconfirmed`). */
-const UNCONFIRMED_MESSAGE =
-  'Your decision is recorded. The workflow no longer accepts it: either an earlier delivery of this request already resumed it, or its wait had timed out. Check the execution before acting on either.';
 
 /** The handler over `provide`d dependencies (the AWS root below, or the local root). */
 export function createHandler(provide: Provide<ApprovalDeps>) {

@@ -33,6 +33,7 @@ import {
   type SlashCommandHandlerDeps,
 } from '../composition/chatops.js';
 import { decideApproval } from '../core/approval/decide.js';
+import type { WorkflowFinding } from '../core/approval/workflow-finding.js';
 import { ValidationError } from '../core/errors.js';
 import { applyApprovalDecision } from '../core/use-cases/day3-approval.js';
 import type { Provide } from './shared/handler.js';
@@ -113,10 +114,6 @@ export const GONE_MESSAGE = {
   rejected: 'rejection recorded; the workflow had already timed out or ended: not approved',
 } as const;
 
-/** Why a redelivered click's execution is `unconfirmed` (what the answer says). */
-export const UNCONFIRMED_MESSAGE =
-  'decision recorded; the workflow no longer accepts it: an earlier delivery of this click may already have resumed it, or its wait had timed out (see the execution)';
-
 /**
  * Decides a signed Approve / Reject click and answers it; the attempt is recorded once per
  * click (`slackClickKey`), so a redelivery answers the first delivery's recorded attempt.
@@ -145,6 +142,7 @@ async function answerDecision(
     ok: answer.ok,
     result: answer.ok ? answer.status : answer.kind,
     execution: applied.execution,
+    workflowStatus: applied.workflow?.status ?? null,
     replayed: applied.replayed,
     retryNum,
   });
@@ -168,13 +166,22 @@ async function answerDecision(
     ok: true,
     decision: answer.status,
     // `resumed` (now or by an earlier delivery of this click), `waiting` (chain incomplete),
-    // or `unconfirmed` (a redelivery's resume refused: resumed earlier, or timed out).
+    // or, for a redelivery whose re-sent resume was refused, what the execution says:
+    // `running`, `concluded` (with the decision it took) or `unconfirmed` (unreadable).
     execution: applied.execution,
-    ...(applied.execution === 'unconfirmed' ? { message: UNCONFIRMED_MESSAGE } : {}),
+    ...(applied.workflow ? workflowAnswer(applied.workflow) : {}),
     by: answer.by,
     // A signature that does not complete the approval chain leaves the execution waiting.
     chain: { step: answer.step, of: answer.of, complete: answer.complete },
   });
+}
+
+/** What a redelivered click answers about the execution after its re-sent resume was refused. */
+function workflowAnswer(w: WorkflowFinding) {
+  return {
+    message: w.message,
+    workflow: { status: w.status, decision: w.decision, outcome: w.outcome },
+  };
 }
 
 /**

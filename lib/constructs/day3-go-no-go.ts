@@ -165,14 +165,15 @@ export class Day3GoNoGo extends Construct {
       logRemovalPolicy: removalPolicy,
     });
 
-    // The decision doors: read the request, claim it (conditional Update), audit, answer the
-    // waiting task, update the Slack message.
+    // The decision doors: read the request, claim it, audit, answer the waiting task (or read
+    // the execution when a redelivery's answer is refused), update the Slack message.
     const decides = (name: 'approvalHttp' | 'slackInteractivity', env: Record<string, string>) => {
       const f = audited(
         readsApprovalSecrets(
           props
             .newFunction(this, name, APPROVAL_HANDLERS[name], env)
-            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'UpdateItem']),
+            .usesTableItemsIn(table, [PARTITIONS.approval], ['GetItem', 'UpdateItem'])
+            .describesExecutionsOf(names.day3StateMachine),
         ),
       );
       this.stateMachine.grantTaskResponse(f);

@@ -212,6 +212,8 @@ export class OperatorConsole extends Construct {
     if (props.day3 && props.approvalKey && props.slackBotToken) {
       fn.readsSecret(props.approvalKey).readsSecret(props.slackBotToken);
       props.day3.stateMachine.grantTaskResponse(fn);
+      // A repeated decision whose re-sent answer is refused reads the Day-3 execution.
+      fn.describesExecutionsOf(props.names.day3StateMachine);
     }
     return fn;
   }

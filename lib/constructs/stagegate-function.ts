@@ -9,7 +9,7 @@
  * X-Ray) sit in the role's default policy and every data grant goes into a separate
  * `DataAccess` policy, so a wildcard acknowledgement for X-Ray can never hide a data grant.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -280,6 +280,28 @@ export class StagegateFunction extends NodejsFunction {
   public queriesIndex(table: ITableV2, indexName: string): this {
     this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
     this.allowKey(table.encryptionKey, 'dynamodb', ['kms:Decrypt', 'kms:DescribeKey']);
+    return this;
+  }
+
+  /**
+   * states:DescribeExecution on the executions of ONE state machine (`execution:<name>:*`), and
+   * nothing else of it: what a redelivered approval reads the Day-3 execution with when its
+   * re-sent resume is refused (functions/adapters/sfn/sfn-executions.ts). By name, so the grant
+   * needs no reference to the state machine (no dependency cycle with the functions it runs).
+   */
+  public describesExecutionsOf(stateMachineName: string): this {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.allow(['states:DescribeExecution'], [executions]);
+    acknowledgeNag(
+      this.dataPolicy(),
+      wildcardResourceFinding(this, executions),
+      `DescribeExecution is granted on execution ARNs; the execution a redelivered approval reads is named at run time, so "${stateMachineName}:*" is the narrowest ARN: that one state machine's executions, describe only.`,
+    );
     return this;
   }
 

@@ -202,6 +202,32 @@ describe.each(STAGES)('Day-3 go/no-go (%s)', (stage) => {
     }
   });
 
+  it('lets only the two approval doors describe executions, those of the Day-3 machine only', () => {
+    // Prepare
+    const s = built[stage];
+    const day3 = day3Of(s);
+    const everyFunction = [
+      ...Object.entries(day3.functions),
+      ...Object.entries(day3.approvalFunctions),
+    ];
+    const executions = `arn:aws:states:${config.region}:{AWS::AccountId}:execution:stagegate-${stage}-day3-go-no-go:*`;
+
+    // Act
+    const describing = everyFunction
+      .filter(([, f]) => grants(s, roleOf(f)).has('states:DescribeExecution'))
+      .map(([name]) => name)
+      .sort();
+
+    // Assess
+    expect(describing).toEqual(['approvalHttp', 'slackInteractivity']);
+    for (const name of describing) {
+      const g = grants(s, roleOf(day3.approvalFunctions[name as 'approvalHttp']));
+      expect(g.get('states:DescribeExecution')).toEqual([executions]);
+      expect(g.has('states:GetExecutionHistory')).toBe(false);
+      expect(g.has('states:ListExecutions')).toBe(false);
+    }
+  });
+
   it(`routes EVERY method of /approvals/{approvalId} to approval-http behind ${stage === 'dev' ? 'IAM' : 'JWT'} auth, and only Slack without one`, () => {
     // Prepare
     const s = built[stage];

@@ -172,10 +172,21 @@ describe.each(STAGES)('operator console (%s)', (stage) => {
     ).not.toHaveProperty('SLACK_BOT_TOKEN_SECRET_ID');
   });
 
-  it('may answer the Day-3 task token only when the go/no-go is deployed', () => {
+  it('may answer the Day-3 task token, and describe Day-3 executions, only when the go/no-go is deployed', () => {
     expect(actionsOf(withDay3[stage])).toEqual(
-      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+      expect.arrayContaining([
+        'states:SendTaskSuccess',
+        'states:SendTaskFailure',
+        'states:DescribeExecution',
+      ]),
     );
+    expect(actionsOf(built[stage])).not.toContain('states:DescribeExecution');
+    const describes = statementsOfRole(withDay3[stage].workflow, consoleRole(withDay3[stage]))
+      .filter((st) => asArray(st.Action as string | string[]).includes('states:DescribeExecution'))
+      .flatMap((st) => asArray(st.Resource).map(render));
+    expect(describes).toEqual([
+      expect.stringMatching(new RegExp(`:execution:stagegate-${stage}-day3-go-no-go:\\*$`)),
+    ]);
   });
 
   it('alarms on the console function failing and on the console API answering 5xx', () => {

@@ -25,6 +25,7 @@ export const AUDIT_KINDS = [
   'paper_slot_decided',
   'approval_requested',
   'approval_decided',
+  'approval_reconciled',
   'order_intent',
   'order_submitted',
   'order_status_changed',
@@ -294,6 +295,20 @@ export const AUDIT_PAYLOAD_SCHEMAS = {
   approval_decided: z.looseObject({
     decision: z.enum(['approved', 'rejected', 'expired']),
     reason: z.string().nullish(),
+  }),
+  /**
+   * A redelivered decision whose re-sent resume Step Functions refused, checked against the
+   * execution (DescribeExecution, functions/core/approval/workflow-finding.ts): `decision` is
+   * the signer's, `finding` what the workflow did (`running`, `concluded` with
+   * `workflow_decision`, or `unconfirmed` when its state could not be read).
+   */
+  approval_reconciled: z.looseObject({
+    approval_id: z.string().min(1),
+    decision: z.enum(['approved', 'rejected']),
+    finding: z.enum(['running', 'concluded', 'unconfirmed']),
+    execution_status: z.string().nullable(),
+    workflow_decision: z.enum(['approved', 'rejected', 'expired']).nullable(),
+    message: z.string().min(1),
   }),
   /**
    * An order is about to be sent to the (paper) broker: appended BEFORE the broker call, so a

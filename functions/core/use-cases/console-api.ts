@@ -123,10 +123,18 @@ export type ConsoleDecisionOutcome =
       /**
        * `resumed` (now, or by an earlier delivery of this request), `waiting` (the chain needs
        * more signatures), `gone` (recorded, but the workflow had already timed out or ended: NOT
-       * acted on), `unconfirmed` (a repeat whose re-sent resume was refused: an earlier
-       * delivery may have resumed it, or it had timed out).
+       * acted on); for a repeat whose re-sent resume was refused, what the execution says
+       * (`workflow`): `running`, `concluded` (with the decision it took) or `unconfirmed` (its
+       * state could not be read: nothing claimed).
        */
       readonly execution: string;
+      /** What the execution did with the decision, after a refused re-send; null otherwise. */
+      readonly workflow?: {
+        readonly status: string | null;
+        readonly decision: string | null;
+        readonly outcome: string | null;
+        readonly message: string;
+      } | null;
       /** True for a repeat of a request already recorded under the same Idempotency-Key. */
       readonly replayed?: boolean;
       /** Where the signature stands in the request's approval chain. */

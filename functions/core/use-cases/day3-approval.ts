@@ -30,6 +30,7 @@ import type { ApprovalAnnouncer } from '../../ports/approval-announcer.js';
 import type { ApprovalStore, ApprovalView, ResumeMark } from '../../ports/approval-store.js';
 import type { AuditSink, AuditStreamReader, IdempotentAuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
+import type { ExecutionDescriber } from '../../ports/executions.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PostedMessage } from '../../ports/notifier.js';
 import type { TaskTokenPort } from '../../ports/task-token.js';
@@ -45,7 +46,12 @@ import {
   signatureAuditKey,
   signatureDraft,
 } from '../approval/decide.js';
-import type { AuditDraft, AuditRecord } from '../audit/record.js';
+import {
+  unconfirmedFinding,
+  type WorkflowFinding,
+  workflowFinding,
+} from '../approval/workflow-finding.js';
+import { type AuditDraft, type AuditRecord, auditDraft } from '../audit/record.js';
 import { appendKeyedOnce } from '../audit/step-scoped.js';
 import { TaskTokenInvalidError } from '../errors.js';
 import type { ApprovalResult } from './day3-records.js';
@@ -63,6 +69,8 @@ export interface ApplyDecisionDeps {
   readonly microLive: MicroLiveRepository;
   /** When a resume is marked (absent: the signature's time). */
   readonly clock?: Clock;
+  /** Reads the execution when a redelivery's re-sent resume is refused (DescribeExecution). */
+  readonly executions: ExecutionDescriber;
 }
 
 /** What happened to the waiting execution. */
@@ -74,13 +82,26 @@ export interface AppliedDecision {
    * `waiting`: the signature is recorded and the chain needs more, so the execution keeps
    * waiting; `gone`: the decision is recorded but the execution no longer waits for it (its
    * task had timed out or it had ended: Step Functions refused the token of a fresh claim,
-   * which nothing had used), so it was NOT acted on; `unconfirmed`: the decision is recorded,
-   * and a redelivery's re-sent resume was refused, which Step Functions also answers for a
-   * token an earlier delivery already used: the earlier delivery may have resumed the
-   * execution (its mark was not stored) or the task may have timed out, so neither is claimed
-   * (the execution's history tells); `refused`: the attempt was refused, nothing changed.
+   * which nothing had used), so it was NOT acted on; `running`, `concluded`, `unconfirmed`:
+   * the decision is recorded and a redelivery's re-sent resume was refused (which Step
+   * Functions also answers for a token an earlier delivery already used), so the execution
+   * was read (DescribeExecution; {@link AppliedDecision.workflow} says what it found): still
+   * running (the re-send failed), ended with the decision it took, or unreadable (nothing
+   * claimed); `refused`: the attempt was refused, nothing changed.
    */
-  readonly execution: 'resumed' | 'waiting' | 'gone' | 'unconfirmed' | 'refused';
+  readonly execution:
+    | 'resumed'
+    | 'waiting'
+    | 'gone'
+    | 'running'
+    | 'concluded'
+    | 'unconfirmed'
+    | 'refused';
+  /**
+   * What the workflow did with the decision, read after a redelivery's re-sent resume was
+   * refused (recorded `approval_reconciled`); null otherwise.
+   */
+  readonly workflow: WorkflowFinding | null;
   /**
    * True for a redelivery of a request whose attempt was recorded already (under the same
    * `attemptKey`): nothing new was decided; a signature's missing record or unsent resume was
@@ -153,6 +174,7 @@ export async function applyApprovalDecision(
   return {
     auditRecordId: record.id,
     execution: 'refused',
+    workflow: null,
     replayed,
     announceError: null,
     answer: replayed ? answerOfRecord(record) : answerOf(outcome),
@@ -234,10 +256,10 @@ async function applySignature(
     const announceError = recorded
       ? null
       : await announceProgress(deps, view.approvalId, messageRef);
-    return { ...base, execution: 'waiting', announceError };
+    return { ...base, execution: 'waiting', workflow: null, announceError };
   }
-  const execution = await resume(deps, view, signature, s.token);
-  if (recorded && view.resume) return { ...base, execution, announceError: null };
+  const { execution, workflow } = await resume(deps, view, signature, s.token);
+  if (recorded && view.resume) return { ...base, execution, workflow, announceError: null };
   const announceError = await announce(deps, view.approvalId, messageRef, (v, ref) =>
     deps.announcer.outcome(
       v.summary,
@@ -250,24 +272,24 @@ async function applySignature(
       ref,
     ),
   );
-  return { ...base, execution, announceError };
+  return { ...base, execution, workflow, announceError };
 }
 
 /**
  * Resumes the execution with the decided request's decision, unless a mark says it was done:
  * with `token` (a fresh claim's) or the store's token for the decider (a redelivery). Marks
  * what it did in the store. A refused token means `gone` only for a fresh claim's token,
- * which nothing had used; a redelivery's refusal is `unconfirmed` and leaves no mark (Step
- * Functions refuses a token already used as it refuses a timed-out one, and the earlier
- * delivery may have resumed the execution without storing its mark).
+ * which nothing had used; a redelivery's refusal leaves no mark (Step Functions refuses a
+ * token already used as it refuses a timed-out one, and the earlier delivery may have resumed
+ * the execution without storing its mark): the execution is read instead ({@link reconcile}).
  */
 async function resume(
   deps: ApplyDecisionDeps,
   view: SignedRequest,
   signature: ApprovalSignature,
   token: string | null | undefined,
-): Promise<'resumed' | 'gone' | 'unconfirmed'> {
-  if (view.resume) return view.resume.outcome;
+): Promise<Pick<AppliedDecision, 'execution' | 'workflow'>> {
+  if (view.resume) return { execution: view.resume.outcome, workflow: null };
   const redelivery = token === undefined;
   const taskToken = redelivery
     ? await deps.approvals.decidedTaskToken(view.approvalId, signature.by)
@@ -278,14 +300,62 @@ async function resume(
     await sendDecision(deps.taskTokens, taskToken, view.approvalId, signature);
   } catch (err) {
     if (!(err instanceof TaskTokenInvalidError)) throw err;
-    if (redelivery) return 'unconfirmed';
+    if (redelivery) {
+      const workflow = await reconcile(deps, view, signature);
+      return { execution: workflow.finding, workflow };
+    }
     outcome = 'gone';
   }
   const atIso = deps.clock ? new Date(deps.clock.now()).toISOString() : signature.atIso;
   // Best effort: the execution is resumed (or gone) whether or not the mark is stored.
   await deps.approvals.markResume(view.approvalId, { outcome, atIso }).catch(() => undefined);
-  return outcome;
+  return { execution: outcome, workflow: null };
 }
+
+/**
+ * What the workflow did with a decision whose re-sent resume was refused: the execution read
+ * with DescribeExecution ({@link workflowFinding}; `unconfirmed` when that fails: fail closed),
+ * recorded `approval_reconciled` on the execution's stream once per finding (a redelivery
+ * that finds the same appends nothing).
+ *
+ * @throws AuditWriteError / ValidationError from the sink (the finding is not answered).
+ */
+async function reconcile(
+  deps: ApplyDecisionDeps,
+  view: SignedRequest,
+  signature: ApprovalSignature,
+): Promise<WorkflowFinding> {
+  let finding: WorkflowFinding;
+  try {
+    finding = workflowFinding(await deps.executions.describeExecution(view.executionArn));
+  } catch (err) {
+    finding = unconfirmedFinding(`DescribeExecution failed: ${(err as Error).name}`);
+  }
+  const decided = signatureDraft(view, signature, true);
+  const draft = auditDraft('approval_reconciled', {
+    actor: RECONCILE_ACTOR,
+    stream: decided.stream,
+    environment: deps.environment,
+    subject: decided.subject,
+    payload: {
+      approval_id: view.approvalId,
+      decision: signature.decision,
+      signed_by: signature.by,
+      finding: finding.finding,
+      execution_status: finding.status,
+      workflow_decision: finding.decision,
+      workflow_outcome: finding.outcome,
+      message: finding.message,
+    },
+  });
+  const { finding: f, status, decision } = finding;
+  const parts = ['approval-reconciled', view.approvalId, signature.by, f, status, decision];
+  await appendKeyedOnce(deps.audit, draft, parts);
+  return finding;
+}
+
+/** The actor of an `approval_reconciled` record (the doors' own check, not a signer). */
+export const RECONCILE_ACTOR = 'stagegate/approvals';
 
 /** SendTaskSuccess with the {@link ApprovalResult}, or SendTaskFailure `ApprovalRejected`. */
 async function sendDecision(

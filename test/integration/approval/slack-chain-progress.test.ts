@@ -20,6 +20,7 @@ import {
 } from '../../../functions/core/use-cases/day3-approval.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { PostedMessage } from '../../../functions/ports/notifier.js';
+import { LocalExecutionRegistry } from '../../../local/local-executions.js';
 import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
 import { type FakeSlack, startFakeSlack } from '../../support/fake-slack.js';
 import {
@@ -71,6 +72,7 @@ async function setup() {
   });
   const drafts: AuditDraft[] = [];
   const sent: string[] = [];
+  const executions = new LocalExecutionRegistry();
   const apply: ApplyDecisionDeps = {
     approvals: store,
     environment: 'local',
@@ -80,6 +82,7 @@ async function setup() {
         return { id: `rec-${drafts.length}` } as never;
       },
     } as never,
+    executions,
     taskTokens: {
       sendTaskSuccess: async (token: string) => void sent.push(`success:${token}`),
       sendTaskFailure: async (token: string, error: string) => void sent.push(`${error}:${token}`),

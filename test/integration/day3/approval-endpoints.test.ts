@@ -6,7 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApprovalLink, expFromMs } from '../../../functions/core/approval/links.js';
-import { localLambdaContext } from '../../../local/asl-runner.js';
+import { TransientError } from '../../../functions/core/errors.js';
+import { createHandler as slackHandler } from '../../../functions/handlers/slack-interactivity.js';
+import {
+  LocalStateMachine,
+  localFunctionArn,
+  localLambdaContext,
+} from '../../../local/asl-runner.js';
 import { type LocalDay3Run, type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { localTaskTokens } from '../../../local/local-task-tokens.js';
 import { DATA_ROOT } from '../../support/paths.js';
@@ -38,11 +44,13 @@ interface Waiting {
 }
 
 /** A pending approval request with a waiting task token (what RequestApproval leaves behind). */
-async function pendingApproval(): Promise<Waiting> {
+async function pendingApproval(arn?: string): Promise<Waiting> {
   seq += 1;
   const deps = run.approval;
   const approvalId = `Endpoint${String(seq).padStart(4, '0')}ApprovalId`;
-  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:stagegate-local-day3-go-no-go:it-endpoints-${seq}`;
+  const executionArn =
+    arn ??
+    `arn:aws:states:us-east-1:000000000000:execution:stagegate-local-day3-go-no-go:it-endpoints-${seq}`;
   const token = `it-token-${seq}-${'x'.repeat(40)}`;
   const settled = localTaskTokens
     .register({
@@ -533,5 +541,105 @@ describe('Slack interactivity handler (signed requests)', () => {
         payload: expect.objectContaining({ reason }),
       }),
     ]);
+  });
+});
+
+describe('Slack redelivery whose re-sent resume is refused: answered from the execution (local DescribeExecution)', () => {
+  const now = () => Math.floor(stack.clock.now() / 1000);
+
+  /**
+   * A local execution standing in for the Day-3 one: RUNNING until `conclude` hands its one
+   * task the output Conclude would return (the local ASL runner's registry describes it).
+   */
+  function dayThreeExecution(name: string) {
+    let conclude: (output: unknown) => void = () => undefined;
+    const concluded = new Promise<unknown>((resolve) => {
+      conclude = resolve;
+    });
+    const machine = LocalStateMachine.fromDefinition(
+      `redelivery-${name}`,
+      {
+        StartAt: 'Conclude',
+        States: { Conclude: { Type: 'Task', Resource: localFunctionArn('Conclude'), End: true } },
+      },
+      [{ placeholder: 'ConcludeFunctionArn', name: 'Conclude', handler: async () => concluded }],
+    );
+    const execution = machine.start({}, { executionName: name });
+    return { execution, conclude };
+  }
+
+  it('answers "running" while the execution runs, then the decision it concluded with, recording each finding once', async () => {
+    // Prepare: the first delivery records the approval, then its SendTaskSuccess fails
+    const day3 = dayThreeExecution('it-redelivery-1');
+    const w = await pendingApproval(day3.execution.executionArn);
+    let failures = 1;
+    const flaky = {
+      sendTaskHeartbeat: (t: string) => localTaskTokens.sendTaskHeartbeat(t),
+      sendTaskFailure: (t: string, e: string, c: string) =>
+        localTaskTokens.sendTaskFailure(t, e, c),
+      sendTaskSuccess: async (t: string, out: unknown) => {
+        if (failures-- > 0) throw new TransientError('SendTaskSuccess: throttled');
+        return localTaskTokens.sendTaskSuccess(t, out);
+      },
+    };
+    const handler = slackHandler(() => ({ ...run.approval, taskTokens: flaky }));
+    const click = (retryNum?: number) =>
+      handler(
+        slackEvent({
+          body: slackClickBody({
+            userId: SLACK_USER,
+            actionId: 'approve',
+            approvalId: w.approvalId,
+            actionTs: '1381348800.000300',
+          }),
+          secret: SIGNING_SECRET,
+          timestamp: now(),
+          ...(retryNum ? { retryNum } : {}),
+        }),
+        ctx(),
+      ) as Promise<Response>;
+    const first = await click();
+    localTaskTokens.end(w.token, 'timed_out'); // the wait timed out before Slack redelivered
+
+    // Act
+    const whileRunning = await click(1);
+    day3.conclude({
+      outcome: 'not_approved',
+      reason: 'not approved: no decision within 14400 s (States.Timeout)',
+      decision: 'expired',
+      decidedBy: null,
+      sliceId: null,
+    });
+    await day3.execution.result;
+    const afterEnd = await click(2);
+    const again = await click(3);
+
+    // Assess
+    expect(first.statusCode).toBe(503);
+    expect(JSON.parse(whileRunning.body)).toMatchObject({
+      ok: true,
+      decision: 'approved',
+      execution: 'running',
+      workflow: { status: 'RUNNING', decision: null },
+      message: expect.stringContaining('Re-sending it to the workflow failed'),
+    });
+    expect(JSON.parse(afterEnd.body)).toMatchObject({
+      ok: true,
+      execution: 'concluded',
+      workflow: { status: 'SUCCEEDED', decision: 'expired', outcome: 'not_approved' },
+      message: expect.stringContaining('timed out = not approved'),
+    });
+    expect(JSON.parse(again.body)).toEqual(JSON.parse(afterEnd.body));
+    const records = await attemptsOf(w.approvalId);
+    expect(records.map((r) => [r.kind, r.payload.finding ?? r.payload.decision])).toEqual([
+      ['approval_decided', 'approved'],
+      ['approval_reconciled', 'running'],
+      ['approval_reconciled', 'concluded'],
+    ]);
+    expect(records[2]?.payload).toMatchObject({
+      execution_status: 'SUCCEEDED',
+      workflow_decision: 'expired',
+      signed_by: `slack:${SLACK_USER}`,
+    });
   });
 });

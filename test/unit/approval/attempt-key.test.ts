@@ -12,6 +12,7 @@ import {
   applyApprovalDecision,
 } from '../../../functions/core/use-cases/day3-approval.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { LocalExecutionRegistry } from '../../../local/local-executions.js';
 import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { APPROVAL_ID, NOW_MS, newRequest } from './fixtures.js';
@@ -29,10 +30,12 @@ async function world() {
   await store.create(newRequest({ approvers: [OLIVIA, RICK], chain: CHAIN }));
   const audit = new MemoryAuditSink(clock);
   const sent: string[] = [];
+  const executions = new LocalExecutionRegistry();
   const apply: ApplyDecisionDeps = {
     approvals: store,
     environment: 'local',
     audit,
+    executions,
     taskTokens: {
       sendTaskSuccess: async () => void sent.push('success'),
       sendTaskFailure: async () => void sent.push('failure'),

@@ -29,6 +29,7 @@ import {
   applyApprovalDecision,
 } from '../../../functions/core/use-cases/day3-approval.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { LocalExecutionRegistry } from '../../../local/local-executions.js';
 import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
 import { APPROVAL_ID, HOUR_MS, KEY, NOW_MS, newRequest, TASK_TOKEN } from './fixtures.js';
 
@@ -59,6 +60,7 @@ async function setup(chain: ApprovalStep[] | undefined = CHAIN) {
 function applyDeps(deps: ApprovalDeps) {
   const drafts: AuditDraft[] = [];
   const sent: string[] = [];
+  const executions = new LocalExecutionRegistry();
   const apply: ApplyDecisionDeps = {
     approvals: deps.store,
     environment: 'local',
@@ -68,6 +70,7 @@ function applyDeps(deps: ApprovalDeps) {
         return { id: `rec-${drafts.length}` } as never;
       },
     } as never,
+    executions,
     taskTokens: {
       sendTaskSuccess: async (token: string) => void sent.push(`success:${token}`),
       sendTaskFailure: async (token: string, error: string) => void sent.push(`${error}:${token}`),

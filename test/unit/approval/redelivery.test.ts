@@ -26,9 +26,10 @@ import {
   recordMissingSignatures,
 } from '../../../functions/core/use-cases/day3-approval.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
+import { LocalExecutionRegistry } from '../../../local/local-executions.js';
 import { MemoryApprovalStore } from '../../support/doubles/memory-approval-store.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { APPROVAL_ID, NOW_MS, newRequest, TASK_TOKEN } from './fixtures.js';
+import { APPROVAL_ID, EXECUTION_ARN, NOW_MS, newRequest, TASK_TOKEN } from './fixtures.js';
 
 const OLIVIA = 'web:olivia@example.com';
 const RICK = 'web:rick@example.com';
@@ -66,11 +67,13 @@ async function world(chain?: ApprovalStep[]) {
     if (next === 'timed_out') throw new TaskTokenInvalidError('timed_out', 'SendTaskSuccess');
     sent.push({ token, kind });
   };
+  const executions = new LocalExecutionRegistry();
   const apply: ApplyDecisionDeps = {
     approvals: store,
     environment: 'local',
     audit,
     clock,
+    executions,
     taskTokens: {
       sendTaskSuccess: (token) => send(token, 'success'),
       sendTaskFailure: (token) => send(token, 'failure'),
@@ -98,12 +101,18 @@ async function world(chain?: ApprovalStep[]) {
   const decided = () =>
     audit
       .records()
+      .filter((r) => r.kind !== 'approval_reconciled')
       .map((r) => [
         r.kind,
         r.actor,
         JSON.parse(r.payload).decision ?? JSON.parse(r.payload).reason,
       ]);
-  return { store, audit, plan, sent, attempt, decided, apply, clock };
+  const reconciled = () =>
+    audit
+      .records()
+      .filter((r) => r.kind === 'approval_reconciled')
+      .map((r) => ({ actor: r.actor, stream: r.stream, ...JSON.parse(r.payload) }));
+  return { store, audit, plan, sent, attempt, decided, apply, clock, executions, reconciled };
 }
 
 describe('a redelivered approval whose first resume failed (S1)', () => {
@@ -324,5 +333,145 @@ describe('the Conclude sweep and signatures stored before signatures carried the
     // Assess
     expect(appended).toBe(0);
     expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+});
+
+describe('a redelivery whose re-sent resume is refused answers from the execution (DescribeExecution)', () => {
+  /** The first delivery's send fails; the redelivery's is refused (a spent or timed-out token). */
+  async function refusedRedelivery(prepare: (w: Awaited<ReturnType<typeof world>>) => void) {
+    const w = await world();
+    w.plan.push('transient', 'timed_out');
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+    prepare(w);
+    return { w, again: await w.attempt(OLIVIA, ['click', 'a-1']) };
+  }
+  const ended = (
+    w: Awaited<ReturnType<typeof world>>,
+    result: Parameters<LocalExecutionRegistry['end']>[1],
+  ) => {
+    w.executions.started(EXECUTION_ARN);
+    w.executions.end(EXECUTION_ARN, result, NOW_MS + 6 * 3_600_000);
+  };
+
+  it('still RUNNING: says the re-send failed and the execution runs on, and records it', async () => {
+    // Act
+    const { w, again } = await refusedRedelivery((w) => w.executions.started(EXECUTION_ARN));
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'running', replayed: true });
+    expect(again.workflow).toMatchObject({ finding: 'running', status: 'RUNNING', decision: null });
+    expect(again.workflow?.message).toMatch(
+      /Re-sending it to the workflow failed: the execution is still running/,
+    );
+    expect(w.reconciled()).toEqual([
+      expect.objectContaining({
+        actor: 'stagegate/approvals',
+        stream: 'execution:day3-2013-10-09',
+        approval_id: APPROVAL_ID,
+        decision: 'approved',
+        finding: 'running',
+        execution_status: 'RUNNING',
+        workflow_decision: null,
+      }),
+    ]);
+    expect(w.decided()).toEqual([['approval_decided', OLIVIA, 'approved']]);
+  });
+
+  it('SUCCEEDED after the approval: "approved and micro-live started", recorded once over two redeliveries', async () => {
+    // Prepare
+    const { w, again } = await refusedRedelivery((w) =>
+      ended(w, {
+        status: 'SUCCEEDED',
+        output: {
+          outcome: 'micro_live_started',
+          reason: 'micro-live slice active',
+          decision: 'approved',
+          decidedBy: OLIVIA,
+          sliceId: 'ml-1',
+        },
+      }),
+    );
+    w.plan.push('timed_out');
+
+    // Act
+    const third = await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    for (const answer of [again, third]) {
+      expect(answer).toMatchObject({ execution: 'concluded', replayed: true });
+      expect(answer.workflow).toMatchObject({
+        decision: 'approved',
+        outcome: 'micro_live_started',
+        status: 'SUCCEEDED',
+      });
+      expect(answer.workflow?.message).toContain(
+        `approved by ${OLIVIA} and micro-live started (slice ml-1)`,
+      );
+    }
+    expect(w.reconciled()).toHaveLength(1);
+    expect(w.reconciled()[0]).toMatchObject({
+      finding: 'concluded',
+      workflow_decision: 'approved',
+      workflow_outcome: 'micro_live_started',
+    });
+  });
+
+  it('SUCCEEDED by the timeout: "timed out = not approved", never approved', async () => {
+    // Act
+    const { w, again } = await refusedRedelivery((w) =>
+      ended(w, {
+        status: 'SUCCEEDED',
+        output: {
+          outcome: 'not_approved',
+          reason: 'not approved: no decision within 14400 s (States.Timeout)',
+          decision: 'expired',
+          decidedBy: null,
+          sliceId: null,
+        },
+      }),
+    );
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'concluded' });
+    expect(again.workflow).toMatchObject({ decision: 'expired', outcome: 'not_approved' });
+    expect(again.workflow?.message).toContain('timed out = not approved');
+    expect(w.reconciled()[0]).toMatchObject({ workflow_decision: 'expired' });
+  });
+
+  it('FAILED, TIMED_OUT or ABORTED: ended without concluding the review, no go-ahead', async () => {
+    for (const [error, cause, status] of [
+      ['States.TaskFailed', 'pipeline failed', 'FAILED'],
+      ['States.Timeout', 'execution timed out', 'TIMED_OUT'],
+      ['ExecutionAborted', 'aborted', 'ABORTED'],
+    ] as const) {
+      // Act
+      const { again } = await refusedRedelivery((w) =>
+        ended(w, { status: 'FAILED', error, cause }),
+      );
+
+      // Assess
+      expect(again).toMatchObject({ execution: 'concluded' });
+      expect(again.workflow).toMatchObject({ status, decision: null });
+      expect(again.workflow?.message).toContain(`The workflow ended ${status}`);
+      expect(again.workflow?.message).toContain('no go-ahead was taken');
+    }
+  });
+
+  it('fails closed: when DescribeExecution fails the answer stays "unconfirmed" and claims nothing', async () => {
+    // Act
+    const { w, again } = await refusedRedelivery((w) => {
+      w.executions.describeExecution = async () => {
+        throw new TransientError('DescribeExecution: throttled');
+      };
+    });
+
+    // Assess
+    expect(again).toMatchObject({ execution: 'unconfirmed' });
+    expect(again.workflow).toMatchObject({ finding: 'unconfirmed', status: null, decision: null });
+    expect(again.workflow?.message).toContain('DescribeExecution failed: TransientError');
+    expect(again.workflow?.message).not.toMatch(/approved/);
+    expect(w.reconciled()).toEqual([
+      expect.objectContaining({ finding: 'unconfirmed', execution_status: null }),
+    ]);
   });
 });
