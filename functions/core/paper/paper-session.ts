@@ -71,7 +71,12 @@ import { sessionDataHash } from '../market/session-hash.js';
 import type { MarketSession } from '../market/types.js';
 import { clientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
-import { type IntentTrail, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
+import {
+  cancelOrLearn,
+  type IntentTrail,
+  marketOrderRequest,
+  submitOnce,
+} from '../orders/order-intent.js';
 import { type AccountLimits, type AccountView, accountRefusal } from './account.js';
 import type { SliceRollback } from './slice-rollback.js';
 
@@ -623,7 +628,8 @@ function applyBreaker(run: TickRun, mode: HaltMode, reason: string): void {
  * The kill switch, read before the book (a cancel can change what fills): engaged, its
  * flatten order is adopted, this session's other open orders are canceled and its declared
  * halt mode applies; unreadable, the open orders are canceled and the tick halts sending
- * nothing (fail closed).
+ * nothing (fail closed). A cancel the broker refuses never aborts the halt: the order stays
+ * open in the session (the next tick cancels it again) and the failure is in the halt's reason.
  * @returns the halted result when the switch is unreadable, else null.
  */
 async function applyKillSwitch(
@@ -636,10 +642,15 @@ async function applyKillSwitch(
   const ks = await readKillSwitch(deps);
   if (ks.kind === 'engaged') run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
   if (ks.kind === 'off') return null;
+  const failed: string[] = [];
   run.canceled = await cancelOpen(
     deps,
     open.filter((o) => o.reason !== 'flatten'),
+    failed,
   );
+  const reason = failed.length
+    ? `${ks.reason}; cancel failed, retried next tick: ${failed.join('; ')}`
+    : ks.reason;
   if (run.canceled.length > 0) {
     run.state = {
       ...run.state,
@@ -647,9 +658,9 @@ async function applyKillSwitch(
     };
   }
   if (ks.kind === 'unreadable') {
-    return tickResult(run, 'halted', ks.reason, last.t, [], run.canceled);
+    return tickResult(run, 'halted', reason, last.t, [], run.canceled);
   }
-  applyBreaker(run, mode, ks.reason);
+  applyBreaker(run, mode, reason);
   return null;
 }
 
@@ -1128,11 +1139,26 @@ function escalates(current: PaperSessionState['halt'], mode: HaltMode): boolean 
   return current === null || HALT_RANK[mode] > HALT_RANK[current.mode];
 }
 
-async function cancelOpen(deps: PaperTickDeps, open: readonly PaperOrder[]): Promise<string[]> {
+/**
+ * Cancels `open` (`cancelOrLearn`: a refused cancel of an order the broker shows terminal is
+ * that answer). With `failed`, a cancel still failing is listed there (`<id>: <error>`) and
+ * the rest still cancelled (the kill switch's halt); without, it throws.
+ * @returns the client_order_ids cancelled (or found terminal).
+ */
+async function cancelOpen(
+  deps: PaperTickDeps,
+  open: readonly PaperOrder[],
+  failed?: string[],
+): Promise<string[]> {
   const canceled: string[] = [];
   for (const o of open) {
-    await deps.broker.cancelOrder(o.clientOrderId);
-    canceled.push(o.clientOrderId);
+    try {
+      await cancelOrLearn(deps.broker, o.clientOrderId);
+      canceled.push(o.clientOrderId);
+    } catch (err) {
+      if (!failed) throw err;
+      failed.push(`${o.clientOrderId}: ${(err as Error).message}`);
+    }
   }
   return canceled;
 }

@@ -24,7 +24,7 @@ import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
-import { marketOrderRequest, submitOnce } from '../orders/order-intent.js';
+import { cancelOrLearn, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import { KILL_SWITCH_FLATTEN_LEG, killSwitchFlattenOrderId } from '../paper/paper-session.js';
 
 /** Where the running paper sessions' books are, to flatten them on engage. */
@@ -67,6 +67,11 @@ export interface KillSwitchOutcome {
   readonly flattened: readonly KillSwitchFlattenOrder[];
   /** Sessions (or the registry, `promotionId: '*'`) whose flatten could not be sent here. */
   readonly flattenErrors: readonly { readonly promotionId: string; readonly error: string }[];
+  /**
+   * Open orders whose cancel failed twice (and the broker did not show them terminal): the
+   * switch stays on, the rest is still done, and the sessions' next ticks cancel them again.
+   */
+  readonly cancelErrors: readonly { readonly clientOrderId: string; readonly error: string }[];
 }
 
 /**
@@ -82,8 +87,9 @@ export interface KillSwitchOutcome {
  *
  * @returns the new state, the client_order_ids canceled by THIS call and the flatten orders.
  * @throws the switch store's or the audit sink's errors (the switch is set first: a failure
- *   after it leaves the switch engaged, so gates fail closed); a broker failure while
- *   cancelling propagates after the switch is set; a flatten failure is recorded, not thrown.
+ *   after it leaves the switch engaged, so gates fail closed); the broker's error when its open
+ *   orders cannot be listed (after the switch is set). A cancel that fails twice and a flatten
+ *   failure are recorded in the halt (`cancel_errors`, `flatten_errors`), not thrown.
  */
 export async function setKillSwitch(
   deps: KillSwitchDeps,
@@ -104,8 +110,9 @@ export async function setKillSwitch(
   // its deterministic client_order_id (the broker's known order is taken, never a second), and
   // the halt is recorded once under its key.
   const { state, haltKey } = await changeOnce(deps, input, base);
-  if (!input.engaged) return { state, canceled: [], flattened: [], flattenErrors: [] };
-  const after = await cancelAll(deps, base);
+  if (!input.engaged)
+    return { state, canceled: [], flattened: [], flattenErrors: [], cancelErrors: [] };
+  const { after, cancelErrors } = await cancelAll(deps, base);
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
@@ -127,12 +134,16 @@ export async function setKillSwitch(
           status: f.status,
         })),
         flatten_errors: flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
+        cancel_errors: cancelErrors.map((e) => ({
+          client_order_id: e.clientOrderId,
+          error: e.error,
+        })),
         broker: deps.broker.name,
       },
     },
     haltKey,
   );
-  return { state, canceled: [...after.keys()], flattened, flattenErrors };
+  return { state, canceled: [...after.keys()], flattened, flattenErrors, cancelErrors };
 }
 
 /**
@@ -193,33 +204,62 @@ function isKillSwitchFlatten(id: string): boolean {
 }
 
 /**
- * Cancels every open order at the broker but the kill switch's own flattens; the broker's
- * view after each cancel, by id.
+ * Cancels every open order at the broker but the kill switch's own flattens, failing closed: a
+ * failed cancel takes the broker's terminal answer (`cancelOrLearn`), else is retried once
+ * after the others, else is returned in `cancelErrors` (never thrown: the other orders are
+ * still cancelled and the flattens still sent). Each cancel is recorded (`order_status_changed`).
+ *
+ * @returns the broker's view after each cancel, by id, and the cancels that failed twice.
+ * @throws the broker's error when its open orders cannot be listed; the audit sink's errors.
  */
 async function cancelAll(
   deps: KillSwitchDeps,
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
-): Promise<Map<string, BrokerOrder>> {
+): Promise<Pick<KillSwitchOutcome, 'cancelErrors'> & { after: Map<string, BrokerOrder> }> {
   const after = new Map<string, BrokerOrder>();
-  for (const order of await deps.broker.listOpenOrders()) {
-    if (isKillSwitchFlatten(order.clientOrderId)) continue;
-    const now = await deps.broker.cancelOrder(order.clientOrderId);
-    after.set(order.clientOrderId, now);
-    await deps.audit.append({
-      ...base,
-      kind: 'order_status_changed',
-      subject: { order_id: order.clientOrderId },
-      payload: {
-        client_order_id: order.clientOrderId,
-        status: now.status,
-        previous_status: order.status,
-        filled_qty: now.filledQty,
-        filled_avg_price: now.filledAvgPriceUsd,
-        reason: 'kill switch engaged',
-      },
-    });
+  const open = (await deps.broker.listOpenOrders()).filter(
+    (o) => !isKillSwitchFlatten(o.clientOrderId),
+  );
+  let failed: { order: BrokerOrder; error: string }[] = [];
+  for (const round of [open, null]) {
+    const todo = round ?? failed.map((f) => f.order);
+    failed = [];
+    for (const order of todo) {
+      try {
+        const now = await cancelOrLearn(deps.broker, order.clientOrderId);
+        after.set(order.clientOrderId, now);
+        await recordCancel(deps, base, order, now);
+      } catch (err) {
+        failed.push({ order, error: (err as Error).message });
+      }
+    }
   }
-  return after;
+  const cancelErrors = failed.map((f) => ({
+    clientOrderId: f.order.clientOrderId,
+    error: f.error,
+  }));
+  return { after, cancelErrors };
+}
+
+async function recordCancel(
+  deps: KillSwitchDeps,
+  base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+  order: BrokerOrder,
+  now: BrokerOrder,
+): Promise<void> {
+  await deps.audit.append({
+    ...base,
+    kind: 'order_status_changed',
+    subject: { order_id: order.clientOrderId },
+    payload: {
+      client_order_id: order.clientOrderId,
+      status: now.status,
+      previous_status: order.status,
+      filled_qty: now.filledQty,
+      filled_avg_price: now.filledAvgPriceUsd,
+      reason: 'kill switch engaged',
+    },
+  });
 }
 
 /** The running sessions of today (New York and UTC dates: equity and crypto sessions). */

@@ -94,7 +94,13 @@ class CrashingBroker implements BrokerPort {
     }
     return o;
   }
+  /** Cancels the broker refuses (HTTP 500) before it accepts one again. */
+  refuseCancels = 0;
   cancelOrder(id: string) {
+    if (this.refuseCancels > 0) {
+      this.refuseCancels -= 1;
+      return Promise.reject(new Error('HTTP 500 on DELETE /v2/orders'));
+    }
     return this.inner.cancelOrder(id);
   }
   listOpenOrders() {
@@ -190,6 +196,34 @@ describe('kill switch mid-session', () => {
     const after = h.broker.created.slice(sentBefore);
     const byId = new Map(h.state().orders.map((o) => [o.clientOrderId, o]));
     for (const id of after) expect(byId.get(id)?.reason).toBe('flatten');
+    expect(await h.broker.listPositions()).toEqual([]);
+    expect(await h.broker.listOpenOrders()).toEqual([]);
+  });
+
+  it('a cancel the broker refuses never aborts the halt: the session halts, the order stays open and the next tick cancels it', async () => {
+    // Prepare: the order stays open across a tick; the broker refuses the first cancel
+    const h = harness(180_000);
+    while (!h.state().done && !h.state().orders.some(isOpen)) await h.tick();
+    const openOrder = h.state().orders.find(isOpen);
+    expect(openOrder).toBeDefined();
+    h.broker.refuseCancels = 1;
+
+    // Act
+    h.killSwitch.engage('operator: stop');
+    const halted = await h.tick();
+    const stillOpen = await h.broker.getOrderByClientOrderId(openOrder?.clientOrderId ?? '');
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(halted.decision.action).toBe('halted');
+    expect(halted.decision.canceled).not.toContain(openOrder?.clientOrderId);
+    expect(halted.state.halt?.mode).toBe('flatten');
+    expect(halted.state.halt?.reason).toContain(
+      `cancel failed, retried next tick: ${openOrder?.clientOrderId}: HTTP 500`,
+    );
+    expect(stillOpen?.status).not.toBe('canceled');
+    expect(next.decision.canceled).toContain(openOrder?.clientOrderId);
     expect(await h.broker.listPositions()).toEqual([]);
     expect(await h.broker.listOpenOrders()).toEqual([]);
   });

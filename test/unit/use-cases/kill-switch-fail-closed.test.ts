@@ -1,0 +1,169 @@
+/**
+ * The kill switch fails closed when the broker refuses a cancel (functions/core/use-cases/
+ * kill-switch.ts `cancelAll`): the switch is on, every other order is cancelled, the running
+ * session's flatten is still sent, and the failed cancel (retried once) is in the halt record.
+ */
+import { describe, expect, it } from 'vitest';
+import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
+import type {
+  BrokerOrder,
+  BrokerOrderRequest,
+  BrokerPort,
+} from '../../../functions/ports/broker.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
+import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+
+const NOW = Date.parse('2013-10-09T15:00:00Z');
+
+function resting(clientOrderId: string): BrokerOrder {
+  return {
+    brokerOrderId: `b-${clientOrderId}`,
+    clientOrderId,
+    symbol: 'IBM',
+    side: 'buy',
+    type: 'limit',
+    qty: 1,
+    filledQty: 0,
+    filledAvgPriceUsd: null,
+    status: 'new',
+    submittedAtIso: new Date(NOW - 60_000).toISOString(),
+    updatedAtIso: new Date(NOW - 60_000).toISOString(),
+    feesUsd: 0,
+  } as BrokerOrder;
+}
+
+/** Three resting orders; DELETE of `refused` fails every time (HTTP 500), the order stays open. */
+function broker(refused: string) {
+  const orders = new Map(
+    ['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1'].map((id) => [id, resting(id)]),
+  );
+  const cancelCalls: string[] = [];
+  const sent: BrokerOrderRequest[] = [];
+  const port = {
+    name: 'alpaca-paper',
+    listOpenOrders: async () => [...orders.values()].filter((o) => o.status === 'new'),
+    getOrderByClientOrderId: async (id: string) => orders.get(id) ?? null,
+    cancelOrder: async (id: string) => {
+      cancelCalls.push(id);
+      if (id === refused) throw new Error('HTTP 500 on DELETE /v2/orders');
+      const canceled = { ...(orders.get(id) as BrokerOrder), status: 'canceled' as const };
+      orders.set(id, canceled);
+      return canceled;
+    },
+    submitOrder: async (request: BrokerOrderRequest) => {
+      sent.push(request);
+      const order = {
+        ...resting(request.clientOrderId),
+        side: request.side,
+        qty: request.qty,
+        status: 'accepted' as const,
+      };
+      orders.set(request.clientOrderId, order as BrokerOrder);
+      return { order: order as BrokerOrder, duplicate: false };
+    },
+  } as unknown as BrokerPort;
+  return { port, orders, cancelCalls, sent };
+}
+
+describe('engaging the kill switch when the broker refuses one cancel', () => {
+  it('keeps the switch on, cancels the others, sends the flatten and records the failed cancel (retried once)', async () => {
+    // Prepare: a running session long 10 IBM; the DELETE of sgp_p2_entry_1 fails
+    const b = broker('sgp_p2_entry_1');
+    const clock = new ManualClock(NOW);
+    const audit = new MemoryAuditSink(clock);
+    let state: KillSwitchState | null = null;
+    const session = {
+      promotionId: 'p9',
+      date: '2013-10-09',
+      symbol: 'IBM',
+      market: 'equity-usa',
+      qty: 10,
+      avgPriceUsd: 180,
+      openOrders: 0,
+      openOrderNotionalUsd: 0,
+      open: [],
+      done: false,
+    } as unknown as SessionBookSnapshot;
+    const deps = {
+      killSwitch: {
+        read: async () => state,
+        set: async (s: KillSwitchState) => {
+          state = s;
+        },
+      },
+      audit,
+      clock,
+      environment: 'local' as const,
+      broker: b.port,
+      flatten: {
+        account: 'alpaca-paper:acct',
+        sessionBooks: { save: async () => {}, list: async () => [session] },
+      },
+    };
+
+    // Act
+    const out = await setKillSwitch(deps, {
+      engaged: true,
+      reason: 'broker outage',
+      by: 'web:olivia',
+    });
+
+    // Assess
+    expect((state as KillSwitchState | null)?.engaged).toBe(true);
+    expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p3_entry_1']);
+    expect(b.orders.get('sgp_p1_entry_1')?.status).toBe('canceled');
+    expect(b.orders.get('sgp_p3_entry_1')?.status).toBe('canceled');
+    expect(b.cancelCalls.filter((id) => id === 'sgp_p2_entry_1')).toHaveLength(2);
+    expect(b.sent.map((r) => [r.clientOrderId, r.side, r.qty])).toEqual([
+      ['sgp_p9_kill-flatten_1', 'sell', 10],
+    ]);
+    expect(out.cancelErrors).toEqual([
+      { clientOrderId: 'sgp_p2_entry_1', error: 'HTTP 500 on DELETE /v2/orders' },
+    ]);
+    const halt = audit.records().find((r) => r.kind === 'rollback');
+    expect(JSON.parse(halt?.payload ?? '{}')).toMatchObject({
+      canceled_orders: ['sgp_p1_entry_1', 'sgp_p3_entry_1'],
+      cancel_errors: [
+        { client_order_id: 'sgp_p2_entry_1', error: 'HTTP 500 on DELETE /v2/orders' },
+      ],
+      flattened: [{ promotion_id: 'p9', client_order_id: 'sgp_p9_kill-flatten_1', qty: 10 }],
+    });
+  });
+
+  it("takes the broker's terminal answer when the refused cancel's order already filled", async () => {
+    // Prepare: the DELETE fails because the order filled meanwhile (the broker shows it filled)
+    const b = broker('sgp_p2_entry_1');
+    const filled = {
+      ...(b.orders.get('sgp_p2_entry_1') as BrokerOrder),
+      status: 'filled' as const,
+      filledQty: 1,
+      filledAvgPriceUsd: 180,
+    };
+    const clock = new ManualClock(NOW);
+    const deps = {
+      killSwitch: { read: async () => null, set: async () => {} },
+      audit: new MemoryAuditSink(clock),
+      clock,
+      environment: 'local' as const,
+      broker: {
+        ...b.port,
+        getOrderByClientOrderId: async (id: string) => (id === 'sgp_p2_entry_1' ? filled : null),
+      } as BrokerPort,
+    };
+
+    // Act
+    const out = await setKillSwitch(deps, {
+      engaged: true,
+      reason: 'broker outage',
+      by: 'web:olivia',
+    });
+
+    // Assess: no error; the broker's answer is recorded as the order's status
+    expect(out.cancelErrors).toEqual([]);
+    expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1']);
+    const change = deps.audit.records().find((r) => r.subject?.order_id === 'sgp_p2_entry_1');
+    expect(JSON.parse(change?.payload ?? '{}')).toMatchObject({ status: 'filled', filled_qty: 1 });
+  });
+});
