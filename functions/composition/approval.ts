@@ -27,7 +27,12 @@ import { S3ReportPublisher } from '../adapters/s3/s3-report-publisher.js';
 import { powertoolsSecretReader, SecretsManagerSecrets } from '../adapters/secrets/secrets.js';
 import { SfnExecutions } from '../adapters/sfn/sfn-executions.js';
 import { SfnTaskTokens } from '../adapters/sfn/sfn-task-tokens.js';
-import { approvalMessage, decisionMessage, progressMessage } from '../adapters/slack/messages.js';
+import {
+  approvalMessage,
+  decisionMessage,
+  findingMessage,
+  progressMessage,
+} from '../adapters/slack/messages.js';
 import { SlackNotifier, type SlackPoster } from '../adapters/slack/slack-notifier.js';
 import { WebhookNotifier } from '../adapters/slack/webhook-notifier.js';
 import { traced } from '../adapters/tracing.js';
@@ -129,6 +134,8 @@ export function announcerFor(
       notifier.postApprovalRequest(approvalMessage(summary, links, { interactive })),
     outcome: (summary, outcome, ref) =>
       notifier.updateMessage(ref.channel, ref.ts, decisionMessage(summary, outcome)),
+    finding: (summary, finding, ref) =>
+      notifier.updateMessage(ref.channel, ref.ts, findingMessage(summary, finding)),
     progress: (summary, p, ref) => {
       const links = {
         approvalId: p.approvalId,

@@ -25,6 +25,18 @@ export interface AnnouncedOutcome {
   readonly atIso: string;
 }
 
+/**
+ * What the workflow did with a decided request, as read from its execution after a
+ * redelivery's re-sent resume was refused (core/approval/workflow-finding.ts).
+ */
+export interface AnnouncedFinding {
+  readonly approvalId: string;
+  /** `running`: the execution has not ended; `concluded`: it ended (see `message`). */
+  readonly finding: 'running' | 'concluded';
+  /** One sentence: what the workflow did (never claims more than the execution says). */
+  readonly message: string;
+}
+
 /** A request of a multi-signature chain that is signed in part and still waits. */
 export interface AnnouncedProgress {
   readonly approvalId: string;
@@ -49,6 +61,12 @@ export interface ApprovalAnnouncer {
    * @throws NotificationRejectedError or TransientError.
    */
   outcome(summary: ApprovalSummary, outcome: AnnouncedOutcome, ref: PostedMessage): Promise<void>;
+  /**
+   * Replaces the posted request with what the workflow did with its decision (a redelivery's
+   * finding), instead of the decision itself: the channel never says more than the execution.
+   * @throws NotificationRejectedError or TransientError.
+   */
+  finding(summary: ApprovalSummary, finding: AnnouncedFinding, ref: PostedMessage): Promise<void>;
   /**
    * Replaces the posted request after a partial signature: who signed (role, when) and which
    * steps are still due; the request stays open (its buttons stay).

@@ -420,6 +420,38 @@ export function decisionMessage(summary: ApprovalSummary, info: DecisionInfo): S
   return { text: truncate(escapeMrkdwn(`${title}${byText} at ${info.atIso}`), 3000), blocks };
 }
 
+/** What the workflow did with a decided request (ports/approval-announcer.ts `finding`). */
+export interface FindingInfo {
+  readonly approvalId: string;
+  readonly finding: 'running' | 'concluded';
+  /** The finding's sentence (core/approval/workflow-finding.ts). */
+  readonly message: string;
+}
+
+/**
+ * The message that replaces the request when a redelivery read the execution (its re-sent
+ * resume was refused): the finding's own sentence, the candidate and its metrics, NO buttons
+ * and no claim beyond the finding (never "Micro-live ... starting").
+ */
+export function findingMessage(summary: ApprovalSummary, info: FindingInfo): SlackMessage {
+  const prefix = `approval:${info.approvalId}:${info.finding}`;
+  const title = `Decided: ${headline(summary)}`;
+  const icon = info.finding === 'running' ? ':hourglass_flowing_sand:' : ':information_source:';
+  return {
+    text: truncate(escapeMrkdwn(`${title}: ${info.message}`), 3000),
+    blocks: [
+      { type: 'header', block_id: `${prefix}:header`, text: plain(title) },
+      {
+        type: 'section',
+        block_id: `${prefix}:finding`,
+        text: md(`${icon} ${escapeMrkdwn(info.message)}`),
+      },
+      candidateSection(summary, prefix),
+      { type: 'section', block_id: `${prefix}:metrics`, fields: metricFields(summary) },
+    ],
+  };
+}
+
 /** A partly signed request of a multi-signature chain (ports/approval-announcer.ts). */
 export interface ChainProgress {
   /** The signatures the request needs, in order. */

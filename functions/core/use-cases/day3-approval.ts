@@ -260,19 +260,36 @@ async function applySignature(
   }
   const { execution, workflow } = await resume(deps, view, signature, s.token);
   if (recorded && view.resume) return { ...base, execution, workflow, announceError: null };
-  const announceError = await announce(deps, view.approvalId, messageRef, (v, ref) =>
-    deps.announcer.outcome(
-      v.summary,
-      {
-        approvalId: view.approvalId,
-        decision: signature.decision,
-        by: signature.by,
-        atIso: signature.atIso,
-      },
-      ref,
-    ),
-  );
+  const announceError = await announceDecided(deps, s, workflow, messageRef);
   return { ...base, execution, workflow, announceError };
+}
+
+/**
+ * Updates the announced message of a complete chain: with the decision; or, when a redelivery
+ * read the execution (`workflow`, its re-sent resume refused), with the workflow's finding
+ * instead, so the channel never says more than the execution (never "Approved ... micro-live
+ * starting" on a timed-out or failed one). An `unconfirmed` finding leaves the message as it
+ * is: nothing is known, nothing is claimed (the approver's answer and the audit say so).
+ */
+function announceDecided(
+  deps: ApplyDecisionDeps,
+  { view, signature }: StoredSignature,
+  workflow: WorkflowFinding | null,
+  messageRef: PostedMessage | null | undefined,
+): Promise<string | null> {
+  const finding = workflow?.finding;
+  if (finding === 'unconfirmed') return Promise.resolve(null);
+  const { approvalId } = view;
+  if (workflow && finding) {
+    const announced = { approvalId, finding, message: workflow.message };
+    return announce(deps, approvalId, messageRef, (v, ref) =>
+      deps.announcer.finding(v.summary, announced, ref),
+    );
+  }
+  const { decision, by, atIso } = signature;
+  return announce(deps, approvalId, messageRef, (v, ref) =>
+    deps.announcer.outcome(v.summary, { approvalId, decision, by, atIso }, ref),
+  );
 }
 
 /**

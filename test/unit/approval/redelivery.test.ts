@@ -68,6 +68,8 @@ async function world(chain?: ApprovalStep[]) {
     sent.push({ token, kind });
   };
   const executions = new LocalExecutionRegistry();
+  /** What the channel was told: the decision (`outcome`) or the workflow's finding. */
+  const announced: Record<string, unknown>[] = [];
   const apply: ApplyDecisionDeps = {
     approvals: store,
     environment: 'local',
@@ -79,8 +81,13 @@ async function world(chain?: ApprovalStep[]) {
       sendTaskFailure: (token) => send(token, 'failure'),
       sendTaskHeartbeat: async () => undefined,
     },
-    announcer: { progress: async () => undefined, outcome: async () => undefined } as never,
-    microLive: { getMessageRef: async () => null } as never,
+    announcer: {
+      progress: async () => undefined,
+      outcome: async (_s, o) => void announced.push({ kind: 'outcome', decision: o.decision }),
+      finding: async (_s, f) => void announced.push({ kind: 'finding', ...f }),
+      request: async () => ({ channel: 'C1', ts: '1.0' }),
+    },
+    microLive: { getMessageRef: async () => ({ channel: 'C1', ts: '1.0' }) } as never,
   };
   const attempt = async (approver: string, key: unknown[] | null) =>
     applyApprovalDecision(
@@ -112,7 +119,19 @@ async function world(chain?: ApprovalStep[]) {
       .records()
       .filter((r) => r.kind === 'approval_reconciled')
       .map((r) => ({ actor: r.actor, stream: r.stream, ...JSON.parse(r.payload) }));
-  return { store, audit, plan, sent, attempt, decided, apply, clock, executions, reconciled };
+  return {
+    store,
+    audit,
+    plan,
+    sent,
+    attempt,
+    decided,
+    apply,
+    clock,
+    executions,
+    reconciled,
+    announced,
+  };
 }
 
 describe('a redelivered approval whose first resume failed (S1)', () => {
@@ -455,6 +474,63 @@ describe('a redelivery whose re-sent resume is refused answers from the executio
       expect(again.workflow?.message).toContain(`The workflow ended ${status}`);
       expect(again.workflow?.message).toContain('no go-ahead was taken');
     }
+  });
+
+  it('the channel is told the finding, never "Approved ... micro-live starting": timed out, failed, still running; an unconfirmed one leaves the message', async () => {
+    const timedOut = {
+      status: 'SUCCEEDED',
+      output: {
+        outcome: 'not_approved',
+        reason: 'not approved: no decision within 14400 s (States.Timeout)',
+        decision: 'expired',
+        decidedBy: null,
+        sliceId: null,
+      },
+    } as const;
+    const cases = [
+      ['timed out', (w) => ended(w, timedOut), 'concluded', 'timed out = not approved'],
+      [
+        'failed',
+        (w) => ended(w, { status: 'FAILED', error: 'States.TaskFailed', cause: 'x' }),
+        'concluded',
+        'The workflow ended FAILED',
+      ],
+      ['running', (w) => w.executions.started(EXECUTION_ARN), 'running', 'still running'],
+    ] as const satisfies readonly (readonly [
+      string,
+      (w: Awaited<ReturnType<typeof world>>) => void,
+      string,
+      string,
+    ])[];
+    for (const [, prepare, finding, says] of cases) {
+      // Act
+      const { w } = await refusedRedelivery(prepare);
+
+      // Assess
+      expect(w.announced).toEqual([
+        expect.objectContaining({ kind: 'finding', approvalId: APPROVAL_ID, finding }),
+      ]);
+      expect(w.announced[0]?.message).toContain(says);
+    }
+    const { w } = await refusedRedelivery((w) => {
+      w.executions.describeExecution = async () => {
+        throw new TransientError('DescribeExecution: throttled');
+      };
+    });
+    expect(w.announced).toEqual([]);
+  });
+
+  it('control: a redelivery whose re-sent resume goes through announces the decision', async () => {
+    // Prepare
+    const w = await world();
+    w.plan.push('transient');
+    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+
+    // Act
+    await w.attempt(OLIVIA, ['click', 'a-1']);
+
+    // Assess
+    expect(w.announced).toEqual([{ kind: 'outcome', decision: 'approved' }]);
   });
 
   it('fails closed: when DescribeExecution fails the answer stays "unconfirmed" and claims nothing', async () => {

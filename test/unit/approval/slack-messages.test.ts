@@ -7,6 +7,7 @@ import {
   approvalMessage,
   decisionMessage,
   escapeMrkdwn,
+  findingMessage,
   type SlackBlock,
   type SlackButton,
 } from '../../../functions/adapters/slack/messages.js';
@@ -198,6 +199,24 @@ describe('approvalMessage', () => {
       if (b.type === 'section' && b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
       if (b.type === 'section') expect((b.fields ?? []).length).toBeLessThanOrEqual(10);
     }
+  });
+});
+
+describe('findingMessage', () => {
+  it("says the workflow's finding and nothing more: no buttons, no 'Approved', no micro-live claim", () => {
+    // Act
+    const msg = findingMessage(summary(), {
+      approvalId: APPROVAL_ID,
+      finding: 'concluded',
+      message: 'Your decision is recorded. The workflow has concluded: timed out = not approved.',
+    });
+
+    // Assess
+    const all = texts(msg.blocks).join('\n');
+    expect(all).toContain('timed out = not approved');
+    expect(all).not.toMatch(/Approved|Micro-live/);
+    expect(buttons(msg.blocks)).toEqual([]);
+    expect(msg.text).toContain('timed out = not approved');
   });
 });
 
