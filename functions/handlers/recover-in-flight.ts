@@ -3,12 +3,17 @@
  * promotions left mid-flight longer than any execution runs, reconciles their orders with the
  * broker by client_order_id and closes them with `workflow_failed`; never sends an order. Then
  * cancels every `gtc` order of the account that outlived its UTC day and that no unfinished
- * paper session tracks (functions/core/use-cases/gtc-day-close.ts; the schedule runs at minute
- * 0 of every hour, so at 00:00 UTC, the crypto close).
+ * paper session tracks, except the flattens, left working and logged
+ * (functions/core/use-cases/gtc-day-close.ts; the schedule runs at minute 0 of every hour, so at
+ * 00:00 UTC, the crypto close).
  *
- * Event: `{ source: "schedule", scheduledTime? }`. Returns `{ recovered, failed, gtcClosed }`.
- * Errors: when any run (or gtc order) failed to recover it throws a
- * `TransientError` after sweeping the others (the next schedule retries them).
+ * Event: `{ source: "schedule", scheduledTime? }`. Returns
+ * `{ recovered, failed, gtcClosed, gtcLeftWorking }`.
+ * Errors: when any run (or gtc order) failed to recover it throws a `TransientError` after
+ * sweeping the others, naming each: `promotion:<id>` and `gtc_order:<client_order_id>` (a failed
+ * cancel, still open: the next schedule retries them), `gtc_unrecorded:<client_order_id>`
+ * (cancelled at the broker but its record failed: no later run sees it, the operator records it,
+ * docs/runbook.md).
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
@@ -47,17 +52,25 @@ export function createHandler(provide: Provide<PromotionRecoveryDeps>) {
       metrics.addMetric('InFlightRecovered', MetricUnit.Count, out.recovered.length);
       for (const r of out.recovered) logger.warn('recovered an abandoned run', { ...r });
       for (const c of gtc.closed) logger.warn('canceled a gtc order past its UTC day', { ...c });
+      for (const l of gtc.leftWorking) {
+        logger.warn('left a flatten working past its UTC day', { ...l });
+      }
       const failed = [
         ...out.failed.map((f) => `${f.workflow}:${f.id}`),
         ...gtc.failed.map((f) => `gtc_order:${f.clientOrderId}`),
+        ...gtc.unrecorded.map((u) => `gtc_unrecorded:${u.clientOrderId}`),
       ];
       if (failed.length > 0) {
-        logger.error('in-flight recovery incomplete', { failed: out.failed, gtc: gtc.failed });
+        logger.error('in-flight recovery incomplete', {
+          failed: out.failed,
+          gtc: gtc.failed,
+          gtcUnrecorded: gtc.unrecorded,
+        });
         throw new TransientError(
           `${failed.length} abandoned run(s) or order(s) not recovered: ${failed.join(', ')}`,
         );
       }
-      return { ...out, gtcClosed: gtc.closed };
+      return { ...out, gtcClosed: gtc.closed, gtcLeftWorking: gtc.leftWorking };
     },
     { emitsMetrics: true },
   );

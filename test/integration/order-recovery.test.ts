@@ -603,9 +603,10 @@ describe('the crypto close for gtc orders no paper session watches', () => {
     await gtcFake?.close();
   });
 
-  it("cancels at 00:00 UTC every gtc order of the past day that no unfinished session tracks, books a promotion's fill and records each once; a session's own order, today's and a day order are left alone", async () => {
+  it("cancels at 00:00 UTC every gtc order of the past day that no unfinished session tracks, books a promotion's fill and records each once; the flattens are left working and reported; a session's own order, today's and a day order are left alone", async () => {
     // Prepare: on 2013-10-08 (UTC) a promotion's crypto entry, the crash sweeper's flatten of
-    // another, a running session's own order and an equity day order; today one more
+    // another, a kill-switch flatten, a slice rollback's flatten, a running session's own order
+    // and an equity day order; today one more
     const base = alpacaDeps();
     const deps: PromotionRecoveryDeps = { ...base, brokerAt: () => gtcBroker };
     const { p } = await stageApproved(deps, '2013-10-08T15:30:00.000Z', 'gtc-close');
@@ -632,9 +633,20 @@ describe('the crypto close for gtc orders no paper session watches', () => {
       leg: 'recovflat',
       attempt: 1,
     });
+    const killFlatten = clientOrderId({
+      promotionId: 'pr-20131008-killed',
+      leg: 'kill-flatten',
+      attempt: 1,
+    });
+    const rollback = clientOrderId({
+      promotionId: 'pr-20131008-slice',
+      leg: 'flatten',
+      attempt: 1,
+    });
+    const flattens = [flatten, killFlatten, rollback];
     const sessions = clientOrderId({ promotionId: 'pr-20131008-live', leg: 's1', attempt: 1 });
     const equityDay = clientOrderId({ promotionId: 'pr-20131008-eq', leg: 'entry', attempt: 1 });
-    await send(flatten, 'ETHUSD', 'gtc');
+    for (const id of flattens) await send(id, 'ETHUSD', 'gtc');
     await send(sessions, 'BTCUSD', 'gtc');
     await send(equityDay, 'IBM', 'day');
     const account = accountKeyOf(gtcBroker.name, deps.brokerAccount);
@@ -663,18 +675,22 @@ describe('the crypto close for gtc orders no paper session watches', () => {
     clock.advance(3_600_000);
     const again = await closeGtcOrdersPastTheirDay(deps, clock.now());
 
-    // Assess: the promotion's entry and the sweeper's flatten canceled, nothing else
+    // Assess: the promotion's entry canceled, nothing else; the flattens left working, reported
     const status = (id: string) => gtcFake.orders().find((o) => o.clientOrderId === id)?.status;
-    expect(out.failed).toEqual([]);
-    expect(out.closed.map((c) => c.clientOrderId).sort()).toEqual(
-      [mine?.order.clientOrderId, flatten].sort(),
-    );
-    expect([status(flatten), status(mine?.order.clientOrderId ?? '')]).toEqual([
-      'canceled',
-      'canceled',
-    ]);
+    expect(flattens.map(status)).not.toContain('canceled');
+    expect(status(mine?.order.clientOrderId ?? '')).toBe('canceled');
     expect([status(sessions), status(today), status(equityDay)]).not.toContain('canceled');
-    expect(again).toEqual({ closed: [], failed: [] });
+    expect(out.closed.map((c) => c.clientOrderId)).toEqual([mine?.order.clientOrderId]);
+    expect(out.failed).toEqual([]);
+    expect(out.unrecorded).toEqual([]);
+    expect(out.leftWorking.map((l) => [l.clientOrderId, l.symbol])).toEqual(
+      flattens.map((id) => [id, 'ETHUSD']),
+    );
+    expect(out.leftWorking.every((l) => Date.parse(l.submittedAtIso) < clock.now())).toBe(true);
+    // the next hour: nothing to cancel, the flattens still working and reported again
+    expect(again.closed).toEqual([]);
+    expect(again.failed).toEqual([]);
+    expect(again.leftWorking.map((l) => l.clientOrderId)).toEqual(flattens);
     // The entry's half fill is booked on the promotion, once
     const [entryAfter] = await base.promotions.listOrders(p.promotionId);
     expect(entryAfter).toMatchObject({
@@ -690,10 +706,89 @@ describe('the crypto close for gtc orders no paper session watches', () => {
       .filter(
         (r) =>
           r.status === 'canceled' &&
-          [flatten, mine?.order.clientOrderId].includes(r.client_order_id),
+          [...flattens, mine?.order.clientOrderId].includes(r.client_order_id),
       );
-    expect(canceledRecords.map((r) => r.client_order_id).sort()).toEqual(
-      [mine?.order.clientOrderId, flatten].sort(),
-    );
+    expect(canceledRecords.map((r) => r.client_order_id)).toEqual([mine?.order.clientOrderId]);
+  });
+});
+
+describe('the crypto close when a cancelled order cannot be recorded', () => {
+  const clock = new ManualClock(Date.parse('2013-10-08T23:00:00.000Z'));
+  let recFake: FakeAlpaca;
+  let recBroker: AlpacaPaperBroker;
+
+  beforeAll(async () => {
+    ({ fake: recFake, broker: recBroker } = await startAccount(clock, {
+      fake: { statusSchedule: ['new'] },
+    }));
+  });
+
+  afterAll(async () => {
+    await recFake?.close();
+  });
+
+  it('retries the record of a cancelled order within the run; one whose record keeps failing is reported unrecorded, not failed', async () => {
+    // Prepare: two gtc orders of 2013-10-08 no session tracks; the audit refuses the first
+    // one's record twice (then takes it) and the second one's always
+    const base = alpacaDeps();
+    const flaky = clientOrderId({ promotionId: 'pr-20131008-flaky', leg: 'entry', attempt: 1 });
+    const lost = clientOrderId({ promotionId: 'pr-20131008-lost', leg: 'entry', attempt: 1 });
+    for (const id of [flaky, lost]) {
+      await recBroker.submitOrder({
+        clientOrderId: id,
+        symbol: 'BTCUSD',
+        side: 'buy',
+        qty: 0.1,
+        type: 'market',
+        timeInForce: 'gtc',
+      });
+    }
+    const refusals = new Map([
+      [flaky, 2],
+      [lost, Number.POSITIVE_INFINITY],
+    ]);
+    const refuse = (drafts: readonly { payload?: unknown }[]) => {
+      const id = (drafts[0]?.payload as { client_order_id?: string } | undefined)?.client_order_id;
+      const left = id === undefined ? 0 : (refusals.get(id) ?? 0);
+      if (left > 0 && id !== undefined) {
+        refusals.set(id, left - 1);
+        throw new Error(`audit store unavailable for ${id}`);
+      }
+    };
+    const audit = Object.assign(Object.create(base.audit) as typeof base.audit, {
+      append: async (draft: Parameters<typeof base.audit.append>[0]) => {
+        refuse([draft]);
+        return base.audit.append(draft);
+      },
+      appendManyOnce: async (drafts: never[], key: string) => {
+        refuse(drafts);
+        return (
+          base.audit as unknown as { appendManyOnce: (...a: unknown[]) => unknown }
+        ).appendManyOnce.call(base.audit, drafts, key);
+      },
+    });
+    const deps: PromotionRecoveryDeps = { ...base, audit, brokerAt: () => recBroker };
+    clock.set(Date.parse('2013-10-09T00:00:00.000Z'));
+
+    // Act
+    const out = await closeGtcOrdersPastTheirDay(deps, clock.now());
+
+    // Assess: both canceled at the broker; the flaky one recorded once, the lost one named
+    const status = (id: string) => recFake.orders().find((o) => o.clientOrderId === id)?.status;
+    expect([status(flaky), status(lost)]).toEqual(['canceled', 'canceled']);
+    expect(out.closed.map((c) => c.clientOrderId)).toEqual([flaky]);
+    expect(out.failed).toEqual([]);
+    expect(out.unrecorded).toEqual([
+      {
+        clientOrderId: lost,
+        statusAfter: 'canceled',
+        error: `Error: audit store unavailable for ${lost}`,
+      },
+    ]);
+    const recorded = (await readAuditObjects(stack.servers.s3Endpoint))
+      .filter((r) => r.kind === 'order_status_changed')
+      .map((r) => (JSON.parse(String(r.payload)) as { client_order_id: string }).client_order_id)
+      .filter((id) => id === flaky || id === lost);
+    expect(recorded).toEqual([flaky]);
   });
 });
