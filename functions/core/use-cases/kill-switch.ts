@@ -69,7 +69,10 @@ export interface KillSwitchOutcome {
   readonly flattenErrors: readonly { readonly promotionId: string; readonly error: string }[];
   /**
    * Open orders whose cancel failed twice (and the broker did not show them terminal): the
-   * switch stays on, the rest is still done, and the sessions' next ticks cancel them again.
+   * switch stays on and the rest is still done, but these orders may still be live. Only a
+   * running paper session's own orders are cancelled again by its next ticks; a promotion
+   * entry, a micro-live order or a sweeper flatten is not: the operator must engage again
+   * (every door says so).
    */
   readonly cancelErrors: readonly { readonly clientOrderId: string; readonly error: string }[];
 }
@@ -112,7 +115,7 @@ export async function setKillSwitch(
   const { state, haltKey } = await changeOnce(deps, input, base);
   if (!input.engaged)
     return { state, canceled: [], flattened: [], flattenErrors: [], cancelErrors: [] };
-  const { after, cancelErrors } = await cancelAll(deps, base);
+  const { after, cancelErrors } = await cancelAll(deps, base, haltKey);
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
@@ -207,7 +210,12 @@ function isKillSwitchFlatten(id: string): boolean {
  * Cancels every open order at the broker but the kill switch's own flattens, failing closed: a
  * failed cancel takes the broker's terminal answer (`cancelOrLearn`), else is retried once
  * after the others, else is returned in `cancelErrors` (never thrown: the other orders are
- * still cancelled and the flattens still sent). Each cancel is recorded (`order_status_changed`).
+ * still cancelled and the flattens still sent). Each cancel is recorded (`order_status_changed`)
+ * OUTSIDE the failure handling: an audit error is thrown (the switch is already on), never taken
+ * for a failed cancel, so an append that committed and then threw is not retried into a second
+ * record. With the engage's idempotency key the record is keyed
+ * (`['kill-switch-cancel', ...haltKey, client_order_id, status]`): a redelivery that still finds
+ * the order open records the same transition once.
  *
  * @returns the broker's view after each cancel, by id, and the cancels that failed twice.
  * @throws the broker's error when its open orders cannot be listed; the audit sink's errors.
@@ -215,6 +223,7 @@ function isKillSwitchFlatten(id: string): boolean {
 async function cancelAll(
   deps: KillSwitchDeps,
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+  haltKey: unknown[] | null,
 ): Promise<Pick<KillSwitchOutcome, 'cancelErrors'> & { after: Map<string, BrokerOrder> }> {
   const after = new Map<string, BrokerOrder>();
   const open = (await deps.broker.listOpenOrders()).filter(
@@ -225,13 +234,15 @@ async function cancelAll(
     const todo = round ?? failed.map((f) => f.order);
     failed = [];
     for (const order of todo) {
+      let now: BrokerOrder;
       try {
-        const now = await cancelOrLearn(deps.broker, order.clientOrderId);
-        after.set(order.clientOrderId, now);
-        await recordCancel(deps, base, order, now);
+        now = await cancelOrLearn(deps.broker, order.clientOrderId);
       } catch (err) {
         failed.push({ order, error: (err as Error).message });
+        continue;
       }
+      after.set(order.clientOrderId, now);
+      await recordCancel(deps, base, { order, now, haltKey });
     }
   }
   const cancelErrors = failed.map((f) => ({
@@ -244,22 +255,27 @@ async function cancelAll(
 async function recordCancel(
   deps: KillSwitchDeps,
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
-  order: BrokerOrder,
-  now: BrokerOrder,
+  cancel: { order: BrokerOrder; now: BrokerOrder; haltKey: unknown[] | null },
 ): Promise<void> {
-  await deps.audit.append({
-    ...base,
-    kind: 'order_status_changed',
-    subject: { order_id: order.clientOrderId },
-    payload: {
-      client_order_id: order.clientOrderId,
-      status: now.status,
-      previous_status: order.status,
-      filled_qty: now.filledQty,
-      filled_avg_price: now.filledAvgPriceUsd,
-      reason: 'kill switch engaged',
+  const { order, now, haltKey } = cancel;
+  const key = haltKey ? ['kill-switch-cancel', ...haltKey, order.clientOrderId, now.status] : null;
+  await appendKeyed(
+    deps.audit,
+    {
+      ...base,
+      kind: 'order_status_changed',
+      subject: { order_id: order.clientOrderId },
+      payload: {
+        client_order_id: order.clientOrderId,
+        status: now.status,
+        previous_status: order.status,
+        filled_qty: now.filledQty,
+        filled_avg_price: now.filledAvgPriceUsd,
+        reason: 'kill switch engaged',
+      },
     },
-  });
+    key,
+  );
 }
 
 /** The running sessions of today (New York and UTC dates: equity and crypto sessions). */

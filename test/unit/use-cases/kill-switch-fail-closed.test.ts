@@ -4,6 +4,7 @@
  * session's flatten is still sent, and the failed cancel (retried once) is in the halt record.
  */
 import { describe, expect, it } from 'vitest';
+import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import type {
   BrokerOrder,
@@ -165,5 +166,96 @@ describe('engaging the kill switch when the broker refuses one cancel', () => {
     expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1']);
     const change = deps.audit.records().find((r) => r.subject?.order_id === 'sgp_p2_entry_1');
     expect(JSON.parse(change?.payload ?? '{}')).toMatchObject({ status: 'filled', filled_qty: 1 });
+  });
+});
+
+/** An audit sink whose first `order_status_changed` append commits and then throws. */
+class CommitThenThrowSink extends MemoryAuditSink {
+  thrown = false;
+  private once(drafts: readonly AuditDraft[]): void {
+    if (this.thrown || !drafts.some((d) => d.kind === 'order_status_changed')) return;
+    this.thrown = true;
+    throw new Error('S3 timeout after the PUT committed');
+  }
+  private keyed = false;
+  override async append(draft: AuditDraft): Promise<AuditRecord> {
+    const record = await super.append(draft);
+    if (!this.keyed) this.once([draft]);
+    return record;
+  }
+  override async appendManyOnce(
+    drafts: readonly AuditDraft[],
+    key: string,
+  ): Promise<{ records: AuditRecord[]; replayed: boolean }> {
+    this.keyed = true;
+    const out = await super.appendManyOnce(drafts, key).finally(() => {
+      this.keyed = false;
+    });
+    this.once(drafts);
+    return out;
+  }
+}
+
+function plainDeps(audit: MemoryAuditSink, port: BrokerPort, clock: ManualClock) {
+  let state: KillSwitchState | null = null;
+  return {
+    killSwitch: {
+      read: async () => state,
+      set: async (s: KillSwitchState) => {
+        state = s;
+      },
+    },
+    audit,
+    clock,
+    environment: 'local' as const,
+    broker: port,
+  };
+}
+
+function changesOf(audit: MemoryAuditSink, id: string) {
+  return audit
+    .records()
+    .filter((r) => r.kind === 'order_status_changed' && r.subject?.order_id === id);
+}
+
+describe('engaging the kill switch when the audit append of a cancel commits and then throws', () => {
+  it('records the cancel once and throws the audit error (never a failed cancel retried)', async () => {
+    // Prepare: three resting orders, every DELETE succeeds; p1's record commits, then throws
+    const b = broker('none');
+    const clock = new ManualClock(NOW);
+    const audit = new CommitThenThrowSink(clock);
+
+    // Act
+    const engage = setKillSwitch(plainDeps(audit, b.port, clock), {
+      engaged: true,
+      reason: 'audit outage',
+      by: 'web:olivia',
+    });
+
+    // Assess: the audit error propagates; p1 cancelled once, recorded once
+    await expect(engage).rejects.toThrow('S3 timeout after the PUT committed');
+    expect(b.cancelCalls.filter((id) => id === 'sgp_p1_entry_1')).toHaveLength(1);
+    expect(changesOf(audit, 'sgp_p1_entry_1')).toHaveLength(1);
+  });
+
+  it('a redelivery under the same idempotency key that still lists the order records it once', async () => {
+    // Prepare: the broker's listing is stale (still lists every order as open after its cancel)
+    const b = broker('none');
+    const stale = [...b.orders.values()];
+    const port = { ...b.port, listOpenOrders: async () => stale } as BrokerPort;
+    const clock = new ManualClock(NOW);
+    const audit = new CommitThenThrowSink(clock);
+    const deps = plainDeps(audit, port, clock);
+    const input = { engaged: true, reason: 'audit outage', by: 'web:olivia', idempotencyKey: 'k1' };
+
+    // Act: the first delivery fails on the audit, the redelivery completes
+    await expect(setKillSwitch(deps, input)).rejects.toThrow('S3 timeout');
+    const out = await setKillSwitch(deps, input);
+
+    // Assess: each order's cancel recorded once; nothing left in cancel errors
+    expect(out.cancelErrors).toEqual([]);
+    for (const id of ['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1'])
+      expect(changesOf(audit, id)).toHaveLength(1);
+    expect(audit.records().filter((r) => r.kind === 'rollback')).toHaveLength(1);
   });
 });
