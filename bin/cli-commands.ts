@@ -65,6 +65,7 @@ import {
 } from '../local/slack-local.js';
 import { lastRunAccount, recordRunAccount } from '../local/state-lock.js';
 import { CliError, fromUserCwd, type GlobalOpts, type RunOpts } from './cli-shared.js';
+import { killOutcomeText } from './kill-outcome.js';
 
 async function withStack<T>(
   opts: GlobalOpts,
@@ -425,7 +426,7 @@ export const kill = async (action: string, o: OptionValues, cmd: Command) => {
       const broker = deps.brokerAt(Date.now());
       const flattens =
         readPaperSessionSettings(stack.runtime.env).haltModes.killSwitch === 'flatten';
-      const { state, canceled, flattened } = await setKillSwitch(
+      const out = await setKillSwitch(
         {
           killSwitch: deps.killSwitch,
           audit: deps.audit,
@@ -443,13 +444,9 @@ export const kill = async (action: string, o: OptionValues, cmd: Command) => {
         },
         { engaged: action === 'on', reason: o.reason, by: o.by },
       );
-      process.stdout.write(
-        `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}` +
-          (state.engaged
-            ? `; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}`
-            : '') +
-          '\n',
-      );
+      const { text, exitCode } = killOutcomeText(out, account);
+      process.stdout.write(text);
+      if (exitCode !== 0) process.exitCode = exitCode;
     },
     account,
   );

@@ -1070,12 +1070,18 @@ async function promotionPage(id) {
   ];
 }
 
+// What the last engage left undone (`shortfall` of POST /api/kill-switch: failed cancels to
+// engage again for, unsent flattens), shown once on the re-rendered risk page.
+let killShortfall = null;
+
 async function riskPage() {
   const [ks, cohorts] = await Promise.all([api('/kill-switch'), api('/cohorts?limit=1')]);
   const latest = cohorts.items[0];
   const canOperate = me.roles.includes('operator');
   const reason = h('input', { placeholder: 'reason (recorded)', size: 40 });
   const msg = h('p', { class: 'msg', role: 'status' });
+  if (killShortfall) msg.textContent = `Engaged, but ${killShortfall}.`;
+  killShortfall = null;
   const toggleKey = actionKey();
   const toggle = h(
     'button',
@@ -1085,10 +1091,11 @@ async function riskPage() {
       title: canOperate ? null : 'needs the operator role',
       onclick: async () => {
         try {
-          await api('/kill-switch', {
+          const out = await api('/kill-switch', {
             body: { engaged: !ks.engaged, reason: reason.value },
             idempotencyKey: toggleKey,
           });
+          killShortfall = out.shortfall ?? null;
           route();
         } catch (err) {
           msg.textContent = err.message;

@@ -144,6 +144,25 @@ function killDoneText(state: KillSwitchState, canceled: readonly string[]): stri
     : `Kill switch *off* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}.`;
 }
 
+/**
+ * The confirmed change, posted in the channel; what an engage left undone (failed cancels,
+ * unsent flattens: `killSwitchShortfall`) follows in a `plain_text` section, so a
+ * client_order_id's underscores are shown as they are, never read as italics.
+ */
+function killDoneMessage(answer: Extract<SlashAnswer, { kind: 'kill_done' }>): SlashResponse {
+  const text = killDoneText(answer.state, answer.canceled);
+  const warning = answer.shortfall ? `⚠️ ${answer.shortfall}.` : null;
+  return {
+    response_type: 'in_channel',
+    replace_original: true,
+    text: warning ? `${text}\n${warning}` : text,
+    blocks: [
+      { type: 'section', text: md(text) },
+      ...(warning ? [{ type: 'section' as const, text: plain(warning, 3000) }] : []),
+    ],
+  };
+}
+
 /** Renders an answer as the slash-command response body. */
 export function renderSlashAnswer(answer: SlashAnswer): SlashResponse {
   const eph = (text: string, blocks: SlackBlock[]): SlashResponse => ({
@@ -171,15 +190,8 @@ export function renderSlashAnswer(answer: SlashAnswer): SlashResponse {
         `${answer.engage ? 'Engage' : 'Release'} the kill switch? (confirm with the button)`,
         killConfirmBlocks(answer.engage, answer.reason),
       );
-    case 'kill_done': {
-      const text = killDoneText(answer.state, answer.canceled);
-      return {
-        response_type: 'in_channel',
-        replace_original: true,
-        text,
-        blocks: [{ type: 'section', text: md(text) }],
-      };
-    }
+    case 'kill_done':
+      return killDoneMessage(answer);
     case 'unavailable':
       return eph(`${answer.command}: ${answer.message}`, [
         {

@@ -62,7 +62,7 @@ export type SlackBlock =
   | {
       readonly type: 'section';
       readonly block_id?: string;
-      readonly text?: Mrkdwn;
+      readonly text?: Mrkdwn | PlainText;
       readonly fields?: readonly Mrkdwn[];
     }
   | { readonly type: 'context'; readonly block_id?: string; readonly elements: readonly Mrkdwn[] }

@@ -25,7 +25,7 @@ import type { AuditReader, AuditSink } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CohortRepository } from '../../ports/cohort-repository.js';
 import type { ConsoleReadModel, Page } from '../../ports/console-read-model.js';
-import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
+import type { KillSwitchPort } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import type { MicroLiveRepository } from '../../ports/micro-live.js';
 import type { PromotionRepository } from '../../ports/promotion-repository.js';
@@ -64,6 +64,7 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
+import { type KillSwitchOutcome, killSwitchShortfall } from './kill-switch.js';
 import { promotionMarket } from './promotion.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -175,14 +176,17 @@ export interface ConsoleApiDeps {
    * absent: the plan routes answer 503 (not configured in this environment).
    */
   readonly plans?: ConsolePlans;
-  /** Engages/releases the kill switch (records it, cancels open orders on engage). */
+  /**
+   * Engages/releases the kill switch (records it, cancels open orders and flattens the running
+   * sessions on engage; `setKillSwitch`): the outcome names the cancels and flattens that failed.
+   */
   readonly setKillSwitch: (input: {
     readonly engaged: boolean;
     readonly reason: string;
     readonly by: string;
     /** The request's `Idempotency-Key` (recorded once per key), null when none. */
     readonly idempotencyKey?: string | null;
-  }) => Promise<{ state: KillSwitchState; canceled: readonly string[] }>;
+  }) => Promise<KillSwitchOutcome>;
   /**
    * Starts a partial intraday cohort for `by` (`startPartialCohort`, channel `console`);
    * throws ValidationError (already recorded) on bad arguments.
@@ -1250,7 +1254,7 @@ export class ConsoleApi {
         by,
         idempotencyKey,
       });
-      return json(200, out);
+      return json(200, { ...out, shortfall: killSwitchShortfall(out) });
     }
     if (route === '/plans' || route.startsWith('/plans/')) return await this.writePlan(req, route);
     const m6 = /^\/approvals\/([^/]+)\/decision$/.exec(route);

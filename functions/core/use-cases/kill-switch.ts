@@ -78,6 +78,33 @@ export interface KillSwitchOutcome {
 }
 
 /**
+ * What an engage left undone, as every door (Slack, CLI, console) tells the operator: `K
+ * cancel(s) failed: <client_order_id> (<error>), ...; engage again` (such an order may still be
+ * live, and only a running paper session's own orders are cancelled again by its next ticks)
+ * and `F flatten(s) not sent: <promotion id> (<error>), ...; each session flattens at its next
+ * tick`, joined by `. `.
+ *
+ * @returns the sentence, or null when every cancel and flatten went out.
+ */
+export function killSwitchShortfall(
+  outcome: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'>,
+): string | null {
+  const list = (items: readonly { id: string; error: string }[]) =>
+    items.map((i) => `${i.id} (${i.error})`).join(', ');
+  const parts: string[] = [];
+  const { cancelErrors: c, flattenErrors: f } = outcome;
+  if (c.length > 0)
+    parts.push(
+      `${c.length} cancel(s) failed: ${list(c.map((e) => ({ id: e.clientOrderId, error: e.error })))}; engage again`,
+    );
+  if (f.length > 0)
+    parts.push(
+      `${f.length} flatten(s) not sent: ${list(f.map((e) => ({ id: e.promotionId === '*' ? 'the session registry' : e.promotionId, error: e.error })))}; each session flattens at its next tick`,
+    );
+  return parts.length > 0 ? parts.join('. ') : null;
+}
+
+/**
  * Sets the switch to `engaged` on behalf of `by` and records `kill_switch_changed`; when
  * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),

@@ -27,6 +27,7 @@ import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import { PlanRecordCorruptError, StagegateError, ValidationError } from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
+import { killSwitchShortfall } from './kill-switch.js';
 import type { PaperSessionStatus } from './paper-status.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -159,6 +160,8 @@ export type SlashAnswer =
       readonly kind: 'kill_done';
       readonly state: KillSwitchState;
       readonly canceled: readonly string[];
+      /** What the engage left undone (`killSwitchShortfall`), null when nothing. */
+      readonly shortfall: string | null;
     }
   | {
       readonly kind: 'unavailable';
@@ -562,5 +565,10 @@ export async function confirmKillSwitch(
     { engage: input.engage, canceled_orders: out.canceled.length },
     key ? ['slack-kill-click', input.userId, input.actionTs, input.engage, input.reason] : null,
   );
-  return { kind: 'kill_done', state: out.state, canceled: out.canceled };
+  return {
+    kind: 'kill_done',
+    state: out.state,
+    canceled: out.canceled,
+    shortfall: killSwitchShortfall(out),
+  };
 }

@@ -74,7 +74,7 @@ function fixture() {
         changedBy: input.by,
         changedAtIso: new Date().toISOString(),
       };
-      return { state, canceled: ['order-1'] };
+      return { state, canceled: ['order-1'], flattened: [], flattenErrors: [], cancelErrors: [] };
     },
     extra: {
       cohortStart: (command, by) => ({

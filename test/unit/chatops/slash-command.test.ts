@@ -4,9 +4,11 @@
  * click acts after checking the CLICKER's role.
  */
 import { describe, expect, it } from 'vitest';
+import { renderSlashAnswer } from '../../../functions/adapters/slack/command-messages.js';
 import { parseAmountUsd, parseSlashCommand } from '../../../functions/core/chatops/command.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { slackCohortStart } from '../../../functions/core/use-cases/chatops-commands.js';
+import type { KillSwitchOutcome } from '../../../functions/core/use-cases/kill-switch.js';
 import {
   answerSlashCommand,
   confirmKillSwitch,
@@ -74,7 +76,13 @@ describe('parseSlashCommand', () => {
   });
 });
 
-function fixture(users: SlashCommandDeps['users']) {
+function fixture(
+  users: SlashCommandDeps['users'],
+  undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'> = {
+    cancelErrors: [],
+    flattenErrors: [],
+  },
+) {
   const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
   const audit = new MemoryAuditSink(clock);
   let state: KillSwitchState | null = null;
@@ -93,7 +101,7 @@ function fixture(users: SlashCommandDeps['users']) {
         changedBy: input.by,
         changedAtIso: new Date(clock.now()).toISOString(),
       };
-      return { state, canceled: [] };
+      return { state, canceled: [], flattened: [], ...undone };
     },
     audit,
     environment: 'local',
@@ -308,6 +316,38 @@ describe('answerSlashCommand', () => {
       ['input_rejected', 'slack:UVIEW'],
       ['chat_command', 'slack:UOPS'],
     ]);
+  });
+
+  it('an engage that left a cancel and a flatten undone says which, and to engage again', async () => {
+    // Prepare: the broker refused one cancel twice; the session registry could not be read
+    const { deps } = fixture(USERS, {
+      cancelErrors: [{ clientOrderId: 'sgp_p2_entry_1', error: 'HTTP 500' }],
+      flattenErrors: [{ promotionId: 'p9', error: 'registry down' }],
+    });
+
+    // Act
+    const answer = await confirmKillSwitch(deps, {
+      userId: 'UOPS',
+      engage: true,
+      reason: 'broker outage',
+    });
+    const rendered = renderSlashAnswer(answer);
+    const warning = JSON.stringify(rendered.blocks?.[1]);
+
+    // Assess: the channel sees the failed cancel, the unsent flatten and what to do
+    expect(warning).toContain('"type":"plain_text"');
+    expect(warning).toContain('1 cancel(s) failed: sgp_p2_entry_1 (HTTP 500); engage again');
+    expect(warning).toContain(
+      '1 flatten(s) not sent: p9 (registry down); each session flattens at its next tick',
+    );
+  });
+
+  it('a clean engage says nothing failed', async () => {
+    const { deps } = fixture(USERS);
+    const answer = await confirmKillSwitch(deps, { userId: 'UOPS', engage: true, reason: 'drill' });
+    expect(answer).toMatchObject({ kind: 'kill_done', shortfall: null });
+    expect(renderSlashAnswer(answer).blocks).toHaveLength(1);
+    expect(renderSlashAnswer(answer).text).not.toContain('failed');
   });
 
   it('answers status with the kill switch, and says so when the switch cannot be read', async () => {
