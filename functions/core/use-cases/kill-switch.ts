@@ -118,8 +118,10 @@ export function killSwitchShortfall(
  * @returns the new state, the client_order_ids canceled by THIS call and the flatten orders.
  * @throws the switch store's or the audit sink's errors (the switch is set first: a failure
  *   after it leaves the switch engaged, so gates fail closed); the broker's error when its open
- *   orders cannot be listed (after the switch is set). A cancel that fails twice and a flatten
- *   failure are recorded in the halt (`cancel_errors`, `flatten_errors`), not thrown.
+ *   orders cannot be listed (after the switch is set). A cancel's record that fails is thrown
+ *   only after every other order is cancelled, the flattens are sent and the halt recorded (an
+ *   audit outage never leaves an order live). A cancel that fails twice and a flatten failure
+ *   are recorded in the halt (`cancel_errors`, `flatten_errors`), not thrown.
  */
 export async function setKillSwitch(
   deps: KillSwitchDeps,
@@ -142,7 +144,7 @@ export async function setKillSwitch(
   const { state, haltKey } = await changeOnce(deps, input, base);
   if (!input.engaged)
     return { state, canceled: [], flattened: [], flattenErrors: [], cancelErrors: [] };
-  const { after, cancelErrors } = await cancelAll(deps, base, haltKey);
+  const { after, cancelErrors, auditError } = await cancelAll(deps, base, haltKey);
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
@@ -173,6 +175,7 @@ export async function setKillSwitch(
     },
     haltKey,
   );
+  if (auditError) throw auditError;
   return { state, canceled: [...after.keys()], flattened, flattenErrors, cancelErrors };
 }
 
@@ -238,25 +241,29 @@ function isKillSwitchFlatten(id: string): boolean {
  * failed cancel takes the broker's terminal answer (`cancelOrLearn`), else is retried once
  * after the others, else is returned in `cancelErrors` (never thrown: the other orders are
  * still cancelled and the flattens still sent). Each cancel is recorded (`order_status_changed`)
- * OUTSIDE the failure handling: an audit error is thrown (the switch is already on), never taken
- * for a failed cancel, so an append that committed and then threw is not retried into a second
- * record. With the engage's idempotency key the record is keyed
+ * OUTSIDE the cancel's failure handling: an audit error is never taken for a failed cancel (an
+ * append that committed and then threw is not retried into a second record); the first one is
+ * returned in `auditError`, for the caller to throw once the rest is done. With the engage's idempotency key the record is keyed
  * (`['kill-switch-cancel', ...haltKey, client_order_id, status]`): a redelivery that still finds
  * the order open records the same transition once.
  *
- * @returns the broker's view after each cancel, by id, and the cancels that failed twice.
- * @throws the broker's error when its open orders cannot be listed; the audit sink's errors.
+ * @returns the broker's view after each cancel, by id, the cancels that failed twice and the
+ *   first error of a cancel's record (undefined when every record was appended).
+ * @throws the broker's error when its open orders cannot be listed.
  */
 async function cancelAll(
   deps: KillSwitchDeps,
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
   haltKey: unknown[] | null,
-): Promise<Pick<KillSwitchOutcome, 'cancelErrors'> & { after: Map<string, BrokerOrder> }> {
+): Promise<
+  Pick<KillSwitchOutcome, 'cancelErrors'> & { after: Map<string, BrokerOrder>; auditError?: Error }
+> {
   const after = new Map<string, BrokerOrder>();
   const open = (await deps.broker.listOpenOrders()).filter(
     (o) => !isKillSwitchFlatten(o.clientOrderId),
   );
   let failed: { order: BrokerOrder; error: string }[] = [];
+  let auditError: Error | undefined;
   for (const round of [open, null]) {
     const todo = round ?? failed.map((f) => f.order);
     failed = [];
@@ -269,14 +276,17 @@ async function cancelAll(
         continue;
       }
       after.set(order.clientOrderId, now);
-      await recordCancel(deps, base, { order, now, haltKey });
+      auditError ??= await recordCancel(deps, base, { order, now, haltKey }).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
     }
   }
   const cancelErrors = failed.map((f) => ({
     clientOrderId: f.order.clientOrderId,
     error: f.error,
   }));
-  return { after, cancelErrors };
+  return { after, cancelErrors, ...(auditError ? { auditError } : {}) };
 }
 
 async function recordCancel(

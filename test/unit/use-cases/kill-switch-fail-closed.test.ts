@@ -219,7 +219,7 @@ function changesOf(audit: MemoryAuditSink, id: string) {
 }
 
 describe('engaging the kill switch when the audit append of a cancel commits and then throws', () => {
-  it('records the cancel once and throws the audit error (never a failed cancel retried)', async () => {
+  it('records the cancel once, still cancels the others and records the halt, then throws the audit error', async () => {
     // Prepare: three resting orders, every DELETE succeeds; p1's record commits, then throws
     const b = broker('none');
     const clock = new ManualClock(NOW);
@@ -232,10 +232,16 @@ describe('engaging the kill switch when the audit append of a cancel commits and
       by: 'web:olivia',
     });
 
-    // Assess: the audit error propagates; p1 cancelled once, recorded once
+    // Assess: the audit error propagates once the rest is done; p1 cancelled and recorded once
     await expect(engage).rejects.toThrow('S3 timeout after the PUT committed');
     expect(b.cancelCalls.filter((id) => id === 'sgp_p1_entry_1')).toHaveLength(1);
     expect(changesOf(audit, 'sgp_p1_entry_1')).toHaveLength(1);
+    expect([...b.orders.values()].map((o) => o.status)).toEqual([
+      'canceled',
+      'canceled',
+      'canceled',
+    ]);
+    expect(audit.records().filter((r) => r.kind === 'rollback')).toHaveLength(1);
   });
 
   it('a redelivery under the same idempotency key that still lists the order records it once', async () => {
