@@ -29,12 +29,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LEGACY_PLAN_KEY } from '../../functions/adapters/dynamodb/plan-store.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
 import { PARTITIONS, PREFIXES, type ResourceNames } from '../config/naming.js';
 import { chatOpsConfigOf } from '../config/runtime-env.js';
 import { CONSOLE_OUTPUTS } from '../console-files.js';
 import { CONSOLE_HANDLERS } from '../handlers.js';
+import { LEGACY_PLANS_PREFIX } from './chat-ops.js';
 import { ConsoleHosting } from './console-hosting.js';
 import type { Day3GoNoGo } from './day3-go-no-go.js';
 import type { FunctionFactory, PromotionPipeline } from './promotion-pipeline.js';
@@ -201,7 +201,7 @@ export class OperatorConsole extends Construct {
           // The plan routes: the plan item (conditional puts: compare-and-set).
           .usesTableItemsIn(table, [PARTITIONS.plan], ['GetItem', 'PutItem'])
           // The pre-migration plan object: read once, to move it to the item.
-          .readsObjects(buckets.artifacts, LEGACY_PLAN_KEY.split('/')[0] as string)
+          .readsObjects(buckets.artifacts, LEGACY_PLANS_PREFIX)
           .readsObjects(buckets.artifacts, PREFIXES.cohortArtifacts)
           .readsObjects(buckets.marketData, PREFIXES.marketData)
           .readsObjects(buckets.audit, PREFIXES.auditJsonLines),

@@ -60,6 +60,7 @@ import type {
   ResumeMark,
 } from '../../ports/approval-store.js';
 import { rethrowAws } from '../aws-errors.js';
+import { isConditionFailure } from '../dynamodb/condition-failure.js';
 
 const META = 'META';
 /** Partition of every approval request in `gsi1`, sorted by creation time. */
@@ -145,9 +146,6 @@ function toView(item: Stored): ApprovalView {
 function parseRequest(request: NewApprovalRequest) {
   return parseOrThrow(newApprovalRequestSchema, request, '', 'approvalRequest');
 }
-
-const isConditionFailure = (err: unknown) =>
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Options of {@link DynamoApprovalStore}. */
 export interface DynamoApprovalStoreOptions {
