@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../functions/core/approval/decide.js';
 import { createTaskTokenCipher } from '../../../functions/core/approval/token-cipher.js';
+import { workflowFinding } from '../../../functions/core/approval/workflow-finding.js';
 import { approvalIdFor } from '../../../functions/core/use-cases/day3-request-approval.js';
 import { createHandler } from '../../../functions/handlers/conclude-day3.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
@@ -105,4 +106,32 @@ describe('conclude-day3 records the signatures a door left unaudited', () => {
       expect(w.audit.records()).toHaveLength(after);
     },
   );
+});
+
+describe("a redelivery's finding reads what Conclude really returns", () => {
+  it('the timed-out conclusion (the execution output, OutputPath $.result) reads "timed out = not approved"', async () => {
+    // Prepare: the handler's return is the ASL's `$.result`, which its OutputPath makes the
+    // execution's output: what DescribeExecution hands workflowFinding
+    const w = await world(false);
+    const output = JSON.parse(JSON.stringify(await w.conclude()));
+
+    // Act
+    const finding = workflowFinding({
+      executionArn: EXECUTION_ARN,
+      status: 'SUCCEEDED',
+      output,
+      error: null,
+      cause: null,
+      stopDateIso: '2013-10-09T20:00:00.000Z',
+    });
+
+    // Assess: a drift of the conclusion's shape would read `unconfirmed` here
+    expect(finding).toMatchObject({
+      finding: 'concluded',
+      status: 'SUCCEEDED',
+      decision: 'expired',
+      outcome: 'not_approved',
+    });
+    expect(finding.message).toContain('timed out = not approved');
+  });
 });
