@@ -317,6 +317,29 @@ async function startDynamoOn(
   const output = collect(child);
   const trainedMarker = classArchiveMarker(child);
   const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await awaitDynamoReady(child, endpoint, timeoutMs, output);
+    const marker = await trainedMarker;
+    // An untrained run's archive is discarded: a training failure costs only the archive.
+    if (marker) await trainClassArchive(endpoint, marker).catch(() => undefined);
+  } catch (err) {
+    // Whatever failed (the SDK's loading included), the JVM never outlives its start.
+    await stopChild(child);
+    throw err;
+  }
+  return { child, endpoint };
+}
+
+/**
+ * Polls `ListTables` at `endpoint` until DynamoDB Local answers.
+ * @throws LocalServerStartError when the JVM exits first, or nothing answers within `timeoutMs`.
+ */
+async function awaitDynamoReady(
+  child: ChildProcess,
+  endpoint: string,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
   const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient({
     endpoint,
@@ -339,7 +362,7 @@ async function startDynamoOn(
       if (exited) throw new LocalServerStartError('dynamodb', 'exited during start', output());
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
-        break;
+        return;
       } catch {
         if (Date.now() > deadline) {
           throw new LocalServerStartError(
@@ -351,16 +374,9 @@ async function startDynamoOn(
         await new Promise((r) => setTimeout(r, READINESS_POLL_MS));
       }
     }
-    const marker = await trainedMarker;
-    // An untrained run's archive is discarded: a training failure costs only the archive.
-    if (marker) await trainClassArchive(endpoint, marker).catch(() => undefined);
-  } catch (err) {
-    await stopChild(child);
-    throw err;
   } finally {
     client.destroy();
   }
-  return { child, endpoint };
 }
 
 /**
