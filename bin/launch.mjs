@@ -10,7 +10,7 @@
  * line, the state folder's lock, the emulators' start) and chunks loaded once a command runs
  * (the application, bin/cli-commands.ts), so `run` starts DynamoDB Local's JVM before the
  * application's packages load. Bundling the packages spares Node resolving and reading some
- * two thousand module files at each start (~0.4 CPU-s of `npm start`, paired runs). It is
+ * three hundred package files at each start (~0.4 CPU-s of `npm start`, paired runs). It is
  * reused while its content hash matches: the hash covers the Node and esbuild versions, this
  * file, the installed packages (`node_modules/.package-lock.json`, which npm rewrites on every
  * install), the path and content of every source file the previous build read (esbuild's
