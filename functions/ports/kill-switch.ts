@@ -10,7 +10,15 @@ export interface KillSwitchState {
   readonly reason: string;
   /** Who changed it: a CLI user, an operator identity, or a system component. */
   readonly changedBy: string;
+  /** When the switch last changed (engaged or released), UTC ISO-8601. */
   readonly changedAtIso: string;
+  /**
+   * When the switch was last engaged, UTC ISO-8601, kept across a release: a paper session
+   * that did not read the switch while it was on (a flat, idle tick does not read it) still
+   * halts for the day when this falls at or after its start (`paper/paper-session.ts`).
+   * Absent: never engaged since the field exists (an item stored before it, or never engaged).
+   */
+  readonly lastEngagedAtIso?: string;
 }
 
 export interface KillSwitchPort {

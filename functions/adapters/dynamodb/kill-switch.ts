@@ -9,6 +9,8 @@ const StateSchema = z.object({
   reason: z.string(),
   changedBy: z.string(),
   changedAtIso: z.string(),
+  // Optional: items stored before it parse; an engaged one's changedAtIso is its engage time.
+  lastEngagedAtIso: z.iso.datetime().optional(),
 });
 
 /**

@@ -109,6 +109,8 @@ export function killSwitchShortfall(
  * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
  * and records the halt (`rollback`, action `halt`, with the canceled and flatten orders).
+ * The state keeps the time of the latest engage across a release (`lastEngagedAtIso`), so a
+ * paper session that did not read the switch while it was on still halts for the day.
  *
  * A redelivery of an engage under the same `idempotencyKey` records no second change but runs
  * the halt again, so a first delivery that failed mid-cancel leaves nothing live: it cancels
@@ -186,8 +188,9 @@ export async function setKillSwitch(
  * the key's record committed: it changes and records nothing (the current state; the halt key
  * is the first delivery's, so the caller's halt is recorded once). A change made now is never swallowed by a committed key (the switch was changed meanwhile
  * and is set again): it is recorded on its own. The switch is set BEFORE its record (a failure
- * in between leaves it set, so gates fail closed); a failed read of the current state only
- * means "not yet as requested".
+ * in between leaves it set, so gates fail closed). An engage sets `lastEngagedAtIso` to its
+ * change time; a release carries the stored one ({@link currentState}: an engage's failed read
+ * of the current state only means "not yet as requested"; a release's is thrown).
  *
  * @returns the state and the key of the halt record (null without an idempotency key, or for a
  *   change recorded on its own).
@@ -200,12 +203,14 @@ async function changeOnce(
   const key = input.idempotencyKey
     ? ['kill-switch', input.by, input.idempotencyKey, input.engaged, input.reason]
     : null;
-  const current = key ? await deps.killSwitch.read().catch(() => null) : null;
+  const current = await currentState(deps, input.engaged, key !== null);
   const alreadySo =
     current !== null &&
     current.engaged === input.engaged &&
     current.reason === input.reason &&
     current.changedBy === input.by;
+  const changedAtIso = new Date(deps.clock.now()).toISOString();
+  const lastEngagedAtIso = input.engaged ? changedAtIso : lastEngagedOf(current);
   const state: KillSwitchState =
     alreadySo && current
       ? current
@@ -213,7 +218,8 @@ async function changeOnce(
           engaged: input.engaged,
           reason: input.reason,
           changedBy: input.by,
-          changedAtIso: new Date(deps.clock.now()).toISOString(),
+          changedAtIso,
+          ...(lastEngagedAtIso ? { lastEngagedAtIso } : {}),
         };
   if (!alreadySo) await deps.killSwitch.set(state);
   const draft: AuditDraft = {
@@ -225,6 +231,29 @@ async function changeOnce(
   if (out.replayed && alreadySo) return { state, haltKey: key ? [...key, 'halt'] : null };
   if (out.replayed) await deps.audit.append(draft);
   return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null };
+}
+
+/**
+ * The switch as stored before a change. An engage never waits on it: read only under an
+ * idempotency key, and a failed read means "not yet as requested". A release always reads it,
+ * to carry the last engage time (`lastEngagedAtIso`) across, and fails closed: a failed read
+ * throws, so the switch stays as it is (engaged) and the operator releases again.
+ */
+async function currentState(
+  deps: KillSwitchDeps,
+  engaging: boolean,
+  keyed: boolean,
+): Promise<KillSwitchState | null> {
+  if (!engaging) return deps.killSwitch.read();
+  return keyed ? deps.killSwitch.read().catch(() => null) : null;
+}
+
+/**
+ * The last engage time a release carries: the stored one, else an engaged item's own change
+ * time (an item stored before `lastEngagedAtIso` existed, or engaged by a direct write).
+ */
+function lastEngagedOf(current: KillSwitchState | null): string | undefined {
+  return current?.lastEngagedAtIso ?? (current?.engaged ? current.changedAtIso : undefined);
 }
 
 /** True for a flatten the kill switch itself sent (never canceled by a later engage). */
