@@ -217,10 +217,12 @@ const PIPELINE_FUNCTION_GRANTS: { readonly [N in PipelineHandlerName]: FunctionG
           .usesTableItemsIn(table, [PARTITIONS.promotion], ['UpdateItem']),
       ),
     ),
+  // ... the kill switch read once at the settle (a halt a flat, idle session did not read).
   finishPaperSession: ({ props: { table }, audited, usesBroker, readsMarketData }, f) =>
     audited(
       usesBroker(
         readsMarketData(f)
+          .usesTableItemsIn(table, [PARTITIONS.killSwitch], ['GetItem'])
           .usesTableItemsIn(table, [PARTITIONS.sessionBook], ['PutItem', 'Query'])
           // The session's result appended to its genome's paper track record.
           .usesTableItemsIn(table, [PARTITIONS.paperTrack], ['PutItem']),

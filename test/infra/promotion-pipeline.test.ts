@@ -384,7 +384,7 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
         'dynamodb:UpdateItem': ['AUDIT_STREAM#*', 'PROMOTION#*'],
       },
       finishPaperSession: {
-        'dynamodb:GetItem': ['AUDIT_STREAM#*', simbroker],
+        'dynamodb:GetItem': ['AUDIT_STREAM#*', 'CONFIG', simbroker],
         'dynamodb:BatchGetItem': [simbroker],
         'dynamodb:PutItem': ['PAPER_TRACK#*', 'SESSION_BOOK#*', simbroker],
         'dynamodb:Query': ['SESSION_BOOK#*'],

@@ -20,10 +20,13 @@
  *    cancels this session's open orders first. No position is opened unless the strategy's
  *    signal asks for it;
  * 5. breakers and pre-trade checks: the kill switch (cancels this session's open orders and
- *    applies its declared halt mode; unreadable, nothing is sent: fail closed), the daily
+ *    applies its declared halt mode; unreadable, nothing is sent: fail closed; engaged since
+ *    the session started and released counts as engaged, {@link killSwitchReading}), the daily
  *    loss stop (its halt mode), data staleness (no decision on a bar older than the limit),
  *    the per-order notional cap, and the kill switch read again before every submit (see
- *    {@link HaltModes}, docs/execution.md);
+ *    {@link HaltModes}, docs/execution.md). A tick that is flat in its book with no order open,
+ *    sent none on its last decided bar, and whose decision sends, cancels, refuses and halts
+ *    nothing does not read the switch (`idleTick`); every other tick reads it before the book;
  * 6. submit with a deterministic client_order_id (promotion, minute, leg) through the
  *    order-intent protocol (`orders/order-intent.ts`: the broker is asked by client_order_id
  *    first, `order_intent` is recorded before the broker call), so a retried tick never
@@ -42,7 +45,7 @@
 
 import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
-import type { KillSwitchPort } from '../../ports/kill-switch.js';
+import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
 import type { MarketDataPort } from '../../ports/market-data.js';
 import { NYSE_TIME_ZONE } from '../calendar/market-calendar.js';
 import {
@@ -377,16 +380,44 @@ function minuteLeg(ms: number, market: MarketSession['market'], k: number): stri
   return `m${hh}${mm}-${k}`;
 }
 
-type KillSwitchReading =
+/**
+ * The kill switch as a session reads it: `off`; `engaged` now; `released`, but last engaged
+ * since the session's start (the session halts for the day as if it had seen it on);
+ * `unreadable` (fail closed).
+ */
+export type KillSwitchReading =
   | { readonly kind: 'off' }
-  | { readonly kind: 'engaged' | 'unreadable'; readonly reason: string };
+  | { readonly kind: 'engaged' | 'released' | 'unreadable'; readonly reason: string };
 
-async function readKillSwitch(deps: PaperTickDeps): Promise<KillSwitchReading> {
+/**
+ * What the stored switch `state` means at `nowMs` to a session that started at `sinceMs` (epoch
+ * ms UTC): engaged now; or released, with its last engage (`lastEngagedAtIso`) in [`sinceMs`,
+ * `nowMs`] (reason `kill switch engaged at <iso> (released at <iso>)`); else off (null: never
+ * set). An engage after `nowMs` is another day's: only a clock that went back sees one (a local
+ * replay of past sessions after a `kill on` / `kill off` today).
+ */
+export function killSwitchReading(
+  state: KillSwitchState | null,
+  sinceMs: number,
+  nowMs: number,
+): KillSwitchReading {
+  if (state?.engaged) return { kind: 'engaged', reason: `kill switch engaged: ${state.reason}` };
+  const at = Date.parse(state?.lastEngagedAtIso ?? '');
+  if (!state || !(at >= sinceMs && at <= nowMs)) return { kind: 'off' };
+  const reason = `kill switch engaged at ${state.lastEngagedAtIso} (released at ${state.changedAtIso})`;
+  return { kind: 'released', reason };
+}
+
+/**
+ * Reads the switch for the tick's session ({@link killSwitchReading}); an error: unreadable.
+ * Under the halt mode `pause-entries` (entries paused only while the switch is on) a released
+ * switch is off.
+ */
+async function readKillSwitch(run: TickRun, mode: HaltMode): Promise<KillSwitchReading> {
   try {
-    const state = await deps.killSwitch.read();
-    return state?.engaged
-      ? { kind: 'engaged', reason: `kill switch engaged: ${state.reason}` }
-      : { kind: 'off' };
+    const stored = await run.deps.killSwitch.read();
+    const ks = killSwitchReading(stored, run.state.startedAtMs, run.nowMs);
+    return ks.kind === 'released' && mode === 'pause-entries' ? { kind: 'off' } : ks;
   } catch (err) {
     return {
       kind: 'unreadable',
@@ -639,8 +670,9 @@ async function applyKillSwitch(
   mode: HaltMode,
 ): Promise<PaperTickResult | null> {
   const { deps } = run;
-  const ks = await readKillSwitch(deps);
-  if (ks.kind === 'engaged') run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
+  const ks = await readKillSwitch(run, mode);
+  if (ks.kind === 'engaged' || ks.kind === 'released')
+    run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
   if (ks.kind === 'off') return null;
   const failed: string[] = [];
   run.canceled = await cancelOpen(
@@ -863,9 +895,10 @@ async function sendLegs(
       continue;
     }
     if (reducing) reducingNotionalUsd += notionalUsd;
-    const again = await readKillSwitch(deps);
-    if (again.kind === 'unreadable' || (again.kind === 'engaged' && !reducing)) {
-      if (again.kind === 'engaged' && escalates(run.state.halt, killSwitchMode))
+    const again = await readKillSwitch(run, killSwitchMode);
+    const on = again.kind === 'engaged' || again.kind === 'released';
+    if (again.kind === 'unreadable' || (on && !reducing)) {
+      if (on && escalates(run.state.halt, killSwitchMode))
         run.state = { ...run.state, halt: { mode: killSwitchMode, reason: again.reason } };
       why = `${why}; not sent: ${again.reason}`;
       run.haltedNow = true;
@@ -913,10 +946,38 @@ export async function paperTick(
   const bar = await newBarOf(run);
   if ('result' in bar) return bar.result;
   const { last } = bar;
-  // Breakers first (before the book: a cancel can change what fills).
   const modes = haltModesOf(run.state.limits);
+  const idle = open.length === 0 && !sentOnLastBar(input) ? idleTick(run, last, modes) : null;
+  if (idle) return idle;
+  // Breakers first (before the book: a cancel can change what fills).
   const halted = await applyKillSwitch(run, open, last, modes.killSwitch);
   if (halted) return halted;
+  const decided = decide(run, last, modes);
+  if ('result' in decided) return decided.result;
+  const { sent, why } = await sendLegs(
+    run,
+    decided.legs,
+    decided.q,
+    last,
+    decided.why,
+    modes.killSwitch,
+  );
+  const action = actionOf(run.haltedNow, sent.length, run.refused.length);
+  const reason = run.haltedNow ? `${run.state.halt?.reason ?? 'halted'}; ${why}` : why;
+  return tickResult(run, action, reason, last.t, sent, run.canceled);
+}
+
+/**
+ * The tick's decision after the kill switch: the book (`q` shares held), the daily loss stop,
+ * what the bar asks for ({@link decideLegs}) and the halt's restrictions ({@link restrictLegs}).
+ * Changes `run`.
+ * @returns the legs to send, or the tick's result when there is nothing to send.
+ */
+function decide(
+  run: TickRun,
+  last: Minute,
+  modes: HaltModes,
+): { legs: Leg[]; why: string; q: number } | { result: PaperTickResult } {
   const book = sessionBook(run.state);
   const q = book.positions[run.state.symbol]?.qty ?? 0;
   applyLossStop(
@@ -925,20 +986,46 @@ export async function paperTick(
     modes.dailyLossStop,
   );
   const decided = decideLegs(run, book, q, last);
-  if ('result' in decided) return decided.result;
+  if ('result' in decided) return decided;
   const restricted = restrictLegs(run, q, decided, last);
-  if ('result' in restricted) return restricted.result;
-  const { sent, why } = await sendLegs(
-    run,
-    restricted.legs,
-    q,
-    last,
-    restricted.why,
-    modes.killSwitch,
-  );
-  const action = actionOf(run.haltedNow, sent.length, run.refused.length);
-  const reason = run.haltedNow ? `${run.state.halt?.reason ?? 'halted'}; ${why}` : why;
-  return tickResult(run, action, reason, last.t, sent, run.canceled);
+  return 'result' in restricted ? restricted : { ...restricted, q };
+}
+
+/**
+ * True when the session's last deciding tick sent (or refused) an order: an engage DURING that
+ * tick sized its flatten of this session from the book the session-book registry held before
+ * it (saved at the tick's end), so the session may be flat in its own book while the kill
+ * switch's flatten, not yet adopted, is at the broker. The next deciding tick reads the switch
+ * (and adopts that flatten, {@link applyKillSwitch}).
+ */
+function sentOnLastBar(state: PaperSessionState): boolean {
+  const lastBarMs = state.lastBarMs;
+  return lastBarMs !== null && state.orders.some((o) => o.decidedAtMs >= lastBarMs);
+}
+
+/**
+ * A tick that cannot matter for capital, decided without reading the kill switch: this
+ * session is flat in its own book (within {@link DUST_QTY}), has no order open (the caller
+ * checks, after tracking) and sent none on its last decided bar ({@link sentOnLastBar}), and
+ * its decision with the switch taken as off ({@link decide}, on a scratch copy of `run`)
+ * sends, cancels, refuses and halts nothing (`hold`, `flattened for the session`, the close's
+ * flatten of a flat book, no quote to size). An engage finds nothing of this session to cancel
+ * or flatten, and its halt is not lost: the switch keeps its last engage time
+ * (`lastEngagedAtIso`), which the next tick that reads it and the settle step take as engaged
+ * ({@link killSwitchReading}).
+ * @returns that decision, or null when the tick must read the switch (the scratch discarded).
+ */
+function idleTick(run: TickRun, last: Minute, modes: HaltModes): PaperTickResult | null {
+  const q = sessionBook(run.state).positions[run.state.symbol]?.qty ?? 0;
+  if (Math.abs(q) > DUST_QTY) return null;
+  const scratch: TickRun = { ...run, refused: [], canceled: [] };
+  const decided = decide(scratch, last, modes);
+  if (scratch.haltedNow || scratch.canceled.length > 0 || scratch.refused.length > 0) return null;
+  if ('result' in decided) {
+    const { action } = decided.result.decision;
+    return action === 'none' || action === 'wait' ? decided.result : null;
+  }
+  return decided.legs.length === 0 ? tickResult(scratch, 'none', decided.why, last.t) : null;
 }
 
 /**

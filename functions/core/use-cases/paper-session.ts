@@ -24,7 +24,7 @@ import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { FillCostsSchema } from '../cohort/fill-model.js';
 import { validateGenome } from '../cohort/genome.js';
-import { parseOrThrow, ValidationError } from '../errors.js';
+import { parseOrThrow, TransientError, ValidationError } from '../errors.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import { costsForMarket } from '../exchange/fee-schedules.js';
 import { sessionDataHash } from '../market/session-hash.js';
@@ -36,7 +36,9 @@ import {
   reconcileAccount,
 } from '../paper/account.js';
 import {
+  DEFAULT_HALT_MODES,
   type HaltModes,
+  killSwitchReading,
   newPaperSession,
   type PaperSessionState,
   paperTick,
@@ -637,6 +639,34 @@ async function recordStatusChanges(
   }
 }
 
+/**
+ * The kill switch at the settle step, read once: engaged now, or released but last engaged
+ * since the session's start (`startedAtMs`, {@link killSwitchReading}), its halt mode becomes
+ * the session's halt when stricter than the one it carries, so the track record counts the
+ * session halted also when it was flat and idle and never read the switch again (such ticks do
+ * not read it). Not read when nothing could change: the halt already as strict, or the mode
+ * `pause-entries` (it holds only while the switch is on and never halts the session).
+ * @throws TransientError when the switch cannot be read: the workflow's Finish retries it,
+ *   and fails (`workflow_failed`, no track record entry) when it stays unreadable.
+ */
+async function killSwitchAtSettle(
+  deps: PaperSessionDeps,
+  state: PaperSessionState,
+): Promise<PaperSessionState> {
+  const mode = state.limits.haltModes?.killSwitch ?? DEFAULT_HALT_MODES.killSwitch;
+  if (mode === 'pause-entries' || !escalatesHalt(state.halt, mode)) return state;
+  let stored: Awaited<ReturnType<PaperSessionDeps['killSwitch']['read']>>;
+  try {
+    stored = await deps.killSwitch.read();
+  } catch (err) {
+    const why = `kill switch unreadable at settle: ${(err as Error).message}`;
+    throw new TransientError(why, { cause: err });
+  }
+  const ks = killSwitchReading(stored, state.startedAtMs, deps.clock.now());
+  if (ks.kind === 'off') return state;
+  return { ...state, halt: { mode, reason: `${ks.reason}; recorded at settle` } };
+}
+
 /** Output of {@link finishPaperSession}. */
 export interface SessionSummary {
   readonly parity: ParityRecord;
@@ -655,11 +685,14 @@ export interface SessionSummary {
 }
 
 /**
- * Finish: settles the session's orders with the broker (`settleSessionOrders`: the kill
+ * Finish: reads the kill switch once (a halt it missed recorded: `killSwitchAtSettle`),
+ * settles the session's orders with the broker (`settleSessionOrders`: the kill
  * switch's flatten adopted, every open order read again, each change recorded
  * `order_status_changed`), then the reference simulation, the parity record (per order and in
  * total), and the reconciliation of this session's book with the broker's position (quantity
  * and average price); records `paper_session_completed`.
+ * @throws TransientError when the kill switch cannot be read (the workflow retries the step);
+ *   the broker's and the stores' errors.
  */
 export async function finishPaperSession(
   deps: PaperSessionDeps,
@@ -668,7 +701,8 @@ export async function finishPaperSession(
   // The orders as the broker has them now, the kill switch's flatten included (engaged after
   // the last tick, e.g. while the close flatten was open): the book is what was done.
   const now = deps.clock.now();
-  const paper = await settleSessionOrders({ broker: deps.brokerAt(now) }, input.state, now);
+  const halted = await killSwitchAtSettle(deps, input.state);
+  const paper = await settleSessionOrders({ broker: deps.brokerAt(now) }, halted, now);
   await recordStatusChanges(deps, input.state, paper);
   const initial = newPaperSession({ ...paper });
   const { state: reference, session } = await runReferenceSession(

@@ -1,0 +1,394 @@
+/**
+ * When a paper session reads the kill switch (issue 18: a flat, idle tick does not), and why
+ * that loses no halt: the switch keeps its last engage time (`lastEngagedAtIso`) across a
+ * release, the next tick that reads it and the settle step take an engage since the session's
+ * start as engaged (`killSwitchReading`). A real shared session through the simulated paper
+ * broker; the switch engaged and released through the use case every door calls
+ * (`setKillSwitch`), over a store that counts its reads.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
+import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
+import { TransientError } from '../../../functions/core/errors.js';
+import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
+import {
+  killSwitchFlattenOrderId,
+  type PaperSessionState,
+  type PaperTickDeps,
+  type PaperTickResult,
+  paperTick,
+  sessionBook,
+} from '../../../functions/core/paper/paper-session.js';
+import {
+  type KillSwitchDeps,
+  setKillSwitch,
+} from '../../../functions/core/use-cases/kill-switch.js';
+import { finishPaperSession } from '../../../functions/core/use-cases/paper-session.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
+import { accountKeyOf } from '../../../functions/ports/session-books.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryPaperTrackRecord } from '../../support/doubles/memory-paper-track-record.js';
+import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
+import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
+import { paperSessionFixture } from '../../support/paper-session-fixture.js';
+import { paperTickRunner, payloadsOf, testSimulatedBroker } from '../../support/paper-tick.js';
+import { loadSharedSession, type SharedSession } from '../../support/shared-session.js';
+import { stagedPromotionOf } from '../../support/staged-promotion.js';
+
+const DATE = '2013-10-08';
+const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
+const costs = parseCohortConfig({ bankrollUsd: 1_000 });
+
+let shared: SharedSession;
+
+beforeAll(async () => {
+  shared = await loadSharedSession(DATE, SYMBOLS, 'c-kill-idle');
+});
+
+/** The switch as its store keeps it, counting reads; `unreachable` makes every read fail. */
+class CountingKillSwitch implements KillSwitchPort {
+  state: KillSwitchState | null = null;
+  reads = 0;
+  unreachable = false;
+  async read(): Promise<KillSwitchState | null> {
+    this.reads += 1;
+    if (this.unreachable) throw new Error('connect ECONNREFUSED (test)');
+    return this.state;
+  }
+  async set(state: KillSwitchState): Promise<void> {
+    this.state = state;
+  }
+}
+
+const mostActive = () => shared.genomes[0] as PaperSessionState['genome'];
+const isOpen = (o: PaperSessionState['orders'][number]) => !isTerminalOrderStatus(o.status);
+const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;
+
+/** One tick's input, output and the switch reads it made. */
+interface TickSeen {
+  readonly input: PaperSessionState;
+  readonly out: PaperTickResult;
+  readonly reads: number;
+}
+
+/**
+ * A session of `genome` ticked by `paperTick` at the simulated broker (orders fill whole
+ * `latencyMs` after they are sent), the switch engaged and released with `setKillSwitch`.
+ */
+function harness(genome: PaperSessionState['genome'], latencyMs: number) {
+  let state = paperSessionFixture({
+    promotionId: 'PKIDLE01',
+    genome,
+    date: DATE,
+    openMs: shared.openMs,
+    costs,
+  });
+  const clock = new ManualClock(state.startedAtMs);
+  const broker = new SimulatedPaperBroker({
+    store: new InMemorySimulatedBrokerStore(),
+    marketData: shared.marketData,
+    clock,
+    config: {
+      participationFraction: 1,
+      latencyMs,
+      costs,
+      fractionalShares: true,
+      buyingPowerMultiplier: 1,
+      startingCashUsd: 100_000,
+    },
+  });
+  const killSwitch = new CountingKillSwitch();
+  const audit = new MemoryAuditSink(clock);
+  const deps: PaperTickDeps = { broker, marketData: shared.marketData, clock, killSwitch };
+  const seen: TickSeen[] = [];
+  const tick = async () => {
+    const before = killSwitch.reads;
+    const out = await paperTick(deps, state);
+    seen.push({ input: state, out, reads: killSwitch.reads - before });
+    state = out.state;
+    clock.set(clock.now() + out.waitSeconds * 1_000);
+    return out;
+  };
+  const change = (engaged: boolean, reason: string, flatten?: KillSwitchDeps['flatten']) =>
+    setKillSwitch(
+      { killSwitch, audit, clock, environment: 'local', broker, ...(flatten ? { flatten } : {}) },
+      { engaged, reason, by: 'cli:operator' },
+    );
+  return { clock, broker, killSwitch, seen, tick, change, state: () => state };
+}
+
+describe('which ticks read the kill switch', () => {
+  it('a flat idle tick reads it 0 times; a tick with an order open or a position held reads it once; a sending tick once before the book and once per submit', async () => {
+    // Prepare: orders stay open across ticks (3 minutes of latency)
+    const h = harness(mostActive(), 180_000);
+
+    // Act
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    const decided = h.seen.filter((t) => t.out.decision.barIso !== null);
+    const sending = decided.filter((t) => t.out.decision.orders.length > 0);
+    const quiet = decided.filter(
+      (t) => t.out.decision.action === 'none' && t.out.decision.orders.length === 0,
+    );
+    const flatIdle = quiet.filter(
+      (t) => positionOf(t.out.state) === 0 && !t.out.state.orders.some(isOpen),
+    );
+    const withOpenOrder = quiet.filter((t) =>
+      t.input.orders.some(
+        (o) =>
+          isOpen(o) &&
+          t.out.state.orders.some((n) => n.clientOrderId === o.clientOrderId && isOpen(n)),
+      ),
+    );
+    const holding = quiet.filter(
+      (t) => positionOf(t.out.state) !== 0 && !t.out.state.orders.some(isOpen),
+    );
+    expect(flatIdle.length).toBeGreaterThan(10);
+    expect(flatIdle.map((t) => t.reads)).toEqual(flatIdle.map(() => 0));
+    expect(withOpenOrder.length).toBeGreaterThan(0);
+    expect(withOpenOrder.map((t) => t.reads)).toEqual(withOpenOrder.map(() => 1));
+    expect(holding.length).toBeGreaterThan(0);
+    expect(holding.map((t) => t.reads)).toEqual(holding.map(() => 1));
+    expect(sending.length).toBeGreaterThan(1);
+    for (const t of sending.filter((x) => x.out.decision.refused.length === 0)) {
+      expect(t.reads).toBe(1 + t.out.decision.orders.length);
+    }
+  }, 120_000);
+
+  it('engaged and released while the session is flat and idle: the next signal to enter sends nothing and the tick halts, naming the engage', async () => {
+    // Prepare: the minute of the session's first order, on a clean run
+    const clean = harness(mostActive(), 1_000);
+    while (!clean.state().done && clean.state().orders.length === 0) await clean.tick();
+    const firstSend = clean.seen.at(-1);
+    expect(firstSend?.out.decision.orders.length).toBeGreaterThan(0);
+    const firstSendAtMs = Date.parse(firstSend?.out.decision.atIso ?? '');
+    const h = harness(mostActive(), 1_000);
+    while (h.clock.now() < firstSendAtMs) await h.tick();
+    expect(h.clock.now()).toBe(firstSendAtMs);
+    expect(h.state().orders).toEqual([]);
+    const readsWhileIdle = h.killSwitch.reads;
+
+    // Act: engage and release between two ticks, then the tick whose signal enters
+    const engagedAtIso = new Date(h.clock.now()).toISOString();
+    await h.change(true, 'operator: stop');
+    h.clock.advance(1_000);
+    const releasedAtIso = new Date(h.clock.now()).toISOString();
+    await h.change(false, 'operator: resume');
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(readsWhileIdle).toBe(0);
+    expect(h.killSwitch.state).toMatchObject({ engaged: false, lastEngagedAtIso: engagedAtIso });
+    expect(next.decision.orders).toEqual([]);
+    expect(next.decision.action).toBe('halted');
+    const reason = `kill switch engaged at ${engagedAtIso} (released at ${releasedAtIso})`;
+    expect(next.state.halt).toEqual({ mode: 'flatten', reason });
+    expect(next.decision.reason).toContain(reason);
+    expect(h.state().orders).toEqual([]);
+    expect(await h.broker.listOpenOrders()).toEqual([]);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it('an engage before the session started and released before it does not halt it', async () => {
+    // Prepare
+    const h = harness(mostActive(), 1_000);
+    h.clock.advance(-60_000);
+    await h.change(true, 'yesterday');
+    await h.change(false, 'all clear');
+    h.clock.advance(60_000);
+
+    // Act
+    while (!h.state().done && h.state().orders.length === 0) await h.tick();
+
+    // Assess
+    expect(h.state().halt).toBeNull();
+    expect(h.seen.at(-1)?.out.decision.action).toBe('orders');
+  }, 120_000);
+
+  it("an engage after the tick's time (a replay of a past session after a kill on / kill off today) does not halt it", async () => {
+    // Prepare: engaged and released a day later, then the clock back at the session
+    const h = harness(mostActive(), 1_000);
+    const startMs = h.clock.now();
+    h.clock.set(startMs + 86_400_000);
+    await h.change(true, 'today');
+    await h.change(false, 'all clear');
+    h.clock.set(startMs);
+
+    // Act
+    while (!h.state().done && h.state().orders.length === 0) await h.tick();
+
+    // Assess
+    expect(h.state().halt).toBeNull();
+    expect(h.seen.at(-1)?.out.decision.action).toBe('orders');
+  }, 120_000);
+
+  it('engaged DURING the tick that closes the position (the registry still holds it): the next tick reads the switch, adopts the kill flatten and buys it back', async () => {
+    // Prepare: run to the tick whose orders bring a short position to flat (a second flatten
+    // of a fractional long would be a fractional short, which the broker refuses), on the
+    // busiest genome that shorts
+    let h = harness(mostActive(), 1_000);
+    let closing: PaperTickResult | undefined;
+    for (const genome of shared.genomes.slice(0, 10)) {
+      h = harness(genome, 1_000);
+      while (!h.state().done && !closing) {
+        const out = await h.tick();
+        const sent = out.state.orders.filter((o) => out.decision.orders.includes(o.clientOrderId));
+        const signed = sent.reduce((q, o) => q + (o.side === 'buy' ? o.qty : -o.qty), 0);
+        const held = positionOf(out.state);
+        if (sent.length > 0 && held < 0 && Math.abs(held + signed) < 1e-9) closing = out;
+      }
+      if (closing) break;
+    }
+    if (!closing) throw new Error('no genome of the session closed a short position');
+    const held = positionOf(closing.state);
+    const books = new MemorySessionBooks();
+    const account = accountKeyOf(h.broker.name, 'test');
+    await books.save(account, {
+      promotionId: 'PKIDLE01',
+      date: DATE,
+      symbol: closing.state.symbol,
+      market: 'equity-usa',
+      qty: held,
+      avgPriceUsd: 0,
+      openOrders: 0,
+      openOrderNotionalUsd: 0,
+      open: [],
+      ticks: closing.state.ticks - 1,
+      done: false,
+      updatedAtIso: new Date(h.clock.now()).toISOString(),
+    });
+
+    // Act: the session's own order fills; the engage sizes the kill flatten from the stale
+    // registry (a second flatten), then the switch is released before the next tick
+    const out = await h.change(true, 'operator: stop', { sessionBooks: books, account });
+    await h.change(false, 'operator: resume');
+    h.clock.advance(60_000); // the next tick a minute later: the kill flatten has filled
+    const before = h.killSwitch.reads;
+    const next = await h.tick();
+    const readsOfNext = h.killSwitch.reads - before;
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+    expect(out.flattened.map((f) => f.clientOrderId)).toEqual([killId]);
+    expect(readsOfNext).toBe(2); // before the book, and before the flatten's submit
+    expect(next.state.orders.some((o) => o.clientOrderId === killId)).toBe(true);
+    expect(next.state.halt?.mode).toBe('flatten');
+    expect(next.decision.orders).toHaveLength(1);
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+});
+
+describe('the settle step reads the switch once', () => {
+  /** A session of the cohort's quietest genome, ticked and finished by the workflow's steps. */
+  function quietSession(killSwitch: CountingKillSwitch) {
+    const genome = shared.genomes.at(-1) as PaperSessionState['genome'];
+    const start = paperSessionFixture({
+      promotionId: 'PKIDLE02',
+      genome,
+      date: DATE,
+      openMs: shared.openMs,
+      costs,
+    });
+    const clock = new ManualClock(start.startedAtMs);
+    const { marketData } = shared;
+    const broker = testSimulatedBroker({
+      clock,
+      marketData,
+      startingCashUsd: 100_000,
+      buyingPowerMultiplier: 1,
+    });
+    const trackRecord = new MemoryPaperTrackRecord();
+    const runner = paperTickRunner({
+      clock,
+      broker,
+      marketData: shared.marketData,
+      deps: {
+        killSwitch,
+        trackRecord,
+        referenceExchange: {
+          participationFraction: 1,
+          latencyMs: 1_000,
+          costs,
+          fractionalShares: true,
+          buyingPowerMultiplier: 1,
+        },
+      },
+    });
+    const promotion = stagedPromotionOf({
+      promotionId: 'PKIDLE02',
+      cohortId: 'c-kill-idle',
+      sessionDate: DATE,
+      agentId: 'a-quiet',
+      agentRank: 30,
+      genome,
+      stagedAtIso: new Date(start.startedAtMs).toISOString(),
+      status: 'promoted',
+    });
+    const change = (engaged: boolean, reason: string) =>
+      setKillSwitch(
+        { killSwitch, audit: runner.audit, clock, environment: 'local', broker },
+        { engaged, reason, by: 'cli:operator' },
+      );
+    const finish = (state: PaperSessionState) =>
+      finishPaperSession(runner.deps, { state, promotion });
+    return { ...runner, start, trackRecord, change, finish, genome };
+  }
+
+  it('a session flat the whole time, the switch engaged and released mid-session: its track record entry is halted', async () => {
+    // Prepare
+    const killSwitch = new CountingKillSwitch();
+    const q = quietSession(killSwitch);
+    let s = await q.runUntil(q.start, (x) => x.ticks === 60);
+    const readsBeforeEngage = killSwitch.reads;
+    const engagedAtIso = new Date(q.clock.now()).toISOString();
+    await q.change(true, 'operator: stop');
+    q.clock.advance(1_000);
+    await q.change(false, 'operator: resume'); // reads the switch, to carry lastEngagedAtIso
+    const readsAfterRelease = killSwitch.reads;
+    s = await q.runUntil(s);
+    const readsByTicks = killSwitch.reads - readsAfterRelease + readsBeforeEngage;
+
+    // Act
+    await q.finish(s);
+
+    // Assess: the session never traded nor read the switch (its close included); Finish once
+    expect(s.orders).toEqual([]);
+    expect(s.flattenDecided).toBe(true);
+    expect(s.halt).toBeNull();
+    expect(readsByTicks).toBe(0);
+    expect(killSwitch.reads - readsAfterRelease).toBe(1);
+    const [entry] = await q.trackRecord.list(q.genome.id);
+    expect(entry?.halt).toEqual({
+      mode: 'flatten',
+      reason: expect.stringContaining(`kill switch engaged at ${engagedAtIso} (released at `),
+    });
+    const [completed] = payloadsOf(q.audit.records(), 'paper_session_completed');
+    expect(completed).toMatchObject({ halt: entry?.halt });
+  }, 120_000);
+
+  it('never engaged: the entry carries no halt; unreadable: Finish throws a TransientError (the workflow retries) and records nothing', async () => {
+    // Prepare
+    const killSwitch = new CountingKillSwitch();
+    const q = quietSession(killSwitch);
+    const s = await q.runUntil(q.start);
+
+    // Act
+    killSwitch.unreachable = true;
+    const failed = await q.finish(s).catch((err: unknown) => err);
+    const recordedWhileUnreadable = await q.trackRecord.list(q.genome.id);
+    killSwitch.unreachable = false;
+    await q.finish(s);
+
+    // Assess
+    expect(failed).toBeInstanceOf(TransientError);
+    expect((failed as Error).message).toContain('kill switch unreadable at settle');
+    expect(recordedWhileUnreadable).toEqual([]);
+    const [entry] = await q.trackRecord.list(q.genome.id);
+    expect(entry?.halt).toBeNull();
+  }, 120_000);
+});
