@@ -586,6 +586,8 @@ interface TickRun {
   entriesPaused: string | null;
   /** The session halted this tick (a breaker escalated, or the submit-time switch stopped it). */
   haltedNow: boolean;
+  /** What the tick did with a flatten that would move its flat book off flat, or null. */
+  overshoot: string | null;
 }
 
 /** The tick's result with its decision (`orders` sent and `canceled` default to none). */
@@ -707,7 +709,8 @@ function applyLossStop(run: TickRun, equityUsd: number, mode: HaltMode): void {
 
 /**
  * What this bar asks for, `q` shares held: a flatten (the close is 2 minutes away, or a
- * flatten halt; decided once per session), the pending signal's target sized to the limits
+ * flatten halt; decided once per session, again when the book and its working flattens do
+ * not come to flat, {@link flattenLegs}), the pending signal's target sized to the limits
  * (`sizeOrder`), or a forced reduction when leverage exceeds the cap and nothing is working
  * (`forcedReductionQty`); `why` names it (`hold` when nothing).
  * @returns the legs, or the tick's result when the session is already flattened or no quote
@@ -719,13 +722,11 @@ function decideLegs(
   q: number,
   last: Minute,
 ): { legs: Leg[]; why: string } | { result: PaperTickResult } {
-  const closing = last.t >= run.state.closeMs - 2 * MINUTE_MS;
-  if (!run.state.flattenDecided && (closing || run.state.halt?.mode === 'flatten')) {
-    run.state = { ...run.state, flattenDecided: true, pendingTarget: null };
-    // The kill switch's flatten (adopted above), while it works, already closes the position.
-    const working = Math.abs(q + workingFlattenQty(run.state.orders)) > DUST_QTY && q !== 0;
-    const legs: Leg[] = working ? [{ qty: -q, reason: 'flatten' }] : [];
-    return { legs, why: closing ? 'close: flatten' : `${run.state.halt?.reason}: flatten` };
+  if (flattening(run, last)) {
+    const undecided = !run.state.flattenDecided || run.overshoot !== null;
+    if (undecided || Math.abs(q + workingFlattenQty(run.state.orders)) > DUST_QTY) {
+      return flattenLegs(run, q, last);
+    }
   }
   if (run.state.flattenDecided) {
     return {
@@ -783,6 +784,64 @@ function decideLegs(
     }
   }
   return { legs: [], why: 'hold' };
+}
+
+/** The bar asks for the session's flatten: the close is 2 minutes away, or a `flatten` halt. */
+function flattening(run: TickRun, last: Minute): boolean {
+  return last.t >= run.state.closeMs - 2 * MINUTE_MS || run.state.halt?.mode === 'flatten';
+}
+
+/**
+ * The session's flatten of its `q` shares, with its flatten orders still working (the kill
+ * switch's, adopted, included; {@link workingFlattenQty}): nothing when they close the
+ * position; −q when the book holds a position they do not close (`sendLegs` cancels them
+ * first); nothing while one that would move a flat book off flat still works (its cancel
+ * failed, {@link cancelOvershootingFlatten}). The decision is final (`flattenDecided`) unless
+ * such a flatten works: the next tick cancels it again, or flattens what it filled. A later
+ * tick decides again when the book and the working flattens do not come to flat (a kill
+ * switch's flatten that filled after the session's own).
+ */
+function flattenLegs(run: TickRun, q: number, last: Minute): { legs: Leg[]; why: string } {
+  const rest = q + workingFlattenQty(run.state.orders);
+  const overshoots = Math.abs(q) <= DUST_QTY && Math.abs(rest) > DUST_QTY;
+  run.state = { ...run.state, flattenDecided: !overshoots, pendingTarget: null };
+  const legs: Leg[] =
+    !overshoots && Math.abs(rest) > DUST_QTY ? [{ qty: -q, reason: 'flatten' }] : [];
+  const closing = last.t >= run.state.closeMs - 2 * MINUTE_MS;
+  const why = closing ? 'close: flatten' : `${run.state.halt?.reason}: flatten`;
+  return { legs, why: run.overshoot ? `${why}; ${run.overshoot}` : why };
+}
+
+/**
+ * A flatten the session tracks that would move its flat book (within {@link DUST_QTY}) off
+ * flat while the bar asks for the session's flatten ({@link flattening}): the kill switch's,
+ * sized by the engage from the session-book registry (written at a tick's end) while the
+ * session's own order was closing the position. The session owns it once adopted: canceled
+ * (`cancelOrLearn`: a refused cancel of an order the broker shows terminal is that answer),
+ * then its orders read back. A fill before the cancel is in the book the decision sees, which
+ * flattens it; a cancel still failing leaves the flatten working and the decision open.
+ * Sets `run.overshoot` to what happened (the tick's decision reason says it).
+ */
+async function cancelOvershootingFlatten(run: TickRun, last: Minute): Promise<void> {
+  const q = sessionBook(run.state).positions[run.state.symbol]?.qty ?? 0;
+  const working = run.state.orders.filter(
+    (o) => o.reason === 'flatten' && !isTerminalOrderStatus(o.status),
+  );
+  const wq = workingFlattenQty(working);
+  if (!flattening(run, last) || Math.abs(q) > DUST_QTY || Math.abs(q + wq) <= DUST_QTY) return;
+  const failed: string[] = [];
+  run.canceled = [...run.canceled, ...(await cancelOpen(run.deps, working, failed))];
+  run.state = {
+    ...run.state,
+    orders: await track(run.deps, run.state.orders, run.state.limits.costs),
+  };
+  const after = sessionBook(run.state).positions[run.state.symbol]?.qty ?? 0;
+  const what = failed.length
+    ? `cancel failed, retried next tick: ${failed.join('; ')}`
+    : Math.abs(after) > DUST_QTY
+      ? 'filled before its cancel, flattened'
+      : 'canceled';
+  run.overshoot = `kill switch flatten would overshoot a flat book: ${what}`;
 }
 
 /**
@@ -940,6 +999,7 @@ export async function paperTick(
     canceled: [],
     entriesPaused: null,
     haltedNow: false,
+    overshoot: null,
   };
   const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
   if (nowMs >= run.state.closeMs) return closeSession(run, open);
@@ -952,6 +1012,7 @@ export async function paperTick(
   // Breakers first (before the book: a cancel can change what fills).
   const halted = await applyKillSwitch(run, open, last, modes.killSwitch);
   if (halted) return halted;
+  await cancelOvershootingFlatten(run, last);
   const decided = decide(run, last, modes);
   if ('result' in decided) return decided.result;
   const { sent, why } = await sendLegs(

@@ -115,7 +115,10 @@ function harness(genome: PaperSessionState['genome'], latencyMs: number) {
       { killSwitch, audit, clock, environment: 'local', broker, ...(flatten ? { flatten } : {}) },
       { engaged, reason, by: 'cli:operator' },
     );
-  return { clock, broker, killSwitch, seen, tick, change, state: () => state };
+  const set = (next: PaperSessionState) => {
+    state = next;
+  };
+  return { clock, broker, killSwitch, seen, tick, change, state: () => state, set };
 }
 
 describe('which ticks read the kill switch', () => {
@@ -226,46 +229,13 @@ describe('which ticks read the kill switch', () => {
   }, 120_000);
 
   it('engaged DURING the tick that closes the position (the registry still holds it): the next tick reads the switch, adopts the kill flatten and buys it back', async () => {
-    // Prepare: run to the tick whose orders bring a short position to flat (a second flatten
-    // of a fractional long would be a fractional short, which the broker refuses), on the
-    // busiest genome that shorts
-    let h = harness(mostActive(), 1_000);
-    let closing: PaperTickResult | undefined;
-    for (const genome of shared.genomes.slice(0, 10)) {
-      h = harness(genome, 1_000);
-      while (!h.state().done && !closing) {
-        const out = await h.tick();
-        const sent = out.state.orders.filter((o) => out.decision.orders.includes(o.clientOrderId));
-        const signed = sent.reduce((q, o) => q + (o.side === 'buy' ? o.qty : -o.qty), 0);
-        const held = positionOf(out.state);
-        if (sent.length > 0 && held < 0 && Math.abs(held + signed) < 1e-9) closing = out;
-      }
-      if (closing) break;
-    }
-    if (!closing) throw new Error('no genome of the session closed a short position');
-    const held = positionOf(closing.state);
-    const books = new MemorySessionBooks();
-    const account = accountKeyOf(h.broker.name, 'test');
-    await books.save(account, {
-      promotionId: 'PKIDLE01',
-      date: DATE,
-      symbol: closing.state.symbol,
-      market: 'equity-usa',
-      qty: held,
-      avgPriceUsd: 0,
-      openOrders: 0,
-      openOrderNotionalUsd: 0,
-      open: [],
-      ticks: closing.state.ticks - 1,
-      done: false,
-      updatedAtIso: new Date(h.clock.now()).toISOString(),
-    });
+    // Prepare
+    const { h, engaged } = await engagedWhileClosingShort();
 
-    // Act: the session's own order fills; the engage sizes the kill flatten from the stale
-    // registry (a second flatten), then the switch is released before the next tick
-    const out = await h.change(true, 'operator: stop', { sessionBooks: books, account });
+    // Act: the switch is released before the next tick, a minute later: the kill flatten has
+    // filled
     await h.change(false, 'operator: resume');
-    h.clock.advance(60_000); // the next tick a minute later: the kill flatten has filled
+    h.clock.advance(60_000);
     const before = h.killSwitch.reads;
     const next = await h.tick();
     const readsOfNext = h.killSwitch.reads - before;
@@ -273,7 +243,7 @@ describe('which ticks read the kill switch', () => {
 
     // Assess
     const killId = killSwitchFlattenOrderId('PKIDLE01');
-    expect(out.flattened.map((f) => f.clientOrderId)).toEqual([killId]);
+    expect(engaged.flattened.map((f) => f.clientOrderId)).toEqual([killId]);
     expect(readsOfNext).toBe(2); // before the book, and before the flatten's submit
     expect(next.state.orders.some((o) => o.clientOrderId === killId)).toBe(true);
     expect(next.state.halt?.mode).toBe('flatten');
@@ -281,7 +251,125 @@ describe('which ticks read the kill switch', () => {
     expect(positionOf(h.state())).toBeCloseTo(0, 9);
     expect(await h.broker.listPositions()).toEqual([]);
   }, 120_000);
+
+  it('the kill flatten still working at the next tick, the session flat: the tick cancels it and the session ends flat', async () => {
+    // Prepare
+    const { h } = await engagedWhileClosingShort();
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+
+    // Act: the next tick at once (the kill flatten fills a second after the engage)
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(next.state.orders.find((o) => o.clientOrderId === killId)?.status).toBe('canceled');
+    expect(next.decision.canceled).toEqual([killId]);
+    expect(next.decision.orders).toEqual([]);
+    expect(next.decision.reason).toContain(
+      'kill switch flatten would overshoot a flat book: canceled',
+    );
+    expect(next.state.flattenDecided).toBe(true);
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it("engaged DURING a flatten halt's flatten of a short (the flatten already decided), the kill flatten still working: the next tick cancels it and the session ends flat", async () => {
+    // Prepare
+    const { h, closing } = await engagedWhileClosingShort('flatten halt');
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+
+    // Act
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(closing.state.flattenDecided).toBe(true);
+    expect(next.decision.canceled).toEqual([killId]);
+    expect(next.decision.reason).toContain(
+      'daily loss stop (test): flatten; kill switch flatten would overshoot a flat book: canceled',
+    );
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it('the cancel of the overshooting kill flatten refused, then it fills: the next tick sells the position back', async () => {
+    // Prepare: the broker refuses the session's cancel of the kill flatten
+    const { h } = await engagedWhileClosingShort();
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+    const cancel = h.broker.cancelOrder.bind(h.broker);
+    h.broker.cancelOrder = async (id: string) => {
+      if (id === killId) throw new Error('cancel refused (test)');
+      return cancel(id);
+    };
+
+    // Act: the next tick at once, then the one after (the kill flatten has filled)
+    const refused = await h.tick();
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(refused.decision.orders).toEqual([]);
+    expect(refused.decision.reason).toContain(
+      `kill switch flatten would overshoot a flat book: cancel failed, retried next tick: ${killId}: cancel refused (test)`,
+    );
+    expect(refused.state.flattenDecided).toBe(false);
+    const kill = next.state.orders.find((o) => o.clientOrderId === killId);
+    expect(kill).toMatchObject({ side: 'buy', status: 'filled' });
+    expect(next.decision.orders).toHaveLength(1);
+    const sellBack = next.state.orders.find((o) => o.clientOrderId === next.decision.orders[0]);
+    expect(sellBack).toMatchObject({ side: 'sell', reason: 'flatten' });
+    expect(sellBack?.qty).toBeCloseTo(kill?.filledQty ?? Number.NaN, 9);
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
 });
+
+/**
+ * A session run to the tick whose orders bring a short position to flat (a second flatten of a
+ * fractional long would be a fractional short, which the broker refuses), on the busiest genome
+ * that shorts; its order fills, then the switch is engaged with the session-book registry still
+ * holding the short: the engage sizes the kill flatten (a buy, filled a second later) from it.
+ * `by`: the order that closes the short is the strategy's (`signal`), or the flatten of a
+ * `flatten` halt set on the session while it holds the short (its flatten then decided).
+ */
+async function engagedWhileClosingShort(by: 'signal' | 'flatten halt' = 'signal') {
+  let h = harness(mostActive(), 1_000);
+  let closing: PaperTickResult | undefined;
+  for (const genome of shared.genomes.slice(0, 10)) {
+    h = harness(genome, 1_000);
+    while (!h.state().done && !closing) {
+      const flat = positionOf(h.state()) >= 0 || h.state().orders.some(isOpen);
+      if (by === 'flatten halt' && !flat) {
+        h.set({ ...h.state(), halt: { mode: 'flatten', reason: 'daily loss stop (test)' } });
+      }
+      const out = await h.tick();
+      const sent = out.state.orders.filter((o) => out.decision.orders.includes(o.clientOrderId));
+      const signed = sent.reduce((q, o) => q + (o.side === 'buy' ? o.qty : -o.qty), 0);
+      const held = positionOf(out.state);
+      if (sent.length > 0 && held < 0 && Math.abs(held + signed) < 1e-9) closing = out;
+    }
+    if (closing) break;
+  }
+  if (!closing) throw new Error('no genome of the session closed a short position');
+  const books = new MemorySessionBooks();
+  const account = accountKeyOf(h.broker.name, 'test');
+  await books.save(account, {
+    promotionId: 'PKIDLE01',
+    date: DATE,
+    symbol: closing.state.symbol,
+    market: 'equity-usa',
+    qty: positionOf(closing.state),
+    avgPriceUsd: 0,
+    openOrders: 0,
+    openOrderNotionalUsd: 0,
+    open: [],
+    ticks: closing.state.ticks - 1,
+    done: false,
+    updatedAtIso: new Date(h.clock.now()).toISOString(),
+  });
+  const engaged = await h.change(true, 'operator: stop', { sessionBooks: books, account });
+  return { h, engaged, closing };
+}
 
 describe('the settle step reads the switch once', () => {
   /** A session of the cohort's quietest genome, ticked and finished by the workflow's steps. */
