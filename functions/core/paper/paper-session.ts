@@ -920,14 +920,16 @@ async function sendLegs(
   }
   const sent: string[] = [];
   const orders = [...(await track(deps, run.state.orders, run.state.limits.costs))];
-  let position = q;
+  const onBook = flattenOnBook(run.state, orders, legs, q);
+  why = `${why}${onBook.note}`;
+  let position = onBook.q;
   let reducingNotionalUsd = 0;
   let view: AccountView | null = null;
   const accountView = async (read: () => Promise<AccountView>) => {
     view ??= await read();
     return view;
   };
-  for (const [k, leg] of legs.entries()) {
+  for (const [k, leg] of onBook.legs.entries()) {
     const qty = Math.abs(leg.qty);
     const id = clientOrderId({
       promotionId: run.state.promotionId,
@@ -973,6 +975,28 @@ async function sendLegs(
   }
   run.state = { ...run.state, orders };
   return { sent, why };
+}
+
+/**
+ * The flatten leg (−q, sized on the book before this tick's cancels) sized again on `orders`,
+ * the session's orders read back after the cancels: an order canceled here may have filled
+ * first (the kill switch's flatten, or the session's own order), and −q would then open a
+ * position the other way. `note` says so in the decision's reason ('' when unchanged).
+ */
+function flattenOnBook(
+  state: PaperSessionState,
+  orders: readonly PaperOrder[],
+  legs: readonly Leg[],
+  q: number,
+): { legs: readonly Leg[]; q: number; note: string } {
+  if (legs.length !== 1 || legs[0]?.reason !== 'flatten') return { legs, q, note: '' };
+  const book = sessionBook({ capitalUsd: state.capitalUsd, orders });
+  const now = book.positions[state.symbol]?.qty ?? 0;
+  if (Math.abs(now - q) <= DUST_QTY) return { legs, q, note: '' };
+  const resized: Leg[] = Math.abs(now) > DUST_QTY ? [{ qty: -now, reason: 'flatten' }] : [];
+  const held = Number(now.toFixed(9));
+  const note = `; flatten sized again on the book after the cancels: ${held} shares held (an order canceled this tick filled first)`;
+  return { legs: resized, q: now, note };
 }
 
 /**

@@ -292,6 +292,46 @@ describe('which ticks read the kill switch', () => {
     expect(await h.broker.listPositions()).toEqual([]);
   }, 120_000);
 
+  it("the registry holding twice the session's short (an order halved it during the engage's tick), the kill flatten filling just before the tick's cancel: the tick's flatten is sized on the book after the cancel, and sells", async () => {
+    // Prepare: a session holding a short, nothing open; the registry holds twice that short
+    let h = harness(mostActive(), 1_000);
+    for (const genome of shared.genomes.slice(0, 10)) {
+      h = harness(genome, 1_000);
+      while (!h.state().done && !(positionOf(h.state()) < 0 && !h.state().orders.some(isOpen)))
+        await h.tick();
+      if (!h.state().done) break;
+    }
+    const short = positionOf(h.state());
+    expect(short).toBeLessThan(0);
+    const books = new MemorySessionBooks();
+    const account = accountKeyOf(h.broker.name, 'test');
+    await books.save(account, registryEntry(h.state(), 2 * short, h.clock.now()));
+    await h.change(true, 'operator: stop', { sessionBooks: books, account });
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+    const cancel = h.broker.cancelOrder.bind(h.broker);
+    h.broker.cancelOrder = async (id: string) => {
+      if (id === killId) h.clock.advance(60_000); // it fills first (on the next minute bar)
+      return cancel(id);
+    };
+
+    // Act
+    const next = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    expect(next.state.orders.find((o) => o.clientOrderId === killId)).toMatchObject({
+      side: 'buy',
+      status: 'filled',
+    });
+    const [sentId] = next.decision.orders;
+    const flatten = next.state.orders.find((o) => o.clientOrderId === sentId);
+    expect(flatten).toMatchObject({ side: 'sell', reason: 'flatten' });
+    expect(flatten?.qty).toBeCloseTo(-short, 9);
+    expect(next.decision.reason).toContain('flatten sized again on the book after the cancels');
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
   it('the cancel of the overshooting kill flatten refused, then it fills: the next tick sells the position back', async () => {
     // Prepare: the broker refuses the session's cancel of the kill flatten
     const { h } = await engagedWhileClosingShort();
@@ -353,22 +393,28 @@ async function engagedWhileClosingShort(by: 'signal' | 'flatten halt' = 'signal'
   if (!closing) throw new Error('no genome of the session closed a short position');
   const books = new MemorySessionBooks();
   const account = accountKeyOf(h.broker.name, 'test');
-  await books.save(account, {
+  const entry = registryEntry(closing.state, positionOf(closing.state), h.clock.now());
+  await books.save(account, { ...entry, ticks: closing.state.ticks - 1 });
+  const engaged = await h.change(true, 'operator: stop', { sessionBooks: books, account });
+  return { h, engaged, closing };
+}
+
+/** The session-book registry's entry of `state` holding `qty` shares (what the engage sizes from). */
+function registryEntry(state: PaperSessionState, qty: number, nowMs: number) {
+  return {
     promotionId: 'PKIDLE01',
     date: DATE,
-    symbol: closing.state.symbol,
-    market: 'equity-usa',
-    qty: positionOf(closing.state),
+    symbol: state.symbol,
+    market: 'equity-usa' as const,
+    qty,
     avgPriceUsd: 0,
     openOrders: 0,
     openOrderNotionalUsd: 0,
     open: [],
-    ticks: closing.state.ticks - 1,
+    ticks: state.ticks,
     done: false,
-    updatedAtIso: new Date(h.clock.now()).toISOString(),
-  });
-  const engaged = await h.change(true, 'operator: stop', { sessionBooks: books, account });
-  return { h, engaged, closing };
+    updatedAtIso: new Date(nowMs).toISOString(),
+  };
 }
 
 describe('the settle step reads the switch once', () => {
