@@ -25,8 +25,9 @@
  *    loss stop (its halt mode), data staleness (no decision on a bar older than the limit),
  *    the per-order notional cap, and the kill switch read again before every submit (see
  *    {@link HaltModes}, docs/execution.md). A tick that is flat in its book with no order open,
- *    sent none on its last decided bar, and whose decision sends, cancels, refuses and halts
- *    nothing does not read the switch (`idleTick`); every other tick reads it before the book;
+ *    has sent none since a tick last read the switch, and whose decision sends, cancels,
+ *    refuses and halts nothing does not read the switch (`idleTick`); every other tick reads it
+ *    before the book;
  * 6. submit with a deterministic client_order_id (promotion, minute, leg) through the
  *    order-intent protocol (`orders/order-intent.ts`: the broker is asked by client_order_id
  *    first, `order_intent` is recorded before the broker call), so a retried tick never
@@ -219,6 +220,12 @@ export interface PaperSessionState {
   readonly pendingTarget: number | null;
   /** Start of the last bar decided on, epoch ms UTC (null before the first tick). */
   readonly lastBarMs: number | null;
+  /**
+   * When a tick last read the kill switch before deciding (the tick's time, epoch ms UTC); null
+   * or absent: never (a state from before it was recorded reads as never). An order sent at or
+   * after it makes the next deciding tick read the switch again ({@link sentSinceKillSwitchRead}).
+   */
+  readonly killSwitchReadAtMs?: number | null;
   readonly flattenDecided: boolean;
   /** Set when a breaker halted the session: what it did and why. */
   readonly halt: { readonly mode: HaltMode; readonly reason: string } | null;
@@ -391,10 +398,12 @@ export type KillSwitchReading =
 
 /**
  * What the stored switch `state` means at `nowMs` to a session that started at `sinceMs` (epoch
- * ms UTC): engaged now; or released, with its last engage (`lastEngagedAtIso`) in [`sinceMs`,
- * `nowMs`] (reason `kill switch engaged at <iso> (released at <iso>)`); else off (null: never
- * set). An engage after `nowMs` is another day's: only a clock that went back sees one (a local
- * replay of past sessions after a `kill on` / `kill off` today).
+ * ms UTC): engaged now; or released, its last time on ([`lastEngagedAtIso`, its release
+ * `changedAtIso`]) overlapping the session so far ([`sinceMs`, `nowMs`]: engaged at or before
+ * now and released at or after the start, an engage just before the start included) (reason
+ * `kill switch engaged at <iso> (released at <iso>)`); else off (null: never set). An engage
+ * after `nowMs` is another day's: only a clock that went back sees one (a local replay of past
+ * sessions after a `kill on` / `kill off` today).
  */
 export function killSwitchReading(
   state: KillSwitchState | null,
@@ -403,7 +412,8 @@ export function killSwitchReading(
 ): KillSwitchReading {
   if (state?.engaged) return { kind: 'engaged', reason: `kill switch engaged: ${state.reason}` };
   const at = Date.parse(state?.lastEngagedAtIso ?? '');
-  if (!state || !(at >= sinceMs && at <= nowMs)) return { kind: 'off' };
+  const releasedAt = Date.parse(state?.changedAtIso ?? '');
+  if (!state || !(at <= nowMs && releasedAt >= sinceMs)) return { kind: 'off' };
   const reason = `kill switch engaged at ${state.lastEngagedAtIso} (released at ${state.changedAtIso})`;
   return { kind: 'released', reason };
 }
@@ -673,6 +683,7 @@ async function applyKillSwitch(
 ): Promise<PaperTickResult | null> {
   const { deps } = run;
   const ks = await readKillSwitch(run, mode);
+  if (ks.kind !== 'unreadable') run.state = { ...run.state, killSwitchReadAtMs: run.nowMs };
   if (ks.kind === 'engaged' || ks.kind === 'released')
     run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
   if (ks.kind === 'off') return null;
@@ -1031,7 +1042,8 @@ export async function paperTick(
   if ('result' in bar) return bar.result;
   const { last } = bar;
   const modes = haltModesOf(run.state.limits);
-  const idle = open.length === 0 && !sentOnLastBar(input) ? idleTick(run, last, modes) : null;
+  const idle =
+    open.length === 0 && !sentSinceKillSwitchRead(run.state) ? idleTick(run, last, modes) : null;
   if (idle) return idle;
   // Breakers first (before the book: a cancel can change what fills).
   const halted = await applyKillSwitch(run, open, last, modes.killSwitch);
@@ -1077,21 +1089,24 @@ function decide(
 }
 
 /**
- * True when the session's last deciding tick sent (or refused) an order: an engage DURING that
- * tick sized its flatten of this session from the book the session-book registry held before
- * it (saved at the tick's end), so the session may be flat in its own book while the kill
- * switch's flatten, not yet adopted, is at the broker. The next deciding tick reads the switch
- * (and adopts that flatten, {@link applyKillSwitch}).
+ * True when the session sent (or refused) an order at or after the last tick that read the
+ * kill switch before deciding (`killSwitchReadAtMs`; never read: any order counts): an engage
+ * DURING that sending tick sized its flatten of this session from the book the session-book
+ * registry held before it (saved at the tick's end), so the session may be flat in its own
+ * book while the kill switch's flatten, not yet adopted, is at the broker. Ticks that do not
+ * decide (a stale bar is skipped, no new bar) read nothing and leave the mark, so the next
+ * deciding tick reads the switch (and adopts that flatten, {@link applyKillSwitch}).
  */
-function sentOnLastBar(state: PaperSessionState): boolean {
-  const lastBarMs = state.lastBarMs;
-  return lastBarMs !== null && state.orders.some((o) => o.decidedAtMs >= lastBarMs);
+function sentSinceKillSwitchRead(state: PaperSessionState): boolean {
+  const readAt = state.killSwitchReadAtMs ?? null;
+  return state.orders.some((o) => readAt === null || o.submittedAtMs >= readAt);
 }
 
 /**
  * A tick that cannot matter for capital, decided without reading the kill switch: this
  * session is flat in its own book (within {@link DUST_QTY}), has no order open (the caller
- * checks, after tracking) and sent none on its last decided bar ({@link sentOnLastBar}), and
+ * checks, after tracking) and has sent none since a tick last read the switch
+ * ({@link sentSinceKillSwitchRead}), and
  * its decision with the switch taken as off ({@link decide}, on a scratch copy of `run`)
  * sends, cancels, refuses and halts nothing (`hold`, `flattened for the session`, the close's
  * flatten of a flat book, no quote to size). An engage finds nothing of this session to cancel

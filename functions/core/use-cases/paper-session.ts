@@ -168,6 +168,7 @@ export const PaperSessionStateSchema = z.strictObject({
   accountDayTradeCount: z.number().int().min(0).nullable().optional(),
   pendingTarget: z.number().nullable(),
   lastBarMs: z.number().nullable(),
+  killSwitchReadAtMs: z.number().nullable().optional(),
   flattenDecided: z.boolean(),
   halt: z.object({ mode: HaltModeSchema, reason: z.string() }).nullable(),
   orders: z.array(OrderSchema),

@@ -211,6 +211,31 @@ describe('which ticks read the kill switch', () => {
     expect(h.seen.at(-1)?.out.decision.action).toBe('orders');
   }, 120_000);
 
+  it("engaged just before the session's start (after its gates) and released while it is flat and idle: its first signal to enter sends nothing and the tick halts, naming the engage", async () => {
+    // Prepare: on 5 s before the start; five flat, idle ticks; then released
+    const h = harness(mostActive(), 1_000);
+    h.clock.advance(-5_000);
+    const engagedAtIso = new Date(h.clock.now()).toISOString();
+    await h.change(true, 'operator: stop');
+    h.clock.advance(5_000);
+    for (let i = 0; i < 5; i++) await h.tick();
+    const readsWhileOn = h.killSwitch.reads;
+    await h.change(false, 'operator: resume');
+
+    // Act: on to the first tick that would trade or halts
+    while (!h.state().done && h.state().orders.length === 0 && h.state().halt === null)
+      await h.tick();
+
+    // Assess
+    expect(readsWhileOn).toBe(0);
+    expect(h.state().orders).toEqual([]);
+    expect(h.state().halt?.reason).toContain(
+      `kill switch engaged at ${engagedAtIso} (released at `,
+    );
+    expect(h.seen.at(-1)?.out.decision.action).toBe('halted');
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
   it("an engage after the tick's time (a replay of a past session after a kill on / kill off today) does not halt it", async () => {
     // Prepare: engaged and released a day later, then the clock back at the session
     const h = harness(mostActive(), 1_000);
@@ -247,6 +272,34 @@ describe('which ticks read the kill switch', () => {
     expect(readsOfNext).toBe(2); // before the book, and before the flatten's submit
     expect(next.state.orders.some((o) => o.clientOrderId === killId)).toBe(true);
     expect(next.state.halt?.mode).toBe('flatten');
+    expect(next.decision.orders).toHaveLength(1);
+    expect(positionOf(h.state())).toBeCloseTo(0, 9);
+    expect(await h.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it('engaged DURING the tick that closes the position, the next bar stale (skipped, no decision), the switch still on: the next deciding tick reads it, adopts the kill flatten and sells it back', async () => {
+    // Prepare: a minute later (the kill flatten has filled), one tick on a stale bar
+    const { h } = await engagedWhileClosingShort();
+    h.clock.advance(60_000);
+    const limits = h.state().limits;
+    h.set({ ...h.state(), limits: { ...limits, maxBarAgeSeconds: 0.001 } });
+    const stale = await h.tick();
+    h.set({ ...h.state(), limits });
+    const killId = killSwitchFlattenOrderId('PKIDLE01');
+
+    // Act
+    const before = h.killSwitch.reads;
+    const next = await h.tick();
+    const readsOfNext = h.killSwitch.reads - before;
+    await h.tick();
+
+    // Assess
+    expect(stale.decision.action).toBe('skipped');
+    expect(readsOfNext).toBe(2); // before the book, and before the flatten's submit
+    expect(next.state.orders.find((o) => o.clientOrderId === killId)).toMatchObject({
+      side: 'buy',
+      status: 'filled',
+    });
     expect(next.decision.orders).toHaveLength(1);
     expect(positionOf(h.state())).toBeCloseTo(0, 9);
     expect(await h.broker.listPositions()).toEqual([]);
