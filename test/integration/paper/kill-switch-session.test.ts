@@ -27,6 +27,7 @@ import {
 } from '../../../functions/core/use-cases/kill-switch.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { accountKeyOf, type SessionBookRegistry } from '../../../functions/ports/session-books.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import {
   fakeAlpacaSession,
@@ -51,17 +52,6 @@ let closes: Map<string, CloseSeries>;
 beforeAll(async () => {
   ({ marketData, openMs, closes, genomes } = await loadSharedSession(DATE, SYMBOLS, 'c-kill'));
 });
-
-/** The switch as its store keeps it (the DynamoDB adapter's contract, in memory). */
-class MemoryKillSwitch implements KillSwitchPort {
-  state: KillSwitchState | null = null;
-  async read() {
-    return this.state;
-  }
-  async set(state: KillSwitchState) {
-    this.state = state;
-  }
-}
 
 /** A session's tick at the fake Alpaca (orders fill slowly) with a switch the test engages. */
 async function harness() {

@@ -28,6 +28,7 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { accountKeyOf } from '../../../functions/ports/session-books.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { MemoryPaperTrackRecord } from '../../support/doubles/memory-paper-track-record.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
@@ -45,21 +46,6 @@ let shared: SharedSession;
 beforeAll(async () => {
   shared = await loadSharedSession(DATE, SYMBOLS, 'c-kill-idle');
 });
-
-/** The switch as its store keeps it, counting reads; `unreachable` makes every read fail. */
-class CountingKillSwitch implements KillSwitchPort {
-  state: KillSwitchState | null = null;
-  reads = 0;
-  unreachable = false;
-  async read(): Promise<KillSwitchState | null> {
-    this.reads += 1;
-    if (this.unreachable) throw new Error('connect ECONNREFUSED (test)');
-    return this.state;
-  }
-  async set(state: KillSwitchState): Promise<void> {
-    this.state = state;
-  }
-}
 
 const mostActive = () => shared.genomes[0] as PaperSessionState['genome'];
 const isOpen = (o: PaperSessionState['orders'][number]) => !isTerminalOrderStatus(o.status);
@@ -98,7 +84,7 @@ function harness(genome: PaperSessionState['genome'], latencyMs: number) {
       startingCashUsd: 100_000,
     },
   });
-  const killSwitch = new CountingKillSwitch();
+  const killSwitch = new MemoryKillSwitch();
   const audit = new MemoryAuditSink(clock);
   const deps: PaperTickDeps = { broker, marketData: shared.marketData, clock, killSwitch };
   const seen: TickSeen[] = [];
@@ -472,7 +458,7 @@ function registryEntry(state: PaperSessionState, qty: number, nowMs: number) {
 
 describe('the settle step reads the switch once', () => {
   /** A session of the cohort's quietest genome, ticked and finished by the workflow's steps. */
-  function quietSession(killSwitch: CountingKillSwitch) {
+  function quietSession(killSwitch: MemoryKillSwitch) {
     const genome = shared.genomes.at(-1) as PaperSessionState['genome'];
     const start = paperSessionFixture({
       promotionId: 'PKIDLE02',
@@ -528,7 +514,7 @@ describe('the settle step reads the switch once', () => {
 
   it('a session flat the whole time, the switch engaged and released mid-session: its track record entry is halted', async () => {
     // Prepare
-    const killSwitch = new CountingKillSwitch();
+    const killSwitch = new MemoryKillSwitch();
     const q = quietSession(killSwitch);
     let s = await q.runUntil(q.start, (x) => x.ticks === 60);
     const readsBeforeEngage = killSwitch.reads;
@@ -560,7 +546,7 @@ describe('the settle step reads the switch once', () => {
 
   it('never engaged: the entry carries no halt; unreadable: Finish throws a TransientError (the workflow retries) and records nothing', async () => {
     // Prepare
-    const killSwitch = new CountingKillSwitch();
+    const killSwitch = new MemoryKillSwitch();
     const q = quietSession(killSwitch);
     const s = await q.runUntil(q.start);
 

@@ -27,6 +27,7 @@ import type {
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
 import { DATA_ROOT } from '../../support/paths.js';
@@ -53,22 +54,6 @@ beforeAll(async () => {
   if (!active) throw new Error('no agent');
   genome = active.genome;
 });
-
-/** A kill switch a test engages, or makes unreadable. */
-class TestKillSwitch implements KillSwitchPort {
-  state: KillSwitchState | null = null;
-  unreachable = false;
-  async read(): Promise<KillSwitchState | null> {
-    if (this.unreachable) throw new Error('connect ECONNREFUSED (test)');
-    return this.state;
-  }
-  async set(state: KillSwitchState): Promise<void> {
-    this.state = state;
-  }
-  engage(reason: string): void {
-    this.state = { engaged: true, reason, changedBy: 'test', changedAtIso: '' };
-  }
-}
 
 /** A broker that records what it created and can crash right after a call succeeded. */
 class CrashingBroker implements BrokerPort {
@@ -142,7 +127,7 @@ function harness(latencyMs: number, haltModes?: HaltModes) {
     },
   });
   const broker = new CrashingBroker(simulated);
-  const killSwitch = new TestKillSwitch();
+  const killSwitch = new MemoryKillSwitch();
   const audit = new MemoryAuditSink(clock);
   const deps: PaperTickDeps = {
     broker,
