@@ -7,9 +7,10 @@
  * Whole-process figures (Linux, /proc): wall from spawn to exit (stdout discarded; stderr kept,
  * and a run that fails stops the bench with the end of it: the cause is never lost); CPU = user + system of the
  * command and every descendant it waited for (the `cutime + cstime` of a wrapping shell);
- * peak RSS sampled every 50 ms over the process tree (largest single process, and the sum of
- * the tree: Node, the emulator supervisors, DynamoDB Local's JVM); CPU split by process
- * (DynamoDB Local's JVM, s3rver, the rest) from each process's last sample. Median of
+ * peak RSS over the process tree, sampled every {@link SAMPLE_MS} ms (largest single process:
+ * the largest of the processes' own peaks, `VmHWM`; and the largest sum of the tree's current
+ * RSS: Node, the emulator supervisors, DynamoDB Local's JVM); CPU split by process (DynamoDB
+ * Local's JVM, s3rver, the rest) from each process's last sample. Median of
  * `STAGEGATE_BENCH_E2E_RUNS` runs (default 3). The machine's load average is recorded, since
  * other work on the machine moves wall time far more than CPU time.
  *
@@ -35,6 +36,15 @@ import type { BenchReport } from './run.js';
 
 const CLK_TCK = 100;
 const PAGE_KB = 4;
+/**
+ * Sampling interval of the process tree, ms. The sampler reads every process's /proc entry on
+ * the same 2 cores as the run it measures: at 50 ms it slowed the run enough to add ~2.5 CPU-s
+ * and ~2.3 s of wall time to `npm start` (median 12.7 CPU-s, 10.4 s; at 500 ms, minutes later:
+ * 10.2 CPU-s, 8.1 s; 2026-12-05, load average ~1). The CPU total does not depend on it (the
+ * wrapping shell's `cutime + cstime`), the largest process's peak neither (`VmHWM`); the split
+ * by role misses at most the last interval of each process.
+ */
+const SAMPLE_MS = 500;
 
 /** Which process of the tree: DynamoDB Local's JVM, the S3 emulator, or the rest (Node, npm). */
 type ProcessRole = 'jvm' | 's3rver' | 'rest';
@@ -45,7 +55,7 @@ interface ProcessFigures {
   readonly largestProcessMb: number;
   readonly treeMb: number;
   readonly exitCode: number;
-  /** CPU-s by role, from each process's last /proc sample (the final <= 50 ms are missed). */
+  /** CPU-s by role, from each process's last /proc sample (its final <= SAMPLE_MS are missed). */
   readonly cpuByRoleS: Readonly<Record<ProcessRole, number>>;
   /** The end of what the command printed on stderr (the cause when it failed). */
   readonly stderr: string;
@@ -89,7 +99,21 @@ function roleOf(pid: number): Promise<ProcessRole> {
   return role;
 }
 
-/** RSS (MB) of the largest process and of the whole tree under `root`; CPU ticks by pid. */
+/** The peak RSS of `pid` so far (`VmHWM` of /proc/<pid>/status), MB; 0 once it ended. */
+async function peakRssMb(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * RSS (MB) of the largest process (its peak so far) and of the whole tree under `root` (now);
+ * CPU ticks by pid.
+ */
 async function treeSample(
   root: number,
   cpuTicks: Map<number, { role: ProcessRole; ticks: number }>,
@@ -105,7 +129,7 @@ async function treeSample(
     const pid = stack.pop() as number;
     const row = byPid.get(pid);
     const mb = ((row?.pages ?? 0) * PAGE_KB) / 1024;
-    largest = Math.max(largest, mb);
+    largest = Math.max(largest, mb, await peakRssMb(pid));
     total += mb;
     if (row) cpuTicks.set(pid, { role: await roleOf(pid), ticks: row.ticks });
     stack.push(...(children.get(pid) ?? []));
@@ -150,7 +174,7 @@ async function measure(
       largest = Math.max(largest, r.largest);
       tree = Math.max(tree, r.total);
     });
-  }, 50);
+  }, SAMPLE_MS);
   const exitCode = await new Promise<number>((resolve) =>
     child.on('close', (c) => resolve(c ?? 1)),
   );
