@@ -15,6 +15,7 @@ import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const NOW = Date.parse('2013-10-09T15:00:00Z');
 
@@ -74,7 +75,7 @@ describe('engaging the kill switch when the broker refuses one cancel', () => {
     const b = broker('sgp_p2_entry_1');
     const clock = new ManualClock(NOW);
     const audit = new MemoryAuditSink(clock);
-    let state: KillSwitchState | null = null;
+    const killSwitch = new MemoryKillSwitch();
     const session = {
       promotionId: 'p9',
       date: '2013-10-09',
@@ -88,12 +89,7 @@ describe('engaging the kill switch when the broker refuses one cancel', () => {
       done: false,
     } as unknown as SessionBookSnapshot;
     const deps = {
-      killSwitch: {
-        read: async () => state,
-        set: async (s: KillSwitchState) => {
-          state = s;
-        },
-      },
+      killSwitch,
       audit,
       clock,
       environment: 'local' as const,
@@ -112,7 +108,7 @@ describe('engaging the kill switch when the broker refuses one cancel', () => {
     });
 
     // Assess
-    expect((state as KillSwitchState | null)?.engaged).toBe(true);
+    expect(killSwitch.state?.engaged).toBe(true);
     expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p3_entry_1']);
     expect(b.orders.get('sgp_p1_entry_1')?.status).toBe('canceled');
     expect(b.orders.get('sgp_p3_entry_1')?.status).toBe('canceled');
@@ -197,14 +193,8 @@ class CommitThenThrowSink extends MemoryAuditSink {
 }
 
 function plainDeps(audit: MemoryAuditSink, port: BrokerPort, clock: ManualClock) {
-  let state: KillSwitchState | null = null;
   return {
-    killSwitch: {
-      read: async () => state,
-      set: async (s: KillSwitchState) => {
-        state = s;
-      },
-    },
+    killSwitch: new MemoryKillSwitch(),
     audit,
     clock,
     environment: 'local' as const,

@@ -10,18 +10,14 @@ import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 function world(broker: BrokerPort = noOrders) {
   const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
   const audit = new MemoryAuditSink(clock);
-  let state: KillSwitchState | null = null;
+  const killSwitch = new MemoryKillSwitch();
   const deps = {
-    killSwitch: {
-      read: async () => state,
-      set: async (s: KillSwitchState) => {
-        state = s;
-      },
-    },
+    killSwitch,
     audit,
     clock,
     environment: 'local' as const,
@@ -30,7 +26,7 @@ function world(broker: BrokerPort = noOrders) {
   const set = (engaged: boolean, by: string, key: string | null) =>
     setKillSwitch(deps, { engaged, reason: 'broker outage', by, idempotencyKey: key });
   const kinds = () => audit.records().map((r) => [r.kind, r.actor]);
-  return { set, kinds, clock, state: () => state };
+  return { set, kinds, clock, state: () => killSwitch.state };
 }
 
 const noOrders = {
