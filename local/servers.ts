@@ -57,6 +57,24 @@ export interface StartOptions {
    * and the JVM must not wait for it.
    */
   readonly onSpawned?: () => void;
+  /**
+   * Loads the AWS SDK's DynamoDB client for DynamoDB Local's readiness probe (after the JVM
+   * was spawned); default a dynamic import of `@aws-sdk/client-dynamodb`. A test seam: a
+   * loader that fails proves the JVM is stopped whatever fails after its spawn.
+   */
+  readonly loadDynamoSdk?: () => Promise<DynamoSdk>;
+}
+
+/** The AWS SDK's DynamoDB client module (loaded when first needed: this module stays light). */
+export type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
+
+/** How DynamoDB Local is started: the same for each port tried. */
+interface DynamoLaunch {
+  readonly dataDir: string | 'memory';
+  readonly timeoutMs: number;
+  /** Called once the supervisor is spawned (each attempt). */
+  readonly spawned: () => void;
+  readonly loadSdk: () => Promise<DynamoSdk>;
 }
 
 /**
@@ -277,27 +295,24 @@ function isBindFailure(err: unknown): boolean {
  *
  * @throws LocalServerStartError the last attempt's error, or any non-bind failure at once.
  */
-async function startDynamo(
-  dataDir: string | 'memory',
-  timeoutMs: number,
-  pickPort: () => Promise<number>,
-  spawned: () => void,
-) {
+async function startDynamo(launch: DynamoLaunch, pickPort: () => Promise<number>) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDynamoOn(await pickPort(), dataDir, timeoutMs, spawned);
+      return await startDynamoOn(await pickPort(), launch);
     } catch (err) {
       if (!isBindFailure(err) || attempt >= DYNAMODB_BIND_ATTEMPTS) throw err;
     }
   }
 }
 
-async function startDynamoOn(
-  port: number,
-  dataDir: string | 'memory',
-  timeoutMs: number,
-  spawned: () => void,
-) {
+/**
+ * Spawns DynamoDB Local's supervisor on `port` and waits until it answers (then trains the
+ * class-data-sharing archive when this start writes it).
+ *
+ * @throws LocalServerStartError or whatever else failed after the spawn (the SDK's loading
+ *   included); the supervisor and its JVM are stopped before the error propagates.
+ */
+async function startDynamoOn(port: number, launch: DynamoLaunch) {
   const javaOptions = [process.env.JDK_JAVA_OPTIONS, DYNAMODB_LOCAL_JAVA_OPTIONS]
     .filter(Boolean)
     .join(' ');
@@ -306,19 +321,19 @@ async function startDynamoOn(
     [
       path.join(here, 'dynamodb-child.cjs'),
       String(port),
-      dataDir === 'memory' ? ':memory:' : dataDir,
+      launch.dataDir === 'memory' ? ':memory:' : launch.dataDir,
     ],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, JDK_JAVA_OPTIONS: javaOptions, ...DYNAMODB_LOCAL_ENV },
     },
   );
-  spawned();
+  launch.spawned();
   const output = collect(child);
   const trainedMarker = classArchiveMarker(child);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await awaitDynamoReady(child, endpoint, timeoutMs, output);
+    await awaitDynamoReady(child, endpoint, launch, output);
     const marker = await trainedMarker;
     // An untrained run's archive is discarded: a training failure costs only the archive.
     if (marker) await trainClassArchive(endpoint, marker).catch(() => undefined);
@@ -337,10 +352,10 @@ async function startDynamoOn(
 async function awaitDynamoReady(
   child: ChildProcess,
   endpoint: string,
-  timeoutMs: number,
+  { timeoutMs, loadSdk }: DynamoLaunch,
   output: () => string,
 ): Promise<void> {
-  const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBClient, ListTablesCommand } = await loadSdk();
   const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_REGION,
@@ -397,8 +412,6 @@ function classArchiveMarker(child: ChildProcess): Promise<string | null> {
     child.once('close', () => resolve(null));
   });
 }
-
-type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
 
 /** The scratch table of {@link trainClassArchive}: a key schema and one index, like the stack's. */
 function trainingTable(sdk: DynamoSdk, TableName: string) {
@@ -588,7 +601,15 @@ export async function startLocalServers(options: StartOptions): Promise<LocalSer
   const spawned = spawnSignal(2, options.onSpawned);
   const [s3, dynamo] = await Promise.allSettled([
     startS3(s3Dir, options.buckets, timeoutMs, spawned.one),
-    startDynamo(dynamoDir, timeoutMs, options.dynamoPort ?? (() => listenablePort()), spawned.one),
+    startDynamo(
+      {
+        dataDir: dynamoDir,
+        timeoutMs,
+        spawned: spawned.one,
+        loadSdk: options.loadDynamoSdk ?? (() => import('@aws-sdk/client-dynamodb')),
+      },
+      options.dynamoPort ?? (() => listenablePort()),
+    ),
   ]);
   if (s3.status === 'rejected' || dynamo.status === 'rejected') {
     spawned.fire();
