@@ -11,23 +11,25 @@
  * (the application, bin/cli-commands.ts), so `run` starts DynamoDB Local's JVM before the
  * application's packages load. Bundling the packages spares Node resolving and reading some
  * three hundred package files at each start (~0.4 CPU-s of `npm start`, paired runs). It is
- * reused while its content hash matches: the hash covers the Node and esbuild versions, this
- * file, the installed packages (`node_modules/.package-lock.json`, which npm rewrites on every
- * install), the path and content of every source file the previous build read (esbuild's
- * metafile), and the code version (bin/code-version.mjs: the git commit, baked into the bundle
- * and recorded in every audit record). Editing any of them, installing, or committing
- * rebuilds it on the next start (~2 s); nothing is downloaded. `STAGEGATE_CLI_BUILD=always`
- * rebuilds every time.
+ * reused while its key matches (bin/bundle-key.mjs): the key covers the Node and esbuild
+ * versions, this file, the installed packages (`node_modules/.package-lock.json`, which npm
+ * rewrites on every install, else `package-lock.json`; with neither, every start rebuilds),
+ * the path and content of every source file the previous build read (esbuild's metafile), and
+ * the code version (bin/code-version.mjs: the git commit, baked into the bundle and recorded
+ * in every audit record). Editing any of them, installing, or committing rebuilds it on the
+ * next start (~2 s); nothing is downloaded. Not noticed: a package file edited in place under
+ * `node_modules` without npm; `STAGEGATE_CLI_BUILD=always` rebuilds every time.
  *
  * `import.meta.url` inside each bundled file is replaced by that file's own URL, so paths the
  * CLI derives from its sources (the repo root, `statemachines/`, the emulator scripts) are the
  * same as when run through tsx.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleKey } from './bundle-key.mjs';
 import { codeVersion } from './code-version.mjs';
 import { nodeVersionProblem } from './node-version.mjs';
 
@@ -48,23 +50,9 @@ async function esbuildVersion() {
   return String(pkg.version);
 }
 
-/** Hash of the toolchain and of `inputs` (repo-relative paths); null when one is missing. */
+/** The bundle's key over `inputs` (repo-relative paths); null when it cannot be computed. */
 async function contentHash(inputs) {
-  const hash = createHash('sha256');
-  hash.update(`${process.version}\0${await esbuildVersion()}\0${version}\0`);
-  hash.update(await readFile(fileURLToPath(import.meta.url)));
-  hash.update(
-    await readFile(path.join(repoRoot, 'node_modules', '.package-lock.json')).catch(() => ''),
-  );
-  for (const input of [...inputs].sort()) {
-    try {
-      hash.update(`\0${input}\0`);
-      hash.update(await readFile(path.join(repoRoot, input)));
-    } catch {
-      return null;
-    }
-  }
-  return hash.digest('hex').slice(0, 24);
+  return bundleKey(repoRoot, inputs, `${process.version}\0${await esbuildVersion()}\0${version}`);
 }
 
 async function readManifest() {
@@ -191,7 +179,8 @@ async function build() {
     (p) => !p.startsWith('node_modules') && !p.includes(':'),
   );
   const hash = await contentHash(inputs);
-  const dir = `cli-${hash}`;
+  // No key (no lock file to see the packages by): a folder of its own, never reused.
+  const dir = `cli-${hash ?? randomBytes(12).toString('hex')}`;
   try {
     await rename(tmp, path.join(cacheDir, dir));
   } catch (err) {
