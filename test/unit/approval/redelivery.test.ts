@@ -134,12 +134,35 @@ async function world(chain?: ApprovalStep[]) {
   };
 }
 
+type World = Awaited<ReturnType<typeof world>>;
+
+/**
+ * The world after Olivia's first click (`a-1`) was recorded but its resume failed (a transient
+ * SendTaskSuccess fault); `thenSends` is how the sends after it go.
+ */
+async function afterFailedResume(...thenSends: SendPlan[]): Promise<World> {
+  const w = await world();
+  w.plan.push('transient', ...thenSends);
+  await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+  return w;
+}
+
+/** The execution's result when the review timed out: SUCCEEDED, not approved. */
+const TIMED_OUT_REVIEW = {
+  status: 'SUCCEEDED',
+  output: {
+    outcome: 'not_approved',
+    reason: 'not approved: no decision within 14400 s (States.Timeout)',
+    decision: 'expired',
+    decidedBy: null,
+    sliceId: null,
+  },
+} as const;
+
 describe('a redelivered approval whose first resume failed (S1)', () => {
   it('re-sends the resume with the stored token, answers "resumed", and records once', async () => {
     // Prepare: the first delivery records the approval, then SendTaskSuccess fails
-    const w = await world();
-    w.plan.push('transient');
-    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+    const w = await afterFailedResume();
 
     // Act: Slack redelivers the same click
     const again = await w.attempt(OLIVIA, ['click', 'a-1']);
@@ -154,9 +177,7 @@ describe('a redelivered approval whose first resume failed (S1)', () => {
 
   it('answers "unconfirmed", never "gone", when the re-sent resume is refused (timed out, or resumed by the first delivery), recording once', async () => {
     // Prepare: the first send fails; the redelivery's send is refused
-    const w = await world();
-    w.plan.push('transient', 'timed_out');
-    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+    const w = await afterFailedResume('timed_out');
 
     // Act
     const again = await w.attempt(OLIVIA, ['click', 'a-1']);
@@ -222,9 +243,7 @@ describe('a redelivered approval whose first resume failed (S1)', () => {
 
   it('control: another click by the same approver is another attempt, refused and recorded (twice in all)', async () => {
     // Prepare
-    const w = await world();
-    w.plan.push('transient');
-    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+    const w = await afterFailedResume();
 
     // Act
     const other = await w.attempt(OLIVIA, ['click', 'a-2']);
@@ -298,7 +317,7 @@ describe('a crash between the signature and its audit record', () => {
 
 describe('the Conclude sweep and signatures stored before signatures carried their audit key', () => {
   /** A signature as the older doors stored it: claimed without `auditKey`. */
-  async function legacyClaim(w: Awaited<ReturnType<typeof world>>, by: string) {
+  async function legacyClaim(w: World, by: string) {
     const atIso = new Date(NOW_MS + 5 * 60_000).toISOString();
     const claim = { decision: 'approved' as const, by, atIso, channel: 'slack' as const };
     const claimed = await w.store.claimDecision(APPROVAL_ID, claim);
@@ -357,17 +376,12 @@ describe('the Conclude sweep and signatures stored before signatures carried the
 
 describe('a redelivery whose re-sent resume is refused answers from the execution (DescribeExecution)', () => {
   /** The first delivery's send fails; the redelivery's is refused (a spent or timed-out token). */
-  async function refusedRedelivery(prepare: (w: Awaited<ReturnType<typeof world>>) => void) {
-    const w = await world();
-    w.plan.push('transient', 'timed_out');
-    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+  async function refusedRedelivery(prepare: (w: World) => void) {
+    const w = await afterFailedResume('timed_out');
     prepare(w);
     return { w, again: await w.attempt(OLIVIA, ['click', 'a-1']) };
   }
-  const ended = (
-    w: Awaited<ReturnType<typeof world>>,
-    result: Parameters<LocalExecutionRegistry['end']>[1],
-  ) => {
+  const ended = (w: World, result: Parameters<LocalExecutionRegistry['end']>[1]) => {
     w.executions.started(EXECUTION_ARN);
     w.executions.end(EXECUTION_ARN, result, NOW_MS + 6 * 3_600_000);
   };
@@ -437,18 +451,7 @@ describe('a redelivery whose re-sent resume is refused answers from the executio
 
   it('SUCCEEDED by the timeout: "timed out = not approved", never approved', async () => {
     // Act
-    const { w, again } = await refusedRedelivery((w) =>
-      ended(w, {
-        status: 'SUCCEEDED',
-        output: {
-          outcome: 'not_approved',
-          reason: 'not approved: no decision within 14400 s (States.Timeout)',
-          decision: 'expired',
-          decidedBy: null,
-          sliceId: null,
-        },
-      }),
-    );
+    const { w, again } = await refusedRedelivery((w) => ended(w, TIMED_OUT_REVIEW));
 
     // Assess
     expect(again).toMatchObject({ execution: 'concluded' });
@@ -477,18 +480,8 @@ describe('a redelivery whose re-sent resume is refused answers from the executio
   });
 
   it('the channel is told the finding, never "Approved ... micro-live starting": timed out, failed, still running; an unconfirmed one leaves the message', async () => {
-    const timedOut = {
-      status: 'SUCCEEDED',
-      output: {
-        outcome: 'not_approved',
-        reason: 'not approved: no decision within 14400 s (States.Timeout)',
-        decision: 'expired',
-        decidedBy: null,
-        sliceId: null,
-      },
-    } as const;
     const cases = [
-      ['timed out', (w) => ended(w, timedOut), 'concluded', 'timed out = not approved'],
+      ['timed out', (w) => ended(w, TIMED_OUT_REVIEW), 'concluded', 'timed out = not approved'],
       [
         'failed',
         (w) => ended(w, { status: 'FAILED', error: 'States.TaskFailed', cause: 'x' }),
@@ -496,12 +489,7 @@ describe('a redelivery whose re-sent resume is refused answers from the executio
         'The workflow ended FAILED',
       ],
       ['running', (w) => w.executions.started(EXECUTION_ARN), 'running', 'still running'],
-    ] as const satisfies readonly (readonly [
-      string,
-      (w: Awaited<ReturnType<typeof world>>) => void,
-      string,
-      string,
-    ])[];
+    ] as const satisfies readonly (readonly [string, (w: World) => void, string, string])[];
     for (const [, prepare, finding, says] of cases) {
       // Act
       const { w } = await refusedRedelivery(prepare);
@@ -522,9 +510,7 @@ describe('a redelivery whose re-sent resume is refused answers from the executio
 
   it('control: a redelivery whose re-sent resume goes through announces the decision', async () => {
     // Prepare
-    const w = await world();
-    w.plan.push('transient');
-    await expect(w.attempt(OLIVIA, ['click', 'a-1'])).rejects.toBeInstanceOf(TransientError);
+    const w = await afterFailedResume();
 
     // Act
     await w.attempt(OLIVIA, ['click', 'a-1']);
