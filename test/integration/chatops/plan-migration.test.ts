@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEGACY_PLAN_KEY } from '../../../functions/adapters/dynamodb/plan-store.js';
 import { buildPlanDeps } from '../../../functions/composition/chatops.js';
 import { makeDocumentClient } from '../../../functions/composition/stores.js';
-import { DEFAULT_LEVERAGE_POLICY } from '../../../functions/core/leverage/policy.js';
-import { growPlan, runPlanCommand } from '../../../functions/core/use-cases/plans.js';
+import { runPlanCommand } from '../../../functions/core/use-cases/plans.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { DATA_ROOT } from '../../support/paths.js';
-import { dailyCohort, memoryPlanDeps } from '../../support/plan-deps.js';
+import { activePlan, PLAN_LIMITS } from '../../support/plan-deps.js';
 
 let stack: LocalStack;
 
@@ -28,20 +27,9 @@ afterAll(async () => {
 describe('the plan of a stage deployed before the plan moved to the table', () => {
   it('is shown, blocks a second create, and is stored as version 1 of PLAN / CURRENT', async () => {
     // Prepare: an active plan as the old code stored it (the artifact store's putJson).
-    const { deps: old } = memoryPlanDeps('2013-10-09T21:30:00Z', [
-      dailyCohort('2013-10-07', 12),
-      dailyCohort('2013-10-08', -30),
-      dailyCohort('2013-10-09', 8),
-    ]);
-    const plan = await growPlan(old, { amountUsd: 500, days: 3, by: 'slack:UOLD' });
+    const plan = await activePlan();
     await stack.runtime.artifacts.putJson(LEGACY_PLAN_KEY, plan);
-    const deps = buildPlanDeps(stack.runtime, {
-      policy: DEFAULT_LEVERAGE_POLICY,
-      market: 'equity-usa',
-      bankrollUsd: 10_000,
-      bankrollLimits: { minUsd: 1_000, maxUsd: 100_000 },
-      maxDrawdownFraction: 0.1,
-    });
+    const deps = buildPlanDeps(stack.runtime, PLAN_LIMITS);
 
     // Act
     const status = await runPlanCommand(deps, { kind: 'plan_status' }, 'cli:rick', 'cli');

@@ -11,7 +11,7 @@ import {
   PLAN_CHANGED_LINE,
 } from '../../../functions/core/use-cases/daily-report.js';
 import { growPlan, type PlanDeps } from '../../../functions/core/use-cases/plans.js';
-import { dailyCohort, memoryPlanDeps } from '../../support/plan-deps.js';
+import { dailyCohort, threeSessionPlanDeps } from '../../support/plan-deps.js';
 
 const empty = async () => ({ items: [], next: null });
 const SESSION = {
@@ -22,14 +22,9 @@ const SESSION = {
 
 /** An active plan over three sessions of evidence, with its first session (10-10) closed. */
 async function planWithAClosedSession() {
-  const cohorts = [
-    dailyCohort('2013-10-07', 12),
-    dailyCohort('2013-10-08', -30),
-    dailyCohort('2013-10-09', 8),
-  ];
-  const made = memoryPlanDeps('2013-10-09T21:30:00Z', cohorts);
+  const made = threeSessionPlanDeps();
   const plan = await growPlan(made.deps, { amountUsd: 500, days: 3, by: 'slack:UOPS' });
-  cohorts.push(dailyCohort('2013-10-10', 5));
+  made.cohorts.push(dailyCohort('2013-10-10', 5));
   return { ...made, plan };
 }
 

@@ -11,27 +11,18 @@ import type { CohortSummary } from '../../../functions/core/use-cases/cohort-rec
 import {
   PLAN_WRITE_ATTEMPTS,
   type PlanCommand,
-  type PlanDeps,
-  planSlashCommands,
   runPlanCommand,
 } from '../../../functions/core/use-cases/plans.js';
-import {
-  answerSlashCommand,
-  type SlashCommandDeps,
-} from '../../../functions/core/use-cases/slash-command.js';
+import { answerSlashCommand } from '../../../functions/core/use-cases/slash-command.js';
 import type { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
-import { dailyCohort, memoryPlanDeps, raceReads } from '../../support/plan-deps.js';
+import { dailyCohort, raceReads, threeSessionPlanDeps } from '../../support/plan-deps.js';
+import { planSlack } from '../../support/plan-doors.js';
 
 const cohort = dailyCohort;
 
 /** Plan deps over memory: three sessions of evidence, the plan in a memory store, a memory trail. */
 function fixture(extraCohorts: CohortSummary[] = []) {
-  const { deps, audit, clock, store } = memoryPlanDeps('2013-10-09T21:30:00Z', [
-    cohort('2013-10-07', 12),
-    cohort('2013-10-08', -30),
-    cohort('2013-10-09', 8),
-    ...extraCohorts,
-  ]);
+  const { deps, audit, clock, store } = threeSessionPlanDeps(extraCohorts);
   /** `plan_event` events and refusals, in order. */
   const trail = () =>
     audit
@@ -42,30 +33,6 @@ function fixture(extraCohorts: CohortSummary[] = []) {
         return r.kind === 'plan_event' ? `${p.event}` : `refused ${p.command}`;
       });
   return { deps, audit, clock, store, trail };
-}
-
-/** A slash command whose `plan` commands run over `planDeps` (UOPS is an operator). */
-function slackOver(
-  planDeps: PlanDeps,
-  audit: MemoryAuditSink,
-  clock: PlanDeps['clock'],
-): SlashCommandDeps {
-  return {
-    users: { UOPS: ['viewer', 'operator'] },
-    readModel: {
-      listCohorts: async () => ({ items: [], next: null }),
-      listPromotions: async () => ({ items: [], next: null }),
-      listApprovals: async () => ({ items: [], next: null }),
-    },
-    killSwitch: { read: async () => null },
-    setKillSwitch: async () => {
-      throw new Error('not in this test');
-    },
-    extra: { plan: planSlashCommands(planDeps) },
-    audit,
-    environment: 'local',
-    clock,
-  };
 }
 
 const GROW = { kind: 'plan_grow', amountUsd: 1_000, days: 2 } as const;
@@ -142,7 +109,7 @@ describe('plan writes once per request', () => {
   it('Slack: a redelivered plan command (same trigger_id) is one write; its chat_command once', async () => {
     // Prepare
     const { deps: planDeps, audit, clock, trail } = fixture();
-    const deps = slackOver(planDeps, audit, clock);
+    const deps = planSlack(planDeps, audit, clock);
     const send = (text: string, triggerId: string) =>
       answerSlashCommand(deps, { userId: 'UOPS', teamId: 'T1', channelId: 'C1', text, triggerId });
 
@@ -315,7 +282,7 @@ describe('an idempotency key reused with another body is refused', () => {
   it('Slack: the trigger_id of a create redelivered with another text gets an ephemeral refusal, recorded', async () => {
     // Prepare
     const { deps: planDeps, audit, clock, trail } = fixture();
-    const deps = slackOver(planDeps, audit, clock);
+    const deps = planSlack(planDeps, audit, clock);
     const send = (text: string) =>
       answerSlashCommand(deps, {
         userId: 'UOPS',

@@ -14,31 +14,22 @@ import {
   DynamoPlanStore,
   LEGACY_PLAN_KEY,
 } from '../../../functions/adapters/dynamodb/plan-store.js';
-import type { PlanRecord } from '../../../functions/core/chatops/plan.js';
 import {
   NotFoundError,
   PlanRecordCorruptError,
   ValidationError,
 } from '../../../functions/core/errors.js';
 import {
-  ConsoleApi,
-  type ConsoleApiDeps,
-  type ConsolePlans,
-} from '../../../functions/core/use-cases/console-api.js';
-import {
   currentPlan,
   growPlan,
   type PlanDeps,
-  planSlashCommands,
   runPlanCommand,
 } from '../../../functions/core/use-cases/plans.js';
-import {
-  answerSlashCommand,
-  type SlashCommandDeps,
-} from '../../../functions/core/use-cases/slash-command.js';
+import { answerSlashCommand } from '../../../functions/core/use-cases/slash-command.js';
 import type { ArtifactStore } from '../../../functions/ports/artifact-store.js';
 import { fakeDocumentClient } from '../../support/doubles/document-client.js';
-import { dailyCohort, memoryPlanDeps } from '../../support/plan-deps.js';
+import { activePlan, type memoryPlanDeps, threeSessionPlanDeps } from '../../support/plan-deps.js';
+import { planConsole, planSlack } from '../../support/plan-doors.js';
 
 type Sent = { constructor: { name: string }; input: Record<string, unknown> };
 type Item = Record<string, unknown>;
@@ -82,24 +73,12 @@ function legacyStore(raw: unknown | Error | undefined): ArtifactStore & { reads:
   };
 }
 
-const COHORTS = [
-  dailyCohort('2013-10-07', 12),
-  dailyCohort('2013-10-08', -30),
-  dailyCohort('2013-10-09', 8),
-];
-
-/** An active plan as the pre-migration code stored it. */
-async function activePlan(): Promise<PlanRecord> {
-  const { deps } = memoryPlanDeps('2013-10-09T21:30:00Z', COHORTS);
-  return await growPlan(deps, { amountUsd: 500, days: 3, by: 'slack:UOLD' });
-}
-
 /** Plan deps over the DynamoDB plan store on `doc`, moving the plan from `legacy`. */
 function depsOver(
   doc: ReturnType<typeof memoryTable>['doc'],
   legacy: ArtifactStore,
 ): ReturnType<typeof memoryPlanDeps> {
-  const made = memoryPlanDeps('2013-10-10T21:30:00Z', COHORTS);
+  const made = threeSessionPlanDeps([], '2013-10-10T21:30:00Z');
   const deps: PlanDeps = {
     ...made.deps,
     plans: new DynamoPlanStore(doc, 'stagegate-test', legacy),
@@ -192,8 +171,6 @@ function corruptDeps() {
   return depsOver(doc, legacyStore(undefined));
 }
 
-const CSRF = 'csrf-plan-faults-0123';
-
 describe('an unreadable stored plan at each door', () => {
   it('the use case: PlanRecordCorruptError naming the item and field, no input_rejected', async () => {
     const made = corruptDeps();
@@ -206,33 +183,7 @@ describe('an unreadable stored plan at each door', () => {
   it('the console: a 500 naming the item (GET and POST), nothing recorded as a refusal', async () => {
     // Prepare
     const made = corruptDeps();
-    const plans: ConsolePlans = {
-      current: () => currentPlan(made.deps),
-      run: async (command, by, key) => {
-        const out = await runPlanCommand(made.deps, command, by, 'console', key ?? null);
-        return { title: out.title, lines: out.lines, plan: out.plan };
-      },
-    };
-    const api = new ConsoleApi({
-      plans,
-      audit: made.audit,
-      environment: 'local',
-      clock: made.clock,
-    } as unknown as ConsoleApiDeps);
-    const request = (method: string, path: string, body?: unknown) =>
-      api.handle({
-        method,
-        path,
-        query: {},
-        headers: {
-          'content-type': 'application/json',
-          'x-csrf-token': CSRF,
-          cookie: `stagegate_csrf=${CSRF}`,
-        },
-        body: body === undefined ? '' : JSON.stringify(body),
-        identity: 'cognito:olivia@example.com',
-        roles: ['operator'],
-      });
+    const request = planConsole(made.deps, made);
 
     // Act
     const created = await request('POST', '/api/plans', { amountUsd: 800, days: 2 });
@@ -253,13 +204,7 @@ describe('an unreadable stored plan at each door', () => {
   it('Slack: a message naming the item, the command recorded failed (not refused)', async () => {
     // Prepare
     const made = corruptDeps();
-    const deps = {
-      users: { UOPS: ['viewer', 'operator'] },
-      audit: made.audit,
-      environment: 'local',
-      clock: made.clock,
-      extra: { plan: planSlashCommands(made.deps) },
-    } as unknown as SlashCommandDeps;
+    const deps = planSlack(made.deps, made.audit, made.clock);
 
     // Act
     const out = await answerSlashCommand(deps, {

@@ -6,55 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PlanConflictError } from '../../../functions/core/errors.js';
-import {
-  ConsoleApi,
-  type ConsoleApiDeps,
-  type ConsolePlans,
-} from '../../../functions/core/use-cases/console-api.js';
-import {
-  currentPlan,
-  type PlanDeps,
-  runPlanCommand,
-} from '../../../functions/core/use-cases/plans.js';
-import { dailyCohort, memoryPlanDeps, raceReads } from '../../support/plan-deps.js';
-
-const CSRF = 'csrf-console-plans-0123';
+import type { PlanDeps } from '../../../functions/core/use-cases/plans.js';
+import { raceReads, threeSessionPlanDeps } from '../../support/plan-deps.js';
+import { planConsole } from '../../support/plan-doors.js';
 
 function fixture() {
-  const made = memoryPlanDeps('2013-10-09T21:30:00Z', [
-    dailyCohort('2013-10-07', 12),
-    dailyCohort('2013-10-08', -30),
-    dailyCohort('2013-10-09', 8),
-  ]);
+  const made = threeSessionPlanDeps();
   const apiOver = (deps: PlanDeps) => {
-    const plans: ConsolePlans = {
-      current: () => currentPlan(deps),
-      run: async (command, by, key) => {
-        const out = await runPlanCommand(deps, command, by, 'console', key ?? null);
-        return { title: out.title, lines: out.lines, plan: out.plan };
-      },
-    };
-    const api = new ConsoleApi({
-      plans,
-      audit: made.audit,
-      environment: 'local',
-      clock: made.clock,
-    } as unknown as ConsoleApiDeps);
+    const request = planConsole(deps, made);
     return async (body: unknown, key?: string) => {
-      const res = await api.handle({
-        method: 'POST',
-        path: '/api/plans',
-        query: {},
-        headers: {
-          'content-type': 'application/json',
-          'x-csrf-token': CSRF,
-          cookie: `stagegate_csrf=${CSRF}`,
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-        body: JSON.stringify(body),
-        identity: 'cognito:olivia@example.com',
-        roles: ['operator'],
-      });
+      const res = await request('POST', '/api/plans', body, key);
       return { status: res.status, body: JSON.parse(res.body) as Record<string, unknown> };
     };
   };
