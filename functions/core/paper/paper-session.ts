@@ -250,6 +250,11 @@ export interface TickDecision {
   readonly action: 'none' | 'orders' | 'wait' | 'halted' | 'skipped';
   readonly reason: string;
   readonly orders: readonly string[];
+  /**
+   * Orders whose cancel the broker accepted this tick (by a breaker, a new decision, the
+   * close). One the broker shows filled (or expired, rejected) when the tick cancels it is
+   * not here: its fills are booked like any other (`order_status_changed` records them).
+   */
   readonly canceled: readonly string[];
   /** Orders refused before the broker call (pre-trade checks), with the reason. */
   readonly refused: readonly { readonly clientOrderId: string; readonly reason: string }[];
@@ -590,7 +595,7 @@ interface TickRun {
   markUsd: number | null;
   barsHash: string | null;
   readonly refused: { clientOrderId: string; reason: string }[];
-  /** Orders canceled this tick (by a breaker, or replaced by a new decision). */
+  /** Orders whose cancel the broker accepted this tick ({@link TickDecision.canceled}). */
   canceled: string[];
   /** Why entries are paused this tick (a `pause-entries` breaker fired), or null. */
   entriesPaused: string | null;
@@ -688,15 +693,16 @@ async function applyKillSwitch(
     run.state = await adoptKillSwitchFlatten(deps, run.state, run.nowMs);
   if (ks.kind === 'off') return null;
   const failed: string[] = [];
-  run.canceled = await cancelOpen(
+  const cancels = await cancelOpen(
     deps,
     open.filter((o) => o.reason !== 'flatten'),
     failed,
   );
+  run.canceled = cancels.canceled;
   const reason = failed.length
     ? `${ks.reason}; cancel failed, retried next tick: ${failed.join('; ')}`
     : ks.reason;
-  if (run.canceled.length > 0) {
+  if (cancels.canceled.length + cancels.ended.length > 0) {
     run.state = {
       ...run.state,
       orders: await track(deps, run.state.orders, run.state.limits.costs),
@@ -841,7 +847,7 @@ async function cancelOvershootingFlatten(run: TickRun, last: Minute): Promise<vo
   const wq = workingFlattenQty(working);
   if (!flattening(run, last) || Math.abs(q) > DUST_QTY || Math.abs(q + wq) <= DUST_QTY) return;
   const failed: string[] = [];
-  run.canceled = [...run.canceled, ...(await cancelOpen(run.deps, working, failed))];
+  run.canceled = [...run.canceled, ...(await cancelOpen(run.deps, working, failed)).canceled];
   run.state = {
     ...run.state,
     orders: await track(run.deps, run.state.orders, run.state.limits.costs),
@@ -927,7 +933,7 @@ async function sendLegs(
   const { deps, nowMs } = run;
   if (legs.length > 0) {
     const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-    run.canceled = [...run.canceled, ...(await cancelOpen(deps, open))];
+    run.canceled = [...run.canceled, ...(await cancelOpen(deps, open)).canceled];
   }
   const sent: string[] = [];
   const orders = [...(await track(deps, run.state.orders, run.state.limits.costs))];
@@ -1142,7 +1148,7 @@ async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<
   const expiresAtClose = alpacaTimeInForce(run.state.market) === 'day';
   const cancelable = expiresAtClose ? [] : open.filter((o) => o.status !== 'pending_cancel');
   if (cancelable.length > 0) {
-    run.canceled = await cancelOpen(run.deps, cancelable);
+    run.canceled = (await cancelOpen(run.deps, cancelable)).canceled;
     run.state = {
       ...run.state,
       orders: await track(run.deps, run.state.orders, run.state.limits.costs),
@@ -1326,26 +1332,42 @@ function escalates(current: PaperSessionState['halt'], mode: HaltMode): boolean 
   return current === null || HALT_RANK[mode] > HALT_RANK[current.mode];
 }
 
+/** What {@link cancelOpen} did with each order it was given (client_order_ids). */
+interface CancelOutcome {
+  /**
+   * The broker accepted the cancel: its answer is `canceled` (with what filled before it),
+   * `pending_cancel`, or still working while the cancel is pending.
+   */
+  readonly canceled: string[];
+  /**
+   * The broker answered with another terminal status: the order filled before the cancel
+   * (or expired, was rejected or replaced). Not canceled: the caller's `track` reads it back
+   * and books what it filled (`order_status_changed` records the transition).
+   */
+  readonly ended: string[];
+}
+
 /**
  * Cancels `open` (`cancelOrLearn`: a refused cancel of an order the broker shows terminal is
  * that answer). With `failed`, a cancel still failing is listed there (`<id>: <error>`) and
  * the rest still cancelled (the kill switch's halt); without, it throws.
- * @returns the client_order_ids cancelled (or found terminal).
+ * @returns the orders cancelled, and those the broker shows ended otherwise ({@link CancelOutcome}).
  */
 async function cancelOpen(
   deps: PaperTickDeps,
   open: readonly PaperOrder[],
   failed?: string[],
-): Promise<string[]> {
-  const canceled: string[] = [];
+): Promise<CancelOutcome> {
+  const out: CancelOutcome = { canceled: [], ended: [] };
   for (const o of open) {
     try {
-      await cancelOrLearn(deps.broker, o.clientOrderId);
-      canceled.push(o.clientOrderId);
+      const now = await cancelOrLearn(deps.broker, o.clientOrderId);
+      const endedOtherwise = isTerminalOrderStatus(now.status) && now.status !== 'canceled';
+      (endedOtherwise ? out.ended : out.canceled).push(o.clientOrderId);
     } catch (err) {
       if (!failed) throw err;
       failed.push(`${o.clientOrderId}: ${(err as Error).message}`);
     }
   }
-  return canceled;
+  return out;
 }

@@ -366,6 +366,7 @@ describe('which ticks read the kill switch', () => {
     const flatten = next.state.orders.find((o) => o.clientOrderId === sentId);
     expect(flatten).toMatchObject({ side: 'sell', reason: 'flatten' });
     expect(flatten?.qty).toBeCloseTo(-short, 9);
+    expect(next.decision.canceled).not.toContain(killId); // it filled: not canceled
     expect(next.decision.reason).toContain('flatten sized again on the book after the cancels');
     expect(positionOf(h.state())).toBeCloseTo(0, 9);
     expect(await h.broker.listPositions()).toEqual([]);

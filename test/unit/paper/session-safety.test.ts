@@ -213,6 +213,38 @@ describe('kill switch mid-session', () => {
     expect(await h.broker.listOpenOrders()).toEqual([]);
   });
 
+  it('an order that fills just before the kill switch cancels it is not listed canceled: its fill is booked and flattened in the same tick', async () => {
+    // Prepare: the order stays open across a tick; it fills at the broker as the cancel comes
+    const h = harness(180_000);
+    while (!h.state().done && !h.state().orders.some(isOpen)) await h.tick();
+    const openOrder = h.state().orders.find(isOpen);
+    expect(openOrder).toBeDefined();
+    const id = openOrder?.clientOrderId ?? '';
+    const cancel = h.broker.cancelOrder.bind(h.broker);
+    h.broker.cancelOrder = async (x: string) => {
+      if (x === id) h.clock.advance(240_000); // past its latency: the broker fills it first
+      return cancel(x);
+    };
+
+    // Act
+    h.killSwitch.engage('operator: stop');
+    const halted = await h.tick();
+    while (!h.state().done) await h.tick();
+
+    // Assess
+    const filled = halted.state.orders.find((o) => o.clientOrderId === id);
+    expect((await h.broker.getOrderByClientOrderId(id))?.status).toBe('filled');
+    expect(filled).toMatchObject({ status: 'filled', filledQty: openOrder?.qty });
+    expect(halted.decision.action).toBe('halted');
+    expect(halted.decision.canceled).toEqual([]);
+    const [flattenId] = halted.decision.orders;
+    const flatten = halted.state.orders.find((o) => o.clientOrderId === flattenId);
+    expect(flatten).toMatchObject({ reason: 'flatten', qty: openOrder?.qty });
+    expect(flatten?.side).not.toBe(openOrder?.side);
+    expect(await h.broker.listPositions()).toEqual([]);
+    expect(await h.broker.listOpenOrders()).toEqual([]);
+  });
+
   it('with a position held: one flatten order, then nothing; the halt is audited', async () => {
     // Prepare: wait for a filled position
     const h = harness(1_000);
