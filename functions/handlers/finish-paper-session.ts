@@ -1,11 +1,16 @@
 /**
- * Step "Finish" of the paper session: the reference simulation, the parity record (paper PnL
- * from the broker's fills vs the reference, per order and in total) and the reconciliation of
- * the session's book with the broker; records `paper_session_completed`; logs an error
- * (alarmed on) for a reconciliation discrepancy.
+ * Step "Finish" of the paper session: the kill switch read once (a halt the ticks missed
+ * recorded), the reference simulation, the parity record (paper PnL from the broker's fills vs
+ * the reference, per order and in total) and the reconciliation of the session's book with the
+ * broker; records `paper_session_completed`; logs an error (alarmed on) for a reconciliation
+ * discrepancy. A kill-switch halt this step recorded is counted as a tick's is: the EMF metric
+ * `PaperSessionHalts` (1) and the WARN line `paper session halted` (the `KillSwitchHalts`
+ * metric filter and its alarm), once per session: an attempt that found the session's
+ * completion already recorded (a Retry after its answer was lost, a redelivery) emits neither.
  *
  * Event: `{ promotion, state, step? }` (`step`: its records are appended once per step,
- * shared/audit-step.ts). Returns `{ parity, orders, reconciliation }`.
+ * shared/audit-step.ts). Returns `{ parity, orders, reconciliation, halt,
+ * haltRecordedAtSettle, replayed }` (`SessionSummary`).
  */
 import * as z from 'zod';
 import { logger, MetricUnit, metrics } from '../adapters/observability.js';
@@ -31,7 +36,16 @@ export function createHandler(provide: Provide<PaperSessionDeps>) {
     async (event) => {
       const deps = withAuditStep(await provide(), event);
       const state = parseSessionState(event.state);
+      logger.appendKeys({ promotionId: state.promotionId });
       const out = await finishPaperSession(deps, { state, promotion: event.promotion });
+      if (out.haltRecordedAtSettle && !out.replayed) {
+        metrics.addMetric('PaperSessionHalts', MetricUnit.Count, 1);
+        logger.warn('paper session halted', {
+          halt: out.halt,
+          session: { date: state.date, symbol: state.symbol },
+          recordedAt: 'settle',
+        });
+      }
       metrics.addMetric(
         'ReconciliationDiscrepancies',
         MetricUnit.Count,

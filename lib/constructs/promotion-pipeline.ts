@@ -304,15 +304,30 @@ export class PromotionPipeline extends Construct {
 
     const namespace = `stagegate/${props.config.stage}`;
     this.reconciliationDiscrepancies = this.discrepancyMetric(namespace);
-    this.killSwitchHalts = new logs.MetricFilter(this, 'KillSwitchHalts', {
-      logGroup: this.functions.paperTick.logGroup,
-      metricNamespace: namespace,
-      metricName: 'KillSwitchHalts',
-      // paper-tick logs "paper session halted" at WARN when a breaker halts the session (the
-      // kill switch on, or unreadable: fail closed).
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
-      metricValue: '1',
-    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    this.killSwitchHalts = this.haltMetric(namespace);
+  }
+
+  /**
+   * `KillSwitchHalts` (namespace `stagegate/<stage>`, no dimension): one filter per log group
+   * that logs "paper session halted" at WARN, counted as one metric. paper-tick logs it when a
+   * breaker halts the session (the kill switch on, or unreadable: fail closed);
+   * finish-paper-session when its settle step recorded the kill-switch halt of a session whose
+   * ticks did not read the switch (once per session, not again on a retry).
+   */
+  private haltMetric(namespace: string): cloudwatch.Metric {
+    const filter = (id: string, fn: StagegateFunction) =>
+      new logs.MetricFilter(this, id, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName: 'KillSwitchHalts',
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
+        metricValue: '1',
+      });
+    filter('PaperFinishKillSwitchHalts', this.functions.finishPaperSession);
+    return filter('KillSwitchHalts', this.functions.paperTick).metric({
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
   }
 
   /** The pipeline's functions from {@link PIPELINE_FUNCTION_GRANTS}, in its order. */

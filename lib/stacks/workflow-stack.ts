@@ -864,7 +864,7 @@ export class WorkflowStack extends Stack {
         {
           alarmName: `${this.names.prefix}-promotion-halted-by-kill-switch`,
           alarmDescription:
-            'a paper session halted because the kill switch is on or unreadable (paper-tick logs "paper session halted"; no order is sent). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
+            'a paper session halted because the kill switch is on or unreadable (paper-tick logs "paper session halted"; no order is sent), or its Finish recorded the halt of a session that never read the switch again (finish-paper-session logs it). Runbook: docs/runbook.md#a-promotion-was-halted-by-the-kill-switch',
           metric: this.promotion.killSwitchHalts,
           ...atLeastOnce,
         },

@@ -513,7 +513,10 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
           render(f.LogGroupName).includes(logGroupOf(name)) &&
           render(f.MetricTransformations).includes(metric),
       );
-    const killSwitch = on('paperTick', 'KillSwitchHalts');
+    const killSwitch = [
+      on('paperTick', 'KillSwitchHalts'),
+      on('finishPaperSession', 'KillSwitchHalts'),
+    ];
     const sessionDiscrepancies = [
       on('paperTick', 'ReconciliationDiscrepancies'),
       on('finishPaperSession', 'ReconciliationDiscrepancies'),
@@ -524,7 +527,10 @@ describe.each(STAGES)('promotion pipeline (%s)', (stage) => {
       '$.message = "reconciliation discrepancies"',
     );
     expect(String(reconcile?.FilterPattern)).toContain('$.level = "ERROR"');
-    expect(String(killSwitch?.FilterPattern)).toContain('$.message = "paper session halted"');
+    for (const f of killSwitch) {
+      expect(String(f?.FilterPattern)).toContain('$.message = "paper session halted"');
+      expect(render(f?.MetricTransformations)).toContain(`stagegate/${stage}`);
+    }
     for (const f of sessionDiscrepancies) {
       expect(String(f?.FilterPattern)).toContain('$.message = "reconciliation discrepancies"');
       expect(String(f?.FilterPattern)).toContain('$.level = "ERROR"');

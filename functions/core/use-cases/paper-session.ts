@@ -19,7 +19,7 @@ import {
   auditDraft,
   decisionProvenance,
 } from '../audit/record.js';
-import { appendKeyed } from '../audit/step-scoped.js';
+import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate, sessionHours } from '../calendar/market-calendar.js';
 import { parseCohortConfig } from '../cohort/config.js';
 import { FillCostsSchema } from '../cohort/fill-model.js';
@@ -28,6 +28,7 @@ import { parseOrThrow, TransientError, ValidationError } from '../errors.js';
 import { lastMark, symbolMinutes } from '../exchange/exchange-model.js';
 import { costsForMarket } from '../exchange/fee-schedules.js';
 import { sessionDataHash } from '../market/session-hash.js';
+import type { MarketSession } from '../market/types.js';
 import { isTerminalOrderStatus, ORDER_STATUSES } from '../orders/order.js';
 import {
   type AccountLimits,
@@ -59,7 +60,7 @@ import {
   SliceRollbackSchema,
   valueSliceAtBroker,
 } from '../paper/slice-rollback.js';
-import { paperSessionResult } from '../paper/track-record.js';
+import { type PaperSessionResult, paperSessionResult } from '../paper/track-record.js';
 import { DEFAULT_ROLLBACK_CONFIG } from '../rollback/monitor.js';
 import type { PromotionDeps } from './promotion.js';
 import type { StagedPromotion } from './promotion-records.js';
@@ -647,15 +648,17 @@ async function recordStatusChanges(
  * session halted also when it was flat and idle and never read the switch again (such ticks do
  * not read it). Not read when nothing could change: the halt already as strict, or the mode
  * `pause-entries` (it holds only while the switch is on and never halts the session).
+ * @returns the state, and `recorded: true` when its halt is the one read here.
  * @throws TransientError when the switch cannot be read: the workflow's Finish retries it,
  *   and fails (`workflow_failed`, no track record entry) when it stays unreadable.
  */
 async function killSwitchAtSettle(
   deps: PaperSessionDeps,
   state: PaperSessionState,
-): Promise<PaperSessionState> {
+): Promise<{ state: PaperSessionState; recorded: boolean }> {
+  const unchanged = { state, recorded: false };
   const mode = state.limits.haltModes?.killSwitch ?? DEFAULT_HALT_MODES.killSwitch;
-  if (mode === 'pause-entries' || !escalatesHalt(state.halt, mode)) return state;
+  if (mode === 'pause-entries' || !escalatesHalt(state.halt, mode)) return unchanged;
   let stored: Awaited<ReturnType<PaperSessionDeps['killSwitch']['read']>>;
   try {
     stored = await deps.killSwitch.read();
@@ -664,8 +667,9 @@ async function killSwitchAtSettle(
     throw new TransientError(why, { cause: err });
   }
   const ks = killSwitchReading(stored, state.startedAtMs, deps.clock.now());
-  if (ks.kind === 'off') return state;
-  return { ...state, halt: { mode, reason: `${ks.reason}; recorded at settle` } };
+  if (ks.kind === 'off') return unchanged;
+  const halt = { mode, reason: `${ks.reason}; recorded at settle` };
+  return { state: { ...state, halt }, recorded: true };
 }
 
 /** Output of {@link finishPaperSession}. */
@@ -683,6 +687,22 @@ export interface SessionSummary {
     readonly bookAvgPriceUsd: number;
     readonly brokerAvgPriceUsd: number;
   };
+  /**
+   * The session's halt at its end (`{ mode, reason }`, as the tick's `state.halt`), as its
+   * `paper_session_completed` and track record entry carry it; null when it never halted.
+   */
+  readonly halt: PaperSessionState['halt'];
+  /**
+   * True when `halt` is the one this Finish recorded (the kill switch read at settle:
+   * `...; recorded at settle`), not one the session carried in from a tick.
+   */
+  readonly haltRecordedAtSettle: boolean;
+  /**
+   * True when an earlier attempt of this Finish (a Step Functions Retry, a redelivery) had
+   * recorded the session's `paper_session_completed` already: this attempt appended it not
+   * again (it got that record back), so what it reports was reported by that attempt.
+   */
+  readonly replayed: boolean;
 }
 
 /**
@@ -702,8 +722,8 @@ export async function finishPaperSession(
   // The orders as the broker has them now, the kill switch's flatten included (engaged after
   // the last tick, e.g. while the close flatten was open): the book is what was done.
   const now = deps.clock.now();
-  const halted = await killSwitchAtSettle(deps, input.state);
-  const paper = await settleSessionOrders({ broker: deps.brokerAt(now) }, halted, now);
+  const settled = await killSwitchAtSettle(deps, input.state);
+  const paper = await settleSessionOrders({ broker: deps.brokerAt(now) }, settled.state, now);
   await recordStatusChanges(deps, input.state, paper);
   const initial = newPaperSession({ ...paper });
   const { state: reference, session } = await runReferenceSession(
@@ -734,7 +754,6 @@ export async function finishPaperSession(
     bookAvgPriceUsd: pos?.avgPriceUsd ?? 0,
     brokerAvgPriceUsd: brokerPos?.avgEntryPriceUsd ?? 0,
   };
-  const minutes = symbolMinutes(session, paper.symbol);
   const result = paperSessionResult({
     state: paper,
     parity,
@@ -743,22 +762,57 @@ export async function finishPaperSession(
     recordedAtIso: new Date(deps.clock.now()).toISOString(),
   });
   await deps.trackRecord.append(result);
-  await deps.audit.append(
-    draft(deps, 'paper_session_completed', paper.promotionId, {
-      paper_pnl_usd: parity.paperPnlUsd,
-      reference_pnl_usd: parity.referencePnlUsd,
-      difference_usd: parity.differenceUsd,
-      cohort_pnl_usd: parity.cohortPnlUsd,
-      cohort_flattery_usd: parity.cohortFlatteryUsd,
-      orders: parity.orders,
-      reconciliation,
-      last_mark_usd: minutes ? lastMark(minutes, paper.closeMs) : null,
-      halt: paper.halt,
-      genome_id: result.genomeId,
-      parity: result.parity,
-      daily_return: result.dailyReturn,
-      round_trips: result.roundTrips,
-    }),
-  );
-  return { parity, orders: paper.orders, reconciliation };
+  const { replayed } = await recordCompletion(deps, {
+    paper,
+    parity,
+    reconciliation,
+    result,
+    session,
+  });
+  return {
+    parity,
+    orders: paper.orders,
+    reconciliation,
+    halt: paper.halt,
+    haltRecordedAtSettle: settled.recorded,
+    replayed,
+  };
+}
+
+/**
+ * Appends the session's `paper_session_completed`, once per session (`appendKeyedOnce`, keyed
+ * by the promotion and the session's date; inside the workflow's Finish step, scoped by its
+ * execution): a retried or redelivered Finish gets the first attempt's record back.
+ * @returns `replayed: true` when that record was there already (nothing appended now).
+ */
+async function recordCompletion(
+  deps: PaperSessionDeps,
+  done: {
+    readonly paper: PaperSessionState;
+    readonly parity: ParityRecord;
+    readonly reconciliation: SessionSummary['reconciliation'];
+    readonly result: PaperSessionResult;
+    readonly session: MarketSession;
+  },
+): Promise<{ replayed: boolean }> {
+  const { paper, parity, reconciliation, result } = done;
+  const minutes = symbolMinutes(done.session, paper.symbol);
+  const completed = draft(deps, 'paper_session_completed', paper.promotionId, {
+    paper_pnl_usd: parity.paperPnlUsd,
+    reference_pnl_usd: parity.referencePnlUsd,
+    difference_usd: parity.differenceUsd,
+    cohort_pnl_usd: parity.cohortPnlUsd,
+    cohort_flattery_usd: parity.cohortFlatteryUsd,
+    orders: parity.orders,
+    reconciliation,
+    last_mark_usd: minutes ? lastMark(minutes, paper.closeMs) : null,
+    halt: paper.halt,
+    genome_id: result.genomeId,
+    parity: result.parity,
+    daily_return: result.dailyReturn,
+    round_trips: result.roundTrips,
+  });
+  const key = ['paper-session-completed', paper.promotionId, paper.date];
+  const { replayed } = await appendKeyedOnce(deps.audit, completed, key);
+  return { replayed };
 }

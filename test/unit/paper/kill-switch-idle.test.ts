@@ -6,8 +6,9 @@
  * broker; the switch engaged and released through the use case every door calls
  * (`setKillSwitch`), over a store that counts its reads.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { SimulatedPaperBroker } from '../../../functions/adapters/brokers/simulated-broker.js';
+import { logger, metrics } from '../../../functions/adapters/observability.js';
 import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
 import { TransientError } from '../../../functions/core/errors.js';
 import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
@@ -24,9 +25,10 @@ import {
   setKillSwitch,
 } from '../../../functions/core/use-cases/kill-switch.js';
 import { finishPaperSession } from '../../../functions/core/use-cases/paper-session.js';
+import { createHandler as createFinishHandler } from '../../../functions/handlers/finish-paper-session.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { accountKeyOf } from '../../../functions/ports/session-books.js';
+import { localLambdaContext } from '../../../local/asl-runner.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { MemoryPaperTrackRecord } from '../../support/doubles/memory-paper-track-record.js';
@@ -510,7 +512,32 @@ describe('the settle step reads the switch once', () => {
       );
     const finish = (state: PaperSessionState) =>
       finishPaperSession(runner.deps, { state, promotion });
-    return { ...runner, start, trackRecord, change, finish, genome };
+    return { ...runner, start, trackRecord, change, finish, genome, promotion };
+  }
+
+  /**
+   * The workflow's Finish step of `state` through its real handler (middy, zod), with the
+   * `step` the shipped ASL passes; what it counts in `PaperSessionHalts` and logs at WARN.
+   */
+  function finishStep(q: ReturnType<typeof quietSession>, state: PaperSessionState) {
+    const halts: number[] = [];
+    vi.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      if (name === 'PaperSessionHalts') halts.push(value);
+      return metrics;
+    });
+    const warned = vi.spyOn(logger, 'warn');
+    onTestFinished(() => {
+      vi.restoreAllMocks();
+    });
+    const handler = createFinishHandler(() => q.deps);
+    const step = {
+      execution_id: 'arn:aws:states:local:0:execution:paper:PKIDLE02',
+      state: 'Finish',
+    };
+    const event = { promotion: q.promotion, state, step };
+    const invoke = () => handler(structuredClone(event), localLambdaContext('finish', 300_000));
+    const haltLines = () => warned.mock.calls.filter(([m]) => m === 'paper session halted');
+    return { invoke, halts, haltLines };
   }
 
   it('a session flat the whole time, the switch engaged and released mid-session: its track record entry is halted', async () => {
@@ -564,5 +591,68 @@ describe('the settle step reads the switch once', () => {
     expect(recordedWhileUnreadable).toEqual([]);
     const [entry] = await q.trackRecord.list(q.genome.id);
     expect(entry?.halt).toBeNull();
+  }, 120_000);
+
+  it('Finish recording the halt says it in its output and counts it once (PaperSessionHalts, WARN `paper session halted`): not at the attempt the unreadable switch failed, not at a retry of the attempt that recorded it', async () => {
+    // Prepare: flat all day, the switch engaged and released mid-session
+    const killSwitch = new MemoryKillSwitch();
+    const q = quietSession(killSwitch);
+    let s = await q.runUntil(q.start, (x) => x.ticks === 60);
+    const engagedAtIso = new Date(q.clock.now()).toISOString();
+    await q.change(true, 'operator: stop');
+    q.clock.advance(1_000);
+    await q.change(false, 'operator: resume');
+    s = await q.runUntil(s);
+    const finish = finishStep(q, s);
+
+    // Act: the step's attempts (Step Functions Retry): unreadable, recorded, answer lost
+    killSwitch.unreachable = true;
+    const failed = await finish.invoke().catch((err: unknown) => err);
+    const haltsWhileUnreadable = [...finish.halts];
+    killSwitch.unreachable = false;
+    const recorded = await finish.invoke();
+    const retried = await finish.invoke();
+
+    // Assess
+    expect(s.halt).toBeNull();
+    expect(failed).toBeInstanceOf(TransientError);
+    expect(haltsWhileUnreadable).toEqual([]);
+    const halt = {
+      mode: 'flatten',
+      reason: expect.stringMatching(
+        new RegExp(
+          `^kill switch engaged at ${engagedAtIso} \\(released at .*; recorded at settle$`,
+        ),
+      ),
+    };
+    expect(recorded).toMatchObject({ halt, haltRecordedAtSettle: true, replayed: false });
+    expect(retried).toMatchObject({ halt, haltRecordedAtSettle: true, replayed: true });
+    expect(finish.halts).toEqual([1]);
+    expect(finish.haltLines()).toHaveLength(1);
+    expect(finish.haltLines()[0]?.[1]).toEqual({
+      halt: recorded.halt,
+      session: { date: DATE, symbol: q.genome.symbol },
+      recordedAt: 'settle',
+    });
+    const completed = payloadsOf(q.audit.records(), 'paper_session_completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]).toMatchObject({ halt: recorded.halt });
+    const [entry] = await q.trackRecord.list(q.genome.id);
+    expect(entry?.halt).toEqual(recorded.halt);
+  }, 120_000);
+
+  it('Finish of a session the switch never halted: no halt in its output, nothing counted', async () => {
+    // Prepare
+    const q = quietSession(new MemoryKillSwitch());
+    const s = await q.runUntil(q.start);
+    const finish = finishStep(q, s);
+
+    // Act
+    const out = await finish.invoke();
+
+    // Assess
+    expect(out).toMatchObject({ halt: null, haltRecordedAtSettle: false, replayed: false });
+    expect(finish.halts).toEqual([]);
+    expect(finish.haltLines()).toEqual([]);
   }, 120_000);
 });

@@ -25,7 +25,6 @@ import type {
   BrokerPort,
 } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
