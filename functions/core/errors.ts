@@ -7,6 +7,7 @@
  * everything else is a permanent rejection of the input or configuration.
  */
 import type * as z from 'zod';
+import type { KillSwitchState } from '../ports/kill-switch.js';
 
 export abstract class StagegateError extends Error {
   /**
@@ -301,6 +302,34 @@ export class KillSwitchEngagedError extends StagegateError {
       state === 'on'
         ? 'kill switch is on: no order may be submitted'
         : 'kill switch state cannot be read: failing closed, no order may be submitted',
+    );
+  }
+}
+
+/**
+ * A kill switch release refused because the stored switch changed between the release's read
+ * and its write (`KillSwitchPort.set` with a condition): another operator, a rollback or a
+ * breaker engaged (or changed) it meanwhile. Nothing was written: the switch stays as that
+ * other change left it, so a release never undoes an engage its releaser did not see. Never
+ * retried blindly: the operator looks at the new state and releases again if still meant.
+ *
+ * `expected` is the switch the release read (null: no item); `found` the stored one after the
+ * refusal (null: no item; `'unreadable'` when it could not be read back).
+ */
+export class KillSwitchChangedError extends StagegateError {
+  override readonly name: string = 'KillSwitchChangedError';
+  constructor(
+    readonly expected: KillSwitchState | null,
+    readonly found: KillSwitchState | null | 'unreadable',
+  ) {
+    const now =
+      found === 'unreadable'
+        ? 'it cannot be read back now'
+        : found === null
+          ? 'its item was removed'
+          : `${found.engaged ? 'engaged' : 'released'} by ${found.changedBy} at ${found.changedAtIso} (${found.reason})`;
+    super(
+      `the kill switch changed while releasing it: ${now}; the release was refused and nothing was written (the switch stays as that change left it: check it, then release again if still meant)`,
     );
   }
 }

@@ -3,7 +3,8 @@
  * and open orders are canceled. Reading it can fail; callers then treat the switch as
  * `unknown` and fail closed.
  *
- * Errors: `TransientError` when storage keeps failing.
+ * Errors: `TransientError` when storage keeps failing; `KillSwitchChangedError` when a
+ * conditional write (a release) finds the switch changed since it was read.
  */
 export interface KillSwitchState {
   readonly engaged: boolean;
@@ -21,8 +22,25 @@ export interface KillSwitchState {
   readonly lastEngagedAtIso?: string;
 }
 
+/**
+ * The condition of a write made over the switch as the writer read it (a release): the stored
+ * switch must still be `expected`, i.e. have its `engaged`, `reason`, `changedBy` and
+ * `changedAtIso`; `expected: null` means no item may be stored.
+ */
+export interface KillSwitchCondition {
+  readonly expected: KillSwitchState | null;
+}
+
 export interface KillSwitchPort {
   /** Current state; null when it was never set (treated as off). */
   read(): Promise<KillSwitchState | null>;
-  set(state: KillSwitchState): Promise<void>;
+  /**
+   * Stores `state`. Without `condition` unconditionally (an engage: the stricter state always
+   * wins). With it only when the stored switch is still `condition.expected` (a release, which
+   * must never overwrite a change it did not read), atomically with the write.
+   *
+   * @throws KillSwitchChangedError when the condition does not hold: nothing was written; the
+   *   error names the stored switch (read back, `'unreadable'` when that read fails).
+   */
+  set(state: KillSwitchState, condition?: KillSwitchCondition): Promise<void>;
 }

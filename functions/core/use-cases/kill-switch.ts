@@ -22,6 +22,7 @@ import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/sessi
 import type { AuditDraft } from '../audit/record.js';
 import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
+import { KillSwitchChangedError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
 import { cancelOrLearn, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
@@ -110,7 +111,11 @@ export function killSwitchShortfall(
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
  * and records the halt (`rollback`, action `halt`, with the canceled and flatten orders).
  * The state keeps the time of the latest engage across a release (`lastEngagedAtIso`), so a
- * paper session that did not read the switch while it was on still halts for the day.
+ * paper session that did not read the switch while it was on still halts for the day. A
+ * release is written only over the switch it read: when someone changed the switch between
+ * the release's read and its write (an engage it never saw), the release is refused, recorded
+ * (`input_rejected`, reason `changed_meanwhile`) and thrown (`KillSwitchChangedError`), and
+ * the switch stays as that change left it. An engage is always written (the stricter state).
  *
  * A redelivery of an engage under the same `idempotencyKey` records no second change but runs
  * the halt again, so a first delivery that failed mid-cancel leaves nothing live: it cancels
@@ -118,7 +123,9 @@ export function killSwitchShortfall(
  * broker's known order is taken, never a second one) and records the halt once.
  *
  * @returns the new state, the client_order_ids canceled by THIS call and the flatten orders.
- * @throws the switch store's or the audit sink's errors (the switch is set first: a failure
+ * @throws KillSwitchChangedError when a release finds the switch changed since it read it
+ *   (nothing written, the refusal recorded); the switch store's or the audit sink's errors (the
+ *   switch is set first: a failure
  *   after it leaves the switch engaged, so gates fail closed); the broker's error when its open
  *   orders cannot be listed (after the switch is set). A cancel's record that fails is thrown
  *   only after every other order is cancelled, the flattens are sent and the halt recorded (an
@@ -190,7 +197,8 @@ export async function setKillSwitch(
  * and is set again): it is recorded on its own. The switch is set BEFORE its record (a failure
  * in between leaves it set, so gates fail closed). An engage sets `lastEngagedAtIso` to its
  * change time; a release carries the stored one ({@link currentState}: an engage's failed read
- * of the current state only means "not yet as requested"; a release's is thrown).
+ * of the current state only means "not yet as requested"; a release's is thrown) and is
+ * written only over the switch it read ({@link writeSwitch}).
  *
  * @returns the state and the key of the halt record (null without an idempotency key, or for a
  *   change recorded on its own).
@@ -221,7 +229,7 @@ async function changeOnce(
           changedAtIso,
           ...(lastEngagedAtIso ? { lastEngagedAtIso } : {}),
         };
-  if (!alreadySo) await deps.killSwitch.set(state);
+  if (!alreadySo) await writeSwitch(deps, { state, current, key }, base);
   const draft: AuditDraft = {
     ...base,
     kind: 'kill_switch_changed',
@@ -231,6 +239,62 @@ async function changeOnce(
   if (out.replayed && alreadySo) return { state, haltKey: key ? [...key, 'halt'] : null };
   if (out.replayed) await deps.audit.append(draft);
   return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null };
+}
+
+/**
+ * Writes the switch: an engage unconditionally (the stricter state always wins, also over a
+ * change it did not read); a release only over the switch it read (`current`, null: none
+ * stored), atomically (`KillSwitchPort.set`'s condition). A release refused because the switch
+ * changed meanwhile (another operator's engage, a rollback's or a breaker's) is recorded,
+ * `input_rejected` (source `kill-switch`, reason `changed_meanwhile`, the switch read and the
+ * one found; once per idempotency key), then its `KillSwitchChangedError` is thrown: never
+ * retried, so the switch stays as the other change left it and its `lastEngagedAtIso` stands.
+ *
+ * @throws KillSwitchChangedError (recorded first), the store's and the audit sink's errors.
+ */
+async function writeSwitch(
+  deps: KillSwitchDeps,
+  write: { state: KillSwitchState; current: KillSwitchState | null; key: unknown[] | null },
+  base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+): Promise<void> {
+  const { state, current, key } = write;
+  if (state.engaged) return deps.killSwitch.set(state);
+  try {
+    await deps.killSwitch.set(state, { expected: current });
+  } catch (err) {
+    if (!(err instanceof KillSwitchChangedError)) throw err;
+    const found = err.found === 'unreadable' ? 'unreadable' : switchSummary(err.found);
+    await appendKeyed(
+      deps.audit,
+      {
+        ...base,
+        kind: 'input_rejected',
+        payload: {
+          source: 'kill-switch',
+          field: 'kill_switch',
+          message: err.message,
+          reason: 'changed_meanwhile',
+          requested: { engaged: false, reason: state.reason },
+          read: switchSummary(err.expected),
+          found,
+        },
+      },
+      key ? [...key, 'refused'] : null,
+    );
+    throw err;
+  }
+}
+
+/** A switch as an audit payload shows it (snake_case; null: no item). */
+function switchSummary(s: KillSwitchState | null) {
+  if (!s) return null;
+  return {
+    engaged: s.engaged,
+    reason: s.reason,
+    changed_by: s.changedBy,
+    changed_at: s.changedAtIso,
+    last_engaged_at: s.lastEngagedAtIso ?? null,
+  };
 }
 
 /**

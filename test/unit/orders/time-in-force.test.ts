@@ -17,9 +17,9 @@ import type {
   BrokerPort,
 } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 
 describe('time in force per market', () => {
@@ -104,17 +104,11 @@ describe('the flatten senders', () => {
     );
     await books.save('alpaca-paper:test', snapshot({ promotionId: 'PL', symbol: 'IBM' }));
     const { broker, sent } = recordingBroker();
-    let state: KillSwitchState | null = null;
 
     // Act
     const out = await setKillSwitch(
       {
-        killSwitch: {
-          read: async () => state,
-          set: async (s: KillSwitchState) => {
-            state = s;
-          },
-        },
+        killSwitch: new MemoryKillSwitch(),
         audit: new MemoryAuditSink(clock),
         clock,
         environment: 'local',

@@ -12,7 +12,6 @@ import type {
   BrokerPort,
 } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';

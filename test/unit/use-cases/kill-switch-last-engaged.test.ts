@@ -11,6 +11,7 @@ import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const T0 = Date.parse('2013-10-09T15:00:00Z');
 
@@ -18,20 +19,10 @@ const noOrders = { name: 'simulated', listOpenOrders: async () => [] } as unknow
 
 function world(initial: KillSwitchState | null = null) {
   const clock = new ManualClock(T0);
-  let state = initial;
-  let unreadable = false;
-  const writes: KillSwitchState[] = [];
+  const killSwitch = new MemoryKillSwitch();
+  killSwitch.state = initial;
   const deps = {
-    killSwitch: {
-      read: async () => {
-        if (unreadable) throw new Error('DynamoDB unreachable (test)');
-        return state;
-      },
-      set: async (s: KillSwitchState) => {
-        writes.push(s);
-        state = s;
-      },
-    },
+    killSwitch,
     audit: new MemoryAuditSink(clock),
     clock,
     environment: 'local' as const,
@@ -42,10 +33,10 @@ function world(initial: KillSwitchState | null = null) {
   return {
     set,
     clock,
-    writes,
-    state: () => state,
+    writes: killSwitch.writes,
+    state: () => killSwitch.state,
     breakReads: () => {
-      unreadable = true;
+      killSwitch.unreachable = true;
     },
   };
 }
@@ -114,7 +105,7 @@ describe('lastEngagedAtIso', () => {
 
     // Act
     const release = w.set(false, 'resume');
-    await expect(release).rejects.toThrow('DynamoDB unreachable (test)');
+    await expect(release).rejects.toThrow('connect ECONNREFUSED (test)');
     w.clock.advance(60_000);
     await w.set(true, 'stop again');
 

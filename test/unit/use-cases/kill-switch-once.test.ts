@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
-import type { KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 

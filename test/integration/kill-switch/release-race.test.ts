@@ -1,0 +1,184 @@
+/**
+ * The kill switch item's conditional release against real DynamoDB Local (local/servers.ts, in
+ * memory): a put made over the switch as read (`DynamoKillSwitch.set` with a condition) is
+ * refused by DynamoDB's `ConditionExpression` when another writer changed the item since, and
+ * `KillSwitchChangedError` names that writer; an engage (unconditional) always lands. Then the
+ * use case over the adapter: a release whose read is followed by another operator's engage
+ * (forced by a port that engages right after the real read, never timed) is refused, the
+ * engage and its `lastEngagedAtIso` stay in the table, and the refusal is recorded.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoKillSwitch } from '../../../functions/adapters/dynamodb/kill-switch.js';
+import { KillSwitchChangedError } from '../../../functions/core/errors.js';
+import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
+import type { BrokerPort } from '../../../functions/ports/broker.js';
+import { ManualClock } from '../../../functions/ports/clock.js';
+import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
+import {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalServers,
+  startLocalServers,
+} from '../../../local/servers.js';
+import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+
+let servers: LocalServers;
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tables = 0;
+
+beforeAll(async () => {
+  servers = await startLocalServers({ dataDir: 'memory', buckets: [] });
+  client = new DynamoDBClient({
+    endpoint: servers.dynamoEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  doc = DynamoDBDocumentClient.from(client);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await servers?.stop();
+});
+
+/** A fresh table (the switch is one item per table). */
+async function freshTable(): Promise<string> {
+  tables++;
+  const table = `kill-switch-${tables}`;
+  await ensureTable(client, table);
+  return table;
+}
+
+const E1: KillSwitchState = {
+  engaged: true,
+  reason: 'broker outage',
+  changedBy: 'cli:alice',
+  changedAtIso: '2013-10-09T15:00:00.000Z',
+  lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
+};
+const E2: KillSwitchState = {
+  engaged: true,
+  reason: 'drawdown breaker',
+  changedBy: 'slack:bob',
+  changedAtIso: '2013-10-09T15:01:01.000Z',
+  lastEngagedAtIso: '2013-10-09T15:01:01.000Z',
+};
+const RELEASE: KillSwitchState = {
+  engaged: false,
+  reason: 'broker back',
+  changedBy: 'cli:alice',
+  changedAtIso: '2013-10-09T15:01:02.000Z',
+  lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
+};
+
+describe('DynamoKillSwitch: a write conditional on the switch as read', () => {
+  it('is refused by DynamoDB when another writer engaged since the read, naming that writer; the item keeps the engage', async () => {
+    // Prepare: two writers on one table; alice reads E1, bob engages again
+    const table = await freshTable();
+    const alice = new DynamoKillSwitch(doc, table);
+    const bob = new DynamoKillSwitch(doc, table);
+    await alice.set(E1);
+    const seen = await alice.read();
+    await bob.set(E2);
+
+    // Act
+    const release = alice.set(RELEASE, { expected: seen });
+
+    // Assess
+    await expect(release).rejects.toThrow(KillSwitchChangedError);
+    const err = (await release.catch((e: unknown) => e)) as KillSwitchChangedError;
+    expect(err.expected).toEqual(E1);
+    expect(err.found).toEqual(E2);
+    expect(err.message).toContain('engaged by slack:bob at 2013-10-09T15:01:01.000Z');
+    expect(await alice.read()).toEqual(E2);
+  });
+
+  it('expected null (no switch read) is refused once an item exists, and written while none does', async () => {
+    // Prepare
+    const table = await freshTable();
+    const port = new DynamoKillSwitch(doc, table);
+
+    // Act
+    await port.set(RELEASE, { expected: null });
+    const stored = await port.read();
+    const again = port.set({ ...RELEASE, reason: 'again' }, { expected: null });
+
+    // Assess
+    expect(stored).toEqual(RELEASE);
+    await expect(again).rejects.toThrow(/released by cli:alice at 2013-10-09T15:01:02.000Z/);
+    expect(await port.read()).toEqual(RELEASE);
+  });
+
+  it('is written when the item is still the one read; an unconditional put always is', async () => {
+    // Prepare
+    const table = await freshTable();
+    const port = new DynamoKillSwitch(doc, table);
+    await port.set(E1);
+
+    // Act
+    await port.set(RELEASE, { expected: await port.read() });
+    const afterRelease = await port.read();
+    await port.set(E2);
+
+    // Assess
+    expect(afterRelease).toEqual(RELEASE);
+    expect(await port.read()).toEqual(E2);
+  });
+});
+
+describe('setKillSwitch over DynamoDB Local: a release racing an engage', () => {
+  it('is refused and recorded; the table keeps the later engage and its lastEngagedAtIso', async () => {
+    // Prepare: alice engaged; her release's read is followed by bob's engage (same table)
+    const table = await freshTable();
+    const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
+    const audit = new MemoryAuditSink(clock);
+    const broker = { name: 'simulated', listOpenOrders: async () => [] } as unknown as BrokerPort;
+    const stored = new DynamoKillSwitch(doc, table);
+    const as = (killSwitch: KillSwitchPort) => ({
+      killSwitch,
+      audit,
+      clock,
+      environment: 'local' as const,
+      broker,
+    });
+    await setKillSwitch(as(stored), { engaged: true, reason: 'broker outage', by: 'cli:alice' });
+    clock.advance(61_000);
+    const bobEngagesAfterTheRead: KillSwitchPort = {
+      read: async () => {
+        const seen = await stored.read();
+        await setKillSwitch(as(new DynamoKillSwitch(doc, table)), {
+          engaged: true,
+          reason: 'drawdown breaker',
+          by: 'slack:bob',
+        });
+        return seen;
+      },
+      set: (state, condition) => stored.set(state, condition),
+    };
+
+    // Act
+    const release = setKillSwitch(as(bobEngagesAfterTheRead), {
+      engaged: false,
+      reason: 'broker back',
+      by: 'cli:alice',
+    });
+
+    // Assess
+    await expect(release).rejects.toThrow(/engaged by slack:bob at 2013-10-09T15:01:01.000Z/);
+    expect(await stored.read()).toEqual({
+      engaged: true,
+      reason: 'drawdown breaker',
+      changedBy: 'slack:bob',
+      changedAtIso: '2013-10-09T15:01:01.000Z',
+      lastEngagedAtIso: '2013-10-09T15:01:01.000Z',
+    });
+    const refusals = audit.records().filter((r) => r.kind === 'input_rejected');
+    expect(refusals.map((r) => [r.actor, JSON.parse(r.payload).reason])).toEqual([
+      ['cli:alice', 'changed_meanwhile'],
+    ]);
+  });
+});
