@@ -17,6 +17,7 @@ import { parseSlashCommand, type SlashCommand } from '../functions/core/chatops/
 import { parseCohortConfig } from '../functions/core/cohort/config.js';
 import type { Role } from '../functions/core/console/roles.js';
 import {
+  KillSwitchChangedError,
   NoSessionError,
   NotFoundError,
   PlanConflictError,
@@ -65,7 +66,7 @@ import {
 } from '../local/slack-local.js';
 import { lastRunAccount, recordRunAccount } from '../local/state-lock.js';
 import { CliError, fromUserCwd, type GlobalOpts, type RunOpts } from './cli-shared.js';
-import { killOutcomeText } from './kill-outcome.js';
+import { killOutcomeText, killRefusedText, killStatusText } from './kill-outcome.js';
 
 async function withStack<T>(
   opts: GlobalOpts,
@@ -416,17 +417,15 @@ export const kill = async (action: string, o: OptionValues, cmd: Command) => {
           process.exitCode = 1;
           return;
         }
-        process.stdout.write(
-          state
-            ? `kill switch: ${state.engaged ? 'ON' : 'off'} (since ${state.changedAtIso} by ${state.changedBy}: ${state.reason})\n`
-            : 'kill switch: off (never set)\n',
-        );
+        process.stdout.write(killStatusText(state));
         return;
       }
       const broker = deps.brokerAt(Date.now());
       const flattens =
         readPaperSessionSettings(stack.runtime.env).haltModes.killSwitch === 'flatten';
-      const out = await setKillSwitch(
+      // A release refused because the switch changed meanwhile (recorded by the use case):
+      // said as such, exit 1, never retried.
+      const { text, exitCode } = await setKillSwitch(
         {
           killSwitch: deps.killSwitch,
           audit: deps.audit,
@@ -443,8 +442,13 @@ export const kill = async (action: string, o: OptionValues, cmd: Command) => {
             : {}),
         },
         { engaged: action === 'on', reason: o.reason, by: o.by },
+      ).then(
+        (out) => killOutcomeText(out, account),
+        (err: unknown) => {
+          if (err instanceof KillSwitchChangedError) return killRefusedText(err);
+          throw err;
+        },
       );
-      const { text, exitCode } = killOutcomeText(out, account);
       process.stdout.write(text);
       if (exitCode !== 0) process.exitCode = exitCode;
     },

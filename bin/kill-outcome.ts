@@ -1,12 +1,31 @@
 /**
- * The CLI's answer to `stagegate kill on|off`: what the switch is now and, on engage, what the
- * engage did and what it left undone (`killSwitchShortfall`: failed cancels to engage again
- * for, flattens the sessions will send at their next tick).
+ * The CLI's answer to `stagegate kill on|off|status`: what the switch is now (a released one
+ * with its last engage, `lastEngageNote`) and, on engage, what the engage did and what it left
+ * undone (`killSwitchShortfall`: failed cancels to engage again for, flattens the sessions will
+ * send at their next tick); a release refused because the switch changed meanwhile.
  */
+import type { KillSwitchChangedError } from '../functions/core/errors.js';
 import {
   type KillSwitchOutcome,
   killSwitchShortfall,
+  lastEngageNote,
 } from '../functions/core/use-cases/kill-switch.js';
+import type { KillSwitchState } from '../functions/ports/kill-switch.js';
+
+/** `stagegate kill status`: the stored switch (null: never set), newline-terminated. */
+export function killStatusText(state: KillSwitchState | null): string {
+  if (!state) return 'kill switch: off (never set)\n';
+  const note = lastEngageNote(state);
+  return `kill switch: ${state.engaged ? 'ON' : 'off'} (since ${state.changedAtIso} by ${state.changedBy}: ${state.reason})${note ? `; ${note}` : ''}\n`;
+}
+
+/**
+ * `stagegate kill off` refused: the switch changed between the release's read and its write
+ * (someone engaged it again); nothing was written and the refusal is recorded. Exit code 1.
+ */
+export function killRefusedText(err: KillSwitchChangedError): { text: string; exitCode: 1 } {
+  return { text: `kill switch release REFUSED: ${err.message}\n`, exitCode: 1 };
+}
 
 /**
  * @param account the paper broker account the orders were canceled on.
@@ -19,7 +38,8 @@ export function killOutcomeText(
 ): { text: string; exitCode: 0 | 1 } {
   const { state, canceled, flattened } = out;
   const head = `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}`;
-  if (!state.engaged) return { text: `${head}\n`, exitCode: 0 };
+  const note = lastEngageNote(state);
+  if (!state.engaged) return { text: `${head}${note ? `; ${note}` : ''}\n`, exitCode: 0 };
   const done = `${head}; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}\n`;
   const shortfall = killSwitchShortfall(out);
   return {

@@ -1073,6 +1073,9 @@ async function promotionPage(id) {
 // What the last engage left undone (`shortfall` of POST /api/kill-switch: failed cancels to
 // engage again for, unsent flattens), shown once on the re-rendered risk page.
 let killShortfall = null;
+// A release refused because the switch changed meanwhile (409: who and when), shown once on
+// the risk page re-rendered with the switch as it now is.
+let killRefused = null;
 
 async function riskPage() {
   const [ks, cohorts] = await Promise.all([api('/kill-switch'), api('/cohorts?limit=1')]);
@@ -1081,7 +1084,9 @@ async function riskPage() {
   const reason = h('input', { placeholder: 'reason (recorded)', size: 40 });
   const msg = h('p', { class: 'msg', role: 'status' });
   if (killShortfall) msg.textContent = `Engaged, but ${killShortfall}.`;
+  if (killRefused) msg.textContent = `Release refused: ${killRefused}`;
   killShortfall = null;
+  killRefused = null;
   const toggleKey = actionKey();
   const toggle = h(
     'button',
@@ -1098,7 +1103,12 @@ async function riskPage() {
           killShortfall = out.shortfall ?? null;
           route();
         } catch (err) {
-          msg.textContent = err.message;
+          if (err.status !== 409) {
+            msg.textContent = err.message;
+            return;
+          }
+          killRefused = err.message;
+          route();
         }
       },
     },
@@ -1122,6 +1132,7 @@ async function riskPage() {
         ks.changedBy
           ? `since ${when(ks.changedAtIso)} by ${ks.changedBy}: ${ks.reason}`
           : ks.reason,
+        ks.lastEngageNote ? `; ${ks.lastEngageNote}` : '',
       ),
       h('div', { class: 'toolbar' }, reason, toggle),
       canOperate ? null : h('p', { class: 'msg' }, 'Only an operator can change the kill switch.'),

@@ -7,6 +7,7 @@
  * Free text (reasons, symbols, ids) is escaped for mrkdwn. Limits as in messages.ts.
  */
 
+import { lastEngageNote } from '../../core/use-cases/kill-switch.js';
 import type { SlashAnswer, StatusView } from '../../core/use-cases/slash-command.js';
 import type { KillSwitchState } from '../../ports/kill-switch.js';
 import {
@@ -38,7 +39,8 @@ const HELP_LINES = [
 function killLine(k: StatusView['killSwitch']): string {
   if (k === 'unreadable') return ':warning: *UNKNOWN* (cannot be read; gates fail closed)';
   if (!k) return 'off (never set)';
-  return `${k.engaged ? ':octagonal_sign: *ON*' : 'off'} since ${k.changedAtIso} by ${escapeMrkdwn(k.changedBy)}: ${escapeMrkdwn(k.reason)}`;
+  const note = lastEngageNote(k);
+  return `${k.engaged ? ':octagonal_sign: *ON*' : 'off'} since ${k.changedAtIso} by ${escapeMrkdwn(k.changedBy)}: ${escapeMrkdwn(k.reason)}${note ? `; ${note}` : ''}`;
 }
 
 function paperLines(v: StatusView): string {
@@ -139,9 +141,10 @@ function killConfirmBlocks(engage: boolean, reason: string): SlackBlock[] {
 }
 
 function killDoneText(state: KillSwitchState, canceled: readonly string[]): string {
+  const note = lastEngageNote(state);
   return state.engaged
     ? `:octagonal_sign: Kill switch *ON* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}. Gates fail; ${canceled.length} open order(s) canceled.`
-    : `Kill switch *off* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}.`;
+    : `Kill switch *off* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}${note ? `; ${note}` : ''}.`;
 }
 
 /**

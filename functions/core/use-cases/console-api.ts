@@ -40,6 +40,7 @@ import { decodeCursor, encodeCursor } from '../console/cursor.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
 import {
   IdempotencyKeyReusedError,
+  KillSwitchChangedError,
   NotFoundError,
   PlanConflictError,
   PlanRecordCorruptError,
@@ -64,7 +65,7 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
-import { type KillSwitchOutcome, killSwitchShortfall } from './kill-switch.js';
+import { type KillSwitchOutcome, killSwitchShortfall, lastEngageNote } from './kill-switch.js';
 import { promotionMarket } from './promotion.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -679,10 +680,10 @@ export class ConsoleApi {
     if (route === '/kill-switch') {
       parse(NoQuerySchema, q, 'query');
       const state = await this.deps.killSwitch.read();
-      return json(
-        200,
-        state ?? { engaged: false, reason: 'never set', changedBy: null, changedAtIso: null },
-      );
+      return json(200, {
+        ...(state ?? { engaged: false, reason: 'never set', changedBy: null, changedAtIso: null }),
+        lastEngageNote: lastEngageNote(state),
+      });
     }
     if (route === '/plans/current') {
       parse(NoQuerySchema, q, 'query');
@@ -1242,12 +1243,17 @@ export class ConsoleApi {
     }
   }
 
-  private async write(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
-    if (route === '/kill-switch') {
-      const by = this.authorize(req, 'kill_switch');
-      this.checkCsrf(req);
-      const b = parse(KillSwitchBodySchema, this.body(req), 'body');
-      const idempotencyKey = this.idempotencyKey(req);
+  /**
+   * `POST /api/kill-switch`: engages or releases; 200 with the outcome and its `shortfall`, 409
+   * when a release found the switch changed since it read it (`KillSwitchChangedError`: nothing
+   * written, already recorded `input_rejected` by the use case; the detail names who and when).
+   */
+  private async changeKillSwitch(req: ConsoleRequest): Promise<ConsoleResponse> {
+    const by = this.authorize(req, 'kill_switch');
+    this.checkCsrf(req);
+    const b = parse(KillSwitchBodySchema, this.body(req), 'body');
+    const idempotencyKey = this.idempotencyKey(req);
+    try {
       const out = await this.deps.setKillSwitch({
         engaged: b.engaged,
         reason: b.reason,
@@ -1255,7 +1261,14 @@ export class ConsoleApi {
         idempotencyKey,
       });
       return json(200, { ...out, shortfall: killSwitchShortfall(out) });
+    } catch (err) {
+      if (!(err instanceof KillSwitchChangedError)) throw err;
+      throw new ApiProblem(409, 'Kill switch changed meanwhile', err.message, 'kill_switch');
     }
+  }
+
+  private async write(req: ConsoleRequest, route: string): Promise<ConsoleResponse> {
+    if (route === '/kill-switch') return await this.changeKillSwitch(req);
     if (route === '/plans' || route.startsWith('/plans/')) return await this.writePlan(req, route);
     const m6 = /^\/approvals\/([^/]+)\/decision$/.exec(route);
     if (m6) {

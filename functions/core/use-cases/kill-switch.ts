@@ -106,6 +106,19 @@ export function killSwitchShortfall(
 }
 
 /**
+ * What every door (CLI `kill status`, Slack `status`, the console) says of a released switch
+ * that was engaged before: `last engaged at <lastEngagedAtIso> (paper sessions running
+ * between then and the release stay halted for their day)`; `paper/paper-session.ts` halts a
+ * session whose span overlaps that engage, also one that never read the switch while it was on.
+ *
+ * @returns the phrase, or null when the switch is on (its own time says it) or never engaged.
+ */
+export function lastEngageNote(state: KillSwitchState | null): string | null {
+  if (!state || state.engaged || !state.lastEngagedAtIso) return null;
+  return `last engaged at ${state.lastEngagedAtIso} (paper sessions running between then and the release stay halted for their day)`;
+}
+
+/**
  * Sets the switch to `engaged` on behalf of `by` and records `kill_switch_changed`; when
  * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),

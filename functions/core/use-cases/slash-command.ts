@@ -24,10 +24,15 @@ import type { AuditEnvironment } from '../audit/record.js';
 import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { actionOf, parseSlashCommand, type SlashCommand } from '../chatops/command.js';
 import { type ConsoleAction, mayPerform, type Role } from '../console/roles.js';
-import { PlanRecordCorruptError, StagegateError, ValidationError } from '../errors.js';
+import {
+  KillSwitchChangedError,
+  PlanRecordCorruptError,
+  StagegateError,
+  ValidationError,
+} from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
-import { killSwitchShortfall } from './kill-switch.js';
+import { type KillSwitchOutcome, killSwitchShortfall } from './kill-switch.js';
 import type { PaperSessionStatus } from './paper-status.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -151,7 +156,8 @@ export type SlashAnswer =
   | { readonly kind: 'help'; readonly roles: readonly Role[] }
   | {
       readonly kind: 'refused';
-      readonly reason: 'unknown_user' | 'forbidden' | 'malformed';
+      /** `kill_switch_changed`: a release refused, the switch changed meanwhile (recorded). */
+      readonly reason: 'unknown_user' | 'forbidden' | 'malformed' | 'kill_switch_changed';
       readonly message: string;
     }
   | { readonly kind: 'status'; readonly view: StatusView }
@@ -507,7 +513,9 @@ export async function runSlashFollowUp(
  * The confirmation click of `kill on|off` (a signed `block_actions` request): checks the
  * CLICKER's roles again (anyone in the channel could click), then engages or releases the
  * switch through the console's use case and records `chat_command` (outcome `confirmed`) or a
- * refusal.
+ * refusal. A release refused because the switch changed between its read and its write
+ * (`KillSwitchChangedError`, recorded `input_rejected` by the use case) is answered `refused`
+ * (`kill_switch_changed`) with who changed it and when; the switch stays as they left it.
  */
 export async function confirmKillSwitch(
   deps: SlashCommandDeps,
@@ -549,12 +557,19 @@ export async function confirmKillSwitch(
   }
   const by = identityOf(input.userId);
   const key = input.actionTs ? `slack-click.${input.actionTs}` : null;
-  const out = await deps.setKillSwitch({
-    engaged: input.engage,
-    reason: input.reason,
-    by,
-    idempotencyKey: key,
-  });
+  let out: KillSwitchOutcome;
+  try {
+    out = await deps.setKillSwitch({
+      engaged: input.engage,
+      reason: input.reason,
+      by,
+      idempotencyKey: key,
+    });
+  } catch (err) {
+    // A release refused because the switch changed meanwhile (the use case recorded it).
+    if (!(err instanceof KillSwitchChangedError)) throw err;
+    return { kind: 'refused', reason: 'kill_switch_changed', message: err.message };
+  }
   await recordCommand(
     deps,
     by,

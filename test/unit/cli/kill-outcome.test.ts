@@ -1,10 +1,13 @@
 /**
  * `stagegate kill on` prints what the engage left undone (bin/kill-outcome.ts): the failed
  * cancels ("engage again", exit 1: an order may still be live) and the unsent flattens (the
- * sessions flatten at their next tick, exit 0).
+ * sessions flatten at their next tick, exit 0). `kill status` and `kill off` say when a
+ * released switch was last engaged; a release refused because the switch changed meanwhile
+ * says who changed it and exits 1.
  */
 import { describe, expect, it } from 'vitest';
-import { killOutcomeText } from '../../../bin/kill-outcome.js';
+import { killOutcomeText, killRefusedText, killStatusText } from '../../../bin/kill-outcome.js';
+import { KillSwitchChangedError } from '../../../functions/core/errors.js';
 import type { KillSwitchOutcome } from '../../../functions/core/use-cases/kill-switch.js';
 
 const ON = {
@@ -54,5 +57,49 @@ describe('stagegate kill on: the printed outcome', () => {
     expect(
       killOutcomeText(outcome({ state: { ...ON, engaged: false }, canceled: [] }), 'a').text,
     ).toBe('kill switch off; recorded by cli:olivia\n');
+  });
+});
+
+const RELEASED = {
+  engaged: false,
+  reason: 'broker back',
+  changedBy: 'cli:olivia',
+  changedAtIso: '2013-10-09T15:30:00.000Z',
+  lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
+};
+const NOTE =
+  'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)';
+
+describe('stagegate kill status / off: the last engage of a released switch', () => {
+  it('status names the last engage of a released switch, and none of an engaged or never-set one', () => {
+    expect(killStatusText(RELEASED)).toBe(
+      `kill switch: off (since 2013-10-09T15:30:00.000Z by cli:olivia: broker back); ${NOTE}\n`,
+    );
+    expect(killStatusText({ ...ON, lastEngagedAtIso: ON.changedAtIso })).toBe(
+      'kill switch: ON (since 2013-10-09T15:00:00.000Z by cli:olivia: broker outage)\n',
+    );
+    expect(killStatusText({ ...RELEASED, lastEngagedAtIso: undefined })).not.toContain('last');
+    expect(killStatusText(null)).toBe('kill switch: off (never set)\n');
+  });
+
+  it('a release prints the last engage it carried', () => {
+    expect(killOutcomeText(outcome({ state: RELEASED, canceled: [] }), 'a').text).toBe(
+      `kill switch off; recorded by cli:olivia; ${NOTE}\n`,
+    );
+  });
+
+  it('a release refused because the switch changed meanwhile says who engaged it and exits 1', () => {
+    const err = new KillSwitchChangedError(ON, {
+      ...ON,
+      reason: 'drawdown breaker',
+      changedBy: 'slack:UBOB',
+      changedAtIso: '2013-10-09T15:29:59.000Z',
+    });
+    expect(killRefusedText(err)).toEqual({
+      text:
+        'kill switch release REFUSED: the kill switch changed while releasing it: engaged by slack:UBOB at 2013-10-09T15:29:59.000Z (drawdown breaker); ' +
+        'the release was refused and nothing was written (the switch stays as that change left it: check it, then release again if still meant)\n',
+      exitCode: 1,
+    });
   });
 });

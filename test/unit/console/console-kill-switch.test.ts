@@ -1,13 +1,21 @@
 /**
  * The console's kill-switch door says what an engage left undone: `POST /api/kill-switch`
  * answers the use case's `cancelErrors` and `flattenErrors` and the sentence every door shows
- * (`shortfall`: "K cancel(s) failed: <ids>; engage again"), null when nothing failed.
+ * (`shortfall`: "K cancel(s) failed: <ids>; engage again"), null when nothing failed. A
+ * release that races an engage (forced with the in-memory switch's `afterNextRead`) is
+ * answered 409 naming who engaged, recorded once; `GET /api/kill-switch` says when a released
+ * switch was last engaged (`lastEngageNote`).
  */
 import { describe, expect, it } from 'vitest';
 import { ConsoleApi, type ConsoleApiDeps } from '../../../functions/core/use-cases/console-api.js';
-import type { KillSwitchOutcome } from '../../../functions/core/use-cases/kill-switch.js';
+import {
+  type KillSwitchOutcome,
+  setKillSwitch,
+} from '../../../functions/core/use-cases/kill-switch.js';
+import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const CSRF = 'csrf-console-kill-0123';
 
@@ -68,5 +76,85 @@ describe('console API: POST /api/kill-switch', () => {
   it('answers shortfall null when every cancel and flatten went out', async () => {
     const res = await post({ cancelErrors: [], flattenErrors: [] });
     expect(JSON.parse(res.body)).toMatchObject({ cancelErrors: [], shortfall: null });
+  });
+});
+
+/** The console over the real use case and the in-memory switch, engaged by olivia at 15:00. */
+async function consoleOverTheSwitch() {
+  const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
+  const audit = new MemoryAuditSink(clock);
+  const killSwitch = new MemoryKillSwitch();
+  const broker = { name: 'simulated', listOpenOrders: async () => [] } as unknown as BrokerPort;
+  const killDeps = { killSwitch, audit, clock, environment: 'local' as const, broker };
+  const api = new ConsoleApi({
+    setKillSwitch: (input: Parameters<ConsoleApiDeps['setKillSwitch']>[0]) =>
+      setKillSwitch(killDeps, input),
+    killSwitch,
+    audit,
+    environment: 'local',
+    clock,
+  } as unknown as ConsoleApiDeps);
+  await setKillSwitch(killDeps, { engaged: true, reason: 'broker outage', by: 'cli:olivia' });
+  clock.advance(60_000);
+  const request = (method: 'GET' | 'POST', body?: unknown) =>
+    api.handle({
+      method,
+      path: '/api/kill-switch',
+      query: {},
+      headers: {
+        'content-type': 'application/json',
+        'x-csrf-token': CSRF,
+        cookie: `stagegate_csrf=${CSRF}`,
+      },
+      body: body === undefined ? '' : JSON.stringify(body),
+      identity: 'cognito:carol@example.com',
+      roles: ['operator'],
+    });
+  return { audit, killSwitch, killDeps, request };
+}
+
+describe('console API: releasing the kill switch', () => {
+  it('answers 409 naming who engaged when the switch was engaged again between the release read and its write; the switch stays engaged', async () => {
+    // Prepare
+    const c = await consoleOverTheSwitch();
+    c.killSwitch.afterNextRead(() =>
+      setKillSwitch(c.killDeps, { engaged: true, reason: 'drawdown breaker', by: 'slack:UBOB' }),
+    );
+
+    // Act
+    const res = await c.request('POST', { engaged: false, reason: 'broker back' });
+
+    // Assess
+    expect(res.status).toBe(409);
+    expect(JSON.parse(res.body)).toMatchObject({
+      title: 'Kill switch changed meanwhile',
+      detail: expect.stringContaining(
+        'engaged by slack:UBOB at 2013-10-09T15:01:00.000Z (drawdown breaker)',
+      ),
+    });
+    expect(c.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'slack:UBOB' });
+    const rejected = c.audit.records().filter((r) => r.kind === 'input_rejected');
+    expect(rejected.map((r) => [r.actor, JSON.parse(r.payload).reason])).toEqual([
+      ['cognito:carol@example.com', 'changed_meanwhile'],
+    ]);
+  });
+
+  it('GET says when a released switch was last engaged', async () => {
+    // Prepare
+    const c = await consoleOverTheSwitch();
+    const engaged = JSON.parse((await c.request('GET')).body);
+    await c.request('POST', { engaged: false, reason: 'broker back' });
+
+    // Act
+    const released = JSON.parse((await c.request('GET')).body);
+
+    // Assess
+    expect(engaged.lastEngageNote).toBeNull();
+    expect(released).toMatchObject({
+      engaged: false,
+      lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
+      lastEngageNote:
+        'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)',
+    });
   });
 });
