@@ -143,7 +143,11 @@ export const PARTITIONS = {
   sessionBook: 'SESSION_BOOK#*',
   /** Each genome's paper session results, its paper track record (`dynamodb/paper-track-record.ts`). */
   paperTrack: 'PAPER_TRACK#*',
-  /** `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it, functions only read it. */
+  /**
+   * `CONFIG / KILL_SWITCH` (`kill-switch.ts`); operators write it through the console API and
+   * the Slack click (GetItem, PutItem: a release's put is conditional, still PutItem); every
+   * other function only reads it.
+   */
   killSwitch: 'CONFIG',
   /** Audit stream heads, the hash-chain tips (`audit/stream-heads.ts`). */
   auditStream: 'AUDIT_STREAM#*',
