@@ -38,8 +38,18 @@ function post(undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'>)
     environment: 'local',
     clock,
   } as unknown as ConsoleApiDeps);
+  return killSwitchRequest(
+    api,
+    'POST',
+    { engaged: true, reason: 'broker outage' },
+    'cognito:olivia@example.com',
+  );
+}
+
+/** A request to `/api/kill-switch` by an operator (`body` absent: none), CSRF token included. */
+function killSwitchRequest(api: ConsoleApi, method: 'GET' | 'POST', body: unknown, as: string) {
   return api.handle({
-    method: 'POST',
+    method,
     path: '/api/kill-switch',
     query: {},
     headers: {
@@ -47,8 +57,8 @@ function post(undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'>)
       'x-csrf-token': CSRF,
       cookie: `stagegate_csrf=${CSRF}`,
     },
-    body: JSON.stringify({ engaged: true, reason: 'broker outage' }),
-    identity: 'cognito:olivia@example.com',
+    body: body === undefined ? '' : JSON.stringify(body),
+    identity: as,
     roles: ['operator'],
   });
 }
@@ -97,19 +107,7 @@ async function consoleOverTheSwitch() {
   await setKillSwitch(killDeps, { engaged: true, reason: 'broker outage', by: 'cli:olivia' });
   clock.advance(60_000);
   const request = (method: 'GET' | 'POST', body?: unknown) =>
-    api.handle({
-      method,
-      path: '/api/kill-switch',
-      query: {},
-      headers: {
-        'content-type': 'application/json',
-        'x-csrf-token': CSRF,
-        cookie: `stagegate_csrf=${CSRF}`,
-      },
-      body: body === undefined ? '' : JSON.stringify(body),
-      identity: 'cognito:carol@example.com',
-      roles: ['operator'],
-    });
+    killSwitchRequest(api, method, body, 'cognito:carol@example.com');
   return { audit, killSwitch, killDeps, request };
 }
 
