@@ -307,29 +307,6 @@ export class PromotionPipeline extends Construct {
     this.killSwitchHalts = this.haltMetric(namespace);
   }
 
-  /**
-   * `KillSwitchHalts` (namespace `stagegate/<stage>`, no dimension): one filter per log group
-   * that logs "paper session halted" at WARN, counted as one metric. paper-tick logs it when a
-   * breaker halts the session (the kill switch on, or unreadable: fail closed);
-   * finish-paper-session when its settle step recorded the kill-switch halt of a session whose
-   * ticks did not read the switch (once per session, not again on a retry).
-   */
-  private haltMetric(namespace: string): cloudwatch.Metric {
-    const filter = (id: string, fn: StagegateFunction) =>
-      new logs.MetricFilter(this, id, {
-        logGroup: fn.logGroup,
-        metricNamespace: namespace,
-        metricName: 'KillSwitchHalts',
-        filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'paper session halted'),
-        metricValue: '1',
-      });
-    filter('PaperFinishKillSwitchHalts', this.functions.finishPaperSession);
-    return filter('KillSwitchHalts', this.functions.paperTick).metric({
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-    });
-  }
-
   /** The pipeline's functions from {@link PIPELINE_FUNCTION_GRANTS}, in its order. */
   private buildFunctions(w: PipelineWiring): Record<PipelineHandlerName, StagegateFunction> {
     // Every pipeline function gets the secret's ARN (not a secret itself): the composition
@@ -477,20 +454,53 @@ export class PromotionPipeline extends Construct {
    * found; three filters publish to one metric, which the alarm watches.
    */
   private discrepancyMetric(namespace: string): cloudwatch.Metric {
-    const filter = (id: string, fn: StagegateFunction) =>
-      new logs.MetricFilter(this, id, {
-        logGroup: fn.logGroup,
-        metricNamespace: namespace,
-        metricName: 'ReconciliationDiscrepancies',
-        filterPattern: logs.FilterPattern.all(
-          logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
-          logs.FilterPattern.stringValue('$.message', '=', 'reconciliation discrepancies'),
-        ),
-        metricValue: '1',
-      });
-    filter('PaperTickReconciliationDiscrepancies', this.functions.paperTick);
-    filter('PaperFinishReconciliationDiscrepancies', this.functions.finishPaperSession);
-    return filter('ReconciliationDiscrepancies', this.functions.reconcilePromotion).metric({
+    const pattern = logs.FilterPattern.all(
+      logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
+      logs.FilterPattern.stringValue('$.message', '=', 'reconciliation discrepancies'),
+    );
+    return this.logMetric(namespace, 'ReconciliationDiscrepancies', pattern, [
+      ['PaperTickReconciliationDiscrepancies', this.functions.paperTick],
+      ['PaperFinishReconciliationDiscrepancies', this.functions.finishPaperSession],
+      ['ReconciliationDiscrepancies', this.functions.reconcilePromotion],
+    ]);
+  }
+
+  /**
+   * `KillSwitchHalts`: paper-tick logs "paper session halted" at WARN when a breaker halts the
+   * session (the kill switch on, or unreadable: fail closed); finish-paper-session when its
+   * settle step recorded the kill-switch halt of a session whose ticks did not read the switch
+   * again (once per session, not again on a retry). Two filters, one metric.
+   */
+  private haltMetric(namespace: string): cloudwatch.Metric {
+    const pattern = logs.FilterPattern.stringValue('$.message', '=', 'paper session halted');
+    return this.logMetric(namespace, 'KillSwitchHalts', pattern, [
+      ['PaperFinishKillSwitchHalts', this.functions.finishPaperSession],
+      ['KillSwitchHalts', this.functions.paperTick],
+    ]);
+  }
+
+  /**
+   * One metric filter per `[logical id, function]` on the function's log group, each adding 1
+   * to `metricName` in `namespace` (no dimension: one metric) per matching line; that metric,
+   * summed over 5 minutes.
+   */
+  private logMetric(
+    namespace: string,
+    metricName: string,
+    filterPattern: logs.IFilterPattern,
+    sources: readonly (readonly [string, StagegateFunction])[],
+  ): cloudwatch.Metric {
+    const filters = sources.map(
+      ([id, fn]) =>
+        new logs.MetricFilter(this, id, {
+          logGroup: fn.logGroup,
+          metricNamespace: namespace,
+          metricName,
+          filterPattern,
+          metricValue: '1',
+        }),
+    );
+    return (filters.at(-1) as logs.MetricFilter).metric({
       statistic: 'Sum',
       period: Duration.minutes(5),
     });
