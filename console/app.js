@@ -1096,8 +1096,13 @@ async function riskPage() {
       title: canOperate ? null : 'needs the operator role',
       onclick: async () => {
         try {
+          // A release names the switch this page shows: one engaged since is not released (409).
           const out = await api('/kill-switch', {
-            body: { engaged: !ks.engaged, reason: reason.value },
+            body: {
+              engaged: !ks.engaged,
+              reason: reason.value,
+              expectedChangedAtIso: ks.changedAtIso,
+            },
             idempotencyKey: toggleKey,
           });
           killShortfall = out.shortfall ?? null;

@@ -308,18 +308,20 @@ export class KillSwitchEngagedError extends StagegateError {
 
 /**
  * A kill switch release refused because the stored switch changed between the release's read
- * and its write (`KillSwitchPort.set` with a condition): another operator, a rollback or a
- * breaker engaged (or changed) it meanwhile. Nothing was written: the switch stays as that
+ * and its write (`KillSwitchPort.set` with a condition), or since its requester saw it (the
+ * console page, the Slack confirmation): another operator, a rollback or a breaker engaged (or
+ * changed) it meanwhile. Nothing was written: the switch stays as that
  * other change left it, so a release never undoes an engage its releaser did not see. Never
  * retried blindly: the operator looks at the new state and releases again if still meant.
  *
- * `expected` is the switch the release read (null: no item); `found` the stored one after the
- * refusal (null: no item; `'unreadable'` when it could not be read back).
+ * `expected` is the switch the release was made over (the one it read, or only the
+ * `changedAtIso` its requester saw; null: none); `found` the stored one (null: no item;
+ * `'unreadable'` when it could not be read back).
  */
 export class KillSwitchChangedError extends StagegateError {
   override readonly name: string = 'KillSwitchChangedError';
   constructor(
-    readonly expected: KillSwitchState | null,
+    readonly expected: Pick<KillSwitchState, 'changedAtIso'> | null,
     readonly found: KillSwitchState | null | 'unreadable',
   ) {
     const now =

@@ -187,6 +187,11 @@ export interface ConsoleApiDeps {
     readonly by: string;
     /** The request's `Idempotency-Key` (recorded once per key), null when none. */
     readonly idempotencyKey?: string | null;
+    /**
+     * A release's view of the switch (`changedAtIso` as the requester saw it, null: never
+     * set): refused unless the switch is still that one (`setKillSwitch`). Absent: unknown.
+     */
+    readonly expectedChangedAtIso?: string | null;
   }) => Promise<KillSwitchOutcome>;
   /**
    * Starts a partial intraday cohort for `by` (`startPartialCohort`, channel `console`);
@@ -380,6 +385,11 @@ const ApprovalListQuerySchema = z.strictObject({
 const KillSwitchBodySchema = z.strictObject({
   engaged: z.boolean(),
   reason: z.string().trim().min(3).max(500),
+  /**
+   * The switch's `changedAtIso` as the page showed it (null: never set); a release is refused
+   * (409) when the switch changed since. Absent: the release is conditional on its own read.
+   */
+  expectedChangedAtIso: z.string().max(64).nullable().optional(),
 });
 const PlanGrowBodySchema = z.strictObject({
   /** Target gain, USD. */
@@ -1245,8 +1255,9 @@ export class ConsoleApi {
 
   /**
    * `POST /api/kill-switch`: engages or releases; 200 with the outcome and its `shortfall`, 409
-   * when a release found the switch changed since it read it (`KillSwitchChangedError`: nothing
-   * written, already recorded `input_rejected` by the use case; the detail names who and when).
+   * when a release found the switch changed since it read it, or since the page showed it
+   * (`expectedChangedAtIso`; `KillSwitchChangedError`: nothing written, already recorded
+   * `input_rejected` by the use case; the detail names who and when).
    */
   private async changeKillSwitch(req: ConsoleRequest): Promise<ConsoleResponse> {
     const by = this.authorize(req, 'kill_switch');
@@ -1259,6 +1270,9 @@ export class ConsoleApi {
         reason: b.reason,
         by,
         idempotencyKey,
+        ...(b.expectedChangedAtIso !== undefined
+          ? { expectedChangedAtIso: b.expectedChangedAtIso }
+          : {}),
       });
       return json(200, { ...out, shortfall: killSwitchShortfall(out) });
     } catch (err) {

@@ -156,6 +156,14 @@ export async function setKillSwitch(
      * delivery of it: see {@link changeOnce}. Null/absent: every call is its own change.
      */
     readonly idempotencyKey?: string | null;
+    /**
+     * A release's view of the switch: its `changedAtIso` as the requester last saw it (the
+     * console page, the Slack confirmation), null when they saw it never set. The release is
+     * refused (as a change between its read and its write) unless the stored switch still has
+     * it, so a page or a confirmation left open never releases an engage made since. Absent:
+     * not known (the CLI); the release is conditional on its own read only. Ignored on engage.
+     */
+    readonly expectedChangedAtIso?: string | null;
   },
 ): Promise<KillSwitchOutcome> {
   const base = { actor: input.by, stream: 'kill-switch:global', environment: deps.environment };
@@ -218,7 +226,13 @@ export async function setKillSwitch(
  */
 async function changeOnce(
   deps: KillSwitchDeps,
-  input: { engaged: boolean; reason: string; by: string; idempotencyKey?: string | null },
+  input: {
+    engaged: boolean;
+    reason: string;
+    by: string;
+    idempotencyKey?: string | null;
+    expectedChangedAtIso?: string | null;
+  },
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
 ): Promise<{ state: KillSwitchState; haltKey: unknown[] | null }> {
   const key = input.idempotencyKey
@@ -242,7 +256,8 @@ async function changeOnce(
           changedAtIso,
           ...(lastEngagedAtIso ? { lastEngagedAtIso } : {}),
         };
-  if (!alreadySo) await writeSwitch(deps, { state, current, key }, base);
+  const seen = input.expectedChangedAtIso;
+  if (!alreadySo) await writeSwitch(deps, { state, current, key, seen }, base);
   const draft: AuditDraft = {
     ...base,
     kind: 'kill_switch_changed',
@@ -257,22 +272,31 @@ async function changeOnce(
 /**
  * Writes the switch: an engage unconditionally (the stricter state always wins, also over a
  * change it did not read); a release only over the switch it read (`current`, null: none
- * stored), atomically (`KillSwitchPort.set`'s condition). A release refused because the switch
+ * stored), atomically (`KillSwitchPort.set`'s condition), and, when the requester said which
+ * switch they saw (`seen`, its `changedAtIso`), only when the read one is that one. A release refused because the switch
  * changed meanwhile (another operator's engage, a rollback's or a breaker's) is recorded,
- * `input_rejected` (source `kill-switch`, reason `changed_meanwhile`, the switch read and the
- * one found; once per idempotency key), then its `KillSwitchChangedError` is thrown: never
+ * `input_rejected` (source `kill-switch`, reason `changed_meanwhile`, the time seen, the switch
+ * read and the one found; once per idempotency key), then its `KillSwitchChangedError` is thrown: never
  * retried, so the switch stays as the other change left it and its `lastEngagedAtIso` stands.
  *
  * @throws KillSwitchChangedError (recorded first), the store's and the audit sink's errors.
  */
 async function writeSwitch(
   deps: KillSwitchDeps,
-  write: { state: KillSwitchState; current: KillSwitchState | null; key: unknown[] | null },
+  write: {
+    state: KillSwitchState;
+    current: KillSwitchState | null;
+    key: unknown[] | null;
+    seen: string | null | undefined;
+  },
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
 ): Promise<void> {
-  const { state, current, key } = write;
+  const { state, current, key, seen } = write;
   if (state.engaged) return deps.killSwitch.set(state);
   try {
+    if (seen !== undefined && (current?.changedAtIso ?? null) !== seen) {
+      throw new KillSwitchChangedError(seen === null ? null : { changedAtIso: seen }, current);
+    }
     await deps.killSwitch.set(state, { expected: current });
   } catch (err) {
     if (!(err instanceof KillSwitchChangedError)) throw err;
@@ -288,7 +312,8 @@ async function writeSwitch(
           message: err.message,
           reason: 'changed_meanwhile',
           requested: { engaged: false, reason: state.reason },
-          read: switchSummary(err.expected),
+          ...(seen !== undefined ? { seen_changed_at: seen } : {}),
+          read: switchSummary(current),
           found,
         },
       },

@@ -3,7 +3,8 @@
  * answers the use case's `cancelErrors` and `flattenErrors` and the sentence every door shows
  * (`shortfall`: "K cancel(s) failed: <ids>; engage again"), null when nothing failed. A
  * release that races an engage (forced with the in-memory switch's `afterNextRead`) is
- * answered 409 naming who engaged, recorded once; `GET /api/kill-switch` says when a released
+ * answered 409 naming who engaged, recorded once, and so is a release from a page that showed
+ * an earlier state (`expectedChangedAtIso`); `GET /api/kill-switch` says when a released
  * switch was last engaged (`lastEngageNote`).
  */
 import { describe, expect, it } from 'vitest';
@@ -135,6 +136,32 @@ describe('console API: releasing the kill switch', () => {
     expect(rejected.map((r) => [r.actor, JSON.parse(r.payload).reason])).toEqual([
       ['cognito:carol@example.com', 'changed_meanwhile'],
     ]);
+  });
+
+  it('answers 409 to a release from a page that showed an earlier engage; the page of the current one releases', async () => {
+    // Prepare: the page read alice's engage; bob engaged again since
+    const c = await consoleOverTheSwitch();
+    const page = JSON.parse((await c.request('GET')).body);
+    await setKillSwitch(c.killDeps, {
+      engaged: true,
+      reason: 'drawdown breaker',
+      by: 'slack:UBOB',
+    });
+    const release = (expectedChangedAtIso: string) =>
+      c.request('POST', { engaged: false, reason: 'broker back', expectedChangedAtIso });
+
+    // Act
+    const stale = await release(page.changedAtIso);
+    const current = await release(JSON.parse((await c.request('GET')).body).changedAtIso);
+
+    // Assess
+    expect(stale.status).toBe(409);
+    expect(JSON.parse(stale.body).detail).toContain('engaged by slack:UBOB');
+    expect(current.status).toBe(200);
+    expect(c.killSwitch.state).toMatchObject({
+      engaged: false,
+      changedBy: 'cognito:carol@example.com',
+    });
   });
 
   it('GET says when a released switch was last engaged', async () => {

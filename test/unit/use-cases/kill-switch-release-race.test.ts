@@ -25,8 +25,20 @@ function world() {
   const audit = new MemoryAuditSink(clock);
   const killSwitch = new MemoryKillSwitch();
   const deps = { killSwitch, audit, clock, environment: 'local' as const, broker: noOrders };
-  const set = (engaged: boolean, by: string, reason: string, idempotencyKey?: string) =>
-    setKillSwitch(deps, { engaged, reason, by, idempotencyKey: idempotencyKey ?? null });
+  const set = (
+    engaged: boolean,
+    by: string,
+    reason: string,
+    idempotencyKey?: string,
+    expectedChangedAtIso?: string | null,
+  ) =>
+    setKillSwitch(deps, {
+      engaged,
+      reason,
+      by,
+      idempotencyKey: idempotencyKey ?? null,
+      ...(expectedChangedAtIso !== undefined ? { expectedChangedAtIso } : {}),
+    });
   const ofKind = (kind: string) =>
     audit
       .records()
@@ -153,5 +165,48 @@ describe('a release racing an engage', () => {
     });
     expect(w.killSwitch.state).toEqual(out.state);
     expect(w.ofKind('input_rejected')).toEqual([]);
+  });
+
+  it('a release from a view older than the switch (the console page, the Slack confirmation) is refused, also on redelivery; from the current view it is written', async () => {
+    // Prepare: carol's page showed alice's engage; bob engaged again since
+    const w = world();
+    await w.set(true, 'cli:alice', 'broker outage');
+    const seen = w.killSwitch.state?.changedAtIso as string;
+    w.clock.advance(60_000);
+    await w.set(true, 'slack:bob', 'drawdown breaker');
+    w.clock.advance(60_000);
+    const release = () =>
+      w.set(false, 'console:carol', 'broker back', 'key-0123456789abcdef', seen);
+
+    // Act
+    const first = release();
+    await expect(first).rejects.toThrow(/engaged by slack:bob at 2013-10-09T15:01:00.000Z/);
+    const redelivered = release();
+    await expect(redelivered).rejects.toThrow(KillSwitchChangedError);
+    const fresh = await w.set(
+      false,
+      'console:carol',
+      'broker back',
+      'key-fedcba9876543210',
+      '2013-10-09T15:01:00.000Z',
+    );
+
+    // Assess
+    expect(w.killSwitch.writes.map((s) => [s.engaged, s.changedBy])).toEqual([
+      [true, 'cli:alice'],
+      [true, 'slack:bob'],
+      [false, 'console:carol'],
+    ]);
+    expect(fresh.state).toMatchObject({
+      engaged: false,
+      lastEngagedAtIso: '2013-10-09T15:01:00.000Z',
+    });
+    const refusals = w.ofKind('input_rejected');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.payload).toMatchObject({
+      seen_changed_at: '2013-10-09T15:00:00.000Z',
+      read: { changed_by: 'slack:bob' },
+      found: { changed_by: 'slack:bob' },
+    });
   });
 });
