@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SlashResponse } from '../functions/adapters/slack/command-messages.js';
-import type { SlackButton } from '../functions/adapters/slack/messages.js';
+import {
+  isKillSwitchConfirmBlock,
+  type SlackButton,
+} from '../functions/adapters/slack/messages.js';
 import { readBody } from './approval-server.js';
 import { signedSlackHeaders } from './slack-local.js';
 
@@ -54,12 +57,15 @@ async function post(url: string, body: string, headers: Record<string, string>) 
   return { status: res.status, json };
 }
 
-function confirmationButton(body: Record<string, unknown>): SlackButton | null {
+/** The confirmation's button, with its block's id (what Slack sends back with a click). */
+function confirmationButton(
+  body: Record<string, unknown>,
+): (SlackButton & { readonly blockId: string }) | null {
   const blocks = Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [];
   for (const b of blocks) {
-    if (b.type !== 'actions' || b.block_id !== 'kill_switch_confirm') continue;
+    if (b.type !== 'actions' || !isKillSwitchConfirmBlock(b.block_id)) continue;
     const el = (b.elements as SlackButton[] | undefined)?.[0];
-    if (el) return el;
+    if (el) return { ...el, blockId: String(b.block_id) };
   }
   return null;
 }
@@ -123,7 +129,15 @@ export async function sendSlashCommand(o: SlashCommandPost): Promise<SlackExchan
         user: { id: o.userId, team_id: 'TLOCAL' },
         team: { id: 'TLOCAL' },
         channel: { id: 'CLOCAL' },
-        actions: [{ action_id: button.action_id, type: 'button', value: button.value }],
+        actions: [
+          {
+            action_id: button.action_id,
+            type: 'button',
+            value: button.value,
+            // Slack sends the clicked button's block_id (a release's switch as it was shown).
+            block_id: button.blockId,
+          },
+        ],
       });
       const body = new URLSearchParams({ payload }).toString();
       const click = await post(

@@ -13,6 +13,7 @@ import type { KillSwitchState } from '../../ports/kill-switch.js';
 import {
   escapeMrkdwn,
   fmtUsd,
+  killSwitchConfirmBlockId,
   md,
   plain,
   SLACK_ACTION_IDS,
@@ -110,16 +111,23 @@ function statusBlocks(v: StatusView): SlackBlock[] {
   ];
 }
 
-function killConfirmBlocks(engage: boolean, reason: string): SlackBlock[] {
+function killConfirmBlocks(answer: Extract<SlashAnswer, { kind: 'kill_confirm' }>): SlackBlock[] {
+  const { engage, reason, seenChangedAtIso: seen } = answer;
   const what = engage ? 'Engage the kill switch' : 'Release the kill switch';
   const effect = engage
     ? 'every gate fails and every open paper order is canceled'
     : 'gates evaluate again; nothing is resubmitted';
+  const asSeen = seen
+    ? `\nReleases the switch as set at ${seen}: refused if it changes before the click.`
+    : '';
   return [
-    { type: 'section', text: md(`*${what}?* ${effect}.\nReason: ${escapeMrkdwn(reason)}`) },
+    {
+      type: 'section',
+      text: md(`*${what}?* ${effect}.\nReason: ${escapeMrkdwn(reason)}${asSeen}`),
+    },
     {
       type: 'actions',
-      block_id: 'kill_switch_confirm',
+      block_id: killSwitchConfirmBlockId(seen),
       elements: [
         {
           type: 'button',
@@ -191,7 +199,7 @@ export function renderSlashAnswer(answer: SlashAnswer): SlashResponse {
     case 'kill_confirm':
       return eph(
         `${answer.engage ? 'Engage' : 'Release'} the kill switch? (confirm with the button)`,
-        killConfirmBlocks(answer.engage, answer.reason),
+        killConfirmBlocks(answer),
       );
     case 'kill_done':
       return killDoneMessage(answer);

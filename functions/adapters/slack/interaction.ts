@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { APPROVAL_ID_PATTERN, type ApprovalDecision } from '../../core/approval/types.js';
 import { parseOrThrow, ValidationError } from '../../core/errors.js';
-import { SLACK_ACTION_IDS } from './messages.js';
+import { SLACK_ACTION_IDS, seenOfKillSwitchBlock } from './messages.js';
 
 const actionSchema = z.looseObject({
   action_id: z.string().max(255),
@@ -69,6 +69,11 @@ export type SlackApprovalAction =
       readonly responseUrl: string | null;
       /** The click's `action_ts` (null when Slack sent none): a redelivery's key. */
       readonly actionTs: string | null;
+      /**
+       * A release's view of the switch (its `changedAtIso` when the confirmation was asked,
+       * null: never set), from the block's id; absent when the block carries none.
+       */
+      readonly expectedChangedAtIso?: string | null;
     }
   | {
       /** Any other interaction (another payload type or action): acknowledge, change nothing. */
@@ -122,6 +127,7 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
   ) {
     const reason = (action.value ?? '').trim();
     if (reason.length < 3) throw new ValidationError('payload.actions.0.value', 'is not a reason');
+    const seen = seenOfKillSwitchBlock(action.block_id);
     return {
       kind: 'kill_switch',
       engage: action.action_id === SLACK_ACTION_IDS.killSwitchOn,
@@ -129,6 +135,7 @@ export function parseSlackInteraction(rawBody: string): SlackApprovalAction {
       userId: p.user.id,
       responseUrl: p.response_url ?? null,
       actionTs: action.action_ts ?? null,
+      ...(seen !== undefined ? { expectedChangedAtIso: seen } : {}),
     };
   }
   const decision = DECISIONS[action.action_id];

@@ -43,6 +43,33 @@ export const SLACK_ACTION_IDS = {
   killSwitchOff: 'kill_switch_off',
 } as const;
 
+const KILL_SWITCH_CONFIRM_BLOCK = 'kill_switch_confirm';
+
+/**
+ * The `block_id` of the kill switch confirmation's buttons: `kill_switch_confirm`, followed
+ * for a release by `:<changedAtIso>` of the switch the confirmation showed (`:none` when never
+ * set), which Slack sends back with the click ({@link seenOfKillSwitchBlock}).
+ */
+export function killSwitchConfirmBlockId(seen: string | null | undefined): string {
+  if (seen === undefined) return KILL_SWITCH_CONFIRM_BLOCK;
+  return `${KILL_SWITCH_CONFIRM_BLOCK}:${seen ?? 'none'}`;
+}
+
+/**
+ * The switch a clicked confirmation showed: its `changedAtIso`, null for `:none`, undefined
+ * when the block carries none (an engage, a confirmation posted before it did) or is not one.
+ */
+export function seenOfKillSwitchBlock(blockId: string | undefined): string | null | undefined {
+  const m = /^kill_switch_confirm:(.{1,64})$/.exec(blockId ?? '');
+  if (!m) return undefined;
+  return m[1] === 'none' ? null : m[1];
+}
+
+/** True for the kill switch confirmation's `block_id` (with or without the switch seen). */
+export const isKillSwitchConfirmBlock = (blockId: unknown): boolean =>
+  typeof blockId === 'string' &&
+  (blockId === KILL_SWITCH_CONFIRM_BLOCK || blockId.startsWith(`${KILL_SWITCH_CONFIRM_BLOCK}:`));
+
 /** Plain-text object. */
 interface PlainText {
   readonly type: 'plain_text';

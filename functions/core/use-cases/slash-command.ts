@@ -161,7 +161,17 @@ export type SlashAnswer =
       readonly message: string;
     }
   | { readonly kind: 'status'; readonly view: StatusView }
-  | { readonly kind: 'kill_confirm'; readonly engage: boolean; readonly reason: string }
+  | {
+      readonly kind: 'kill_confirm';
+      readonly engage: boolean;
+      readonly reason: string;
+      /**
+       * A release's view of the switch, carried by the button to the click: its
+       * `changedAtIso` when the confirmation was asked (null: never set); absent on engage or
+       * when it could not be read (the click's release is then conditional on its own read).
+       */
+      readonly seenChangedAtIso?: string | null;
+    }
   | {
       readonly kind: 'kill_done';
       readonly state: KillSwitchState;
@@ -274,6 +284,18 @@ export function rolesOfSlackUser(users: SlackCommandUsers, userId: string): Role
   if (!Object.hasOwn(users, userId)) return null;
   const roles = users[userId] ?? [];
   return roles.length ? [...roles] : null;
+}
+
+/**
+ * The switch a `kill off` confirmation shows and its button carries (`seenChangedAtIso`), so
+ * the click never releases an engage made after the question was asked; `{}` when the switch
+ * cannot be read (the click's release then fails closed or is conditional on its own read).
+ */
+async function seenSwitch(deps: SlashCommandDeps): Promise<{ seenChangedAtIso?: string | null }> {
+  return deps.killSwitch.read().then(
+    (s) => ({ seenChangedAtIso: s?.changedAtIso ?? null }),
+    () => ({}),
+  );
 }
 
 /** Reads the status view (never throws for an unreadable kill switch: it says so). */
@@ -402,7 +424,12 @@ async function dispatchSlashCommand(
     case 'kill':
       await record('confirmation_requested', { engage: command.engage, reason: command.reason });
       return {
-        answer: { kind: 'kill_confirm', engage: command.engage, reason: command.reason },
+        answer: {
+          kind: 'kill_confirm',
+          engage: command.engage,
+          reason: command.reason,
+          ...(command.engage ? {} : await seenSwitch(deps)),
+        },
         later: null,
       };
     case 'cohort_start':
@@ -529,6 +556,8 @@ export async function confirmKillSwitch(
      * every delivery is its own change.
      */
     readonly actionTs?: string | null;
+    /** A release's view of the switch, as its confirmation showed it (`seenChangedAtIso`). */
+    readonly expectedChangedAtIso?: string | null;
   },
 ): Promise<SlashAnswer> {
   const text = `kill ${input.engage ? 'on' : 'off'} ${input.reason}`;
@@ -564,6 +593,9 @@ export async function confirmKillSwitch(
       reason: input.reason,
       by,
       idempotencyKey: key,
+      ...(input.expectedChangedAtIso !== undefined
+        ? { expectedChangedAtIso: input.expectedChangedAtIso }
+        : {}),
     });
   } catch (err) {
     // A release refused because the switch changed meanwhile (the use case recorded it).

@@ -2,11 +2,13 @@
  * Slack's side of a kill switch release that races an engage, over the real use case and the
  * in-memory switch (the race forced by `afterNextRead`, never timed): the confirmation click of
  * `kill off` is answered `refused` (`kill_switch_changed`) naming who engaged and when, the
- * switch stays engaged, and the refusal is recorded; `status` and a confirmed release show the
- * last engage of a released switch.
+ * switch stays engaged, and the refusal is recorded. The confirmation of `kill off` carries the
+ * switch it showed (its button block's id), so a click after an engage made since is refused
+ * too. `status` and a confirmed release show the last engage of a released switch.
  */
 import { describe, expect, it } from 'vitest';
 import { renderSlashAnswer } from '../../../functions/adapters/slack/command-messages.js';
+import { parseSlackInteraction } from '../../../functions/adapters/slack/interaction.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import {
   answerSlashCommand,
@@ -42,7 +44,9 @@ function world() {
   };
   const click = (userId: string, engage: boolean, reason: string) =>
     confirmKillSwitch(deps, { userId, engage, reason, actionTs: `${clock.now()}.${userId}` });
-  return { clock, audit, killSwitch, deps, click };
+  const says = (userId: string, text: string) =>
+    answerSlashCommand(deps, { userId, teamId: null, channelId: null, text });
+  return { clock, audit, killSwitch, deps, click, says };
 }
 
 describe('Slack: releasing the kill switch', () => {
@@ -124,5 +128,76 @@ describe('Slack: releasing the kill switch', () => {
 
     // Assess
     expect(JSON.stringify(renderSlashAnswer(status.answer).blocks)).not.toContain('last engaged');
+  });
+
+  it('the kill off confirmation carries the switch it showed: clicked after an engage made since, it is refused', async () => {
+    // Prepare: UOPS asks to release alice's engage; UBOB engages again before the click
+    const w = world();
+    await w.click('UOPS', true, 'broker outage');
+    w.clock.advance(60_000);
+    const asked = renderSlashAnswer((await w.says('UOPS', 'kill off broker back')).answer);
+    const actions = asked.blocks?.find((b) => b.type === 'actions') as {
+      block_id: string;
+      elements: { action_id: string; value: string }[];
+    };
+    w.clock.advance(60_000);
+    await w.click('UBOB', true, 'drawdown breaker');
+    const [button] = actions.elements;
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'UOPS' },
+      actions: [
+        { ...button, type: 'button', block_id: actions.block_id, action_ts: '1381330920.000001' },
+      ],
+    });
+
+    // Act
+    const action = parseSlackInteraction(new URLSearchParams({ payload }).toString());
+    const answer = await confirmKillSwitch(
+      w.deps,
+      action as Parameters<typeof confirmKillSwitch>[1],
+    );
+
+    // Assess
+    expect(actions.block_id).toBe('kill_switch_confirm:2013-10-09T15:00:00.000Z');
+    expect(JSON.stringify(asked.blocks)).toContain(
+      'Releases the switch as set at 2013-10-09T15:00:00.000Z: refused if it changes before the click.',
+    );
+    expect(action).toMatchObject({
+      kind: 'kill_switch',
+      engage: false,
+      expectedChangedAtIso: '2013-10-09T15:00:00.000Z',
+    });
+    expect(answer).toMatchObject({ kind: 'refused', reason: 'kill_switch_changed' });
+    expect(w.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'slack:UBOB' });
+  });
+
+  it('a confirmation that carries no switch (an engage, or one posted before it did) acts on its own read', async () => {
+    // Prepare
+    const w = world();
+    await w.click('UOPS', true, 'broker outage');
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'UOPS' },
+      actions: [
+        {
+          action_id: 'kill_switch_off',
+          type: 'button',
+          value: 'broker back',
+          block_id: 'kill_switch_confirm',
+        },
+      ],
+    });
+
+    // Act
+    const action = parseSlackInteraction(new URLSearchParams({ payload }).toString());
+    const answer = await confirmKillSwitch(
+      w.deps,
+      action as Parameters<typeof confirmKillSwitch>[1],
+    );
+
+    // Assess
+    expect(action).not.toHaveProperty('expectedChangedAtIso');
+    expect(answer).toMatchObject({ kind: 'kill_done', state: { engaged: false } });
   });
 });
