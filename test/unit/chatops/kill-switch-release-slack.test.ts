@@ -136,7 +136,7 @@ describe('Slack: releasing the kill switch', () => {
     await w.click('UOPS', true, 'broker outage');
     w.clock.advance(60_000);
     const asked = renderSlashAnswer((await w.says('UOPS', 'kill off broker back')).answer);
-    const actions = asked.blocks?.find((b) => b.type === 'actions') as {
+    const actions = asked.blocks?.find((b) => b.type === 'actions') as unknown as {
       block_id: string;
       elements: { action_id: string; value: string }[];
     };
