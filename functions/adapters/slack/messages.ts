@@ -44,6 +44,8 @@ export const SLACK_ACTION_IDS = {
 } as const;
 
 const KILL_SWITCH_CONFIRM_BLOCK = 'kill_switch_confirm';
+/** Longest `changedAtIso` a confirmation carries (an ISO-8601 time is 20-30 characters). */
+const SEEN_MAX = 200;
 
 /**
  * The `block_id` of the kill switch confirmation's buttons: `kill_switch_confirm`, followed
@@ -51,7 +53,10 @@ const KILL_SWITCH_CONFIRM_BLOCK = 'kill_switch_confirm';
  * set), which Slack sends back with the click ({@link seenOfKillSwitchBlock}).
  */
 export function killSwitchConfirmBlockId(seen: string | null | undefined): string {
-  if (seen === undefined) return KILL_SWITCH_CONFIRM_BLOCK;
+  // Slack's block_id limit is 255 characters: a longer stored time is not carried.
+  if (seen === undefined || (seen !== null && seen.length > SEEN_MAX)) {
+    return KILL_SWITCH_CONFIRM_BLOCK;
+  }
   return `${KILL_SWITCH_CONFIRM_BLOCK}:${seen ?? 'none'}`;
 }
 
@@ -60,7 +65,7 @@ export function killSwitchConfirmBlockId(seen: string | null | undefined): strin
  * when the block carries none (an engage, a confirmation posted before it did) or is not one.
  */
 export function seenOfKillSwitchBlock(blockId: string | undefined): string | null | undefined {
-  const m = /^kill_switch_confirm:(.{1,64})$/.exec(blockId ?? '');
+  const m = /^kill_switch_confirm:(.{1,200})$/.exec(blockId ?? '');
   if (!m) return undefined;
   return m[1] === 'none' ? null : m[1];
 }

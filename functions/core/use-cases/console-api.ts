@@ -389,7 +389,7 @@ const KillSwitchBodySchema = z.strictObject({
    * The switch's `changedAtIso` as the page showed it (null: never set); a release is refused
    * (409) when the switch changed since. Absent: the release is conditional on its own read.
    */
-  expectedChangedAtIso: z.string().max(64).nullable().optional(),
+  expectedChangedAtIso: z.string().max(200).nullable().optional(),
 });
 const PlanGrowBodySchema = z.strictObject({
   /** Target gain, USD. */

@@ -9,6 +9,10 @@
 import { describe, expect, it } from 'vitest';
 import { renderSlashAnswer } from '../../../functions/adapters/slack/command-messages.js';
 import { parseSlackInteraction } from '../../../functions/adapters/slack/interaction.js';
+import {
+  killSwitchConfirmBlockId,
+  seenOfKillSwitchBlock,
+} from '../../../functions/adapters/slack/messages.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import {
   answerSlashCommand,
@@ -199,5 +203,13 @@ describe('Slack: releasing the kill switch', () => {
     // Assess
     expect(action).not.toHaveProperty('expectedChangedAtIso');
     expect(answer).toMatchObject({ kind: 'kill_done', state: { engaged: false } });
+  });
+
+  it('the block id round-trips the switch seen (a never-set one too) and stays within Slack’s 255 characters', () => {
+    const times = ['2013-10-09T15:00:00.000Z', null, 'x'.repeat(200)];
+    expect(times.map((t) => seenOfKillSwitchBlock(killSwitchConfirmBlockId(t)))).toEqual(times);
+    expect(killSwitchConfirmBlockId('x'.repeat(201))).toBe('kill_switch_confirm');
+    expect(killSwitchConfirmBlockId('x'.repeat(200)).length).toBeLessThanOrEqual(255);
+    expect(seenOfKillSwitchBlock('kill_switch_confirm')).toBeUndefined();
   });
 });
