@@ -25,7 +25,6 @@ import {
   type KillSwitchDeps,
   setKillSwitch,
 } from '../../../functions/core/use-cases/kill-switch.js';
-import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
 import { accountKeyOf, type SessionBookRegistry } from '../../../functions/ports/session-books.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
