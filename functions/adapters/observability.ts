@@ -22,11 +22,25 @@ export function routeLogsTo(stream: NodeJS.WritableStream): void {
 }
 
 /**
- * Powertools metrics (CloudWatch EMF), namespace from POWERTOOLS_METRICS_NAMESPACE, flushed
- * once per invocation by `makeHandler`. Disabled locally and in tests
- * (POWERTOOLS_METRICS_DISABLED). Names: CohortRuntimeMs, AgentBars, BankrollUtilization,
- * IdleAgents, ParentMaxDrawdownPercent, GateFailures, OrdersSubmitted, OrderLatencyMs, ReconciliationDiscrepancies,
- * AuditDeadLetters, ApprovalLatencyMs, RollbackMonitorTicks (dimension `market`).
+ * Powertools metrics (CloudWatch EMF), namespace from POWERTOOLS_METRICS_NAMESPACE, dimension
+ * `service=stagegate`, flushed once per invocation by `makeHandler`. Disabled locally and in
+ * tests (POWERTOOLS_METRICS_DISABLED). Every metric the handlers add (`addMetric`):
+ * - `CohortRuntimeMs` (milliseconds; run-cohort), `AgentBars` (count; run-cohort,
+ *   run-cohort-shard);
+ * - `BankrollUtilization`, `ParentMaxDrawdownPercent` (percent), `IdleAgents` (count;
+ *   score-cohort);
+ * - `GateFailures` (count of failed gates; evaluate-gates);
+ * - `PaperOrders` (count of orders a tick added to the session; paper-tick),
+ *   `PaperSessionHalts` (1 per session halt: paper-tick when a tick halts it,
+ *   finish-paper-session when its settle step records the kill-switch halt);
+ * - `ReconciliationDiscrepancies` (count; reconcile-promotion; finish-paper-session 0 or 1);
+ * - `InFlightRecovered` (count of abandoned runs recovered; recover-in-flight);
+ * - `AuditDeadLetters` (1 per audit record dead-lettered; the AWS audit sink, composition/stores);
+ * - `WorkflowStarts` (dimensions `workflow`, `market`; the first step of every execution),
+ *   `RollbackMonitorTicks` (dimension `market`; rollback-monitor), `DailyReportRuns`
+ *   (dimension `market`; post-daily-report): the did-not-run alarms' counts (docs/deploy.md).
+ * The `ReconciliationDiscrepancies` and `KillSwitchHalts` alarms of the promotion pipeline read
+ * log metric filters on the handlers' log lines instead (lib/constructs/promotion-pipeline.ts).
  */
 export const metrics = new Metrics({ serviceName: 'stagegate' });
 export { MetricUnit };
