@@ -1,12 +1,14 @@
 /**
  * The CLI's answer to `stagegate kill on|off|status`: what the switch is now (a released one
- * with its last engage, `lastEngageNote`) and, on engage, what the engage did and what it left
+ * with its last engage, `lastEngageNote`) and, on engage, what the engage did (the orders it
+ * canceled, and those it found already ended, `killSwitchEndedNote`) and what it left
  * undone (`killSwitchShortfall`: failed cancels to engage again for, flattens the sessions will
  * send at their next tick); a release refused because the switch changed meanwhile.
  */
 import type { KillSwitchChangedError } from '../functions/core/errors.js';
 import {
   type KillSwitchOutcome,
+  killSwitchEndedNote,
   killSwitchShortfall,
   lastEngageNote,
 } from '../functions/core/use-cases/kill-switch.js';
@@ -40,7 +42,8 @@ export function killOutcomeText(
   const head = `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}`;
   const note = lastEngageNote(state);
   if (!state.engaged) return { text: `${head}${note ? `; ${note}` : ''}\n`, exitCode: 0 };
-  const done = `${head}; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}\n`;
+  const ended = killSwitchEndedNote(out);
+  const done = `${head}; ${flattened.length} running session(s) flattened, ${canceled.length} open order(s) canceled on ${account}${ended ? `; ${ended}` : ''}\n`;
   const shortfall = killSwitchShortfall(out);
   return {
     text: shortfall ? `${done}WARNING: ${shortfall}\n` : done,

@@ -1073,6 +1073,9 @@ async function promotionPage(id) {
 // What the last engage left undone (`shortfall` of POST /api/kill-switch: failed cancels to
 // engage again for, unsent flattens), shown once on the re-rendered risk page.
 let killShortfall = null;
+// The orders the last engage found already ended, not canceled (`endedNote`: a filled one
+// opened a position its flatten closes), shown once with it.
+let killEnded = null;
 // A release refused because the switch changed meanwhile (409: who and when), shown once on
 // the risk page re-rendered with the switch as it now is.
 let killRefused = null;
@@ -1083,9 +1086,13 @@ async function riskPage() {
   const canOperate = me.roles.includes('operator');
   const reason = h('input', { placeholder: 'reason (recorded)', size: 40 });
   const msg = h('p', { class: 'msg', role: 'status' });
-  if (killShortfall) msg.textContent = `Engaged, but ${killShortfall}.`;
+  if (killShortfall || killEnded) {
+    const head = killShortfall ? `Engaged, but ${killShortfall}.` : 'Engaged.';
+    msg.textContent = killEnded ? `${head} ${killEnded}.` : head;
+  }
   if (killRefused) msg.textContent = `Release refused: ${killRefused}`;
   killShortfall = null;
+  killEnded = null;
   killRefused = null;
   const toggleKey = actionKey();
   const toggle = h(
@@ -1106,6 +1113,7 @@ async function riskPage() {
             idempotencyKey: toggleKey,
           });
           killShortfall = out.shortfall ?? null;
+          killEnded = out.endedNote ?? null;
           route();
         } catch (err) {
           if (err.status !== 409) {

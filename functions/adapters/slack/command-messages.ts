@@ -156,20 +156,23 @@ function killDoneText(state: KillSwitchState, canceled: readonly string[]): stri
 }
 
 /**
- * The confirmed change, posted in the channel; what an engage left undone (failed cancels,
- * unsent flattens: `killSwitchShortfall`) follows in a `plain_text` section, so a
- * client_order_id's underscores are shown as they are, never read as italics.
+ * The confirmed change, posted in the channel; the orders an engage found already ended
+ * (`killSwitchEndedNote`) and what it left undone (failed cancels, unsent flattens:
+ * `killSwitchShortfall`) follow, each in a `plain_text` section, so a client_order_id's
+ * underscores are shown as they are, never read as italics.
  */
 function killDoneMessage(answer: Extract<SlashAnswer, { kind: 'kill_done' }>): SlashResponse {
   const text = killDoneText(answer.state, answer.canceled);
+  const ended = answer.ended ? `${answer.ended}.` : null;
   const warning = answer.shortfall ? `⚠️ ${answer.shortfall}.` : null;
+  const more = [ended, warning].filter((line): line is string => line !== null);
   return {
     response_type: 'in_channel',
     replace_original: true,
-    text: warning ? `${text}\n${warning}` : text,
+    text: [text, ...more].join('\n'),
     blocks: [
       { type: 'section', text: md(text) },
-      ...(warning ? [{ type: 'section' as const, text: plain(warning, 3000) }] : []),
+      ...more.map((line) => ({ type: 'section' as const, text: plain(line, 3000) })),
     ],
   };
 }

@@ -65,7 +65,12 @@ import {
   sliceIdsFrom,
 } from './console-trading.js';
 import { deskStatus } from './desk-status.js';
-import { type KillSwitchOutcome, killSwitchShortfall, lastEngageNote } from './kill-switch.js';
+import {
+  type KillSwitchOutcome,
+  killSwitchEndedNote,
+  killSwitchShortfall,
+  lastEngageNote,
+} from './kill-switch.js';
 import { promotionMarket } from './promotion.js';
 import type { PromotionOrder, StagedPromotion } from './promotion-records.js';
 import { readSimulation } from './simulation-artifact.js';
@@ -1254,7 +1259,8 @@ export class ConsoleApi {
   }
 
   /**
-   * `POST /api/kill-switch`: engages or releases; 200 with the outcome and its `shortfall`, 409
+   * `POST /api/kill-switch`: engages or releases; 200 with the outcome, its `endedNote` (the
+   * orders found already ended, `killSwitchEndedNote`) and its `shortfall`, 409
    * when a release found the switch changed since it read it, or since the page showed it
    * (`expectedChangedAtIso`; `KillSwitchChangedError`: nothing written, already recorded
    * `input_rejected` by the use case; the detail names who and when).
@@ -1274,7 +1280,11 @@ export class ConsoleApi {
           ? { expectedChangedAtIso: b.expectedChangedAtIso }
           : {}),
       });
-      return json(200, { ...out, shortfall: killSwitchShortfall(out) });
+      return json(200, {
+        ...out,
+        endedNote: killSwitchEndedNote(out),
+        shortfall: killSwitchShortfall(out),
+      });
     } catch (err) {
       if (!(err instanceof KillSwitchChangedError)) throw err;
       throw new ApiProblem(409, 'Kill switch changed meanwhile', err.message, 'kill_switch');

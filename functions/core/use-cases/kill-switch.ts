@@ -7,7 +7,8 @@
  *
  * The flatten is sent for each session under {@link killSwitchFlattenOrderId} (one id per
  * session, so engaging twice sends nothing twice), sized from the session's last book
- * (`SessionBookSnapshot.qty`) plus what its open orders filled until they were canceled. The
+ * (`SessionBookSnapshot.qty`) plus what its open orders filled until they were canceled (or
+ * until they ended otherwise: one the cancel found filled counts in full, once). The
  * session adopts that order into its own book at its next tick (`paper/paper-session.ts`), and
  * its own halt (`flatten`) closes whatever the kill switch's order did not: when the flatten
  * cannot be sent here (the broker or the registry fails), the failure is recorded and the
@@ -25,6 +26,7 @@ import { marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchChangedError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
+import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
 import { cancelOrLearn, marketOrderRequest, submitOnce } from '../orders/order-intent.js';
 import { KILL_SWITCH_FLATTEN_LEG, killSwitchFlattenOrderId } from '../paper/paper-session.js';
 
@@ -59,11 +61,28 @@ export interface KillSwitchFlattenOrder {
   readonly status: string;
 }
 
+/**
+ * An open order the engage found ended otherwise when it canceled it: it filled before the
+ * cancel reached it (or expired, was rejected or replaced). Not canceled: what it filled is
+ * in the position the engage's flatten closes.
+ */
+export interface KillSwitchEndedOrder {
+  readonly clientOrderId: string;
+  /** The broker's answer to the cancel: `filled`, `expired`, `rejected` or `replaced`. */
+  readonly status: OrderStatus;
+}
+
 /** What engaging or releasing did. */
 export interface KillSwitchOutcome {
   readonly state: KillSwitchState;
-  /** client_order_ids whose cancellation was requested. */
+  /**
+   * client_order_ids whose cancel the broker accepted: its answer is `canceled` (with what
+   * filled before it), `pending_cancel`, or still working while the cancel is pending. An
+   * order found ended otherwise is in `ended`, never here.
+   */
   readonly canceled: readonly string[];
+  /** Open orders the cancel found ended otherwise (filled, expired, ...); empty on release. */
+  readonly ended: readonly KillSwitchEndedOrder[];
   /** Flatten orders sent for the running sessions (empty on release). */
   readonly flattened: readonly KillSwitchFlattenOrder[];
   /** Sessions (or the registry, `promotionId: '*'`) whose flatten could not be sent here. */
@@ -106,6 +125,20 @@ export function killSwitchShortfall(
 }
 
 /**
+ * What every door (Slack, CLI, console) says of the open orders an engage found ended when it
+ * canceled them: `N order(s) already ended, not canceled: <client_order_id> (<status>), ...`
+ * (a `filled` one opened or changed a position: the engage's flatten is sized with its fills).
+ *
+ * @returns the phrase, or null when every order the engage reached was canceled.
+ */
+export function killSwitchEndedNote(outcome: Pick<KillSwitchOutcome, 'ended'>): string | null {
+  const { ended } = outcome;
+  if (ended.length === 0) return null;
+  const list = ended.map((e) => `${e.clientOrderId} (${e.status})`).join(', ');
+  return `${ended.length} order(s) already ended, not canceled: ${list}`;
+}
+
+/**
  * What every door (CLI `kill status`, Slack `status`, the console) says of a released switch
  * that was engaged before: `last engaged at <lastEngagedAtIso> (paper sessions running
  * between then and the release stay halted for their day)`; `paper/paper-session.ts` halts a
@@ -122,7 +155,9 @@ export function lastEngageNote(state: KillSwitchState | null): string | null {
  * Sets the switch to `engaged` on behalf of `by` and records `kill_switch_changed`; when
  * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
- * and records the halt (`rollback`, action `halt`, with the canceled and flatten orders).
+ * and records the halt (`rollback`, action `halt`: `canceled_orders`, the orders whose cancel
+ * the broker accepted; `ended_orders`, those it showed filled, expired, rejected or replaced
+ * instead; the flatten orders and what failed).
  * The state keeps the time of the latest engage across a release (`lastEngagedAtIso`), so a
  * paper session that did not read the switch while it was on still halts for the day. A
  * release is written only over the switch it read: when someone changed the switch between
@@ -135,7 +170,8 @@ export function lastEngageNote(state: KillSwitchState | null): string | null {
  * what is still open, re-sends each flatten under its deterministic client_order_id (the
  * broker's known order is taken, never a second one) and records the halt once.
  *
- * @returns the new state, the client_order_ids canceled by THIS call and the flatten orders.
+ * @returns the new state, the client_order_ids canceled by THIS call, the orders it found
+ *   ended otherwise (`ended`) and the flatten orders.
  * @throws KillSwitchChangedError when a release finds the switch changed since it read it
  *   (nothing written, the refusal recorded); the switch store's or the audit sink's errors (the
  *   switch is set first: a failure
@@ -173,40 +209,63 @@ export async function setKillSwitch(
   // the halt is recorded once under its key.
   const { state, haltKey } = await changeOnce(deps, input, base);
   if (!input.engaged)
-    return { state, canceled: [], flattened: [], flattenErrors: [], cancelErrors: [] };
+    return { state, canceled: [], ended: [], flattened: [], flattenErrors: [], cancelErrors: [] };
   const { after, cancelErrors, auditError } = await cancelAll(deps, base, haltKey);
+  // The flatten is sized with every answer, an order found filled included.
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
+  const out = { state, ...cancelsOf(after), flattened, flattenErrors, cancelErrors };
   await appendKeyed(
     deps.audit,
-    {
-      ...base,
-      kind: 'rollback',
-      payload: {
-        action: 'halt',
-        reason: input.reason,
-        canceled_orders: [...after.keys()],
-        flattened: flattened.map((f) => ({
-          promotion_id: f.promotionId,
-          client_order_id: f.clientOrderId,
-          symbol: f.symbol,
-          side: f.side,
-          qty: f.qty,
-          status: f.status,
-        })),
-        flatten_errors: flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
-        cancel_errors: cancelErrors.map((e) => ({
-          client_order_id: e.clientOrderId,
-          error: e.error,
-        })),
-        broker: deps.broker.name,
-      },
-    },
+    { ...base, kind: 'rollback', payload: haltPayload(out, input.reason, deps.broker.name) },
     haltKey,
   );
   if (auditError) throw auditError;
-  return { state, canceled: [...after.keys()], flattened, flattenErrors, cancelErrors };
+  return out;
+}
+
+/**
+ * The broker's answers to the engage's cancels, split as the paper session's tick splits its
+ * own (`cancelOpen` in paper/paper-session.ts): `canceled`, the orders whose cancel the broker
+ * accepted (`canceled`, `pending_cancel`, or still working with the cancel pending); `ended`,
+ * those it shows ended otherwise (filled before the cancel, expired, rejected, replaced).
+ */
+function cancelsOf(
+  after: ReadonlyMap<string, BrokerOrder>,
+): Pick<KillSwitchOutcome, 'canceled' | 'ended'> {
+  const canceled: string[] = [];
+  const ended: KillSwitchEndedOrder[] = [];
+  for (const [clientOrderId, now] of after) {
+    if (isTerminalOrderStatus(now.status) && now.status !== 'canceled')
+      ended.push({ clientOrderId, status: now.status });
+    else canceled.push(clientOrderId);
+  }
+  return { canceled, ended };
+}
+
+/** The halt record's payload (`rollback`, action `halt`; snake_case). */
+function haltPayload(out: Omit<KillSwitchOutcome, 'state'>, reason: string, broker: string) {
+  return {
+    action: 'halt',
+    reason,
+    canceled_orders: out.canceled,
+    ended_orders: out.ended.map((e) => ({ client_order_id: e.clientOrderId, status: e.status })),
+    flattened: out.flattened.map((f) => ({
+      promotion_id: f.promotionId,
+      client_order_id: f.clientOrderId,
+      symbol: f.symbol,
+      side: f.side,
+      qty: f.qty,
+      status: f.status,
+    })),
+    flatten_errors: out.flattenErrors.map((e) => ({ promotion_id: e.promotionId, error: e.error })),
+    cancel_errors: out.cancelErrors.map((e) => ({
+      client_order_id: e.clientOrderId,
+      error: e.error,
+    })),
+    broker,
+  };
 }
 
 /**

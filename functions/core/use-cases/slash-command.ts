@@ -32,7 +32,7 @@ import {
 } from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
-import { type KillSwitchOutcome, killSwitchShortfall } from './kill-switch.js';
+import { type KillSwitchOutcome, killSwitchEndedNote, killSwitchShortfall } from './kill-switch.js';
 import type { PaperSessionStatus } from './paper-status.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -175,7 +175,10 @@ export type SlashAnswer =
   | {
       readonly kind: 'kill_done';
       readonly state: KillSwitchState;
+      /** The orders whose cancel the broker accepted (`KillSwitchOutcome.canceled`). */
       readonly canceled: readonly string[];
+      /** The open orders found already ended (`killSwitchEndedNote`), null when none. */
+      readonly ended: string | null;
       /** What the engage left undone (`killSwitchShortfall`), null when nothing. */
       readonly shortfall: string | null;
     }
@@ -609,13 +612,14 @@ export async function confirmKillSwitch(
     'kill',
     text,
     'confirmed',
-    { engage: input.engage, canceled_orders: out.canceled.length },
+    { engage: input.engage, canceled_orders: out.canceled.length, ended_orders: out.ended.length },
     key ? ['slack-kill-click', input.userId, input.actionTs, input.engage, input.reason] : null,
   );
   return {
     kind: 'kill_done',
     state: out.state,
     canceled: out.canceled,
+    ended: killSwitchEndedNote(out),
     shortfall: killSwitchShortfall(out),
   };
 }

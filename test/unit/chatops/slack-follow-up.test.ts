@@ -74,7 +74,14 @@ function fixture() {
         changedBy: input.by,
         changedAtIso: new Date().toISOString(),
       };
-      return { state, canceled: ['order-1'], flattened: [], flattenErrors: [], cancelErrors: [] };
+      return {
+        state,
+        canceled: ['order-1'],
+        ended: [],
+        flattened: [],
+        flattenErrors: [],
+        cancelErrors: [],
+      };
     },
     extra: {
       cohortStart: (command, by) => ({

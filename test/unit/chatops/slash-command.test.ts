@@ -78,7 +78,8 @@ describe('parseSlashCommand', () => {
 
 function fixture(
   users: SlashCommandDeps['users'],
-  undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'> = {
+  undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'> &
+    Partial<Pick<KillSwitchOutcome, 'ended'>> = {
     cancelErrors: [],
     flattenErrors: [],
   },
@@ -101,7 +102,7 @@ function fixture(
         changedBy: input.by,
         changedAtIso: new Date(clock.now()).toISOString(),
       };
-      return { state, canceled: [], flattened: [], ...undone };
+      return { state, canceled: [], ended: [], flattened: [], ...undone };
     },
     audit,
     environment: 'local',
@@ -340,6 +341,43 @@ describe('answerSlashCommand', () => {
     expect(warning).toContain(
       '1 flatten(s) not sent: p9 (registry down); each session flattens at its next tick',
     );
+  });
+
+  it('an engage that found an order already filled says so, apart from the canceled ones, and records it', async () => {
+    // Prepare: the order filled before its cancel reached it; one cancel still failed
+    const { deps, audit } = fixture(USERS, {
+      ended: [{ clientOrderId: 'sgp_p2_entry_1', status: 'filled' }],
+      cancelErrors: [{ clientOrderId: 'sgp_p3_entry_1', error: 'HTTP 500' }],
+      flattenErrors: [],
+    });
+
+    // Act
+    const answer = await confirmKillSwitch(deps, {
+      userId: 'UOPS',
+      engage: true,
+      reason: 'broker outage',
+    });
+    const rendered = renderSlashAnswer(answer);
+
+    // Assess: the ended order in its own plain_text section, before the warning
+    expect(rendered.blocks?.[0]).toMatchObject({
+      text: { text: expect.stringContaining('0 open order(s) canceled') },
+    });
+    expect(rendered.blocks?.[1]).toMatchObject({
+      type: 'section',
+      text: {
+        type: 'plain_text',
+        text: '1 order(s) already ended, not canceled: sgp_p2_entry_1 (filled).',
+      },
+    });
+    expect(JSON.stringify(rendered.blocks?.[2])).toContain('1 cancel(s) failed: sgp_p3_entry_1');
+    expect(rendered.text).toContain('already ended, not canceled: sgp_p2_entry_1 (filled)');
+    const command = audit.records().find((r) => r.kind === 'chat_command');
+    expect(JSON.parse(command?.payload ?? '{}')).toMatchObject({
+      outcome: 'confirmed',
+      canceled_orders: 0,
+      ended_orders: 1,
+    });
   });
 
   it('a clean engage says nothing failed', async () => {

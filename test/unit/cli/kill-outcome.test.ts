@@ -1,5 +1,6 @@
 /**
- * `stagegate kill on` prints what the engage left undone (bin/kill-outcome.ts): the failed
+ * `stagegate kill on` prints the orders the engage found already ended (filled, expired: not
+ * canceled) and what it left undone (bin/kill-outcome.ts): the failed
  * cancels ("engage again", exit 1: an order may still be live) and the unsent flattens (the
  * sessions flatten at their next tick, exit 0). `kill status` and `kill off` say when a
  * released switch was last engaged; a release refused because the switch changed meanwhile
@@ -21,6 +22,7 @@ function outcome(over: Partial<KillSwitchOutcome>): KillSwitchOutcome {
   return {
     state: ON,
     canceled: ['sgp_p1_entry_1'],
+    ended: [],
     flattened: [],
     flattenErrors: [],
     cancelErrors: [],
@@ -48,6 +50,23 @@ describe('stagegate kill on: the printed outcome', () => {
     );
     expect(out.text).toContain(
       'WARNING: 1 flatten(s) not sent: the session registry (table gone); each session flattens at its next tick\n',
+    );
+    expect(out.exitCode).toBe(0);
+  });
+
+  it('names the orders found already ended, apart from the canceled ones, and exits 0', () => {
+    const out = killOutcomeText(
+      outcome({
+        ended: [
+          { clientOrderId: 'sgp_p2_entry_1', status: 'filled' },
+          { clientOrderId: 'sgp_p3_entry_1', status: 'expired' },
+        ],
+      }),
+      'alpaca-paper',
+    );
+    expect(out.text).toBe(
+      'kill switch ON: gates fail, no order may be submitted; recorded by cli:olivia; 0 running session(s) flattened, 1 open order(s) canceled on alpaca-paper; ' +
+        '2 order(s) already ended, not canceled: sgp_p2_entry_1 (filled), sgp_p3_entry_1 (expired)\n',
     );
     expect(out.exitCode).toBe(0);
   });

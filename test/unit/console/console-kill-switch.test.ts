@@ -1,7 +1,8 @@
 /**
  * The console's kill-switch door says what an engage left undone: `POST /api/kill-switch`
  * answers the use case's `cancelErrors` and `flattenErrors` and the sentence every door shows
- * (`shortfall`: "K cancel(s) failed: <ids>; engage again"), null when nothing failed. A
+ * (`shortfall`: "K cancel(s) failed: <ids>; engage again"), null when nothing failed, and the
+ * orders found already ended (`ended`, `endedNote`), apart from the canceled ones. A
  * release that races an engage (forced with the in-memory switch's `afterNextRead`) is
  * answered 409 naming who engaged, recorded once, and so is a release from a page that showed
  * an earlier state (`expectedChangedAtIso`); `GET /api/kill-switch` says when a released
@@ -20,7 +21,10 @@ import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const CSRF = 'csrf-console-kill-0123';
 
-function post(undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'>) {
+function post(
+  undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'> &
+    Partial<Pick<KillSwitchOutcome, 'ended'>>,
+) {
   const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
   const setKillSwitch: ConsoleApiDeps['setKillSwitch'] = async (input) => ({
     state: {
@@ -30,6 +34,7 @@ function post(undone: Pick<KillSwitchOutcome, 'cancelErrors' | 'flattenErrors'>)
       changedAtIso: '2013-10-09T15:00:00.000Z',
     },
     canceled: ['sgp_p1_entry_1'],
+    ended: [],
     flattened: [],
     ...undone,
   });
@@ -86,7 +91,26 @@ describe('console API: POST /api/kill-switch', () => {
 
   it('answers shortfall null when every cancel and flatten went out', async () => {
     const res = await post({ cancelErrors: [], flattenErrors: [] });
-    expect(JSON.parse(res.body)).toMatchObject({ cancelErrors: [], shortfall: null });
+    expect(JSON.parse(res.body)).toMatchObject({
+      cancelErrors: [],
+      ended: [],
+      endedNote: null,
+      shortfall: null,
+    });
+  });
+
+  it('answers the orders found already ended and the sentence to show, apart from canceled', async () => {
+    const res = await post({
+      cancelErrors: [],
+      flattenErrors: [],
+      ended: [{ clientOrderId: 'sgp_p2_entry_1', status: 'filled' }],
+    });
+    expect(JSON.parse(res.body)).toMatchObject({
+      canceled: ['sgp_p1_entry_1'],
+      ended: [{ clientOrderId: 'sgp_p2_entry_1', status: 'filled' }],
+      endedNote: '1 order(s) already ended, not canceled: sgp_p2_entry_1 (filled)',
+      shortfall: null,
+    });
   });
 });
 

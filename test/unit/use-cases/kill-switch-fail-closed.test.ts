@@ -156,9 +156,10 @@ describe('engaging the kill switch when the broker refuses one cancel', () => {
       by: 'web:olivia',
     });
 
-    // Assess: no error; the broker's answer is recorded as the order's status
+    // Assess: no error; the broker's answer is recorded as the order's status, not as a cancel
     expect(out.cancelErrors).toEqual([]);
-    expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1']);
+    expect(out.canceled).toEqual(['sgp_p1_entry_1', 'sgp_p3_entry_1']);
+    expect(out.ended).toEqual([{ clientOrderId: 'sgp_p2_entry_1', status: 'filled' }]);
     const change = deps.audit.records().find((r) => r.subject?.order_id === 'sgp_p2_entry_1');
     expect(JSON.parse(change?.payload ?? '{}')).toMatchObject({ status: 'filled', filled_qty: 1 });
   });
