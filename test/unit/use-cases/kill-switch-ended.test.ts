@@ -8,37 +8,16 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../../../functions/core/orders/order.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
-import type {
-  BrokerOrder,
-  BrokerOrderRequest,
-  BrokerPort,
-} from '../../../functions/ports/broker.js';
+import type { BrokerOrder } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
+import { cancelBroker, restingOrder } from '../../support/doubles/cancel-broker.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 
 const NOW = Date.parse('2013-10-09T15:00:00Z');
 const ACCOUNT = 'alpaca-paper:acct';
-
-function order(clientOrderId: string, qty: number, over: Partial<BrokerOrder> = {}): BrokerOrder {
-  return {
-    brokerOrderId: `b-${clientOrderId}`,
-    clientOrderId,
-    symbol: 'IBM',
-    side: 'buy',
-    type: 'limit',
-    qty,
-    filledQty: 0,
-    filledAvgPriceUsd: null,
-    status: 'new',
-    submittedAtIso: new Date(NOW - 60_000).toISOString(),
-    updatedAtIso: new Date(NOW - 60_000).toISOString(),
-    feesUsd: 0,
-    ...over,
-  } as BrokerOrder;
-}
 
 /**
  * Four resting orders; the broker answers each DELETE with the order as it now is (as the
@@ -52,33 +31,13 @@ function broker() {
     ['sgp_p3_entry_1', { status: 'expired' }],
     ['sgp_p4_entry_1', { status: 'pending_cancel' }],
   ]);
-  const orders = new Map<string, BrokerOrder>([
-    ['sgp_p9_entry_2', order('sgp_p9_entry_2', 5)],
-    ['sgp_p9_entry_3', order('sgp_p9_entry_3', 4)],
-    ['sgp_p3_entry_1', order('sgp_p3_entry_1', 1)],
-    ['sgp_p4_entry_1', order('sgp_p4_entry_1', 1)],
-  ]);
-  const sent: BrokerOrderRequest[] = [];
-  const port = {
-    name: 'alpaca-paper',
-    listOpenOrders: async () => [...orders.values()].filter((o) => o.status === 'new'),
-    getOrderByClientOrderId: async (id: string) => orders.get(id) ?? null,
-    cancelOrder: async (id: string) => {
-      const now = { ...(orders.get(id) as BrokerOrder), ...answers.get(id) };
-      orders.set(id, now);
-      return now;
-    },
-    submitOrder: async (request: BrokerOrderRequest) => {
-      sent.push(request);
-      const placed = order(request.clientOrderId, request.qty, {
-        side: request.side,
-        status: 'accepted',
-      });
-      orders.set(request.clientOrderId, placed);
-      return { order: placed, duplicate: false };
-    },
-  } as unknown as BrokerPort;
-  return { port, sent };
+  const open = [
+    restingOrder('sgp_p9_entry_2', NOW, { qty: 5 }),
+    restingOrder('sgp_p9_entry_3', NOW, { qty: 4 }),
+    restingOrder('sgp_p3_entry_1', NOW),
+    restingOrder('sgp_p4_entry_1', NOW),
+  ];
+  return cancelBroker(NOW, open, (order) => ({ ...order, ...answers.get(order.clientOrderId) }));
 }
 
 /** p9's last book: long 10 IBM, its entries 2 (5 shares) and 3 (4 shares) open, none filled. */

@@ -6,66 +6,24 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditDraft, AuditRecord } from '../../../functions/core/audit/record.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
-import type {
-  BrokerOrder,
-  BrokerOrderRequest,
-  BrokerPort,
-} from '../../../functions/ports/broker.js';
+import type { BrokerOrder, BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { SessionBookSnapshot } from '../../../functions/ports/session-books.js';
+import { cancelBroker, restingOrder } from '../../support/doubles/cancel-broker.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const NOW = Date.parse('2013-10-09T15:00:00Z');
 
-function resting(clientOrderId: string): BrokerOrder {
-  return {
-    brokerOrderId: `b-${clientOrderId}`,
-    clientOrderId,
-    symbol: 'IBM',
-    side: 'buy',
-    type: 'limit',
-    qty: 1,
-    filledQty: 0,
-    filledAvgPriceUsd: null,
-    status: 'new',
-    submittedAtIso: new Date(NOW - 60_000).toISOString(),
-    updatedAtIso: new Date(NOW - 60_000).toISOString(),
-    feesUsd: 0,
-  } as BrokerOrder;
-}
-
 /** Three resting orders; DELETE of `refused` fails every time (HTTP 500), the order stays open. */
 function broker(refused: string) {
-  const orders = new Map(
-    ['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1'].map((id) => [id, resting(id)]),
+  const open = ['sgp_p1_entry_1', 'sgp_p2_entry_1', 'sgp_p3_entry_1'].map((id) =>
+    restingOrder(id, NOW),
   );
-  const cancelCalls: string[] = [];
-  const sent: BrokerOrderRequest[] = [];
-  const port = {
-    name: 'alpaca-paper',
-    listOpenOrders: async () => [...orders.values()].filter((o) => o.status === 'new'),
-    getOrderByClientOrderId: async (id: string) => orders.get(id) ?? null,
-    cancelOrder: async (id: string) => {
-      cancelCalls.push(id);
-      if (id === refused) throw new Error('HTTP 500 on DELETE /v2/orders');
-      const canceled = { ...(orders.get(id) as BrokerOrder), status: 'canceled' as const };
-      orders.set(id, canceled);
-      return canceled;
-    },
-    submitOrder: async (request: BrokerOrderRequest) => {
-      sent.push(request);
-      const order = {
-        ...resting(request.clientOrderId),
-        side: request.side,
-        qty: request.qty,
-        status: 'accepted' as const,
-      };
-      orders.set(request.clientOrderId, order as BrokerOrder);
-      return { order: order as BrokerOrder, duplicate: false };
-    },
-  } as unknown as BrokerPort;
-  return { port, orders, cancelCalls, sent };
+  return cancelBroker(NOW, open, (order) => {
+    if (order.clientOrderId === refused) throw new Error('HTTP 500 on DELETE /v2/orders');
+    return { ...order, status: 'canceled' };
+  });
 }
 
 describe('engaging the kill switch when the broker refuses one cancel', () => {
