@@ -13,6 +13,7 @@ import type { AuditRecord } from '../../functions/core/audit/record.js';
 import { parseCohortConfig } from '../../functions/core/cohort/config.js';
 import { type PaperSessionState, sessionBook } from '../../functions/core/paper/paper-session.js';
 import {
+  finishPaperSession,
   type PaperSessionDeps,
   tickPaperSession,
 } from '../../functions/core/use-cases/paper-session.js';
@@ -20,9 +21,11 @@ import type { BrokerPort } from '../../functions/ports/broker.js';
 import { ManualClock } from '../../functions/ports/clock.js';
 import type { KillSwitchPort } from '../../functions/ports/kill-switch.js';
 import { MemoryAuditSink } from './doubles/memory-audit-sink.js';
+import { MemoryPaperTrackRecord } from './doubles/memory-paper-track-record.js';
 import { MemorySessionBooks } from './doubles/memory-session-books.js';
 import { InMemorySimulatedBrokerStore } from './doubles/memory-simulated-broker-store.js';
 import type { FakeAlpaca, FakeAlpacaOptions } from './fake-alpaca/server.js';
+import { type PaperSessionFixture, paperSessionFixture } from './paper-session-fixture.js';
 import {
   type CloseSeries,
   closeAt,
@@ -30,6 +33,7 @@ import {
   TEST_PAPER_SESSION_CONFIG,
   TEST_PROMOTION_CONFIG,
 } from './shared-session.js';
+import { stagedPromotionOf } from './staged-promotion.js';
 
 /** A kill switch nobody engaged (reads `null`). */
 export const KILL_SWITCH_OFF: KillSwitchPort = { read: async () => null, set: async () => {} };
@@ -148,6 +152,62 @@ export function testSimulatedBroker(o: {
       startingCashUsd: o.startingCashUsd,
     },
   });
+}
+
+/**
+ * A session of `fixture` ({@link paperSessionFixture}) ticked by a {@link PaperTickRunner} at a
+ * new {@link testSimulatedBroker} ($100,000 of cash, buying power 1 × equity) on a manual clock
+ * at its start, and finished by the workflow's Finish (`finish`: `finishPaperSession` of its
+ * staged promotion, `promoted`, of `cohortId`/`agentId`/`agentRank`): the `killSwitch` given,
+ * an in-memory track record, the reference simulation's exchange configured as that broker.
+ */
+export function finishingSimulatedSession(o: {
+  readonly fixture: PaperSessionFixture;
+  readonly marketData: LeanMarketData;
+  readonly killSwitch: KillSwitchPort;
+  readonly cohortId: string;
+  readonly agentId: string;
+  readonly agentRank: number;
+}) {
+  const start = paperSessionFixture(o.fixture);
+  const clock = new ManualClock(start.startedAtMs);
+  const { marketData } = o;
+  const broker = testSimulatedBroker({
+    clock,
+    marketData,
+    startingCashUsd: 100_000,
+    buyingPowerMultiplier: 1,
+  });
+  const trackRecord = new MemoryPaperTrackRecord();
+  const runner = paperTickRunner({
+    clock,
+    broker,
+    marketData,
+    deps: {
+      killSwitch: o.killSwitch,
+      trackRecord,
+      referenceExchange: {
+        participationFraction: 1,
+        latencyMs: 1_000,
+        costs: parseCohortConfig({ bankrollUsd: 1_000 }),
+        fractionalShares: true,
+        buyingPowerMultiplier: 1,
+      },
+    },
+  });
+  const promotion = stagedPromotionOf({
+    promotionId: start.promotionId,
+    cohortId: o.cohortId,
+    sessionDate: start.date,
+    agentId: o.agentId,
+    agentRank: o.agentRank,
+    genome: start.genome,
+    stagedAtIso: new Date(start.startedAtMs).toISOString(),
+    status: 'promoted',
+  });
+  const finish = (state: PaperSessionState) =>
+    finishPaperSession(runner.deps, { state, promotion });
+  return { ...runner, start, broker, trackRecord, promotion, finish };
 }
 
 /** A fake Alpaca session: where it starts, what it trades on, and how the fake behaves. */

@@ -833,32 +833,119 @@ function flattenLegs(run: TickRun, q: number, last: Minute): { legs: Leg[]; why:
  * A flatten the session tracks that would move its flat book (within {@link DUST_QTY}) off
  * flat while the bar asks for the session's flatten ({@link flattening}): the kill switch's,
  * sized by the engage from the session-book registry (written at a tick's end) while the
- * session's own order was closing the position. The session owns it once adopted: canceled
- * (`cancelOrLearn`: a refused cancel of an order the broker shows terminal is that answer),
- * then its orders read back. A fill before the cancel is in the book the decision sees, which
- * flattens it; a cancel still failing leaves the flatten working and the decision open.
+ * session's own order was closing the position. Canceled ({@link cancelOvershootingFlattens});
+ * a fill before the cancel is in the book the decision sees, which flattens it; a cancel still
+ * failing leaves the flatten working and the decision open.
  * Sets `run.overshoot` to what happened (the tick's decision reason says it).
  */
 async function cancelOvershootingFlatten(run: TickRun, last: Minute): Promise<void> {
-  const q = sessionBook(run.state).positions[run.state.symbol]?.qty ?? 0;
-  const working = run.state.orders.filter(
-    (o) => o.reason === 'flatten' && !isTerminalOrderStatus(o.status),
-  );
-  const wq = workingFlattenQty(working);
-  if (!flattening(run, last) || Math.abs(q) > DUST_QTY || Math.abs(q + wq) <= DUST_QTY) return;
-  const failed: string[] = [];
-  run.canceled = [...run.canceled, ...(await cancelOpen(run.deps, working, failed)).canceled];
-  run.state = {
-    ...run.state,
-    orders: await track(run.deps, run.state.orders, run.state.limits.costs),
-  };
-  const after = sessionBook(run.state).positions[run.state.symbol]?.qty ?? 0;
-  const what = failed.length
-    ? `cancel failed, retried next tick: ${failed.join('; ')}`
-    : Math.abs(after) > DUST_QTY
+  const q = positionQty(run.state);
+  if (!flattening(run, last) || Math.abs(q) > DUST_QTY) return;
+  const guard = await cancelOvershootingFlattens(run.deps, run.state);
+  if (!guard) return;
+  run.state = guard.state;
+  run.canceled = [...run.canceled, ...guard.canceled];
+  const what = guard.failed.length
+    ? `cancel failed, retried next tick: ${guard.failed.join('; ')}`
+    : Math.abs(positionQty(guard.state)) > DUST_QTY
       ? 'filled before its cancel, flattened'
       : 'canceled';
-  run.overshoot = `kill switch flatten would overshoot a flat book: ${what}`;
+  run.overshoot = `${OVERSHOOT_REASON}: ${what}`;
+}
+
+/** The start of the reason of a decision that cancels a flatten that overshoots. */
+const OVERSHOOT_REASON = 'kill switch flatten would overshoot a flat book';
+
+/** Signed shares of the session's position in its own book (its symbol). */
+function positionQty(state: Pick<PaperSessionState, 'capitalUsd' | 'orders' | 'symbol'>): number {
+  return sessionBook(state).positions[state.symbol]?.qty ?? 0;
+}
+
+/**
+ * True when flatten orders still working for `wq` signed shares move a book of `q` shares off
+ * flat, past it, or away from it (more than {@link DUST_QTY}), rather than toward flat.
+ */
+function flattenOvershoots(q: number, wq: number): boolean {
+  if (Math.abs(wq) <= DUST_QTY || Math.abs(q + wq) <= DUST_QTY) return false;
+  return !(q * wq < 0 && Math.abs(wq) <= Math.abs(q) + DUST_QTY);
+}
+
+/**
+ * The session's working flatten orders canceled when they overshoot its book
+ * ({@link flattenOvershoots}; the kill switch's flatten, adopted, sized from the stale
+ * session-book registry): each cancel through `cancelOrLearn` (a refused cancel of an order
+ * the broker shows terminal is that answer), a cancel still failing listed in `failed`
+ * (`<id>: <error>`), then the session's orders read back (what filled first is in its book).
+ * Shared by the deciding tick ({@link paperTick}), the ticks after the close and the settle
+ * step ({@link settleOvershoot}).
+ * @returns null when nothing overshoots (nothing done), else the state read back and the
+ *   client_order_ids the broker accepted to cancel.
+ * @throws the broker's errors reading the orders back.
+ */
+async function cancelOvershootingFlattens(
+  deps: Pick<PaperTickDeps, 'broker'>,
+  state: PaperSessionState,
+): Promise<{ state: PaperSessionState; canceled: string[]; failed: string[] } | null> {
+  const working = state.orders.filter(
+    (o) => o.reason === 'flatten' && !isTerminalOrderStatus(o.status),
+  );
+  if (!flattenOvershoots(positionQty(state), workingFlattenQty(working))) return null;
+  const failed: string[] = [];
+  const { canceled } = await cancelOpen(deps, working, failed);
+  const orders = await track(deps, state.orders, state.limits.costs);
+  return { state: { ...state, orders }, canceled, failed };
+}
+
+/**
+ * After the session's close (its ticks after the close, {@link closeSession}, and the settle
+ * step, {@link settleSessionOrders}): the kill switch's flatten, adopted, that overshoots the
+ * book is canceled ({@link cancelOvershootingFlattens}); no order is sent (fail closed: a
+ * `day` order after the close would wait for the next session's open, and the session's
+ * checks end at its close). What it filled first past flat (the book holding a position on the
+ * kill flatten's side), or a cancel still failing, is recorded, never hidden: the session's
+ * halt (`flatten`, or its stricter halt's reason extended) says it, once; the workflow logs
+ * the halt (`paper session halted`, the `KillSwitchHalts` alarm, docs/runbook.md).
+ * @returns the state, the cancels the broker accepted, and `note` (the decision's reason) or null.
+ */
+async function settleOvershoot(
+  deps: Pick<PaperTickDeps, 'broker'>,
+  input: PaperSessionState,
+): Promise<{ state: PaperSessionState; canceled: string[]; note: string | null }> {
+  const guard = await cancelOvershootingFlattens(deps, input);
+  let state = guard?.state ?? input;
+  const notes: string[] = [];
+  if (guard) {
+    const failed = guard.failed.length ? `cancel failed: ${guard.failed.join('; ')}` : null;
+    notes.push(`${OVERSHOOT_REASON}: ${failed ?? 'canceled'}`);
+  }
+  const left = leftPastFlat(state);
+  if (left !== null) {
+    const shares = Number(left.toFixed(9));
+    notes.push(
+      `${OVERSHOOT_REASON}: filled before its cancel, ${shares} shares left at the close, not flattened (no order is sent after the close)`,
+    );
+  }
+  const note = notes.length ? notes.join('; ') : null;
+  const record = left !== null || (guard?.failed.length ?? 0) > 0;
+  if (record && note && !state.halt?.reason.includes(note)) {
+    const halt = state.halt;
+    const reason = halt && !escalates(halt, 'flatten') ? `${halt.reason}; ${note}` : note;
+    state = { ...state, halt: { mode: 'flatten', reason } };
+  }
+  return { state, canceled: guard?.canceled ?? [], note };
+}
+
+/**
+ * The position the kill switch's flatten left past flat: the session's book holds shares on
+ * the flatten's side (a sell's short, a buy's long) after it filled; null otherwise.
+ */
+function leftPastFlat(state: PaperSessionState): number | null {
+  const kill = state.orders.find(
+    (o) => o.clientOrderId === killSwitchFlattenOrderId(state.promotionId),
+  );
+  const q = positionQty(state);
+  if (!kill || kill.filledQty <= 0 || Math.abs(q) <= DUST_QTY) return null;
+  return (kill.side === 'sell') === q < 0 ? q : null;
 }
 
 /**
@@ -1043,7 +1130,7 @@ export async function paperTick(
     overshoot: null,
   };
   const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-  if (nowMs >= run.state.closeMs) return closeSession(run, open);
+  if (nowMs >= run.state.closeMs) return closeSession(run);
   const bar = await newBarOf(run);
   if ('result' in bar) return bar.result;
   const { last } = bar;
@@ -1143,12 +1230,30 @@ function idleTick(run: TickRun, last: Minute, modes: HaltModes): PaperTickResult
  * `day` orders, which the broker itself expires at the close: the tick only waits for the
  * broker to report them. The session is done once none of its orders is open, or 5 minutes
  * after the close (what the broker has not confirmed by then is left to the settle step).
+ * First the kill switch's flatten is adopted (an engage during the close's tick, which no
+ * deciding tick follows) and, when it overshoots the book, canceled or its position left
+ * recorded ({@link settleOvershoot}; the decision `halted` when that halts the session); no
+ * order is sent. The kill switch's flatten that does not overshoot is never canceled here.
  */
-async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<PaperTickResult> {
+async function closeSession(run: TickRun): Promise<PaperTickResult> {
+  const guarded = await settleOvershoot(
+    run.deps,
+    await adoptKillSwitchFlatten(run.deps, run.state, run.nowMs),
+  );
+  const halted = guarded.state.halt !== run.state.halt;
+  run.state = guarded.state;
+  run.canceled = guarded.canceled;
+  const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
   const expiresAtClose = alpacaTimeInForce(run.state.market) === 'day';
-  const cancelable = expiresAtClose ? [] : open.filter((o) => o.status !== 'pending_cancel');
+  // The kill switch's flatten, when it does not overshoot, reduces risk: it is left working.
+  const killId = killSwitchFlattenOrderId(run.state.promotionId);
+  const cancelable = expiresAtClose
+    ? []
+    : open.filter((o) => o.status !== 'pending_cancel' && o.clientOrderId !== killId);
+  let atClose: string[] = [];
   if (cancelable.length > 0) {
-    run.canceled = (await cancelOpen(run.deps, cancelable)).canceled;
+    atClose = (await cancelOpen(run.deps, cancelable)).canceled;
+    run.canceled = [...run.canceled, ...atClose];
     run.state = {
       ...run.state,
       orders: await track(run.deps, run.state.orders, run.state.limits.costs),
@@ -1157,9 +1262,9 @@ async function closeSession(run: TickRun, open: readonly PaperOrder[]): Promise<
   const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));
   const done = !stillOpen || run.nowMs >= run.state.closeMs + 5 * MINUTE_MS;
   run.state = { ...run.state, done };
-  const reason =
-    run.canceled.length > 0 ? 'session closed: open orders canceled' : 'session closed';
-  return tickResult(run, 'none', reason, null, [], run.canceled);
+  const closed = atClose.length > 0 ? 'session closed: open orders canceled' : 'session closed';
+  const reason = guarded.note ? `${closed}; ${guarded.note}` : closed;
+  return tickResult(run, halted ? 'halted' : 'none', reason, null, [], run.canceled);
 }
 
 /**
@@ -1194,9 +1299,12 @@ async function adoptKillSwitchFlatten(
  * (status, filled shares, average fill price USD, fees USD). The switch can be engaged after
  * the session's last tick, for example while its own close flatten is open: the engage
  * cancels that order and sends the kill flatten in its place, and the session may never tick
- * again (a tick after the close only waits for its open orders). Settling takes the kill
+ * again (a tick after the close decides nothing). Settling takes the kill
  * flatten's fills into the session's book, so the session ends flat in its book as at the
- * broker. `nowMs` (epoch ms) dates the adopted order when the broker gives no submit time.
+ * broker. A kill flatten that overshoots the book (sized from the stale registry during the
+ * close's tick) is canceled and what it filled past flat recorded in the session's halt
+ * ({@link settleOvershoot}): the settle step runs after the close and sends no order.
+ * `nowMs` (epoch ms) dates the adopted order when the broker gives no submit time.
  *
  * @throws the broker's errors (transient: the workflow retries the step).
  */
@@ -1206,7 +1314,8 @@ export async function settleSessionOrders(
   nowMs: number,
 ): Promise<PaperSessionState> {
   const adopted = await adoptKillSwitchFlatten(deps, state, nowMs);
-  return { ...adopted, orders: await track(deps, adopted.orders, adopted.limits.costs) };
+  const tracked = { ...adopted, orders: await track(deps, adopted.orders, adopted.limits.costs) };
+  return (await settleOvershoot(deps, tracked)).state;
 }
 
 /** Signed shares the session's open flatten orders have still to fill (sells negative). */
@@ -1354,7 +1463,7 @@ interface CancelOutcome {
  * @returns the orders cancelled, and those the broker shows ended otherwise ({@link CancelOutcome}).
  */
 async function cancelOpen(
-  deps: PaperTickDeps,
+  deps: Pick<PaperTickDeps, 'broker'>,
   open: readonly PaperOrder[],
   failed?: string[],
 ): Promise<CancelOutcome> {

@@ -694,7 +694,9 @@ export interface SessionSummary {
   readonly halt: PaperSessionState['halt'];
   /**
    * True when `halt` is the one this Finish recorded (the kill switch read at settle:
-   * `...; recorded at settle`), not one the session carried in from a tick.
+   * `...; recorded at settle`; or its settle step found the kill switch's flatten overshooting
+   * the book: `kill switch flatten would overshoot a flat book: ...`), not one the session
+   * carried in from a tick.
    */
   readonly haltRecordedAtSettle: boolean;
   /**
@@ -774,7 +776,8 @@ export async function finishPaperSession(
     orders: paper.orders,
     reconciliation,
     halt: paper.halt,
-    haltRecordedAtSettle: settled.recorded,
+    // The kill switch read here, or its flatten's overshoot found here (settleSessionOrders).
+    haltRecordedAtSettle: settled.recorded || paper.halt !== settled.state.halt,
     replayed,
   };
 }

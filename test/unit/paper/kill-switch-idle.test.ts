@@ -24,20 +24,17 @@ import {
   type KillSwitchDeps,
   setKillSwitch,
 } from '../../../functions/core/use-cases/kill-switch.js';
-import { finishPaperSession } from '../../../functions/core/use-cases/paper-session.js';
 import { createHandler as createFinishHandler } from '../../../functions/handlers/finish-paper-session.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import { accountKeyOf } from '../../../functions/ports/session-books.js';
 import { localLambdaContext } from '../../../local/asl-runner.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
 import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
-import { MemoryPaperTrackRecord } from '../../support/doubles/memory-paper-track-record.js';
 import { MemorySessionBooks } from '../../support/doubles/memory-session-books.js';
 import { InMemorySimulatedBrokerStore } from '../../support/doubles/memory-simulated-broker-store.js';
 import { paperSessionFixture } from '../../support/paper-session-fixture.js';
-import { paperTickRunner, payloadsOf, testSimulatedBroker } from '../../support/paper-tick.js';
+import { finishingSimulatedSession, payloadsOf } from '../../support/paper-tick.js';
 import { loadSharedSession, type SharedSession } from '../../support/shared-session.js';
-import { stagedPromotionOf } from '../../support/staged-promotion.js';
 
 const DATE = '2013-10-08';
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
@@ -463,56 +460,21 @@ describe('the settle step reads the switch once', () => {
   /** A session of the cohort's quietest genome, ticked and finished by the workflow's steps. */
   function quietSession(killSwitch: MemoryKillSwitch) {
     const genome = shared.genomes.at(-1) as PaperSessionState['genome'];
-    const start = paperSessionFixture({
-      promotionId: 'PKIDLE02',
-      genome,
-      date: DATE,
-      openMs: shared.openMs,
-      costs,
-    });
-    const clock = new ManualClock(start.startedAtMs);
-    const { marketData } = shared;
-    const broker = testSimulatedBroker({
-      clock,
-      marketData,
-      startingCashUsd: 100_000,
-      buyingPowerMultiplier: 1,
-    });
-    const trackRecord = new MemoryPaperTrackRecord();
-    const runner = paperTickRunner({
-      clock,
-      broker,
+    const runner = finishingSimulatedSession({
+      fixture: { promotionId: 'PKIDLE02', genome, date: DATE, openMs: shared.openMs, costs },
       marketData: shared.marketData,
-      deps: {
-        killSwitch,
-        trackRecord,
-        referenceExchange: {
-          participationFraction: 1,
-          latencyMs: 1_000,
-          costs,
-          fractionalShares: true,
-          buyingPowerMultiplier: 1,
-        },
-      },
-    });
-    const promotion = stagedPromotionOf({
-      promotionId: 'PKIDLE02',
+      killSwitch,
       cohortId: 'c-kill-idle',
-      sessionDate: DATE,
       agentId: 'a-quiet',
       agentRank: 30,
-      genome,
-      stagedAtIso: new Date(start.startedAtMs).toISOString(),
-      status: 'promoted',
     });
+    const { broker, clock } = runner;
     const change = (engaged: boolean, reason: string) =>
       setKillSwitch(
         { killSwitch, audit: runner.audit, clock, environment: 'local', broker },
         { engaged, reason, by: 'cli:operator' },
       );
-    const finish = (state: PaperSessionState) =>
-      finishPaperSession(runner.deps, { state, promotion });
-    return { ...runner, start, trackRecord, change, finish, genome, promotion };
+    return { ...runner, change, genome };
   }
 
   /**

@@ -1,0 +1,249 @@
+/**
+ * The kill switch engaged DURING the tick that sends the session's close flatten (issue t5):
+ * the engage sizes its flatten from the session-book registry, which still holds the position
+ * (a tick writes it at its end), so both flattens go out and no deciding tick follows. The
+ * ticks after the close and the settle step adopt the kill flatten: while it works they cancel
+ * it; what it filled past flat is never flattened after the close (no order is sent then) and
+ * is recorded in the session's halt. A real session through the simulated paper broker and the
+ * workflow's steps (`tickPaperSession`, `finishPaperSession`); the engage through the use case
+ * every door calls (`setKillSwitch`), forced into the close tick by a broker hook: it runs
+ * when the session submits its close flatten, before that order reaches the broker.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCohortConfig } from '../../../functions/core/cohort/config.js';
+import { isTerminalOrderStatus } from '../../../functions/core/orders/order.js';
+import {
+  killSwitchFlattenOrderId,
+  type PaperSessionState,
+  sessionBook,
+} from '../../../functions/core/paper/paper-session.js';
+import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
+import type { BrokerOrder } from '../../../functions/ports/broker.js';
+import { accountKeyOf } from '../../../functions/ports/session-books.js';
+import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
+import { finishingSimulatedSession, payloadsOf } from '../../support/paper-tick.js';
+import { loadSharedSession, type SharedSession } from '../../support/shared-session.js';
+
+const DATE = '2013-10-08';
+const PROMOTION = 'PKCLOSE1';
+const KILL_ID = killSwitchFlattenOrderId(PROMOTION);
+const costs = parseCohortConfig({ bankrollUsd: 1_000 });
+const OVERSHOOT = 'kill switch flatten would overshoot a flat book';
+
+let shared: SharedSession;
+/** The cohort's first genome that holds a short into the close (its close flatten buys). */
+let genome: PaperSessionState['genome'];
+
+const positionOf = (s: PaperSessionState) => sessionBook(s).positions[s.symbol]?.qty ?? 0;
+
+beforeAll(async () => {
+  shared = await loadSharedSession(DATE, ['SPY', 'BAC', 'AIG', 'IBM'], 'c-kill-close');
+  for (const g of shared.genomes) {
+    const s = session(g as PaperSessionState['genome']);
+    const before = await s.runUntil(s.start, (x) => s.clock.now() >= x.closeMs - 60_000);
+    if (positionOf(before) < 0) {
+      genome = g as PaperSessionState['genome'];
+      return;
+    }
+  }
+  throw new Error('no genome of the cohort holds a short into the close');
+}, 600_000);
+
+/**
+ * A session of `g` at the simulated broker (orders fill whole on the minute bar after they
+ * are sent), ticked and finished by the workflow's steps. `engageAtClose` arms the hook: the
+ * switch is engaged (its flatten sized from the runner's registry, as the tick left it) when
+ * the session submits its close flatten, before that order reaches the broker.
+ */
+function session(g: PaperSessionState['genome']) {
+  const killSwitch = new MemoryKillSwitch();
+  const runner = finishingSimulatedSession({
+    fixture: { promotionId: PROMOTION, genome: g, date: DATE, openMs: shared.openMs, costs },
+    marketData: shared.marketData,
+    killSwitch,
+    cohortId: 'c-kill-close',
+    agentId: 'a-close',
+    agentRank: 1,
+  });
+  const { broker, clock, start } = runner;
+  const engageAtClose = () => {
+    const submit = broker.submitOrder.bind(broker);
+    let engaged = false;
+    broker.submitOrder = async (request) => {
+      const closing = clock.now() >= start.closeMs - 60_000 && clock.now() < start.closeMs;
+      if (closing && !engaged && request.clientOrderId !== KILL_ID) {
+        engaged = true;
+        await setKillSwitch(
+          {
+            killSwitch,
+            audit: runner.audit,
+            clock,
+            environment: 'local',
+            broker,
+            flatten: {
+              sessionBooks: runner.sessionBooks,
+              account: accountKeyOf(broker.name, 'test'),
+            },
+          },
+          { engaged: true, reason: 'operator: stop', by: 'cli:operator' },
+        );
+      }
+      return submit(request);
+    };
+  };
+  return { ...runner, killSwitch, engageAtClose };
+}
+
+/**
+ * The broker accepts the kill switch's flatten but has not routed it yet (Alpaca `accepted`):
+ * it works until canceled and fills nothing. `hidden` while true, the broker does not list it
+ * yet (read by client_order_id: not found).
+ */
+function holdKillFlatten({ broker, clock }: Pick<ReturnType<typeof session>, 'broker' | 'clock'>) {
+  const submit = broker.submitOrder.bind(broker);
+  const get = broker.getOrderByClientOrderId.bind(broker);
+  const cancel = broker.cancelOrder.bind(broker);
+  const list = broker.listOpenOrders.bind(broker);
+  const hold = { order: null as BrokerOrder | null, hidden: false, cancels: 0 };
+  broker.submitOrder = async (request) => {
+    if (request.clientOrderId !== KILL_ID) return submit(request);
+    const atIso = new Date(clock.now()).toISOString();
+    hold.order ??= {
+      brokerOrderId: 'held-1',
+      clientOrderId: KILL_ID,
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      qty: request.qty,
+      filledQty: 0,
+      filledAvgPriceUsd: null,
+      status: 'accepted',
+      submittedAtIso: atIso,
+      updatedAtIso: atIso,
+      timeInForce: request.timeInForce,
+      feesUsd: 0,
+    };
+    return { order: hold.order, duplicate: false };
+  };
+  broker.getOrderByClientOrderId = async (id) =>
+    id === KILL_ID ? (hold.hidden ? null : hold.order) : get(id);
+  broker.cancelOrder = async (id) => {
+    if (id !== KILL_ID || !hold.order) return cancel(id);
+    hold.cancels += 1;
+    hold.order = { ...hold.order, status: 'canceled' };
+    return hold.order;
+  };
+  broker.listOpenOrders = async () => {
+    const open = hold.order && !isTerminalOrderStatus(hold.order.status) ? [hold.order] : [];
+    return [...(await list()), ...open];
+  };
+  return hold;
+}
+
+/** The session run to its close tick (armed), that tick, and its state before it. */
+async function throughCloseTick(s: ReturnType<typeof session>) {
+  const before = await s.runUntil(s.start, (x) => s.clock.now() >= x.closeMs - 60_000);
+  s.engageAtClose();
+  const closing = await s.tick(before);
+  return { before, closing };
+}
+
+describe('kill switch engaged during the tick that sends the close flatten', () => {
+  it('its flatten still working after the close: the tick after the close cancels it; the session ends flat in its book and at the broker, nothing sent after the close', async () => {
+    // Prepare
+    const s = session(genome);
+    const hold = holdKillFlatten(s);
+    const { before, closing } = await throughCloseTick(s);
+
+    // Act
+    const after = await s.runUntil(closing);
+    const summary = await s.finish(after);
+
+    // Assess
+    expect(positionOf(before)).toBeLessThan(0);
+    expect(hold.order?.side).toBe('buy');
+    expect(hold.order?.qty).toBeCloseTo(-positionOf(before), 9);
+    expect(after.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('canceled');
+    expect(hold.cancels).toBe(1);
+    const [decision] = payloadsOf(s.audit.records(), 'paper_decision').filter((d) =>
+      (d.canceled as string[] | undefined)?.includes(KILL_ID),
+    );
+    expect(decision?.reason).toBe(`session closed; ${OVERSHOOT}: canceled`);
+    expect(after.orders.filter((o) => o.submittedAtMs >= after.closeMs)).toEqual([]);
+    expect(summary.reconciliation).toMatchObject({ clean: true, bookQty: 0, brokerQty: 0 });
+    expect(await s.broker.listOpenOrders()).toEqual([]);
+    expect(await s.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it('both flattens filled at the close: no order is sent after it; the position left is in the halt of the tick after the close, its decision and the session result, as at the broker', async () => {
+    // Prepare
+    const s = session(genome);
+    const { before, closing } = await throughCloseTick(s);
+    const sentBeforeClose = closing.orders.length;
+
+    // Act
+    const after = await s.runUntil(closing);
+    const summary = await s.finish(after);
+
+    // Assess: the session short q bought q twice: q shares long at the broker and in its book
+    const left = -positionOf(before);
+    const kill = after.orders.find((o) => o.clientOrderId === KILL_ID);
+    expect(kill).toMatchObject({ side: 'buy', status: 'filled' });
+    expect(after.orders).toHaveLength(sentBeforeClose + 1);
+    expect(after.orders.filter((o) => o.submittedAtMs >= after.closeMs)).toEqual([]);
+    const note = `${OVERSHOOT}: filled before its cancel, ${Number(left.toFixed(9))} shares left at the close, not flattened (no order is sent after the close)`;
+    expect(after.halt).toEqual({ mode: 'flatten', reason: note });
+    const halted = payloadsOf(s.audit.records(), 'paper_decision').filter(
+      (d) => d.action === 'halted',
+    );
+    expect(halted).toHaveLength(1);
+    expect(halted[0]).toMatchObject({ reason: `session closed; ${note}`, halt: after.halt });
+    expect(summary.halt).toEqual(after.halt);
+    expect(summary.reconciliation.bookQty).toBeCloseTo(left, 9);
+    expect(summary.reconciliation.brokerQty).toBeCloseTo(left, 9);
+    const [entry] = await s.trackRecord.list(genome.id);
+    expect(entry?.halt).toEqual(after.halt);
+  }, 120_000);
+
+  it('its flatten first known to the broker at the settle step, still working: Finish cancels it and the session ends flat', async () => {
+    // Prepare: the broker lists the kill flatten only after the session's last tick
+    const s = session(genome);
+    const hold = holdKillFlatten(s);
+    hold.hidden = true;
+    const { closing } = await throughCloseTick(s);
+    const after = await s.runUntil(closing);
+    hold.hidden = false;
+
+    // Act
+    const summary = await s.finish(after);
+
+    // Assess
+    expect(after.orders.some((o) => o.clientOrderId === KILL_ID)).toBe(false);
+    expect(summary.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('canceled');
+    expect(hold.cancels).toBe(1);
+    expect(summary.reconciliation).toMatchObject({ clean: true, bookQty: 0, brokerQty: 0 });
+    expect(await s.broker.listOpenOrders()).toEqual([]);
+    expect(await s.broker.listPositions()).toEqual([]);
+  }, 120_000);
+
+  it('both filled, the kill flatten first known at the settle step: Finish sends nothing and records the position left in the halt it reports', async () => {
+    // Prepare: the settle step is the first to read the session after the close tick
+    const s = session(genome);
+    const { before, closing } = await throughCloseTick(s);
+    s.clock.set(closing.closeMs + 60_000);
+
+    // Act
+    const summary = await s.finish(closing);
+
+    // Assess
+    const left = Number((-positionOf(before)).toFixed(9));
+    expect(summary.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('filled');
+    expect(summary.orders).toHaveLength(closing.orders.length + 1);
+    expect(summary.halt?.mode).toBe('flatten');
+    expect(summary.halt?.reason).toContain(
+      `${OVERSHOOT}: filled before its cancel, ${left} shares left at the close`,
+    );
+    expect(summary.haltRecordedAtSettle).toBe(true);
+    expect(summary.reconciliation.brokerQty).toBeCloseTo(left, 9);
+  }, 120_000);
+});
