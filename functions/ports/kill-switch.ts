@@ -31,6 +31,25 @@ export interface KillSwitchCondition {
   readonly expected: KillSwitchState | null;
 }
 
+/**
+ * Whether the stored switch `stored` is the write `written` (all five fields equal, an absent
+ * `lastEngagedAtIso` equal only to an absent one): a conditional write refused over its own
+ * state is one that landed and whose response was lost (the SDK retried it).
+ */
+export function isSameKillSwitchWrite(
+  stored: KillSwitchState | null,
+  written: KillSwitchState,
+): boolean {
+  return (
+    stored !== null &&
+    stored.engaged === written.engaged &&
+    stored.reason === written.reason &&
+    stored.changedBy === written.changedBy &&
+    stored.changedAtIso === written.changedAtIso &&
+    stored.lastEngagedAtIso === written.lastEngagedAtIso
+  );
+}
+
 export interface KillSwitchPort {
   /** Current state; null when it was never set (treated as off). */
   read(): Promise<KillSwitchState | null>;
@@ -39,8 +58,11 @@ export interface KillSwitchPort {
    * wins). With it only when the stored switch is still `condition.expected` (a release, which
    * must never overwrite a change it did not read), atomically with the write.
    *
+   * A condition that fails over a stored switch that IS `state` (the write landed, its
+   * response was lost and the retry failed its own condition) is a success.
+   *
    * @throws KillSwitchChangedError when the condition does not hold: nothing was written; the
-   *   error names the stored switch (read back, `'unreadable'` when that read fails).
+   *   error names the stored switch (`'unreadable'` when it cannot be had).
    */
   set(state: KillSwitchState, condition?: KillSwitchCondition): Promise<void>;
 }

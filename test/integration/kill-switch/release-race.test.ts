@@ -5,10 +5,13 @@
  * `KillSwitchChangedError` names that writer; an engage (unconditional) always lands. Then the
  * use case over the adapter: a release whose read is followed by another operator's engage
  * (forced by a port that engages right after the real read, never timed) is refused, the
- * engage and its `lastEngagedAtIso` stay in the table, and the refusal is recorded.
+ * engage and its `lastEngagedAtIso` stay in the table, and the refusal is recorded. A release
+ * whose put DynamoDB applied but whose response was lost (the SDK's own retry then fails the
+ * condition over the release itself) is reported and recorded as the release it is.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoKillSwitch } from '../../../functions/adapters/dynamodb/kill-switch.js';
 import { KillSwitchChangedError } from '../../../functions/core/errors.js';
@@ -182,3 +185,80 @@ describe('setKillSwitch over DynamoDB Local: a release racing an engage', () => 
     ]);
   });
 });
+
+/** A request handler that lets DynamoDB apply the next PutItem, then loses its response. */
+class LosesNextPutResponse extends NodeHttpHandler {
+  toLose = 0;
+  override async handle(request: Parameters<NodeHttpHandler['handle']>[0]) {
+    const out = await super.handle(request);
+    if (this.toLose > 0 && (request.headers['x-amz-target'] ?? '').endsWith('.PutItem')) {
+      this.toLose -= 1;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+    return out;
+  }
+}
+
+describe('setKillSwitch over DynamoDB Local: a release whose response is lost', () => {
+  it('is reported written when the SDK retry fails the condition over the release itself; its kill_switch_changed is recorded', async () => {
+    // Prepare: a client whose handler loses the release's first PutItem response (the SDK
+    // retries it, as the default client does)
+    const handler = new LosesNextPutResponse();
+    const lossy = new DynamoDBClient({
+      endpoint: servers.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      requestHandler: handler,
+    });
+    const table = await freshTable();
+    const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
+    const audit = new MemoryAuditSink(clock);
+    const broker = { name: 'simulated', listOpenOrders: async () => [] } as unknown as BrokerPort;
+    const port = new DynamoKillSwitch(DynamoDBDocumentClient.from(lossy), table);
+    const deps = { killSwitch: port, audit, clock, environment: 'local' as const, broker };
+    await setKillSwitch(deps, { engaged: true, reason: 'broker outage', by: 'cli:alice' });
+    clock.advance(60_000);
+    handler.toLose = 1;
+
+    // Act
+    const out = await setKillSwitch(deps, {
+      engaged: false,
+      reason: 'broker back',
+      by: 'cli:alice',
+    }).finally(() => lossy.destroy());
+
+    // Assess
+    expect(handler.toLose).toBe(0);
+    expect(out.state).toEqual(RELEASE_AT_1501);
+    expect(await new DynamoKillSwitch(doc, table).read()).toEqual(RELEASE_AT_1501);
+    const kinds = audit.records().map((r) => [r.kind, JSON.parse(r.payload).engaged]);
+    expect(kinds.filter(([kind]) => kind !== 'rollback')).toEqual([
+      ['kill_switch_changed', true],
+      ['kill_switch_changed', false],
+    ]);
+  });
+
+  it('still names the writer when the condition fails over another write (the item comes back with the failure)', async () => {
+    // Prepare
+    const table = await freshTable();
+    const port = new DynamoKillSwitch(doc, table);
+    await port.set(E2);
+
+    // Act
+    const release = port.set(RELEASE, { expected: E1 });
+
+    // Assess
+    const err = (await release.catch((e: unknown) => e)) as KillSwitchChangedError;
+    expect(err).toBeInstanceOf(KillSwitchChangedError);
+    expect(err.found).toEqual(E2);
+    expect(await port.read()).toEqual(E2);
+  });
+});
+
+const RELEASE_AT_1501: KillSwitchState = {
+  engaged: false,
+  reason: 'broker back',
+  changedBy: 'cli:alice',
+  changedAtIso: '2013-10-09T15:01:00.000Z',
+  lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
+};

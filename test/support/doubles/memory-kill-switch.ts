@@ -6,10 +6,11 @@
  * runs a change between a read and the caller's next step (a race forced, never timed).
  */
 import { KillSwitchChangedError } from '../../../functions/core/errors.js';
-import type {
-  KillSwitchCondition,
-  KillSwitchPort,
-  KillSwitchState,
+import {
+  isSameKillSwitchWrite,
+  type KillSwitchCondition,
+  type KillSwitchPort,
+  type KillSwitchState,
 } from '../../../functions/ports/kill-switch.js';
 
 export class MemoryKillSwitch implements KillSwitchPort {
@@ -19,6 +20,11 @@ export class MemoryKillSwitch implements KillSwitchPort {
   /** Every state written, in order (a refused write is not one). */
   readonly writes: KillSwitchState[] = [];
   unreachable = false;
+  /**
+   * Sets whose write lands but whose response is lost: the set is then retried as the AWS SDK
+   * does, and the retry's condition is checked against the write just made.
+   */
+  lostResponses = 0;
   private interleaved: (() => Promise<unknown>) | null = null;
 
   async read(): Promise<KillSwitchState | null> {
@@ -33,10 +39,15 @@ export class MemoryKillSwitch implements KillSwitchPort {
 
   async set(state: KillSwitchState, condition?: KillSwitchCondition): Promise<void> {
     if (condition && !sameSwitch(this.state, condition.expected)) {
+      if (isSameKillSwitchWrite(this.state, state)) return; // a retry of a write that landed
       throw new KillSwitchChangedError(condition.expected, this.state);
     }
     this.state = state;
     this.writes.push(state);
+    if (this.lostResponses > 0) {
+      this.lostResponses -= 1;
+      await this.set(state, condition);
+    }
   }
 
   /** Engaged directly in the store (as the runbook's emergency `put-item`), `reason` given. */

@@ -149,6 +149,27 @@ describe('a release racing an engage', () => {
     expect(w.ofKind('input_rejected')).toEqual([]);
   });
 
+  it('a release whose write landed but whose response was lost (the retry fails its own condition) is the success it is, recorded as the change', async () => {
+    // Prepare: alice engaged; her release's first response is lost and the put is retried
+    const w = world();
+    await w.set(true, 'cli:alice', 'broker outage');
+    w.clock.advance(60_000);
+    w.killSwitch.lostResponses = 1;
+
+    // Act
+    const out = await w.set(false, 'cli:alice', 'broker back');
+
+    // Assess
+    expect(w.killSwitch.lostResponses).toBe(0);
+    expect(out.state).toMatchObject({ engaged: false, changedBy: 'cli:alice' });
+    expect(w.killSwitch.state).toEqual(out.state);
+    expect(w.ofKind('kill_switch_changed').map((r) => [r.actor, r.payload.engaged])).toEqual([
+      ['cli:alice', true],
+      ['cli:alice', false],
+    ]);
+    expect(w.ofKind('input_rejected')).toEqual([]);
+  });
+
   it('a release with no change in between is written over the switch it read', async () => {
     // Prepare
     const w = world();
