@@ -52,7 +52,7 @@ function alive(pid: number): boolean {
 
 let leftover: number | null = null;
 afterEach(() => {
-  // Only when the assertion failed: the test's own JVM, by its pid.
+  // Only when the test failed before it saw the JVM gone: the test's own JVM, by its pid.
   if (leftover !== null && alive(leftover)) process.kill(leftover, 'SIGKILL');
   leftover = null;
 });
@@ -84,6 +84,7 @@ describe('DynamoDB Local start that fails after the spawn', () => {
       const pid = seen.jvm ?? 0;
       expect(pid).toBeGreaterThan(0);
       await expect(until(`JVM ${pid} gone`, async () => !alive(pid))).resolves.toBe(true);
+      leftover = null; // seen gone: its pid may be reused by another process, never signal it
     },
     2 * DEADLINE_MS + 30_000,
   );
