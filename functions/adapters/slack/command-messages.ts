@@ -118,7 +118,7 @@ function killConfirmBlocks(answer: Extract<SlashAnswer, { kind: 'kill_confirm' }
     ? 'every gate fails and every open paper order is canceled'
     : 'gates evaluate again; nothing is resubmitted';
   const asSeen = seen
-    ? `\nReleases the switch as set at ${seen}: refused if it changes before the click.`
+    ? `\nReleases the switch as set at ${escapeMrkdwn(seen.length > 200 ? `${seen.slice(0, 200)}…` : seen)}: refused if it changes before the click.`
     : '';
   return [
     {

@@ -23,12 +23,14 @@
 import type { ApprovalSignature, ApprovalStep } from '../../core/approval/chain.js';
 import { baselineText, paperText, sharpeText } from '../../core/approval/page.js';
 import type { ApprovalSummary } from '../../core/approval/types.js';
+import { ValidationError } from '../../core/errors.js';
 import {
   countVerdicts,
   describeVerdictCounts,
   type GateResult,
   verdictLabel,
 } from '../../core/gates/types.js';
+import { killSwitchSeenDigest } from '../../core/use-cases/kill-switch.js';
 import type { ChatMessage } from '../../ports/notifier.js';
 
 /** Action ids of the message's buttons (interaction.ts dispatches on them). */
@@ -44,30 +46,45 @@ export const SLACK_ACTION_IDS = {
 } as const;
 
 const KILL_SWITCH_CONFIRM_BLOCK = 'kill_switch_confirm';
-/** Longest `changedAtIso` a confirmation carries (an ISO-8601 time is 20-30 characters). */
+/**
+ * Longest `changedAtIso` a confirmation carries whole (an ISO-8601 time is 20-30 characters;
+ * Slack's `block_id` limit is 255): a longer one is carried as its digest.
+ */
 const SEEN_MAX = 200;
+const SEEN_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The `block_id` of the kill switch confirmation's buttons: `kill_switch_confirm`, followed
  * for a release by `:<changedAtIso>` of the switch the confirmation showed (`:none` when never
- * set), which Slack sends back with the click ({@link seenOfKillSwitchBlock}).
+ * set; `:sha256:<64 hex>`, `killSwitchSeenDigest`, for one over 200 characters), which Slack
+ * sends back with the click ({@link seenOfKillSwitchBlock}).
  */
 export function killSwitchConfirmBlockId(seen: string | null | undefined): string {
-  // Slack's block_id limit is 255 characters: a longer stored time is not carried.
-  if (seen === undefined || (seen !== null && seen.length > SEEN_MAX)) {
-    return KILL_SWITCH_CONFIRM_BLOCK;
-  }
-  return `${KILL_SWITCH_CONFIRM_BLOCK}:${seen ?? 'none'}`;
+  if (seen === undefined) return KILL_SWITCH_CONFIRM_BLOCK;
+  if (seen === null) return `${KILL_SWITCH_CONFIRM_BLOCK}:none`;
+  return `${KILL_SWITCH_CONFIRM_BLOCK}:${seen.length > SEEN_MAX || SEEN_DIGEST.test(seen) ? killSwitchSeenDigest(seen) : seen}`;
 }
 
 /**
- * The switch a clicked confirmation showed: its `changedAtIso`, null for `:none`, undefined
- * when the block carries none (an engage, a confirmation posted before it did) or is not one.
+ * The switch a clicked confirmation showed: its `changedAtIso` (or its digest), null for
+ * `:none`, undefined when the block carries none (`kill_switch_confirm` alone: an engage, a
+ * release asked before confirmations carried it) or is not the confirmation's.
+ *
+ * @throws ValidationError (field `payload.actions.0.block_id`) for a `kill_switch_confirm:`
+ *   block whose tail is not a time of at most 200 characters, `none` or a SHA-256 digest.
  */
 export function seenOfKillSwitchBlock(blockId: string | undefined): string | null | undefined {
-  const m = /^kill_switch_confirm:(.{1,200})$/.exec(blockId ?? '');
-  if (!m) return undefined;
-  return m[1] === 'none' ? null : m[1];
+  const prefix = `${KILL_SWITCH_CONFIRM_BLOCK}:`;
+  if (!blockId?.startsWith(prefix)) return undefined;
+  const tail = blockId.slice(prefix.length);
+  const digest = tail.startsWith('sha256:');
+  if (tail.length === 0 || tail.length > SEEN_MAX || (digest && !SEEN_DIGEST.test(tail))) {
+    throw new ValidationError(
+      'payload.actions.0.block_id',
+      'is not a kill switch confirmation of a seen switch (kill_switch_confirm:<changedAtIso|none|sha256:<hex>>)',
+    );
+  }
+  return tail === 'none' ? null : tail;
 }
 
 /** True for the kill switch confirmation's `block_id` (with or without the switch seen). */

@@ -20,7 +20,7 @@ import type { BrokerOrder, BrokerPort } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../ports/kill-switch.js';
 import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/session-books.js';
-import type { AuditDraft } from '../audit/record.js';
+import { type AuditDraft, sha256Hex } from '../audit/record.js';
 import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
 import { KillSwitchChangedError } from '../errors.js';
@@ -152,6 +152,25 @@ export function lastEngageNote(state: KillSwitchState | null): string | null {
 }
 
 /**
+ * The stand-in of a seen `changedAtIso` too long to carry whole (a Slack `block_id` holds 255
+ * characters): `sha256:<64 hex>`, the SHA-256 of it (UTF-8). A release whose
+ * `expectedChangedAtIso` is one is checked against the digest of the stored switch's time.
+ */
+export function killSwitchSeenDigest(changedAtIso: string): string {
+  return `sha256:${sha256Hex(changedAtIso)}`;
+}
+
+/**
+ * Whether `current` is the switch its requester saw: its `changedAtIso` is `seen`, or `seen` is
+ * its {@link killSwitchSeenDigest}; null both when never set.
+ */
+function isSeenSwitch(current: KillSwitchState | null, seen: string | null): boolean {
+  const at = current?.changedAtIso ?? null;
+  if (at === seen) return true;
+  return at !== null && seen?.startsWith('sha256:') === true && seen === killSwitchSeenDigest(at);
+}
+
+/**
  * Sets the switch to `engaged` on behalf of `by` and records `kill_switch_changed`; when
  * engaging, cancels the broker's open orders (each recorded as `order_status_changed`), sends
  * each running session's flatten (`order_intent` / `order_submitted` on the session's stream),
@@ -194,7 +213,8 @@ export async function setKillSwitch(
     readonly idempotencyKey?: string | null;
     /**
      * A release's view of the switch: its `changedAtIso` as the requester last saw it (the
-     * console page, the Slack confirmation), null when they saw it never set. The release is
+     * console page, the Slack confirmation; {@link killSwitchSeenDigest} of it when too long to
+     * carry), null when they saw it never set. The release is
      * refused (as a change between its read and its write) unless the stored switch still has
      * it, so a page or a confirmation left open never releases an engage made since. Absent:
      * not known (the CLI); the release is conditional on its own read only. Ignored on engage.
@@ -353,7 +373,7 @@ async function writeSwitch(
   const { state, current, key, seen } = write;
   if (state.engaged) return deps.killSwitch.set(state);
   try {
-    if (seen !== undefined && (current?.changedAtIso ?? null) !== seen) {
+    if (seen !== undefined && !isSeenSwitch(current, seen)) {
       throw new KillSwitchChangedError(seen === null ? null : { changedAtIso: seen }, current);
     }
     await deps.killSwitch.set(state, { expected: current });

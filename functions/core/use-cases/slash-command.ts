@@ -156,8 +156,12 @@ export type SlashAnswer =
   | { readonly kind: 'help'; readonly roles: readonly Role[] }
   | {
       readonly kind: 'refused';
-      /** `kill_switch_changed`: a release refused, the switch changed meanwhile (recorded). */
-      readonly reason: 'unknown_user' | 'forbidden' | 'malformed' | 'kill_switch_changed';
+      /**
+       * `kill_switch_changed`: a release refused, the switch changed meanwhile (recorded);
+       * `kill_switch_unreadable`: `kill off` asked while the switch cannot be read;
+       * `confirmation_expired`: a release click whose confirmation carries no seen switch.
+       */
+      readonly reason: RefusalReason | 'kill_switch_changed';
       readonly message: string;
     }
   | { readonly kind: 'status'; readonly view: StatusView }
@@ -207,10 +211,25 @@ const STATUS_LIST = 5;
 
 const identityOf = (userId: string) => `slack:${userId}`;
 
+/** Why the door refuses a command or a click (recorded `input_rejected`). */
+type RefusalReason =
+  | 'unknown_user'
+  | 'forbidden'
+  | 'malformed'
+  | 'kill_switch_unreadable'
+  | 'confirmation_expired';
+
+/** Refuses the command being answered: recorded, then answered `refused`. */
+type RefuseCommand = (
+  reason: RefusalReason,
+  field: string,
+  message: string,
+) => Promise<SlashOutcome>;
+
 async function refuse(
   deps: SlashCommandDeps,
   req: { userId: string; text: string; triggerId?: string | null },
-  reason: 'unknown_user' | 'forbidden' | 'malformed',
+  reason: RefusalReason,
   field: string,
   message: string,
 ): Promise<SlashOutcome> {
@@ -290,15 +309,34 @@ export function rolesOfSlackUser(users: SlackCommandUsers, userId: string): Role
 }
 
 /**
- * The switch a `kill off` confirmation shows and its button carries (`seenChangedAtIso`), so
- * the click never releases an engage made after the question was asked; `{}` when the switch
- * cannot be read (the click's release then fails closed or is conditional on its own read).
+ * `kill on|off`: records `confirmation_requested` and answers with the confirmation. A release's
+ * confirmation shows and carries the switch as read now (`seenChangedAtIso`, also recorded as
+ * `seen_changed_at`), so its click never releases an engage made after the question. When the
+ * switch cannot be read, `kill off` is refused (fail closed; `input_rejected`, reason
+ * `kill_switch_unreadable`): no button is posted, the operator asks again.
  */
-async function seenSwitch(deps: SlashCommandDeps): Promise<{ seenChangedAtIso?: string | null }> {
-  return deps.killSwitch.read().then(
-    (s) => ({ seenChangedAtIso: s?.changedAtIso ?? null }),
-    () => ({}),
-  );
+async function killConfirmOutcome(
+  deps: SlashCommandDeps,
+  command: Extract<SlashCommand, { kind: 'kill' }>,
+  ctx: { readonly record: RecordOutcome; readonly refuse: RefuseCommand },
+): Promise<SlashOutcome> {
+  const { engage, reason } = command;
+  if (engage) {
+    await ctx.record('confirmation_requested', { engage, reason });
+    return { answer: { kind: 'kill_confirm', engage, reason }, later: null };
+  }
+  let seen: string | null;
+  try {
+    seen = (await deps.killSwitch.read())?.changedAtIso ?? null;
+  } catch {
+    return ctx.refuse(
+      'kill_switch_unreadable',
+      'kill_switch',
+      'the kill switch cannot be read now: nothing to confirm, it stays as it is (fail closed); ask `kill off` again',
+    );
+  }
+  await ctx.record('confirmation_requested', { engage, reason, seen_changed_at: seen });
+  return { answer: { kind: 'kill_confirm', engage, reason, seenChangedAtIso: seen }, later: null };
 }
 
 /** Reads the status view (never throws for an unreadable kill switch: it says so). */
@@ -353,6 +391,7 @@ export async function answerSlashCommand(
     by,
     roles,
     record,
+    refuse: (reason, field, message) => refuse(deps, req, reason, field, message),
     triggerId: req.triggerId ?? null,
   });
 }
@@ -410,6 +449,7 @@ async function dispatchSlashCommand(
     readonly by: string;
     readonly roles: readonly Role[];
     readonly record: RecordOutcome;
+    readonly refuse: RefuseCommand;
     /** Slack's `trigger_id` (the same on a redelivery), null when absent. */
     readonly triggerId?: string | null;
   },
@@ -425,16 +465,7 @@ async function dispatchSlashCommand(
       return { answer: { kind: 'status', view }, later: null };
     }
     case 'kill':
-      await record('confirmation_requested', { engage: command.engage, reason: command.reason });
-      return {
-        answer: {
-          kind: 'kill_confirm',
-          engage: command.engage,
-          reason: command.reason,
-          ...(command.engage ? {} : await seenSwitch(deps)),
-        },
-        later: null,
-      };
+      return killConfirmOutcome(deps, command, ctx);
     case 'cohort_start':
       return cohortStartOutcome(deps, command, ctx);
     case 'fund': {
@@ -540,10 +571,42 @@ export async function runSlashFollowUp(
 }
 
 /**
+ * Whether a `kill on|off` click may act: the clicker has a role and the operator role, and a
+ * release names the switch its confirmation showed. A refusal is recorded (`input_rejected`).
+ */
+async function checkKillClick(
+  deps: SlashCommandDeps,
+  input: { userId: string; engage: boolean; expectedChangedAtIso?: string | null },
+  text: string,
+): Promise<{ roles: Role[] } | { refused: SlashAnswer }> {
+  const req = { userId: input.userId, text };
+  const no = async (reason: RefusalReason, field: string, message: string) => ({
+    refused: (await refuse(deps, req, reason, field, message)).answer,
+  });
+  const roles = rolesOfSlackUser(deps.users, input.userId);
+  if (!roles)
+    return no('unknown_user', 'user.id', `Slack user ${input.userId} has no stagegate role`);
+  if (!mayPerform(roles, 'kill_switch')) {
+    const message = `the kill switch needs the operator role; you have ${roles.join(', ')}`;
+    return no('forbidden', 'user.id', message);
+  }
+  if (!input.engage && input.expectedChangedAtIso === undefined) {
+    return no(
+      'confirmation_expired',
+      'block_id',
+      'this confirmation does not name the switch it showed (asked before confirmations did): nothing was released; ask `kill off` again',
+    );
+  }
+  return { roles };
+}
+
+/**
  * The confirmation click of `kill on|off` (a signed `block_actions` request): checks the
  * CLICKER's roles again (anyone in the channel could click), then engages or releases the
  * switch through the console's use case and records `chat_command` (outcome `confirmed`) or a
- * refusal. A release refused because the switch changed between its read and its write
+ * refusal. A release must name the switch its confirmation showed (`expectedChangedAtIso`,
+ * from the button's `block_id`): one that does not (a confirmation posted before they did) is
+ * refused `confirmation_expired` and releases nothing. A release refused because the switch changed between its read and its write
  * (`KillSwitchChangedError`, recorded `input_rejected` by the use case) is answered `refused`
  * (`kill_switch_changed`) with who changed it and when; the switch stays as they left it.
  */
@@ -559,34 +622,17 @@ export async function confirmKillSwitch(
      * every delivery is its own change.
      */
     readonly actionTs?: string | null;
-    /** A release's view of the switch, as its confirmation showed it (`seenChangedAtIso`). */
+    /**
+     * A release's view of the switch, as its confirmation showed it (`seenChangedAtIso`).
+     * Required for a release: a release click without it is refused (`confirmation_expired`).
+     */
     readonly expectedChangedAtIso?: string | null;
   },
 ): Promise<SlashAnswer> {
   const text = `kill ${input.engage ? 'on' : 'off'} ${input.reason}`;
-  const roles = rolesOfSlackUser(deps.users, input.userId);
-  if (!roles) {
-    return (
-      await refuse(
-        deps,
-        { userId: input.userId, text },
-        'unknown_user',
-        'user.id',
-        `Slack user ${input.userId} has no stagegate role`,
-      )
-    ).answer;
-  }
-  if (!mayPerform(roles, 'kill_switch')) {
-    return (
-      await refuse(
-        deps,
-        { userId: input.userId, text },
-        'forbidden',
-        'user.id',
-        `the kill switch needs the operator role; you have ${roles.join(', ')}`,
-      )
-    ).answer;
-  }
+  const checked = await checkKillClick(deps, input, text);
+  if ('refused' in checked) return checked.refused;
+  const { roles } = checked;
   const by = identityOf(input.userId);
   const key = input.actionTs ? `slack-click.${input.actionTs}` : null;
   let out: KillSwitchOutcome;
