@@ -387,15 +387,22 @@ const ApprovalListQuerySchema = z.strictObject({
   cursor: cursorParam,
   limit: limitParam,
 });
-const KillSwitchBodySchema = z.strictObject({
-  engaged: z.boolean(),
-  reason: z.string().trim().min(3).max(500),
-  /**
-   * The switch's `changedAtIso` as the page showed it (null: never set); a release is refused
-   * (409) when the switch changed since. Absent: the release is conditional on its own read.
-   */
-  expectedChangedAtIso: z.string().max(200).nullable().optional(),
-});
+const KillSwitchBodySchema = z
+  .strictObject({
+    engaged: z.boolean(),
+    reason: z.string().trim().min(3).max(500),
+    /**
+     * The switch's `changedAtIso` as the page showed it (null: never set). Required for a
+     * release (a request without it is a 400 naming the field, recorded), refused (409) when
+     * the switch changed since; ignored on engage.
+     */
+    expectedChangedAtIso: z.string().min(1).max(200).nullable().optional(),
+  })
+  .refine((b) => b.engaged || b.expectedChangedAtIso !== undefined, {
+    path: ['expectedChangedAtIso'],
+    message:
+      'required to release: the changedAtIso of the switch you saw (null when never set), so a release never undoes an engage made since',
+  });
 const PlanGrowBodySchema = z.strictObject({
   /** Target gain, USD. */
   amountUsd: z.number().positive().max(10_000_000),

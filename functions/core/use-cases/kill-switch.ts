@@ -23,7 +23,7 @@ import type { SessionBookRegistry, SessionBookSnapshot } from '../../ports/sessi
 import { type AuditDraft, sha256Hex } from '../audit/record.js';
 import { appendKeyed, appendKeyedOnce } from '../audit/step-scoped.js';
 import { marketDate } from '../calendar/market-calendar.js';
-import { KillSwitchChangedError } from '../errors.js';
+import { KillSwitchChangedError, ValidationError } from '../errors.js';
 import { DUST_QTY } from '../exchange/position-book.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
 import { isTerminalOrderStatus, type OrderStatus } from '../orders/order.js';
@@ -191,7 +191,8 @@ function isSeenSwitch(current: KillSwitchState | null, seen: string | null): boo
  *
  * @returns the new state, the client_order_ids canceled by THIS call, the orders it found
  *   ended otherwise (`ended`) and the flatten orders.
- * @throws KillSwitchChangedError when a release finds the switch changed since it read it
+ * @throws ValidationError (recorded) for a keyed release without `expectedChangedAtIso`;
+ *   KillSwitchChangedError when a release finds the switch changed since it read it
  *   (nothing written, the refusal recorded); the switch store's or the audit sink's errors (the
  *   switch is set first: a failure
  *   after it leaves the switch engaged, so gates fail closed); the broker's error when its open
@@ -217,12 +218,17 @@ export async function setKillSwitch(
      * carry), null when they saw it never set. The release is
      * refused (as a change between its read and its write) unless the stored switch still has
      * it, so a page or a confirmation left open never releases an engage made since. Absent:
-     * not known (the CLI); the release is conditional on its own read only. Ignored on engage.
+     * not known (the CLI, which reads and releases in one process); the release is conditional
+     * on its own read only. Required for a keyed release (`idempotencyKey`: the doors' requests,
+     * which can be redelivered). Ignored on engage.
      */
     readonly expectedChangedAtIso?: string | null;
   },
 ): Promise<KillSwitchOutcome> {
   const base = { actor: input.by, stream: 'kill-switch:global', environment: deps.environment };
+  if (!input.engaged && input.idempotencyKey && input.expectedChangedAtIso === undefined) {
+    await refuseUnseenRelease(deps, input, base);
+  }
   // A redelivered engage still runs the halt (the first delivery may have failed after the
   // switch was set, mid-cancel): what is still open is cancelled, each flatten is re-sent under
   // its deterministic client_order_id (the broker's known order is taken, never a second), and
@@ -243,6 +249,35 @@ export async function setKillSwitch(
   );
   if (auditError) throw auditError;
   return out;
+}
+
+/**
+ * Refuses a keyed release (a door's request: the console, a Slack click) that does not name the
+ * switch its requester saw: a redelivery of it, after another operator engaged, would read the
+ * new engage and release it. Recorded (`input_rejected`, field `expectedChangedAtIso`, reason
+ * `unseen_release`, once per key); the doors require the field before they get here.
+ *
+ * @throws ValidationError (field `expectedChangedAtIso`), after the record.
+ */
+async function refuseUnseenRelease(
+  deps: KillSwitchDeps,
+  input: { reason: string; by: string; idempotencyKey?: string | null },
+  base: { actor: string; stream: string; environment: AuditDraft['environment'] },
+): Promise<never> {
+  const err = new ValidationError(
+    'expectedChangedAtIso',
+    'a keyed release must name the switch its requester saw (its changedAtIso, null when never set); nothing was written',
+  );
+  const payload = {
+    source: 'kill-switch',
+    field: err.field,
+    message: err.message,
+    reason: 'unseen_release',
+    requested: { engaged: false, reason: input.reason },
+  };
+  const key = ['kill-switch-unseen', input.by, input.idempotencyKey, input.reason];
+  await appendKeyed(deps.audit, { ...base, kind: 'input_rejected', payload }, key);
+  throw err;
 }
 
 /**

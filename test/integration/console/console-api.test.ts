@@ -407,12 +407,24 @@ describe('roles, CSRF and refusals', () => {
     const state = (await (await call('/api/kill-switch')).json()) as {
       engaged: boolean;
       changedBy: string;
+      changedAtIso: string;
     };
     expect(state).toMatchObject({ engaged: true, changedBy: 'local:olivia' });
-    const off = await call('/api/kill-switch', {
+    const unseen = await call('/api/kill-switch', {
       as: 'olivia',
       method: 'POST',
       body: { engaged: false, reason: 'console test release' },
+    });
+    expect(unseen.status).toBe(400);
+    expect(await unseen.json()).toMatchObject({ field: 'body.expectedChangedAtIso' });
+    const off = await call('/api/kill-switch', {
+      as: 'olivia',
+      method: 'POST',
+      body: {
+        engaged: false,
+        reason: 'console test release',
+        expectedChangedAtIso: state.changedAtIso,
+      },
     });
     expect(off.status).toBe(200);
     const invalid = await call('/api/kill-switch', {
@@ -440,7 +452,13 @@ describe('roles, CSRF and refusals', () => {
     const afterRetry = await changes();
     const another = await post('retry-key-0000000002');
     const malformed = await post('short');
-    await post('retry-key-0000000003', { engaged: false, reason: 'console retry released' });
+    const seen = ((await (await call('/api/kill-switch')).json()) as { changedAtIso: string })
+      .changedAtIso;
+    await post('retry-key-0000000003', {
+      engaged: false,
+      reason: 'console retry released',
+      expectedChangedAtIso: seen,
+    });
 
     // Assess
     expect([first.status, retried.status, another.status]).toEqual([200, 200, 200]);

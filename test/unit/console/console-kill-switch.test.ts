@@ -145,7 +145,11 @@ describe('console API: releasing the kill switch', () => {
     );
 
     // Act
-    const res = await c.request('POST', { engaged: false, reason: 'broker back' });
+    const res = await c.request('POST', {
+      engaged: false,
+      reason: 'broker back',
+      expectedChangedAtIso: '2013-10-09T15:00:00.000Z',
+    });
 
     // Assess
     expect(res.status).toBe(409);
@@ -188,11 +192,68 @@ describe('console API: releasing the kill switch', () => {
     });
   });
 
+  it('answers 400 naming expectedChangedAtIso to a release that does not name the switch its requester saw, recorded; the switch stays engaged', async () => {
+    // Prepare
+    const c = await consoleOverTheSwitch();
+
+    // Act
+    const res = await c.request('POST', { engaged: false, reason: 'broker back' });
+    const empty = await c.request('POST', {
+      engaged: false,
+      reason: 'broker back',
+      expectedChangedAtIso: '',
+    });
+
+    // Assess
+    expect([res.status, empty.status]).toEqual([400, 400]);
+    expect(JSON.parse(res.body)).toMatchObject({ field: 'body.expectedChangedAtIso' });
+    expect(c.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'cli:olivia' });
+    const refusals = c.audit.records().filter((r) => r.kind === 'input_rejected');
+    expect(refusals.map((r) => [r.stream, JSON.parse(r.payload).field])).toEqual([
+      ['console:refusals', 'body.expectedChangedAtIso'],
+      ['console:refusals', 'body.expectedChangedAtIso'],
+    ]);
+  });
+
+  it('a keyed release (which now always names the switch seen) redelivered after another engage never releases that engage', async () => {
+    // Prepare: carol's keyed release from the page of olivia's engage lands, its answer lost;
+    // bob engages; the release is redelivered
+    const c = await consoleOverTheSwitch();
+    const page = JSON.parse((await c.request('GET')).body);
+    const body = { engaged: false, reason: 'broker back', expectedChangedAtIso: page.changedAtIso };
+    const first = await setKillSwitch(c.killDeps, {
+      ...body,
+      by: 'cognito:carol@example.com',
+      idempotencyKey: 'k-0123456789abcdef',
+    });
+    await setKillSwitch(c.killDeps, {
+      engaged: true,
+      reason: 'drawdown breaker',
+      by: 'slack:UBOB',
+    });
+
+    // Act
+    const redelivered = setKillSwitch(c.killDeps, {
+      ...body,
+      by: 'cognito:carol@example.com',
+      idempotencyKey: 'k-0123456789abcdef',
+    });
+
+    // Assess
+    expect(first.state.engaged).toBe(false);
+    await expect(redelivered).rejects.toThrow(/engaged by slack:UBOB/);
+    expect(c.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'slack:UBOB' });
+  });
+
   it('GET says when a released switch was last engaged', async () => {
     // Prepare
     const c = await consoleOverTheSwitch();
     const engaged = JSON.parse((await c.request('GET')).body);
-    await c.request('POST', { engaged: false, reason: 'broker back' });
+    await c.request('POST', {
+      engaged: false,
+      reason: 'broker back',
+      expectedChangedAtIso: engaged.changedAtIso,
+    });
 
     // Act
     const released = JSON.parse((await c.request('GET')).body);

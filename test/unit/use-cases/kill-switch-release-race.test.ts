@@ -9,7 +9,7 @@
  * `test/integration/kill-switch/release-race.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import { KillSwitchChangedError } from '../../../functions/core/errors.js';
+import { KillSwitchChangedError, ValidationError } from '../../../functions/core/errors.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
@@ -125,7 +125,13 @@ describe('a release racing an engage', () => {
     w.killSwitch.afterNextRead(() => w.set(true, 'slack:bob', 'drawdown breaker'));
 
     // Act
-    const release = w.set(false, 'console:carol', 'broker back', 'key-0123456789abcdef');
+    const release = w.set(
+      false,
+      'console:carol',
+      'broker back',
+      'key-0123456789abcdef',
+      '2013-10-09T15:00:00.000Z',
+    );
 
     // Assess
     await expect(release).rejects.toThrow(KillSwitchChangedError);
@@ -168,6 +174,28 @@ describe('a release racing an engage', () => {
       ['cli:alice', false],
     ]);
     expect(w.ofKind('input_rejected')).toEqual([]);
+  });
+
+  it('a keyed release that names no switch seen is refused and recorded, so its redelivery after another engage never releases that engage', async () => {
+    // Prepare: alice engaged; bob's keyed release names no switch seen (review13 repro)
+    const w = world();
+    await w.set(true, 'console:alice', 'broker outage');
+    w.clock.advance(60_000);
+    const release = () => w.set(false, 'console:bob', 'broker back', 'k-0123456789abcdef');
+
+    // Act
+    const first = release();
+    await expect(first).rejects.toThrow(/^expectedChangedAtIso: a keyed release must name/);
+    w.clock.advance(60_000);
+    await w.set(true, 'console:carol', 'drawdown breaker');
+    const redelivered = release();
+    await expect(redelivered).rejects.toThrow(ValidationError);
+
+    // Assess
+    expect(w.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'console:carol' });
+    expect(w.killSwitch.writes.map((s) => s.engaged)).toEqual([true, true]);
+    const refusals = w.ofKind('input_rejected').map((r) => [r.actor, r.payload.reason]);
+    expect(refusals).toEqual([['console:bob', 'unseen_release']]);
   });
 
   it('a release with no change in between is written over the switch it read', async () => {
