@@ -3,13 +3,15 @@
  * with its last engage, `lastEngageNote`) and, on engage, what the engage did (the orders it
  * canceled, and those it found already ended, `killSwitchEndedNote`) and what it left
  * undone (`killSwitchShortfall`: failed cancels to engage again for, flattens the sessions will
- * send at their next tick); a release refused because the switch changed meanwhile.
+ * send at their next tick); a release of a released switch (nothing written:
+ * `killSwitchUnchangedNote`); a release refused because the switch changed meanwhile.
  */
 import type { KillSwitchChangedError } from '../functions/core/errors.js';
 import {
   type KillSwitchOutcome,
   killSwitchEndedNote,
   killSwitchShortfall,
+  killSwitchUnchangedNote,
   lastEngageNote,
 } from '../functions/core/use-cases/kill-switch.js';
 import type { KillSwitchState } from '../functions/ports/kill-switch.js';
@@ -39,7 +41,10 @@ export function killOutcomeText(
   account: string,
 ): { text: string; exitCode: 0 | 1 } {
   const { state, canceled, flattened } = out;
-  const head = `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}`;
+  const unchanged = killSwitchUnchangedNote(out);
+  const head = unchanged
+    ? `kill switch ${state.engaged ? 'ON' : 'off'}: ${unchanged}`
+    : `kill switch ${state.engaged ? 'ON: gates fail, no order may be submitted' : 'off'}; recorded by ${state.changedBy}`;
   const note = lastEngageNote(state);
   if (!state.engaged) return { text: `${head}${note ? `; ${note}` : ''}\n`, exitCode: 0 };
   const ended = killSwitchEndedNote(out);

@@ -1079,6 +1079,9 @@ let killEnded = null;
 // A release refused because the switch changed meanwhile (409: who and when), shown once on
 // the risk page re-rendered with the switch as it now is.
 let killRefused = null;
+// A change that wrote nothing because the switch already was so (`unchangedNote`: a release of
+// a switch someone released since the page read it), shown once.
+let killUnchanged = null;
 
 async function riskPage() {
   const [ks, cohorts] = await Promise.all([api('/kill-switch'), api('/cohorts?limit=1')]);
@@ -1091,9 +1094,11 @@ async function riskPage() {
     msg.textContent = killEnded ? `${head} ${killEnded}.` : head;
   }
   if (killRefused) msg.textContent = `Release refused: ${killRefused}`;
+  if (killUnchanged) msg.textContent = `Nothing changed: ${killUnchanged}.`;
   killShortfall = null;
   killEnded = null;
   killRefused = null;
+  killUnchanged = null;
   const toggleKey = actionKey();
   const toggle = h(
     'button',
@@ -1114,6 +1119,7 @@ async function riskPage() {
           });
           killShortfall = out.shortfall ?? null;
           killEnded = out.endedNote ?? null;
+          killUnchanged = out.unchangedNote ?? null;
           route();
         } catch (err) {
           if (err.status !== 409) {

@@ -148,8 +148,14 @@ function killConfirmBlocks(answer: Extract<SlashAnswer, { kind: 'kill_confirm' }
   ];
 }
 
-function killDoneText(state: KillSwitchState, canceled: readonly string[]): string {
+function killDoneText(
+  state: KillSwitchState,
+  canceled: readonly string[],
+  unchanged: string | null,
+): string {
   const note = lastEngageNote(state);
+  if (unchanged)
+    return `Kill switch *${state.engaged ? 'ON' : 'off'}*: ${escapeMrkdwn(unchanged)}${note ? `; ${note}` : ''}.`;
   return state.engaged
     ? `:octagonal_sign: Kill switch *ON* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}. Gates fail; ${canceled.length} open order(s) canceled.`
     : `Kill switch *off* by ${escapeMrkdwn(state.changedBy)}: ${escapeMrkdwn(state.reason)}${note ? `; ${note}` : ''}.`;
@@ -162,7 +168,7 @@ function killDoneText(state: KillSwitchState, canceled: readonly string[]): stri
  * underscores are shown as they are, never read as italics.
  */
 function killDoneMessage(answer: Extract<SlashAnswer, { kind: 'kill_done' }>): SlashResponse {
-  const text = killDoneText(answer.state, answer.canceled);
+  const text = killDoneText(answer.state, answer.canceled, answer.unchanged);
   const ended = answer.ended ? `${answer.ended}.` : null;
   const warning = answer.shortfall ? `⚠️ ${answer.shortfall}.` : null;
   const more = [ended, warning].filter((line): line is string => line !== null);

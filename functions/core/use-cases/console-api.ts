@@ -69,6 +69,7 @@ import {
   type KillSwitchOutcome,
   killSwitchEndedNote,
   killSwitchShortfall,
+  killSwitchUnchangedNote,
   lastEngageNote,
 } from './kill-switch.js';
 import { promotionMarket } from './promotion.js';
@@ -1291,6 +1292,7 @@ export class ConsoleApi {
         ...out,
         endedNote: killSwitchEndedNote(out),
         shortfall: killSwitchShortfall(out),
+        unchangedNote: killSwitchUnchangedNote(out),
       });
     } catch (err) {
       if (!(err instanceof KillSwitchChangedError)) throw err;

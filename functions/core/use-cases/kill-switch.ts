@@ -95,6 +95,12 @@ export interface KillSwitchOutcome {
    * (every door says so).
    */
   readonly cancelErrors: readonly { readonly clientOrderId: string; readonly error: string }[];
+  /**
+   * True when nothing was written because the switch already was as requested: a release of a
+   * released switch (whoever released it: `state` is that release), or a redelivery of the
+   * same request. See {@link killSwitchUnchangedNote}.
+   */
+  readonly unchanged: boolean;
 }
 
 /**
@@ -136,6 +142,21 @@ export function killSwitchEndedNote(outcome: Pick<KillSwitchOutcome, 'ended'>): 
   if (ended.length === 0) return null;
   const list = ended.map((e) => `${e.clientOrderId} (${e.status})`).join(', ');
   return `${ended.length} order(s) already ended, not canceled: ${list}`;
+}
+
+/**
+ * What every door (CLI, Slack, console) says of a change that wrote nothing because the switch
+ * already was so: `already released at <changedAtIso> by <changedBy> (<reason>): nothing was
+ * written` (`engaged` for an engage's redelivery).
+ *
+ * @returns the phrase, or null when the switch was written.
+ */
+export function killSwitchUnchangedNote(
+  outcome: Pick<KillSwitchOutcome, 'state' | 'unchanged'>,
+): string | null {
+  if (!outcome.unchanged) return null;
+  const { state } = outcome;
+  return `already ${state.engaged ? 'engaged' : 'released'} at ${state.changedAtIso} by ${state.changedBy} (${state.reason}): nothing was written`;
 }
 
 /**
@@ -233,15 +254,17 @@ export async function setKillSwitch(
   // switch was set, mid-cancel): what is still open is cancelled, each flatten is re-sent under
   // its deterministic client_order_id (the broker's known order is taken, never a second), and
   // the halt is recorded once under its key.
-  const { state, haltKey } = await changeOnce(deps, input, base);
-  if (!input.engaged)
-    return { state, canceled: [], ended: [], flattened: [], flattenErrors: [], cancelErrors: [] };
+  const { state, haltKey, unchanged } = await changeOnce(deps, input, base);
+  if (!input.engaged) {
+    const none = { canceled: [], ended: [], flattened: [], flattenErrors: [], cancelErrors: [] };
+    return { state, ...none, unchanged };
+  }
   const { after, cancelErrors, auditError } = await cancelAll(deps, base, haltKey);
   // The flatten is sized with every answer, an order found filled included.
   const { flattened, flattenErrors } = deps.flatten
     ? await flattenSessions(deps, deps.flatten, after)
     : { flattened: [], flattenErrors: [] };
-  const out = { state, ...cancelsOf(after), flattened, flattenErrors, cancelErrors };
+  const out = { state, ...cancelsOf(after), flattened, flattenErrors, cancelErrors, unchanged };
   await appendKeyed(
     deps.audit,
     { ...base, kind: 'rollback', payload: haltPayload(out, input.reason, deps.broker.name) },
@@ -300,7 +323,11 @@ function cancelsOf(
 }
 
 /** The halt record's payload (`rollback`, action `halt`; snake_case). */
-function haltPayload(out: Omit<KillSwitchOutcome, 'state'>, reason: string, broker: string) {
+function haltPayload(
+  out: Omit<KillSwitchOutcome, 'state' | 'unchanged'>,
+  reason: string,
+  broker: string,
+) {
   return {
     action: 'halt',
     reason,
@@ -333,10 +360,15 @@ function haltPayload(out: Omit<KillSwitchOutcome, 'state'>, reason: string, brok
  * in between leaves it set, so gates fail closed). An engage sets `lastEngagedAtIso` to its
  * change time; a release carries the stored one ({@link currentState}: an engage's failed read
  * of the current state only means "not yet as requested"; a release's is thrown) and is
- * written only over the switch it read ({@link writeSwitch}).
+ * written only over the switch it read ({@link writeSwitch}). A release of a switch that is
+ * already released (by anyone, also from a view older than that release) writes nothing: a
+ * later `changedAtIso` would move the end of the last engage's halt window
+ * ([`lastEngagedAtIso`, `changedAtIso`], `paper/paper-session.ts`) past the real release and
+ * halt sessions started after it; it is answered with the stored release (`unchanged`) and
+ * recorded as any no-op request is (`kill_switch_changed`, once per key).
  *
- * @returns the state and the key of the halt record (null without an idempotency key, or for a
- *   change recorded on its own).
+ * @returns the state, the key of the halt record (null without an idempotency key, or for a
+ *   change recorded on its own) and whether nothing was written (`unchanged`).
  */
 async function changeOnce(
   deps: KillSwitchDeps,
@@ -348,16 +380,17 @@ async function changeOnce(
     expectedChangedAtIso?: string | null;
   },
   base: { actor: string; stream: string; environment: AuditDraft['environment'] },
-): Promise<{ state: KillSwitchState; haltKey: unknown[] | null }> {
+): Promise<{ state: KillSwitchState; haltKey: unknown[] | null; unchanged: boolean }> {
   const key = input.idempotencyKey
     ? ['kill-switch', input.by, input.idempotencyKey, input.engaged, input.reason]
     : null;
   const current = await currentState(deps, input.engaged, key !== null);
+  // A release of a released switch writes nothing, whoever released it: a new changedAtIso
+  // would move the end of the last engage's halt window past the real release.
   const alreadySo =
     current !== null &&
     current.engaged === input.engaged &&
-    current.reason === input.reason &&
-    current.changedBy === input.by;
+    (!input.engaged || (current.reason === input.reason && current.changedBy === input.by));
   const changedAtIso = new Date(deps.clock.now()).toISOString();
   const lastEngagedAtIso = input.engaged ? changedAtIso : lastEngagedOf(current);
   const state: KillSwitchState =
@@ -378,9 +411,11 @@ async function changeOnce(
     payload: { engaged: input.engaged, reason: input.reason, scope: 'global' },
   };
   const out = await appendKeyedOnce(deps.audit, draft, key);
-  if (out.replayed && alreadySo) return { state, haltKey: key ? [...key, 'halt'] : null };
+  const unchanged = alreadySo;
+  if (out.replayed && alreadySo)
+    return { state, haltKey: key ? [...key, 'halt'] : null, unchanged };
   if (out.replayed) await deps.audit.append(draft);
-  return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null };
+  return { state, haltKey: key && !out.replayed ? [...key, 'halt'] : null, unchanged };
 }
 
 /**

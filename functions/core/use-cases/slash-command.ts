@@ -32,7 +32,12 @@ import {
 } from '../errors.js';
 import type { CohortSummary } from './cohort-records.js';
 import type { ConsoleApiDeps } from './console-api.js';
-import { type KillSwitchOutcome, killSwitchEndedNote, killSwitchShortfall } from './kill-switch.js';
+import {
+  type KillSwitchOutcome,
+  killSwitchEndedNote,
+  killSwitchShortfall,
+  killSwitchUnchangedNote,
+} from './kill-switch.js';
 import type { PaperSessionStatus } from './paper-status.js';
 import type { StagedPromotion } from './promotion-records.js';
 
@@ -185,6 +190,8 @@ export type SlashAnswer =
       readonly ended: string | null;
       /** What the engage left undone (`killSwitchShortfall`), null when nothing. */
       readonly shortfall: string | null;
+      /** Nothing written, the switch already was so (`killSwitchUnchangedNote`), else null. */
+      readonly unchanged: string | null;
     }
   | {
       readonly kind: 'unavailable';
@@ -667,5 +674,6 @@ export async function confirmKillSwitch(
     canceled: out.canceled,
     ended: killSwitchEndedNote(out),
     shortfall: killSwitchShortfall(out),
+    unchanged: killSwitchUnchangedNote(out),
   };
 }

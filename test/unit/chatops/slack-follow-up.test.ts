@@ -81,6 +81,7 @@ function fixture() {
         flattened: [],
         flattenErrors: [],
         cancelErrors: [],
+        unchanged: false,
       };
     },
     extra: {

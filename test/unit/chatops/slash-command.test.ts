@@ -102,7 +102,7 @@ function fixture(
         changedBy: input.by,
         changedAtIso: new Date(clock.now()).toISOString(),
       };
-      return { state, canceled: [], ended: [], flattened: [], ...undone };
+      return { state, canceled: [], ended: [], flattened: [], unchanged: false, ...undone };
     },
     audit,
     environment: 'local',

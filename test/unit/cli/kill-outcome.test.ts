@@ -26,6 +26,7 @@ function outcome(over: Partial<KillSwitchOutcome>): KillSwitchOutcome {
     flattened: [],
     flattenErrors: [],
     cancelErrors: [],
+    unchanged: false,
     ...over,
   };
 }

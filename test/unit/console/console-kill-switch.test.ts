@@ -36,6 +36,7 @@ function post(
     canceled: ['sgp_p1_entry_1'],
     ended: [],
     flattened: [],
+    unchanged: false,
     ...undone,
   });
   const api = new ConsoleApi({
@@ -243,6 +244,31 @@ describe('console API: releasing the kill switch', () => {
     expect(first.state.engaged).toBe(false);
     await expect(redelivered).rejects.toThrow(/engaged by slack:UBOB/);
     expect(c.killSwitch.state).toMatchObject({ engaged: true, changedBy: 'slack:UBOB' });
+  });
+
+  it('a release of a switch released since the page read it writes nothing and says so (unchangedNote)', async () => {
+    // Prepare: the page showed olivia's engage; olivia released it from the CLI since
+    const c = await consoleOverTheSwitch();
+    const page = JSON.parse((await c.request('GET')).body);
+    await setKillSwitch(c.killDeps, { engaged: false, reason: 'broker back', by: 'cli:olivia' });
+    const writes = c.killSwitch.writes.length;
+
+    // Act
+    const res = await c.request('POST', {
+      engaged: false,
+      reason: 'all clear',
+      expectedChangedAtIso: page.changedAtIso,
+    });
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({
+      unchanged: true,
+      unchangedNote:
+        'already released at 2013-10-09T15:01:00.000Z by cli:olivia (broker back): nothing was written',
+      state: { engaged: false, changedBy: 'cli:olivia' },
+    });
+    expect(c.killSwitch.writes).toHaveLength(writes);
   });
 
   it('GET says when a released switch was last engaged', async () => {
