@@ -162,14 +162,18 @@ export function killSwitchUnchangedNote(
 /**
  * What every door (CLI `kill status`, Slack `status`, the console) says of a released switch
  * that was engaged before: `last engaged at <lastEngagedAtIso> (paper sessions running
- * between then and the release stay halted for their day)`; `paper/paper-session.ts` halts a
- * session whose span overlaps that engage, also one that never read the switch while it was on.
+ * between then and the release stay halted for their day under the kill switch halt modes
+ * flatten and reduce-only; under pause-entries a released switch does not hold them)`:
+ * `paper/paper-session.ts` halts a session whose span overlaps that engage, also one that
+ * never read the switch while it was on, unless the session's kill-switch halt mode is
+ * `pause-entries` (entries paused only while the switch is on; its settle records no halt).
+ * Each session takes its mode from its own start (its limits), so the phrase names both.
  *
  * @returns the phrase, or null when the switch is on (its own time says it) or never engaged.
  */
 export function lastEngageNote(state: KillSwitchState | null): string | null {
   if (!state || state.engaged || !state.lastEngagedAtIso) return null;
-  return `last engaged at ${state.lastEngagedAtIso} (paper sessions running between then and the release stay halted for their day)`;
+  return `last engaged at ${state.lastEngagedAtIso} (paper sessions running between then and the release stay halted for their day under the kill switch halt modes flatten and reduce-only; under pause-entries a released switch does not hold them)`;
 }
 
 /**

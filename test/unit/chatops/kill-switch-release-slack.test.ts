@@ -33,7 +33,7 @@ import { MemoryKillSwitch } from '../../support/doubles/memory-kill-switch.js';
 
 const noOrders = { name: 'simulated', listOpenOrders: async () => [] } as unknown as BrokerPort;
 const NOTE =
-  'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)';
+  'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day under the kill switch halt modes flatten and reduce-only; under pause-entries a released switch does not hold them)';
 
 function world() {
   const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));

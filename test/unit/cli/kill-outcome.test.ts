@@ -88,7 +88,7 @@ const RELEASED = {
   lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
 };
 const NOTE =
-  'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)';
+  'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day under the kill switch halt modes flatten and reduce-only; under pause-entries a released switch does not hold them)';
 
 describe('stagegate kill status / off: the last engage of a released switch', () => {
   it('status names the last engage of a released switch, and none of an engaged or never-set one', () => {

@@ -290,7 +290,7 @@ describe('console API: releasing the kill switch', () => {
       engaged: false,
       lastEngagedAtIso: '2013-10-09T15:00:00.000Z',
       lastEngageNote:
-        'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)',
+        'last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day under the kill switch halt modes flatten and reduce-only; under pause-entries a released switch does not hold them)',
     });
   });
 });

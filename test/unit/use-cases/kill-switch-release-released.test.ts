@@ -135,7 +135,7 @@ describe('a release of a released switch', () => {
     // Assess
     expect(killSwitchUnchangedNote(cli)).toBe(already);
     expect(killOutcomeText(cli, 'paper').text).toBe(
-      `kill switch off: ${already}; last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day)\n`,
+      `kill switch off: ${already}; last engaged at 2013-10-09T15:00:00.000Z (paper sessions running between then and the release stay halted for their day under the kill switch halt modes flatten and reduce-only; under pause-entries a released switch does not hold them)\n`,
     );
     expect(renderSlashAnswer(clicked).text).toContain(`Kill switch *off*: ${already}`);
     expect(w.killSwitch.writes).toHaveLength(2);
