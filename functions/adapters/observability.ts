@@ -32,7 +32,9 @@ export function routeLogsTo(stream: NodeJS.WritableStream): void {
  * - `GateFailures` (count of failed gates; evaluate-gates);
  * - `PaperOrders` (count of orders a tick added to the session; paper-tick),
  *   `PaperSessionHalts` (1 per session halt: paper-tick when a tick halts it,
- *   finish-paper-session when its settle step records the kill-switch halt);
+ *   finish-paper-session when the session came to it with no halt and it halts it: the
+ *   kill-switch halt read at settle, or its settle step's halt for the kill switch's flatten,
+ *   shares left at the close or its cancel failing; never for a session a tick halted);
  * - `ReconciliationDiscrepancies` (count; reconcile-promotion; finish-paper-session 0 or 1);
  * - `InFlightRecovered` (count of abandoned runs recovered; recover-in-flight);
  * - `AuditDeadLetters` (1 per audit record dead-lettered; the AWS audit sink, composition/stores);

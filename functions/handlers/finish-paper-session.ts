@@ -3,10 +3,14 @@
  * recorded), the reference simulation, the parity record (paper PnL from the broker's fills vs
  * the reference, per order and in total) and the reconciliation of the session's book with the
  * broker; records `paper_session_completed`; logs an error (alarmed on) for a reconciliation
- * discrepancy. A kill-switch halt this step recorded is counted as a tick's is: the EMF metric
- * `PaperSessionHalts` (1) and the WARN line `paper session halted` (the `KillSwitchHalts`
- * metric filter and its alarm), once per session: an attempt that found the session's
- * completion already recorded (a Retry after its answer was lost, a redelivery) emits neither.
+ * discrepancy. A halt this step recorded (`haltRecordedAtSettle`: the session came in with no
+ * halt and leaves halted, by the kill switch read at settle or by its settle step: the kill
+ * switch's flatten with shares left at the close, or its cancel failing) is counted as a tick's
+ * is: the EMF metric `PaperSessionHalts` (1) and the WARN line `paper session halted` (the
+ * `KillSwitchHalts` metric filter and its alarm), once per session: a session a tick already
+ * halted was counted by that tick (a reason Finish extends is in its output and records, not
+ * counted again), and an attempt that found the session's completion already recorded (a
+ * Retry after its answer was lost, a redelivery) emits neither.
  *
  * Event: `{ promotion, state, step? }` (`step`: its records are appended once per step,
  * shared/audit-step.ts). Returns `{ parity, orders, reconciliation, halt,

@@ -876,76 +876,129 @@ function flattenOvershoots(q: number, wq: number): boolean {
  * session-book registry): each cancel through `cancelOrLearn` (a refused cancel of an order
  * the broker shows terminal is that answer), a cancel still failing listed in `failed`
  * (`<id>: <error>`), then the session's orders read back (what filled first is in its book).
- * Shared by the deciding tick ({@link paperTick}), the ticks after the close and the settle
- * step ({@link settleOvershoot}).
- * @returns null when nothing overshoots (nothing done), else the state read back and the
- *   client_order_ids the broker accepted to cancel.
+ * `only` narrows the orders canceled (all working flattens still size the overshoot): the
+ * deciding tick ({@link paperTick}) cancels every one; after the close
+ * ({@link settleOvershoot}) only the kill switch's.
+ * @returns null when nothing overshoots or nothing is left to cancel (nothing done), else the
+ *   state read back and the client_order_ids the broker accepted to cancel.
  * @throws the broker's errors reading the orders back.
  */
 async function cancelOvershootingFlattens(
   deps: Pick<PaperTickDeps, 'broker'>,
   state: PaperSessionState,
+  only: (o: PaperOrder) => boolean = () => true,
 ): Promise<{ state: PaperSessionState; canceled: string[]; failed: string[] } | null> {
   const working = state.orders.filter(
     (o) => o.reason === 'flatten' && !isTerminalOrderStatus(o.status),
   );
   if (!flattenOvershoots(positionQty(state), workingFlattenQty(working))) return null;
+  const targets = working.filter(only);
+  if (targets.length === 0) return null;
   const failed: string[] = [];
-  const { canceled } = await cancelOpen(deps, working, failed);
+  const { canceled } = await cancelOpen(deps, targets, failed);
   const orders = await track(deps, state.orders, state.limits.costs);
   return { state: { ...state, orders }, canceled, failed };
 }
 
 /**
  * After the session's close (its ticks after the close, {@link closeSession}, and the settle
- * step, {@link settleSessionOrders}): the kill switch's flatten, adopted, that overshoots the
- * book is canceled ({@link cancelOvershootingFlattens}); no order is sent (fail closed: a
- * `day` order after the close would wait for the next session's open, and the session's
- * checks end at its close). What it filled first past flat (the book holding a position on the
- * kill flatten's side), or a cancel still failing, is recorded, never hidden: the session's
- * halt (`flatten`, or its stricter halt's reason extended) says it, once; the workflow logs
- * the halt (`paper session halted`, the `KillSwitchHalts` alarm, docs/runbook.md).
- * @returns the state, the cancels the broker accepted, and `note` (the decision's reason) or null.
+ * step, {@link settleSessionOrders}): when the session's working flattens, the kill switch's
+ * adopted one included, overshoot the book ({@link flattenOvershoots}), the kill switch's
+ * flatten, and only it, is canceled ({@link cancelOvershootingFlattens}): it is the one sized
+ * from the stale registry; the session's own close flatten, sized on its book, is left to the
+ * broker (it is what brings the session to flat). No order is sent (fail closed: a `day` order
+ * after the close would wait for the next session's open, and the session's checks end at its
+ * close). The cancel's outcome is the decision's note; a cancel still failing is recorded in
+ * the halt ({@link recordAfterClose}).
+ * @returns the state, the cancels the broker accepted, the note (null: nothing canceled) and
+ *   the failed cancels (`<id>: <error>`).
  */
 async function settleOvershoot(
   deps: Pick<PaperTickDeps, 'broker'>,
   input: PaperSessionState,
-): Promise<{ state: PaperSessionState; canceled: string[]; note: string | null }> {
-  const guard = await cancelOvershootingFlattens(deps, input);
-  let state = guard?.state ?? input;
-  const notes: string[] = [];
-  if (guard) {
-    const failed = guard.failed.length ? `cancel failed: ${guard.failed.join('; ')}` : null;
-    notes.push(`${OVERSHOOT_REASON}: ${failed ?? 'canceled'}`);
-  }
-  const left = leftPastFlat(state);
-  if (left !== null) {
-    const shares = Number(left.toFixed(9));
-    notes.push(
-      `${OVERSHOOT_REASON}: filled before its cancel, ${shares} shares left at the close, not flattened (no order is sent after the close)`,
-    );
-  }
-  const note = notes.length ? notes.join('; ') : null;
-  const record = left !== null || (guard?.failed.length ?? 0) > 0;
-  if (record && note && !state.halt?.reason.includes(note)) {
-    const halt = state.halt;
-    const reason = halt && !escalates(halt, 'flatten') ? `${halt.reason}; ${note}` : note;
-    state = { ...state, halt: { mode: 'flatten', reason } };
-  }
-  return { state, canceled: guard?.canceled ?? [], note };
+): Promise<{
+  state: PaperSessionState;
+  canceled: string[];
+  note: string | null;
+  failed: string[];
+}> {
+  const killId = killSwitchFlattenOrderId(input.promotionId);
+  const guard = await cancelOvershootingFlattens(deps, input, (o) => o.clientOrderId === killId);
+  if (!guard) return { state: input, canceled: [], note: null, failed: [] };
+  const what = guard.failed.length ? `cancel failed: ${guard.failed.join('; ')}` : 'canceled';
+  const note = `${OVERSHOOT_REASON}: ${what}`;
+  return { state: guard.state, canceled: guard.canceled, note, failed: guard.failed };
+}
+
+/** A note of the session's halt after the close: `key`, stable across ticks, de-duplicates it. */
+interface AfterCloseNote {
+  readonly key: string;
+  readonly text: string;
 }
 
 /**
- * The position the kill switch's flatten left past flat: the session's book holds shares on
- * the flatten's side (a sell's short, a buy's long) after it filled; null otherwise.
+ * The halt the session records after the close (its ticks after the close and its settle step),
+ * never hidden: whenever the kill switch's flatten is in the session's book and the book is not
+ * flat (more than {@link DUST_QTY}), the shares left at the close (signed, the session's symbol)
+ * and how ({@link leftAtClose}); a cancel of the kill switch's flatten still failing. The halt is
+ * `flatten` (a stricter halt's reason extended). Each note is added once: keyed by the kill
+ * switch's flatten's client_order_id and the kind of note (the shares for a position left), not
+ * by its text (a broker's error differs from one attempt to the next), so the reason does not
+ * grow tick after tick (a position that changes, as an order still working fills, adds its
+ * own note). Returns the state and the notes added now (the decision's reason names them). The workflow logs a new halt (`paper session halted`, the
+ * `KillSwitchHalts` alarm, docs/runbook.md).
  */
-function leftPastFlat(state: PaperSessionState): number | null {
-  const kill = state.orders.find(
-    (o) => o.clientOrderId === killSwitchFlattenOrderId(state.promotionId),
-  );
+function recordAfterClose(
+  state: PaperSessionState,
+  failed: readonly string[],
+): { state: PaperSessionState; added: string[] } {
+  const killId = killSwitchFlattenOrderId(state.promotionId);
+  const notes: AfterCloseNote[] = [];
+  if (failed.length > 0) {
+    const key = `${OVERSHOOT_REASON}: cancel failed: ${killId}`;
+    notes.push({ key, text: `${OVERSHOOT_REASON}: cancel failed: ${failed.join('; ')}` });
+  }
+  const left = leftAtClose(state);
+  if (left) notes.push(left);
+  let next = state;
+  const added: string[] = [];
+  for (const { key, text } of notes) {
+    const halt = next.halt;
+    if (halt?.reason.includes(key)) continue;
+    const reason = halt && !escalates(halt, 'flatten') ? `${halt.reason}; ${text}` : text;
+    next = { ...next, halt: { mode: 'flatten', reason } };
+    added.push(text);
+  }
+  return { state: next, added };
+}
+
+/**
+ * The position the session holds after the close while the kill switch's flatten is in its
+ * book: `<q> shares left at the close, not flattened (no order is sent after the close)`, led
+ * by how (the kill flatten filled past flat before its cancel, or its status and fills), and
+ * the session's flatten orders still working at the broker (which may yet move it); keyed by
+ * `q` (a session has one kill flatten, {@link killSwitchFlattenOrderId}). Null when the kill flatten is not in the book or
+ * the book is flat (within {@link DUST_QTY}).
+ */
+function leftAtClose(state: PaperSessionState): AfterCloseNote | null {
+  const killId = killSwitchFlattenOrderId(state.promotionId);
+  const kill = state.orders.find((o) => o.clientOrderId === killId);
   const q = positionQty(state);
-  if (!kill || kill.filledQty <= 0 || Math.abs(q) <= DUST_QTY) return null;
-  return (kill.side === 'sell') === q < 0 ? q : null;
+  if (!kill || Math.abs(q) <= DUST_QTY) return null;
+  const shares = Number(q.toFixed(9));
+  const pastFlat = kill.filledQty > 0 && (kill.side === 'sell') === q < 0;
+  const filled = kill.filledQty > 0 ? ` (${Number(kill.filledQty.toFixed(9))} filled)` : '';
+  const how = pastFlat
+    ? `${OVERSHOOT_REASON}: filled before its cancel`
+    : `kill switch flatten ${kill.status}${filled}`;
+  const working = state.orders
+    .filter((o) => o.reason === 'flatten' && !isTerminalOrderStatus(o.status))
+    .map((o) => `${o.clientOrderId} (${o.side} ${Number((o.qty - o.filledQty).toFixed(9))})`);
+  const still = working.length ? `, still working at the broker: ${working.join(', ')}` : '';
+  return {
+    key: `, ${shares} shares left at the close`,
+    text: `${how}, ${shares} shares left at the close, not flattened (no order is sent after the close)${still}`,
+  };
 }
 
 /**
@@ -1231,40 +1284,59 @@ function idleTick(run: TickRun, last: Minute, modes: HaltModes): PaperTickResult
  * broker to report them. The session is done once none of its orders is open, or 5 minutes
  * after the close (what the broker has not confirmed by then is left to the settle step).
  * First the kill switch's flatten is adopted (an engage during the close's tick, which no
- * deciding tick follows) and, when it overshoots the book, canceled or its position left
- * recorded ({@link settleOvershoot}; the decision `halted` when that halts the session); no
- * order is sent. The kill switch's flatten that does not overshoot is never canceled here.
+ * deciding tick follows) and, when the working flattens overshoot the book, it alone is
+ * canceled ({@link settleOvershoot}); the kill switch's flatten that does not overshoot is
+ * never canceled here (it reduces risk; at a crypto close it is left working). Last, a position
+ * left while the kill flatten is in the book, or its cancel still failing, is recorded in the
+ * halt ({@link recordAfterClose}; the decision `halted` when that changes the halt). No order
+ * is sent.
  */
 async function closeSession(run: TickRun): Promise<PaperTickResult> {
+  const before = run.state.halt;
   const guarded = await settleOvershoot(
     run.deps,
     await adoptKillSwitchFlatten(run.deps, run.state, run.nowMs),
   );
-  const halted = guarded.state.halt !== run.state.halt;
   run.state = guarded.state;
   run.canceled = guarded.canceled;
-  const open = run.state.orders.filter((o) => !isTerminalOrderStatus(o.status));
-  const expiresAtClose = alpacaTimeInForce(run.state.market) === 'day';
-  // The kill switch's flatten, when it does not overshoot, reduces risk: it is left working.
-  const killId = killSwitchFlattenOrderId(run.state.promotionId);
-  const cancelable = expiresAtClose
-    ? []
-    : open.filter((o) => o.status !== 'pending_cancel' && o.clientOrderId !== killId);
-  let atClose: string[] = [];
-  if (cancelable.length > 0) {
-    atClose = (await cancelOpen(run.deps, cancelable)).canceled;
-    run.canceled = [...run.canceled, ...atClose];
-    run.state = {
-      ...run.state,
-      orders: await track(run.deps, run.state.orders, run.state.limits.costs),
-    };
-  }
-  const stillOpen = run.state.orders.some((o) => !isTerminalOrderStatus(o.status));
+  const atClose = await cancelAtCryptoClose(run);
+  const recorded = recordAfterClose(run.state, guarded.failed);
+  const stillOpen = recorded.state.orders.some((o) => !isTerminalOrderStatus(o.status));
   const done = !stillOpen || run.nowMs >= run.state.closeMs + 5 * MINUTE_MS;
-  run.state = { ...run.state, done };
+  run.state = { ...recorded.state, done };
   const closed = atClose.length > 0 ? 'session closed: open orders canceled' : 'session closed';
-  const reason = guarded.note ? `${closed}; ${guarded.note}` : closed;
+  // The cancel's outcome, then what the halt records now (a failed cancel only once).
+  const said = guarded.note ? [guarded.note] : [];
+  const notes = [...said, ...recorded.added.filter((n) => !said.includes(n))];
+  const reason = [closed, ...notes].join('; ');
+  const halted = run.state.halt !== before;
   return tickResult(run, halted ? 'halted' : 'none', reason, null, [], run.canceled);
+}
+
+/**
+ * At a `gtc` market's close (crypto, {@link alpacaTimeInForce}) every order of the session still
+ * open at the broker, but the kill switch's flatten and one already `pending_cancel`, is
+ * canceled (added to `run.canceled`) and the orders read back; an equity (`day`) session
+ * cancels nothing (the broker expires its orders).
+ * @returns the client_order_ids the broker accepted to cancel.
+ */
+async function cancelAtCryptoClose(run: TickRun): Promise<string[]> {
+  if (alpacaTimeInForce(run.state.market) === 'day') return [];
+  const killId = killSwitchFlattenOrderId(run.state.promotionId);
+  const cancelable = run.state.orders.filter(
+    (o) =>
+      !isTerminalOrderStatus(o.status) &&
+      o.status !== 'pending_cancel' &&
+      o.clientOrderId !== killId,
+  );
+  if (cancelable.length === 0) return [];
+  const { canceled } = await cancelOpen(run.deps, cancelable);
+  run.canceled = [...run.canceled, ...canceled];
+  run.state = {
+    ...run.state,
+    orders: await track(run.deps, run.state.orders, run.state.limits.costs),
+  };
+  return canceled;
 }
 
 /**
@@ -1315,7 +1387,8 @@ export async function settleSessionOrders(
 ): Promise<PaperSessionState> {
   const adopted = await adoptKillSwitchFlatten(deps, state, nowMs);
   const tracked = { ...adopted, orders: await track(deps, adopted.orders, adopted.limits.costs) };
-  return (await settleOvershoot(deps, tracked)).state;
+  const guarded = await settleOvershoot(deps, tracked);
+  return recordAfterClose(guarded.state, guarded.failed).state;
 }
 
 /** Signed shares the session's open flatten orders have still to fill (sells negative). */

@@ -693,10 +693,12 @@ export interface SessionSummary {
    */
   readonly halt: PaperSessionState['halt'];
   /**
-   * True when `halt` is the one this Finish recorded (the kill switch read at settle:
-   * `...; recorded at settle`; or its settle step found the kill switch's flatten overshooting
-   * the book: `kill switch flatten would overshoot a flat book: ...`), not one the session
-   * carried in from a tick.
+   * True when this Finish halted the session: the session came into Finish with no halt and
+   * leaves it halted (its settle step found the kill switch's flatten in the book with shares
+   * left at the close, or that flatten's cancel failing: `kill switch flatten ...`), or Finish
+   * recorded the kill-switch halt itself (the switch read at settle: `...; recorded at
+   * settle`). False for a session a tick already halted, even when Finish extends its halt's
+   * reason (that session's halt was counted by its tick): so a session halt is counted once.
    */
   readonly haltRecordedAtSettle: boolean;
   /**
@@ -776,8 +778,8 @@ export async function finishPaperSession(
     orders: paper.orders,
     reconciliation,
     halt: paper.halt,
-    // The kill switch read here, or its flatten's overshoot found here (settleSessionOrders).
-    haltRecordedAtSettle: settled.recorded || paper.halt !== settled.state.halt,
+    // Counted once per session: a halt a tick recorded was counted by that tick.
+    haltRecordedAtSettle: settled.recorded || (input.state.halt === null && paper.halt !== null),
     replayed,
   };
 }

@@ -95,50 +95,68 @@ function session(g: PaperSessionState['genome']) {
 }
 
 /**
- * The broker accepts the kill switch's flatten but has not routed it yet (Alpaca `accepted`):
- * it works until canceled and fills nothing. `hidden` while true, the broker does not list it
- * yet (read by client_order_id: not found).
+ * The broker accepts the orders `held` picks but has not routed them yet (Alpaca `accepted`):
+ * each works until canceled and fills nothing. `hidden` while true, the broker does not list
+ * them yet (read by client_order_id: not found). `cancelError`, when set, makes each cancel of a
+ * held order fail with the error it returns (the order keeps working). `cancels` lists the
+ * cancels the broker was asked for, in order.
  */
-function holdKillFlatten({ broker, clock }: Pick<ReturnType<typeof session>, 'broker' | 'clock'>) {
+function holdOrders(
+  { broker, clock }: Pick<ReturnType<typeof session>, 'broker' | 'clock'>,
+  held: (clientOrderId: string) => boolean,
+) {
   const submit = broker.submitOrder.bind(broker);
   const get = broker.getOrderByClientOrderId.bind(broker);
   const cancel = broker.cancelOrder.bind(broker);
   const list = broker.listOpenOrders.bind(broker);
-  const hold = { order: null as BrokerOrder | null, hidden: false, cancels: 0 };
+  const hold = {
+    orders: new Map<string, BrokerOrder>(),
+    hidden: false,
+    cancels: [] as string[],
+    cancelError: null as (() => Error) | null,
+  };
   broker.submitOrder = async (request) => {
-    if (request.clientOrderId !== KILL_ID) return submit(request);
+    if (!held(request.clientOrderId)) return submit(request);
     const atIso = new Date(clock.now()).toISOString();
-    hold.order ??= {
-      brokerOrderId: 'held-1',
-      clientOrderId: KILL_ID,
+    const order = hold.orders.get(request.clientOrderId) ?? {
+      brokerOrderId: `held-${request.clientOrderId}`,
+      clientOrderId: request.clientOrderId,
       symbol: request.symbol,
       side: request.side,
       type: request.type,
       qty: request.qty,
       filledQty: 0,
       filledAvgPriceUsd: null,
-      status: 'accepted',
+      status: 'accepted' as const,
       submittedAtIso: atIso,
       updatedAtIso: atIso,
       timeInForce: request.timeInForce,
       feesUsd: 0,
     };
-    return { order: hold.order, duplicate: false };
+    hold.orders.set(request.clientOrderId, order);
+    return { order, duplicate: false };
   };
   broker.getOrderByClientOrderId = async (id) =>
-    id === KILL_ID ? (hold.hidden ? null : hold.order) : get(id);
+    hold.orders.has(id) ? (hold.hidden ? null : (hold.orders.get(id) ?? null)) : get(id);
   broker.cancelOrder = async (id) => {
-    if (id !== KILL_ID || !hold.order) return cancel(id);
-    hold.cancels += 1;
-    hold.order = { ...hold.order, status: 'canceled' };
-    return hold.order;
+    const order = hold.orders.get(id);
+    if (!order) return cancel(id);
+    hold.cancels.push(id);
+    if (hold.cancelError) throw hold.cancelError();
+    const canceled = { ...order, status: 'canceled' as const };
+    hold.orders.set(id, canceled);
+    return canceled;
   };
   broker.listOpenOrders = async () => {
-    const open = hold.order && !isTerminalOrderStatus(hold.order.status) ? [hold.order] : [];
-    return [...(await list()), ...open];
+    const open = [...hold.orders.values()].filter((o) => !isTerminalOrderStatus(o.status));
+    return [...(await list()), ...(hold.hidden ? [] : open)];
   };
   return hold;
 }
+
+/** {@link holdOrders} of the kill switch's flatten only. */
+const holdKillFlatten = (s: Pick<ReturnType<typeof session>, 'broker' | 'clock'>) =>
+  holdOrders(s, (id) => id === KILL_ID);
 
 /** The session run to its close tick (armed), that tick, and its state before it. */
 async function throughCloseTick(s: ReturnType<typeof session>) {
@@ -161,10 +179,10 @@ describe('kill switch engaged during the tick that sends the close flatten', () 
 
     // Assess
     expect(positionOf(before)).toBeLessThan(0);
-    expect(hold.order?.side).toBe('buy');
-    expect(hold.order?.qty).toBeCloseTo(-positionOf(before), 9);
+    expect(hold.orders.get(KILL_ID)?.side).toBe('buy');
+    expect(hold.orders.get(KILL_ID)?.qty).toBeCloseTo(-positionOf(before), 9);
     expect(after.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('canceled');
-    expect(hold.cancels).toBe(1);
+    expect(hold.cancels).toEqual([KILL_ID]);
     const [decision] = payloadsOf(s.audit.records(), 'paper_decision').filter((d) =>
       (d.canceled as string[] | undefined)?.includes(KILL_ID),
     );
@@ -220,7 +238,7 @@ describe('kill switch engaged during the tick that sends the close flatten', () 
     // Assess
     expect(after.orders.some((o) => o.clientOrderId === KILL_ID)).toBe(false);
     expect(summary.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('canceled');
-    expect(hold.cancels).toBe(1);
+    expect(hold.cancels).toEqual([KILL_ID]);
     expect(summary.reconciliation).toMatchObject({ clean: true, bookQty: 0, brokerQty: 0 });
     expect(await s.broker.listOpenOrders()).toEqual([]);
     expect(await s.broker.listPositions()).toEqual([]);
@@ -245,5 +263,82 @@ describe('kill switch engaged during the tick that sends the close flatten', () 
     );
     expect(summary.haltRecordedAtSettle).toBe(true);
     expect(summary.reconciliation.brokerQty).toBeCloseTo(left, 9);
+  }, 120_000);
+
+  it("both flattens still working after the close: the tick after the close cancels the kill switch's flatten only, the session's own close flatten keeps working, and the position left is named in the halt, its decision, Finish and the track record", async () => {
+    // Prepare: the broker holds every order sent from the close tick on (both flattens)
+    const s = session(genome);
+    const hold = holdOrders(s, () => s.clock.now() >= s.start.closeMs - 60_000);
+    const { before, closing } = await throughCloseTick(s);
+    const ownId = [...hold.orders.keys()].find((id) => id !== KILL_ID) ?? '';
+
+    // Act
+    const after = await s.runUntil(closing);
+    const summary = await s.finish(after);
+
+    // Assess
+    const q = positionOf(before);
+    expect(q).toBeLessThan(0);
+    expect(hold.orders.size).toBe(2);
+    expect(hold.cancels).toEqual([KILL_ID]);
+    expect(hold.orders.get(ownId)).toMatchObject({ status: 'accepted', side: 'buy' });
+    expect(after.orders.filter((o) => o.submittedAtMs >= after.closeMs)).toEqual([]);
+    const shares = Number(q.toFixed(9));
+    const reason = `kill switch flatten canceled, ${shares} shares left at the close, not flattened (no order is sent after the close), still working at the broker: ${ownId} (buy ${-shares})`;
+    expect(after.halt).toEqual({ mode: 'flatten', reason });
+    const halted = payloadsOf(s.audit.records(), 'paper_decision').filter(
+      (d) => d.action === 'halted',
+    );
+    expect(halted).toHaveLength(1);
+    expect(halted[0]).toMatchObject({
+      reason: `session closed; ${OVERSHOOT}: canceled; ${reason}`,
+      canceled: [KILL_ID],
+    });
+    expect(summary.halt).toEqual(after.halt);
+    expect(summary.haltRecordedAtSettle).toBe(false);
+    expect(summary.reconciliation).toMatchObject({ bookQty: q, brokerQty: q });
+    const [entry] = await s.trackRecord.list(genome.id);
+    expect(entry?.halt).toEqual(after.halt);
+  }, 120_000);
+
+  it('its cancel failing after the close with another error each time: the halt names the failed cancel once, one halted decision, and Finish does not count it again', async () => {
+    // Prepare: the kill flatten works; every cancel of it fails with a new message
+    const s = session(genome);
+    const hold = holdKillFlatten(s);
+    hold.cancelError = () => new Error(`broker unavailable: request req-${hold.cancels.length}`);
+    const { closing } = await throughCloseTick(s);
+
+    // Act
+    const after = await s.runUntil(closing);
+    const summary = await s.finish(after);
+
+    // Assess: every tick after the close and the settle step asked again, each told otherwise
+    expect(hold.cancels.length).toBeGreaterThan(2);
+    const first = `${OVERSHOOT}: cancel failed: ${KILL_ID}: broker unavailable: request req-1`;
+    expect(after.halt).toEqual({ mode: 'flatten', reason: first });
+    expect(summary.halt).toEqual(after.halt);
+    expect(summary.haltRecordedAtSettle).toBe(false);
+    const halted = payloadsOf(s.audit.records(), 'paper_decision').filter(
+      (d) => d.action === 'halted',
+    );
+    expect(halted).toHaveLength(1);
+  }, 120_000);
+
+  it('a session a tick already halted: Finish extends its halt with the shares left at the close but does not report it as a halt of its own', async () => {
+    // Prepare: both flattens filled at the close; the session comes to Finish halted by a tick
+    const s = session(genome);
+    const { before, closing } = await throughCloseTick(s);
+    s.clock.set(closing.closeMs + 60_000);
+    const halt = { mode: 'flatten' as const, reason: 'daily loss stop: equity below' };
+
+    // Act
+    const summary = await s.finish({ ...closing, halt });
+
+    // Assess
+    const left = Number((-positionOf(before)).toFixed(9));
+    expect(summary.halt?.reason).toBe(
+      `daily loss stop: equity below; ${OVERSHOOT}: filled before its cancel, ${left} shares left at the close, not flattened (no order is sent after the close)`,
+    );
+    expect(summary.haltRecordedAtSettle).toBe(false);
   }, 120_000);
 });
