@@ -2,9 +2,10 @@
  * The kill switch engaged DURING the tick that sends the session's close flatten (issue t5):
  * the engage sizes its flatten from the session-book registry, which still holds the position
  * (a tick writes it at its end), so both flattens go out and no deciding tick follows. The
- * ticks after the close and the settle step adopt the kill flatten: while it works they cancel
- * it; what it filled past flat is never flattened after the close (no order is sent then) and
- * is recorded in the session's halt. A real session through the simulated paper broker and the
+ * ticks after the close and the settle step adopt the kill flatten: while it works and
+ * overshoots they cancel it, and only it (the session's own close flatten keeps working); no
+ * order is sent after the close, and whatever position is left while the kill flatten is in the
+ * book is named in the session's halt, each note once. A real session through the simulated paper broker and the
  * workflow's steps (`tickPaperSession`, `finishPaperSession`); the engage through the use case
  * every door calls (`setKillSwitch`), forced into the close tick by a broker hook: it runs
  * when the session submits its close flatten, before that order reaches the broker.
@@ -53,7 +54,8 @@ beforeAll(async () => {
  * A session of `g` at the simulated broker (orders fill whole on the minute bar after they
  * are sent), ticked and finished by the workflow's steps. `engageAtClose` arms the hook: the
  * switch is engaged (its flatten sized from the runner's registry, as the tick left it) when
- * the session submits its close flatten, before that order reaches the broker.
+ * the session submits its close flatten, before that order reaches the broker (`'after'`: once
+ * it has).
  */
 function session(g: PaperSessionState['genome']) {
   const killSwitch = new MemoryKillSwitch();
@@ -66,32 +68,37 @@ function session(g: PaperSessionState['genome']) {
     agentRank: 1,
   });
   const { broker, clock, start } = runner;
-  const engageAtClose = () => {
+  const engageAtClose = (when: 'before' | 'after' = 'before') => {
     const submit = broker.submitOrder.bind(broker);
     let engaged = false;
     broker.submitOrder = async (request) => {
       const closing = clock.now() >= start.closeMs - 60_000 && clock.now() < start.closeMs;
-      if (closing && !engaged && request.clientOrderId !== KILL_ID) {
-        engaged = true;
-        await setKillSwitch(
-          {
-            killSwitch,
-            audit: runner.audit,
-            clock,
-            environment: 'local',
-            broker,
-            flatten: {
-              sessionBooks: runner.sessionBooks,
-              account: accountKeyOf(broker.name, 'test'),
-            },
-          },
-          { engaged: true, reason: 'operator: stop', by: 'cli:operator' },
-        );
-      }
-      return submit(request);
+      const armed = closing && !engaged && request.clientOrderId !== KILL_ID;
+      if (armed) engaged = true;
+      if (armed && when === 'before') await engage({ ...runner, killSwitch });
+      const out = await submit(request);
+      if (armed && when === 'after') await engage({ ...runner, killSwitch });
+      return out;
     };
   };
   return { ...runner, killSwitch, engageAtClose };
+}
+
+/** The operator engages the kill switch (its flatten sized from the runner's registry). */
+async function engage(
+  s: Pick<ReturnType<typeof session>, 'killSwitch' | 'audit' | 'clock' | 'broker' | 'sessionBooks'>,
+) {
+  await setKillSwitch(
+    {
+      killSwitch: s.killSwitch,
+      audit: s.audit,
+      clock: s.clock,
+      environment: 'local',
+      broker: s.broker,
+      flatten: { sessionBooks: s.sessionBooks, account: accountKeyOf(s.broker.name, 'test') },
+    },
+    { engaged: true, reason: 'operator: stop', by: 'cli:operator' },
+  );
 }
 
 /**
@@ -158,10 +165,10 @@ function holdOrders(
 const holdKillFlatten = (s: Pick<ReturnType<typeof session>, 'broker' | 'clock'>) =>
   holdOrders(s, (id) => id === KILL_ID);
 
-/** The session run to its close tick (armed), that tick, and its state before it. */
-async function throughCloseTick(s: ReturnType<typeof session>) {
+/** The session run to its close tick (armed: `when`, see `engageAtClose`), that tick, and its state before it. */
+async function throughCloseTick(s: ReturnType<typeof session>, when?: 'before' | 'after') {
   const before = await s.runUntil(s.start, (x) => s.clock.now() >= x.closeMs - 60_000);
-  s.engageAtClose();
+  s.engageAtClose(when);
   const closing = await s.tick(before);
   return { before, closing };
 }
@@ -340,5 +347,48 @@ describe('kill switch engaged during the tick that sends the close flatten', () 
       `daily loss stop: equity below; ${OVERSHOOT}: filled before its cancel, ${left} shares left at the close, not flattened (no order is sent after the close)`,
     );
     expect(summary.haltRecordedAtSettle).toBe(false);
+  }, 120_000);
+
+  it('the switch engaged after the close tick, its flatten (not overshooting) still working after the close: it is not canceled, and the position it has not closed yet is named with it', async () => {
+    // Prepare: the engage runs once the session's close flatten is at the broker: it cancels that
+    // order and sends its own in its place, sized right (the registry's book, nothing filled)
+    const s = session(genome);
+    const hold = holdKillFlatten(s);
+    const { before, closing } = await throughCloseTick(s, 'after');
+
+    // Act
+    const after = await s.runUntil(closing);
+    const summary = await s.finish(after);
+
+    // Assess
+    const q = positionOf(before);
+    expect(q).toBeLessThan(0);
+    expect(hold.cancels).toEqual([]);
+    expect(hold.orders.get(KILL_ID)).toMatchObject({ side: 'buy', status: 'accepted' });
+    expect(after.orders.filter((o) => o.submittedAtMs >= after.closeMs)).toEqual([]);
+    const shares = Number(q.toFixed(9));
+    const reason = `kill switch flatten accepted, ${shares} shares left at the close, not flattened (no order is sent after the close), still working at the broker: ${KILL_ID} (buy ${-shares})`;
+    expect(after.halt).toEqual({ mode: 'flatten', reason });
+    expect(summary.halt).toEqual(after.halt);
+    expect(summary.reconciliation).toMatchObject({ bookQty: q, brokerQty: q });
+  }, 120_000);
+
+  it("at a gtc (crypto) close the kill switch's flatten that does not overshoot is left working and named, while the close cancels nothing else", async () => {
+    // Prepare: as above; the ticks after the close take the session's orders as gtc (crypto's:
+    // they read the market only for the time in force; no bar is read after the close)
+    const s = session(genome);
+    const hold = holdKillFlatten(s);
+    const { before, closing } = await throughCloseTick(s, 'after');
+
+    // Act
+    const after = await s.runUntil({ ...closing, market: 'crypto' });
+
+    // Assess
+    expect(hold.cancels).toEqual([]);
+    expect(after.orders.find((o) => o.clientOrderId === KILL_ID)?.status).toBe('accepted');
+    expect(after.halt?.reason).toContain(
+      `${Number(positionOf(before).toFixed(9))} shares left at the close, not flattened (no order is sent after the close), still working at the broker: ${KILL_ID}`,
+    );
+    expect(after.done).toBe(true);
   }, 120_000);
 });
