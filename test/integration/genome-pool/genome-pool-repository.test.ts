@@ -6,9 +6,8 @@
  * pool keeps the keys of the single pool stored before pools were per market).
  */
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoGenomePoolRepository } from '../../../functions/adapters/dynamodb/genome-pool-repository.js';
 import { seedGenomePool } from '../../../functions/core/cohort/genome.js';
 import {
@@ -19,38 +18,16 @@ import {
 } from '../../../functions/core/errors.js';
 import type { GenomeGeneration } from '../../../functions/core/learning/generation.js';
 import { runLearningCycle } from '../../../functions/core/learning/learning-cycle.js';
-import {
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalServers,
-  startLocalServers,
-} from '../../../local/servers.js';
+import { ensureTable } from '../../../local/servers.js';
+import { useLocalDynamo } from '../../support/local-dynamo.js';
 import { cycleInput, NOW, randomResults } from '../../unit/learning/fixtures.js';
 
 const SYMBOLS = ['SPY', 'BAC', 'AIG', 'IBM'];
 const MAX_ITEM_BYTES = 400 * 1024;
 const EQUITY = 'equity-usa';
 
-let servers: LocalServers;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useLocalDynamo(['stagegate-genome-pool']);
 let tables = 0;
-
-beforeAll(async () => {
-  servers = await startLocalServers({ dataDir: 'memory', buckets: ['stagegate-genome-pool'] });
-  client = new DynamoDBClient({
-    endpoint: servers.dynamoEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  doc = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await servers?.stop();
-});
 
 /** A fresh table per test: the pool pointer is a single item per table. */
 async function freshRepository(
@@ -58,8 +35,8 @@ async function freshRepository(
 ): Promise<{ repo: DynamoGenomePoolRepository; table: string }> {
   tables++;
   const table = `genome-pool-${tables}`;
-  await ensureTable(client, table);
-  return { repo: new DynamoGenomePoolRepository(doc, table, options), table };
+  await ensureTable(local.client, table);
+  return { repo: new DynamoGenomePoolRepository(local.doc, table, options), table };
 }
 
 function generation0(size = 30, seed = 1): GenomeGeneration {
@@ -91,7 +68,7 @@ function bred(from: GenomeGeneration, seed: number): GenomeGeneration {
 }
 
 async function rawItems(table: string): Promise<Record<string, unknown>[]> {
-  const out = await doc.send(
+  const out = await local.doc.send(
     new QueryCommand({
       TableName: table,
       KeyConditionExpression: 'pk = :pk',
@@ -267,7 +244,7 @@ describe('DynamoGenomePoolRepository', () => {
     await repo.saveGeneration(EQUITY, generation0());
     const part = (await rawItems(table)).find((i) => String(i.sk).endsWith('#0001'));
     expect(part).toBeDefined();
-    await doc.send(
+    await local.doc.send(
       new DeleteCommand({ TableName: table, Key: { pk: 'GENOME_POOL', sk: part?.sk } }),
     );
 

@@ -12,47 +12,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoKillSwitch } from '../../../functions/adapters/dynamodb/kill-switch.js';
 import { KillSwitchChangedError } from '../../../functions/core/errors.js';
 import { setKillSwitch } from '../../../functions/core/use-cases/kill-switch.js';
 import type { BrokerPort } from '../../../functions/ports/broker.js';
 import { ManualClock } from '../../../functions/ports/clock.js';
 import type { KillSwitchPort, KillSwitchState } from '../../../functions/ports/kill-switch.js';
-import {
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalServers,
-  startLocalServers,
-} from '../../../local/servers.js';
+import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/servers.js';
 import { MemoryAuditSink } from '../../support/doubles/memory-audit-sink.js';
+import { useLocalDynamo } from '../../support/local-dynamo.js';
 
-let servers: LocalServers;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useLocalDynamo();
 let tables = 0;
-
-beforeAll(async () => {
-  servers = await startLocalServers({ dataDir: 'memory', buckets: [] });
-  client = new DynamoDBClient({
-    endpoint: servers.dynamoEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  doc = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await servers?.stop();
-});
 
 /** A fresh table (the switch is one item per table). */
 async function freshTable(): Promise<string> {
   tables++;
   const table = `kill-switch-${tables}`;
-  await ensureTable(client, table);
+  await ensureTable(local.client, table);
   return table;
 }
 
@@ -82,8 +60,8 @@ describe('DynamoKillSwitch: a write conditional on the switch as read', () => {
   it('is refused by DynamoDB when another writer engaged since the read, naming that writer; the item keeps the engage', async () => {
     // Prepare: two writers on one table; alice reads E1, bob engages again
     const table = await freshTable();
-    const alice = new DynamoKillSwitch(doc, table);
-    const bob = new DynamoKillSwitch(doc, table);
+    const alice = new DynamoKillSwitch(local.doc, table);
+    const bob = new DynamoKillSwitch(local.doc, table);
     await alice.set(E1);
     const seen = await alice.read();
     await bob.set(E2);
@@ -103,7 +81,7 @@ describe('DynamoKillSwitch: a write conditional on the switch as read', () => {
   it('expected null (no switch read) is refused once an item exists, and written while none does', async () => {
     // Prepare
     const table = await freshTable();
-    const port = new DynamoKillSwitch(doc, table);
+    const port = new DynamoKillSwitch(local.doc, table);
 
     // Act
     await port.set(RELEASE, { expected: null });
@@ -119,7 +97,7 @@ describe('DynamoKillSwitch: a write conditional on the switch as read', () => {
   it('is written when the item is still the one read; an unconditional put always is', async () => {
     // Prepare
     const table = await freshTable();
-    const port = new DynamoKillSwitch(doc, table);
+    const port = new DynamoKillSwitch(local.doc, table);
     await port.set(E1);
 
     // Act
@@ -140,7 +118,7 @@ describe('setKillSwitch over DynamoDB Local: a release racing an engage', () => 
     const clock = new ManualClock(Date.parse('2013-10-09T15:00:00Z'));
     const audit = new MemoryAuditSink(clock);
     const broker = { name: 'simulated', listOpenOrders: async () => [] } as unknown as BrokerPort;
-    const stored = new DynamoKillSwitch(doc, table);
+    const stored = new DynamoKillSwitch(local.doc, table);
     const as = (killSwitch: KillSwitchPort) => ({
       killSwitch,
       audit,
@@ -153,7 +131,7 @@ describe('setKillSwitch over DynamoDB Local: a release racing an engage', () => 
     const bobEngagesAfterTheRead: KillSwitchPort = {
       read: async () => {
         const seen = await stored.read();
-        await setKillSwitch(as(new DynamoKillSwitch(doc, table)), {
+        await setKillSwitch(as(new DynamoKillSwitch(local.doc, table)), {
           engaged: true,
           reason: 'drawdown breaker',
           by: 'slack:bob',
@@ -205,7 +183,7 @@ describe('setKillSwitch over DynamoDB Local: a release whose response is lost', 
     // retries it, as the default client does)
     const handler = new LosesNextPutResponse();
     const lossy = new DynamoDBClient({
-      endpoint: servers.dynamoEndpoint,
+      endpoint: local.servers.dynamoEndpoint,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       requestHandler: handler,
@@ -230,7 +208,7 @@ describe('setKillSwitch over DynamoDB Local: a release whose response is lost', 
     // Assess
     expect(handler.toLose).toBe(0);
     expect(out.state).toEqual(RELEASE_AT_1501);
-    expect(await new DynamoKillSwitch(doc, table).read()).toEqual(RELEASE_AT_1501);
+    expect(await new DynamoKillSwitch(local.doc, table).read()).toEqual(RELEASE_AT_1501);
     const kinds = audit.records().map((r) => [r.kind, JSON.parse(r.payload).engaged]);
     expect(kinds.filter(([kind]) => kind !== 'rollback')).toEqual([
       ['kill_switch_changed', true],
@@ -241,7 +219,7 @@ describe('setKillSwitch over DynamoDB Local: a release whose response is lost', 
   it('still names the writer when the condition fails over another write (the item comes back with the failure)', async () => {
     // Prepare
     const table = await freshTable();
-    const port = new DynamoKillSwitch(doc, table);
+    const port = new DynamoKillSwitch(local.doc, table);
     await port.set(E2);
 
     // Act
